@@ -1,0 +1,48 @@
+"""Fixtures for the Lambda handlers: each handler folder loaded as its own module, AWS mocked by moto."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from moto import mock_aws
+
+LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
+EVENTS = Path(__file__).resolve().parent / "events"
+REGION = "us-east-1"
+
+
+def load_handler(folder: str) -> ModuleType:
+    """Import ``lambda/<folder>/index.py`` afresh under a unique name (every folder has an ``index``)."""
+    spec = importlib.util.spec_from_file_location(f"lambda_{folder}_index", LAMBDA_ROOT / folder / "index.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+def log_lines(captured: str) -> list[dict]:
+    """Every stdout line of a handler must be one JSON object."""
+    return [json.loads(line) for line in captured.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Fake credentials and a region, and every AWS call answered by moto."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
