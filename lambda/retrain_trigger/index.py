@@ -63,8 +63,19 @@ MAX_EXECUTIONS_SCANNED = 1000
 _BUSY_STATUSES = frozenset({"Executing", "Stopping"})
 _NOT_PUBLISHED = frozenset({"not_an_alarm_event", "state_not_alarm"})
 _TRIGGER_FIELDS = (
-    "event_id", "event_time", "alarm_name", "alarm_arn", "state", "previous_state", "reason",
-    "alarm_time", "window_start", "endpoint_name", "schedule_name", "model", "report_uri",
+    "event_id",
+    "event_time",
+    "alarm_name",
+    "alarm_arn",
+    "state",
+    "previous_state",
+    "reason",
+    "alarm_time",
+    "window_start",
+    "endpoint_name",
+    "schedule_name",
+    "model",
+    "report_uri",
 )
 
 
@@ -114,7 +125,9 @@ def handler(event: dict, context: Any) -> dict:
     if event.get("detail-type") != ALARM_DETAIL_TYPE or not trigger["alarm_name"]:
         return _finish({**base, "outcome": "skipped", "reason": "not_an_alarm_event"}, config)
     if trigger["state"] != "ALARM":
-        return _finish({**base, "outcome": "skipped", "reason": "state_not_alarm", "state": trigger["state"]}, config)
+        return _finish(
+            {**base, "outcome": "skipped", "reason": "state_not_alarm", "state": trigger["state"]}, config
+        )
 
     digest = event_digest(trigger["alarm_arn"], trigger["event_id"])
     display_name = execution_display_name(trigger["alarm_name"], digest)
@@ -131,13 +144,18 @@ def handler(event: dict, context: Any) -> dict:
     blocking = blocking_execution(recent, display_name=display_name, now=now, cooldown=config["cooldown"])
     if blocking is not None:
         reason, execution = blocking
-        return _finish({
-            **base, "outcome": "skipped", "reason": reason,
-            "blocking_execution_arn": execution["PipelineExecutionArn"],
-            "blocking_execution_status": execution.get("PipelineExecutionStatus"),
-            "blocking_execution_start": _iso(execution.get("StartTime")),
-            "cooldown_seconds": int(config["cooldown"].total_seconds()),
-        }, config)
+        return _finish(
+            {
+                **base,
+                "outcome": "skipped",
+                "reason": reason,
+                "blocking_execution_arn": execution["PipelineExecutionArn"],
+                "blocking_execution_status": execution.get("PipelineExecutionStatus"),
+                "blocking_execution_start": _iso(execution.get("StartTime")),
+                "cooldown_seconds": int(config["cooldown"].total_seconds()),
+            },
+            config,
+        )
 
     try:
         response = _client("sagemaker").start_pipeline_execution(
@@ -149,32 +167,42 @@ def handler(event: dict, context: Any) -> dict:
         )
     except (ClientError, BotoCoreError) as error:
         return _fail(error, base, config, operation="StartPipelineExecution")
-    return _finish({**base, "outcome": "started", "reason": "alarm",
-                    "execution_arn": response["PipelineExecutionArn"]}, config)
+    return _finish(
+        {**base, "outcome": "started", "reason": "alarm", "execution_arn": response["PipelineExecutionArn"]},
+        config,
+    )
 
 
 def _read_config(environ: os._Environ | dict) -> dict:
     pipeline_name = environ.get("PIPELINE_NAME", "").strip()
     if not pipeline_name:
-        raise ConfigurationError("PIPELINE_NAME is not set: set it to the name of the SageMaker pipeline to start")
+        raise ConfigurationError(
+            "PIPELINE_NAME is not set: set it to the name of the SageMaker pipeline to start"
+        )
     raw_cooldown = environ.get("COOLDOWN_SECONDS", str(DEFAULT_COOLDOWN_SECONDS)).strip()
     try:
         cooldown = timedelta(seconds=float(raw_cooldown))
     except ValueError:
         raise ConfigurationError(
-            f"COOLDOWN_SECONDS={raw_cooldown!r} is not a number of seconds: set it to e.g. 3600") from None
+            f"COOLDOWN_SECONDS={raw_cooldown!r} is not a number of seconds: set it to e.g. 3600"
+        ) from None
     if cooldown < timedelta(0):
         raise ConfigurationError(f"COOLDOWN_SECONDS={raw_cooldown!r} is negative: set it to 0 or more")
     raw_map = environ.get("PIPELINE_PARAMETERS", "").strip() or "{}"
     try:
         parameter_map = json.loads(raw_map)
     except json.JSONDecodeError as error:
-        raise ConfigurationError(f"PIPELINE_PARAMETERS is not valid JSON ({error.msg}): set it to an object "
-                                 'such as {"TriggerAlarm": "alarm_name"}') from None
+        raise ConfigurationError(
+            f"PIPELINE_PARAMETERS is not valid JSON ({error.msg}): set it to an object "
+            'such as {"TriggerAlarm": "alarm_name"}'
+        ) from None
     if not isinstance(parameter_map, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in parameter_map.items()):
-        raise ConfigurationError('PIPELINE_PARAMETERS must map parameter names to field names, '
-                                 'e.g. {"TriggerAlarm": "alarm_name", "ReportUri": "report_uri"}')
+        isinstance(k, str) and isinstance(v, str) for k, v in parameter_map.items()
+    ):
+        raise ConfigurationError(
+            "PIPELINE_PARAMETERS must map parameter names to field names, "
+            'e.g. {"TriggerAlarm": "alarm_name", "ReportUri": "report_uri"}'
+        )
     return {
         "pipeline_name": pipeline_name,
         "cooldown": cooldown,
@@ -198,7 +226,9 @@ def trigger_fields(event: dict, *, model_name: str | None = None, report_root: s
     alarm_name = detail.get("alarmName")
     alarm_arn = next((r for r in resources if ":alarm:" in r), None)
     if alarm_arn is None and alarm_name:
-        alarm_arn = f"arn:aws:cloudwatch:{event.get('region', '')}:{event.get('account', '')}:alarm:{alarm_name}"
+        alarm_arn = (
+            f"arn:aws:cloudwatch:{event.get('region', '')}:{event.get('account', '')}:alarm:{alarm_name}"
+        )
     dimensions = _alarm_dimensions(detail)
     endpoint, schedule = dimensions.get("Endpoint"), dimensions.get("MonitoringSchedule")
     report_uri = f"{report_root}/{endpoint}/{schedule}" if report_root and endpoint and schedule else None
@@ -233,7 +263,9 @@ def _newest_evaluated_datapoint(reason_data: str | None) -> str | None:
         data = json.loads(reason_data) if reason_data else {}
     except (TypeError, json.JSONDecodeError):
         return None
-    stamps = [_parse_time(p.get("timestamp")) for p in data.get("evaluatedDatapoints") or [] if isinstance(p, dict)]
+    stamps = [
+        _parse_time(p.get("timestamp")) for p in data.get("evaluatedDatapoints") or [] if isinstance(p, dict)
+    ]
     stamps = [s for s in stamps if s is not None]
     return _iso(max(stamps)) if stamps else None
 
@@ -311,8 +343,9 @@ def _recent_executions(pipeline_name: str, now: datetime) -> list[dict]:
     return [summary for page in pages for summary in page.get("PipelineExecutionSummaries", [])]
 
 
-def blocking_execution(executions: list[dict], *, display_name: str, now: datetime,
-                       cooldown: timedelta) -> tuple[str, dict] | None:
+def blocking_execution(
+    executions: list[dict], *, display_name: str, now: datetime, cooldown: timedelta
+) -> tuple[str, dict] | None:
     """The first rule that forbids a new execution, with the execution that triggers it, or None.
 
     Rules in order: an execution with this event's display name exists (``duplicate_delivery``); one is
@@ -342,21 +375,45 @@ def _is_missing_pipeline(code: str, message: str) -> bool:
     message = message.lower()
     if code in ("ResourceNotFound", "ResourceNotFoundException"):
         return True
-    return code == "ValidationException" and "pipeline" in message and (
-        "could not find" in message or "does not exist" in message or "not found" in message)
+    return (
+        code == "ValidationException"
+        and "pipeline" in message
+        and ("could not find" in message or "does not exist" in message or "not found" in message)
+    )
 
 
 def _fail(error: Exception, base: dict, config: dict, *, operation: str) -> dict:
     code, aws_message = _error_code_and_message(error)
     if _is_missing_pipeline(code, aws_message):
-        message = (f"SageMaker pipeline {config['pipeline_name']!r} does not exist in this account and region: "
-                   "create it or set PIPELINE_NAME to an existing pipeline")
-        _finish({**base, "outcome": "failed", "reason": "pipeline_not_found", "error_code": code,
-                 "error": aws_message}, config, message=message)
+        message = (
+            f"SageMaker pipeline {config['pipeline_name']!r} does not exist in this account and region: "
+            "create it or set PIPELINE_NAME to an existing pipeline"
+        )
+        _finish(
+            {
+                **base,
+                "outcome": "failed",
+                "reason": "pipeline_not_found",
+                "error_code": code,
+                "error": aws_message,
+            },
+            config,
+            message=message,
+        )
         raise PipelineNotFoundError(message) from None
     message = f"{operation} failed for pipeline {config['pipeline_name']!r}: {code}: {aws_message}"
-    _finish({**base, "outcome": "failed", "reason": "aws_error", "operation": operation, "error_code": code,
-             "error": aws_message}, config, message=message)
+    _finish(
+        {
+            **base,
+            "outcome": "failed",
+            "reason": "aws_error",
+            "operation": operation,
+            "error_code": code,
+            "error": aws_message,
+        },
+        config,
+        message=message,
+    )
     raise RetrainTriggerError(message) from None
 
 
@@ -377,8 +434,12 @@ def _finish(outcome: dict, config: dict, *, message: str | None = None) -> dict:
                 },
             )
         except (ClientError, BotoCoreError) as error:
-            _log("WARNING", f"could not publish the outcome to {config['topic_arn']}: {error}",
-                 outcome=outcome["outcome"], event_id=outcome.get("event_id"))
+            _log(
+                "WARNING",
+                f"could not publish the outcome to {config['topic_arn']}: {error}",
+                outcome=outcome["outcome"],
+                event_id=outcome.get("event_id"),
+            )
     return {k: v for k, v in outcome.items() if k != "aws_request_id"}
 
 

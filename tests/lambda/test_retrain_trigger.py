@@ -71,7 +71,8 @@ def test_alarm_event_starts_one_execution_with_the_mapped_parameters(trigger, sa
     [execution] = _executions(sagemaker)
     assert execution["PipelineExecutionArn"] == result["execution_arn"]
     parameters = sagemaker.list_pipeline_parameters_for_execution(
-        PipelineExecutionArn=result["execution_arn"])["PipelineParameters"]
+        PipelineExecutionArn=result["execution_arn"]
+    )["PipelineParameters"]
     assert {p["Name"]: p["Value"] for p in parameters} == {
         "ModelName": "churn-ep",
         "TriggerAlarm": "churn-ep-data-quality-drift-Age",
@@ -80,12 +81,17 @@ def test_alarm_event_starts_one_execution_with_the_mapped_parameters(trigger, sa
         "AlarmDescription": "Baseline drift of feature Age above its threshold",
     }
     described = json.loads(execution["PipelineExecutionDescription"])
-    assert described["alarm_arn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:churn-ep-data-quality-drift-Age"
+    assert (
+        described["alarm_arn"]
+        == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:churn-ep-data-quality-drift-Age"
+    )
     assert described["alarm_time"] == "2026-11-25T14:07:12Z"
     assert DISPLAY_NAME_PATTERN.match(execution["PipelineExecutionDisplayName"])
 
 
-def test_repeated_delivery_of_one_event_starts_nothing_new_even_without_cooldown(trigger, sagemaker, monkeypatch):
+def test_repeated_delivery_of_one_event_starts_nothing_new_even_without_cooldown(
+    trigger, sagemaker, monkeypatch
+):
     monkeypatch.setenv("COOLDOWN_SECONDS", "0")
     event = _alarm_event()
 
@@ -102,7 +108,10 @@ def test_flapping_alarm_inside_the_cooldown_starts_nothing_new(trigger, sagemake
     _clock(trigger, monkeypatch, start)
     first = trigger.handler(_alarm_event("flap-1"), None)
     # OK then ALARM again 20 minutes later: a new event id, so only the cooldown can stop it.
-    assert trigger.handler(_alarm_event("flap-2", state="OK", previous="ALARM"), None)["reason"] == "state_not_alarm"
+    assert (
+        trigger.handler(_alarm_event("flap-2", state="OK", previous="ALARM"), None)["reason"]
+        == "state_not_alarm"
+    )
     _clock(trigger, monkeypatch, start + timedelta(minutes=20))
     second = trigger.handler(_alarm_event("flap-3"), None)
 
@@ -154,7 +163,9 @@ def test_ok_state_event_is_ignored_and_not_published(trigger, sagemaker, monkeyp
 
 
 def test_event_of_another_kind_is_ignored(trigger, sagemaker):
-    result = trigger.handler({"id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, None)
+    result = trigger.handler(
+        {"id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, None
+    )
 
     assert (result["outcome"], result["reason"]) == ("skipped", "not_an_alarm_event")
     assert _executions(sagemaker) == []
@@ -166,8 +177,10 @@ def test_missing_pipeline_logs_one_clear_line_and_raises_a_readable_error(trigge
     with pytest.raises(trigger.PipelineNotFoundError) as raised:
         trigger.handler(_alarm_event(), None)
 
-    assert str(raised.value) == ("SageMaker pipeline 'no-such-pipeline' does not exist in this account and region: "
-                                 "create it or set PIPELINE_NAME to an existing pipeline")
+    assert str(raised.value) == (
+        "SageMaker pipeline 'no-such-pipeline' does not exist in this account and region: "
+        "create it or set PIPELINE_NAME to an existing pipeline"
+    )
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     [line] = log_lines(capsys.readouterr().out)
     assert line["level"] == "ERROR"
@@ -182,7 +195,10 @@ def test_every_log_line_is_json_with_level_outcome_and_ids(trigger, sagemaker, c
     trigger.handler(_alarm_event(), type("Context", (), {"aws_request_id": "req-2"})())
 
     lines = log_lines(capsys.readouterr().out)
-    assert [(line["outcome"], line["aws_request_id"]) for line in lines] == [("started", "req-1"), ("skipped", "req-2")]
+    assert [(line["outcome"], line["aws_request_id"]) for line in lines] == [
+        ("started", "req-1"),
+        ("skipped", "req-2"),
+    ]
     for line in lines:
         assert {"level", "message", "pipeline_name", "alarm_name", "alarm_arn", "event_id"} <= line.keys()
 
@@ -192,7 +208,9 @@ def _topic_with_queue():
     sqs = boto3.client("sqs", region_name=REGION)
     topic_arn = sns.create_topic(Name="model-monitor-notifications")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return topic_arn, queue_url, sqs
 
@@ -235,7 +253,9 @@ def test_missing_pipeline_failure_is_published_to_the_topic(trigger, aws, monkey
 
 
 def test_unset_parameter_values_are_left_to_the_pipeline_defaults(trigger, sagemaker, monkeypatch):
-    monkeypatch.setenv("PIPELINE_PARAMETERS", json.dumps({"TriggerAlarm": "alarm_name", "ReportUri": "report_uri"}))
+    monkeypatch.setenv(
+        "PIPELINE_PARAMETERS", json.dumps({"TriggerAlarm": "alarm_name", "ReportUri": "report_uri"})
+    )
     monkeypatch.delenv("REPORT_S3_URI")
 
     result = trigger.handler(_alarm_event(), None)
@@ -244,12 +264,15 @@ def test_unset_parameter_values_are_left_to_the_pipeline_defaults(trigger, sagem
     assert result["parameters_omitted"] == ["ReportUri"]
 
 
-@pytest.mark.parametrize(("variable", "value", "fragment"), [
-    ("PIPELINE_PARAMETERS", "{not json", "PIPELINE_PARAMETERS is not valid JSON"),
-    ("PIPELINE_PARAMETERS", '["alarm_name"]', "PIPELINE_PARAMETERS must map parameter names"),
-    ("COOLDOWN_SECONDS", "an hour", "COOLDOWN_SECONDS='an hour' is not a number"),
-    ("PIPELINE_NAME", "", "PIPELINE_NAME is not set"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("PIPELINE_PARAMETERS", "{not json", "PIPELINE_PARAMETERS is not valid JSON"),
+        ("PIPELINE_PARAMETERS", '["alarm_name"]', "PIPELINE_PARAMETERS must map parameter names"),
+        ("COOLDOWN_SECONDS", "an hour", "COOLDOWN_SECONDS='an hour' is not a number"),
+        ("PIPELINE_NAME", "", "PIPELINE_NAME is not set"),
+    ],
+)
 def test_malformed_configuration_names_the_variable(trigger, aws, monkeypatch, variable, value, fragment):
     monkeypatch.setenv(variable, value)
 
@@ -257,12 +280,15 @@ def test_malformed_configuration_names_the_variable(trigger, aws, monkeypatch, v
         trigger.handler(_alarm_event(), None)
 
 
-@pytest.mark.parametrize("alarm_name", [
-    "churn-ep-data-quality-drift-Age",
-    "Modèle / dérive: âge (p95) ≥ seuil",
-    "x" * 255,
-    "---",
-])
+@pytest.mark.parametrize(
+    "alarm_name",
+    [
+        "churn-ep-data-quality-drift-Age",
+        "Modèle / dérive: âge (p95) ≥ seuil",
+        "x" * 255,
+        "---",
+    ],
+)
 def test_display_name_is_valid_for_any_alarm_name(trigger, alarm_name):
     digest = trigger.event_digest(f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm_name}", "id-1")
 
