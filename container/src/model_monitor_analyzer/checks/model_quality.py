@@ -1,0 +1,644 @@
+"""Model-quality metrics: binary classification, multiclass classification and regression.
+
+Each metric is a small pure function over numpy arrays (or over counts derived from them) whose
+docstring states the formula and how the edge cases are decided. The conventions follow what the
+built-in model-quality analyzer reports (contract §8.1), which in turn match Spark MLlib's
+evaluation classes:
+
+* zero divisions give 0.0 (a precision with no predicted positive, a recall with no actual
+  positive, a false-positive rate with no actual negative), never NaN, so every metric is a number
+  that CloudWatch can store and a constraint can compare;
+* the true-negative and false-negative rates are the complements ``1 - FPR`` and ``1 - TPR`` (the
+  developer guide's example reports ``0.33333333333333337`` = ``1 - 0.6666666666666666``);
+* curves list one point per distinct score, highest score first, with Spark's end points.
+
+Inputs are validated by the callers in ``jobs``; these functions only assume arrays of equal
+length, boolean arrays for binary truth/prediction and float arrays for scores and regression.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The built-in computes standard deviations only from this many samples on (contract §8.1).
+MIN_SAMPLES_FOR_STANDARD_DEVIATION = 200
+#: Subsamples drawn for a standard deviation and the share of the data each one holds.
+STANDARD_DEVIATION_ROUNDS = 5
+STANDARD_DEVIATION_FRACTION = 0.8
+#: Fixed seed: the same data always gives the same standard deviations.
+STANDARD_DEVIATION_SEED = 0
+
+
+class ProblemType(enum.Enum):
+    """The problem types of the built-in model-quality monitor, spelled as in its ``problem_type``."""
+
+    BINARY_CLASSIFICATION = "BinaryClassification"
+    MULTICLASS_CLASSIFICATION = "MulticlassClassification"
+    REGRESSION = "Regression"
+
+
+def _sequential_sum(values: np.ndarray) -> float:
+    """Left-to-right float sum (Spark's single-pass accumulation; ``np.sum`` is pairwise).
+
+    The real regression statistics.json is reproduced to the last bit only with this order.
+    """
+    if values.size == 0:
+        return 0.0
+    return float(np.cumsum(values, dtype=np.float64)[-1])
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``, or 0.0 when the denominator is 0 (the zero-division rule)."""
+    return float(numerator) / float(denominator) if denominator else 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Binary classification
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BinaryCounts:
+    """The four cells of a binary confusion matrix (positive = the class of interest)."""
+
+    true_positives: int
+    false_positives: int
+    true_negatives: int
+    false_negatives: int
+
+    @property
+    def total(self) -> int:
+        return self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
+
+
+def binary_counts(actual: np.ndarray, predicted: np.ndarray) -> BinaryCounts:
+    """Count TP = actual ∧ predicted, FP = ¬actual ∧ predicted, TN = ¬actual ∧ ¬predicted, FN = actual ∧ ¬predicted.
+
+    ``actual`` and ``predicted`` are boolean arrays (True = positive class).
+    """
+    actual = np.asarray(actual, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    tp = int(np.count_nonzero(actual & predicted))
+    fp = int(np.count_nonzero(~actual & predicted))
+    fn = int(np.count_nonzero(actual & ~predicted))
+    return BinaryCounts(
+        true_positives=tp, false_positives=fp, true_negatives=actual.size - tp - fp - fn, false_negatives=fn
+    )
+
+
+def recall(counts: BinaryCounts) -> float:
+    """Recall = TP / (TP + FN); 0.0 when there is no actual positive."""
+    return _ratio(counts.true_positives, counts.true_positives + counts.false_negatives)
+
+
+def precision(counts: BinaryCounts) -> float:
+    """Precision = TP / (TP + FP); 0.0 when nothing is predicted positive."""
+    return _ratio(counts.true_positives, counts.true_positives + counts.false_positives)
+
+
+def accuracy(counts: BinaryCounts) -> float:
+    """Accuracy = (TP + TN) / N; 0.0 for no data."""
+    return _ratio(counts.true_positives + counts.true_negatives, counts.total)
+
+
+def true_positive_rate(counts: BinaryCounts) -> float:
+    """TPR = TP / (TP + FN), the same number as recall; 0.0 when there is no actual positive."""
+    return recall(counts)
+
+
+def false_positive_rate(counts: BinaryCounts) -> float:
+    """FPR = FP / (FP + TN); 0.0 when there is no actual negative."""
+    return _ratio(counts.false_positives, counts.false_positives + counts.true_negatives)
+
+
+def true_negative_rate(counts: BinaryCounts) -> float:
+    """TNR = 1 - FPR (computed as the complement, as the built-in does; 1.0 with no actual negative)."""
+    return 1.0 - false_positive_rate(counts)
+
+
+def false_negative_rate(counts: BinaryCounts) -> float:
+    """FNR = 1 - TPR (computed as the complement; 1.0 with no actual positive)."""
+    return 1.0 - true_positive_rate(counts)
+
+
+def f_beta(precision_value: float, recall_value: float, beta: float) -> float:
+    """F_β = (1 + β²)·P·R / (β²·P + R); 0.0 when P and R are both 0."""
+    beta_squared = beta * beta
+    denominator = beta_squared * precision_value + recall_value
+    if denominator == 0.0:
+        return 0.0
+    return (1.0 + beta_squared) * precision_value * recall_value / denominator
+
+
+def best_constant_binary_counts(actual: np.ndarray) -> BinaryCounts:
+    """Counts of the classifier that always predicts the positive class.
+
+    That is the "best constant classifier" of the built-in's binary report: its recall is 1.0
+    and its precision and accuracy equal the prevalence (developer guide example: 1 positive out
+    of 4 rows gives recall 1.0, precision 0.25, accuracy 0.25, F1 0.4).
+    """
+    return binary_counts(actual, np.ones(np.asarray(actual).size, dtype=bool))
+
+
+def _threshold_counts(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Cumulative TP and FP counts when predicting positive for score >= t, t over distinct scores, descending."""
+    scores = np.asarray(scores, dtype=np.float64)
+    actual = np.asarray(actual, dtype=bool)
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores = scores[order]
+    sorted_actual = actual[order]
+    tps = np.cumsum(sorted_actual, dtype=np.int64)
+    fps = np.cumsum(~sorted_actual, dtype=np.int64)
+    # keep the last index of each run of equal scores: ties are one threshold
+    last_of_run = (
+        np.r_[sorted_scores[1:] != sorted_scores[:-1], True] if scores.size else np.array([], dtype=bool)
+    )
+    positives = int(np.count_nonzero(actual))
+    return tps[last_of_run], fps[last_of_run], positives, int(actual.size) - positives
+
+
+def roc_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list[float], list[float]]:
+    """Receiver operating characteristic: (false-positive rates, true-positive rates).
+
+    One point (FP(t)/N, TP(t)/P) per distinct score t, highest first, where TP(t), FP(t) count
+    rows with score >= t; preceded by (0, 0) and followed by (1, 1) (Spark's end points, so the
+    curve always spans the unit square). A rate whose denominator is 0 is 0.0. No data gives
+    [(0, 0), (1, 1)].
+    """
+    tps, fps, positives, negatives = _threshold_counts(scores, actual)
+    fprs = [0.0] + [_ratio(fp, negatives) for fp in fps.tolist()] + [1.0]
+    tprs = [0.0] + [_ratio(tp, positives) for tp in tps.tolist()] + [1.0]
+    return fprs, tprs
+
+
+def precision_recall_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list[float], list[float]]:
+    """Precision-recall curve: (precisions, recalls).
+
+    One point (TP(t)/(TP(t)+FP(t)), TP(t)/P) per distinct score t, highest first, preceded by
+    (recall 0, precision of the first point) as Spark does. Recall is 0.0 without actual
+    positives. No data gives empty lists.
+    """
+    tps, fps, positives, _ = _threshold_counts(scores, actual)
+    precisions = [_ratio(tp, tp + fp) for tp, fp in zip(tps.tolist(), fps.tolist(), strict=True)]
+    recalls = [_ratio(tp, positives) for tp in tps.tolist()]
+    if not precisions:
+        return [], []
+    return [precisions[0], *precisions], [0.0, *recalls]
+
+
+def area_under_curve(x: Sequence[float], y: Sequence[float]) -> float:
+    """Trapezoidal area Σ (x[i+1] - x[i])·(y[i] + y[i+1]) / 2 over consecutive points."""
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    if xs.size < 2:
+        return 0.0
+    return float(np.sum(np.diff(xs) * (ys[1:] + ys[:-1]) / 2.0))
+
+
+def roc_auc(scores: np.ndarray, actual: np.ndarray) -> float:
+    """AUC = area under ``roc_curve``.
+
+    With only positive rows every FPR is 0 and the AUC is 1.0 (the developer guide's example);
+    with only negative rows every TPR is 0 before the closing (1, 1) point and the AUC is 0.0.
+    """
+    fprs, tprs = roc_curve(scores, actual)
+    return area_under_curve(fprs, tprs)
+
+
+# --------------------------------------------------------------------------------------------
+# Multiclass classification
+# --------------------------------------------------------------------------------------------
+
+
+def confusion_matrix(actual: np.ndarray, predicted: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    """Counts M[i, j] = #rows with actual class i and predicted class j, over ``classes`` in order."""
+    index = {c: i for i, c in enumerate(classes)}
+    rows = np.fromiter((index[a] for a in actual), dtype=np.int64, count=len(actual))
+    cols = np.fromiter((index[p] for p in predicted), dtype=np.int64, count=len(predicted))
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(matrix, (rows, cols), 1)
+    return matrix
+
+
+def _per_class(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(true positives, predicted counts, actual counts, weights = actual share) per class."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    true_positives = np.diag(matrix)
+    predicted_counts = matrix.sum(axis=0)
+    actual_counts = matrix.sum(axis=1)
+    total = actual_counts.sum()
+    weights = actual_counts / total if total else np.zeros_like(actual_counts)
+    return true_positives, predicted_counts, actual_counts, weights
+
+
+def multiclass_accuracy(matrix: np.ndarray) -> float:
+    """Accuracy = Σ_c M[c, c] / Σ M; 0.0 for no data."""
+    matrix = np.asarray(matrix)
+    return _ratio(float(np.trace(matrix)), float(matrix.sum()))
+
+
+def weighted_recall(matrix: np.ndarray) -> float:
+    """Σ_c w_c·recall_c with w_c = actual_c / N and recall_c = M[c,c] / actual_c (equals accuracy)."""
+    true_positives, _, actual_counts, weights = _per_class(matrix)
+    recalls = np.divide(
+        true_positives, actual_counts, out=np.zeros_like(true_positives), where=actual_counts > 0
+    )
+    return float(np.sum(weights * recalls))
+
+
+def weighted_precision(matrix: np.ndarray) -> float:
+    """Σ_c w_c·precision_c with w_c = actual_c / N, precision_c = M[c,c] / predicted_c (0.0 if never predicted).
+
+    A class that never occurs in the truth has weight 0, whatever its precision.
+    """
+    true_positives, predicted_counts, _, weights = _per_class(matrix)
+    precisions = np.divide(
+        true_positives, predicted_counts, out=np.zeros_like(true_positives), where=predicted_counts > 0
+    )
+    return float(np.sum(weights * precisions))
+
+
+def weighted_f_beta(matrix: np.ndarray, beta: float) -> float:
+    """Σ_c w_c·F_β,c with F_β,c = f_beta(precision_c, recall_c, β) and w_c = actual_c / N."""
+    true_positives, predicted_counts, actual_counts, weights = _per_class(matrix)
+    total = 0.0
+    for c in range(true_positives.size):
+        if weights[c] == 0.0:
+            continue
+        p = _ratio(true_positives[c], predicted_counts[c])
+        r = _ratio(true_positives[c], actual_counts[c])
+        total += weights[c] * f_beta(p, r, beta)
+    return float(total)
+
+
+def constant_classifier_class(actual: Sequence[str], classes: Sequence[str]) -> str:
+    """The class that the multiclass "best constant classifier" always predicts.
+
+    The developer guide's multiclass example (actual counts 1690 for "0", 406 for "1") reports
+    accuracy_best_constant_classifier = 406/2096 and weighted precision 0.1937², i.e. the
+    constant prediction there is the least frequent actual class, which is also the positive
+    class of the binary report. We therefore pick the least frequent class among those that occur
+    in the truth, ties going to the later class in ``classes`` order (inferred; unconfirmed for
+    more than two classes).
+    """
+    counts = {c: 0 for c in classes}
+    for a in actual:
+        counts[a] += 1
+    present = [(n, i, c) for i, c in enumerate(classes) if (n := counts[c]) > 0]
+    if not present:
+        return classes[-1]
+    return min(present, key=lambda t: (t[0], -t[1]))[2]
+
+
+# --------------------------------------------------------------------------------------------
+# Regression
+# --------------------------------------------------------------------------------------------
+
+
+def mean_absolute_error(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """MAE = Σ |y - ŷ| / n (sequential sum); 0.0 for no data."""
+    errors = np.asarray(actual, dtype=np.float64) - np.asarray(predicted, dtype=np.float64)
+    return _ratio(_sequential_sum(np.abs(errors)), errors.size)
+
+
+def mean_squared_error(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """MSE = Σ (y - ŷ)² / n (sequential sum); 0.0 for no data."""
+    errors = np.asarray(actual, dtype=np.float64) - np.asarray(predicted, dtype=np.float64)
+    return _ratio(_sequential_sum(errors * errors), errors.size)
+
+
+def root_mean_squared_error(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """RMSE = √MSE."""
+    return math.sqrt(mean_squared_error(actual, predicted))
+
+
+def r2_score(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """R² = 1 - Σ(y - ŷ)² / Σ(y - ȳ)², ȳ the mean of the ground truth y.
+
+    When the ground truth is constant (Σ(y - ȳ)² = 0) R² is undefined; we return 1.0 for a
+    perfect prediction and 0.0 otherwise (scikit-learn's ``force_finite`` rule), so that the
+    value stays a finite number. 0.0 for no data.
+    """
+    y = np.asarray(actual, dtype=np.float64)
+    if y.size == 0:
+        return 0.0
+    errors = y - np.asarray(predicted, dtype=np.float64)
+    residual = _sequential_sum(errors * errors)
+    mean = _sequential_sum(y) / y.size
+    deviations = y - mean
+    total = _sequential_sum(deviations * deviations)
+    if total == 0.0:
+        return 1.0 if residual == 0.0 else 0.0
+    return 1.0 - residual / total
+
+
+# --------------------------------------------------------------------------------------------
+# Standard deviation by subsampling
+# --------------------------------------------------------------------------------------------
+
+
+def subsample_standard_deviations(
+    compute: Callable[[np.ndarray], Mapping[str, float]],
+    n: int,
+    *,
+    seed: int = STANDARD_DEVIATION_SEED,
+    rounds: int = STANDARD_DEVIATION_ROUNDS,
+    fraction: float = STANDARD_DEVIATION_FRACTION,
+    min_samples: int = MIN_SAMPLES_FOR_STANDARD_DEVIATION,
+) -> dict[str, float] | None:
+    """Standard deviation of each metric over ``rounds`` random subsamples of ``fraction``·n rows.
+
+    ``compute(indices)`` returns the metrics for the rows at ``indices``. Each subsample holds
+    floor(fraction·n) distinct rows drawn without replacement from a generator seeded with
+    ``seed``, so the result is deterministic. The spread is the sample standard deviation
+    √(Σ(m_i - m̄)² / (rounds - 1)) (Spark's ``stddev``; the built-in's choice between sample and
+    population form is not documented). Returns None below ``min_samples`` rows, which the report
+    writes as the string "NaN" like the built-in.
+    """
+    if n < min_samples:
+        return None
+    generator = np.random.default_rng(seed)
+    size = math.floor(fraction * n)
+    runs: list[Mapping[str, float]] = []
+    for _ in range(rounds):
+        indices = np.sort(generator.choice(n, size=size, replace=False))
+        runs.append(compute(indices))
+    return {name: float(np.std([run[name] for run in runs], ddof=1)) for name in runs[0]}
+
+
+# --------------------------------------------------------------------------------------------
+# All metrics of one problem type, in the built-in's statistics.json order
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricValue:
+    """A scalar metric and its subsample standard deviation (None below 200 rows)."""
+
+    value: float
+    standard_deviation: float | None
+
+
+#: A metric entry: a scalar, a confusion matrix {actual: {predicted: count}} or a curve {name: [..]}.
+MetricEntry = MetricValue | dict[str, dict[str, int]] | dict[str, list[float]]
+
+
+def _with_deviations(
+    compute: Callable[[np.ndarray], dict[str, float]], n: int, seed: int
+) -> dict[str, MetricValue]:
+    values = compute(np.arange(n))
+    deviations = subsample_standard_deviations(compute, n, seed=seed)
+    return {
+        name: MetricValue(value=value, standard_deviation=None if deviations is None else deviations[name])
+        for name, value in values.items()
+    }
+
+
+def binary_classification_metrics(
+    actual: np.ndarray, predicted: np.ndarray, scores: np.ndarray, *, seed: int = STANDARD_DEVIATION_SEED
+) -> dict[str, MetricEntry]:
+    """Every metric of the built-in's ``binary_classification_metrics`` (contract §8.1), in its order.
+
+    ``actual`` and ``predicted`` are boolean (True = positive), ``scores`` the probabilities
+    that rank rows for the curves and the AUC (callers pass the predicted labels as scores when
+    no probability is available). The confusion matrix always lists both classes "0" and "1".
+    """
+    actual = np.asarray(actual, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+
+    def scalars(rows: np.ndarray) -> dict[str, float]:
+        counts = binary_counts(actual[rows], predicted[rows])
+        constant = best_constant_binary_counts(actual[rows])
+        p, r = precision(counts), recall(counts)
+        cp, cr = precision(constant), recall(constant)
+        return {
+            "recall": r,
+            "precision": p,
+            "accuracy": accuracy(counts),
+            "recall_best_constant_classifier": cr,
+            "precision_best_constant_classifier": cp,
+            "accuracy_best_constant_classifier": accuracy(constant),
+            "true_positive_rate": true_positive_rate(counts),
+            "true_negative_rate": true_negative_rate(counts),
+            "false_positive_rate": false_positive_rate(counts),
+            "false_negative_rate": false_negative_rate(counts),
+            "auc": roc_auc(scores[rows], actual[rows]),
+            "f0_5": f_beta(p, r, 0.5),
+            "f1": f_beta(p, r, 1.0),
+            "f2": f_beta(p, r, 2.0),
+            "f0_5_best_constant_classifier": f_beta(cp, cr, 0.5),
+            "f1_best_constant_classifier": f_beta(cp, cr, 1.0),
+            "f2_best_constant_classifier": f_beta(cp, cr, 2.0),
+        }
+
+    values = _with_deviations(scalars, actual.size, seed)
+    counts = binary_counts(actual, predicted)
+    fprs, tprs = roc_curve(scores, actual)
+    precisions, recalls = precision_recall_curve(scores, actual)
+    entries: dict[str, MetricEntry] = {
+        "confusion_matrix": {
+            "0": {"0": counts.true_negatives, "1": counts.false_positives},
+            "1": {"0": counts.false_negatives, "1": counts.true_positives},
+        }
+    }
+    for name in list(values)[:10]:
+        entries[name] = values[name]
+    entries["receiver_operating_characteristic_curve"] = {
+        "false_positive_rates": fprs,
+        "true_positive_rates": tprs,
+    }
+    entries["precision_recall_curve"] = {"precisions": precisions, "recalls": recalls}
+    for name in list(values)[10:]:
+        entries[name] = values[name]
+    return entries
+
+
+def multiclass_classification_metrics(
+    actual: Sequence[str],
+    predicted: Sequence[str],
+    classes: Sequence[str],
+    *,
+    seed: int = STANDARD_DEVIATION_SEED,
+) -> dict[str, MetricEntry]:
+    """Every metric of the built-in's ``multiclass_classification_metrics`` (contract §8.1), in its order.
+
+    ``classes`` orders the confusion matrix (every class seen in the truth or the predictions).
+    The best-constant metrics use the class picked by ``constant_classifier_class``.
+    """
+    index = {c: i for i, c in enumerate(classes)}
+    actual_codes = np.fromiter((index[a] for a in actual), dtype=np.int64, count=len(actual))
+    predicted_codes = np.fromiter((index[p] for p in predicted), dtype=np.int64, count=len(predicted))
+    constant_code = index[constant_classifier_class(actual, classes)]
+    size = len(classes)
+
+    def matrix_of(truth: np.ndarray, guess: np.ndarray) -> np.ndarray:
+        matrix = np.zeros((size, size), dtype=np.int64)
+        np.add.at(matrix, (truth, guess), 1)
+        return matrix
+
+    def scalars(rows: np.ndarray) -> dict[str, float]:
+        matrix = matrix_of(actual_codes[rows], predicted_codes[rows])
+        constant = matrix_of(actual_codes[rows], np.full(rows.size, constant_code, dtype=np.int64))
+        return {
+            "accuracy": multiclass_accuracy(matrix),
+            "weighted_recall": weighted_recall(matrix),
+            "weighted_precision": weighted_precision(matrix),
+            "weighted_f0_5": weighted_f_beta(matrix, 0.5),
+            "weighted_f1": weighted_f_beta(matrix, 1.0),
+            "weighted_f2": weighted_f_beta(matrix, 2.0),
+            "accuracy_best_constant_classifier": multiclass_accuracy(constant),
+            "weighted_recall_best_constant_classifier": weighted_recall(constant),
+            "weighted_precision_best_constant_classifier": weighted_precision(constant),
+            "weighted_f0_5_best_constant_classifier": weighted_f_beta(constant, 0.5),
+            "weighted_f1_best_constant_classifier": weighted_f_beta(constant, 1.0),
+            "weighted_f2_best_constant_classifier": weighted_f_beta(constant, 2.0),
+        }
+
+    matrix = confusion_matrix(actual, predicted, classes)
+    entries: dict[str, MetricEntry] = {
+        "confusion_matrix": {
+            a: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, a in enumerate(classes)
+        }
+    }
+    entries.update(_with_deviations(scalars, len(actual), seed))
+    return entries
+
+
+def regression_metrics(
+    actual: np.ndarray, predicted: np.ndarray, *, seed: int = STANDARD_DEVIATION_SEED
+) -> dict[str, MetricEntry]:
+    """The built-in's ``regression_metrics``: mae, mse, rmse, r2 (contract §8.1), in its order."""
+    actual = np.asarray(actual, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+
+    def scalars(rows: np.ndarray) -> dict[str, float]:
+        y, y_hat = actual[rows], predicted[rows]
+        return {
+            "mae": mean_absolute_error(y, y_hat),
+            "mse": mean_squared_error(y, y_hat),
+            "rmse": root_mean_squared_error(y, y_hat),
+            "r2": r2_score(y, y_hat),
+        }
+
+    return dict(_with_deviations(scalars, actual.size, seed))
+
+
+# --------------------------------------------------------------------------------------------
+# Constraints
+# --------------------------------------------------------------------------------------------
+
+
+class ComparisonOperator(enum.Enum):
+    """How a metric is compared with its threshold; a violation is ``value <op> threshold``."""
+
+    LESS_THAN = "LessThanThreshold"
+    LESS_THAN_OR_EQUAL_TO = "LessThanOrEqualToThreshold"
+    GREATER_THAN = "GreaterThanThreshold"
+    GREATER_THAN_OR_EQUAL_TO = "GreaterThanOrEqualToThreshold"
+
+    def is_violated(self, value: float, threshold: float) -> bool:
+        """True when ``value`` breaks the constraint, e.g. LessThanThreshold: value < threshold."""
+        if self is ComparisonOperator.LESS_THAN:
+            return value < threshold
+        if self is ComparisonOperator.LESS_THAN_OR_EQUAL_TO:
+            return value <= threshold
+        if self is ComparisonOperator.GREATER_THAN:
+            return value > threshold
+        return value >= threshold
+
+
+#: Metrics the baseline suggests constraints for, with the operator that flags a decay
+#: (higher-is-better metrics violate when lower, error rates when higher).
+SUGGESTED_CONSTRAINTS: dict[ProblemType, tuple[tuple[str, ComparisonOperator], ...]] = {
+    ProblemType.BINARY_CLASSIFICATION: (
+        ("recall", ComparisonOperator.LESS_THAN),
+        ("precision", ComparisonOperator.LESS_THAN),
+        ("accuracy", ComparisonOperator.LESS_THAN),
+        ("true_positive_rate", ComparisonOperator.LESS_THAN),
+        ("true_negative_rate", ComparisonOperator.LESS_THAN),
+        ("false_positive_rate", ComparisonOperator.GREATER_THAN),
+        ("false_negative_rate", ComparisonOperator.GREATER_THAN),
+        ("auc", ComparisonOperator.LESS_THAN),
+        ("f0_5", ComparisonOperator.LESS_THAN),
+        ("f1", ComparisonOperator.LESS_THAN),
+        ("f2", ComparisonOperator.LESS_THAN),
+    ),
+    ProblemType.MULTICLASS_CLASSIFICATION: (
+        ("accuracy", ComparisonOperator.LESS_THAN),
+        ("weighted_recall", ComparisonOperator.LESS_THAN),
+        ("weighted_precision", ComparisonOperator.LESS_THAN),
+        ("weighted_f0_5", ComparisonOperator.LESS_THAN),
+        ("weighted_f1", ComparisonOperator.LESS_THAN),
+        ("weighted_f2", ComparisonOperator.LESS_THAN),
+    ),
+    ProblemType.REGRESSION: (
+        ("mae", ComparisonOperator.GREATER_THAN),
+        ("mse", ComparisonOperator.GREATER_THAN),
+        ("rmse", ComparisonOperator.GREATER_THAN),
+        ("r2", ComparisonOperator.LESS_THAN),
+    ),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricConstraint:
+    """One entry of a model-quality constraints.json section."""
+
+    metric: str
+    threshold: float
+    operator: ComparisonOperator
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricViolation:
+    """A metric of the current window that breaks its constraint."""
+
+    metric: str
+    value: float
+    standard_deviation: float | None
+    threshold: float
+    operator: ComparisonOperator
+
+
+def suggest_constraints(
+    problem_type: ProblemType, metrics: Mapping[str, MetricEntry]
+) -> list[MetricConstraint]:
+    """Constraints whose thresholds are the baseline values (the built-in's suggestion)."""
+    suggested = []
+    for name, operator in SUGGESTED_CONSTRAINTS[problem_type]:
+        entry = metrics[name]
+        assert isinstance(entry, MetricValue)
+        suggested.append(MetricConstraint(metric=name, threshold=entry.value, operator=operator))
+    return suggested
+
+
+def evaluate_constraints(
+    metrics: Mapping[str, MetricEntry], constraints: Sequence[MetricConstraint]
+) -> list[MetricViolation]:
+    """Violations, in constraint order, of every constraint whose metric breaks its threshold.
+
+    A constraint on a metric that is not a scalar of ``metrics`` raises KeyError with the
+    metric's name; callers turn it into an input error naming the constraints file.
+    """
+    violations = []
+    for constraint in constraints:
+        entry = metrics.get(constraint.metric)
+        if not isinstance(entry, MetricValue):
+            raise KeyError(constraint.metric)
+        if constraint.operator.is_violated(entry.value, constraint.threshold):
+            violations.append(
+                MetricViolation(
+                    metric=constraint.metric,
+                    value=entry.value,
+                    standard_deviation=entry.standard_deviation,
+                    threshold=constraint.threshold,
+                    operator=constraint.operator,
+                )
+            )
+    return violations
