@@ -1,0 +1,370 @@
+"""Clarify's bias analysis of a table, and the bias-drift check of one analysis against a baseline.
+
+``analyze_bias`` computes, for each facet and each facet value or threshold, the pre-training
+metrics (labels only) and the post-training metrics (labels and predicted labels), in the
+order and with the names and descriptions Clarify writes to analysis.json. A metric that has
+no value carries Clarify's error text instead.
+
+``bias_drift_violations`` applies the bias-drift rule: a metric violates when its current value
+is farther from the neutral point (1 for DI, 0 for every other metric) than its baseline value.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import AnalyzerInputError
+from . import bias_posttraining as post
+from . import bias_pretraining as pre
+from .bias_groups import Group, facet_groups, positive_labels, positive_predictions
+
+
+class BiasStage(enum.Enum):
+    """The two stages Clarify reports, with their analysis.json key and CloudWatch dimension value."""
+
+    PRE_TRAINING = "pre_training_bias_metrics"
+    POST_TRAINING = "post_training_bias_metrics"
+
+    @property
+    def metric_dimension(self) -> str:
+        return "Pre-training" if self is BiasStage.PRE_TRAINING else "Post-Training"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupData:
+    """What the metrics of one facet value see: boolean rows and the flip test's features."""
+
+    facet: np.ndarray
+    positive: np.ndarray
+    predicted: np.ndarray | None
+    group_variable: np.ndarray | None
+    features: np.ndarray
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """A metric as analysis.json names and describes it, and how to compute it."""
+
+    name: str
+    description: str
+    compute: Callable[[GroupData], float]
+
+
+def _needs_predictions(data: GroupData) -> np.ndarray:
+    assert data.predicted is not None, "post-training metrics are computed only with predicted labels"
+    return data.predicted
+
+
+PRE_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
+    MetricDefinition(
+        "CDDL",
+        "Conditional Demographic Disparity in Labels (CDDL)",
+        lambda g: pre.conditional_demographic_disparity(g.facet, g.positive, g.group_variable),
+    ),
+    MetricDefinition("CI", "Class Imbalance (CI)", lambda g: pre.class_imbalance(g.facet)),
+    MetricDefinition(
+        "DPL",
+        "Difference in Positive Proportions in Labels (DPL)",
+        lambda g: pre.positive_proportion_difference(g.facet, g.positive),
+    ),
+    MetricDefinition("JS", "Jensen-Shannon Divergence (JS)", lambda g: pre.js_divergence(g.facet, g.positive)),
+    # "Liebler" is Clarify's spelling; analysis.json consumers match on it.
+    MetricDefinition("KL", "Kullback-Liebler Divergence (KL)", lambda g: pre.kl_divergence(g.facet, g.positive)),
+    MetricDefinition(
+        "KS", "Kolmogorov-Smirnov Distance (KS)", lambda g: pre.kolmogorov_smirnov(g.facet, g.positive)
+    ),
+    MetricDefinition("LP", "L-p Norm (LP)", lambda g: pre.lp_norm(g.facet, g.positive)),
+    MetricDefinition(
+        "TVD", "Total Variation Distance (TVD)", lambda g: pre.total_variation_distance(g.facet, g.positive)
+    ),
+)
+
+POST_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
+    MetricDefinition(
+        "AD",
+        "Accuracy Difference (AD)",
+        lambda g: post.accuracy_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "CDDPL",
+        "Conditional Demographic Disparity in Predicted Labels (CDDPL)",
+        lambda g: pre.conditional_demographic_disparity(g.facet, _needs_predictions(g), g.group_variable),
+    ),
+    MetricDefinition(
+        "DAR",
+        "Difference in Acceptance Rates (DAR)",
+        lambda g: post.acceptance_rate_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "DCA",
+        "Difference in Conditional Acceptance (DCA)",
+        lambda g: post.conditional_acceptance_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "DCR",
+        "Difference in Conditional Rejection (DCR)",
+        lambda g: post.conditional_rejection_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "DI", "Disparate Impact (DI)", lambda g: post.disparate_impact(g.facet, _needs_predictions(g))
+    ),
+    MetricDefinition(
+        "DPPL",
+        "Difference in Positive Proportions in Predicted Labels (DPPL)",
+        lambda g: pre.positive_proportion_difference(g.facet, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "DRR",
+        "Difference in Rejection Rates (DRR)",
+        lambda g: post.rejection_rate_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "FT", "Flip Test (FT)", lambda g: post.flip_test(g.features, g.facet, _needs_predictions(g))
+    ),
+    MetricDefinition(
+        "GE", "Generalized Entropy (GE)", lambda g: post.generalized_entropy(g.positive, _needs_predictions(g))
+    ),
+    MetricDefinition(
+        "RD",
+        "Recall Difference (RD)",
+        lambda g: post.recall_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "SD",
+        "Specificity Difference (SD)",
+        lambda g: post.specificity_difference(g.facet, g.positive, _needs_predictions(g)),
+    ),
+    MetricDefinition(
+        "TE",
+        "Treatment Equality (TE)",
+        lambda g: post.treatment_equality(g.facet, g.positive, _needs_predictions(g)),
+    ),
+)
+
+# The neutral point of each metric for the drift rule; every metric not listed is neutral at 0.
+NEUTRAL_VALUES: Mapping[str, float] = {"DI": 1.0}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricResult:
+    """One metric of one facet value: ``value`` (may be +-inf) or ``None`` with Clarify's ``error``."""
+
+    name: str
+    description: str
+    value: float | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FacetValueResult:
+    """The metrics of one facet value or threshold (``value_or_threshold`` as Clarify prints it)."""
+
+    value_or_threshold: str
+    metrics: tuple[MetricResult, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FacetResult:
+    """All facet values of one facet column."""
+
+    name: str
+    values: tuple[FacetValueResult, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageResult:
+    """One stage of analysis.json: label, positive label values and the per-facet metrics."""
+
+    label: str
+    label_value_or_threshold: str
+    facets: tuple[FacetResult, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasAnalysis:
+    """What analysis.json holds: the stages that were computed."""
+
+    pre_training: StageResult | None = None
+    post_training: StageResult | None = None
+
+    def stages(self) -> tuple[tuple[BiasStage, StageResult], ...]:
+        """The computed stages in analysis.json's order (post-training first)."""
+        found = ((BiasStage.POST_TRAINING, self.post_training), (BiasStage.PRE_TRAINING, self.pre_training))
+        return tuple((stage, result) for stage, result in found if result is not None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FacetSpec:
+    """A facet to analyse: its column and, optionally, the sensitive values or one threshold."""
+
+    column: str
+    values: tuple[object, ...] | None = None
+
+
+def select_metrics(definitions: Sequence[MetricDefinition], names: Sequence[str] | None) -> tuple[MetricDefinition, ...]:
+    """The metrics to compute (``None`` = all), in analysis.json's order (sorted by name)."""
+    if names is None:
+        return tuple(definitions)
+    known = {d.name for d in definitions}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise AnalyzerInputError(
+            f"unknown bias metric(s) {', '.join(unknown)}: use \"all\" or names from {', '.join(sorted(known))}"
+        )
+    return tuple(d for d in definitions if d.name in set(names))
+
+
+def compute_metric(definition: MetricDefinition, data: GroupData) -> MetricResult:
+    """Run one metric; a ``BiasMetricError`` becomes a ``null`` value with the error text."""
+    try:
+        value = definition.compute(data)
+    except pre.BiasMetricError as error:
+        return MetricResult(name=definition.name, description=definition.description, value=None, error=str(error))
+    return MetricResult(name=definition.name, description=definition.description, value=value)
+
+
+def _feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
+    """The flip test's features as one 2-D array; object dtype when a column is not numeric."""
+    n_rows = len(next(iter(columns.values()))) if columns else 0
+    if not names:
+        return np.empty((n_rows, 0))
+    chosen = [columns[name] for name in names]
+    if all(c.dtype.kind in "biuf" for c in chosen):
+        return np.column_stack([c.astype(np.float64) for c in chosen])
+    return np.column_stack([c.astype(object) for c in chosen])
+
+
+def analyze_bias(
+    columns: Mapping[str, np.ndarray],
+    *,
+    label: str,
+    label_values: Sequence[object],
+    facets: Sequence[FacetSpec],
+    group_variable: str | None = None,
+    predicted_label: str | None = None,
+    pre_training_methods: Sequence[str] | None = None,
+    post_training_methods: Sequence[str] | None = None,
+    run_pre_training: bool = True,
+    run_post_training: bool = True,
+    excluded_columns: Sequence[str] = (),
+) -> BiasAnalysis:
+    """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
+
+    Post-training metrics are computed when ``run_post_training`` and a ``predicted_label`` column
+    is given. The flip test's features are all columns except the facet, label, predicted label
+    and ``excluded_columns``.
+    """
+    for name in [label, *(f.column for f in facets), group_variable, predicted_label, *excluded_columns]:
+        if name is not None and name not in columns:
+            raise AnalyzerInputError(
+                f"column {name!r} is not in the dataset (columns: {', '.join(columns)}): fix the name in the "
+                "analysis config or the dataset's headers"
+            )
+    if not facets:
+        raise AnalyzerInputError("the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]")
+    labels = columns[label]
+    positives = positive_labels(labels, label_values, label)
+    predicted = None
+    if run_post_training and predicted_label is not None:
+        predicted = positive_predictions(columns[predicted_label], labels, label_values, predicted_label)
+    group_values = columns[group_variable] if group_variable is not None else None
+    stage_metrics = []
+    if run_pre_training:
+        stage_metrics.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
+    if predicted is not None:
+        stage_metrics.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
+
+    results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in stage_metrics}
+    for spec in facets:
+        groups: tuple[Group, ...] = facet_groups(columns[spec.column], spec.values, spec.column)
+        feature_names = [
+            n for n in columns if n not in {spec.column, label, predicted_label, *excluded_columns}
+        ]
+        features = _feature_matrix(columns, feature_names)
+        per_stage: dict[BiasStage, list[FacetValueResult]] = {stage: [] for stage, _ in stage_metrics}
+        for group in groups:
+            data = GroupData(
+                facet=group.rows,
+                positive=positives.rows,
+                predicted=predicted,
+                group_variable=group_values,
+                features=features,
+            )
+            for stage, definitions in stage_metrics:
+                metrics = tuple(compute_metric(d, data) for d in definitions)
+                per_stage[stage].append(FacetValueResult(value_or_threshold=group.name, metrics=metrics))
+        for stage, _ in stage_metrics:
+            results[stage].append(FacetResult(name=spec.column, values=tuple(per_stage[stage])))
+
+    def stage_result(stage: BiasStage) -> StageResult | None:
+        if stage not in results:
+            return None
+        return StageResult(
+            label=label, label_value_or_threshold=positives.name, facets=tuple(results[stage])
+        )
+
+    return BiasAnalysis(
+        pre_training=stage_result(BiasStage.PRE_TRAINING), post_training=stage_result(BiasStage.POST_TRAINING)
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasDriftViolation:
+    """A metric whose current value is farther from its neutral point than the baseline's."""
+
+    stage: BiasStage
+    facet: str
+    facet_value: str
+    metric_name: str
+    current: float
+    baseline: float
+
+
+def is_drift(metric_name: str, current: float, baseline: float) -> bool:
+    """|current - neutral| > |baseline - neutral|, neutral = 1 for DI and 0 otherwise; NaN never drifts."""
+    neutral = NEUTRAL_VALUES.get(metric_name, 0.0)
+    if math.isnan(current) or math.isnan(baseline):
+        return False
+    return abs(current - neutral) > abs(baseline - neutral)
+
+
+def bias_drift_violations(*, baseline: BiasAnalysis, current: BiasAnalysis) -> tuple[BiasDriftViolation, ...]:
+    """Violations of ``current`` against ``baseline``, in analysis.json order.
+
+    A metric is compared when both analyses have a value for the same stage, facet, facet value
+    and metric name; metrics with a ``null`` value (an error) on either side are skipped.
+    """
+    baseline_values: dict[tuple[BiasStage, str, str, str], float] = {}
+    for stage, result in baseline.stages():
+        for facet in result.facets:
+            for facet_value in facet.values:
+                for metric in facet_value.metrics:
+                    if metric.value is not None:
+                        key = (stage, facet.name, facet_value.value_or_threshold, metric.name)
+                        baseline_values[key] = float(metric.value)
+    violations = []
+    for stage, result in current.stages():
+        for facet in result.facets:
+            for facet_value in facet.values:
+                for metric in facet_value.metrics:
+                    key = (stage, facet.name, facet_value.value_or_threshold, metric.name)
+                    if metric.value is None or key not in baseline_values:
+                        continue
+                    current_value = float(metric.value)
+                    if is_drift(metric.name, current_value, baseline_values[key]):
+                        violations.append(
+                            BiasDriftViolation(
+                                stage=stage,
+                                facet=facet.name,
+                                facet_value=facet_value.value_or_threshold,
+                                metric_name=metric.name,
+                                current=current_value,
+                                baseline=baseline_values[key],
+                            )
+                        )
+    return tuple(violations)

@@ -1,0 +1,228 @@
+"""Clarify's post-training bias metrics: they compare observed and predicted labels per group.
+
+Inputs are boolean numpy arrays of equal length: ``facet`` (True = sensitive group *d*,
+False = the rest, *a*), ``positive`` (the observed label is positive) and ``predicted`` (the
+predicted label is positive). In the formulas, for a group g in {a, d}:
+
+* n_g^(1), n_g^(0): observed positive / negative labels; n̂_g^(1), n̂_g^(0): predicted ones;
+* TP_g, FP_g, FN_g, TN_g: the confusion counts of the group.
+
+Errors raise ``BiasMetricError`` with the text Clarify reports; divisions use ``divide``
+(0/0 = 0, x/0 = infinity). Where both groups' ratios are infinite, Clarify reports 0.
+DPPL and CDDPL are the label metrics DPL and CDDL applied to the predicted labels:
+see ``bias_pretraining.positive_proportion_difference`` and
+``bias_pretraining.conditional_demographic_disparity``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bias_pretraining import BiasMetricError, divide
+
+INFINITY = float("inf")
+# Clarify's flip test uses 5 neighbours, or 1 when group a has at most 9 rows.
+FLIP_TEST_NEIGHBOURS = 5
+FLIP_TEST_FEW_NEIGHBOURS = 1
+FLIP_TEST_SMALL_GROUP = 9
+# Rows of group d handled per block in the flip test, to bound memory at block x n_a floats.
+_FLIP_TEST_BLOCK = 256
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupConfusion:
+    """Confusion counts of one group: TP, FP, FN, TN."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def observed_positive(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def observed_negative(self) -> int:
+        return self.tn + self.fp
+
+    @property
+    def predicted_positive(self) -> int:
+        return self.tp + self.fp
+
+    @property
+    def predicted_negative(self) -> int:
+        return self.tn + self.fn
+
+
+def group_confusion(in_group: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> GroupConfusion:
+    """TP, FP, FN, TN counted over the rows where ``in_group`` is True."""
+    return GroupConfusion(
+        tp=int(np.count_nonzero(in_group & positive & predicted)),
+        fp=int(np.count_nonzero(in_group & ~positive & predicted)),
+        fn=int(np.count_nonzero(in_group & positive & ~predicted)),
+        tn=int(np.count_nonzero(in_group & ~positive & ~predicted)),
+    )
+
+
+def _confusions(
+    facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray, prefix: str = ""
+) -> tuple[GroupConfusion, GroupConfusion]:
+    if not np.any(facet):
+        raise BiasMetricError(f"{prefix}Facet set is empty")
+    if np.all(facet):
+        raise BiasMetricError(f"{prefix}Negated Facet set is empty")
+    return group_confusion(~facet, positive, predicted), group_confusion(facet, positive, predicted)
+
+
+def disparate_impact(facet: np.ndarray, predicted: np.ndarray) -> float:
+    """DI = q̂_d / q̂_a, with q̂ = n̂^(1) / n the share of predicted positives (neutral value 1)."""
+    n_d = int(np.count_nonzero(facet))
+    n_a = int(facet.size - n_d)
+    if n_a == 0:
+        raise BiasMetricError("Negated facet set is empty")
+    if n_d == 0:
+        raise BiasMetricError("Facet set is empty")
+    q_a = np.count_nonzero(predicted & ~facet) / n_a
+    q_d = np.count_nonzero(predicted & facet) / n_d
+    return divide(q_d, q_a)
+
+
+def conditional_acceptance_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """DCA (DCAcc in the docs) = c_a - c_d, with c = n^(1) / n̂^(1) (observed / predicted positives)."""
+    a, d = _confusions(facet, positive, predicted, "DCO: ")
+    c_a = divide(a.observed_positive, a.predicted_positive)
+    c_d = divide(d.observed_positive, d.predicted_positive)
+    if c_a == c_d == INFINITY:
+        return 0
+    return c_a - c_d
+
+
+def conditional_rejection_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """DCR = r_d - r_a, with r = n^(0) / n̂^(0) (observed / predicted negatives)."""
+    a, d = _confusions(facet, positive, predicted, "DCO: ")
+    r_a = divide(a.observed_negative, a.predicted_negative)
+    r_d = divide(d.observed_negative, d.predicted_negative)
+    if r_a == r_d == INFINITY:
+        return 0
+    return r_d - r_a
+
+
+def recall_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """RD = TP_a / (TP_a + FN_a) - TP_d / (TP_d + FN_d)."""
+    a, d = _confusions(facet, positive, predicted, "DLA: ")
+    return divide(a.tp, a.tp + a.fn) - divide(d.tp, d.tp + d.fn)
+
+
+def specificity_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """SD = TN_d / (TN_d + FP_d) - TN_a / (TN_a + FP_a)."""
+    a, d = _confusions(facet, positive, predicted, "DLA: ")
+    return divide(d.tn, d.tn + d.fp) - divide(a.tn, a.tn + a.fp)
+
+
+def acceptance_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """DAR = TP_a / n̂_a^(1) - TP_d / n̂_d^(1) (difference in precision)."""
+    a, d = _confusions(facet, positive, predicted, "DLR: ")
+    return divide(a.tp, a.predicted_positive) - divide(d.tp, d.predicted_positive)
+
+
+def rejection_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """DRR = TN_d / n̂_d^(0) - TN_a / n̂_a^(0) (difference in negative predictive value)."""
+    a, d = _confusions(facet, positive, predicted, "DLR: ")
+    return divide(d.tn, d.predicted_negative) - divide(a.tn, a.predicted_negative)
+
+
+def accuracy_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """AD = (TP_a + TN_a) / n_a - (TP_d + TN_d) / n_d."""
+    a, d = _confusions(facet, positive, predicted)
+    acc_a = divide(a.tp + a.tn, a.tp + a.tn + a.fp + a.fn)
+    acc_d = divide(d.tp + d.tn, d.tp + d.tn + d.fp + d.fn)
+    return acc_a - acc_d
+
+
+def treatment_equality(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """TE = FN_d / FP_d - FN_a / FP_a (infinite when a group has false negatives but no false positives)."""
+    a, d = _confusions(facet, positive, predicted)
+    tau_a = divide(a.fn, a.fp)
+    tau_d = divide(d.fn, d.fp)
+    if tau_a == tau_d == INFINITY:
+        return 0.0
+    return tau_d - tau_a
+
+
+def generalized_entropy(positive: np.ndarray, predicted: np.ndarray) -> float:
+    """GE (alpha = 2) = 1 / (2 n) * sum_i [(b_i / mean(b))^2 - 1], with benefit b_i = ŷ_i - y_i + 1.
+
+    ŷ_i, y_i are 1 for a positive predicted / observed label; the facet plays no part, so every
+    facet reports the same value.
+    """
+    n = positive.size
+    if n == 0:
+        raise BiasMetricError("dataset must be non-empty")
+    benefit = predicted.astype(np.int64) - positive.astype(np.int64) + 1
+    mean_benefit = benefit.mean()
+    if mean_benefit == 0:
+        raise BiasMetricError(
+            "All predicted labels are false negatives. "
+            "There should be at least one prediction that is not false negative."
+        )
+    alpha = 2
+    return float(((benefit / mean_benefit) ** alpha - 1).sum() / (n * alpha * (alpha - 1)))
+
+
+def nearest_neighbour_votes(
+    reference: np.ndarray, reference_positive: np.ndarray, queries: np.ndarray, neighbours: int
+) -> np.ndarray:
+    """Majority vote of the ``neighbours`` reference rows nearest to each query (Euclidean).
+
+    Distances are sums of squared per-column differences, so integer features give exact
+    ties; among rows at the same distance the earlier reference row is taken. A vote is
+    positive when more than half of the neighbours are positive (an even split is negative).
+    """
+    votes = np.empty(queries.shape[0], dtype=bool)
+    positive_weight = reference_positive.astype(np.int64)
+    for start in range(0, queries.shape[0], _FLIP_TEST_BLOCK):
+        block = queries[start : start + _FLIP_TEST_BLOCK]
+        squared = np.zeros((block.shape[0], reference.shape[0]))
+        for column in range(reference.shape[1]):
+            difference = block[:, column, None] - reference[None, :, column]
+            squared += difference * difference
+        kth = np.partition(squared, neighbours - 1, axis=1)[:, neighbours - 1, None]
+        closer = squared < kth
+        tied = squared == kth
+        still_needed = neighbours - np.count_nonzero(closer, axis=1)
+        taken_ties = tied & (np.cumsum(tied, axis=1) <= still_needed[:, None])
+        chosen = closer | taken_ties
+        positive_votes = chosen.astype(np.int64) @ positive_weight
+        votes[start : start + block.shape[0]] = 2 * positive_votes > neighbours
+    return votes
+
+
+def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray) -> float:
+    """FT = (F^+ - F^-) / n_d, Clarify's approximation of the flip test.
+
+    A k-nearest-neighbour classifier (k = 5, or 1 when group a has at most 9 rows; Euclidean
+    distance over ``features``, the dataset without facet, label and prediction columns) is fit on
+    group a's rows and their predicted labels, then asked for each row of d. F^+ counts rows of
+    d the model predicts positive but the neighbours of a predict negative; F^- the reverse.
+    """
+    if not np.any(facet):
+        raise BiasMetricError("Facet set is empty")
+    if np.all(facet):
+        raise BiasMetricError("Negated Facet set is empty")
+    if features.dtype.kind not in "biuf":
+        raise BiasMetricError("FlipTest does not support non-numeric columns")
+    if features.ndim != 2 or features.shape[1] == 0:
+        raise BiasMetricError("FlipTest needs at least one feature column besides facet and labels")
+    matrix = features.astype(np.float64)
+    if np.isnan(matrix).any():
+        raise BiasMetricError("FlipTest does not support missing feature values")
+    reference = matrix[~facet]
+    neighbours = FLIP_TEST_NEIGHBOURS if reference.shape[0] > FLIP_TEST_SMALL_GROUP else FLIP_TEST_FEW_NEIGHBOURS
+    votes = nearest_neighbour_votes(reference, predicted[~facet], matrix[facet], neighbours)
+    model = predicted[facet]
+    flips_positive = int(np.count_nonzero(model & ~votes))
+    flips_negative = int(np.count_nonzero(~model & votes))
+    return divide(flips_positive - flips_negative, int(model.size))
