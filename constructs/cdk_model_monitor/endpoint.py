@@ -1,0 +1,321 @@
+"""A SageMaker endpoint that captures a share of its requests and predictions to S3."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from .errors import ConfigurationError
+from .nag import acknowledge
+from .storage import MonitoringBucket
+
+# SageMaker's pattern for endpoint, endpoint-config, model and variant names.
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].+)?$")
+_S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
+_CONTENT_TYPE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*/[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*$")
+
+
+class CaptureMode(enum.Enum):
+    """What the endpoint captures for each sampled invocation."""
+
+    INPUT = "Input"
+    OUTPUT = "Output"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureConfig:
+    """Data capture settings of an endpoint.
+
+    :param sampling_percentage: share of invocations captured, an integer from 0 to 100.
+        Default: 100 (monitoring statistics are most reliable on all traffic; lower it for
+        high-traffic endpoints).
+    :param modes: capture requests, predictions or both. Default: both.
+    :param csv_content_types: content types stored as CSV text. Default: ``("text/csv",)``.
+    :param json_content_types: content types stored as JSON text. Default: ``("application/json",)``.
+        Other content types are stored base64-encoded.
+    :param prefix: extra key prefix under the bucket's capture prefix. Default: none.
+    :param enabled: capture on or off (the configuration stays in place). Default: on.
+    """
+
+    sampling_percentage: int = 100
+    modes: tuple[CaptureMode, ...] = (CaptureMode.INPUT, CaptureMode.OUTPUT)
+    csv_content_types: tuple[str, ...] = ("text/csv",)
+    json_content_types: tuple[str, ...] = ("application/json",)
+    prefix: str | None = None
+    enabled: bool = True
+
+    def validate(self, scope: Construct) -> None:
+        """Raise ``ConfigurationError`` for settings SageMaker would reject."""
+        pct = self.sampling_percentage
+        if isinstance(pct, bool) or not isinstance(pct, int) or not 0 <= pct <= 100:
+            raise ConfigurationError(scope, "capture.sampling_percentage", pct,
+                                     "Use a whole number from 0 to 100 (percent of invocations captured).")
+        if not self.modes:
+            raise ConfigurationError(scope, "capture.modes", self.modes,
+                                     "Capture at least one of CaptureMode.INPUT and CaptureMode.OUTPUT.")
+        if len(set(self.modes)) != len(self.modes) or not all(isinstance(m, CaptureMode) for m in self.modes):
+            raise ConfigurationError(scope, "capture.modes", self.modes,
+                                     "List each CaptureMode (INPUT, OUTPUT) at most once.")
+        for field_name, types in (("csv_content_types", self.csv_content_types),
+                                  ("json_content_types", self.json_content_types)):
+            if len(types) > 10:
+                raise ConfigurationError(scope, f"capture.{field_name}", types,
+                                         "SageMaker accepts at most 10 content types per list.")
+            for content_type in types:
+                if not _CONTENT_TYPE.match(content_type):
+                    raise ConfigurationError(scope, f"capture.{field_name}", content_type,
+                                             "Use a MIME type such as 'text/csv' or 'application/json'.")
+        overlap = set(self.csv_content_types) & set(self.json_content_types)
+        if overlap:
+            raise ConfigurationError(scope, "capture.json_content_types", sorted(overlap),
+                                     "A content type is captured either as CSV or as JSON, not both.")
+        if self.prefix is not None and (not self.prefix.strip("/") or "//" in self.prefix):
+            raise ConfigurationError(scope, "capture.prefix", self.prefix,
+                                     "Use a key prefix such as 'my-model' (no empty parts).")
+
+    def destination_s3_uri(self, bucket: MonitoringBucket) -> str:
+        """The capture destination; SageMaker appends ``<endpoint>/<variant>/yyyy/mm/dd/HH/``."""
+        return bucket.s3_uri(bucket.prefixes.capture, self.prefix or "")
+
+    def render(self, scope: Construct, *, bucket: MonitoringBucket) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+        """The ``DataCaptureConfig`` of an endpoint configuration.
+
+        For an endpoint configuration you build yourself: put the result on it, and grant its
+        model's execution role ``bucket.grant_write_capture(role)``.
+        """
+        self.validate(scope)
+        key = bucket.encryption_key
+        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+            enable_capture=self.enabled,
+            initial_sampling_percentage=self.sampling_percentage,
+            destination_s3_uri=self.destination_s3_uri(bucket),
+            kms_key_id=key.key_arn if key is not None else None,
+            capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=m.value)
+                             for m in self.modes],
+            capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                csv_content_types=list(self.csv_content_types) or None,
+                json_content_types=list(self.json_content_types) or None,
+            ),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductionVariant:
+    """One production variant of the endpoint, serving the endpoint's model.
+
+    :param name: variant name. Default: ``AllTraffic`` (SageMaker's default).
+    :param instance_type: ML instance type. Default: ``ml.m5.large``.
+    :param instance_count: initial instance count. Default: 1.
+    :param weight: initial traffic weight. Default: 1.0.
+    """
+
+    name: str = "AllTraffic"
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+    weight: float = 1.0
+
+
+def _check_name(scope: Construct, prop: str, value: str | None) -> None:
+    if value is None or Token.is_unresolved(value):
+        return
+    if not _NAME.match(value):
+        raise ConfigurationError(scope, prop, value,
+                                 "SageMaker names are 1-63 letters, digits and hyphens, starting and ending "
+                                 "with a letter or digit (e.g. 'churn-model-prod').")
+
+
+class CapturedEndpoint(Construct):
+    """Model + EndpointConfig with data capture + Endpoint.
+
+    :param bucket: the monitoring bucket that receives captured data.
+    :param image_uri: the inference container image.
+    :param model_data_url: S3 URL of the model artifact (``s3://bucket/key/model.tar.gz``).
+        Default: none (the image holds the model).
+    :param environment: environment of the inference container. Default: none.
+    :param execution_role: the model's execution role. Default: a new least-privilege role that
+        pulls the image, reads the model artifact, writes logs and writes captured data.
+    :param variants: production variants. Default: one ``ProductionVariant()``.
+    :param capture: data capture settings. Default: ``CaptureConfig()``.
+    :param endpoint_name: physical endpoint name. Default: generated by CloudFormation.
+    :param encrypt_storage_volume: encrypt the instances' ML storage volume with the bucket's KMS
+        key. Default: True. Turn off for instance types with local NVMe storage (e.g. ``ml.m5d``),
+        which SageMaker refuses with a key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: MonitoringBucket,
+        image_uri: str,
+        model_data_url: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        execution_role: iam.IRole | None = None,
+        variants: Sequence[ProductionVariant] = (ProductionVariant(),),
+        capture: CaptureConfig = CaptureConfig(),
+        endpoint_name: str | None = None,
+        encrypt_storage_volume: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        self._validate(image_uri, model_data_url, variants, endpoint_name, execution_role)
+        capture.validate(self)
+        self.bucket = bucket
+        self.capture = capture
+        self.variants = tuple(variants)
+
+        self.role = execution_role or self._create_role(image_uri, model_data_url)
+        if execution_role is None:
+            bucket.grant_write_capture(self.role)
+
+        self.model = sagemaker.CfnModel(
+            self, "Model",
+            execution_role_arn=self.role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image_uri, model_data_url=model_data_url,
+                environment=dict(environment) if environment else None),
+        )
+        # CreateModel checks that the role can pull the image, so its policy must exist first.
+        self.model.node.add_dependency(self.role)
+
+        storage_key = bucket.encryption_key if encrypt_storage_volume else None
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self, "EndpointConfig",
+            kms_key_id=storage_key.key_arn if storage_key is not None else None,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=v.name, model_name=self.model.attr_model_name,
+                    initial_instance_count=v.instance_count, instance_type=v.instance_type,
+                    initial_variant_weight=v.weight)
+                for v in self.variants
+            ],
+            data_capture_config=capture.render(self, bucket=bucket),
+        )
+        self.endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint",
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            endpoint_name=endpoint_name,
+        )
+
+    # -- what monitors need ----------------------------------------------------------------
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint.attr_endpoint_name
+
+    @property
+    def capture_destination_s3_uri(self) -> str:
+        """The capture destination configured on the endpoint (without the endpoint name)."""
+        return self.capture.destination_s3_uri(self.bucket)
+
+    @property
+    def capture_s3_uri(self) -> str:
+        """Where this endpoint's captured data lands: ``<destination>/<endpoint name>``."""
+        return f"{self.capture_destination_s3_uri}/{self.endpoint_name}"
+
+    def capture_s3_uri_for(self, variant: str) -> str:
+        """Captured data of one variant: ``<destination>/<endpoint name>/<variant>``."""
+        if variant not in {v.name for v in self.variants}:
+            raise ConfigurationError(self, "variant", variant,
+                                     f"Use one of {[v.name for v in self.variants]}.")
+        return f"{self.capture_s3_uri}/{variant}"
+
+    def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
+               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """An endpoint metric of the ``AWS/SageMaker`` namespace (e.g. ``Invocations``)."""
+        return cloudwatch.Metric(
+            namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic, period=period,
+            dimensions_map={"EndpointName": self.endpoint_name,
+                            "VariantName": variant or self.variants[0].name})
+
+    def metric_invocations(self, **kwargs) -> cloudwatch.Metric:
+        return self.metric("Invocations", **kwargs)
+
+    def metric_model_latency(self, **kwargs) -> cloudwatch.Metric:
+        return self.metric("ModelLatency", statistic="Average", **kwargs)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _validate(self, image_uri: str, model_data_url: str | None, variants: Sequence[ProductionVariant],
+                  endpoint_name: str | None, execution_role: iam.IRole | None) -> None:
+        if not Token.is_unresolved(image_uri) and not image_uri.strip():
+            raise ConfigurationError(self, "image_uri", image_uri,
+                                     "Give the inference image, e.g. '<account>.dkr.ecr.<region>.amazonaws.com/repo:tag'.")
+        if model_data_url is not None and not Token.is_unresolved(model_data_url):
+            if not (model_data_url.startswith("s3://") or model_data_url.startswith("https://")):
+                raise ConfigurationError(self, "model_data_url", model_data_url,
+                                         "Use an S3 URL such as 's3://bucket/path/model.tar.gz'.")
+            if execution_role is None and not _S3_URL.match(model_data_url):
+                raise ConfigurationError(self, "model_data_url", model_data_url,
+                                         "Use an s3:// URL, or pass execution_role with access to the artifact.")
+        if model_data_url is not None and Token.is_unresolved(model_data_url) and execution_role is None:
+            raise ConfigurationError(self, "model_data_url", model_data_url,
+                                     "The artifact location is only known at deploy time, so the least-privilege "
+                                     "role cannot be scoped to it: pass execution_role with read access to it.")
+        _check_name(self, "endpoint_name", endpoint_name)
+        if not variants:
+            raise ConfigurationError(self, "variants", variants, "Give at least one ProductionVariant.")
+        names = [v.name for v in variants]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(self, "variants", names, "Give each variant its own name.")
+        for v in variants:
+            _check_name(self, "variants.name", v.name)
+            if not Token.is_unresolved(v.instance_type) and not _INSTANCE_TYPE.match(v.instance_type):
+                raise ConfigurationError(self, "variants.instance_type", v.instance_type,
+                                         "Use an ML instance type such as 'ml.m5.large'.")
+            if isinstance(v.instance_count, bool) or not isinstance(v.instance_count, int) or v.instance_count < 1:
+                raise ConfigurationError(self, "variants.instance_count", v.instance_count,
+                                         "Use a whole number of instances, at least 1.")
+            if not v.weight >= 0:
+                raise ConfigurationError(self, "variants.weight", v.weight, "Use a non-negative weight.")
+
+    def _create_role(self, image_uri: str, model_data_url: str | None) -> iam.Role:
+        stack = Stack.of(self)
+        role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+                        description="Execution role of a monitored SageMaker model")
+        image = None if Token.is_unresolved(image_uri) else _ECR_IMAGE.match(image_uri)
+        if image is not None:
+            repository = stack.format_arn(service="ecr", resource="repository", resource_name=image["repo"],
+                                          account=image["account"], region=image["region"])
+        else:
+            repository = stack.format_arn(service="ecr", resource="repository", resource_name="*")
+            acknowledge(role, "AwsSolutions-IAM5",
+                        "the image URI is only known at deploy time; pulls are limited to this account's repositories",
+                        resource=repository)
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            resources=[repository]))
+        role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        if model_data_url is not None and (artifact := _S3_URL.match(model_data_url)):
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[stack.format_arn(service="s3", region="", account="", resource=artifact["bucket"],
+                                            resource_name=artifact["key"])]))
+        log_groups = stack.format_arn(service="logs", resource="log-group",
+                                      resource_name="/aws/sagemaker/Endpoints/*",
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            resources=[log_groups]))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"]}}))
+        acknowledge(role, "AwsSolutions-IAM5",
+                    "SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/",
+                    resource=log_groups)
+        acknowledge(role, "AwsSolutions-IAM5",
+                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData accept no resource ARN "
+                    "(PutMetricData is limited by a namespace condition)",
+                    resource="*")
+        return role
