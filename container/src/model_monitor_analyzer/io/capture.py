@@ -1,0 +1,407 @@
+"""SageMaker data-capture files (contract section 1): records, payloads and columnar batches.
+
+Layout: ``<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl``, one JSON record per line::
+
+    {"captureData": {"endpointInput": {"data": "1,2,3", "encoding": "CSV", ...},
+                     "endpointOutput": {"data": "0.7", "encoding": "CSV", ...}},
+     "eventMetadata": {"eventId": "...", "inferenceId": "...", "inferenceTime": "2022-04-18T00:21:48Z"},
+     "eventVersion": "0"}
+
+Two readers share the same parsing:
+
+* ``iter_capture_records`` yields one ``CaptureRecord`` per line (for model quality, merge,
+  custom pre-processors);
+* ``read_capture_batches`` is the lean data-quality path: it turns the chosen payloads of
+  each record into one CSV row (output columns first by default, as the built-in does with
+  ``output_columns_position`` START), joins the rows of a batch and parses them with Arrow
+  in one go.
+
+A line that is not JSON, lacks ``captureData`` or has an unusable payload is counted in
+``InputProblems`` with ``file:line`` and skipped; a record whose ``inferenceTime`` falls
+outside the window is skipped silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.datasets import csv_text_batch
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
+
+ENDPOINT_INPUT = "endpointInput"
+ENDPOINT_OUTPUT = "endpointOutput"
+DEFAULT_CAPTURE_INDEX_NAMES = (ENDPOINT_INPUT, ENDPOINT_OUTPUT)
+DEFAULT_BATCH_RECORDS = 65_536
+_JSON_ROW_KEYS = ("instances", "features", "predictions", "data", "inputs", "outputs")
+
+
+class PayloadError(ValueError):
+    """A capture payload that cannot be turned into rows."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapturedPayload:
+    """One of ``endpointInput`` / ``endpointOutput`` / ``groundTruthData`` of a record."""
+
+    data: str
+    encoding: str
+    observed_content_type: str | None = None
+    mode: str | None = None
+
+    def text(self) -> str:
+        """The payload as text: ``data`` itself, or base64-decoded UTF-8 for ``BASE64``."""
+        return payload_text(self.data, self.encoding)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventMetadata:
+    """``eventMetadata`` of a record (``event_time`` is ``inferenceTime`` as written)."""
+
+    event_id: str | None
+    inference_id: str | None
+    event_time: str | None
+    custom_attributes: object = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureRecord:
+    """One captured inference, with where it was read from.
+
+    Attribute names follow the SageMaker pre-processor contract (``inference_record
+    .endpoint_input.data``, ``.event_metadata.event_id``), so a ``preprocess_handler`` written
+    for the built-in analyzer runs unchanged on it.
+    """
+
+    endpoint_input: CapturedPayload | None
+    endpoint_output: CapturedPayload | None
+    event_metadata: EventMetadata
+    event_version: str | None
+    raw: dict
+    path: str
+    line: int
+
+    @property
+    def inference_time(self) -> str | None:
+        """``eventMetadata.inferenceTime``."""
+        return self.event_metadata.event_time
+
+    def payload(self, index_name: str) -> CapturedPayload | None:
+        """The payload under ``captureData.<index_name>`` (e.g. ``endpointOutput``)."""
+        if index_name == ENDPOINT_INPUT:
+            return self.endpoint_input
+        if index_name == ENDPOINT_OUTPUT:
+            return self.endpoint_output
+        return _payload_of(self.raw.get("captureData", {}).get(index_name))
+
+
+def capture_files(source: Path) -> list[Path]:
+    """Every ``*.jsonl`` file below ``source`` (or ``source`` itself), in path order."""
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise AnalyzerInputError("capture folder not found; pass the folder holding the *.jsonl files", path=str(source))
+    return sorted(source.rglob("*.jsonl"))
+
+
+def _iter_lines(source: Path, problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
+    for file in capture_files(source):
+        path = str(file)
+        try:
+            with file.open("rb") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        yield path, number, line
+        except OSError as exc:
+            problems.record_bad(path, None, f"unreadable capture file: {exc.strerror or exc}")
+
+
+def payload_text(data: object, encoding: str | None) -> str:
+    """Decode a payload's ``data`` by its ``encoding`` (CSV, JSON or BASE64)."""
+    if not isinstance(data, str):
+        raise PayloadError("payload 'data' is not a string")
+    if encoding is not None and encoding.upper() == "BASE64":
+        try:
+            return base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError) as exc:
+            raise PayloadError(f"BASE64 payload cannot be decoded as UTF-8 text: {exc}") from exc
+    return data
+
+
+def _payload_of(value: object) -> CapturedPayload | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "data" not in value:
+        raise PayloadError("capture payload must be an object with 'data'")
+    data = value["data"]
+    if not isinstance(data, str):
+        raise PayloadError("payload 'data' is not a string")
+    return CapturedPayload(
+        data=data,
+        encoding=str(value.get("encoding") or "CSV"),
+        observed_content_type=value.get("observedContentType"),
+        mode=value.get("mode"),
+    )
+
+
+def parse_capture_line(line: bytes, *, path: str = "<memory>", number: int = 0) -> CaptureRecord:
+    """Parse one capture line into a ``CaptureRecord`` (``PayloadError`` if malformed)."""
+    try:
+        raw = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError(f"malformed JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise PayloadError("a capture line must be a JSON object")
+    capture = raw.get("captureData")
+    if not isinstance(capture, dict):
+        raise PayloadError("record has no 'captureData' object")
+    metadata = raw.get("eventMetadata") or {}
+    if not isinstance(metadata, dict):
+        raise PayloadError("'eventMetadata' must be an object")
+    return CaptureRecord(
+        endpoint_input=_payload_of(capture.get(ENDPOINT_INPUT)),
+        endpoint_output=_payload_of(capture.get(ENDPOINT_OUTPUT)),
+        event_metadata=EventMetadata(
+            event_id=metadata.get("eventId"),
+            inference_id=metadata.get("inferenceId"),
+            event_time=metadata.get("inferenceTime"),
+            custom_attributes=metadata.get("customAttributes"),
+        ),
+        event_version=raw.get("eventVersion"),
+        raw=raw,
+        path=path,
+        line=number,
+    )
+
+
+def _in_window(time_text: object, window: TimeWindow | None) -> bool:
+    if window is None or window.is_open:
+        return True
+    if not isinstance(time_text, str):
+        raise PayloadError("record has no eventMetadata.inferenceTime to place it in the time window")
+    try:
+        return window.contains_text(time_text)
+    except ValueError as exc:
+        raise PayloadError(f"unparseable eventMetadata.inferenceTime {time_text!r}") from exc
+
+
+def iter_capture_records(
+    source: Path, *, window: TimeWindow | None = None, problems: InputProblems
+) -> Iterator[CaptureRecord]:
+    """Yield every well-formed capture record in ``[window.start, window.end)``.
+
+    Malformed lines are counted in ``problems`` (with file and line) and skipped; call
+    ``problems.check()`` afterwards to enforce the tolerance.
+    """
+    for path, number, line in _iter_lines(source, problems):
+        try:
+            record = parse_capture_line(line, path=path, number=number)
+            if not _in_window(record.inference_time, window):
+                continue
+        except PayloadError as exc:
+            problems.record_bad(path, number, str(exc))
+            continue
+        problems.record_good()
+        yield record
+
+
+# ---------------------------------------------------------------- payload -> rows
+def _csv_escape(value: str) -> str:
+    if any(ch in value for ch in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _json_value_text(value: object) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return _csv_escape(value)
+    return _csv_escape(orjson.dumps(value).decode())
+
+
+def _json_rows(document: object) -> list[list[object]]:
+    """Rows of a JSON payload: a list of numbers is one row, a list of lists is many rows,
+    ``{"instances"|"features"|"predictions"|...: ...}`` is unwrapped, an object is one row
+    of its values (in key order) and a scalar is a one-value row."""
+    if isinstance(document, dict):
+        for key in _JSON_ROW_KEYS:
+            if key in document:
+                return _json_rows(document[key])
+        return [list(document.values())]
+    if isinstance(document, list):
+        if not document:
+            return []
+        if all(isinstance(item, (list, dict)) for item in document):
+            rows: list[list[object]] = []
+            for item in document:
+                if isinstance(item, dict):
+                    inner = _json_rows(item)
+                    rows.extend(inner if inner else [[]])
+                else:
+                    rows.append(item)
+            return rows
+        return [document]
+    return [[document]]
+
+
+def payload_rows(payload: CapturedPayload) -> list[tuple[str, int]]:
+    """Split a payload into CSV rows: ``(row text, field count)`` per row.
+
+    CSV payloads may hold several lines (a mini-batch) and a trailing newline; JSON payloads
+    follow ``_json_rows``; BASE64 payloads are decoded first and read as JSON when the content
+    type says so (or the text parses as JSON), as CSV otherwise.
+    """
+    encoding = payload.encoding.upper()
+    text = payload.text()
+    if encoding == "JSON" or (encoding == "BASE64" and _looks_json(payload, text)):
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise PayloadError(f"JSON payload is not valid JSON ({exc})") from exc
+        return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document)]
+    text = text.strip("\r\n")
+    if "\n" in text:
+        return [(row, row.count(",") + 1) for row in text.replace("\r\n", "\n").split("\n") if row]
+    return [(text, text.count(",") + 1)]
+
+
+def _looks_json(payload: CapturedPayload, text: str) -> bool:
+    content_type = (payload.observed_content_type or "").lower()
+    if "json" in content_type:
+        return True
+    if "csv" in content_type:
+        return False
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def record_rows(
+    payloads: Sequence[CapturedPayload | None], *, output_first: bool = True
+) -> list[tuple[str, int]]:
+    """Join the rows of a record's payloads (input, output order given) into combined rows.
+
+    With ``output_first`` the output payload's fields come first. Payloads holding several
+    rows must agree on the row count; a single-row payload is repeated for every row.
+    """
+    present = [p for p in payloads if p is not None]
+    if not present:
+        raise PayloadError("record has none of the requested capture payloads")
+    parts = [payload_rows(p) for p in present]
+    if output_first and len(parts) == 2:
+        parts.reverse()
+    if len(parts) == 1:
+        return parts[0]
+    first, second = parts
+    if len(first) == len(second):
+        return [(a + "," + b, na + nb) for (a, na), (b, nb) in zip(first, second)]
+    if len(first) == 1:
+        return [(first[0][0] + "," + b, first[0][1] + nb) for b, nb in second]
+    if len(second) == 1:
+        return [(a + "," + second[0][0], na + second[0][1]) for a, na in first]
+    raise PayloadError(f"input has {len(parts[0])} rows but output has {len(parts[1])}")
+
+
+RowMaker = Callable[[CaptureRecord], list[tuple[str, int]] | None]
+
+
+def read_capture_batches(
+    source: Path,
+    *,
+    window: TimeWindow | None = None,
+    capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
+    output_first: bool = True,
+    problems: InputProblems,
+    row_maker: RowMaker | None = None,
+    batch_records: int = DEFAULT_BATCH_RECORDS,
+) -> Iterator[pa.RecordBatch]:
+    """Yield the window's captured rows as text columns ``_c0, _c1, ...`` in batches.
+
+    ``row_maker`` replaces the default payload-to-row step (used for custom pre-processors;
+    returning ``None`` drops the record). Rows with fewer fields than the widest row of the
+    batch are padded with nulls, so a short record shows up as missing values.
+    """
+    wants_input = ENDPOINT_INPUT in capture_index_names
+    wants_output = ENDPOINT_OUTPUT in capture_index_names
+    rows: list[str] = []
+    widths: list[int] = []
+    for path, number, line in _iter_lines(source, problems):
+        try:
+            if row_maker is not None:
+                record = parse_capture_line(line, path=path, number=number)
+                if not _in_window(record.inference_time, window):
+                    continue
+                made = row_maker(record)
+                if made is None:
+                    problems.record_good()
+                    continue
+            else:
+                made = _fast_rows(line, window, wants_input, wants_output, output_first)
+                if made is None:
+                    continue
+        except PayloadError as exc:
+            problems.record_bad(path, number, str(exc))
+            continue
+        problems.record_good()
+        for text, width in made:
+            rows.append(text)
+            widths.append(width)
+        if len(rows) >= batch_records:
+            yield _rows_to_batch(rows, widths)
+            rows, widths = [], []
+    if rows:
+        yield _rows_to_batch(rows, widths)
+
+
+def _fast_rows(
+    line: bytes, window: TimeWindow | None, wants_input: bool, wants_output: bool, output_first: bool
+) -> list[tuple[str, int]] | None:
+    try:
+        raw = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError(f"malformed JSON ({exc})") from exc
+    if type(raw) is not dict:
+        raise PayloadError("a capture line must be a JSON object")
+    capture = raw.get("captureData")
+    if type(capture) is not dict:
+        raise PayloadError("record has no 'captureData' object")
+    if window is not None and not window.is_open:
+        metadata = raw.get("eventMetadata")
+        if not _in_window(metadata.get("inferenceTime") if type(metadata) is dict else None, window):
+            return None
+    inp = capture.get(ENDPOINT_INPUT) if wants_input else None
+    out = capture.get(ENDPOINT_OUTPUT) if wants_output else None
+    # The common case, one CSV line per side, without building payload objects.
+    if (
+        type(inp) is dict
+        and type(out) is dict
+        and inp.get("encoding") == "CSV"
+        and out.get("encoding") == "CSV"
+    ):
+        a, b = inp.get("data"), out.get("data")
+        if type(a) is str and type(b) is str:
+            a, b = a.strip("\r\n"), b.strip("\r\n")
+            if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
+                first, second = (b, a) if output_first else (a, b)
+                return [(first + "," + second, first.count(",") + second.count(",") + 2)]
+    return record_rows([_payload_of(inp), _payload_of(out)], output_first=output_first)
+
+
+def _rows_to_batch(rows: list[str], widths: list[int]) -> pa.RecordBatch:
+    width = max(widths)
+    if min(widths) != width:
+        rows = [row + "," * (width - w) if w < width else row for row, w in zip(rows, widths)]
+    return csv_text_batch("\n".join(rows), width=width)

@@ -1,0 +1,231 @@
+"""Baseline datasets (CSV, JSON Lines, Parquet) read as a stream of Arrow record batches.
+
+CSV columns are read as text, as SageMaker's Spark job reads them, so that each value's
+data type can be decided on its text (``profile.datatypes``); only an empty field is null.
+Header-less CSV columns are named ``_c0, _c1, ...`` like Spark's. A row with the wrong
+number of fields is counted as a bad record (``InputProblems``) and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.problems import InputProblems
+
+CSV_BLOCK_BYTES = 8 << 20
+PARQUET_BATCH_ROWS = 65_536
+
+
+class DatasetFormat(enum.Enum):
+    """Baseline dataset formats (SageMaker ``dataset_format`` keys ``csv``, ``json``, ``parquet``)."""
+
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """The data files of ``path``: the file itself, or every non-hidden file below the folder."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise AnalyzerInputError("dataset not found; pass an existing file or folder", path=str(path))
+    files = sorted(
+        p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise AnalyzerInputError("the dataset folder holds no files", path=str(path))
+    return files
+
+
+def guess_format(path: Path) -> DatasetFormat:
+    """Format from the file extension (``.csv``, ``.json``/``.jsonl``, ``.parquet``); CSV otherwise."""
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return DatasetFormat.JSON
+    if suffix in (".parquet", ".pq"):
+        return DatasetFormat.PARQUET
+    return DatasetFormat.CSV
+
+
+def read_dataset(
+    path: Path,
+    *,
+    dataset_format: DatasetFormat | None = None,
+    header: bool = True,
+    problems: InputProblems,
+) -> Iterator[pa.RecordBatch]:
+    """Yield the rows of every file of ``path`` as record batches, in file order."""
+    for file in dataset_files(path):
+        fmt = dataset_format or guess_format(file)
+        if fmt is DatasetFormat.CSV:
+            yield from read_csv_file(file, header=header, problems=problems)
+        elif fmt is DatasetFormat.JSON:
+            yield from read_json_lines_file(file, problems=problems)
+        else:
+            yield from read_parquet_file(file, problems=problems)
+
+
+def spark_column_names(count: int) -> list[str]:
+    """Spark's names for header-less columns: ``_c0 .. _c{count-1}``."""
+    return [f"_c{i}" for i in range(count)]
+
+
+def _first_csv_row(file: Path) -> list[str] | None:
+    with file.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.reader(handle):
+            if row:
+                return row
+    return None
+
+
+def read_csv_file(file: Path, *, header: bool, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    """Stream one CSV file as text columns; rows with a wrong field count are counted and skipped."""
+    first = _first_csv_row(file)
+    if first is None:
+        return
+    names = [name.strip() for name in first] if header else spark_column_names(len(first))
+    path_text = str(file)
+
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        line = row.number if row.number is not None else None
+        problems.record_bad(
+            path_text, line, f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        )
+        return "skip"
+
+    reader_options = pacsv.ReadOptions(
+        column_names=names, skip_rows=1 if header else 0, block_size=CSV_BLOCK_BYTES
+    )
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        null_values=[""],
+    )
+    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=False)
+    try:
+        reader = pacsv.open_csv(file, read_options=reader_options, parse_options=parse, convert_options=convert)
+        for batch in reader:
+            problems.record_good(batch.num_rows)
+            yield batch
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        problems.record_bad(path_text, None, f"unreadable CSV: {_first_line(exc)}")
+        problems.check()
+
+
+def read_json_lines_file(file: Path, *, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    """Stream one JSON Lines file (one flat object per line; nested objects become ``a.b`` columns).
+
+    Arrow's reader is used when the file is clean; on the first malformed line the file is
+    re-read line by line so that each bad line is counted with its number.
+    """
+    try:
+        table = pajson.read_json(file)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        yield from _json_lines_one_by_one(file, problems=problems)
+        return
+    table = _flatten(table)
+    for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
+        problems.record_good(batch.num_rows)
+        yield batch
+
+
+def _json_lines_one_by_one(file: Path, *, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    rows: list[dict] = []
+    with file.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                problems.record_bad(str(file), number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
+                continue
+            if not isinstance(value, dict):
+                problems.record_bad(str(file), number, "expected a JSON object per line")
+                continue
+            rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
+            problems.record_good()
+    problems.check()
+    if rows:
+        names: dict[str, None] = {}
+        for row in rows:
+            names.update(dict.fromkeys(row))
+        yield pa.RecordBatch.from_pydict({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
+
+
+def _flat_items(value: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    for key, item in value.items():
+        if isinstance(item, dict):
+            yield from _flat_items(item, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", item
+
+
+def _scalar_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return orjson.dumps(value).decode()
+
+
+def _flatten(table: pa.Table) -> pa.Table:
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        table = table.flatten()
+    columns, names = [], []
+    for field, column in zip(table.schema, table.columns):
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type) or pa.types.is_map(field.type):
+            column = pa.array([None if v is None else orjson.dumps(v).decode() for v in column.to_pylist()], pa.string())
+        columns.append(column)
+        names.append(field.name)
+    return pa.table(columns, names=names)
+
+
+def read_parquet_file(file: Path, *, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    """Stream one Parquet file in row batches."""
+    try:
+        parquet = pq.ParquetFile(file)
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            table = _flatten(pa.Table.from_batches([batch]))
+            for flat in table.to_batches():
+                problems.record_good(flat.num_rows)
+                yield flat
+    except (pa.ArrowInvalid, OSError) as exc:
+        problems.record_bad(str(file), None, f"unreadable Parquet: {_first_line(exc)}")
+        problems.check()
+
+
+def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:
+    """Parse header-less CSV text with ``width`` fields per line into text columns ``_c0..``."""
+    names = spark_column_names(width)
+    table = pacsv.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    batches = table.combine_chunks().to_batches()
+    return batches[0] if batches else pa.RecordBatch.from_pydict({n: pa.array([], pa.string()) for n in names})
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

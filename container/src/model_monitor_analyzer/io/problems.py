@@ -1,0 +1,66 @@
+"""Bad input records: counted with their location, tolerated up to a ratio, then fatal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+DEFAULT_MAX_BAD_RECORD_RATIO = 0.1
+KEPT_EXAMPLES = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputProblem:
+    """One malformed line or file: where it is and what is wrong."""
+
+    path: str
+    line: int | None
+    problem: str
+
+    def describe(self) -> str:
+        """``<file>:<line>: <problem>`` (or ``<file>: <problem>`` for a whole file)."""
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.problem}"
+
+
+@dataclass(kw_only=True)
+class InputProblems:
+    """Running tally of good and bad records for one run.
+
+    The run fails (``check`` raises) once bad records exceed ``max_bad_record_ratio`` of all
+    records read; the error names the first bad location. Mutable: io functions add to it.
+    """
+
+    max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
+    good: int = 0
+    bad: int = 0
+    examples: list[InputProblem] = field(default_factory=list)
+
+    def record_bad(self, path: str, line: int | None, problem: str) -> None:
+        """Count one bad record (or file) and keep the first few for the report."""
+        self.bad += 1
+        if len(self.examples) < KEPT_EXAMPLES:
+            self.examples.append(InputProblem(path=path, line=line, problem=problem))
+
+    def record_good(self, count: int = 1) -> None:
+        """Count records that were read successfully."""
+        self.good += count
+
+    @property
+    def ratio(self) -> float:
+        """Share of bad records among all records seen (0 when nothing was read)."""
+        total = self.good + self.bad
+        return self.bad / total if total else 0.0
+
+    def check(self) -> None:
+        """Raise ``AnalyzerInputError`` if the bad share is above the tolerance."""
+        if self.bad and (self.good == 0 or self.ratio > self.max_bad_record_ratio):
+            first = self.examples[0]
+            raise AnalyzerInputError(
+                f"{first.problem} ({self.bad} of {self.good + self.bad} records are malformed, "
+                f"more than the tolerated {self.max_bad_record_ratio:.0%}; fix the input or raise "
+                "--max-bad-record-ratio)",
+                path=first.path,
+                line=first.line,
+            )

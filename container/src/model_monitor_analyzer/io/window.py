@@ -1,0 +1,54 @@
+"""Time windows ``[start, end)`` and lenient ISO-8601 parsing of SageMaker timestamps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+_CAPTURE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO-8601 UTC timestamp such as ``2021-05-06T22:00:00Z``.
+
+    Stray spaces (the SageMaker docs show ``2019-12-01T16: 20: 00Z``) are ignored; a time
+    without zone is taken as UTC. Raises ``ValueError`` on anything else.
+    """
+    cleaned = text.strip().replace(" ", "")
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    value = datetime.fromisoformat(cleaned)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def format_timestamp(value: datetime) -> str:
+    """``yyyy-MM-ddTHH:mm:ssZ`` in UTC, the format of capture files and metric lines."""
+    return value.astimezone(timezone.utc).strftime(_CAPTURE_FORMAT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeWindow:
+    """Half-open window ``[start, end)``; an open side is ``None``."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # Capture timestamps have one fixed shape, so most comparisons are plain string ones.
+        object.__setattr__(self, "_start_text", format_timestamp(self.start) if self.start else None)
+        object.__setattr__(self, "_end_text", format_timestamp(self.end) if self.end else None)
+
+    @property
+    def is_open(self) -> bool:
+        """True when neither side is bounded."""
+        return self.start is None and self.end is None
+
+    def contains_text(self, text: str) -> bool:
+        """Whether the timestamp ``text`` lies in the window (``ValueError`` if unparseable)."""
+        start_text, end_text = self._start_text, self._end_text  # type: ignore[attr-defined]
+        if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+            return (start_text is None or text >= start_text) and (end_text is None or text < end_text)
+        value = parse_timestamp(text)
+        return (self.start is None or value >= self.start) and (self.end is None or value < self.end)

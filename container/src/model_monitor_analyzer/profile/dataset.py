@@ -1,0 +1,136 @@
+"""Mergeable per-column and per-dataset profiles (Deequ's analyzer style: state, merge, metrics)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyarrow as pa
+
+from model_monitor_analyzer.profile.datatypes import ClassifiedValues, InferredType, ValueKind, classify, decide_type
+from model_monitor_analyzer.profile.kll import KllSketch
+from model_monitor_analyzer.profile.moments import NumericMoments
+
+
+class ColumnProfile:
+    """Streaming state of one column: null and type counts, numeric moments, KLL sketch, categories.
+
+    Categories are counted exactly, but only once the column has shown a non-numeric value
+    (the numeric fast path does not count them); ``uncounted_values`` says how many present
+    values were seen before that, so a caller can recount them when the column ends up
+    String (see ``DatasetProfile.columns_needing_recount``).
+    """
+
+    __slots__ = ("name", "nulls", "kind_counts", "moments", "sketch", "categories", "uncounted_values")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.nulls = 0
+        self.kind_counts = [0, 0, 0, 0]
+        self.moments = NumericMoments()
+        self.sketch = KllSketch()
+        self.categories: dict[str, int] | None = None
+        self.uncounted_values = 0
+
+    @property
+    def present(self) -> int:
+        """Number of non-null values."""
+        return sum(self.kind_counts)
+
+    @property
+    def inferred_type(self) -> InferredType:
+        """Deequ's column type from the counts (see ``profile.datatypes``)."""
+        f, i, b, s = self.kind_counts
+        return decide_type(nulls=self.nulls, fractional=f, integral=i, boolean=b, string=s)
+
+    def update(self, array: pa.Array) -> None:
+        """Add one batch of this column's values."""
+        self.add(classify(array, detailed=self.categories is not None))
+
+    def add(self, values: ClassifiedValues) -> None:
+        """Add an already classified batch."""
+        self.nulls += values.nulls
+        for kind in ValueKind:
+            self.kind_counts[kind] += values.kind_counts[kind]
+        if len(values.numbers):
+            self.moments.update(values.numbers)
+            self.sketch.update(values.numbers)
+        if values.categories is None:
+            if self.categories is None:
+                self.uncounted_values += sum(values.kind_counts)
+            return
+        if self.categories is None:
+            self.categories = {}
+        for text, count in values.categories.items():
+            self.categories[text] = self.categories.get(text, 0) + count
+
+    def add_missing(self, count: int) -> None:
+        """Record ``count`` rows in which this column did not exist (counted as missing)."""
+        self.nulls += count
+
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        """Merge another shard's state of the same column into this one."""
+        self.nulls += other.nulls
+        for kind in ValueKind:
+            self.kind_counts[kind] += other.kind_counts[kind]
+        self.moments.merge(other.moments)
+        self.sketch.merge(other.sketch)
+        self.uncounted_values += other.uncounted_values
+        if other.categories is not None:
+            merged = dict(self.categories or {})
+            for text, count in other.categories.items():
+                merged[text] = merged.get(text, 0) + count
+            self.categories = merged
+        return self
+
+
+class DatasetProfile:
+    """Profiles of all columns of a dataset, in column order, plus the row count."""
+
+    def __init__(self) -> None:
+        self.item_count = 0
+        self.columns: dict[str, ColumnProfile] = {}
+
+    def update(self, batch: pa.RecordBatch | pa.Table, *, detailed_columns: Iterable[str] = ()) -> None:
+        """Add a batch of rows. Columns new in this batch count as missing in earlier rows."""
+        detailed = set(detailed_columns)
+        rows = batch.num_rows
+        seen = set()
+        for name, array in zip(batch.schema.names, batch.columns):
+            if isinstance(array, pa.ChunkedArray):
+                array = array.combine_chunks()
+            column = self.columns.get(name)
+            if column is None:
+                column = self.columns[name] = ColumnProfile(name)
+                column.add_missing(self.item_count)
+            if name in detailed and column.categories is None:
+                column.categories = {}
+            column.update(array)
+            seen.add(name)
+        for name, column in self.columns.items():
+            if name not in seen:
+                column.add_missing(rows)
+        self.item_count += rows
+
+    def merge(self, other: DatasetProfile) -> DatasetProfile:
+        """Merge another shard's profile (same columns, rows appended after ours)."""
+        for name, column in other.columns.items():
+            mine = self.columns.get(name)
+            if mine is None:
+                mine = self.columns[name] = ColumnProfile(name)
+                mine.add_missing(self.item_count)
+            mine.merge(column)
+        for name, column in self.columns.items():
+            if name not in other.columns:
+                column.add_missing(other.item_count)
+        self.item_count += other.item_count
+        return self
+
+    def columns_needing_recount(self) -> list[str]:
+        """String columns whose categories miss values seen on the numeric fast path."""
+        return [
+            name
+            for name, column in self.columns.items()
+            if column.inferred_type is InferredType.STRING and column.uncounted_values > 0
+        ]
+
+

@@ -1,0 +1,176 @@
+"""Deequ's data type of each value, decided on its text as SageMaker's analyzer does.
+
+Deequ's ``StatefulDataType`` matches every non-null value (as a string) against, in order:
+
+* Fractional: ``^(-|\\+)? ?\\d*\\.\\d*$``
+* Integral:   ``^(-|\\+)? ?\\d*$``
+* Boolean:    ``^(true|false)$``
+* anything else is String.
+
+The column's type is then (``DataTypeHistogram.determineType``): Unknown if every value is
+null; String if any value is a String, or Booleans are mixed with numbers; Boolean if only
+Booleans; Fractional if any Fractional; else Integral. SageMaker only knows Integral,
+Fractional, String and Unknown, so a Boolean column is reported as String.
+
+``classify`` does this for a whole Arrow array at once: a fast path for columns that Arrow
+casts to float64 and that hold only the characters ``0-9 . + -`` (their values necessarily
+match the numeric patterns), otherwise a per-distinct-value classification.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_FRACTIONAL = re.compile(r"^(-|\+)? ?\d*\.\d*$")
+_INTEGRAL = re.compile(r"^(-|\+)? ?\d*$")
+_BOOLEAN = re.compile(r"^(true|false)$")
+
+_NUMERIC_BYTES = np.zeros(256, dtype=bool)
+_NUMERIC_BYTES[[ord(ch) for ch in "0123456789.+-"]] = True
+
+
+class InferredType(enum.Enum):
+    """The ``inferred_type`` values of statistics.json and constraints.json."""
+
+    INTEGRAL = "Integral"
+    FRACTIONAL = "Fractional"
+    STRING = "String"
+    UNKNOWN = "Unknown"
+
+
+class ValueKind(enum.IntEnum):
+    """Deequ's per-value classes (Boolean is kept apart to apply Deequ's mixing rule)."""
+
+    FRACTIONAL = 0
+    INTEGRAL = 1
+    BOOLEAN = 2
+    STRING = 3
+
+
+def kind_of_text(text: str) -> ValueKind:
+    """Deequ's class of one non-null value given as text."""
+    if _FRACTIONAL.match(text):
+        return ValueKind.FRACTIONAL
+    if _INTEGRAL.match(text):
+        return ValueKind.INTEGRAL
+    if _BOOLEAN.match(text):
+        return ValueKind.BOOLEAN
+    return ValueKind.STRING
+
+
+def number_of_text(text: str) -> float:
+    """Numeric value of a text that matched a numeric pattern (``"- 5"`` -> -5.0, ``"."`` -> NaN)."""
+    try:
+        return float(text.replace(" ", ""))
+    except ValueError:
+        return float("nan")
+
+
+def decide_type(*, nulls: int, fractional: int, integral: int, boolean: int, string: int) -> InferredType:
+    """Column type from per-class counts (Deequ ``determineType``; Boolean reported as String)."""
+    if fractional + integral + boolean + string == 0:
+        return InferredType.UNKNOWN
+    if string > 0 or (boolean > 0 and (integral > 0 or fractional > 0)) or boolean > 0:
+        return InferredType.STRING
+    if fractional > 0:
+        return InferredType.FRACTIONAL
+    return InferredType.INTEGRAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifiedValues:
+    """One batch of one column, classified.
+
+    ``kind_counts`` is indexed by ``ValueKind``. ``numbers`` holds the numeric values of the
+    numeric-looking entries in arrival order (NaN-free). ``categories`` (value -> count) is
+    filled only when the batch was classified value by value (``detailed``).
+    """
+
+    nulls: int
+    kind_counts: tuple[int, int, int, int]
+    numbers: np.ndarray
+    categories: dict[str, int] | None
+
+
+def _string_bytes(array: pa.Array) -> np.ndarray:
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
+    data = array.buffers()[2]
+    if data is None:
+        return np.empty(0, dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+
+
+def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
+    """Classify an Arrow array of any scalar type the way Deequ classifies its text.
+
+    ``detailed`` forces the per-distinct-value path, which also counts categories.
+    """
+    nulls = array.null_count
+    if pa.types.is_floating(array.type):
+        # NaN has no text form Deequ would accept as a number; count it as missing.
+        nan_mask = pc.is_nan(array)
+        nulls += int(pc.sum(nan_mask).as_py() or 0)
+        array = pc.filter(array, pc.invert(pc.fill_null(nan_mask, True)))
+    valid = array.drop_null() if array.null_count else array
+    n = len(valid)
+    if pa.types.is_integer(valid.type) and not detailed:
+        return ClassifiedValues(
+            nulls=nulls, kind_counts=(0, n, 0, 0), numbers=valid.to_numpy(zero_copy_only=False).astype(np.float64),
+            categories=None,
+        )
+    if pa.types.is_floating(valid.type) and not detailed:
+        return ClassifiedValues(
+            nulls=nulls, kind_counts=(n, 0, 0, 0), numbers=valid.to_numpy(zero_copy_only=False).astype(np.float64),
+            categories=None,
+        )
+    if pa.types.is_boolean(valid.type):
+        valid = pc.if_else(valid, "true", "false")
+    elif pa.types.is_floating(valid.type) or pa.types.is_integer(valid.type) or pa.types.is_decimal(valid.type):
+        valid = pc.cast(valid, pa.string())
+    elif not pa.types.is_string(valid.type):
+        valid = pc.cast(valid, pa.string())
+    if not detailed and n:
+        fast = _classify_numeric_text(valid)
+        if fast is not None:
+            fractional, numbers = fast
+            return ClassifiedValues(
+                nulls=nulls, kind_counts=(fractional, n - fractional, 0, 0), numbers=numbers, categories=None
+            )
+    return _classify_by_distinct_value(valid, nulls)
+
+
+def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
+    if not _NUMERIC_BYTES[_string_bytes(valid)].all():
+        return None
+    try:
+        numbers = pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        return None
+    fractional = int(pc.sum(pc.match_substring(valid, ".")).as_py() or 0)
+    return fractional, numbers
+
+
+def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues:
+    if len(valid) == 0:
+        return ClassifiedValues(nulls=nulls, kind_counts=(0, 0, 0, 0), numbers=np.empty(0), categories={})
+    encoded = pc.dictionary_encode(valid)
+    texts = encoded.dictionary.to_pylist()
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    counts = np.bincount(indices, minlength=len(texts))
+    kinds = np.fromiter((kind_of_text(t) for t in texts), dtype=np.int8, count=len(texts))
+    kind_counts = tuple(int(counts[kinds == kind].sum()) for kind in ValueKind)
+    numeric = (kinds == ValueKind.FRACTIONAL) | (kinds == ValueKind.INTEGRAL)
+    if numeric.any():
+        values = np.array([number_of_text(t) if numeric[i] else np.nan for i, t in enumerate(texts)])
+        numbers = values[indices]
+        numbers = numbers[~np.isnan(numbers)]
+    else:
+        numbers = np.empty(0)
+    categories = {text: int(count) for text, count in zip(texts, counts.tolist())}
+    return ClassifiedValues(nulls=nulls, kind_counts=kind_counts, numbers=numbers, categories=categories)

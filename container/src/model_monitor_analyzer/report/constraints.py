@@ -1,0 +1,115 @@
+"""constraints.json (data quality): suggested from a profile, and parsed (contract section 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from model_monitor_analyzer.checks.config import MonitoringConfig, apply_config, feature_overrides
+from model_monitor_analyzer.checks.data_quality import Constraints, FeatureConstraint
+from model_monitor_analyzer.profile.dataset import ColumnProfile, DatasetProfile
+from model_monitor_analyzer.profile.datatypes import InferredType
+from model_monitor_analyzer.report.statistics import FORMAT_VERSION, _inferred_type
+
+# Deequ's CategoricalRangeRule: suggest a domain for a String column whose histogram is known
+# (at most this many distinct values) and in which at most 10 % of the values occur only once.
+DOMAIN_MAX_DISTINCT = 120
+DOMAIN_MAX_UNIQUE_SHARE = 0.1
+
+
+def suggested_domain(column: ColumnProfile) -> list[str] | None:
+    """Values of a low-cardinality String column (sorted), or None when Deequ would not suggest one."""
+    categories = column.categories or {}
+    if column.inferred_type is not InferredType.STRING or not categories or len(categories) > DOMAIN_MAX_DISTINCT:
+        return None
+    unique = sum(1 for count in categories.values() if count == 1)
+    if unique / len(categories) > DOMAIN_MAX_UNIQUE_SHARE:
+        return None
+    return sorted(categories)
+
+
+def feature_constraint(column: ColumnProfile, rows: int) -> dict:
+    """One suggested entry: type, completeness, ``is_non_negative`` or ``domains``."""
+    kind = column.inferred_type
+    entry: dict = {
+        "name": column.name,
+        "inferred_type": kind.value,
+        "completeness": column.present / rows if rows else 0.0,
+    }
+    if kind in (InferredType.INTEGRAL, InferredType.FRACTIONAL) and column.moments.count:
+        if column.moments.minimum >= 0:
+            entry["num_constraints"] = {"is_non_negative": True}
+    domain = suggested_domain(column)
+    if domain is not None:
+        entry["string_constraints"] = {"domains": domain}
+    return entry
+
+
+def monitoring_config_document(
+    *, categorical_drift_method: str | None = None, categorical_comparison_threshold: float | None = None
+) -> dict:
+    """``monitoring_config`` as the built-in suggests it (categorical keys only when chosen)."""
+    distribution: dict = {"perform_comparison": "Enabled", "comparison_threshold": 0.1, "comparison_method": "Robust"}
+    if categorical_comparison_threshold is not None:
+        distribution["categorical_comparison_threshold"] = categorical_comparison_threshold
+    if categorical_drift_method is not None:
+        distribution["categorical_drift_method"] = categorical_drift_method
+    return {
+        "evaluate_constraints": "Enabled",
+        "emit_metrics": "Enabled",
+        "datatype_check_threshold": 1.0,
+        "domain_content_threshold": 1.0,
+        "distribution_constraints": distribution,
+    }
+
+
+def constraints_document(
+    profile: DatasetProfile,
+    *,
+    names: Sequence[str] | None = None,
+    categorical_drift_method: str | None = None,
+) -> dict:
+    """The whole suggested constraints.json for ``profile``."""
+    order = list(names) if names is not None else list(profile.columns)
+    return {
+        "version": FORMAT_VERSION,
+        "features": [feature_constraint(profile.columns[n], profile.item_count) for n in order if n in profile.columns],
+        "monitoring_config": monitoring_config_document(categorical_drift_method=categorical_drift_method),
+    }
+
+
+def parse_constraints(document: Mapping) -> Constraints:
+    """A constraints.json (ours, the built-in's or hand-written) as ``Constraints``.
+
+    Raises ``ValueError`` naming the offending feature or key.
+    """
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise ValueError("constraints has no 'features' list")
+    parsed = []
+    for index, feature in enumerate(features):
+        if not isinstance(feature, Mapping) or "name" not in feature:
+            raise ValueError(f"constraints feature #{index} has no 'name'")
+        name = str(feature["name"])
+        try:
+            kind = _inferred_type(feature.get("inferred_type", "Unknown"))
+        except ValueError as exc:
+            raise ValueError(f"feature {name!r}: {exc}") from None
+        numbers = feature.get("num_constraints") or {}
+        strings = feature.get("string_constraints") or {}
+        domains = strings.get("domains") if isinstance(strings, Mapping) else None
+        completeness = feature.get("completeness")
+        overrides = feature_overrides(feature)
+        if overrides is not None:
+            apply_config(MonitoringConfig(), overrides)  # validate early, naming the key
+        parsed.append(
+            FeatureConstraint(
+                name=name,
+                inferred_type=kind,
+                completeness=float(completeness) if completeness is not None else None,
+                is_non_negative=numbers.get("is_non_negative") if isinstance(numbers, Mapping) else None,
+                domains=tuple(str(d) for d in domains) if isinstance(domains, list) else None,
+                overrides=overrides,
+            )
+        )
+    config_doc = document.get("monitoring_config") or document.get("monitoringConfig") or {}
+    return Constraints(features=tuple(parsed), monitoring_config=apply_config(MonitoringConfig(), config_doc))

@@ -1,0 +1,34 @@
+"""Writing and reading the JSON documents of the SageMaker contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+
+def write_json(path: Path, document: object) -> Path:
+    """Write ``document`` as indented UTF-8 JSON (NaN/inf become null, never invalid JSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    return path
+
+
+def read_json(path: Path, *, what: str) -> dict:
+    """Read a JSON object from ``path``; a missing or malformed file is the user's error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise AnalyzerInputError(f"{what} not found; pass the path of an existing {what}", path=str(path)) from None
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from None
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        line = data[: exc.pos].count(b"\n") + 1 if exc.pos is not None else None
+        raise AnalyzerInputError(f"{what} is not valid JSON ({exc.msg})", path=str(path), line=line) from None
+    if not isinstance(document, dict):
+        raise AnalyzerInputError(f"{what} must hold a JSON object", path=str(path), line=1)
+    return document

@@ -1,0 +1,100 @@
+"""CloudWatch metric lines (contract sections 6.4 and 7) for the data-quality monitor.
+
+One JSON object per line, read by SageMaker from ``/opt/ml/output/metrics/cloudwatch/``:
+
+* ``feature_data_<f>``: numeric features, ``StatisticValues`` {SampleCount, Sum, Minimum, Maximum};
+* ``feature_non_null_<f>``: completeness of the window (``Value``);
+* ``feature_baseline_drift_<f>``: drift distance (``Value``);
+* ``monitoring_no_data``: ``Value`` 1 when the window held no records (this project's
+  addition; the built-in fails the execution instead).
+
+Dimensions ``Endpoint`` (when known) and ``MonitoringSchedule`` (when known); ``Timestamp``
+= ``metric_time``, else ``start_time``, else now.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+
+from model_monitor_analyzer.checks.config import MonitoringConfig
+from model_monitor_analyzer.profile.dataset import ColumnProfile
+from model_monitor_analyzer.profile.datatypes import InferredType
+
+METRICS_FILE_NAME = "cloudwatch_metrics.jsonl"
+NO_DATA_METRIC = "monitoring_no_data"
+
+
+def dimensions(*, endpoint: str | None, schedule: str | None) -> list[dict[str, str]]:
+    """``[{"Name": "Endpoint", ...}, {"Name": "MonitoringSchedule", ...}]`` for the known ones."""
+    dims = []
+    if endpoint:
+        dims.append({"Name": "Endpoint", "Value": endpoint})
+    if schedule:
+        dims.append({"Name": "MonitoringSchedule", "Value": schedule})
+    return dims
+
+
+def _line(name: str, timestamp: str, dims: list, **value: object) -> dict:
+    return {"MetricName": name, "Timestamp": timestamp, "Dimensions": dims, **value, "Unit": "None"}
+
+
+def data_quality_metrics(
+    *,
+    columns: Mapping[str, ColumnProfile],
+    rows: int,
+    drift: Mapping[str, float],
+    feature_configs: Mapping[str, MonitoringConfig],
+    global_config: MonitoringConfig,
+    timestamp: str,
+    endpoint: str | None,
+    schedule: str | None,
+) -> list[dict]:
+    """Metric objects for every feature whose ``emit_metrics`` is enabled."""
+    if not global_config.emit_metrics:
+        return []
+    dims = dimensions(endpoint=endpoint, schedule=schedule)
+    lines = []
+    for name, column in columns.items():
+        config = feature_configs.get(name, global_config)
+        if not config.emit_metrics:
+            continue
+        moments = column.moments
+        if column.inferred_type in (InferredType.INTEGRAL, InferredType.FRACTIONAL) and moments.count:
+            lines.append(
+                _line(
+                    f"feature_data_{name}",
+                    timestamp,
+                    dims,
+                    StatisticValues={
+                        "SampleCount": float(moments.count),
+                        "Sum": moments.sum,
+                        "Minimum": moments.minimum,
+                        "Maximum": moments.maximum,
+                    },
+                )
+            )
+        if rows:
+            lines.append(_line(f"feature_non_null_{name}", timestamp, dims, Value=column.present / rows))
+        distance = drift.get(name)
+        if distance is not None and not math.isnan(distance):
+            lines.append(_line(f"feature_baseline_drift_{name}", timestamp, dims, Value=distance))
+    return lines
+
+
+def no_data_metric(*, timestamp: str, endpoint: str | None, schedule: str | None) -> dict:
+    """The ``monitoring_no_data`` metric (value 1) for an empty window."""
+    return _line(NO_DATA_METRIC, timestamp, dimensions(endpoint=endpoint, schedule=schedule), Value=1.0)
+
+
+def write_metric_lines(directory: Path, lines: list[dict]) -> Path | None:
+    """Write the lines to ``directory/cloudwatch_metrics.jsonl`` (nothing when there are none)."""
+    if not lines:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / METRICS_FILE_NAME
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return path

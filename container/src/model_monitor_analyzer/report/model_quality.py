@@ -1,0 +1,236 @@
+"""Model-quality report files: statistics.json, constraints.json, constraint_violations.json, metrics.
+
+The built-in analyzer is a JVM program that writes its JSON with Jackson's default pretty
+printer and Java's ``Double.toString`` number format; the functions here reproduce both so that
+a baseline written by us is byte-identical to the built-in's for the same data (checked against
+the real regression statistics.json in the reference examples). Layouts: contract §8.1-§8.3 and,
+for the CloudWatch metric lines, §6.4 and §7.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from model_monitor_analyzer.checks.model_quality import (
+    MetricConstraint,
+    MetricEntry,
+    MetricValue,
+    MetricViolation,
+    ProblemType,
+)
+
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+VIOLATIONS_FILE = "constraint_violations.json"
+
+#: Name of the metrics object in statistics.json and of the section in constraints.json.
+METRICS_SECTION = {
+    ProblemType.BINARY_CLASSIFICATION: "binary_classification_metrics",
+    ProblemType.MULTICLASS_CLASSIFICATION: "multiclass_classification_metrics",
+    ProblemType.REGRESSION: "regression_metrics",
+}
+CONSTRAINTS_SECTION = {
+    ProblemType.BINARY_CLASSIFICATION: "binary_classification_constraints",
+    ProblemType.MULTICLASS_CLASSIFICATION: "multiclass_classification_constraints",
+    ProblemType.REGRESSION: "regression_constraints",
+}
+
+
+def java_double(value: float) -> str:
+    """Java's ``Double.toString``: plain decimals for 1e-3 <= |x| < 1e7, else ``d.dddE±n``.
+
+    Both forms keep at least one digit after the point (``1.0``, ``1.0E-4``) and use the
+    shortest digits that read back as the same double (Python's ``repr`` digits, which is what
+    current JDKs print).
+    """
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0.0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    sign = "-" if value < 0 else ""
+    digits_tuple = Decimal(repr(abs(value))).normalize().as_tuple()
+    digits = "".join(str(d) for d in digits_tuple.digits)
+    assert isinstance(digits_tuple.exponent, int)
+    # scientific exponent of the first digit: value = 0.d1d2... * 10^(point)
+    point = len(digits) + digits_tuple.exponent
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e7:
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return f"{sign}{digits}{'0' * (point - len(digits))}.0"
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    mantissa = digits[0] + "." + (digits[1:] or "0")
+    return f"{sign}{mantissa}E{point - 1}"
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def jackson_json(document: object, *, _level: int = 0) -> str:
+    """JSON text laid out like Jackson's ``DefaultPrettyPrinter``.
+
+    Objects open a line per member indented by two spaces per level with ``"key" : value``;
+    arrays stay on one line as ``[ a, b ]``; empty containers are ``{ }`` and ``[ ]``; no
+    newline after the root. Python floats print as Java doubles, ints as integers.
+    """
+    if isinstance(document, Mapping):
+        if not document:
+            return "{ }"
+        inner = "  " * (_level + 1)
+        members = [
+            f"{inner}{json.dumps(str(key), ensure_ascii=False)} : {jackson_json(value, _level=_level + 1)}"
+            for key, value in document.items()
+        ]
+        return "{\n" + ",\n".join(members) + "\n" + "  " * _level + "}"
+    if isinstance(document, list | tuple):
+        if not document:
+            return "[ ]"
+        return "[ " + ", ".join(jackson_json(item, _level=_level) for item in document) + " ]"
+    return _scalar(document)
+
+
+def write_jackson_json(path: Path, document: object) -> Path:
+    """Write ``document`` to ``path`` in the built-in's layout (see ``jackson_json``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(jackson_json(document), encoding="utf-8")
+    return path
+
+
+def _entry_json(entry: MetricEntry) -> object:
+    if isinstance(entry, MetricValue):
+        deviation: object = "NaN" if entry.standard_deviation is None else float(entry.standard_deviation)
+        return {"value": float(entry.value), "standard_deviation": deviation}
+    return entry
+
+
+def statistics_document(
+    problem_type: ProblemType,
+    metrics: Mapping[str, MetricEntry],
+    *,
+    item_count: int,
+    evaluation_time: datetime | None = None,
+) -> dict[str, object]:
+    """statistics.json body: ``version``, ``dataset`` (item_count [, evaluation_time]), the metrics object.
+
+    Baselines of the built-in carry only ``item_count``; monitoring results also carry
+    ``evaluation_time`` as ``yyyy-MM-ddTHH:mm:ss.SSSZ`` (as in the SDK's model-card fixture).
+    """
+    dataset: dict[str, object] = {"item_count": int(item_count)}
+    if evaluation_time is not None:
+        dataset["evaluation_time"] = format_evaluation_time(evaluation_time)
+    return {
+        "version": 0.0,
+        "dataset": dataset,
+        METRICS_SECTION[problem_type]: {name: _entry_json(entry) for name, entry in metrics.items()},
+    }
+
+
+def format_evaluation_time(moment: datetime) -> str:
+    """UTC ``2023-03-30T21:08:34.729Z`` (millisecond precision)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def constraints_document(
+    problem_type: ProblemType, constraints: Sequence[MetricConstraint]
+) -> dict[str, object]:
+    """constraints.json body: ``version`` and one section of {metric: {threshold, comparison_operator}}."""
+    return {
+        "version": 0.0,
+        CONSTRAINTS_SECTION[problem_type]: {
+            c.metric: {"threshold": float(c.threshold), "comparison_operator": c.operator.value}
+            for c in constraints
+        },
+    }
+
+
+def camel_case_metric_name(name: str) -> str:
+    """The built-in's violation spelling: ``false_positive_rate`` -> ``falsePositiveRate``.
+
+    An underscore before a digit stays (``f0_5``, ``weighted_f0_5`` -> ``weightedF0_5``): the
+    snake-case names in statistics.json are derived from Java field names, and ``f0_5`` can only
+    come from a field that keeps that underscore (inferred; only letter-led parts are observed).
+    """
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
+
+
+def violation_description(violation: MetricViolation) -> str:
+    """``Metric <camelName> with <value>[ +/- <std>] was <operator> '<threshold>'`` in Java number format."""
+    spread = (
+        "" if violation.standard_deviation is None else f" +/- {java_double(violation.standard_deviation)}"
+    )
+    return (
+        f"Metric {camel_case_metric_name(violation.metric)} with {java_double(violation.value)}{spread} "
+        f"was {violation.operator.value} '{java_double(violation.threshold)}'"
+    )
+
+
+def violations_document(violations: Sequence[MetricViolation]) -> dict[str, object]:
+    """constraint_violations.json body, members in the built-in's (alphabetical) order."""
+    return {
+        "violations": [
+            {
+                "constraint_check_type": v.operator.value,
+                "description": violation_description(v),
+                "metric_name": camel_case_metric_name(v.metric),
+            }
+            for v in violations
+        ]
+    }
+
+
+def cloudwatch_metric_records(
+    metrics: Mapping[str, MetricEntry],
+    *,
+    timestamp: str,
+    endpoint_name: str | None,
+    schedule_name: str | None,
+) -> list[dict[str, object]]:
+    """One CloudWatch metric line per scalar metric, named as in statistics.json (contract §7).
+
+    Dimensions are ``Endpoint`` (when the data came from an endpoint) and ``MonitoringSchedule``;
+    the confusion matrix and the curves have no scalar value and are not published.
+    """
+    dimensions = []
+    if endpoint_name:
+        dimensions.append({"Name": "Endpoint", "Value": endpoint_name})
+    if schedule_name:
+        dimensions.append({"Name": "MonitoringSchedule", "Value": schedule_name})
+    return [
+        {
+            "MetricName": name,
+            "Timestamp": timestamp,
+            "Dimensions": dimensions,
+            "Value": float(entry.value),
+            "Unit": "None",
+        }
+        for name, entry in metrics.items()
+        if isinstance(entry, MetricValue)
+    ]
+
+
+def write_cloudwatch_metrics(directory: Path, records: Sequence[Mapping[str, object]]) -> Path:
+    """Write the metric lines as JSON Lines to ``directory``/model_quality_metrics.jsonl."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "model_quality_metrics.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
