@@ -72,9 +72,13 @@ PRE_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
         "Difference in Positive Proportions in Labels (DPL)",
         lambda g: pre.positive_proportion_difference(g.facet, g.positive),
     ),
-    MetricDefinition("JS", "Jensen-Shannon Divergence (JS)", lambda g: pre.js_divergence(g.facet, g.positive)),
+    MetricDefinition(
+        "JS", "Jensen-Shannon Divergence (JS)", lambda g: pre.js_divergence(g.facet, g.positive)
+    ),
     # "Liebler" is Clarify's spelling; analysis.json consumers match on it.
-    MetricDefinition("KL", "Kullback-Liebler Divergence (KL)", lambda g: pre.kl_divergence(g.facet, g.positive)),
+    MetricDefinition(
+        "KL", "Kullback-Liebler Divergence (KL)", lambda g: pre.kl_divergence(g.facet, g.positive)
+    ),
     MetricDefinition(
         "KS", "Kolmogorov-Smirnov Distance (KS)", lambda g: pre.kolmogorov_smirnov(g.facet, g.positive)
     ),
@@ -127,7 +131,9 @@ POST_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
         "FT", "Flip Test (FT)", lambda g: post.flip_test(g.features, g.facet, _needs_predictions(g))
     ),
     MetricDefinition(
-        "GE", "Generalized Entropy (GE)", lambda g: post.generalized_entropy(g.positive, _needs_predictions(g))
+        "GE",
+        "Generalized Entropy (GE)",
+        lambda g: post.generalized_entropy(g.positive, _needs_predictions(g)),
     ),
     MetricDefinition(
         "RD",
@@ -206,7 +212,9 @@ class FacetSpec:
     values: tuple[object, ...] | None = None
 
 
-def select_metrics(definitions: Sequence[MetricDefinition], names: Sequence[str] | None) -> tuple[MetricDefinition, ...]:
+def select_metrics(
+    definitions: Sequence[MetricDefinition], names: Sequence[str] | None
+) -> tuple[MetricDefinition, ...]:
     """The metrics to compute (``None`` = all), in analysis.json's order (sorted by name)."""
     if names is None:
         return tuple(definitions)
@@ -214,7 +222,7 @@ def select_metrics(definitions: Sequence[MetricDefinition], names: Sequence[str]
     unknown = sorted(set(names) - known)
     if unknown:
         raise AnalyzerInputError(
-            f"unknown bias metric(s) {', '.join(unknown)}: use \"all\" or names from {', '.join(sorted(known))}"
+            f'unknown bias metric(s) {", ".join(unknown)}: use "all" or names from {", ".join(sorted(known))}'
         )
     return tuple(d for d in definitions if d.name in set(names))
 
@@ -224,7 +232,9 @@ def compute_metric(definition: MetricDefinition, data: GroupData) -> MetricResul
     try:
         value = definition.compute(data)
     except pre.BiasMetricError as error:
-        return MetricResult(name=definition.name, description=definition.description, value=None, error=str(error))
+        return MetricResult(
+            name=definition.name, description=definition.description, value=None, error=str(error)
+        )
     return MetricResult(name=definition.name, description=definition.description, value=value)
 
 
@@ -266,7 +276,9 @@ def analyze_bias(
                 "analysis config or the dataset's headers"
             )
     if not facets:
-        raise AnalyzerInputError("the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]")
+        raise AnalyzerInputError(
+            "the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]"
+        )
     labels = columns[label]
     positives = positive_labels(labels, label_values, label)
     predicted = None
@@ -275,9 +287,13 @@ def analyze_bias(
     group_values = columns[group_variable] if group_variable is not None else None
     stage_metrics = []
     if run_pre_training:
-        stage_metrics.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
+        stage_metrics.append(
+            (BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods))
+        )
     if predicted is not None:
-        stage_metrics.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
+        stage_metrics.append(
+            (BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods))
+        )
 
     results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in stage_metrics}
     for spec in facets:
@@ -304,9 +320,7 @@ def analyze_bias(
     def stage_result(stage: BiasStage) -> StageResult | None:
         if stage not in results:
             return None
-        return StageResult(
-            label=label, label_value_or_threshold=positives.name, facets=tuple(results[stage])
-        )
+        return StageResult(label=label, label_value_or_threshold=positives.name, facets=tuple(results[stage]))
 
     return BiasAnalysis(
         pre_training=stage_result(BiasStage.PRE_TRAINING), post_training=stage_result(BiasStage.POST_TRAINING)

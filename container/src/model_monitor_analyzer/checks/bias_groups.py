@@ -13,6 +13,7 @@ selects the sensitive facet group or the positive labels:
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def is_missing(values: np.ndarray) -> np.ndarray:
         return np.isnan(values)
     if values.dtype.kind == "O":
         return np.fromiter(
-            (v is None or (isinstance(v, float) and math.isnan(v)) for v in values), dtype=bool, count=values.size
+            (v is None or (isinstance(v, float) and math.isnan(v)) for v in values),
+            dtype=bool,
+            count=values.size,
         )
     return np.zeros(values.size, dtype=bool)
 
@@ -84,7 +87,9 @@ def as_numbers(values: np.ndarray, column: str) -> np.ndarray:
     try:
         return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise AnalyzerInputError(f"column {column!r} is used with a threshold but holds non-numeric values") from exc
+        raise AnalyzerInputError(
+            f"column {column!r} is used with a threshold but holds non-numeric values"
+        ) from exc
 
 
 def value_text(value: object) -> str:
@@ -96,7 +101,7 @@ def value_text(value: object) -> str:
 
 def _equal_rows(values: np.ndarray, wanted: object) -> np.ndarray:
     if values.dtype.kind in "biuf":
-        if isinstance(wanted, bool | int | float) or isinstance(wanted, np.number | np.bool_):
+        if isinstance(wanted, bool | int | float | np.number | np.bool_):
             return values == wanted
         return np.zeros(values.size, dtype=bool)
     return np.fromiter((v == wanted for v in values), dtype=bool, count=values.size)
@@ -148,7 +153,7 @@ def threshold_intervals(
         if abs(maximum) not in breaks:
             breaks.append(maximum)
     breaks.sort()
-    intervals = list(zip(breaks[:-1], breaks[1:], strict=True))
+    intervals = list(itertools.pairwise(breaks))
     name = ",".join(
         f"({_number_text(lo, integer_breaks)}, {_number_text(hi, integer_breaks)}]" for lo, hi in intervals
     )
@@ -176,7 +181,9 @@ def continuous_groups(values: np.ndarray, given: Sequence[object], column: str) 
     """The one group of a continuous column: values above the threshold, up to the maximum."""
     threshold = _threshold(given, column)
     numbers = as_numbers(values, column)
-    integer_breaks = values.dtype.kind in "iu" and isinstance(given[0], int) and not isinstance(given[0], bool)
+    integer_breaks = (
+        values.dtype.kind in "iu" and isinstance(given[0], int) and not isinstance(given[0], bool)
+    )
     intervals, name = threshold_intervals(numbers, [threshold], integer_breaks=integer_breaks)
     return Group(name=name, rows=rows_in_intervals(numbers, intervals))
 

@@ -90,7 +90,9 @@ def disparate_impact(facet: np.ndarray, predicted: np.ndarray) -> float:
     return divide(q_d, q_a)
 
 
-def conditional_acceptance_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def conditional_acceptance_difference(
+    facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray
+) -> float:
     """DCA (DCAcc in the docs) = c_a - c_d, with c = n^(1) / n̂^(1) (observed / predicted positives)."""
     a, d = _confusions(facet, positive, predicted, "DCO: ")
     c_a = divide(a.observed_positive, a.predicted_positive)
@@ -220,7 +222,9 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray) ->
     if np.isnan(matrix).any():
         raise BiasMetricError("FlipTest does not support missing feature values")
     reference = matrix[~facet]
-    neighbours = FLIP_TEST_NEIGHBOURS if reference.shape[0] > FLIP_TEST_SMALL_GROUP else FLIP_TEST_FEW_NEIGHBOURS
+    neighbours = (
+        FLIP_TEST_NEIGHBOURS if reference.shape[0] > FLIP_TEST_SMALL_GROUP else FLIP_TEST_FEW_NEIGHBOURS
+    )
     votes = nearest_neighbour_votes(reference, predicted[~facet], matrix[facet], neighbours)
     model = predicted[facet]
     flips_positive = int(np.count_nonzero(model & ~votes))

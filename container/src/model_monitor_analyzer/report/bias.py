@@ -130,7 +130,9 @@ def _parse_stage(document: object, key: str, path: str) -> StageResult:
                     )
                 )
             parsed_values.append(
-                FacetValueResult(value_or_threshold=str(entry.get("value_or_threshold", "")), metrics=tuple(metrics))
+                FacetValueResult(
+                    value_or_threshold=str(entry.get("value_or_threshold", "")), metrics=tuple(metrics)
+                )
             )
         facets.append(FacetResult(name=str(name), values=tuple(parsed_values)))
     return StageResult(
@@ -154,7 +156,8 @@ def parse_analysis(document: object, *, path: str = "analysis.json") -> BiasAnal
             path=path,
         )
     return BiasAnalysis(
-        pre_training=stages.get("pre_training_bias_metrics"), post_training=stages.get("post_training_bias_metrics")
+        pre_training=stages.get("pre_training_bias_metrics"),
+        post_training=stages.get("post_training_bias_metrics"),
     )
 
 

@@ -1,0 +1,524 @@
+"""Bias runs: a Clarify-style baseline (analysis.json) and a bias-drift monitor run.
+
+Both read a table the way Clarify's pandas reader types it (integer, float, boolean or text
+columns, missing -> NaN/None), because Clarify's choice between categorical and continuous
+facets depends on those types:
+
+* ``text/csv``: a header row, or the config's ``headers`` (a first row equal to them is skipped);
+* ``application/jsonlines``: one object per line, either flat ``{column: value}`` or read
+  through the config's ``features`` / ``label`` / ``predicted_label`` JMESPaths;
+* ``application/json``: one document read through those JMESPaths (``instances[*].features``).
+
+The monitor run reads the window's records already joined with their ground truth, as a
+table with the features, the label and the model's predicted label (or score) columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..checks.bias import BiasAnalysis, FacetSpec, analyze_bias, bias_drift_violations
+from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config, resolve_column
+from ..errors import AnalyzerInputError
+from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
+from .outcome import RunOutcome, RunStatus
+
+ANALYSIS_FILE = "analysis.json"
+VIOLATIONS_FILE = "constraint_violations.json"
+METRICS_FILE = "bias_metrics.jsonl"
+# The texts pandas reads as missing by default (Clarify reads datasets with pandas).
+MISSING_TEXTS = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
+DEFAULT_PREDICTED_LABEL = "predicted_label"
+
+Columns = dict[str, np.ndarray]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a dataset into typed columns
+
+
+def typed_column(values: Sequence[object]) -> np.ndarray:
+    """Values (JSON scalars or CSV texts) as one typed array, the way pandas would type them.
+
+    All integers -> int64; numbers with a missing value or a fraction -> float64 (missing = NaN);
+    all booleans -> bool; anything else -> object (text, missing = None).
+    """
+    parsed: list[object] = []
+    for value in values:
+        if isinstance(value, str):
+            parsed.append(_parse_text(value))
+        else:
+            parsed.append(value)
+    present = [v for v in parsed if v is not None]
+    if present and all(isinstance(v, bool) for v in present) and len(present) == len(parsed):
+        return np.array(parsed, dtype=bool)
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        if len(present) == len(parsed):
+            return np.array(parsed, dtype=np.int64)
+        return np.array([math.nan if v is None else v for v in parsed], dtype=np.float64)
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return np.array([math.nan if v is None else v for v in parsed], dtype=np.float64)
+    texts = [None if v is None else (v if isinstance(v, str) else _text(v)) for v in values]
+    return np.array([None if t is None or t in MISSING_TEXTS else t for t in texts], dtype=object)
+
+
+def _text(value: object) -> str:
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _parse_text(text: str) -> object:
+    stripped = text.strip()
+    if stripped in MISSING_TEXTS:
+        return None
+    if stripped in ("True", "TRUE", "true"):
+        return True
+    if stripped in ("False", "FALSE", "false"):
+        return False
+    try:
+        return int(stripped)
+    except ValueError:
+        pass
+    try:
+        return float(stripped)
+    except ValueError:
+        return text
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """The file itself, or every non-hidden file below the folder, in name order."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if files:
+            return files
+        raise AnalyzerInputError("the dataset folder holds no files", path=str(path))
+    raise AnalyzerInputError("dataset not found: pass a file or a folder of files", path=str(path))
+
+
+def _csv_rows(files: Sequence[Path], headers: Sequence[str] | None) -> tuple[list[str], list[list[str]]]:
+    names: list[str] | None = list(headers) if headers else None
+    rows: list[list[str]] = []
+    for file in files:
+        with file.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            for line, row in enumerate(reader, start=1):
+                if not row:
+                    continue
+                if names is None:
+                    names = [c.strip() for c in row]
+                    continue
+                if line == 1 and [c.strip() for c in row] == names:
+                    continue
+                if len(row) != len(names):
+                    raise AnalyzerInputError(
+                        f"row has {len(row)} fields but there are {len(names)} columns ({', '.join(names)}): "
+                        'fix the row or the config\'s "headers"',
+                        path=str(file),
+                        line=line,
+                    )
+                rows.append(row)
+    if names is None:
+        raise AnalyzerInputError("the CSV dataset is empty", path=str(files[0]))
+    return names, rows
+
+
+def read_csv_columns(files: Sequence[Path], headers: Sequence[str] | None) -> Columns:
+    """CSV files as typed columns; ``headers`` name header-less files."""
+    names, rows = _csv_rows(files, headers)
+    if len(set(names)) != len(names):
+        raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
+    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return {name: typed_column(values) for name, values in zip(names, by_column, strict=True)}
+
+
+def jmespath_search(expression: str, document: object) -> object:
+    """The subset of JMESPath Clarify configs use: ``a.b``, ``a[0]``, ``a[*].b`` (projections)."""
+    steps: list[str | int | None] = []
+    for part in expression.split("."):
+        name, _, rest = part.partition("[")
+        if name:
+            steps.append(name)
+        while rest:
+            inside, _, rest = rest.partition("]")
+            if inside == "*":
+                steps.append(None)
+            elif inside.lstrip("-").isdigit():
+                steps.append(int(inside))
+            else:
+                raise AnalyzerInputError(
+                    f"JMESPath {expression!r} is not supported: use names, [index] and [*] (e.g. instances[*].features)"
+                )
+            rest = rest.removeprefix("[")
+    return _walk(document, steps)
+
+
+def _walk(value: object, steps: Sequence[str | int | None]) -> object:
+    for i, step in enumerate(steps):
+        if value is None:
+            return None
+        if step is None:
+            if not isinstance(value, list):
+                return None
+            return [_walk(item, steps[i + 1 :]) for item in value]
+        if isinstance(step, int):
+            value = value[step] if isinstance(value, list) and -len(value) <= step < len(value) else None
+        else:
+            value = value.get(step) if isinstance(value, dict) else None
+    return value
+
+
+def _columns_from_paths(
+    documents: Sequence[object], config: BiasAnalysisConfig, *, many_per_document: bool, path: str
+) -> Columns:
+    """Rows of features (a list per row) plus label / predicted label found by the config's JMESPaths."""
+    assert config.features is not None
+    features: list[list[object]] = []
+    labels: list[object] = []
+    predicted: list[object] = []
+    label_path = config.label if isinstance(config.label, str) else None
+    predicted_path = config.predicted_label if isinstance(config.predicted_label, str) else None
+    for document in documents:
+        found = jmespath_search(config.features, document)
+        rows = found if many_per_document else [found]
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise AnalyzerInputError(
+                f'"features" {config.features!r} does not select a list of feature values', path=path
+            )
+        features.extend(rows)
+        for target, expression in ((labels, label_path), (predicted, predicted_path)):
+            if expression is None:
+                continue
+            value = jmespath_search(expression, document)
+            values = value if many_per_document else [value]
+            if not isinstance(values, list) or len(values) != len(rows):
+                raise AnalyzerInputError(
+                    f"JMESPath {expression!r} does not give one value per row", path=path
+                )
+            target.extend(values)
+    width = len(features[0]) if features else 0
+    if any(len(row) != width for row in features):
+        raise AnalyzerInputError("rows have different numbers of features", path=path)
+    headers = list(config.headers or [])
+    feature_names = headers[:width] if len(headers) >= width else [f"feature_{i}" for i in range(width)]
+    columns: Columns = {
+        name: typed_column([row[i] for row in features]) for i, name in enumerate(feature_names)
+    }
+    if label_path is not None:
+        label_name = headers[width] if len(headers) > width else "label"
+        columns[label_name] = typed_column(labels)
+    if predicted_path is not None:
+        predicted_name = headers[width + 1] if len(headers) > width + 1 else DEFAULT_PREDICTED_LABEL
+        columns[predicted_name] = typed_column(predicted)
+    return columns
+
+
+def _json_lines(files: Sequence[Path]) -> list[object]:
+    documents = []
+    for file in files:
+        with file.open(encoding="utf-8") as handle:
+            for line_number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        documents.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise AnalyzerInputError(
+                            f"not a JSON line: {exc}", path=str(file), line=line_number
+                        ) from exc
+    return documents
+
+
+def _flat_objects(documents: Sequence[object], headers: Sequence[str] | None, path: str) -> Columns:
+    if documents and all(isinstance(d, list) for d in documents):
+        if not headers:
+            raise AnalyzerInputError(
+                'JSON Lines rows are lists: give their column names in "headers"', path=path
+            )
+        if any(len(d) != len(headers) for d in documents):  # type: ignore[arg-type]
+            raise AnalyzerInputError(
+                'a JSON Lines row does not have one value per "headers" entry', path=path
+            )
+        return {name: typed_column([d[i] for d in documents]) for i, name in enumerate(headers)}  # type: ignore[index]
+    if not all(isinstance(d, dict) for d in documents):
+        raise AnalyzerInputError('JSON Lines rows must be objects, or lists with "headers"', path=path)
+    names = list(headers) if headers else list(dict.fromkeys(k for d in documents for k in d))  # type: ignore[union-attr]
+    return {name: typed_column([d.get(name) for d in documents]) for name in names}  # type: ignore[union-attr]
+
+
+def read_bias_columns(path: Path, config: BiasAnalysisConfig, *, dataset_type: str | None = None) -> Columns:
+    """The dataset at ``path`` (file or folder) as typed columns, per the config's ``dataset_type``."""
+    files = dataset_files(path)
+    kind = dataset_type or config.dataset_type
+    if kind == "text/csv":
+        return read_csv_columns(files, config.headers)
+    if kind == "application/jsonlines":
+        documents = _json_lines(files)
+        if config.features is not None:
+            return _columns_from_paths(documents, config, many_per_document=False, path=str(path))
+        return _flat_objects(documents, config.headers, str(path))
+    if kind == "application/json":
+        if config.features is None:
+            raise AnalyzerInputError(
+                'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"',
+                path=str(path),
+            )
+        documents = []
+        for file in files:
+            try:
+                documents.append(json.loads(file.read_text(encoding="utf-8")))
+            except json.JSONDecodeError as exc:
+                raise AnalyzerInputError(f"not a JSON document: {exc}", path=str(file)) from exc
+        return _columns_from_paths(documents, config, many_per_document=True, path=str(path))
+    raise AnalyzerInputError(f"dataset type {kind!r} is not supported", path=str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# From config and table to the analysis
+
+
+def _label_column(config: BiasAnalysisConfig, names: Sequence[str], path: str) -> str:
+    if config.features is not None and isinstance(config.label, str) and config.label not in names:
+        # JSON datasets: the label found by its JMESPath is the column after the features.
+        headers = list(config.headers or [])
+        feature_count = len(names) - 1 - (1 if isinstance(config.predicted_label, str) else 0)
+        return headers[feature_count] if len(headers) > feature_count else "label"
+    return resolve_column(config.label, names, "label", path=path)
+
+
+def _predicted_column(ref: ColumnRef | None, names: Sequence[str], path: str, key: str) -> str | None:
+    if ref is None:
+        return None
+    if isinstance(ref, str) and ref not in names and DEFAULT_PREDICTED_LABEL in names:
+        return DEFAULT_PREDICTED_LABEL  # a JMESPath read into the default column
+    return resolve_column(ref, names, key, path=path)
+
+
+def labels_from_scores(scores: np.ndarray, threshold: float, column: str) -> np.ndarray:
+    """Predicted labels 1/0 from scores: 1 when score > threshold (Clarify's probability_threshold)."""
+    if scores.dtype.kind not in "iuf":
+        raise AnalyzerInputError(
+            f"column {column!r} holds non-numeric scores, so probability_threshold cannot apply"
+        )
+    return (scores.astype(np.float64) > threshold).astype(np.int64)
+
+
+def run_analysis(
+    columns: Columns,
+    config: BiasAnalysisConfig,
+    *,
+    config_path: str,
+    predicted_label: ColumnRef | None = None,
+    probability_column: ColumnRef | None = None,
+    probability_threshold: float | None = None,
+) -> BiasAnalysis:
+    """The bias analysis of a table per the config.
+
+    Predicted labels come from ``predicted_label`` (default: the config's), or from scores in
+    ``probability_column`` cut at ``probability_threshold`` (default: the config's, else 0.5).
+    A floating-point predicted-label column with a config ``probability_threshold`` is read as scores.
+    """
+    names = list(columns)
+    label = _label_column(config, names, config_path)
+    facets = [
+        FacetSpec(
+            column=resolve_column(f.name_or_index, names, f"facet[{i}].name_or_index", path=config_path),
+            values=f.value_or_threshold,
+        )
+        for i, f in enumerate(config.facets)
+    ]
+    group = (
+        None
+        if config.group_variable is None
+        else resolve_column(config.group_variable, names, "group_variable", path=config_path)
+    )
+    excluded = [
+        resolve_column(c, names, "excluded_columns", path=config_path) for c in config.excluded_columns
+    ]
+    threshold = probability_threshold if probability_threshold is not None else config.probability_threshold
+    predicted_name = _predicted_column(
+        predicted_label if predicted_label is not None else config.predicted_label,
+        names,
+        config_path,
+        "predicted_label",
+    )
+    table = dict(columns)
+    if probability_column is not None and predicted_name is None:
+        score_name = resolve_column(probability_column, names, "probability_attribute", path=config_path)
+        predicted_name = DEFAULT_PREDICTED_LABEL
+        while predicted_name in table:
+            predicted_name = f"_{predicted_name}"
+        table[predicted_name] = labels_from_scores(
+            table[score_name], 0.5 if threshold is None else threshold, score_name
+        )
+        excluded.append(score_name)
+    elif predicted_name is not None and threshold is not None and table[predicted_name].dtype.kind == "f":
+        table[predicted_name] = labels_from_scores(table[predicted_name], threshold, predicted_name)
+    if predicted_name is None and config.post_training_required:
+        raise AnalyzerInputError(
+            'methods asks for post_training_bias but no predicted label is given: set "predicted_label" to the '
+            "column holding the model's predictions",
+            path=config_path,
+        )
+    if not next(iter(table.values())).size:
+        raise AnalyzerInputError("the dataset has no rows", path=config_path)
+    return analyze_bias(
+        table,
+        label=label,
+        label_values=list(config.label_values_or_threshold),
+        facets=facets,
+        group_variable=group,
+        predicted_label=predicted_name,
+        pre_training_methods=config.pre_training_methods,
+        post_training_methods=config.post_training_methods,
+        run_pre_training=config.run_pre_training,
+        run_post_training=config.run_post_training,
+        excluded_columns=excluded,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-type job interface
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--analysis-config", type=Path, required=True, help="Clarify analysis_config.json")
+    parser.add_argument("--dataset", type=Path, required=True, help="dataset file or folder")
+    parser.add_argument(
+        "--output", type=Path, required=True, help="folder for analysis.json (and violations)"
+    )
+    parser.add_argument(
+        "--dataset-type",
+        choices=("text/csv", "application/jsonlines", "application/json"),
+        help="overrides the config's dataset_type",
+    )
+
+
+def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
+    """``baseline --type bias``: analysis config, dataset, output folder."""
+    _add_common_arguments(parser)
+
+
+def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``monitor --type bias``: also the baseline analysis.json, the predictions' columns and metric options."""
+    _add_common_arguments(parser)
+    parser.add_argument("--baseline", type=Path, help="the baseline's analysis.json (its constraints)")
+    parser.add_argument("--predicted-label", help="column of predicted labels (InferenceAttribute)")
+    parser.add_argument("--probability", help="column of scores (ProbabilityAttribute)")
+    parser.add_argument(
+        "--probability-threshold", type=float, help="score > threshold is positive (default 0.5)"
+    )
+    parser.add_argument("--endpoint-name", help="Endpoint dimension of the metrics")
+    parser.add_argument("--schedule-name", help="MonitoringSchedule dimension of the metrics")
+    parser.add_argument("--metric-time", help="Timestamp of the metrics (ISO 8601)")
+    parser.add_argument("--publish-metrics", action="store_true", help="write CloudWatch metric lines")
+    parser.add_argument("--metrics-dir", type=Path, help="folder for the metric lines")
+
+
+def _column_ref_argument(value: str | None) -> ColumnRef | None:
+    if value is None:
+        return None
+    return int(value) if value.isdigit() else value
+
+
+def _analysis_of(args: argparse.Namespace, **predictions: object) -> BiasAnalysis:
+    config = read_analysis_config(args.analysis_config)
+    columns = read_bias_columns(args.dataset, config, dataset_type=getattr(args, "dataset_type", None))
+    return run_analysis(columns, config, config_path=str(args.analysis_config), **predictions)  # type: ignore[arg-type]
+
+
+def run_baseline(args: argparse.Namespace) -> RunOutcome:
+    """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints."""
+    analysis = _analysis_of(args)
+    written = write_analysis(analysis, args.output / ANALYSIS_FILE)
+    return RunOutcome(
+        status=RunStatus.COMPLETED,
+        message="Completed: bias baseline analysis written.",
+        output_dir=args.output,
+        files=(written,),
+        summary=_summary(analysis),
+    )
+
+
+def run_monitor(args: argparse.Namespace) -> RunOutcome:
+    """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
+    analysis = _analysis_of(
+        args,
+        predicted_label=_column_ref_argument(getattr(args, "predicted_label", None)),
+        probability_column=_column_ref_argument(getattr(args, "probability", None)),
+        probability_threshold=getattr(args, "probability_threshold", None),
+    )
+    files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
+    violations: tuple = ()
+    if getattr(args, "baseline", None) is not None:
+        violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis)
+        files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
+    if getattr(args, "publish_metrics", False):
+        if not args.metric_time:
+            raise AnalyzerInputError(
+                "metrics need a timestamp: pass --metric-time (env metric_time or start_time)"
+            )
+        lines = metric_lines(
+            analysis,
+            timestamp=args.metric_time,
+            endpoint_name=args.endpoint_name,
+            schedule_name=args.schedule_name,
+        )
+        metrics_dir = args.metrics_dir or args.output
+        files.append(write_metric_lines(lines, metrics_dir / METRICS_FILE))
+    summary = {**_summary(analysis), "violations": len(violations)}
+    if violations:
+        return RunOutcome(
+            status=RunStatus.COMPLETED_WITH_VIOLATIONS,
+            message=f"CompletedWithViolations: Job completed successfully with {len(violations)} violations.",
+            output_dir=args.output,
+            files=tuple(files),
+            summary=summary,
+        )
+    return RunOutcome(
+        status=RunStatus.COMPLETED,
+        message="Completed: Job completed successfully with no violations.",
+        output_dir=args.output,
+        files=tuple(files),
+        summary=summary,
+    )
+
+
+def _summary(analysis: BiasAnalysis) -> dict[str, object]:
+    """Metric counts per stage, for the human summary."""
+    return {
+        stage.metric_dimension: sum(len(value.metrics) for facet in result.facets for value in facet.values)
+        for stage, result in analysis.stages()
+    }
