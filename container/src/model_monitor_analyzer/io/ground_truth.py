@@ -56,7 +56,9 @@ def ground_truth_record(inference_id: str, label: Label) -> dict:
     non-finite number, text with a line break or a value of another type.
     """
     if not isinstance(inference_id, str) or not inference_id.strip():
-        raise AnalyzerInputError(f"inference id {inference_id!r} is empty: pass the InferenceId sent to the endpoint")
+        raise AnalyzerInputError(
+            f"inference id {inference_id!r} is empty: pass the InferenceId sent to the endpoint"
+        )
     if isinstance(label, bool):
         data, encoding = ("1" if label else "0"), "CSV"
     elif isinstance(label, int):
@@ -104,7 +106,9 @@ def _parse_record(line: str, *, path: Path, number: int, root: Path) -> GroundTr
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
-        raise AnalyzerInputError(f"not a JSON ground-truth record ({error.msg})", path=str(path), line=number) from None
+        raise AnalyzerInputError(
+            f"not a JSON ground-truth record ({error.msg})", path=str(path), line=number
+        ) from None
     data = record.get("groundTruthData") if isinstance(record, dict) else None
     metadata = record.get("eventMetadata") if isinstance(record, dict) else None
     if not isinstance(data, dict) or not isinstance(metadata, dict):
@@ -115,11 +119,15 @@ def _parse_record(line: str, *, path: Path, number: int, root: Path) -> GroundTr
         )
     event_id = metadata.get("eventId")
     if not isinstance(event_id, str) or not event_id:
-        raise AnalyzerInputError("eventMetadata.eventId is missing or not a string", path=str(path), line=number)
+        raise AnalyzerInputError(
+            "eventMetadata.eventId is missing or not a string", path=str(path), line=number
+        )
     encoding = str(data.get("encoding", "CSV")).upper()
     if encoding not in ENCODINGS:
         raise AnalyzerInputError(
-            f"groundTruthData.encoding {encoding!r} is not one of {', '.join(ENCODINGS)}", path=str(path), line=number
+            f"groundTruthData.encoding {encoding!r} is not one of {', '.join(ENCODINGS)}",
+            path=str(path),
+            line=number,
         )
     value = data.get("data")
     if not isinstance(value, str):

@@ -109,7 +109,9 @@ def _read_json_lines(root: Path) -> Iterator[tuple[dict, str]]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise AnalyzerInputError(f"not a JSON record ({error.msg})", path=str(path), line=number) from None
+                    raise AnalyzerInputError(
+                        f"not a JSON record ({error.msg})", path=str(path), line=number
+                    ) from None
                 if not isinstance(record, dict):
                     raise AnalyzerInputError("a record must be a JSON object", path=str(path), line=number)
                 yield record, f"{path}:{number}"
@@ -146,7 +148,9 @@ def read_merged_records(
     """Records written by a merge job (ours or SageMaker's), filtered by ``inferenceTime``."""
     for record, source in _read_json_lines(root):
         if "groundTruthData" not in record or "captureData" not in record:
-            raise AnalyzerInputError("not a merged record: groundTruthData or captureData is missing", path=source)
+            raise AnalyzerInputError(
+                "not a merged record: groundTruthData or captureData is missing", path=source
+            )
         if _in_window(record, source, since, until):
             yield record
 
@@ -251,7 +255,9 @@ def decode_payload(part: dict, *, source: str) -> tuple[str, object]:
             return "JSON", [json.loads(line) for line in data.splitlines() if line.strip()]
         except json.JSONDecodeError:
             raise AnalyzerInputError("JSON payload is not valid JSON or JSON Lines", path=source) from None
-    raise AnalyzerInputError(f"unknown payload encoding {encoding!r} (expected CSV, JSON or BASE64)", path=source)
+    raise AnalyzerInputError(
+        f"unknown payload encoding {encoding!r} (expected CSV, JSON or BASE64)", path=source
+    )
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -267,7 +273,9 @@ def _json_path(expression: str) -> str:
     return expression
 
 
-def read_attribute(kind: str, value: object, attribute: str | None, *, what: str, source: str) -> list[object]:
+def read_attribute(
+    kind: str, value: object, attribute: str | None, *, what: str, source: str
+) -> list[object]:
     """The values of ``attribute`` in one payload, one per row of a (mini-)batch.
 
     CSV: ``attribute`` is a 0-based column index; every non-empty line is a row; without an
@@ -283,7 +291,8 @@ def read_attribute(kind: str, value: object, attribute: str | None, *, what: str
         if attribute is None:
             if any(len(row) != 1 for row in rows):
                 raise AnalyzerInputError(
-                    f"CSV payload has several columns: set the {what} to the 0-based column index", path=source
+                    f"CSV payload has several columns: set the {what} to the 0-based column index",
+                    path=source,
                 )
             return [row[0].strip() for row in rows]
         if not attribute.strip().isdigit():
@@ -292,7 +301,9 @@ def read_attribute(kind: str, value: object, attribute: str | None, *, what: str
             )
         column = int(attribute)
         if any(column >= len(row) for row in rows):
-            raise AnalyzerInputError(f"{what} {attribute} is beyond the columns of the CSV payload", path=source)
+            raise AnalyzerInputError(
+                f"{what} {attribute} is beyond the columns of the CSV payload", path=source
+            )
         return [row[column].strip() for row in rows]
     if attribute is None:
         if isinstance(value, dict):
@@ -313,7 +324,9 @@ def read_attribute(kind: str, value: object, attribute: str | None, *, what: str
     try:
         found = jmespath.search(_json_path(attribute), value)
     except jmespath.exceptions.JMESPathError as error:
-        raise AnalyzerInputError(f"{what} {attribute!r} is not a valid JMESPath expression ({error})") from None
+        raise AnalyzerInputError(
+            f"{what} {attribute!r} is not a valid JMESPath expression ({error})"
+        ) from None
     if found is None:
         raise AnalyzerInputError(f"{what} {attribute!r} matches nothing in the JSON payload", path=source)
     return list(found) if isinstance(found, list) else [found]
@@ -353,10 +366,13 @@ def labelled_predictions(
         output = capture.get("endpointOutput") or capture.get("batchTransformOutput")
         if not isinstance(output, dict):
             raise AnalyzerInputError(
-                "record has no captured output (endpointOutput): enable OUTPUT capture on the endpoint", path=source
+                "record has no captured output (endpointOutput): enable OUTPUT capture on the endpoint",
+                path=source,
             )
         kind, value = decode_payload(output, source=source)
-        row_predictions = read_attribute(kind, value, inference_attribute, what="inference attribute", source=source)
+        row_predictions = read_attribute(
+            kind, value, inference_attribute, what="inference attribute", source=source
+        )
         gt_kind, gt_value = decode_payload(record["groundTruthData"], source=source)
         row_labels = read_attribute(
             gt_kind, gt_value, ground_truth_attribute, what="ground-truth attribute", source=source
@@ -373,10 +389,13 @@ def labelled_predictions(
             )
             if len(row_probabilities) != len(row_predictions):
                 raise AnalyzerInputError(
-                    f"{len(row_predictions)} predictions but {len(row_probabilities)} probabilities", path=source
+                    f"{len(row_predictions)} predictions but {len(row_probabilities)} probabilities",
+                    path=source,
                 )
             probabilities.extend(row_probabilities)
         predictions.extend(row_predictions)
         labels.extend(row_labels)
         sources.extend([source] * len(row_predictions))
-    return LabelledPredictions(predictions=predictions, probabilities=probabilities, labels=labels, sources=sources)
+    return LabelledPredictions(
+        predictions=predictions, probabilities=probabilities, labels=labels, sources=sources
+    )

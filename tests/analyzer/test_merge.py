@@ -1,0 +1,227 @@
+"""Ground-truth merge against the real capture, ground-truth and merged files of the reference examples."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.ground_truth import ground_truth_record, read_ground_truth
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _as_capture(merged_record: dict) -> dict:
+    """The capture record a merged record was made from, in the capture file's member order."""
+    capture = merged_record["captureData"]
+    reordered = {
+        name: {key: part[key] for key in ("observedContentType", "mode", "data", "encoding")}
+        for name, part in capture.items()
+    }
+    return {"captureData": reordered, "eventMetadata": merged_record["eventMetadata"], "eventVersion": "0"}
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+@pytest.fixture
+def idea_to_production(reference_examples: Path) -> Path:
+    return reference_examples / "from-idea-to-production-monitoring" / "notebook-output"
+
+
+def test_merge_reproduces_the_real_merge_job_output(idea_to_production: Path, tmp_path: Path):
+    real_merged = _lines(idea_to_production / "merged.jsonl")
+    captures = _write_jsonl(tmp_path / "capture" / "ep" / "AllTraffic" / "2025" / "02" / "16" / "15" / "c.jsonl",
+                            [_as_capture(r) for r in real_merged])  # fmt: skip
+    ground_truth = tmp_path / "gt" / "2025" / "02" / "16" / "15"
+    ground_truth.mkdir(parents=True)
+    (ground_truth / "labels.jsonl").write_bytes((idea_to_production / "groundtruth.jsonl").read_bytes())
+
+    result = merge.merge_records(merge.read_capture_records(captures), read_ground_truth(tmp_path / "gt"))
+
+    assert result.records == real_merged
+    # member order too: the merge job writes eventVersion, groundTruthData, captureData, eventMetadata
+    assert [list(r) for r in result.records] == [list(r) for r in real_merged]
+    assert [list(r["captureData"]["endpointInput"]) for r in result.records] == [
+        list(r["captureData"]["endpointInput"]) for r in real_merged
+    ]
+    assert result.summary.as_dict() == {
+        "matched": 2,
+        "captures_without_label": 0,
+        "labels_without_capture": 8,
+        "duplicate_labels": 0,
+    }
+
+
+def test_merge_joins_on_inference_id_when_the_capture_has_one(reference_examples: Path, tmp_path: Path):
+    real = json.loads(
+        (
+            reference_examples / "ase-model-bias-monitor-adult" / "notebook-output" / "merged-record.json"
+        ).read_text()
+    )
+    capture = _write_jsonl(tmp_path / "capture.jsonl", [_as_capture(real)])
+    labels = _write_jsonl(tmp_path / "gt.jsonl", [{"groundTruthData": real["groundTruthData"],
+                                                   "eventMetadata": {"eventId": "7"}, "eventVersion": "0"}])  # fmt: skip
+    result = merge.merge_records(merge.read_capture_records(capture), read_ground_truth(labels))
+    assert result.records == [real]
+    assert list(result.records[0]) == list(real)
+
+
+def test_merged_batch_record_yields_one_row_per_instance(reference_examples: Path):
+    real = json.loads(
+        (
+            reference_examples / "ase-model-bias-monitor-adult" / "notebook-output" / "merged-record.json"
+        ).read_text()
+    )
+    rows = merge.labelled_predictions(
+        [real],
+        inference_attribute="predictions[*].predicted_label",
+        probability_attribute="$.predictions[*].score",
+        ground_truth_attribute="instances[*].label",
+    )
+    outputs = json.loads(real["captureData"]["endpointOutput"]["data"])["predictions"]
+    labels = json.loads(real["groundTruthData"]["data"])["instances"]
+    assert len(rows.predictions) == len(rows.labels) == len(outputs) == 334
+    assert rows.predictions == [o["predicted_label"] for o in outputs]
+    assert rows.probabilities == [o["score"] for o in outputs]
+    assert rows.labels == [label["label"] for label in labels]
+
+
+def test_sdk_fixture_captures_join_the_sdk_fixture_actuals(reference_examples: Path):
+    fixtures = reference_examples / "sdk-monitor-fixtures"
+    captures = list(merge.read_capture_records(fixtures / "capture.jsonl"))
+    labels = list(read_ground_truth(fixtures / "actuals.jsonl"))
+    result = merge.merge_records(captures, labels)
+    capture_ids = {c.join_key for c in captures}
+    label_ids = {label.event_id for label in labels}
+    assert result.summary.matched == sum(1 for c in captures if c.join_key in label_ids)
+    assert result.summary.captures_without_label == sum(1 for c in captures if c.join_key not in label_ids)
+    assert result.summary.labels_without_capture == len(label_ids - capture_ids)
+    assert result.summary.matched > 0
+    rows = merge.labelled_predictions(result.records, inference_attribute="0")
+    assert all(float(p) > 0 for p in rows.predictions)
+    assert set(rows.labels) <= {"0", "1"}
+
+
+def test_json_capture_fixture_reads_predictions_by_path(reference_examples: Path):
+    captures = list(
+        merge.read_capture_records(reference_examples / "sdk-monitor-fixtures" / "captured-data.jsonl")
+    )
+    record = merge.merged_record(captures[0].record, ground_truth_record("x", {"labels": [3, 4, 6]}))
+    rows = merge.labelled_predictions(
+        [record], inference_attribute="predictions", ground_truth_attribute="labels"
+    )
+    assert rows.predictions == [3.5, 4.0, 5.5]
+    assert rows.labels == [3, 4, 6]
+
+
+def test_real_ground_truth_files_are_read_with_their_upload_hour(reference_examples: Path, tmp_path: Path):
+    source = reference_examples / "ase-model-monitor-ground-truth"
+    hour = tmp_path / "2024" / "01" / "19" / "20"
+    hour.mkdir(parents=True)
+    for file in source.glob("*.jsonl"):
+        (hour / file.name).write_bytes(file.read_bytes())
+    labels = list(read_ground_truth(tmp_path))
+    assert len(labels) == 10
+    assert {label.uploaded_hour for label in labels} == {datetime(2024, 1, 19, 20, tzinfo=UTC)}
+    assert {label.event_id + ".jsonl" for label in labels} == {f.name for f in source.glob("*.jsonl")}
+    assert {label.data for label in labels} <= {"0", "1"}
+
+
+def test_labels_outside_the_upload_window_are_not_read(tmp_path: Path):
+    for hour in ("09", "10", "11"):
+        _write_jsonl(
+            tmp_path / "2024" / "05" / "01" / hour / "l.jsonl", [ground_truth_record(f"id-{hour}", 1)]
+        )
+    labels = read_ground_truth(
+        tmp_path,
+        uploaded_from=datetime(2024, 5, 1, 10, tzinfo=UTC),
+        uploaded_before=datetime(2024, 5, 1, 11, tzinfo=UTC),
+    )
+    assert [label.event_id for label in labels] == ["id-10"]
+
+
+def _capture(event_id: str, time: str, output: str = "1", inference_id: str | None = None) -> dict:
+    metadata = {"eventId": event_id, "inferenceTime": time}
+    if inference_id is not None:
+        metadata["inferenceId"] = inference_id
+    return {
+        "captureData": {"endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": output,
+                                           "encoding": "CSV"}},
+        "eventMetadata": metadata,
+        "eventVersion": "0",
+    }  # fmt: skip
+
+
+def test_a_later_label_replaces_an_earlier_one_for_the_same_inference(tmp_path: Path):
+    captures = _write_jsonl(tmp_path / "c.jsonl", [_capture("e1", "2024-05-01T10:00:00Z", inference_id="a")])
+    _write_jsonl(tmp_path / "gt" / "2024" / "05" / "01" / "10" / "x.jsonl", [ground_truth_record("a", 0)])
+    _write_jsonl(tmp_path / "gt" / "2024" / "05" / "01" / "12" / "a.jsonl", [ground_truth_record("a", 1)])
+    result = merge.merge_records(merge.read_capture_records(captures), read_ground_truth(tmp_path / "gt"))
+    assert [r["groundTruthData"]["data"] for r in result.records] == ["1"]
+    assert result.summary.duplicate_labels == 1
+    assert result.summary.labels_without_capture == 0
+
+
+def test_captures_are_filtered_by_inference_time_window(tmp_path: Path):
+    captures = _write_jsonl(
+        tmp_path / "c.jsonl",
+        [_capture("e1", "2024-05-01T09:59:59Z"), _capture("e2", "2024-05-01T10:00:00Z"),
+         _capture("e3", "2024-05-01T10:59:59Z"), _capture("e4", "2024-05-01T11:00:00Z")],
+    )  # fmt: skip
+    kept = merge.read_capture_records(
+        captures, since=datetime(2024, 5, 1, 10, tzinfo=UTC), until=datetime(2024, 5, 1, 11, tzinfo=UTC)
+    )
+    assert [c.join_key for c in kept] == ["e2", "e3"]
+
+
+def test_unplaceable_inference_time_in_a_window_is_an_input_error(reference_examples: Path):
+    with pytest.raises(AnalyzerInputError, match="inferenceTime"):
+        list(
+            merge.read_capture_records(
+                reference_examples / "sdk-monitor-fixtures" / "capture.jsonl",
+                since=datetime(2020, 1, 1, tzinfo=UTC),
+            )
+        )
+
+
+def test_written_merged_records_read_back_unchanged(idea_to_production: Path, tmp_path: Path):
+    real_merged = _lines(idea_to_production / "merged.jsonl")
+    path = merge.write_merged_records(real_merged, tmp_path / "merge")
+    assert path.name.startswith("part-00000-") and path.name.endswith(".c000.jsonl")
+    assert list(merge.read_merged_records(tmp_path / "merge")) == real_merged
+
+
+def test_base64_json_output_is_decoded_by_content_type():
+    import base64
+
+    part = {"observedContentType": "application/json", "encoding": "BASE64",
+            "data": base64.b64encode(b'{"score": 0.25}').decode()}  # fmt: skip
+    kind, value = merge.decode_payload(part, source="t")
+    assert merge.read_attribute(kind, value, "score", what="probability attribute", source="t") == [0.25]
+
+
+def test_csv_mini_batch_gives_one_row_per_line():
+    rows = merge.read_attribute("CSV", "0.2,1\n0.9,0\n", "1", what="inference attribute", source="t")
+    assert rows == ["1", "0"]
+
+
+def test_prediction_and_label_counts_must_agree():
+    record = merge.merged_record(
+        _capture("e", "2024-05-01T10:00:00Z", output="1\n0\n"), ground_truth_record("e", 1)
+    )
+    with pytest.raises(AnalyzerInputError, match="2 predictions but 1 labels"):
+        merge.labelled_predictions([record], inference_attribute="0")
+
+
+def test_a_path_that_finds_nothing_names_the_attribute():
+    with pytest.raises(AnalyzerInputError, match="inference attribute 'predicted_label' matches nothing"):
+        merge.read_attribute("JSON", {"score": 1}, "predicted_label", what="inference attribute", source="t")
