@@ -1,0 +1,404 @@
+"""lambda/window_planner: window math, capture listing and the SageMaker manifest of one monitoring window."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.s3.models import s3_backends
+
+from .conftest import REGION, load_handler, log_lines
+
+BUCKET = "monitoring-bucket"
+CAPTURE = f"s3://{BUCKET}/datacapture/churn-ep/AllTraffic"
+REPORTS = f"s3://{BUCKET}/reports/data-quality"
+JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+@pytest.fixture
+def planner(aws, monkeypatch):
+    for name in (
+        "CAPTURE_S3_URI",
+        "REPORT_S3_URI",
+        "ENDPOINT_NAME",
+        "SCHEDULE_NAME",
+        "MANIFEST_S3_URI",
+        "GROUND_TRUTH_S3_URI",
+        "KMS_KEY_ID",
+        "WINDOW_START_OFFSET",
+        "WINDOW_END_OFFSET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return load_handler("window_planner")
+
+
+@pytest.fixture
+def s3(aws):
+    client = boto3.client("s3", region_name=REGION)
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def _capture_key(moment: datetime, n: int = 0, root: str = "datacapture/churn-ep/AllTraffic") -> str:
+    """SageMaker's capture layout: <root>/yyyy/mm/dd/HH/MM-SS-mmm-<uuid>.jsonl."""
+    return f"{root}/{moment:%Y/%m/%d/%H}/{moment:%M-%S}-{n % 1000:03d}-0b7bfd33-c8a7-4adf-a09a-{n:012d}.jsonl"
+
+
+def _put(s3, key: str, body: bytes = b'{"captureData": {}}\n') -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+
+def _event(**overrides) -> dict:
+    event = {
+        "scheduled_time": "2026-11-25T13:00:00Z",
+        "capture_s3_uri": CAPTURE,
+        "window_start_offset": "-PT1H",
+        "window_end_offset": "PT0H",
+        "report_s3_uri": REPORTS,
+        "endpoint_name": "churn-ep",
+        "schedule_name": "churn-ep-data-quality",
+    }
+    event.update(overrides)
+    return event
+
+
+def _read_json(s3, uri: str):
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_hourly_window_lists_the_previous_hour_and_writes_a_manifest(planner, s3):
+    inside = [_capture_key(_at("2026-11-25T12:00:03"), 1), _capture_key(_at("2026-11-25T12:59:59"), 2)]
+    outside = [_capture_key(_at("2026-11-25T11:59:59"), 3), _capture_key(_at("2026-11-25T13:00:00"), 4)]
+    for key in inside + outside:
+        _put(s3, key)
+
+    plan = planner.handler(_event(scheduled_time="2026-11-25T13:07:42.512Z"), None)
+
+    assert plan["has_data"] is True
+    assert (plan["start"], plan["end"], plan["metric_time"]) == (
+        "2026-11-25T12:00:00Z",
+        "2026-11-25T13:00:00Z",
+        "2026-11-25T12:00:00Z",
+    )
+    assert plan["window_id"] == "2026112513"
+    assert plan["object_count"] == 2
+    assert plan["report_uri"] == f"{REPORTS}/churn-ep/churn-ep-data-quality/2026/11/25/13"
+    assert plan["manifest_uri"] == (
+        f"{REPORTS}/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/capture.manifest.json"
+    )
+    manifest = _read_json(s3, plan["manifest_uri"])
+    assert manifest[0] == {"prefix": f"{CAPTURE}/"}
+    assert [manifest[0]["prefix"] + k for k in manifest[1:]] == [f"s3://{BUCKET}/{k}" for k in inside]
+
+
+def test_window_spanning_midnight_and_month_end_lists_both_days(planner, s3):
+    keys = [
+        _capture_key(_at("2026-11-30T22:10:00"), 1),
+        _capture_key(_at("2026-11-30T23:10:00"), 2),
+        _capture_key(_at("2026-12-01T00:10:00"), 3),
+        _capture_key(_at("2026-12-01T01:10:00"), 4),
+    ]
+    for key in keys:
+        _put(s3, key)
+
+    plan = planner.handler(
+        _event(scheduled_time="2026-12-01T01:00:00Z", window_start_offset="-PT2H", window_end_offset="PT0H"),
+        None,
+    )
+
+    assert (plan["start"], plan["end"]) == ("2026-11-30T23:00:00Z", "2026-12-01T01:00:00Z")
+    manifest = _read_json(s3, plan["manifest_uri"])
+    assert manifest[1:] == [
+        "2026/11/30/23/" + keys[1].rsplit("/", 1)[1],
+        "2026/12/01/00/" + keys[2].rsplit("/", 1)[1],
+    ]
+    assert plan["report_uri"].endswith("/2026/12/01/01")
+
+
+def test_window_across_new_year_with_day_offsets(planner):
+    window = planner.plan_window(
+        _at("2027-01-01T00:30:00"),
+        planner.parse_duration("-P1DT1H", "s"),
+        planner.parse_duration("-P1D", "e"),
+    )
+
+    assert (window["start"], window["end"]) == (_at("2026-12-30T23:00:00"), _at("2026-12-31T00:00:00"))
+    assert planner.hour_prefixes(window["start"], window["end"]) == ["2026/12/30/23/"]
+    assert window["window_id"] == "2027010100"
+
+
+def test_late_window_offsets_analyse_an_earlier_hour(planner):
+    window = planner.plan_window(
+        _at("2026-11-25T13:59:59"), planner.parse_duration("-PT2H", "s"), planner.parse_duration("-PT1H", "e")
+    )
+
+    assert (window["start"], window["end"]) == (_at("2026-11-25T11:00:00"), _at("2026-11-25T12:00:00"))
+    assert window["folder"] == "2026/11/25/13"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-PT1H", timedelta(hours=-1)),
+        ("PT0H", timedelta(0)),
+        ("+PT24H", timedelta(hours=24)),
+        ("-P1DT2H30M", -timedelta(days=1, hours=2, minutes=30)),
+        ("P2W", timedelta(weeks=2)),
+        ("-pt15m", timedelta(minutes=-15)),
+    ],
+)
+def test_iso_durations_are_parsed_with_their_sign(planner, text, expected):
+    assert planner.parse_duration(text, "offset") == expected
+
+
+@pytest.mark.parametrize("text", ["-1H", "P1M", "P1Y", "PT", "P", "-PT1.5H", "PT1H30"])
+def test_durations_outside_the_supported_form_are_refused_with_the_fix(planner, text):
+    with pytest.raises(planner.PlanningInputError, match=r"window_start_offset=.* use e\.g\. -PT1H"):
+        planner.parse_duration(text, "window_start_offset")
+
+
+def test_sub_hour_offsets_need_minute_granularity(planner, s3):
+    with pytest.raises(planner.PlanningInputError, match="not a whole number of hours"):
+        planner.handler(_event(window_start_offset="-PT30M"), None)
+
+
+def test_minute_granularity_plans_a_sub_hourly_window(planner, s3):
+    key = _capture_key(_at("2026-11-25T12:50:00"), 1)
+    _put(s3, key)
+
+    plan = planner.handler(
+        _event(
+            scheduled_time="2026-11-25T13:15:20Z",
+            window_granularity="minute",
+            window_start_offset="-PT30M",
+            window_end_offset="-PT15M",
+        ),
+        None,
+    )
+
+    assert (plan["start"], plan["end"]) == ("2026-11-25T12:45:00Z", "2026-11-25T13:00:00Z")
+    assert plan["window_id"] == "202611251315"
+    assert plan["report_uri"].endswith("/2026/11/25/13/15")
+    assert plan["object_count"] == 1
+
+
+def test_empty_window_reports_no_data_and_writes_no_manifest(planner, s3, capsys):
+    _put(s3, _capture_key(_at("2026-11-25T10:00:00"), 1))
+    _put(s3, "datacapture/churn-ep/AllTraffic/2026/11/25/12/")  # a folder marker is not data
+    _put(s3, _capture_key(_at("2026-11-25T12:05:00"), 2), body=b"")  # nor an empty object
+
+    plan = planner.handler(_event(), None)
+
+    assert (plan["has_data"], plan["no_data_reason"], plan["object_count"]) == (False, "no_capture", 0)
+    assert plan["manifest_uri"] is None
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="reports/").get("KeyCount") == 0
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["level"], line["outcome"], line["window_id"]) == ("INFO", "no_data", "2026112513")
+    assert line["job_name"] == plan["job_name"]
+
+
+def test_more_than_a_thousand_objects_are_all_listed(planner, s3):
+    hour = _at("2026-11-25T12:00:00")
+    keys = sorted(_capture_key(hour + timedelta(seconds=i), i) for i in range(1205))
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]  # seeding through moto's backend is 20x faster than PUTs
+    for key in keys:
+        backend.put_object(BUCKET, key, b"{}\n")
+
+    plan = planner.handler(_event(), None)
+
+    assert plan["object_count"] == 1205
+    manifest = _read_json(s3, plan["manifest_uri"])
+    assert [f"datacapture/churn-ep/AllTraffic/{k}" for k in manifest[1:]] == keys
+
+
+class _RawBody(io.BytesIO):
+    """What botocore reads an HTTP body from."""
+
+    def stream(self, **_):
+        yield self.read()
+
+
+def test_throttled_listing_is_retried_with_backoff(planner, s3, monkeypatch):
+    _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
+    throttled, sleeps = [], []
+    monkeypatch.setattr("botocore.endpoint.time.sleep", sleeps.append)
+
+    def slow_down(request, **_):
+        if len(throttled) < 2:
+            throttled.append(request.url)
+            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            return AWSResponse(request.url, 503, {}, _RawBody(body))
+        return None
+
+    planner._client("s3").meta.events.register_first("before-send.s3.ListObjectsV2", slow_down)
+
+    plan = planner.handler(_event(), None)
+
+    assert plan["object_count"] == 1
+    assert len(throttled) == 2 and len(sleeps) == 2
+
+
+def test_throttling_beyond_the_retries_raises_a_retryable_error(planner, s3, monkeypatch):
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
+
+    def always_slow_down(request, **_):
+        body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+        return AWSResponse(request.url, 503, {}, _RawBody(body))
+
+    planner._client("s3").meta.events.register_first("before-send.s3.ListObjectsV2", always_slow_down)
+
+    with pytest.raises(
+        planner.TransientAwsError,
+        match=r"ListObjectsV2 on s3://monitoring-bucket/datacapture/"
+        r"churn-ep/AllTraffic/2026/11/25/12/ failed: SlowDown",
+    ):
+        planner.handler(_event(), None)
+
+
+def test_missing_bucket_raises_a_non_retryable_error_naming_it(planner, aws):
+    with pytest.raises(planner.AwsRequestError, match=r"s3://no-such-bucket/.* failed: NoSuchBucket"):
+        planner.handler(_event(capture_s3_uri="s3://no-such-bucket/datacapture/ep/AllTraffic"), None)
+
+
+def test_job_name_is_deterministic_valid_and_distinct_per_window_and_schedule(planner, s3):
+    first = planner.handler(_event(), None)["job_name"]
+    again = planner.handler(_event(scheduled_time="2026-11-25T13:59:00Z"), None)["job_name"]
+    next_hour = planner.handler(_event(scheduled_time="2026-11-25T14:00:00Z"), None)["job_name"]
+    other_schedule = planner.handler(_event(schedule_name="churn-ep-data-quality-2"), None)["job_name"]
+
+    assert first == again
+    assert len({first, next_hour, other_schedule}) == 3
+    assert first.startswith("model-monitor-2026112513-")
+    assert JOB_NAME_PATTERN.match(first)
+
+
+@pytest.mark.parametrize("prefix", ["Data_Quality Monitor!", "x" * 80, "---", "a-" * 40])
+def test_job_name_stays_valid_for_any_prefix(planner, prefix):
+    name = planner.processing_job_name(
+        prefix, endpoint_name="ep", schedule_name="s", monitor_type="data-quality", window_id="202611251315"
+    )
+
+    assert len(name) <= 63
+    assert JOB_NAME_PATTERN.match(name), name
+    assert name == name.lower()
+
+
+def test_model_quality_window_also_plans_the_ground_truth_hours(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-24T13:20:00"), 1))
+    gt_root = "ground-truth/churn-ep"
+    uploaded = [
+        _capture_key(_at("2026-11-24T13:40:00"), 2, gt_root),
+        _capture_key(_at("2026-11-25T12:40:00"), 3, gt_root),
+    ]
+    too_late = _capture_key(_at("2026-11-25T13:01:00"), 4, gt_root)
+    for key in [*uploaded, too_late]:
+        _put(s3, key)
+
+    plan = planner.handler(
+        _event(
+            monitor_type="model-quality",
+            window_start_offset="-PT24H",
+            window_end_offset="-PT23H",
+            ground_truth_s3_uri=f"s3://{BUCKET}/{gt_root}",
+        ),
+        None,
+    )
+
+    assert plan["has_data"] is True
+    assert (plan["start"], plan["end"]) == ("2026-11-24T13:00:00Z", "2026-11-24T14:00:00Z")
+    assert (plan["ground_truth_start"], plan["ground_truth_end"]) == (
+        "2026-11-24T13:00:00Z",
+        "2026-11-25T13:00:00Z",
+    )
+    assert plan["ground_truth_object_count"] == 2
+    manifest = _read_json(s3, plan["ground_truth_manifest_uri"])
+    assert manifest[0] == {"prefix": f"s3://{BUCKET}/{gt_root}/"}
+    assert [f"{gt_root}/{k}" for k in manifest[1:]] == uploaded
+
+
+def test_ground_truth_lookback_limits_the_hours_listed(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-24T13:20:00"), 1))
+    gt_root = "ground-truth/churn-ep"
+    _put(s3, _capture_key(_at("2026-11-24T13:40:00"), 2, gt_root))
+    recent = _capture_key(_at("2026-11-25T12:40:00"), 3, gt_root)
+    _put(s3, recent)
+
+    plan = planner.handler(
+        _event(
+            window_start_offset="-PT24H",
+            window_end_offset="-PT23H",
+            ground_truth_s3_uri=f"s3://{BUCKET}/{gt_root}",
+            ground_truth_lookback="PT2H",
+        ),
+        None,
+    )
+
+    assert plan["ground_truth_start"] == "2026-11-25T11:00:00Z"
+    assert _read_json(s3, plan["ground_truth_manifest_uri"])[1:] == [recent[len(gt_root) + 1 :]]
+
+
+def test_capture_without_ground_truth_is_no_data(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-25T12:20:00"), 1))
+
+    plan = planner.handler(_event(ground_truth_s3_uri=f"s3://{BUCKET}/ground-truth/churn-ep"), None)
+
+    assert (plan["has_data"], plan["no_data_reason"]) == (False, "no_ground_truth")
+    assert (plan["manifest_uri"], plan["ground_truth_manifest_uri"]) == (None, None)
+
+
+def test_environment_supplies_missing_inputs_and_batch_reports_have_no_endpoint_level(
+    planner, s3, monkeypatch
+):
+    monkeypatch.setenv("CAPTURE_S3_URI", f"s3://{BUCKET}/batch-capture/")
+    monkeypatch.setenv("REPORT_S3_URI", REPORTS)
+    monkeypatch.setenv("SCHEDULE_NAME", "nightly-batch")
+    monkeypatch.setenv("MANIFEST_S3_URI", f"s3://{BUCKET}/manifests")
+    _put(s3, "batch-capture/2026/11/25/12/input.manifest")
+
+    plan = planner.handler({"scheduled_time": "2026-11-25T13:00:00Z"}, None)
+
+    assert plan["report_uri"] == f"{REPORTS}/nightly-batch/2026/11/25/13"
+    assert (
+        plan["manifest_uri"] == f"s3://{BUCKET}/manifests/nightly-batch/2026/11/25/13/capture.manifest.json"
+    )
+    assert _read_json(s3, plan["manifest_uri"]) == [
+        {"prefix": f"s3://{BUCKET}/batch-capture/"},
+        "2026/11/25/12/input.manifest",
+    ]
+
+
+def test_manifest_is_written_with_the_kms_key_when_one_is_set(planner, s3, monkeypatch):
+    monkeypatch.setenv("KMS_KEY_ID", "alias/monitoring")
+    _put(s3, _capture_key(_at("2026-11-25T12:20:00"), 1))
+
+    plan = planner.handler(_event(), None)
+
+    bucket, key = plan["manifest_uri"][len("s3://") :].split("/", 1)
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ServerSideEncryption"] == "aws:kms"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"scheduled_time": None}, "scheduled_time is missing: pass it in the event or set SCHEDULED_TIME"),
+        ({"scheduled_time": "yesterday"}, "scheduled_time='yesterday' is not an ISO-8601 time"),
+        ({"capture_s3_uri": "bucket/capture"}, "capture_s3_uri='bucket/capture' is not an S3 URI"),
+        ({"window_start_offset": "PT0H", "window_end_offset": "-PT1H"}, "the window would be empty"),
+        ({"window_granularity": "day"}, "window_granularity='day' is not supported"),
+    ],
+)
+def test_inputs_a_user_must_fix_are_refused_with_the_fix(planner, aws, overrides, fragment):
+    with pytest.raises(planner.PlanningInputError, match=re.escape(fragment)):
+        planner.handler(_event(**overrides), None)
