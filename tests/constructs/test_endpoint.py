@@ -86,7 +86,7 @@ def test_default_role_pulls_only_its_image_and_reads_only_its_artifact(stack):
     pull = next(s for s in statements if "ecr:BatchGetImage" in s["Action"])
     assert pull["Resource"] == "arn:aws:ecr:us-east-1:123456789012:repository/churn-model"
     artifact = next(s for s in statements if s["Action"] == "s3:GetObject")
-    assert artifact["Resource"]["Fn::Join"][1][-1] == ":s3:::example-artifacts/churn/model.tar.gz"
+    assert artifact["Resource"] == "arn:aws:s3:::example-artifacts/churn/model.tar.gz"
     capture = next(s for s in statements if s["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"])
     assert capture["Resource"]["Fn::Join"][1][-1] == "/datacapture/*"
     assert endpoint.role is not None
