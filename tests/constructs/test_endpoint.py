@@ -87,7 +87,7 @@ def test_default_role_pulls_only_its_image_and_reads_only_its_artifact(stack):
     assert pull["Resource"] == "arn:aws:ecr:us-east-1:123456789012:repository/churn-model"
     artifact = next(s for s in statements if s["Action"] == "s3:GetObject")
     assert artifact["Resource"] == "arn:aws:s3:::example-artifacts/churn/model.tar.gz"
-    capture = next(s for s in statements if s["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"])
+    capture = next(s for s in statements if "s3:PutObject" in s["Action"])
     assert capture["Resource"]["Fn::Join"][1][-1] == "/datacapture/*"
     assert endpoint.role is not None
 
