@@ -405,3 +405,8 @@ def _rows_to_batch(rows: list[str], widths: list[int]) -> pa.RecordBatch:
     if min(widths) != width:
         rows = [row + "," * (width - w) if w < width else row for row, w in zip(rows, widths)]
     return csv_text_batch("\n".join(rows), width=width)
+
+
+def row_from_values(values: Sequence[object]) -> tuple[str, int]:
+    """One CSV row (text, field count) from Python values, as JSON payload values are written."""
+    return ",".join(_json_value_text(v) for v in values), len(values)

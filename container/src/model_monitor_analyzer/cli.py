@@ -1,0 +1,107 @@
+"""Command line: ``model-monitor-analyzer baseline|monitor [--type ...] ...``.
+
+With no arguments (as the container's ENTRYPOINT runs it) the SageMaker container contract
+is followed instead (``contract.entrypoint``). A user mistake prints one line
+``error: <file>:<line>: <problem>`` and exits with code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+
+MONITOR_TYPES = {
+    "data-quality": "model_monitor_analyzer.jobs.data_quality",
+    "model-quality": "model_monitor_analyzer.jobs.model_quality",
+    "bias": "model_monitor_analyzer.jobs.bias",
+}
+EXIT_USAGE = 2
+
+
+class NotAvailableError(Exception):
+    """A monitor type whose job module is not part of this build."""
+
+
+def job_module(monitor_type: str) -> ModuleType:
+    """Import the job module of a monitor type lazily."""
+    name = MONITOR_TYPES[monitor_type]
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            raise NotAvailableError(f"monitor type {monitor_type!r} is not available in this build") from None
+        raise
+
+
+def _type_of(argv: Sequence[str]) -> str:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--type", choices=tuple(MONITOR_TYPES), default="data-quality")
+    known, _ = pre.parse_known_args(argv)
+    return known.type
+
+
+def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
+    """Parser with both commands; the job module of ``monitor_type`` adds its options."""
+    parser = argparse.ArgumentParser(
+        prog="model-monitor-analyzer",
+        description="Drop-in analyzer for SageMaker Model Monitor (data quality, model quality, bias).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    module = job_module(monitor_type) if monitor_type else None
+    for command, help_text in (("baseline", "profile a dataset: statistics.json + constraints.json"),
+                               ("monitor", "check captured traffic against a baseline")):
+        sub = commands.add_parser(command, help=help_text)
+        sub.add_argument("--type", choices=tuple(MONITOR_TYPES), default="data-quality", help="monitor type")
+        if module is not None:
+            if command == "baseline":
+                module.add_baseline_arguments(sub)
+            else:
+                module.add_monitor_arguments(sub)
+    return parser
+
+
+def print_summary(outcome: RunOutcome) -> None:
+    """Short human summary on stdout."""
+    if outcome.status is RunStatus.NO_DATA:
+        print(f"no data: {outcome.message}")
+    else:
+        print(outcome.message)
+    details = ", ".join(f"{key} {value}" for key, value in outcome.summary.items() if not isinstance(value, (list, dict)))
+    if details:
+        print(details)
+    for example in outcome.summary.get("bad_record_examples", []) or []:
+        print(f"skipped bad record: {example}")
+    for path in outcome.files:
+        print(f"wrote {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script and of ``python -m model_monitor_analyzer``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from model_monitor_analyzer.contract.entrypoint import run_container
+
+        return run_container()
+    try:
+        monitor_type = _type_of(argv)
+        module = job_module(monitor_type)
+        args = build_parser(monitor_type).parse_args(argv)
+        runner = module.run_baseline if args.command == "baseline" else module.run_monitor
+        outcome = runner(args)
+    except NotAvailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AnalyzerInputError as exc:
+        print(f"error: {exc.describe()}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    print_summary(outcome)
+    return 0

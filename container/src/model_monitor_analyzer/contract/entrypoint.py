@@ -1,0 +1,96 @@
+"""Container mode: behave like SageMaker's built-in analyzer inside a processing job (contract §6, §12).
+
+Reads the job environment, runs the analysis named by ``analysis_type`` (data quality by
+default, ``MODEL_QUALITY``, ``BIAS``/``MODEL_BIAS``), writes ``/opt/ml/output/message``
+(``Completed: ...`` or ``CompletedWithViolations: ...``) and exits 0; on any error writes the
+reason to the message file and exits 255, as the built-in does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Mapping
+
+from model_monitor_analyzer.contract import data_quality as data_quality_contract
+from model_monitor_analyzer.contract.environment import job_environment
+from model_monitor_analyzer.contract.paths import METRICS_DIRECTORY_ENV, ContainerPaths, container_paths, metrics_dir
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.jobs.outcome import RunOutcome
+
+EXIT_FAILURE = 255
+MESSAGE_LIMIT_BYTES = 1024
+_OTHER_TYPES = {
+    "MODEL_QUALITY": "model_quality",
+    "BIAS": "bias",
+    "MODEL_BIAS": "bias",
+    "BIAS_DRIFT": "bias",
+}
+
+
+def write_message(paths: ContainerPaths, message: str) -> None:
+    """Write the exit message (UTF-8, at most 1 KB as SageMaker keeps)."""
+    data = message.encode("utf-8")[:MESSAGE_LIMIT_BYTES].decode("utf-8", errors="ignore")
+    paths.message_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.message_file.write_text(data, encoding="utf-8")
+
+
+def _run_other(kind: str, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
+    from model_monitor_analyzer.cli import NotAvailableError
+
+    try:
+        job = importlib.import_module(f"model_monitor_analyzer.jobs.{kind}")
+        contract = importlib.import_module(f"model_monitor_analyzer.contract.{kind}")
+    except ModuleNotFoundError as exc:
+        raise NotAvailableError(f"analysis type {kind!r} is not available in this build ({exc.name})") from None
+    rebased = dict(env)
+    rebased.setdefault(METRICS_DIRECTORY_ENV, str(metrics_dir(env, paths)))
+    for key in ("dataset_source", "output_path", "baseline_constraints", "baseline_statistics", "analysis_config",
+                "ground_truth_source", METRICS_DIRECTORY_ENV):
+        if rebased.get(key):
+            rebased[key] = str(paths.rebase(rebased[key]))
+    args: argparse.Namespace = contract.args_from_environment(rebased)
+    mode = getattr(args, "mode", None) or data_quality_contract.mode_of(env)
+    return job.run_baseline(args) if mode == "baseline" else job.run_monitor(args)
+
+
+def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
+    """Run the analysis an already merged job environment describes."""
+    analysis = (env.get("analysis_type") or "DATA_QUALITY").strip().upper()
+    if analysis in _OTHER_TYPES:
+        return _run_other(_OTHER_TYPES[analysis], env, paths)
+    if analysis not in ("DATA_QUALITY", ""):
+        raise AnalyzerInputError(
+            f"analysis_type {analysis!r} is not supported; use DATA_QUALITY, MODEL_QUALITY or BIAS"
+        )
+    from model_monitor_analyzer.jobs import data_quality
+
+    args = data_quality_contract.args_from_environment(env, paths)
+    return data_quality.run_baseline(args) if args.mode == "baseline" else data_quality.run_monitor(args)
+
+
+def run_container(process_env: Mapping[str, str] | None = None) -> int:
+    """Container entrypoint: returns the process exit code (0 or 255)."""
+    process_env = dict(os.environ if process_env is None else process_env)
+    paths = container_paths(process_env)
+    try:
+        env = job_environment(process_env, paths)
+        outcome = run_environment(env, paths)
+    except AnalyzerInputError as exc:
+        message = f"Error: {exc.describe()}"
+        print(message, file=sys.stderr)
+        write_message(paths, message)
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the job must always leave a reason behind
+        traceback.print_exc()
+        write_message(paths, f"Error: {type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
+    write_message(paths, outcome.message)
+    print(outcome.message)
+    for key, value in outcome.summary.items():
+        if not isinstance(value, (list, dict)):
+            print(f"{key}: {value}")
+    return 0

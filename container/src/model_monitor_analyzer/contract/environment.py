@@ -1,0 +1,83 @@
+"""The job environment: process env vars merged with processingjobconfig.json, and ``dataset_format``."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from model_monitor_analyzer.contract.paths import ContainerPaths
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+
+def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> dict[str, str]:
+    """``Environment`` of processingjobconfig.json, overlaid with the process environment.
+
+    SageMaker passes the job's environment both ways; reading both lets a test (or a local
+    run) set either.
+    """
+    env: dict[str, str] = {}
+    config_file = paths.processing_job_config
+    if config_file.is_file():
+        try:
+            document = orjson.loads(config_file.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise AnalyzerInputError(f"processing job config is not valid JSON ({exc.msg})", path=str(config_file)) from None
+        environment = document.get("Environment") if isinstance(document, dict) else None
+        if isinstance(environment, dict):
+            env.update({str(k): str(v) for k, v in environment.items()})
+    env.update(process_env)
+    return env
+
+
+class InputKind(enum.Enum):
+    """Top-level key of ``dataset_format``."""
+
+    CAPTURE = "sagemakerCaptureJson"
+    MERGED = "sagemakerMergeJson"
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetFormatSpec:
+    """A parsed ``dataset_format`` value."""
+
+    kind: InputKind
+    header: bool = True
+    capture_index_names: tuple[str, ...] = ("endpointInput", "endpointOutput")
+    output_first: bool = True
+
+
+def parse_dataset_format(text: str | None) -> DatasetFormatSpec:
+    """Parse ``dataset_format`` (e.g. ``{"sagemakerCaptureJson": {"captureIndexNames": [...]}}``).
+
+    Keys are matched case-insensitively (the API spells ``Csv``/``Header``, the DG ``csv``/``header``).
+    Absent: capture JSON with input and output.
+    """
+    if not text:
+        return DatasetFormatSpec(kind=InputKind.CAPTURE)
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise AnalyzerInputError(f"environment variable dataset_format is not JSON: {text!r}") from None
+    if not isinstance(document, dict) or not document:
+        raise AnalyzerInputError(f"dataset_format must be a JSON object with one key, got {text!r}")
+    key, body = next(iter(document.items()))
+    body = {str(k).lower(): v for k, v in (body or {}).items()} if isinstance(body, dict) else {}
+    kind = next((k for k in InputKind if k.value.lower() == str(key).lower()), None)
+    if kind is None:
+        allowed = ", ".join(k.value for k in InputKind)
+        raise AnalyzerInputError(f"dataset_format key {key!r} is not supported; use one of {allowed}")
+    names = body.get("captureindexnames")
+    header = body.get("header", True)
+    position = str(body.get("output_columns_position", "START")).upper()
+    return DatasetFormatSpec(
+        kind=kind,
+        header=header if isinstance(header, bool) else str(header).lower() == "true",
+        capture_index_names=tuple(names) if isinstance(names, list) and names else ("endpointInput", "endpointOutput"),
+        output_first=position != "END",
+    )

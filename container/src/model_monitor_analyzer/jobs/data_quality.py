@@ -1,0 +1,305 @@
+"""Data-quality baseline and monitoring runs: io -> profile -> checks -> report.
+
+Interface (see ``jobs``): ``add_baseline_arguments``, ``add_monitor_arguments``,
+``run_baseline(args) -> RunOutcome``, ``run_monitor(args) -> RunOutcome``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.capture import CaptureRecord, read_capture_batches, row_from_values
+from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
+from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, parse_timestamp
+from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
+from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.profile.dataset import DatasetProfile
+from model_monitor_analyzer.profile.datatypes import InferredType
+from model_monitor_analyzer.report.constraints import constraints_document, parse_constraints
+from model_monitor_analyzer.report.jsonfile import read_json, write_json
+from model_monitor_analyzer.report.metrics import data_quality_metrics, no_data_metric, write_metric_lines
+from model_monitor_analyzer.report.statistics import baseline_features, statistics_document
+from model_monitor_analyzer.report.violations import violations_document
+
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+VIOLATIONS_FILE = "constraint_violations.json"
+PROGRESS_EVERY_BATCHES = 10
+FORMATS = ("csv", "json", "parquet", "capture")
+
+
+# ------------------------------------------------------------------ arguments
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", type=Path, required=True, help="folder for the output files")
+    parser.add_argument(
+        "--max-bad-record-ratio",
+        type=float,
+        default=DEFAULT_MAX_BAD_RECORD_RATIO,
+        help="fail when more than this share of records is malformed (default 0.1)",
+    )
+    parser.add_argument("--record-preprocessor", type=Path, help="script defining preprocess_handler (capture input)")
+    parser.add_argument("--post-analytics-processor", type=Path, help="script defining postprocess_handler()")
+    parser.add_argument(
+        "--capture-index-names",
+        nargs="+",
+        default=["endpointInput", "endpointOutput"],
+        help="capture payloads to read (default: endpointInput endpointOutput)",
+    )
+    parser.add_argument(
+        "--output-columns-position",
+        choices=("START", "END"),
+        default="START",
+        help="where the model output columns go in a captured row (default START, as the built-in)",
+    )
+    parser.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines on stderr")
+
+
+def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
+    """``baseline --type data-quality``: dataset, format, header, output folder."""
+    parser.add_argument("--dataset", type=Path, required=True, help="dataset file or folder")
+    parser.add_argument("--format", choices=FORMATS, help="dataset format (default: from the file extension)")
+    parser.add_argument("--no-header", action="store_true", help="CSV without header row (columns _c0, _c1, ...)")
+    parser.add_argument(
+        "--categorical-drift-method",
+        choices=("LInfinity", "ChiSquared"),
+        help="written into the suggested monitoring_config",
+    )
+    _add_common(parser)
+
+
+def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``monitor --type data-quality``: capture folder, baseline files, window, metric dimensions."""
+    parser.add_argument("--capture", type=Path, required=True, help="folder of captured *.jsonl files")
+    parser.add_argument("--capture-format", choices=FORMATS, default="capture", help="input format (default capture)")
+    parser.add_argument("--no-header", action="store_true", help="for --capture-format csv: no header row")
+    parser.add_argument("--statistics", type=Path, required=True, help="baseline statistics.json")
+    parser.add_argument("--constraints", type=Path, required=True, help="baseline constraints.json")
+    parser.add_argument("--start", help="window start, ISO 8601 (inclusive)")
+    parser.add_argument("--end", help="window end, ISO 8601 (exclusive)")
+    parser.add_argument("--endpoint", help="Endpoint dimension of the metrics")
+    parser.add_argument("--schedule", help="MonitoringSchedule dimension of the metrics")
+    parser.add_argument("--metric-time", help="Timestamp of the metrics (default: --start, else now)")
+    parser.add_argument("--metrics-dir", type=Path, help="folder for CloudWatch metric lines (default OUTPUT/metrics)")
+    _add_common(parser)
+
+
+# ------------------------------------------------------------------ reading
+def _progress(enabled: bool) -> Callable[[int, int], None]:
+    def report(batches: int, records: int) -> None:
+        if enabled and batches % PROGRESS_EVERY_BATCHES == 0:
+            print(f"progress: {records} records read", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _row_maker(script: Path | None):
+    if script is None:
+        return None
+    preprocess = record_preprocessor(script)
+
+    def make(record: CaptureRecord):
+        values = preprocess(record)
+        return None if values is None else [row_from_values(list(values.values()))]
+
+    return make
+
+
+def _window(args: argparse.Namespace) -> TimeWindow:
+    def parse(value: str | None, option: str):
+        if not value:
+            return None
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise AnalyzerInputError(f"{option} {value!r} is not an ISO 8601 time such as 2024-01-31T13:00:00Z") from None
+
+    return TimeWindow(start=parse(getattr(args, "start", None), "--start"), end=parse(getattr(args, "end", None), "--end"))
+
+
+def _batches(args: argparse.Namespace, source: Path, fmt: str | None, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    if fmt == "capture":
+        return read_capture_batches(
+            source,
+            window=_window(args),
+            capture_index_names=tuple(args.capture_index_names),
+            output_first=args.output_columns_position == "START",
+            problems=problems,
+            row_maker=_row_maker(args.record_preprocessor),
+        )
+    dataset_format = DatasetFormat(fmt) if fmt else None
+    return read_dataset(source, dataset_format=dataset_format, header=not args.no_header, problems=problems)
+
+
+def profile_input(
+    args: argparse.Namespace,
+    source: Path,
+    fmt: str | None,
+    *,
+    names: list[str] | None = None,
+    detailed_columns: frozenset[str] = frozenset(),
+) -> tuple[DatasetProfile, InputProblems]:
+    """Stream the input into a profile. ``names`` renames positional columns ``_c<i>`` to feature names."""
+    problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
+    profile = DatasetProfile()
+    report = _progress(getattr(args, "progress", False))
+    for count, batch in enumerate(_batches(args, source, fmt, problems), start=1):
+        if names is not None:
+            batch = batch.rename_columns(
+                [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
+            )
+        profile.update(batch, detailed_columns=detailed_columns)
+        report(count, profile.item_count)
+    problems.check()
+    recount = profile.columns_needing_recount()
+    if recount:
+        # A column turned out to be String after values were counted on the numeric fast
+        # path: read once more counting every value of those columns.
+        return profile_input(args, source, fmt, names=names, detailed_columns=detailed_columns | frozenset(recount))
+    return profile, problems
+
+
+def _problem_summary(problems: InputProblems) -> dict[str, object]:
+    return {"bad_records": problems.bad, "bad_record_examples": [p.describe() for p in problems.examples[:5]]}
+
+
+def _post_analytics(args: argparse.Namespace) -> None:
+    if getattr(args, "post_analytics_processor", None) is not None:
+        run_post_analytics(args.post_analytics_processor)
+
+
+# ------------------------------------------------------------------ runs
+def run_baseline(args: argparse.Namespace) -> RunOutcome:
+    """Profile a dataset and write statistics.json and the suggested constraints.json."""
+    fmt = args.format
+    profile, problems = profile_input(args, args.dataset, fmt)
+    if profile.item_count == 0:
+        raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(args.dataset))
+    files = (
+        write_json(args.output / STATISTICS_FILE, statistics_document(profile)),
+        write_json(
+            args.output / CONSTRAINTS_FILE,
+            constraints_document(profile, categorical_drift_method=getattr(args, "categorical_drift_method", None)),
+        ),
+    )
+    _post_analytics(args)
+    return RunOutcome(
+        status=RunStatus.COMPLETED,
+        message="Completed: Job completed successfully with no violations.",
+        output_dir=args.output,
+        files=files,
+        summary={"features": len(profile.columns), "records": profile.item_count, **_problem_summary(problems)},
+    )
+
+
+def _read_baseline(args: argparse.Namespace) -> tuple[Constraints, dict]:
+    constraints_doc = read_json(args.constraints, what="baseline constraints")
+    statistics_doc = read_json(args.statistics, what="baseline statistics")
+    try:
+        constraints = parse_constraints(constraints_doc)
+    except ValueError as exc:
+        raise AnalyzerInputError(str(exc), path=str(args.constraints)) from None
+    try:
+        baseline = baseline_features(statistics_doc)
+    except ValueError as exc:
+        raise AnalyzerInputError(str(exc), path=str(args.statistics)) from None
+    return constraints, baseline
+
+
+def _metric_timestamp(args: argparse.Namespace) -> str:
+    for value in (getattr(args, "metric_time", None), getattr(args, "start", None)):
+        if value:
+            try:
+                return format_timestamp(parse_timestamp(value))
+            except ValueError:
+                raise AnalyzerInputError(f"metric time {value!r} is not an ISO 8601 time") from None
+    from datetime import datetime, timezone
+
+    return format_timestamp(datetime.now(timezone.utc))
+
+
+def _metrics_dir(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "metrics_dir", None) is not None:
+        return args.metrics_dir
+    # CLI runs always write metric lines beside the reports; container runs set metrics_dir
+    # only when publish_cloudwatch_metrics is Enabled.
+    return None if getattr(args, "mode", None) == "monitor" else args.output / "metrics"
+
+
+def run_monitor(args: argparse.Namespace) -> RunOutcome:
+    """Profile the window, check it against the baseline, write reports and metric lines."""
+    constraints, baseline = _read_baseline(args)
+    names = [f.name for f in constraints.features]
+    string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
+    profile, problems = profile_input(
+        args, args.capture, getattr(args, "capture_format", "capture"), names=names, detailed_columns=string_features
+    )
+    metrics_dir = _metrics_dir(args)
+    timestamp = _metric_timestamp(args)
+    if profile.item_count == 0:
+        files: tuple[Path, ...] = ()
+        if metrics_dir is not None:
+            written = write_metric_lines(
+                metrics_dir, [no_data_metric(timestamp=timestamp, endpoint=args.endpoint, schedule=args.schedule)]
+            )
+            files = (written,) if written else ()
+        _post_analytics(args)
+        return RunOutcome(
+            status=RunStatus.NO_DATA,
+            message="Completed: no data in the monitoring window; nothing to analyze.",
+            output_dir=args.output,
+            files=files,
+            summary={"features": 0, "records": 0, "violations": 0, **_problem_summary(problems)},
+        )
+    result = check_data_quality(
+        constraints=constraints, baseline=baseline, current=profile.columns, rows=profile.item_count
+    )
+    files = [
+        write_json(args.output / STATISTICS_FILE, statistics_document(profile)),
+        write_json(args.output / CONSTRAINTS_FILE, constraints_document(profile)),
+        write_json(args.output / VIOLATIONS_FILE, violations_document(result.violations)),
+    ]
+    if metrics_dir is not None:
+        lines = data_quality_metrics(
+            columns=profile.columns,
+            rows=profile.item_count,
+            drift=result.drift,
+            feature_configs=result.feature_configs,
+            global_config=constraints.monitoring_config,
+            timestamp=timestamp,
+            endpoint=args.endpoint,
+            schedule=args.schedule,
+        )
+        written = write_metric_lines(metrics_dir, lines)
+        if written is not None:
+            files.append(written)
+    _post_analytics(args)
+    count = len(result.violations)
+    summary = {
+        "features": len(profile.columns),
+        "records": profile.item_count,
+        "violations": count,
+        **_problem_summary(problems),
+    }
+    if count:
+        return RunOutcome(
+            status=RunStatus.COMPLETED_WITH_VIOLATIONS,
+            message=f"CompletedWithViolations: Job completed successfully with {count} violations.",
+            output_dir=args.output,
+            files=tuple(files),
+            summary=summary,
+        )
+    return RunOutcome(
+        status=RunStatus.COMPLETED,
+        message="Completed: Job completed successfully with no violations.",
+        output_dir=args.output,
+        files=tuple(files),
+        summary=summary,
+    )
