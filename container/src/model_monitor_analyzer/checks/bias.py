@@ -6,7 +6,10 @@ order and with the names and descriptions Clarify writes to analysis.json. A met
 no value carries Clarify's error text instead.
 
 ``bias_drift_violations`` applies the bias-drift rule: a metric violates when its current value
-is farther from the neutral point (1 for DI, 0 for every other metric) than its baseline value.
+is farther from zero than its baseline value (|current| > |baseline|). Clarify applies this to
+DI too, although DI's neutral point is 1: in the real bias-drift run of AWS's adult example, DI
+fell from 0.178 (baseline) to 0.083 without a violation. ``neutral_values`` lets a caller
+choose another neutral point per metric (e.g. ``{"DI": 1.0}``).
 """
 
 from __future__ import annotations
@@ -152,8 +155,8 @@ POST_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
     ),
 )
 
-# The neutral point of each metric for the drift rule; every metric not listed is neutral at 0.
-NEUTRAL_VALUES: Mapping[str, float] = {"DI": 1.0}
+# Clarify's drift rule measures every metric's distance from 0 (see the module docstring).
+CLARIFY_NEUTRAL_VALUES: Mapping[str, float] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -339,19 +342,24 @@ class BiasDriftViolation:
     baseline: float
 
 
-def is_drift(metric_name: str, current: float, baseline: float) -> bool:
-    """|current - neutral| > |baseline - neutral|, neutral = 1 for DI and 0 otherwise; NaN never drifts."""
-    neutral = NEUTRAL_VALUES.get(metric_name, 0.0)
+def is_drift(current: float, baseline: float, neutral: float = 0.0) -> bool:
+    """|current - neutral| > |baseline - neutral|; a NaN on either side never drifts."""
     if math.isnan(current) or math.isnan(baseline):
         return False
     return abs(current - neutral) > abs(baseline - neutral)
 
 
-def bias_drift_violations(*, baseline: BiasAnalysis, current: BiasAnalysis) -> tuple[BiasDriftViolation, ...]:
+def bias_drift_violations(
+    *,
+    baseline: BiasAnalysis,
+    current: BiasAnalysis,
+    neutral_values: Mapping[str, float] = CLARIFY_NEUTRAL_VALUES,
+) -> tuple[BiasDriftViolation, ...]:
     """Violations of ``current`` against ``baseline``, in analysis.json order.
 
     A metric is compared when both analyses have a value for the same stage, facet, facet value
     and metric name; metrics with a ``null`` value (an error) on either side are skipped.
+    ``neutral_values`` maps metric names to their neutral point (default 0, as Clarify).
     """
     baseline_values: dict[tuple[BiasStage, str, str, str], float] = {}
     for stage, result in baseline.stages():
@@ -370,7 +378,7 @@ def bias_drift_violations(*, baseline: BiasAnalysis, current: BiasAnalysis) -> t
                     if metric.value is None or key not in baseline_values:
                         continue
                     current_value = float(metric.value)
-                    if is_drift(metric.name, current_value, baseline_values[key]):
+                    if is_drift(current_value, baseline_values[key], neutral_values.get(metric.name, 0.0)):
                         violations.append(
                             BiasDriftViolation(
                                 stage=stage,
