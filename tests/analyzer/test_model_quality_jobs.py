@@ -1,0 +1,402 @@
+"""Model-quality baseline and monitoring runs, end to end on files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.ground_truth import ground_truth_record
+from model_monitor_analyzer.jobs import model_quality as job
+from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.report import model_quality as report
+from sklearn import metrics as sk
+
+
+def _baseline_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    job.add_baseline_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def _monitor_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    job.add_monitor_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+@pytest.fixture
+def model_quality_check(reference_examples: Path) -> Path:
+    return reference_examples / "sdk-model-quality-check"
+
+
+def _run_regression_baseline(model_quality_check: Path, output: Path):
+    # the SDK integration test that produced the real file swapped the two attributes (see SOURCES.md)
+    return job.run_baseline(
+        _baseline_args(
+            "--dataset", str(model_quality_check / "baseline_dataset.csv"), "--problem-type", "Regression",
+            "--inference-attribute", "Label", "--ground-truth-attribute", "Prediction", "--output", str(output),
+        )
+    )  # fmt: skip
+
+
+def test_regression_baseline_reproduces_the_real_statistics_byte_for_byte(
+    model_quality_check: Path, tmp_path: Path
+):
+    outcome = _run_regression_baseline(model_quality_check, tmp_path)
+    assert outcome.status is RunStatus.COMPLETED
+    assert (tmp_path / "statistics.json").read_bytes() == (
+        model_quality_check / "statistics.json"
+    ).read_bytes()
+
+
+def test_regression_baseline_suggests_the_real_constraints_byte_for_byte(
+    model_quality_check: Path, tmp_path: Path
+):
+    _run_regression_baseline(model_quality_check, tmp_path)
+    expected = (model_quality_check / "good_cases" / "constraints.json").read_bytes()
+    assert (tmp_path / "constraints.json").read_bytes() == expected
+
+
+def _merged_rows(directory: Path, rows: list[tuple[str, str]]) -> Path:
+    """Merged records with CSV output (prediction) and CSV label, as the merge job writes them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, (prediction, label) in enumerate(rows):
+        lines.append(json.dumps({
+            "eventVersion": "0",
+            "groundTruthData": {"data": label, "encoding": "CSV"},
+            "captureData": {"endpointOutput": {"data": prediction, "encoding": "CSV", "mode": "OUTPUT",
+                                               "observedContentType": "text/csv"}},
+            "eventMetadata": {"eventId": f"e{i}", "inferenceTime": "2024-05-01T10:00:00Z"},
+        }))  # fmt: skip
+    (directory / "part-00000.jsonl").write_text("\n".join(lines) + "\n")
+    return directory
+
+
+def test_monitor_against_hand_lowered_constraints_reports_the_real_violation(
+    model_quality_check: Path, tmp_path: Path
+):
+    import csv
+
+    with (model_quality_check / "baseline_dataset.csv").open() as handle:
+        rows = [(r["Label"], r["Prediction"]) for r in csv.DictReader(handle)]
+    merged = _merged_rows(tmp_path / "merged", rows)
+    outcome = job.run_monitor(
+        _monitor_args(
+            "--merged", str(merged), "--problem-type", "Regression", "--inference-attribute", "0",
+            "--constraints", str(model_quality_check / "bad_cases" / "constraints.json"), "--output", str(tmp_path / "out"),
+        )
+    )  # fmt: skip
+    assert outcome.status is RunStatus.COMPLETED_WITH_VIOLATIONS
+    assert outcome.message == "CompletedWithViolations: Job completed successfully with 1 violations."
+    violations = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())
+    assert violations == {
+        "violations": [
+            {
+                "constraint_check_type": "GreaterThanThreshold",
+                "description": "Metric mse with 0.33364933609800973 was GreaterThanThreshold '0.03364933609800973'",
+                "metric_name": "mse",
+            }
+        ]
+    }
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    real = json.loads((model_quality_check / "statistics.json").read_text())
+    assert statistics["regression_metrics"] == real["regression_metrics"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", statistics["dataset"]["evaluation_time"])
+
+
+_DESCRIPTION = re.compile(r"Metric (\w+) with (\S+)(?: \+/- (\S+))? was (\w+) '(\S+)'")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def _violations_from_descriptions(document: dict) -> list[mq.MetricViolation]:
+    parsed = []
+    for violation in document["violations"]:
+        name, value, spread, operator, threshold = _DESCRIPTION.fullmatch(violation["description"]).groups()
+        parsed.append(
+            mq.MetricViolation(
+                metric=_snake(name), value=float(value), standard_deviation=None if spread is None else float(spread),
+                threshold=float(threshold), operator=mq.ComparisonOperator(operator),
+            )
+        )  # fmt: skip
+    return parsed
+
+
+def test_violations_file_is_written_exactly_as_the_built_in_writes_it(reference_examples: Path):
+    real = json.loads(
+        (reference_examples / "from-idea-to-production-monitoring" / "notebook-output"
+         / "model_quality_constraint_violations.json").read_text()
+    )  # fmt: skip
+    assert report.violations_document(_violations_from_descriptions(real)) == real
+
+
+def test_violation_with_a_standard_deviation_uses_java_number_format():
+    # recorded in the model-quality churn example notebook (contract §8.3)
+    real = {"violations": [
+        {"constraint_check_type": "LessThanThreshold",
+         "description": "Metric precision with 0.7015384615384616 +/- 0.002265536573621946 was LessThanThreshold '1.0'",
+         "metric_name": "precision"},
+        {"constraint_check_type": "GreaterThanThreshold",
+         "description": "Metric falsePositiveRate with 0.13002680965147453 +/- 0.002264048481584054 was GreaterThanThreshold '0.0'",
+         "metric_name": "falsePositiveRate"}]}  # fmt: skip
+    assert report.violations_document(_violations_from_descriptions(real)) == real
+    small = mq.MetricViolation(
+        metric="f0_5",
+        value=0.5,
+        standard_deviation=0.000509,
+        threshold=1e-4,
+        operator=mq.ComparisonOperator.LESS_THAN,
+    )
+    assert (
+        report.violation_description(small)
+        == "Metric f0_5 with 0.5 +/- 5.09E-4 was LessThanThreshold '1.0E-4'"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# binary monitoring over capture + ground-truth folders
+# --------------------------------------------------------------------------------------------
+
+START = datetime(2024, 5, 2, 10, tzinfo=UTC)
+
+
+def _hour_folder(root: Path, moment: datetime) -> Path:
+    folder = root / moment.strftime("%Y/%m/%d/%H")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write_capture_and_labels(
+    root: Path, scores: np.ndarray, labels: np.ndarray, *, captured_at: datetime, labelled_at: datetime
+) -> None:
+    capture_lines, label_lines = [], []
+    for i, (score, label) in enumerate(zip(scores, labels, strict=True)):
+        inference_id = f"{captured_at:%H}-{i}"
+        capture_lines.append(json.dumps({
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "1,2", "encoding": "CSV"},
+                "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
+                                   "data": f"{float(score)!r}\n", "encoding": "CSV"},
+            },
+            "eventMetadata": {"eventId": f"uuid-{inference_id}", "inferenceId": inference_id,
+                              "inferenceTime": (captured_at + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "eventVersion": "0",
+        }))  # fmt: skip
+        label_lines.append(json.dumps(ground_truth_record(inference_id, int(label))))
+    capture_dir = _hour_folder(root / "capture" / "ep" / "AllTraffic", captured_at)
+    (capture_dir / f"{captured_at:%M}-00-000-capture.jsonl").write_text("\n".join(capture_lines) + "\n")
+    label_dir = _hour_folder(root / "groundtruth", labelled_at)
+    (label_dir / f"labels-{captured_at:%H}.jsonl").write_text("\n".join(label_lines) + "\n")
+
+
+def _binary_window(root: Path, n: int = 300, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    labels = rng.random(n) < 0.4
+    scores = np.clip(0.3 * labels + rng.uniform(0.0, 0.7, n), 0.0, 1.0)
+    # captured the hour before the window; labels uploaded during the window
+    _write_capture_and_labels(root, scores, labels, captured_at=START - timedelta(hours=1), labelled_at=START)
+    return scores, labels
+
+
+def _binary_monitor(root: Path, *extra: str) -> argparse.Namespace:
+    return _monitor_args(
+        "--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"), "--output", str(root / "out"),
+        "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
+        "--probability-threshold", "0.5", "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), *extra,
+    )  # fmt: skip
+
+
+def test_late_labels_are_matched_through_the_lookback_and_metrics_match_scikit_learn(tmp_path: Path):
+    scores, labels = _binary_window(tmp_path)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
+    assert outcome.status is RunStatus.COMPLETED
+    assert outcome.summary["matched"] == 300
+    assert outcome.summary["captures_without_label"] == 0
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    body = statistics["binary_classification_metrics"]
+    predicted = scores > 0.5
+    assert body["accuracy"]["value"] == pytest.approx(sk.accuracy_score(labels, predicted), abs=1e-9)
+    assert body["f1"]["value"] == pytest.approx(sk.f1_score(labels, predicted), abs=1e-9)
+    assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels, scores), abs=1e-9)
+    assert isinstance(body["auc"]["standard_deviation"], float)
+    assert statistics["dataset"]["item_count"] == 300
+    merged = list((tmp_path / "out" / "merge").glob("part-*.jsonl"))
+    assert len(merged) == 1 and len(merged[0].read_text().splitlines()) == 300
+
+
+def test_without_lookback_late_labels_find_no_capture_and_the_run_reports_no_data(tmp_path: Path):
+    _binary_window(tmp_path)
+    outcome = job.run_monitor(_binary_monitor(tmp_path))
+    assert outcome.status is RunStatus.NO_DATA
+    assert outcome.message.startswith("Completed: No data to analyze")
+    assert outcome.summary["labels_without_capture"] == 300
+    assert not (tmp_path / "out" / "statistics.json").exists()
+
+
+def test_captures_without_labels_yet_give_no_data_not_a_crash(tmp_path: Path):
+    _binary_window(tmp_path)
+    for label_file in (tmp_path / "groundtruth").rglob("*.jsonl"):
+        label_file.unlink()
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
+    assert outcome.status is RunStatus.NO_DATA
+    assert outcome.summary["captures_without_label"] == 300
+
+
+def test_quality_drop_violates_the_baseline_and_metric_lines_carry_built_in_names(tmp_path: Path):
+    scores, labels = _binary_window(tmp_path)
+    baseline = tmp_path / "baseline.csv"
+    baseline.write_text(
+        "label,probability\n"
+        + "".join(f"{int(y)},{float(s)!r}\n" for y, s in zip(labels, scores, strict=True))
+    )
+    job.run_baseline(
+        _baseline_args(
+            "--dataset", str(baseline), "--problem-type", "BinaryClassification", "--probability-attribute", "probability",
+            "--probability-threshold", "0.5", "--ground-truth-attribute", "label", "--output", str(tmp_path / "baseline"),
+        )
+    )  # fmt: skip
+    for label_file in (tmp_path / "groundtruth").rglob("*.jsonl"):  # the model decays: labels flip
+        records = [json.loads(line) for line in label_file.read_text().splitlines()]
+        for record in records:
+            record["groundTruthData"]["data"] = "0" if record["groundTruthData"]["data"] == "1" else "1"
+        label_file.write_text("".join(json.dumps(r) + "\n" for r in records))
+    outcome = job.run_monitor(
+        _binary_monitor(
+            tmp_path, "--ground-truth-lookback", "PT2H", "--constraints", str(tmp_path / "baseline" / "constraints.json"),
+            "--cloudwatch-metrics-dir", str(tmp_path / "metrics"), "--endpoint-name", "ep", "--schedule-name", "sched",
+        )
+    )  # fmt: skip
+    assert outcome.status is RunStatus.COMPLETED_WITH_VIOLATIONS
+    names = {
+        v["metric_name"]
+        for v in json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
+    }
+    assert {"accuracy", "auc", "truePositiveRate", "falsePositiveRate"} <= names
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "metrics" / "model_quality_metrics.jsonl").read_text().splitlines()
+    ]
+    assert {line["MetricName"] for line in lines} >= {
+        "accuracy",
+        "auc",
+        "f0_5",
+        "true_negative_rate",
+        "f2_best_constant_classifier",
+    }
+    assert "confusion_matrix" not in {line["MetricName"] for line in lines}
+    assert lines[0]["Timestamp"] == "2024-05-02T10:00:00Z"
+    assert lines[0]["Dimensions"] == [
+        {"Name": "Endpoint", "Value": "ep"},
+        {"Name": "MonitoringSchedule", "Value": "sched"},
+    ]
+
+
+def test_probabilities_outside_zero_one_are_an_input_error(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("1.7", "1"), ("0.2", "0")])
+    with pytest.raises(AnalyzerInputError, match=r"must lie in \[0, 1\]"):
+        job.run_monitor(
+            _monitor_args("--merged", str(merged), "--problem-type", "BinaryClassification", "--inference-attribute", "0",
+                          "--probability-attribute", "0", "--probability-threshold", "0.5", "--output", str(tmp_path / "o"))
+        )  # fmt: skip
+
+
+def test_binary_labels_of_the_wrong_type_name_the_fix(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("0.7", "1"), ("0.2", "0")])
+    with pytest.raises(AnalyzerInputError, match="look like probabilities"):
+        job.run_monitor(
+            _monitor_args("--merged", str(merged), "--problem-type", "BinaryClassification", "--inference-attribute", "0",
+                          "--output", str(tmp_path / "o"))
+        )  # fmt: skip
+    merged = _merged_rows(tmp_path / "m2", [("yes", "yes"), ("no", "yes")])
+    outcome = job.run_monitor(
+        _monitor_args("--merged", str(merged), "--problem-type", "BinaryClassification", "--inference-attribute", "0",
+                      "--positive-label", "yes", "--output", str(tmp_path / "o2"))
+    )  # fmt: skip
+    body = json.loads((tmp_path / "o2" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert body["confusion_matrix"] == {"0": {"0": 0, "1": 0}, "1": {"0": 1, "1": 1}}
+    assert outcome.status is RunStatus.COMPLETED
+
+
+def test_regression_values_that_are_not_numbers_are_an_input_error(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("1.5", "abc")])
+    with pytest.raises(AnalyzerInputError, match="ground-truth values must be numbers, found 'abc'"):
+        job.run_monitor(
+            _monitor_args("--merged", str(merged), "--problem-type", "Regression", "--inference-attribute", "0",
+                          "--output", str(tmp_path / "o"))
+        )  # fmt: skip
+
+
+def test_multiclass_labels_from_csv_and_json_compare_equal(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("2", "2.0"), ("1.0", "1"), ("3", "1")])
+    job.run_monitor(
+        _monitor_args("--merged", str(merged), "--problem-type", "MulticlassClassification", "--inference-attribute", "0",
+                      "--output", str(tmp_path / "o"))
+    )  # fmt: skip
+    body = json.loads((tmp_path / "o" / "statistics.json").read_text())["multiclass_classification_metrics"]
+    assert list(body["confusion_matrix"]) == ["1", "2", "3"]
+    assert body["accuracy"] == {"value": 2 / 3, "standard_deviation": "NaN"}
+
+
+def test_missing_required_options_are_input_errors_not_tracebacks(tmp_path: Path):
+    with pytest.raises(AnalyzerInputError, match="--problem-type is required"):
+        job.run_baseline(_baseline_args("--dataset", "x.csv", "--output", str(tmp_path)))
+    with pytest.raises(AnalyzerInputError, match="--ground-truth-attribute is required"):
+        job.run_baseline(_baseline_args("--dataset", "x.csv", "--problem-type", "Regression", "--inference-attribute", "a",
+                                        "--output", str(tmp_path)))  # fmt: skip
+    with pytest.raises(AnalyzerInputError, match="--capture and --ground-truth are required"):
+        job.run_monitor(
+            _monitor_args(
+                "--problem-type", "Regression", "--inference-attribute", "0", "--output", str(tmp_path)
+            )
+        )
+
+
+def test_a_constraint_on_an_unknown_metric_names_the_file(model_quality_check: Path, tmp_path: Path):
+    constraints = tmp_path / "c.json"
+    constraints.write_text(
+        json.dumps(
+            {
+                "regression_constraints": {
+                    "mape": {"threshold": 1, "comparison_operator": "GreaterThanThreshold"}
+                }
+            }
+        )
+    )
+    merged = _merged_rows(tmp_path / "m", [("1", "2"), ("2", "2")])
+    with pytest.raises(AnalyzerInputError, match="unknown metric 'mape'"):
+        job.run_monitor(
+            _monitor_args("--merged", str(merged), "--problem-type", "Regression", "--inference-attribute", "0",
+                          "--constraints", str(constraints), "--output", str(tmp_path / "o"))
+        )  # fmt: skip
+
+
+def test_options_already_defined_by_the_cli_are_not_added_twice():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--output", type=Path, required=True)
+    job.add_monitor_arguments(parser)
+    job.add_baseline_arguments(parser)
+    args = parser.parse_args(["--output", "o", "--problem-type", "Regression"])
+    assert args.problem_type == "Regression"
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"), [("PT24H", 24), ("P1D", 24), ("PT90M", 1.5), ("-P1DT2H", 26), ("PT0H", 0)]
+)
+def test_lookback_accepts_iso_8601_durations(text: str, hours: float):
+    assert job.parse_duration(text) == timedelta(hours=hours)
+
+
+def test_lookback_rejects_other_text():
+    with pytest.raises(AnalyzerInputError, match="ISO-8601 duration"):
+        job.parse_duration("24h")
