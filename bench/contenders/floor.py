@@ -1,0 +1,64 @@
+"""The floor: the bare parse of the benchmark's files, with no statistics at all.
+
+Reads the baseline CSV with pyarrow, then every capture line with orjson and each file's CSV
+payloads (inputs and outputs) with pyarrow, and keeps nothing. Anything that computes statistics
+from these files has to do at least this much work, so the analyzer's time is reported against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from pathlib import Path
+
+import orjson
+import pyarrow.csv as pacsv
+
+from bench.contenders.capture_lines import capture_files, file_lines, header_names
+
+
+def parse_baseline(path: Path) -> int:
+    """Parse the baseline CSV (header, types inferred) into one Arrow table; return its row count."""
+    return pacsv.read_csv(path).num_rows
+
+
+def _parse_payloads(payloads: list[str], names: list[str]) -> int:
+    text = "\n".join(payloads).encode()
+    options = pacsv.ReadOptions(column_names=names)
+    return pacsv.read_csv(io.BytesIO(text), read_options=options).num_rows
+
+
+def parse_capture(root: Path, names: list[str]) -> int:
+    """Parse every capture record and, file by file, its input and output CSV payloads; return the rows."""
+    rows = 0
+    for path in capture_files(root):
+        inputs, outputs, times = [], [], []
+        for line in file_lines(path):
+            record = orjson.loads(line)
+            captured = record["captureData"]
+            inputs.append(captured["endpointInput"]["data"])
+            outputs.append(captured["endpointOutput"]["data"])
+            times.append(record["eventMetadata"]["inferenceTime"])
+        rows += _parse_payloads(inputs, names)
+        _parse_payloads(outputs, ["prediction"])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--capture", type=Path, required=True)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    baseline_rows = parse_baseline(args.baseline)
+    baseline_done = time.perf_counter()
+    capture_rows = parse_capture(args.capture, header_names(args.baseline))
+    finished = time.perf_counter()
+    print(json.dumps({"load_baseline": baseline_done - started, "load_capture": finished - baseline_done,
+                      "baseline_rows": baseline_rows, "capture_rows": capture_rows}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Loading the benchmark's files into pandas DataFrames, as the peer tools need them.
+
+Done the fastest reasonable way a user would: pandas' pyarrow CSV engine for the baseline, orjson for
+the capture lines, and one pyarrow-engine CSV read of all input payloads joined. Runs in the peers'
+environment (pandas < 3).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import orjson
+import pandas as pd
+
+from bench.contenders.capture_lines import capture_files, file_lines, header_names
+
+
+def load_baseline(path: Path) -> pd.DataFrame:
+    """The baseline CSV (with header) as a DataFrame, types inferred."""
+    return pd.read_csv(path, engine="pyarrow")
+
+
+def load_capture(root: Path, names: list[str]) -> pd.DataFrame:
+    """The endpoint inputs of every capture record below ``root`` as one DataFrame named ``names``."""
+    payloads = [
+        orjson.loads(line)["captureData"]["endpointInput"]["data"]
+        for path in capture_files(root)
+        for line in file_lines(path)
+    ]
+    text = "\n".join(payloads).encode()
+    del payloads
+    return pd.read_csv(io.BytesIO(text), header=None, names=names, engine="pyarrow")
+
+
+def load_both(baseline: Path, capture: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(baseline, capture) frames with the capture's columns named after the baseline's header."""
+    return load_baseline(baseline), load_capture(capture, header_names(baseline))
+
+
+def column_kinds(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(numerical, categorical) column names, by dtype."""
+    numerical = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    return numerical, [c for c in frame.columns if c not in numerical]

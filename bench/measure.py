@@ -1,0 +1,58 @@
+"""Run one command in a fresh process and measure it: wall time, peak resident memory, its output.
+
+Peak memory comes from ``os.wait4``: the kernel's ``ru_maxrss`` for that child alone (and whatever
+it waited for), so each contender's figure is its own and not the maximum over the whole bench, as
+``getrusage(RUSAGE_CHILDREN)`` would give.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Run:
+    """What one process did: seconds of wall time, peak RSS in MB, exit code and output."""
+
+    command: tuple[str, ...]
+    seconds: float
+    peak_rss_mb: float
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def phases(self) -> dict[str, float]:
+        """The last stdout line, read as the JSON object of phase timings that contender scripts print."""
+        lines = [line for line in self.stdout.splitlines() if line.strip()]
+        return json.loads(lines[-1]) if lines else {}
+
+
+class CommandFailed(RuntimeError):
+    """A measured command exited non-zero; the message carries the tail of its stderr."""
+
+
+def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run ``command`` to completion and measure it. Raises ``CommandFailed`` on a non-zero exit."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(command), stdout=out, stderr=err, env=env, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        run = Run(command=tuple(command), seconds=seconds,
+                  peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
+                  exit_code=process.returncode,
+                  stdout=out.read().decode(errors="replace"), stderr=err.read().decode(errors="replace"))
+    if run.exit_code != 0:
+        tail = "\n".join(run.stderr.splitlines()[-25:])
+        raise CommandFailed(f"{' '.join(command)} exited {run.exit_code}:\n{tail}")
+    return run
