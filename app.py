@@ -94,7 +94,8 @@ class MonitoredModelStack(cdk.Stack):
 
 def build_app(app: cdk.App) -> list[MonitoredModelStack]:
     """Add one stack per model of the context to ``app``."""
-    models = ModelSettings.from_context(app.node.try_get_context(CONTEXT_KEY) or [{"name": "churn"}])
+    raw = app.node.try_get_context(CONTEXT_KEY)
+    models = ModelSettings.from_context([{"name": "churn"}] if raw is None else raw)
     return [MonitoredModelStack(app, f"ModelMonitor-{m.name}", model=m) for m in models]
 
 

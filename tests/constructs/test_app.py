@@ -1,0 +1,66 @@
+"""The example app: one stack per model from context, snapshot, cfn-lint and cdk-nag."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, normalize, template_of
+
+_spec = importlib.util.spec_from_file_location("example_app", REPO_ROOT / "app.py")
+example_app = importlib.util.module_from_spec(_spec)
+sys.modules["example_app"] = example_app
+_spec.loader.exec_module(example_app)
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def _build(tmp_path, models=None, *, nag=False):
+    app = new_app(tmp_path, nag=nag)
+    if models is not None:
+        app.node.set_context(example_app.CONTEXT_KEY, models)
+    return app, example_app.build_app(app)
+
+
+def test_example_stack_matches_snapshot(tmp_path, snapshot_json):
+    _, (stack,) = _build(tmp_path)
+    assert normalize(template_of(stack).to_json()) == snapshot_json
+
+
+def test_one_stack_per_model_in_context(tmp_path):
+    _, stacks = _build(tmp_path, [{"name": "churn"}, {"name": "fraud", "samplingPercentage": 10,
+                                                      "instanceType": "ml.c5.large"}])
+    assert [s.stack_name for s in stacks] == ["ModelMonitor-churn", "ModelMonitor-fraud"]
+    capture = template_of(stacks[1]).find_resources("AWS::SageMaker::EndpointConfig")
+    assert next(iter(capture.values()))["Properties"]["DataCaptureConfig"]["InitialSamplingPercentage"] == 10
+
+
+def test_models_may_come_as_a_json_string_from_the_command_line(tmp_path):
+    _, stacks = _build(tmp_path, '[{"name": "churn", "modelDataUrl": "s3://example-artifacts/model.tar.gz"}]')
+    template_of(stacks[0]).has_resource_properties(
+        "AWS::SageMaker::Model", {"PrimaryContainer": {"ModelDataUrl": "s3://example-artifacts/model.tar.gz"}})
+
+
+@pytest.mark.parametrize("models, message", [
+    ("[{", "is not valid JSON"),
+    ([{"imageUri": "x"}], "needs at least a \"name\""),
+    ([{"name": "churn", "samplingRate": 5}], "unknown keys ['samplingRate']"),
+    ([], "must be a non-empty list"),
+])
+def test_bad_context_is_reported_in_one_line(tmp_path, models, message):
+    with pytest.raises(ValueError) as err:
+        _build(tmp_path, models)
+    assert message in str(err.value)
+
+
+def test_example_app_passes_cfn_lint_and_cdk_nag(tmp_path):
+    app, stacks = _build(tmp_path, nag=True)
+    assert nag_findings(app) == []
+    for stack in stacks:
+        assert cfn_lint_findings(template_of(stack).to_json()) == []
