@@ -1,0 +1,127 @@
+"""Clarify's analysis_config.json and the bias monitor's environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from model_monitor_analyzer.contract.bias import (
+    DEFAULT_ANALYSIS_CONFIG,
+    FacetConfig,
+    args_from_environment,
+    parse_analysis_config,
+    read_analysis_config,
+    resolve_column,
+)
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+MINIMAL = {"label": "y", "label_values_or_threshold": [1], "facet": [{"name_or_index": "sex"}]}
+
+
+def test_the_real_adult_clarify_config_is_read_with_its_probability_threshold_and_methods(reference_examples):
+    config = read_analysis_config(reference_examples / "ase-clarify-adult-bias" / "bias_analysis_config.json")
+    assert config.label == "Target"
+    assert config.label_values_or_threshold == (1,)
+    assert config.facets == (FacetConfig(name_or_index="Sex", value_or_threshold=(0,)),)
+    assert config.group_variable == "Age"
+    assert config.probability_threshold == 0.8
+    assert config.headers[0] == "Target"
+    assert (config.run_pre_training, config.run_post_training, config.post_training_required) == (
+        True,
+        True,
+        True,
+    )
+    assert config.pre_training_methods is None
+
+
+def test_the_real_fraud_config_asks_for_pre_training_only(reference_examples):
+    config = read_analysis_config(
+        reference_examples / "ase-fraud-clarify" / "config" / "analysis_config.json"
+    )
+    assert (config.run_pre_training, config.run_post_training) == (True, False)
+    assert config.label_values_or_threshold == (0,)
+
+
+def test_a_config_without_methods_runs_both_stages_and_post_training_only_with_predictions():
+    config = parse_analysis_config(MINIMAL)
+    assert (config.run_pre_training, config.run_post_training, config.post_training_required) == (
+        True,
+        True,
+        False,
+    )
+    assert config.facets[0].value_or_threshold is None
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"label": None}, '"label"'),
+        ({"label_values_or_threshold": []}, '"label_values_or_threshold"'),
+        ({"label_values_or_threshold": 1}, '"label_values_or_threshold"'),
+        ({"facet": []}, '"facet"'),
+        ({"facet": [{"value_or_threshold": [1]}]}, '"facet[0]"'),
+        ({"facet": [{"name_or_index": "sex", "value_or_threshold": "F"}]}, '"facet[0].value_or_threshold"'),
+        ({"dataset_type": "application/x-parquet"}, '"dataset_type"'),
+        ({"probability_threshold": "high"}, '"probability_threshold"'),
+        ({"methods": {"pre_training_bias": {"methods": "some"}}}, '"methods.pre_training_bias.methods"'),
+        ({"methods": {"shap": {}}}, '"methods"'),
+    ],
+)
+def test_an_invalid_config_names_the_key_to_fix(change, named):
+    document = {**MINIMAL, **change}
+    with pytest.raises(AnalyzerInputError, match=named.replace("[", r"\[").replace("]", r"\]")) as raised:
+        parse_analysis_config(document, path="analysis_config.json")
+    assert raised.value.path == "analysis_config.json"
+
+
+def test_a_missing_config_file_is_an_input_error(tmp_path):
+    with pytest.raises(AnalyzerInputError, match="not found"):
+        read_analysis_config(tmp_path / "nope.json")
+
+
+def test_a_column_index_resolves_against_the_dataset_columns():
+    assert resolve_column(1, ["y", "sex"], "facet[0].name_or_index") == "sex"
+    with pytest.raises(AnalyzerInputError, match="outside"):
+        resolve_column(5, ["y", "sex"], "facet[0].name_or_index")
+
+
+def test_the_monitoring_environment_maps_onto_the_monitor_arguments(tmp_path):
+    env = {
+        "analysis_config": str(tmp_path / "analysis_config.json"),
+        "dataset_source": "/opt/ml/processing/input_data",
+        "output_path": "/opt/ml/processing/resultdata",
+        "baseline_constraints": "/opt/ml/processing/baseline/constraints/analysis.json",
+        "start_time": "2024-01-19T20:00:00Z",
+        "end_time": "2024-01-19T21:00:00Z",
+        "metric_time": "2024-01-19T20:00:00Z",
+        "sagemaker_endpoint_name": "adult-ep",
+        "sagemaker_monitoring_schedule_name": "adult-bias",
+        "publish_cloudwatch_metrics": "Enabled",
+    }
+    args = args_from_environment(env)
+    assert args.analysis_config == tmp_path / "analysis_config.json"
+    assert args.dataset == Path("/opt/ml/processing/input_data")
+    assert args.output == Path("/opt/ml/processing/resultdata")
+    assert args.baseline == Path("/opt/ml/processing/baseline/constraints/analysis.json")
+    assert (args.endpoint_name, args.schedule_name, args.metric_time) == (
+        "adult-ep",
+        "adult-bias",
+        env["metric_time"],
+    )
+    assert args.publish_metrics is True
+    assert args.metrics_dir == Path("/opt/ml/output/metrics/cloudwatch")
+
+
+def test_without_baseline_or_metric_time_the_environment_falls_back_to_clarify_paths_and_start_time():
+    args = args_from_environment({"start_time": "2024-01-19T20:00:00Z"})
+    assert args.analysis_config == Path(DEFAULT_ANALYSIS_CONFIG)
+    assert args.baseline is None
+    assert args.metric_time == "2024-01-19T20:00:00Z"
+    assert args.publish_metrics is False
+
+
+def test_config_values_keep_their_json_types(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({**MINIMAL, "label_values_or_threshold": ["yes", 1.5]}))
+    assert read_analysis_config(path).label_values_or_threshold == ("yes", 1.5)
