@@ -145,7 +145,7 @@ def test_monitor_environment_maps_every_variable():
             ground_truth_source="/opt/ml/processing/gt",
             ground_truth_lookback="P1D",
             positive_label="yes",
-        )  # fmt: skip
+        )
     )
     assert args.mode == "monitor"
     assert (args.problem_type, args.inference_attribute, args.probability_attribute) == (
