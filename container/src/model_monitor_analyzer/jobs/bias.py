@@ -22,11 +22,15 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import jmespath
+import jmespath.exceptions
 import numpy as np
 
 from ..checks.bias import BiasAnalysis, FacetSpec, analyze_bias, bias_drift_violations
 from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config, resolve_column
 from ..errors import AnalyzerInputError
+from ..io import merge
+from ..io.ground_truth import read_ground_truth
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from .outcome import RunOutcome, RunStatus
 
@@ -166,39 +170,11 @@ def read_csv_columns(files: Sequence[Path], headers: Sequence[str] | None) -> Co
 
 
 def jmespath_search(expression: str, document: object) -> object:
-    """The subset of JMESPath Clarify configs use: ``a.b``, ``a[0]``, ``a[*].b`` (projections)."""
-    steps: list[str | int | None] = []
-    for part in expression.split("."):
-        name, _, rest = part.partition("[")
-        if name:
-            steps.append(name)
-        while rest:
-            inside, _, rest = rest.partition("]")
-            if inside == "*":
-                steps.append(None)
-            elif inside.lstrip("-").isdigit():
-                steps.append(int(inside))
-            else:
-                raise AnalyzerInputError(
-                    f"JMESPath {expression!r} is not supported: use names, [index] and [*] (e.g. instances[*].features)"
-                )
-            rest = rest.removeprefix("[")
-    return _walk(document, steps)
-
-
-def _walk(value: object, steps: Sequence[str | int | None]) -> object:
-    for i, step in enumerate(steps):
-        if value is None:
-            return None
-        if step is None:
-            if not isinstance(value, list):
-                return None
-            return [_walk(item, steps[i + 1 :]) for item in value]
-        if isinstance(step, int):
-            value = value[step] if isinstance(value, list) and -len(value) <= step < len(value) else None
-        else:
-            value = value.get(step) if isinstance(value, dict) else None
-    return value
+    """A JMESPath expression (``instances[*].features``) evaluated on a parsed JSON document."""
+    try:
+        return jmespath.search(expression, document)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise AnalyzerInputError(f"{expression!r} is not a valid JMESPath expression ({exc})") from None
 
 
 def _columns_from_paths(
@@ -303,6 +279,119 @@ def read_bias_columns(path: Path, config: BiasAnalysisConfig, *, dataset_type: s
                 raise AnalyzerInputError(f"not a JSON document: {exc}", path=str(file)) from exc
         return _columns_from_paths(documents, config, many_per_document=True, path=str(path))
     raise AnalyzerInputError(f"dataset type {kind!r} is not supported", path=str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading merged records (capture + ground truth) into typed columns
+
+
+def _feature_rows(kind: str, value: object, features_attribute: str | None, source: str) -> list[list[object]]:
+    """The feature rows of one captured request: CSV lines, or the rows a JMESPath selects."""
+    if kind == "CSV":
+        assert isinstance(value, str)
+        return [row for row in csv.reader(value.splitlines()) if row and any(cell.strip() for cell in row)]
+    found = jmespath_search(features_attribute, value) if features_attribute else value
+    if isinstance(found, list) and found and all(isinstance(row, list) for row in found):
+        return found
+    if isinstance(found, list) and all(not isinstance(v, list | dict) for v in found):
+        return [found]
+    raise AnalyzerInputError(
+        "cannot find the feature rows in the JSON request: set the features attribute (FeaturesAttribute), "
+        "e.g. instances[*].features",
+        path=source,
+    )
+
+
+def _merged_names(config: BiasAnalysisConfig, width: int) -> tuple[list[str], str]:
+    """Feature column names and the label's name for captured rows of ``width`` features.
+
+    The config's ``headers`` name the features and the label: without the label's own name when
+    ``label`` is a header, else the last header is the label's (Clarify's JSON Lines convention).
+    """
+    headers = list(config.headers or [])
+    if isinstance(config.label, str) and config.label in headers:
+        names = [h for h in headers if h != config.label]
+        label_name = config.label
+    elif len(headers) == width + 1:
+        names, label_name = headers[:-1], headers[-1]
+    else:
+        names, label_name = headers, str(config.label) if isinstance(config.label, str) else "label"
+    if len(names) != width:
+        names = [f"_c{i}" for i in range(width)]
+    return names, label_name
+
+
+def merged_columns(
+    records: Sequence[dict],
+    config: BiasAnalysisConfig,
+    *,
+    features_attribute: str | None,
+    inference_attribute: str | None,
+    probability_attribute: str | None,
+    probability_threshold: float | None,
+) -> Columns:
+    """Features, label and predicted label of merged records as typed columns.
+
+    Features come from ``captureData.endpointInput`` (CSV lines, or ``features_attribute`` in
+    JSON), predicted labels from ``endpointOutput`` at ``inference_attribute``, else from the
+    score at ``probability_attribute`` (1 when score > ``probability_threshold``, default 0.5),
+    labels from ``groundTruthData`` (JSON: at the config's ``label`` JMESPath when it matches).
+    """
+    if inference_attribute is None and probability_attribute is None and len(records):
+        raise AnalyzerInputError(
+            "the predicted labels' location is missing: set the inference attribute (InferenceAttribute) or the "
+            "probability attribute (ProbabilityAttribute)"
+        )
+    features: list[list[object]] = []
+    labels: list[object] = []
+    predicted: list[object] = []
+    for record in records:
+        metadata = record.get("eventMetadata") or {}
+        source = f"event {metadata.get('inferenceId') or metadata.get('eventId')}"
+        capture = record.get("captureData") or {}
+        request = capture.get("endpointInput") or capture.get("batchTransformInput")
+        response = capture.get("endpointOutput") or capture.get("batchTransformOutput")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            raise AnalyzerInputError(
+                "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint", path=source
+            )
+        rows = _feature_rows(*merge.decode_payload(request, source=source), features_attribute, source)
+        output_kind, output = merge.decode_payload(response, source=source)
+        if inference_attribute is not None:
+            row_predicted = merge.read_attribute(
+                output_kind, output, inference_attribute, what="inference attribute", source=source
+            )
+        else:
+            scores = merge.read_attribute(
+                output_kind, output, probability_attribute, what="probability attribute", source=source
+            )
+            cut = 0.5 if probability_threshold is None else probability_threshold
+            row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
+        truth_kind, truth = merge.decode_payload(record["groundTruthData"], source=source)
+        label_path = None
+        if truth_kind == "JSON" and isinstance(config.label, str) and jmespath_search(config.label, truth) is not None:
+            label_path = config.label
+        row_labels = merge.read_attribute(truth_kind, truth, label_path, what="label", source=source)
+        if not len(rows) == len(row_predicted) == len(row_labels):
+            raise AnalyzerInputError(
+                f"{len(rows)} feature rows, {len(row_predicted)} predictions and {len(row_labels)} labels: "
+                "a batched request needs one prediction and one label per row",
+                path=source,
+            )
+        features.extend(rows)
+        predicted.extend(row_predicted)
+        labels.extend(row_labels)
+    width = len(features[0]) if features else len(config.headers or ())
+    if any(len(row) != width for row in features):
+        raise AnalyzerInputError("captured requests have different numbers of features")
+    names, label_name = _merged_names(config, width)
+    columns: Columns = {name: typed_column([row[i] for row in features]) for i, name in enumerate(names)}
+    columns[label_name] = typed_column(labels)
+    predicted_name = DEFAULT_PREDICTED_LABEL
+    while predicted_name in columns:
+        predicted_name = f"_{predicted_name}"
+    columns[predicted_name] = typed_column(predicted)
+    return columns
 
 
 # ---------------------------------------------------------------------------------------------

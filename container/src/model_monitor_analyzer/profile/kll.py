@@ -42,7 +42,7 @@ class KllSketch:
     is compacted. Mutable by design: it is a streaming state (update, merge, then query).
     """
 
-    __slots__ = ("k", "c", "levels", "_compactions", "_offsets", "_held", "_capacity")
+    __slots__ = ("k", "c", "levels", "_compactions", "_offsets", "_held", "_capacity", "_capacities")
 
     def __init__(self, *, k: int = DEFAULT_SKETCH_SIZE, c: float = DEFAULT_SHRINKING_FACTOR) -> None:
         self.k = k
@@ -52,6 +52,7 @@ class KllSketch:
         self._offsets: list[int] = []
         self._held = 0
         self._capacity = 0
+        self._capacities: list[int] = []
         self._expand()
 
     # ----------------------------------------------------------------- building
@@ -59,7 +60,8 @@ class KllSketch:
         self.levels.append(np.empty(0, dtype=np.float64))
         self._compactions.append(0)
         self._offsets.append(0)
-        self._capacity = sum(level_capacity(h, k=self.k, c=self.c) for h in range(len(self.levels)))
+        self._capacities.append(level_capacity(len(self.levels) - 1, k=self.k, c=self.c))
+        self._capacity = sum(self._capacities)
 
     def update(self, values: np.ndarray) -> None:
         """Add ``values`` (float64, no NaN) in order, as Deequ's per-value ``update`` would."""
@@ -76,13 +78,15 @@ class KllSketch:
                 self._condense()
 
     def _condense(self) -> None:
-        for height in range(len(self.levels)):
-            if len(self.levels[height]) >= level_capacity(height, k=self.k, c=self.c):
-                if height + 1 >= len(self.levels):
+        levels = self.levels
+        for height, capacity in enumerate(self._capacities):
+            if len(levels[height]) >= capacity:
+                if height + 1 >= len(levels):
                     self._expand()
+                before = len(levels[height])
                 promoted = self._compact(height)
-                self.levels[height + 1] = np.concatenate((self.levels[height + 1], promoted))
-                self._held = sum(len(level) for level in self.levels)
+                levels[height + 1] = np.concatenate((levels[height + 1], promoted))
+                self._held -= before - len(levels[height]) - len(promoted)
                 return
 
     def _compact(self, height: int) -> np.ndarray:
