@@ -29,6 +29,7 @@ Output::
      "manifest_uri": "s3://..." | null, "object_count": 12,
      "report_uri": "s3://b/reports/data-quality/ep/ep-data-quality/2026/11/25/13",
      "job_name": "model-monitor-2026112513-1a2b3c4d5e",
+     "publication_receipt_uri": "s3://.../publication-receipt.json",   # for the metrics publisher's retries
      "endpoint_name": "ep", "schedule_name": "ep-data-quality", "monitor_type": "data-quality",
      # only with ground_truth_s3_uri:
      "ground_truth_manifest_uri": "s3://..." | null, "ground_truth_object_count": 3,
@@ -171,6 +172,7 @@ def handler(event: dict, context: Any) -> dict:
         "object_count": len(capture_keys),
         "report_uri": report_uri,
         "job_name": job_name,
+        "publication_receipt_uri": f"{manifest_folder}/publication-receipt.json",
         "endpoint_name": request["endpoint_name"],
         "schedule_name": request["schedule_name"],
         "monitor_type": request["monitor_type"],

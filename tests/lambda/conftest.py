@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
+from moto.core.models import botocore_stubber
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
 EVENTS = Path(__file__).resolve().parent / "events"
@@ -46,3 +49,29 @@ def aws(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield
+
+
+class _RawBody(io.BytesIO):
+    """What botocore reads an HTTP body from."""
+
+    def stream(self, **_):
+        yield self.read()
+
+
+def fail_requests(
+    client, operation: str, failures: list[int], *, status: int, body: bytes, headers=None
+) -> None:
+    """Answer the next ``failures[0]`` ``operation`` requests of ``client`` with an HTTP error instead of moto.
+
+    botocore's own retry logic sees these answers, as it would a real throttling or 5xx response. moto is
+    asked only for the requests that are not failed, so a failed request has no side effect in the mock.
+    """
+    client.meta.events.unregister("before-send", botocore_stubber)
+
+    def send(request, event_name: str, **kwargs):
+        if event_name.endswith(f".{operation}") and failures[0] > 0:
+            failures[0] -= 1
+            return AWSResponse(request.url, status, headers or {}, _RawBody(body))
+        return botocore_stubber(event_name=event_name, request=request, **kwargs)
+
+    client.meta.events.register("before-send", send)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
-from .conftest import REGION, load_handler, log_lines
+from .conftest import REGION, fail_requests, load_handler, log_lines
 
 BUCKET = "monitoring-bucket"
 CAPTURE = f"s3://{BUCKET}/datacapture/churn-ep/AllTraffic"
@@ -96,6 +94,9 @@ def test_hourly_window_lists_the_previous_hour_and_writes_a_manifest(planner, s3
     assert plan["report_uri"] == f"{REPORTS}/churn-ep/churn-ep-data-quality/2026/11/25/13"
     assert plan["manifest_uri"] == (
         f"{REPORTS}/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/capture.manifest.json"
+    )
+    assert plan["publication_receipt_uri"] == (
+        f"{REPORTS}/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/publication-receipt.json"
     )
     manifest = _read_json(s3, plan["manifest_uri"])
     assert manifest[0] == {"prefix": f"{CAPTURE}/"}
@@ -222,46 +223,29 @@ def test_more_than_a_thousand_objects_are_all_listed(planner, s3):
     assert [f"datacapture/churn-ep/AllTraffic/{k}" for k in manifest[1:]] == keys
 
 
-class _RawBody(io.BytesIO):
-    """What botocore reads an HTTP body from."""
-
-    def stream(self, **_):
-        yield self.read()
+SLOW_DOWN = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
 
 
 def test_throttled_listing_is_retried_with_backoff(planner, s3, monkeypatch):
     _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
-    throttled, sleeps = [], []
+    sleeps = []
     monkeypatch.setattr("botocore.endpoint.time.sleep", sleeps.append)
-
-    def slow_down(request, **_):
-        if len(throttled) < 2:
-            throttled.append(request.url)
-            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-            return AWSResponse(request.url, 503, {}, _RawBody(body))
-        return None
-
-    planner._client("s3").meta.events.register_first("before-send.s3.ListObjectsV2", slow_down)
+    throttled = [2]
+    fail_requests(planner._client("s3"), "ListObjectsV2", throttled, status=503, body=SLOW_DOWN)
 
     plan = planner.handler(_event(), None)
 
     assert plan["object_count"] == 1
-    assert len(throttled) == 2 and len(sleeps) == 2
+    assert throttled == [0] and len(sleeps) == 2
 
 
 def test_throttling_beyond_the_retries_raises_a_retryable_error(planner, s3, monkeypatch):
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
-
-    def always_slow_down(request, **_):
-        body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-        return AWSResponse(request.url, 503, {}, _RawBody(body))
-
-    planner._client("s3").meta.events.register_first("before-send.s3.ListObjectsV2", always_slow_down)
+    fail_requests(planner._client("s3"), "ListObjectsV2", [100], status=503, body=SLOW_DOWN)
 
     with pytest.raises(
         planner.TransientAwsError,
-        match=r"ListObjectsV2 on s3://monitoring-bucket/datacapture/"
-        r"churn-ep/AllTraffic/2026/11/25/12/ failed: SlowDown",
+        match=r"ListObjectsV2 on s3://monitoring-bucket/datacapture/churn-ep/AllTraffic/2026/11/25/12/ failed: SlowDown",
     ):
         planner.handler(_event(), None)
 

@@ -1,0 +1,619 @@
+"""Publish a monitoring execution's results: the analyzer's CloudWatch metrics, a status metric and an event.
+
+Last steps of the standalone engine's state machine, run after the processing job (or instead of it when the
+window had no data, or from the failure path). SageMaker publishes the analyzer's metric lines itself only for
+jobs started by a monitoring schedule, so the standalone engine does it here, with the built-in's namespaces.
+
+Input::
+
+    {"status": "Completed" | "CompletedWithViolations" | "NoData" | "Failed",   # required
+     "report_uri": "s3://b/reports/data-quality/ep/sched/2026/11/25/13",        # required
+     "endpoint_name": "ep",                    # omit for batch transform
+     "schedule_name": "ep-data-quality",       # required
+     "monitor_type": "data-quality",           # data-quality | model-quality | model-bias | model-explainability
+     "metrics_prefix": "s3://b/.../metrics",   # optional; where the analyzer's *.jsonl metric lines were uploaded
+     "namespace": "aws/sagemaker/Endpoints/data-metrics",  # optional; default from monitor type (or METRICS_NAMESPACE)
+     "window": {...},                          # optional; the window planner's output (metric_time, window_id, ...)
+     "receipt_uri": "s3://...",                # optional; default window.publication_receipt_uri
+     "failure_reason": "...",                  # optional; a Step Functions error Cause is unwrapped
+     "no_data_reason": "...",                  # optional
+     "processing_job_arn": "arn:..."}          # optional; becomes the event's resource
+
+Output::
+
+    {"status": "<final status>", "violation_count": 3 | null, "metrics_published": 120, "metrics_skipped": 0,
+     "namespace": "...", "status_namespace": "CdkModelMonitor", "event_id": "..." | null}
+
+What it does:
+
+1. ``Completed`` becomes ``CompletedWithViolations`` when ``<report_uri>/constraint_violations.json`` lists
+   violations; the violation count is read from that file for both completed statuses.
+2. For completed executions, every object under ``metrics_prefix`` is read as JSON lines
+   (MetricName, Timestamp, Dimensions, Value | StatisticValues | Values + Counts, Unit, StorageResolution)
+   and sent with PutMetricData in batches of at most 1000 metrics and about 1 MB. CloudWatch refuses
+   non-finite values: NaN is skipped, +-inf and anything beyond is clamped to +-2.348543e108 (as SageMaker
+   does), magnitudes below 2^-360 become 0. Lines without dimensions get Endpoint + MonitoringSchedule;
+   lines without a timestamp get the window's ``metric_time``. Unusable lines are logged and counted, never fatal.
+3. Status metrics in ``STATUS_NAMESPACE``: ``ExecutionCompleted``, ``ExecutionCompletedWithViolations``,
+   ``ExecutionNoData``, ``ExecutionFailed`` (1 for this execution's status, 0 for the others, so every window
+   leaves a datapoint in each) and ``ConstraintViolations`` (when known); dimensions Endpoint (unless batch),
+   MonitoringSchedule, MonitorType; timestamp = the window's metric_time.
+4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``.
+
+Retries are safe when a receipt URI is given: the S3 receipt records which metric batches, the status metrics
+and the event were already sent, so a retried invocation sends only the rest. Without one, a retry may add
+duplicate datapoints (harmless for Maximum/Average statistics, not for Sum or SampleCount).
+
+Environment: EVENT_BUS_NAME (default "default"), STATUS_NAMESPACE (default "CdkModelMonitor"),
+METRICS_NAMESPACE (optional default namespace), KMS_KEY_ID (optional; SSE-KMS key for the receipt).
+Errors: ``PublishInputError`` (fix the input; do not retry), ``TransientAwsError`` (retry),
+``AwsRequestError`` (refused call, e.g. access denied).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+EVENT_SOURCE = "cdk-model-monitor"
+EVENT_DETAIL_TYPE = "Model Monitor Execution Status Change"
+DEFAULT_STATUS_NAMESPACE = "CdkModelMonitor"
+STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
+STATUS_METRIC_NAMES = {status: f"Execution{status}" for status in STATUSES}
+VIOLATIONS_METRIC_NAME = "ConstraintViolations"
+VIOLATIONS_FILE = "constraint_violations.json"
+# CloudWatch limits (PutMetricData API reference): 1000 metrics and 1 MB per request, values within +-2^360.
+MAX_METRICS_PER_REQUEST = 1000
+MAX_REQUEST_BYTES = 1_000_000
+# The request is form- or CBOR-encoded depending on the SDK; JSON length x3 bounds the form encoding.
+_ENCODING_FACTOR = 3
+MAX_VALUE = 2.348543e108  # 2^360, the value SageMaker publishes for +inf
+MIN_MAGNITUDE = 2.0**-360
+MAX_AGE = timedelta(days=14)  # CloudWatch refuses datapoints older than two weeks
+MAX_AHEAD = timedelta(hours=2)  # and more than two hours in the future
+_MONITOR_NAMESPACES = {
+    "data-quality": "data-metrics",
+    "model-quality": "model-metrics",
+    "model-bias": "bias-metrics",
+    "model-explainability": "explainability-metrics",
+}
+_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
+_THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestLimitExceeded",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalError",
+        "InternalFailure",
+        "InternalException",
+        "ServiceUnavailable",
+    }
+)
+
+
+class PublishInputError(ValueError):
+    """An input of the metrics publisher is missing or malformed; the message names it and the fix."""
+
+
+class TransientAwsError(RuntimeError):
+    """AWS throttled the call or failed on its side even after the client's retries; retry later."""
+
+
+class AwsRequestError(RuntimeError):
+    """AWS refused a call for a reason retrying will not fix (access denied, invalid parameter, ...)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@functools.cache
+def _client(service: str):
+    return boto3.client(
+        service,
+        config=Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="cdk-model-monitor"),
+    )
+
+
+@functools.cache
+def _standard_units() -> frozenset[str]:
+    """CloudWatch's unit names, from the SDK's service model rather than a copied list."""
+    return frozenset(_client("cloudwatch").meta.service_model.shape_for("StandardUnit").enum)
+
+
+def _log(level: str, message: str, **fields: Any) -> None:
+    """Write one JSON object per line."""
+    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
+
+
+def handler(event: dict, context: Any) -> dict:
+    """Publish the metrics, status metrics and status event of one execution (see the module docstring)."""
+    request = _read_request(event, os.environ)
+    ids = {k: request[k] for k in ("endpoint_name", "schedule_name", "monitor_type", "window_id", "job_name")}
+    ids["aws_request_id"] = getattr(context, "aws_request_id", None)
+    receipt = _Receipt(request["receipt_uri"], request["kms_key_id"])
+
+    status, violations = request["status"], None
+    if status in ("Completed", "CompletedWithViolations"):
+        violations = violation_count(f"{request['report_uri']}/{VIOLATIONS_FILE}")
+        if status == "Completed" and violations:
+            status = "CompletedWithViolations"
+
+    published = skipped = 0
+    if status in ("Completed", "CompletedWithViolations") and request["metrics_prefix"]:
+        data, skipped = read_metric_data(request["metrics_prefix"], request, now=_now())
+        published = publish_metric_data(request["namespace"], data, receipt, ids)
+    elif status in ("Completed", "CompletedWithViolations"):
+        _log("WARNING", "no metrics_prefix given: the analyzer's metrics are not published", **ids)
+
+    if not receipt.done("status_metrics"):
+        _put_metric_data(request["status_namespace"], status_metric_data(status, violations, request))
+        receipt.mark("status_metrics")
+
+    event_id = receipt.state.get("event_id")
+    if not receipt.done("event"):
+        event_id = put_status_event(status_event_detail(status, violations, published, request), request)
+        receipt.mark("event", event_id=event_id)
+
+    result = {
+        "status": status,
+        "violation_count": violations,
+        "metrics_published": published,
+        "metrics_skipped": skipped,
+        "namespace": request["namespace"],
+        "status_namespace": request["status_namespace"],
+        "event_id": event_id,
+    }
+    level = "ERROR" if status == "Failed" else "INFO"
+    _log(level, f"execution {status}: {published} metrics published", outcome=status, **result, **ids)
+    return result
+
+
+def _read_request(event: dict, environ: os._Environ | dict) -> dict:
+    def text(key: str) -> str | None:
+        value = event.get(key)
+        return value.strip() or None if isinstance(value, str) else value
+
+    status = text("status")
+    if status not in STATUSES:
+        raise PublishInputError(
+            f"status={status!r} is not an execution status: use one of {', '.join(STATUSES)}"
+        )
+    schedule = text("schedule_name")
+    if not schedule:
+        raise PublishInputError("schedule_name is missing: pass the monitoring schedule's name")
+    report_uri = _s3_uri(text("report_uri"), "report_uri")
+    window = event.get("window") or {}
+    if not isinstance(window, dict):
+        raise PublishInputError("window must be the window planner's output object, or left out")
+    endpoint = text("endpoint_name") or window.get("endpoint_name")
+    monitor_type = _kebab(text("monitor_type") or window.get("monitor_type") or "data-quality")
+    namespace = text("namespace") or environ.get("METRICS_NAMESPACE", "").strip() or None
+    if namespace is None:
+        if monitor_type not in _MONITOR_NAMESPACES:
+            raise PublishInputError(
+                f"monitor_type={monitor_type!r} has no default namespace: use one of "
+                f"{', '.join(_MONITOR_NAMESPACES)} or pass namespace"
+            )
+        kind = "Endpoints" if endpoint else "ModelMonitoring"
+        namespace = f"aws/sagemaker/{kind}/{_MONITOR_NAMESPACES[monitor_type]}"
+    metric_time = window.get("metric_time") or window.get("start")
+    metrics_prefix = text("metrics_prefix")
+    receipt_uri = text("receipt_uri") or window.get("publication_receipt_uri")
+    return {
+        "status": status,
+        "report_uri": report_uri,
+        "endpoint_name": endpoint,
+        "schedule_name": schedule,
+        "monitor_type": monitor_type,
+        "namespace": namespace,
+        "status_namespace": environ.get("STATUS_NAMESPACE", "").strip() or DEFAULT_STATUS_NAMESPACE,
+        "event_bus_name": environ.get("EVENT_BUS_NAME", "").strip() or "default",
+        "kms_key_id": environ.get("KMS_KEY_ID", "").strip() or None,
+        "metrics_prefix": _s3_uri(metrics_prefix, "metrics_prefix") if metrics_prefix else None,
+        "receipt_uri": _s3_uri(receipt_uri, "receipt_uri") if receipt_uri else None,
+        "metric_time": _parse_time(metric_time, "window.metric_time") if metric_time else None,
+        "window_id": window.get("window_id"),
+        "window_start": window.get("start"),
+        "window_end": window.get("end"),
+        "job_name": window.get("job_name"),
+        "failure_reason": _failure_reason(event.get("failure_reason")),
+        "no_data_reason": text("no_data_reason") or window.get("no_data_reason"),
+        "processing_job_arn": text("processing_job_arn"),
+    }
+
+
+def _kebab(name: str) -> str:
+    """``DataQuality`` (SageMaker's MonitoringType) and ``data-quality`` both become ``data-quality``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name.strip()).lower()
+
+
+def _failure_reason(value: Any) -> str | None:
+    """The failure text; a Step Functions error ``Cause`` holding a DescribeProcessingJob body is unwrapped."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("Cause") or value.get("FailureReason") or json.dumps(value)
+    text = str(value)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict):
+        text = str(
+            parsed.get("FailureReason") or parsed.get("ExitMessage") or parsed.get("errorMessage") or text
+        )
+    return text[:1024]
+
+
+def violation_count(uri: str) -> int | None:
+    """Number of entries in ``violations`` of constraint_violations.json, or None when the file is absent."""
+    bucket, key = _split(uri)
+    try:
+        body = _client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise _aws_error(error, f"GetObject {uri}") from error
+    except BotoCoreError as error:
+        raise _aws_error(error, f"GetObject {uri}") from error
+    try:
+        violations = json.loads(body).get("violations", [])
+    except (json.JSONDecodeError, AttributeError):
+        _log("WARNING", f"{uri} is not a constraint violations document; violation count unknown")
+        return None
+    return len(violations) if isinstance(violations, list) else None
+
+
+def read_metric_data(prefix_uri: str, request: dict, *, now: datetime) -> tuple[list[dict], int]:
+    """All usable metric lines under ``prefix_uri`` as PutMetricData entries, and how many lines were skipped."""
+    bucket, prefix = _split(prefix_uri)
+    s3 = _client("s3")
+    data, skipped = [], 0
+    try:
+        keys = sorted(
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""
+            )
+            for item in page.get("Contents", [])
+            if not item["Key"].endswith("/")
+        )
+        for key in keys:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", errors="replace")
+            for number, line in enumerate(body.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                datum, problem = metric_datum(line, request, now=now)
+                if datum is None:
+                    skipped += 1
+                    _log(
+                        "WARNING", f"skipped metric line: {problem}", file=f"s3://{bucket}/{key}", line=number
+                    )
+                else:
+                    data.append(datum)
+    except (ClientError, BotoCoreError) as error:
+        raise _aws_error(error, f"reading the metric lines under {prefix_uri}") from error
+    if not keys:
+        _log("WARNING", f"no metric files under {prefix_uri}", metrics_prefix=prefix_uri)
+    return data, skipped
+
+
+def finite_value(value: Any) -> float | None:
+    """A value CloudWatch accepts: NaN -> None (skip), |v| > 2^360 (incl. inf) -> +-2.348543e108, |v| < 2^-360 -> 0."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number):
+        return None
+    if abs(number) > MAX_VALUE:
+        return math.copysign(MAX_VALUE, number)
+    return 0.0 if abs(number) < MIN_MAGNITUDE else number
+
+
+def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | None, str | None]:
+    """One analyzer metric line as a PutMetricData entry, or (None, why it cannot be published)."""
+    try:
+        source = json.loads(line)
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg})"
+    if (
+        not isinstance(source, dict)
+        or not isinstance(source.get("MetricName"), str)
+        or not source["MetricName"]
+    ):
+        return None, "no MetricName"
+    datum: dict[str, Any] = {"MetricName": source["MetricName"]}
+
+    stamp = source.get("Timestamp")
+    when = _timestamp(stamp) if stamp not in (None, "") else request["metric_time"]
+    if when is None:
+        return None, f"Timestamp {stamp!r} is not a time (and the window gives no metric_time)"
+    if not now - MAX_AGE < when < now + MAX_AHEAD:
+        return (
+            None,
+            f"Timestamp {when.isoformat()} is outside what CloudWatch accepts (2 weeks back, 2 h ahead)",
+        )
+    datum["Timestamp"] = when
+
+    dimensions = source.get("Dimensions")
+    if dimensions in (None, []):
+        dimensions = _default_dimensions(request)
+    if not isinstance(dimensions, list) or not all(
+        isinstance(d, dict)
+        and isinstance(d.get("Name"), str)
+        and d["Name"]
+        and isinstance(d.get("Value"), str)
+        and d["Value"]
+        for d in dimensions
+    ):
+        return None, "Dimensions must be a list of {Name, Value} with non-empty strings"
+    datum["Dimensions"] = [{"Name": d["Name"], "Value": d["Value"]} for d in dimensions]
+
+    if "Value" in source:
+        value = finite_value(source["Value"])
+        if value is None:
+            return None, f"Value {source['Value']!r} is not a number"
+        datum["Value"] = value
+    elif isinstance(source.get("StatisticValues"), dict):
+        stats = {
+            k: finite_value(source["StatisticValues"].get(k))
+            for k in ("SampleCount", "Sum", "Minimum", "Maximum")
+        }
+        if any(v is None for v in stats.values()) or stats["SampleCount"] <= 0:
+            return None, "StatisticValues needs numeric SampleCount (> 0), Sum, Minimum and Maximum"
+        datum["StatisticValues"] = stats
+    elif isinstance(source.get("Values"), list):
+        counts = (
+            source.get("Counts") if isinstance(source.get("Counts"), list) else [1.0] * len(source["Values"])
+        )
+        pairs = [(finite_value(v), finite_value(c)) for v, c in zip(source["Values"], counts, strict=False)]
+        pairs = [(v, c) for v, c in pairs if v is not None and c is not None]
+        if not pairs:
+            return None, "Values holds no number"
+        datum["Values"], datum["Counts"] = [v for v, _ in pairs], [c for _, c in pairs]
+    else:
+        return None, "no Value, StatisticValues or Values"
+
+    unit = source.get("Unit")
+    if unit is not None:
+        if unit in _standard_units():
+            datum["Unit"] = unit
+        else:
+            _log(
+                "WARNING",
+                f"unit {unit!r} is not a CloudWatch unit; published without unit",
+                metric_name=datum["MetricName"],
+            )
+    if source.get("StorageResolution") in (1, 60):
+        datum["StorageResolution"] = source["StorageResolution"]
+    return datum, None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
+        return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return _parse_time(value, "Timestamp")
+    except PublishInputError:
+        return None
+
+
+def _default_dimensions(request: dict) -> list[dict]:
+    dims = [{"Name": "Endpoint", "Value": request["endpoint_name"]}] if request["endpoint_name"] else []
+    return [*dims, {"Name": "MonitoringSchedule", "Value": request["schedule_name"]}]
+
+
+def metric_batches(data: list[dict]) -> list[list[dict]]:
+    """Consecutive batches of at most MAX_METRICS_PER_REQUEST entries and about MAX_REQUEST_BYTES each."""
+    batches: list[list[dict]] = []
+    current: list[dict] = []
+    size = 0
+    for datum in data:
+        datum_size = len(json.dumps(datum, default=str)) * _ENCODING_FACTOR
+        if current and (len(current) == MAX_METRICS_PER_REQUEST or size + datum_size > MAX_REQUEST_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(datum)
+        size += datum_size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def publish_metric_data(namespace: str, data: list[dict], receipt: _Receipt, ids: dict) -> int:
+    """Send ``data`` in batches, skipping the batches the receipt records as sent; returns the number sent now
+    or earlier."""
+    batches = metric_batches(data)
+    fingerprint = hashlib.sha256(json.dumps([namespace, data], default=str).encode()).hexdigest()
+    if receipt.state.get("metrics_fingerprint") != fingerprint:
+        if receipt.state.get("metric_batches_sent"):
+            _log(
+                "WARNING", "metric lines changed since the last attempt; publishing all of them again", **ids
+            )
+        receipt.state.update(metrics_fingerprint=fingerprint, metric_batches_sent=0)
+    for index, batch in enumerate(batches):
+        if index < receipt.state["metric_batches_sent"]:
+            continue
+        _put_metric_data(namespace, batch)
+        receipt.mark("metric_batches_sent", value=index + 1)
+    return len(data)
+
+
+def _put_metric_data(namespace: str, data: list[dict]) -> None:
+    try:
+        _client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
+    except (ClientError, BotoCoreError) as error:
+        raise _aws_error(error, f"PutMetricData to {namespace} ({len(data)} metrics)") from error
+
+
+def status_metric_data(status: str, violations: int | None, request: dict) -> list[dict]:
+    """One metric per status (1 for ``status``, 0 for the others) and ConstraintViolations when known."""
+    dims = [*_default_dimensions(request), {"Name": "MonitorType", "Value": request["monitor_type"]}]
+    when = request["metric_time"] or _now()
+    data = [
+        {
+            "MetricName": name,
+            "Dimensions": dims,
+            "Timestamp": when,
+            "Value": float(s == status),
+            "Unit": "Count",
+        }
+        for s, name in STATUS_METRIC_NAMES.items()
+    ]
+    if violations is not None:
+        data.append(
+            {
+                "MetricName": VIOLATIONS_METRIC_NAME,
+                "Dimensions": dims,
+                "Timestamp": when,
+                "Value": float(violations),
+                "Unit": "Count",
+            }
+        )
+    return data
+
+
+def status_event_detail(status: str, violations: int | None, published: int, request: dict) -> dict:
+    """The event's detail: camelCase like AWS's own events; unknown fields are left out."""
+    detail = {
+        "status": status,
+        "endpointName": request["endpoint_name"],
+        "monitoringScheduleName": request["schedule_name"],
+        "monitorType": request["monitor_type"],
+        "reportUri": request["report_uri"],
+        "windowId": request["window_id"],
+        "windowStart": request["window_start"],
+        "windowEnd": request["window_end"],
+        "metricTime": request["metric_time"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        if request["metric_time"]
+        else None,
+        "processingJobName": request["job_name"],
+        "violationCount": violations,
+        "failureReason": request["failure_reason"] if status == "Failed" else None,
+        "noDataReason": request["no_data_reason"] if status == "NoData" else None,
+        "metricsPublished": published,
+        "metricsNamespace": request["namespace"],
+    }
+    return {k: v for k, v in detail.items() if v is not None}
+
+
+def put_status_event(detail: dict, request: dict) -> str:
+    """Put the status event on EVENT_BUS_NAME and return its id."""
+    entry = {
+        "Source": EVENT_SOURCE,
+        "DetailType": EVENT_DETAIL_TYPE,
+        "Detail": json.dumps(detail),
+        "EventBusName": request["event_bus_name"],
+        "Resources": [],
+    }
+    if request["processing_job_arn"]:
+        entry["Resources"] = [request["processing_job_arn"]]
+    try:
+        response = _client("events").put_events(Entries=[entry])
+    except (ClientError, BotoCoreError) as error:
+        raise _aws_error(error, f"PutEvents to {request['event_bus_name']}") from error
+    [result] = response["Entries"]
+    if response.get("FailedEntryCount") or "EventId" not in result:
+        code, message = result.get("ErrorCode", "Unknown"), result.get("ErrorMessage", "")
+        transient = code in _THROTTLING_CODES
+        _log(
+            "ERROR",
+            f"PutEvents rejected the status event: {code}: {message}",
+            outcome="failed",
+            error_code=code,
+        )
+        raise (TransientAwsError if transient else AwsRequestError)(
+            f"PutEvents to {request['event_bus_name']} rejected the status event: {code}: {message}"
+        )
+    return result["EventId"]
+
+
+class _Receipt:
+    """Progress of one publication kept in S3, so a retried invocation sends only what is missing."""
+
+    def __init__(self, uri: str | None, kms_key_id: str | None):
+        self.uri, self.kms_key_id, self.state = uri, kms_key_id, {}
+        if uri:
+            bucket, key = _split(uri)
+            try:
+                self.state = json.loads(_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                    raise _aws_error(error, f"GetObject of the receipt {uri}") from error
+            except (BotoCoreError, json.JSONDecodeError) as error:
+                _log("WARNING", f"receipt {uri} unreadable ({error}); publishing everything", receipt_uri=uri)
+        self.state.setdefault("metric_batches_sent", 0)
+
+    def done(self, step: str) -> bool:
+        return bool(self.state.get(step))
+
+    def mark(self, step: str, value: Any = True, **extra: Any) -> None:
+        self.state.update({step: value, **extra})
+        if not self.uri:
+            return
+        bucket, key = _split(self.uri)
+        kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id else {}
+        try:
+            _client("s3").put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=json.dumps(self.state).encode(),
+                ContentType="application/json",
+                **kms,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _aws_error(error, f"PutObject of the receipt {self.uri}") from error
+
+
+def _aws_error(error: Exception, what: str) -> RuntimeError:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code, message = details.get("Code", "Unknown"), details.get("Message", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        transient = code in _THROTTLING_CODES or status >= 500
+    else:
+        code, message, transient = type(error).__name__, str(error), True
+    _log("ERROR", f"{what} failed: {code}: {message}", outcome="failed", error_code=code)
+    return (TransientAwsError if transient else AwsRequestError)(f"{what} failed: {code}: {message}")
+
+
+def _parse_time(value: Any, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value).strip().replace(" ", "").replace("Z", "+00:00"))
+    except ValueError:
+        raise PublishInputError(
+            f"{name}={value!r} is not an ISO-8601 time: use e.g. 2026-11-25T12:00:00Z"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _s3_uri(uri: Any, name: str) -> str:
+    if not isinstance(uri, str) or not _S3_URI.match(uri.strip()):
+        raise PublishInputError(f"{name}={uri!r} is not an S3 URI: use s3://<bucket>/<prefix>")
+    return uri.strip().rstrip("/")
+
+
+def _split(uri: str) -> tuple[str, str]:
+    match = _S3_URI.match(uri)
+    return match.group("bucket"), match.group("key").strip("/")

@@ -1,0 +1,395 @@
+"""lambda/metrics_publisher: analyzer metrics to CloudWatch, status metrics and the status event."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from .conftest import REGION, fail_requests, load_handler, log_lines
+
+BUCKET = "monitoring-bucket"
+REPORT = f"s3://{BUCKET}/reports/data-quality/churn-ep/churn-ep-data-quality/2026/11/25/13"
+METRICS = f"s3://{BUCKET}/metrics/churn-ep/churn-ep-data-quality/2026/11/25/13"
+RECEIPT = (
+    f"s3://{BUCKET}/reports/data-quality/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/receipt.json"
+)
+NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+METRIC_TIME = datetime(2026, 11, 25, 12, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 13, 20, tzinfo=UTC)
+DIMS = [
+    {"Name": "Endpoint", "Value": "churn-ep"},
+    {"Name": "MonitoringSchedule", "Value": "churn-ep-data-quality"},
+]
+WINDOW = {
+    "window_id": "2026112513",
+    "start": "2026-11-25T12:00:00Z",
+    "end": "2026-11-25T13:00:00Z",
+    "metric_time": "2026-11-25T12:00:00Z",
+    "job_name": "model-monitor-2026112513-0123456789",
+    "endpoint_name": "churn-ep",
+    "monitor_type": "data-quality",
+}
+
+
+@pytest.fixture
+def publisher(aws, monkeypatch):
+    for name in ("EVENT_BUS_NAME", "STATUS_NAMESPACE", "METRICS_NAMESPACE", "KMS_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    module = load_handler("metrics_publisher")
+    monkeypatch.setattr(module, "_now", lambda: NOW)
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    return module
+
+
+@pytest.fixture
+def events_inbox(aws):
+    """A rule on the default bus for our source, delivering to a queue; returns a reader of the details."""
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="status-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="status", EventPattern=json.dumps({"source": ["cdk-model-monitor"]}))
+    events.put_targets(Rule="status", Targets=[{"Id": "inbox", "Arn": arn}])
+
+    def read() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return read
+
+
+def _put(uri: str, body: str | bytes) -> None:
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body
+    )
+
+
+def _line(name: str, **fields) -> str:
+    return json.dumps({"MetricName": name, "Timestamp": "2026-11-25T12:00:00Z", "Dimensions": DIMS, **fields})
+
+
+def _event(**overrides) -> dict:
+    event = {
+        "status": "Completed",
+        "report_uri": REPORT,
+        "metrics_prefix": METRICS,
+        "endpoint_name": "churn-ep",
+        "schedule_name": "churn-ep-data-quality",
+        "monitor_type": "data-quality",
+        "window": WINDOW,
+    }
+    event.update(overrides)
+    return event
+
+
+def _stat(namespace: str, name: str, stat: str, dims=DIMS) -> list[float]:
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    result = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "q",
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dims},
+                    "Period": 3600,
+                    "Stat": stat,
+                },
+            }
+        ],
+        StartTime=METRIC_TIME - timedelta(hours=1),
+        EndTime=METRIC_TIME + timedelta(hours=1),
+    )["MetricDataResults"][0]
+    return result["Values"]
+
+
+def _metric_names(namespace: str) -> list[str]:
+    paginator = boto3.client("cloudwatch", region_name=REGION).get_paginator("list_metrics")
+    return sorted(
+        m["MetricName"] for page in paginator.paginate(Namespace=namespace) for m in page["Metrics"]
+    )
+
+
+def test_completed_execution_publishes_the_analyzer_metrics_in_sagemakers_namespace(publisher):
+    _put(
+        f"{METRICS}/cloudwatch_metrics.jsonl",
+        "\n".join(
+            [
+                _line("feature_baseline_drift_Age", Value=0.41, Unit="None"),
+                _line("feature_non_null_Age", Value=1.0),
+                _line(
+                    "feature_data_Age",
+                    StatisticValues={"SampleCount": 4, "Sum": 130, "Minimum": 18, "Maximum": 52},
+                ),
+            ]
+        ),
+    )
+
+    result = publisher.handler(_event(), None)
+
+    assert (result["status"], result["metrics_published"], result["metrics_skipped"]) == ("Completed", 3, 0)
+    assert _metric_names(NAMESPACE) == [
+        "feature_baseline_drift_Age",
+        "feature_data_Age",
+        "feature_non_null_Age",
+    ]
+    assert _stat(NAMESPACE, "feature_baseline_drift_Age", "Sum") == [0.41]
+    assert _stat(NAMESPACE, "feature_data_Age", "Maximum") == [52.0]
+    assert _stat(NAMESPACE, "feature_data_Age", "SampleCount") == [4.0]
+
+
+def test_violations_promote_completed_and_are_counted(publisher, events_inbox, reference_examples):
+    violations = (
+        reference_examples / "from-idea-to-production-monitoring/notebook-output/constraint_violations.json"
+    )
+    _put(f"{REPORT}/constraint_violations.json", violations.read_bytes())
+    expected = len(json.loads(violations.read_text())["violations"])
+
+    result = publisher.handler(_event(metrics_prefix=None), None)
+
+    assert (result["status"], result["violation_count"]) == ("CompletedWithViolations", expected)
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert _stat("CdkModelMonitor", "ConstraintViolations", "Maximum", status_dims) == [float(expected)]
+    [event] = events_inbox()
+    assert event["detail"]["status"] == "CompletedWithViolations"
+    assert event["detail"]["violationCount"] == expected
+
+
+def test_each_status_metric_is_one_for_the_status_and_zero_for_the_others(publisher):
+    publisher.handler(_event(status="NoData", no_data_reason="no_capture"), None)
+
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    values = {
+        status: _stat("CdkModelMonitor", f"Execution{status}", "Maximum", status_dims)
+        for status in ("Completed", "CompletedWithViolations", "NoData", "Failed")
+    }
+    assert values == {"Completed": [0.0], "CompletedWithViolations": [0.0], "NoData": [1.0], "Failed": [0.0]}
+
+
+def test_no_data_publishes_no_analyzer_metrics_and_says_why_in_the_event(publisher, events_inbox):
+    _put(f"{METRICS}/cloudwatch_metrics.jsonl", _line("feature_baseline_drift_Age", Value=0.41))
+
+    result = publisher.handler(
+        _event(status="NoData", window={**WINDOW, "no_data_reason": "no_capture"}), None
+    )
+
+    assert (result["status"], result["metrics_published"]) == ("NoData", 0)
+    assert _metric_names(NAMESPACE) == []
+    [event] = events_inbox()
+    assert event["detail"]["noDataReason"] == "no_capture"
+
+
+def test_status_event_carries_report_window_and_job(publisher, events_inbox):
+    job_arn = "arn:aws:sagemaker:us-east-1:123456789012:processing-job/model-monitor-2026112513-0123456789"
+
+    result = publisher.handler(_event(metrics_prefix=None, processing_job_arn=job_arn), None)
+
+    [event] = events_inbox()
+    assert event["id"] == result["event_id"]
+    assert (event["source"], event["detail-type"]) == (
+        "cdk-model-monitor",
+        "Model Monitor Execution Status Change",
+    )
+    assert event["resources"] == [job_arn]
+    assert event["detail"] == {
+        "status": "Completed",
+        "endpointName": "churn-ep",
+        "monitoringScheduleName": "churn-ep-data-quality",
+        "monitorType": "data-quality",
+        "reportUri": REPORT,
+        "windowId": "2026112513",
+        "windowStart": "2026-11-25T12:00:00Z",
+        "windowEnd": "2026-11-25T13:00:00Z",
+        "metricTime": "2026-11-25T12:00:00Z",
+        "processingJobName": "model-monitor-2026112513-0123456789",
+        "metricsPublished": 0,
+        "metricsNamespace": NAMESPACE,
+    }
+
+
+def test_failed_execution_unwraps_the_step_functions_error_cause(publisher, events_inbox):
+    cause = json.dumps({"ProcessingJobStatus": "Failed", "FailureReason": "AlgorithmError: baseline missing"})
+
+    result = publisher.handler(
+        _event(status="Failed", failure_reason={"Error": "States.TaskFailed", "Cause": cause}), None
+    )
+
+    assert result["status"] == "Failed"
+    [event] = events_inbox()
+    assert event["detail"]["failureReason"] == "AlgorithmError: baseline missing"
+    assert _metric_names(NAMESPACE) == []
+
+
+def test_infinities_are_clamped_and_nan_is_skipped(publisher, capsys):
+    _put(
+        f"{METRICS}/bias.jsonl",
+        "\n".join(
+            [
+                _line("bias_metric_CI", Value=float("inf")),
+                _line("bias_metric_DPL", Value=float("-inf")),
+                _line("bias_metric_KL", Value=float("nan")),
+                _line("bias_metric_LP", Value=1e300),
+            ]
+        ),
+    )
+
+    result = publisher.handler(_event(), None)
+
+    assert (result["metrics_published"], result["metrics_skipped"]) == (3, 1)
+    assert _stat(NAMESPACE, "bias_metric_CI", "Maximum") == [2.348543e108]
+    assert _stat(NAMESPACE, "bias_metric_DPL", "Minimum") == [-2.348543e108]
+    assert _stat(NAMESPACE, "bias_metric_LP", "Maximum") == [2.348543e108]
+    assert "bias_metric_KL" not in _metric_names(NAMESPACE)
+    [skip] = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "WARNING"]
+    assert skip["message"] == "skipped metric line: Value nan is not a number"
+    assert (skip["file"], skip["line"]) == (f"{METRICS}/bias.jsonl", 3)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "not JSON"),
+        (json.dumps({"Value": 1.0}), "no MetricName"),
+        (
+            _line("m", StatisticValues={"SampleCount": 0, "Sum": 0, "Minimum": 0, "Maximum": 0}),
+            "SampleCount (> 0)",
+        ),
+        (_line("m"), "no Value, StatisticValues or Values"),
+        (
+            json.dumps({"MetricName": "m", "Timestamp": "2026-11-01T00:00:00Z", "Value": 1}),
+            "outside what CloudWatch",
+        ),
+        (_line("m", Value=1, Dimensions=[{"Name": "Endpoint"}]), "Dimensions must be a list"),
+    ],
+)
+def test_unusable_lines_are_skipped_with_the_reason(publisher, line, problem):
+    datum, why = publisher.metric_datum(
+        line, {"metric_time": METRIC_TIME, "endpoint_name": "ep", "schedule_name": "s"}, now=NOW
+    )
+
+    assert datum is None
+    assert problem in why
+
+
+def test_lines_without_dimensions_or_timestamp_get_the_windows(publisher, capsys):
+    _put(
+        f"{METRICS}/m.jsonl",
+        json.dumps({"MetricName": "feature_non_null_Age", "Value": 0.5, "Unit": "Ratio"}),
+    )
+
+    publisher.handler(_event(), None)
+
+    assert _stat(NAMESPACE, "feature_non_null_Age", "Maximum") == [0.5]
+    assert any(
+        "'Ratio' is not a CloudWatch unit" in line["message"] for line in log_lines(capsys.readouterr().out)
+    )
+
+
+def test_more_than_a_thousand_metrics_are_sent_in_batches_of_at_most_a_thousand(publisher):
+    lines = [_line(f"feature_baseline_drift_f{i:04d}", Value=i / 2300) for i in range(2300)]
+    _put(f"{METRICS}/part-1.jsonl", "\n".join(lines[:1500]))
+    _put(f"{METRICS}/part-2.jsonl", "\n".join(lines[1500:]))
+    sizes = []
+    publisher._client("cloudwatch").meta.events.register(
+        "before-parameter-build.cloudwatch.PutMetricData",
+        lambda params, **_: (
+            sizes.append(len(params["MetricData"])) if params["Namespace"] == NAMESPACE else None
+        ),
+    )
+
+    result = publisher.handler(_event(), None)
+
+    assert result["metrics_published"] == 2300
+    assert sizes == [1000, 1000, 300]
+    assert len(_metric_names(NAMESPACE)) == 2300
+
+
+def test_batches_also_respect_the_request_size_limit(publisher):
+    long_dims = [{"Name": f"D{i}", "Value": "v" * 1000} for i in range(30)]
+    data = [{"MetricName": f"m{i}", "Dimensions": long_dims, "Value": 1.0} for i in range(40)]
+
+    batches = publisher.metric_batches(data)
+
+    assert sum(len(b) for b in batches) == 40
+    assert all(len(json.dumps(b)) * 3 <= publisher.MAX_REQUEST_BYTES for b in batches)
+    assert len(batches) > 1
+
+
+def _fail_put_events(publisher, code: str, status: int, failures: list[int]) -> None:
+    body = json.dumps({"__type": code, "message": "Rate exceeded"}).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.1"}
+    fail_requests(
+        publisher._client("events"), "PutEvents", failures, status=status, body=body, headers=headers
+    )
+
+
+def test_throttled_event_put_is_retried(publisher, events_inbox, monkeypatch):
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
+    remaining = [2]
+    _fail_put_events(publisher, "ThrottlingException", 400, remaining)
+
+    result = publisher.handler(_event(metrics_prefix=None), None)
+
+    assert remaining == [0]
+    assert [e["id"] for e in events_inbox()] == [result["event_id"]]
+
+
+def test_retry_after_a_failure_sends_only_what_is_missing(publisher, events_inbox, monkeypatch):
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
+    _put(f"{METRICS}/cloudwatch_metrics.jsonl", _line("feature_baseline_drift_Age", Value=0.41))
+    calls = []
+    publisher._client("cloudwatch").meta.events.register(
+        "before-parameter-build.cloudwatch.PutMetricData",
+        lambda params, **_: calls.append(params["Namespace"]),
+    )
+    outage = [100]
+    _fail_put_events(publisher, "InternalException", 500, outage)
+    event = _event(receipt_uri=RECEIPT)
+
+    with pytest.raises(publisher.TransientAwsError, match="PutEvents to default failed: InternalException"):
+        publisher.handler(event, None)
+    outage[0] = 0
+    result = publisher.handler(event, None)
+
+    assert calls == [NAMESPACE, "CdkModelMonitor"]  # nothing sent twice
+    assert _stat(NAMESPACE, "feature_baseline_drift_Age", "SampleCount") == [1.0]
+    assert result["metrics_published"] == 1
+    assert [e["id"] for e in events_inbox()] == [result["event_id"]]
+    assert publisher.handler(event, None)["event_id"] == result["event_id"]  # a third run sends nothing
+    assert events_inbox() == [] and len(calls) == 2
+
+
+def test_batch_transform_schedule_uses_the_model_monitoring_namespace_without_endpoint(publisher):
+    _put(
+        f"{METRICS}/m.jsonl",
+        json.dumps({"MetricName": "feature_non_null_Age", "Value": 1.0, "Timestamp": "2026-11-25T12:00:00Z"}),
+    )
+
+    result = publisher.handler(_event(endpoint_name=None, window={**WINDOW, "endpoint_name": None}), None)
+
+    assert result["namespace"] == "aws/sagemaker/ModelMonitoring/data-metrics"
+    schedule_only = [{"Name": "MonitoringSchedule", "Value": "churn-ep-data-quality"}]
+    assert _stat(result["namespace"], "feature_non_null_Age", "Maximum", schedule_only) == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"status": "Succeeded"}, "status='Succeeded' is not an execution status: use one of Completed"),
+        ({"schedule_name": ""}, "schedule_name is missing"),
+        ({"report_uri": "reports/x"}, "report_uri='reports/x' is not an S3 URI"),
+        ({"monitor_type": "latency", "window": {}}, "monitor_type='latency' has no default namespace"),
+    ],
+)
+def test_inputs_a_user_must_fix_are_refused_with_the_fix(publisher, overrides, fragment):
+    with pytest.raises(publisher.PublishInputError, match=re.escape(fragment)):
+        publisher.handler(_event(**overrides), None)
+
+
+def test_sagemaker_monitoring_type_names_are_accepted(publisher):
+    result = publisher.handler(_event(monitor_type="ModelQuality", metrics_prefix=None, window={}), None)
+
+    assert result["namespace"] == "aws/sagemaker/Endpoints/model-metrics"
