@@ -89,6 +89,7 @@ def test_a_column_index_resolves_against_the_dataset_columns():
 def test_the_monitoring_environment_maps_onto_the_monitor_arguments(tmp_path):
     env = {
         "analysis_config": str(tmp_path / "analysis_config.json"),
+        "dataset_format": '{"sagemakerMergeJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}',
         "dataset_source": "/opt/ml/processing/input_data",
         "output_path": "/opt/ml/processing/resultdata",
         "baseline_constraints": "/opt/ml/processing/baseline/constraints/analysis.json",
@@ -98,27 +99,53 @@ def test_the_monitoring_environment_maps_onto_the_monitor_arguments(tmp_path):
         "sagemaker_endpoint_name": "adult-ep",
         "sagemaker_monitoring_schedule_name": "adult-bias",
         "publish_cloudwatch_metrics": "Enabled",
+        "features_attribute": "instances[*].features",
+        "inference_attribute": "predictions[*].predicted_label",
+        "probability_threshold_attribute": "0.46",
     }
     args = args_from_environment(env)
+    assert args.mode == "monitor"
     assert args.analysis_config == tmp_path / "analysis_config.json"
-    assert args.dataset == Path("/opt/ml/processing/input_data")
+    assert args.merged == Path("/opt/ml/processing/input_data")
+    assert (args.dataset, args.capture, args.ground_truth) == (None, None, None)
     assert args.output == Path("/opt/ml/processing/resultdata")
     assert args.baseline == Path("/opt/ml/processing/baseline/constraints/analysis.json")
+    assert (args.start, args.end) == ("2024-01-19T20:00:00Z", "2024-01-19T21:00:00Z")
     assert (args.endpoint_name, args.schedule_name, args.metric_time) == (
         "adult-ep",
         "adult-bias",
         env["metric_time"],
     )
+    assert (args.features_attribute, args.inference_attribute) == (
+        "instances[*].features",
+        "predictions[*].predicted_label",
+    )
+    assert args.probability_threshold == 0.46
     assert args.publish_metrics is True
     assert args.metrics_dir == Path("/opt/ml/output/metrics/cloudwatch")
 
 
-def test_without_baseline_or_metric_time_the_environment_falls_back_to_clarify_paths_and_start_time():
-    args = args_from_environment({"start_time": "2024-01-19T20:00:00Z"})
-    assert args.analysis_config == Path(DEFAULT_ANALYSIS_CONFIG)
-    assert args.baseline is None
+def test_captures_without_merge_format_are_joined_with_the_ground_truth_folder():
+    args = args_from_environment(
+        {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
+    )
+    assert args.capture == Path("/opt/ml/processing/input_data")
+    assert args.ground_truth == Path("/opt/ml/processing/groundtruth")
     assert args.metric_time == "2024-01-19T20:00:00Z"
+    assert args.baseline is None
     assert args.publish_metrics is False
+
+
+def test_without_schedule_or_baseline_the_environment_is_a_baseline_run_on_clarifys_paths():
+    args = args_from_environment({})
+    assert args.mode == "baseline"
+    assert args.analysis_config == Path(DEFAULT_ANALYSIS_CONFIG)
+    assert args.dataset == Path("/opt/ml/processing/input/data")
+
+
+def test_paths_move_with_the_simulated_opt_ml_root(tmp_path):
+    args = args_from_environment({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path)})
+    assert args.analysis_config == tmp_path / "processing" / "input" / "config" / "analysis_config.json"
 
 
 def test_config_values_keep_their_json_types(tmp_path):

@@ -16,13 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AnalyzerInputError
+from .environment import InputKind, parse_dataset_format
+from .paths import container_paths, metrics_dir
 
 DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json")
 # Where Clarify's processing contract places the config, the dataset and the results.
 DEFAULT_ANALYSIS_CONFIG = "/opt/ml/processing/input/config/analysis_config.json"
 DEFAULT_DATASET = "/opt/ml/processing/input/data"
 DEFAULT_OUTPUT = "/opt/ml/processing/output"
-DEFAULT_METRICS_DIRECTORY = "/opt/ml/output/metrics/cloudwatch"
+# Where a monitoring job finds the window's captures (or merged records) and the ground truth.
+DEFAULT_CAPTURE = "/opt/ml/processing/input_data"
+DEFAULT_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
+BASELINE_MODE = "baseline"
+MONITOR_MODE = "monitor"
 
 ColumnRef = str | int
 
@@ -227,29 +233,74 @@ def resolve_column(ref: ColumnRef, columns: Sequence[str], key: str, *, path: st
     )
 
 
+def _text(env: Mapping[str, str], key: str) -> str | None:
+    value = env.get(key)
+    return value.strip() if value and value.strip() else None
+
+
+def mode_of(env: Mapping[str, str]) -> str:
+    """``monitor`` when the environment names baseline constraints or a schedule, else ``baseline``."""
+    if _text(env, "baseline_constraints") or _text(env, "sagemaker_monitoring_schedule_name"):
+        return MONITOR_MODE
+    return BASELINE_MODE
+
+
 def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
-    """The bias monitor run a SageMaker monitoring job's environment describes.
+    """The ``jobs.bias`` arguments a processing job's environment describes; ``mode`` says which run.
 
     Names follow the Model Monitor container contract (``dataset_source``, ``output_path``,
     ``baseline_constraints``, ``start_time``, ``end_time``, ``metric_time``,
     ``sagemaker_endpoint_name``, ``sagemaker_monitoring_schedule_name``,
-    ``publish_cloudwatch_metrics``) plus ``analysis_config`` (the ``ConfigUri`` file's local path,
-    Clarify's processing location by default). ``dataset_source`` holds the window's records
-    already joined with their ground truth. The attributes are those of
-    ``jobs.bias.add_monitor_arguments``.
+    ``publish_cloudwatch_metrics``, ``features_attribute``, ``inference_attribute``,
+    ``probability_attribute``, ``probability_threshold_attribute``) plus ``analysis_config`` (the
+    ``ConfigUri`` file's local path; Clarify's processing location by default).
+
+    Baseline: ``dataset_source`` is the dataset (Clarify's processing input by default). Monitor:
+    with ``dataset_format`` ``sagemakerMergeJson`` it holds merged records; otherwise it holds
+    captures and ``ground_truth_source`` (default /opt/ml/processing/groundtruth) the labels.
     """
-    publish = env.get("publish_cloudwatch_metrics", "Disabled").strip().lower() == "enabled"
-    baseline = env.get("baseline_constraints")
-    return argparse.Namespace(
-        analysis_config=Path(env.get("analysis_config", DEFAULT_ANALYSIS_CONFIG)),
-        dataset=Path(env.get("dataset_source", DEFAULT_DATASET)),
-        output=Path(env.get("output_path", DEFAULT_OUTPUT)),
-        baseline=Path(baseline) if baseline else None,
-        start_time=env.get("start_time"),
-        end_time=env.get("end_time"),
-        metric_time=env.get("metric_time") or env.get("start_time"),
-        endpoint_name=env.get("sagemaker_endpoint_name"),
-        schedule_name=env.get("sagemaker_monitoring_schedule_name"),
-        publish_metrics=publish,
-        metrics_dir=Path(env.get("CLOUDWATCH_METRICS_DIRECTORY", DEFAULT_METRICS_DIRECTORY)),
+    paths = container_paths(env)
+    mode = mode_of(env)
+    source = _text(env, "dataset_source")
+    threshold_text = _text(env, "probability_threshold_attribute")
+    try:
+        threshold = None if threshold_text is None else float(threshold_text)
+    except ValueError:
+        raise AnalyzerInputError(
+            f"probability_threshold_attribute {threshold_text!r} is not a number such as 0.5"
+        ) from None
+    args = argparse.Namespace(
+        mode=mode,
+        analysis_config=paths.rebase(_text(env, "analysis_config") or DEFAULT_ANALYSIS_CONFIG),
+        output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
+        dataset_type=None,
+        dataset=None,
+        merged=None,
+        capture=None,
+        ground_truth=None,
     )
+    if mode == BASELINE_MODE:
+        args.dataset = paths.rebase(source or DEFAULT_DATASET)
+        return args
+    merged = parse_dataset_format(env.get("dataset_format")).kind is InputKind.MERGED
+    window_source = paths.rebase(source or DEFAULT_CAPTURE)
+    if merged:
+        args.merged = window_source
+    else:
+        args.capture = window_source
+        args.ground_truth = paths.rebase(_text(env, "ground_truth_source") or DEFAULT_GROUND_TRUTH)
+    baseline = _text(env, "baseline_constraints")
+    publish = (_text(env, "publish_cloudwatch_metrics") or "Disabled").lower() == "enabled"
+    args.baseline = paths.rebase(baseline) if baseline else None
+    args.start = _text(env, "start_time")
+    args.end = _text(env, "end_time")
+    args.metric_time = _text(env, "metric_time") or args.start
+    args.endpoint_name = _text(env, "sagemaker_endpoint_name")
+    args.schedule_name = _text(env, "sagemaker_monitoring_schedule_name")
+    args.features_attribute = _text(env, "features_attribute")
+    args.inference_attribute = _text(env, "inference_attribute")
+    args.probability_attribute = _text(env, "probability_attribute")
+    args.probability_threshold = threshold
+    args.publish_metrics = publish
+    args.metrics_dir = metrics_dir(env, paths)
+    return args

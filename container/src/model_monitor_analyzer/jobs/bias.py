@@ -9,8 +9,9 @@ facets depends on those types:
   through the config's ``features`` / ``label`` / ``predicted_label`` JMESPaths;
 * ``application/json``: one document read through those JMESPaths (``instances[*].features``).
 
-The monitor run reads the window's records already joined with their ground truth, as a
-table with the features, the label and the model's predicted label (or score) columns.
+The monitor run reads the window's labelled predictions: merged records (capture joined with
+ground truth, by SageMaker's merge job or ``io.merge``), captures and ground truth to join, or
+a table with the features, the label and the model's predicted label (or score) columns.
 """
 
 from __future__ import annotations
@@ -285,7 +286,9 @@ def read_bias_columns(path: Path, config: BiasAnalysisConfig, *, dataset_type: s
 # Reading merged records (capture + ground truth) into typed columns
 
 
-def _feature_rows(kind: str, value: object, features_attribute: str | None, source: str) -> list[list[object]]:
+def _feature_rows(
+    kind: str, value: object, features_attribute: str | None, source: str
+) -> list[list[object]]:
     """The feature rows of one captured request: CSV lines, or the rows a JMESPath selects."""
     if kind == "CSV":
         assert isinstance(value, str)
@@ -353,7 +356,8 @@ def merged_columns(
         response = capture.get("endpointOutput") or capture.get("batchTransformOutput")
         if not isinstance(request, dict) or not isinstance(response, dict):
             raise AnalyzerInputError(
-                "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint", path=source
+                "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint",
+                path=source,
             )
         rows = _feature_rows(*merge.decode_payload(request, source=source), features_attribute, source)
         output_kind, output = merge.decode_payload(response, source=source)
@@ -369,7 +373,11 @@ def merged_columns(
             row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
         truth_kind, truth = merge.decode_payload(record["groundTruthData"], source=source)
         label_path = None
-        if truth_kind == "JSON" and isinstance(config.label, str) and jmespath_search(config.label, truth) is not None:
+        if (
+            truth_kind == "JSON"
+            and isinstance(config.label, str)
+            and jmespath_search(config.label, truth) is not None
+        ):
             label_path = config.label
         row_labels = merge.read_attribute(truth_kind, truth, label_path, what="label", source=source)
         if not len(rows) == len(row_predicted) == len(row_labels):
@@ -502,9 +510,14 @@ def run_analysis(
 # The per-type job interface
 
 
-def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: bool) -> None:
     parser.add_argument("--analysis-config", type=Path, required=True, help="Clarify analysis_config.json")
-    parser.add_argument("--dataset", type=Path, required=True, help="dataset file or folder")
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        required=dataset_required,
+        help="table (CSV / JSON Lines / JSON) file or folder",
+    )
     parser.add_argument(
         "--output", type=Path, required=True, help="folder for analysis.json (and violations)"
     )
@@ -517,23 +530,38 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
     """``baseline --type bias``: analysis config, dataset, output folder."""
-    _add_common_arguments(parser)
+    _add_common_arguments(parser, dataset_required=True)
 
 
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
-    """``monitor --type bias``: also the baseline analysis.json, the predictions' columns and metric options."""
-    _add_common_arguments(parser)
+    """``monitor --type bias``: the window's data (table, merged records, or captures + ground truth),
+    the baseline analysis.json, where predictions are, and metric options."""
+    _add_common_arguments(parser, dataset_required=False)
+    parser.add_argument("--merged", type=Path, help="folder of merged records (instead of --dataset)")
+    parser.add_argument("--capture", type=Path, help="folder of captured requests (with --ground-truth)")
+    parser.add_argument("--ground-truth", type=Path, help="folder of ground-truth records (with --capture)")
+    parser.add_argument("--start", help="window start, ISO 8601 (inferenceTime >= start)")
+    parser.add_argument("--end", help="window end, ISO 8601 (inferenceTime < end)")
     parser.add_argument("--baseline", type=Path, help="the baseline's analysis.json (its constraints)")
-    parser.add_argument("--predicted-label", help="column of predicted labels (InferenceAttribute)")
-    parser.add_argument("--probability", help="column of scores (ProbabilityAttribute)")
     parser.add_argument(
-        "--probability-threshold", type=float, help="score > threshold is positive (default 0.5)"
+        "--features-attribute", help="JMESPath of the features in JSON requests (FeaturesAttribute)"
+    )
+    parser.add_argument(
+        "--inference-attribute",
+        help="predicted label: a column of --dataset, or its index/JMESPath in captured responses",
+    )
+    parser.add_argument(
+        "--probability-attribute",
+        help="score: a column of --dataset, or its index/JMESPath in captured responses",
+    )
+    parser.add_argument(
+        "--probability-threshold", type=float, help="score > threshold is a positive prediction (default 0.5)"
     )
     parser.add_argument("--endpoint-name", help="Endpoint dimension of the metrics")
     parser.add_argument("--schedule-name", help="MonitoringSchedule dimension of the metrics")
-    parser.add_argument("--metric-time", help="Timestamp of the metrics (ISO 8601)")
+    parser.add_argument("--metric-time", help="Timestamp of the metrics (ISO 8601, default --start)")
     parser.add_argument("--publish-metrics", action="store_true", help="write CloudWatch metric lines")
-    parser.add_argument("--metrics-dir", type=Path, help="folder for the metric lines")
+    parser.add_argument("--metrics-dir", type=Path, help="folder for the metric lines (default OUTPUT)")
 
 
 def _column_ref_argument(value: str | None) -> ColumnRef | None:
@@ -542,15 +570,11 @@ def _column_ref_argument(value: str | None) -> ColumnRef | None:
     return int(value) if value.isdigit() else value
 
 
-def _analysis_of(args: argparse.Namespace, **predictions: object) -> BiasAnalysis:
-    config = read_analysis_config(args.analysis_config)
-    columns = read_bias_columns(args.dataset, config, dataset_type=getattr(args, "dataset_type", None))
-    return run_analysis(columns, config, config_path=str(args.analysis_config), **predictions)  # type: ignore[arg-type]
-
-
 def run_baseline(args: argparse.Namespace) -> RunOutcome:
     """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints."""
-    analysis = _analysis_of(args)
+    config = read_analysis_config(args.analysis_config)
+    columns = read_bias_columns(args.dataset, config, dataset_type=getattr(args, "dataset_type", None))
+    analysis = run_analysis(columns, config, config_path=str(args.analysis_config))
     written = write_analysis(analysis, args.output / ANALYSIS_FILE)
     return RunOutcome(
         status=RunStatus.COMPLETED,
@@ -561,33 +585,80 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
     )
 
 
+def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, object]]:
+    """Merged records of the window: read from --merged, or joined from --capture and --ground-truth."""
+    start = merge.parse_time(args.start) if getattr(args, "start", None) else None
+    end = merge.parse_time(args.end) if getattr(args, "end", None) else None
+    if getattr(args, "merged", None) is not None:
+        records = list(merge.read_merged_records(args.merged, since=start, until=end))
+        return records, {"matched": len(records)}
+    if getattr(args, "capture", None) is None or getattr(args, "ground_truth", None) is None:
+        raise AnalyzerInputError(
+            "give the window's data: --dataset, --merged, or --capture with --ground-truth"
+        )
+    captures = merge.read_capture_records(args.capture, since=start, until=end)
+    labels = read_ground_truth(args.ground_truth, uploaded_from=start, uploaded_before=end)
+    result = merge.merge_records(captures, labels)
+    return result.records, result.summary.as_dict()
+
+
+def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, dict[str, object]]:
+    config = read_analysis_config(args.analysis_config)
+    config_path = str(args.analysis_config)
+    threshold = getattr(args, "probability_threshold", None)
+    if getattr(args, "dataset", None) is not None:
+        columns = read_bias_columns(args.dataset, config, dataset_type=getattr(args, "dataset_type", None))
+        analysis = run_analysis(
+            columns,
+            config,
+            config_path=config_path,
+            predicted_label=_column_ref_argument(getattr(args, "inference_attribute", None)),
+            probability_column=_column_ref_argument(getattr(args, "probability_attribute", None)),
+            probability_threshold=threshold,
+        )
+        return analysis, {}
+    records, join = _window_records(args)
+    if not records:
+        return None, join
+    columns = merged_columns(
+        records,
+        config,
+        features_attribute=getattr(args, "features_attribute", None) or config.features,
+        inference_attribute=getattr(args, "inference_attribute", None),
+        probability_attribute=getattr(args, "probability_attribute", None),
+        probability_threshold=threshold if threshold is not None else config.probability_threshold,
+    )
+    predicted = list(columns)[-1]
+    return run_analysis(columns, config, config_path=config_path, predicted_label=predicted), join
+
+
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
-    analysis = _analysis_of(
-        args,
-        predicted_label=_column_ref_argument(getattr(args, "predicted_label", None)),
-        probability_column=_column_ref_argument(getattr(args, "probability", None)),
-        probability_threshold=getattr(args, "probability_threshold", None),
-    )
+    analysis, join = _monitor_analysis(args)
+    if analysis is None:
+        return RunOutcome(
+            status=RunStatus.NO_DATA,
+            message="Completed: No data to analyze: no captured inference in the window has a ground-truth label yet.",
+            output_dir=args.output,
+            summary=join,
+        )
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
     violations: tuple = ()
     if getattr(args, "baseline", None) is not None:
         violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis)
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "publish_metrics", False):
-        if not args.metric_time:
+        timestamp = getattr(args, "metric_time", None) or getattr(args, "start", None)
+        if not timestamp:
             raise AnalyzerInputError(
                 "metrics need a timestamp: pass --metric-time (env metric_time or start_time)"
             )
         lines = metric_lines(
-            analysis,
-            timestamp=args.metric_time,
-            endpoint_name=args.endpoint_name,
-            schedule_name=args.schedule_name,
+            analysis, timestamp=timestamp, endpoint_name=args.endpoint_name, schedule_name=args.schedule_name
         )
-        metrics_dir = args.metrics_dir or args.output
+        metrics_dir = getattr(args, "metrics_dir", None) or args.output
         files.append(write_metric_lines(lines, metrics_dir / METRICS_FILE))
-    summary = {**_summary(analysis), "violations": len(violations)}
+    summary = {**join, **_summary(analysis), "violations": len(violations)}
     if violations:
         return RunOutcome(
             status=RunStatus.COMPLETED_WITH_VIOLATIONS,
