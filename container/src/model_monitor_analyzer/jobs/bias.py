@@ -21,6 +21,7 @@ import csv
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jmespath
@@ -220,7 +221,7 @@ def _columns_from_paths(
     if predicted_path is not None:
         predicted_name = headers[width + 1] if len(headers) > width + 1 else DEFAULT_PREDICTED_LABEL
         columns[predicted_name] = typed_column(predicted)
-    return columns
+    return LabelledTable(columns=columns, label=label_name, predicted_label=predicted_name)
 
 
 def _json_lines(files: Sequence[Path]) -> list[object]:
@@ -324,6 +325,15 @@ def _merged_names(config: BiasAnalysisConfig, width: int) -> tuple[list[str], st
     return names, label_name
 
 
+@dataclass(frozen=True, kw_only=True)
+class LabelledTable:
+    """Typed columns of labelled predictions, and which columns hold the label and the prediction."""
+
+    columns: Columns
+    label: str
+    predicted_label: str
+
+
 def merged_columns(
     records: Sequence[dict],
     config: BiasAnalysisConfig,
@@ -332,7 +342,7 @@ def merged_columns(
     inference_attribute: str | None,
     probability_attribute: str | None,
     probability_threshold: float | None,
-) -> Columns:
+) -> LabelledTable:
     """Features, label and predicted label of merged records as typed columns.
 
     Features come from ``captureData.endpointInput`` (CSV lines, or ``features_attribute`` in
@@ -399,7 +409,7 @@ def merged_columns(
     while predicted_name in columns:
         predicted_name = f"_{predicted_name}"
     columns[predicted_name] = typed_column(predicted)
-    return columns
+    return LabelledTable(columns=columns, label=label_name, predicted_label=predicted_name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,6 +447,7 @@ def run_analysis(
     config: BiasAnalysisConfig,
     *,
     config_path: str,
+    label_column: str | None = None,
     predicted_label: ColumnRef | None = None,
     probability_column: ColumnRef | None = None,
     probability_threshold: float | None = None,
@@ -445,10 +456,11 @@ def run_analysis(
 
     Predicted labels come from ``predicted_label`` (default: the config's), or from scores in
     ``probability_column`` cut at ``probability_threshold`` (default: the config's, else 0.5).
+    ``label_column`` names the label when the config's ``label`` is a JMESPath (merged records).
     A floating-point predicted-label column with a config ``probability_threshold`` is read as scores.
     """
     names = list(columns)
-    label = _label_column(config, names, config_path)
+    label = label_column or _label_column(config, names, config_path)
     facets = [
         FacetSpec(
             column=resolve_column(f.name_or_index, names, f"facet[{i}].name_or_index", path=config_path),
@@ -620,7 +632,7 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
     records, join = _window_records(args)
     if not records:
         return None, join
-    columns = merged_columns(
+    table = merged_columns(
         records,
         config,
         features_attribute=getattr(args, "features_attribute", None) or config.features,
@@ -628,8 +640,14 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
         probability_attribute=getattr(args, "probability_attribute", None),
         probability_threshold=threshold if threshold is not None else config.probability_threshold,
     )
-    predicted = list(columns)[-1]
-    return run_analysis(columns, config, config_path=config_path, predicted_label=predicted), join
+    analysis = run_analysis(
+        table.columns,
+        config,
+        config_path=config_path,
+        label_column=table.label,
+        predicted_label=table.predicted_label,
+    )
+    return analysis, join
 
 
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
