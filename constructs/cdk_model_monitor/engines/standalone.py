@@ -1,0 +1,219 @@
+"""The standalone engine: EventBridge Scheduler -> Step Functions -> SageMaker Processing job.
+
+Each scheduled tick starts one execution of the monitor's state machine:
+
+1. ``PlanWindow`` (lambda/window_planner) computes the window, lists its capture objects and
+   writes a manifest; with no data it goes to ``RecordNoData`` and stops without a job;
+2. ``RunAnalyzer`` runs the analyzer image as a processing job (``createProcessingJob.sync``),
+   named deterministically per window so a retried window never writes a second report;
+3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
+   built-in's namespace and dimensions, the execution status metric and an EventBridge event;
+   failures go through ``RecordFailure``, which publishes the Failed status before failing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
+from ..nag import acknowledge
+from .lambdas import engine_function
+
+if TYPE_CHECKING:
+    from ..monitors.base import MonitorBase
+
+JOB_NAME_PREFIX = "model-monitor"
+_TRANSIENT_LAMBDA_ERRORS = ["TransientAwsError", "Lambda.TooManyRequestsException", "Lambda.ServiceException",
+                            "Lambda.AWSLambdaException", "Lambda.SdkClientException"]
+
+
+class StandaloneEngine(Construct):
+    """Scheduler, state machine and functions that run one monitor without SageMaker Model Monitor."""
+
+    def __init__(self, scope: Construct, id: str, *, monitor: MonitorBase) -> None:
+        super().__init__(scope, id)
+        storage = monitor.storage
+        key = storage.encryption_key
+        key_env = {"KMS_KEY_ID": key.key_arn} if key is not None else {}
+
+        self.planner = engine_function(self, "WindowPlanner", code="window_planner",
+                                       description="Plans a monitoring window: lists captured data, writes a manifest",
+                                       environment=key_env)
+        storage.grant_read_capture(self.planner)
+        storage.grant_write_reports(self.planner)
+        self.publisher = engine_function(self, "MetricsPublisher", code="metrics_publisher",
+                                         description="Publishes a monitoring execution's metrics, status and event",
+                                         environment=key_env)
+        storage.grant_read_reports(self.publisher)
+        storage.grant_write_reports(self.publisher)  # publication receipts make retries idempotent
+        self.publisher.add_to_role_policy(iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, "CdkModelMonitor"]}}))
+        stack = Stack.of(self)
+        event_bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
+        self.publisher.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus]))
+        for fn in (self.planner, self.publisher):
+            acknowledge(fn, "AwsSolutions-IAM5", "PutMetricData and X-Ray accept no resource ARN; metrics are "
+                        "limited by a namespace condition", resource="*")
+
+        self.state_machine = self._state_machine(monitor)
+        self.schedule = scheduler.Schedule(
+            self, "Schedule",
+            schedule=monitor.schedule.scheduler_expression(),
+            description=f"{monitor.kind.name} monitoring of {monitor.node.path} ({monitor.schedule.description})",
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(
+                    {"scheduled_time": scheduler.ContextAttribute.scheduled_time}),
+                retry_attempts=3,
+                max_event_age=Duration.hours(1)),
+        )
+        if monitor.baseline.dependency is not None:  # the schedule exists only once its baseline does
+            self.schedule.node.add_dependency(monitor.baseline.dependency)
+
+    def _state_machine(self, monitor: MonitorBase) -> sfn.StateMachine:
+        window = monitor.schedule.window
+        plan = tasks.LambdaInvoke(
+            self, "PlanWindow", lambda_function=self.planner, payload_response_only=True, result_path="$.plan",
+            payload=sfn.TaskInput.from_object({
+                "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
+                "capture_s3_uri": monitor.capture_s3_uri,
+                "report_s3_uri": monitor.report_s3_uri,
+                "endpoint_name": monitor.endpoint_name,
+                "schedule_name": monitor.schedule_name,
+                "monitor_type": monitor.kind.name,
+                "window_start_offset": window.start,
+                "window_end_offset": window.end,
+                "window_granularity": monitor.schedule.granularity,
+                "job_name_prefix": JOB_NAME_PREFIX,
+            }))
+        plan.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4, backoff_rate=2)
+
+        def publish(id: str, status: str | None, **extra: object) -> tasks.LambdaInvoke:
+            payload = {
+                "status": status if status is not None else sfn.JsonPath.string_at("$.status"),
+                "report_uri": sfn.JsonPath.string_at("$.plan.report_uri"),
+                "endpoint_name": monitor.endpoint_name,
+                "schedule_name": monitor.schedule_name,
+                "monitor_type": monitor.kind.name,
+                "namespace": monitor.kind.endpoint_namespace,
+                "window": sfn.JsonPath.object_at("$.plan"),
+                **extra,
+            }
+            task = tasks.LambdaInvoke(self, id, lambda_function=self.publisher, payload_response_only=True,
+                                      result_path="$.published", payload=sfn.TaskInput.from_object(payload))
+            task.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4,
+                           backoff_rate=2)
+            return task
+
+        no_data = publish("RecordNoData", "NoData",
+                          no_data_reason=sfn.JsonPath.string_at("$.plan.no_data_reason")).next(
+            sfn.Succeed(self, "NoDataInWindow", comment="no captured data in the window: no job was started"))
+        failed = publish("RecordFailure", "Failed",
+                         failure_reason=sfn.JsonPath.string_at("$.error.Cause")).next(
+            sfn.Fail(self, "ExecutionFailed", cause="the monitoring execution failed", error="MonitoringFailed"))
+        run = self._run_analyzer(monitor)
+        run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        plan.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        results = publish("PublishResults", "Completed",
+                          metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
+                          processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"))
+        results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        definition = plan.next(
+            sfn.Choice(self, "HasData")
+            .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
+            .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
+
+        log_group = logs.LogGroup(self, "StateMachineLogs", retention=logs.RetentionDays.ONE_YEAR,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        machine = sfn.StateMachine(
+            self, "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            comment=f"{monitor.kind.name} monitoring of one window of {monitor.node.path}",
+            timeout=monitor.compute.max_runtime.plus(Duration.minutes(30)),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        self._grant_processing(machine, monitor)
+        acknowledge(machine, "AwsSolutions-IAM5", "Step Functions needs log delivery and X-Ray actions, which accept "
+                    "no resource ARN", resource="*")
+        for fn in (self.planner, self.publisher):
+            acknowledge(machine, "AwsSolutions-IAM5", "invoking any version of the engine's own function",
+                        resource=f"{fn.function_arn}:*")
+        return machine
+
+    def _run_analyzer(self, monitor: MonitorBase) -> sfn.CustomState:
+        key = monitor.storage.encryption_key
+        environment: dict[str, object] = {k: v for k, v in monitor.analyzer_environment().items()}
+        environment.update({"start_time.$": "$.plan.start", "end_time.$": "$.plan.end",
+                            "metric_time.$": "$.plan.metric_time"})
+        inputs = [{
+            "InputName": "endpoint",
+            "S3Input": {"S3Uri.$": "$.plan.manifest_uri", "S3DataType": "ManifestFile", "S3InputMode": "File",
+                        "S3DataDistributionType": "FullyReplicated", "LocalPath": monitor.capture_local_path},
+        }]
+        for name, uri, local in (("baseline_statistics", monitor.baseline.statistics_s3_uri, BASELINE_STATISTICS_LOCAL_DIR),
+                                 ("baseline_constraints", monitor.baseline.constraints_s3_uri, BASELINE_CONSTRAINTS_LOCAL_DIR)):
+            if uri is not None:
+                inputs.append({"InputName": name, "S3Input": {
+                    "S3Uri": uri, "S3DataType": "S3Prefix", "S3InputMode": "File",
+                    "S3DataDistributionType": "FullyReplicated", "LocalPath": local}})
+        cluster: dict[str, object] = {"InstanceCount": monitor.compute.instance_count,
+                                      "InstanceType": monitor.compute.instance_type,
+                                      "VolumeSizeInGB": monitor.compute.volume_size_gb}
+        output_config: dict[str, object] = {"Outputs": [{"OutputName": "report", "S3Output": {
+            "S3Uri.$": "$.plan.report_uri", "LocalPath": OUTPUT_LOCAL_PATH, "S3UploadMode": "EndOfJob"}}]}
+        if key is not None:
+            cluster["VolumeKmsKeyId"] = key.key_arn
+            output_config["KmsKeyId"] = key.key_arn
+        parameters = {
+            "ProcessingJobName.$": "$.plan.job_name",
+            "RoleArn": monitor.job_role.role_arn,
+            "AppSpecification": {"ImageUri": monitor.image.image_uri},
+            "ProcessingResources": {"ClusterConfig": cluster},
+            "ProcessingInputs": inputs,
+            "ProcessingOutputConfig": output_config,
+            "Environment": environment,
+            "NetworkConfig": dict(monitor.network.to_api()),
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(monitor.compute.max_runtime.to_seconds())},
+            "Tags": [{"Key": "cdk-model-monitor:monitor-type", "Value": monitor.kind.name},
+                     {"Key": "cdk-model-monitor:baseline-version", "Value": monitor.baseline.version}],
+        }
+        return sfn.CustomState(self, "RunAnalyzer", state_json={
+            "Type": "Task",
+            "Resource": f"arn:{Stack.of(self).partition}:states:::sagemaker:createProcessingJob.sync",
+            "Parameters": parameters,
+            "ResultSelector": {"ProcessingJobArn.$": "$.ProcessingJobArn", "ExitMessage.$": "$.ExitMessage"},
+            "ResultPath": "$.job",
+            "Retry": [{"ErrorEquals": ["SageMaker.AmazonSageMakerException", "ThrottlingException",
+                                       "SageMaker.ThrottlingException"],
+                       "IntervalSeconds": 30, "MaxAttempts": 4, "BackoffRate": 2.0}],
+        })
+
+    def _grant_processing(self, machine: sfn.StateMachine, monitor: MonitorBase) -> None:
+        stack = Stack.of(self)
+        jobs = stack.format_arn(service="sagemaker", resource="processing-job", resource_name=f"{JOB_NAME_PREFIX}-*")
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                     "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
+            resources=[jobs]))
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[stack.format_arn(service="events", resource="rule",
+                                        resource_name="StepFunctionsGetEventsForSageMakerProcessingJobsRule")]))
+        monitor.job_role.grant_pass_role(machine.role)
+        key = monitor.storage.encryption_key
+        if key is not None:
+            machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"],
+                                                           resources=[key.key_arn]))
+        acknowledge(machine, "AwsSolutions-IAM5", "job names are generated per window under the engine's prefix",
+                    resource=jobs)

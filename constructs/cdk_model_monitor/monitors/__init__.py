@@ -1,0 +1,1 @@
+"""Monitors: one module per monitor type, sharing ``base.MonitorBase``."""

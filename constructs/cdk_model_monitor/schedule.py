@@ -1,0 +1,132 @@
+"""When monitoring runs and which window of captured data each run analyses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from aws_cdk import Duration
+from aws_cdk import aws_scheduler as scheduler
+
+
+
+def iso_offset(duration: Duration, *, negative: bool) -> str:
+    """An ISO-8601 offset such as ``-PT2H`` (SageMaker's and the window planner's format)."""
+    minutes = int(duration.to_minutes())
+    hours, minutes = divmod(minutes, 60)
+    body = "PT" + (f"{hours}H" if hours or not minutes else "") + (f"{minutes}M" if minutes else "")
+    return ("-" if negative and (hours or minutes) else "") + body
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataWindow:
+    """The window a run analyses, relative to its scheduled time truncated to the hour.
+
+    ``DataWindow(start_offset=Duration.hours(2), end_offset=Duration.hours(1))`` analyses
+    [t-2h, t-1h): waiting an hour gives late captures (S3 delivery lags minutes) time to land.
+    """
+
+    start_offset: Duration = field(default_factory=lambda: Duration.hours(1))
+    end_offset: Duration = field(default_factory=lambda: Duration.hours(0))
+
+    @property
+    def start(self) -> str:
+        return iso_offset(self.start_offset, negative=True)
+
+    @property
+    def end(self) -> str:
+        return iso_offset(self.end_offset, negative=True)
+
+    @property
+    def is_default_hourly(self) -> bool:
+        return self.start == "-PT1H" and self.end == "PT0H"
+
+    def validate(self) -> str | None:
+        """A reason the window is unusable, or None."""
+        start, end = self.start_offset.to_minutes(), self.end_offset.to_minutes()
+        if start <= end:
+            return "the window must start before it ends (start_offset larger than end_offset)"
+        if start > 24 * 60 * 30:
+            return "windows reach back at most 30 days"
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schedule:
+    """How often a monitor runs. Build one with the factories: ``Schedule.hourly()``, ``.daily(hour=3)``,
+    ``.every_hours(6)``, ``.cron(...)``, ``.rate(Duration.minutes(15))``, ``.once(at=...)``.
+
+    Both engines accept the hourly, daily and every-N-hours forms; only the standalone engine
+    accepts other cron expressions, rates (including sub-hourly ones) and a one-off run at a date.
+    """
+
+    expression: str
+    """EventBridge Scheduler expression (``cron(...)``, ``rate(...)`` or ``at(...)``)."""
+    sagemaker_expression: str | None
+    """The same schedule as SageMaker Model Monitor writes it, or None where it has no equivalent."""
+    window: DataWindow
+    granularity: str = "hour"
+    """``minute`` for sub-hourly schedules: window ids and report folders gain minutes."""
+    description: str = ""
+
+    @staticmethod
+    def hourly(*, window: DataWindow | None = None) -> Schedule:
+        """Every hour on the hour, analysing the previous hour by default."""
+        return Schedule(expression="cron(0 * * * ? *)", sagemaker_expression="cron(0 * ? * * *)",
+                        window=window or DataWindow(), description="hourly")
+
+    @staticmethod
+    def daily(*, hour: int = 0, window: DataWindow | None = None) -> Schedule:
+        """Every day at ``hour`` (UTC), analysing the previous 24 hours by default."""
+        if not 0 <= hour <= 23:
+            raise ValueError(f"Schedule.daily(hour={hour!r}): use an hour from 0 to 23 (UTC)")
+        return Schedule(expression=f"cron(0 {hour} * * ? *)", sagemaker_expression=f"cron(0 {hour} ? * * *)",
+                        window=window or DataWindow(start_offset=Duration.hours(24)), description=f"daily at {hour:02d}:00")
+
+    @staticmethod
+    def every_hours(hours: int, *, start_hour: int = 0, window: DataWindow | None = None) -> Schedule:
+        """Every ``hours`` hours from ``start_hour`` (UTC), analysing the hours since the previous run."""
+        if not 1 <= hours <= 24 or not 0 <= start_hour <= 23:
+            raise ValueError(f"Schedule.every_hours({hours!r}, start_hour={start_hour!r}): use 1-24 hours "
+                             "and a start hour from 0 to 23")
+        return Schedule(expression=f"cron(0 {start_hour}/{hours} * * ? *)",
+                        sagemaker_expression=f"cron(0 {start_hour}/{hours} ? * * *)",
+                        window=window or DataWindow(start_offset=Duration.hours(hours)),
+                        description=f"every {hours} hours")
+
+    @staticmethod
+    def cron(expression: str, *, window: DataWindow) -> Schedule:
+        """Any EventBridge Scheduler cron expression (``cron(15 */2 * * ? *)``); standalone engine only."""
+        if not (expression.startswith("cron(") and expression.endswith(")") and len(expression[5:-1].split()) == 6):
+            raise ValueError(f"Schedule.cron({expression!r}): use six fields, e.g. 'cron(15 */2 * * ? *)'")
+        return Schedule(expression=expression, sagemaker_expression=None, window=window, description=expression)
+
+    @staticmethod
+    def rate(interval: Duration, *, window: DataWindow | None = None) -> Schedule:
+        """Every ``interval`` (at least 5 minutes), analysing the interval before each run; standalone only.
+
+        Sub-hourly rates give sub-hourly windows (SageMaker Model Monitor refuses them)."""
+        minutes = interval.to_minutes()
+        if minutes < 5:
+            raise ValueError(f"Schedule.rate({minutes} minutes): use at least 5 minutes; a processing job "
+                             "takes minutes to start")
+        unit, value = ("hours", int(minutes // 60)) if minutes % 60 == 0 else ("minutes", int(minutes))
+        expression = f"rate({value} {unit[:-1] if value == 1 else unit})"
+        return Schedule(expression=expression, sagemaker_expression=None,
+                        window=window or DataWindow(start_offset=interval), granularity="hour" if minutes % 60 == 0
+                        else "minute", description=expression)
+
+    @staticmethod
+    def once(*, window: DataWindow, at: datetime | None = None) -> Schedule:
+        """A single run: at a date (UTC) on the standalone engine, or right after deployment on the
+        native engine (SageMaker's ``NOW``; ``at`` must then be omitted)."""
+        expression = f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})" if at is not None else ""
+        return Schedule(expression=expression, sagemaker_expression="NOW" if at is None else None, window=window,
+                        granularity="minute", description=f"once {expression or 'now'}")
+
+    def with_window(self, window: DataWindow) -> Schedule:
+        """The same schedule analysing another window."""
+        return replace(self, window=window)
+
+    def scheduler_expression(self) -> scheduler.ScheduleExpression:
+        return scheduler.ScheduleExpression.expression(self.expression)
