@@ -221,7 +221,7 @@ def _columns_from_paths(
     if predicted_path is not None:
         predicted_name = headers[width + 1] if len(headers) > width + 1 else DEFAULT_PREDICTED_LABEL
         columns[predicted_name] = typed_column(predicted)
-    return LabelledTable(columns=columns, label=label_name, predicted_label=predicted_name)
+    return columns
 
 
 def _json_lines(files: Sequence[Path]) -> list[object]:
