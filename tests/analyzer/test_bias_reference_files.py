@@ -260,3 +260,31 @@ def test_every_real_analysis_json_reads_back_and_writes_out_unchanged(reference_
     real = json.loads((reference_examples / relative).read_text())
     assert analysis_document(read_analysis(reference_examples / relative)) == real
     assert json.dumps(analysis_document(read_analysis(reference_examples / relative))) == json.dumps(real)
+
+
+@pytest.mark.parametrize(("case", "expected"), [("good_cases", []), ("bad_cases", ["KS"])])
+def test_sdk_clarify_check_drift_fails_only_against_the_hand_lowered_ks_baseline(
+    reference_examples, tmp_path, case, expected
+):
+    """bad_cases lowers the baseline KS to 7.9e-6 so the SDK's ClarifyCheckStep must report drift."""
+    config = _write_config(
+        tmp_path,
+        {
+            "headers": ["Label", "F1", "F2", "F3", "F4"],
+            "label": "Label",
+            "label_values_or_threshold": [1],
+            "facet": [{"name_or_index": "F1", "value_or_threshold": [0.5]}],
+            "group_variable": "F2",
+            "methods": {"pre_training_bias": {"methods": "all"}},
+        },
+    )
+    parser = argparse.ArgumentParser()
+    bias_job.add_monitor_arguments(parser)
+    folder = reference_examples / "sdk-clarify-check"
+    args = parser.parse_args(
+        ["--analysis-config", str(config), "--dataset", str(folder / "dataset.csv"), "--output", str(tmp_path / "o"),
+         "--baseline", str(folder / "data_bias" / case / "analysis.json")]
+    )  # fmt: skip
+    bias_job.run_monitor(args)
+    violations = json.loads((tmp_path / "o" / "constraint_violations.json").read_text())["violations"]
+    assert [v["metric_name"] for v in violations] == expected
