@@ -468,9 +468,22 @@ def _put_metric_data(namespace: str, data: list[dict]) -> None:
 
 
 def status_metric_data(status: str, violations: int | None, request: dict) -> list[dict]:
-    """One metric per status (1 for ``status``, 0 for the others) and ConstraintViolations when known."""
+    """One metric per status (1 for ``status``, 0 for the others) and ConstraintViolations when known.
+
+    Stamped with the window's metric_time, or the current time when CloudWatch would refuse that (a window
+    re-run more than two weeks later).
+    """
     dims = [*_default_dimensions(request), {"Name": "MonitorType", "Value": request["monitor_type"]}]
-    when = request["metric_time"] or _now()
+    now = _now()
+    when = request["metric_time"] or now
+    if not now - MAX_AGE < when < now + MAX_AHEAD:
+        _log(
+            "WARNING",
+            f"metric_time {when.isoformat()} is outside what CloudWatch accepts; status metrics "
+            "are stamped with the current time",
+            schedule_name=request["schedule_name"],
+        )
+        when = now
     data = [
         {
             "MetricName": name,

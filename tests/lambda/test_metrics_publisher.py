@@ -393,3 +393,23 @@ def test_sagemaker_monitoring_type_names_are_accepted(publisher):
     result = publisher.handler(_event(monitor_type="ModelQuality", metrics_prefix=None, window={}), None)
 
     assert result["namespace"] == "aws/sagemaker/Endpoints/model-metrics"
+
+
+def test_status_of_a_window_rerun_weeks_later_is_stamped_now(publisher, monkeypatch):
+    monkeypatch.setattr(publisher, "_now", lambda: NOW + timedelta(days=30))
+
+    result = publisher.handler(_event(metrics_prefix=None), None)
+
+    assert result["status"] == "Completed"
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="CdkModelMonitor",
+        MetricName="ExecutionCompleted",
+        Dimensions=status_dims,
+        StartTime=NOW + timedelta(days=29),
+        EndTime=NOW + timedelta(days=31),
+        Period=3600,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert [d["Maximum"] for d in stats] == [1.0]
