@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,8 +276,9 @@ def payload_rows(payload: CapturedPayload) -> list[tuple[str, int]]:
             raise PayloadError(f"JSON payload is not valid JSON ({exc})") from exc
         return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document)]
     text = text.strip("\r\n")
-    if "\n" in text:
-        return [(row, row.count(",") + 1) for row in text.replace("\r\n", "\n").split("\n") if row]
+    if "\n" in text or "\r" in text:
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return [(row, row.count(",") + 1) for row in lines if row]
     return [(text, text.count(",") + 1)]
 
 
@@ -425,7 +427,7 @@ def _read_plain(
                                     rows, widths, irregular = [], [], False
                                 continue
                     raise LookupError  # anything unusual: the careful path below
-                except (LookupError, TypeError, orjson.JSONDecodeError):
+                except (LookupError, TypeError, ValueError):  # ValueError: bad JSON or time
                     if not line.strip():
                         continue
                     try:
@@ -489,14 +491,41 @@ def _rows_to_batch(rows: list[str], widths: list[int], irregular: bool = True) -
         # Hot-path rows were not counted: assume the first row's width, and count only if
         # Arrow finds a row that disagrees.
         try:
-            return csv_text_batch("\n".join(rows), width=rows[0].count(",") + 1)
+            batch = csv_text_batch("\n".join(rows), width=rows[0].count(",") + 1)
+            if batch.num_rows == len(rows):  # a stray carriage return would split a row
+                return batch
         except pa.ArrowInvalid:
             pass
     widths = [row.count(",") + 1 if w < 0 else w for row, w in zip(rows, widths)]
     width = max(widths)
     if min(widths) != width:
         rows = [row + "," * (width - w) if w < width else row for row, w in zip(rows, widths)]
-    return csv_text_batch("\n".join(rows), width=width)
+    try:
+        batch = csv_text_batch("\n".join(rows), width=width)
+        if batch.num_rows == len(rows):
+            return batch
+    except pa.ArrowInvalid:
+        pass
+    return _rows_by_python_csv(rows)
+
+
+def _split_row(row: str) -> list[str]:
+    if not row:
+        return [""]
+    try:
+        return next(csv.reader([row.replace("\r", " ")]))
+    except csv.Error:
+        return row.split(",")
+
+
+def _rows_by_python_csv(rows: list[str]) -> pa.RecordBatch:
+    """Slow but total fallback (quoted commas, empty rows): split each row with the csv module."""
+    fields = [_split_row(row) for row in rows]
+    width = max(len(f) for f in fields)
+    columns = [
+        pa.array([(f[i] if i < len(f) and f[i] != "" else None) for f in fields], pa.string()) for i in range(width)
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=[f"_c{i}" for i in range(width)])
 
 
 def row_from_values(values: Sequence[object]) -> tuple[str, int]:

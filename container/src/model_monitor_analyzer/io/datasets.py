@@ -225,6 +225,7 @@ def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:
             quoted_strings_can_be_null=True,
             null_values=[""],
         ),
+        parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
     )
     batches = table.combine_chunks().to_batches()
     return batches[0] if batches else pa.RecordBatch.from_pydict({n: pa.array([], pa.string()) for n in names})

@@ -1,0 +1,127 @@
+"""Column profiles: statistics against numpy/pandas, Deequ's type rules, mergeable state."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from model_monitor_analyzer.profile.dataset import DatasetProfile
+from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind, classify, kind_of_text
+from model_monitor_analyzer.profile.moments import NumericMoments
+
+
+def _text_column(values):
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def test_numeric_statistics_match_pandas_with_nulls_across_batches():
+    rng = np.random.default_rng(3)
+    values = rng.normal(50, 12, size=30_000).round(3)
+    texts = [None if i % 17 == 0 else f"{v}" for i, v in enumerate(values)]
+    profile = DatasetProfile()
+    for start in range(0, len(texts), 4096):
+        profile.update(pa.record_batch([_text_column(texts[start : start + 4096])], names=["x"]))
+    column = profile.columns["x"]
+    expected = pd.Series([float(t) if t is not None else None for t in texts], dtype=float)
+    assert column.nulls == expected.isna().sum()
+    assert column.present == expected.notna().sum()
+    assert column.moments.minimum == expected.min()
+    assert column.moments.maximum == expected.max()
+    assert math.isclose(column.moments.mean, expected.mean(), rel_tol=1e-12)
+    assert math.isclose(column.moments.std_dev, expected.std(ddof=0), rel_tol=1e-12)
+    assert column.moments.sum == float(np.cumsum(expected.dropna().to_numpy())[-1])
+
+
+def test_merged_moments_equal_moments_of_the_concatenation():
+    rng = np.random.default_rng(4)
+    parts = [rng.uniform(-1e3, 1e3, size=n) for n in (10, 5000, 1, 777)]
+    merged = NumericMoments()
+    for part in parts:
+        state = NumericMoments()
+        state.update(part)
+        merged.merge(state)
+    everything = np.concatenate(parts)
+    assert merged.count == len(everything)
+    assert math.isclose(merged.std_dev, everything.std(), rel_tol=1e-12)
+    assert math.isclose(merged.mean, everything.mean(), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("3", ValueKind.INTEGRAL),
+        ("-3", ValueKind.INTEGRAL),
+        ("+ 3", ValueKind.INTEGRAL),
+        ("3.0", ValueKind.FRACTIONAL),
+        (".5", ValueKind.FRACTIONAL),
+        ("1e5", ValueKind.STRING),
+        ("nan", ValueKind.STRING),
+        ("true", ValueKind.BOOLEAN),
+        ("CA", ValueKind.STRING),
+    ],
+)
+def test_values_are_classified_with_deequs_patterns(text, kind):
+    assert kind_of_text(text) is kind
+
+
+def test_fast_and_detailed_classification_agree():
+    column = _text_column(["1", "2.5", None, "-3", "+4.", "7"])
+    fast, detailed = classify(column), classify(column, detailed=True)
+    assert fast.kind_counts == detailed.kind_counts == (2, 3, 0, 0)
+    assert fast.nulls == detailed.nulls == 1
+    assert sorted(fast.numbers.tolist()) == sorted(detailed.numbers.tolist()) == [-3.0, 1.0, 2.5, 4.0, 7.0]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1", "2", None], InferredType.INTEGRAL),
+        (["1", "2.0"], InferredType.FRACTIONAL),
+        (["1", "abc"], InferredType.STRING),
+        (["true", "1"], InferredType.STRING),
+        (["true", "false"], InferredType.STRING),
+        ([None, None], InferredType.UNKNOWN),
+    ],
+)
+def test_column_type_follows_deequs_decision(values, expected):
+    profile = DatasetProfile()
+    profile.update(pa.record_batch([_text_column(values)], names=["c"]))
+    assert profile.columns["c"].inferred_type is expected
+
+
+def test_column_that_turns_string_later_asks_for_a_recount():
+    profile = DatasetProfile()
+    profile.update(pa.record_batch([_text_column(["1", "2"])], names=["c"]))
+    profile.update(pa.record_batch([_text_column(["x", "2"])], names=["c"]))
+    assert profile.columns_needing_recount() == ["c"]
+    recounted = DatasetProfile()
+    for values in (["1", "2"], ["x", "2"]):
+        recounted.update(pa.record_batch([_text_column(values)], names=["c"]), detailed_columns={"c"})
+    assert recounted.columns_needing_recount() == []
+    assert recounted.columns["c"].categories == {"1": 1, "2": 2, "x": 1}
+
+
+def test_typed_columns_from_parquet_or_json_are_classified_like_their_text():
+    profile = DatasetProfile()
+    batch = pa.record_batch(
+        [pa.array([1, 2, None]), pa.array([1.5, float("nan"), 2.0]), pa.array([True, False, True])],
+        names=["i", "f", "b"],
+    )
+    profile.update(batch)
+    assert profile.columns["i"].inferred_type is InferredType.INTEGRAL
+    assert profile.columns["f"].inferred_type is InferredType.FRACTIONAL
+    assert profile.columns["f"].nulls == 1
+    assert profile.columns["b"].inferred_type is InferredType.STRING
+
+
+def test_a_column_appearing_later_counts_earlier_rows_as_missing():
+    profile = DatasetProfile()
+    profile.update(pa.record_batch([_text_column(["1", "2"])], names=["a"]))
+    profile.update(pa.record_batch([_text_column(["3"]), _text_column(["9"])], names=["a", "b"]))
+    assert profile.item_count == 3
+    assert profile.columns["b"].nulls == 2
+    assert profile.columns["b"].present == 1
