@@ -2,19 +2,21 @@
 
 Peak memory comes from ``os.wait4``: the kernel's ``ru_maxrss`` for that child alone (and whatever
 it waited for), so each contender's figure is its own and not the maximum over the whole bench, as
-``getrusage(RUSAGE_CHILDREN)`` would give.
+``getrusage(RUSAGE_CHILDREN)`` would give. The command is started by ``rusage_launcher.py``, a small
+interpreter, so the bench process's own memory does not leak into the figure (see that script).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
+
+LAUNCHER = Path(__file__).resolve().parent / "rusage_launcher.py"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -40,17 +42,17 @@ class CommandFailed(RuntimeError):
 
 def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run ``command`` to completion and measure it. Raises ``CommandFailed`` on a non-zero exit."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(list(command), stdout=out, stderr=err, env=env, cwd=cwd)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "rusage.json"
+        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(report)]
+        subprocess.run([*launcher, *command], stdout=out, stderr=err, env=env, cwd=cwd, check=False)
+        usage = json.loads(report.read_text())
         out.seek(0)
         err.seek(0)
-        run = Run(command=tuple(command), seconds=seconds,
-                  peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
-                  exit_code=process.returncode,
+        run = Run(command=tuple(command), seconds=usage["seconds"],
+                  peak_rss_mb=usage["maxrss_kb"] / 1024,  # Linux reports kilobytes
+                  exit_code=usage["exit_code"],
                   stdout=out.read().decode(errors="replace"), stderr=err.read().decode(errors="replace"))
     if run.exit_code != 0:
         tail = "\n".join(run.stderr.splitlines()[-25:])

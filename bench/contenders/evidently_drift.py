@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 from bench.contenders.frames import column_kinds, load_both
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     drifted = drift_report(reference, current)
     finished = time.perf_counter()
     print(json.dumps({"load": loaded - started, "compute": finished - loaded, "baseline_rows": len(reference),
-                      "capture_rows": len(current), "drifted": sorted(drifted)}))
+                      "version": version("evidently"), "capture_rows": len(current), "drifted": sorted(drifted)}))
 
 
 if __name__ == "__main__":

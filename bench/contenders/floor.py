@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import orjson
@@ -31,7 +32,10 @@ def _parse_payloads(payloads: list[str], names: list[str]) -> int:
 
 
 def parse_capture(root: Path, names: list[str]) -> int:
-    """Parse every capture record and, file by file, its input and output CSV payloads; return the rows."""
+    """Parse every capture record and, file by file, its output and input CSV payloads; return the rows.
+
+    ``names`` are the baseline's columns: the first names the output, the rest the input features.
+    """
     rows = 0
     for path in capture_files(root):
         inputs, outputs, times = [], [], []
@@ -41,8 +45,8 @@ def parse_capture(root: Path, names: list[str]) -> int:
             inputs.append(captured["endpointInput"]["data"])
             outputs.append(captured["endpointOutput"]["data"])
             times.append(record["eventMetadata"]["inferenceTime"])
-        rows += _parse_payloads(inputs, names)
-        _parse_payloads(outputs, ["prediction"])
+        _parse_payloads(outputs, names[:1])
+        rows += _parse_payloads(inputs, names[1:])
     return rows
 
 
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     capture_rows = parse_capture(args.capture, header_names(args.baseline))
     finished = time.perf_counter()
     print(json.dumps({"load_baseline": baseline_done - started, "load_capture": finished - baseline_done,
-                      "baseline_rows": baseline_rows, "capture_rows": capture_rows}))
+                      "baseline_rows": baseline_rows, "version": version("pyarrow"), "capture_rows": capture_rows}))
 
 
 if __name__ == "__main__":

@@ -22,12 +22,15 @@ def load_baseline(path: Path) -> pd.DataFrame:
 
 
 def load_capture(root: Path, names: list[str]) -> pd.DataFrame:
-    """The endpoint inputs of every capture record below ``root`` as one DataFrame named ``names``."""
-    payloads = [
-        orjson.loads(line)["captureData"]["endpointInput"]["data"]
-        for path in capture_files(root)
-        for line in file_lines(path)
-    ]
+    """Every capture record below ``root`` as one row (output, then inputs), columns named ``names``.
+
+    This is the row SageMaker's analyzer rebuilds from a record (output columns at the START).
+    """
+    payloads = []
+    for path in capture_files(root):
+        for line in file_lines(path):
+            captured = orjson.loads(line)["captureData"]
+            payloads.append(captured["endpointOutput"]["data"] + "," + captured["endpointInput"]["data"])
     text = "\n".join(payloads).encode()
     del payloads
     return pd.read_csv(io.BytesIO(text), header=None, names=names, engine="pyarrow")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 from bench.contenders.frames import load_both
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     drifted = drift_scores(reference, current)
     finished = time.perf_counter()
     print(json.dumps({"load": loaded - started, "compute": finished - loaded, "baseline_rows": len(reference),
-                      "capture_rows": len(current), "drifted": sorted(drifted)}))
+                      "version": version("whylogs"), "capture_rows": len(current), "drifted": sorted(drifted)}))
 
 
 if __name__ == "__main__":

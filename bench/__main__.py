@@ -1,0 +1,82 @@
+"""``python -m bench`` (``make bench``): time the analyzer against its peers on generated data.
+
+1. Generate (or find in ``bench/data/``) a baseline CSV and a SageMaker capture of ``--records``.
+2. Make the peers' virtualenv (``.bench-venv/``) if it is missing.
+3. Run, each in a fresh process on the same files: the bare parse (floor), our analyzer's
+   ``baseline`` + ``monitor``, Evidently's DataDriftPreset and whylogs' profiles + drift scores.
+4. Run ours again at ``--memory-records`` to show how its peak memory grows with the data.
+5. Print a Markdown table and write it to ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from bench.generate import ensure_dataset, spec_for
+from bench.peer_env import REPO_ROOT, ensure_peer_env
+from bench.report import MemoryPoint, render
+from bench.run import run_floor, run_ours, run_peer, warm_page_cache
+
+RESULTS = REPO_ROOT / "bench" / "results"
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0].strip("`"))
+    parser.add_argument("--records", type=int, default=1_000_000,
+                        help="capture records, and baseline rows (default 1,000,000)")
+    parser.add_argument("--memory-records", type=int, default=5_000_000,
+                        help="a larger size at which ours runs again for the memory figure; 0 skips it "
+                             "(default 5,000,000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 100,000 records, memory figure at 500,000, results in quick.md")
+    parser.add_argument("--skip-peers", action="store_true", help="run only the floor and ours")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="Markdown file to write (default bench/results/latest.md, quick.md with --quick)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.records, args.memory_records = 100_000, 500_000
+    if args.results is None:
+        args.results = RESULTS / ("quick.md" if args.quick else "latest.md")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    command = "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    dataset = ensure_dataset(spec_for(args.records), log=_log)
+    large = ensure_dataset(spec_for(args.memory_records), log=_log) if args.memory_records else None
+    peer_python = None if args.skip_peers else ensure_peer_env(log=_log)
+
+    warm_page_cache(dataset)
+    results = {}
+    _log(f"floor on {args.records:,} records")
+    results["floor"] = run_floor(dataset)
+    _log(f"ours on {args.records:,} records")
+    results["ours"] = run_ours(dataset)
+    if peer_python is not None:
+        for name in ("evidently", "whylogs"):
+            _log(f"{name} on {args.records:,} records")
+            results[name] = run_peer(name, dataset, peer_python)
+    memory = [MemoryPoint.of(results["ours"])]
+    if large is not None:
+        warm_page_cache(large)
+        _log(f"ours on {args.memory_records:,} records (memory figure)")
+        memory.append(MemoryPoint.of(run_ours(large)))
+        memory.sort(key=lambda point: point.records)
+
+    page = render(dataset=dataset, results=results, memory=memory, command=command)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(page)
+    print(page)
+    _log(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Running each contender on one data set, each in a fresh process, and collecting what it did.
+
+Contenders:
+
+* floor: ``bench.contenders.floor``, the bare parse of the files (project environment);
+* ours: the analyzer's CLI, ``baseline`` then ``monitor`` over the whole capture window, two processes;
+* evidently, whylogs: ``bench.contenders.*_drift`` in the peers' environment, load + compute.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from bench.contenders.capture_lines import capture_files
+from bench.generate import Dataset
+from bench.measure import Run, measure
+from bench.peer_env import PEER_ENV_VARS, REPO_ROOT
+
+RUNS_ROOT = REPO_ROOT / "bench" / "data" / "runs"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Result:
+    """One contender on one data set: seconds and peak RSS over its process(es), phase timings, findings.
+
+    ``seconds`` is wall time from process start to exit (interpreter start-up and imports included),
+    summed over the contender's processes; ``peak_rss_mb`` is the largest of their peaks.
+    ``phases`` holds the seconds the contender reports for its own steps (load, compute, ...).
+    ``drifted`` lists the columns it reports as drifted (None when it does not judge drift).
+    """
+
+    name: str
+    label: str
+    seconds: float
+    peak_rss_mb: float
+    phases: dict[str, float]
+    rows: tuple[int, int]
+    drifted: tuple[str, ...] | None
+    version: str = ""
+
+
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a contender: ours, with the repository importable and telemetry off."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    env.update(PEER_ENV_VARS)
+    env.update(extra or {})
+    return env
+
+
+def warm_page_cache(dataset: Dataset) -> None:
+    """Read every input file once, so no contender pays (or is spared) the first read from disk."""
+    for path in [dataset.baseline_csv, *capture_files(dataset.capture_dir)]:
+        with path.open("rb") as f:
+            while f.read(16 << 20):
+                pass
+
+
+def _script_result(name: str, label: str, run: Run, *, version: str = "") -> Result:
+    phases = run.phases()
+    drifted = phases.pop("drifted", None)
+    rows = (int(phases.pop("baseline_rows")), int(phases.pop("capture_rows")))
+    version = str(phases.pop("version", version))
+    return Result(name=name, label=label, seconds=run.seconds, peak_rss_mb=run.peak_rss_mb, phases=phases,
+                  rows=rows, drifted=None if drifted is None else tuple(drifted), version=version)
+
+
+def run_floor(dataset: Dataset) -> Result:
+    """The bare parse, in the project's environment."""
+    run = measure([sys.executable, "-m", "bench.contenders.floor", "--baseline", str(dataset.baseline_csv),
+                   "--capture", str(dataset.capture_dir)], env=_child_env(), cwd=REPO_ROOT)
+    return _script_result("floor", "floor: bare parse (pyarrow + orjson)", run)
+
+
+def run_peer(name: str, dataset: Dataset, python: Path) -> Result:
+    """Evidently or whylogs (``name``), in the peers' environment."""
+    module = {"evidently": "bench.contenders.evidently_drift", "whylogs": "bench.contenders.whylogs_drift"}[name]
+    label = {"evidently": "Evidently DataDriftPreset", "whylogs": "whylogs profile + drift scores"}[name]
+    run = measure([str(python), "-m", module, "--baseline", str(dataset.baseline_csv),
+                   "--capture", str(dataset.capture_dir)], env=_child_env(), cwd=REPO_ROOT)
+    return _script_result(name, label, run)
+
+
+def _analyzer_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("model-monitor-analyzer")
+    except PackageNotFoundError:
+        return ""
+
+
+def _count_rows(statistics: Path) -> int:
+    return int(json.loads(statistics.read_text())["dataset"]["item_count"])
+
+
+def run_ours(dataset: Dataset, *, label: str = "ours: analyzer baseline + monitor") -> Result:
+    """The analyzer's CLI end to end from files: ``baseline`` on the CSV, then ``monitor`` on the capture.
+
+    Each command is its own process (as a user runs them); both are timed. The monitor exits 0 with
+    ``CompletedWithViolations`` when it finds drift, which the data set is made to contain.
+    """
+    workdir = RUNS_ROOT / dataset.root.name
+    shutil.rmtree(workdir, ignore_errors=True)
+    baseline_dir, monitor_dir = workdir / "baseline", workdir / "monitor"
+    cli = [sys.executable, "-m", "model_monitor_analyzer"]
+    baseline = measure([*cli, "baseline", "--dataset", str(dataset.baseline_csv), "--output", str(baseline_dir)],
+                       env=_child_env(), cwd=REPO_ROOT)
+    start, end = dataset.window
+    monitor = measure([*cli, "monitor", "--capture", str(dataset.capture_dir),
+                       "--statistics", str(baseline_dir / "statistics.json"),
+                       "--constraints", str(baseline_dir / "constraints.json"),
+                       "--output", str(monitor_dir), "--start", start, "--end", end],
+                      env=_child_env(), cwd=REPO_ROOT)
+    violations = json.loads((monitor_dir / "constraint_violations.json").read_text())["violations"]
+    drifted = sorted({v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"})
+    return Result(
+        name="ours", label=label, seconds=baseline.seconds + monitor.seconds,
+        peak_rss_mb=max(baseline.peak_rss_mb, monitor.peak_rss_mb),
+        phases={"baseline": baseline.seconds, "monitor": monitor.seconds,
+                "baseline_rss_mb": baseline.peak_rss_mb, "monitor_rss_mb": monitor.peak_rss_mb,
+                "violations": len(violations)},
+        rows=(_count_rows(baseline_dir / "statistics.json"), _count_rows(monitor_dir / "statistics.json")),
+        drifted=tuple(drifted), version=_analyzer_version())
