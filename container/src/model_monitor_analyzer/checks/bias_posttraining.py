@@ -194,9 +194,12 @@ def nearest_neighbour_votes(
         kth = np.partition(squared, neighbours - 1, axis=1)[:, neighbours - 1, None]
         closer = squared < kth
         tied = squared == kth
+        chosen = closer | tied
         still_needed = neighbours - np.count_nonzero(closer, axis=1)
-        taken_ties = tied & (np.cumsum(tied, axis=1) <= still_needed[:, None])
-        chosen = closer | taken_ties
+        crowded = np.flatnonzero(np.count_nonzero(tied, axis=1) > still_needed)
+        if crowded.size:  # more rows tie at the k-th distance than places are left: take the earliest
+            rank = np.cumsum(tied[crowded], axis=1)
+            chosen[crowded] = closer[crowded] | (tied[crowded] & (rank <= still_needed[crowded, None]))
         positive_votes = chosen.astype(np.int64) @ positive_weight
         votes[start : start + block.shape[0]] = 2 * positive_votes > neighbours
     return votes
