@@ -1,0 +1,654 @@
+"""Baselines: the statistics and constraints a monitor compares each window with.
+
+Three sources, versioned (a model version label or a content hash):
+
+* ``Baseline.from_directory(path)``: files made locally by ``model-monitor-analyzer baseline``,
+  checked at synth and uploaded as file assets;
+* ``Baseline.from_s3(statistics_uri, constraints_uri)``: files that already exist in S3;
+* ``Baseline.from_dataset(s3_uri)``: a SageMaker Processing job running the analyzer in baseline
+  mode at deploy time. A custom resource starts it and CloudFormation waits for it (within the
+  one-hour custom-resource ceiling), so whatever depends on ``BoundBaseline.dependency`` (the
+  schedule) only exists once its baseline does.
+
+``bind`` turns a source into ``BoundBaseline`` (the S3 URIs of the files) and grants the job role
+read access to exactly those objects.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import constructs
+from aws_cdk import ArnFormat, CustomResource, Duration, Fn, Names, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from .bundled import lambda_code_dir
+from .errors import ConfigurationError
+from .images import AnalyzerImage
+from .nag import acknowledge
+from .storage import MonitoringBucket
+
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
+ANALYSIS_FILE = "analysis.json"
+# Container paths of a baselining job (contract §6.2, §6.3; the SDK's suggest_baseline uses the same).
+BASELINE_DATASET_PATH = "/opt/ml/processing/input/baseline_dataset_input"
+BASELINE_OUTPUT_PATH = "/opt/ml/processing/output"
+# CloudFormation waits at most one hour for a custom resource. The job gets max_runtime; the rest of
+# the hour covers instance provisioning, image pull, upload of the results and polling.
+CUSTOM_RESOURCE_CEILING = Duration.minutes(60)
+JOB_STARTUP_ALLOWANCE = Duration.minutes(8)
+MAX_JOB_RUNTIME = Duration.minutes(50)
+POLL_INTERVAL = Duration.seconds(30)
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_DQ_TYPES = frozenset({"Integral", "Fractional", "String", "Unknown"})
+_MQ_SECTIONS = ("binary_classification", "multiclass_classification", "regression")
+ANALYZER_COMMAND = "model-monitor-analyzer baseline --dataset <your dataset> --output <this folder>"
+
+
+class BaselineKind(enum.Enum):
+    """What a baseline describes, told apart by the files' format."""
+
+    DATA_QUALITY = "data-quality"  # statistics.json (features) + constraints.json (features)
+    MODEL_QUALITY = "model-quality"  # constraints.json (<problem>_constraints); statistics unused
+    BIAS = "bias"  # Clarify analysis.json, used as the constraints
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoundBaseline:
+    """Where a monitor finds its baseline.
+
+    :param statistics_s3_uri: the statistics.json, or None for model-quality / bias baselines
+        (constraints only).
+    :param constraints_s3_uri: the constraints.json (for bias: the analysis.json used as constraints).
+    :param version: model version label or content hash, for tags and report paths.
+    :param dependency: what a schedule must depend on (the deploy-time baseline job), or None.
+    :param kind: what the files describe, when known at synth.
+    """
+
+    statistics_s3_uri: str | None
+    constraints_s3_uri: str
+    version: str
+    dependency: constructs.IDependable | None = None
+    kind: BaselineKind | None = None
+
+
+class DatasetFormat:
+    """Format of a baselining dataset: the ``dataset_format`` environment value the analyzer reads (contract §6.2)."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self._document = json.loads(json.dumps(dict(document)))
+
+    @staticmethod
+    def csv(header: bool = True, *, output_columns_position: str = "START") -> DatasetFormat:
+        """CSV files; with ``header=False`` the columns are named ``_c0``, ``_c1``, ... (as the built-in)."""
+        if output_columns_position not in ("START", "END"):
+            raise ValueError(f"output_columns_position must be 'START' or 'END', got {output_columns_position!r}")
+        return DatasetFormat({"csv": {"header": bool(header), "output_columns_position": output_columns_position}})
+
+    @staticmethod
+    def json_lines() -> DatasetFormat:
+        """One JSON object per line."""
+        return DatasetFormat({"json": {"lines": True}})
+
+    @staticmethod
+    def parquet() -> DatasetFormat:
+        return DatasetFormat({"parquet": {}})
+
+    def to_environment(self) -> str:
+        """The JSON text of ``dataset_format``, serialised as the SageMaker SDK does (``json.dumps``)."""
+        return json.dumps(self._document)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DatasetFormat) and other._document == self._document
+
+    def __hash__(self) -> int:
+        return hash(self.to_environment())
+
+    def __repr__(self) -> str:
+        return f"DatasetFormat({self.to_environment()})"
+
+
+# -- baseline files --------------------------------------------------------------------------
+
+
+class BaselineDirectoryError(ValueError):
+    """A baseline folder is unusable; ``fix`` says what to do."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} {fix}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineFiles:
+    """The checked files of a baseline folder."""
+
+    kind: BaselineKind
+    statistics: Path | None
+    constraints: Path
+
+    def content_hash(self) -> str:
+        """First 12 hex digits of SHA-256 over each file's name and bytes (statistics first)."""
+        digest = hashlib.sha256()
+        for path in (self.statistics, self.constraints):
+            if path is not None:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()[:12]
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BaselineDirectoryError(f"{path} is not valid JSON ({err}).",
+                                     f"Recreate it with `{ANALYZER_COMMAND}`.") from None
+
+
+def _data_quality_features(path: Path, document: Any, *, with_statistics: bool) -> list[str]:
+    """Names of the features of a data-quality statistics/constraints document (contract §3, §4)."""
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise BaselineDirectoryError(f"{path} has no 'features' list.",
+                                     f"Use the files written by `{ANALYZER_COMMAND}`.")
+    names = []
+    for index, feature in enumerate(features):
+        if not isinstance(feature, dict) or not isinstance(feature.get("name"), str):
+            raise BaselineDirectoryError(f"{path}: features[{index}] has no 'name'.",
+                                         f"Use the files written by `{ANALYZER_COMMAND}`.")
+        inferred = feature.get("inferred_type")
+        if with_statistics and inferred not in _DQ_TYPES:
+            raise BaselineDirectoryError(
+                f"{path}: feature {feature['name']!r} has inferred_type {inferred!r}, expected one of "
+                f"{sorted(_DQ_TYPES)}.", f"Use the files written by `{ANALYZER_COMMAND}`.")
+        names.append(feature["name"])
+    return names
+
+
+def _kind_of(path: Path, document: Any, role: str) -> BaselineKind:
+    if not isinstance(document, dict) or not isinstance(document.get("version"), (int, float, str)):
+        raise BaselineDirectoryError(f"{path} is not a SageMaker {role} file (no top-level 'version').",
+                                     f"Use the files written by `{ANALYZER_COMMAND}`.")
+    if "features" in document:
+        return BaselineKind.DATA_QUALITY
+    suffix = "_metrics" if role == "statistics" else "_constraints"
+    if any(isinstance(document.get(section + suffix), dict) for section in _MQ_SECTIONS):
+        return BaselineKind.MODEL_QUALITY
+    raise BaselineDirectoryError(
+        f"{path} has neither 'features' (data quality) nor one of "
+        f"{[s + suffix for s in _MQ_SECTIONS]} (model quality).",
+        f"Use the files written by `{ANALYZER_COMMAND}`.")
+
+
+def read_baseline_directory(directory: str | Path) -> BaselineFiles:
+    """Check a baseline folder and say what it holds.
+
+    Data quality: ``statistics.json`` and ``constraints.json`` in the built-in's format, every
+    constrained feature present in the statistics. Model quality: ``constraints.json`` with a
+    ``<problem type>_constraints`` section (a ``statistics.json`` beside it is checked, not used).
+    Bias: a Clarify ``analysis.json`` (used as the constraints).
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise BaselineDirectoryError(f"{folder} is not a folder.",
+                                     f"Pass the folder written by `{ANALYZER_COMMAND}`.")
+    statistics, constraints, analysis = (folder / STATISTICS_FILE, folder / CONSTRAINTS_FILE, folder / ANALYSIS_FILE)
+    if not constraints.is_file() and analysis.is_file():
+        document = _load_json(analysis)
+        if not isinstance(document, dict) or not any(
+                isinstance(document.get(k), dict)
+                for k in ("pre_training_bias_metrics", "post_training_bias_metrics", "explanations")):
+            raise BaselineDirectoryError(
+                f"{analysis} has no pre_training_bias_metrics, post_training_bias_metrics or explanations.",
+                "Use the analysis.json of a Clarify (or `model-monitor-analyzer baseline --type bias`) run.")
+        return BaselineFiles(kind=BaselineKind.BIAS, statistics=None, constraints=analysis)
+    if not constraints.is_file():
+        raise BaselineDirectoryError(f"{folder} has no {CONSTRAINTS_FILE}.",
+                                     f"Create the baseline with `{ANALYZER_COMMAND}`.")
+    constraints_doc = _load_json(constraints)
+    kind = _kind_of(constraints, constraints_doc, "constraints")
+    if kind is BaselineKind.MODEL_QUALITY:
+        if statistics.is_file() and _kind_of(statistics, _load_json(statistics), "statistics") is not kind:
+            raise BaselineDirectoryError(f"{statistics} is data-quality statistics but {constraints} holds "
+                                         "model-quality constraints.",
+                                         "Keep the two files of one baseline run together.")
+        return BaselineFiles(kind=kind, statistics=None, constraints=constraints)
+    if not statistics.is_file():
+        raise BaselineDirectoryError(f"{folder} has no {STATISTICS_FILE} (a data-quality baseline needs both files).",
+                                     f"Create the baseline with `{ANALYZER_COMMAND}`.")
+    statistics_doc = _load_json(statistics)
+    if _kind_of(statistics, statistics_doc, "statistics") is not BaselineKind.DATA_QUALITY:
+        raise BaselineDirectoryError(f"{statistics} is model-quality statistics but {constraints} holds "
+                                     "data-quality constraints.", "Keep the two files of one baseline run together.")
+    profiled = set(_data_quality_features(statistics, statistics_doc, with_statistics=True))
+    constrained = _data_quality_features(constraints, constraints_doc, with_statistics=False)
+    missing = [name for name in constrained if name not in profiled]
+    if missing:
+        raise BaselineDirectoryError(
+            f"{constraints} constrains features missing from {statistics}: {missing}.",
+            "Both files must come from the same baseline run; recreate them together.")
+    return BaselineFiles(kind=BaselineKind.DATA_QUALITY, statistics=statistics, constraints=constraints)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def short_hash(*parts: Any) -> str:
+    """First 12 hex digits of SHA-256 over the canonical JSON of ``parts``."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _check_version(scope: Construct, version: str | None) -> None:
+    if version is None:
+        return
+    if not isinstance(version, str) or Token.is_unresolved(version) or not VERSION_PATTERN.match(version):
+        raise ConfigurationError(scope, "version", version,
+                                 "Use 1-63 letters, digits, '.', '_' or '-' starting with a letter or digit "
+                                 "(e.g. 'v3' or 'churn-model-12'); it becomes part of S3 keys and job names.")
+
+
+def _check_s3_uri(scope: Construct, prop: str, uri: str | None) -> re.Match[str] | None:
+    """The parsed URI (None for a token); ConfigurationError for a literal that is not ``s3://bucket/key``."""
+    if uri is None or Token.is_unresolved(uri):
+        return None
+    match = _S3_URI.match(uri)
+    if match is None or not match["key"]:
+        raise ConfigurationError(scope, prop, uri, "Use an S3 URI such as 's3://my-bucket/baselines/v3/statistics.json'.")
+    return match
+
+
+def _grant_s3_read(scope: Construct, grantee: iam.IGrantable, uri: str, *, prefix: bool) -> None:
+    """s3:GetObject on the object ``uri`` (or every object under it with ``prefix``) and s3:ListBucket
+    limited to that key (or prefix): what a SageMaker job needs to download an S3 input."""
+    stack = Stack.of(scope)
+    match = _S3_URI.match(uri) if not Token.is_unresolved(uri) else None
+    if match is not None:
+        bucket, key = match["bucket"], match["key"].rstrip("/") if prefix else match["key"]
+        objects = stack.format_arn(service="s3", region="", account="", resource=bucket,
+                                   resource_name=f"{key}/*" if prefix else key)
+        bucket_arn = stack.format_arn(service="s3", region="", account="", resource=bucket)
+        listed = [key, f"{key}/*"] if prefix else [key]
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket_arn],
+                                   conditions={"StringLike": {"s3:prefix": listed}})
+    else:
+        # "s3://bucket/key" -> "arn:<partition>:s3:::bucket/key"; the bucket is the third '/'-separated part.
+        path = Fn.select(1, Fn.split("s3://", uri))
+        objects = Fn.join("", ["arn:", stack.partition, ":s3:::", path, "/*" if prefix else ""])
+        bucket_arn = Fn.join("", ["arn:", stack.partition, ":s3:::", Fn.select(2, Fn.split("/", uri))])
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket_arn])
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+    principal = grantee.grant_principal
+    if prefix and hasattr(principal, "node"):
+        acknowledge(principal, "AwsSolutions-IAM5",
+                    "read access is limited to the objects under the baseline dataset's prefix", resource=objects)
+
+
+def _lower_name(text: str) -> str:
+    """Lower-case letters, digits and single hyphens (SageMaker lower-cases job names in ARNs)."""
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
+# -- sources -----------------------------------------------------------------------------------
+
+
+class Baseline:
+    """The statistics and constraints a monitor compares with; create one with a ``from_*`` method."""
+
+    def __init__(self, *, version: str | None) -> None:
+        self.version = version
+
+    @staticmethod
+    def from_directory(path: str, *, version: str | None = None) -> Baseline:
+        """Files made locally by ``model-monitor-analyzer baseline`` (``statistics.json`` +
+        ``constraints.json``; model quality: ``constraints.json``; bias: ``analysis.json``).
+
+        Checked at synth, uploaded as file assets (not zipped: SageMaker reads the JSON).
+        ``version`` defaults to a short hash of the files' content.
+        """
+        return _DirectoryBaseline(path=str(path), version=version)
+
+    @staticmethod
+    def from_s3(statistics_uri: str | None, constraints_uri: str, *, version: str | None = None,
+                encryption_key: kms.IKey | None = None) -> Baseline:
+        """Files already in S3. ``statistics_uri`` is None for model-quality and bias baselines.
+
+        :param version: label for tags and report paths. Default: a short hash of the two URIs.
+        :param encryption_key: the KMS key of the objects, if they use SSE-KMS with a customer key.
+        """
+        return _S3Baseline(statistics_uri=statistics_uri, constraints_uri=constraints_uri, version=version,
+                           encryption_key=encryption_key)
+
+    @staticmethod
+    def from_dataset(dataset_s3_uri: str, *, dataset_format: DatasetFormat | None = None,
+                     version: str | None = None, instance_type: str = "ml.m5.xlarge", volume_size_gb: int = 20,
+                     max_runtime: Duration = MAX_JOB_RUNTIME, environment: Mapping[str, str] | None = None,
+                     dataset_encryption_key: kms.IKey | None = None, encrypt_volume: bool = True) -> Baseline:
+        """A data-quality baseline computed at deploy time by a SageMaker Processing job running the
+        analyzer image in baseline mode; CloudFormation waits for it.
+
+        :param dataset_s3_uri: S3 prefix (or object) of the baselining dataset.
+        :param dataset_format: Default: ``DatasetFormat.csv(header=True)``.
+        :param version: folder of the results under the bucket's baselines prefix; a new version runs
+            a new job. Default: a short hash of the dataset URI, format and environment.
+        :param instance_type: Default ``ml.m5.xlarge``. :param volume_size_gb: Default 20.
+        :param max_runtime: the job's limit, at most 50 minutes so that the deployment stays within
+            CloudFormation's one-hour wait. Default: 50 minutes.
+        :param environment: extra analyzer environment (e.g. ``categorical_drift_method``).
+        :param dataset_encryption_key: KMS key of the dataset objects, when SSE-KMS with a customer key.
+        :param encrypt_volume: encrypt the job's storage volume with the bucket's key. Default True;
+            turn off for instance types with local NVMe storage (e.g. ``ml.m5d``).
+        """
+        return _DatasetBaseline(
+            dataset_s3_uri=dataset_s3_uri, dataset_format=dataset_format or DatasetFormat.csv(header=True),
+            version=version, instance_type=instance_type, volume_size_gb=volume_size_gb, max_runtime=max_runtime,
+            environment=dict(environment or {}), dataset_encryption_key=dataset_encryption_key,
+            encrypt_volume=encrypt_volume)
+
+    def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
+             job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
+        """Make the baseline available to a monitor in ``scope`` whose jobs run as ``job_role``
+        (granted read access to the baseline files). ``id`` names the child construct when the source
+        creates resources (assets, the baseline job)."""
+        raise NotImplementedError  # each from_* source implements bind
+
+
+class _DirectoryBaseline(Baseline):
+    def __init__(self, *, path: str, version: str | None) -> None:
+        super().__init__(version=version)
+        self.path = path
+
+    def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
+             job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
+        _check_version(scope, self.version)
+        try:
+            files = read_baseline_directory(self.path)
+        except BaselineDirectoryError as err:
+            raise ConfigurationError(scope, "baseline directory", self.path, str(err)) from None
+        holder = Construct(scope, id)
+        uris: dict[str, str] = {}
+        for label, path in (("Statistics", files.statistics), ("Constraints", files.constraints)):
+            if path is None:
+                continue
+            asset = s3_assets.Asset(holder, label, path=str(path))
+            _grant_asset_read(asset, job_role)
+            uris[label] = asset.s3_object_url
+        return BoundBaseline(statistics_s3_uri=uris.get("Statistics"), constraints_s3_uri=uris["Constraints"],
+                             version=self.version or files.content_hash(), kind=files.kind)
+
+
+def _grant_asset_read(asset: s3_assets.Asset, grantee: iam.IGrantable) -> None:
+    """GetObject on the one asset object, ListBucket limited to its key (no wildcard)."""
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"],
+                               resource_arns=[asset.bucket.arn_for_objects(asset.s3_object_key)])
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[asset.bucket.bucket_arn],
+                               conditions={"StringEquals": {"s3:prefix": asset.s3_object_key}})
+
+
+class _S3Baseline(Baseline):
+    def __init__(self, *, statistics_uri: str | None, constraints_uri: str, version: str | None,
+                 encryption_key: kms.IKey | None) -> None:
+        super().__init__(version=version)
+        self.statistics_uri = statistics_uri
+        self.constraints_uri = constraints_uri
+        self.encryption_key = encryption_key
+
+    def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
+             job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
+        _check_version(scope, self.version)
+        if self.constraints_uri is None:
+            raise ConfigurationError(scope, "constraints_uri", None,
+                                     "Every baseline has constraints: pass the S3 URI of constraints.json "
+                                     "(bias: analysis.json).")
+        _check_s3_uri(scope, "statistics_uri", self.statistics_uri)
+        _check_s3_uri(scope, "constraints_uri", self.constraints_uri)
+        for uri in (self.statistics_uri, self.constraints_uri):
+            if uri is not None:
+                _grant_s3_read(scope, job_role, uri, prefix=False)
+        if self.encryption_key is not None:
+            self.encryption_key.grant_decrypt(job_role)
+        stack = Stack.of(scope)
+        version = self.version or short_hash(stack.resolve(self.statistics_uri), stack.resolve(self.constraints_uri))
+        return BoundBaseline(statistics_s3_uri=self.statistics_uri, constraints_s3_uri=self.constraints_uri,
+                             version=version,
+                             kind=BaselineKind.DATA_QUALITY if self.statistics_uri is not None else None)
+
+
+class _DatasetBaseline(Baseline):
+    def __init__(self, *, dataset_s3_uri: str, dataset_format: DatasetFormat, version: str | None,
+                 instance_type: str, volume_size_gb: int, max_runtime: Duration, environment: dict[str, str],
+                 dataset_encryption_key: kms.IKey | None, encrypt_volume: bool) -> None:
+        super().__init__(version=version)
+        self.dataset_s3_uri = dataset_s3_uri
+        self.dataset_format = dataset_format
+        self.instance_type = instance_type
+        self.volume_size_gb = volume_size_gb
+        self.max_runtime = max_runtime
+        self.environment = environment
+        self.dataset_encryption_key = dataset_encryption_key
+        self.encrypt_volume = encrypt_volume
+
+    def job_environment(self) -> dict[str, str]:
+        """The analyzer's environment in baseline mode (no baseline files, no schedule name)."""
+        return {
+            **self.environment,
+            "dataset_format": self.dataset_format.to_environment(),
+            "dataset_source": BASELINE_DATASET_PATH,
+            "output_path": BASELINE_OUTPUT_PATH,
+            "publish_cloudwatch_metrics": "Disabled",
+        }
+
+    def _validate(self, scope: Construct) -> None:
+        _check_version(scope, self.version)
+        _check_s3_uri(scope, "dataset_s3_uri", self.dataset_s3_uri)
+        if not isinstance(self.dataset_format, DatasetFormat):
+            raise ConfigurationError(scope, "dataset_format", self.dataset_format,
+                                     "Use DatasetFormat.csv(...), DatasetFormat.json_lines() or DatasetFormat.parquet().")
+        if not Token.is_unresolved(self.instance_type) and not _INSTANCE_TYPE.match(self.instance_type):
+            raise ConfigurationError(scope, "instance_type", self.instance_type,
+                                     "Use an ML instance type such as 'ml.m5.xlarge'.")
+        size = self.volume_size_gb
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 16384:
+            raise ConfigurationError(scope, "volume_size_gb", size, "Use a whole number of GB from 1 to 16384.")
+        seconds = self.max_runtime.to_seconds()
+        if not 60 <= seconds <= MAX_JOB_RUNTIME.to_seconds():
+            raise ConfigurationError(
+                scope, "max_runtime", f"{seconds:g} s",
+                f"Use 1 to {MAX_JOB_RUNTIME.to_minutes():g} minutes: CloudFormation waits at most an hour for the "
+                "baseline job. For a longer baseline, run `model-monitor-analyzer baseline` yourself and use "
+                "Baseline.from_directory or Baseline.from_s3, or baseline a sample of the dataset.")
+        reserved = {"dataset_format", "dataset_source", "output_path", "publish_cloudwatch_metrics",
+                    "baseline_statistics", "baseline_constraints", "sagemaker_monitoring_schedule_name"}
+        clash = sorted(reserved & set(self.environment))
+        if clash:
+            raise ConfigurationError(scope, "environment", clash,
+                                     "These variables are set by the baseline job (or would switch the analyzer "
+                                     "to monitoring mode); remove them.")
+
+    def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
+             job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
+        self._validate(scope)
+        stack = Stack.of(scope)
+        version = self.version or short_hash(stack.resolve(self.dataset_s3_uri), self.job_environment())
+        job = BaselineJob(scope, id, baseline=self, version=version, storage=storage, image=image, job_role=job_role)
+        return BoundBaseline(statistics_s3_uri=job.statistics_s3_uri, constraints_s3_uri=job.constraints_s3_uri,
+                             version=version, dependency=job.resource, kind=BaselineKind.DATA_QUALITY)
+
+
+# -- the deploy-time baseline job ---------------------------------------------------------------
+
+
+class BaselineJob(Construct):
+    """A custom resource that runs one baselining Processing job and waits for it.
+
+    Provider framework with ``on_event`` (starts the job, or finds the one this version already ran)
+    and ``is_complete`` (polls DescribeProcessingJob; a Failed/Stopped job fails the deployment with
+    the job's failure reason) Lambdas from ``lambda/baseline_job``. Delete keeps the baseline (stops
+    the job if it is still running). Results: ``<bucket>/<baselines prefix>/<version>/``.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, baseline: _DatasetBaseline, version: str,
+                 storage: MonitoringBucket, image: AnalyzerImage, job_role: iam.IRole) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.version = version
+        self.job_name_prefix = _lower_name(Names.unique_resource_name(self, max_length=30, separator="-"))
+        self.output_s3_uri = storage.s3_uri(storage.prefixes.baselines, version)
+        self.statistics_s3_uri = f"{self.output_s3_uri}/{STATISTICS_FILE}"
+        self.constraints_s3_uri = f"{self.output_s3_uri}/{CONSTRAINTS_FILE}"
+
+        # What the job itself needs: the dataset, its version folder, logs, the image.
+        version_prefix = f"{storage.prefixes.baselines}/{version}"
+        storage.grant_prefix(job_role, version_prefix, read=True, write=True)
+        _grant_s3_read(self, job_role, baseline.dataset_s3_uri, prefix=True)
+        if baseline.dataset_encryption_key is not None:
+            baseline.dataset_encryption_key.grant_decrypt(job_role)
+        bound_image = image.bind(self, grantee=job_role)
+        job_logs = stack.format_arn(service="logs", resource="log-group",
+                                    resource_name="/aws/sagemaker/ProcessingJobs:*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        iam.Grant.add_to_principal(
+            grantee=job_role, resource_arns=[job_logs],
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+        if getattr(job_role, "node", None) is not None:
+            acknowledge(job_role, "AwsSolutions-IAM5",
+                        "SageMaker writes one log stream per processing job in /aws/sagemaker/ProcessingJobs",
+                        resource=job_logs)
+
+        key = storage.encryption_key
+        volume_key = key if (key is not None and baseline.encrypt_volume) else None
+        cluster: dict[str, Any] = {"InstanceCount": 1, "InstanceType": baseline.instance_type,
+                                   "VolumeSizeInGB": baseline.volume_size_gb}
+        if volume_key is not None:
+            cluster["VolumeKmsKeyId"] = volume_key.key_arn
+        output_config: dict[str, Any] = {"Outputs": [{
+            "OutputName": "baseline",
+            "S3Output": {"S3Uri": self.output_s3_uri, "LocalPath": BASELINE_OUTPUT_PATH, "S3UploadMode": "EndOfJob"},
+        }]}
+        if key is not None:
+            output_config["KmsKeyId"] = key.key_arn
+        self.request: dict[str, Any] = {
+            "RoleArn": job_role.role_arn,
+            "AppSpecification": {"ImageUri": bound_image.image_uri},
+            "Environment": baseline.job_environment(),
+            "ProcessingInputs": [{
+                "InputName": "baseline_dataset_input",
+                "S3Input": {"S3Uri": baseline.dataset_s3_uri, "LocalPath": BASELINE_DATASET_PATH,
+                            "S3DataType": "S3Prefix", "S3InputMode": "File",
+                            "S3DataDistributionType": "FullyReplicated"},
+            }],
+            "ProcessingOutputConfig": output_config,
+            "ProcessingResources": {"ClusterConfig": cluster},
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(baseline.max_runtime.to_seconds())},
+            "NetworkConfig": {"EnableInterContainerTrafficEncryption": True},
+            "Tags": [{"Key": "cdk-model-monitor:baseline-version", "Value": version}],
+        }
+
+        # The custom resource's own functions.
+        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
+        code = lambda_.Code.from_asset(lambda_code_dir("baseline_job"), exclude=["__pycache__", "*.pyc"])
+        job_arns = stack.format_arn(service="sagemaker", resource="processing-job",
+                                    resource_name=f"{self.job_name_prefix}-*")
+
+        def function(name: str, handler: str, actions: list[str]) -> lambda_.Function:
+            role = self._lambda_role(f"{name}Role")
+            role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[job_arns]))
+            acknowledge(role, "AwsSolutions-IAM5",
+                        "job names are made at deploy time (version hash + retry number) under this "
+                        "construct's own job-name prefix", resource=job_arns)
+            return lambda_.Function(
+                self, name, runtime=lambda_.Runtime.PYTHON_3_14, code=code, handler=handler, role=role,
+                timeout=Duration.minutes(1), memory_size=256, log_group=self.log_group,
+                environment={"JOB_NAME_PREFIX": self.job_name_prefix},
+                description=f"Baseline job {name} of {self.node.path}"[:256])
+
+        self.on_event = function("OnEvent", "index.on_event",
+                                 ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                                  "sagemaker:StopProcessingJob", "sagemaker:AddTags"])
+        self.is_complete = function("IsComplete", "index.is_complete", ["sagemaker:DescribeProcessingJob"])
+        self.on_event.add_to_role_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"], resources=[job_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
+        if volume_key is not None:
+            # The caller of CreateProcessingJob lets SageMaker use the key for the job's volume.
+            self.on_event.add_to_role_policy(iam.PolicyStatement(
+                actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[volume_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
+
+        total_timeout = baseline.max_runtime.plus(JOB_STARTUP_ALLOWANCE)
+        self.provider = cr.Provider(
+            self, "Provider", on_event_handler=self.on_event, is_complete_handler=self.is_complete,
+            query_interval=POLL_INTERVAL, total_timeout=total_timeout, log_group=self.log_group,
+            framework_on_event_role=self._lambda_role("FrameworkOnEventRole"),
+            framework_complete_and_timeout_role=self._lambda_role("FrameworkWaiterRole"),
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL,
+                                                           include_execution_data=False))
+        self._configure_waiter()
+        self._acknowledge_provider(stack)
+
+        self.resource = CustomResource(
+            self, "Resource", service_token=self.provider.service_token,
+            resource_type="Custom::ModelMonitorBaseline",
+            properties={
+                "JobNamePrefix": self.job_name_prefix,
+                "Version": version,
+                "OutputS3Uri": self.output_s3_uri,
+                "ProcessingJobRequest": stack.to_json_string(self.request),
+            })
+        # The job must find its role's permissions in place when it starts.
+        self.resource.node.add_dependency(job_role)
+
+    @property
+    def job_name(self) -> str:
+        """Name of the job that made this baseline (known at deploy time)."""
+        return self.resource.get_att_string("ProcessingJobName")
+
+    def _lambda_role(self, id: str) -> iam.Role:
+        """An explicit role writing only to this construct's log group (no managed policy)."""
+        role = iam.Role(self, id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.log_group.grant_write(role)
+        return role
+
+    def _configure_waiter(self) -> None:
+        """X-Ray tracing on the Provider's waiter state machine (cdk-nag reads the L1 property)."""
+        waiter = self.provider.node.try_find_child("waiter-state-machine")
+        if waiter is None:
+            return
+        waiter.node.default_child.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(
+            enabled=True)
+        waiter.node.find_child("Role").add_to_principal_policy(iam.PolicyStatement(
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                     "xray:GetSamplingTargets"], resources=["*"]))
+
+    def _acknowledge_provider(self, stack: Stack) -> None:
+        """The wildcards the Provider framework needs and cannot avoid, one finding at a time."""
+        framework = [self.on_event, self.is_complete]
+        for child_id in ("framework-isComplete", "framework-onTimeout", "framework-onEvent"):
+            child = self.provider.node.try_find_child(child_id)
+            if child is not None:
+                framework.append(child)
+        for fn in framework:
+            acknowledge(self, "AwsSolutions-IAM5",
+                        "the Provider framework invokes this function's versions and aliases (<arn>:*)",
+                        resource=f"{fn.function_arn}:*")
+        acknowledge(self.provider, "AwsSolutions-IAM5",
+                    "log delivery and X-Ray actions of the waiter state machine accept no resource ARN",
+                    resource="*")

@@ -1,0 +1,255 @@
+"""Custom resource that runs a baselining SageMaker Processing job at deploy time and waits for it.
+
+Handlers of a CDK Provider framework resource (``Custom::ModelMonitorBaseline``):
+
+* ``on_event`` (Create / Update): starts the job, unless this baseline already has one that is running
+  or completed; returns the job name as the physical resource id. Delete: keeps the baseline files and
+  stops the job if it is still running (a rollback after a timeout), never fails.
+* ``is_complete``: polls DescribeProcessingJob. Completed -> done, with the S3 URIs of the results;
+  InProgress -> not yet; Failed / Stopped -> raises ``BaselineJobFailed`` with the job's failure reason
+  and exit message, which the Provider framework reports to CloudFormation (the deployment rolls back).
+
+Resource properties::
+
+    {"JobNamePrefix": "stack-monitor-baseline-1a2b3c4d",     # the construct's own prefix (IAM is scoped to it)
+     "Version": "v3",                                        # baseline version (results folder)
+     "OutputS3Uri": "s3://bucket/baselines/v3",              # where the job writes statistics/constraints.json
+     "ProcessingJobRequest": "{...}"}                        # CreateProcessingJob request, JSON, without the name
+
+Job names: ``<prefix>-<version slug>-<fingerprint>[-<attempt>]``. The fingerprint is a digest of the version,
+the processing inputs and the environment, so a retried call finds the job it already started, an update that
+changes only compute settings keeps the finished baseline, and a new version or dataset runs a new job. A
+previous deployment's failed or stopped job is never reused: the next attempt number gets a new job.
+
+Logs: one JSON object per line. Environment: ``JOB_NAME_PREFIX`` (Delete only acts on jobs with this prefix).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+MAX_JOB_NAME_LENGTH = 63
+MAX_ATTEMPTS = 20
+JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+RUNNING = frozenset({"InProgress"})
+REUSABLE = frozenset({"InProgress", "Completed"})
+FAILED = frozenset({"Failed", "Stopped", "Stopping"})
+MAX_REASON_LENGTH = 900
+REQUIRED_PROPERTIES = ("JobNamePrefix", "Version", "OutputS3Uri", "ProcessingJobRequest")
+
+
+class BaselineJobError(RuntimeError):
+    """The custom resource's input is unusable (a bug in the construct or a hand-made template)."""
+
+
+class BaselineJobFailed(RuntimeError):
+    """The baselining job failed or was stopped; the message carries SageMaker's reason."""
+
+
+@functools.cache
+def _sagemaker():
+    return boto3.client(
+        "sagemaker",
+        config=Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="cdk-model-monitor"),
+    )
+
+
+def _log(level: str, message: str, **fields: Any) -> None:
+    """Write one JSON object per line."""
+    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+
+def _slug(text: str, limit: int) -> str:
+    """Lower-case letters and digits joined by single hyphens, at most ``limit`` characters."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-")
+
+
+def request_fingerprint(version: str, request: dict[str, Any]) -> str:
+    """First 10 hex digits of SHA-256 over what decides the baseline's content: the version, the
+    processing inputs and the environment (not the image, compute or role)."""
+    decisive = {
+        "version": version,
+        "inputs": request.get("ProcessingInputs", []),
+        "environment": request.get("Environment", {}),
+    }
+    text = json.dumps(decisive, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def job_name(prefix: str, version: str, request: dict[str, Any], attempt: int = 1) -> str:
+    """``<prefix>-<version slug>-<fingerprint>[-<attempt>]``, at most 63 characters, lower case."""
+    suffix = f"-{attempt}" if attempt > 1 else ""
+    fingerprint = request_fingerprint(version, request)
+    room = MAX_JOB_NAME_LENGTH - len(prefix) - len(fingerprint) - len(suffix) - 2
+    parts = [prefix, _slug(version, min(room, 16)), fingerprint]
+    name = "-".join(p for p in parts if p) + suffix
+    if not JOB_NAME_PATTERN.match(name):
+        raise BaselineJobError(f"job name {name!r} is not a valid SageMaker name; shorten JobNamePrefix {prefix!r}")
+    return name
+
+
+def read_properties(event: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+    """(prefix, version, output URI, CreateProcessingJob request) of the event's resource properties."""
+    props = event.get("ResourceProperties") or {}
+    missing = [name for name in REQUIRED_PROPERTIES if not props.get(name)]
+    if missing:
+        raise BaselineJobError(f"resource properties {missing} are missing")
+    try:
+        request = json.loads(props["ProcessingJobRequest"])
+    except (TypeError, json.JSONDecodeError) as err:
+        raise BaselineJobError(f"ProcessingJobRequest is not JSON: {err}") from None
+    if not isinstance(request, dict) or "ProcessingJobName" in request:
+        raise BaselineJobError("ProcessingJobRequest must be a CreateProcessingJob request without ProcessingJobName")
+    prefix = _slug(props["JobNamePrefix"], 30)
+    if prefix != props["JobNamePrefix"]:
+        raise BaselineJobError(f"JobNamePrefix {props['JobNamePrefix']!r} must be lower-case letters, digits and "
+                               "hyphens, at most 30 characters")
+    return prefix, str(props["Version"]), str(props["OutputS3Uri"]).rstrip("/"), request
+
+
+def failure_message(job: dict[str, Any]) -> str:
+    """What CloudFormation shows for a failed baseline job: status, reason, exit message and where the logs are."""
+    name = job.get("ProcessingJobName", "?")
+    reason = (job.get("FailureReason") or "").strip()
+    exit_message = (job.get("ExitMessage") or "").strip()
+    details = "; ".join(dict.fromkeys(p for p in (reason, exit_message) if p)) or "SageMaker gave no reason"
+    text = (f"Baseline job {name} {job.get('ProcessingJobStatus', 'failed')}: {details}. Logs: CloudWatch log "
+            f"group /aws/sagemaker/ProcessingJobs, streams {name}/*")
+    return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 3] + "..."
+
+
+def _result(name: str, output_uri: str, version: str, arn: str | None) -> dict[str, str]:
+    return {
+        "ProcessingJobName": name,
+        "ProcessingJobArn": arn or "",
+        "Version": version,
+        "StatisticsS3Uri": f"{output_uri}/statistics.json",
+        "ConstraintsS3Uri": f"{output_uri}/constraints.json",
+    }
+
+
+# -- SageMaker calls ---------------------------------------------------------------------------
+
+
+def _is_not_found(err: ClientError) -> bool:
+    error = err.response.get("Error", {})
+    code, message = error.get("Code", ""), str(error.get("Message", "")).lower()
+    return code == "ResourceNotFound" or (code in ("ValidationException", "ValidationError")
+                                          and ("could not find" in message or "does not exist" in message))
+
+
+def _is_name_taken(err: ClientError) -> bool:
+    error = err.response.get("Error", {})
+    code, message = error.get("Code", ""), str(error.get("Message", "")).lower()
+    return code == "ResourceInUse" or (code in ("ValidationException", "ValidationError")
+                                       and ("already exists" in message or "must be unique" in message))
+
+
+def describe_job(name: str) -> dict[str, Any] | None:
+    """DescribeProcessingJob, or None when there is no such job."""
+    try:
+        return _sagemaker().describe_processing_job(ProcessingJobName=name)
+    except ClientError as err:
+        if _is_not_found(err):
+            return None
+        raise
+
+
+def _start(name: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Create the job; if a concurrent retry created it first, describe that one instead."""
+    try:
+        arn = _sagemaker().create_processing_job(ProcessingJobName=name, **request)["ProcessingJobArn"]
+        return {"ProcessingJobName": name, "ProcessingJobArn": arn, "ProcessingJobStatus": "InProgress"}
+    except ClientError as err:
+        if _is_name_taken(err) and (existing := describe_job(name)) is not None:
+            return existing
+        raise
+
+
+# -- handlers ----------------------------------------------------------------------------------
+
+
+def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Create / Update: start (or find) the baseline job. Delete: stop a still-running job, keep the files."""
+    request_type = event.get("RequestType")
+    ids = {"request_type": request_type, "logical_resource_id": event.get("LogicalResourceId"),
+           "aws_request_id": getattr(context, "aws_request_id", None)}
+    if request_type == "Delete":
+        return _delete(event, ids)
+    if request_type not in ("Create", "Update"):
+        raise BaselineJobError(f"unknown RequestType {request_type!r}")
+    prefix, version, output_uri, request = read_properties(event)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        name = job_name(prefix, version, request, attempt)
+        job = describe_job(name)
+        if job is None:
+            job = _start(name, request)
+            _log("INFO", "baseline job started", **ids, job_name=name, version=version, attempt=attempt,
+                 output_s3_uri=output_uri)
+        elif job["ProcessingJobStatus"] in REUSABLE:
+            _log("INFO", "baseline job already exists for this version and dataset", **ids, job_name=name,
+                 status=job["ProcessingJobStatus"], version=version)
+        else:
+            _log("INFO", "skipping a failed baseline job of an earlier deployment", **ids, job_name=name,
+                 status=job["ProcessingJobStatus"], failure_reason=job.get("FailureReason"))
+            continue
+        return {"PhysicalResourceId": name, "Data": _result(name, output_uri, version, job.get("ProcessingJobArn"))}
+    raise BaselineJobFailed(
+        f"the last {MAX_ATTEMPTS} baseline jobs for version {version!r} failed or were stopped (latest: {name}); "
+        "fix the cause shown in their logs, then deploy with a new baseline version")
+
+
+def _delete(event: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
+    physical_id = event.get("PhysicalResourceId", "")
+    prefix = os.environ.get("JOB_NAME_PREFIX") or (event.get("ResourceProperties") or {}).get("JobNamePrefix")
+    if prefix and physical_id.startswith(f"{prefix}-"):
+        try:
+            job = describe_job(physical_id)
+            if job is not None and job["ProcessingJobStatus"] in RUNNING:
+                _sagemaker().stop_processing_job(ProcessingJobName=physical_id)
+                _log("INFO", "stopped the running baseline job of a deleted baseline", **ids, job_name=physical_id)
+            else:
+                _log("INFO", "baseline kept", **ids, job_name=physical_id,
+                     status=job["ProcessingJobStatus"] if job else None)
+        except Exception as err:  # noqa: BLE001 - a failed Delete would leave the stack stuck
+            _log("WARNING", "could not check or stop the baseline job; deleting anyway", **ids,
+                 job_name=physical_id, error=f"{type(err).__name__}: {err}")
+    else:
+        _log("INFO", "nothing to stop", **ids, physical_resource_id=physical_id)
+    return {"PhysicalResourceId": physical_id}
+
+
+def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """True once the job has completed; raises ``BaselineJobFailed`` when it failed or was stopped."""
+    if event.get("RequestType") == "Delete":
+        return {"IsComplete": True}
+    name = event.get("PhysicalResourceId", "")
+    _, version, output_uri, _ = read_properties(event)
+    job = describe_job(name)
+    if job is None:
+        raise BaselineJobFailed(f"Baseline job {name} does not exist (was it created in another region or account?)")
+    status = job["ProcessingJobStatus"]
+    fields = {"job_name": name, "status": status, "aws_request_id": getattr(context, "aws_request_id", None)}
+    if status == "Completed":
+        _log("INFO", "baseline job completed", **fields, output_s3_uri=output_uri)
+        return {"IsComplete": True, "Data": _result(name, output_uri, version, job.get("ProcessingJobArn"))}
+    if status in FAILED:
+        message = failure_message(job)
+        _log("ERROR", "baseline job failed", **fields, failure_reason=job.get("FailureReason"),
+             exit_message=job.get("ExitMessage"))
+        raise BaselineJobFailed(message)
+    _log("INFO", "baseline job running", **fields)
+    return {"IsComplete": False}
