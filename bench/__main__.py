@@ -29,16 +29,30 @@ def _log(message: str) -> None:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0].strip("`"))
-    parser.add_argument("--records", type=int, default=1_000_000,
-                        help="capture records, and baseline rows (default 1,000,000)")
-    parser.add_argument("--memory-records", type=int, default=5_000_000,
-                        help="a larger size at which ours runs again for the memory figure; 0 skips it "
-                             "(default 5,000,000)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 100,000 records, memory figure at 500,000, results in quick.md")
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=1_000_000,
+        help="capture records, and baseline rows (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--memory-records",
+        type=int,
+        default=5_000_000,
+        help="a larger size at which ours runs again for the memory figure; 0 skips it (default 5,000,000)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 100,000 records, memory figure at 500,000, results in quick.md",
+    )
     parser.add_argument("--skip-peers", action="store_true", help="run only the floor and ours")
-    parser.add_argument("--results", type=Path, default=None,
-                        help="Markdown file to write (default bench/results/latest.md, quick.md with --quick)")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="Markdown file to write (default bench/results/latest.md, quick.md with --quick)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.memory_records = 100_000, 500_000

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -80,21 +81,41 @@ PLANS = ["free", "basic", "plus", "pro", "enterprise"]
 # device mix flips towards mobile, plan gains a value ("enterprise") the baseline never saw, and
 # credit_score goes missing in 2 % of the capture. The other 14 features keep their distribution.
 FEATURES: tuple[Feature, ...] = (
-    Feature(name="age", kind="integral",
-            draw=lambda r, n, d: np.clip(np.rint(r.normal(41, 12, n)), 18, 90).astype(np.int64)),
-    Feature(name="tenure_months", kind="integral",
-            draw=lambda r, n, d: r.geometric(1 / 30, n).astype(np.int64)),
+    Feature(
+        name="age",
+        kind="integral",
+        draw=lambda r, n, d: np.clip(np.rint(r.normal(41, 12, n)), 18, 90).astype(np.int64),
+    ),
+    Feature(
+        name="tenure_months", kind="integral", draw=lambda r, n, d: r.geometric(1 / 30, n).astype(np.int64)
+    ),
     Feature(name="num_purchases", kind="integral", draw=lambda r, n, d: r.poisson(7.5, n).astype(np.int64)),
     Feature(name="support_calls", kind="integral", draw=lambda r, n, d: r.poisson(1.2, n).astype(np.int64)),
-    Feature(name="credit_score", kind="integral", missing_in_capture=0.02,
-            draw=lambda r, n, d: np.clip(np.rint(r.normal(680, 60, n)), 300, 850).astype(np.int64)),
-    Feature(name="page_views", kind="integral", draw=lambda r, n, d: r.negative_binomial(3, 0.1, n).astype(np.int64)),
-    Feature(name="income", kind="fractional", draw=lambda r, n, d: r.lognormal(10.8 + (0.35 if d else 0.0), 0.5, n)),
+    Feature(
+        name="credit_score",
+        kind="integral",
+        missing_in_capture=0.02,
+        draw=lambda r, n, d: np.clip(np.rint(r.normal(680, 60, n)), 300, 850).astype(np.int64),
+    ),
+    Feature(
+        name="page_views",
+        kind="integral",
+        draw=lambda r, n, d: r.negative_binomial(3, 0.1, n).astype(np.int64),
+    ),
+    Feature(
+        name="income",
+        kind="fractional",
+        draw=lambda r, n, d: r.lognormal(10.8 + (0.35 if d else 0.0), 0.5, n),
+    ),
     Feature(name="account_balance", kind="fractional", draw=lambda r, n, d: r.normal(2500, 1800, n)),
-    Feature(name="avg_session_minutes", kind="fractional",
-            draw=lambda r, n, d: r.gamma(2.0, 6.0 * (1.6 if d else 1.0), n)),
-    Feature(name="days_since_login", kind="fractional",
-            draw=lambda r, n, d: r.exponential(9.0 if d else 4.0, n)),
+    Feature(
+        name="avg_session_minutes",
+        kind="fractional",
+        draw=lambda r, n, d: r.gamma(2.0, 6.0 * (1.6 if d else 1.0), n),
+    ),
+    Feature(
+        name="days_since_login", kind="fractional", draw=lambda r, n, d: r.exponential(9.0 if d else 4.0, n)
+    ),
     Feature(name="discount_rate", kind="fractional", decimals=4, draw=lambda r, n, d: r.beta(2, 8, n)),
     Feature(name="cart_value", kind="fractional", draw=lambda r, n, d: r.lognormal(4.0, 0.9, n)),
     Feature(name="latency_ms", kind="fractional", draw=lambda r, n, d: r.weibull(1.5, n) * 120.0),
@@ -102,11 +123,17 @@ FEATURES: tuple[Feature, ...] = (
     Feature(name="temperature_c", kind="fractional", draw=lambda r, n, d: r.normal(18, 9, n)),
     Feature(name="risk_score", kind="fractional", decimals=4, draw=lambda r, n, d: r.standard_normal(n)),
     Feature(name="region", kind="categorical", draw=_choice(REGIONS, [30, 22, 14, 11, 9, 7, 5, 2])),
-    Feature(name="device", kind="categorical",
-            draw=_choice(["desktop", "mobile", "tablet"], [55, 35, 10], [25, 65, 10])),
+    Feature(
+        name="device",
+        kind="categorical",
+        draw=_choice(["desktop", "mobile", "tablet"], [55, 35, 10], [25, 65, 10]),
+    ),
     Feature(name="plan", kind="categorical", draw=_choice(PLANS, [40, 30, 20, 10, 0], [36, 27, 18, 9, 10])),
-    Feature(name="channel", kind="categorical",
-            draw=_choice(["organic", "ads", "email", "referral", "social", "partner"], [35, 25, 15, 10, 10, 5])),
+    Feature(
+        name="channel",
+        kind="categorical",
+        draw=_choice(["organic", "ads", "email", "referral", "social", "partner"], [35, 25, 15, 10, 10, 5]),
+    ),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
@@ -127,8 +154,9 @@ class DatasetSpec:
 
     def key(self) -> str:
         """Cache folder name: readable size plus a hash of every parameter and the generator version."""
-        payload = json.dumps({**dataclasses.asdict(self), "v": GENERATOR_VERSION, "chunk": CHUNK_ROWS},
-                             sort_keys=True)
+        payload = json.dumps(
+            {**dataclasses.asdict(self), "v": GENERATOR_VERSION, "chunk": CHUNK_ROWS}, sort_keys=True
+        )
         return f"r{self.records}-b{self.baseline_records}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
 
 
@@ -169,7 +197,9 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ensure_dataset(spec: DatasetSpec, *, data_root: Path = DATA_ROOT, log: Callable[[str], None] = print) -> Dataset:
+def ensure_dataset(
+    spec: DatasetSpec, *, data_root: Path = DATA_ROOT, log: Callable[[str], None] = print
+) -> Dataset:
     """Return the cached data set for ``spec``, generating it first if it is missing or incomplete."""
     root = data_root / spec.key()
     dataset = Dataset(spec=spec, root=root)
@@ -186,8 +216,17 @@ def ensure_dataset(spec: DatasetSpec, *, data_root: Path = DATA_ROOT, log: Calla
     write_baseline_csv(spec, staging / "baseline.csv")
     files = write_capture(spec, staging / "capture")
     (staging / "manifest.json").write_text(
-        json.dumps({"spec": dataclasses.asdict(spec), "generator_version": GENERATOR_VERSION,
-                    "capture_files": files, "columns": list(BASELINE_COLUMNS)}, indent=2) + "\n")
+        json.dumps(
+            {
+                "spec": dataclasses.asdict(spec),
+                "generator_version": GENERATOR_VERSION,
+                "capture_files": files,
+                "columns": list(BASELINE_COLUMNS),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     staging.rename(root)
     return dataset
 
@@ -238,8 +277,13 @@ def _draw_rows(spec: DatasetSpec, chunk: int, rows: int, *, drifted: bool) -> tu
         columns.append(_format_column(feature, values, missing))
     row_text = pc.binary_join_element_wise(*columns, ",", null_handling="replace", null_replacement="")
     # A churn-like score so the output side of the capture carries something that moves with the inputs.
-    logit = (-1.5 + 0.04 * (raw["support_calls"] - 1.2) * 10 - 0.02 * (raw["tenure_months"] - 30)
-             + 0.08 * (raw["days_since_login"] - 4) + (raw["device"] == "mobile") * 0.3)
+    logit = (
+        -1.5
+        + 0.04 * (raw["support_calls"] - 1.2) * 10
+        - 0.02 * (raw["tenure_months"] - 30)
+        + 0.08 * (raw["days_since_login"] - 4)
+        + (raw["device"] == "mobile") * 0.3
+    )
     score = 1.0 / (1.0 + np.exp(-logit.astype(float)))
     return row_text, score
 
@@ -257,9 +301,11 @@ def write_baseline_csv(spec: DatasetSpec, path: Path) -> None:
 def _write_string_range(out, strings: pa.Array, start: int, stop: int) -> None:
     """Write strings[start:stop] back to back, straight from the Arrow data buffer (no Python strings)."""
     strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
-    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32, count=len(strings) + 1, offset=strings.offset * 4)
+    offsets = np.frombuffer(
+        strings.buffers()[1], dtype=np.int32, count=len(strings) + 1, offset=strings.offset * 4
+    )
     data = strings.buffers()[2]
-    out.write(memoryview(data)[offsets[start]:offsets[stop]])
+    out.write(memoryview(data)[offsets[start] : offsets[stop]])
 
 
 def _uuid4_strings(rng: np.random.Generator, n: int) -> pa.Array:
@@ -272,8 +318,19 @@ def _uuid4_strings(rng: np.random.Generator, n: int) -> pa.Array:
     digits[:, 0::2] = hex_digits[raw >> 4]
     digits[:, 1::2] = hex_digits[raw & 0x0F]
     dash = np.full((n, 1), ord("-"), dtype=np.uint8)
-    text = np.hstack([digits[:, :8], dash, digits[:, 8:12], dash, digits[:, 12:16], dash,
-                      digits[:, 16:20], dash, digits[:, 20:]])
+    text = np.hstack(
+        [
+            digits[:, :8],
+            dash,
+            digits[:, 8:12],
+            dash,
+            digits[:, 12:16],
+            dash,
+            digits[:, 16:20],
+            dash,
+            digits[:, 20:],
+        ]
+    )
     return pa.array(np.ascontiguousarray(text).view("S36").ravel()).cast(pa.string())
 
 
@@ -322,7 +379,7 @@ def write_capture(spec: DatasetSpec, root: Path) -> int:
         cuts |= set(np.flatnonzero(index % spec.records_per_file == 0))
         bounds = [*sorted(int(c) for c in cuts | {0}), rows]
         file_ids = _uuid4_strings(id_rng, len(bounds) - 1).to_pylist()
-        for (lo, hi), file_id in zip(zip(bounds[:-1], bounds[1:]), file_ids, strict=True):
+        for (lo, hi), file_id in zip(itertools.pairwise(bounds), file_ids, strict=True):
             if lo == hi:
                 continue
             first = times[lo].astype(datetime)
@@ -338,19 +395,25 @@ def write_capture(spec: DatasetSpec, root: Path) -> int:
 
 def spec_for(records: int, *, baseline_records: int | None = None) -> DatasetSpec:
     """The benchmark's spec for ``records`` capture records (baseline as large unless told)."""
-    return DatasetSpec(records=records, baseline_records=records if baseline_records is None else baseline_records)
+    return DatasetSpec(
+        records=records, baseline_records=records if baseline_records is None else baseline_records
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000, help="capture records (default 1,000,000)")
-    parser.add_argument("--baseline-records", type=int, default=None, help="baseline rows (default: --records)")
+    parser.add_argument(
+        "--baseline-records", type=int, default=None, help="baseline rows (default: --records)"
+    )
     args = parser.parse_args(argv)
     dataset = ensure_dataset(spec_for(args.records, baseline_records=args.baseline_records))
     sizes = dataset.size_bytes()
     files = json.loads((dataset.root / "manifest.json").read_text())["capture_files"]
-    print(f"{dataset.root}\n  baseline {sizes['baseline'] / 1e6:,.1f} MB, "
-          f"capture {sizes['capture'] / 1e6:,.1f} MB in {files} files")
+    print(
+        f"{dataset.root}\n  baseline {sizes['baseline'] / 1e6:,.1f} MB, "
+        f"capture {sizes['capture'] / 1e6:,.1f} MB in {files} files"
+    )
 
 
 if __name__ == "__main__":

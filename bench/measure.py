@@ -42,18 +42,25 @@ class CommandFailed(RuntimeError):
 
 def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run ``command`` to completion and measure it. Raises ``CommandFailed`` on a non-zero exit."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.TemporaryDirectory() as scratch:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
         report = Path(scratch) / "rusage.json"
         launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(report)]
         subprocess.run([*launcher, *command], stdout=out, stderr=err, env=env, cwd=cwd, check=False)
         usage = json.loads(report.read_text())
         out.seek(0)
         err.seek(0)
-        run = Run(command=tuple(command), seconds=usage["seconds"],
-                  peak_rss_mb=usage["maxrss_kb"] / 1024,  # Linux reports kilobytes
-                  exit_code=usage["exit_code"],
-                  stdout=out.read().decode(errors="replace"), stderr=err.read().decode(errors="replace"))
+        run = Run(
+            command=tuple(command),
+            seconds=usage["seconds"],
+            peak_rss_mb=usage["maxrss_kb"] / 1024,  # Linux reports kilobytes
+            exit_code=usage["exit_code"],
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+        )
     if run.exit_code != 0:
         tail = "\n".join(run.stderr.splitlines()[-25:])
         raise CommandFailed(f"{' '.join(command)} exited {run.exit_code}:\n{tail}")

@@ -27,8 +27,9 @@ def peer_python(venv: Path = PEER_VENV) -> Path:
     return venv / "bin" / "python"
 
 
-def ensure_peer_env(*, venv: Path = PEER_VENV, base_python: str | None = None,
-                    log: Callable[[str], None] = print) -> Path:
+def ensure_peer_env(
+    *, venv: Path = PEER_VENV, base_python: str | None = None, log: Callable[[str], None] = print
+) -> Path:
     """Create or update the peers' venv if needed and return its interpreter.
 
     ``base_python`` (default: ``$BENCH_PEER_PYTHON``, else the interpreter running the bench) makes
@@ -44,7 +45,18 @@ def ensure_peer_env(*, venv: Path = PEER_VENV, base_python: str | None = None,
         log(f"creating the peer tools' virtualenv in {venv.name}/ (one time, a few minutes)")
         subprocess.run([base, "-m", "venv", str(venv)], check=True)
     log(f"installing {REQUIREMENTS.name} into {venv.name}/")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(REQUIREMENTS),
+        ],
+        check=True,
+    )
     stamp.write_text(wanted + "\n")
     return python

@@ -33,8 +33,12 @@ class MemoryPoint:
 
     @classmethod
     def of(cls, result: Result) -> MemoryPoint:
-        return cls(records=result.rows[1], seconds=result.seconds,
-                   baseline_rss_mb=result.phases["baseline_rss_mb"], monitor_rss_mb=result.phases["monitor_rss_mb"])
+        return cls(
+            records=result.rows[1],
+            seconds=result.seconds,
+            baseline_rss_mb=result.phases["baseline_rss_mb"],
+            monitor_rss_mb=result.phases["monitor_rss_mb"],
+        )
 
 
 def _steps(result: Result) -> str:
@@ -57,16 +61,22 @@ def _ratio_rows(results: dict[str, Result], memory: list[MemoryPoint]) -> list[s
             ratio = results[name].seconds / ours.seconds
             rows.append(f"| {name} / ours (time) | {ratio:.1f}x | >= {goal:g}x | {_verdict(ratio >= goal)} |")
             compute = results[name].phases["compute"]
-            rows.append(f"| {name} compute only / ours (time) | {compute / ours.seconds:.1f}x | (for reference) | |")
+            rows.append(
+                f"| {name} compute only / ours (time) | {compute / ours.seconds:.1f}x | (for reference) | |"
+            )
     if "floor" in results:
         ratio = ours.seconds / results["floor"].seconds
-        rows.append(f"| ours / floor (time) | {ratio:.2f}x | <= {FLOOR_GOAL:g}x | {_verdict(ratio <= FLOOR_GOAL)} |")
+        rows.append(
+            f"| ours / floor (time) | {ratio:.2f}x | <= {FLOOR_GOAL:g}x | {_verdict(ratio <= FLOOR_GOAL)} |"
+        )
     if len(memory) >= 2:
         small, large = memory[0], memory[-1]
         growth = large.peak_rss_mb / small.peak_rss_mb
-        rows.append(f"| ours peak RSS, {large.records:,} / {small.records:,} records | {growth:.2f}x "
-                    f"({small.peak_rss_mb:,.0f} -> {large.peak_rss_mb:,.0f} MB) | flat (<= {FLAT_RSS_GOAL:g}x) "
-                    f"| {_verdict(growth <= FLAT_RSS_GOAL)} |")
+        rows.append(
+            f"| ours peak RSS, {large.records:,} / {small.records:,} records | {growth:.2f}x "
+            f"({small.peak_rss_mb:,.0f} -> {large.peak_rss_mb:,.0f} MB) | flat (<= {FLAT_RSS_GOAL:g}x) "
+            f"| {_verdict(growth <= FLAT_RSS_GOAL)} |"
+        )
     return rows
 
 
@@ -95,14 +105,23 @@ def render(*, dataset: Dataset, results: dict[str, Result], memory: list[MemoryP
     ]
     for result in results.values():
         drifted = "—" if result.drifted is None else str(len(result.drifted))
-        lines.append(f"| {result.label} | {result.version} | {result.seconds:.1f} | {_steps(result)} | "
-                     f"{result.peak_rss_mb:,.0f} | {result.rows[0]:,} / {result.rows[1]:,} | {drifted} |")
+        lines.append(
+            f"| {result.label} | {result.version} | {result.seconds:.1f} | {_steps(result)} | "
+            f"{result.peak_rss_mb:,.0f} | {result.rows[0]:,} / {result.rows[1]:,} | {drifted} |"
+        )
     lines += ["", "| Ratio | Measured | Goal | Met |", "|---|---:|---|---|", *_ratio_rows(results, memory)]
     if memory:
-        lines += ["", "Memory of ours against the number of records (baseline rows = capture records):", "",
-                  "| Records | Seconds | Peak RSS MB, baseline | Peak RSS MB, monitor |", "|---:|---:|---:|---:|"]
-        lines += [f"| {p.records:,} | {p.seconds:.1f} | {p.baseline_rss_mb:,.0f} | {p.monitor_rss_mb:,.0f} |"
-                  for p in memory]
+        lines += [
+            "",
+            "Memory of ours against the number of records (baseline rows = capture records):",
+            "",
+            "| Records | Seconds | Peak RSS MB, baseline | Peak RSS MB, monitor |",
+            "|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {p.records:,} | {p.seconds:.1f} | {p.baseline_rss_mb:,.0f} | {p.monitor_rss_mb:,.0f} |"
+            for p in memory
+        ]
     lines += ["", "Columns each contender reports as drifted (ours: `baseline_drift_check` violations):", ""]
     for result in results.values():
         if result.drifted is not None:

@@ -66,23 +66,55 @@ def _script_result(name: str, label: str, run: Run, *, version: str = "") -> Res
     drifted = phases.pop("drifted", None)
     rows = (int(phases.pop("baseline_rows")), int(phases.pop("capture_rows")))
     version = str(phases.pop("version", version))
-    return Result(name=name, label=label, seconds=run.seconds, peak_rss_mb=run.peak_rss_mb, phases=phases,
-                  rows=rows, drifted=None if drifted is None else tuple(drifted), version=version)
+    return Result(
+        name=name,
+        label=label,
+        seconds=run.seconds,
+        peak_rss_mb=run.peak_rss_mb,
+        phases=phases,
+        rows=rows,
+        drifted=None if drifted is None else tuple(drifted),
+        version=version,
+    )
 
 
 def run_floor(dataset: Dataset) -> Result:
     """The bare parse, in the project's environment."""
-    run = measure([sys.executable, "-m", "bench.contenders.floor", "--baseline", str(dataset.baseline_csv),
-                   "--capture", str(dataset.capture_dir)], env=_child_env(), cwd=REPO_ROOT)
+    run = measure(
+        [
+            sys.executable,
+            "-m",
+            "bench.contenders.floor",
+            "--baseline",
+            str(dataset.baseline_csv),
+            "--capture",
+            str(dataset.capture_dir),
+        ],
+        env=_child_env(),
+        cwd=REPO_ROOT,
+    )
     return _script_result("floor", "floor: bare parse (pyarrow + orjson)", run)
 
 
 def run_peer(name: str, dataset: Dataset, python: Path) -> Result:
     """Evidently or whylogs (``name``), in the peers' environment."""
-    module = {"evidently": "bench.contenders.evidently_drift", "whylogs": "bench.contenders.whylogs_drift"}[name]
+    module = {"evidently": "bench.contenders.evidently_drift", "whylogs": "bench.contenders.whylogs_drift"}[
+        name
+    ]
     label = {"evidently": "Evidently DataDriftPreset", "whylogs": "whylogs profile + drift scores"}[name]
-    run = measure([str(python), "-m", module, "--baseline", str(dataset.baseline_csv),
-                   "--capture", str(dataset.capture_dir)], env=_child_env(), cwd=REPO_ROOT)
+    run = measure(
+        [
+            str(python),
+            "-m",
+            module,
+            "--baseline",
+            str(dataset.baseline_csv),
+            "--capture",
+            str(dataset.capture_dir),
+        ],
+        env=_child_env(),
+        cwd=REPO_ROOT,
+    )
     return _script_result(name, label, run)
 
 
@@ -109,21 +141,49 @@ def run_ours(dataset: Dataset, *, label: str = "ours: analyzer baseline + monito
     shutil.rmtree(workdir, ignore_errors=True)
     baseline_dir, monitor_dir = workdir / "baseline", workdir / "monitor"
     cli = [sys.executable, "-m", "model_monitor_analyzer"]
-    baseline = measure([*cli, "baseline", "--dataset", str(dataset.baseline_csv), "--output", str(baseline_dir)],
-                       env=_child_env(), cwd=REPO_ROOT)
+    baseline = measure(
+        [*cli, "baseline", "--dataset", str(dataset.baseline_csv), "--output", str(baseline_dir)],
+        env=_child_env(),
+        cwd=REPO_ROOT,
+    )
     start, end = dataset.window
-    monitor = measure([*cli, "monitor", "--capture", str(dataset.capture_dir),
-                       "--statistics", str(baseline_dir / "statistics.json"),
-                       "--constraints", str(baseline_dir / "constraints.json"),
-                       "--output", str(monitor_dir), "--start", start, "--end", end],
-                      env=_child_env(), cwd=REPO_ROOT)
+    monitor = measure(
+        [
+            *cli,
+            "monitor",
+            "--capture",
+            str(dataset.capture_dir),
+            "--statistics",
+            str(baseline_dir / "statistics.json"),
+            "--constraints",
+            str(baseline_dir / "constraints.json"),
+            "--output",
+            str(monitor_dir),
+            "--start",
+            start,
+            "--end",
+            end,
+        ],
+        env=_child_env(),
+        cwd=REPO_ROOT,
+    )
     violations = json.loads((monitor_dir / "constraint_violations.json").read_text())["violations"]
-    drifted = sorted({v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"})
+    drifted = sorted(
+        {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
+    )
     return Result(
-        name="ours", label=label, seconds=baseline.seconds + monitor.seconds,
+        name="ours",
+        label=label,
+        seconds=baseline.seconds + monitor.seconds,
         peak_rss_mb=max(baseline.peak_rss_mb, monitor.peak_rss_mb),
-        phases={"baseline": baseline.seconds, "monitor": monitor.seconds,
-                "baseline_rss_mb": baseline.peak_rss_mb, "monitor_rss_mb": monitor.peak_rss_mb,
-                "violations": len(violations)},
+        phases={
+            "baseline": baseline.seconds,
+            "monitor": monitor.seconds,
+            "baseline_rss_mb": baseline.peak_rss_mb,
+            "monitor_rss_mb": monitor.peak_rss_mb,
+            "violations": len(violations),
+        },
         rows=(_count_rows(baseline_dir / "statistics.json"), _count_rows(monitor_dir / "statistics.json")),
-        drifted=tuple(drifted), version=_analyzer_version())
+        drifted=tuple(drifted),
+        version=_analyzer_version(),
+    )

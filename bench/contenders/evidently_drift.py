@@ -43,8 +43,18 @@ def main(argv: list[str] | None = None) -> None:
     loaded = time.perf_counter()
     drifted = drift_report(reference, current)
     finished = time.perf_counter()
-    print(json.dumps({"load": loaded - started, "compute": finished - loaded, "baseline_rows": len(reference),
-                      "version": version("evidently"), "capture_rows": len(current), "drifted": sorted(drifted)}))
+    print(
+        json.dumps(
+            {
+                "load": loaded - started,
+                "compute": finished - loaded,
+                "baseline_rows": len(reference),
+                "version": version("evidently"),
+                "capture_rows": len(current),
+                "drifted": sorted(drifted),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

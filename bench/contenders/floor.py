@@ -60,8 +60,17 @@ def main(argv: list[str] | None = None) -> None:
     baseline_done = time.perf_counter()
     capture_rows = parse_capture(args.capture, header_names(args.baseline))
     finished = time.perf_counter()
-    print(json.dumps({"load_baseline": baseline_done - started, "load_capture": finished - baseline_done,
-                      "baseline_rows": baseline_rows, "version": version("pyarrow"), "capture_rows": capture_rows}))
+    print(
+        json.dumps(
+            {
+                "load_baseline": baseline_done - started,
+                "load_capture": finished - baseline_done,
+                "baseline_rows": baseline_rows,
+                "version": version("pyarrow"),
+                "capture_rows": capture_rows,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ def drift_scores(reference, current) -> list[str]:
 
     reference_view = why.log(reference).view()
     current_view = why.log(current).view()
-    scores = calculate_drift_scores(target_view=current_view, reference_view=reference_view,
-                                    with_thresholds=True)
+    scores = calculate_drift_scores(
+        target_view=current_view, reference_view=reference_view, with_thresholds=True
+    )
     return [column for column, score in scores.items() if score and score.get("drift_category") == "DRIFT"]
 
 
@@ -39,8 +40,18 @@ def main(argv: list[str] | None = None) -> None:
     loaded = time.perf_counter()
     drifted = drift_scores(reference, current)
     finished = time.perf_counter()
-    print(json.dumps({"load": loaded - started, "compute": finished - loaded, "baseline_rows": len(reference),
-                      "version": version("whylogs"), "capture_rows": len(current), "drifted": sorted(drifted)}))
+    print(
+        json.dumps(
+            {
+                "load": loaded - started,
+                "compute": finished - loaded,
+                "baseline_rows": len(reference),
+                "version": version("whylogs"),
+                "capture_rows": len(current),
+                "drifted": sorted(drifted),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
