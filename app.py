@@ -9,6 +9,7 @@ Context key ``cdk-model-monitor:models``: a list (or a JSON string of a list) of
 ``name`` (required), ``imageUri`` (default: ``<account>.dkr.ecr.<region>.amazonaws.com/<name>:latest``),
 ``modelDataUrl`` (default: none, the image holds the model), ``instanceType`` (``ml.m5.large``),
 ``instanceCount`` (1), ``samplingPercentage`` (100), ``endpointName`` (generated).
+Context key ``engine``: ``standalone`` (default) or ``model-monitor`` (native SageMaker Model Monitor).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 CONTEXT_KEY = "cdk-model-monitor:models"
+ENGINE_KEY = "engine"
+DEMO_BASELINE = Path(__file__).resolve().parent / "demo" / "baseline"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +74,8 @@ class ModelSettings:
 class MonitoredModelStack(cdk.Stack):
     """A model's endpoint with data capture, and the bucket its monitoring data lives in."""
 
-    def __init__(self, scope: Construct, id: str, *, model: ModelSettings, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, id: str, *, model: ModelSettings, engine: mm.Engine = mm.Engine.STANDALONE,
+                 **kwargs: Any) -> None:
         super().__init__(scope, id, description=f"Monitored SageMaker model '{model.name}' (cdk-model-monitor)",
                          **kwargs)
         image_uri = model.image_uri or (
@@ -87,6 +91,15 @@ class MonitoredModelStack(cdk.Stack):
                                            instance_count=model.instance_count)],
             capture=mm.CaptureConfig(sampling_percentage=model.sampling_percentage, prefix=model.name),
         )
+        # The demo's baseline, computed by `model-monitor-analyzer baseline` from the embedded
+        # validation set (see demo/); replace it with one made from your model's data.
+        self.data_quality = mm.DataQualityMonitor(
+            self, "DataQuality",
+            endpoint=self.endpoint,
+            baseline=mm.Baseline.from_directory(str(DEMO_BASELINE), version="demo-1"),
+            schedule=mm.Schedule.hourly(),
+            engine=engine,
+        )
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         cdk.CfnOutput(self, "CaptureS3Uri", value=self.endpoint.capture_s3_uri)
         cdk.CfnOutput(self, "MonitoringBucketName", value=self.storage.bucket.bucket_name)
@@ -96,7 +109,11 @@ def build_app(app: cdk.App) -> list[MonitoredModelStack]:
     """Add one stack per model of the context to ``app``."""
     raw = app.node.try_get_context(CONTEXT_KEY)
     models = ModelSettings.from_context([{"name": "churn"}] if raw is None else raw)
-    return [MonitoredModelStack(app, f"ModelMonitor-{m.name}", model=m) for m in models]
+    engines = {e.value: e for e in mm.Engine}
+    engine_name = app.node.try_get_context(ENGINE_KEY) or mm.Engine.STANDALONE.value
+    if engine_name not in engines:
+        raise ValueError(f"context {ENGINE_KEY}={engine_name!r}: use one of {sorted(engines)}")
+    return [MonitoredModelStack(app, f"ModelMonitor-{m.name}", model=m, engine=engines[engine_name]) for m in models]
 
 
 def cdk_json_context() -> dict[str, Any]:

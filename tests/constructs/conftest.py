@@ -70,6 +70,7 @@ def nag_findings(app: cdk.App) -> list[str]:
             raise
         report = Path(app.outdir) / "validation-report.json"
         data = json.loads(report.read_text())
-        return [f"{v['ruleName']} {v.get('violatingResources', '')}" for p in data["pluginReports"]
+        return [f"{v['ruleName']} {[c['constructPath'] for c in v.get('violatingConstructs', [])]}"
+                for p in data["pluginReports"]
                 if p["pluginName"] == "AwsSolutions" for v in p["violations"]] or [str(err)]
     return []

@@ -62,7 +62,7 @@ class StandaloneEngine(Construct):
         event_bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self.publisher.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus]))
         for fn in (self.planner, self.publisher):
-            acknowledge(fn, "AwsSolutions-IAM5", "PutMetricData and X-Ray accept no resource ARN; metrics are "
+            acknowledge(fn.role, "AwsSolutions-IAM5", "PutMetricData and X-Ray accept no resource ARN; metrics are "
                         "limited by a namespace condition", resource="*")
 
         self.state_machine = self._state_machine(monitor)
@@ -98,15 +98,16 @@ class StandaloneEngine(Construct):
             }))
         plan.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4, backoff_rate=2)
 
-        def publish(id: str, status: str | None, **extra: object) -> tasks.LambdaInvoke:
+        def publish(id: str, status: str, *, planned: bool = True, **extra: object) -> tasks.LambdaInvoke:
             payload = {
-                "status": status if status is not None else sfn.JsonPath.string_at("$.status"),
-                "report_uri": sfn.JsonPath.string_at("$.plan.report_uri"),
+                "status": status,
+                # Without a plan (the planner itself failed) the status goes to the monitor's report root.
+                "report_uri": sfn.JsonPath.string_at("$.plan.report_uri") if planned else monitor.report_s3_uri,
                 "endpoint_name": monitor.endpoint_name,
                 "schedule_name": monitor.schedule_name,
                 "monitor_type": monitor.kind.name,
                 "namespace": monitor.kind.endpoint_namespace,
-                "window": sfn.JsonPath.object_at("$.plan"),
+                **({"window": sfn.JsonPath.object_at("$.plan")} if planned else {}),
                 **extra,
             }
             task = tasks.LambdaInvoke(self, id, lambda_function=self.publisher, payload_response_only=True,
@@ -118,12 +119,15 @@ class StandaloneEngine(Construct):
         no_data = publish("RecordNoData", "NoData",
                           no_data_reason=sfn.JsonPath.string_at("$.plan.no_data_reason")).next(
             sfn.Succeed(self, "NoDataInWindow", comment="no captured data in the window: no job was started"))
+        execution_failed = sfn.Fail(self, "ExecutionFailed", cause="the monitoring execution failed",
+                                    error="MonitoringFailed")
         failed = publish("RecordFailure", "Failed",
-                         failure_reason=sfn.JsonPath.string_at("$.error.Cause")).next(
-            sfn.Fail(self, "ExecutionFailed", cause="the monitoring execution failed", error="MonitoringFailed"))
+                         failure_reason=sfn.JsonPath.string_at("$.error.Cause")).next(execution_failed)
+        planning_failed = publish("RecordPlanningFailure", "Failed", planned=False,
+                                  failure_reason=sfn.JsonPath.string_at("$.error.Cause")).next(execution_failed)
         run = self._run_analyzer(monitor)
         run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        plan.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        plan.add_catch(planning_failed, errors=["States.ALL"], result_path="$.error")
         results = publish("PublishResults", "Completed",
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"))

@@ -143,10 +143,11 @@ class MonitorBase(Construct):
         return f"{CAPTURE_LOCAL_PATH}/{self.endpoint_name}/{self.variant}"
 
     def baseline_local_files(self) -> dict[str, str]:
-        """``baseline_statistics`` / ``baseline_constraints`` paths inside the job."""
-        files = {"baseline_constraints": f"{BASELINE_CONSTRAINTS_LOCAL_DIR}/{_basename(self, self.baseline.constraints_s3_uri)}"}
+        """``baseline_statistics`` / ``baseline_constraints`` inside the job: the folders their processing
+        inputs download to (the analyzer takes the one JSON file in each)."""
+        files = {"baseline_constraints": BASELINE_CONSTRAINTS_LOCAL_DIR}
         if self.baseline.statistics_s3_uri is not None:
-            files["baseline_statistics"] = f"{BASELINE_STATISTICS_LOCAL_DIR}/{_basename(self, self.baseline.statistics_s3_uri)}"
+            files["baseline_statistics"] = BASELINE_STATISTICS_LOCAL_DIR
         return files
 
     def analyzer_environment(self) -> dict[str, str]:
@@ -254,12 +255,4 @@ class MonitorBase(Construct):
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"],
                 resources=[self.storage.encryption_key.key_arn]))
         return role
-
-
-def _basename(scope: Construct, s3_uri: str) -> str:
-    name = s3_uri.rstrip("/").rsplit("/", 1)[-1]
-    if Token.is_unresolved(name) or not name:
-        raise ConfigurationError(scope, "baseline", s3_uri,
-                                 "Give baseline files whose S3 key ends in a literal file name (e.g. .../statistics.json).")
-    return name
 

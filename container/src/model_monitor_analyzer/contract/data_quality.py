@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from pathlib import Path
 
 from model_monitor_analyzer.contract.environment import InputKind, parse_dataset_format
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
@@ -24,6 +25,21 @@ def _enabled(value: str | None, *, default: bool) -> bool:
     if value is None or not value.strip():
         return default
     return value.strip().lower() in ("enabled", "true", "1", "yes")
+
+
+def baseline_file(path: Path, role: str) -> Path:
+    """A baseline file, or the folder a processing input downloaded it to (holding that one JSON file).
+
+    SageMaker downloads an S3 object under its own key's name, which for CDK file assets is a
+    content hash: a job may therefore point ``baseline_statistics`` at the folder instead.
+    """
+    if not path.is_dir():
+        return path
+    candidates = sorted(path.glob("*.json"))
+    if len(candidates) != 1:
+        raise AnalyzerInputError(f"expected exactly one .json file for the baseline {role} in this folder, "
+                                 f"found {len(candidates)}", path=str(path))
+    return candidates[0]
 
 
 def mode_of(env: Mapping[str, str]) -> str:
@@ -73,8 +89,8 @@ def args_from_environment(env: Mapping[str, str], paths: ContainerPaths) -> argp
         capture=paths.rebase(source or DEFAULT_CAPTURE),
         capture_format=kind,
         no_header=not spec.header,
-        statistics=paths.rebase(statistics),
-        constraints=paths.rebase(constraints),
+        statistics=baseline_file(paths.rebase(statistics), "statistics"),
+        constraints=baseline_file(paths.rebase(constraints), "constraints"),
         start=env.get("start_time"),
         end=env.get("end_time"),
         metric_time=env.get("metric_time"),

@@ -1,0 +1,157 @@
+"""DataQualityMonitor on both engines: state machine, schedule, job, IAM, cdk-nag and cfn-lint."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+
+from cdk_model_monitor import CapturedEndpoint, ConfigurationError, MonitoringBucket
+from cdk_model_monitor.baseline import Baseline
+from cdk_model_monitor.images import AnalyzerImage
+from cdk_model_monitor.job import Engine, JobCompute, JobNetwork
+from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
+from cdk_model_monitor.schedule import DataWindow, Schedule
+
+from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of
+
+BASELINE_DIR = str(REPO_ROOT / "demo" / "baseline")
+ANALYZER = "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-monitor-analyzer:1.0"
+
+
+def _monitor(stack, **kwargs) -> DataQualityMonitor:
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage,
+                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1", endpoint_name="churn")
+    kwargs.setdefault("image", AnalyzerImage.from_uri(ANALYZER))
+    return DataQualityMonitor(stack, "DataQuality", endpoint=endpoint,
+                              baseline=Baseline.from_directory(BASELINE_DIR), **kwargs)
+
+
+def _states(stack) -> dict:
+    """The state machine definition with CloudFormation references replaced by placeholders."""
+    machine = next(iter(template_of(stack).find_resources("AWS::StepFunctions::StateMachine").values()))
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))["States"]
+
+
+def test_standalone_state_machine_plans_runs_publishes_and_records_no_data_and_failures(stack):
+    _monitor(stack)
+    states = _states(stack)
+    assert set(states) == {"PlanWindow", "HasData", "RecordNoData", "NoDataInWindow", "RunAnalyzer",
+                           "PublishResults", "Done", "RecordFailure", "RecordPlanningFailure", "ExecutionFailed"}
+    assert states["HasData"]["Choices"][0] == {"Variable": "$.plan.has_data", "BooleanEquals": False,
+                                               "Next": "RecordNoData"}
+    assert states["RunAnalyzer"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
+    assert states["RunAnalyzer"]["Catch"][0]["Next"] == "RecordFailure"
+    assert states["PlanWindow"]["Catch"][0]["Next"] == "RecordPlanningFailure"
+    assert states["RecordNoData"]["Parameters"]["status"] == "NoData"
+
+
+def test_processing_job_gets_the_builtin_environment_window_and_deterministic_name(stack):
+    _monitor(stack)
+    job = _states(stack)["RunAnalyzer"]["Parameters"]
+    assert job["ProcessingJobName.$"] == "$.plan.job_name"
+    env = job["Environment"]
+    assert json.loads(env["dataset_format"]) == {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
+    assert env["dataset_source"] == "/opt/ml/processing/input/endpoint"
+    assert env["output_path"] == "/opt/ml/processing/output"
+    assert env["start_time.$"] == "$.plan.start" and env["end_time.$"] == "$.plan.end"
+    assert env["baseline_statistics"] == "/opt/ml/processing/baseline/stats"
+    assert env["baseline_constraints"] == "/opt/ml/processing/baseline/constraints"
+    assert env["CLOUDWATCH_METRICS_DIRECTORY"] == "/opt/ml/processing/output/metrics"
+    (capture, *baseline) = job["ProcessingInputs"]
+    assert capture["S3Input"]["S3DataType"] == "ManifestFile"
+    assert capture["S3Input"]["LocalPath"] == "/opt/ml/processing/input/endpoint/REF/AllTraffic"
+    assert [i["InputName"] for i in baseline] == ["baseline_statistics", "baseline_constraints"]
+    assert job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri.$"] == "$.plan.report_uri"
+
+
+def test_scheduler_passes_the_scheduled_time_hourly(stack):
+    _monitor(stack)
+    schedule = next(iter(template_of(stack).find_resources("AWS::Scheduler::Schedule").values()))["Properties"]
+    assert schedule["ScheduleExpression"] == "cron(0 * * * ? *)"
+    assert json.loads(schedule["Target"]["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+
+
+def test_a_delayed_window_reaches_the_planner(stack):
+    _monitor(stack, schedule=Schedule.hourly(window=DataWindow(start_offset=Duration.hours(2),
+                                                                end_offset=Duration.hours(1))))
+    payload = _states(stack)["PlanWindow"]["Parameters"]
+    assert (payload["window_start_offset"], payload["window_end_offset"]) == ("-PT2H", "-PT1H")
+
+
+def test_state_machine_may_only_start_jobs_under_its_prefix_and_pass_only_the_job_role(stack):
+    monitor = _monitor(stack)
+    template = template_of(stack)
+    policies = template.find_resources("AWS::IAM::Policy")
+    machine_role = stack.get_logical_id(monitor.engine.state_machine.role.node.default_child)
+    (policy,) = [p for p in policies.values() if {"Ref": machine_role} in p["Properties"]["Roles"]]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    create = next(s for s in statements if "sagemaker:CreateProcessingJob" in s["Action"])
+    assert create["Resource"] == "arn:aws:sagemaker:us-east-1:123456789012:processing-job/model-monitor-*"
+    pass_role = next(s for s in statements if s["Action"] == "iam:PassRole")
+    assert pass_role["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(monitor.job_role.node.default_child), "Arn"]}
+
+
+def test_compute_and_network_settings_reach_the_job(stack):
+    _monitor(stack, compute=JobCompute(instance_type="ml.c5.2xlarge", volume_size_gb=50, max_runtime=Duration.minutes(30)),
+             network=JobNetwork(subnet_ids=("subnet-1",), security_group_ids=("sg-1",), enable_network_isolation=True))
+    job = _states(stack)["RunAnalyzer"]["Parameters"]
+    assert job["ProcessingResources"]["ClusterConfig"]["InstanceType"] == "ml.c5.2xlarge"
+    assert job["ProcessingResources"]["ClusterConfig"]["VolumeSizeInGB"] == 50
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert job["NetworkConfig"]["VpcConfig"] == {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}
+
+
+def test_native_engine_embeds_the_analyzer_in_a_monitoring_schedule(stack):
+    monitor = _monitor(stack, engine=Engine.MODEL_MONITOR)
+    template = template_of(stack)
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 0)
+    schedule = next(iter(template.find_resources("AWS::SageMaker::MonitoringSchedule").values()))["Properties"]
+    assert schedule["MonitoringScheduleName"] == monitor.schedule_name
+    config = schedule["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"] == {"ScheduleExpression": "cron(0 * ? * * *)"}
+    definition = config["MonitoringJobDefinition"]
+    assert definition["MonitoringAppSpecification"] == {"ImageUri": ANALYZER}
+    assert set(definition["BaselineConfig"]) == {"ConstraintsResource", "StatisticsResource"}
+
+
+def test_native_engine_with_the_builtin_image_uses_a_typed_job_definition(stack):
+    _monitor(stack, engine=Engine.MODEL_MONITOR, image=AnalyzerImage.builtin())
+    template = template_of(stack)
+    definition = next(iter(template.find_resources("AWS::SageMaker::DataQualityJobDefinition").values()))
+    image = definition["Properties"]["DataQualityAppSpecification"]["ImageUri"]
+    assert image.endswith(".dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer")
+    schedule = next(iter(template.find_resources("AWS::SageMaker::MonitoringSchedule").values()))["Properties"]
+    assert schedule["MonitoringScheduleConfig"]["MonitoringType"] == "DataQuality"
+
+
+def test_native_engine_refuses_sub_hourly_schedules_with_a_fix(stack):
+    with pytest.raises(ConfigurationError, match="hourly, daily or every N hours"):
+        _monitor(stack, engine=Engine.MODEL_MONITOR, schedule=Schedule.rate(Duration.minutes(15)))
+
+
+def test_builtin_image_needs_the_native_engine(stack):
+    with pytest.raises(ConfigurationError, match="engine=Engine.MODEL_MONITOR"):
+        _monitor(stack, image=AnalyzerImage.builtin())
+
+
+def test_metric_helpers_use_the_builtin_namespace_and_dimensions(stack):
+    monitor = _monitor(stack)
+    drift = monitor.metric_drift("day_minutes")
+    assert drift.namespace == "aws/sagemaker/Endpoints/data-metrics"
+    assert drift.metric_name == "feature_baseline_drift_day_minutes"
+    assert set(stack.resolve(drift.dimensions)) == {"Endpoint", "MonitoringSchedule"}
+    assert monitor.metric_execution_status("Failed").metric_name == "ExecutionFailed"
+
+
+@pytest.mark.parametrize("engine", [Engine.STANDALONE, Engine.MODEL_MONITOR])
+def test_both_engines_pass_cdk_nag_and_cfn_lint(tmp_path, engine):
+    app = new_app(tmp_path, nag=True)
+    stack = cdk.Stack(app, "Nag", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    _monitor(stack, engine=engine)
+    assert nag_findings(app) == []
+    assert cfn_lint_findings(template_of(stack).to_json()) == []
