@@ -119,3 +119,26 @@ def test_labels_file_without_the_columns_names_the_fix(tmp_path: Path):
     path.write_text("id,y\na,1\n")
     with pytest.raises(AnalyzerInputError, match="inference_id column and a label column"):
         read_labels_file(path)
+
+
+def test_cli_put_ground_truth_sends_one_object(s3, tmp_path, capsys):
+    from model_monitor_analyzer.cli import main
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("inference_id,label\n1,0\n2,1\n")
+    assert main(["put-ground-truth", "--s3-uri", f"s3://{BUCKET}/ground-truth/ep", "--file", str(labels),
+                 "--region", "us-east-1"]) == 0
+    (key,) = _objects(s3)
+    assert key.startswith("ground-truth/ep/") and key.endswith(".jsonl")
+    assert "Sent 2 labels" in capsys.readouterr().out
+
+
+def test_cli_put_ground_truth_to_a_missing_bucket_is_one_line_not_a_traceback(s3, tmp_path, capsys):
+    from model_monitor_analyzer.cli import main
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("inference_id,label\n1,0\n")
+    assert main(["put-ground-truth", "--s3-uri", "s3://no-such-bucket/gt", "--file", str(labels),
+                 "--region", "us-east-1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: could not send 1 labels to s3://no-such-bucket/gt:") and "Traceback" not in err

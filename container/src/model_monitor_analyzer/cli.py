@@ -1,4 +1,4 @@
-"""Command line: ``model-monitor-analyzer baseline|monitor [--type ...] ...``.
+"""Command line: ``model-monitor-analyzer baseline|monitor [--type ...] ...`` and ``put-ground-truth``.
 
 With no arguments (as the container's ENTRYPOINT runs it) the SageMaker container contract
 is followed instead (``contract.entrypoint``). A user mistake prints one line
@@ -22,6 +22,7 @@ MONITOR_TYPES = {
     "bias": "model_monitor_analyzer.jobs.bias",
 }
 EXIT_USAGE = 2
+PUT_GROUND_TRUTH = "put-ground-truth"
 
 
 class NotAvailableError(Exception):
@@ -54,6 +55,10 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     module = job_module(monitor_type) if monitor_type else None
+    from model_monitor_analyzer.ground_truth_sender import add_put_ground_truth_arguments
+
+    add_put_ground_truth_arguments(commands.add_parser(
+        PUT_GROUND_TRUTH, help="upload ground-truth labels (one S3 object per call) for model-quality and bias monitoring"))
     for command, help_text in (("baseline", "profile a dataset: statistics.json + constraints.json"),
                                ("monitor", "check captured traffic against a baseline")):
         sub = commands.add_parser(command, help=help_text)
@@ -89,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_container()
     try:
+        if argv[0] == PUT_GROUND_TRUTH:
+            from model_monitor_analyzer.ground_truth_sender import run_put_ground_truth
+
+            return run_put_ground_truth(build_parser(None).parse_args(argv))
         monitor_type = _type_of(argv)
         module = job_module(monitor_type)
         args = build_parser(monitor_type).parse_args(argv)

@@ -21,6 +21,7 @@ capture's ``eventId``). boto3 is imported only here, on use: install the ``[aws]
 from __future__ import annotations
 
 import argparse
+import sys
 import csv
 import json
 import uuid
@@ -161,12 +162,19 @@ def add_put_ground_truth_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_put_ground_truth(args: argparse.Namespace, *, client: Any = None) -> int:
     """Send the labels of ``args.file`` as one object; print where they went; return the exit code 0."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     labels = read_labels_file(Path(args.file))
-    uri = put_ground_truth(
-        labels,
-        s3_uri=args.s3_uri,
-        client=client or _s3_client(getattr(args, "region", None)),
-        kms_key_id=getattr(args, "kms_key_id", None),
-    )
+    try:
+        uri = put_ground_truth(
+            labels,
+            s3_uri=args.s3_uri,
+            client=client or _s3_client(getattr(args, "region", None)),
+            kms_key_id=getattr(args, "kms_key_id", None),
+        )
+    except (BotoCoreError, ClientError) as exc:
+        # Credentials, permissions, a missing bucket: the user's to fix, so one line, no traceback.
+        print(f"error: could not send {len(labels)} labels to {args.s3_uri}: {exc}", file=sys.stderr)
+        return 1
     print(f"Sent {len(labels)} labels to {uri}")
     return 0
