@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import constructs
-from aws_cdk import ArnFormat, CustomResource, Duration, Fn, Names, Stack, Token
+from aws_cdk import Acknowledgment, ArnFormat, CustomResource, Duration, Fn, Names, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -275,13 +275,65 @@ def _check_s3_uri(scope: Construct, prop: str, uri: str | None) -> re.Match[str]
     return match
 
 
-def _grant_s3_read(scope: Construct, grantee: iam.IGrantable, uri: str, *, prefix: bool) -> None:
+def _nag_text(node: Any) -> str:
+    """A resolved ARN as cdk-nag 3 prints it in a finding: ``<Logical>`` for Ref, ``<Logical.Attr>`` for
+    GetAtt, joins concatenated, an import as its export name, any other intrinsic as compact JSON."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and len(node) == 1:
+        ((fn, arg),) = node.items()
+        if fn == "Ref" and isinstance(arg, str):
+            return f"<{arg}>"
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::Join":
+            return arg[0].join(_nag_text(p) for p in arg[1])
+        if fn == "Fn::ImportValue":
+            return _nag_text(arg)
+    return json.dumps(node, separators=(",", ":"))
+
+
+def _acknowledge_resource(principal: Any, reason: str, resource: str) -> None:
+    rendered = _nag_text(Stack.of(principal).resolve(resource))
+    Validations.of(principal).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{rendered}]", reason=reason))
+
+
+def _split_s3_uri(stack: Stack, uri: str) -> tuple[str, str] | None:
+    """(bucket, key) of an ``s3://`` URI, as strings or tokens; None when the parts cannot be told apart
+    at synth (e.g. an imported value)."""
+    if not Token.is_unresolved(uri):
+        match = _S3_URI.match(uri)
+        return (match["bucket"], match["key"]) if match else None
+    resolved = stack.resolve(uri)
+    if not (isinstance(resolved, dict) and list(resolved) == ["Fn::Join"] and resolved["Fn::Join"][0] == ""):
+        return None
+    parts = resolved["Fn::Join"][1]
+    # ["s3://", <bucket token>, "/key..."], the shape of Bucket.s3_url_for_object and MonitoringBucket.s3_uri
+    if (len(parts) >= 3 and parts[0] == "s3://" and not isinstance(parts[1], str)
+            and all(isinstance(p, str) for p in parts[2:]) and parts[2].startswith("/")):
+        return Token.as_string(parts[1]), "".join(parts[2:])[1:]
+    return None
+
+
+def _grant_s3_read(scope: Construct, grantee: iam.IGrantable, uri: str, *, prefix: bool,
+                   storage: MonitoringBucket | None = None) -> None:
     """s3:GetObject on the object ``uri`` (or every object under it with ``prefix``) and s3:ListBucket
-    limited to that key (or prefix): what a SageMaker job needs to download an S3 input."""
+    limited to that key (or prefix): what a SageMaker job needs to download an S3 input. A URI inside
+    the monitoring bucket goes through its own least-privilege grant (with the KMS key)."""
     stack = Stack.of(scope)
-    match = _S3_URI.match(uri) if not Token.is_unresolved(uri) else None
-    if match is not None:
-        bucket, key = match["bucket"], match["key"].rstrip("/") if prefix else match["key"]
+    principal = grantee.grant_principal
+    parts = _split_s3_uri(stack, uri)
+    if parts is not None and storage is not None and Token.is_unresolved(parts[0]) and \
+            stack.resolve(parts[0]) == stack.resolve(storage.bucket.bucket_name):
+        if prefix:
+            storage.grant_prefix(grantee, parts[1].rstrip("/"), read=True)
+            return
+        if storage.encryption_key is not None:
+            iam.Grant.add_to_principal(grantee=grantee, actions=["kms:Decrypt"],
+                                       resource_arns=[storage.encryption_key.key_arn])
+    if parts is not None:
+        bucket, key = parts
+        key = key.rstrip("/") if prefix else key
         objects = stack.format_arn(service="s3", region="", account="", resource=bucket,
                                    resource_name=f"{key}/*" if prefix else key)
         bucket_arn = stack.format_arn(service="s3", region="", account="", resource=bucket)
@@ -295,10 +347,9 @@ def _grant_s3_read(scope: Construct, grantee: iam.IGrantable, uri: str, *, prefi
         bucket_arn = Fn.join("", ["arn:", stack.partition, ":s3:::", Fn.select(2, Fn.split("/", uri))])
         iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket_arn])
     iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
-    principal = grantee.grant_principal
     if prefix and hasattr(principal, "node"):
-        acknowledge(principal, "AwsSolutions-IAM5",
-                    "read access is limited to the objects under the baseline dataset's prefix", resource=objects)
+        _acknowledge_resource(principal, "read access is limited to the objects under the baseline dataset's prefix",
+                              objects)
 
 
 def _lower_name(text: str) -> str:
@@ -421,7 +472,7 @@ class _S3Baseline(Baseline):
         _check_s3_uri(scope, "constraints_uri", self.constraints_uri)
         for uri in (self.statistics_uri, self.constraints_uri):
             if uri is not None:
-                _grant_s3_read(scope, job_role, uri, prefix=False)
+                _grant_s3_read(scope, job_role, uri, prefix=False, storage=storage)
         if self.encryption_key is not None:
             self.encryption_key.grant_decrypt(job_role)
         stack = Stack.of(scope)
@@ -517,7 +568,7 @@ class BaselineJob(Construct):
         # What the job itself needs: the dataset, its version folder, logs, the image.
         version_prefix = f"{storage.prefixes.baselines}/{version}"
         storage.grant_prefix(job_role, version_prefix, read=True, write=True)
-        _grant_s3_read(self, job_role, baseline.dataset_s3_uri, prefix=True)
+        _grant_s3_read(self, job_role, baseline.dataset_s3_uri, prefix=True, storage=storage)
         if baseline.dataset_encryption_key is not None:
             baseline.dataset_encryption_key.grant_decrypt(job_role)
         bound_image = image.bind(self, grantee=job_role)
