@@ -224,7 +224,7 @@ def _delete(event: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
             else:
                 _log("INFO", "baseline kept", **ids, job_name=physical_id,
                      status=job["ProcessingJobStatus"] if job else None)
-        except Exception as err:  # noqa: BLE001 - a failed Delete would leave the stack stuck
+        except Exception as err:  # a failed Delete would leave the stack stuck
             _log("WARNING", "could not check or stop the baseline job; deleting anyway", **ids,
                  job_name=physical_id, error=f"{type(err).__name__}: {err}")
     else:

@@ -348,7 +348,7 @@ def test_dataset_baseline_runs_the_analyzer_in_baseline_mode_into_the_version_fo
     import botocore.session
     from botocore.validate import validate_parameters
 
-    app, stack, storage, role = _parts(tmp_path)
+    _, stack, storage, role = _parts(tmp_path)
     bound = Baseline.from_dataset("s3://ml-data/churn/train/", dataset_format=DatasetFormat.csv(header=False),
                                   version="v3", instance_type="ml.m5.2xlarge", volume_size_gb=30,
                                   max_runtime=Duration.minutes(40)).bind(
@@ -471,7 +471,7 @@ def test_long_runtime_error_points_to_the_local_baseline():
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
     storage = MonitoringBucket(stack, "Storage")
     role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    with pytest.raises(ConfigurationError, match="Baseline.from_directory"):
+    with pytest.raises(ConfigurationError, match=r"Baseline\.from_directory"):
         Baseline.from_dataset("s3://ml-data/x.csv", max_runtime=Duration.hours(2)).bind(
             stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
 

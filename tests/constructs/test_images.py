@@ -138,7 +138,7 @@ def test_builtin_image_needs_no_pull_grant(tmp_path):
 
 def test_not_a_builtin_kind_is_refused():
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(region="us-east-1"))
-    with pytest.raises(ConfigurationError, match="BuiltinImage.MODEL_MONITOR"):
+    with pytest.raises(ConfigurationError, match=r"BuiltinImage\.MODEL_MONITOR"):
         builtin_image_uri(stack, "model-monitor")
 
 

@@ -327,10 +327,14 @@ def _resolve(node, values: dict[str, str]):
 
 
 def test_the_synthesized_custom_resource_starts_a_job(handler, calls, tmp_path):
-    import cdk_model_monitor  # noqa: F401  (selects Node for aws-cdk-lib)
+    # isort: off
+    import cdk_model_monitor  # noqa: F401  (first: selects a supported Node for aws-cdk-lib)
     import aws_cdk as cdk
+
+    # isort: on
     from aws_cdk import aws_iam as iam
     from aws_cdk.assertions import Template
+
     from cdk_model_monitor.baseline import Baseline
     from cdk_model_monitor.images import AnalyzerImage
     from cdk_model_monitor.storage import MonitoringBucket
