@@ -16,6 +16,7 @@ read access to exactly those objects.
 
 from __future__ import annotations
 
+import abc
 import enum
 import hashlib
 import json
@@ -361,7 +362,7 @@ def _lower_name(text: str) -> str:
 # -- sources -----------------------------------------------------------------------------------
 
 
-class Baseline:
+class Baseline(abc.ABC):
     """The statistics and constraints a monitor compares with; create one with a ``from_*`` method."""
 
     def __init__(self, *, version: str | None) -> None:
@@ -414,12 +415,12 @@ class Baseline:
             environment=dict(environment or {}), dataset_encryption_key=dataset_encryption_key,
             encrypt_volume=encrypt_volume)
 
+    @abc.abstractmethod
     def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
              job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
         """Make the baseline available to a monitor in ``scope`` whose jobs run as ``job_role``
         (granted read access to the baseline files). ``id`` names the child construct when the source
         creates resources (assets, the baseline job)."""
-        raise NotImplementedError  # each from_* source implements bind
 
 
 class _DirectoryBaseline(Baseline):
