@@ -71,16 +71,26 @@ def _ratio_rows(results: dict[str, Result], memory: list[MemoryPoint]) -> list[s
         )
     if len(memory) >= 2:
         small, large = memory[0], memory[-1]
-        growth = large.peak_rss_mb / small.peak_rss_mb
-        rows.append(
-            f"| ours peak RSS, {large.records:,} / {small.records:,} records | {growth:.2f}x "
-            f"({small.peak_rss_mb:,.0f} -> {large.peak_rss_mb:,.0f} MB) | flat (<= {FLAT_RSS_GOAL:g}x) "
-            f"| {_verdict(growth <= FLAT_RSS_GOAL)} |"
-        )
+        for command in ("baseline", "monitor"):
+            before, after = getattr(small, f"{command}_rss_mb"), getattr(large, f"{command}_rss_mb")
+            growth = after / before
+            rows.append(
+                f"| ours peak RSS of `{command}`, {large.records:,} / {small.records:,} records | {growth:.2f}x "
+                f"({before:,.0f} -> {after:,.0f} MB) | flat (<= {FLAT_RSS_GOAL:g}x) "
+                f"| {_verdict(growth <= FLAT_RSS_GOAL)} |"
+            )
     return rows
 
 
-def render(*, dataset: Dataset, results: dict[str, Result], memory: list[MemoryPoint], command: str) -> str:
+def render(
+    *,
+    dataset: Dataset,
+    results: dict[str, Result],
+    memory: list[MemoryPoint],
+    command: str,
+    repeat: int = 1,
+    load_average: float | None = None,
+) -> str:
     """The whole results page."""
     sizes = dataset.size_bytes()
     spec = dataset.spec
@@ -98,7 +108,9 @@ def render(*, dataset: Dataset, results: dict[str, Result], memory: list[MemoryP
         "for some of them.",
         "",
         "Each contender runs in a fresh process on the same files; seconds are wall time from process start to exit "
-        "(start-up and imports included), peak RSS is the process's own maximum resident memory.",
+        "(start-up and imports included), peak RSS is the process's own maximum resident memory"
+        + (f"; each contender ran {repeat} times and the fastest run is shown" if repeat > 1 else "")
+        + (f". Load average when the run started: {load_average:.2f}." if load_average is not None else "."),
         "",
         "| Contender | Version | Seconds | Steps (s) | Peak RSS MB | Rows (baseline / capture) | Drifted columns |",
         "|---|---|---:|---|---:|---|---:|",
