@@ -1,19 +1,27 @@
-"""The baseline the example app deploys is what the analyzer computes from the demo's embedded data."""
+"""The baselines the example app deploys are what the analyzer computes from the demo's embedded data."""
 
 from __future__ import annotations
 
 import json
 
-from model_monitor_analyzer.cli import main as analyzer
+import pytest
 
-from demo import data
+from demo import __main__ as demo
 from tests.conftest import REPO_ROOT
 
 
-def test_committed_demo_baseline_is_reproduced_by_the_analyzer(tmp_path, capsys):
-    training = data.write_training_set(tmp_path / "training.csv")
-    assert analyzer(["baseline", "--dataset", str(training), "--output", str(tmp_path / "baseline"), "--quiet"]) == 0
-    for name in ("statistics.json", "constraints.json"):
-        fresh = json.loads((tmp_path / "baseline" / name).read_text())
-        assert fresh == json.loads((REPO_ROOT / "demo" / "baseline" / name).read_text()), (
-            f"demo/baseline/{name} is stale: run `python -m demo --update-baseline`")
+@pytest.fixture(scope="module")
+def fresh_baselines(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "OUT", tmp_path_factory.mktemp("demo"))
+        return demo.build_baselines()
+
+
+@pytest.mark.parametrize("kind", ["data-quality", "model-quality", "bias"])
+def test_committed_demo_baselines_are_reproduced_by_the_analyzer(fresh_baselines, kind):
+    committed = demo.COMMITTED[kind]
+    fresh = sorted(p.name for p in fresh_baselines[kind].glob("*.json"))
+    assert fresh == sorted(p.name for p in committed.glob("*.json"))
+    for name in fresh:
+        assert json.loads((fresh_baselines[kind] / name).read_text()) == json.loads((committed / name).read_text()), (
+            f"{committed.relative_to(REPO_ROOT)}/{name} is stale: run `python -m demo --update-baseline`")

@@ -112,5 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    print_summary(outcome)
+    try:
+        print_summary(outcome)
+    except BrokenPipeError:  # e.g. piped into `head`: the run itself succeeded
+        sys.stderr.close()
     return 0

@@ -342,11 +342,14 @@ class BiasDriftViolation:
     baseline: float
 
 
-def is_drift(current: float, baseline: float, neutral: float = 0.0) -> bool:
-    """|current - neutral| > |baseline - neutral|; a NaN on either side never drifts."""
+def is_drift(current: float, baseline: float, neutral: float = 0.0, tolerance: float = 0.0) -> bool:
+    """|current - neutral| > |baseline - neutral| + tolerance; a NaN on either side never drifts.
+
+    ``tolerance`` 0 is Clarify's rule. With a baseline close to the neutral point that rule flags
+    sampling noise in every window, so a small tolerance (e.g. 0.1) keeps only real movement."""
     if math.isnan(current) or math.isnan(baseline):
         return False
-    return abs(current - neutral) > abs(baseline - neutral)
+    return abs(current - neutral) > abs(baseline - neutral) + tolerance
 
 
 def bias_drift_violations(
@@ -354,8 +357,9 @@ def bias_drift_violations(
     baseline: BiasAnalysis,
     current: BiasAnalysis,
     neutral_values: Mapping[str, float] = CLARIFY_NEUTRAL_VALUES,
+    tolerance: float = 0.0,
 ) -> tuple[BiasDriftViolation, ...]:
-    """Violations of ``current`` against ``baseline``, in analysis.json order.
+    """Violations of ``current`` against ``baseline``, in analysis.json order (rule: ``is_drift``).
 
     A metric is compared when both analyses have a value for the same stage, facet, facet value
     and metric name; metrics with a ``null`` value (an error) on either side are skipped.
@@ -378,7 +382,8 @@ def bias_drift_violations(
                     if metric.value is None or key not in baseline_values:
                         continue
                     current_value = float(metric.value)
-                    if is_drift(current_value, baseline_values[key], neutral_values.get(metric.name, 0.0)):
+                    neutral = neutral_values.get(metric.name, 0.0)
+                    if is_drift(current_value, baseline_values[key], neutral, tolerance):
                         violations.append(
                             BiasDriftViolation(
                                 stage=stage,

@@ -607,14 +607,23 @@ class MetricViolation:
 
 
 def suggest_constraints(
-    problem_type: ProblemType, metrics: Mapping[str, MetricEntry]
+    problem_type: ProblemType, metrics: Mapping[str, MetricEntry], *, margin: float = 0.0
 ) -> list[MetricConstraint]:
-    """Constraints whose thresholds are the baseline values (the built-in's suggestion)."""
+    """Constraints whose thresholds are the baseline values (the built-in's suggestion, ``margin`` 0).
+
+    With ``margin`` m > 0 each threshold is moved m in the harmless direction (value - m for
+    higher-is-better metrics, value + m for error rates), so that a window has to be m worse than
+    the baseline to violate: the built-in's thresholds flag sampling noise in about half the windows.
+    """
+    if margin < 0:
+        raise ValueError(f"margin must not be negative, got {margin}")
     suggested = []
     for name, operator in SUGGESTED_CONSTRAINTS[problem_type]:
         entry = metrics[name]
         assert isinstance(entry, MetricValue)
-        suggested.append(MetricConstraint(metric=name, threshold=entry.value, operator=operator))
+        lower_is_worse = operator in (ComparisonOperator.LESS_THAN, ComparisonOperator.LESS_THAN_OR_EQUAL_TO)
+        threshold = entry.value - margin if lower_is_worse else entry.value + margin
+        suggested.append(MetricConstraint(metric=name, threshold=threshold, operator=operator))
     return suggested
 
 

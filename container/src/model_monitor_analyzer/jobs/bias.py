@@ -309,12 +309,15 @@ def _feature_rows(
 def _merged_names(config: BiasAnalysisConfig, width: int) -> tuple[list[str], str]:
     """Feature column names and the label's name for captured rows of ``width`` features.
 
-    The config's ``headers`` name the features and the label: without the label's own name when
-    ``label`` is a header, else the last header is the label's (Clarify's JSON Lines convention).
+    The config's ``headers`` name the features and the label: without the label's (and the
+    predicted label's) own names when ``label`` is a header, else the last header is the label's
+    (Clarify's JSON Lines convention).
     """
     headers = list(config.headers or [])
     if isinstance(config.label, str) and config.label in headers:
-        names = [h for h in headers if h != config.label]
+        # The baseline dataset's columns: requests hold them less the label and the predictions.
+        predicted = config.predicted_label if isinstance(config.predicted_label, str) else None
+        names = [h for h in headers if h not in (config.label, predicted)]
         label_name = config.label
     elif len(headers) == width + 1:
         names, label_name = headers[:-1], headers[-1]
@@ -555,6 +558,9 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", help="window start, ISO 8601 (inferenceTime >= start)")
     parser.add_argument("--end", help="window end, ISO 8601 (inferenceTime < end)")
     parser.add_argument("--baseline", type=Path, help="the baseline's analysis.json (its constraints)")
+    parser.add_argument("--drift-tolerance", type=float, default=0.0,
+                        help="violation only when a metric moves this much farther from neutral than in the "
+                             "baseline (default 0: Clarify's rule)")
     parser.add_argument(
         "--features-attribute", help="JMESPath of the features in JSON requests (FeaturesAttribute)"
     )
@@ -663,7 +669,8 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
     violations: tuple = ()
     if getattr(args, "baseline", None) is not None:
-        violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis)
+        violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis,
+                                           tolerance=getattr(args, "drift_tolerance", None) or 0.0)
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "publish_metrics", False):
         timestamp = getattr(args, "metric_time", None) or getattr(args, "start", None)

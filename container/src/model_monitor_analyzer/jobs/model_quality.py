@@ -88,7 +88,22 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
         help="the CSV dataset has no header; attributes are indices",
     )
     _add(parser, "--output", type=Path, help="folder for statistics.json and constraints.json")
+    _add(
+        parser,
+        "--threshold-margin",
+        type=float,
+        default=0.0,
+        help="suggest thresholds this much worse than the baseline values (default 0: the built-in's "
+        "thresholds, equal to the baseline values)",
+    )
     _add_model_arguments(parser)
+
+
+def _threshold_margin(args: argparse.Namespace) -> float:
+    margin = getattr(args, "threshold_margin", None) or 0.0
+    if margin < 0:
+        raise AnalyzerInputError(f"--threshold-margin must not be negative, got {margin}")
+    return margin
 
 
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -480,7 +495,8 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         report.write_jackson_json(
             output / report.CONSTRAINTS_FILE,
             report.constraints_document(
-                settings.problem_type, mq.suggest_constraints(settings.problem_type, metrics)
+                settings.problem_type,
+                mq.suggest_constraints(settings.problem_type, metrics, margin=_threshold_margin(args)),
             ),
         ),
     )
