@@ -497,6 +497,7 @@ class _DatasetBaseline(Baseline):
         self.environment = environment
         self.dataset_encryption_key = dataset_encryption_key
         self.encrypt_volume = encrypt_volume
+        self._jobs: dict[tuple[str, str], BaselineJob] = {}
 
     def job_environment(self) -> dict[str, str]:
         """The analyzer's environment in baseline mode (no baseline files, no schedule name)."""
@@ -540,7 +541,15 @@ class _DatasetBaseline(Baseline):
         self._validate(scope)
         stack = Stack.of(scope)
         version = self.version or short_hash(stack.resolve(self.dataset_s3_uri), self.job_environment())
-        job = BaselineJob(scope, id, baseline=self, version=version, storage=storage, image=image, job_role=job_role)
+        # One job per bucket and version: a second monitor bound to the same baseline waits for the same job.
+        key = (storage.node.path, version)
+        job = self._jobs.get(key)
+        if job is None:
+            job = BaselineJob(scope, id, baseline=self, version=version, storage=storage, image=image,
+                              job_role=job_role)
+            self._jobs[key] = job
+        else:
+            storage.grant_prefix(job_role, f"{storage.prefixes.baselines}/{version}", read=True)
         return BoundBaseline(statistics_s3_uri=job.statistics_s3_uri, constraints_s3_uri=job.constraints_s3_uri,
                              version=version, dependency=job.resource, kind=BaselineKind.DATA_QUALITY)
 

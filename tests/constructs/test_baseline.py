@@ -12,6 +12,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_model_monitor.baseline import (
     BASELINE_DATASET_PATH,
@@ -26,7 +27,7 @@ from cdk_model_monitor.errors import ConfigurationError
 from cdk_model_monitor.images import AnalyzerImage
 from cdk_model_monitor.storage import MonitoringBucket
 
-from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of
+from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, normalize, template_of
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 HAS_DOCKERFILE = (REPO_ROOT / "container" / "Dockerfile").is_file()
@@ -489,6 +490,20 @@ def test_dataset_baseline_default_version_follows_dataset_and_format(tmp_path):
     assert len(prefixes) == 4
 
 
+def test_one_dataset_baseline_bound_by_two_monitors_runs_one_job(tmp_path):
+    _, stack, storage, role = _parts(tmp_path)
+    other = iam.Role(stack, "OtherRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    baseline = Baseline.from_dataset("s3://ml-data/train.csv", version="v1")
+    first = baseline.bind(stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role, id="First")
+    second = baseline.bind(stack, storage=storage, image=AnalyzerImage.builtin(), job_role=other, id="Second")
+    assert second == first
+    template = template_of(stack)
+    template.resource_count_is("Custom::ModelMonitorBaseline", 1)
+    bucket = stack.get_logical_id(storage.bucket.node.default_child)
+    assert _resources(_statements(template.to_json(), "OtherRoleDefaultPolicy"), ["s3:GetObject"]) == [
+        f"<{bucket}.Arn>/baselines/v1/*"]
+
+
 @pytest.mark.skipif(not HAS_DOCKERFILE, reason="container/Dockerfile not written yet")
 def test_dataset_baseline_passes_cdk_nag_and_cfn_lint_pinned_and_region_agnostic(tmp_path):
     app = new_app(tmp_path / "out", nag=True)
@@ -503,3 +518,10 @@ def test_dataset_baseline_passes_cdk_nag_and_cfn_lint_pinned_and_region_agnostic
     assert nag_findings(app) == []
     for stack in templates:
         assert cfn_lint_findings(template_of(stack).to_json()) == []
+
+
+def test_dataset_baseline_stack_matches_snapshot(tmp_path, snapshot):
+    _, stack, storage, role = _parts(tmp_path)
+    Baseline.from_dataset("s3://ml-data/churn/train/", version="v1").bind(
+        stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
+    assert normalize(template_of(stack).to_json()) == snapshot.use_extension(JSONSnapshotExtension)
