@@ -575,8 +575,10 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--probability-threshold", type=float, help="score > threshold is a positive prediction (default 0.5)"
     )
-    parser.add_argument("--endpoint-name", help="Endpoint dimension of the metrics")
-    parser.add_argument("--schedule-name", help="MonitoringSchedule dimension of the metrics")
+    # Spelled as for the other monitor types, with the long forms as aliases.
+    parser.add_argument("--endpoint", "--endpoint-name", dest="endpoint_name", help="Endpoint dimension of the metrics")
+    parser.add_argument("--schedule", "--schedule-name", dest="schedule_name",
+                        help="MonitoringSchedule dimension of the metrics")
     parser.add_argument("--metric-time", help="Timestamp of the metrics (ISO 8601, default --start)")
     parser.add_argument("--publish-metrics", action="store_true", help="write CloudWatch metric lines")
     parser.add_argument("--metrics-dir", type=Path, help="folder for the metric lines (default OUTPUT)")
@@ -672,7 +674,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis,
                                            tolerance=getattr(args, "drift_tolerance", None) or 0.0)
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
-    if getattr(args, "publish_metrics", False):
+    if getattr(args, "publish_metrics", False) or getattr(args, "metrics_dir", None) is not None:
         timestamp = getattr(args, "metric_time", None) or getattr(args, "start", None)
         if not timestamp:
             raise AnalyzerInputError(

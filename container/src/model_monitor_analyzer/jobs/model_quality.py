@@ -129,9 +129,12 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
         help="ISO-8601 duration: how far before --start to look for the captures of late labels (default PT0H)",
     )
     _add(parser, "--merged-output", type=Path, help="folder for the merged records (default OUTPUT/merge)")
-    _add(parser, "--cloudwatch-metrics-dir", type=Path, help="write CloudWatch metric lines to this folder")
-    _add(parser, "--endpoint-name", help="Endpoint dimension of the metrics")
-    _add(parser, "--schedule-name", help="MonitoringSchedule dimension of the metrics")
+    # Spelled as for the other monitor types, with the long forms as aliases.
+    _add(parser, "--metrics-dir", "--cloudwatch-metrics-dir", dest="cloudwatch_metrics_dir", type=Path,
+         help="write CloudWatch metric lines to this folder")
+    _add(parser, "--endpoint", "--endpoint-name", dest="endpoint_name", help="Endpoint dimension of the metrics")
+    _add(parser, "--schedule", "--schedule-name", dest="schedule_name",
+         help="MonitoringSchedule dimension of the metrics")
     _add(parser, "--metric-time", help="timestamp of the metrics (default: --start, else now)")
     _add_model_arguments(parser)
 
