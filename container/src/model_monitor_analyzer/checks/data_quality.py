@@ -28,7 +28,7 @@ import enum
 import math
 from decimal import Decimal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from model_monitor_analyzer.checks.config import (
     CategoricalDriftMethod,
@@ -298,3 +298,34 @@ def check_data_quality(
             found.append(drift_violation(feature, base, drift[feature.name], config))
         violations += [v for v in found if v is not None]
     return CheckResult(violations=tuple(violations), drift=drift, feature_configs=configs)
+
+
+def _deep_merge(base: Mapping[str, object], extra: Mapping[str, object]) -> dict[str, object]:
+    merged: dict[str, object] = dict(base)
+    for key, value in extra.items():
+        current = merged.get(key)
+        merged[key] = _deep_merge(current, value) if isinstance(current, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
+def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Mapping[str, object]]) -> Constraints:
+    """``constraints`` with extra per-feature ``monitoring_config_overrides`` merged in.
+
+    Lets a deployment tune one feature (``{"day_minutes": {"distribution_constraints":
+    {"comparison_threshold": 0.2}}}``) without editing the baseline's constraints.json. Raises
+    ``ValueError`` naming features the baseline does not have, or a bad override value.
+    """
+    known = {feature.name for feature in constraints.features}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"feature overrides name features the baseline does not have: {unknown}; "
+                         f"known features: {sorted(known)}")
+    features = []
+    for feature in constraints.features:
+        extra = overrides.get(feature.name)
+        if extra:
+            merged = _deep_merge(feature.overrides or {}, extra)
+            apply_config(MonitoringConfig(), merged)  # validate, naming the key
+            feature = replace(feature, overrides=merged)
+        features.append(feature)
+    return replace(constraints, features=tuple(features))

@@ -97,4 +97,6 @@ def args_from_environment(env: Mapping[str, str], paths: ContainerPaths) -> argp
         endpoint=env.get("sagemaker_endpoint_name"),
         schedule=env.get("sagemaker_monitoring_schedule_name"),
         metrics_dir=metrics_dir(env, paths) if publish else None,
+        # the project's own extension: per-feature overrides set on the monitor, not in the baseline
+        feature_overrides=env.get("feature_overrides"),
     )

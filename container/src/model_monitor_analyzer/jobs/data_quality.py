@@ -7,13 +7,14 @@ Interface (see ``jobs``): ``add_baseline_arguments``, ``add_monitor_arguments``,
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality
+from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality, with_feature_overrides
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CaptureRecord, read_capture_batches, row_from_values
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
@@ -82,6 +83,9 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-header", action="store_true", help="for --capture-format csv: no header row")
     parser.add_argument("--statistics", type=Path, required=True, help="baseline statistics.json")
     parser.add_argument("--constraints", type=Path, required=True, help="baseline constraints.json")
+    parser.add_argument("--feature-overrides", metavar="JSON",
+                        help='per-feature monitoring_config overrides on top of the constraints, e.g. '
+                             '\'{"age": {"distribution_constraints": {"comparison_threshold": 0.2}}}\'')
     parser.add_argument("--start", help="window start, ISO 8601 (inclusive)")
     parser.add_argument("--end", help="window end, ISO 8601 (exclusive)")
     parser.add_argument("--endpoint", help="Endpoint dimension of the metrics")
@@ -199,6 +203,18 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
     )
 
 
+def _overrides_document(text: str) -> dict:
+    """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from None
+    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
+        raise ValueError('expected an object of objects, e.g. {"age": {"distribution_constraints": '
+                         '{"comparison_threshold": 0.2}}}')
+    return document
+
+
 def _read_baseline(args: argparse.Namespace) -> tuple[Constraints, dict]:
     constraints_doc = read_json(args.constraints, what="baseline constraints")
     statistics_doc = read_json(args.statistics, what="baseline statistics")
@@ -206,6 +222,12 @@ def _read_baseline(args: argparse.Namespace) -> tuple[Constraints, dict]:
         constraints = parse_constraints(constraints_doc)
     except ValueError as exc:
         raise AnalyzerInputError(str(exc), path=str(args.constraints)) from None
+    overrides = getattr(args, "feature_overrides", None)
+    if overrides:
+        try:
+            constraints = with_feature_overrides(constraints, _overrides_document(overrides))
+        except ValueError as exc:
+            raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
     try:
         baseline = baseline_features(statistics_doc)
     except ValueError as exc:

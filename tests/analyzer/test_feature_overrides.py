@@ -1,0 +1,67 @@
+"""Per-feature overrides set at deployment tune one feature without editing the baseline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from demo import data
+from model_monitor_analyzer.checks.data_quality import with_feature_overrides
+from model_monitor_analyzer.cli import main as analyzer
+from model_monitor_analyzer.report.constraints import parse_constraints
+from tests.conftest import REPO_ROOT
+
+CONSTRAINTS = REPO_ROOT / "demo" / "baseline" / "constraints.json"
+STATISTICS = REPO_ROOT / "demo" / "baseline" / "statistics.json"
+
+
+def test_overrides_merge_into_the_named_features_only():
+    constraints = parse_constraints(json.loads(CONSTRAINTS.read_text()))
+    tuned = with_feature_overrides(constraints, {"day_minutes": {"distribution_constraints": {"comparison_threshold": 0.9}}})
+    by_name = {f.name: f for f in tuned.features}
+    assert by_name["day_minutes"].overrides == {"distribution_constraints": {"comparison_threshold": 0.9}}
+    assert by_name["eve_minutes"].overrides == next(f for f in constraints.features if f.name == "eve_minutes").overrides
+
+
+def test_unknown_features_are_named_in_the_error():
+    constraints = parse_constraints(json.loads(CONSTRAINTS.read_text()))
+    with pytest.raises(ValueError, match=r"features the baseline does not have: \['dayminutes'\]"):
+        with_feature_overrides(constraints, {"dayminutes": {"evaluate_constraints": "Disabled"}})
+
+
+def _monitor(tmp_path, *extra: str) -> list[dict]:
+    from datetime import datetime
+
+    hours = data.demo_hours(datetime(2026, 11, 25, 8))
+    capture = data.write_capture(tmp_path / "capture", hours, ground_truth=tmp_path / "gt")
+    out = tmp_path / "out"
+    assert analyzer(["monitor", "--capture", str(capture), "--statistics", str(STATISTICS), "--constraints",
+                     str(CONSTRAINTS), "--output", str(out), "--start", "2026-11-25T11:00:00Z",
+                     "--end", "2026-11-25T12:00:00Z", "--quiet", *extra]) == 0
+    return json.loads((out / "constraint_violations.json").read_text())["violations"]
+
+
+def test_a_raised_drift_threshold_silences_that_features_drift_violation(tmp_path):
+    drifted = {v["feature_name"] for v in _monitor(tmp_path) if v["constraint_check_type"] == "baseline_drift_check"}
+    assert "day_minutes" in drifted
+    overrides = json.dumps({"day_minutes": {"distribution_constraints": {"comparison_threshold": 0.99}}})
+    tuned = {v["feature_name"] for v in _monitor(tmp_path, "--feature-overrides", overrides)
+             if v["constraint_check_type"] == "baseline_drift_check"}
+    assert tuned == drifted - {"day_minutes"}
+
+
+def test_bad_override_json_is_one_line_exit_2(tmp_path, capsys):
+    with pytest.raises(AssertionError):
+        _monitor(tmp_path, "--feature-overrides", "{not json")
+    assert capsys.readouterr().err.startswith("error: --feature-overrides: not valid JSON")
+
+
+def test_the_job_environment_carries_the_overrides_to_the_run(tmp_path):
+    from model_monitor_analyzer.contract.data_quality import args_from_environment
+    from model_monitor_analyzer.contract.paths import ContainerPaths
+
+    env = {"baseline_statistics": str(STATISTICS), "baseline_constraints": str(CONSTRAINTS),
+           "feature_overrides": '{"plan": {"evaluate_constraints": "Disabled"}}'}
+    args = args_from_environment(env, ContainerPaths(root=tmp_path))
+    assert json.loads(args.feature_overrides) == {"plan": {"evaluate_constraints": "Disabled"}}
