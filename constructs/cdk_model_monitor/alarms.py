@@ -1,0 +1,652 @@
+"""CloudWatch alarms on what the monitors publish, in the style of cdk-monitoring-constructs.
+
+The monitors define their metrics (``metric_drift``, ``metric_execution_status``, ...); this module
+holds the alarm logic. ``MonitorAlarms`` injects the defaults once (alarm-name prefix, how many
+windows make an alarm, which actions to take), creates the alarms of each monitor with
+``add_monitor`` and lists what it created with ``created_alarms()``. ``add_composite_alarm`` rolls
+the model-health alarms into one "model unhealthy" composite alarm, the one to page on and to
+retrain on.
+
+Evaluation, for every alarm: one period is ``monitor.metric_period`` (one monitoring window, at
+least an hour), because each execution publishes one datapoint per metric, stamped with its
+window's start. Missing data is chosen per alarm:
+
+* model-health alarms (drift, completeness, model quality, bias) and execution-status alarms use
+  ``IGNORE``: a window without traffic publishes nothing, and that neither clears nor raises an
+  alarm. The alarm then always reflects the most recent windows that reported, which also copes
+  with datapoints that arrive an hour after their window (late windows, slow jobs).
+* the native engine's "no results" alarm uses ``BREACHING``: there, a window that published no
+  metric is exactly the condition (no data captured, or the job failed).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from .baseline import Baseline, BaselineDirectoryError, BaselineKind, read_baseline_directory
+from .errors import ConfigurationError
+from .job import Engine
+
+# CloudWatch refuses alarms whose periods x evaluation periods exceed seven days (for periods of an hour or more).
+MAX_EVALUATION_RANGE = Duration.days(7)
+# A composite alarm rule is at most 10240 characters; about 100 ALARM("arn") terms fit. Larger sets are nested.
+COMPOSITE_CHUNK = 80
+_ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,255}$")
+
+
+class AlarmCategory(enum.Enum):
+    """What an alarm watches. ``model_health`` alarms feed the model's composite alarm."""
+
+    EXECUTION_FAILED = ("execution-failed", False)
+    NO_DATA = ("no-data", False)
+    NO_RESULTS = ("no-results", False)
+    VIOLATIONS = ("violations", False)
+    DRIFT = ("drift", True)
+    COMPLETENESS = ("completeness", True)
+    MODEL_QUALITY = ("model-quality", True)
+    BIAS = ("bias", True)
+
+    def __init__(self, slug: str, model_health: bool) -> None:
+        self.slug = slug
+        self.model_health = model_health
+
+
+MODEL_HEALTH = tuple(c for c in AlarmCategory if c.model_health)
+MONITORING_HEALTH = tuple(c for c in AlarmCategory if not c.model_health)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatedAlarm:
+    """One alarm ``MonitorAlarms`` created, with what it watches."""
+
+    alarm: cloudwatch.Alarm
+    category: AlarmCategory
+    monitor_path: str
+    metric_name: str
+    subject: str | None = None
+    """The feature, model-quality metric or bias metric the alarm is about, if any."""
+    metric: cloudwatch.IMetric | None = None
+    """The monitor's metric the alarm watches (before the alarm's own period or expression)."""
+
+
+# -- thresholds from the baseline ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureThresholds:
+    """A feature's alarm thresholds, read from a data-quality constraints.json.
+
+    :param drift_threshold: alarm when the drift metric is above this (or below it, for a p-value);
+        None when the baseline does not compare this feature's distribution.
+    :param drift_is_p_value: the drift metric is a chi-squared p-value (String feature with
+        ``categorical_drift_method=ChiSquared`` and ``comparison_method=Robust``): small is drift.
+    :param completeness: alarm when the share of non-null values is below this; None when unconstrained.
+    """
+
+    name: str
+    inferred_type: str | None = None
+    drift_threshold: float | None = None
+    drift_is_p_value: bool = False
+    completeness: float | None = None
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _merged_config(base: dict[str, Any], document: Any) -> dict[str, Any]:
+    """``base`` with a ``monitoring_config`` (or per-feature override) applied, keys in snake_case."""
+    if not isinstance(document, Mapping):
+        return base
+    merged = dict(base)
+    for key, value in document.items():
+        key = _snake(str(key))
+        if key == "distribution_constraints" and isinstance(value, Mapping):
+            merged["distribution_constraints"] = {**merged.get("distribution_constraints", {}),
+                                                  **{_snake(str(k)): v for k, v in value.items()}}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _enabled(value: Any) -> bool:
+    return str(value).strip().lower() not in ("disabled", "false")
+
+
+def data_quality_thresholds(constraints: Mapping[str, Any]) -> list[FeatureThresholds]:
+    """Per-feature thresholds of a data-quality ``constraints.json`` (contract §4, §5.2).
+
+    Drift: ``comparison_threshold`` for numeric features, ``categorical_comparison_threshold``
+    (default: ``comparison_threshold``, itself default 0.1) for String features, after the
+    feature's ``monitoring_config_overrides``. Features whose metrics are off (``emit_metrics``)
+    or whose constraints are not evaluated are left out; drift is None where
+    ``perform_comparison`` is Disabled. Completeness: the feature's ``completeness``.
+    """
+    glob = _merged_config({}, constraints.get("monitoring_config"))
+    result = []
+    for feature in constraints.get("features") or []:
+        if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
+            continue
+        overrides = feature.get("monitoring_config_overrides", feature.get("monitoringConfigOverrides"))
+        config = _merged_config(glob, overrides)
+        if not _enabled(config.get("emit_metrics", "Enabled")) or \
+                not _enabled(config.get("evaluate_constraints", "Enabled")):
+            continue
+        distribution = config.get("distribution_constraints", {})
+        numeric_threshold = float(distribution.get("comparison_threshold", 0.1))
+        inferred = feature.get("inferred_type")
+        categorical = inferred == "String"
+        drift = None
+        p_value = False
+        if _enabled(distribution.get("perform_comparison", "Enabled")) and inferred != "Unknown":
+            drift = numeric_threshold
+            if categorical:
+                drift = float(distribution.get("categorical_comparison_threshold", numeric_threshold))
+                p_value = (str(distribution.get("categorical_drift_method", "LInfinity")).lower().replace("_", "")
+                           in ("chisquared", "chisquare")
+                           and str(distribution.get("comparison_method", "Robust")).lower() in ("robust", "linf_robust"))
+        completeness = feature.get("completeness")
+        result.append(FeatureThresholds(
+            name=feature["name"], inferred_type=inferred, drift_threshold=drift, drift_is_p_value=p_value,
+            completeness=float(completeness) if isinstance(completeness, (int, float)) else None))
+    return result
+
+
+def baseline_constraints(baseline: Baseline) -> Mapping[str, Any] | None:
+    """The constraints document of a baseline whose files are on this machine (``Baseline.from_directory``),
+    else None (S3 and deploy-time baselines are only known at deploy time)."""
+    path = getattr(baseline, "path", None)
+    if not isinstance(path, str):
+        return None
+    try:
+        files = read_baseline_directory(path)
+    except BaselineDirectoryError:
+        return None  # the monitor reports the folder's problem when it binds the baseline
+    if files.kind is BaselineKind.BIAS:
+        return {"bias_analysis": json.loads(Path(files.constraints).read_text(encoding="utf-8"))}
+    return json.loads(Path(files.constraints).read_text(encoding="utf-8"))
+
+
+# -- model quality --------------------------------------------------------------------------------
+
+_MQ_SECTIONS = ("binary_classification_constraints", "multiclass_classification_constraints",
+                "regression_constraints")
+_OPERATORS = {
+    "LessThanThreshold": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    "LessThanOrEqualToThreshold": cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+    "GreaterThanThreshold": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    "GreaterThanOrEqualToThreshold": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+}
+# Direction of the model-quality metrics (contract §8): error rates and regression errors are bad when high.
+LOWER_IS_BETTER = frozenset({"false_positive_rate", "false_negative_rate", "mae", "mse", "rmse"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityThreshold:
+    """Alarm when the model-quality metric ``name`` crosses ``threshold`` in the bad direction."""
+
+    name: str
+    threshold: float
+    operator: str = "LessThanThreshold"
+    """``LessThanThreshold`` for metrics where higher is better, ``GreaterThanThreshold`` for error rates."""
+
+
+def model_quality_thresholds(constraints: Mapping[str, Any]) -> list[QualityThreshold]:
+    """The ``<problem type>_constraints`` of a model-quality constraints.json (contract §8.2): one
+    threshold per metric with its ``comparison_operator`` (a violation when ``value <op> threshold``)."""
+    result = []
+    for section in _MQ_SECTIONS:
+        metrics = constraints.get(section)
+        if not isinstance(metrics, Mapping):
+            continue
+        for name, spec in metrics.items():
+            if not isinstance(spec, Mapping) or not isinstance(spec.get("threshold"), (int, float)):
+                continue
+            default_op = "GreaterThanThreshold" if name in LOWER_IS_BETTER else "LessThanThreshold"
+            operator = str(spec.get("comparison_operator", default_op))
+            if operator in _OPERATORS and math.isfinite(float(spec["threshold"])):
+                result.append(QualityThreshold(name=name, threshold=float(spec["threshold"]), operator=operator))
+    return result
+
+
+# -- options ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityAlarmOptions:
+    """Which data-quality alarms to create, and their thresholds.
+
+    :param features: features to alarm on. Default: every feature of the baseline's constraints
+        (read from a ``Baseline.from_directory`` folder); required for S3 and deploy-time baselines.
+    :param drift_thresholds: per-feature drift thresholds that replace the baseline's.
+    :param default_drift_threshold: drift threshold for features the constraints do not describe
+        (``features`` given explicitly with an S3 or deploy-time baseline). Default 0.1 (the built-in's).
+    :param completeness_thresholds: per-feature minimum completeness replacing the baseline's.
+    :param drift: create per-feature drift alarms. Default True.
+    :param completeness: create per-feature completeness alarms. Default True (only for features
+        with a completeness constraint or an explicit threshold).
+    :param drift_windows: consecutive windows above the threshold before the alarm fires. Default 1.
+    """
+
+    features: Sequence[str] | None = None
+    drift_thresholds: Mapping[str, float] = field(default_factory=dict)
+    default_drift_threshold: float = 0.1
+    completeness_thresholds: Mapping[str, float] = field(default_factory=dict)
+    drift: bool = True
+    completeness: bool = True
+    drift_windows: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelQualityAlarmOptions:
+    """Model-quality alarms.
+
+    :param thresholds: the metrics to alarm on. Default: every metric of the baseline's constraints
+        (``<problem>_constraints``: threshold and comparison operator), read from a
+        ``Baseline.from_directory`` folder; required otherwise.
+    :param metrics: only these metric names (of the thresholds). Default: all.
+    :param windows: consecutive windows in the bad direction before the alarm fires. Default 1.
+    """
+
+    thresholds: Sequence[QualityThreshold] | None = None
+    metrics: Sequence[str] | None = None
+    windows: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasThreshold:
+    """Alarm when bias metric ``name`` is farther than ``max_distance`` from ``neutral`` (0 for
+    differences, 1 for ratios such as DI): the Clarify bias-drift rule with the baseline's distance."""
+
+    name: str
+    max_distance: float
+    neutral: float = 0.0
+    facet: str | None = None
+    facet_value: str | None = None
+    stage: str | None = None
+    """``Pre-training`` or ``Post-Training`` (the ``BiasStage`` dimension)."""
+    label: str | None = None
+    label_value: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasAlarmOptions:
+    """Bias-drift alarms.
+
+    :param thresholds: the bias metrics to alarm on. Default: every metric of the baseline's
+        Clarify ``analysis.json`` with its baseline distance from neutral; required otherwise.
+    :param windows: consecutive windows beyond the baseline before the alarm fires. Default 1.
+    """
+
+    thresholds: Sequence[BiasThreshold] | None = None
+    windows: int = 1
+
+
+# Neutral values of the Clarify bias metrics (contract §9.3): DI is a ratio, the others differences.
+BIAS_NEUTRAL = {"DI": 1.0}
+
+
+def bias_thresholds(analysis: Mapping[str, Any]) -> list[BiasThreshold]:
+    """One threshold per finite bias metric of a Clarify ``analysis.json`` (contract §9.2-9.4): the
+    baseline value's distance from the metric's neutral point, since a violation is a value farther
+    from neutral than the baseline's. Metrics with a null (errored) value are skipped."""
+    result = []
+    for stage_key, stage in (("pre_training_bias_metrics", "Pre-training"),
+                             ("post_training_bias_metrics", "Post-Training")):
+        section = analysis.get(stage_key)
+        facets = section.get("facets") if isinstance(section, Mapping) else None
+        if not isinstance(facets, Mapping):
+            continue
+        label = section.get("label")
+        label_value = section.get("label_value_or_threshold")
+        for facet_name, groups in facets.items():
+            for group in groups if isinstance(groups, list) else []:
+                if not isinstance(group, Mapping):
+                    continue
+                facet_value = group.get("value_or_threshold")
+                for metric in group.get("metrics") or []:
+                    name, value = metric.get("name"), metric.get("value")
+                    if not isinstance(name, str) or isinstance(value, bool) or \
+                            not isinstance(value, (int, float)) or not math.isfinite(value):
+                        continue
+                    neutral = BIAS_NEUTRAL.get(name, 0.0)
+                    result.append(BiasThreshold(
+                        name=name, max_distance=abs(float(value) - neutral), neutral=neutral, facet=str(facet_name),
+                        facet_value=None if facet_value is None else str(facet_value), stage=stage,
+                        label=None if label is None else str(label),
+                        label_value=None if label_value is None else str(label_value)))
+    return result
+
+
+# -- the alarm factory --------------------------------------------------------------------------------
+
+
+def _construct_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text) or "_"
+
+
+class MonitorAlarms(Construct):
+    """The alarms of one model's monitors, with defaults set once.
+
+    :param alarm_name_prefix: every alarm is named ``<prefix>-<monitor type>-<check>[-<subject>]``.
+        Give each model its own prefix (alarm names are unique per account and region).
+    :param no_data_windows: consecutive windows without captured data before the NoData alarm
+        fires (standalone engine), or without any result (native engine). Default 3.
+    :param failed_windows: consecutive failed executions before the Failed alarm fires. Default 1.
+    :param violations_windows: consecutive windows with violations before that alarm fires. Default 1.
+    :param actions_enabled: default True.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, alarm_name_prefix: str, no_data_windows: int = 3,
+                 failed_windows: int = 1, violations_windows: int = 1, actions_enabled: bool = True) -> None:
+        super().__init__(scope, id)
+        if not alarm_name_prefix or not _ALARM_NAME.match(alarm_name_prefix) or len(alarm_name_prefix) > 120:
+            raise ConfigurationError(self, "alarm_name_prefix", alarm_name_prefix,
+                                     "Use 1-120 printable characters, e.g. the model's name ('churn-prod').")
+        for prop, value in (("no_data_windows", no_data_windows), ("failed_windows", failed_windows),
+                            ("violations_windows", violations_windows)):
+            _check_windows(self, prop, value)
+        self.alarm_name_prefix = alarm_name_prefix
+        self.no_data_windows = no_data_windows
+        self.failed_windows = failed_windows
+        self.violations_windows = violations_windows
+        self.actions_enabled = actions_enabled
+        self._created: list[CreatedAlarm] = []
+        self._composites: list[cloudwatch.CompositeAlarm] = []
+        self._actions: list[tuple[cloudwatch.IAlarmAction, bool, bool]] = []
+        self.composite_alarm: cloudwatch.CompositeAlarm | None = None
+
+    # -- what was created -----------------------------------------------------------------------
+
+    def created_alarms(self) -> list[cloudwatch.Alarm]:
+        """Every metric alarm created so far (the composite alarm is ``composite_alarm``)."""
+        return [c.alarm for c in self._created]
+
+    def created_alarm_details(self, *categories: AlarmCategory) -> list[CreatedAlarm]:
+        """The created alarms with what they watch, optionally only of ``categories``."""
+        return [c for c in self._created if not categories or c.category in categories]
+
+    def model_health_alarms(self) -> list[cloudwatch.Alarm]:
+        """Alarms that say the model (not the monitoring) is unwell: drift, completeness, quality, bias."""
+        return [c.alarm for c in self._created if c.category.model_health]
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def add_actions(self, *actions: cloudwatch.IAlarmAction, ok: bool = True,
+                    model_health_alarms: bool = False) -> None:
+        """Add ``actions`` (e.g. ``SnsAction(topic)``) to the composite alarm and the monitoring-health
+        alarms (Failed, NoData, no results, violations), now and for alarms created later. The
+        per-metric model-health alarms roll up into the composite alarm and notify through it, unless
+        ``model_health_alarms`` is True. ``ok`` also notifies when an alarm returns to OK."""
+        for action in actions:
+            self._actions.append((action, ok, model_health_alarms))
+            for created in self._created:
+                self._apply(created.alarm, created.category.model_health, [(action, ok, model_health_alarms)])
+            for composite in self._composites:
+                self._apply(composite, False, [(action, ok, model_health_alarms)])
+
+    @staticmethod
+    def _apply(alarm: cloudwatch.AlarmBase, model_health: bool,
+               actions: Iterable[tuple[cloudwatch.IAlarmAction, bool, bool]]) -> None:
+        for action, ok, include_model_health in actions:
+            if model_health and not include_model_health:
+                continue
+            alarm.add_alarm_action(action)
+            if ok:
+                alarm.add_ok_action(action)
+
+    # -- per monitor ----------------------------------------------------------------------------
+
+    def add_monitor(self, monitor: Any, *, baseline: Baseline | None = None, options: Any = None) -> list[CreatedAlarm]:
+        """All default alarms of ``monitor``: execution status (standalone engine) or "no results"
+        (native engine), plus its kind's model-health alarms. ``baseline`` is the source the monitor
+        was given, read for features and thresholds; ``options`` the kind's ``*AlarmOptions``."""
+        kind = monitor.kind.name
+        created = self.add_execution_alarms(monitor, no_results_metric=None)
+        if kind == "data-quality":
+            dq = self.add_data_quality(monitor, baseline=baseline, options=options or DataQualityAlarmOptions())
+            if monitor.engine_kind is Engine.MODEL_MONITOR:
+                first = next((c for c in dq if c.category is AlarmCategory.COMPLETENESS), None) or \
+                        next((c for c in dq if c.category is AlarmCategory.DRIFT), None)
+                if first is not None:
+                    created += self._no_results(monitor, monitor.metric(first.metric_name))
+            return created + dq
+        if kind == "model-quality":
+            return created + self.add_model_quality(monitor, baseline=baseline,
+                                                    options=options or ModelQualityAlarmOptions())
+        if kind in ("bias", "bias-drift", "model-bias"):
+            return created + self.add_bias(monitor, baseline=baseline, options=options or BiasAlarmOptions())
+        raise ConfigurationError(self, "monitor", kind, "Use a DataQualityMonitor, ModelQualityMonitor or "
+                                                        "BiasDriftMonitor, or add alarms with add_alarm().")
+
+    def add_execution_alarms(self, monitor: Any, *, no_results_metric: cloudwatch.IMetric | None = None) -> list[CreatedAlarm]:
+        """Failed, NoData (``no_data_windows`` in a row) and CompletedWithViolations, from the
+        standalone engine's status metrics (the native engine publishes none: nothing is created)."""
+        if monitor.engine_kind is not Engine.STANDALONE:
+            return self._no_results(monitor, no_results_metric) if no_results_metric is not None else []
+        kind = monitor.kind.name
+        reports = monitor.report_s3_uri
+        return [
+            self.add_alarm(
+                monitor, AlarmCategory.EXECUTION_FAILED, monitor.metric_execution_status("Failed"),
+                threshold=1, windows=self.failed_windows,
+                operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.IGNORE,
+                description=f"The {kind} monitoring execution failed ({self.failed_windows} window(s) in a row). "
+                            f"The state machine's execution history has the cause; reports under {reports}."),
+            self.add_alarm(
+                monitor, AlarmCategory.NO_DATA, monitor.metric_execution_status("NoData"),
+                threshold=1, windows=self.no_data_windows,
+                operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.IGNORE,
+                description=f"No captured data in the last {self.no_data_windows} {kind} monitoring windows: "
+                            "is the endpoint receiving traffic, and is data capture on?"),
+            self.add_alarm(
+                monitor, AlarmCategory.VIOLATIONS, monitor.metric_execution_status("CompletedWithViolations"),
+                threshold=1, windows=self.violations_windows,
+                operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.IGNORE,
+                description=f"The {kind} monitor found constraint violations; see constraint_violations.json "
+                            f"under {reports}."),
+        ]
+
+    def _no_results(self, monitor: Any, metric: cloudwatch.IMetric) -> list[CreatedAlarm]:
+        """Native engine: no datapoint of ``metric`` for ``no_data_windows`` windows (no data or failed job)."""
+        sample_count = metric.with_(statistic="SampleCount", period=monitor.metric_period)
+        return [self.add_alarm(
+            monitor, AlarmCategory.NO_RESULTS, sample_count, threshold=1, windows=self.no_data_windows,
+            operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.BREACHING,
+            description=f"No {monitor.kind.name} monitoring results for {self.no_data_windows} windows: the "
+                        "schedule's executions found no captured data or failed (see the monitoring schedule's "
+                        "executions). Also in ALARM after deployment until the first execution publishes.")]
+
+    def add_data_quality(self, monitor: Any, *, baseline: Baseline | None = None,
+                         options: DataQualityAlarmOptions = DataQualityAlarmOptions()) -> list[CreatedAlarm]:
+        """Per-feature drift and completeness alarms of a ``DataQualityMonitor``."""
+        _check_windows(self, "drift_windows", options.drift_windows)
+        constraints = baseline_constraints(baseline) if baseline is not None else None
+        known = {t.name: t for t in data_quality_thresholds(constraints)} if constraints else {}
+        if options.features is not None:
+            features = list(options.features)
+        elif known:
+            features = list(known)
+        else:
+            raise ConfigurationError(self, "features", None,
+                                     "The features are only known from a local baseline (Baseline.from_directory); "
+                                     "pass DataQualityAlarmOptions(features=[...]) for S3 and deploy-time baselines.")
+        unknown = sorted(set(options.drift_thresholds) | set(options.completeness_thresholds)) 
+        unknown = [f for f in unknown if f not in features]
+        if unknown:
+            raise ConfigurationError(self, "drift_thresholds", unknown,
+                                     f"Give thresholds only for alarmed features: {features}.")
+        created = []
+        reports = monitor.report_s3_uri
+        for feature in features:
+            spec = known.get(feature, FeatureThresholds(name=feature, drift_threshold=options.default_drift_threshold))
+            threshold = options.drift_thresholds.get(feature, spec.drift_threshold)
+            if options.drift and threshold is not None:
+                below = spec.drift_is_p_value and feature not in options.drift_thresholds
+                created.append(self.add_alarm(
+                    monitor, AlarmCategory.DRIFT, monitor.metric_drift(feature), subject=feature,
+                    threshold=threshold, windows=options.drift_windows,
+                    operator=(cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD if below
+                              else cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
+                    missing=cloudwatch.TreatMissingData.IGNORE,
+                    description=(f"Feature '{feature}' drifted from its baseline: "
+                                 + ("chi-squared p-value below " if below else "distance above ")
+                                 + f"{threshold:g}. Reports under {reports}.")))
+            minimum = options.completeness_thresholds.get(feature, spec.completeness)
+            if options.completeness and minimum is not None:
+                created.append(self.add_alarm(
+                    monitor, AlarmCategory.COMPLETENESS, monitor.metric_completeness(feature), subject=feature,
+                    threshold=minimum, windows=1,
+                    operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    missing=cloudwatch.TreatMissingData.IGNORE,
+                    description=f"Feature '{feature}' is less complete than its baseline: share of non-null "
+                                f"values below {minimum:g}. Reports under {reports}."))
+        return created
+
+    def add_model_quality(self, monitor: Any, *, baseline: Baseline | None = None,
+                          options: ModelQualityAlarmOptions = ModelQualityAlarmOptions()) -> list[CreatedAlarm]:
+        """One alarm per model-quality metric, in the metric's bad direction."""
+        _check_windows(self, "windows", options.windows)
+        thresholds = list(options.thresholds) if options.thresholds is not None else None
+        if thresholds is None:
+            constraints = baseline_constraints(baseline) if baseline is not None else None
+            thresholds = model_quality_thresholds(constraints) if constraints else []
+            if not thresholds:
+                raise ConfigurationError(self, "thresholds", None,
+                                         "Thresholds are only known from a local model-quality baseline; pass "
+                                         "ModelQualityAlarmOptions(thresholds=[QualityThreshold(...)]).")
+        if options.metrics is not None:
+            thresholds = [t for t in thresholds if t.name in set(options.metrics)]
+        created = []
+        for t in thresholds:
+            if t.operator not in _OPERATORS:
+                raise ConfigurationError(self, "thresholds", t.operator, f"Use one of {sorted(_OPERATORS)}.")
+            created.append(self.add_alarm(
+                monitor, AlarmCategory.MODEL_QUALITY, monitor.metric_quality(t.name), subject=t.name,
+                threshold=t.threshold, windows=options.windows, operator=_OPERATORS[t.operator],
+                missing=cloudwatch.TreatMissingData.IGNORE,
+                description=f"Model quality: {t.name} {t.operator} {t.threshold:g} (baseline). "
+                            f"Reports under {monitor.report_s3_uri}."))
+        return created
+
+    def add_bias(self, monitor: Any, *, baseline: Baseline | None = None,
+                 options: BiasAlarmOptions = BiasAlarmOptions()) -> list[CreatedAlarm]:
+        """One alarm per bias metric: ``|value - neutral|`` above the baseline's distance from neutral."""
+        _check_windows(self, "windows", options.windows)
+        thresholds = list(options.thresholds) if options.thresholds is not None else None
+        if thresholds is None:
+            document = baseline_constraints(baseline) if baseline is not None else None
+            analysis = (document or {}).get("bias_analysis")
+            thresholds = bias_thresholds(analysis) if analysis else []
+            if not thresholds:
+                raise ConfigurationError(self, "thresholds", None,
+                                         "Thresholds are only known from a local Clarify analysis.json baseline; "
+                                         "pass BiasAlarmOptions(thresholds=[BiasThreshold(...)]).")
+        created = []
+        for t in thresholds:
+            metric = monitor.metric_bias(t.name, facet=t.facet, facet_value=t.facet_value, stage=t.stage)
+            distance = cloudwatch.MathExpression(
+                expression=f"ABS(m - {t.neutral!r})", using_metrics={"m": metric},
+                label=f"|{t.name} - {t.neutral:g}|", period=monitor.metric_period)
+            subject = "-".join(p for p in (t.name, t.facet, t.facet_value) if p)
+            created.append(self.add_alarm(
+                monitor, AlarmCategory.BIAS, distance, subject=subject, metric_name=f"bias_metric_{t.name}",
+                source_metric=metric,
+                threshold=t.max_distance, windows=options.windows,
+                operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.IGNORE,
+                description=f"Bias drift: {t.name} ({t.facet or 'facet'}={t.facet_value or '*'}) is farther than "
+                            f"{t.max_distance:g} from its neutral value {t.neutral:g} (the baseline's distance). "
+                            f"Reports under {monitor.report_s3_uri}."))
+        return created
+
+    # -- the primitive --------------------------------------------------------------------------
+
+    def add_alarm(self, monitor: Any, category: AlarmCategory, metric: cloudwatch.IMetric, *, threshold: float,
+                  windows: int, operator: cloudwatch.ComparisonOperator, missing: cloudwatch.TreatMissingData,
+                  description: str, subject: str | None = None, metric_name: str | None = None,
+                  source_metric: cloudwatch.IMetric | None = None) -> CreatedAlarm:
+        """An alarm on ``metric`` over ``windows`` of ``monitor``'s windows (all must breach), recorded
+        in ``created_alarms()`` and given the actions of ``add_actions``."""
+        _check_windows(self, "windows", windows)
+        period = monitor.metric_period
+        if period.to_seconds() * windows > MAX_EVALUATION_RANGE.to_seconds():
+            raise ConfigurationError(self, "windows", windows,
+                                     f"CloudWatch evaluates at most 7 days: with {period.to_hours():g}-hour windows "
+                                     f"use at most {int(MAX_EVALUATION_RANGE.to_seconds() // period.to_seconds())}.")
+        kind = monitor.kind.name
+        name = "-".join(p for p in (self.alarm_name_prefix, kind, category.slug, subject) if p)[:255]
+        scope = self.node.try_find_child(_construct_id(monitor.node.id)) or Construct(self, _construct_id(monitor.node.id))
+        construct_id = _construct_id("-".join(p for p in (category.slug, subject) if p))
+        if scope.node.try_find_child(construct_id) is not None:
+            raise ConfigurationError(self, "alarm", name, "This alarm exists already; add each monitor once.")
+        source_metric = source_metric or metric
+        if isinstance(metric, cloudwatch.Metric):
+            metric = metric.with_(period=period)
+        alarm = cloudwatch.Alarm(
+            scope, construct_id, metric=metric, threshold=threshold, comparison_operator=operator,
+            evaluation_periods=windows, datapoints_to_alarm=windows, treat_missing_data=missing,
+            alarm_name=name, alarm_description=description[:1024], actions_enabled=self.actions_enabled)
+        record = CreatedAlarm(alarm=alarm, category=category, monitor_path=monitor.node.path,
+                              metric_name=metric_name or getattr(metric, "metric_name", "") or "", subject=subject,
+                              metric=source_metric)
+        self._created.append(record)
+        self._apply(alarm, category.model_health, self._actions)
+        return record
+
+    # -- composite --------------------------------------------------------------------------------
+
+    def add_composite_alarm(self, *, name_suffix: str = "model-unhealthy",
+                            categories: Sequence[AlarmCategory] = MODEL_HEALTH,
+                            description: str | None = None) -> cloudwatch.CompositeAlarm:
+        """One composite alarm in ALARM while any created alarm of ``categories`` (default: the
+        model-health ones) is. It is what pages and what starts retraining: it changes state once per
+        incident, however many features drift. Call it after ``add_monitor``. More than
+        ``COMPOSITE_CHUNK`` alarms are grouped into nested composite alarms (CloudWatch limits the rule's size)."""
+        alarms = [c.alarm for c in self._created if c.category in categories]
+        if not alarms:
+            raise ConfigurationError(self, "categories", [c.slug for c in categories],
+                                     "No alarm of these categories exists yet: add monitors first.")
+        name = f"{self.alarm_name_prefix}-{name_suffix}"
+        rules: list[cloudwatch.IAlarmRule] = list(alarms)
+        if len(alarms) > COMPOSITE_CHUNK:
+            rules = []
+            for index in range(0, len(alarms), COMPOSITE_CHUNK):
+                part = cloudwatch.CompositeAlarm(
+                    self, f"{_construct_id(name_suffix)}Part{index // COMPOSITE_CHUNK + 1}",
+                    composite_alarm_name=f"{name}-part{index // COMPOSITE_CHUNK + 1}",
+                    alarm_rule=cloudwatch.AlarmRule.any_of(*alarms[index:index + COMPOSITE_CHUNK]),
+                    actions_enabled=False,
+                    alarm_description=f"Part of {name} (CloudWatch limits a composite alarm's rule size).")
+                rules.append(part)
+        composite = cloudwatch.CompositeAlarm(
+            self, _construct_id(name_suffix), composite_alarm_name=name,
+            alarm_rule=cloudwatch.AlarmRule.any_of(*rules), actions_enabled=self.actions_enabled,
+            alarm_description=(description or
+                               f"The model behind {self.alarm_name_prefix} looks unhealthy: one of its "
+                               f"{len(alarms)} {'/'.join(c.slug for c in categories)} alarms is in ALARM.")[:1024])
+        self._composites.append(composite)
+        self._apply(composite, False, self._actions)
+        if self.composite_alarm is None:
+            self.composite_alarm = composite
+        return composite
+
+
+def _check_windows(scope: Construct, prop: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(scope, prop, value, "Use a whole number of monitoring windows, at least 1.")

@@ -1,0 +1,401 @@
+"""``ModelMonitor``: one construct for the common case, every part optional and replaceable.
+
+Each part takes either an existing object (a ``MonitoringBucket``, a ``CapturedEndpoint``, a
+monitor, a ``Notifications`` or an SNS topic) or props (a frozen dataclass) to create one, in the
+"existing object or props" style of AWS Solutions Constructs. Every created part is an attribute:
+``storage``, ``endpoint``, ``data_quality``, ``model_quality``, ``bias``, ``alarms``
+(``alarms.composite_alarm``), ``notifications``, ``dashboard``, ``retraining``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .alarms import (
+    BiasAlarmOptions,
+    DataQualityAlarmOptions,
+    ModelQualityAlarmOptions,
+    MonitorAlarms,
+)
+from .baseline import Baseline
+from .dashboard import ModelDashboard
+from .endpoint import CapturedEndpoint, CaptureConfig, ProductionVariant
+from .errors import ConfigurationError
+from .images import AnalyzerImage
+from .job import Engine, JobCompute, JobNetwork
+from .monitors.base import MonitorBase
+from .monitors.data_quality import DataQualityMonitor
+from .notifications import Notifications
+from .retraining import RetrainingTrigger
+from .schedule import Schedule
+from .storage import MonitoringBucket, MonitoringPrefixes
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
+
+
+def _kwargs(props: Any) -> dict[str, Any]:
+    """The fields of a props dataclass as keyword arguments (shallow: jsii objects are kept as they are)."""
+    return {f.name: getattr(props, f.name) for f in fields(props)}
+
+
+# -- props ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageProps:
+    """A new ``MonitoringBucket`` (see its parameters), or ``bucket=`` one you have."""
+
+    bucket: s3.IBucket | None = None
+    encryption_key: kms.IKey | None = None
+    capture_retention: Duration = field(default_factory=lambda: Duration.days(90))
+    report_retention: Duration | None = field(default_factory=lambda: Duration.days(400))
+    ground_truth_retention: Duration | None = field(default_factory=lambda: Duration.days(400))
+    noncurrent_version_retention: Duration = field(default_factory=lambda: Duration.days(30))
+    access_logs_bucket: s3.IBucket | None = None
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    prefixes: MonitoringPrefixes = field(default_factory=MonitoringPrefixes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointProps:
+    """A new ``CapturedEndpoint`` (see its parameters) serving ``image_uri``."""
+
+    image_uri: str
+    model_data_url: str | None = None
+    environment: Mapping[str, str] | None = None
+    execution_role: iam.IRole | None = None
+    variants: Sequence[ProductionVariant] = (ProductionVariant(),)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    endpoint_name: str | None = None
+    encrypt_storage_volume: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingEndpoint:
+    """An endpoint deployed elsewhere, with data capture on.
+
+    :param endpoint_name: its name.
+    :param capture_s3_uri: its capture destination (``DataCaptureConfig.DestinationS3Uri``).
+    :param capture_key: the KMS key of the captured objects, if any.
+    :param variant: the variant to monitor. Default: ``AllTraffic``.
+    """
+
+    endpoint_name: str
+    capture_s3_uri: str
+    capture_key: kms.IKey | None = None
+    variant: str = "AllTraffic"
+
+    def metric(self, metric_name: str, *, statistic: str = "Sum",
+               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        return cloudwatch.Metric(namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic,
+                                 period=period,
+                                 dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant})
+
+    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
+        return self.metric("Invocations", **kwargs)
+
+    def metric_model_latency(self, **kwargs: Any) -> cloudwatch.Metric:
+        return self.metric("ModelLatency", statistic="Average", **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorProps:
+    """A monitor the facade creates.
+
+    :param baseline: its baseline (``Baseline.from_directory`` lets the alarms read the features and
+        thresholds at synth).
+    :param schedule: Default: the facade's ``schedule``.
+    :param settings: more keyword arguments of the monitor's class (``variant``, ``compute``,
+        ``network``, ``environment``, ``schedule_name``, and the monitor type's own, such as
+        ``problem_type`` or the ground-truth location of model-quality and bias monitors).
+    """
+
+    baseline: Baseline
+    schedule: Schedule | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityProps(MonitorProps):
+    """A ``DataQualityMonitor``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelQualityProps(MonitorProps):
+    """A ``ModelQualityMonitor`` (``monitors/model_quality.py``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasProps(MonitorProps):
+    """A ``BiasDriftMonitor`` (``monitors/bias.py``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmProps:
+    """The model's alarms (see ``MonitorAlarms``).
+
+    :param alarm_name_prefix: Default: the model name.
+    :param no_data_windows: Default 3. :param failed_windows: Default 1.
+    :param data_quality: which data-quality alarms and thresholds. Default: drift and completeness
+        of every feature of the baseline, thresholds from its constraints.
+    :param model_quality: Default: every metric of the model-quality baseline's constraints.
+    :param bias: Default: every bias metric of the bias baseline.
+    :param composite: create the "model unhealthy" composite alarm. Default True.
+    :param notify_each_alarm: notify on every alarm, not only the composite and the
+        monitoring-health alarms. Default False (one notification per incident).
+    """
+
+    alarm_name_prefix: str | None = None
+    no_data_windows: int = 3
+    failed_windows: int = 1
+    data_quality: DataQualityAlarmOptions = field(default_factory=DataQualityAlarmOptions)
+    model_quality: ModelQualityAlarmOptions = field(default_factory=ModelQualityAlarmOptions)
+    bias: BiasAlarmOptions = field(default_factory=BiasAlarmOptions)
+    composite: bool = True
+    notify_each_alarm: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationProps:
+    """A new ``Notifications`` topic (or ``topic=`` yours) and its subscriptions."""
+
+    topic: sns.ITopic | None = None
+    encryption_key: kms.IKey | None = None
+    display_name: str | None = None
+    emails: Sequence[str] = ()
+    https_endpoints: Sequence[str] = ()
+    functions: Sequence[lambda_.IFunction] = ()
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardProps:
+    """The model's dashboard. :param dashboard_name: Default: generated. :param default_range: Default 7 days."""
+
+    dashboard_name: str | None = None
+    default_range: Duration = field(default_factory=lambda: Duration.days(7))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrainingProps:
+    """Retraining when the model looks unhealthy (see ``RetrainingTrigger``).
+
+    :param pipeline_name: the SageMaker pipeline to start (through the project's retrain Lambda).
+    :param cooldown: Default 1 hour.
+    :param pipeline_parameters: pipeline parameter -> trigger field, e.g.
+        ``{"ModelName": "model", "TriggerAlarm": "alarm_name"}``. Default: none.
+    :param state_machine: / :param function: / :param targets: other targets.
+    :param alarms: the alarms that trigger. Default: the composite "model unhealthy" alarm.
+    """
+
+    pipeline_name: str | None = None
+    cooldown: Duration = field(default_factory=lambda: Duration.hours(1))
+    pipeline_parameters: Mapping[str, str] | None = None
+    state_machine: sfn.IStateMachine | None = None
+    function: lambda_.IFunction | None = None
+    targets: Sequence[events.IRuleTarget] = ()
+    alarms: Sequence[cloudwatch.IAlarm] | None = None
+
+
+# -- the facade -----------------------------------------------------------------------------------------
+
+
+class ModelMonitor(Construct):
+    """Monitoring of one SageMaker model: capture, monitors, alarms, dashboard, notifications, retraining.
+
+    :param model_name: short name of the model (alarm names, dashboard title, the retraining
+        ``model`` field); letters, digits, '-' and '_'.
+    :param endpoint: ``EndpointProps`` (a new endpoint with data capture), a ``CapturedEndpoint``
+        or an ``ExistingEndpoint`` deployed elsewhere.
+    :param storage: ``StorageProps`` or a ``MonitoringBucket``. Default: a new bucket (or, with a
+        ``CapturedEndpoint``, that endpoint's bucket).
+    :param data_quality: ``DataQualityProps`` or a ``DataQualityMonitor``. Default: none.
+    :param model_quality: ``ModelQualityProps`` or a model-quality monitor. Default: none.
+    :param bias: ``BiasProps`` or a bias-drift monitor. Default: none.
+    :param schedule: of created monitors. Default: ``Schedule.hourly()``.
+    :param engine: of created monitors. Default: ``Engine.STANDALONE``.
+    :param image: analyzer image of created monitors. Default: ``AnalyzerImage.from_asset()``.
+    :param compute: / :param network: of created monitors. Default: the monitors' defaults.
+    :param alarms: ``AlarmProps`` or None for no alarms. Default: ``AlarmProps()``.
+    :param notifications: ``NotificationProps``, a ``Notifications``, an SNS topic, or None.
+        Default: a new encrypted topic without subscriptions.
+    :param dashboard: ``DashboardProps`` or None. Default: ``DashboardProps()``.
+    :param retraining: ``RetrainingProps`` or None. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_name: str,
+        endpoint: EndpointProps | CapturedEndpoint | ExistingEndpoint,
+        storage: StorageProps | MonitoringBucket | None = None,
+        data_quality: DataQualityProps | DataQualityMonitor | None = None,
+        model_quality: ModelQualityProps | MonitorBase | None = None,
+        bias: BiasProps | MonitorBase | None = None,
+        schedule: Schedule | None = None,
+        engine: Engine = Engine.STANDALONE,
+        image: AnalyzerImage | None = None,
+        compute: JobCompute | None = None,
+        network: JobNetwork | None = None,
+        alarms: AlarmProps | None = AlarmProps(),
+        notifications: NotificationProps | Notifications | sns.ITopic | None = NotificationProps(),
+        dashboard: DashboardProps | None = DashboardProps(),
+        retraining: RetrainingProps | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        if not isinstance(model_name, str) or not _MODEL_NAME.match(model_name):
+            raise ConfigurationError(self, "model_name", model_name,
+                                     "Use 1-60 letters, digits, '-' or '_', starting with a letter or digit.")
+        if data_quality is None and model_quality is None and bias is None:
+            raise ConfigurationError(self, "data_quality", None,
+                                     "Monitor something: give data_quality=DataQualityProps(baseline=...), "
+                                     "model_quality or bias.")
+        self.model_name = model_name
+        self.schedule = schedule or Schedule.hourly()
+        self.engine = engine
+        self._image = image
+        self._compute = compute
+        self._network = network
+
+        # storage and endpoint
+        if isinstance(storage, MonitoringBucket):
+            self.storage = storage
+        elif isinstance(endpoint, CapturedEndpoint) and storage is None:
+            self.storage = endpoint.bucket
+        elif storage is None or isinstance(storage, StorageProps):
+            self.storage = MonitoringBucket(self, "Storage", **_kwargs(storage or StorageProps()))
+        else:
+            raise ConfigurationError(self, "storage", storage, "Use StorageProps(...) or a MonitoringBucket.")
+        self.endpoint: CapturedEndpoint | ExistingEndpoint
+        if isinstance(endpoint, (CapturedEndpoint, ExistingEndpoint)):
+            self.endpoint = endpoint
+        elif isinstance(endpoint, EndpointProps):
+            self.endpoint = CapturedEndpoint(self, "Endpoint", bucket=self.storage, **_kwargs(endpoint))
+        else:
+            raise ConfigurationError(self, "endpoint", endpoint,
+                                     "Use EndpointProps(image_uri=...), a CapturedEndpoint or ExistingEndpoint(...).")
+
+        # monitors
+        self._baselines: dict[str, Baseline | None] = {}
+        self.data_quality = self._monitor("DataQuality", data_quality, DataQualityProps,
+                                          lambda: DataQualityMonitor)
+        self.model_quality = self._monitor("ModelQuality", model_quality, ModelQualityProps, _model_quality_class)
+        self.bias = self._monitor("Bias", bias, BiasProps, _bias_class)
+        self.monitors: list[MonitorBase] = [m for m in (self.data_quality, self.model_quality, self.bias) if m]
+
+        # notifications
+        self.notifications: Notifications | None
+        if notifications is None or isinstance(notifications, Notifications):
+            self.notifications = notifications
+        elif isinstance(notifications, NotificationProps):
+            self.notifications = Notifications(self, "Notifications", **_kwargs(notifications))
+        elif hasattr(notifications, "topic_arn"):
+            self.notifications = Notifications(self, "Notifications", topic=notifications)
+        else:
+            raise ConfigurationError(self, "notifications", notifications,
+                                     "Use NotificationProps(...), Notifications, an SNS topic or None.")
+
+        # alarms
+        self.alarms: MonitorAlarms | None = None
+        if alarms is not None:
+            self.alarms = MonitorAlarms(self, "Alarms", alarm_name_prefix=alarms.alarm_name_prefix or model_name,
+                                        no_data_windows=alarms.no_data_windows, failed_windows=alarms.failed_windows)
+            if self.notifications is not None:
+                self.alarms.add_actions(self.notifications.action, model_health_alarms=alarms.notify_each_alarm)
+            options = {"data-quality": alarms.data_quality, "model-quality": alarms.model_quality}
+            for monitor in self.monitors:
+                self.alarms.add_monitor(monitor, baseline=self._baselines.get(monitor.node.id),
+                                        options=options.get(monitor.kind.name, alarms.bias))
+            if alarms.composite and self.alarms.model_health_alarms():
+                self.alarms.add_composite_alarm()
+
+        # dashboard
+        self.dashboard: ModelDashboard | None = None
+        if dashboard is not None:
+            self.dashboard = ModelDashboard(self, "Dashboard", title=model_name, monitors=self.monitors,
+                                            alarms=self.alarms, endpoint=self.endpoint, **_kwargs(dashboard))
+
+        # retraining
+        self.retraining: RetrainingTrigger | None = None
+        if retraining is not None:
+            trigger = list(retraining.alarms) if retraining.alarms is not None else (
+                [self.alarms.composite_alarm] if self.alarms is not None and self.alarms.composite_alarm else [])
+            if not trigger:
+                raise ConfigurationError(self, "retraining.alarms", None,
+                                         "Retraining needs alarms: keep AlarmProps(composite=True) (the default) "
+                                         "or give RetrainingProps(alarms=[...]).")
+            reports = self.data_quality or self.monitors[0]
+            self.retraining = RetrainingTrigger(
+                self, "Retraining", alarms=trigger, pipeline_name=retraining.pipeline_name,
+                cooldown=retraining.cooldown, pipeline_parameters=retraining.pipeline_parameters,
+                model_name=model_name, report_s3_uri=reports.report_s3_uri, notifications=self.notifications,
+                state_machine=retraining.state_machine, function=retraining.function, targets=retraining.targets)
+
+    @property
+    def composite_alarm(self) -> cloudwatch.CompositeAlarm | None:
+        """The "model unhealthy" alarm (pages and retrains), if alarms are on."""
+        return self.alarms.composite_alarm if self.alarms is not None else None
+
+    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps], monitor_class: Any) -> MonitorBase | None:
+        if value is None:
+            return None
+        if isinstance(value, MonitorBase):
+            self._baselines[value.node.id] = None
+            return value
+        if not isinstance(value, props_type):
+            raise ConfigurationError(self, id, value, f"Use {props_type.__name__}(baseline=...) or a monitor.")
+        settings = dict(value.settings)
+        clash = sorted(set(settings) & {"baseline", "schedule", "endpoint", "endpoint_name", "capture_s3_uri",
+                                        "storage"})
+        if clash:
+            raise ConfigurationError(self, f"{id}.settings", clash,
+                                     "The facade sets these itself; use the props' own fields or the facade's.")
+        for key, default in (("engine", self.engine), ("image", self._image), ("compute", self._compute),
+                             ("network", self._network)):
+            if default is not None:
+                settings.setdefault(key, default)
+        target: dict[str, Any]
+        if isinstance(self.endpoint, CapturedEndpoint):
+            target = {"endpoint": self.endpoint}
+            if self.endpoint.bucket is not self.storage:
+                target["storage"] = self.storage
+        else:
+            target = {"endpoint_name": self.endpoint.endpoint_name, "capture_s3_uri": self.endpoint.capture_s3_uri,
+                      "capture_key": self.endpoint.capture_key, "storage": self.storage}
+            settings.setdefault("variant", self.endpoint.variant)
+        monitor = monitor_class()(self, id, baseline=value.baseline, schedule=value.schedule or self.schedule,
+                                  **target, **settings)
+        self._baselines[id] = value.baseline
+        return monitor
+
+
+def _model_quality_class() -> type:
+    try:
+        from .monitors.model_quality import ModelQualityMonitor
+    except ImportError as err:  # pragma: no cover - until the model-quality monitor exists
+        raise NotImplementedError("ModelQualityMonitor is not available in this version") from err
+    return ModelQualityMonitor
+
+
+def _bias_class() -> type:
+    try:
+        from .monitors.bias import BiasDriftMonitor
+    except ImportError as err:  # pragma: no cover - until the bias monitor exists
+        raise NotImplementedError("BiasDriftMonitor is not available in this version") from err
+    return BiasDriftMonitor
