@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.generate import ensure_dataset, spec_for
 from bench.peer_env import REPO_ROOT, ensure_peer_env
 from bench.report import MemoryPoint, render
-from bench.run import fastest, run_floor, run_ours, run_peer, warm_page_cache
+from bench.run import Result, fastest, run_floor, run_ours, run_peer, warm_page_cache
 
 RESULTS = REPO_ROOT / "bench" / "results"
 
@@ -35,25 +35,26 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--records",
         type=int,
-        default=1_000_000,
-        help="capture records, and baseline rows (default 1,000,000)",
+        default=None,
+        help="capture records, and baseline rows (default 1,000,000; 100,000 with --quick)",
     )
     parser.add_argument(
         "--memory-records",
         type=int,
-        default=5_000_000,
-        help="a larger size at which ours runs again for the memory figure; 0 skips it (default 5,000,000)",
+        default=None,
+        help="a larger size at which ours runs again for the memory figure; 0 skips it "
+        "(default 5,000,000; 500,000 with --quick)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 100,000 records, memory figure at 500,000, results in quick.md",
+        help="smoke run: smaller default sizes, results in bench/results/quick.md",
     )
     parser.add_argument(
         "--repeat",
         type=int,
         default=1,
-        help="runs of every contender, the fastest one reported (default 1)",
+        help="runs of every contender, taken in turn; the fastest of each is reported (default 1)",
     )
     parser.add_argument("--skip-peers", action="store_true", help="run only the floor and ours")
     parser.add_argument(
@@ -63,8 +64,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="Markdown file to write (default bench/results/latest.md, quick.md with --quick)",
     )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.records, args.memory_records = 100_000, 500_000
+    if args.records is None:
+        args.records = 100_000 if args.quick else 1_000_000
+    if args.memory_records is None:
+        args.memory_records = 500_000 if args.quick else 5_000_000
     if args.results is None:
         args.results = RESULTS / ("quick.md" if args.quick else "latest.md")
     return args
@@ -83,15 +86,18 @@ def main(argv: list[str] | None = None) -> None:
     if peer_python is not None:
         contenders["evidently"] = lambda: run_peer("evidently", dataset, peer_python)
         contenders["whylogs"] = lambda: run_peer("whylogs", dataset, peer_python)
-    results = {}
-    for name, contender in contenders.items():
-        _log(f"{name} on {args.records:,} records" + (f", {args.repeat} runs" if args.repeat > 1 else ""))
-        results[name] = fastest(contender, args.repeat)
+    # Round robin, so a burst of load from elsewhere on the machine hits one run, not all of one contender's.
+    runs: dict[str, list[Result]] = {name: [] for name in contenders}
+    for round_number in range(1, max(args.repeat, 1) + 1):
+        for name, contender in contenders.items():
+            _log(f"{name} on {args.records:,} records (run {round_number} of {max(args.repeat, 1)})")
+            runs[name].append(contender())
+    results = {name: fastest(results) for name, results in runs.items()}
     memory = [MemoryPoint.of(results["ours"])]
     if large is not None:
         warm_page_cache(large)
         _log(f"ours on {args.memory_records:,} records (memory figure)")
-        memory.append(MemoryPoint.of(fastest(lambda: run_ours(large), args.repeat)))
+        memory.append(MemoryPoint.of(fastest([run_ours(large) for _ in range(max(args.repeat, 1))])))
         memory.sort(key=lambda point: point.records)
 
     page = render(

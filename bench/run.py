@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from bench.contenders.capture_lines import capture_files
@@ -54,12 +53,11 @@ def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def fastest(contender: Callable[[], Result], repeat: int) -> Result:
-    """Run ``contender`` ``repeat`` times; keep the fastest run's figures, with the largest peak RSS seen.
+def fastest(results: list[Result]) -> Result:
+    """The fastest of several runs of one contender, with the largest peak RSS seen in any of them.
 
-    The minimum is the run least disturbed by whatever else the machine did meanwhile.
+    The minimum time is the run least disturbed by whatever else the machine did meanwhile.
     """
-    results = [contender() for _ in range(max(repeat, 1))]
     best = min(results, key=lambda result: result.seconds)
     return dataclasses.replace(best, peak_rss_mb=max(result.peak_rss_mb for result in results))
 
