@@ -155,3 +155,29 @@ def test_both_engines_pass_cdk_nag_and_cfn_lint(tmp_path, engine):
     _monitor(stack, engine=engine)
     assert nag_findings(app) == []
     assert cfn_lint_findings(template_of(stack).to_json()) == []
+
+
+def test_feature_overrides_reach_the_analyzer_on_both_engines(app):
+    from cdk_model_monitor.monitors.data_quality import FeatureOverride
+
+    overrides = {"day_minutes": FeatureOverride(drift_threshold=0.25), "plan": FeatureOverride(check=False)}
+    standalone = cdk.Stack(app, "S", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    native = cdk.Stack(app, "N", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    _monitor(standalone, feature_overrides=overrides)
+    _monitor(native, feature_overrides=overrides, engine=Engine.MODEL_MONITOR)
+    env = _states(standalone)["RunAnalyzer"]["Parameters"]["Environment"]
+    assert json.loads(env["feature_overrides"]) == {
+        "day_minutes": {"distribution_constraints": {"comparison_threshold": 0.25, "categorical_comparison_threshold": 0.25}},
+        "plan": {"evaluate_constraints": "Disabled"}}
+    schedule = next(iter(template_of(native).find_resources("AWS::SageMaker::MonitoringSchedule").values()))
+    assert "feature_overrides" in schedule["Properties"]["MonitoringScheduleConfig"]["MonitoringJobDefinition"]["Environment"]
+
+
+def test_feature_overrides_are_refused_for_the_builtin_image_and_bad_thresholds(stack):
+    from cdk_model_monitor.monitors.data_quality import FeatureOverride
+
+    with pytest.raises(ConfigurationError, match="constraints.json only"):
+        _monitor(stack, engine=Engine.MODEL_MONITOR, image=AnalyzerImage.builtin(),
+                 feature_overrides={"plan": FeatureOverride(check=False)})
+    with pytest.raises(ConfigurationError, match=r"drift threshold in \(0, 1\]"):
+        _monitor(cdk.Stack(stack.node.scope, "Other"), feature_overrides={"plan": FeatureOverride(drift_threshold=3)})

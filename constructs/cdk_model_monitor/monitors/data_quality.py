@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from ..errors import ConfigurationError
 from .base import MonitorBase, MonitorKind
 
 DATA_QUALITY = MonitorKind(name="data-quality", sagemaker_type="DataQuality",
                            endpoint_namespace="aws/sagemaker/Endpoints/data-metrics")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureOverride:
+    """Monitor one feature differently from the baseline's ``monitoring_config``.
+
+    :param drift_threshold: maximum drift distance of this feature (numeric or categorical).
+        Default: the baseline's threshold.
+    :param check: evaluate this feature's constraints at all. Default: as the baseline says.
+    """
+
+    drift_threshold: float | None = None
+    check: bool | None = None
+
+    def to_config(self) -> dict[str, object]:
+        """The feature's ``monitoring_config_overrides`` object in constraints.json's terms."""
+        config: dict[str, object] = {}
+        if self.check is not None:
+            config["evaluate_constraints"] = "Enabled" if self.check else "Disabled"
+        if self.drift_threshold is not None:
+            config["distribution_constraints"] = {"comparison_threshold": self.drift_threshold,
+                                                  "categorical_comparison_threshold": self.drift_threshold}
+        return config
 
 
 class DataQualityMonitor(MonitorBase):
@@ -32,9 +60,27 @@ class DataQualityMonitor(MonitorBase):
     :param network: default ``JobNetwork()`` (no VPC, inter-container encryption on).
     :param environment: extra environment of the analyzer (e.g. ``record_preprocessor_script``).
     :param schedule_name: default a unique name derived from the construct path.
+    :param feature_overrides: per-feature settings on top of the baseline's constraints, e.g.
+        ``{"day_minutes": FeatureOverride(drift_threshold=0.2)}``. Applied by the project's analyzer
+        at run time (not by SageMaker's built-in image, whose overrides live in constraints.json).
     """
 
-    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+    def __init__(self, scope: Construct, id: str, *, feature_overrides: Mapping[str, FeatureOverride] | None = None,
+                 **kwargs) -> None:
+        self.feature_overrides = dict(feature_overrides or {})
+        if self.feature_overrides:
+            image = kwargs.get("image")
+            if image is not None and image.is_builtin:
+                raise ConfigurationError(scope, f"{id}.feature_overrides", sorted(self.feature_overrides),
+                                         "SageMaker's built-in analyzer reads overrides from constraints.json only: put "
+                                         "them under the features' monitoring_config_overrides there.")
+            for name, override in self.feature_overrides.items():
+                threshold = override.drift_threshold
+                if not name or (threshold is not None and not 0 < threshold <= 1):
+                    raise ConfigurationError(scope, f"{id}.feature_overrides[{name!r}]", override,
+                                             "Name a baseline feature and give a drift threshold in (0, 1].")
+            kwargs["environment"] = {**(kwargs.get("environment") or {}), "feature_overrides": json.dumps(
+                {name: o.to_config() for name, o in sorted(self.feature_overrides.items())}, sort_keys=True)}
         super().__init__(scope, id, kind=DATA_QUALITY, **kwargs)
 
     def metric_drift(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:
