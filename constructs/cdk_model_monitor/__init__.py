@@ -1,27 +1,32 @@
 """cdk-model-monitor: production monitoring for SageMaker models, as AWS CDK v2 constructs."""
 
 from . import _node  # noqa: F401  (must run before aws-cdk-lib starts Node)
-from .baseline import Baseline, DatasetFormat
+from .baseline import Baseline, BaselineKind, BoundBaseline, DatasetFormat
 from .endpoint import CapturedEndpoint, CaptureConfig, CaptureMode, ProductionVariant
 from .errors import ConfigurationError
-from .images import AnalyzerImage, BuiltinImage
+from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
-from .monitors.data_quality import DataQualityMonitor
+from .monitors.data_quality import DataQualityMonitor, FeatureOverride
 from .schedule import DataWindow, Schedule
 from .storage import MonitoringBucket, MonitoringPrefixes
 
 __all__ = [
     "AnalyzerImage",
     "Baseline",
+    "BaselineKind",
+    "BoundBaseline",
+    "BoundImage",
+    "builtin_image_uri",
     "BuiltinImage",
     "CaptureConfig",
-    "CaptureMode",
     "CapturedEndpoint",
+    "CaptureMode",
     "ConfigurationError",
     "DataQualityMonitor",
-    "DataWindow",
     "DatasetFormat",
+    "DataWindow",
     "Engine",
+    "FeatureOverride",
     "JobCompute",
     "JobNetwork",
     "MonitoringBucket",
