@@ -1,19 +1,22 @@
 """The native engine: a SageMaker Model Monitor schedule, for accounts that still have the service.
 
-With the project's analyzer (or any custom image) the schedule embeds its job definition, the
-"bring your own container" path. With SageMaker's built-in image it references a typed job
-definition (``AWS::SageMaker::DataQualityJobDefinition``), which is how the SDK deploys it.
+With the project's analyzer (or any custom image) a data-quality schedule embeds its job definition,
+the "bring your own container" path. SageMaker's built-in images, and every monitor that joins
+ground truth (model quality, bias drift: the embedded definition has no ground-truth input), use a
+typed job definition (``AWS::SageMaker::{DataQuality,ModelQuality,ModelBias}JobDefinition``),
+which is how the SDK deploys them; the schedule references it by the name taken from its ARN.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Fn
+from aws_cdk import CfnResource, Fn
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..job import CAPTURE_LOCAL_PATH, OUTPUT_LOCAL_PATH
+from ..schedule import iso_offset
 
 if TYPE_CHECKING:
     from ..monitors.base import MonitorBase
@@ -27,17 +30,22 @@ class NativeEngine(Construct):
     def __init__(self, scope: Construct, id: str, *, monitor: MonitorBase) -> None:
         super().__init__(scope, id)
         window = monitor.schedule.window
-        custom_window = not window.is_default_hourly or monitor.schedule.sagemaker_expression == "NOW"
+        typed = monitor.image_source.is_builtin or monitor.kind.ground_truth
+        # Label-joining definitions carry their window as Start/EndTimeOffset on the endpoint input;
+        # SageMaker requires the schedule's own analysis times with NOW.
+        custom_window = ((not window.is_default_hourly and not monitor.kind.ground_truth)
+                         or monitor.schedule.sagemaker_expression == "NOW")
         schedule_config = _S.ScheduleConfigProperty(
             schedule_expression=monitor.schedule.sagemaker_expression,
             data_analysis_start_time=window.start if custom_window else None,
             data_analysis_end_time=window.end if custom_window else None)
         key = monitor.storage.encryption_key
         key_arn = key.key_arn if key is not None else None
-        self.job_definition: sagemaker.CfnDataQualityJobDefinition | None = None
+        self.job_definition: CfnResource | None = None
 
-        if monitor.image_source.is_builtin:
-            self.job_definition = self._builtin_job_definition(monitor, key_arn)
+        if typed:
+            self.job_definition = self._typed_job_definition(monitor, key_arn)
+            self.job_definition.node.add_dependency(monitor.job_role)
             config = _S.MonitoringScheduleConfigProperty(
                 schedule_config=schedule_config,
                 monitoring_type=monitor.kind.sagemaker_type,
@@ -74,33 +82,104 @@ class NativeEngine(Construct):
         if monitor.baseline.dependency is not None:
             self.schedule.node.add_dependency(monitor.baseline.dependency)
 
-    def _builtin_job_definition(self, monitor: MonitorBase, key_arn: str | None) -> sagemaker.CfnDataQualityJobDefinition:
-        d = sagemaker.CfnDataQualityJobDefinition
-        if monitor.kind.sagemaker_type != "DataQuality":
-            raise NotImplementedError(f"built-in image for {monitor.kind.sagemaker_type}")
-        definition = d(
-            self, "JobDefinition",
-            # No name: every property is create-only, so a change replaces the definition cleanly.
+    # -- typed job definitions ---------------------------------------------------------------
+
+    def _typed_job_definition(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
+        builders = {"DataQuality": self._data_quality, "ModelQuality": self._model_quality,
+                    "ModelBias": self._model_bias}
+        builder = builders.get(monitor.kind.sagemaker_type)
+        if builder is None:
+            raise NotImplementedError(f"typed job definition for {monitor.kind.sagemaker_type}")
+        # No name: every property is create-only, so a change replaces the definition cleanly.
+        return builder(monitor, key_arn)
+
+    @staticmethod
+    def _environment(monitor: MonitorBase) -> dict[str, str] | None:
+        """The definition's Environment: the user's, plus ``analysis_type`` for an image of ours (the
+        built-in images know what they analyse; ours defaults to data quality)."""
+        environment = dict(monitor.user_environment)
+        if not monitor.image_source.is_builtin and monitor.kind.analysis_type:
+            environment.setdefault("analysis_type", monitor.kind.analysis_type)
+        return environment or None
+
+    @staticmethod
+    def _offsets(monitor: MonitorBase) -> dict[str, str]:
+        """``start_time_offset`` / ``end_time_offset`` of the captures a labelled window reads."""
+        start, end = monitor.capture_window()  # type: ignore[attr-defined]
+        offsets = {"start_time_offset": iso_offset(start, negative=True)}
+        if end.to_minutes() > 0:
+            offsets["end_time_offset"] = iso_offset(end, negative=True)
+        return offsets
+
+    @staticmethod
+    def _common(d: Any, monitor: MonitorBase, key_arn: str | None) -> dict[str, Any]:
+        return dict(
             role_arn=monitor.job_role.role_arn,
-            data_quality_app_specification=d.DataQualityAppSpecificationProperty(
-                image_uri=monitor.image.image_uri, environment=monitor.user_environment or None),
-            data_quality_baseline_config=d.DataQualityBaselineConfigProperty(
-                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri),
-                statistics_resource=d.StatisticsResourceProperty(s3_uri=monitor.baseline.statistics_s3_uri)),
-            data_quality_job_input=d.DataQualityJobInputProperty(endpoint_input=d.EndpointInputProperty(
-                endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH)),
-            data_quality_job_output_config=d.MonitoringOutputConfigProperty(
-                kms_key_id=key_arn,
-                monitoring_outputs=[d.MonitoringOutputProperty(s3_output=d.S3OutputProperty(
-                    local_path=OUTPUT_LOCAL_PATH, s3_uri=monitor.report_s3_uri, s3_upload_mode="EndOfJob"))]),
             job_resources=d.MonitoringResourcesProperty(cluster_config=d.ClusterConfigProperty(
                 instance_count=monitor.compute.instance_count, instance_type=monitor.compute.instance_type,
                 volume_size_in_gb=monitor.compute.volume_size_gb, volume_kms_key_id=key_arn)),
             network_config=_network(d, monitor),
             stopping_condition=d.StoppingConditionProperty(
                 max_runtime_in_seconds=int(monitor.compute.max_runtime.to_seconds())))
-        definition.node.add_dependency(monitor.job_role)
-        return definition
+
+    @staticmethod
+    def _output(d: Any, monitor: MonitorBase, key_arn: str | None) -> Any:
+        return d.MonitoringOutputConfigProperty(
+            kms_key_id=key_arn,
+            monitoring_outputs=[d.MonitoringOutputProperty(s3_output=d.S3OutputProperty(
+                local_path=OUTPUT_LOCAL_PATH, s3_uri=monitor.report_s3_uri, s3_upload_mode="EndOfJob"))])
+
+    def _data_quality(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
+        d = sagemaker.CfnDataQualityJobDefinition
+        return d(
+            self, "JobDefinition",
+            data_quality_app_specification=d.DataQualityAppSpecificationProperty(
+                image_uri=monitor.image.image_uri, environment=self._environment(monitor)),
+            data_quality_baseline_config=d.DataQualityBaselineConfigProperty(
+                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri),
+                statistics_resource=d.StatisticsResourceProperty(s3_uri=monitor.baseline.statistics_s3_uri)),
+            data_quality_job_input=d.DataQualityJobInputProperty(endpoint_input=d.EndpointInputProperty(
+                endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH)),
+            data_quality_job_output_config=self._output(d, monitor, key_arn),
+            **self._common(d, monitor, key_arn))
+
+    def _model_quality(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
+        d = sagemaker.CfnModelQualityJobDefinition
+        attributes = monitor.endpoint_attributes()  # type: ignore[attr-defined]
+        return d(
+            self, "JobDefinition",
+            model_quality_app_specification=d.ModelQualityAppSpecificationProperty(
+                image_uri=monitor.image.image_uri, problem_type=monitor.problem_type.value,  # type: ignore[attr-defined]
+                environment=self._environment(monitor)),
+            model_quality_baseline_config=d.ModelQualityBaselineConfigProperty(
+                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri)),
+            model_quality_job_input=d.ModelQualityJobInputProperty(
+                endpoint_input=d.EndpointInputProperty(
+                    endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
+                    **attributes, **self._offsets(monitor)),
+                ground_truth_s3_input=d.MonitoringGroundTruthS3InputProperty(
+                    s3_uri=monitor.ground_truth_s3_uri)),  # type: ignore[attr-defined]
+            model_quality_job_output_config=self._output(d, monitor, key_arn),
+            **self._common(d, monitor, key_arn))
+
+    def _model_bias(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
+        d = sagemaker.CfnModelBiasJobDefinition
+        attributes = monitor.endpoint_attributes()  # type: ignore[attr-defined]
+        return d(
+            self, "JobDefinition",
+            model_bias_app_specification=d.ModelBiasAppSpecificationProperty(
+                image_uri=monitor.image.image_uri, config_uri=monitor.analysis_config_s3_uri,  # type: ignore[attr-defined]
+                environment=self._environment(monitor)),
+            model_bias_baseline_config=d.ModelBiasBaselineConfigProperty(
+                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri)),
+            model_bias_job_input=d.ModelBiasJobInputProperty(
+                endpoint_input=d.EndpointInputProperty(
+                    endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
+                    **attributes, **self._offsets(monitor)),
+                ground_truth_s3_input=d.MonitoringGroundTruthS3InputProperty(
+                    s3_uri=monitor.ground_truth_s3_uri)),  # type: ignore[attr-defined]
+            model_bias_job_output_config=self._output(d, monitor, key_arn),
+            **self._common(d, monitor, key_arn))
 
 
 def _network(resource: type, monitor: MonitorBase) -> object:

@@ -50,6 +50,7 @@ class StandaloneEngine(Construct):
                                        environment=key_env)
         storage.grant_read_capture(self.planner)
         storage.grant_write_reports(self.planner)
+        monitor.grant_planner_reads(self.planner)
         self.publisher = engine_function(self, "MetricsPublisher", code="metrics_publisher",
                                          description="Publishes a monitoring execution's metrics, status and event",
                                          environment=key_env)
@@ -81,7 +82,7 @@ class StandaloneEngine(Construct):
             self.schedule.node.add_dependency(monitor.baseline.dependency)
 
     def _state_machine(self, monitor: MonitorBase) -> sfn.StateMachine:
-        window = monitor.schedule.window
+        window_start, window_end = monitor.planning_window()
         plan = tasks.LambdaInvoke(
             self, "PlanWindow", lambda_function=self.planner, payload_response_only=True, result_path="$.plan",
             payload=sfn.TaskInput.from_object({
@@ -91,10 +92,11 @@ class StandaloneEngine(Construct):
                 "endpoint_name": monitor.endpoint_name,
                 "schedule_name": monitor.schedule_name,
                 "monitor_type": monitor.kind.name,
-                "window_start_offset": window.start,
-                "window_end_offset": window.end,
+                "window_start_offset": window_start,
+                "window_end_offset": window_end,
                 "window_granularity": monitor.schedule.granularity,
                 "job_name_prefix": JOB_NAME_PREFIX,
+                **monitor.planner_payload(),
             }))
         plan.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4, backoff_rate=2)
 
@@ -132,7 +134,13 @@ class StandaloneEngine(Construct):
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"))
         results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        definition = plan.next(
+        # A monitor may replace fields of the plan (e.g. the metrics' timestamp) before anything uses them.
+        after_plan = sfn.Chain.start(plan)
+        for field, source in sorted(monitor.plan_overrides().items()):
+            after_plan = after_plan.next(sfn.Pass(
+                self, "SetPlan" + "".join(part.title() for part in field.split("_")),
+                comment=f"plan.{field} = {source}", input_path=source, result_path=f"$.plan.{field}"))
+        definition = after_plan.next(
             sfn.Choice(self, "HasData")
             .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
             .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
@@ -158,13 +166,13 @@ class StandaloneEngine(Construct):
     def _run_analyzer(self, monitor: MonitorBase) -> sfn.CustomState:
         key = monitor.storage.encryption_key
         environment: dict[str, object] = {k: v for k, v in monitor.analyzer_environment().items()}
-        environment.update({"start_time.$": "$.plan.start", "end_time.$": "$.plan.end",
-                            "metric_time.$": "$.plan.metric_time"})
+        environment.update(monitor.window_environment())
         inputs = [{
             "InputName": "endpoint",
             "S3Input": {"S3Uri.$": "$.plan.manifest_uri", "S3DataType": "ManifestFile", "S3InputMode": "File",
                         "S3DataDistributionType": "FullyReplicated", "LocalPath": monitor.capture_local_path},
         }]
+        inputs.extend(extra.to_api() for extra in monitor.job_inputs())
         for name, uri, local in (("baseline_statistics", monitor.baseline.statistics_s3_uri, BASELINE_STATISTICS_LOCAL_DIR),
                                  ("baseline_constraints", monitor.baseline.constraints_s3_uri, BASELINE_CONSTRAINTS_LOCAL_DIR)):
             if uri is not None:

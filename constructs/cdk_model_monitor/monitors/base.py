@@ -11,16 +11,18 @@ from aws_cdk import ArnFormat, Duration, Names, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ..baseline import Baseline, BoundBaseline
+from ..baseline import Baseline, BaselineKind, BoundBaseline
 from ..endpoint import CapturedEndpoint
 from ..errors import ConfigurationError
-from ..images import AnalyzerImage
+from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
     BASELINE_CONSTRAINTS_LOCAL_DIR,
     BASELINE_STATISTICS_LOCAL_DIR,
     CAPTURE_LOCAL_PATH,
+    GROUND_TRUTH_LOCAL_PATH,
     METRICS_LOCAL_PATH,
     OUTPUT_LOCAL_PATH,
     Engine,
@@ -28,7 +30,7 @@ from ..job import (
     JobNetwork,
 )
 from ..nag import acknowledge
-from ..schedule import Schedule
+from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
 
 # The execution-status metrics of the standalone engine (published by lambda/metrics_publisher).
@@ -48,6 +50,38 @@ class MonitorKind:
     endpoint_namespace: str
     """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
     capture_index_names: tuple[str, ...] = ("endpointInput", "endpointOutput")
+    analysis_type: str | None = None
+    """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
+    quality, the analyzer's default."""
+    builtin_image: BuiltinImage = BuiltinImage.MODEL_MONITOR
+    """The SageMaker image that analyses this kind natively (Model Monitor or Clarify)."""
+    baseline_kind: BaselineKind | None = None
+    """What the baseline files must describe (checked when the source knows it at synth)."""
+    ground_truth: bool = False
+    """Jobs join captures with ground-truth labels (a second input; a typed job definition natively)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobInput:
+    """A processing input a monitor adds to each standalone job, besides the captures and baseline.
+
+    Exactly one of ``s3_uri`` (a fixed object or prefix) and ``s3_uri_path`` (a JSONPath into the
+    state machine's state, e.g. the window planner's ``$.plan.ground_truth_manifest_uri``).
+    """
+
+    name: str
+    local_path: str
+    s3_uri: str | None = None
+    s3_uri_path: str | None = None
+    manifest: bool = False
+    """``S3DataType=ManifestFile`` (a manifest written per window) instead of ``S3Prefix``."""
+
+    def to_api(self) -> dict[str, object]:
+        """The processing API's ``ProcessingInputs`` entry (``S3Uri.$`` for a JSONPath)."""
+        source = {"S3Uri.$": self.s3_uri_path} if self.s3_uri_path is not None else {"S3Uri": self.s3_uri}
+        return {"InputName": self.name, "S3Input": {
+            **source, "S3DataType": "ManifestFile" if self.manifest else "S3Prefix", "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated", "LocalPath": self.local_path}}
 
 
 class MonitorBase(Construct):
@@ -84,6 +118,7 @@ class MonitorBase(Construct):
         self.user_environment = dict(environment or {})
         self._resolve_target(endpoint, endpoint_name, capture_s3_uri, variant, storage)
         self._validate(schedule_name)
+        self._validate_kind()
 
         self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
@@ -91,6 +126,7 @@ class MonitorBase(Construct):
         self.image = self.image_source.bind(self, grantee=self.job_role)
         self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
                                                      job_role=self.job_role)
+        self._bind_kind()
 
         if engine is Engine.STANDALONE:
             from ..engines.standalone import StandaloneEngine
@@ -153,6 +189,7 @@ class MonitorBase(Construct):
     def analyzer_environment(self) -> dict[str, str]:
         """The built-in's environment for a standalone job (window times are added per execution)."""
         return {
+            **({"analysis_type": self.kind.analysis_type} if self.kind.analysis_type else {}),
             "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": list(self.kind.capture_index_names)}}),
             "dataset_source": CAPTURE_LOCAL_PATH,
             "output_path": OUTPUT_LOCAL_PATH,
@@ -163,6 +200,41 @@ class MonitorBase(Construct):
             **self.baseline_local_files(),
             **self.user_environment,
         }
+
+    def planning_window(self) -> tuple[str, str]:
+        """Offsets of the window whose captures the planner lists (``window_start_offset``, ``window_end_offset``)."""
+        return self.schedule.window.start, self.schedule.window.end
+
+    def planner_payload(self) -> dict[str, object]:
+        """Keys this monitor adds to the window planner's input (e.g. the ground-truth prefix)."""
+        return {}
+
+    def plan_overrides(self) -> dict[str, str]:
+        """Fields of the plan to replace before the job runs: plan key -> JSONPath of the value."""
+        return {}
+
+    def window_environment(self) -> dict[str, str]:
+        """The per-window environment of a standalone job, as Step Functions JSONPaths into the plan."""
+        return {"start_time.$": "$.plan.start", "end_time.$": "$.plan.end", "metric_time.$": "$.plan.metric_time"}
+
+    def job_inputs(self) -> list[JobInput]:
+        """Processing inputs besides the window's captures and the baseline files."""
+        return []
+
+    def grant_planner_reads(self, grantee: iam.IGrantable) -> None:
+        """Let the window planner list what it needs besides the captures (nothing by default)."""
+
+    def _validate_kind(self) -> None:
+        """Checks of a monitor type's own options, before any resource exists (ConfigurationError)."""
+
+    def _bind_kind(self) -> None:
+        """Resources and grants of a monitor type, once the job role and baseline exist."""
+        expected = self.kind.baseline_kind
+        if expected is not None and self.baseline.kind is not None and self.baseline.kind is not expected:
+            raise ConfigurationError(self, "baseline", self.baseline.kind.value,
+                                     f"A {self.kind.name} monitor needs a {expected.value} baseline: create it with "
+                                     f"`model-monitor-analyzer baseline --type {expected.value}` and pass "
+                                     "Baseline.from_directory(...) or Baseline.from_s3(...).")
 
     # -- internals -------------------------------------------------------------------------
 
@@ -212,6 +284,10 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "image", "builtin",
                                      "SageMaker's built-in analyzer runs only inside Model Monitor schedules: use "
                                      "engine=Engine.MODEL_MONITOR, or the project's analyzer image (the default).")
+        if self.image_source.is_builtin and self.image_source.builtin_kind is not self.kind.builtin_image:
+            raise ConfigurationError(self, "image", f"AnalyzerImage.builtin({self.image_source.builtin_kind})",
+                                     f"SageMaker analyses {self.kind.name} with its {self.kind.builtin_image.value} "
+                                     f"image: use AnalyzerImage.builtin({self.kind.builtin_image}).")
         if self.network.subnet_ids and not self.network.security_group_ids:
             raise ConfigurationError(self, "network.security_group_ids", (),
                                      "Give security groups with subnet_ids.")
@@ -256,3 +332,152 @@ class MonitorBase(Construct):
                 resources=[self.storage.encryption_key.key_arn]))
         return role
 
+
+
+def object_basename(scope: Construct, uri: str) -> str | None:
+    """The last key segment of an ``s3://`` object URI (the name SageMaker downloads it as), when the
+    synthesized URI ends in literal text: a plain string, or a ``Fn::Sub`` / ``Fn::Join`` whose last part
+    holds the final '/' (asset URLs, ``bucket.s3_url_for_object(key)``). None otherwise."""
+    if not Token.is_unresolved(uri):
+        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        return name if "/" in uri[len("s3://"):] and name else None
+    resolved = Stack.of(scope).resolve(uri)
+    tail: object = None
+    if isinstance(resolved, dict) and len(resolved) == 1:
+        ((fn, arg),) = resolved.items()
+        if fn == "Fn::Sub":
+            tail = arg if isinstance(arg, str) else None
+        elif fn == "Fn::Join" and arg[0] == "" and arg[1]:
+            tail = arg[1][-1]
+    if not isinstance(tail, str) or "/" not in tail:
+        return None
+    name = tail.rsplit("/", 1)[-1]
+    return name if name and "${" not in name else None
+
+
+def grant_object_read(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: str) -> None:
+    """GetObject on one object and ListBucket limited to its key (what a SageMaker S3 input of one
+    object needs), without wildcards."""
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"],
+                               resource_arns=[bucket.arn_for_objects(key)])
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn],
+                               conditions={"StringEquals": {"s3:prefix": key}})
+
+
+class LabelledMonitorBase(MonitorBase):
+    """Monitors that join captured predictions with ground-truth labels (model quality, bias drift).
+
+    Ground truth lives in the monitoring bucket under ``<ground-truth prefix>/<endpoint name>/``, in
+    SageMaker's layout ``yyyy/mm/dd/HH/<anything>.jsonl`` where the hour is the **upload** hour
+    (contract §2.1; ``model-monitor-analyzer put-ground-truth --s3-uri <ground_truth_s3_uri>`` writes
+    exactly that). All label-based monitors of one endpoint share that prefix.
+
+    Standalone engine, per window ``[t-start, t-end)`` of the schedule: the planner lists the labels
+    uploaded in ``[t-start, t)`` and the captures of ``[t-start-capture_lookback, t-end)``, and writes
+    a manifest for each; the job downloads them to the captures' usual place and
+    ``/opt/ml/processing/groundtruth``. No captures, or captures but no labels: ``NoData``, no job.
+    With a capture look-back the job's ``start_time`` (and the metrics' timestamp) is the label
+    window's start, so each label is evaluated once, in the window it arrived in.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, capture_lookback: Duration | None = None,
+                 **kwargs: object) -> None:
+        self._capture_lookback = capture_lookback  # checked in _validate_kind, once the construct has a path
+        super().__init__(scope, id, kind=kind, **kwargs)
+
+    # -- ground truth for label producers ------------------------------------------------------
+
+    @property
+    def ground_truth_prefix(self) -> str:
+        """Key prefix of this endpoint's labels in the monitoring bucket (``ground-truth/<endpoint>``)."""
+        return f"{self.storage.prefixes.ground_truth}/{self.endpoint_name}"
+
+    @property
+    def ground_truth_s3_uri(self) -> str:
+        """``s3://<bucket>/ground-truth/<endpoint>``: where label producers put ``yyyy/mm/dd/HH/*.jsonl``."""
+        return self.storage.s3_uri(self.ground_truth_prefix)
+
+    def grant_write_ground_truth(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (a label producer) put ground-truth records for this endpoint only."""
+        return self.storage.grant_prefix(grantee, self.ground_truth_prefix, write=True)
+
+    def grant_read_ground_truth(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read this endpoint's ground-truth records."""
+        return self.storage.grant_prefix(grantee, self.ground_truth_prefix, read=True)
+
+    # -- windows -------------------------------------------------------------------------------
+
+    @property
+    def capture_lookback(self) -> Duration:
+        """How far before the label window the captures of late labels are looked for."""
+        return self._capture_lookback or Duration.hours(0)
+
+    @property
+    def _looks_back(self) -> bool:
+        return self.capture_lookback.to_minutes() > 0
+
+    def capture_window(self) -> tuple[Duration, Duration]:
+        """(start, end) offsets before the scheduled time of the captures a window joins with labels."""
+        window = self.schedule.window
+        return window.start_offset.plus(self.capture_lookback), window.end_offset
+
+    def planning_window(self) -> tuple[str, str]:
+        start, end = self.capture_window()
+        return iso_offset(start, negative=True), iso_offset(end, negative=True)
+
+    def planner_payload(self) -> dict[str, object]:
+        # Labels uploaded in [t - start, t): the planner anchors the look-back at the scheduled time.
+        return {"ground_truth_s3_uri": self.ground_truth_s3_uri,
+                "ground_truth_lookback": iso_offset(self.schedule.window.start_offset, negative=False)}
+
+    def plan_overrides(self) -> dict[str, str]:
+        return {"metric_time": "$.plan.ground_truth_start"} if self._looks_back else {}
+
+    def window_environment(self) -> dict[str, str]:
+        if not self._looks_back:
+            return super().window_environment()
+        return {"start_time.$": "$.plan.ground_truth_start", "end_time.$": "$.plan.end",
+                "metric_time.$": "$.plan.metric_time"}
+
+    def job_inputs(self) -> list[JobInput]:
+        return [JobInput(name="ground_truth", local_path=GROUND_TRUTH_LOCAL_PATH,
+                         s3_uri_path="$.plan.ground_truth_manifest_uri", manifest=True)]
+
+    def grant_planner_reads(self, grantee: iam.IGrantable) -> None:
+        self.grant_read_ground_truth(grantee)
+
+    def baseline_local_files(self) -> dict[str, str]:
+        """The constraints file itself (the model-quality and bias analyzers read a file, as the
+        built-in's ``/opt/ml/processing/baseline/constraints/constraints.json``)."""
+        name = object_basename(self, self.baseline.constraints_s3_uri)
+        return {"baseline_constraints": f"{BASELINE_CONSTRAINTS_LOCAL_DIR}/{name}"}
+
+    def analyzer_environment(self) -> dict[str, str]:
+        return {**super().analyzer_environment(), "ground_truth_source": GROUND_TRUTH_LOCAL_PATH}
+
+    def _validate_kind(self) -> None:
+        super()._validate_kind()
+        lookback = self._capture_lookback
+        if lookback is None:
+            return
+        if not isinstance(lookback, Duration):
+            raise ConfigurationError(self, "ground_truth_lookback", lookback, "Use a Duration, e.g. Duration.days(1).")
+        minutes = lookback.to_minutes()
+        unit = 60 if self.schedule.granularity == "hour" else 1
+        total = self.schedule.window.start_offset.to_minutes() + minutes
+        if minutes < 0 or minutes % unit:
+            raise ConfigurationError(self, "ground_truth_lookback", f"{minutes:g} minutes",
+                                     f"Use a whole number of {'hours' if unit == 60 else 'minutes'} (0 or more), "
+                                     "e.g. Duration.days(1).")
+        if total > 24 * 60 * 30:
+            raise ConfigurationError(self, "ground_truth_lookback", f"{minutes:g} minutes",
+                                     "The window and the look-back together reach back at most 30 days.")
+
+    def _bind_kind(self) -> None:
+        super()._bind_kind()
+        if object_basename(self, self.baseline.constraints_s3_uri) is None:
+            raise ConfigurationError(
+                self, "baseline", self.baseline.constraints_s3_uri,
+                "The job reads the constraints file by name, which must be known at synth: use "
+                "Baseline.from_directory(...) or Baseline.from_s3(...) with a URI ending in the file name.")
+        self.grant_read_ground_truth(self.job_role)
