@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from model_monitor_analyzer.contract import data_quality as data_quality_contract
 from model_monitor_analyzer.contract.environment import job_environment
 from model_monitor_analyzer.contract.paths import METRICS_DIRECTORY_ENV, ContainerPaths, container_paths, metrics_dir
+from model_monitor_analyzer.contract.privileges import drop_privileges
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs.outcome import RunOutcome
 
@@ -78,6 +79,10 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
     paths = container_paths(process_env)
     try:
         env = job_environment(process_env, paths)
+        writable = [paths.message_file.parent, metrics_dir(env, paths)]
+        if env.get("output_path"):
+            writable.append(paths.rebase(env["output_path"]))
+        drop_privileges(process_env, writable)
         outcome = run_environment(env, paths)
     except AnalyzerInputError as exc:
         message = f"Error: {exc.describe()}"
