@@ -339,8 +339,9 @@ def _construct_id(text: str) -> str:
 class MonitorAlarms(Construct):
     """The alarms of one model's monitors, with defaults set once.
 
-    :param alarm_name_prefix: every alarm is named ``<prefix>-<monitor type>-<check>[-<subject>]``.
-        Give each model its own prefix (alarm names are unique per account and region).
+    :param alarm_name_prefix: every alarm is named ``<prefix>-<monitor type>-<check>[-<subject>]``
+        (a second monitor of the same type adds its construct id after the type). Give each model its
+        own prefix (alarm names are unique per account and region).
     :param no_data_windows: consecutive windows without captured data before the NoData alarm
         fires (standalone engine), or without any result (native engine). Default 3.
     :param failed_windows: consecutive failed executions before the Failed alarm fires. Default 1.
@@ -364,6 +365,7 @@ class MonitorAlarms(Construct):
         self.actions_enabled = actions_enabled
         self._created: list[CreatedAlarm] = []
         self._composites: list[cloudwatch.CompositeAlarm] = []
+        self._name_parts: dict[str, str] = {}  # monitor path -> its part of the alarm names
         self._actions: list[tuple[cloudwatch.IAlarmAction, bool, bool]] = []
         self.composite_alarm: cloudwatch.CompositeAlarm | None = None
 
@@ -589,8 +591,8 @@ class MonitorAlarms(Construct):
             raise ConfigurationError(self, "windows", windows,
                                      f"CloudWatch evaluates at most 7 days: with {period.to_hours():g}-hour windows "
                                      f"use at most {int(MAX_EVALUATION_RANGE.to_seconds() // period.to_seconds())}.")
-        kind = monitor.kind.name
-        name = "-".join(p for p in (self.alarm_name_prefix, kind, category.slug, subject) if p)[:255]
+        name = "-".join(p for p in (self.alarm_name_prefix, self._name_part(monitor), category.slug, subject)
+                        if p)[:255]
         scope = self.node.try_find_child(_construct_id(monitor.node.id)) or Construct(self, _construct_id(monitor.node.id))
         construct_id = _construct_id("-".join(p for p in (category.slug, subject) if p))
         if scope.node.try_find_child(construct_id) is not None:
@@ -608,6 +610,15 @@ class MonitorAlarms(Construct):
         self._created.append(record)
         self._apply(alarm, category.model_health, self._actions)
         return record
+
+    def _name_part(self, monitor: Any) -> str:
+        """``<monitor type>`` for the first monitor of a type, ``<monitor type>-<construct id>`` for others."""
+        path = monitor.node.path
+        if path not in self._name_parts:
+            kind = monitor.kind.name
+            taken = kind in self._name_parts.values()
+            self._name_parts[path] = f"{kind}-{monitor.node.id}" if taken else kind
+        return self._name_parts[path]
 
     # -- composite --------------------------------------------------------------------------------
 
