@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import cdk_model_monitor as mm  # first: selects a supported Node for aws-cdk-lib
+
+# isort: split
 import aws_cdk as cdk
 from constructs import Construct
 

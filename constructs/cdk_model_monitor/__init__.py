@@ -2,7 +2,7 @@
 
 from . import _node  # noqa: F401  (must run before aws-cdk-lib starts Node)
 from .baseline import Baseline, BaselineKind, BoundBaseline, DatasetFormat
-from .endpoint import CapturedEndpoint, CaptureConfig, CaptureMode, ProductionVariant
+from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ProductionVariant
 from .errors import ConfigurationError
 from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
@@ -16,15 +16,14 @@ __all__ = [
     "BaselineKind",
     "BoundBaseline",
     "BoundImage",
-    "builtin_image_uri",
     "BuiltinImage",
     "CaptureConfig",
-    "CapturedEndpoint",
     "CaptureMode",
+    "CapturedEndpoint",
     "ConfigurationError",
     "DataQualityMonitor",
-    "DatasetFormat",
     "DataWindow",
+    "DatasetFormat",
     "Engine",
     "FeatureOverride",
     "JobCompute",
@@ -33,5 +32,6 @@ __all__ = [
     "MonitoringPrefixes",
     "ProductionVariant",
     "Schedule",
+    "builtin_image_uri",
 ]
 __version__ = "0.1.0"

@@ -9,7 +9,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_scheduler as scheduler
 
 
-
 def iso_offset(duration: Duration, *, negative: bool) -> str:
     """An ISO-8601 offset such as ``-PT2H`` (SageMaker's and the window planner's format)."""
     minutes = int(duration.to_minutes())

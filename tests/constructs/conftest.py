@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import cdk_model_monitor  # noqa: F401  (first: selects a supported Node for aws-cdk-lib)
+
+# isort: split
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
