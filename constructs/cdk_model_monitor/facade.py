@@ -356,7 +356,7 @@ class ModelMonitor(Construct):
         if value is None:
             return None
         if isinstance(value, MonitorBase):
-            self._baselines[value.node.id] = None
+            self._baselines[value.node.id] = getattr(value, "baseline_source", None)
             return value
         if not isinstance(value, props_type):
             raise ConfigurationError(self, id, value, f"Use {props_type.__name__}(baseline=...) or a monitor.")

@@ -1,0 +1,224 @@
+"""ModelMonitor: the common case in a few lines on both engines (cdk-nag, cfn-lint, snapshot), every part
+exposed, existing objects in place of props, and the errors a user can make."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sns as sns
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from cdk_model_monitor import (
+    AnalyzerImage,
+    Baseline,
+    CapturedEndpoint,
+    ConfigurationError,
+    DataQualityMonitor,
+    Engine,
+    MonitoringBucket,
+)
+from cdk_model_monitor.alarms import AlarmCategory, DataQualityAlarmOptions
+from cdk_model_monitor.facade import (
+    AlarmProps,
+    DataQualityProps,
+    EndpointProps,
+    ExistingEndpoint,
+    ModelMonitor,
+    NotificationProps,
+    RetrainingProps,
+)
+from cdk_model_monitor.notifications import Notifications
+
+from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, normalize, template_of
+
+BASELINE = str(REPO_ROOT / "demo" / "baseline")
+FEATURES = [f["name"] for f in json.loads((REPO_ROOT / "demo" / "baseline" / "constraints.json").read_text())["features"]]
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
+ANALYZER = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer:1")
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+
+
+def _full(stack: cdk.Stack, engine: Engine) -> ModelMonitor:
+    """The README's example: what a user writes for the common case."""
+    return ModelMonitor(
+        stack, "Churn",
+        model_name="churn",
+        endpoint=EndpointProps(image_uri=IMAGE, model_data_url="s3://example-artifacts/churn/model.tar.gz"),
+        data_quality=DataQualityProps(baseline=Baseline.from_directory(BASELINE)),
+        engine=engine,
+        image=ANALYZER,
+        notifications=NotificationProps(emails=["ml-oncall@example.com"]),
+        retraining=RetrainingProps(pipeline_name="churn-retraining",
+                                   pipeline_parameters={"ModelName": "model", "TriggerAlarm": "alarm_name"}),
+    )
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    """Both engines in one app, synthesized once with cdk-nag."""
+    app = new_app(tmp_path_factory.mktemp("facade"), nag=True)
+    built = {}
+    for engine in Engine:
+        stack = cdk.Stack(app, f"Facade-{engine.value}", env=ENV)
+        built[engine] = (stack, _full(stack, engine))
+    findings = nag_findings(app)
+    templates = {engine: template_of(stack).to_json() for engine, (stack, _) in built.items()}
+    return built, templates, findings
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_full_facade_stacks_pass_cdk_nag(full):
+    assert full[2] == []
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_full_facade_stacks_pass_cfn_lint(full, engine):
+    assert cfn_lint_findings(full[1][engine]) == []
+
+
+def test_standalone_facade_matches_snapshot(full, snapshot_json):
+    assert normalize(full[1][Engine.STANDALONE]) == snapshot_json
+
+
+def test_every_created_part_is_an_attribute(full):
+    _, monitor = full[0][Engine.STANDALONE]
+    assert isinstance(monitor.storage, MonitoringBucket)
+    assert isinstance(monitor.endpoint, CapturedEndpoint)
+    assert isinstance(monitor.data_quality, DataQualityMonitor)
+    assert monitor.model_quality is None and monitor.bias is None
+    assert monitor.monitors == [monitor.data_quality]
+    assert monitor.alarms is not None and monitor.composite_alarm is monitor.alarms.composite_alarm
+    assert monitor.notifications is not None and monitor.dashboard is not None
+    assert monitor.retraining is not None and monitor.retraining.function is not None
+    assert monitor.retraining.alarms == [monitor.composite_alarm]
+
+
+def _alarm_names(template: dict) -> set[str]:
+    return {r["Properties"]["AlarmName"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_default_alarms_of_the_standalone_engine(full):
+    expected = {f"churn-data-quality-{c}" for c in ("execution-failed", "no-data", "violations")}
+    expected |= {f"churn-data-quality-{c}-{f}" for f in FEATURES for c in ("drift", "completeness")}
+    assert _alarm_names(full[1][Engine.STANDALONE]) == expected
+
+
+def test_default_alarms_of_the_native_engine(full):
+    expected = {"churn-data-quality-no-results"}
+    expected |= {f"churn-data-quality-{c}-{f}" for f in FEATURES for c in ("drift", "completeness")}
+    assert _alarm_names(full[1][Engine.MODEL_MONITOR]) == expected
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_one_composite_alarm_pages_and_retrains(full, engine):
+    template = full[1][engine]
+    (composite_id, composite), = [(k, v) for k, v in template["Resources"].items()
+                                  if v["Type"] == "AWS::CloudWatch::CompositeAlarm"]
+    assert composite["Properties"]["AlarmName"] == "churn-model-unhealthy"
+    topic = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::SNS::Topic")
+    assert composite["Properties"]["AlarmActions"] == [{"Ref": topic}]
+    (rule,) = [v for v in template["Resources"].values() if v["Type"] == "AWS::Events::Rule"
+               and "CloudWatch Alarm State Change" in json.dumps(v["Properties"].get("EventPattern", {}))]
+    assert rule["Properties"]["EventPattern"]["resources"] == [{"Fn::GetAtt": [composite_id, "Arn"]}]
+
+
+def test_topic_is_encrypted_tls_only_and_lets_alarms_publish(full):
+    template = full[1][Engine.STANDALONE]
+    (topic,) = [v for v in template["Resources"].values() if v["Type"] == "AWS::SNS::Topic"]
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (policy,) = [v for v in template["Resources"].values() if v["Type"] == "AWS::SNS::TopicPolicy"]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in statements)
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} and s["Action"] == "sns:Publish"
+               for s in statements)
+    (subscription,) = [v for v in template["Resources"].values() if v["Type"] == "AWS::SNS::Subscription"]
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "ml-oncall@example.com"
+
+
+def test_existing_objects_replace_created_parts(stack):
+    storage = MonitoringBucket(stack, "MyStorage")
+    endpoint = CapturedEndpoint(stack, "MyEndpoint", bucket=storage, image_uri=IMAGE, endpoint_name="churn")
+    monitor = DataQualityMonitor(stack, "MyDataQuality", endpoint=endpoint, image=ANALYZER,
+                                 baseline=Baseline.from_directory(BASELINE))
+    topic = sns.Topic(stack, "MyTopic")
+    facade = ModelMonitor(stack, "Churn", model_name="churn", endpoint=endpoint, data_quality=monitor,
+                          notifications=topic, dashboard=None,
+                          alarms=AlarmProps(alarm_name_prefix="prod-churn", no_data_windows=6,
+                                            data_quality=DataQualityAlarmOptions(features=["plan", "state"])))
+    assert facade.storage is storage and facade.endpoint is endpoint and facade.data_quality is monitor
+    assert facade.notifications.topic is topic and facade.dashboard is None and facade.retraining is None
+    alarms = template_of(stack).find_resources("AWS::CloudWatch::Alarm").values()
+    names = {r["Properties"]["AlarmName"] for r in alarms}
+    # the facade does not know a given monitor's baseline: the features are named, the thresholds default
+    assert names == {"prod-churn-data-quality-execution-failed", "prod-churn-data-quality-no-data",
+                     "prod-churn-data-quality-violations", "prod-churn-data-quality-drift-plan",
+                     "prod-churn-data-quality-drift-state"}
+    no_data = next(r for r in alarms if r["Properties"]["AlarmName"].endswith("no-data"))
+    assert no_data["Properties"]["EvaluationPeriods"] == 6
+    assert facade.composite_alarm is not None
+
+
+def test_a_given_monitor_needs_its_features_named(stack):
+    monitor = DataQualityMonitor(stack, "MyDataQuality", image=ANALYZER, endpoint=CapturedEndpoint(
+        stack, "MyEndpoint", bucket=MonitoringBucket(stack, "MyStorage"), image_uri=IMAGE),
+        baseline=Baseline.from_directory(BASELINE))
+    with pytest.raises(ConfigurationError, match="features="):
+        ModelMonitor(stack, "Churn", model_name="churn", endpoint=monitor.node.scope.node.find_child("MyEndpoint"),
+                     data_quality=monitor)
+
+
+def test_an_endpoint_deployed_elsewhere_is_monitored_from_its_capture_location(stack):
+    facade = ModelMonitor(stack, "Churn", model_name="churn",
+                          endpoint=ExistingEndpoint(endpoint_name="churn-prod",
+                                                    capture_s3_uri="s3://capture-bucket/datacapture"),
+                          data_quality=DataQualityProps(baseline=Baseline.from_directory(BASELINE)),
+                          image=ANALYZER, notifications=None)
+    assert facade.data_quality.endpoint_name == "churn-prod"
+    assert facade.data_quality.capture_s3_uri == "s3://capture-bucket/datacapture/churn-prod/AllTraffic"
+    template = template_of(stack)
+    template.resource_count_is("AWS::SageMaker::Endpoint", 0)
+    body = json.dumps(next(iter(template.find_resources("AWS::CloudWatch::Dashboard").values())))
+    assert "churn-prod" in body and "Invocations" in body
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"model_name": "churn model"}, "model_name"),
+    ({"data_quality": None}, "Monitor something"),
+    ({"retraining": RetrainingProps(pipeline_name="p"), "alarms": None}, "Retraining needs alarms"),
+    ({"data_quality": DataQualityProps(baseline=Baseline.from_directory(BASELINE), settings={"storage": None})},
+     "The facade sets these itself"),
+])
+def test_facade_reports_what_to_fix(stack, kwargs, message):
+    arguments = {"model_name": "churn", "endpoint": EndpointProps(image_uri=IMAGE), "image": ANALYZER,
+                 "data_quality": DataQualityProps(baseline=Baseline.from_directory(BASELINE)), **kwargs}
+    with pytest.raises(ConfigurationError, match=message):
+        ModelMonitor(stack, "Churn", **arguments)
+
+
+def test_notifications_can_be_shared_between_models(stack):
+    shared = Notifications(stack, "Shared", emails=["ml-oncall@example.com"])
+    for name in ("churn", "fraud"):
+        ModelMonitor(stack, name, model_name=name, endpoint=EndpointProps(image_uri=IMAGE), image=ANALYZER,
+                     data_quality=DataQualityProps(baseline=Baseline.from_directory(BASELINE)),
+                     notifications=shared, dashboard=None)
+    template = template_of(stack)
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    composites = template.find_resources("AWS::CloudWatch::CompositeAlarm")
+    assert sorted(c["Properties"]["AlarmName"] for c in composites.values()) == [
+        "churn-model-unhealthy", "fraud-model-unhealthy"]
+
+
+def test_alarm_categories_are_listed_for_every_alarm(full):
+    _, monitor = full[0][Engine.STANDALONE]
+    categories = {c.category for c in monitor.alarms.created_alarm_details()}
+    assert categories == {AlarmCategory.EXECUTION_FAILED, AlarmCategory.NO_DATA, AlarmCategory.VIOLATIONS,
+                          AlarmCategory.DRIFT, AlarmCategory.COMPLETENESS}
