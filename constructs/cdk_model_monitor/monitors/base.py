@@ -453,7 +453,8 @@ class LabelledMonitorBase(MonitorBase):
         return {"baseline_constraints": f"{BASELINE_CONSTRAINTS_LOCAL_DIR}/{name}"}
 
     def analyzer_environment(self) -> dict[str, str]:
-        return {**super().analyzer_environment(), "ground_truth_source": GROUND_TRUTH_LOCAL_PATH}
+        return {**super().analyzer_environment(), "ground_truth_source": GROUND_TRUTH_LOCAL_PATH,
+                **self.user_environment}
 
     def _validate_kind(self) -> None:
         super()._validate_kind()

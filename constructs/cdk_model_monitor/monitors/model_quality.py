@@ -1,0 +1,239 @@
+"""Model-quality monitoring: predictions joined with late ground-truth labels, scored against a baseline."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from ..baseline import BaselineKind
+from ..errors import ConfigurationError
+from ..images import BuiltinImage
+from ..schedule import iso_offset
+from .base import LabelledMonitorBase, MonitorKind
+
+MODEL_QUALITY = MonitorKind(name="model-quality", sagemaker_type="ModelQuality",
+                            endpoint_namespace="aws/sagemaker/Endpoints/model-metrics",
+                            analysis_type="MODEL_QUALITY", builtin_image=BuiltinImage.MODEL_MONITOR,
+                            baseline_kind=BaselineKind.MODEL_QUALITY, ground_truth=True)
+DEFAULT_PROBABILITY_THRESHOLD = 0.5
+DEFAULT_GROUND_TRUTH_LOOKBACK = Duration.days(1)
+
+
+class ProblemType(enum.Enum):
+    """The model's task, spelled as SageMaker's ``problem_type``."""
+
+    BINARY_CLASSIFICATION = "BinaryClassification"
+    MULTICLASS_CLASSIFICATION = "MulticlassClassification"
+    REGRESSION = "Regression"
+
+
+# The comparison operators of a constraint / alarm that flags a decay of each published metric
+# (contract §7, §8): a violation is ``value <op> threshold``. Error rates and regression errors get
+# worse when they grow; everything else (scores, rates of correct answers, R2) when it falls. The
+# analyzer suggests the same operators in its constraints.json (tests/constructs check that).
+LESS = "LessThanThreshold"
+GREATER = "GreaterThanThreshold"
+QUALITY_METRICS: Mapping[ProblemType, Mapping[str, str]] = {
+    ProblemType.BINARY_CLASSIFICATION: {
+        "recall": LESS, "precision": LESS, "accuracy": LESS,
+        "recall_best_constant_classifier": LESS, "precision_best_constant_classifier": LESS,
+        "accuracy_best_constant_classifier": LESS,
+        "true_positive_rate": LESS, "true_negative_rate": LESS,
+        "false_positive_rate": GREATER, "false_negative_rate": GREATER,
+        "auc": LESS, "f0_5": LESS, "f1": LESS, "f2": LESS,
+        "f0_5_best_constant_classifier": LESS, "f1_best_constant_classifier": LESS,
+        "f2_best_constant_classifier": LESS,
+    },
+    ProblemType.MULTICLASS_CLASSIFICATION: {
+        "accuracy": LESS, "weighted_recall": LESS, "weighted_precision": LESS,
+        "weighted_f0_5": LESS, "weighted_f1": LESS, "weighted_f2": LESS,
+        "accuracy_best_constant_classifier": LESS, "weighted_recall_best_constant_classifier": LESS,
+        "weighted_precision_best_constant_classifier": LESS, "weighted_f0_5_best_constant_classifier": LESS,
+        "weighted_f1_best_constant_classifier": LESS, "weighted_f2_best_constant_classifier": LESS,
+    },
+    ProblemType.REGRESSION: {"mae": GREATER, "mse": GREATER, "rmse": GREATER, "r2": LESS},
+}
+_ALARM_OPERATORS = {LESS: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    GREATER: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD}
+
+
+def quality_metric_operator(problem_type: ProblemType, metric: str) -> str:
+    """``LessThanThreshold`` when a lower ``metric`` is worse, ``GreaterThanThreshold`` when a higher one
+    is (error rates, regression errors); KeyError for a metric ``problem_type`` does not publish."""
+    return QUALITY_METRICS[problem_type][metric]
+
+
+class ModelQualityMonitor(LabelledMonitorBase):
+    """Scores each window's predictions against the ground-truth labels that arrived for them and
+    compares the scores with a model-quality baseline (``constraints.json`` of
+    ``model-monitor-analyzer baseline --type model-quality``).
+
+    Every run writes statistics.json, constraints.json, constraint_violations.json and the merged
+    records (``merge/``) under ``<reports>/model-quality/<endpoint>/<schedule>/yyyy/mm/dd/HH/`` and
+    publishes the built-in's metrics (``accuracy``, ``f1``, ``auc``, ``rmse``, ...: see
+    ``QUALITY_METRICS``) to ``aws/sagemaker/Endpoints/model-metrics`` with the Endpoint and
+    MonitoringSchedule dimensions.
+
+    **Ground truth.** Label producers put SageMaker ground-truth records (contract §2.1) under
+    ``ground_truth_s3_uri`` = ``s3://<monitoring bucket>/ground-truth/<endpoint>/yyyy/mm/dd/HH/*.jsonl``
+    (HH = upload hour, UTC), e.g. with ``model-monitor-analyzer put-ground-truth --s3-uri ...``;
+    ``grant_write_ground_truth(role)`` lets them. The record's ``eventId`` is the request's
+    ``InferenceId`` (or the capture's ``eventId``).
+
+    **Windows (standalone engine, the default).** A run at ``t`` with the schedule's window
+    ``[t-start, t-end)`` takes the labels uploaded in ``[t-start, t-end)`` and joins them with the captures
+    of ``[t-start-ground_truth_lookback, t-end)``, so every label is scored once, in the window it
+    arrived in, as long as it arrives within ``ground_truth_lookback`` of its inference. The planner
+    lists both and writes a manifest for each; the labels are the job's second input, at
+    ``/opt/ml/processing/groundtruth``. Captures but no label in the window: ``NoData``, no job. The
+    metrics' timestamp is the label window's start.
+
+    **Native engine** (``Engine.MODEL_MONITOR``): an ``AWS::SageMaker::ModelQualityJobDefinition`` with
+    ``GroundTruthS3Input`` = ``ground_truth_s3_uri``, the problem type and attributes, and
+    ``StartTimeOffset`` = -(start + ground_truth_lookback) (``EndTimeOffset`` = -end when the window
+    ends before ``t``); SageMaker runs its merge job, then the analyzer. With
+    ``AnalyzerImage.builtin()`` that is SageMaker's own analyzer, as the SDK deploys it. With our
+    analyzer image (the default) the same typed definition carries our ``ImageUri`` (plus
+    ``analysis_type=MODEL_QUALITY``), because the schedule's embedded job definition has no
+    ground-truth input: our analyzer reads SageMaker's merged records (``sagemakerMergeJson``).
+    Whether SageMaker accepts a non-AWS image in a typed definition is **unverified** (no account
+    to try it; the schemas do not restrict ``ImageUri``); if it refuses, use the standalone engine.
+    How the built-in merge pairs label hours with the offset capture window is SageMaker's (also
+    unverified here).
+
+    :param problem_type: ``ProblemType.BINARY_CLASSIFICATION``, ``MULTICLASS_CLASSIFICATION`` or ``REGRESSION``.
+    :param inference_attribute: where the prediction is in the captured output: a 0-based CSV index as
+        text (``"0"``) or a JMESPath for JSON (``"predicted_label"``). Optional for binary models with a
+        ``probability_attribute`` (the prediction is then ``probability > threshold``).
+    :param probability_attribute: binary only: index or JMESPath of the positive class's probability
+        (for the AUC and curves, and to derive the prediction). Default: none.
+    :param probability_threshold: binary only, with ``probability_attribute``: the positive class is
+        predicted when probability > threshold. Default 0.5 when a probability attribute is given.
+    :param positive_label: binary only: the label value of the positive class when labels are not
+        0/1 (e.g. ``"yes"``). Default: 1/true.
+    :param ground_truth_lookback: how long after its inference a label may arrive and still be
+        scored; the captures of that period are read with each window. Whole hours (whole minutes
+        for sub-hourly schedules). Default 1 day; ``Duration.hours(0)`` pairs labels with captures
+        of the same hours only.
+    :param baseline: ``Baseline.from_directory(...)`` (a folder with the model-quality constraints.json)
+        or ``Baseline.from_s3(None, "s3://.../constraints.json")``.
+    :param endpoint: the ``CapturedEndpoint``; or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
+    :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
+    :param schedule, engine, variant, compute, network, environment, schedule_name: as for
+        ``DataQualityMonitor``. SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
+        hourly native schedules (its merge job shares the time).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, problem_type: ProblemType, inference_attribute: str | None = None,
+                 probability_attribute: str | None = None, probability_threshold: float | None = None,
+                 positive_label: str | None = None,
+                 ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK, **kwargs: object) -> None:
+        self.problem_type = problem_type
+        self.inference_attribute = inference_attribute
+        self.probability_attribute = probability_attribute
+        self.probability_threshold = probability_threshold
+        self.positive_label = positive_label
+        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback, **kwargs)
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    @property
+    def quality_metric_names(self) -> tuple[str, ...]:
+        """The scalar metrics the analyzer publishes for this problem type."""
+        return tuple(QUALITY_METRICS[self.problem_type])
+
+    def metric_quality(self, name: str, *, statistic: str = "Average", period: Duration | None = None) -> cloudwatch.Metric:
+        """The model-quality metric ``name`` (e.g. ``accuracy``, ``f1``, ``auc``, ``rmse``) of each window."""
+        if name not in QUALITY_METRICS[self.problem_type]:
+            raise ConfigurationError(self, "metric", name, f"{self.problem_type.value} models publish "
+                                     f"{', '.join(self.quality_metric_names)}.")
+        return self.metric(name, statistic=statistic, period=period)
+
+    def quality_alarm_operator(self, name: str) -> cloudwatch.ComparisonOperator:
+        """The comparison that flags a decay of ``name``: LESS_THAN_THRESHOLD for scores,
+        GREATER_THAN_THRESHOLD for error rates and regression errors."""
+        if name not in QUALITY_METRICS[self.problem_type]:
+            raise ConfigurationError(self, "metric", name, f"{self.problem_type.value} models publish "
+                                     f"{', '.join(self.quality_metric_names)}.")
+        return _ALARM_OPERATORS[quality_metric_operator(self.problem_type, name)]
+
+    # -- what the engines need ---------------------------------------------------------------
+
+    def endpoint_attributes(self) -> dict[str, object]:
+        """``InferenceAttribute``, ``ProbabilityAttribute``, ``ProbabilityThresholdAttribute`` of a typed
+        job definition's endpoint input (snake case, as the CDK properties)."""
+        attributes: dict[str, object] = {}
+        if self.inference_attribute is not None:
+            attributes["inference_attribute"] = self.inference_attribute
+        if self.probability_attribute is not None:
+            attributes["probability_attribute"] = self.probability_attribute
+        if self.probability_threshold is not None:
+            attributes["probability_threshold_attribute"] = self.probability_threshold
+        return attributes
+
+    def analyzer_environment(self) -> dict[str, str]:
+        """The built-in's model-quality environment (contract §2.3, §6.2), plus ``ground_truth_source``
+        and ``ground_truth_lookback`` (our analyzer joins captures and labels itself)."""
+        env = {**super().analyzer_environment(), "problem_type": self.problem_type.value,
+               "ground_truth_lookback": iso_offset(self.capture_lookback, negative=False)}
+        names = {"inference_attribute": "inference_attribute", "probability_attribute": "probability_attribute",
+                 "probability_threshold_attribute": "probability_threshold_attribute"}
+        for key, value in self.endpoint_attributes().items():
+            env[names[key]] = value if isinstance(value, str) else repr(float(value))
+        if self.positive_label is not None:
+            env["positive_label"] = str(self.positive_label)
+        return {**env, **self.user_environment}
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _validate_kind(self) -> None:
+        super()._validate_kind()
+        if not isinstance(self.problem_type, ProblemType):
+            raise ConfigurationError(self, "problem_type", self.problem_type,
+                                     f"Use one of {', '.join(f'ProblemType.{p.name}' for p in ProblemType)}.")
+        for prop in ("inference_attribute", "probability_attribute"):
+            value = getattr(self, prop)
+            if isinstance(value, int) and not isinstance(value, bool):
+                setattr(self, prop, str(value))  # a CSV column index
+            elif value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ConfigurationError(self, prop, value, "Use a 0-based CSV index as text ('0') or a JMESPath "
+                                         "into the JSON output ('predictions[0].score').")
+        kind = self.problem_type
+        binary = kind is ProblemType.BINARY_CLASSIFICATION
+        if kind is ProblemType.REGRESSION and self.probability_attribute is not None:
+            raise ConfigurationError(self, "probability_attribute", self.probability_attribute,
+                                     "Regression models have no class probability: remove it.")
+        if self.probability_threshold is not None and not binary:
+            raise ConfigurationError(self, "probability_threshold", self.probability_threshold,
+                                     f"A probability threshold only applies to binary classification, not "
+                                     f"{kind.value}: remove it.")
+        if self.positive_label is not None and not binary:
+            raise ConfigurationError(self, "positive_label", self.positive_label,
+                                     f"A positive label only applies to binary classification, not {kind.value}.")
+        threshold = self.probability_threshold
+        if threshold is not None:
+            if self.probability_attribute is None:
+                raise ConfigurationError(self, "probability_threshold", threshold,
+                                         "A threshold applies to probabilities: give probability_attribute too.")
+            if not Token.is_unresolved(threshold):
+                if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or \
+                        not math.isfinite(threshold) or not 0 <= threshold <= 1:
+                    raise ConfigurationError(self, "probability_threshold", threshold,
+                                             "Use a probability from 0 to 1, e.g. 0.5.")
+                self.probability_threshold = float(threshold)
+        elif binary and self.probability_attribute is not None:
+            self.probability_threshold = DEFAULT_PROBABILITY_THRESHOLD
+        if self.inference_attribute is None and self.probability_attribute is None:
+            raise ConfigurationError(self, "inference_attribute", None,
+                                     "Say where the prediction is in the captured output: inference_attribute='0' "
+                                     "(CSV column) or a JMESPath such as 'predicted_label'"
+                                     + (" (or probability_attribute for a binary model)." if binary else "."))
+        if self.inference_attribute is None and not binary:
+            raise ConfigurationError(self, "inference_attribute", None,
+                                     f"{kind.value} models need the predicted value: inference_attribute='0' or a "
+                                     "JMESPath.")
