@@ -287,10 +287,13 @@ class BiasAlarmOptions:
     :param thresholds: the bias metrics to alarm on. Default: every metric of the baseline's
         Clarify ``analysis.json`` with its baseline distance from neutral; required otherwise.
     :param windows: consecutive windows beyond the baseline before the alarm fires. Default 1.
+    :param tolerance: added to every baseline distance, so a metric may move this much farther from
+        neutral than the baseline before alarming. Default 0 (Clarify's bias-drift rule).
     """
 
     thresholds: Sequence[BiasThreshold] | None = None
     windows: int = 1
+    tolerance: float = 0.0
 
 
 # Neutral values of the Clarify bias metrics (contract §9.3): DI is a ratio, the others differences.
@@ -340,6 +343,7 @@ class MonitorAlarms(Construct):
     """The alarms of one model's monitors, with defaults set once.
 
     :param alarm_name_prefix: every alarm is named ``<prefix>-<monitor type>-<check>[-<subject>]``
+        (the check is left out where the monitor type says it: ``churn-model-quality-auc``)
         (a second monitor of the same type adds its construct id after the type). Give each model its
         own prefix (alarm names are unique per account and region).
     :param no_data_windows: consecutive windows without captured data before the NoData alarm
@@ -415,22 +419,19 @@ class MonitorAlarms(Construct):
         (native engine), plus its kind's model-health alarms. ``baseline`` is the source the monitor
         was given, read for features and thresholds; ``options`` the kind's ``*AlarmOptions``."""
         kind = monitor.kind.name
-        created = self.add_execution_alarms(monitor, no_results_metric=None)
         if kind == "data-quality":
-            dq = self.add_data_quality(monitor, baseline=baseline, options=options or DataQualityAlarmOptions())
-            if monitor.engine_kind is Engine.MODEL_MONITOR:
-                first = next((c for c in dq if c.category is AlarmCategory.COMPLETENESS), None) or \
-                        next((c for c in dq if c.category is AlarmCategory.DRIFT), None)
-                if first is not None:
-                    created += self._no_results(monitor, monitor.metric(first.metric_name))
-            return created + dq
-        if kind == "model-quality":
-            return created + self.add_model_quality(monitor, baseline=baseline,
-                                                    options=options or ModelQualityAlarmOptions())
-        if kind in ("bias", "bias-drift", "model-bias"):
-            return created + self.add_bias(monitor, baseline=baseline, options=options or BiasAlarmOptions())
-        raise ConfigurationError(self, "monitor", kind, "Use a DataQualityMonitor, ModelQualityMonitor or "
-                                                        "BiasDriftMonitor, or add alarms with add_alarm().")
+            health = self.add_data_quality(monitor, baseline=baseline, options=options or DataQualityAlarmOptions())
+        elif kind == "model-quality":
+            health = self.add_model_quality(monitor, baseline=baseline, options=options or ModelQualityAlarmOptions())
+        elif kind in ("bias", "bias-drift", "model-bias"):
+            health = self.add_bias(monitor, baseline=baseline, options=options or BiasAlarmOptions())
+        else:
+            raise ConfigurationError(self, "monitor", kind, "Use a DataQualityMonitor, ModelQualityMonitor or "
+                                                            "BiasDriftMonitor, or add alarms with add_alarm().")
+        # Native engine: a result metric that every execution with data publishes stands in for the statuses.
+        watched = next((c.metric for c in sorted(health, key=lambda c: c.category is not AlarmCategory.COMPLETENESS)
+                        if isinstance(c.metric, cloudwatch.Metric)), None)
+        return self.add_execution_alarms(monitor, no_results_metric=watched) + health
 
     def add_execution_alarms(self, monitor: Any, *, no_results_metric: cloudwatch.IMetric | None = None) -> list[CreatedAlarm]:
         """Failed, NoData (``no_data_windows`` in a row) and CompletedWithViolations, from the
@@ -534,6 +535,10 @@ class MonitorAlarms(Construct):
                                          "ModelQualityAlarmOptions(thresholds=[QualityThreshold(...)]).")
         if options.metrics is not None:
             thresholds = [t for t in thresholds if t.name in set(options.metrics)]
+        published = getattr(monitor, "quality_metric_names", None)
+        if published is not None and options.thresholds is None:
+            # constraints may hold metrics the monitor's problem type does not publish as scalars
+            thresholds = [t for t in thresholds if t.name in set(published)]
         created = []
         for t in thresholds:
             if t.operator not in _OPERATORS:
@@ -559,9 +564,12 @@ class MonitorAlarms(Construct):
                 raise ConfigurationError(self, "thresholds", None,
                                          "Thresholds are only known from a local Clarify analysis.json baseline; "
                                          "pass BiasAlarmOptions(thresholds=[BiasThreshold(...)]).")
+        if options.tolerance < 0:
+            raise ConfigurationError(self, "tolerance", options.tolerance, "Use a tolerance of 0 or more.")
         created = []
         for t in thresholds:
             metric = monitor.metric_bias(t.name, facet=t.facet, facet_value=t.facet_value, stage=t.stage)
+            limit = t.max_distance + options.tolerance
             distance = cloudwatch.MathExpression(
                 expression=f"ABS(m - {t.neutral!r})", using_metrics={"m": metric},
                 label=f"|{t.name} - {t.neutral:g}|", period=monitor.metric_period)
@@ -569,11 +577,12 @@ class MonitorAlarms(Construct):
             created.append(self.add_alarm(
                 monitor, AlarmCategory.BIAS, distance, subject=subject, metric_name=f"bias_metric_{t.name}",
                 source_metric=metric,
-                threshold=t.max_distance, windows=options.windows,
+                threshold=limit, windows=options.windows,
                 operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.IGNORE,
                 description=f"Bias drift: {t.name} ({t.facet or 'facet'}={t.facet_value or '*'}) is farther than "
-                            f"{t.max_distance:g} from its neutral value {t.neutral:g} (the baseline's distance). "
+                            f"{limit:g} from its neutral value {t.neutral:g} (the baseline's distance"
+                            f"{f' + {options.tolerance:g}' if options.tolerance else ''}). "
                             f"Reports under {monitor.report_s3_uri}."))
         return created
 
@@ -591,8 +600,9 @@ class MonitorAlarms(Construct):
             raise ConfigurationError(self, "windows", windows,
                                      f"CloudWatch evaluates at most 7 days: with {period.to_hours():g}-hour windows "
                                      f"use at most {int(MAX_EVALUATION_RANGE.to_seconds() // period.to_seconds())}.")
-        name = "-".join(p for p in (self.alarm_name_prefix, self._name_part(monitor), category.slug, subject)
-                        if p)[:255]
+        part = self._name_part(monitor)
+        check = None if category.slug in monitor.kind.name else category.slug  # no "model-quality-model-quality"
+        name = "-".join(p for p in (self.alarm_name_prefix, part, check, subject) if p)[:255]
         scope = self.node.try_find_child(_construct_id(monitor.node.id)) or Construct(self, _construct_id(monitor.node.id))
         construct_id = _construct_id("-".join(p for p in (category.slug, subject) if p))
         if scope.node.try_find_child(construct_id) is not None:

@@ -22,31 +22,48 @@ from cdk_model_monitor import (
 from cdk_model_monitor.alarms import AlarmCategory, DataQualityAlarmOptions
 from cdk_model_monitor.facade import (
     AlarmProps,
+    BiasProps,
     DataQualityProps,
     EndpointProps,
     ExistingEndpoint,
     ModelMonitor,
+    ModelQualityProps,
     NotificationProps,
     RetrainingProps,
 )
+from cdk_model_monitor.monitors.bias import BiasDriftMonitor, Facet
+from cdk_model_monitor.monitors.model_quality import ModelQualityMonitor, ProblemType
 from cdk_model_monitor.notifications import Notifications
 
 from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, normalize, template_of
 
-BASELINE = str(REPO_ROOT / "demo" / "baseline")
-FEATURES = [f["name"] for f in json.loads((REPO_ROOT / "demo" / "baseline" / "constraints.json").read_text())["features"]]
+DEMO = REPO_ROOT / "demo"
+BASELINE = str(DEMO / "baseline")
+FEATURES = [f["name"] for f in json.loads((DEMO / "baseline" / "constraints.json").read_text())["features"]]
+QUALITY_CONSTRAINTS = json.loads((DEMO / "baseline-model-quality" / "constraints.json").read_text())
+BIAS_ANALYSIS = json.loads((DEMO / "baseline-bias" / "analysis.json").read_text())
+BIAS_CONFIG = json.loads((DEMO / "baseline-bias" / "analysis_config.json").read_text())
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
 ANALYZER = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer:1")
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 
 
 def _full(stack: cdk.Stack, engine: Engine) -> ModelMonitor:
-    """The README's example: what a user writes for the common case."""
+    """The README's example: what a user writes for the common case (the demo's three baselines)."""
     return ModelMonitor(
         stack, "Churn",
         model_name="churn",
         endpoint=EndpointProps(image_uri=IMAGE, model_data_url="s3://example-artifacts/churn/model.tar.gz"),
         data_quality=DataQualityProps(baseline=Baseline.from_directory(BASELINE)),
+        model_quality=ModelQualityProps(
+            baseline=Baseline.from_directory(str(DEMO / "baseline-model-quality")),
+            settings={"problem_type": ProblemType.BINARY_CLASSIFICATION, "inference_attribute": "0",
+                      "probability_attribute": "0", "probability_threshold": 0.5}),
+        bias=BiasProps(
+            baseline=Baseline.from_directory(str(DEMO / "baseline-bias")),
+            settings={"label": BIAS_CONFIG["label"], "label_values_or_threshold": BIAS_CONFIG["label_values_or_threshold"],
+                      "facets": [Facet(f["name_or_index"], f["value_or_threshold"]) for f in BIAS_CONFIG["facet"]],
+                      "headers": BIAS_CONFIG["headers"]}),
         engine=engine,
         image=ANALYZER,
         notifications=NotificationProps(emails=["ml-oncall@example.com"]),
@@ -91,8 +108,9 @@ def test_every_created_part_is_an_attribute(full):
     assert isinstance(monitor.storage, MonitoringBucket)
     assert isinstance(monitor.endpoint, CapturedEndpoint)
     assert isinstance(monitor.data_quality, DataQualityMonitor)
-    assert monitor.model_quality is None and monitor.bias is None
-    assert monitor.monitors == [monitor.data_quality]
+    assert isinstance(monitor.model_quality, ModelQualityMonitor)
+    assert isinstance(monitor.bias, BiasDriftMonitor)
+    assert monitor.monitors == [monitor.data_quality, monitor.model_quality, monitor.bias]
     assert monitor.alarms is not None and monitor.composite_alarm is monitor.alarms.composite_alarm
     assert monitor.notifications is not None and monitor.dashboard is not None
     assert monitor.retraining is not None and monitor.retraining.function is not None
@@ -104,16 +122,60 @@ def _alarm_names(template: dict) -> set[str]:
             if r["Type"] == "AWS::CloudWatch::Alarm"}
 
 
+def _model_health_names(monitor: ModelMonitor) -> set[str]:
+    """The model-health alarms the demo baselines call for: drift and completeness per feature, each published
+    model-quality metric of the constraints, each bias metric of the baseline analysis."""
+    names = {f"churn-data-quality-{c}-{f}" for f in FEATURES for c in ("drift", "completeness")}
+    published = set(monitor.model_quality.quality_metric_names)
+    names |= {f"churn-model-quality-{m}" for m in QUALITY_CONSTRAINTS["binary_classification_constraints"]
+              if m in published}
+    for stage in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+        for facet, groups in BIAS_ANALYSIS[stage]["facets"].items():
+            for group in groups:
+                names |= {f"churn-model-bias-{m['name']}-{facet}-{group['value_or_threshold']}"
+                          for m in group["metrics"] if m["value"] is not None}
+    return names
+
+
 def test_default_alarms_of_the_standalone_engine(full):
-    expected = {f"churn-data-quality-{c}" for c in ("execution-failed", "no-data", "violations")}
-    expected |= {f"churn-data-quality-{c}-{f}" for f in FEATURES for c in ("drift", "completeness")}
-    assert _alarm_names(full[1][Engine.STANDALONE]) == expected
+    _, monitor = full[0][Engine.STANDALONE]
+    status = {f"churn-{kind}-{c}" for kind in ("data-quality", "model-quality", "model-bias")
+              for c in ("execution-failed", "no-data", "violations")}
+    assert _alarm_names(full[1][Engine.STANDALONE]) == status | _model_health_names(monitor)
 
 
 def test_default_alarms_of_the_native_engine(full):
-    expected = {"churn-data-quality-no-results"}
-    expected |= {f"churn-data-quality-{c}-{f}" for f in FEATURES for c in ("drift", "completeness")}
-    assert _alarm_names(full[1][Engine.MODEL_MONITOR]) == expected
+    _, monitor = full[0][Engine.MODEL_MONITOR]
+    no_results = {f"churn-{kind}-no-results" for kind in ("data-quality", "model-quality", "model-bias")}
+    assert _alarm_names(full[1][Engine.MODEL_MONITOR]) == no_results | _model_health_names(monitor)
+
+
+def test_model_quality_alarms_fire_in_each_metrics_bad_direction(full):
+    template = full[1][Engine.STANDALONE]
+    alarms = {r["Properties"]["AlarmName"]: r["Properties"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"}
+    for name, spec in QUALITY_CONSTRAINTS["binary_classification_constraints"].items():
+        alarm = alarms.get(f"churn-model-quality-{name}")
+        if alarm is None:
+            continue
+        assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            name, spec["threshold"], spec["comparison_operator"])
+    assert alarms["churn-model-quality-false_positive_rate"]["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarms["churn-model-quality-accuracy"]["ComparisonOperator"] == "LessThanThreshold"
+
+
+def test_bias_alarms_watch_the_distance_from_neutral(full):
+    template = full[1][Engine.STANDALONE]
+    alarm = next(r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
+                 and r["Properties"]["AlarmName"] == "churn-model-bias-DPPL-senior-1")
+    (group,) = BIAS_ANALYSIS["post_training_bias_metrics"]["facets"]["senior"]
+    baseline = next(m["value"] for m in group["metrics"] if m["name"] == "DPPL")
+    assert alarm["Threshold"] == pytest.approx(abs(baseline))
+    expression, metric = sorted(alarm["Metrics"], key=lambda m: "Expression" not in m)
+    assert expression["Expression"] == "ABS(m - 0.0)"
+    dimensions = {d["Name"]: d["Value"] for d in metric["MetricStat"]["Metric"]["Dimensions"]}
+    assert metric["MetricStat"]["Metric"]["MetricName"] == "bias_metric_DPPL"
+    assert (dimensions["BiasStage"], dimensions["Facet"], dimensions["FacetValue"]) == ("Post-Training", "senior", "1")
 
 
 @pytest.mark.parametrize("engine", list(Engine))
@@ -221,4 +283,5 @@ def test_alarm_categories_are_listed_for_every_alarm(full):
     _, monitor = full[0][Engine.STANDALONE]
     categories = {c.category for c in monitor.alarms.created_alarm_details()}
     assert categories == {AlarmCategory.EXECUTION_FAILED, AlarmCategory.NO_DATA, AlarmCategory.VIOLATIONS,
-                          AlarmCategory.DRIFT, AlarmCategory.COMPLETENESS}
+                          AlarmCategory.DRIFT, AlarmCategory.COMPLETENESS, AlarmCategory.MODEL_QUALITY,
+                          AlarmCategory.BIAS}
