@@ -1,19 +1,51 @@
 """cdk-model-monitor: production monitoring for SageMaker models, as AWS CDK v2 constructs."""
 
 from . import _node  # noqa: F401  (must run before aws-cdk-lib starts Node)
+from .alarms import (
+    AlarmCategory,
+    BiasAlarmOptions,
+    BiasThreshold,
+    CreatedAlarm,
+    DataQualityAlarmOptions,
+    ModelQualityAlarmOptions,
+    MonitorAlarms,
+    QualityThreshold,
+)
 from .baseline import Baseline, BaselineKind, BoundBaseline, DatasetFormat
+from .dashboard import DashboardMonitor, ModelDashboard
 from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ProductionVariant
 from .errors import ConfigurationError
+from .facade import (
+    AlarmProps,
+    BiasProps,
+    DashboardProps,
+    DataQualityProps,
+    EndpointProps,
+    ExistingEndpoint,
+    ModelMonitor,
+    ModelQualityProps,
+    MonitorProps,
+    NotificationProps,
+    RetrainingProps,
+    StorageProps,
+)
 from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
 from .monitors.data_quality import DataQualityMonitor, FeatureOverride
+from .notifications import Notifications
+from .retraining import RetrainingTrigger
 from .schedule import DataWindow, Schedule
 from .storage import MonitoringBucket, MonitoringPrefixes
 
 __all__ = [
+    "AlarmCategory",
+    "AlarmProps",
     "AnalyzerImage",
     "Baseline",
     "BaselineKind",
+    "BiasAlarmOptions",
+    "BiasProps",
+    "BiasThreshold",
     "BoundBaseline",
     "BoundImage",
     "BuiltinImage",
@@ -21,17 +53,36 @@ __all__ = [
     "CaptureMode",
     "CapturedEndpoint",
     "ConfigurationError",
+    "CreatedAlarm",
+    "DashboardMonitor",
+    "DashboardProps",
+    "DataQualityAlarmOptions",
     "DataQualityMonitor",
+    "DataQualityProps",
     "DataWindow",
     "DatasetFormat",
+    "EndpointProps",
     "Engine",
+    "ExistingEndpoint",
     "FeatureOverride",
     "JobCompute",
     "JobNetwork",
+    "ModelDashboard",
+    "ModelMonitor",
+    "ModelQualityAlarmOptions",
+    "ModelQualityProps",
+    "MonitorAlarms",
+    "MonitorProps",
     "MonitoringBucket",
     "MonitoringPrefixes",
+    "NotificationProps",
+    "Notifications",
     "ProductionVariant",
+    "QualityThreshold",
+    "RetrainingProps",
+    "RetrainingTrigger",
     "Schedule",
+    "StorageProps",
     "builtin_image_uri",
 ]
 __version__ = "0.1.0"
