@@ -299,6 +299,12 @@ class BiasDriftMonitor(LabelledMonitorBase):
 
     def _validate_kind(self) -> None:
         super()._validate_kind()
+        if self.headers is not None:
+            headers = self.headers
+            if isinstance(headers, str) or not isinstance(headers, Sequence) or not headers or \
+                    not all(isinstance(h, str) and h for h in headers) or len(set(headers)) != len(headers):
+                raise ConfigurationError(self, "headers", headers, "Use a list of distinct column names.")
+            self.headers = tuple(headers)
         self._check_column("label", self.label)
         labels = self.label_values_or_threshold
         if isinstance(labels, (str, int, float)) or not isinstance(labels, Sequence) or not labels:
@@ -337,12 +343,6 @@ class BiasDriftMonitor(LabelledMonitorBase):
             if self.group_variable == self.label or self.group_variable in seen:
                 raise ConfigurationError(self, "group_variable", self.group_variable,
                                          "Use a column that is neither the label nor a facet (e.g. an age band).")
-        if self.headers is not None:
-            headers = self.headers
-            if isinstance(headers, str) or not isinstance(headers, Sequence) or not headers or \
-                    not all(isinstance(h, str) and h for h in headers) or len(set(headers)) != len(headers):
-                raise ConfigurationError(self, "headers", headers, "Use a list of distinct column names.")
-            self.headers = tuple(headers)
         threshold = self.probability_threshold
         if threshold is not None and not Token.is_unresolved(threshold):
             if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or \
