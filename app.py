@@ -8,7 +8,9 @@
 Context key ``cdk-model-monitor:models``: a list (or a JSON string of a list) of objects with
 ``name`` (required), ``imageUri`` (default: ``<account>.dkr.ecr.<region>.amazonaws.com/<name>:latest``),
 ``modelDataUrl`` (default: none, the image holds the model), ``instanceType`` (``ml.m5.large``),
-``instanceCount`` (1), ``samplingPercentage`` (100), ``endpointName`` (generated).
+``instanceCount`` (1), ``samplingPercentage`` (100), ``endpointName`` (generated),
+``alarmEmails`` (addresses notified of alarms and retraining; default none), ``retrainingPipeline``
+(a SageMaker pipeline started once when the model looks unhealthy; default none).
 Context key ``engine``: ``standalone`` (default) or ``model-monitor`` (native SageMaker Model Monitor).
 """
 
@@ -43,10 +45,13 @@ class ModelSettings:
     instance_count: int = 1
     sampling_percentage: int = 100
     endpoint_name: str | None = None
+    alarm_emails: tuple[str, ...] = ()
+    retraining_pipeline: str | None = None
 
     _KEYS = {"name": "name", "imageUri": "image_uri", "modelDataUrl": "model_data_url",
              "instanceType": "instance_type", "instanceCount": "instance_count",
-             "samplingPercentage": "sampling_percentage", "endpointName": "endpoint_name"}
+             "samplingPercentage": "sampling_percentage", "endpointName": "endpoint_name",
+             "alarmEmails": "alarm_emails", "retrainingPipeline": "retraining_pipeline"}
 
     @classmethod
     def from_context(cls, raw: Any) -> list[ModelSettings]:
@@ -69,12 +74,19 @@ class ModelSettings:
                                  f"known keys are {sorted(cls._KEYS)}")
             # empty strings in cdk.json mean "use the default"
             values = {cls._KEYS[k]: v for k, v in entry.items() if v not in ("", None)}
+            emails = values.get("alarm_emails", ())
+            if isinstance(emails, str):
+                emails = [emails]
+            if not isinstance(emails, (list, tuple)) or not all(isinstance(e, str) for e in emails):
+                raise ValueError(f"context {CONTEXT_KEY}[{i}].alarmEmails must be a list of email addresses")
+            values["alarm_emails"] = tuple(emails)
             models.append(cls(**values))
         return models
 
 
 class MonitoredModelStack(cdk.Stack):
-    """A model's endpoint with data capture, and the bucket its monitoring data lives in."""
+    """One monitored model: endpoint with data capture, data-quality monitoring, alarms, dashboard,
+    notifications and (with ``retrainingPipeline``) retraining, through the ``ModelMonitor`` facade."""
 
     def __init__(self, scope: Construct, id: str, *, model: ModelSettings, engine: mm.Engine = mm.Engine.STANDALONE,
                  **kwargs: Any) -> None:
@@ -82,29 +94,35 @@ class MonitoredModelStack(cdk.Stack):
                          **kwargs)
         image_uri = model.image_uri or (
             f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{model.name}:latest")
-        self.storage = mm.MonitoringBucket(self, "Storage")
-        self.endpoint = mm.CapturedEndpoint(
-            self, "Endpoint",
-            bucket=self.storage,
-            image_uri=image_uri,
-            model_data_url=model.model_data_url,
-            endpoint_name=model.endpoint_name,
-            variants=[mm.ProductionVariant(instance_type=model.instance_type,
-                                           instance_count=model.instance_count)],
-            capture=mm.CaptureConfig(sampling_percentage=model.sampling_percentage, prefix=model.name),
-        )
-        # The demo's baseline, computed by `model-monitor-analyzer baseline` from the embedded
-        # validation set (see demo/); replace it with one made from your model's data.
-        self.data_quality = mm.DataQualityMonitor(
-            self, "DataQuality",
-            endpoint=self.endpoint,
-            baseline=mm.Baseline.from_directory(str(DEMO_BASELINE), version="demo-1"),
+        self.monitor = mm.ModelMonitor(
+            self, "Model",
+            model_name=model.name,
+            endpoint=mm.EndpointProps(
+                image_uri=image_uri,
+                model_data_url=model.model_data_url,
+                endpoint_name=model.endpoint_name,
+                variants=[mm.ProductionVariant(instance_type=model.instance_type,
+                                               instance_count=model.instance_count)],
+                capture=mm.CaptureConfig(sampling_percentage=model.sampling_percentage, prefix=model.name)),
+            # The demo's baseline, computed by `model-monitor-analyzer baseline` from the embedded
+            # validation set (see demo/); replace it with one made from your model's data.
+            data_quality=mm.DataQualityProps(baseline=mm.Baseline.from_directory(str(DEMO_BASELINE), version="demo-1")),
             schedule=mm.Schedule.hourly(),
             engine=engine,
+            notifications=mm.NotificationProps(emails=list(model.alarm_emails)),
+            retraining=(mm.RetrainingProps(pipeline_name=model.retraining_pipeline,
+                                           pipeline_parameters={"ModelName": "model", "TriggerAlarm": "alarm_name"})
+                        if model.retraining_pipeline else None),
         )
+        self.storage = self.monitor.storage
+        self.endpoint = self.monitor.endpoint
+        self.data_quality = self.monitor.data_quality
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         cdk.CfnOutput(self, "CaptureS3Uri", value=self.endpoint.capture_s3_uri)
         cdk.CfnOutput(self, "MonitoringBucketName", value=self.storage.bucket.bucket_name)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitor.notifications.topic.topic_arn)
+        cdk.CfnOutput(self, "ModelUnhealthyAlarm", value=self.monitor.composite_alarm.alarm_name)
+        cdk.CfnOutput(self, "DashboardName", value=self.monitor.dashboard.dashboard.dashboard_name)
 
 
 def build_app(app: cdk.App) -> list[MonitoredModelStack]:

@@ -52,11 +52,23 @@ def test_models_may_come_as_a_json_string_from_the_command_line(tmp_path):
     ([{"imageUri": "x"}], "needs at least a \"name\""),
     ([{"name": "churn", "samplingRate": 5}], "unknown keys ['samplingRate']"),
     ([], "must be a non-empty list"),
+    ([{"name": "churn", "alarmEmails": 5}], "alarmEmails must be a list"),
 ])
 def test_bad_context_is_reported_in_one_line(tmp_path, models, message):
     with pytest.raises(ValueError) as err:
         _build(tmp_path, models)
     assert message in str(err.value)
+
+
+def test_alarm_emails_and_a_retraining_pipeline_come_from_the_context(tmp_path):
+    _, (stack,) = _build(tmp_path, [{"name": "churn", "alarmEmails": "ml-oncall@example.com",
+                                     "retrainingPipeline": "churn-retraining"}])
+    template = template_of(stack)
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email",
+                                                                "Endpoint": "ml-oncall@example.com"})
+    template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
+        "PIPELINE_NAME": "churn-retraining", "MODEL_NAME": "churn"}}})
+    template.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {"AlarmName": "churn-model-unhealthy"})
 
 
 def test_example_app_passes_cfn_lint_and_cdk_nag(tmp_path):
