@@ -489,7 +489,7 @@ class MonitorAlarms(Construct):
             raise ConfigurationError(self, "features", None,
                                      "The features are only known from a local baseline (Baseline.from_directory); "
                                      "pass DataQualityAlarmOptions(features=[...]) for S3 and deploy-time baselines.")
-        unknown = sorted(set(options.drift_thresholds) | set(options.completeness_thresholds)) 
+        unknown = sorted(set(options.drift_thresholds) | set(options.completeness_thresholds))
         unknown = [f for f in unknown if f not in features]
         if unknown:
             raise ConfigurationError(self, "drift_thresholds", unknown,

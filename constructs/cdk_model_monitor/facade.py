@@ -33,7 +33,7 @@ from .alarms import (
 )
 from .baseline import Baseline
 from .dashboard import ModelDashboard
-from .endpoint import CapturedEndpoint, CaptureConfig, ProductionVariant
+from .endpoint import CaptureConfig, CapturedEndpoint, ProductionVariant
 from .errors import ConfigurationError
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork

@@ -193,7 +193,7 @@ def test_no_data_alarm_needs_three_windows_in_a_row_and_keeps_state_without_repo
 
 
 def test_native_engine_gets_a_no_results_alarm_instead_of_status_alarms(built):
-    hourly, daily = built[4]
+    _hourly, daily = built[4]
     daily_categories = {c.category for c in built[1].created_alarm_details() if c.monitor_path == daily.node.path}
     assert AlarmCategory.EXECUTION_FAILED not in daily_categories
     (no_results,) = built[1].created_alarm_details(AlarmCategory.NO_RESULTS)
@@ -204,7 +204,7 @@ def test_native_engine_gets_a_no_results_alarm_instead_of_status_alarms(built):
 
 
 def test_composite_alarm_rolls_up_the_model_health_alarms_only(built):
-    stack, alarms, composite, template, _ = built
+    stack, alarms, composite, _template, _ = built
     rule = json.dumps(stack.resolve(composite.node.default_child.alarm_rule))
     for created in alarms.created_alarm_details():
         logical = stack.get_logical_id(created.alarm.node.default_child)
@@ -223,7 +223,7 @@ def test_actions_go_to_the_composite_and_monitoring_health_alarms(built):
 
 
 def test_created_alarms_lists_every_alarm_in_the_template(built):
-    stack, alarms, _, template, _ = built
+    _stack, alarms, _, template, _ = built
     assert len(alarms.created_alarms()) == len(_alarms_by_name(template))
 
 

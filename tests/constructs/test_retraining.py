@@ -159,7 +159,7 @@ def test_retrain_function_runs_one_at_a_time_with_retries_and_a_dead_letter_queu
         "Fn::GetAtt": [queue_id, "Arn"]}
     (rule,) = _resources(template, "AWS::Events::Rule").values()
     targets = rule["Properties"]["Targets"]
-    assert [t["Arn"]["Fn::GetAtt"][0] if "Fn::GetAtt" in t["Arn"] else t["Arn"]["Ref"] for t in targets][0] == function_id
+    assert next(t["Arn"]["Fn::GetAtt"][0] if "Fn::GetAtt" in t["Arn"] else t["Arn"]["Ref"] for t in targets) == function_id
     for target in targets:
         assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
         assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 4}
@@ -174,7 +174,7 @@ def test_user_state_machine_is_a_second_target(built):
 
 def test_dead_letter_queue_is_encrypted_with_its_key_and_refuses_plain_http(built):
     template = built[2]
-    ((queue_id, queue),) = _resources(template, "AWS::SQS::Queue").items()
+    ((_queue_id, queue),) = _resources(template, "AWS::SQS::Queue").items()
     key_id = queue["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key_policy = template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
     assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} for s in key_policy)
