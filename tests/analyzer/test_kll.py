@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_monitor_analyzer.profile.kll import KllSketch, level_capacity
+from model_monitor_analyzer.profile.kll import KllSketch, level_capacity, update_sketches
 
 
 def test_level_capacities_follow_deequ_formula():
@@ -43,6 +43,26 @@ def test_chunked_update_equals_value_by_value_update():
     for start in range(0, len(values), 777):
         chunked.update(values[start : start + 777])
     assert chunked.to_data() == one_by_one.to_data()
+
+
+def test_sketches_updated_together_equal_sketches_updated_alone():
+    rng = np.random.default_rng(3)
+    columns = [rng.normal(size=12_345), rng.exponential(size=12_345), rng.integers(0, 5, size=12_345).astype(float)]
+    alone = [KllSketch() for _ in columns]
+    together = [KllSketch() for _ in columns]
+    for start in range(0, 12_345, 4_000):
+        for sketch, values in zip(alone, columns):
+            sketch.update(values[start : start + 4_000])
+        update_sketches(together, np.stack([values[start : start + 4_000] for values in columns]))
+    assert [s.to_data() for s in together] == [s.to_data() for s in alone]
+    assert len(alone[0].to_data()) > 2  # several levels were compacted
+
+
+def test_sketches_in_different_states_cannot_be_updated_together():
+    ahead = KllSketch()
+    ahead.update(np.arange(3000.0))
+    with pytest.raises(ValueError, match="structure"):
+        update_sketches([KllSketch(), ahead], np.zeros((2, 10)))
 
 
 def _churn_features(reference_examples):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pyarrow as pa
 
 from model_monitor_analyzer.profile.datatypes import ClassifiedValues, InferredType, ValueKind, classify, decide_type
-from model_monitor_analyzer.profile.kll import KllSketch
+from model_monitor_analyzer.profile.kll import KllSketch, update_sketches
 from model_monitor_analyzer.profile.moments import NumericMoments
 
 
@@ -46,14 +47,15 @@ class ColumnProfile:
         """Add one batch of this column's values."""
         self.add(classify(array, detailed=self.categories is not None))
 
-    def add(self, values: ClassifiedValues) -> None:
-        """Add an already classified batch."""
+    def add(self, values: ClassifiedValues, *, sketch: bool = True) -> None:
+        """Add an already classified batch (``sketch=False``: the caller updates the sketch)."""
         self.nulls += values.nulls
         for kind in ValueKind:
             self.kind_counts[kind] += values.kind_counts[kind]
         if len(values.numbers):
             self.moments.update(values.numbers)
-            self.sketch.update(values.numbers)
+            if sketch:
+                self.sketch.update(values.numbers)
         if values.categories is None:
             if self.categories is None:
                 self.uncounted_values += sum(values.kind_counts)
@@ -95,6 +97,7 @@ class DatasetProfile:
         detailed = set(detailed_columns)
         rows = batch.num_rows
         seen = set()
+        numeric: dict[tuple, list[tuple[ColumnProfile, np.ndarray]]] = {}
         for name, array in zip(batch.schema.names, batch.columns):
             if isinstance(array, pa.ChunkedArray):
                 array = array.combine_chunks()
@@ -104,8 +107,15 @@ class DatasetProfile:
                 column.add_missing(self.item_count)
             if name in detailed and column.categories is None:
                 column.categories = {}
-            column.update(array)
+            values = classify(array, detailed=column.categories is not None)
+            column.add(values, sketch=False)
+            if len(values.numbers):
+                key = (len(values.numbers), column.sketch.structure())
+                numeric.setdefault(key, []).append((column, values.numbers))
             seen.add(name)
+        # Columns with as many new values and sketches in the same state compact in step.
+        for group in numeric.values():
+            update_sketches([column.sketch for column, _ in group], np.stack([numbers for _, numbers in group]))
         for name, column in self.columns.items():
             if name not in seen:
                 column.add_missing(rows)

@@ -31,8 +31,7 @@ _FRACTIONAL = re.compile(r"^(-|\+)? ?\d*\.\d*$")
 _INTEGRAL = re.compile(r"^(-|\+)? ?\d*$")
 _BOOLEAN = re.compile(r"^(true|false)$")
 
-_NUMERIC_BYTES = np.zeros(256, dtype=bool)
-_NUMERIC_BYTES[[ord(ch) for ch in "0123456789.+-"]] = True
+_PLUS, _COMMA, _DOT, _SLASH, _NINE = (ord(ch) for ch in "+,./9")
 
 
 class InferredType(enum.Enum):
@@ -146,14 +145,19 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
 
 
 def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
-    if not _NUMERIC_BYTES[_string_bytes(valid)].all():
+    """(fractional count, numbers) when every text is made of ``0-9 . + -`` and Arrow reads it
+    as a number (so it has one sign at most, at the start, and one ``.`` at most): then the
+    Fractional values are those with a ``.``, counted as the ``.`` bytes. None otherwise."""
+    text = _string_bytes(valid)
+    if len(text) == 0 or text.min() < _PLUS or text.max() > _NINE:
+        return None
+    if np.count_nonzero(text == _COMMA) or np.count_nonzero(text == _SLASH):  # the two others in '+'..'9'
         return None
     try:
         numbers = pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
         return None
-    fractional = int(pc.sum(pc.match_substring(valid, ".")).as_py() or 0)
-    return fractional, numbers
+    return int(np.count_nonzero(text == _DOT)), numbers
 
 
 def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues:

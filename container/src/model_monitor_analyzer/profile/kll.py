@@ -56,8 +56,16 @@ class KllSketch:
         self._expand()
 
     # ----------------------------------------------------------------- building
-    def _expand(self) -> None:
+    def structure(self) -> tuple:
+        """What decides how the next values are compacted: parameters, level sizes, compaction
+        counts and offsets. Sketches fed the same number of values share it (values never
+        decide when or where to compact), so they can be updated together (``update_sketches``)."""
+        return (self.k, self.c, tuple(len(level) for level in self.levels), tuple(self._compactions), tuple(self._offsets))
+
+    def _expand(self, stacked: list[np.ndarray] | None = None) -> None:
         self.levels.append(np.empty(0, dtype=np.float64))
+        if stacked is not None:
+            stacked.append(np.empty((stacked[0].shape[0], 0), dtype=np.float64))
         self._compactions.append(0)
         self._offsets.append(0)
         self._capacities.append(level_capacity(len(self.levels) - 1, k=self.k, c=self.c))
@@ -65,38 +73,41 @@ class KllSketch:
 
     def update(self, values: np.ndarray) -> None:
         """Add ``values`` (float64, no NaN) in order, as Deequ's per-value ``update`` would."""
-        values = np.asarray(values, dtype=np.float64)
-        position, total = 0, len(values)
+        update_sketches([self], np.asarray(values, dtype=np.float64)[np.newaxis, :])
+
+    def _update_stacked(self, stacked: list[np.ndarray], values: np.ndarray) -> None:
+        """Deequ's update on rows of sketches that share this sketch's structure: ``stacked[h]``
+        holds their level ``h`` one row each, ``values`` their new values one row each."""
+        position, total = 0, values.shape[1]
         while position < total:
             # Deequ condenses right after the value that makes held > capacity.
             take = min(self._capacity - self._held + 1, total - position)
             if take > 0:
-                self.levels[0] = np.concatenate((self.levels[0], values[position : position + take]))
+                stacked[0] = np.concatenate((stacked[0], values[:, position : position + take]), axis=1)
                 self._held += take
                 position += take
             if self._held > self._capacity:
-                self._condense()
+                self._condense(stacked)
 
-    def _condense(self) -> None:
-        levels = self.levels
+    def _condense(self, stacked: list[np.ndarray]) -> None:
         for height, capacity in enumerate(self._capacities):
-            if len(levels[height]) >= capacity:
-                if height + 1 >= len(levels):
-                    self._expand()
-                before = len(levels[height])
-                promoted = self._compact(height)
-                levels[height + 1] = np.concatenate((levels[height + 1], promoted))
-                self._held -= before - len(levels[height]) - len(promoted)
+            if stacked[height].shape[1] >= capacity:
+                if height + 1 >= len(stacked):
+                    self._expand(stacked)
+                before = stacked[height].shape[1]
+                promoted = self._compact(stacked, height)
+                stacked[height + 1] = np.concatenate((stacked[height + 1], promoted), axis=1)
+                self._held -= before - stacked[height].shape[1] - promoted.shape[1]
                 return
 
-    def _compact(self, height: int) -> np.ndarray:
-        buffer = self.levels[height]
-        count = len(buffer)
+    def _compact(self, stacked: list[np.ndarray], height: int) -> np.ndarray:
+        buffer = stacked[height]
+        count = buffer.shape[1]
         even = count - count % 2
         if self._compactions[height] % 2 == 1:
             self._offsets[height] = 1 - self._offsets[height]
-        promoted = np.sort(buffer[:even])[self._offsets[height] :: 2]
-        self.levels[height] = buffer[even:].copy()
+        promoted = np.sort(buffer[:, :even], axis=1)[:, self._offsets[height] :: 2]
+        stacked[height] = buffer[:, even:].copy()
         self._compactions[height] += 1
         return promoted
 
@@ -107,8 +118,10 @@ class KllSketch:
         for height, items in enumerate(other.levels):
             self.levels[height] = np.concatenate((self.levels[height], items))
         self._held = sum(len(level) for level in self.levels)
+        stacked = [level[np.newaxis, :] for level in self.levels]
         while self._held >= self._capacity:
-            self._condense()
+            self._condense(stacked)
+        self.levels = [level[0] for level in stacked]
         return self
 
     # ----------------------------------------------------------------- queries
@@ -167,3 +180,26 @@ class KllSketch:
             sketch.levels[height] = np.asarray(items, dtype=np.float64)
         sketch._held = sum(len(level) for level in sketch.levels)
         return sketch
+
+
+def update_sketches(sketches: Sequence[KllSketch], values: np.ndarray) -> None:
+    """``sketches[i].update(values[i])`` for all ``i`` at once; all must share one ``structure()``.
+
+    One sort per compaction for all of them (numpy along the rows) instead of one each, with
+    the same result, since a compaction sorts and halves each sketch's level on its own.
+    """
+    lead = sketches[0]
+    if values.shape[0] != len(sketches):
+        raise ValueError(f"{values.shape[0]} rows of values for {len(sketches)} sketches")
+    if any(sketch.structure() != lead.structure() for sketch in sketches[1:]):
+        raise ValueError("sketches updated together must share one structure()")
+    stacked = [np.stack([sketch.levels[h] for sketch in sketches]) for h in range(len(lead.levels))]
+    lead._update_stacked(stacked, values)
+    for row, sketch in enumerate(sketches):
+        sketch.levels = [level[row] for level in stacked]
+        if sketch is not lead:
+            sketch._compactions = list(lead._compactions)
+            sketch._offsets = list(lead._offsets)
+            sketch._capacities = list(lead._capacities)
+            sketch._capacity = lead._capacity
+            sketch._held = lead._held
