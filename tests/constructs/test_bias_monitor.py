@@ -78,8 +78,8 @@ def test_the_deployed_config_file_is_the_rendered_config(tmp_path):
     app = new_app(tmp_path)
     stack = cdk.Stack(app, "Config", env=cdk.Environment(account="123456789012", region="us-east-1"))
     monitor = _monitor(stack)
-    assembly = app.synth()
-    staged = Path(assembly.directory) / monitor.analysis_config_asset.asset_path
+    # file assets are staged into the cloud assembly when they are created: this is what gets uploaded
+    staged = Path(app.outdir) / monitor.analysis_config_asset.asset_path
     assert json.loads(staged.read_text()) == monitor.analysis_config
     config = read_analysis_config(staged)
     assert config.headers == (*FEATURES, "churn") and config.pre_training_methods == ("CI", "DPL")

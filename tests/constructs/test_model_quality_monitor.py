@@ -248,6 +248,19 @@ def test_job_role_reads_and_producers_write_only_this_endpoints_ground_truth(sta
         [s.get("Condition") for s in listing]
 
 
+def test_constraints_file_names_are_read_from_literal_and_asset_uris_only(stack):
+    from aws_cdk import aws_s3 as s3
+
+    from cdk_model_monitor.monitors.base import object_basename
+
+    bucket = s3.Bucket(stack, "Baselines")
+    assert object_basename(stack, "s3://b/mq/v3/constraints.json") == "constraints.json"
+    assert object_basename(stack, bucket.s3_url_for_object("mq/constraints.json")) == "constraints.json"
+    assert object_basename(stack, "s3://b") is None
+    assert object_basename(stack, cdk.Fn.import_value("ConstraintsUri")) is None
+    assert object_basename(stack, cdk.Fn.join("/", ["s3://b", cdk.Fn.import_value("Key")])) is None
+
+
 # -- native engine ---------------------------------------------------------------------------
 
 
