@@ -334,6 +334,16 @@ class MonitorBase(Construct):
 
 
 
+def env_text(value: object) -> str:
+    """An environment value: text as is, a number as Python prints a float (``0.5``), a number token as its
+    deploy-time text."""
+    if isinstance(value, str):
+        return value
+    if Token.is_unresolved(value):
+        return Token.as_string(value)
+    return repr(float(value))
+
+
 def object_basename(scope: Construct, uri: str) -> str | None:
     """The last key segment of an ``s3://`` object URI (the name SageMaker downloads it as), when the
     synthesized URI ends in literal text: a plain string, or a ``Fn::Sub`` / ``Fn::Join`` whose last part

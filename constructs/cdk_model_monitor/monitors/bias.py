@@ -18,7 +18,7 @@ from constructs import Construct
 from ..baseline import BaselineKind
 from ..errors import ConfigurationError
 from ..images import BuiltinImage
-from .base import JobInput, LabelledMonitorBase, MonitorKind, grant_object_read, object_basename
+from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_object_read, object_basename
 
 MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
                          endpoint_namespace="aws/sagemaker/Endpoints/bias-metrics",
@@ -292,7 +292,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
         env = {**super().analyzer_environment(),
                "analysis_config": f"{ANALYSIS_CONFIG_LOCAL_DIR}/{object_basename(self, self.analysis_config_s3_uri)}"}
         for key, value in self.endpoint_attributes().items():
-            env[key] = value if isinstance(value, str) else repr(float(value))
+            env[key] = env_text(value)
         return {**env, **self.user_environment}
 
     # -- validation ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from ..baseline import BaselineKind
 from ..errors import ConfigurationError
 from ..images import BuiltinImage
 from ..schedule import iso_offset
-from .base import LabelledMonitorBase, MonitorKind
+from .base import LabelledMonitorBase, MonitorKind, env_text
 
 MODEL_QUALITY = MonitorKind(name="model-quality", sagemaker_type="ModelQuality",
                             endpoint_namespace="aws/sagemaker/Endpoints/model-metrics",
@@ -181,10 +181,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
         and ``ground_truth_lookback`` (our analyzer joins captures and labels itself)."""
         env = {**super().analyzer_environment(), "problem_type": self.problem_type.value,
                "ground_truth_lookback": iso_offset(self.capture_lookback, negative=False)}
-        names = {"inference_attribute": "inference_attribute", "probability_attribute": "probability_attribute",
-                 "probability_threshold_attribute": "probability_threshold_attribute"}
-        for key, value in self.endpoint_attributes().items():
-            env[names[key]] = value if isinstance(value, str) else repr(float(value))
+        for key, value in self.endpoint_attributes().items():  # the env names are the API's, in snake case
+            env[key] = env_text(value)
         if self.positive_label is not None:
             env["positive_label"] = str(self.positive_label)
         return {**env, **self.user_environment}
