@@ -29,9 +29,17 @@ import cdk_model_monitor as mm  # first: selects a supported Node for aws-cdk-li
 import aws_cdk as cdk
 from constructs import Construct
 
+from cdk_model_monitor.monitors.bias import Facet
+from cdk_model_monitor.monitors.model_quality import ProblemType
+
 CONTEXT_KEY = "cdk-model-monitor:models"
 ENGINE_KEY = "engine"
 DEMO_BASELINE = Path(__file__).resolve().parent / "demo" / "baseline"
+DEMO_BASELINE_MODEL_QUALITY = DEMO_BASELINE.with_name("baseline-model-quality")
+DEMO_BASELINE_BIAS = DEMO_BASELINE.with_name("baseline-bias")
+# The request's columns of the demo model (demo/data.py): the bias monitor names them.
+DEMO_FEATURES = ("account_length", "day_minutes", "eve_minutes", "night_minutes", "intl_calls",
+                 "customer_service_calls", "senior", "plan", "state")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,8 +93,9 @@ class ModelSettings:
 
 
 class MonitoredModelStack(cdk.Stack):
-    """One monitored model: endpoint with data capture, data-quality monitoring, alarms, dashboard,
-    notifications and (with ``retrainingPipeline``) retraining, through the ``ModelMonitor`` facade."""
+    """One monitored model: endpoint with data capture, data-quality, model-quality and bias-drift
+    monitoring, alarms, dashboard, notifications and (with ``retrainingPipeline``) retraining, through
+    the ``ModelMonitor`` facade."""
 
     def __init__(self, scope: Construct, id: str, *, model: ModelSettings, engine: mm.Engine = mm.Engine.STANDALONE,
                  **kwargs: Any) -> None:
@@ -107,6 +116,18 @@ class MonitoredModelStack(cdk.Stack):
             # The demo's baseline, computed by `model-monitor-analyzer baseline` from the embedded
             # validation set (see demo/); replace it with one made from your model's data.
             data_quality=mm.DataQualityProps(baseline=mm.Baseline.from_directory(str(DEMO_BASELINE), version="demo-1")),
+            # Labels arrive under the monitoring bucket's ground-truth prefix (`model-monitor-analyzer
+            # put-ground-truth`); the endpoint returns the churn probability as its only CSV column.
+            model_quality=mm.ModelQualityProps(
+                baseline=mm.Baseline.from_directory(str(DEMO_BASELINE_MODEL_QUALITY), version="demo-1"),
+                settings={"problem_type": ProblemType.BINARY_CLASSIFICATION, "probability_attribute": "0",
+                          "probability_threshold": 0.5}),
+            bias=mm.BiasProps(
+                baseline=mm.Baseline.from_directory(str(DEMO_BASELINE_BIAS), version="demo-1"),
+                settings={"label": "churn", "label_values_or_threshold": [1], "facets": [Facet("senior", [1])],
+                          "headers": [*DEMO_FEATURES, "churn"], "probability_attribute": "0",
+                          "probability_threshold": 0.5, "pre_training_methods": ["CI", "DPL"],
+                          "post_training_methods": ["DPPL", "AD", "RD", "DAR"]}),
             schedule=mm.Schedule.hourly(),
             engine=engine,
             notifications=mm.NotificationProps(emails=list(model.alarm_emails)),

@@ -21,10 +21,12 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-def _build(tmp_path, models=None, *, nag=False):
+def _build(tmp_path, models=None, *, nag=False, engine=None):
     app = new_app(tmp_path, nag=nag)
     if models is not None:
         app.node.set_context(example_app.CONTEXT_KEY, models)
+    if engine is not None:
+        app.node.set_context(example_app.ENGINE_KEY, engine)
     return app, example_app.build_app(app)
 
 
@@ -71,8 +73,28 @@ def test_alarm_emails_and_a_retraining_pipeline_come_from_the_context(tmp_path):
     template.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {"AlarmName": "churn-model-unhealthy"})
 
 
-def test_example_app_passes_cfn_lint_and_cdk_nag(tmp_path):
-    app, stacks = _build(tmp_path, nag=True)
+@pytest.mark.parametrize("engine", ["standalone", "model-monitor"])
+def test_example_app_passes_cfn_lint_and_cdk_nag_on_both_engines(tmp_path, engine):
+    app, stacks = _build(tmp_path, nag=True, engine=engine)
     assert nag_findings(app) == []
     for stack in stacks:
         assert cfn_lint_findings(template_of(stack).to_json()) == []
+
+
+def test_example_app_monitors_data_quality_model_quality_and_bias(tmp_path):
+    _, (stack,) = _build(tmp_path)
+    template = template_of(stack)
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 3)
+    template.resource_count_is("AWS::Scheduler::Schedule", 3)
+
+
+def test_native_engine_uses_monitoring_schedules_not_state_machines(tmp_path):
+    _, (stack,) = _build(tmp_path, engine="model-monitor")
+    template = template_of(stack)
+    template.resource_count_is("AWS::SageMaker::MonitoringSchedule", 3)
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 0)
+
+
+def test_unknown_engine_is_refused_with_the_choices(tmp_path):
+    with pytest.raises(ValueError, match=r"engine='sagemaker': use one of \['model-monitor', 'standalone'\]"):
+        _build(tmp_path, engine="sagemaker")
