@@ -29,8 +29,6 @@ import cdk_model_monitor as mm  # first: selects a supported Node for aws-cdk-li
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_model_monitor.monitors.bias import Facet
-from cdk_model_monitor.monitors.model_quality import ProblemType
 
 CONTEXT_KEY = "cdk-model-monitor:models"
 ENGINE_KEY = "engine"
@@ -120,11 +118,11 @@ class MonitoredModelStack(cdk.Stack):
             # put-ground-truth`); the endpoint returns the churn probability as its only CSV column.
             model_quality=mm.ModelQualityProps(
                 baseline=mm.Baseline.from_directory(str(DEMO_BASELINE_MODEL_QUALITY), version="demo-1"),
-                settings={"problem_type": ProblemType.BINARY_CLASSIFICATION, "probability_attribute": "0",
+                settings={"problem_type": mm.ProblemType.BINARY_CLASSIFICATION, "probability_attribute": "0",
                           "probability_threshold": 0.5}),
             bias=mm.BiasProps(
                 baseline=mm.Baseline.from_directory(str(DEMO_BASELINE_BIAS), version="demo-1"),
-                settings={"label": "churn", "label_values_or_threshold": [1], "facets": [Facet("senior", [1])],
+                settings={"label": "churn", "label_values_or_threshold": [1], "facets": [mm.Facet("senior", [1])],
                           "headers": [*DEMO_FEATURES, "churn"], "probability_attribute": "0",
                           "probability_threshold": 0.5, "pre_training_methods": ["CI", "DPL"],
                           "post_training_methods": ["DPPL", "AD", "RD", "DAR"]}),

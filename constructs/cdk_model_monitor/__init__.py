@@ -31,19 +31,23 @@ from .facade import (
 )
 from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
+from .monitors.bias import BiasDriftMonitor, Facet, analysis_config
 from .monitors.data_quality import DataQualityMonitor, FeatureOverride
+from .monitors.model_quality import QUALITY_METRICS, ModelQualityMonitor, ProblemType, quality_metric_operator
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import DataWindow, Schedule
 from .storage import MonitoringBucket, MonitoringPrefixes
 
 __all__ = [
+    "QUALITY_METRICS",
     "AlarmCategory",
     "AlarmProps",
     "AnalyzerImage",
     "Baseline",
     "BaselineKind",
     "BiasAlarmOptions",
+    "BiasDriftMonitor",
     "BiasProps",
     "BiasThreshold",
     "BoundBaseline",
@@ -64,12 +68,14 @@ __all__ = [
     "EndpointProps",
     "Engine",
     "ExistingEndpoint",
+    "Facet",
     "FeatureOverride",
     "JobCompute",
     "JobNetwork",
     "ModelDashboard",
     "ModelMonitor",
     "ModelQualityAlarmOptions",
+    "ModelQualityMonitor",
     "ModelQualityProps",
     "MonitorAlarms",
     "MonitorProps",
@@ -77,12 +83,15 @@ __all__ = [
     "MonitoringPrefixes",
     "NotificationProps",
     "Notifications",
+    "ProblemType",
     "ProductionVariant",
     "QualityThreshold",
     "RetrainingProps",
     "RetrainingTrigger",
     "Schedule",
     "StorageProps",
+    "analysis_config",
     "builtin_image_uri",
+    "quality_metric_operator",
 ]
 __version__ = "0.1.0"
