@@ -29,7 +29,6 @@ import cdk_model_monitor as mm  # first: selects a supported Node for aws-cdk-li
 import aws_cdk as cdk
 from constructs import Construct
 
-
 CONTEXT_KEY = "cdk-model-monitor:models"
 ENGINE_KEY = "engine"
 DEMO_BASELINE = Path(__file__).resolve().parent / "demo" / "baseline"
