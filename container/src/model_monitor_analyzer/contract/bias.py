@@ -303,4 +303,11 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
     args.probability_threshold = threshold
     args.publish_metrics = publish
     args.metrics_dir = metrics_dir(env, paths)
+    # the project's own extensions (as for model quality): late labels, and a tolerance for noise
+    args.ground_truth_lookback = _text(env, "ground_truth_lookback") or "PT0H"
+    tolerance = _text(env, "bias_drift_tolerance")
+    try:
+        args.drift_tolerance = float(tolerance) if tolerance else 0.0
+    except ValueError:
+        raise AnalyzerInputError(f"bias_drift_tolerance={tolerance!r} is not a number") from None
     return args

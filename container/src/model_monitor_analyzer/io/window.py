@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
+
+from model_monitor_analyzer.errors import AnalyzerInputError
 
 _CAPTURE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -19,13 +22,13 @@ def parse_timestamp(text: str) -> datetime:
         cleaned = cleaned[:-1] + "+00:00"
     value = datetime.fromisoformat(cleaned)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def format_timestamp(value: datetime) -> str:
     """``yyyy-MM-ddTHH:mm:ssZ`` in UTC, the format of capture files and metric lines."""
-    return value.astimezone(timezone.utc).strftime(_CAPTURE_FORMAT)
+    return value.astimezone(UTC).strftime(_CAPTURE_FORMAT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,3 +55,15 @@ class TimeWindow:
             return (start_text is None or text >= start_text) and (end_text is None or text < end_text)
         value = parse_timestamp(text)
         return (self.start is None or value >= self.start) and (self.end is None or value < self.end)
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO-8601 duration such as ``PT24H``, ``P1D``, ``PT30M`` or ``-P1DT2H`` (sign ignored)."""
+    match = re.fullmatch(
+        r"[-+]?P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?",
+        text.strip().upper(),
+    )
+    if not match or text.strip().upper().rstrip("T") in ("P", "-P", "+P"):
+        raise AnalyzerInputError(f"look-back {text!r} is not an ISO-8601 duration such as PT24H or P1D")
+    weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)

@@ -33,6 +33,7 @@ from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config,
 from ..errors import AnalyzerInputError
 from ..io import merge
 from ..io.ground_truth import read_ground_truth
+from ..io.window import parse_duration
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from .outcome import RunOutcome, RunStatus
 
@@ -558,6 +559,9 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", help="window start, ISO 8601 (inferenceTime >= start)")
     parser.add_argument("--end", help="window end, ISO 8601 (inferenceTime < end)")
     parser.add_argument("--baseline", type=Path, help="the baseline's analysis.json (its constraints)")
+    parser.add_argument("--ground-truth-lookback", metavar="DURATION",
+                        help="ISO-8601 duration: how far before --start to look for the captures of late labels "
+                             "(default PT0H)")
     parser.add_argument("--drift-tolerance", type=float, default=0.0,
                         help="violation only when a metric moves this much farther from neutral than in the "
                              "baseline (default 0: Clarify's rule)")
@@ -616,7 +620,10 @@ def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, obj
         raise AnalyzerInputError(
             "give the window's data: --dataset, --merged, or --capture with --ground-truth"
         )
-    captures = merge.read_capture_records(args.capture, since=start, until=end)
+    # Labels uploaded in the window, joined with captures from up to the look-back before it (as model quality).
+    lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
+    since = None if start is None else start - lookback
+    captures = merge.read_capture_records(args.capture, since=since, until=end)
     labels = read_ground_truth(args.ground_truth, uploaded_from=start, uploaded_before=end)
     result = merge.merge_records(captures, labels)
     return result.records, result.summary.as_dict()

@@ -26,7 +26,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jmespath
@@ -37,6 +37,7 @@ from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.ground_truth import read_ground_truth
+from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.report import model_quality as report
 
@@ -142,18 +143,6 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------------------------
 # Value conversion (the explicit decisions on label types, probabilities, missing values)
 # --------------------------------------------------------------------------------------------
-
-
-def parse_duration(text: str) -> timedelta:
-    """An ISO-8601 duration such as ``PT24H``, ``P1D``, ``PT30M`` or ``-P1DT2H`` (sign ignored)."""
-    match = re.fullmatch(
-        r"[-+]?P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?",
-        text.strip().upper(),
-    )
-    if not match or text.strip().upper().rstrip("T") in ("P", "-P", "+P"):
-        raise AnalyzerInputError(f"look-back {text!r} is not an ISO-8601 duration such as PT24H or P1D")
-    weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _time(value: object, what: str) -> datetime | None:
