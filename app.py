@@ -124,7 +124,7 @@ class MonitoredModelStack(cdk.Stack):
                 settings={"label": "churn", "label_values_or_threshold": [1], "facets": [mm.Facet("senior", [1])],
                           "headers": [*DEMO_FEATURES, "churn"], "probability_attribute": "0",
                           "probability_threshold": 0.5, "pre_training_methods": ["CI", "DPL"],
-                          "post_training_methods": ["DPPL", "AD", "RD", "DAR"]}),
+                          "post_training_methods": ["DPPL", "AD", "RD", "DAR"], "drift_tolerance": 0.2}),
             schedule=mm.Schedule.hourly(),
             engine=engine,
             notifications=mm.NotificationProps(emails=list(model.alarm_emails)),

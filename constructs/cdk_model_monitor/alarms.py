@@ -288,7 +288,8 @@ class BiasAlarmOptions:
         Clarify ``analysis.json`` with its baseline distance from neutral; required otherwise.
     :param windows: consecutive windows beyond the baseline before the alarm fires. Default 1.
     :param tolerance: added to every baseline distance, so a metric may move this much farther from
-        neutral than the baseline before alarming. Default 0 (Clarify's bias-drift rule).
+        neutral than the baseline before alarming. Default: the monitor's ``drift_tolerance`` (0 is
+        Clarify's bias-drift rule).
     """
 
     thresholds: Sequence[BiasThreshold] | None = None
@@ -566,10 +567,12 @@ class MonitorAlarms(Construct):
                                          "pass BiasAlarmOptions(thresholds=[BiasThreshold(...)]).")
         if options.tolerance < 0:
             raise ConfigurationError(self, "tolerance", options.tolerance, "Use a tolerance of 0 or more.")
+        # by default the alarms tolerate what the monitor's violations tolerate
+        tolerance = options.tolerance or getattr(monitor, "drift_tolerance", 0.0)
         created = []
         for t in thresholds:
             metric = monitor.metric_bias(t.name, facet=t.facet, facet_value=t.facet_value, stage=t.stage)
-            limit = t.max_distance + options.tolerance
+            limit = t.max_distance + tolerance
             distance = cloudwatch.MathExpression(
                 expression=f"ABS(m - {t.neutral!r})", using_metrics={"m": metric},
                 label=f"|{t.name} - {t.neutral:g}|", period=monitor.metric_period)
@@ -582,7 +585,7 @@ class MonitorAlarms(Construct):
                 missing=cloudwatch.TreatMissingData.IGNORE,
                 description=f"Bias drift: {t.name} ({t.facet or 'facet'}={t.facet_value or '*'}) is farther than "
                             f"{limit:g} from its neutral value {t.neutral:g} (the baseline's distance"
-                            f"{f' + {options.tolerance:g}' if options.tolerance else ''}). "
+                            f"{f' + {tolerance:g}' if tolerance else ''}). "
                             f"Reports under {monitor.report_s3_uri}."))
         return created
 

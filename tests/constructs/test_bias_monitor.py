@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import Duration
 import pytest
 from aws_cdk import aws_iam as iam
 
@@ -113,6 +114,7 @@ def test_job_gets_ground_truth_and_config_inputs_and_the_bias_environment(stack)
         "baseline_constraints": f"/opt/ml/processing/baseline/constraints/{constraints_name}",
         "ground_truth_source": "/opt/ml/processing/groundtruth",
         "analysis_config": f"/opt/ml/processing/input/config/{config_key}",
+        "ground_truth_lookback": "PT0H",
         "features_attribute": "features",
         "inference_attribute": "1",
         "probability_attribute": "0",
@@ -280,3 +282,15 @@ def test_region_agnostic_stack_with_both_label_monitors_passes_cfn_lint(tmp_path
     # one label stream per endpoint, read by both monitors
     assert resolved(stack, bias.ground_truth_s3_uri) == resolved(stack, quality.ground_truth_s3_uri)
     assert "Mappings" in template_of(stack).to_json()
+
+
+def test_look_back_and_drift_tolerance_reach_the_analyzer(app):
+    stack = cdk.Stack(app, "Tolerant", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    monitor = _monitor(stack, ground_truth_lookback=Duration.hours(6), drift_tolerance=0.15)
+    env = monitor.analyzer_environment()
+    assert (env["ground_truth_lookback"], env["bias_drift_tolerance"]) == ("PT6H", "0.15")
+
+
+def test_negative_drift_tolerance_is_refused(stack):
+    with pytest.raises(ConfigurationError, match="drift_tolerance=-0.1"):
+        _monitor(stack, drift_tolerance=-0.1)

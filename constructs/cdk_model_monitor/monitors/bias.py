@@ -18,6 +18,7 @@ from constructs import Construct
 from ..baseline import BaselineKind
 from ..errors import ConfigurationError
 from ..images import BuiltinImage
+from ..schedule import iso_offset
 from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_object_read, object_basename
 
 MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
@@ -119,9 +120,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
 
     **Ground truth** as for ``ModelQualityMonitor``: ``ground_truth_s3_uri`` (shared by the label-based
     monitors of an endpoint), ``grant_write_ground_truth``. Labels may be CSV (``"1"``) or, as Clarify
-    accepts, JSON (``{"label": 1}``). The standalone job joins the captures of the schedule's window
-    with the labels uploaded in the same window (the analyzer's bias job has no capture look-back):
-    choose a window long enough for labels to arrive, e.g. ``Schedule.daily()``.
+    accepts, JSON (``{"label": 1}``). The standalone job joins the labels uploaded in the schedule's
+    window with the captures of that window and of ``ground_truth_lookback`` before it.
 
     **Native engine**: an ``AWS::SageMaker::ModelBiasJobDefinition`` with ``ConfigUri`` = the config
     asset, ``GroundTruthS3Input`` and the endpoint input's attributes and window offsets. With
@@ -145,6 +145,11 @@ class BiasDriftMonitor(LabelledMonitorBase):
     :param probability_attribute: index or JMESPath of the score in the output.
     :param pre_training_methods, post_training_methods: compute only these metrics (e.g. ``["CI", "DPL"]``).
         Default: all of each stage.
+    :param ground_truth_lookback: how long after its inference a label may arrive and still be joined.
+        Default: none (labels arrive within the window).
+    :param drift_tolerance: a metric violates only when it is this much farther from neutral than in
+        the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
+        in many windows; 0.1-0.2 keeps real movement (project analyzer only).
     :param baseline, endpoint, image, schedule, engine, variant, compute, network, environment,
         schedule_name: as for ``DataQualityMonitor``; ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
         for Clarify (native engine only).
@@ -155,7 +160,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  headers: Sequence[str] | None = None, probability_threshold: float | None = None,
                  features_attribute: str | None = None, inference_attribute: str | None = None,
                  probability_attribute: str | None = None, pre_training_methods: Sequence[str] | None = None,
-                 post_training_methods: Sequence[str] | None = None, **kwargs: object) -> None:
+                 post_training_methods: Sequence[str] | None = None, ground_truth_lookback: Duration | None = None,
+                 drift_tolerance: float = 0.0, **kwargs: object) -> None:
         self.label = label
         self.label_values_or_threshold = label_values_or_threshold
         self.facets = facets
@@ -167,7 +173,12 @@ class BiasDriftMonitor(LabelledMonitorBase):
         self.probability_attribute = probability_attribute
         self.pre_training_methods = pre_training_methods
         self.post_training_methods = post_training_methods
-        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=None, **kwargs)
+        if isinstance(drift_tolerance, bool) or not isinstance(drift_tolerance, (int, float)) or \
+                not 0 <= drift_tolerance < 10:
+            raise ConfigurationError(scope, f"{id}.drift_tolerance", drift_tolerance,
+                                     "Use a non-negative number, e.g. 0.1 (0 is Clarify's own rule).")
+        self.drift_tolerance = float(drift_tolerance)
+        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback, **kwargs)
 
     # -- the analysis config -------------------------------------------------------------------
 
@@ -290,7 +301,10 @@ class BiasDriftMonitor(LabelledMonitorBase):
         """The bias job's environment (the analyzer's ``contract.bias``): the config's local file and the
         endpoint input's attributes, as the Model Monitor contract names them."""
         env = {**super().analyzer_environment(),
-               "analysis_config": f"{ANALYSIS_CONFIG_LOCAL_DIR}/{object_basename(self, self.analysis_config_s3_uri)}"}
+               "analysis_config": f"{ANALYSIS_CONFIG_LOCAL_DIR}/{object_basename(self, self.analysis_config_s3_uri)}",
+               "ground_truth_lookback": iso_offset(self.capture_lookback, negative=False)}
+        if self.drift_tolerance:
+            env["bias_drift_tolerance"] = repr(self.drift_tolerance)
         for key, value in self.endpoint_attributes().items():
             env[key] = env_text(value)
         return {**env, **self.user_environment}
