@@ -97,6 +97,29 @@ class ClassifiedValues:
     categories: dict[str, int] | None
 
 
+def numpy_values(array: pa.Array) -> np.ndarray:
+    """The values of a null-free, fixed-width Arrow array as a read-only numpy view.
+
+    Unlike ``Array.to_numpy``, this never makes pyarrow import pandas (a quarter of a second
+    per process where pandas is installed)."""
+    kind = array.type
+    if pa.types.is_floating(kind):
+        dtype = np.dtype(f"float{kind.bit_width}")
+    elif pa.types.is_integer(kind):
+        dtype = np.dtype(f"{'' if pa.types.is_signed_integer(kind) else 'u'}int{kind.bit_width}")
+    else:
+        raise TypeError(f"no numpy view of Arrow {kind}")
+    if len(array) == 0:
+        return np.empty(0, dtype=dtype)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
+
+
+def float64_values(array: pa.Array) -> np.ndarray:
+    """A null-free numeric (or numeric text) Arrow array as float64 numpy values; Arrow's
+    ``ArrowInvalid`` when a text is not a number."""
+    return numpy_values(array if array.type == pa.float64() else pc.cast(array, pa.float64()))
+
+
 def _string_bytes(array: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
     data = array.buffers()[2]
@@ -119,15 +142,9 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
     valid = array.drop_null() if array.null_count else array
     n = len(valid)
     if pa.types.is_integer(valid.type) and not detailed:
-        return ClassifiedValues(
-            nulls=nulls, kind_counts=(0, n, 0, 0), numbers=valid.to_numpy(zero_copy_only=False).astype(np.float64),
-            categories=None,
-        )
+        return ClassifiedValues(nulls=nulls, kind_counts=(0, n, 0, 0), numbers=float64_values(valid), categories=None)
     if pa.types.is_floating(valid.type) and not detailed:
-        return ClassifiedValues(
-            nulls=nulls, kind_counts=(n, 0, 0, 0), numbers=valid.to_numpy(zero_copy_only=False).astype(np.float64),
-            categories=None,
-        )
+        return ClassifiedValues(nulls=nulls, kind_counts=(n, 0, 0, 0), numbers=float64_values(valid), categories=None)
     if pa.types.is_boolean(valid.type):
         valid = pc.if_else(valid, "true", "false")
     elif pa.types.is_floating(valid.type) or pa.types.is_integer(valid.type) or pa.types.is_decimal(valid.type):
@@ -154,7 +171,7 @@ def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
     if np.count_nonzero(text == _COMMA) or np.count_nonzero(text == _SLASH):  # the two others in '+'..'9'
         return None
     try:
-        numbers = pc.cast(valid, pa.float64()).to_numpy(zero_copy_only=False)
+        numbers = float64_values(valid)
     except pa.ArrowInvalid:
         return None
     return int(np.count_nonzero(text == _DOT)), numbers
@@ -165,7 +182,7 @@ def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues
         return ClassifiedValues(nulls=nulls, kind_counts=(0, 0, 0, 0), numbers=np.empty(0), categories={})
     encoded = pc.dictionary_encode(valid)
     texts = encoded.dictionary.to_pylist()
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    indices = numpy_values(encoded.indices)
     counts = np.bincount(indices, minlength=len(texts))
     kinds = np.fromiter((kind_of_text(t) for t in texts), dtype=np.int8, count=len(texts))
     kind_counts = tuple(int(counts[kinds == kind].sum()) for kind in ValueKind)
