@@ -110,7 +110,12 @@ def render(
         "Each contender runs in a fresh process on the same files; seconds are wall time from process start to exit "
         "(start-up and imports included), peak RSS is the process's own maximum resident memory"
         + (f"; each contender ran {repeat} times and the fastest run is shown" if repeat > 1 else "")
-        + (f". Load average when the run started: {load_average:.2f}." if load_average is not None else "."),
+        + (
+            f". Load average (1 min) at the start: {load_average:.2f}, at the end: {os.getloadavg()[0]:.2f} "
+            "(above the CPU count, other work competed for the CPUs and times are inflated)."
+            if load_average is not None
+            else "."
+        ),
         "",
         "| Contender | Version | Seconds | Steps (s) | Peak RSS MB | Rows (baseline / capture) | Drifted columns |",
         "|---|---|---:|---|---:|---|---:|",
