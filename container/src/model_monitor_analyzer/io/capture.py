@@ -29,15 +29,11 @@ import csv
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.capture_arrow import csv_rows_of_chunk
 from model_monitor_analyzer.io.datasets import csv_text_batch
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow
@@ -46,7 +42,6 @@ ENDPOINT_INPUT = "endpointInput"
 ENDPOINT_OUTPUT = "endpointOutput"
 DEFAULT_CAPTURE_INDEX_NAMES = (ENDPOINT_INPUT, ENDPOINT_OUTPUT)
 DEFAULT_BATCH_RECORDS = 65_536
-CHUNK_BYTES = 16 << 20  # capture files are read in whole-line chunks of about this size
 _JSON_ROW_KEYS = ("instances", "features", "predictions", "data", "inputs", "outputs")
 
 
@@ -370,60 +365,6 @@ def read_capture_batches(
         yield _rows_to_batch(rows, widths)
 
 
-def _file_chunks(handle: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """Whole-line chunks of about ``chunk_bytes`` of a file, each with the number of lines before it."""
-    carry = b""
-    lines_before = 0
-    block = handle.read(chunk_bytes)
-    while block:
-        following = handle.read(chunk_bytes)
-        data = carry + block if carry else block
-        cut = data.rfind(b"\n") + 1 if following else len(data)
-        chunk, carry = data[:cut], data[cut:]
-        if chunk:
-            yield lines_before, chunk
-            if following:
-                lines_before += chunk.count(b"\n")
-        block = following
-    if carry:
-        yield lines_before, carry
-
-
-class _PendingRows:
-    """Rows waiting to become one batch, in arrival order: Arrow arrays of line-terminated rows
-    from the columnar path and Python lists ``(row text, field count)`` from the per-line path."""
-
-    def __init__(self) -> None:
-        self.parts: list[pa.Array | tuple[list[str], list[int]]] = []
-        self.count = 0
-
-    def add_arrow(self, rows: pa.Array) -> None:
-        if len(rows):
-            self.parts.append(rows)
-            self.count += len(rows)
-
-    def add_texts(self, rows: list[str], widths: list[int]) -> None:
-        if rows:
-            self.parts.append((rows, widths))
-            self.count += len(rows)
-
-    def take_batch(self) -> pa.RecordBatch:
-        parts, self.parts, self.count = self.parts, [], 0
-        if all(isinstance(part, pa.Array) for part in parts):
-            return _arrow_rows_to_batch(parts[0] if len(parts) == 1 else pa.concat_arrays(parts))
-        rows: list[str] = []
-        widths: list[int] = []
-        for part in parts:
-            if isinstance(part, pa.Array):
-                texts = _texts_of_lines(part)
-                rows += texts
-                widths += [text.count(",") + 1 for text in texts]
-            else:
-                rows += part[0]
-                widths += part[1]
-        return _rows_to_batch(rows, widths)
-
-
 def _read_plain(
     source: Path,
     window: TimeWindow | None,
@@ -433,10 +374,17 @@ def _read_plain(
     problems: InputProblems,
     batch_records: int,
 ) -> Iterator[pa.RecordBatch]:
-    """Each file in whole-line chunks: Arrow reads a chunk of plain one-row CSV records at once
-    (``capture_arrow``); any other chunk is read line by line with ``_fast_rows``."""
-    columnar = wants_input and wants_output
-    pending = _PendingRows()
+    """The hot loop: one orjson parse per line and, for the usual one-line CSV records, two
+    dict look-ups and one string concatenation; everything else takes ``_fast_rows``."""
+    loads = orjson.loads
+    bounded = window is not None and not window.is_open
+    start_text = window._start_text if bounded else None  # type: ignore[union-attr]
+    end_text = window._end_text if bounded else None  # type: ignore[union-attr]
+    both = wants_input and wants_output
+    rows: list[str] = []
+    widths: list[int] = []  # only for rows of irregular records; -1 marks "regular"
+    irregular = False
+    good = 0
     for file in capture_files(source):
         path = str(file)
         try:
@@ -445,52 +393,63 @@ def _read_plain(
             problems.record_bad(path, None, f"unreadable capture file: {exc.strerror or exc}")
             continue
         with handle:
-            for lines_before, chunk in _file_chunks(handle, CHUNK_BYTES):
-                rows = csv_rows_of_chunk(chunk, window=window, output_first=output_first) if columnar else None
-                if rows is not None:
-                    problems.record_good(len(rows))
-                    pending.add_arrow(rows)
-                else:
-                    pending.add_texts(
-                        *_rows_by_line(
-                            chunk, lines_before, path, window, wants_input, wants_output, output_first, problems
-                        )
-                    )
-                if pending.count >= batch_records:
-                    yield pending.take_batch()
-    if pending.count:
-        yield pending.take_batch()
-
-
-def _rows_by_line(
-    chunk: bytes,
-    lines_before: int,
-    path: str,
-    window: TimeWindow | None,
-    wants_input: bool,
-    wants_output: bool,
-    output_first: bool,
-    problems: InputProblems,
-) -> tuple[list[str], list[int]]:
-    rows: list[str] = []
-    widths: list[int] = []
-    good = 0
-    for index, line in enumerate(chunk.split(b"\n")):
-        if not line.strip():
-            continue
-        try:
-            made = _fast_rows(line, window, wants_input, wants_output, output_first)
-        except PayloadError as exc:
-            problems.record_bad(path, lines_before + index + 1, str(exc))
-            continue
-        if made is None:
-            continue
-        good += 1
-        for text, width in made:
-            rows.append(text)
-            widths.append(width)
+            for number, line in enumerate(handle, start=1):
+                try:
+                    raw = loads(line)
+                    capture = raw["captureData"]
+                    if bounded:
+                        when = raw["eventMetadata"]["inferenceTime"]
+                        if len(when) == 20 and when[19] == "Z":
+                            if (start_text is not None and when < start_text) or (
+                                end_text is not None and when >= end_text
+                            ):
+                                continue
+                        elif not _in_window(when, window):
+                            continue
+                    if both:
+                        inp = capture["endpointInput"]
+                        out = capture["endpointOutput"]
+                        if inp["encoding"] == "CSV" and out["encoding"] == "CSV":
+                            a = inp["data"]
+                            b = out["data"]
+                            if b[-1:] == "\n":
+                                b = b.rstrip("\r\n")
+                            if a[-1:] == "\n":
+                                a = a.rstrip("\r\n")
+                            if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
+                                rows.append(b + "," + a if output_first else a + "," + b)
+                                widths.append(-1)
+                                good += 1
+                                if len(rows) >= batch_records:
+                                    problems.record_good(good)
+                                    good = 0
+                                    yield _rows_to_batch(rows, widths, irregular)
+                                    rows, widths, irregular = [], [], False
+                                continue
+                    raise LookupError  # anything unusual: the careful path below
+                except (LookupError, TypeError, ValueError):  # ValueError: bad JSON or time
+                    if not line.strip():
+                        continue
+                    try:
+                        made = _fast_rows(line, window, wants_input, wants_output, output_first)
+                    except PayloadError as exc:
+                        problems.record_bad(path, number, str(exc))
+                        continue
+                    if made is None:
+                        continue
+                    good += 1
+                    irregular = True
+                    for text, width in made:
+                        rows.append(text)
+                        widths.append(width)
+                    if len(rows) >= batch_records:
+                        problems.record_good(good)
+                        good = 0
+                        yield _rows_to_batch(rows, widths, irregular)
+                        rows, widths, irregular = [], [], False
     problems.record_good(good)
-    return rows, widths
+    if rows:
+        yield _rows_to_batch(rows, widths, irregular)
 
 
 def _fast_rows(
@@ -527,37 +486,27 @@ def _fast_rows(
     return record_rows([_payload_of(inp), _payload_of(out)], output_first=output_first)
 
 
-def _rows_to_batch(rows: list[str], widths: list[int]) -> pa.RecordBatch:
+def _rows_to_batch(rows: list[str], widths: list[int], irregular: bool = True) -> pa.RecordBatch:
+    if not irregular:
+        # Hot-path rows were not counted: assume the first row's width, and count only if
+        # Arrow finds a row that disagrees.
+        try:
+            batch = csv_text_batch("\n".join(rows), width=rows[0].count(",") + 1)
+            if batch.num_rows == len(rows):  # a stray carriage return would split a row
+                return batch
+        except pa.ArrowInvalid:
+            pass
+    widths = [row.count(",") + 1 if w < 0 else w for row, w in zip(rows, widths)]
     width = max(widths)
     if min(widths) != width:
         rows = [row + "," * (width - w) if w < width else row for row, w in zip(rows, widths)]
     try:
         batch = csv_text_batch("\n".join(rows), width=width)
-        if batch.num_rows == len(rows):  # a stray carriage return would split a row
+        if batch.num_rows == len(rows):
             return batch
     except pa.ArrowInvalid:
         pass
     return _rows_by_python_csv(rows)
-
-
-def _arrow_rows_to_batch(lines: pa.Array) -> pa.RecordBatch:
-    """``_rows_to_batch`` for rows in an Arrow string array, each ending in a line break: the
-    array's own text buffer is parsed as CSV, assuming the first row's field count; rows of
-    other widths go the careful way."""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
-    text = lines.buffers()[2][int(offsets[0]) : int(offsets[-1])]
-    try:
-        batch = csv_text_batch(text, width=lines[0].as_py().count(",") + 1)
-        if batch.num_rows == len(lines):
-            return batch
-    except pa.ArrowInvalid:
-        pass
-    rows = _texts_of_lines(lines)
-    return _rows_to_batch(rows, [row.count(",") + 1 for row in rows])
-
-
-def _texts_of_lines(lines: pa.Array) -> list[str]:
-    return [line[:-1] for line in lines.to_pylist()]
 
 
 def _split_row(row: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -209,16 +210,15 @@ def read_parquet_file(file: Path, *, problems: InputProblems) -> Iterator[pa.Rec
         problems.check()
 
 
-def csv_text_batch(text: str | pa.Buffer, *, width: int) -> pa.RecordBatch:
-    """Parse header-less CSV text (``str`` or UTF-8 bytes in an Arrow buffer) with ``width`` fields
-    per line into text columns ``_c0..``."""
+def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:
+    """Parse header-less CSV text with ``width`` fields per line into text columns ``_c0..``."""
     names = spark_column_names(width)
-    data = pa.py_buffer(text.encode("utf-8")) if isinstance(text, str) else text
+    data = text.encode("utf-8")
     table = pacsv.read_csv(
-        pa.BufferReader(data),
+        io.BytesIO(data),
         # One large block on one thread: measured faster than Arrow's threaded parse for
         # these in-memory batches on small (2-core) processing instances.
-        read_options=pacsv.ReadOptions(column_names=names, block_size=max(1 << 20, data.size + 1), use_threads=False),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=max(1 << 20, len(data) + 1), use_threads=False),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in names},
             strings_can_be_null=True,

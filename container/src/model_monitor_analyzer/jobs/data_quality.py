@@ -18,7 +18,6 @@ from model_monitor_analyzer.checks.data_quality import Constraints, check_data_q
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CaptureRecord, read_capture_batches, row_from_values
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
-from model_monitor_analyzer.io.prefetch import read_ahead
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, parse_timestamp
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
@@ -155,8 +154,7 @@ def profile_input(
     problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
     profile = DatasetProfile()
     report = _progress(getattr(args, "progress", False))
-    # The next batch is parsed on a second thread while this one is profiled.
-    for count, batch in enumerate(read_ahead(_batches(args, source, fmt, problems)), start=1):
+    for count, batch in enumerate(_batches(args, source, fmt, problems), start=1):
         if names is not None:
             batch = batch.rename_columns(
                 [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
