@@ -4,6 +4,7 @@ exposed, existing objects in place of props, and the errors a user can make."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -220,22 +221,25 @@ def test_existing_objects_replace_created_parts(stack):
     assert facade.notifications.topic is topic and facade.dashboard is None and facade.retraining is None
     alarms = template_of(stack).find_resources("AWS::CloudWatch::Alarm").values()
     names = {r["Properties"]["AlarmName"] for r in alarms}
-    # the facade does not know a given monitor's baseline: the features are named, the thresholds default
+    # the named features only; their thresholds come from the given monitor's own baseline
     assert names == {"prod-churn-data-quality-execution-failed", "prod-churn-data-quality-no-data",
                      "prod-churn-data-quality-violations", "prod-churn-data-quality-drift-plan",
-                     "prod-churn-data-quality-drift-state"}
+                     "prod-churn-data-quality-drift-state", "prod-churn-data-quality-completeness-plan",
+                     "prod-churn-data-quality-completeness-state"}
     no_data = next(r for r in alarms if r["Properties"]["AlarmName"].endswith("no-data"))
     assert no_data["Properties"]["EvaluationPeriods"] == 6
     assert facade.composite_alarm is not None
 
 
-def test_a_given_monitor_needs_its_features_named(stack):
+def test_a_given_monitor_brings_its_baselines_features_to_the_alarms(stack):
     monitor = DataQualityMonitor(stack, "MyDataQuality", image=ANALYZER, endpoint=CapturedEndpoint(
         stack, "MyEndpoint", bucket=MonitoringBucket(stack, "MyStorage"), image_uri=IMAGE),
         baseline=Baseline.from_directory(BASELINE))
-    with pytest.raises(ConfigurationError, match="features="):
-        ModelMonitor(stack, "Churn", model_name="churn", endpoint=monitor.node.scope.node.find_child("MyEndpoint"),
-                     data_quality=monitor)
+    facade = ModelMonitor(stack, "Churn", model_name="churn",
+                          endpoint=monitor.node.scope.node.find_child("MyEndpoint"), data_quality=monitor)
+    features = [f["name"] for f in json.loads((Path(BASELINE) / "constraints.json").read_text())["features"]]
+    drifts = {a.subject for a in facade.alarms.created_alarm_details() if a.metric_name.startswith("feature_baseline_drift_")}
+    assert drifts == set(features)
 
 
 def test_an_endpoint_deployed_elsewhere_is_monitored_from_its_capture_location(stack):

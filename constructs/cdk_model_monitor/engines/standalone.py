@@ -48,7 +48,7 @@ class StandaloneEngine(Construct):
         self.planner = engine_function(self, "WindowPlanner", code="window_planner",
                                        description="Plans a monitoring window: lists captured data, writes a manifest",
                                        environment=key_env)
-        storage.grant_read_capture(self.planner)
+        monitor.grant_read_capture(self.planner)
         storage.grant_write_reports(self.planner)
         monitor.grant_planner_reads(self.planner)
         self.publisher = engine_function(self, "MetricsPublisher", code="metrics_publisher",

@@ -122,6 +122,7 @@ class MonitorBase(Construct):
 
         self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
+        self.baseline_source = baseline  # alarms read thresholds from a local baseline
         self.job_role = self._create_job_role(capture_key)
         self.image = self.image_source.bind(self, grantee=self.job_role)
         self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
@@ -292,23 +293,32 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "network.security_group_ids", (),
                                      "Give security groups with subnet_ids.")
 
+    def grant_read_capture(self, grantee: iam.IGrantable) -> None:
+        """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere."""
+        if self._external_capture is None or Token.is_unresolved(self._external_capture):
+            self.storage.grant_read_capture(grantee)
+            return
+        partition = Stack.of(self).partition
+        match = _S3_URI.match(self._external_capture)
+        bucket, prefix = match["bucket"], match["key"].strip("/")
+        objects = f"arn:{partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[f"arn:{partition}:s3:::{bucket}"],
+            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}})
+        principal = grantee.grant_principal
+        if hasattr(principal, "node"):
+            acknowledge(principal, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",
+                        resource=objects)
+        if self._capture_key is not None:
+            self._capture_key.grant_decrypt(grantee)
+
     def _create_job_role(self, capture_key: kms.IKey | None) -> iam.Role:
         stack = Stack.of(self)
         role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
                         description=f"Runs the {self.kind.name} monitoring jobs of one endpoint")
-        if self._external_capture is None or Token.is_unresolved(self._external_capture):
-            self.storage.grant_read_capture(role)
-        else:
-            match = _S3_URI.match(self._external_capture)
-            bucket, prefix = match["bucket"], match["key"].strip("/")
-            objects = f"arn:{stack.partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
-            role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
-            role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"],
-                                                   resources=[f"arn:{stack.partition}:s3:::{bucket}"]))
-            acknowledge(role, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",
-                        resource=objects)
-            if capture_key is not None:
-                capture_key.grant_decrypt(role)
+        self._capture_key = capture_key
+        self.grant_read_capture(role)
         self.storage.grant_read_reports(role)   # the window's manifest lives with the reports
         self.storage.grant_write_reports(role)
         log_groups = stack.format_arn(service="logs", resource="log-group",
