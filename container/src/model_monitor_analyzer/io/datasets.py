@@ -13,6 +13,7 @@ import enum
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import InputProblems
 
-CSV_BLOCK_BYTES = 8 << 20
+CSV_BLOCK_BYTES = 4 << 20  # CSV files are parsed in whole-line chunks of about this size
 PARQUET_BATCH_ROWS = 65_536
 
 
@@ -90,24 +91,41 @@ def _first_csv_row(file: Path) -> list[str] | None:
     return None
 
 
+def whole_line_chunks(handle: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """A file in chunks of about ``chunk_bytes`` cut after a line break, each with the number
+    of lines before it (the last chunk may lack the final line break)."""
+    carry = b""
+    lines_before = 0
+    while block := handle.read(chunk_bytes):
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n") + 1
+        chunk, carry = data[:cut], data[cut:]
+        if chunk:
+            yield lines_before, chunk
+            lines_before += chunk.count(b"\n")
+    if carry:
+        yield lines_before, carry
+
+
 def read_csv_file(file: Path, *, header: bool, problems: InputProblems) -> Iterator[pa.RecordBatch]:
-    """Stream one CSV file as text columns; rows with a wrong field count are counted and skipped."""
+    """Stream one CSV file as text columns; rows with a wrong field count are counted (with
+    their line) and skipped.
+
+    The file is parsed a chunk of whole lines at a time: Arrow's own streaming reader reads
+    ahead of a slower consumer without bound (peak memory grew with the file's size).
+    """
     first = _first_csv_row(file)
     if first is None:
         return
     names = [name.strip() for name in first] if header else spark_column_names(len(first))
     path_text = str(file)
+    lines_before = 0
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
-        line = row.number if row.number is not None else None
-        problems.record_bad(
-            path_text, line, f"expected {row.expected_columns} fields, found {row.actual_columns}"
-        )
+        line = lines_before + row.number if row.number is not None else None
+        problems.record_bad(path_text, line, f"expected {row.expected_columns} fields, found {row.actual_columns}")
         return "skip"
 
-    reader_options = pacsv.ReadOptions(
-        column_names=names, skip_rows=1 if header else 0, block_size=CSV_BLOCK_BYTES
-    )
     convert = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in names},
         strings_can_be_null=True,
@@ -116,10 +134,20 @@ def read_csv_file(file: Path, *, header: bool, problems: InputProblems) -> Itera
     )
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=False)
     try:
-        reader = pacsv.open_csv(file, read_options=reader_options, parse_options=parse, convert_options=convert)
-        for batch in reader:
-            problems.record_good(batch.num_rows)
-            yield batch
+        with file.open("rb") as handle:
+            for lines_before, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES):
+                reader_options = pacsv.ReadOptions(
+                    column_names=names,
+                    skip_rows=1 if header and lines_before == 0 else 0,
+                    block_size=len(chunk) + 1,
+                    use_threads=False,  # row numbers for bad rows; one core is enough
+                )
+                table = pacsv.read_csv(
+                    pa.BufferReader(chunk), read_options=reader_options, parse_options=parse, convert_options=convert
+                )
+                for batch in table.to_batches():
+                    problems.record_good(batch.num_rows)
+                    yield batch
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         problems.record_bad(path_text, None, f"unreadable CSV: {_first_line(exc)}")
         problems.check()
