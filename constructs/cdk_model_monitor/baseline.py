@@ -376,7 +376,8 @@ class Baseline(abc.ABC):
         Checked at synth, uploaded as file assets (not zipped: SageMaker reads the JSON).
         ``version`` defaults to a short hash of the files' content.
         """
-        return _DirectoryBaseline(path=str(path), version=version)
+        # Absolute now: the asset is staged later by jsii, whose working folder may differ.
+        return _DirectoryBaseline(path=str(Path(path).absolute()), version=version)
 
     @staticmethod
     def from_s3(statistics_uri: str | None, constraints_uri: str, *, version: str | None = None,
