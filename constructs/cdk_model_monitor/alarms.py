@@ -495,11 +495,15 @@ class MonitorAlarms(Construct):
         if unknown:
             raise ConfigurationError(self, "drift_thresholds", unknown,
                                      f"Give thresholds only for alarmed features: {features}.")
+        # the monitor's own per-feature overrides apply to its alarms too (explicit alarm thresholds win)
+        overrides = getattr(monitor, "feature_overrides", {}) or {}
+        unchecked = {name for name, o in overrides.items() if o.check is False}
+        monitor_drift = {name: o.drift_threshold for name, o in overrides.items() if o.drift_threshold is not None}
         created = []
         reports = monitor.report_s3_uri
-        for feature in features:
+        for feature in (f for f in features if f not in unchecked):
             spec = known.get(feature, FeatureThresholds(name=feature, drift_threshold=options.default_drift_threshold))
-            threshold = options.drift_thresholds.get(feature, spec.drift_threshold)
+            threshold = options.drift_thresholds.get(feature, monitor_drift.get(feature, spec.drift_threshold))
             if options.drift and threshold is not None:
                 below = spec.drift_is_p_value and feature not in options.drift_thresholds
                 created.append(self.add_alarm(

@@ -65,3 +65,9 @@ def test_the_job_environment_carries_the_overrides_to_the_run(tmp_path):
            "feature_overrides": '{"plan": {"evaluate_constraints": "Disabled"}}'}
     args = args_from_environment(env, ContainerPaths(root=tmp_path))
     assert json.loads(args.feature_overrides) == {"plan": {"evaluate_constraints": "Disabled"}}
+
+
+def test_the_short_form_of_the_construct_expands_to_monitoring_config_keys(tmp_path):
+    overrides = json.dumps({"day_minutes": {"drift": 0.99}, "plan": {"check": False}})
+    violations = _monitor(tmp_path, "--feature-overrides", overrides)
+    assert not {v["feature_name"] for v in violations} & {"day_minutes", "plan"}

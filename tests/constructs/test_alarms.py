@@ -286,3 +286,35 @@ def test_more_windows_than_cloudwatch_evaluates_are_refused(stack):
 def test_bad_alarm_name_prefixes_are_refused(stack, prefix):
     with pytest.raises(ConfigurationError, match="alarm_name_prefix"):
         MonitorAlarms(stack, "Alarms", alarm_name_prefix=prefix)
+
+
+def test_a_monitors_feature_overrides_set_its_alarm_thresholds(tmp_path):
+    import aws_cdk as cdk
+
+    from cdk_model_monitor import (
+        CapturedEndpoint,
+        DataQualityMonitor,
+        FeatureOverride,
+        MonitorAlarms,
+        MonitoringBucket,
+    )
+    from cdk_model_monitor.baseline import Baseline
+    from cdk_model_monitor.images import AnalyzerImage
+
+    from .conftest import REPO_ROOT, new_app
+
+    stack = cdk.Stack(new_app(tmp_path), "Overrides")
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage,
+                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+    baseline = Baseline.from_directory(str(REPO_ROOT / "demo" / "baseline"))
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, baseline=baseline,
+                                 image=AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1"),
+                                 feature_overrides={"day_minutes": FeatureOverride(drift_threshold=0.3),
+                                                    "plan": FeatureOverride(check=False)})
+    alarms = MonitorAlarms(stack, "Alarms", alarm_name_prefix="churn")
+    created = alarms.add_data_quality(monitor, baseline=baseline)
+    drift = {c.subject: c for c in created if c.metric_name.startswith("feature_baseline_drift_")}
+    assert "plan" not in drift and "plan" not in {c.subject for c in created}
+    assert stack.resolve(drift["day_minutes"].alarm.node.default_child.threshold) == 0.3
+    assert stack.resolve(drift["eve_minutes"].alarm.node.default_child.threshold) == 0.1

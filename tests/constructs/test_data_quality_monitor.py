@@ -166,9 +166,7 @@ def test_feature_overrides_reach_the_analyzer_on_both_engines(app):
     _monitor(standalone, feature_overrides=overrides)
     _monitor(native, feature_overrides=overrides, engine=Engine.MODEL_MONITOR)
     env = _states(standalone)["RunAnalyzer"]["Parameters"]["Environment"]
-    assert json.loads(env["feature_overrides"]) == {
-        "day_minutes": {"distribution_constraints": {"comparison_threshold": 0.25, "categorical_comparison_threshold": 0.25}},
-        "plan": {"evaluate_constraints": "Disabled"}}
+    assert json.loads(env["feature_overrides"]) == {"day_minutes": {"drift": 0.25}, "plan": {"check": False}}
     schedule = next(iter(template_of(native).find_resources("AWS::SageMaker::MonitoringSchedule").values()))
     assert "feature_overrides" in schedule["Properties"]["MonitoringScheduleConfig"]["MonitoringJobDefinition"]["Environment"]
 
@@ -181,3 +179,16 @@ def test_feature_overrides_are_refused_for_the_builtin_image_and_bad_thresholds(
                  feature_overrides={"plan": FeatureOverride(check=False)})
     with pytest.raises(ConfigurationError, match=r"drift threshold in \(0, 1\]"):
         _monitor(cdk.Stack(stack.node.scope, "Other"), feature_overrides={"plan": FeatureOverride(drift_threshold=3)})
+
+
+def test_an_environment_value_longer_than_sagemaker_takes_is_refused_with_a_fix(stack):
+    with pytest.raises(ConfigurationError, match="at most 256 characters per value"):
+        _monitor(stack, environment={"note": "x" * 300})
+
+
+def test_many_feature_overrides_stay_within_an_environment_value(stack):
+    from cdk_model_monitor.monitors.data_quality import FeatureOverride
+
+    features = [f"feature_{i}" for i in range(6)]
+    monitor = _monitor(stack, feature_overrides={f: FeatureOverride(drift_threshold=0.25, check=True) for f in features})
+    assert len(monitor.user_environment["feature_overrides"]) <= 256

@@ -267,7 +267,25 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "capture_s3_uri", capture_s3_uri,
                                      "Use the endpoint's capture destination, e.g. 's3://bucket/datacapture'.")
 
+    def _validate_environment(self) -> None:
+        """SageMaker's limits on a job's environment: 50 variables (schedules; 100 for processing jobs),
+        names of letters, digits and underscores, values of at most 256 characters."""
+        for name, value in self.user_environment.items():
+            if not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]{0,255}$", name):
+                raise ConfigurationError(self, "environment", name,
+                                         "Name variables with letters, digits and underscores (not starting with a digit).")
+            if not isinstance(value, str):
+                raise ConfigurationError(self, f"environment[{name!r}]", value, "Give environment values as strings.")
+            if not Token.is_unresolved(value) and len(value) > 256:
+                raise ConfigurationError(self, f"environment[{name!r}]", f"{value[:40]}... ({len(value)} characters)",
+                                         "SageMaker takes at most 256 characters per value: shorten it, or move "
+                                         "per-feature settings into the baseline's constraints.json.")
+        if len(self.user_environment) > 40:
+            raise ConfigurationError(self, "environment", f"{len(self.user_environment)} variables",
+                                     "SageMaker schedules take at most 50 variables, some of them the monitor's own.")
+
     def _validate(self, schedule_name: str | None) -> None:
+        self._validate_environment()
         if schedule_name is not None and not re.match(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", schedule_name):
             raise ConfigurationError(self, "schedule_name", schedule_name,
                                      "Use 1-63 letters, digits and hyphens, starting and ending with a letter or digit.")

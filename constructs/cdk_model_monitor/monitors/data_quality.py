@@ -30,13 +30,14 @@ class FeatureOverride:
     check: bool | None = None
 
     def to_config(self) -> dict[str, object]:
-        """The feature's ``monitoring_config_overrides`` object in constraints.json's terms."""
+        """The override in the analyzer's short form (``drift``, ``check``), which it expands into the
+        feature's ``monitoring_config_overrides``; short because a job's environment values hold at
+        most 256 characters."""
         config: dict[str, object] = {}
-        if self.check is not None:
-            config["evaluate_constraints"] = "Enabled" if self.check else "Disabled"
         if self.drift_threshold is not None:
-            config["distribution_constraints"] = {"comparison_threshold": self.drift_threshold,
-                                                  "categorical_comparison_threshold": self.drift_threshold}
+            config["drift"] = self.drift_threshold
+        if self.check is not None:
+            config["check"] = self.check
         return config
 
 
@@ -80,7 +81,8 @@ class DataQualityMonitor(MonitorBase):
                     raise ConfigurationError(scope, f"{id}.feature_overrides[{name!r}]", override,
                                              "Name a baseline feature and give a drift threshold in (0, 1].")
             kwargs["environment"] = {**(kwargs.get("environment") or {}), "feature_overrides": json.dumps(
-                {name: o.to_config() for name, o in sorted(self.feature_overrides.items())}, sort_keys=True)}
+                {name: o.to_config() for name, o in sorted(self.feature_overrides.items())},
+                sort_keys=True, separators=(",", ":"))}
         super().__init__(scope, id, kind=DATA_QUALITY, **kwargs)
 
     def metric_drift(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:

@@ -204,15 +204,33 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
 
 
 def _overrides_document(text: str) -> dict:
-    """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``."""
+    """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``.
+
+    Two short keys keep the text within the 256 characters of a job environment value:
+    ``"drift": 0.2`` (both drift thresholds) and ``"check": false`` (``evaluate_constraints``).
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg})") from None
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
-        raise ValueError('expected an object of objects, e.g. {"age": {"distribution_constraints": '
-                         '{"comparison_threshold": 0.2}}}')
-    return document
+        raise ValueError('expected an object of objects, e.g. {"age": {"drift": 0.2}} or {"age": '
+                         '{"distribution_constraints": {"comparison_threshold": 0.2}}}')
+    return {name: _expand_shorthand(config) for name, config in document.items()}
+
+
+def _expand_shorthand(config: dict) -> dict:
+    expanded = {k: v for k, v in config.items() if k not in ("drift", "check")}
+    if "drift" in config:
+        threshold = config["drift"]
+        distribution = dict(expanded.get("distribution_constraints") or {})
+        distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold)
+        expanded["distribution_constraints"] = distribution
+    if "check" in config:
+        if not isinstance(config["check"], bool):
+            raise ValueError(f'"check" takes true or false, got {config["check"]!r}')
+        expanded["evaluate_constraints"] = "Enabled" if config["check"] else "Disabled"
+    return expanded
 
 
 def _read_baseline(args: argparse.Namespace) -> tuple[Constraints, dict]:
