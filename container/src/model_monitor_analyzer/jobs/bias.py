@@ -693,21 +693,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         metrics_dir = getattr(args, "metrics_dir", None) or args.output
         files.append(write_metric_lines(lines, metrics_dir / METRICS_FILE))
     summary = {**join, **_summary(analysis), "violations": len(violations)}
-    if violations:
-        return RunOutcome(
-            status=RunStatus.COMPLETED_WITH_VIOLATIONS,
-            message=f"CompletedWithViolations: Job completed successfully with {len(violations)} violations.",
-            output_dir=args.output,
-            files=tuple(files),
-            summary=summary,
-        )
-    return RunOutcome(
-        status=RunStatus.COMPLETED,
-        message="Completed: Job completed successfully with no violations.",
-        output_dir=args.output,
-        files=tuple(files),
-        summary=summary,
-    )
+    return RunOutcome.finished(violations=len(violations), output_dir=args.output, files=tuple(files), summary=summary)
 
 
 def _summary(analysis: BiasAnalysis) -> dict[str, object]:

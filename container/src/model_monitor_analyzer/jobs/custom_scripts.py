@@ -53,7 +53,7 @@ def load_script(script: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any error in user code is reported as theirs
+    except Exception as exc:
         raise _failure(script, "loading the script failed", exc) from None
     return module
 
@@ -76,7 +76,7 @@ def record_preprocessor(script: Path) -> Callable[[object], dict | None]:
     def preprocess(record: object) -> dict | None:
         try:
             result = handler(record, LOGGER) if takes_logger else handler(record)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _failure(script, "preprocess_handler failed", exc) from None
         if result is None or (isinstance(result, (list, tuple)) and len(result) == 0):
             return None
@@ -96,5 +96,5 @@ def run_post_analytics(script: Path) -> None:
     handler = _handler(load_script(script), "postprocess_handler", script)
     try:
         handler()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _failure(script, "postprocess_handler failed", exc) from None

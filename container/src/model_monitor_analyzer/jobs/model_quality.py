@@ -492,13 +492,8 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             ),
         ),
     )
-    return RunOutcome(
-        status=RunStatus.COMPLETED,
-        message="Completed: Job completed successfully with no violations.",
-        output_dir=output,
-        files=files,
-        summary={"item_count": len(labels), "rows_without_values": skipped},
-    )
+    return RunOutcome.finished(violations=0, output_dir=output, files=files,
+                               summary={"item_count": len(labels), "rows_without_values": skipped})
 
 
 def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.MetricConstraint]:
@@ -631,10 +626,4 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         files.append(report.write_cloudwatch_metrics(Path(metrics_dir), lines))
 
     summary["violations"] = len(violations)
-    if violations:
-        status = RunStatus.COMPLETED_WITH_VIOLATIONS
-        message = f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
-    else:
-        status = RunStatus.COMPLETED
-        message = "Completed: Job completed successfully with no violations."
-    return RunOutcome(status=status, message=message, output_dir=output, files=tuple(files), summary=summary)
+    return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)

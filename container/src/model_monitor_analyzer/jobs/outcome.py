@@ -28,3 +28,14 @@ class RunOutcome:
     output_dir: Path
     files: tuple[Path, ...] = ()
     summary: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def finished(cls, *, violations: int, output_dir: Path, files: tuple[Path, ...] = (),
+                 summary: dict[str, object] | None = None) -> RunOutcome:
+        """A run that analysed data, with the built-in's exit message for its number of violations."""
+        if violations:
+            status = RunStatus.COMPLETED_WITH_VIOLATIONS
+            message = f"CompletedWithViolations: Job completed successfully with {violations} violations."
+        else:
+            status, message = RunStatus.COMPLETED, "Completed: Job completed successfully with no violations."
+        return cls(status=status, message=message, output_dir=output_dir, files=tuple(files), summary=summary or {})
