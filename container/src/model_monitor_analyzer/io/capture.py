@@ -113,8 +113,8 @@ def capture_files(source: Path) -> list[Path]:
     return sorted(source.rglob("*.jsonl"))
 
 
-def _iter_lines(source: Path, problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
-    for file in capture_files(source):
+def _iter_lines(files: Sequence[Path], problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
+    for file in files:
         path = str(file)
         try:
             with file.open("rb") as handle:
@@ -202,7 +202,7 @@ def iter_capture_records(
     Malformed lines are counted in ``problems`` (with file and line) and skipped; call
     ``problems.check()`` afterwards to enforce the tolerance.
     """
-    for path, number, line in _iter_lines(source, problems):
+    for path, number, line in _iter_lines(capture_files(source), problems):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -329,21 +329,24 @@ def read_capture_batches(
     problems: InputProblems,
     row_maker: RowMaker | None = None,
     batch_records: int = DEFAULT_BATCH_RECORDS,
+    files: Sequence[Path] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the window's captured rows as text columns ``_c0, _c1, ...`` in batches.
 
     ``row_maker`` replaces the default payload-to-row step (used for custom pre-processors;
     returning ``None`` drops the record). Rows with fewer fields than the widest row of the
-    batch are padded with nulls, so a short record shows up as missing values.
+    batch are padded with nulls, so a short record shows up as missing values. ``files``
+    restricts the read to these capture files (default: ``capture_files(source)``).
     """
     wants_input = ENDPOINT_INPUT in capture_index_names
     wants_output = ENDPOINT_OUTPUT in capture_index_names
     if row_maker is None:
-        yield from _read_plain(source, window, wants_input, wants_output, output_first, problems, batch_records)
+        chosen = capture_files(source) if files is None else files
+        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, batch_records)
         return
     rows: list[str] = []
     widths: list[int] = []
-    for path, number, line in _iter_lines(source, problems):
+    for path, number, line in _iter_lines(capture_files(source) if files is None else files, problems):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -366,7 +369,7 @@ def read_capture_batches(
 
 
 def _read_plain(
-    source: Path,
+    files: Sequence[Path],
     window: TimeWindow | None,
     wants_input: bool,
     wants_output: bool,
@@ -385,7 +388,7 @@ def _read_plain(
     widths: list[int] = []  # only for rows of irregular records; -1 marks "regular"
     irregular = False
     good = 0
-    for file in capture_files(source):
+    for file in files:
         path = str(file)
         try:
             handle = file.open("rb")

@@ -43,6 +43,13 @@ class InputProblems:
         if len(self.examples) < KEPT_EXAMPLES:
             self.examples.append(InputProblem(path=path, line=line, problem=problem))
 
+    def merge(self, other: InputProblems) -> InputProblems:
+        """Add another shard's tally (read after ours: its examples come after ours)."""
+        self.good += other.good
+        self.bad += other.bad
+        self.examples.extend(other.examples[: max(KEPT_EXAMPLES - len(self.examples), 0)])
+        return self
+
     def record_good(self, count: int = 1) -> None:
         """Count records that were read successfully."""
         self.good += count

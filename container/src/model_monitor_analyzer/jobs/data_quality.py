@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyarrow as pa
 
 from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality, with_feature_overrides
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.capture import CaptureRecord, read_capture_batches, row_from_values
+from model_monitor_analyzer.io.capture import (
+    CaptureRecord,
+    capture_files,
+    read_capture_batches,
+    row_from_values,
+)
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, parse_timestamp
@@ -34,6 +42,7 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 PROGRESS_EVERY_BATCHES = 10
+TWO_PROCESS_MIN_BYTES = 64 << 20  # captures smaller than this are profiled by one process
 FORMATS = ("csv", "json", "parquet", "capture")
 
 
@@ -128,7 +137,13 @@ def _window(args: argparse.Namespace) -> TimeWindow:
     return TimeWindow(start=parse(getattr(args, "start", None), "--start"), end=parse(getattr(args, "end", None), "--end"))
 
 
-def _batches(args: argparse.Namespace, source: Path, fmt: str | None, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+def _batches(
+    args: argparse.Namespace,
+    source: Path,
+    fmt: str | None,
+    problems: InputProblems,
+    files: Sequence[Path] | None = None,
+) -> Iterator[pa.RecordBatch]:
     if fmt == "capture":
         return read_capture_batches(
             source,
@@ -137,9 +152,113 @@ def _batches(args: argparse.Namespace, source: Path, fmt: str | None, problems: 
             output_first=args.output_columns_position == "START",
             problems=problems,
             row_maker=_row_maker(args.record_preprocessor),
+            files=files,
         )
     dataset_format = DatasetFormat(fmt) if fmt else None
     return read_dataset(source, dataset_format=dataset_format, header=not args.no_header, problems=problems)
+
+
+def _profile_batches(
+    batches: Iterable[pa.RecordBatch],
+    *,
+    names: list[str] | None,
+    detailed_columns: frozenset[str],
+    report: Callable[[int, int], None],
+) -> DatasetProfile:
+    profile = DatasetProfile()
+    for count, batch in enumerate(batches, start=1):
+        if names is not None:
+            batch = batch.rename_columns(
+                [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
+            )
+        profile.update(batch, detailed_columns=detailed_columns)
+        report(count, profile.item_count)
+    return profile
+
+
+def capture_halves(files: Sequence[Path], *, min_bytes: int) -> tuple[list[Path], list[Path]] | None:
+    """Two runs of consecutive capture files of about equal size, or None when the files hold
+    less than ``min_bytes`` (or are fewer than two): not worth a second process."""
+    if len(files) < 2:
+        return None
+    sizes = [file.stat().st_size for file in files]
+    total = sum(sizes)
+    if total < min_bytes:
+        return None
+    running, cut = 0, 1
+    for index, size in enumerate(sizes[:-1], start=1):
+        running += size
+        cut = index
+        if running * 2 >= total:
+            break
+    return list(files[:cut]), list(files[cut:])
+
+
+def _profile_second_half(
+    send: Connection, args: argparse.Namespace, source: Path, files: list[Path], names, detailed_columns
+) -> None:
+    """Body of the helper process: profile ``files`` and send back (profile, problems)."""
+    try:
+        problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
+        profile = _profile_batches(
+            _batches(args, source, "capture", problems, files),
+            names=names,
+            detailed_columns=detailed_columns,
+            report=_progress(False),
+        )
+        send.send((profile, problems, None))
+    except BaseException as exc:
+        if isinstance(exc, AnalyzerInputError):
+            send.send((None, None, ("input", exc.message, exc.path, exc.line)))
+        else:
+            send.send((None, None, ("crash", f"{type(exc).__name__}: {exc}", None, None)))
+    finally:
+        send.close()
+
+
+def _profile_capture_in_two_processes(
+    args: argparse.Namespace,
+    source: Path,
+    halves: tuple[list[Path], list[Path]],
+    problems: InputProblems,
+    *,
+    names: list[str] | None,
+    detailed_columns: frozenset[str],
+    report: Callable[[int, int], None],
+) -> DatasetProfile:
+    """Profile the first half here and the second in a forked process at the same time, then
+    merge (Deequ's states are mergeable; SageMaker's Spark job merges per-partition states too)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    helper = context.Process(
+        target=_profile_second_half,
+        args=(send, args, source, halves[1], names, detailed_columns),
+        name="profile-second-half",
+        daemon=True,
+    )
+    helper.start()
+    send.close()
+    try:
+        profile = _profile_batches(
+            _batches(args, source, "capture", problems, halves[0]),
+            names=names,
+            detailed_columns=detailed_columns,
+            report=report,
+        )
+        try:
+            theirs, their_problems, failure = receive.recv()
+        except EOFError:
+            failure = ("crash", f"the helper process profiling the second half of the capture died (exit code {helper.exitcode})", None, None)
+    finally:
+        receive.close()
+        helper.join()
+    if failure is not None:
+        kind, message, path, line = failure
+        if kind == "input":
+            raise AnalyzerInputError(message, path=path, line=line)
+        raise RuntimeError(message)
+    problems.merge(their_problems)
+    return profile.merge(theirs)
 
 
 def profile_input(
@@ -150,17 +269,23 @@ def profile_input(
     names: list[str] | None = None,
     detailed_columns: frozenset[str] = frozenset(),
 ) -> tuple[DatasetProfile, InputProblems]:
-    """Stream the input into a profile. ``names`` renames positional columns ``_c<i>`` to feature names."""
+    """Stream the input into a profile. ``names`` renames positional columns ``_c<i>`` to feature names.
+
+    A capture of at least ``TWO_PROCESS_MIN_BYTES`` is split in two halves of consecutive files
+    profiled by two processes at once, then merged: the parse of JSON lines is most of the
+    work and the processing instance has at least two cores.
+    """
     problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
-    profile = DatasetProfile()
     report = _progress(getattr(args, "progress", False))
-    for count, batch in enumerate(_batches(args, source, fmt, problems), start=1):
-        if names is not None:
-            batch = batch.rename_columns(
-                [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
-            )
-        profile.update(batch, detailed_columns=detailed_columns)
-        report(count, profile.item_count)
+    halves = capture_halves(capture_files(source), min_bytes=TWO_PROCESS_MIN_BYTES) if fmt == "capture" else None
+    if halves is None:
+        profile = _profile_batches(
+            _batches(args, source, fmt, problems), names=names, detailed_columns=detailed_columns, report=report
+        )
+    else:
+        profile = _profile_capture_in_two_processes(
+            args, source, halves, problems, names=names, detailed_columns=detailed_columns, report=report
+        )
     problems.check()
     recount = profile.columns_needing_recount()
     if recount:
@@ -194,11 +319,8 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         ),
     )
     _post_analytics(args)
-    return RunOutcome(
-        status=RunStatus.COMPLETED,
-        message="Completed: Job completed successfully with no violations.",
-        output_dir=args.output,
-        files=files,
+    return RunOutcome.finished(
+        violations=0, output_dir=args.output, files=files,
         summary={"features": len(profile.columns), "records": profile.item_count, **_problem_summary(problems)},
     )
 
@@ -260,9 +382,9 @@ def _metric_timestamp(args: argparse.Namespace) -> str:
                 return format_timestamp(parse_timestamp(value))
             except ValueError:
                 raise AnalyzerInputError(f"metric time {value!r} is not an ISO 8601 time") from None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return format_timestamp(datetime.now(timezone.utc))
+    return format_timestamp(datetime.now(UTC))
 
 
 def _metrics_dir(args: argparse.Namespace) -> Path | None:
@@ -328,18 +450,4 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         "violations": count,
         **_problem_summary(problems),
     }
-    if count:
-        return RunOutcome(
-            status=RunStatus.COMPLETED_WITH_VIOLATIONS,
-            message=f"CompletedWithViolations: Job completed successfully with {count} violations.",
-            output_dir=args.output,
-            files=tuple(files),
-            summary=summary,
-        )
-    return RunOutcome(
-        status=RunStatus.COMPLETED,
-        message="Completed: Job completed successfully with no violations.",
-        output_dir=args.output,
-        files=tuple(files),
-        summary=summary,
-    )
+    return RunOutcome.finished(violations=count, output_dir=args.output, files=tuple(files), summary=summary)
