@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.datasets import csv_halves
 from model_monitor_analyzer.jobs import data_quality
 from model_monitor_analyzer.jobs.data_quality import capture_halves, profile_input
 
@@ -103,3 +104,46 @@ def test_a_script_failing_in_the_helper_process_fails_the_run_naming_the_script(
     with pytest.raises(AnalyzerInputError, match="cannot read this record") as error:
         profile_input(_args(record_preprocessor=script), root, "capture")
     assert error.value.path == str(script) and error.value.line == 3
+
+
+def _csv(path, rows=20_000, bad_line=None):
+    rng = np.random.default_rng(11)
+    lines = ["score,x,kind"] + [f"{rng.random():.5f},{rng.integers(0, 50)},{rng.choice(['a', 'b'])}" for _ in range(rows)]
+    if bad_line is not None:
+        lines[bad_line - 1] = "0.5,1"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _baseline(path, monkeypatch, min_bytes):
+    monkeypatch.setattr(data_quality, "TWO_PROCESS_MIN_BYTES", min_bytes)
+    return profile_input(_args(no_header=False), path, None)
+
+
+def test_one_csv_file_is_split_after_a_line_break_with_its_line_count(tmp_path):
+    path = _csv(tmp_path / "data.csv", rows=1_000)
+    first, second = csv_halves(path, min_bytes=0)
+    data = path.read_bytes()
+    assert first.start == 0 and first.end == second.start and second.end == len(data)
+    assert data[second.start - 1 : second.start] == b"\n"
+    assert second.lines_before == data[: second.start].count(b"\n")
+    assert csv_halves(path, min_bytes=len(data) + 1) is None
+
+
+def test_a_baseline_csv_in_two_processes_counts_what_one_process_counts(tmp_path, monkeypatch):
+    path = _csv(tmp_path / "data.csv")
+    one, _ = _baseline(path, monkeypatch, min_bytes=1 << 40)
+    two, problems = _baseline(path, monkeypatch, min_bytes=0)
+    assert list(two.columns) == ["score", "x", "kind"]  # the header is read once, as names
+    assert two.item_count == one.item_count == 20_000 == problems.good
+    for name, column in one.columns.items():
+        merged = two.columns[name]
+        assert (merged.nulls, merged.kind_counts, merged.categories) == (column.nulls, column.kind_counts, column.categories)
+        assert (merged.moments.minimum, merged.moments.maximum) == (column.moments.minimum, column.moments.maximum)
+        assert merged.sketch.total_weight == column.sketch.total_weight
+
+
+def test_a_bad_row_in_the_second_half_keeps_its_line(tmp_path, monkeypatch):
+    path = _csv(tmp_path / "data.csv", bad_line=18_000)
+    _, problems = _baseline(path, monkeypatch, min_bytes=0)
+    assert (problems.bad, problems.examples[0].line) == (1, 18_000)

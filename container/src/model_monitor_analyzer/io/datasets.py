@@ -12,6 +12,7 @@ import csv
 import enum
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -91,12 +92,45 @@ def _first_csv_row(file: Path) -> list[str] | None:
     return None
 
 
-def whole_line_chunks(handle: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+@dataclass(frozen=True, kw_only=True)
+class CsvPart:
+    """Bytes ``[start, end)`` of a CSV file, cut after line breaks; ``lines_before`` lines precede them."""
+
+    start: int
+    end: int
+    lines_before: int
+
+
+def csv_halves(file: Path, *, min_bytes: int) -> tuple[CsvPart, CsvPart] | None:
+    """The file's two halves, cut after the line break nearest the middle, or None when the
+    file is smaller than ``min_bytes`` (or has a single line)."""
+    size = file.stat().st_size
+    if size < min_bytes:
+        return None
+    with file.open("rb") as handle:
+        handle.seek(size // 2)
+        handle.readline()
+        cut = handle.tell()
+        if cut >= size:
+            return None
+        handle.seek(0)
+        lines, left = 0, cut
+        while left and (block := handle.read(min(left, 8 << 20))):
+            lines += block.count(b"\n")
+            left -= len(block)
+    return CsvPart(start=0, end=cut, lines_before=0), CsvPart(start=cut, end=size, lines_before=lines)
+
+
+def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
     """A file in chunks of about ``chunk_bytes`` cut after a line break, each with the number
-    of lines before it (the last chunk may lack the final line break)."""
+    of lines before it (the last chunk may lack the final line break); at most ``limit`` bytes
+    from the handle's position."""
     carry = b""
     lines_before = 0
-    while block := handle.read(chunk_bytes):
+    left = limit
+    while block := handle.read(chunk_bytes if left is None else min(chunk_bytes, left)):
+        if left is not None:
+            left -= len(block)
         data = carry + block if carry else block
         cut = data.rfind(b"\n") + 1
         chunk, carry = data[:cut], data[cut:]
@@ -107,9 +141,11 @@ def whole_line_chunks(handle: BinaryIO, chunk_bytes: int) -> Iterator[tuple[int,
         yield lines_before, carry
 
 
-def read_csv_file(file: Path, *, header: bool, problems: InputProblems) -> Iterator[pa.RecordBatch]:
-    """Stream one CSV file as text columns; rows with a wrong field count are counted (with
-    their line) and skipped.
+def read_csv_file(
+    file: Path, *, header: bool, problems: InputProblems, part: CsvPart | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Stream one CSV file (or one ``part`` of it) as text columns; rows with a wrong field
+    count are counted (with their line) and skipped.
 
     The file is parsed a chunk of whole lines at a time: Arrow's own streaming reader reads
     ahead of a slower consumer without bound (peak memory grew with the file's size).
@@ -135,7 +171,10 @@ def read_csv_file(file: Path, *, header: bool, problems: InputProblems) -> Itera
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=False)
     try:
         with file.open("rb") as handle:
-            for lines_before, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES):
+            start, limit, first_line = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
+            handle.seek(start)
+            for lines_in_part, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit):
+                lines_before = first_line + lines_in_part
                 reader_options = pacsv.ReadOptions(
                     column_names=names,
                     skip_rows=1 if header and lines_before == 0 else 0,

@@ -25,7 +25,13 @@ from model_monitor_analyzer.io.capture import (
     read_capture_batches,
     row_from_values,
 )
-from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
+from model_monitor_analyzer.io.datasets import (
+    DatasetFormat,
+    csv_halves,
+    guess_format,
+    read_csv_file,
+    read_dataset,
+)
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, parse_timestamp
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
@@ -42,7 +48,7 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 PROGRESS_EVERY_BATCHES = 10
-TWO_PROCESS_MIN_BYTES = 64 << 20  # captures smaller than this are profiled by one process
+TWO_PROCESS_MIN_BYTES = 64 << 20  # inputs smaller than this are profiled by one process
 FORMATS = ("csv", "json", "parquet", "capture")
 
 
@@ -194,20 +200,20 @@ def capture_halves(files: Sequence[Path], *, min_bytes: int) -> tuple[list[Path]
     return list(files[:cut]), list(files[cut:])
 
 
-def _profile_second_half(
-    send: Connection, args: argparse.Namespace, source: Path, files: list[Path], names, detailed_columns
+BatchSource = Callable[[InputProblems], Iterable[pa.RecordBatch]]
+
+
+def _profile_in_helper(
+    send: Connection, batches: BatchSource, max_bad_record_ratio: float, names, detailed_columns
 ) -> None:
-    """Body of the helper process: profile ``files`` and send back (profile, problems)."""
+    """Body of the helper process: profile its half and send back (profile, problems, failure)."""
     try:
-        problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
+        problems = InputProblems(max_bad_record_ratio=max_bad_record_ratio)
         profile = _profile_batches(
-            _batches(args, source, "capture", problems, files),
-            names=names,
-            detailed_columns=detailed_columns,
-            report=_progress(False),
+            batches(problems), names=names, detailed_columns=detailed_columns, report=_progress(False)
         )
         send.send((profile, problems, None))
-    except BaseException as exc:
+    except BaseException as exc:  # handed to the parent, which raises it
         if isinstance(exc, AnalyzerInputError):
             send.send((None, None, ("input", exc.message, exc.path, exc.line)))
         else:
@@ -216,10 +222,8 @@ def _profile_second_half(
         send.close()
 
 
-def _profile_capture_in_two_processes(
-    args: argparse.Namespace,
-    source: Path,
-    halves: tuple[list[Path], list[Path]],
+def _profile_in_two_processes(
+    halves: tuple[BatchSource, BatchSource],
     problems: InputProblems,
     *,
     names: list[str] | None,
@@ -231,24 +235,19 @@ def _profile_capture_in_two_processes(
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     helper = context.Process(
-        target=_profile_second_half,
-        args=(send, args, source, halves[1], names, detailed_columns),
+        target=_profile_in_helper,
+        args=(send, halves[1], problems.max_bad_record_ratio, names, detailed_columns),
         name="profile-second-half",
         daemon=True,
     )
     helper.start()
     send.close()
     try:
-        profile = _profile_batches(
-            _batches(args, source, "capture", problems, halves[0]),
-            names=names,
-            detailed_columns=detailed_columns,
-            report=report,
-        )
+        profile = _profile_batches(halves[0](problems), names=names, detailed_columns=detailed_columns, report=report)
         try:
             theirs, their_problems, failure = receive.recv()
         except EOFError:
-            failure = ("crash", f"the helper process profiling the second half of the capture died (exit code {helper.exitcode})", None, None)
+            failure = ("crash", f"the helper process profiling the second half died (exit code {helper.exitcode})", None, None)
     finally:
         receive.close()
         helper.join()
@@ -261,6 +260,27 @@ def _profile_capture_in_two_processes(
     return profile.merge(theirs)
 
 
+def _two_halves(args: argparse.Namespace, source: Path, fmt: str | None) -> tuple[BatchSource, BatchSource] | None:
+    """The input as two halves for two processes, or None when it is too small to be worth it:
+    capture files split into two runs of consecutive files, one CSV file into two byte ranges."""
+    if fmt == "capture":
+        files = capture_halves(capture_files(source), min_bytes=TWO_PROCESS_MIN_BYTES)
+        if files is None:
+            return None
+        return tuple(  # type: ignore[return-value]
+            (lambda problems, part=part: _batches(args, source, fmt, problems, part)) for part in files
+        )
+    if not source.is_file() or (DatasetFormat(fmt) if fmt else guess_format(source)) is not DatasetFormat.CSV:
+        return None
+    ranges = csv_halves(source, min_bytes=TWO_PROCESS_MIN_BYTES)
+    if ranges is None:
+        return None
+    header = not args.no_header
+    return tuple(  # type: ignore[return-value]
+        (lambda problems, part=part: read_csv_file(source, header=header, problems=problems, part=part)) for part in ranges
+    )
+
+
 def profile_input(
     args: argparse.Namespace,
     source: Path,
@@ -271,20 +291,20 @@ def profile_input(
 ) -> tuple[DatasetProfile, InputProblems]:
     """Stream the input into a profile. ``names`` renames positional columns ``_c<i>`` to feature names.
 
-    A capture of at least ``TWO_PROCESS_MIN_BYTES`` is split in two halves of consecutive files
-    profiled by two processes at once, then merged: the parse of JSON lines is most of the
-    work and the processing instance has at least two cores.
+    An input of at least ``TWO_PROCESS_MIN_BYTES`` (a capture, or one CSV file) is split in two
+    halves profiled by two processes at once, then merged: parsing is most of the work and a
+    processing instance has at least two cores.
     """
     problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
     report = _progress(getattr(args, "progress", False))
-    halves = capture_halves(capture_files(source), min_bytes=TWO_PROCESS_MIN_BYTES) if fmt == "capture" else None
+    halves = _two_halves(args, source, fmt)
     if halves is None:
         profile = _profile_batches(
             _batches(args, source, fmt, problems), names=names, detailed_columns=detailed_columns, report=report
         )
     else:
-        profile = _profile_capture_in_two_processes(
-            args, source, halves, problems, names=names, detailed_columns=detailed_columns, report=report
+        profile = _profile_in_two_processes(
+            halves, problems, names=names, detailed_columns=detailed_columns, report=report
         )
     problems.check()
     recount = profile.columns_needing_recount()
