@@ -51,7 +51,7 @@ def test_sketches_updated_together_equal_sketches_updated_alone():
     alone = [KllSketch() for _ in columns]
     together = [KllSketch() for _ in columns]
     for start in range(0, 12_345, 4_000):
-        for sketch, values in zip(alone, columns):
+        for sketch, values in zip(alone, columns, strict=True):
             sketch.update(values[start : start + 4_000])
         update_sketches(together, np.stack([values[start : start + 4_000] for values in columns]))
     assert [s.to_data() for s in together] == [s.to_data() for s in alone]

@@ -7,7 +7,13 @@ from collections.abc import Iterable
 import numpy as np
 import pyarrow as pa
 
-from model_monitor_analyzer.profile.datatypes import ClassifiedValues, InferredType, ValueKind, classify, decide_type
+from model_monitor_analyzer.profile.datatypes import (
+    ClassifiedValues,
+    InferredType,
+    ValueKind,
+    classify,
+    decide_type,
+)
 from model_monitor_analyzer.profile.kll import KllSketch, update_sketches
 from model_monitor_analyzer.profile.moments import NumericMoments
 
