@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import constructs
 from aws_cdk import Acknowledgment, ArnFormat, CustomResource, Duration, Fn, Names, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -34,8 +35,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
-
-import constructs
 from constructs import Construct
 
 from .bundled import lambda_code_dir

@@ -17,7 +17,6 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk.region_info import RegionInfo
-
 from constructs import Construct
 
 from . import _image_accounts

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from model_monitor_analyzer.checks.bias import (
     BiasAnalysis,
     FacetResult,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from model_monitor_analyzer.contract.bias import (
     DEFAULT_ANALYSIS_CONFIG,
     FacetConfig,

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.contract.entrypoint import run_container
 from model_monitor_analyzer.errors import AnalyzerInputError

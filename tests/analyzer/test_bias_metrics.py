@@ -17,13 +17,14 @@ import math
 
 import numpy as np
 import pytest
-from model_monitor_analyzer.checks import bias_posttraining as post
-from model_monitor_analyzer.checks import bias_pretraining as pre
-from model_monitor_analyzer.checks.bias_pretraining import BiasMetricError
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 from sklearn.metrics import accuracy_score, precision_score, recall_score
 from sklearn.neighbors import KNeighborsClassifier
+
+from model_monitor_analyzer.checks import bias_posttraining as post
+from model_monitor_analyzer.checks import bias_pretraining as pre
+from model_monitor_analyzer.checks.bias_pretraining import BiasMetricError
 
 FACET = np.array([False] * 6 + [True] * 4)
 LABEL = np.array([1, 1, 1, 0, 0, 0, 1, 0, 0, 0], dtype=bool)

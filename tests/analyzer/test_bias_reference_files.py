@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from model_monitor_analyzer.jobs import bias as bias_job
 from model_monitor_analyzer.jobs.outcome import RunStatus
 from model_monitor_analyzer.report.bias import analysis_document, read_analysis

@@ -8,7 +8,12 @@ import shutil
 import pyarrow as pa
 import pytest
 
-from model_monitor_analyzer.checks.config import CategoricalDriftMethod, ComparisonMethod, MonitoringConfig, apply_config
+from model_monitor_analyzer.checks.config import (
+    CategoricalDriftMethod,
+    ComparisonMethod,
+    MonitoringConfig,
+    apply_config,
+)
 from model_monitor_analyzer.checks.data_quality import (
     BaselineFeature,
     CheckType,
@@ -49,7 +54,7 @@ def test_probability_in_an_integral_column_gives_the_built_ins_description(refer
     assert code == 0
     ours = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
     real = json.loads((folder / "notebook-output" / "constraint_violations.json").read_text())["violations"]
-    churn = [v for v in real if v["feature_name"] == "Churn"][0]
+    churn = next(v for v in real if v["feature_name"] == "Churn")
     assert churn in ours
     assert "version" not in json.loads((tmp_path / "out" / "constraint_violations.json").read_text())
 

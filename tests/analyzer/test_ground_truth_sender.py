@@ -10,6 +10,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.ground_truth_sender import (
     add_put_ground_truth_arguments,
@@ -19,7 +21,6 @@ from model_monitor_analyzer.ground_truth_sender import (
 )
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.ground_truth import ground_truth_record, read_ground_truth
-from moto import mock_aws
 
 BUCKET = "monitoring-bucket"
 NOW = datetime(2025, 2, 16, 15, 42, 7, tzinfo=UTC)

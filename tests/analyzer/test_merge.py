@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.ground_truth import ground_truth_record, read_ground_truth

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from model_monitor_analyzer.contract import model_quality as contract
 from model_monitor_analyzer.contract.entrypoint import run_container
 from model_monitor_analyzer.errors import AnalyzerInputError

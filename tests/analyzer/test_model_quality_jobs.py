@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn import metrics as sk
+
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.ground_truth import ground_truth_record
 from model_monitor_analyzer.jobs import model_quality as job
 from model_monitor_analyzer.jobs.outcome import RunStatus
 from model_monitor_analyzer.report import model_quality as report
-from sklearn import metrics as sk
 
 
 def _baseline_args(*argv: str) -> argparse.Namespace:

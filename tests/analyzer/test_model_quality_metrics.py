@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from model_monitor_analyzer.checks import model_quality as mq
 from sklearn import metrics as sk
+
+from model_monitor_analyzer.checks import model_quality as mq
 
 TOLERANCE = 1e-9
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import Duration
 import pytest
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 
 from cdk_model_monitor import ConfigurationError

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import enum
 import math
-from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from model_monitor_analyzer.checks.config import (
     CategoricalDriftMethod,

@@ -17,7 +17,12 @@ from collections.abc import Mapping
 
 from model_monitor_analyzer.contract import data_quality as data_quality_contract
 from model_monitor_analyzer.contract.environment import job_environment
-from model_monitor_analyzer.contract.paths import METRICS_DIRECTORY_ENV, ContainerPaths, container_paths, metrics_dir
+from model_monitor_analyzer.contract.paths import (
+    METRICS_DIRECTORY_ENV,
+    ContainerPaths,
+    container_paths,
+    metrics_dir,
+)
 from model_monitor_analyzer.contract.privileges import drop_privileges
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs.outcome import RunOutcome
@@ -89,7 +94,7 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE
-    except Exception as exc:  # noqa: BLE001 - the job must always leave a reason behind
+    except Exception as exc:
         traceback.print_exc()
         write_message(paths, f"Error: {type(exc).__name__}: {exc}")
         return EXIT_FAILURE

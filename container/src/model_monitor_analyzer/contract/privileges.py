@@ -9,10 +9,9 @@ folders it must write to that user, then switches to it before reading any data.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 RUN_AS_ENV = "MODEL_MONITOR_RUN_AS"
 

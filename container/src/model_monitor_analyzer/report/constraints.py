@@ -35,9 +35,9 @@ def feature_constraint(column: ColumnProfile, rows: int) -> dict:
         "inferred_type": kind.value,
         "completeness": column.present / rows if rows else 0.0,
     }
-    if kind in (InferredType.INTEGRAL, InferredType.FRACTIONAL) and column.moments.count:
-        if column.moments.minimum >= 0:
-            entry["num_constraints"] = {"is_non_negative": True}
+    numeric = kind in (InferredType.INTEGRAL, InferredType.FRACTIONAL)
+    if numeric and column.moments.count and column.moments.minimum >= 0:
+        entry["num_constraints"] = {"is_non_negative": True}
     domain = suggested_domain(column)
     if domain is not None:
         entry["string_constraints"] = {"domains": domain}
