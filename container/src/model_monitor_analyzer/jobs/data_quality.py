@@ -48,7 +48,7 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 PROGRESS_EVERY_BATCHES = 10
-TWO_PROCESS_MIN_BYTES = 64 << 20  # inputs smaller than this are profiled by one process
+TWO_PROCESS_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
 FORMATS = ("csv", "json", "parquet", "capture")
 
 
