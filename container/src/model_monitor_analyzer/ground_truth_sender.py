@@ -21,9 +21,9 @@ capture's ``eventId``). boto3 is imported only here, on use: install the ``[aws]
 from __future__ import annotations
 
 import argparse
-import sys
 import csv
 import json
+import sys
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -32,6 +32,7 @@ from typing import Any
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.ground_truth import Label, ground_truth_record
+from model_monitor_analyzer.io.jsonlines import iter_json_lines
 
 _ID_COLUMNS = ("inference_id", "inferenceId", "event_id", "eventId")
 _LABEL_COLUMNS = ("label", "ground_truth", "groundTruth")
@@ -114,21 +115,14 @@ def read_labels_file(path: Path) -> list[tuple[str, Label]]:
         raise AnalyzerInputError("labels file not found", path=str(path))
     pairs: list[tuple[str, Label]] = []
     if path.suffix.lower() in (".jsonl", ".json"):
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise AnalyzerInputError(f"not JSON ({error.msg})", path=str(path), line=number) from None
-                id_key = _pick(item, _ID_COLUMNS) if isinstance(item, dict) else None
-                label_key = _pick(item, _LABEL_COLUMNS) if isinstance(item, dict) else None
-                if id_key is None or label_key is None:
-                    raise AnalyzerInputError(
-                        'each line needs {"inference_id": ..., "label": ...}', path=str(path), line=number
-                    )
-                pairs.append((str(item[id_key]), item[label_key]))
+        for number, item in iter_json_lines(path, what="label"):
+            id_key = _pick(item, _ID_COLUMNS) if isinstance(item, dict) else None
+            label_key = _pick(item, _LABEL_COLUMNS) if isinstance(item, dict) else None
+            if id_key is None or label_key is None:
+                raise AnalyzerInputError(
+                    'each line needs {"inference_id": ..., "label": ...}', path=str(path), line=number
+                )
+            pairs.append((str(item[id_key]), item[label_key]))
         return pairs
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.jsonlines import iter_json_lines, json_lines_files
 
 #: Label encodings of the ground-truth format: CSV text (one value per line) or a JSON document.
 ENCODINGS = ("CSV", "JSON")
@@ -102,13 +103,7 @@ def upload_hour(path: Path, root: Path) -> datetime | None:
         return None
 
 
-def _parse_record(line: str, *, path: Path, number: int, root: Path) -> GroundTruthRecord:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise AnalyzerInputError(
-            f"not a JSON ground-truth record ({error.msg})", path=str(path), line=number
-        ) from None
+def _parse_record(record: object, *, path: Path, number: int, root: Path) -> GroundTruthRecord:
     data = record.get("groundTruthData") if isinstance(record, dict) else None
     metadata = record.get("eventMetadata") if isinstance(record, dict) else None
     if not isinstance(data, dict) or not isinstance(metadata, dict):
@@ -144,11 +139,7 @@ def _parse_record(line: str, *, path: Path, number: int, root: Path) -> GroundTr
 
 def ground_truth_files(root: Path) -> list[Path]:
     """Every ``*.jsonl`` / ``*.json`` file under ``root`` (or ``root`` itself), in path order."""
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise AnalyzerInputError("ground-truth location does not exist", path=str(root))
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json"))
+    return json_lines_files(root, what="ground-truth")
 
 
 def read_ground_truth(
@@ -169,7 +160,5 @@ def read_ground_truth(
                 continue
             if uploaded_before is not None and hour >= uploaded_before:
                 continue
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    yield _parse_record(line, path=path, number=number, root=base)
+        for number, record in iter_json_lines(path, what="ground-truth record"):
+            yield _parse_record(record, path=path, number=number, root=base)

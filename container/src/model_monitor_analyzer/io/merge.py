@@ -37,6 +37,7 @@ import jmespath.exceptions
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.ground_truth import GroundTruthRecord
+from model_monitor_analyzer.io.jsonlines import iter_json_lines, json_lines_files
 
 #: Top-level member order of the merge job's output records.
 _MERGED_ORDER = ("eventVersion", "groundTruthData", "captureData", "eventMetadata")
@@ -92,29 +93,12 @@ def parse_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _jsonl_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise AnalyzerInputError("data location does not exist", path=str(root))
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json"))
-
-
 def _read_json_lines(root: Path) -> Iterator[tuple[dict, str]]:
-    for path in _jsonl_files(root):
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise AnalyzerInputError(
-                        f"not a JSON record ({error.msg})", path=str(path), line=number
-                    ) from None
-                if not isinstance(record, dict):
-                    raise AnalyzerInputError("a record must be a JSON object", path=str(path), line=number)
-                yield record, f"{path}:{number}"
+    for path in json_lines_files(root):
+        for number, record in iter_json_lines(path):
+            if not isinstance(record, dict):
+                raise AnalyzerInputError("a record must be a JSON object", path=str(path), line=number)
+            yield record, f"{path}:{number}"
 
 
 def _in_window(record: dict, source: str, since: datetime | None, until: datetime | None) -> bool:

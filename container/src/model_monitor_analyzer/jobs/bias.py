@@ -33,6 +33,7 @@ from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config,
 from ..errors import AnalyzerInputError
 from ..io import merge
 from ..io.ground_truth import read_ground_truth
+from ..io.jsonlines import iter_json_lines
 from ..io.window import parse_duration
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from .outcome import RunOutcome, RunStatus
@@ -226,18 +227,7 @@ def _columns_from_paths(
 
 
 def _json_lines(files: Sequence[Path]) -> list[object]:
-    documents = []
-    for file in files:
-        with file.open(encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        documents.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise AnalyzerInputError(
-                            f"not a JSON line: {exc}", path=str(file), line=line_number
-                        ) from exc
-    return documents
+    return [document for file in files for _, document in iter_json_lines(file, what="line")]
 
 
 def _flat_objects(documents: Sequence[object], headers: Sequence[str] | None, path: str) -> Columns:

@@ -37,6 +37,7 @@ from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.ground_truth import read_ground_truth
+from model_monitor_analyzer.io.jsonlines import iter_json_lines
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.report import model_quality as report
@@ -411,30 +412,21 @@ def read_baseline_columns(
                             )
                         columns[what].append(row[i])
         else:
-            with file.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
+            for number, record in iter_json_lines(file):
+                for what, attribute in attributes.items():
+                    if attribute is None:
+                        continue
+                    if isinstance(record, dict) and attribute in record:
+                        columns[what].append(record[attribute])
                         continue
                     try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as error:
+                        columns[what].append(jmespath.search(attribute, record))
+                    except jmespath.exceptions.JMESPathError:
                         raise AnalyzerInputError(
-                            f"not JSON ({error.msg})", path=str(file), line=number
+                            f"{what} {attribute!r} is neither a member nor a JMESPath expression",
+                            path=str(file),
+                            line=number,
                         ) from None
-                    for what, attribute in attributes.items():
-                        if attribute is None:
-                            continue
-                        if isinstance(record, dict) and attribute in record:
-                            columns[what].append(record[attribute])
-                            continue
-                        try:
-                            columns[what].append(jmespath.search(attribute, record))
-                        except jmespath.exceptions.JMESPathError:
-                            raise AnalyzerInputError(
-                                f"{what} {attribute!r} is neither a member nor a JMESPath expression",
-                                path=str(file),
-                                line=number,
-                            ) from None
     return columns
 
 
