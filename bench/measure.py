@@ -21,7 +21,12 @@ LAUNCHER = Path(__file__).resolve().parent / "rusage_launcher.py"
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Run:
-    """What one process did: seconds of wall time, peak RSS in MB, exit code and output."""
+    """What one command did: seconds of wall time, peak memory in MB, exit code and output.
+
+    ``peak_rss_mb`` is the larger of the kernel's peak RSS of the process and the sampled peak of
+    the summed PSS over the process and its descendants (see ``rusage_launcher.py``), so a command
+    that fans out to worker processes is charged for all of them.
+    """
 
     command: tuple[str, ...]
     seconds: float
@@ -56,7 +61,7 @@ def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: P
         run = Run(
             command=tuple(command),
             seconds=usage["seconds"],
-            peak_rss_mb=usage["maxrss_kb"] / 1024,  # Linux reports kilobytes
+            peak_rss_mb=max(usage["maxrss_kb"], usage["tree_peak_kb"]) / 1024,  # kilobytes on Linux
             exit_code=usage["exit_code"],
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),

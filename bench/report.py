@@ -14,7 +14,7 @@ from bench.run import Result
 EVIDENTLY_GOAL = 10.0  # Evidently at least 10x slower than ours
 WHYLOGS_GOAL = 3.0  # whylogs at least 3x slower than ours
 FLOOR_GOAL = 1.5  # ours at most 1.5x the bare parse
-# "Flat" memory: five times the records may cost at most a quarter more peak RSS.
+# "Flat" memory: five times the records may cost at most a quarter more peak memory.
 FLAT_RSS_GOAL = 1.25
 
 
@@ -75,7 +75,7 @@ def _ratio_rows(results: dict[str, Result], memory: list[MemoryPoint]) -> list[s
             before, after = getattr(small, f"{command}_rss_mb"), getattr(large, f"{command}_rss_mb")
             growth = after / before
             rows.append(
-                f"| ours peak RSS of `{command}`, {large.records:,} / {small.records:,} records | {growth:.2f}x "
+                f"| ours peak memory of `{command}`, {large.records:,} / {small.records:,} records | {growth:.2f}x "
                 f"({before:,.0f} -> {after:,.0f} MB) | flat (<= {FLAT_RSS_GOAL:g}x) "
                 f"| {_verdict(growth <= FLAT_RSS_GOAL)} |"
             )
@@ -108,7 +108,8 @@ def render(
         "for some of them.",
         "",
         "Each contender runs in a fresh process on the same files; seconds are wall time from process start to exit "
-        "(start-up and imports included), peak RSS is the process's own maximum resident memory"
+        "(start-up and imports included); peak memory is the command's own: the larger of its kernel peak RSS and "
+        "the sampled peak of the summed PSS of its process tree (so worker processes count)"
         + (f"; each contender ran {repeat} times and the fastest run is shown" if repeat > 1 else "")
         + (
             f". Load average (1 min) at the start: {load_average:.2f}, at the end: {os.getloadavg()[0]:.2f} "
@@ -117,7 +118,7 @@ def render(
             else "."
         ),
         "",
-        "| Contender | Version | Seconds | Steps (s) | Peak RSS MB | Rows (baseline / capture) | Drifted columns |",
+        "| Contender | Version | Seconds | Steps (s) | Peak memory MB | Rows (baseline / capture) | Drifted columns |",
         "|---|---|---:|---|---:|---|---:|",
     ]
     for result in results.values():
@@ -132,7 +133,7 @@ def render(
             "",
             "Memory of ours against the number of records (baseline rows = capture records):",
             "",
-            "| Records | Seconds | Peak RSS MB, baseline | Peak RSS MB, monitor |",
+            "| Records | Seconds | Peak memory MB, baseline | Peak memory MB, monitor |",
             "|---:|---:|---:|---:|",
         ]
         lines += [
