@@ -89,7 +89,7 @@ def test_mini_batch_payloads_give_one_row_per_line(tmp_path):
 def test_records_outside_the_window_are_skipped(tmp_path):
     _write(tmp_path, [_record("1", "0", when=t) for t in ("2024-01-01T09:59:59Z", "2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z")])
     window = TimeWindow(start=parse_timestamp("2024-01-01T10:00:00Z"), end=parse_timestamp("2024-01-01T11:00:00Z"))
-    rows, problems = _rows(tmp_path, window=window)
+    rows, _ = _rows(tmp_path, window=window)
     assert len(rows) == 1
     records = list(iter_capture_records(tmp_path, window=window, problems=InputProblems()))
     assert [r.inference_time for r in records] == ["2024-01-01T10:00:00Z"]
@@ -161,7 +161,7 @@ def test_fuzzed_capture_lines_give_rows_or_counted_problems(tmp_path, lines):
     _write(folder, [line.replace(b"\n", b" ") + b"\n" for line in lines])
     window = TimeWindow(start=parse_timestamp("2024-01-01T00:00:00Z"), end=parse_timestamp("2024-01-02T00:00:00Z"))
     problems = InputProblems()
-    rows, problems = _rows(folder, window=window, problems=problems)
+    _, problems = _rows(folder, window=window, problems=problems)
     non_blank = sum(1 for line in lines if line.replace(b"\n", b" ").strip())
     assert problems.good + problems.bad <= non_blank
     assert problems.bad == len([e for e in problems.examples]) or problems.bad > 20

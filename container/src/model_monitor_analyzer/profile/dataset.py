@@ -27,7 +27,7 @@ class ColumnProfile:
     String (see ``DatasetProfile.columns_needing_recount``).
     """
 
-    __slots__ = ("name", "nulls", "kind_counts", "moments", "sketch", "categories", "uncounted_values")
+    __slots__ = ("categories", "kind_counts", "moments", "name", "nulls", "sketch", "uncounted_values")
 
     def __init__(self, name: str) -> None:
         self.name = name

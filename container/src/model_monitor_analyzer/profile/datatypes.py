@@ -147,9 +147,7 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
         return ClassifiedValues(nulls=nulls, kind_counts=(n, 0, 0, 0), numbers=float64_values(valid), categories=None)
     if pa.types.is_boolean(valid.type):
         valid = pc.if_else(valid, "true", "false")
-    elif pa.types.is_floating(valid.type) or pa.types.is_integer(valid.type) or pa.types.is_decimal(valid.type):
-        valid = pc.cast(valid, pa.string())
-    elif not pa.types.is_string(valid.type):
+    elif pa.types.is_floating(valid.type) or pa.types.is_integer(valid.type) or pa.types.is_decimal(valid.type) or not pa.types.is_string(valid.type):
         valid = pc.cast(valid, pa.string())
     if not detailed and n:
         fast = _classify_numeric_text(valid)

@@ -42,7 +42,7 @@ class KllSketch:
     is compacted. Mutable by design: it is a streaming state (update, merge, then query).
     """
 
-    __slots__ = ("k", "c", "levels", "_compactions", "_offsets", "_held", "_capacity", "_capacities")
+    __slots__ = ("_capacities", "_capacity", "_compactions", "_held", "_offsets", "c", "k", "levels")
 
     def __init__(self, *, k: int = DEFAULT_SKETCH_SIZE, c: float = DEFAULT_SHRINKING_FACTOR) -> None:
         self.k = k

@@ -19,7 +19,7 @@ class NumericMoments:
       within a few ulps (Spark's exact bits depend on row order).
     """
 
-    __slots__ = ("count", "sum", "minimum", "maximum", "_mean", "_m2")
+    __slots__ = ("_m2", "_mean", "count", "maximum", "minimum", "sum")
 
     def __init__(self) -> None:
         self.count = 0
