@@ -82,6 +82,14 @@ def _ratio_rows(results: dict[str, Result], memory: list[MemoryPoint]) -> list[s
     return rows
 
 
+def _load_note(load_average: float) -> str:
+    """The machine's load when the run started (and a warning when other work competed for the CPUs)."""
+    note = f"Load average (1 min) when the run started: {load_average:.2f}"
+    if load_average > (os.cpu_count() or 1):
+        note += " (more than the CPU count: other work competed for the CPUs and the times are inflated)"
+    return note + "."
+
+
 def render(
     *,
     dataset: Dataset,
@@ -111,12 +119,7 @@ def render(
         "(start-up and imports included); peak memory is the command's own: the larger of its kernel peak RSS and "
         "the sampled peak of the summed PSS of its process tree (so worker processes count)"
         + (f"; each contender ran {repeat} times and the fastest run is shown" if repeat > 1 else "")
-        + (
-            f". Load average (1 min) at the start: {load_average:.2f}, at the end: {os.getloadavg()[0]:.2f} "
-            "(above the CPU count, other work competed for the CPUs and times are inflated)."
-            if load_average is not None
-            else "."
-        ),
+        + (f". {_load_note(load_average)}" if load_average is not None else "."),
         "",
         "| Contender | Version | Seconds | Steps (s) | Peak memory MB | Rows (baseline / capture) | Drifted columns |",
         "|---|---|---:|---|---:|---|---:|",
