@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -15,6 +15,7 @@ from constructs import Construct
 
 from .errors import ConfigurationError
 from .nag import acknowledge
+from .roles import grant_sagemaker_logs_and_metrics
 from .storage import MonitoringBucket
 
 # SageMaker's pattern for endpoint, endpoint-config, model and variant names.
@@ -302,20 +303,8 @@ class CapturedEndpoint(Construct):
                 actions=["s3:GetObject"],
                 resources=[stack.format_arn(service="s3", region="", account="", resource=artifact["bucket"],
                                             resource_name=artifact["key"])]))
-        log_groups = stack.format_arn(service="logs", resource="log-group",
-                                      resource_name="/aws/sagemaker/Endpoints/*",
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        role.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            resources=[log_groups]))
-        role.add_to_policy(iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"]}}))
-        acknowledge(role, "AwsSolutions-IAM5",
-                    "SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/",
-                    resource=log_groups)
-        acknowledge(role, "AwsSolutions-IAM5",
-                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData accept no resource ARN "
-                    "(PutMetricData is limited by a namespace condition)",
-                    resource="*")
+        grant_sagemaker_logs_and_metrics(
+            role, log_groups="/aws/sagemaker/Endpoints/*",
+            metric_namespaces=["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"],
+            why_log_groups="SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/")
         return role

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import Duration, Names, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -30,6 +30,7 @@ from ..job import (
     JobNetwork,
 )
 from ..nag import acknowledge
+from ..roles import grant_sagemaker_logs_and_metrics
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
 
@@ -332,27 +333,15 @@ class MonitorBase(Construct):
             self._capture_key.grant_decrypt(grantee)
 
     def _create_job_role(self, capture_key: kms.IKey | None) -> iam.Role:
-        stack = Stack.of(self)
         role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
                         description=f"Runs the {self.kind.name} monitoring jobs of one endpoint")
         self._capture_key = capture_key
         self.grant_read_capture(role)
         self.storage.grant_read_reports(role)   # the window's manifest lives with the reports
         self.storage.grant_write_reports(role)
-        log_groups = stack.format_arn(service="logs", resource="log-group",
-                                      resource_name="/aws/sagemaker/ProcessingJobs*",
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        role.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            resources=[log_groups]))
-        role.add_to_policy(iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}}))
-        acknowledge(role, "AwsSolutions-IAM5", "SageMaker writes one log stream per job under /aws/sagemaker/ProcessingJobs",
-                    resource=log_groups)
-        acknowledge(role, "AwsSolutions-IAM5",
-                    "PutMetricData accepts no resource ARN; it is limited to SageMaker's namespaces by a condition",
-                    resource="*")
+        grant_sagemaker_logs_and_metrics(
+            role, log_groups="/aws/sagemaker/ProcessingJobs*", metric_namespaces=["aws/sagemaker/*", "/aws/sagemaker/*"],
+            why_log_groups="SageMaker writes one log stream per job under /aws/sagemaker/ProcessingJobs")
         if self.storage.encryption_key is not None:
             # the job's ML storage volume and its outputs are encrypted with the monitoring key
             role.add_to_policy(iam.PolicyStatement(
