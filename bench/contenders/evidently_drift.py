@@ -5,13 +5,7 @@ Run in the peers' environment. Prints load and compute seconds, row counts and t
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
-from importlib.metadata import version
-from pathlib import Path
-
-from bench.contenders.frames import column_kinds, load_both
+from bench.contenders.frames import column_kinds, run_peer
 
 
 def drift_report(reference, current) -> list[str]:
@@ -34,27 +28,7 @@ def drift_report(reference, current) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", type=Path, required=True)
-    parser.add_argument("--capture", type=Path, required=True)
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    reference, current = load_both(args.baseline, args.capture)
-    loaded = time.perf_counter()
-    drifted = drift_report(reference, current)
-    finished = time.perf_counter()
-    print(
-        json.dumps(
-            {
-                "load": loaded - started,
-                "compute": finished - loaded,
-                "baseline_rows": len(reference),
-                "version": version("evidently"),
-                "capture_rows": len(current),
-                "drifted": sorted(drifted),
-            }
-        )
-    )
+    run_peer("evidently", drift_report, __doc__.split("\n")[0], argv)
 
 
 if __name__ == "__main__":

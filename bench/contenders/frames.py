@@ -7,7 +7,12 @@ environment (pandas < 3).
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
+import time
+from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import orjson
@@ -45,3 +50,20 @@ def column_kinds(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(numerical, categorical) column names, by dtype."""
     numerical = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     return numerical, [c for c in frame.columns if c not in numerical]
+
+
+def run_peer(package: str, drifted_columns: Callable[[pd.DataFrame, pd.DataFrame], list[str]],
+             description: str, argv: list[str] | None = None) -> None:
+    """A peer contender's command line: load both files, find the drifted columns, print one JSON
+    line with the load and compute seconds, row counts, the package's version and the columns."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--capture", type=Path, required=True)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    reference, current = load_both(args.baseline, args.capture)
+    loaded = time.perf_counter()
+    drifted = drifted_columns(reference, current)
+    finished = time.perf_counter()
+    print(json.dumps({"load": loaded - started, "compute": finished - loaded, "baseline_rows": len(reference),
+                      "version": version(package), "capture_rows": len(current), "drifted": sorted(drifted)}))

@@ -8,13 +8,7 @@ whylogs classes as DRIFT.
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
-from importlib.metadata import version
-from pathlib import Path
-
-from bench.contenders.frames import load_both
+from bench.contenders.frames import run_peer
 
 
 def drift_scores(reference, current) -> list[str]:
@@ -31,27 +25,7 @@ def drift_scores(reference, current) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", type=Path, required=True)
-    parser.add_argument("--capture", type=Path, required=True)
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    reference, current = load_both(args.baseline, args.capture)
-    loaded = time.perf_counter()
-    drifted = drift_scores(reference, current)
-    finished = time.perf_counter()
-    print(
-        json.dumps(
-            {
-                "load": loaded - started,
-                "compute": finished - loaded,
-                "baseline_rows": len(reference),
-                "version": version("whylogs"),
-                "capture_rows": len(current),
-                "drifted": sorted(drifted),
-            }
-        )
-    )
+    run_peer("whylogs", drift_scores, __doc__.split("\n")[0], argv)
 
 
 if __name__ == "__main__":
