@@ -38,7 +38,9 @@ from .errors import ConfigurationError
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork
 from .monitors.base import MonitorBase
+from .monitors.bias import BiasDriftMonitor
 from .monitors.data_quality import DataQualityMonitor
+from .monitors.model_quality import ModelQualityMonitor
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import Schedule
@@ -293,10 +295,9 @@ class ModelMonitor(Construct):
 
         # monitors
         self._baselines: dict[str, Baseline | None] = {}
-        self.data_quality = self._monitor("DataQuality", data_quality, DataQualityProps,
-                                          lambda: DataQualityMonitor)
-        self.model_quality = self._monitor("ModelQuality", model_quality, ModelQualityProps, _model_quality_class)
-        self.bias = self._monitor("Bias", bias, BiasProps, _bias_class)
+        self.data_quality = self._monitor("DataQuality", data_quality, DataQualityProps, DataQualityMonitor)
+        self.model_quality = self._monitor("ModelQuality", model_quality, ModelQualityProps, ModelQualityMonitor)
+        self.bias = self._monitor("Bias", bias, BiasProps, BiasDriftMonitor)
         self.monitors: list[MonitorBase] = [m for m in (self.data_quality, self.model_quality, self.bias) if m]
 
         # notifications
@@ -352,7 +353,7 @@ class ModelMonitor(Construct):
         """The "model unhealthy" alarm (pages and retrains), if alarms are on."""
         return self.alarms.composite_alarm if self.alarms is not None else None
 
-    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps], monitor_class: Any) -> MonitorBase | None:
+    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps], monitor_class: type[MonitorBase]) -> MonitorBase | None:
         if value is None:
             return None
         if isinstance(value, MonitorBase):
@@ -379,23 +380,8 @@ class ModelMonitor(Construct):
             target = {"endpoint_name": self.endpoint.endpoint_name, "capture_s3_uri": self.endpoint.capture_s3_uri,
                       "capture_key": self.endpoint.capture_key, "storage": self.storage}
             settings.setdefault("variant", self.endpoint.variant)
-        monitor = monitor_class()(self, id, baseline=value.baseline, schedule=value.schedule or self.schedule,
+        monitor = monitor_class(self, id, baseline=value.baseline, schedule=value.schedule or self.schedule,
                                   **target, **settings)
         self._baselines[id] = value.baseline
         return monitor
 
-
-def _model_quality_class() -> type:
-    try:
-        from .monitors.model_quality import ModelQualityMonitor
-    except ImportError as err:  # pragma: no cover - until the model-quality monitor exists
-        raise NotImplementedError("ModelQualityMonitor is not available in this version") from err
-    return ModelQualityMonitor
-
-
-def _bias_class() -> type:
-    try:
-        from .monitors.bias import BiasDriftMonitor
-    except ImportError as err:  # pragma: no cover - until the bias monitor exists
-        raise NotImplementedError("BiasDriftMonitor is not available in this version") from err
-    return BiasDriftMonitor
