@@ -152,6 +152,9 @@ class CapturedEndpoint(Construct):
     :param encrypt_storage_volume: encrypt the instances' ML storage volume with the bucket's KMS
         key. Default: True. Turn off for instance types with local NVMe storage (e.g. ``ml.m5d``),
         which SageMaker refuses with a key.
+    :param subnet_ids: run the model's containers in these VPC subnets. Default: no VPC.
+    :param security_group_ids: their security groups; required with ``subnet_ids``.
+    :param enable_network_isolation: no network access from the inference container. Default: False.
     """
 
     def __init__(
@@ -168,6 +171,9 @@ class CapturedEndpoint(Construct):
         capture: CaptureConfig = CaptureConfig(),
         endpoint_name: str | None = None,
         encrypt_storage_volume: bool = True,
+        subnet_ids: Sequence[str] = (),
+        security_group_ids: Sequence[str] = (),
+        enable_network_isolation: bool = False,
     ) -> None:
         super().__init__(scope, id)
         self._validate(image_uri, model_data_url, variants, endpoint_name, execution_role)
@@ -176,13 +182,20 @@ class CapturedEndpoint(Construct):
         self.capture = capture
         self.variants = tuple(variants)
 
-        self.role = execution_role or self._create_role(image_uri, model_data_url)
+        if bool(subnet_ids) != bool(security_group_ids):
+            raise ConfigurationError(self, "subnet_ids" if not subnet_ids else "security_group_ids", (),
+                                     "Give both subnet_ids and security_group_ids to run the model in a VPC.")
+        self.role = execution_role or self._create_role(image_uri, model_data_url, in_vpc=bool(subnet_ids))
         if execution_role is None:
             bucket.grant_write_capture(self.role)
 
         self.model = sagemaker.CfnModel(
             self, "Model",
             execution_role_arn=self.role.role_arn,
+            enable_network_isolation=enable_network_isolation or None,
+            vpc_config=sagemaker.CfnModel.VpcConfigProperty(subnets=list(subnet_ids),
+                                                            security_group_ids=list(security_group_ids))
+            if subnet_ids else None,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=image_uri, model_data_url=model_data_url,
                 environment=dict(environment) if environment else None),
@@ -281,7 +294,7 @@ class CapturedEndpoint(Construct):
             if not v.weight >= 0:
                 raise ConfigurationError(self, "variants.weight", v.weight, "Use a non-negative weight.")
 
-    def _create_role(self, image_uri: str, model_data_url: str | None) -> iam.Role:
+    def _create_role(self, image_uri: str, model_data_url: str | None, *, in_vpc: bool) -> iam.Role:
         stack = Stack.of(self)
         role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
                         description="Execution role of a monitored SageMaker model")
@@ -303,6 +316,14 @@ class CapturedEndpoint(Construct):
                 actions=["s3:GetObject"],
                 resources=[stack.format_arn(service="s3", region="", account="", resource=artifact["bucket"],
                                             resource_name=artifact["key"])]))
+        if in_vpc:
+            # SageMaker attaches the model's network interfaces in the VPC with the role (no resource ARNs).
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                         "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+                         "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                         "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+                resources=["*"]))
         grant_sagemaker_logs_and_metrics(
             role, log_groups="/aws/sagemaker/Endpoints/*",
             metric_namespaces=["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"],

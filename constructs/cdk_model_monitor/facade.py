@@ -84,6 +84,9 @@ class EndpointProps:
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     endpoint_name: str | None = None
     encrypt_storage_volume: bool = True
+    subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
+    enable_network_isolation: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

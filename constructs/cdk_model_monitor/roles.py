@@ -23,4 +23,4 @@ def grant_sagemaker_logs_and_metrics(role: iam.Role, *, log_groups: str, metric_
     acknowledge(role, "AwsSolutions-IAM5", why_log_groups, resource=log_group_arn)
     acknowledge(role, "AwsSolutions-IAM5",
                 "actions without resource ARNs (cloudwatch:PutMetricData, limited by a namespace condition; "
-                "ecr:GetAuthorizationToken)", resource="*")
+                "ecr:GetAuthorizationToken; the EC2 network-interface actions of models in a VPC)", resource="*")

@@ -169,3 +169,27 @@ def test_endpoint_with_deploy_time_image_passes_cdk_nag(tmp_path):
     CapturedEndpoint(stack, "Endpoint", bucket=storage,
                      image_uri=f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/model:latest")
     assert nag_findings(app) == []
+
+
+def test_the_model_can_run_in_a_vpc_with_network_isolation(stack):
+    subnets, groups = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"], ["sg-0123456789abcdef0"]
+    _endpoint(stack, subnet_ids=subnets, security_group_ids=groups, enable_network_isolation=True)
+    template_of(stack).has_resource_properties("AWS::SageMaker::Model", {
+        "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups},
+        "EnableNetworkIsolation": True})
+    policies = template_of(stack).find_resources("AWS::IAM::Policy")
+    actions = {a for p in policies.values() for st in p["Properties"]["PolicyDocument"]["Statement"]
+               for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert "ec2:CreateNetworkInterface" in actions
+
+
+def test_a_model_in_a_vpc_passes_cdk_nag(tmp_path):
+    app = new_app(tmp_path, nag=True)
+    stack = cdk.Stack(app, "Vpc")
+    _endpoint(stack, subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"])
+    assert nag_findings(app) == []
+
+
+def test_subnets_without_security_groups_are_refused(stack):
+    with pytest.raises(ConfigurationError, match="Give both subnet_ids and security_group_ids"):
+        _endpoint(stack, subnet_ids=["subnet-0123456789abcdef0"])
