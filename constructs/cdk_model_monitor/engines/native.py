@@ -143,9 +143,19 @@ class NativeEngine(Construct):
             data_quality_job_output_config=self._output(d, monitor, key_arn),
             **self._common(d, monitor, key_arn))
 
+    def _labelled_input(self, d: type, monitor: MonitorBase) -> dict[str, object]:
+        """The endpoint input (with the monitor's attributes and window offsets) and the ground truth
+        of a model-quality or model-bias job definition."""
+        return {
+            "endpoint_input": d.EndpointInputProperty(
+                endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
+                **monitor.endpoint_attributes(), **self._offsets(monitor)),  # type: ignore[attr-defined]
+            "ground_truth_s3_input": d.MonitoringGroundTruthS3InputProperty(
+                s3_uri=monitor.ground_truth_s3_uri),  # type: ignore[attr-defined]
+        }
+
     def _model_quality(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
         d = sagemaker.CfnModelQualityJobDefinition
-        attributes = monitor.endpoint_attributes()  # type: ignore[attr-defined]
         return d(
             self, "JobDefinition",
             model_quality_app_specification=d.ModelQualityAppSpecificationProperty(
@@ -153,18 +163,12 @@ class NativeEngine(Construct):
                 environment=self._environment(monitor)),
             model_quality_baseline_config=d.ModelQualityBaselineConfigProperty(
                 constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri)),
-            model_quality_job_input=d.ModelQualityJobInputProperty(
-                endpoint_input=d.EndpointInputProperty(
-                    endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
-                    **attributes, **self._offsets(monitor)),
-                ground_truth_s3_input=d.MonitoringGroundTruthS3InputProperty(
-                    s3_uri=monitor.ground_truth_s3_uri)),  # type: ignore[attr-defined]
+            model_quality_job_input=d.ModelQualityJobInputProperty(**self._labelled_input(d, monitor)),
             model_quality_job_output_config=self._output(d, monitor, key_arn),
             **self._common(d, monitor, key_arn))
 
     def _model_bias(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
         d = sagemaker.CfnModelBiasJobDefinition
-        attributes = monitor.endpoint_attributes()  # type: ignore[attr-defined]
         return d(
             self, "JobDefinition",
             model_bias_app_specification=d.ModelBiasAppSpecificationProperty(
@@ -172,12 +176,7 @@ class NativeEngine(Construct):
                 environment=self._environment(monitor)),
             model_bias_baseline_config=d.ModelBiasBaselineConfigProperty(
                 constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri)),
-            model_bias_job_input=d.ModelBiasJobInputProperty(
-                endpoint_input=d.EndpointInputProperty(
-                    endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
-                    **attributes, **self._offsets(monitor)),
-                ground_truth_s3_input=d.MonitoringGroundTruthS3InputProperty(
-                    s3_uri=monitor.ground_truth_s3_uri)),  # type: ignore[attr-defined]
+            model_bias_job_input=d.ModelBiasJobInputProperty(**self._labelled_input(d, monitor)),
             model_bias_job_output_config=self._output(d, monitor, key_arn),
             **self._common(d, monitor, key_arn))
 
