@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .bias_pretraining import BiasMetricError, divide
 
@@ -27,8 +28,11 @@ INFINITY = float("inf")
 FLIP_TEST_NEIGHBOURS = 5
 FLIP_TEST_FEW_NEIGHBOURS = 1
 FLIP_TEST_SMALL_GROUP = 9
-# Rows of group d handled per block in the flip test, to bound memory at block x n_a floats.
-_FLIP_TEST_BLOCK = 256
+# Candidate neighbours examined per block in the flip test (bounds memory at a few such arrays).
+_FLIP_TEST_CANDIDATES = 1 << 19
+# The k-d tree's distances may differ from the exact ones in the last bits; a candidate farther
+# than the k-th nearest by less than this share is treated as a possible tie.
+_TIE_MARGIN = 1e-7
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,34 +178,67 @@ def generalized_entropy(positive: np.ndarray, predicted: np.ndarray) -> float:
     return float(((benefit / mean_benefit) ** alpha - 1).sum() / (n * alpha * (alpha - 1)))
 
 
+def _squared_distances(reference: np.ndarray, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance of each query to its candidate reference rows.
+
+    Summed column by column, left to right, so that every candidate gets the same float value
+    whichever way it was found: ties are then exact and the earliest-row rule is reproducible.
+    """
+    squared = np.zeros(candidates.shape)
+    for column in range(reference.shape[1]):
+        difference = queries[:, column, None] - reference[candidates, column]
+        squared += difference * difference
+    return squared
+
+
+def _settled_votes(
+    tree: cKDTree, reference: np.ndarray, positive_weight: np.ndarray, queries: np.ndarray, neighbours: int, asked: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Votes of the queries whose ``asked`` nearest candidates settle their neighbours, and which those are."""
+    tree_distances, candidates = tree.query(queries, k=asked)
+    candidates = candidates.reshape(queries.shape[0], asked)
+    tree_squared = np.square(tree_distances.reshape(queries.shape[0], asked))
+    squared = _squared_distances(reference, queries, candidates)
+    # Nearest first, the earlier row first among equal distances.
+    order = np.lexsort((candidates, squared), axis=1)
+    chosen = np.take_along_axis(candidates, order[:, :neighbours], axis=1)
+    kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
+    settled = (asked == reference.shape[0]) | (tree_squared[:, -1] > kth * (1 + _TIE_MARGIN))
+    votes = 2 * positive_weight[chosen].sum(axis=1) > neighbours
+    return votes, settled
+
+
 def nearest_neighbour_votes(
     reference: np.ndarray, reference_positive: np.ndarray, queries: np.ndarray, neighbours: int
 ) -> np.ndarray:
     """Majority vote of the ``neighbours`` reference rows nearest to each query (Euclidean).
 
-    Distances are sums of squared per-column differences, so integer features give exact
-    ties; among rows at the same distance the earlier reference row is taken. A vote is
-    positive when more than half of the neighbours are positive (an even split is negative).
+    Among rows at the same distance the earlier reference row is taken. A vote is positive when
+    more than half of the neighbours are positive (an even split is negative).
+
+    A k-d tree proposes candidates (O(log n) per query); their distances are then recomputed
+    exactly. The candidates are final once the farthest of them is clearly farther than the
+    ``neighbours``-th nearest, so that no row outside them can tie with or beat the chosen ones;
+    otherwise (ties at the boundary, e.g. duplicated rows) the query asks for twice as many.
     """
-    votes = np.empty(queries.shape[0], dtype=bool)
+    votes = np.zeros(queries.shape[0], dtype=bool)
+    if queries.shape[0] == 0:
+        return votes
+    tree = cKDTree(reference)
     positive_weight = reference_positive.astype(np.int64)
-    for start in range(0, queries.shape[0], _FLIP_TEST_BLOCK):
-        block = queries[start : start + _FLIP_TEST_BLOCK]
-        squared = np.zeros((block.shape[0], reference.shape[0]))
-        for column in range(reference.shape[1]):
-            difference = block[:, column, None] - reference[None, :, column]
-            squared += difference * difference
-        kth = np.partition(squared, neighbours - 1, axis=1)[:, neighbours - 1, None]
-        closer = squared < kth
-        tied = squared == kth
-        chosen = closer | tied
-        still_needed = neighbours - np.count_nonzero(closer, axis=1)
-        crowded = np.flatnonzero(np.count_nonzero(tied, axis=1) > still_needed)
-        if crowded.size:  # more rows tie at the k-th distance than places are left: take the earliest
-            rank = np.cumsum(tied[crowded], axis=1)
-            chosen[crowded] = closer[crowded] | (tied[crowded] & (rank <= still_needed[crowded, None]))
-        positive_votes = chosen.astype(np.int64) @ positive_weight
-        votes[start : start + block.shape[0]] = 2 * positive_votes > neighbours
+    pending = np.arange(queries.shape[0])
+    asked = min(neighbours + 1, reference.shape[0])
+    while pending.size:
+        unsettled = []
+        # Blocks bound the candidate arrays at about _FLIP_TEST_CANDIDATES entries.
+        step = max(1, _FLIP_TEST_CANDIDATES // asked)
+        for start in range(0, pending.size, step):
+            rows = pending[start : start + step]
+            block_votes, settled = _settled_votes(tree, reference, positive_weight, queries[rows], neighbours, asked)
+            votes[rows[settled]] = block_votes[settled]
+            unsettled.append(rows[~settled])
+        pending = np.concatenate(unsettled)
+        asked = min(2 * asked, reference.shape[0])
     return votes
 
 

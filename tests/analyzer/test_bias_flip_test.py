@@ -1,0 +1,91 @@
+"""The flip test's k-d tree neighbours are those of a brute-force search, ties included.
+
+The reference below computes every query's distance to every row of group a with numpy and
+takes the ``k`` nearest by (distance, row index): the earlier row wins a tie, as the flip test
+has always done.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from model_monitor_analyzer.checks import bias_posttraining as post
+
+
+def brute_force_votes(reference: np.ndarray, positive: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Majority vote (more than half) of the k nearest reference rows, earlier row first on ties."""
+    squared = ((queries[:, None, :] - reference[None, :, :]) ** 2).sum(axis=2)
+    rows = np.broadcast_to(np.arange(reference.shape[0]), squared.shape)
+    nearest = np.lexsort((rows, squared), axis=1)[:, :k]
+    return 2 * positive[nearest].sum(axis=1) > k
+
+
+def brute_force_flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray) -> float:
+    reference = features[~facet]
+    k = 5 if reference.shape[0] > 9 else 1
+    votes = brute_force_votes(reference, predicted[~facet], features[facet], k)
+    model = predicted[facet]
+    return (np.count_nonzero(model & ~votes) - np.count_nonzero(~model & votes)) / model.size
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kd_tree_votes_equal_brute_force_on_continuous_features(seed):
+    rng = np.random.default_rng(seed)
+    reference = rng.normal(size=(400, 3))
+    positive = rng.random(400) < 0.5
+    queries = rng.normal(size=(300, 3))
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kd_tree_votes_equal_brute_force_when_integer_features_tie(seed):
+    """Few distinct points: most queries have many rows at the k-th distance."""
+    rng = np.random.default_rng(seed)
+    reference = rng.integers(0, 3, size=(250, 2)).astype(np.float64)
+    positive = rng.random(250) < 0.5
+    queries = rng.integers(0, 3, size=(200, 2)).astype(np.float64)
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+def test_earlier_row_wins_a_tie_at_the_kth_distance():
+    # Both reference rows are at distance 1 of the query; the earlier one (negative) is taken.
+    reference = np.array([[1.0], [-1.0]])
+    positive = np.array([False, True])
+    assert not post.nearest_neighbour_votes(reference, positive, np.array([[0.0]]), 1)[0]
+    assert post.nearest_neighbour_votes(reference[::-1].copy(), positive[::-1].copy(), np.array([[0.0]]), 1)[0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_flip_test_equals_brute_force_on_small_mixed_data(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(12, 150))
+    features = np.column_stack([rng.integers(0, 4, n), rng.normal(size=n).round(1)]).astype(np.float64)
+    facet = rng.random(n) < 0.4
+    facet[:2] = [True, False]
+    predicted = rng.random(n) < 0.5
+    assert post.flip_test(features, facet, predicted) == brute_force_flip_test(features, facet, predicted)
+
+
+def test_flip_test_with_a_group_of_at_most_nine_rows_uses_one_neighbour():
+    rng = np.random.default_rng(7)
+    features = rng.integers(0, 3, size=(30, 2)).astype(np.float64)
+    facet = np.ones(30, dtype=bool)
+    facet[:9] = False
+    predicted = rng.random(30) < 0.5
+    assert post.flip_test(features, facet, predicted) == brute_force_flip_test(features, facet, predicted)
+
+
+def test_flip_test_of_200k_rows_takes_seconds_not_minutes():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200_000, 4))
+    facet = rng.random(200_000) < 0.3
+    predicted = rng.random(200_000) < 0.5
+    started = time.perf_counter()
+    post.flip_test(features, facet, predicted)
+    # The former all-pairs search did not finish in 5 minutes; the tree takes about half a second.
+    assert time.perf_counter() - started < 30
