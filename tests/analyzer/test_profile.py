@@ -58,13 +58,20 @@ def test_merged_moments_equal_moments_of_the_concatenation():
         ("+ 3", ValueKind.INTEGRAL),
         ("3.0", ValueKind.FRACTIONAL),
         (".5", ValueKind.FRACTIONAL),
-        ("1e5", ValueKind.STRING),
+        ("1e5", ValueKind.FRACTIONAL),  # a deliberate departure from Deequ: exponent notation is a number
+        ("3.2E+10", ValueKind.FRACTIONAL),
+        ("-1.5e-05", ValueKind.FRACTIONAL),
+        ("+.5e3", ValueKind.FRACTIONAL),
+        ("e5", ValueKind.STRING),
+        ("1e", ValueKind.STRING),
         ("nan", ValueKind.STRING),
+        ("\u0663\u0664", ValueKind.STRING),  # Arabic-Indic digits are not digits to Java's \\d
+        ("5\n", ValueKind.STRING),
         ("true", ValueKind.BOOLEAN),
         ("CA", ValueKind.STRING),
     ],
 )
-def test_values_are_classified_with_deequs_patterns(text, kind):
+def test_values_are_classified_with_deequs_patterns_and_exponent_notation(text, kind):
     assert kind_of_text(text) is kind
 
 

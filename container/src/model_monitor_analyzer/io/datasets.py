@@ -2,8 +2,14 @@
 
 CSV columns are read as text, as SageMaker's Spark job reads them, so that each value's
 data type can be decided on its text (``profile.datatypes``); only an empty field is null.
-Header-less CSV columns are named ``_c0, _c1, ...`` like Spark's. A row with the wrong
-number of fields is counted as a bad record (``InputProblems``) and skipped.
+Header-less CSV columns are named ``_c0, _c1, ...`` like Spark's. A UTF-8 byte-order mark is
+dropped; a header with an empty or repeated name is refused (two features would become one).
+
+One bad-record policy: a chunk that Arrow refuses (a row with the wrong number of fields, bytes
+that are not UTF-8, a malformed JSON line) is re-read line by line; each bad line is counted in
+``InputProblems`` with its ``file:line`` and skipped, and the rest of the chunk and of the file is
+kept. Files in a dataset folder that are not data (README.md, images, archives, binary files) are
+skipped with a note on stderr.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +32,17 @@ import pyarrow.parquet as pq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import InputProblems
 
-CSV_BLOCK_BYTES = 4 << 20  # CSV files are parsed in whole-line chunks of about this size
+CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
 PARQUET_BATCH_ROWS = 65_536
+UTF8_BOM = b"\xef\xbb\xbf"
+DATA_SUFFIXES = frozenset((".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq"))
+# Files a dataset folder often holds beside the data; read as CSV they would be garbage rows.
+NOT_DATA_SUFFIXES = frozenset((
+    ".md", ".rst", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".py", ".ipynb",
+    ".sh", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".xml", ".zip", ".gz", ".bz2", ".xz", ".zst", ".tar",
+    ".tgz", ".7z", ".pkl", ".pickle", ".npy", ".npz", ".h5", ".hdf5", ".xlsx", ".xls", ".crc", ".log",
+))
+SNIFF_BYTES = 8192
 
 
 class DatasetFormat(enum.Enum):
@@ -38,17 +54,52 @@ class DatasetFormat(enum.Enum):
 
 
 def dataset_files(path: Path) -> list[Path]:
-    """The data files of ``path``: the file itself, or every non-hidden file below the folder."""
+    """The data files of ``path``: the file itself, or the data files below the folder.
+
+    Hidden files and folders are left out; so are files that are not data (by their suffix, or
+    a NUL byte near their start for files without a data suffix), each with a note on stderr.
+    """
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise AnalyzerInputError("dataset not found; pass an existing file or folder", path=str(path))
-    files = sorted(
+    candidates = sorted(
         p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
-    if not files:
+    if not candidates:
         raise AnalyzerInputError("the dataset folder holds no files", path=str(path))
+    files = []
+    for file in candidates:
+        reason = _not_data_reason(file)
+        if reason is None:
+            files.append(file)
+        else:
+            print(f"note: {file}: skipped, {reason}", file=sys.stderr, flush=True)
+    if not files:
+        raise AnalyzerInputError(
+            "the dataset folder holds no data files (CSV, JSON Lines or Parquet)", path=str(path)
+        )
     return files
+
+
+def _not_data_reason(file: Path) -> str | None:
+    """Why ``file`` is not a data file, or None when it may be one."""
+    suffix = file.suffix.lower()
+    if suffix in DATA_SUFFIXES:
+        return None
+    if suffix in NOT_DATA_SUFFIXES:
+        compressed = " (compressed data is not read: decompress it first)" if suffix in (".gz", ".bz2", ".xz", ".zst") else ""
+        return f"not a data file ({suffix}){compressed}"
+    if file.name.startswith("_"):  # Spark's and Hadoop's markers: _SUCCESS, _committed_...
+        return "a job marker file, not data"
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if b"\0" in head:
+        return "a binary file, not CSV or JSON Lines"
+    return None
 
 
 def guess_format(path: Path) -> DatasetFormat:
@@ -85,11 +136,37 @@ def spark_column_names(count: int) -> list[str]:
 
 
 def _first_csv_row(file: Path) -> list[str] | None:
-    with file.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+    with file.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
         for row in csv.reader(handle):
             if row:
                 return row
     return None
+
+
+def header_names(row: list[str], *, path: str) -> list[str]:
+    """Feature names from a CSV header row, refusing empty and repeated names (they would merge
+    two columns into one feature, or name one after nothing)."""
+    names = [name.strip() for name in row]
+    empty = [str(i + 1) for i, name in enumerate(names) if not name]
+    if empty:
+        hint = " (pandas writes its index so: use DataFrame.to_csv(index=False))" if empty == ["1"] else ""
+        raise AnalyzerInputError(
+            f"the header has no name for column {', '.join(empty)}{hint}; name every column, or pass "
+            "--no-header for a file without a header row",
+            path=path,
+            line=1,
+        )
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    repeated = [name for name, count in seen.items() if count > 1]
+    if repeated:
+        raise AnalyzerInputError(
+            f"the header names {', '.join(repr(n) for n in repeated)} more than once; give every column its own name",
+            path=path,
+            line=1,
+        )
+    return names
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,24 +218,9 @@ def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None =
         yield lines_before, carry
 
 
-def read_csv_file(
-    file: Path, *, header: bool, problems: InputProblems, part: CsvPart | None = None
-) -> Iterator[pa.RecordBatch]:
-    """Stream one CSV file (or one ``part`` of it) as text columns; rows with a wrong field
-    count are counted (with their line) and skipped.
-
-    The file is parsed a chunk of whole lines at a time: Arrow's own streaming reader reads
-    ahead of a slower consumer without bound (peak memory grew with the file's size).
-    """
-    first = _first_csv_row(file)
-    if first is None:
-        return
-    names = [name.strip() for name in first] if header else spark_column_names(len(first))
-    path_text = str(file)
-    lines_before = 0
-
+def _csv_options(names: list[str], problems: InputProblems, path_text: str, first_line: list[int]):
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
-        line = lines_before + row.number if row.number is not None else None
+        line = first_line[0] + row.number if row.number is not None else None
         problems.record_bad(path_text, line, f"expected {row.expected_columns} fields, found {row.actual_columns}")
         return "skip"
 
@@ -169,68 +231,163 @@ def read_csv_file(
         null_values=[""],
     )
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=False)
+    return parse, convert
+
+
+def _parse_csv_chunk(chunk: bytes, names: list[str], skip_rows: int, parse, convert) -> pa.Table:
+    reader_options = pacsv.ReadOptions(
+        column_names=names,
+        skip_rows=skip_rows,
+        block_size=len(chunk) + 1,
+        use_threads=False,  # row numbers for bad rows; one core is enough
+    )
+    return pacsv.read_csv(pa.BufferReader(chunk), read_options=reader_options, parse_options=parse, convert_options=convert)
+
+
+def read_csv_file(
+    file: Path, *, header: bool, problems: InputProblems, part: CsvPart | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Stream one CSV file (or one ``part`` of it) as text columns; rows with a wrong field
+    count or bytes that are not UTF-8 are counted (with their line) and skipped.
+
+    The file is parsed a chunk of whole lines at a time: Arrow's own streaming reader reads
+    ahead of a slower consumer without bound (peak memory grew with the file's size).
+    """
+    path_text = str(file)
+    try:
+        first = _first_csv_row(file)
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
+    if first is None:
+        return
+    names = header_names(first, path=path_text) if header else spark_column_names(len(first))
     try:
         with file.open("rb") as handle:
-            start, limit, first_line = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
+            start, limit, lines_at_start = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
             handle.seek(start)
             for lines_in_part, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit):
-                lines_before = first_line + lines_in_part
-                reader_options = pacsv.ReadOptions(
-                    column_names=names,
-                    skip_rows=1 if header and lines_before == 0 else 0,
-                    block_size=len(chunk) + 1,
-                    use_threads=False,  # row numbers for bad rows; one core is enough
-                )
-                table = pacsv.read_csv(
-                    pa.BufferReader(chunk), read_options=reader_options, parse_options=parse, convert_options=convert
-                )
+                lines_before = lines_at_start + lines_in_part
+                skip = 1 if header and lines_before == 0 else 0
+                if lines_before == 0 and chunk.startswith(UTF8_BOM):
+                    chunk = chunk[len(UTF8_BOM):]
+                # Bad rows go to a tally first: a chunk that fails is counted again line by line.
+                tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+                parse, convert = _csv_options(names, tally, path_text, [lines_before])
+                try:
+                    table = _parse_csv_chunk(chunk, names, skip, parse, convert)
+                    problems.merge(tally)
+                except (pa.ArrowInvalid, UnicodeDecodeError):
+                    table = _csv_chunk_line_by_line(chunk, names, skip, lines_before, path_text, problems)
                 for batch in table.to_batches():
                     problems.record_good(batch.num_rows)
                     yield batch
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        problems.record_bad(path_text, None, f"unreadable CSV: {_first_line(exc)}")
-        problems.check()
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
+
+
+def _csv_chunk_line_by_line(
+    chunk: bytes, names: list[str], skip: int, lines_before: int, path_text: str, problems: InputProblems
+) -> pa.Table:
+    """A chunk Arrow refused, again: lines that are not UTF-8 are counted and dropped, each run of
+    the other lines parsed together (one by one, should Arrow still refuse a run)."""
+    runs: list[tuple[int, list[bytes]]] = []  # (lines before the run, its lines)
+    for index, line in enumerate(chunk.splitlines(keepends=True)):
+        if index < skip:
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.record_bad(path_text, lines_before + index + 1, f"not UTF-8 text (byte {exc.start + 1} of the line)")
+            continue
+        if runs and runs[-1][0] + len(runs[-1][1]) == lines_before + index:
+            runs[-1][1].append(line)
+        else:
+            runs.append((lines_before + index, [line]))
+    tables = [
+        table
+        for before, lines in runs
+        for table in _parse_csv_lines(lines, names, before, path_text, problems)
+    ]
+    if not tables:
+        return pa.table({name: pa.array([], pa.string()) for name in names})
+    return pa.concat_tables(tables)
+
+
+def _parse_csv_lines(
+    lines: list[bytes], names: list[str], before: int, path_text: str, problems: InputProblems
+) -> list[pa.Table]:
+    """Consecutive lines (the first preceded by ``before`` lines) as one table, or line by line."""
+    tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+    parse, convert = _csv_options(names, tally, path_text, [before])
+    try:
+        table = _parse_csv_chunk(b"".join(lines), names, 0, parse, convert)
+    except pa.ArrowInvalid:
+        pass
+    else:
+        problems.merge(tally)
+        return [table]
+    tables = []
+    for offset, line in enumerate(lines):
+        tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+        parse, convert = _csv_options(names, tally, path_text, [before + offset])
+        try:
+            tables.append(_parse_csv_chunk(line, names, 0, parse, convert))
+        except pa.ArrowInvalid as exc:
+            problems.record_bad(path_text, before + offset + 1, f"unreadable CSV row: {_first_line(exc)}")
+            continue
+        problems.merge(tally)
+    return tables
 
 
 def read_json_lines_file(file: Path, *, problems: InputProblems) -> Iterator[pa.RecordBatch]:
     """Stream one JSON Lines file (one flat object per line; nested objects become ``a.b`` columns).
 
-    Arrow's reader is used when the file is clean; on the first malformed line the file is
-    re-read line by line so that each bad line is counted with its number.
+    The file is read in chunks of whole lines by Arrow; a chunk Arrow refuses is re-read line by
+    line so that each bad line is counted with its number and the others are kept.
     """
+    path_text = str(file)
     try:
-        table = pajson.read_json(file)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        yield from _json_lines_one_by_one(file, problems=problems)
-        return
-    table = _flatten(table)
-    for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
-        problems.record_good(batch.num_rows)
-        yield batch
+        with file.open("rb") as handle:
+            for lines_before, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES):
+                if lines_before == 0 and chunk.startswith(UTF8_BOM):
+                    chunk = chunk[len(UTF8_BOM):]
+                try:
+                    table = pajson.read_json(
+                        pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
+                    )
+                except (pa.ArrowInvalid, UnicodeDecodeError):
+                    batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
+                    if batch is not None:
+                        yield batch
+                    continue
+                for batch in _flatten(table).to_batches(max_chunksize=PARQUET_BATCH_ROWS):
+                    problems.record_good(batch.num_rows)
+                    yield batch
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
 
 
-def _json_lines_one_by_one(file: Path, *, problems: InputProblems) -> Iterator[pa.RecordBatch]:
+def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, problems: InputProblems) -> pa.RecordBatch | None:
     rows: list[dict] = []
-    with file.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                problems.record_bad(str(file), number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
-                continue
-            if not isinstance(value, dict):
-                problems.record_bad(str(file), number, "expected a JSON object per line")
-                continue
-            rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
-            problems.record_good()
-    problems.check()
-    if rows:
-        names: dict[str, None] = {}
-        for row in rows:
-            names.update(dict.fromkeys(row))
-        yield pa.RecordBatch.from_pydict({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
+    for number, line in enumerate(chunk.splitlines(), start=lines_before + 1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            problems.record_bad(path_text, number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
+            continue
+        if not isinstance(value, dict):
+            problems.record_bad(path_text, number, "expected a JSON object per line")
+            continue
+        rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
+        problems.record_good()
+    if not rows:
+        return None
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    return pa.RecordBatch.from_pydict({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
 
 
 def _flat_items(value: dict, prefix: str = "") -> Iterator[tuple[str, object]]:

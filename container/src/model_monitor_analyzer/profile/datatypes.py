@@ -1,4 +1,5 @@
-"""Deequ's data type of each value, decided on its text as SageMaker's analyzer does.
+"""The data type of each value, decided on its text as SageMaker's analyzer (Deequ) does, with
+one deliberate departure: numbers in exponent notation are numbers.
 
 Deequ's ``StatefulDataType`` matches every non-null value (as a string) against, in order:
 
@@ -7,14 +8,20 @@ Deequ's ``StatefulDataType`` matches every non-null value (as a string) against,
 * Boolean:    ``^(true|false)$``
 * anything else is String.
 
+Here Fractional also takes standard exponent notation (``1e-05``, ``3.2E+10``, ``+.5e3``): pandas'
+``DataFrame.to_csv`` and Python's ``str(float)`` write small and large floats that way, and Deequ
+would turn a whole float column into a String column for one such value. Digits are ASCII only
+(``[0-9]``, as Java's ``\\d``; Python's ``\\d`` also matches other scripts' digits).
+
 The column's type is then (``DataTypeHistogram.determineType``): Unknown if every value is
 null; String if any value is a String, or Booleans are mixed with numbers; Boolean if only
 Booleans; Fractional if any Fractional; else Integral. SageMaker only knows Integral,
 Fractional, String and Unknown, so a Boolean column is reported as String.
 
-``classify`` does this for a whole Arrow array at once: a fast path for columns that Arrow
-casts to float64 and that hold only the characters ``0-9 . + -`` (their values necessarily
-match the numeric patterns), otherwise a per-distinct-value classification.
+``classify`` does this for a whole Arrow array at once: a fast path for text that holds only
+the characters ``0-9 . + - e E`` and that Arrow casts to float64 (such text necessarily matches
+the numeric patterns), otherwise a classification of the distinct values with Arrow's regular
+expressions (RE2, whose ``[0-9]`` is ASCII).
 """
 
 from __future__ import annotations
@@ -27,11 +34,21 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_FRACTIONAL = re.compile(r"^(-|\+)? ?\d*\.\d*$")
-_INTEGRAL = re.compile(r"^(-|\+)? ?\d*$")
-_BOOLEAN = re.compile(r"^(true|false)$")
+_EXPONENT = r"[eE][+-]?[0-9]+"
+FRACTIONAL_PATTERN = rf"^[+-]? ?(?:[0-9]*\.[0-9]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+){_EXPONENT})$"
+INTEGRAL_PATTERN = r"^[+-]? ?[0-9]*$"
+BOOLEAN_PATTERN = r"^(?:true|false)$"
+# Python's ``$`` also matches before a final line break; RE2's (used on arrays) does not.
+_FRACTIONAL = re.compile(FRACTIONAL_PATTERN.replace("$", r"\Z"))
+_INTEGRAL = re.compile(INTEGRAL_PATTERN.replace("$", r"\Z"))
+_BOOLEAN = re.compile(BOOLEAN_PATTERN.replace("$", r"\Z"))
 
-_PLUS, _COMMA, _DOT, _SLASH, _NINE = (ord(ch) for ch in "+,./9")
+_PLUS, _COMMA, _DOT, _SLASH, _NINE, _LOWER_E, _UPPER_E = (ord(ch) for ch in "+,./9eE")
+_NUMERIC_BYTES = np.zeros(256, dtype=bool)
+_NUMERIC_BYTES[[*range(_PLUS, _NINE + 1), _LOWER_E, _UPPER_E]] = True
+_NUMERIC_BYTES[[_COMMA, _SLASH]] = False
+_FRACTIONAL_MARKS = np.zeros(256, dtype=bool)  # a number with any of these is Fractional
+_FRACTIONAL_MARKS[[_DOT, _LOWER_E, _UPPER_E]] = True
 
 
 class InferredType(enum.Enum):
@@ -160,36 +177,68 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
 
 
 def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
-    """(fractional count, numbers) when every text is made of ``0-9 . + -`` and Arrow reads it
-    as a number (so it has one sign at most, at the start, and one ``.`` at most): then the
-    Fractional values are those with a ``.``, counted as the ``.`` bytes. None otherwise."""
+    """(fractional count, numbers) when every text is made of ``0-9 . + - e E`` and Arrow reads
+    it as a number (then it matches the Fractional or Integral pattern: one sign at most, at the
+    start, one ``.`` at most, digits around an exponent mark): the Fractional values are those
+    with a ``.`` or an exponent. None otherwise."""
     text = _string_bytes(valid)
-    if len(text) == 0 or text.min() < _PLUS or text.max() > _NINE:
-        return None
-    if np.count_nonzero(text == _COMMA) or np.count_nonzero(text == _SLASH):  # the two others in '+'..'9'
+    if len(text) == 0 or not _NUMERIC_BYTES[text].all():
         return None
     try:
         numbers = float64_values(valid)
     except pa.ArrowInvalid:
         return None
-    return int(np.count_nonzero(text == _DOT)), numbers
+    marks = _FRACTIONAL_MARKS[text]
+    if not marks.any():
+        return 0, numbers
+    offsets = np.frombuffer(valid.buffers()[1], dtype=np.int32, count=len(valid) + 1, offset=valid.offset * 4)
+    running = np.concatenate(([0], np.cumsum(marks, dtype=np.int64)))
+    local = offsets - offsets[0]
+    return int(np.count_nonzero(running[local[1:]] - running[local[:-1]])), numbers
+
+
+def _kinds_of_texts(texts: pa.Array) -> np.ndarray:
+    """``ValueKind`` of each text of a string array, by the patterns above (Arrow's RE2)."""
+    kinds = np.full(len(texts), ValueKind.STRING, dtype=np.int8)
+    # Assigned in reverse order of precedence, so that the first matching pattern wins.
+    for kind, pattern in (
+        (ValueKind.BOOLEAN, BOOLEAN_PATTERN),
+        (ValueKind.INTEGRAL, INTEGRAL_PATTERN),
+        (ValueKind.FRACTIONAL, FRACTIONAL_PATTERN),
+    ):
+        # indices_nonzero passes over nulls (the texts hold none: they are a dictionary of values)
+        kinds[numpy_values(pc.indices_nonzero(pc.match_substring_regex(texts, pattern)))] = kind
+    return kinds
+
+
+def _numbers_of_texts(texts: pa.Array) -> np.ndarray:
+    """float64 value of each numeric text (``"- 5"`` -> -5.0; ``"."``, ``"+"``, ``""`` -> NaN)."""
+    compact = pc.replace_substring(texts, " ", "")
+    try:
+        return float64_values(pc.cast(compact, pa.float64()))
+    except pa.ArrowInvalid:  # a bare sign or dot: matches a pattern, has no value
+        return np.array([number_of_text(t) for t in compact.to_pylist()], dtype=np.float64)
 
 
 def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues:
     if len(valid) == 0:
         return ClassifiedValues(nulls=nulls, kind_counts=(0, 0, 0, 0), numbers=np.empty(0), categories={})
     encoded = pc.dictionary_encode(valid)
-    texts = encoded.dictionary.to_pylist()
+    dictionary = encoded.dictionary
     indices = numpy_values(encoded.indices)
-    counts = np.bincount(indices, minlength=len(texts))
-    kinds = np.fromiter((kind_of_text(t) for t in texts), dtype=np.int8, count=len(texts))
+    counts = np.bincount(indices, minlength=len(dictionary))
+    kinds = _kinds_of_texts(dictionary)
     kind_counts = tuple(int(counts[kinds == kind].sum()) for kind in ValueKind)
     numeric = (kinds == ValueKind.FRACTIONAL) | (kinds == ValueKind.INTEGRAL)
     if numeric.any():
-        values = np.array([number_of_text(t) if numeric[i] else np.nan for i, t in enumerate(texts)])
+        values = np.full(len(dictionary), np.nan)
+        positions = np.flatnonzero(numeric).astype(np.int64)
+        # from_buffers, not pa.array: converting a numpy array makes pyarrow import pandas
+        taken = pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)])
+        values[positions] = _numbers_of_texts(dictionary.take(taken))
         numbers = values[indices]
         numbers = numbers[~np.isnan(numbers)]
     else:
         numbers = np.empty(0)
-    categories = {text: int(count) for text, count in zip(texts, counts.tolist())}
+    categories = dict(zip(dictionary.to_pylist(), counts.tolist()))
     return ClassifiedValues(nulls=nulls, kind_counts=kind_counts, numbers=numbers, categories=categories)
