@@ -32,6 +32,7 @@ from .facade import (
 from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
 from .monitors.bias import BiasDriftMonitor, Facet, analysis_config
+from .monitors.capture_columns import BaselineColumns
 from .monitors.data_quality import DataQualityMonitor, FeatureOverride
 from .monitors.model_quality import QUALITY_METRICS, ModelQualityMonitor, ProblemType, quality_metric_operator
 from .notifications import Notifications
@@ -45,6 +46,7 @@ __all__ = [
     "AlarmProps",
     "AnalyzerImage",
     "Baseline",
+    "BaselineColumns",
     "BaselineKind",
     "BiasAlarmOptions",
     "BiasDriftMonitor",

@@ -81,6 +81,8 @@ class BoundBaseline:
     :param version: model version label or content hash, for tags and report paths.
     :param dependency: what a schedule must depend on (the deploy-time baseline job), or None.
     :param kind: what the files describe, when known at synth.
+    :param features: the data-quality features in the statistics' order, when known at synth (a local
+        folder); monitors match them with what the endpoint captures.
     """
 
     statistics_s3_uri: str | None
@@ -88,6 +90,7 @@ class BoundBaseline:
     version: str
     dependency: constructs.IDependable | None = None
     kind: BaselineKind | None = None
+    features: tuple[str, ...] | None = None
 
 
 class DatasetFormat:
@@ -145,6 +148,8 @@ class BaselineFiles:
     kind: BaselineKind
     statistics: Path | None
     constraints: Path
+    features: tuple[str, ...] = ()
+    """Data quality: the features of statistics.json, in its order (the order of the dataset's columns)."""
 
     def content_hash(self) -> str:
         """First 12 hex digits of SHA-256 over each file's name and bytes (statistics first)."""
@@ -238,14 +243,16 @@ def read_baseline_directory(directory: str | Path) -> BaselineFiles:
     if _kind_of(statistics, statistics_doc, "statistics") is not BaselineKind.DATA_QUALITY:
         raise BaselineDirectoryError(f"{statistics} is model-quality statistics but {constraints} holds "
                                      "data-quality constraints.", "Keep the two files of one baseline run together.")
-    profiled = set(_data_quality_features(statistics, statistics_doc, with_statistics=True))
+    profiled = _data_quality_features(statistics, statistics_doc, with_statistics=True)
     constrained = _data_quality_features(constraints, constraints_doc, with_statistics=False)
-    missing = [name for name in constrained if name not in profiled]
+    known = set(profiled)
+    missing = [name for name in constrained if name not in known]
     if missing:
         raise BaselineDirectoryError(
             f"{constraints} constrains features missing from {statistics}: {missing}.",
             "Both files must come from the same baseline run; recreate them together.")
-    return BaselineFiles(kind=BaselineKind.DATA_QUALITY, statistics=statistics, constraints=constraints)
+    return BaselineFiles(kind=BaselineKind.DATA_QUALITY, statistics=statistics, constraints=constraints,
+                         features=tuple(profiled))
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -444,7 +451,8 @@ class _DirectoryBaseline(Baseline):
             _grant_asset_read(asset, job_role)
             uris[label] = asset.s3_object_url
         return BoundBaseline(statistics_s3_uri=uris.get("Statistics"), constraints_s3_uri=uris["Constraints"],
-                             version=self.version or files.content_hash(), kind=files.kind)
+                             version=self.version or files.content_hash(), kind=files.kind,
+                             features=files.features if files.kind is BaselineKind.DATA_QUALITY else None)
 
 
 def _grant_asset_read(asset: s3_assets.Asset, grantee: iam.IGrantable) -> None:

@@ -33,7 +33,7 @@ from .alarms import (
 )
 from .baseline import Baseline
 from .dashboard import ModelDashboard
-from .endpoint import CaptureConfig, CapturedEndpoint, ProductionVariant
+from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ProductionVariant
 from .errors import ConfigurationError
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork
@@ -97,12 +97,15 @@ class ExistingEndpoint:
     :param capture_s3_uri: its capture destination (``DataCaptureConfig.DestinationS3Uri``).
     :param capture_key: the KMS key of the captured objects, if any.
     :param variant: the variant to monitor. Default: ``AllTraffic``.
+    :param capture_modes: what its data capture holds (``CaptureOptions``), if you know it: the monitors
+        then check it and choose the captured columns at synth. Default: unknown.
     """
 
     endpoint_name: str
     capture_s3_uri: str
     capture_key: kms.IKey | None = None
     variant: str = "AllTraffic"
+    capture_modes: tuple[CaptureMode, ...] | None = None
 
     def metric(self, metric_name: str, *, statistic: str = "Sum",
                period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
@@ -366,7 +369,7 @@ class ModelMonitor(Construct):
             raise ConfigurationError(self, id, value, f"Use {props_type.__name__}(baseline=...) or a monitor.")
         settings = dict(value.settings)
         clash = sorted(set(settings) & {"baseline", "schedule", "endpoint", "endpoint_name", "capture_s3_uri",
-                                        "storage"})
+                                        "capture_modes", "storage"})
         if clash:
             raise ConfigurationError(self, f"{id}.settings", clash,
                                      "The facade sets these itself; use the props' own fields or the facade's.")
@@ -381,7 +384,8 @@ class ModelMonitor(Construct):
                 target["storage"] = self.storage
         else:
             target = {"endpoint_name": self.endpoint.endpoint_name, "capture_s3_uri": self.endpoint.capture_s3_uri,
-                      "capture_key": self.endpoint.capture_key, "storage": self.storage}
+                      "capture_key": self.endpoint.capture_key, "capture_modes": self.endpoint.capture_modes,
+                      "storage": self.storage}
             settings.setdefault("variant", self.endpoint.variant)
         monitor = monitor_class(self, id, baseline=value.baseline, schedule=value.schedule or self.schedule,
                                   **target, **settings)

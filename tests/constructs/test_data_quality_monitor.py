@@ -12,6 +12,7 @@ from cdk_model_monitor import CapturedEndpoint, ConfigurationError, MonitoringBu
 from cdk_model_monitor.baseline import Baseline
 from cdk_model_monitor.images import AnalyzerImage
 from cdk_model_monitor.job import Engine, JobCompute, JobNetwork
+from cdk_model_monitor.monitors.capture_columns import BaselineColumns
 from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
 from cdk_model_monitor.schedule import DataWindow, Schedule
 
@@ -120,7 +121,9 @@ def test_native_engine_embeds_the_analyzer_in_a_monitoring_schedule(stack):
 
 
 def test_native_engine_with_the_builtin_image_uses_a_typed_job_definition(stack):
-    _monitor(stack, engine=Engine.MODEL_MONITOR, image=AnalyzerImage.builtin())
+    # The demo baseline starts with the model's output (churn_score), as the capture rows do.
+    _monitor(stack, engine=Engine.MODEL_MONITOR, image=AnalyzerImage.builtin(),
+             baseline_columns=BaselineColumns.OUTPUT_AND_FEATURES)
     template = template_of(stack)
     definition = next(iter(template.find_resources("AWS::SageMaker::DataQualityJobDefinition").values()))
     image = definition["Properties"]["DataQualityAppSpecification"]["ImageUri"]

@@ -58,7 +58,7 @@ class NativeEngine(Construct):
                     role_arn=monitor.job_role.role_arn,
                     monitoring_app_specification=_S.MonitoringAppSpecificationProperty(
                         image_uri=monitor.image.image_uri),
-                    environment=monitor.user_environment or None,
+                    environment=monitor.native_environment() or None,
                     baseline_config=_S.BaselineConfigProperty(
                         constraints_resource=_S.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri),
                         statistics_resource=(_S.StatisticsResourceProperty(s3_uri=monitor.baseline.statistics_s3_uri)
@@ -95,9 +95,10 @@ class NativeEngine(Construct):
 
     @staticmethod
     def _environment(monitor: MonitorBase) -> dict[str, str] | None:
-        """The definition's Environment: the user's, plus ``analysis_type`` for an image of ours (the
-        built-in images know what they analyse; ours defaults to data quality)."""
-        environment = dict(monitor.user_environment)
+        """The definition's Environment: the monitor's (the user's, and the captured payloads when they are
+        not SageMaker's default), plus ``analysis_type`` for an image of ours (the built-in images know what
+        they analyse; ours defaults to data quality)."""
+        environment = monitor.native_environment()
         if not monitor.image_source.is_builtin and monitor.kind.analysis_type:
             environment.setdefault("analysis_type", monitor.kind.analysis_type)
         return environment or None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Names, Stack, Token
@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind, BoundBaseline
-from ..endpoint import CapturedEndpoint
+from ..endpoint import CapturedEndpoint, CaptureMode
 from ..errors import ConfigurationError
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
@@ -33,6 +33,7 @@ from ..nag import acknowledge
 from ..roles import grant_sagemaker_logs_and_metrics
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
+from .capture_columns import INPUT_AND_OUTPUT, check_captured
 
 # The execution-status metrics of the standalone engine (published by lambda/metrics_publisher).
 STATUS_NAMESPACE = "CdkModelMonitor"
@@ -50,7 +51,10 @@ class MonitorKind:
     """``MonitoringType`` of a SageMaker schedule, e.g. ``DataQuality``."""
     endpoint_namespace: str
     """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
-    capture_index_names: tuple[str, ...] = ("endpointInput", "endpointOutput")
+    capture_index_names: tuple[str, ...] = INPUT_AND_OUTPUT
+    """``captureIndexNames`` of the standalone job's ``dataset_format`` unless the monitor chooses others."""
+    reads_capture: tuple[CaptureMode, ...] = (CaptureMode.INPUT,)
+    """The captured payloads the analysis needs (checked against the endpoint's capture modes)."""
     analysis_type: str | None = None
     """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
     quality, the analyzer's default."""
@@ -99,6 +103,7 @@ class MonitorBase(Construct):
         endpoint_name: str | None = None,
         capture_s3_uri: str | None = None,
         capture_key: kms.IKey | None = None,
+        capture_modes: Sequence[CaptureMode] | None = None,
         variant: str | None = None,
         storage: MonitoringBucket | None = None,
         schedule: Schedule | None = None,
@@ -118,6 +123,7 @@ class MonitorBase(Construct):
         self.network = network or JobNetwork()
         self.user_environment = dict(environment or {})
         self._resolve_target(endpoint, endpoint_name, capture_s3_uri, variant, storage)
+        self.capture_modes = self._resolve_capture_modes(endpoint, capture_modes)
         self._validate(schedule_name)
         self._validate_kind()
 
@@ -129,6 +135,12 @@ class MonitorBase(Construct):
         self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
                                                      job_role=self.job_role)
         self._bind_kind()
+        check_captured(self, monitor_type=kind.name, reads=kind.reads_capture, modes=self.capture_modes,
+                       features=self.baseline.features)
+        # A dataset_format of the user's own is theirs to get right.
+        self.capture_index_names: tuple[str, ...] = (
+            kind.capture_index_names if "dataset_format" in self.user_environment
+            else self._choose_capture_index_names())
 
         if engine is Engine.STANDALONE:
             from ..engines.standalone import StandaloneEngine
@@ -192,7 +204,7 @@ class MonitorBase(Construct):
         """The built-in's environment for a standalone job (window times are added per execution)."""
         return {
             **({"analysis_type": self.kind.analysis_type} if self.kind.analysis_type else {}),
-            "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": list(self.kind.capture_index_names)}}),
+            "dataset_format": self.dataset_format(),
             "dataset_source": CAPTURE_LOCAL_PATH,
             "output_path": OUTPUT_LOCAL_PATH,
             "publish_cloudwatch_metrics": "Enabled",
@@ -202,6 +214,16 @@ class MonitorBase(Construct):
             **self.baseline_local_files(),
             **self.user_environment,
         }
+
+    def dataset_format(self) -> str:
+        """The ``dataset_format`` of a job reading the endpoint's captures."""
+        return json.dumps({"sagemakerCaptureJson": {"captureIndexNames": list(self.capture_index_names)}})
+
+    def native_environment(self) -> dict[str, str]:
+        """The Environment of a native job definition: the user's, plus ``dataset_format`` when the monitor
+        reads other payloads than the input and output SageMaker passes by default (the built-in honours it)."""
+        chosen = {} if self.capture_index_names == INPUT_AND_OUTPUT else {"dataset_format": self.dataset_format()}
+        return {**chosen, **self.user_environment}
 
     def planning_window(self) -> tuple[str, str]:
         """Offsets of the window whose captures the planner lists (``window_start_offset``, ``window_end_offset``)."""
@@ -229,6 +251,10 @@ class MonitorBase(Construct):
     def _validate_kind(self) -> None:
         """Checks of a monitor type's own options, before any resource exists (ConfigurationError)."""
 
+    def _choose_capture_index_names(self) -> tuple[str, ...]:
+        """The payloads a job reads, once capture modes and baseline are known (the kind's by default)."""
+        return self.kind.capture_index_names
+
     def _bind_kind(self) -> None:
         """Resources and grants of a monitor type, once the job role and baseline exist."""
         expected = self.kind.baseline_kind
@@ -239,6 +265,23 @@ class MonitorBase(Construct):
                                      "Baseline.from_directory(...) or Baseline.from_s3(...).")
 
     # -- internals -------------------------------------------------------------------------
+
+    def _resolve_capture_modes(self, endpoint: CapturedEndpoint | None,
+                               capture_modes: Sequence[CaptureMode] | None) -> frozenset[CaptureMode] | None:
+        """What the endpoint captures: a ``CapturedEndpoint``'s capture modes, or those the user states for an
+        endpoint deployed elsewhere; None when unknown."""
+        if endpoint is not None:
+            if capture_modes is not None:
+                raise ConfigurationError(self, "capture_modes", capture_modes,
+                                         "The endpoint's CaptureConfig says what it captures: remove capture_modes.")
+            return frozenset(endpoint.capture.modes)
+        if capture_modes is None:
+            return None
+        if isinstance(capture_modes, CaptureMode) or not isinstance(capture_modes, Sequence) or not capture_modes \
+                or not all(isinstance(m, CaptureMode) for m in capture_modes):
+            raise ConfigurationError(self, "capture_modes", capture_modes,
+                                     "List what the endpoint captures, e.g. (CaptureMode.INPUT, CaptureMode.OUTPUT).")
+        return frozenset(capture_modes)
 
     def _resolve_target(self, endpoint: CapturedEndpoint | None, endpoint_name: str | None,
                         capture_s3_uri: str | None, variant: str | None, storage: MonitoringBucket | None) -> None:

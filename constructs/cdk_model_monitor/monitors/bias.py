@@ -16,6 +16,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from ..baseline import BaselineKind
+from ..endpoint import CaptureMode
 from ..errors import ConfigurationError
 from ..images import BuiltinImage
 from ..schedule import iso_offset
@@ -24,7 +25,9 @@ from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_ob
 MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
                          endpoint_namespace="aws/sagemaker/Endpoints/bias-metrics",
                          analysis_type="MODEL_BIAS", builtin_image=BuiltinImage.CLARIFY,
-                         baseline_kind=BaselineKind.BIAS, ground_truth=True)
+                         baseline_kind=BaselineKind.BIAS, ground_truth=True,
+                         # features from the input, predicted labels from the output (post-training metrics)
+                         reads_capture=(CaptureMode.INPUT, CaptureMode.OUTPUT))
 ANALYSIS_CONFIG_VERSION = "1.0"
 # Where the standalone job finds the config (Clarify's processing location, the analyzer's default folder).
 ANALYSIS_CONFIG_LOCAL_DIR = "/opt/ml/processing/input/config"

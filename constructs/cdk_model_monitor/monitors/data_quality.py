@@ -12,6 +12,7 @@ from constructs import Construct
 
 from ..errors import ConfigurationError
 from .base import MonitorBase, MonitorKind
+from .capture_columns import BaselineColumns, data_quality_capture_index_names
 
 DATA_QUALITY = MonitorKind(name="data-quality", sagemaker_type="DataQuality",
                            endpoint_namespace="aws/sagemaker/Endpoints/data-metrics")
@@ -64,10 +65,20 @@ class DataQualityMonitor(MonitorBase):
     :param feature_overrides: per-feature settings on top of the baseline's constraints, e.g.
         ``{"day_minutes": FeatureOverride(drift_threshold=0.2)}``. Applied by the project's analyzer
         at run time (not by SageMaker's built-in image, whose overrides live in constraints.json).
+    :param baseline_columns: what the baseline's columns are: ``BaselineColumns.FEATURES`` (the
+        endpoint's input columns; jobs read the captured input only) or
+        ``BaselineColumns.OUTPUT_AND_FEATURES`` (output column(s) first, then the input). Default:
+        decided at synth from the capture modes and the baseline: the input only when the endpoint
+        captures only its input; input and output for the project's analyzer, which matches them to the
+        baseline's features at run time. SageMaker's built-in image maps columns by position, so with it
+        an endpoint capturing input and output needs this setting (unless the baseline has one feature).
+    :param capture_modes: with ``endpoint_name``: what that endpoint captures, if you know it.
+        Default: unknown (a ``CapturedEndpoint`` says it itself).
     """
 
     def __init__(self, scope: Construct, id: str, *, feature_overrides: Mapping[str, FeatureOverride] | None = None,
-                 **kwargs) -> None:
+                 baseline_columns: BaselineColumns | None = None, **kwargs) -> None:
+        self.baseline_columns = baseline_columns
         self.feature_overrides = dict(feature_overrides or {})
         if self.feature_overrides:
             image = kwargs.get("image")
@@ -84,6 +95,10 @@ class DataQualityMonitor(MonitorBase):
                 {name: o.to_config() for name, o in sorted(self.feature_overrides.items())},
                 sort_keys=True, separators=(",", ":"))}
         super().__init__(scope, id, kind=DATA_QUALITY, **kwargs)
+
+    def _choose_capture_index_names(self) -> tuple[str, ...]:
+        return data_quality_capture_index_names(self, modes=self.capture_modes, builtin=self.image_source.is_builtin,
+                                                features=self.baseline.features, columns=self.baseline_columns)
 
     def metric_drift(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Distance between the window's and the baseline's distribution of ``feature``."""

@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from ..baseline import BaselineKind
+from ..endpoint import CaptureMode
 from ..errors import ConfigurationError
 from ..images import BuiltinImage
 from ..schedule import iso_offset
@@ -19,7 +20,8 @@ from .base import LabelledMonitorBase, MonitorKind, env_text
 MODEL_QUALITY = MonitorKind(name="model-quality", sagemaker_type="ModelQuality",
                             endpoint_namespace="aws/sagemaker/Endpoints/model-metrics",
                             analysis_type="MODEL_QUALITY", builtin_image=BuiltinImage.MODEL_MONITOR,
-                            baseline_kind=BaselineKind.MODEL_QUALITY, ground_truth=True)
+                            baseline_kind=BaselineKind.MODEL_QUALITY, ground_truth=True,
+                            reads_capture=(CaptureMode.OUTPUT,))  # predictions, joined with labels
 DEFAULT_PROBABILITY_THRESHOLD = 0.5
 DEFAULT_GROUND_TRUTH_LOOKBACK = Duration.days(1)
 
