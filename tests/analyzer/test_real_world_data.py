@@ -155,3 +155,71 @@ def test_profile_of_a_folder_counts_rows_of_data_files_only(tmp_path):
     for batch in datasets.read_dataset(folder, problems=InputProblems()):
         profile.update(batch)
     assert profile.item_count == 2 and profile.columns["x"].inferred_type.value == "Integral"
+
+
+# ------------------------------------------------------------------ captures with input and output
+def _write_capture(folder, frame, *, with_output, when="2024-01-01T10:15:00Z"):
+    folder.mkdir(parents=True, exist_ok=True)
+    payloads = frame.to_csv(index=False, header=False).splitlines()
+    lines = []
+    for i, row in enumerate(payloads):
+        capture = {"endpointInput": {"data": row, "encoding": "CSV", "mode": "INPUT", "observedContentType": "text/csv"}}
+        if with_output:
+            capture["endpointOutput"] = {"data": f"{(i % 10) / 10}\n", "encoding": "CSV", "mode": "OUTPUT"}
+        lines.append(json.dumps({"captureData": capture, "eventMetadata": {"eventId": str(i), "inferenceTime": when},
+                                 "eventVersion": "0"}))
+    (folder / "capture.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _monitor(tmp_path, baseline, capture, name, *extra):
+    out = tmp_path / name
+    code = main(["monitor", "--capture", str(capture), "--statistics", str(baseline / "statistics.json"),
+                 "--constraints", str(baseline / "constraints.json"), "--output", str(out), "--quiet",
+                 "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z", *extra])
+    return code, out
+
+
+def _baseline(tmp_path, frame, name="baseline"):
+    dataset = tmp_path / f"{name}.csv"
+    frame.to_csv(dataset, index=False)
+    assert main(["baseline", "--dataset", str(dataset), "--output", str(tmp_path / name), "--quiet"]) == 0
+    return tmp_path / name
+
+
+def test_capture_of_input_and_output_against_a_features_only_baseline_reads_the_input(tmp_path, capsys):
+    frame = _pandas_frame(rows=2000)
+    baseline = _baseline(tmp_path, frame)
+    both = _write_capture(tmp_path / "both", frame, with_output=True)
+    alone = _write_capture(tmp_path / "alone", frame, with_output=False)
+    code_both, out_both = _monitor(tmp_path, baseline, both, "m-both")
+    assert "reading endpointInput only" in capsys.readouterr().err
+    code_alone, out_alone = _monitor(tmp_path, baseline, alone, "m-alone")
+    assert code_both == code_alone == 0
+    assert _features(out_both / "statistics.json") == _features(out_alone / "statistics.json")
+    assert json.loads((out_both / "constraint_violations.json").read_text())["violations"] == []
+    types = {name: f["inferred_type"] for name, f in _features(out_both / "statistics.json").items()}
+    assert types == {"tiny": "Fractional", "huge": "Fractional", "plain": "Fractional", "count": "Integral",
+                     "city": "String"}
+
+
+def test_capture_of_input_and_output_against_an_output_first_baseline_maps_as_the_built_in(tmp_path, capsys):
+    frame = _pandas_frame(rows=2000)
+    with_score = frame.copy()
+    with_score.insert(0, "score", [(i % 10) / 10 for i in range(len(frame))])
+    baseline = _baseline(tmp_path, with_score)
+    code, out = _monitor(tmp_path, baseline, _write_capture(tmp_path / "both", frame, with_output=True), "m")
+    assert code == 0 and "note:" not in capsys.readouterr().err
+    assert list(_features(out / "statistics.json")) == ["score", "tiny", "huge", "plain", "count", "city"]
+    assert json.loads((out / "constraint_violations.json").read_text())["violations"] == []
+
+
+def test_capture_that_fits_no_baseline_layout_says_so_and_reports_the_column_mismatch(tmp_path, capsys):
+    frame = _pandas_frame(rows=500)
+    baseline = _baseline(tmp_path, frame[["tiny", "huge", "plain"]])
+    code, out = _monitor(tmp_path, baseline, _write_capture(tmp_path / "both", frame, with_output=True), "m")
+    assert code == 0  # a run with violations completes; the violations are its result
+    err = capsys.readouterr().err
+    assert "captured rows have 5 input and 1 output field(s) but the baseline has 3 features" in err
+    checks = {v["constraint_check_type"] for v in json.loads((out / "constraint_violations.json").read_text())["violations"]}
+    assert "extra_column_check" in checks

@@ -317,6 +317,93 @@ def record_rows(
     raise PayloadError(f"input has {len(parts[0])} rows but output has {len(parts[1])}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class CaptureShape:
+    """Field counts of the first usable record's payloads (None: the payload is absent)."""
+
+    input_fields: int | None
+    output_fields: int | None
+
+
+def capture_shape(
+    source: Path, *, window: TimeWindow | None = None, files: Sequence[Path] | None = None, max_lines: int = 1000
+) -> CaptureShape | None:
+    """The shape of the first record in the window whose payloads can be read (at most
+    ``max_lines`` lines are looked at), or None when there is none."""
+    looked = 0
+    for file in capture_files(source) if files is None else files:
+        try:
+            with file.open("rb") as handle:
+                for line in handle:
+                    if looked >= max_lines:
+                        return None
+                    looked += 1
+                    if not line.strip():
+                        continue
+                    try:
+                        record = parse_capture_line(line)
+                        if not _in_window(record.inference_time, window):
+                            continue
+                        widths = [
+                            None if payload is None else payload_rows(payload)[0][1]
+                            for payload in (record.endpoint_input, record.endpoint_output)
+                        ]
+                    except (PayloadError, IndexError):
+                        continue
+                    return CaptureShape(input_fields=widths[0], output_fields=widths[1])
+        except OSError:
+            continue
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureColumns:
+    """Which payloads make a captured row, and why (``note`` is said to the user, if not None)."""
+
+    capture_index_names: tuple[str, ...]
+    note: str | None = None
+
+
+def match_capture_columns(
+    *, features: int, shape: CaptureShape | None, capture_index_names: Sequence[str], output_first: bool
+) -> CaptureColumns:
+    """Choose the payloads whose fields line up with the baseline's ``features`` columns.
+
+    SageMaker's analyzer joins output and input and maps the fields to the baseline's features
+    by position, so a baseline of the input's columns alone (the usual training set) is compared
+    column by column with its neighbour. Here, when input and output are both captured: a
+    baseline with exactly the input's column count means the output is not a feature (input
+    only); output + input columns map as the built-in does; anything else is said in a note and
+    read as the built-in would, so that the missing or extra columns show as violations.
+    """
+    names = tuple(capture_index_names)
+    if shape is None or ENDPOINT_INPUT not in names or ENDPOINT_OUTPUT not in names:
+        return CaptureColumns(capture_index_names=names)
+    inputs, outputs = shape.input_fields, shape.output_fields
+    if inputs is None or outputs is None:
+        return CaptureColumns(capture_index_names=names)
+    if inputs + outputs == features:
+        return CaptureColumns(capture_index_names=names)
+    if inputs == features:
+        return CaptureColumns(
+            capture_index_names=(ENDPOINT_INPUT,),
+            note=(
+                f"the baseline has the {features} columns of the endpoint input: reading endpointInput only "
+                f"(the model output's {outputs} field(s) are not features)"
+            ),
+        )
+    place = "first" if output_first else "last"
+    return CaptureColumns(
+        capture_index_names=names,
+        note=(
+            f"captured rows have {inputs} input and {outputs} output field(s) but the baseline has {features} "
+            f"features: neither the input alone nor output and input together match it; columns are mapped by "
+            f"position with the output {place}, so expect missing or extra column violations. Build the "
+            "baseline from a dataset with the endpoint input's columns (see 'Preparing your baseline dataset')"
+        ),
+    )
+
+
 RowMaker = Callable[[CaptureRecord], list[tuple[str, int]] | None]
 
 

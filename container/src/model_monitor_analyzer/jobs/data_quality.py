@@ -22,6 +22,8 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
     CaptureRecord,
     capture_files,
+    capture_shape,
+    match_capture_columns,
     read_capture_batches,
     row_from_values,
 )
@@ -415,14 +417,32 @@ def _metrics_dir(args: argparse.Namespace) -> Path | None:
     return None if getattr(args, "mode", None) == "monitor" else args.output / "metrics"
 
 
+def _with_matching_capture_columns(args: argparse.Namespace, *, features: int) -> argparse.Namespace:
+    """``args`` with the capture payloads that line up with the baseline's features (see
+    ``io.capture.match_capture_columns``); the choice is said on stderr when it is not the given one."""
+    if not args.capture.exists():
+        return args  # the reader says what is missing
+    output_first = args.output_columns_position == "START"
+    matched = match_capture_columns(
+        features=features,
+        shape=capture_shape(args.capture, window=_window(args)),
+        capture_index_names=args.capture_index_names,
+        output_first=output_first,
+    )
+    if matched.note is not None:
+        print(f"note: {matched.note}", file=sys.stderr, flush=True)
+    return argparse.Namespace(**{**vars(args), "capture_index_names": list(matched.capture_index_names)})
+
+
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """Profile the window, check it against the baseline, write reports and metric lines."""
     constraints, baseline = _read_baseline(args)
     names = [f.name for f in constraints.features]
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
-    profile, problems = profile_input(
-        args, args.capture, getattr(args, "capture_format", "capture"), names=names, detailed_columns=string_features
-    )
+    fmt = getattr(args, "capture_format", "capture")
+    if fmt == "capture" and args.record_preprocessor is None:
+        args = _with_matching_capture_columns(args, features=len(names))
+    profile, problems = profile_input(args, args.capture, fmt, names=names, detailed_columns=string_features)
     metrics_dir = _metrics_dir(args)
     timestamp = _metric_timestamp(args)
     if profile.item_count == 0:
