@@ -24,7 +24,16 @@ import numpy as np
 from ..errors import AnalyzerInputError
 from . import bias_posttraining as post
 from . import bias_pretraining as pre
-from .bias_groups import Group, facet_groups, positive_labels, positive_predictions
+from .bias_groups import (
+    Group,
+    facet_groups,
+    group_codes,
+    is_missing,
+    positive_labels,
+    positive_predictions,
+    some_values,
+    value_text,
+)
 
 
 class BiasStage(enum.Enum):
@@ -196,10 +205,15 @@ class StageResult:
 
 @dataclass(frozen=True, kw_only=True)
 class BiasAnalysis:
-    """What analysis.json holds: the stages that were computed."""
+    """What analysis.json holds: the stages that were computed.
+
+    ``problems`` says, in the user's terms, why metrics could not be computed from this data
+    (a facet value or a label value that matches no row...); analysis.json does not hold them.
+    """
 
     pre_training: StageResult | None = None
     post_training: StageResult | None = None
+    problems: tuple[str, ...] = ()
 
     def stages(self) -> tuple[tuple[BiasStage, StageResult], ...]:
         """The computed stages in analysis.json's order (post-training first)."""
@@ -284,10 +298,18 @@ def analyze_bias(
         )
     labels = columns[label]
     positives = positive_labels(labels, label_values, label)
+    problems: list[str] = []
+    if not positives.rows.any():
+        problems.append(
+            f"label value(s) {positives.name or _given_text(label_values)} match no row of column {label!r} "
+            f"(its values: {some_values(labels)})"
+        )
     predicted = None
     if run_post_training and predicted_label is not None:
         predicted = positive_predictions(columns[predicted_label], labels, label_values, predicted_label)
-    group_values = columns[group_variable] if group_variable is not None else None
+    group_values = group_codes(columns[group_variable]) if group_variable is not None else None
+    if group_variable is not None and bool(np.all(is_missing(columns[group_variable]))):
+        problems.append(f"group variable {group_variable!r} has no values (every row is missing)")
     stage_metrics = []
     if run_pre_training:
         stage_metrics.append(
@@ -301,6 +323,7 @@ def analyze_bias(
     results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in stage_metrics}
     for spec in facets:
         groups: tuple[Group, ...] = facet_groups(columns[spec.column], spec.values, spec.column)
+        problems.extend(_facet_problems(spec, groups, columns[spec.column]))
         feature_names = [
             n for n in columns if n not in {spec.column, label, predicted_label, *excluded_columns}
         ]
@@ -326,8 +349,33 @@ def analyze_bias(
         return StageResult(label=label, label_value_or_threshold=positives.name, facets=tuple(results[stage]))
 
     return BiasAnalysis(
-        pre_training=stage_result(BiasStage.PRE_TRAINING), post_training=stage_result(BiasStage.POST_TRAINING)
+        pre_training=stage_result(BiasStage.PRE_TRAINING),
+        post_training=stage_result(BiasStage.POST_TRAINING),
+        problems=tuple(problems),
     )
+
+
+def _given_text(values: Sequence[object]) -> str:
+    return ",".join(value_text(v) for v in values)
+
+
+def _facet_problems(spec: FacetSpec, groups: Sequence[Group], values: np.ndarray) -> list[str]:
+    """Why a facet's groups leave the metrics without a value: a sensitive group with no row, or
+    with every row (nothing left to compare it with)."""
+    problems = []
+    for group in groups:
+        given = _given_text(spec.values) if spec.values else group.name
+        if not group.rows.any():
+            problems.append(
+                f"facet {spec.column!r} value_or_threshold {given} matches no row "
+                f"(the column's values: {some_values(values)})"
+            )
+        elif group.rows.all():
+            problems.append(
+                f"facet {spec.column!r} value_or_threshold {given} matches every row, so no row is left to "
+                "compare it with"
+            )
+    return problems
 
 
 @dataclass(frozen=True, kw_only=True)

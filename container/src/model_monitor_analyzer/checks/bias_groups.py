@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import enum
 import itertools
-import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import AnalyzerInputError
 
@@ -46,36 +48,58 @@ def is_missing(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
         return np.isnan(values)
     if values.dtype.kind == "O":
-        return np.fromiter(
-            (v is None or (isinstance(v, float) and math.isnan(v)) for v in values),
-            dtype=bool,
-            count=values.size,
-        )
+        # pd.isna's rule, vectorised: None fails ``x == x`` as NaN does only through this test.
+        return np.equal(values, None) | (values != values)
     return np.zeros(values.size, dtype=bool)
 
 
+_NUMBER_PATTERN = r"^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$"
+
+
+def numeric_view(values: np.ndarray) -> np.ndarray:
+    """The column as float64: numbers as themselves, texts that are numbers (``2.0``, ``1e0``)
+    as their value, anything else (other text, missing) as NaN."""
+    if values.dtype.kind in "iuf":
+        return values.astype(np.float64)
+    if values.dtype.kind != "O":
+        return np.full(values.size, np.nan)
+    texts = pa.array(values, type=pa.string(), from_pandas=True)
+    numbers = pc.if_else(pc.match_substring_regex(texts, _NUMBER_PATTERN), pc.utf8_trim_whitespace(texts), None)
+    return pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
+
+
 def _all_integers(values: np.ndarray) -> bool:
-    try:
-        for value in values:
-            int(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+    """Every value is an integer (also when written as text), as pandas' ``astype(int64)`` accepts."""
+    texts = pa.array(values, type=pa.string(), from_pandas=True)
+    return bool(pc.all(pc.match_substring_regex(texts, r"^\s*[+-]?[0-9]+\s*$")).as_py())
+
+
+def _integral(values: np.ndarray) -> bool:
+    """A float column whose values are all whole numbers (missing ones aside): integers written as
+    ``2.0``, or an integer column that pandas turned to floats for a missing value."""
+    present = values[~np.isnan(values)]
+    return bool(present.size) and bool(np.all(np.isfinite(present) & (present == np.round(present))))
 
 
 def column_kind(values: np.ndarray, given: Sequence[object] | None) -> ColumnKind:
     """Clarify's rule: categorical if several values are given, if the column holds text or booleans,
     or if it holds integers of which fewer than 5 % are distinct; continuous for floats and for
-    integers (also integers written as text) with at least 5 % distinct values."""
+    integers (also integers written as text) with at least 5 % distinct values.
+
+    Whole numbers written as floats (``2.0``) count as integers: the way a number is written
+    must not decide whether ``value_or_threshold`` [2] is a value or a threshold.
+    """
     if given is not None and len(given) > 1:
         return ColumnKind.CATEGORICAL
-    present = values[~is_missing(values)]
-    distinct_share = len(set(present.tolist())) / present.size if present.size else 0.0
-    if values.dtype.kind == "f":
+    missing = is_missing(values)
+    present = values[~missing]
+    distinct_share = np.unique(present).size / present.size if present.size and values.dtype.kind != "O" else 0.0
+    if values.dtype.kind == "f" and not _integral(values):
         return ColumnKind.CONTINUOUS
-    if values.dtype.kind in "iu":
+    if values.dtype.kind in "iuf":
         return ColumnKind.CONTINUOUS if distinct_share >= UNIQUENESS_THRESHOLD else ColumnKind.CATEGORICAL
     if values.dtype.kind == "O" and present.size == values.size and _all_integers(values):
+        distinct_share = len(set(present.tolist())) / present.size
         return ColumnKind.CONTINUOUS if distinct_share >= UNIQUENESS_THRESHOLD else ColumnKind.CATEGORICAL
     return ColumnKind.CATEGORICAL
 
@@ -84,12 +108,10 @@ def as_numbers(values: np.ndarray, column: str) -> np.ndarray:
     """The column as float64 (missing -> NaN), for thresholds on a continuous column."""
     if values.dtype.kind in "biuf":
         return values.astype(np.float64)
-    try:
-        return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise AnalyzerInputError(
-            f"column {column!r} is used with a threshold but holds non-numeric values"
-        ) from exc
+    numbers = numeric_view(values)
+    if np.any(np.isnan(numbers) & ~is_missing(values)):
+        raise AnalyzerInputError(f"column {column!r} is used with a threshold but holds non-numeric values")
+    return numbers
 
 
 def value_text(value: object) -> str:
@@ -99,36 +121,64 @@ def value_text(value: object) -> str:
     return str(value)
 
 
-def _equal_rows(values: np.ndarray, wanted: object) -> np.ndarray:
-    if values.dtype.kind in "biuf":
-        if isinstance(wanted, bool | int | float | np.number | np.bool_):
+def _number(value: object) -> float | None:
+    """``value`` as a number when it is one (an int, a float or a text such as ``2.0``), else None."""
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.number):
+        return float(value)
+    if isinstance(value, str) and re.match(_NUMBER_PATTERN, value):
+        return float(value)
+    return None
+
+
+def _equal_rows(values: np.ndarray, wanted: object, numbers: np.ndarray | None = None) -> np.ndarray:
+    """Rows equal to ``wanted``: as numbers when both the cell and ``wanted`` are numbers (``2``
+    matches ``2.0`` and ``1e0`` matches ``1``), else texts as texts; booleans match booleans."""
+    if values.dtype.kind == "b":
+        if isinstance(wanted, bool | np.bool_ | int | float | np.number):
             return values == wanted
         return np.zeros(values.size, dtype=bool)
-    return np.fromiter((v == wanted for v in values), dtype=bool, count=values.size)
-
-
-def _converted(values: np.ndarray, wanted: object) -> object:
-    """``wanted`` in the column's own type (Clarify retries with it when nothing matched)."""
-    if values.dtype.kind in "biuf":
-        try:
-            number = float(str(wanted))
-        except ValueError:
-            return wanted
-        return int(number) if number.is_integer() and values.dtype.kind in "biu" else number
-    return value_text(wanted)
+    number = _number(wanted)
+    if values.dtype.kind in "iuf":
+        return values == number if number is not None else np.zeros(values.size, dtype=bool)
+    rows = values == (wanted if isinstance(wanted, str) else value_text(wanted))
+    if number is not None:
+        rows |= (numeric_view(values) if numbers is None else numbers) == number
+    return np.asarray(rows, dtype=bool)
 
 
 def rows_with_values(values: np.ndarray, wanted: Sequence[object]) -> np.ndarray:
-    """Rows whose value equals one of ``wanted``; if none does, ``wanted`` converted to the
-    column's type (so ``"1"`` finds the integer 1 and ``0`` finds the text ``"0"``)."""
+    """Rows whose value equals one of ``wanted`` (numbers compare as numbers, see ``_equal_rows``)."""
+    numbers = numeric_view(values) if values.dtype.kind == "O" else None
     rows = np.zeros(values.size, dtype=bool)
     for value in wanted:
-        rows |= _equal_rows(values, value)
-    if rows.any():
-        return rows
-    for value in wanted:
-        rows |= _equal_rows(values, _converted(values, value))
+        rows |= _equal_rows(values, value, numbers)
     return rows
+
+
+def group_codes(values: np.ndarray) -> np.ndarray:
+    """The group variable as values that compare as the data's values do: numbers (also numbers
+    written as text, so ``2`` and ``2.0`` are one subgroup) or, for text, one code per distinct
+    text; missing values become NaN, which belongs to no subgroup."""
+    if values.dtype.kind != "O":
+        return values
+    missing = is_missing(values)
+    numbers = numeric_view(values)
+    if not np.any(np.isnan(numbers) & ~missing):
+        return numbers
+    encoded = pa.array(values, type=pa.string(), from_pandas=True).dictionary_encode()
+    return pc.cast(encoded.indices, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def some_values(values: np.ndarray, limit: int = 5) -> str:
+    """A few distinct values of the column (first seen first) for an error message: ``0, 1, 3, ...``."""
+    present = values[~is_missing(values)]
+    if not present.size:
+        return "no values, all missing"
+    _, first = np.unique(present.astype(str) if present.dtype.kind == "O" else present, return_index=True)
+    shown = [value_text(present[i]) for i in np.sort(first)[:limit]]
+    return ", ".join(shown) + (", ..." if first.size > limit else "")
 
 
 def _number_text(value: float, as_integer: bool) -> str:
@@ -206,7 +256,7 @@ def facet_groups(values: np.ndarray, given: Sequence[object] | None, column: str
         return (Group(name=",".join(value_text(v) for v in given), rows=rows_with_values(values, given)),)
     present = values[~is_missing(values)]
     distinct = dict.fromkeys(present.tolist())
-    return tuple(Group(name=value_text(v), rows=_equal_rows(values, v)) for v in distinct)
+    return tuple(Group(name=value_text(v), rows=np.asarray(values == v, dtype=bool)) for v in distinct)
 
 
 def positive_labels(values: np.ndarray, given: Sequence[object], column: str) -> Group:

@@ -128,15 +128,21 @@ def conditional_demographic_disparity(
         raise BiasMetricError("No positive labels in set")
     if np.all(positive):
         raise BiasMetricError("No negative labels in set")
-    values = np.unique(group)
-    sizes = np.empty(values.size)
-    disparities = np.empty(values.size)
-    for i, value in enumerate(values):
-        in_group = group == value
-        accepted = np.count_nonzero(positive & in_group)
-        rejected = np.count_nonzero(~positive & in_group)
-        share_accepted = np.count_nonzero(positive & facet & in_group) / accepted if accepted else 0
-        share_rejected = np.count_nonzero(~positive & facet & in_group) / rejected if rejected else 0
-        sizes[i] = np.count_nonzero(in_group)
-        disparities[i] = share_rejected - share_accepted
+    # Counted in one pass per count, not per subgroup: a group variable may have many values.
+    values, subgroup = np.unique(group, return_inverse=True)
+    subgroup = subgroup.reshape(-1)
+    if group.dtype.kind == "f":
+        # np.unique keeps NaN as one value, but NaN equals nothing: its subgroup stays empty.
+        subgroup = np.where(np.isnan(group), values.size, subgroup)
+
+    def count(rows: np.ndarray) -> np.ndarray:
+        return np.bincount(subgroup[rows], minlength=values.size + 1)[: values.size]
+
+    accepted, rejected = count(positive), count(~positive)
+    facet_accepted, facet_rejected = count(positive & facet), count(~positive & facet)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_accepted = np.where(accepted > 0, facet_accepted / accepted, 0.0)
+        share_rejected = np.where(rejected > 0, facet_rejected / rejected, 0.0)
+    sizes = count(np.ones(group.size, dtype=bool)).astype(np.float64)
+    disparities = share_rejected - share_accepted
     return divide(float(np.sum(sizes * disparities)), float(np.sum(sizes)))

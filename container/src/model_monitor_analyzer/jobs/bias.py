@@ -27,13 +27,17 @@ from pathlib import Path
 import jmespath
 import jmespath.exceptions
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..checks.bias import BiasAnalysis, FacetSpec, analyze_bias, bias_drift_violations
 from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config, resolve_column
 from ..errors import AnalyzerInputError
 from ..io import merge
+from ..io.datasets import DatasetFormat, dataset_files, read_dataset
 from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
+from ..io.problems import InputProblems
 from ..io.window import parse_duration
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from .outcome import RunOutcome, RunStatus
@@ -74,12 +78,62 @@ Columns = dict[str, np.ndarray]
 # Reading a dataset into typed columns
 
 
-def typed_column(values: Sequence[object]) -> np.ndarray:
-    """Values (JSON scalars or CSV texts) as one typed array, the way pandas would type them.
+_MISSING = pa.array(sorted(MISSING_TEXTS), pa.string())
+_TRUE_WORDS = pa.array(["True", "TRUE", "true"], pa.string())
+_BOOLEAN_WORDS = pa.array(["True", "TRUE", "true", "False", "FALSE", "false"], pa.string())
+_INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+
+
+def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Text cells (CSV fields, captured CSV values) as one typed array, the way pandas types them.
 
     All integers -> int64; numbers with a missing value or a fraction -> float64 (missing = NaN);
-    all booleans -> bool; anything else -> object (text, missing = None).
+    all booleans (``True``/``true``/``TRUE``...) and none missing -> bool; anything else ->
+    object (the texts as written, missing = None). Missing: null or one of pandas' NA texts.
     """
+    size = len(texts)
+    stripped = pc.utf8_trim_whitespace(texts)
+    missing = pc.fill_null(pc.is_in(stripped, value_set=_MISSING), True)
+    missing_count = pc.sum(missing).as_py() or 0
+    if missing_count == size:
+        return np.full(size, None, dtype=object)
+    present = pc.if_else(missing, pa.scalar(None, pa.string()), stripped)
+    if not missing_count and pc.all(pc.is_in(stripped, value_set=_BOOLEAN_WORDS)).as_py():
+        return np.asarray(pc.is_in(stripped, value_set=_TRUE_WORDS), dtype=bool)
+    numbers = _numbers(present, whole_column=not missing_count)
+    if numbers is not None:
+        return numbers
+    as_written = pc.if_else(pc.fill_null(pc.is_in(texts, value_set=_MISSING), True), pa.scalar(None, pa.string()), texts)
+    return np.asarray(as_written.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _numbers(present: pa.Array | pa.ChunkedArray, *, whole_column: bool) -> np.ndarray | None:
+    """The present texts as int64 (all integers, none missing) or float64, or None when some are not numbers."""
+    if pc.all(pc.match_substring_regex(present, _INTEGER_PATTERN)).as_py():
+        try:
+            integers = pc.cast(pc.utf8_ltrim(present, characters="+"), pa.int64())
+        except (pa.ArrowInvalid, OverflowError):
+            integers = None  # beyond int64: read as floats, as pandas does
+        if integers is not None:
+            if whole_column:
+                return integers.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            return pc.cast(integers, pa.float64()).to_numpy(zero_copy_only=False)
+    try:
+        floats = pc.cast(present, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    return floats.to_numpy(zero_copy_only=False)
+
+
+def typed_column(values: Sequence[object]) -> np.ndarray:
+    """Values (JSON scalars or texts) as one typed array, the way pandas would type them.
+
+    Texts follow ``text_column``; JSON numbers and booleans keep their type: all integers ->
+    int64, numbers with a missing value or a fraction -> float64, all booleans -> bool,
+    anything else -> object (text, missing = None).
+    """
+    if all(v is None or isinstance(v, str) for v in values):
+        return text_column(pa.array(values, pa.string()))
     parsed: list[object] = []
     for value in values:
         if isinstance(value, str):
@@ -104,6 +158,7 @@ def _text(value: object) -> str:
 
 
 def _parse_text(text: str) -> object:
+    """One JSON string value typed as pandas would type a column of it (mixed JSON columns only)."""
     stripped = text.strip()
     if stripped in MISSING_TEXTS:
         return None
@@ -121,56 +176,68 @@ def _parse_text(text: str) -> object:
         return text
 
 
-def dataset_files(path: Path) -> list[Path]:
-    """The file itself, or every non-hidden file below the folder, in name order."""
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        if files:
-            return files
-        raise AnalyzerInputError("the dataset folder holds no files", path=str(path))
-    raise AnalyzerInputError("dataset not found: pass a file or a folder of files", path=str(path))
+def _first_row(batch: pa.RecordBatch) -> list[str | None]:
+    return [None if (cell := column[0].as_py()) is None else cell.strip() for column in batch.columns]
 
 
-def _csv_rows(files: Sequence[Path], headers: Sequence[str] | None) -> tuple[list[str], list[list[str]]]:
-    names: list[str] | None = list(headers) if headers else None
-    rows: list[list[str]] = []
-    for file in files:
-        with file.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            for line, row in enumerate(reader, start=1):
-                if not row:
-                    continue
-                if names is None:
-                    names = [c.strip() for c in row]
-                    continue
-                if line == 1 and [c.strip() for c in row] == names:
-                    continue
-                if len(row) != len(names):
-                    raise AnalyzerInputError(
-                        f"row has {len(row)} fields but there are {len(names)} columns ({', '.join(names)}): "
-                        'fix the row or the config\'s "headers"',
-                        path=str(file),
-                        line=line,
-                    )
-                rows.append(row)
+def _csv_file_columns(
+    file: Path, names: list[str] | None, problems: InputProblems
+) -> tuple[list[str], list[pa.RecordBatch]]:
+    """One CSV file's batches, and the column names: ``names`` (a first row equal to them is a
+    header and skipped) or, when None, the file's header row."""
+    batches = [b for b in read_dataset(file, dataset_format=DatasetFormat.CSV, header=names is None, problems=problems)
+               if b.num_rows]
     if names is None:
-        raise AnalyzerInputError("the CSV dataset is empty", path=str(files[0]))
-    return names, rows
+        # An empty or header-only file: the header is all there is.
+        header = batches[0].schema.names if batches else _header_names(file)
+        return header, batches
+    if batches and batches[0].num_columns != len(names):
+        raise AnalyzerInputError(
+            f"row has {batches[0].num_columns} fields but there are {len(names)} columns ({', '.join(names)}): "
+            'fix the row or the config\'s "headers"',
+            path=str(file),
+            line=1,
+        )
+    if batches and _first_row(batches[0]) == names:
+        batches[0] = batches[0].slice(1)
+    return names, batches
 
 
-def read_csv_columns(files: Sequence[Path], headers: Sequence[str] | None) -> Columns:
-    """CSV files as typed columns; ``headers`` name header-less files."""
-    names, rows = _csv_rows(files, headers)
+def _header_names(file: Path) -> list[str]:
+    with file.open(newline="", encoding="utf-8") as handle:
+        first = next((row for row in csv.reader(handle) if row), None)
+    if first is None:
+        raise AnalyzerInputError("the CSV dataset is empty", path=str(file))
+    return [c.strip() for c in first]
+
+
+def read_csv_columns(
+    files: Sequence[Path], headers: Sequence[str] | None, *, problems: InputProblems | None = None
+) -> Columns:
+    """CSV files as typed columns (``text_column``); ``headers`` name header-less files.
+
+    Without ``headers`` the first file's header row names the columns, and a later file's first
+    row is a header only when it repeats them. Rows with the wrong number of fields are counted
+    in ``problems`` and skipped, up to its tolerated share.
+    """
+    problems = problems if problems is not None else InputProblems()
+    names: list[str] | None = list(headers) if headers else None
+    parts: list[pa.RecordBatch] = []
+    for file in files:
+        file_names, batches = _csv_file_columns(file, names, problems)
+        if names is None:
+            names = [n.strip() for n in file_names]
+            if len(set(names)) != len(names):
+                raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
+        parts.extend(batches)
+    problems.check()
+    assert names is not None
     if len(set(names)) != len(names):
         raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
-    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return {name: typed_column(values) for name, values in zip(names, by_column, strict=True)}
+    return {
+        name: text_column(pa.chunked_array([part.column(i) for part in parts], type=pa.string()))
+        for i, name in enumerate(names)
+    }
 
 
 def jmespath_search(expression: str, document: object) -> object:
@@ -247,12 +314,23 @@ def _flat_objects(documents: Sequence[object], headers: Sequence[str] | None, pa
     return {name: typed_column([d.get(name) for d in documents]) for name in names}  # type: ignore[union-attr]
 
 
-def read_bias_columns(path: Path, config: BiasAnalysisConfig, *, dataset_type: str | None = None) -> Columns:
-    """The dataset at ``path`` (file or folder) as typed columns, per the config's ``dataset_type``."""
+def read_bias_columns(
+    path: Path,
+    config: BiasAnalysisConfig,
+    *,
+    dataset_type: str | None = None,
+    problems: InputProblems | None = None,
+) -> Columns:
+    """The dataset at ``path`` (file or folder) as typed columns, per the config's ``dataset_type``.
+
+    CSV is read by ``io.datasets.read_dataset`` (bad rows counted in ``problems``); JSON Lines
+    and JSON documents by ``io.jsonlines``, because their rows may be lists named by
+    ``headers`` or found by JMESPath, which a table reader does not express.
+    """
     files = dataset_files(path)
     kind = dataset_type or config.dataset_type
     if kind == "text/csv":
-        return read_csv_columns(files, config.headers)
+        return read_csv_columns(files, config.headers, problems=problems)
     if kind == "application/jsonlines":
         documents = _json_lines(files)
         if config.features is not None:
@@ -584,18 +662,39 @@ def _column_ref_argument(value: str | None) -> ColumnRef | None:
     return int(value) if value.isdigit() else value
 
 
+def check_computable(analysis: BiasAnalysis, *, config_path: str, written: Path) -> None:
+    """Fail the run when the data left metrics without a value (a facet or label value that
+    matches no row...): such a run must not report success, nor "no violations"."""
+    if analysis.problems:
+        raise AnalyzerInputError(
+            f"bias metrics could not be computed: {'; '.join(analysis.problems)}. Fix the values in the analysis "
+            f"config (value_or_threshold, label_values_or_threshold) or the data; {written} holds each metric's error",
+            path=config_path,
+        )
+
+
+def _problem_summary(problems: InputProblems) -> dict[str, object]:
+    if not problems.bad:
+        return {}
+    return {"bad_records": problems.bad, "bad_record_examples": [p.describe() for p in problems.examples]}
+
+
 def run_baseline(args: argparse.Namespace) -> RunOutcome:
     """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints."""
     config = read_analysis_config(args.analysis_config)
-    columns = read_bias_columns(args.dataset, config, dataset_type=getattr(args, "dataset_type", None))
+    problems = InputProblems()
+    columns = read_bias_columns(
+        args.dataset, config, dataset_type=getattr(args, "dataset_type", None), problems=problems
+    )
     analysis = run_analysis(columns, config, config_path=str(args.analysis_config))
     written = write_analysis(analysis, args.output / ANALYSIS_FILE)
+    check_computable(analysis, config_path=str(args.analysis_config), written=written)
     return RunOutcome(
         status=RunStatus.COMPLETED,
         message="Completed: bias baseline analysis written.",
         output_dir=args.output,
         files=(written,),
-        summary=_summary(analysis),
+        summary={**_summary(analysis), **_problem_summary(problems)},
     )
 
 
@@ -624,7 +723,10 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
     config_path = str(args.analysis_config)
     threshold = getattr(args, "probability_threshold", None)
     if getattr(args, "dataset", None) is not None:
-        columns = read_bias_columns(args.dataset, config, dataset_type=getattr(args, "dataset_type", None))
+        problems = InputProblems()
+        columns = read_bias_columns(
+            args.dataset, config, dataset_type=getattr(args, "dataset_type", None), problems=problems
+        )
         analysis = run_analysis(
             columns,
             config,
@@ -633,7 +735,7 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
             probability_column=_column_ref_argument(getattr(args, "probability_attribute", None)),
             probability_threshold=threshold,
         )
-        return analysis, {}
+        return analysis, _problem_summary(problems)
     records, join = _window_records(args)
     if not records:
         return None, join
@@ -682,6 +784,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         )
         metrics_dir = getattr(args, "metrics_dir", None) or args.output
         files.append(write_metric_lines(lines, metrics_dir / METRICS_FILE))
+    check_computable(analysis, config_path=str(args.analysis_config), written=files[0])
     summary = {**join, **_summary(analysis), "violations": len(violations)}
     return RunOutcome.finished(violations=len(violations), output_dir=args.output, files=tuple(files), summary=summary)
 
