@@ -28,10 +28,18 @@ from cdk_model_monitor import (
 from cdk_model_monitor.monitors.bias import BiasDriftMonitor
 from cdk_model_monitor.monitors.model_quality import ModelQualityMonitor
 
-from .conftest import REPO_ROOT, template_of
+from .conftest import REPO_ROOT, new_app, template_of
 from .test_bias_monitor import BIAS_BASELINE
 from .test_bias_monitor import DEMO as BIAS_SETTINGS
-from .test_model_quality_monitor import BINARY, MQ_BASELINE, states_of
+from .test_model_quality_monitor import (
+    BINARY,
+    ENDPOINT,
+    MQ_BASELINE,
+    _plan,
+    demo_traffic,
+    run_synthesized_job,
+    states_of,
+)
 
 DEMO_BASELINE = REPO_ROOT / "demo" / "baseline"  # churn_score (the model's output) first, then nine inputs
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
@@ -228,3 +236,29 @@ def test_the_facade_passes_baseline_columns_to_a_builtin_data_quality_monitor(st
                  data_quality=DataQualityProps(baseline=Baseline.from_directory(str(DEMO_BASELINE)),
                                                settings={"baseline_columns": BaselineColumns.FEATURES}))
     assert json.loads(typed_definition_environment(stack)["dataset_format"]) == INPUT_ONLY
+
+
+# -- the synthesized job, run by the analyzer ----------------------------------------------------------------
+
+
+def test_a_features_baseline_job_compares_the_captured_input_with_the_features_end_to_end(tmp_path):
+    """A baseline of the nine input features (the common training CSV) against the demo's capture of input
+    and output: the synthesized job reads the input only, and the analyzer finds the nine features."""
+    app = new_app(tmp_path / "app")
+    stack = cdk.Stack(app, "E2E", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    features = [f["name"] for f in json.loads((DEMO_BASELINE / "statistics.json").read_text())["features"]][1:]
+    baseline = Path(baseline_of(tmp_path / "features", features))
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage, image_uri=IMAGE, endpoint_name=ENDPOINT)
+    DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, image=ANALYZER, baseline=Baseline.from_directory(
+        str(baseline)), baseline_columns=BaselineColumns.FEATURES)
+    first, captures, _ = demo_traffic(tmp_path)
+    code, message = run_synthesized_job(
+        stack, tmp_path / "opt-ml", _plan(first),
+        {"endpoint": captures, "baseline_statistics": baseline / "statistics.json",
+         "baseline_constraints": baseline / "constraints.json"})
+    assert code == 0, message
+    assert message.startswith("Completed:"), message
+    statistics = json.loads((tmp_path / "opt-ml" / "processing" / "output" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 600
+    assert [f["name"] for f in statistics["features"]] == features
