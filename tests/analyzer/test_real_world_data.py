@@ -58,7 +58,7 @@ def test_pandas_floats_in_exponent_notation_are_fractional_with_exact_statistics
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789.+-eE a\u0663", max_size=6)), min_size=1, max_size=30))
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789.+-eE a\u0663infxp_", max_size=6)), min_size=1, max_size=30))
 def test_fast_path_distinct_path_and_single_values_classify_alike(texts):
     array = pa.array([None if t == "" else t for t in texts], pa.string())
     fast, detailed = classify(array), classify(array, detailed=True)
@@ -68,6 +68,15 @@ def test_fast_path_distinct_path_and_single_values_classify_alike(texts):
             expected[kind_of_text(text)] += 1
     assert list(fast.kind_counts) == list(detailed.kind_counts) == expected
     assert sorted(fast.numbers.tolist()) == sorted(detailed.numbers.tolist())
+
+
+@pytest.mark.parametrize("odd", ["inf", "-inf", "nan", "NaN", "Infinity", "1e400", "0x1p3", "1_000", " 5", "5 "])
+def test_words_and_forms_a_float_parser_may_take_are_classified_as_the_patterns_say(odd):
+    values = classify(pa.array(["1.5", odd, "2"]))
+    expected = [0, 0, 0, 0]
+    for text in ("1.5", odd, "2"):
+        expected[kind_of_text(text)] += 1
+    assert list(values.kind_counts) == expected
 
 
 def test_non_ascii_digits_are_strings_even_where_python_reads_them_as_numbers():

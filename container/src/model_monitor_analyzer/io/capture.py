@@ -464,13 +464,14 @@ def _read_plain(
     problems: InputProblems,
     batch_records: int,
 ) -> Iterator[pa.RecordBatch]:
-    """The hot loop: one orjson parse per line and, for the usual one-line CSV records, two
-    dict look-ups and one string concatenation; everything else takes ``_fast_rows``."""
+    """The hot loop: one orjson parse per line and, for the usual one-line CSV records, a few
+    dict look-ups and at most one string concatenation; everything else takes ``_fast_rows``."""
     loads = orjson.loads
     bounded = window is not None and not window.is_open
     start_text = window._start_text if bounded else None  # type: ignore[union-attr]
     end_text = window._end_text if bounded else None  # type: ignore[union-attr]
     both = wants_input and wants_output
+    single = ENDPOINT_INPUT if wants_input else ENDPOINT_OUTPUT if wants_output else None
     rows: list[str] = []
     widths: list[int] = []  # only for rows of irregular records; -1 marks "regular"
     irregular = False
@@ -496,6 +497,7 @@ def _read_plain(
                                 continue
                         elif not _in_window(when, window):
                             continue
+                    row = None
                     if both:
                         inp = capture["endpointInput"]
                         out = capture["endpointOutput"]
@@ -507,15 +509,25 @@ def _read_plain(
                             if a[-1:] == "\n":
                                 a = a.rstrip("\r\n")
                             if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
-                                rows.append(b + "," + a if output_first else a + "," + b)
-                                widths.append(-1)
-                                good += 1
-                                if len(rows) >= batch_records:
-                                    problems.record_good(good)
-                                    good = 0
-                                    yield _rows_to_batch(rows, widths, irregular)
-                                    rows, widths, irregular = [], [], False
-                                continue
+                                row = b + "," + a if output_first else a + "," + b
+                    else:
+                        only = capture[single]
+                        if only["encoding"] == "CSV":
+                            a = only["data"]
+                            if a[-1:] == "\n":
+                                a = a.rstrip("\r\n")
+                            if "\n" not in a and '"' not in a:
+                                row = a
+                    if row is not None:
+                        rows.append(row)
+                        widths.append(-1)
+                        good += 1
+                        if len(rows) >= batch_records:
+                            problems.record_good(good)
+                            good = 0
+                            yield _rows_to_batch(rows, widths, irregular)
+                            rows, widths, irregular = [], [], False
+                        continue
                     raise LookupError  # anything unusual: the careful path below
                 except (LookupError, TypeError, ValueError):  # ValueError: bad JSON or time
                     if not line.strip():

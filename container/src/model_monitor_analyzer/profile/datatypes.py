@@ -18,10 +18,10 @@ null; String if any value is a String, or Booleans are mixed with numbers; Boole
 Booleans; Fractional if any Fractional; else Integral. SageMaker only knows Integral,
 Fractional, String and Unknown, so a Boolean column is reported as String.
 
-``classify`` does this for a whole Arrow array at once: a fast path for text that holds only
-the characters ``0-9 . + - e E`` and that Arrow casts to float64 (such text necessarily matches
-the numeric patterns), otherwise a classification of the distinct values with Arrow's regular
-expressions (RE2, whose ``[0-9]`` is ASCII).
+``classify`` does this for a whole Arrow array at once: a fast path for text that Arrow casts
+to finite float64 values (such text necessarily matches the numeric patterns), otherwise a
+classification of the distinct values with Arrow's regular expressions (RE2, whose ``[0-9]`` is
+ASCII).
 """
 
 from __future__ import annotations
@@ -43,12 +43,7 @@ _FRACTIONAL = re.compile(FRACTIONAL_PATTERN.replace("$", r"\Z"))
 _INTEGRAL = re.compile(INTEGRAL_PATTERN.replace("$", r"\Z"))
 _BOOLEAN = re.compile(BOOLEAN_PATTERN.replace("$", r"\Z"))
 
-_PLUS, _COMMA, _DOT, _SLASH, _NINE, _LOWER_E, _UPPER_E = (ord(ch) for ch in "+,./9eE")
-_NUMERIC_BYTES = np.zeros(256, dtype=bool)
-_NUMERIC_BYTES[[*range(_PLUS, _NINE + 1), _LOWER_E, _UPPER_E]] = True
-_NUMERIC_BYTES[[_COMMA, _SLASH]] = False
-_FRACTIONAL_MARKS = np.zeros(256, dtype=bool)  # a number with any of these is Fractional
-_FRACTIONAL_MARKS[[_DOT, _LOWER_E, _UPPER_E]] = True
+_UPPER_E = ord("E")
 
 
 class InferredType(enum.Enum):
@@ -177,24 +172,23 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
 
 
 def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
-    """(fractional count, numbers) when every text is made of ``0-9 . + - e E`` and Arrow reads
-    it as a number (then it matches the Fractional or Integral pattern: one sign at most, at the
-    start, one ``.`` at most, digits around an exponent mark): the Fractional values are those
-    with a ``.`` or an exponent. None otherwise."""
-    text = _string_bytes(valid)
-    if len(text) == 0 or not _NUMERIC_BYTES[text].all():
-        return None
+    """(fractional count, numbers) when Arrow reads every text as a finite number, None otherwise.
+
+    Such text matches the Fractional or Integral pattern: Arrow's parser takes one sign at most,
+    at the start, no blanks, ASCII digits, one ``.`` at most and an exponent with digits, and the
+    only other words it takes (``inf``, ``nan``) are not finite. The Fractional values are those
+    with a ``.`` or an exponent mark."""
     try:
         numbers = float64_values(valid)
     except pa.ArrowInvalid:
         return None
-    marks = _FRACTIONAL_MARKS[text]
-    if not marks.any():
-        return 0, numbers
-    offsets = np.frombuffer(valid.buffers()[1], dtype=np.int32, count=len(valid) + 1, offset=valid.offset * 4)
-    running = np.concatenate(([0], np.cumsum(marks, dtype=np.int64)))
-    local = offsets - offsets[0]
-    return int(np.count_nonzero(running[local[1:]] - running[local[:-1]])), numbers
+    if not np.isfinite(numbers).all():
+        return None
+    marked = numpy_values(pc.find_substring(valid, ".")) >= 0
+    if _string_bytes(valid).max(initial=0) >= _UPPER_E:  # else no value has an exponent mark
+        for mark in ("e", "E"):
+            marked |= numpy_values(pc.find_substring(valid, mark)) >= 0
+    return int(np.count_nonzero(marked)), numbers
 
 
 def _kinds_of_texts(texts: pa.Array) -> np.ndarray:
