@@ -158,17 +158,19 @@ def rows_with_values(values: np.ndarray, wanted: Sequence[object]) -> np.ndarray
 
 
 def group_codes(values: np.ndarray) -> np.ndarray:
-    """The group variable as values that compare as the data's values do: numbers (also numbers
-    written as text, so ``2`` and ``2.0`` are one subgroup) or, for text, one code per distinct
-    text; missing values become NaN, which belongs to no subgroup."""
+    """The group variable as values that compare as the data's values do: numbers as numbers (also
+    numbers written as text, so ``2`` and ``2.0`` are one subgroup, even among words), text as
+    text, one float code per subgroup; missing values become NaN, which belongs to no subgroup."""
     if values.dtype.kind != "O":
         return values
-    missing = is_missing(values)
     numbers = numeric_view(values)
-    if not np.any(np.isnan(numbers) & ~missing):
+    if not np.any(np.isnan(numbers) & ~is_missing(values)):
         return numbers
-    encoded = pa.array(values, type=pa.string(), from_pandas=True).dictionary_encode()
-    return pc.cast(encoded.indices, pa.float64()).to_numpy(zero_copy_only=False)
+    texts = pa.array(values, type=pa.string(), from_pandas=True)
+    as_number = pc.cast(pa.array(numbers, from_pandas=True), pa.string())
+    # A number's key is its float text, a word's is the word behind a prefix no number has.
+    keys = pc.if_else(pc.is_valid(as_number), as_number, pc.binary_join_element_wise("text:", texts, ""))
+    return pc.cast(keys.dictionary_encode().indices, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def some_values(values: np.ndarray, limit: int = 5) -> str:

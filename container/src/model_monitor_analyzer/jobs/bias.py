@@ -93,7 +93,7 @@ def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """
     size = len(texts)
     stripped = pc.utf8_trim_whitespace(texts)
-    missing = pc.fill_null(pc.is_in(stripped, value_set=_MISSING), True)
+    missing = _missing(stripped)
     missing_count = pc.sum(missing).as_py() or 0
     if missing_count == size:
         return np.full(size, None, dtype=object)
@@ -103,8 +103,13 @@ def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     numbers = _numbers(present, whole_column=not missing_count)
     if numbers is not None:
         return numbers
-    as_written = pc.if_else(pc.fill_null(pc.is_in(texts, value_set=_MISSING), True), pa.scalar(None, pa.string()), texts)
+    as_written = pc.if_else(_missing(texts), pa.scalar(None, pa.string()), texts)
     return np.asarray(as_written.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _missing(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """True where a text is null or one of pandas' NA texts (``is_in`` alone says False for null)."""
+    return pc.or_(pc.is_null(texts), pc.is_in(texts, value_set=_MISSING))
 
 
 def _numbers(present: pa.Array | pa.ChunkedArray, *, whole_column: bool) -> np.ndarray | None:
