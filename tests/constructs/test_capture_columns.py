@@ -28,7 +28,7 @@ from cdk_model_monitor import (
 from cdk_model_monitor.monitors.bias import BiasDriftMonitor
 from cdk_model_monitor.monitors.model_quality import ModelQualityMonitor
 
-from .conftest import REPO_ROOT, new_app, template_of
+from .conftest import REPO_ROOT, cfn_lint_findings, new_app, template_of
 from .test_bias_monitor import BIAS_BASELINE
 from .test_bias_monitor import DEMO as BIAS_SETTINGS
 from .test_model_quality_monitor import (
@@ -143,6 +143,7 @@ def test_the_builtin_image_refuses_input_and_output_when_the_baseline_layout_is_
 def test_the_builtin_image_with_a_features_baseline_reads_the_endpoint_input_only(stack):
     _native_builtin(stack, INPUT, OUTPUT, baseline_columns=BaselineColumns.FEATURES)
     assert json.loads(typed_definition_environment(stack)["dataset_format"]) == INPUT_ONLY
+    assert cfn_lint_findings(template_of(stack).to_json()) == []
 
 
 def test_the_builtin_image_with_an_output_and_features_baseline_keeps_sagemakers_default(stack):

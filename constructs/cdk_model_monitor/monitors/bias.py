@@ -154,7 +154,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
         the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
         in many windows; 0.1-0.2 keeps real movement (project analyzer only).
     :param baseline, endpoint, image, schedule, engine, variant, compute, network, environment,
-        schedule_name: as for ``DataQualityMonitor``; ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
+        schedule_name, capture_modes: as for ``DataQualityMonitor`` (the endpoint must capture input and
+        output); ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
         for Clarify (native engine only).
     """
 

@@ -126,8 +126,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
         or ``Baseline.from_s3(None, "s3://.../constraints.json")``.
     :param endpoint: the ``CapturedEndpoint``; or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
     :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
-    :param schedule, engine, variant, compute, network, environment, schedule_name: as for
-        ``DataQualityMonitor``. SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
+    :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes: as for
+        ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
         hourly native schedules (its merge job shares the time).
     """
 
