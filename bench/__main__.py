@@ -1,11 +1,14 @@
 """``python -m bench`` (``make bench``): time the analyzer against its peers on generated data.
 
+For each data set kind of ``--datasets`` (default: ``rounded`` and ``realistic``, see ``bench.generate``):
+
 1. Generate (or find in ``bench/data/``) a baseline CSV and a SageMaker capture of ``--records``.
 2. Make the peers' virtualenv (``.bench-venv/``) if it is missing.
-3. Run, each in a fresh process on the same files: the bare parse (floor), our analyzer's
-   ``baseline`` + ``monitor``, Evidently's DataDriftPreset and whylogs' profiles + drift scores.
+3. Run, each in a fresh process on the same files: the bare parses (polars, pyarrow: the floor), our
+   analyzer's ``baseline`` + ``monitor``, Evidently's DataDriftPreset and whylogs' profiles + drift scores.
 4. Run ours again at ``--memory-records`` to show how its peak memory grows with the data.
-5. Print a Markdown table and write it to ``bench/results/``.
+
+Then print the Markdown page, one table per data set, and write it to ``bench/results/``.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from bench.generate import ensure_dataset, spec_for
+from bench.generate import KINDS, ensure_dataset, spec_for
 from bench.peer_env import REPO_ROOT, ensure_peer_env
-from bench.report import MemoryPoint, render
-from bench.run import Result, fastest, run_floor, run_ours, run_peer, warm_page_cache
+from bench.report import MemoryPoint, Section, render
+from bench.run import FLOORS, Result, fastest, run_floor, run_ours, run_peer, warm_page_cache
 
 RESULTS = REPO_ROOT / "bench" / "results"
 
@@ -58,6 +61,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-peers", action="store_true", help="run only the floor and ours")
     parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=tuple(KINDS),
+        default=list(KINDS),
+        help="data set kinds to run, in this order (default: all of them)",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=None,
@@ -73,41 +83,42 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _parse(argv)
-    command = " ".join(["python -m bench", shlex.join(sys.argv[1:] if argv is None else argv)]).strip()
-    dataset = ensure_dataset(spec_for(args.records), log=_log)
-    large = ensure_dataset(spec_for(args.memory_records), log=_log) if args.memory_records else None
-    peer_python = None if args.skip_peers else ensure_peer_env(log=_log)
-
-    load_average = os.getloadavg()[0]
+def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None) -> Section:
+    """Every contender on one kind of data set, then ours at the memory size."""
+    dataset = ensure_dataset(spec_for(args.records, kind=kind), log=_log)
+    large = ensure_dataset(spec_for(args.memory_records, kind=kind), log=_log) if args.memory_records else None
+    load_before = os.getloadavg()[0]
     warm_page_cache(dataset)
-    contenders = {"floor": lambda: run_floor(dataset), "ours": lambda: run_ours(dataset)}
+    contenders = {name: (lambda name=name: run_floor(name, dataset)) for name in FLOORS}
+    contenders["ours"] = lambda: run_ours(dataset)
     if peer_python is not None:
         contenders["evidently"] = lambda: run_peer("evidently", dataset, peer_python)
         contenders["whylogs"] = lambda: run_peer("whylogs", dataset, peer_python)
     # Round robin, so a burst of load from elsewhere on the machine hits one run, not all of one contender's.
+    repeat = max(args.repeat, 1)
     runs: dict[str, list[Result]] = {name: [] for name in contenders}
-    for round_number in range(1, max(args.repeat, 1) + 1):
+    for round_number in range(1, repeat + 1):
         for name, contender in contenders.items():
-            _log(f"{name} on {args.records:,} records (run {round_number} of {max(args.repeat, 1)})")
+            _log(f"{kind}: {name} on {args.records:,} records (run {round_number} of {repeat})")
             runs[name].append(contender())
     results = {name: fastest(results) for name, results in runs.items()}
     memory = [MemoryPoint.of(results["ours"])]
-    if large is not None:
+    if large is not None and large.spec != dataset.spec:
         warm_page_cache(large)
-        _log(f"ours on {args.memory_records:,} records (memory figure)")
-        memory.append(MemoryPoint.of(fastest([run_ours(large) for _ in range(max(args.repeat, 1))])))
+        _log(f"{kind}: ours on {args.memory_records:,} records (memory figure)")
+        memory.append(MemoryPoint.of(fastest([run_ours(large) for _ in range(repeat)])))
         memory.sort(key=lambda point: point.records)
-
-    page = render(
-        dataset=dataset,
-        results=results,
-        memory=memory,
-        command=command,
-        repeat=args.repeat,
-        load_average=load_average,
+    return Section(
+        dataset=dataset, results=results, memory=memory, load_average=(load_before, os.getloadavg()[0])
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    command = " ".join(["python -m bench", shlex.join(sys.argv[1:] if argv is None else argv)]).strip()
+    peer_python = None if args.skip_peers else ensure_peer_env(log=_log)
+    sections = [_run_dataset(kind, args, peer_python) for kind in args.datasets]
+    page = render(sections=sections, command=command, repeat=args.repeat)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(page)
     print(page)

@@ -2,7 +2,8 @@
 
 Contenders:
 
-* floor: ``bench.contenders.floor``, the bare parse of the files (project environment);
+* floor-polars, floor-pyarrow: ``bench.contenders.floor_polars`` and ``bench.contenders.floor``, the
+  bare parse of the files (project environment); the faster of the two is the floor;
 * ours: the analyzer's CLI, ``baseline`` then ``monitor`` over the whole capture window, two processes;
 * evidently, whylogs: ``bench.contenders.*_drift`` in the peers' environment, load + compute.
 """
@@ -87,22 +88,32 @@ def _script_result(name: str, label: str, run: Run, *, version: str = "") -> Res
     )
 
 
-def run_floor(dataset: Dataset) -> Result:
-    """The bare parse, in the project's environment."""
+FLOORS = {
+    "floor-polars": ("bench.contenders.floor_polars", "floor: bare parse (polars)"),
+    "floor-pyarrow": ("bench.contenders.floor", "floor: bare parse (pyarrow + orjson)"),
+}
+
+
+def _input_arguments(dataset: Dataset) -> list[str]:
+    return [
+        "--baseline",
+        str(dataset.baseline_csv),
+        "--capture",
+        str(dataset.capture_dir),
+        "--layout",
+        dataset.kind.layout,
+    ]
+
+
+def run_floor(name: str, dataset: Dataset) -> Result:
+    """A bare parse (``name`` in ``FLOORS``), in the project's environment."""
+    module, label = FLOORS[name]
     run = measure(
-        [
-            sys.executable,
-            "-m",
-            "bench.contenders.floor",
-            "--baseline",
-            str(dataset.baseline_csv),
-            "--capture",
-            str(dataset.capture_dir),
-        ],
+        [sys.executable, "-m", module, *_input_arguments(dataset)],
         env=_child_env(),
         cwd=REPO_ROOT,
     )
-    return _script_result("floor", "floor: bare parse (pyarrow + orjson)", run)
+    return _script_result(name, label, run)
 
 
 def run_peer(name: str, dataset: Dataset, python: Path) -> Result:
@@ -112,15 +123,7 @@ def run_peer(name: str, dataset: Dataset, python: Path) -> Result:
     ]
     label = {"evidently": "Evidently DataDriftPreset", "whylogs": "whylogs profile + drift scores"}[name]
     run = measure(
-        [
-            str(python),
-            "-m",
-            module,
-            "--baseline",
-            str(dataset.baseline_csv),
-            "--capture",
-            str(dataset.capture_dir),
-        ],
+        [str(python), "-m", module, *_input_arguments(dataset)],
         env=_child_env(),
         cwd=REPO_ROOT,
     )

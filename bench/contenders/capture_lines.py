@@ -5,6 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+# How a capture record's payloads line up with the baseline CSV's header:
+# the baseline's first column is the model's score and the rest are the features, and a capture row
+# is the output payload followed by the input payload (the built-in's START position);
+SCORE_FIRST = "score-first"
+# the baseline holds the features alone; the input payload holds the same columns, the output the score.
+FEATURES_ONLY = "features-only"
+LAYOUTS = (SCORE_FIRST, FEATURES_ONLY)
+SCORE_COLUMN = "score"
+
+
+def payload_names(layout: str, header: list[str]) -> tuple[list[str], list[str]]:
+    """(output payload's column names, input payload's column names) for a baseline ``header``."""
+    if layout == SCORE_FIRST:
+        return header[:1], header[1:]
+    if layout == FEATURES_ONLY:
+        return [SCORE_COLUMN], list(header)
+    raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+
 
 def capture_files(root: Path) -> list[Path]:
     """Every ``.jsonl`` file below ``root``, in path order (which is time order in SageMaker's layout)."""

@@ -1,8 +1,8 @@
-"""The floor: the bare parse of the benchmark's files, with no statistics at all.
+"""The pyarrow floor: the bare parse of the benchmark's files, with no statistics at all.
 
 Reads the baseline CSV with pyarrow, then every capture line with orjson and each file's CSV
 payloads (inputs and outputs) with pyarrow, and keeps nothing. Anything that computes statistics
-from these files has to do at least this much work, so the analyzer's time is reported against it.
+from these files has to do at least this much work, so the analyzer's time is reported against it. ``floor_polars`` does the same with polars; the faster of the two is the floor.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from pathlib import Path
 import orjson
 import pyarrow.csv as pacsv
 
-from bench.contenders.capture_lines import capture_files, file_lines, header_names
+from bench.contenders.capture_lines import (
+    LAYOUTS,
+    SCORE_FIRST,
+    capture_files,
+    file_lines,
+    header_names,
+    payload_names,
+)
 
 
 def parse_baseline(path: Path) -> int:
@@ -31,11 +38,12 @@ def _parse_payloads(payloads: list[str], names: list[str]) -> int:
     return pacsv.read_csv(io.BytesIO(text), read_options=options).num_rows
 
 
-def parse_capture(root: Path, names: list[str]) -> int:
+def parse_capture(root: Path, header: list[str], layout: str = SCORE_FIRST) -> int:
     """Parse every capture record and, file by file, its output and input CSV payloads; return the rows.
 
-    ``names`` are the baseline's columns: the first names the output, the rest the input features.
+    ``header`` holds the baseline's columns, mapped to the payloads by ``layout``.
     """
+    output_names, input_names = payload_names(layout, header)
     rows = 0
     for path in capture_files(root):
         inputs, outputs, times = [], [], []
@@ -45,8 +53,8 @@ def parse_capture(root: Path, names: list[str]) -> int:
             inputs.append(captured["endpointInput"]["data"])
             outputs.append(captured["endpointOutput"]["data"])
             times.append(record["eventMetadata"]["inferenceTime"])
-        _parse_payloads(outputs, names[:1])
-        rows += _parse_payloads(inputs, names[1:])
+        _parse_payloads(outputs, output_names)
+        rows += _parse_payloads(inputs, input_names)
     return rows
 
 
@@ -54,11 +62,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--capture", type=Path, required=True)
+    parser.add_argument("--layout", choices=LAYOUTS, default=SCORE_FIRST, help="how payloads map to the header")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     baseline_rows = parse_baseline(args.baseline)
     baseline_done = time.perf_counter()
-    capture_rows = parse_capture(args.capture, header_names(args.baseline))
+    capture_rows = parse_capture(args.capture, header_names(args.baseline), args.layout)
     finished = time.perf_counter()
     print(
         json.dumps(

@@ -18,7 +18,14 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from bench.contenders.capture_lines import capture_files, file_lines, header_names
+from bench.contenders.capture_lines import (
+    FEATURES_ONLY,
+    LAYOUTS,
+    SCORE_FIRST,
+    capture_files,
+    file_lines,
+    header_names,
+)
 
 
 def load_baseline(path: Path) -> pd.DataFrame:
@@ -26,24 +33,28 @@ def load_baseline(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, engine="pyarrow")
 
 
-def load_capture(root: Path, names: list[str]) -> pd.DataFrame:
-    """Every capture record below ``root`` as one row (output, then inputs), columns named ``names``.
+def load_capture(root: Path, names: list[str], layout: str = SCORE_FIRST) -> pd.DataFrame:
+    """Every capture record below ``root`` as one row, columns named ``names`` (the baseline's header).
 
-    This is the row SageMaker's analyzer rebuilds from a record (output columns at the START).
+    With ``SCORE_FIRST`` the row is output then inputs, the row SageMaker's analyzer rebuilds from a
+    record (output columns at the START); with ``FEATURES_ONLY`` it is the inputs alone, the columns
+    the baseline has.
     """
     payloads = []
+    with_output = layout != FEATURES_ONLY
     for path in capture_files(root):
         for line in file_lines(path):
             captured = orjson.loads(line)["captureData"]
-            payloads.append(captured["endpointOutput"]["data"] + "," + captured["endpointInput"]["data"])
+            inputs = captured["endpointInput"]["data"]
+            payloads.append(captured["endpointOutput"]["data"] + "," + inputs if with_output else inputs)
     text = "\n".join(payloads).encode()
     del payloads
     return pd.read_csv(io.BytesIO(text), header=None, names=names, engine="pyarrow")
 
 
-def load_both(baseline: Path, capture: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_both(baseline: Path, capture: Path, layout: str = SCORE_FIRST) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(baseline, capture) frames with the capture's columns named after the baseline's header."""
-    return load_baseline(baseline), load_capture(capture, header_names(baseline))
+    return load_baseline(baseline), load_capture(capture, header_names(baseline), layout)
 
 
 def column_kinds(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -59,9 +70,10 @@ def run_peer(package: str, drifted_columns: Callable[[pd.DataFrame, pd.DataFrame
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--capture", type=Path, required=True)
+    parser.add_argument("--layout", choices=LAYOUTS, default=SCORE_FIRST, help="how payloads map to the header")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    reference, current = load_both(args.baseline, args.capture)
+    reference, current = load_both(args.baseline, args.capture, args.layout)
     loaded = time.perf_counter()
     drifted = drifted_columns(reference, current)
     finished = time.perf_counter()

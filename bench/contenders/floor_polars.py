@@ -1,0 +1,97 @@
+"""The polars floor: the bare parse of the benchmark's files with polars, with no statistics at all.
+
+Reads the baseline CSV with ``polars.read_csv``, the capture's JSON Lines with ``polars.read_ndjson``
+(groups of files of about ``GROUP_BYTES``, so memory stays bounded and each read has enough work
+for polars' threads), and each group's input and output CSV payloads with ``polars.read_csv``; it
+keeps nothing. polars is the fastest parser we know of for both formats, so this is the floor that
+the analyzer's time is reported against (with ``floor``, the pyarrow one, beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import polars as pl
+
+from bench.contenders.capture_lines import LAYOUTS, SCORE_FIRST, capture_files, header_names, payload_names
+
+GROUP_BYTES = 64 << 20
+# polars infers a CSV column's type from the first rows; enough of them that a column whose first
+# values are all empty or all integers is not mistyped (the bare parse must not fail).
+INFER_ROWS = 100_000
+
+
+def parse_baseline(path: Path) -> int:
+    """Parse the baseline CSV (header, types inferred) into one DataFrame; return its row count."""
+    return pl.read_csv(path, infer_schema_length=INFER_ROWS).height
+
+
+def file_groups(files: list[Path], *, max_bytes: int = GROUP_BYTES) -> Iterator[list[Path]]:
+    """Consecutive runs of ``files`` of at most ``max_bytes`` each (at least one file per run)."""
+    group: list[Path] = []
+    size = 0
+    for path in files:
+        length = path.stat().st_size
+        if group and size + length > max_bytes:
+            yield group
+            group, size = [], 0
+        group.append(path)
+        size += length
+    if group:
+        yield group
+
+
+def _parse_payloads(payloads: pl.Series, names: list[str]) -> int:
+    text = payloads.str.join("\n").item().encode()
+    frame = pl.read_csv(io.BytesIO(text), has_header=False, new_columns=names, infer_schema_length=INFER_ROWS)
+    return frame.height
+
+
+def parse_capture(root: Path, header: list[str], layout: str = SCORE_FIRST) -> int:
+    """Parse every capture record and, group by group, its output and input CSV payloads; return the rows."""
+    output_names, input_names = payload_names(layout, header)
+    rows = 0
+    for group in file_groups(capture_files(root)):
+        records = pl.concat([pl.read_ndjson(path) for path in group], how="vertical_relaxed")
+        captured = records.select(
+            pl.col("captureData").struct.field("endpointInput").struct.field("data").alias("input"),
+            pl.col("captureData").struct.field("endpointOutput").struct.field("data").alias("output"),
+            pl.col("eventMetadata").struct.field("inferenceTime").alias("time"),
+        )
+        _parse_payloads(captured["output"], output_names)
+        rows += _parse_payloads(captured["input"], input_names)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--capture", type=Path, required=True)
+    parser.add_argument("--layout", choices=LAYOUTS, default=SCORE_FIRST, help="how payloads map to the header")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    baseline_rows = parse_baseline(args.baseline)
+    baseline_done = time.perf_counter()
+    capture_rows = parse_capture(args.capture, header_names(args.baseline), args.layout)
+    finished = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "load_baseline": baseline_done - started,
+                "load_capture": finished - baseline_done,
+                "baseline_rows": baseline_rows,
+                "version": version("polars"),
+                "capture_rows": capture_rows,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
