@@ -195,7 +195,8 @@ def _settled_votes(
     tree: cKDTree, reference: np.ndarray, positive_weight: np.ndarray, queries: np.ndarray, neighbours: int, asked: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Votes of the queries whose ``asked`` nearest candidates settle their neighbours, and which those are."""
-    tree_distances, candidates = tree.query(queries, k=asked)
+    # The queries dominate a large flip test and are independent: all cores answer them.
+    tree_distances, candidates = tree.query(queries, k=asked, workers=-1)
     candidates = candidates.reshape(queries.shape[0], asked)
     tree_squared = np.square(tree_distances.reshape(queries.shape[0], asked))
     squared = _squared_distances(reference, queries, candidates)
