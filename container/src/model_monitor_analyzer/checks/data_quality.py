@@ -177,7 +177,8 @@ def categorical_values_violation(
         return None
     domain = set(feature.domains)
     inside = sum(count for value, count in column.categories.items() if value in domain)
-    counted = sum(column.categories.values())
+    # all values counted, also those a sketch no longer lists (they lie outside any small domain)
+    counted = column.category_counts.total if column.category_counts is not None else 0
     if counted == 0:
         return None
     share = inside / counted

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pyarrow as pa
 
+from model_monitor_analyzer.profile.categories import CategoryCounts
 from model_monitor_analyzer.profile.datatypes import (
     ClassifiedValues,
     InferredType,
@@ -21,13 +22,13 @@ from model_monitor_analyzer.profile.moments import NumericMoments
 class ColumnProfile:
     """Streaming state of one column: null and type counts, numeric moments, KLL sketch, categories.
 
-    Categories are counted exactly, but only once the column has shown a non-numeric value
-    (the numeric fast path does not count them); ``uncounted_values`` says how many present
-    values were seen before that, so a caller can recount them when the column ends up
-    String (see ``DatasetProfile.columns_needing_recount``).
+    Categories (``profile.categories``: exact up to a cap, then sketched) are counted only once
+    the column has shown a non-numeric value (the numeric fast path does not count them);
+    ``uncounted_values`` says how many present values were seen before that, so a caller can
+    recount them when the column ends up String (see ``DatasetProfile.columns_needing_recount``).
     """
 
-    __slots__ = ("categories", "kind_counts", "moments", "name", "nulls", "sketch", "uncounted_values")
+    __slots__ = ("category_counts", "kind_counts", "moments", "name", "nulls", "sketch", "uncounted_values")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -35,8 +36,23 @@ class ColumnProfile:
         self.kind_counts = [0, 0, 0, 0]
         self.moments = NumericMoments()
         self.sketch = KllSketch()
-        self.categories: dict[str, int] | None = None
+        self.category_counts: CategoryCounts | None = None
         self.uncounted_values = 0
+
+    @property
+    def categories(self) -> dict[str, int] | None:
+        """Value -> count (all values while exact, else the most frequent ones), None when not counted."""
+        return None if self.category_counts is None else self.category_counts.counts()
+
+    @property
+    def distinct_count(self) -> float:
+        """Number of distinct values counted (an estimate once the counts are sketched)."""
+        return 0.0 if self.category_counts is None else self.category_counts.distinct_count
+
+    def count_categories(self) -> None:
+        """Count the values of every batch from now on."""
+        if self.category_counts is None:
+            self.category_counts = CategoryCounts()
 
     @property
     def present(self) -> int:
@@ -51,7 +67,7 @@ class ColumnProfile:
 
     def update(self, array: pa.Array) -> None:
         """Add one batch of this column's values."""
-        self.add(classify(array, detailed=self.categories is not None))
+        self.add(classify(array, detailed=self.category_counts is not None))
 
     def add(self, values: ClassifiedValues, *, sketch: bool = True) -> None:
         """Add an already classified batch (``sketch=False``: the caller updates the sketch)."""
@@ -63,13 +79,11 @@ class ColumnProfile:
             if sketch:
                 self.sketch.update(values.numbers)
         if values.categories is None:
-            if self.categories is None:
+            if self.category_counts is None:
                 self.uncounted_values += sum(values.kind_counts)
             return
-        if self.categories is None:
-            self.categories = {}
-        for text, count in values.categories.items():
-            self.categories[text] = self.categories.get(text, 0) + count
+        self.count_categories()
+        self.category_counts.add(values.categories)
 
     def add_missing(self, count: int) -> None:
         """Record ``count`` rows in which this column did not exist (counted as missing)."""
@@ -83,11 +97,9 @@ class ColumnProfile:
         self.moments.merge(other.moments)
         self.sketch.merge(other.sketch)
         self.uncounted_values += other.uncounted_values
-        if other.categories is not None:
-            merged = dict(self.categories or {})
-            for text, count in other.categories.items():
-                merged[text] = merged.get(text, 0) + count
-            self.categories = merged
+        if other.category_counts is not None:
+            self.count_categories()
+            self.category_counts.merge(other.category_counts)
         return self
 
 
@@ -111,9 +123,9 @@ class DatasetProfile:
             if column is None:
                 column = self.columns[name] = ColumnProfile(name)
                 column.add_missing(self.item_count)
-            if name in detailed and column.categories is None:
-                column.categories = {}
-            values = classify(array, detailed=column.categories is not None)
+            if name in detailed:
+                column.count_categories()
+            values = classify(array, detailed=column.category_counts is not None)
             column.add(values, sketch=False)
             if len(values.numbers):
                 key = (len(values.numbers), column.sketch.structure())

@@ -44,12 +44,13 @@ def numerical_statistics(column: ColumnProfile) -> dict:
 
 
 def string_statistics(column: ColumnProfile) -> dict:
-    """``string_statistics`` of one String feature (exact distinct count, most frequent values first)."""
+    """``string_statistics`` of one String feature: distinct count, most frequent values first
+    (exact up to ``profile.categories.EXACT_DISTINCT_CAP`` distinct values, estimated past it)."""
     categories = column.categories or {}
     ranked = sorted(categories.items(), key=lambda item: (-item[1], item[0]))[:MAX_CATEGORICAL_BUCKETS]
     return {
         "common": {"num_present": column.present, "num_missing": column.nulls},
-        "distinct_count": float(len(categories)),
+        "distinct_count": column.distinct_count,
         "distribution": {"categorical": {"buckets": [{"value": v, "count": c} for v, c in ranked]}},
     }
 
