@@ -101,10 +101,10 @@ def test_sdk_fixture_captures_join_the_sdk_fixture_actuals(reference_examples: P
     captures = list(merge.read_capture_records(fixtures / "capture.jsonl"))
     labels = list(read_ground_truth(fixtures / "actuals.jsonl"))
     result = merge.merge_records(captures, labels)
-    capture_ids = {c.join_key for c in captures}
+    capture_ids = {merge.join_key(c) for c in captures}
     label_ids = {label.event_id for label in labels}
-    assert result.summary.matched == sum(1 for c in captures if c.join_key in label_ids)
-    assert result.summary.captures_without_label == sum(1 for c in captures if c.join_key not in label_ids)
+    assert result.summary.matched == sum(1 for c in captures if merge.join_key(c) in label_ids)
+    assert result.summary.captures_without_label == sum(1 for c in captures if merge.join_key(c) not in label_ids)
     assert result.summary.labels_without_capture == len(label_ids - capture_ids)
     assert result.summary.matched > 0
     rows = merge.labelled_predictions(result.records, inference_attribute="0")
@@ -116,7 +116,7 @@ def test_json_capture_fixture_reads_predictions_by_path(reference_examples: Path
     captures = list(
         merge.read_capture_records(reference_examples / "sdk-monitor-fixtures" / "captured-data.jsonl")
     )
-    record = merge.merged_record(captures[0].record, ground_truth_record("x", {"labels": [3, 4, 6]}))
+    record = merge.merged_record(captures[0].raw, ground_truth_record("x", {"labels": [3, 4, 6]}))
     rows = merge.labelled_predictions(
         [record], inference_attribute="predictions", ground_truth_attribute="labels"
     )
@@ -181,7 +181,7 @@ def test_captures_are_filtered_by_inference_time_window(tmp_path: Path):
     kept = merge.read_capture_records(
         captures, since=datetime(2024, 5, 1, 10, tzinfo=UTC), until=datetime(2024, 5, 1, 11, tzinfo=UTC)
     )
-    assert [c.join_key for c in kept] == ["e2", "e3"]
+    assert [merge.join_key(c) for c in kept] == ["e2", "e3"]
 
 
 def test_unplaceable_inference_time_in_a_window_is_an_input_error(reference_examples: Path):

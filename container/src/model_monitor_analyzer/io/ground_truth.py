@@ -8,7 +8,9 @@ A ground-truth record carries one label (or one batch of labels) for one inferen
 
 Files are JSON Lines under ``<prefix>/yyyy/mm/dd/HH/`` where the hour is when the labels were
 uploaded, not when the inference happened. ``read_ground_truth`` keeps that upload hour so a
-monitoring run can take the labels of its own window and look back for their captures.
+monitoring run can take the labels of its own window and look back for their captures. A
+malformed line is counted (``io.problems``) with its file and line and skipped, like a malformed
+capture line.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.jsonlines import iter_json_lines, json_lines_files
+from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
+from model_monitor_analyzer.io.problems import InputProblems
 
 #: Label encodings of the ground-truth format: CSV text (one value per line) or a JSON document.
 ENCODINGS = ("CSV", "JSON")
@@ -32,20 +35,26 @@ Label = str | int | float | bool | dict | list
 _HOUR_FOLDERS = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?:/|$)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GroundTruthRecord:
     """One ground-truth line as read from a file.
 
     ``uploaded_hour`` is the UTC hour of the ``yyyy/mm/dd/HH`` folders the file lies in, or None
-    when its path has no such folders. ``source`` names the file and line for error messages.
+    when its path has no such folders; ``path`` and ``line`` say where the record was read.
     """
 
     event_id: str
     data: str
     encoding: str
     uploaded_hour: datetime | None
-    source: str
+    path: str
+    line: int
     record: dict
+
+    @property
+    def source(self) -> str:
+        """``<file>:<line>``, for messages."""
+        return f"{self.path}:{self.line}"
 
 
 def ground_truth_record(inference_id: str, label: Label) -> dict:
@@ -103,38 +112,21 @@ def upload_hour(path: Path, root: Path) -> datetime | None:
         return None
 
 
-def _parse_record(record: object, *, path: Path, number: int, root: Path) -> GroundTruthRecord:
-    data = record.get("groundTruthData") if isinstance(record, dict) else None
-    metadata = record.get("eventMetadata") if isinstance(record, dict) else None
+def _record_problem(record: dict) -> str | None:
+    """What makes ``record`` unusable as a ground-truth record, or None when it is one."""
+    data = record.get("groundTruthData")
+    metadata = record.get("eventMetadata")
     if not isinstance(data, dict) or not isinstance(metadata, dict):
-        raise AnalyzerInputError(
-            "a ground-truth record needs groundTruthData {data, encoding} and eventMetadata {eventId}",
-            path=str(path),
-            line=number,
-        )
+        return "a ground-truth record needs groundTruthData {data, encoding} and eventMetadata {eventId}"
     event_id = metadata.get("eventId")
     if not isinstance(event_id, str) or not event_id:
-        raise AnalyzerInputError(
-            "eventMetadata.eventId is missing or not a string", path=str(path), line=number
-        )
-    encoding = str(data.get("encoding", "CSV")).upper()
-    if encoding not in ENCODINGS:
-        raise AnalyzerInputError(
-            f"groundTruthData.encoding {encoding!r} is not one of {', '.join(ENCODINGS)}",
-            path=str(path),
-            line=number,
-        )
-    value = data.get("data")
-    if not isinstance(value, str):
-        raise AnalyzerInputError("groundTruthData.data must be a string", path=str(path), line=number)
-    return GroundTruthRecord(
-        event_id=event_id,
-        data=value,
-        encoding=encoding,
-        uploaded_hour=upload_hour(path, root),
-        source=f"{path}:{number}",
-        record=record,
-    )
+        return "eventMetadata.eventId is missing or not a string"
+    encoding = data.get("encoding", "CSV")
+    if not isinstance(encoding, str) or encoding.upper() not in ENCODINGS:
+        return f"groundTruthData.encoding {encoding!r} is not one of {', '.join(ENCODINGS)}"
+    if not isinstance(data.get("data"), str):
+        return "groundTruthData.data must be a string"
+    return None
 
 
 def ground_truth_files(root: Path) -> list[Path]:
@@ -142,17 +134,30 @@ def ground_truth_files(root: Path) -> list[Path]:
     return json_lines_files(root, what="ground-truth")
 
 
+def _upload_order(hour: datetime | None, path: Path) -> tuple[bool, datetime, str]:
+    # Files outside the hour layout first, then by upload hour, then by path: the later a
+    # label is read, the later it was sent.
+    return (hour is not None, hour or datetime.min.replace(tzinfo=UTC), str(path))
+
+
 def read_ground_truth(
-    root: Path, *, uploaded_from: datetime | None = None, uploaded_before: datetime | None = None
+    root: Path,
+    *,
+    uploaded_from: datetime | None = None,
+    uploaded_before: datetime | None = None,
+    problems: InputProblems | None = None,
 ) -> Iterator[GroundTruthRecord]:
-    """Ground-truth records under ``root`` in file order, then line order.
+    """Ground-truth records under ``root``, in upload order: files by upload hour (files outside
+    the ``yyyy/mm/dd/HH`` layout first), then path, then line.
 
     With ``uploaded_from``/``uploaded_before`` only files whose upload hour lies in
-    [uploaded_from, uploaded_before) are read; files outside the ``yyyy/mm/dd/HH`` layout have no
-    known upload hour and are always read. Raises AnalyzerInputError naming file and line for a
-    malformed record.
+    [uploaded_from, uploaded_before) are read; files outside the layout have no known upload hour
+    and are always read. A malformed line is counted in ``problems`` with its file and line and
+    skipped; without ``problems`` the tolerated share is checked once the files are read.
     """
+    tally = InputProblems() if problems is None else problems
     base = root if root.is_dir() else root.parent
+    chosen = []
     for path in ground_truth_files(root):
         hour = upload_hour(path, base)
         if hour is not None:
@@ -160,5 +165,25 @@ def read_ground_truth(
                 continue
             if uploaded_before is not None and hour >= uploaded_before:
                 continue
-        for number, record in iter_json_lines(path, what="ground-truth record"):
-            yield _parse_record(record, path=path, number=number, root=base)
+        chosen.append((_upload_order(hour, path), path, hour))
+    chosen.sort(key=lambda item: item[0])
+    for _, path, hour in chosen:
+        text = str(path)
+        for _, number, record in iter_json_objects([path], problems=tally, what="ground-truth record"):
+            problem = _record_problem(record)
+            if problem is not None:
+                tally.record_bad(text, number, problem)
+                continue
+            tally.record_good()
+            data = record["groundTruthData"]
+            yield GroundTruthRecord(
+                event_id=record["eventMetadata"]["eventId"],
+                data=data["data"],
+                encoding=data.get("encoding", "CSV").upper(),
+                uploaded_hour=hour,
+                path=text,
+                line=number,
+                record=record,
+            )
+    if problems is None:
+        tally.check()

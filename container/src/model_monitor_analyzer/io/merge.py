@@ -9,14 +9,16 @@ built-in analyzer, with ``dataset_format`` ``sagemakerMergeJson``) can reuse it:
 
 Decisions the merge job leaves open, made explicit here:
 
-* several ground-truth records for one id: the last one wins (files in upload-hour then path
-  order, lines in file order), so re-sending a label corrects it; the superseded ones are
-  counted as ``duplicate_labels``;
+* several ground-truth records for one id: the last one read wins (``read_ground_truth`` reads
+  files in upload-hour then path order, lines in file order), so re-sending a label corrects it;
+  the superseded ones are counted as ``duplicate_labels``;
 * several capture records with the same id (callers reusing an InferenceId): each is joined with
   the label, as an inner join does;
 * captures without a label and labels without a capture are counted, not errors.
 
-The capture reader here is small and self-contained (JSON Lines, ``inferenceTime`` window).
+Captures are ``io.capture`` records and labels ``io.ground_truth`` records, so a malformed line
+of either (or of a merged-records file) is handled the one way: counted with its file and line in
+``io.problems.InputProblems`` and skipped, the run failing only above the tolerated share.
 """
 
 from __future__ import annotations
@@ -25,37 +27,24 @@ import base64
 import binascii
 import csv
 import io
-import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import jmespath
 import jmespath.exceptions
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.capture import CaptureRecord, iter_capture_records
 from model_monitor_analyzer.io.ground_truth import GroundTruthRecord
-from model_monitor_analyzer.io.jsonlines import iter_json_lines, json_lines_files
-
-#: Top-level member order of the merge job's output records.
-_MERGED_ORDER = ("eventVersion", "groundTruthData", "captureData", "eventMetadata")
-
-
-@dataclass(frozen=True, kw_only=True)
-class CaptureRecord:
-    """One data-capture line (contract §1.2) with where it came from."""
-
-    record: dict
-    source: str
-
-    @property
-    def join_key(self) -> str | None:
-        """``inferenceId`` when the caller passed one to the endpoint, else ``eventId`` (contract §2.1)."""
-        metadata = self.record.get("eventMetadata") or {}
-        key = metadata.get("inferenceId") or metadata.get("eventId")
-        return str(key) if key is not None else None
+from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,10 +67,23 @@ class MergeSummary:
 
 @dataclass(frozen=True, kw_only=True)
 class MergeResult:
-    """Merged records (capture order) and the join counts."""
+    """The matched (capture, label) pairs in capture order, and the join counts."""
 
-    records: list[dict]
+    matches: list[tuple[CaptureRecord, GroundTruthRecord]]
     summary: MergeSummary
+
+    @property
+    def records(self) -> list[dict]:
+        """The merged records, members in the merge job's order (built anew on each call)."""
+        return [merged_record(c.raw, g.record) for c, g in self.matches]
+
+    def payload_records(self) -> list[dict]:
+        """The merged records with their parts as read (no member reordering): for reading values."""
+        return [
+            {"groundTruthData": g.record["groundTruthData"], "captureData": c.raw["captureData"],
+             "eventMetadata": c.raw.get("eventMetadata")}
+            for c, g in self.matches
+        ]  # fmt: skip
 
 
 def parse_time(text: str) -> datetime:
@@ -93,118 +95,145 @@ def parse_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _read_json_lines(root: Path) -> Iterator[tuple[dict, str]]:
-    for path in json_lines_files(root):
-        for number, record in iter_json_lines(path):
-            if not isinstance(record, dict):
-                raise AnalyzerInputError("a record must be a JSON object", path=str(path), line=number)
-            yield record, f"{path}:{number}"
+def join_key(capture: CaptureRecord) -> str | None:
+    """``inferenceId`` when the caller passed one to the endpoint, else ``eventId`` (contract §2.1)."""
+    metadata = capture.event_metadata
+    key = metadata.inference_id or metadata.event_id
+    return str(key) if key is not None else None
 
 
-def _in_window(record: dict, source: str, since: datetime | None, until: datetime | None) -> bool:
-    if since is None and until is None:
-        return True
-    text = (record.get("eventMetadata") or {}).get("inferenceTime")
-    try:
-        moment = parse_time(str(text))
-    except ValueError:
-        raise AnalyzerInputError(
-            f"eventMetadata.inferenceTime {text!r} is not an ISO-8601 time; cannot place the record in the window",
-            path=source,
-        ) from None
-    return (since is None or moment >= since) and (until is None or moment < until)
+def _checked_at_the_end(records: Iterator, tally: InputProblems, caller_counts: bool) -> Iterator:
+    yield from records
+    if not caller_counts:
+        tally.check()
 
 
 def read_capture_records(
-    root: Path, *, since: datetime | None = None, until: datetime | None = None
+    root: Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    problems: InputProblems | None = None,
 ) -> Iterator[CaptureRecord]:
-    """Capture records under ``root`` whose ``inferenceTime`` lies in [since, until), in file/line order."""
-    for record, source in _read_json_lines(root):
-        if "captureData" not in record:
-            raise AnalyzerInputError("not a data-capture record: captureData is missing", path=source)
-        if _in_window(record, source, since, until):
-            yield CaptureRecord(record=record, source=source)
+    """Capture records under ``root`` whose ``inferenceTime`` lies in [since, until), in file/line order.
+
+    Malformed lines (and, with a window, records whose time cannot be placed) are counted in
+    ``problems`` and skipped; without ``problems`` the tolerated share is checked at the end.
+    """
+    tally = InputProblems() if problems is None else problems
+    window = TimeWindow(start=since, end=until)
+    return _checked_at_the_end(iter_capture_records(root, window=window, problems=tally), tally, problems is not None)
+
+
+def _merged_problem(record: dict, window: TimeWindow) -> str | None:
+    """Why ``record`` is not a usable merged record of the window, "" when it lies outside, else None."""
+    if not isinstance(record.get("groundTruthData"), dict) or not isinstance(record.get("captureData"), dict):
+        return "not a merged record: groundTruthData or captureData is missing"
+    if window.is_open:
+        return None
+    metadata = record.get("eventMetadata")
+    text = metadata.get("inferenceTime") if isinstance(metadata, dict) else None
+    if not isinstance(text, str):
+        return "record has no eventMetadata.inferenceTime to place it in the time window"
+    try:
+        return None if window.contains_text(text) else ""
+    except ValueError:
+        return f"eventMetadata.inferenceTime {text!r} is not an ISO-8601 time; cannot place the record in the window"
 
 
 def read_merged_records(
-    root: Path, *, since: datetime | None = None, until: datetime | None = None
+    root: Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    problems: InputProblems | None = None,
 ) -> Iterator[dict]:
-    """Records written by a merge job (ours or SageMaker's), filtered by ``inferenceTime``."""
-    for record, source in _read_json_lines(root):
-        if "groundTruthData" not in record or "captureData" not in record:
-            raise AnalyzerInputError(
-                "not a merged record: groundTruthData or captureData is missing", path=source
-            )
-        if _in_window(record, source, since, until):
-            yield record
+    """Records written by a merge job (ours or SageMaker's) whose ``inferenceTime`` lies in [since, until).
 
-
-def _sorted_members(value: object) -> object:
-    if isinstance(value, dict):
-        return {key: _sorted_members(value[key]) for key in sorted(value)}
-    return value
-
-
-def merged_record(capture: dict, ground_truth: dict) -> dict:
-    """The merge job's record: ``eventVersion``, ``groundTruthData``, ``captureData``, ``eventMetadata``.
-
-    Members inside ``groundTruthData``, ``captureData`` and ``eventMetadata`` come in name order,
-    as in the real merge output (``data, encoding, mode, observedContentType``).
+    Malformed lines are counted in ``problems`` and skipped, as for captures.
     """
-    parts = {
-        "eventVersion": capture.get("eventVersion", "0"),
-        "groundTruthData": _sorted_members(ground_truth["groundTruthData"]),
-        "captureData": _sorted_members(capture["captureData"]),
-        "eventMetadata": _sorted_members(capture.get("eventMetadata", {})),
-    }
-    return {key: parts[key] for key in _MERGED_ORDER}
+    tally = InputProblems() if problems is None else problems
+    window = TimeWindow(start=since, end=until)
+    for path, number, record in iter_json_objects(json_lines_files(root), problems=tally, what="merged record"):
+        problem = _merged_problem(record, window)
+        if problem:
+            tally.record_bad(str(path), number, problem)
+            continue
+        tally.record_good()
+        if problem is None:
+            yield record
+    if problems is None:
+        tally.check()
 
 
-def _label_order(label: GroundTruthRecord) -> tuple[bool, datetime, str, int]:
-    path, _, line = label.source.rpartition(":")
-    hour = label.uploaded_hour or datetime.min.replace(tzinfo=UTC)
-    return (label.uploaded_hour is not None, hour, path, int(line) if line.isdigit() else 0)
+def merged_line(capture: Mapping, ground_truth: Mapping) -> bytes:
+    """One merged record as a compact JSON line (with its newline), in the merge job's layout.
+
+    ``eventVersion``, ``groundTruthData``, ``captureData``, ``eventMetadata``, with the members
+    inside the last three in name order at every depth, as in the real merge output (``data,
+    encoding, mode, observedContentType``). ``capture`` is a capture (or merged) record,
+    ``ground_truth`` a ground-truth (or merged) record.
+    """
+    dumps, ordered = orjson.dumps, orjson.OPT_SORT_KEYS
+    return b"".join((
+        b'{"eventVersion":', dumps(capture.get("eventVersion", "0")),
+        b',"groundTruthData":', dumps(ground_truth["groundTruthData"], option=ordered),
+        b',"captureData":', dumps(capture["captureData"], option=ordered),
+        b',"eventMetadata":', dumps(capture.get("eventMetadata") or {}, option=ordered), b"}\n",
+    ))  # fmt: skip
+
+
+def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
+    """The merge job's record for ``capture`` and ``ground_truth`` (the parsed ``merged_line``)."""
+    return orjson.loads(merged_line(capture, ground_truth))
 
 
 def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTruthRecord]) -> MergeResult:
     """Inner join of captures and labels on the capture's join key = the label's eventId.
 
-    Later labels replace earlier ones for the same id (see the module docstring for the order).
+    A label read later replaces an earlier one for the same id (see the module docstring).
     """
     latest: dict[str, GroundTruthRecord] = {}
-    duplicates = 0
-    for label in sorted(labels, key=_label_order):
-        if label.event_id in latest:
-            duplicates += 1
+    read = 0
+    for label in labels:
         latest[label.event_id] = label
-    merged: list[dict] = []
+        read += 1
+    matches: list[tuple[CaptureRecord, GroundTruthRecord]] = []
     without_label = 0
     used: set[str] = set()
     for capture in captures:
-        key = capture.join_key
+        key = join_key(capture)
         label = latest.get(key) if key is not None else None
         if label is None:
             without_label += 1
             continue
         used.add(label.event_id)
-        merged.append(merged_record(capture.record, label.record))
+        matches.append((capture, label))
     summary = MergeSummary(
-        matched=len(merged),
+        matched=len(matches),
         captures_without_label=without_label,
         labels_without_capture=len(latest) - len(used),
-        duplicate_labels=duplicates,
+        duplicate_labels=read - len(latest),
     )
-    return MergeResult(records=merged, summary=summary)
+    return MergeResult(matches=matches, summary=summary)
 
 
-def write_merged_records(records: Sequence[dict], directory: Path) -> Path:
-    """Write merged records as compact JSON Lines, one ``part-00000-<uuid>.c000.jsonl`` per call."""
+def _write_lines(lines: Iterable[bytes], directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"part-00000-{uuid.uuid4()}.c000.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+    with path.open("wb") as out:
+        out.writelines(lines)
     return path
+
+
+def write_merged_records(records: Iterable[Mapping], directory: Path) -> Path:
+    """Write merged records as compact JSON Lines, one ``part-00000-<uuid>.c000.jsonl`` per call."""
+    return _write_lines((merged_line(record, record) for record in records), directory)
+
+
+def write_merge_result(result: MergeResult, directory: Path) -> Path:
+    """Write the merged records of a join (see ``write_merged_records``) without building them as dicts."""
+    return _write_lines((merged_line(c.raw, g.record) for c, g in result.matches), directory)
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,12 +261,12 @@ def decode_payload(part: dict, *, source: str) -> tuple[str, object]:
         return "CSV", data
     if encoding == "JSON":
         try:
-            return "JSON", json.loads(data)
-        except json.JSONDecodeError:
+            return "JSON", orjson.loads(data)
+        except orjson.JSONDecodeError:
             pass
         try:
-            return "JSON", [json.loads(line) for line in data.splitlines() if line.strip()]
-        except json.JSONDecodeError:
+            return "JSON", [orjson.loads(line) for line in data.splitlines() if line.strip()]
+        except orjson.JSONDecodeError:
             raise AnalyzerInputError("JSON payload is not valid JSON or JSON Lines", path=source) from None
     raise AnalyzerInputError(
         f"unknown payload encoding {encoding!r} (expected CSV, JSON or BASE64)", path=source
@@ -382,4 +411,112 @@ def labelled_predictions(
         sources.extend([source] * len(row_predictions))
     return LabelledPredictions(
         predictions=predictions, probabilities=probabilities, labels=labels, sources=sources
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The same values as text columns, vectorised for the usual one-row CSV payloads
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelledColumns:
+    """Predictions, probabilities (None when not read) and labels as row-aligned text columns.
+
+    Values keep the text they were written with (JSON values as JSON writes them, booleans as
+    ``true``/``false``); a null is a missing value. The job decides what the text means.
+    """
+
+    predictions: pa.Array
+    probabilities: pa.Array | None
+    labels: pa.Array
+
+
+def _value_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return orjson.dumps(value).decode()
+
+
+def _text_column(values: Sequence[object]) -> pa.Array:
+    return pa.array([_value_text(v) for v in values], pa.string())
+
+
+#: Payload text that the naive split cannot read as one CSV row (quotes, a second line, only blanks).
+_NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
+
+
+def _one_row_csv_fields(parts: Sequence[object]) -> pa.ListArray | None:
+    """The fields of each part when every part is a CSV payload of one plain row, else None.
+
+    Plain means no quotes and no second line once trailing line breaks are dropped: then
+    splitting at commas is what a CSV reader does, on the whole column at once.
+    """
+    try:
+        data = pa.array([part.get("data") if type(part) is dict else None for part in parts], pa.string())
+        encodings = pa.array([part.get("encoding", "CSV") if type(part) is dict else None for part in parts])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if data.null_count or encodings.null_count or not pa.types.is_string(encodings.type):
+        return None
+    if pc.unique(pc.utf8_upper(encodings)).to_pylist() not in ([], ["CSV"]):
+        return None
+    text = pc.utf8_rtrim(data, characters="\r\n")
+    if pc.any(pc.match_substring_regex(text, _NOT_ONE_PLAIN_ROW)).as_py():
+        return None
+    return pc.split_pattern(text, ",")
+
+
+def _field(fields: pa.ListArray, attribute: str | None) -> pa.Array | None:
+    """Field ``attribute`` (a 0-based index; None: the only field) of every row, trimmed, or None
+    when some row lacks it (the per-record reader then names the record)."""
+    if attribute is None:
+        index = 0
+        if pc.any(pc.not_equal(pc.list_value_length(fields), 1)).as_py():
+            return None
+    elif attribute.strip().isdigit():
+        index = int(attribute)
+        if pc.any(pc.less_equal(pc.list_value_length(fields), index)).as_py():
+            return None
+    else:
+        return None
+    return pc.utf8_trim_whitespace(pc.list_element(fields, index))
+
+
+def labelled_columns(
+    records: Sequence[Mapping],
+    *,
+    inference_attribute: str | None,
+    probability_attribute: str | None = None,
+    ground_truth_attribute: str | None = None,
+) -> LabelledColumns:
+    """``labelled_predictions`` as text columns, computed on whole columns when every output and
+    every label is a one-row CSV payload (the usual endpoint), else record by record."""
+    outputs, truths = [], []
+    for record in records:
+        capture = record.get("captureData") or {}
+        outputs.append(capture.get("endpointOutput") or capture.get("batchTransformOutput"))
+        truths.append(record.get("groundTruthData"))
+    output_fields = _one_row_csv_fields(outputs) if records else None
+    truth_fields = _one_row_csv_fields(truths) if output_fields is not None else None
+    if output_fields is not None and truth_fields is not None:
+        predictions = _field(output_fields, inference_attribute)
+        labels = _field(truth_fields, ground_truth_attribute)
+        probabilities = None if probability_attribute is None else _field(output_fields, probability_attribute)
+        if predictions is not None and labels is not None and (probability_attribute is None or probabilities is not None):
+            return LabelledColumns(predictions=predictions, probabilities=probabilities, labels=labels)
+    rows = labelled_predictions(
+        records,
+        inference_attribute=inference_attribute,
+        probability_attribute=probability_attribute,
+        ground_truth_attribute=ground_truth_attribute,
+    )
+    return LabelledColumns(
+        predictions=_text_column(rows.predictions),
+        probabilities=None if rows.probabilities is None else _text_column(rows.probabilities),
+        labels=_text_column(rows.labels),
     )
