@@ -58,8 +58,13 @@ def load_both(baseline: Path, capture: Path, layout: str = SCORE_FIRST) -> tuple
 
 
 def column_kinds(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(numerical, categorical) column names, by dtype."""
-    numerical = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    """(numerical, categorical) column names, by dtype; booleans are categorical (pandas calls them
+    numeric, and Evidently's numerical drift tests cannot take quantiles of them)."""
+    numerical = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     return numerical, [c for c in frame.columns if c not in numerical]
 
 
