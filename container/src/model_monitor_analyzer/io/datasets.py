@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,24 +179,34 @@ class CsvPart:
     lines_before: int
 
 
-def csv_halves(file: Path, *, min_bytes: int) -> tuple[CsvPart, CsvPart] | None:
-    """The file's two halves, cut after the line break nearest the middle, or None when the
-    file is smaller than ``min_bytes`` (or has a single line)."""
+def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
+    """The file in up to ``parts`` byte ranges of about equal size, each cut after a line break,
+    with the number of lines before it (fewer parts when the file has too few lines)."""
     size = file.stat().st_size
-    if size < min_bytes:
-        return None
+    cuts = [0]
     with file.open("rb") as handle:
-        handle.seek(size // 2)
-        handle.readline()
-        cut = handle.tell()
-        if cut >= size:
-            return None
-        handle.seek(0)
-        lines, left = 0, cut
-        while left and (block := handle.read(min(left, 8 << 20))):
-            lines += block.count(b"\n")
-            left -= len(block)
-    return CsvPart(start=0, end=cut, lines_before=0), CsvPart(start=cut, end=size, lines_before=lines)
+        for index in range(1, parts):
+            target = size * index // parts
+            if target <= cuts[-1]:
+                continue
+            handle.seek(target)
+            handle.readline()
+            cut = handle.tell()
+            if cut >= size:
+                break
+            if cut > cuts[-1]:
+                cuts.append(cut)
+        cuts.append(size)
+        ranges = []
+        lines = 0
+        for start, end in itertools.pairwise(cuts):
+            ranges.append(CsvPart(start=start, end=end, lines_before=lines))
+            handle.seek(start)
+            left = end - start
+            while left and (block := handle.read(min(left, 8 << 20))):
+                lines += block.count(b"\n")
+                left -= len(block)
+    return ranges
 
 
 def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None) -> Iterator[tuple[int, bytes]]:

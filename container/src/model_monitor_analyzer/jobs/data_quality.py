@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC
@@ -29,7 +31,7 @@ from model_monitor_analyzer.io.capture import (
 )
 from model_monitor_analyzer.io.datasets import (
     DatasetFormat,
-    csv_halves,
+    csv_parts,
     guess_format,
     read_csv_file,
     read_dataset,
@@ -50,7 +52,8 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 PROGRESS_EVERY_BATCHES = 10
-TWO_PROCESS_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
+PARALLEL_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
+BYTES_PER_WORKER = 16 << 20  # and larger ones by one process per this much input, up to --workers
 FORMATS = ("csv", "json", "parquet", "capture")
 
 
@@ -78,6 +81,21 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="where the model output columns go in a captured row (default START, as the built-in)",
     )
     parser.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines on stderr")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="processes for inputs of 32 MB or more (default: every CPU available, one per 16 MB of input)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
+    return value
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -184,22 +202,42 @@ def _profile_batches(
     return profile
 
 
-def capture_halves(files: Sequence[Path], *, min_bytes: int) -> tuple[list[Path], list[Path]] | None:
-    """Two runs of consecutive capture files of about equal size, or None when the files hold
-    less than ``min_bytes`` (or are fewer than two): not worth a second process."""
-    if len(files) < 2:
-        return None
+def capture_parts(files: Sequence[Path], *, parts: int) -> list[list[Path]]:
+    """Up to ``parts`` runs of consecutive capture files of about equal size (in file order)."""
     sizes = [file.stat().st_size for file in files]
-    total = sum(sizes)
-    if total < min_bytes:
-        return None
-    running, cut = 0, 1
-    for index, size in enumerate(sizes[:-1], start=1):
+    total = sum(sizes) or 1
+    runs: list[list[Path]] = [[]]
+    running = 0
+    for file, size in zip(files, sizes):
+        if runs[-1] and running >= total * len(runs) / parts and len(runs) < parts:
+            runs.append([])
+        runs[-1].append(file)
         running += size
-        cut = index
-        if running * 2 >= total:
-            break
-    return list(files[:cut]), list(files[cut:])
+    return [run for run in runs if run]
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota (containers)."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
+def worker_count(requested: int | None, input_bytes: int) -> int:
+    """Processes for an input of ``input_bytes``: one below ``PARALLEL_MIN_BYTES``, else one per
+    ``BYTES_PER_WORKER`` up to ``requested`` (default: every available CPU)."""
+    limit = requested if requested is not None else available_cpus()
+    if input_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(limit, input_bytes // BYTES_PER_WORKER))
 
 
 BatchSource = Callable[[InputProblems], Iterable[pa.RecordBatch]]
@@ -224,63 +262,74 @@ def _profile_in_helper(
         send.close()
 
 
-def _profile_in_two_processes(
-    halves: tuple[BatchSource, BatchSource],
+def _profile_in_processes(
+    parts: Sequence[BatchSource],
     problems: InputProblems,
     *,
     names: list[str] | None,
     detailed_columns: frozenset[str],
     report: Callable[[int, int], None],
 ) -> DatasetProfile:
-    """Profile the first half here and the second in a forked process at the same time, then
-    merge (Deequ's states are mergeable; SageMaker's Spark job merges per-partition states too)."""
+    """Profile the first part here and each other part in a forked process at the same time,
+    then merge in input order (Deequ's states are mergeable; SageMaker's Spark job merges
+    per-partition states too)."""
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    helper = context.Process(
-        target=_profile_in_helper,
-        args=(send, halves[1], problems.max_bad_record_ratio, names, detailed_columns),
-        name="profile-second-half",
-        daemon=True,
-    )
-    helper.start()
-    send.close()
+    helpers = []
     try:
-        profile = _profile_batches(halves[0](problems), names=names, detailed_columns=detailed_columns, report=report)
-        try:
-            theirs, their_problems, failure = receive.recv()
-        except EOFError:
-            failure = ("crash", f"the helper process profiling the second half died (exit code {helper.exitcode})", None, None)
+        for index, part in enumerate(parts[1:], start=1):
+            receive, send = context.Pipe(duplex=False)
+            helper = context.Process(
+                target=_profile_in_helper,
+                args=(send, part, problems.max_bad_record_ratio, names, detailed_columns),
+                name=f"profile-part-{index}",
+                daemon=True,
+            )
+            helper.start()
+            send.close()
+            helpers.append((helper, receive))
+        profile = _profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, report=report)
+        results = []
+        for helper, receive in helpers:
+            try:
+                results.append(receive.recv())
+            except EOFError:
+                results.append((None, None, ("crash", f"the process profiling {helper.name} died (exit code {helper.exitcode})", None, None)))
     finally:
-        receive.close()
-        helper.join()
-    if failure is not None:
-        kind, message, path, line = failure
-        if kind == "input":
-            raise AnalyzerInputError(message, path=path, line=line)
-        raise RuntimeError(message)
-    problems.merge(their_problems)
-    return profile.merge(theirs)
+        for helper, receive in helpers:
+            receive.close()
+            helper.join()
+    for theirs, their_problems, failure in results:
+        if failure is not None:
+            kind, message, path, line = failure
+            if kind == "input":
+                raise AnalyzerInputError(message, path=path, line=line)
+            raise RuntimeError(message)
+        problems.merge(their_problems)
+        profile.merge(theirs)
+    return profile
 
 
-def _two_halves(args: argparse.Namespace, source: Path, fmt: str | None) -> tuple[BatchSource, BatchSource] | None:
-    """The input as two halves for two processes, or None when it is too small to be worth it:
-    capture files split into two runs of consecutive files, one CSV file into two byte ranges."""
+def _parts(args: argparse.Namespace, source: Path, fmt: str | None) -> list[BatchSource] | None:
+    """The input in parts for several processes, or None when one process is best: capture
+    files in runs of consecutive files, one CSV file in byte ranges."""
+    requested = getattr(args, "workers", None)
     if fmt == "capture":
-        files = capture_halves(capture_files(source), min_bytes=TWO_PROCESS_MIN_BYTES)
-        if files is None:
+        files = capture_files(source)
+        workers = worker_count(requested, sum(file.stat().st_size for file in files))
+        runs = capture_parts(files, parts=workers) if workers > 1 else []
+        if len(runs) < 2:
             return None
-        return tuple(  # type: ignore[return-value]
-            (lambda problems, part=part: _batches(args, source, fmt, problems, part)) for part in files
-        )
+        return [(lambda problems, run=run: _batches(args, source, fmt, problems, run)) for run in runs]
     if not source.is_file() or (DatasetFormat(fmt) if fmt else guess_format(source)) is not DatasetFormat.CSV:
         return None
-    ranges = csv_halves(source, min_bytes=TWO_PROCESS_MIN_BYTES)
-    if ranges is None:
+    workers = worker_count(requested, source.stat().st_size)
+    ranges = csv_parts(source, parts=workers) if workers > 1 else []
+    if len(ranges) < 2:
         return None
     header = not args.no_header
-    return tuple(  # type: ignore[return-value]
+    return [
         (lambda problems, part=part: read_csv_file(source, header=header, problems=problems, part=part)) for part in ranges
-    )
+    ]
 
 
 def profile_input(
@@ -293,21 +342,19 @@ def profile_input(
 ) -> tuple[DatasetProfile, InputProblems]:
     """Stream the input into a profile. ``names`` renames positional columns ``_c<i>`` to feature names.
 
-    An input of at least ``TWO_PROCESS_MIN_BYTES`` (a capture, or one CSV file) is split in two
-    halves profiled by two processes at once, then merged: parsing is most of the work and a
-    processing instance has at least two cores.
+    An input of at least ``PARALLEL_MIN_BYTES`` (a capture, or one CSV file) is split in parts
+    profiled by several processes at once (``worker_count``), then merged: parsing is most of
+    the work and a processing instance has 2 to 96 vCPUs.
     """
     problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
     report = _progress(getattr(args, "progress", False))
-    halves = _two_halves(args, source, fmt)
-    if halves is None:
+    parts = _parts(args, source, fmt)
+    if parts is None:
         profile = _profile_batches(
             _batches(args, source, fmt, problems), names=names, detailed_columns=detailed_columns, report=report
         )
     else:
-        profile = _profile_in_two_processes(
-            halves, problems, names=names, detailed_columns=detailed_columns, report=report
-        )
+        profile = _profile_in_processes(parts, problems, names=names, detailed_columns=detailed_columns, report=report)
     problems.check()
     recount = profile.columns_needing_recount()
     if recount:

@@ -1,8 +1,9 @@
-"""Large captures are profiled by two processes, each over half the files, then merged."""
+"""Large inputs are profiled by several processes, each over a part (capture files, CSV byte ranges), then merged."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 
 import numpy as np
@@ -10,9 +11,9 @@ import orjson
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import csv_halves
+from model_monitor_analyzer.io.datasets import csv_parts
 from model_monitor_analyzer.jobs import data_quality
-from model_monitor_analyzer.jobs.data_quality import capture_halves, profile_input
+from model_monitor_analyzer.jobs.data_quality import capture_parts, profile_input, worker_count
 
 
 def _args(**overrides):
@@ -52,27 +53,40 @@ def _capture(root, files=6, per_file=3_000, bad_line=None):
     return root
 
 
-def _profile(root, monkeypatch, min_bytes):
-    monkeypatch.setattr(data_quality, "TWO_PROCESS_MIN_BYTES", min_bytes)
-    return profile_input(_args(), root, "capture", names=["score", "x", "n", "kind"])
+def _parallel(monkeypatch, min_bytes):
+    monkeypatch.setattr(data_quality, "PARALLEL_MIN_BYTES", min_bytes)
+    monkeypatch.setattr(data_quality, "BYTES_PER_WORKER", 1)
 
 
-def test_halves_are_consecutive_files_of_about_equal_size(tmp_path):
+def _profile(root, monkeypatch, min_bytes, workers=2):
+    _parallel(monkeypatch, min_bytes)
+    return profile_input(_args(workers=workers), root, "capture", names=["score", "x", "n", "kind"])
+
+
+def test_parts_are_consecutive_files_of_about_equal_size(tmp_path):
     files = []
     for index, size in enumerate([10, 10, 10, 40, 10, 10]):
         path = tmp_path / f"{index}.jsonl"
         path.write_bytes(b"x" * size)
         files.append(path)
-    first, second = capture_halves(files, min_bytes=50)
+    first, second = capture_parts(files, parts=2)
     assert first == files[:4] and second == files[4:]
-    assert capture_halves(files, min_bytes=1_000) is None
-    assert capture_halves(files[:1], min_bytes=0) is None
+    assert capture_parts(files, parts=3) == [files[:3], files[3:4], files[4:]]
+    assert capture_parts(files[:1], parts=4) == [files[:1]]
 
 
-def test_two_processes_count_what_one_process_counts(tmp_path, monkeypatch):
+def test_workers_follow_the_input_size_up_to_the_limit():
+    assert worker_count(8, data_quality.PARALLEL_MIN_BYTES - 1) == 1
+    assert worker_count(8, 64 << 20) == (64 << 20) // data_quality.BYTES_PER_WORKER
+    assert worker_count(2, 1 << 30) == 2
+    assert worker_count(1, 1 << 30) == 1
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_several_processes_count_what_one_process_counts(tmp_path, monkeypatch, workers):
     root = _capture(tmp_path)
     one, one_problems = _profile(root, monkeypatch, min_bytes=1 << 40)
-    two, two_problems = _profile(root, monkeypatch, min_bytes=0)
+    two, two_problems = _profile(root, monkeypatch, min_bytes=0, workers=workers)
     assert two.item_count == one.item_count == 18_000
     assert (two_problems.good, two_problems.bad) == (one_problems.good, one_problems.bad)
     for name, column in one.columns.items():
@@ -100,9 +114,9 @@ def test_a_script_failing_in_the_helper_process_fails_the_run_naming_the_script(
         "        raise ValueError('cannot read this record')\n"
         "    return {'a': 1}\n"
     )
-    monkeypatch.setattr(data_quality, "TWO_PROCESS_MIN_BYTES", 0)
+    _parallel(monkeypatch, 0)
     with pytest.raises(AnalyzerInputError, match="cannot read this record") as error:
-        profile_input(_args(record_preprocessor=script), root, "capture")
+        profile_input(_args(record_preprocessor=script, workers=2), root, "capture")
     assert error.value.path == str(script) and error.value.line == 3
 
 
@@ -115,25 +129,34 @@ def _csv(path, rows=20_000, bad_line=None):
     return path
 
 
-def _baseline(path, monkeypatch, min_bytes):
-    monkeypatch.setattr(data_quality, "TWO_PROCESS_MIN_BYTES", min_bytes)
-    return profile_input(_args(no_header=False), path, None)
+def _baseline(path, monkeypatch, min_bytes, workers=2):
+    _parallel(monkeypatch, min_bytes)
+    return profile_input(_args(no_header=False, workers=workers), path, None)
 
 
-def test_one_csv_file_is_split_after_a_line_break_with_its_line_count(tmp_path):
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_one_csv_file_is_split_after_line_breaks_with_their_line_counts(tmp_path, parts):
     path = _csv(tmp_path / "data.csv", rows=1_000)
-    first, second = csv_halves(path, min_bytes=0)
+    ranges = csv_parts(path, parts=parts)
     data = path.read_bytes()
-    assert first.start == 0 and first.end == second.start and second.end == len(data)
-    assert data[second.start - 1 : second.start] == b"\n"
-    assert second.lines_before == data[: second.start].count(b"\n")
-    assert csv_halves(path, min_bytes=len(data) + 1) is None
+    assert len(ranges) == parts
+    assert ranges[0].start == 0 and ranges[-1].end == len(data)
+    for before, after in itertools.pairwise(ranges):
+        assert before.end == after.start and data[after.start - 1 : after.start] == b"\n"
+        assert after.lines_before == data[: after.start].count(b"\n")
 
 
-def test_a_baseline_csv_in_two_processes_counts_what_one_process_counts(tmp_path, monkeypatch):
+def test_a_file_of_few_lines_gives_fewer_parts(tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("a\n1\n")
+    assert [(p.start, p.end) for p in csv_parts(path, parts=8)] == [(0, 2), (2, 4)]
+
+
+@pytest.mark.parametrize("workers", [2, 5])
+def test_a_baseline_csv_in_several_processes_counts_what_one_process_counts(tmp_path, monkeypatch, workers):
     path = _csv(tmp_path / "data.csv")
     one, _ = _baseline(path, monkeypatch, min_bytes=1 << 40)
-    two, problems = _baseline(path, monkeypatch, min_bytes=0)
+    two, problems = _baseline(path, monkeypatch, min_bytes=0, workers=workers)
     assert list(two.columns) == ["score", "x", "kind"]  # the header is read once, as names
     assert two.item_count == one.item_count == 20_000 == problems.good
     for name, column in one.columns.items():
