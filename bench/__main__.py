@@ -6,7 +6,7 @@ For each data set kind of ``--datasets`` (default: ``rounded`` and ``realistic``
 2. Make the peers' virtualenv (``.bench-venv/``) if it is missing.
 3. Run, each in a fresh process on the same files: the bare parses (polars, pyarrow: the floor), our
    analyzer's ``baseline`` + ``monitor``, Evidently's DataDriftPreset and whylogs' profiles + drift scores.
-4. Run ours again at ``--memory-records`` to show how its peak memory grows with the data.
+4. Run ours again at each size of ``--memory-records`` to show how its peak memory grows with the data.
 
 Then print the Markdown page, one table per data set, and write it to ``bench/results/``.
 """
@@ -44,8 +44,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--memory-records",
         type=int,
+        nargs="+",
         default=None,
-        help="a larger size at which ours runs again for the memory figure; 0 skips it "
+        help="other sizes at which ours runs again for the memory figure; 0 skips it "
         "(default 5,000,000; 500,000 with --quick)",
     )
     parser.add_argument(
@@ -77,7 +78,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     if args.records is None:
         args.records = 100_000 if args.quick else 1_000_000
     if args.memory_records is None:
-        args.memory_records = 500_000 if args.quick else 5_000_000
+        args.memory_records = [500_000 if args.quick else 5_000_000]
+    args.memory_records = sorted({n for n in args.memory_records if n > 0} - {args.records})
     if args.results is None:
         args.results = RESULTS / ("quick.md" if args.quick else "latest.md")
     return args
@@ -86,7 +88,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None) -> Section:
     """Every contender on one kind of data set, then ours at the memory size."""
     dataset = ensure_dataset(spec_for(args.records, kind=kind), log=_log)
-    large = ensure_dataset(spec_for(args.memory_records, kind=kind), log=_log) if args.memory_records else None
+    larger = [ensure_dataset(spec_for(records, kind=kind), log=_log) for records in args.memory_records]
     load_before = os.getloadavg()[0]
     warm_page_cache(dataset)
     contenders = {name: (lambda name=name: run_floor(name, dataset)) for name in FLOORS}
@@ -103,11 +105,11 @@ def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None) 
             runs[name].append(contender())
     results = {name: fastest(results) for name, results in runs.items()}
     memory = [MemoryPoint.of(results["ours"])]
-    if large is not None and large.spec != dataset.spec:
+    for large in larger:
         warm_page_cache(large)
-        _log(f"{kind}: ours on {args.memory_records:,} records (memory figure)")
+        _log(f"{kind}: ours on {large.spec.records:,} records (memory figure)")
         memory.append(MemoryPoint.of(fastest([run_ours(large) for _ in range(repeat)])))
-        memory.sort(key=lambda point: point.records)
+    memory.sort(key=lambda point: point.records)
     return Section(
         dataset=dataset, results=results, memory=memory, load_average=(load_before, os.getloadavg()[0])
     )
