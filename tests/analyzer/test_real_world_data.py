@@ -232,3 +232,29 @@ def test_capture_that_fits_no_baseline_layout_says_so_and_reports_the_column_mis
     assert "captured rows have 5 input and 1 output field(s) but the baseline has 3 features" in err
     checks = {v["constraint_check_type"] for v in json.loads((out / "constraint_violations.json").read_text())["violations"]}
     assert "extra_column_check" in checks
+
+
+def test_json_payloads_with_named_fields_map_by_name_whatever_their_key_order(tmp_path):
+    frame = _pandas_frame(rows=1000)
+    baseline = _baseline(tmp_path, frame)
+    folder = tmp_path / "json"
+    folder.mkdir()
+    lines = []
+    for i, row in enumerate(frame.to_dict(orient="records")):
+        named = {key: (None if isinstance(value, float) and np.isnan(value) else value) for key, value in row.items()}
+        shuffled = dict(reversed(list(named.items())))  # keys in another order than the baseline's columns
+        document = {"instances": [shuffled]} if i % 2 else shuffled
+        lines.append(json.dumps({
+            "captureData": {
+                "endpointInput": {"data": json.dumps(document), "encoding": "JSON", "observedContentType": "application/json"},
+                "endpointOutput": {"data": json.dumps({"predictions": [0.5]}), "encoding": "JSON"},
+            },
+            "eventMetadata": {"eventId": str(i), "inferenceTime": "2024-01-01T10:15:00Z"}, "eventVersion": "0"}))
+    (folder / "capture.jsonl").write_text("\n".join(lines) + "\n")
+    code, out = _monitor(tmp_path, baseline, folder, "m")
+    assert code == 0
+    assert json.loads((out / "constraint_violations.json").read_text())["violations"] == []
+    features = _features(out / "statistics.json")
+    assert list(features) == list(frame.columns)
+    assert features["plain"]["numerical_statistics"]["common"]["num_missing"] == frame["plain"].isna().sum()
+    assert features["count"]["numerical_statistics"]["sum"] == frame["count"].sum()

@@ -235,14 +235,20 @@ def _json_value_text(value: object) -> str:
     return _csv_escape(orjson.dumps(value).decode())
 
 
-def _json_rows(document: object) -> list[list[object]]:
+def _json_rows(document: object, names: Sequence[str] | None = None) -> list[list[object]]:
     """Rows of a JSON payload: a list of numbers is one row, a list of lists is many rows,
     ``{"instances"|"features"|"predictions"|...: ...}`` is unwrapped, an object is one row
-    of its values (in key order) and a scalar is a one-value row."""
+    and a scalar is a one-value row.
+
+    An object's values are taken in key order, or, given the baseline's feature ``names`` and
+    an object that names at least one of them, by name in the order of ``names`` (a feature the
+    object lacks is missing)."""
     if isinstance(document, dict):
         for key in _JSON_ROW_KEYS:
-            if key in document:
-                return _json_rows(document[key])
+            if key in document and not (names and key in names):
+                return _json_rows(document[key], names)
+        if names and any(name in document for name in names):
+            return [[document.get(name) for name in names]]
         return [list(document.values())]
     if isinstance(document, list):
         if not document:
@@ -251,7 +257,7 @@ def _json_rows(document: object) -> list[list[object]]:
             rows: list[list[object]] = []
             for item in document:
                 if isinstance(item, dict):
-                    inner = _json_rows(item)
+                    inner = _json_rows(item, names)
                     rows.extend(inner if inner else [[]])
                 else:
                     rows.append(item)
@@ -260,11 +266,11 @@ def _json_rows(document: object) -> list[list[object]]:
     return [[document]]
 
 
-def payload_rows(payload: CapturedPayload) -> list[tuple[str, int]]:
+def payload_rows(payload: CapturedPayload, names: Sequence[str] | None = None) -> list[tuple[str, int]]:
     """Split a payload into CSV rows: ``(row text, field count)`` per row.
 
     CSV payloads may hold several lines (a mini-batch) and a trailing newline; JSON payloads
-    follow ``_json_rows``; BASE64 payloads are decoded first and read as JSON when the content
+    follow ``_json_rows`` (objects by the feature ``names``, if given); BASE64 payloads are decoded first and read as JSON when the content
     type says so (or the text parses as JSON), as CSV otherwise.
     """
     encoding = payload.encoding.upper()
@@ -274,7 +280,7 @@ def payload_rows(payload: CapturedPayload) -> list[tuple[str, int]]:
             document = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             raise PayloadError(f"JSON payload is not valid JSON ({exc})") from exc
-        return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document)]
+        return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document, names)]
     text = text.strip("\r\n")
     if "\n" in text or "\r" in text:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -292,17 +298,17 @@ def _looks_json(payload: CapturedPayload, text: str) -> bool:
 
 
 def record_rows(
-    payloads: Sequence[CapturedPayload | None], *, output_first: bool = True
+    payloads: Sequence[CapturedPayload | None], *, output_first: bool = True, input_names: Sequence[str] | None = None
 ) -> list[tuple[str, int]]:
     """Join the rows of a record's payloads (input, output order given) into combined rows.
 
     With ``output_first`` the output payload's fields come first. Payloads holding several
     rows must agree on the row count; a single-row payload is repeated for every row.
+    ``input_names`` (the baseline's features) lay out JSON objects of the input by name.
     """
-    present = [p for p in payloads if p is not None]
-    if not present:
+    if not any(p is not None for p in payloads):
         raise PayloadError("record has none of the requested capture payloads")
-    parts = [payload_rows(p) for p in present]
+    parts = [payload_rows(p, input_names if index == 0 else None) for index, p in enumerate(payloads) if p is not None]
     if output_first and len(parts) == 2:
         parts.reverse()
     if len(parts) == 1:
@@ -326,10 +332,16 @@ class CaptureShape:
 
 
 def capture_shape(
-    source: Path, *, window: TimeWindow | None = None, files: Sequence[Path] | None = None, max_lines: int = 1000
+    source: Path,
+    *,
+    window: TimeWindow | None = None,
+    files: Sequence[Path] | None = None,
+    input_names: Sequence[str] | None = None,
+    max_lines: int = 1000,
 ) -> CaptureShape | None:
     """The shape of the first record in the window whose payloads can be read (at most
-    ``max_lines`` lines are looked at), or None when there is none."""
+    ``max_lines`` lines are looked at), or None when there is none. ``input_names`` as for
+    ``record_rows``."""
     looked = 0
     for file in capture_files(source) if files is None else files:
         try:
@@ -345,8 +357,8 @@ def capture_shape(
                         if not _in_window(record.inference_time, window):
                             continue
                         widths = [
-                            None if payload is None else payload_rows(payload)[0][1]
-                            for payload in (record.endpoint_input, record.endpoint_output)
+                            None if payload is None else payload_rows(payload, names)[0][1]
+                            for payload, names in ((record.endpoint_input, input_names), (record.endpoint_output, None))
                         ]
                     except (PayloadError, IndexError):
                         continue
@@ -417,8 +429,11 @@ def read_capture_batches(
     row_maker: RowMaker | None = None,
     batch_records: int = DEFAULT_BATCH_RECORDS,
     files: Sequence[Path] | None = None,
+    input_names: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the window's captured rows as text columns ``_c0, _c1, ...`` in batches.
+
+    ``input_names`` (the baseline's features) lay out JSON objects of the input by name.
 
     ``row_maker`` replaces the default payload-to-row step (used for custom pre-processors;
     returning ``None`` drops the record). Rows with fewer fields than the widest row of the
@@ -429,7 +444,7 @@ def read_capture_batches(
     wants_output = ENDPOINT_OUTPUT in capture_index_names
     if row_maker is None:
         chosen = capture_files(source) if files is None else files
-        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, batch_records)
+        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, batch_records, input_names)
         return
     rows: list[str] = []
     widths: list[int] = []
@@ -463,6 +478,7 @@ def _read_plain(
     output_first: bool,
     problems: InputProblems,
     batch_records: int,
+    input_names: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The hot loop: one orjson parse per line and, for the usual one-line CSV records, a few
     dict look-ups and at most one string concatenation; everything else takes ``_fast_rows``."""
@@ -533,7 +549,7 @@ def _read_plain(
                     if not line.strip():
                         continue
                     try:
-                        made = _fast_rows(line, window, wants_input, wants_output, output_first)
+                        made = _fast_rows(line, window, wants_input, wants_output, output_first, input_names)
                     except PayloadError as exc:
                         problems.record_bad(path, number, str(exc))
                         continue
@@ -555,7 +571,12 @@ def _read_plain(
 
 
 def _fast_rows(
-    line: bytes, window: TimeWindow | None, wants_input: bool, wants_output: bool, output_first: bool
+    line: bytes,
+    window: TimeWindow | None,
+    wants_input: bool,
+    wants_output: bool,
+    output_first: bool,
+    input_names: Sequence[str] | None = None,
 ) -> list[tuple[str, int]] | None:
     try:
         raw = orjson.loads(line)
@@ -585,7 +606,7 @@ def _fast_rows(
             if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
                 first, second = (b, a) if output_first else (a, b)
                 return [(first + "," + second, first.count(",") + second.count(",") + 2)]
-    return record_rows([_payload_of(inp), _payload_of(out)], output_first=output_first)
+    return record_rows([_payload_of(inp), _payload_of(out)], output_first=output_first, input_names=input_names)
 
 
 def _rows_to_batch(rows: list[str], widths: list[int], irregular: bool = True) -> pa.RecordBatch:

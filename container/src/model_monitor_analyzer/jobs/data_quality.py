@@ -179,6 +179,7 @@ def _batches(
             problems=problems,
             row_maker=_row_maker(args.record_preprocessor),
             files=files,
+            input_names=getattr(args, "feature_names", None),
         )
     dataset_format = DatasetFormat(fmt) if fmt else None
     return read_dataset(source, dataset_format=dataset_format, header=not args.no_header, problems=problems)
@@ -464,21 +465,23 @@ def _metrics_dir(args: argparse.Namespace) -> Path | None:
     return None if getattr(args, "mode", None) == "monitor" else args.output / "metrics"
 
 
-def _with_matching_capture_columns(args: argparse.Namespace, *, features: int) -> argparse.Namespace:
+def _with_matching_capture_columns(args: argparse.Namespace, *, names: list[str]) -> argparse.Namespace:
     """``args`` with the capture payloads that line up with the baseline's features (see
     ``io.capture.match_capture_columns``); the choice is said on stderr when it is not the given one."""
     if not args.capture.exists():
         return args  # the reader says what is missing
     output_first = args.output_columns_position == "START"
     matched = match_capture_columns(
-        features=features,
-        shape=capture_shape(args.capture, window=_window(args)),
+        features=len(names),
+        shape=capture_shape(args.capture, window=_window(args), input_names=names),
         capture_index_names=args.capture_index_names,
         output_first=output_first,
     )
     if matched.note is not None:
         print(f"note: {matched.note}", file=sys.stderr, flush=True)
-    return argparse.Namespace(**{**vars(args), "capture_index_names": list(matched.capture_index_names)})
+    return argparse.Namespace(
+        **{**vars(args), "capture_index_names": list(matched.capture_index_names), "feature_names": names}
+    )
 
 
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
@@ -488,7 +491,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
     fmt = getattr(args, "capture_format", "capture")
     if fmt == "capture" and args.record_preprocessor is None:
-        args = _with_matching_capture_columns(args, features=len(names))
+        args = _with_matching_capture_columns(args, names=names)
     profile, problems = profile_input(args, args.capture, fmt, names=names, detailed_columns=string_features)
     metrics_dir = _metrics_dir(args)
     timestamp = _metric_timestamp(args)
