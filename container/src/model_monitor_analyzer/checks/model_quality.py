@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: The built-in computes standard deviations only from this many samples on (contract §8.1).
 MIN_SAMPLES_FOR_STANDARD_DEVIATION = 200
@@ -215,14 +217,31 @@ def roc_auc(scores: np.ndarray, actual: np.ndarray) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def confusion_matrix(actual: np.ndarray, predicted: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+#: Class labels: a sequence of text (list, numpy array) or an Arrow text column.
+Labels = Sequence[str] | np.ndarray | pa.Array
+
+
+def class_codes(labels: Labels, classes: Sequence[str]) -> np.ndarray:
+    """The position of each label in ``classes`` (computed on the whole column by Arrow).
+
+    Raises ValueError naming a label that is not among ``classes``.
+    """
+    column = labels if isinstance(labels, pa.Array) else pa.array(np.asarray(labels, dtype=object), pa.string())
+    codes = pc.index_in(column, value_set=pa.array(list(classes), pa.string()))
+    if codes.null_count:
+        unknown = pc.filter(column, pc.is_null(codes))[0].as_py()
+        raise ValueError(f"label {unknown!r} is not among the classes {list(classes)}")
+    return codes.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _matrix_of_codes(actual: np.ndarray, predicted: np.ndarray, size: int) -> np.ndarray:
+    """M[i, j] = #rows with actual code i and predicted code j (one bincount over i·size + j)."""
+    return np.bincount(actual * size + predicted, minlength=size * size).reshape(size, size)
+
+
+def confusion_matrix(actual: Labels, predicted: Labels, classes: Sequence[str]) -> np.ndarray:
     """Counts M[i, j] = #rows with actual class i and predicted class j, over ``classes`` in order."""
-    index = {c: i for i, c in enumerate(classes)}
-    rows = np.fromiter((index[a] for a in actual), dtype=np.int64, count=len(actual))
-    cols = np.fromiter((index[p] for p in predicted), dtype=np.int64, count=len(predicted))
-    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    np.add.at(matrix, (rows, cols), 1)
-    return matrix
+    return _matrix_of_codes(class_codes(actual, classes), class_codes(predicted, classes), len(classes))
 
 
 def _per_class(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -276,7 +295,7 @@ def weighted_f_beta(matrix: np.ndarray, beta: float) -> float:
     return float(total)
 
 
-def constant_classifier_class(actual: Sequence[str], classes: Sequence[str]) -> str:
+def constant_classifier_class(actual: Labels, classes: Sequence[str]) -> str:
     """The class that the multiclass "best constant classifier" always predicts.
 
     The developer guide's multiclass example (actual counts 1690 for "0", 406 for "1") reports
@@ -286,13 +305,15 @@ def constant_classifier_class(actual: Sequence[str], classes: Sequence[str]) -> 
     in the truth, ties going to the later class in ``classes`` order (inferred; unconfirmed for
     more than two classes).
     """
-    counts = {c: 0 for c in classes}
-    for a in actual:
-        counts[a] += 1
-    present = [(n, i, c) for i, c in enumerate(classes) if (n := counts[c]) > 0]
-    if not present:
-        return classes[-1]
-    return min(present, key=lambda t: (t[0], -t[1]))[2]
+    return classes[_constant_code(np.bincount(class_codes(actual, classes), minlength=len(classes)))]
+
+
+def _constant_code(counts: np.ndarray) -> int:
+    """The least frequent class present (the later one among equals), else the last class."""
+    present = np.flatnonzero(counts)
+    if not present.size:
+        return counts.size - 1
+    return int(present[counts[present] == counts[present].min()][-1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,8 +481,8 @@ def binary_classification_metrics(
 
 
 def multiclass_classification_metrics(
-    actual: Sequence[str],
-    predicted: Sequence[str],
+    actual: Labels,
+    predicted: Labels,
     classes: Sequence[str],
     *,
     seed: int = STANDARD_DEVIATION_SEED,
@@ -471,16 +492,13 @@ def multiclass_classification_metrics(
     ``classes`` orders the confusion matrix (every class seen in the truth or the predictions).
     The best-constant metrics use the class picked by ``constant_classifier_class``.
     """
-    index = {c: i for i, c in enumerate(classes)}
-    actual_codes = np.fromiter((index[a] for a in actual), dtype=np.int64, count=len(actual))
-    predicted_codes = np.fromiter((index[p] for p in predicted), dtype=np.int64, count=len(predicted))
-    constant_code = index[constant_classifier_class(actual, classes)]
+    actual_codes = class_codes(actual, classes)
+    predicted_codes = class_codes(predicted, classes)
+    constant_code = _constant_code(np.bincount(actual_codes, minlength=len(classes)))
     size = len(classes)
 
     def matrix_of(truth: np.ndarray, guess: np.ndarray) -> np.ndarray:
-        matrix = np.zeros((size, size), dtype=np.int64)
-        np.add.at(matrix, (truth, guess), 1)
-        return matrix
+        return _matrix_of_codes(truth, guess, size)
 
     def scalars(rows: np.ndarray) -> dict[str, float]:
         matrix = matrix_of(actual_codes[rows], predicted_codes[rows])
@@ -500,13 +518,13 @@ def multiclass_classification_metrics(
             "weighted_f2_best_constant_classifier": weighted_f_beta(constant, 2.0),
         }
 
-    matrix = confusion_matrix(actual, predicted, classes)
+    matrix = matrix_of(actual_codes, predicted_codes)
     entries: dict[str, MetricEntry] = {
         "confusion_matrix": {
             a: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, a in enumerate(classes)
         }
     }
-    entries.update(_with_deviations(scalars, len(actual), seed))
+    entries.update(_with_deviations(scalars, actual_codes.size, seed))
     return entries
 
 

@@ -1,8 +1,8 @@
 """Model-quality runs: a baseline from a labelled dataset, and a monitoring run over captured data.
 
-Baseline: read the prediction, probability and label columns of a CSV (with header) or JSON Lines
-dataset, compute every metric of the problem type, write statistics.json and constraints.json
-(thresholds = baseline values).
+Baseline: read the prediction, probability and label columns of a CSV, JSON Lines or Parquet
+dataset (``io.datasets``), compute every metric of the problem type, write statistics.json and
+constraints.json (thresholds = baseline values).
 
 Monitor: take the ground-truth labels uploaded in the window [start, end), join them with the
 captures of [start - lookback, end) (labels arrive late: the look-back finds the inferences they
@@ -11,40 +11,46 @@ records in the merge job's format, compute the metrics, compare them with the ba
 constraints and write statistics.json, constraints.json, constraint_violations.json and the
 CloudWatch metric lines. A window whose captures have no label yet is ``NoData``, not a failure.
 
-Values are decided explicitly (each an AnalyzerInputError naming the attribute and the fix):
-binary labels are 0/1 (numbers, numeric text or true/false) unless ``--positive-label`` names
-the positive class; probabilities must lie in [0, 1]; regression values must be numbers. Rows
-whose label or prediction is empty are skipped and counted.
+Values arrive as text columns (as written in CSV, or as JSON writes them) and are decided on
+whole columns, explicitly (each an AnalyzerInputError naming the attribute and the fix):
+
+* numbers as users write them are numbers: ``1``, ``1.0``, ``+1``, ``1e0`` are the same label,
+  and ``true``/``false`` (any case) are 1/0 where a binary label is expected;
+* binary labels are 0/1 or true/false unless ``--positive-label`` names the positive class; a
+  value then is positive when it equals that label (as numbers when both are numbers, else as
+  text ignoring case), and a label column that cannot hold it (several values, none of them
+  the positive label) is an error instead of silently zero metrics;
+* probabilities must lie in [0, 1]; regression values must be finite numbers;
+* rows whose label, prediction or probability is empty are skipped and counted; malformed
+  input lines are counted with their file and line and skipped up to ``--max-bad-record-ratio``.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import jmespath
-import jmespath.exceptions
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.ground_truth import read_ground_truth
-from model_monitor_analyzer.io.jsonlines import iter_json_lines
+from model_monitor_analyzer.io.merge import LabelledColumns
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.report import model_quality as report
 
 PROBLEM_TYPES = [p.value for p in mq.ProblemType]
-_TRUE_TEXT = {"1", "true"}
-_FALSE_TEXT = {"0", "false"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,12 +83,28 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         parser, "--ground-truth-attribute", help="column of the label (dataset) or JMESPath into JSON labels"
     )
     _add(parser, "--positive-label", help="binary: the label value of the positive class (default 1)")
+    _add(
+        parser,
+        "--max-bad-record-ratio",
+        type=float,
+        default=DEFAULT_MAX_BAD_RECORD_RATIO,
+        help="fail when more than this share of records is malformed (default 0.1)",
+    )
+
+
+def _problems(args: argparse.Namespace) -> InputProblems:
+    ratio = getattr(args, "max_bad_record_ratio", None)
+    if ratio is None:
+        return InputProblems()
+    if not 0.0 <= ratio <= 1.0:
+        raise AnalyzerInputError(f"--max-bad-record-ratio must lie in [0, 1], got {ratio}")
+    return InputProblems(max_bad_record_ratio=ratio)
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``baseline --type model-quality``."""
-    _add(parser, "--dataset", type=Path, help="CSV (with header) or JSON Lines file, or a folder of them")
-    _add(parser, "--dataset-format", choices=["csv", "jsonl"], help="default: from the file extension")
+    _add(parser, "--dataset", type=Path, help="CSV (with header), JSON Lines or Parquet file, or a folder of them")
+    _add(parser, "--dataset-format", choices=["csv", "jsonl", "json", "parquet"], help="default: from the file extension")
     _add(
         parser,
         "--no-header",
@@ -159,79 +181,143 @@ def _time(value: object, what: str) -> datetime | None:
         ) from None
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+#: Numbers as users write them: ``1``, ``+1``, ``1.0``, ``1.``, ``.5``, ``1e0``, ``-2.5E-3``.
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_NON_FINITE = r"^[+-]?(?:inf|infinity|nan)$"
+_INTEGRAL_LIMIT = 2.0**53  # integral doubles beyond this are not exact integers any more
 
 
-def label_text(value: object) -> str:
-    """A label as text that compares equal across CSV and JSON: ``1``, ``1.0``, ``"1"`` -> ``"1"``.
+def _trimmed(values: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(values.cast(pa.string()))
 
-    Booleans become ``true``/``false``; integral numbers (or numeric text) lose their ``.0``;
-    other text is stripped of surrounding spaces.
+
+def _as_bool(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def missing_values(values: pa.Array) -> np.ndarray:
+    """True where a value is missing: null, empty or only blanks."""
+    return ~_as_bool(pc.not_equal(_trimmed(values), ""))
+
+
+def _numbers(trimmed: pa.Array) -> pa.Array:
+    """``trimmed`` as float64 where it is written as a number, null elsewhere."""
+    numeric = pc.match_substring_regex(trimmed, _NUMBER)
+    return pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, pa.string())), pa.float64())
+
+
+def label_numbers(values: pa.Array) -> np.ndarray:
+    """Labels as numbers where they are numbers (``true``/``false`` in any case count as 1/0), NaN elsewhere."""
+    trimmed = _trimmed(values)
+    lower = pc.utf8_lower(trimmed)
+    numbers = pc.if_else(
+        pc.equal(lower, "true"), 1.0, pc.if_else(pc.equal(lower, "false"), 0.0, _numbers(trimmed))
+    )
+    return pc.fill_null(numbers, float("nan")).to_numpy(zero_copy_only=False)
+
+
+def label_text(values: pa.Array) -> pa.Array:
+    """Labels as text that compares equal however a value was written.
+
+    Numbers lose their spelling: integral ones become integers (``1.0``, ``+1``, ``1e0`` -> ``1``),
+    others the shortest decimal (``0.50`` -> ``0.5``); ``True``/``TRUE`` become ``true`` (and
+    ``false`` alike); other text is stripped of surrounding blanks and kept as written.
     """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if math.isfinite(number) and number.is_integer() and re.fullmatch(r"[-+]?\d+(\.0*)?", text):
-        return str(int(number))
-    return text
+    trimmed = _trimmed(values)
+    lower = pc.utf8_lower(trimmed)
+    numbers = _numbers(trimmed)
+    integral = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), _INTEGRAL_LIMIT))
+    integral = pc.fill_null(integral, False)
+    whole = pc.cast(pc.cast(pc.if_else(integral, numbers, 0.0), pa.int64()), pa.string())
+    number_text = pc.if_else(integral, whole, pc.cast(numbers, pa.string()))
+    boolean = pc.or_(pc.equal(lower, "true"), pc.equal(lower, "false"))
+    return pc.if_else(pc.is_valid(numbers), number_text, pc.if_else(boolean, lower, trimmed))
 
 
-def binary_values(values: Sequence[object], *, positive_label: str | None, what: str) -> np.ndarray:
-    """True for the positive class: ``label_text(v) == positive_label``, or 1/true by default.
+def _distinct(values: pa.Array, limit: int = 5) -> list[str]:
+    """Up to ``limit`` distinct values, sorted, for messages."""
+    return sorted(str(v) for v in pc.unique(values.drop_null()).to_pylist())[:limit]
 
-    Without a positive label every value must be 0/1/true/false: anything else is an input
-    error (a probability given as the inference attribute is the usual cause).
+
+def binary_values(values: pa.Array, *, positive_label: str | None, what: str) -> np.ndarray:
+    """True for the positive class.
+
+    Without a positive label every value must be 0/1 (as any number spelling) or true/false:
+    anything else is an input error (a probability given as the inference attribute is the usual
+    cause). With one, a value is positive when it equals the label: as numbers when both are
+    numbers (``1.0`` is ``1``, ``true`` is ``1``), else as text ignoring case.
     """
-    texts = [label_text(v).lower() for v in values]
-    if positive_label is not None:
-        positive = label_text(positive_label).lower()
-        return np.fromiter((t == positive for t in texts), dtype=bool, count=len(texts))
-    unexpected = sorted({t for t in texts if t not in _TRUE_TEXT | _FALSE_TEXT})
-    if unexpected:
-        hint = (
-            " (these look like probabilities: pass --probability-attribute and --probability-threshold)"
-            if all(_looks_like_probability(t) for t in unexpected)
-            else ""
+    numbers = label_numbers(values)
+    if positive_label is None:
+        expected = (numbers == 0.0) | (numbers == 1.0)
+        if not expected.all():
+            unexpected = pc.filter(_trimmed(values), pa.array(~expected))
+            shown = _distinct(unexpected, 3)
+            hint = (
+                " (these look like probabilities: pass --probability-attribute and --probability-threshold)"
+                if _as_bool(pc.and_(pc.greater_equal(_numbers(unexpected), 0.0), pc.less_equal(_numbers(unexpected), 1.0))).all()
+                else ""
+            )
+            raise AnalyzerInputError(
+                f"{what} of a BinaryClassification must be 0/1 or true/false, found {', '.join(shown)}"
+                f"{hint}; or pass --positive-label to name the positive class"
+            )
+        return numbers == 1.0
+    positive = positive_label.strip()
+    by_text = _as_bool(pc.equal(pc.utf8_lower(_trimmed(values)), positive.lower()))
+    positive_number = label_numbers(pa.array([positive]))[0]
+    if np.isnan(positive_number):
+        return by_text
+    return by_text | (numbers == positive_number)
+
+
+def check_positive_label_occurs(
+    columns: Sequence[tuple[str, pa.Array, np.ndarray]], *, positive_label: str
+) -> None:
+    """Refuse label columns that cannot be in the positive label's vocabulary.
+
+    ``columns`` are (what, values, positive mask) of the ground-truth labels and, unless they
+    come from a probability threshold, the predicted labels. A column without a single positive
+    value is legitimate when it holds one value that the other column also holds (a window with
+    no positive case, or a model that predicted none); with two or more different values, or a
+    value the other column never has, the positive label is not spelled as in the data and every
+    metric would silently be zero.
+    """
+    keys = [pc.utf8_lower(label_text(values)) for _, values, _ in columns]
+    for index, (what, values, positive) in enumerate(columns):
+        if positive.any() or len(values) == 0:
+            continue
+        found = _distinct(keys[index])
+        others = [k for i, k in enumerate(keys) if i != index and len(k)]
+        foreign = bool(others) and not _as_bool(pc.is_in(keys[index], value_set=pc.unique(others[0]))).any()
+        if len(found) >= 2 or foreign:
+            raise AnalyzerInputError(
+                f"no {what} equals the positive label {positive_label!r} (found {', '.join(found)}): set "
+                "--positive-label to the positive class as the labels and predictions write it"
+            )
+
+
+def float_values(values: pa.Array, *, what: str) -> np.ndarray:
+    """Numbers (written in any usual spelling) as float64; anything else is an input error naming ``what``."""
+    trimmed = _trimmed(values)
+    numeric = _as_bool(
+        pc.or_(
+            pc.match_substring_regex(trimmed, _NUMBER),
+            pc.match_substring_regex(trimmed, _NON_FINITE, ignore_case=True),
         )
-        raise AnalyzerInputError(
-            f"{what} of a BinaryClassification must be 0/1 or true/false, found {', '.join(unexpected[:3])}"
-            f"{hint}; or pass --positive-label to name the positive class"
-        )
-    return np.fromiter((t in _TRUE_TEXT for t in texts), dtype=bool, count=len(texts))
-
-
-def _looks_like_probability(text: str) -> bool:
-    try:
-        return 0.0 <= float(text) <= 1.0
-    except ValueError:
-        return False
-
-
-def float_values(values: Sequence[object], *, what: str) -> np.ndarray:
-    """Numbers (or numeric text) as float64; anything else is an input error naming ``what``."""
-    out = np.empty(len(values), dtype=np.float64)
-    for i, value in enumerate(values):
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            out[i] = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise AnalyzerInputError(f"{what} must be numbers, found {value!r}") from None
-        if not math.isfinite(out[i]):
-            raise AnalyzerInputError(f"{what} must be finite numbers, found {value!r}")
+    )
+    if not numeric.all():
+        found = pc.filter(values, pa.array(~numeric))[0].as_py()
+        raise AnalyzerInputError(f"{what} must be numbers, found {found!r}")
+    out = pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
+    finite = np.isfinite(out)
+    if not finite.all():
+        found = pc.filter(values, pa.array(~finite))[0].as_py()
+        raise AnalyzerInputError(f"{what} must be finite numbers, found {found!r}")
     return out
 
 
-def probability_values(values: Sequence[object]) -> np.ndarray:
+def probability_values(values: pa.Array) -> np.ndarray:
     """Probabilities as float64, each in [0, 1]; a value outside is an input error (a margin or logit
     given as probability would make the threshold and the curves meaningless)."""
     scores = float_values(values, what="probability attribute values")
@@ -292,60 +378,56 @@ def _settings(args: argparse.Namespace, *, require_ground_truth_attribute: bool)
     )
 
 
-def _complete_rows(
-    predictions: Sequence[object], probabilities: Sequence[object] | None, labels: Sequence[object]
-) -> tuple[list[object], list[object] | None, list[object], int]:
-    keep = [
-        i
-        for i in range(len(labels))
-        if not _is_missing(labels[i])
-        and not _is_missing(predictions[i])
-        and (probabilities is None or not _is_missing(probabilities[i]))
-    ]
-    return (
-        [predictions[i] for i in keep],
-        None if probabilities is None else [probabilities[i] for i in keep],
-        [labels[i] for i in keep],
-        len(labels) - len(keep),
+def complete_rows(rows: LabelledColumns) -> tuple[LabelledColumns, int]:
+    """The rows whose label, prediction and probability are all present, and how many were not."""
+    gaps = missing_values(rows.labels) | missing_values(rows.predictions)
+    if rows.probabilities is not None:
+        gaps |= missing_values(rows.probabilities)
+    if not gaps.any():
+        return rows, 0
+    keep = pa.array(~gaps)
+    complete = LabelledColumns(
+        predictions=pc.filter(rows.predictions, keep),
+        probabilities=None if rows.probabilities is None else pc.filter(rows.probabilities, keep),
+        labels=pc.filter(rows.labels, keep),
     )
+    return complete, int(gaps.sum())
 
 
-def compute_metrics(
-    settings: ModelSettings,
-    predictions: Sequence[object],
-    probabilities: Sequence[object] | None,
-    labels: Sequence[object],
-) -> dict[str, mq.MetricEntry]:
-    """All metrics of ``settings.problem_type`` from row-aligned raw values (see the module docstring)."""
+def compute_metrics(settings: ModelSettings, rows: LabelledColumns) -> dict[str, mq.MetricEntry]:
+    """All metrics of ``settings.problem_type`` from complete rows (see the module docstring)."""
     kind = settings.problem_type
     if kind is mq.ProblemType.REGRESSION:
         return mq.regression_metrics(
-            float_values(labels, what="ground-truth values"),
-            float_values(predictions, what="inference values"),
+            float_values(rows.labels, what="ground-truth values"),
+            float_values(rows.predictions, what="inference values"),
         )
     if kind is mq.ProblemType.BINARY_CLASSIFICATION:
-        actual = binary_values(labels, positive_label=settings.positive_label, what="ground-truth labels")
-        scores = None if probabilities is None else probability_values(probabilities)
+        positive_label = settings.positive_label
+        actual = binary_values(rows.labels, positive_label=positive_label, what="ground-truth labels")
+        scores = None if rows.probabilities is None else probability_values(rows.probabilities)
+        checked = [("ground-truth label", rows.labels, actual)]
         if settings.probability_threshold is not None:
             assert scores is not None
             predicted = scores > settings.probability_threshold
         else:
-            predicted = binary_values(
-                predictions, positive_label=settings.positive_label, what="predicted labels"
-            )
+            predicted = binary_values(rows.predictions, positive_label=positive_label, what="predicted labels")
+            checked.append(("predicted label", rows.predictions, predicted))
+        if positive_label is not None:
+            check_positive_label_occurs(checked, positive_label=positive_label)
         return mq.binary_classification_metrics(
             actual, predicted, predicted.astype(np.float64) if scores is None else scores
         )
-    actual_text = [label_text(v) for v in labels]
-    predicted_text = [label_text(v) for v in predictions]
+    actual_text = label_text(rows.labels)
+    predicted_text = label_text(rows.predictions)
     return mq.multiclass_classification_metrics(
         actual_text, predicted_text, _class_order(actual_text, predicted_text)
     )
 
 
-def _class_order(*groups: Sequence[str]) -> list[str]:
+def _class_order(*groups: pa.Array) -> list[str]:
     """Classes sorted numerically when all are integers, else as text."""
-    classes = set().union(*groups)
+    classes = set().union(*(pc.unique(group).to_pylist() for group in groups))
     if all(re.fullmatch(r"-?\d+", c) for c in classes):
         return sorted(classes, key=int)
     return sorted(classes)
@@ -355,79 +437,56 @@ def _class_order(*groups: Sequence[str]) -> list[str]:
 # Baseline dataset
 # --------------------------------------------------------------------------------------------
 
+DATASET_FORMATS = {"csv": DatasetFormat.CSV, "jsonl": DatasetFormat.JSON, "json": DatasetFormat.JSON,
+                   "parquet": DatasetFormat.PARQUET}  # fmt: skip
 
-def _dataset_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".jsonl", ".json")
-        )
-        if files:
-            return files
+
+def _column_name(names: Sequence[str], attribute: str, what: str, path: Path) -> str:
+    """The column ``attribute`` names: a column name, else a 0-based column index."""
+    if attribute in names:
+        return attribute
+    if attribute.strip().isdigit() and int(attribute) < len(names):
+        return names[int(attribute)]
     raise AnalyzerInputError(
-        "baseline dataset not found: pass a CSV or JSON Lines file or folder", path=str(path)
+        f"{what} {attribute!r} is not a column; columns: {', '.join(names)}", path=str(path)
     )
 
 
-def _column(header: list[str], attribute: str, what: str, path: Path) -> int:
-    if attribute in header:
-        return header.index(attribute)
-    if attribute.strip().isdigit() and int(attribute) < len(header):
-        return int(attribute)
-    raise AnalyzerInputError(
-        f"{what} {attribute!r} is not a column; columns: {', '.join(header)}", path=str(path)
-    )
+def _text(column: pa.Array) -> pa.Array:
+    """A column as text (CSV columns already are; JSON and Parquet ones may be numbers or booleans)."""
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_boolean(column.type):
+        return pc.if_else(column, "true", "false")
+    return column.cast(pa.string())
 
 
 def read_baseline_columns(
-    path: Path, attributes: dict[str, str | None], *, dataset_format: str | None, header: bool
-) -> dict[str, list[object]]:
-    """The values of each named attribute in a CSV or JSON Lines dataset (None attributes are skipped).
+    path: Path,
+    attributes: dict[str, str | None],
+    *,
+    dataset_format: DatasetFormat | None,
+    header: bool,
+    problems: InputProblems,
+) -> dict[str, pa.Array]:
+    """The values of each named attribute of a dataset as text columns (None attributes are skipped).
 
-    CSV: attributes are header names (or 0-based indices, the only choice without a header).
-    JSON Lines: attributes are member names or JMESPath expressions evaluated per line.
+    The dataset is read by ``io.datasets`` (CSV, JSON Lines, Parquet). Attributes are column names
+    (nested JSON members as ``a.b``) or 0-based column indices, the only choice for a CSV file
+    without a header. Malformed rows are counted in ``problems`` and skipped.
     """
-    columns: dict[str, list[object]] = {what: [] for what, a in attributes.items() if a is not None}
-    for file in _dataset_files(path):
-        kind = dataset_format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
-        if kind == "csv":
-            with file.open(newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                first = next(reader, None)
-                if first is None:
-                    continue
-                names = first if header else [str(i) for i in range(len(first))]
-                index = {
-                    what: _column(names, a, what, file) for what, a in attributes.items() if a is not None
-                }
-                rows = reader if header else [first, *reader]
-                for number, row in enumerate(rows, start=2 if header else 1):
-                    if not row:
-                        continue
-                    for what, i in index.items():
-                        if i >= len(row):
-                            raise AnalyzerInputError(
-                                f"row has no column for the {what}", path=str(file), line=number
-                            )
-                        columns[what].append(row[i])
-        else:
-            for number, record in iter_json_lines(file):
-                for what, attribute in attributes.items():
-                    if attribute is None:
-                        continue
-                    if isinstance(record, dict) and attribute in record:
-                        columns[what].append(record[attribute])
-                        continue
-                    try:
-                        columns[what].append(jmespath.search(attribute, record))
-                    except jmespath.exceptions.JMESPathError:
-                        raise AnalyzerInputError(
-                            f"{what} {attribute!r} is neither a member nor a JMESPath expression",
-                            path=str(file),
-                            line=number,
-                        ) from None
-    return columns
+    wanted = {what: a for what, a in attributes.items() if a is not None}
+    chunks: dict[str, list[pa.Array]] = {what: [] for what in wanted}
+    for batch in read_dataset(path, dataset_format=dataset_format, header=header, problems=problems):
+        if batch.num_rows == 0:
+            continue
+        names = batch.schema.names
+        for what, attribute in wanted.items():
+            chunks[what].append(_text(batch.column(_column_name(names, attribute, what, path))))
+    problems.check()
+    return {
+        what: pa.concat_arrays(parts) if parts else pa.array([], pa.string()) for what, parts in chunks.items()
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,6 +510,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             "--dataset is required: a CSV or JSON Lines file with predictions and labels"
         )
     output = _output_dir(args)
+    format_name = getattr(args, "dataset_format", None)
     columns = read_baseline_columns(
         Path(dataset),
         {
@@ -458,23 +518,26 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             "probability attribute": settings.probability_attribute,
             "ground-truth attribute": settings.ground_truth_attribute,
         },
-        dataset_format=getattr(args, "dataset_format", None),
+        dataset_format=DATASET_FORMATS[format_name] if format_name else None,
         header=not getattr(args, "no_header", False),
+        problems=_problems(args),
     )
-    labels = columns["ground-truth attribute"]
-    predictions = columns.get("inference attribute") or columns["probability attribute"]
-    predictions, probabilities, labels, skipped = _complete_rows(
-        predictions, columns.get("probability attribute"), labels
+    rows, skipped = complete_rows(
+        LabelledColumns(
+            predictions=columns.get("inference attribute", columns.get("probability attribute")),
+            probabilities=columns.get("probability attribute"),
+            labels=columns["ground-truth attribute"],
+        )
     )
-    if not labels:
+    if not len(rows.labels):
         raise AnalyzerInputError(
             "the baseline dataset has no row with both a prediction and a label", path=str(dataset)
         )
-    metrics = compute_metrics(settings, predictions, probabilities, labels)
+    metrics = compute_metrics(settings, rows)
     files = (
         report.write_jackson_json(
             output / report.STATISTICS_FILE,
-            report.statistics_document(settings.problem_type, metrics, item_count=len(labels)),
+            report.statistics_document(settings.problem_type, metrics, item_count=len(rows.labels)),
         ),
         report.write_jackson_json(
             output / report.CONSTRAINTS_FILE,
@@ -485,7 +548,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         ),
     )
     return RunOutcome.finished(violations=0, output_dir=output, files=files,
-                               summary={"item_count": len(labels), "rows_without_values": skipped})
+                               summary={"item_count": len(rows.labels), "rows_without_values": skipped})
 
 
 def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.MetricConstraint]:
@@ -533,10 +596,12 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     now = datetime.now(UTC)
     files: list[Path] = []
 
+    problems = _problems(args)
     merged_source = getattr(args, "merged", None)
     if merged_source is not None:
-        records = list(merge.read_merged_records(Path(merged_source), since=start, until=end))
-        join = {"matched": len(records)}
+        records = list(merge.read_merged_records(Path(merged_source), since=start, until=end, problems=problems))
+        problems.check()
+        join: dict[str, int] = {"matched": len(records)}
     else:
         capture, ground_truth = getattr(args, "capture", None), getattr(args, "ground_truth", None)
         if capture is None or ground_truth is None:
@@ -544,27 +609,29 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
                 "--capture and --ground-truth are required (or --merged for merged records)"
             )
         captures = merge.read_capture_records(
-            Path(capture), since=None if start is None else start - lookback, until=end
+            Path(capture), since=None if start is None else start - lookback, until=end, problems=problems
         )
-        labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end)
+        labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
         result = merge.merge_records(captures, labels)
-        records = result.records
+        problems.check()
+        records = result.payload_records()
         join = result.summary.as_dict()
         merged_output = getattr(args, "merged_output", None) or output / "merge"
-        if records:
-            files.append(merge.write_merged_records(records, Path(merged_output)))
+        if result.matches:
+            files.append(merge.write_merge_result(result, Path(merged_output)))
 
-    rows = merge.labelled_predictions(
+    columns = merge.labelled_columns(
         records,
         inference_attribute=settings.inference_attribute or settings.probability_attribute,
         probability_attribute=settings.probability_attribute,
         ground_truth_attribute=settings.ground_truth_attribute,
     )
-    predictions, probabilities, labels, skipped = _complete_rows(
-        rows.predictions, rows.probabilities, rows.labels
-    )
-    summary: dict[str, object] = {**join, "item_count": len(labels), "rows_without_values": skipped}
-    if not labels:
+    rows, skipped = complete_rows(columns)
+    item_count = len(rows.labels)
+    summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
+    if problems.bad:
+        summary["malformed_records"] = problems.bad
+    if not item_count:
         waiting = join.get("captures_without_label", 0)
         orphans = join.get("labels_without_capture", 0)
         return RunOutcome(
@@ -578,12 +645,12 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
             summary=summary,
         )
 
-    metrics = compute_metrics(settings, predictions, probabilities, labels)
+    metrics = compute_metrics(settings, rows)
     kind = settings.problem_type
     files.append(
         report.write_jackson_json(
             output / report.STATISTICS_FILE,
-            report.statistics_document(kind, metrics, item_count=len(labels), evaluation_time=now),
+            report.statistics_document(kind, metrics, item_count=item_count, evaluation_time=now),
         )
     )
     files.append(
