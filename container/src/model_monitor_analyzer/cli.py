@@ -8,41 +8,20 @@ is followed instead (``contract.entrypoint``). A user mistake prints one line
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 
-from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 
-MONITOR_TYPES = {
-    "data-quality": "model_monitor_analyzer.jobs.data_quality",
-    "model-quality": "model_monitor_analyzer.jobs.model_quality",
-    "bias": "model_monitor_analyzer.jobs.bias",
-}
 EXIT_USAGE = 2
 PUT_GROUND_TRUTH = "put-ground-truth"
 
 
-class NotAvailableError(Exception):
-    """A monitor type whose job module is not part of this build."""
-
-
-def job_module(monitor_type: str) -> ModuleType:
-    """Import the job module of a monitor type lazily."""
-    name = MONITOR_TYPES[monitor_type]
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            raise NotAvailableError(f"monitor type {monitor_type!r} is not available in this build") from None
-        raise
-
-
 def _type_of(argv: Sequence[str]) -> str:
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--type", choices=tuple(MONITOR_TYPES), default="data-quality")
+    pre.add_argument("--type", choices=registry.NAMES, default=registry.DATA_QUALITY.name)
     known, _ = pre.parse_known_args(argv)
     return known.type
 
@@ -54,7 +33,7 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
         description="Drop-in analyzer for SageMaker Model Monitor (data quality, model quality, bias).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    module = job_module(monitor_type) if monitor_type else None
+    module = registry.job_module(registry.by_name(monitor_type)) if monitor_type else None
     from model_monitor_analyzer.ground_truth_sender import add_put_ground_truth_arguments
 
     add_put_ground_truth_arguments(commands.add_parser(
@@ -62,7 +41,7 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
     for command, help_text in (("baseline", "profile a dataset: statistics.json + constraints.json"),
                                ("monitor", "check captured traffic against a baseline")):
         sub = commands.add_parser(command, help=help_text)
-        sub.add_argument("--type", choices=tuple(MONITOR_TYPES), default="data-quality", help="monitor type")
+        sub.add_argument("--type", choices=registry.NAMES, default=registry.DATA_QUALITY.name, help="monitor type")
         if module is not None:
             if command == "baseline":
                 module.add_baseline_arguments(sub)
@@ -99,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_put_ground_truth(build_parser(None).parse_args(argv))
         monitor_type = _type_of(argv)
-        module = job_module(monitor_type)
+        module = registry.job_module(registry.by_name(monitor_type))
         args = build_parser(monitor_type).parse_args(argv)
         runner = module.run_baseline if args.command == "baseline" else module.run_monitor
         outcome = runner(args)

@@ -20,3 +20,7 @@ class AnalyzerInputError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         return f"{where}{self.message}"
+
+
+class NotAvailableError(Exception):
+    """A monitor type whose job module is not part of this build."""

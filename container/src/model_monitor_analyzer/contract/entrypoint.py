@@ -9,7 +9,6 @@ reason to the message file and exits 255, as the built-in does.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
@@ -24,17 +23,12 @@ from model_monitor_analyzer.contract.paths import (
     metrics_dir,
 )
 from model_monitor_analyzer.contract.privileges import drop_privileges
-from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome
 
 EXIT_FAILURE = 255
 MESSAGE_LIMIT_BYTES = 1024
-_OTHER_TYPES = {
-    "MODEL_QUALITY": "model_quality",
-    "BIAS": "bias",
-    "MODEL_BIAS": "bias",
-    "BIAS_DRIFT": "bias",
-}
 
 
 def write_message(paths: ContainerPaths, message: str) -> None:
@@ -44,14 +38,10 @@ def write_message(paths: ContainerPaths, message: str) -> None:
     paths.message_file.write_text(data, encoding="utf-8")
 
 
-def _run_other(kind: str, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
-    from model_monitor_analyzer.cli import NotAvailableError
-
-    try:
-        job = importlib.import_module(f"model_monitor_analyzer.jobs.{kind}")
-        contract = importlib.import_module(f"model_monitor_analyzer.contract.{kind}")
-    except ModuleNotFoundError as exc:
-        raise NotAvailableError(f"analysis type {kind!r} is not available in this build ({exc.name})") from None
+def _run_labelled(monitor_type: registry.MonitorType, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
+    """Model quality and bias: their contracts take the environment with container paths rebased."""
+    job = registry.job_module(monitor_type)
+    contract = registry.contract_module(monitor_type)
     rebased = dict(env)
     rebased.setdefault(METRICS_DIRECTORY_ENV, str(metrics_dir(env, paths)))
     for key in ("dataset_source", "output_path", "baseline_constraints", "baseline_statistics", "analysis_config",
@@ -65,15 +55,10 @@ def _run_other(kind: str, env: Mapping[str, str], paths: ContainerPaths) -> RunO
 
 def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
     """Run the analysis an already merged job environment describes."""
-    analysis = (env.get("analysis_type") or "DATA_QUALITY").strip().upper()
-    if analysis in _OTHER_TYPES:
-        return _run_other(_OTHER_TYPES[analysis], env, paths)
-    if analysis not in ("DATA_QUALITY", ""):
-        raise AnalyzerInputError(
-            f"analysis_type {analysis!r} is not supported; use DATA_QUALITY, MODEL_QUALITY or BIAS"
-        )
-    from model_monitor_analyzer.jobs import data_quality
-
+    monitor_type = registry.by_analysis_type(env.get("analysis_type"))
+    if monitor_type is not registry.DATA_QUALITY:
+        return _run_labelled(monitor_type, env, paths)
+    data_quality = registry.job_module(monitor_type)
     args = data_quality_contract.args_from_environment(env, paths)
     return data_quality.run_baseline(args) if args.mode == "baseline" else data_quality.run_monitor(args)
 
@@ -89,8 +74,8 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
             writable.append(paths.rebase(env["output_path"]))
         drop_privileges(process_env, writable)
         outcome = run_environment(env, paths)
-    except AnalyzerInputError as exc:
-        message = f"Error: {exc.describe()}"
+    except (AnalyzerInputError, NotAvailableError) as exc:
+        message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE

@@ -1,6 +1,7 @@
 """Runs that glue io -> profile -> checks -> report, one module per monitor type.
 
-Each module exposes the same small interface, which the CLI and the container entrypoint use:
+Each module, registered once in ``jobs.registry``, exposes the same small interface, which the
+CLI and the container entrypoint use:
 
     add_baseline_arguments(parser: argparse.ArgumentParser) -> None
     add_monitor_arguments(parser: argparse.ArgumentParser) -> None
