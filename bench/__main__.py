@@ -6,7 +6,8 @@ For each data set kind of ``--datasets`` (default: ``rounded`` and ``realistic``
 2. Make the peers' virtualenv (``.bench-venv/``) if it is missing.
 3. Run, each in a fresh process on the same files: the bare parses (polars, pyarrow: the floor), our
    analyzer's ``baseline`` + ``monitor``, Evidently's DataDriftPreset and whylogs' profiles + drift scores.
-4. Run ours again at each size of ``--memory-records`` to show how its peak memory grows with the data.
+4. If the analyzer takes ``--workers``, run ours again with one worker (the default uses every CPU).
+5. Run ours again at each size of ``--memory-records`` to show how its peak memory grows with the data.
 
 Then print the Markdown page, one table per data set, and write it to ``bench/results/``.
 """
@@ -22,7 +23,16 @@ from pathlib import Path
 from bench.generate import KINDS, ensure_dataset, spec_for
 from bench.peer_env import REPO_ROOT, ensure_peer_env
 from bench.report import MemoryPoint, Section, render
-from bench.run import FLOORS, Result, fastest, run_floor, run_ours, run_peer, warm_page_cache
+from bench.run import (
+    FLOORS,
+    Result,
+    analyzer_takes_workers,
+    fastest,
+    run_floor,
+    run_ours,
+    run_peer,
+    warm_page_cache,
+)
 
 RESULTS = REPO_ROOT / "bench" / "results"
 
@@ -85,7 +95,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None) -> Section:
+def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None, *, workers: bool) -> Section:
     """Every contender on one kind of data set, then ours at the memory size."""
     dataset = ensure_dataset(spec_for(args.records, kind=kind), log=_log)
     larger = [ensure_dataset(spec_for(records, kind=kind), log=_log) for records in args.memory_records]
@@ -104,6 +114,10 @@ def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None) 
             _log(f"{kind}: {name} on {args.records:,} records (run {round_number} of {repeat})")
             runs[name].append(contender())
     results = {name: fastest(results) for name, results in runs.items()}
+    one_worker = None
+    if workers:
+        _log(f"{kind}: ours with --workers 1 on {args.records:,} records")
+        one_worker = fastest([run_ours(dataset, workers=1) for _ in range(repeat)])
     memory = [MemoryPoint.of(results["ours"])]
     for large in larger:
         warm_page_cache(large)
@@ -111,7 +125,11 @@ def _run_dataset(kind: str, args: argparse.Namespace, peer_python: Path | None) 
         memory.append(MemoryPoint.of(fastest([run_ours(large) for _ in range(repeat)])))
     memory.sort(key=lambda point: point.records)
     return Section(
-        dataset=dataset, results=results, memory=memory, load_average=(load_before, os.getloadavg()[0])
+        dataset=dataset,
+        results=results,
+        memory=memory,
+        load_average=(load_before, os.getloadavg()[0]),
+        one_worker=one_worker,
     )
 
 
@@ -119,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     command = " ".join(["python -m bench", shlex.join(sys.argv[1:] if argv is None else argv)]).strip()
     peer_python = None if args.skip_peers else ensure_peer_env(log=_log)
-    sections = [_run_dataset(kind, args, peer_python) for kind in args.datasets]
+    workers = analyzer_takes_workers()
+    sections = [_run_dataset(kind, args, peer_python, workers=workers) for kind in args.datasets]
     page = render(sections=sections, command=command, repeat=args.repeat)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(page)

@@ -63,6 +63,7 @@ class Section:
     results: dict[str, Result]
     memory: list[MemoryPoint]
     load_average: tuple[float, float] | None = None  # 1-minute load before and after the runs
+    one_worker: Result | None = None  # ours with --workers 1 (the analyzer's default uses every CPU)
 
 
 def floor_of(results: dict[str, Result]) -> Result | None:
@@ -124,6 +125,21 @@ def _load_note(load_average: tuple[float, float]) -> str:
     return note + "."
 
 
+def _workers_lines(one: Result, default: Result) -> list[str]:
+    rows = [
+        f"| {label} | {r.seconds:.1f} | {r.phases['baseline']:.1f} + {r.phases['monitor']:.1f} | {r.peak_rss_mb:,.0f} |"
+        for label, r in (("1 (`--workers 1`)", one), (f"default (every CPU: {os.cpu_count()})", default))
+    ]
+    return [
+        "",
+        f"Workers of ours (same records; speed-up of the default over one worker: {one.seconds / default.seconds:.2f}x):",
+        "",
+        "| Workers | Seconds | baseline + monitor (s) | Peak memory MB |",
+        "|---|---:|---|---:|",
+        *rows,
+    ]
+
+
 def _section_lines(section: Section) -> list[str]:
     dataset, results, memory = section.dataset, section.results, section.memory
     sizes = dataset.size_bytes()
@@ -148,6 +164,8 @@ def _section_lines(section: Section) -> list[str]:
         )
     if "ours" in results:
         lines += ["", "| Ratio | Measured | Goal | Met |", "|---|---:|---|---|", *_ratio_rows(results, memory)]
+    if section.one_worker is not None and "ours" in results:
+        lines += _workers_lines(section.one_worker, results["ours"])
     if memory:
         lines += [
             "",

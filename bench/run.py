@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -143,23 +144,40 @@ def _count_rows(statistics: Path) -> int:
     return int(json.loads(statistics.read_text())["dataset"]["item_count"])
 
 
-def run_ours(dataset: Dataset, *, label: str = "ours: analyzer baseline + monitor") -> Result:
+def analyzer_takes_workers() -> bool:
+    """Whether the analyzer's ``baseline`` command has a ``--workers`` option (processes to use)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "model_monitor_analyzer", "baseline", "--help"],
+        env=_child_env(),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "--workers" in done.stdout
+
+
+def run_ours(
+    dataset: Dataset, *, label: str = "ours: analyzer baseline + monitor", workers: int | None = None
+) -> Result:
     """The analyzer's CLI end to end from files: ``baseline`` on the CSV, then ``monitor`` on the capture.
 
     Each command is its own process (as a user runs them); both are timed. The monitor exits 0 with
     ``CompletedWithViolations`` when it finds drift, which the data set is made to contain.
+    ``workers`` is passed as ``--workers`` to both (None: the analyzer's default, every CPU).
     """
     RUNS_ROOT.mkdir(parents=True, exist_ok=True)
     # A folder of its own per run, so two benches running at once cannot trip over each other's files.
     with tempfile.TemporaryDirectory(dir=RUNS_ROOT, prefix=f"{dataset.root.name}-") as scratch:
-        return _run_ours_in(dataset, Path(scratch), label=label)
+        return _run_ours_in(dataset, Path(scratch), label=label, workers=workers)
 
 
-def _run_ours_in(dataset: Dataset, workdir: Path, *, label: str) -> Result:
+def _run_ours_in(dataset: Dataset, workdir: Path, *, label: str, workers: int | None) -> Result:
     baseline_dir, monitor_dir = workdir / "baseline", workdir / "monitor"
     cli = [sys.executable, "-m", "model_monitor_analyzer"]
+    options = [] if workers is None else ["--workers", str(workers)]
     baseline = measure(
-        [*cli, "baseline", "--dataset", str(dataset.baseline_csv), "--output", str(baseline_dir)],
+        [*cli, "baseline", "--dataset", str(dataset.baseline_csv), "--output", str(baseline_dir), *options],
         env=_child_env(),
         cwd=REPO_ROOT,
     )
@@ -180,6 +198,7 @@ def _run_ours_in(dataset: Dataset, workdir: Path, *, label: str) -> Result:
             start,
             "--end",
             end,
+            *options,
         ],
         env=_child_env(),
         cwd=REPO_ROOT,
