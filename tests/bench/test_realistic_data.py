@@ -110,3 +110,14 @@ def test_both_floors_parse_every_row_of_the_realistic_set(dataset, parser):
     header = header_names(dataset.baseline_csv)
     assert parser.parse_baseline(dataset.baseline_csv) == ROWS
     assert parser.parse_capture(dataset.capture_dir, header, FEATURES_ONLY) == ROWS
+
+
+def test_file_groups_keep_consecutive_files_within_the_byte_limit(tmp_path):
+    sizes = [5, 5, 5, 12, 1]
+    files = []
+    for index, size in enumerate(sizes):
+        path = tmp_path / f"{index}.jsonl"
+        path.write_bytes(b"x" * size)
+        files.append(path)
+    groups = list(floor_polars.file_groups(files, max_bytes=10))
+    assert [[p.name for p in g] for g in groups] == [["0.jsonl", "1.jsonl"], ["2.jsonl"], ["3.jsonl"], ["4.jsonl"]]
