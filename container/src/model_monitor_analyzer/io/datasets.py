@@ -285,6 +285,8 @@ def read_csv_file(
                 tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
                 parse, convert = _csv_options(names, tally, path_text, [lines_before])
                 try:
+                    if not chunk.isascii():
+                        chunk.decode("utf-8")  # else Arrow's bad-row handler fails on the text of a row
                     table = _parse_csv_chunk(chunk, names, skip, parse, convert)
                     problems.merge(tally)
                 except (pa.ArrowInvalid, UnicodeDecodeError):
@@ -363,15 +365,15 @@ def read_json_lines_file(file: Path, *, problems: InputProblems) -> Iterator[pa.
                 if lines_before == 0 and chunk.startswith(UTF8_BOM):
                     chunk = chunk[len(UTF8_BOM):]
                 try:
-                    table = pajson.read_json(
+                    table = _flatten(pajson.read_json(
                         pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
-                    )
-                except (pa.ArrowInvalid, UnicodeDecodeError):
+                    ))
+                except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
                     batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
                     if batch is not None:
                         yield batch
                     continue
-                for batch in _flatten(table).to_batches(max_chunksize=PARQUET_BATCH_ROWS):
+                for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
                     problems.record_good(batch.num_rows)
                     yield batch
     except OSError as exc:
@@ -398,12 +400,14 @@ def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, prob
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
+    if not names:  # only empty objects: rows without columns
+        return pa.table({"": pa.nulls(len(rows), pa.string())}).select([]).to_batches()[0]
     return pa.RecordBatch.from_pydict({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
 
 
 def _flat_items(value: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
     for key, item in value.items():
-        if isinstance(item, dict):
+        if isinstance(item, dict) and item:
             yield from _flat_items(item, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", item
@@ -419,15 +423,29 @@ def _scalar_text(value: object) -> str | None:
     return orjson.dumps(value).decode()
 
 
+def _empty_objects_as_text(table: pa.Table) -> pa.Table:
+    """Objects with no keys (``{"x": {}}``) as the text ``{}``: flattened they would leave no column,
+    and their rows would vanish."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_struct(field.type) and field.type.num_fields == 0:
+            column = table.column(index)
+            text = pa.array([None if v is None else "{}" for v in column.to_pylist()], pa.string())
+            table = table.set_column(index, field.name, text)
+    return table
+
+
 def _flatten(table: pa.Table) -> pa.Table:
+    table = _empty_objects_as_text(table)
     while any(pa.types.is_struct(field.type) for field in table.schema):
-        table = table.flatten()
+        table = _empty_objects_as_text(table.flatten())
     columns, names = [], []
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_list(field.type) or pa.types.is_large_list(field.type) or pa.types.is_map(field.type):
             column = pa.array([None if v is None else orjson.dumps(v).decode() for v in column.to_pylist()], pa.string())
         columns.append(column)
         names.append(field.name)
+    if not columns:
+        return table.select([])  # rows of empty objects: no columns, but still rows
     return pa.table(columns, names=names)
 
 
