@@ -58,13 +58,13 @@ def test_bad_override_json_is_one_line_exit_2(tmp_path, capsys):
 
 
 def test_the_job_environment_carries_the_overrides_to_the_run(tmp_path):
-    from model_monitor_analyzer.contract.data_quality import args_from_environment
+    from model_monitor_analyzer.contract.data_quality import monitor_request
     from model_monitor_analyzer.contract.paths import ContainerPaths
 
     env = {"baseline_statistics": str(STATISTICS), "baseline_constraints": str(CONSTRAINTS),
            "feature_overrides": '{"plan": {"evaluate_constraints": "Disabled"}}'}
-    args = args_from_environment(env, ContainerPaths(root=tmp_path))
-    assert json.loads(args.feature_overrides) == {"plan": {"evaluate_constraints": "Disabled"}}
+    request = monitor_request(env, ContainerPaths(root=tmp_path))
+    assert request.feature_overrides == {"plan": {"evaluate_constraints": "Disabled"}}
 
 
 def test_the_short_form_of_the_construct_expands_to_monitoring_config_keys(tmp_path):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -12,23 +12,12 @@ import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import csv_parts
+from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs import data_quality
 from model_monitor_analyzer.jobs.data_quality import capture_parts, profile_input, worker_count
+from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 
-
-def _args(**overrides):
-    values = dict(
-        max_bad_record_ratio=0.1,
-        progress=False,
-        record_preprocessor=None,
-        capture_index_names=["endpointInput", "endpointOutput"],
-        output_columns_position="START",
-        start="2024-01-01T00:00:00Z",
-        end="2024-01-02T00:00:00Z",
-        no_header=False,
-    )
-    values.update(overrides)
-    return argparse.Namespace(**values)
+WINDOW = TimeWindow(start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2024, 1, 2, tzinfo=UTC))
 
 
 def _capture(root, files=6, per_file=3_000, bad_line=None):
@@ -60,7 +49,9 @@ def _parallel(monkeypatch, min_bytes):
 
 def _profile(root, monkeypatch, min_bytes, workers=2):
     _parallel(monkeypatch, min_bytes)
-    return profile_input(_args(workers=workers), root, "capture", names=["score", "x", "n", "kind"])
+    return profile_input(
+        InputOptions(workers=workers), root, InputFormat.CAPTURE, window=WINDOW, names=["score", "x", "n", "kind"]
+    )
 
 
 def test_parts_are_consecutive_files_of_about_equal_size(tmp_path):
@@ -116,7 +107,7 @@ def test_a_script_failing_in_the_helper_process_fails_the_run_naming_the_script(
     )
     _parallel(monkeypatch, 0)
     with pytest.raises(AnalyzerInputError, match="cannot read this record") as error:
-        profile_input(_args(record_preprocessor=script, workers=2), root, "capture")
+        profile_input(InputOptions(record_preprocessor=script, workers=2), root, InputFormat.CAPTURE, window=WINDOW)
     assert error.value.path == str(script) and error.value.line == 3
 
 
@@ -131,7 +122,7 @@ def _csv(path, rows=20_000, bad_line=None):
 
 def _baseline(path, monkeypatch, min_bytes, workers=2):
     _parallel(monkeypatch, min_bytes)
-    return profile_input(_args(no_header=False, workers=workers), path, None)
+    return profile_input(InputOptions(header=True, workers=workers), path, None)
 
 
 @pytest.mark.parametrize("parts", [2, 3, 7])

@@ -81,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = registry.job_module(registry.by_name(monitor_type))
         args = build_parser(monitor_type).parse_args(argv)
         runner = module.run_baseline if args.command == "baseline" else module.run_monitor
-        outcome = runner(args)
+        # a job that takes a typed request builds it from the arguments (see ``jobs``)
+        build_request = getattr(module, f"{args.command}_request", None)
+        outcome = runner(build_request(args) if build_request is not None else args)
     except NotAvailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

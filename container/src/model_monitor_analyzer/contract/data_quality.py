@@ -1,18 +1,26 @@
-"""The data-quality job a SageMaker environment describes (contract section 6.2), as CLI arguments.
+"""The data-quality run a SageMaker environment describes (contract section 6.2), as a typed request.
 
 Baseline mode when neither ``baseline_statistics`` nor ``baseline_constraints`` nor
-``sagemaker_monitoring_schedule_name`` is set; monitor mode otherwise.
+``sagemaker_monitoring_schedule_name`` is set; monitor mode otherwise (``mode_of``).
+``baseline_request`` and ``monitor_request`` build the ``jobs.data_quality`` requests directly
+from the environment.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from model_monitor_analyzer.contract.environment import InputKind, parse_dataset_format
+from model_monitor_analyzer.checks.config import CategoricalDriftMethod
+from model_monitor_analyzer.contract.environment import DatasetFormatSpec, InputKind, parse_dataset_format
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.jobs.data_quality import (
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+    feature_overrides_from_json,
+)
+from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metric_time, time_window
 
 DEFAULT_BASELINE_DATASET = "/opt/ml/processing/input/baseline_dataset_input"
 DEFAULT_CAPTURE = "/opt/ml/processing/input/endpoint"
@@ -49,32 +57,58 @@ def mode_of(env: Mapping[str, str]) -> str:
     return BASELINE_MODE
 
 
-def args_from_environment(env: Mapping[str, str], paths: ContainerPaths) -> argparse.Namespace:
-    """The ``jobs.data_quality`` arguments for this environment (``mode`` says which run)."""
-    spec = parse_dataset_format(env.get("dataset_format"))
-    mode = mode_of(env)
+# Merged records (sagemakerMergeJson) are read as captures: they hold the same captureData.
+_INPUT_FORMATS = {InputKind.CSV: InputFormat.CSV, InputKind.JSON: InputFormat.JSON, InputKind.PARQUET: InputFormat.PARQUET}
+
+
+def _input_format(spec: DatasetFormatSpec) -> InputFormat:
+    return _INPUT_FORMATS.get(spec.kind, InputFormat.CAPTURE)
+
+
+def _input_options(env: Mapping[str, str], paths: ContainerPaths, spec: DatasetFormatSpec) -> InputOptions:
     preprocessor = env.get("record_preprocessor_script")
-    postprocessor = env.get("post_analytics_processor_script")
-    common = dict(
-        mode=mode,
-        output=paths.rebase(env.get("output_path") or DEFAULT_OUTPUT),
-        record_preprocessor=paths.rebase(preprocessor) if preprocessor else None,
-        post_analytics_processor=paths.rebase(postprocessor) if postprocessor else None,
+    return InputOptions(
         max_bad_record_ratio=float(env.get("max_bad_record_ratio", "0.1")),
-        capture_index_names=list(spec.capture_index_names),
-        output_columns_position="START" if spec.output_first else "END",
+        capture_index_names=spec.capture_index_names,
+        output_first=spec.output_first,
+        header=spec.header,
+        record_preprocessor=paths.rebase(preprocessor) if preprocessor else None,
         progress=True,
     )
-    source = env.get("dataset_source")
-    if mode == BASELINE_MODE:
-        kind = {InputKind.CSV: "csv", InputKind.JSON: "json", InputKind.PARQUET: "parquet"}.get(spec.kind, "capture")
-        return argparse.Namespace(
-            **common,
-            dataset=paths.rebase(source or DEFAULT_BASELINE_DATASET),
-            format=kind,
-            no_header=not spec.header,
-            categorical_drift_method=env.get("categorical_drift_method"),
-        )
+
+
+def _post_analytics_processor(env: Mapping[str, str], paths: ContainerPaths) -> Path | None:
+    script = env.get("post_analytics_processor_script")
+    return paths.rebase(script) if script else None
+
+
+def _categorical_drift_method(text: str | None) -> CategoricalDriftMethod | None:
+    if not text or not text.strip():
+        return None
+    wanted = text.strip().lower()
+    for method in CategoricalDriftMethod:
+        if method.value.lower() == wanted:
+            return method
+    known = ", ".join(m.value for m in CategoricalDriftMethod)
+    raise AnalyzerInputError(f"categorical_drift_method {text!r} is not supported; use one of {known}")
+
+
+def baseline_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityBaselineRequest:
+    """The baseline run this environment describes (``dataset_source`` profiled into ``output_path``)."""
+    spec = parse_dataset_format(env.get("dataset_format"))
+    return DataQualityBaselineRequest(
+        dataset=paths.rebase(env.get("dataset_source") or DEFAULT_BASELINE_DATASET),
+        output=paths.rebase(env.get("output_path") or DEFAULT_OUTPUT),
+        format=_input_format(spec),
+        reading=_input_options(env, paths, spec),
+        categorical_drift_method=_categorical_drift_method(env.get("categorical_drift_method")),
+        post_analytics_processor=_post_analytics_processor(env, paths),
+    )
+
+
+def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityMonitorRequest:
+    """The monitoring run this environment describes; metric lines only when
+    ``publish_cloudwatch_metrics`` is Enabled, as the built-in."""
     statistics = env.get("baseline_statistics")
     constraints = env.get("baseline_constraints")
     if not statistics or not constraints:
@@ -82,21 +116,22 @@ def args_from_environment(env: Mapping[str, str], paths: ContainerPaths) -> argp
             "monitoring needs both baseline_statistics and baseline_constraints; set the schedule's "
             "BaselineConfig (StatisticsResource and ConstraintsResource)"
         )
+    spec = parse_dataset_format(env.get("dataset_format"))
     publish = _enabled(env.get("publish_cloudwatch_metrics"), default=False)
-    kind = {InputKind.CSV: "csv", InputKind.JSON: "json", InputKind.PARQUET: "parquet"}.get(spec.kind, "capture")
-    return argparse.Namespace(
-        **common,
-        capture=paths.rebase(source or DEFAULT_CAPTURE),
-        capture_format=kind,
-        no_header=not spec.header,
+    overrides = env.get("feature_overrides")
+    return DataQualityMonitorRequest(
+        capture=paths.rebase(env.get("dataset_source") or DEFAULT_CAPTURE),
         statistics=baseline_file(paths.rebase(statistics), "statistics"),
         constraints=baseline_file(paths.rebase(constraints), "constraints"),
-        start=env.get("start_time"),
-        end=env.get("end_time"),
-        metric_time=env.get("metric_time"),
+        output=paths.rebase(env.get("output_path") or DEFAULT_OUTPUT),
+        input_format=_input_format(spec),
+        reading=_input_options(env, paths, spec),
+        window=time_window(env.get("start_time"), env.get("end_time")),
+        # the project's own extension: per-feature overrides set on the monitor, not in the baseline
+        feature_overrides=feature_overrides_from_json(overrides) if overrides else {},
+        metrics_dir=metrics_dir(env, paths) if publish else None,
+        metric_time=metric_time(env.get("metric_time")),
         endpoint=env.get("sagemaker_endpoint_name"),
         schedule=env.get("sagemaker_monitoring_schedule_name"),
-        metrics_dir=metrics_dir(env, paths) if publish else None,
-        # the project's own extension: per-feature overrides set on the monitor, not in the baseline
-        feature_overrides=env.get("feature_overrides"),
+        post_analytics_processor=_post_analytics_processor(env, paths),
     )

@@ -59,8 +59,9 @@ def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome
     if monitor_type is not registry.DATA_QUALITY:
         return _run_labelled(monitor_type, env, paths)
     data_quality = registry.job_module(monitor_type)
-    args = data_quality_contract.args_from_environment(env, paths)
-    return data_quality.run_baseline(args) if args.mode == "baseline" else data_quality.run_monitor(args)
+    if data_quality_contract.mode_of(env) == data_quality_contract.BASELINE_MODE:
+        return data_quality.run_baseline(data_quality_contract.baseline_request(env, paths))
+    return data_quality.run_monitor(data_quality_contract.monitor_request(env, paths))
 
 
 def run_container(process_env: Mapping[str, str] | None = None) -> int:

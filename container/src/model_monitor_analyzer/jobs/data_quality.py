@@ -1,7 +1,9 @@
 """Data-quality baseline and monitoring runs: io -> profile -> checks -> report.
 
 Interface (see ``jobs``): ``add_baseline_arguments``, ``add_monitor_arguments``,
-``run_baseline(args) -> RunOutcome``, ``run_monitor(args) -> RunOutcome``.
+``baseline_request(args)``, ``monitor_request(args)``,
+``run_baseline(DataQualityBaselineRequest) -> RunOutcome``,
+``run_monitor(DataQualityMonitorRequest) -> RunOutcome``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyarrow as pa
 
+from model_monitor_analyzer.checks.config import CategoricalDriftMethod
 from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality, with_feature_overrides
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
@@ -37,9 +41,10 @@ from model_monitor_analyzer.io.datasets import (
     read_dataset,
 )
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
-from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, parse_timestamp
+from model_monitor_analyzer.io.window import TimeWindow, format_timestamp
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metric_time, time_window
 from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.constraints import constraints_document, parse_constraints
@@ -54,7 +59,70 @@ VIOLATIONS_FILE = "constraint_violations.json"
 PROGRESS_EVERY_BATCHES = 10
 PARALLEL_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
 BYTES_PER_WORKER = 16 << 20  # and larger ones by one process per this much input, up to --workers
-FORMATS = ("csv", "json", "parquet", "capture")
+FORMATS = tuple(f.value for f in InputFormat)
+
+
+# ------------------------------------------------------------------ requests
+@dataclass(frozen=True, kw_only=True)
+class DataQualityBaselineRequest:
+    """Profile ``dataset`` and suggest constraints, written to ``output``.
+
+    Attributes:
+        dataset: the dataset file, or a folder of data files.
+        output: folder for statistics.json and constraints.json.
+        format: the dataset's format (default None: from the file extension, CSV when unknown).
+        reading: how the dataset is read (default ``InputOptions()``).
+        categorical_drift_method: written into the suggested ``monitoring_config`` (default
+            None: not written, so monitors use LInfinity).
+        post_analytics_processor: a script defining ``postprocess_handler``, run after the
+            files are written (default None).
+    """
+
+    dataset: Path
+    output: Path
+    format: InputFormat | None = None
+    reading: InputOptions = InputOptions()
+    categorical_drift_method: CategoricalDriftMethod | None = None
+    post_analytics_processor: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityMonitorRequest:
+    """Check the traffic in ``capture`` (within ``window``) against a baseline; reports go to ``output``.
+
+    Attributes:
+        capture: folder of captured ``*.jsonl`` files (or a dataset, with ``input_format``).
+        statistics: the baseline's statistics.json.
+        constraints: the baseline's constraints.json.
+        output: folder for statistics.json, constraints.json and constraint_violations.json.
+        input_format: how ``capture`` is laid out (default ``InputFormat.CAPTURE``).
+        reading: how the input is read (default ``InputOptions()``).
+        window: the captured records read, by inference time (default: all of them). Only
+            data-capture input has times.
+        feature_overrides: per-feature ``monitoring_config`` overrides applied on top of the
+            constraints, ``{feature: {monitoring_config keys}}`` (default: none); see
+            ``feature_overrides_from_json`` for the text form.
+        metrics_dir: folder for the CloudWatch metric lines (default None: none written).
+        metric_time: the metric lines' timestamp (default None: the window's start, else now).
+        endpoint: the ``Endpoint`` dimension of the metrics (default None: left out).
+        schedule: the ``MonitoringSchedule`` dimension of the metrics (default None: left out).
+        post_analytics_processor: a script defining ``postprocess_handler``, run after the
+            files are written (default None).
+    """
+
+    capture: Path
+    statistics: Path
+    constraints: Path
+    output: Path
+    input_format: InputFormat = InputFormat.CAPTURE
+    reading: InputOptions = InputOptions()
+    window: TimeWindow = TimeWindow()
+    feature_overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    metrics_dir: Path | None = None
+    metric_time: datetime | None = None
+    endpoint: str | None = None
+    schedule: str | None = None
+    post_analytics_processor: Path | None = None
 
 
 # ------------------------------------------------------------------ arguments
@@ -130,6 +198,65 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     _add_common(parser)
 
 
+def _input_options(args: argparse.Namespace) -> InputOptions:
+    return InputOptions(
+        max_bad_record_ratio=args.max_bad_record_ratio,
+        capture_index_names=tuple(args.capture_index_names),
+        output_first=args.output_columns_position == "START",
+        header=not args.no_header,
+        record_preprocessor=args.record_preprocessor,
+        progress=args.progress,
+        workers=args.workers,
+    )
+
+
+def baseline_request(args: argparse.Namespace) -> DataQualityBaselineRequest:
+    """The request that ``add_baseline_arguments``' parsed arguments describe."""
+    method = args.categorical_drift_method
+    return DataQualityBaselineRequest(
+        dataset=args.dataset,
+        output=args.output,
+        format=InputFormat(args.format) if args.format else None,
+        reading=_input_options(args),
+        categorical_drift_method=CategoricalDriftMethod(method) if method else None,
+        post_analytics_processor=args.post_analytics_processor,
+    )
+
+
+def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
+    """The request that ``add_monitor_arguments``' parsed arguments describe.
+
+    The command line always writes metric lines: to ``--metrics-dir``, else OUTPUT/metrics.
+    """
+    return DataQualityMonitorRequest(
+        capture=args.capture,
+        statistics=args.statistics,
+        constraints=args.constraints,
+        output=args.output,
+        input_format=InputFormat(args.capture_format),
+        reading=_input_options(args),
+        window=time_window(args.start, args.end),
+        feature_overrides=feature_overrides_from_json(args.feature_overrides) if args.feature_overrides else {},
+        metrics_dir=args.metrics_dir if args.metrics_dir is not None else args.output / "metrics",
+        metric_time=metric_time(args.metric_time),
+        endpoint=args.endpoint,
+        schedule=args.schedule,
+        post_analytics_processor=args.post_analytics_processor,
+    )
+
+
+def feature_overrides_from_json(text: str) -> dict[str, dict]:
+    """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``.
+
+    Two short keys keep the text within the 256 characters of a job environment value:
+    ``"drift": 0.2`` (both drift thresholds) and ``"check": false`` (``evaluate_constraints``).
+    """
+    try:
+        return _overrides_document(text)
+    except ValueError as exc:
+        raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
+
+
 # ------------------------------------------------------------------ reading
 def _progress(enabled: bool) -> Callable[[int, int], None]:
     def report(batches: int, records: int) -> None:
@@ -151,38 +278,32 @@ def _row_maker(script: Path | None):
     return make
 
 
-def _window(args: argparse.Namespace) -> TimeWindow:
-    def parse(value: str | None, option: str):
-        if not value:
-            return None
-        try:
-            return parse_timestamp(value)
-        except ValueError:
-            raise AnalyzerInputError(f"{option} {value!r} is not an ISO 8601 time such as 2024-01-31T13:00:00Z") from None
-
-    return TimeWindow(start=parse(getattr(args, "start", None), "--start"), end=parse(getattr(args, "end", None), "--end"))
+def _dataset_format(fmt: InputFormat | None) -> DatasetFormat | None:
+    return DatasetFormat(fmt.value) if fmt is not None else None
 
 
 def _batches(
-    args: argparse.Namespace,
+    reading: InputOptions,
     source: Path,
-    fmt: str | None,
+    fmt: InputFormat | None,
     problems: InputProblems,
+    *,
+    window: TimeWindow | None,
+    names: list[str] | None,
     files: Sequence[Path] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    if fmt == "capture":
+    if fmt is InputFormat.CAPTURE:
         return read_capture_batches(
             source,
-            window=_window(args),
-            capture_index_names=tuple(args.capture_index_names),
-            output_first=args.output_columns_position == "START",
+            window=window,
+            capture_index_names=reading.capture_index_names,
+            output_first=reading.output_first,
             problems=problems,
-            row_maker=_row_maker(args.record_preprocessor),
+            row_maker=_row_maker(reading.record_preprocessor),
             files=files,
-            input_names=getattr(args, "feature_names", None),
+            input_names=names,
         )
-    dataset_format = DatasetFormat(fmt) if fmt else None
-    return read_dataset(source, dataset_format=dataset_format, header=not args.no_header, problems=problems)
+    return read_dataset(source, dataset_format=_dataset_format(fmt), header=reading.header, problems=problems)
 
 
 def _profile_batches(
@@ -310,49 +431,59 @@ def _profile_in_processes(
     return profile
 
 
-def _parts(args: argparse.Namespace, source: Path, fmt: str | None) -> list[BatchSource] | None:
+def _parts(
+    reading: InputOptions, source: Path, fmt: InputFormat | None, *, window: TimeWindow | None, names: list[str] | None
+) -> list[BatchSource] | None:
     """The input in parts for several processes, or None when one process is best: capture
     files in runs of consecutive files, one CSV file in byte ranges."""
-    requested = getattr(args, "workers", None)
-    if fmt == "capture":
+    if fmt is InputFormat.CAPTURE:
         files = capture_files(source)
-        workers = worker_count(requested, sum(file.stat().st_size for file in files))
+        workers = worker_count(reading.workers, sum(file.stat().st_size for file in files))
         runs = capture_parts(files, parts=workers) if workers > 1 else []
         if len(runs) < 2:
             return None
-        return [(lambda problems, run=run: _batches(args, source, fmt, problems, run)) for run in runs]
-    if not source.is_file() or (DatasetFormat(fmt) if fmt else guess_format(source)) is not DatasetFormat.CSV:
+        return [
+            (lambda problems, run=run: _batches(reading, source, fmt, problems, window=window, names=names, files=run))
+            for run in runs
+        ]
+    if not source.is_file() or (_dataset_format(fmt) or guess_format(source)) is not DatasetFormat.CSV:
         return None
-    workers = worker_count(requested, source.stat().st_size)
+    workers = worker_count(reading.workers, source.stat().st_size)
     ranges = csv_parts(source, parts=workers) if workers > 1 else []
     if len(ranges) < 2:
         return None
-    header = not args.no_header
+    header = reading.header
     return [
         (lambda problems, part=part: read_csv_file(source, header=header, problems=problems, part=part)) for part in ranges
     ]
 
 
 def profile_input(
-    args: argparse.Namespace,
+    reading: InputOptions,
     source: Path,
-    fmt: str | None,
+    fmt: InputFormat | None,
     *,
+    window: TimeWindow | None = None,
     names: list[str] | None = None,
     detailed_columns: frozenset[str] = frozenset(),
 ) -> tuple[DatasetProfile, InputProblems]:
-    """Stream the input into a profile. ``names`` renames positional columns ``_c<i>`` to feature names.
+    """Stream the input into a profile.
+
+    ``window`` keeps the captured records of that time window (capture input only).
+    ``names`` (the baseline's features) renames positional columns ``_c<i>`` to feature names
+    and lays out JSON objects of a captured input by name.
 
     An input of at least ``PARALLEL_MIN_BYTES`` (a capture, or one CSV file) is split in parts
     profiled by several processes at once (``worker_count``), then merged: parsing is most of
     the work and a processing instance has 2 to 96 vCPUs.
     """
-    problems = InputProblems(max_bad_record_ratio=args.max_bad_record_ratio)
-    report = _progress(getattr(args, "progress", False))
-    parts = _parts(args, source, fmt)
+    problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio)
+    report = _progress(reading.progress)
+    parts = _parts(reading, source, fmt, window=window, names=names)
     if parts is None:
         profile = _profile_batches(
-            _batches(args, source, fmt, problems), names=names, detailed_columns=detailed_columns, report=report
+            _batches(reading, source, fmt, problems, window=window, names=names),
+            names=names, detailed_columns=detailed_columns, report=report,
         )
     else:
         profile = _profile_in_processes(parts, problems, names=names, detailed_columns=detailed_columns, report=report)
@@ -361,7 +492,9 @@ def profile_input(
     if recount:
         # A column turned out to be String after values were counted on the numeric fast
         # path: read once more counting every value of those columns.
-        return profile_input(args, source, fmt, names=names, detailed_columns=detailed_columns | frozenset(recount))
+        return profile_input(
+            reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount)
+        )
     return profile, problems
 
 
@@ -369,28 +502,28 @@ def _problem_summary(problems: InputProblems) -> dict[str, object]:
     return {"bad_records": problems.bad, "bad_record_examples": [p.describe() for p in problems.examples[:5]]}
 
 
-def _post_analytics(args: argparse.Namespace) -> None:
-    if getattr(args, "post_analytics_processor", None) is not None:
-        run_post_analytics(args.post_analytics_processor)
+def _post_analytics(script: Path | None) -> None:
+    if script is not None:
+        run_post_analytics(script)
 
 
 # ------------------------------------------------------------------ runs
-def run_baseline(args: argparse.Namespace) -> RunOutcome:
+def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     """Profile a dataset and write statistics.json and the suggested constraints.json."""
-    fmt = args.format
-    profile, problems = profile_input(args, args.dataset, fmt)
+    profile, problems = profile_input(request.reading, request.dataset, request.format)
     if profile.item_count == 0:
-        raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(args.dataset))
+        raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
+    method = request.categorical_drift_method
     files = (
-        write_json(args.output / STATISTICS_FILE, statistics_document(profile)),
+        write_json(request.output / STATISTICS_FILE, statistics_document(profile)),
         write_json(
-            args.output / CONSTRAINTS_FILE,
-            constraints_document(profile, categorical_drift_method=getattr(args, "categorical_drift_method", None)),
+            request.output / CONSTRAINTS_FILE,
+            constraints_document(profile, categorical_drift_method=method.value if method is not None else None),
         ),
     )
-    _post_analytics(args)
+    _post_analytics(request.post_analytics_processor)
     return RunOutcome.finished(
-        violations=0, output_dir=args.output, files=files,
+        violations=0, output_dir=request.output, files=files,
         summary={"features": len(profile.columns), "records": profile.item_count, **_problem_summary(problems)},
     )
 
@@ -425,88 +558,71 @@ def _expand_shorthand(config: dict) -> dict:
     return expanded
 
 
-def _read_baseline(args: argparse.Namespace) -> tuple[Constraints, dict]:
-    constraints_doc = read_json(args.constraints, what="baseline constraints")
-    statistics_doc = read_json(args.statistics, what="baseline statistics")
+def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dict]:
+    constraints_doc = read_json(request.constraints, what="baseline constraints")
+    statistics_doc = read_json(request.statistics, what="baseline statistics")
     try:
         constraints = parse_constraints(constraints_doc)
     except ValueError as exc:
-        raise AnalyzerInputError(str(exc), path=str(args.constraints)) from None
-    overrides = getattr(args, "feature_overrides", None)
-    if overrides:
+        raise AnalyzerInputError(str(exc), path=str(request.constraints)) from None
+    if request.feature_overrides:
         try:
-            constraints = with_feature_overrides(constraints, _overrides_document(overrides))
+            constraints = with_feature_overrides(constraints, request.feature_overrides)
         except ValueError as exc:
             raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
     try:
         baseline = baseline_features(statistics_doc)
     except ValueError as exc:
-        raise AnalyzerInputError(str(exc), path=str(args.statistics)) from None
+        raise AnalyzerInputError(str(exc), path=str(request.statistics)) from None
     return constraints, baseline
 
 
-def _metric_timestamp(args: argparse.Namespace) -> str:
-    for value in (getattr(args, "metric_time", None), getattr(args, "start", None)):
-        if value:
-            try:
-                return format_timestamp(parse_timestamp(value))
-            except ValueError:
-                raise AnalyzerInputError(f"metric time {value!r} is not an ISO 8601 time") from None
-    from datetime import datetime
-
-    return format_timestamp(datetime.now(UTC))
+def _metric_timestamp(request: DataQualityMonitorRequest) -> str:
+    return format_timestamp(request.metric_time or request.window.start or datetime.now(UTC))
 
 
-def _metrics_dir(args: argparse.Namespace) -> Path | None:
-    if getattr(args, "metrics_dir", None) is not None:
-        return args.metrics_dir
-    # CLI runs always write metric lines beside the reports; container runs set metrics_dir
-    # only when publish_cloudwatch_metrics is Enabled.
-    return None if getattr(args, "mode", None) == "monitor" else args.output / "metrics"
-
-
-def _with_matching_capture_columns(args: argparse.Namespace, *, names: list[str]) -> argparse.Namespace:
-    """``args`` with the capture payloads that line up with the baseline's features (see
+def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names: list[str]) -> DataQualityMonitorRequest:
+    """``request`` reading the capture payloads that line up with the baseline's features (see
     ``io.capture.match_capture_columns``); the choice is said on stderr when it is not the given one."""
-    if not args.capture.exists():
-        return args  # the reader says what is missing
-    output_first = args.output_columns_position == "START"
+    if not request.capture.exists():
+        return request  # the reader says what is missing
+    reading = request.reading
     matched = match_capture_columns(
         features=len(names),
-        shape=capture_shape(args.capture, window=_window(args), input_names=names),
-        capture_index_names=args.capture_index_names,
-        output_first=output_first,
+        shape=capture_shape(request.capture, window=request.window, input_names=names),
+        capture_index_names=reading.capture_index_names,
+        output_first=reading.output_first,
     )
     if matched.note is not None:
         print(f"note: {matched.note}", file=sys.stderr, flush=True)
-    return argparse.Namespace(
-        **{**vars(args), "capture_index_names": list(matched.capture_index_names), "feature_names": names}
-    )
+    return replace(request, reading=replace(reading, capture_index_names=matched.capture_index_names))
 
 
-def run_monitor(args: argparse.Namespace) -> RunOutcome:
+def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     """Profile the window, check it against the baseline, write reports and metric lines."""
-    constraints, baseline = _read_baseline(args)
+    constraints, baseline = _read_baseline(request)
     names = [f.name for f in constraints.features]
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
-    fmt = getattr(args, "capture_format", "capture")
-    if fmt == "capture" and args.record_preprocessor is None:
-        args = _with_matching_capture_columns(args, names=names)
-    profile, problems = profile_input(args, args.capture, fmt, names=names, detailed_columns=string_features)
-    metrics_dir = _metrics_dir(args)
-    timestamp = _metric_timestamp(args)
+    fmt = request.input_format
+    if fmt is InputFormat.CAPTURE and request.reading.record_preprocessor is None:
+        request = _with_matching_capture_columns(request, names=names)
+    profile, problems = profile_input(
+        request.reading, request.capture, fmt, window=request.window, names=names, detailed_columns=string_features
+    )
+    metrics_dir = request.metrics_dir
+    timestamp = _metric_timestamp(request)
     if profile.item_count == 0:
         files: tuple[Path, ...] = ()
         if metrics_dir is not None:
             written = write_metric_lines(
-                metrics_dir, [no_data_metric(timestamp=timestamp, endpoint=args.endpoint, schedule=args.schedule)]
+                metrics_dir, [no_data_metric(timestamp=timestamp, endpoint=request.endpoint, schedule=request.schedule)]
             )
             files = (written,) if written else ()
-        _post_analytics(args)
+        _post_analytics(request.post_analytics_processor)
         return RunOutcome(
             status=RunStatus.NO_DATA,
             message="Completed: no data in the monitoring window; nothing to analyze.",
-            output_dir=args.output,
+            output_dir=request.output,
             files=files,
             summary={"features": 0, "records": 0, "violations": 0, **_problem_summary(problems)},
         )
@@ -514,9 +630,9 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         constraints=constraints, baseline=baseline, current=profile.columns, rows=profile.item_count
     )
     files = [
-        write_json(args.output / STATISTICS_FILE, statistics_document(profile)),
-        write_json(args.output / CONSTRAINTS_FILE, constraints_document(profile)),
-        write_json(args.output / VIOLATIONS_FILE, violations_document(result.violations)),
+        write_json(request.output / STATISTICS_FILE, statistics_document(profile)),
+        write_json(request.output / CONSTRAINTS_FILE, constraints_document(profile)),
+        write_json(request.output / VIOLATIONS_FILE, violations_document(result.violations)),
     ]
     if metrics_dir is not None:
         lines = data_quality_metrics(
@@ -526,13 +642,13 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
             feature_configs=result.feature_configs,
             global_config=constraints.monitoring_config,
             timestamp=timestamp,
-            endpoint=args.endpoint,
-            schedule=args.schedule,
+            endpoint=request.endpoint,
+            schedule=request.schedule,
         )
         written = write_metric_lines(metrics_dir, lines)
         if written is not None:
             files.append(written)
-    _post_analytics(args)
+    _post_analytics(request.post_analytics_processor)
     count = len(result.violations)
     summary = {
         "features": len(profile.columns),
@@ -540,4 +656,4 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         "violations": count,
         **_problem_summary(problems),
     }
-    return RunOutcome.finished(violations=count, output_dir=args.output, files=tuple(files), summary=summary)
+    return RunOutcome.finished(violations=count, output_dir=request.output, files=tuple(files), summary=summary)

@@ -1,0 +1,81 @@
+"""The parts of a run's typed request that every job can share, and the parsers of the user's text.
+
+A job runs from a frozen, keyword-only dataclass (see ``jobs``). The CLI and the container
+contract each build it; the functions here turn what a user typed (a time, a format name) into
+the typed value, with the one-line ``AnalyzerInputError`` both of them give.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.capture import DEFAULT_CAPTURE_INDEX_NAMES
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
+from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
+
+
+class InputFormat(enum.Enum):
+    """How an input is laid out: a dataset file format, or SageMaker's data-capture JSON Lines."""
+
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+    CAPTURE = "capture"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputOptions:
+    """How a run reads its input, dataset or captured traffic.
+
+    Attributes:
+        max_bad_record_ratio: fail when more than this share of records is malformed
+            (default 0.1, as the built-in).
+        capture_index_names: the capture payloads that make a row (default endpointInput and
+            endpointOutput). A monitor run may read fewer when only those line up with the
+            baseline's features.
+        output_first: whether the model output's fields come before the input's in a captured
+            row (default True, as the built-in's ``output_columns_position`` START).
+        header: whether a CSV input starts with a header row (default True; without one the
+            columns are ``_c0``, ``_c1``, ...).
+        record_preprocessor: a script defining ``preprocess_handler`` that makes a captured
+            record's row (default None: the payloads as captured).
+        progress: print a progress line on stderr every few batches (default False).
+        workers: processes for inputs of 32 MB or more (default None: every available CPU,
+            one per 16 MB of input).
+    """
+
+    max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
+    capture_index_names: tuple[str, ...] = DEFAULT_CAPTURE_INDEX_NAMES
+    output_first: bool = True
+    header: bool = True
+    record_preprocessor: Path | None = None
+    progress: bool = False
+    workers: int | None = None
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise AnalyzerInputError(f"{option} {value!r} is not an ISO 8601 time such as 2024-01-31T13:00:00Z") from None
+
+
+def time_window(start: str | None, end: str | None) -> TimeWindow:
+    """The window ``[start, end)`` from ISO 8601 texts; an empty or absent side is open."""
+    return TimeWindow(start=_time(start, "--start"), end=_time(end, "--end"))
+
+
+def metric_time(text: str | None) -> datetime | None:
+    """The time metric lines are stamped with, from ISO 8601 text; None when unset."""
+    if not text:
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        raise AnalyzerInputError(f"metric time {text!r} is not an ISO 8601 time") from None
