@@ -172,9 +172,22 @@ def roc_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list[float], list
     curve always spans the unit square). A rate whose denominator is 0 is 0.0. No data gives
     [(0, 0), (1, 1)].
     """
+    fprs, tprs = _roc_points(scores, actual)
+    return fprs.tolist(), tprs.tolist()
+
+
+def _rates(counts: np.ndarray, denominator: int) -> np.ndarray:
+    """``counts / denominator`` as float64, all 0.0 when the denominator is 0 (the zero-division rule)."""
+    if not denominator:
+        return np.zeros(counts.size, dtype=np.float64)
+    return counts / float(denominator)
+
+
+def _roc_points(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``roc_curve`` as arrays (the AUC of each subsample needs no lists)."""
     tps, fps, positives, negatives = _threshold_counts(scores, actual)
-    fprs = [0.0] + [_ratio(fp, negatives) for fp in fps.tolist()] + [1.0]
-    tprs = [0.0] + [_ratio(tp, positives) for tp in tps.tolist()] + [1.0]
+    fprs = np.concatenate(([0.0], _rates(fps, negatives), [1.0]))
+    tprs = np.concatenate(([0.0], _rates(tps, positives), [1.0]))
     return fprs, tprs
 
 
@@ -186,11 +199,11 @@ def precision_recall_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list
     positives. No data gives empty lists.
     """
     tps, fps, positives, _ = _threshold_counts(scores, actual)
-    precisions = [_ratio(tp, tp + fp) for tp, fp in zip(tps.tolist(), fps.tolist(), strict=True)]
-    recalls = [_ratio(tp, positives) for tp in tps.tolist()]
-    if not precisions:
+    if not tps.size:
         return [], []
-    return [precisions[0], *precisions], [0.0, *recalls]
+    precisions = tps / (tps + fps).astype(np.float64)  # every threshold holds at least one row
+    recalls = _rates(tps, positives)
+    return [float(precisions[0]), *precisions.tolist()], [0.0, *recalls.tolist()]
 
 
 def area_under_curve(x: Sequence[float], y: Sequence[float]) -> float:
@@ -208,7 +221,7 @@ def roc_auc(scores: np.ndarray, actual: np.ndarray) -> float:
     With only positive rows every FPR is 0 and the AUC is 1.0 (the developer guide's example);
     with only negative rows every TPR is 0 before the closing (1, 1) point and the AUC is 0.0.
     """
-    fprs, tprs = roc_curve(scores, actual)
+    fprs, tprs = _roc_points(scores, actual)
     return area_under_curve(fprs, tprs)
 
 

@@ -28,9 +28,11 @@ whole columns, explicitly (each an AnalyzerInputError naming the attribute and t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -586,8 +588,27 @@ def _metric_timestamp(args: argparse.Namespace, start: datetime | None, now: dat
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: a window holds millions of live records (dicts, tuples),
+    none of them in a reference cycle, and the collector's repeated full passes over them took
+    about a third of the run; reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """One monitoring window: merge, metrics, constraint check, reports (see the module docstring)."""
+    with _without_cycle_collection():
+        return _monitor(args)
+
+
+def _monitor(args: argparse.Namespace) -> RunOutcome:
     settings = _settings(args, require_ground_truth_attribute=False)
     output = _output_dir(args)
     start = _time(getattr(args, "start", None), "--start")

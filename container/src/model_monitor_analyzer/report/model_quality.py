@@ -17,6 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import orjson
+
 from model_monitor_analyzer.checks.model_quality import (
     MetricConstraint,
     MetricEntry,
@@ -55,21 +58,36 @@ def java_double(value: float) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0.0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e7:
+        # Python's repr writes this range positionally with the same shortest digits and a ".0"
+        # on integral values, i.e. exactly Java's text (curves put a million numbers here).
+        return repr(float(value))
     sign = "-" if value < 0 else ""
     digits_tuple = Decimal(repr(abs(value))).normalize().as_tuple()
     digits = "".join(str(d) for d in digits_tuple.digits)
     assert isinstance(digits_tuple.exponent, int)
     # scientific exponent of the first digit: value = 0.d1d2... * 10^(point)
     point = len(digits) + digits_tuple.exponent
-    magnitude = abs(value)
-    if 1e-3 <= magnitude < 1e7:
-        if point <= 0:
-            return f"{sign}0.{'0' * -point}{digits}"
-        if point >= len(digits):
-            return f"{sign}{digits}{'0' * (point - len(digits))}.0"
-        return f"{sign}{digits[:point]}.{digits[point:]}"
     mantissa = digits[0] + "." + (digits[1:] or "0")
     return f"{sign}{mantissa}E{point - 1}"
+
+
+def java_double_list(values: Sequence[float]) -> str:
+    """``java_double`` of each value, joined by ``", "``, for the long lists (curves) of statistics.json.
+
+    orjson writes a double in the positional range (and zero) exactly as ``repr`` does, so it
+    writes those for the whole list at once; the values outside take ``java_double`` one by one.
+    """
+    magnitude = np.abs(np.asarray(values, dtype=np.float64))
+    positional = (magnitude == 0.0) | ((magnitude >= 1e-3) & (magnitude < 1e7))
+    text = orjson.dumps(list(values)).decode()[1:-1]
+    if positional.all():
+        return text.replace(",", ", ")
+    parts = text.split(",")
+    for index in np.flatnonzero(~positional).tolist():
+        parts[index] = java_double(float(values[index]))
+    return ", ".join(parts)
 
 
 def _scalar(value: object) -> str:
@@ -105,6 +123,8 @@ def jackson_json(document: object, *, _level: int = 0) -> str:
     if isinstance(document, list | tuple):
         if not document:
             return "[ ]"
+        if all(type(item) is float for item in document):
+            return "[ " + java_double_list(document) + " ]"
         return "[ " + ", ".join(jackson_json(item, _level=_level) for item in document) + " ]"
     return _scalar(document)
 
