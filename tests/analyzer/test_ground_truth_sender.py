@@ -20,6 +20,7 @@ from model_monitor_analyzer.ground_truth_sender import (
     run_put_ground_truth,
 )
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.capture import parse_capture_line
 from model_monitor_analyzer.io.ground_truth import ground_truth_record, read_ground_truth
 
 BUCKET = "monitoring-bucket"
@@ -84,7 +85,7 @@ def test_sent_labels_are_read_and_merged_by_the_analyzer(s3, tmp_path: Path):
     assert {label.uploaded_hour for label in labels} == {datetime(2025, 2, 16, 15, tzinfo=UTC)}
     capture = {"captureData": {"endpointOutput": {"data": "0.9", "encoding": "CSV"}},
                "eventMetadata": {"eventId": "uuid", "inferenceId": "order-1"}, "eventVersion": "0"}  # fmt: skip
-    result = merge.merge_records([merge.CaptureRecord(record=capture, source="t")], labels)
+    result = merge.merge_records([parse_capture_line(json.dumps(capture).encode())], labels)
     assert result.summary.matched == 1 and result.summary.labels_without_capture == 1
 
 
