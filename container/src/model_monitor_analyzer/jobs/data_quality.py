@@ -257,6 +257,31 @@ def feature_overrides_from_json(text: str) -> dict[str, dict]:
         raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
 
 
+def _overrides_document(text: str) -> dict:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from None
+    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
+        raise ValueError('expected an object of objects, e.g. {"age": {"drift": 0.2}} or {"age": '
+                         '{"distribution_constraints": {"comparison_threshold": 0.2}}}')
+    return {name: _expand_shorthand(config) for name, config in document.items()}
+
+
+def _expand_shorthand(config: dict) -> dict:
+    expanded = {k: v for k, v in config.items() if k not in ("drift", "check")}
+    if "drift" in config:
+        threshold = config["drift"]
+        distribution = dict(expanded.get("distribution_constraints") or {})
+        distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold)
+        expanded["distribution_constraints"] = distribution
+    if "check" in config:
+        if not isinstance(config["check"], bool):
+            raise ValueError(f'"check" takes true or false, got {config["check"]!r}')
+        expanded["evaluate_constraints"] = "Enabled" if config["check"] else "Disabled"
+    return expanded
+
+
 # ------------------------------------------------------------------ reading
 def _progress(enabled: bool) -> Callable[[int, int], None]:
     def report(batches: int, records: int) -> None:
@@ -526,36 +551,6 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
         violations=0, output_dir=request.output, files=files,
         summary={"features": len(profile.columns), "records": profile.item_count, **_problem_summary(problems)},
     )
-
-
-def _overrides_document(text: str) -> dict:
-    """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``.
-
-    Two short keys keep the text within the 256 characters of a job environment value:
-    ``"drift": 0.2`` (both drift thresholds) and ``"check": false`` (``evaluate_constraints``).
-    """
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg})") from None
-    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
-        raise ValueError('expected an object of objects, e.g. {"age": {"drift": 0.2}} or {"age": '
-                         '{"distribution_constraints": {"comparison_threshold": 0.2}}}')
-    return {name: _expand_shorthand(config) for name, config in document.items()}
-
-
-def _expand_shorthand(config: dict) -> dict:
-    expanded = {k: v for k, v in config.items() if k not in ("drift", "check")}
-    if "drift" in config:
-        threshold = config["drift"]
-        distribution = dict(expanded.get("distribution_constraints") or {})
-        distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold)
-        expanded["distribution_constraints"] = distribution
-    if "check" in config:
-        if not isinstance(config["check"], bool):
-            raise ValueError(f'"check" takes true or false, got {config["check"]!r}')
-        expanded["evaluate_constraints"] = "Enabled" if config["check"] else "Disabled"
-    return expanded
 
 
 def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dict]:
