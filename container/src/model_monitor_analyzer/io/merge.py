@@ -193,11 +193,8 @@ def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTrut
 
     A label read later replaces an earlier one for the same id (see the module docstring).
     """
-    latest: dict[str, GroundTruthRecord] = {}
-    read = 0
-    for label in labels:
-        latest[label.event_id] = label
-        read += 1
+    labels = list(labels)
+    latest = {label.event_id: label for label in labels}  # later labels overwrite earlier ones
     matches: list[tuple[CaptureRecord, GroundTruthRecord]] = []
     without_label = 0
     used: set[str] = set()
@@ -213,7 +210,7 @@ def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTrut
         matched=len(matches),
         captures_without_label=without_label,
         labels_without_capture=len(latest) - len(used),
-        duplicate_labels=read - len(latest),
+        duplicate_labels=len(labels) - len(latest),
     )
     return MergeResult(matches=matches, summary=summary)
 
@@ -450,22 +447,20 @@ def _text_column(values: Sequence[object]) -> pa.Array:
 _NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
 
 
-def _one_row_csv_fields(parts: Sequence[object]) -> pa.ListArray | None:
-    """The fields of each part when every part is a CSV payload of one plain row, else None.
+def _one_row_csv_fields(data: list[object], encodings: list[object]) -> pa.ListArray | None:
+    """The fields of each payload when every one is a CSV payload of one plain row, else None.
 
     Plain means no quotes and no second line once trailing line breaks are dropped: then
     splitting at commas is what a CSV reader does, on the whole column at once.
     """
     try:
-        data = pa.array([part.get("data") if type(part) is dict else None for part in parts], pa.string())
-        encodings = pa.array([part.get("encoding", "CSV") if type(part) is dict else None for part in parts])
+        texts = pa.array(data, pa.string())
+        kinds = pa.array(encodings, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if data.null_count or encodings.null_count or not pa.types.is_string(encodings.type):
+    if texts.null_count or kinds.null_count or pc.unique(pc.utf8_upper(kinds)).to_pylist() not in ([], ["CSV"]):
         return None
-    if pc.unique(pc.utf8_upper(encodings)).to_pylist() not in ([], ["CSV"]):
-        return None
-    text = pc.utf8_rtrim(data, characters="\r\n")
+    text = pc.utf8_rtrim(texts, characters="\r\n")
     if pc.any(pc.match_substring_regex(text, _NOT_ONE_PLAIN_ROW)).as_py():
         return None
     return pc.split_pattern(text, ",")
@@ -487,36 +482,81 @@ def _field(fields: pa.ListArray, attribute: str | None) -> pa.Array | None:
     return pc.utf8_trim_whitespace(pc.list_element(fields, index))
 
 
-def labelled_columns(
-    records: Sequence[Mapping],
-    *,
-    inference_attribute: str | None,
-    probability_attribute: str | None = None,
-    ground_truth_attribute: str | None = None,
-) -> LabelledColumns:
-    """``labelled_predictions`` as text columns, computed on whole columns when every output and
-    every label is a one-row CSV payload (the usual endpoint), else record by record."""
-    outputs, truths = [], []
-    for record in records:
-        capture = record.get("captureData") or {}
-        outputs.append(capture.get("endpointOutput") or capture.get("batchTransformOutput"))
-        truths.append(record.get("groundTruthData"))
-    output_fields = _one_row_csv_fields(outputs) if records else None
-    truth_fields = _one_row_csv_fields(truths) if output_fields is not None else None
-    if output_fields is not None and truth_fields is not None:
-        predictions = _field(output_fields, inference_attribute)
-        labels = _field(truth_fields, ground_truth_attribute)
-        probabilities = None if probability_attribute is None else _field(output_fields, probability_attribute)
-        if predictions is not None and labels is not None and (probability_attribute is None or probabilities is not None):
-            return LabelledColumns(predictions=predictions, probabilities=probabilities, labels=labels)
+@dataclass(frozen=True, kw_only=True)
+class ValueAttributes:
+    """Where the values are: the predicted label or value and the probability in the captured
+    output, the label in the ground truth (see ``read_attribute`` for the forms)."""
+
+    inference_attribute: str | None
+    probability_attribute: str | None = None
+    ground_truth_attribute: str | None = None
+
+
+def _one_row_csv_columns(
+    outputs: tuple[list[object], list[object]], truths: tuple[list[object], list[object]], attributes: ValueAttributes
+) -> LabelledColumns | None:
+    """The columns from (data, encoding) lists of outputs and labels, when all are one-row CSV."""
+    if not outputs[0]:
+        return None
+    output_fields = _one_row_csv_fields(*outputs)
+    truth_fields = None if output_fields is None else _one_row_csv_fields(*truths)
+    if output_fields is None or truth_fields is None:
+        return None
+    predictions = _field(output_fields, attributes.inference_attribute)
+    labels = _field(truth_fields, attributes.ground_truth_attribute)
+    probabilities = None
+    if attributes.probability_attribute is not None:
+        probabilities = _field(output_fields, attributes.probability_attribute)
+        if probabilities is None:
+            return None
+    if predictions is None or labels is None:
+        return None
+    return LabelledColumns(predictions=predictions, probabilities=probabilities, labels=labels)
+
+
+def _record_by_record(records: Iterable[Mapping], attributes: ValueAttributes) -> LabelledColumns:
     rows = labelled_predictions(
         records,
-        inference_attribute=inference_attribute,
-        probability_attribute=probability_attribute,
-        ground_truth_attribute=ground_truth_attribute,
+        inference_attribute=attributes.inference_attribute,
+        probability_attribute=attributes.probability_attribute,
+        ground_truth_attribute=attributes.ground_truth_attribute,
     )
     return LabelledColumns(
         predictions=_text_column(rows.predictions),
         probabilities=None if rows.probabilities is None else _text_column(rows.probabilities),
         labels=_text_column(rows.labels),
     )
+
+
+def _dict_parts(parts: Sequence[object]) -> tuple[list[object], list[object]]:
+    return (
+        [part.get("data") if type(part) is dict else None for part in parts],
+        [part.get("encoding", "CSV") if type(part) is dict else None for part in parts],
+    )
+
+
+def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) -> LabelledColumns:
+    """``labelled_predictions`` of merged records as text columns: on whole columns when every
+    output and every label is a one-row CSV payload (the usual endpoint), else record by record."""
+    outputs, truths = [], []
+    for record in records:
+        capture = record.get("captureData") or {}
+        outputs.append(capture.get("endpointOutput") or capture.get("batchTransformOutput"))
+        truths.append(record.get("groundTruthData"))
+    fast = _one_row_csv_columns(_dict_parts(outputs), _dict_parts(truths), attributes)
+    return fast if fast is not None else _record_by_record(records, attributes)
+
+
+def joined_columns(result: MergeResult, attributes: ValueAttributes) -> LabelledColumns:
+    """``labelled_columns`` of a join, read from the parsed records (no merged record is built
+    unless a payload needs the record-by-record reader)."""
+    outputs = [capture.endpoint_output for capture, _ in result.matches]
+    fast = _one_row_csv_columns(
+        (
+            [None if o is None else o.data for o in outputs],
+            [None if o is None else o.encoding for o in outputs],
+        ),
+        ([label.data for _, label in result.matches], [label.encoding for _, label in result.matches]),
+        attributes,
+    )
+    return fast if fast is not None else _record_by_record(result.payload_records(), attributes)

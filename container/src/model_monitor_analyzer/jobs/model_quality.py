@@ -618,11 +618,17 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     files: list[Path] = []
 
     problems = _problems(args)
+    attributes = merge.ValueAttributes(
+        inference_attribute=settings.inference_attribute or settings.probability_attribute,
+        probability_attribute=settings.probability_attribute,
+        ground_truth_attribute=settings.ground_truth_attribute,
+    )
     merged_source = getattr(args, "merged", None)
     if merged_source is not None:
         records = list(merge.read_merged_records(Path(merged_source), since=start, until=end, problems=problems))
         problems.check()
         join: dict[str, int] = {"matched": len(records)}
+        columns = merge.labelled_columns(records, attributes)
     else:
         capture, ground_truth = getattr(args, "capture", None), getattr(args, "ground_truth", None)
         if capture is None or ground_truth is None:
@@ -635,18 +641,11 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
         labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
         result = merge.merge_records(captures, labels)
         problems.check()
-        records = result.payload_records()
         join = result.summary.as_dict()
         merged_output = getattr(args, "merged_output", None) or output / "merge"
         if result.matches:
             files.append(merge.write_merge_result(result, Path(merged_output)))
-
-    columns = merge.labelled_columns(
-        records,
-        inference_attribute=settings.inference_attribute or settings.probability_attribute,
-        probability_attribute=settings.probability_attribute,
-        ground_truth_attribute=settings.ground_truth_attribute,
-    )
+        columns = merge.joined_columns(result, attributes)
     rows, skipped = complete_rows(columns)
     item_count = len(rows.labels)
     summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
