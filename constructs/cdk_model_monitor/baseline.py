@@ -37,7 +37,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .bundled import lambda_code_dir
+from .engines.lambdas import LOG_RETENTION, monitor_function
 from .errors import ConfigurationError
 from .images import AnalyzerImage
 from .nag import acknowledge
@@ -632,8 +632,7 @@ class BaselineJob(Construct):
         }
 
         # The custom resource's own functions.
-        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
-        code = lambda_.Code.from_asset(lambda_code_dir("baseline_job"), exclude=["__pycache__", "*.pyc"])
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
         job_arns = stack.format_arn(service="sagemaker", resource="processing-job",
                                     resource_name=f"{self.job_name_prefix}-*")
 
@@ -643,16 +642,15 @@ class BaselineJob(Construct):
             acknowledge(role, "AwsSolutions-IAM5",
                         "job names are made at deploy time (version hash + retry number) under this "
                         "construct's own job-name prefix", resource=job_arns)
-            return lambda_.Function(
-                self, name, runtime=lambda_.Runtime.PYTHON_3_14, code=code, handler=handler, role=role,
-                timeout=Duration.minutes(1), memory_size=256, log_group=self.log_group,
-                environment={"JOB_NAME_PREFIX": self.job_name_prefix},
-                description=f"Baseline job {name} of {self.node.path}"[:256])
+            return monitor_function(
+                self, name, code="baseline_job", handler=handler, role=role, log_group=self.log_group,
+                timeout=Duration.minutes(1), environment={"JOB_NAME_PREFIX": self.job_name_prefix},
+                description=f"Baseline job {name} of {self.node.path}")
 
-        self.on_event = function("OnEvent", "index.on_event",
+        self.on_event = function("OnEvent", "on_event",
                                  ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
                                   "sagemaker:StopProcessingJob", "sagemaker:AddTags"])
-        self.is_complete = function("IsComplete", "index.is_complete", ["sagemaker:DescribeProcessingJob"])
+        self.is_complete = function("IsComplete", "is_complete", ["sagemaker:DescribeProcessingJob"])
         self.on_event.add_to_role_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[job_role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))

@@ -7,8 +7,10 @@ install) they are read from the repository's ``lambda/`` and ``container/`` fold
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -24,12 +26,43 @@ def _root(kind: str) -> Path:
     )
 
 
+SHARED_LAMBDA_PACKAGE = "_shared"
+
+
 def lambda_code_dir(function: str) -> str:
     """Directory of one Lambda function's code (``lambda/<function>/``)."""
     path = _root("lambda") / function
     if not (path / "index.py").is_file():
         raise FileNotFoundError(f"cdk_model_monitor: no Lambda function '{function}' in {path.parent}")
     return str(path)
+
+
+def lambda_asset(function: str) -> tuple[str, list[str]]:
+    """(asset directory, gitignore-style exclude patterns) of one function's asset: the ``lambda/`` folder
+    with only ``<function>/`` and the handlers' shared package ``_shared/`` in it.
+
+    Both sit at the asset's root, as in the repository, so ``index.py`` imports ``_shared`` in Lambda (the
+    root is on ``sys.path``) exactly as the tests do, and a change to ``_shared`` changes every asset's hash.
+    """
+    lambda_code_dir(function)
+    root = _root("lambda")
+    if not (root / SHARED_LAMBDA_PACKAGE / "__init__.py").is_file():
+        raise FileNotFoundError(f"cdk_model_monitor: the Lambda functions' shared package is missing from {root}")
+    return str(root), ["/*", f"!/{function}/", f"!/{SHARED_LAMBDA_PACKAGE}/", "__pycache__/", "*.pyc"]
+
+
+@cache
+def lambda_shared_module(name: str) -> ModuleType:
+    """A module of the Lambda functions' shared package (``lambda/_shared/<name>.py``), loaded from the very
+    file the functions run, for rules the constructs must apply alike (e.g. CloudWatch metric names).
+    Only modules that need nothing beyond the standard library may be loaded this way."""
+    path = _root("lambda") / SHARED_LAMBDA_PACKAGE / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"cdk_model_monitor._lambda_shared_{name}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"cdk_model_monitor: no shared Lambda module '{name}' at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def analyzer_context_dir() -> str:

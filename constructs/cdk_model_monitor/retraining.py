@@ -29,13 +29,11 @@ from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .bundled import lambda_code_dir
-from .engines.lambdas import RUNTIME
+from .engines.lambdas import monitor_function
 from .errors import ConfigurationError
 from .nag import acknowledge
 from .notifications import Notifications
@@ -184,11 +182,8 @@ class RetrainingTrigger(Construct):
         if notifications is not None:
             environment["TOPIC_ARN"] = notifications.topic.topic_arn
 
-        log_group = logs.LogGroup(self, "RetrainLogs", retention=logs.RetentionDays.ONE_YEAR,
-                                  removal_policy=RemovalPolicy.DESTROY)
         role = iam.Role(self, "RetrainRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="Starts the retraining pipeline when a model-health alarm fires")
-        log_group.grant_write(role)
         role.add_to_policy(iam.PolicyStatement(
             actions=["sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"],
             resources=pipeline_arns))
@@ -199,26 +194,16 @@ class RetrainingTrigger(Construct):
                                                resources=[self.dead_letter_queue.queue_arn]))
         role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"],
                                                resources=[self.dead_letter_key.key_arn]))
-        fn = lambda_.Function(
-            self, "Retrain",
-            runtime=RUNTIME,
-            handler="index.handler",
-            code=lambda_.Code.from_asset(lambda_code_dir("retrain_trigger"), exclude=["__pycache__", "*.pyc"]),
+        fn = monitor_function(
+            self, "Retrain", code="retrain_trigger",
             description="Starts the retraining pipeline once per model-health incident",
-            role=role,
-            log_group=log_group,
-            timeout=Duration.minutes(1),
-            memory_size=256,
+            role=role, timeout=Duration.minutes(1), environment=environment,
             # One invocation at a time: the duplicate / running / cooldown checks then never race.
-            reserved_concurrent_executions=1,
-            tracing=lambda_.Tracing.ACTIVE,
-            environment=environment,
-        )
+            reserved_concurrent_executions=1)
         lambda_.CfnEventInvokeConfig(
             self, "RetrainAsyncConfig", function_name=fn.function_name, qualifier="$LATEST",
             maximum_retry_attempts=2, maximum_event_age_in_seconds=int(Duration.hours(6).to_seconds()),
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
                     destination=self.dead_letter_queue.queue_arn)))
-        acknowledge(role, "AwsSolutions-IAM5", "X-Ray trace upload accepts no resource ARN", resource="*")
         return fn

@@ -26,20 +26,17 @@ Logs: one JSON object per line. Environment: ``JOB_NAME_PREFIX`` (Delete only ac
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
-import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from _shared.aws import client, is_name_taken, is_not_found
+from _shared.logs import log
+from _shared.names import JOB_NAME_PATTERN, MAX_JOB_NAME_LENGTH, slug
 from botocore.exceptions import ClientError
 
-MAX_JOB_NAME_LENGTH = 63
 MAX_ATTEMPTS = 20
-JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 RUNNING = frozenset({"InProgress"})
 REUSABLE = frozenset({"InProgress", "Completed"})
 FAILED = frozenset({"Failed", "Stopped", "Stopping"})
@@ -55,26 +52,11 @@ class BaselineJobFailed(RuntimeError):
     """The baselining job failed or was stopped; the message carries SageMaker's reason."""
 
 
-@functools.cache
 def _sagemaker():
-    return boto3.client(
-        "sagemaker",
-        config=Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="cdk-model-monitor"),
-    )
-
-
-def _log(level: str, message: str, **fields: Any) -> None:
-    """Write one JSON object per line."""
-    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
+    return client("sagemaker")
 
 
 # -- pure helpers ------------------------------------------------------------------------------
-
-
-def _slug(text: str, limit: int) -> str:
-    """Lower-case letters and digits joined by single hyphens, at most ``limit`` characters."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].rstrip("-")
 
 
 def request_fingerprint(version: str, request: dict[str, Any]) -> str:
@@ -94,7 +76,7 @@ def job_name(prefix: str, version: str, request: dict[str, Any], attempt: int = 
     suffix = f"-{attempt}" if attempt > 1 else ""
     fingerprint = request_fingerprint(version, request)
     room = MAX_JOB_NAME_LENGTH - len(prefix) - len(fingerprint) - len(suffix) - 2
-    parts = [prefix, _slug(version, min(room, 16)), fingerprint]
+    parts = [prefix, slug(version, min(room, 16)), fingerprint]
     name = "-".join(p for p in parts if p) + suffix
     if not JOB_NAME_PATTERN.match(name):
         raise BaselineJobError(f"job name {name!r} is not a valid SageMaker name; shorten JobNamePrefix {prefix!r}")
@@ -113,7 +95,7 @@ def read_properties(event: dict[str, Any]) -> tuple[str, str, str, dict[str, Any
         raise BaselineJobError(f"ProcessingJobRequest is not JSON: {err}") from None
     if not isinstance(request, dict) or "ProcessingJobName" in request:
         raise BaselineJobError("ProcessingJobRequest must be a CreateProcessingJob request without ProcessingJobName")
-    prefix = _slug(props["JobNamePrefix"], 30)
+    prefix = slug(props["JobNamePrefix"], 30)
     if prefix != props["JobNamePrefix"]:
         raise BaselineJobError(f"JobNamePrefix {props['JobNamePrefix']!r} must be lower-case letters, digits and "
                                "hyphens, at most 30 characters")
@@ -144,26 +126,12 @@ def _result(name: str, output_uri: str, version: str, arn: str | None) -> dict[s
 # -- SageMaker calls ---------------------------------------------------------------------------
 
 
-def _is_not_found(err: ClientError) -> bool:
-    error = err.response.get("Error", {})
-    code, message = error.get("Code", ""), str(error.get("Message", "")).lower()
-    return code == "ResourceNotFound" or (code in ("ValidationException", "ValidationError")
-                                          and ("could not find" in message or "does not exist" in message))
-
-
-def _is_name_taken(err: ClientError) -> bool:
-    error = err.response.get("Error", {})
-    code, message = error.get("Code", ""), str(error.get("Message", "")).lower()
-    return code == "ResourceInUse" or (code in ("ValidationException", "ValidationError")
-                                       and ("already exists" in message or "must be unique" in message))
-
-
 def describe_job(name: str) -> dict[str, Any] | None:
     """DescribeProcessingJob, or None when there is no such job."""
     try:
         return _sagemaker().describe_processing_job(ProcessingJobName=name)
     except ClientError as err:
-        if _is_not_found(err):
+        if is_not_found(err):
             return None
         raise
 
@@ -174,7 +142,7 @@ def _start(name: str, request: dict[str, Any]) -> dict[str, Any]:
         arn = _sagemaker().create_processing_job(ProcessingJobName=name, **request)["ProcessingJobArn"]
         return {"ProcessingJobName": name, "ProcessingJobArn": arn, "ProcessingJobStatus": "InProgress"}
     except ClientError as err:
-        if _is_name_taken(err) and (existing := describe_job(name)) is not None:
+        if is_name_taken(err) and (existing := describe_job(name)) is not None:
             return existing
         raise
 
@@ -197,13 +165,13 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
         job = describe_job(name)
         if job is None:
             job = _start(name, request)
-            _log("INFO", "baseline job started", **ids, job_name=name, version=version, attempt=attempt,
+            log("INFO", "baseline job started", **ids, job_name=name, version=version, attempt=attempt,
                  output_s3_uri=output_uri)
         elif job["ProcessingJobStatus"] in REUSABLE:
-            _log("INFO", "baseline job already exists for this version and dataset", **ids, job_name=name,
+            log("INFO", "baseline job already exists for this version and dataset", **ids, job_name=name,
                  status=job["ProcessingJobStatus"], version=version)
         else:
-            _log("INFO", "skipping a failed baseline job of an earlier deployment", **ids, job_name=name,
+            log("INFO", "skipping a failed baseline job of an earlier deployment", **ids, job_name=name,
                  status=job["ProcessingJobStatus"], failure_reason=job.get("FailureReason"))
             continue
         return {"PhysicalResourceId": name, "Data": _result(name, output_uri, version, job.get("ProcessingJobArn"))}
@@ -220,15 +188,15 @@ def _delete(event: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
             job = describe_job(physical_id)
             if job is not None and job["ProcessingJobStatus"] in RUNNING:
                 _sagemaker().stop_processing_job(ProcessingJobName=physical_id)
-                _log("INFO", "stopped the running baseline job of a deleted baseline", **ids, job_name=physical_id)
+                log("INFO", "stopped the running baseline job of a deleted baseline", **ids, job_name=physical_id)
             else:
-                _log("INFO", "baseline kept", **ids, job_name=physical_id,
+                log("INFO", "baseline kept", **ids, job_name=physical_id,
                      status=job["ProcessingJobStatus"] if job else None)
         except Exception as err:  # a failed Delete would leave the stack stuck
-            _log("WARNING", "could not check or stop the baseline job; deleting anyway", **ids,
+            log("WARNING", "could not check or stop the baseline job; deleting anyway", **ids,
                  job_name=physical_id, error=f"{type(err).__name__}: {err}")
     else:
-        _log("INFO", "nothing to stop", **ids, physical_resource_id=physical_id)
+        log("INFO", "nothing to stop", **ids, physical_resource_id=physical_id)
     return {"PhysicalResourceId": physical_id}
 
 
@@ -244,12 +212,12 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
     status = job["ProcessingJobStatus"]
     fields = {"job_name": name, "status": status, "aws_request_id": getattr(context, "aws_request_id", None)}
     if status == "Completed":
-        _log("INFO", "baseline job completed", **fields, output_s3_uri=output_uri)
+        log("INFO", "baseline job completed", **fields, output_s3_uri=output_uri)
         return {"IsComplete": True, "Data": _result(name, output_uri, version, job.get("ProcessingJobArn"))}
     if status in FAILED:
         message = failure_message(job)
-        _log("ERROR", "baseline job failed", **fields, failure_reason=job.get("FailureReason"),
+        log("ERROR", "baseline job failed", **fields, failure_reason=job.get("FailureReason"),
              exit_message=job.get("ExitMessage"))
         raise BaselineJobFailed(message)
-    _log("INFO", "baseline job running", **fields)
+    log("INFO", "baseline job running", **fields)
     return {"IsComplete": False}

@@ -30,19 +30,28 @@ What it does:
    violations; the violation count is read from that file for both completed statuses.
 2. For completed executions, every object under ``metrics_prefix`` is read as JSON lines
    (MetricName, Timestamp, Dimensions, Value | StatisticValues | Values + Counts, Unit, StorageResolution)
-   and sent with PutMetricData in batches of at most 1000 metrics and about 1 MB. CloudWatch refuses
-   non-finite values: NaN is skipped, +-inf and anything beyond is clamped to +-2.348543e108 (as SageMaker
-   does), magnitudes below 2^-360 become 0. Lines without dimensions get Endpoint + MonitoringSchedule;
-   lines without a timestamp get the window's ``metric_time``. Unusable lines are logged and counted, never fatal.
+   and sent with PutMetricData in batches of at most 1000 metrics and about 1 MB. Each line is held to
+   CloudWatch's limits first: non-finite values: NaN is skipped, +-inf and anything beyond is clamped to
+   +-2.348543e108 (as SageMaker does), magnitudes below 2^-360 become 0; a metric name over 255 characters is
+   shortened by the analyzer's rule (``_shared.names.cloudwatch_metric_name``); more than 30 dimensions, a
+   dimension name over 255 or value over 1024 characters, or a timestamp that is not a finite time within
+   two weeks back and two hours ahead skip the line; more than 150 Values are sent as several data of at most
+   150 (CloudWatch aggregates them). Lines without dimensions get Endpoint + MonitoringSchedule; lines without
+   a timestamp get the window's ``metric_time``. A batch CloudWatch refuses as invalid is sent again datum by
+   datum, so one bad line costs that line only. Skipped and refused lines are logged and counted, never fatal.
 3. Status metrics in ``STATUS_NAMESPACE``: ``ExecutionCompleted``, ``ExecutionCompletedWithViolations``,
    ``ExecutionNoData``, ``ExecutionFailed`` (1 for this execution's status, 0 for the others, so every window
-   leaves a datapoint in each) and ``ConstraintViolations`` (when known); dimensions Endpoint (unless batch),
-   MonitoringSchedule, MonitorType; timestamp = the window's metric_time.
+   leaves a datapoint in each), ``ConstraintViolations`` (when known) and ``MetricsSkipped`` (lines that could
+   not be sent); dimensions Endpoint (unless batch), MonitoringSchedule, MonitorType; timestamp = the window's
+   metric_time.
 4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``.
 
-Retries are safe when a receipt URI is given: the S3 receipt records which metric batches, the status metrics
-and the event were already sent, so a retried invocation sends only the rest. Without one, a retry may add
-duplicate datapoints (harmless for Maximum/Average statistics, not for Sum or SampleCount).
+Retries are safe when a receipt URI is given: the S3 receipt records which metric batches were sent, and for
+which status the status metrics and the event were sent, so a retried invocation sends only the rest. A status
+of higher rank replaces a lower one (Completed / CompletedWithViolations over NoData over Failed): a window
+that failed once and then completed publishes Completed; a Failed arriving after a Completed (a late duplicate)
+is logged and not published. Without a receipt, a retry may add duplicate datapoints (harmless for
+Maximum/Average statistics, not for Sum or SampleCount).
 
 Environment: EVENT_BUS_NAME (default "default"), STATUS_NAMESPACE (default "CdkModelMonitor"),
 METRICS_NAMESPACE (optional default namespace), KMS_KEY_ID (optional; SSE-KMS key for the receipt).
@@ -61,9 +70,23 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from _shared import times
+from _shared.aws import (
+    S3_URI,
+    THROTTLING_CODES,
+    AwsRequestError,
+    TransientAwsError,
+    aws_error,
+    client,
+    is_not_found,
+    split_s3_uri,
+)
+from _shared.logs import log
+from _shared.names import MAX_METRIC_NAME_LENGTH, cloudwatch_metric_name
 from botocore.exceptions import BotoCoreError, ClientError
+
+# The errors this function raises, by class name (Step Functions retries TransientAwsError).
+__all__ = ["AwsRequestError", "PublishInputError", "TransientAwsError", "handler"]
 
 EVENT_SOURCE = "cdk-model-monitor"
 EVENT_DETAIL_TYPE = "Model Monitor Execution Status Change"
@@ -71,6 +94,9 @@ DEFAULT_STATUS_NAMESPACE = "CdkModelMonitor"
 STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
 STATUS_METRIC_NAMES = {status: f"Execution{status}" for status in STATUSES}
 VIOLATIONS_METRIC_NAME = "ConstraintViolations"
+SKIPPED_METRIC_NAME = "MetricsSkipped"
+# Which status a window keeps when two are published for it (retries, duplicates): the higher rank.
+STATUS_RANK = {"Failed": 0, "NoData": 1, "Completed": 2, "CompletedWithViolations": 2}
 VIOLATIONS_FILE = "constraint_violations.json"
 # CloudWatch limits (PutMetricData API reference): 1000 metrics and 1 MB per request, values within +-2^360.
 MAX_METRICS_PER_REQUEST = 1000
@@ -81,42 +107,18 @@ MAX_VALUE = 2.348543e108  # 2^360, the value SageMaker publishes for +inf
 MIN_MAGNITUDE = 2.0**-360
 MAX_AGE = timedelta(days=14)  # CloudWatch refuses datapoints older than two weeks
 MAX_AHEAD = timedelta(hours=2)  # and more than two hours in the future
+MAX_DIMENSIONS = 30
+MAX_DIMENSION_NAME_LENGTH = 255
+MAX_DIMENSION_VALUE_LENGTH = 1024
+MAX_VALUES = 150  # Values (and Counts) per datum
 _MONITOR_NAMESPACES = {
     "data-quality": "data-metrics",
     "model-quality": "model-metrics",
     "model-bias": "bias-metrics",
     "model-explainability": "explainability-metrics",
 }
-_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
-_THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "SlowDown",
-        "RequestLimitExceeded",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalError",
-        "InternalFailure",
-        "InternalException",
-        "ServiceUnavailable",
-    }
-)
-
-
 class PublishInputError(ValueError):
     """An input of the metrics publisher is missing or malformed; the message names it and the fix."""
-
-
-class TransientAwsError(RuntimeError):
-    """AWS throttled the call or failed on its side even after the client's retries; retry later."""
-
-
-class AwsRequestError(RuntimeError):
-    """AWS refused a call for a reason retrying will not fix (access denied, invalid parameter, ...)."""
 
 
 def _now() -> datetime:
@@ -124,22 +126,9 @@ def _now() -> datetime:
 
 
 @functools.cache
-def _client(service: str):
-    return boto3.client(
-        service,
-        config=Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="cdk-model-monitor"),
-    )
-
-
-@functools.cache
 def _standard_units() -> frozenset[str]:
     """CloudWatch's unit names, from the SDK's service model rather than a copied list."""
-    return frozenset(_client("cloudwatch").meta.service_model.shape_for("StandardUnit").enum)
-
-
-def _log(level: str, message: str, **fields: Any) -> None:
-    """Write one JSON object per line."""
-    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
+    return frozenset(client("cloudwatch").meta.service_model.shape_for("StandardUnit").enum)
 
 
 def handler(event: dict, context: Any) -> dict:
@@ -155,21 +144,32 @@ def handler(event: dict, context: Any) -> dict:
         if status == "Completed" and violations:
             status = "CompletedWithViolations"
 
+    kept = receipt.state.get("status")
+    if kept in STATUS_RANK and STATUS_RANK[kept] > STATUS_RANK[status]:
+        log("WARNING", f"window already published as {kept}; this {status} is not published", kept_status=kept,
+            outcome="superseded", **ids)
+        return {"status": kept, "violation_count": receipt.state.get("violation_count"), "metrics_published": 0,
+                "metrics_skipped": 0, "namespace": request["namespace"],
+                "status_namespace": request["status_namespace"], "event_id": receipt.state.get("event_id"),
+                "superseded": status}
+
     published = skipped = 0
     if status in ("Completed", "CompletedWithViolations") and request["metrics_prefix"]:
         data, skipped = read_metric_data(request["metrics_prefix"], request, now=_now())
-        published = publish_metric_data(request["namespace"], data, receipt, ids)
+        published, refused = publish_metric_data(request["namespace"], data, receipt, ids)
+        skipped += refused
+        published -= refused
     elif status in ("Completed", "CompletedWithViolations"):
-        _log("WARNING", "no metrics_prefix given: the analyzer's metrics are not published", **ids)
+        log("WARNING", "no metrics_prefix given: the analyzer's metrics are not published", **ids)
 
-    if not receipt.done("status_metrics"):
-        _put_metric_data(request["status_namespace"], status_metric_data(status, violations, request))
-        receipt.mark("status_metrics")
+    if receipt.state.get("status_metrics") != status:
+        _put_metric_data(request["status_namespace"], status_metric_data(status, violations, request, skipped))
+        receipt.mark("status_metrics", value=status, status=status, violation_count=violations)
 
     event_id = receipt.state.get("event_id")
-    if not receipt.done("event"):
+    if receipt.state.get("event") != status:
         event_id = put_status_event(status_event_detail(status, violations, published, request), request)
-        receipt.mark("event", event_id=event_id)
+        receipt.mark("event", value=status, event_id=event_id)
 
     result = {
         "status": status,
@@ -181,7 +181,7 @@ def handler(event: dict, context: Any) -> dict:
         "event_id": event_id,
     }
     level = "ERROR" if status == "Failed" else "INFO"
-    _log(level, f"execution {status}: {published} metrics published", outcome=status, **result, **ids)
+    log(level, f"execution {status}: {published} metrics published", outcome=status, **result, **ids)
     return result
 
 
@@ -264,27 +264,27 @@ def _failure_reason(value: Any) -> str | None:
 
 def violation_count(uri: str) -> int | None:
     """Number of entries in ``violations`` of constraint_violations.json, or None when the file is absent."""
-    bucket, key = _split(uri)
+    bucket, key = split_s3_uri(uri)
     try:
-        body = _client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if is_not_found(error):
             return None
-        raise _aws_error(error, f"GetObject {uri}") from error
+        raise aws_error(error, f"GetObject {uri}") from error
     except BotoCoreError as error:
-        raise _aws_error(error, f"GetObject {uri}") from error
+        raise aws_error(error, f"GetObject {uri}") from error
     try:
         violations = json.loads(body).get("violations", [])
     except (json.JSONDecodeError, AttributeError):
-        _log("WARNING", f"{uri} is not a constraint violations document; violation count unknown")
+        log("WARNING", f"{uri} is not a constraint violations document; violation count unknown")
         return None
     return len(violations) if isinstance(violations, list) else None
 
 
 def read_metric_data(prefix_uri: str, request: dict, *, now: datetime) -> tuple[list[dict], int]:
     """All usable metric lines under ``prefix_uri`` as PutMetricData entries, and how many lines were skipped."""
-    bucket, prefix = _split(prefix_uri)
-    s3 = _client("s3")
+    bucket, prefix = split_s3_uri(prefix_uri)
+    s3 = client("s3")
     data, skipped = [], 0
     try:
         keys = sorted(
@@ -303,15 +303,15 @@ def read_metric_data(prefix_uri: str, request: dict, *, now: datetime) -> tuple[
                 datum, problem = metric_datum(line, request, now=now)
                 if datum is None:
                     skipped += 1
-                    _log(
+                    log(
                         "WARNING", f"skipped metric line: {problem}", file=f"s3://{bucket}/{key}", line=number
                     )
                 else:
                     data.append(datum)
     except (ClientError, BotoCoreError) as error:
-        raise _aws_error(error, f"reading the metric lines under {prefix_uri}") from error
+        raise aws_error(error, f"reading the metric lines under {prefix_uri}") from error
     if not keys:
-        _log("WARNING", f"no metric files under {prefix_uri}", metrics_prefix=prefix_uri)
+        log("WARNING", f"no metric files under {prefix_uri}", metrics_prefix=prefix_uri)
     return data, skipped
 
 
@@ -342,7 +342,10 @@ def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | Non
         or not source["MetricName"]
     ):
         return None, "no MetricName"
-    datum: dict[str, Any] = {"MetricName": source["MetricName"]}
+    datum: dict[str, Any] = {"MetricName": cloudwatch_metric_name(source["MetricName"])}
+    if datum["MetricName"] != source["MetricName"]:
+        log("WARNING", f"metric name over {MAX_METRIC_NAME_LENGTH} characters published as {datum['MetricName']}",
+            metric_name=source["MetricName"][:1024])
 
     stamp = source.get("Timestamp")
     when = _timestamp(stamp) if stamp not in (None, "") else request["metric_time"]
@@ -367,6 +370,12 @@ def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | Non
         for d in dimensions
     ):
         return None, "Dimensions must be a list of {Name, Value} with non-empty strings"
+    if len(dimensions) > MAX_DIMENSIONS:
+        return None, f"{len(dimensions)} Dimensions: CloudWatch takes at most {MAX_DIMENSIONS}"
+    if any(len(d["Name"]) > MAX_DIMENSION_NAME_LENGTH or len(d["Value"]) > MAX_DIMENSION_VALUE_LENGTH
+           for d in dimensions):
+        return None, (f"a dimension name over {MAX_DIMENSION_NAME_LENGTH} or value over "
+                      f"{MAX_DIMENSION_VALUE_LENGTH} characters")
     datum["Dimensions"] = [{"Name": d["Name"], "Value": d["Value"]} for d in dimensions]
 
     if "Value" in source:
@@ -399,7 +408,7 @@ def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | Non
         if unit in _standard_units():
             datum["Unit"] = unit
         else:
-            _log(
+            log(
                 "WARNING",
                 f"unit {unit!r} is not a CloudWatch unit; published without unit",
                 metric_name=datum["MetricName"],
@@ -410,18 +419,32 @@ def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | Non
 
 
 def _timestamp(value: Any) -> datetime | None:
+    """Epoch seconds or milliseconds, or ISO-8601 text, as an aware UTC time; None for anything else
+    (NaN, infinities, years beyond datetime's range)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
-        return datetime.fromtimestamp(seconds, UTC)
-    try:
-        return _parse_time(value, "Timestamp")
-    except PublishInputError:
-        return None
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return times.parse_time(value) if isinstance(value, str) else None
 
 
 def _default_dimensions(request: dict) -> list[dict]:
     dims = [{"Name": "Endpoint", "Value": request["endpoint_name"]}] if request["endpoint_name"] else []
     return [*dims, {"Name": "MonitoringSchedule", "Value": request["schedule_name"]}]
+
+
+def split_values(datum: dict) -> list[dict]:
+    """A datum with more than MAX_VALUES Values as several data of at most MAX_VALUES each (same name,
+    dimensions and time: CloudWatch aggregates them into the same statistics); any other datum unchanged."""
+    values = datum.get("Values")
+    if values is None or len(values) <= MAX_VALUES:
+        return [datum]
+    return [
+        {**datum, "Values": values[i : i + MAX_VALUES], "Counts": datum["Counts"][i : i + MAX_VALUES]}
+        for i in range(0, len(values), MAX_VALUES)
+    ]
 
 
 def metric_batches(data: list[dict]) -> list[list[dict]]:
@@ -441,34 +464,55 @@ def metric_batches(data: list[dict]) -> list[list[dict]]:
     return batches
 
 
-def publish_metric_data(namespace: str, data: list[dict], receipt: _Receipt, ids: dict) -> int:
-    """Send ``data`` in batches, skipping the batches the receipt records as sent; returns the number sent now
-    or earlier."""
+def publish_metric_data(namespace: str, data: list[dict], receipt: _Receipt, ids: dict) -> tuple[int, int]:
+    """Send ``data`` in batches, skipping the batches the receipt records as sent; returns how many data were
+    given and how many of them CloudWatch refused (now or in an earlier attempt).
+
+    A batch refused as invalid (a 4xx other than throttling) is sent again one datum at a time, so one datum
+    CloudWatch will not take costs only itself."""
+    data = [part for datum in data for part in split_values(datum)]
     batches = metric_batches(data)
     fingerprint = hashlib.sha256(json.dumps([namespace, data], default=str).encode()).hexdigest()
     if receipt.state.get("metrics_fingerprint") != fingerprint:
         if receipt.state.get("metric_batches_sent"):
-            _log(
+            log(
                 "WARNING", "metric lines changed since the last attempt; publishing all of them again", **ids
             )
-        receipt.state.update(metrics_fingerprint=fingerprint, metric_batches_sent=0)
+        receipt.state.update(metrics_fingerprint=fingerprint, metric_batches_sent=0, metrics_refused=0)
     for index, batch in enumerate(batches):
         if index < receipt.state["metric_batches_sent"]:
             continue
-        _put_metric_data(namespace, batch)
-        receipt.mark("metric_batches_sent", value=index + 1)
-    return len(data)
+        try:
+            _put_metric_data(namespace, batch)
+            refused = 0
+        except AwsRequestError:
+            refused = sum(not _put_one(namespace, datum, ids) for datum in batch)
+        receipt.mark("metric_batches_sent", value=index + 1,
+                     metrics_refused=receipt.state.get("metrics_refused", 0) + refused)
+    return len(data), receipt.state.get("metrics_refused", 0)
+
+
+def _put_one(namespace: str, datum: dict, ids: dict) -> bool:
+    """Send one datum; False (logged) when CloudWatch refuses it as invalid. Throttling still raises."""
+    try:
+        _put_metric_data(namespace, [datum])
+        return True
+    except AwsRequestError as error:
+        log("WARNING", f"CloudWatch refused metric {datum['MetricName']}: {error}", outcome="refused",
+            metric_name=datum["MetricName"], **ids)
+        return False
 
 
 def _put_metric_data(namespace: str, data: list[dict]) -> None:
     try:
-        _client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
+        client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
     except (ClientError, BotoCoreError) as error:
-        raise _aws_error(error, f"PutMetricData to {namespace} ({len(data)} metrics)") from error
+        raise aws_error(error, f"PutMetricData to {namespace} ({len(data)} metrics)") from error
 
 
-def status_metric_data(status: str, violations: int | None, request: dict) -> list[dict]:
-    """One metric per status (1 for ``status``, 0 for the others) and ConstraintViolations when known.
+def status_metric_data(status: str, violations: int | None, request: dict, skipped: int = 0) -> list[dict]:
+    """One metric per status (1 for ``status``, 0 for the others), ConstraintViolations when known and
+    MetricsSkipped (the metric lines that could not be sent).
 
     Stamped with the window's metric_time, or the current time when CloudWatch would refuse that (a window
     re-run more than two weeks later).
@@ -477,7 +521,7 @@ def status_metric_data(status: str, violations: int | None, request: dict) -> li
     now = _now()
     when = request["metric_time"] or now
     if not now - MAX_AGE < when < now + MAX_AHEAD:
-        _log(
+        log(
             "WARNING",
             f"metric_time {when.isoformat()} is outside what CloudWatch accepts; status metrics "
             "are stamped with the current time",
@@ -494,6 +538,8 @@ def status_metric_data(status: str, violations: int | None, request: dict) -> li
         }
         for s, name in STATUS_METRIC_NAMES.items()
     ]
+    data.append({"MetricName": SKIPPED_METRIC_NAME, "Dimensions": dims, "Timestamp": when,
+                 "Value": float(skipped), "Unit": "Count"})
     if violations is not None:
         data.append(
             {
@@ -543,14 +589,14 @@ def put_status_event(detail: dict, request: dict) -> str:
     if request["processing_job_arn"]:
         entry["Resources"] = [request["processing_job_arn"]]
     try:
-        response = _client("events").put_events(Entries=[entry])
+        response = client("events").put_events(Entries=[entry])
     except (ClientError, BotoCoreError) as error:
-        raise _aws_error(error, f"PutEvents to {request['event_bus_name']}") from error
+        raise aws_error(error, f"PutEvents to {request['event_bus_name']}") from error
     [result] = response["Entries"]
     if response.get("FailedEntryCount") or "EventId" not in result:
         code, message = result.get("ErrorCode", "Unknown"), result.get("ErrorMessage", "")
-        transient = code in _THROTTLING_CODES
-        _log(
+        transient = code in THROTTLING_CODES
+        log(
             "ERROR",
             f"PutEvents rejected the status event: {code}: {message}",
             outcome="failed",
@@ -568,27 +614,24 @@ class _Receipt:
     def __init__(self, uri: str | None, kms_key_id: str | None):
         self.uri, self.kms_key_id, self.state = uri, kms_key_id, {}
         if uri:
-            bucket, key = _split(uri)
+            bucket, key = split_s3_uri(uri)
             try:
-                self.state = json.loads(_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+                self.state = json.loads(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
-                    raise _aws_error(error, f"GetObject of the receipt {uri}") from error
+                if not is_not_found(error):
+                    raise aws_error(error, f"GetObject of the receipt {uri}") from error
             except (BotoCoreError, json.JSONDecodeError) as error:
-                _log("WARNING", f"receipt {uri} unreadable ({error}); publishing everything", receipt_uri=uri)
+                log("WARNING", f"receipt {uri} unreadable ({error}); publishing everything", receipt_uri=uri)
         self.state.setdefault("metric_batches_sent", 0)
-
-    def done(self, step: str) -> bool:
-        return bool(self.state.get(step))
 
     def mark(self, step: str, value: Any = True, **extra: Any) -> None:
         self.state.update({step: value, **extra})
         if not self.uri:
             return
-        bucket, key = _split(self.uri)
+        bucket, key = split_s3_uri(self.uri)
         kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id else {}
         try:
-            _client("s3").put_object(
+            client("s3").put_object(
                 Bucket=bucket,
                 Key=key,
                 Body=json.dumps(self.state).encode(),
@@ -596,37 +639,17 @@ class _Receipt:
                 **kms,
             )
         except (ClientError, BotoCoreError) as error:
-            raise _aws_error(error, f"PutObject of the receipt {self.uri}") from error
-
-
-def _aws_error(error: Exception, what: str) -> RuntimeError:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code, message = details.get("Code", "Unknown"), details.get("Message", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        transient = code in _THROTTLING_CODES or status >= 500
-    else:
-        code, message, transient = type(error).__name__, str(error), True
-    _log("ERROR", f"{what} failed: {code}: {message}", outcome="failed", error_code=code)
-    return (TransientAwsError if transient else AwsRequestError)(f"{what} failed: {code}: {message}")
+            raise aws_error(error, f"PutObject of the receipt {self.uri}") from error
 
 
 def _parse_time(value: Any, name: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(str(value).strip().replace(" ", "").replace("Z", "+00:00"))
-    except ValueError:
-        raise PublishInputError(
-            f"{name}={value!r} is not an ISO-8601 time: use e.g. 2026-11-25T12:00:00Z"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    parsed = times.parse_time(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise PublishInputError(f"{name}={value!r} is not an ISO-8601 time: use e.g. 2026-11-25T12:00:00Z")
+    return parsed
 
 
 def _s3_uri(uri: Any, name: str) -> str:
-    if not isinstance(uri, str) or not _S3_URI.match(uri.strip()):
+    if not isinstance(uri, str) or not S3_URI.match(uri.strip()):
         raise PublishInputError(f"{name}={uri!r} is not an S3 URI: use s3://<bucket>/<prefix>")
     return uri.strip().rstrip("/")
-
-
-def _split(uri: str) -> tuple[str, str]:
-    match = _S3_URI.match(uri)
-    return match.group("bucket"), match.group("key").strip("/")

@@ -43,7 +43,6 @@ finally lands in the dead-letter queue.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -51,8 +50,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from _shared import times
+from _shared.aws import client, error_code
+from _shared.logs import log
 from botocore.exceptions import BotoCoreError, ClientError
 
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
@@ -94,19 +94,6 @@ class ConfigurationError(RetrainTriggerError):
 def _now() -> datetime:
     """The current time; tests replace this function to move through the cooldown."""
     return datetime.now(UTC)
-
-
-@functools.cache
-def _client(service: str):
-    return boto3.client(
-        service,
-        config=Config(retries={"mode": "standard", "max_attempts": 6}, user_agent_extra="cdk-model-monitor"),
-    )
-
-
-def _log(level: str, message: str, **fields: Any) -> None:
-    """Write one JSON object per line; CloudWatch Logs Insights can then filter on any field."""
-    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
 
 
 def handler(event: dict, context: Any) -> dict:
@@ -158,7 +145,7 @@ def handler(event: dict, context: Any) -> dict:
         )
 
     try:
-        response = _client("sagemaker").start_pipeline_execution(
+        response = client("sagemaker").start_pipeline_execution(
             PipelineName=config["pipeline_name"],
             PipelineExecutionDisplayName=display_name,
             PipelineExecutionDescription=_description(trigger),
@@ -271,22 +258,13 @@ def _newest_evaluated_datapoint(reason_data: str | None) -> str | None:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    """Parse CloudWatch's ``2019-10-02T17:04:40.989+0000`` and ISO ``...Z`` forms to aware UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    """CloudWatch's ``2019-10-02T17:04:40.989+0000`` and ISO ``...Z`` forms as aware UTC, else None."""
+    return times.parse_time(value)
 
 
 def _iso(value: Any) -> str | None:
     parsed = _parse_time(value)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ") if parsed else None
+    return times.iso(parsed) if parsed else None
 
 
 def event_digest(alarm_arn: str, event_id: str) -> str:
@@ -332,7 +310,7 @@ def _description(trigger: dict) -> str:
 
 def _recent_executions(pipeline_name: str, now: datetime) -> list[dict]:
     """Executions created in the last RUNNING_SCAN_DAYS, newest first (at most MAX_EXECUTIONS_SCANNED)."""
-    paginator = _client("sagemaker").get_paginator("list_pipeline_executions")
+    paginator = client("sagemaker").get_paginator("list_pipeline_executions")
     pages = paginator.paginate(
         PipelineName=pipeline_name,
         CreatedAfter=now - timedelta(days=RUNNING_SCAN_DAYS),
@@ -364,13 +342,6 @@ def blocking_execution(
     return None
 
 
-def _error_code_and_message(error: Exception) -> tuple[str, str]:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return details.get("Code", "Unknown"), details.get("Message", "")
-    return type(error).__name__, str(error)
-
-
 def _is_missing_pipeline(code: str, message: str) -> bool:
     message = message.lower()
     if code in ("ResourceNotFound", "ResourceNotFoundException"):
@@ -383,7 +354,7 @@ def _is_missing_pipeline(code: str, message: str) -> bool:
 
 
 def _fail(error: Exception, base: dict, config: dict, *, operation: str) -> dict:
-    code, aws_message = _error_code_and_message(error)
+    code, aws_message = error_code(error)
     if _is_missing_pipeline(code, aws_message):
         message = (
             f"SageMaker pipeline {config['pipeline_name']!r} does not exist in this account and region: "
@@ -421,10 +392,10 @@ def _finish(outcome: dict, config: dict, *, message: str | None = None) -> dict:
     """Log the outcome as one JSON line and publish it to the topic (publishing errors are logged, not raised)."""
     level = {"started": "INFO", "skipped": "INFO", "failed": "ERROR"}[outcome["outcome"]]
     text = message or _summary(outcome)
-    _log(level, text, **outcome)
+    log(level, text, **outcome)
     if config["topic_arn"] and outcome.get("reason") not in _NOT_PUBLISHED:
         try:
-            _client("sns").publish(
+            client("sns").publish(
                 TopicArn=config["topic_arn"],
                 Subject=_subject(outcome),
                 Message=json.dumps({"message": text, **outcome}, default=str, indent=2),
@@ -434,7 +405,7 @@ def _finish(outcome: dict, config: dict, *, message: str | None = None) -> dict:
                 },
             )
         except (ClientError, BotoCoreError) as error:
-            _log(
+            log(
                 "WARNING",
                 f"could not publish the outcome to {config['topic_arn']}: {error}",
                 outcome=outcome["outcome"],

@@ -9,21 +9,24 @@ hour folder ``<capture>/yyyy/mm/dd/HH/``; the function lists the folders that ov
 Input (keys missing from the event fall back to the environment variable in brackets)::
 
     {"scheduled_time": "2026-11-25T13:00:00Z",                   # required; the Scheduler's scheduled time
-     "capture_s3_uri": "s3://b/datacapture/ep/AllTraffic",       # [CAPTURE_S3_URI] required
-     "report_s3_uri": "s3://b/reports/data-quality",             # [REPORT_S3_URI] required
+     "capture_s3_uri": "s3://b/datacapture/ep/AllTraffic",       # [CAPTURES3_URI] required
+     "report_s3_uri": "s3://b/reports/data-quality",             # [REPORTS3_URI] required
      "endpoint_name": "ep",                                      # [ENDPOINT_NAME] omit for batch transform
      "schedule_name": "ep-data-quality",                         # [SCHEDULE_NAME] required
      "monitor_type": "data-quality",                             # [MONITOR_TYPE] default data-quality
      "window_start_offset": "-PT1H", "window_end_offset": "PT0H",  # [WINDOW_START_OFFSET] [WINDOW_END_OFFSET]
      "window_granularity": "hour" | "minute",                    # [WINDOW_GRANULARITY] default hour
-     "manifest_s3_uri": "s3://b/manifests",                      # [MANIFEST_S3_URI] default <report>/_manifests
+     "manifest_s3_uri": "s3://b/manifests",                      # [MANIFESTS3_URI] default <report>/_manifests
      "job_name_prefix": "model-monitor",                         # [JOB_NAME_PREFIX] default model-monitor
-     "ground_truth_s3_uri": "s3://b/ground-truth/ep",            # [GROUND_TRUTH_S3_URI] model quality only
-     "ground_truth_lookback": "P1D"}                             # [GROUND_TRUTH_LOOKBACK] default: window start
+     "ground_truth_s3_uri": "s3://b/ground-truth/ep",            # [GROUND_TRUTHS3_URI] model quality only
+     "ground_truth_lookback": "P1D",                             # [GROUND_TRUTH_LOOKBACK] default: window start
+     "execution_id": "arn:aws:states:...:execution:...",         # optional; the Step Functions execution
+     "claim_seconds": 5400}                                      # how long a claim holds (the execution timeout)
 
 Output::
 
-    {"has_data": true, "no_data_reason": null | "no_capture" | "no_ground_truth",
+    {"has_data": true, "no_data_reason": null | "no_capture" | "no_ground_truth" | "duplicate_execution",
+     "duplicate": false, "duplicate_of": null | "<the execution that holds the window>",
      "window_id": "2026112513", "scheduled_time": "2026-11-25T13:00:00Z",
      "start": "2026-11-25T12:00:00Z", "end": "2026-11-25T13:00:00Z", "metric_time": "2026-11-25T12:00:00Z",
      "manifest_uri": "s3://..." | null, "object_count": 12,
@@ -43,6 +46,13 @@ The job name is deterministic, so a retried window can never start a second job.
 "minute" (sub-hourly schedules, standalone engine only) the window id gains minutes and the report folder a
 ``/MM`` level; hour folders are still listed whole and the analyzer filters records by time.
 
+One execution per window: with ``execution_id`` the planner claims the window by writing
+``execution-claim.json`` beside the manifests only if it does not exist yet (an S3 conditional write), so of two
+executions of one window (the Scheduler delivers at least once and retries) exactly one wins. The other gets
+``duplicate: true`` and stops without a job or a status: the winner publishes the window's status. A claim older
+than ``claim_seconds`` belongs to an execution Step Functions has timed out, and is taken over (conditionally on
+its ETag, so again only one taker wins); the claimant itself (a retried planner) keeps its claim.
+
 Environment: the fallbacks above, and KMS_KEY_ID (optional) to write manifests with SSE-KMS under that key.
 Errors: ``PlanningInputError`` for inputs a user must fix (do not retry), ``TransientAwsError`` for throttling
 and 5xx after the client's own retries (retry), ``AwsRequestError`` for other refused calls (e.g. access denied).
@@ -50,70 +60,43 @@ and 5xx after the client's own retries (retry), ``AwsRequestError`` for other re
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from _shared import names, times
+from _shared.aws import (
+    S3_URI,
+    AwsRequestError,
+    TransientAwsError,
+    aws_error,
+    client,
+    error_code,
+    split_s3_uri,
+)
+from _shared.logs import log
 from botocore.exceptions import BotoCoreError, ClientError
+
+# The errors this function raises, by class name (Step Functions retries TransientAwsError).
+__all__ = ["AwsRequestError", "PlanningInputError", "TransientAwsError", "handler"]
 
 DEFAULT_START_OFFSET = "-PT1H"
 DEFAULT_END_OFFSET = "PT0H"
 DEFAULT_JOB_NAME_PREFIX = "model-monitor"
 DEFAULT_MONITOR_TYPE = "data-quality"
-MAX_JOB_NAME_LENGTH = 63
-JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+JOB_NAME_PATTERN = names.JOB_NAME_PATTERN
+CLAIM_FILE = "execution-claim.json"
+DEFAULT_CLAIM_DURATION = timedelta(hours=24)
+# S3's answers to a conditional write that another writer got to first.
+_LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 _DURATION = re.compile(
     r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
-_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
-_THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "SlowDown",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalError",
-        "ServiceUnavailable",
-    }
-)
-
-
 class PlanningInputError(ValueError):
     """An input of the window planner is missing or malformed; the message names it and the fix."""
-
-
-class TransientAwsError(RuntimeError):
-    """AWS throttled the call or failed on its side even after the client's retries; retry later."""
-
-
-class AwsRequestError(RuntimeError):
-    """AWS refused a call for a reason retrying will not fix (access denied, missing bucket, ...)."""
-
-
-@functools.cache
-def _client(service: str):
-    return boto3.client(
-        service,
-        config=Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="cdk-model-monitor"),
-    )
-
-
-def _log(level: str, message: str, **fields: Any) -> None:
-    """Write one JSON object per line."""
-    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
 
 
 def handler(event: dict, context: Any) -> dict:
@@ -159,15 +142,22 @@ def handler(event: dict, context: Any) -> dict:
         if p
     )
 
-    capture_keys = list_window_objects(request["capture_s3_uri"], window["start"], window["end"])
+    holder = None
+    if request["execution_id"]:
+        holder = claim_window(f"{manifest_folder}/{CLAIM_FILE}", request["execution_id"],
+                              hold=request["claim_duration"], now=_now(), kms_key_id=request["kms_key_id"])
+    duplicate = holder is not None and holder != request["execution_id"]
+    capture_keys = [] if duplicate else list_window_objects(request["capture_s3_uri"], window["start"], window["end"])
     plan = {
         "has_data": bool(capture_keys),
-        "no_data_reason": None if capture_keys else "no_capture",
+        "no_data_reason": "duplicate_execution" if duplicate else None if capture_keys else "no_capture",
+        "duplicate": duplicate,
+        "duplicate_of": holder if duplicate else None,
         "window_id": window["window_id"],
-        "scheduled_time": _iso(window["scheduled"]),
-        "start": _iso(window["start"]),
-        "end": _iso(window["end"]),
-        "metric_time": _iso(window["start"]),
+        "scheduled_time": times.iso(window["scheduled"]),
+        "start": times.iso(window["start"]),
+        "end": times.iso(window["end"]),
+        "metric_time": times.iso(window["start"]),
         "manifest_uri": None,
         "object_count": len(capture_keys),
         "report_uri": report_uri,
@@ -179,15 +169,15 @@ def handler(event: dict, context: Any) -> dict:
     }
 
     ground_truth_keys: list[str] = []
-    if request["ground_truth_s3_uri"]:
+    if request["ground_truth_s3_uri"] and not duplicate:
         lookback = request["ground_truth_lookback"] or (window["anchor"] - window["start"])
         gt_start, gt_end = window["anchor"] - lookback, window["anchor"]
         ground_truth_keys = list_window_objects(request["ground_truth_s3_uri"], gt_start, gt_end)
         plan.update(
             ground_truth_manifest_uri=None,
             ground_truth_object_count=len(ground_truth_keys),
-            ground_truth_start=_iso(gt_start),
-            ground_truth_end=_iso(gt_end),
+            ground_truth_start=times.iso(gt_start),
+            ground_truth_end=times.iso(gt_end),
         )
         if capture_keys and not ground_truth_keys:
             plan.update(has_data=False, no_data_reason="no_ground_truth")
@@ -208,10 +198,12 @@ def handler(event: dict, context: Any) -> dict:
             )
 
     counts = {k: plan[k] for k in ("object_count", "ground_truth_object_count") if k in plan}
-    _log(
+    outcome = "duplicate" if duplicate else "planned" if plan["has_data"] else "no_data"
+    log(
         "INFO",
-        f"window {plan['start']}..{plan['end']}: " + ("planned" if plan["has_data"] else "no data"),
-        outcome="planned" if plan["has_data"] else "no_data",
+        f"window {plan['start']}..{plan['end']}: "
+        + (f"held by {holder}" if duplicate else "planned" if plan["has_data"] else "no data"),
+        outcome=outcome,
         no_data_reason=plan["no_data_reason"],
         start=plan["start"],
         end=plan["end"],
@@ -254,6 +246,8 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "ground_truth_s3_uri": None,
         "ground_truth_lookback": None,
         "kms_key_id": environ.get("KMS_KEY_ID", "").strip() or None,
+        "execution_id": value("execution_id"),
+        "claim_duration": _claim_duration(event.get("claim_seconds")),
     }
     manifest = value("manifest_s3_uri")
     request["manifest_s3_uri"] = (
@@ -273,15 +267,77 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
     return request
 
 
+def _now() -> datetime:
+    """The current time; tests replace this function to age a claim."""
+    return datetime.now(UTC)
+
+
+def _claim_duration(seconds: Any) -> timedelta:
+    if seconds is None or seconds == "":
+        return DEFAULT_CLAIM_DURATION
+    try:
+        duration = timedelta(seconds=float(seconds))
+    except (TypeError, ValueError):
+        duration = timedelta(0)
+    if duration <= timedelta(0):
+        raise PlanningInputError(f"claim_seconds={seconds!r} is not a positive number of seconds: pass the "
+                                 "state machine's timeout in seconds")
+    return duration
+
+
+def claim_window(claim_uri: str, execution_id: str, *, hold: timedelta, now: datetime,
+                 kms_key_id: str | None) -> str:
+    """The execution that holds the window after this call: ``execution_id`` when it claimed the window (or
+    held it already), else the other execution's id. Every write is conditional (S3 If-None-Match / If-Match),
+    so two concurrent planners of one window never both win."""
+    bucket, key = split_s3_uri(claim_uri)
+    body = json.dumps({"execution_id": execution_id, "claimed_at": times.iso(now)}).encode()
+    extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+    s3 = client("s3")
+    condition: dict[str, str] = {"IfNoneMatch": "*"}
+    for _ in range(3):  # create, or take over an expired claim; a lost race ends with the winner's claim read
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition, **extra)
+            return execution_id
+        except ClientError as error:
+            if error_code(error)[0] not in _LOST_RACE_CODES:
+                raise aws_error(error, f"PutObject of the claim {claim_uri}") from error
+        except BotoCoreError as error:
+            raise aws_error(error, f"PutObject of the claim {claim_uri}") from error
+        holder, claimed_at, etag = _read_claim(s3, bucket, key, claim_uri)
+        if holder == execution_id:
+            return execution_id
+        if holder is not None and claimed_at is not None and now - claimed_at < hold:
+            return holder
+        log("WARNING", f"claim {claim_uri} of {holder} expired (claimed {claimed_at}); taking the window over",
+            claim_uri=claim_uri, previous_holder=holder)
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+    raise TransientAwsError(f"the claim {claim_uri} kept changing while this execution tried to take it; retry")
+
+
+def _read_claim(s3, bucket: str, key: str, uri: str) -> tuple[str | None, datetime | None, str | None]:
+    """(holder, claim time, ETag) of a claim; an unreadable claim has no holder (it is taken over)."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error_code(error)[0] in ("NoSuchKey", "404"):
+            return None, None, None
+        raise aws_error(error, f"GetObject of the claim {uri}") from error
+    except BotoCoreError as error:
+        raise aws_error(error, f"GetObject of the claim {uri}") from error
+    try:
+        claim = json.loads(response["Body"].read())
+        return str(claim["execution_id"]), times.parse_time(claim.get("claimed_at")), response.get("ETag")
+    except (ValueError, KeyError, TypeError):
+        return None, None, response.get("ETag")
+
+
 def parse_time(text: str, name: str) -> datetime:
     """Parse an ISO-8601 timestamp (``Z`` or an offset; no offset means UTC) to an aware UTC datetime."""
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace(" ", "").replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        raise PlanningInputError(
-            f"{name}={text!r} is not an ISO-8601 time: use e.g. 2026-11-25T13:00:00Z"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    parsed = times.parse_time(text)
+    if parsed is None:
+        raise PlanningInputError(f"{name}={text!r} is not an ISO-8601 time: use e.g. 2026-11-25T13:00:00Z")
+    return parsed
 
 
 def parse_duration(text: str, name: str) -> timedelta:
@@ -354,22 +410,15 @@ def hour_prefixes(start: datetime, end: datetime) -> list[str]:
 def processing_job_name(
     prefix: str, *, endpoint_name: str | None, schedule_name: str, monitor_type: str, window_id: str
 ) -> str:
-    """``<prefix>-<window id>-<10 hex of sha256(endpoint, schedule, monitor type, window id)>``, lower case.
-
-    At most 63 characters matching ``^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$``; the prefix is shortened to fit.
-    Lower case because SageMaker lower-cases job names in ARNs, which IAM policies match on.
-    """
-    digest = hashlib.sha256("\n".join((endpoint_name or "", schedule_name, monitor_type, window_id)).encode())
-    suffix = f"-{window_id}-{digest.hexdigest()[:10]}"
-    readable = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-") or "mm"
-    readable = readable[: MAX_JOB_NAME_LENGTH - len(suffix)].rstrip("-")
-    return f"{readable}{suffix}"
+    """``<prefix>-<window id>-<10 hex of sha256(endpoint, schedule, monitor type, window id)>``, lower case,
+    at most 63 characters (``_shared.names.processing_job_name``)."""
+    return names.processing_job_name(prefix, window_id, endpoint_name or "", schedule_name, monitor_type)
 
 
 def list_window_objects(root_uri: str, start: datetime, end: datetime) -> list[str]:
     """Keys (relative to ``root_uri``) of the non-empty objects in the hour folders overlapping [start, end)."""
-    bucket, root_key = _split_s3_uri(root_uri)
-    paginator = _client("s3").get_paginator("list_objects_v2")
+    bucket, root_key = split_s3_uri(root_uri)
+    paginator = client("s3").get_paginator("list_objects_v2")
     keys = []
     for hour in hour_prefixes(start, end):
         prefix = f"{root_key}/{hour}" if root_key else hour
@@ -381,45 +430,24 @@ def list_window_objects(root_uri: str, start: datetime, end: datetime) -> list[s
                     if o.get("Size", 0) > 0 and not o["Key"].endswith("/")
                 )
         except (ClientError, BotoCoreError) as error:
-            raise _aws_error(error, f"ListObjectsV2 on s3://{bucket}/{prefix}") from error
+            raise aws_error(error, f"ListObjectsV2 on s3://{bucket}/{prefix}") from error
     return keys
 
 
 def write_manifest(manifest_uri: str, root_uri: str, keys: list[str], kms_key_id: str | None) -> str:
     """Write ``[{"prefix": "<root>/"}, *keys]`` to ``manifest_uri`` and return the URI."""
-    bucket, key = _split_s3_uri(manifest_uri)
+    bucket, key = split_s3_uri(manifest_uri)
     body = json.dumps([{"prefix": f"{root_uri}/"}, *keys], separators=(",", ":")).encode()
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     try:
-        _client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **extra)
+        client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **extra)
     except (ClientError, BotoCoreError) as error:
-        raise _aws_error(error, f"PutObject of the manifest {manifest_uri}") from error
+        raise aws_error(error, f"PutObject of the manifest {manifest_uri}") from error
     return manifest_uri
-
-
-def _aws_error(error: Exception, what: str) -> RuntimeError:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code, message = details.get("Code", "Unknown"), details.get("Message", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        transient = code in _THROTTLING_CODES or status >= 500
-    else:
-        code, message, transient = type(error).__name__, str(error), True
-    _log("ERROR", f"{what} failed: {code}: {message}", outcome="failed", error_code=code)
-    return (TransientAwsError if transient else AwsRequestError)(f"{what} failed: {code}: {message}")
-
-
-def _split_s3_uri(uri: str) -> tuple[str, str]:
-    match = _S3_URI.match(uri)
-    return match.group("bucket"), match.group("key").strip("/")
 
 
 def _s3_prefix_uri(uri: str, name: str) -> str:
     """Validate an ``s3://bucket/prefix`` URI and return it without a trailing slash."""
-    if not isinstance(uri, str) or not _S3_URI.match(uri.strip()):
+    if not isinstance(uri, str) or not S3_URI.match(uri.strip()):
         raise PlanningInputError(f"{name}={uri!r} is not an S3 URI: use s3://<bucket>/<prefix>")
     return uri.strip().rstrip("/")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

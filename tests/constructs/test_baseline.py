@@ -445,7 +445,7 @@ def test_dataset_baseline_lambdas_are_least_privilege(tmp_path):
         == [(["sagemaker:DescribeProcessingJob"], jobs_arn)]
 
     functions = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    ours = [f for f in functions if f["Handler"] in ("index.on_event", "index.is_complete")]
+    ours = [f for f in functions if f["Handler"] in ("baseline_job/index.on_event", "baseline_job/index.is_complete")]
     assert len(ours) == 2 and all(f["Runtime"] == "python3.14" for f in ours)
     assert all("LogGroup" in f["LoggingConfig"] for f in functions)
     roles = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]

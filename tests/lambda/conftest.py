@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -19,7 +20,15 @@ REGION = "us-east-1"
 
 
 def load_handler(folder: str) -> ModuleType:
-    """Import ``lambda/<folder>/index.py`` afresh under a unique name (every folder has an ``index``)."""
+    """Import ``lambda/<folder>/index.py`` afresh under a unique name (every folder has an ``index``).
+
+    Its ``_shared`` package is found where each asset has it, beside ``index.py`` (here: ``lambda/``), and is
+    imported afresh too, so no client cached by one test (with its mock) serves another.
+    """
+    if str(LAMBDA_ROOT) not in sys.path:
+        sys.path.insert(0, str(LAMBDA_ROOT))
+    for name in [n for n in sys.modules if n == "_shared" or n.startswith("_shared.")]:
+        del sys.modules[name]
     spec = importlib.util.spec_from_file_location(f"lambda_{folder}_index", LAMBDA_ROOT / folder / "index.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -293,7 +293,7 @@ def test_more_than_a_thousand_metrics_are_sent_in_batches_of_at_most_a_thousand(
     _put(f"{METRICS}/part-1.jsonl", "\n".join(lines[:1500]))
     _put(f"{METRICS}/part-2.jsonl", "\n".join(lines[1500:]))
     sizes = []
-    publisher._client("cloudwatch").meta.events.register(
+    publisher.client("cloudwatch").meta.events.register(
         "before-parameter-build.cloudwatch.PutMetricData",
         lambda params, **_: (
             sizes.append(len(params["MetricData"])) if params["Namespace"] == NAMESPACE else None
@@ -322,7 +322,7 @@ def _fail_put_events(publisher, code: str, status: int, failures: list[int]) -> 
     body = json.dumps({"__type": code, "message": "Rate exceeded"}).encode()
     headers = {"Content-Type": "application/x-amz-json-1.1"}
     fail_requests(
-        publisher._client("events"), "PutEvents", failures, status=status, body=body, headers=headers
+        publisher.client("events"), "PutEvents", failures, status=status, body=body, headers=headers
     )
 
 
@@ -341,7 +341,7 @@ def test_retry_after_a_failure_sends_only_what_is_missing(publisher, events_inbo
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
     _put(f"{METRICS}/cloudwatch_metrics.jsonl", _line("feature_baseline_drift_Age", Value=0.41))
     calls = []
-    publisher._client("cloudwatch").meta.events.register(
+    publisher.client("cloudwatch").meta.events.register(
         "before-parameter-build.cloudwatch.PutMetricData",
         lambda params, **_: calls.append(params["Namespace"]),
     )

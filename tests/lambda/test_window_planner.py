@@ -231,7 +231,7 @@ def test_throttled_listing_is_retried_with_backoff(planner, s3, monkeypatch):
     sleeps = []
     monkeypatch.setattr("botocore.endpoint.time.sleep", sleeps.append)
     throttled = [2]
-    fail_requests(planner._client("s3"), "ListObjectsV2", throttled, status=503, body=SLOW_DOWN)
+    fail_requests(planner.client("s3"), "ListObjectsV2", throttled, status=503, body=SLOW_DOWN)
 
     plan = planner.handler(_event(), None)
 
@@ -241,7 +241,7 @@ def test_throttled_listing_is_retried_with_backoff(planner, s3, monkeypatch):
 
 def test_throttling_beyond_the_retries_raises_a_retryable_error(planner, s3, monkeypatch):
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
-    fail_requests(planner._client("s3"), "ListObjectsV2", [100], status=503, body=SLOW_DOWN)
+    fail_requests(planner.client("s3"), "ListObjectsV2", [100], status=503, body=SLOW_DOWN)
 
     with pytest.raises(
         planner.TransientAwsError,

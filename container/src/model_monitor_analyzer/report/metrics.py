@@ -9,11 +9,14 @@ One JSON object per line, read by SageMaker from ``/opt/ml/output/metrics/cloudw
   addition; the built-in fails the execution instead).
 
 Dimensions ``Endpoint`` (when known) and ``MonitoringSchedule`` (when known); ``Timestamp``
-= ``metric_time``, else ``start_time``, else now.
+= ``metric_time``, else ``start_time``, else now. Names longer than CloudWatch's 255 characters
+(a long column name) are shortened by ``cloudwatch_metric_name``, the one rule that the metrics
+publisher and the constructs' alarms apply too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +29,22 @@ from model_monitor_analyzer.profile.datatypes import InferredType
 
 METRICS_FILE_NAME = "cloudwatch_metrics.jsonl"
 NO_DATA_METRIC = "monitoring_no_data"
+MAX_METRIC_NAME_LENGTH = 255  # CloudWatch's MetricName limit (PutMetricData API reference)
+METRIC_NAME_DIGEST_LENGTH = 10
+
+
+def cloudwatch_metric_name(name: str) -> str:
+    """``name`` if CloudWatch accepts its length, else its first 244 characters, ``-`` and 10 hex digits of
+    SHA-256 over the whole name (UTF-8): 255 characters, the same for the same name, different for two
+    long names that share their first 244 characters.
+
+    The metrics publisher (lambda/_shared/names.py) and the constructs' alarms use a copy of this
+    function that the tests hold equal to it, so an alarm watches the name the analyzer wrote.
+    """
+    if len(name) <= MAX_METRIC_NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{name[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
 
 
 def dimensions(*, endpoint: str | None, schedule: str | None) -> list[dict[str, str]]:
@@ -39,7 +58,7 @@ def dimensions(*, endpoint: str | None, schedule: str | None) -> list[dict[str, 
 
 
 def _line(name: str, timestamp: str, dims: list, **value: object) -> dict:
-    return {"MetricName": name, "Timestamp": timestamp, "Dimensions": dims, **value, "Unit": "None"}
+    return {"MetricName": cloudwatch_metric_name(name), "Timestamp": timestamp, "Dimensions": dims, **value, "Unit": "None"}
 
 
 def data_quality_metrics(

@@ -1,0 +1,42 @@
+"""Names AWS imposes rules on: processing jobs (63 characters) and CloudWatch metrics (255)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+MAX_JOB_NAME_LENGTH = 63
+JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+MAX_METRIC_NAME_LENGTH = 255  # CloudWatch's MetricName limit (PutMetricData API reference)
+METRIC_NAME_DIGEST_LENGTH = 10
+
+
+def slug(text: str, limit: int) -> str:
+    """Lower-case letters and digits joined by single hyphens, at most ``limit`` characters.
+
+    Lower case because SageMaker lower-cases job names in ARNs, which IAM policies match on.
+    """
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-")
+
+
+def processing_job_name(prefix: str, window_id: str, *parts: str) -> str:
+    """``<prefix slug>-<window id>-<10 hex of sha256(parts, window id)>``: at most 63 characters matching
+    SageMaker's job-name pattern, the same for every attempt at one window; the prefix is shortened to fit."""
+    digest = hashlib.sha256("\n".join((*parts, window_id)).encode()).hexdigest()[:10]
+    suffix = f"-{window_id}-{digest}"
+    readable = slug(prefix, MAX_JOB_NAME_LENGTH) or "mm"
+    return f"{readable[: MAX_JOB_NAME_LENGTH - len(suffix)].rstrip('-')}{suffix}"
+
+
+def cloudwatch_metric_name(name: str) -> str:
+    """``name`` if CloudWatch accepts its length, else its first 244 characters, ``-`` and 10 hex digits of
+    SHA-256 over the whole name (UTF-8): 255 characters, the same for the same name, different for two
+    long names that share their first 244 characters.
+
+    The metrics publisher (lambda/_shared/names.py) and the constructs' alarms use a copy of this
+    function that the tests hold equal to it, so an alarm watches the name the analyzer wrote.
+    """
+    if len(name) <= MAX_METRIC_NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{name[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
