@@ -226,3 +226,117 @@ def test_prediction_and_label_counts_must_agree():
 def test_a_path_that_finds_nothing_names_the_attribute():
     with pytest.raises(AnalyzerInputError, match="inference attribute 'predicted_label' matches nothing"):
         merge.read_attribute("JSON", {"score": 1}, "predicted_label", what="inference attribute", source="t")
+
+
+# --------------------------------------------------------------------------------------------
+# one capture record class, one bad-record policy
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_merge_joins_io_capture_records_and_has_no_capture_class_of_its_own(tmp_path: Path):
+    from model_monitor_analyzer.io import capture
+
+    captures = _write_jsonl(tmp_path / "c.jsonl", [_capture("e1", "2024-05-01T10:00:00Z")])
+    labels = _write_jsonl(tmp_path / "gt.jsonl", [ground_truth_record("e1", 1)])
+    result = merge.merge_records(merge.read_capture_records(captures), read_ground_truth(labels))
+    assert type(result.matches[0][0]) is capture.CaptureRecord
+    assert not any(isinstance(value, type) and value.__module__ == merge.__name__ and "Capture" in name
+                   for name, value in vars(merge).items())  # fmt: skip
+
+
+def test_a_malformed_capture_line_is_counted_with_file_and_line_and_skipped(tmp_path: Path):
+    from model_monitor_analyzer.io.problems import InputProblems
+
+    path = _write_jsonl(tmp_path / "c.jsonl", [_capture(f"e{i}", "2024-05-01T10:00:00Z") for i in range(20)])
+    lines = path.read_text().splitlines()
+    lines[4] = '{"captureData": {"endpointOutput": '  # truncated by a crash of the writer
+    path.write_text("\n".join(lines) + "\n")
+    problems = InputProblems()
+    kept = list(merge.read_capture_records(path, problems=problems))
+    assert [merge.join_key(c) for c in kept] == [f"e{i}" for i in range(20) if i != 4]
+    assert (problems.bad, problems.good) == (1, 19)
+    assert (problems.examples[0].path, problems.examples[0].line) == (str(path), 5)
+
+
+def test_a_malformed_ground_truth_line_is_counted_with_file_and_line_and_skipped(tmp_path: Path):
+    from model_monitor_analyzer.io.problems import InputProblems
+
+    path = _write_jsonl(tmp_path / "gt.jsonl", [ground_truth_record(f"e{i}", i % 2) for i in range(12)])
+    lines = path.read_text().splitlines()
+    lines[2] = "not json"
+    lines[7] = json.dumps({"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {}})
+    path.write_text("\n".join(lines) + "\n")
+    problems = InputProblems()
+    labels = list(read_ground_truth(path, problems=problems))
+    assert [label.event_id for label in labels] == [f"e{i}" for i in range(12) if i not in (2, 7)]
+    assert [(p.line, p.problem) for p in problems.examples] == [
+        (3, problems.examples[0].problem),
+        (8, "eventMetadata.eventId is missing or not a string"),
+    ]
+    assert problems.examples[0].problem.startswith("not a JSON ground-truth record")
+
+
+def test_too_many_malformed_ground_truth_lines_fail_naming_the_first(tmp_path: Path):
+    path = tmp_path / "gt.jsonl"
+    path.write_text(json.dumps(ground_truth_record("a", 1)) + "\n{oops\n{oops\n")
+    with pytest.raises(AnalyzerInputError, match="2 of 3 records are malformed") as error:
+        list(read_ground_truth(path))
+    assert (error.value.path, error.value.line) == (str(path), 2)
+
+
+def test_a_malformed_merged_record_is_counted_and_skipped(idea_to_production: Path, tmp_path: Path):
+    from model_monitor_analyzer.io.problems import InputProblems
+
+    real_merged = _lines(idea_to_production / "merged.jsonl")
+    path = tmp_path / "merged.jsonl"
+    lines = [json.dumps(r) for r in real_merged] * 6
+    lines.insert(3, json.dumps({"captureData": {}}))
+    path.write_text("\n".join(lines) + "\n")
+    problems = InputProblems()
+    assert len(list(merge.read_merged_records(path, problems=problems))) == 12
+    assert problems.examples[0].line == 4 and "groundTruthData" in problems.examples[0].problem
+
+
+def test_written_join_reads_back_as_the_merged_records(idea_to_production: Path, tmp_path: Path):
+    real_merged = _lines(idea_to_production / "merged.jsonl")
+    captures = _write_jsonl(tmp_path / "c.jsonl", [_as_capture(r) for r in real_merged])
+    labels = _write_jsonl(tmp_path / "gt" / "l.jsonl", _lines(idea_to_production / "groundtruth.jsonl"))
+    result = merge.merge_records(merge.read_capture_records(captures), read_ground_truth(labels))
+    written = merge.write_merge_result(result, tmp_path / "merge")
+    assert [json.loads(line) for line in written.read_text().splitlines()] == real_merged
+    assert [list(json.loads(line)) for line in written.read_text().splitlines()] == [list(r) for r in real_merged]
+
+
+def _mixed_records() -> list[dict]:
+    """Merged records whose payloads the per-record reader handles: padded, mini-batch-free CSV."""
+    records = []
+    for i, (output, label) in enumerate([("0.9,1", "1"), (" 0.2 , 0\n", "0\n"), ("0.7,1\r\n", " 1"), ("0.4,0", "0")]):
+        records.append(merge.merged_record(
+            _capture(f"e{i}", "2024-05-01T10:00:00Z", output=output), ground_truth_record(f"e{i}", 0) | {
+                "groundTruthData": {"data": label, "encoding": "CSV"}},
+        ))  # fmt: skip
+    return records
+
+
+def test_column_reader_gives_the_per_record_readers_values():
+    records = _mixed_records()
+    attributes = merge.ValueAttributes(inference_attribute="1", probability_attribute="0")
+    columns = merge.labelled_columns(records, attributes)
+    rows = merge.labelled_predictions(records, inference_attribute="1", probability_attribute="0")
+    assert columns.predictions.to_pylist() == rows.predictions == ["1", "0", "1", "0"]
+    assert columns.probabilities.to_pylist() == rows.probabilities == ["0.9", "0.2", "0.7", "0.4"]
+    assert columns.labels.to_pylist() == rows.labels == ["1", "0", "1", "0"]
+
+
+def test_column_reader_falls_back_to_the_per_record_reader_for_json_and_batches(reference_examples: Path):
+    real = json.loads(
+        (reference_examples / "ase-model-bias-monitor-adult" / "notebook-output" / "merged-record.json").read_text()
+    )
+    records = [*_mixed_records(), real]
+    attributes = merge.ValueAttributes(inference_attribute="predictions[*].predicted_label",
+                                       ground_truth_attribute="instances[*].label")  # fmt: skip
+    with pytest.raises(AnalyzerInputError, match="must be a 0-based column index"):
+        merge.labelled_columns(records, attributes)
+    columns = merge.labelled_columns([real], attributes)
+    outputs = json.loads(real["captureData"]["endpointOutput"]["data"])["predictions"]
+    assert columns.predictions.to_pylist() == [str(o["predicted_label"]) for o in outputs]

@@ -401,3 +401,38 @@ def test_lookback_accepts_iso_8601_durations(text: str, hours: float):
 def test_lookback_rejects_other_text():
     with pytest.raises(AnalyzerInputError, match="ISO-8601 duration"):
         job.parse_duration("24h")
+
+
+def test_malformed_capture_and_label_lines_are_skipped_and_the_rest_is_measured(tmp_path: Path):
+    scores, labels = _binary_window(tmp_path)
+    capture_file = next((tmp_path / "capture").rglob("*.jsonl"))
+    lines = capture_file.read_text().splitlines()
+    lines[7] = lines[7][:40]  # a truncated capture line
+    capture_file.write_text("\n".join(lines) + "\n")
+    label_file = next((tmp_path / "groundtruth").rglob("*.jsonl"))
+    label_lines = label_file.read_text().splitlines()
+    label_lines[20] = "{}"  # a label line without groundTruthData
+    label_file.write_text("\n".join(label_lines) + "\n")
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
+    assert outcome.status is RunStatus.COMPLETED
+    assert outcome.summary["malformed_records"] == 2
+    assert outcome.summary["matched"] == 298
+    keep = np.ones(300, dtype=bool)
+    keep[[7, 20]] = False
+    body = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels[keep], scores[keep]), abs=1e-9)
+    assert body["accuracy"]["value"] == pytest.approx(sk.accuracy_score(labels[keep], scores[keep] > 0.5), abs=1e-9)
+
+
+def test_more_malformed_lines_than_tolerated_fail_the_run_naming_the_first(tmp_path: Path):
+    _binary_window(tmp_path, n=20)
+    capture_file = next((tmp_path / "capture").rglob("*.jsonl"))
+    lines = capture_file.read_text().splitlines()
+    for i in (3, 5, 9, 10, 11):
+        lines[i] = "garbage"
+    capture_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(AnalyzerInputError, match="5 of 40 records are malformed") as error:
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
+    assert (error.value.path, error.value.line) == (str(capture_file), 4)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+    assert outcome.summary["matched"] == 15

@@ -307,3 +307,22 @@ def test_constraints_are_evaluated_in_order_and_unknown_metrics_are_reported(reg
             metrics,
             [mq.MetricConstraint(metric="au_prc", threshold=1.0, operator=mq.ComparisonOperator.LESS_THAN)],
         )
+
+
+def test_multiclass_metrics_of_arrow_text_columns_match_scikit_learn(multiclass_data):
+    import pyarrow as pa
+
+    actual, predicted = multiclass_data
+    classes = sorted(set(actual) | set(predicted))
+    metrics = mq.multiclass_classification_metrics(pa.array(actual.tolist()), pa.array(predicted.tolist()), classes)
+    assert metrics["accuracy"].value == pytest.approx(sk.accuracy_score(actual, predicted), abs=TOLERANCE)
+    assert metrics["weighted_f1"].value == pytest.approx(
+        sk.f1_score(actual, predicted, average="weighted", labels=classes, zero_division=0), abs=TOLERANCE
+    )
+    matrix = sk.confusion_matrix(actual, predicted, labels=classes)
+    assert [[metrics["confusion_matrix"][a][p] for p in classes] for a in classes] == matrix.tolist()
+
+
+def test_a_label_outside_the_classes_is_named():
+    with pytest.raises(ValueError, match="label 'z' is not among the classes"):
+        mq.confusion_matrix(["a", "z"], ["a", "a"], ["a", "b"])
