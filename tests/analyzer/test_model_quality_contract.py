@@ -178,3 +178,11 @@ def test_metrics_are_not_written_unless_publishing_is_enabled():
 def test_a_non_numeric_probability_threshold_names_the_variable():
     with pytest.raises(AnalyzerInputError, match="probability_threshold_attribute"):
         contract.args_from_environment(_schedule_env(Path("/sim"), probability_threshold_attribute="half"))
+
+
+def test_max_bad_record_ratio_is_read_as_for_data_quality():
+    assert contract.args_from_environment(_schedule_env(Path("/sim"))).max_bad_record_ratio == 0.1
+    args = contract.args_from_environment(_schedule_env(Path("/sim"), max_bad_record_ratio="0.25"))
+    assert args.max_bad_record_ratio == 0.25
+    with pytest.raises(AnalyzerInputError, match="max_bad_record_ratio 'many'"):
+        contract.args_from_environment(_schedule_env(Path("/sim"), max_bad_record_ratio="many"))

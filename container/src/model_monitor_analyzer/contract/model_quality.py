@@ -1,9 +1,10 @@
 """The model-quality job a SageMaker environment describes (contract §2.3, §6.2, §8), as run arguments.
 
 ``analysis_type=MODEL_QUALITY`` with ``problem_type``, ``inference_attribute``,
-``probability_attribute``, ``probability_threshold_attribute`` and (baseline)
-``ground_truth_attribute``. Monitor mode when ``baseline_constraints`` or
-``sagemaker_monitoring_schedule_name`` is set, baseline mode otherwise.
+``probability_attribute``, ``probability_threshold_attribute``, (baseline)
+``ground_truth_attribute`` and ``max_bad_record_ratio`` (as for data quality). Monitor mode
+when ``baseline_constraints`` or ``sagemaker_monitoring_schedule_name`` is set, baseline mode
+otherwise.
 
 Monitor inputs: with ``dataset_format`` ``sagemakerMergeJson`` the ``dataset_source`` already
 holds merged records (the built-in's merge job ran first); otherwise ``dataset_source`` holds
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from model_monitor_analyzer.contract.environment import InputKind, parse_dataset_format
 from model_monitor_analyzer.contract.paths import container_paths, metrics_dir
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 
 DEFAULT_BASELINE_DATASET = "/opt/ml/processing/input/baseline_dataset_input"
 DEFAULT_CAPTURE = "/opt/ml/processing/input_data"
@@ -53,6 +55,16 @@ def _threshold(env: Mapping[str, str]) -> float | None:
         ) from None
 
 
+def _max_bad_record_ratio(env: Mapping[str, str]) -> float:
+    text = _text(env, "max_bad_record_ratio")
+    if text is None:
+        return DEFAULT_MAX_BAD_RECORD_RATIO
+    try:
+        return float(text)
+    except ValueError:
+        raise AnalyzerInputError(f"max_bad_record_ratio {text!r} is not a number such as 0.1") from None
+
+
 def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
     """The ``jobs.model_quality`` arguments for this environment; ``mode`` says which run."""
     paths = container_paths(env)
@@ -67,6 +79,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         probability_threshold=_threshold(env),
         ground_truth_attribute=_text(env, "ground_truth_attribute"),
         positive_label=_text(env, "positive_label"),
+        max_bad_record_ratio=_max_bad_record_ratio(env),
         output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
     )
     if mode == BASELINE_MODE:
