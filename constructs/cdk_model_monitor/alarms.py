@@ -16,7 +16,9 @@ window's start. Missing data is chosen per alarm:
   alarm. The alarm then always reflects the most recent windows that reported, which also copes
   with datapoints that arrive an hour after their window (late windows, slow jobs).
 * the native engine's "no results" alarm uses ``BREACHING``: there, a window that published no
-  metric is exactly the condition (no data captured, or the job failed).
+  metric is exactly the condition (no data captured, or the job failed). It is the native engine's
+  heartbeat, evaluated like the standalone one (one period per run of the schedule, see
+  ``schedule.heartbeat``) and part of the "monitoring broken" composite (``self_monitoring.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from constructs import Construct
 from .baseline import Baseline, BaselineDirectoryError, BaselineKind, read_baseline_directory
 from .errors import ConfigurationError
 from .job import Engine
+from .schedule import heartbeat
 
 # CloudWatch refuses alarms whose periods x evaluation periods exceed seven days (for periods of an hour or more).
 MAX_EVALUATION_RANGE = Duration.days(7)
@@ -56,6 +59,10 @@ class AlarmCategory(enum.Enum):
     COMPLETENESS = ("completeness", True)
     MODEL_QUALITY = ("model-quality", True)
     BIAS = ("bias", True)
+    # self-monitoring (self_monitoring.py): the monitoring itself is broken
+    EXECUTIONS = ("executions", False)
+    HEARTBEAT = ("heartbeat", False)
+    DEAD_LETTERS = ("dead-letters", False)
 
     def __init__(self, slug: str, model_health: bool) -> None:
         self.slug = slug
@@ -466,13 +473,18 @@ class MonitorAlarms(Construct):
         ]
 
     def _no_results(self, monitor: Any, metric: cloudwatch.IMetric) -> list[CreatedAlarm]:
-        """Native engine: no datapoint of ``metric`` for ``no_data_windows`` windows (no data or failed job)."""
-        sample_count = metric.with_(statistic="SampleCount", period=monitor.metric_period)
+        """Native engine: no datapoint of ``metric`` for ``no_data_windows`` runs of the schedule (no data or
+        failed job), evaluated as the standalone engine's heartbeat (``schedule.heartbeat``)."""
+        beat = heartbeat(monitor.schedule, max_runtime=monitor.compute.max_runtime,
+                         missed_windows=self.no_data_windows)
+        if beat is None:
+            return []
+        sample_count = metric.with_(statistic="SampleCount", period=beat.period)
         return [self.add_alarm(
-            monitor, AlarmCategory.NO_RESULTS, sample_count, threshold=1, windows=self.no_data_windows,
+            monitor, AlarmCategory.NO_RESULTS, sample_count, threshold=1, windows=beat.windows, period=beat.period,
             operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=cloudwatch.TreatMissingData.BREACHING,
-            description=f"No {monitor.kind.name} monitoring results for {self.no_data_windows} windows: the "
+            description=f"No {monitor.kind.name} monitoring results for {beat.windows} runs of the schedule: the "
                         "schedule's executions found no captured data or failed (see the monitoring schedule's "
                         "executions). Also in ALARM after deployment until the first execution publishes.")]
 
@@ -598,11 +610,11 @@ class MonitorAlarms(Construct):
     def add_alarm(self, monitor: Any, category: AlarmCategory, metric: cloudwatch.IMetric, *, threshold: float,
                   windows: int, operator: cloudwatch.ComparisonOperator, missing: cloudwatch.TreatMissingData,
                   description: str, subject: str | None = None, metric_name: str | None = None,
-                  source_metric: cloudwatch.IMetric | None = None) -> CreatedAlarm:
-        """An alarm on ``metric`` over ``windows`` of ``monitor``'s windows (all must breach), recorded
-        in ``created_alarms()`` and given the actions of ``add_actions``."""
+                  source_metric: cloudwatch.IMetric | None = None, period: Duration | None = None) -> CreatedAlarm:
+        """An alarm on ``metric`` over ``windows`` of ``monitor``'s windows (all must breach; ``period``
+        overrides the window's length), recorded in ``created_alarms()`` and given the actions of ``add_actions``."""
         _check_windows(self, "windows", windows)
-        period = monitor.metric_period
+        period = period or monitor.metric_period
         if period.to_seconds() * windows > MAX_EVALUATION_RANGE.to_seconds():
             raise ConfigurationError(self, "windows", windows,
                                      f"CloudWatch evaluates at most 7 days: with {period.to_hours():g}-hour windows "

@@ -627,7 +627,10 @@ class BaselineJob(Construct):
             "ProcessingOutputConfig": output_config,
             "ProcessingResources": {"ClusterConfig": cluster},
             "StoppingCondition": {"MaxRuntimeInSeconds": int(baseline.max_runtime.to_seconds())},
-            "NetworkConfig": {"EnableInterContainerTrafficEncryption": True},
+            # the analyzer reads and writes local files only (SageMaker moves them to and from S3); the
+            # built-in images keep their network, as on the monitors (JobNetwork)
+            "NetworkConfig": {"EnableInterContainerTrafficEncryption": True,
+                              "EnableNetworkIsolation": not image.is_builtin},
             "Tags": [{"Key": "cdk-model-monitor:baseline-version", "Value": version}],
         }
 

@@ -14,15 +14,14 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .errors import ConfigurationError
+from .images import ecr_repository_arn
 from .nag import acknowledge
-from .roles import grant_sagemaker_logs_and_metrics
+from .roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from .storage import MonitoringBucket
 
 # SageMaker's pattern for endpoint, endpoint-config, model and variant names.
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-_ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].+)?$")
 _S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 _CONTENT_TYPE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*/[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*$")
 
@@ -296,16 +295,15 @@ class CapturedEndpoint(Construct):
 
     def _create_role(self, image_uri: str, model_data_url: str | None, *, in_vpc: bool) -> iam.Role:
         stack = Stack.of(self)
-        role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+        role = iam.Role(self, "ExecutionRole", assumed_by=sagemaker_principal(self),
                         description="Execution role of a monitored SageMaker model")
-        image = None if Token.is_unresolved(image_uri) else _ECR_IMAGE.match(image_uri)
-        if image is not None:
-            repository = stack.format_arn(service="ecr", resource="repository", resource_name=image["repo"],
-                                          account=image["account"], region=image["region"])
-        else:
+        # The image's own repository, also when the URI is built from tokens; only a URI that is one token
+        # as a whole (a stack parameter) leaves the repository unknown until deployment.
+        repository = ecr_repository_arn(self, image_uri)
+        if repository is None:
             repository = stack.format_arn(service="ecr", resource="repository", resource_name="*")
             acknowledge(role, "AwsSolutions-IAM5",
-                        "the image URI is only known at deploy time; pulls are limited to this account's repositories",
+                        "the image URI is one deploy-time value; pulls are limited to this account's repositories",
                         resource=repository)
         role.add_to_policy(iam.PolicyStatement(
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],

@@ -4,7 +4,8 @@ Each part takes either an existing object (a ``MonitoringBucket``, a ``CapturedE
 monitor, a ``Notifications`` or an SNS topic) or props (a frozen dataclass) to create one, in the
 "existing object or props" style of AWS Solutions Constructs. Every created part is an attribute:
 ``storage``, ``endpoint``, ``data_quality``, ``model_quality``, ``bias``, ``alarms``
-(``alarms.composite_alarm``), ``notifications``, ``dashboard``, ``retraining``.
+(``alarms.composite_alarm``), ``self_monitoring`` (``self_monitoring.composite_alarm``),
+``notifications``, ``dashboard``, ``retraining``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .monitors.model_quality import ModelQualityMonitor
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import Schedule
+from .self_monitoring import SelfMonitoring
 from .storage import MonitoringBucket, MonitoringPrefixes
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
@@ -178,6 +180,19 @@ class AlarmProps:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SelfMonitoringProps:
+    """Alarms on the monitoring itself (see ``SelfMonitoring``): failed, timed-out or aborted executions, a
+    heartbeat per monitor, dead-letter queues, and the "monitoring broken" composite that notifies.
+
+    :param alarm_name_prefix: Default: the alarms' prefix (the model name).
+    :param missed_windows: schedule periods without any status before the heartbeat fires. Default 3.
+    """
+
+    alarm_name_prefix: str | None = None
+    missed_windows: int = 3
+
+
+@dataclass(frozen=True, kw_only=True)
 class NotificationProps:
     """A new ``Notifications`` topic (or ``topic=`` yours) and its subscriptions."""
 
@@ -241,6 +256,8 @@ class ModelMonitor(Construct):
     :param alarms: ``AlarmProps`` or None for no alarms. Default: ``AlarmProps()``.
     :param notifications: ``NotificationProps``, a ``Notifications``, an SNS topic, or None.
         Default: a new encrypted topic without subscriptions.
+    :param self_monitoring: ``SelfMonitoringProps`` or None for none. Default: ``SelfMonitoringProps()``.
+        Its composite alarm notifies and never starts retraining.
     :param dashboard: ``DashboardProps`` or None. Default: ``DashboardProps()``.
     :param retraining: ``RetrainingProps`` or None. Default: none.
     """
@@ -263,6 +280,7 @@ class ModelMonitor(Construct):
         network: JobNetwork | None = None,
         alarms: AlarmProps | None = AlarmProps(),
         notifications: NotificationProps | Notifications | sns.ITopic | None = NotificationProps(),
+        self_monitoring: SelfMonitoringProps | None = SelfMonitoringProps(),
         dashboard: DashboardProps | None = DashboardProps(),
         retraining: RetrainingProps | None = None,
     ) -> None:
@@ -332,11 +350,15 @@ class ModelMonitor(Construct):
             if alarms.composite and self.alarms.model_health_alarms():
                 self.alarms.add_composite_alarm()
 
-        # dashboard
-        self.dashboard: ModelDashboard | None = None
-        if dashboard is not None:
-            self.dashboard = ModelDashboard(self, "Dashboard", title=model_name, monitors=self.monitors,
-                                            alarms=self.alarms, endpoint=self.endpoint, **_kwargs(dashboard))
+        # self-monitoring (its composite is made once the retraining dead-letter queue exists)
+        self.self_monitoring: SelfMonitoring | None = None
+        if self_monitoring is not None:
+            prefix = self_monitoring.alarm_name_prefix or (
+                alarms.alarm_name_prefix if alarms is not None and alarms.alarm_name_prefix else model_name)
+            self.self_monitoring = SelfMonitoring(self, "SelfMonitoring", alarm_name_prefix=prefix,
+                                                  missed_windows=self_monitoring.missed_windows)
+            for monitor in self.monitors:
+                self.self_monitoring.add_monitor(monitor, alarms=self.alarms)
 
         # retraining
         self.retraining: RetrainingTrigger | None = None
@@ -354,10 +376,33 @@ class ModelMonitor(Construct):
                 model_name=model_name, report_s3_uri=reports.report_s3_uri, notifications=self.notifications,
                 state_machine=retraining.state_machine, function=retraining.function, targets=retraining.targets)
 
+        if self.self_monitoring is not None:
+            if self.retraining is not None:
+                self.self_monitoring.add_dead_letter_queue(
+                    self.retraining.dead_letter_queue, name="retraining-dead-letters",
+                    description="Retraining events that EventBridge or the retrain function could not deliver "
+                                "are in the retraining dead-letter queue: retraining did not start for them.")
+            if self.self_monitoring.created_alarms():
+                broken = self.self_monitoring.add_composite_alarm()
+                if self.notifications is not None:
+                    self.notifications.notify(broken)
+
+        # dashboard
+        self.dashboard: ModelDashboard | None = None
+        if dashboard is not None:
+            self.dashboard = ModelDashboard(self, "Dashboard", title=model_name, monitors=self.monitors,
+                                            alarms=self.alarms, self_monitoring=self.self_monitoring,
+                                            endpoint=self.endpoint, **_kwargs(dashboard))
+
     @property
     def composite_alarm(self) -> cloudwatch.CompositeAlarm | None:
         """The "model unhealthy" alarm (pages and retrains), if alarms are on."""
         return self.alarms.composite_alarm if self.alarms is not None else None
+
+    @property
+    def monitoring_broken_alarm(self) -> cloudwatch.CompositeAlarm | None:
+        """The "monitoring broken" alarm (notifies, never retrains), if self-monitoring is on."""
+        return self.self_monitoring.composite_alarm if self.self_monitoring is not None else None
 
     def _monitor(self, id: str, value: Any, props_type: type[MonitorProps], monitor_class: type[MonitorBase]) -> MonitorBase | None:
         if value is None:

@@ -29,6 +29,13 @@ _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<suffix>[a-z0-9.-]+)/"
     r"(?P<repository>[a-z0-9][a-z0-9._/-]*)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+# The same shape in a URI that holds deploy-time values: each ``${Token[...]}`` marker stands for one part
+# (``f"{Aws.ACCOUNT_ID}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/churn:latest"``, ``repository_uri_for_tag``).
+_TOKEN = r"\$\{Token\[[^\]]+\]\}"
+_ECR_IMAGE_WITH_TOKENS = re.compile(
+    rf"^(?P<account>(?:{_TOKEN}|\d)+)\.dkr\.ecr(?:-fips)?\.(?P<region>(?:{_TOKEN}|[a-z0-9-])+)\.(?:{_TOKEN}|[a-z0-9.-])+/"
+    rf"(?P<repository>(?:{_TOKEN}|[a-z0-9._/-])+?)(?::(?:{_TOKEN}|[A-Za-z0-9_.-])+|@sha256:[0-9a-f]{{64}})?$"
+)
 ANALYZER_ASSET_ID = "CdkModelMonitorAnalyzerImage"
 _PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
@@ -114,10 +121,11 @@ class AnalyzerImage:
     def from_uri(uri: str, *, repository: ecr.IRepository | None = None) -> AnalyzerImage:
         """An image you built and pushed to ECR (``<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>``).
 
-        :param repository: the image's repository, when ``uri`` is a token (e.g.
-            ``repo.repository_uri_for_tag("v1")``); pull access is granted on it. Default: parsed
-            from ``uri``; a token URI without ``repository`` gets pull access to this account's
-            repositories.
+        :param repository: the image's repository; pull access is granted on it. Default: parsed from
+            ``uri``, also when parts of it are tokens (``f"{Aws.ACCOUNT_ID}.dkr.ecr.{Aws.REGION}.
+            {Aws.URL_SUFFIX}/analyzer:1"``, ``repo.repository_uri_for_tag("v1")``): pull access on that one
+            repository. Only a URI that is a single token as a whole (a stack parameter, an SSM value) gets
+            pull access to every repository of this account: pass ``repository`` then.
         """
         return AnalyzerImage(source="uri", uri=uri, repository=repository)
 
@@ -170,26 +178,35 @@ class AnalyzerImage:
             self._repository.grant_pull(grantee)
             _acknowledge_token_call(grantee)
             return uri
-        stack = Stack.of(scope)
-        if Token.is_unresolved(uri):
-            repositories = stack.format_arn(service="ecr", resource="repository", resource_name="*")
-            _grant_pull(grantee, repositories)
-            principal = grantee.grant_principal
-            if hasattr(principal, "node"):
-                acknowledge(principal, "AwsSolutions-IAM5",
-                            "the image URI is only known at deploy time; pulls are limited to this account's "
-                            "ECR repositories (pass repository= to narrow it)", resource=repositories)
+        repository = ecr_repository_arn(scope, uri)
+        if repository is not None:
+            _grant_pull(grantee, repository)
             return uri
-        match = _ECR_IMAGE.match(uri or "")
-        if match is None:
+        if not Token.is_unresolved(uri):
             raise ConfigurationError(
                 scope, "image_uri", uri,
                 "SageMaker jobs run images from Amazon ECR: use '<account>.dkr.ecr.<region>.amazonaws.com/"
                 "<repository>:<tag>' (or @sha256:<digest>).")
-        repository = stack.format_arn(service="ecr", resource="repository", resource_name=match["repository"],
-                                      account=match["account"], region=match["region"])
-        _grant_pull(grantee, repository)
+        # One token as a whole (e.g. a stack parameter): the repository is unknown until deployment.
+        repositories = Stack.of(scope).format_arn(service="ecr", resource="repository", resource_name="*")
+        _grant_pull(grantee, repositories)
+        principal = grantee.grant_principal
+        if hasattr(principal, "node"):
+            acknowledge(principal, "AwsSolutions-IAM5",
+                        "the image URI is one deploy-time value; pulls are limited to this account's ECR "
+                        "repositories (pass repository= to narrow it)", resource=repositories)
         return uri
+
+
+def ecr_repository_arn(scope: Construct, uri: str) -> str | None:
+    """The ARN of the ECR repository an image URI names, also when account, region or repository are only
+    known at deploy time (the URI built from tokens); None when the URI is not ECR-shaped even so (a
+    URI that is one token as a whole, such as a parameter)."""
+    match = (_ECR_IMAGE if not Token.is_unresolved(uri) else _ECR_IMAGE_WITH_TOKENS).match(uri or "")
+    if match is None:
+        return None
+    return Stack.of(scope).format_arn(service="ecr", resource="repository", resource_name=match["repository"],
+                                      account=match["account"], region=match["region"])
 
 
 def _grant_pull(grantee: iam.IGrantable, repository_arn: str) -> None:

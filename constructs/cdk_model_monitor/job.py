@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aws_cdk import Duration
 
@@ -46,20 +46,34 @@ class JobNetwork:
 
     :param subnet_ids: run inside these VPC subnets. Default: no VPC.
     :param security_group_ids: security groups in the VPC. Required with ``subnet_ids``.
-    :param enable_network_isolation: no network access from the container. Default: False.
+    :param enable_network_isolation: no network access from the container (S3 inputs and outputs still
+        work: SageMaker moves them). Default: on for the project's analyzer and images of yours, which
+        read and write only local files; off for SageMaker's built-in images. Set False only when a custom
+        script of yours (``record_preprocessor_script``, ``post_analytics_processor_script``) calls out.
     :param encrypt_inter_container_traffic: default True.
     """
 
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
-    enable_network_isolation: bool = False
+    enable_network_isolation: bool | None = None
     encrypt_inter_container_traffic: bool = True
+
+    def for_image(self, *, builtin: bool) -> JobNetwork:
+        """These settings with the isolation default decided for an image (built-in or not)."""
+        if self.enable_network_isolation is not None:
+            return self
+        return replace(self, enable_network_isolation=not builtin)
+
+    @property
+    def isolated(self) -> bool:
+        """Whether jobs run without network access (the default when undecided: the analyzer needs none)."""
+        return self.enable_network_isolation is not False
 
     def to_api(self) -> Mapping[str, object]:
         """The processing API's ``NetworkConfig`` (PascalCase keys)."""
         config: dict[str, object] = {
             "EnableInterContainerTrafficEncryption": self.encrypt_inter_container_traffic,
-            "EnableNetworkIsolation": self.enable_network_isolation,
+            "EnableNetworkIsolation": self.isolated,
         }
         if self.subnet_ids:
             config["VpcConfig"] = {"Subnets": list(self.subnet_ids), "SecurityGroupIds": list(self.security_group_ids)}

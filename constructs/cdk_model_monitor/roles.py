@@ -1,11 +1,34 @@
-"""Permissions every SageMaker execution role of the project needs: its logs and its metrics."""
+"""Who may assume the project's service roles, and what every SageMaker execution role needs: its logs
+and its metrics."""
 
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct, IConstruct
 
 from .nag import acknowledge
+
+_LOGS_MAY_ENCRYPT = "CloudWatchLogsMayEncrypt"
+
+
+def sagemaker_principal(scope: IConstruct) -> iam.ServicePrincipal:
+    """SageMaker, acting for this stack's account only (``aws:SourceAccount``): another account's job or
+    endpoint cannot be made to run with the role (the confused-deputy problem)."""
+    return iam.ServicePrincipal("sagemaker.amazonaws.com",
+                                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}})
+
+
+def states_principal(scope: IConstruct, state_machine_name: str) -> iam.ServicePrincipal:
+    """Step Functions, running the state machine ``state_machine_name`` of this account only
+    (``aws:SourceAccount`` and ``aws:SourceArn``), not any state machine of the account."""
+    stack = Stack.of(scope)
+    arn = stack.format_arn(service="states", resource="stateMachine", resource_name=state_machine_name,
+                           arn_format=ArnFormat.COLON_RESOURCE_NAME)
+    return iam.ServicePrincipal("states.amazonaws.com", conditions={
+        # the machine itself, or one of its versions or aliases
+        "StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": [arn, f"{arn}:*"]}})
 
 
 def grant_sagemaker_logs_and_metrics(role: iam.Role, *, log_groups: str, metric_namespaces: list[str],
@@ -24,3 +47,19 @@ def grant_sagemaker_logs_and_metrics(role: iam.Role, *, log_groups: str, metric_
     acknowledge(role, "AwsSolutions-IAM5",
                 "actions without resource ARNs (cloudwatch:PutMetricData, limited by a namespace condition; "
                 "ecr:GetAuthorizationToken; the EC2 network-interface actions of models in a VPC)", resource="*")
+
+
+def allow_log_encryption(key: kms.IKey) -> kms.IKey:
+    """``key``, whose policy now lets CloudWatch Logs of this account and region encrypt log groups with it
+    (once per key; a key imported into the stack keeps its own policy, which must allow it)."""
+    if key.node.try_find_child(_LOGS_MAY_ENCRYPT) is None:
+        Construct(key, _LOGS_MAY_ENCRYPT)  # marks the key: the statement is added once
+        stack = Stack.of(key)
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchLogsEncryptLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME)}}))
+    return key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -67,12 +68,15 @@ class Schedule:
     granularity: str = "hour"
     """``minute`` for sub-hourly schedules: window ids and report folders gain minutes."""
     description: str = ""
+    interval: Duration | None = None
+    """Time between two runs, when the expression says it (hourly, daily, every N hours, rates); None for
+    other cron expressions and one-off runs. The self-monitoring heartbeat expects a status this often."""
 
     @staticmethod
     def hourly(*, window: DataWindow | None = None) -> Schedule:
         """Every hour on the hour, analysing the previous hour by default."""
         return Schedule(expression="cron(0 * * * ? *)", sagemaker_expression="cron(0 * ? * * *)",
-                        window=window or DataWindow(), description="hourly")
+                        window=window or DataWindow(), description="hourly", interval=Duration.hours(1))
 
     @staticmethod
     def daily(*, hour: int = 0, window: DataWindow | None = None) -> Schedule:
@@ -80,7 +84,8 @@ class Schedule:
         if not 0 <= hour <= 23:
             raise ValueError(f"Schedule.daily(hour={hour!r}): use an hour from 0 to 23 (UTC)")
         return Schedule(expression=f"cron(0 {hour} * * ? *)", sagemaker_expression=f"cron(0 {hour} ? * * *)",
-                        window=window or DataWindow(start_offset=Duration.hours(24)), description=f"daily at {hour:02d}:00")
+                        window=window or DataWindow(start_offset=Duration.hours(24)), description=f"daily at {hour:02d}:00",
+                        interval=Duration.hours(24))
 
     @staticmethod
     def every_hours(hours: int, *, start_hour: int = 0, window: DataWindow | None = None) -> Schedule:
@@ -91,7 +96,7 @@ class Schedule:
         return Schedule(expression=f"cron(0 {start_hour}/{hours} * * ? *)",
                         sagemaker_expression=f"cron(0 {start_hour}/{hours} ? * * *)",
                         window=window or DataWindow(start_offset=Duration.hours(hours)),
-                        description=f"every {hours} hours")
+                        description=f"every {hours} hours", interval=Duration.hours(hours))
 
     @staticmethod
     def cron(expression: str, *, window: DataWindow) -> Schedule:
@@ -113,7 +118,7 @@ class Schedule:
         expression = f"rate({value} {unit[:-1] if value == 1 else unit})"
         return Schedule(expression=expression, sagemaker_expression=None,
                         window=window or DataWindow(start_offset=interval), granularity="hour" if minutes % 60 == 0
-                        else "minute", description=expression)
+                        else "minute", description=expression, interval=Duration.minutes(minutes))
 
     @staticmethod
     def once(*, window: DataWindow, at: datetime | None = None) -> Schedule:
@@ -129,3 +134,42 @@ class Schedule:
 
     def scheduler_expression(self) -> scheduler.ScheduleExpression:
         return scheduler.ScheduleExpression.expression(self.expression)
+
+
+# CloudWatch evaluates at most one day of periods shorter than an hour, and seven days otherwise.
+_MAX_RANGE_SHORT = Duration.days(1)
+_MAX_RANGE = Duration.days(7)
+# Longest alarm period CloudWatch accepts.
+_MAX_PERIOD = Duration.days(1)
+# A window's status lands once its job has run and the publisher has sent it.
+_PUBLICATION_ALLOWANCE = Duration.minutes(30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Heartbeat:
+    """How a heartbeat alarm evaluates: ``windows`` periods of ``period``, all without a datapoint."""
+
+    period: Duration
+    windows: int
+
+
+def heartbeat(schedule: Schedule, *, max_runtime: Duration, missed_windows: int) -> Heartbeat | None:
+    """How an alarm that expects one datapoint per run of ``schedule`` evaluates: one period per run,
+    ``missed_windows`` of them (more when a job may run longer than a period, so a slow job is not a missed
+    window), within CloudWatch's limits. None when the schedule has no interval of at most a day (a one-off
+    run)."""
+    interval = schedule.interval
+    if interval is None:
+        if not schedule.expression.startswith("cron("):
+            return None  # a one-off run has no next window to miss
+        # a cron expression of the user's: its window is what one run covers
+        window = schedule.window
+        interval = Duration.minutes(window.start_offset.to_minutes() - window.end_offset.to_minutes())
+    if interval.to_seconds() > _MAX_PERIOD.to_seconds():
+        return None
+    period_s = interval.to_seconds()
+    late = max_runtime.to_seconds() + _PUBLICATION_ALLOWANCE.to_seconds()
+    windows = max(missed_windows, math.ceil(late / period_s) + 1)
+    limit = (_MAX_RANGE if period_s >= 3600 else _MAX_RANGE_SHORT).to_seconds()
+    windows = max(1, min(windows, int(limit // period_s)))
+    return Heartbeat(period=Duration.seconds(period_s), windows=windows)

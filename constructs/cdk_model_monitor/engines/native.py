@@ -189,4 +189,4 @@ def _network(resource: type, monitor: MonitorBase) -> object:
            if network.subnet_ids else None)
     return resource.NetworkConfigProperty(
         enable_inter_container_traffic_encryption=network.encrypt_inter_container_traffic,
-        enable_network_isolation=network.enable_network_isolation, vpc_config=vpc)
+        enable_network_isolation=network.isolated, vpc_config=vpc)

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind, BoundBaseline
+from ..bundled import lambda_shared_module
 from ..endpoint import CapturedEndpoint, CaptureMode
 from ..errors import ConfigurationError
 from ..images import AnalyzerImage, BuiltinImage
@@ -30,7 +31,7 @@ from ..job import (
     JobNetwork,
 )
 from ..nag import acknowledge
-from ..roles import grant_sagemaker_logs_and_metrics
+from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
@@ -38,6 +39,8 @@ from .capture_columns import INPUT_AND_OUTPUT, check_captured
 # The execution-status metrics of the standalone engine (published by lambda/metrics_publisher).
 STATUS_NAMESPACE = "CdkModelMonitor"
 STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
+# Folder of the standalone engine's manifests and receipts under a monitor type's reports.
+MANIFEST_FOLDER = "_manifests"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
 
 
@@ -120,7 +123,7 @@ class MonitorBase(Construct):
         self.schedule = schedule or Schedule.hourly()
         self.image_source = image or AnalyzerImage.from_asset()
         self.compute = compute or JobCompute()
-        self.network = network or JobNetwork()
+        self.network = (network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
         self.user_environment = dict(environment or {})
         self._resolve_target(endpoint, endpoint_name, capture_s3_uri, variant, storage)
         self.capture_modes = self._resolve_capture_modes(endpoint, capture_modes)
@@ -165,7 +168,9 @@ class MonitorBase(Construct):
 
     def metric(self, metric_name: str, *, statistic: str = "Maximum",
                period: Duration | None = None) -> cloudwatch.Metric:
-        """A metric the analyzer publishes for this monitor (namespace and dimensions of the built-in)."""
+        """A metric the analyzer publishes for this monitor (namespace and dimensions of the built-in); a name
+        over CloudWatch's 255 characters is shortened by the rule the analyzer and the publisher apply."""
+        metric_name = lambda_shared_module("names").cloudwatch_metric_name(metric_name)
         return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=metric_name,
                                  dimensions_map=self.metric_dimensions, statistic=statistic,
                                  period=period or self.metric_period)
@@ -184,6 +189,46 @@ class MonitorBase(Construct):
         return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="ConstraintViolations",
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Maximum", period=period or self.metric_period)
+
+    # -- where this monitor writes ----------------------------------------------------------
+
+    @property
+    def report_prefix(self) -> str:
+        """Key prefix of this monitor's reports, ``<reports>/<type>/<endpoint>/<schedule>`` (SageMaker's
+        layout under the output URI, also the window planner's ``report_uri`` root)."""
+        return "/".join((self.storage.prefixes.reports, self.kind.name, self.endpoint_name, self.schedule_name))
+
+    @property
+    def manifest_prefix(self) -> str:
+        """Key prefix of this monitor's window manifests and publication receipts (standalone engine)."""
+        return "/".join((self.storage.prefixes.reports, self.kind.name, MANIFEST_FOLDER, self.endpoint_name,
+                         self.schedule_name))
+
+    @property
+    def manifest_s3_uri(self) -> str:
+        """Root of the window planner's manifests (it adds ``<endpoint>/<schedule>/<window>``)."""
+        return self.storage.s3_uri(self.storage.prefixes.reports, self.kind.name, MANIFEST_FOLDER)
+
+    @property
+    def merge_prefix(self) -> str:
+        """Where SageMaker's ground-truth merge job of a native labelled monitor writes (contract §2.2)."""
+        return "/".join((self.storage.prefixes.reports, self.kind.name, "merge", self.endpoint_name))
+
+    def grant_write_reports(self, grantee: iam.IGrantable) -> iam.Grant:
+        """PutObject on this monitor's report folder only."""
+        return self.storage.grant_prefix(grantee, self.report_prefix, write=True)
+
+    def grant_read_reports(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read and list this monitor's report folder only."""
+        return self.storage.grant_prefix(grantee, self.report_prefix, read=True)
+
+    def grant_read_manifests(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read this monitor's manifests and receipts (the job reads its window's manifest)."""
+        return self.storage.grant_prefix(grantee, self.manifest_prefix, read=True)
+
+    def grant_write_manifests(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read and write this monitor's manifests and receipts (the planner and the publisher)."""
+        return self.storage.grant_prefix(grantee, self.manifest_prefix, read=True, write=True)
 
     # -- what the engines need -------------------------------------------------------------
 
@@ -376,12 +421,16 @@ class MonitorBase(Construct):
             self._capture_key.grant_decrypt(grantee)
 
     def _create_job_role(self, capture_key: kms.IKey | None) -> iam.Role:
-        role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+        role = iam.Role(self, "JobRole", assumed_by=sagemaker_principal(self),
                         description=f"Runs the {self.kind.name} monitoring jobs of one endpoint")
         self._capture_key = capture_key
         self.grant_read_capture(role)
-        self.storage.grant_read_reports(role)   # the window's manifest lives with the reports
-        self.storage.grant_write_reports(role)
+        # Only this monitor's folders: another monitor's reports are neither readable nor writable.
+        self.grant_read_manifests(role)
+        self.grant_write_reports(role)
+        if self.engine_kind is Engine.MODEL_MONITOR and self.kind.ground_truth:
+            # SageMaker's merge job writes captures joined with labels there, the analysis job reads them back
+            self.storage.grant_prefix(role, self.merge_prefix, read=True, write=True)
         grant_sagemaker_logs_and_metrics(
             role, log_groups="/aws/sagemaker/ProcessingJobs*", metric_namespaces=["aws/sagemaker/*", "/aws/sagemaker/*"],
             why_log_groups="SageMaker writes one log stream per job under /aws/sagemaker/ProcessingJobs")
