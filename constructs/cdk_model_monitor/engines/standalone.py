@@ -26,6 +26,8 @@ from constructs import Construct
 
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
 from ..nag import acknowledge
+from ..roles import allow_log_encryption, states_principal
+from ..self_monitoring import dead_letter_queue
 from .lambdas import engine_function
 
 if TYPE_CHECKING:
@@ -49,13 +51,13 @@ class StandaloneEngine(Construct):
                                        description="Plans a monitoring window: lists captured data, writes a manifest",
                                        environment=key_env)
         monitor.grant_read_capture(self.planner)
-        storage.grant_write_reports(self.planner)
+        monitor.grant_write_manifests(self.planner)  # this monitor's manifests only
         monitor.grant_planner_reads(self.planner)
         self.publisher = engine_function(self, "MetricsPublisher", code="metrics_publisher",
                                          description="Publishes a monitoring execution's metrics, status and event",
                                          environment=key_env)
-        storage.grant_read_reports(self.publisher)
-        storage.grant_write_reports(self.publisher)  # publication receipts make retries idempotent
+        monitor.grant_read_reports(self.publisher)
+        monitor.grant_write_manifests(self.publisher)  # publication receipts make retries idempotent
         self.publisher.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
             conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, "CdkModelMonitor"]}}))
@@ -67,6 +69,8 @@ class StandaloneEngine(Construct):
                         "limited by a namespace condition", resource="*")
 
         self.state_machine = self._state_machine(monitor)
+        # Ticks the Scheduler cannot deliver (after its retries) wait here; self-monitoring alarms on them.
+        self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters", key=key)
         self.schedule = scheduler.Schedule(
             self, "Schedule",
             schedule=monitor.schedule.scheduler_expression(),
@@ -76,7 +80,8 @@ class StandaloneEngine(Construct):
                 input=scheduler.ScheduleTargetInput.from_object(
                     {"scheduled_time": scheduler.ContextAttribute.scheduled_time}),
                 retry_attempts=3,
-                max_event_age=Duration.hours(1)),
+                max_event_age=Duration.hours(1),
+                dead_letter_queue=self.dead_letter_queue),
         )
         if monitor.baseline.dependency is not None:  # the schedule exists only once its baseline does
             self.schedule.node.add_dependency(monitor.baseline.dependency)
@@ -89,6 +94,7 @@ class StandaloneEngine(Construct):
                 "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
                 "capture_s3_uri": monitor.capture_s3_uri,
                 "report_s3_uri": monitor.report_s3_uri,
+                "manifest_s3_uri": monitor.manifest_s3_uri,
                 "endpoint_name": monitor.endpoint_name,
                 "schedule_name": monitor.schedule_name,
                 "monitor_type": monitor.kind.name,
@@ -145,10 +151,16 @@ class StandaloneEngine(Construct):
             .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
             .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
 
+        # Execution data holds window plans and failure causes: encrypted with the monitoring key.
+        key = monitor.storage.encryption_key
         log_group = logs.LogGroup(self, "StateMachineLogs", retention=logs.RetentionDays.ONE_YEAR,
-                                  removal_policy=RemovalPolicy.DESTROY)
+                                  removal_policy=RemovalPolicy.DESTROY,
+                                  encryption_key=allow_log_encryption(key) if key is not None else None)
+        name = monitor.schedule_name  # unique per monitor; the role trusts this machine only
         machine = sfn.StateMachine(
-            self, "StateMachine",
+            self, "StateMachine", state_machine_name=name,
+            role=iam.Role(self, "StateMachineRole", assumed_by=states_principal(self, name),
+                          description=f"Runs the {monitor.kind.name} monitoring state machine {name}"),
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             comment=f"{monitor.kind.name} monitoring of one window of {monitor.node.path}",
             timeout=monitor.compute.max_runtime.plus(Duration.minutes(30)),
@@ -156,10 +168,10 @@ class StandaloneEngine(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
         self._grant_processing(machine, monitor)
-        acknowledge(machine, "AwsSolutions-IAM5", "Step Functions needs log delivery and X-Ray actions, which accept "
+        acknowledge(machine.role, "AwsSolutions-IAM5", "Step Functions needs log delivery and X-Ray actions, which accept "
                     "no resource ARN", resource="*")
         for fn in (self.planner, self.publisher):
-            acknowledge(machine, "AwsSolutions-IAM5", "invoking any version of the engine's own function",
+            acknowledge(machine.role, "AwsSolutions-IAM5", "invoking any version of the engine's own function",
                         resource=f"{fn.function_arn}:*")
         return machine
 
@@ -227,5 +239,5 @@ class StandaloneEngine(Construct):
         if key is not None:
             machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"],
                                                            resources=[key.key_arn]))
-        acknowledge(machine, "AwsSolutions-IAM5", "job names are generated per window under the engine's prefix",
+        acknowledge(machine.role, "AwsSolutions-IAM5", "job names are generated per window under the engine's prefix",
                     resource=jobs)
