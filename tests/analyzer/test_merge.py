@@ -297,12 +297,21 @@ def test_a_malformed_merged_record_is_counted_and_skipped(idea_to_production: Pa
     assert problems.examples[0].line == 4 and "groundTruthData" in problems.examples[0].problem
 
 
+def test_no_merged_record_writes_no_file(tmp_path: Path):
+    assert merge.write_merged_records([], tmp_path / "merge") is None
+    assert not (tmp_path / "merge").exists()
+
+
 def test_written_join_reads_back_as_the_merged_records(idea_to_production: Path, tmp_path: Path):
     real_merged = _lines(idea_to_production / "merged.jsonl")
     captures = _write_jsonl(tmp_path / "c.jsonl", [_as_capture(r) for r in real_merged])
     labels = _write_jsonl(tmp_path / "gt" / "l.jsonl", _lines(idea_to_production / "groundtruth.jsonl"))
     result = merge.merge_records(merge.read_capture_records(captures), read_ground_truth(labels))
-    written = merge.write_merge_result(result, tmp_path / "merge")
+    with merge.MergedRecordsWriter(tmp_path / "merge") as writer:
+        for capture, label in result.matches:
+            writer.write(capture.raw, label.record)
+    written = writer.path
+    assert written.name.startswith("part-00000-") and written.name.endswith(".c000.jsonl")
     assert [json.loads(line) for line in written.read_text().splitlines()] == real_merged
     assert [list(json.loads(line)) for line in written.read_text().splitlines()] == [list(r) for r in real_merged]
 
@@ -340,3 +349,19 @@ def test_column_reader_falls_back_to_the_per_record_reader_for_json_and_batches(
     columns = merge.labelled_columns([real], attributes)
     outputs = json.loads(real["captureData"]["endpointOutput"]["data"])["predictions"]
     assert columns.predictions.to_pylist() == [str(o["predicted_label"]) for o in outputs]
+
+
+def test_columns_built_from_parsed_json_captures_match_the_per_record_reader(reference_examples: Path, tmp_path: Path):
+    captures = list(merge.read_capture_records(reference_examples / "sdk-monitor-fixtures" / "captured-data.jsonl"))
+    labels_file = _write_jsonl(
+        tmp_path / "gt.jsonl", [ground_truth_record(merge.join_key(c), {"labels": [3, 4, 6]}) for c in captures]
+    )
+    result = merge.merge_records(captures, read_ground_truth(labels_file))
+    builder = merge.LabelledColumnsBuilder()
+    for capture, label in result.matches:
+        builder.add(capture, label)
+    columns = builder.columns(merge.ValueAttributes(inference_attribute="predictions", ground_truth_attribute="labels"))
+    rows = merge.labelled_predictions(result.records, inference_attribute="predictions", ground_truth_attribute="labels")
+    assert columns.predictions.to_pylist() == [repr(p) for p in rows.predictions]
+    assert columns.labels.to_pylist() == [str(v) for v in rows.labels]
+    assert len(rows.labels) == 3 * len(captures)

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import jmespath
 import jmespath.exceptions
@@ -76,14 +77,6 @@ class MergeResult:
     def records(self) -> list[dict]:
         """The merged records, members in the merge job's order (built anew on each call)."""
         return [merged_record(c.raw, g.record) for c, g in self.matches]
-
-    def payload_records(self) -> list[dict]:
-        """The merged records with their parts as read (no member reordering): for reading values."""
-        return [
-            {"groundTruthData": g.record["groundTruthData"], "captureData": c.raw["captureData"],
-             "eventMetadata": c.raw.get("eventMetadata")}
-            for c, g in self.matches
-        ]  # fmt: skip
 
 
 def parse_time(text: str) -> datetime:
@@ -188,49 +181,88 @@ def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
     return orjson.loads(merged_line(capture, ground_truth))
 
 
-def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTruthRecord]) -> MergeResult:
-    """Inner join of captures and labels on the capture's join key = the label's eventId.
+class WindowJoin:
+    """Inner join of a stream of captures with a window's labels, on the capture's join key =
+    the label's eventId (contract §2.1).
 
-    A label read later replaces an earlier one for the same id (see the module docstring).
+    The labels are held by id (a label read later replaces an earlier one, see the module
+    docstring); the captures stream through ``matches``, so only the matched pairs a caller keeps
+    stay in memory. ``summary`` counts the join once the captures are consumed.
     """
-    labels = list(labels)
-    latest = {label.event_id: label for label in labels}  # later labels overwrite earlier ones
-    matches: list[tuple[CaptureRecord, GroundTruthRecord]] = []
-    without_label = 0
-    used: set[str] = set()
-    for capture in captures:
-        key = join_key(capture)
-        label = latest.get(key) if key is not None else None
-        if label is None:
-            without_label += 1
-            continue
-        used.add(label.event_id)
-        matches.append((capture, label))
-    summary = MergeSummary(
-        matched=len(matches),
-        captures_without_label=without_label,
-        labels_without_capture=len(latest) - len(used),
-        duplicate_labels=len(labels) - len(latest),
-    )
-    return MergeResult(matches=matches, summary=summary)
+
+    def __init__(self, labels: Iterable[GroundTruthRecord]) -> None:
+        read = list(labels)
+        self._latest = {label.event_id: label for label in read}  # later labels overwrite earlier ones
+        self._duplicates = len(read) - len(self._latest)
+        self._used: set[str] = set()
+        self._matched = 0
+        self._without_label = 0
+
+    def matches(self, captures: Iterable[CaptureRecord]) -> Iterator[tuple[CaptureRecord, GroundTruthRecord]]:
+        """(capture, label) for every capture that has a label, in capture order."""
+        latest, used = self._latest, self._used
+        for capture in captures:
+            key = join_key(capture)
+            label = latest.get(key) if key is not None else None
+            if label is None:
+                self._without_label += 1
+                continue
+            used.add(label.event_id)
+            self._matched += 1
+            yield capture, label
+
+    @property
+    def summary(self) -> MergeSummary:
+        """The join counts so far."""
+        return MergeSummary(
+            matched=self._matched,
+            captures_without_label=self._without_label,
+            labels_without_capture=len(self._latest) - len(self._used),
+            duplicate_labels=self._duplicates,
+        )
 
 
-def _write_lines(lines: Iterable[bytes], directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"part-00000-{uuid.uuid4()}.c000.jsonl"
-    with path.open("wb") as out:
-        out.writelines(lines)
-    return path
+def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTruthRecord]) -> MergeResult:
+    """All matched pairs of ``WindowJoin`` and its counts."""
+    join = WindowJoin(labels)
+    matches = list(join.matches(captures))
+    return MergeResult(matches=matches, summary=join.summary)
 
 
-def write_merged_records(records: Iterable[Mapping], directory: Path) -> Path:
-    """Write merged records as compact JSON Lines, one ``part-00000-<uuid>.c000.jsonl`` per call."""
-    return _write_lines((merged_line(record, record) for record in records), directory)
+class MergedRecordsWriter:
+    """Writes merged records as compact JSON Lines to one ``part-00000-<uuid>.c000.jsonl`` in
+    ``directory``, created with the first record (no record, no file)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path: Path | None = None
+        self._out: BinaryIO | None = None
+
+    def write(self, capture: Mapping, ground_truth: Mapping) -> None:
+        """Append the merged record of ``capture`` (a capture or merged record) and ``ground_truth``."""
+        if self._out is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.path = self.directory / f"part-00000-{uuid.uuid4()}.c000.jsonl"
+            self._out = self.path.open("wb")
+        self._out.write(merged_line(capture, ground_truth))
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+    def __enter__(self) -> MergedRecordsWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
-def write_merge_result(result: MergeResult, directory: Path) -> Path:
-    """Write the merged records of a join (see ``write_merged_records``) without building them as dicts."""
-    return _write_lines((merged_line(c.raw, g.record) for c, g in result.matches), directory)
+def write_merged_records(records: Iterable[Mapping], directory: Path) -> Path | None:
+    """Write merged records with a ``MergedRecordsWriter``; the file, or None when there is no record."""
+    with MergedRecordsWriter(directory) as writer:
+        for record in records:
+            writer.write(record, record)
+    return writer.path
 
 
 # --------------------------------------------------------------------------------------------
@@ -547,16 +579,41 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
     return fast if fast is not None else _record_by_record(records, attributes)
 
 
-def joined_columns(result: MergeResult, attributes: ValueAttributes) -> LabelledColumns:
-    """``labelled_columns`` of a join, read from the parsed records (no merged record is built
-    unless a payload needs the record-by-record reader)."""
-    outputs = [capture.endpoint_output for capture, _ in result.matches]
-    fast = _one_row_csv_columns(
-        (
-            [None if o is None else o.data for o in outputs],
-            [None if o is None else o.encoding for o in outputs],
-        ),
-        ([label.data for _, label in result.matches], [label.encoding for _, label in result.matches]),
-        attributes,
-    )
-    return fast if fast is not None else _record_by_record(result.payload_records(), attributes)
+class LabelledColumnsBuilder:
+    """Collects the captured output and the label of each matched pair, as text only (the
+    records themselves need not stay in memory), and reads the columns at the end."""
+
+    def __init__(self) -> None:
+        self._keys: list[str | None] = []
+        self._output_data: list[str | None] = []
+        self._output_encodings: list[str | None] = []
+        self._output_types: list[str | None] = []
+        self._label_data: list[str] = []
+        self._label_encodings: list[str] = []
+
+    def add(self, capture: CaptureRecord, label: GroundTruthRecord) -> None:
+        """Keep the output payload (``endpointOutput``, else ``batchTransformOutput``) and the label."""
+        output = capture.endpoint_output or capture.payload("batchTransformOutput")
+        self._keys.append(join_key(capture))
+        self._output_data.append(None if output is None else output.data)
+        self._output_encodings.append(None if output is None else output.encoding)
+        self._output_types.append(None if output is None else output.observed_content_type)
+        self._label_data.append(label.data)
+        self._label_encodings.append(label.encoding)
+
+    def _records(self) -> Iterator[dict]:
+        """Minimal merged records of the kept payloads, for the per-record reader."""
+        for key, data, encoding, content_type, label, label_encoding in zip(
+            self._keys, self._output_data, self._output_encodings, self._output_types,
+            self._label_data, self._label_encodings, strict=True,
+        ):  # fmt: skip
+            output = None if data is None else {"data": data, "encoding": encoding, "observedContentType": content_type}
+            yield {"captureData": {"endpointOutput": output}, "groundTruthData": {"data": label, "encoding": label_encoding},
+                   "eventMetadata": {"eventId": key}}  # fmt: skip
+
+    def columns(self, attributes: ValueAttributes) -> LabelledColumns:
+        """``labelled_columns`` of the pairs added so far."""
+        fast = _one_row_csv_columns(
+            (self._output_data, self._output_encodings), (self._label_data, self._label_encodings), attributes
+        )
+        return fast if fast is not None else _record_by_record(self._records(), attributes)

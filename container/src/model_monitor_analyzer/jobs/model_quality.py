@@ -639,13 +639,17 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
             Path(capture), since=None if start is None else start - lookback, until=end, problems=problems
         )
         labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
-        result = merge.merge_records(captures, labels)
+        window_join = merge.WindowJoin(labels)
+        builder = merge.LabelledColumnsBuilder()
+        with merge.MergedRecordsWriter(Path(getattr(args, "merged_output", None) or output / "merge")) as writer:
+            for capture_record, label in window_join.matches(captures):
+                writer.write(capture_record.raw, label.record)
+                builder.add(capture_record, label)
         problems.check()
-        join = result.summary.as_dict()
-        merged_output = getattr(args, "merged_output", None) or output / "merge"
-        if result.matches:
-            files.append(merge.write_merge_result(result, Path(merged_output)))
-        columns = merge.joined_columns(result, attributes)
+        if writer.path is not None:
+            files.append(writer.path)
+        join = window_join.summary.as_dict()
+        columns = builder.columns(attributes)
     rows, skipped = complete_rows(columns)
     item_count = len(rows.labels)
     summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
