@@ -48,6 +48,7 @@ from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metr
 from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.constraints import constraints_document, parse_constraints
+from model_monitor_analyzer.report.html import data_quality as html_report
 from model_monitor_analyzer.report.jsonfile import read_json, write_json
 from model_monitor_analyzer.report.metrics import data_quality_metrics, no_data_metric, write_metric_lines
 from model_monitor_analyzer.report.statistics import baseline_features, statistics_document
@@ -539,12 +540,13 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     if profile.item_count == 0:
         raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
     method = request.categorical_drift_method
+    statistics = statistics_document(profile)
+    suggested = constraints_document(profile, categorical_drift_method=method.value if method is not None else None)
     files = (
-        write_json(request.output / STATISTICS_FILE, statistics_document(profile)),
-        write_json(
-            request.output / CONSTRAINTS_FILE,
-            constraints_document(profile, categorical_drift_method=method.value if method is not None else None),
-        ),
+        write_json(request.output / STATISTICS_FILE, statistics),
+        write_json(request.output / CONSTRAINTS_FILE, suggested),
+        html_report.write_baseline_report(request.output, statistics=statistics, constraints_document=suggested,
+                                          records=profile.item_count, bad_records=problems.bad),
     )
     _post_analytics(request.post_analytics_processor)
     return RunOutcome.finished(
@@ -613,6 +615,7 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
                 metrics_dir, [no_data_metric(timestamp=timestamp, endpoint=request.endpoint, schedule=request.schedule)]
             )
             files = (written,) if written else ()
+        files += (html_report.write_no_data_report(request.output, window=request.window, bad_records=problems.bad),)
         _post_analytics(request.post_analytics_processor)
         return RunOutcome(
             status=RunStatus.NO_DATA,
@@ -624,10 +627,15 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     result = check_data_quality(
         constraints=constraints, baseline=baseline, current=profile.columns, rows=profile.item_count
     )
+    statistics = statistics_document(profile)
     files = [
-        write_json(request.output / STATISTICS_FILE, statistics_document(profile)),
+        write_json(request.output / STATISTICS_FILE, statistics),
         write_json(request.output / CONSTRAINTS_FILE, constraints_document(profile)),
         write_json(request.output / VIOLATIONS_FILE, violations_document(result.violations)),
+        html_report.write_window_report(
+            request.output, baseline_statistics=read_json(request.statistics, what="baseline statistics"),
+            window_statistics=statistics, constraints=constraints, result=result, window=request.window,
+            records=profile.item_count, bad_records=problems.bad),
     ]
     if metrics_dir is not None:
         lines = data_quality_metrics(
