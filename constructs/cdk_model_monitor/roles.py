@@ -20,6 +20,14 @@ def sagemaker_principal(scope: IConstruct) -> iam.ServicePrincipal:
                                 conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}})
 
 
+def scheduler_principal(scope: IConstruct) -> iam.ServicePrincipal:
+    """EventBridge Scheduler, running a schedule of this account's default group only."""
+    stack = Stack.of(scope)
+    group = stack.format_arn(service="scheduler", resource="schedule-group", resource_name="default")
+    return iam.ServicePrincipal("scheduler.amazonaws.com", conditions={
+        "StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": group}})
+
+
 def states_principal(scope: IConstruct, state_machine_name: str) -> iam.ServicePrincipal:
     """Step Functions, running the state machine ``state_machine_name`` of this account only
     (``aws:SourceAccount`` and ``aws:SourceArn``), not any state machine of the account."""

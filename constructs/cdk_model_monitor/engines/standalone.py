@@ -26,7 +26,7 @@ from constructs import Construct
 
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
 from ..nag import acknowledge
-from ..roles import allow_log_encryption, states_principal
+from ..roles import allow_log_encryption, scheduler_principal, states_principal
 from ..self_monitoring import dead_letter_queue
 from .lambdas import engine_function
 
@@ -71,6 +71,10 @@ class StandaloneEngine(Construct):
         self.state_machine = self._state_machine(monitor)
         # Ticks the Scheduler cannot deliver (after its retries) wait here; self-monitoring alarms on them.
         self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters", key=key)
+        self.schedule_role = iam.Role(self, "ScheduleRole", assumed_by=scheduler_principal(self),
+                                      description=f"Starts the {monitor.kind.name} monitoring state machine")
+        if key is not None:  # SQS encrypts each dead letter with the sender's access to the queue's key
+            key.grant(self.schedule_role, "kms:GenerateDataKey", "kms:Decrypt")
         self.schedule = scheduler.Schedule(
             self, "Schedule",
             schedule=monitor.schedule.scheduler_expression(),
@@ -81,7 +85,8 @@ class StandaloneEngine(Construct):
                     {"scheduled_time": scheduler.ContextAttribute.scheduled_time}),
                 retry_attempts=3,
                 max_event_age=Duration.hours(1),
-                dead_letter_queue=self.dead_letter_queue),
+                dead_letter_queue=self.dead_letter_queue,
+                role=self.schedule_role),
         )
         if monitor.baseline.dependency is not None:  # the schedule exists only once its baseline does
             self.schedule.node.add_dependency(monitor.baseline.dependency)
