@@ -104,7 +104,7 @@ def test_a_monitor_request_without_a_metrics_dir_writes_no_metric_lines(tmp_path
         capture=tmp_path / "capture", statistics=tmp_path / "baseline" / "statistics.json",
         constraints=tmp_path / "baseline" / "constraints.json", output=tmp_path / "out", window=WINDOW))
     assert sorted(path.name for path in outcome.files) == [
-        "constraint_violations.json", "constraints.json", "statistics.json"]
+        "constraint_violations.json", "constraints.json", "report.html", "statistics.json"]
     assert not (tmp_path / "out" / "metrics").exists()
 
 

@@ -81,6 +81,9 @@ class BaselineFeature:
     inferred_type: InferredType
     sketch: KllSketch | None = None
     categories: Mapping[str, float] | None = None
+    mean: float | None = None
+    std_dev: float | None = None
+    completeness: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +123,49 @@ def _percent(share: float) -> str:
     return java_double_text(share * 100) + "%"
 
 
+# The values a violation's description carries after the built-in's wording (which tools parse
+# from the start of the description), so a reader sees baseline against current at once.
+_KIND_NAMES = {ValueKind.INTEGRAL: "Integral", ValueKind.FRACTIONAL: "Fractional", ValueKind.BOOLEAN: "Boolean",
+               ValueKind.STRING: "String"}
+TOP_VALUES = 3
+
+
+def _short(value: float) -> str:
+    """4 significant digits: the appended values are for reading; the exact ones are in statistics.json."""
+    return f"{value:.4g}"
+
+
+def _share(share: float) -> str:
+    return f"{share:.1%}"
+
+
+def _kind_counts_text(column: ColumnProfile) -> str:
+    counts = [f"{column.kind_counts[kind]} {name}" for kind, name in _KIND_NAMES.items() if column.kind_counts[kind]]
+    return ", ".join(counts)
+
+
+def _numeric_values_text(baseline: BaselineFeature, column: ColumnProfile) -> str:
+    def side(mean: float | None, std_dev: float | None) -> str:
+        if mean is None or math.isnan(mean):
+            return "no mean"
+        spread = "" if std_dev is None or math.isnan(std_dev) else f" (std dev {_short(std_dev)})"
+        return f"mean {_short(mean)}{spread}"
+    return (f" Baseline {side(baseline.mean, baseline.std_dev)}, "
+            f"current {side(column.moments.mean, column.moments.std_dev)}.")
+
+
+def _largest_share_change_text(baseline: Mapping[str, float], current: Mapping[str, float]) -> str:
+    """The category whose share moved most between the baseline and the window (L-infinity's argmax)."""
+    base_total, current_total = sum(baseline.values()), sum(current.values())
+    if not base_total or not current_total:
+        return ""
+    changes = {value: abs(baseline.get(value, 0) / base_total - current.get(value, 0) / current_total)
+               for value in set(baseline) | set(current)}
+    value = max(sorted(changes), key=changes.__getitem__)
+    return (f" Largest change: {value!r} is {_share(baseline.get(value, 0) / base_total)} of the baseline, "
+            f"{_share(current.get(value, 0) / current_total)} of current data.")
+
+
 def _matching(column: ColumnProfile, expected: InferredType) -> int:
     counts = column.kind_counts
     if expected is InferredType.INTEGRAL:
@@ -147,13 +193,16 @@ def data_type_violation(
         description=(
             f"Data type match requirement is not met. Expected data type: {kind}, "
             f"Expected match: {_percent(config.datatype_check_threshold)}. "
-            f"Observed: Only {_percent(share)} of data is {kind}."
+            f"Observed: Only {_percent(share)} of data is {kind}. "
+            f"Current values: {_kind_counts_text(column)}."
         ),
     )
 
 
-def completeness_violation(feature: FeatureConstraint, column: ColumnProfile, rows: int) -> Violation | None:
-    """completeness_check for one feature."""
+def completeness_violation(
+    feature: FeatureConstraint, column: ColumnProfile, rows: int, baseline: BaselineFeature | None = None
+) -> Violation | None:
+    """completeness_check for one feature (``baseline`` adds its completeness to the description)."""
     if feature.completeness is None or rows == 0:
         return None
     observed = column.present / rows
@@ -164,7 +213,10 @@ def completeness_violation(feature: FeatureConstraint, column: ColumnProfile, ro
         constraint_check_type=CheckType.COMPLETENESS,
         description=(
             f"Data completeness requirement is not met. Expected completeness: {_percent(feature.completeness)}. "
-            f"Observed: Only {_percent(observed)} of data is complete."
+            f"Observed: Only {_percent(observed)} of data is complete. "
+            + (f"Baseline completeness: {_share(baseline.completeness)}, "
+               if baseline is not None and baseline.completeness is not None else "")
+            + f"current: {column.present} of {rows} records have a value."
         ),
     )
 
@@ -184,12 +236,15 @@ def categorical_values_violation(
     share = inside / counted
     if share >= config.domain_content_threshold:
         return None
+    outside = sorted(((count, value) for value, count in column.categories.items() if value not in domain), reverse=True)
+    examples = ", ".join(f"{value!r} ({count})" for count, value in outside[:TOP_VALUES])
     return Violation(
         feature_name=feature.name,
         constraint_check_type=CheckType.CATEGORICAL_VALUES,
         description=(
             f"Categorical value match requirement is not met. Expected match: {_percent(config.domain_content_threshold)}. "
             f"Observed: Only {_percent(share)} of data is within the baseline domain."
+            + (f" Most frequent values outside it: {examples}." if examples else "")
         ),
     )
 
@@ -211,9 +266,11 @@ def drift_distance(baseline: BaselineFeature, column: ColumnProfile, config: Mon
 
 
 def drift_violation(
-    feature: FeatureConstraint, baseline: BaselineFeature, distance: float, config: MonitoringConfig
+    feature: FeatureConstraint, baseline: BaselineFeature, distance: float, config: MonitoringConfig,
+    column: ColumnProfile | None = None,
 ) -> Violation | None:
-    """baseline_drift_check for one feature, given its distance."""
+    """baseline_drift_check for one feature, given its distance (``column`` adds the current values
+    to the description: means for numbers, the category whose share moved most)."""
     if math.isnan(distance):
         return None
     categorical = baseline.inferred_type is InferredType.STRING
@@ -229,6 +286,11 @@ def drift_violation(
         text = f"Baseline drift p-value: {java_double_text(distance)} is below threshold: {java_double_text(threshold)}"
     else:
         text = f"Baseline drift distance: {java_double_text(distance)} exceeds threshold: {java_double_text(threshold)}"
+    if column is not None:
+        if categorical and baseline.categories and column.categories:
+            text += "." + _largest_share_change_text(baseline.categories, column.categories)
+        elif not categorical:
+            text += "." + _numeric_values_text(baseline, column)
     return Violation(feature_name=feature.name, constraint_check_type=CheckType.BASELINE_DRIFT, description=text)
 
 
@@ -292,11 +354,11 @@ def check_data_quality(
             continue
         found = [
             data_type_violation(feature, column, config),
-            completeness_violation(feature, column, rows),
+            completeness_violation(feature, column, rows, base),
             categorical_values_violation(feature, column, config),
         ]
         if base is not None and config.perform_comparison and feature.name in drift:
-            found.append(drift_violation(feature, base, drift[feature.name], config))
+            found.append(drift_violation(feature, base, drift[feature.name], config, column))
         violations += [v for v in found if v is not None]
     return CheckResult(violations=tuple(violations), drift=drift, feature_configs=configs)
 

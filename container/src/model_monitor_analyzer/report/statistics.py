@@ -116,5 +116,13 @@ def baseline_features(document: Mapping) -> dict[str, BaselineFeature]:
         if isinstance(strings, Mapping):
             buckets = ((strings.get("distribution") or {}).get("categorical") or {}).get("buckets") or []
             categories = {str(b["value"]): float(b["count"]) for b in buckets if isinstance(b, Mapping) and "value" in b}
-        result[name] = BaselineFeature(name=name, inferred_type=kind, sketch=sketch, categories=categories)
+        stats = numeric if isinstance(numeric, Mapping) else strings if isinstance(strings, Mapping) else {}
+        common = stats.get("common") or {}
+        counted = (common.get("num_present") or 0) + (common.get("num_missing") or 0)
+        result[name] = BaselineFeature(
+            name=name, inferred_type=kind, sketch=sketch, categories=categories,
+            mean=numeric.get("mean") if isinstance(numeric, Mapping) else None,
+            std_dev=numeric.get("std_dev") if isinstance(numeric, Mapping) else None,
+            completeness=(common.get("num_present") or 0) / counted if counted else None,
+        )
     return result
