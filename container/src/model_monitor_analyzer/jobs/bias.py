@@ -40,6 +40,7 @@ from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
 from ..io.window import parse_duration
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
+from ..report.html import bias as html_report
 from .outcome import RunOutcome, RunStatus
 
 ANALYSIS_FILE = "analysis.json"
@@ -698,7 +699,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         status=RunStatus.COMPLETED,
         message="Completed: bias baseline analysis written.",
         output_dir=args.output,
-        files=(written,),
+        files=(written, html_report.write_baseline_report(args.output, analysis=written)),
         summary={**_summary(analysis), **_problem_summary(problems)},
     )
 
@@ -770,6 +771,8 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
             status=RunStatus.NO_DATA,
             message="Completed: No data to analyze: no captured inference in the window has a ground-truth label yet.",
             output_dir=args.output,
+            files=(html_report.write_no_data_report(
+                args.output, window=(getattr(args, "start", None), getattr(args, "end", None))),),
             summary=join,
         )
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
@@ -790,6 +793,11 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         metrics_dir = getattr(args, "metrics_dir", None) or args.output
         files.append(write_metric_lines(lines, metrics_dir / METRICS_FILE))
     check_computable(analysis, config_path=str(args.analysis_config), written=files[0])
+    files.append(html_report.write_window_report(
+        args.output, analysis=files[0], baseline=getattr(args, "baseline", None),
+        violations=args.output / VIOLATIONS_FILE if getattr(args, "baseline", None) is not None else None,
+        tolerance=getattr(args, "drift_tolerance", None) or 0.0,
+        window=(getattr(args, "start", None), getattr(args, "end", None)), join=join))
     summary = {**join, **_summary(analysis), "violations": len(violations)}
     return RunOutcome.finished(violations=len(violations), output_dir=args.output, files=tuple(files), summary=summary)
 

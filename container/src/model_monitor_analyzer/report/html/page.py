@@ -39,7 +39,7 @@ dl.facts dt{color:#555}dl.facts dd{margin:0}
 .card.violated{border-color:#e6550d;box-shadow:inset 4px 0 0 #e6550d}
 .chart{width:100%;height:auto;font-size:10px;fill:#333}
 table{border-collapse:collapse;font-size:.9em;margin:.3em 0}td,th{padding:2px 6px;border-bottom:1px solid #eee;text-align:left}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .bad{color:#c0392b;font-weight:600}.ok{color:#2ca02c}
 ul.violations{padding-left:1.1em;margin:.3em 0}ul.violations li{color:#c0392b}
 .scroll{overflow-x:auto}

@@ -37,6 +37,11 @@ class Series:
 
 def number_text(value: float) -> str:
     """A number short enough for an axis or a table cell (4 significant digits)."""
+    if isinstance(value, str):  # Clarify writes infinities as "Infinity"
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float) and math.isinf(value):

@@ -1,0 +1,181 @@
+"""report.html of a model-quality window or baseline, from its statistics.json and constraints.
+
+Shown: each metric against its constraint (violated ones first, as constraint_violations.json
+names them), the confusion matrix, the ROC and precision-recall curves (downsampled), and how
+many captured predictions were matched with a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+
+from model_monitor_analyzer.report.html import svg
+from model_monitor_analyzer.report.html.page import (
+    REPORT_FILE,
+    ReportHeader,
+    SeriesPoint,
+    no_data_page,
+    page,
+    table,
+    write_report,
+)
+from model_monitor_analyzer.report.jsonfile import read_json
+from model_monitor_analyzer.report.model_quality import (
+    STATISTICS_FILE,
+    VIOLATIONS_FILE,
+    camel_case_metric_name,
+)
+
+METRIC_SECTIONS = ("binary_classification_metrics", "multiclass_classification_metrics", "regression_metrics")
+CONSTRAINT_SECTIONS = ("binary_classification_constraints", "multiclass_classification_constraints",
+                       "regression_constraints")
+CURVE_KEYS = frozenset({"confusion_matrix", "receiver_operating_characteristic_curve", "precision_recall_curve"})
+JOIN_LABELS = {"matched": "captures matched with a label", "captures_without_label": "captures without a label (yet)",
+               "labels_without_capture": "labels without a capture", "duplicate_labels": "duplicate labels"}
+OPERATOR_TEXT = {"LessThanThreshold": "violates below", "LessThanOrEqualToThreshold": "violates at or below",
+                 "GreaterThanThreshold": "violates above", "GreaterThanOrEqualToThreshold": "violates at or above"}
+
+
+def metrics_section(statistics: Mapping) -> Mapping:
+    """The ``*_metrics`` object of a model-quality statistics.json (empty when there is none)."""
+    return next((statistics[key] for key in METRIC_SECTIONS if isinstance(statistics.get(key), Mapping)), {})
+
+
+def constraints_section(constraints: Mapping | None) -> Mapping:
+    """The ``*_constraints`` object of a model-quality constraints.json (empty when there is none)."""
+    if not constraints:
+        return {}
+    return next((constraints[key] for key in CONSTRAINT_SECTIONS if isinstance(constraints.get(key), Mapping)), {})
+
+
+def metric_points(statistics: Mapping, constraints: Mapping | None, violations: Mapping | None) -> list[SeriesPoint]:
+    """Each scalar metric with its constraint's threshold; violated when constraint_violations.json names it."""
+    violated = {v.get("metric_name") for v in (violations or {}).get("violations", [])}
+    limits = constraints_section(constraints)
+    points = []
+    for name, entry in metrics_section(statistics).items():
+        if name in CURVE_KEYS or not isinstance(entry, Mapping) or "value" not in entry:
+            continue
+        limit = limits.get(name) or {}
+        points.append(SeriesPoint(name=name, measure=limit.get("comparison_operator", "metric"), value=entry["value"],
+                                  threshold=limit.get("threshold"), violated=camel_case_metric_name(name) in violated))
+    return points
+
+
+def _metrics_table(statistics: Mapping, points: Sequence[SeriesPoint]) -> str:
+    section = metrics_section(statistics)
+    rows = []
+    for point in sorted(points, key=lambda p: (not p.violated, p.threshold is None)):
+        spread = section[point.name].get("standard_deviation")
+        value = svg.number_text(point.value) + (f" ± {svg.number_text(spread)}" if spread else "")
+        rule = (f"{OPERATOR_TEXT.get(point.measure, escape(point.measure))} {svg.number_text(point.threshold)}"
+                if point.threshold is not None else "")
+        state = '<span class="bad">violated</span>' if point.violated else ('<span class="ok">ok</span>' if rule else "")
+        rows.append([escape(point.name), value, rule, state])
+    return table(["metric", "value", "constraint", ""], rows, numeric=(1,))
+
+
+def confusion_matrix_html(matrix: Mapping) -> str:
+    """The confusion matrix as a table (rows: actual, columns: predicted), cells shaded by count."""
+    labels = sorted({str(k) for k in matrix} | {str(p) for row in matrix.values() for p in row})
+    counts = {(str(a), str(p)): n for a, row in matrix.items() for p, n in row.items()}
+    largest = max(counts.values(), default=0) or 1
+    head = "".join(f"<th class=num>{escape(p)}</th>" for p in labels)
+    rows = []
+    for actual in labels:
+        cells = []
+        for predicted in labels:
+            n = counts.get((actual, predicted), 0)
+            shade = 0.08 + 0.6 * n / largest
+            cells.append(f'<td class=num style="background:rgba(76,120,168,{shade:.2f})">{n:,}</td>')
+        rows.append(f"<tr><th>{escape(actual)}</th>{''.join(cells)}</tr>")
+    return (f'<div class="scroll"><table><thead><tr><th>actual \\ predicted</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _curve(title: str, xs: Sequence[float], ys: Sequence[float], x_name: str, y_name: str, *,
+           diagonal: bool) -> str:
+    series = [svg.Series(f"{y_name} vs {x_name}", svg.downsample(list(zip(xs, ys))), svg.WINDOW_COLOUR)]
+    if diagonal:
+        series.append(svg.Series("chance", [(0.0, 0.0), (1.0, 1.0)], "#999", dashed=True))
+    return svg.lines_chart(title, series, x_span=(0.0, 1.0), y_span=(0.0, 1.0))
+
+
+def curves_html(section: Mapping) -> str:
+    """ROC and precision-recall curves when the statistics have them ('' otherwise)."""
+    parts = []
+    roc = section.get("receiver_operating_characteristic_curve")
+    if isinstance(roc, Mapping) and roc.get("false_positive_rates"):
+        auc = (section.get("auc") or {}).get("value")
+        title = "ROC curve" + (f" (AUC {svg.number_text(auc)})" if auc is not None else "")
+        parts.append(f'<div class="card"><h3>{escape(title)}</h3>'
+                     + _curve(title, roc["false_positive_rates"], roc["true_positive_rates"], "FPR", "TPR", diagonal=True)
+                     + "</div>")
+    pr = section.get("precision_recall_curve")
+    if isinstance(pr, Mapping) and pr.get("recalls"):
+        parts.append('<div class="card"><h3>Precision-recall curve</h3>'
+                     + _curve("Precision-recall curve", pr["recalls"], pr["precisions"], "recall", "precision",
+                              diagonal=False) + "</div>")
+    return f'<div class="cards">{"".join(parts)}</div>' if parts else ""
+
+
+def model_quality_report(*, header: ReportHeader, statistics: Mapping, constraints: Mapping | None,
+                         violations: Mapping | None, join: Mapping[str, object]) -> str:
+    """report.html of a model-quality window (or, with the suggested constraints, of a baseline)."""
+    points = metric_points(statistics, constraints, violations)
+    section = metrics_section(statistics)
+    bad = [p.name for p in points if p.violated]
+    body = [f"<p>{len(bad)} of {sum(p.threshold is not None for p in points)} constrained metrics violated"
+            + (": " + ", ".join(escape(n) for n in bad) if bad else "") + ".</p>"]
+    counts = [[escape(JOIN_LABELS[key]), f"{join[key]:,}"] for key in JOIN_LABELS if isinstance(join.get(key), int)]
+    if counts:
+        body += ["<h2>Labels</h2>", table(["", "records"], counts, numeric=(1,))]
+    body += ["<h2>Metrics</h2>", _metrics_table(statistics, points)]
+    if isinstance(section.get("confusion_matrix"), Mapping):
+        body += ["<h2>Confusion matrix</h2>", confusion_matrix_html(section["confusion_matrix"])]
+    curves = curves_html(section)
+    if curves:
+        body += ["<h2>Curves</h2>", curves]
+    return page(header, "".join(body), violations=len(bad), series=points)
+
+
+def write_window_report(output: Path, *, statistics: Mapping, constraints: Mapping | None, violations: Mapping | None,
+                        join: Mapping[str, object], window: tuple[object, object], records: int) -> Path:
+    """Write ``output``/report.html for a model-quality window with labelled records."""
+    count = len((violations or {}).get("violations", []))
+    header = ReportHeader(monitor_type="model-quality", kind="monitor",
+                          status="CompletedWithViolations" if count else "Completed",
+                          window_start=window[0], window_end=window[1], records=records)
+    return write_report(output / REPORT_FILE, model_quality_report(
+        header=header, statistics=statistics, constraints=constraints, violations=violations, join=join))
+
+
+def write_no_data_report(output: Path, *, join: Mapping[str, object], window: tuple[object, object]) -> Path:
+    """Write ``output``/report.html for a window where no capture had a label yet."""
+    header = ReportHeader(monitor_type="model-quality", kind="monitor", status="NoData", window_start=window[0],
+                          window_end=window[1], records=0)
+    waiting, orphans = join.get("captures_without_label", 0), join.get("labels_without_capture", 0)
+    return write_report(output / REPORT_FILE, no_data_page(
+        header, f"No captured inference in the window has a ground-truth label yet ({waiting} captures without "
+                f"a label, {orphans} labels without a capture)."))
+
+
+def write_baseline_report(output: Path, *, statistics: Mapping, constraints: Mapping, records: int) -> Path:
+    """Write ``output``/report.html for a baseline: its metrics and the constraints suggested from them."""
+    header = ReportHeader(monitor_type="model-quality", kind="baseline", status="Baseline", records=records)
+    return write_report(output / REPORT_FILE, model_quality_report(
+        header=header, statistics=statistics, constraints=constraints, violations=None, join={}))
+
+
+def write_window_report_from_files(output: Path, *, constraints: Path | None, join: Mapping[str, object],
+                                   window: tuple[object, object], records: int) -> Path:
+    """``write_window_report`` from the statistics.json and constraint_violations.json just written to
+    ``output`` and the baseline's ``constraints`` file (None when the run had none)."""
+    violations_file = output / VIOLATIONS_FILE
+    return write_window_report(
+        output, statistics=read_json(output / STATISTICS_FILE, what="model-quality statistics"),
+        constraints=read_json(constraints, what="model-quality constraints") if constraints is not None else None,
+        violations=read_json(violations_file, what="constraint violations") if violations_file.exists() else None,
+        join=join, window=window, records=records)
