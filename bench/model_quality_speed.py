@@ -13,6 +13,7 @@ Run: ``python bench/model_quality_speed.py --records 1000000 [--runs 3] [--folde
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"floor (orjson per line): {floor:.2f} s  runs {', '.join(f'{t:.2f}' for t in floors)}")
         print(f"model quality monitor:   {run:.2f} s  runs {', '.join(f'{t:.2f}' for t in runs)}")
         print(f"ratio: {run / floor:.1f}x")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory of the process: {peak:.0f} MB")
     finally:
         if options.folder is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -222,6 +222,7 @@ def test_csv_baseline_rows_with_a_wrong_field_count_are_skipped_within_the_toler
     keep[10] = False
     body = _binary_statistics(tmp_path / "out")
     assert outcome.summary["item_count"] == 99
+    assert outcome.summary["malformed_records"] == 1
     assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels[keep], scores[keep]), abs=1e-12)
 
 

@@ -30,7 +30,7 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,7 +45,7 @@ from model_monitor_analyzer.io.capture import CaptureRecord, iter_capture_record
 from model_monitor_analyzer.io.ground_truth import GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
-from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,12 +80,8 @@ class MergeResult:
 
 
 def parse_time(text: str) -> datetime:
-    """An ISO-8601 UTC time such as ``2025-02-16T15:00:44Z`` (spaces ignored, fractions allowed)."""
-    cleaned = text.replace(" ", "")
-    if cleaned.endswith(("Z", "z")):
-        cleaned = cleaned[:-1] + "+00:00"
-    moment = datetime.fromisoformat(cleaned)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """An ISO-8601 UTC time such as ``2025-02-16T15:00:44Z`` (``io.window.parse_timestamp``)."""
+    return parse_timestamp(text)
 
 
 def join_key(capture: CaptureRecord) -> str | None:

@@ -513,6 +513,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         )
     output = _output_dir(args)
     format_name = getattr(args, "dataset_format", None)
+    problems = _problems(args)
     columns = read_baseline_columns(
         Path(dataset),
         {
@@ -522,7 +523,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         },
         dataset_format=DATASET_FORMATS[format_name] if format_name else None,
         header=not getattr(args, "no_header", False),
-        problems=_problems(args),
+        problems=problems,
     )
     rows, skipped = complete_rows(
         LabelledColumns(
@@ -549,8 +550,10 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             ),
         ),
     )
-    return RunOutcome.finished(violations=0, output_dir=output, files=files,
-                               summary={"item_count": len(rows.labels), "rows_without_values": skipped})
+    summary: dict[str, object] = {"item_count": len(rows.labels), "rows_without_values": skipped}
+    if problems.bad:
+        summary["malformed_records"] = problems.bad
+    return RunOutcome.finished(violations=0, output_dir=output, files=files, summary=summary)
 
 
 def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.MetricConstraint]:
