@@ -66,6 +66,11 @@ def test_multiclass_labels_written_differently_are_one_class():
     assert texts.to_pylist() == ["1", "1", "1", "1", "1", "2.5", "2.5", "true", "true", "cat", "cat"]
 
 
+def test_integers_too_large_for_a_double_stay_distinct_classes():
+    texts = job.label_text(_text(["12345678901234567890", "12345678901234567891", "9007199254740991"]))
+    assert texts.to_pylist() == ["12345678901234567890", "12345678901234567891", "9007199254740991"]
+
+
 def test_binary_metrics_of_mixed_spellings_match_scikit_learn_on_the_numbers():
     rng = np.random.default_rng(5)
     actual = rng.random(400) < 0.4

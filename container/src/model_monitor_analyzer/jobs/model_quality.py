@@ -228,12 +228,13 @@ def label_text(values: pa.Array) -> pa.Array:
     trimmed = _trimmed(values)
     lower = pc.utf8_lower(trimmed)
     numbers = _numbers(trimmed)
-    integral = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), _INTEGRAL_LIMIT))
-    integral = pc.fill_null(integral, False)
+    # beyond 2**53 a double no longer tells neighbouring integers apart: such labels stay text
+    exact = pc.fill_null(pc.less(pc.abs(numbers), _INTEGRAL_LIMIT), False)
+    integral = pc.and_(exact, pc.fill_null(pc.equal(pc.floor(numbers), numbers), False))
     whole = pc.cast(pc.cast(pc.if_else(integral, numbers, 0.0), pa.int64()), pa.string())
     number_text = pc.if_else(integral, whole, pc.cast(numbers, pa.string()))
     boolean = pc.or_(pc.equal(lower, "true"), pc.equal(lower, "false"))
-    return pc.if_else(pc.is_valid(numbers), number_text, pc.if_else(boolean, lower, trimmed))
+    return pc.if_else(exact, number_text, pc.if_else(boolean, lower, trimmed))
 
 
 def _distinct(values: pa.Array, limit: int = 5) -> list[str]:
