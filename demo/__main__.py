@@ -7,7 +7,9 @@
 3. seven hours of captured traffic in SageMaker's layout, with ground-truth labels (one idle hour,
    two with data and concept drift, one where the model's outcome shifts for seniors), are
    analysed window by window by the three monitors, as the scheduled engine does, and each window's
-   status, key metric and violations are printed.
+   status, key metric and violations are printed;
+4. every window and baseline has its report.html, and ``model-monitor-analyzer report`` builds one
+   history page across the windows of the three monitors.
 Everything is written under demo-output/.
 """
 
@@ -156,6 +158,21 @@ def monitor_hours(baselines: dict[str, Path]) -> None:
     print(f"\nreports, statistics, merged records and CloudWatch metric lines: {(OUT / 'reports').relative_to(ROOT)}/")
 
 
+def show_reports(baselines: dict[str, Path]) -> None:
+    step("Reports to open in a browser (model-monitor-analyzer report builds the history page)")
+    history = OUT / "reports" / "history.html"
+    done = analyzer("report", "--reports", str(OUT / "reports"), "--output", str(history))
+    for kind, folder in baselines.items():
+        print(f"{kind:<14} baseline  {(folder / 'report.html').relative_to(ROOT)}")
+    for kind in baselines:
+        windows = sorted((OUT / "reports" / kind).glob("*/*/*/*/report.html"))
+        sizes = ", ".join(f"{w.stat().st_size / 1024:.0f}" for w in windows)
+        print(f"{kind:<14} {len(windows)} windows  {(OUT / 'reports' / kind).relative_to(ROOT)}/yyyy/mm/dd/HH/report.html"
+              f"  ({sizes} KiB)")
+    print(f"history: {history.relative_to(ROOT)}  ({done.stdout.splitlines()[0]})")
+    print(f"open it: file://{history}")
+
+
 def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     shutil.rmtree(OUT, ignore_errors=True)
@@ -163,11 +180,13 @@ def main(argv: list[str]) -> int:
     if "--update-baseline" in argv:
         for kind, folder in build_baselines().items():
             shutil.rmtree(COMMITTED[kind], ignore_errors=True)
-            shutil.copytree(folder, COMMITTED[kind])
+            shutil.copytree(folder, COMMITTED[kind], ignore=shutil.ignore_patterns("report.html"))
             print(f"updated {COMMITTED[kind].relative_to(ROOT)}/")
         return 0
     synthesize()
-    monitor_hours(build_baselines())
+    baselines = build_baselines()
+    monitor_hours(baselines)
+    show_reports(baselines)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``model-monitor-analyzer baseline|monitor [--type ...] ...`` and ``put-ground-truth``.
+"""Command line: ``model-monitor-analyzer baseline|monitor [--type ...] ...``, ``put-ground-truth`` and ``report``.
 
 With no arguments (as the container's ENTRYPOINT runs it) the SageMaker container contract
 is followed instead (``contract.entrypoint``). A user mistake prints one line
@@ -17,6 +17,7 @@ from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 
 EXIT_USAGE = 2
 PUT_GROUND_TRUTH = "put-ground-truth"
+REPORT = "report"
 
 
 def _type_of(argv: Sequence[str]) -> str:
@@ -38,6 +39,10 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
 
     add_put_ground_truth_arguments(commands.add_parser(
         PUT_GROUND_TRUTH, help="upload ground-truth labels (one S3 object per call) for model-quality and bias monitoring"))
+    from model_monitor_analyzer.history_command import add_report_arguments
+
+    add_report_arguments(commands.add_parser(
+        REPORT, help="one history page across monitoring windows (status, drift and metrics over time)"))
     for command, help_text in (("baseline", "profile a dataset: statistics.json + constraints.json"),
                                ("monitor", "check captured traffic against a baseline")):
         sub = commands.add_parser(command, help=help_text)
@@ -77,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from model_monitor_analyzer.ground_truth_sender import run_put_ground_truth
 
             return run_put_ground_truth(build_parser(None).parse_args(argv))
+        if argv[0] == REPORT:
+            from model_monitor_analyzer.history_command import run_report
+
+            return run_report(build_parser(None).parse_args(argv))
         monitor_type = _type_of(argv)
         module = registry.job_module(registry.by_name(monitor_type))
         args = build_parser(monitor_type).parse_args(argv)

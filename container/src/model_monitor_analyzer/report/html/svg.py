@@ -200,3 +200,28 @@ def range_dots(title: str, *, neutral: float, allowed: float, baseline: float | 
             dots += (f'<circle cx="{frame.x(value):.1f}" cy="20" r="5" fill="{colour}">'
                      f"<title>{name}: {escape(number_text(value))}</title></circle>")
     return _svg(frame, title, band + dots)
+
+
+def time_series(title: str, values: Sequence[tuple[float | None, bool]], *, x_labels: Sequence[tuple[float, str]],
+                threshold: float | None = None, lower_threshold: float | None = None) -> str:
+    """One value per window (``(value, violated)``, None for a window without it) at x = 0, 1, ...,
+    with the threshold lines; violated windows are red dots."""
+    points = [(float(i), v) for i, (v, _) in enumerate(values) if v is not None and math.isfinite(v)]
+    limits = [t for t in (threshold, lower_threshold) if t is not None and math.isfinite(t)]
+    ys = [v for _, v in points] + limits
+    finite = _finite(ys)
+    frame = _Frame((-0.5, max(len(values) - 0.5, 0.5)),
+                   _span([0.0, *finite] if finite and min(finite) >= 0 else finite))
+    frame.axes_text = frame.axes(x_labels=x_labels)
+    body = [_polyline(frame, Series("", points, WINDOW_COLOUR))]
+    for limit in limits:
+        y = frame.y(limit)
+        body.append(f'<path d="M{frame.left},{y:.1f}H{frame.right}" stroke="{THRESHOLD_COLOUR}" stroke-dasharray="5 3"/>'
+                    f'<text x="{frame.right}" y="{y - 3:.1f}" text-anchor="end" fill="{THRESHOLD_COLOUR}">'
+                    f"{escape(number_text(limit))}</text>")
+    for i, (value, violated) in enumerate(values):
+        if value is not None and math.isfinite(value):
+            colour = THRESHOLD_COLOUR if violated else WINDOW_COLOUR
+            body.append(f'<circle cx="{frame.x(i):.1f}" cy="{frame.y(value):.1f}" r="{4 if violated else 2.5}" '
+                        f'fill="{colour}"><title>{escape(number_text(value))}</title></circle>')
+    return _svg(frame, title, "".join(body))

@@ -1,0 +1,63 @@
+"""``model-monitor-analyzer report --reports <folder or s3://...>``: one history page across windows."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from model_monitor_analyzer.report.html.history import HistoryWindow, history_page
+from model_monitor_analyzer.report.html.page import write_report
+from model_monitor_analyzer.results import Execution, LocalFolder, MonitoringResults, S3Prefix
+
+COMMAND = "report"
+HISTORY_FILE = "history.html"
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``report``."""
+    parser.add_argument("--reports", required=True,
+                        help="folder or s3://bucket/prefix holding the windows' report folders (yyyy/mm/dd/HH)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"the history page to write (default: {HISTORY_FILE} in --reports when it is a "
+                             f"folder, else in the current folder)")
+
+
+def _link(execution: Execution, page: Path) -> str | None:
+    """How the history page links to a window's report: a relative path beside it, the S3 console for S3."""
+    location = execution.report_location
+    if location is None:
+        return None
+    store = execution.store
+    if isinstance(store, S3Prefix):
+        key = location[len(f"s3://{store.bucket}/"):]
+        return f"https://s3.console.aws.amazon.com/s3/object/{store.bucket}?prefix={quote(key)}"
+    return Path(os.path.relpath(location, page.resolve().parent)).as_posix()
+
+
+def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindow]:
+    """The windows found in ``results`` as the history page shows them."""
+    windows = []
+    for execution in results.list_executions():
+        summary = execution.summary or {}
+        windows.append(HistoryWindow(
+            monitor_type=execution.monitor_type, status=execution.status, start=execution.window_start,
+            end=execution.window_end, records=summary.get("records"),
+            violations=summary.get("violations", len(execution.violations())), series=execution.metrics(),
+            link=_link(execution, page)))
+    return windows
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Write the history page; print where it is and how many windows it shows."""
+    results = MonitoringResults.open(args.reports)
+    output = args.output
+    if output is None:
+        output = (Path(args.reports) if isinstance(results.store, LocalFolder) else Path.cwd()) / HISTORY_FILE
+    windows = history_windows(results, output)
+    write_report(output, history_page(windows, source=str(args.reports)))
+    print(f"{len(windows)} windows", file=sys.stdout)
+    print(f"wrote {output}")
+    return 0

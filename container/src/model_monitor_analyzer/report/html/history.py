@@ -1,0 +1,143 @@
+"""The history page: one monitor's (or several monitors') windows side by side.
+
+Per monitor type: the status of each window with a link to its report, what drifted (how many
+windows violated, since when, the latest value against its threshold), and each drift distance
+or metric over time with its threshold. Built from the summaries the windows' reports embed
+(``page.summary_document``), so it reads a few kilobytes per window, never the statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+
+from model_monitor_analyzer.report.html import svg
+from model_monitor_analyzer.report.html.page import STYLE, table
+
+TITLES = {"data-quality": "Data quality", "model-quality": "Model quality", "bias": "Bias drift"}
+MAX_X_LABELS = 6
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryWindow:
+    """What the history shows of one window."""
+
+    monitor_type: str
+    status: str
+    start: datetime | None
+    end: datetime | None = None
+    records: int | None = None
+    violations: int = 0
+    series: Sequence[Mapping] = field(default_factory=tuple)
+    link: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesHistory:
+    """One drift distance or metric across the windows of a monitor type."""
+
+    name: str
+    measure: str
+    values: list[tuple[float | None, bool]]
+    threshold: float | None
+    lower_threshold: float | None
+
+    @property
+    def violated_windows(self) -> int:
+        return sum(violated for _, violated in self.values)
+
+    def since(self) -> int | None:
+        """Index of the first window of the latest run of violations that reaches the newest window
+        with a value (None when that window does not violate)."""
+        present = [i for i, (value, _) in enumerate(self.values) if value is not None]
+        if not present or not self.values[present[-1]][1]:
+            return None
+        first = present[-1]
+        for i in reversed(present):
+            if not self.values[i][1]:
+                break
+            first = i
+        return first
+
+
+def _time_text(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+
+def collect_series(windows: Sequence[HistoryWindow]) -> list[SeriesHistory]:
+    """Every series the windows carry, with one value per window (None where a window lacks it);
+    the thresholds are the newest window's."""
+    names: dict[str, Mapping] = {}
+    for window in windows:
+        for point in window.series:
+            names[point["name"]] = point
+    histories = []
+    for name, newest in names.items():
+        by_window = [next((p for p in w.series if p["name"] == name), None) for w in windows]
+        histories.append(SeriesHistory(
+            name=name, measure=newest.get("measure", ""),
+            values=[(p.get("value"), bool(p.get("violated"))) if p is not None else (None, False) for p in by_window],
+            threshold=newest.get("threshold"), lower_threshold=newest.get("lower_threshold")))
+    histories.sort(key=lambda h: (-h.violated_windows, h.name))
+    return histories
+
+
+def _x_labels(windows: Sequence[HistoryWindow]) -> list[tuple[float, str]]:
+    step = max(1, -(-len(windows) // MAX_X_LABELS))
+    return [(float(i), w.start.strftime("%d %H:%M") if w.start else str(i)) for i, w in enumerate(windows)][::step]
+
+
+def _link(window: HistoryWindow, text: str) -> str:
+    return f'<a href="{escape(window.link)}">{escape(text)}</a>' if window.link else escape(text)
+
+
+def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
+    """The part of the page for one monitor type's windows (oldest first)."""
+    parts = [f"<h2>{escape(TITLES.get(monitor_type, monitor_type))}: {len(windows)} windows</h2>"]
+    rows = [[_link(w, _time_text(w.start)), f'<span class="status {escape(w.status)}">{escape(w.status)}</span>',
+             f"{w.records:,}" if w.records is not None else "-", str(w.violations)] for w in windows]
+    parts.append(table(["window (UTC)", "status", "records", "violations"], rows, numeric=(2, 3)))
+    histories = collect_series(windows)
+    drifted = [h for h in histories if h.violated_windows]
+    if drifted:
+        summary_rows = []
+        for h in drifted:
+            since = h.since()
+            latest = next((v for v, _ in reversed(h.values) if v is not None), None)
+            summary_rows.append([
+                escape(h.name), escape(h.measure), f"{h.violated_windows} of {len(windows)}",
+                _time_text(windows[since].start) if since is not None else "not in the latest window",
+                svg.number_text(latest) if latest is not None else "-",
+                svg.number_text(h.threshold) if h.threshold is not None else "-"])
+        parts += ["<h3>What drifted</h3>",
+                  table(["name", "measure", "windows violated", "violating since", "latest", "threshold"],
+                        summary_rows, numeric=(4, 5))]
+    labels = _x_labels(windows)
+    cards = []
+    for h in histories:
+        chart = svg.time_series(f"{h.name} over time", h.values, x_labels=labels, threshold=h.threshold,
+                                lower_threshold=h.lower_threshold)
+        cards.append(f'<div class="card{" violated" if h.violated_windows else ""}"><h3>{escape(h.name)}</h3>'
+                     f'<p class="legend">{escape(h.measure)}; threshold dashed red, violating windows red</p>'
+                     f"{chart}</div>")
+    if cards:
+        parts += ["<h3>Over time</h3>", '<div class="cards">', *cards, "</div>"]
+    return "".join(parts)
+
+
+def history_page(windows: Sequence[HistoryWindow], *, source: str) -> str:
+    """The whole history page for ``windows`` read from ``source`` (a folder or an S3 prefix)."""
+    by_type: dict[str, list[HistoryWindow]] = {}
+    for window in windows:
+        by_type.setdefault(window.monitor_type, []).append(window)
+    sections = [monitor_section(kind, sorted(found, key=lambda w: (w.start is None, w.start or datetime.min)))
+                for kind, found in sorted(by_type.items(), key=lambda item: list(TITLES).index(item[0])
+                                          if item[0] in TITLES else len(TITLES))]
+    body = "".join(sections) if sections else "<p>No monitoring windows found.</p>"
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>Monitoring history</title><style>{STYLE}</style></head><body>"
+            f"<h1>Monitoring history</h1><p>{len(windows)} windows from <code>{escape(source)}</code>.</p>"
+            f"{body}</body></html>\n")
