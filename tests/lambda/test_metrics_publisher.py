@@ -413,3 +413,104 @@ def test_status_of_a_window_rerun_weeks_later_is_stamped_now(publisher, monkeypa
         Statistics=["Maximum"],
     )["Datapoints"]
     assert [d["Maximum"] for d in stats] == [1.0]
+
+
+# -- CloudWatch's limits, one datum at a time ------------------------------------------------------------------
+
+_WINDOW_REQUEST = {"metric_time": METRIC_TIME, "endpoint_name": "ep", "schedule_name": "s"}
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (_line("m", Value=1, Dimensions=[{"Name": f"d{i}", "Value": "v"} for i in range(31)]),
+         "31 Dimensions: CloudWatch takes at most 30"),
+        (_line("m", Value=1, Dimensions=[{"Name": "n" * 256, "Value": "v"}]), "dimension name over 255"),
+        (_line("m", Value=1, Dimensions=[{"Name": "Endpoint", "Value": "v" * 1025}]), "value over 1024"),
+        (json.dumps({"MetricName": "m", "Timestamp": 1e300, "Value": 1}), "is not a time"),
+        (json.dumps({"MetricName": "m", "Timestamp": float("inf"), "Value": 1}), "is not a time"),
+        (json.dumps({"MetricName": "m", "Timestamp": float("nan"), "Value": 1}), "is not a time"),
+        (json.dumps({"MetricName": "m", "Timestamp": "9999-12-31T23:59:59Z", "Value": 1}), "outside what CloudWatch"),
+        (json.dumps({"MetricName": 12, "Value": 1}), "no MetricName"),
+    ],
+)
+def test_data_beyond_cloudwatchs_limits_are_skipped_with_the_limit_named(publisher, line, problem):
+    datum, why = publisher.metric_datum(line, _WINDOW_REQUEST, now=NOW)
+
+    assert datum is None
+    assert problem in why
+
+
+def test_a_metric_name_over_255_characters_is_published_under_the_analyzers_short_name(publisher):
+    from model_monitor_analyzer.report.metrics import cloudwatch_metric_name
+
+    long_name = "feature_baseline_drift_" + "very_long_column_name_" * 14
+    _put(f"{METRICS}/m.jsonl", _line(long_name, Value=0.3))
+
+    result = publisher.handler(_event(), None)
+
+    assert (result["metrics_published"], result["metrics_skipped"]) == (1, 0)
+    assert _metric_names(NAMESPACE) == [cloudwatch_metric_name(long_name)]
+    assert len(cloudwatch_metric_name(long_name)) == 255
+
+
+def test_more_than_150_values_are_sent_as_several_data_with_the_same_statistics(publisher):
+    values = [float(v) for v in range(400)]
+    _put(f"{METRICS}/m.jsonl", _line("latency", Values=values, Counts=[1.0] * 400))
+    requests = []
+    publisher.client("cloudwatch").meta.events.register(
+        "before-parameter-build.cloudwatch.PutMetricData",
+        lambda params, **_: requests.append([len(d.get("Values", [])) for d in params["MetricData"]])
+        if params["Namespace"] == NAMESPACE else None,
+    )
+
+    publisher.handler(_event(), None)
+
+    assert requests == [[150, 150, 100]]
+    assert _stat(NAMESPACE, "latency", "SampleCount") == [400.0]
+    assert _stat(NAMESPACE, "latency", "Sum") == [sum(values)]
+    assert _stat(NAMESPACE, "latency", "Maximum") == [399.0]
+
+
+def test_a_datum_cloudwatch_refuses_costs_only_itself_and_is_counted(publisher, capsys):
+    _put(f"{METRICS}/m.jsonl", "\n".join([_line("good_a", Value=1.0), _line("refused", Value=2.0),
+                                          _line("good_b", Value=3.0)]))
+
+    def refuse(params, **_):
+        if any(d["MetricName"] == "refused" for d in params.get("MetricData", [])):
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "InvalidParameterValue", "Message": "refused"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutMetricData")
+
+    publisher.client("cloudwatch").meta.events.register("before-parameter-build.cloudwatch.PutMetricData", refuse)
+
+    result = publisher.handler(_event(), None)
+
+    assert result["status"] == "Completed"
+    assert (result["metrics_published"], result["metrics_skipped"]) == (2, 1)
+    assert _metric_names(NAMESPACE) == ["good_a", "good_b"]
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert _stat("CdkModelMonitor", "MetricsSkipped", "Maximum", status_dims) == [1.0]
+
+
+# -- the receipt keeps the window's best status --------------------------------------------------------------
+
+
+def test_a_completed_status_replaces_a_failed_one_of_the_same_window(publisher, events_inbox):
+    publisher.handler(_event(status="Failed", failure_reason="job name taken", receipt_uri=RECEIPT), None)
+    result = publisher.handler(_event(receipt_uri=RECEIPT), None)
+
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert result["status"] == "Completed"
+    assert _stat("CdkModelMonitor", "ExecutionCompleted", "Maximum", status_dims) == [1.0]
+    assert [e["detail"]["status"] for e in events_inbox()] == ["Failed", "Completed"]
+
+
+def test_a_failed_status_after_a_completed_one_is_not_published(publisher, events_inbox):
+    publisher.handler(_event(receipt_uri=RECEIPT), None)
+    result = publisher.handler(_event(status="Failed", failure_reason="late duplicate", receipt_uri=RECEIPT), None)
+
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert (result["status"], result["superseded"]) == ("Completed", "Failed")
+    assert _stat("CdkModelMonitor", "ExecutionFailed", "Maximum", status_dims) == [0.0]
+    assert [e["detail"]["status"] for e in events_inbox()] == ["Completed"]

@@ -1,0 +1,262 @@
+"""Run the standalone engine's synthesized state machine in-process: the real Lambda handlers, AWS in moto.
+
+Step Functions cannot run here, so this walks the Amazon States Language definition the way the service does
+for the subset the engine uses (Task with Parameters / ResultSelector / ResultPath / Retry / Catch, Pass,
+Choice, Wait, Succeed, Fail; JSONPath ``$.a.b`` and ``$$.Execution.Id``; ``States.Format``). Each execution is
+a generator that yields after every state, so a test can interleave two executions state by state: the
+concurrency Step Functions allows, deterministically.
+
+SageMaker's ``createProcessingJob.sync`` is moto's CreateProcessingJob, refused with SageMaker's
+ResourceInUse message when the name exists (moto would overwrite it), and a job "runs" for a given number of
+steps of the executions before DescribeProcessingJob reports moto's Completed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+JOB_NAME_TAKEN = ("Job name must be unique within an AWS account and region, and a job with this name already "
+                  "exists (Service: AmazonSageMaker; Status Code: 400; Error Code: ResourceInUse)")
+
+
+class StatesError(Exception):
+    """A Step Functions error: its name (what Retry and Catch match) and its cause."""
+
+    def __init__(self, error: str, cause: str):
+        super().__init__(f"{error}: {cause}")
+        self.error, self.cause = error, cause
+
+
+def definition_from_template(template: dict, values: Callable[[dict], str]) -> dict:
+    """The state machine's ASL, with each CloudFormation reference replaced by ``values(reference)``."""
+    [machine] = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    source = machine["Properties"]["DefinitionString"]
+    parts = source["Fn::Join"][1] if isinstance(source, dict) else [source]
+    return json.loads("".join(p if isinstance(p, str) else values(p) for p in parts))
+
+
+@dataclass
+class Execution:
+    """One execution: where it is, what it has done, how it ended."""
+
+    execution_id: str
+    visited: list[str] = field(default_factory=list)
+    status: str = "RUNNING"
+    output: Any = None
+    error: StatesError | None = None
+
+
+@dataclass
+class Engine:
+    """The definition plus what its Task resources mean here."""
+
+    definition: dict
+    lambdas: dict[str, Callable[[dict, Any], Any]]  # Resource -> handler
+    job_steps: int = 2  # how many interleaving steps a processing job runs
+    caught: list[dict] = field(default_factory=list)  # every error a Catch handled, in order
+    _running: dict[str, int] = field(default_factory=dict)
+
+    def run(self, execution: Execution, payload: dict) -> Iterator[str]:
+        """Run ``execution`` on ``payload``, yielding each state's name after it ran."""
+        states, name, data = self.definition["States"], self.definition["StartAt"], copy.deepcopy(payload)
+        context = {"Execution": {"Id": execution.execution_id, "Input": payload}}
+        while True:
+            state = states[name]
+            execution.visited.append(name)
+            kind = state["Type"]
+            if kind == "Succeed":
+                execution.status, execution.output = "SUCCEEDED", data
+                yield name
+                return
+            if kind == "Fail":
+                execution.status = "FAILED"
+                execution.error = StatesError(state.get("Error", ""), state.get("Cause", ""))
+                yield name
+                return
+            if kind == "Choice":
+                following = next((c["Next"] for c in state["Choices"] if _condition(c, data)), state.get("Default"))
+                if following is None:
+                    raise AssertionError(f"Choice {name} has no matching rule and no Default")
+            elif kind == "Wait":
+                following = state.get("Next")
+            elif kind == "Pass":
+                effective = _select(data, state.get("InputPath", "$"), context)
+                result = _parameters(state["Parameters"], effective, context) if "Parameters" in state else \
+                    state.get("Result", effective)
+                data = _place(data, state.get("ResultPath", "$"), result)
+                following = state.get("Next")
+            elif kind == "Task":
+                outcome = yield from self._task(state, data, context)
+                following, data = outcome
+            else:
+                raise AssertionError(f"state type {kind} is not simulated")
+            yield name
+            if following is None:
+                if state.get("End"):
+                    execution.status, execution.output = "SUCCEEDED", data
+                    return
+                raise AssertionError(f"{name} has neither Next nor End")
+            name = following
+
+    def _task(self, state: dict, data: Any, context: dict):
+        attempts: dict[int, int] = {}
+        while True:
+            try:
+                arguments = _parameters(state.get("Parameters", {}), data, context)
+                result = yield from self._call(state["Resource"], arguments)
+                if "ResultSelector" in state:
+                    result = _parameters(state["ResultSelector"], result, context)
+                return state.get("Next"), _place(data, state.get("ResultPath", "$"), result)
+            except (StatesError, ClientError) as error:
+                if isinstance(error, ClientError):  # an AWS SDK integration's error, as Step Functions names it
+                    service = error.operation_name and error.response.get("Error", {}).get("Code", "Error")
+                    error = StatesError(f"SageMaker.{service}", str(error))
+                retry = next(((i, r) for i, r in enumerate(state.get("Retry", []))
+                              if _matches(r["ErrorEquals"], error.error)), None)
+                if retry is not None and attempts.get(retry[0], 0) < retry[1].get("MaxAttempts", 3):
+                    attempts[retry[0]] = attempts.get(retry[0], 0) + 1
+                    continue
+                catch = next((c for c in state.get("Catch", []) if _matches(c["ErrorEquals"], error.error)), None)
+                if catch is None:
+                    raise
+                caught = {"Error": error.error, "Cause": error.cause}
+                self.caught.append(caught)
+                return catch["Next"], _place(data, catch.get("ResultPath", "$"), caught)
+
+    def _call(self, resource: str, arguments: dict):
+        if resource in self.lambdas:
+            try:
+                return self.lambdas[resource](copy.deepcopy(arguments), None)
+            except Exception as error:  # Lambda reports the exception's class name as the error
+                cause = json.dumps({"errorMessage": str(error), "errorType": type(error).__name__})
+                raise StatesError(type(error).__name__, cause) from None
+            yield  # pragma: no cover - makes this a generator
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        if resource.endswith(":states:::sagemaker:createProcessingJob.sync"):
+            name = arguments["ProcessingJobName"]
+            if self._exists(name):
+                raise StatesError("SageMaker.AmazonSageMakerException", JOB_NAME_TAKEN)
+            sagemaker.create_processing_job(**arguments)
+            self._running[name] = self.job_steps
+            while self._running.get(name, 0) > 0:  # .sync: the task waits while the job runs
+                yield "job running"
+                self._running[name] -= 1
+            self.on_job_completed(name, arguments)
+            return sagemaker.describe_processing_job(ProcessingJobName=name)
+        if resource.endswith(":states:::aws-sdk:sagemaker:describeProcessingJob"):
+            name = arguments["ProcessingJobName"]
+            job = sagemaker.describe_processing_job(ProcessingJobName=name)
+            if self._running.get(name, 0) > 0:
+                self._running[name] -= 1
+                return {**job, "ProcessingJobStatus": "InProgress"}
+            return job
+        if resource.endswith(":states:::aws-sdk:cloudwatch:putMetricData"):
+            boto3.client("cloudwatch", region_name=REGION).put_metric_data(**arguments)
+            return {}
+        raise AssertionError(f"Task resource {resource} is not simulated")
+
+    def start_job_elsewhere(self, arguments: dict, *, steps: int) -> None:
+        """A job of this window started outside the executions (an earlier attempt), running ``steps`` more."""
+        boto3.client("sagemaker", region_name=REGION).create_processing_job(**arguments)
+        self._running[arguments["ProcessingJobName"]] = steps
+
+    def on_job_completed(self, name: str, arguments: dict) -> None:
+        """What a finished job leaves behind; tests replace this (e.g. with the analyzer's metric lines)."""
+
+    def _exists(self, name: str) -> bool:
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        return any(j["ProcessingJobName"] == name for j in sagemaker.list_processing_jobs()["ProcessingJobSummaries"])
+
+
+
+
+def interleave(*runs: Iterator[str]) -> None:
+    """Advance each run one state at a time, in turn, until all have ended."""
+    pending = list(runs)
+    while pending:
+        for run in list(pending):
+            try:
+                next(run)
+            except StopIteration:
+                pending.remove(run)
+
+
+def _matches(names: list[str], error: str) -> bool:
+    return error in names or "States.ALL" in names
+
+
+def _condition(rule: dict, data: Any) -> bool:
+    if "Or" in rule:
+        return any(_condition(r, data) for r in rule["Or"])
+    if "And" in rule:
+        return all(_condition(r, data) for r in rule["And"])
+    if "Not" in rule:
+        return not _condition(rule["Not"], data)
+    value = _select(data, rule["Variable"], {})
+    if "BooleanEquals" in rule:
+        return value is rule["BooleanEquals"]
+    if "StringEquals" in rule:
+        return value == rule["StringEquals"]
+    if "StringMatches" in rule:
+        pattern = "".join(".*" if c == "*" else re.escape(c) for c in rule["StringMatches"])
+        return isinstance(value, str) and re.fullmatch(pattern, value, re.DOTALL) is not None
+    raise AssertionError(f"Choice rule {rule} is not simulated")
+
+
+def _select(data: Any, path: str, context: dict) -> Any:
+    root, rest = (context, path[2:]) if path.startswith("$$") else (data, path[1:])
+    for part in filter(None, rest.split(".")):
+        if not isinstance(root, dict) or part not in root:
+            raise StatesError("States.Runtime", f"the JSONPath {path} could not be found in the input")
+        root = root[part]
+    return root
+
+
+def _place(data: Any, path: str | None, result: Any) -> Any:
+    if path is None:
+        return data
+    if path == "$":
+        return result
+    data = copy.deepcopy(data)
+    target = data
+    *parents, last = path[2:].split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = result
+    return data
+
+
+def _parameters(template: Any, data: Any, context: dict) -> Any:
+    if isinstance(template, dict):
+        out = {}
+        for key, value in template.items():
+            if key.endswith(".$"):
+                out[key[:-2]] = _intrinsic(value, data, context) if value.startswith("States.") else \
+                    _select(data, value, context)
+            else:
+                out[key] = _parameters(value, data, context)
+        return out
+    if isinstance(template, list):
+        return [_parameters(v, data, context) for v in template]
+    return template
+
+
+def _intrinsic(text: str, data: Any, context: dict) -> str:
+    match = re.fullmatch(r"States\.Format\((.*)\)", text, re.DOTALL)
+    if not match:
+        raise AssertionError(f"intrinsic {text} is not simulated")
+    arguments = [a.strip() for a in re.findall(r"'(?:[^'\\]|\\.)*'|[^,]+", match.group(1))]
+    template, *values = arguments
+    template = template[1:-1].replace("\\'", "'")
+    for value in values:
+        template = template.replace("{}", str(_select(data, value, context)), 1)
+    return template

@@ -1,0 +1,85 @@
+"""lambda/_shared: the one copy of the handlers' helpers, and the metric-name rule held equal to the analyzer's."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model_monitor_analyzer.report import metrics as analyzer_metrics
+
+from .conftest import LAMBDA_ROOT, load_handler
+
+
+@pytest.fixture(scope="module")
+def shared():
+    load_handler("metrics_publisher")  # puts lambda/ on sys.path as each asset has it
+    import _shared.names
+    import _shared.times
+
+    return _shared
+
+
+def _body_without_docstring(function) -> str:
+    tree = ast.parse(inspect.getsource(function)).body[0]
+    if isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant):
+        tree.body = tree.body[1:]
+    return ast.dump(tree)
+
+
+def test_metric_name_rule_is_the_analyzers_rule_statement_for_statement(shared):
+    assert _body_without_docstring(shared.names.cloudwatch_metric_name) == \
+        _body_without_docstring(analyzer_metrics.cloudwatch_metric_name)
+    assert (shared.names.MAX_METRIC_NAME_LENGTH, shared.names.METRIC_NAME_DIGEST_LENGTH) == \
+        (analyzer_metrics.MAX_METRIC_NAME_LENGTH, analyzer_metrics.METRIC_NAME_DIGEST_LENGTH)
+
+
+@given(st.text(min_size=1, max_size=600))
+def test_metric_name_rule_gives_the_analyzers_name_for_any_name(name):
+    load_handler("metrics_publisher")
+    import _shared.names
+
+    assert _shared.names.cloudwatch_metric_name(name) == analyzer_metrics.cloudwatch_metric_name(name)
+
+
+def test_a_long_feature_name_becomes_255_characters_ending_in_its_digest(shared):
+    name = "feature_baseline_drift_" + "x" * 300
+    short = shared.names.cloudwatch_metric_name(name)
+    assert len(short) == 255
+    assert short == name[:244] + "-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+    assert shared.names.cloudwatch_metric_name("feature_baseline_drift_age") == "feature_baseline_drift_age"
+
+
+def test_two_long_names_sharing_their_first_244_characters_stay_apart(shared):
+    stem = "feature_non_null_" + "y" * 250
+    assert shared.names.cloudwatch_metric_name(stem + "a") != shared.names.cloudwatch_metric_name(stem + "b")
+
+
+def test_constructs_alarm_on_the_shortened_name(shared):
+    from cdk_model_monitor.bundled import lambda_shared_module
+
+    assert lambda_shared_module("names").cloudwatch_metric_name("m" * 400) == \
+        analyzer_metrics.cloudwatch_metric_name("m" * 400)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2019-10-02T17:04:40.989+0000", datetime(2019, 10, 2, 17, 4, 40, 989000, tzinfo=UTC)),
+    ("2026-11-25T13:00:00Z", datetime(2026, 11, 25, 13, tzinfo=UTC)),
+    ("2026-11-25T14:00:00+01:00", datetime(2026, 11, 25, 13, tzinfo=UTC)),
+    ("2026-11-25T13:00:00", datetime(2026, 11, 25, 13, tzinfo=UTC)),
+    ("yesterday", None), ("", None), (None, None), (17, None),
+])
+def test_times_in_cloudwatch_iso_and_naive_forms_are_read_as_utc(shared, text, expected):
+    assert shared.times.parse_time(text) == expected
+
+
+def test_no_handler_keeps_its_own_copy_of_the_shared_helpers():
+    copied = ("_THROTTLING_CODES", "def _log(", "def _client(", "def _aws_error(", "boto3.client(", "def _slug(")
+    for index in sorted(LAMBDA_ROOT.glob("*/index.py")):
+        text = index.read_text()
+        assert [c for c in copied if c in text] == [], index

@@ -1,0 +1,197 @@
+"""Executions of the synthesized standalone state machine against moto: duplicates, retries and failures.
+
+The definition is the one a DataQualityMonitor synthesizes; its Lambda tasks run the real handlers of
+lambda/window_planner and lambda/metrics_publisher; the captured object is a real SageMaker capture file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aws_cdk as cdk
+import boto3
+import pytest
+from aws_cdk.assertions import Template
+
+from cdk_model_monitor import CapturedEndpoint, MonitoringBucket
+from cdk_model_monitor.baseline import Baseline
+from cdk_model_monitor.images import AnalyzerImage
+from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
+
+from .conftest import REGION, load_handler
+from .state_machine import Engine, Execution, StatesError, definition_from_template, interleave
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "monitoring-bucket"
+ENDPOINT = "churn"
+ANALYZER = "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-monitor-analyzer:1.0"
+STATUS_NAMESPACE = "CdkModelMonitor"
+STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
+
+
+@pytest.fixture(scope="module")
+def synthesized() -> tuple[dict, dict]:
+    """(template, {logical id of each engine function: its lambda folder}) of one data-quality monitor."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Windows", env=cdk.Environment(account="123456789012", region=REGION))
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage, endpoint_name=ENDPOINT,
+                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, image=AnalyzerImage.from_uri(ANALYZER),
+                                 baseline=Baseline.from_directory(str(REPO_ROOT / "demo" / "baseline")))
+    engine = monitor.engine
+    functions = {stack.get_logical_id(engine.planner.node.default_child): "window_planner",
+                 stack.get_logical_id(engine.publisher.node.default_child): "metrics_publisher"}
+    return Template.from_stack(stack).to_json(), functions
+
+
+@pytest.fixture
+def engine(aws, synthesized, reference_examples, monkeypatch):
+    """The state machine wired to the handlers, a bucket holding one real capture file in the window."""
+    template, functions = synthesized
+    buckets = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"}
+
+    def value(reference: dict) -> str:
+        if reference.get("Ref") in buckets:
+            return BUCKET
+        if reference.get("Ref") == "AWS::Partition":
+            return "aws"
+        if reference.get("Ref") == "AWS::Region":
+            return REGION
+        if reference.get("Ref") == "AWS::AccountId":
+            return "123456789012"
+        logical_id, attribute = (reference.get("Fn::GetAtt") or [reference.get("Ref"), None])[:2]
+        if logical_id in functions:
+            return f"lambda:{functions[logical_id]}"
+        if attribute == "EndpointName":
+            return ENDPOINT
+        return f"{logical_id}-{attribute}"  # a role or key ARN: moto takes any string
+
+    definition = definition_from_template(template, value)
+    for name in ("KMS_KEY_ID", "EVENT_BUS_NAME", "STATUS_NAMESPACE", "METRICS_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
+    handlers = {f"lambda:{folder}": load_handler(folder).handler for folder in functions.values()}
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    capture = (reference_examples / "immersion-day-churn-data-quality" / "notebook-output" / "capture.jsonl")
+    window = _scheduled() - timedelta(hours=1)
+    prefix = _capture_prefix(definition)
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{window:%Y/%m/%d/%H}/10-00-000-capture.jsonl",
+                  Body=capture.read_bytes())
+    machine = Engine(definition, handlers)
+    machine.on_job_completed = _write_analyzer_metrics
+    return machine
+
+
+def _scheduled() -> datetime:
+    """The current hour: the publisher only sends what CloudWatch accepts (two weeks back at most)."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _capture_prefix(definition: dict) -> str:
+    uri = definition["States"]["PlanWindow"]["Parameters"]["capture_s3_uri"]
+    return uri.removeprefix(f"s3://{BUCKET}/")
+
+
+def _write_analyzer_metrics(name: str, arguments: dict) -> None:
+    """The analyzer's metric file of the window (one drift line), where the job's output goes."""
+    report = arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    bucket, key = report.removeprefix("s3://").split("/", 1)
+    line = {"MetricName": "feature_baseline_drift_Account Length", "Timestamp": arguments["Environment"]["metric_time"],
+            "Dimensions": [{"Name": "Endpoint", "Value": ENDPOINT}], "Value": 0.04, "Unit": "None"}
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=f"{key}/metrics/cloudwatch_metrics.jsonl",
+                                                      Body=json.dumps(line).encode())
+
+
+def _scheduler_input() -> dict:
+    """What EventBridge Scheduler delivers: the schedule's input with <aws.scheduler.scheduled-time> filled."""
+    return {"scheduled_time": _scheduled().strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _status_sums(definition: dict) -> dict[str, float]:
+    """Sum of each Execution<status> metric over the last day, for the monitor's dimensions."""
+    payload = definition["States"]["PlanWindow"]["Parameters"]
+    dims = [{"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "MonitoringSchedule", "Value": payload["schedule_name"]},
+            {"Name": "MonitorType", "Value": "data-quality"}]
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    sums = {}
+    for status in STATUSES:
+        points = cloudwatch.get_metric_statistics(
+            Namespace=STATUS_NAMESPACE, MetricName=f"Execution{status}", Dimensions=dims,
+            StartTime=datetime.now(UTC) - timedelta(days=1), EndTime=datetime.now(UTC) + timedelta(hours=1),
+            Period=86400, Statistics=["Sum", "SampleCount"])["Datapoints"]
+        sums[status] = sum(p["Sum"] for p in points)
+    return sums
+
+
+def _jobs() -> list[str]:
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    return [j["ProcessingJobName"] for j in sagemaker.list_processing_jobs()["ProcessingJobSummaries"]]
+
+
+def test_two_concurrent_executions_of_one_window_end_with_one_completed_status_and_no_failed(engine):
+    first, second = Execution("arn:aws:states:us-east-1:123456789012:execution:m:first"), \
+        Execution("arn:aws:states:us-east-1:123456789012:execution:m:second")
+
+    interleave(engine.run(first, _scheduler_input()), engine.run(second, _scheduler_input()))
+
+    assert (first.status, second.status) == ("SUCCEEDED", "SUCCEEDED"), (first.visited, engine.caught)
+    assert first.visited[-1] == "Done" and second.visited[-1] == "DuplicateOfWindow"
+    assert len(_jobs()) == 1
+    assert _status_sums(engine.definition) == {"Completed": 1.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+
+
+def test_an_execution_whose_job_name_is_taken_waits_for_that_job_and_publishes_completed(engine):
+    execution = Execution("arn:aws:states:us-east-1:123456789012:execution:m:rerun")
+    runner = engine.run(execution, _scheduler_input())
+    # run the planner, then start the window's job as an earlier attempt would have (still running)
+    while execution.visited[-1:] != ["PlanWindow"]:
+        next(runner)
+    plan_name = None
+
+    def start_elsewhere(arguments: dict) -> None:
+        nonlocal plan_name
+        plan_name = arguments["ProcessingJobName"]
+        engine.start_job_elsewhere(arguments, steps=2)
+
+    original = engine._call
+
+    def call(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync") and plan_name is None:
+            start_elsewhere(arguments)
+        return (yield from original(resource, arguments))
+
+    engine._call = call
+    interleave(runner)
+
+    assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done"
+    assert {"JobNameTaken", "DescribeExistingJob", "WaitForExistingJob"} <= set(execution.visited)
+    assert "RecordFailure" not in execution.visited
+    assert _jobs() == [plan_name]
+    assert _status_sums(engine.definition)["Completed"] == 1.0
+    assert _status_sums(engine.definition)["Failed"] == 0.0
+
+
+def test_a_failed_job_whose_status_cannot_be_recorded_still_leaves_a_failed_datapoint(engine, monkeypatch):
+    def job_fails(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync"):
+            raise StatesError("SageMaker.AmazonSageMakerException", "ClientError: instance limit exceeded")
+        return (yield from original(resource, arguments))
+
+    def publisher_down(event, context):
+        raise RuntimeError("the publisher cannot run")
+
+    original = engine._call
+    engine._call = job_fails
+    engine.lambdas["lambda:metrics_publisher"] = publisher_down
+    execution = Execution("arn:aws:states:us-east-1:123456789012:execution:m:failing")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED"
+    assert execution.visited[-3:] == ["RecordFailure", "RecordFailureDirectly", "ExecutionFailed"]
+    assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 1.0}
