@@ -25,6 +25,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
+from ..monitors.base import STATUS_NAMESPACE, STATUSES
 from ..nag import acknowledge
 from ..roles import allow_log_encryption, scheduler_principal, states_principal
 from ..self_monitoring import dead_letter_queue
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
     from ..monitors.base import MonitorBase
 
 JOB_NAME_PREFIX = "model-monitor"
+# How a taken job name reaches Step Functions from createProcessingJob: the service's error, with SageMaker's
+# code and message in the Cause ("ResourceInUse", "... already exists").
+_JOB_NAME_TAKEN_ERRORS = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceInUseException",
+                          "SageMaker.ResourceInUse"]
+_JOB_NAME_TAKEN_CAUSES = ["*ResourceInUse*", "*already exists*", "*must be unique*"]
 _TRANSIENT_LAMBDA_ERRORS = ["TransientAwsError", "Lambda.TooManyRequestsException", "Lambda.ServiceException",
                             "Lambda.AWSLambdaException", "Lambda.SdkClientException"]
 
@@ -93,6 +99,7 @@ class StandaloneEngine(Construct):
 
     def _state_machine(self, monitor: MonitorBase) -> sfn.StateMachine:
         window_start, window_end = monitor.planning_window()
+        timeout = monitor.compute.max_runtime.plus(Duration.minutes(30))
         plan = tasks.LambdaInvoke(
             self, "PlanWindow", lambda_function=self.planner, payload_response_only=True, result_path="$.plan",
             payload=sfn.TaskInput.from_object({
@@ -107,6 +114,9 @@ class StandaloneEngine(Construct):
                 "window_end_offset": window_end,
                 "window_granularity": monitor.schedule.granularity,
                 "job_name_prefix": JOB_NAME_PREFIX,
+                # one execution per window: the planner claims the window for this execution until it times out
+                "execution_id": sfn.JsonPath.string_at("$$.Execution.Id"),
+                "claim_seconds": int(timeout.to_seconds()),
                 **monitor.planner_payload(),
             }))
         plan.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4, backoff_rate=2)
@@ -129,32 +139,46 @@ class StandaloneEngine(Construct):
                            backoff_rate=2)
             return task
 
-        no_data = publish("RecordNoData", "NoData",
-                          no_data_reason=sfn.JsonPath.string_at("$.plan.no_data_reason")).next(
-            sfn.Succeed(self, "NoDataInWindow", comment="no captured data in the window: no job was started"))
+        record_no_data = publish("RecordNoData", "NoData",
+                                 no_data_reason=sfn.JsonPath.string_at("$.plan.no_data_reason"))
         execution_failed = sfn.Fail(self, "ExecutionFailed", cause="the monitoring execution failed",
                                     error="MonitoringFailed")
-        failed = publish("RecordFailure", "Failed",
-                         failure_reason=sfn.JsonPath.string_at("$.error.Cause")).next(execution_failed)
-        planning_failed = publish("RecordPlanningFailure", "Failed", planned=False,
-                                  failure_reason=sfn.JsonPath.string_at("$.error.Cause")).next(execution_failed)
+        record_failure = publish("RecordFailure", "Failed", failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
+        record_planning_failure = publish("RecordPlanningFailure", "Failed", planned=False,
+                                          failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
+        # A window always ends with a status datapoint: if the publisher cannot record a status, the state
+        # machine publishes ExecutionFailed itself.
+        record_directly = self._record_failure_directly(monitor).next(execution_failed)
+        for task in (record_failure, record_planning_failure, record_no_data):
+            task.add_catch(record_directly, errors=["States.ALL"], result_path="$.publish_error")
+        no_data = record_no_data.next(
+            sfn.Succeed(self, "NoDataInWindow", comment="no captured data in the window: no job was started"))
+        failed = record_failure.next(execution_failed)
+        planning_failed = record_planning_failure.next(execution_failed)
         run = self._run_analyzer(monitor)
-        run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        plan.add_catch(planning_failed, errors=["States.ALL"], result_path="$.error")
         results = publish("PublishResults", "Completed",
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"))
+        run.add_catch(self._existing_job(results, failed), errors=_JOB_NAME_TAKEN_ERRORS, result_path="$.error")
+        run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        plan.add_catch(planning_failed, errors=["States.ALL"], result_path="$.error")
         results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         # A monitor may replace fields of the plan (e.g. the metrics' timestamp) before anything uses them.
-        after_plan = sfn.Chain.start(plan)
+        after_plan: sfn.Chain | None = None
         for field, source in sorted(monitor.plan_overrides().items()):
-            after_plan = after_plan.next(sfn.Pass(
+            after_plan = (after_plan.next if after_plan is not None else sfn.Chain.start)(sfn.Pass(
                 self, "SetPlan" + "".join(part.title() for part in field.split("_")),
                 comment=f"plan.{field} = {source}", input_path=source, result_path=f"$.plan.{field}"))
-        definition = after_plan.next(
-            sfn.Choice(self, "HasData")
-            .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
-            .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
+        has_data = (sfn.Choice(self, "HasData")
+                    .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
+                    .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
+        after_plan = after_plan.next(has_data) if monitor.plan_overrides() else has_data
+        definition = plan.next(
+            sfn.Choice(self, "IsDuplicate")
+            .when(sfn.Condition.boolean_equals("$.plan.duplicate", True), sfn.Succeed(
+                self, "DuplicateOfWindow",
+                comment="another execution holds this window and publishes its status: nothing to do"))
+            .otherwise(after_plan))
 
         # Execution data holds window plans and failure causes: encrypted with the monitoring key.
         key = monitor.storage.encryption_key
@@ -168,7 +192,7 @@ class StandaloneEngine(Construct):
                           description=f"Runs the {monitor.kind.name} monitoring state machine {name}"),
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             comment=f"{monitor.kind.name} monitoring of one window of {monitor.node.path}",
-            timeout=monitor.compute.max_runtime.plus(Duration.minutes(30)),
+            timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
@@ -179,6 +203,56 @@ class StandaloneEngine(Construct):
             acknowledge(machine.role, "AwsSolutions-IAM5", "invoking any version of the engine's own function",
                         resource=f"{fn.function_arn}:*")
         return machine
+
+    def _existing_job(self, completed: sfn.IChainable, failed: sfn.IChainable) -> sfn.Choice:
+        """When the window's job name is taken (a retried create, a re-run window), describe that job and wait
+        for it instead of failing: its results are this window's results."""
+        describe = tasks.CallAwsService(
+            self, "DescribeExistingJob", service="sagemaker", action="describeProcessingJob",
+            parameters={"ProcessingJobName": sfn.JsonPath.string_at("$.plan.job_name")},
+            iam_action="sagemaker:DescribeProcessingJob", iam_resources=[self._jobs_arn()],
+            result_selector={"ProcessingJobArn.$": "$.ProcessingJobArn",
+                             "ProcessingJobStatus.$": "$.ProcessingJobStatus"},
+            result_path="$.job")
+        describe.add_retry(errors=["SageMaker.ThrottlingException", "SageMaker.SageMakerException"],
+                           interval=Duration.seconds(30), max_attempts=4, backoff_rate=2)
+        describe.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        ended = sfn.Pass(self, "ExistingJobEnded", result_path="$.error", parameters={
+            "Error": "ProcessingJobFailed",
+            "Cause": sfn.JsonPath.format("processing job {} of this window ended {}",
+                                         sfn.JsonPath.string_at("$.plan.job_name"),
+                                         sfn.JsonPath.string_at("$.job.ProcessingJobStatus"))}).next(failed)
+        wait = sfn.Wait(self, "WaitForExistingJob", time=sfn.WaitTime.duration(Duration.minutes(1)))
+        describe.next(sfn.Choice(self, "ExistingJobStatus")
+                      .when(sfn.Condition.or_(sfn.Condition.string_equals("$.job.ProcessingJobStatus", "InProgress"),
+                                              sfn.Condition.string_equals("$.job.ProcessingJobStatus", "Stopping")),
+                            wait.next(describe))
+                      .when(sfn.Condition.string_equals("$.job.ProcessingJobStatus", "Completed"), completed)
+                      .otherwise(ended))
+        return (sfn.Choice(self, "JobNameTaken")
+                .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.error.Cause", pattern)
+                                          for pattern in _JOB_NAME_TAKEN_CAUSES)), describe)
+                .otherwise(failed))
+
+    def _record_failure_directly(self, monitor: MonitorBase) -> sfn.CustomState:
+        """PutMetricData from the state machine itself: ExecutionFailed 1, the other statuses 0 (as the
+        publisher would), stamped now. The last resort when the publisher cannot record a status."""
+        dimensions = [{"Name": name, "Value": value}
+                      for name, value in {**monitor.metric_dimensions, "MonitorType": monitor.kind.name}.items()
+                      if value]
+        data = [{"MetricName": f"Execution{status}", "Dimensions": dimensions, "Value": float(status == "Failed"),
+                 "Unit": "Count"} for status in STATUSES]
+        return sfn.CustomState(self, "RecordFailureDirectly", state_json={
+            "Type": "Task",
+            "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",
+            "Parameters": {"Namespace": STATUS_NAMESPACE, "MetricData": data},
+            "ResultPath": None,
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 5, "BackoffRate": 2.0}],
+        })
+
+    def _jobs_arn(self) -> str:
+        return Stack.of(self).format_arn(service="sagemaker", resource="processing-job",
+                                         resource_name=f"{JOB_NAME_PREFIX}-*")
 
     def _run_analyzer(self, monitor: MonitorBase) -> sfn.CustomState:
         key = monitor.storage.encryption_key
@@ -221,7 +295,10 @@ class StandaloneEngine(Construct):
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::sagemaker:createProcessingJob.sync",
             "Parameters": parameters,
-            "ResultSelector": {"ProcessingJobArn.$": "$.ProcessingJobArn", "ExitMessage.$": "$.ExitMessage"},
+            # ExitMessage is optional in DescribeProcessingJob (absent unless the container writes one): a
+            # selector naming it would fail a completed job with States.Runtime.
+            "ResultSelector": {"ProcessingJobArn.$": "$.ProcessingJobArn",
+                               "ProcessingJobStatus.$": "$.ProcessingJobStatus"},
             "ResultPath": "$.job",
             "Retry": [{"ErrorEquals": ["SageMaker.AmazonSageMakerException", "ThrottlingException",
                                        "SageMaker.ThrottlingException"],
@@ -230,7 +307,10 @@ class StandaloneEngine(Construct):
 
     def _grant_processing(self, machine: sfn.StateMachine, monitor: MonitorBase) -> None:
         stack = Stack.of(self)
-        jobs = stack.format_arn(service="sagemaker", resource="processing-job", resource_name=f"{JOB_NAME_PREFIX}-*")
+        jobs = self._jobs_arn()
+        machine.add_to_role_policy(iam.PolicyStatement(  # RecordFailureDirectly
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": STATUS_NAMESPACE}}))
         machine.add_to_role_policy(iam.PolicyStatement(
             actions=["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
                      "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
