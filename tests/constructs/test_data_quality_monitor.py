@@ -41,12 +41,14 @@ def _states(stack) -> dict:
 def test_standalone_state_machine_plans_runs_publishes_and_records_no_data_and_failures(stack):
     _monitor(stack)
     states = _states(stack)
-    assert set(states) == {"PlanWindow", "HasData", "RecordNoData", "NoDataInWindow", "RunAnalyzer",
-                           "PublishResults", "Done", "RecordFailure", "RecordPlanningFailure", "ExecutionFailed"}
+    assert set(states) == {"PlanWindow", "IsDuplicate", "DuplicateOfWindow", "HasData", "RecordNoData",
+                           "NoDataInWindow", "RunAnalyzer", "JobNameTaken", "DescribeExistingJob", "ExistingJobStatus",
+                           "WaitForExistingJob", "ExistingJobEnded", "PublishResults", "Done", "RecordFailure",
+                           "RecordPlanningFailure", "RecordFailureDirectly", "ExecutionFailed"}
     assert states["HasData"]["Choices"][0] == {"Variable": "$.plan.has_data", "BooleanEquals": False,
                                                "Next": "RecordNoData"}
     assert states["RunAnalyzer"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
-    assert states["RunAnalyzer"]["Catch"][0]["Next"] == "RecordFailure"
+    assert [c["Next"] for c in states["RunAnalyzer"]["Catch"]] == ["JobNameTaken", "RecordFailure"]
     assert states["PlanWindow"]["Catch"][0]["Next"] == "RecordPlanningFailure"
     assert states["RecordNoData"]["Parameters"]["status"] == "NoData"
 
