@@ -187,12 +187,13 @@ def read_ground_truth(
     chosen.sort(key=lambda item: item[0])
     for _, path, hour in chosen:
         text = str(path)
+        good = 0
         for _, number, record in iter_json_objects([path], problems=tally, what="ground-truth record"):
             fields = _fields(record)
             if type(fields) is str:
                 tally.record_bad(text, number, fields)
                 continue
-            tally.record_good()
+            good += 1
             event_id, data, encoding = fields
             yield GroundTruthRecord(
                 event_id=event_id,
@@ -203,5 +204,6 @@ def read_ground_truth(
                 line=number,
                 record=record,
             )
+        tally.record_good(good)
     if problems is None:
         tally.check()

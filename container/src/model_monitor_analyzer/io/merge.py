@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.capture import CaptureRecord, iter_capture_records
+from model_monitor_analyzer.io.capture import CapturedPayload, CaptureRecord, iter_capture_records
 from model_monitor_analyzer.io.ground_truth import GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
@@ -576,40 +576,32 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
 
 
 class LabelledColumnsBuilder:
-    """Collects the captured output and the label of each matched pair, as text only (the
-    records themselves need not stay in memory), and reads the columns at the end."""
+    """Collects the captured output payload and the label of each matched pair (not the whole
+    records, which need not stay in memory) and reads the columns at the end."""
 
     def __init__(self) -> None:
-        self._keys: list[str | None] = []
-        self._output_data: list[str | None] = []
-        self._output_encodings: list[str | None] = []
-        self._output_types: list[str | None] = []
-        self._label_data: list[str] = []
-        self._label_encodings: list[str] = []
+        self._pairs: list[tuple[CapturedPayload | None, GroundTruthRecord]] = []
 
     def add(self, capture: CaptureRecord, label: GroundTruthRecord) -> None:
         """Keep the output payload (``endpointOutput``, else ``batchTransformOutput``) and the label."""
-        output = capture.endpoint_output or capture.payload("batchTransformOutput")
-        self._keys.append(join_key(capture))
-        self._output_data.append(None if output is None else output.data)
-        self._output_encodings.append(None if output is None else output.encoding)
-        self._output_types.append(None if output is None else output.observed_content_type)
-        self._label_data.append(label.data)
-        self._label_encodings.append(label.encoding)
+        output = capture.endpoint_output
+        self._pairs.append((capture.payload("batchTransformOutput") if output is None else output, label))
 
     def _records(self) -> Iterator[dict]:
         """Minimal merged records of the kept payloads, for the per-record reader."""
-        for key, data, encoding, content_type, label, label_encoding in zip(
-            self._keys, self._output_data, self._output_encodings, self._output_types,
-            self._label_data, self._label_encodings, strict=True,
-        ):  # fmt: skip
-            output = None if data is None else {"data": data, "encoding": encoding, "observedContentType": content_type}
-            yield {"captureData": {"endpointOutput": output}, "groundTruthData": {"data": label, "encoding": label_encoding},
-                   "eventMetadata": {"eventId": key}}  # fmt: skip
+        for output, label in self._pairs:
+            part = None if output is None else {
+                "data": output.data, "encoding": output.encoding, "observedContentType": output.observed_content_type}
+            yield {"captureData": {"endpointOutput": part}, "groundTruthData": {"data": label.data, "encoding": label.encoding},
+                   "eventMetadata": {"eventId": label.event_id}}  # fmt: skip
 
     def columns(self, attributes: ValueAttributes) -> LabelledColumns:
         """``labelled_columns`` of the pairs added so far."""
+        outputs = [output for output, _ in self._pairs]
+        labels = [label for _, label in self._pairs]
         fast = _one_row_csv_columns(
-            (self._output_data, self._output_encodings), (self._label_data, self._label_encodings), attributes
+            ([None if o is None else o.data for o in outputs], [None if o is None else o.encoding for o in outputs]),
+            ([label.data for label in labels], [label.encoding for label in labels]),
+            attributes,
         )
         return fast if fast is not None else _record_by_record(self._records(), attributes)
