@@ -7,6 +7,7 @@ many captured predictions were matched with a label.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -36,6 +37,15 @@ JOIN_LABELS = {"matched": "captures matched with a label", "captures_without_lab
                "labels_without_capture": "labels without a capture", "duplicate_labels": "duplicate labels"}
 OPERATOR_TEXT = {"LessThanThreshold": "violates below", "LessThanOrEqualToThreshold": "violates at or below",
                  "GreaterThanThreshold": "violates above", "GreaterThanOrEqualToThreshold": "violates at or above"}
+
+
+def _finite(value: object) -> float | None:
+    """A number of statistics.json, or None for "NaN", null and text (a spread the built-in could not compute)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def metrics_section(statistics: Mapping) -> Mapping:
@@ -68,7 +78,7 @@ def _metrics_table(statistics: Mapping, points: Sequence[SeriesPoint]) -> str:
     section = metrics_section(statistics)
     rows = []
     for point in sorted(points, key=lambda p: (not p.violated, p.threshold is None)):
-        spread = section[point.name].get("standard_deviation")
+        spread = _finite(section[point.name].get("standard_deviation"))
         value = svg.number_text(point.value) + (f" ± {svg.number_text(spread)}" if spread else "")
         rule = (f"{OPERATOR_TEXT.get(point.measure, escape(point.measure))} {svg.number_text(point.threshold)}"
                 if point.threshold is not None else "")
@@ -127,8 +137,10 @@ def model_quality_report(*, header: ReportHeader, statistics: Mapping, constrain
     points = metric_points(statistics, constraints, violations)
     section = metrics_section(statistics)
     bad = [p.name for p in points if p.violated]
-    body = [f"<p>{len(bad)} of {sum(p.threshold is not None for p in points)} constrained metrics violated"
-            + (": " + ", ".join(escape(n) for n in bad) if bad else "") + ".</p>"]
+    constrained = sum(p.threshold is not None for p in points)
+    body = [f"<p>{len(bad)} of {constrained} constrained metrics violated"
+            + (": " + ", ".join(escape(n) for n in bad) if bad else "") + ".</p>"
+            if constrained else "<p>No constraints were given: the metrics are shown without a check.</p>"]
     counts = [[escape(JOIN_LABELS[key]), f"{join[key]:,}"] for key in JOIN_LABELS if isinstance(join.get(key), int)]
     if counts:
         body += ["<h2>Labels</h2>", table(["", "records"], counts, numeric=(1,))]

@@ -15,7 +15,7 @@ from html import escape
 
 WIDTH = 360
 HEIGHT = 150
-MARGIN_LEFT = 44
+MARGIN_LEFT = 50
 MARGIN_RIGHT = 8
 MARGIN_TOP = 8
 MARGIN_BOTTOM = 24
@@ -51,11 +51,16 @@ def number_text(value: float) -> str:
     return f"{value:.4g}"
 
 
+def axis_text(value: float) -> str:
+    """An axis end: 3 significant digits, so that it fits the margin."""
+    return number_text(float(f"{value:.3g}")) if math.isfinite(value) else number_text(value)
+
+
 def _finite(values: Sequence[float]) -> list[float]:
     return [v for v in values if v is not None and math.isfinite(v)]
 
 
-def _span(values: Sequence[float]) -> tuple[float, float]:
+def _span(values: Sequence[float], *, headroom: float = 0.0) -> tuple[float, float]:
     finite = _finite(values)
     if not finite:
         return 0.0, 1.0
@@ -63,7 +68,7 @@ def _span(values: Sequence[float]) -> tuple[float, float]:
     if low == high:
         pad = abs(low) * 0.05 or 0.5
         return low - pad, high + pad
-    return low, high
+    return low, high + (high - low) * headroom
 
 
 class _Frame:
@@ -88,7 +93,7 @@ class _Frame:
         parts = [f'<path d="M{self.left},{self.top}V{self.bottom}H{self.right}" stroke="#888" fill="none"/>']
         for value in (self.y0, self.y1):
             parts.append(f'<text x="{self.left - 4}" y="{self.y(value) + 4:.1f}" text-anchor="end">'
-                         f"{escape(number_text(value))}</text>")
+                         f"{escape(axis_text(value))}</text>")
         if x_labels is None:  # the two ends, kept inside the chart
             parts.append(f'<text x="{self.left}" y="{self.bottom + 14}">{escape(number_text(self.x0))}</text>'
                          f'<text x="{self.right}" y="{self.bottom + 14}" text-anchor="end">'
@@ -143,7 +148,7 @@ def lines_chart(title: str, series: Sequence[Series], *, threshold: float | None
     ys = [y for s in series for _, y in s.points] + ([threshold] if threshold is not None else [])
     if y_span is None:
         finite = _finite(ys)
-        y_span = _span([0.0, *finite] if finite and min(finite) >= 0 else finite)
+        y_span = _span([0.0, *finite] if finite and min(finite) >= 0 else finite, headroom=0.12)
     frame = _Frame(x_span or _span(xs), y_span)
     frame.axes_text = frame.axes(x_labels=x_labels)
     body = "".join(_polyline(frame, s) for s in series)
@@ -211,7 +216,7 @@ def time_series(title: str, values: Sequence[tuple[float | None, bool]], *, x_la
     ys = [v for _, v in points] + limits
     finite = _finite(ys)
     frame = _Frame((-0.5, max(len(values) - 0.5, 0.5)),
-                   _span([0.0, *finite] if finite and min(finite) >= 0 else finite))
+                   _span([0.0, *finite] if finite and min(finite) >= 0 else finite, headroom=0.12))
     frame.axes_text = frame.axes(x_labels=x_labels)
     body = [_polyline(frame, Series("", points, WINDOW_COLOUR))]
     for limit in limits:
