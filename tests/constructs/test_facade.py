@@ -142,13 +142,16 @@ def test_default_alarms_of_the_standalone_engine(full):
     _, monitor = full[0][Engine.STANDALONE]
     status = {f"churn-{kind}-{c}" for kind in ("data-quality", "model-quality", "model-bias")
               for c in ("execution-failed", "no-data", "violations")}
-    assert _alarm_names(full[1][Engine.STANDALONE]) == status | _model_health_names(monitor)
+    itself = {f"churn-{kind}-{c}" for kind in ("data-quality", "model-quality", "model-bias")
+              for c in ("executions", "heartbeat", "schedule-dead-letters")} | {"churn-retraining-dead-letters"}
+    assert _alarm_names(full[1][Engine.STANDALONE]) == status | itself | _model_health_names(monitor)
 
 
 def test_default_alarms_of_the_native_engine(full):
     _, monitor = full[0][Engine.MODEL_MONITOR]
     no_results = {f"churn-{kind}-no-results" for kind in ("data-quality", "model-quality", "model-bias")}
-    assert _alarm_names(full[1][Engine.MODEL_MONITOR]) == no_results | _model_health_names(monitor)
+    itself = {"churn-retraining-dead-letters"}  # the no-results alarms are the native heartbeat
+    assert _alarm_names(full[1][Engine.MODEL_MONITOR]) == no_results | itself | _model_health_names(monitor)
 
 
 def test_model_quality_alarms_fire_in_each_metrics_bad_direction(full):
@@ -183,7 +186,8 @@ def test_bias_alarms_watch_the_distance_from_neutral(full):
 def test_one_composite_alarm_pages_and_retrains(full, engine):
     template = full[1][engine]
     (composite_id, composite), = [(k, v) for k, v in template["Resources"].items()
-                                  if v["Type"] == "AWS::CloudWatch::CompositeAlarm"]
+                                  if v["Type"] == "AWS::CloudWatch::CompositeAlarm"
+                                  and v["Properties"]["AlarmName"] != "churn-monitoring-broken"]
     assert composite["Properties"]["AlarmName"] == "churn-model-unhealthy"
     topic = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::SNS::Topic")
     assert composite["Properties"]["AlarmActions"] == [{"Ref": topic}]
@@ -223,7 +227,9 @@ def test_existing_objects_replace_created_parts(stack):
     names = {r["Properties"]["AlarmName"] for r in alarms}
     # the named features only; their thresholds come from the given monitor's own baseline
     assert names == {"prod-churn-data-quality-execution-failed", "prod-churn-data-quality-no-data",
-                     "prod-churn-data-quality-violations", "prod-churn-data-quality-drift-plan",
+                     "prod-churn-data-quality-violations", "prod-churn-data-quality-executions",
+                     "prod-churn-data-quality-heartbeat", "prod-churn-data-quality-schedule-dead-letters",
+                     "prod-churn-data-quality-drift-plan",
                      "prod-churn-data-quality-drift-state", "prod-churn-data-quality-completeness-plan",
                      "prod-churn-data-quality-completeness-state"}
     no_data = next(r for r in alarms if r["Properties"]["AlarmName"].endswith("no-data"))
@@ -280,7 +286,7 @@ def test_notifications_can_be_shared_between_models(stack):
     template.resource_count_is("AWS::SNS::Topic", 1)
     composites = template.find_resources("AWS::CloudWatch::CompositeAlarm")
     assert sorted(c["Properties"]["AlarmName"] for c in composites.values()) == [
-        "churn-model-unhealthy", "fraud-model-unhealthy"]
+        "churn-model-unhealthy", "churn-monitoring-broken", "fraud-model-unhealthy", "fraud-monitoring-broken"]
 
 
 def test_alarm_categories_are_listed_for_every_alarm(full):
