@@ -51,6 +51,7 @@ from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, Inp
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.report import model_quality as report
+from model_monitor_analyzer.report.html import model_quality as html_report
 
 PROBLEM_TYPES = [p.value for p in mq.ProblemType]
 
@@ -551,6 +552,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             ),
         ),
     )
+    files += (html_report.write_baseline_report_from_files(output, records=len(rows.labels)),)
     summary: dict[str, object] = {"item_count": len(rows.labels), "rows_without_values": skipped}
     if problems.bad:
         summary["malformed_records"] = problems.bad
@@ -669,7 +671,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
                 f" ({waiting} captures without a label, {orphans} labels without a capture)."
             ),
             output_dir=output,
-            files=tuple(files),
+            files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
             summary=summary,
         )
 
@@ -712,5 +714,8 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
         )
         files.append(report.write_cloudwatch_metrics(Path(metrics_dir), lines))
 
+    files.append(html_report.write_window_report_from_files(
+        output, constraints=Path(constraints_path) if constraints_path is not None else None, join=join,
+        window=(start, end), records=item_count))
     summary["violations"] = len(violations)
     return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)

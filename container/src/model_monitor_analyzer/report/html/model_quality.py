@@ -24,6 +24,7 @@ from model_monitor_analyzer.report.html.page import (
 )
 from model_monitor_analyzer.report.jsonfile import read_json
 from model_monitor_analyzer.report.model_quality import (
+    CONSTRAINTS_FILE,
     STATISTICS_FILE,
     VIOLATIONS_FILE,
     camel_case_metric_name,
@@ -184,10 +185,16 @@ def write_baseline_report(output: Path, *, statistics: Mapping, constraints: Map
 def write_window_report_from_files(output: Path, *, constraints: Path | None, join: Mapping[str, object],
                                    window: tuple[object, object], records: int) -> Path:
     """``write_window_report`` from the statistics.json and constraint_violations.json just written to
-    ``output`` and the baseline's ``constraints`` file (None when the run had none)."""
-    violations_file = output / VIOLATIONS_FILE
+    ``output`` and the baseline's ``constraints`` file (None when the run had none: no violations file)."""
     return write_window_report(
         output, statistics=read_json(output / STATISTICS_FILE, what="model-quality statistics"),
         constraints=read_json(constraints, what="model-quality constraints") if constraints is not None else None,
-        violations=read_json(violations_file, what="constraint violations") if violations_file.exists() else None,
+        violations=read_json(output / VIOLATIONS_FILE, what="constraint violations") if constraints is not None else None,
         join=join, window=window, records=records)
+
+
+def write_baseline_report_from_files(output: Path, *, records: int) -> Path:
+    """``write_baseline_report`` from the statistics.json and constraints.json just written to ``output``."""
+    return write_baseline_report(
+        output, statistics=read_json(output / STATISTICS_FILE, what="model-quality statistics"),
+        constraints=read_json(output / CONSTRAINTS_FILE, what="model-quality constraints"), records=records)
