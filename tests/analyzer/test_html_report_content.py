@@ -79,10 +79,24 @@ def test_embedded_drift_distances_equal_the_published_metric_values(run):
     lines = [json.loads(line) for line in (root / "metrics" / "cloudwatch_metrics.jsonl").read_text().splitlines()]
     published = {line["MetricName"].removeprefix("feature_baseline_drift_"): line["Value"]
                  for line in lines if line["MetricName"].startswith("feature_baseline_drift_")}
-    drift = {point["name"]: point["value"] for point in summary["series"]}
-    assert drift == pytest.approx(published)
-    assert {point["name"] for point in summary["series"] if point["violated"]} == {"x", "colour"}
-    assert all(point["threshold"] == 0.1 for point in summary["series"])
+    drift = [point for point in summary["series"] if point["measure"] == "drift distance"]
+    assert {point["name"]: point["value"] for point in drift} == pytest.approx(published)
+    assert {point["name"] for point in drift if point["violated"]} == {"x", "colour"}
+    assert all(point["threshold"] == 0.1 for point in drift)
+
+
+def test_embedded_completeness_is_the_window_statistics_share_of_present_values(run):
+    root, *_ = run
+    summary = read_summary((root / "out" / "report.html").read_bytes())
+    statistics = json.loads((root / "out" / "statistics.json").read_text())
+    completeness = {point["name"].removesuffix(" completeness"): point for point in summary["series"]
+                    if point["measure"] == "completeness"}
+    for feature in statistics["features"]:
+        common = (feature.get("numerical_statistics") or feature.get("string_statistics"))["common"]
+        point = completeness[feature["name"]]
+        assert point["value"] == common["num_present"] / (common["num_present"] + common["num_missing"])
+        assert point["threshold"] == 1.0
+    assert [name for name, point in completeness.items() if point["violated"]] == ["y"]
 
 
 def test_summary_states_the_window_records_and_violations_of_the_files(run):

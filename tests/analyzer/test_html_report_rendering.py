@@ -50,6 +50,7 @@ def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
 
 def render(report: Path, folder: Path, *, width: int) -> dict:
     """Render ``report`` at ``width`` pixels: its measured size, console lines and a full-height screenshot."""
+    report, folder = report.resolve(), folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     measured = folder / f"measured-{report.name}"
     measured.write_text(report.read_text().replace("</body>", MEASURE + "</body>"))

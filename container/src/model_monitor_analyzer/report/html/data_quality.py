@@ -183,6 +183,13 @@ def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, w
                            for v in result.violations)
             series.append(SeriesPoint(name=name, measure="p-value" if p_value else "drift distance", value=distance,
                                       threshold=threshold, violated=violated))
+        current = window.get(name)
+        if constraint is not None and constraint.completeness is not None and current is not None \
+                and current.completeness is not None:
+            incomplete = any(v.feature_name == name and v.constraint_check_type.value == "completeness_check"
+                             for v in result.violations)
+            series.append(SeriesPoint(name=f"{name} completeness", measure="completeness", value=current.completeness,
+                                      threshold=constraint.completeness, violated=incomplete))
         # violated first, then by how close the distance comes to its threshold
         closeness = distance / threshold if distance is not None and threshold and not p_value else 0.0
         key = (0 if name in by_feature else 1, -closeness if math.isfinite(closeness) else 0.0)

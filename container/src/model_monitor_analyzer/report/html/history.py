@@ -18,6 +18,15 @@ from model_monitor_analyzer.report.html.page import STYLE, table
 
 TITLES = {"data-quality": "Data quality", "model-quality": "Model quality", "bias": "Bias drift"}
 MAX_X_LABELS = 6
+# measures that violate below their threshold (model-quality operators; a p-value)
+LOWER_IS_WORSE = frozenset({"LessThanThreshold", "LessThanOrEqualToThreshold", "p-value", "completeness"})
+MEASURE_TEXT = {"LessThanThreshold": "violates below the threshold",
+                "LessThanOrEqualToThreshold": "violates at or below the threshold",
+                "GreaterThanThreshold": "violates above the threshold",
+                "GreaterThanOrEqualToThreshold": "violates at or above the threshold",
+                "metric": "no constraint", "completeness": "share of records with a value; violates below"}
+# drawn over time only when they violated in some window (one per feature would double the page)
+DRAWN_WHEN_VIOLATED = frozenset({"completeness"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +56,19 @@ class SeriesHistory:
     @property
     def violated_windows(self) -> int:
         return sum(violated for _, violated in self.values)
+
+    def worst(self) -> int | None:
+        """Index of the violating window whose value lies farthest beyond its threshold."""
+        def excess(i: int) -> float:
+            value = self.values[i][0]
+            if self.measure in LOWER_IS_WORSE:
+                return (self.threshold or 0.0) - value
+            beyond = [value - self.threshold] if self.threshold is not None else []
+            if self.lower_threshold is not None:
+                beyond.append(self.lower_threshold - value)
+            return max(beyond, default=0.0)
+        violating = [i for i, (value, violated) in enumerate(self.values) if violated and value is not None]
+        return max(violating, key=excess) if violating else None
 
     def since(self) -> int | None:
         """Index of the first window of the latest run of violations that reaches the newest window
@@ -104,23 +126,29 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
     if drifted:
         summary_rows = []
         for h in drifted:
-            since = h.since()
+            since, worst = h.since(), h.worst()
+            last = max(i for i, (_, violated) in enumerate(h.values) if violated)
             latest = next((v for v, _ in reversed(h.values) if v is not None), None)
             summary_rows.append([
-                escape(h.name), escape(h.measure), f"{h.violated_windows} of {len(windows)}",
-                _time_text(windows[since].start) if since is not None else "not in the latest window",
+                escape(h.name), escape(MEASURE_TEXT.get(h.measure, h.measure)), f"{h.violated_windows} of {len(windows)}",
+                _time_text(windows[since].start) if since is not None
+                else f"not now (last {_time_text(windows[last].start)})",
+                f"{svg.number_text(h.values[worst][0])} at {_time_text(windows[worst].start)}" if worst is not None else "-",
                 svg.number_text(latest) if latest is not None else "-",
                 svg.number_text(h.threshold) if h.threshold is not None else "-"])
         parts += ["<h3>What drifted</h3>",
-                  table(["name", "measure", "windows violated", "violating since", "latest", "threshold"],
-                        summary_rows, numeric=(4, 5))]
+                  table(["name", "measure", "windows violated", "violating since", "worst", "latest", "threshold"],
+                        summary_rows, numeric=(5, 6))]
     labels = _x_labels(windows)
     cards = []
     for h in histories:
+        if h.measure in DRAWN_WHEN_VIOLATED and not h.violated_windows:
+            continue
         chart = svg.time_series(f"{h.name} over time", h.values, x_labels=labels, threshold=h.threshold,
                                 lower_threshold=h.lower_threshold)
         cards.append(f'<div class="card{" violated" if h.violated_windows else ""}"><h3>{escape(h.name)}</h3>'
-                     f'<p class="legend">{escape(h.measure)}; threshold dashed red, violating windows red</p>'
+                     f'<p class="legend">{escape(MEASURE_TEXT.get(h.measure, h.measure))}; threshold dashed red, '
+                     "violating windows red</p>"
                      f"{chart}</div>")
     if cards:
         parts += ["<h3>Over time</h3>", '<div class="cards">', *cards, "</div>"]
