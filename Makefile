@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 
 
 PYTEST_WORKERS ?= 2
+# checkov pins old boto3/packaging: it gets a virtualenv of its own (tests/requirements-checkov.txt)
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: demo test lint bench synth clean browser
 
@@ -33,7 +36,13 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is not installed (installing it needs root and apt-get): report rendering tests will be skipped"; fi; }
 
-test: $(STAMP) browser
+$(CHECKOV_STAMP): tests/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r tests/requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+test: $(STAMP) $(CHECKOV_STAMP) browser
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
