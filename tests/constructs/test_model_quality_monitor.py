@@ -80,7 +80,7 @@ def run_synthesized_job(stack: cdk.Stack, root: Path, plan: dict[str, Any], file
     name to a local folder (copied to the input's LocalPath, as the manifest's download would) or file
     (downloaded under its S3 key's name). Returns the exit code and the job's message."""
     job = states_of(stack)["RunAnalyzer"]["Parameters"]
-    overrides = {k: v for k, v in states_of(stack).items() if v["Type"] == "Pass"}
+    overrides = {k: v for k, v in states_of(stack).items() if v["Type"] == "Pass" and k.startswith("SetPlan")}
     plan = dict(plan)
     for state in overrides.values():  # the plan overrides (e.g. the metrics' timestamp)
         plan[state["ResultPath"].removeprefix("$.plan.")] = plan[state["InputPath"].removeprefix("$.plan.")]
@@ -143,7 +143,7 @@ def test_planner_lists_labels_of_the_window_and_captures_back_to_the_lookback(st
     assert payload["monitor_type"] == "model-quality"
     assert payload["ground_truth_s3_uri"].startswith("s3://REF/ground-truth/")
     # the metrics are stamped with the label window's start, before anything publishes them
-    assert states["PlanWindow"]["Next"] == "SetPlanMetricTime"
+    assert states["IsDuplicate"]["Default"] == "SetPlanMetricTime"
     assert states["SetPlanMetricTime"] == {"Type": "Pass", "Comment": "plan.metric_time = $.plan.ground_truth_start",
                                            "InputPath": "$.plan.ground_truth_start",
                                            "ResultPath": "$.plan.metric_time", "Next": "HasData"}
@@ -186,7 +186,7 @@ def test_job_gets_ground_truth_as_second_input_and_the_model_quality_environment
 def test_without_lookback_labels_and_captures_share_the_window(stack):
     _monitor(stack, ground_truth_lookback=Duration.hours(0))
     states = states_of(stack)
-    assert "SetPlanMetricTime" not in states and states["PlanWindow"]["Next"] == "HasData"
+    assert "SetPlanMetricTime" not in states and states["IsDuplicate"]["Default"] == "HasData"
     assert states["PlanWindow"]["Parameters"]["window_start_offset"] == "-PT1H"
     env = states["RunAnalyzer"]["Parameters"]["Environment"]
     assert (env["start_time.$"], env["ground_truth_lookback"]) == ("$.plan.start", "PT0H")
