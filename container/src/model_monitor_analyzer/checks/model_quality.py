@@ -152,16 +152,21 @@ def _threshold_counts(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarra
     scores = np.asarray(scores, dtype=np.float64)
     actual = np.asarray(actual, dtype=bool)
     order = np.argsort(-scores, kind="stable")
-    sorted_scores = scores[order]
-    sorted_actual = actual[order]
+    return _ranked_threshold_counts(scores[order], actual[order])
+
+
+def _ranked_threshold_counts(
+    sorted_scores: np.ndarray, sorted_actual: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``_threshold_counts`` of rows already in descending score order."""
     tps = np.cumsum(sorted_actual, dtype=np.int64)
     fps = np.cumsum(~sorted_actual, dtype=np.int64)
     # keep the last index of each run of equal scores: ties are one threshold
     last_of_run = (
-        np.r_[sorted_scores[1:] != sorted_scores[:-1], True] if scores.size else np.array([], dtype=bool)
+        np.r_[sorted_scores[1:] != sorted_scores[:-1], True] if sorted_scores.size else np.array([], dtype=bool)
     )
-    positives = int(np.count_nonzero(actual))
-    return tps[last_of_run], fps[last_of_run], positives, int(actual.size) - positives
+    positives = int(tps[-1]) if tps.size else 0
+    return tps[last_of_run], fps[last_of_run], positives, int(sorted_actual.size) - positives
 
 
 def roc_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list[float], list[float]]:
@@ -185,7 +190,11 @@ def _rates(counts: np.ndarray, denominator: int) -> np.ndarray:
 
 def _roc_points(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``roc_curve`` as arrays (the AUC of each subsample needs no lists)."""
-    tps, fps, positives, negatives = _threshold_counts(scores, actual)
+    return _roc_of_counts(*_threshold_counts(scores, actual))
+
+
+def _roc_of_counts(tps: np.ndarray, fps: np.ndarray, positives: int, negatives: int) -> tuple[np.ndarray, np.ndarray]:
+    """(false-positive rates, true-positive rates) with Spark's end points, from threshold counts."""
     fprs = np.concatenate(([0.0], _rates(fps, negatives), [1.0]))
     tprs = np.concatenate(([0.0], _rates(tps, positives), [1.0]))
     return fprs, tprs
@@ -445,6 +454,17 @@ def binary_classification_metrics(
     actual = np.asarray(actual, dtype=bool)
     predicted = np.asarray(predicted, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
+    # One sort for all subsamples: a subsample's rows in this stable order are the order its own
+    # stable sort would give (ties stay in row order), so each AUC costs a pass, not a sort.
+    order = np.argsort(-scores, kind="stable")
+
+    def auc_of(rows: np.ndarray) -> float:
+        ranked = order
+        if rows.size != scores.size:
+            member = np.zeros(scores.size, dtype=bool)
+            member[rows] = True
+            ranked = order[member[order]]
+        return area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
 
     def scalars(rows: np.ndarray) -> dict[str, float]:
         counts = binary_counts(actual[rows], predicted[rows])
@@ -462,7 +482,7 @@ def binary_classification_metrics(
             "true_negative_rate": true_negative_rate(counts),
             "false_positive_rate": false_positive_rate(counts),
             "false_negative_rate": false_negative_rate(counts),
-            "auc": roc_auc(scores[rows], actual[rows]),
+            "auc": auc_of(rows),
             "f0_5": f_beta(p, r, 0.5),
             "f1": f_beta(p, r, 1.0),
             "f2": f_beta(p, r, 2.0),
