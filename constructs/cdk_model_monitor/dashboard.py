@@ -87,8 +87,9 @@ class ModelDashboard(Construct):
             f"`{e.monitor.schedule_name}` ({e.monitor.schedule.description}, {e.monitor.engine_kind.value} engine)"
             for e in entries)
         self.dashboard.add_widgets(cloudwatch.TextWidget(
-            markdown=f"# {title}: model monitoring\nEach window's statistics.json, constraint_violations.json "
-                     f"and metrics are under `yyyy/mm/dd/HH/` in the report folders.\n{links}",
+            markdown=f"# {title}: model monitoring\nEach window's report.html (what drifted and by how much), "
+                     f"statistics.json, constraint_violations.json and metrics are under `yyyy/mm/dd/HH/` in the "
+                     f"report folders; the newest folder is the latest window.\n{links}",
             width=24, height=2 + max(1, len(entries))))
         every: list[cloudwatch.IAlarm] = []
         for source in (alarms, self_monitoring):
