@@ -194,3 +194,17 @@ def test_reports_fetch_nothing(run):
         html = report.read_text()
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
         assert "<link" not in html and "@import" not in html
+
+
+def test_category_bar_shares_are_the_bucket_counts_of_the_statistics(run):
+    root, *_ = run
+    html = (root / "out" / "report.html").read_text()
+    card = html.split('id="feature-colour"')[1].split('<div class="card')[0]
+    shown = re.findall(r"<rect [^>]*fill=\"(#[0-9a-f]+)\"><title>(\w+): ([\d.]+)%</title>", card)
+    for colour, document in (("#4c78a8", "baseline"), ("#f58518", "out")):
+        statistics = json.loads((root / document / "statistics.json").read_text())
+        (feature,) = [f for f in statistics["features"] if f["name"] == "colour"]
+        buckets = feature["string_statistics"]["distribution"]["categorical"]["buckets"]
+        total = sum(b["count"] for b in buckets)
+        expected = {b["value"]: f"{b['count'] / total:.1%}".removesuffix("%") for b in buckets}
+        assert {value: share for c, value, share in shown if c == colour} == expected

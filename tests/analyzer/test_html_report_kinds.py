@@ -6,6 +6,7 @@ import json
 import re
 from html import unescape
 
+import numpy as np
 import pytest
 
 from model_monitor_analyzer.cli import main
@@ -114,3 +115,22 @@ def test_bias_report_shows_the_real_runs_drifted_metrics_with_baseline_and_windo
     html = unescape((tmp_path / "out" / "report.html").read_text())
     first_rows = re.findall(r"<tr><td>(\w+)</td>", html)[: len(real["violations"])]
     assert set(first_rows) == {v["metric_name"] for v in real["violations"]}
+
+
+def test_model_quality_baseline_report_shows_the_suggested_constraints_for_review(tmp_path):
+    rng = np.random.default_rng(2)
+    probability = rng.random(500).round(4)
+    label = (rng.random(500) < probability).astype(int)
+    (tmp_path / "validation.csv").write_text("probability,label\n" + "".join(
+        f"{p},{y}\n" for p, y in zip(probability, label)))
+    assert main(["baseline", "--type", "model-quality", "--dataset", str(tmp_path / "validation.csv"),
+                 "--problem-type", "BinaryClassification", "--probability-attribute", "probability",
+                 "--probability-threshold", "0.5", "--ground-truth-attribute", "label",
+                 "--output", str(tmp_path / "baseline")]) == 0
+    constraints = json.loads((tmp_path / "baseline" / "constraints.json").read_text())["binary_classification_constraints"]
+    summary = read_summary((tmp_path / "baseline" / "report.html").read_bytes())
+    assert (summary["kind"], summary["status"], summary["records"]) == ("baseline", "Baseline", 500)
+    shown = {p["name"]: (p["threshold"], p["measure"]) for p in summary["series"] if p["threshold"] is not None}
+    assert shown == {name: (c["threshold"], c["comparison_operator"]) for name, c in constraints.items()}
+    accuracy = next(p["value"] for p in summary["series"] if p["name"] == "accuracy")
+    assert accuracy == np.mean((probability >= 0.5) == label)
