@@ -159,3 +159,10 @@ def test_an_s3_location_without_a_bucket_is_refused():
 def test_a_missing_folder_is_refused_with_its_path(tmp_path):
     with pytest.raises(AnalyzerInputError, match="results folder not found"):
         MonitoringResults.open(tmp_path / "nowhere").list_executions()
+
+
+def test_a_summary_longer_than_the_tail_read_first_is_read_from_the_whole_report(windows, monkeypatch):
+    expected = [e.metrics() for e in MonitoringResults.open(windows).list_executions()]
+    monkeypatch.setattr("model_monitor_analyzer.results.SUMMARY_TAIL_BYTES", 100)
+    assert [e.metrics() for e in MonitoringResults.open(windows).list_executions()] == expected
+    assert any(expected)

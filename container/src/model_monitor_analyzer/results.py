@@ -36,6 +36,7 @@ CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 ANALYSIS_FILE = "analysis.json"
 WINDOW_FILES = frozenset({REPORT_FILE, STATISTICS_FILE, VIOLATIONS_FILE, ANALYSIS_FILE})
+SUMMARY_TAIL_BYTES = 64 << 10
 _HOUR_PATH = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
 _METRIC_SECTIONS = ("binary_classification_metrics", "multiclass_classification_metrics", "regression_metrics")
 
@@ -48,6 +49,9 @@ class ResultStore(Protocol):
 
     def read(self, relative: str) -> bytes:
         """The bytes of one file."""
+
+    def read_tail(self, relative: str, size: int) -> bytes:
+        """The last ``size`` bytes of one file (all of it when it is smaller)."""
 
     def locate(self, relative: str) -> str:
         """The file's or folder's address a user can open (a path, or an ``s3://`` URI)."""
@@ -67,6 +71,11 @@ class LocalFolder:
 
     def read(self, relative: str) -> bytes:
         return (self.root / relative).read_bytes()
+
+    def read_tail(self, relative: str, size: int) -> bytes:
+        with (self.root / relative).open("rb") as file:
+            file.seek(max(file.seek(0, 2) - size, 0))
+            return file.read()
 
     def locate(self, relative: str) -> str:
         return str(self.root / relative) if relative else str(self.root)
@@ -92,6 +101,9 @@ class S3Prefix:
 
     def read(self, relative: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(relative))["Body"].read()
+
+    def read_tail(self, relative: str, size: int) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(relative), Range=f"bytes=-{size}")["Body"].read()
 
     def locate(self, relative: str) -> str:
         return f"s3://{self.bucket}/{self._key(relative)}"
@@ -149,8 +161,12 @@ class Execution:
     @cached_property
     def summary(self) -> dict | None:
         """The summary embedded in the folder's report.html (None when it has none)."""
-        html = self._read(REPORT_FILE)
-        return read_summary(html) if html is not None else None
+        if REPORT_FILE not in self.names:
+            return None
+        # the summary closes the page: its tail is enough unless the summary is larger
+        relative = f"{self.folder}/{REPORT_FILE}" if self.folder else REPORT_FILE
+        summary = read_summary(self.store.read_tail(relative, SUMMARY_TAIL_BYTES))
+        return summary if summary is not None else read_summary(self.store.read(relative))
 
     @property
     def location(self) -> str:
