@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod, ComparisonMethod, MonitoringConfig
-from model_monitor_analyzer.checks.data_quality import CheckResult, Constraints, FeatureConstraint
+from model_monitor_analyzer.checks.data_quality import CheckResult, CheckType, Constraints, FeatureConstraint
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.report.constraints import parse_constraints
 from model_monitor_analyzer.report.html import svg
@@ -161,14 +161,32 @@ def _feature_card(name: str, *, baseline: FeatureStatistics | None, window: Feat
     return f'<div class="card{" violated" if violations else ""}" id="feature-{escape(name)}">{"".join(parts)}</div>'
 
 
+def feature_points(name: str, *, constraint: FeatureConstraint | None, current: FeatureStatistics | None,
+                   distance: float | None, threshold: float | None, p_value: bool,
+                   violated_checks: frozenset[str]) -> list[SeriesPoint]:
+    """What the history follows of one feature: its drift distance and its completeness, with thresholds."""
+    points = []
+    if distance is not None:
+        points.append(SeriesPoint(name=name, measure="p-value" if p_value else "drift distance", value=distance,
+                                  threshold=threshold, violated=CheckType.BASELINE_DRIFT.value in violated_checks))
+    if constraint is not None and constraint.completeness is not None and current is not None \
+            and current.completeness is not None:
+        points.append(SeriesPoint(name=f"{name} completeness", measure="completeness", value=current.completeness,
+                                  threshold=constraint.completeness,
+                                  violated=CheckType.COMPLETENESS.value in violated_checks))
+    return points
+
+
 def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, window_statistics: Mapping,
                         constraints: Constraints, result: CheckResult) -> str:
     """report.html of a monitoring window: summary, then one card per feature, violated ones first."""
     baseline = feature_statistics(baseline_statistics)
     window = feature_statistics(window_statistics)
     by_feature: dict[str, list[str]] = {}
+    checks: dict[str, set[str]] = {}
     for violation in result.violations:
         by_feature.setdefault(violation.feature_name, []).append(violation.description)
+        checks.setdefault(violation.feature_name, set()).add(violation.constraint_check_type.value)
     names = [f.name for f in constraints.features] + [n for n in window if n not in {f.name for f in constraints.features}]
     constrained = {f.name: f for f in constraints.features}
     series, cards = [], []
@@ -178,18 +196,8 @@ def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, w
         threshold, p_value = (None, False)
         if constraint is not None:
             threshold, p_value = drift_threshold(constraint, result.feature_configs.get(name, constraints.monitoring_config))
-        if distance is not None:
-            violated = any(v.feature_name == name and v.constraint_check_type.value == "baseline_drift_check"
-                           for v in result.violations)
-            series.append(SeriesPoint(name=name, measure="p-value" if p_value else "drift distance", value=distance,
-                                      threshold=threshold, violated=violated))
-        current = window.get(name)
-        if constraint is not None and constraint.completeness is not None and current is not None \
-                and current.completeness is not None:
-            incomplete = any(v.feature_name == name and v.constraint_check_type.value == "completeness_check"
-                             for v in result.violations)
-            series.append(SeriesPoint(name=f"{name} completeness", measure="completeness", value=current.completeness,
-                                      threshold=constraint.completeness, violated=incomplete))
+        series += feature_points(name, constraint=constraint, current=window.get(name), distance=distance,
+                                 threshold=threshold, p_value=p_value, violated_checks=frozenset(checks.get(name, ())))
         # violated first, then by how close the distance comes to its threshold
         closeness = distance / threshold if distance is not None and threshold and not p_value else 0.0
         key = (0 if name in by_feature else 1, -closeness if math.isfinite(closeness) else 0.0)
