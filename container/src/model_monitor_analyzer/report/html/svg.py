@@ -140,23 +140,17 @@ def step_outline(buckets: Sequence[tuple[float, float, float]]) -> list[tuple[fl
     return points
 
 
-def lines_chart(title: str, series: Sequence[Series], *, threshold: float | None = None,
-                x_labels: Sequence[tuple[float, str]] | None = None,
-                x_span: tuple[float, float] | None = None, y_span: tuple[float, float] | None = None) -> str:
-    """Lines (or step outlines) on shared axes, with an optional horizontal threshold line."""
+def lines_chart(title: str, series: Sequence[Series], *, x_span: tuple[float, float] | None = None,
+                y_span: tuple[float, float] | None = None) -> str:
+    """Lines (or step outlines) on shared axes."""
     xs = [x for s in series for x, _ in s.points]
-    ys = [y for s in series for _, y in s.points] + ([threshold] if threshold is not None else [])
+    ys = [y for s in series for _, y in s.points]
     if y_span is None:
         finite = _finite(ys)
         y_span = _span([0.0, *finite] if finite and min(finite) >= 0 else finite, headroom=0.12)
     frame = _Frame(x_span or _span(xs), y_span)
-    frame.axes_text = frame.axes(x_labels=x_labels)
+    frame.axes_text = frame.axes()
     body = "".join(_polyline(frame, s) for s in series)
-    if threshold is not None and math.isfinite(threshold):
-        y = frame.y(threshold)
-        body += (f'<path d="M{frame.left},{y:.1f}H{frame.right}" stroke="{THRESHOLD_COLOUR}" stroke-dasharray="5 3"/>'
-                 f'<text x="{frame.right}" y="{y - 3:.1f}" text-anchor="end" fill="{THRESHOLD_COLOUR}">'
-                 f"threshold {escape(number_text(threshold))}</text>")
     legend = [(s.label, s.colour, s.dashed) for s in series if s.label]
     return _svg(frame, title, body, legend)
 
