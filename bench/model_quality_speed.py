@@ -5,7 +5,9 @@ capture layout ``capture/<endpoint>/<variant>/yyyy/mm/dd/HH/*.jsonl`` and one gr
 for each in ``groundtruth/yyyy/mm/dd/HH/*.jsonl``, then times
 
 * the floor: ``orjson.loads`` of every line of every capture and ground-truth file;
-* the run: ``jobs.model_quality.run_monitor`` (merge, merged-record output, metrics, reports).
+* the run: ``jobs.model_quality.run_monitor`` (merge, merged-record output, metrics, reports);
+* the capture reader alone (``io.capture.iter_capture_records``), the part of the run that
+  belongs to ``io.capture``.
 
 Run: ``python bench/model_quality_speed.py --records 1000000 [--runs 3] [--folder DIR]``.
 """
@@ -89,6 +91,17 @@ def parse_floor(folder: Path) -> tuple[float, float]:
     return time.perf_counter() - began, time.process_time() - cpu
 
 
+def capture_read(folder: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``io.capture.iter_capture_records`` alone over the capture tree."""
+    from model_monitor_analyzer.io.capture import iter_capture_records
+    from model_monitor_analyzer.io.problems import InputProblems
+
+    began, cpu = time.perf_counter(), time.process_time()
+    for _ in iter_capture_records(folder / "capture", problems=InputProblems()):
+        pass
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
 def monitor_run(folder: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of one binary model-quality monitoring run over the generated window."""
     from model_monitor_analyzer.jobs import model_quality as job
@@ -126,16 +139,20 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
             generate(folder, options.records)
             print(f"generated {options.records} records in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-        floors, runs = [], []
-        for _ in range(options.runs):  # alternated, so that a change of load touches both alike
+        floors, runs, captures = [], [], []
+        for _ in range(options.runs):  # alternated, so that a change of load touches all alike
             floors.append(parse_floor(folder))
             runs.append(monitor_run(folder))
+            captures.append(capture_read(folder))
         print(f"records: {options.records}")
         for what, index in (("wall", 0), ("CPU", 1)):
             floor, run = min(t[index] for t in floors), min(t[index] for t in runs)
             print(f"{what} floor (orjson per line): {floor:.2f} s  runs {', '.join(f'{t[index]:.2f}' for t in floors)}")
             print(f"{what} model quality monitor:   {run:.2f} s  runs {', '.join(f'{t[index]:.2f}' for t in runs)}")
             print(f"{what} ratio: {run / floor:.1f}x")
+            reader = min(t[index] for t in captures)
+            print(f"{what} of which reading the captures (io.capture.iter_capture_records): {reader:.2f} s"
+                  f" = {reader / floor:.1f}x the floor")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory of the process: {peak:.0f} MB")
     finally:

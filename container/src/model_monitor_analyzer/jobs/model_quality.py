@@ -257,9 +257,11 @@ def binary_values(values: pa.Array, *, positive_label: str | None, what: str) ->
         if not expected.all():
             unexpected = pc.filter(_trimmed(values), pa.array(~expected))
             shown = _distinct(unexpected, 3)
+            numbers_found = _numbers(unexpected)
+            in_unit_interval = pc.and_(pc.greater_equal(numbers_found, 0.0), pc.less_equal(numbers_found, 1.0))
             hint = (
                 " (these look like probabilities: pass --probability-attribute and --probability-threshold)"
-                if _as_bool(pc.and_(pc.greater_equal(_numbers(unexpected), 0.0), pc.less_equal(_numbers(unexpected), 1.0))).all()
+                if _as_bool(in_unit_interval).all()
                 else ""
             )
             raise AnalyzerInputError(
