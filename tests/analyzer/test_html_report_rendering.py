@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -14,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.io.window import TimeWindow
@@ -64,9 +64,20 @@ def render(report: Path, folder: Path, *, width: int) -> dict:
             "screenshot": screenshot}
 
 
-def _inked_share(png: Path) -> float:
-    pixels = np.asarray(Image.open(png).convert("L"))
-    return float((pixels < 200).mean())
+def _png_size(png: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def _blank_screenshot(folder: Path, width: int, height: int) -> Path:
+    """A screenshot of an empty page of the same size: what a page that drew nothing would compress to."""
+    blank = folder / "blank.html"
+    blank.write_text("<!DOCTYPE html><html><body></body></html>")
+    _chromium(folder / "profile-blank", f"--window-size={width},{height}", f"--screenshot={folder / 'blank.png'}",
+              blank.as_uri())
+    return folder / "blank.png"
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +122,11 @@ def test_report_renders_without_console_errors_and_with_content(reports, kind, t
     rendered = render(reports[kind], tmp_path, width=1000)
     assert rendered["console"] == []
     assert 300 < rendered["height"] < 20_000
-    with Image.open(rendered["screenshot"]) as image:
-        assert image.size[0] == 1000
-    assert _inked_share(rendered["screenshot"]) > 0.01  # text and charts, not a blank page
+    width, height = _png_size(rendered["screenshot"])
+    assert (width, height) == (1000, min(rendered["height"], 8000))
+    # text and charts compress far worse than an empty page of the same size
+    blank = _blank_screenshot(tmp_path, width, height)
+    assert rendered["screenshot"].stat().st_size > 5 * blank.stat().st_size
 
 
 @pytest.mark.parametrize("kind", KINDS)
