@@ -32,7 +32,7 @@ from tests.analyzer.test_bias_job import (
 )
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium package is not installed (`make test` installs it as root with apt-get)")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
@@ -117,6 +117,7 @@ def reports(tmp_path_factory, reference_examples) -> dict[str, Path]:
 KINDS = ["data-quality window", "data-quality baseline", "model-quality window", "bias window", "history"]
 
 
+@needs_chromium
 @pytest.mark.parametrize("kind", KINDS)
 def test_report_renders_without_console_errors_and_with_content(reports, kind, tmp_path):
     rendered = render(reports[kind], tmp_path, width=1000)
@@ -129,6 +130,7 @@ def test_report_renders_without_console_errors_and_with_content(reports, kind, t
     assert rendered["screenshot"].stat().st_size > 5 * blank.stat().st_size
 
 
+@needs_chromium
 @pytest.mark.parametrize("kind", KINDS)
 def test_report_fits_a_narrow_screen_without_scrolling_sideways(reports, kind, tmp_path):
     rendered = render(reports[kind], tmp_path, width=PHONE_WIDTH)
