@@ -49,7 +49,10 @@ class PayloadError(ValueError):
     """A capture payload that cannot be turned into rows."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# CapturedPayload, EventMetadata and CaptureRecord are made for every captured line. They are not
+# frozen: a frozen dataclass's __init__ costs twice as much (about 1 us against 0.45 us), seconds
+# of a model-quality run over a million lines. Nothing changes them once read.
+@dataclass(slots=True, kw_only=True)
 class CapturedPayload:
     """One of ``endpointInput`` / ``endpointOutput`` / ``groundTruthData`` of a record."""
 
@@ -63,7 +66,7 @@ class CapturedPayload:
         return payload_text(self.data, self.encoding)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: see above
 class EventMetadata:
     """``eventMetadata`` of a record (``event_time`` is ``inferenceTime`` as written)."""
 
@@ -73,7 +76,7 @@ class EventMetadata:
     custom_attributes: object = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: see above
 class CaptureRecord:
     """One captured inference, with where it was read from.
 
