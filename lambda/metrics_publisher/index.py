@@ -17,12 +17,14 @@ Input::
      "receipt_uri": "s3://...",                # optional; default window.publication_receipt_uri
      "failure_reason": "...",                  # optional; a Step Functions error Cause is unwrapped
      "no_data_reason": "...",                  # optional
-     "processing_job_arn": "arn:..."}          # optional; becomes the event's resource
+     "processing_job_arn": "arn:...",          # optional; becomes the event's resource
+     "latest_report_uri": "s3://b/reports/data-quality/ep/sched/latest-report.html"}  # optional
 
 Output::
 
     {"status": "<final status>", "violation_count": 3 | null, "metrics_published": 120, "metrics_skipped": 0,
-     "namespace": "...", "status_namespace": "CdkModelMonitor", "event_id": "..." | null}
+     "namespace": "...", "status_namespace": "CdkModelMonitor", "event_id": "..." | null,
+     "latest_report": "copied" | "absent" | "older" | "failed" | null}
 
 What it does:
 
@@ -45,6 +47,11 @@ What it does:
    not be sent); dimensions Endpoint (unless batch), MonitoringSchedule, MonitorType; timestamp = the window's
    metric_time.
 4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``.
+5. For completed executions with a ``latest_report_uri``: ``<report_uri>/report.html`` is copied there (S3
+   CopyObject, SSE-KMS with KMS_KEY_ID), so one fixed URL (the dashboard's link) shows the newest window. The
+   copy carries the window's start as metadata and replaces a copy only when its window is not older, so a
+   window re-run late does not hide a newer one. A window without report.html, or a copy that fails, is
+   logged and never fails the window (the report is a convenience; the metrics and the status are not).
 
 Retries are safe when a receipt URI is given: the S3 receipt records which metric batches were sent, and for
 which status the status metrics and the event were sent, so a retried invocation sends only the rest. A status
@@ -78,6 +85,7 @@ from _shared.aws import (
     TransientAwsError,
     aws_error,
     client,
+    error_code,
     is_not_found,
     split_s3_uri,
 )
@@ -98,6 +106,9 @@ SKIPPED_METRIC_NAME = "MetricsSkipped"
 # Which status a window keeps when two are published for it (retries, duplicates): the higher rank.
 STATUS_RANK = {"Failed": 0, "NoData": 1, "Completed": 2, "CompletedWithViolations": 2}
 VIOLATIONS_FILE = "constraint_violations.json"
+REPORT_FILE = "report.html"  # the analyzer's model_monitor_analyzer.report.html.page.REPORT_FILE
+# Metadata key (x-amz-meta-...) of the latest copy: the start of the window it shows.
+WINDOW_START_METADATA = "window-start"
 # CloudWatch limits (PutMetricData API reference): 1000 metrics and 1 MB per request, values within +-2^360.
 MAX_METRICS_PER_REQUEST = 1000
 MAX_REQUEST_BYTES = 1_000_000
@@ -171,6 +182,10 @@ def handler(event: dict, context: Any) -> dict:
         event_id = put_status_event(status_event_detail(status, violations, published, request), request)
         receipt.mark("event", value=status, event_id=event_id)
 
+    latest = None
+    if status in ("Completed", "CompletedWithViolations") and request["latest_report_uri"]:
+        latest = copy_latest_report(request, ids)
+
     result = {
         "status": status,
         "violation_count": violations,
@@ -179,6 +194,7 @@ def handler(event: dict, context: Any) -> dict:
         "namespace": request["namespace"],
         "status_namespace": request["status_namespace"],
         "event_id": event_id,
+        "latest_report": latest,
     }
     level = "ERROR" if status == "Failed" else "INFO"
     log(level, f"execution {status}: {published} metrics published", outcome=status, **result, **ids)
@@ -216,6 +232,7 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
     metric_time = window.get("metric_time") or window.get("start")
     metrics_prefix = text("metrics_prefix")
     receipt_uri = text("receipt_uri") or window.get("publication_receipt_uri")
+    latest_report_uri = text("latest_report_uri")
     return {
         "status": status,
         "report_uri": report_uri,
@@ -236,6 +253,7 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "failure_reason": _failure_reason(event.get("failure_reason")),
         "no_data_reason": text("no_data_reason") or window.get("no_data_reason"),
         "processing_job_arn": text("processing_job_arn"),
+        "latest_report_uri": _s3_uri(latest_report_uri, "latest_report_uri") if latest_report_uri else None,
     }
 
 
@@ -279,6 +297,65 @@ def violation_count(uri: str) -> int | None:
         log("WARNING", f"{uri} is not a constraint violations document; violation count unknown")
         return None
     return len(violations) if isinstance(violations, list) else None
+
+
+def copy_latest_report(request: dict, ids: dict) -> str:
+    """Copy the window's report.html to ``latest_report_uri`` unless a newer window's copy is there.
+
+    Returns what happened: ``copied``, ``absent`` (the window has no report.html), ``older`` (the copy in
+    place shows a later window) or ``failed`` (logged with the reason; the window's outcome is unchanged).
+    """
+    source = f"{request['report_uri']}/{REPORT_FILE}"
+    target = request["latest_report_uri"]
+    source_bucket, source_key = split_s3_uri(source)
+    bucket, key = split_s3_uri(target)
+    s3 = client("s3")
+    fields = {"report_uri": source, "latest_report_uri": target, **ids}
+    try:
+        shown = _latest_window_start(s3, bucket, key)
+        this = times.parse_time(request["window_start"])
+        if shown is not None and this is not None and this < shown:
+            log("INFO", f"{target} shows a later window ({times.iso(shown)}); left as it is",
+                outcome="older", **fields)
+            return "older"
+        kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": request["kms_key_id"]} \
+            if request["kms_key_id"] else {}
+        s3.copy_object(
+            Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key},
+            MetadataDirective="REPLACE",
+            Metadata={WINDOW_START_METADATA: times.iso(this)} if this is not None else {},
+            # opened from the S3 console as a page, and never served from a stale cache
+            ContentType="text/html; charset=utf-8", CacheControl="no-cache", **kms,
+        )
+    except ClientError as error:
+        if is_not_found(error):  # the window wrote no report.html (a missing copy is not an error)
+            log("INFO", f"{source} does not exist: the latest report is left as it is", outcome="absent",
+                **fields)
+            return "absent"
+        return _copy_failed(error, fields)
+    except BotoCoreError as error:
+        return _copy_failed(error, fields)
+    log("INFO", f"{source} copied to {target}", outcome="copied", **fields)
+    return "copied"
+
+
+def _latest_window_start(s3: Any, bucket: str, key: str) -> datetime | None:
+    """The window start recorded on the latest copy; None when there is no copy or it records none."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if is_not_found(error):
+            return None
+        raise
+    return times.parse_time(head.get("Metadata", {}).get(WINDOW_START_METADATA))
+
+
+def _copy_failed(error: Exception, fields: dict) -> str:
+    code, message = error_code(error)
+    log("ERROR", f"copying {fields['report_uri']} to {fields['latest_report_uri']} failed: {code}: {message}; "
+        "the window's metrics and status are published all the same", outcome="latest_report_failed",
+        error_code=code, **fields)
+    return "failed"
 
 
 def read_metric_data(prefix_uri: str, request: dict, *, now: datetime) -> tuple[list[dict], int]:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from model_monitor_analyzer.results import MonitoringResults
+
 from .conftest import REGION, fail_requests, load_handler, log_lines
 
 BUCKET = "monitoring-bucket"
@@ -514,3 +516,130 @@ def test_a_failed_status_after_a_completed_one_is_not_published(publisher, event
     assert (result["status"], result["superseded"]) == ("Completed", "Failed")
     assert _stat("CdkModelMonitor", "ExecutionFailed", "Maximum", status_dims) == [0.0]
     assert [e["detail"]["status"] for e in events_inbox()] == ["Completed"]
+
+
+# -- the latest window's report at a fixed key ----------------------------------------------------------------
+
+LATEST = f"s3://{BUCKET}/reports/data-quality/churn-ep/churn-ep-data-quality/latest-report.html"
+PAGE = b"<!doctype html><title>churn-ep data quality 2026-11-25 12:00</title>"
+
+
+def _head(uri: str) -> dict:
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    return boto3.client("s3", region_name=REGION).head_object(Bucket=bucket, Key=key)
+
+
+def _read(uri: str) -> bytes:
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    return boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _exists(uri: str) -> bool:
+    bucket, prefix = uri[len("s3://") :].split("/", 1)
+    listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return listed.get("KeyCount", 0) > 0
+
+
+def test_a_windows_report_is_copied_to_the_latest_key_as_a_page(publisher):
+    _put(f"{REPORT}/report.html", PAGE)
+
+    result = publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    head = _head(LATEST)
+    assert result["latest_report"] == "copied"
+    assert _read(LATEST) == PAGE
+    assert head["ContentType"] == "text/html; charset=utf-8"
+    assert head["Metadata"] == {"window-start": "2026-11-25T12:00:00Z"}
+
+
+def test_the_latest_copy_is_encrypted_with_the_monitoring_key(publisher, monkeypatch):
+    key_id = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    monkeypatch.setenv("KMS_KEY_ID", key_id)
+    _put(f"{REPORT}/report.html", PAGE)
+
+    publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    head = _head(LATEST)
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_id)
+
+
+def test_a_window_without_a_report_completes_and_leaves_no_latest_copy(publisher, events_inbox):
+    result = publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    assert (result["status"], result["latest_report"]) == ("Completed", "absent")
+    assert not _exists(LATEST)
+    assert [e["detail"]["status"] for e in events_inbox()] == ["Completed"]
+
+
+def test_a_copy_that_fails_is_logged_and_the_window_is_still_published(publisher, events_inbox, capsys):
+    _put(f"{REPORT}/report.html", PAGE)
+    denied = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+    fail_requests(publisher.client("s3"), "CopyObject", [1], status=403, body=denied)
+
+    result = publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    [failure] = [line for line in log_lines(capsys.readouterr().out) if line.get("outcome") == "latest_report_failed"]
+    assert (result["status"], result["latest_report"]) == ("Completed", "failed")
+    assert (failure["level"], failure["error_code"]) == ("ERROR", "AccessDenied")
+    assert _stat("CdkModelMonitor", "ExecutionCompleted", "Maximum", status_dims) == [1.0]
+    assert [e["detail"]["status"] for e in events_inbox()] == ["Completed"]
+    assert not _exists(LATEST)
+
+
+def test_an_earlier_window_run_late_does_not_replace_a_later_windows_copy(publisher):
+    later_report = REPORT.replace("/13", "/14")
+    later_window = {**WINDOW, "window_id": "2026112514", "start": "2026-11-25T13:00:00Z",
+                    "end": "2026-11-25T14:00:00Z", "metric_time": "2026-11-25T13:00:00Z"}
+    later_page = PAGE.replace(b"12:00", b"13:00")
+    _put(f"{later_report}/report.html", later_page)
+    _put(f"{REPORT}/report.html", PAGE)
+    publisher.handler(_event(report_uri=later_report, window=later_window, metrics_prefix=None,
+                             latest_report_uri=LATEST), None)
+
+    result = publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    assert result["latest_report"] == "older"
+    assert _read(LATEST) == later_page
+
+
+def test_a_later_window_replaces_the_latest_copy(publisher):
+    earlier_report = REPORT.replace("/13", "/12")
+    earlier_window = {**WINDOW, "window_id": "2026112512", "start": "2026-11-25T11:00:00Z",
+                      "end": "2026-11-25T12:00:00Z", "metric_time": "2026-11-25T11:00:00Z"}
+    _put(f"{earlier_report}/report.html", PAGE.replace(b"12:00", b"11:00"))
+    _put(f"{REPORT}/report.html", PAGE)
+    publisher.handler(_event(report_uri=earlier_report, window=earlier_window, metrics_prefix=None,
+                             latest_report_uri=LATEST), None)
+
+    result = publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    assert result["latest_report"] == "copied"
+    assert _read(LATEST) == PAGE
+
+
+@pytest.mark.parametrize("status", ["NoData", "Failed"])
+def test_a_window_without_results_leaves_the_latest_copy_alone(publisher, status):
+    _put(f"{REPORT}/report.html", PAGE)
+
+    result = publisher.handler(_event(status=status, metrics_prefix=None, latest_report_uri=LATEST), None)
+
+    assert result["latest_report"] is None
+    assert not _exists(LATEST)
+
+
+def test_the_results_reader_does_not_count_the_latest_copy_as_a_window(publisher):
+    from model_monitor_analyzer.report.html.page import ReportHeader, page
+
+    # a real window page: its embedded summary says "monitor", which a folder of its own would be read as
+    header = ReportHeader(monitor_type="data-quality", kind="monitor", status="Completed",
+                          window_start=METRIC_TIME, window_end=METRIC_TIME + timedelta(hours=1), records=10)
+    _put(f"{REPORT}/report.html", page(header, "<p>no drift</p>", violations=0, series=[]))
+    publisher.handler(_event(metrics_prefix=None, latest_report_uri=LATEST), None)
+    monitor_root = LATEST.rsplit("/", 1)[0]
+    s3 = boto3.client("s3", region_name=REGION)
+
+    executions = MonitoringResults.open(monitor_root, s3_client=s3).list_executions()
+
+    assert _exists(LATEST)
+    assert [e.location for e in executions] == [REPORT]
