@@ -16,9 +16,11 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: demo test lint bench synth clean browser
 
-$(STAMP): pyproject.toml container/pyproject.toml
+$(STAMP): pyproject.toml container/pyproject.toml container/requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# the analyzer's dependencies from the image's lock (hashes checked), then the rest around them
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r container/requirements.lock
 	$(PY) -m pip install --quiet -e ".[dev]" -e ./container
 	touch $(STAMP)
 
