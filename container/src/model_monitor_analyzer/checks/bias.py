@@ -15,12 +15,12 @@ choose another neutral point per metric (e.g. ``{"DI": 1.0}``).
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import constraint_rules as rules
 from ..errors import AnalyzerInputError
 from . import bias_posttraining as post
 from . import bias_pretraining as pre
@@ -164,8 +164,10 @@ POST_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
     ),
 )
 
-# Clarify's drift rule measures every metric's distance from 0 (see the module docstring).
-CLARIFY_NEUTRAL_VALUES: Mapping[str, float] = {}
+# Clarify's drift rule measures every metric's distance from 0 (see the module docstring); defined
+# once with the rule itself, which the constructs' bias alarms read too.
+CLARIFY_NEUTRAL_VALUES: Mapping[str, float] = rules.CLARIFY_NEUTRAL_VALUES
+is_drift = rules.is_bias_drift
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -390,16 +392,6 @@ class BiasDriftViolation:
     baseline: float
 
 
-def is_drift(current: float, baseline: float, neutral: float = 0.0, tolerance: float = 0.0) -> bool:
-    """|current - neutral| > |baseline - neutral| + tolerance; a NaN on either side never drifts.
-
-    ``tolerance`` 0 is Clarify's rule. With a baseline close to the neutral point that rule flags
-    sampling noise in every window, so a small tolerance (e.g. 0.1) keeps only real movement."""
-    if math.isnan(current) or math.isnan(baseline):
-        return False
-    return abs(current - neutral) > abs(baseline - neutral) + tolerance
-
-
 def bias_drift_violations(
     *,
     baseline: BiasAnalysis,
@@ -430,7 +422,7 @@ def bias_drift_violations(
                     if metric.value is None or key not in baseline_values:
                         continue
                     current_value = float(metric.value)
-                    neutral = neutral_values.get(metric.name, 0.0)
+                    neutral = rules.neutral_value(metric.name, neutral_values)
                     if is_drift(current_value, baseline_values[key], neutral, tolerance):
                         violations.append(
                             BiasDriftViolation(

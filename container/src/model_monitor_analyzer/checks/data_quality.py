@@ -37,6 +37,7 @@ from model_monitor_analyzer.checks.config import (
     apply_config,
 )
 from model_monitor_analyzer.checks.drift import categorical_distance, chi_square_distance, numeric_distance
+from model_monitor_analyzer.constraint_rules import drift_rule, merge_overrides
 from model_monitor_analyzer.profile.dataset import ColumnProfile
 from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind
 from model_monitor_analyzer.profile.kll import KllSketch
@@ -274,13 +275,9 @@ def drift_violation(
     if math.isnan(distance):
         return None
     categorical = baseline.inferred_type is InferredType.STRING
-    threshold = config.effective_categorical_threshold if categorical else config.comparison_threshold
-    p_value = (
-        categorical
-        and config.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
-        and config.comparison_method is ComparisonMethod.ROBUST
-    )
-    if (distance >= threshold) if p_value else (distance <= threshold):
+    rule = drift_rule(config, baseline.inferred_type.value)  # the alarms judge the drift metric by this rule too
+    threshold, p_value = rule.threshold, rule.p_value
+    if not rule.is_violated(distance):
         return None
     if p_value:
         text = f"Baseline drift p-value: {java_double_text(distance)} is below threshold: {java_double_text(threshold)}"
@@ -363,14 +360,6 @@ def check_data_quality(
     return CheckResult(violations=tuple(violations), drift=drift, feature_configs=configs)
 
 
-def _deep_merge(base: Mapping[str, object], extra: Mapping[str, object]) -> dict[str, object]:
-    merged: dict[str, object] = dict(base)
-    for key, value in extra.items():
-        current = merged.get(key)
-        merged[key] = _deep_merge(current, value) if isinstance(current, Mapping) and isinstance(value, Mapping) else value
-    return merged
-
-
 def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Mapping[str, object]]) -> Constraints:
     """``constraints`` with extra per-feature ``monitoring_config_overrides`` merged in.
 
@@ -387,7 +376,7 @@ def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Map
     for feature in constraints.features:
         extra = overrides.get(feature.name)
         if extra:
-            merged = _deep_merge(feature.overrides or {}, extra)
+            merged = merge_overrides(feature.overrides or {}, extra)
             apply_config(MonitoringConfig(), merged)  # validate, naming the key
             feature = replace(feature, overrides=merged)
         features.append(feature)

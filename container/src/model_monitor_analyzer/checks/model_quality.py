@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_monitor_analyzer import constraint_rules as rules
+
 #: The built-in computes standard deviations only from this many samples on (contract §8.1).
 MIN_SAMPLES_FOR_STANDARD_DEVIATION = 200
 #: Subsamples drawn for a standard deviation and the share of the data each one holds.
@@ -595,45 +597,23 @@ class ComparisonOperator(enum.Enum):
 
     def is_violated(self, value: float, threshold: float) -> bool:
         """True when ``value`` breaks the constraint, e.g. LessThanThreshold: value < threshold."""
-        if self is ComparisonOperator.LESS_THAN:
-            return value < threshold
-        if self is ComparisonOperator.LESS_THAN_OR_EQUAL_TO:
-            return value <= threshold
-        if self is ComparisonOperator.GREATER_THAN:
-            return value > threshold
-        return value >= threshold
+        return rules.is_quality_violation(self.value, value, threshold)
 
 
+# The metrics the baseline suggests constraints for, in the built-in's order; each with the operator
+# that flags its decay, from the one table of directions the alarms use too.
+_SUGGESTED_METRICS: dict[ProblemType, tuple[str, ...]] = {
+    ProblemType.BINARY_CLASSIFICATION: ("recall", "precision", "accuracy", "true_positive_rate", "true_negative_rate",
+                                        "false_positive_rate", "false_negative_rate", "auc", "f0_5", "f1", "f2"),
+    ProblemType.MULTICLASS_CLASSIFICATION: ("accuracy", "weighted_recall", "weighted_precision", "weighted_f0_5",
+                                            "weighted_f1", "weighted_f2"),
+    ProblemType.REGRESSION: ("mae", "mse", "rmse", "r2"),
+}
 #: Metrics the baseline suggests constraints for, with the operator that flags a decay
 #: (higher-is-better metrics violate when lower, error rates when higher).
 SUGGESTED_CONSTRAINTS: dict[ProblemType, tuple[tuple[str, ComparisonOperator], ...]] = {
-    ProblemType.BINARY_CLASSIFICATION: (
-        ("recall", ComparisonOperator.LESS_THAN),
-        ("precision", ComparisonOperator.LESS_THAN),
-        ("accuracy", ComparisonOperator.LESS_THAN),
-        ("true_positive_rate", ComparisonOperator.LESS_THAN),
-        ("true_negative_rate", ComparisonOperator.LESS_THAN),
-        ("false_positive_rate", ComparisonOperator.GREATER_THAN),
-        ("false_negative_rate", ComparisonOperator.GREATER_THAN),
-        ("auc", ComparisonOperator.LESS_THAN),
-        ("f0_5", ComparisonOperator.LESS_THAN),
-        ("f1", ComparisonOperator.LESS_THAN),
-        ("f2", ComparisonOperator.LESS_THAN),
-    ),
-    ProblemType.MULTICLASS_CLASSIFICATION: (
-        ("accuracy", ComparisonOperator.LESS_THAN),
-        ("weighted_recall", ComparisonOperator.LESS_THAN),
-        ("weighted_precision", ComparisonOperator.LESS_THAN),
-        ("weighted_f0_5", ComparisonOperator.LESS_THAN),
-        ("weighted_f1", ComparisonOperator.LESS_THAN),
-        ("weighted_f2", ComparisonOperator.LESS_THAN),
-    ),
-    ProblemType.REGRESSION: (
-        ("mae", ComparisonOperator.GREATER_THAN),
-        ("mse", ComparisonOperator.GREATER_THAN),
-        ("rmse", ComparisonOperator.GREATER_THAN),
-        ("r2", ComparisonOperator.LESS_THAN),
-    ),
+    problem: tuple((name, ComparisonOperator(rules.QUALITY_METRIC_DIRECTIONS[problem.value][name])) for name in names)
+    for problem, names in _SUGGESTED_METRICS.items()
 }
 
 

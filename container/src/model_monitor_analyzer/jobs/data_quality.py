@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod
 from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality, with_feature_overrides
+from model_monitor_analyzer.constraint_rules import expand_override_shorthand
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
     CaptureRecord,
@@ -266,21 +267,7 @@ def _overrides_document(text: str) -> dict:
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise ValueError('expected an object of objects, e.g. {"age": {"drift": 0.2}} or {"age": '
                          '{"distribution_constraints": {"comparison_threshold": 0.2}}}')
-    return {name: _expand_shorthand(config) for name, config in document.items()}
-
-
-def _expand_shorthand(config: dict) -> dict:
-    expanded = {k: v for k, v in config.items() if k not in ("drift", "check")}
-    if "drift" in config:
-        threshold = config["drift"]
-        distribution = dict(expanded.get("distribution_constraints") or {})
-        distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold)
-        expanded["distribution_constraints"] = distribution
-    if "check" in config:
-        if not isinstance(config["check"], bool):
-            raise ValueError(f'"check" takes true or false, got {config["check"]!r}')
-        expanded["evaluate_constraints"] = "Enabled" if config["check"] else "Disabled"
-    return expanded
+    return {name: expand_override_shorthand(config) for name, config in document.items()}
 
 
 # ------------------------------------------------------------------ reading

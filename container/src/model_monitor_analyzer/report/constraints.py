@@ -1,4 +1,7 @@
-"""constraints.json (data quality): suggested from a profile, and parsed (contract section 4)."""
+"""constraints.json (data quality): suggested from a profile, and parsed (contract section 4).
+
+What its keys mean (overrides, thresholds, methods) is ``model_monitor_analyzer.constraint_rules``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from model_monitor_analyzer.checks.config import MonitoringConfig, apply_config, feature_overrides
 from model_monitor_analyzer.checks.data_quality import Constraints, FeatureConstraint
+from model_monitor_analyzer.constraint_rules import global_config
 from model_monitor_analyzer.profile.dataset import ColumnProfile, DatasetProfile
 from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.statistics import FORMAT_VERSION, _inferred_type
@@ -111,5 +115,4 @@ def parse_constraints(document: Mapping) -> Constraints:
                 overrides=overrides,
             )
         )
-    config_doc = document.get("monitoring_config") or document.get("monitoringConfig") or {}
-    return Constraints(features=tuple(parsed), monitoring_config=apply_config(MonitoringConfig(), config_doc))
+    return Constraints(features=tuple(parsed), monitoring_config=global_config(document))

@@ -1,0 +1,446 @@
+"""What a baseline's constraints mean: thresholds, methods, overrides and metric directions.
+
+The one definition, read by the analyzer's checks (which write the violations) and by the
+constructs' alarms (which watch the metrics), so that an alarm and a violation never disagree:
+
+* data quality (contract sections 4 and 5): the global ``monitoring_config``, a feature's
+  ``monitoring_config_overrides`` (also where the SDK's fixture nests it, under
+  ``string_constraints`` / ``num_constraints``), the deployment's own overrides, and from them
+  each feature's drift threshold, whether its distance is a p-value, its completeness minimum,
+  and whether it is evaluated at all and publishes metrics;
+* model quality (contract section 8): which metrics get worse when they fall and which when they
+  grow, and how a ``comparison_operator`` compares a value with its threshold;
+* bias drift (contract section 9): the neutral point each bias metric's distance is measured from.
+
+Standard library only, and nothing imported from the rest of the analyzer: the constructs load
+this very file at synth time (``cdk_model_monitor.bundled.analyzer_module``) without the
+analyzer's columnar dependencies.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+# -- monitoring_config -----------------------------------------------------------------------------
+
+
+class ComparisonMethod(enum.Enum):
+    """Numeric and categorical L-infinity variants (DG prose: ``linf_simple``/``linf_robust``)."""
+
+    SIMPLE = "Simple"
+    ROBUST = "Robust"
+
+
+class CategoricalDriftMethod(enum.Enum):
+    """Distance for String features."""
+
+    LINFINITY = "LInfinity"
+    CHI_SQUARED = "ChiSquared"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringConfig:
+    """Effective monitoring switches and thresholds (defaults = what the built-in suggests)."""
+
+    evaluate_constraints: bool = True
+    emit_metrics: bool = True
+    datatype_check_threshold: float = 1.0
+    domain_content_threshold: float = 1.0
+    perform_comparison: bool = True
+    comparison_threshold: float = 0.1
+    comparison_method: ComparisonMethod = ComparisonMethod.ROBUST
+    categorical_comparison_threshold: float | None = None
+    categorical_drift_method: CategoricalDriftMethod = CategoricalDriftMethod.LINFINITY
+
+    @property
+    def effective_categorical_threshold(self) -> float:
+        """``categorical_comparison_threshold``, defaulting to ``comparison_threshold``."""
+        if self.categorical_comparison_threshold is None:
+            return self.comparison_threshold
+        return self.categorical_comparison_threshold
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _normalised(mapping: Mapping[str, object]) -> dict[str, object]:
+    return {_snake(str(k)): v for k, v in mapping.items()}
+
+
+def _switch(value: object, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("enabled", "true"):
+        return True
+    if text in ("disabled", "false"):
+        return False
+    raise ValueError(f"monitoring_config.{key} must be 'Enabled' or 'Disabled', not {value!r}")
+
+
+def _number(value: object, key: str) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"monitoring_config.{key} must be a number, not {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"monitoring_config.{key} must be a number, not {value!r}") from None
+
+
+def _enum(kind: type[enum.Enum], value: object, key: str):
+    text = str(value).strip().lower().replace("_", "")
+    aliases = {"linfsimple": "simple", "linfrobust": "robust", "chisquare": "chisquared"}
+    text = aliases.get(text, text)
+    for member in kind:
+        if member.value.lower() == text:
+            return member
+    allowed = ", ".join(m.value for m in kind)
+    raise ValueError(f"monitoring_config.{key} must be one of {allowed}, not {value!r}")
+
+
+def apply_config(base: MonitoringConfig, document: Mapping[str, object] | None) -> MonitoringConfig:
+    """``base`` with the keys present in a ``monitoring_config`` (or overrides) object applied.
+
+    Keys are read in snake_case (what the SDK and the built-in write) and camelCase (what the
+    developer guide's schema shows). Unknown and legacy keys (``enable_comparisons``,
+    ``min_domain_mass``) are ignored. Raises ``ValueError`` naming the key on a bad value.
+    """
+    if not document:
+        return base
+    doc = _normalised(document)
+    changes: dict[str, object] = {}
+    if "evaluate_constraints" in doc:
+        changes["evaluate_constraints"] = _switch(doc["evaluate_constraints"], "evaluate_constraints")
+    if "emit_metrics" in doc:
+        changes["emit_metrics"] = _switch(doc["emit_metrics"], "emit_metrics")
+    for key in ("datatype_check_threshold", "domain_content_threshold"):
+        if key in doc:
+            changes[key] = _number(doc[key], key)
+    distribution = doc.get("distribution_constraints")
+    if isinstance(distribution, Mapping):
+        dist = _normalised(distribution)
+        if "perform_comparison" in dist:
+            changes["perform_comparison"] = _switch(dist["perform_comparison"], "perform_comparison")
+        if "comparison_threshold" in dist:
+            changes["comparison_threshold"] = _number(dist["comparison_threshold"], "comparison_threshold")
+        if "comparison_method" in dist:
+            changes["comparison_method"] = _enum(ComparisonMethod, dist["comparison_method"], "comparison_method")
+        if "categorical_comparison_threshold" in dist:
+            changes["categorical_comparison_threshold"] = _number(
+                dist["categorical_comparison_threshold"], "categorical_comparison_threshold"
+            )
+        if "categorical_drift_method" in dist:
+            changes["categorical_drift_method"] = _enum(
+                CategoricalDriftMethod, dist["categorical_drift_method"], "categorical_drift_method"
+            )
+    return replace(base, **changes)
+
+
+def global_config(document: Mapping[str, object]) -> MonitoringConfig:
+    """The global ``monitoring_config`` (or ``monitoringConfig``) of a constraints.json, applied to the defaults."""
+    config = document.get("monitoring_config") or document.get("monitoringConfig") or {}
+    return apply_config(MonitoringConfig(), config if isinstance(config, Mapping) else {})
+
+
+def feature_overrides(feature: Mapping[str, object]) -> Mapping[str, object] | None:
+    """A feature's override object, spelled ``monitoring_config_overrides`` or ``monitoringConfigOverrides``.
+
+    The SDK's test fixture nests it under ``string_constraints``; that spot (and
+    ``num_constraints``) is honoured too.
+    """
+    for holder in (feature, feature.get("string_constraints") or {}, feature.get("num_constraints") or {}):
+        if isinstance(holder, Mapping):
+            for key in ("monitoring_config_overrides", "monitoringConfigOverrides"):
+                value = holder.get(key)
+                if isinstance(value, Mapping):
+                    return value
+    return None
+
+
+def merge_overrides(base: Mapping[str, object], extra: Mapping[str, object]) -> dict[str, object]:
+    """``extra`` merged into ``base`` key by key, nested objects (``distribution_constraints``) too."""
+    merged: dict[str, object] = dict(base)
+    for key, value in extra.items():
+        current = merged.get(key)
+        merged[key] = (merge_overrides(current, value) if isinstance(current, Mapping) and isinstance(value, Mapping)
+                       else value)
+    return merged
+
+
+def expand_override_shorthand(config: Mapping[str, object]) -> dict[str, object]:
+    """A deployment's per-feature override with its two short keys expanded into ``monitoring_config`` keys:
+    ``"drift": 0.2`` sets both drift thresholds (numeric and categorical), ``"check": false`` sets
+    ``evaluate_constraints`` to Disabled. Short because a job's environment values hold at most 256 characters.
+
+    Raises ``ValueError`` when ``check`` is not a boolean.
+    """
+    expanded = {k: v for k, v in config.items() if k not in ("drift", "check")}
+    if "drift" in config:
+        threshold = config["drift"]
+        distribution = dict(expanded.get("distribution_constraints") or {})  # type: ignore[call-overload]
+        distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold)
+        expanded["distribution_constraints"] = distribution
+    if "check" in config:
+        if not isinstance(config["check"], bool):
+            raise ValueError(f'"check" takes true or false, got {config["check"]!r}')
+        expanded["evaluate_constraints"] = "Enabled" if config["check"] else "Disabled"
+    return expanded
+
+
+# -- data quality: a feature's drift and completeness rules -----------------------------------------
+
+NUMERIC_TYPES = frozenset({"Integral", "Fractional"})
+CATEGORICAL_TYPE = "String"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftRule:
+    """How a feature's drift distance is judged: a violation above ``threshold``, or below it when the
+    distance is a chi-squared p-value (String feature, ChiSquared with the Robust comparison)."""
+
+    threshold: float
+    p_value: bool = False
+
+    def is_violated(self, distance: float) -> bool:
+        """True when ``distance`` breaks the rule; a NaN distance (not computable) never does."""
+        if math.isnan(distance):
+            return False
+        return distance < self.threshold if self.p_value else distance > self.threshold
+
+
+def drift_rule(config: MonitoringConfig, inferred_type: str) -> DriftRule:
+    """The drift rule of a feature of ``inferred_type`` (``String`` is categorical, anything else numeric)
+    under its effective ``config``."""
+    if inferred_type == CATEGORICAL_TYPE:
+        p_value = (config.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
+                   and config.comparison_method is ComparisonMethod.ROBUST)
+        return DriftRule(threshold=config.effective_categorical_threshold, p_value=p_value)
+    return DriftRule(threshold=config.comparison_threshold)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureRules:
+    """What the constraints say about one feature, after every override.
+
+    :param config: the feature's effective monitoring config (global, then its own overrides, then
+        the deployment's).
+    :param emits_metrics: the analyzer publishes the feature's metrics (``emit_metrics`` on, both
+        globally and for the feature).
+    """
+
+    name: str
+    inferred_type: str
+    config: MonitoringConfig
+    completeness: float | None = None
+    emits_metrics: bool = True
+
+    @property
+    def evaluated(self) -> bool:
+        """The feature's constraints are checked (``evaluate_constraints``)."""
+        return self.config.evaluate_constraints
+
+    @property
+    def drift(self) -> DriftRule | None:
+        """The drift rule, or None when no drift violation can occur: comparison or evaluation disabled,
+        or a type without a distribution (Unknown)."""
+        if not (self.evaluated and self.config.perform_comparison):
+            return None
+        if self.inferred_type not in NUMERIC_TYPES and self.inferred_type != CATEGORICAL_TYPE:
+            return None
+        return drift_rule(self.config, self.inferred_type)
+
+    @property
+    def minimum_completeness(self) -> float | None:
+        """The completeness below which the feature violates, None when it has none or is not evaluated."""
+        return self.completeness if self.evaluated else None
+
+
+def feature_rules(document: Mapping[str, object],
+                  extra_overrides: Mapping[str, Mapping[str, object]] | None = None) -> tuple[FeatureRules, ...]:
+    """Each feature's rules in a data-quality constraints.json, in its order.
+
+    ``extra_overrides`` are a deployment's per-feature ``monitoring_config`` overrides (shorthand
+    already expanded), merged over the feature's own. Features without a ``name`` are skipped (the
+    analyzer's parser rejects them). Raises ``ValueError`` naming a bad key or an unknown feature.
+    """
+    base = global_config(document)
+    features = [f for f in (document.get("features") or []) if isinstance(f, Mapping) and "name" in f]  # type: ignore[union-attr]
+    extra = dict(extra_overrides or {})
+    unknown = sorted(set(extra) - {str(f["name"]) for f in features})
+    if unknown:
+        raise ValueError(f"feature overrides name features the baseline does not have: {unknown}")
+    rules = []
+    for feature in features:
+        name = str(feature["name"])
+        overrides = merge_overrides(feature_overrides(feature) or {}, extra.get(name) or {})
+        config = apply_config(base, overrides)
+        completeness = feature.get("completeness")
+        rules.append(FeatureRules(
+            name=name, inferred_type=str(feature.get("inferred_type", "Unknown")), config=config,
+            completeness=(float(completeness) if isinstance(completeness, (int, float))
+                          and not isinstance(completeness, bool) else None),
+            emits_metrics=base.emit_metrics and config.emit_metrics))
+    return tuple(rules)
+
+
+# -- model quality: metric directions and comparison operators --------------------------------------
+
+LESS_THAN = "LessThanThreshold"
+LESS_THAN_OR_EQUAL_TO = "LessThanOrEqualToThreshold"
+GREATER_THAN = "GreaterThanThreshold"
+GREATER_THAN_OR_EQUAL_TO = "GreaterThanOrEqualToThreshold"
+COMPARISON_OPERATORS = (LESS_THAN, LESS_THAN_OR_EQUAL_TO, GREATER_THAN, GREATER_THAN_OR_EQUAL_TO)
+
+# The operator that flags a decay of each metric the analyzer publishes (contract sections 7, 8): a
+# violation is ``value <op> threshold``. Error rates and regression errors get worse when they grow;
+# everything else (scores, rates of correct answers, R2) when it falls. Keyed by ``problem_type``.
+QUALITY_METRIC_DIRECTIONS: Mapping[str, Mapping[str, str]] = {
+    "BinaryClassification": {
+        "recall": LESS_THAN, "precision": LESS_THAN, "accuracy": LESS_THAN,
+        "recall_best_constant_classifier": LESS_THAN, "precision_best_constant_classifier": LESS_THAN,
+        "accuracy_best_constant_classifier": LESS_THAN,
+        "true_positive_rate": LESS_THAN, "true_negative_rate": LESS_THAN,
+        "false_positive_rate": GREATER_THAN, "false_negative_rate": GREATER_THAN,
+        "auc": LESS_THAN, "f0_5": LESS_THAN, "f1": LESS_THAN, "f2": LESS_THAN,
+        "f0_5_best_constant_classifier": LESS_THAN, "f1_best_constant_classifier": LESS_THAN,
+        "f2_best_constant_classifier": LESS_THAN,
+    },
+    "MulticlassClassification": {
+        "accuracy": LESS_THAN, "weighted_recall": LESS_THAN, "weighted_precision": LESS_THAN,
+        "weighted_f0_5": LESS_THAN, "weighted_f1": LESS_THAN, "weighted_f2": LESS_THAN,
+        "accuracy_best_constant_classifier": LESS_THAN, "weighted_recall_best_constant_classifier": LESS_THAN,
+        "weighted_precision_best_constant_classifier": LESS_THAN,
+        "weighted_f0_5_best_constant_classifier": LESS_THAN,
+        "weighted_f1_best_constant_classifier": LESS_THAN, "weighted_f2_best_constant_classifier": LESS_THAN,
+    },
+    "Regression": {"mae": GREATER_THAN, "mse": GREATER_THAN, "rmse": GREATER_THAN, "r2": LESS_THAN},
+}
+
+QUALITY_CONSTRAINTS_SECTIONS: Mapping[str, str] = {
+    "BinaryClassification": "binary_classification_constraints",
+    "MulticlassClassification": "multiclass_classification_constraints",
+    "Regression": "regression_constraints",
+}
+
+
+def is_quality_violation(operator: str, value: float, threshold: float) -> bool:
+    """True when ``value <operator> threshold`` holds, e.g. LessThanThreshold: value < threshold."""
+    if operator == LESS_THAN:
+        return value < threshold
+    if operator == LESS_THAN_OR_EQUAL_TO:
+        return value <= threshold
+    if operator == GREATER_THAN:
+        return value > threshold
+    if operator == GREATER_THAN_OR_EQUAL_TO:
+        return value >= threshold
+    raise ValueError(f"comparison_operator must be one of {', '.join(COMPARISON_OPERATORS)}, not {operator!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityConstraint:
+    """One entry of a model-quality constraints section: a violation when ``value <operator> threshold``."""
+
+    metric: str
+    threshold: float
+    operator: str
+
+
+def quality_constraints(section: Mapping[str, object]) -> tuple[QualityConstraint, ...]:
+    """The entries of one ``<problem type>_constraints`` section, in its order.
+
+    Each needs a finite numeric ``threshold`` and a ``comparison_operator`` (the built-in always
+    writes one); raises ``ValueError`` naming the first entry that lacks them.
+    """
+    constraints = []
+    for metric, spec in section.items():
+        operator = spec.get("comparison_operator") if isinstance(spec, Mapping) else None
+        threshold = spec.get("threshold") if isinstance(spec, Mapping) else None
+        if (operator not in COMPARISON_OPERATORS or isinstance(threshold, bool)
+                or not isinstance(threshold, (int, float)) or not math.isfinite(threshold)):
+            raise ValueError(f"constraint {metric!r} needs a numeric threshold and a comparison_operator "
+                             f"among {', '.join(COMPARISON_OPERATORS)}")
+        constraints.append(QualityConstraint(metric=str(metric), threshold=float(threshold), operator=str(operator)))
+    return tuple(constraints)
+
+
+# -- bias drift: neutral points ---------------------------------------------------------------------
+
+# Clarify's bias-drift rule measures every metric's distance from 0, DI included although DI's
+# neutral point is 1: in the real bias-drift run of AWS's adult example, DI fell from 0.178
+# (baseline) to 0.083 without a violation. A drop-in analyzer (and the alarms on it) keep that.
+CLARIFY_NEUTRAL_VALUES: Mapping[str, float] = {}
+
+
+def neutral_value(metric: str, neutral_values: Mapping[str, float] = CLARIFY_NEUTRAL_VALUES) -> float:
+    """The point ``metric``'s distance is measured from (0 unless ``neutral_values`` says otherwise)."""
+    return float(neutral_values.get(metric, 0.0))
+
+
+def is_bias_drift(current: float, baseline: float, neutral: float = 0.0, tolerance: float = 0.0) -> bool:
+    """|current - neutral| > |baseline - neutral| + tolerance; a NaN on either side never drifts.
+
+    ``tolerance`` 0 is Clarify's rule. With a baseline close to the neutral point that rule flags
+    sampling noise in every window, so a small tolerance (e.g. 0.1) keeps only real movement."""
+    if math.isnan(current) or math.isnan(baseline):
+        return False
+    return abs(current - neutral) > abs(baseline - neutral) + tolerance
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasBaselineMetric:
+    """One finite metric of a Clarify ``analysis.json``: a later value drifts when it is farther than
+    ``max_distance`` (+ tolerance) from ``neutral``."""
+
+    stage: str
+    facet: str
+    facet_value: str | None
+    name: str
+    value: float
+    neutral: float
+    label: str | None = None
+    label_value: str | None = None
+
+    @property
+    def max_distance(self) -> float:
+        """The baseline value's distance from the neutral point."""
+        return abs(self.value - self.neutral)
+
+
+BIAS_STAGES = (("pre_training_bias_metrics", "Pre-training"), ("post_training_bias_metrics", "Post-Training"))
+
+
+def bias_baseline_metrics(analysis: Mapping[str, object],
+                          neutral_values: Mapping[str, float] = CLARIFY_NEUTRAL_VALUES) -> tuple[BiasBaselineMetric, ...]:
+    """Every finite metric of a Clarify ``analysis.json`` (contract sections 9.2-9.4), in its order.
+    Metrics with a null (errored) or infinite value are left out: no drift can be measured from them."""
+    result = []
+    for stage_key, stage in BIAS_STAGES:
+        section = analysis.get(stage_key)
+        facets = section.get("facets") if isinstance(section, Mapping) else None
+        if not isinstance(facets, Mapping):
+            continue
+        label = section.get("label")  # type: ignore[union-attr]
+        label_value = section.get("label_value_or_threshold")  # type: ignore[union-attr]
+        for facet_name, groups in facets.items():
+            for group in groups if isinstance(groups, list) else []:
+                if not isinstance(group, Mapping):
+                    continue
+                facet_value = group.get("value_or_threshold")
+                for metric in group.get("metrics") or []:
+                    if not isinstance(metric, Mapping):
+                        continue
+                    name, value = metric.get("name"), metric.get("value")
+                    if not isinstance(name, str) or isinstance(value, bool) or \
+                            not isinstance(value, (int, float)) or not math.isfinite(value):
+                        continue
+                    result.append(BiasBaselineMetric(
+                        stage=stage, facet=str(facet_name), facet_value=None if facet_value is None else str(facet_value),
+                        name=name, value=float(value), neutral=neutral_value(name, neutral_values),
+                        label=None if label is None else str(label),
+                        label_value=None if label_value is None else str(label_value)))
+    return tuple(result)
