@@ -26,6 +26,23 @@ STATUS_COLOURS = {"Completed": "#2ca02c", "CompletedWithViolations": "#ff7f0e", 
                   "Failed": "#d62728"}
 
 
+def latest_report_console_url(monitor: Any) -> str:
+    """S3 console URL of the object holding a copy of ``monitor``'s newest window report.html
+    (``<reports prefix>/<monitor type>/<endpoint>/<schedule>/latest-report.html``), which the standalone
+    engine's publisher replaces after each completed window. The console's Open button shows the page."""
+    return (f"https://console.aws.amazon.com/s3/object/{monitor.storage.bucket.bucket_name}"
+            f"?region={Aws.REGION}&bucketType=general&prefix={monitor.latest_report_key}")
+
+
+def _report_links(monitor: Any) -> str:
+    """The latest window's report where something of ours copies it after each window (standalone engine),
+    and the report folders; the native engine has no step after SageMaker's job, so only the folders."""
+    folders = f"[reports in S3]({report_console_url(monitor)})"
+    if monitor.engine_kind is Engine.STANDALONE:
+        return f"[latest window's report]({latest_report_console_url(monitor)}), {folders}"
+    return folders
+
+
 def report_console_url(monitor: Any) -> str:
     """S3 console URL of the folder holding ``monitor``'s reports:
     ``<reports prefix>/<monitor type>/<endpoint>/<schedule>/`` (then ``yyyy/mm/dd/HH/`` per window)."""
@@ -83,13 +100,15 @@ class ModelDashboard(Construct):
             self, "Dashboard", dashboard_name=dashboard_name,
             default_interval=default_range, period_override=cloudwatch.PeriodOverride.INHERIT)
         links = "\n".join(
-            f"* **{e.monitor.kind.name}**: [reports in S3]({report_console_url(e.monitor)}), schedule "
+            f"* **{e.monitor.kind.name}**: {_report_links(e.monitor)}, schedule "
             f"`{e.monitor.schedule_name}` ({e.monitor.schedule.description}, {e.monitor.engine_kind.value} engine)"
             for e in entries)
+        latest = (" A latest window's report opens from the S3 console (Open) or after download."
+                  if any(e.monitor.engine_kind is Engine.STANDALONE for e in entries) else "")
         self.dashboard.add_widgets(cloudwatch.TextWidget(
             markdown=f"# {title}: model monitoring\nEach window's report.html (what drifted and by how much), "
                      f"statistics.json, constraint_violations.json and metrics are under `yyyy/mm/dd/HH/` in the "
-                     f"report folders; the newest folder is the latest window.\n{links}",
+                     f"report folders; the newest folder is the latest window.{latest}\n{links}",
             width=24, height=2 + max(1, len(entries))))
         every: list[cloudwatch.IAlarm] = []
         for source in (alarms, self_monitoring):

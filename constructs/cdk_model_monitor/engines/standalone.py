@@ -64,6 +64,9 @@ class StandaloneEngine(Construct):
                                          environment=key_env)
         monitor.grant_read_reports(self.publisher)
         monitor.grant_write_manifests(self.publisher)  # publication receipts make retries idempotent
+        # the copy of the newest window's report.html: that one key (reading it and the sources is granted above)
+        iam.Grant.add_to_principal(grantee=self.publisher, actions=["s3:PutObject"],
+                                   resource_arns=[storage.bucket.arn_for_objects(monitor.latest_report_key)])
         self.publisher.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
             conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, "CdkModelMonitor"]}}))
@@ -158,7 +161,8 @@ class StandaloneEngine(Construct):
         run = self._run_analyzer(monitor)
         results = publish("PublishResults", "Completed",
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
-                          processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"))
+                          processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"),
+                          latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
         run.add_catch(self._existing_job(results, failed), errors=_JOB_NAME_TAKEN_ERRORS, result_path="$.error")
         run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         plan.add_catch(planning_failed, errors=["States.ALL"], result_path="$.error")

@@ -41,6 +41,8 @@ STATUS_NAMESPACE = "CdkModelMonitor"
 STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
 # Folder of the standalone engine's manifests and receipts under a monitor type's reports.
 MANIFEST_FOLDER = "_manifests"
+# The copy of the newest window's report.html beside a monitor's window folders (standalone engine).
+LATEST_REPORT_FILE = "latest-report.html"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
 
 
@@ -197,6 +199,13 @@ class MonitorBase(Construct):
         """Key prefix of this monitor's reports, ``<reports>/<type>/<endpoint>/<schedule>`` (SageMaker's
         layout under the output URI, also the window planner's ``report_uri`` root)."""
         return "/".join((self.storage.prefixes.reports, self.kind.name, self.endpoint_name, self.schedule_name))
+
+    @property
+    def latest_report_key(self) -> str:
+        """Key of the copy of the newest window's report.html that the standalone engine's publisher keeps,
+        ``<report prefix>/latest-report.html``: a file, not a ``latest/`` folder, so that readers of the
+        report folders do not take it for one more window."""
+        return f"{self.report_prefix}/{LATEST_REPORT_FILE}"
 
     @property
     def manifest_prefix(self) -> str:
