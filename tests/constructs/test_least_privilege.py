@@ -93,8 +93,9 @@ def test_no_role_may_write_the_whole_reports_prefix(template):
     for policy, resource in reports:
         kind = resource.split("/reports/", 1)[1].split("/", 1)[0]
         assert kind in ("data-quality", "model-quality", "model-bias"), resource
-        # <reports>/<type>/[_manifests/ | merge/]<endpoint>/<schedule>/* of the policy's own monitor
-        assert "<ModelEndpoint" in resource and resource.endswith("/*"), resource
+        # <reports>/<type>/[_manifests/ | merge/]<endpoint>/<schedule>/* of the policy's own monitor, or the one
+        # key of its latest report's copy
+        assert "<ModelEndpoint" in resource and resource.endswith(("/*", "/latest-report.html")), resource
         monitor = {"data-quality": "DataQuality", "model-quality": "ModelQuality", "model-bias": "Bias"}[kind]
         assert policy.startswith(f"Model{monitor}"), (policy, resource)
 
