@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from .baseline import Baseline, BaselineDirectoryError, BaselineKind, read_baseline_directory
+from .bundled import analyzer_module
 from .errors import ConfigurationError
 from .job import Engine
 from .schedule import heartbeat
@@ -46,6 +46,8 @@ MAX_EVALUATION_RANGE = Duration.days(7)
 # A composite alarm rule is at most 10240 characters; about 100 ALARM("arn") terms fit. Larger sets are nested.
 COMPOSITE_CHUNK = 80
 _ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,255}$")
+# What constraints.json means, from the analyzer's own module, so an alarm and a violation never disagree.
+rules = analyzer_module("constraint_rules")
 
 
 class AlarmCategory(enum.Enum):
@@ -108,65 +110,29 @@ class FeatureThresholds:
     completeness: float | None = None
 
 
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+def data_quality_thresholds(constraints: Mapping[str, Any],
+                            overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[FeatureThresholds]:
+    """Per-feature thresholds of a data-quality ``constraints.json`` (contract §4, §5.2), judged by the
+    analyzer's rules (``model_monitor_analyzer.constraint_rules``).
 
-
-def _merged_config(base: dict[str, Any], document: Any) -> dict[str, Any]:
-    """``base`` with a ``monitoring_config`` (or per-feature override) applied, keys in snake_case."""
-    if not isinstance(document, Mapping):
-        return base
-    merged = dict(base)
-    for key, value in document.items():
-        key = _snake(str(key))
-        if key == "distribution_constraints" and isinstance(value, Mapping):
-            merged["distribution_constraints"] = {**merged.get("distribution_constraints", {}),
-                                                  **{_snake(str(k)): v for k, v in value.items()}}
-        else:
-            merged[key] = value
-    return merged
-
-
-def _enabled(value: Any) -> bool:
-    return str(value).strip().lower() not in ("disabled", "false")
-
-
-def data_quality_thresholds(constraints: Mapping[str, Any]) -> list[FeatureThresholds]:
-    """Per-feature thresholds of a data-quality ``constraints.json`` (contract §4, §5.2).
-
+    ``overrides`` are a deployment's per-feature overrides (``FeatureOverride.to_config()``, shorthand
+    allowed), applied over the feature's own ``monitoring_config_overrides`` as the analyzer applies them.
     Drift: ``comparison_threshold`` for numeric features, ``categorical_comparison_threshold``
-    (default: ``comparison_threshold``, itself default 0.1) for String features, after the
-    feature's ``monitoring_config_overrides``. Features whose metrics are off (``emit_metrics``)
-    or whose constraints are not evaluated are left out; drift is None where
+    (default: ``comparison_threshold``, itself default 0.1) for String features. Features whose metrics
+    are off (``emit_metrics``) or whose constraints are not evaluated are left out; drift is None where
     ``perform_comparison`` is Disabled. Completeness: the feature's ``completeness``.
+    Raises ``ValueError`` naming a bad ``monitoring_config`` key or an unknown overridden feature.
     """
-    glob = _merged_config({}, constraints.get("monitoring_config"))
+    extra = {name: rules.expand_override_shorthand(config) for name, config in (overrides or {}).items()}
     result = []
-    for feature in constraints.get("features") or []:
-        if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
+    for feature in rules.feature_rules(constraints, extra):
+        if not feature.emits_metrics or not feature.evaluated:
             continue
-        overrides = feature.get("monitoring_config_overrides", feature.get("monitoringConfigOverrides"))
-        config = _merged_config(glob, overrides)
-        if not _enabled(config.get("emit_metrics", "Enabled")) or \
-                not _enabled(config.get("evaluate_constraints", "Enabled")):
-            continue
-        distribution = config.get("distribution_constraints", {})
-        numeric_threshold = float(distribution.get("comparison_threshold", 0.1))
-        inferred = feature.get("inferred_type")
-        categorical = inferred == "String"
-        drift = None
-        p_value = False
-        if _enabled(distribution.get("perform_comparison", "Enabled")) and inferred != "Unknown":
-            drift = numeric_threshold
-            if categorical:
-                drift = float(distribution.get("categorical_comparison_threshold", numeric_threshold))
-                p_value = (str(distribution.get("categorical_drift_method", "LInfinity")).lower().replace("_", "")
-                           in ("chisquared", "chisquare")
-                           and str(distribution.get("comparison_method", "Robust")).lower() in ("robust", "linf_robust"))
-        completeness = feature.get("completeness")
+        drift = feature.drift
         result.append(FeatureThresholds(
-            name=feature["name"], inferred_type=inferred, drift_threshold=drift, drift_is_p_value=p_value,
-            completeness=float(completeness) if isinstance(completeness, (int, float)) else None))
+            name=feature.name, inferred_type=feature.inferred_type,
+            drift_threshold=None if drift is None else drift.threshold,
+            drift_is_p_value=drift is not None and drift.p_value, completeness=feature.minimum_completeness))
     return result
 
 
@@ -187,16 +153,12 @@ def baseline_constraints(baseline: Baseline) -> Mapping[str, Any] | None:
 
 # -- model quality --------------------------------------------------------------------------------
 
-_MQ_SECTIONS = ("binary_classification_constraints", "multiclass_classification_constraints",
-                "regression_constraints")
 _OPERATORS = {
-    "LessThanThreshold": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-    "LessThanOrEqualToThreshold": cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-    "GreaterThanThreshold": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    "GreaterThanOrEqualToThreshold": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    rules.LESS_THAN: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    rules.LESS_THAN_OR_EQUAL_TO: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+    rules.GREATER_THAN: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    rules.GREATER_THAN_OR_EQUAL_TO: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 }
-# Direction of the model-quality metrics (contract §8): error rates and regression errors are bad when high.
-LOWER_IS_BETTER = frozenset({"false_positive_rate", "false_negative_rate", "mae", "mse", "rmse"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,19 +173,15 @@ class QualityThreshold:
 
 def model_quality_thresholds(constraints: Mapping[str, Any]) -> list[QualityThreshold]:
     """The ``<problem type>_constraints`` of a model-quality constraints.json (contract §8.2): one
-    threshold per metric with its ``comparison_operator`` (a violation when ``value <op> threshold``)."""
+    threshold per metric with its ``comparison_operator`` (a violation when ``value <op> threshold``).
+    Raises ``ValueError`` naming an entry without a numeric threshold and a known operator, which the
+    analyzer rejects too."""
     result = []
-    for section in _MQ_SECTIONS:
+    for section in rules.QUALITY_CONSTRAINTS_SECTIONS.values():
         metrics = constraints.get(section)
-        if not isinstance(metrics, Mapping):
-            continue
-        for name, spec in metrics.items():
-            if not isinstance(spec, Mapping) or not isinstance(spec.get("threshold"), (int, float)):
-                continue
-            default_op = "GreaterThanThreshold" if name in LOWER_IS_BETTER else "LessThanThreshold"
-            operator = str(spec.get("comparison_operator", default_op))
-            if operator in _OPERATORS and math.isfinite(float(spec["threshold"])):
-                result.append(QualityThreshold(name=name, threshold=float(spec["threshold"]), operator=operator))
+        if isinstance(metrics, Mapping):
+            result += [QualityThreshold(name=c.metric, threshold=c.threshold, operator=c.operator)
+                       for c in rules.quality_constraints(metrics)]
     return result
 
 
@@ -273,8 +231,8 @@ class ModelQualityAlarmOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class BiasThreshold:
-    """Alarm when bias metric ``name`` is farther than ``max_distance`` from ``neutral`` (0 for
-    differences, 1 for ratios such as DI): the Clarify bias-drift rule with the baseline's distance."""
+    """Alarm when bias metric ``name`` is farther than ``max_distance`` from ``neutral`` (Clarify's
+    bias-drift rule measures every metric from 0, DI included): the rule with the baseline's distance."""
 
     name: str
     max_distance: float
@@ -304,40 +262,14 @@ class BiasAlarmOptions:
     tolerance: float = 0.0
 
 
-# Neutral values of the Clarify bias metrics (contract §9.3): DI is a ratio, the others differences.
-BIAS_NEUTRAL = {"DI": 1.0}
-
-
 def bias_thresholds(analysis: Mapping[str, Any]) -> list[BiasThreshold]:
     """One threshold per finite bias metric of a Clarify ``analysis.json`` (contract §9.2-9.4): the
     baseline value's distance from the metric's neutral point, since a violation is a value farther
-    from neutral than the baseline's. Metrics with a null (errored) value are skipped."""
-    result = []
-    for stage_key, stage in (("pre_training_bias_metrics", "Pre-training"),
-                             ("post_training_bias_metrics", "Post-Training")):
-        section = analysis.get(stage_key)
-        facets = section.get("facets") if isinstance(section, Mapping) else None
-        if not isinstance(facets, Mapping):
-            continue
-        label = section.get("label")
-        label_value = section.get("label_value_or_threshold")
-        for facet_name, groups in facets.items():
-            for group in groups if isinstance(groups, list) else []:
-                if not isinstance(group, Mapping):
-                    continue
-                facet_value = group.get("value_or_threshold")
-                for metric in group.get("metrics") or []:
-                    name, value = metric.get("name"), metric.get("value")
-                    if not isinstance(name, str) or isinstance(value, bool) or \
-                            not isinstance(value, (int, float)) or not math.isfinite(value):
-                        continue
-                    neutral = BIAS_NEUTRAL.get(name, 0.0)
-                    result.append(BiasThreshold(
-                        name=name, max_distance=abs(float(value) - neutral), neutral=neutral, facet=str(facet_name),
-                        facet_value=None if facet_value is None else str(facet_value), stage=stage,
-                        label=None if label is None else str(label),
-                        label_value=None if label_value is None else str(label_value)))
-    return result
+    from neutral than the baseline's. The neutral points are the analyzer's (Clarify's: 0 for every
+    metric, DI included). Metrics with a null (errored) value are skipped."""
+    return [BiasThreshold(name=m.name, max_distance=m.max_distance, neutral=m.neutral, facet=m.facet,
+                          facet_value=m.facet_value, stage=m.stage, label=m.label, label_value=m.label_value)
+            for m in rules.bias_baseline_metrics(analysis)]
 
 
 # -- the alarm factory --------------------------------------------------------------------------------
@@ -493,7 +425,18 @@ class MonitorAlarms(Construct):
         """Per-feature drift and completeness alarms of a ``DataQualityMonitor``."""
         _check_windows(self, "drift_windows", options.drift_windows)
         constraints = baseline_constraints(baseline) if baseline is not None else None
-        known = {t.name: t for t in data_quality_thresholds(constraints)} if constraints else {}
+        # the monitor's own per-feature overrides apply to its alarms too, merged as the analyzer merges
+        # them (explicit alarm thresholds win)
+        overrides = getattr(monitor, "feature_overrides", {}) or {}
+        known: dict[str, FeatureThresholds] = {}
+        if constraints:
+            names = {f.get("name") for f in constraints.get("features") or [] if isinstance(f, Mapping)}
+            try:
+                known = {t.name: t for t in data_quality_thresholds(
+                    constraints, {n: o.to_config() for n, o in overrides.items() if n in names})}
+            except ValueError as error:
+                raise ConfigurationError(self, "baseline", getattr(baseline, "path", None),
+                                         f"The baseline's constraints.json is not valid: {error}.") from None
         if options.features is not None:
             features = list(options.features)
         elif known:
@@ -507,10 +450,10 @@ class MonitorAlarms(Construct):
         if unknown:
             raise ConfigurationError(self, "drift_thresholds", unknown,
                                      f"Give thresholds only for alarmed features: {features}.")
-        # the monitor's own per-feature overrides apply to its alarms too (explicit alarm thresholds win)
-        overrides = getattr(monitor, "feature_overrides", {}) or {}
         unchecked = {name for name, o in overrides.items() if o.check is False}
-        monitor_drift = {name: o.drift_threshold for name, o in overrides.items() if o.drift_threshold is not None}
+        # features the constraints do not describe take the monitor's drift override directly
+        monitor_drift = {name: o.drift_threshold for name, o in overrides.items()
+                         if o.drift_threshold is not None and name not in known}
         created = []
         reports = monitor.report_s3_uri
         for feature in (f for f in features if f not in unchecked):
@@ -545,7 +488,11 @@ class MonitorAlarms(Construct):
         thresholds = list(options.thresholds) if options.thresholds is not None else None
         if thresholds is None:
             constraints = baseline_constraints(baseline) if baseline is not None else None
-            thresholds = model_quality_thresholds(constraints) if constraints else []
+            try:
+                thresholds = model_quality_thresholds(constraints) if constraints else []
+            except ValueError as error:
+                raise ConfigurationError(self, "baseline", getattr(baseline, "path", None),
+                                         f"The baseline's constraints.json is not valid: {error}.") from None
             if not thresholds:
                 raise ConfigurationError(self, "thresholds", None,
                                          "Thresholds are only known from a local model-quality baseline; pass "

@@ -8,6 +8,7 @@ install) they are read from the repository's ``lambda/`` and ``container/`` fold
 from __future__ import annotations
 
 import importlib.util
+import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -61,6 +62,23 @@ def lambda_shared_module(name: str) -> ModuleType:
     if spec is None or spec.loader is None or not path.is_file():
         raise FileNotFoundError(f"cdk_model_monitor: no shared Lambda module '{name}' at {path}")
     module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def analyzer_module(name: str) -> ModuleType:
+    """A module of the analyzer package (``container/src/model_monitor_analyzer/<name>.py``), loaded from the
+    very file the analyzer image runs, for rules the alarms must apply as the analyzer does (what
+    constraints.json means). Only modules that need nothing beyond the standard library may be loaded this way:
+    the constructs do not depend on the analyzer's columnar libraries."""
+    path = _root("container") / "src" / "model_monitor_analyzer" / f"{name}.py"
+    module_name = f"cdk_model_monitor._analyzer_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"cdk_model_monitor: no analyzer module '{name}' at {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return module
 

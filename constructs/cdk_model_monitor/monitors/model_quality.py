@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from ..baseline import BaselineKind
+from ..bundled import analyzer_module
 from ..endpoint import CaptureMode
 from ..errors import ConfigurationError
 from ..images import BuiltinImage
@@ -37,29 +38,13 @@ class ProblemType(enum.Enum):
 # The comparison operators of a constraint / alarm that flags a decay of each published metric
 # (contract §7, §8): a violation is ``value <op> threshold``. Error rates and regression errors get
 # worse when they grow; everything else (scores, rates of correct answers, R2) when it falls. The
-# analyzer suggests the same operators in its constraints.json (tests/constructs check that).
-LESS = "LessThanThreshold"
-GREATER = "GreaterThanThreshold"
+# table is the analyzer's own (``model_monitor_analyzer.constraint_rules``), which it suggests its
+# constraints from.
+_rules = analyzer_module("constraint_rules")
+LESS = _rules.LESS_THAN
+GREATER = _rules.GREATER_THAN
 QUALITY_METRICS: Mapping[ProblemType, Mapping[str, str]] = {
-    ProblemType.BINARY_CLASSIFICATION: {
-        "recall": LESS, "precision": LESS, "accuracy": LESS,
-        "recall_best_constant_classifier": LESS, "precision_best_constant_classifier": LESS,
-        "accuracy_best_constant_classifier": LESS,
-        "true_positive_rate": LESS, "true_negative_rate": LESS,
-        "false_positive_rate": GREATER, "false_negative_rate": GREATER,
-        "auc": LESS, "f0_5": LESS, "f1": LESS, "f2": LESS,
-        "f0_5_best_constant_classifier": LESS, "f1_best_constant_classifier": LESS,
-        "f2_best_constant_classifier": LESS,
-    },
-    ProblemType.MULTICLASS_CLASSIFICATION: {
-        "accuracy": LESS, "weighted_recall": LESS, "weighted_precision": LESS,
-        "weighted_f0_5": LESS, "weighted_f1": LESS, "weighted_f2": LESS,
-        "accuracy_best_constant_classifier": LESS, "weighted_recall_best_constant_classifier": LESS,
-        "weighted_precision_best_constant_classifier": LESS, "weighted_f0_5_best_constant_classifier": LESS,
-        "weighted_f1_best_constant_classifier": LESS, "weighted_f2_best_constant_classifier": LESS,
-    },
-    ProblemType.REGRESSION: {"mae": GREATER, "mse": GREATER, "rmse": GREATER, "r2": LESS},
-}
+    problem: dict(_rules.QUALITY_METRIC_DIRECTIONS[problem.value]) for problem in ProblemType}
 _ALARM_OPERATORS = {LESS: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                     GREATER: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD}
 
