@@ -258,3 +258,26 @@ def test_json_payloads_with_named_fields_map_by_name_whatever_their_key_order(tm
     assert list(features) == list(frame.columns)
     assert features["plain"]["numerical_statistics"]["common"]["num_missing"] == frame["plain"].isna().sum()
     assert features["count"]["numerical_statistics"]["sum"] == frame["count"].sum()
+
+
+@pytest.mark.parametrize("chunk_bytes", [4096, 4 << 20])
+def test_a_quote_never_closed_costs_its_line_not_the_rest_of_the_file(tmp_path, monkeypatch, chunk_bytes):
+    monkeypatch.setattr(datasets, "CSV_BLOCK_BYTES", chunk_bytes)
+    rows = [f"C{i},{i},{i * 0.5},month" for i in range(5000)]
+    rows[40] = 'C40,"unterminated,3,month'
+    file = tmp_path / "quote.csv"
+    file.write_text("id,n,x,plan\n" + "\n".join(rows) + "\n")
+    problems = InputProblems()
+    table = pa.Table.from_batches(list(read_csv_file(file, header=True, problems=problems)))
+    assert table.num_rows == 4999 and problems.good == 4999
+    assert problems.bad == 1 and problems.examples[0].line == 42
+    assert table.column("id").to_pylist()[-1] == "C4999"
+
+
+def test_quoted_values_with_line_breaks_stay_one_row(tmp_path):
+    file = tmp_path / "notes.csv"
+    file.write_text('id,note\n1,"first line\nsecond line"\n2,"say ""hi"""\n')
+    problems = InputProblems()
+    table = pa.Table.from_batches(list(read_csv_file(file, header=True, problems=problems)))
+    assert table.column("note").to_pylist() == ["first line\nsecond line", 'say "hi"']
+    assert (problems.good, problems.bad) == (2, 0)

@@ -287,15 +287,22 @@ def read_csv_file(
                 try:
                     if not chunk.isascii():
                         chunk.decode("utf-8")  # else Arrow's bad-row handler fails on the text of a row
+                    if chunk.count(b'"') % 2:
+                        raise _UnbalancedQuotes
                     table = _parse_csv_chunk(chunk, names, skip, parse, convert)
                     problems.merge(tally)
-                except (pa.ArrowInvalid, UnicodeDecodeError):
+                except (pa.ArrowInvalid, UnicodeDecodeError, _UnbalancedQuotes):
                     table = _csv_chunk_line_by_line(chunk, names, skip, lines_before, path_text, problems)
                 for batch in table.to_batches():
                     problems.record_good(batch.num_rows)
                     yield batch
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
+
+
+class _UnbalancedQuotes(Exception):
+    """A chunk with an odd number of quote characters: a quote that is never closed would make
+    Arrow read the rest of the chunk as one field (one bad row, every later line lost)."""
 
 
 def _csv_chunk_line_by_line(
@@ -330,15 +337,17 @@ def _parse_csv_lines(
     lines: list[bytes], names: list[str], before: int, path_text: str, problems: InputProblems
 ) -> list[pa.Table]:
     """Consecutive lines (the first preceded by ``before`` lines) as one table, or line by line."""
-    tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
-    parse, convert = _csv_options(names, tally, path_text, [before])
-    try:
-        table = _parse_csv_chunk(b"".join(lines), names, 0, parse, convert)
-    except pa.ArrowInvalid:
-        pass
-    else:
-        problems.merge(tally)
-        return [table]
+    joined = b"".join(lines)
+    if joined.count(b'"') % 2 == 0:  # else an unclosed quote: line by line, so it costs one line
+        tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+        parse, convert = _csv_options(names, tally, path_text, [before])
+        try:
+            table = _parse_csv_chunk(joined, names, 0, parse, convert)
+        except pa.ArrowInvalid:
+            pass
+        else:
+            problems.merge(tally)
+            return [table]
     tables = []
     for offset, line in enumerate(lines):
         tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
