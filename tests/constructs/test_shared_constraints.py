@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -342,3 +344,23 @@ def test_real_bias_drift_violations_are_alarms_and_di_is_measured_from_zero_as_c
     assert "DI" not in {v["metric_name"] for v in violations}
     di = next(t for t in thresholds.values() if t.name == "DI")
     assert di.neutral == 0.0 and not abs(0.083 - di.neutral) > di.max_distance
+
+
+# -- packaging ------------------------------------------------------------------------------------------
+
+LOAD_RULES = """
+import sys
+sys.modules.pop("model_monitor_analyzer", None)
+from cdk_model_monitor.bundled import analyzer_module
+rules = analyzer_module("constraint_rules")
+heavy = sorted(m for m in ("numpy", "pyarrow", "scipy", "datasketches", "model_monitor_analyzer") if m in sys.modules)
+print(rules.__file__)
+print(heavy)
+"""
+
+
+def test_the_constructs_load_the_rules_from_the_analyzers_own_file_without_its_dependencies():
+    done = subprocess.run([sys.executable, "-c", LOAD_RULES], capture_output=True, text=True, check=True)
+    path, heavy = done.stdout.strip().splitlines()[-2:]
+    assert Path(path) == REPO_ROOT / "container" / "src" / "model_monitor_analyzer" / "constraint_rules.py"
+    assert heavy == "[]"

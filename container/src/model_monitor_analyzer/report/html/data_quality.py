@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from model_monitor_analyzer.checks.config import CategoricalDriftMethod, ComparisonMethod, MonitoringConfig
+from model_monitor_analyzer.checks.config import MonitoringConfig
 from model_monitor_analyzer.checks.data_quality import CheckResult, CheckType, Constraints, FeatureConstraint
+from model_monitor_analyzer.constraint_rules import drift_rule
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.report.constraints import parse_constraints
 from model_monitor_analyzer.report.html import svg
@@ -105,10 +106,8 @@ def distribution_chart(name: str, baseline: FeatureStatistics | None, window: Fe
 
 def drift_threshold(feature: FeatureConstraint, config: MonitoringConfig) -> tuple[float, bool]:
     """The drift threshold of ``feature`` and whether its distance is a p-value (violates below it)."""
-    categorical = feature.inferred_type.value == "String"
-    p_value = (categorical and config.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
-               and config.comparison_method is ComparisonMethod.ROBUST)
-    return (config.effective_categorical_threshold if categorical else config.comparison_threshold), p_value
+    rule = drift_rule(config, feature.inferred_type.value)
+    return rule.threshold, rule.p_value
 
 
 def _percent(share: float | None) -> str:
