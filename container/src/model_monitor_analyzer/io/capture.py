@@ -36,7 +36,7 @@ import pyarrow as pa
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import csv_text_batch
 from model_monitor_analyzer.io.problems import InputProblems
-from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
 ENDPOINT_INPUT = "endpointInput"
 ENDPOINT_OUTPUT = "endpointOutput"
@@ -486,6 +486,7 @@ def _read_plain(
     """The hot loop: one orjson parse per line and, for the usual one-line CSV records, a few
     dict look-ups and at most one string concatenation; everything else takes ``_fast_rows``."""
     loads = orjson.loads
+    capture_time = CAPTURE_TIME.fullmatch  # a valid time of the usual shape compares as text
     bounded = window is not None and not window.is_open
     start_text = window._start_text if bounded else None  # type: ignore[union-attr]
     end_text = window._end_text if bounded else None  # type: ignore[union-attr]
@@ -509,7 +510,7 @@ def _read_plain(
                     capture = raw["captureData"]
                     if bounded:
                         when = raw["eventMetadata"]["inferenceTime"]
-                        if len(when) == 20 and when[19] == "Z":
+                        if len(when) == 20 and capture_time(when):
                             if (start_text is not None and when < start_text) or (
                                 end_text is not None and when >= end_text
                             ):

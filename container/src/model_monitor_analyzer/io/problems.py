@@ -37,6 +37,13 @@ class InputProblems:
     bad: int = 0
     examples: list[InputProblem] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        ratio = self.max_bad_record_ratio
+        if not isinstance(ratio, (int, float)) or not 0.0 <= ratio <= 1.0:  # NaN fails both comparisons
+            raise AnalyzerInputError(
+                f"max bad record ratio {ratio!r}: give a number from 0 to 1, the share of malformed records to tolerate"
+            )
+
     def record_bad(self, path: str, line: int | None, problem: str) -> None:
         """Count one bad record (or file) and keep the first few for the report."""
         self.bad += 1

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from model_monitor_analyzer.errors import AnalyzerInputError
 
 _CAPTURE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# The shape of capture timestamps, with valid fields: only such text may be compared as a string.
+CAPTURE_TIME = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -39,6 +41,11 @@ class TimeWindow:
     end: datetime | None = None
 
     def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise AnalyzerInputError(
+                f"the window starts at {format_timestamp(self.start)}, not before its end {format_timestamp(self.end)}: "
+                "give a start earlier than the end"
+            )
         # Capture timestamps have one fixed shape, so most comparisons are plain string ones.
         object.__setattr__(self, "_start_text", format_timestamp(self.start) if self.start else None)
         object.__setattr__(self, "_end_text", format_timestamp(self.end) if self.end else None)
@@ -51,7 +58,7 @@ class TimeWindow:
     def contains_text(self, text: str) -> bool:
         """Whether the timestamp ``text`` lies in the window (``ValueError`` if unparseable)."""
         start_text, end_text = self._start_text, self._end_text  # type: ignore[attr-defined]
-        if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+        if len(text) == 20 and CAPTURE_TIME.fullmatch(text):
             return (start_text is None or text >= start_text) and (end_text is None or text < end_text)
         value = parse_timestamp(text)
         return (self.start is None or value >= self.start) and (self.end is None or value < self.end)

@@ -39,6 +39,7 @@ from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
 from ..io.window import parse_duration
+from ..jobs.requests import checked_number
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from ..report.html import bias as html_report
 from .outcome import RunOutcome, RunStatus
@@ -555,6 +556,8 @@ def run_analysis(
         resolve_column(c, names, "excluded_columns", path=config_path) for c in config.excluded_columns
     ]
     threshold = probability_threshold if probability_threshold is not None else config.probability_threshold
+    if threshold is not None:
+        threshold = checked_number(threshold, name="probability threshold")
     predicted_name = _predicted_column(
         predicted_label if predicted_label is not None else config.predicted_label,
         names,
@@ -668,6 +671,10 @@ def _column_ref_argument(value: str | None) -> ColumnRef | None:
     return int(value) if value.isdigit() else value
 
 
+def _drift_tolerance(args: argparse.Namespace) -> float:
+    return checked_number(getattr(args, "drift_tolerance", None) or 0.0, name="drift tolerance", high=None)
+
+
 def check_computable(analysis: BiasAnalysis, *, config_path: str, written: Path) -> None:
     """Fail the run when the data left metrics without a value (a facet or label value that
     matches no row...): such a run must not report success, nor "no violations"."""
@@ -779,7 +786,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     violations: tuple = ()
     if getattr(args, "baseline", None) is not None:
         violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis,
-                                           tolerance=getattr(args, "drift_tolerance", None) or 0.0)
+                                           tolerance=_drift_tolerance(args))
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "publish_metrics", False) or getattr(args, "metrics_dir", None) is not None:
         timestamp = getattr(args, "metric_time", None) or getattr(args, "start", None)
@@ -796,7 +803,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     files.append(html_report.write_window_report(
         args.output, analysis=files[0], baseline=getattr(args, "baseline", None),
         violations=args.output / VIOLATIONS_FILE if getattr(args, "baseline", None) is not None else None,
-        tolerance=getattr(args, "drift_tolerance", None) or 0.0,
+        tolerance=_drift_tolerance(args),
         window=(getattr(args, "start", None), getattr(args, "end", None)), join=join))
     summary = {**join, **_summary(analysis), "violations": len(violations)}
     return RunOutcome.finished(violations=len(violations), output_dir=args.output, files=tuple(files), summary=summary)

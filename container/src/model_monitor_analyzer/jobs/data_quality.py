@@ -45,10 +45,17 @@ from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, Inp
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
-from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metric_time, time_window
+from model_monitor_analyzer.jobs.requests import (
+    InputFormat,
+    InputOptions,
+    metric_time,
+    refuse_overlapping_output,
+    time_window,
+)
 from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.constraints import constraints_document, parse_constraints
+from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import data_quality as html_report
 from model_monitor_analyzer.report.jsonfile import read_json, write_json
 from model_monitor_analyzer.report.metrics import data_quality_metrics, no_data_metric, write_metric_lines
@@ -523,6 +530,7 @@ def _post_analytics(script: Path | None) -> None:
 # ------------------------------------------------------------------ runs
 def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     """Profile a dataset and write statistics.json and the suggested constraints.json."""
+    refuse_overlapping_output(request.output, folders=(request.dataset,))
     profile, problems = profile_input(request.reading, request.dataset, request.format)
     if profile.item_count == 0:
         raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
@@ -545,6 +553,8 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
 def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dict]:
     constraints_doc = read_json(request.constraints, what="baseline constraints")
     statistics_doc = read_json(request.statistics, what="baseline statistics")
+    expect_document(constraints_doc, DocumentKind.DATA_QUALITY_CONSTRAINTS, path=str(request.constraints), option="--constraints")
+    expect_document(statistics_doc, DocumentKind.DATA_QUALITY_STATISTICS, path=str(request.statistics), option="--statistics")
     try:
         constraints = parse_constraints(constraints_doc)
     except ValueError as exc:
@@ -584,6 +594,12 @@ def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names:
 
 def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     """Profile the window, check it against the baseline, write reports and metric lines."""
+    refuse_overlapping_output(
+        request.output,
+        folders=(request.capture,),
+        files=((request.statistics, STATISTICS_FILE), (request.constraints, CONSTRAINTS_FILE),
+               (request.statistics, CONSTRAINTS_FILE), (request.constraints, STATISTICS_FILE)),
+    )
     constraints, baseline = _read_baseline(request)
     names = [f.name for f in constraints.features]
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)

@@ -50,6 +50,7 @@ from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.requests import checked_number
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.report.html import model_quality as html_report
 
@@ -362,7 +363,7 @@ def _settings(args: argparse.Namespace, *, require_ground_truth_attribute: bool)
     probability = getattr(args, "probability_attribute", None) or None
     inference = getattr(args, "inference_attribute", None) or None
     if threshold is not None:
-        threshold = float(threshold)
+        threshold = checked_number(float(threshold), name="--probability-threshold")
         if kind is not mq.ProblemType.BINARY_CLASSIFICATION:
             raise AnalyzerInputError("--probability-threshold only applies to BinaryClassification")
         if probability is None:

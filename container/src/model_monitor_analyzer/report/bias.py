@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from model_monitor_analyzer.report.jsonfile import write_bytes
+
 from ..checks.bias import (
     BiasAnalysis,
     BiasDriftViolation,
@@ -88,8 +90,7 @@ def analysis_document(analysis: BiasAnalysis) -> dict[str, object]:
 
 def write_analysis(analysis: BiasAnalysis, path: Path) -> Path:
     """Write analysis.json (creating the folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(analysis_document(analysis), indent=4, allow_nan=False), encoding="utf-8")
+    write_bytes(path, json.dumps(analysis_document(analysis), indent=4, allow_nan=False).encode("utf-8"))
     return path
 
 
@@ -199,8 +200,7 @@ def violations_document(violations: Sequence[BiasDriftViolation]) -> dict[str, o
 
 def write_violations(violations: Sequence[BiasDriftViolation], path: Path) -> Path:
     """Write constraint_violations.json (creating the folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(violations_document(violations), indent=4), encoding="utf-8")
+    write_bytes(path, json.dumps(violations_document(violations), indent=4).encode("utf-8"))
     return path
 
 
@@ -258,6 +258,5 @@ def metric_lines(
 
 def write_metric_lines(lines: Iterable[dict[str, object]], path: Path) -> Path:
     """Write metric records as JSON Lines (creating the folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    write_bytes(path, "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8"))
     return path

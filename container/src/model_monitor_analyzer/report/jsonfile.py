@@ -11,8 +11,23 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 
 def write_json(path: Path, document: object) -> Path:
     """Write ``document`` as indented UTF-8 JSON (NaN/inf become null, never invalid JSON)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    write_bytes(path, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    return path
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path``, making its folder; a folder that cannot be made or written is
+    the user's error, named in one line."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise AnalyzerInputError("the output folder is a file: pass a folder for --output", path=str(path.parent)) from None
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot make the output folder: {exc.strerror or exc}", path=str(path.parent)) from None
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot write the output file: {exc.strerror or exc}", path=str(path)) from None
     return path
 
 

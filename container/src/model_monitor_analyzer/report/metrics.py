@@ -26,6 +26,7 @@ import orjson
 from model_monitor_analyzer.checks.config import MonitoringConfig
 from model_monitor_analyzer.profile.dataset import ColumnProfile
 from model_monitor_analyzer.profile.datatypes import InferredType
+from model_monitor_analyzer.report.jsonfile import write_bytes
 
 METRICS_FILE_NAME = "cloudwatch_metrics.jsonl"
 NO_DATA_METRIC = "monitoring_no_data"
@@ -113,7 +114,6 @@ def write_metric_lines(directory: Path, lines: list[dict]) -> Path | None:
     """Write the lines to ``directory/cloudwatch_metrics.jsonl`` (nothing when there are none)."""
     if not lines:
         return None
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / METRICS_FILE_NAME
-    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    write_bytes(path, b"".join(orjson.dumps(line) + b"\n" for line in lines))
     return path

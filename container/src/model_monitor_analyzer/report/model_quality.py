@@ -27,6 +27,7 @@ from model_monitor_analyzer.checks.model_quality import (
     MetricViolation,
     ProblemType,
 )
+from model_monitor_analyzer.report.jsonfile import write_bytes
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
@@ -131,8 +132,7 @@ def jackson_json(document: object, *, _level: int = 0) -> str:
 
 def write_jackson_json(path: Path, document: object) -> Path:
     """Write ``document`` to ``path`` in the built-in's layout (see ``jackson_json``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(jackson_json(document), encoding="utf-8")
+    write_bytes(path, jackson_json(document).encode("utf-8"))
     return path
 
 

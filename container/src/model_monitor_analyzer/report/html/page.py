@@ -18,6 +18,8 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from model_monitor_analyzer.report.jsonfile import write_bytes
+
 REPORT_FILE = "report.html"
 SUMMARY_ELEMENT_ID = "model-monitor-summary"
 SUMMARY_FORMAT = "model-monitor-report/1"
@@ -170,6 +172,5 @@ def table(headings: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Se
 
 def write_report(path: Path, html: str) -> Path:
     """Write ``html`` to ``path`` (creating the folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    write_bytes(path, html.encode("utf-8"))
     return path

@@ -1,0 +1,131 @@
+"""Careless input gets one line and exit 2, never a silently wrong result or an overwritten input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from model_monitor_analyzer.cli import main
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
+from model_monitor_analyzer.jobs.requests import checked_number
+from model_monitor_analyzer.report.documents import DocumentKind, document_kind
+
+
+@pytest.fixture()
+def baseline(tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("age,city\n" + "".join(f"{20 + i % 50},{'ab'[i % 2]}\n" for i in range(200)))
+    out = tmp_path / "baseline"
+    assert main(["baseline", "--dataset", str(data), "--output", str(out), "--quiet"]) == 0
+    return out
+
+
+def _capture(folder, when="2024-01-01T10:15:00Z", rows=50):
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({"captureData": {"endpointInput": {"data": f"{30 + i % 5},a", "encoding": "CSV"}},
+                         "eventMetadata": {"inferenceTime": when}}) for i in range(rows)]
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _monitor(capture, statistics, constraints, output, *extra):
+    return main(["monitor", "--capture", str(capture), "--statistics", str(statistics), "--constraints", str(constraints),
+                 "--output", str(output), "--quiet", "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z",
+                 *extra])
+
+
+def _one_error_line(capsys):
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_swapped_statistics_and_constraints_are_refused_saying_which_is_which(tmp_path, baseline, capsys):
+    code = _monitor(_capture(tmp_path / "cap"), baseline / "constraints.json", baseline / "statistics.json", tmp_path / "o")
+    assert code == 2
+    line = _one_error_line(capsys)
+    assert "--constraints expects the data-quality constraints" in line and "pass it with --statistics" in line
+
+
+def test_output_into_the_baseline_folder_is_refused_and_the_baseline_is_untouched(tmp_path, baseline, capsys):
+    before = hashlib.sha256((baseline / "statistics.json").read_bytes()).hexdigest()
+    code = _monitor(_capture(tmp_path / "cap"), baseline / "statistics.json", baseline / "constraints.json", baseline)
+    assert code == 2 and "would overwrite the input" in _one_error_line(capsys)
+    assert hashlib.sha256((baseline / "statistics.json").read_bytes()).hexdigest() == before
+
+
+def test_output_inside_the_dataset_folder_is_refused(tmp_path, capsys):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n2\n")
+    assert main(["baseline", "--dataset", str(folder), "--output", str(folder / "out"), "--quiet"]) == 2
+    assert "lies inside the input folder" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("ratio", ["nan", "inf", "5", "-1"])
+def test_a_bad_record_ratio_outside_zero_to_one_is_refused(tmp_path, baseline, capsys, ratio):
+    code = _monitor(_capture(tmp_path / "cap"), baseline / "statistics.json", baseline / "constraints.json",
+                    tmp_path / "o", "--max-bad-record-ratio", ratio)
+    assert code == 2 and "give a number from 0 to 1" in _one_error_line(capsys)
+
+
+def test_a_window_that_ends_before_it_starts_is_refused(tmp_path, baseline, capsys):
+    code = main(["monitor", "--capture", str(_capture(tmp_path / "cap")), "--statistics", str(baseline / "statistics.json"),
+                 "--constraints", str(baseline / "constraints.json"), "--output", str(tmp_path / "o"), "--quiet",
+                 "--start", "2024-01-01T12:00:00Z", "--end", "2024-01-01T11:00:00Z"])
+    assert code == 2 and "give a start earlier than the end" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("output", ["file", "missing-parent"])
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys, output):
+    data = tmp_path / "train.csv"
+    data.write_text("x\n1\n")
+    target = data if output == "file" else tmp_path / "nope.txt" / "sub"
+    if output == "missing-parent":
+        (tmp_path / "nope.txt").write_text("a file where a folder should be")
+    assert main(["baseline", "--dataset", str(data), "--output", str(target), "--quiet"]) == 2
+    _one_error_line(capsys)
+
+
+def test_impossible_capture_times_are_bad_records_not_counted_in_the_window(tmp_path, baseline):
+    capture = _capture(tmp_path / "cap", when="2024-01-01T10:99:99Z", rows=5)
+    with (capture / "a.jsonl").open("a") as handle:
+        for i in range(45):
+            handle.write(json.dumps({"captureData": {"endpointInput": {"data": f"{i},b", "encoding": "CSV"}},
+                                     "eventMetadata": {"inferenceTime": "2024-01-01T10:20:00Z"}}) + "\n")
+    assert _monitor(capture, baseline / "statistics.json", baseline / "constraints.json", tmp_path / "o") == 0
+    statistics = json.loads((tmp_path / "o" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 45
+
+
+def test_a_time_of_the_capture_shape_with_impossible_fields_is_not_compared_as_text():
+    window = TimeWindow(start=parse_timestamp("2024-01-01T10:00:00Z"), end=parse_timestamp("2024-01-01T11:00:00Z"))
+    assert window.contains_text("2024-01-01T10:30:00Z")
+    with pytest.raises(ValueError):
+        window.contains_text("2024-01-01T10:99:99Z")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -0.1, 1.5])
+def test_probabilities_must_be_finite_and_between_zero_and_one(value):
+    with pytest.raises(AnalyzerInputError, match="give a number from 0 to 1"):
+        checked_number(value, name="--probability-threshold")
+
+
+def test_real_sagemaker_documents_are_recognised_by_their_content(reference_examples):
+    expected = {
+        "statistics.json": {DocumentKind.DATA_QUALITY_STATISTICS, DocumentKind.MODEL_QUALITY_STATISTICS},
+        "constraints.json": {DocumentKind.DATA_QUALITY_CONSTRAINTS, DocumentKind.MODEL_QUALITY_CONSTRAINTS},
+        "analysis.json": {DocumentKind.BIAS_ANALYSIS},
+        "analysis_config.json": {DocumentKind.BIAS_ANALYSIS_CONFIG},
+    }
+    seen = 0
+    for name, kinds in expected.items():
+        for path in reference_examples.rglob(name):
+            document = json.loads(path.read_text())
+            if isinstance(document, dict) and "explanations" not in document:  # explainability: not ours to read
+                assert document_kind(document) in kinds, path
+                seen += 1
+    assert seen >= 8
