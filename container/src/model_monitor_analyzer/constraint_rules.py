@@ -359,13 +359,24 @@ def quality_constraints(section: Mapping[str, object]) -> tuple[QualityConstrain
     constraints = []
     for metric, spec in section.items():
         operator = spec.get("comparison_operator") if isinstance(spec, Mapping) else None
-        threshold = spec.get("threshold") if isinstance(spec, Mapping) else None
-        if (operator not in COMPARISON_OPERATORS or isinstance(threshold, bool)
-                or not isinstance(threshold, (int, float)) or not math.isfinite(threshold)):
+        threshold = _finite(spec.get("threshold") if isinstance(spec, Mapping) else None)
+        if operator not in COMPARISON_OPERATORS or threshold is None:
             raise ValueError(f"constraint {metric!r} needs a numeric threshold and a comparison_operator "
                              f"among {', '.join(COMPARISON_OPERATORS)}")
-        constraints.append(QualityConstraint(metric=str(metric), threshold=float(threshold), operator=str(operator)))
+        constraints.append(QualityConstraint(metric=str(metric), threshold=threshold, operator=str(operator)))
     return tuple(constraints)
+
+
+def _finite(value: object) -> float | None:
+    """A finite number from a JSON number or numeric text (hand-written files), else None: an alarm
+    threshold must be finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 # -- bias drift: neutral points ---------------------------------------------------------------------

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
@@ -577,19 +578,12 @@ def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.Metric
             f"no {section_name} section: is this the constraints.json of a {problem_type.value} baseline?",
             path=str(path),
         )
-    constraints = []
-    for metric, spec in section.items():
-        try:
-            operator = mq.ComparisonOperator(spec["comparison_operator"])
-            threshold = float(spec["threshold"])
-        except (KeyError, TypeError, ValueError):
-            known = ", ".join(o.value for o in mq.ComparisonOperator)
-            raise AnalyzerInputError(
-                f"constraint {metric!r} needs a numeric threshold and a comparison_operator among {known}",
-                path=str(path),
-            ) from None
-        constraints.append(mq.MetricConstraint(metric=metric, threshold=threshold, operator=operator))
-    return constraints
+    try:
+        parsed = quality_constraints(section)  # the alarms read the section by the same rule
+    except ValueError as error:
+        raise AnalyzerInputError(str(error), path=str(path)) from None
+    return [mq.MetricConstraint(metric=c.metric, threshold=c.threshold, operator=mq.ComparisonOperator(c.operator))
+            for c in parsed]
 
 
 def _metric_timestamp(args: argparse.Namespace, start: datetime | None, now: datetime) -> str:
