@@ -216,6 +216,9 @@ def test_analyzer_asset_is_built_once_per_stack_for_linux_amd64(tmp_path):
     assert entry["source"]["platform"] == "linux/amd64"
     staged = Path(app.outdir) / entry["source"]["directory"]
     assert (staged / "Dockerfile").read_bytes() == (REPO_ROOT / "container" / "Dockerfile").read_bytes()
+    # the hashed locks the Dockerfile installs from survive .dockerignore into the staged context
+    for lock in ("requirements.lock", "requirements-build.lock"):
+        assert (staged / lock).read_bytes() == (REPO_ROOT / "container" / lock).read_bytes()
 
     template = template_of(stack).to_json()
     for role_prefix in ("FirstRoleDefaultPolicy", "SecondRoleDefaultPolicy"):
