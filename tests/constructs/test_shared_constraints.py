@@ -279,6 +279,15 @@ def test_a_model_quality_constraint_without_an_operator_is_refused_by_both(tmp_p
         model_quality_thresholds(json.loads(path.read_text()))
 
 
+def test_a_threshold_written_as_text_is_the_same_number_for_both(tmp_path):
+    path = tmp_path / "constraints.json"
+    path.write_text(json.dumps({"regression_constraints": {
+        "rmse": {"threshold": "0.5776238707827177", "comparison_operator": "GreaterThanThreshold"}}}))
+    (analyzer,) = read_constraints(path, mq.ProblemType.REGRESSION)
+    (alarm,) = model_quality_thresholds(json.loads(path.read_text()))
+    assert analyzer.threshold == alarm.threshold == 0.5776238707827177
+
+
 def test_the_directions_the_analyzer_suggests_are_the_alarms_directions():
     for problem, suggested in mq.SUGGESTED_CONSTRAINTS.items():
         published = QUALITY_METRICS[next(p for p in QUALITY_METRICS if p.value == problem.value)]
