@@ -145,6 +145,19 @@ def test_a_facet_value_that_matches_no_row_fails_the_run_naming_the_facet_and_it
     # The values the data has, in order of first appearance.
     seen = ", ".join(str(v) for v in dict.fromkeys(data["f"].tolist()))
     assert f"facet 'f' value_or_threshold 7 matches no row (the column's values: {seen})" in raised.value.describe()
+    assert not (tmp_path / "out" / "analysis.json").exists()  # a failed baseline must not pass for one
+
+
+def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_fails(tmp_path):
+    data = _data(5)
+    dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
+    config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [7]}])
+    parser = argparse.ArgumentParser()
+    bias_job.add_monitor_arguments(parser)
+    args = parser.parse_args(["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(tmp_path / "out"),
+                              "--inference-attribute", "p"])  # fmt: skip
+    with pytest.raises(AnalyzerInputError):
+        bias_job.run_monitor(args)
     metrics = _metrics(tmp_path / "out")
     # The texts Clarify writes for an empty facet group, with a null value.
     assert metrics["CI"] == {
@@ -218,3 +231,12 @@ def test_a_second_csv_file_without_a_header_row_is_all_data(tmp_path):
     columns = bias_job.read_csv_columns(files, None)
     assert columns["y"].tolist() == [1, 0, 0, 1]
     assert columns["f"].tolist() == [2, 1, 2, 1]
+
+
+def test_a_label_value_that_matches_no_row_is_reported_as_such_with_predictions_configured(tmp_path):
+    data = _data(7)
+    dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
+    config = _config(tmp_path, label_values_or_threshold=["yes"])
+    with pytest.raises(AnalyzerInputError, match=r"label value\(s\) yes match no row of column 'y'") as raised:
+        bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
+    assert raised.value.path == str(config)

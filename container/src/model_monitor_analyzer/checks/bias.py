@@ -307,7 +307,8 @@ def analyze_bias(
             f"(its values: {some_values(labels)})"
         )
     predicted = None
-    if run_post_training and predicted_label is not None:
+    # With no positive label the label's own problem is the one to report, not the predictions'.
+    if run_post_training and predicted_label is not None and positives.rows.any():
         predicted = positive_predictions(columns[predicted_label], labels, label_values, predicted_label)
     group_values = group_codes(columns[group_variable]) if group_variable is not None else None
     if group_variable is not None and bool(np.all(is_missing(columns[group_variable]))):

@@ -675,13 +675,14 @@ def _drift_tolerance(args: argparse.Namespace) -> float:
     return checked_number(getattr(args, "drift_tolerance", None) or 0.0, name="drift tolerance", high=None)
 
 
-def check_computable(analysis: BiasAnalysis, *, config_path: str, written: Path) -> None:
+def check_computable(analysis: BiasAnalysis, *, config_path: str, written: Path | None) -> None:
     """Fail the run when the data left metrics without a value (a facet or label value that
     matches no row...): such a run must not report success, nor "no violations"."""
     if analysis.problems:
+        where = f"; {written} holds each metric's error" if written is not None else ""
         raise AnalyzerInputError(
             f"bias metrics could not be computed: {'; '.join(analysis.problems)}. Fix the values in the analysis "
-            f"config (value_or_threshold, label_values_or_threshold) or the data; {written} holds each metric's error",
+            f"config (value_or_threshold, label_values_or_threshold) or the data{where}",
             path=config_path,
         )
 
@@ -700,8 +701,9 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         args.dataset, config, dataset_type=getattr(args, "dataset_type", None), problems=problems
     )
     analysis = run_analysis(columns, config, config_path=str(args.analysis_config))
+    # A baseline with metrics that could not be computed is not written: it would pass for one.
+    check_computable(analysis, config_path=str(args.analysis_config), written=None)
     written = write_analysis(analysis, args.output / ANALYSIS_FILE)
-    check_computable(analysis, config_path=str(args.analysis_config), written=written)
     return RunOutcome(
         status=RunStatus.COMPLETED,
         message="Completed: bias baseline analysis written.",
