@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+import time
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 # How a capture record's payloads line up with the baseline CSV's header:
@@ -41,3 +45,25 @@ def file_lines(path: Path) -> Iterator[bytes]:
         for line in f.read().splitlines():
             if line.strip():
                 yield line
+
+
+def run_floor(description: str, library: str, parse_baseline, parse_capture, argv: list[str] | None = None) -> None:
+    """The command line of a floor: parse ``--baseline`` and ``--capture`` with the given functions
+    and print their times, row counts and ``library``'s version as one JSON line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--capture", type=Path, required=True)
+    parser.add_argument("--layout", choices=LAYOUTS, default=SCORE_FIRST, help="how payloads map to the header")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    baseline_rows = parse_baseline(args.baseline)
+    baseline_done = time.perf_counter()
+    capture_rows = parse_capture(args.capture, header_names(args.baseline), args.layout)
+    finished = time.perf_counter()
+    print(json.dumps({
+        "load_baseline": baseline_done - started,
+        "load_capture": finished - baseline_done,
+        "baseline_rows": baseline_rows,
+        "version": version(library),
+        "capture_rows": capture_rows,
+    }))

@@ -9,17 +9,13 @@ the analyzer's time is reported against (with ``floor``, the pyarrow one, beside
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
-import time
 from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
 
 import polars as pl
 
-from bench.contenders.capture_lines import LAYOUTS, SCORE_FIRST, capture_files, header_names, payload_names
+from bench.contenders.capture_lines import SCORE_FIRST, capture_files, payload_names, run_floor
 
 GROUP_BYTES = 64 << 20
 # polars infers a CSV column's type from the first rows; enough of them that a column whose first
@@ -76,27 +72,7 @@ def parse_capture(root: Path, header: list[str], layout: str = SCORE_FIRST) -> i
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", type=Path, required=True)
-    parser.add_argument("--capture", type=Path, required=True)
-    parser.add_argument("--layout", choices=LAYOUTS, default=SCORE_FIRST, help="how payloads map to the header")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    baseline_rows = parse_baseline(args.baseline)
-    baseline_done = time.perf_counter()
-    capture_rows = parse_capture(args.capture, header_names(args.baseline), args.layout)
-    finished = time.perf_counter()
-    print(
-        json.dumps(
-            {
-                "load_baseline": baseline_done - started,
-                "load_capture": finished - baseline_done,
-                "baseline_rows": baseline_rows,
-                "version": version("polars"),
-                "capture_rows": capture_rows,
-            }
-        )
-    )
+    run_floor(__doc__.split("\n")[0], "polars", parse_baseline, parse_capture, argv)
 
 
 if __name__ == "__main__":
