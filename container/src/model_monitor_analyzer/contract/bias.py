@@ -302,7 +302,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
     args.probability_attribute = _text(env, "probability_attribute")
     args.probability_threshold = threshold
     args.publish_metrics = publish
-    args.metrics_dir = metrics_dir(env, paths)
+    args.metrics_dir = metrics_dir(env, paths) if publish else None
     # the project's own extensions (as for model quality): late labels, and a tolerance for noise
     args.ground_truth_lookback = _text(env, "ground_truth_lookback") or "PT0H"
     tolerance = _text(env, "bias_drift_tolerance")

@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jmespath
@@ -38,7 +39,13 @@ from ..io.datasets import DatasetFormat, dataset_files, read_dataset
 from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
-from ..io.window import parse_duration
+from ..io.window import format_timestamp, parse_duration
+from ..jobs.options import (
+    add_dataset_format_argument,
+    add_metric_lines_arguments,
+    add_quiet_argument,
+    metric_lines_dir,
+)
 from ..jobs.requests import checked_number
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from ..report.html import bias as html_report
@@ -72,6 +79,8 @@ MISSING_TEXTS = frozenset(
     }
 )
 DEFAULT_PREDICTED_LABEL = "predicted_label"
+# --dataset-format's short names (as the other monitor types spell them) and the config's dataset_type
+DATASET_FORMATS = {"csv": "text/csv", "jsonl": "application/jsonlines", "json": "application/json"}
 
 Columns = dict[str, np.ndarray]
 
@@ -614,11 +623,12 @@ def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: 
     parser.add_argument(
         "--output", type=Path, required=True, help="folder for analysis.json (and violations)"
     )
-    parser.add_argument(
-        "--dataset-type",
-        choices=("text/csv", "application/jsonlines", "application/json"),
-        help="overrides the config's dataset_type",
+    add_dataset_format_argument(
+        parser, aliases=("--dataset-type",), dest="dataset_type", choices=(*DATASET_FORMATS, *DATASET_FORMATS.values()),
+        help="csv, jsonl or json (one document), or the config's spelling text/csv, application/jsonlines, "
+             "application/json (default: the config's dataset_type); --dataset-type is an alias",
     )
+    add_quiet_argument(parser)
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -661,8 +671,23 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schedule", "--schedule-name", dest="schedule_name",
                         help="MonitoringSchedule dimension of the metrics")
     parser.add_argument("--metric-time", help="Timestamp of the metrics (ISO 8601, default --start)")
-    parser.add_argument("--publish-metrics", action="store_true", help="write CloudWatch metric lines")
-    parser.add_argument("--metrics-dir", type=Path, help="folder for the metric lines (default OUTPUT)")
+    parser.add_argument("--publish-metrics", action="store_true",
+                        help="kept for earlier scripts: metric lines are written unless --no-metrics")
+    add_metric_lines_arguments(parser, dest="metrics_dir")
+
+
+def monitor_request(args: argparse.Namespace) -> argparse.Namespace:
+    """The command line's monitor run: metric lines go to ``--metrics-dir``, else OUTPUT/metrics,
+    unless ``--no-metrics`` (the container contract decides by ``publish_cloudwatch_metrics``)."""
+    resolved = argparse.Namespace(**vars(args))
+    resolved.metrics_dir = metric_lines_dir(output=args.output, given=args.metrics_dir, disabled=args.no_metrics)
+    return resolved
+
+
+def _dataset_type(args: argparse.Namespace) -> str | None:
+    """The dataset type the command line names (short or MIME spelling), as the config spells it."""
+    value = getattr(args, "dataset_type", None)
+    return DATASET_FORMATS.get(value, value) if value is not None else None
 
 
 def _column_ref_argument(value: str | None) -> ColumnRef | None:
@@ -698,7 +723,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
     config = read_analysis_config(args.analysis_config)
     problems = InputProblems()
     columns = read_bias_columns(
-        args.dataset, config, dataset_type=getattr(args, "dataset_type", None), problems=problems
+        args.dataset, config, dataset_type=_dataset_type(args), problems=problems
     )
     analysis = run_analysis(columns, config, config_path=str(args.analysis_config))
     # A baseline with metrics that could not be computed is not written: it would pass for one.
@@ -740,7 +765,7 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
     if getattr(args, "dataset", None) is not None:
         problems = InputProblems()
         columns = read_bias_columns(
-            args.dataset, config, dataset_type=getattr(args, "dataset_type", None), problems=problems
+            args.dataset, config, dataset_type=_dataset_type(args), problems=problems
         )
         analysis = run_analysis(
             columns,
@@ -790,17 +815,14 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis,
                                            tolerance=_drift_tolerance(args))
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
-    if getattr(args, "publish_metrics", False) or getattr(args, "metrics_dir", None) is not None:
-        timestamp = getattr(args, "metric_time", None) or getattr(args, "start", None)
-        if not timestamp:
-            raise AnalyzerInputError(
-                "metrics need a timestamp: pass --metric-time (env metric_time or start_time)"
-            )
+    if getattr(args, "metrics_dir", None) is not None:
+        # as for the other monitor types: the metric time, else the window's start, else now
+        timestamp = (getattr(args, "metric_time", None) or getattr(args, "start", None)
+                     or format_timestamp(datetime.now(UTC)))
         lines = metric_lines(
             analysis, timestamp=timestamp, endpoint_name=args.endpoint_name, schedule_name=args.schedule_name
         )
-        metrics_dir = getattr(args, "metrics_dir", None) or args.output
-        files.append(write_metric_lines(lines, metrics_dir / METRICS_FILE))
+        files.append(write_metric_lines(lines, args.metrics_dir / METRICS_FILE))
     check_computable(analysis, config_path=str(args.analysis_config), written=files[0])
     files.append(html_report.write_window_report(
         args.output, analysis=files[0], baseline=getattr(args, "baseline", None),

@@ -44,6 +44,12 @@ from model_monitor_analyzer.io.datasets import (
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
+from model_monitor_analyzer.jobs.options import (
+    add_dataset_format_argument,
+    add_metric_lines_arguments,
+    add_quiet_argument,
+    metric_lines_dir,
+)
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
@@ -157,7 +163,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default="START",
         help="where the model output columns go in a captured row (default START, as the built-in)",
     )
-    parser.add_argument("--quiet", dest="progress", action="store_false", help="no progress lines on stderr")
+    add_quiet_argument(parser)
     parser.add_argument(
         "--workers",
         type=_positive_int,
@@ -178,7 +184,8 @@ def _positive_int(text: str) -> int:
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
     """``baseline --type data-quality``: dataset, format, header, output folder."""
     parser.add_argument("--dataset", type=Path, required=True, help="dataset file or folder")
-    parser.add_argument("--format", choices=FORMATS, help="dataset format (default: from the file extension)")
+    add_dataset_format_argument(parser, aliases=("--format",), dest="format", choices=FORMATS,
+                                help="dataset format (default: from the file extension); --format is an alias")
     parser.add_argument("--no-header", action="store_true", help="CSV without header row (columns _c0, _c1, ...)")
     parser.add_argument(
         "--categorical-drift-method",
@@ -203,7 +210,7 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", help="Endpoint dimension of the metrics")
     parser.add_argument("--schedule", help="MonitoringSchedule dimension of the metrics")
     parser.add_argument("--metric-time", help="Timestamp of the metrics (default: --start, else now)")
-    parser.add_argument("--metrics-dir", type=Path, help="folder for CloudWatch metric lines (default OUTPUT/metrics)")
+    add_metric_lines_arguments(parser, dest="metrics_dir")
     _add_common(parser)
 
 
@@ -235,7 +242,7 @@ def baseline_request(args: argparse.Namespace) -> DataQualityBaselineRequest:
 def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
     """The request that ``add_monitor_arguments``' parsed arguments describe.
 
-    The command line always writes metric lines: to ``--metrics-dir``, else OUTPUT/metrics.
+    The command line writes metric lines to ``--metrics-dir``, else OUTPUT/metrics, unless ``--no-metrics``.
     """
     return DataQualityMonitorRequest(
         capture=args.capture,
@@ -246,7 +253,7 @@ def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
         reading=_input_options(args),
         window=time_window(args.start, args.end),
         feature_overrides=feature_overrides_from_json(args.feature_overrides) if args.feature_overrides else {},
-        metrics_dir=args.metrics_dir if args.metrics_dir is not None else args.output / "metrics",
+        metrics_dir=metric_lines_dir(output=args.output, given=args.metrics_dir, disabled=args.no_metrics),
         metric_time=metric_time(args.metric_time),
         endpoint=args.endpoint,
         schedule=args.schedule,

@@ -50,6 +50,12 @@ from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import parse_duration
+from model_monitor_analyzer.jobs.options import (
+    add_dataset_format_argument,
+    add_metric_lines_arguments,
+    add_quiet_argument,
+    metric_lines_dir,
+)
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.requests import checked_number
 from model_monitor_analyzer.report import model_quality as report
@@ -71,6 +77,7 @@ def _add(parser: argparse.ArgumentParser, *flags: str, **options: object) -> Non
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    add_quiet_argument(parser)
     _add(parser, "--problem-type", choices=PROBLEM_TYPES, help="model-quality problem type")
     _add(
         parser,
@@ -109,7 +116,8 @@ def _problems(args: argparse.Namespace) -> InputProblems:
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``baseline --type model-quality``."""
     _add(parser, "--dataset", type=Path, help="CSV (with header), JSON Lines or Parquet file, or a folder of them")
-    _add(parser, "--dataset-format", choices=["csv", "jsonl", "json", "parquet"], help="default: from the file extension")
+    add_dataset_format_argument(parser, aliases=(), dest="dataset_format", choices=tuple(DATASET_FORMATS),
+                                help="dataset format (default: from the file extension)")
     _add(
         parser,
         "--no-header",
@@ -159,13 +167,22 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add(parser, "--merged-output", type=Path, help="folder for the merged records (default OUTPUT/merge)")
     # Spelled as for the other monitor types, with the long forms as aliases.
-    _add(parser, "--metrics-dir", "--cloudwatch-metrics-dir", dest="cloudwatch_metrics_dir", type=Path,
-         help="write CloudWatch metric lines to this folder")
+    add_metric_lines_arguments(parser, dest="cloudwatch_metrics_dir", aliases=("--cloudwatch-metrics-dir",))
     _add(parser, "--endpoint", "--endpoint-name", dest="endpoint_name", help="Endpoint dimension of the metrics")
     _add(parser, "--schedule", "--schedule-name", dest="schedule_name",
          help="MonitoringSchedule dimension of the metrics")
     _add(parser, "--metric-time", help="timestamp of the metrics (default: --start, else now)")
     _add_model_arguments(parser)
+
+
+def monitor_request(args: argparse.Namespace) -> argparse.Namespace:
+    """The command line's monitor run: metric lines go to ``--metrics-dir``, else OUTPUT/metrics,
+    unless ``--no-metrics`` (the container contract decides by ``publish_cloudwatch_metrics``)."""
+    resolved = argparse.Namespace(**vars(args))
+    resolved.cloudwatch_metrics_dir = metric_lines_dir(
+        output=_output_dir(args), given=args.cloudwatch_metrics_dir, disabled=args.no_metrics
+    )
+    return resolved
 
 
 # --------------------------------------------------------------------------------------------

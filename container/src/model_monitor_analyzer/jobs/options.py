@@ -1,0 +1,56 @@
+"""The command-line options every monitor type spells alike, and the rules they share.
+
+One name per idea across ``--type data-quality|model-quality|bias``: ``--dataset-format`` for
+the dataset's format, ``--metrics-dir`` / ``--no-metrics`` for the CloudWatch metric lines
+(written under OUTPUT/metrics unless told otherwise), ``--quiet`` for progress. Earlier
+spellings stay as aliases so existing scripts keep working. The container contract builds its
+runs from the job environment instead and does not pass through these options.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+DATASET_FORMAT = "--dataset-format"
+METRICS_SUBFOLDER = "metrics"
+
+
+def add_dataset_format_argument(
+    parser: argparse.ArgumentParser, *, aliases: tuple[str, ...], dest: str, choices: tuple[str, ...], help: str
+) -> None:
+    """``--dataset-format`` with the type's earlier spellings (``aliases``) accepted as well."""
+    _add_once(parser, DATASET_FORMAT, *aliases, dest=dest, choices=choices, help=help)
+
+
+def add_metric_lines_arguments(
+    parser: argparse.ArgumentParser, *, dest: str, aliases: tuple[str, ...] = ()
+) -> None:
+    """``--metrics-dir DIR`` (default OUTPUT/metrics) and ``--no-metrics``."""
+    _add_once(
+        parser, "--metrics-dir", *aliases, dest=dest, type=Path,
+        help="folder for the CloudWatch metric lines (default OUTPUT/metrics)",
+    )
+    _add_once(parser, "--no-metrics", action="store_true", help="write no CloudWatch metric lines")
+
+
+def metric_lines_dir(*, output: Path, given: Path | None, disabled: bool) -> Path | None:
+    """Where a command-line run writes its metric lines: ``given``, else OUTPUT/metrics; None when disabled."""
+    if disabled:
+        if given is not None:
+            raise AnalyzerInputError("--metrics-dir and --no-metrics contradict each other: give one of them")
+        return None
+    return given if given is not None else Path(output) / METRICS_SUBFOLDER
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    """``--quiet``: no progress lines on stderr (``args.progress`` False)."""
+    _add_once(parser, "--quiet", dest="progress", action="store_false", help="no progress lines on stderr")
+
+
+def _add_once(parser: argparse.ArgumentParser, *flags: str, **options: object) -> None:
+    # a parser may get both a baseline's and a monitor's options (model quality adds them so)
+    if not any(flag in parser._option_string_actions for flag in flags):
+        parser.add_argument(*flags, **options)  # type: ignore[arg-type]
