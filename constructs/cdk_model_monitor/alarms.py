@@ -441,6 +441,12 @@ class MonitorAlarms(Construct):
             features = list(options.features)
         elif known:
             features = list(known)
+        elif constraints is not None:
+            # a local baseline was given, so "only known from a local baseline" would mislead
+            raise ConfigurationError(self, "features", None,
+                                     f"The local baseline {getattr(baseline, 'path', '')!r} constrains no features: give "
+                                     "the data-quality baseline folder (statistics.json + constraints.json of "
+                                     "`model-monitor-analyzer baseline`), or DataQualityAlarmOptions(features=[...]).")
         else:
             raise ConfigurationError(self, "features", None,
                                      "The features are only known from a local baseline (Baseline.from_directory); "

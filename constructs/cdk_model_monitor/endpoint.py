@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, require_members
 from .images import ecr_repository_arn
 from .nag import acknowledge
 from .roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
@@ -64,7 +64,8 @@ class CaptureConfig:
         if not self.modes:
             raise ConfigurationError(scope, "capture.modes", self.modes,
                                      "Capture at least one of CaptureMode.INPUT and CaptureMode.OUTPUT.")
-        if len(set(self.modes)) != len(self.modes) or not all(isinstance(m, CaptureMode) for m in self.modes):
+        require_members(scope, "capture.modes", self.modes, CaptureMode)
+        if len(set(self.modes)) != len(self.modes):
             raise ConfigurationError(scope, "capture.modes", self.modes,
                                      "List each CaptureMode (INPUT, OUTPUT) at most once.")
         for field_name, types in (("csv_content_types", self.csv_content_types),

@@ -10,12 +10,14 @@ monitor, a ``Notifications`` or an SNS topic) or props (a frozen dataclass) to c
 
 from __future__ import annotations
 
+import difflib
 import re
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -35,13 +37,14 @@ from .alarms import (
 from .baseline import Baseline
 from .dashboard import ModelDashboard
 from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ProductionVariant
-from .errors import ConfigurationError
+from .errors import ConfigurationError, require_member, require_members
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork
-from .monitors.base import MonitorBase
-from .monitors.bias import BiasDriftMonitor
-from .monitors.data_quality import DataQualityMonitor
-from .monitors.model_quality import ModelQualityMonitor
+from .monitors.base import ENDPOINT_NAME, ENDPOINT_NAME_FIX, SCHEDULE_FIX, MonitorBase
+from .monitors.bias import BiasDriftMonitor, ColumnRef, Facet, Value
+from .monitors.capture_columns import BaselineColumns
+from .monitors.data_quality import DataQualityMonitor, FeatureOverride
+from .monitors.model_quality import DEFAULT_GROUND_TRUTH_LOOKBACK, ModelQualityMonitor, ProblemType
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import Schedule
@@ -109,6 +112,9 @@ class ExistingEndpoint:
     variant: str = "AllTraffic"
     capture_modes: tuple[CaptureMode, ...] | None = None
 
+    def __post_init__(self) -> None:
+        _check_existing_endpoint(self)
+
     def metric(self, metric_name: str, *, statistic: str = "Sum",
                period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
         return cloudwatch.Metric(namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic,
@@ -122,6 +128,100 @@ class ExistingEndpoint:
         return self.metric("ModelLatency", statistic="Average", **kwargs)
 
 
+def _check_existing_endpoint(value: ExistingEndpoint) -> None:
+    name = value.endpoint_name
+    if not Token.is_unresolved(name) and not (isinstance(name, str) and ENDPOINT_NAME.match(name)):
+        raise ConfigurationError(None, "ExistingEndpoint(endpoint_name)", name, ENDPOINT_NAME_FIX)
+    if value.capture_modes is not None:
+        require_members(None, "ExistingEndpoint(capture_modes)", value.capture_modes, CaptureMode)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorSettings:
+    """What every monitor the facade creates may set besides its baseline and schedule.
+
+    :param variant: the production variant whose traffic is analysed. Default: the endpoint's first
+        (``ExistingEndpoint.variant`` for an endpoint deployed elsewhere).
+    :param engine: Default: the facade's ``engine``.
+    :param image: Default: the facade's ``image`` (the project's analyzer).
+    :param compute: Default: the facade's ``compute`` (else ``JobCompute()``).
+    :param network: Default: the facade's ``network`` (else ``JobNetwork()``).
+    :param environment: extra environment of the analyzer. Default: none.
+    :param schedule_name: Default: a unique name derived from the construct path.
+    """
+
+    variant: str | None = None
+    engine: Engine | None = None
+    image: AnalyzerImage | None = None
+    compute: JobCompute | None = None
+    network: JobNetwork | None = None
+    environment: Mapping[str, str] | None = None
+    schedule_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualitySettings(MonitorSettings):
+    """A ``DataQualityMonitor``'s own settings (see its parameters).
+
+    :param feature_overrides: per-feature settings on top of the baseline's constraints. Default: none.
+    :param baseline_columns: what the baseline's columns are. Default: decided at synth.
+    """
+
+    feature_overrides: Mapping[str, FeatureOverride] | None = None
+    baseline_columns: BaselineColumns | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelQualitySettings(MonitorSettings):
+    """A ``ModelQualityMonitor``'s own settings (see its parameters).
+
+    :param problem_type: the model's task (required).
+    :param inference_attribute: where the prediction is in the captured output. Default: none (binary
+        models may give ``probability_attribute`` instead).
+    :param probability_attribute: binary only: where the positive class's probability is. Default: none.
+    :param probability_threshold: binary only. Default: 0.5 when ``probability_attribute`` is given.
+    :param positive_label: binary only: the positive class's label value. Default: 1/true.
+    :param ground_truth_lookback: how long after its inference a label may arrive. Default: 1 day.
+    """
+
+    problem_type: ProblemType
+    inference_attribute: str | None = None
+    probability_attribute: str | None = None
+    probability_threshold: float | None = None
+    positive_label: str | None = None
+    ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasSettings(MonitorSettings):
+    """A ``BiasDriftMonitor``'s own settings (see its parameters).
+
+    :param label: the label's name or 0-based index into ``headers`` (required).
+    :param label_values_or_threshold: the positive label values, or one threshold (required).
+    :param facets: the sensitive columns (required).
+    :param group_variable: Default: none. :param headers: Default: none.
+    :param probability_threshold: Default: Clarify's 0.5.
+    :param features_attribute, inference_attribute, probability_attribute: Default: none.
+    :param pre_training_methods, post_training_methods: Default: all of each stage.
+    :param ground_truth_lookback: Default: none (labels arrive within the window).
+    :param drift_tolerance: Default: 0 (Clarify's rule).
+    """
+
+    label: ColumnRef
+    label_values_or_threshold: Sequence[Value]
+    facets: Sequence[Facet]
+    group_variable: ColumnRef | None = None
+    headers: Sequence[str] | None = None
+    probability_threshold: float | None = None
+    features_attribute: str | None = None
+    inference_attribute: str | None = None
+    probability_attribute: str | None = None
+    pre_training_methods: Sequence[str] | None = None
+    post_training_methods: Sequence[str] | None = None
+    ground_truth_lookback: Duration | None = None
+    drift_tolerance: float = 0.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class MonitorProps:
     """A monitor the facade creates.
@@ -129,29 +229,73 @@ class MonitorProps:
     :param baseline: its baseline (``Baseline.from_directory`` lets the alarms read the features and
         thresholds at synth).
     :param schedule: Default: the facade's ``schedule``.
-    :param settings: more keyword arguments of the monitor's class (``variant``, ``compute``,
-        ``network``, ``environment``, ``schedule_name``, and the monitor type's own, such as
-        ``problem_type`` or the ground-truth location of model-quality and bias monitors).
+    :param settings: the monitor type's settings (``DataQualitySettings``, ``ModelQualitySettings``,
+        ``BiasSettings``). A mapping of the same names is still read, deprecated, and checked alike.
     """
 
     baseline: Baseline
     schedule: Schedule | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    settings: MonitorSettings | Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class DataQualityProps(MonitorProps):
-    """A ``DataQualityMonitor``."""
+    """A ``DataQualityMonitor``. :param settings: Default: ``DataQualitySettings()``."""
+
+    settings: DataQualitySettings | Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ModelQualityProps(MonitorProps):
-    """A ``ModelQualityMonitor`` (``monitors/model_quality.py``)."""
+    """A ``ModelQualityMonitor`` (``monitors/model_quality.py``); ``settings`` is required, e.g.
+    ``ModelQualitySettings(problem_type=ProblemType.BINARY_CLASSIFICATION, probability_attribute="0")``."""
+
+    settings: ModelQualitySettings | Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class BiasProps(MonitorProps):
-    """A ``BiasDriftMonitor`` (``monitors/bias.py``)."""
+    """A ``BiasDriftMonitor`` (``monitors/bias.py``); ``settings`` is required, e.g.
+    ``BiasSettings(label="churn", label_values_or_threshold=[1], facets=[Facet("senior", [1])])``."""
+
+    settings: BiasSettings | Mapping[str, Any] | None = None
+
+
+_SETTINGS: Mapping[type[MonitorProps], type[MonitorSettings]] = {
+    DataQualityProps: DataQualitySettings, ModelQualityProps: ModelQualitySettings, BiasProps: BiasSettings}
+
+
+def _typed_settings(scope: Construct, prop: str, value: object,
+                    settings_type: type[MonitorSettings]) -> MonitorSettings:
+    """``value`` as ``settings_type``: a mapping (the deprecated form) is checked name by name, so a typo is
+    reported with the names the monitor knows instead of a TypeError from deep inside."""
+    if isinstance(value, settings_type):
+        return value
+    names = [f.name for f in fields(settings_type)]
+    required = [f.name for f in fields(settings_type) if f.default is MISSING and f.default_factory is MISSING]
+    example = f"{settings_type.__name__}({', '.join(f'{n}=...' for n in required)})"
+    if value is None and not required:
+        return settings_type()
+    if value is None or not isinstance(value, Mapping):
+        raise ConfigurationError(scope, prop, value, f"Use {example}.")
+    facade_owned = sorted(set(value) & {"baseline", "schedule", "endpoint", "endpoint_name", "capture_s3_uri",
+                                        "capture_key", "capture_modes", "storage"})
+    if facade_owned:
+        raise ConfigurationError(scope, prop, facade_owned,
+                                 "The facade sets these itself; use the props' own fields or the facade's.")
+    unknown = sorted(set(value) - set(names))
+    if unknown:
+        close = {n: difflib.get_close_matches(n, names, n=1) for n in unknown}
+        hints = "; ".join(f"{n!r} -> {m[0]!r}" for n, m in close.items() if m)
+        raise ConfigurationError(scope, prop, unknown,
+                                 f"{settings_type.__name__} has no such setting{': did you mean ' + hints if hints else ''}. "
+                                 f"Known: {', '.join(names)}.")
+    missing = [n for n in required if n not in value]
+    if missing:
+        raise ConfigurationError(scope, prop, dict(value), f"Give {', '.join(missing)}: use {example}.")
+    warnings.warn(f"{prop}: settings as a mapping are deprecated; use {settings_type.__name__}(...)",
+                  DeprecationWarning, stacklevel=4)
+    return settings_type(**value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,6 +429,9 @@ class ModelMonitor(Construct):
         retraining: RetrainingProps | None = None,
     ) -> None:
         super().__init__(scope, id)
+        require_member(self, "engine", engine, Engine)
+        if schedule is not None and not isinstance(schedule, Schedule):
+            raise ConfigurationError(self, "schedule", schedule, SCHEDULE_FIX)
         if not isinstance(model_name, str) or not _MODEL_NAME.match(model_name):
             raise ConfigurationError(self, "model_name", model_name,
                                      "Use 1-60 letters, digits, '-' or '_', starting with a letter or digit.")
@@ -412,12 +559,11 @@ class ModelMonitor(Construct):
             return value
         if not isinstance(value, props_type):
             raise ConfigurationError(self, id, value, f"Use {props_type.__name__}(baseline=...) or a monitor.")
-        settings = dict(value.settings)
-        clash = sorted(set(settings) & {"baseline", "schedule", "endpoint", "endpoint_name", "capture_s3_uri",
-                                        "capture_modes", "storage"})
-        if clash:
-            raise ConfigurationError(self, f"{id}.settings", clash,
-                                     "The facade sets these itself; use the props' own fields or the facade's.")
+        typed = _typed_settings(self, f"{id}.settings", value.settings, _SETTINGS[props_type])
+        if value.schedule is not None and not isinstance(value.schedule, Schedule):
+            raise ConfigurationError(self, f"{id}.schedule", value.schedule, SCHEDULE_FIX)
+        # None stands for "the monitor's (or the facade's) default"
+        settings = {f.name: getattr(typed, f.name) for f in fields(typed) if getattr(typed, f.name) is not None}
         for key, default in (("engine", self.engine), ("image", self._image), ("compute", self._compute),
                              ("network", self._network)):
             if default is not None:

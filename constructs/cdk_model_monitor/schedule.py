@@ -9,6 +9,8 @@ from datetime import datetime
 from aws_cdk import Duration
 from aws_cdk import aws_scheduler as scheduler
 
+from .errors import ConfigurationError
+
 
 def iso_offset(duration: Duration, *, negative: bool) -> str:
     """An ISO-8601 offset such as ``-PT2H`` (SageMaker's and the window planner's format)."""
@@ -16,6 +18,61 @@ def iso_offset(duration: Duration, *, negative: bool) -> str:
     hours, minutes = divmod(minutes, 60)
     body = "PT" + (f"{hours}H" if hours or not minutes else "") + (f"{minutes}M" if minutes else "")
     return ("-" if negative and (hours or minutes) else "") + body
+
+
+# EventBridge Scheduler's cron fields: name, lowest and highest value, names accepted in place of numbers.
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_CRON_FIELDS = (("minutes", 0, 59, ()), ("hours", 0, 23, ()), ("day-of-month", 1, 31, ()),
+                ("month", 1, 12, _MONTHS), ("day-of-week", 1, 7, _WEEKDAYS), ("year", 1970, 2199, ()))
+_CRON_EXAMPLE = "e.g. 'cron(15 */2 * * ? *)' (minutes hours day-of-month month day-of-week year)"
+
+
+def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    if text.upper() in names:
+        return True
+    return text.isdigit() and low <= int(text) <= high
+
+
+def _cron_part_ok(part: str, index: int) -> bool:
+    """One comma-separated part of a cron field: ``*``, ``?``, a value, a range ``a-b``, a step ``x/n``, or the
+    day fields' ``L``, ``nW``, ``nL`` and ``d#n``."""
+    _, low, high, names = _CRON_FIELDS[index]
+    if part == "*" or (part == "?" and index in (2, 4)):
+        return True
+    if index == 2 and (part in ("L", "LW") or (part.endswith("W") and _cron_value(part[:-1], low, high, ()))):
+        return True
+    if index == 4 and part.endswith("L") and (part == "L" or _cron_value(part[:-1], low, high, names)):
+        return True
+    if index == 4 and "#" in part:
+        day, _, nth = part.partition("#")
+        return _cron_value(day, low, high, names) and nth.isdigit() and 1 <= int(nth) <= 5
+    base, slash, step = part.partition("/")
+    if slash and not (step.isdigit() and int(step) >= 1):
+        return False
+    if base == "*" and slash:
+        return True
+    first, dash, last = base.partition("-")
+    return _cron_value(first, low, high, names) and (not dash or _cron_value(last, low, high, names))
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is not an EventBridge Scheduler cron expression, or None."""
+    if not (isinstance(expression, str) and expression.startswith("cron(") and expression.endswith(")")):
+        return f"use six fields inside cron(...), {_CRON_EXAMPLE}"
+    fields_ = expression[5:-1].split()
+    if len(fields_) != 6:
+        return f"use six fields, {_CRON_EXAMPLE}"
+    for index, text in enumerate(fields_):
+        name, low, high, names = _CRON_FIELDS[index]
+        if not all(_cron_part_ok(part, index) for part in text.split(",")):
+            spelled = f" or {names[0]}-{names[-1]}" if names else ""
+            return f"the {name} field {text!r} is out of range: use {low}-{high}{spelled}, or * , - /"
+    if "?" not in (fields_[2], fields_[4]):
+        return "one of day-of-month and day-of-week must be '?'"
+    if fields_[2] == "?" and fields_[4] == "?":
+        return "only one of day-of-month and day-of-week may be '?'"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,8 +158,12 @@ class Schedule:
     @staticmethod
     def cron(expression: str, *, window: DataWindow) -> Schedule:
         """Any EventBridge Scheduler cron expression (``cron(15 */2 * * ? *)``); standalone engine only."""
-        if not (expression.startswith("cron(") and expression.endswith(")") and len(expression[5:-1].split()) == 6):
-            raise ValueError(f"Schedule.cron({expression!r}): use six fields, e.g. 'cron(15 */2 * * ? *)'")
+        problem = cron_problem(expression)
+        if problem:
+            raise ConfigurationError(None, "Schedule.cron(expression)", expression, f"Fix the expression: {problem}.")
+        if not isinstance(window, DataWindow):
+            raise ConfigurationError(None, "Schedule.cron(window)", window,
+                                     "Use a DataWindow(start_offset=..., end_offset=...).")
         return Schedule(expression=expression, sagemaker_expression=None, window=window, description=expression)
 
     @staticmethod
@@ -110,6 +171,9 @@ class Schedule:
         """Every ``interval`` (at least 5 minutes), analysing the interval before each run; standalone only.
 
         Sub-hourly rates give sub-hourly windows (SageMaker Model Monitor refuses them)."""
+        if not isinstance(interval, Duration):
+            raise ConfigurationError(None, "Schedule.rate(interval)", interval,
+                                     "Use a Duration, e.g. Schedule.rate(Duration.hours(1)) or Duration.minutes(15).")
         minutes = interval.to_minutes()
         if minutes < 5:
             raise ValueError(f"Schedule.rate({minutes} minutes): use at least 5 minutes; a processing job "

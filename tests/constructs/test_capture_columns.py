@@ -19,6 +19,7 @@ from cdk_model_monitor import (
     ConfigurationError,
     DataQualityMonitor,
     DataQualityProps,
+    DataQualitySettings,
     EndpointProps,
     Engine,
     ExistingEndpoint,
@@ -235,7 +236,7 @@ def test_the_facade_passes_baseline_columns_to_a_builtin_data_quality_monitor(st
     ModelMonitor(stack, "Churn", model_name="churn", engine=Engine.MODEL_MONITOR, image=AnalyzerImage.builtin(),
                  endpoint=EndpointProps(image_uri=IMAGE),
                  data_quality=DataQualityProps(baseline=Baseline.from_directory(str(DEMO_BASELINE)),
-                                               settings={"baseline_columns": BaselineColumns.FEATURES}))
+                                               settings=DataQualitySettings(baseline_columns=BaselineColumns.FEATURES)))
     assert json.loads(typed_definition_environment(stack)["dataset_format"]) == INPUT_ONLY
 
 

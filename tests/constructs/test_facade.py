@@ -24,11 +24,13 @@ from cdk_model_monitor.alarms import AlarmCategory, DataQualityAlarmOptions
 from cdk_model_monitor.facade import (
     AlarmProps,
     BiasProps,
+    BiasSettings,
     DataQualityProps,
     EndpointProps,
     ExistingEndpoint,
     ModelMonitor,
     ModelQualityProps,
+    ModelQualitySettings,
     NotificationProps,
     RetrainingProps,
 )
@@ -58,13 +60,14 @@ def _full(stack: cdk.Stack, engine: Engine) -> ModelMonitor:
         data_quality=DataQualityProps(baseline=Baseline.from_directory(BASELINE)),
         model_quality=ModelQualityProps(
             baseline=Baseline.from_directory(str(DEMO / "baseline-model-quality")),
-            settings={"problem_type": ProblemType.BINARY_CLASSIFICATION, "inference_attribute": "0",
-                      "probability_attribute": "0", "probability_threshold": 0.5}),
+            settings=ModelQualitySettings(problem_type=ProblemType.BINARY_CLASSIFICATION, inference_attribute="0",
+                                          probability_attribute="0", probability_threshold=0.5)),
         bias=BiasProps(
             baseline=Baseline.from_directory(str(DEMO / "baseline-bias")),
-            settings={"label": BIAS_CONFIG["label"], "label_values_or_threshold": BIAS_CONFIG["label_values_or_threshold"],
-                      "facets": [Facet(f["name_or_index"], f["value_or_threshold"]) for f in BIAS_CONFIG["facet"]],
-                      "headers": BIAS_CONFIG["headers"]}),
+            settings=BiasSettings(
+                label=BIAS_CONFIG["label"], label_values_or_threshold=BIAS_CONFIG["label_values_or_threshold"],
+                facets=[Facet(f["name_or_index"], f["value_or_threshold"]) for f in BIAS_CONFIG["facet"]],
+                headers=BIAS_CONFIG["headers"])),
         engine=engine,
         image=ANALYZER,
         notifications=NotificationProps(emails=["ml-oncall@example.com"]),

@@ -17,7 +17,7 @@ from constructs import Construct
 from ..baseline import Baseline, BaselineKind, BoundBaseline
 from ..bundled import lambda_shared_module
 from ..endpoint import CapturedEndpoint, CaptureMode
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, require_member, require_members
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
     BASELINE_CONSTRAINTS_LOCAL_DIR,
@@ -44,6 +44,12 @@ MANIFEST_FOLDER = "_manifests"
 # The copy of the newest window's report.html beside a monitor's window folders (standalone engine).
 LATEST_REPORT_FILE = "latest-report.html"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
+# SageMaker's EndpointName (CreateEndpoint API reference).
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+ENDPOINT_NAME_FIX = ("SageMaker endpoint names are 1-63 letters, digits and hyphens, starting and ending with a "
+                     "letter or digit (no underscores), e.g. 'churn-model-prod'.")
+SCHEDULE_FIX = ("Use a Schedule: Schedule.hourly(), Schedule.daily(hour=...), Schedule.every_hours(n), "
+                "Schedule.cron('cron(...)', window=...), Schedule.rate(Duration.minutes(...)) or Schedule.once(...).")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +126,10 @@ class MonitorBase(Construct):
         schedule_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        # choices checked first: a string in their place would fail later, deep inside, without a fix
+        require_member(self, "engine", engine, Engine)
+        if schedule is not None and not isinstance(schedule, Schedule):
+            raise ConfigurationError(self, "schedule", schedule, SCHEDULE_FIX)
         self.kind = kind
         self.engine_kind = engine
         self.schedule = schedule or Schedule.hourly()
@@ -331,10 +341,10 @@ class MonitorBase(Construct):
             return frozenset(endpoint.capture.modes)
         if capture_modes is None:
             return None
-        if isinstance(capture_modes, CaptureMode) or not isinstance(capture_modes, Sequence) or not capture_modes \
-                or not all(isinstance(m, CaptureMode) for m in capture_modes):
+        if isinstance(capture_modes, CaptureMode) or not isinstance(capture_modes, Sequence) or not capture_modes:
             raise ConfigurationError(self, "capture_modes", capture_modes,
                                      "List what the endpoint captures, e.g. (CaptureMode.INPUT, CaptureMode.OUTPUT).")
+        require_members(self, "capture_modes", capture_modes, CaptureMode)
         return frozenset(capture_modes)
 
     def _resolve_target(self, endpoint: CapturedEndpoint | None, endpoint_name: str | None,
@@ -356,6 +366,9 @@ class MonitorBase(Construct):
         if storage is None:
             raise ConfigurationError(self, "storage", None,
                                      "Pass storage=MonitoringBucket(...) for baselines and reports.")
+        if not Token.is_unresolved(endpoint_name) and not (isinstance(endpoint_name, str)
+                                                           and ENDPOINT_NAME.match(endpoint_name)):
+            raise ConfigurationError(self, "endpoint_name", endpoint_name, ENDPOINT_NAME_FIX)
         self.variant = variant or "AllTraffic"
         self.endpoint_name = endpoint_name
         self.capture_s3_uri = f"{capture_s3_uri.rstrip('/')}/{endpoint_name}/{self.variant}"

@@ -10,12 +10,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from ..baseline import BaselineKind
 from ..errors import ConfigurationError
 from .base import MonitorBase, MonitorKind
 from .capture_columns import BaselineColumns, data_quality_capture_index_names
 
 DATA_QUALITY = MonitorKind(name="data-quality", sagemaker_type="DataQuality",
-                           endpoint_namespace="aws/sagemaker/Endpoints/data-metrics")
+                           endpoint_namespace="aws/sagemaker/Endpoints/data-metrics",
+                           baseline_kind=BaselineKind.DATA_QUALITY)
 
 
 @dataclass(frozen=True, kw_only=True)
