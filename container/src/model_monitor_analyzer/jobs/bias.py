@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
 from ..io.window import format_timestamp, parse_duration
+from ..jobs.label_window import few_labels, label_window_hint
 from ..jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
@@ -797,18 +799,32 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
     return analysis, join
 
 
+def _label_window_hint(args: argparse.Namespace, join: dict[str, object]) -> str | None:
+    """Which labels the window found, when it joined captures with ground truth (not for --dataset / --merged)."""
+    if getattr(args, "dataset", None) is not None or getattr(args, "merged", None) is not None:
+        return None
+    start = merge.parse_time(args.start) if getattr(args, "start", None) else None
+    end = merge.parse_time(args.end) if getattr(args, "end", None) else None
+    lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
+    return label_window_hint(start=start, end=end, lookback=lookback, join=join)  # type: ignore[arg-type]
+
+
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
     analysis, join = _monitor_analysis(args)
+    hint = _label_window_hint(args, join)
     if analysis is None:
         return RunOutcome(
             status=RunStatus.NO_DATA,
-            message="Completed: No data to analyze: no captured inference in the window has a ground-truth label yet.",
+            message="Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"
+                    + (f": {hint}" if hint else "."),
             output_dir=args.output,
             files=(html_report.write_no_data_report(
                 args.output, window=(getattr(args, "start", None), getattr(args, "end", None))),),
             summary=join,
         )
+    if hint is not None and few_labels(join):
+        print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
     violations: tuple = ()
     if getattr(args, "baseline", None) is not None:

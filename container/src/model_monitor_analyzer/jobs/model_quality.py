@@ -31,6 +31,7 @@ import argparse
 import gc
 import json
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import parse_duration
+from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
@@ -675,6 +677,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
     if problems.bad:
         summary["malformed_records"] = problems.bad
+    hint = None if merged_source is not None else label_window_hint(start=start, end=end, lookback=lookback, join=join)
     if not item_count:
         waiting = join.get("captures_without_label", 0)
         orphans = join.get("labels_without_capture", 0)
@@ -682,13 +685,16 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
             status=RunStatus.NO_DATA,
             message=(
                 "Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"
-                f" ({waiting} captures without a label, {orphans} labels without a capture)."
+                f" ({waiting} captures without a label, {orphans} labels without a capture)"
+                + (f": {hint}" if hint else ".")
             ),
             output_dir=output,
             files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
             summary=summary,
         )
 
+    if hint is not None and few_labels(join):
+        print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     metrics = compute_metrics(settings, rows)
     kind = settings.problem_type
     files.append(

@@ -1,0 +1,64 @@
+"""Which ground-truth labels a monitoring window finds, said in the user's words.
+
+A model-quality or bias window [start, end) reads the labels *uploaded* in that window (the
+ground-truth folders ``yyyy/mm/dd/HH`` of its hours) and joins them with the inferences
+*captured* in [start - ``--ground-truth-lookback``, end). Labels uploaded in hour 11 for
+inferences of hour 10 are therefore found by window 11-12 with a look-back of at least PT1H,
+and by no window without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from model_monitor_analyzer.io.window import format_timestamp
+
+LOOKBACK_OPTION = "--ground-truth-lookback"
+
+
+def _moment(value: datetime | None, unbounded: str) -> str:
+    return unbounded if value is None else format_timestamp(value)
+
+
+def _duration(value: timedelta) -> str:
+    hours, rest = divmod(int(value.total_seconds()), 3600)
+    return f"PT{hours}H" if not rest else f"PT{hours}H{rest // 60}M"
+
+
+def window_reach(*, start: datetime | None, end: datetime | None, lookback: timedelta) -> str:
+    """What the window reads: ``labels uploaded in [start, end) joined with inferences captured in [...)``."""
+    since = None if start is None else start - lookback
+    return (
+        f"labels uploaded in [{_moment(start, 'the beginning')}, {_moment(end, 'now')}) are joined with inferences "
+        f"captured in [{_moment(since, 'the beginning')}, {_moment(end, 'now')}) ({LOOKBACK_OPTION} {_duration(lookback)})"
+    )
+
+
+def few_labels(join: Mapping[str, int]) -> bool:
+    """True when the window's join matched no label, or fewer labels than it left unmatched."""
+    matched = join.get("matched", 0)
+    unmatched = join.get("captures_without_label", 0) + join.get("labels_without_capture", 0)
+    return matched == 0 or matched < unmatched
+
+
+def label_window_hint(
+    *, start: datetime | None, end: datetime | None, lookback: timedelta, join: Mapping[str, int]
+) -> str:
+    """Why a window matched few or no labels, and which option finds them."""
+    labels_alone = join.get("labels_without_capture", 0)
+    captures_alone = join.get("captures_without_label", 0)
+    parts = [f"this window's {window_reach(start=start, end=end, lookback=lookback)}"]
+    if labels_alone:
+        parts.append(
+            f"{labels_alone} labels uploaded in the window belong to no inference captured then: labels of older "
+            f"inferences are found with a longer {LOOKBACK_OPTION} (e.g. PT1H for labels uploaded the hour after)"
+        )
+    if captures_alone:
+        parts.append(
+            f"{captures_alone} captured inferences have no label uploaded in the window: a label uploaded later is "
+            f"found by a later window whose {LOOKBACK_OPTION} reaches back to its inference"
+        )
+    if not labels_alone and not captures_alone and not join.get("matched", 0):
+        parts.append("the window holds neither labels nor captures: check --ground-truth and --capture")
+    return "; ".join(parts) + "."
