@@ -3,6 +3,8 @@ the value and the allowed values, never with an error from deep inside a library
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import warnings
 
@@ -12,6 +14,7 @@ from aws_cdk import Duration
 from cdk_model_monitor import (
     AnalyzerImage,
     Baseline,
+    BiasDriftMonitor,
     BiasProps,
     BiasSettings,
     CaptureConfig,
@@ -24,6 +27,7 @@ from cdk_model_monitor import (
     ExistingEndpoint,
     Facet,
     ModelMonitor,
+    ModelQualityMonitor,
     ModelQualityProps,
     ModelQualitySettings,
     MonitoringBucket,
@@ -200,3 +204,17 @@ def test_schedule_of_monitor_props_given_as_text_is_refused(stack):
 def test_model_quality_settings_default_to_a_one_day_ground_truth_lookback():
     settings = ModelQualitySettings(problem_type=ProblemType.REGRESSION)
     assert settings.ground_truth_lookback.to_hours() == Duration.days(1).to_hours()
+
+
+@pytest.mark.parametrize("monitor_class, settings_type", [
+    (DataQualityMonitor, DataQualitySettings), (ModelQualityMonitor, ModelQualitySettings),
+    (BiasDriftMonitor, BiasSettings)])
+def test_monitors_have_explicit_signatures_that_the_typed_settings_mirror(monitor_class, settings_type):
+    parameters = inspect.signature(monitor_class.__init__).parameters
+    assert not [p for p in parameters.values() if p.kind is inspect.Parameter.VAR_KEYWORD]
+    assert {f.name for f in dataclasses.fields(settings_type)} <= set(parameters)
+
+
+def test_misspelt_monitor_parameter_is_refused_by_python_itself(stack):
+    with pytest.raises(TypeError, match="schedul"):
+        _monitor(stack, schedul=Schedule.hourly())

@@ -522,9 +522,19 @@ class LabelledMonitorBase(MonitorBase):
     """
 
     def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, capture_lookback: Duration | None = None,
-                 **kwargs: object) -> None:
+                 baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 endpoint_name: str | None = None, capture_s3_uri: str | None = None,
+                 capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
+                 variant: str | None = None, storage: MonitoringBucket | None = None,
+                 schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
+                 image: AnalyzerImage | None = None, compute: JobCompute | None = None,
+                 network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
+                 schedule_name: str | None = None) -> None:
         self._capture_lookback = capture_lookback  # checked in _validate_kind, once the construct has a path
-        super().__init__(scope, id, kind=kind, **kwargs)
+        super().__init__(scope, id, kind=kind, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
+                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
+                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
 
     # -- ground truth for label producers ------------------------------------------------------
 

@@ -6,20 +6,23 @@ import hashlib
 import json
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ..baseline import BaselineKind
-from ..endpoint import CaptureMode
+from ..baseline import Baseline, BaselineKind
+from ..endpoint import CapturedEndpoint, CaptureMode
 from ..errors import ConfigurationError
-from ..images import BuiltinImage
-from ..schedule import iso_offset
+from ..images import AnalyzerImage, BuiltinImage
+from ..job import Engine, JobCompute, JobNetwork
+from ..schedule import Schedule, iso_offset
+from ..storage import MonitoringBucket
 from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_object_read, object_basename
 
 MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
@@ -165,7 +168,15 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  features_attribute: str | None = None, inference_attribute: str | None = None,
                  probability_attribute: str | None = None, pre_training_methods: Sequence[str] | None = None,
                  post_training_methods: Sequence[str] | None = None, ground_truth_lookback: Duration | None = None,
-                 drift_tolerance: float = 0.0, **kwargs: object) -> None:
+                 drift_tolerance: float = 0.0,
+                 baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 endpoint_name: str | None = None, capture_s3_uri: str | None = None,
+                 capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
+                 variant: str | None = None, storage: MonitoringBucket | None = None,
+                 schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
+                 image: AnalyzerImage | None = None, compute: JobCompute | None = None,
+                 network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
+                 schedule_name: str | None = None) -> None:
         self.label = label
         self.label_values_or_threshold = label_values_or_threshold
         self.facets = facets
@@ -182,7 +193,11 @@ class BiasDriftMonitor(LabelledMonitorBase):
             raise ConfigurationError(scope, f"{id}.drift_tolerance", drift_tolerance,
                                      "Use a non-negative number, e.g. 0.1 (0 is Clarify's own rule).")
         self.drift_tolerance = float(drift_tolerance)
-        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback, **kwargs)
+        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback,
+                         baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
+                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
+                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
 
     # -- the analysis config -------------------------------------------------------------------
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..baseline import BaselineKind
+from ..baseline import Baseline, BaselineKind
+from ..endpoint import CapturedEndpoint, CaptureMode
 from ..errors import ConfigurationError
+from ..images import AnalyzerImage
+from ..job import Engine, JobCompute, JobNetwork
+from ..schedule import Schedule
+from ..storage import MonitoringBucket
 from .base import MonitorBase, MonitorKind
 from .capture_columns import BaselineColumns, data_quality_capture_index_names
 
@@ -78,12 +84,19 @@ class DataQualityMonitor(MonitorBase):
         Default: unknown (a ``CapturedEndpoint`` says it itself).
     """
 
-    def __init__(self, scope: Construct, id: str, *, feature_overrides: Mapping[str, FeatureOverride] | None = None,
-                 baseline_columns: BaselineColumns | None = None, **kwargs) -> None:
+    def __init__(self, scope: Construct, id: str, *, baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 endpoint_name: str | None = None, capture_s3_uri: str | None = None,
+                 capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
+                 variant: str | None = None, storage: MonitoringBucket | None = None,
+                 schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
+                 image: AnalyzerImage | None = None, compute: JobCompute | None = None,
+                 network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
+                 schedule_name: str | None = None,
+                 feature_overrides: Mapping[str, FeatureOverride] | None = None,
+                 baseline_columns: BaselineColumns | None = None) -> None:
         self.baseline_columns = baseline_columns
         self.feature_overrides = dict(feature_overrides or {})
         if self.feature_overrides:
-            image = kwargs.get("image")
             if image is not None and image.is_builtin:
                 raise ConfigurationError(scope, f"{id}.feature_overrides", sorted(self.feature_overrides),
                                          "SageMaker's built-in analyzer reads overrides from constraints.json only: put "
@@ -93,10 +106,13 @@ class DataQualityMonitor(MonitorBase):
                 if not name or (threshold is not None and not 0 < threshold <= 1):
                     raise ConfigurationError(scope, f"{id}.feature_overrides[{name!r}]", override,
                                              "Name a baseline feature and give a drift threshold in (0, 1].")
-            kwargs["environment"] = {**(kwargs.get("environment") or {}), "feature_overrides": json.dumps(
+            environment = {**(environment or {}), "feature_overrides": json.dumps(
                 {name: o.to_config() for name, o in sorted(self.feature_overrides.items())},
                 sort_keys=True, separators=(",", ":"))}
-        super().__init__(scope, id, kind=DATA_QUALITY, **kwargs)
+        super().__init__(scope, id, kind=DATA_QUALITY, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
+                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
+                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
 
     def _choose_capture_index_names(self) -> tuple[str, ...]:
         return data_quality_capture_index_names(self, modes=self.capture_modes, builtin=self.image_source.is_builtin,

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..baseline import BaselineKind
+from ..baseline import Baseline, BaselineKind
 from ..bundled import analyzer_module
-from ..endpoint import CaptureMode
+from ..endpoint import CapturedEndpoint, CaptureMode
 from ..errors import ConfigurationError
-from ..images import BuiltinImage
-from ..schedule import iso_offset
+from ..images import AnalyzerImage, BuiltinImage
+from ..job import Engine, JobCompute, JobNetwork
+from ..schedule import Schedule, iso_offset
+from ..storage import MonitoringBucket
 from .base import LabelledMonitorBase, MonitorKind, env_text
 
 MODEL_QUALITY = MonitorKind(name="model-quality", sagemaker_type="ModelQuality",
@@ -119,13 +122,25 @@ class ModelQualityMonitor(LabelledMonitorBase):
     def __init__(self, scope: Construct, id: str, *, problem_type: ProblemType, inference_attribute: str | None = None,
                  probability_attribute: str | None = None, probability_threshold: float | None = None,
                  positive_label: str | None = None,
-                 ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK, **kwargs: object) -> None:
+                 ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK,
+                 baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 endpoint_name: str | None = None, capture_s3_uri: str | None = None,
+                 capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
+                 variant: str | None = None, storage: MonitoringBucket | None = None,
+                 schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
+                 image: AnalyzerImage | None = None, compute: JobCompute | None = None,
+                 network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
+                 schedule_name: str | None = None) -> None:
         self.problem_type = problem_type
         self.inference_attribute = inference_attribute
         self.probability_attribute = probability_attribute
         self.probability_threshold = probability_threshold
         self.positive_label = positive_label
-        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback, **kwargs)
+        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback,
+                         baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
+                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
+                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
 
     # -- metrics -----------------------------------------------------------------------------
 
