@@ -309,8 +309,10 @@ class MonitorBase(Construct):
         """Processing inputs besides the window's captures and the baseline files."""
         return []
 
-    def grant_planner_reads(self, grantee: iam.IGrantable) -> None:
-        """Let the window planner list what it needs besides the captures (nothing by default)."""
+    def grant_planner_reads(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let the window planner list what it needs besides the captures (nothing by default: a grant
+        that adds no statement)."""
+        return iam.Grant.drop(grantee, "the planner reads only the captures")
 
     def _validate_kind(self) -> None:
         """Checks of a monitor type's own options, before any resource exists (ConfigurationError)."""
@@ -422,25 +424,25 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "network.security_group_ids", (),
                                      "Give security groups with subnet_ids.")
 
-    def grant_read_capture(self, grantee: iam.IGrantable) -> None:
+    def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere."""
         if self._external_capture is None or Token.is_unresolved(self._external_capture):
-            self.storage.grant_read_capture(grantee)
-            return
+            return self.storage.grant_read_capture(grantee)
         partition = Stack.of(self).partition
         match = _S3_URI.match(self._external_capture)
         bucket, prefix = match["bucket"], match["key"].strip("/")
         objects = f"arn:{partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
-        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
-        iam.Grant.add_to_principal(
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+        grant = grant.combine(iam.Grant.add_to_principal(
             grantee=grantee, actions=["s3:ListBucket"], resource_arns=[f"arn:{partition}:s3:::{bucket}"],
-            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}})
+            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}}))
         principal = grantee.grant_principal
         if hasattr(principal, "node"):
             acknowledge(principal, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",
                         resource=objects)
         if self._capture_key is not None:
-            self._capture_key.grant_decrypt(grantee)
+            grant = grant.combine(self._capture_key.grant_decrypt(grantee))
+        return grant
 
     def _create_job_role(self, capture_key: kms.IKey | None) -> iam.Role:
         role = iam.Role(self, "JobRole", assumed_by=sagemaker_principal(self),
@@ -496,13 +498,14 @@ def object_basename(scope: Construct, uri: str) -> str | None:
     return name if name and "${" not in name else None
 
 
-def grant_object_read(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: str) -> None:
+def grant_object_read(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: str) -> iam.Grant:
     """GetObject on one object and ListBucket limited to its key (what a SageMaker S3 input of one
     object needs), without wildcards."""
-    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"],
-                               resource_arns=[bucket.arn_for_objects(key)])
-    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn],
-                               conditions={"StringEquals": {"s3:prefix": key}})
+    grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"],
+                                       resource_arns=[bucket.arn_for_objects(key)])
+    return grant.combine(iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn],
+        conditions={"StringEquals": {"s3:prefix": key}}))
 
 
 class LabelledMonitorBase(MonitorBase):
@@ -594,8 +597,8 @@ class LabelledMonitorBase(MonitorBase):
         return [JobInput(name="ground_truth", local_path=GROUND_TRUTH_LOCAL_PATH,
                          s3_uri_path="$.plan.ground_truth_manifest_uri", manifest=True)]
 
-    def grant_planner_reads(self, grantee: iam.IGrantable) -> None:
-        self.grant_read_ground_truth(grantee)
+    def grant_planner_reads(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.grant_read_ground_truth(grantee)
 
     def baseline_local_files(self) -> dict[str, str]:
         """The constraints file itself (the model-quality and bias analyzers read a file, as the
