@@ -278,6 +278,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         merged=None,
         capture=None,
         ground_truth=None,
+        progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
     )
     if mode == BASELINE_MODE:
         args.dataset = paths.rebase(source or DEFAULT_DATASET)

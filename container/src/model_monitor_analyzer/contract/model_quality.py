@@ -81,6 +81,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         positive_label=_text(env, "positive_label"),
         max_bad_record_ratio=_max_bad_record_ratio(env),
         output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
+        progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
     )
     if mode == BASELINE_MODE:
         if spec.kind not in (InputKind.CSV, InputKind.JSON):

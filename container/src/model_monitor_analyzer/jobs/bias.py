@@ -52,6 +52,7 @@ from ..jobs.requests import checked_number
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from ..report.html import bias as html_report
 from .outcome import RunOutcome, RunStatus
+from .progress import ProgressReporter
 
 ANALYSIS_FILE = "analysis.json"
 VIOLATIONS_FILE = "constraint_violations.json"
@@ -744,8 +745,9 @@ def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, obj
     """Merged records of the window: read from --merged, or joined from --capture and --ground-truth."""
     start = merge.parse_time(args.start) if getattr(args, "start", None) else None
     end = merge.parse_time(args.end) if getattr(args, "end", None) else None
+    progress = ProgressReporter(enabled=getattr(args, "progress", False))
     if getattr(args, "merged", None) is not None:
-        records = list(merge.read_merged_records(args.merged, since=start, until=end))
+        records = list(progress.counted(merge.read_merged_records(args.merged, since=start, until=end)))
         return records, {"matched": len(records)}
     if getattr(args, "capture", None) is None or getattr(args, "ground_truth", None) is None:
         raise AnalyzerInputError(
@@ -754,7 +756,7 @@ def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, obj
     # Labels uploaded in the window, joined with captures from up to the look-back before it (as model quality).
     lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
     since = None if start is None else start - lookback
-    captures = merge.read_capture_records(args.capture, since=since, until=end)
+    captures = progress.counted(merge.read_capture_records(args.capture, since=since, until=end))
     labels = read_ground_truth(args.ground_truth, uploaded_from=start, uploaded_before=end)
     result = merge.merge_records(captures, labels)
     return result.records, result.summary.as_dict()

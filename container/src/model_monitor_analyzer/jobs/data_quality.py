@@ -51,6 +51,7 @@ from model_monitor_analyzer.jobs.options import (
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
     InputOptions,
@@ -71,7 +72,6 @@ from model_monitor_analyzer.report.violations import violations_document
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
-PROGRESS_EVERY_BATCHES = 10
 PARALLEL_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
 BYTES_PER_WORKER = 16 << 20  # and larger ones by one process per this much input, up to --workers
 FORMATS = tuple(f.value for f in InputFormat)
@@ -285,14 +285,6 @@ def _overrides_document(text: str) -> dict:
 
 
 # ------------------------------------------------------------------ reading
-def _progress(enabled: bool) -> Callable[[int, int], None]:
-    def report(batches: int, records: int) -> None:
-        if enabled and batches % PROGRESS_EVERY_BATCHES == 0:
-            print(f"progress: {records} records read", file=sys.stderr, flush=True)
-
-    return report
-
-
 def _row_maker(script: Path | None):
     if script is None:
         return None
@@ -338,16 +330,16 @@ def _profile_batches(
     *,
     names: list[str] | None,
     detailed_columns: frozenset[str],
-    report: Callable[[int, int], None],
+    progress: ProgressReporter,
 ) -> DatasetProfile:
     profile = DatasetProfile()
-    for count, batch in enumerate(batches, start=1):
+    for batch in batches:
         if names is not None:
             batch = batch.rename_columns(
                 [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
             )
         profile.update(batch, detailed_columns=detailed_columns)
-        report(count, profile.item_count)
+        progress.update(profile.item_count)
     return profile
 
 
@@ -399,7 +391,7 @@ def _profile_in_helper(
     try:
         problems = InputProblems(max_bad_record_ratio=max_bad_record_ratio)
         profile = _profile_batches(
-            batches(problems), names=names, detailed_columns=detailed_columns, report=_progress(False)
+            batches(problems), names=names, detailed_columns=detailed_columns, progress=ProgressReporter(enabled=False)
         )
         send.send((profile, problems, None))
     except BaseException as exc:  # handed to the parent, which raises it
@@ -417,7 +409,7 @@ def _profile_in_processes(
     *,
     names: list[str] | None,
     detailed_columns: frozenset[str],
-    report: Callable[[int, int], None],
+    progress: ProgressReporter,
 ) -> DatasetProfile:
     """Profile the first part here and each other part in a forked process at the same time,
     then merge in input order (Deequ's states are mergeable; SageMaker's Spark job merges
@@ -436,7 +428,7 @@ def _profile_in_processes(
             helper.start()
             send.close()
             helpers.append((helper, receive))
-        profile = _profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, report=report)
+        profile = _profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
         results = []
         for helper, receive in helpers:
             try:
@@ -493,6 +485,7 @@ def profile_input(
     window: TimeWindow | None = None,
     names: list[str] | None = None,
     detailed_columns: frozenset[str] = frozenset(),
+    expected_records: int | None = None,
 ) -> tuple[DatasetProfile, InputProblems]:
     """Stream the input into a profile.
 
@@ -503,24 +496,31 @@ def profile_input(
     An input of at least ``PARALLEL_MIN_BYTES`` (a capture, or one CSV file) is split in parts
     profiled by several processes at once (``worker_count``), then merged: parsing is most of
     the work and a processing instance has 2 to 96 vCPUs.
+
+    Progress lines (``reading.progress``) count the records this process profiles (the first
+    part when split) and say the time left when ``expected_records`` (a re-read) is known.
     """
     problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio)
-    report = _progress(reading.progress)
+    progress = ProgressReporter(enabled=reading.progress, total=expected_records)
     parts = _parts(reading, source, fmt, window=window, names=names)
     if parts is None:
         profile = _profile_batches(
             _batches(reading, source, fmt, problems, window=window, names=names),
-            names=names, detailed_columns=detailed_columns, report=report,
+            names=names, detailed_columns=detailed_columns, progress=progress,
         )
     else:
-        profile = _profile_in_processes(parts, problems, names=names, detailed_columns=detailed_columns, report=report)
+        profile = _profile_in_processes(
+            parts, problems, names=names, detailed_columns=detailed_columns, progress=progress
+        )
+    progress.finish(profile.item_count)
     problems.check()
     recount = profile.columns_needing_recount()
     if recount:
         # A column turned out to be String after values were counted on the numeric fast
         # path: read once more counting every value of those columns.
         return profile_input(
-            reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount)
+            reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount),
+            expected_records=None if parts is not None else profile.item_count,
         )
     return profile, problems
 

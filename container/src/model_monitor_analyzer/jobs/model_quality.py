@@ -59,6 +59,7 @@ from model_monitor_analyzer.jobs.options import (
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import checked_number
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.report.html import model_quality as html_report
@@ -495,21 +496,28 @@ def read_baseline_columns(
     dataset_format: DatasetFormat | None,
     header: bool,
     problems: InputProblems,
+    progress: ProgressReporter | None = None,
 ) -> dict[str, pa.Array]:
     """The values of each named attribute of a dataset as text columns (None attributes are skipped).
 
     The dataset is read by ``io.datasets`` (CSV, JSON Lines, Parquet). Attributes are column names
     (nested JSON members as ``a.b``) or 0-based column indices, the only choice for a CSV file
-    without a header. Malformed rows are counted in ``problems`` and skipped.
+    without a header. Malformed rows are counted in ``problems`` and skipped. ``progress``
+    (default: none) is told the rows read.
     """
+    progress = progress if progress is not None else ProgressReporter(enabled=False)
+    rows = 0
     wanted = {what: a for what, a in attributes.items() if a is not None}
     chunks: dict[str, list[pa.Array]] = {what: [] for what in wanted}
     for batch in read_dataset(path, dataset_format=dataset_format, header=header, problems=problems):
         if batch.num_rows == 0:
             continue
+        rows += batch.num_rows
+        progress.update(rows)
         names = batch.schema.names
         for what, attribute in wanted.items():
             chunks[what].append(_text(batch.column(_column_name(names, attribute, what, path))))
+    progress.finish(rows)
     problems.check()
     return {
         what: pa.concat_arrays(parts) if parts else pa.array([], pa.string()) for what, parts in chunks.items()
@@ -549,6 +557,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         dataset_format=DATASET_FORMATS[format_name] if format_name else None,
         header=not getattr(args, "no_header", False),
         problems=problems,
+        progress=ProgressReporter(enabled=getattr(args, "progress", False)),
     )
     rows, skipped = complete_rows(
         LabelledColumns(
@@ -640,6 +649,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     files: list[Path] = []
 
     problems = _problems(args)
+    progress = ProgressReporter(enabled=getattr(args, "progress", False))
     attributes = merge.ValueAttributes(
         inference_attribute=settings.inference_attribute or settings.probability_attribute,
         probability_attribute=settings.probability_attribute,
@@ -647,7 +657,8 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     )
     merged_source = getattr(args, "merged", None)
     if merged_source is not None:
-        records = list(merge.read_merged_records(Path(merged_source), since=start, until=end, problems=problems))
+        records = list(progress.counted(
+            merge.read_merged_records(Path(merged_source), since=start, until=end, problems=problems)))
         problems.check()
         join: dict[str, int] = {"matched": len(records)}
         columns = merge.labelled_columns(records, attributes)
@@ -657,9 +668,9 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
             raise AnalyzerInputError(
                 "--capture and --ground-truth are required (or --merged for merged records)"
             )
-        captures = merge.read_capture_records(
+        captures = progress.counted(merge.read_capture_records(
             Path(capture), since=None if start is None else start - lookback, until=end, problems=problems
-        )
+        ))
         labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()

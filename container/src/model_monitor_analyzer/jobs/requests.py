@@ -44,7 +44,7 @@ class InputOptions:
             columns are ``_c0``, ``_c1``, ...).
         record_preprocessor: a script defining ``preprocess_handler`` that makes a captured
             record's row (default None: the payloads as captured).
-        progress: print a progress line on stderr every few batches (default False).
+        progress: print progress lines on stderr (``jobs.progress``; default False).
         workers: processes for inputs of 32 MB or more (default None: every available CPU,
             one per 16 MB of input).
     """
