@@ -240,3 +240,14 @@ def test_a_label_value_that_matches_no_row_is_reported_as_such_with_predictions_
     with pytest.raises(AnalyzerInputError, match=r"label value\(s\) yes match no row of column 'y'") as raised:
         bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
     assert raised.value.path == str(config)
+
+
+def test_a_label_read_as_continuous_says_so_when_its_value_matches_no_row(tmp_path):
+    # 2 distinct whole numbers in 40 rows: 5 %, which Clarify's rule reads as continuous
+    rows = ["f,y,p,g"] + [f"{i % 2},{int(i % 3 == 0)},{int(i % 4 == 0)},{i % 3}" for i in range(40)]
+    dataset = tmp_path / "small.csv"
+    dataset.write_text("\n".join(rows) + "\n")
+    config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [0]}])
+    with pytest.raises(AnalyzerInputError, match="read as continuous") as raised:
+        bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
+    assert "label value(s) 1 match no row of column 'y'" in raised.value.describe()

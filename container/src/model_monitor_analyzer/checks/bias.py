@@ -25,7 +25,9 @@ from ..errors import AnalyzerInputError
 from . import bias_posttraining as post
 from . import bias_pretraining as pre
 from .bias_groups import (
+    ColumnKind,
     Group,
+    column_kind,
     facet_groups,
     group_codes,
     is_missing,
@@ -302,9 +304,15 @@ def analyze_bias(
     positives = positive_labels(labels, label_values, label)
     problems: list[str] = []
     if not positives.rows.any():
+        continuous = column_kind(labels, label_values) is ColumnKind.CONTINUOUS
+        reading = (
+            " The column is read as continuous, as Clarify reads whole numbers of which 5 % or more are distinct, so "
+            f"{_given_text(label_values)} is a threshold (positive above it)"
+            if continuous else ""
+        )
         problems.append(
             f"label value(s) {positives.name or _given_text(label_values)} match no row of column {label!r} "
-            f"(its values: {some_values(labels)})"
+            f"(its values: {some_values(labels)}).{reading}"
         )
     predicted = None
     # With no positive label the label's own problem is the one to report, not the predictions'.
