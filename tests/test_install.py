@@ -6,12 +6,14 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 # The venv's console scripts sit beside its interpreter; activating the venv puts this folder first on PATH.
 VENV_BIN = Path(sys.executable).parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*command: str) -> str:
@@ -42,3 +44,20 @@ def test_jsii_and_npx_use_the_same_node():
     from cdk_model_monitor._node import bundled_node
 
     assert _run("node", "--version") == _run(str(bundled_node()), "--version")
+
+
+def _pyproject(folder: Path) -> dict:
+    return tomllib.loads((folder / "pyproject.toml").read_text())
+
+
+def test_the_analyzer_extra_pins_the_analyzer_version_of_the_same_repository():
+    library = _pyproject(REPO_ROOT)["project"]
+    analyzer = _pyproject(REPO_ROOT / "container")["project"]
+    assert library["optional-dependencies"]["analyzer"] == [f"{analyzer['name']}=={analyzer['version']}"]
+
+
+def test_the_demo_extra_is_a_part_of_the_dev_extra():
+    # `make test` runs the demo's own checks too: the dev extra must not drop what the demo installs.
+    extras = _pyproject(REPO_ROOT)["project"]["optional-dependencies"]
+    assert "cdk-model-monitor[demo]" in extras["dev"]
+    assert "cdk-model-monitor[analyzer]" in extras["demo"]
