@@ -117,14 +117,14 @@ class MonitoredModelStack(cdk.Stack):
             # put-ground-truth`); the endpoint returns the churn probability as its only CSV column.
             model_quality=mm.ModelQualityProps(
                 baseline=mm.Baseline.from_directory(str(DEMO_BASELINE_MODEL_QUALITY), version="demo-1"),
-                settings={"problem_type": mm.ProblemType.BINARY_CLASSIFICATION, "probability_attribute": "0",
-                          "probability_threshold": 0.5}),
+                settings=mm.ModelQualitySettings(problem_type=mm.ProblemType.BINARY_CLASSIFICATION,
+                                                 probability_attribute="0", probability_threshold=0.5)),
             bias=mm.BiasProps(
                 baseline=mm.Baseline.from_directory(str(DEMO_BASELINE_BIAS), version="demo-1"),
-                settings={"label": "churn", "label_values_or_threshold": [1], "facets": [mm.Facet("senior", [1])],
-                          "headers": [*DEMO_FEATURES, "churn"], "probability_attribute": "0",
-                          "probability_threshold": 0.5, "pre_training_methods": ["CI", "DPL"],
-                          "post_training_methods": ["DPPL", "AD", "RD", "DAR"], "drift_tolerance": 0.2}),
+                settings=mm.BiasSettings(label="churn", label_values_or_threshold=[1], facets=[mm.Facet("senior", [1])],
+                                         headers=[*DEMO_FEATURES, "churn"], probability_attribute="0",
+                                         probability_threshold=0.5, pre_training_methods=["CI", "DPL"],
+                                         post_training_methods=["DPPL", "AD", "RD", "DAR"], drift_tolerance=0.2)),
             schedule=mm.Schedule.hourly(),
             engine=engine,
             notifications=mm.NotificationProps(emails=list(model.alarm_emails)),
