@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 # The venv's console scripts sit beside its interpreter; activating the venv puts this folder first on PATH.
 VENV_BIN = Path(sys.executable).parent
@@ -61,3 +65,54 @@ def test_the_demo_extra_is_a_part_of_the_dev_extra():
     extras = _pyproject(REPO_ROOT)["project"]["optional-dependencies"]
     assert "cdk-model-monitor[demo]" in extras["dev"]
     assert "cdk-model-monitor[analyzer]" in extras["demo"]
+
+
+def _requires(name: str) -> list[str]:
+    """Requirement lines of a distribution: this project's from its pyproject.toml (the installed
+    metadata of an editable install dates from its install), the others' from their metadata."""
+    if name != "cdk-model-monitor":
+        return metadata.requires(name) or []
+    project = _pyproject(REPO_ROOT)["project"]
+    return project["dependencies"] + [f"{line}; extra == {extra!r}"
+                                      for extra, lines in project["optional-dependencies"].items()
+                                      for line in lines]
+
+
+def _installed_closure(requirement: str) -> set[str]:
+    """Canonical names of the distributions ``requirement`` pulls in, itself included."""
+    seen: set[str] = set()
+    pending = [Requirement(requirement)]
+    while pending:
+        wanted = pending.pop()
+        name = canonicalize_name(wanted.name)
+        if name in seen and not wanted.extras:
+            continue
+        seen.add(name)
+        for line in _requires(name):
+            needed = Requirement(line)
+            active = not needed.marker or any(needed.marker.evaluate({"extra": e}) for e in wanted.extras | {""})
+            if active and (canonicalize_name(needed.name) not in seen or needed.extras):
+                pending.append(needed)
+    return seen
+
+
+def _third_party_imports(*sources: Path) -> set[str]:
+    """Top-level modules imported by the sources, outside the standard library and the project."""
+    modules = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    return modules - set(sys.stdlib_module_names) - {"demo", "__future__"}
+
+
+def test_the_demo_extra_installs_every_module_the_demo_and_the_example_app_import():
+    providers = metadata.packages_distributions()
+    closure = _installed_closure("cdk-model-monitor[demo]")
+    sources = [REPO_ROOT / "app.py", *sorted((REPO_ROOT / "demo").glob("*.py")),
+               *sorted((REPO_ROOT / "constructs" / "cdk_model_monitor").rglob("*.py"))]
+    missing = {module for module in _third_party_imports(*sources)
+               if not {canonicalize_name(d) for d in providers.get(module, [])} & closure}
+    assert missing == set(), f"the demo imports {sorted(missing)}, which the demo extra does not install"
