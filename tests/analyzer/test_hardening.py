@@ -129,3 +129,19 @@ def test_real_sagemaker_documents_are_recognised_by_their_content(reference_exam
                 assert document_kind(document) in kinds, path
                 seen += 1
     assert seen >= 8
+
+
+def test_bias_and_model_quality_inputs_given_in_the_wrong_place_say_what_they_are(tmp_path, reference_examples):
+    from model_monitor_analyzer.checks import model_quality as mq
+    from model_monitor_analyzer.contract.bias import read_analysis_config
+    from model_monitor_analyzer.jobs.model_quality import read_constraints
+    from model_monitor_analyzer.report.bias import read_analysis
+
+    statistics = next(reference_examples.rglob("statistics.json"))
+    analysis = next(p for p in reference_examples.rglob("analysis.json") if "explanations" not in p.read_text())
+    with pytest.raises(AnalyzerInputError, match="--baseline expects the bias analysis"):
+        read_analysis(statistics)
+    with pytest.raises(AnalyzerInputError, match="--analysis-config expects the bias analysis config"):
+        read_analysis_config(analysis)
+    with pytest.raises(AnalyzerInputError, match="--constraints expects the model-quality constraints"):
+        read_constraints(analysis, mq.ProblemType.BINARY_CLASSIFICATION)

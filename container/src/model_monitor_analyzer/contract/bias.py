@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AnalyzerInputError
+from ..report.documents import DocumentKind, expect_document
 from .environment import InputKind, parse_dataset_format
 from .paths import container_paths, metrics_dir
 
@@ -215,6 +216,8 @@ def read_analysis_config(path: Path) -> BiasAnalysisConfig:
         raise _fail("analysis config not found: pass the Clarify analysis_config.json", str(path)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(f"analysis config is not valid JSON: {exc}", str(path)) from exc
+    if isinstance(document, dict):
+        expect_document(document, DocumentKind.BIAS_ANALYSIS_CONFIG, path=str(path), option="--analysis-config")
     return parse_analysis_config(document, path=str(path))
 
 

@@ -62,6 +62,7 @@ from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import checked_number
 from model_monitor_analyzer.report import model_quality as report
+from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import model_quality as html_report
 
 PROBLEM_TYPES = [p.value for p in mq.ProblemType]
@@ -599,6 +600,8 @@ def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.Metric
         raise AnalyzerInputError("constraints file not found", path=str(path)) from None
     except json.JSONDecodeError as error:
         raise AnalyzerInputError(f"constraints file is not JSON ({error.msg})", path=str(path)) from None
+    if isinstance(document, dict):
+        expect_document(document, DocumentKind.MODEL_QUALITY_CONSTRAINTS, path=str(path), option="--constraints")
     section_name = report.CONSTRAINTS_SECTION[problem_type]
     section = document.get(section_name) if isinstance(document, dict) else None
     if not isinstance(section, dict):

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.jsonfile import write_bytes
 
 from ..checks.bias import (
@@ -170,6 +171,8 @@ def read_analysis(path: Path) -> BiasAnalysis:
         raise AnalyzerInputError("baseline analysis.json not found", path=str(path)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AnalyzerInputError(f"baseline is not valid JSON: {exc}", path=str(path)) from exc
+    if isinstance(document, dict):
+        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option="--baseline")
     return parse_analysis(document, path=str(path))
 
 
