@@ -24,3 +24,21 @@ def reference_examples() -> Path:
     if found is None:
         pytest.skip("reference examples not found: set MODEL_MONITOR_REFERENCE_EXAMPLES")
     return found
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Fake credentials and a region (us-east-1), and every AWS call answered by moto."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield

@@ -594,13 +594,7 @@ class MonitorAlarms(Construct):
         return record
 
     def _name_part(self, monitor: Any) -> str:
-        """``<monitor type>`` for the first monitor of a type, ``<monitor type>-<construct id>`` for others."""
-        path = monitor.node.path
-        if path not in self._name_parts:
-            kind = monitor.kind.name
-            taken = kind in self._name_parts.values()
-            self._name_parts[path] = f"{kind}-{monitor.node.id}" if taken else kind
-        return self._name_parts[path]
+        return monitor_name_part(self._name_parts, monitor)
 
     # -- composite --------------------------------------------------------------------------------
 
@@ -638,6 +632,17 @@ class MonitorAlarms(Construct):
         if self.composite_alarm is None:
             self.composite_alarm = composite
         return composite
+
+
+def monitor_name_part(name_parts: dict[str, str], monitor: Any) -> str:
+    """A monitor's part of alarm names: ``<monitor type>`` for the first monitor of a type,
+    ``<monitor type>-<construct id>`` for others; ``name_parts`` (monitor path -> part) remembers them."""
+    path = monitor.node.path
+    if path not in name_parts:
+        kind = monitor.kind.name
+        taken = kind in name_parts.values()
+        name_parts[path] = f"{kind}-{monitor.node.id}" if taken else kind
+    return name_parts[path]
 
 
 def _check_windows(scope: Construct, prop: str, value: int) -> None:

@@ -33,7 +33,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms
+from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms, monitor_name_part
 from .errors import ConfigurationError
 from .job import Engine
 from .nag import acknowledge
@@ -215,10 +215,4 @@ class SelfMonitoring(Construct):
         return record
 
     def _name_part(self, monitor: object) -> str:
-        """``<monitor type>`` for the first monitor of a type, ``<monitor type>-<construct id>`` for others."""
-        path = monitor.node.path
-        if path not in self._name_parts:
-            kind = monitor.kind.name
-            taken = kind in self._name_parts.values()
-            self._name_parts[path] = f"{kind}-{monitor.node.id}" if taken else kind
-        return self._name_parts[path]
+        return monitor_name_part(self._name_parts, monitor)

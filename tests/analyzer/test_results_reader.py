@@ -11,7 +11,6 @@ import boto3
 import numpy as np
 import pandas as pd
 import pytest
-from moto import mock_aws
 
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.errors import AnalyzerInputError
@@ -53,18 +52,13 @@ def windows(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def s3(windows, monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        for path in windows.rglob("*"):
-            if path.is_file():
-                client.upload_file(str(path), BUCKET, f"{PREFIX}/{path.relative_to(windows).as_posix()}")
-        yield client
+def s3(windows, aws):
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    for path in windows.rglob("*"):
+        if path.is_file():
+            client.upload_file(str(path), BUCKET, f"{PREFIX}/{path.relative_to(windows).as_posix()}")
+    yield client
 
 
 def _published_drift(folder: Path) -> dict[str, float]:

@@ -34,6 +34,19 @@ def normalize(node: Any) -> Any:
     return node
 
 
+def template_text(node: object) -> str:
+    """A template value (an ARN, a joined string) as text, each reference written as <logical id>."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and "Fn::Join" in node:
+        return "".join(template_text(p) for p in node["Fn::Join"][1])
+    if isinstance(node, dict) and "Fn::GetAtt" in node:
+        return f"<{node['Fn::GetAtt'][0]}>"
+    if isinstance(node, dict) and "Ref" in node:
+        return f"<{node['Ref']}>"
+    return json.dumps(node)
+
+
 def new_app(outdir: Path, *, nag: bool = False) -> cdk.App:
     app = cdk.App(outdir=str(outdir), context=FLAGS)
     if nag:

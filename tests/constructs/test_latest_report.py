@@ -12,24 +12,13 @@ from cdk_model_monitor.dashboard import ModelDashboard
 from cdk_model_monitor.job import Engine
 from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
 
-from .conftest import REPO_ROOT, new_app, template_of
+from .conftest import REPO_ROOT, new_app, template_of, template_text
 
 BASELINE = str(REPO_ROOT / "demo" / "baseline")
 ANALYZER = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer:1")
 LATEST_KEY = "reports/data-quality/churn/churn-dq/latest-report.html"
 
 
-def _text(node: object) -> str:
-    """A template value as text, each reference written as <logical id>."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and "Fn::Join" in node:
-        return "".join(_text(p) for p in node["Fn::Join"][1])
-    if isinstance(node, dict) and "Fn::GetAtt" in node:
-        return f"<{node['Fn::GetAtt'][0]}>"
-    if isinstance(node, dict) and "Ref" in node:
-        return f"<{node['Ref']}>"
-    return json.dumps(node)
 
 
 def _synth(tmp_path, engine: Engine) -> dict:
@@ -63,12 +52,12 @@ def _publisher_statements(template: dict) -> list[dict]:
 
 def _resources(statement: dict) -> list[str]:
     resource = statement["Resource"]
-    return [_text(r) for r in (resource if isinstance(resource, list) else [resource])]
+    return [template_text(r) for r in (resource if isinstance(resource, list) else [resource])]
 
 
 def _markdown(template: dict) -> str:
     (dashboard,) = [v for v in template["Resources"].values() if v["Type"] == "AWS::CloudWatch::Dashboard"]
-    body = json.loads(_text(dashboard["Properties"]["DashboardBody"]))
+    body = json.loads(template_text(dashboard["Properties"]["DashboardBody"]))
     return body["widgets"][0]["properties"]["markdown"]
 
 
@@ -88,7 +77,7 @@ def test_publisher_reads_the_window_reports_it_copies_from(standalone):
 
 def test_publish_results_passes_the_latest_copys_uri(standalone):
     (machine,) = [v for v in standalone["Resources"].values() if v["Type"] == "AWS::StepFunctions::StateMachine"]
-    definition = json.loads(_text(machine["Properties"]["DefinitionString"]))
+    definition = json.loads(template_text(machine["Properties"]["DefinitionString"]))
     payload = definition["States"]["PublishResults"]["Parameters"]
     assert payload["latest_report_uri"].endswith(f"/{LATEST_KEY}")
     assert payload["latest_report_uri"].startswith("s3://<StorageBucket")

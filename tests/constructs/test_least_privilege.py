@@ -20,7 +20,7 @@ from cdk_model_monitor import (
     MonitoringBucket,
 )
 
-from .conftest import REPO_ROOT, new_app, template_of
+from .conftest import REPO_ROOT, new_app, template_of, template_text
 
 _spec = importlib.util.spec_from_file_location("example_app_least_privilege", REPO_ROOT / "app.py")
 example_app = importlib.util.module_from_spec(_spec)
@@ -51,17 +51,6 @@ def _statements(template: dict):
             yield policy_id, statement
 
 
-def _text(node: object) -> str:
-    """A resource ARN as text, each reference written as <logical id>."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and "Fn::Join" in node:
-        return "".join(_text(p) for p in node["Fn::Join"][1])
-    if isinstance(node, dict) and "Fn::GetAtt" in node:
-        return f"<{node['Fn::GetAtt'][0]}>"
-    if isinstance(node, dict) and "Ref" in node:
-        return f"<{node['Ref']}>"
-    return json.dumps(node)
 
 
 def test_sagemaker_roles_trust_sagemaker_for_this_account_only(template):
@@ -79,14 +68,14 @@ def test_state_machine_roles_trust_only_their_own_state_machine(template):
         (statement,) = _trust(template, machine["RoleArn"]["Fn::GetAtt"][0])
         assert statement["Principal"] == {"Service": "states.amazonaws.com"}
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-        arns = [_text(a) for a in statement["Condition"]["ArnLike"]["aws:SourceArn"]]
+        arns = [template_text(a) for a in statement["Condition"]["ArnLike"]["aws:SourceArn"]]
         name = machine["StateMachineName"]
         assert arns == [f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:{name}",
                         f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:{name}:*"]
 
 
 def test_no_role_may_write_the_whole_reports_prefix(template):
-    writes = [(p, _text(r)) for p, s in _statements(template) if "s3:PutObject" in s["Action"]
+    writes = [(p, template_text(r)) for p, s in _statements(template) if "s3:PutObject" in s["Action"]
               for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
     reports = [(p, r) for p, r in writes if "/reports/" in r]
     assert reports
@@ -101,7 +90,7 @@ def test_no_role_may_write_the_whole_reports_prefix(template):
 
 
 def test_endpoint_pulls_only_its_own_repository_when_the_uri_is_built_from_tokens(template):
-    pulls = [_text(s["Resource"]) for p, s in _statements(template)
+    pulls = [template_text(s["Resource"]) for p, s in _statements(template)
              if p.startswith("ModelEndpointExecutionRole") and "ecr:BatchGetImage" in s["Action"]]
     assert pulls == ["arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/churn"]
 
@@ -129,7 +118,7 @@ def test_state_machine_execution_logs_use_the_monitoring_key(template):
         assert key_id.startswith("ModelStorageKey")
         key_policy = template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
         (logs,) = [s for s in key_policy if s.get("Sid") == "CloudWatchLogsEncryptLogGroups"]
-        assert _text(logs["Principal"]["Service"]) == "logs.<AWS::Region>.<AWS::URLSuffix>"
+        assert template_text(logs["Principal"]["Service"]) == "logs.<AWS::Region>.<AWS::URLSuffix>"
         assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
 
 
@@ -167,6 +156,6 @@ def test_an_image_of_a_repository_in_the_stack_is_pulled_from_that_repository_on
                        storage=MonitoringBucket(stack, "Storage"),
                        image=AnalyzerImage.from_uri(repository.repository_uri_for_tag("v1")))
     template = template_of(stack).to_json()
-    pulls = [_text(s["Resource"]) for _, s in _statements(template) if "ecr:BatchGetImage" in s["Action"]]
+    pulls = [template_text(s["Resource"]) for _, s in _statements(template) if "ecr:BatchGetImage" in s["Action"]]
     assert pulls and all("repository/*" not in p for p in pulls)
     assert all("<Analyzer" in p for p in pulls), pulls

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from .conftest import FLAGS, REPO_ROOT, cfn_lint_findings
 
@@ -63,18 +62,13 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture()
-def s3(reference_examples, monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        execution = reference_examples / BUILT_IN_EXECUTION
-        for name in ("statistics.json", "constraint_violations.json"):
-            client.upload_file(str(execution / name), BUCKET, f"{RESULTS_PREFIX}/{EXECUTION_HOUR}/{name}")
-        yield client
+def s3(reference_examples, aws):
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    execution = reference_examples / BUILT_IN_EXECUTION
+    for name in ("statistics.json", "constraint_violations.json"):
+        client.upload_file(str(execution / name), BUCKET, f"{RESULTS_PREFIX}/{EXECUTION_HOUR}/{name}")
+    yield client
 
 
 def _run(block: Block, workdir: Path) -> dict:

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 from moto.core.models import botocore_stubber
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
@@ -42,22 +40,6 @@ def load_event(name: str) -> dict:
 def log_lines(captured: str) -> list[dict]:
     """Every stdout line of a handler must be one JSON object."""
     return [json.loads(line) for line in captured.splitlines() if line.strip()]
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    """Fake credentials and a region, and every AWS call answered by moto."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 class _RawBody(io.BytesIO):
