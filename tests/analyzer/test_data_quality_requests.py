@@ -144,7 +144,7 @@ def test_the_contract_builds_the_monitor_request_the_command_line_builds_for_the
             "--metric-time", "2024-01-01T10:30:00Z", "--endpoint", "ep", "--schedule", "hourly",
             "--metrics-dir", str(tmp_path / "output" / "metrics" / "cloudwatch"), "--max-bad-record-ratio", "0.25",
             "--record-preprocessor", str(base / "code" / "pre.py"), "--post-analytics-processor", str(base / "code" / "post.py"),
-            "--feature-overrides", '{"age": {"drift": 0.3}, "city": {"check": false}}']
+            "--feature-overrides", '{"age": {"drift": 0.3}, "city": {"check": false}}', "--overwrite"]
     assert contract.mode_of(env) == contract.MONITOR_MODE
     from_env = contract.monitor_request(env, paths)
     assert from_env == job.monitor_request(build_parser("data-quality").parse_args(argv))
@@ -159,7 +159,7 @@ def test_the_contract_builds_the_baseline_request_the_command_line_builds_for_th
     env = {"dataset_format": json.dumps({"csv": {"header": False}}), "dataset_source": "/opt/ml/processing/input/data",
            "output_path": "/opt/ml/processing/output", "categorical_drift_method": "ChiSquared"}
     argv = ["baseline", "--dataset", str(tmp_path / "processing" / "input" / "data"), "--format", "csv", "--no-header",
-            "--output", str(tmp_path / "processing" / "output"), "--categorical-drift-method", "ChiSquared"]
+            "--output", str(tmp_path / "processing" / "output"), "--categorical-drift-method", "ChiSquared", "--overwrite"]
     assert contract.mode_of(env) == contract.BASELINE_MODE
     from_env = contract.baseline_request(env, ContainerPaths(root=tmp_path))
     assert from_env == job.baseline_request(build_parser("data-quality").parse_args(argv))
@@ -175,11 +175,11 @@ def test_metric_lines_are_written_by_the_contract_only_when_publishing_is_enable
     assert published.metrics_dir == tmp_path / "output" / "metrics" / "cloudwatch"
 
 
-def test_bad_feature_overrides_in_the_environment_are_the_command_lines_one_line_error(tmp_path):
+def test_bad_feature_overrides_in_the_environment_are_one_line_naming_the_environment_key(tmp_path):
     env = {"baseline_statistics": "/opt/ml/s.json", "baseline_constraints": "/opt/ml/c.json", "feature_overrides": "{not json"}
     with pytest.raises(AnalyzerInputError) as error:
         contract.monitor_request(env, ContainerPaths(root=tmp_path))
-    assert error.value.describe().startswith("--feature-overrides: not valid JSON")
+    assert error.value.describe().startswith("feature_overrides: not valid JSON")
 
 
 def test_an_unknown_categorical_drift_method_in_the_environment_names_the_choices(tmp_path):

@@ -38,7 +38,7 @@ def _monitor(tmp_path, *extra: str) -> list[dict]:
     out = tmp_path / "out"
     assert analyzer(["monitor", "--capture", str(capture), "--statistics", str(STATISTICS), "--constraints",
                      str(CONSTRAINTS), "--output", str(out), "--start", "2026-11-25T11:00:00Z",
-                     "--end", "2026-11-25T12:00:00Z", "--quiet", *extra]) == 0
+                     "--end", "2026-11-25T12:00:00Z", "--quiet", "--overwrite", *extra]) == 0
     return json.loads((out / "constraint_violations.json").read_text())["violations"]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import AnalyzerInputError
 from ..report.documents import DocumentKind, expect_document
-from .environment import InputKind, parse_dataset_format
+from .environment import InputKind, check_window, env_number, parse_dataset_format
 from .paths import container_paths, metrics_dir
 
 DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json")
@@ -265,13 +265,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
     paths = container_paths(env)
     mode = mode_of(env)
     source = _text(env, "dataset_source")
-    threshold_text = _text(env, "probability_threshold_attribute")
-    try:
-        threshold = None if threshold_text is None else float(threshold_text)
-    except ValueError:
-        raise AnalyzerInputError(
-            f"probability_threshold_attribute {threshold_text!r} is not a number such as 0.5"
-        ) from None
+    threshold = env_number(env, "probability_threshold_attribute", default=None)
     args = argparse.Namespace(
         mode=mode,
         analysis_config=paths.rebase(_text(env, "analysis_config") or DEFAULT_ANALYSIS_CONFIG),
@@ -282,10 +276,12 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         capture=None,
         ground_truth=None,
         progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
+        overwrite=True,  # each execution has an output folder of its own
     )
     if mode == BASELINE_MODE:
         args.dataset = paths.rebase(source or DEFAULT_DATASET)
         return args
+    check_window(env)
     merged = parse_dataset_format(env.get("dataset_format")).kind is InputKind.MERGED
     window_source = paths.rebase(source or DEFAULT_CAPTURE)
     if merged:
@@ -309,9 +305,5 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
     args.metrics_dir = metrics_dir(env, paths) if publish else None
     # the project's own extensions (as for model quality): late labels, and a tolerance for noise
     args.ground_truth_lookback = _text(env, "ground_truth_lookback") or "PT0H"
-    tolerance = _text(env, "bias_drift_tolerance")
-    try:
-        args.drift_tolerance = float(tolerance) if tolerance else 0.0
-    except ValueError:
-        raise AnalyzerInputError(f"bias_drift_tolerance={tolerance!r} is not a number") from None
+    args.drift_tolerance = env_number(env, "bias_drift_tolerance", default=0.0, high=None)
     return args

@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod
-from model_monitor_analyzer.contract.environment import DatasetFormatSpec, InputKind, parse_dataset_format
+from model_monitor_analyzer.contract.environment import (
+    WINDOW_KEYS,
+    DatasetFormatSpec,
+    InputKind,
+    env_number,
+    parse_dataset_format,
+)
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.jobs.data_quality import (
     DataQualityBaselineRequest,
     DataQualityMonitorRequest,
@@ -68,7 +75,7 @@ def _input_format(spec: DatasetFormatSpec) -> InputFormat:
 def _input_options(env: Mapping[str, str], paths: ContainerPaths, spec: DatasetFormatSpec) -> InputOptions:
     preprocessor = env.get("record_preprocessor_script")
     return InputOptions(
-        max_bad_record_ratio=float(env.get("max_bad_record_ratio", "0.1")),
+        max_bad_record_ratio=env_number(env, "max_bad_record_ratio", default=DEFAULT_MAX_BAD_RECORD_RATIO),  # type: ignore[arg-type]
         capture_index_names=spec.capture_index_names,
         output_first=spec.output_first,
         header=spec.header,
@@ -103,6 +110,7 @@ def baseline_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQuali
         reading=_input_options(env, paths, spec),
         categorical_drift_method=_categorical_drift_method(env.get("categorical_drift_method")),
         post_analytics_processor=_post_analytics_processor(env, paths),
+        overwrite=True,  # each execution has an output folder of its own
     )
 
 
@@ -126,12 +134,13 @@ def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualit
         output=paths.rebase(env.get("output_path") or DEFAULT_OUTPUT),
         input_format=_input_format(spec),
         reading=_input_options(env, paths, spec),
-        window=time_window(env.get("start_time"), env.get("end_time")),
+        window=time_window(env.get("start_time"), env.get("end_time"), names=WINDOW_KEYS),
         # the project's own extension: per-feature overrides set on the monitor, not in the baseline
-        feature_overrides=feature_overrides_from_json(overrides) if overrides else {},
+        feature_overrides=feature_overrides_from_json(overrides, name="feature_overrides") if overrides else {},
         metrics_dir=metrics_dir(env, paths) if publish else None,
         metric_time=metric_time(env.get("metric_time")),
         endpoint=env.get("sagemaker_endpoint_name"),
         schedule=env.get("sagemaker_monitoring_schedule_name"),
         post_analytics_processor=_post_analytics_processor(env, paths),
+        overwrite=True,  # each execution has an output folder of its own
     )

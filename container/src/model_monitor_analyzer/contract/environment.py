@@ -10,6 +10,10 @@ import orjson
 
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.jobs.requests import parse_number, time_window
+
+#: the job environment's names of the window's sides
+WINDOW_KEYS = ("start_time", "end_time")
 
 
 def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> dict[str, str]:
@@ -30,6 +34,20 @@ def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> di
             env.update({str(k): str(v) for k, v in environment.items()})
     env.update(process_env)
     return env
+
+
+def env_number(
+    env: Mapping[str, str], key: str, *, default: float | None, low: float = 0.0, high: float | None = 1.0
+) -> float | None:
+    """The number set as ``key`` (``default`` when unset or blank), finite and in ``[low, high]``
+    (no upper bound when ``high`` is None); else the user's error naming the key."""
+    text = (env.get(key) or "").strip()
+    return parse_number(text, name=key, low=low, high=high) if text else default
+
+
+def check_window(env: Mapping[str, str]) -> None:
+    """Refuse a ``start_time`` / ``end_time`` that is no time, or a start not before the end."""
+    time_window(env.get(WINDOW_KEYS[0]), env.get(WINDOW_KEYS[1]), names=WINDOW_KEYS)
 
 
 class InputKind(enum.Enum):

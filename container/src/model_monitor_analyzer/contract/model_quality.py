@@ -18,7 +18,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 
-from model_monitor_analyzer.contract.environment import InputKind, parse_dataset_format
+from model_monitor_analyzer.contract.environment import (
+    InputKind,
+    check_window,
+    env_number,
+    parse_dataset_format,
+)
 from model_monitor_analyzer.contract.paths import container_paths, metrics_dir
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
@@ -43,28 +48,6 @@ def mode_of(env: Mapping[str, str]) -> str:
     return BASELINE_MODE
 
 
-def _threshold(env: Mapping[str, str]) -> float | None:
-    text = _text(env, "probability_threshold_attribute")
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise AnalyzerInputError(
-            f"probability_threshold_attribute {text!r} is not a number such as 0.5"
-        ) from None
-
-
-def _max_bad_record_ratio(env: Mapping[str, str]) -> float:
-    text = _text(env, "max_bad_record_ratio")
-    if text is None:
-        return DEFAULT_MAX_BAD_RECORD_RATIO
-    try:
-        return float(text)
-    except ValueError:
-        raise AnalyzerInputError(f"max_bad_record_ratio {text!r} is not a number such as 0.1") from None
-
-
 def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
     """The ``jobs.model_quality`` arguments for this environment; ``mode`` says which run."""
     paths = container_paths(env)
@@ -76,12 +59,13 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         problem_type=_text(env, "problem_type"),
         inference_attribute=_text(env, "inference_attribute"),
         probability_attribute=_text(env, "probability_attribute"),
-        probability_threshold=_threshold(env),
+        probability_threshold=env_number(env, "probability_threshold_attribute", default=None),
         ground_truth_attribute=_text(env, "ground_truth_attribute"),
         positive_label=_text(env, "positive_label"),
-        max_bad_record_ratio=_max_bad_record_ratio(env),
+        max_bad_record_ratio=env_number(env, "max_bad_record_ratio", default=DEFAULT_MAX_BAD_RECORD_RATIO),
         output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
         progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
+        overwrite=True,  # each execution has an output folder of its own
     )
     if mode == BASELINE_MODE:
         if spec.kind not in (InputKind.CSV, InputKind.JSON):
@@ -93,6 +77,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         common.dataset_format = "csv" if spec.kind is InputKind.CSV else "jsonl"
         common.no_header = not spec.header
         return common
+    check_window(env)
     publish = (_text(env, "publish_cloudwatch_metrics") or "Disabled").lower() == "enabled"
     merged = spec.kind is InputKind.MERGED
     common.merged = paths.rebase(source or DEFAULT_CAPTURE) if merged else None

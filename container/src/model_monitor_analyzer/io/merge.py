@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import csv
 import io
 import uuid
@@ -227,30 +228,54 @@ def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTrut
 
 class MergedRecordsWriter:
     """Writes merged records as compact JSON Lines to one ``part-00000-<uuid>.c000.jsonl`` in
-    ``directory``, created with the first record (no record, no file)."""
+    ``directory``, created with the first record (no record, no file). A run that fails while
+    writing leaves no partial file (nor the folder, when it made it)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path: Path | None = None
         self._out: BinaryIO | None = None
+        self._made_directory = False
 
     def write(self, capture: Mapping, ground_truth: Mapping) -> None:
         """Append the merged record of ``capture`` (a capture or merged record) and ``ground_truth``."""
         if self._out is None:
+            self._open()
+        self._out.write(merged_line(capture, ground_truth))  # type: ignore[union-attr]
+
+    def _open(self) -> None:
+        try:
+            self._made_directory = not self.directory.exists()
             self.directory.mkdir(parents=True, exist_ok=True)
             self.path = self.directory / f"part-00000-{uuid.uuid4()}.c000.jsonl"
             self._out = self.path.open("wb")
-        self._out.write(merged_line(capture, ground_truth))
+        except OSError as exc:
+            raise AnalyzerInputError(
+                f"cannot write the merged records: {exc.strerror or exc}", path=str(self.path or self.directory)
+            ) from None
 
     def close(self) -> None:
         if self._out is not None:
             self._out.close()
 
+    def discard(self) -> None:
+        """Close and remove what was written."""
+        self.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+        if self._made_directory:
+            with contextlib.suppress(OSError):
+                self.directory.rmdir()  # only when empty
+
     def __enter__(self) -> MergedRecordsWriter:
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.close()
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        if error_type is None:
+            self.close()
+        else:
+            self.discard()
 
 
 def write_merged_records(records: Iterable[Mapping], directory: Path) -> Path | None:

@@ -40,18 +40,20 @@ from ..io.datasets import DatasetFormat, dataset_files, read_dataset
 from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
-from ..io.window import format_timestamp, parse_duration
+from ..io.window import TimeWindow, format_timestamp, parse_duration
 from ..jobs.label_window import few_labels, label_window_hint
 from ..jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
+    add_overwrite_argument,
     add_quiet_argument,
     metric_lines_dir,
 )
-from ..jobs.requests import checked_number
+from ..jobs.requests import checked_number, time_window
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from ..report.html import bias as html_report
 from .outcome import RunOutcome, RunStatus
+from .outputs import OutputClaim, claim_output
 from .progress import ProgressReporter
 
 ANALYSIS_FILE = "analysis.json"
@@ -632,6 +634,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: 
              "application/json (default: the config's dataset_type); --dataset-type is an alias",
     )
     add_quiet_argument(parser)
+    add_overwrite_argument(parser)
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -721,8 +724,24 @@ def _problem_summary(problems: InputProblems) -> dict[str, object]:
     return {"bad_records": problems.bad, "bad_record_examples": [p.describe() for p in problems.examples]}
 
 
+BASELINE_FILES = (ANALYSIS_FILE, html_report.REPORT_FILE)
+MONITOR_FILES = (*BASELINE_FILES, VIOLATIONS_FILE)
+_INPUTS = ("analysis_config", "dataset", "merged", "capture", "ground_truth", "baseline")
+
+
+def _claim(args: argparse.Namespace, writes: tuple[Path | str, ...]) -> OutputClaim:
+    inputs = [getattr(args, name, None) for name in _INPUTS]
+    return claim_output(args.output, writes=writes, inputs=[Path(p) for p in inputs if p is not None],
+                        overwrite=bool(getattr(args, "overwrite", False)))
+
+
+def _window(args: argparse.Namespace) -> TimeWindow:
+    return time_window(getattr(args, "start", None), getattr(args, "end", None))
+
+
 def run_baseline(args: argparse.Namespace) -> RunOutcome:
     """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints."""
+    claim = _claim(args, BASELINE_FILES)
     config = read_analysis_config(args.analysis_config)
     problems = InputProblems()
     columns = read_bias_columns(
@@ -731,6 +750,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
     analysis = run_analysis(columns, config, config_path=str(args.analysis_config))
     # A baseline with metrics that could not be computed is not written: it would pass for one.
     check_computable(analysis, config_path=str(args.analysis_config), written=None)
+    claim.clear()
     written = write_analysis(analysis, args.output / ANALYSIS_FILE)
     return RunOutcome(
         status=RunStatus.COMPLETED,
@@ -743,8 +763,8 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
 
 def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, object]]:
     """Merged records of the window: read from --merged, or joined from --capture and --ground-truth."""
-    start = merge.parse_time(args.start) if getattr(args, "start", None) else None
-    end = merge.parse_time(args.end) if getattr(args, "end", None) else None
+    window = _window(args)
+    start, end = window.start, window.end
     progress = ProgressReporter(enabled=getattr(args, "progress", False))
     if getattr(args, "merged", None) is not None:
         records = list(progress.counted(merge.read_merged_records(args.merged, since=start, until=end)))
@@ -805,16 +825,20 @@ def _label_window_hint(args: argparse.Namespace, join: dict[str, object]) -> str
     """Which labels the window found, when it joined captures with ground truth (not for --dataset / --merged)."""
     if getattr(args, "dataset", None) is not None or getattr(args, "merged", None) is not None:
         return None
-    start = merge.parse_time(args.start) if getattr(args, "start", None) else None
-    end = merge.parse_time(args.end) if getattr(args, "end", None) else None
+    window = _window(args)
     lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
-    return label_window_hint(start=start, end=end, lookback=lookback, join=join)  # type: ignore[arg-type]
+    return label_window_hint(start=window.start, end=window.end, lookback=lookback, join=join)  # type: ignore[arg-type]
 
 
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
+    metrics_file = (Path(args.metrics_dir).absolute() / METRICS_FILE,) if getattr(args, "metrics_dir", None) else ()
+    claim = _claim(args, (*MONITOR_FILES, *metrics_file))
+    _window(args)
+    baseline = read_analysis(args.baseline) if getattr(args, "baseline", None) is not None else None
     analysis, join = _monitor_analysis(args)
     hint = _label_window_hint(args, join)
+    claim.clear()
     if analysis is None:
         return RunOutcome(
             status=RunStatus.NO_DATA,
@@ -829,8 +853,8 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
     violations: tuple = ()
-    if getattr(args, "baseline", None) is not None:
-        violations = bias_drift_violations(baseline=read_analysis(args.baseline), current=analysis,
+    if baseline is not None:
+        violations = bias_drift_violations(baseline=baseline, current=analysis,
                                            tolerance=_drift_tolerance(args))
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "metrics_dir", None) is not None:

@@ -47,16 +47,17 @@ from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
+    add_overwrite_argument,
     add_quiet_argument,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.outputs import claim_output
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
     InputOptions,
     metric_time,
-    refuse_overlapping_output,
     time_window,
 )
 from model_monitor_analyzer.profile.dataset import DatasetProfile
@@ -65,13 +66,21 @@ from model_monitor_analyzer.report.constraints import constraints_document, pars
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import data_quality as html_report
 from model_monitor_analyzer.report.jsonfile import read_json, write_json
-from model_monitor_analyzer.report.metrics import data_quality_metrics, no_data_metric, write_metric_lines
+from model_monitor_analyzer.report.metrics import (
+    METRICS_FILE_NAME,
+    data_quality_metrics,
+    no_data_metric,
+    write_metric_lines,
+)
 from model_monitor_analyzer.report.statistics import baseline_features, statistics_document
 from model_monitor_analyzer.report.violations import violations_document
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
+#: what the runs write in their output folder (``jobs.outputs``)
+BASELINE_FILES = (STATISTICS_FILE, CONSTRAINTS_FILE, html_report.REPORT_FILE)
+MONITOR_FILES = (*BASELINE_FILES, VIOLATIONS_FILE)
 PARALLEL_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
 BYTES_PER_WORKER = 16 << 20  # and larger ones by one process per this much input, up to --workers
 FORMATS = tuple(f.value for f in InputFormat)
@@ -91,6 +100,7 @@ class DataQualityBaselineRequest:
             None: not written, so monitors use LInfinity).
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
+        overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
     """
 
     dataset: Path
@@ -99,6 +109,7 @@ class DataQualityBaselineRequest:
     reading: InputOptions = InputOptions()
     categorical_drift_method: CategoricalDriftMethod | None = None
     post_analytics_processor: Path | None = None
+    overwrite: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +134,7 @@ class DataQualityMonitorRequest:
         schedule: the ``MonitoringSchedule`` dimension of the metrics (default None: left out).
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
+        overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
     """
 
     capture: Path
@@ -138,6 +150,7 @@ class DataQualityMonitorRequest:
     endpoint: str | None = None
     schedule: str | None = None
     post_analytics_processor: Path | None = None
+    overwrite: bool = False
 
 
 # ------------------------------------------------------------------ arguments
@@ -164,6 +177,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="where the model output columns go in a captured row (default START, as the built-in)",
     )
     add_quiet_argument(parser)
+    add_overwrite_argument(parser)
     parser.add_argument(
         "--workers",
         type=_positive_int,
@@ -236,6 +250,7 @@ def baseline_request(args: argparse.Namespace) -> DataQualityBaselineRequest:
         reading=_input_options(args),
         categorical_drift_method=CategoricalDriftMethod(method) if method else None,
         post_analytics_processor=args.post_analytics_processor,
+        overwrite=args.overwrite,
     )
 
 
@@ -258,10 +273,11 @@ def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
         endpoint=args.endpoint,
         schedule=args.schedule,
         post_analytics_processor=args.post_analytics_processor,
+        overwrite=args.overwrite,
     )
 
 
-def feature_overrides_from_json(text: str) -> dict[str, dict]:
+def feature_overrides_from_json(text: str, *, name: str = "--feature-overrides") -> dict[str, dict]:
     """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``.
 
     Two short keys keep the text within the 256 characters of a job environment value:
@@ -270,7 +286,7 @@ def feature_overrides_from_json(text: str) -> dict[str, dict]:
     try:
         return _overrides_document(text)
     except ValueError as exc:
-        raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
+        raise AnalyzerInputError(f"{name}: {exc}") from None
 
 
 def _overrides_document(text: str) -> dict:
@@ -537,13 +553,17 @@ def _post_analytics(script: Path | None) -> None:
 # ------------------------------------------------------------------ runs
 def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     """Profile a dataset and write statistics.json and the suggested constraints.json."""
-    refuse_overlapping_output(request.output, folders=(request.dataset,))
+    claim = claim_output(
+        request.output, writes=BASELINE_FILES, overwrite=request.overwrite,
+        inputs=(request.dataset, request.reading.record_preprocessor, request.post_analytics_processor),
+    )
     profile, problems = profile_input(request.reading, request.dataset, request.format)
     if profile.item_count == 0:
         raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
     method = request.categorical_drift_method
     statistics = statistics_document(profile)
     suggested = constraints_document(profile, categorical_drift_method=method.value if method is not None else None)
+    claim.clear()
     files = (
         write_json(request.output / STATISTICS_FILE, statistics),
         write_json(request.output / CONSTRAINTS_FILE, suggested),
@@ -557,7 +577,8 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     )
 
 
-def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dict]:
+def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dict, dict]:
+    """The parsed constraints, the baseline's features and its statistics document."""
     constraints_doc = read_json(request.constraints, what="baseline constraints")
     statistics_doc = read_json(request.statistics, what="baseline statistics")
     expect_document(constraints_doc, DocumentKind.DATA_QUALITY_CONSTRAINTS, path=str(request.constraints), option="--constraints")
@@ -575,7 +596,7 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
         baseline = baseline_features(statistics_doc)
     except ValueError as exc:
         raise AnalyzerInputError(str(exc), path=str(request.statistics)) from None
-    return constraints, baseline
+    return constraints, baseline, statistics_doc
 
 
 def _metric_timestamp(request: DataQualityMonitorRequest) -> str:
@@ -601,13 +622,14 @@ def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names:
 
 def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     """Profile the window, check it against the baseline, write reports and metric lines."""
-    refuse_overlapping_output(
-        request.output,
-        folders=(request.capture,),
-        files=((request.statistics, STATISTICS_FILE), (request.constraints, CONSTRAINTS_FILE),
-               (request.statistics, CONSTRAINTS_FILE), (request.constraints, STATISTICS_FILE)),
+    metrics_file = request.metrics_dir / METRICS_FILE_NAME if request.metrics_dir is not None else None
+    claim = claim_output(
+        request.output, writes=(*MONITOR_FILES, *((metrics_file,) if metrics_file is not None else ())),
+        inputs=(request.capture, request.statistics, request.constraints, request.reading.record_preprocessor,
+                request.post_analytics_processor),
+        overwrite=request.overwrite,
     )
-    constraints, baseline = _read_baseline(request)
+    constraints, baseline, baseline_statistics = _read_baseline(request)
     names = [f.name for f in constraints.features]
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
     fmt = request.input_format
@@ -618,6 +640,7 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)
+    claim.clear()
     if profile.item_count == 0:
         files: tuple[Path, ...] = ()
         if metrics_dir is not None:
@@ -643,7 +666,7 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
         write_json(request.output / CONSTRAINTS_FILE, constraints_document(profile)),
         write_json(request.output / VIOLATIONS_FILE, violations_document(result.violations)),
         html_report.write_window_report(
-            request.output, baseline_statistics=read_json(request.statistics, what="baseline statistics"),
+            request.output, baseline_statistics=baseline_statistics,
             window_statistics=statistics, constraints=constraints, result=result, window=request.window,
             records=profile.item_count, bad_records=problems.bad),
     ]

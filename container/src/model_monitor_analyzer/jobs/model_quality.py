@@ -55,12 +55,14 @@ from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hi
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
+    add_overwrite_argument,
     add_quiet_argument,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
 from model_monitor_analyzer.jobs.progress import ProgressReporter
-from model_monitor_analyzer.jobs.requests import checked_number
+from model_monitor_analyzer.jobs.requests import checked_number, time_window
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import model_quality as html_report
@@ -82,6 +84,7 @@ def _add(parser: argparse.ArgumentParser, *flags: str, **options: object) -> Non
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     add_quiet_argument(parser)
+    add_overwrite_argument(parser)
     _add(parser, "--problem-type", choices=PROBLEM_TYPES, help="model-quality problem type")
     _add(
         parser,
@@ -530,6 +533,34 @@ def read_baseline_columns(
 # --------------------------------------------------------------------------------------------
 
 
+BASELINE_FILES = (report.STATISTICS_FILE, report.CONSTRAINTS_FILE, html_report.REPORT_FILE)
+MONITOR_FILES = (*BASELINE_FILES, report.VIOLATIONS_FILE)
+MERGE_FOLDER = "merge"  # the merged records, under the output folder unless --merged-output
+
+
+def _overwrite(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "overwrite", False))
+
+
+def _claim_monitor_output(args: argparse.Namespace, output: Path) -> OutputClaim:
+    """The monitor run's output folder, its metric lines and merged records (``jobs.outputs``)."""
+    writes: list[Path | str] = list(MONITOR_FILES)
+    metrics_dir = getattr(args, "cloudwatch_metrics_dir", None)
+    if metrics_dir is not None:
+        writes.append(Path(metrics_dir).absolute() / report.METRICS_FILE)
+    merged_output = getattr(args, "merged_output", None)
+    if getattr(args, "merged", None) is None:
+        # a folder of our own is replaced whole; one the user named loses only our earlier part files
+        writes.extend(merged_record_files(Path(merged_output).absolute()) if merged_output else (MERGE_FOLDER,))
+    inputs = [getattr(args, name, None) for name in ("capture", "ground_truth", "merged", "constraints")]
+    claim = claim_output(output, writes=writes, inputs=[Path(p) for p in inputs if p is not None],
+                         overwrite=_overwrite(args))
+    if merged_output:
+        claim_output(Path(merged_output), writes=(), inputs=[Path(p) for p in inputs if p is not None],
+                     overwrite=True, option="--merged-output")
+    return claim
+
+
 def _output_dir(args: argparse.Namespace) -> Path:
     output = getattr(args, "output", None)
     if output is None:
@@ -546,6 +577,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             "--dataset is required: a CSV or JSON Lines file with predictions and labels"
         )
     output = _output_dir(args)
+    claim = claim_output(output, writes=BASELINE_FILES, inputs=(Path(dataset),), overwrite=_overwrite(args))
     format_name = getattr(args, "dataset_format", None)
     problems = _problems(args)
     columns = read_baseline_columns(
@@ -572,6 +604,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             "the baseline dataset has no row with both a prediction and a label", path=str(dataset)
         )
     metrics = compute_metrics(settings, rows)
+    claim.clear()
     files = (
         report.write_jackson_json(
             output / report.STATISTICS_FILE,
@@ -598,6 +631,10 @@ def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.Metric
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AnalyzerInputError("constraints file not found", path=str(path)) from None
+    except OSError as error:
+        raise AnalyzerInputError(f"cannot read the constraints file: {error.strerror or error}", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise AnalyzerInputError("constraints file is not UTF-8 text", path=str(path)) from None
     except json.JSONDecodeError as error:
         raise AnalyzerInputError(f"constraints file is not JSON ({error.msg})", path=str(path)) from None
     if isinstance(document, dict):
@@ -645,8 +682,11 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
 def _monitor(args: argparse.Namespace) -> RunOutcome:
     settings = _settings(args, require_ground_truth_attribute=False)
     output = _output_dir(args)
-    start = _time(getattr(args, "start", None), "--start")
-    end = _time(getattr(args, "end", None), "--end")
+    window = time_window(getattr(args, "start", None), getattr(args, "end", None))
+    start, end = window.start, window.end
+    claim = _claim_monitor_output(args, output)
+    constraints_path = getattr(args, "constraints", None)
+    constraints = read_constraints(Path(constraints_path), settings.problem_type) if constraints_path is not None else None
     lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
     now = datetime.now(UTC)
     files: list[Path] = []
@@ -677,11 +717,12 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
         labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()
-        with merge.MergedRecordsWriter(Path(getattr(args, "merged_output", None) or output / "merge")) as writer:
+        claim.clear()  # the merged records are written while the captures are read
+        with merge.MergedRecordsWriter(Path(getattr(args, "merged_output", None) or output / MERGE_FOLDER)) as writer:
             for capture_record, label in window_join.matches(captures):
                 writer.write(capture_record.raw, label.record)
                 builder.add(capture_record, label)
-        problems.check()
+            problems.check()  # inside: a failed run leaves no merged records
         if writer.path is not None:
             files.append(writer.path)
         join = window_join.summary.as_dict()
@@ -692,6 +733,8 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     if problems.bad:
         summary["malformed_records"] = problems.bad
     hint = None if merged_source is not None else label_window_hint(start=start, end=end, lookback=lookback, join=join)
+    if merged_source is not None:
+        claim.clear()
     if not item_count:
         waiting = join.get("captures_without_label", 0)
         orphans = join.get("labels_without_capture", 0)
@@ -724,9 +767,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
         )
     )
     violations: list[mq.MetricViolation] = []
-    constraints_path = getattr(args, "constraints", None)
-    if constraints_path is not None:
-        constraints = read_constraints(Path(constraints_path), kind)
+    if constraints is not None:
         try:
             violations = mq.evaluate_constraints(metrics, constraints)
         except KeyError as error:

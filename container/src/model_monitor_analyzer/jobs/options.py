@@ -3,7 +3,8 @@
 One name per idea across ``--type data-quality|model-quality|bias``: ``--dataset-format`` for
 the dataset's format, ``--metrics-dir`` / ``--no-metrics`` for the CloudWatch metric lines
 (written under OUTPUT/metrics unless told otherwise), ``--quiet`` for progress. Earlier
-spellings stay as aliases so existing scripts keep working. The container contract builds its
+spellings stay as aliases so existing scripts keep working. ``--overwrite`` lets a run replace
+an earlier run's files (``jobs.outputs``). The container contract builds its
 runs from the job environment instead and does not pass through these options.
 """
 
@@ -43,6 +44,12 @@ def metric_lines_dir(*, output: Path, given: Path | None, disabled: bool) -> Pat
             raise AnalyzerInputError("--metrics-dir and --no-metrics contradict each other: give one of them")
         return None
     return given if given is not None else Path(output) / METRICS_SUBFOLDER
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite``: replace an earlier run's files in the output folder (``jobs.outputs``)."""
+    _add_once(parser, "--overwrite", action="store_true",
+              help="replace an earlier run's files in the output folder (default: refuse to)")
 
 
 def add_quiet_argument(parser: argparse.ArgumentParser) -> None:

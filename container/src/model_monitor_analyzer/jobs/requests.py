@@ -67,9 +67,18 @@ def _time(value: str | None, option: str) -> datetime | None:
         raise AnalyzerInputError(f"{option} {value!r} is not an ISO 8601 time such as 2024-01-31T13:00:00Z") from None
 
 
-def time_window(start: str | None, end: str | None) -> TimeWindow:
-    """The window ``[start, end)`` from ISO 8601 texts; an empty or absent side is open."""
-    return TimeWindow(start=_time(start, "--start"), end=_time(end, "--end"))
+def time_window(start: str | None, end: str | None, *, names: tuple[str, str] = ("--start", "--end")) -> TimeWindow:
+    """The window ``[start, end)`` from ISO 8601 texts; an empty or absent side is open.
+
+    ``names`` are what the user set them as, for the message: options, or the job environment's
+    ``start_time`` / ``end_time``.
+    """
+    window_start, window_end = _time(start, names[0]), _time(end, names[1])
+    if window_start is not None and window_end is not None and window_start >= window_end:
+        raise AnalyzerInputError(
+            f"{names[0]} {start} is not before {names[1]} {end}: give a start earlier than the end"
+        )
+    return TimeWindow(start=window_start, end=window_end)
 
 
 def metric_time(text: str | None) -> datetime | None:
@@ -111,6 +120,18 @@ def checked_number(value: float, *, name: str, low: float = 0.0, high: float | N
     None); else the user's error, naming the setting and the range."""
     in_range = isinstance(value, (int, float)) and math.isfinite(value) and value >= low and (high is None or value <= high)
     if not in_range:
-        wanted = f"a number from {low:g} to {high:g}" if high is not None else f"a finite number of at least {low:g}"
-        raise AnalyzerInputError(f"{name} {value!r}: give {wanted}")
+        raise AnalyzerInputError(f"{name} {value!r}: give {_wanted(low, high)}")
     return float(value)
+
+
+def parse_number(text: str, *, name: str, low: float = 0.0, high: float | None = 1.0) -> float:
+    """The number ``text`` spells, checked as ``checked_number`` checks it."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise AnalyzerInputError(f"{name} {text!r} is not a number: give {_wanted(low, high)}") from None
+    return checked_number(value, name=name, low=low, high=high)
+
+
+def _wanted(low: float, high: float | None) -> str:
+    return f"a number from {low:g} to {high:g}" if high is not None else f"a finite number of at least {low:g}"

@@ -32,6 +32,7 @@ from model_monitor_analyzer.report.jsonfile import write_bytes
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
+METRICS_FILE = "model_quality_metrics.jsonl"
 
 #: Name of the metrics object in statistics.json and of the section in constraints.json.
 METRICS_SECTION = {
@@ -250,7 +251,4 @@ def cloudwatch_metric_records(
 
 def write_cloudwatch_metrics(directory: Path, records: Sequence[Mapping[str, object]]) -> Path:
     """Write the metric lines as JSON Lines to ``directory``/model_quality_metrics.jsonl."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "model_quality_metrics.jsonl"
-    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
-    return path
+    return write_bytes(directory / METRICS_FILE, "".join(json.dumps(record) + "\n" for record in records).encode("utf-8"))

@@ -1,0 +1,125 @@
+"""A run's output folder: checked before any input is read, cleared of the run's own files before
+the first is written.
+
+Three rules keep a user's files safe, for every monitor type:
+
+- an output folder that is, or lies inside, an input folder is refused (the next run would read
+  this run's files as data), and so is one where a file the run writes is an input (``--output``
+  equal to the baseline's folder would replace the baseline it checks against);
+- an output folder holding an earlier run's files is refused unless ``--overwrite`` is given (the
+  container contract passes it: each execution gets a folder of its own);
+- with ``--overwrite``, the run first removes the files it owns there, so a run that finds no data
+  leaves no earlier run's violations behind, and merged records do not pile up across runs.
+
+A run names what it writes: file names in the output folder, and other paths (the metric-lines
+file, the merged records). Nothing else in the folder is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+OVERWRITE_FIX = "pass --overwrite to replace them, or give a new folder"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputClaim:
+    """The paths a run may write, found free (or freed by ``--overwrite``) before it read anything."""
+
+    folder: Path
+    writes: tuple[Path, ...]  # files, and folders the run owns whole (its merged records)
+
+    def clear(self) -> None:
+        """Remove what an earlier run left at the paths this run writes; call it just before writing."""
+        for path in self.writes:
+            try:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                elif path.exists() or path.is_symlink():
+                    path.unlink()
+            except OSError as exc:
+                raise AnalyzerInputError(
+                    f"cannot replace an earlier run's file: {exc.strerror or exc}", path=str(path)
+                ) from None
+
+
+def claim_output(
+    folder: Path,
+    *,
+    writes: Iterable[Path | str],
+    inputs: Iterable[Path | None],
+    overwrite: bool,
+    option: str = "--output",
+) -> OutputClaim:
+    """Check ``folder`` before the run reads its ``inputs`` (files or folders; None is skipped).
+
+    ``writes`` are names inside ``folder`` or other paths. Raises the user's one-line error for a
+    folder that is a file, cannot be written, overlaps an input, or holds files an earlier run wrote
+    (unless ``overwrite``).
+    """
+    folder = Path(folder)
+    written = tuple(path if isinstance(path, Path) and path.is_absolute() else folder / path for path in writes)
+    if folder.exists() and not folder.is_dir():
+        raise AnalyzerInputError(f"{option} {folder} is a file, not a folder: give a folder for the run's files")
+    for path in written:
+        if path.parent.exists() and not path.parent.is_dir():
+            raise AnalyzerInputError(f"{path.parent} is a file, not a folder: give a folder for the run's {path.name}")
+    _refuse_overlap(folder, written, [Path(p) for p in inputs if p is not None], option=option)
+    _refuse_unwritable(folder, option=option)
+    previous = [path for path in written if path.exists() or path.is_symlink()]
+    if previous and not overwrite:
+        names = ", ".join(_shown(path, folder) for path in previous[:4]) + (", ..." if len(previous) > 4 else "")
+        raise AnalyzerInputError(f"{option} {folder} holds an earlier run's {names}: {OVERWRITE_FIX}")
+    return OutputClaim(folder=folder, writes=written)
+
+
+def merged_record_files(folder: Path) -> tuple[Path, ...]:
+    """The merged-record files a run wrote in ``folder`` (``part-*.c000.jsonl``), to be replaced."""
+    return tuple(sorted(folder.glob("part-*.c000.jsonl"))) if folder.is_dir() else ()
+
+
+def _shown(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _refuse_overlap(folder: Path, writes: tuple[Path, ...], inputs: list[Path], *, option: str) -> None:
+    target = folder.resolve()
+    resolved_writes = [path.resolve() for path in writes]
+    for source in inputs:
+        if not source.exists():
+            continue  # the reader says what is missing
+        resolved = source.resolve()
+        if source.is_dir() and _within(target, resolved):
+            raise AnalyzerInputError(
+                f"{option} {folder} lies inside the input folder {source}: the next run would read this run's "
+                "files as data; write the output elsewhere"
+            )
+        for path, written in zip(writes, resolved_writes, strict=True):
+            if _within(resolved, written):
+                raise AnalyzerInputError(
+                    f"{option} {folder} would overwrite the input {source} with this run's {_shown(path, folder)}; "
+                    "write the output to another folder"
+                )
+
+
+def _refuse_unwritable(folder: Path, *, option: str) -> None:
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise AnalyzerInputError(f"{option} {folder}: {existing} is a file, so the folder cannot be made")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise AnalyzerInputError(f"{option} {folder}: {existing} is not writable: give a folder you can write")
