@@ -13,7 +13,7 @@ from .alarms import (
 )
 from .baseline import Baseline, BaselineKind, BoundBaseline, DatasetFormat
 from .dashboard import DashboardMonitor, ModelDashboard
-from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ProductionVariant
+from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ICapturedEndpoint, ProductionVariant
 from .errors import ConfigurationError
 from .facade import (
     AlarmProps,
@@ -78,6 +78,7 @@ __all__ = [
     "ExistingEndpoint",
     "Facet",
     "FeatureOverride",
+    "ICapturedEndpoint",
     "JobCompute",
     "JobNetwork",
     "ModelDashboard",

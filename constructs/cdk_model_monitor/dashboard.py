@@ -13,7 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms
-from .endpoint import CapturedEndpoint
+from .endpoint import ICapturedEndpoint
 from .errors import ConfigurationError
 from .job import Engine
 from .monitors.base import STATUSES
@@ -87,7 +87,7 @@ class ModelDashboard(Construct):
 
     def __init__(self, scope: Construct, id: str, *, title: str, monitors: Sequence[Any] = (),
                  alarms: MonitorAlarms | None = None, self_monitoring: SelfMonitoring | None = None,
-                 endpoint: CapturedEndpoint | None = None,
+                 endpoint: ICapturedEndpoint | None = None,
                  dashboard_name: str | None = None, default_range: Duration = Duration.days(7)) -> None:
         super().__init__(scope, id)
         if dashboard_name is not None and not Token.is_unresolved(dashboard_name) and \

@@ -6,12 +6,14 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct
+from constructs import Construct, Node
 
 from .errors import ConfigurationError, require_members
 from .images import ecr_repository_arn
@@ -21,8 +23,13 @@ from .storage import MonitoringBucket
 
 # SageMaker's pattern for endpoint, endpoint-config, model and variant names.
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# SageMaker's EndpointName (CreateEndpoint API reference).
+ENDPOINT_NAME = _NAME
+ENDPOINT_NAME_FIX = ("SageMaker endpoint names are 1-63 letters, digits and hyphens, starting and ending with a "
+                     "letter or digit (no underscores), e.g. 'churn-model-prod'.")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
+_CAPTURE_URI = re.compile(r"^s3://(?P<bucket>[^/]+)(/(?P<key>.*))?$")
 _CONTENT_TYPE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*/[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*$")
 
 
@@ -136,6 +143,84 @@ def _check_name(scope: Construct, prop: str, value: str | None) -> None:
                                  "with a letter or digit (e.g. 'churn-model-prod').")
 
 
+@runtime_checkable
+class ICapturedEndpoint(Protocol):
+    """A SageMaker endpoint with data capture on: what monitors, the facade and dashboards use of it.
+
+    Implemented by ``CapturedEndpoint`` (deployed by this app) and by
+    ``CapturedEndpoint.from_endpoint_attributes(...)`` (deployed elsewhere).
+    """
+
+    @property
+    def node(self) -> Node:
+        """The construct tree node."""
+        ...
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name (may be a token)."""
+        ...
+
+    @property
+    def default_variant(self) -> str:
+        """The production variant monitored unless a monitor names another."""
+        ...
+
+    @property
+    def bucket(self) -> MonitoringBucket | None:
+        """The monitoring bucket that receives the captures, when it is one of this app's; else None."""
+        ...
+
+    @property
+    def capture_destination_s3_uri(self) -> str:
+        """The capture destination configured on the endpoint (``DataCaptureConfig.DestinationS3Uri``)."""
+        ...
+
+    @property
+    def capture_s3_uri(self) -> str:
+        """Where this endpoint's captured data lands: ``<destination>/<endpoint name>``."""
+        ...
+
+    def capture_s3_uri_for(self, variant: str) -> str:
+        """Captured data of one variant: ``<destination>/<endpoint name>/<variant>``."""
+        ...
+
+    @property
+    def capture_key(self) -> kms.IKey | None:
+        """The KMS key of the captured objects, if any."""
+        ...
+
+    @property
+    def capture_modes(self) -> frozenset[CaptureMode] | None:
+        """What the capture holds (requests, predictions); None when unknown."""
+        ...
+
+    def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
+               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """An endpoint metric of the ``AWS/SageMaker`` namespace (e.g. ``Invocations``)."""
+        ...
+
+    def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
+                           period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Invocations of a variant (the default variant unless named)."""
+        ...
+
+    def metric_model_latency(self, *, variant: str | None = None, statistic: str = "Average",
+                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Model latency of a variant, in microseconds."""
+        ...
+
+    def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read and list this endpoint's captured data."""
+        ...
+
+
+def _endpoint_metric(endpoint_name: str, variant: str, metric_name: str, statistic: str,
+                     period: Duration) -> cloudwatch.Metric:
+    return cloudwatch.Metric(namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic,
+                             period=period, dimensions_map={"EndpointName": endpoint_name, "VariantName": variant})
+
+
 class CapturedEndpoint(Construct):
     """Model + EndpointConfig with data capture + Endpoint.
 
@@ -222,11 +307,43 @@ class CapturedEndpoint(Construct):
             endpoint_name=endpoint_name,
         )
 
-    # -- what monitors need ----------------------------------------------------------------
+    # -- what monitors need (ICapturedEndpoint) ---------------------------------------------
+
+    @staticmethod
+    def from_endpoint_attributes(scope: Construct, id: str, *, endpoint_name: str, capture_s3_uri: str,
+                                 capture_key: kms.IKey | None = None, variant: str = "AllTraffic",
+                                 capture_modes: Sequence[CaptureMode] | None = None) -> ICapturedEndpoint:
+        """An endpoint deployed elsewhere, with data capture on.
+
+        :param endpoint_name: its name.
+        :param capture_s3_uri: its capture destination (``DataCaptureConfig.DestinationS3Uri``).
+        :param capture_key: the KMS key of the captured objects. Default: none (SSE-S3).
+        :param variant: the variant monitored unless a monitor names another. Default: ``AllTraffic``.
+        :param capture_modes: what its data capture holds (``CaptureOptions``), if you know it: the monitors
+            then check it and choose the captured columns at synth. Default: unknown.
+        """
+        return _ImportedCapturedEndpoint(scope, id, endpoint_name=endpoint_name, capture_s3_uri=capture_s3_uri,
+                                         capture_key=capture_key, variant=variant, capture_modes=capture_modes)
 
     @property
     def endpoint_name(self) -> str:
+        """The endpoint's name (a token unless ``endpoint_name`` was given)."""
         return self.endpoint.attr_endpoint_name
+
+    @property
+    def default_variant(self) -> str:
+        """The first production variant."""
+        return self.variants[0].name
+
+    @property
+    def capture_key(self) -> kms.IKey | None:
+        """The monitoring bucket's key, which encrypts the captured objects."""
+        return self.bucket.encryption_key
+
+    @property
+    def capture_modes(self) -> frozenset[CaptureMode]:
+        """What the capture configuration holds."""
+        return frozenset(self.capture.modes)
 
     @property
     def capture_destination_s3_uri(self) -> str:
@@ -245,19 +362,24 @@ class CapturedEndpoint(Construct):
                                      f"Use one of {[v.name for v in self.variants]}.")
         return f"{self.capture_s3_uri}/{variant}"
 
+    def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read and list the captured data (the monitoring bucket's capture prefix, and its key)."""
+        return self.bucket.grant_read_capture(grantee)
+
     def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
                period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
         """An endpoint metric of the ``AWS/SageMaker`` namespace (e.g. ``Invocations``)."""
-        return cloudwatch.Metric(
-            namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic, period=period,
-            dimensions_map={"EndpointName": self.endpoint_name,
-                            "VariantName": variant or self.variants[0].name})
+        return _endpoint_metric(self.endpoint_name, variant or self.default_variant, metric_name, statistic, period)
 
-    def metric_invocations(self, **kwargs) -> cloudwatch.Metric:
-        return self.metric("Invocations", **kwargs)
+    def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
+                           period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Invocations of a variant (the first unless named)."""
+        return self.metric("Invocations", variant=variant, statistic=statistic, period=period)
 
-    def metric_model_latency(self, **kwargs) -> cloudwatch.Metric:
-        return self.metric("ModelLatency", statistic="Average", **kwargs)
+    def metric_model_latency(self, *, variant: str | None = None, statistic: str = "Average",
+                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Model latency of a variant, in microseconds."""
+        return self.metric("ModelLatency", variant=variant, statistic=statistic, period=period)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -328,3 +450,106 @@ class CapturedEndpoint(Construct):
             metric_namespaces=["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"],
             why_log_groups="SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/")
         return role
+
+
+def check_capture_modes(scope: Construct | None, prop: str, capture_modes: object) -> frozenset[CaptureMode]:
+    """``capture_modes`` as a set, refused unless a non-empty sequence of ``CaptureMode`` members."""
+    if isinstance(capture_modes, CaptureMode) or not isinstance(capture_modes, Sequence) or not capture_modes:
+        raise ConfigurationError(scope, prop, capture_modes,
+                                 "List what the endpoint captures, e.g. (CaptureMode.INPUT, CaptureMode.OUTPUT).")
+    require_members(scope, prop, capture_modes, CaptureMode)
+    return frozenset(capture_modes)
+
+
+def check_endpoint_name(scope: Construct | None, prop: str, endpoint_name: object) -> None:
+    """Refuse a name SageMaker would refuse (tokens pass: they are checked by CloudFormation)."""
+    if not Token.is_unresolved(endpoint_name) and not (isinstance(endpoint_name, str)
+                                                       and ENDPOINT_NAME.match(endpoint_name)):
+        raise ConfigurationError(scope, prop, endpoint_name, ENDPOINT_NAME_FIX)
+
+
+class _ImportedCapturedEndpoint(Construct):
+    """An endpoint deployed elsewhere (``CapturedEndpoint.from_endpoint_attributes``): no resources."""
+
+    def __init__(self, scope: Construct, id: str, *, endpoint_name: str, capture_s3_uri: str,
+                 capture_key: kms.IKey | None, variant: str,
+                 capture_modes: Sequence[CaptureMode] | None) -> None:
+        super().__init__(scope, id)
+        check_endpoint_name(self, "from_endpoint_attributes(endpoint_name)", endpoint_name)
+        if not isinstance(capture_s3_uri, str) or (
+                not Token.is_unresolved(capture_s3_uri) and not _CAPTURE_URI.match(capture_s3_uri.rstrip("/"))):
+            raise ConfigurationError(self, "from_endpoint_attributes(capture_s3_uri)", capture_s3_uri,
+                                     "Use the endpoint's capture destination, e.g. 's3://bucket/datacapture'.")
+        _check_name(self, "from_endpoint_attributes(variant)", variant)
+        self._endpoint_name = endpoint_name
+        self._destination = capture_s3_uri.rstrip("/")
+        self._capture_key = capture_key
+        self._variant = variant
+        self._capture_modes = (None if capture_modes is None else
+                               check_capture_modes(self, "from_endpoint_attributes(capture_modes)", capture_modes))
+
+    @property
+    def endpoint_name(self) -> str:
+        return self._endpoint_name
+
+    @property
+    def default_variant(self) -> str:
+        return self._variant
+
+    @property
+    def bucket(self) -> MonitoringBucket | None:
+        return None
+
+    @property
+    def capture_destination_s3_uri(self) -> str:
+        return self._destination
+
+    @property
+    def capture_s3_uri(self) -> str:
+        return f"{self._destination}/{self._endpoint_name}"
+
+    def capture_s3_uri_for(self, variant: str) -> str:
+        # the endpoint's variants are not known here: any name is taken as given
+        return f"{self.capture_s3_uri}/{variant}"
+
+    @property
+    def capture_key(self) -> kms.IKey | None:
+        return self._capture_key
+
+    @property
+    def capture_modes(self) -> frozenset[CaptureMode] | None:
+        return self._capture_modes
+
+    def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
+        """GetObject under the capture destination, ListBucket limited to it, and decrypt with its key."""
+        match = _CAPTURE_URI.match(self._destination)
+        if match is None:
+            raise ConfigurationError(self, "from_endpoint_attributes(capture_s3_uri)", self._destination,
+                                     "Read access is scoped to the capture prefix at synth: give the URI as "
+                                     "'s3://<bucket>/<prefix>' (tokens inside it are fine).")
+        partition = Stack.of(self).partition
+        bucket, prefix = match["bucket"], (match["key"] or "").strip("/")
+        objects = f"arn:{partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+        grant = grant.combine(iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[f"arn:{partition}:s3:::{bucket}"],
+            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}}))
+        principal = grantee.grant_principal
+        if isinstance(principal, Construct):
+            acknowledge(principal, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",
+                        resource=objects)
+        if self._capture_key is not None:
+            grant = grant.combine(self._capture_key.grant_decrypt(grantee))
+        return grant
+
+    def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
+               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        return _endpoint_metric(self._endpoint_name, variant or self._variant, metric_name, statistic, period)
+
+    def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
+                           period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        return self.metric("Invocations", variant=variant, statistic=statistic, period=period)
+
+    def metric_model_latency(self, *, variant: str | None = None, statistic: str = "Average",
+                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        return self.metric("ModelLatency", variant=variant, statistic=statistic, period=period)

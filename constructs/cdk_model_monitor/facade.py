@@ -1,6 +1,6 @@
 """``ModelMonitor``: one construct for the common case, every part optional and replaceable.
 
-Each part takes either an existing object (a ``MonitoringBucket``, a ``CapturedEndpoint``, a
+Each part takes either an existing object (a ``MonitoringBucket``, an ``ICapturedEndpoint``, a
 monitor, a ``Notifications`` or an SNS topic) or props (a frozen dataclass) to create one, in the
 "existing object or props" style of AWS Solutions Constructs. Every created part is an attribute:
 ``storage``, ``endpoint``, ``data_quality``, ``model_quality``, ``bias``, ``alarms``
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Token
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -36,11 +36,19 @@ from .alarms import (
 )
 from .baseline import Baseline
 from .dashboard import ModelDashboard
-from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ProductionVariant
-from .errors import ConfigurationError, require_member, require_members
+from .endpoint import (
+    CaptureConfig,
+    CapturedEndpoint,
+    CaptureMode,
+    ICapturedEndpoint,
+    ProductionVariant,
+    check_capture_modes,
+    check_endpoint_name,
+)
+from .errors import ConfigurationError, require_member
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork
-from .monitors.base import ENDPOINT_NAME, ENDPOINT_NAME_FIX, SCHEDULE_FIX, MonitorBase
+from .monitors.base import SCHEDULE_FIX, MonitorBase
 from .monitors.bias import BiasDriftMonitor, ColumnRef, Facet, Value
 from .monitors.capture_columns import BaselineColumns
 from .monitors.data_quality import DataQualityMonitor, FeatureOverride
@@ -96,14 +104,9 @@ class EndpointProps:
 
 @dataclass(frozen=True, kw_only=True)
 class ExistingEndpoint:
-    """An endpoint deployed elsewhere, with data capture on.
+    """Deprecated: use ``CapturedEndpoint.from_endpoint_attributes(scope, id, ...)`` (same parameters).
 
-    :param endpoint_name: its name.
-    :param capture_s3_uri: its capture destination (``DataCaptureConfig.DestinationS3Uri``).
-    :param capture_key: the KMS key of the captured objects, if any.
-    :param variant: the variant to monitor. Default: ``AllTraffic``.
-    :param capture_modes: what its data capture holds (``CaptureOptions``), if you know it: the monitors
-        then check it and choose the captured columns at synth. Default: unknown.
+    The facade imports the endpoint from these attributes itself.
     """
 
     endpoint_name: str
@@ -113,27 +116,18 @@ class ExistingEndpoint:
     capture_modes: tuple[CaptureMode, ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_existing_endpoint(self)
+        warnings.warn("ExistingEndpoint is deprecated; use CapturedEndpoint.from_endpoint_attributes(scope, id, "
+                      "endpoint_name=..., capture_s3_uri=...)", DeprecationWarning, stacklevel=3)
+        # checked before any construct exists, as before
+        check_endpoint_name(None, "ExistingEndpoint(endpoint_name)", self.endpoint_name)
+        if self.capture_modes is not None:
+            check_capture_modes(None, "ExistingEndpoint(capture_modes)", self.capture_modes)
 
-    def metric(self, metric_name: str, *, statistic: str = "Sum",
-               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        return cloudwatch.Metric(namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic,
-                                 period=period,
-                                 dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant})
-
-    def metric_invocations(self, **kwargs: Any) -> cloudwatch.Metric:
-        return self.metric("Invocations", **kwargs)
-
-    def metric_model_latency(self, **kwargs: Any) -> cloudwatch.Metric:
-        return self.metric("ModelLatency", statistic="Average", **kwargs)
-
-
-def _check_existing_endpoint(value: ExistingEndpoint) -> None:
-    name = value.endpoint_name
-    if not Token.is_unresolved(name) and not (isinstance(name, str) and ENDPOINT_NAME.match(name)):
-        raise ConfigurationError(None, "ExistingEndpoint(endpoint_name)", name, ENDPOINT_NAME_FIX)
-    if value.capture_modes is not None:
-        require_members(None, "ExistingEndpoint(capture_modes)", value.capture_modes, CaptureMode)
+    def import_into(self, scope: Construct, id: str) -> ICapturedEndpoint:
+        """The endpoint, as ``CapturedEndpoint.from_endpoint_attributes`` imports it."""
+        return CapturedEndpoint.from_endpoint_attributes(
+            scope, id, endpoint_name=self.endpoint_name, capture_s3_uri=self.capture_s3_uri,
+            capture_key=self.capture_key, variant=self.variant, capture_modes=self.capture_modes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,7 +135,7 @@ class MonitorSettings:
     """What every monitor the facade creates may set besides its baseline and schedule.
 
     :param variant: the production variant whose traffic is analysed. Default: the endpoint's first
-        (``ExistingEndpoint.variant`` for an endpoint deployed elsewhere).
+        (the ``variant`` given to ``CapturedEndpoint.from_endpoint_attributes``).
     :param engine: Default: the facade's ``engine``.
     :param image: Default: the facade's ``image`` (the project's analyzer).
     :param compute: Default: the facade's ``compute`` (else ``JobCompute()``).
@@ -386,8 +380,9 @@ class ModelMonitor(Construct):
 
     :param model_name: short name of the model (alarm names, dashboard title, the retraining
         ``model`` field); letters, digits, '-' and '_'.
-    :param endpoint: ``EndpointProps`` (a new endpoint with data capture), a ``CapturedEndpoint``
-        or an ``ExistingEndpoint`` deployed elsewhere.
+    :param endpoint: ``EndpointProps`` (a new endpoint with data capture), a ``CapturedEndpoint``, or
+        ``CapturedEndpoint.from_endpoint_attributes(...)`` for one deployed elsewhere
+        (``ExistingEndpoint(...)`` still works, deprecated).
     :param storage: ``StorageProps`` or a ``MonitoringBucket``. Default: a new bucket (or, with a
         ``CapturedEndpoint``, that endpoint's bucket).
     :param data_quality: ``DataQualityProps`` or a ``DataQualityMonitor``. Default: none.
@@ -412,7 +407,7 @@ class ModelMonitor(Construct):
         id: str,
         *,
         model_name: str,
-        endpoint: EndpointProps | CapturedEndpoint | ExistingEndpoint,
+        endpoint: EndpointProps | ICapturedEndpoint | ExistingEndpoint,
         storage: StorageProps | MonitoringBucket | None = None,
         data_quality: DataQualityProps | DataQualityMonitor | None = None,
         model_quality: ModelQualityProps | MonitorBase | None = None,
@@ -449,20 +444,23 @@ class ModelMonitor(Construct):
         # storage and endpoint
         if isinstance(storage, MonitoringBucket):
             self.storage = storage
-        elif isinstance(endpoint, CapturedEndpoint) and storage is None:
+        elif isinstance(endpoint, ICapturedEndpoint) and endpoint.bucket is not None and storage is None:
             self.storage = endpoint.bucket
         elif storage is None or isinstance(storage, StorageProps):
             self.storage = MonitoringBucket(self, "Storage", **_kwargs(storage or StorageProps()))
         else:
             raise ConfigurationError(self, "storage", storage, "Use StorageProps(...) or a MonitoringBucket.")
-        self.endpoint: CapturedEndpoint | ExistingEndpoint
-        if isinstance(endpoint, (CapturedEndpoint, ExistingEndpoint)):
+        self.endpoint: ICapturedEndpoint
+        if isinstance(endpoint, ICapturedEndpoint):
             self.endpoint = endpoint
+        elif isinstance(endpoint, ExistingEndpoint):
+            self.endpoint = endpoint.import_into(self, "Endpoint")
         elif isinstance(endpoint, EndpointProps):
             self.endpoint = CapturedEndpoint(self, "Endpoint", bucket=self.storage, **_kwargs(endpoint))
         else:
             raise ConfigurationError(self, "endpoint", endpoint,
-                                     "Use EndpointProps(image_uri=...), a CapturedEndpoint or ExistingEndpoint(...).")
+                                     "Use EndpointProps(image_uri=...), a CapturedEndpoint or "
+                                     "CapturedEndpoint.from_endpoint_attributes(...).")
 
         # monitors
         self._baselines: dict[str, Baseline | None] = {}
@@ -568,16 +566,9 @@ class ModelMonitor(Construct):
                              ("network", self._network)):
             if default is not None:
                 settings.setdefault(key, default)
-        target: dict[str, Any]
-        if isinstance(self.endpoint, CapturedEndpoint):
-            target = {"endpoint": self.endpoint}
-            if self.endpoint.bucket is not self.storage:
-                target["storage"] = self.storage
-        else:
-            target = {"endpoint_name": self.endpoint.endpoint_name, "capture_s3_uri": self.endpoint.capture_s3_uri,
-                      "capture_key": self.endpoint.capture_key, "capture_modes": self.endpoint.capture_modes,
-                      "storage": self.storage}
-            settings.setdefault("variant", self.endpoint.variant)
+        target: dict[str, Any] = {"endpoint": self.endpoint}
+        if self.endpoint.bucket is not self.storage:
+            target["storage"] = self.storage
         monitor = monitor_class(self, id, baseline=value.baseline, schedule=value.schedule or self.schedule,
                                   **target, **settings)
         self._baselines[id] = value.baseline

@@ -22,7 +22,6 @@ from cdk_model_monitor import (
     DataQualitySettings,
     EndpointProps,
     Engine,
-    ExistingEndpoint,
     ModelMonitor,
     MonitoringBucket,
 )
@@ -226,8 +225,9 @@ def test_the_facade_refuses_data_quality_on_an_endpoint_capturing_only_its_outpu
 
 def test_the_facade_passes_the_capture_modes_of_an_existing_endpoint(stack):
     ModelMonitor(stack, "Churn", model_name="churn", image=ANALYZER,
-                 endpoint=ExistingEndpoint(endpoint_name="churn-prod", capture_s3_uri="s3://captures/datacapture",
-                                           capture_modes=(INPUT,)),
+                 endpoint=CapturedEndpoint.from_endpoint_attributes(
+                     stack, "Prod", endpoint_name="churn-prod", capture_s3_uri="s3://captures/datacapture",
+                     capture_modes=(INPUT,)),
                  data_quality=DataQualityProps(baseline=Baseline.from_directory(str(DEMO_BASELINE))))
     assert standalone_dataset_format(stack) == INPUT_ONLY
 

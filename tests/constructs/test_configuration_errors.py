@@ -18,6 +18,7 @@ from cdk_model_monitor import (
     BiasProps,
     BiasSettings,
     CaptureConfig,
+    CapturedEndpoint,
     ConfigurationError,
     DataQualityMonitor,
     DataQualityProps,
@@ -141,8 +142,15 @@ def test_model_quality_props_without_settings_ask_for_the_problem_type(stack):
             baseline=Baseline.from_directory(str(DEMO / "baseline-model-quality"))))
 
 
-def test_endpoint_name_with_an_underscore_is_refused_as_sagemaker_would():
-    with pytest.raises(ConfigurationError, match=r"endpoint_name\)='my_endpoint'.*no underscores"):
+def test_endpoint_name_with_an_underscore_is_refused_as_sagemaker_would(stack):
+    with pytest.raises(ConfigurationError, match=r"from_endpoint_attributes\(endpoint_name\)='my_endpoint'.*no underscores"):
+        CapturedEndpoint.from_endpoint_attributes(stack, "Prod", endpoint_name="my_endpoint",
+                                                  capture_s3_uri="s3://capture-bucket/datacapture")
+
+
+def test_deprecated_existing_endpoint_refuses_an_underscore_too():
+    with pytest.warns(DeprecationWarning), \
+            pytest.raises(ConfigurationError, match=r"ExistingEndpoint\(endpoint_name\)='my_endpoint'.*no underscores"):
         ExistingEndpoint(endpoint_name="my_endpoint", capture_s3_uri="s3://capture-bucket/datacapture")
 
 

@@ -27,7 +27,6 @@ from cdk_model_monitor.facade import (
     BiasSettings,
     DataQualityProps,
     EndpointProps,
-    ExistingEndpoint,
     ModelMonitor,
     ModelQualityProps,
     ModelQualitySettings,
@@ -253,8 +252,9 @@ def test_a_given_monitor_brings_its_baselines_features_to_the_alarms(stack):
 
 def test_an_endpoint_deployed_elsewhere_is_monitored_from_its_capture_location(stack):
     facade = ModelMonitor(stack, "Churn", model_name="churn",
-                          endpoint=ExistingEndpoint(endpoint_name="churn-prod",
-                                                    capture_s3_uri="s3://capture-bucket/datacapture"),
+                          endpoint=CapturedEndpoint.from_endpoint_attributes(
+                              stack, "Prod", endpoint_name="churn-prod",
+                              capture_s3_uri="s3://capture-bucket/datacapture"),
                           data_quality=DataQualityProps(baseline=Baseline.from_directory(BASELINE)),
                           image=ANALYZER, notifications=None)
     assert facade.data_quality.endpoint_name == "churn-prod"

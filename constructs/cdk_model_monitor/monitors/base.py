@@ -16,8 +16,14 @@ from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind, BoundBaseline
 from ..bundled import lambda_shared_module
-from ..endpoint import CapturedEndpoint, CaptureMode
-from ..errors import ConfigurationError, require_member, require_members
+from ..endpoint import (
+    CapturedEndpoint,
+    CaptureMode,
+    ICapturedEndpoint,
+    check_capture_modes,
+    check_endpoint_name,
+)
+from ..errors import ConfigurationError, require_member
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
     BASELINE_CONSTRAINTS_LOCAL_DIR,
@@ -30,7 +36,6 @@ from ..job import (
     JobCompute,
     JobNetwork,
 )
-from ..nag import acknowledge
 from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
@@ -44,10 +49,6 @@ MANIFEST_FOLDER = "_manifests"
 # The copy of the newest window's report.html beside a monitor's window folders (standalone engine).
 LATEST_REPORT_FILE = "latest-report.html"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
-# SageMaker's EndpointName (CreateEndpoint API reference).
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-ENDPOINT_NAME_FIX = ("SageMaker endpoint names are 1-63 letters, digits and hyphens, starting and ending with a "
-                     "letter or digit (no underscores), e.g. 'churn-model-prod'.")
 SCHEDULE_FIX = ("Use a Schedule: Schedule.hourly(), Schedule.daily(hour=...), Schedule.every_hours(n), "
                 "Schedule.cron('cron(...)', window=...), Schedule.rate(Duration.minutes(...)) or Schedule.once(...).")
 
@@ -110,7 +111,7 @@ class MonitorBase(Construct):
         *,
         kind: MonitorKind,
         baseline: Baseline,
-        endpoint: CapturedEndpoint | None = None,
+        endpoint: ICapturedEndpoint | None = None,
         endpoint_name: str | None = None,
         capture_s3_uri: str | None = None,
         capture_key: kms.IKey | None = None,
@@ -137,15 +138,15 @@ class MonitorBase(Construct):
         self.compute = compute or JobCompute()
         self.network = (network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
         self.user_environment = dict(environment or {})
-        self._resolve_target(endpoint, endpoint_name, capture_s3_uri, variant, storage)
-        self.capture_modes = self._resolve_capture_modes(endpoint, capture_modes)
+        self.target = self._resolve_target(endpoint, endpoint_name, capture_s3_uri, capture_key, capture_modes,
+                                           variant, storage)
         self._validate(schedule_name)
         self._validate_kind()
 
         self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
         self.baseline_source = baseline  # alarms read thresholds from a local baseline
-        self.job_role = self._create_job_role(capture_key)
+        self.job_role = self._create_job_role()
         self.image = self.image_source.bind(self, grantee=self.job_role)
         self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
                                                      job_role=self.job_role)
@@ -332,53 +333,48 @@ class MonitorBase(Construct):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _resolve_capture_modes(self, endpoint: CapturedEndpoint | None,
-                               capture_modes: Sequence[CaptureMode] | None) -> frozenset[CaptureMode] | None:
-        """What the endpoint captures: a ``CapturedEndpoint``'s capture modes, or those the user states for an
-        endpoint deployed elsewhere; None when unknown."""
+    def _resolve_target(self, endpoint: ICapturedEndpoint | None, endpoint_name: str | None,
+                        capture_s3_uri: str | None, capture_key: kms.IKey | None,
+                        capture_modes: Sequence[CaptureMode] | None, variant: str | None,
+                        storage: MonitoringBucket | None) -> ICapturedEndpoint:
+        """The monitored endpoint (one imported from ``endpoint_name`` and ``capture_s3_uri`` when not given),
+        and from it the variant, capture location, capture modes and storage of this monitor."""
         if endpoint is not None:
-            if capture_modes is not None:
-                raise ConfigurationError(self, "capture_modes", capture_modes,
-                                         "The endpoint's CaptureConfig says what it captures: remove capture_modes.")
-            return frozenset(endpoint.capture.modes)
-        if capture_modes is None:
-            return None
-        if isinstance(capture_modes, CaptureMode) or not isinstance(capture_modes, Sequence) or not capture_modes:
-            raise ConfigurationError(self, "capture_modes", capture_modes,
-                                     "List what the endpoint captures, e.g. (CaptureMode.INPUT, CaptureMode.OUTPUT).")
-        require_members(self, "capture_modes", capture_modes, CaptureMode)
-        return frozenset(capture_modes)
-
-    def _resolve_target(self, endpoint: CapturedEndpoint | None, endpoint_name: str | None,
-                        capture_s3_uri: str | None, variant: str | None, storage: MonitoringBucket | None) -> None:
-        if endpoint is not None:
-            if endpoint_name is not None or capture_s3_uri is not None:
+            if not isinstance(endpoint, ICapturedEndpoint):
+                raise ConfigurationError(self, "endpoint", endpoint,
+                                         "Use a CapturedEndpoint or CapturedEndpoint.from_endpoint_attributes(...).")
+            if endpoint_name is not None or capture_s3_uri is not None or capture_key is not None:
                 raise ConfigurationError(self, "endpoint", endpoint.node.path,
                                          "Pass either endpoint, or endpoint_name with capture_s3_uri, not both.")
-            self.variant = variant or endpoint.variants[0].name
-            self.endpoint_name = endpoint.endpoint_name
-            self.capture_s3_uri = endpoint.capture_s3_uri_for(self.variant)
-            self.storage = storage or endpoint.bucket
-            self._external_capture = None
-            return
-        if endpoint_name is None or capture_s3_uri is None:
-            raise ConfigurationError(self, "endpoint", None,
-                                     "Pass endpoint=CapturedEndpoint(...), or endpoint_name and capture_s3_uri "
-                                     "(the DestinationS3Uri of the endpoint's data capture).")
-        if storage is None:
+            if capture_modes is not None:
+                raise ConfigurationError(self, "capture_modes", capture_modes,
+                                         "The endpoint says what it captures (its CaptureConfig, or "
+                                         "from_endpoint_attributes(capture_modes)): remove capture_modes.")
+        else:
+            if endpoint_name is None or capture_s3_uri is None:
+                raise ConfigurationError(self, "endpoint", None,
+                                         "Pass endpoint=CapturedEndpoint(...), or endpoint_name and capture_s3_uri "
+                                         "(the DestinationS3Uri of the endpoint's data capture).")
+            # checked here first, so that the message names this monitor's own parameters
+            check_endpoint_name(self, "endpoint_name", endpoint_name)
+            if not Token.is_unresolved(capture_s3_uri) and not _S3_URI.match(capture_s3_uri.rstrip("/") + "/"):
+                raise ConfigurationError(self, "capture_s3_uri", capture_s3_uri,
+                                         "Use the endpoint's capture destination, e.g. 's3://bucket/datacapture'.")
+            if capture_modes is not None:
+                check_capture_modes(self, "capture_modes", capture_modes)
+            endpoint = CapturedEndpoint.from_endpoint_attributes(
+                self, "CapturedEndpoint", endpoint_name=endpoint_name, capture_s3_uri=capture_s3_uri,
+                capture_key=capture_key, variant=variant or "AllTraffic", capture_modes=capture_modes)
+        self.variant = variant or endpoint.default_variant
+        self.endpoint_name = endpoint.endpoint_name
+        self.capture_s3_uri = endpoint.capture_s3_uri_for(self.variant)
+        self.capture_modes = endpoint.capture_modes
+        resolved = storage or endpoint.bucket
+        if resolved is None:
             raise ConfigurationError(self, "storage", None,
                                      "Pass storage=MonitoringBucket(...) for baselines and reports.")
-        if not Token.is_unresolved(endpoint_name) and not (isinstance(endpoint_name, str)
-                                                           and ENDPOINT_NAME.match(endpoint_name)):
-            raise ConfigurationError(self, "endpoint_name", endpoint_name, ENDPOINT_NAME_FIX)
-        self.variant = variant or "AllTraffic"
-        self.endpoint_name = endpoint_name
-        self.capture_s3_uri = f"{capture_s3_uri.rstrip('/')}/{endpoint_name}/{self.variant}"
-        self.storage = storage
-        self._external_capture = capture_s3_uri.rstrip("/")
-        if not Token.is_unresolved(capture_s3_uri) and not _S3_URI.match(capture_s3_uri):
-            raise ConfigurationError(self, "capture_s3_uri", capture_s3_uri,
-                                     "Use the endpoint's capture destination, e.g. 's3://bucket/datacapture'.")
+        self.storage = resolved
+        return endpoint
 
     def _validate_environment(self) -> None:
         """SageMaker's limits on a job's environment: 50 variables (schedules; 100 for processing jobs),
@@ -426,28 +422,14 @@ class MonitorBase(Construct):
 
     def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere."""
-        if self._external_capture is None or Token.is_unresolved(self._external_capture):
+        if self.target.bucket is None and Token.is_unresolved(self.target.capture_destination_s3_uri):
+            # a destination known only at deploy time is taken to be this monitor's bucket (its capture prefix)
             return self.storage.grant_read_capture(grantee)
-        partition = Stack.of(self).partition
-        match = _S3_URI.match(self._external_capture)
-        bucket, prefix = match["bucket"], match["key"].strip("/")
-        objects = f"arn:{partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
-        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
-        grant = grant.combine(iam.Grant.add_to_principal(
-            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[f"arn:{partition}:s3:::{bucket}"],
-            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}}))
-        principal = grantee.grant_principal
-        if hasattr(principal, "node"):
-            acknowledge(principal, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",
-                        resource=objects)
-        if self._capture_key is not None:
-            grant = grant.combine(self._capture_key.grant_decrypt(grantee))
-        return grant
+        return self.target.grant_read_capture(grantee)
 
-    def _create_job_role(self, capture_key: kms.IKey | None) -> iam.Role:
+    def _create_job_role(self) -> iam.Role:
         role = iam.Role(self, "JobRole", assumed_by=sagemaker_principal(self),
                         description=f"Runs the {self.kind.name} monitoring jobs of one endpoint")
-        self._capture_key = capture_key
         self.grant_read_capture(role)
         # Only this monitor's folders: another monitor's reports are neither readable nor writable.
         self.grant_read_manifests(role)
@@ -525,7 +507,7 @@ class LabelledMonitorBase(MonitorBase):
     """
 
     def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, capture_lookback: Duration | None = None,
-                 baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
                  endpoint_name: str | None = None, capture_s3_uri: str | None = None,
                  capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
                  variant: str | None = None, storage: MonitoringBucket | None = None,

@@ -17,7 +17,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind
-from ..endpoint import CapturedEndpoint, CaptureMode
+from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import Engine, JobCompute, JobNetwork
@@ -169,7 +169,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  probability_attribute: str | None = None, pre_training_methods: Sequence[str] | None = None,
                  post_training_methods: Sequence[str] | None = None, ground_truth_lookback: Duration | None = None,
                  drift_tolerance: float = 0.0,
-                 baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
                  endpoint_name: str | None = None, capture_s3_uri: str | None = None,
                  capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
                  variant: str | None = None, storage: MonitoringBucket | None = None,

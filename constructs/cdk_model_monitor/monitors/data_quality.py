@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind
-from ..endpoint import CapturedEndpoint, CaptureMode
+from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
 from ..images import AnalyzerImage
 from ..job import Engine, JobCompute, JobNetwork
@@ -59,8 +59,10 @@ class DataQualityMonitor(MonitorBase):
     ``aws/sagemaker/Endpoints/data-metrics`` with the Endpoint and MonitoringSchedule dimensions.
 
     :param baseline: ``Baseline.from_directory(...)``, ``.from_s3(...)`` or ``.from_dataset(...)``.
-    :param endpoint: the ``CapturedEndpoint`` to monitor; or ``endpoint_name`` + ``capture_s3_uri``
-        (the endpoint's capture destination) + ``storage`` for an endpoint deployed elsewhere.
+    :param endpoint: the endpoint to monitor: a ``CapturedEndpoint``, or
+        ``CapturedEndpoint.from_endpoint_attributes(...)`` (then with ``storage``) for one deployed
+        elsewhere; or, the same, ``endpoint_name`` + ``capture_s3_uri`` (the endpoint's capture
+        destination) + ``capture_key`` + ``storage``.
     :param variant: the production variant whose traffic is analysed. Default: the first one.
     :param schedule: default ``Schedule.hourly()`` (the previous hour, every hour).
     :param engine: default ``Engine.STANDALONE``; ``Engine.MODEL_MONITOR`` for a native schedule.
@@ -81,10 +83,10 @@ class DataQualityMonitor(MonitorBase):
         baseline's features at run time. SageMaker's built-in image maps columns by position, so with it
         an endpoint capturing input and output needs this setting (unless the baseline has one feature).
     :param capture_modes: with ``endpoint_name``: what that endpoint captures, if you know it.
-        Default: unknown (a ``CapturedEndpoint`` says it itself).
+        Default: unknown (an ``endpoint`` says it itself).
     """
 
-    def __init__(self, scope: Construct, id: str, *, baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+    def __init__(self, scope: Construct, id: str, *, baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
                  endpoint_name: str | None = None, capture_s3_uri: str | None = None,
                  capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
                  variant: str | None = None, storage: MonitoringBucket | None = None,

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind
 from ..bundled import analyzer_module
-from ..endpoint import CapturedEndpoint, CaptureMode
+from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import Engine, JobCompute, JobNetwork
@@ -112,7 +112,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
         of the same hours only.
     :param baseline: ``Baseline.from_directory(...)`` (a folder with the model-quality constraints.json)
         or ``Baseline.from_s3(None, "s3://.../constraints.json")``.
-    :param endpoint: the ``CapturedEndpoint``; or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
+    :param endpoint: a ``CapturedEndpoint`` or ``CapturedEndpoint.from_endpoint_attributes(...)`` (then with
+        ``storage``); or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
     :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
     :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes: as for
         ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
@@ -123,7 +124,7 @@ class ModelQualityMonitor(LabelledMonitorBase):
                  probability_attribute: str | None = None, probability_threshold: float | None = None,
                  positive_label: str | None = None,
                  ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK,
-                 baseline: Baseline, endpoint: CapturedEndpoint | None = None,
+                 baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
                  endpoint_name: str | None = None, capture_s3_uri: str | None = None,
                  capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
                  variant: str | None = None, storage: MonitoringBucket | None = None,
