@@ -1,0 +1,248 @@
+"""Every monitor type keeps a user's files safe: an earlier run's files are replaced only with
+--overwrite, a run leaves none of an earlier run's files behind, and no output lands on an input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from model_monitor_analyzer.cli import main
+from model_monitor_analyzer.contract import bias as bias_contract
+from model_monitor_analyzer.contract import data_quality as dq_contract
+from model_monitor_analyzer.contract import model_quality as mq_contract
+from model_monitor_analyzer.contract.paths import ContainerPaths
+from model_monitor_analyzer.errors import AnalyzerInputError
+from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
+from tests.analyzer.test_model_quality_jobs import START, _binary_window
+
+WINDOW = ["--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"]
+MQ_WINDOW = ["--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"), "--end", "2024-05-02T11:00:00Z"]
+
+
+def _one_error_line(capsys) -> str:
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+def _capture(folder: Path, rows: int, when: str = "2024-01-01T10:15:00Z") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({"captureData": {"endpointInput": {"data": f"{30 + i % 5},{'xyz'[i % 3]}", "encoding": "CSV"}},
+                         "eventMetadata": {"inferenceTime": when}}) for i in range(rows)]
+    (folder / "a.jsonl").write_text("\n".join(lines) + ("\n" if lines else ""))
+    return folder
+
+
+@pytest.fixture()
+def dq_baseline(tmp_path) -> Path:
+    data = tmp_path / "train.csv"
+    data.write_text("age,city\n" + "".join(f"{20 + i % 50},{'ab'[i % 2]}\n" for i in range(200)))
+    assert main(["baseline", "--dataset", str(data), "--output", str(tmp_path / "baseline"), "--quiet"]) == 0
+    return tmp_path / "baseline"
+
+
+def _dq_monitor(baseline: Path, capture: Path, output: Path, *extra: str) -> int:
+    return main(["monitor", "--capture", str(capture), "--statistics", str(baseline / "statistics.json"),
+                 "--constraints", str(baseline / "constraints.json"), "--output", str(output), "--quiet", *WINDOW,
+                 *extra])  # fmt: skip
+
+
+# ------------------------------------------------------------------ data quality
+def test_a_second_baseline_into_the_same_folder_is_refused_and_the_first_is_kept(tmp_path, dq_baseline, capsys):
+    before = _digest(dq_baseline)
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(dq_baseline), "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert "holds an earlier run's statistics.json" in line and "--overwrite" in line
+    assert _digest(dq_baseline) == before
+
+
+def test_overwrite_replaces_an_earlier_baseline(tmp_path, dq_baseline):
+    (tmp_path / "train.csv").write_text("age,city\n1,a\n2,b\n")
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(dq_baseline), "--quiet",
+                 "--overwrite"]) == 0  # fmt: skip
+    assert json.loads((dq_baseline / "statistics.json").read_text())["dataset"]["item_count"] == 2
+
+
+def test_a_no_data_run_with_overwrite_leaves_no_earlier_violations_behind(tmp_path, dq_baseline):
+    out = tmp_path / "out"
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 50), out) == 0
+    assert json.loads((out / "constraint_violations.json").read_text())["violations"]  # 'x', 'y', 'z' are new
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "empty", 0), out, "--overwrite") == 0
+    assert not (out / "constraint_violations.json").exists() and not (out / "statistics.json").exists()
+    assert "No records in the monitoring window" in (out / "report.html").read_text()
+
+
+def test_a_no_data_run_without_overwrite_is_refused_rather_than_leaving_stale_violations(tmp_path, dq_baseline, capsys):
+    out = tmp_path / "out"
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 50), out) == 0
+    before = _digest(out)
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "empty", 0), out) == 2
+    assert "holds an earlier run's" in _one_error_line(capsys)
+    assert _digest(out) == before
+
+
+def test_other_files_in_the_output_folder_are_never_touched(tmp_path, dq_baseline):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 50), out) == 0
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 50), out, "--overwrite") == 0
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_metrics_dir_that_is_a_file_is_one_line(tmp_path, dq_baseline, capsys):
+    (tmp_path / "m").write_text("a file")
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 5), tmp_path / "out", "--metrics-dir", str(tmp_path / "m")) == 2
+    assert "is a file, not a folder" in _one_error_line(capsys)
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_an_output_folder_inside_the_capture_folder_is_refused(tmp_path, dq_baseline, capsys):
+    capture = _capture(tmp_path / "cap", 5)
+    assert _dq_monitor(dq_baseline, capture, capture / "out") == 2
+    assert "lies inside the input folder" in _one_error_line(capsys)
+
+
+# ------------------------------------------------------------------ model quality
+def _mq_monitor(tmp_path: Path, output: Path, *extra: str) -> int:
+    return main(["monitor", "--type", "model-quality", "--capture", str(tmp_path / "capture"),
+                 "--ground-truth", str(tmp_path / "groundtruth"), "--output", str(output),
+                 "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
+                 "--probability-threshold", "0.5", "--ground-truth-lookback", "PT2H", "--quiet", *MQ_WINDOW,
+                 *extra])  # fmt: skip
+
+
+def _merged_lines(folder: Path) -> int:
+    return sum(len(p.read_text().splitlines()) for p in folder.glob("part-*.jsonl"))
+
+
+def test_model_quality_merged_records_do_not_pile_up_across_runs(tmp_path):
+    _binary_window(tmp_path, n=100)
+    out = tmp_path / "out"
+    assert _mq_monitor(tmp_path, out) == 0
+    assert _mq_monitor(tmp_path, out, "--overwrite") == 0
+    assert _merged_lines(out / "merge") == 100
+    merged_again = tmp_path / "merged-run"
+    assert main(["monitor", "--type", "model-quality", "--merged", str(out / "merge"), "--output", str(merged_again),
+                 "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
+                 "--probability-threshold", "0.5", "--quiet"]) == 0  # fmt: skip
+    assert json.loads((merged_again / "statistics.json").read_text())["dataset"]["item_count"] == 100
+
+
+def test_a_named_merged_output_loses_only_the_earlier_runs_part_files(tmp_path):
+    _binary_window(tmp_path, n=50)
+    named = tmp_path / "merged"
+    named.mkdir()
+    (named / "keep.txt").write_text("mine")
+    assert _mq_monitor(tmp_path, tmp_path / "out", "--merged-output", str(named)) == 0
+    assert _mq_monitor(tmp_path, tmp_path / "out", "--merged-output", str(named), "--overwrite") == 0
+    assert _merged_lines(named) == 50 and (named / "keep.txt").read_text() == "mine"
+
+
+def test_model_quality_output_into_the_baseline_folder_is_refused_and_the_constraints_kept(tmp_path, capsys):
+    _binary_window(tmp_path, n=50)
+    baseline = tmp_path / "baseline"
+    baseline.mkdir()
+    constraints = baseline / "constraints.json"
+    constraints.write_text(json.dumps({"version": 0.0, "binary_classification_constraints": {
+        "accuracy": {"threshold": 0.99, "comparison_operator": "LessThanThreshold"}}}))
+    before = constraints.read_bytes()
+    assert _mq_monitor(tmp_path, baseline, "--constraints", str(constraints)) == 2
+    assert "would overwrite the input" in _one_error_line(capsys)
+    assert constraints.read_bytes() == before
+
+
+def test_a_failed_model_quality_run_leaves_no_merged_records(tmp_path, capsys):
+    _binary_window(tmp_path, n=20)
+    capture_file = next((tmp_path / "capture").rglob("*.jsonl"))
+    capture_file.write_text("garbage\n" * 30 + capture_file.read_text())
+    assert _mq_monitor(tmp_path, tmp_path / "out") == 2
+    assert "malformed" in _one_error_line(capsys)
+    assert not (tmp_path / "out" / "merge").exists()
+
+
+@pytest.mark.parametrize("monitor_type", ["model-quality", "bias"])
+def test_a_window_ending_before_it_starts_is_refused_for_every_type(tmp_path, capsys, monitor_type):
+    argv = ["monitor", "--type", monitor_type, "--capture", str(tmp_path / "c"), "--ground-truth", str(tmp_path / "g"),
+            "--output", str(tmp_path / "out"), "--start", "2024-01-02T00:00:00Z", "--end", "2024-01-01T00:00:00Z",
+            "--quiet"]  # fmt: skip
+    if monitor_type == "bias":
+        argv += ["--analysis-config", str(tmp_path / "config.json")]
+    else:
+        argv += ["--problem-type", "BinaryClassification", "--inference-attribute", "0"]
+    assert main(argv) == 2
+    assert "give a start earlier than the end" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("monitor_type", ["model-quality", "bias"])
+def test_a_start_that_is_no_time_is_one_line_for_every_type(tmp_path, capsys, monitor_type):
+    argv = ["monitor", "--type", monitor_type, "--capture", str(tmp_path / "c"), "--ground-truth", str(tmp_path / "g"),
+            "--output", str(tmp_path / "out"), "--start", "yesterday", "--quiet"]
+    argv += (["--analysis-config", str(tmp_path / "c.json")] if monitor_type == "bias"
+             else ["--problem-type", "BinaryClassification", "--inference-attribute", "0"])
+    assert main(argv) == 2
+    assert "--start 'yesterday' is not an ISO 8601 time" in _one_error_line(capsys)
+
+
+# ------------------------------------------------------------------ bias
+def _bias_monitor(reference_examples, tmp_path: Path, output: Path, *extra: str) -> int:
+    merged = _write_lines(tmp_path / "merged" / "part.jsonl", _ten_invocations(reference_examples))
+    return main(["monitor", "--type", "bias", "--analysis-config", str(_monitor_config(reference_examples, tmp_path)),
+                 "--merged", str(merged.parent), "--features-attribute", FEATURES, "--inference-attribute", PREDICTED,
+                 "--output", str(output), "--quiet", *extra])  # fmt: skip
+
+
+def test_a_second_bias_run_into_the_same_folder_needs_overwrite(reference_examples, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _bias_monitor(reference_examples, tmp_path, out) == 0
+    capsys.readouterr()
+    assert _bias_monitor(reference_examples, tmp_path, out) == 2
+    assert "holds an earlier run's analysis.json" in _one_error_line(capsys)
+    assert _bias_monitor(reference_examples, tmp_path, out, "--overwrite") == 0
+
+
+def test_bias_output_onto_its_baseline_is_refused_and_the_baseline_kept(reference_examples, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _bias_monitor(reference_examples, tmp_path, out) == 0
+    capsys.readouterr()
+    baseline = out / "analysis.json"
+    before = baseline.read_bytes()
+    assert _bias_monitor(reference_examples, tmp_path, out, "--baseline", str(baseline), "--overwrite") == 2
+    assert "would overwrite the input" in _one_error_line(capsys)
+    assert baseline.read_bytes() == before
+
+
+# ------------------------------------------------------------------ the container's environment
+@pytest.mark.parametrize(
+    ("contract", "env", "message"),
+    [(dq_contract.monitor_request, {"baseline_statistics": "/s", "baseline_constraints": "/c",
+                                    "max_bad_record_ratio": "nan"}, "max_bad_record_ratio nan: give a number from 0 to 1"),
+     (dq_contract.monitor_request, {"baseline_statistics": "/s", "baseline_constraints": "/c",
+                                    "max_bad_record_ratio": "lots"}, "max_bad_record_ratio 'lots' is not a number"),
+     (dq_contract.monitor_request, {"baseline_statistics": "/s", "baseline_constraints": "/c",
+                                    "start_time": "2024-01-02T00:00:00Z", "end_time": "2024-01-01T00:00:00Z"},
+      "start_time 2024-01-02T00:00:00Z is not before end_time"),
+     (mq_contract.args_from_environment, {"analysis_type": "MODEL_QUALITY", "baseline_constraints": "/c",
+                                          "probability_threshold_attribute": "1.5"},
+      "probability_threshold_attribute 1.5: give a number from 0 to 1"),
+     (mq_contract.args_from_environment, {"baseline_constraints": "/c", "start_time": "soon"},
+      "start_time 'soon' is not an ISO 8601 time"),
+     (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "-0.1"},
+      "bias_drift_tolerance -0.1: give a finite number of at least 0"),
+     (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "inf"},
+      "bias_drift_tolerance inf: give a finite number of at least 0")],
+)  # fmt: skip
+def test_the_container_names_the_environment_key_of_a_wrong_value(tmp_path, contract, env, message):
+    with pytest.raises(AnalyzerInputError) as error:
+        if contract is dq_contract.monitor_request:
+            contract(env, ContainerPaths(root=tmp_path))
+        else:
+            contract({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), **env})
+    assert message in error.value.describe()
