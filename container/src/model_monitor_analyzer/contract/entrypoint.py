@@ -73,7 +73,7 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
         writable = [paths.message_file.parent, metrics_dir(env, paths)]
         if env.get("output_path"):
             writable.append(paths.rebase(env["output_path"]))
-        drop_privileges(process_env, writable)
+        drop_privileges(process_env, writable, root=paths.root)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
         message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
