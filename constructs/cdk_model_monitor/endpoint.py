@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
@@ -18,6 +19,7 @@ from constructs import Construct, Node
 from .errors import ConfigurationError, require_members
 from .images import ecr_repository_arn
 from .nag import acknowledge
+from .network import VpcPlacement, grant_vpc_access, place_in_vpc
 from .roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from .storage import MonitoringBucket
 
@@ -237,8 +239,12 @@ class CapturedEndpoint(Construct):
     :param encrypt_storage_volume: encrypt the instances' ML storage volume with the bucket's KMS
         key. Default: True. Turn off for instance types with local NVMe storage (e.g. ``ml.m5d``),
         which SageMaker refuses with a key.
-    :param subnet_ids: run the model's containers in these VPC subnets. Default: no VPC.
-    :param security_group_ids: their security groups; required with ``subnet_ids``.
+    :param vpc: run the model's containers in this VPC. Default: no VPC.
+    :param vpc_subnets: which of its subnets. Default: the VPC's default selection (its private
+        subnets if it has any).
+    :param security_groups: the model's security groups. Default: one created, with no inbound rules.
+    :param subnet_ids: deprecated (use ``vpc``): subnet ids as strings. Default: none.
+    :param security_group_ids: deprecated (use ``security_groups``): required with ``subnet_ids``.
     :param enable_network_isolation: no network access from the inference container. Default: False.
     """
 
@@ -256,6 +262,9 @@ class CapturedEndpoint(Construct):
         capture: CaptureConfig = CaptureConfig(),
         endpoint_name: str | None = None,
         encrypt_storage_volume: bool = True,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         subnet_ids: Sequence[str] = (),
         security_group_ids: Sequence[str] = (),
         enable_network_isolation: bool = False,
@@ -267,10 +276,12 @@ class CapturedEndpoint(Construct):
         self.capture = capture
         self.variants = tuple(variants)
 
-        if bool(subnet_ids) != bool(security_group_ids):
-            raise ConfigurationError(self, "subnet_ids" if not subnet_ids else "security_group_ids", (),
-                                     "Give both subnet_ids and security_group_ids to run the model in a VPC.")
-        self.role = execution_role or self._create_role(image_uri, model_data_url, in_vpc=bool(subnet_ids))
+        # the model's subnets and security groups (``vpc_placement.connections``), None outside a VPC
+        self.vpc_placement: VpcPlacement | None = place_in_vpc(
+            self, prop_prefix="", description="A monitored SageMaker model", vpc=vpc, vpc_subnets=vpc_subnets,
+            security_groups=security_groups, subnet_ids=subnet_ids, security_group_ids=security_group_ids)
+        self.role = execution_role or self._create_role(image_uri, model_data_url,
+                                                        in_vpc=self.vpc_placement is not None)
         if execution_role is None:
             bucket.grant_write_capture(self.role)
 
@@ -278,9 +289,10 @@ class CapturedEndpoint(Construct):
             self, "Model",
             execution_role_arn=self.role.role_arn,
             enable_network_isolation=enable_network_isolation or None,
-            vpc_config=sagemaker.CfnModel.VpcConfigProperty(subnets=list(subnet_ids),
-                                                            security_group_ids=list(security_group_ids))
-            if subnet_ids else None,
+            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
+                subnets=list(self.vpc_placement.subnet_ids),
+                security_group_ids=list(self.vpc_placement.security_group_ids))
+            if self.vpc_placement is not None else None,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=image_uri, model_data_url=model_data_url,
                 environment=dict(environment) if environment else None),
@@ -438,13 +450,7 @@ class CapturedEndpoint(Construct):
                 resources=[stack.format_arn(service="s3", region="", account="", resource=artifact["bucket"],
                                             resource_name=artifact["key"])]))
         if in_vpc:
-            # SageMaker attaches the model's network interfaces in the VPC with the role (no resource ARNs).
-            role.add_to_policy(iam.PolicyStatement(
-                actions=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                         "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-                         "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
-                         "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
-                resources=["*"]))
+            grant_vpc_access(role)
         grant_sagemaker_logs_and_metrics(
             role, log_groups="/aws/sagemaker/Endpoints/*",
             metric_namespaces=["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"],

@@ -19,6 +19,7 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -97,6 +98,9 @@ class EndpointProps:
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     endpoint_name: str | None = None
     encrypt_storage_volume: bool = True
+    vpc: ec2.IVpc | None = None
+    vpc_subnets: ec2.SubnetSelection | None = None
+    security_groups: Sequence[ec2.ISecurityGroup] | None = None
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
     enable_network_isolation: bool = False

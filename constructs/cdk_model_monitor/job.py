@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from .network import VpcPlacement, place_in_vpc
 
 
 class Engine(enum.Enum):
@@ -44,8 +48,13 @@ class JobCompute:
 class JobNetwork:
     """Network settings of each monitoring job.
 
-    :param subnet_ids: run inside these VPC subnets. Default: no VPC.
-    :param security_group_ids: security groups in the VPC. Required with ``subnet_ids``.
+    :param vpc: run the jobs in this VPC. Default: no VPC.
+    :param vpc_subnets: which of its subnets. Default: the VPC's default selection (its private
+        subnets if it has any).
+    :param security_groups: the jobs' security groups. Default: one created per monitor, with no
+        inbound rules.
+    :param subnet_ids: deprecated (use ``vpc``): subnet ids as strings. Default: none.
+    :param security_group_ids: deprecated (use ``security_groups``): required with ``subnet_ids``.
     :param enable_network_isolation: no network access from the container (S3 inputs and outputs still
         work: SageMaker moves them). Default: on for the project's analyzer and images of yours, which
         read and write only local files; off for SageMaker's built-in images. Set False only when a custom
@@ -53,6 +62,9 @@ class JobNetwork:
     :param encrypt_inter_container_traffic: default True.
     """
 
+    vpc: ec2.IVpc | None = None
+    vpc_subnets: ec2.SubnetSelection | None = None
+    security_groups: Sequence[ec2.ISecurityGroup] | None = None
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     enable_network_isolation: bool | None = None
@@ -69,14 +81,21 @@ class JobNetwork:
         """Whether jobs run without network access (the default when undecided: the analyzer needs none)."""
         return self.enable_network_isolation is not False
 
-    def to_api(self) -> Mapping[str, object]:
-        """The processing API's ``NetworkConfig`` (PascalCase keys)."""
+    def place(self, scope: Construct) -> VpcPlacement | None:
+        """The subnets and security groups of ``scope``'s jobs (a security group created in it when none is
+        given), or None outside a VPC."""
+        return place_in_vpc(scope, prop_prefix="network.", description="Monitoring jobs of one monitor",
+                            vpc=self.vpc, vpc_subnets=self.vpc_subnets, security_groups=self.security_groups,
+                            subnet_ids=self.subnet_ids, security_group_ids=self.security_group_ids)
+
+    def to_api(self, placement: VpcPlacement | None) -> Mapping[str, object]:
+        """The processing API's ``NetworkConfig`` (PascalCase keys), in ``placement`` (see ``place``)."""
         config: dict[str, object] = {
             "EnableInterContainerTrafficEncryption": self.encrypt_inter_container_traffic,
             "EnableNetworkIsolation": self.isolated,
         }
-        if self.subnet_ids:
-            config["VpcConfig"] = {"Subnets": list(self.subnet_ids), "SecurityGroupIds": list(self.security_group_ids)}
+        if placement is not None:
+            config["VpcConfig"] = placement.to_api()
         return config
 
 

@@ -7,6 +7,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
 
 from cdk_model_monitor import CapturedEndpoint, ConfigurationError, MonitoringBucket
 from cdk_model_monitor.baseline import Baseline
@@ -101,7 +102,10 @@ def test_state_machine_may_only_start_jobs_under_its_prefix_and_pass_only_the_jo
 
 def test_compute_and_network_settings_reach_the_job(stack):
     _monitor(stack, compute=JobCompute(instance_type="ml.c5.2xlarge", volume_size_gb=50, max_runtime=Duration.minutes(30)),
-             network=JobNetwork(subnet_ids=("subnet-1",), security_group_ids=("sg-1",), enable_network_isolation=True))
+             network=JobNetwork(vpc=ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-1", availability_zones=["us-east-1a"],
+                                                                private_subnet_ids=["subnet-1"]),
+                                security_groups=[ec2.SecurityGroup.from_security_group_id(stack, "Group", "sg-1")],
+                                enable_network_isolation=True))
     job = _states(stack)["RunAnalyzer"]["Parameters"]
     assert job["ProcessingResources"]["ClusterConfig"]["InstanceType"] == "ml.c5.2xlarge"
     assert job["ProcessingResources"]["ClusterConfig"]["VolumeSizeInGB"] == 50

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
@@ -171,9 +172,17 @@ def test_endpoint_with_deploy_time_image_passes_cdk_nag(tmp_path):
     assert nag_findings(app) == []
 
 
+def _imported_vpc(stack, subnets):
+    return ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0123456789abcdef0",
+                                       availability_zones=["us-east-1a", "us-east-1b"][:len(subnets)],
+                                       private_subnet_ids=subnets)
+
+
 def test_the_model_can_run_in_a_vpc_with_network_isolation(stack):
     subnets, groups = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"], ["sg-0123456789abcdef0"]
-    _endpoint(stack, subnet_ids=subnets, security_group_ids=groups, enable_network_isolation=True)
+    _endpoint(stack, vpc=_imported_vpc(stack, subnets),
+              security_groups=[ec2.SecurityGroup.from_security_group_id(stack, "Group", groups[0])],
+              enable_network_isolation=True)
     template_of(stack).has_resource_properties("AWS::SageMaker::Model", {
         "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups},
         "EnableNetworkIsolation": True})
@@ -186,10 +195,18 @@ def test_the_model_can_run_in_a_vpc_with_network_isolation(stack):
 def test_a_model_in_a_vpc_passes_cdk_nag(tmp_path):
     app = new_app(tmp_path, nag=True)
     stack = cdk.Stack(app, "Vpc")
-    _endpoint(stack, subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"])
+    _endpoint(stack, vpc=_imported_vpc(stack, ["subnet-0123456789abcdef0"]))
     assert nag_findings(app) == []
 
 
+def test_deprecated_subnet_and_group_ids_still_place_the_model_with_a_warning(stack):
+    with pytest.warns(DeprecationWarning, match="subnet_ids and security_group_ids are deprecated"):
+        _endpoint(stack, subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"])
+    template_of(stack).has_resource_properties("AWS::SageMaker::Model", {
+        "VpcConfig": {"Subnets": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}})
+
+
 def test_subnets_without_security_groups_are_refused(stack):
-    with pytest.raises(ConfigurationError, match="Give both subnet_ids and security_group_ids"):
+    with pytest.warns(DeprecationWarning), \
+            pytest.raises(ConfigurationError, match="Give both subnet_ids and security_group_ids"):
         _endpoint(stack, subnet_ids=["subnet-0123456789abcdef0"])

@@ -183,10 +183,10 @@ class NativeEngine(Construct):
 
 
 def _network(resource: type, monitor: MonitorBase) -> object:
-    network = monitor.network
-    vpc = (resource.VpcConfigProperty(subnets=list(network.subnet_ids),
-                                      security_group_ids=list(network.security_group_ids))
-           if network.subnet_ids else None)
+    network, placement = monitor.network, monitor.vpc_placement
+    vpc = (resource.VpcConfigProperty(subnets=list(placement.subnet_ids),
+                                      security_group_ids=list(placement.security_group_ids))
+           if placement is not None else None)
     return resource.NetworkConfigProperty(
         enable_inter_container_traffic_encryption=network.encrypt_inter_container_traffic,
         enable_network_isolation=network.isolated, vpc_config=vpc)

@@ -290,7 +290,7 @@ class StandaloneEngine(Construct):
             "ProcessingInputs": inputs,
             "ProcessingOutputConfig": output_config,
             "Environment": environment,
-            "NetworkConfig": dict(monitor.network.to_api()),
+            "NetworkConfig": dict(monitor.network.to_api(monitor.vpc_placement)),
             "StoppingCondition": {"MaxRuntimeInSeconds": int(monitor.compute.max_runtime.to_seconds())},
             "Tags": [{"Key": "cdk-model-monitor:monitor-type", "Value": monitor.kind.name},
                      {"Key": "cdk-model-monitor:baseline-version", "Value": monitor.baseline.version}],

@@ -36,6 +36,7 @@ from ..job import (
     JobCompute,
     JobNetwork,
 )
+from ..network import VpcPlacement, grant_vpc_access
 from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
@@ -146,6 +147,8 @@ class MonitorBase(Construct):
         self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
         self.baseline_source = baseline  # alarms read thresholds from a local baseline
+        # the jobs' subnets and security groups (``vpc_placement.connections``), None outside a VPC
+        self.vpc_placement: VpcPlacement | None = self.network.place(self)
         self.job_role = self._create_job_role()
         self.image = self.image_source.bind(self, grantee=self.job_role)
         self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
@@ -416,9 +419,6 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "image", f"AnalyzerImage.builtin({self.image_source.builtin_kind})",
                                      f"SageMaker analyses {self.kind.name} with its {self.kind.builtin_image.value} "
                                      f"image: use AnalyzerImage.builtin({self.kind.builtin_image}).")
-        if self.network.subnet_ids and not self.network.security_group_ids:
-            raise ConfigurationError(self, "network.security_group_ids", (),
-                                     "Give security groups with subnet_ids.")
 
     def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere."""
@@ -437,6 +437,8 @@ class MonitorBase(Construct):
         if self.engine_kind is Engine.MODEL_MONITOR and self.kind.ground_truth:
             # SageMaker's merge job writes captures joined with labels there, the analysis job reads them back
             self.storage.grant_prefix(role, self.merge_prefix, read=True, write=True)
+        if self.vpc_placement is not None:
+            grant_vpc_access(role)
         grant_sagemaker_logs_and_metrics(
             role, log_groups="/aws/sagemaker/ProcessingJobs*", metric_namespaces=["aws/sagemaker/*", "/aws/sagemaker/*"],
             why_log_groups="SageMaker writes one log stream per job under /aws/sagemaker/ProcessingJobs")
