@@ -2,13 +2,15 @@
 
 With no arguments (as the container's ENTRYPOINT runs it) the SageMaker container contract
 is followed instead (``contract.entrypoint``). A user mistake prints one line
-``error: <file>:<line>: <problem>`` and exits with code 2; never a traceback.
+``error: <file>:<line>: <problem>`` and exits with code 2; never a traceback. A traceback means a
+bug in the analyzer, and a last line says so (exit code 70).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
@@ -16,6 +18,9 @@ from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 
 EXIT_USAGE = 2
+EXIT_BUG = 70  # EX_SOFTWARE: an error in the analyzer itself, not in its input
+BUG_LINE = ("error: this is a bug in model-monitor-analyzer, not a problem with your input: please report it "
+            "with the traceback above")
 PUT_GROUND_TRUTH = "put-ground-truth"
 REPORT = "report"
 
@@ -102,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        traceback.print_exc()
+        print(BUG_LINE, file=sys.stderr)
+        return EXIT_BUG
     try:
         print_summary(outcome)
     except BrokenPipeError:  # e.g. piped into `head`: the run itself succeeded

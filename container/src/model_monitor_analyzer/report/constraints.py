@@ -81,6 +81,15 @@ def constraints_document(
     }
 
 
+def _section(feature: Mapping, key: str, name: str) -> Mapping:
+    section = feature.get(key)
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        raise ValueError(f"feature {name!r}: {key} is not an object")
+    return section
+
+
 def parse_constraints(document: Mapping) -> Constraints:
     """A constraints.json (ours, the built-in's or hand-written) as ``Constraints``.
 
@@ -90,18 +99,33 @@ def parse_constraints(document: Mapping) -> Constraints:
     if not isinstance(features, list):
         raise ValueError("constraints has no 'features' list")
     parsed = []
+    names: set[str] = set()
     for index, feature in enumerate(features):
-        if not isinstance(feature, Mapping) or "name" not in feature:
-            raise ValueError(f"constraints feature #{index} has no 'name'")
-        name = str(feature["name"])
+        if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
+            raise ValueError(f"constraints feature #{index} has no 'name' text")
+        name = feature["name"]
+        if name in names:
+            raise ValueError(f"feature {name!r} is listed twice")
+        names.add(name)
         try:
             kind = _inferred_type(feature.get("inferred_type", "Unknown"))
         except ValueError as exc:
             raise ValueError(f"feature {name!r}: {exc}") from None
-        numbers = feature.get("num_constraints") or {}
-        strings = feature.get("string_constraints") or {}
-        domains = strings.get("domains") if isinstance(strings, Mapping) else None
+        numbers = _section(feature, "num_constraints", name)
+        strings = _section(feature, "string_constraints", name)
+        domains = strings.get("domains")
+        if domains is not None and not (
+            isinstance(domains, list) and all(isinstance(d, (str, int, float)) and not isinstance(d, bool) for d in domains)
+        ):
+            raise ValueError(f"feature {name!r}: string_constraints.domains is not a list of values")
         completeness = feature.get("completeness")
+        if completeness is not None and not (
+            isinstance(completeness, (int, float)) and not isinstance(completeness, bool) and 0 <= completeness <= 1
+        ):
+            raise ValueError(f"feature {name!r}: completeness {completeness!r} is not a share from 0 to 1")
+        non_negative = numbers.get("is_non_negative")
+        if non_negative is not None and not isinstance(non_negative, bool):
+            raise ValueError(f"feature {name!r}: num_constraints.is_non_negative {non_negative!r} is not true or false")
         overrides = feature_overrides(feature)
         if overrides is not None:
             apply_config(MonitoringConfig(), overrides)  # validate early, naming the key
@@ -110,8 +134,8 @@ def parse_constraints(document: Mapping) -> Constraints:
                 name=name,
                 inferred_type=kind,
                 completeness=float(completeness) if completeness is not None else None,
-                is_non_negative=numbers.get("is_non_negative") if isinstance(numbers, Mapping) else None,
-                domains=tuple(str(d) for d in domains) if isinstance(domains, list) else None,
+                is_non_negative=non_negative,
+                domains=tuple(str(d) for d in domains) if domains is not None else None,
                 overrides=overrides,
             )
         )

@@ -85,19 +85,98 @@ def _inferred_type(value: object) -> InferredType:
     raise ValueError(f"unknown inferred_type {value!r} (expected Integral, Fractional, String or Unknown)")
 
 
+# The fields of a feature's statistics that the monitor and its report read, and what each must be.
+_NUMBER = (int, float)
+_STAT_FIELDS: dict[str, tuple[type, ...]] = {
+    "mean": _NUMBER, "sum": _NUMBER, "std_dev": _NUMBER, "min": _NUMBER, "max": _NUMBER, "distinct_count": _NUMBER,
+}
+_COUNT_FIELDS = ("num_present", "num_missing")
+_BUCKET_FIELDS: dict[str, tuple[str, ...]] = {"kll": ("lower_bound", "upper_bound", "count"), "categorical": ("count",)}
+
+
+def _is(value: object, kinds: tuple[type, ...], *, optional: bool = True) -> bool:
+    if value is None:
+        return optional
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
+def _stats_problem(stats: object, where: str) -> str | None:
+    if not isinstance(stats, Mapping):
+        return f"{where} is not an object"
+    common = stats.get("common", {})
+    if not isinstance(common, Mapping):
+        return f"{where}.common is not an object"
+    for key in _COUNT_FIELDS:
+        if not _is(common.get(key), _NUMBER) or (common.get(key) or 0) < 0:
+            return f"{where}.common.{key} is not a count"
+    for key, kinds in _STAT_FIELDS.items():
+        if not _is(stats.get(key), kinds):
+            return f"{where}.{key} is not a number"
+    distribution = stats.get("distribution", {})
+    if not isinstance(distribution, Mapping):
+        return f"{where}.distribution is not an object"
+    for kind, fields in _BUCKET_FIELDS.items():
+        part = distribution.get(kind) or {}
+        buckets = part.get("buckets", []) if isinstance(part, Mapping) else None
+        if not isinstance(buckets, list) or not all(
+            isinstance(b, Mapping) and all(_is(b.get(f), _NUMBER, optional=False) for f in fields) for b in buckets
+        ):
+            return f"{where}.distribution.{kind}.buckets are not buckets with numeric {', '.join(fields)}"
+        if kind == "categorical" and not all(isinstance(b.get("value"), (str, int, float)) for b in buckets):
+            return f"{where}.distribution.categorical.buckets have a value that is not text or a number"
+    sketch = (distribution.get("kll") or {}).get("sketch") if isinstance(distribution.get("kll"), Mapping) else None
+    if sketch is not None and not _sketch_ok(sketch):
+        return f"{where}.distribution.kll.sketch is not a KLL sketch (parameters c and k, data: lists of numbers)"
+    return None
+
+
+def _sketch_ok(sketch: object) -> bool:
+    if not isinstance(sketch, Mapping):
+        return False
+    params = sketch.get("parameters") or {}
+    data = sketch.get("data")
+    return (
+        isinstance(params, Mapping)
+        and _is(params.get("k"), _NUMBER) and (params.get("k") is None or 1 <= params["k"] <= 1 << 16)
+        and _is(params.get("c"), _NUMBER) and (params.get("c") is None or 0 < params["c"] < 1)
+        and (data is None or (isinstance(data, list) and all(
+            isinstance(level, list) and all(_is(v, _NUMBER, optional=False) and math.isfinite(v) for v in level)
+            for level in data)))
+    )
+
+
+def statistics_problem(document: Mapping) -> str | None:
+    """What makes ``document`` no statistics.json the monitor can read (a field of the wrong type),
+    or None. Unknown fields are ignored, as the built-in's reader ignores them."""
+    features = document.get("features")
+    if not isinstance(features, list):
+        return "statistics has no 'features' list"
+    names: set[str] = set()
+    for index, feature in enumerate(features):
+        if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
+            return f"statistics feature #{index} has no 'name' text"
+        where = f"feature {feature['name']!r}"
+        if feature["name"] in names:
+            return f"{where} is listed twice"
+        names.add(feature["name"])
+        for key in ("numerical_statistics", "string_statistics"):
+            if key in feature and (problem := _stats_problem(feature[key], f"{where} {key}")):
+                return problem
+    return None
+
+
 def baseline_features(document: Mapping) -> dict[str, BaselineFeature]:
     """Features of a statistics.json (ours or the built-in's) as drift inputs.
 
-    Raises ``ValueError`` naming the feature when the structure is not the expected one.
+    Raises ``ValueError`` naming the feature when the structure is not the expected one
+    (``statistics_problem``).
     """
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise ValueError("statistics has no 'features' list")
+    problem = statistics_problem(document)
+    if problem is not None:
+        raise ValueError(problem)
     result: dict[str, BaselineFeature] = {}
-    for index, feature in enumerate(features):
-        if not isinstance(feature, Mapping) or "name" not in feature:
-            raise ValueError(f"statistics feature #{index} has no 'name'")
-        name = str(feature["name"])
+    for feature in document["features"]:
+        name = feature["name"]
         kind = _inferred_type(feature.get("inferred_type"))
         sketch = None
         categories = None
