@@ -145,3 +145,45 @@ def test_bias_and_model_quality_inputs_given_in_the_wrong_place_say_what_they_ar
         read_analysis_config(analysis)
     with pytest.raises(AnalyzerInputError, match="--constraints expects the model-quality constraints"):
         read_constraints(analysis, mq.ProblemType.BINARY_CLASSIFICATION)
+
+
+def _bias_files(tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("age,sex,y,score\n" + "".join(f"{20 + i % 50},{'FM'[i % 2]},{i % 2},{(i % 7) / 7}\n" for i in range(200)))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"dataset_type": "text/csv", "label": "y", "label_values_or_threshold": [1],
+                                  "predicted_label": "score", "probability_threshold": 0.5,
+                                  "facet": [{"name_or_index": "sex"}]}))
+    return data, config
+
+
+def test_a_corrupt_bias_baseline_is_refused_even_when_the_window_is_empty(tmp_path, capsys):
+    data, config = _bias_files(tmp_path)
+    assert main(["baseline", "--type", "bias", "--analysis-config", str(config), "--dataset", str(data),
+                 "--output", str(tmp_path / "baseline"), "--quiet"]) == 0  # fmt: skip
+    (tmp_path / "baseline" / "analysis.json").write_text("{corrupt")
+    (tmp_path / "capture").mkdir()
+    (tmp_path / "labels").mkdir()
+    capsys.readouterr()
+    assert main(["monitor", "--type", "bias", "--analysis-config", str(config), "--capture", str(tmp_path / "capture"),
+                 "--ground-truth", str(tmp_path / "labels"), "--baseline", str(tmp_path / "baseline" / "analysis.json"),
+                 "--output", str(tmp_path / "window"), "--quiet"]) == 2  # fmt: skip
+    assert "baseline is not valid JSON" in _one_error_line(capsys)
+    assert not (tmp_path / "window").exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--probability-threshold", "nan"), ("--probability-threshold", "1.5"),
+                                             ("--drift-tolerance", "nan"), ("--drift-tolerance", "-1.0")])
+def test_bias_numbers_out_of_range_are_refused_naming_the_option(tmp_path, capsys, flag, value):
+    data, config = _bias_files(tmp_path)
+    assert main(["monitor", "--type", "bias", "--analysis-config", str(config), "--dataset", str(data),
+                 "--output", str(tmp_path / "window"), "--quiet", flag, value]) == 2  # fmt: skip
+    assert _one_error_line(capsys).startswith(f"error: {flag} {value}: give")
+
+
+def test_a_probability_threshold_out_of_range_in_the_analysis_config_is_refused(tmp_path, capsys):
+    data, config = _bias_files(tmp_path)
+    config.write_text(config.read_text().replace('"probability_threshold": 0.5', '"probability_threshold": NaN'))
+    assert main(["baseline", "--type", "bias", "--analysis-config", str(config), "--dataset", str(data),
+                 "--output", str(tmp_path / "baseline"), "--quiet"]) == 2  # fmt: skip
+    assert "must be a number from 0 to 1" in _one_error_line(capsys)

@@ -158,8 +158,10 @@ def parse_analysis_config(document: object, *, path: str | None = None) -> BiasA
     ):
         raise _fail('"headers" must be a list of column names', path)
     threshold = document.get("probability_threshold")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
-        raise _fail(f'"probability_threshold" must be a number such as 0.5, got {threshold!r}', path)
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1
+    ):  # NaN fails the range too
+        raise _fail(f'"probability_threshold" must be a number from 0 to 1 such as 0.5, got {threshold!r}', path)
     excluded = document.get("excluded_columns", [])
     if not isinstance(excluded, list):
         raise _fail('"excluded_columns" must be a list of column names or indices', path)

@@ -703,7 +703,7 @@ def _column_ref_argument(value: str | None) -> ColumnRef | None:
 
 
 def _drift_tolerance(args: argparse.Namespace) -> float:
-    return checked_number(getattr(args, "drift_tolerance", None) or 0.0, name="drift tolerance", high=None)
+    return checked_number(getattr(args, "drift_tolerance", None) or 0.0, name="--drift-tolerance", high=None)
 
 
 def check_computable(analysis: BiasAnalysis, *, config_path: str, written: Path | None) -> None:
@@ -786,6 +786,8 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
     config = read_analysis_config(args.analysis_config)
     config_path = str(args.analysis_config)
     threshold = getattr(args, "probability_threshold", None)
+    if threshold is not None:
+        threshold = checked_number(threshold, name="--probability-threshold")
     if getattr(args, "dataset", None) is not None:
         problems = InputProblems()
         columns = read_bias_columns(
