@@ -176,3 +176,31 @@ def test_a_bias_window_reports_the_merged_records_it_read(reference_examples, tm
                  "--output", str(tmp_path / "out"), "--no-metrics"]) == 0  # fmt: skip
     assert capsys.readouterr().err.splitlines()[-1].startswith("progress: done, 10 records read in ")
     assert (tmp_path / "out" / "analysis.json").exists()
+
+
+def test_lines_count_the_records_of_helper_processes_too():
+    import multiprocessing
+
+    counter = multiprocessing.get_context("fork").Value("q", 0)
+    helper = ProgressReporter.helper(counter)
+    helper.update(300)
+    helper.update(700)  # adds only the 400 read since the last update
+    clock, stream = FakeClock(), Terminal()
+    main_part = ProgressReporter(enabled=True, stream=stream, clock=clock)
+    main_part.include(counter)
+    clock.now += TERMINAL_INTERVAL_SECONDS
+    main_part.update(500)
+    assert counter.value == 700
+    assert _lines(stream)[-1].startswith("progress: 1,200 records read, ")
+
+
+def test_a_split_data_quality_run_ends_with_the_records_of_every_part(tmp_path, capsys, monkeypatch, every_update_printed):
+    from model_monitor_analyzer.jobs import data_quality
+    from tests.analyzer.test_parallel_profile import _parallel
+
+    _parallel(monkeypatch, 1)
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(5000)))
+    assert data_quality.worker_count(2, data.stat().st_size) == 2
+    assert main(["baseline", "--dataset", str(data), "--output", str(tmp_path / "out"), "--workers", "2"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1].startswith("progress: done, 5,000 records read in ")

@@ -401,13 +401,14 @@ BatchSource = Callable[[InputProblems], Iterable[pa.RecordBatch]]
 
 
 def _profile_in_helper(
-    send: Connection, batches: BatchSource, max_bad_record_ratio: float, names, detailed_columns
+    send: Connection, batches: BatchSource, max_bad_record_ratio: float, names, detailed_columns, counter
 ) -> None:
-    """Body of the helper process: profile its half and send back (profile, problems, failure)."""
+    """Body of the helper process: profile its part and send back (profile, problems, failure);
+    its records read are added to ``counter`` for the main process's progress lines."""
     try:
         problems = InputProblems(max_bad_record_ratio=max_bad_record_ratio)
         profile = _profile_batches(
-            batches(problems), names=names, detailed_columns=detailed_columns, progress=ProgressReporter(enabled=False)
+            batches(problems), names=names, detailed_columns=detailed_columns, progress=ProgressReporter.helper(counter)
         )
         send.send((profile, problems, None))
     except BaseException as exc:  # handed to the parent, which raises it
@@ -432,12 +433,14 @@ def _profile_in_processes(
     per-partition states too)."""
     context = multiprocessing.get_context("fork")
     helpers = []
+    counter = context.Value("q", 0)  # the helpers' records read, for this process's progress lines
+    progress.include(counter)
     try:
         for index, part in enumerate(parts[1:], start=1):
             receive, send = context.Pipe(duplex=False)
             helper = context.Process(
                 target=_profile_in_helper,
-                args=(send, part, problems.max_bad_record_ratio, names, detailed_columns),
+                args=(send, part, problems.max_bad_record_ratio, names, detailed_columns, counter),
                 name=f"profile-part-{index}",
                 daemon=True,
             )
@@ -513,8 +516,8 @@ def profile_input(
     profiled by several processes at once (``worker_count``), then merged: parsing is most of
     the work and a processing instance has 2 to 96 vCPUs.
 
-    Progress lines (``reading.progress``) count the records this process profiles (the first
-    part when split) and say the time left when ``expected_records`` (a re-read) is known.
+    Progress lines (``reading.progress``) count the records every process has profiled, and say
+    the time left when ``expected_records`` (a re-read) is known.
     """
     problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio)
     progress = ProgressReporter(enabled=reading.progress, total=expected_records)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 TERMINAL_INTERVAL_SECONDS = 5.0
 LOG_INTERVAL_SECONDS = 60.0
@@ -55,6 +55,8 @@ class ProgressReporter:
         clock: seconds, monotonic (default ``time.monotonic``; tests pass a fake one).
         interval: seconds between lines (default ``interval_for(stream)``).
         total: the records the run will read, when known: lines then say the time left.
+        others: a counter shared with helper processes reading other parts of the input
+            (``multiprocessing.Value``): the lines count their records too (``helper``).
     """
 
     def __init__(
@@ -65,8 +67,11 @@ class ProgressReporter:
         clock: Callable[[], float] = time.monotonic,
         interval: float | None = None,
         total: int | None = None,
+        others: Any = None,
     ) -> None:
         self.enabled = enabled
+        self._others = others
+        self._counted = 0  # records already added to a shared counter (``helper``)
         self._stream = stream if stream is not None else sys.stderr
         self._clock = clock
         self._interval = interval if interval is not None else interval_for(self._stream)
@@ -77,12 +82,34 @@ class ProgressReporter:
     def update(self, records: int) -> None:
         """Say how far the run is, unless a line was printed less than an interval ago."""
         if not self.enabled:
+            self.add_to_shared(records)
             return
         now = self._clock()
         if now - self._last < self._interval:
             return
         self._last = now
+        if self._others is not None:
+            records += self._others.value
         self._write(progress_line(records, now - self._started, self._total))
+
+    def include(self, counter: Any) -> None:
+        """Count the records of helper processes too, as they add them to ``counter`` (``helper``)."""
+        self._others = counter
+
+    @classmethod
+    def helper(cls, counter: Any) -> ProgressReporter:
+        """A helper process's reporter: prints nothing, adds its records to ``counter`` (the main
+        process's ``others``)."""
+        reporter = cls(enabled=False)
+        reporter._others = counter
+        return reporter
+
+    def add_to_shared(self, records: int) -> None:
+        """In a helper: add the records read since the last call to the shared counter."""
+        if self._others is not None and records > self._counted:
+            with self._others.get_lock():
+                self._others.value += records - self._counted
+            self._counted = records
 
     def finish(self, records: int) -> None:
         """The total, when the run printed any progress line (a short run stays silent)."""
