@@ -168,7 +168,7 @@ def test_a_corrupt_bias_baseline_is_refused_even_when_the_window_is_empty(tmp_pa
     assert main(["monitor", "--type", "bias", "--analysis-config", str(config), "--capture", str(tmp_path / "capture"),
                  "--ground-truth", str(tmp_path / "labels"), "--baseline", str(tmp_path / "baseline" / "analysis.json"),
                  "--output", str(tmp_path / "window"), "--quiet"]) == 2  # fmt: skip
-    assert "baseline is not valid JSON" in _one_error_line(capsys)
+    assert "baseline analysis.json is not valid JSON" in _one_error_line(capsys)
     assert not (tmp_path / "window").exists()
 
 
@@ -187,3 +187,28 @@ def test_a_probability_threshold_out_of_range_in_the_analysis_config_is_refused(
     assert main(["baseline", "--type", "bias", "--analysis-config", str(config), "--dataset", str(data),
                  "--output", str(tmp_path / "baseline"), "--quiet"]) == 2  # fmt: skip
     assert "must be a number from 0 to 1" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("which", ["--analysis-config", "--baseline"])
+def test_a_folder_given_as_a_bias_document_is_one_line(tmp_path, capsys, which):
+    data, config = _bias_files(tmp_path)
+    (tmp_path / "folder").mkdir()
+    documents = {"--analysis-config": str(config), which: str(tmp_path / "folder")}  # a folder where a file goes
+    argv = ["monitor", "--type", "bias", "--dataset", str(data), "--output", str(tmp_path / "window"), "--quiet"]
+    assert main([*argv, *(part for item in documents.items() for part in item)]) == 2
+    assert "Is a directory" in _one_error_line(capsys)
+
+
+def test_a_clarify_analysis_with_bare_infinity_is_read_as_python_wrote_it(tmp_path, reference_examples):
+    from model_monitor_analyzer.report.bias import read_analysis
+
+    source = next(p for p in reference_examples.rglob("analysis.json") if "explanations" not in p.read_text())
+    document = json.loads(source.read_text())
+    metric = document["post_training_bias_metrics"]["facets"]
+    first = next(iter(metric.values()))[0]["metrics"][0]
+    first["value"] = float("inf")
+    written = tmp_path / "analysis.json"
+    written.write_text(json.dumps(document))  # Python's json writes a bare Infinity, as Clarify does
+    assert "Infinity" in written.read_text()
+    analysis = read_analysis(written)
+    assert analysis is not None

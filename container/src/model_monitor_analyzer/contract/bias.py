@@ -10,13 +10,13 @@ The config is the one users already give Clarify (processing job or ``ModelBiasJ
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AnalyzerInputError
 from ..report.documents import DocumentKind, expect_document
+from ..report.jsonfile import load_json
 from .environment import InputKind, check_window, env_number, parse_dataset_format
 from .paths import container_paths, metrics_dir
 
@@ -212,12 +212,7 @@ def parse_analysis_config(document: object, *, path: str | None = None) -> BiasA
 
 def read_analysis_config(path: Path) -> BiasAnalysisConfig:
     """Read and validate an analysis_config.json file."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise _fail("analysis config not found: pass the Clarify analysis_config.json", str(path)) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(f"analysis config is not valid JSON: {exc}", str(path)) from exc
+    document = load_json(path, what="analysis config (Clarify's analysis_config.json)", allow_nan=True)
     if isinstance(document, dict):
         expect_document(document, DocumentKind.BIAS_ANALYSIS_CONFIG, path=str(path), option="--analysis-config")
     return parse_analysis_config(document, path=str(path))

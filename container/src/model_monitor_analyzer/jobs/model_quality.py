@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -66,6 +65,7 @@ from model_monitor_analyzer.jobs.requests import checked_number, time_window
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import model_quality as html_report
+from model_monitor_analyzer.report.jsonfile import load_json
 
 PROBLEM_TYPES = [p.value for p in mq.ProblemType]
 
@@ -627,16 +627,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
 
 def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.MetricConstraint]:
     """The constraints of ``problem_type`` in a model-quality constraints.json."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnalyzerInputError("constraints file not found", path=str(path)) from None
-    except OSError as error:
-        raise AnalyzerInputError(f"cannot read the constraints file: {error.strerror or error}", path=str(path)) from None
-    except UnicodeDecodeError:
-        raise AnalyzerInputError("constraints file is not UTF-8 text", path=str(path)) from None
-    except json.JSONDecodeError as error:
-        raise AnalyzerInputError(f"constraints file is not JSON ({error.msg})", path=str(path)) from None
+    document = load_json(path, what="model-quality constraints.json")
     if isinstance(document, dict):
         expect_document(document, DocumentKind.MODEL_QUALITY_CONSTRAINTS, path=str(path), option="--constraints")
     section_name = report.CONSTRAINTS_SECTION[problem_type]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
-from model_monitor_analyzer.report.jsonfile import write_bytes
+from model_monitor_analyzer.report.jsonfile import load_json, write_bytes
 
 from ..checks.bias import (
     BiasAnalysis,
@@ -165,12 +165,7 @@ def parse_analysis(document: object, *, path: str = "analysis.json") -> BiasAnal
 
 def read_analysis(path: Path) -> BiasAnalysis:
     """Read a bias analysis.json (the baseline constraints of a bias monitor)."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise AnalyzerInputError("baseline analysis.json not found", path=str(path)) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AnalyzerInputError(f"baseline is not valid JSON: {exc}", path=str(path)) from exc
+    document = load_json(path, what="baseline analysis.json", allow_nan=True)
     if isinstance(document, dict):
         expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option="--baseline")
     return parse_analysis(document, path=str(path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import orjson
@@ -31,8 +32,13 @@ def write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-def read_json(path: Path, *, what: str) -> dict:
-    """Read a JSON object from ``path``; a missing or malformed file is the user's error."""
+def load_json(path: Path, *, what: str, allow_nan: bool = False) -> object:
+    """The JSON value in ``path``; a missing, unreadable or malformed file is the user's error,
+    in one line naming ``what`` the file should be.
+
+    ``allow_nan`` reads the bare ``NaN`` / ``Infinity`` that Python's json module writes (Clarify's
+    analysis.json holds them for metrics without a finite value).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -40,10 +46,20 @@ def read_json(path: Path, *, what: str) -> dict:
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from None
     try:
-        document = orjson.loads(data)
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        if allow_nan:
+            try:
+                return json.loads(data)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                pass  # said below, with orjson's position
         line = data[: exc.pos].count(b"\n") + 1 if exc.pos is not None else None
         raise AnalyzerInputError(f"{what} is not valid JSON ({exc.msg})", path=str(path), line=line) from None
+
+
+def read_json(path: Path, *, what: str) -> dict:
+    """Read a JSON object from ``path``; a missing or malformed file is the user's error."""
+    document = load_json(path, what=what)
     if not isinstance(document, dict):
         raise AnalyzerInputError(f"{what} must hold a JSON object", path=str(path), line=1)
     return document
