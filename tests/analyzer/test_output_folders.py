@@ -246,3 +246,13 @@ def test_the_container_names_the_environment_key_of_a_wrong_value(tmp_path, cont
         else:
             contract({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), **env})
     assert message in error.value.describe()
+
+
+def test_a_model_quality_job_without_a_problem_type_names_the_environment_key(tmp_path):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    (tmp_path / "processing" / "input" / "baseline_dataset_input").mkdir(parents=True)
+    code = run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "analysis_type": "MODEL_QUALITY",
+                          "dataset_format": json.dumps({"csv": {"header": True}})})
+    assert code != 0
+    assert (tmp_path / "output" / "message").read_text().startswith("Error: problem_type is required: one of ")

@@ -57,6 +57,7 @@ from model_monitor_analyzer.jobs.options import (
     add_overwrite_argument,
     add_quiet_argument,
     metric_lines_dir,
+    option_name,
 )
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
@@ -115,9 +116,7 @@ def _problems(args: argparse.Namespace) -> InputProblems:
     ratio = getattr(args, "max_bad_record_ratio", None)
     if ratio is None:
         return InputProblems()
-    if not 0.0 <= ratio <= 1.0:
-        raise AnalyzerInputError(f"--max-bad-record-ratio must lie in [0, 1], got {ratio}")
-    return InputProblems(max_bad_record_ratio=ratio)
+    return InputProblems(max_bad_record_ratio=checked_number(ratio, name=option_name(args, "--max-bad-record-ratio")))
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -375,31 +374,36 @@ class ModelSettings:
 
 
 def _settings(args: argparse.Namespace, *, require_ground_truth_attribute: bool) -> ModelSettings:
+    def name(option: str) -> str:
+        return option_name(args, option)
+
     problem_type = getattr(args, "problem_type", None)
     if not problem_type:
-        raise AnalyzerInputError(f"--problem-type is required: one of {', '.join(PROBLEM_TYPES)}")
+        raise AnalyzerInputError(f"{name('--problem-type')} is required: one of {', '.join(PROBLEM_TYPES)}")
     try:
         kind = mq.ProblemType(problem_type)
     except ValueError:
         raise AnalyzerInputError(
-            f"problem type {problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}"
+            f"{name('--problem-type')} {problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}"
         ) from None
     threshold = getattr(args, "probability_threshold", None)
     probability = getattr(args, "probability_attribute", None) or None
     inference = getattr(args, "inference_attribute", None) or None
     if threshold is not None:
-        threshold = checked_number(float(threshold), name="--probability-threshold")
+        threshold = checked_number(float(threshold), name=name("--probability-threshold"))
         if kind is not mq.ProblemType.BINARY_CLASSIFICATION:
-            raise AnalyzerInputError("--probability-threshold only applies to BinaryClassification")
+            raise AnalyzerInputError(f"{name('--probability-threshold')} only applies to BinaryClassification")
         if probability is None:
-            raise AnalyzerInputError("--probability-threshold needs --probability-attribute to threshold")
+            raise AnalyzerInputError(
+                f"{name('--probability-threshold')} needs {name('--probability-attribute')} to threshold"
+            )
     if inference is None and threshold is None:
         raise AnalyzerInputError(
-            "--inference-attribute is required (or a probability attribute and threshold)"
+            f"{name('--inference-attribute')} is required (or a probability attribute and threshold)"
         )
     ground_truth = getattr(args, "ground_truth_attribute", None) or None
     if require_ground_truth_attribute and ground_truth is None:
-        raise AnalyzerInputError("--ground-truth-attribute is required: the column that holds the label")
+        raise AnalyzerInputError(f"{name('--ground-truth-attribute')} is required: the column that holds the label")
     return ModelSettings(
         problem_type=kind,
         inference_attribute=inference,
