@@ -373,7 +373,7 @@ class MonitorAlarms(Construct):
                         if isinstance(c.metric, cloudwatch.Metric)), None)
         return self.add_execution_alarms(monitor, no_results_metric=watched) + health
 
-    def add_execution_alarms(self, monitor: Any, *, no_results_metric: cloudwatch.IMetric | None = None) -> list[CreatedAlarm]:
+    def add_execution_alarms(self, monitor: Any, *, no_results_metric: cloudwatch.Metric | None = None) -> list[CreatedAlarm]:
         """Failed, NoData (``no_data_windows`` in a row) and CompletedWithViolations, from the
         standalone engine's status metrics (the native engine publishes none: nothing is created)."""
         if monitor.engine_kind is not Engine.STANDALONE:
@@ -404,7 +404,7 @@ class MonitorAlarms(Construct):
                             f"under {reports}."),
         ]
 
-    def _no_results(self, monitor: Any, metric: cloudwatch.IMetric) -> list[CreatedAlarm]:
+    def _no_results(self, monitor: Any, metric: cloudwatch.Metric) -> list[CreatedAlarm]:
         """Native engine: no datapoint of ``metric`` for ``no_data_windows`` runs of the schedule (no data or
         failed job), evaluated as the standalone engine's heartbeat (``schedule.heartbeat``)."""
         beat = heartbeat(monitor.schedule, max_runtime=monitor.compute.max_runtime,
@@ -575,7 +575,8 @@ class MonitorAlarms(Construct):
         part = self._name_part(monitor)
         check = None if category.slug in monitor.kind.name else category.slug  # no "model-quality-model-quality"
         name = "-".join(p for p in (self.alarm_name_prefix, part, check, subject) if p)[:255]
-        scope = self.node.try_find_child(_construct_id(monitor.node.id)) or Construct(self, _construct_id(monitor.node.id))
+        group = self.node.try_find_child(_construct_id(monitor.node.id))
+        scope = group if isinstance(group, Construct) else Construct(self, _construct_id(monitor.node.id))
         construct_id = _construct_id("-".join(p for p in (category.slug, subject) if p))
         if scope.node.try_find_child(construct_id) is not None:
             raise ConfigurationError(self, "alarm", name, "This alarm exists already; add each monitor once.")

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import constructs
 from aws_cdk import Acknowledgment, ArnFormat, CustomResource, Duration, Fn, Names, Stack, Token, Validations
@@ -703,19 +703,20 @@ class BaselineJob(Construct):
         waiter = self.provider.node.try_find_child("waiter-state-machine")
         if waiter is None:
             return
-        waiter.node.default_child.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(
-            enabled=True)
-        waiter.node.find_child("Role").add_to_principal_policy(iam.PolicyStatement(
+        # the Provider's own children: a StateMachine whose L1 is a CfnStateMachine, and its role
+        cast(sfn.CfnStateMachine, waiter.node.default_child).tracing_configuration = (
+            sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True))
+        cast(iam.IRole, waiter.node.find_child("Role")).add_to_principal_policy(iam.PolicyStatement(
             actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                      "xray:GetSamplingTargets"], resources=["*"]))
 
     def _acknowledge_provider(self, stack: Stack) -> None:
         """The wildcards the Provider framework needs and cannot avoid, one finding at a time."""
-        framework = [self.on_event, self.is_complete]
+        framework: list[lambda_.IFunction] = [self.on_event, self.is_complete]
         for child_id in ("framework-isComplete", "framework-onTimeout", "framework-onEvent"):
             child = self.provider.node.try_find_child(child_id)
             if child is not None:
-                framework.append(child)
+                framework.append(cast(lambda_.IFunction, child))  # the Provider's framework functions
         for fn in framework:
             acknowledge(self, "AwsSolutions-IAM5",
                         "the Provider framework invokes this function's versions and aliases (<arn>:*)",

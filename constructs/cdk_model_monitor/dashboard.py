@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import Aws, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -181,7 +181,12 @@ class ModelDashboard(Construct):
                     subjects: Sequence[str]) -> list[cloudwatch.HorizontalAnnotation]:
         """One horizontal line per distinct alarm threshold of ``category`` among ``subjects`` (at most 5)."""
         wanted = set(subjects)
-        values = sorted({float(c.alarm.node.default_child.threshold) for c in self._details(monitor, category)
-                         if c.subject in wanted and c.alarm.node.default_child.threshold is not None})
+        thresholds = (_threshold(c.alarm) for c in self._details(monitor, category) if c.subject in wanted)
+        values = sorted({float(t) for t in thresholds if t is not None})
         return [cloudwatch.HorizontalAnnotation(value=v, label=f"alarm threshold {v:g}", color="#d62728")
                 for v in values[:5]]
+
+
+def _threshold(alarm: cloudwatch.Alarm) -> float | None:
+    """The threshold on an alarm's L1 (a CfnAlarm: the L2 does not expose it)."""
+    return cast(cloudwatch.CfnAlarm, alarm.node.default_child).threshold

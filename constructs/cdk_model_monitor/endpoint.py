@@ -18,7 +18,7 @@ from constructs import Construct, Node
 
 from .errors import ConfigurationError, require_members
 from .images import ecr_repository_arn
-from .nag import acknowledge
+from .nag import acknowledge, is_construct
 from .network import VpcPlacement, grant_vpc_access, place_in_vpc
 from .roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from .storage import MonitoringBucket
@@ -541,7 +541,7 @@ class _ImportedCapturedEndpoint(Construct):
             grantee=grantee, actions=["s3:ListBucket"], resource_arns=[f"arn:{partition}:s3:::{bucket}"],
             conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}}))
         principal = grantee.grant_principal
-        if isinstance(principal, Construct):
+        if is_construct(principal):
             acknowledge(principal, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",
                         resource=objects)
         if self._capture_key is not None:

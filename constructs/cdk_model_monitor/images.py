@@ -22,7 +22,7 @@ from constructs import Construct
 from . import _image_accounts
 from .bundled import analyzer_context_dir
 from .errors import ConfigurationError
-from .nag import acknowledge
+from .nag import acknowledge, is_construct
 
 # <account>.dkr.ecr.<region>.<domain suffix>/<repository>[:tag | @digest]
 _ECR_IMAGE = re.compile(
@@ -92,7 +92,7 @@ def builtin_image_uri(scope: Construct, kind: BuiltinImage) -> str:
         suffix = RegionInfo.get(region).domain_suffix or stack.url_suffix
         return f"{accounts[region]}.dkr.ecr.{region}.{suffix}/{path}"
     mapping = stack.node.try_find_child(_mapping_id(kind))
-    if mapping is None:
+    if not isinstance(mapping, CfnMapping):
         mapping = CfnMapping(stack, _mapping_id(kind), lazy=True,
                              mapping={r: {"account": a} for r, a in accounts.items()})
     account = mapping.find_in_map(Aws.REGION, "account")
@@ -147,21 +147,23 @@ class AnalyzerImage:
 
     def bind(self, scope: Construct, *, grantee: iam.IGrantable) -> BoundImage:
         """Grant ``grantee`` (the job's execution role) what pulling the image takes; return its URI."""
-        if self._source == "builtin":
+        if self._builtin is not None:  # set by builtin() only
             return BoundImage(image_uri=builtin_image_uri(scope, self._builtin))
         if self._source == "asset":
             asset = self.analyzer_asset(scope)
             asset.repository.grant_pull(grantee)
             _acknowledge_token_call(grantee)
             return BoundImage(image_uri=asset.image_uri)
-        return BoundImage(image_uri=self._bind_uri(scope, grantee))
+        if self._uri is None:
+            raise ValueError(f"AnalyzerImage without a source ({self._source!r}): use one of its factories")
+        return BoundImage(image_uri=self._bind_uri(scope, grantee, self._uri))
 
     @staticmethod
     def analyzer_asset(scope: Construct) -> ecr_assets.DockerImageAsset:
         """The stack's analyzer ``DockerImageAsset`` (created on first use)."""
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(ANALYZER_ASSET_ID)
-        if existing is not None:
+        if isinstance(existing, ecr_assets.DockerImageAsset):
             return existing
         try:
             directory = analyzer_context_dir()
@@ -172,8 +174,7 @@ class AnalyzerImage:
         return ecr_assets.DockerImageAsset(stack, ANALYZER_ASSET_ID, directory=directory,
                                            platform=ecr_assets.Platform.LINUX_AMD64)
 
-    def _bind_uri(self, scope: Construct, grantee: iam.IGrantable) -> str:
-        uri = self._uri
+    def _bind_uri(self, scope: Construct, grantee: iam.IGrantable, uri: str) -> str:
         if self._repository is not None:
             self._repository.grant_pull(grantee)
             _acknowledge_token_call(grantee)
@@ -191,7 +192,7 @@ class AnalyzerImage:
         repositories = Stack.of(scope).format_arn(service="ecr", resource="repository", resource_name="*")
         _grant_pull(grantee, repositories)
         principal = grantee.grant_principal
-        if hasattr(principal, "node"):
+        if is_construct(principal):
             acknowledge(principal, "AwsSolutions-IAM5",
                         "the image URI is one deploy-time value; pulls are limited to this account's ECR "
                         "repositories (pass repository= to narrow it)", resource=repositories)
@@ -217,7 +218,7 @@ def _grant_pull(grantee: iam.IGrantable, repository_arn: str) -> None:
 
 def _acknowledge_token_call(grantee: iam.IGrantable) -> None:
     principal = grantee.grant_principal
-    if hasattr(principal, "node"):
+    if is_construct(principal):
         acknowledge(principal, "AwsSolutions-IAM5",
                     "ecr:GetAuthorizationToken accepts no resource ARN (it returns a registry login token)",
                     resource="*")

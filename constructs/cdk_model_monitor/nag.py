@@ -8,7 +8,7 @@ logical id changes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
@@ -34,6 +34,13 @@ def _render(node: Any) -> str:
 def finding_id(scope: IConstruct, rule: str, resource: str) -> str:
     """The granular finding id of ``rule`` for ``resource`` (an ARN string or token)."""
     return f"{rule}[Resource::{_render(Stack.of(scope).resolve(resource))}]"
+
+
+def is_construct(value: object) -> TypeGuard[IConstruct]:
+    """Whether ``value`` (a grantee's principal, say) is a construct of this app, which can carry an
+    acknowledgment; an imported or service principal is not. jsii hands back interface proxies that are no
+    ``Construct`` subclasses, so the node is what tells."""
+    return hasattr(value, "node")
 
 
 def acknowledge(scope: IConstruct, rule: str, reason: str, *, resource: str | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -81,7 +82,7 @@ def place_in_vpc(scope: Construct, *, prop_prefix: str, description: str, vpc: e
     return VpcPlacement(tuple(selected.subnet_ids), tuple(g.security_group_id for g in groups), groups)
 
 
-def _selection_arguments(selection: ec2.SubnetSelection | None) -> dict[str, object]:
+def _selection_arguments(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
     """``selection`` as ``IVpc.select_subnets`` keyword arguments (jsii's Python takes the struct's fields)."""
     if selection is None:
         return {}

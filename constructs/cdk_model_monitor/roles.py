@@ -61,7 +61,8 @@ def allow_log_encryption(key: kms.IKey) -> kms.IKey:
     """``key``, whose policy now lets CloudWatch Logs of this account and region encrypt log groups with it
     (once per key; a key imported into the stack keeps its own policy, which must allow it)."""
     if key.node.try_find_child(_LOGS_MAY_ENCRYPT) is None:
-        Construct(key, _LOGS_MAY_ENCRYPT)  # marks the key: the statement is added once
+        # marks the key: the statement is added once (an IKey is a construct; the typing asks for the class)
+        Construct(key, _LOGS_MAY_ENCRYPT)  # type: ignore[arg-type]
         stack = Stack.of(key)
         key.add_to_resource_policy(iam.PolicyStatement(
             sid="CloudWatchLogsEncryptLogGroups",

@@ -26,6 +26,7 @@ The per-alarm actions stay empty: one notification per incident, through the com
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -38,6 +39,9 @@ from .errors import ConfigurationError
 from .job import Engine
 from .nag import acknowledge
 from .schedule import heartbeat
+
+if TYPE_CHECKING:
+    from .monitors.base import MonitorBase
 
 _ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,120}$")
 _DLQ_RETENTION = Duration.days(14)
@@ -97,7 +101,7 @@ class SelfMonitoring(Construct):
 
     # -- per monitor ------------------------------------------------------------------------------
 
-    def add_monitor(self, monitor: object, *, alarms: MonitorAlarms | None = None) -> list[CreatedAlarm]:
+    def add_monitor(self, monitor: MonitorBase, *, alarms: MonitorAlarms | None = None) -> list[CreatedAlarm]:
         """The self-monitoring alarms of ``monitor`` on its engine. On the native engine the heartbeat is the
         "no results" alarm ``alarms`` created for it (none without it: the native engine publishes no status)."""
         if monitor.engine_kind is Engine.STANDALONE:
@@ -123,7 +127,11 @@ class SelfMonitoring(Construct):
                         created.append(record)
         return created
 
-    def _executions(self, monitor: object) -> CreatedAlarm:
+    def _executions(self, monitor: MonitorBase) -> CreatedAlarm:
+        from .engines.standalone import StandaloneEngine  # here: the engine module imports this one
+
+        if not isinstance(monitor.engine, StandaloneEngine):
+            raise TypeError(f"{monitor.node.path}: execution alarms watch a standalone engine's state machine")
         machine = monitor.engine.state_machine
         period = monitor.metric_period
         metrics = {"failed": machine.metric_failed(statistic="Sum", period=period),
@@ -141,7 +149,7 @@ class SelfMonitoring(Construct):
                         "state machine's execution history for the cause.")
         return self._record(alarm, AlarmCategory.EXECUTIONS, monitor, "ExecutionsFailed", metrics["failed"])
 
-    def _heartbeat(self, monitor: object) -> CreatedAlarm | None:
+    def _heartbeat(self, monitor: MonitorBase) -> CreatedAlarm | None:
         beat = heartbeat(monitor.schedule, max_runtime=monitor.compute.max_runtime,
                          missed_windows=self.missed_windows)
         if beat is None:
@@ -159,7 +167,7 @@ class SelfMonitoring(Construct):
 
     # -- dead-letter queues -----------------------------------------------------------------------
 
-    def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: object | None = None,
+    def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: MonitorBase | None = None,
                               description: str | None = None) -> CreatedAlarm:
         """An alarm on the first message in ``queue`` (a dead-letter queue); ``name`` is its alarm name's part
         after the prefix (``retraining-dead-letters``)."""
@@ -206,7 +214,7 @@ class SelfMonitoring(Construct):
             alarm_name=f"{self.alarm_name_prefix}-{name}"[:255], alarm_description=description[:1024],
             actions_enabled=self.actions_enabled)
 
-    def _record(self, alarm: cloudwatch.Alarm, category: AlarmCategory, monitor: object | None,
+    def _record(self, alarm: cloudwatch.Alarm, category: AlarmCategory, monitor: MonitorBase | None,
                 metric_name: str, metric: cloudwatch.IMetric) -> CreatedAlarm:
         record = CreatedAlarm(alarm=alarm, category=category,
                               monitor_path=monitor.node.path if monitor is not None else self.node.path,
@@ -214,5 +222,5 @@ class SelfMonitoring(Construct):
         self._created.append(record)
         return record
 
-    def _name_part(self, monitor: object) -> str:
+    def _name_part(self, monitor: MonitorBase) -> str:
         return monitor_name_part(self._name_parts, monitor)

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .errors import ConfigurationError
-from .nag import acknowledge
+from .nag import acknowledge, is_construct
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,7 +199,7 @@ class MonitoringBucket(Construct):
             grant = grant.combine(iam.Grant.add_to_principal(
                 grantee=grantee, actions=sorted(set(key_actions)), resource_arns=[self.encryption_key.key_arn]))
         principal = grantee.grant_principal
-        if hasattr(principal, "node"):  # a role in this app, not an imported principal
+        if is_construct(principal):  # a role in this app, not an imported principal
             acknowledge(principal, "AwsSolutions-IAM5",
                         f"object access is limited to the {prefix}/ prefix of the monitoring bucket",
                         resource=objects)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,3 +126,34 @@ def test_the_readme_ground_truth_example_writes_one_object_under_the_prefix(work
     assert len(keys) == 1
     labels = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read().decode().splitlines()
     assert [json.loads(line)["eventMetadata"]["eventId"] for line in labels] == ["order-1017", "order-1018"]
+
+
+# mypy's cache outlives the test (aws-cdk-lib's stubs take a minute to analyse the first time)
+MYPY_CACHE = Path(tempfile.gettempdir()) / "cdk-model-monitor-mypy-cache"
+
+
+def mypy_findings(paths: list[Path]) -> list[str]:
+    """mypy's errors on ``paths`` against the installed packages, with the project's ``[tool.mypy]``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(REPO_ROOT / "pyproject.toml"),
+         "--cache-dir", str(MYPY_CACHE), "--no-error-summary", *map(str, paths)],
+        cwd=paths[0].parent, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr or result.stdout
+    return [line for line in result.stdout.splitlines() if ": error:" in line]
+
+
+def test_every_python_block_of_the_readme_passes_mypy(tmp_path):
+    files = []
+    for block in _python_blocks():
+        path = tmp_path / f"readme_line_{block.line}.py"
+        # leading newlines: mypy reports the README's own line numbers
+        path.write_text("\n" * (block.line - 1) + block.code)
+        files.append(path)
+    assert mypy_findings(files) == []
+
+
+def test_mypy_finds_a_misspelt_parameter_in_a_readme_style_block(tmp_path):
+    path = tmp_path / "misspelt.py"
+    path.write_text("import cdk_model_monitor as mm\n\nmm.Schedule.daily(hours=2)\n")
+    assert [f.split(": error: ")[1] for f in mypy_findings([path])] == [
+        'Unexpected keyword argument "hours" for "daily" of "Schedule"; did you mean "hour"?  [call-arg]']

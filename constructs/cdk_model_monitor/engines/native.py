@@ -35,8 +35,10 @@ class NativeEngine(Construct):
         # SageMaker requires the schedule's own analysis times with NOW.
         custom_window = ((not window.is_default_hourly and not monitor.kind.ground_truth)
                          or monitor.schedule.sagemaker_expression == "NOW")
+        expression = monitor.schedule.sagemaker_expression
+        assert expression is not None  # MonitorBase refuses schedules SageMaker cannot run on this engine
         schedule_config = _S.ScheduleConfigProperty(
-            schedule_expression=monitor.schedule.sagemaker_expression,
+            schedule_expression=expression,
             data_analysis_start_time=window.start if custom_window else None,
             data_analysis_end_time=window.end if custom_window else None)
         key = monitor.storage.encryption_key
@@ -50,7 +52,8 @@ class NativeEngine(Construct):
                 schedule_config=schedule_config,
                 monitoring_type=monitor.kind.sagemaker_type,
                 # The generated name is no attribute of the resource: take it from the ARN.
-                monitoring_job_definition_name=Fn.select(1, Fn.split("/", self.job_definition.attr_job_definition_arn)))
+                monitoring_job_definition_name=Fn.select(1, Fn.split(
+                    "/", self.job_definition.get_att("JobDefinitionArn").to_string())))
         else:
             config = _S.MonitoringScheduleConfigProperty(
                 schedule_config=schedule_config,
@@ -144,7 +147,7 @@ class NativeEngine(Construct):
             data_quality_job_output_config=self._output(d, monitor, key_arn),
             **self._common(d, monitor, key_arn))
 
-    def _labelled_input(self, d: type, monitor: MonitorBase) -> dict[str, object]:
+    def _labelled_input(self, d: Any, monitor: MonitorBase) -> dict[str, Any]:
         """The endpoint input (with the monitor's attributes and window offsets) and the ground truth
         of a model-quality or model-bias job definition."""
         return {
@@ -182,7 +185,7 @@ class NativeEngine(Construct):
             **self._common(d, monitor, key_arn))
 
 
-def _network(resource: type, monitor: MonitorBase) -> object:
+def _network(resource: Any, monitor: MonitorBase) -> Any:
     network, placement = monitor.network, monitor.vpc_placement
     vpc = (resource.VpcConfigProperty(subnets=list(placement.subnet_ids),
                                       security_group_ids=list(placement.security_group_ids))

@@ -74,6 +74,7 @@ class StandaloneEngine(Construct):
         event_bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self.publisher.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus]))
         for fn in (self.planner, self.publisher):
+            assert fn.role is not None  # engine_function gives each function its own role
             acknowledge(fn.role, "AwsSolutions-IAM5", "PutMetricData and X-Ray accept no resource ARN; metrics are "
                         "limited by a namespace condition", resource="*")
 
@@ -168,15 +169,15 @@ class StandaloneEngine(Construct):
         plan.add_catch(planning_failed, errors=["States.ALL"], result_path="$.error")
         results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         # A monitor may replace fields of the plan (e.g. the metrics' timestamp) before anything uses them.
-        after_plan: sfn.Chain | None = None
+        overrides: sfn.Chain | None = None
         for field, source in sorted(monitor.plan_overrides().items()):
-            after_plan = (after_plan.next if after_plan is not None else sfn.Chain.start)(sfn.Pass(
+            overrides = (overrides.next if overrides is not None else sfn.Chain.start)(sfn.Pass(
                 self, "SetPlan" + "".join(part.title() for part in field.split("_")),
                 comment=f"plan.{field} = {source}", input_path=source, result_path=f"$.plan.{field}"))
         has_data = (sfn.Choice(self, "HasData")
                     .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
                     .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
-        after_plan = after_plan.next(has_data) if monitor.plan_overrides() else has_data
+        after_plan: sfn.IChainable = overrides.next(has_data) if overrides is not None else has_data
         definition = plan.next(
             sfn.Choice(self, "IsDuplicate")
             .when(sfn.Condition.boolean_equals("$.plan.duplicate", True), sfn.Succeed(
@@ -262,7 +263,7 @@ class StandaloneEngine(Construct):
         key = monitor.storage.encryption_key
         environment: dict[str, object] = {k: v for k, v in monitor.analyzer_environment().items()}
         environment.update(monitor.window_environment())
-        inputs = [{
+        inputs: list[dict[str, object]] = [{
             "InputName": "endpoint",
             "S3Input": {"S3Uri.$": "$.plan.manifest_uri", "S3DataType": "ManifestFile", "S3InputMode": "File",
                         "S3DataDistributionType": "FullyReplicated", "LocalPath": monitor.capture_local_path},

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, Names, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -41,6 +42,10 @@ from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
+
+if TYPE_CHECKING:
+    from ..engines.native import NativeEngine
+    from ..engines.standalone import StandaloneEngine
 
 # The execution-status metrics of the standalone engine (published by lambda/metrics_publisher).
 STATUS_NAMESPACE = "CdkModelMonitor"
@@ -161,6 +166,7 @@ class MonitorBase(Construct):
             kind.capture_index_names if "dataset_format" in self.user_environment
             else self._choose_capture_index_names())
 
+        self.engine: StandaloneEngine | NativeEngine
         if engine is Engine.STANDALONE:
             from ..engines.standalone import StandaloneEngine
 
@@ -451,7 +457,7 @@ class MonitorBase(Construct):
 
 
 
-def env_text(value: object) -> str:
+def env_text(value: str | float) -> str:
     """An environment value: text as is, a number as Python prints a float (``0.5``), a number token as its
     deploy-time text."""
     if isinstance(value, str):

@@ -299,10 +299,10 @@ class BiasDriftMonitor(LabelledMonitorBase):
 
     # -- what the engines need ---------------------------------------------------------------
 
-    def endpoint_attributes(self) -> dict[str, object]:
+    def endpoint_attributes(self) -> dict[str, str | float]:
         """``FeaturesAttribute``, ``InferenceAttribute``, ``ProbabilityAttribute`` and
         ``ProbabilityThresholdAttribute`` of a typed job definition's endpoint input."""
-        attributes: dict[str, object] = {}
+        attributes: dict[str, str | float] = {}
         for prop in ("features_attribute", "inference_attribute", "probability_attribute"):
             value = getattr(self, prop)
             if value is not None:

@@ -167,10 +167,10 @@ class ModelQualityMonitor(LabelledMonitorBase):
 
     # -- what the engines need ---------------------------------------------------------------
 
-    def endpoint_attributes(self) -> dict[str, object]:
+    def endpoint_attributes(self) -> dict[str, str | float]:
         """``InferenceAttribute``, ``ProbabilityAttribute``, ``ProbabilityThresholdAttribute`` of a typed
         job definition's endpoint input (snake case, as the CDK properties)."""
-        attributes: dict[str, object] = {}
+        attributes: dict[str, str | float] = {}
         if self.inference_attribute is not None:
             attributes["inference_attribute"] = self.inference_attribute
         if self.probability_attribute is not None:
