@@ -138,8 +138,8 @@ class Schedule:
     @staticmethod
     def daily(*, hour: int = 0, window: DataWindow | None = None) -> Schedule:
         """Every day at ``hour`` (UTC), analysing the previous 24 hours by default."""
-        if not 0 <= hour <= 23:
-            raise ValueError(f"Schedule.daily(hour={hour!r}): use an hour from 0 to 23 (UTC)")
+        if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+            raise ConfigurationError(None, "Schedule.daily(hour)", hour, "Use a whole hour from 0 to 23 (UTC).")
         return Schedule(expression=f"cron(0 {hour} * * ? *)", sagemaker_expression=f"cron(0 {hour} ? * * *)",
                         window=window or DataWindow(start_offset=Duration.hours(24)), description=f"daily at {hour:02d}:00",
                         interval=Duration.hours(24))
@@ -147,9 +147,11 @@ class Schedule:
     @staticmethod
     def every_hours(hours: int, *, start_hour: int = 0, window: DataWindow | None = None) -> Schedule:
         """Every ``hours`` hours from ``start_hour`` (UTC), analysing the hours since the previous run."""
-        if not 1 <= hours <= 24 or not 0 <= start_hour <= 23:
-            raise ValueError(f"Schedule.every_hours({hours!r}, start_hour={start_hour!r}): use 1-24 hours "
-                             "and a start hour from 0 to 23")
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 24:
+            raise ConfigurationError(None, "Schedule.every_hours(hours)", hours, "Use a whole number of hours from 1 to 24.")
+        if isinstance(start_hour, bool) or not isinstance(start_hour, int) or not 0 <= start_hour <= 23:
+            raise ConfigurationError(None, "Schedule.every_hours(start_hour)", start_hour,
+                                     "Use a whole hour from 0 to 23 (UTC).")
         return Schedule(expression=f"cron(0 {start_hour}/{hours} * * ? *)",
                         sagemaker_expression=f"cron(0 {start_hour}/{hours} ? * * *)",
                         window=window or DataWindow(start_offset=Duration.hours(hours)),
@@ -176,8 +178,8 @@ class Schedule:
                                      "Use a Duration, e.g. Schedule.rate(Duration.hours(1)) or Duration.minutes(15).")
         minutes = interval.to_minutes()
         if minutes < 5:
-            raise ValueError(f"Schedule.rate({minutes} minutes): use at least 5 minutes; a processing job "
-                             "takes minutes to start")
+            raise ConfigurationError(None, "Schedule.rate(interval)", f"{minutes:g} minutes",
+                                     "Use at least 5 minutes: a processing job takes minutes to start.")
         unit, value = ("hours", int(minutes // 60)) if minutes % 60 == 0 else ("minutes", int(minutes))
         expression = f"rate({value} {unit[:-1] if value == 1 else unit})"
         return Schedule(expression=expression, sagemaker_expression=None,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
 from aws_cdk import Duration
 
+from cdk_model_monitor.errors import ConfigurationError
 from cdk_model_monitor.schedule import DataWindow, Schedule
 
 
@@ -64,13 +66,15 @@ def test_once_is_now_on_sagemaker_or_a_date_on_the_standalone_engine():
     assert at.expression == "at(2026-12-01T06:30:00)"
 
 
-@pytest.mark.parametrize("factory", [
-    lambda: Schedule.daily(hour=24),
-    lambda: Schedule.every_hours(0),
-    lambda: Schedule.rate(Duration.minutes(1)),
+@pytest.mark.parametrize(("factory", "prop"), [
+    (lambda: Schedule.daily(hour=24), "Schedule.daily(hour)=24"),
+    (lambda: Schedule.daily(hour="3"), "Schedule.daily(hour)='3'"),
+    (lambda: Schedule.every_hours(0), "Schedule.every_hours(hours)=0"),
+    (lambda: Schedule.every_hours(2, start_hour=-1), "Schedule.every_hours(start_hour)=-1"),
+    (lambda: Schedule.rate(Duration.minutes(1)), "Schedule.rate(interval)='1 minutes'"),
 ])
-def test_impossible_schedules_are_refused(factory):
-    with pytest.raises(ValueError):
+def test_impossible_schedules_are_a_configuration_error_naming_the_parameter(factory, prop):
+    with pytest.raises(ConfigurationError, match=re.escape(f"invalid {prop}. ")):
         factory()
 
 
