@@ -63,6 +63,7 @@ test: $(STAMP) $(CHECKOV_STAMP) browser
 lint: $(STAMP)
 	$(VENV)/bin/ruff check constructs lambda container tests bench app.py demo
 	$(PY) -m mypy --cache-dir $${TMPDIR:-/tmp}/cdk-model-monitor-mypy-cache -p cdk_model_monitor
+	$(PY) -m mypy --cache-dir $${TMPDIR:-/tmp}/cdk-model-monitor-mypy-cache app.py
 	$(PY) -m pytest -q -p no:cacheprovider tests/constructs/test_readme.py -k mypy
 
 bench: $(STAMP)

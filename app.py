@@ -138,9 +138,13 @@ class MonitoredModelStack(cdk.Stack):
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         cdk.CfnOutput(self, "CaptureS3Uri", value=self.endpoint.capture_s3_uri)
         cdk.CfnOutput(self, "MonitoringBucketName", value=self.storage.bucket.bucket_name)
-        cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitor.notifications.topic.topic_arn)
-        cdk.CfnOutput(self, "ModelUnhealthyAlarm", value=self.monitor.composite_alarm.alarm_name)
-        cdk.CfnOutput(self, "DashboardName", value=self.monitor.dashboard.dashboard.dashboard_name)
+        notifications, unhealthy, dashboard = (self.monitor.notifications, self.monitor.composite_alarm,
+                                               self.monitor.dashboard)
+        # the facade makes all three with the props above (each is None only when turned off)
+        assert notifications is not None and unhealthy is not None and dashboard is not None
+        cdk.CfnOutput(self, "AlarmTopicArn", value=notifications.topic.topic_arn)
+        cdk.CfnOutput(self, "ModelUnhealthyAlarm", value=unhealthy.alarm_name)
+        cdk.CfnOutput(self, "DashboardName", value=dashboard.dashboard.dashboard_name)
 
 
 def build_app(app: cdk.App) -> list[MonitoredModelStack]:

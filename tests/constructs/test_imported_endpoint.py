@@ -150,3 +150,13 @@ def test_facade_on_an_imported_endpoint_passes_cdk_nag_and_cfn_lint(tmp_path):
     _facade(stack, _imported(stack, capture_key=kms.Key(stack, "CaptureKey", enable_key_rotation=True)))
     assert nag_findings(app) == []
     assert cfn_lint_findings(template_of(stack).to_json()) == []
+
+
+def test_a_monitor_given_endpoint_name_and_capture_s3_uri_exposes_the_endpoint_it_imported(stack):
+    monitor = DataQualityMonitor(stack, "DataQuality", baseline=Baseline.from_directory(BASELINE), image=ANALYZER,
+                                 storage=MonitoringBucket(stack, "Storage"), endpoint_name="churn-prod",
+                                 capture_s3_uri=f"{CAPTURE}/", variant="Blue")
+    assert isinstance(monitor.endpoint, ICapturedEndpoint)
+    assert (monitor.endpoint.endpoint_name, monitor.endpoint.default_variant) == ("churn-prod", "Blue")
+    assert monitor.endpoint.capture_destination_s3_uri == CAPTURE
+    assert monitor.capture_s3_uri == f"{CAPTURE}/churn-prod/Blue"

@@ -144,7 +144,8 @@ class MonitorBase(Construct):
         self.compute = compute or JobCompute()
         self.network = (network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
         self.user_environment = dict(environment or {})
-        self.target = self._resolve_target(endpoint, endpoint_name, capture_s3_uri, capture_key, capture_modes,
+        # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given)
+        self.endpoint: ICapturedEndpoint = self._resolve_target(endpoint, endpoint_name, capture_s3_uri, capture_key, capture_modes,
                                            variant, storage)
         self._validate(schedule_name)
         self._validate_kind()
@@ -428,10 +429,10 @@ class MonitorBase(Construct):
 
     def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere."""
-        if self.target.bucket is None and Token.is_unresolved(self.target.capture_destination_s3_uri):
+        if self.endpoint.bucket is None and Token.is_unresolved(self.endpoint.capture_destination_s3_uri):
             # a destination known only at deploy time is taken to be this monitor's bucket (its capture prefix)
             return self.storage.grant_read_capture(grantee)
-        return self.target.grant_read_capture(grantee)
+        return self.endpoint.grant_read_capture(grantee)
 
     def _create_job_role(self) -> iam.Role:
         role = iam.Role(self, "JobRole", assumed_by=sagemaker_principal(self),
