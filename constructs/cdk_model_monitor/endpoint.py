@@ -217,8 +217,9 @@ class ICapturedEndpoint(Protocol):
         ...
 
 
-def _endpoint_metric(endpoint_name: str, variant: str, metric_name: str, statistic: str,
-                     period: Duration) -> cloudwatch.Metric:
+def endpoint_metric(endpoint_name: str, variant: str, metric_name: str, statistic: str,
+                    period: Duration) -> cloudwatch.Metric:
+    """A metric SageMaker publishes per endpoint and variant (``AWS/SageMaker``)."""
     return cloudwatch.Metric(namespace="AWS/SageMaker", metric_name=metric_name, statistic=statistic,
                              period=period, dimensions_map={"EndpointName": endpoint_name, "VariantName": variant})
 
@@ -381,7 +382,7 @@ class CapturedEndpoint(Construct):
     def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
                period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
         """An endpoint metric of the ``AWS/SageMaker`` namespace (e.g. ``Invocations``)."""
-        return _endpoint_metric(self.endpoint_name, variant or self.default_variant, metric_name, statistic, period)
+        return endpoint_metric(self.endpoint_name, variant or self.default_variant, metric_name, statistic, period)
 
     def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
                            period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
@@ -550,7 +551,7 @@ class _ImportedCapturedEndpoint(Construct):
 
     def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
                period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        return _endpoint_metric(self._endpoint_name, variant or self._variant, metric_name, statistic, period)
+        return endpoint_metric(self._endpoint_name, variant or self._variant, metric_name, statistic, period)
 
     def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
                            period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:

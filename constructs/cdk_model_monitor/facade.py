@@ -45,6 +45,7 @@ from .endpoint import (
     ProductionVariant,
     check_capture_modes,
     check_endpoint_name,
+    endpoint_metric,
 )
 from .errors import ConfigurationError, require_member
 from .images import AnalyzerImage
@@ -126,6 +127,20 @@ class ExistingEndpoint:
         check_endpoint_name(None, "ExistingEndpoint(endpoint_name)", self.endpoint_name)
         if self.capture_modes is not None:
             check_capture_modes(None, "ExistingEndpoint(capture_modes)", self.capture_modes)
+
+    def metric(self, metric_name: str, *, statistic: str = "Sum",
+               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """An endpoint metric of the ``AWS/SageMaker`` namespace, for the configured variant."""
+        return endpoint_metric(self.endpoint_name, self.variant, metric_name, statistic, period)
+
+    def metric_invocations(self, *, statistic: str = "Sum", period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Invocations of the configured variant."""
+        return self.metric("Invocations", statistic=statistic, period=period)
+
+    def metric_model_latency(self, *, statistic: str = "Average",
+                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Model latency of the configured variant, in microseconds."""
+        return self.metric("ModelLatency", statistic=statistic, period=period)
 
     def import_into(self, scope: Construct, id: str) -> ICapturedEndpoint:
         """The endpoint, as ``CapturedEndpoint.from_endpoint_attributes`` imports it."""

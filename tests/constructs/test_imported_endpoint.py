@@ -160,3 +160,11 @@ def test_a_monitor_given_endpoint_name_and_capture_s3_uri_exposes_the_endpoint_i
     assert (monitor.endpoint.endpoint_name, monitor.endpoint.default_variant) == ("churn-prod", "Blue")
     assert monitor.endpoint.capture_destination_s3_uri == CAPTURE
     assert monitor.capture_s3_uri == f"{CAPTURE}/churn-prod/Blue"
+
+
+def test_deprecated_existing_endpoint_keeps_its_metrics():
+    with pytest.warns(DeprecationWarning):
+        existing = ExistingEndpoint(endpoint_name="churn-prod", capture_s3_uri=CAPTURE, variant="Blue")
+    latency = existing.metric_model_latency()
+    assert (latency.namespace, latency.metric_name, latency.statistic) == ("AWS/SageMaker", "ModelLatency", "Average")
+    assert existing.metric_invocations().dimensions == {"EndpointName": "churn-prod", "VariantName": "Blue"}
