@@ -45,7 +45,7 @@ def test_root_gives_the_output_folders_away_then_switches_user_last(tmp_path):
 @pytest.mark.parametrize("env, euid", [({}, 0), ({"MODEL_MONITOR_RUN_AS": "1000:1000"}, 1000)])
 def test_nothing_changes_without_the_variable_or_when_not_root(tmp_path, env, euid):
     process = FakeProcess(euid=euid)
-    assert not drop_privileges(env, [tmp_path], root=tmp_path, identity=process.identity())
+    assert not drop_privileges(env, [tmp_path / "output"], root=tmp_path, identity=process.identity())
     assert process.calls == []
 
 
@@ -74,20 +74,22 @@ def test_a_link_inside_an_output_folder_is_given_away_itself_never_what_it_point
     assert ProcessIdentity().lchown is os.lchown  # the real call changes the link, not its target
 
 
-@pytest.mark.parametrize("where", ["outside", "through-a-link"])
+@pytest.mark.parametrize("where", ["outside", "through-a-link", "the-root-itself"])
 def test_a_folder_outside_the_root_is_refused_before_anything_changes(tmp_path, where):
     root = tmp_path / "opt-ml"
     root.mkdir()
     if where == "outside":
         folder = tmp_path / "elsewhere"
+    elif where == "the-root-itself":
+        folder = root  # it holds the job's config and inputs: never given away
     else:
         (tmp_path / "elsewhere").mkdir()
         (root / "processing").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
         folder = root / "processing" / "output"
     process = FakeProcess()
-    with pytest.raises(AnalyzerInputError, match="lies outside"):
+    with pytest.raises(AnalyzerInputError, match="is not a folder inside"):
         drop_privileges({"MODEL_MONITOR_RUN_AS": "1000"}, [folder], root=root, identity=process.identity())
-    assert process.calls == [] and not folder.exists()
+    assert process.calls == [] and (where == "the-root-itself" or not folder.exists())
 
 
 def test_the_container_refuses_an_output_path_outside_its_root_in_one_message(tmp_path, capsys):
@@ -97,4 +99,22 @@ def test_the_container_refuses_an_output_path_outside_its_root_in_one_message(tm
                           "output_path": "/"})
     assert code != 0
     message = (root / "output" / "message").read_text()
-    assert message.startswith("Error: / lies outside") and "Traceback" not in capsys.readouterr().err
+    assert message.startswith("Error: / is not a folder inside") and "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("link", ["message", "folder"])
+def test_a_refused_jobs_message_never_goes_through_a_link(tmp_path, link):
+    root = tmp_path / "opt-ml"
+    (root / "config").mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "message").write_text("precious")
+    if link == "message":
+        (root / "output").mkdir()
+        (root / "output" / "message").symlink_to(victim / "message")
+    else:
+        (root / "output").symlink_to(victim, target_is_directory=True)
+    code = run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root), "MODEL_MONITOR_RUN_AS": "1000:1000",
+                          "output_path": "/"})
+    assert code != 0
+    assert (victim / "message").read_text() == "precious"

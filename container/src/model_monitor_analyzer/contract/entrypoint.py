@@ -22,7 +22,7 @@ from model_monitor_analyzer.contract.paths import (
     container_paths,
     metrics_dir,
 )
-from model_monitor_analyzer.contract.privileges import drop_privileges
+from model_monitor_analyzer.contract.privileges import drop_privileges, strictly_inside
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome
@@ -32,10 +32,22 @@ MESSAGE_LIMIT_BYTES = 1024
 
 
 def write_message(paths: ContainerPaths, message: str) -> None:
-    """Write the exit message (UTF-8, at most 1 KB as SageMaker keeps)."""
-    data = message.encode("utf-8")[:MESSAGE_LIMIT_BYTES].decode("utf-8", errors="ignore")
-    paths.message_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.message_file.write_text(data, encoding="utf-8")
+    """Write the exit message (UTF-8, at most 1 KB as SageMaker keeps).
+
+    It may run as root (a job refused before the privilege hand-over), so it never follows a
+    symbolic link and writes only inside the /opt/ml root; otherwise the message stays on stderr.
+    """
+    data = message.encode("utf-8")[:MESSAGE_LIMIT_BYTES].decode("utf-8", errors="ignore").encode("utf-8")
+    target = paths.message_file
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not strictly_inside(target.parent, paths.root):
+            raise OSError(f"{target.parent} leads outside {paths.root}")
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        print(f"note: the exit message was not written to {target}: {exc.strerror or exc}", file=sys.stderr)
 
 
 def _run_labelled(monitor_type: registry.MonitorType, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:

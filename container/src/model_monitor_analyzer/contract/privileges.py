@@ -56,19 +56,20 @@ def _tree(path: Path) -> Iterable[Path]:
                 yield Path(root) / name
 
 
-def _inside(folder: Path, root: Path) -> bool:
-    resolved, top = folder.resolve(), root.resolve()
-    return resolved == top or top in resolved.parents
+def strictly_inside(folder: Path, root: Path) -> bool:
+    """Whether ``folder`` lies below ``root`` (not ``root`` itself) once links are resolved."""
+    return root.resolve() in folder.resolve().parents
 
 
 def checked_writable(writable: Iterable[Path], *, root: Path) -> list[Path]:
-    """``writable`` when every folder lies inside ``root`` once links are resolved; else the
+    """``writable`` when every folder lies below ``root`` (never the root itself: it holds the job's
+    config and inputs) once links are resolved; else the
     user's error naming the first that does not (nothing has been changed yet)."""
     folders = list(writable)
     for folder in folders:
-        if not _inside(folder, root):
+        if not strictly_inside(folder, root):
             raise AnalyzerInputError(
-                f"{folder} lies outside {root}: the container writes only inside it; set output_path (or "
+                f"{folder} is not a folder inside {root}: the container writes only inside it; set output_path (or "
                 f"CLOUDWATCH_METRICS_DIRECTORY) to a folder under {root}"
             )
     return folders
@@ -91,7 +92,7 @@ def drop_privileges(env: Mapping[str, str], writable: Iterable[Path], *, root: P
         return False
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-        if not _inside(folder, root):  # a link made while the folder was created
+        if not strictly_inside(folder, root):  # a link made while the folder was created
             raise AnalyzerInputError(f"{folder} leads outside {root} through a symbolic link")
         for path in _tree(folder):
             identity.lchown(str(path), uid, gid)
