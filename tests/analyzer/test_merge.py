@@ -297,6 +297,13 @@ def test_a_malformed_merged_record_is_counted_and_skipped(idea_to_production: Pa
     assert problems.examples[0].line == 4 and "groundTruthData" in problems.examples[0].problem
 
 
+def test_a_writer_left_on_an_error_leaves_no_file_and_no_folder(tmp_path: Path):
+    with pytest.raises(RuntimeError), merge.MergedRecordsWriter(tmp_path / "merge") as writer:
+        writer.write({"captureData": {}}, {"groundTruthData": {}})
+        raise RuntimeError("the run failed")
+    assert not (tmp_path / "merge").exists()
+
+
 def test_no_merged_record_writes_no_file(tmp_path: Path):
     assert merge.write_merged_records([], tmp_path / "merge") is None
     assert not (tmp_path / "merge").exists()
@@ -310,8 +317,9 @@ def test_written_join_reads_back_as_the_merged_records(idea_to_production: Path,
     with merge.MergedRecordsWriter(tmp_path / "merge") as writer:
         for capture, label in result.matches:
             writer.write(capture.raw, label.record)
-    written = writer.path
-    assert written.name.startswith("part-00000-") and written.name.endswith(".c000.jsonl")
+    assert not list((tmp_path / "merge").glob("part-*"))  # named only once the run has succeeded
+    written = writer.publish()
+    assert written is not None and written.name.startswith("part-00000-") and written.name.endswith(".c000.jsonl")
     assert [json.loads(line) for line in written.read_text().splitlines()] == real_merged
     assert [list(json.loads(line)) for line in written.read_text().splitlines()] == [list(r) for r in real_merged]
 

@@ -256,3 +256,40 @@ def test_a_model_quality_job_without_a_problem_type_names_the_environment_key(tm
                           "dataset_format": json.dumps({"csv": {"header": True}})})
     assert code != 0
     assert (tmp_path / "output" / "message").read_text().startswith("Error: problem_type is required: one of ")
+
+
+def test_a_folder_where_the_run_writes_a_file_is_refused_and_kept_even_with_overwrite(tmp_path, capsys):
+    (tmp_path / "train.csv").write_text("x\n1\n2\n")
+    out = tmp_path / "out"
+    (out / "statistics.json").mkdir(parents=True)
+    (out / "statistics.json" / "important.txt").write_text("mine")
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(out), "--quiet",
+                 "--overwrite"]) == 2  # fmt: skip
+    assert "is a folder where the run writes its statistics.json" in _one_error_line(capsys)
+    assert (out / "statistics.json" / "important.txt").read_text() == "mine"
+
+
+def test_a_model_quality_run_failing_after_the_merge_keeps_the_earlier_results(tmp_path, capsys):
+    _binary_window(tmp_path, n=60)
+    out = tmp_path / "out"
+    assert _mq_monitor(tmp_path, out) == 0
+    before = _digest(out)
+    capsys.readouterr()
+    assert _mq_monitor(tmp_path, out, "--overwrite", "--positive-label", "7") == 2
+    assert "positive label" in _one_error_line(capsys)
+    assert _digest(out) == before  # nothing replaced, no new merged records
+    assert not [p for p in (out / "merge").iterdir() if p.name.startswith(".")]
+
+
+def test_a_metrics_dir_inside_the_capture_folder_is_refused(tmp_path, dq_baseline, capsys):
+    capture = _capture(tmp_path / "cap", 5)
+    assert _dq_monitor(dq_baseline, capture, tmp_path / "out", "--metrics-dir", str(capture / "metrics")) == 2
+    assert "lies inside the input folder" in _one_error_line(capsys)
+    assert not (capture / "metrics").exists()
+
+
+def test_a_relative_metrics_dir_that_is_a_file_is_named(tmp_path, dq_baseline, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("m").write_text("a file")
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 5), tmp_path / "out", "--metrics-dir", "m") == 2
+    assert "m is a file, not a folder" in _one_error_line(capsys)

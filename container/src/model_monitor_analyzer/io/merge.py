@@ -228,12 +228,17 @@ def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTrut
 
 class MergedRecordsWriter:
     """Writes merged records as compact JSON Lines to one ``part-00000-<uuid>.c000.jsonl`` in
-    ``directory``, created with the first record (no record, no file). A run that fails while
-    writing leaves no partial file (nor the folder, when it made it)."""
+    ``directory`` (no record, no file).
+
+    The records go to a hidden ``.inprogress`` file first; ``publish`` gives it its name once the
+    run has succeeded, and a run that fails (``discard``, or leaving the ``with`` block on an
+    exception) leaves no file behind, nor the folder when the writer made it.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path: Path | None = None
+        self._staging: Path | None = None
         self._out: BinaryIO | None = None
         self._made_directory = False
 
@@ -244,26 +249,38 @@ class MergedRecordsWriter:
         self._out.write(merged_line(capture, ground_truth))  # type: ignore[union-attr]
 
     def _open(self) -> None:
+        name = f"part-00000-{uuid.uuid4()}.c000.jsonl"
         try:
             self._made_directory = not self.directory.exists()
             self.directory.mkdir(parents=True, exist_ok=True)
-            self.path = self.directory / f"part-00000-{uuid.uuid4()}.c000.jsonl"
-            self._out = self.path.open("wb")
+            self._staging = self.directory / f".{name}.inprogress"
+            self._out = self._staging.open("xb")
         except OSError as exc:
             raise AnalyzerInputError(
-                f"cannot write the merged records: {exc.strerror or exc}", path=str(self.path or self.directory)
+                f"cannot write the merged records: {exc.strerror or exc}", path=str(self._staging or self.directory)
             ) from None
+        self.path = self.directory / name
 
     def close(self) -> None:
         if self._out is not None:
             self._out.close()
 
+    def publish(self) -> Path | None:
+        """Give the written records their name; the file, or None when there was no record."""
+        self.close()
+        if self._staging is None or self.path is None:
+            return None
+        self._staging.rename(self.path)
+        self._staging = None
+        return self.path
+
     def discard(self) -> None:
         """Close and remove what was written."""
         self.close()
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-            self.path = None
+        if self._staging is not None:
+            self._staging.unlink(missing_ok=True)
+            self._staging = None
+        self.path = None
         if self._made_directory:
             with contextlib.suppress(OSError):
                 self.directory.rmdir()  # only when empty
@@ -283,7 +300,7 @@ def write_merged_records(records: Iterable[Mapping], directory: Path) -> Path | 
     with MergedRecordsWriter(directory) as writer:
         for record in records:
             writer.write(record, record)
-    return writer.path
+    return writer.publish()
 
 
 # --------------------------------------------------------------------------------------------

@@ -553,9 +553,8 @@ def _claim_monitor_output(args: argparse.Namespace, output: Path) -> OutputClaim
     if metrics_dir is not None:
         writes.append(Path(metrics_dir).absolute() / report.METRICS_FILE)
     merged_output = getattr(args, "merged_output", None)
-    if getattr(args, "merged", None) is None:
-        # a folder of our own is replaced whole; one the user named loses only our earlier part files
-        writes.extend(merged_record_files(Path(merged_output).absolute()) if merged_output else (MERGE_FOLDER,))
+    if getattr(args, "merged", None) is None:  # earlier runs' part files are replaced, nothing else there
+        writes.extend(merged_record_files((Path(merged_output) if merged_output else output / MERGE_FOLDER).absolute()))
     inputs = [getattr(args, name, None) for name in ("capture", "ground_truth", "merged", "constraints")]
     claim = claim_output(output, writes=writes, inputs=[Path(p) for p in inputs if p is not None],
                          overwrite=_overwrite(args))
@@ -668,13 +667,35 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _violations(
+    metrics: dict, constraints: list[mq.MetricConstraint] | None, kind: mq.ProblemType, constraints_path: object
+) -> list[mq.MetricViolation]:
+    """The window's violations of the baseline constraints (none without constraints)."""
+    if constraints is None:
+        return []
+    try:
+        return mq.evaluate_constraints(metrics, constraints)
+    except KeyError as error:
+        scalar_names = ", ".join(n for n, e in metrics.items() if isinstance(e, mq.MetricValue))
+        raise AnalyzerInputError(
+            f"constraint on unknown metric {error.args[0]!r}; {kind.value} metrics are {scalar_names}",
+            path=str(constraints_path),
+        ) from None
+
+
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """One monitoring window: merge, metrics, constraint check, reports (see the module docstring)."""
+    staged: list[merge.MergedRecordsWriter] = []
     with _without_cycle_collection():
-        return _monitor(args)
+        try:
+            return _monitor(args, staged)
+        except BaseException:
+            for writer in staged:
+                writer.discard()  # a run that fails leaves no merged records
+            raise
 
 
-def _monitor(args: argparse.Namespace) -> RunOutcome:
+def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) -> RunOutcome:
     settings = _settings(args, require_ground_truth_attribute=False)
     output = _output_dir(args)
     window = time_window(getattr(args, "start", None), getattr(args, "end", None))
@@ -684,6 +705,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     constraints = read_constraints(Path(constraints_path), settings.problem_type) if constraints_path is not None else None
     lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
     now = datetime.now(UTC)
+    metric_timestamp = _metric_timestamp(args, start, now)  # a bad --metric-time fails before any write
     files: list[Path] = []
 
     problems = _problems(args)
@@ -712,14 +734,13 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
         labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()
-        claim.clear()  # the merged records are written while the captures are read
-        with merge.MergedRecordsWriter(Path(getattr(args, "merged_output", None) or output / MERGE_FOLDER)) as writer:
+        writer = merge.MergedRecordsWriter(Path(getattr(args, "merged_output", None) or output / MERGE_FOLDER))
+        staged.append(writer)  # published once the run has succeeded
+        with writer:
             for capture_record, label in window_join.matches(captures):
                 writer.write(capture_record.raw, label.record)
                 builder.add(capture_record, label)
-            problems.check()  # inside: a failed run leaves no merged records
-        if writer.path is not None:
-            files.append(writer.path)
+            problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
     rows, skipped = complete_rows(columns)
@@ -728,9 +749,16 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     if problems.bad:
         summary["malformed_records"] = problems.bad
     hint = None if merged_source is not None else label_window_hint(start=start, end=end, lookback=lookback, join=join)
-    if merged_source is not None:
+
+    def replace_earlier_outputs() -> None:
         claim.clear()
+        for writer in staged:
+            published = writer.publish()
+            if published is not None:
+                files.append(published)
+
     if not item_count:
+        replace_earlier_outputs()
         waiting = join.get("captures_without_label", 0)
         orphans = join.get("labels_without_capture", 0)
         return RunOutcome(
@@ -749,6 +777,8 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     metrics = compute_metrics(settings, rows)
     kind = settings.problem_type
+    violations = _violations(metrics, constraints, kind, constraints_path)
+    replace_earlier_outputs()
     files.append(
         report.write_jackson_json(
             output / report.STATISTICS_FILE,
@@ -761,16 +791,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
             report.constraints_document(kind, mq.suggest_constraints(kind, metrics)),
         )
     )
-    violations: list[mq.MetricViolation] = []
     if constraints is not None:
-        try:
-            violations = mq.evaluate_constraints(metrics, constraints)
-        except KeyError as error:
-            scalar_names = ", ".join(n for n, e in metrics.items() if isinstance(e, mq.MetricValue))
-            raise AnalyzerInputError(
-                f"constraint on unknown metric {error.args[0]!r}; {kind.value} metrics are {scalar_names}",
-                path=str(constraints_path),
-            ) from None
         files.append(
             report.write_jackson_json(output / report.VIOLATIONS_FILE, report.violations_document(violations))
         )
@@ -778,7 +799,7 @@ def _monitor(args: argparse.Namespace) -> RunOutcome:
     if metrics_dir is not None:
         lines = report.cloudwatch_metric_records(
             metrics,
-            timestamp=_metric_timestamp(args, start, now),
+            timestamp=metric_timestamp,
             endpoint_name=getattr(args, "endpoint_name", None),
             schedule_name=getattr(args, "schedule_name", None),
         )

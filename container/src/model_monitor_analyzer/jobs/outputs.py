@@ -11,14 +11,14 @@ Three rules keep a user's files safe, for every monitor type:
 - with ``--overwrite``, the run first removes the files it owns there, so a run that finds no data
   leaves no earlier run's violations behind, and merged records do not pile up across runs.
 
-A run names what it writes: file names in the output folder, and other paths (the metric-lines
-file, the merged records). Nothing else in the folder is touched.
+A run names the files it writes: names in the output folder, and other paths (the metric-lines
+file, earlier merged-record files). Nothing else is touched, and a folder standing where the run
+writes a file is refused, never removed.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,16 +33,13 @@ class OutputClaim:
     """The paths a run may write, found free (or freed by ``--overwrite``) before it read anything."""
 
     folder: Path
-    writes: tuple[Path, ...]  # files, and folders the run owns whole (its merged records)
+    writes: tuple[Path, ...]  # the files the run writes
 
     def clear(self) -> None:
         """Remove what an earlier run left at the paths this run writes; call it just before writing."""
         for path in self.writes:
             try:
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                elif path.exists() or path.is_symlink():
-                    path.unlink()
+                path.unlink(missing_ok=True)  # a link is removed itself, never what it points at
             except OSError as exc:
                 raise AnalyzerInputError(
                     f"cannot replace an earlier run's file: {exc.strerror or exc}", path=str(path)
@@ -59,12 +56,12 @@ def claim_output(
 ) -> OutputClaim:
     """Check ``folder`` before the run reads its ``inputs`` (files or folders; None is skipped).
 
-    ``writes`` are names inside ``folder`` or other paths. Raises the user's one-line error for a
-    folder that is a file, cannot be written, overlaps an input, or holds files an earlier run wrote
-    (unless ``overwrite``).
+    ``writes`` are file names inside ``folder`` (text) or other paths. Raises the user's one-line
+    error for a folder that is a file, cannot be written, overlaps an input, has a folder where the
+    run writes a file, or holds files an earlier run wrote (unless ``overwrite``).
     """
     folder = Path(folder)
-    written = tuple(path if isinstance(path, Path) and path.is_absolute() else folder / path for path in writes)
+    written = tuple(folder / path if isinstance(path, str) else Path(path).absolute() for path in writes)
     if folder.exists() and not folder.is_dir():
         raise AnalyzerInputError(f"{option} {folder} is a file, not a folder: give a folder for the run's files")
     for path in written:
@@ -72,6 +69,9 @@ def claim_output(
             raise AnalyzerInputError(f"{path.parent} is a file, not a folder: give a folder for the run's {path.name}")
     _refuse_overlap(folder, written, [Path(p) for p in inputs if p is not None], option=option)
     _refuse_unwritable(folder, option=option)
+    for path in written:
+        if path.is_dir() and not path.is_symlink():
+            raise AnalyzerInputError(f"{path} is a folder where the run writes its {path.name}: move it elsewhere")
     previous = [path for path in written if path.exists() or path.is_symlink()]
     if previous and not overwrite:
         names = ", ".join(_shown(path, folder) for path in previous[:4]) + (", ..." if len(previous) > 4 else "")
@@ -108,6 +108,11 @@ def _refuse_overlap(folder: Path, writes: tuple[Path, ...], inputs: list[Path], 
                 "files as data; write the output elsewhere"
             )
         for path, written in zip(writes, resolved_writes, strict=True):
+            if source.is_dir() and _within(written, resolved):
+                raise AnalyzerInputError(
+                    f"{path} lies inside the input folder {source}: the next run would read it as data; "
+                    "write it elsewhere"
+                )
             if _within(resolved, written):
                 raise AnalyzerInputError(
                     f"{option} {folder} would overwrite the input {source} with this run's {_shown(path, folder)}; "
