@@ -47,7 +47,7 @@ def test_swapped_statistics_and_constraints_are_refused_saying_which_is_which(tm
     code = _monitor(_capture(tmp_path / "cap"), baseline / "constraints.json", baseline / "statistics.json", tmp_path / "o")
     assert code == 2
     line = _one_error_line(capsys)
-    assert "--constraints expects the data-quality constraints" in line and "pass it with --statistics" in line
+    assert "--constraints expects the data-quality constraints" in line and "pass it with --type data-quality --statistics" in line
 
 
 def test_output_into_the_baseline_folder_is_refused_and_the_baseline_is_untouched(tmp_path, baseline, capsys):

@@ -392,15 +392,28 @@ def test_options_already_defined_by_the_cli_are_not_added_twice():
 
 
 @pytest.mark.parametrize(
-    ("text", "hours"), [("PT24H", 24), ("P1D", 24), ("PT90M", 1.5), ("-P1DT2H", 26), ("PT0H", 0)]
+    ("text", "hours"), [("PT24H", 24), ("P1D", 24), ("PT90M", 1.5), ("P1DT2H", 26), ("+PT2H", 2), ("PT0H", 0)]
 )
 def test_lookback_accepts_iso_8601_durations(text: str, hours: float):
     assert job.parse_duration(text) == timedelta(hours=hours)
 
 
-def test_lookback_rejects_other_text():
-    with pytest.raises(AnalyzerInputError, match="ISO-8601 duration"):
-        job.parse_duration("24h")
+@pytest.mark.parametrize("text", ["24h", "-P1D", "P-1D", "P", "PT"])
+def test_lookback_rejects_other_text_and_a_sign(text: str):
+    with pytest.raises(AnalyzerInputError, match="--ground-truth-lookback .* is not an ISO-8601 duration"):
+        job.parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["P367D", "P1000000D", "P99999999999D", "P999999999999W"])
+def test_lookback_longer_than_a_year_is_refused_without_overflow(text: str):
+    with pytest.raises(AnalyzerInputError, match="reaches back more than 366 days"):
+        job.parse_duration(text)
+
+
+def test_a_lookback_before_year_one_leaves_the_window_open():
+    from model_monitor_analyzer.io.window import parse_timestamp, reach_back
+
+    assert reach_back(parse_timestamp("0001-01-01T00:30:00Z"), timedelta(hours=1)) is None
 
 
 def test_malformed_capture_and_label_lines_are_skipped_and_the_rest_is_measured(tmp_path: Path):

@@ -293,3 +293,33 @@ def test_a_relative_metrics_dir_that_is_a_file_is_named(tmp_path, dq_baseline, c
     Path("m").write_text("a file")
     assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 5), tmp_path / "out", "--metrics-dir", "m") == 2
     assert "m is a file, not a folder" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("cli", "environment"), [
+    ("--constraints expects the data-quality constraints (constraints.json), but this file is the data-quality "
+     "statistics (statistics.json): pass it with --type data-quality --statistics",
+     "baseline_constraints expects the data-quality constraints (constraints.json), but this file is the "
+     "data-quality statistics (statistics.json): pass it with baseline_statistics of an analysis_type=DATA_QUALITY job"),
+    ("--output /opt/ml/processing/input/endpoint/out lies inside the input folder /opt/ml/processing/input/endpoint",
+     "output_path /opt/ml/processing/input/endpoint/out lies inside the input folder /opt/ml/processing/input/endpoint"),
+    ("--ground-truth-lookback 'P1X' is not an ISO-8601 duration", "ground_truth_lookback 'P1X' is not an ISO-8601 duration"),
+    ("a/--not-an-option/b: is a path", "a/--not-an-option/b: is a path"),
+])  # fmt: skip
+def test_container_messages_name_the_environment_keys(cli, environment):
+    from model_monitor_analyzer.contract.wording import in_environment_words
+
+    assert in_environment_words(cli) == environment
+
+
+def test_a_swapped_baseline_in_the_container_says_which_key_takes_it(tmp_path, dq_baseline):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    capture = _capture(tmp_path / "processing" / "input" / "endpoint", 5)
+    code = run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "dataset_source": str(capture),
+                          "baseline_statistics": str(dq_baseline / "constraints.json"),
+                          "baseline_constraints": str(dq_baseline / "statistics.json"),
+                          "output_path": str(tmp_path / "processing" / "resultdata")})  # fmt: skip
+    assert code != 0
+    message = (tmp_path / "output" / "message").read_text()
+    assert "baseline_constraints expects the data-quality constraints" in message
+    assert "pass it with baseline_statistics of an analysis_type=DATA_QUALITY job" in message and "--" not in message

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 
 
 class DocumentKind(enum.Enum):
-    """The documents the analyzer reads, with the option that takes each on the command line."""
+    """The documents the analyzer reads: a title, and where each goes on the command line (None:
+    a run writes it, none reads it)."""
 
-    DATA_QUALITY_STATISTICS = ("data-quality statistics (statistics.json)", "--statistics")
-    DATA_QUALITY_CONSTRAINTS = ("data-quality constraints (constraints.json)", "--constraints")
-    MODEL_QUALITY_STATISTICS = ("model-quality statistics (statistics.json)", "--type model-quality")
+    DATA_QUALITY_STATISTICS = ("data-quality statistics (statistics.json)", "--type data-quality --statistics")
+    DATA_QUALITY_CONSTRAINTS = ("data-quality constraints (constraints.json)", "--type data-quality --constraints")
+    MODEL_QUALITY_STATISTICS = ("model-quality statistics (statistics.json)", None)
     MODEL_QUALITY_CONSTRAINTS = ("model-quality constraints (constraints.json)", "--type model-quality --constraints")
     BIAS_ANALYSIS = ("bias analysis (analysis.json)", "--type bias --baseline")
     BIAS_ANALYSIS_CONFIG = ("bias analysis config (analysis_config.json)", "--type bias --analysis-config")
@@ -26,8 +27,15 @@ class DocumentKind(enum.Enum):
         return self.value[0]
 
     @property
-    def option(self) -> str:
+    def option(self) -> str | None:
         return self.value[1]
+
+    @property
+    def placement(self) -> str:
+        """Where the document goes, as a fix to tell the user."""
+        if self.option is None:
+            return "a model-quality run writes it; give the constraints.json of the same run with --type model-quality --constraints"
+        return f"pass it with {self.option}"
 
 
 _MODEL_QUALITY_KEYS = ("binary_classification", "multiclass_classification", "regression")

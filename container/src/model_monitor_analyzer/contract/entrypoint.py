@@ -23,6 +23,7 @@ from model_monitor_analyzer.contract.paths import (
     metrics_dir,
 )
 from model_monitor_analyzer.contract.privileges import drop_privileges, strictly_inside
+from model_monitor_analyzer.contract.wording import in_environment_words
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome
@@ -88,7 +89,7 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
         drop_privileges(process_env, writable, root=paths.root)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
-        message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
+        message = f"Error: {in_environment_words(exc.describe()) if isinstance(exc, AnalyzerInputError) else exc}"
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE

@@ -32,13 +32,6 @@ DEFAULT_BASELINE_DATASET = "/opt/ml/processing/input/baseline_dataset_input"
 DEFAULT_CAPTURE = "/opt/ml/processing/input_data"
 DEFAULT_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
 DEFAULT_OUTPUT = "/opt/ml/processing/output"
-#: the job environment's keys of the options the job reads, for its messages (``jobs.options.option_name``)
-OPTION_NAMES = {
-    "--problem-type": "problem_type", "--inference-attribute": "inference_attribute",
-    "--probability-attribute": "probability_attribute", "--probability-threshold": "probability_threshold_attribute",
-    "--ground-truth-attribute": "ground_truth_attribute", "--max-bad-record-ratio": "max_bad_record_ratio",
-    "--positive-label": "positive_label", "--start": "start_time", "--end": "end_time",
-}
 BASELINE_MODE = "baseline"
 MONITOR_MODE = "monitor"
 
@@ -73,7 +66,6 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
         progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
         overwrite=True,  # each execution has an output folder of its own
-        option_names=OPTION_NAMES,
     )
     if mode == BASELINE_MODE:
         if spec.kind not in (InputKind.CSV, InputKind.JSON):

@@ -64,13 +64,34 @@ class TimeWindow:
         return (self.start is None or value >= self.start) and (self.end is None or value < self.end)
 
 
-def parse_duration(text: str) -> timedelta:
-    """An ISO-8601 duration such as ``PT24H``, ``P1D``, ``PT30M`` or ``-P1DT2H`` (sign ignored)."""
+MAX_LOOKBACK = timedelta(days=366)
+
+
+def parse_duration(text: str, *, name: str = "--ground-truth-lookback") -> timedelta:
+    """A look-back as an ISO-8601 duration such as ``PT24H``, ``P1D``, ``PT30M`` or ``P1DT2H``: at
+    most ``MAX_LOOKBACK``, no sign (it always reaches back); ``name`` is how the user set it."""
+    cleaned = text.strip().upper()
     match = re.fullmatch(
-        r"[-+]?P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?",
-        text.strip().upper(),
+        r"\+?P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?",
+        cleaned,
     )
-    if not match or text.strip().upper().rstrip("T") in ("P", "-P", "+P"):
-        raise AnalyzerInputError(f"look-back {text!r} is not an ISO-8601 duration such as PT24H or P1D")
+    if not match or cleaned.rstrip("T") in ("P", "+P"):
+        raise AnalyzerInputError(f"{name} {text!r} is not an ISO-8601 duration such as PT24H or P1D")
     weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        value = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        value = MAX_LOOKBACK * 2
+    if value > MAX_LOOKBACK:
+        raise AnalyzerInputError(f"{name} {text!r} reaches back more than {MAX_LOOKBACK.days} days: give a shorter one")
+    return value
+
+
+def reach_back(start: datetime | None, lookback: timedelta) -> datetime | None:
+    """``start`` moved back by ``lookback``; None (open) for an open start, or one before year 1."""
+    if start is None:
+        return None
+    try:
+        return start - lookback
+    except OverflowError:
+        return None

@@ -40,7 +40,7 @@ from ..io.datasets import DatasetFormat, dataset_files, read_dataset
 from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
-from ..io.window import TimeWindow, format_timestamp, parse_duration
+from ..io.window import TimeWindow, format_timestamp, parse_duration, reach_back
 from ..jobs.label_window import few_labels, label_window_hint
 from ..jobs.options import (
     add_dataset_format_argument,
@@ -775,7 +775,7 @@ def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, obj
         )
     # Labels uploaded in the window, joined with captures from up to the look-back before it (as model quality).
     lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
-    since = None if start is None else start - lookback
+    since = reach_back(start, lookback)
     captures = progress.counted(merge.read_capture_records(args.capture, since=since, until=end))
     labels = read_ground_truth(args.ground_truth, uploaded_from=start, uploaded_before=end)
     result = merge.merge_records(captures, labels)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from model_monitor_analyzer.io.window import format_timestamp
+from model_monitor_analyzer.io.window import format_timestamp, reach_back
 
 LOOKBACK_OPTION = "--ground-truth-lookback"
 
@@ -28,7 +28,7 @@ def _duration(value: timedelta) -> str:
 
 def window_reach(*, start: datetime | None, end: datetime | None, lookback: timedelta) -> str:
     """What the window reads: ``labels uploaded in [start, end) joined with inferences captured in [...)``."""
-    since = None if start is None else start - lookback
+    since = reach_back(start, lookback)
     return (
         f"labels uploaded in [{_moment(start, 'the beginning')}, {_moment(end, 'now')}) are joined with inferences "
         f"captured in [{_moment(since, 'the beginning')}, {_moment(end, 'now')}) ({LOOKBACK_OPTION} {_duration(lookback)})"

@@ -49,7 +49,7 @@ from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
-from model_monitor_analyzer.io.window import parse_duration
+from model_monitor_analyzer.io.window import parse_duration, reach_back
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
@@ -57,7 +57,6 @@ from model_monitor_analyzer.jobs.options import (
     add_overwrite_argument,
     add_quiet_argument,
     metric_lines_dir,
-    option_name,
 )
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
@@ -116,7 +115,7 @@ def _problems(args: argparse.Namespace) -> InputProblems:
     ratio = getattr(args, "max_bad_record_ratio", None)
     if ratio is None:
         return InputProblems()
-    return InputProblems(max_bad_record_ratio=checked_number(ratio, name=option_name(args, "--max-bad-record-ratio")))
+    return InputProblems(max_bad_record_ratio=checked_number(ratio, name="--max-bad-record-ratio"))
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -374,36 +373,33 @@ class ModelSettings:
 
 
 def _settings(args: argparse.Namespace, *, require_ground_truth_attribute: bool) -> ModelSettings:
-    def name(option: str) -> str:
-        return option_name(args, option)
-
     problem_type = getattr(args, "problem_type", None)
     if not problem_type:
-        raise AnalyzerInputError(f"{name('--problem-type')} is required: one of {', '.join(PROBLEM_TYPES)}")
+        raise AnalyzerInputError(f"--problem-type is required: one of {', '.join(PROBLEM_TYPES)}")
     try:
         kind = mq.ProblemType(problem_type)
     except ValueError:
         raise AnalyzerInputError(
-            f"{name('--problem-type')} {problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}"
+            f"--problem-type {problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}"
         ) from None
     threshold = getattr(args, "probability_threshold", None)
     probability = getattr(args, "probability_attribute", None) or None
     inference = getattr(args, "inference_attribute", None) or None
     if threshold is not None:
-        threshold = checked_number(float(threshold), name=name("--probability-threshold"))
+        threshold = checked_number(float(threshold), name="--probability-threshold")
         if kind is not mq.ProblemType.BINARY_CLASSIFICATION:
-            raise AnalyzerInputError(f"{name('--probability-threshold')} only applies to BinaryClassification")
+            raise AnalyzerInputError("--probability-threshold only applies to BinaryClassification")
         if probability is None:
             raise AnalyzerInputError(
-                f"{name('--probability-threshold')} needs {name('--probability-attribute')} to threshold"
+                "--probability-threshold needs --probability-attribute to threshold"
             )
     if inference is None and threshold is None:
         raise AnalyzerInputError(
-            f"{name('--inference-attribute')} is required (or a probability attribute and threshold)"
+            "--inference-attribute is required (or a probability attribute and threshold)"
         )
     ground_truth = getattr(args, "ground_truth_attribute", None) or None
     if require_ground_truth_attribute and ground_truth is None:
-        raise AnalyzerInputError(f"{name('--ground-truth-attribute')} is required: the column that holds the label")
+        raise AnalyzerInputError("--ground-truth-attribute is required: the column that holds the label")
     return ModelSettings(
         problem_type=kind,
         inference_attribute=inference,
@@ -729,7 +725,7 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
                 "--capture and --ground-truth are required (or --merged for merged records)"
             )
         captures = progress.counted(merge.read_capture_records(
-            Path(capture), since=None if start is None else start - lookback, until=end, problems=problems
+            Path(capture), since=reach_back(start, lookback), until=end, problems=problems
         ))
         labels = read_ground_truth(Path(ground_truth), uploaded_from=start, uploaded_before=end, problems=problems)
         window_join = merge.WindowJoin(labels)

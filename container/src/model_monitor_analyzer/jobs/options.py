@@ -52,13 +52,6 @@ def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
               help="replace an earlier run's files in the output folder (default: refuse to)")
 
 
-def option_name(args: argparse.Namespace, option: str) -> str:
-    """What the user set ``option`` as, for a message: the flag on the command line, the job
-    environment's key when the container contract built ``args`` (its ``option_names``)."""
-    names = getattr(args, "option_names", None) or {}
-    return names.get(option, option)
-
-
 def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
     """``--quiet``: no progress lines on stderr (``args.progress`` False)."""
     _add_once(parser, "--quiet", dest="progress", action="store_false", help="no progress lines on stderr")

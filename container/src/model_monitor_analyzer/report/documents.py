@@ -17,6 +17,6 @@ def expect_document(document: Mapping, expected: DocumentKind, *, path: str, opt
     if kind is None or kind is expected:
         return
     raise AnalyzerInputError(
-        f"{option} expects the {expected.title}, but this file is the {kind.title}: pass it with {kind.option}",
+        f"{option} expects the {expected.title}, but this file is the {kind.title}: {kind.placement}",
         path=path,
     )
