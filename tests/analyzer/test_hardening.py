@@ -212,3 +212,21 @@ def test_a_clarify_analysis_with_bare_infinity_is_read_as_python_wrote_it(tmp_pa
     assert "Infinity" in written.read_text()
     analysis = read_analysis(written)
     assert analysis is not None
+
+
+@pytest.mark.parametrize("value", ['"nan"', "1e999", "-1", '"x"'])
+def test_a_drift_threshold_override_that_is_no_threshold_is_refused(tmp_path, baseline, capsys, value):
+    overrides = '{"age": {"distribution_constraints": {"comparison_threshold": ' + value + "}}}"
+    code = _monitor(_capture(tmp_path / "cap"), baseline / "statistics.json", baseline / "constraints.json",
+                    tmp_path / "o", "--feature-overrides", overrides)
+    assert code == 2 and "comparison_threshold must be a finite number of at least 0" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("key", "value"), [("comparison_threshold", -5), ("datatype_check_threshold", 1.5)])
+def test_a_negative_or_out_of_range_threshold_in_constraints_is_refused(tmp_path, baseline, capsys, key, value):
+    document = json.loads((baseline / "constraints.json").read_text())
+    config = document.setdefault("monitoring_config", {})
+    (config.setdefault("distribution_constraints", {}) if key == "comparison_threshold" else config)[key] = value
+    (tmp_path / "c.json").write_text(json.dumps(document))
+    code = _monitor(_capture(tmp_path / "cap"), baseline / "statistics.json", tmp_path / "c.json", tmp_path / "o")
+    assert code == 2 and f"monitoring_config.{key} must be" in _one_error_line(capsys)

@@ -83,13 +83,18 @@ def _switch(value: object, key: str) -> bool:
     raise ValueError(f"monitoring_config.{key} must be 'Enabled' or 'Disabled', not {value!r}")
 
 
-def _number(value: object, key: str) -> float:
+def _number(value: object, key: str, *, share: bool = False) -> float:
+    """A threshold: finite and at least 0, and at most 1 for a ``share`` of the values."""
+    wanted = "a number from 0 to 1" if share else "a finite number of at least 0"
     if isinstance(value, bool):
-        raise ValueError(f"monitoring_config.{key} must be a number, not {value!r}")
+        raise ValueError(f"monitoring_config.{key} must be {wanted}, not {value!r}")
     try:
-        return float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"monitoring_config.{key} must be a number, not {value!r}") from None
+        raise ValueError(f"monitoring_config.{key} must be {wanted}, not {value!r}") from None
+    if not math.isfinite(number) or number < 0 or (share and number > 1):
+        raise ValueError(f"monitoring_config.{key} must be {wanted}, not {value!r}")
+    return number
 
 
 def _enum(kind: type[enum.Enum], value: object, key: str):
@@ -120,7 +125,7 @@ def apply_config(base: MonitoringConfig, document: Mapping[str, object] | None) 
         changes["emit_metrics"] = _switch(doc["emit_metrics"], "emit_metrics")
     for key in ("datatype_check_threshold", "domain_content_threshold"):
         if key in doc:
-            changes[key] = _number(doc[key], key)
+            changes[key] = _number(doc[key], key, share=True)
     distribution = doc.get("distribution_constraints")
     if isinstance(distribution, Mapping):
         dist = _normalised(distribution)
