@@ -12,6 +12,8 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
@@ -25,8 +27,15 @@ PUT_GROUND_TRUTH = "put-ground-truth"
 REPORT = "report"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with its usage mistakes said in one line, as the analyzer's own are."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _type_of(argv: Sequence[str]) -> str:
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = _Parser(prog="model-monitor-analyzer", add_help=False)
     pre.add_argument("--type", choices=registry.NAMES, default=registry.DATA_QUALITY.name)
     known, _ = pre.parse_known_args(argv)
     return known.type
@@ -34,7 +43,7 @@ def _type_of(argv: Sequence[str]) -> str:
 
 def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
     """Parser with both commands; the job module of ``monitor_type`` adds its options."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="model-monitor-analyzer",
         description="Drop-in analyzer for SageMaker Model Monitor (data quality, model quality, bias).",
     )
@@ -57,7 +66,24 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
                 module.add_baseline_arguments(sub)
             else:
                 module.add_monitor_arguments(sub)
+    _refuse_empty_paths(parser)
     return parser
+
+
+def path_argument(text: str) -> Path:
+    """A path option's value: an empty one is refused (``Path("")`` would silently be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a path, not an empty string")
+    return Path(text)
+
+
+def _refuse_empty_paths(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if action.type is Path:
+            action.type = path_argument
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _refuse_empty_paths(sub)
 
 
 def print_summary(outcome: RunOutcome) -> None:
