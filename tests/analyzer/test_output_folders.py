@@ -323,3 +323,16 @@ def test_a_swapped_baseline_in_the_container_says_which_key_takes_it(tmp_path, d
     message = (tmp_path / "output" / "message").read_text()
     assert "baseline_constraints expects the data-quality constraints" in message
     assert "pass it with baseline_statistics of an analysis_type=DATA_QUALITY job" in message and "--" not in message
+
+
+def test_a_bias_metric_time_that_is_no_time_fails_before_anything_is_written(reference_examples, tmp_path, capsys):
+    assert _bias_monitor(reference_examples, tmp_path, tmp_path / "out", "--metric-time", "noon") == 2
+    assert "metric time 'noon' is not an ISO 8601 time" in _one_error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_metric_lines_of_an_early_year_keep_four_year_digits(tmp_path):
+    _binary_window(tmp_path, n=30)
+    assert _mq_monitor(tmp_path, tmp_path / "out", "--metric-time", "0001-01-01T00:00:00Z") == 0
+    lines = [json.loads(line) for line in (tmp_path / "out" / "metrics" / "model_quality_metrics.jsonl").open()]
+    assert {line["Timestamp"] for line in lines} == {"0001-01-01T00:00:00Z"}

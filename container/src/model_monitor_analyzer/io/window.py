@@ -30,7 +30,8 @@ def parse_timestamp(text: str) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     """``yyyy-MM-ddTHH:mm:ssZ`` in UTC, the format of capture files and metric lines."""
-    return value.astimezone(UTC).strftime(_CAPTURE_FORMAT)
+    utc = value.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime(_CAPTURE_FORMAT[2:])  # strftime's %Y does not pad years before 1000
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -49,7 +49,7 @@ from ..jobs.options import (
     add_quiet_argument,
     metric_lines_dir,
 )
-from ..jobs.requests import checked_number, time_window
+from ..jobs.requests import checked_number, metric_time, time_window
 from ..report.bias import metric_lines, read_analysis, write_analysis, write_metric_lines, write_violations
 from ..report.html import bias as html_report
 from .outcome import RunOutcome, RunStatus
@@ -837,6 +837,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     metrics_file = (Path(args.metrics_dir).absolute() / METRICS_FILE,) if getattr(args, "metrics_dir", None) else ()
     claim = _claim(args, (*MONITOR_FILES, *metrics_file))
     _window(args)
+    metric_time(getattr(args, "metric_time", None))  # a bad one fails before anything is read or written
     baseline = read_analysis(args.baseline) if getattr(args, "baseline", None) is not None else None
     analysis, join = _monitor_analysis(args)
     hint = _label_window_hint(args, join)
@@ -861,8 +862,8 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "metrics_dir", None) is not None:
         # as for the other monitor types: the metric time, else the window's start, else now
-        timestamp = (getattr(args, "metric_time", None) or getattr(args, "start", None)
-                     or format_timestamp(datetime.now(UTC)))
+        timestamp = format_timestamp(metric_time(getattr(args, "metric_time", None)) or _window(args).start
+                                     or datetime.now(UTC))
         lines = metric_lines(
             analysis, timestamp=timestamp, endpoint_name=args.endpoint_name, schedule_name=args.schedule_name
         )

@@ -57,6 +57,7 @@ from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
     InputOptions,
+    checked_number,
     metric_time,
     time_window,
 )
@@ -230,7 +231,7 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _input_options(args: argparse.Namespace) -> InputOptions:
     return InputOptions(
-        max_bad_record_ratio=args.max_bad_record_ratio,
+        max_bad_record_ratio=checked_number(args.max_bad_record_ratio, name="--max-bad-record-ratio"),
         capture_index_names=tuple(args.capture_index_names),
         output_first=args.output_columns_position == "START",
         header=not args.no_header,

@@ -49,7 +49,7 @@ from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
-from model_monitor_analyzer.io.window import parse_duration, reach_back
+from model_monitor_analyzer.io.window import format_timestamp, parse_duration, reach_back
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
@@ -646,7 +646,7 @@ def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.Metric
 
 def _metric_timestamp(args: argparse.Namespace, start: datetime | None, now: datetime) -> str:
     moment = _time(getattr(args, "metric_time", None), "metric time") or start or now
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_timestamp(moment)
 
 
 @contextmanager

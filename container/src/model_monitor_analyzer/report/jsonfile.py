@@ -22,7 +22,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise AnalyzerInputError("the output folder is a file: pass a folder for --output", path=str(path.parent)) from None
+        raise AnalyzerInputError("a file stands where the output folder goes: give a folder", path=str(path.parent)) from None
     except OSError as exc:
         raise AnalyzerInputError(f"cannot make the output folder: {exc.strerror or exc}", path=str(path.parent)) from None
     try:
