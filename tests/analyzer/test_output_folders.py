@@ -336,3 +336,15 @@ def test_metric_lines_of_an_early_year_keep_four_year_digits(tmp_path):
     assert _mq_monitor(tmp_path, tmp_path / "out", "--metric-time", "0001-01-01T00:00:00Z") == 0
     lines = [json.loads(line) for line in (tmp_path / "out" / "metrics" / "model_quality_metrics.jsonl").open()]
     assert {line["Timestamp"] for line in lines} == {"0001-01-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize("name", ["analysis.json", "report.html", "statistics.json"])
+def test_the_history_page_never_replaces_a_windows_result(tmp_path, dq_baseline, capsys, name):
+    out = tmp_path / "reports" / "2024" / "01" / "01" / "10"
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 20), out) == 0
+    target = out / name
+    before = target.read_bytes() if target.exists() else None
+    capsys.readouterr()
+    assert main(["report", "--reports", str(tmp_path / "reports"), "--output", str(target)]) == 2
+    assert "is a window's result or a folder" in _one_error_line(capsys)
+    assert (target.read_bytes() if target.exists() else None) == before

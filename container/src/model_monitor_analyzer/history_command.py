@@ -8,12 +8,25 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.report.html.history import HistoryWindow, history_page
 from model_monitor_analyzer.report.html.page import write_report
-from model_monitor_analyzer.results import Execution, LocalFolder, MonitoringResults, S3Prefix
+from model_monitor_analyzer.results import (
+    ANALYSIS_FILE,
+    CONSTRAINTS_FILE,
+    REPORT_FILE,
+    STATISTICS_FILE,
+    VIOLATIONS_FILE,
+    Execution,
+    LocalFolder,
+    MonitoringResults,
+    S3Prefix,
+)
 
 COMMAND = "report"
 HISTORY_FILE = "history.html"
+#: files of a window's results, which the history page must never replace
+RESULT_FILES = frozenset({REPORT_FILE, STATISTICS_FILE, CONSTRAINTS_FILE, VIOLATIONS_FILE, ANALYSIS_FILE})
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +69,10 @@ def run_report(args: argparse.Namespace) -> int:
     output = args.output
     if output is None:
         output = (Path(args.reports) if isinstance(results.store, LocalFolder) else Path.cwd()) / HISTORY_FILE
+    if output.name in RESULT_FILES or output.is_dir():
+        raise AnalyzerInputError(
+            f"--output {output} is a window's result or a folder, not a page to write: give a file name such as {HISTORY_FILE}"
+        )
     windows = history_windows(results, output)
     write_report(output, history_page(windows, source=str(args.reports)))
     print(f"{len(windows)} windows", file=sys.stdout)
