@@ -230,3 +230,23 @@ def test_a_negative_or_out_of_range_threshold_in_constraints_is_refused(tmp_path
     (tmp_path / "c.json").write_text(json.dumps(document))
     code = _monitor(_capture(tmp_path / "cap"), baseline / "statistics.json", tmp_path / "c.json", tmp_path / "o")
     assert code == 2 and f"monitoring_config.{key} must be" in _one_error_line(capsys)
+
+
+def test_numbers_beyond_float64_are_present_but_stay_out_of_the_numeric_statistics(tmp_path):
+    import warnings
+
+    import numpy as np
+
+    data = tmp_path / "train.csv"
+    data.write_text("x\n1.5\n1e309\n2.5\n-1e400\n3.25\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning leaks to the user
+        assert main(["baseline", "--dataset", str(data), "--output", str(tmp_path / "b"), "--quiet"]) == 0
+    feature = json.loads((tmp_path / "b" / "statistics.json").read_text())["features"][0]
+    numbers = feature["numerical_statistics"]
+    assert feature["inferred_type"] == "Fractional" and numbers["common"]["num_present"] == 5
+    assert numbers["mean"] == pytest.approx(np.mean([1.5, 2.5, 3.25])) and numbers["max"] == 3.25
+    assert all(bucket["count"] >= 0 for bucket in numbers["distribution"]["kll"]["buckets"])
+    from model_monitor_analyzer.report.statistics import statistics_problem  # the monitor reads it back
+
+    assert statistics_problem(json.loads((tmp_path / "b" / "statistics.json").read_text())) is None

@@ -147,10 +147,11 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
     """
     nulls = array.null_count
     if pa.types.is_floating(array.type):
-        # NaN has no text form Deequ would accept as a number; count it as missing.
-        nan_mask = pc.is_nan(array)
-        nulls += int(pc.sum(nan_mask).as_py() or 0)
-        array = pc.filter(array, pc.invert(pc.fill_null(nan_mask, True)))
+        # NaN and the infinities have no text form Deequ would accept as a number (a JSON 1e309
+        # arrives as inf); count them as missing.
+        finite = pc.fill_null(pc.is_finite(array), False)
+        nulls = len(array) - int(pc.sum(finite).as_py() or 0)
+        array = pc.filter(array, finite)
     valid = array.drop_null() if array.null_count else array
     n = len(valid)
     if pa.types.is_integer(valid.type) and not detailed:
@@ -231,7 +232,9 @@ def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues
         taken = pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)])
         values[positions] = _numbers_of_texts(dictionary.take(taken))
         numbers = values[indices]
-        numbers = numbers[~np.isnan(numbers)]
+        # a text beyond float64 (1e309) is a Fractional value without a finite number: it counts
+        # as present, as a bare sign does, and stays out of the numeric statistics
+        numbers = numbers[np.isfinite(numbers)]
     else:
         numbers = np.empty(0)
     categories = dict(zip(dictionary.to_pylist(), counts.tolist()))
