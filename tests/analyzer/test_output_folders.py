@@ -348,3 +348,10 @@ def test_the_history_page_never_replaces_a_windows_result(tmp_path, dq_baseline,
     assert main(["report", "--reports", str(tmp_path / "reports"), "--output", str(target)]) == 2
     assert "is a window's result or a folder" in _one_error_line(capsys)
     assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_an_empty_merged_window_says_it_has_no_merged_record(tmp_path, capsys):
+    (tmp_path / "merged").mkdir()
+    assert main(["monitor", "--type", "model-quality", "--merged", str(tmp_path / "merged"), "--output",
+                 str(tmp_path / "out"), "--problem-type", "Regression", "--inference-attribute", "0", "--quiet"]) == 0
+    assert "no merged record in the window" in capsys.readouterr().out

@@ -41,7 +41,7 @@ from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
 from ..io.window import TimeWindow, format_timestamp, parse_duration, reach_back
-from ..jobs.label_window import few_labels, label_window_hint
+from ..jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from ..jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
@@ -845,8 +845,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     if analysis is None:
         return RunOutcome(
             status=RunStatus.NO_DATA,
-            message="Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"
-                    + (f": {hint}" if hint else "."),
+            message=no_labelled_data_message(merged=getattr(args, "merged", None) is not None, join=join, hint=hint),
             output_dir=args.output,
             files=(html_report.write_no_data_report(
                 args.output, window=(getattr(args, "start", None), getattr(args, "end", None))),),

@@ -62,3 +62,13 @@ def label_window_hint(
     if not labels_alone and not captures_alone and not join.get("matched", 0):
         parts.append("the window holds neither labels nor captures: check --ground-truth and --capture")
     return "; ".join(parts) + "."
+
+
+def no_labelled_data_message(*, merged: bool, join: Mapping[str, object], hint: str | None) -> str:
+    """The status line of a model-quality or bias window with nothing to analyze: no merged record
+    in the window (``merged``), or no captured inference with its label yet."""
+    if merged:
+        return "Completed: No data to analyze: no merged record in the window."
+    waiting, orphans = join.get("captures_without_label", 0), join.get("labels_without_capture", 0)
+    return ("Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"
+            f" ({waiting} captures without a label, {orphans} labels without a capture)" + (f": {hint}" if hint else "."))

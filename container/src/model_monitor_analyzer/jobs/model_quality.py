@@ -50,7 +50,7 @@ from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, parse_duration, reach_back
-from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint
+from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
     add_metric_lines_arguments,
@@ -755,15 +755,9 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
 
     if not item_count:
         replace_earlier_outputs()
-        waiting = join.get("captures_without_label", 0)
-        orphans = join.get("labels_without_capture", 0)
         return RunOutcome(
             status=RunStatus.NO_DATA,
-            message=(
-                "Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"
-                f" ({waiting} captures without a label, {orphans} labels without a capture)"
-                + (f": {hint}" if hint else ".")
-            ),
+            message=no_labelled_data_message(merged=merged_source is not None, join=join, hint=hint),
             output_dir=output,
             files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
             summary=summary,
