@@ -37,6 +37,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from .bundled import analyzer_module
 from .engines.lambdas import LOG_RETENTION, monitor_function
 from .errors import ConfigurationError
 from .images import AnalyzerImage
@@ -60,6 +61,8 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<ke
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _DQ_TYPES = frozenset({"Integral", "Fractional", "String", "Unknown"})
 _MQ_SECTIONS = ("binary_classification", "multiclass_classification", "regression")
+#: the analyzer's recognition of its documents, loaded from the file the image runs
+_DOCUMENT_KINDS = analyzer_module("document_kinds")
 ANALYZER_COMMAND = "model-monitor-analyzer baseline --dataset <your dataset> --output <this folder>"
 
 
@@ -189,14 +192,25 @@ def _data_quality_features(path: Path, document: Any, *, with_statistics: bool) 
 
 
 def _kind_of(path: Path, document: Any, role: str) -> BaselineKind:
+    """The monitor type of a statistics or constraints file, by the analyzer's own recognition
+    (``model_monitor_analyzer.document_kinds``): a file of another kind says what it is."""
     if not isinstance(document, dict) or not isinstance(document.get("version"), (int, float, str)):
         raise BaselineDirectoryError(f"{path} is not a SageMaker {role} file (no top-level 'version').",
                                      f"Use the files written by `{ANALYZER_COMMAND}`.")
-    if "features" in document:
+    kinds = _DOCUMENT_KINDS.DocumentKind
+    expected = ({kinds.DATA_QUALITY_STATISTICS: BaselineKind.DATA_QUALITY,
+                 kinds.MODEL_QUALITY_STATISTICS: BaselineKind.MODEL_QUALITY} if role == "statistics" else
+                {kinds.DATA_QUALITY_CONSTRAINTS: BaselineKind.DATA_QUALITY,
+                 kinds.MODEL_QUALITY_CONSTRAINTS: BaselineKind.MODEL_QUALITY})
+    kind = _DOCUMENT_KINDS.document_kind(document)
+    if kind in expected:
+        return expected[kind]
+    if kind is not None:
+        raise BaselineDirectoryError(f"{path} is the {kind.title}, not a {role} file.",
+                                     "Keep each file of a baseline run under the name it was written with.")
+    if "features" in document:  # a data-quality document with nothing but its features' names
         return BaselineKind.DATA_QUALITY
     suffix = "_metrics" if role == "statistics" else "_constraints"
-    if any(isinstance(document.get(section + suffix), dict) for section in _MQ_SECTIONS):
-        return BaselineKind.MODEL_QUALITY
     raise BaselineDirectoryError(
         f"{path} has neither 'features' (data quality) nor one of "
         f"{[s + suffix for s in _MQ_SECTIONS]} (model quality).",
@@ -218,9 +232,9 @@ def read_baseline_directory(directory: str | Path) -> BaselineFiles:
     statistics, constraints, analysis = (folder / STATISTICS_FILE, folder / CONSTRAINTS_FILE, folder / ANALYSIS_FILE)
     if not constraints.is_file() and analysis.is_file():
         document = _load_json(analysis)
-        if not isinstance(document, dict) or not any(
-                isinstance(document.get(k), dict)
-                for k in ("pre_training_bias_metrics", "post_training_bias_metrics", "explanations")):
+        if not isinstance(document, dict) or not (
+                _DOCUMENT_KINDS.document_kind(document) is _DOCUMENT_KINDS.DocumentKind.BIAS_ANALYSIS
+                or isinstance(document.get("explanations"), dict)):
             raise BaselineDirectoryError(
                 f"{analysis} has no pre_training_bias_metrics, post_training_bias_metrics or explanations.",
                 "Use the analysis.json of a Clarify (or `model-monitor-analyzer baseline --type bias`) run.")

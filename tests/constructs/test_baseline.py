@@ -214,6 +214,12 @@ def _bad(tmp_path: Path, dq_dir: Path, case: str) -> Path:
         (dq_dir / "constraints.json").write_text(json.dumps(data))
     elif case == "mixed kinds":
         (dq_dir / "statistics.json").write_text(json.dumps({"version": 0.0, "regression_metrics": {}}))
+    elif case == "swapped":
+        statistics, constraints = (dq_dir / "statistics.json").read_text(), (dq_dir / "constraints.json").read_text()
+        (dq_dir / "statistics.json").write_text(constraints)
+        (dq_dir / "constraints.json").write_text(statistics)
+    elif case == "bias analysis as constraints":
+        (dq_dir / "constraints.json").write_text(json.dumps({"version": "1.0", "post_training_bias_metrics": {}}))
     return dq_dir
 
 
@@ -226,6 +232,9 @@ def _bad(tmp_path: Path, dq_dir: Path, case: str) -> Path:
     ("bad type", "Float", "model-monitor-analyzer baseline"),
     ("unknown feature", "not_profiled", "same baseline run"),
     ("mixed kinds", "model-quality statistics", "together"),
+    ("swapped", "is the data-quality statistics (statistics.json), not a constraints file", "name it was written with"),
+    ("bias analysis as constraints", "is the bias analysis (analysis.json), not a constraints file",
+     "name it was written with"),
 ])
 def test_bad_directory_fails_at_synth_naming_the_path_and_the_fix(tmp_path, dq_dir, case, names, fix):
     folder = _bad(tmp_path, dq_dir, case)
