@@ -224,7 +224,34 @@ def endpoint_metric(endpoint_name: str, variant: str, metric_name: str, statisti
                              period=period, dimensions_map={"EndpointName": endpoint_name, "VariantName": variant})
 
 
-class CapturedEndpoint(Construct):
+class _EndpointMetrics:
+    """The ``ICapturedEndpoint`` metric methods, from ``endpoint_name`` and ``default_variant``."""
+
+    @property
+    def endpoint_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def default_variant(self) -> str:
+        raise NotImplementedError
+
+    def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
+               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """An endpoint metric of the ``AWS/SageMaker`` namespace (e.g. ``Invocations``)."""
+        return endpoint_metric(self.endpoint_name, variant or self.default_variant, metric_name, statistic, period)
+
+    def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
+                           period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Invocations of a variant (the first unless named)."""
+        return self.metric("Invocations", variant=variant, statistic=statistic, period=period)
+
+    def metric_model_latency(self, *, variant: str | None = None, statistic: str = "Average",
+                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Model latency of a variant, in microseconds."""
+        return self.metric("ModelLatency", variant=variant, statistic=statistic, period=period)
+
+
+class CapturedEndpoint(Construct, _EndpointMetrics):
     """Model + EndpointConfig with data capture + Endpoint.
 
     :param bucket: the monitoring bucket that receives captured data.
@@ -379,21 +406,6 @@ class CapturedEndpoint(Construct):
         """Read and list the captured data (the monitoring bucket's capture prefix, and its key)."""
         return self.bucket.grant_read_capture(grantee)
 
-    def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
-               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """An endpoint metric of the ``AWS/SageMaker`` namespace (e.g. ``Invocations``)."""
-        return endpoint_metric(self.endpoint_name, variant or self.default_variant, metric_name, statistic, period)
-
-    def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
-                           period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Invocations of a variant (the first unless named)."""
-        return self.metric("Invocations", variant=variant, statistic=statistic, period=period)
-
-    def metric_model_latency(self, *, variant: str | None = None, statistic: str = "Average",
-                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Model latency of a variant, in microseconds."""
-        return self.metric("ModelLatency", variant=variant, statistic=statistic, period=period)
-
     # -- internals -------------------------------------------------------------------------
 
     def _validate(self, image_uri: str, model_data_url: str | None, variants: Sequence[ProductionVariant],
@@ -475,7 +487,7 @@ def check_endpoint_name(scope: Construct | None, prop: str, endpoint_name: objec
         raise ConfigurationError(scope, prop, endpoint_name, ENDPOINT_NAME_FIX)
 
 
-class _ImportedCapturedEndpoint(Construct):
+class _ImportedCapturedEndpoint(Construct, _EndpointMetrics):
     """An endpoint deployed elsewhere (``CapturedEndpoint.from_endpoint_attributes``): no resources."""
 
     def __init__(self, scope: Construct, id: str, *, endpoint_name: str, capture_s3_uri: str,
@@ -549,14 +561,3 @@ class _ImportedCapturedEndpoint(Construct):
             grant = grant.combine(self._capture_key.grant_decrypt(grantee))
         return grant
 
-    def metric(self, metric_name: str, *, variant: str | None = None, statistic: str = "Sum",
-               period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        return endpoint_metric(self._endpoint_name, variant or self._variant, metric_name, statistic, period)
-
-    def metric_invocations(self, *, variant: str | None = None, statistic: str = "Sum",
-                           period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        return self.metric("Invocations", variant=variant, statistic=statistic, period=period)
-
-    def metric_model_latency(self, *, variant: str | None = None, statistic: str = "Average",
-                             period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        return self.metric("ModelLatency", variant=variant, statistic=statistic, period=period)

@@ -120,6 +120,16 @@ def test_monitoring_any_capture_lines_counts_every_line_or_is_one_error(dq_basel
         assert items + _summary_number(stdout, "bad_records") == len(lines)
 
 
+def _capture_folder(work: Path, *, rows: int) -> Path:
+    """A capture of ``rows`` well-formed records of the baseline's three columns, in the window."""
+    capture = work / "capture"
+    capture.mkdir()
+    (capture / "a.jsonl").write_bytes(b"\n".join(
+        orjson.dumps({"captureData": {"endpointInput": {"data": f"{i},{i / 3},{'xyw'[i % 3]}", "encoding": "CSV"}},
+                      "eventMetadata": {"inferenceTime": "2024-01-01T10:30:00Z"}}) for i in range(rows)) + b"\n")
+    return capture
+
+
 number_texts = st.one_of(
     st.sampled_from(["nan", "NaN", "inf", "-inf", "1e309", "-0", "0", "1", "0.5", "1.0000001", "-1", "", " ", "abc", "5"]),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -132,13 +142,9 @@ time_texts = st.sampled_from(["2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z", "2
 @given(ratio=number_texts, start=time_texts, end=time_texts, workers=st.sampled_from(["1", "2", "0", "-3", "x"]))
 def test_any_option_values_give_a_result_or_one_error(dq_baseline, ratio, start, end, workers):
     work = _fresh("dq-options-")
-    capture = work / "capture"
-    capture.mkdir()
-    (capture / "a.jsonl").write_bytes(b"\n".join(
-        orjson.dumps({"captureData": {"endpointInput": {"data": f"{i},{i / 3},x", "encoding": "CSV"}},
-                      "eventMetadata": {"inferenceTime": "2024-01-01T10:30:00Z"}}) for i in range(20)) + b"\n")
+    capture = _capture_folder(work, rows=20)
     run(["monitor", "--capture", str(capture), "--statistics", str(dq_baseline / "statistics.json"),
-             "--constraints", str(dq_baseline / "constraints.json"), "--output", str(work / "out"), "--quiet",
+         "--constraints", str(dq_baseline / "constraints.json"), "--output", str(work / "out"), "--quiet",
          f"--max-bad-record-ratio={ratio}", f"--start={start}", f"--end={end}", f"--workers={workers}"])
 
 
@@ -172,11 +178,7 @@ def test_a_mutated_baseline_document_gives_a_result_or_one_error(dq_baseline, da
         for _ in range(data.draw(st.integers(1, 3)) if name == which else 0):
             document = _mutated(document, data)
         (work / name).write_bytes(orjson.dumps(document))
-    capture = work / "capture"
-    capture.mkdir()
-    (capture / "a.jsonl").write_bytes(b"\n".join(
-        orjson.dumps({"captureData": {"endpointInput": {"data": f"{i},{i / 3},{'xyw'[i % 3]}", "encoding": "CSV"}},
-                      "eventMetadata": {"inferenceTime": "2024-01-01T10:30:00Z"}}) for i in range(30)) + b"\n")
+    capture = _capture_folder(work, rows=30)
     run(["monitor", "--capture", str(capture), "--statistics", str(work / "statistics.json"),
          "--constraints", str(work / "constraints.json"), "--output", str(work / "out"), "--quiet", *WINDOW])
 

@@ -20,6 +20,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FLAGS = {k: v for k, v in json.loads((REPO_ROOT / "cdk.json").read_text())["context"].items()
          if k.startswith("@aws-cdk")}
 _HASH = re.compile(r"[0-9a-f]{64}")
+# Test values shared by the construct tests (no real account: 123456789012 is the documented example).
+DEMO_BASELINE = str(REPO_ROOT / "demo" / "baseline")
+MODEL_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
+ANALYZER_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer:1"
+TEST_ENV = cdk.Environment(account="123456789012", region="us-east-1")
 LINT_REGIONS = ["us-east-1", "eu-west-1"]
 
 

@@ -22,12 +22,19 @@ from cdk_model_monitor import (
     MonitoringBucket,
 )
 
-from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of
+from .conftest import (
+    ANALYZER_URI,
+    DEMO_BASELINE,
+    MODEL_IMAGE,
+    TEST_ENV,
+    cfn_lint_findings,
+    nag_findings,
+    new_app,
+    template_of,
+)
 
-BASELINE = str(REPO_ROOT / "demo" / "baseline")
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
-ANALYZER = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer:1")
-ENV = cdk.Environment(account="123456789012", region="us-east-1")
+BASELINE, IMAGE, ENV = DEMO_BASELINE, MODEL_IMAGE, TEST_ENV
+ANALYZER = AnalyzerImage.from_uri(ANALYZER_URI)
 CAPTURE = "s3://capture-bucket/datacapture"
 
 
