@@ -500,6 +500,9 @@ class _ImportedCapturedEndpoint(Construct, _EndpointMetrics):
             raise ConfigurationError(self, "from_endpoint_attributes(capture_s3_uri)", capture_s3_uri,
                                      "Use the endpoint's capture destination, e.g. 's3://bucket/datacapture'.")
         _check_name(self, "from_endpoint_attributes(variant)", variant)
+        if capture_key is not None and not hasattr(capture_key, "grant_decrypt"):
+            raise ConfigurationError(self, "from_endpoint_attributes(capture_key)", capture_key,
+                                     "Use a kms.IKey, e.g. kms.Key.from_key_arn(self, 'CaptureKey', arn).")
         self._endpoint_name = endpoint_name
         self._destination = capture_s3_uri.rstrip("/")
         self._capture_key = capture_key

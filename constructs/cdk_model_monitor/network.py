@@ -49,6 +49,8 @@ def place_in_vpc(scope: Construct, *, prop_prefix: str, description: str, vpc: e
     all outbound: SageMaker reaches S3 and ECR through it), as aws-cdk-lib's Lambda functions do.
     ``subnet_ids`` / ``security_group_ids`` are the deprecated form, taken as given.
     """
+    _check_types(scope, prop_prefix, vpc=vpc, vpc_subnets=vpc_subnets, security_groups=security_groups,
+                 subnet_ids=subnet_ids, security_group_ids=security_group_ids)
     if vpc is None:
         for prop, value in (("vpc_subnets", vpc_subnets), ("security_groups", security_groups)):
             if value is not None:
@@ -65,7 +67,8 @@ def place_in_vpc(scope: Construct, *, prop_prefix: str, description: str, vpc: e
                                          "(or vpc=..., which creates a security group).")
         return VpcPlacement(tuple(subnet_ids), tuple(security_group_ids), ())
     if subnet_ids or security_group_ids:
-        raise ConfigurationError(scope, f"{prop_prefix}subnet_ids", tuple(subnet_ids) or tuple(security_group_ids),
+        given = "subnet_ids" if subnet_ids else "security_group_ids"
+        raise ConfigurationError(scope, f"{prop_prefix}{given}", tuple(subnet_ids) or tuple(security_group_ids),
                                  "Give either vpc (with vpc_subnets and security_groups) or the deprecated "
                                  "subnet_ids and security_group_ids, not both.")
     try:
@@ -80,6 +83,27 @@ def place_in_vpc(scope: Construct, *, prop_prefix: str, description: str, vpc: e
     groups = tuple(security_groups or ()) or (
         ec2.SecurityGroup(scope, "SecurityGroup", vpc=vpc, description=description, allow_all_outbound=True),)
     return VpcPlacement(tuple(selected.subnet_ids), tuple(g.security_group_id for g in groups), groups)
+
+
+def _check_types(scope: Construct, prefix: str, *, vpc: object, vpc_subnets: object, security_groups: object,
+                 subnet_ids: object, security_group_ids: object) -> None:
+    """Refuse values of the wrong kind here, naming the parameter (they would fail deep in CDK, or, for a
+    string where ids go, be split into characters)."""
+    if vpc is not None and not hasattr(vpc, "select_subnets"):
+        raise ConfigurationError(scope, f"{prefix}vpc", vpc,
+                                 "Use an ec2.IVpc, e.g. ec2.Vpc.from_vpc_attributes(...) or ec2.Vpc.from_lookup(...).")
+    if vpc_subnets is not None and not isinstance(vpc_subnets, ec2.SubnetSelection):
+        raise ConfigurationError(scope, f"{prefix}vpc_subnets", vpc_subnets,
+                                 "Use an ec2.SubnetSelection, e.g. ec2.SubnetSelection(subnets=[...]) or "
+                                 "ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).")
+    if security_groups is not None and (
+            isinstance(security_groups, str) or not isinstance(security_groups, Sequence)
+            or not all(hasattr(group, "security_group_id") for group in security_groups)):
+        raise ConfigurationError(scope, f"{prefix}security_groups", security_groups,
+                                 "Use a list of ec2.ISecurityGroup, e.g. [ec2.SecurityGroup.from_security_group_id(...)].")
+    for prop, ids in (("subnet_ids", subnet_ids), ("security_group_ids", security_group_ids)):
+        if isinstance(ids, str) or not all(isinstance(one, str) for one in ids):  # type: ignore[attr-defined]
+            raise ConfigurationError(scope, f"{prefix}{prop}", ids, "Use a list of id strings, e.g. ['subnet-0abc...'].")
 
 
 def _selection_arguments(selection: ec2.SubnetSelection | None) -> dict[str, Any]:

@@ -176,6 +176,10 @@ class Schedule:
         if not isinstance(interval, Duration):
             raise ConfigurationError(None, "Schedule.rate(interval)", interval,
                                      "Use a Duration, e.g. Schedule.rate(Duration.hours(1)) or Duration.minutes(15).")
+        seconds = interval.to_seconds()
+        if seconds % 60:
+            raise ConfigurationError(None, "Schedule.rate(interval)", interval.to_human_string(),
+                                     "Use a whole number of minutes, e.g. Duration.minutes(15).")
         minutes = interval.to_minutes()
         if minutes < 5:
             raise ConfigurationError(None, "Schedule.rate(interval)", f"{minutes:g} minutes",

@@ -19,13 +19,16 @@ from cdk_model_monitor import (
     ExistingEndpoint,
     ICapturedEndpoint,
     ModelMonitor,
+    ModelQualityMonitor,
     MonitoringBucket,
+    ProblemType,
 )
 
 from .conftest import (
     ANALYZER_URI,
     DEMO_BASELINE,
     MODEL_IMAGE,
+    REPO_ROOT,
     TEST_ENV,
     cfn_lint_findings,
     nag_findings,
@@ -175,3 +178,21 @@ def test_deprecated_existing_endpoint_keeps_its_metrics():
     latency = existing.metric_model_latency()
     assert (latency.namespace, latency.metric_name, latency.statistic) == ("AWS/SageMaker", "ModelLatency", "Average")
     assert existing.metric_invocations().dimensions == {"EndpointName": "churn-prod", "VariantName": "Blue"}
+
+
+def test_a_key_arn_string_as_the_capture_key_is_a_configuration_error(stack):
+    with pytest.raises(ConfigurationError, match=r"from_endpoint_attributes\(capture_key\)=.*Use a kms.IKey"):
+        _imported(stack, capture_key="arn:aws:kms:us-east-1:123456789012:key/abc")
+
+
+def test_a_baseline_path_string_is_a_configuration_error_naming_the_factories(stack):
+    with pytest.raises(ConfigurationError, match=r"invalid baseline='.*'. Use Baseline.from_directory\(path\)"):
+        DataQualityMonitor(stack, "DQ", endpoint=_imported(stack), storage=MonitoringBucket(stack, "Storage"),
+                           image=ANALYZER, baseline=BASELINE)  # type: ignore[arg-type]
+
+
+def test_a_model_quality_monitor_of_another_problem_type_than_its_baseline_is_refused(stack):
+    with pytest.raises(ConfigurationError, match=r"invalid problem_type=.*holds BinaryClassification constraints"):
+        ModelQualityMonitor(stack, "MQ", endpoint=_imported(stack), storage=MonitoringBucket(stack, "Storage"),
+                            image=ANALYZER, baseline=Baseline.from_directory(str(REPO_ROOT / "demo" / "baseline-model-quality")),
+                            problem_type=ProblemType.REGRESSION, inference_attribute="0")

@@ -72,6 +72,7 @@ def test_once_is_now_on_sagemaker_or_a_date_on_the_standalone_engine():
     (lambda: Schedule.every_hours(0), "Schedule.every_hours(hours)=0"),
     (lambda: Schedule.every_hours(2, start_hour=-1), "Schedule.every_hours(start_hour)=-1"),
     (lambda: Schedule.rate(Duration.minutes(1)), "Schedule.rate(interval)='1 minutes'"),
+    (lambda: Schedule.rate(Duration.seconds(330)), "Schedule.rate(interval)='5 minutes 30 seconds'"),
 ])
 def test_impossible_schedules_are_a_configuration_error_naming_the_parameter(factory, prop):
     with pytest.raises(ConfigurationError, match=re.escape(f"invalid {prop}. ")):

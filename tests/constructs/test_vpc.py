@@ -147,6 +147,13 @@ def test_the_model_of_an_imported_vpc_takes_its_subnets_and_given_groups(stack):
      r"network.vpc_subnets=.*Give network.vpc="),
     (lambda s: JobNetwork(vpc=_imported_vpc(s), vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
      r"network.vpc_subnets=.*matches no subnet"),
+    (lambda s: JobNetwork(vpc=_imported_vpc(s), security_group_ids=("sg-1",)), r"network.security_group_ids=.*not both"),
+    (lambda s: JobNetwork(subnet_ids="subnet-1", security_group_ids=("sg-1",)),  # a string: never split into letters
+     r"network.subnet_ids='subnet-1'. Use a list of id strings"),
+    (lambda s: JobNetwork(vpc="vpc-123"), r"network.vpc='vpc-123'. Use an ec2.IVpc"),
+    (lambda s: JobNetwork(vpc=_imported_vpc(s), vpc_subnets=["subnet-1"]), r"network.vpc_subnets=.*Use an ec2.SubnetSelection"),
+    (lambda s: JobNetwork(vpc=_imported_vpc(s), security_groups=ec2.SecurityGroup.from_security_group_id(s, "G", "sg-1")),
+     r"network.security_groups=.*Use a list of ec2.ISecurityGroup"),
 ])
 def test_contradicting_network_settings_are_refused(stack, network, prop):
     with pytest.raises(ConfigurationError, match=rf"^Test/DataQuality: invalid {prop}"):

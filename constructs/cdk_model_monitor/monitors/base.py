@@ -147,12 +147,12 @@ class MonitorBase(Construct):
         # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given)
         self.endpoint: ICapturedEndpoint = self._resolve_target(endpoint, endpoint_name, capture_s3_uri, capture_key, capture_modes,
                                            variant, storage)
+        self.baseline_source = baseline  # alarms read thresholds from a local baseline
         self._validate(schedule_name)
         self._validate_kind()
 
         self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
-        self.baseline_source = baseline  # alarms read thresholds from a local baseline
         # the jobs' subnets and security groups (``vpc_placement.connections``), None outside a VPC
         self.vpc_placement: VpcPlacement | None = self.network.place(self)
         self.job_role = self._create_job_role()
@@ -405,6 +405,9 @@ class MonitorBase(Construct):
 
     def _validate(self, schedule_name: str | None) -> None:
         self._validate_environment()
+        if not isinstance(self.baseline_source, Baseline):
+            raise ConfigurationError(self, "baseline", self.baseline_source,
+                                     "Use Baseline.from_directory(path), Baseline.from_s3(...) or Baseline.from_dataset(...).")
         if schedule_name is not None and not re.match(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", schedule_name):
             raise ConfigurationError(self, "schedule_name", schedule_name,
                                      "Use 1-63 letters, digits and hyphens, starting and ending with a letter or digit.")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
+import json
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..baseline import Baseline, BaselineKind
+from ..baseline import Baseline, BaselineKind, read_baseline_directory
 from ..bundled import analyzer_module
 from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
@@ -191,6 +193,19 @@ class ModelQualityMonitor(LabelledMonitorBase):
         return {**env, **self.user_environment}
 
     # -- validation ----------------------------------------------------------------------------
+
+    def _bind_kind(self) -> None:
+        super()._bind_kind()
+        path = getattr(self.baseline_source, "path", None)
+        if not isinstance(path, str):
+            return  # an S3 or deploy-time baseline: its sections are known at run time only
+        constraints = read_baseline_directory(path).constraints
+        document = json.loads(Path(constraints).read_text(encoding="utf-8")) if constraints else {}
+        held = [kind for kind, key in _rules.QUALITY_CONSTRAINTS_SECTIONS.items() if isinstance(document.get(key), dict)]
+        if held and self.problem_type.value not in held:
+            raise ConfigurationError(self, "problem_type", self.problem_type,
+                                     f"The baseline at {path} holds {' and '.join(held)} constraints: use that "
+                                     "problem type, or a baseline made for this one.")
 
     def _validate_kind(self) -> None:
         super()._validate_kind()
