@@ -250,3 +250,38 @@ def test_numbers_beyond_float64_are_present_but_stay_out_of_the_numeric_statisti
     from model_monitor_analyzer.report.statistics import statistics_problem  # the monitor reads it back
 
     assert statistics_problem(json.loads((tmp_path / "b" / "statistics.json").read_text())) is None
+
+
+def _bias_baseline_and_config(tmp_path, facets):
+    data, config = _bias_files(tmp_path)
+    assert main(["baseline", "--type", "bias", "--analysis-config", str(config), "--dataset", str(data),
+                 "--output", str(tmp_path / "baseline"), "--quiet"]) == 0  # fmt: skip
+    window_config = tmp_path / "window-config.json"
+    document = json.loads(config.read_text())
+    window_config.write_text(json.dumps({**document, "facet": facets}))
+    return data, window_config
+
+
+def _bias_window(tmp_path, data, config):
+    return main(["monitor", "--type", "bias", "--analysis-config", str(config), "--dataset", str(data),
+                 "--baseline", str(tmp_path / "baseline" / "analysis.json"), "--output", str(tmp_path / "window"),
+                 "--quiet"])  # fmt: skip
+
+
+def test_a_bias_window_sharing_no_facet_group_with_its_baseline_is_refused_not_passed(tmp_path, capsys):
+    data, config = _bias_baseline_and_config(tmp_path, [{"name_or_index": "age", "value_or_threshold": [40]}])
+    capsys.readouterr()
+    assert _bias_window(tmp_path, data, config) == 2
+    line = _one_error_line(capsys)
+    assert "the baseline has none of this window's facet groups (age=" in line and "nothing could be compared" in line
+    assert not (tmp_path / "window").exists()
+
+
+def test_a_bias_window_with_an_extra_facet_checks_the_shared_ones_and_names_the_rest(tmp_path, capsys):
+    data, config = _bias_baseline_and_config(
+        tmp_path, [{"name_or_index": "sex"}, {"name_or_index": "age", "value_or_threshold": [40]}])
+    capsys.readouterr()
+    assert _bias_window(tmp_path, data, config) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert any("the baseline has no metrics for age=" in note for note in notes)
+    assert not any("sex=" in note for note in notes)

@@ -401,6 +401,23 @@ class BiasDriftViolation:
     baseline: float
 
 
+def _metric_keys(analysis: BiasAnalysis) -> set[tuple[BiasStage, str, str, str]]:
+    """(stage, facet, facet value, metric) of every metric of ``analysis`` that has a value."""
+    return {(stage, facet.name, str(facet_value.value_or_threshold), metric.name)
+            for stage, result in analysis.stages() for facet in result.facets
+            for facet_value in facet.values for metric in facet_value.metrics if metric.value is not None}
+
+
+def unmatched_groups(*, baseline: BiasAnalysis, current: BiasAnalysis) -> tuple[int, list[str]]:
+    """How many of ``current``'s metrics have a baseline value to compare with, and the facet groups
+    (``facet=value``) of ``current`` that have none: a facet or value renamed in the analysis config
+    since the baseline would otherwise be compared with nothing, and pass as "no violations"."""
+    ours, theirs = _metric_keys(current), _metric_keys(baseline)
+    groups = sorted({f"{facet}={value}" for _, facet, value, _ in ours - theirs}
+                    - {f"{facet}={value}" for _, facet, value, _ in ours & theirs})
+    return len(ours & theirs), groups
+
+
 def bias_drift_violations(
     *,
     baseline: BiasAnalysis,
@@ -414,20 +431,20 @@ def bias_drift_violations(
     and metric name; metrics with a ``null`` value (an error) on either side are skipped.
     ``neutral_values`` maps metric names to their neutral point (default 0, as Clarify).
     """
-    baseline_values: dict[tuple[BiasStage, str, str, str], float] = {}
+    baseline_values: dict[tuple[BiasStage, str, str, str], float] = {}  # keys as ``_metric_keys``
     for stage, result in baseline.stages():
         for facet in result.facets:
             for facet_value in facet.values:
                 for metric in facet_value.metrics:
                     if metric.value is not None:
-                        key = (stage, facet.name, facet_value.value_or_threshold, metric.name)
+                        key = (stage, facet.name, str(facet_value.value_or_threshold), metric.name)
                         baseline_values[key] = float(metric.value)
     violations = []
     for stage, result in current.stages():
         for facet in result.facets:
             for facet_value in facet.values:
                 for metric in facet_value.metrics:
-                    key = (stage, facet.name, facet_value.value_or_threshold, metric.name)
+                    key = (stage, facet.name, str(facet_value.value_or_threshold), metric.name)
                     if metric.value is None or key not in baseline_values:
                         continue
                     current_value = float(metric.value)

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks.bias import BiasAnalysis, FacetSpec, analyze_bias, bias_drift_violations
+from ..checks.bias import BiasAnalysis, FacetSpec, analyze_bias, bias_drift_violations, unmatched_groups
 from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config, resolve_column
 from ..errors import AnalyzerInputError
 from ..io import merge
@@ -832,14 +832,31 @@ def _label_window_hint(args: argparse.Namespace, join: dict[str, object]) -> str
     return label_window_hint(start=window.start, end=window.end, lookback=lookback, join=join)  # type: ignore[arg-type]
 
 
+def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baseline_path: Path) -> None:
+    """Refuse a window none of whose metrics the baseline has (the analysis config names other facets
+    or values than the baseline's); name the groups the baseline lacks when only some match."""
+    matched, unmatched = unmatched_groups(baseline=baseline, current=analysis)
+    shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
+    if unmatched and not matched:
+        raise AnalyzerInputError(
+            f"the baseline has none of this window's facet groups ({shown}), so nothing could be compared: "
+            "use the analysis config the baseline was made with, or make a new baseline", path=str(baseline_path))
+    if unmatched:
+        print(f"note: {baseline_path}: the baseline has no metrics for {shown}; those groups are not checked for drift",
+              file=sys.stderr, flush=True)
+
+
 def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
     metrics_file = (Path(args.metrics_dir).absolute() / METRICS_FILE,) if getattr(args, "metrics_dir", None) else ()
     claim = _claim(args, (*MONITOR_FILES, *metrics_file))
     _window(args)
     metric_time(getattr(args, "metric_time", None))  # a bad one fails before anything is read or written
+    tolerance = _drift_tolerance(args)
     baseline = read_analysis(args.baseline) if getattr(args, "baseline", None) is not None else None
     analysis, join = _monitor_analysis(args)
+    if analysis is not None and baseline is not None:
+        _check_comparable(baseline, analysis, baseline_path=args.baseline)
     hint = _label_window_hint(args, join)
     claim.clear()
     if analysis is None:
@@ -856,8 +873,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
     violations: tuple = ()
     if baseline is not None:
-        violations = bias_drift_violations(baseline=baseline, current=analysis,
-                                           tolerance=_drift_tolerance(args))
+        violations = bias_drift_violations(baseline=baseline, current=analysis, tolerance=tolerance)
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "metrics_dir", None) is not None:
         # as for the other monitor types: the metric time, else the window's start, else now
@@ -871,7 +887,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     files.append(html_report.write_window_report(
         args.output, analysis=files[0], baseline=getattr(args, "baseline", None),
         violations=args.output / VIOLATIONS_FILE if getattr(args, "baseline", None) is not None else None,
-        tolerance=_drift_tolerance(args),
+        tolerance=tolerance,
         window=(getattr(args, "start", None), getattr(args, "end", None)), join=join))
     summary = {**join, **_summary(analysis), "violations": len(violations)}
     return RunOutcome.finished(violations=len(violations), output_dir=args.output, files=tuple(files), summary=summary)
