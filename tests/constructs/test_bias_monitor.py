@@ -294,3 +294,13 @@ def test_look_back_and_drift_tolerance_reach_the_analyzer(app):
 def test_negative_drift_tolerance_is_refused(stack):
     with pytest.raises(ConfigurationError, match="drift_tolerance=-0.1"):
         _monitor(stack, drift_tolerance=-0.1)
+
+
+def test_facets_a_local_baseline_has_no_metrics_for_are_refused_at_synth(stack):
+    with pytest.raises(ConfigurationError, match=r"invalid facets=\['plan'\]. The baseline at .* facets \['senior'\]"):
+        _monitor(stack, facets=[Facet("plan", ["premium"])])
+
+
+def test_a_facet_beside_the_baselines_own_is_accepted(stack):
+    monitor = _monitor(stack, facets=[Facet("senior", [1]), Facet("plan", ["premium"])])
+    assert [facet.name_or_index for facet in monitor.facets] == ["senior", "plan"]

@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ..baseline import Baseline, BaselineKind
+from ..baseline import Baseline, BaselineKind, read_baseline_directory
 from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
 from ..images import AnalyzerImage, BuiltinImage
@@ -221,10 +221,25 @@ class BiasDriftMonitor(LabelledMonitorBase):
 
     def _bind_kind(self) -> None:
         super()._bind_kind()
+        self._check_baseline_facets()
         self.analysis_config_asset = s3_assets.Asset(self, "AnalysisConfig", path=str(self._write_config()))
         self.analysis_config_s3_uri = self.analysis_config_asset.s3_object_url
         grant_object_read(self.job_role, bucket=self.analysis_config_asset.bucket,
                           key=self.analysis_config_asset.s3_object_key)
+
+    def _check_baseline_facets(self) -> None:
+        """Refuse facets a local baseline has none of: the analyzer would compare nothing (and refuses it)."""
+        path = getattr(self.baseline_source, "path", None)
+        if not isinstance(path, str):
+            return  # an S3 or deploy-time baseline: its facets are known at run time only
+        analysis = json.loads(Path(read_baseline_directory(path).constraints).read_text(encoding="utf-8"))
+        known = sorted({name for stage in ("pre_training_bias_metrics", "post_training_bias_metrics")
+                        for name in ((analysis.get(stage) or {}).get("facets") or {})})
+        wanted = [self._column_name(facet.name_or_index, "facet") for facet in self.facets]
+        if known and not set(wanted) & set(known):
+            raise ConfigurationError(self, "facets", wanted,
+                                     f"The baseline at {path} has metrics for the facets {known}: use those, or "
+                                     "make a new baseline with these facets.")
 
     # -- metrics -------------------------------------------------------------------------------
 
