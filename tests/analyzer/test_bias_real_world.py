@@ -148,14 +148,19 @@ def test_a_facet_value_that_matches_no_row_fails_the_run_naming_the_facet_and_it
     assert not (tmp_path / "out" / "analysis.json").exists()  # a failed baseline must not pass for one
 
 
-def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_fails(tmp_path):
-    data = _data(5)
+def _window_of_a_facet_matching_no_row(tmp_path, *, seed: int) -> argparse.Namespace:
+    """The arguments of a monitor run over ``_data(seed)`` whose facet value 7 matches no row."""
+    data = _data(seed)
     dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
     config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [7]}])
     parser = argparse.ArgumentParser()
     bias_job.add_monitor_arguments(parser)
-    args = parser.parse_args(["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(tmp_path / "out"),
-                              "--inference-attribute", "p"])  # fmt: skip
+    return parser.parse_args(["--analysis-config", str(config), "--dataset", str(dataset),
+                              "--output", str(tmp_path / "out"), "--inference-attribute", "p"])
+
+
+def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_fails(tmp_path):
+    args = _window_of_a_facet_matching_no_row(tmp_path, seed=5)
     with pytest.raises(AnalyzerInputError):
         bias_job.run_monitor(args)
     metrics = _metrics(tmp_path / "out")
@@ -170,15 +175,7 @@ def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_
 
 
 def test_a_facet_value_that_matches_no_row_fails_a_monitor_run_instead_of_no_violations(tmp_path):
-    data = _data(6)
-    dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
-    config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [7]}])
-    parser = argparse.ArgumentParser()
-    bias_job.add_monitor_arguments(parser)
-    args = parser.parse_args(
-        ["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(tmp_path / "out"),
-         "--inference-attribute", "p"]
-    )  # fmt: skip
+    args = _window_of_a_facet_matching_no_row(tmp_path, seed=6)
     with pytest.raises(AnalyzerInputError, match="could not be computed: facet 'f'"):
         bias_job.run_monitor(args)
 

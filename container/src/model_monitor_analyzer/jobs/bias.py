@@ -850,8 +850,8 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
     metrics_file = (Path(args.metrics_dir).absolute() / METRICS_FILE,) if getattr(args, "metrics_dir", None) else ()
     claim = _claim(args, (*MONITOR_FILES, *metrics_file))
-    _window(args)
-    metric_time(getattr(args, "metric_time", None))  # a bad one fails before anything is read or written
+    window = _window(args)  # a bad window or metric time fails before anything is read or written
+    metric_moment = metric_time(getattr(args, "metric_time", None)) or window.start or datetime.now(UTC)
     tolerance = _drift_tolerance(args)
     baseline = read_analysis(args.baseline) if getattr(args, "baseline", None) is not None else None
     analysis, join = _monitor_analysis(args)
@@ -877,10 +877,8 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         files.append(write_violations(violations, args.output / VIOLATIONS_FILE))
     if getattr(args, "metrics_dir", None) is not None:
         # as for the other monitor types: the metric time, else the window's start, else now
-        timestamp = format_timestamp(metric_time(getattr(args, "metric_time", None)) or _window(args).start
-                                     or datetime.now(UTC))
         lines = metric_lines(
-            analysis, timestamp=timestamp, endpoint_name=args.endpoint_name, schedule_name=args.schedule_name
+            analysis, timestamp=format_timestamp(metric_moment), endpoint_name=args.endpoint_name, schedule_name=args.schedule_name
         )
         files.append(write_metric_lines(lines, args.metrics_dir / METRICS_FILE))
     check_computable(analysis, config_path=str(args.analysis_config), written=files[0])

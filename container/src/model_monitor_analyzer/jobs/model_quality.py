@@ -61,7 +61,7 @@ from model_monitor_analyzer.jobs.options import (
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
 from model_monitor_analyzer.jobs.progress import ProgressReporter
-from model_monitor_analyzer.jobs.requests import checked_number, time_window
+from model_monitor_analyzer.jobs.requests import checked_number, metric_time, time_window
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import model_quality as html_report
@@ -193,19 +193,6 @@ def monitor_request(args: argparse.Namespace) -> argparse.Namespace:
 # --------------------------------------------------------------------------------------------
 # Value conversion (the explicit decisions on label types, probabilities, missing values)
 # --------------------------------------------------------------------------------------------
-
-
-def _time(value: object, what: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        return merge.parse_time(str(value))
-    except ValueError:
-        raise AnalyzerInputError(
-            f"{what} {value!r} is not an ISO-8601 time such as 2024-05-01T10:00:00Z"
-        ) from None
 
 
 #: Numbers as users write them: ``1``, ``+1``, ``1.0``, ``1.``, ``.5``, ``1e0``, ``-2.5E-3``.
@@ -645,7 +632,7 @@ def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.Metric
 
 
 def _metric_timestamp(args: argparse.Namespace, start: datetime | None, now: datetime) -> str:
-    moment = _time(getattr(args, "metric_time", None), "metric time") or start or now
+    moment = metric_time(getattr(args, "metric_time", None)) or start or now
     return format_timestamp(moment)
 
 

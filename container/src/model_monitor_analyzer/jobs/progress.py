@@ -55,8 +55,9 @@ class ProgressReporter:
         clock: seconds, monotonic (default ``time.monotonic``; tests pass a fake one).
         interval: seconds between lines (default ``interval_for(stream)``).
         total: the records the run will read, when known: lines then say the time left.
-        others: a counter shared with helper processes reading other parts of the input
-            (``multiprocessing.Value``): the lines count their records too (``helper``).
+
+    When an input is split, the main process's reporter ``include``s a counter shared with the
+    helper processes (``multiprocessing.Value``), whose ``helper`` reporters add their records to it.
     """
 
     def __init__(
@@ -67,11 +68,11 @@ class ProgressReporter:
         clock: Callable[[], float] = time.monotonic,
         interval: float | None = None,
         total: int | None = None,
-        others: Any = None,
     ) -> None:
         self.enabled = enabled
-        self._others = others
-        self._counted = 0  # records already added to a shared counter (``helper``)
+        self._others: Any = None  # the helpers' records, read for each line (``include``)
+        self._shared: Any = None  # where a helper adds its records (``helper``)
+        self._counted = 0  # records already added to ``_shared``
         self._stream = stream if stream is not None else sys.stderr
         self._clock = clock
         self._interval = interval if interval is not None else interval_for(self._stream)
@@ -81,8 +82,9 @@ class ProgressReporter:
 
     def update(self, records: int) -> None:
         """Say how far the run is, unless a line was printed less than an interval ago."""
+        if self._shared is not None:
+            self._add_to_shared(records)
         if not self.enabled:
-            self.add_to_shared(records)
             return
         now = self._clock()
         if now - self._last < self._interval:
@@ -98,17 +100,16 @@ class ProgressReporter:
 
     @classmethod
     def helper(cls, counter: Any) -> ProgressReporter:
-        """A helper process's reporter: prints nothing, adds its records to ``counter`` (the main
-        process's ``others``)."""
+        """A helper process's reporter: prints nothing, adds its records to ``counter`` (the one the
+        main process's reporter ``include``s)."""
         reporter = cls(enabled=False)
-        reporter._others = counter
+        reporter._shared = counter
         return reporter
 
-    def add_to_shared(self, records: int) -> None:
-        """In a helper: add the records read since the last call to the shared counter."""
-        if self._others is not None and records > self._counted:
-            with self._others.get_lock():
-                self._others.value += records - self._counted
+    def _add_to_shared(self, records: int) -> None:
+        if records > self._counted:
+            with self._shared.get_lock():
+                self._shared.value += records - self._counted
             self._counted = records
 
     def finish(self, records: int) -> None:
