@@ -108,3 +108,16 @@ def test_every_capture_line_is_a_record_or_a_counted_bad_record(tmp_path, names,
     batches = list(read_capture_batches(folder, capture_index_names=names, problems=problems))
     assert all(isinstance(batch, pa.RecordBatch) for batch in batches)
     assert problems.good + problems.bad == len(lines)
+
+
+def test_a_list_of_a_null_then_a_string_is_read_as_its_json_text(tmp_path):
+    # Arrow 25 builds an invalid column for this line (it crashes when read): the reader must not use it.
+    import orjson
+
+    line = b'{"x":[null,"0"]}'
+    file = tmp_path / "list.jsonl"
+    file.write_bytes(line + b"\n")
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    rows = [row for batch in read_json_lines_file(file, problems=problems) for row in batch.to_pylist()]
+    assert rows == [{"x": orjson.dumps(orjson.loads(line)["x"]).decode()}]
+    assert (problems.good, problems.bad) == (1, 0)

@@ -374,9 +374,13 @@ def read_json_lines_file(file: Path, *, problems: InputProblems) -> Iterator[pa.
                 if lines_before == 0 and chunk.startswith(UTF8_BOM):
                     chunk = chunk[len(UTF8_BOM):]
                 try:
-                    table = _flatten(pajson.read_json(
+                    parsed = pajson.read_json(
                         pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
-                    ))
+                    )
+                    # Arrow 25 can build an invalid list column (a list of a null then a string, e.g.
+                    # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
+                    parsed.validate(full=True)
+                    table = _flatten(parsed)
                 except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
                     batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
                     if batch is not None:
