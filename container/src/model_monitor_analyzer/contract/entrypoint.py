@@ -4,6 +4,10 @@ Reads the job environment, runs the analysis named by ``analysis_type`` (data qu
 default, ``MODEL_QUALITY``, ``BIAS``/``MODEL_BIAS``), writes ``/opt/ml/output/message``
 (``Completed: ...`` or ``CompletedWithViolations: ...``) and exits 0; on any error writes the
 reason to the message file and exits 255, as the built-in does.
+
+A monitoring run (not a baseline) also writes ``outcome.json`` into its output folder, beside its
+reports, so the verdict (Completed, CompletedWithViolations or NoData, with the reason a window
+analysed nothing) travels with them to S3 (see ``jobs.outcome``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from model_monitor_analyzer.contract.privileges import drop_privileges, strictly
 from model_monitor_analyzer.contract.wording import in_environment_words
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
-from model_monitor_analyzer.jobs.outcome import RunOutcome
+from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
+from model_monitor_analyzer.report.jsonfile import write_json
 
 EXIT_FAILURE = 255
 MESSAGE_LIMIT_BYTES = 1024
@@ -63,7 +68,13 @@ def _run_labelled(monitor_type: registry.MonitorType, env: Mapping[str, str], pa
             rebased[key] = str(paths.rebase(rebased[key]))
     args: argparse.Namespace = contract.args_from_environment(rebased)
     mode = getattr(args, "mode", None) or data_quality_contract.mode_of(env)
-    return job.run_baseline(args) if mode == "baseline" else job.run_monitor(args)
+    return job.run_baseline(args) if mode == "baseline" else recorded(job.run_monitor(args))
+
+
+def recorded(outcome: RunOutcome) -> RunOutcome:
+    """``outcome``, after writing its document to ``outcome.json`` in the run's output folder."""
+    write_json(outcome.output_dir / OUTCOME_FILE, outcome.document())
+    return outcome
 
 
 def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
@@ -74,7 +85,7 @@ def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome
     data_quality = registry.job_module(monitor_type)
     if data_quality_contract.mode_of(env) == data_quality_contract.BASELINE_MODE:
         return data_quality.run_baseline(data_quality_contract.baseline_request(env, paths))
-    return data_quality.run_monitor(data_quality_contract.monitor_request(env, paths))
+    return recorded(data_quality.run_monitor(data_quality_contract.monitor_request(env, paths)))
 
 
 def run_container(process_env: Mapping[str, str] | None = None) -> int:
