@@ -37,7 +37,7 @@ from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
 from .monitors.bias import BiasDriftMonitor, Facet, analysis_config
 from .monitors.capture_columns import BaselineColumns
-from .monitors.data_quality import DataQualityMonitor, FeatureOverride
+from .monitors.data_quality import DataQualityMonitor, DriftMethod, FeatureOverride
 from .monitors.model_quality import QUALITY_METRICS, ModelQualityMonitor, ProblemType, quality_metric_operator
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
@@ -77,6 +77,7 @@ __all__ = [
     "Engine",
     "ExistingEndpoint",
     "Facet",
+    "DriftMethod",
     "FeatureOverride",
     "ICapturedEndpoint",
     "JobCompute",

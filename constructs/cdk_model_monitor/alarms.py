@@ -101,6 +101,10 @@ class FeatureThresholds:
     :param drift_is_p_value: the drift metric is a chi-squared p-value (String feature with
         ``categorical_drift_method=ChiSquared`` and ``comparison_method=Robust``): small is drift.
     :param completeness: alarm when the share of non-null values is below this; None when unconstrained.
+    :param drift_verdict: the analyzer judges this feature's drift with a registry method (``auto`` and the
+        others), whose verdict weighs the window's size and the other features: the alarm watches the
+        analyzer's verdict metric (``feature_drift_violation_<f>``), not the distance against a fixed threshold.
+    :param drift_method: the method that judges the feature (``sagemaker`` for the built-in's rule).
     """
 
     name: str
@@ -108,10 +112,13 @@ class FeatureThresholds:
     drift_threshold: float | None = None
     drift_is_p_value: bool = False
     completeness: float | None = None
+    drift_verdict: bool = False
+    drift_method: str = "sagemaker"
 
 
 def data_quality_thresholds(constraints: Mapping[str, Any],
-                            overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[FeatureThresholds]:
+                            overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                            drift_method: str | None = None) -> list[FeatureThresholds]:
     """Per-feature thresholds of a data-quality ``constraints.json`` (contract §4, §5.2), judged by the
     analyzer's rules (``model_monitor_analyzer.constraint_rules``).
 
@@ -121,18 +128,21 @@ def data_quality_thresholds(constraints: Mapping[str, Any],
     (default: ``comparison_threshold``, itself default 0.1) for String features. Features whose metrics
     are off (``emit_metrics``) or whose constraints are not evaluated are left out; drift is None where
     ``perform_comparison`` is Disabled. Completeness: the feature's ``completeness``.
+    ``drift_method`` is the monitor's ``drift_method`` for every feature (default: the constraints').
     Raises ``ValueError`` naming a bad ``monitoring_config`` key or an unknown overridden feature.
     """
     extra = {name: rules.expand_override_shorthand(config) for name, config in (overrides or {}).items()}
     result = []
-    for feature in rules.feature_rules(constraints, extra):
+    for feature in rules.feature_rules(constraints, extra, drift_method):
         if not feature.emits_metrics or not feature.evaluated:
             continue
         drift = feature.drift
         result.append(FeatureThresholds(
             name=feature.name, inferred_type=feature.inferred_type,
             drift_threshold=None if drift is None else drift.threshold,
-            drift_is_p_value=drift is not None and drift.p_value, completeness=feature.minimum_completeness))
+            drift_is_p_value=drift is not None and drift.p_value, completeness=feature.minimum_completeness,
+            drift_verdict=drift is not None and drift.method != rules.SAGEMAKER,
+            drift_method=rules.SAGEMAKER if drift is None else drift.method))
     return result
 
 
@@ -433,7 +443,8 @@ class MonitorAlarms(Construct):
             names = {f.get("name") for f in constraints.get("features") or [] if isinstance(f, Mapping)}
             try:
                 known = {t.name: t for t in data_quality_thresholds(
-                    constraints, {n: o.to_config() for n, o in overrides.items() if n in names})}
+                    constraints, {n: o.to_config() for n, o in overrides.items() if n in names},
+                    getattr(monitor, "drift_method_name", None))}
             except ValueError as error:
                 raise ConfigurationError(self, "baseline", getattr(baseline, "path", None),
                                          f"The baseline's constraints.json is not valid: {error}.") from None
@@ -465,7 +476,16 @@ class MonitorAlarms(Construct):
         for feature in (f for f in features if f not in unchecked):
             spec = known.get(feature, FeatureThresholds(name=feature, drift_threshold=options.default_drift_threshold))
             threshold = options.drift_thresholds.get(feature, monitor_drift.get(feature, spec.drift_threshold))
-            if options.drift and threshold is not None:
+            if options.drift and spec.drift_verdict and feature not in options.drift_thresholds:
+                created.append(self.add_alarm(
+                    monitor, AlarmCategory.DRIFT, monitor.metric_drift_violation(feature), subject=feature,
+                    threshold=1, windows=options.drift_windows,
+                    operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    missing=cloudwatch.TreatMissingData.IGNORE,
+                    description=(f"Feature '{feature}' drifted from its baseline: the analyzer's {spec.drift_method} "
+                                 f"verdict (effect at least {threshold:g}, significant at the window's size). "
+                                 f"Reports under {reports}.")))
+            elif options.drift and threshold is not None:
                 below = spec.drift_is_p_value and feature not in options.drift_thresholds
                 created.append(self.add_alarm(
                     monitor, AlarmCategory.DRIFT, monitor.metric_drift(feature), subject=feature,

@@ -53,7 +53,7 @@ from .job import Engine, JobCompute, JobNetwork
 from .monitors.base import SCHEDULE_FIX, MonitorBase
 from .monitors.bias import BiasDriftMonitor, ColumnRef, Facet, Value
 from .monitors.capture_columns import BaselineColumns
-from .monitors.data_quality import DataQualityMonitor, FeatureOverride
+from .monitors.data_quality import DataQualityMonitor, DriftMethod, FeatureOverride
 from .monitors.model_quality import DEFAULT_GROUND_TRUTH_LOOKBACK, ModelQualityMonitor, ProblemType
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
@@ -178,10 +178,12 @@ class DataQualitySettings(MonitorSettings):
 
     :param feature_overrides: per-feature settings on top of the baseline's constraints. Default: none.
     :param baseline_columns: what the baseline's columns are. Default: decided at synth.
+    :param drift_method: every feature's drift method over the constraints'. Default: as they say.
     """
 
     feature_overrides: Mapping[str, FeatureOverride] | None = None
     baseline_columns: BaselineColumns | None = None
+    drift_method: DriftMethod | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,7 @@ def _baseline(tmp_path, reference_examples):
         "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
         "output_path": "/opt/ml/processing/output",
         "publish_cloudwatch_metrics": "Disabled",
+        "drift_method": "sagemaker",  # the built-in's rule: its very constraints.json
     }
     root, process_env = _job(tmp_path, env)
     data = root / "processing" / "input" / "baseline_dataset_input"

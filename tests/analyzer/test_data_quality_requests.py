@@ -150,7 +150,8 @@ def test_the_contract_builds_the_monitor_request_the_command_line_builds_for_the
     assert from_env == job.monitor_request(build_parser("data-quality").parse_args(argv))
     assert from_env.window == WINDOW
     assert from_env.feature_overrides == {
-        "age": {"distribution_constraints": {"comparison_threshold": 0.3, "categorical_comparison_threshold": 0.3}},
+        "age": {"distribution_constraints": {"comparison_threshold": 0.3, "categorical_comparison_threshold": 0.3,
+                                             "drift_threshold": 0.3}},
         "city": {"evaluate_constraints": "Disabled"},
     }
 

@@ -28,7 +28,8 @@ def baseline_run(request, reference_examples, tmp_path_factory):
     folder, dataset, header, statistics, constraints = request.param
     root = reference_examples / folder
     out = tmp_path_factory.mktemp(folder)
-    argv = ["baseline", "--dataset", str(root / dataset), "--output", str(out), "--quiet"]
+    # the built-in's drift rule: the suggestion is then exactly the built-in's file
+    argv = ["baseline", "--dataset", str(root / dataset), "--output", str(out), "--quiet", "--drift-method", "sagemaker"]
     if not header:
         argv.append("--no-header")
     assert main(argv) == 0
@@ -81,6 +82,19 @@ def test_kll_buckets_and_sketch_match_exactly(baseline_run):
 
 def test_suggested_constraints_equal_the_built_in_suggestion(baseline_run):
     assert baseline_run["our_constraints"] == baseline_run["their_constraints"]
+
+
+def test_default_suggestion_is_the_built_in_one_plus_the_sample_size_aware_keys(reference_examples, tmp_path):
+    root = reference_examples / "immersion-day-churn-data-quality"
+    assert main(["baseline", "--dataset", str(root / "training-dataset-with-header.csv"), "--output", str(tmp_path),
+                 "--quiet"]) == 0
+    ours = json.loads((tmp_path / "constraints.json").read_text())
+    theirs = json.loads((root / "notebook-output" / "constraints.json").read_text())
+    config = ours["monitoring_config"]
+    distribution = config["distribution_constraints"]
+    assert (distribution.pop("drift_method"), distribution.pop("significance_level"),
+            config.pop("drift_share_threshold")) == ("auto", 0.005, 0.5)
+    assert ours == theirs
 
 
 def test_header_less_csv_columns_get_spark_names(reference_examples, tmp_path):

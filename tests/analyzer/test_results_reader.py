@@ -94,7 +94,8 @@ def test_metrics_frame_holds_each_windows_drift_distances_as_published(s3, windo
     for start, rows in frame.groupby("window_start"):
         published = _published_drift(windows / f"{start:%Y/%m/%d/%H}")
         assert dict(zip(rows["name"], rows["value"])) == pytest.approx(published)
-        assert set(rows["threshold"]) == {0.1}
+        # auto's defaults: wasserstein 0.1 for the number, g_test 0.03 for the category
+        assert dict(zip(rows["name"], rows["threshold"])) == {"minutes": 0.1, "plan": 0.03}
     drifted = frame[frame["window_start"] == FIRST + timedelta(hours=2)]
     assert set(drifted.loc[drifted["violated"], "name"]) == {"minutes", "plan"}
 

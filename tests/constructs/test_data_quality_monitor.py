@@ -186,8 +186,9 @@ def test_feature_overrides_are_refused_for_the_builtin_image_and_bad_thresholds(
     with pytest.raises(ConfigurationError, match="constraints.json only"):
         _monitor(stack, engine=Engine.MODEL_MONITOR, image=AnalyzerImage.builtin(),
                  feature_overrides={"plan": FeatureOverride(check=False)})
-    with pytest.raises(ConfigurationError, match=r"drift threshold in \(0, 1\]"):
-        _monitor(cdk.Stack(stack.node.scope, "Other"), feature_overrides={"plan": FeatureOverride(drift_threshold=3)})
+    for index, bad in enumerate((0, -1, float("nan"), float("inf"))):
+        with pytest.raises(ConfigurationError, match="finite drift threshold above 0"):
+            _monitor(cdk.Stack(stack.node.scope, f"Other{index}"), feature_overrides={"plan": FeatureOverride(drift_threshold=bad)})
 
 
 def test_an_environment_value_longer_than_sagemaker_takes_is_refused_with_a_fix(stack):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,25 +28,52 @@ DATA_QUALITY = MonitorKind(name="data-quality", sagemaker_type="DataQuality",
                            baseline_kind=BaselineKind.DATA_QUALITY)
 
 
+class DriftMethod(enum.Enum):
+    """How a feature's drift is judged (the README's "How a violation is decided").
+
+    ``AUTO`` picks a sample-size-aware method per column kind (Wasserstein for numbers, the G-test's share
+    change for categories); ``SAGEMAKER`` is the built-in's rule (L-infinity against
+    ``comparison_threshold``); the others are the registry's methods, each with its own default threshold.
+    """
+
+    AUTO = "auto"
+    SAGEMAKER = "sagemaker"
+    LINF_SIMPLE = "linf_simple"
+    LINF_ROBUST = "linf_robust"
+    KS = "ks"
+    WASSERSTEIN = "wasserstein"
+    PSI = "psi"
+    JENSEN_SHANNON = "jensen_shannon"
+    HELLINGER = "hellinger"
+    CHI_SQUARED = "chi_squared"
+    G_TEST = "g_test"
+    TWO_PROPORTION_Z = "two_proportion_z"
+
+
 @dataclass(frozen=True, kw_only=True)
 class FeatureOverride:
     """Monitor one feature differently from the baseline's ``monitoring_config``.
 
-    :param drift_threshold: maximum drift distance of this feature (numeric or categorical).
-        Default: the baseline's threshold.
+    :param drift_threshold: the smallest drift effect that counts for this feature, in its method's
+        unit (a distance of the built-in's rule, a Wasserstein distance in standard deviations, a PSI, ...).
+        Default: the method's default (the baseline's threshold for the built-in's rule).
+    :param method: the drift method of this feature. Default: the monitor's or the baseline's.
     :param check: evaluate this feature's constraints at all. Default: as the baseline says.
     """
 
     drift_threshold: float | None = None
+    method: DriftMethod | None = None
     check: bool | None = None
 
     def to_config(self) -> dict[str, object]:
-        """The override in the analyzer's short form (``drift``, ``check``), which it expands into the
-        feature's ``monitoring_config_overrides``; short because a job's environment values hold at
-        most 256 characters."""
+        """The override in the analyzer's short form (``drift``, ``method``, ``check``), which it expands
+        into the feature's ``monitoring_config_overrides``; short because a job's environment values hold
+        at most 256 characters."""
         config: dict[str, object] = {}
         if self.drift_threshold is not None:
             config["drift"] = self.drift_threshold
+        if self.method is not None:
+            config["method"] = self.method.value
         if self.check is not None:
             config["check"] = self.check
         return config
@@ -84,6 +113,9 @@ class DataQualityMonitor(MonitorBase):
         an endpoint capturing input and output needs this setting (unless the baseline has one feature).
     :param capture_modes: with ``endpoint_name``: what that endpoint captures, if you know it.
         Default: unknown (an ``endpoint`` says it itself).
+    :param drift_method: judge every feature's drift by this method, whatever the baseline's
+        constraints say (per-feature ``FeatureOverride(method=...)`` still win). Default: as the
+        constraints say: ``auto`` in the project's baselines, ``SAGEMAKER`` in a file without the key.
     """
 
     def __init__(self, scope: Construct, id: str, *, baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
@@ -95,9 +127,19 @@ class DataQualityMonitor(MonitorBase):
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
                  schedule_name: str | None = None,
                  feature_overrides: Mapping[str, FeatureOverride] | None = None,
-                 baseline_columns: BaselineColumns | None = None) -> None:
+                 baseline_columns: BaselineColumns | None = None,
+                 drift_method: DriftMethod | None = None) -> None:
         self.baseline_columns = baseline_columns
         self.feature_overrides = dict(feature_overrides or {})
+        if drift_method is not None and not isinstance(drift_method, DriftMethod):
+            raise ConfigurationError(scope, f"{id}.drift_method", drift_method,
+                                     f"Use a DriftMethod, e.g. DriftMethod.AUTO: {[m.name for m in DriftMethod]}.")
+        self.drift_method = drift_method
+        if drift_method is not None:
+            if image is not None and image.is_builtin:
+                raise ConfigurationError(scope, f"{id}.drift_method", drift_method,
+                                         "SageMaker's built-in analyzer judges drift by its own rule only.")
+            environment = {**(environment or {}), "drift_method": drift_method.value}
         if self.feature_overrides:
             if image is not None and image.is_builtin:
                 raise ConfigurationError(scope, f"{id}.feature_overrides", sorted(self.feature_overrides),
@@ -105,9 +147,13 @@ class DataQualityMonitor(MonitorBase):
                                          "them under the features' monitoring_config_overrides there.")
             for name, override in self.feature_overrides.items():
                 threshold = override.drift_threshold
-                if not name or (threshold is not None and not 0 < threshold <= 1):
+                if not name or (threshold is not None and not (isinstance(threshold, (int, float))
+                                                               and math.isfinite(threshold) and threshold > 0)):
                     raise ConfigurationError(scope, f"{id}.feature_overrides[{name!r}]", override,
-                                             "Name a baseline feature and give a drift threshold in (0, 1].")
+                                             "Name a baseline feature and give a finite drift threshold above 0.")
+                if override.method is not None and not isinstance(override.method, DriftMethod):
+                    raise ConfigurationError(scope, f"{id}.feature_overrides[{name!r}].method", override.method,
+                                             "Use a DriftMethod, e.g. DriftMethod.PSI.")
             environment = {**(environment or {}), "feature_overrides": json.dumps(
                 {name: o.to_config() for name, o in sorted(self.feature_overrides.items())},
                 sort_keys=True, separators=(",", ":"))}
@@ -123,6 +169,20 @@ class DataQualityMonitor(MonitorBase):
     def metric_drift(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Distance between the window's and the baseline's distribution of ``feature``."""
         return self.metric(f"feature_baseline_drift_{feature}", statistic="Maximum", period=period)
+
+    def metric_drift_violation(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """1 when the analyzer's verdict on ``feature``'s drift is a violation, else 0 (features judged by a
+        registry method: the verdict weighs the window's size and every other feature)."""
+        return self.metric(f"feature_drift_violation_{feature}", statistic="Maximum", period=period)
+
+    def metric_drift_share(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """The share of the compared features whose drift is a violation (registry methods)."""
+        return self.metric("dataset_drift_share", statistic="Maximum", period=period)
+
+    @property
+    def drift_method_name(self) -> str | None:
+        """The monitor's ``drift_method`` in the analyzer's spelling, None when the constraints decide."""
+        return None if self.drift_method is None else self.drift_method.value
 
     def metric_completeness(self, feature: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Share of records of the window in which ``feature`` is present."""

@@ -42,6 +42,82 @@ class CategoricalDriftMethod(enum.Enum):
     CHI_SQUARED = "ChiSquared"
 
 
+# -- the drift-method registry ---------------------------------------------------------------------
+#
+# What each method means, in one table that the checks (which compute it, ``checks/drift.py``), the
+# report and the constructs' alarms read. A method measures an *effect* (a distance between the
+# baseline's distribution and the window's) and, when it is a test, the *evidence* for a change (a
+# p-value at the window's size). A sample-size-aware method flags a feature when the effect is at
+# least its threshold AND the p-value survives the Benjamini-Hochberg false-discovery control over
+# all features of the window; a method without a test (the built-in's L-infinity) flags on the
+# effect alone.
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+
+#: ``drift_method`` values that are not one method: ``auto`` picks one per feature (numeric:
+#: ``wasserstein``, String: ``g_test``); ``sagemaker`` judges every feature as the built-in does
+#: (``comparison_method``, ``comparison_threshold``, ``categorical_drift_method``).
+AUTO = "auto"
+SAGEMAKER = "sagemaker"
+#: The false-discovery rate of the drift decisions across a window's features (Benjamini-Hochberg).
+#: Under no change at all it is also the chance that a window raises any drift violation.
+DEFAULT_SIGNIFICANCE_LEVEL = 0.005
+#: A dataset drifts when at least this share of its compared features drifts (Evidently's default too).
+DEFAULT_DRIFT_SHARE_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftMethodSpec:
+    """One entry of the drift-method registry.
+
+    :param effect: what the distance is, in words, for reports and the README.
+    :param kinds: the column kinds it applies to (``numeric``, ``categorical``).
+    :param default_threshold: the smallest effect that counts as drift.
+    :param tested: the method has a p-value, so its decision accounts for the window's size.
+    """
+
+    name: str
+    effect: str
+    kinds: frozenset[str]
+    default_threshold: float
+    tested: bool = True
+
+
+DRIFT_METHODS: Mapping[str, DriftMethodSpec] = {spec.name: spec for spec in (
+    DriftMethodSpec(name="linf_simple", effect="largest gap between the two CDFs (or category shares)",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1, tested=False),
+    DriftMethodSpec(name="linf_robust", effect="largest CDF gap minus 1.8 * sqrt((n + m) / (n * m)), at least 0",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1, tested=False),
+    DriftMethodSpec(name="ks", effect="Kolmogorov-Smirnov statistic (largest CDF gap)",
+                    kinds=frozenset({NUMERIC}), default_threshold=0.1),
+    DriftMethodSpec(name="wasserstein", effect="Wasserstein-1 distance in baseline standard deviations",
+                    kinds=frozenset({NUMERIC}), default_threshold=0.1),
+    DriftMethodSpec(name="psi", effect="population stability index over reference bins or categories",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1),
+    DriftMethodSpec(name="jensen_shannon", effect="Jensen-Shannon distance (base 2) over reference bins or categories",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1),
+    DriftMethodSpec(name="hellinger", effect="Hellinger distance over reference bins or categories",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1),
+    DriftMethodSpec(name="chi_squared", effect="largest change of a bin's or category's share (Pearson's test)",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.03),
+    DriftMethodSpec(name="g_test", effect="largest change of a bin's or category's share (G-test)",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.03),
+    DriftMethodSpec(name="two_proportion_z", effect="largest change of a category's share (z-test per category)",
+                    kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.03),
+)}
+DRIFT_METHOD_CHOICES = (AUTO, SAGEMAKER, *DRIFT_METHODS)
+AUTO_METHODS: Mapping[str, str] = {NUMERIC: "wasserstein", CATEGORICAL: "g_test"}
+
+
+def drift_method_name(value: object, key: str = "drift_method") -> str:
+    """A ``drift_method`` value as its registry name (case and ``-`` tolerated); ValueError naming the choices."""
+    text = str(value).strip().lower().replace("-", "_")
+    if text not in DRIFT_METHOD_CHOICES:
+        raise ValueError(f"{key} must be one of {', '.join(DRIFT_METHOD_CHOICES)}, not {value!r}")
+    return text
+
+
 @dataclass(frozen=True, kw_only=True)
 class MonitoringConfig:
     """Effective monitoring switches and thresholds (defaults = what the built-in suggests)."""
@@ -55,6 +131,18 @@ class MonitoringConfig:
     comparison_method: ComparisonMethod = ComparisonMethod.ROBUST
     categorical_comparison_threshold: float | None = None
     categorical_drift_method: CategoricalDriftMethod = CategoricalDriftMethod.LINFINITY
+    # This project's keys in ``distribution_constraints``. A built-in file has none and is judged as the
+    # built-in judges it (``sagemaker``); the analyzer's own baselines write ``auto``.
+    drift_method: str = SAGEMAKER
+    drift_threshold: float | None = None
+    significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL
+    # global only (``monitoring_config.drift_share_threshold``)
+    drift_share_threshold: float = DEFAULT_DRIFT_SHARE_THRESHOLD
+
+    @property
+    def sample_size_aware(self) -> bool:
+        """Drift is decided by a registry method (any ``drift_method`` but ``sagemaker``)."""
+        return self.drift_method != SAGEMAKER
 
     @property
     def effective_categorical_threshold(self) -> float:
@@ -108,41 +196,70 @@ def _enum(kind: type[enum.Enum], value: object, key: str):
     raise ValueError(f"monitoring_config.{key} must be one of {allowed}, not {value!r}")
 
 
-def apply_config(base: MonitoringConfig, document: Mapping[str, object] | None) -> MonitoringConfig:
+_TOP_KEYS = frozenset({"evaluate_constraints", "emit_metrics", "datatype_check_threshold", "domain_content_threshold",
+                       "distribution_constraints", "drift_share_threshold", "min_domain_mass"})
+_DISTRIBUTION_KEYS = frozenset({"perform_comparison", "comparison_threshold", "comparison_method",
+                                "categorical_comparison_threshold", "categorical_drift_method", "drift_method",
+                                "drift_threshold", "significance_level", "enable_comparisons"})
+
+
+def _unknown_keys(keys: set[str], known: frozenset[str], where: str) -> None:
+    unknown = sorted(keys - known)
+    if unknown:
+        raise ValueError(f"unknown key {', '.join(repr(k) for k in unknown)} in {where}; "
+                         f"known keys: {', '.join(sorted(known))}")
+
+
+def apply_config(base: MonitoringConfig, document: Mapping[str, object] | None, *,
+                 strict: bool = False) -> MonitoringConfig:
     """``base`` with the keys present in a ``monitoring_config`` (or overrides) object applied.
 
     Keys are read in snake_case (what the SDK and the built-in write) and camelCase (what the
-    developer guide's schema shows). Unknown and legacy keys (``enable_comparisons``,
-    ``min_domain_mass``) are ignored. Raises ``ValueError`` naming the key on a bad value.
+    developer guide's schema shows). Legacy keys (``enable_comparisons``, ``min_domain_mass``) are
+    ignored; other unknown keys are ignored in a global ``monitoring_config`` (a file another tool
+    wrote) and refused with ``strict`` (an override: a misspelt key there would silently do
+    nothing). Raises ``ValueError`` naming the key on a bad value.
     """
     if not document:
         return base
     doc = _normalised(document)
+    if strict:
+        _unknown_keys(set(doc), _TOP_KEYS, "the overrides")
     changes: dict[str, object] = {}
     if "evaluate_constraints" in doc:
         changes["evaluate_constraints"] = _switch(doc["evaluate_constraints"], "evaluate_constraints")
     if "emit_metrics" in doc:
         changes["emit_metrics"] = _switch(doc["emit_metrics"], "emit_metrics")
-    for key in ("datatype_check_threshold", "domain_content_threshold"):
+    for key in ("datatype_check_threshold", "domain_content_threshold", "drift_share_threshold"):
         if key in doc:
             changes[key] = _number(doc[key], key, share=True)
     distribution = doc.get("distribution_constraints")
+    if strict and distribution is not None and not isinstance(distribution, Mapping):
+        raise ValueError(f"distribution_constraints must be an object, not {distribution!r}")
     if isinstance(distribution, Mapping):
         dist = _normalised(distribution)
+        if strict:
+            _unknown_keys(set(dist), _DISTRIBUTION_KEYS, "distribution_constraints")
         if "perform_comparison" in dist:
             changes["perform_comparison"] = _switch(dist["perform_comparison"], "perform_comparison")
-        if "comparison_threshold" in dist:
-            changes["comparison_threshold"] = _number(dist["comparison_threshold"], "comparison_threshold")
+        for key in ("comparison_threshold", "categorical_comparison_threshold", "drift_threshold"):
+            if key in dist:
+                changes[key] = _number(dist[key], key)
         if "comparison_method" in dist:
             changes["comparison_method"] = _enum(ComparisonMethod, dist["comparison_method"], "comparison_method")
-        if "categorical_comparison_threshold" in dist:
-            changes["categorical_comparison_threshold"] = _number(
-                dist["categorical_comparison_threshold"], "categorical_comparison_threshold"
-            )
         if "categorical_drift_method" in dist:
             changes["categorical_drift_method"] = _enum(
                 CategoricalDriftMethod, dist["categorical_drift_method"], "categorical_drift_method"
             )
+        if "drift_method" in dist:
+            changes["drift_method"] = drift_method_name(dist["drift_method"], "monitoring_config.drift_method")
+            if "drift_threshold" not in dist:
+                changes["drift_threshold"] = None  # a method chosen here starts from its own default threshold
+        if "significance_level" in dist:
+            level = _number(dist["significance_level"], "significance_level", share=True)
+            if level == 0:
+                raise ValueError("monitoring_config.significance_level must be above 0 (0 would never flag drift)")
+            changes["significance_level"] = level
     return replace(base, **changes)
 
 
@@ -178,17 +295,21 @@ def merge_overrides(base: Mapping[str, object], extra: Mapping[str, object]) -> 
 
 
 def expand_override_shorthand(config: Mapping[str, object]) -> dict[str, object]:
-    """A deployment's per-feature override with its two short keys expanded into ``monitoring_config`` keys:
-    ``"drift": 0.2`` sets both drift thresholds (numeric and categorical), ``"check": false`` sets
-    ``evaluate_constraints`` to Disabled. Short because a job's environment values hold at most 256 characters.
+    """A deployment's per-feature override with its short keys expanded into ``monitoring_config`` keys:
+    ``"drift": 0.2`` sets the drift threshold (of the feature's method, and both of the built-in's),
+    ``"method": "psi"`` the drift method, ``"check": false`` sets ``evaluate_constraints`` to Disabled. Short because a job's environment values hold at most 256 characters.
 
     Raises ``ValueError`` when ``check`` is not a boolean.
     """
-    expanded = {k: v for k, v in config.items() if k not in ("drift", "check")}
-    if "drift" in config:
-        threshold = config["drift"]
+    expanded = {k: v for k, v in config.items() if k not in ("drift", "check", "method")}
+    if "drift" in config or "method" in config:
         distribution = dict(expanded.get("distribution_constraints") or {})  # type: ignore[call-overload]
-        distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold)
+        if "method" in config:
+            distribution["drift_method"] = config["method"]
+        if "drift" in config:
+            threshold = config["drift"]
+            distribution.update(comparison_threshold=threshold, categorical_comparison_threshold=threshold,
+                                drift_threshold=threshold)
         expanded["distribution_constraints"] = distribution
     if "check" in config:
         if not isinstance(config["check"], bool):
@@ -205,27 +326,66 @@ CATEGORICAL_TYPE = "String"
 
 @dataclass(frozen=True, kw_only=True)
 class DriftRule:
-    """How a feature's drift distance is judged: a violation above ``threshold``, or below it when the
-    distance is a chi-squared p-value (String feature, ChiSquared with the Robust comparison)."""
+    """How a feature's drift is judged.
+
+    * the built-in's rule (``method`` ``sagemaker``): a violation when the distance is above
+      ``threshold``, or below it when the distance is a chi-squared p-value (String feature,
+      ChiSquared with the Robust comparison, ``p_value``);
+    * a registry method without a test (``linf_simple``, ``linf_robust``): distance above ``threshold``;
+    * a tested registry method (``significance_level`` set): the effect is at least ``threshold``
+      and the window's evidence is significant after the false-discovery control across features.
+      Whether it was is the analyzer's to say (it publishes a per-feature verdict metric, which the
+      alarms watch), because it depends on every feature of the window.
+    """
 
     threshold: float
     p_value: bool = False
+    method: str = SAGEMAKER
+    significance_level: float | None = None
 
-    def is_violated(self, distance: float) -> bool:
-        """True when ``distance`` breaks the rule; a NaN distance (not computable) never does."""
+    @property
+    def needs_evidence(self) -> bool:
+        """The decision needs the window's evidence (a p-value), not the distance alone."""
+        return self.significance_level is not None
+
+    def is_violated(self, distance: float, significant: bool = True) -> bool:
+        """True when ``distance`` (and, for a tested method, ``significant``) breaks the rule; a NaN
+        distance (not computable) never does."""
         if math.isnan(distance):
             return False
-        return distance < self.threshold if self.p_value else distance > self.threshold
+        if self.p_value:
+            return distance < self.threshold
+        if self.needs_evidence:
+            return significant and distance >= self.threshold
+        return distance > self.threshold
+
+
+def resolved_drift_method(config: MonitoringConfig, inferred_type: str) -> str:
+    """The registry method that judges a feature of ``inferred_type``: ``sagemaker`` for the built-in's
+    rule, the configured method when it applies to the column's kind, else ``auto``'s choice."""
+    if not config.sample_size_aware:
+        return SAGEMAKER
+    kind = CATEGORICAL if inferred_type == CATEGORICAL_TYPE else NUMERIC
+    name = config.drift_method
+    if name == AUTO or kind not in DRIFT_METHODS[name].kinds:
+        return AUTO_METHODS[kind]
+    return name
 
 
 def drift_rule(config: MonitoringConfig, inferred_type: str) -> DriftRule:
     """The drift rule of a feature of ``inferred_type`` (``String`` is categorical, anything else numeric)
     under its effective ``config``."""
-    if inferred_type == CATEGORICAL_TYPE:
-        p_value = (config.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
-                   and config.comparison_method is ComparisonMethod.ROBUST)
-        return DriftRule(threshold=config.effective_categorical_threshold, p_value=p_value)
-    return DriftRule(threshold=config.comparison_threshold)
+    method = resolved_drift_method(config, inferred_type)
+    if method == SAGEMAKER:
+        if inferred_type == CATEGORICAL_TYPE:
+            p_value = (config.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
+                       and config.comparison_method is ComparisonMethod.ROBUST)
+            return DriftRule(threshold=config.effective_categorical_threshold, p_value=p_value)
+        return DriftRule(threshold=config.comparison_threshold)
+    spec = DRIFT_METHODS[method]
+    threshold = spec.default_threshold if config.drift_threshold is None else config.drift_threshold
+    return DriftRule(threshold=threshold, method=method,
+                     significance_level=config.significance_level if spec.tested else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -266,14 +426,18 @@ class FeatureRules:
 
 
 def feature_rules(document: Mapping[str, object],
-                  extra_overrides: Mapping[str, Mapping[str, object]] | None = None) -> tuple[FeatureRules, ...]:
+                  extra_overrides: Mapping[str, Mapping[str, object]] | None = None,
+                  drift_method: str | None = None) -> tuple[FeatureRules, ...]:
     """Each feature's rules in a data-quality constraints.json, in its order.
 
     ``extra_overrides`` are a deployment's per-feature ``monitoring_config`` overrides (shorthand
-    already expanded), merged over the feature's own. Features without a ``name`` are skipped (the
-    analyzer's parser rejects them). Raises ``ValueError`` naming a bad key or an unknown feature.
+    already expanded), merged over the feature's own; ``drift_method`` a deployment's ``drift_method``
+    for every feature, over the file's. Features without a ``name`` are skipped (the analyzer's
+    parser rejects them). Raises ``ValueError`` naming a bad key or an unknown feature.
     """
     base = global_config(document)
+    if drift_method is not None:
+        base = replace(base, drift_method=drift_method_name(drift_method), drift_threshold=None)
     features = [f for f in (document.get("features") or []) if isinstance(f, Mapping) and "name" in f]  # type: ignore[union-attr]
     extra = dict(extra_overrides or {})
     unknown = sorted(set(extra) - {str(f["name"]) for f in features})
@@ -283,7 +447,7 @@ def feature_rules(document: Mapping[str, object],
     for feature in features:
         name = str(feature["name"])
         overrides = merge_overrides(feature_overrides(feature) or {}, extra.get(name) or {})
-        config = apply_config(base, overrides)
+        config = apply_config(base, overrides, strict=True)
         completeness = feature.get("completeness")
         rules.append(FeatureRules(
             name=name, inferred_type=str(feature.get("inferred_type", "Unknown")), config=config,

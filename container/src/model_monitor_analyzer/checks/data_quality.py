@@ -13,9 +13,16 @@ disabled ``evaluate_constraints`` skips the feature):
   Fractional accepts Fractional and Integral values (a whole number is a valid fraction);
   String matches values that are not numbers.
 * completeness_check: ``present / rows`` < the feature's ``completeness``.
-* baseline_drift_check: distance (``checks.drift``) > ``comparison_threshold`` (numeric) or
+* baseline_drift_check, the built-in's rule (``drift_method`` ``sagemaker``, what a file without
+  the key asks for): distance (``checks.drift``) > ``comparison_threshold`` (numeric) or
   ``categorical_comparison_threshold`` (String); with ChiSquared + Robust the distance is a
-  p-value and the violation is ``p < threshold``.
+  p-value and the violation is ``p < threshold``;
+* baseline_drift_check, a registry method (``auto`` and the others, what the analyzer's baselines
+  ask for): the effect is at least the method's threshold and the test's p-value is a discovery of
+  the Benjamini-Hochberg procedure at ``significance_level`` over every feature tested in the
+  window; a method without a test flags on the effect alone;
+* dataset_drift_check (registry methods only): at least ``drift_share_threshold`` of the features
+  whose drift is compared drift (one violation, feature name ``*``).
 * missing_column_check / extra_column_check: one violation per baseline feature absent from
   the window / per window column beyond the baseline's.
 * categorical_values_check: share of present values inside ``string_constraints.domains``
@@ -27,7 +34,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from model_monitor_analyzer.checks.config import (
@@ -36,8 +43,16 @@ from model_monitor_analyzer.checks.config import (
     MonitoringConfig,
     apply_config,
 )
-from model_monitor_analyzer.checks.drift import categorical_distance, chi_square_distance, numeric_distance
-from model_monitor_analyzer.constraint_rules import drift_rule, merge_overrides
+from model_monitor_analyzer.checks.drift import (
+    DriftMeasure,
+    benjamini_hochberg,
+    categorical_distance,
+    chi_square_distance,
+    measure_categorical,
+    measure_numeric,
+    numeric_distance,
+)
+from model_monitor_analyzer.constraint_rules import SAGEMAKER, DriftRule, drift_rule, merge_overrides
 from model_monitor_analyzer.profile.dataset import ColumnProfile
 from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind
 from model_monitor_analyzer.profile.kll import KllSketch
@@ -52,6 +67,11 @@ class CheckType(enum.Enum):
     MISSING_COLUMN = "missing_column_check"
     EXTRA_COLUMN = "extra_column_check"
     CATEGORICAL_VALUES = "categorical_values_check"
+    DATASET_DRIFT = "dataset_drift_check"
+
+
+#: The feature name of violations about the whole dataset.
+DATASET = "*"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +105,7 @@ class BaselineFeature:
     mean: float | None = None
     std_dev: float | None = None
     completeness: float | None = None
+    present: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,11 +119,20 @@ class Violation:
 
 @dataclass(frozen=True, kw_only=True)
 class CheckResult:
-    """Violations plus the drift distance of each feature that has one."""
+    """Violations plus the drift distance of each feature that has one.
+
+    :param p_values: the drift test's p-value of each feature judged by a tested registry method.
+    :param drifted: the features with a drift violation.
+    :param drift_share: the share of compared features that drift (registry methods), else None.
+    """
 
     violations: tuple[Violation, ...]
     drift: Mapping[str, float]
     feature_configs: Mapping[str, MonitoringConfig]
+    p_values: Mapping[str, float] = field(default_factory=dict)
+    methods: Mapping[str, str] = field(default_factory=dict)
+    drifted: frozenset[str] = frozenset()
+    drift_share: float | None = None
 
 
 def java_double_text(value: float) -> str:
@@ -266,23 +296,49 @@ def drift_distance(baseline: BaselineFeature, column: ColumnProfile, config: Mon
     return math.nan
 
 
+def drift_measure(baseline: BaselineFeature, column: ColumnProfile, rule: DriftRule) -> DriftMeasure:
+    """One feature's drift by its rule: the built-in's distance, or a registry method's effect and p-value."""
+    if rule.method == SAGEMAKER:
+        return DriftMeasure(SAGEMAKER, math.nan, None)  # see drift_distance
+    if baseline.inferred_type in (InferredType.INTEGRAL, InferredType.FRACTIONAL):
+        if baseline.sketch is None or column.moments.count == 0 or baseline.sketch.total_weight == 0:
+            return DriftMeasure(rule.method, math.nan, None)
+        return measure_numeric(rule.method, baseline.sketch, column.sketch, baseline.std_dev)
+    if baseline.inferred_type is InferredType.STRING:
+        if not baseline.categories or not column.categories:
+            return DriftMeasure(rule.method, math.nan, None)
+        counted = column.category_counts.total if column.category_counts is not None else None
+        return measure_categorical(rule.method, baseline.categories, column.categories,
+                                   baseline_total=baseline.present, current_total=counted)
+    return DriftMeasure(rule.method, math.nan, None)
+
+
 def drift_violation(
     feature: FeatureConstraint, baseline: BaselineFeature, distance: float, config: MonitoringConfig,
-    column: ColumnProfile | None = None,
+    column: ColumnProfile | None = None, *, p_value: float | None = None, significant: bool = True,
+    tested_features: int = 0,
 ) -> Violation | None:
     """baseline_drift_check for one feature, given its distance (``column`` adds the current values
-    to the description: means for numbers, the category whose share moved most)."""
+    to the description: means for numbers, the category whose share moved most). For a tested
+    registry method, ``significant`` says whether its ``p_value`` was a discovery among the
+    ``tested_features`` of the window."""
     if math.isnan(distance):
         return None
     categorical = baseline.inferred_type is InferredType.STRING
     rule = drift_rule(config, baseline.inferred_type.value)  # the alarms judge the drift metric by this rule too
-    threshold, p_value = rule.threshold, rule.p_value
-    if not rule.is_violated(distance):
+    threshold = rule.threshold
+    if not rule.is_violated(distance, significant):
         return None
-    if p_value:
+    if rule.p_value:
         text = f"Baseline drift p-value: {java_double_text(distance)} is below threshold: {java_double_text(threshold)}"
     else:
         text = f"Baseline drift distance: {java_double_text(distance)} exceeds threshold: {java_double_text(threshold)}"
+        if rule.method != SAGEMAKER:
+            text += f" ({rule.method}"
+            if rule.needs_evidence and p_value is not None:
+                text += (f"; p-value {_short(p_value)}, significant at a false-discovery rate of "
+                         f"{_short(rule.significance_level or 0)} over {tested_features} tested features")
+            text += ")"
     if column is not None:
         if categorical and baseline.categories and column.categories:
             text += "." + _largest_share_change_text(baseline.categories, column.categories)
@@ -329,35 +385,70 @@ def check_data_quality(
     current: Mapping[str, ColumnProfile],
     rows: int,
 ) -> CheckResult:
-    """Run all six checks of every constrained feature against the window's profile."""
+    """Run all six checks of every constrained feature against the window's profile (and, for the
+    registry's methods, the dataset-level drift check)."""
     violations: list[Violation] = []
     drift: dict[str, float] = {}
+    p_values: dict[str, float] = {}
+    methods: dict[str, str] = {}
     configs: dict[str, MonitoringConfig] = {}
     global_config = constraints.monitoring_config
     if global_config.evaluate_constraints:
         violations += column_count_violations([f.name for f in constraints.features], list(current))
+    compared: list[FeatureConstraint] = []
     for feature in constraints.features:
-        config = apply_config(global_config, feature.overrides)
+        config = apply_config(global_config, feature.overrides, strict=True)
         configs[feature.name] = config
         column = current.get(feature.name)
-        if column is None:
+        base = baseline.get(feature.name)
+        if column is None or base is None:
+            continue
+        rule = drift_rule(config, base.inferred_type.value)
+        methods[feature.name] = rule.method
+        if rule.method == SAGEMAKER:
+            distance = drift_distance(base, column, config)
+        else:
+            measured = drift_measure(base, column, rule)
+            distance = measured.distance
+            if rule.needs_evidence and measured.p_value is not None and not math.isnan(measured.p_value) \
+                    and config.evaluate_constraints and config.perform_comparison:
+                p_values[feature.name] = measured.p_value
+        if not math.isnan(distance):
+            drift[feature.name] = distance
+            if config.evaluate_constraints and config.perform_comparison:
+                compared.append(feature)
+    discoveries = benjamini_hochberg(p_values, global_config.significance_level)
+    drifted: set[str] = set()
+    for feature in constraints.features:
+        config = configs[feature.name]
+        column = current.get(feature.name)
+        if column is None or not config.evaluate_constraints:
             continue
         base = baseline.get(feature.name)
-        if base is not None:
-            distance = drift_distance(base, column, config)
-            if not math.isnan(distance):
-                drift[feature.name] = distance
-        if not config.evaluate_constraints:
-            continue
         found = [
             data_type_violation(feature, column, config),
             completeness_violation(feature, column, rows, base),
             categorical_values_violation(feature, column, config),
         ]
         if base is not None and config.perform_comparison and feature.name in drift:
-            found.append(drift_violation(feature, base, drift[feature.name], config, column))
+            drifted_violation = drift_violation(
+                feature, base, drift[feature.name], config, column, p_value=p_values.get(feature.name),
+                significant=feature.name in discoveries, tested_features=len(p_values))
+            if drifted_violation is not None:
+                drifted.add(feature.name)
+            found.append(drifted_violation)
         violations += [v for v in found if v is not None]
-    return CheckResult(violations=tuple(violations), drift=drift, feature_configs=configs)
+    share = None
+    if global_config.sample_size_aware and global_config.evaluate_constraints and compared:
+        share = len(drifted) / len(compared)
+        if drifted and share >= global_config.drift_share_threshold:
+            violations.append(Violation(
+                feature_name=DATASET, constraint_check_type=CheckType.DATASET_DRIFT,
+                description=(f"Dataset drift: {len(drifted)} of {len(compared)} compared features drift "
+                             f"({_share(share)}), at least the threshold of {_share(global_config.drift_share_threshold)}. "
+                             f"Drifting: {', '.join(sorted(drifted)[:10])}{' ...' if len(drifted) > 10 else ''}.")))
+    return CheckResult(violations=tuple(violations), drift=drift, feature_configs=configs, p_values=p_values,
+                       methods=methods, drifted=frozenset(drifted), drift_share=share)
 
 
 def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Mapping[str, object]]) -> Constraints:
@@ -377,7 +468,14 @@ def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Map
         extra = overrides.get(feature.name)
         if extra:
             merged = merge_overrides(feature.overrides or {}, extra)
-            apply_config(MonitoringConfig(), merged)  # validate, naming the key
+            apply_config(MonitoringConfig(), merged, strict=True)  # validate, naming the key
             feature = replace(feature, overrides=merged)
         features.append(feature)
     return replace(constraints, features=tuple(features))
+
+
+def with_drift_method(constraints: Constraints, method: str) -> Constraints:
+    """``constraints`` judged by the ``drift_method`` ``method`` (a registry name, ``auto`` or ``sagemaker``),
+    whatever the file says; per-feature overrides still apply over it."""
+    return replace(constraints, monitoring_config=replace(constraints.monitoring_config, drift_method=method,
+                                                          drift_threshold=None))

@@ -1,4 +1,28 @@
-"""Distribution distances of Deequ's ``Distance`` object, which SageMaker's drift check uses.
+"""Drift methods: the built-in's distances, and the registry's sample-size-aware methods.
+
+The registry (``constraint_rules.DRIFT_METHODS``) says what each method means; this module computes
+it. Every method works from what a baseline stores (a KLL sketch for a numeric feature, category
+counts for a String one), never from raw baseline rows, so baselines made by the built-in work too.
+
+Registry methods (``measure``): each returns an effect (the distance) and, for a test, a p-value:
+
+* numeric features are compared on **reference bins**: edges at the baseline sketch's quantiles
+  ``i / B`` (``B`` = 10, fewer when the window has under 50 values so that every bin expects 5),
+  read from the stored sketch, so the same baseline always gives the same bins;
+* String features on their categories: the baseline's categories holding at least 1 % of its
+  values (at most 50), the rest pooled as one "other" group, values new to the baseline included;
+  a column of only rare values (an id, a postcode) leaves nothing to compare and gets no verdict;
+* the **evidence** is a two-sample test on the 2 x B table (G-test, Pearson's chi-square, a
+  two-proportion z-test per group with Bonferroni, or Kolmogorov-Smirnov for ``ks``). Sketches
+  are approximate: each side's size is shrunk to the size whose sampling error equals the
+  sampling error plus the sketch's rank error (``KllSketch.rank_error``), so a difference the
+  sketch cannot resolve never counts as evidence;
+* the **effects**: Wasserstein-1 distance over the sketches divided by the baseline's standard
+  deviation; PSI ``sum (q - p) ln(q / p)``, Jensen-Shannon distance ``sqrt(JSD)`` in bits and
+  Hellinger ``sqrt(1 - sum sqrt(p q))`` over the bins or groups (shares floored at 1e-4 where a
+  logarithm needs it); the largest change of one bin's or group's share for the tests.
+
+The built-in's distances (``sagemaker`` mode), after Deequ's ``Distance`` object:
 
 * numeric, L-infinity over KLL sketches: ``linf_simple = max_x |F_base(x) - F_cur(x)|`` over
   the union of both sketches' items, ``F(x)`` = inclusive weighted rank of ``x`` / total weight;
@@ -15,10 +39,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
+from scipy import special, stats
 
+from model_monitor_analyzer.constraint_rules import CATEGORICAL, DRIFT_METHODS, NUMERIC
 from model_monitor_analyzer.profile.kll import KllSketch
 
 DEFAULT_C_ALPHA = 1.8
@@ -160,3 +187,241 @@ def chi_square_distance(
     if not robust:
         return statistic
     return chi_square_survival(statistic, len(wanted) - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry's methods
+# ---------------------------------------------------------------------------------------------
+
+REFERENCE_BINS = 10
+MIN_EXPECTED_PER_BIN = 5
+#: A baseline category is compared on its own when it holds at least this share of the baseline.
+MIN_CATEGORY_SHARE = 0.01
+MAX_CATEGORY_GROUPS = 50
+#: Shares are floored here where a method takes their logarithm (PSI): an empty bin is not infinitely far.
+SHARE_FLOOR = 1e-4
+
+
+@dataclass(frozen=True)
+class DriftMeasure:
+    """A feature's drift by one registry method: the effect (``distance``) and the test's ``p_value``
+    (None for a method without a test; NaN when nothing could be compared)."""
+
+    method: str
+    distance: float
+    p_value: float | None
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Two samples over the same bins or category groups: shares and the sizes the evidence may use."""
+
+    baseline: np.ndarray
+    current: np.ndarray
+    baseline_size: float
+    current_size: float
+
+
+def effective_size(count: float, rank_error: float, share: float) -> float:
+    """The sample size whose sampling variance of a ``share`` equals that of ``count`` values plus twice
+    the sketch's squared ``rank_error`` (a bin has two edges)."""
+    if count <= 0:
+        return 0.0
+    if rank_error <= 0:
+        return float(count)
+    return 1.0 / (1.0 / count + 2.0 * rank_error**2 / (share * (1.0 - share)))
+
+
+def reference_edges(baseline: KllSketch, bins: int = REFERENCE_BINS) -> np.ndarray:
+    """The inner edges of ``bins`` bins at the baseline sketch's quantiles, ties merged."""
+    items, cumulative = baseline._weighted_items()
+    if len(items) == 0:
+        return np.empty(0)
+    targets = cumulative[-1] * np.arange(1, bins) / bins
+    edges = items[np.minimum(np.searchsorted(cumulative, targets, side="left"), len(items) - 1)]
+    return np.unique(edges)
+
+
+def _bin_shares(sketch: KllSketch, edges: np.ndarray) -> np.ndarray:
+    items, cumulative = sketch._weighted_items()
+    cdf = _cdf_at(items, cumulative, edges)
+    return np.diff(np.concatenate(([0.0], cdf, [1.0])))
+
+
+def numeric_groups(baseline: KllSketch, current: KllSketch) -> Groups | None:
+    """Both sketches over the baseline's reference bins (None when either is empty)."""
+    n, m = float(baseline.total_weight), float(current.total_weight)
+    if n == 0 or m == 0:
+        return None
+    bins = int(max(2, min(REFERENCE_BINS, m // MIN_EXPECTED_PER_BIN)))
+    edges = reference_edges(baseline, bins)
+    share = 1.0 / (len(edges) + 1)
+    return Groups(baseline=_bin_shares(baseline, edges), current=_bin_shares(current, edges),
+                  baseline_size=effective_size(n, baseline.rank_error(), share),
+                  current_size=effective_size(m, current.rank_error(), share))
+
+
+def categorical_groups(baseline: Mapping[str, float], current: Mapping[str, float], *,
+                       baseline_total: float | None = None, current_total: float | None = None) -> Groups | None:
+    """The baseline's frequent categories and one "other" group (rare and new values), as shares.
+
+    ``*_total``: the number of values counted, when the mapping lists only the most frequent ones
+    (statistics.json keeps at most 1,000 categories); default the mapping's sum.
+    """
+    n = float(baseline_total if baseline_total is not None else sum(baseline.values()))
+    m = float(current_total if current_total is not None else sum(current.values()))
+    if n <= 0 or m <= 0:
+        return None
+    frequent = sorted((value for value, count in baseline.items() if count / n >= MIN_CATEGORY_SHARE),
+                      key=lambda value: (-baseline[value], value))[:MAX_CATEGORY_GROUPS]
+    base = np.array([baseline[value] for value in frequent] + [0.0], dtype=np.float64)
+    cur = np.array([current.get(value, 0) for value in frequent] + [0.0], dtype=np.float64)
+    base[-1] = max(0.0, n - base[:-1].sum())
+    cur[-1] = max(0.0, m - cur[:-1].sum())
+    return Groups(baseline=base / n, current=cur / m, baseline_size=n, current_size=m)
+
+
+def _table(groups: Groups) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and expected counts of the 2 x k table, empty columns dropped."""
+    observed = np.vstack((groups.baseline * groups.baseline_size, groups.current * groups.current_size))
+    observed = observed[:, observed.sum(axis=0) > 0]
+    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) / observed.sum()
+    return observed, expected
+
+
+def g_test_p_value(groups: Groups) -> float:
+    """Two-sample G-test (likelihood ratio) of homogeneity: ``G = 2 sum O ln(O / E)``, chi-square with
+    ``k - 1`` degrees of freedom; NaN with fewer than 2 non-empty groups."""
+    observed, expected = _table(groups)
+    if observed.shape[1] < 2:
+        return math.nan
+    statistic = 2.0 * float(np.sum(special.xlogy(observed, observed / expected)))
+    return float(stats.chi2.sf(max(statistic, 0.0), observed.shape[1] - 1))
+
+
+def pearson_p_value(groups: Groups) -> float:
+    """Two-sample Pearson chi-square of homogeneity, ``k - 1`` degrees of freedom."""
+    observed, expected = _table(groups)
+    if observed.shape[1] < 2:
+        return math.nan
+    statistic = float(np.sum((observed - expected) ** 2 / expected))
+    return float(stats.chi2.sf(statistic, observed.shape[1] - 1))
+
+
+def two_proportion_p_value(groups: Groups) -> float:
+    """The smallest two-sided p-value of a pooled two-proportion z-test per group, times the number of
+    groups (Bonferroni), at most 1."""
+    n, m = groups.baseline_size, groups.current_size
+    pooled = (groups.baseline * n + groups.current * m) / (n + m)
+    keep = (pooled > 0) & (pooled < 1)
+    if keep.sum() < 2 or n <= 0 or m <= 0:
+        return math.nan
+    z = np.abs(groups.baseline[keep] - groups.current[keep]) / np.sqrt(pooled[keep] * (1 - pooled[keep]) * (1 / n + 1 / m))
+    return float(min(1.0, 2.0 * stats.norm.sf(z.max()) * keep.sum()))
+
+
+def largest_share_change(groups: Groups) -> float:
+    """``max |q_i - p_i|`` over the bins or groups."""
+    return float(np.max(np.abs(groups.current - groups.baseline)))
+
+
+def psi(groups: Groups) -> float:
+    """Population stability index ``sum (q - p) ln(q / p)``, shares floored at ``SHARE_FLOOR``."""
+    p = np.maximum(groups.baseline, SHARE_FLOOR)
+    q = np.maximum(groups.current, SHARE_FLOOR)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def jensen_shannon(groups: Groups) -> float:
+    """Jensen-Shannon distance in bits: ``sqrt((KL(p || a) + KL(q || a)) / 2)``, ``a = (p + q) / 2``."""
+    p, q = groups.baseline, groups.current
+    middle = (p + q) / 2
+    divergence = (np.sum(special.rel_entr(p, middle)) + np.sum(special.rel_entr(q, middle))) / 2 / math.log(2)
+    return float(math.sqrt(max(divergence, 0.0)))
+
+
+def hellinger(groups: Groups) -> float:
+    """Hellinger distance ``sqrt(1 - sum sqrt(p q))``."""
+    return float(math.sqrt(max(0.0, 1.0 - float(np.sum(np.sqrt(groups.baseline * groups.current))))))
+
+
+def wasserstein(baseline: KllSketch, current: KllSketch, baseline_std: float | None) -> float:
+    """Wasserstein-1 distance between the two sketches' distributions, ``integral |F_b - F_c| dx``,
+    divided by the baseline's standard deviation (a constant baseline: 0 for the same constant, else
+    infinite)."""
+    items_a, cum_a = baseline._weighted_items()
+    items_b, cum_b = current._weighted_items()
+    if len(items_a) == 0 or len(items_b) == 0:
+        return math.nan
+    keys = np.union1d(items_a, items_b)
+    gaps = np.abs(_cdf_at(items_a, cum_a, keys) - _cdf_at(items_b, cum_b, keys))
+    distance = float(np.sum(gaps[:-1] * np.diff(keys)))
+    if baseline_std is None or not math.isfinite(baseline_std) or baseline_std <= 0:
+        return 0.0 if distance == 0 else math.inf
+    return distance / baseline_std
+
+
+def ks_p_value(statistic: float, n: float, m: float) -> float:
+    """Two-sample Kolmogorov-Smirnov p-value, asymptotic with Stephens' small-sample correction:
+    ``Q_KS((sqrt(e) + 0.12 + 0.11 / sqrt(e)) * D)``, ``e = n m / (n + m)``."""
+    if n <= 0 or m <= 0 or math.isnan(statistic):
+        return math.nan
+    root = math.sqrt(n * m / (n + m))
+    return float(min(1.0, special.kolmogorov((root + 0.12 + 0.11 / root) * statistic)))
+
+
+_EVIDENCE: Mapping[str, Callable[[Groups], float]] = {
+    "wasserstein": g_test_p_value, "psi": g_test_p_value, "jensen_shannon": g_test_p_value,
+    "hellinger": g_test_p_value, "g_test": g_test_p_value, "chi_squared": pearson_p_value,
+    "two_proportion_z": two_proportion_p_value,
+}
+_EFFECTS: Mapping[str, Callable[[Groups], float]] = {
+    "psi": psi, "jensen_shannon": jensen_shannon, "hellinger": hellinger, "g_test": largest_share_change,
+    "chi_squared": largest_share_change, "two_proportion_z": largest_share_change,
+    "linf_simple": largest_share_change,
+}
+
+
+def measure_numeric(method: str, baseline: KllSketch, current: KllSketch,
+                    baseline_std: float | None = None) -> DriftMeasure:
+    """A numeric feature's drift by the registry ``method``."""
+    if NUMERIC not in DRIFT_METHODS[method].kinds:
+        raise ValueError(f"drift method {method!r} does not apply to numeric features")
+    if method in ("linf_simple", "linf_robust"):
+        return DriftMeasure(method, numeric_distance(baseline, current, robust=method == "linf_robust"), None)
+    if method == "ks":
+        statistic, n, m = numeric_linf(baseline, current)
+        n_eff = effective_size(n, baseline.rank_error(), 0.5)
+        m_eff = effective_size(m, current.rank_error(), 0.5)
+        return DriftMeasure(method, statistic, ks_p_value(statistic, n_eff, m_eff))
+    groups = numeric_groups(baseline, current)
+    if groups is None:
+        return DriftMeasure(method, math.nan, math.nan)
+    effect = wasserstein(baseline, current, baseline_std) if method == "wasserstein" else _EFFECTS[method](groups)
+    return DriftMeasure(method, effect, _EVIDENCE[method](groups))
+
+
+def measure_categorical(method: str, baseline: Mapping[str, float], current: Mapping[str, float], *,
+                        baseline_total: float | None = None, current_total: float | None = None) -> DriftMeasure:
+    """A String feature's drift by the registry ``method`` (totals as in ``categorical_groups``)."""
+    if CATEGORICAL not in DRIFT_METHODS[method].kinds:
+        raise ValueError(f"drift method {method!r} does not apply to String features")
+    if method in ("linf_simple", "linf_robust"):
+        return DriftMeasure(method, categorical_distance(baseline, current, robust=method == "linf_robust"), None)
+    groups = categorical_groups(baseline, current, baseline_total=baseline_total, current_total=current_total)
+    if groups is None or len(groups.baseline) < 2:
+        return DriftMeasure(method, math.nan, math.nan)
+    return DriftMeasure(method, _EFFECTS[method](groups), _EVIDENCE[method](groups))
+
+
+def benjamini_hochberg(p_values: Mapping[str, float], level: float) -> frozenset[str]:
+    """The keys whose p-values are discoveries at false-discovery rate ``level`` (Benjamini-Hochberg:
+    the largest ``k`` with ``p_(k) <= k * level / count``, and every p-value up to it). NaN p-values
+    take part in nothing."""
+    ranked = sorted((p, key) for key, p in p_values.items() if p is not None and not math.isnan(p))
+    count = len(ranked)
+    cutoff = 0
+    for rank, (p, _) in enumerate(ranked, start=1):
+        if p <= rank * level / count:
+            cutoff = rank
+    return frozenset(key for _, key in ranked[:cutoff])

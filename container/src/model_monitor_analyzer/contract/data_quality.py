@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod
+from model_monitor_analyzer.constraint_rules import drift_method_name
 from model_monitor_analyzer.contract.environment import (
     WINDOW_KEYS,
     DatasetFormatSpec,
@@ -100,6 +101,15 @@ def _categorical_drift_method(text: str | None) -> CategoricalDriftMethod | None
     raise AnalyzerInputError(f"categorical_drift_method {text!r} is not supported; use one of {known}")
 
 
+def _drift_method(text: str | None) -> str | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return drift_method_name(text, "drift_method")
+    except ValueError as exc:
+        raise AnalyzerInputError(str(exc)) from None
+
+
 def baseline_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityBaselineRequest:
     """The baseline run this environment describes (``dataset_source`` profiled into ``output_path``)."""
     spec = parse_dataset_format(env.get("dataset_format"))
@@ -109,6 +119,7 @@ def baseline_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQuali
         format=_input_format(spec),
         reading=_input_options(env, paths, spec),
         categorical_drift_method=_categorical_drift_method(env.get("categorical_drift_method")),
+        drift_method=_drift_method(env.get("drift_method")),
         post_analytics_processor=_post_analytics_processor(env, paths),
         overwrite=True,  # each execution has an output folder of its own
     )
@@ -137,6 +148,7 @@ def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualit
         window=time_window(env.get("start_time"), env.get("end_time"), names=WINDOW_KEYS),
         # the project's own extension: per-feature overrides set on the monitor, not in the baseline
         feature_overrides=feature_overrides_from_json(overrides, name="feature_overrides") if overrides else {},
+        drift_method=_drift_method(env.get("drift_method")),
         metrics_dir=metrics_dir(env, paths) if publish else None,
         metric_time=metric_time(env.get("metric_time")),
         endpoint=env.get("sagemaker_endpoint_name"),

@@ -37,6 +37,7 @@ ENVIRONMENT_KEYS = {
     "--features-attribute": "features_attribute",
     "--drift-tolerance": "bias_drift_tolerance",
     "--feature-overrides": "feature_overrides",
+    "--drift-method": "drift_method",
     "--record-preprocessor": "record_preprocessor_script",
     "--post-analytics-processor": "post_analytics_processor_script",
     "--dataset-format": "dataset_format",

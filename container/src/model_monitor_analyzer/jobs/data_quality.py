@@ -23,7 +23,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod
-from model_monitor_analyzer.checks.data_quality import Constraints, check_data_quality, with_feature_overrides
+from model_monitor_analyzer.checks.data_quality import (
+    Constraints,
+    check_data_quality,
+    with_drift_method,
+    with_feature_overrides,
+)
+from model_monitor_analyzer.constraint_rules import AUTO, DRIFT_METHOD_CHOICES, SAGEMAKER, drift_method_name
 from model_monitor_analyzer.constraint_rules import expand_override_shorthand
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
@@ -98,7 +104,9 @@ class DataQualityBaselineRequest:
         format: the dataset's format (default None: from the file extension, CSV when unknown).
         reading: how the dataset is read (default ``InputOptions()``).
         categorical_drift_method: written into the suggested ``monitoring_config`` (default
-            None: not written, so monitors use LInfinity).
+            None: not written, so monitors use LInfinity). Only the built-in's rule reads it.
+        drift_method: the suggested ``drift_method`` (default None: ``auto``, or ``sagemaker`` when
+            ``categorical_drift_method`` is given, which only the built-in's rule reads).
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
@@ -109,8 +117,16 @@ class DataQualityBaselineRequest:
     format: InputFormat | None = None
     reading: InputOptions = InputOptions()
     categorical_drift_method: CategoricalDriftMethod | None = None
+    drift_method: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+
+    @property
+    def suggested_drift_method(self) -> str:
+        """The ``drift_method`` the suggested constraints ask for."""
+        if self.drift_method is not None:
+            return self.drift_method
+        return SAGEMAKER if self.categorical_drift_method is not None else AUTO
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +145,8 @@ class DataQualityMonitorRequest:
         feature_overrides: per-feature ``monitoring_config`` overrides applied on top of the
             constraints, ``{feature: {monitoring_config keys}}`` (default: none); see
             ``feature_overrides_from_json`` for the text form.
+        drift_method: judge every feature's drift by this ``drift_method`` whatever the constraints
+            say (default None: as the constraints say; a file without the key asks for ``sagemaker``).
         metrics_dir: folder for the CloudWatch metric lines (default None: none written).
         metric_time: the metric lines' timestamp (default None: the window's start, else now).
         endpoint: the ``Endpoint`` dimension of the metrics (default None: left out).
@@ -146,6 +164,7 @@ class DataQualityMonitorRequest:
     reading: InputOptions = InputOptions()
     window: TimeWindow = TimeWindow()
     feature_overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    drift_method: str | None = None
     metrics_dir: Path | None = None
     metric_time: datetime | None = None
     endpoint: str | None = None
@@ -205,9 +224,24 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--categorical-drift-method",
         choices=("LInfinity", "ChiSquared"),
-        help="written into the suggested monitoring_config",
+        help="written into the suggested monitoring_config; only the built-in's drift rule "
+             "(--drift-method sagemaker, the default when this option is given) reads it",
     )
+    _add_drift_method_argument(parser, help="drift method the suggested constraints ask for (default auto: "
+                                            "sample-size-aware, see the README's 'How a violation is decided')")
     _add_common(parser)
+
+
+def _add_drift_method_argument(parser: argparse.ArgumentParser, *, help: str) -> None:
+    parser.add_argument("--drift-method", type=_drift_method, metavar="METHOD", help=help + ": "
+                        + ", ".join(DRIFT_METHOD_CHOICES))
+
+
+def _drift_method(text: str) -> str:
+    try:
+        return drift_method_name(text, "--drift-method")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -220,6 +254,8 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feature-overrides", metavar="JSON",
                         help='per-feature monitoring_config overrides on top of the constraints, e.g. '
                              '\'{"age": {"distribution_constraints": {"comparison_threshold": 0.2}}}\'')
+    _add_drift_method_argument(parser, help="judge every feature's drift by this method whatever the constraints "
+                                            "say (default: as they say; a file without drift_method asks for sagemaker)")
     parser.add_argument("--start", help="window start, ISO 8601 (inclusive)")
     parser.add_argument("--end", help="window end, ISO 8601 (exclusive)")
     parser.add_argument("--endpoint", help="Endpoint dimension of the metrics")
@@ -250,6 +286,7 @@ def baseline_request(args: argparse.Namespace) -> DataQualityBaselineRequest:
         format=InputFormat(args.format) if args.format else None,
         reading=_input_options(args),
         categorical_drift_method=CategoricalDriftMethod(method) if method else None,
+        drift_method=args.drift_method,
         post_analytics_processor=args.post_analytics_processor,
         overwrite=args.overwrite,
     )
@@ -269,6 +306,7 @@ def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
         reading=_input_options(args),
         window=time_window(args.start, args.end),
         feature_overrides=feature_overrides_from_json(args.feature_overrides) if args.feature_overrides else {},
+        drift_method=args.drift_method,
         metrics_dir=metric_lines_dir(output=args.output, given=args.metrics_dir, disabled=args.no_metrics),
         metric_time=metric_time(args.metric_time),
         endpoint=args.endpoint,
@@ -566,7 +604,8 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
         raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
     method = request.categorical_drift_method
     statistics = statistics_document(profile)
-    suggested = constraints_document(profile, categorical_drift_method=method.value if method is not None else None)
+    suggested = constraints_document(profile, categorical_drift_method=method.value if method is not None else None,
+                                     drift_method=request.suggested_drift_method)
     claim.clear()
     files = (
         write_json(request.output / STATISTICS_FILE, statistics),
@@ -591,6 +630,8 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
         constraints = parse_constraints(constraints_doc)
     except ValueError as exc:
         raise AnalyzerInputError(str(exc), path=str(request.constraints)) from None
+    if request.drift_method is not None:
+        constraints = with_drift_method(constraints, request.drift_method)
     if request.feature_overrides:
         try:
             constraints = with_feature_overrides(constraints, request.feature_overrides)
@@ -681,6 +722,8 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
             drift=result.drift,
             feature_configs=result.feature_configs,
             global_config=constraints.monitoring_config,
+            drifted=result.drifted,
+            drift_share=result.drift_share,
             timestamp=timestamp,
             endpoint=request.endpoint,
             schedule=request.schedule,

@@ -138,6 +138,30 @@ class KllSketch:
         order = np.argsort(items, kind="stable")
         return items[order], np.cumsum(weights[order])
 
+    def rank_error(self) -> float:
+        """The typical error of a normalised rank (a CDF value) read from this sketch, from its layout alone.
+
+        Each compaction at level ``h`` moves a rank by at most ``2**h``; a level-``h`` compaction
+        moves about half the level's capacity up, so the number of them is estimated from what
+        reached the level above (``entered(h) = len(level_h) + 2 * entered(h + 1)``). The errors
+        of compactions at different times mostly cancel, so the estimate is the root of their summed
+        squares over the total weight. A level can hold more than its capacity when it is compacted,
+        so this overcounts compactions: it is 3 to 5 times the root-mean-square error measured on
+        random and sorted data (0.0008 against 0.0002 at 20,000 values, 0.0025 against 0.0005 at
+        1,000,000), an error floor that errs on the side of fewer false alarms. 0 while nothing was
+        compacted (the sketch is exact).
+        """
+        total = self.total_weight
+        if total == 0 or len(self.levels) < 2:
+            return 0.0
+        entered = 0
+        squares = 0.0
+        for height in range(len(self.levels) - 1, 0, -1):
+            entered = len(self.levels[height]) + 2 * entered
+            moved_per_compaction = max(1, level_capacity(height - 1, k=self.k, c=self.c) // 2)
+            squares += (entered / moved_per_compaction) * float(4 ** (height - 1))
+        return math.sqrt(squares) / total
+
     def ranks(self, points: np.ndarray, *, inclusive: bool) -> np.ndarray:
         """Weighted rank of each point: total weight of items ``<= point`` (or ``< point``)."""
         items, cumulative = self._weighted_items()

@@ -9,7 +9,13 @@ from collections.abc import Mapping, Sequence
 
 from model_monitor_analyzer.checks.config import MonitoringConfig, apply_config, feature_overrides
 from model_monitor_analyzer.checks.data_quality import Constraints, FeatureConstraint
-from model_monitor_analyzer.constraint_rules import global_config
+from model_monitor_analyzer.constraint_rules import (
+    AUTO,
+    DEFAULT_DRIFT_SHARE_THRESHOLD,
+    DEFAULT_SIGNIFICANCE_LEVEL,
+    SAGEMAKER,
+    global_config,
+)
 from model_monitor_analyzer.profile.dataset import ColumnProfile, DatasetProfile
 from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.statistics import FORMAT_VERSION, _inferred_type
@@ -49,21 +55,30 @@ def feature_constraint(column: ColumnProfile, rows: int) -> dict:
 
 
 def monitoring_config_document(
-    *, categorical_drift_method: str | None = None, categorical_comparison_threshold: float | None = None
+    *, categorical_drift_method: str | None = None, categorical_comparison_threshold: float | None = None,
+    drift_method: str = AUTO,
 ) -> dict:
-    """``monitoring_config`` as the built-in suggests it (categorical keys only when chosen)."""
+    """``monitoring_config`` as the built-in suggests it (categorical keys only when chosen), with this
+    project's ``drift_method`` (and, for a sample-size-aware one, its significance level and the dataset's
+    drift-share threshold) added: the built-in's own keys keep their values, so the built-in reads the
+    file as it would read its own."""
     distribution: dict = {"perform_comparison": "Enabled", "comparison_threshold": 0.1, "comparison_method": "Robust"}
     if categorical_comparison_threshold is not None:
         distribution["categorical_comparison_threshold"] = categorical_comparison_threshold
     if categorical_drift_method is not None:
         distribution["categorical_drift_method"] = categorical_drift_method
-    return {
+    config: dict = {
         "evaluate_constraints": "Enabled",
         "emit_metrics": "Enabled",
         "datatype_check_threshold": 1.0,
         "domain_content_threshold": 1.0,
         "distribution_constraints": distribution,
     }
+    if drift_method != SAGEMAKER:  # the built-in's rule: exactly the built-in's file, no key of ours
+        distribution["drift_method"] = drift_method
+        distribution["significance_level"] = DEFAULT_SIGNIFICANCE_LEVEL
+        config["drift_share_threshold"] = DEFAULT_DRIFT_SHARE_THRESHOLD
+    return config
 
 
 def constraints_document(
@@ -71,13 +86,15 @@ def constraints_document(
     *,
     names: Sequence[str] | None = None,
     categorical_drift_method: str | None = None,
+    drift_method: str = AUTO,
 ) -> dict:
     """The whole suggested constraints.json for ``profile``."""
     order = list(names) if names is not None else list(profile.columns)
     return {
         "version": FORMAT_VERSION,
         "features": [feature_constraint(profile.columns[n], profile.item_count) for n in order if n in profile.columns],
-        "monitoring_config": monitoring_config_document(categorical_drift_method=categorical_drift_method),
+        "monitoring_config": monitoring_config_document(categorical_drift_method=categorical_drift_method,
+                                                        drift_method=drift_method),
     }
 
 
@@ -128,7 +145,7 @@ def parse_constraints(document: Mapping) -> Constraints:
             raise ValueError(f"feature {name!r}: num_constraints.is_non_negative {non_negative!r} is not true or false")
         overrides = feature_overrides(feature)
         if overrides is not None:
-            apply_config(MonitoringConfig(), overrides)  # validate early, naming the key
+            apply_config(MonitoringConfig(), overrides, strict=True)  # validate early, naming the key
         parsed.append(
             FeatureConstraint(
                 name=name,

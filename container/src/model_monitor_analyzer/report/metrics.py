@@ -5,6 +5,10 @@ One JSON object per line, read by SageMaker from ``/opt/ml/output/metrics/cloudw
 * ``feature_data_<f>``: numeric features, ``StatisticValues`` {SampleCount, Sum, Minimum, Maximum};
 * ``feature_non_null_<f>``: completeness of the window (``Value``);
 * ``feature_baseline_drift_<f>``: drift distance (``Value``);
+* ``feature_drift_violation_<f>``: 1 when the feature's drift is a violation, else 0, for features
+  judged by a registry method (the verdict weighs the window's size and every other feature, so
+  an alarm watches it instead of comparing the distance with a fixed threshold; this project's);
+* ``dataset_drift_share``: the share of compared features that drift (registry methods; ours);
 * ``monitoring_no_data``: ``Value`` 1 when the window held no records (this project's
   addition; the built-in fails the execution instead).
 
@@ -30,6 +34,8 @@ from model_monitor_analyzer.report.jsonfile import write_bytes
 
 METRICS_FILE_NAME = "cloudwatch_metrics.jsonl"
 NO_DATA_METRIC = "monitoring_no_data"
+DRIFT_VIOLATION_PREFIX = "feature_drift_violation_"
+DRIFT_SHARE_METRIC = "dataset_drift_share"
 MAX_METRIC_NAME_LENGTH = 255  # CloudWatch's MetricName limit (PutMetricData API reference)
 METRIC_NAME_DIGEST_LENGTH = 10
 
@@ -72,8 +78,11 @@ def data_quality_metrics(
     timestamp: str,
     endpoint: str | None,
     schedule: str | None,
+    drifted: frozenset[str] = frozenset(),
+    drift_share: float | None = None,
 ) -> list[dict]:
-    """Metric objects for every feature whose ``emit_metrics`` is enabled."""
+    """Metric objects for every feature whose ``emit_metrics`` is enabled (``drifted``: the features with
+    a drift violation; ``drift_share``: the dataset's, when registry methods judged it)."""
     if not global_config.emit_metrics:
         return []
     dims = dimensions(endpoint=endpoint, schedule=schedule)
@@ -102,6 +111,11 @@ def data_quality_metrics(
         distance = drift.get(name)
         if distance is not None and not math.isnan(distance):
             lines.append(_line(f"feature_baseline_drift_{name}", timestamp, dims, Value=distance))
+            if config.sample_size_aware and config.evaluate_constraints and config.perform_comparison:
+                lines.append(_line(f"{DRIFT_VIOLATION_PREFIX}{name}", timestamp, dims,
+                                   Value=1.0 if name in drifted else 0.0))
+    if drift_share is not None:
+        lines.append(_line(DRIFT_SHARE_METRIC, timestamp, dims, Value=drift_share))
     return lines
 
 

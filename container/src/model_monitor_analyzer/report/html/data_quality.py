@@ -16,8 +16,8 @@ from html import escape
 from pathlib import Path
 
 from model_monitor_analyzer.checks.config import MonitoringConfig
-from model_monitor_analyzer.checks.data_quality import CheckResult, CheckType, Constraints, FeatureConstraint
-from model_monitor_analyzer.constraint_rules import drift_rule
+from model_monitor_analyzer.checks.data_quality import DATASET, CheckResult, CheckType, Constraints, FeatureConstraint
+from model_monitor_analyzer.constraint_rules import SAGEMAKER, drift_rule
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.report.constraints import parse_constraints
 from model_monitor_analyzer.report.html import svg
@@ -136,15 +136,17 @@ def _stats_rows(baseline: FeatureStatistics | None, window: FeatureStatistics | 
 
 def _feature_card(name: str, *, baseline: FeatureStatistics | None, window: FeatureStatistics | None,
                   constraint: FeatureConstraint | None, distance: float | None, threshold: float | None,
-                  p_value: bool, violations: Sequence[str], monitor: bool) -> str:
+                  p_value: bool, violations: Sequence[str], monitor: bool, drift_violated: bool = False,
+                  method: str | None = None, evidence: float | None = None) -> str:
     parts = [f"<h3>{escape(name)}</h3>"]
     if violations:
         parts.append('<ul class="violations">' + "".join(f"<li>{escape(v)}</li>" for v in violations) + "</ul>")
     if distance is not None and threshold is not None:
-        word = "p-value" if p_value else "drift distance"
-        bad = (distance < threshold) if p_value else (distance > threshold)
-        parts.append(f'<p>{word} <b class="{"bad" if bad else "ok"}">{svg.number_text(distance)}</b> '
-                     f'{"below" if p_value and bad else "vs"} threshold {svg.number_text(threshold)}</p>')
+        word = "p-value" if p_value else "drift distance" if method in (None, SAGEMAKER) else f"{method} distance"
+        tested = "" if evidence is None else f", test p-value {svg.number_text(evidence)}"
+        parts.append(f'<p>{escape(word)} <b class="{"bad" if drift_violated else "ok"}">{svg.number_text(distance)}</b> '
+                     f'{"below" if p_value and drift_violated else "vs"} threshold {svg.number_text(threshold)}'
+                     f'{tested}</p>')
     parts.append(distribution_chart(name, baseline, window if monitor else None))
     headings = ["", "baseline", "window"] if monitor else ["", "inferred"]
     rows = _stats_rows(baseline, window) if monitor else [row[:2] for row in _stats_rows(baseline, None)]
@@ -183,7 +185,11 @@ def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, w
     window = feature_statistics(window_statistics)
     by_feature: dict[str, list[str]] = {}
     checks: dict[str, set[str]] = {}
+    dataset_notes = []
     for violation in result.violations:
+        if violation.feature_name == DATASET:
+            dataset_notes.append(violation.description)
+            continue
         by_feature.setdefault(violation.feature_name, []).append(violation.description)
         checks.setdefault(violation.feature_name, set()).add(violation.constraint_check_type.value)
     names = [f.name for f in constraints.features] + [n for n in window if n not in {f.name for f in constraints.features}]
@@ -202,12 +208,17 @@ def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, w
         key = (0 if name in by_feature else 1, -closeness if math.isfinite(closeness) else 0.0)
         cards.append((key, _feature_card(name, baseline=baseline.get(name), window=window.get(name),
                                          constraint=constraint, distance=distance, threshold=threshold, p_value=p_value,
-                                         violations=by_feature.get(name, []), monitor=True)))
+                                         violations=by_feature.get(name, []), monitor=True,
+                                         drift_violated=CheckType.BASELINE_DRIFT.value in checks.get(name, ()),
+                                         method=result.methods.get(name), evidence=result.p_values.get(name))))
     cards.sort(key=lambda item: item[0])
     violated = sorted(by_feature)
     body = [f"<p>{len(violated)} of {len(names)} features violate their constraints"
             + (": " + ", ".join(f'<a href="#feature-{escape(n)}">{escape(n)}</a>' for n in violated) if violated else "")
             + ".</p>",
+            *(f'<ul class="violations"><li>{escape(note)}</li></ul>' for note in dataset_notes),
+            *([f"<p>Drift share: {result.drift_share:.1%} of the compared features drift.</p>"]
+              if result.drift_share is not None else []),
             '<p class="legend">Charts: baseline dashed blue, window orange; numeric features as share per unit '
             "of the value (from the KLL sketch buckets), categorical as share per category.</p>",
             "<h2>Features</h2>", '<div class="cards">', *(card for _, card in cards), "</div>"]
