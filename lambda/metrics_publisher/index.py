@@ -6,7 +6,7 @@ jobs started by a monitoring schedule, so the standalone engine does it here, wi
 
 Input::
 
-    {"status": "Completed" | "CompletedWithViolations" | "NoData" | "Failed",   # required
+    {"status": "Completed" | "CompletedWithViolations" | "NoData" | "Failed",   # required; see 1.
      "report_uri": "s3://b/reports/data-quality/ep/sched/2026/11/25/13",        # required
      "endpoint_name": "ep",                    # omit for batch transform
      "schedule_name": "ep-data-quality",       # required
@@ -24,13 +24,20 @@ Output::
 
     {"status": "<final status>", "violation_count": 3 | null, "metrics_published": 120, "metrics_skipped": 0,
      "namespace": "...", "status_namespace": "CdkModelMonitor", "event_id": "..." | null,
+     "no_data_reason": "no_records_in_window" | null,
      "latest_report": "copied" | "absent" | "older" | "failed" | null}
 
 What it does:
 
-1. ``Completed`` becomes ``CompletedWithViolations`` when ``<report_uri>/constraint_violations.json`` lists
-   violations; the violation count is read from that file for both completed statuses.
-2. For completed executions, every object under ``metrics_prefix`` is read as JSON lines
+1. ``Completed`` means the processing job completed; the analyzer's verdict is in its outcome file,
+   ``<report_uri>/outcome.json`` (``{"status", "message", "no_data_reason", "summary"}``, written by the
+   analyzer's container entrypoint), which the publisher reads: ``Completed``, ``CompletedWithViolations``,
+   or ``NoData`` with the reason the window analysed nothing (``no_records_in_window``,
+   ``no_labelled_records``, ``no_usable_records``, ``all_records_bad``). Without that file (an image that does
+   not write it) the window stays ``Completed``, with a warning in the log. ``Completed`` becomes
+   ``CompletedWithViolations`` when ``<report_uri>/constraint_violations.json`` lists violations; the
+   violation count is read from that file for both completed statuses.
+2. For executions whose job completed, every object under ``metrics_prefix`` is read as JSON lines
    (MetricName, Timestamp, Dimensions, Value | StatisticValues | Values + Counts, Unit, StorageResolution)
    and sent with PutMetricData in batches of at most 1000 metrics and about 1 MB. Each line is held to
    CloudWatch's limits first: non-finite values: NaN is skipped, +-inf and anything beyond is clamped to
@@ -46,8 +53,10 @@ What it does:
    leaves a datapoint in each), ``ConstraintViolations`` (when known) and ``MetricsSkipped`` (lines that could
    not be sent); dimensions Endpoint (unless batch), MonitoringSchedule, MonitorType; timestamp = the window's
    metric_time.
-4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``.
-5. For completed executions with a ``latest_report_uri``: ``<report_uri>/report.html`` is copied there (S3
+4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``;
+   a ``NoData`` event says why (``noDataReason``: the planner's ``no_capture`` / ``no_ground_truth``, or the
+   analyzer's reason) and the log line of every window carries the same ``no_data_reason``.
+5. For completed executions (not ``NoData``) with a ``latest_report_uri``: ``<report_uri>/report.html`` is copied there (S3
    CopyObject, SSE-KMS with KMS_KEY_ID), so one fixed URL (the dashboard's link) shows the newest window. The
    copy carries the window's start as metadata and replaces a copy only when its window is not older, so a
    window re-run late does not hide a newer one. A window without report.html, or a copy that fails, is
@@ -106,6 +115,8 @@ SKIPPED_METRIC_NAME = "MetricsSkipped"
 # Which status a window keeps when two are published for it (retries, duplicates): the higher rank.
 STATUS_RANK = {"Failed": 0, "NoData": 1, "Completed": 2, "CompletedWithViolations": 2}
 VIOLATIONS_FILE = "constraint_violations.json"
+OUTCOME_FILE = "outcome.json"  # the analyzer's model_monitor_analyzer.jobs.outcome.OUTCOME_FILE
+ANALYZER_STATUSES = ("Completed", "CompletedWithViolations", "NoData")
 REPORT_FILE = "report.html"  # the analyzer's model_monitor_analyzer.report.html.page.REPORT_FILE
 # Metadata key (x-amz-meta-...) of the latest copy: the start of the window it shows.
 WINDOW_START_METADATA = "window-start"
@@ -150,6 +161,11 @@ def handler(event: dict, context: Any) -> dict:
     receipt = _Receipt(request["receipt_uri"], request["kms_key_id"])
 
     status, violations = request["status"], None
+    job_completed = status == "Completed"
+    if job_completed:
+        status, reason = analyzer_outcome(request["report_uri"])
+        if reason is not None:
+            request["no_data_reason"] = reason
     if status in ("Completed", "CompletedWithViolations"):
         violations = violation_count(f"{request['report_uri']}/{VIOLATIONS_FILE}")
         if status == "Completed" and violations:
@@ -165,12 +181,12 @@ def handler(event: dict, context: Any) -> dict:
                 "superseded": status}
 
     published = skipped = 0
-    if status in ("Completed", "CompletedWithViolations") and request["metrics_prefix"]:
+    if job_completed and request["metrics_prefix"]:
         data, skipped = read_metric_data(request["metrics_prefix"], request, now=_now())
         published, refused = publish_metric_data(request["namespace"], data, receipt, ids)
         skipped += refused
         published -= refused
-    elif status in ("Completed", "CompletedWithViolations"):
+    elif job_completed:
         log("WARNING", "no metrics_prefix given: the analyzer's metrics are not published", **ids)
 
     if receipt.state.get("status_metrics") != status:
@@ -194,6 +210,7 @@ def handler(event: dict, context: Any) -> dict:
         "namespace": request["namespace"],
         "status_namespace": request["status_namespace"],
         "event_id": event_id,
+        "no_data_reason": request["no_data_reason"] if status == "NoData" else None,
         "latest_report": latest,
     }
     level = "ERROR" if status == "Failed" else "INFO"
@@ -278,6 +295,36 @@ def _failure_reason(value: Any) -> str | None:
             parsed.get("FailureReason") or parsed.get("ExitMessage") or parsed.get("errorMessage") or text
         )
     return text[:1024]
+
+
+def analyzer_outcome(report_uri: str) -> tuple[str, str | None]:
+    """(status, no-data reason) of a window whose processing job completed, from the analyzer's outcome file in
+    ``report_uri`` (see 1. in the module docstring)."""
+    uri = f"{report_uri}/{OUTCOME_FILE}"
+    bucket, key = split_s3_uri(uri)
+    try:
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if not is_not_found(error):
+            raise aws_error(error, f"GetObject {uri}") from error
+        body = None
+    except BotoCoreError as error:
+        raise aws_error(error, f"GetObject {uri}") from error
+    if body is not None:
+        try:
+            outcome = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            outcome = None
+        if isinstance(outcome, dict) and outcome.get("status") in ANALYZER_STATUSES:
+            if outcome["status"] != "NoData":
+                return outcome["status"], None
+            return "NoData", str(outcome.get("no_data_reason") or "unknown")[:256]
+        log("WARNING", f"{uri} is not an analyzer outcome document: the window is published as Completed",
+            outcome_uri=uri)
+    else:
+        log("WARNING", f"{uri} does not exist (an analyzer image that does not write it): the window is published "
+            "as Completed", outcome_uri=uri)
+    return "Completed", None
 
 
 def violation_count(uri: str) -> int | None:

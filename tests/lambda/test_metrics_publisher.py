@@ -44,6 +44,8 @@ def publisher(aws, monkeypatch):
     module = load_handler("metrics_publisher")
     monkeypatch.setattr(module, "_now", lambda: NOW)
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    # what the analyzer's job leaves beside the reports of a window it analysed (tests replace or delete it)
+    _put(f"{REPORT}/outcome.json", json.dumps({"status": "Completed", "summary": {"records": 4}}))
     return module
 
 
@@ -643,3 +645,115 @@ def test_the_results_reader_does_not_count_the_latest_copy_as_a_window(publisher
 
     assert _exists(LATEST)
     assert [e.location for e in executions] == [REPORT]
+
+
+# -- the analyzer's verdict: outcome.json in the window's report folder -------------------------------------------
+
+CHURN = "immersion-day-churn-data-quality"
+
+
+def _analyzer_window(reference_examples, tmp_path, capture_lines: list[str]) -> None:
+    """Run the analyzer's container entrypoint as the standalone engine's job does (metric lines inside the
+    output folder) on one capture file of the window 12:00-13:00, and upload the output folder to REPORT as
+    SageMaker does at the end of the job."""
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    root = tmp_path / "opt" / "ml"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "processingjobconfig.json").write_text(json.dumps({"Environment": {
+        "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}),
+        "dataset_source": "/opt/ml/processing/input/endpoint", "output_path": "/opt/ml/processing/output",
+        "publish_cloudwatch_metrics": "Enabled", "CLOUDWATCH_METRICS_DIRECTORY": "/opt/ml/processing/output/metrics",
+        "sagemaker_endpoint_name": "churn-ep", "sagemaker_monitoring_schedule_name": "churn-ep-data-quality",
+        "start_time": WINDOW["start"], "end_time": WINDOW["end"], "metric_time": WINDOW["metric_time"],
+        "baseline_constraints": "/opt/ml/processing/baseline/constraints/constraints.json",
+        "baseline_statistics": "/opt/ml/processing/baseline/stats/statistics.json"}}))  # fmt: skip
+    capture = root / "processing" / "input" / "endpoint" / "churn-ep" / "AllTraffic" / "2026" / "11" / "25" / "12"
+    capture.mkdir(parents=True)
+    (capture / "05-00-000-x.jsonl").write_text("".join(line + "\n" for line in capture_lines))
+    for name, folder in (("constraints.json", "constraints"), ("statistics.json", "stats")):
+        target = root / "processing" / "baseline" / folder / name
+        target.parent.mkdir(parents=True)
+        target.write_bytes((reference_examples / CHURN / "notebook-output" / name).read_bytes())
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 0
+    output = root / "processing" / "output"
+    for path in output.rglob("*"):
+        if path.is_file():
+            _put(f"{REPORT}/{path.relative_to(output).as_posix()}", path.read_bytes())
+
+
+def _churn_lines(reference_examples, hour: str) -> list[str]:
+    """The real capture's records, moved to ``hour`` of the window's day."""
+    lines = (reference_examples / CHURN / "notebook-output" / "capture.jsonl").read_text().splitlines()
+    return [re.sub(r'"inferenceTime":"2021-02-02T12', f'"inferenceTime":"2026-11-25T{hour}', line) for line in lines]
+
+
+def _status_values() -> dict[str, list[float]]:
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    return {status: _stat("CdkModelMonitor", f"Execution{status}", "Maximum", status_dims)
+            for status in ("Completed", "CompletedWithViolations", "NoData", "Failed")}
+
+
+def test_a_completed_job_that_analysed_no_record_of_its_window_is_published_as_no_data(
+        publisher, events_inbox, reference_examples, tmp_path, capsys):
+    # capture files in the window's folder, but every record two hours earlier: the analyzer's no-data output
+    _analyzer_window(reference_examples, tmp_path, _churn_lines(reference_examples, "10"))
+    capsys.readouterr()  # the analyzer's own summary lines
+
+    result = publisher.handler(_event(metrics_prefix=f"{REPORT}/metrics", latest_report_uri=LATEST), None)
+
+    assert (result["status"], result["no_data_reason"]) == ("NoData", "no_records_in_window")
+    assert _status_values() == {"Completed": [0.0], "CompletedWithViolations": [0.0], "NoData": [1.0],
+                                "Failed": [0.0]}
+    [event] = events_inbox()
+    assert (event["detail"]["status"], event["detail"]["noDataReason"]) == ("NoData", "no_records_in_window")
+    [line] = [line for line in log_lines(capsys.readouterr().out) if line.get("outcome") == "NoData"]
+    assert line["no_data_reason"] == "no_records_in_window"
+    assert _metric_names(NAMESPACE) == ["monitoring_no_data"]  # the analyzer's own no-data line
+    assert result["latest_report"] is None and not _exists(LATEST)  # a no-data page never hides the last report
+
+
+def test_a_completed_job_that_analysed_its_window_is_published_with_the_analyzers_status(
+        publisher, events_inbox, reference_examples, tmp_path):
+    _analyzer_window(reference_examples, tmp_path, _churn_lines(reference_examples, "12"))
+    written = json.loads(_read(f"{REPORT}/outcome.json"))
+
+    result = publisher.handler(_event(metrics_prefix=f"{REPORT}/metrics", latest_report_uri=LATEST), None)
+
+    assert written["status"] in ("Completed", "CompletedWithViolations")
+    assert result["status"] == written["status"]
+    assert result["no_data_reason"] is None
+    assert _status_values()[written["status"]] == [1.0] and _status_values()["NoData"] == [0.0]
+    assert "noDataReason" not in events_inbox()[0]["detail"]
+    assert result["latest_report"] == "copied"
+
+
+@pytest.mark.parametrize("reason", ["no_labelled_records", "all_records_bad"])
+def test_the_analyzers_no_data_reason_reaches_the_event(publisher, events_inbox, reason):
+    _put(f"{REPORT}/outcome.json", json.dumps({"status": "NoData", "message": "Completed: No data to analyze.",
+                                               "no_data_reason": reason, "summary": {}}))
+
+    result = publisher.handler(_event(metrics_prefix=None), None)
+
+    assert (result["status"], result["no_data_reason"]) == ("NoData", reason)
+    assert events_inbox()[0]["detail"]["noDataReason"] == reason
+
+
+def test_a_window_without_an_outcome_file_stays_completed_and_says_so(publisher, capsys):
+    bucket, key = f"{REPORT}/outcome.json"[len("s3://"):].split("/", 1)
+    boto3.client("s3", region_name=REGION).delete_object(Bucket=bucket, Key=key)
+
+    result = publisher.handler(_event(metrics_prefix=None), None)
+
+    assert result["status"] == "Completed"
+    [warning] = [line for line in log_lines(capsys.readouterr().out) if line.get("outcome_uri")]
+    assert warning["level"] == "WARNING" and "outcome.json does not exist" in warning["message"]
+
+
+def test_an_outcome_status_the_analyzer_does_not_write_is_not_trusted(publisher, capsys):
+    _put(f"{REPORT}/outcome.json", json.dumps({"status": "Failed"}))
+
+    result = publisher.handler(_event(metrics_prefix=None), None)
+
+    assert result["status"] == "Completed"
+    assert any("not an analyzer outcome document" in line["message"] for line in log_lines(capsys.readouterr().out))

@@ -19,6 +19,7 @@ from cdk_model_monitor import CapturedEndpoint, MonitoringBucket
 from cdk_model_monitor.baseline import Baseline
 from cdk_model_monitor.images import AnalyzerImage
 from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
+from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome, RunStatus
 
 from .conftest import REGION, load_handler
 from .state_machine import Engine, Execution, StatesError, definition_from_template, interleave
@@ -96,13 +97,31 @@ def _capture_prefix(definition: dict) -> str:
 
 
 def _write_analyzer_metrics(name: str, arguments: dict) -> None:
-    """The analyzer's metric file of the window (one drift line), where the job's output goes."""
+    """The analyzer's metric file of the window (one drift line) and its outcome, where the job's output goes."""
     report = arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
     bucket, key = report.removeprefix("s3://").split("/", 1)
     line = {"MetricName": "feature_baseline_drift_Account Length", "Timestamp": arguments["Environment"]["metric_time"],
             "Dimensions": [{"Name": "Endpoint", "Value": ENDPOINT}], "Value": 0.04, "Unit": "None"}
-    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=f"{key}/metrics/cloudwatch_metrics.jsonl",
-                                                      Body=json.dumps(line).encode())
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=bucket, Key=f"{key}/metrics/cloudwatch_metrics.jsonl", Body=json.dumps(line).encode())
+    outcome = RunOutcome.finished(violations=0, output_dir=Path("/opt/ml/processing/output"),
+                                  summary={"records": 2333, "bad_records": 0, "violations": 0})
+    s3.put_object(Bucket=bucket, Key=f"{key}/{OUTCOME_FILE}", Body=json.dumps(outcome.document()).encode())
+
+
+def _write_analyzer_no_data(name: str, arguments: dict) -> None:
+    """What the analyzer's job leaves when the window's capture files hold no record of the window: its no-data
+    metric line and a NoData outcome."""
+    report = arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    bucket, key = report.removeprefix("s3://").split("/", 1)
+    line = {"MetricName": "monitoring_no_data", "Timestamp": arguments["Environment"]["metric_time"],
+            "Dimensions": [{"Name": "Endpoint", "Value": ENDPOINT}], "Value": 1.0, "Unit": "None"}
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=bucket, Key=f"{key}/metrics/cloudwatch_metrics.jsonl", Body=json.dumps(line).encode())
+    outcome = RunOutcome(status=RunStatus.NO_DATA, message="Completed: no data in the monitoring window; nothing to "
+                         "analyze.", output_dir=Path("/opt/ml/processing/output"),
+                         summary={"features": 0, "records": 0, "violations": 0, "bad_records": 0})
+    s3.put_object(Bucket=bucket, Key=f"{key}/{OUTCOME_FILE}", Body=json.dumps(outcome.document()).encode())
 
 
 def _scheduler_input() -> dict:
@@ -195,3 +214,16 @@ def test_a_failed_job_whose_status_cannot_be_recorded_still_leaves_a_failed_data
     assert execution.visited[-3:] == ["RecordFailure", "RecordFailureDirectly", "ExecutionFailed"]
     assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
                                                "Failed": 1.0}
+
+
+def test_a_window_whose_job_analysed_no_record_ends_as_no_data_not_completed(engine):
+    engine.on_job_completed = _write_analyzer_no_data
+    execution = Execution("arn:aws:states:us-east-1:123456789012:execution:m:empty-records")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and "RunAnalyzer" in execution.visited
+    assert execution.output["published"]["status"] == "NoData"
+    assert execution.output["published"]["no_data_reason"] == "no_records_in_window"
+    assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 0.0, "NoData": 1.0,
+                                               "Failed": 0.0}

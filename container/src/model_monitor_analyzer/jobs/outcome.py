@@ -20,7 +20,6 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 OUTCOME_FILE = "outcome.json"
 
 # Why a window analysed nothing, from the counts its run reports (``RunOutcome.no_data_reason``).
