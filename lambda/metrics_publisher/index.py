@@ -24,7 +24,7 @@ Output::
 
     {"status": "<final status>", "violation_count": 3 | null, "metrics_published": 120, "metrics_skipped": 0,
      "namespace": "...", "status_namespace": "CdkModelMonitor", "event_id": "..." | null,
-     "no_data_reason": "no_records_in_window" | null,
+     "no_data_reason": "no_records_in_window" | null, "late_capture_files": 2 | null,
      "latest_report": "copied" | "absent" | "older" | "failed" | null}
 
 What it does:
@@ -52,7 +52,9 @@ What it does:
    ``ExecutionNoData``, ``ExecutionFailed`` (1 for this execution's status, 0 for the others, so every window
    leaves a datapoint in each), ``ConstraintViolations`` (when known) and ``MetricsSkipped`` (lines that could
    not be sent); dimensions Endpoint (unless batch), MonitoringSchedule, MonitorType; timestamp = the window's
-   metric_time.
+   metric_time. With the planner's ``late_capture_files`` (capture files that reached the previous window's
+   folders after it was listed, see lambda/window_planner), ``LateCaptureFiles`` too, stamped with that window's
+   start.
 4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``;
    a ``NoData`` event says why (``noDataReason``: the planner's ``no_capture`` / ``no_ground_truth``, or the
    analyzer's reason) and the log line of every window carries the same ``no_data_reason``.
@@ -112,6 +114,7 @@ STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
 STATUS_METRIC_NAMES = {status: f"Execution{status}" for status in STATUSES}
 VIOLATIONS_METRIC_NAME = "ConstraintViolations"
 SKIPPED_METRIC_NAME = "MetricsSkipped"
+LATE_CAPTURES_METRIC_NAME = "LateCaptureFiles"
 # Which status a window keeps when two are published for it (retries, duplicates): the higher rank.
 STATUS_RANK = {"Failed": 0, "NoData": 1, "Completed": 2, "CompletedWithViolations": 2}
 VIOLATIONS_FILE = "constraint_violations.json"
@@ -211,6 +214,7 @@ def handler(event: dict, context: Any) -> dict:
         "status_namespace": request["status_namespace"],
         "event_id": event_id,
         "no_data_reason": request["no_data_reason"] if status == "NoData" else None,
+        "late_capture_files": request["late_capture_files"],
         "latest_report": latest,
     }
     level = "ERROR" if status == "Failed" else "INFO"
@@ -269,9 +273,20 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "job_name": window.get("job_name"),
         "failure_reason": _failure_reason(event.get("failure_reason")),
         "no_data_reason": text("no_data_reason") or window.get("no_data_reason"),
+        "late_capture_files": _count(window.get("late_capture_files"), "window.late_capture_files"),
+        "late_window_start": _parse_time(window["late_window_start"], "window.late_window_start")
+        if window.get("late_window_start") else None,
         "processing_job_arn": text("processing_job_arn"),
         "latest_report_uri": _s3_uri(latest_report_uri, "latest_report_uri") if latest_report_uri else None,
     }
+
+
+def _count(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PublishInputError(f"{name}={value!r} is not a count: pass the window planner's output")
+    return value
 
 
 def _kebab(name: str) -> str:
@@ -643,15 +658,7 @@ def status_metric_data(status: str, violations: int | None, request: dict, skipp
     """
     dims = [*_default_dimensions(request), {"Name": "MonitorType", "Value": request["monitor_type"]}]
     now = _now()
-    when = request["metric_time"] or now
-    if not now - MAX_AGE < when < now + MAX_AHEAD:
-        log(
-            "WARNING",
-            f"metric_time {when.isoformat()} is outside what CloudWatch accepts; status metrics "
-            "are stamped with the current time",
-            schedule_name=request["schedule_name"],
-        )
-        when = now
+    when = _accepted_time(request["metric_time"] or now, now, request)
     data = [
         {
             "MetricName": name,
@@ -674,7 +681,24 @@ def status_metric_data(status: str, violations: int | None, request: dict, skipp
                 "Unit": "Count",
             }
         )
+    if request.get("late_capture_files") is not None:
+        late_when = _accepted_time(request["late_window_start"] or when, now, request)
+        data.append({"MetricName": LATE_CAPTURES_METRIC_NAME, "Dimensions": dims, "Timestamp": late_when,
+                     "Value": float(request["late_capture_files"]), "Unit": "Count"})
     return data
+
+
+def _accepted_time(when: datetime, now: datetime, request: dict) -> datetime:
+    """``when``, or now when CloudWatch would refuse it (a window re-run more than two weeks later)."""
+    if now - MAX_AGE < when < now + MAX_AHEAD:
+        return when
+    log(
+        "WARNING",
+        f"metric_time {when.isoformat()} is outside what CloudWatch accepts; status metrics "
+        "are stamped with the current time",
+        schedule_name=request["schedule_name"],
+    )
+    return now
 
 
 def status_event_detail(status: str, violations: int | None, published: int, request: dict) -> dict:
@@ -695,6 +719,8 @@ def status_event_detail(status: str, violations: int | None, published: int, req
         "violationCount": violations,
         "failureReason": request["failure_reason"] if status == "Failed" else None,
         "noDataReason": request["no_data_reason"] if status == "NoData" else None,
+        "lateCaptureFiles": request.get("late_capture_files"),
+        "lateWindowStart": times.iso(request["late_window_start"]) if request.get("late_window_start") else None,
         "metricsPublished": published,
         "metricsNamespace": request["namespace"],
     }

@@ -21,7 +21,8 @@ Input (keys missing from the event fall back to the environment variable in brac
      "ground_truth_s3_uri": "s3://b/ground-truth/ep",            # [GROUND_TRUTHS3_URI] model quality only
      "ground_truth_lookback": "P1D",                             # [GROUND_TRUTH_LOOKBACK] default: window start
      "execution_id": "arn:aws:states:...:execution:...",         # optional; the Step Functions execution
-     "claim_seconds": 5400}                                      # how long a claim holds (the execution timeout)
+     "claim_seconds": 5400,                                      # how long a claim holds (the execution timeout)
+     "schedule_interval": "PT1H"}                                # [SCHEDULE_INTERVAL] optional; see late captures
 
 Output::
 
@@ -36,7 +37,9 @@ Output::
      "endpoint_name": "ep", "schedule_name": "ep-data-quality", "monitor_type": "data-quality",
      # only with ground_truth_s3_uri:
      "ground_truth_manifest_uri": "s3://..." | null, "ground_truth_object_count": 3,
-     "ground_truth_start": "...", "ground_truth_end": "..."}
+     "ground_truth_start": "...", "ground_truth_end": "...",
+     # only with schedule_interval, when the previous window left its listing:
+     "late_capture_files": 2, "late_window_id": "2026112512", "late_window_start": "2026-11-25T11:00:00Z"}
 
 The manifest is SageMaker's ManifestFile format ``[{"prefix": "<capture_s3_uri>/"}, "yyyy/mm/dd/HH/<file>", ...]``
 so that a processing input with ``S3DataType=ManifestFile`` and ``LocalPath=<dataset_source>/<endpoint>/<variant>``
@@ -52,6 +55,18 @@ executions of one window (the Scheduler delivers at least once and retries) exac
 ``duplicate: true`` and stops without a job or a status: the winner publishes the window's status. A claim older
 than ``claim_seconds`` belongs to an execution Step Functions has timed out, and is taken over (conditionally on
 its ETag, so again only one taker wins); the claimant itself (a retried planner) keeps its claim.
+
+Late captures: SageMaker delivers a capture file minutes after its records, so a file can land in a window's hour
+folders after that window was listed (the state machine waits the schedule's capture delay before planning, which
+makes this rare). Every window an execution plans records what it listed: ``capture.manifest.json`` is written for
+it also when it holds no object or no job runs (no ground truth), and ``manifest_uri`` stays null then. With
+``schedule_interval`` (the time between two runs), the planner reads the listing of the previous window (this
+window's scheduled time minus the interval) and lists again the hour folders of that window that this window does
+not read: the objects there that its listing lacks arrived after it and were analysed by no window. Their number
+is ``late_capture_files`` (logged with the first keys; the metrics publisher publishes it as ``LateCaptureFiles``,
+stamped with the late window's start). Files that arrive later than the next window's planning, and records
+that sub-hourly windows sharing an hour folder miss, are not counted. No previous listing (the first window, a
+gap in the schedule, a cron expression whose runs are not ``schedule_interval`` apart): nothing is counted.
 
 Environment: the fallbacks above, and KMS_KEY_ID (optional) to write manifests with SSE-KMS under that key.
 Errors: ``PlanningInputError`` for inputs a user must fix (do not retry), ``TransientAwsError`` for throttling
@@ -88,6 +103,8 @@ DEFAULT_JOB_NAME_PREFIX = "model-monitor"
 DEFAULT_MONITOR_TYPE = "data-quality"
 JOB_NAME_PATTERN = names.JOB_NAME_PATTERN
 CLAIM_FILE = "execution-claim.json"
+CAPTURE_MANIFEST_FILE = "capture.manifest.json"
+LATE_EXAMPLES = 5  # late keys named in the log
 DEFAULT_CLAIM_DURATION = timedelta(hours=24)
 # S3's answers to a conditional write that another writer got to first.
 _LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
@@ -168,6 +185,9 @@ def handler(event: dict, context: Any) -> dict:
         "monitor_type": request["monitor_type"],
     }
 
+    if request["schedule_interval"] and not duplicate:
+        plan.update(late_captures(request, window))
+
     ground_truth_keys: list[str] = []
     if request["ground_truth_s3_uri"] and not duplicate:
         lookback = request["ground_truth_lookback"] or (window["anchor"] - window["start"])
@@ -182,22 +202,24 @@ def handler(event: dict, context: Any) -> dict:
         if capture_keys and not ground_truth_keys:
             plan.update(has_data=False, no_data_reason="no_ground_truth")
 
-    if plan["has_data"]:
-        plan["manifest_uri"] = write_manifest(
-            f"{manifest_folder}/capture.manifest.json",
+    if plan["has_data"] or (holder is not None and not duplicate):
+        # the job's input, and the record of this listing that the next window counts late captures against
+        manifest_uri = write_manifest(
+            f"{manifest_folder}/{CAPTURE_MANIFEST_FILE}",
             request["capture_s3_uri"],
             capture_keys,
             request["kms_key_id"],
         )
-        if request["ground_truth_s3_uri"]:
-            plan["ground_truth_manifest_uri"] = write_manifest(
-                f"{manifest_folder}/ground-truth.manifest.json",
-                request["ground_truth_s3_uri"],
-                ground_truth_keys,
-                request["kms_key_id"],
-            )
+        plan["manifest_uri"] = manifest_uri if plan["has_data"] else None
+    if plan["has_data"] and request["ground_truth_s3_uri"]:
+        plan["ground_truth_manifest_uri"] = write_manifest(
+            f"{manifest_folder}/ground-truth.manifest.json",
+            request["ground_truth_s3_uri"],
+            ground_truth_keys,
+            request["kms_key_id"],
+        )
 
-    counts = {k: plan[k] for k in ("object_count", "ground_truth_object_count") if k in plan}
+    counts = {k: plan[k] for k in ("object_count", "ground_truth_object_count", "late_capture_files") if k in plan}
     outcome = "duplicate" if duplicate else "planned" if plan["has_data"] else "no_data"
     log(
         "INFO",
@@ -248,7 +270,14 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "kms_key_id": environ.get("KMS_KEY_ID", "").strip() or None,
         "execution_id": value("execution_id"),
         "claim_duration": _claim_duration(event.get("claim_seconds")),
+        "schedule_interval": None,
     }
+    interval = value("schedule_interval")
+    if interval:
+        request["schedule_interval"] = parse_duration(interval, "schedule_interval")
+        if request["schedule_interval"] <= timedelta(0):
+            raise PlanningInputError(f"schedule_interval={interval!r} must be positive: use the time between two "
+                                     "runs, e.g. PT1H")
     manifest = value("manifest_s3_uri")
     request["manifest_s3_uri"] = (
         _s3_prefix_uri(manifest, "manifest_s3_uri") if manifest else f"{request['report_s3_uri']}/_manifests"
@@ -417,10 +446,15 @@ def processing_job_name(
 
 def list_window_objects(root_uri: str, start: datetime, end: datetime) -> list[str]:
     """Keys (relative to ``root_uri``) of the non-empty objects in the hour folders overlapping [start, end)."""
+    return list_hour_objects(root_uri, hour_prefixes(start, end))
+
+
+def list_hour_objects(root_uri: str, hours: list[str]) -> list[str]:
+    """Keys (relative to ``root_uri``) of the non-empty objects in the hour folders ``hours`` (``yyyy/mm/dd/HH/``)."""
     bucket, root_key = split_s3_uri(root_uri)
     paginator = client("s3").get_paginator("list_objects_v2")
     keys = []
-    for hour in hour_prefixes(start, end):
+    for hour in hours:
         prefix = f"{root_key}/{hour}" if root_key else hour
         try:
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
@@ -432,6 +466,51 @@ def list_window_objects(root_uri: str, start: datetime, end: datetime) -> list[s
         except (ClientError, BotoCoreError) as error:
             raise aws_error(error, f"ListObjectsV2 on s3://{bucket}/{prefix}") from error
     return keys
+
+
+def late_captures(request: dict, window: dict) -> dict:
+    """``late_capture_files`` of the previous window (see the module docstring), or nothing to add to the plan
+    when that window left no listing."""
+    previous = plan_window(window["anchor"] - request["schedule_interval"], request["start_offset"],
+                           request["end_offset"], granularity=request["granularity"])
+    folder = "/".join(p for p in (request["manifest_s3_uri"], request["endpoint_name"], request["schedule_name"],
+                                  previous["folder"]) if p)
+    listed = read_manifest_keys(f"{folder}/{CAPTURE_MANIFEST_FILE}")
+    if listed is None:
+        return {}
+    read_now = set(hour_prefixes(window["start"], window["end"]))
+    hours = [hour for hour in hour_prefixes(previous["start"], previous["end"]) if hour not in read_now]
+    late = [key for key in list_hour_objects(request["capture_s3_uri"], hours) if key not in listed]
+    if late:
+        log("WARNING", f"{len(late)} capture file(s) arrived in the window {times.iso(previous['start'])}.."
+            f"{times.iso(previous['end'])} after it was listed; no window analysed them",
+            outcome="late_captures", late_capture_files=len(late), late_window_id=previous["window_id"],
+            late_keys=late[:LATE_EXAMPLES], schedule_name=request["schedule_name"],
+            endpoint_name=request["endpoint_name"])
+    return {"late_capture_files": len(late), "late_window_id": previous["window_id"],
+            "late_window_start": times.iso(previous["start"])}
+
+
+def read_manifest_keys(manifest_uri: str) -> set[str] | None:
+    """The keys a manifest lists (relative to its prefix); None when there is no manifest (or no readable one)."""
+    bucket, key = split_s3_uri(manifest_uri)
+    try:
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error_code(error)[0] in ("NoSuchKey", "404"):
+            return None
+        raise aws_error(error, f"GetObject of the manifest {manifest_uri}") from error
+    except BotoCoreError as error:
+        raise aws_error(error, f"GetObject of the manifest {manifest_uri}") from error
+    try:
+        manifest = json.loads(body)
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, list) or not manifest:
+        log("WARNING", f"{manifest_uri} is not a manifest; late captures of its window are not counted",
+            manifest_uri=manifest_uri)
+        return None
+    return {entry for entry in manifest[1:] if isinstance(entry, str)}
 
 
 def write_manifest(manifest_uri: str, root_uri: str, keys: list[str], kms_key_id: str | None) -> str:

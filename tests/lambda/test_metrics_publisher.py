@@ -757,3 +757,27 @@ def test_an_outcome_status_the_analyzer_does_not_write_is_not_trusted(publisher,
 
     assert result["status"] == "Completed"
     assert any("not an analyzer outcome document" in line["message"] for line in log_lines(capsys.readouterr().out))
+
+
+def test_late_capture_files_of_the_previous_window_are_published_at_that_windows_start(publisher, events_inbox):
+    late = {"late_capture_files": 2, "late_window_id": "2026112512", "late_window_start": "2026-11-25T11:00:00Z"}
+
+    result = publisher.handler(_event(status="NoData", window={**WINDOW, **late, "no_data_reason": "no_capture"}),
+                               None)
+
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    points = cloudwatch.get_metric_statistics(
+        Namespace="CdkModelMonitor", MetricName="LateCaptureFiles", Dimensions=status_dims,
+        StartTime=METRIC_TIME - timedelta(hours=3), EndTime=METRIC_TIME + timedelta(hours=1), Period=3600,
+        Statistics=["Sum"])["Datapoints"]
+    assert [(p["Timestamp"], p["Sum"]) for p in points] == [(datetime(2026, 11, 25, 11, tzinfo=UTC), 2.0)]
+    assert result["late_capture_files"] == 2
+    [event] = events_inbox()
+    assert (event["detail"]["lateCaptureFiles"], event["detail"]["lateWindowStart"]) == (2, "2026-11-25T11:00:00Z")
+
+
+def test_a_window_without_a_late_count_publishes_no_late_metric(publisher):
+    publisher.handler(_event(metrics_prefix=None), None)
+
+    assert "LateCaptureFiles" not in _metric_names("CdkModelMonitor")

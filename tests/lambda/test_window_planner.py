@@ -381,8 +381,92 @@ def test_manifest_is_written_with_the_kms_key_when_one_is_set(planner, s3, monke
         ({"capture_s3_uri": "bucket/capture"}, "capture_s3_uri='bucket/capture' is not an S3 URI"),
         ({"window_start_offset": "PT0H", "window_end_offset": "-PT1H"}, "the window would be empty"),
         ({"window_granularity": "day"}, "window_granularity='day' is not supported"),
+        ({"schedule_interval": "-PT1H"}, "schedule_interval='-PT1H' must be positive"),
+        ({"schedule_interval": "hourly"}, "schedule_interval='hourly' is not an ISO-8601 duration"),
     ],
 )
 def test_inputs_a_user_must_fix_are_refused_with_the_fix(planner, aws, overrides, fragment):
     with pytest.raises(planner.PlanningInputError, match=re.escape(fragment)):
         planner.handler(_event(**overrides), None)
+
+
+# -- late captures: files that reach a window's folders after it was listed -------------------------------------
+
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:churn-ep-data-quality:{}"
+
+
+def _planned(planner, scheduled: str, **overrides) -> dict:
+    """A window planned by a state machine execution (which claims the window, so its listing is recorded)."""
+    return planner.handler(_event(scheduled_time=scheduled, execution_id=EXECUTION.format(scheduled[:13]),
+                                  schedule_interval="PT1H", **overrides), None)
+
+
+def test_a_capture_file_that_lands_after_its_window_was_listed_is_counted_by_the_next_window(planner, s3, capsys):
+    _put(s3, _capture_key(_at("2026-11-25T12:10:00"), 1))
+    first = _planned(planner, "2026-11-25T13:00:00Z")
+    late = _capture_key(_at("2026-11-25T12:59:58"), 2)  # delivered after 13:00's window was listed
+    _put(s3, late)
+    _put(s3, _capture_key(_at("2026-11-25T13:30:00"), 3))
+    capsys.readouterr()
+
+    plan = _planned(planner, "2026-11-25T14:00:00Z")
+
+    assert first["object_count"] == 1
+    assert (plan["late_capture_files"], plan["late_window_id"], plan["late_window_start"]) == (
+        1, "2026112513", "2026-11-25T12:00:00Z")
+    assert plan["object_count"] == 1  # the 13:30 file is this window's own
+    [warning] = [line for line in log_lines(capsys.readouterr().out) if line["outcome"] == "late_captures"]
+    assert warning["level"] == "WARNING"
+    assert warning["late_keys"] == [late.removeprefix("datacapture/churn-ep/AllTraffic/")]
+
+
+def test_a_window_that_found_nothing_records_its_listing_so_a_file_landing_later_is_counted(planner, s3):
+    empty = _planned(planner, "2026-11-25T13:00:00Z")
+    _put(s3, _capture_key(_at("2026-11-25T12:40:00"), 1))
+
+    plan = _planned(planner, "2026-11-25T14:00:00Z")
+
+    assert (empty["has_data"], empty["no_data_reason"], empty["manifest_uri"]) == (False, "no_capture", None)
+    assert plan["late_capture_files"] == 1
+
+
+def test_files_listed_by_their_window_are_not_late(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-25T12:10:00"), 1))
+    _planned(planner, "2026-11-25T13:00:00Z")
+
+    plan = _planned(planner, "2026-11-25T14:00:00Z")
+
+    assert plan["late_capture_files"] == 0
+
+
+def test_without_a_listing_of_the_previous_window_nothing_is_counted(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-25T12:10:00"), 1))  # no execution planned 13:00's window
+
+    plan = _planned(planner, "2026-11-25T14:00:00Z")
+
+    assert "late_capture_files" not in plan
+    assert plan["has_data"] is False
+
+
+def test_a_late_file_that_the_next_window_reads_itself_is_not_counted(planner, s3):
+    # windows of two hours every hour (a look-back): 12:xx is read again by the 14:00 window
+    overlapping = {"window_start_offset": "-PT2H"}
+    _planned(planner, "2026-11-25T13:00:00Z", **overlapping)
+    _put(s3, _capture_key(_at("2026-11-25T12:50:00"), 1))  # read by the 14:00 window
+    _put(s3, _capture_key(_at("2026-11-25T11:50:00"), 2))  # read by no window any more
+
+    plan = _planned(planner, "2026-11-25T14:00:00Z", **overlapping)
+
+    assert plan["late_capture_files"] == 1
+    assert plan["object_count"] == 1
+
+
+def test_a_capture_without_ground_truth_still_records_what_its_window_listed(planner, s3):
+    ground_truth = {"ground_truth_s3_uri": f"s3://{BUCKET}/ground-truth/churn-ep"}
+    _put(s3, _capture_key(_at("2026-11-25T12:20:00"), 1))
+    waiting = _planned(planner, "2026-11-25T13:00:00Z", **ground_truth)
+
+    plan = _planned(planner, "2026-11-25T14:00:00Z", **ground_truth)
+
+    assert (waiting["no_data_reason"], waiting["manifest_uri"]) == ("no_ground_truth", None)
+    assert plan["late_capture_files"] == 0
