@@ -56,7 +56,7 @@ NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 
 #: ``drift_method`` values that are not one method: ``auto`` picks one per feature (numeric:
-#: ``wasserstein``, String: ``g_test``); ``sagemaker`` judges every feature as the built-in does
+#: ``wasserstein``, String: ``chi_squared``); ``sagemaker`` judges every feature as the built-in does
 #: (``comparison_method``, ``comparison_threshold``, ``categorical_drift_method``).
 AUTO = "auto"
 SAGEMAKER = "sagemaker"
@@ -91,7 +91,8 @@ DRIFT_METHODS: Mapping[str, DriftMethodSpec] = {spec.name: spec for spec in (
                     kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1, tested=False),
     DriftMethodSpec(name="ks", effect="Kolmogorov-Smirnov statistic (largest CDF gap)",
                     kinds=frozenset({NUMERIC}), default_threshold=0.1),
-    DriftMethodSpec(name="wasserstein", effect="Wasserstein-1 distance in baseline standard deviations",
+    DriftMethodSpec(name="wasserstein", effect="Wasserstein-1 distance in baseline standard deviations "
+                                                "(evidence: Pearson's chi-square over reference bins)",
                     kinds=frozenset({NUMERIC}), default_threshold=0.1),
     DriftMethodSpec(name="psi", effect="population stability index over reference bins or categories",
                     kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.1),
@@ -107,7 +108,7 @@ DRIFT_METHODS: Mapping[str, DriftMethodSpec] = {spec.name: spec for spec in (
                     kinds=frozenset({NUMERIC, CATEGORICAL}), default_threshold=0.03),
 )}
 DRIFT_METHOD_CHOICES = (AUTO, SAGEMAKER, *DRIFT_METHODS)
-AUTO_METHODS: Mapping[str, str] = {NUMERIC: "wasserstein", CATEGORICAL: "g_test"}
+AUTO_METHODS: Mapping[str, str] = {NUMERIC: "wasserstein", CATEGORICAL: "chi_squared"}
 
 
 def drift_method_name(value: object, key: str = "drift_method") -> str:

@@ -10,10 +10,13 @@ Registry methods (``measure``): each returns an effect (the distance) and, for a
   ``i / B`` (``B`` = 10, fewer when the window has under 50 values so that every bin expects 5),
   read from the stored sketch, so the same baseline always gives the same bins;
 * String features on their categories: the baseline's categories holding at least 1 % of its
-  values (at most 50), the rest pooled as one "other" group, values new to the baseline included;
-  a column of only rare values (an id, a postcode) leaves nothing to compare and gets no verdict;
-* the **evidence** is a two-sample test on the 2 x B table (G-test, Pearson's chi-square, a
-  two-proportion z-test per group with Bonferroni, or Kolmogorov-Smirnov for ``ks``). Sketches
+  values and at least 5 expected values in the window (at most 50), the rest pooled as one "other"
+  group, values new to the baseline included; a column of only rare values (an id, a postcode)
+  leaves nothing to compare and gets no verdict;
+* the **evidence** is a two-sample test on the 2 x B table (Pearson's chi-square, which keeps its
+  level with few values per cell, for ``wasserstein``, ``psi``, ``jensen_shannon``, ``hellinger``
+  and ``chi_squared``; the G-test for ``g_test``; a two-proportion z-test per group with
+  Bonferroni; Kolmogorov-Smirnov for ``ks``). Sketches
   are approximate: each side's size is shrunk to the size whose sampling error equals the
   sampling error plus the sketch's rank error (``KllSketch.rank_error``), so a difference the
   sketch cannot resolve never counts as evidence;
@@ -272,7 +275,8 @@ def categorical_groups(baseline: Mapping[str, float], current: Mapping[str, floa
     m = float(current_total if current_total is not None else sum(current.values()))
     if n <= 0 or m <= 0:
         return None
-    frequent = sorted((value for value, count in baseline.items() if count / n >= MIN_CATEGORY_SHARE),
+    smallest = max(MIN_CATEGORY_SHARE, MIN_EXPECTED_PER_BIN / m)
+    frequent = sorted((value for value, count in baseline.items() if count / n >= smallest),
                       key=lambda value: (-baseline[value], value))[:MAX_CATEGORY_GROUPS]
     base = np.array([baseline[value] for value in frequent] + [0.0], dtype=np.float64)
     cur = np.array([current.get(value, 0) for value in frequent] + [0.0], dtype=np.float64)
@@ -362,23 +366,22 @@ def wasserstein(baseline: KllSketch, current: KllSketch, baseline_std: float | N
 
 
 def ks_p_value(statistic: float, n: float, m: float) -> float:
-    """Two-sample Kolmogorov-Smirnov p-value, asymptotic with Stephens' small-sample correction:
-    ``Q_KS((sqrt(e) + 0.12 + 0.11 / sqrt(e)) * D)``, ``e = n m / (n + m)``."""
+    """Two-sample Kolmogorov-Smirnov p-value, asymptotic: the one-sample distribution of ``D`` at the
+    effective size ``round(n m / (n + m))`` (scipy's ``ks_2samp(method="asymp")``)."""
     if n <= 0 or m <= 0 or math.isnan(statistic):
         return math.nan
-    root = math.sqrt(n * m / (n + m))
-    return float(min(1.0, special.kolmogorov((root + 0.12 + 0.11 / root) * statistic)))
+    effective = max(1, round(n * m / (n + m)))
+    return float(min(1.0, max(0.0, stats.kstwo.sf(statistic, effective))))
 
 
 _EVIDENCE: Mapping[str, Callable[[Groups], float]] = {
-    "wasserstein": g_test_p_value, "psi": g_test_p_value, "jensen_shannon": g_test_p_value,
-    "hellinger": g_test_p_value, "g_test": g_test_p_value, "chi_squared": pearson_p_value,
+    "wasserstein": pearson_p_value, "psi": pearson_p_value, "jensen_shannon": pearson_p_value,
+    "hellinger": pearson_p_value, "g_test": g_test_p_value, "chi_squared": pearson_p_value,
     "two_proportion_z": two_proportion_p_value,
 }
 _EFFECTS: Mapping[str, Callable[[Groups], float]] = {
     "psi": psi, "jensen_shannon": jensen_shannon, "hellinger": hellinger, "g_test": largest_share_change,
     "chi_squared": largest_share_change, "two_proportion_z": largest_share_change,
-    "linf_simple": largest_share_change,
 }
 
 

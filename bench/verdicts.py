@@ -1,0 +1,186 @@
+"""Verdict benchmark: false alarms on unchanged windows and detection of known changes, per window size.
+
+A 20-feature baseline (numeric, skewed, integer, low-, mid- and high-cardinality categories) is drawn
+once; windows are drawn from the same distribution (unchanged) or with one known change each:
+
+* ``mean shift 0.25 sd``: ``num_0`` moved by a quarter of its standard deviation;
+* ``scale x1.5``: ``num_1`` spread 1.5 times wider around its mean;
+* ``share +10 points``: one category of ``cat_0`` gains 10 points of share, the others lose in proportion;
+* ``new category 5%``: 5 % of ``cat_1``'s values are a value the baseline never saw.
+
+Every window goes through the analyzer's data-quality job (``run_monitor``, CSV written by pandas)
+three ways: our default (the constraints' ``drift_method`` ``auto``), SageMaker's rule (``--drift-method
+sagemaker``: L-infinity Robust against 0.1) and, with ``--evidently``, Evidently's DataDriftPreset in
+the peers' environment. A window counts as *flagged* when it raises any drift violation
+(``baseline_drift_check`` or ``dataset_drift_check``; Evidently: any drifted column). For unchanged
+windows that share is the false-alarm rate, for changed ones the detection rate.
+
+Model quality: a binary classifier's scores and labels; its baseline from 2,000 labelled rows. Windows
+unchanged and with accuracy down 5 points (labels of correctly classified rows flipped); our default
+(sample-size-aware thresholds) against the built-in's (thresholds at the baseline's values). Flagged:
+any model-quality violation.
+
+Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
+rows, fewer above); results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model_monitor_analyzer.jobs import data_quality as dq
+from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+
+BASELINE_ROWS = 20_000
+SIZES = (50, 200, 1_000, 10_000, 100_000)
+CAT0 = ["a", "b", "c", "d", "e"]
+CAT0_P = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+CAT1 = ["x", "y", "z"]
+CAT1_P = np.array([0.5, 0.3, 0.2])
+MID = [f"m{i:02d}" for i in range(30)]
+MID_P = (1 / np.arange(1, 31)) / (1 / np.arange(1, 31)).sum()
+
+
+def draw(rng: np.random.Generator, rows: int, change: str = "unchanged") -> pd.DataFrame:
+    """``rows`` rows of the 20 features, with ``change`` applied."""
+    frame: dict[str, object] = {}
+    for i in range(8):
+        mean, sd = 10.0 * i, 1.0 + i
+        values = rng.normal(mean, sd, rows)
+        if i == 0 and change == "mean shift 0.25 sd":
+            values = values + 0.25 * sd
+        if i == 1 and change == "scale x1.5":
+            values = mean + (values - mean) * 1.5
+        frame[f"num_{i}"] = values
+    frame["skew_0"] = rng.lognormal(0, 1, rows)
+    frame["skew_1"] = rng.exponential(3, rows)
+    frame["skew_2"] = rng.gamma(2, 2, rows)
+    frame["skew_3"] = rng.pareto(3, rows)
+    frame["int_0"] = rng.poisson(3, rows)
+    frame["int_1"] = rng.integers(0, 100, rows)
+    frame["int_2"] = rng.binomial(10, 0.3, rows)
+    frame["int_3"] = rng.integers(18, 90, rows)
+    p0 = CAT0_P
+    if change == "share +10 points":
+        p0 = np.concatenate(([CAT0_P[0] + 0.10], CAT0_P[1:] * (1 - CAT0_P[0] - 0.10) / CAT0_P[1:].sum()))
+    frame["cat_0"] = rng.choice(CAT0, rows, p=p0)
+    cat1 = rng.choice(CAT1, rows, p=CAT1_P).astype(object)
+    if change == "new category 5%":
+        cat1[rng.random(rows) < 0.05] = "new"
+    frame["cat_1"] = cat1
+    frame["cat_mid"] = rng.choice(MID, rows, p=MID_P)
+    frame["cat_high"] = [f"id{v}" for v in rng.integers(0, 5_000, rows)]
+    return pd.DataFrame(frame)
+
+
+DATA_CHANGES = ("unchanged", "mean shift 0.25 sd", "scale x1.5", "share +10 points", "new category 5%")
+DRIFT_CHECKS = frozenset({"baseline_drift_check", "dataset_drift_check"})
+
+
+@dataclass
+class Cell:
+    flagged: int = 0
+    windows: int = 0
+
+    def rate(self) -> str:
+        return f"{self.flagged / self.windows:.1%} ({self.flagged}/{self.windows})" if self.windows else "-"
+
+
+def _violations(folder: Path) -> list[dict]:
+    path = folder / "constraint_violations.json"
+    return json.loads(path.read_text())["violations"] if path.exists() else []
+
+
+def windows_per_size(size: int, small: int) -> int:
+    """``small`` windows up to 1,000 rows, then fewer (the cost grows with the size)."""
+    if size <= 1_000:
+        return small
+    return max(10, small // 4) if size <= 10_000 else max(5, small // 20)
+
+
+def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
+                       progress: Callable[[str], None]) -> dict[tuple[str, str, int], Cell]:
+    """(mode, change, size) -> flagged windows, for our default and SageMaker's rule."""
+    rng = np.random.default_rng(seed)
+    draw(rng, BASELINE_ROWS).to_csv(work / "baseline.csv", index=False)
+    quiet = InputOptions(progress=False)
+    dq.run_baseline(dq.DataQualityBaselineRequest(dataset=work / "baseline.csv", output=work / "baseline", reading=quiet))
+    cells: dict[tuple[str, str, int], Cell] = {}
+    for size in sizes:
+        count = windows_per_size(size, small)
+        for change in DATA_CHANGES:
+            started = time.monotonic()
+            for index in range(count):
+                window = work / "window.csv"
+                draw(rng, size, change).to_csv(window, index=False)
+                for mode, method in (("ours", None), ("sagemaker", "sagemaker")):
+                    out = work / f"out-{mode}"
+                    dq.run_monitor(dq.DataQualityMonitorRequest(
+                        capture=window, input_format=InputFormat.CSV, output=out, reading=quiet,
+                        statistics=work / "baseline" / "statistics.json",
+                        constraints=work / "baseline" / "constraints.json", drift_method=method, overwrite=True))
+                    flagged = any(v["constraint_check_type"] in DRIFT_CHECKS for v in _violations(out))
+                    cell = cells.setdefault((mode, change, size), Cell())
+                    cell.windows += 1
+                    cell.flagged += flagged
+                    if mode == "ours" and change == "unchanged" and flagged:
+                        progress(f"  false alarm at n={size}: " + "; ".join(
+                            v["feature_name"] + ": " + v["description"][:160] for v in _violations(out)
+                            if v["constraint_check_type"] in DRIFT_CHECKS))
+            progress(f"n={size:>7} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
+                     f"sagemaker {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
+    return cells
+
+
+def markdown(cells: dict[tuple[str, str, int], Cell], sizes: list[int], modes: dict[str, str]) -> str:
+    """One table per mode: rows = change, columns = window size."""
+    lines = []
+    for mode, title in modes.items():
+        lines += [f"### {title}", "", "| change | " + " | ".join(f"n = {s:,}" for s in sizes) + " |",
+                  "|---|" + "---|" * len(sizes)]
+        changes = sorted({c for (m, c, _) in cells if m == mode}, key=lambda c: (c != "unchanged", c))
+        for change in changes:
+            label = f"{change} (false alarms)" if change == "unchanged" else f"{change} (detected)"
+            lines.append(f"| {label} | " + " | ".join(cells.get((mode, change, s), Cell()).rate() for s in sizes) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.verdicts", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="window sizes (rows)")
+    parser.add_argument("--windows", type=int, default=200, help="windows per cell up to 1,000 rows (default 200)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "verdicts.md")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="verdicts-"))
+    try:
+        def say(text: str) -> None:
+            print(text, file=sys.stderr, flush=True)
+        cells = data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = ("# Verdict benchmark\n\n`python -m bench.verdicts "
+            + " ".join(argv if argv is not None else sys.argv[1:]) + "`\n\n"
+            + "Share of windows raising a drift violation (any feature, or the dataset).\n\n"
+            + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
+                                           "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"}))
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
