@@ -20,6 +20,10 @@ def iso_offset(duration: Duration, *, negative: bool) -> str:
     return ("-" if negative and (hours or minutes) else "") + body
 
 
+# Default wait between a run's scheduled time and the listing of its window's captures (standalone engine).
+DEFAULT_CAPTURE_DELAY_MINUTES = 15
+_MAX_CAPTURE_DELAY_MINUTES = 60
+
 # EventBridge Scheduler's cron fields: name, lowest and highest value, names accepted in place of numbers.
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -128,6 +132,13 @@ class Schedule:
     interval: Duration | None = None
     """Time between two runs, when the expression says it (hourly, daily, every N hours, rates); None for
     other cron expressions and one-off runs. The self-monitoring heartbeat expects a status this often."""
+    capture_delay: Duration = field(default_factory=lambda: Duration.minutes(DEFAULT_CAPTURE_DELAY_MINUTES))
+    """How long each run of the standalone engine waits after its scheduled time before it lists the window's
+    captured data: SageMaker writes a capture file to S3 minutes after its records, so a window listed on the
+    hour would miss the last minutes of the hour it analyses. The window itself does not move (the 13:00 run
+    still analyses [12:00, 13:00), its reports and metrics keep their times); only the listing and the job
+    start later. Default 15 minutes (SageMaker's own schedules start 0-20 minutes after the scheduled time).
+    ``with_capture_delay`` changes it; the native engine ignores it (SageMaker starts its jobs itself)."""
 
     @staticmethod
     def hourly(*, window: DataWindow | None = None) -> Schedule:
@@ -202,6 +213,20 @@ class Schedule:
         """The same schedule analysing another window."""
         return replace(self, window=window)
 
+    def with_capture_delay(self, delay: Duration) -> Schedule:
+        """The same schedule, each run waiting ``delay`` (whole seconds, 0 to 60 minutes) after its scheduled time
+        before it lists the window's captures (see ``capture_delay``). ``Duration.minutes(0)`` lists on time."""
+        if not isinstance(delay, Duration):
+            raise ConfigurationError(None, "Schedule.with_capture_delay(delay)", delay,
+                                     "Use a Duration, e.g. Duration.minutes(15).")
+        milliseconds = delay.to_milliseconds()
+        if milliseconds % 1000 or milliseconds > _MAX_CAPTURE_DELAY_MINUTES * 60_000:
+            raise ConfigurationError(None, "Schedule.with_capture_delay(delay)", delay.to_human_string(),
+                                     f"Use whole seconds up to {_MAX_CAPTURE_DELAY_MINUTES} minutes; for captures "
+                                     "later than that, analyse an earlier window, e.g. DataWindow(start_offset="
+                                     "Duration.hours(2), end_offset=Duration.hours(1)).")
+        return replace(self, capture_delay=delay)
+
     def scheduler_expression(self) -> scheduler.ScheduleExpression:
         return scheduler.ScheduleExpression.expression(self.expression)
 
@@ -223,22 +248,27 @@ class Heartbeat:
     windows: int
 
 
+def run_interval(schedule: Schedule) -> Duration | None:
+    """Time between two runs of ``schedule``: its interval, or for a cron expression of the user's the length of
+    its window (what one run covers); None for a one-off run."""
+    if schedule.interval is not None:
+        return schedule.interval
+    if not schedule.expression.startswith("cron("):
+        return None  # a one-off run has no next window
+    window = schedule.window
+    return Duration.minutes(window.start_offset.to_minutes() - window.end_offset.to_minutes())
+
+
 def heartbeat(schedule: Schedule, *, max_runtime: Duration, missed_windows: int) -> Heartbeat | None:
     """How an alarm that expects one datapoint per run of ``schedule`` evaluates: one period per run,
     ``missed_windows`` of them (more when a job may run longer than a period, so a slow job is not a missed
     window), within CloudWatch's limits. None when the schedule has no interval of at most a day (a one-off
     run)."""
-    interval = schedule.interval
-    if interval is None:
-        if not schedule.expression.startswith("cron("):
-            return None  # a one-off run has no next window to miss
-        # a cron expression of the user's: its window is what one run covers
-        window = schedule.window
-        interval = Duration.minutes(window.start_offset.to_minutes() - window.end_offset.to_minutes())
-    if interval.to_seconds() > _MAX_PERIOD.to_seconds():
+    interval = run_interval(schedule)
+    if interval is None or interval.to_seconds() > _MAX_PERIOD.to_seconds():
         return None
     period_s = interval.to_seconds()
-    late = max_runtime.to_seconds() + _PUBLICATION_ALLOWANCE.to_seconds()
+    late = max_runtime.to_seconds() + _PUBLICATION_ALLOWANCE.to_seconds() + schedule.capture_delay.to_seconds()
     windows = max(missed_windows, math.ceil(late / period_s) + 1)
     limit = (_MAX_RANGE if period_s >= 3600 else _MAX_RANGE_SHORT).to_seconds()
     windows = max(1, min(windows, int(limit // period_s)))

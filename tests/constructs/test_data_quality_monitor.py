@@ -42,7 +42,7 @@ def _states(stack) -> dict:
 def test_standalone_state_machine_plans_runs_publishes_and_records_no_data_and_failures(stack):
     _monitor(stack)
     states = _states(stack)
-    assert set(states) == {"PlanWindow", "IsDuplicate", "DuplicateOfWindow", "HasData", "RecordNoData",
+    assert set(states) == {"WaitForCaptureDelivery", "PlanWindow", "IsDuplicate", "DuplicateOfWindow", "HasData", "RecordNoData",
                            "NoDataInWindow", "RunAnalyzer", "JobNameTaken", "DescribeExistingJob", "ExistingJobStatus",
                            "WaitForExistingJob", "ExistingJobEnded", "PublishResults", "Done", "RecordFailure",
                            "RecordPlanningFailure", "RecordFailureDirectly", "ExecutionFailed"}

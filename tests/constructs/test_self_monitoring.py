@@ -234,8 +234,9 @@ def test_self_monitoring_alarms_are_listed_and_on_the_dashboard(tmp_path):
     (Schedule.hourly(), Duration.hours(1), (3600, 3)),
     (Schedule.daily(hour=3), Duration.hours(1), (86400, 3)),
     (Schedule.every_hours(6), Duration.hours(1), (21600, 3)),
-    # a 15-minute rate whose jobs may run an hour: 1.5 h of lateness is 6 periods, plus the missed one
-    (Schedule.rate(Duration.minutes(15)), Duration.hours(1), (900, 7)),
+    # a 15-minute rate whose jobs may run an hour: 1.75 h of lateness (the job, its publication and the
+    # 15-minute capture delay) is 7 periods, plus the missed one
+    (Schedule.rate(Duration.minutes(15)), Duration.hours(1), (900, 8)),
 ])
 def test_heartbeat_is_one_period_per_run_and_tolerates_a_slow_job(schedule, runtime, expected):
     beat = heartbeat(schedule, max_runtime=runtime, missed_windows=3)

@@ -2,12 +2,16 @@
 
 Each scheduled tick starts one execution of the monitor's state machine:
 
+0. ``WaitForCaptureDelivery`` waits the schedule's ``capture_delay`` (default 15 minutes): SageMaker
+   writes capture files minutes after their records, and a window is listed once, so it is listed late;
 1. ``PlanWindow`` (lambda/window_planner) computes the window, lists its capture objects and
-   writes a manifest; with no data it goes to ``RecordNoData`` and stops without a job;
+   writes a manifest; with no data it goes to ``RecordNoData`` and stops without a job. It also counts
+   the capture files that reached the previous window's folders after that window was listed;
 2. ``RunAnalyzer`` runs the analyzer image as a processing job (``createProcessingJob.sync``),
    named deterministically per window so a retried window never writes a second report;
 3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
-   built-in's namespace and dimensions, the execution status metric and an EventBridge event;
+   built-in's namespace and dimensions, the execution status metric (the analyzer's verdict from its
+   ``outcome.json``: a job that analysed no record is NoData) and an EventBridge event;
    failures go through ``RecordFailure``, which publishes the Failed status before failing.
 """
 
@@ -28,6 +32,7 @@ from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR,
 from ..monitors.base import STATUS_NAMESPACE, STATUSES
 from ..nag import acknowledge
 from ..roles import allow_log_encryption, scheduler_principal, states_principal
+from ..schedule import iso_offset, run_interval
 from ..self_monitoring import dead_letter_queue
 from .lambdas import engine_function
 
@@ -103,7 +108,9 @@ class StandaloneEngine(Construct):
 
     def _state_machine(self, monitor: MonitorBase) -> sfn.StateMachine:
         window_start, window_end = monitor.planning_window()
-        timeout = monitor.compute.max_runtime.plus(Duration.minutes(30))
+        delay = monitor.schedule.capture_delay
+        timeout = monitor.compute.max_runtime.plus(Duration.minutes(30)).plus(delay)
+        interval = run_interval(monitor.schedule)
         plan = tasks.LambdaInvoke(
             self, "PlanWindow", lambda_function=self.planner, payload_response_only=True, result_path="$.plan",
             payload=sfn.TaskInput.from_object({
@@ -121,6 +128,8 @@ class StandaloneEngine(Construct):
                 # one execution per window: the planner claims the window for this execution until it times out
                 "execution_id": sfn.JsonPath.string_at("$$.Execution.Id"),
                 "claim_seconds": int(timeout.to_seconds()),
+                # the previous run's window: its captures that arrived after it was listed are counted
+                **({"schedule_interval": iso_offset(interval, negative=False)} if interval is not None else {}),
                 **monitor.planner_payload(),
             }))
         plan.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4, backoff_rate=2)
@@ -178,12 +187,18 @@ class StandaloneEngine(Construct):
                     .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
                     .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
         after_plan: sfn.IChainable = overrides.next(has_data) if overrides is not None else has_data
-        definition = plan.next(
+        planned = plan.next(
             sfn.Choice(self, "IsDuplicate")
             .when(sfn.Condition.boolean_equals("$.plan.duplicate", True), sfn.Succeed(
                 self, "DuplicateOfWindow",
                 comment="another execution holds this window and publishes its status: nothing to do"))
             .otherwise(after_plan))
+        definition: sfn.IChainable = planned
+        if delay.to_seconds() > 0:
+            definition = sfn.Wait(
+                self, "WaitForCaptureDelivery", time=sfn.WaitTime.duration(delay),
+                comment="SageMaker writes capture files minutes after their records: the window is listed once "
+                        "they are in").next(planned)
 
         # Execution data holds window plans and failure causes: encrypted with the monitoring key.
         key = monitor.storage.encryption_key

@@ -207,6 +207,14 @@ class MonitorBase(Construct):
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
+    def metric_late_capture_files(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Capture files that reached a window's folders after the window was listed, so that no window analysed
+        them (standalone engine; counted by the next window's planner and stamped with the late window's start).
+        More than a few: raise the schedule's ``capture_delay``."""
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="LateCaptureFiles",
+                                 dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
+                                 statistic="Sum", period=period or self.metric_period)
+
     def metric_violations(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Number of constraint violations each execution found."""
         return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="ConstraintViolations",
