@@ -227,3 +227,29 @@ def test_a_window_whose_job_analysed_no_record_ends_as_no_data_not_completed(eng
     assert execution.output["published"]["no_data_reason"] == "no_records_in_window"
     assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 0.0, "NoData": 1.0,
                                                "Failed": 0.0}
+
+
+def test_a_capture_file_delivered_after_its_window_ran_is_counted_by_the_next_execution(engine):
+    previous = _scheduled() - timedelta(hours=1)
+    earlier = Execution("arn:aws:states:us-east-1:123456789012:execution:m:previous-hour")
+    interleave(engine.run(earlier, {"scheduled_time": previous.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+    # a file of the previous window's hour, delivered after that window was listed
+    prefix = _capture_prefix(engine.definition)
+    late_hour = previous - timedelta(hours=1)
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key=f"{prefix}/{late_hour:%Y/%m/%d/%H}/59-58-000-late.jsonl", Body=b'{"captureData": {}}\n')
+    execution = Execution("arn:aws:states:us-east-1:123456789012:execution:m:this-hour")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert earlier.visited[:2] == ["WaitForCaptureDelivery", "PlanWindow"]
+    assert earlier.visited[-1] == "NoDataInWindow"
+    assert execution.output["plan"]["late_capture_files"] == 1
+    payload = engine.definition["States"]["PlanWindow"]["Parameters"]
+    dims = [{"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "MonitoringSchedule", "Value": payload["schedule_name"]},
+            {"Name": "MonitorType", "Value": "data-quality"}]
+    points = boto3.client("cloudwatch", region_name=REGION).get_metric_statistics(
+        Namespace=STATUS_NAMESPACE, MetricName="LateCaptureFiles", Dimensions=dims,
+        StartTime=late_hour - timedelta(hours=1), EndTime=_scheduled() + timedelta(hours=1), Period=3600,
+        Statistics=["Sum"])["Datapoints"]
+    assert [(p["Timestamp"], p["Sum"]) for p in points] == [(late_hour, 1.0)]
