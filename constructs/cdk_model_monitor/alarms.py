@@ -179,6 +179,10 @@ class QualityThreshold:
     threshold: float
     operator: str = "LessThanThreshold"
     """``LessThanThreshold`` for metrics where higher is better, ``GreaterThanThreshold`` for error rates."""
+    verdict: bool = False
+    """The baseline asks for the sample-size-aware comparison: the analyzer decides whether the metric is
+    worse than ``threshold`` by more than chance at the window's size, and the alarm watches that verdict
+    (``quality_violation_<metric>``)."""
 
 
 def model_quality_thresholds(constraints: Mapping[str, Any]) -> list[QualityThreshold]:
@@ -186,11 +190,12 @@ def model_quality_thresholds(constraints: Mapping[str, Any]) -> list[QualityThre
     threshold per metric with its ``comparison_operator`` (a violation when ``value <op> threshold``).
     Raises ``ValueError`` naming an entry without a numeric threshold and a known operator, which the
     analyzer rejects too."""
+    verdict = rules.parse_decision(constraints).comparison == rules.SIGNIFICANCE
     result = []
     for section in rules.QUALITY_CONSTRAINTS_SECTIONS.values():
         metrics = constraints.get(section)
         if isinstance(metrics, Mapping):
-            result += [QualityThreshold(name=c.metric, threshold=c.threshold, operator=c.operator)
+            result += [QualityThreshold(name=c.metric, threshold=c.threshold, operator=c.operator, verdict=verdict)
                        for c in rules.quality_constraints(metrics)]
     return result
 
@@ -296,15 +301,18 @@ class MonitorAlarms(Construct):
         (the check is left out where the monitor type says it: ``churn-model-quality-auc``)
         (a second monitor of the same type adds its construct id after the type). Give each model its
         own prefix (alarm names are unique per account and region).
-    :param no_data_windows: consecutive windows without captured data before the NoData alarm
+    :param no_data_windows: consecutive windows that analysed no data before the NoData alarm
         fires (standalone engine), or without any result (native engine). Default 3.
+    :param no_data_alarm: create the NoData alarm (standalone engine); False for a model that may rightly
+        get no traffic for ``no_data_windows`` windows (the heartbeat still watches the monitoring). Default True.
     :param failed_windows: consecutive failed executions before the Failed alarm fires. Default 1.
     :param violations_windows: consecutive windows with violations before that alarm fires. Default 1.
     :param actions_enabled: default True.
     """
 
     def __init__(self, scope: Construct, id: str, *, alarm_name_prefix: str, no_data_windows: int = 3,
-                 failed_windows: int = 1, violations_windows: int = 1, actions_enabled: bool = True) -> None:
+                 failed_windows: int = 1, violations_windows: int = 1, actions_enabled: bool = True,
+                 no_data_alarm: bool = True) -> None:
         super().__init__(scope, id)
         if not alarm_name_prefix or not _ALARM_NAME.match(alarm_name_prefix) or len(alarm_name_prefix) > 120:
             raise ConfigurationError(self, "alarm_name_prefix", alarm_name_prefix,
@@ -312,8 +320,11 @@ class MonitorAlarms(Construct):
         for prop, value in (("no_data_windows", no_data_windows), ("failed_windows", failed_windows),
                             ("violations_windows", violations_windows)):
             _check_windows(self, prop, value)
+        if not isinstance(no_data_alarm, bool):
+            raise ConfigurationError(self, "no_data_alarm", no_data_alarm, "Use True or False.")
         self.alarm_name_prefix = alarm_name_prefix
         self.no_data_windows = no_data_windows
+        self.no_data_alarm = no_data_alarm
         self.failed_windows = failed_windows
         self.violations_windows = violations_windows
         self.actions_enabled = actions_enabled
@@ -384,8 +395,9 @@ class MonitorAlarms(Construct):
         return self.add_execution_alarms(monitor, no_results_metric=watched) + health
 
     def add_execution_alarms(self, monitor: Any, *, no_results_metric: cloudwatch.Metric | None = None) -> list[CreatedAlarm]:
-        """Failed, NoData (``no_data_windows`` in a row) and CompletedWithViolations, from the
-        standalone engine's status metrics (the native engine publishes none: nothing is created)."""
+        """Failed, NoData (``no_data_windows`` in a row, unless ``no_data_alarm`` is False) and
+        CompletedWithViolations, from the standalone engine's status metrics (the native engine publishes
+        none: nothing is created)."""
         if monitor.engine_kind is not Engine.STANDALONE:
             return self._no_results(monitor, no_results_metric) if no_results_metric is not None else []
         kind = monitor.kind.name
@@ -398,13 +410,15 @@ class MonitorAlarms(Construct):
                 missing=cloudwatch.TreatMissingData.IGNORE,
                 description=f"The {kind} monitoring execution failed ({self.failed_windows} window(s) in a row). "
                             f"The state machine's execution history has the cause; reports under {reports}."),
-            self.add_alarm(
+            *([self.add_alarm(
                 monitor, AlarmCategory.NO_DATA, monitor.metric_execution_status("NoData"),
                 threshold=1, windows=self.no_data_windows,
                 operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.IGNORE,
-                description=f"No captured data in the last {self.no_data_windows} {kind} monitoring windows: "
-                            "is the endpoint receiving traffic, and is data capture on?"),
+                description=f"No data analysed in the last {self.no_data_windows} {kind} monitoring windows (no "
+                            "capture files, no record of the window, or no labels yet: each window's status event "
+                            "gives its noDataReason). Is the endpoint receiving traffic, and is data capture on?")]
+              if self.no_data_alarm else []),
             self.add_alarm(
                 monitor, AlarmCategory.VIOLATIONS, monitor.metric_execution_status("CompletedWithViolations"),
                 threshold=1, windows=self.violations_windows,
@@ -533,6 +547,16 @@ class MonitorAlarms(Construct):
         for t in thresholds:
             if t.operator not in _OPERATORS:
                 raise ConfigurationError(self, "thresholds", t.operator, f"Use one of {sorted(_OPERATORS)}.")
+            if t.verdict:
+                created.append(self.add_alarm(
+                    monitor, AlarmCategory.MODEL_QUALITY, monitor.metric_quality_violation(t.name), subject=t.name,
+                    threshold=1, windows=options.windows,
+                    operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    missing=cloudwatch.TreatMissingData.IGNORE,
+                    description=f"Model quality: {t.name} {t.operator} {t.threshold:g} (baseline) by more than "
+                                f"chance at the window's size (the analyzer's verdict). "
+                                f"Reports under {monitor.report_s3_uri}."))
+                continue
             created.append(self.add_alarm(
                 monitor, AlarmCategory.MODEL_QUALITY, monitor.metric_quality(t.name), subject=t.name,
                 threshold=t.threshold, windows=options.windows, operator=_OPERATORS[t.operator],

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as sk
 
@@ -37,12 +38,14 @@ def model_quality_check(reference_examples: Path) -> Path:
     return reference_examples / "sdk-model-quality-check"
 
 
-def _run_regression_baseline(model_quality_check: Path, output: Path):
-    # the SDK integration test that produced the real file swapped the two attributes (see SOURCES.md)
+def _run_regression_baseline(model_quality_check: Path, output: Path, *extra: str):
+    # the SDK integration test that produced the real file swapped the two attributes (see SOURCES.md);
+    # the built-in's comparison (--comparison threshold) writes the built-in's very constraints.json
     return job.run_baseline(
         _baseline_args(
             "--dataset", str(model_quality_check / "baseline_dataset.csv"), "--problem-type", "Regression",
             "--inference-attribute", "Label", "--ground-truth-attribute", "Prediction", "--output", str(output),
+            *(extra or ("--comparison", "threshold")),
         )
     )  # fmt: skip
 
@@ -63,6 +66,22 @@ def test_regression_baseline_suggests_the_real_constraints_byte_for_byte(
     _run_regression_baseline(model_quality_check, tmp_path)
     expected = (model_quality_check / "good_cases" / "constraints.json").read_bytes()
     assert (tmp_path / "constraints.json").read_bytes() == expected
+
+
+def test_default_regression_baseline_adds_standard_errors_and_the_decision_to_the_real_constraints(
+    model_quality_check: Path, tmp_path: Path
+):
+    _run_regression_baseline(model_quality_check, tmp_path, "--comparison", "significance")
+    ours = json.loads((tmp_path / "constraints.json").read_text())
+    expected = json.loads((model_quality_check / "good_cases" / "constraints.json").read_text())
+    data = pd.read_csv(model_quality_check / "baseline_dataset.csv")
+    actual, predicted = data["Prediction"].to_numpy(float), data["Label"].to_numpy(float)
+    errors = {name: spec.pop("baseline_standard_error") for name, spec in ours["regression_constraints"].items()}
+    assert ours.pop("monitoring_config") == {"comparison": "significance", "significance_level": 0.01,
+                                             "tolerance": 0.0, "baseline_size": len(data)}
+    assert ours == expected
+    # MAE's standard error: the sample standard deviation of the absolute errors over sqrt(n)
+    assert errors["mae"] == pytest.approx(np.std(np.abs(predicted - actual), ddof=1) / np.sqrt(len(data)), rel=1e-9)
 
 
 def _merged_rows(directory: Path, rows: list[tuple[str, str]]) -> Path:

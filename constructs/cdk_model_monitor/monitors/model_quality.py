@@ -159,6 +159,14 @@ class ModelQualityMonitor(LabelledMonitorBase):
                                      f"{', '.join(self.quality_metric_names)}.")
         return self.metric(name, statistic=statistic, period=period)
 
+    def metric_quality_violation(self, name: str, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """1 when the analyzer judged the metric ``name`` worse than its threshold by more than chance at the
+        window's size, else 0 (baselines asking for the sample-size-aware comparison)."""
+        if name not in QUALITY_METRICS[self.problem_type]:
+            raise ConfigurationError(self, "metric", name, f"{self.problem_type.value} models publish "
+                                     f"{', '.join(self.quality_metric_names)}.")
+        return self.metric(f"quality_violation_{name}", statistic="Maximum", period=period)
+
     def quality_alarm_operator(self, name: str) -> cloudwatch.ComparisonOperator:
         """The comparison that flags a decay of ``name``: LESS_THAN_THRESHOLD for scores,
         GREATER_THAN_THRESHOLD for error rates and regression errors."""

@@ -549,6 +549,74 @@ def _finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# -- model quality: how the thresholds are judged (the file's ``monitoring_config``) -----------------
+
+SIGNIFICANCE = "significance"
+THRESHOLD = "threshold"
+DEFAULT_QUALITY_SIGNIFICANCE_LEVEL = 0.01
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityDecision:
+    """How a window's metrics are judged against their thresholds (a constraints.json's ``monitoring_config``).
+
+    :param baseline_size: the labelled rows of the baseline (scales its standard errors to a window).
+    """
+
+    comparison: str = THRESHOLD
+    significance_level: float = DEFAULT_QUALITY_SIGNIFICANCE_LEVEL
+    tolerance: float = 0.0
+    baseline_size: int | None = None
+
+
+def _share(value: object, key: str, *, above_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0 or value > 1 or (above_zero and value == 0):
+        raise ValueError(f"monitoring_config.{key} must be a number {'above 0 and ' if above_zero else 'from 0 '}"
+                         f"{'up ' if above_zero else ''}to 1, not {value!r}")
+    return float(value)
+
+
+def parse_decision(document: Mapping[str, object]) -> QualityDecision:
+    """The ``monitoring_config`` of a model-quality constraints.json (absent: the built-in's rule).
+
+    Raises ``ValueError`` naming a bad or unknown key."""
+    config = document.get("monitoring_config")
+    if config is None:
+        return QualityDecision()
+    if not isinstance(config, Mapping):
+        raise ValueError("monitoring_config must be an object")
+    known = {"comparison", "significance_level", "tolerance", "baseline_size"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"unknown key {', '.join(map(repr, unknown))} in monitoring_config; known keys: "
+                         f"{', '.join(sorted(known))}")
+    comparison = str(config.get("comparison", SIGNIFICANCE)).strip().lower()
+    if comparison not in (SIGNIFICANCE, THRESHOLD):
+        raise ValueError(f"monitoring_config.comparison must be {SIGNIFICANCE} or {THRESHOLD}, not {config['comparison']!r}")
+    size = config.get("baseline_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"monitoring_config.baseline_size must be a whole number of at least 1, not {size!r}")
+    tolerance = config.get("tolerance", 0.0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
+            or tolerance < 0:
+        raise ValueError(f"monitoring_config.tolerance must be a finite number of at least 0, not {tolerance!r}")
+    return QualityDecision(
+        comparison=comparison,
+        significance_level=_share(config.get("significance_level", DEFAULT_QUALITY_SIGNIFICANCE_LEVEL), "significance_level",
+                                  above_zero=True),
+        tolerance=float(tolerance), baseline_size=size)
+
+
+def decision_document(decision: QualityDecision) -> dict[str, object]:
+    """The ``monitoring_config`` written into a suggested constraints.json."""
+    document: dict[str, object] = {"comparison": decision.comparison, "significance_level": decision.significance_level,
+                                   "tolerance": decision.tolerance}
+    if decision.baseline_size is not None:
+        document["baseline_size"] = decision.baseline_size
+    return document
+
+
 # -- bias drift: neutral points ---------------------------------------------------------------------
 
 # Clarify's bias-drift rule measures every metric's distance from 0, DI included although DI's

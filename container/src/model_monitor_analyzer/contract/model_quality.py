@@ -76,6 +76,11 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         common.dataset = paths.rebase(source or DEFAULT_BASELINE_DATASET)
         common.dataset_format = "csv" if spec.kind is InputKind.CSV else "jsonl"
         common.no_header = not spec.header
+        # the project's own extension: how monitors judge the suggested thresholds
+        comparison = (_text(env, "comparison") or "significance").lower()
+        if comparison not in ("significance", "threshold"):
+            raise AnalyzerInputError(f"comparison must be significance or threshold, not {env.get('comparison')!r}")
+        common.comparison = comparison
         return common
     check_window(env)
     publish = (_text(env, "publish_cloudwatch_metrics") or "Disabled").lower() == "enabled"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
@@ -137,6 +139,14 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="suggest thresholds this much worse than the baseline values (default 0: the built-in's "
         "thresholds, equal to the baseline values)",
+    )
+    _add(
+        parser,
+        "--comparison",
+        choices=(qd.SIGNIFICANCE, qd.THRESHOLD),
+        default=qd.SIGNIFICANCE,
+        help="how monitors judge the thresholds: significance (default: worse than the threshold by more "
+        "than chance allows at the window's size) or threshold (the built-in's rule: any value past it)",
     )
     _add_model_arguments(parser)
 
@@ -413,6 +423,29 @@ def complete_rows(rows: LabelledColumns) -> tuple[LabelledColumns, int]:
     return complete, int(gaps.sum())
 
 
+@dataclass(frozen=True)
+class WindowMetrics:
+    """A window's (or baseline's) metrics, each metric's standard error at its size, and the metrics it
+    cannot compute with the reasons."""
+
+    metrics: dict[str, mq.MetricEntry]
+    errors: dict[str, float]
+    not_computable: dict[str, str]
+
+
+def measure(settings: ModelSettings, rows: LabelledColumns) -> WindowMetrics:
+    """``compute_metrics`` with the standard errors and what is not computable (``checks.quality_decision``)."""
+    kind = settings.problem_type
+    if kind is mq.ProblemType.REGRESSION:
+        actual = float_values(rows.labels, what="ground-truth values")
+        predicted = float_values(rows.predictions, what="inference values")
+        metrics = mq.regression_metrics(actual, predicted)
+        return WindowMetrics(metrics, qd.standard_errors(kind, metrics, actual=actual, predicted=predicted),
+                             qd.not_computable(kind, metrics, ground_truth_varies=bool(np.ptp(actual) > 0)))
+    metrics = compute_metrics(settings, rows)
+    return WindowMetrics(metrics, qd.standard_errors(kind, metrics), qd.not_computable(kind, metrics))
+
+
 def compute_metrics(settings: ModelSettings, rows: LabelledColumns) -> dict[str, mq.MetricEntry]:
     """All metrics of ``settings.problem_type`` from complete rows (see the module docstring)."""
     kind = settings.problem_type
@@ -589,7 +622,15 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
         raise AnalyzerInputError(
             "the baseline dataset has no row with both a prediction and a label", path=str(dataset)
         )
-    metrics = compute_metrics(settings, rows)
+    measured = measure(settings, rows)
+    metrics = measured.metrics
+    if measured.not_computable:
+        raise AnalyzerInputError(
+            "the baseline dataset cannot give every metric a value: "
+            + "; ".join(f"{name}: {reason}" for name, reason in sorted(measured.not_computable.items()))
+            + "; use validation data with both classes labelled and predicted", path=str(dataset))
+    comparison = getattr(args, "comparison", None) or qd.SIGNIFICANCE
+    decision = qd.QualityDecision(comparison=comparison, baseline_size=len(rows.labels))
     claim.clear()
     files = (
         report.write_jackson_json(
@@ -601,6 +642,8 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
             report.constraints_document(
                 settings.problem_type,
                 mq.suggest_constraints(settings.problem_type, metrics, margin=_threshold_margin(args)),
+                baseline_errors=measured.errors if comparison == qd.SIGNIFICANCE else None,
+                decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
             ),
         ),
     )
@@ -609,6 +652,36 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
     if problems.bad:
         summary["malformed_records"] = problems.bad
     return RunOutcome.finished(violations=0, output_dir=output, files=files, summary=summary)
+
+
+@dataclass(frozen=True)
+class QualityConstraints:
+    """A model-quality constraints.json: its constraints, how they are judged, the baseline's standard errors."""
+
+    constraints: list[mq.MetricConstraint]
+    decision: qd.QualityDecision
+    baseline_errors: dict[str, float]
+
+
+def read_quality_constraints(path: Path, problem_type: mq.ProblemType) -> QualityConstraints:
+    """``read_constraints`` with the file's ``monitoring_config`` and ``baseline_standard_error`` values."""
+    constraints = read_constraints(path, problem_type)
+    document = load_json(path, what="model-quality constraints.json")
+    try:
+        decision = qd.parse_decision(document)
+    except ValueError as error:
+        raise AnalyzerInputError(str(error), path=str(path)) from None
+    section = document.get(report.CONSTRAINTS_SECTION[problem_type]) or {}
+    errors: dict[str, float] = {}
+    for metric, spec in section.items():
+        value = spec.get("baseline_standard_error") if isinstance(spec, dict) else None
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise AnalyzerInputError(f"constraint {metric!r}: baseline_standard_error must be a finite number of "
+                                     f"at least 0, not {value!r}", path=str(path))
+        errors[metric] = float(value)
+    return QualityConstraints(constraints, decision, errors)
 
 
 def read_constraints(path: Path, problem_type: mq.ProblemType) -> list[mq.MetricConstraint]:
@@ -650,14 +723,18 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _violations(
-    metrics: dict, constraints: list[mq.MetricConstraint] | None, kind: mq.ProblemType, constraints_path: object
-) -> list[mq.MetricViolation]:
-    """The window's violations of the baseline constraints (none without constraints)."""
+def _verdict(
+    measured: WindowMetrics, constraints: QualityConstraints | None, kind: mq.ProblemType, constraints_path: object,
+    window_size: int,
+) -> qd.QualityVerdict:
+    """The window's verdict on the baseline constraints (no violation without constraints)."""
+    metrics = measured.metrics
     if constraints is None:
-        return []
+        return qd.QualityVerdict(violations=(), not_computable=measured.not_computable, p_values={})
     try:
-        return mq.evaluate_constraints(metrics, constraints)
+        return qd.decide(metrics, constraints.constraints, constraints.decision, errors=measured.errors,
+                         baseline_errors=constraints.baseline_errors, window_size=window_size,
+                         skipped=measured.not_computable)
     except KeyError as error:
         scalar_names = ", ".join(n for n, e in metrics.items() if isinstance(e, mq.MetricValue))
         raise AnalyzerInputError(
@@ -685,7 +762,8 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
     start, end = window.start, window.end
     claim = _claim_monitor_output(args, output)
     constraints_path = getattr(args, "constraints", None)
-    constraints = read_constraints(Path(constraints_path), settings.problem_type) if constraints_path is not None else None
+    constraints = (read_quality_constraints(Path(constraints_path), settings.problem_type)
+                   if constraints_path is not None else None)
     lookback = parse_duration(getattr(args, "ground_truth_lookback", None) or "PT0H")
     now = datetime.now(UTC)
     metric_timestamp = _metric_timestamp(args, start, now)  # a bad --metric-time fails before any write
@@ -752,9 +830,15 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
 
     if hint is not None and few_labels(join):
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
-    metrics = compute_metrics(settings, rows)
+    measured = measure(settings, rows)
+    metrics = measured.metrics
     kind = settings.problem_type
-    violations = _violations(metrics, constraints, kind, constraints_path)
+    verdict = _verdict(measured, constraints, kind, constraints_path, item_count)
+    violations = list(verdict.violations)
+    if verdict.not_computable:
+        summary["not_computable"] = dict(sorted(verdict.not_computable.items()))
+        print("note: not computable in this window, so not judged nor published: " + "; ".join(
+            f"{name} ({reason})" for name, reason in sorted(verdict.not_computable.items())), file=sys.stderr, flush=True)
     replace_earlier_outputs()
     files.append(
         report.write_jackson_json(
@@ -774,11 +858,15 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
         )
     metrics_dir = getattr(args, "cloudwatch_metrics_dir", None)
     if metrics_dir is not None:
+        judged = ([c.metric for c in constraints.constraints if c.metric not in verdict.not_computable]
+                  if constraints is not None and constraints.decision.comparison == qd.SIGNIFICANCE else [])
         lines = report.cloudwatch_metric_records(
             metrics,
             timestamp=metric_timestamp,
             endpoint_name=getattr(args, "endpoint_name", None),
             schedule_name=getattr(args, "schedule_name", None),
+            leave_out=frozenset(verdict.not_computable),
+            verdicts={name: any(v.metric == name for v in violations) for name in judged},
         )
         files.append(report.write_cloudwatch_metrics(Path(metrics_dir), lines))
 

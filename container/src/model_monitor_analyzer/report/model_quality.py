@@ -172,16 +172,27 @@ def format_evaluation_time(moment: datetime) -> str:
 
 
 def constraints_document(
-    problem_type: ProblemType, constraints: Sequence[MetricConstraint]
+    problem_type: ProblemType, constraints: Sequence[MetricConstraint], *,
+    baseline_errors: Mapping[str, float] | None = None, decision: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
-    """constraints.json body: ``version`` and one section of {metric: {threshold, comparison_operator}}."""
-    return {
-        "version": 0.0,
-        CONSTRAINTS_SECTION[problem_type]: {
-            c.metric: {"threshold": float(c.threshold), "comparison_operator": c.operator.value}
-            for c in constraints
-        },
-    }
+    """constraints.json body: ``version`` and one section of {metric: {threshold, comparison_operator}}, as
+    the built-in writes it; with ``decision`` (the sample-size-aware comparison) each metric also keeps
+    its ``baseline_standard_error`` and the file a ``monitoring_config`` (``checks.quality_decision``)."""
+    section: dict[str, object] = {}
+    for c in constraints:
+        entry: dict[str, object] = {"threshold": float(c.threshold), "comparison_operator": c.operator.value}
+        error = (baseline_errors or {}).get(c.metric)
+        if error is not None and math.isfinite(error):
+            entry["baseline_standard_error"] = float(error)
+        section[c.metric] = entry
+    document: dict[str, object] = {"version": 0.0, CONSTRAINTS_SECTION[problem_type]: section}
+    if decision is not None:
+        document["monitoring_config"] = dict(decision)
+    return document
+
+
+#: ``quality_violation_<metric>``: the window's verdict on one metric (sample-size-aware comparison).
+QUALITY_VIOLATION_PREFIX = "quality_violation_"
 
 
 def camel_case_metric_name(name: str) -> str:
@@ -225,18 +236,23 @@ def cloudwatch_metric_records(
     timestamp: str,
     endpoint_name: str | None,
     schedule_name: str | None,
+    leave_out: frozenset[str] = frozenset(),
+    verdicts: Mapping[str, bool] | None = None,
 ) -> list[dict[str, object]]:
     """One CloudWatch metric line per scalar metric, named as in statistics.json (contract §7).
 
     Dimensions are ``Endpoint`` (when the data came from an endpoint) and ``MonitoringSchedule``;
-    the confusion matrix and the curves have no scalar value and are not published.
+    the confusion matrix and the curves have no scalar value and are not published, nor are the
+    metrics in ``leave_out`` (not computable in the window). ``verdicts`` adds
+    ``quality_violation_<metric>`` (1 violated, 0 not) for each metric judged by the sample-size-aware
+    comparison, whose threshold depends on the window: the alarms watch that verdict.
     """
     dimensions = []
     if endpoint_name:
         dimensions.append({"Name": "Endpoint", "Value": endpoint_name})
     if schedule_name:
         dimensions.append({"Name": "MonitoringSchedule", "Value": schedule_name})
-    return [
+    records: list[dict[str, object]] = [
         {
             "MetricName": name,
             "Timestamp": timestamp,
@@ -245,8 +261,12 @@ def cloudwatch_metric_records(
             "Unit": "None",
         }
         for name, entry in metrics.items()
-        if isinstance(entry, MetricValue)
+        if isinstance(entry, MetricValue) and name not in leave_out
     ]
+    for name, violated in (verdicts or {}).items():
+        records.append({"MetricName": f"{QUALITY_VIOLATION_PREFIX}{name}", "Timestamp": timestamp,
+                        "Dimensions": dimensions, "Value": 1.0 if violated else 0.0, "Unit": "None"})
+    return records
 
 
 def write_cloudwatch_metrics(directory: Path, records: Sequence[Mapping[str, object]]) -> Path:
