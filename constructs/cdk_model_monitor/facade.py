@@ -318,7 +318,10 @@ class AlarmProps:
     """The model's alarms (see ``MonitorAlarms``).
 
     :param alarm_name_prefix: Default: the model name.
-    :param no_data_windows: Default 3. :param failed_windows: Default 1.
+    :param no_data_windows: consecutive windows that analysed no data (no capture files, no record of
+        the window, no labels yet) before the NoData alarm fires. Default 3.
+    :param no_data_alarm: create that NoData alarm; False for a model that may rightly get no traffic for
+        that long. Default True. :param failed_windows: Default 1.
     :param data_quality: which data-quality alarms and thresholds. Default: drift and completeness
         of every feature of the baseline, thresholds from its constraints.
     :param model_quality: Default: every metric of the model-quality baseline's constraints.
@@ -330,6 +333,7 @@ class AlarmProps:
 
     alarm_name_prefix: str | None = None
     no_data_windows: int = 3
+    no_data_alarm: bool = True
     failed_windows: int = 1
     data_quality: DataQualityAlarmOptions = field(default_factory=DataQualityAlarmOptions)
     model_quality: ModelQualityAlarmOptions = field(default_factory=ModelQualityAlarmOptions)
@@ -506,7 +510,8 @@ class ModelMonitor(Construct):
         self.alarms: MonitorAlarms | None = None
         if alarms is not None:
             self.alarms = MonitorAlarms(self, "Alarms", alarm_name_prefix=alarms.alarm_name_prefix or model_name,
-                                        no_data_windows=alarms.no_data_windows, failed_windows=alarms.failed_windows)
+                                        no_data_windows=alarms.no_data_windows, failed_windows=alarms.failed_windows,
+                                        no_data_alarm=alarms.no_data_alarm)
             if self.notifications is not None:
                 self.alarms.add_actions(self.notifications.action, model_health_alarms=alarms.notify_each_alarm)
             options = {"data-quality": alarms.data_quality, "model-quality": alarms.model_quality}
