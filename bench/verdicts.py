@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model_monitor_analyzer.cli import main as analyzer
 from model_monitor_analyzer.jobs import data_quality as dq
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 
@@ -143,6 +144,71 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
     return cells
 
 
+MODEL_CHANGES = ("unchanged", "accuracy -5 points")
+QUALITY_BASELINE_ROWS = 2_000
+QUALITY_SIZES = (50, 200, 1_000, 2_000, 10_000)
+
+
+def draw_labelled(rng: np.random.Generator, rows: int, change: str = "unchanged") -> tuple[np.ndarray, np.ndarray]:
+    """A calibrated binary classifier's scores and labels (accuracy about 0.76); ``accuracy -5 points`` flips
+    the label of a share of the correctly classified rows that takes 5 points of accuracy away."""
+    x = rng.normal(size=rows)
+    scores = 1 / (1 + np.exp(-2 * x))
+    labels = (rng.random(rows) < scores).astype(int)
+    if change == "accuracy -5 points":
+        correct = (scores > 0.5) == (labels == 1)
+        expected_accuracy = 0.76
+        flip = correct & (rng.random(rows) < 0.05 / expected_accuracy)
+        labels = np.where(flip, 1 - labels, labels)
+    return scores, labels
+
+
+def _merged(folder: Path, scores: np.ndarray, labels: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({"eventVersion": "0", "groundTruthData": {"data": str(label), "encoding": "CSV"},
+                         "captureData": {"endpointOutput": {"data": f"{score:.6f}", "encoding": "CSV", "mode": "OUTPUT",
+                                                            "observedContentType": "text/csv"}},
+                         "eventMetadata": {"eventId": f"e{i}", "inferenceTime": "2026-01-01T10:00:00Z"}})
+             for i, (score, label) in enumerate(zip(scores, labels))]
+    (folder / "part-00000.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
+                        progress: Callable[[str], None]) -> dict[tuple[str, str, int], Cell]:
+    """(mode, change, size) -> windows with any model-quality violation, for our default (significance)
+    and the built-in's rule (thresholds at the baseline's values)."""
+    rng = np.random.default_rng(seed + 1)
+    scores, labels = draw_labelled(rng, QUALITY_BASELINE_ROWS)
+    pd.DataFrame({"score": scores, "label": labels}).to_csv(work / "labelled.csv", index=False)
+    model = ["--problem-type", "BinaryClassification", "--probability-threshold", "0.5"]
+    for mode, comparison in (("ours", "significance"), ("sagemaker", "threshold")):
+        assert analyzer(["baseline", "--type", "model-quality", "--dataset", str(work / "labelled.csv"), "--quiet",
+                         "--inference-attribute", "score", "--probability-attribute", "score",
+                         "--ground-truth-attribute", "label", *model, "--comparison", comparison,
+                         "--output", str(work / f"mq-{mode}")]) == 0
+    cells: dict[tuple[str, str, int], Cell] = {}
+    for size in sizes:
+        count = windows_per_size(size, small)
+        for change in MODEL_CHANGES:
+            started = time.monotonic()
+            for _ in range(count):
+                merged = work / "merged"
+                shutil.rmtree(merged, ignore_errors=True)
+                _merged(merged, *draw_labelled(rng, size, change))
+                for mode in ("ours", "sagemaker"):
+                    out = work / f"mq-out-{mode}"
+                    assert analyzer(["monitor", "--type", "model-quality", "--merged", str(merged), "--quiet",
+                                     "--overwrite", "--no-metrics", "--inference-attribute", "0",
+                                     "--probability-attribute", "0", *model, "--output", str(out),
+                                     "--constraints", str(work / f"mq-{mode}" / "constraints.json")]) == 0
+                    cell = cells.setdefault((mode, change, size), Cell())
+                    cell.windows += 1
+                    cell.flagged += bool(_violations(out))
+            progress(f"model quality n={size:>6} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
+                     f"built-in {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
+    return cells
+
+
 def markdown(cells: dict[tuple[str, str, int], Cell], sizes: list[int], modes: dict[str, str]) -> str:
     """One table per mode: rows = change, columns = window size."""
     lines = []
@@ -161,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.verdicts", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="window sizes (rows)")
     parser.add_argument("--windows", type=int, default=200, help="windows per cell up to 1,000 rows (default 200)")
+    parser.add_argument("--quality-sizes", type=int, nargs="*", default=list(QUALITY_SIZES),
+                        help="labelled window sizes of the model-quality part (none: skip it)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "verdicts.md")
     args = parser.parse_args(argv)
@@ -169,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         def say(text: str) -> None:
             print(text, file=sys.stderr, flush=True)
         cells = data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say)
+        quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say)
+                   if args.quality_sizes else {})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     text = ("# Verdict benchmark\n\n`python -m bench.verdicts "
@@ -176,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
             + "Share of windows raising a drift violation (any feature, or the dataset).\n\n"
             + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
                                            "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"}))
+    if quality:
+        text += ("\n## Model quality\n\nShare of windows raising any model-quality violation (binary classifier, "
+                 f"baseline of {QUALITY_BASELINE_ROWS:,} labelled rows).\n\n"
+                 + markdown(quality, args.quality_sizes, {
+                     "ours": "Ours (significance at the window's size, Benjamini-Hochberg over the metrics)",
+                     "sagemaker": "The built-in's rule (thresholds at the baseline's values)"}))
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(text)
     print(text)
