@@ -40,9 +40,33 @@ def test_floats_are_continuous_and_integers_with_few_distinct_values_categorical
     assert column_kind(np.array(["a", "b"], dtype=object), None) is ColumnKind.CATEGORICAL
 
 
-def test_two_label_values_in_few_rows_count_as_continuous_as_in_clarify():
-    # 2 distinct values in 40 rows reach Clarify's 5 % share, so the column is continuous.
-    assert column_kind(np.array([0, 1] * 20), [1]) is ColumnKind.CONTINUOUS
+@pytest.mark.parametrize("rows", [1, 5, 10, 39, 40, 41, 5_000])
+def test_zero_one_columns_are_categorical_whatever_the_row_count(rows):
+    # Clarify's 5 % rule alone would read 2 distinct values in 40 rows or fewer as a threshold.
+    flags = np.arange(rows) % 2
+    assert column_kind(flags, [1]) is ColumnKind.CATEGORICAL
+    assert column_kind(flags.astype(np.float64), [1]) is ColumnKind.CATEGORICAL
+    assert column_kind(np.array([str(v) for v in flags], dtype=object), [1]) is ColumnKind.CATEGORICAL
+    assert column_kind(np.zeros(rows, dtype=np.int64), [1]) is ColumnKind.CATEGORICAL
+
+
+def test_other_whole_numbers_follow_clarifys_5_percent_rule_without_a_baseline():
+    # 3 distinct values: a share of 3/39 >= 5 % is continuous, 3/60 = 5 % too, 3/61 categorical.
+    assert column_kind(np.arange(39) % 3, [2]) is ColumnKind.CONTINUOUS
+    assert column_kind(np.arange(60) % 3, [2]) is ColumnKind.CONTINUOUS
+    assert column_kind(np.arange(61) % 3, [2]) is ColumnKind.CATEGORICAL
+
+
+def test_a_baseline_reading_decides_whole_numbers_in_a_window_of_any_size():
+    ages = np.array([23, 41, 67, 35, 52])
+    assert column_kind(ages, [40], known=ColumnKind.CATEGORICAL) is ColumnKind.CATEGORICAL
+    assert column_kind(np.arange(61) % 3, [2], known=ColumnKind.CONTINUOUS) is ColumnKind.CONTINUOUS
+    # Values or types the config or the data decide are not overridden: several values, text, fractions.
+    assert column_kind(ages, [40, 41], known=ColumnKind.CONTINUOUS) is ColumnKind.CATEGORICAL
+    assert column_kind(np.array([0.5, 1.5]), [1], known=ColumnKind.CATEGORICAL) is ColumnKind.CONTINUOUS
+    assert column_kind(np.array(["a", "b"], dtype=object), ["a"], known=ColumnKind.CONTINUOUS) is (
+        ColumnKind.CATEGORICAL
+    )
 
 
 def test_several_given_values_make_a_column_categorical():

@@ -148,21 +148,24 @@ def test_a_facet_value_that_matches_no_row_fails_the_run_naming_the_facet_and_it
     assert not (tmp_path / "out" / "analysis.json").exists()  # a failed baseline must not pass for one
 
 
-def _window_of_a_facet_matching_no_row(tmp_path, *, seed: int) -> argparse.Namespace:
+def _window_of_a_facet_matching_no_row(tmp_path, *, seed: int, baseline: Path | None = None) -> argparse.Namespace:
     """The arguments of a monitor run over ``_data(seed)`` whose facet value 7 matches no row."""
     data = _data(seed)
     dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
     config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [7]}])
     parser = argparse.ArgumentParser()
     bias_job.add_monitor_arguments(parser)
+    against = ["--baseline", str(baseline)] if baseline is not None else []
     return parser.parse_args(["--analysis-config", str(config), "--dataset", str(dataset),
-                              "--output", str(tmp_path / "out"), "--inference-attribute", "p"])
+                              "--output", str(tmp_path / "out"), "--inference-attribute", "p", *against])
 
 
-def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_fails(tmp_path):
+def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_completes(tmp_path):
     args = _window_of_a_facet_matching_no_row(tmp_path, seed=5)
-    with pytest.raises(AnalyzerInputError):
-        bias_job.run_monitor(args)
+    outcome = bias_job.run_monitor(args)
+    assert outcome.status is RunStatus.COMPLETED
+    # every metric of the one group but GE, which does not depend on the facet
+    assert outcome.summary["not_computable"] == 8 + 13 - 1
     metrics = _metrics(tmp_path / "out")
     # The texts Clarify writes for an empty facet group, with a null value.
     assert metrics["CI"] == {
@@ -174,9 +177,12 @@ def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_
     assert _metrics(tmp_path / "out", "post_training_bias_metrics")["DI"]["error"] == "Facet set is empty"
 
 
-def test_a_facet_value_that_matches_no_row_fails_a_monitor_run_instead_of_no_violations(tmp_path):
-    args = _window_of_a_facet_matching_no_row(tmp_path, seed=6)
-    with pytest.raises(AnalyzerInputError, match="could not be computed: facet 'f'"):
+def test_a_facet_value_the_baseline_lacks_fails_a_monitor_run_instead_of_no_violations(tmp_path):
+    data = _data(6)
+    dataset = _write_csv(tmp_path / "base.csv", {name: _texts(values) for name, values in data.items()})
+    bias_job.run_baseline(_args(_config(tmp_path), dataset, tmp_path / "baseline"))
+    args = _window_of_a_facet_matching_no_row(tmp_path, seed=6, baseline=tmp_path / "baseline" / "analysis.json")
+    with pytest.raises(AnalyzerInputError, match=r"the baseline has none of this window's facet groups \(f=7\)"):
         bias_job.run_monitor(args)
 
 
@@ -240,11 +246,11 @@ def test_a_label_value_that_matches_no_row_is_reported_as_such_with_predictions_
 
 
 def test_a_label_read_as_continuous_says_so_when_its_value_matches_no_row(tmp_path):
-    # 2 distinct whole numbers in 40 rows: 5 %, which Clarify's rule reads as continuous
-    rows = ["f,y,p,g"] + [f"{i % 2},{int(i % 3 == 0)},{int(i % 4 == 0)},{i % 3}" for i in range(40)]
+    # 40 distinct whole numbers in 40 rows are continuous, so [40] is a threshold no label exceeds
+    rows = ["f,y,p,g"] + [f"{i % 2},{i},{i},{i % 3}" for i in range(40)]
     dataset = tmp_path / "small.csv"
     dataset.write_text("\n".join(rows) + "\n")
-    config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [0]}])
+    config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [0]}], label_values_or_threshold=[40])
     with pytest.raises(AnalyzerInputError, match="read as continuous") as raised:
         bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
-    assert "label value(s) 1 match no row of column 'y'" in raised.value.describe()
+    assert "label value(s) (40, 40] match no row of column 'y'" in raised.value.describe()

@@ -3,7 +3,9 @@
 ``analyze_bias`` computes, for each facet and each facet value or threshold, the pre-training
 metrics (labels only) and the post-training metrics (labels and predicted labels), in the
 order and with the names and descriptions Clarify writes to analysis.json. A metric that has
-no value carries Clarify's error text instead.
+no value for the data (an empty group, no positive labels, a rate whose denominator is 0) is
+``null`` with the reason in ``error``, as Clarify writes its errors; the other metrics keep
+their values. ``not_computable`` lists those metrics.
 
 ``bias_drift_violations`` applies the bias-drift rule: a metric violates when its current value
 is farther from zero than its baseline value (|current| > |baseline|). Clarify applies this to
@@ -15,7 +17,7 @@ choose another neutral point per metric (e.g. ``{"DI": 1.0}``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +32,9 @@ from .bias_groups import (
     column_kind,
     facet_groups,
     group_codes,
+    group_identity,
     is_missing,
+    kind_of_group,
     positive_labels,
     positive_predictions,
     some_values,
@@ -212,7 +216,9 @@ class BiasAnalysis:
     """What analysis.json holds: the stages that were computed.
 
     ``problems`` says, in the user's terms, why metrics could not be computed from this data
-    (a facet value or a label value that matches no row...); analysis.json does not hold them.
+    (a facet value or a label value that matches no row, no positive prediction...); analysis.json
+    does not hold them. A baseline with problems is refused (its metrics would be missing from
+    every comparison); in a monitoring window they are what a small window lacks.
     """
 
     pre_training: StageResult | None = None
@@ -283,13 +289,16 @@ def analyze_bias(
     run_pre_training: bool = True,
     run_post_training: bool = True,
     excluded_columns: Sequence[str] = (),
+    known_kinds: Mapping[str, ColumnKind] | None = None,
 ) -> BiasAnalysis:
     """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
 
     Post-training metrics are computed when ``run_post_training`` and a ``predicted_label`` column
     is given. The flip test's features are all columns except the facet, label, predicted label
-    and ``excluded_columns``.
+    and ``excluded_columns``. ``known_kinds`` maps label and facet columns to the kind a baseline
+    read them as (``baseline_column_kinds``), so that a window reads them the same way.
     """
+    known = known_kinds or {}
     for name in [label, *(f.column for f in facets), group_variable, predicted_label, *excluded_columns]:
         if name is not None and name not in columns:
             raise AnalyzerInputError(
@@ -301,13 +310,13 @@ def analyze_bias(
             "the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]"
         )
     labels = columns[label]
-    positives = positive_labels(labels, label_values, label)
+    positives = positive_labels(labels, label_values, label, known=known.get(label))
     problems: list[str] = []
     if not positives.rows.any():
-        continuous = column_kind(labels, label_values) is ColumnKind.CONTINUOUS
+        continuous = column_kind(labels, label_values, known=known.get(label)) is ColumnKind.CONTINUOUS
         reading = (
-            " The column is read as continuous, as Clarify reads whole numbers of which 5 % or more are distinct, so "
-            f"{_given_text(label_values)} is a threshold (positive above it)"
+            " The column is read as continuous (whole numbers of which 5 % or more are distinct, or as its baseline "
+            f"read it), so {_given_text(label_values)} is a threshold (positive above it)"
             if continuous else ""
         )
         problems.append(
@@ -315,9 +324,15 @@ def analyze_bias(
             f"(its values: {some_values(labels)}).{reading}"
         )
     predicted = None
-    # With no positive label the label's own problem is the one to report, not the predictions'.
-    if run_post_training and predicted_label is not None and positives.rows.any():
-        predicted = positive_predictions(columns[predicted_label], labels, label_values, predicted_label)
+    if run_post_training and predicted_label is not None:
+        predicted = positive_predictions(
+            columns[predicted_label], labels, label_values, predicted_label, known=known.get(label)
+        )
+        if not predicted.any():
+            problems.append(
+                f"no predicted label in column {predicted_label!r} is positive ({_given_text(label_values)}; its "
+                f"values: {some_values(columns[predicted_label])})"
+            )
     group_values = group_codes(columns[group_variable]) if group_variable is not None else None
     if group_variable is not None and bool(np.all(is_missing(columns[group_variable]))):
         problems.append(f"group variable {group_variable!r} has no values (every row is missing)")
@@ -333,7 +348,9 @@ def analyze_bias(
 
     results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in stage_metrics}
     for spec in facets:
-        groups: tuple[Group, ...] = facet_groups(columns[spec.column], spec.values, spec.column)
+        groups: tuple[Group, ...] = facet_groups(
+            columns[spec.column], spec.values, spec.column, known=known.get(spec.column)
+        )
         problems.extend(_facet_problems(spec, groups, columns[spec.column]))
         feature_names = [
             n for n in columns if n not in {spec.column, label, predicted_label, *excluded_columns}
@@ -401,21 +418,80 @@ class BiasDriftViolation:
     baseline: float
 
 
-def _metric_keys(analysis: BiasAnalysis) -> set[tuple[BiasStage, str, str, str]]:
-    """(stage, facet, facet value, metric) of every metric of ``analysis`` that has a value."""
-    return {(stage, facet.name, str(facet_value.value_or_threshold), metric.name)
-            for stage, result in analysis.stages() for facet in result.facets
-            for facet_value in facet.values for metric in facet_value.metrics if metric.value is not None}
+@dataclass(frozen=True, kw_only=True)
+class PlacedMetric:
+    """One metric of an analysis with where it sits: stage, facet and facet group."""
+
+    stage: BiasStage
+    facet: str
+    facet_value: str
+    metric: MetricResult
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """The facet group, as it matches the same group of another analysis (``group_identity``)."""
+        return self.facet, group_identity(self.facet_value)
+
+    @property
+    def key(self) -> tuple[BiasStage, str, str, str]:
+        """What a baseline's metric and a window's metric share when they are the same metric."""
+        return self.stage, *self.group, self.metric.name
+
+
+def placed_metrics(analysis: BiasAnalysis) -> Iterator[PlacedMetric]:
+    """Every metric of ``analysis`` in analysis.json's order, with its stage, facet and group."""
+    for stage, result in analysis.stages():
+        for facet in result.facets:
+            for facet_value in facet.values:
+                for metric in facet_value.metrics:
+                    yield PlacedMetric(stage=stage, facet=facet.name, facet_value=str(facet_value.value_or_threshold),
+                                       metric=metric)
+
+
+def not_computable(analysis: BiasAnalysis) -> tuple[PlacedMetric, ...]:
+    """The metrics that have no value (``null`` in analysis.json), each with its reason in ``metric.error``."""
+    return tuple(m for m in placed_metrics(analysis) if m.metric.value is None)
+
+
+def baseline_column_kinds(baseline: BiasAnalysis) -> dict[str, ColumnKind]:
+    """How the baseline read its label and facet columns, from the groups' names in analysis.json
+    (an interval such as ``(40, 75]`` is a threshold on a continuous column). A window reads them
+    the same way whatever its size: a 0/1 label of 30 rows, or ages of 5 rows, are not re-decided."""
+    kinds: dict[str, ColumnKind] = {}
+    for _, result in baseline.stages():
+        kinds[result.label] = kind_of_group(result.label_value_or_threshold)
+        for facet in result.facets:
+            for value in facet.values:
+                kinds[facet.name] = kind_of_group(str(value.value_or_threshold))
+    return kinds
 
 
 def unmatched_groups(*, baseline: BiasAnalysis, current: BiasAnalysis) -> tuple[int, list[str]]:
-    """How many of ``current``'s metrics have a baseline value to compare with, and the facet groups
-    (``facet=value``) of ``current`` that have none: a facet or value renamed in the analysis config
-    since the baseline would otherwise be compared with nothing, and pass as "no violations"."""
-    ours, theirs = _metric_keys(current), _metric_keys(baseline)
-    groups = sorted({f"{facet}={value}" for _, facet, value, _ in ours - theirs}
-                    - {f"{facet}={value}" for _, facet, value, _ in ours & theirs})
-    return len(ours & theirs), groups
+    """How many of ``current``'s facet groups the baseline has metrics for, and the facet groups
+    (``facet=value``) of ``current`` it has none for: a facet or value renamed in the analysis config
+    since the baseline would otherwise be compared with nothing, and pass as "no violations".
+
+    A group counts whether or not the window could compute its metrics: a group with no row in a
+    small window is still the baseline's group. A threshold group matches by its threshold, since
+    its printed upper bound is each window's maximum (``group_identity``).
+    """
+    theirs = {m.group for m in placed_metrics(baseline) if m.metric.value is not None}
+    ours = {m.group: f"{m.facet}={m.facet_value}" for m in placed_metrics(current)}
+    matched = [group for group in ours if group in theirs]
+    return len(matched), sorted(name for group, name in ours.items() if group not in theirs)
+
+
+def label_mismatch(*, baseline: BiasAnalysis, current: BiasAnalysis) -> str | None:
+    """Why ``current``'s positive labels are not the baseline's (another label value or threshold
+    in the analysis config), or None: their metrics would be compared as if they were the same."""
+    for stage, result in current.stages():
+        theirs = dict(baseline.stages()).get(stage)
+        if theirs is None:
+            continue
+        if group_identity(result.label_value_or_threshold) != group_identity(theirs.label_value_or_threshold):
+            return (f"the window's positive labels {result.label} = {result.label_value_or_threshold} are not the "
+                    f"baseline's ({theirs.label} = {theirs.label_value_or_threshold})")
+    return None
 
 
 def bias_drift_violations(
@@ -427,37 +503,27 @@ def bias_drift_violations(
 ) -> tuple[BiasDriftViolation, ...]:
     """Violations of ``current`` against ``baseline``, in analysis.json order (rule: ``is_drift``).
 
-    A metric is compared when both analyses have a value for the same stage, facet, facet value
-    and metric name; metrics with a ``null`` value (an error) on either side are skipped.
+    A metric is compared when both analyses have a value for the same stage, facet, facet group
+    (``PlacedMetric.key``) and metric name; a metric with a ``null`` value on either side (not
+    computable for that data) is skipped: it is neither a violation nor a pass.
     ``neutral_values`` maps metric names to their neutral point (default 0, as Clarify).
     """
-    baseline_values: dict[tuple[BiasStage, str, str, str], float] = {}  # keys as ``_metric_keys``
-    for stage, result in baseline.stages():
-        for facet in result.facets:
-            for facet_value in facet.values:
-                for metric in facet_value.metrics:
-                    if metric.value is not None:
-                        key = (stage, facet.name, str(facet_value.value_or_threshold), metric.name)
-                        baseline_values[key] = float(metric.value)
+    baseline_values = {m.key: float(m.metric.value) for m in placed_metrics(baseline) if m.metric.value is not None}
     violations = []
-    for stage, result in current.stages():
-        for facet in result.facets:
-            for facet_value in facet.values:
-                for metric in facet_value.metrics:
-                    key = (stage, facet.name, str(facet_value.value_or_threshold), metric.name)
-                    if metric.value is None or key not in baseline_values:
-                        continue
-                    current_value = float(metric.value)
-                    neutral = rules.neutral_value(metric.name, neutral_values)
-                    if is_drift(current_value, baseline_values[key], neutral, tolerance):
-                        violations.append(
-                            BiasDriftViolation(
-                                stage=stage,
-                                facet=facet.name,
-                                facet_value=facet_value.value_or_threshold,
-                                metric_name=metric.name,
-                                current=current_value,
-                                baseline=baseline_values[key],
-                            )
-                        )
+    for placed in placed_metrics(current):
+        if placed.metric.value is None or placed.key not in baseline_values:
+            continue
+        current_value, baseline_value = float(placed.metric.value), baseline_values[placed.key]
+        neutral = rules.neutral_value(placed.metric.name, neutral_values)
+        if is_drift(current_value, baseline_value, neutral, tolerance):
+            violations.append(
+                BiasDriftViolation(
+                    stage=placed.stage,
+                    facet=placed.facet,
+                    facet_value=placed.facet_value,
+                    metric_name=placed.metric.name,
+                    current=current_value,
+                    baseline=baseline_value,
+                )
+            )
     return tuple(violations)

@@ -1,7 +1,7 @@
 """Turn a facet or label column into Clarify's boolean groups, and name them as Clarify does.
 
-Clarify decides per column whether it is categorical or continuous (``column_kind``), then
-selects the sensitive facet group or the positive labels:
+Each column is read as categorical or continuous (``column_kind``), then the sensitive facet
+group or the positive labels are selected:
 
 * categorical: rows equal to one of the given values (one group per distinct value when the
   facet has no ``value_or_threshold``);
@@ -81,27 +81,53 @@ def _integral(values: np.ndarray) -> bool:
     return bool(present.size) and bool(np.all(np.isfinite(present) & (present == np.round(present))))
 
 
-def column_kind(values: np.ndarray, given: Sequence[object] | None) -> ColumnKind:
-    """Clarify's rule: categorical if several values are given, if the column holds text or booleans,
-    or if it holds integers of which fewer than 5 % are distinct; continuous for floats and for
-    integers (also integers written as text) with at least 5 % distinct values.
+def _only_zeros_and_ones(values: np.ndarray) -> bool:
+    """Every present value is 0 or 1 (also written ``1.0`` or as text): a flag, whatever the row count."""
+    numbers = numeric_view(values)
+    present = numbers[~np.isnan(numbers)]
+    return bool(present.size) and bool(np.all((present == 0) | (present == 1)))
 
-    Whole numbers written as floats (``2.0``) count as integers: the way a number is written
-    must not decide whether ``value_or_threshold`` [2] is a value or a threshold.
+
+def column_kind(
+    values: np.ndarray, given: Sequence[object] | None, *, known: ColumnKind | None = None
+) -> ColumnKind:
+    """Whether a facet or label column is categorical or continuous, decided by its values and the
+    config, never by how many rows the data has:
+
+    * categorical if several values are given, or if the column holds text or booleans;
+    * continuous if it holds numbers with a fraction;
+    * whole numbers (``2``, ``2.0``, ``"2"``): ``known`` when given (a monitoring window reads a
+      column as its baseline did); else categorical when they are only 0 and 1; else Clarify's rule,
+      continuous when 5 % or more of them are distinct.
+
+    Clarify applies its 5 % rule to every integer column, so a 0/1 label of 40 rows or fewer would
+    be a threshold there (``[1]`` then selects nothing); at more rows it is categorical as here.
+    Whole numbers written as floats count as integers: the way a number is written must not decide
+    whether ``value_or_threshold`` [2] is a value or a threshold.
     """
     if given is not None and len(given) > 1:
         return ColumnKind.CATEGORICAL
-    missing = is_missing(values)
-    present = values[~missing]
-    distinct_share = np.unique(present).size / present.size if present.size and values.dtype.kind != "O" else 0.0
     if values.dtype.kind == "f" and not _integral(values):
         return ColumnKind.CONTINUOUS
-    if values.dtype.kind in "iuf":
-        return ColumnKind.CONTINUOUS if distinct_share >= UNIQUENESS_THRESHOLD else ColumnKind.CATEGORICAL
-    if values.dtype.kind == "O" and present.size == values.size and _all_integers(values):
-        distinct_share = len(set(present.tolist())) / present.size
-        return ColumnKind.CONTINUOUS if distinct_share >= UNIQUENESS_THRESHOLD else ColumnKind.CATEGORICAL
-    return ColumnKind.CATEGORICAL
+    whole_numbers = values.dtype.kind in "iuf" or (
+        values.dtype.kind == "O" and not is_missing(values).any() and _all_integers(values)
+    )
+    if not whole_numbers:
+        return ColumnKind.CATEGORICAL
+    if known is not None:
+        return known
+    if _only_zeros_and_ones(values):
+        return ColumnKind.CATEGORICAL
+    return ColumnKind.CONTINUOUS if _distinct_share(values) >= UNIQUENESS_THRESHOLD else ColumnKind.CATEGORICAL
+
+
+def _distinct_share(values: np.ndarray) -> float:
+    """Distinct present values over present values (Clarify's ``nunique() / count()``)."""
+    present = values[~is_missing(values)]
+    if not present.size:
+        return 0.0
+    distinct = len(set(present.tolist())) if present.dtype.kind == "O" else np.unique(present).size
+    return distinct / present.size
 
 
 def as_numbers(values: np.ndarray, column: str) -> np.ndarray:
@@ -197,13 +223,19 @@ def threshold_intervals(
     The column maximum is added unless it already is a threshold, so one threshold t gives the
     single interval (t, max]. ``integer_breaks`` prints the breaks as integers (an integer
     column with integer thresholds), else as floats: ``(40, 75]`` vs ``(40.0, 75.0]``.
+
+    When no value lies above the top threshold (a small window can miss the group entirely) the
+    group is the empty interval (t, t], so that it keeps its threshold and is still recognised as
+    the baseline's group; Clarify would name it by the maximum, or not at all.
     """
     present = numbers[~np.isnan(numbers)]
     breaks = [float(t) for t in thresholds]
-    if present.size:
-        maximum = float(present.max())
-        if abs(maximum) not in breaks:
-            breaks.append(maximum)
+    top = max(breaks)
+    if not present.size or float(present.max()) <= top:
+        return [(top, top)], f"({_number_text(top, integer_breaks)}, {_number_text(top, integer_breaks)}]"
+    maximum = float(present.max())
+    if abs(maximum) not in breaks:
+        breaks.append(maximum)
     breaks.sort()
     intervals = list(itertools.pairwise(breaks))
     name = ",".join(
@@ -240,13 +272,16 @@ def continuous_groups(values: np.ndarray, given: Sequence[object], column: str) 
     return Group(name=name, rows=rows_in_intervals(numbers, intervals))
 
 
-def facet_groups(values: np.ndarray, given: Sequence[object] | None, column: str) -> tuple[Group, ...]:
+def facet_groups(
+    values: np.ndarray, given: Sequence[object] | None, column: str, *, known: ColumnKind | None = None
+) -> tuple[Group, ...]:
     """The sensitive groups of a facet column, one per analysis.json entry under the facet.
 
     Without ``given`` values a categorical facet yields one group per distinct value, in order of
     first appearance (missing values are skipped); a continuous facet needs a threshold.
+    ``known``: the column's kind when a baseline decided it (see ``column_kind``).
     """
-    kind = column_kind(values, given)
+    kind = column_kind(values, given, known=known)
     if kind is ColumnKind.CONTINUOUS:
         if not given:
             raise AnalyzerInputError(
@@ -261,29 +296,35 @@ def facet_groups(values: np.ndarray, given: Sequence[object] | None, column: str
     return tuple(Group(name=value_text(v), rows=np.asarray(values == v, dtype=bool)) for v in distinct)
 
 
-def positive_labels(values: np.ndarray, given: Sequence[object], column: str) -> Group:
-    """Rows with a positive label; the group's name is analysis.json's ``label_value_or_threshold``."""
+def positive_labels(
+    values: np.ndarray, given: Sequence[object], column: str, *, known: ColumnKind | None = None
+) -> Group:
+    """Rows with a positive label; the group's name is analysis.json's ``label_value_or_threshold``.
+    ``known``: the label's kind when a baseline decided it (see ``column_kind``)."""
     if not given:
         raise AnalyzerInputError(
             "label_values_or_threshold is empty: list the positive label values, or one threshold for a numeric label"
         )
-    if column_kind(values, given) is ColumnKind.CONTINUOUS:
+    if column_kind(values, given, known=known) is ColumnKind.CONTINUOUS:
         return continuous_groups(values, given, column)
     return Group(name=",".join(value_text(v) for v in given), rows=rows_with_values(values, given))
 
 
 def positive_predictions(
-    predicted: np.ndarray, labels: np.ndarray, given: Sequence[object], column: str
+    predicted: np.ndarray, labels: np.ndarray, given: Sequence[object], column: str, *,
+    known: ColumnKind | None = None,
 ) -> np.ndarray:
-    """Rows whose predicted label is positive, selected the way the observed labels are.
+    """Rows whose predicted label is positive, selected the way the observed labels are (possibly none).
 
     Clarify requires predicted and observed labels of the same kind; for a continuous label the
-    threshold's upper bound is the maximum over both columns.
+    threshold's upper bound is the maximum over both columns. ``known``: the label's kind when a
+    baseline decided it; the predictions are read the same way.
     """
-    label_kind = column_kind(labels, given)
-    if column_kind(predicted, given) is not label_kind:
+    label_kind = column_kind(labels, given, known=known)
+    predicted_kind = column_kind(predicted, given, known=known)
+    if predicted_kind is not label_kind:
         raise AnalyzerInputError(
-            f"predicted label column {column!r} is {column_kind(predicted, given).value} but the label is "
+            f"predicted label column {column!r} is {predicted_kind.value} but the label is "
             f"{label_kind.value}: predicted labels must take the label's values (set probability_threshold "
             "to turn scores into labels)"
         )
@@ -294,9 +335,40 @@ def positive_predictions(
         rows = rows_in_intervals(as_numbers(predicted, column), intervals)
     else:
         rows = rows_with_values(predicted, given)
-    if not rows.any():
-        raise AnalyzerInputError(
-            f"no predicted label in column {column!r} is positive ({','.join(value_text(v) for v in given)}): "
-            "Clarify cannot compute post-training bias metrics without positive predictions"
-        )
     return rows
+
+
+# One interval ``(lo, hi]`` as ``threshold_intervals`` names it.
+_INTERVAL_NAME = re.compile(r"^\((?P<low>[^,\s]+), (?P<high>[^,\s]+)\]$")
+
+
+def _interval_low(name: str) -> float | None:
+    """The lower bound of a group named by one interval (``(40, 75]`` -> 40.0), else None."""
+    found = _INTERVAL_NAME.match(name)
+    if found is None:
+        return None
+    try:
+        return float(found["low"])
+    except ValueError:
+        return None
+
+
+def kind_of_group(name: str) -> ColumnKind:
+    """How a group named in analysis.json was read: an interval is a threshold on a continuous
+    column, anything else values of a categorical one."""
+    return ColumnKind.CONTINUOUS if _interval_low(name) is not None else ColumnKind.CATEGORICAL
+
+
+def group_identity(name: str) -> str:
+    """What makes a facet group (or the positive labels) the same group in two analyses.
+
+    A categorical group is its values, numbers as numbers (``1`` and ``1.0`` are one value); a
+    continuous one is its threshold only, because its printed upper bound is the data's maximum,
+    which differs from window to window (``(40, 75]`` in the baseline, ``(40, 65]`` or
+    ``(40.0, 65.0]`` in a window).
+    """
+    low = _interval_low(name)
+    if low is not None:
+        return f"above {low!r}"
+    values = [_number(v) for v in name.split(",")]
+    return ",".join(v if number is None else repr(number) for v, number in zip(name.split(","), values, strict=True))

@@ -7,8 +7,11 @@ predicted label is positive). In the formulas, for a group g in {a, d}:
 * n_g^(1), n_g^(0): observed positive / negative labels; n̂_g^(1), n̂_g^(0): predicted ones;
 * TP_g, FP_g, FN_g, TN_g: the confusion counts of the group.
 
-Errors raise ``BiasMetricError`` with the text Clarify reports; divisions use ``divide``
-(0/0 = 0, x/0 = infinity). Where both groups' ratios are infinite, Clarify reports 0.
+Errors raise ``BiasMetricError`` with the text Clarify reports. A group's rate whose numerator
+and denominator are both 0 (a group without positive labels has no recall) is undefined: the
+metric raises ``BiasMetricError`` saying which rate and why, where Clarify counts 0/0 as 0 and
+reports a difference that means nothing (``rate``). Other divisions use ``divide``
+(x/0 = +-infinity, as Clarify); where both groups' ratios are infinite, Clarify reports 0.
 DPPL and CDDPL are the label metrics DPL and CDDL applied to the predicted labels:
 see ``bias_pretraining.positive_proportion_difference`` and
 ``bias_pretraining.conditional_demographic_disparity``.
@@ -60,6 +63,35 @@ class GroupConfusion:
     def predicted_negative(self) -> int:
         return self.tn + self.fn
 
+    @property
+    def correct(self) -> int:
+        return self.tp + self.tn
+
+    @property
+    def rows(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+
+# How the metrics name the two groups in their errors.
+FACET_GROUP = "the facet group"
+OTHER_ROWS = "the other rows"
+
+
+def rate(numerator: int, denominator: int, *, metric: str, what: str, group: str, lacks: str) -> float:
+    """``numerator / denominator`` of one group; 0/0 raises ``BiasMetricError`` naming the rate
+    (``what``), the group and what it ``lacks``; x/0 is +-infinity as in Clarify's ``divide``."""
+    if numerator == 0 and denominator == 0:
+        raise BiasMetricError(f"{metric}: {what} of {group} is undefined: it has no {lacks} in this data")
+    return divide(numerator, denominator)
+
+
+def _both_rates(
+    metric: str, what: str, lacks: str, a: tuple[int, int], d: tuple[int, int]
+) -> tuple[float, float]:
+    """The rate ``what`` (numerator, denominator) of group a and of group d, by ``rate``."""
+    return (rate(*a, metric=metric, what=what, group=OTHER_ROWS, lacks=lacks),
+            rate(*d, metric=metric, what=what, group=FACET_GROUP, lacks=lacks))
+
 
 def group_confusion(in_group: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> GroupConfusion:
     """TP, FP, FN, TN counted over the rows where ``in_group`` is True."""
@@ -82,13 +114,19 @@ def _confusions(
 
 
 def disparate_impact(facet: np.ndarray, predicted: np.ndarray) -> float:
-    """DI = q̂_d / q̂_a, with q̂ = n̂^(1) / n the share of predicted positives (neutral value 1)."""
+    """DI = q̂_d / q̂_a, with q̂ = n̂^(1) / n the share of predicted positives (neutral value 1).
+
+    Undefined (an error) when no row has a positive prediction; +infinity when only d has some.
+    """
     n_d = int(np.count_nonzero(facet))
     n_a = int(facet.size - n_d)
     if n_a == 0:
         raise BiasMetricError("Negated facet set is empty")
     if n_d == 0:
         raise BiasMetricError("Facet set is empty")
+    if not np.any(predicted):
+        raise BiasMetricError("DI: no row has a positive predicted label in this data, so the ratio of the "
+                              "groups' shares of positive predictions is undefined")
     q_a = np.count_nonzero(predicted & ~facet) / n_a
     q_d = np.count_nonzero(predicted & facet) / n_d
     return divide(q_d, q_a)
@@ -99,8 +137,9 @@ def conditional_acceptance_difference(
 ) -> float:
     """DCA (DCAcc in the docs) = c_a - c_d, with c = n^(1) / n̂^(1) (observed / predicted positives)."""
     a, d = _confusions(facet, positive, predicted, "DCO: ")
-    c_a = divide(a.observed_positive, a.predicted_positive)
-    c_d = divide(d.observed_positive, d.predicted_positive)
+    c_a, c_d = _both_rates("DCA", "observed over predicted positive labels",
+                           "positive labels and no predicted positive labels",
+                           (a.observed_positive, a.predicted_positive), (d.observed_positive, d.predicted_positive))
     if c_a == c_d == INFINITY:
         return 0
     return c_a - c_d
@@ -109,50 +148,60 @@ def conditional_acceptance_difference(
 def conditional_rejection_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
     """DCR = r_d - r_a, with r = n^(0) / n̂^(0) (observed / predicted negatives)."""
     a, d = _confusions(facet, positive, predicted, "DCO: ")
-    r_a = divide(a.observed_negative, a.predicted_negative)
-    r_d = divide(d.observed_negative, d.predicted_negative)
+    r_a, r_d = _both_rates("DCR", "observed over predicted negative labels",
+                           "negative labels and no predicted negative labels",
+                           (a.observed_negative, a.predicted_negative), (d.observed_negative, d.predicted_negative))
     if r_a == r_d == INFINITY:
         return 0
     return r_d - r_a
 
 
 def recall_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
-    """RD = TP_a / (TP_a + FN_a) - TP_d / (TP_d + FN_d)."""
+    """RD = TP_a / (TP_a + FN_a) - TP_d / (TP_d + FN_d) (undefined for a group without positive labels)."""
     a, d = _confusions(facet, positive, predicted, "DLA: ")
-    return divide(a.tp, a.tp + a.fn) - divide(d.tp, d.tp + d.fn)
+    recall_a, recall_d = _both_rates("RD", "recall", "positive labels",
+                                     (a.tp, a.observed_positive), (d.tp, d.observed_positive))
+    return recall_a - recall_d
 
 
 def specificity_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
-    """SD = TN_d / (TN_d + FP_d) - TN_a / (TN_a + FP_a)."""
+    """SD = TN_d / (TN_d + FP_d) - TN_a / (TN_a + FP_a) (undefined for a group without negative labels)."""
     a, d = _confusions(facet, positive, predicted, "DLA: ")
-    return divide(d.tn, d.tn + d.fp) - divide(a.tn, a.tn + a.fp)
+    specificity_a, specificity_d = _both_rates("SD", "specificity", "negative labels",
+                                               (a.tn, a.observed_negative), (d.tn, d.observed_negative))
+    return specificity_d - specificity_a
 
 
 def acceptance_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
-    """DAR = TP_a / n̂_a^(1) - TP_d / n̂_d^(1) (difference in precision)."""
+    """DAR = TP_a / n̂_a^(1) - TP_d / n̂_d^(1) (difference in precision; undefined for a group without
+    positive predictions)."""
     a, d = _confusions(facet, positive, predicted, "DLR: ")
-    return divide(a.tp, a.predicted_positive) - divide(d.tp, d.predicted_positive)
+    precision_a, precision_d = _both_rates("DAR", "precision", "predicted positive labels",
+                                           (a.tp, a.predicted_positive), (d.tp, d.predicted_positive))
+    return precision_a - precision_d
 
 
 def rejection_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
-    """DRR = TN_d / n̂_d^(0) - TN_a / n̂_a^(0) (difference in negative predictive value)."""
+    """DRR = TN_d / n̂_d^(0) - TN_a / n̂_a^(0) (difference in negative predictive value; undefined for a
+    group without negative predictions)."""
     a, d = _confusions(facet, positive, predicted, "DLR: ")
-    return divide(d.tn, d.predicted_negative) - divide(a.tn, a.predicted_negative)
+    npv_a, npv_d = _both_rates("DRR", "negative predictive value", "predicted negative labels",
+                               (a.tn, a.predicted_negative), (d.tn, d.predicted_negative))
+    return npv_d - npv_a
 
 
 def accuracy_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
     """AD = (TP_a + TN_a) / n_a - (TP_d + TN_d) / n_d."""
     a, d = _confusions(facet, positive, predicted)
-    acc_a = divide(a.tp + a.tn, a.tp + a.tn + a.fp + a.fn)
-    acc_d = divide(d.tp + d.tn, d.tp + d.tn + d.fp + d.fn)
-    return acc_a - acc_d
+    return a.correct / a.rows - d.correct / d.rows
 
 
 def treatment_equality(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
-    """TE = FN_d / FP_d - FN_a / FP_a (infinite when a group has false negatives but no false positives)."""
+    """TE = FN_d / FP_d - FN_a / FP_a (infinite when a group has false negatives but no false positives,
+    undefined when it has neither)."""
     a, d = _confusions(facet, positive, predicted)
-    tau_a = divide(a.fn, a.fp)
-    tau_d = divide(d.fn, d.fp)
+    tau_a, tau_d = _both_rates("TE", "false negatives over false positives",
+                               "false negatives and no false positives", (a.fn, a.fp), (d.fn, d.fp))
     if tau_a == tau_d == INFINITY:
         return 0.0
     return tau_d - tau_a

@@ -120,10 +120,15 @@ def conditional_demographic_disparity(
     For each distinct value i of the group variable (n_i rows):
     DD_i = n_d^(0)_i / n^(0)_i - n_d^(1)_i / n^(1)_i, the share of group d among the rejected
     (negative) rows minus its share among the accepted (positive) rows; a share whose
-    denominator is 0 counts as 0.
+    denominator is 0 counts as 0. With group d empty (or every row in it) there is no disparity
+    to measure: an error, where Clarify would report 0.
     """
     if group is None or group.size == 0:
         raise BiasMetricError("Group variable is empty or not provided")
+    if not np.any(facet):
+        raise BiasMetricError("Facet set is empty.")
+    if np.all(facet):
+        raise BiasMetricError("Negative facet set is empty.")
     if not np.any(positive):
         raise BiasMetricError("No positive labels in set")
     if np.all(positive):

@@ -21,7 +21,7 @@ import csv
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +32,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks.bias import BiasAnalysis, FacetSpec, analyze_bias, bias_drift_violations, unmatched_groups
+from ..checks.bias import (
+    BiasAnalysis,
+    FacetSpec,
+    PlacedMetric,
+    analyze_bias,
+    baseline_column_kinds,
+    bias_drift_violations,
+    label_mismatch,
+    not_computable,
+    placed_metrics,
+    unmatched_groups,
+)
+from ..checks.bias_groups import ColumnKind
 from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config, resolve_column
 from ..errors import AnalyzerInputError
 from ..io import merge
@@ -544,6 +556,7 @@ def run_analysis(
     predicted_label: ColumnRef | None = None,
     probability_column: ColumnRef | None = None,
     probability_threshold: float | None = None,
+    known_kinds: Mapping[str, ColumnKind] | None = None,
 ) -> BiasAnalysis:
     """The bias analysis of a table per the config.
 
@@ -551,6 +564,7 @@ def run_analysis(
     ``probability_column`` cut at ``probability_threshold`` (default: the config's, else 0.5).
     ``label_column`` names the label when the config's ``label`` is a JMESPath (merged records).
     A floating-point predicted-label column with a config ``probability_threshold`` is read as scores.
+    ``known_kinds``: how the baseline read the label and facet columns (``baseline_column_kinds``).
     """
     names = list(columns)
     label = label_column or _label_column(config, names, config_path)
@@ -610,6 +624,7 @@ def run_analysis(
         run_pre_training=config.run_pre_training,
         run_post_training=config.run_post_training,
         excluded_columns=excluded,
+        known_kinds=known_kinds,
     )
 
 
@@ -706,16 +721,54 @@ def _drift_tolerance(args: argparse.Namespace) -> float:
     return checked_number(getattr(args, "drift_tolerance", None) or 0.0, name="--drift-tolerance", high=None)
 
 
-def check_computable(analysis: BiasAnalysis, *, config_path: str, written: Path | None) -> None:
-    """Fail the run when the data left metrics without a value (a facet or label value that
-    matches no row...): such a run must not report success, nor "no violations"."""
+def check_computable(analysis: BiasAnalysis, *, config_path: str) -> None:
+    """Fail a baseline run when the data left metrics without a value (a facet or label value that
+    matches no row, no positive prediction...): a baseline with metrics missing would compare
+    nothing for them in every window."""
     if analysis.problems:
-        where = f"; {written} holds each metric's error" if written is not None else ""
         raise AnalyzerInputError(
             f"bias metrics could not be computed: {'; '.join(analysis.problems)}. Fix the values in the analysis "
-            f"config (value_or_threshold, label_values_or_threshold) or the data{where}",
+            "config (value_or_threshold, label_values_or_threshold) or the data",
             path=config_path,
         )
+
+
+def not_computable_notes(
+    analysis: BiasAnalysis, *, baseline: BiasAnalysis | None, limit: int = 10
+) -> tuple[int, list[str]]:
+    """How many of a window's metrics have no value, and ``note:`` lines saying which and why.
+
+    A small window lacks what some metrics need (a facet group, a positive label, a rate's
+    denominator); those metrics are null in analysis.json with their reason, are not published, and
+    are skipped by the drift check. With a baseline the notes name the metrics whose check was
+    skipped (the baseline has a value for them); without one, every metric without a value.
+    """
+    missing = not_computable(analysis)
+    if baseline is not None:
+        compared = {m.key for m in placed_metrics(baseline) if m.metric.value is not None}
+        skipped = [m for m in missing if m.key in compared]
+        what = "not computable in this window, not checked for drift"
+    else:
+        skipped, what = list(missing), "not computable in this window"
+    if not skipped:
+        return len(missing), []
+    if analysis.problems:
+        # What the window lacks explains the metrics; each one's own error is in analysis.json.
+        groups: dict[str, list[str]] = {}
+        for m in skipped:
+            groups.setdefault(f"{m.facet}={m.facet_value}", []).append(m.metric.name)
+        listed = "; ".join(f"{group}: {', '.join(names)}" for group, names in groups.items())
+        return len(missing), [f"{len(skipped)} bias metric(s) {what} ({listed}): {'; '.join(analysis.problems)}"]
+    by_reason: dict[str, list[PlacedMetric]] = {}
+    for placed in skipped:
+        by_reason.setdefault(placed.metric.error or "no value", []).append(placed)
+    lines = []
+    for reason, metrics in list(by_reason.items())[:limit]:
+        names = ", ".join(f"{m.metric.name} ({m.facet}={m.facet_value})" for m in metrics)
+        lines.append(f"{len(metrics)} bias metric(s) {what}: {names}: {reason}")
+    if len(by_reason) > limit:
+        lines.append(f"... and {len(by_reason) - limit} more reasons: see analysis.json's \"error\" fields")
+    return len(missing), lines
 
 
 def _problem_summary(problems: InputProblems) -> dict[str, object]:
@@ -749,7 +802,7 @@ def run_baseline(args: argparse.Namespace) -> RunOutcome:
     )
     analysis = run_analysis(columns, config, config_path=str(args.analysis_config))
     # A baseline with metrics that could not be computed is not written: it would pass for one.
-    check_computable(analysis, config_path=str(args.analysis_config), written=None)
+    check_computable(analysis, config_path=str(args.analysis_config))
     claim.clear()
     written = write_analysis(analysis, args.output / ANALYSIS_FILE)
     return RunOutcome(
@@ -782,8 +835,12 @@ def _window_records(args: argparse.Namespace) -> tuple[list[dict], dict[str, obj
     return result.records, result.summary.as_dict()
 
 
-def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, dict[str, object]]:
+def _monitor_analysis(
+    args: argparse.Namespace, baseline: BiasAnalysis | None
+) -> tuple[BiasAnalysis | None, dict[str, object]]:
     config = read_analysis_config(args.analysis_config)
+    # The window reads its label and facets as the baseline did, whatever the window's size.
+    known_kinds = baseline_column_kinds(baseline) if baseline is not None else None
     config_path = str(args.analysis_config)
     threshold = getattr(args, "probability_threshold", None)
     if threshold is not None:
@@ -800,6 +857,7 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
             predicted_label=_column_ref_argument(getattr(args, "inference_attribute", None)),
             probability_column=_column_ref_argument(getattr(args, "probability_attribute", None)),
             probability_threshold=threshold,
+            known_kinds=known_kinds,
         )
         return analysis, _problem_summary(problems)
     records, join = _window_records(args)
@@ -819,6 +877,7 @@ def _monitor_analysis(args: argparse.Namespace) -> tuple[BiasAnalysis | None, di
         config_path=config_path,
         label_column=table.label,
         predicted_label=table.predicted_label,
+        known_kinds=known_kinds,
     )
     return analysis, join
 
@@ -833,8 +892,14 @@ def _label_window_hint(args: argparse.Namespace, join: dict[str, object]) -> str
 
 
 def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baseline_path: Path) -> None:
-    """Refuse a window none of whose metrics the baseline has (the analysis config names other facets
-    or values than the baseline's); name the groups the baseline lacks when only some match."""
+    """Refuse a window none of whose facet groups the baseline has (the analysis config names other
+    facets or values than the baseline's), or whose positive labels are not the baseline's; name the
+    groups the baseline lacks when only some match."""
+    mismatch = label_mismatch(baseline=baseline, current=analysis)
+    if mismatch is not None:
+        raise AnalyzerInputError(
+            f"{mismatch}, so no metric could be compared: use the analysis config the baseline was made with, or "
+            "make a new baseline", path=str(baseline_path))
     matched, unmatched = unmatched_groups(baseline=baseline, current=analysis)
     shown = ", ".join(unmatched[:5]) + (", ..." if len(unmatched) > 5 else "")
     if unmatched and not matched:
@@ -854,7 +919,7 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
     metric_moment = metric_time(getattr(args, "metric_time", None)) or window.start or datetime.now(UTC)
     tolerance = _drift_tolerance(args)
     baseline = read_analysis(args.baseline) if getattr(args, "baseline", None) is not None else None
-    analysis, join = _monitor_analysis(args)
+    analysis, join = _monitor_analysis(args, baseline)
     if analysis is not None and baseline is not None:
         _check_comparable(baseline, analysis, baseline_path=args.baseline)
     hint = _label_window_hint(args, join)
@@ -870,6 +935,9 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
         )
     if hint is not None and few_labels(join):
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
+    missing, notes = not_computable_notes(analysis, baseline=baseline)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
     files = [write_analysis(analysis, args.output / ANALYSIS_FILE)]
     violations: tuple = ()
     if baseline is not None:
@@ -881,13 +949,12 @@ def run_monitor(args: argparse.Namespace) -> RunOutcome:
             analysis, timestamp=format_timestamp(metric_moment), endpoint_name=args.endpoint_name, schedule_name=args.schedule_name
         )
         files.append(write_metric_lines(lines, args.metrics_dir / METRICS_FILE))
-    check_computable(analysis, config_path=str(args.analysis_config), written=files[0])
     files.append(html_report.write_window_report(
         args.output, analysis=files[0], baseline=getattr(args, "baseline", None),
         violations=args.output / VIOLATIONS_FILE if getattr(args, "baseline", None) is not None else None,
         tolerance=tolerance,
         window=(getattr(args, "start", None), getattr(args, "end", None)), join=join))
-    summary = {**join, **_summary(analysis), "violations": len(violations)}
+    summary = {**join, **_summary(analysis), "not_computable": missing, "violations": len(violations)}
     return RunOutcome.finished(violations=len(violations), output_dir=args.output, files=tuple(files), summary=summary)
 
 

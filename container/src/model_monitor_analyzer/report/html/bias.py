@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from model_monitor_analyzer.checks.bias import CLARIFY_NEUTRAL_VALUES
+from model_monitor_analyzer.checks.bias_groups import group_identity
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import (
     REPORT_FILE,
@@ -40,6 +41,7 @@ class BiasMetricRow:
     name: str
     description: str
     value: float | None
+    error: str | None = None
 
 
 def metric_rows(analysis: Mapping) -> Iterator[BiasMetricRow]:
@@ -50,7 +52,7 @@ def metric_rows(analysis: Mapping) -> Iterator[BiasMetricRow]:
                 for metric in facet_value.get("metrics", []):
                     yield BiasMetricRow(stage=label, facet=facet, facet_value=str(facet_value.get("value_or_threshold")),
                                         name=metric["name"], description=metric.get("description", metric["name"]),
-                                        value=_number(metric.get("value")))
+                                        value=_number(metric.get("value")), error=metric.get("error"))
 
 
 def _number(value: object) -> float | None:
@@ -64,7 +66,22 @@ def _number(value: object) -> float | None:
 
 
 def _key(row: BiasMetricRow) -> tuple[str, str, str, str]:
-    return row.stage, row.facet, row.facet_value, row.name
+    """A metric's place, its facet group matched as the drift check matches it (a threshold group
+    by its threshold, since its printed upper bound is each window's maximum)."""
+    return row.stage, row.facet, group_identity(row.facet_value), row.name
+
+
+def _value_cell(row: BiasMetricRow) -> str:
+    if row.value is not None:
+        return svg.number_text(row.value)
+    return f'not computable<br><small>{escape(row.error or "")}</small>'
+
+
+def _check_cell(row: BiasMetricRow, bad: bool) -> str:
+    if bad:
+        return '<span class="bad">drifted</span>'
+    return '<span class="ok">ok</span>' if row.value is not None else "not checked"
+
 
 
 def series_name(row: BiasMetricRow) -> str:
@@ -91,12 +108,11 @@ def bias_report(*, header: ReportHeader, analysis: Mapping, baseline: Mapping | 
         cells = [escape(row.name), escape(row.description), f"{escape(row.facet)} = {escape(row.facet_value)}",
                  escape(row.stage)]
         if baseline is not None:
-            cells += [svg.number_text(before) if before is not None else "-", svg.number_text(row.value)
-                      if row.value is not None else "error", svg.number_text(neutral),
-                      f"± {svg.number_text(allowed)}" if allowed is not None else "-",
-                      '<span class="bad">drifted</span>' if bad else '<span class="ok">ok</span>']
+            cells += [svg.number_text(before) if before is not None else "-", _value_cell(row),
+                      svg.number_text(neutral), f"± {svg.number_text(allowed)}" if allowed is not None else "-",
+                      _check_cell(row, bad)]
         else:
-            cells += [svg.number_text(row.value) if row.value is not None else "error", svg.number_text(neutral)]
+            cells += [_value_cell(row), svg.number_text(neutral)]
         rows.append((not bad, cells))
         if baseline is not None and allowed is not None:
             chart = svg.range_dots(f"{series_name(row)}: neutral {neutral}, allowed band, baseline and window",
@@ -109,9 +125,11 @@ def bias_report(*, header: ReportHeader, analysis: Mapping, baseline: Mapping | 
         headings = ["metric", "description", "facet", "stage", "baseline", "window", "neutral", "allowed", ""]
         numeric = (4, 5, 6, 7)
         bad = sorted({series_name(r) for r in metric_rows(analysis) if (r.facet, r.facet_value, r.name) in violated})
+        missing = sum(1 for r in metric_rows(analysis) if r.value is None)
         intro = (f"<p>{len(bad)} of {len(rows)} metrics drifted farther from neutral than the baseline plus the "
                  f"tolerance {svg.number_text(tolerance)}" + (": " + ", ".join(escape(n) for n in bad) if bad else "")
-                 + ".</p>")
+                 + "." + (f" {missing} not computable in this window (the reason is under each), not checked."
+                          if missing else "") + "</p>")
         legend = ('<p class="legend">Green band: where the window may lie (neutral ± (|baseline - neutral| + '
                   "tolerance)); blue dot baseline, orange dot window.</p>")
     else:
