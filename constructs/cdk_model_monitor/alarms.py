@@ -87,6 +87,9 @@ class CreatedAlarm:
     """The feature, model-quality metric or bias metric the alarm is about, if any."""
     metric: cloudwatch.IMetric | None = None
     """The monitor's metric the alarm watches (before the alarm's own period or expression)."""
+    effect_threshold: float | None = None
+    """For an alarm on the analyzer's verdict (``feature_drift_violation_<f>``, ``quality_violation_<m>``): the
+    threshold the verdict applies to the value the dashboard draws (the drift distance, the metric)."""
 
 
 # -- thresholds from the baseline ----------------------------------------------------------------
@@ -493,7 +496,7 @@ class MonitorAlarms(Construct):
             if options.drift and spec.drift_verdict and feature not in options.drift_thresholds:
                 created.append(self.add_alarm(
                     monitor, AlarmCategory.DRIFT, monitor.metric_drift_violation(feature), subject=feature,
-                    threshold=1, windows=options.drift_windows,
+                    threshold=1, windows=options.drift_windows, effect_threshold=threshold,
                     operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                     missing=cloudwatch.TreatMissingData.IGNORE,
                     description=(f"Feature '{feature}' drifted from its baseline: the analyzer's {spec.drift_method} "
@@ -550,7 +553,7 @@ class MonitorAlarms(Construct):
             if t.verdict:
                 created.append(self.add_alarm(
                     monitor, AlarmCategory.MODEL_QUALITY, monitor.metric_quality_violation(t.name), subject=t.name,
-                    threshold=1, windows=options.windows,
+                    threshold=1, windows=options.windows, effect_threshold=t.threshold,
                     operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                     missing=cloudwatch.TreatMissingData.IGNORE,
                     description=f"Model quality: {t.name} {t.operator} {t.threshold:g} (baseline) by more than "
@@ -607,7 +610,8 @@ class MonitorAlarms(Construct):
     def add_alarm(self, monitor: Any, category: AlarmCategory, metric: cloudwatch.IMetric, *, threshold: float,
                   windows: int, operator: cloudwatch.ComparisonOperator, missing: cloudwatch.TreatMissingData,
                   description: str, subject: str | None = None, metric_name: str | None = None,
-                  source_metric: cloudwatch.IMetric | None = None, period: Duration | None = None) -> CreatedAlarm:
+                  source_metric: cloudwatch.IMetric | None = None, period: Duration | None = None,
+                  effect_threshold: float | None = None) -> CreatedAlarm:
         """An alarm on ``metric`` over ``windows`` of ``monitor``'s windows (all must breach; ``period``
         overrides the window's length), recorded in ``created_alarms()`` and given the actions of ``add_actions``."""
         _check_windows(self, "windows", windows)
@@ -633,7 +637,7 @@ class MonitorAlarms(Construct):
             alarm_name=name, alarm_description=description[:1024], actions_enabled=self.actions_enabled)
         record = CreatedAlarm(alarm=alarm, category=category, monitor_path=monitor.node.path,
                               metric_name=metric_name or getattr(metric, "metric_name", "") or "", subject=subject,
-                              metric=source_metric)
+                              metric=source_metric, effect_threshold=effect_threshold)
         self._created.append(record)
         self._apply(alarm, category.model_health, self._actions)
         return record

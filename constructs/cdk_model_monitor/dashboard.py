@@ -181,7 +181,8 @@ class ModelDashboard(Construct):
                     subjects: Sequence[str]) -> list[cloudwatch.HorizontalAnnotation]:
         """One horizontal line per distinct alarm threshold of ``category`` among ``subjects`` (at most 5)."""
         wanted = set(subjects)
-        thresholds = (_threshold(c.alarm) for c in self._details(monitor, category) if c.subject in wanted)
+        thresholds = (c.effect_threshold if c.effect_threshold is not None else _threshold(c.alarm)
+                      for c in self._details(monitor, category) if c.subject in wanted)
         values = sorted({float(t) for t in thresholds if t is not None})
         return [cloudwatch.HorizontalAnnotation(value=v, label=f"alarm threshold {v:g}", color="#d62728")
                 for v in values[:5]]

@@ -25,11 +25,13 @@ from cdk_model_monitor.baseline import Baseline
 from cdk_model_monitor.images import AnalyzerImage
 from cdk_model_monitor.job import Engine
 from cdk_model_monitor.schedule import Schedule
+from cdk_model_monitor.bundled import analyzer_module
 
 from .conftest import REPO_ROOT, new_app, template_of
 
 BASELINE_DIR = REPO_ROOT / "demo" / "baseline"
 DEMO_CONSTRAINTS = json.loads((BASELINE_DIR / "constraints.json").read_text())
+rules = analyzer_module("constraint_rules")
 ANALYZER = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer:1")
 
 
@@ -39,12 +41,20 @@ ANALYZER = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/
 def test_demo_baseline_gives_every_feature_its_drift_and_completeness_threshold():
     thresholds = {t.name: t for t in data_quality_thresholds(DEMO_CONSTRAINTS)}
     assert list(thresholds) == [f["name"] for f in DEMO_CONSTRAINTS["features"]]
-    comparison = DEMO_CONSTRAINTS["monitoring_config"]["distribution_constraints"]["comparison_threshold"]
+    assert DEMO_CONSTRAINTS["monitoring_config"]["distribution_constraints"]["drift_method"] == "auto"
     for feature in DEMO_CONSTRAINTS["features"]:
         t = thresholds[feature["name"]]
-        assert t.drift_threshold == comparison
+        method = rules.AUTO_METHODS["categorical" if feature["inferred_type"] == "String" else "numeric"]
+        assert (t.drift_method, t.drift_threshold, t.drift_verdict) == (
+            method, rules.DRIFT_METHODS[method].default_threshold, True)
         assert t.completeness == feature["completeness"]
         assert not t.drift_is_p_value
+
+
+def test_the_built_in_rule_keeps_the_comparison_threshold_and_the_distance_alarm():
+    thresholds = data_quality_thresholds(DEMO_CONSTRAINTS, drift_method="sagemaker")
+    comparison = DEMO_CONSTRAINTS["monitoring_config"]["distribution_constraints"]["comparison_threshold"]
+    assert {(t.drift_threshold, t.drift_verdict) for t in thresholds} == {(comparison, False)}
 
 
 def test_real_sdk_baseline_with_legacy_keys_keeps_its_threshold(reference_examples):
@@ -165,14 +175,18 @@ def test_periods_follow_each_monitors_schedule(built):
 def test_drift_alarms_use_the_baseline_threshold_unless_overridden_and_the_given_windows(built):
     alarms = [c for c in built[1].created_alarm_details(AlarmCategory.DRIFT) if c.monitor_path.endswith("/Hourly")]
     by_feature = {c.subject: c.alarm.node.default_child for c in alarms}
+    # an explicit alarm threshold watches the distance ...
     assert by_feature["plan"].threshold == 0.25
-    assert by_feature["day_minutes"].threshold == DEMO_CONSTRAINTS["monitoring_config"]["distribution_constraints"][
-        "comparison_threshold"]
-    for alarm in by_feature.values():
-        assert (alarm.comparison_operator, alarm.evaluation_periods, alarm.datapoints_to_alarm) == (
-            "GreaterThanThreshold", 2, 2)
+    assert (by_feature["plan"].comparison_operator, by_feature["plan"].metric_name) == (
+        "GreaterThanThreshold", "feature_baseline_drift_plan")
+    # ... the baseline's sample-size-aware rule the analyzer's verdict, whose effect threshold the dashboard draws
+    verdict = by_feature.pop("day_minutes")
+    assert (verdict.threshold, verdict.comparison_operator, verdict.metric_name) == (
+        1, "GreaterThanOrEqualToThreshold", "feature_drift_violation_day_minutes")
+    assert {c.subject: c.effect_threshold for c in alarms}["day_minutes"] == rules.DRIFT_METHODS["wasserstein"].default_threshold
+    for alarm in (verdict, *by_feature.values()):
+        assert (alarm.evaluation_periods, alarm.datapoints_to_alarm) == (2, 2)
         assert alarm.treat_missing_data == "ignore"
-        assert alarm.metric_name.startswith("feature_baseline_drift_")
 
 
 def test_completeness_alarms_fire_below_the_baseline_completeness(built):
@@ -314,7 +328,9 @@ def test_a_monitors_feature_overrides_set_its_alarm_thresholds(tmp_path):
                                                     "plan": FeatureOverride(check=False)})
     alarms = MonitorAlarms(stack, "Alarms", alarm_name_prefix="churn")
     created = alarms.add_data_quality(monitor, baseline=baseline)
-    drift = {c.subject: c for c in created if c.metric_name.startswith("feature_baseline_drift_")}
+    drift = {c.subject: c for c in created if c.metric_name.startswith("feature_drift_violation_")}
     assert "plan" not in drift and "plan" not in {c.subject for c in created}
-    assert stack.resolve(drift["day_minutes"].alarm.node.default_child.threshold) == 0.3
-    assert stack.resolve(drift["eve_minutes"].alarm.node.default_child.threshold) == 0.1
+    # the override's threshold is the effect the analyzer's verdict needs; the alarm watches that verdict
+    assert drift["day_minutes"].effect_threshold == 0.3
+    assert drift["eve_minutes"].effect_threshold == 0.1
+    assert stack.resolve(drift["day_minutes"].alarm.node.default_child.threshold) == 1

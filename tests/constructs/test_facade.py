@@ -164,10 +164,13 @@ def test_model_quality_alarms_fire_in_each_metrics_bad_direction(full):
         alarm = alarms.get(f"churn-model-quality-{name}")
         if alarm is None:
             continue
+        # the baseline asks for the sample-size-aware comparison: the alarm watches the analyzer's verdict
+        assert QUALITY_CONSTRAINTS["monitoring_config"]["comparison"] == "significance"
         assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
-            name, spec["threshold"], spec["comparison_operator"])
-    assert alarms["churn-model-quality-false_positive_rate"]["ComparisonOperator"] == "GreaterThanThreshold"
-    assert alarms["churn-model-quality-accuracy"]["ComparisonOperator"] == "LessThanThreshold"
+            f"quality_violation_{name}", 1, "GreaterThanOrEqualToThreshold")
+        assert f"{name} {spec['comparison_operator']} {spec['threshold']:g}" in json.dumps(alarm["AlarmDescription"])
+    assert "GreaterThanThreshold" in json.dumps(alarms["churn-model-quality-false_positive_rate"]["AlarmDescription"])
+    assert "LessThanThreshold" in json.dumps(alarms["churn-model-quality-accuracy"]["AlarmDescription"])
 
 
 def test_bias_alarms_watch_the_distance_from_neutral(full):
@@ -246,7 +249,7 @@ def test_a_given_monitor_brings_its_baselines_features_to_the_alarms(stack):
     facade = ModelMonitor(stack, "Churn", model_name="churn",
                           endpoint=monitor.node.scope.node.find_child("MyEndpoint"), data_quality=monitor)
     features = [f["name"] for f in json.loads((Path(BASELINE) / "constraints.json").read_text())["features"]]
-    drifts = {a.subject for a in facade.alarms.created_alarm_details() if a.metric_name.startswith("feature_baseline_drift_")}
+    drifts = {a.subject for a in facade.alarms.created_alarm_details() if a.metric_name.startswith("feature_drift_violation_")}
     assert drifts == set(features)
 
 

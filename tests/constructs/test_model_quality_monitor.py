@@ -210,7 +210,9 @@ def test_job_runs_end_to_end_and_scores_labels_that_arrived_an_hour_late(tmp_pat
     assert statistics["dataset"]["item_count"] == 600
     assert "accuracy" in statistics["binary_classification_metrics"]
     lines = [json.loads(line) for f in (output / "metrics").glob("*.jsonl") for line in f.read_text().splitlines()]
-    assert {line["MetricName"] for line in lines} == set(QUALITY_METRICS[ProblemType.BINARY_CLASSIFICATION])
+    constrained = json.loads((MQ_BASELINE / "constraints.json").read_text())["binary_classification_constraints"]
+    assert {line["MetricName"] for line in lines} == set(QUALITY_METRICS[ProblemType.BINARY_CLASSIFICATION]) | {
+        f"quality_violation_{name}" for name in constrained}
     assert {line["Timestamp"] for line in lines} == {window.strftime("%Y-%m-%dT%H:%M:%SZ")}
     assert {(d["Name"], d["Value"]) for d in lines[0]["Dimensions"]} == {
         ("Endpoint", ENDPOINT), ("MonitoringSchedule", monitor.schedule_name)}

@@ -145,6 +145,13 @@ def _assert_drift_and_completeness_agree(document: dict, alarm_overrides=None, a
         if not compared:
             continue
         baseline = BaselineFeature(name=feature.name, inferred_type=feature.inferred_type)
+        if alarmed.drift_verdict:
+            # the alarm watches the analyzer's verdict; the verdict needs the effect and the evidence
+            for distance in _around(alarmed.drift_threshold):
+                for significant in (True, False):
+                    violated = drift_violation(feature, baseline, distance, config, significant=significant) is not None
+                    assert violated == (significant and distance >= alarmed.drift_threshold), (feature.name, distance)
+            continue
         for distance in _around(alarmed.drift_threshold):
             violated = drift_violation(feature, baseline, distance, config) is not None
             assert violated == _alarm_fires(distance, alarmed.drift_threshold, alarmed.drift_is_p_value), \
@@ -201,6 +208,7 @@ def test_synthesized_drift_alarms_follow_overrides_nested_in_the_baseline(tmp_pa
     folder = tmp_path / "baseline"
     shutil.copytree(DEMO / "baseline", folder)
     document = json.loads((folder / "constraints.json").read_text())
+    document["monitoring_config"]["distribution_constraints"].pop("drift_method")  # the built-in's rule
     by_name = {f["name"]: f for f in document["features"]}
     by_name["day_minutes"]["num_constraints"]["monitoring_config_overrides"] = {
         "distribution_constraints": {"comparison_threshold": 0.25}}
