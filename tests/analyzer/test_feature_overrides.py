@@ -45,7 +45,8 @@ def _monitor(tmp_path, *extra: str) -> list[dict]:
 def test_a_raised_drift_threshold_silences_that_features_drift_violation(tmp_path):
     drifted = {v["feature_name"] for v in _monitor(tmp_path) if v["constraint_check_type"] == "baseline_drift_check"}
     assert "day_minutes" in drifted
-    overrides = json.dumps({"day_minutes": {"distribution_constraints": {"comparison_threshold": 0.99}}})
+    # the baseline asks for auto: day_minutes is judged by its Wasserstein distance in standard deviations
+    overrides = json.dumps({"day_minutes": {"distribution_constraints": {"drift_threshold": 50}}})
     tuned = {v["feature_name"] for v in _monitor(tmp_path, "--feature-overrides", overrides)
              if v["constraint_check_type"] == "baseline_drift_check"}
     assert tuned == drifted - {"day_minutes"}
@@ -68,6 +69,28 @@ def test_the_job_environment_carries_the_overrides_to_the_run(tmp_path):
 
 
 def test_the_short_form_of_the_construct_expands_to_monitoring_config_keys(tmp_path):
-    overrides = json.dumps({"day_minutes": {"drift": 0.99}, "plan": {"check": False}})
+    overrides = json.dumps({"day_minutes": {"drift": 50}, "plan": {"check": False}})
     violations = _monitor(tmp_path, "--feature-overrides", overrides)
     assert not {v["feature_name"] for v in violations} & {"day_minutes", "plan"}
+
+
+def test_the_built_in_rules_threshold_silences_a_feature_under_the_built_in_rule(tmp_path):
+    overrides = json.dumps({"day_minutes": {"distribution_constraints": {"comparison_threshold": 0.99}}})
+    drifted = {v["feature_name"] for v in _monitor(tmp_path, "--drift-method", "sagemaker")
+               if v["constraint_check_type"] == "baseline_drift_check"}
+    tuned = {v["feature_name"] for v in _monitor(tmp_path, "--drift-method", "sagemaker", "--feature-overrides", overrides)
+             if v["constraint_check_type"] == "baseline_drift_check"}
+    assert "day_minutes" in drifted and tuned == drifted - {"day_minutes"}
+
+
+def test_a_per_feature_method_override_judges_that_feature_by_it(tmp_path):
+    overrides = json.dumps({"day_minutes": {"method": "psi", "drift": 0.2}})
+    violations = _monitor(tmp_path, "--feature-overrides", overrides)
+    (drift,) = [v for v in violations if v["feature_name"] == "day_minutes" and v["constraint_check_type"] == "baseline_drift_check"]
+    assert "exceeds threshold: 0.2 (psi; p-value" in drift["description"]
+
+
+def test_an_unknown_override_key_is_one_line_exit_2(tmp_path, capsys):
+    with pytest.raises(AssertionError):
+        _monitor(tmp_path, "--feature-overrides", json.dumps({"day_minutes": {"distribution_constraints": {"treshold": 1}}}))
+    assert capsys.readouterr().err.startswith("error: --feature-overrides: unknown key 'treshold'")
