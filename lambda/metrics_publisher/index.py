@@ -57,9 +57,9 @@ What it does:
    start.
 4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``;
    a ``NoData`` event says why (``noDataReason``: the planner's ``no_capture`` / ``no_ground_truth``, or the
-   analyzer's reason) and the log line of every window carries the same ``no_data_reason``.
-5. For completed executions (not ``NoData``) with a ``latest_report_uri``: ``<report_uri>/report.html`` is copied there (S3
-   CopyObject, SSE-KMS with KMS_KEY_ID), so one fixed URL (the dashboard's link) shows the newest window. The
+   analyzer's reason), and so does the publisher's log line (``no_data_reason``).
+5. For completed executions (not ``NoData``) with a ``latest_report_uri``: ``<report_uri>/report.html`` is copied
+   there (S3 CopyObject, SSE-KMS with KMS_KEY_ID), so one fixed URL (the dashboard's link) shows the newest window. The
    copy carries the window's start as metadata and replaces a copy only when its window is not older, so a
    window re-run late does not hide a newer one. A window without report.html, or a copy that fails, is
    logged and never fails the window (the report is a convenience; the metrics and the status are not).
