@@ -13,10 +13,12 @@ Registry methods (``measure``): each returns an effect (the distance) and, for a
   values and at least 5 expected values in the window (at most 50), the rest pooled as one "other"
   group, values new to the baseline included; a column of only rare values (an id, a postcode)
   leaves nothing to compare and gets no verdict;
-* the **evidence** is a two-sample test on the 2 x B table (Pearson's chi-square, which keeps its
-  level with few values per cell, for ``wasserstein``, ``psi``, ``jensen_shannon``, ``hellinger``
+* the **evidence** is a two-sample test on the 2 x B table (Pearson's chi-square for ``wasserstein``, ``psi``, ``jensen_shannon``, ``hellinger``
   and ``chi_squared``; the G-test for ``g_test``; a two-proportion z-test per group with
-  Bonferroni; Kolmogorov-Smirnov for ``ks``). Sketches
+  Bonferroni; Kolmogorov-Smirnov for ``ks``). Where a bin expects fewer than 20 window values the
+  chi-square p-values are simulated (20,000 seeded multinomial draws from the baseline's shares):
+  the false-discovery control looks far into the tail, where the chi-square approximation of a
+  sparse table is too light. Sketches
   are approximate: each side's size is shrunk to the size whose sampling error equals the
   sampling error plus the sketch's rank error (``KllSketch.rank_error``), so a difference the
   sketch cannot resolve never counts as evidence;
@@ -293,23 +295,58 @@ def _table(groups: Groups) -> tuple[np.ndarray, np.ndarray]:
     return observed, expected
 
 
+#: Below this many expected window values in a bin, a chi-square p-value is simulated instead: the
+#: chi-square distribution's far tail, where the false-discovery control across features looks (a
+#: p-value of 1e-4 and below), is too light for tables with few values per cell.
+SIMULATE_BELOW_EXPECTED = 20
+SIMULATIONS = 20_000
+SIMULATION_SEED = 0
+
+
+def _homogeneity_statistics(baseline: np.ndarray, current: np.ndarray, *, likelihood_ratio: bool) -> np.ndarray:
+    """Pearson's (or the G) statistic of the 2 x k tables ``[baseline; current_row]`` for each row of ``current``."""
+    column = baseline + current
+    total = baseline.sum() + current.sum(axis=-1, keepdims=True)
+    expected_base = baseline.sum() * column / total
+    expected_current = current.sum(axis=-1, keepdims=True) * column / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if likelihood_ratio:
+            terms = special.xlogy(baseline, baseline / expected_base) + special.xlogy(current, current / expected_current)
+            return 2.0 * np.nansum(np.where(column > 0, terms, 0.0), axis=-1)
+        terms = (baseline - expected_base) ** 2 / expected_base + (current - expected_current) ** 2 / expected_current
+        return np.nansum(np.where(column > 0, terms, 0.0), axis=-1)
+
+
+def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:
+    baseline = groups.baseline * groups.baseline_size
+    current = groups.current * groups.current_size
+    present = (baseline + current) > 0
+    if present.sum() < 2:
+        return math.nan
+    baseline, current = baseline[present], current[present]
+    statistic = float(_homogeneity_statistics(baseline, current[np.newaxis, :], likelihood_ratio=likelihood_ratio)[0])
+    shares = baseline / baseline.sum()
+    size = int(round(groups.current_size))
+    if size * shares[shares > 0].min() >= SIMULATE_BELOW_EXPECTED or size == 0:
+        return float(stats.chi2.sf(max(statistic, 0.0), len(baseline) - 1))
+    # few values per cell: the share of windows drawn from the baseline's own shares that are at least as
+    # far from it (seeded: the same window always gets the same p-value)
+    draws = np.random.default_rng(SIMULATION_SEED).multinomial(size, shares, size=SIMULATIONS).astype(np.float64)
+    simulated = _homogeneity_statistics(baseline, draws, likelihood_ratio=likelihood_ratio)
+    return float((1 + np.count_nonzero(simulated >= statistic * (1 - 1e-12))) / (1 + SIMULATIONS))
+
+
 def g_test_p_value(groups: Groups) -> float:
     """Two-sample G-test (likelihood ratio) of homogeneity: ``G = 2 sum O ln(O / E)``, chi-square with
-    ``k - 1`` degrees of freedom; NaN with fewer than 2 non-empty groups."""
-    observed, expected = _table(groups)
-    if observed.shape[1] < 2:
-        return math.nan
-    statistic = 2.0 * float(np.sum(special.xlogy(observed, observed / expected)))
-    return float(stats.chi2.sf(max(statistic, 0.0), observed.shape[1] - 1))
+    ``k - 1`` degrees of freedom (simulated when a bin expects fewer than 20 window values); NaN with
+    fewer than 2 non-empty groups."""
+    return _chi_square_p_value(groups, likelihood_ratio=True)
 
 
 def pearson_p_value(groups: Groups) -> float:
-    """Two-sample Pearson chi-square of homogeneity, ``k - 1`` degrees of freedom."""
-    observed, expected = _table(groups)
-    if observed.shape[1] < 2:
-        return math.nan
-    statistic = float(np.sum((observed - expected) ** 2 / expected))
-    return float(stats.chi2.sf(statistic, observed.shape[1] - 1))
+    """Two-sample Pearson chi-square of homogeneity, ``k - 1`` degrees of freedom (simulated when a bin
+    expects fewer than 20 window values)."""
+    return _chi_square_p_value(groups, likelihood_ratio=False)
 
 
 def two_proportion_p_value(groups: Groups) -> float:
