@@ -381,3 +381,83 @@ def test_the_constructs_load_the_rules_from_the_analyzers_own_file_without_its_d
     path, heavy = done.stdout.strip().splitlines()[-2:]
     assert Path(path) == REPO_ROOT / "container" / "src" / "model_monitor_analyzer" / "constraint_rules.py"
     assert heavy == "[]"
+
+
+# -- window by window: the analyzer's outputs evaluated by the synthesized alarms -----------------------
+
+
+def _evaluate(alarm: dict, value: float) -> bool:
+    """One datapoint through the alarm's comparison, as CloudWatch evaluates it."""
+    threshold = alarm["Threshold"]
+    return {"GreaterThanThreshold": value > threshold, "GreaterThanOrEqualToThreshold": value >= threshold,
+            "LessThanThreshold": value < threshold, "LessThanOrEqualToThreshold": value <= threshold}[
+        alarm["ComparisonOperator"]]
+
+
+def test_the_synthesized_drift_and_quality_alarms_fire_in_exactly_the_windows_the_analyzer_flags(tmp_path):
+    from datetime import datetime, timedelta
+
+    from cdk_model_monitor import ModelQualityMonitor, ProblemType
+    from demo import data
+    from model_monitor_analyzer.cli import main as analyzer
+
+    stack = cdk.Stack(new_app(tmp_path / "app"), "Windows")
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage,
+                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+    image = AnalyzerImage.from_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1")
+    dq_baseline = Baseline.from_directory(str(DEMO / "baseline"))
+    mq_baseline = Baseline.from_directory(str(DEMO / "baseline-model-quality"))
+    data_quality = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, image=image, baseline=dq_baseline)
+    model_quality = ModelQualityMonitor(stack, "ModelQuality", endpoint=endpoint, image=image, baseline=mq_baseline,
+                                        problem_type=ProblemType.BINARY_CLASSIFICATION, probability_attribute="0",
+                                        probability_threshold=0.5, inference_attribute="0")
+    alarms = MonitorAlarms(stack, "Alarms", alarm_name_prefix="churn")
+    alarms.add_data_quality(data_quality, baseline=dq_baseline)
+    alarms.add_model_quality(model_quality, baseline=mq_baseline)
+    by_metric = {a["Properties"]["MetricName"]: a["Properties"]
+                 for a in template_of(stack).find_resources("AWS::CloudWatch::Alarm").values()
+                 if "MetricName" in a["Properties"]}
+    drift_alarms = {name: a for name, a in by_metric.items() if name.startswith("feature_drift_violation_")}
+    quality_alarms = {name: a for name, a in by_metric.items() if name.startswith("quality_violation_")}
+    assert drift_alarms and quality_alarms
+
+    first = datetime(2026, 11, 25, 8)
+    hours = data.demo_hours(first)
+    capture = data.write_capture(tmp_path / "capture", hours, ground_truth=tmp_path / "labels")
+    flagged_windows = 0
+    for index, _ in enumerate(hours):
+        start = first + timedelta(hours=index)
+        window = ["--start", f"{start:%Y-%m-%dT%H:%M:%SZ}", "--end", f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"]
+        dq_out, mq_out = tmp_path / f"dq{index}", tmp_path / f"mq{index}"
+        assert analyzer(["monitor", "--capture", str(capture), "--statistics", str(DEMO / "baseline" / "statistics.json"),
+                         "--constraints", str(DEMO / "baseline" / "constraints.json"), "--output", str(dq_out),
+                         "--quiet", *window]) == 0
+        assert analyzer(["monitor", "--type", "model-quality", "--capture", str(capture), "--ground-truth",
+                         str(tmp_path / "labels"), "--constraints", str(DEMO / "baseline-model-quality" / "constraints.json"),
+                         "--problem-type", "BinaryClassification", "--inference-attribute", "0",
+                         "--probability-attribute", "0", "--probability-threshold", "0.5", "--output", str(mq_out),
+                         "--quiet", *window]) == 0
+        for out, alarmed, check in ((dq_out, drift_alarms, "baseline_drift_check"), (mq_out, quality_alarms, None)):
+            published = {line["MetricName"]: line["Value"] for path in (out / "metrics").glob("*.jsonl")
+                         for line in map(json.loads, path.read_text().splitlines()) if "Value" in line}
+            if not (out / "constraint_violations.json").exists():
+                continue  # a window without traffic publishes no verdict: the alarms ignore it
+            violations = json.loads((out / "constraint_violations.json").read_text())["violations"]
+            if check:
+                violated = {v["feature_name"] for v in violations if v["constraint_check_type"] == check}
+                firing = {name.removeprefix("feature_drift_violation_") for name, alarm in alarmed.items()
+                          if name in published and _evaluate(alarm, published[name])}
+            else:
+                violated = {v["metric_name"] for v in violations}
+                firing = {mq_camel(name.removeprefix("quality_violation_")) for name, alarm in alarmed.items()
+                          if name in published and _evaluate(alarm, published[name])}
+            assert firing == violated, (out.name, firing, violated)
+            flagged_windows += bool(violated)
+    assert flagged_windows >= 4  # the drifted and biased hours, for both monitors
+
+
+def mq_camel(name: str) -> str:
+    from model_monitor_analyzer.report.model_quality import camel_case_metric_name
+
+    return camel_case_metric_name(name)
