@@ -202,3 +202,41 @@ def test_many_feature_overrides_stay_within_an_environment_value(stack):
     features = [f"feature_{i}" for i in range(6)]
     monitor = _monitor(stack, feature_overrides={f: FeatureOverride(drift_threshold=0.25, check=True) for f in features})
     assert len(monitor.user_environment["feature_overrides"]) <= 256
+
+
+def test_drift_methods_of_the_constructs_are_the_analyzers_registry():
+    from cdk_model_monitor import DriftMethod
+    from cdk_model_monitor.bundled import analyzer_module
+
+    assert [m.value for m in DriftMethod] == list(analyzer_module("constraint_rules").DRIFT_METHOD_CHOICES)
+
+
+def test_a_drift_method_and_a_per_feature_method_reach_the_analyzer_and_the_alarms(app):
+    from cdk_model_monitor import DriftMethod, FeatureOverride, MonitorAlarms
+
+    stack = cdk.Stack(app, "Methods", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    monitor = _monitor(stack, drift_method=DriftMethod.PSI,
+                       feature_overrides={"plan": FeatureOverride(method=DriftMethod.HELLINGER, drift_threshold=0.2)})
+    env = _states(stack)["RunAnalyzer"]["Parameters"]["Environment"]
+    assert env["drift_method"] == "psi"
+    assert json.loads(env["feature_overrides"]) == {"plan": {"drift": 0.2, "method": "hellinger"}}
+    created = MonitorAlarms(stack, "Alarms", alarm_name_prefix="churn").add_data_quality(
+        monitor, baseline=Baseline.from_directory(BASELINE_DIR))
+    effects = {c.subject: c.effect_threshold for c in created if c.metric_name.startswith("feature_drift_violation_")}
+    assert effects["plan"] == 0.2 and effects["day_minutes"] == 0.1  # psi's default threshold
+
+
+def test_the_built_in_rule_as_drift_method_keeps_distance_alarms(app):
+    from cdk_model_monitor import DriftMethod, MonitorAlarms
+
+    stack = cdk.Stack(app, "BuiltInRule")
+    monitor = _monitor(stack, drift_method=DriftMethod.SAGEMAKER)
+    created = MonitorAlarms(stack, "Alarms", alarm_name_prefix="churn").add_data_quality(
+        monitor, baseline=Baseline.from_directory(BASELINE_DIR))
+    drift = [c for c in created if c.category.slug == "drift"]
+    assert drift and all(c.metric_name.startswith("feature_baseline_drift_") for c in drift)
+
+
+def test_a_drift_method_given_as_text_is_refused_naming_the_enum(stack):
+    with pytest.raises(ConfigurationError, match="DriftMethod"):
+        _monitor(stack, drift_method="psi")
