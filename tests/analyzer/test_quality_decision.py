@@ -202,3 +202,35 @@ def test_unchanged_windows_stay_quiet_at_every_size(labelled):
 
 def test_an_accuracy_drop_of_ten_points_is_flagged_at_2000_labelled_rows(labelled):
     assert "accuracy" in labelled(2_000, drop=0.10)
+
+
+def test_a_one_class_window_reports_the_auc_as_not_computable_everywhere(tmp_path, capsys):
+    rng = np.random.default_rng(SEED)
+    _, _, scores = _binary(500, rng)
+    pd.DataFrame({"score": rng.uniform(0, 1, 1000), "label": rng.integers(0, 2, 1000)}).to_csv(
+        tmp_path / "baseline.csv", index=False)
+    model = ["--problem-type", "BinaryClassification", "--inference-attribute", "score", "--probability-attribute",
+             "score", "--probability-threshold", "0.5", "--ground-truth-attribute", "label"]
+    assert main(["baseline", "--type", "model-quality", "--dataset", str(tmp_path / "baseline.csv"), "--quiet",
+                 "--output", str(tmp_path / "b"), *model]) == 0
+    # a window whose labels are all 0: the built-in publishes auc 0.0 and flags it
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    (merged / "part-0.jsonl").write_text("".join(json.dumps({
+        "eventVersion": "0", "groundTruthData": {"data": "0", "encoding": "CSV"},
+        "captureData": {"endpointOutput": {"data": f"{s:.4f}", "encoding": "CSV", "mode": "OUTPUT",
+                                           "observedContentType": "text/csv"}},
+        "eventMetadata": {"eventId": f"e{i}", "inferenceTime": "2026-01-01T10:00:00Z"}}) + "\n"
+        for i, s in enumerate(scores[:200])))
+    capsys.readouterr()
+    assert main(["monitor", "--type", "model-quality", "--merged", str(merged), "--output", str(tmp_path / "o"),
+                 "--constraints", str(tmp_path / "b" / "constraints.json"), "--inference-attribute", "0",
+                 "--probability-attribute", "0", "--problem-type", "BinaryClassification",
+                 "--probability-threshold", "0.5"]) == 0
+    assert "auc (labels of one class only)" in capsys.readouterr().err
+    violated = {v["metric_name"] for v in json.loads((tmp_path / "o" / "constraint_violations.json").read_text())["violations"]}
+    assert "auc" not in violated and "recall" not in violated
+    published = {json.loads(line)["MetricName"] for path in (tmp_path / "o" / "metrics").glob("*.jsonl")
+                 for line in path.read_text().splitlines()}
+    assert "auc" not in published and "quality_violation_auc" not in published and "accuracy" in published
+    assert "not computable: labels of one class only" in (tmp_path / "o" / "report.html").read_text()

@@ -872,6 +872,6 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
 
     files.append(html_report.write_window_report_from_files(
         output, constraints=Path(constraints_path) if constraints_path is not None else None, join=join,
-        window=(start, end), records=item_count))
+        window=(start, end), records=item_count, not_computable=verdict.not_computable))
     summary["violations"] = len(violations)
     return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)

@@ -75,10 +75,15 @@ def metric_points(statistics: Mapping, constraints: Mapping | None, violations: 
     return points
 
 
-def _metrics_table(statistics: Mapping, points: Sequence[SeriesPoint]) -> str:
+def _metrics_table(statistics: Mapping, points: Sequence[SeriesPoint],
+                   not_computable: Mapping[str, str] | None = None) -> str:
     section = metrics_section(statistics)
     rows = []
     for point in sorted(points, key=lambda p: (not p.violated, p.threshold is None)):
+        reason = (not_computable or {}).get(point.name)
+        if reason is not None:
+            rows.append([escape(point.name), "-", "", f'<span class="bad">not computable: {escape(reason)}</span>'])
+            continue
         spread = _finite(section[point.name].get("standard_deviation"))
         value = svg.number_text(point.value) + (f" ± {svg.number_text(spread)}" if spread else "")
         rule = (f"{OPERATOR_TEXT.get(point.measure, escape(point.measure))} {svg.number_text(point.threshold)}"
@@ -133,9 +138,12 @@ def curves_html(section: Mapping) -> str:
 
 
 def model_quality_report(*, header: ReportHeader, statistics: Mapping, constraints: Mapping | None,
-                         violations: Mapping | None, join: Mapping[str, object]) -> str:
-    """report.html of a model-quality window (or, with the suggested constraints, of a baseline)."""
-    points = metric_points(statistics, constraints, violations)
+                         violations: Mapping | None, join: Mapping[str, object],
+                         not_computable: Mapping[str, str] | None = None) -> str:
+    """report.html of a model-quality window (or, with the suggested constraints, of a baseline); metrics
+    the window could not compute show their reason instead of a value and are left out of the series."""
+    points = [p for p in metric_points(statistics, constraints, violations) if p.name not in (not_computable or {})]
+    shown = metric_points(statistics, constraints, violations)
     section = metrics_section(statistics)
     bad = [p.name for p in points if p.violated]
     constrained = sum(p.threshold is not None for p in points)
@@ -145,7 +153,7 @@ def model_quality_report(*, header: ReportHeader, statistics: Mapping, constrain
     counts = [[escape(JOIN_LABELS[key]), f"{join[key]:,}"] for key in JOIN_LABELS if isinstance(join.get(key), int)]
     if counts:
         body += ["<h2>Labels</h2>", table(["", "records"], counts, numeric=(1,))]
-    body += ["<h2>Metrics</h2>", _metrics_table(statistics, points)]
+    body += ["<h2>Metrics</h2>", _metrics_table(statistics, shown, not_computable)]
     if isinstance(section.get("confusion_matrix"), Mapping):
         body += ["<h2>Confusion matrix</h2>", confusion_matrix_html(section["confusion_matrix"])]
     curves = curves_html(section)
@@ -155,14 +163,16 @@ def model_quality_report(*, header: ReportHeader, statistics: Mapping, constrain
 
 
 def write_window_report(output: Path, *, statistics: Mapping, constraints: Mapping | None, violations: Mapping | None,
-                        join: Mapping[str, object], window: tuple[object, object], records: int) -> Path:
+                        join: Mapping[str, object], window: tuple[object, object], records: int,
+                        not_computable: Mapping[str, str] | None = None) -> Path:
     """Write ``output``/report.html for a model-quality window with labelled records."""
     count = len((violations or {}).get("violations", []))
     header = ReportHeader(monitor_type="model-quality", kind="monitor",
                           status="CompletedWithViolations" if count else "Completed",
                           window_start=window[0], window_end=window[1], records=records)
     return write_report(output / REPORT_FILE, model_quality_report(
-        header=header, statistics=statistics, constraints=constraints, violations=violations, join=join))
+        header=header, statistics=statistics, constraints=constraints, violations=violations, join=join,
+        not_computable=not_computable))
 
 
 def write_no_data_report(output: Path, *, join: Mapping[str, object], window: tuple[object, object]) -> Path:
@@ -183,14 +193,15 @@ def write_baseline_report(output: Path, *, statistics: Mapping, constraints: Map
 
 
 def write_window_report_from_files(output: Path, *, constraints: Path | None, join: Mapping[str, object],
-                                   window: tuple[object, object], records: int) -> Path:
+                                   window: tuple[object, object], records: int,
+                                   not_computable: Mapping[str, str] | None = None) -> Path:
     """``write_window_report`` from the statistics.json and constraint_violations.json just written to
     ``output`` and the baseline's ``constraints`` file (None when the run had none: no violations file)."""
     return write_window_report(
         output, statistics=read_json(output / STATISTICS_FILE, what="model-quality statistics"),
         constraints=read_json(constraints, what="model-quality constraints") if constraints is not None else None,
         violations=read_json(output / VIOLATIONS_FILE, what="constraint violations") if constraints is not None else None,
-        join=join, window=window, records=records)
+        join=join, window=window, records=records, not_computable=not_computable)
 
 
 def write_baseline_report_from_files(output: Path, *, records: int) -> Path:
