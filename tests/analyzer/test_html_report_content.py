@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from model_monitor_analyzer.constraint_rules import AUTO_METHODS, DRIFT_METHODS
-
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs import data_quality as job
 from model_monitor_analyzer.jobs.data_quality import DataQualityBaselineRequest, DataQualityMonitorRequest

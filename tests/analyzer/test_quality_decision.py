@@ -30,7 +30,7 @@ def test_binary_rate_errors_are_walds_over_each_rates_own_denominator():
     actual, predicted, scores = _binary(3_000, rng)
     metrics = mq.binary_classification_metrics(actual, predicted, scores)
     errors = qd.standard_errors(mq.ProblemType.BINARY_CLASSIFICATION, metrics)
-    tn, fp, fn, tp = sk.confusion_matrix(actual, predicted).ravel()
+    tn, fp, _, tp = sk.confusion_matrix(actual, predicted).ravel()
     precision = tp / (tp + fp)
     assert errors["precision"] == pytest.approx(math.sqrt(precision * (1 - precision) / (tp + fp)), rel=1e-12)
     accuracy = (tp + tn) / len(actual)

@@ -22,10 +22,10 @@ from cdk_model_monitor.alarms import (
     model_quality_thresholds,
 )
 from cdk_model_monitor.baseline import Baseline
+from cdk_model_monitor.bundled import analyzer_module
 from cdk_model_monitor.images import AnalyzerImage
 from cdk_model_monitor.job import Engine
 from cdk_model_monitor.schedule import Schedule
-from cdk_model_monitor.bundled import analyzer_module
 
 from .conftest import REPO_ROOT, new_app, template_of
 

@@ -329,7 +329,7 @@ def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:
     baseline, current = baseline[present], current[present]
     statistic = float(_homogeneity_statistics(baseline, current[np.newaxis, :], likelihood_ratio=likelihood_ratio)[0])
     shares = baseline / baseline.sum()
-    size = int(round(groups.current_size))
+    size = round(groups.current_size)
     if size * shares[shares > 0].min() >= SIMULATE_BELOW_EXPECTED or size == 0:
         return float(stats.chi2.sf(max(statistic, 0.0), len(baseline) - 1))
     # few values per cell: the share of windows drawn from the baseline's own shares that are at least as

@@ -36,14 +36,6 @@ import numpy as np
 from scipy import stats
 
 from model_monitor_analyzer.checks.drift import benjamini_hochberg
-from model_monitor_analyzer.constraint_rules import (  # what the file's keys mean, shared with the alarms
-    DEFAULT_QUALITY_SIGNIFICANCE_LEVEL,
-    SIGNIFICANCE,
-    THRESHOLD,
-    QualityDecision,
-    decision_document,
-    parse_decision,
-)
 from model_monitor_analyzer.checks.model_quality import (
     ComparisonOperator,
     MetricConstraint,
@@ -53,6 +45,14 @@ from model_monitor_analyzer.checks.model_quality import (
     ProblemType,
     weighted_f_beta,
     weighted_precision,
+)
+from model_monitor_analyzer.constraint_rules import (  # what the file's keys mean, shared with the alarms
+    DEFAULT_QUALITY_SIGNIFICANCE_LEVEL,
+    SIGNIFICANCE,
+    THRESHOLD,
+    QualityDecision,
+    decision_document,
+    parse_decision,
 )
 
 __all__ = ["DEFAULT_QUALITY_SIGNIFICANCE_LEVEL", "SIGNIFICANCE", "THRESHOLD", "QualityDecision", "QualityVerdict",

@@ -29,8 +29,13 @@ from model_monitor_analyzer.checks.data_quality import (
     with_drift_method,
     with_feature_overrides,
 )
-from model_monitor_analyzer.constraint_rules import AUTO, DRIFT_METHOD_CHOICES, SAGEMAKER, drift_method_name
-from model_monitor_analyzer.constraint_rules import expand_override_shorthand
+from model_monitor_analyzer.constraint_rules import (
+    AUTO,
+    DRIFT_METHOD_CHOICES,
+    SAGEMAKER,
+    drift_method_name,
+    expand_override_shorthand,
+)
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
     CaptureRecord,

@@ -16,7 +16,13 @@ from html import escape
 from pathlib import Path
 
 from model_monitor_analyzer.checks.config import MonitoringConfig
-from model_monitor_analyzer.checks.data_quality import DATASET, CheckResult, CheckType, Constraints, FeatureConstraint
+from model_monitor_analyzer.checks.data_quality import (
+    DATASET,
+    CheckResult,
+    CheckType,
+    Constraints,
+    FeatureConstraint,
+)
 from model_monitor_analyzer.constraint_rules import SAGEMAKER, drift_rule
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.report.constraints import parse_constraints
