@@ -15,20 +15,30 @@ the peers' environment. A window counts as *flagged* when it raises any drift vi
 (``baseline_drift_check`` or ``dataset_drift_check``; Evidently: any drifted column). For unchanged
 windows that share is the false-alarm rate, for changed ones the detection rate.
 
+With ``--evidently`` every window CSV is kept (the very file, hence the same draw, our analyzer
+read), and ``contenders/evidently_verdicts.py`` runs ``Report([DataDriftPreset()])`` with Evidently's
+defaults on all of them in one process of the peers' environment (``.bench-venv/``, built when
+missing), the baseline CSV as reference. Three more tables: any drifted column, Evidently's dataset
+drift (at least half of the columns drifted, its default share 0.5), and, for changed windows, the
+changed column among the drifted ones.
+
 Model quality: a binary classifier's scores and labels; its baseline from 2,000 labelled rows. Windows
 unchanged and with accuracy down 5 points (labels of correctly classified rows flipped); our default
 (sample-size-aware thresholds) against the built-in's (thresholds at the baseline's values). Flagged:
 any model-quality violation.
 
 Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
-rows, fewer above); results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
+rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does);
+results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +54,7 @@ from model_monitor_analyzer.jobs import data_quality as dq
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 
 BASELINE_ROWS = 20_000
-SIZES = (50, 200, 1_000, 10_000, 100_000)
+SIZES = (50, 200, 500, 1_000, 10_000, 100_000)
 CAT0 = ["a", "b", "c", "d", "e"]
 CAT0_P = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
 CAT1 = ["x", "y", "z"]
@@ -86,6 +96,8 @@ def draw(rng: np.random.Generator, rows: int, change: str = "unchanged") -> pd.D
 
 
 DATA_CHANGES = ("unchanged", "mean shift 0.25 sd", "scale x1.5", "share +10 points", "new category 5%")
+CHANGED_COLUMN = {"mean shift 0.25 sd": "num_0", "scale x1.5": "num_1", "share +10 points": "cat_0",
+                  "new category 5%": "cat_1"}
 DRIFT_CHECKS = frozenset({"baseline_drift_check", "dataset_drift_check"})
 
 
@@ -103,27 +115,47 @@ def _violations(folder: Path) -> list[dict]:
     return json.loads(path.read_text())["violations"] if path.exists() else []
 
 
-def windows_per_size(size: int, small: int) -> int:
-    """``small`` windows up to 1,000 rows, then fewer (the cost grows with the size)."""
+#: Unchanged windows up to 1,000 rows are drawn this many times more often: a false-alarm rate near 1 %
+#: needs about a thousand windows to be told from 0.5 % or 2 %.
+NULL_WINDOWS_FACTOR = 5
+
+
+def windows_per_size(size: int, small: int, change: str = "") -> int:
+    """``small`` windows up to 1,000 rows (``NULL_WINDOWS_FACTOR`` times that unchanged), then fewer (the
+    cost grows with the size)."""
     if size <= 1_000:
-        return small
+        return small * (NULL_WINDOWS_FACTOR if change == "unchanged" else 1)
     return max(10, small // 4) if size <= 10_000 else max(5, small // 20)
 
 
+def window_name(size: int, change: str, index: int) -> str:
+    """The file name of a kept window: its size, change and index."""
+    return f"n{size}-c{DATA_CHANGES.index(change)}-{index:04d}.csv"
+
+
+def window_cell(name: str) -> tuple[str, int]:
+    """(change, size) of a kept window's file name."""
+    size, change, _ = name.removesuffix(".csv").split("-")
+    return DATA_CHANGES[int(change[1:])], int(size[1:])
+
+
 def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
-                       progress: Callable[[str], None]) -> dict[tuple[str, str, int], Cell]:
-    """(mode, change, size) -> flagged windows, for our default and SageMaker's rule."""
+                       progress: Callable[[str], None], keep: Path | None = None) -> dict[tuple[str, str, int], Cell]:
+    """(mode, change, size) -> flagged windows, for our default and SageMaker's rule.
+
+    ``keep``: a folder where every window CSV stays (named by ``window_name``), for other tools to
+    judge the same windows; the baseline is ``work / "baseline.csv"``."""
     rng = np.random.default_rng(seed)
     draw(rng, BASELINE_ROWS).to_csv(work / "baseline.csv", index=False)
     quiet = InputOptions(progress=False)
     dq.run_baseline(dq.DataQualityBaselineRequest(dataset=work / "baseline.csv", output=work / "baseline", reading=quiet))
     cells: dict[tuple[str, str, int], Cell] = {}
     for size in sizes:
-        count = windows_per_size(size, small)
         for change in DATA_CHANGES:
+            count = windows_per_size(size, small, change)
             started = time.monotonic()
             for index in range(count):
-                window = work / "window.csv"
+                window = keep / window_name(size, change, index) if keep is not None else work / "window.csv"
                 draw(rng, size, change).to_csv(window, index=False)
                 for mode, method in (("ours", None), ("sagemaker", "sagemaker")):
                     out = work / f"out-{mode}"
@@ -142,6 +174,61 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
             progress(f"n={size:>7} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
                      f"sagemaker {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
     return cells
+
+
+EVIDENTLY_MODES = {
+    "evidently": "Evidently DataDriftPreset (defaults): any drifted column",
+    "evidently-dataset": "Evidently DataDriftPreset (defaults): dataset drift (drifted share at least 0.5)",
+    "evidently-changed": "Evidently DataDriftPreset (defaults): the changed column among the drifted ones",
+}
+
+
+def start_evidently(work: Path, windows: Path, python: Path, *, progress: Callable[[str], None]) -> subprocess.Popen:
+    """``contenders/evidently_verdicts.py`` on every window in ``windows`` (reference ``work / "baseline.csv"``),
+    one process run by the peers' ``python``, started in the background; ``evidently_table`` collects it."""
+    from bench.peer_env import PEER_ENV_VARS, REPO_ROOT
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    env.update(PEER_ENV_VARS)
+    progress(f"evidently: {sum(1 for _ in windows.glob('*.csv'))} windows, one process in the background")
+    with (work / "evidently-summary.json").open("w") as summary:
+        return subprocess.Popen(
+            [str(python), "-m", "bench.contenders.evidently_verdicts", "--baseline", str(work / "baseline.csv"),
+             "--windows", str(windows), "--out", str(work / "evidently.jsonl")],
+            env=env, cwd=REPO_ROOT, stdout=summary)
+
+
+def evidently_table(work: Path, process: subprocess.Popen, *, progress: Callable[[str], None]) -> tuple[
+        dict[tuple[str, str, int], Cell], dict]:
+    """Waits for ``start_evidently``'s process; (mode, change, size) -> flagged windows by Evidently's
+    DataDriftPreset (any column, dataset drift, the changed column), and the run's summary (Evidently's
+    version, the test each column got, and ``unchanged``: per size, the mean count of drifted columns in
+    unchanged windows and the columns drifted in every one of them)."""
+    if process.wait() != 0:
+        raise RuntimeError(f"the Evidently contender failed (exit status {process.returncode})")
+    summary = json.loads((work / "evidently-summary.json").read_text().strip().splitlines()[-1])
+    cells: dict[tuple[str, str, int], Cell] = {}
+    unchanged: dict[int, list[set[str]]] = {}
+    for line in (work / "evidently.jsonl").read_text().splitlines():
+        result = json.loads(line)
+        change, size = window_cell(result["window"])
+        flags = {"evidently": bool(result["drifted"]), "evidently-dataset": result["dataset_drift"]}
+        if change in CHANGED_COLUMN:
+            flags["evidently-changed"] = CHANGED_COLUMN[change] in result["drifted"]
+        else:
+            unchanged.setdefault(size, []).append(set(result["drifted"]))
+        for mode, flagged in flags.items():
+            cell = cells.setdefault((mode, change, size), Cell())
+            cell.windows += 1
+            cell.flagged += flagged
+    summary["unchanged"] = {size: (sum(map(len, drifted)) / len(drifted), sorted(set.intersection(*drifted)))
+                            for size, drifted in sorted(unchanged.items())}
+    for size, change in sorted({(s, c) for (_, c, s) in cells}, key=lambda k: (k[0], DATA_CHANGES.index(k[1]))):
+        progress(f"n={size:>7} {change:<20} evidently {cells[('evidently', change, size)].rate():>16}  "
+                 f"dataset drift {cells[('evidently-dataset', change, size)].rate():>16}")
+    progress(f"evidently {summary['version']}: {summary['windows']} windows in {summary['seconds']:.0f} s")
+    return cells, summary
 
 
 MODEL_CHANGES = ("unchanged", "accuracy -5 points")
@@ -188,8 +275,8 @@ def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: i
                          "--output", str(work / f"mq-{mode}")]) == 0
     cells: dict[tuple[str, str, int], Cell] = {}
     for size in sizes:
-        count = windows_per_size(size, small)
         for change in MODEL_CHANGES:
+            count = windows_per_size(size, small, change)
             started = time.monotonic()
             for _ in range(count):
                 merged = work / "merged"
@@ -229,23 +316,53 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=200, help="windows per cell up to 1,000 rows (default 200)")
     parser.add_argument("--quality-sizes", type=int, nargs="*", default=list(QUALITY_SIZES),
                         help="labelled window sizes of the model-quality part (none: skip it)")
+    parser.add_argument("--evidently", action="store_true",
+                        help="also Evidently's DataDriftPreset (defaults) on the same windows, in the peers' "
+                             "virtualenv (built when missing)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "verdicts.md")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="verdicts-"))
+    judging: subprocess.Popen | None = None
     try:
         def say(text: str) -> None:
             print(text, file=sys.stderr, flush=True)
-        cells = data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say)
+        keep, peer_python = None, None
+        if args.evidently:
+            from bench.peer_env import ensure_peer_env
+
+            peer_python = ensure_peer_env(log=say)  # before the long part: a venv that cannot be built stops here
+            keep = work / "windows"
+            keep.mkdir()
+        cells = data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say,
+                                   keep=keep)
+        if keep is not None and peer_python is not None:
+            judging = start_evidently(work, keep, peer_python, progress=say)
         quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say)
                    if args.quality_sizes else {})
+        evidently, evidently_run = evidently_table(work, judging, progress=say) if judging is not None else ({}, {})
     finally:
+        if judging is not None and judging.poll() is None:
+            judging.kill()
+            judging.wait()
         shutil.rmtree(work, ignore_errors=True)
     text = ("# Verdict benchmark\n\n`python -m bench.verdicts "
             + " ".join(argv if argv is not None else sys.argv[1:]) + "`\n\n"
             + "Share of windows raising a drift violation (any feature, or the dataset).\n\n"
             + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
                                            "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"}))
+    if evidently:
+        tests = "; ".join(f"{method} ({', '.join(columns)})" for method, columns in evidently_run["methods"].items())
+        text += (f"\nEvidently {evidently_run['version']}, `Report([DataDriftPreset()])` with its defaults on the same "
+                 f"windows, the baseline as reference; each column gets Evidently's default test and threshold: {tests}. "
+                 "A window is flagged when any column drifted; dataset drift is Evidently's own verdict (at least "
+                 "half of the columns drifted); the last table counts a changed window when the column changed ("
+                 + ", ".join(f"{change}: `{column}`" for change, column in CHANGED_COLUMN.items())
+                 + ") is among the drifted ones, whatever else drifted. Unchanged windows, drifted columns on "
+                 "average (and those drifted in every unchanged window): "
+                 + "; ".join(f"n = {size:,}: {mean:.1f} ({', '.join(always) or 'none'})"
+                             for size, (mean, always) in evidently_run["unchanged"].items())
+                 + ".\n\n" + markdown(evidently, args.sizes, EVIDENTLY_MODES))
     if quality:
         text += ("\n## Model quality\n\nShare of windows raising any model-quality violation (binary classifier, "
                  f"baseline of {QUALITY_BASELINE_ROWS:,} labelled rows).\n\n"
