@@ -96,12 +96,24 @@ def test_binned_methods_equal_their_formulas_and_scipy_tests_on_the_same_bins(sa
 
 def test_categorical_chi_squared_equals_scipy_on_the_category_table():
     baseline = {"a": 500, "b": 300, "c": 200}
-    current = {"a": 60, "b": 25, "c": 10, "new": 5}
+    current = {"a": 3000, "b": 1250, "c": 500, "new": 250}
     measured = drift.measure_categorical("chi_squared", baseline, current)
     # the new value lands in the "other" group, empty in the baseline
-    table = np.array([[500, 300, 200, 0], [60, 25, 10, 5]])
+    table = np.array([[500, 300, 200, 0], [3000, 1250, 500, 250]])
     assert measured.p_value == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9)
-    assert measured.distance == pytest.approx(max(abs(60 / 100 - 0.5), abs(0.25 - 0.3), abs(0.1 - 0.2), 0.05))
+    assert measured.distance == pytest.approx(max(abs(0.6 - 0.5), abs(0.25 - 0.3), abs(0.1 - 0.2), 0.05))
+
+
+def test_a_small_baselines_own_noise_is_no_evidence_in_sparse_tables():
+    # both sides of 150 values from the same shares: the simulated p-value draws both samples
+    rng = np.random.default_rng(RNG_SEED)
+    shares = [0.4, 0.3, 0.15, 0.1, 0.05]
+    p_values = []
+    for _ in range(200):
+        base = dict(zip("abcde", rng.multinomial(150, shares).astype(float)))
+        window = dict(zip("abcde", rng.multinomial(30, shares).astype(float)))
+        p_values.append(drift.measure_categorical("chi_squared", base, window).p_value)
+    assert np.mean(np.array(p_values) < 0.01) <= 0.03
 
 
 def test_two_proportion_z_is_the_smallest_pooled_z_test_times_the_groups():

@@ -16,9 +16,10 @@ Registry methods (``measure``): each returns an effect (the distance) and, for a
 * the **evidence** is a two-sample test on the 2 x B table (Pearson's chi-square for ``wasserstein``, ``psi``, ``jensen_shannon``, ``hellinger``
   and ``chi_squared``; the G-test for ``g_test``; a two-proportion z-test per group with
   Bonferroni; Kolmogorov-Smirnov for ``ks``). Where a bin expects fewer than 20 window values the
-  chi-square p-values are simulated (20,000 seeded multinomial draws from the baseline's shares):
+  chi-square p-values are simulated (20,000 seeded multinomial draws of both samples):
   the false-discovery control looks far into the tail, where the chi-square approximation of a
-  sparse table is too light. Sketches
+  sparse table is too light; both samples are drawn from their pooled shares, so a small baseline's
+  own noise counts too. Sketches
   are approximate: each side's size is shrunk to the size whose sampling error equals the
   sampling error plus the sketch's rank error (``KllSketch.rank_error``), so a difference the
   sketch cannot resolve never counts as evidence;
@@ -307,10 +308,12 @@ SETTLED_EXCEEDANCES = 20
 
 
 def _homogeneity_statistics(baseline: np.ndarray, current: np.ndarray, *, likelihood_ratio: bool) -> np.ndarray:
-    """Pearson's (or the G) statistic of the 2 x k tables ``[baseline; current_row]`` for each row of ``current``."""
+    """Pearson's (or the G) statistic of the 2 x k tables ``[baseline_row; current_row]`` for each row of
+    ``current`` (and of ``baseline``, when it has rows too)."""
     column = baseline + current
-    total = baseline.sum() + current.sum(axis=-1, keepdims=True)
-    expected_base = baseline.sum() * column / total
+    base_total = baseline.sum(axis=-1, keepdims=True)
+    total = base_total + current.sum(axis=-1, keepdims=True)
+    expected_base = base_total * column / total
     expected_current = current.sum(axis=-1, keepdims=True) * column / total
     with np.errstate(divide="ignore", invalid="ignore"):
         if likelihood_ratio:
@@ -328,18 +331,20 @@ def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:
         return math.nan
     baseline, current = baseline[present], current[present]
     statistic = float(_homogeneity_statistics(baseline, current[np.newaxis, :], likelihood_ratio=likelihood_ratio)[0])
-    shares = baseline / baseline.sum()
-    size = round(groups.current_size)
-    if size * shares[shares > 0].min() >= SIMULATE_BELOW_EXPECTED or size == 0:
+    size, baseline_size = round(groups.current_size), round(groups.baseline_size)
+    pooled = (baseline + current) / (baseline.sum() + current.sum())
+    if size * pooled.min() >= SIMULATE_BELOW_EXPECTED or size == 0 or baseline_size == 0:
         return float(stats.chi2.sf(max(statistic, 0.0), len(baseline) - 1))
-    # few values per cell: the share of windows drawn from the baseline's own shares that are at least as
-    # far from it (seeded: the same window always gets the same p-value)
-    # A first tenth of the draws settles a p-value far above any decision; only small ones take them all.
+    # few values per cell: the share of pairs of samples of both sizes, drawn from the pooled shares (no
+    # change), whose statistic is at least as large; both sides are drawn, since a small baseline is as
+    # noisy as the window (seeded: the same window always gets the same p-value). A first tenth of the
+    # draws settles a p-value far above any decision; only small ones take them all.
     generator = np.random.default_rng(SIMULATION_SEED)
     exceeding = drawn = 0
     for batch in (SIMULATIONS // 10, SIMULATIONS - SIMULATIONS // 10):
-        draws = generator.multinomial(size, shares, size=batch).astype(np.float64)
-        simulated = _homogeneity_statistics(baseline, draws, likelihood_ratio=likelihood_ratio)
+        draws = generator.multinomial(size, pooled, size=batch).astype(np.float64)
+        bases = generator.multinomial(baseline_size, pooled, size=batch).astype(np.float64)
+        simulated = _homogeneity_statistics(bases, draws, likelihood_ratio=likelihood_ratio)
         exceeding += int(np.count_nonzero(simulated >= statistic * (1 - 1e-12)))
         drawn += batch
         if exceeding >= SETTLED_EXCEEDANCES:
