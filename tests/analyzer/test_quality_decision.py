@@ -234,3 +234,11 @@ def test_a_one_class_window_reports_the_auc_as_not_computable_everywhere(tmp_pat
                  for line in path.read_text().splitlines()}
     assert "auc" not in published and "quality_violation_auc" not in published and "accuracy" in published
     assert "not computable: labels of one class only" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_f_scores_have_no_value_in_a_window_without_a_positive_label_even_with_positive_predictions():
+    actual = np.zeros(30, dtype=bool)
+    predicted = np.arange(30) < 3
+    metrics = mq.binary_classification_metrics(actual, predicted, predicted.astype(float))
+    reasons = qd.not_computable(mq.ProblemType.BINARY_CLASSIFICATION, metrics)
+    assert {"f0_5", "f1", "f2", "recall"} <= set(reasons) and "precision" not in reasons

@@ -93,9 +93,9 @@ def not_computable(problem_type: ProblemType, metrics: Mapping[str, MetricEntry]
             reasons["precision"] = "nothing predicted positive"
         if tp + fn == 0 or tn + fp == 0:
             reasons["auc"] = "labels of one class only"
-        if tp + fp + fn == 0:
+        if tp + fn == 0:  # an F-score weighs recall, which has no value without a positive label
             for name in ("f0_5", "f1", "f2"):
-                reasons[name] = "no positive label and nothing predicted positive"
+                reasons[name] = "no row with a positive label"
     elif problem_type is ProblemType.REGRESSION and not ground_truth_varies:
         reasons["r2"] = "the ground truth is the same value in every row"
     return reasons
