@@ -1,8 +1,7 @@
-"""Shared test fixtures: where the real SageMaker reference files live."""
+"""Shared test fixtures: the real SageMaker and Clarify reference files, and AWS in moto."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,20 +9,17 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _reference_examples() -> Path | None:
-    configured = os.environ.get("MODEL_MONITOR_REFERENCE_EXAMPLES")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(REPO_ROOT.parent / "shared" / "reference" / "examples")
-    return next((p for p in candidates if p.is_dir()), None)
+REFERENCE_EXAMPLES = REPO_ROOT / "tests" / "fixtures" / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference_examples() -> Path:
-    """Real files produced by SageMaker (see shared/reference/examples/SOURCES.md)."""
-    found = _reference_examples()
-    if found is None:
-        pytest.skip("reference examples not found: set MODEL_MONITOR_REFERENCE_EXAMPLES")
-    return found
+    """Real files produced by SageMaker and Clarify, kept in the repository (tests/fixtures/reference/SOURCES.md
+    says where each came from). A missing folder fails the test that needs it: it never skips."""
+    if not (REFERENCE_EXAMPLES / "SOURCES.md").is_file():
+        pytest.fail(f"the reference examples are missing from {REFERENCE_EXAMPLES.relative_to(REPO_ROOT)}: "
+                    "they are part of the repository; restore them with `git checkout -- tests/fixtures`")
+    return REFERENCE_EXAMPLES
 
 
 @pytest.fixture

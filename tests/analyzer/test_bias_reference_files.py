@@ -1,4 +1,4 @@
-"""Real Clarify outputs from examples/ reproduced from their inputs (see examples/SOURCES.md).
+"""Real Clarify outputs from tests/fixtures/reference/ reproduced from their inputs (see its SOURCES.md).
 
 Reproducible: every metric of sdk-clarify-check, the pre-training metrics of credit-risk-clarify,
 the whole baseline analysis.json of ase-model-bias-monitor-adult (pre- and post-training, FT, GE

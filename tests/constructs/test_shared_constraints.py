@@ -38,7 +38,7 @@ from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.bias import parse_analysis
 from model_monitor_analyzer.report.constraints import parse_constraints
 
-from ..conftest import _reference_examples
+from ..conftest import REFERENCE_EXAMPLES
 from .conftest import REPO_ROOT, new_app, template_of
 
 DEMO = REPO_ROOT / "demo"
@@ -96,15 +96,14 @@ def _data_quality_documents() -> dict[str, dict]:
     examples = _examples()
     documents = {"edge cases": EDGE_CASES, "globally disabled": GLOBALLY_DISABLED,
                  "demo": json.loads((DEMO / "baseline" / "constraints.json").read_text())}
-    if examples is not None:
-        for name in ("sdk-data-quality-check/good_cases", "sdk-data-quality-check/bad_cases",
-                     "immersion-day-churn-data-quality/notebook-output", "sdk-monitor-fixtures"):
-            documents[name] = json.loads((examples / name / "constraints.json").read_text())
+    for name in ("sdk-data-quality-check/good_cases", "sdk-data-quality-check/bad_cases",
+                 "immersion-day-churn-data-quality/notebook-output", "sdk-monitor-fixtures"):
+        documents[name] = json.loads((examples / name / "constraints.json").read_text())
     return documents
 
 
-def _examples() -> Path | None:
-    return _reference_examples()
+def _examples() -> Path:
+    return REFERENCE_EXAMPLES
 
 
 def _alarm_fires(value: float, threshold: float, below: bool) -> bool:
@@ -254,10 +253,9 @@ def test_synthesized_drift_alarms_follow_overrides_nested_in_the_baseline(tmp_pa
 def _model_quality_files() -> dict[str, tuple[Path, mq.ProblemType]]:
     files = {"demo": (DEMO / "baseline-model-quality" / "constraints.json", mq.ProblemType.BINARY_CLASSIFICATION)}
     examples = _examples()
-    if examples is not None:
-        for case in ("good_cases", "bad_cases"):
-            files[f"sdk-model-quality-check/{case}"] = (
-                examples / "sdk-model-quality-check" / case / "constraints.json", mq.ProblemType.REGRESSION)
+    for case in ("good_cases", "bad_cases"):
+        files[f"sdk-model-quality-check/{case}"] = (
+            examples / "sdk-model-quality-check" / case / "constraints.json", mq.ProblemType.REGRESSION)
     return files
 
 
@@ -312,9 +310,8 @@ def test_the_directions_the_analyzer_suggests_are_the_alarms_directions():
 def _bias_analyses() -> dict[str, Path]:
     files = {"demo": DEMO / "baseline-bias" / "analysis.json"}
     examples = _examples()
-    if examples is not None:
-        files["ase-model-bias-monitor-adult"] = examples / "ase-model-bias-monitor-adult" / "notebook-output" / "analysis.json"
-        files["credit-risk-clarify"] = examples / "credit-risk-clarify" / "analysis.json"
+    files["ase-model-bias-monitor-adult"] = examples / "ase-model-bias-monitor-adult" / "notebook-output" / "analysis.json"
+    files["credit-risk-clarify"] = examples / "credit-risk-clarify" / "analysis.json"
     return files
 
 
