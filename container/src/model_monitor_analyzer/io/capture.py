@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import csv
+import os
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +38,7 @@ import pyarrow as pa
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import csv_text_batch
+from model_monitor_analyzer.io.jsonlines import json_lines_files, open_lines, read_lines
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
@@ -108,24 +112,20 @@ class CaptureRecord:
 
 
 def capture_files(source: Path) -> list[Path]:
-    """Every ``*.jsonl`` file below ``source`` (or ``source`` itself), in path order."""
-    if source.is_file():
-        return [source]
-    if not source.is_dir():
+    """``source`` itself, or the capture files below it in path order: ``*.jsonl`` as SageMaker writes
+    them, and also ``*.json``, gzip-compressed and suffix-less copies (``io.jsonlines`` says what is
+    read and what is skipped with a note)."""
+    if not os.path.lexists(source):
         raise AnalyzerInputError("capture folder not found; pass the folder holding the *.jsonl files", path=str(source))
-    return sorted(source.rglob("*.jsonl"))
+    return json_lines_files(source, what="capture")
 
 
 def _iter_lines(files: Sequence[Path], problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
     for file in files:
         path = str(file)
-        try:
-            with file.open("rb") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        yield path, number, line
-        except OSError as exc:
-            problems.record_bad(path, None, f"unreadable capture file: {exc.strerror or exc}")
+        for number, line in enumerate(read_lines(file), start=1):
+            if line.strip():
+                yield path, number, line
 
 
 def payload_text(data: object, encoding: str | None) -> str:
@@ -348,7 +348,7 @@ def capture_shape(
     looked = 0
     for file in capture_files(source) if files is None else files:
         try:
-            with file.open("rb") as handle:
+            with open_lines(file) as handle:
                 for line in handle:
                     if looked >= max_lines:
                         return None
@@ -366,7 +366,7 @@ def capture_shape(
                     except (PayloadError, IndexError):
                         continue
                     return CaptureShape(input_fields=widths[0], output_fields=widths[1])
-        except OSError:
+        except (OSError, EOFError, zlib.error, AnalyzerInputError):  # the read itself says what is wrong
             continue
     return None
 
@@ -498,13 +498,8 @@ def _read_plain(
     good = 0
     for file in files:
         path = str(file)
-        try:
-            handle = file.open("rb")
-        except OSError as exc:
-            problems.record_bad(path, None, f"unreadable capture file: {exc.strerror or exc}")
-            continue
-        with handle:
-            for number, line in enumerate(handle, start=1):
+        with contextlib.closing(read_lines(file)) as lines:
+            for number, line in enumerate(lines, start=1):
                 try:
                     raw = loads(line)
                     capture = raw["captureData"]

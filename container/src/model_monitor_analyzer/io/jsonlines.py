@@ -1,39 +1,139 @@
-"""JSON Lines files: where they are under a folder, and their records with file and line."""
+"""JSON Lines files: where they are under a folder, how they are opened, and their records with file
+and line.
+
+What is read below a folder: every regular file named ``*.jsonl``, ``*.json`` or ``*.ndjson`` (each
+optionally ``.gz``), or with no suffix at all (SageMaker's own files always have one; a copy made by
+hand or a tool may not). Gzip is recognised by its first bytes, whatever the name says, and a UTF-8
+byte-order mark at the start of a file is dropped. Everything else is skipped with one ``note:``
+line per file saying why (another suffix, a job marker, a hidden file, a link to nothing, a named
+pipe or another special file, which could block a reader forever). A file that cannot be opened or
+decompressed stops the run with its name: its records cannot be counted, so they could not be
+reported as lost.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import stat
+import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import InputProblems
 
-SUFFIXES = (".jsonl", ".json")
+SUFFIXES = (".jsonl", ".json", ".ndjson")
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"))
+_noted: set[tuple[str, str]] = set()  # each skipped file is said once per process, however often it is listed
+
+
+def _note(path: Path, reason: str) -> None:
+    key = (str(path), reason)
+    if key not in _noted:
+        _noted.add(key)
+        print(f"note: {path}: skipped, {reason}", file=sys.stderr, flush=True)
+
+
+def _skip_reason(path: Path, relative: Path) -> str | None:
+    """Why the entry at ``path`` is not a JSON Lines file to read, or None when it is one."""
+    if any(part.startswith(".") for part in relative.parts):
+        return "a hidden file"
+    try:
+        mode = os.stat(path).st_mode  # follows links: a link to a file is read
+    except FileNotFoundError:
+        return "a link to nothing (its target does not exist)"
+    except OSError as error:
+        raise AnalyzerInputError(f"cannot look at this file ({error.strerror or error})", path=str(path)) from None
+    if stat.S_ISDIR(mode):
+        return ""  # folders are walked, not read
+    for test, kind in _SPECIAL:
+        if test(mode):
+            return f"{kind}, not a file"
+    name = path.name.lower()
+    if name.startswith("_"):  # Spark's and Hadoop's markers: _SUCCESS, _committed_...
+        return "a job marker file, not data"
+    base = name[:-3] if name.endswith(".gz") else name
+    if "." not in base or base.endswith(SUFFIXES):
+        return None
+    return f"not a JSON Lines file ({Path(base).suffix}); name it *.jsonl to have it read"
 
 
 def json_lines_files(root: Path, *, what: str = "data") -> list[Path]:
-    """``root`` itself, or every ``*.jsonl`` / ``*.json`` file under it, in path order."""
-    if root.is_file():
+    """``root`` itself, or every JSON Lines file under it (see the module's text), in path order."""
+    try:
+        root_mode = os.stat(root).st_mode
+    except FileNotFoundError:
+        raise AnalyzerInputError(f"{what} location does not exist", path=str(root)) from None
+    except OSError as error:
+        raise AnalyzerInputError(f"cannot look at the {what} location ({error.strerror or error})",
+                                 path=str(root)) from None
+    if stat.S_ISREG(root_mode):
         return [root]
-    if not root.is_dir():
-        raise AnalyzerInputError(f"{what} location does not exist", path=str(root))
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    if not stat.S_ISDIR(root_mode):
+        raise AnalyzerInputError(f"the {what} location is neither a file nor a folder", path=str(root))
+    files = []
+    try:
+        entries = sorted(root.rglob("*"))
+    except OSError as error:
+        raise AnalyzerInputError(f"cannot list the {what} folder ({error.strerror or error})", path=str(root)) from None
+    for path in entries:
+        reason = _skip_reason(path, path.relative_to(root))
+        if reason is None:
+            files.append(path)
+        elif reason:
+            _note(path, reason)
+    return files
+
+
+def open_lines(path: Path) -> BinaryIO:
+    """``path`` opened for reading lines as bytes: gunzipped when its first bytes say gzip, without a
+    leading UTF-8 byte-order mark. An unopenable file is an ``AnalyzerInputError`` naming it."""
+    try:
+        handle: BinaryIO = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    except OSError as error:
+        raise AnalyzerInputError(f"cannot open this file ({error.strerror or error}); its records cannot be read "
+                                 "or counted", path=str(path)) from None
+    try:
+        if handle.peek(2)[:2] == GZIP_MAGIC:  # type: ignore[attr-defined]
+            handle = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
+        if handle.peek(3)[:3] == UTF8_BOM:  # type: ignore[attr-defined]
+            handle.read(3)
+    except (OSError, EOFError, zlib.error) as error:
+        handle.close()
+        raise AnalyzerInputError(f"cannot decompress this file ({error})", path=str(path)) from None
+    return handle
+
+
+def read_lines(path: Path) -> Iterator[bytes]:
+    """The lines of ``path`` (see ``open_lines``); a file whose compressed stream breaks off is an
+    ``AnalyzerInputError`` naming it, never a silently shorter input."""
+    with open_lines(path) as handle:
+        try:
+            yield from handle
+        except (OSError, EOFError, zlib.error) as error:
+            raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=str(path)) from None
 
 
 def iter_json_lines(path: Path, *, what: str = "record") -> Iterator[tuple[int, object]]:
     """(line number, parsed value) of every non-blank line; a line that is not JSON raises
     ``AnalyzerInputError`` naming the file and line."""
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise AnalyzerInputError(f"not a JSON {what} ({error.msg})", path=str(path), line=number) from None
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as error:  # not JSON, or not UTF-8
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else "not UTF-8 text"
+            raise AnalyzerInputError(f"not a JSON {what} ({reason})", path=str(path), line=number) from None
 
 
 def iter_json_objects(
@@ -47,15 +147,14 @@ def iter_json_objects(
     loads = orjson.loads
     for path in files:
         text = str(path)
-        with path.open("rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                try:
-                    value = loads(line)
-                except orjson.JSONDecodeError as error:
-                    if line.strip():
-                        problems.record_bad(text, number, f"not a JSON {what} ({error.args[0] if error.args else error})")
-                    continue
-                if isinstance(value, dict):
-                    yield path, number, value
-                else:
-                    problems.record_bad(text, number, f"a {what} must be a JSON object")
+        for number, line in enumerate(read_lines(path), start=1):
+            try:
+                value = loads(line)
+            except orjson.JSONDecodeError as error:
+                if line.strip():
+                    problems.record_bad(text, number, f"not a JSON {what} ({error.args[0] if error.args else error})")
+                continue
+            if isinstance(value, dict):
+                yield path, number, value
+            else:
+                problems.record_bad(text, number, f"a {what} must be a JSON object")

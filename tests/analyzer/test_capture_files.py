@@ -1,0 +1,137 @@
+"""Capture folders as users and tools leave them: compressed, renamed, with a byte-order mark, with
+links, pipes and stray files. Every record of a capture file is read or counted; what is not a capture
+file is skipped with a note; nothing blocks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model_monitor_analyzer.cli import main
+from model_monitor_analyzer.io.capture import capture_files, read_capture_batches
+from model_monitor_analyzer.io.ground_truth import ground_truth_files
+from model_monitor_analyzer.io.problems import InputProblems
+
+WINDOW = ["--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"]
+
+
+def _lines(rows: int, first: int = 0) -> bytes:
+    return b"".join(json.dumps({"captureData": {"endpointInput": {"data": f"{30 + i % 5},a", "encoding": "CSV"}},
+                                "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}).encode() + b"\n"
+                    for i in range(first, first + rows))
+
+
+@pytest.fixture()
+def baseline(tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("age,city\n" + "".join(f"{30 + i % 5},a\n" for i in range(200)))
+    out = tmp_path / "baseline"
+    assert main(["baseline", "--dataset", str(data), "--output", str(out), "--quiet"]) == 0
+    return out
+
+
+def _monitor(capture: Path, baseline: Path, output: Path) -> int:
+    return main(["monitor", "--capture", str(capture), "--statistics", str(baseline / "statistics.json"),
+                 "--constraints", str(baseline / "constraints.json"), "--output", str(output), "--quiet", *WINDOW])
+
+
+def _item_count(output: Path) -> int:
+    return json.loads((output / "statistics.json").read_text())["dataset"]["item_count"]
+
+
+def _rows_read(folder: Path) -> int:
+    problems = InputProblems()
+    rows = sum(batch.num_rows for batch in read_capture_batches(folder, problems=problems))
+    assert problems.bad == 0
+    return rows
+
+
+def test_gzip_json_and_suffixless_capture_files_are_all_read(tmp_path, baseline, capsys):
+    capture = tmp_path / "cap" / "ep" / "AllTraffic" / "2024" / "01" / "01" / "10"
+    capture.mkdir(parents=True)
+    (capture / "a.jsonl").write_bytes(_lines(10))
+    (capture / "b.jsonl.gz").write_bytes(gzip.compress(_lines(20)))
+    (capture / "c.json").write_bytes(_lines(30))
+    (capture / "d").write_bytes(_lines(40))
+    (capture / "e.json.gz").write_bytes(gzip.compress(_lines(50)))
+    assert _monitor(tmp_path / "cap", baseline, tmp_path / "out") == 0
+    assert _item_count(tmp_path / "out") == 150
+    assert "skipped" not in capsys.readouterr().err
+
+
+def test_gzip_content_under_a_plain_name_is_decompressed(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(gzip.compress(_lines(25)))
+    assert _rows_read(tmp_path) == 25
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_record(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(b"\xef\xbb\xbf" + _lines(7))
+    (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(b"\xef\xbb\xbf" + _lines(5)))
+    assert _rows_read(tmp_path) == 12
+
+
+def test_other_files_are_skipped_each_with_a_note(tmp_path, baseline, capsys):
+    capture = tmp_path / "cap"
+    capture.mkdir()
+    (capture / "a.jsonl").write_bytes(_lines(12))
+    (capture / "notes.txt").write_text("not a capture")
+    (capture / "_SUCCESS").write_text("")
+    (capture / ".a.jsonl.crc").write_bytes(b"\0\1")
+    assert _monitor(capture, baseline, tmp_path / "out") == 0
+    assert _item_count(tmp_path / "out") == 12
+    err = capsys.readouterr().err
+    assert "notes.txt: skipped, not a JSON Lines file (.txt)" in err
+    assert "_SUCCESS: skipped, a job marker file" in err
+    assert ".a.jsonl.crc: skipped, a hidden file" in err
+
+
+def test_a_link_to_nothing_is_skipped_with_a_note(tmp_path, baseline, capsys):
+    capture = tmp_path / "cap"
+    capture.mkdir()
+    (capture / "a.jsonl").write_bytes(_lines(12))
+    (capture / "gone.jsonl").symlink_to(tmp_path / "deleted.jsonl")
+    assert _monitor(capture, baseline, tmp_path / "out") == 0
+    assert _item_count(tmp_path / "out") == 12
+    assert "gone.jsonl: skipped, a link to nothing" in capsys.readouterr().err
+
+
+def test_a_named_pipe_is_skipped_and_never_blocks(tmp_path, baseline):
+    capture = tmp_path / "cap"
+    capture.mkdir()
+    (capture / "a.jsonl").write_bytes(_lines(12))
+    os.mkfifo(capture / "pipe.jsonl")
+    run = subprocess.run(
+        [sys.executable, "-m", "model_monitor_analyzer", "monitor", "--capture", str(capture),
+         "--statistics", str(baseline / "statistics.json"), "--constraints", str(baseline / "constraints.json"),
+         "--output", str(tmp_path / "out"), "--quiet", *WINDOW],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "pipe.jsonl: skipped, a named pipe, not a file" in run.stderr
+    assert _item_count(tmp_path / "out") == 12
+
+
+def test_a_truncated_gzip_file_stops_the_run_naming_it(tmp_path, baseline, capsys):
+    capture = tmp_path / "cap"
+    capture.mkdir()
+    (capture / "a.jsonl").write_bytes(_lines(12))
+    whole = gzip.compress(_lines(2000))
+    (capture / "b.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    assert _monitor(capture, baseline, tmp_path / "out") == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "b.jsonl.gz" in line and "cannot read this file to its end" in line
+
+
+def test_listing_is_the_same_for_ground_truth(tmp_path):
+    (tmp_path / "2024" / "01").mkdir(parents=True)
+    (tmp_path / "2024" / "01" / "labels.jsonl.gz").write_bytes(gzip.compress(b"{}\n"))
+    (tmp_path / "2024" / "01" / "labels").write_bytes(b"{}\n")
+    (tmp_path / "2024" / "01" / "readme.md").write_text("x")
+    names = [p.name for p in ground_truth_files(tmp_path)]
+    assert names == ["labels", "labels.jsonl.gz"]
+    assert [p.name for p in capture_files(tmp_path)] == names
