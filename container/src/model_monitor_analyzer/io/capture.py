@@ -189,8 +189,11 @@ def parse_capture_line(line: bytes, *, path: str = "<memory>", number: int = 0) 
 def _in_window(time_text: object, window: TimeWindow | None) -> bool:
     if window is None or window.is_open:
         return True
-    if not isinstance(time_text, str):
+    if time_text is None:
         raise PayloadError("record has no eventMetadata.inferenceTime to place it in the time window")
+    if not isinstance(time_text, str):
+        raise PayloadError(f"eventMetadata.inferenceTime {time_text!r} is not a time text such as "
+                           "'2024-01-01T10:15:00Z' (SageMaker writes ISO 8601 in UTC)")
     try:
         return window.contains_text(time_text)
     except ValueError as exc:

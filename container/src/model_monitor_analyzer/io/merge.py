@@ -123,8 +123,11 @@ def _merged_problem(record: dict, window: TimeWindow) -> str | None:
         return None
     metadata = record.get("eventMetadata")
     text = metadata.get("inferenceTime") if isinstance(metadata, dict) else None
-    if not isinstance(text, str):
+    if text is None:
         return "record has no eventMetadata.inferenceTime to place it in the time window"
+    if not isinstance(text, str):
+        return (f"eventMetadata.inferenceTime {text!r} is not a time text such as '2024-01-01T10:15:00Z' "
+                "(SageMaker writes ISO 8601 in UTC)")
     try:
         return None if window.contains_text(text) else ""
     except ValueError:

@@ -71,10 +71,15 @@ class InputProblems:
         """Raise ``AnalyzerInputError`` if the bad share is above the tolerance."""
         if self.bad and (self.good == 0 or self.ratio > self.max_bad_record_ratio):
             first = self.examples[0]
-            raise AnalyzerInputError(
-                f"{first.problem} ({self.bad} of {self.good + self.bad} records are malformed, "
-                f"more than the tolerated {self.max_bad_record_ratio:.0%}; fix the input or raise "
-                "--max-bad-record-ratio)",
-                path=first.path,
-                line=first.line,
-            )
+            if self.good == 0:  # nothing to analyse, whatever the tolerance
+                why = f"none of the {self.bad} records could be read; fix the input"
+            else:
+                why = (f"{self.bad} of {self.good + self.bad} records are malformed, more than the tolerated "
+                       f"{_percent(self.max_bad_record_ratio)}; fix the input or raise --max-bad-record-ratio")
+            raise AnalyzerInputError(f"{first.problem} ({why})", path=first.path, line=first.line)
+
+
+def _percent(ratio: float) -> str:
+    """A ratio as a percentage that is never rounded onto the ratio it is compared with (0.1 %, not 0 %)."""
+    text = f"{ratio:.0%}"
+    return text if float(text[:-1]) / 100 == ratio else f"{ratio * 100:.3g} %".replace(" %", "%")
