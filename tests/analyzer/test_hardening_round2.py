@@ -50,3 +50,52 @@ def test_a_numeric_inference_time_is_counted_as_what_it_is_not_as_missing(tmp_pa
     [problem] = problems.examples
     assert problem.line == 10 and f"inferenceTime {when!r} is not a time text" in problem.problem
     assert "has no" not in problem.problem
+
+
+# -- CSV headers as people write them ---------------------------------------------------------------
+
+
+def _baseline(tmp_path, data: bytes, capsys):
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "train.csv").write_bytes(data)
+    code = main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "out"), "--quiet"])
+    return code, capsys.readouterr().err
+
+
+def _features(tmp_path):
+    import json
+
+    return [f["name"] for f in json.loads((tmp_path / "out" / "statistics.json").read_text())["features"]]
+
+
+def test_a_header_with_a_leading_space_keeps_it_as_pandas_and_spark_do(tmp_path, capsys):
+    code, _ = _baseline(tmp_path, b" lead space,b\n1,2\n3,4\n", capsys)
+    assert code == 0 and _features(tmp_path) == [" lead space", "b"]
+
+
+def test_a_utf16_csv_is_refused_saying_to_save_it_as_utf8(tmp_path, capsys):
+    code, err = _baseline(tmp_path, "a,b\n1,2\n3,4\n".encode("utf-16"), capsys)
+    assert code == 2 and "UTF-16" in err and "save it as UTF-8" in err
+    assert not (tmp_path / "out" / "statistics.json").exists()
+
+
+def test_a_latin1_header_is_refused_not_turned_into_replacement_characters(tmp_path, capsys):
+    code, err = _baseline(tmp_path, "café,b\n1,2\n3,4\n".encode("latin-1"), capsys)
+    assert code == 2 and "not UTF-8 text" in err and "\ufffd" not in err
+
+
+def test_a_quoted_line_break_in_the_header_is_no_phantom_bad_record(tmp_path, capsys):
+    import json
+
+    code, err = _baseline(tmp_path, b'"first\nname",b\n1,2\n3,4\n', capsys)
+    assert code == 0, err
+    assert _features(tmp_path) == ["first\nname", "b"]
+    assert json.loads((tmp_path / "out" / "statistics.json").read_text())["dataset"]["item_count"] == 2
+    assert "malformed" not in err and "bad" not in err
+
+
+@pytest.mark.parametrize("rows", [3, 400_000])
+def test_a_header_quote_never_closed_is_one_error_line(tmp_path, capsys, rows):
+    code, err = _baseline(tmp_path, b'"a,b\n' + b"1,2\n" * rows, capsys)
+    assert code == 2 and "never closes" in err and len(err.strip().splitlines()) == 1

@@ -36,6 +36,7 @@ from model_monitor_analyzer.io.problems import InputProblems
 CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
 PARQUET_BATCH_ROWS = 65_536
 UTF8_BOM = b"\xef\xbb\xbf"
+HEADER_MAX_BYTES = 1 << 20  # a first row longer than this that still has an open quote never closes it
 DATA_SUFFIXES = frozenset((".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq"))
 # Files a dataset folder often holds beside the data; read as CSV they would be garbage rows.
 NOT_DATA_SUFFIXES = frozenset((
@@ -136,19 +137,48 @@ def spark_column_names(count: int) -> list[str]:
     return [f"_c{i}" for i in range(count)]
 
 
-def _first_csv_row(file: Path) -> list[str] | None:
-    with file.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
-        for row in csv.reader(handle):
+def first_csv_row(file: Path, *, names: bool = True) -> tuple[list[str], int] | None:
+    """The first non-empty CSV row of ``file`` and the number of lines it ends on (a quoted field may
+    hold line breaks), or None for a file without one. A header (``names``) that is not UTF-8 is refused
+    here, where it would otherwise become feature names of replacement characters; a first data row
+    only counts its fields."""
+    with file.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) >= 2 and b"\0" in head[:2]):
+            raise AnalyzerInputError("the file is UTF-16 text; save it as UTF-8 (pandas: DataFrame.to_csv(path), "
+                                     "whose default encoding is UTF-8)", path=str(file))
+        handle.seek(len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0)
+        parts: list[bytes] = []
+        lines = quotes = size = 0
+        for line in handle:
+            parts.append(line)
+            lines += 1
+            quotes += line.count(b'"')
+            size += len(line)
+            if quotes % 2:  # a quoted field goes on on the next line
+                if size > HEADER_MAX_BYTES:
+                    raise AnalyzerInputError("the first row opens a quote (\") it never closes", path=str(file), line=1)
+                continue
+            try:
+                text = b"".join(parts).decode("utf-8", errors="strict" if names else "replace")
+            except UnicodeDecodeError as error:
+                raise AnalyzerInputError(
+                    f"line {lines} is not UTF-8 text (byte {error.start + 1}); save the file as UTF-8", path=str(file)
+                ) from None
+            row = next(csv.reader(io.StringIO(text, newline="")), [])
             if row:
-                return row
+                return row, lines
+            parts, quotes, size = [], 0, 0
+    if parts:
+        raise AnalyzerInputError("the first row opens a quote (\") it never closes", path=str(file), line=1)
     return None
 
 
 def header_names(row: list[str], *, path: str) -> list[str]:
     """Feature names from a CSV header row, refusing empty and repeated names (they would merge
     two columns into one feature, or name one after nothing)."""
-    names = [name.strip() for name in row]
-    empty = [str(i + 1) for i, name in enumerate(names) if not name]
+    names = list(row)  # kept as written, spaces included, as pandas and Spark read them
+    empty = [str(i + 1) for i, name in enumerate(names) if not name.strip()]
     if empty:
         hint = " (pandas writes its index so: use DataFrame.to_csv(index=False))" if empty == ["1"] else ""
         raise AnalyzerInputError(
@@ -266,19 +296,20 @@ def read_csv_file(
     """
     path_text = str(file)
     try:
-        first = _first_csv_row(file)
+        first = first_csv_row(file, names=header)
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
     if first is None:
         return
-    names = header_names(first, path=path_text) if header else spark_column_names(len(first))
+    first_row, header_lines = first
+    names = header_names(first_row, path=path_text) if header else spark_column_names(len(first_row))
     try:
         with file.open("rb") as handle:
             start, limit, lines_at_start = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
             handle.seek(start)
             for lines_in_part, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit):
                 lines_before = lines_at_start + lines_in_part
-                skip = 1 if header and lines_before == 0 else 0
+                skip = header_lines if header and lines_before == 0 else 0
                 if lines_before == 0 and chunk.startswith(UTF8_BOM):
                     chunk = chunk[len(UTF8_BOM):]
                 # Bad rows go to a tally first: a chunk that fails is counted again line by line.

@@ -48,7 +48,7 @@ from ..checks.bias_groups import ColumnKind
 from ..contract.bias import BiasAnalysisConfig, ColumnRef, read_analysis_config, resolve_column
 from ..errors import AnalyzerInputError
 from ..io import merge
-from ..io.datasets import DatasetFormat, dataset_files, read_dataset
+from ..io.datasets import DatasetFormat, dataset_files, first_csv_row, header_names, read_dataset
 from ..io.ground_truth import read_ground_truth
 from ..io.jsonlines import iter_json_lines
 from ..io.problems import InputProblems
@@ -237,11 +237,11 @@ def _csv_file_columns(
 
 
 def _header_names(file: Path) -> list[str]:
-    with file.open(newline="", encoding="utf-8") as handle:
-        first = next((row for row in csv.reader(handle) if row), None)
+    """The header's names, read as every CSV reader of the analyzer reads them."""
+    first = first_csv_row(file)
     if first is None:
         raise AnalyzerInputError("the CSV dataset is empty", path=str(file))
-    return [c.strip() for c in first]
+    return header_names(first[0], path=str(file))
 
 
 def read_csv_columns(
