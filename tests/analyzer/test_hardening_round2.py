@@ -99,3 +99,60 @@ def test_a_quoted_line_break_in_the_header_is_no_phantom_bad_record(tmp_path, ca
 def test_a_header_quote_never_closed_is_one_error_line(tmp_path, capsys, rows):
     code, err = _baseline(tmp_path, b'"a,b\n' + b"1,2\n" * rows, capsys)
     assert code == 2 and "never closes" in err and len(err.strip().splitlines()) == 1
+
+
+# -- values at the edges of their types ----------------------------------------------------------------
+
+
+def _statistics(tmp_path, name: str, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    code = main(["baseline", "--dataset", str(tmp_path / name), "--output", str(tmp_path / f"out-{name}"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    document = json.loads((tmp_path / f"out-{name}" / "statistics.json").read_text())
+    return {f["name"]: f for f in document["features"]}, err
+
+
+def test_a_parquet_uint64_at_its_maximum_is_profiled(tmp_path, capsys):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [2**64 - 1, 1, 2]
+    pq.write_table(pa.table({"u": pa.array(values, pa.uint64())}), tmp_path / "u.parquet")
+    features, _ = _statistics(tmp_path, "u.parquet", capsys)
+    numbers = features["u"]["numerical_statistics"]
+    assert features["u"]["inferred_type"] == "Integral"
+    assert numbers["max"] == float(2**64 - 1) and numbers["mean"] == np.mean(np.array(values, dtype=np.float64))
+
+
+def test_a_parquet_binary_column_of_raw_bytes_is_profiled_as_strings_with_a_note(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    column = pa.array([b"\xff\xfe\x00\x81", b"ab", b"ab", None], pa.binary())
+    pq.write_table(pa.table({"b": column}), tmp_path / "b.parquet")
+    features, err = _statistics(tmp_path, "b.parquet", capsys)
+    common = features["b"]["string_statistics"]["common"]
+    assert features["b"]["inferred_type"] == "String" and common == {"num_present": 3, "num_missing": 1}
+    assert "column 'b' holds bytes that are not UTF-8 text" in err
+
+
+def test_infinities_are_present_fractional_values_in_parquet_and_csv_alike(tmp_path, capsys):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [float("inf"), -float("inf"), 1.0, 2.5, float("nan")]
+    pq.write_table(pa.table({"f": values, "k": list(range(5))}), tmp_path / "f.parquet")
+    # as DataFrame.to_csv writes them: inf, -inf, and nothing for NaN
+    (tmp_path / "f.csv").write_text("f,k\n" + "".join(f"{v if v == v else ''},{k}\n" for k, v in enumerate(values)))
+    for name in ("f.parquet", "f.csv"):
+        features, _ = _statistics(tmp_path, name, capsys)
+        numbers = features["f"]["numerical_statistics"]
+        assert features["f"]["inferred_type"] == "Fractional", name
+        assert numbers["common"] == {"num_present": 4, "num_missing": 1}, name
+        assert (numbers["mean"], numbers["min"], numbers["max"]) == (np.mean([1.0, 2.5]), 1.0, 2.5), name

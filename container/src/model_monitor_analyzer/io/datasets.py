@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -497,14 +498,36 @@ def read_parquet_file(file: Path, *, problems: InputProblems) -> Iterator[pa.Rec
     """Stream one Parquet file in row batches."""
     try:
         parquet = pq.ParquetFile(file)
+        noted: set[str] = set()
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            table = _flatten(pa.Table.from_batches([batch]))
+            table = _binary_as_text(_flatten(pa.Table.from_batches([batch])), file, noted)
             for flat in table.to_batches():
                 problems.record_good(flat.num_rows)
                 yield flat
     except (pa.ArrowInvalid, OSError) as exc:
         problems.record_bad(str(file), None, f"unreadable Parquet: {_first_line(exc)}")
         problems.check()
+
+
+def _binary_as_text(table: pa.Table, file: Path, noted: set[str]) -> pa.Table:
+    """Binary columns as text: UTF-8 values as they are, any other bytes with replacement characters
+    (one note per column), so that a column of raw bytes is profiled as strings instead of failing."""
+    for index, field in enumerate(table.schema):
+        if not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
+            continue
+        column = table.column(index)
+        try:
+            text = pc.cast(column, pa.large_string() if pa.types.is_large_binary(field.type) else pa.string())
+        except pa.ArrowInvalid:
+            text = pa.chunked_array(
+                [pa.array([None if v is None else v.decode("utf-8", errors="replace") for v in column.to_pylist()],
+                          pa.string())])
+            if field.name not in noted:
+                noted.add(field.name)
+                print(f"note: {file}: column {field.name!r} holds bytes that are not UTF-8 text; they are read with "
+                      "replacement characters (\ufffd)", file=sys.stderr, flush=True)
+        table = table.set_column(index, field.name, text)
+    return table
 
 
 def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:

@@ -38,10 +38,15 @@ _EXPONENT = r"[eE][+-]?[0-9]+"
 FRACTIONAL_PATTERN = rf"^[+-]? ?(?:[0-9]*\.[0-9]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+){_EXPONENT})$"
 INTEGRAL_PATTERN = r"^[+-]? ?[0-9]*$"
 BOOLEAN_PATTERN = r"^(?:true|false)$"
+# An infinity (pandas and Python write ``inf`` / ``-inf``, Java ``Infinity``) is a Fractional value
+# without a finite number, in text as in a float column: present, outside the numeric statistics (as
+# 1e309 is), so that one overflowing value never turns a numeric column into a String one.
+INFINITY_PATTERN = r"^[+-]?(?i:inf|infinity)$"
 # Python's ``$`` also matches before a final line break; RE2's (used on arrays) does not.
 _FRACTIONAL = re.compile(FRACTIONAL_PATTERN.replace("$", r"\Z"))
 _INTEGRAL = re.compile(INTEGRAL_PATTERN.replace("$", r"\Z"))
 _BOOLEAN = re.compile(BOOLEAN_PATTERN.replace("$", r"\Z"))
+_INFINITY = re.compile(INFINITY_PATTERN.replace("$", r"\Z"))
 
 _UPPER_E = ord("E")
 
@@ -66,7 +71,7 @@ class ValueKind(enum.IntEnum):
 
 def kind_of_text(text: str) -> ValueKind:
     """Deequ's class of one non-null value given as text."""
-    if _FRACTIONAL.match(text):
+    if _FRACTIONAL.match(text) or _INFINITY.match(text):
         return ValueKind.FRACTIONAL
     if _INTEGRAL.match(text):
         return ValueKind.INTEGRAL
@@ -129,7 +134,11 @@ def numpy_values(array: pa.Array) -> np.ndarray:
 def float64_values(array: pa.Array) -> np.ndarray:
     """A null-free numeric (or numeric text) Arrow array as float64 numpy values; Arrow's
     ``ArrowInvalid`` when a text is not a number."""
-    return numpy_values(array if array.type == pa.float64() else pc.cast(array, pa.float64()))
+    if array.type == pa.float64():
+        return numpy_values(array)
+    # a 64-bit integer beyond 2^53 (up to 2^64 - 1) has no exact float64: the nearest one will do
+    lossy = pa.types.is_integer(array.type) or pa.types.is_decimal(array.type) or pa.types.is_floating(array.type)
+    return numpy_values(pc.cast(array, pa.float64(), safe=not lossy))
 
 
 def _string_bytes(array: pa.Array) -> np.ndarray:
@@ -147,11 +156,17 @@ def classify(array: pa.Array, *, detailed: bool = False) -> ClassifiedValues:
     """
     nulls = array.null_count
     if pa.types.is_floating(array.type):
-        # NaN and the infinities have no text form Deequ would accept as a number (a JSON 1e309
-        # arrives as inf); count them as missing.
-        finite = pc.fill_null(pc.is_finite(array), False)
-        nulls = len(array) - int(pc.sum(finite).as_py() or 0)
-        array = pc.filter(array, finite)
+        # NaN is missing (pandas writes a missing value so); an infinity is a present Fractional
+        # value outside the numeric statistics (INFINITY_PATTERN says why; as text, "inf" or "-inf").
+        nan = pc.fill_null(pc.is_nan(array), False)
+        if pc.any(nan).as_py():
+            nulls += int(pc.sum(nan).as_py() or 0)
+            array = pc.filter(array, pc.invert(nan))
+        infinite = pc.fill_null(pc.is_inf(array), False)
+        if not detailed and pc.any(infinite).as_py():
+            finite = pc.filter(array, pc.invert(infinite)).drop_null()
+            return ClassifiedValues(nulls=nulls, kind_counts=(len(finite) + int(pc.sum(infinite).as_py()), 0, 0, 0),
+                                    numbers=float64_values(finite), categories=None)
     valid = array.drop_null() if array.null_count else array
     n = len(valid)
     if pa.types.is_integer(valid.type) and not detailed:
@@ -183,13 +198,22 @@ def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
         numbers = float64_values(valid)
     except pa.ArrowInvalid:
         return None
-    if not np.isfinite(numbers).all():
-        return None
+    finite = np.isfinite(numbers)
+    if not finite.all() and (np.isnan(numbers).any() or not _all_infinity_texts(valid, ~finite)):
+        return None  # NaN text, or an infinity Arrow reads but the patterns do not (e.g. "INFINITE")
     marked = numpy_values(pc.find_substring(valid, ".")) >= 0
     if _string_bytes(valid).max(initial=0) >= _UPPER_E:  # else no value has an exponent mark
         for mark in ("e", "E"):
             marked |= numpy_values(pc.find_substring(valid, mark)) >= 0
-    return int(np.count_nonzero(marked)), numbers
+    marked |= ~finite
+    return int(np.count_nonzero(marked)), numbers if finite.all() else numbers[finite]
+
+
+def _all_infinity_texts(valid: pa.Array, infinite: np.ndarray) -> bool:
+    positions = np.flatnonzero(infinite).astype(np.int64)
+    taken = valid.take(pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)]))
+    return bool(pc.all(pc.match_substring_regex(taken, INFINITY_PATTERN)).as_py())
+
 
 
 def _kinds_of_texts(texts: pa.Array) -> np.ndarray:
@@ -200,6 +224,7 @@ def _kinds_of_texts(texts: pa.Array) -> np.ndarray:
         (ValueKind.BOOLEAN, BOOLEAN_PATTERN),
         (ValueKind.INTEGRAL, INTEGRAL_PATTERN),
         (ValueKind.FRACTIONAL, FRACTIONAL_PATTERN),
+        (ValueKind.FRACTIONAL, INFINITY_PATTERN),
     ):
         # indices_nonzero passes over nulls (the texts hold none: they are a dictionary of values)
         kinds[numpy_values(pc.indices_nonzero(pc.match_substring_regex(texts, pattern)))] = kind
