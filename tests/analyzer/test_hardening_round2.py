@@ -156,3 +156,64 @@ def test_infinities_are_present_fractional_values_in_parquet_and_csv_alike(tmp_p
         assert features["f"]["inferred_type"] == "Fractional", name
         assert numbers["common"] == {"num_present": 4, "num_missing": 1}, name
         assert (numbers["mean"], numbers["min"], numbers["max"]) == (np.mean([1.0, 2.5]), 1.0, 2.5), name
+
+
+# -- statistics and constraints of different baselines -------------------------------------------------
+
+
+@pytest.fixture()
+def drifted(tmp_path):
+    """A baseline of a, b and a window where b has drifted far."""
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "train.csv").write_text("a,b\n" + "".join(f"{i % 7},{i % 11}\n" for i in range(500)))
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "base"), "--quiet"]) == 0
+    capture = tmp_path / "cap"
+    capture.mkdir()
+    (capture / "a.jsonl").write_text("".join(
+        json.dumps({"captureData": {"endpointInput": {"data": f"{i % 7},{100 + i % 11}", "encoding": "CSV"}},
+                    "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) + "\n" for i in range(500)))
+    return tmp_path
+
+
+def _monitor_with(tmp_path, statistics, constraints, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "s.json").write_text(json.dumps(statistics))
+    (tmp_path / "c.json").write_text(json.dumps(constraints))
+    code = main(["monitor", "--capture", str(tmp_path / "cap"), "--statistics", str(tmp_path / "s.json"),
+                 "--constraints", str(tmp_path / "c.json"), "--output", str(tmp_path / "out"), "--quiet",
+                 "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", ["renamed in the constraints", "missing from the statistics"])
+def test_statistics_without_a_feature_the_constraints_compare_are_refused(drifted, capsys, change):
+    import json
+
+    statistics = json.loads((drifted / "base" / "statistics.json").read_text())
+    constraints = json.loads((drifted / "base" / "constraints.json").read_text())
+    if change == "renamed in the constraints":
+        constraints["features"][1]["name"] = "b_renamed"
+    else:
+        statistics["features"] = statistics["features"][:1]
+    code, err = _monitor_with(drifted, statistics, constraints, capsys)
+    assert code == 2 and "the baseline statistics have no feature" in err and len(err.strip().splitlines()) == 1
+    assert not (drifted / "out" / "constraint_violations.json").exists()
+
+
+def test_a_feature_not_compared_may_be_absent_from_the_statistics(drifted, capsys):
+    import json
+
+    statistics = json.loads((drifted / "base" / "statistics.json").read_text())
+    constraints = json.loads((drifted / "base" / "constraints.json").read_text())
+    statistics["features"] = statistics["features"][1:]  # 'a' gone; its comparison is off
+    constraints["features"][0]["monitoring_config_overrides"] = {"distribution_constraints": {"perform_comparison": "Disabled"}}
+    code, err = _monitor_with(drifted, statistics, constraints, capsys)
+    assert code == 0, err
+    violations = json.loads((drifted / "out" / "constraint_violations.json").read_text())["violations"]
+    assert any(v["feature_name"] == "b" for v in violations)  # the drift of b is still found

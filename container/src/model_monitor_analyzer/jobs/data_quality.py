@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from model_monitor_analyzer.checks.config import CategoricalDriftMethod
+from model_monitor_analyzer.checks.config import CategoricalDriftMethod, apply_config
 from model_monitor_analyzer.checks.data_quality import (
     Constraints,
     check_data_quality,
@@ -646,7 +646,29 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
         baseline = baseline_features(statistics_doc)
     except ValueError as exc:
         raise AnalyzerInputError(str(exc), path=str(request.statistics)) from None
+    _check_same_baseline(constraints, baseline, request)
     return constraints, baseline, statistics_doc
+
+
+def _check_same_baseline(constraints: Constraints, baseline: dict, request: DataQualityMonitorRequest) -> None:
+    """Refuse a statistics.json that lacks a feature the constraints compare with it: its drift check
+    would silently not run (statistics and constraints come from one baseline run)."""
+    missing = [
+        feature.name for feature in constraints.features
+        if feature.name not in baseline
+        and (config := apply_config(constraints.monitoring_config, feature.overrides, strict=True)).evaluate_constraints
+        and config.perform_comparison
+    ]
+    if not missing:
+        return
+    shown = ", ".join(repr(name) for name in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    has = ", ".join(repr(name) for name in list(baseline)[:5]) + (" ..." if len(baseline) > 5 else "")
+    raise AnalyzerInputError(
+        f"the baseline statistics have no feature {shown} that the constraints compare with the baseline (they have "
+        f"{has or 'no features'}): pass the statistics.json made by the same baseline run as the constraints, or "
+        "remove the feature from constraints.json to stop monitoring it",
+        path=str(request.statistics),
+    )
 
 
 def _metric_timestamp(request: DataQualityMonitorRequest) -> str:
