@@ -217,3 +217,22 @@ def test_a_feature_not_compared_may_be_absent_from_the_statistics(drifted, capsy
     assert code == 0, err
     violations = json.loads((drifted / "out" / "constraint_violations.json").read_text())["violations"]
     assert any(v["feature_name"] == "b" for v in violations)  # the drift of b is still found
+
+
+def test_an_output_only_capture_against_a_three_feature_baseline_is_said(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "train.csv").write_text("a,b,c\n" + "".join(f"{i % 7},{i % 3},{i % 5}\n" for i in range(100)))
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "base"), "--quiet"]) == 0
+    (tmp_path / "cap").mkdir()
+    (tmp_path / "cap" / "a.jsonl").write_text("".join(
+        json.dumps({"captureData": {"endpointOutput": {"data": "0.7", "encoding": "CSV"}},
+                    "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) + "\n" for _ in range(50)))
+    capsys.readouterr()
+    main(["monitor", "--capture", str(tmp_path / "cap"), "--statistics", str(tmp_path / "base" / "statistics.json"),
+          "--constraints", str(tmp_path / "base" / "constraints.json"), "--output", str(tmp_path / "out"), "--quiet",
+          "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
+    err = capsys.readouterr().err
+    assert "note: the capture holds only the model output (1 field(s) a record) but the baseline has 3 features" in err

@@ -395,11 +395,25 @@ def match_capture_columns(
     read as the built-in would, so that the missing or extra columns show as violations.
     """
     names = tuple(capture_index_names)
-    if shape is None or ENDPOINT_INPUT not in names or ENDPOINT_OUTPUT not in names:
+    if shape is None:
         return CaptureColumns(capture_index_names=names)
     inputs, outputs = shape.input_fields, shape.output_fields
-    if inputs is None or outputs is None:
-        return CaptureColumns(capture_index_names=names)
+    read = [(label, fields) for label, fields, index in (("input", inputs, ENDPOINT_INPUT), ("output", outputs, ENDPOINT_OUTPUT))
+            if index in names and fields is not None]
+    if len(read) < 2:  # one payload read: the capture has (or the run asks for) only this one
+        if not read or read[0][1] == features:
+            return CaptureColumns(capture_index_names=names)
+        label, fields = read[0]
+        held = "holds only the model output" if label == "output" and inputs is None else f"is read for its {label} only"
+        return CaptureColumns(
+            capture_index_names=names,
+            note=(
+                f"the capture {held} ({fields} field(s) a record) but the baseline has {features} features: "
+                "columns are mapped by position, so expect missing or extra column violations. Capture the "
+                "endpoint input (DataCaptureConfig capture option Input), or build the baseline from a dataset "
+                f"with the {label}'s columns"
+            ),
+        )
     if inputs + outputs == features:
         return CaptureColumns(capture_index_names=names)
     if inputs == features:
