@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ def reference_examples() -> Path:
         pytest.fail(f"the reference examples are missing from {REFERENCE_EXAMPLES.relative_to(REPO_ROOT)}: "
                     "they are part of the repository; restore them with `git checkout -- tests/fixtures`")
     return REFERENCE_EXAMPLES
+
+
+def churn_baseline_files(examples: Path) -> dict[str, bytes]:
+    """The churn example's real statistics.json and constraints.json as one baseline run would give them.
+    The statistics were cut by CloudWatch after 33 of the 70 features (SOURCES.md), so the constraints keep
+    those 33: a monitor refuses constraints comparing a feature the statistics lack."""
+    notebook = examples / "immersion-day-churn-data-quality" / "notebook-output"
+    statistics = (notebook / "statistics.json").read_bytes()
+    constraints = json.loads((notebook / "constraints.json").read_text())
+    kept = {feature["name"] for feature in json.loads(statistics)["features"]}
+    constraints["features"] = [feature for feature in constraints["features"] if feature["name"] in kept]
+    return {"statistics.json": statistics, "constraints.json": json.dumps(constraints, indent=2).encode()}
 
 
 @pytest.fixture

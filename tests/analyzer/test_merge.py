@@ -59,6 +59,7 @@ def test_merge_reproduces_the_real_merge_job_output(idea_to_production: Path, tm
         "captures_without_label": 0,
         "labels_without_capture": 8,
         "duplicate_labels": 0,
+        "captures_sharing_an_id": 0,
     }
 
 

@@ -468,3 +468,19 @@ def test_more_malformed_lines_than_tolerated_fail_the_run_naming_the_first(tmp_p
     assert (error.value.path, error.value.line) == (str(capture_file), 4)
     outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
     assert outcome.summary["matched"] == 15
+
+
+def test_captures_sharing_inference_ids_are_counted_and_said(tmp_path: Path, capsys):
+    rng = np.random.default_rng(5)
+    labels = rng.random(300) < 0.4
+    scores = np.clip(0.3 * labels + rng.uniform(0.0, 0.7, 300), 0.0, 1.0)
+    _write_capture_and_labels(tmp_path, scores, labels, captured_at=START, labelled_at=START)
+    capture = next((tmp_path / "capture").rglob("*.jsonl"))
+    lines = [json.loads(line) for line in capture.read_text().splitlines()]
+    for i, record in enumerate(lines):  # 50 ids for 300 requests
+        record["eventMetadata"]["inferenceId"] = f"{START:%H}-{i % 50}"
+    capture.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    outcome = job.run_monitor(_binary_monitor(tmp_path))
+    assert outcome.summary["matched"] == 300
+    assert outcome.summary["captures_sharing_an_id"] == 250
+    assert "250 of 300 matched captures share their inference id" in capsys.readouterr().err

@@ -14,6 +14,8 @@ from pathlib import Path
 from model_monitor_analyzer.contract.entrypoint import run_container
 from model_monitor_analyzer.jobs.outcome import NO_DATA_REASONS, OUTCOME_FILE
 
+from ..conftest import churn_baseline_files
+
 CHURN = "immersion-day-churn-data-quality"
 ADULT = "ase-model-bias-monitor-adult"
 
@@ -33,7 +35,6 @@ def _outcome(root: Path, output: str) -> dict | None:
 def _data_quality_job(tmp_path: Path, reference_examples: Path, capture_lines: list[str]) -> tuple[Path, dict]:
     """A scheduled data-quality job of the window 12:00-13:00 over one capture file holding ``capture_lines``,
     against the churn example's own baseline."""
-    notebook = reference_examples / CHURN / "notebook-output"
     root, process_env = _tree(tmp_path, {
         "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}),
         "dataset_source": "/opt/ml/processing/input/endpoint",
@@ -53,7 +54,7 @@ def _data_quality_job(tmp_path: Path, reference_examples: Path, capture_lines: l
     for name, folder in (("constraints.json", "constraints"), ("statistics.json", "stats")):
         target = root / "processing" / "baseline" / folder / name
         target.parent.mkdir(parents=True)
-        shutil.copy(notebook / name, target)
+        target.write_bytes(churn_baseline_files(reference_examples)[name])
     return root, process_env
 
 
@@ -105,7 +106,7 @@ def test_a_window_whose_records_are_all_unreadable_fails_and_leaves_no_outcome(r
 
     assert run_container(env) == 255
 
-    assert "2 of 2 records are malformed" in (root / "output" / "message").read_text()
+    assert "none of the 2 records could be read" in (root / "output" / "message").read_text()
     assert _outcome(root, "resultdata") is None  # the failed job is the verdict: Failed, never healthy
 
 

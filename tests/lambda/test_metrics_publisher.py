@@ -11,6 +11,7 @@ import pytest
 
 from model_monitor_analyzer.results import MonitoringResults
 
+from ..conftest import churn_baseline_files
 from .conftest import REGION, fail_requests, load_handler, log_lines
 
 BUCKET = "monitoring-bucket"
@@ -674,7 +675,7 @@ def _analyzer_window(reference_examples, tmp_path, capture_lines: list[str]) -> 
     for name, folder in (("constraints.json", "constraints"), ("statistics.json", "stats")):
         target = root / "processing" / "baseline" / folder / name
         target.parent.mkdir(parents=True)
-        target.write_bytes((reference_examples / CHURN / "notebook-output" / name).read_bytes())
+        target.write_bytes(churn_baseline_files(reference_examples)[name])
     assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 0
     output = root / "processing" / "output"
     for path in output.rglob("*"):

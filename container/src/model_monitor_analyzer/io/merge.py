@@ -13,7 +13,8 @@ Decisions the merge job leaves open, made explicit here:
   files in upload-hour then path order, lines in file order), so re-sending a label corrects it;
   the superseded ones are counted as ``duplicate_labels``;
 * several capture records with the same id (callers reusing an InferenceId): each is joined with
-  the label, as an inner join does;
+  the label, as an inner join does, and the repeats are counted as ``captures_sharing_an_id`` (one
+  label cannot be the truth of different requests: the run says so);
 * captures without a label and labels without a capture are counted, not errors.
 
 Captures are ``io.capture`` records and labels ``io.ground_truth`` records, so a malformed line
@@ -57,6 +58,7 @@ class MergeSummary:
     captures_without_label: int
     labels_without_capture: int
     duplicate_labels: int
+    captures_sharing_an_id: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -64,6 +66,7 @@ class MergeSummary:
             "captures_without_label": self.captures_without_label,
             "labels_without_capture": self.labels_without_capture,
             "duplicate_labels": self.duplicate_labels,
+            "captures_sharing_an_id": self.captures_sharing_an_id,
         }
 
 
@@ -197,6 +200,7 @@ class WindowJoin:
         self._used: set[str] = set()
         self._matched = 0
         self._without_label = 0
+        self._sharing = 0
 
     def matches(self, captures: Iterable[CaptureRecord]) -> Iterator[tuple[CaptureRecord, GroundTruthRecord]]:
         """(capture, label) for every capture that has a label, in capture order."""
@@ -207,7 +211,10 @@ class WindowJoin:
             if label is None:
                 self._without_label += 1
                 continue
-            used.add(label.event_id)
+            if label.event_id in used:
+                self._sharing += 1
+            else:
+                used.add(label.event_id)
             self._matched += 1
             yield capture, label
 
@@ -219,6 +226,7 @@ class WindowJoin:
             captures_without_label=self._without_label,
             labels_without_capture=len(self._latest) - len(self._used),
             duplicate_labels=self._duplicates,
+            captures_sharing_an_id=self._sharing,
         )
 
 

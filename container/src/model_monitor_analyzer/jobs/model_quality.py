@@ -828,6 +828,10 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
             summary=summary,
         )
 
+    if join.get("captures_sharing_an_id"):
+        print(f"note: {join['captures_sharing_an_id']} of {join.get('matched', 0)} matched captures share their "
+              "inference id with an earlier capture, and each is judged against the one label of that id: send a "
+              "unique InferenceId with every request (InvokeEndpoint's InferenceId)", file=sys.stderr, flush=True)
     if hint is not None and few_labels(join):
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     measured = measure(settings, rows)

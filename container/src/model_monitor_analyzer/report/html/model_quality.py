@@ -35,7 +35,8 @@ CONSTRAINT_SECTIONS = ("binary_classification_constraints", "multiclass_classifi
                        "regression_constraints")
 CURVE_KEYS = frozenset({"confusion_matrix", "receiver_operating_characteristic_curve", "precision_recall_curve"})
 JOIN_LABELS = {"matched": "captures matched with a label", "captures_without_label": "captures without a label (yet)",
-               "labels_without_capture": "labels without a capture", "duplicate_labels": "duplicate labels"}
+               "labels_without_capture": "labels without a capture", "duplicate_labels": "duplicate labels",
+               "captures_sharing_an_id": "captures sharing an inference id"}
 OPERATOR_TEXT = {"LessThanThreshold": "violates below", "LessThanOrEqualToThreshold": "violates at or below",
                  "GreaterThanThreshold": "violates above", "GreaterThanOrEqualToThreshold": "violates at or above"}
 
