@@ -236,3 +236,17 @@ def test_an_output_only_capture_against_a_three_feature_baseline_is_said(tmp_pat
           "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
     err = capsys.readouterr().err
     assert "note: the capture holds only the model output (1 field(s) a record) but the baseline has 3 features" in err
+
+
+@pytest.mark.parametrize("huge", ["1e308", "1e200", "-3e160"])
+def test_a_regression_value_whose_square_overflows_is_refused_before_anything_is_written(tmp_path, capsys, huge):
+    from model_monitor_analyzer.cli import main
+
+    rows = "".join(f"{i % 10},{i % 10 + 0.5}\n" for i in range(200))
+    (tmp_path / "reg.csv").write_text("label,pred\n" + rows + f"5,{huge}\n")
+    code = main(["baseline", "--type", "model-quality", "--dataset", str(tmp_path / "reg.csv"), "--problem-type",
+                 "Regression", "--inference-attribute", "pred", "--ground-truth-attribute", "label",
+                 "--output", str(tmp_path / "out"), "--quiet"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and line.startswith("error: inference values reach") and "would overflow" in line
+    assert not (tmp_path / "out").exists()

@@ -344,6 +344,19 @@ def float_values(values: pa.Array, *, what: str) -> np.ndarray:
     return out
 
 
+def _squarable(values: np.ndarray, *, what: str) -> np.ndarray:
+    """``values`` when the squared errors of ``len(values)`` rows, and their squares (the standard error
+    of the MSE), add up without overflow (below about 1e75 for a million rows); else an input error:
+    MSE, RMSE and R2 would be infinite, which no statistics.json can hold."""
+    limit = (np.finfo(np.float64).max / (16.0 * max(len(values), 1))) ** 0.25 / 2
+    if values.size and (largest := float(np.max(np.abs(values)))) >= limit:
+        raise AnalyzerInputError(
+            f"{what} reach {largest:.4g}: a regression's squared errors would overflow (values must stay below "
+            f"{limit:.3g} in magnitude for {len(values)} rows); check the model's output or the attribute named"
+        )
+    return values
+
+
 def probability_values(values: pa.Array) -> np.ndarray:
     """Probabilities as float64, each in [0, 1]; a value outside is an input error (a margin or logit
     given as probability would make the threshold and the curves meaningless)."""
@@ -437,8 +450,8 @@ def measure(settings: ModelSettings, rows: LabelledColumns) -> WindowMetrics:
     """``compute_metrics`` with the standard errors and what is not computable (``checks.quality_decision``)."""
     kind = settings.problem_type
     if kind is mq.ProblemType.REGRESSION:
-        actual = float_values(rows.labels, what="ground-truth values")
-        predicted = float_values(rows.predictions, what="inference values")
+        actual = _squarable(float_values(rows.labels, what="ground-truth values"), what="ground-truth values")
+        predicted = _squarable(float_values(rows.predictions, what="inference values"), what="inference values")
         metrics = mq.regression_metrics(actual, predicted)
         return WindowMetrics(metrics, qd.standard_errors(kind, metrics, actual=actual, predicted=predicted),
                              qd.not_computable(kind, metrics, ground_truth_varies=bool(np.ptp(actual) > 0)))
@@ -451,8 +464,8 @@ def compute_metrics(settings: ModelSettings, rows: LabelledColumns) -> dict[str,
     kind = settings.problem_type
     if kind is mq.ProblemType.REGRESSION:
         return mq.regression_metrics(
-            float_values(rows.labels, what="ground-truth values"),
-            float_values(rows.predictions, what="inference values"),
+            _squarable(float_values(rows.labels, what="ground-truth values"), what="ground-truth values"),
+            _squarable(float_values(rows.predictions, what="inference values"), what="inference values"),
         )
     if kind is mq.ProblemType.BINARY_CLASSIFICATION:
         positive_label = settings.positive_label
