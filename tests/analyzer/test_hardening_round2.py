@@ -250,3 +250,16 @@ def test_a_regression_value_whose_square_overflows_is_refused_before_anything_is
     [line] = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and line.startswith("error: inference values reach") and "would overflow" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_regression_data_run_as_multiclass_is_refused_saying_what_it_may_be(tmp_path, capsys):
+    from model_monitor_analyzer.cli import main
+
+    rows = "".join(f"{i * 0.37:.2f},{i * 0.37 + 0.1:.2f}\n" for i in range(1200))
+    (tmp_path / "reg.csv").write_text("label,pred\n" + rows)
+    code = main(["baseline", "--type", "model-quality", "--dataset", str(tmp_path / "reg.csv"), "--problem-type",
+                 "MulticlassClassification", "--inference-attribute", "pred", "--ground-truth-attribute", "label",
+                 "--output", str(tmp_path / "out"), "--quiet"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "2,400 classes" in line and "--problem-type Regression" in line
+    assert not (tmp_path / "out").exists()

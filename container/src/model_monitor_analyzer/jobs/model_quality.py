@@ -70,6 +70,9 @@ from model_monitor_analyzer.report.html import model_quality as html_report
 from model_monitor_analyzer.report.jsonfile import load_json
 
 PROBLEM_TYPES = [p.value for p in mq.ProblemType]
+# A confusion matrix of 500 classes is 250,000 cells, about 5 MB of statistics.json; beyond that, the
+# labels are much more likely a Regression's numbers or a wrong attribute than classes.
+MAX_CLASSES = 500
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,9 +488,15 @@ def compute_metrics(settings: ModelSettings, rows: LabelledColumns) -> dict[str,
         )
     actual_text = label_text(rows.labels)
     predicted_text = label_text(rows.predictions)
-    return mq.multiclass_classification_metrics(
-        actual_text, predicted_text, _class_order(actual_text, predicted_text)
-    )
+    classes = _class_order(actual_text, predicted_text)
+    if len(classes) > MAX_CLASSES:
+        raise AnalyzerInputError(
+            f"a MulticlassClassification with {len(classes):,} classes among its labels and predictions (e.g. "
+            f"{', '.join(repr(c) for c in classes[:3])}), more than the {MAX_CLASSES} this analyzer judges: its "
+            f"confusion matrix would have {len(classes) ** 2:,} cells. Is it a Regression (--problem-type Regression), "
+            "or are the attributes pointing at the wrong field?"
+        )
+    return mq.multiclass_classification_metrics(actual_text, predicted_text, classes)
 
 
 def _class_order(*groups: pa.Array) -> list[str]:
