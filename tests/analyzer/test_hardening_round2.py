@@ -263,3 +263,29 @@ def test_regression_data_run_as_multiclass_is_refused_saying_what_it_may_be(tmp_
     [line] = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "2,400 classes" in line and "--problem-type Regression" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_one_huge_captured_value_leaves_outputs_of_ordinary_size(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "train.csv").write_text("a,b\n" + "".join(f"{i % 7},{'xy'[i % 2]}\n" for i in range(300)))
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "base"), "--quiet"]) == 0
+    (tmp_path / "cap").mkdir()
+    huge = "z" * 2_000_000
+    (tmp_path / "cap" / "a.jsonl").write_text("".join(
+        json.dumps({"captureData": {"endpointInput": {"data": f"{i % 7},{huge if i == 0 else 'xy'[i % 2]}",
+                                                      "encoding": "CSV"}},
+                    "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) + "\n" for i in range(100)))
+    code = main(["monitor", "--capture", str(tmp_path / "cap"), "--statistics", str(tmp_path / "base" / "statistics.json"),
+                 "--constraints", str(tmp_path / "base" / "constraints.json"), "--output", str(tmp_path / "out"),
+                 "--quiet", "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
+    assert code == 0, capsys.readouterr().err
+    for name in ("statistics.json", "constraint_violations.json", "report.html"):
+        assert (tmp_path / "out" / name).stat().st_size < 100_000, name
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    [b] = [f for f in statistics["features"] if f["name"] == "b"]
+    assert b["string_statistics"]["common"]["num_present"] == 100
+    assert any("(2,000,000 characters)" in json.dumps(bucket) for bucket in
+               b["string_statistics"]["distribution"]["categorical"]["buckets"])

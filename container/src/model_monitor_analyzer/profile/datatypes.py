@@ -262,5 +262,29 @@ def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues
         numbers = numbers[np.isfinite(numbers)]
     else:
         numbers = np.empty(0)
-    categories = dict(zip(dictionary.to_pylist(), counts.tolist()))
+    categories = _category_counts(dictionary, counts)
     return ClassifiedValues(nulls=nulls, kind_counts=kind_counts, numbers=numbers, categories=categories)
+
+
+MAX_CATEGORY_CHARS = 200  # a value longer than this is kept as its start and its length
+
+
+def category_name(text: str) -> str:
+    """A category as the outputs show it: a value of more than ``MAX_CATEGORY_CHARS`` characters
+    becomes its start and its length, so that one huge captured value cannot make statistics.json,
+    the violations and report.html megabytes long (the same rule on both sides keeps the baseline's and
+    the window's categories comparable)."""
+    if len(text) <= MAX_CATEGORY_CHARS:
+        return text
+    return f"{text[:MAX_CATEGORY_CHARS]}\u2026 ({len(text):,} characters)"
+
+
+def _category_counts(dictionary: pa.Array, counts: np.ndarray) -> dict[str, int]:
+    names = dictionary.to_pylist() if pc.max(pc.utf8_length(dictionary)).as_py() <= MAX_CATEGORY_CHARS else [
+        category_name(text) for text in dictionary.to_pylist()]
+    if len(set(names)) == len(names):
+        return dict(zip(names, counts.tolist(), strict=True))
+    merged: dict[str, int] = {}
+    for name, count in zip(names, counts.tolist(), strict=True):
+        merged[name] = merged.get(name, 0) + count
+    return merged
