@@ -289,3 +289,20 @@ def test_one_huge_captured_value_leaves_outputs_of_ordinary_size(tmp_path, capsy
     assert b["string_statistics"]["common"]["num_present"] == 100
     assert any("(2,000,000 characters)" in json.dumps(bucket) for bucket in
                b["string_statistics"]["distribution"]["categorical"]["buckets"])
+
+
+def test_bias_scores_with_a_word_among_them_are_refused_naming_it(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    rows = "".join(f"{i % 2},{'FM'[i % 3 == 0]},{'abc' if i == 7 else (i % 7) / 7}\n" for i in range(200))
+    (tmp_path / "d.csv").write_text("y,sex,score\n" + rows)
+    (tmp_path / "c.json").write_text(json.dumps({
+        "dataset_type": "text/csv", "label": "y", "label_values_or_threshold": [1], "facet": [{"name_or_index": "sex"}],
+        "predicted_label": "score", "probability_threshold": 0.5, "methods": {"post_training_bias": {"methods": "all"}}}))
+    code = main(["baseline", "--type", "bias", "--analysis-config", str(tmp_path / "c.json"), "--dataset",
+                 str(tmp_path / "d.csv"), "--output", str(tmp_path / "out"), "--quiet"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "1 of its 200 values are not numbers (e.g. 'abc', row 8)" in line
+    assert not (tmp_path / "out" / "analysis.json").exists()

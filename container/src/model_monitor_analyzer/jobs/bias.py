@@ -547,6 +547,32 @@ def labels_from_scores(scores: np.ndarray, threshold: float, column: str) -> np.
     return (scores.astype(np.float64) > threshold).astype(np.int64)
 
 
+def _refuse_scores_with_words(values: np.ndarray, column: str) -> None:
+    """A text column that is mostly numbers under a probability_threshold is scores with a few words
+    among them (a model's error text, say): refused naming one, instead of being read as labels none
+    of which is positive."""
+    if values.dtype.kind not in "OUS" or not len(values):
+        return
+    numeric = np.array([_is_number(v) for v in values], dtype=bool)
+    if numeric.any() and not numeric.all():
+        row = int(np.flatnonzero(~numeric)[0])
+        raise AnalyzerInputError(
+            f"column {column!r} holds scores to cut at probability_threshold, but {int((~numeric).sum())} of its "
+            f"{len(values)} values are not numbers (e.g. {values[row]!r}, row {row + 1}): fix the model's output, "
+            "or remove probability_threshold if the column holds labels"
+        )
+
+
+def _is_number(value: object) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True  # missing, not a word
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def run_analysis(
     columns: Columns,
     config: BiasAnalysisConfig,
@@ -604,6 +630,8 @@ def run_analysis(
         excluded.append(score_name)
     elif predicted_name is not None and threshold is not None and table[predicted_name].dtype.kind == "f":
         table[predicted_name] = labels_from_scores(table[predicted_name], threshold, predicted_name)
+    elif predicted_name is not None and threshold is not None:
+        _refuse_scores_with_words(table[predicted_name], predicted_name)
     if predicted_name is None and config.post_training_required:
         raise AnalyzerInputError(
             'methods asks for post_training_bias but no predicted label is given: set "predicted_label" to the '
