@@ -306,3 +306,42 @@ def test_bias_scores_with_a_word_among_them_are_refused_naming_it(tmp_path, caps
     [line] = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "1 of its 200 values are not numbers (e.g. 'abc', row 8)" in line
     assert not (tmp_path / "out" / "analysis.json").exists()
+
+
+# -- reading results back ------------------------------------------------------------------------------
+
+
+def _window_folder(tmp_path, files: dict[str, str]):
+    folder = tmp_path / "results" / "2024" / "01" / "01" / "10"
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    from model_monitor_analyzer.results import MonitoringResults
+
+    [execution] = MonitoringResults.open(tmp_path / "results").list_executions()
+    return execution
+
+
+STATISTICS = '{"version": 0.0, "dataset": {"item_count": 3}, "features": []}'
+
+
+def test_a_truncated_violations_file_makes_the_window_incomplete_not_a_guess(tmp_path):
+    execution = _window_folder(tmp_path, {"statistics.json": STATISTICS,
+                                          "constraint_violations.json": '{"violations": [{"feature_name": "a", "constr'})
+    assert execution.status == "Incomplete"
+
+
+def test_the_outcome_file_decides_the_status(tmp_path):
+    from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE
+    from model_monitor_analyzer.results import OUTCOME_FILE as READ
+
+    assert READ == OUTCOME_FILE
+    execution = _window_folder(tmp_path, {"statistics.json": STATISTICS, "constraint_violations.json": '{"violations": []}',
+                                          OUTCOME_FILE: '{"status": "NoData", "message": "Completed: no data"}'})
+    assert execution.status == "NoData"
+
+
+def test_an_unreadable_outcome_file_makes_the_window_incomplete(tmp_path):
+    execution = _window_folder(tmp_path, {"statistics.json": STATISTICS, "constraint_violations.json": '{"violations": []}',
+                                          "outcome.json": '{"status": "Compl'})
+    assert execution.status == "Incomplete"

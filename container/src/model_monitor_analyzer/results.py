@@ -13,7 +13,9 @@ files this analyzer (or the built-in) writes, from a local folder or from S3::
 An execution is a folder that holds a window's files (report.html, statistics.json,
 constraint_violations.json or analysis.json). Its status, window and metrics come from the
 summary its report.html embeds; for folders without one (the built-in's) they are taken from the
-files and the ``yyyy/mm/dd/HH`` of the folder's path. S3 needs boto3 (the ``aws`` extra); the
+files and the ``yyyy/mm/dd/HH`` of the folder's path. A window's ``outcome.json`` (the container
+writes it once a run has finished) decides its status before anything else; a folder whose files
+cannot be read as what they should be has the status ``Incomplete`` instead of a guess. S3 needs boto3 (the ``aws`` extra); the
 DataFrame methods need pandas.
 """
 
@@ -35,7 +37,9 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 ANALYSIS_FILE = "analysis.json"
+OUTCOME_FILE = "outcome.json"  # jobs.outcome.OUTCOME_FILE, without importing the jobs
 WINDOW_FILES = frozenset({REPORT_FILE, STATISTICS_FILE, VIOLATIONS_FILE, ANALYSIS_FILE})
+STATUSES = frozenset({"Completed", "CompletedWithViolations", "NoData"})
 SUMMARY_TAIL_BYTES = 64 << 10
 _HOUR_PATH = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
 _METRIC_SECTIONS = ("binary_classification_metrics", "multiclass_classification_metrics", "regression_metrics")
@@ -210,14 +214,34 @@ class Execution:
 
     @cached_property
     def status(self) -> str:
-        """Completed, CompletedWithViolations or NoData (Baseline for a baseline)."""
-        if self.summary is not None:
-            return self.summary["status"]
-        if self.kind == "baseline":
-            return "Baseline"
-        if STATISTICS_FILE not in self.names and ANALYSIS_FILE not in self.names:
-            return "NoData"
-        return "CompletedWithViolations" if self.violations() else "Completed"
+        """Completed, CompletedWithViolations or NoData (Baseline for a baseline); Incomplete when the
+        folder's files cannot be read as what they should be (a cut upload, a hand-edited file)."""
+        outcome = self._outcome()
+        if outcome is not None:
+            return outcome
+        try:
+            if self.summary is not None and self.summary.get("status") in STATUSES | {"Baseline"}:
+                return self.summary["status"]
+            if self.kind == "baseline":
+                return "Baseline"
+            if STATISTICS_FILE not in self.names and ANALYSIS_FILE not in self.names:
+                return "NoData"
+            for name in (STATISTICS_FILE, ANALYSIS_FILE):
+                self._document(name)  # readable, or Incomplete
+            return "CompletedWithViolations" if self.violations() else "Completed"
+        except AnalyzerInputError:
+            return "Incomplete"
+
+    def _outcome(self) -> str | None:
+        """The status ``outcome.json`` gives (Incomplete when it is unreadable), None without one."""
+        try:
+            document = self._document(OUTCOME_FILE)
+        except AnalyzerInputError:
+            return "Incomplete"
+        if document is None:
+            return None
+        status = document.get("status")
+        return status if status in STATUSES else "Incomplete"
 
     def statistics(self) -> dict | None:
         """statistics.json (data or model quality), as a dict."""
