@@ -345,3 +345,23 @@ def test_an_unreadable_outcome_file_makes_the_window_incomplete(tmp_path):
     execution = _window_folder(tmp_path, {"statistics.json": STATISTICS, "constraint_violations.json": '{"violations": []}',
                                           "outcome.json": '{"status": "Compl'})
     assert execution.status == "Incomplete"
+
+
+@pytest.mark.parametrize(("code", "text"), [(13, "Permission denied"), (28, "No space left on device")])
+def test_a_path_the_machine_refuses_is_one_error_line(tmp_path, capsys, monkeypatch, code, text):
+    import pathlib
+
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "train.csv").write_text("a\n1\n2\n")
+    real = pathlib.Path.exists
+
+    def refused(self, *args, **kwargs):
+        if self.name == "out":
+            raise OSError(code, text, str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "exists", refused)
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "out"), "--quiet"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == f"error: {tmp_path / 'out'}: {text}: check the path and its permissions, or the disk"

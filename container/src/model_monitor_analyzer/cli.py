@@ -9,6 +9,7 @@ bug in the analyzer, and a last line says so (exit code 70).
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import traceback
 from collections.abc import Sequence
@@ -20,6 +21,9 @@ from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 
 EXIT_USAGE = 2
+# What the machine, not the analyzer, got wrong: said in one line, exit 2, like a mistaken option.
+ENVIRONMENT_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.ENAMETOOLONG,
+                                errno.ELOOP, errno.EISDIR, errno.ENOTDIR, errno.EMFILE, errno.ENFILE})
 EXIT_BUG = 70  # EX_SOFTWARE: an error in the analyzer itself, not in its input
 BUG_LINE = ("error: this is a bug in model-monitor-analyzer, not a problem with your input: please report it "
             "with the traceback above")
@@ -129,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except AnalyzerInputError as exc:
         print(f"error: {exc.describe()}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRORS:
+            traceback.print_exc()
+            print(BUG_LINE, file=sys.stderr)
+            return EXIT_BUG
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}: check the path and its permissions, or the disk", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
