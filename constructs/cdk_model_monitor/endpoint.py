@@ -413,6 +413,12 @@ class CapturedEndpoint(Construct, _EndpointMetrics):
         if not Token.is_unresolved(image_uri) and not image_uri.strip():
             raise ConfigurationError(self, "image_uri", image_uri,
                                      "Give the inference image, e.g. '<account>.dkr.ecr.<region>.amazonaws.com/repo:tag'.")
+        if not Token.is_unresolved(image_uri) and ecr_repository_arn(self, image_uri) is None:
+            # SageMaker pulls a model's image from ECR (a Docker Hub name fails at deployment, late)
+            raise ConfigurationError(self, "image_uri", image_uri,
+                                     "SageMaker runs inference images from Amazon ECR: push the image to a repository "
+                                     "and give '<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>' (or "
+                                     "'@sha256:<digest>').")
         if model_data_url is not None and not Token.is_unresolved(model_data_url):
             if not (model_data_url.startswith("s3://") or model_data_url.startswith("https://")):
                 raise ConfigurationError(self, "model_data_url", model_data_url,

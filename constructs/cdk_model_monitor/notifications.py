@@ -43,6 +43,9 @@ class Notifications(Construct):
                  functions: Sequence[lambda_.IFunction] = (),
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
         super().__init__(scope, id)
+        # one address given as a string is one address, not a sequence of letters
+        emails = (emails,) if isinstance(emails, str) else tuple(emails)
+        https_endpoints = (https_endpoints,) if isinstance(https_endpoints, str) else tuple(https_endpoints)
         for email in emails:
             if not Token.is_unresolved(email) and not _EMAIL.match(email):
                 raise ConfigurationError(self, "emails", email, "Use an address such as 'ml-oncall@example.com'.")

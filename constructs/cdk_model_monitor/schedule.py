@@ -160,6 +160,12 @@ class Schedule:
         """Every ``hours`` hours from ``start_hour`` (UTC), analysing the hours since the previous run."""
         if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 24:
             raise ConfigurationError(None, "Schedule.every_hours(hours)", hours, "Use a whole number of hours from 1 to 24.")
+        if 24 % hours:  # cron restarts at midnight: 0/5 runs at 0, 5, 10, 15, 20, then 4 hours later
+            raise ConfigurationError(
+                None, "Schedule.every_hours(hours)", hours,
+                f"Use a divisor of 24 (1, 2, 3, 4, 6, 8, 12, 24): every {hours} hours from midnight the last run of a "
+                f"day is {24 % hours} hours before the next day's first, so windows of {hours} hours overlap there. "
+                f"For a steady interval use Schedule.rate(Duration.hours({hours})) (standalone engine).")
         if isinstance(start_hour, bool) or not isinstance(start_hour, int) or not 0 <= start_hour <= 23:
             raise ConfigurationError(None, "Schedule.every_hours(start_hour)", start_hour,
                                      "Use a whole hour from 0 to 23 (UTC).")
