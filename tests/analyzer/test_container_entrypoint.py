@@ -94,11 +94,13 @@ def test_disabled_metric_publishing_writes_no_metric_file(reference_examples, tm
     assert not (root / "output" / "metrics").exists()
 
 
-def test_missing_baseline_file_fails_with_255_and_a_message(reference_examples, tmp_path):
+def test_missing_baseline_file_fails_with_255_and_a_message_naming_the_folder(reference_examples, tmp_path):
     root, process_env = _monitor_tree(tmp_path, reference_examples)
     (root / "processing" / "baseline" / "stats" / "statistics.json").unlink()
     assert run_container(process_env) == 255
-    assert "baseline statistics not found" in (root / "output" / "message").read_text()
+    message = (root / "output" / "message").read_text()
+    assert message.startswith("Error: no data-quality statistics (statistics.json) for baseline_statistics")
+    assert f"{root}/processing/baseline/stats holds no file" in message
 
 
 def test_record_preprocessor_reshapes_records(reference_examples, tmp_path):

@@ -34,5 +34,6 @@ def test_every_type_has_a_job_and_a_contract_with_the_job_interface(monitor_type
             assert callable(getattr(job, function)) and callable(getattr(contract, function))
     else:
         assert callable(contract.args_from_environment)
+    assert callable(contract.input_documents)  # what the entrypoint finds by content before the run
     commands = build_parser(monitor_type.name)._subparsers._group_actions[0].choices
     assert {"baseline", "monitor"} <= set(commands)

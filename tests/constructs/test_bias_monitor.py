@@ -175,11 +175,15 @@ def test_native_clarify_uses_a_model_bias_job_definition_with_the_config_and_gro
         "Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": [logical, "JobDefinitionArn"]}]}]}
 
 
-def test_native_with_our_image_names_the_analysis_type(stack):
+def test_native_with_our_image_names_the_analysis_type_and_the_baseline_file(stack):
     _monitor(stack, engine=Engine.MODEL_MONITOR)
     definition = next(iter(template_of(stack).find_resources("AWS::SageMaker::ModelBiasJobDefinition").values()))
     spec = definition["Properties"]["ModelBiasAppSpecification"]
-    assert (spec["ImageUri"], spec["Environment"]) == (ANALYZER, {"analysis_type": "MODEL_BIAS"})
+    constraints = definition["Properties"]["ModelBiasBaselineConfig"]["ConstraintsResource"]["S3Uri"]
+    # no variable can say where SageMaker puts the ConfigUri: the analyzer finds it by its content
+    assert (spec["ImageUri"], spec["Environment"]) == (ANALYZER, {
+        "analysis_type": "MODEL_BIAS",
+        "baseline_constraints": f"/opt/ml/processing/baseline/constraints/{constraints.rsplit('/', 1)[-1]}"})
 
 
 def test_job_role_reads_the_config_object_without_wildcards(stack):

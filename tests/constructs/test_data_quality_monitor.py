@@ -63,8 +63,10 @@ def test_processing_job_gets_the_builtin_environment_window_and_deterministic_na
     assert env["dataset_source"] == "/opt/ml/processing/input/endpoint"
     assert env["output_path"] == "/opt/ml/processing/output"
     assert env["start_time.$"] == "$.plan.start" and env["end_time.$"] == "$.plan.end"
-    assert env["baseline_statistics"] == "/opt/ml/processing/baseline/stats"
-    assert env["baseline_constraints"] == "/opt/ml/processing/baseline/constraints"
+    # each baseline object's folder and name (a file asset's <hash>.json), as SageMaker downloads it
+    names = {i["InputName"]: i["S3Input"]["S3Uri"].rsplit("/", 1)[-1] for i in job["ProcessingInputs"][1:]}
+    assert env["baseline_statistics"] == f"/opt/ml/processing/baseline/stats/{names['baseline_statistics']}"
+    assert env["baseline_constraints"] == f"/opt/ml/processing/baseline/constraints/{names['baseline_constraints']}"
     assert env["CLOUDWATCH_METRICS_DIRECTORY"] == "/opt/ml/processing/output/metrics"
     (capture, *baseline) = job["ProcessingInputs"]
     assert capture["S3Input"]["S3DataType"] == "ManifestFile"

@@ -298,7 +298,10 @@ def test_native_with_our_image_puts_it_in_the_typed_definition(stack):
     definition = next(iter(template.find_resources("AWS::SageMaker::ModelQualityJobDefinition").values()))
     spec = definition["Properties"]["ModelQualityAppSpecification"]
     assert spec["ImageUri"] == ANALYZER
-    assert spec["Environment"] == {"analysis_type": "MODEL_QUALITY"}
+    constraints = definition["Properties"]["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]
+    assert spec["Environment"] == {  # where SageMaker downloads the constraints: its folder and the object's name
+        "analysis_type": "MODEL_QUALITY",
+        "baseline_constraints": f"/opt/ml/processing/baseline/constraints/{constraints.rsplit('/', 1)[-1]}"}
     schedule = next(iter(template.find_resources("AWS::SageMaker::MonitoringSchedule").values()))["Properties"]
     assert "MonitoringJobDefinition" not in schedule["MonitoringScheduleConfig"]
 
@@ -320,7 +323,6 @@ def test_native_with_our_image_puts_it_in_the_typed_definition(stack):
      "baseline='data-quality'.*needs a model-quality baseline"),
     ({"engine": Engine.MODEL_MONITOR, "image": AnalyzerImage.builtin(BuiltinImage.CLARIFY)},
      r"AnalyzerImage.builtin\(BuiltinImage.MODEL_MONITOR\)"),
-    ({"baseline": Baseline.from_s3(None, cdk.Fn.import_value("ConstraintsUri"))}, "by name, which must be known at synth"),
 ])
 def test_invalid_settings_name_the_construct_value_and_fix(stack, options, message):
     with pytest.raises(ConfigurationError, match=message) as raised:

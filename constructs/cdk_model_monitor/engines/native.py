@@ -98,9 +98,10 @@ class NativeEngine(Construct):
 
     @staticmethod
     def _environment(monitor: MonitorBase) -> dict[str, str] | None:
-        """The definition's Environment: the monitor's (the user's, and the captured payloads when they are
-        not SageMaker's default), plus ``analysis_type`` for an image of ours (the built-in images know what
-        they analyse; ours defaults to data quality)."""
+        """The definition's Environment: the monitor's (the user's, the captured payloads when they are not
+        SageMaker's default, and for an image of ours where the baseline files land), plus ``analysis_type``
+        for an image of ours (the built-in images know what they analyse; ours defaults to data quality).
+        No variable names where SageMaker puts a bias ``ConfigUri``: our analyzer finds it by its content."""
         environment = monitor.native_environment()
         if not monitor.image_source.is_builtin and monitor.kind.analysis_type:
             environment.setdefault("analysis_type", monitor.kind.analysis_type)

@@ -276,11 +276,17 @@ class MonitorBase(Construct):
         return f"{CAPTURE_LOCAL_PATH}/{self.endpoint_name}/{self.variant}"
 
     def baseline_local_files(self) -> dict[str, str]:
-        """``baseline_statistics`` / ``baseline_constraints`` inside the job: the folders their processing
-        inputs download to (the analyzer takes the one JSON file in each)."""
-        files = {"baseline_constraints": BASELINE_CONSTRAINTS_LOCAL_DIR}
+        """``baseline_constraints`` / ``baseline_statistics`` inside a job of the project's analyzer, on either
+        engine: the folder SageMaker downloads each baseline object to, and the object's name in it (its S3
+        key's last segment, e.g. a file asset's ``<hash>.json``). The folder alone when the name is known
+        only at deploy time: the analyzer then finds the file in it by its content."""
+        def local_file(folder: str, uri: str) -> str:
+            name = object_basename(self, uri)
+            return f"{folder}/{name}" if name else folder
+
+        files = {"baseline_constraints": local_file(BASELINE_CONSTRAINTS_LOCAL_DIR, self.baseline.constraints_s3_uri)}
         if self.baseline.statistics_s3_uri is not None:
-            files["baseline_statistics"] = BASELINE_STATISTICS_LOCAL_DIR
+            files["baseline_statistics"] = local_file(BASELINE_STATISTICS_LOCAL_DIR, self.baseline.statistics_s3_uri)
         return files
 
     def analyzer_environment(self) -> dict[str, str]:
@@ -304,9 +310,14 @@ class MonitorBase(Construct):
 
     def native_environment(self) -> dict[str, str]:
         """The Environment of a native job definition: the user's, plus ``dataset_format`` when the monitor
-        reads other payloads than the input and output SageMaker passes by default (the built-in honours it)."""
+        reads other payloads than the input and output SageMaker passes by default (the built-in honours it),
+        plus, for an image not SageMaker's, where the baseline files land (``baseline_local_files``). SageMaker
+        sets ``baseline_*`` itself in the jobs it starts, to values documented for objects named
+        constraints.json / statistics.json only; the analyzer finds the file whichever value it gets, by
+        its content when the value names no file."""
         chosen = {} if self.capture_index_names == INPUT_AND_OUTPUT else {"dataset_format": self.dataset_format()}
-        return {**chosen, **self.user_environment}
+        files = {} if self.image_source.is_builtin else self.baseline_local_files()
+        return {**files, **chosen, **self.user_environment}
 
     def planning_window(self) -> tuple[str, str]:
         """Offsets of the window whose captures the planner lists (``window_start_offset``, ``window_end_offset``)."""
@@ -602,12 +613,6 @@ class LabelledMonitorBase(MonitorBase):
     def grant_planner_reads(self, grantee: iam.IGrantable) -> iam.Grant:
         return self.grant_read_ground_truth(grantee)
 
-    def baseline_local_files(self) -> dict[str, str]:
-        """The constraints file itself (the model-quality and bias analyzers read a file, as the
-        built-in's ``/opt/ml/processing/baseline/constraints/constraints.json``)."""
-        name = object_basename(self, self.baseline.constraints_s3_uri)
-        return {"baseline_constraints": f"{BASELINE_CONSTRAINTS_LOCAL_DIR}/{name}"}
-
     def analyzer_environment(self) -> dict[str, str]:
         return {**super().analyzer_environment(), "ground_truth_source": GROUND_TRUTH_LOCAL_PATH,
                 **self.user_environment}
@@ -632,9 +637,4 @@ class LabelledMonitorBase(MonitorBase):
 
     def _bind_kind(self) -> None:
         super()._bind_kind()
-        if object_basename(self, self.baseline.constraints_s3_uri) is None:
-            raise ConfigurationError(
-                self, "baseline", self.baseline.constraints_s3_uri,
-                "The job reads the constraints file by name, which must be known at synth: use "
-                "Baseline.from_directory(...) or Baseline.from_s3(...) with a URI ending in the file name.")
         self.grant_read_ground_truth(self.job_role)

@@ -133,9 +133,11 @@ class BiasDriftMonitor(LabelledMonitorBase):
     asset, ``GroundTruthS3Input`` and the endpoint input's attributes and window offsets. With
     ``AnalyzerImage.builtin(BuiltinImage.CLARIFY)`` it runs SageMaker Clarify, as the SDK deploys it
     (Clarify documents bias monitoring as closed to new customers). With our analyzer image (the
-    default) the same typed definition carries our ``ImageUri`` and ``analysis_type=MODEL_BIAS``; **unverified**
-    without an account: whether SageMaker accepts a non-AWS image there, and where it puts the config
-    (our analyzer reads Clarify's processing location, ``/opt/ml/processing/input/config/analysis_config.json``).
+    default) the same typed definition carries our ``ImageUri``, ``analysis_type=MODEL_BIAS`` and
+    ``baseline_constraints`` (the constraints object's folder and name); **unverified** without an account:
+    whether SageMaker accepts a non-AWS image there, and where it puts the config, which keeps the asset's
+    name (``<hash>.json``): our analyzer finds it by its content in Clarify's processing location
+    (``/opt/ml/processing/input/config``) or in any input of one JSON object the job lists.
     Whether Clarify's monitor honours ``methods`` is unconfirmed (our analyzer does).
 
     :param label: the label's name (or 0-based index into ``headers``).

@@ -91,7 +91,7 @@ class ModelQualityMonitor(LabelledMonitorBase):
     ends before ``t``); SageMaker runs its merge job, then the analyzer. With
     ``AnalyzerImage.builtin()`` that is SageMaker's own analyzer, as the SDK deploys it. With our
     analyzer image (the default) the same typed definition carries our ``ImageUri`` (plus
-    ``analysis_type=MODEL_QUALITY``), because the schedule's embedded job definition has no
+    ``analysis_type=MODEL_QUALITY`` and ``baseline_constraints``), because the schedule's embedded job definition has no
     ground-truth input: our analyzer reads SageMaker's merged records (``sagemakerMergeJson``).
     Whether SageMaker accepts a non-AWS image in a typed definition is **unverified** (no account
     to try it; the schemas do not restrict ``ImageUri``); if it refuses, use the standalone engine.

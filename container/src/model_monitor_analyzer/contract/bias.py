@@ -18,11 +18,13 @@ from ..errors import AnalyzerInputError
 from ..report.documents import DocumentKind, expect_document
 from ..report.jsonfile import load_json
 from .environment import InputKind, check_window, env_number, parse_dataset_format
+from .input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
 from .paths import container_paths, metrics_dir
 
 DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json")
 # Where Clarify's processing contract places the config, the dataset and the results.
-DEFAULT_ANALYSIS_CONFIG = "/opt/ml/processing/input/config/analysis_config.json"
+ANALYSIS_CONFIG_FOLDER = "/opt/ml/processing/input/config"
+DEFAULT_ANALYSIS_CONFIG = f"{ANALYSIS_CONFIG_FOLDER}/analysis_config.json"
 DEFAULT_DATASET = "/opt/ml/processing/input/data"
 DEFAULT_OUTPUT = "/opt/ml/processing/output"
 # Where a monitoring job finds the window's captures (or merged records) and the ground truth.
@@ -30,6 +32,14 @@ DEFAULT_CAPTURE = "/opt/ml/processing/input_data"
 DEFAULT_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
 BASELINE_MODE = "baseline"
 MONITOR_MODE = "monitor"
+# The documents a bias run reads, found by what they are: no variable says where SageMaker downloads
+# a ModelBiasJobDefinition's ConfigUri, and it keeps the object's name (a CDK asset's is a hash).
+ANALYSIS_CONFIG = InputDocument(key="analysis_config", kind=DocumentKind.BIAS_ANALYSIS_CONFIG,
+                                folder=ANALYSIS_CONFIG_FOLDER,
+                                source="the job definition's ConfigUri (or the processing job's config input)")
+BASELINE = InputDocument(key="baseline_constraints", kind=DocumentKind.BIAS_ANALYSIS,
+                         folder=BASELINE_CONSTRAINTS_FOLDER,
+                         source="the job definition's ModelBiasBaselineConfig (ConstraintsResource)", required=False)
 
 ColumnRef = str | int
 
@@ -243,6 +253,12 @@ def mode_of(env: Mapping[str, str]) -> str:
     if _text(env, "baseline_constraints") or _text(env, "sagemaker_monitoring_schedule_name"):
         return MONITOR_MODE
     return BASELINE_MODE
+
+
+def input_documents(env: Mapping[str, str]) -> tuple[InputDocument, ...]:
+    """The documents the run ``env`` describes reads from its inputs: the analysis config, and a
+    monitoring run's baseline analysis."""
+    return (ANALYSIS_CONFIG, BASELINE) if mode_of(env) == MONITOR_MODE else (ANALYSIS_CONFIG,)
 
 
 def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:

@@ -3,7 +3,7 @@
 Baseline mode when neither ``baseline_statistics`` nor ``baseline_constraints`` nor
 ``sagemaker_monitoring_schedule_name`` is set; monitor mode otherwise (``mode_of``).
 ``baseline_request`` and ``monitor_request`` build the ``jobs.data_quality`` requests directly
-from the environment.
+from the environment, once the entrypoint has found the baseline's files (``input_documents``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from model_monitor_analyzer.contract.environment import (
     env_number,
     parse_dataset_format,
 )
+from model_monitor_analyzer.contract.input_documents import (
+    BASELINE_CONSTRAINTS_FOLDER,
+    BASELINE_STATISTICS_FOLDER,
+    InputDocument,
+)
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
+from model_monitor_analyzer.document_kinds import DocumentKind
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.jobs.data_quality import (
@@ -43,19 +49,13 @@ def _enabled(value: str | None, *, default: bool) -> bool:
     return value.strip().lower() in ("enabled", "true", "1", "yes")
 
 
-def baseline_file(path: Path, role: str) -> Path:
-    """A baseline file, or the folder a processing input downloaded it to (holding that one JSON file).
-
-    SageMaker downloads an S3 object under its own key's name, which for CDK file assets is a
-    content hash: a job may therefore point ``baseline_statistics`` at the folder instead.
-    """
-    if not path.is_dir():
-        return path
-    candidates = sorted(path.glob("*.json"))
-    if len(candidates) != 1:
-        raise AnalyzerInputError(f"expected exactly one .json file for the baseline {role} in this folder, "
-                                 f"found {len(candidates)}", path=str(path))
-    return candidates[0]
+#: the baseline a monitoring run compares with, found by what it is (``input_documents``)
+STATISTICS = InputDocument(key="baseline_statistics", kind=DocumentKind.DATA_QUALITY_STATISTICS,
+                           folder=BASELINE_STATISTICS_FOLDER,
+                           source="the schedule's BaselineConfig (StatisticsResource)")
+CONSTRAINTS = InputDocument(key="baseline_constraints", kind=DocumentKind.DATA_QUALITY_CONSTRAINTS,
+                            folder=BASELINE_CONSTRAINTS_FOLDER,
+                            source="the schedule's BaselineConfig (ConstraintsResource)")
 
 
 def mode_of(env: Mapping[str, str]) -> str:
@@ -63,6 +63,11 @@ def mode_of(env: Mapping[str, str]) -> str:
     if env.get("baseline_statistics") or env.get("baseline_constraints") or env.get("sagemaker_monitoring_schedule_name"):
         return MONITOR_MODE
     return BASELINE_MODE
+
+
+def input_documents(env: Mapping[str, str]) -> tuple[InputDocument, ...]:
+    """The documents the run ``env`` describes reads from its inputs: a monitoring run's baseline."""
+    return (STATISTICS, CONSTRAINTS) if mode_of(env) == MONITOR_MODE else ()
 
 
 # Merged records (sagemakerMergeJson) are read as captures: they hold the same captureData.
@@ -140,8 +145,8 @@ def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualit
     overrides = env.get("feature_overrides")
     return DataQualityMonitorRequest(
         capture=paths.rebase(env.get("dataset_source") or DEFAULT_CAPTURE),
-        statistics=baseline_file(paths.rebase(statistics), "statistics"),
-        constraints=baseline_file(paths.rebase(constraints), "constraints"),
+        statistics=paths.rebase(statistics),
+        constraints=paths.rebase(constraints),
         output=paths.rebase(env.get("output_path") or DEFAULT_OUTPUT),
         input_format=_input_format(spec),
         reading=_input_options(env, paths, spec),

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from model_monitor_analyzer.contract import data_quality as data_quality_contract
 from model_monitor_analyzer.contract.environment import job_environment
+from model_monitor_analyzer.contract.input_documents import locate_documents
 from model_monitor_analyzer.contract.paths import (
     METRICS_DIRECTORY_ENV,
     ContainerPaths,
@@ -78,8 +79,10 @@ def recorded(outcome: RunOutcome) -> RunOutcome:
 
 
 def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
-    """Run the analysis an already merged job environment describes."""
+    """Run the analysis an already merged job environment describes, once the documents it reads (baseline,
+    analysis config) are found by what they are (``contract.input_documents``)."""
     monitor_type = registry.by_analysis_type(env.get("analysis_type"))
+    env = locate_documents(env, paths, registry.contract_module(monitor_type).input_documents(env))
     if monitor_type is not registry.DATA_QUALITY:
         return _run_labelled(monitor_type, env, paths)
     data_quality = registry.job_module(monitor_type)

@@ -23,17 +23,35 @@ def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> di
     run) set either.
     """
     env: dict[str, str] = {}
-    config_file = paths.processing_job_config
-    if config_file.is_file():
-        try:
-            document = orjson.loads(config_file.read_bytes())
-        except orjson.JSONDecodeError as exc:
-            raise AnalyzerInputError(f"processing job config is not valid JSON ({exc.msg})", path=str(config_file)) from None
-        environment = document.get("Environment") if isinstance(document, dict) else None
-        if isinstance(environment, dict):
-            env.update({str(k): str(v) for k, v in environment.items()})
+    environment = _processing_job_config(paths).get("Environment")
+    if isinstance(environment, dict):
+        env.update({str(k): str(v) for k, v in environment.items()})
     env.update(process_env)
     return env
+
+
+def processing_inputs(paths: ContainerPaths) -> tuple[tuple[str, str], ...]:
+    """``(S3Uri, LocalPath)`` of each S3 input processingjobconfig.json lists (none without the file):
+    where the job's inputs were downloaded, whatever created the job."""
+    inputs = _processing_job_config(paths).get("ProcessingInputs")
+    found = []
+    for entry in inputs if isinstance(inputs, list) else ():
+        s3_input = entry.get("S3Input") if isinstance(entry, dict) else None
+        if isinstance(s3_input, dict) and isinstance(s3_input.get("S3Uri"), str) and isinstance(s3_input.get("LocalPath"), str):
+            found.append((s3_input["S3Uri"], s3_input["LocalPath"]))
+    return tuple(found)
+
+
+def _processing_job_config(paths: ContainerPaths) -> dict:
+    """The processing job's configuration, ``{}`` when the file is absent (a local run)."""
+    config_file = paths.processing_job_config
+    if not config_file.is_file():
+        return {}
+    try:
+        document = orjson.loads(config_file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise AnalyzerInputError(f"processing job config is not valid JSON ({exc.msg})", path=str(config_file)) from None
+    return document if isinstance(document, dict) else {}
 
 
 def env_number(

@@ -24,7 +24,9 @@ from model_monitor_analyzer.contract.environment import (
     env_number,
     parse_dataset_format,
 )
+from model_monitor_analyzer.contract.input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
 from model_monitor_analyzer.contract.paths import container_paths, metrics_dir
+from model_monitor_analyzer.document_kinds import DocumentKind
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 
@@ -34,6 +36,11 @@ DEFAULT_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
 DEFAULT_OUTPUT = "/opt/ml/processing/output"
 BASELINE_MODE = "baseline"
 MONITOR_MODE = "monitor"
+#: the constraints a monitoring run checks, found by what they are (none: no baseline to check)
+CONSTRAINTS = InputDocument(key="baseline_constraints", kind=DocumentKind.MODEL_QUALITY_CONSTRAINTS,
+                            folder=BASELINE_CONSTRAINTS_FOLDER,
+                            source="the job definition's ModelQualityBaselineConfig (ConstraintsResource)",
+                            required=False)
 
 
 def _text(env: Mapping[str, str], key: str) -> str | None:
@@ -46,6 +53,11 @@ def mode_of(env: Mapping[str, str]) -> str:
     if _text(env, "baseline_constraints") or _text(env, "sagemaker_monitoring_schedule_name"):
         return MONITOR_MODE
     return BASELINE_MODE
+
+
+def input_documents(env: Mapping[str, str]) -> tuple[InputDocument, ...]:
+    """The documents the run ``env`` describes reads from its inputs: a monitoring run's constraints."""
+    return (CONSTRAINTS,) if mode_of(env) == MONITOR_MODE else ()
 
 
 def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:

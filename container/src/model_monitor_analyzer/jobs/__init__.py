@@ -30,5 +30,10 @@ their ``run_baseline(args)`` and ``run_monitor(args)`` take the ``argparse.Names
 CLI parsed or that ``contract.<module>.args_from_environment(env)`` built, and the CLI and the
 entrypoint pass it on unchanged.
 
+Every contract module also says which documents a run reads from the job's inputs (baseline,
+analysis config), which the entrypoint finds by what they are before building the run:
+
+    contract.<module>.input_documents(env) -> tuple[InputDocument, ...]
+
 ``RunOutcome`` lives in ``jobs.outcome``.
 """
