@@ -37,11 +37,11 @@ def _put(paths: ContainerPaths, folder: str, name: str, source: Path) -> Path:
     return target
 
 
-def _inputs(paths: ContainerPaths, *inputs: tuple[str, str]) -> None:
+def _inputs(paths: ContainerPaths, *inputs: tuple[str, str], data_type: str = "S3Prefix") -> None:
     """processingjobconfig.json listing ``(S3Uri, LocalPath)`` inputs, as SageMaker writes it for every job."""
     paths.processing_job_config.parent.mkdir(parents=True, exist_ok=True)
     paths.processing_job_config.write_text(json.dumps({"ProcessingInputs": [
-        {"InputName": f"input-{n}", "S3Input": {"S3Uri": uri, "LocalPath": local, "S3DataType": "S3Prefix"}}
+        {"InputName": f"input-{n}", "S3Input": {"S3Uri": uri, "LocalPath": local, "S3DataType": data_type}}
         for n, (uri, local) in enumerate(inputs)]}))
 
 
@@ -81,6 +81,15 @@ def test_an_analysis_config_no_variable_names_is_found_in_the_input_that_downloa
            "baseline_constraints": "/opt/ml/processing/baseline/constraints/analysis.json"}
     located = locate_documents(env, paths, bias.input_documents(env))
     assert (located["analysis_config"], located["baseline_constraints"]) == (str(config), str(analysis))
+
+
+def test_the_folder_of_a_manifest_input_is_not_searched(paths):
+    # a window's captures are downloaded by a manifest named *.manifest.json: its folder holds data, not documents
+    _put(paths, "/opt/ml/processing/input/endpoint", HASHED, BIAS_CONFIG)
+    _inputs(paths, ("s3://b/reports/_manifests/ep/s/capture.manifest.json", "/opt/ml/processing/input/endpoint"),
+            data_type="ManifestFile")
+    with pytest.raises(AnalyzerInputError, match="processing/input/config does not exist; give it"):
+        locate(bias.ANALYSIS_CONFIG, {}, paths)
 
 
 def test_an_optional_document_whose_key_is_unset_is_absent(paths):

@@ -31,13 +31,16 @@ def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> di
 
 
 def processing_inputs(paths: ContainerPaths) -> tuple[tuple[str, str], ...]:
-    """``(S3Uri, LocalPath)`` of each S3 input processingjobconfig.json lists (none without the file):
-    where the job's inputs were downloaded, whatever created the job."""
+    """``(S3Uri, LocalPath)`` of each S3 object or prefix input processingjobconfig.json lists (none
+    without the file): where the job's inputs were downloaded, whatever created the job. Manifest
+    inputs (a window's captures or labels) are left out: their URI names the manifest, not what
+    was downloaded."""
     inputs = _processing_job_config(paths).get("ProcessingInputs")
     found = []
     for entry in inputs if isinstance(inputs, list) else ():
         s3_input = entry.get("S3Input") if isinstance(entry, dict) else None
-        if isinstance(s3_input, dict) and isinstance(s3_input.get("S3Uri"), str) and isinstance(s3_input.get("LocalPath"), str):
+        if (isinstance(s3_input, dict) and isinstance(s3_input.get("S3Uri"), str)
+                and isinstance(s3_input.get("LocalPath"), str) and s3_input.get("S3DataType") != "ManifestFile"):
             found.append((s3_input["S3Uri"], s3_input["LocalPath"]))
     return tuple(found)
 
