@@ -107,7 +107,7 @@ def test_no_document_of_its_kind_is_one_error_naming_the_folder_and_what_it_hold
     assert raised.value.describe() == (
         f"no data-quality constraints (constraints.json) for baseline_constraints (it names {folder}/constraints.json, "
         f"which does not exist): {folder} holds {HASHED} (the data-quality statistics (statistics.json)), "
-        "README (not JSON); give it in the schedule's BaselineConfig (ConstraintsResource), or set "
+        "README (not a JSON object); give it in the schedule's BaselineConfig (ConstraintsResource), or set "
         "baseline_constraints to the file")
 
 

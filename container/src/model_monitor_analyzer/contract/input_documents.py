@@ -18,16 +18,18 @@ naming the folders and what they hold.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from model_monitor_analyzer.contract.environment import processing_inputs
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.document_kinds import DocumentKind, document_kind
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.report.jsonfile import load_json
 
 #: where SageMaker downloads a schedule's BaselineConfig objects (contract §6.3)
 BASELINE_STATISTICS_FOLDER = "/opt/ml/processing/baseline/stats"
@@ -118,15 +120,28 @@ def _documents_in(folder: Path) -> list[tuple[Path, DocumentKind | None, str]]:
         if path.name.startswith(".") or not path.is_file():
             continue
         try:
-            document = load_json(path, what="document", allow_nan=True)
-        except AnalyzerInputError:
-            found.append((path, None, "not JSON"))
+            data = path.read_bytes()
+        except OSError as exc:
+            found.append((path, None, f"unreadable: {exc.strerror or exc}"))
             continue
-        kind = document_kind(document) if isinstance(document, dict) else None
+        document = _json_object(data)
+        kind = document_kind(document) if document is not None else None
         description = f"the {kind.title}" if kind is not None else (
-            _UNRECOGNISED if isinstance(document, dict) else "not a JSON object")
+            _UNRECOGNISED if document is not None else "not a JSON object")
         found.append((path, kind, description))
     return found
+
+
+def _json_object(data: bytes) -> dict | None:
+    """The JSON object in ``data`` (with the bare NaN that Clarify's analysis.json may hold), else None."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            document = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+    return document if isinstance(document, dict) else None
 
 
 def _holding(folder: Path, found: list[tuple[Path, DocumentKind | None, str]]) -> str:
