@@ -330,6 +330,11 @@ def test_invalid_settings_name_the_construct_value_and_fix(stack, options, messa
     assert raised.value.path == "Test/ModelQuality"
 
 
+def test_a_constraints_uri_known_only_at_deploy_time_names_the_folder_the_analyzer_searches(stack):
+    monitor = _monitor(stack, baseline=Baseline.from_s3(None, cdk.Fn.import_value("ConstraintsUri")))
+    assert monitor.analyzer_environment()["baseline_constraints"] == "/opt/ml/processing/baseline/constraints"
+
+
 def test_binary_threshold_defaults_to_one_half_with_a_probability_and_stays_unset_without(stack):
     assert _monitor(stack).probability_threshold == 0.5
     other = cdk.Stack(stack.node.scope, "Other")
