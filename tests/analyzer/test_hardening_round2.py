@@ -365,3 +365,50 @@ def test_a_path_the_machine_refuses_is_one_error_line(tmp_path, capsys, monkeypa
     assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "out"), "--quiet"]) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line == f"error: {tmp_path / 'out'}: {text}: check the path and its permissions, or the disk"
+
+
+# -- the container's job configuration -------------------------------------------------------------------
+
+
+def _container_job(tmp_path, config: dict):
+    import json
+
+    root = tmp_path / "opt" / "ml"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "processingjobconfig.json").write_text(json.dumps(config))
+    data = root / "processing" / "input" / "baseline_dataset_input"
+    data.mkdir(parents=True)
+    (data / "train.csv").write_text("a,b\n" + "".join(f"{i % 7},{i % 3}\n" for i in range(100)))
+    return root
+
+
+BASELINE_ENV = {"dataset_format": '{"csv": {"header": true}}', "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+                "output_path": "/opt/ml/processing/output"}
+
+
+@pytest.mark.parametrize("value", ["ENABLED_PLEASE", "on", "Enable"])
+def test_a_misspelt_publish_cloudwatch_metrics_fails_the_job_naming_it(tmp_path, value):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    root = _container_job(tmp_path, {"Environment": {**BASELINE_ENV, "publish_cloudwatch_metrics": value}})
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
+    message = (root / "output" / "message").read_text()
+    assert f"publish_cloudwatch_metrics {value!r} is neither Enabled nor Disabled" in message
+    assert not (root / "processing" / "output" / "statistics.json").exists()
+
+
+@pytest.mark.parametrize("value", ["Enabled", "disabled", "TRUE", "0", ""])
+def test_publish_cloudwatch_metrics_takes_the_usual_spellings(tmp_path, value):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    root = _container_job(tmp_path, {"Environment": {**BASELINE_ENV, "publish_cloudwatch_metrics": value}})
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 0
+
+
+def test_a_job_config_whose_environment_is_a_list_fails_instead_of_running_a_baseline(tmp_path):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    root = _container_job(tmp_path, {"Environment": [{"Name": k, "Value": v} for k, v in BASELINE_ENV.items()]})
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
+    assert "Environment is a JSON list" in (root / "output" / "message").read_text()
+    assert not (root / "processing" / "output").exists() or not any((root / "processing" / "output").iterdir())

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import AnalyzerInputError
 from ..report.documents import DocumentKind, expect_document
 from ..report.jsonfile import load_json
-from .environment import InputKind, check_window, env_number, parse_dataset_format
+from .environment import InputKind, check_window, env_number, env_switch, parse_dataset_format
 from .input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
 from .paths import container_paths, metrics_dir
 
@@ -303,7 +303,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         args.capture = window_source
         args.ground_truth = paths.rebase(_text(env, "ground_truth_source") or DEFAULT_GROUND_TRUTH)
     baseline = _text(env, "baseline_constraints")
-    publish = (_text(env, "publish_cloudwatch_metrics") or "Disabled").lower() == "enabled"
+    publish = env_switch(env, "publish_cloudwatch_metrics", default=False)
     args.baseline = paths.rebase(baseline) if baseline else None
     args.start = _text(env, "start_time")
     args.end = _text(env, "end_time")

@@ -18,6 +18,7 @@ from model_monitor_analyzer.contract.environment import (
     DatasetFormatSpec,
     InputKind,
     env_number,
+    env_switch,
     parse_dataset_format,
 )
 from model_monitor_analyzer.contract.input_documents import (
@@ -41,12 +42,6 @@ DEFAULT_CAPTURE = "/opt/ml/processing/input/endpoint"
 DEFAULT_OUTPUT = "/opt/ml/processing/output"
 BASELINE_MODE = "baseline"
 MONITOR_MODE = "monitor"
-
-
-def _enabled(value: str | None, *, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() in ("enabled", "true", "1", "yes")
 
 
 #: the baseline a monitoring run compares with, found by what it is (``input_documents``)
@@ -141,7 +136,7 @@ def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualit
             "BaselineConfig (StatisticsResource and ConstraintsResource)"
         )
     spec = parse_dataset_format(env.get("dataset_format"))
-    publish = _enabled(env.get("publish_cloudwatch_metrics"), default=False)
+    publish = env_switch(env, "publish_cloudwatch_metrics", default=False)
     overrides = env.get("feature_overrides")
     return DataQualityMonitorRequest(
         capture=paths.rebase(env.get("dataset_source") or DEFAULT_CAPTURE),

@@ -26,8 +26,34 @@ def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> di
     environment = _processing_job_config(paths).get("Environment")
     if isinstance(environment, dict):
         env.update({str(k): str(v) for k, v in environment.items()})
+    elif environment is not None:  # read as empty, it would run the job as a baseline
+        raise AnalyzerInputError(
+            f"the processing job config's Environment is a JSON {type(environment).__name__ if not isinstance(environment, list) else 'list'}, "
+            "not an object of names and values such as {\"dataset_source\": \"/opt/ml/processing/input\"}",
+            path=str(paths.processing_job_config))
     env.update(process_env)
+    for key in SWITCH_KEYS:  # checked whatever the job does with them
+        env_switch(env, key, default=False)
     return env
+
+
+SWITCH_KEYS = ("publish_cloudwatch_metrics",)
+SWITCH_ON = frozenset({"enabled", "true", "1", "yes"})
+SWITCH_OFF = frozenset({"disabled", "false", "0", "no"})
+
+
+def env_switch(env: Mapping[str, str], key: str, *, default: bool) -> bool:
+    """An Enabled / Disabled setting (``true``/``false``, ``1``/``0``, ``yes``/``no`` too, any case);
+    ``default`` when unset or blank; anything else is the user's error naming the key (a misspelt
+    Enabled would silently turn the feature off)."""
+    text = (env.get(key) or "").strip().lower()
+    if not text:
+        return default
+    if text in SWITCH_ON:
+        return True
+    if text in SWITCH_OFF:
+        return False
+    raise AnalyzerInputError(f"{key} {env[key]!r} is neither Enabled nor Disabled")
 
 
 def processing_inputs(paths: ContainerPaths) -> tuple[tuple[str, str], ...]:

@@ -22,6 +22,7 @@ from model_monitor_analyzer.contract.environment import (
     InputKind,
     check_window,
     env_number,
+    env_switch,
     parse_dataset_format,
 )
 from model_monitor_analyzer.contract.input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
@@ -95,7 +96,7 @@ def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
         common.comparison = comparison
         return common
     check_window(env)
-    publish = (_text(env, "publish_cloudwatch_metrics") or "Disabled").lower() == "enabled"
+    publish = env_switch(env, "publish_cloudwatch_metrics", default=False)
     merged = spec.kind is InputKind.MERGED
     common.merged = paths.rebase(source or DEFAULT_CAPTURE) if merged else None
     common.capture = None if merged else paths.rebase(source or DEFAULT_CAPTURE)
