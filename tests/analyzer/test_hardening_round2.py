@@ -412,3 +412,22 @@ def test_a_job_config_whose_environment_is_a_list_fails_instead_of_running_a_bas
     assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
     assert "Environment is a JSON list" in (root / "output" / "message").read_text()
     assert not (root / "processing" / "output").exists() or not any((root / "processing" / "output").iterdir())
+
+
+@pytest.mark.parametrize("header", ["sex,score,y", "Y,Sex,Score"])
+def test_a_bias_header_in_another_order_or_case_than_the_configs_is_refused(tmp_path, capsys, header):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    columns = header.lower().split(",")
+    values = {"y": lambda i: str(i % 2), "sex": lambda i: "FM"[i % 3 == 0], "score": lambda i: str((i % 7) / 7)}
+    (tmp_path / "d.csv").write_text(header + "\n" + "".join(",".join(values[c](i) for c in columns) + "\n"
+                                                             for i in range(200)))
+    (tmp_path / "c.json").write_text(json.dumps({
+        "dataset_type": "text/csv", "headers": ["y", "sex", "score"], "label": "y", "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "sex"}], "predicted_label": "score", "probability_threshold": 0.5}))
+    code = main(["baseline", "--type", "bias", "--analysis-config", str(tmp_path / "c.json"), "--dataset",
+                 str(tmp_path / "d.csv"), "--output", str(tmp_path / "out"), "--quiet"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and 'in another order or case than the config\'s "headers"' in line

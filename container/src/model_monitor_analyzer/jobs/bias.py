@@ -231,8 +231,17 @@ def _csv_file_columns(
             path=str(file),
             line=1,
         )
-    if batches and _first_row(batches[0]) == names:
+    first = _first_row(batches[0]) if batches else None
+    if first == names:
         batches[0] = batches[0].slice(1)
+    elif first is not None and sorted(str(v).strip().lower() for v in first) == sorted(n.strip().lower() for n in names):
+        # a header naming the config's columns in another order or case: read as data it would shift
+        # every column under the wrong name
+        raise AnalyzerInputError(
+            f"the first row names the columns ({', '.join(map(str, first))}) in another order or case than the "
+            f'config\'s "headers" ({", ".join(names)}): make "headers" list the file\'s columns as the file does, '
+            'or leave "headers" out to take the names from the file',
+            path=str(file), line=1)
     return names, batches
 
 
