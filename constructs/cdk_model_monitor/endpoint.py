@@ -472,7 +472,9 @@ class CapturedEndpoint(Construct, _EndpointMetrics):
             grant_vpc_access(role)
         grant_sagemaker_logs_and_metrics(
             role, log_groups="/aws/sagemaker/Endpoints/*",
-            metric_namespaces=["/aws/sagemaker/Endpoints*", "aws/sagemaker/Endpoints*"],
+            # exactly the endpoint namespaces: "aws/sagemaker/Endpoints*" would let the model's code write
+            # the data-, model- and bias-metrics namespaces the alarms and retraining act on
+            metric_namespaces=["/aws/sagemaker/Endpoints", "aws/sagemaker/Endpoints"],
             why_log_groups="SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/")
         return role
 

@@ -43,3 +43,14 @@ def test_an_ecr_image_by_digest_is_accepted(stack):
     storage = MonitoringBucket(stack, "Storage")
     CapturedEndpoint(stack, "Endpoint", bucket=storage, model_data_url=MODEL_DATA,
                      image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn@sha256:" + "a" * 64)
+
+
+def test_the_model_cannot_write_the_monitoring_metric_namespaces(stack):
+    storage = MonitoringBucket(stack, "Storage")
+    CapturedEndpoint(stack, "Endpoint", bucket=storage, image_uri=IMAGE, model_data_url=MODEL_DATA)
+    policies = template_of(stack).find_resources("AWS::IAM::Policy")
+    conditions = [statement["Condition"] for policy in policies.values()
+                  for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+                  if statement["Action"] == "cloudwatch:PutMetricData"]
+    # no pattern: "aws/sagemaker/Endpoints*" also matched aws/sagemaker/Endpoints/data-metrics and the others
+    assert conditions == [{"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints", "aws/sagemaker/Endpoints"]}}]
