@@ -19,11 +19,14 @@ def slug(text: str, limit: int) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-")
 
 
-def processing_job_name(prefix: str, window_id: str, *parts: str) -> str:
-    """``<prefix slug>-<window id>-<10 hex of sha256(parts, window id)>``: at most 63 characters matching
-    SageMaker's job-name pattern, the same for every attempt at one window; the prefix is shortened to fit."""
+def processing_job_name(prefix: str, window_id: str, *parts: str, attempt: int = 1) -> str:
+    """``<prefix slug>-<window id>-<10 hex of sha256(parts, window id)>``, with ``-attempt-<n>`` added for a
+    window's attempt ``n`` > 1 (a re-run after a failed or completed one): at most 63 characters matching
+    SageMaker's job-name pattern, the same for every try of one attempt; the prefix is shortened to fit."""
+    if attempt < 1:
+        raise ValueError(f"attempt={attempt} must be 1 or more")
     digest = hashlib.sha256("\n".join((*parts, window_id)).encode()).hexdigest()[:10]
-    suffix = f"-{window_id}-{digest}"
+    suffix = f"-{window_id}-{digest}" + (f"-attempt-{attempt}" if attempt > 1 else "")
     readable = slug(prefix, MAX_JOB_NAME_LENGTH) or "mm"
     return f"{readable[: MAX_JOB_NAME_LENGTH - len(suffix)].rstrip('-')}{suffix}"
 

@@ -22,12 +22,18 @@ Input (keys missing from the event fall back to the environment variable in brac
      "ground_truth_lookback": "P1D",                             # [GROUND_TRUTH_LOOKBACK] default: window start
      "execution_id": "arn:aws:states:...:execution:...",         # optional; the Step Functions execution
      "claim_seconds": 5400,                                      # how long a claim holds (the execution timeout)
+     "execution_input": {"scheduled_time": "...", "rerun": true},  # optional; the execution's input
      "schedule_interval": "PT1H"}                                # [SCHEDULE_INTERVAL] optional; see late captures
 
 Output::
 
-    {"has_data": true, "no_data_reason": null | "no_capture" | "no_ground_truth" | "duplicate_execution",
+    {"has_data": true,
+     "no_data_reason": null | "no_capture" | "no_ground_truth" | "duplicate_execution" | "window_already_analysed",
      "duplicate": false, "duplicate_of": null | "<the execution that holds the window>",
+     "holder_status": null | "RUNNING" | "SUCCEEDED" | ...,     # the holder's, when Step Functions could tell
+     "already_analysed": false,                                  # the holder succeeded and no rerun was asked
+     "attempt": 1,                                               # 2, 3, ... for re-runs after an ended holder
+     "superseded": {"execution_id": "...", "status": "FAILED", "attempt": 1},  # only when it took a window over
      "window_id": "2026112513", "scheduled_time": "2026-11-25T13:00:00Z",
      "start": "2026-11-25T12:00:00Z", "end": "2026-11-25T13:00:00Z", "metric_time": "2026-11-25T12:00:00Z",
      "manifest_uri": "s3://..." | null, "object_count": 12,
@@ -45,16 +51,32 @@ The manifest is SageMaker's ManifestFile format ``[{"prefix": "<capture_s3_uri>/
 so that a processing input with ``S3DataType=ManifestFile`` and ``LocalPath=<dataset_source>/<endpoint>/<variant>``
 reproduces the built-in's local layout. ``window_id``, the report folder and the job name use the scheduled time
 (the built-in names its jobs and report folders after the scheduled hour); ``metric_time`` is the window start.
-The job name is deterministic, so a retried window can never start a second job. With ``window_granularity``
+The job name is deterministic per attempt (below), so a retried planner or a retried job start of one execution
+can never start a second job. With ``window_granularity``
 "minute" (sub-hourly schedules, standalone engine only) the window id gains minutes and the report folder a
 ``/MM`` level; hour folders are still listed whole and the analyzer filters records by time.
 
 One execution per window: with ``execution_id`` the planner claims the window by writing
 ``execution-claim.json`` beside the manifests only if it does not exist yet (an S3 conditional write), so of two
-executions of one window (the Scheduler delivers at least once and retries) exactly one wins. The other gets
-``duplicate: true`` and stops without a job or a status: the winner publishes the window's status. A claim older
-than ``claim_seconds`` belongs to an execution Step Functions has timed out, and is taken over (conditionally on
-its ETag, so again only one taker wins); the claimant itself (a retried planner) keeps its claim.
+executions of one window (the Scheduler delivers at least once and retries) exactly one wins; the claimant itself
+(a retried planner) keeps its claim. Another execution's claim is judged by that execution's status
+(states:DescribeExecution, on this state machine's executions only):
+
+- RUNNING (or PENDING_REDRIVE): ``duplicate: true``; this execution stops without a job or a status, the holder
+  publishes the window's status;
+- SUCCEEDED: the window was analysed (Completed, CompletedWithViolations or NoData). Without ``rerun`` it is
+  ``duplicate: true, already_analysed: true`` and stops the same way (a late duplicate delivery must not analyse
+  a window twice); with ``"rerun": true`` in the execution's input it is taken over;
+- FAILED, TIMED_OUT, ABORTED: taken over, so a failed window can be analysed again by starting a new execution.
+  Nothing has to be released by the failed execution, which a timed-out one could not do;
+- unknown to Step Functions (its history is kept 90 days) or not ours to describe: held for ``claim_seconds``
+  after it was made (the execution's timeout), then taken over.
+
+A take-over is conditional on the claim's ETag (only one taker wins) and counts one more ``attempt``, kept in the
+claim so that a retried planner of the same execution gets the same attempt. Attempt n > 1 has its own job name
+(``-attempt-<n>``: the earlier job's name is taken and its result final), its own report folder
+``<report>/<endpoint>/<schedule>/attempt-<n>/<window folder>`` (the earlier attempt's files are never
+overwritten) and its own publication receipt; it does not count late captures again.
 
 Late captures: SageMaker delivers a capture file minutes after its records, so a file can land in a window's hour
 folders after that window was listed (the state machine waits the schedule's capture delay before planning, which
@@ -79,7 +101,7 @@ import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from _shared import names, times
 from _shared.aws import (
@@ -89,6 +111,7 @@ from _shared.aws import (
     aws_error,
     client,
     error_code,
+    is_transient,
     split_s3_uri,
 )
 from _shared.logs import log
@@ -108,6 +131,8 @@ LATE_EXAMPLES = 5  # late keys named in the log
 DEFAULT_CLAIM_DURATION = timedelta(hours=24)
 # S3's answers to a conditional write that another writer got to first.
 _LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+# Executions that still hold their window (a redriven execution runs again).
+_RUNNING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
 _DURATION = re.compile(
     r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
@@ -130,24 +155,6 @@ def handler(event: dict, context: Any) -> dict:
         request["end_offset"],
         granularity=request["granularity"],
     )
-    job_name = processing_job_name(
-        request["job_name_prefix"],
-        endpoint_name=request["endpoint_name"],
-        schedule_name=request["schedule_name"],
-        monitor_type=request["monitor_type"],
-        window_id=window["window_id"],
-    )
-    ids.update(window_id=window["window_id"], job_name=job_name)
-    report_uri = "/".join(
-        p
-        for p in (
-            request["report_s3_uri"],
-            request["endpoint_name"],
-            request["schedule_name"],
-            window["folder"],
-        )
-        if p
-    )
     manifest_folder = "/".join(
         p
         for p in (
@@ -159,17 +166,48 @@ def handler(event: dict, context: Any) -> dict:
         if p
     )
 
-    holder = None
+    claim = None
     if request["execution_id"]:
-        holder = claim_window(f"{manifest_folder}/{CLAIM_FILE}", request["execution_id"],
-                              hold=request["claim_duration"], now=_now(), kms_key_id=request["kms_key_id"])
+        claim = claim_window(f"{manifest_folder}/{CLAIM_FILE}", request["execution_id"],
+                             hold=request["claim_duration"], now=_now(), kms_key_id=request["kms_key_id"],
+                             rerun=request["rerun"])
+    holder = claim.holder if claim is not None else None
     duplicate = holder is not None and holder != request["execution_id"]
+    already_analysed = duplicate and claim is not None and claim.holder_status == "SUCCEEDED"
+    # a duplicate's plan names the holder's attempt: the job and folder that hold the window's results
+    attempt = claim.attempt if claim is not None else 1
+    job_name = processing_job_name(
+        request["job_name_prefix"],
+        endpoint_name=request["endpoint_name"],
+        schedule_name=request["schedule_name"],
+        monitor_type=request["monitor_type"],
+        window_id=window["window_id"],
+        attempt=attempt,
+    )
+    ids.update(window_id=window["window_id"], job_name=job_name)
+    # A later attempt writes beside the first, never over it: <schedule>/attempt-<n>/<window folder>, a path
+    # that still ends with the window's yyyy/mm/dd/HH as readers of the report folders expect.
+    report_uri = "/".join(
+        p
+        for p in (
+            request["report_s3_uri"],
+            request["endpoint_name"],
+            request["schedule_name"],
+            _attempt_folder(attempt),
+            window["folder"],
+        )
+        if p
+    )
     capture_keys = [] if duplicate else list_window_objects(request["capture_s3_uri"], window["start"], window["end"])
     plan = {
         "has_data": bool(capture_keys),
-        "no_data_reason": "duplicate_execution" if duplicate else None if capture_keys else "no_capture",
+        "no_data_reason": ("window_already_analysed" if already_analysed else "duplicate_execution" if duplicate
+                           else None if capture_keys else "no_capture"),
         "duplicate": duplicate,
         "duplicate_of": holder if duplicate else None,
+        "holder_status": claim.holder_status if duplicate and claim is not None else None,
+        "already_analysed": already_analysed,
+        "attempt": attempt,
         "window_id": window["window_id"],
         "scheduled_time": times.iso(window["scheduled"]),
         "start": times.iso(window["start"]),
@@ -179,13 +217,14 @@ def handler(event: dict, context: Any) -> dict:
         "object_count": len(capture_keys),
         "report_uri": report_uri,
         "job_name": job_name,
-        "publication_receipt_uri": f"{manifest_folder}/publication-receipt.json",
+        "publication_receipt_uri": "/".join(p for p in (manifest_folder, _attempt_folder(attempt),
+                                                         "publication-receipt.json") if p),
         "endpoint_name": request["endpoint_name"],
         "schedule_name": request["schedule_name"],
         "monitor_type": request["monitor_type"],
     }
 
-    if request["schedule_interval"] and not duplicate:
+    if request["schedule_interval"] and not duplicate and attempt == 1:  # a re-run would count them twice
         plan.update(late_captures(request, window))
 
     ground_truth_keys: list[str] = []
@@ -219,21 +258,33 @@ def handler(event: dict, context: Any) -> dict:
             request["kms_key_id"],
         )
 
+    if claim is not None and claim.superseded and not duplicate:
+        plan["superseded"] = claim.superseded
     counts = {k: plan[k] for k in ("object_count", "ground_truth_object_count", "late_capture_files") if k in plan}
-    outcome = "duplicate" if duplicate else "planned" if plan["has_data"] else "no_data"
+    outcome = ("already_analysed" if already_analysed else "duplicate" if duplicate
+               else "planned" if plan["has_data"] else "no_data")
+    held = (f"analysed by {holder}, which succeeded: start an execution with \"rerun\": true to analyse it again"
+            if already_analysed else f"held by {holder}")
     log(
         "INFO",
-        f"window {plan['start']}..{plan['end']}: "
-        + (f"held by {holder}" if duplicate else "planned" if plan["has_data"] else "no data"),
+        f"window {plan['start']}..{plan['end']}"
+        + (f" (attempt {attempt})" if attempt > 1 else "") + ": "
+        + (held if duplicate else "planned" if plan["has_data"] else "no data"),
         outcome=outcome,
         no_data_reason=plan["no_data_reason"],
         start=plan["start"],
         end=plan["end"],
         manifest_uri=plan["manifest_uri"],
+        attempt=attempt,
         **counts,
         **ids,
     )
     return plan
+
+
+def _attempt_folder(attempt: int) -> str:
+    """The folder level of a window's attempt ``attempt``: none for the first, ``attempt-<n>`` after it."""
+    return f"attempt-{attempt}" if attempt > 1 else ""
 
 
 def _read_request(event: dict, environ: os._Environ | dict) -> dict:
@@ -270,6 +321,7 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "kms_key_id": environ.get("KMS_KEY_ID", "").strip() or None,
         "execution_id": value("execution_id"),
         "claim_duration": _claim_duration(event.get("claim_seconds")),
+        "rerun": _rerun(event.get("execution_input")),
         "schedule_interval": None,
     }
     interval = value("schedule_interval")
@@ -301,6 +353,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _rerun(execution_input: Any) -> bool:
+    """``rerun`` of the execution's input: whether a window that was analysed already is analysed again."""
+    if execution_input is None:
+        return False
+    if not isinstance(execution_input, dict):
+        raise PlanningInputError(f"execution_input={execution_input!r} is not a JSON object: start the execution "
+                                 'with e.g. {"scheduled_time": "2026-11-25T13:00:00Z", "rerun": true}')
+    rerun = execution_input.get("rerun", False)
+    if not isinstance(rerun, bool):
+        raise PlanningInputError(f"rerun={rerun!r} is not true or false: pass \"rerun\": true (a JSON boolean) to "
+                                 "analyse a window again, or leave it out")
+    return rerun
+
+
 def _claim_duration(seconds: Any) -> timedelta:
     if seconds is None or seconds == "":
         return DEFAULT_CLAIM_DURATION
@@ -314,51 +380,95 @@ def _claim_duration(seconds: Any) -> timedelta:
     return duration
 
 
+class WindowClaim(NamedTuple):
+    """Who holds a window after a planner claimed it, and which attempt at the window that execution runs."""
+
+    holder: str
+    attempt: int
+    holder_status: str | None = None  # the holder's DescribeExecution status when another execution holds it
+    superseded: dict | None = None  # the ended holder this execution took the window from
+
+
 def claim_window(claim_uri: str, execution_id: str, *, hold: timedelta, now: datetime,
-                 kms_key_id: str | None) -> str:
-    """The execution that holds the window after this call: ``execution_id`` when it claimed the window (or
-    held it already), else the other execution's id. Every write is conditional (S3 If-None-Match / If-Match),
-    so two concurrent planners of one window never both win."""
+                 kms_key_id: str | None, rerun: bool = False) -> WindowClaim:
+    """Claim the window for ``execution_id`` and return who holds it afterwards (see the module docstring).
+
+    Another execution's claim is kept while that execution runs, or succeeded unless ``rerun``; it is taken
+    over when the execution has ended without succeeding (failed, timed out, aborted), whether or not it
+    could release anything itself. When Step Functions cannot say (the holder is unknown to it, or the
+    planner may not ask), the claim is kept for ``hold`` after it was made, as the execution's timeout.
+    Every write is conditional (S3 If-None-Match / If-Match), so two planners of one window never both win;
+    a taken-over claim counts one more attempt, which names the job and the report folder."""
     bucket, key = split_s3_uri(claim_uri)
-    body = json.dumps({"execution_id": execution_id, "claimed_at": times.iso(now)}).encode()
     extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     s3 = client("s3")
     condition: dict[str, str] = {"IfNoneMatch": "*"}
-    for _ in range(3):  # create, or take over an expired claim; a lost race ends with the winner's claim read
+    attempt, superseded = 1, None
+    for _ in range(3):  # create, or take over an ended claim; a lost race ends with the winner's claim read
+        claim = {"execution_id": execution_id, "claimed_at": times.iso(now), "attempt": attempt,
+                 **({"superseded": superseded} if superseded else {})}
         try:
-            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition, **extra)
-            return execution_id
+            s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(claim).encode(), ContentType="application/json",
+                          **condition, **extra)
+            return WindowClaim(holder=execution_id, attempt=attempt, superseded=superseded)
         except ClientError as error:
             if error_code(error)[0] not in _LOST_RACE_CODES:
                 raise aws_error(error, f"PutObject of the claim {claim_uri}") from error
         except BotoCoreError as error:
             raise aws_error(error, f"PutObject of the claim {claim_uri}") from error
-        holder, claimed_at, etag = _read_claim(s3, bucket, key, claim_uri)
-        if holder == execution_id:
-            return execution_id
-        if holder is not None and claimed_at is not None and now - claimed_at < hold:
-            return holder
-        log("WARNING", f"claim {claim_uri} of {holder} expired (claimed {claimed_at}); taking the window over",
-            claim_uri=claim_uri, previous_holder=holder)
+        holder, claimed_at, held_attempt, etag = _read_claim(s3, bucket, key, claim_uri)
+        if holder == execution_id:  # a retried planner of the holder: the same attempt, the same job
+            return WindowClaim(holder=execution_id, attempt=held_attempt)
+        status = execution_status(holder) if holder is not None else None
+        if status in _RUNNING_STATUSES or (status == "SUCCEEDED" and not rerun):
+            return WindowClaim(holder=holder, attempt=held_attempt, holder_status=status)
+        if status is None and holder is not None and claimed_at is not None and now - claimed_at < hold:
+            return WindowClaim(holder=holder, attempt=held_attempt)
+        why = ("asked to analyse it again" if status == "SUCCEEDED" else f"its execution ended {status}" if status
+               else "the claim cannot be read" if holder is None or claimed_at is None
+               else f"its claim expired (claimed {times.iso(claimed_at)})")
+        log("WARNING", f"claim {claim_uri} of {holder} (attempt {held_attempt}): {why}; taking the window over as "
+            f"attempt {held_attempt + 1}", claim_uri=claim_uri, previous_holder=holder, previous_status=status,
+            attempt=held_attempt + 1)
+        attempt = held_attempt + 1
+        superseded = {"execution_id": holder, "status": status, "attempt": held_attempt}
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
     raise TransientAwsError(f"the claim {claim_uri} kept changing while this execution tried to take it; retry")
 
 
-def _read_claim(s3, bucket: str, key: str, uri: str) -> tuple[str | None, datetime | None, str | None]:
-    """(holder, claim time, ETag) of a claim; an unreadable claim has no holder (it is taken over)."""
+def execution_status(execution_arn: str) -> str | None:
+    """The Step Functions status of ``execution_arn`` (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED,
+    PENDING_REDRIVE), or None when Step Functions cannot tell: no such execution (its history is kept 90
+    days), an ARN of another state machine (the planner may describe its own machine's executions only)."""
+    try:
+        return str(client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error):
+            raise aws_error(error, f"DescribeExecution of {execution_arn}") from error
+        code, message = error_code(error)
+        log("WARNING", f"DescribeExecution of {execution_arn} refused ({code}: {message}); its claim holds until "
+            "it expires", error_code=code, previous_holder=execution_arn)
+        return None
+
+
+def _read_claim(s3, bucket: str, key: str, uri: str) -> tuple[str | None, datetime | None, int, str | None]:
+    """(holder, claim time, attempt, ETag) of a claim; an unreadable claim has no holder (it is taken over)."""
     try:
         response = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error_code(error)[0] in ("NoSuchKey", "404"):
-            return None, None, None
+            return None, None, 1, None
         raise aws_error(error, f"GetObject of the claim {uri}") from error
     except BotoCoreError as error:
         raise aws_error(error, f"GetObject of the claim {uri}") from error
     try:
         claim = json.loads(response["Body"].read())
-        return str(claim["execution_id"]), times.parse_time(claim.get("claimed_at")), response.get("ETag")
-    except (ValueError, KeyError, TypeError):
-        return None, None, response.get("ETag")
+        attempt = claim.get("attempt", 1)  # claims written before attempts were counted are the first
+        return (str(claim["execution_id"]), times.parse_time(claim.get("claimed_at")),
+                attempt if isinstance(attempt, int) and not isinstance(attempt, bool) and attempt >= 1 else 1,
+                response.get("ETag"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, None, 1, response.get("ETag")
 
 
 def parse_time(text: str, name: str) -> datetime:
@@ -437,11 +547,14 @@ def hour_prefixes(start: datetime, end: datetime) -> list[str]:
 
 
 def processing_job_name(
-    prefix: str, *, endpoint_name: str | None, schedule_name: str, monitor_type: str, window_id: str
+    prefix: str, *, endpoint_name: str | None, schedule_name: str, monitor_type: str, window_id: str,
+    attempt: int = 1,
 ) -> str:
-    """``<prefix>-<window id>-<10 hex of sha256(endpoint, schedule, monitor type, window id)>``, lower case,
-    at most 63 characters (``_shared.names.processing_job_name``)."""
-    return names.processing_job_name(prefix, window_id, endpoint_name or "", schedule_name, monitor_type)
+    """``<prefix>-<window id>-<10 hex of sha256(endpoint, schedule, monitor type, window id)>``, plus
+    ``-attempt-<n>`` for the window's attempt n > 1; lower case, at most 63 characters
+    (``_shared.names.processing_job_name``)."""
+    return names.processing_job_name(prefix, window_id, endpoint_name or "", schedule_name, monitor_type,
+                                     attempt=attempt)
 
 
 def list_window_objects(root_uri: str, start: datetime, end: datetime) -> list[str]:

@@ -89,6 +89,16 @@ def test_no_role_may_write_the_whole_reports_prefix(template):
         assert policy.startswith(f"Model{monitor}"), (policy, resource)
 
 
+def test_only_window_planners_describe_executions_and_only_their_own_state_machine_s(template):
+    machines = [m["StateMachineName"] for m in _of_type(template, "AWS::StepFunctions::StateMachine").values()]
+    describes = [(p, template_text(s["Resource"])) for p, s in _statements(template)
+                 if "states:DescribeExecution" in s["Action"]]
+    assert len(describes) == len(machines)
+    for machine in machines:  # a monitor's planner: its role's policy is named after the monitor and the function
+        (policy, resource), = [(p, r) for p, r in describes if r.endswith(f":execution:{machine}:*")]
+        assert resource.startswith("arn:<AWS::Partition>:states:") and "WindowPlanner" in policy, (policy, resource)
+
+
 def test_endpoint_pulls_only_its_own_repository_when_the_uri_is_built_from_tokens(template):
     pulls = [template_text(s["Resource"]) for p, s in _statements(template)
              if p.startswith("ModelEndpointExecutionRole") and "ecr:BatchGetImage" in s["Action"]]

@@ -8,7 +8,12 @@ concurrency Step Functions allows, deterministically.
 
 SageMaker's ``createProcessingJob.sync`` is moto's CreateProcessingJob, refused with SageMaker's
 ResourceInUse message when the name exists (moto would overwrite it), and a job "runs" for a given number of
-steps of the executions before DescribeProcessingJob reports moto's Completed.
+steps of the executions before it ends with the status ``Engine.job_status`` gives it (Completed unless a test
+says otherwise): a job that ends otherwise fails the task with ``States.TaskFailed``, as the service does.
+
+Each execution is also known to moto's Step Functions under its ARN, with the status it has here (RUNNING, then
+SUCCEEDED or FAILED; ``Engine.end`` times one out or aborts it), so that DescribeExecution from a handler sees
+what the service would.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sagemaker.models import sagemaker_backends
+from moto.stepfunctions.models import stepfunctions_backends
 
 REGION = "us-east-1"
 JOB_NAME_TAKEN = ("Job name must be unique within an AWS account and region, and a job with this name already "
@@ -64,22 +72,30 @@ class Engine:
     job_steps: int = 2  # how many interleaving steps a processing job runs
     caught: list[dict] = field(default_factory=list)  # every error a Catch handled, in order
     _running: dict[str, int] = field(default_factory=dict)
+    _jobs_of: dict[str, str] = field(default_factory=dict)  # execution id -> the job it started last
+    _current: str = ""  # the execution whose Task runs now (a Task starts its job without yielding)
+
+    def job_status(self, name: str, arguments: dict) -> str:
+        """The status a job ends with; tests replace this (e.g. with Failed for one job)."""
+        return "Completed"
 
     def run(self, execution: Execution, payload: dict) -> Iterator[str]:
         """Run ``execution`` on ``payload``, yielding each state's name after it ran."""
+        _register(execution, payload)
         states, name, data = self.definition["States"], self.definition["StartAt"], copy.deepcopy(payload)
         context = {"Execution": {"Id": execution.execution_id, "Input": payload}}
+        self._current = execution.execution_id
         while True:
             state = states[name]
             execution.visited.append(name)
             kind = state["Type"]
             if kind == "Succeed":
-                execution.status, execution.output = "SUCCEEDED", data
+                self._finish(execution, "SUCCEEDED", output=data)
                 yield name
                 return
             if kind == "Fail":
-                execution.status = "FAILED"
                 execution.error = StatesError(state.get("Error", ""), state.get("Cause", ""))
+                self._finish(execution, "FAILED")
                 yield name
                 return
             if kind == "Choice":
@@ -95,14 +111,21 @@ class Engine:
                 data = _place(data, state.get("ResultPath", "$"), result)
                 following = state.get("Next")
             elif kind == "Task":
-                outcome = yield from self._task(state, data, context)
+                self._current = execution.execution_id
+                try:
+                    outcome = yield from self._task(state, data, context)
+                except Exception as error:  # no Catch: the execution fails with the error
+                    execution.error = error if isinstance(error, StatesError) else StatesError(
+                        type(error).__name__, str(error))
+                    self._finish(execution, "FAILED")
+                    raise
                 following, data = outcome
             else:
                 raise AssertionError(f"state type {kind} is not simulated")
             yield name
             if following is None:
                 if state.get("End"):
-                    execution.status, execution.output = "SUCCEEDED", data
+                    self._finish(execution, "SUCCEEDED", output=data)
                     return
                 raise AssertionError(f"{name} has neither Next nor End")
             name = following
@@ -147,9 +170,15 @@ class Engine:
                 raise StatesError("SageMaker.AmazonSageMakerException", JOB_NAME_TAKEN)
             sagemaker.create_processing_job(**arguments)
             self._running[name] = self.job_steps
+            self._jobs_of[self._current] = name
             while self._running.get(name, 0) > 0:  # .sync: the task waits while the job runs
                 yield "job running"
                 self._running[name] -= 1
+            status = self.job_status(name, arguments)
+            if status != "Completed":
+                _set_job_status(name, status)
+                job = sagemaker.describe_processing_job(ProcessingJobName=name)
+                raise StatesError("States.TaskFailed", json.dumps(job, default=str))
             self.on_job_completed(name, arguments)
             return sagemaker.describe_processing_job(ProcessingJobName=name)
         if resource.endswith(":states:::aws-sdk:sagemaker:describeProcessingJob"):
@@ -169,6 +198,22 @@ class Engine:
         boto3.client("sagemaker", region_name=REGION).create_processing_job(**arguments)
         self._running[arguments["ProcessingJobName"]] = steps
 
+    def end(self, execution: Execution, status: str) -> None:
+        """End a running ``execution`` from outside, as Step Functions does when it times out (TIMED_OUT) or a
+        user stops it (ABORTED): its run is not advanced any more, and the job it runs is stopped (the .sync
+        integration's cleanup)."""
+        assert status in ("TIMED_OUT", "ABORTED"), status
+        job = self._jobs_of.get(execution.execution_id)
+        if job is not None and self._running.get(job, 0) > 0:
+            self._running[job] = 0
+            boto3.client("sagemaker", region_name=REGION).stop_processing_job(ProcessingJobName=job)
+        self._finish(execution, status)
+
+    def _finish(self, execution: Execution, status: str, *, output: Any = None) -> None:
+        execution.status, execution.output = status, output
+        backend = stepfunctions_backends[DEFAULT_ACCOUNT_ID][REGION]
+        backend.describe_execution(execution.execution_id).status = status
+
     def on_job_completed(self, name: str, arguments: dict) -> None:
         """What a finished job leaves behind; tests replace this (e.g. with the analyzer's metric lines)."""
 
@@ -177,6 +222,31 @@ class Engine:
         return any(j["ProcessingJobName"] == name for j in sagemaker.list_processing_jobs()["ProcessingJobSummaries"])
 
 
+
+
+def _machine_and_name(execution_id: str) -> tuple[str, str]:
+    """(state machine name, execution name) of an execution ARN."""
+    match = re.fullmatch(r"arn:aws:states:[^:]+:\d{12}:execution:([^:]+):([^:]+)", execution_id)
+    if match is None:
+        raise AssertionError(f"{execution_id} is not an execution ARN of {REGION}")
+    return match.group(1), match.group(2)
+
+
+def _register(execution: Execution, payload: dict) -> None:
+    """Start ``execution`` in moto's Step Functions under its ARN (creating its state machine once)."""
+    machine, name = _machine_and_name(execution.execution_id)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = f"arn:aws:states:{REGION}:{DEFAULT_ACCOUNT_ID}:stateMachine:{machine}"
+    if arn not in {m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}:
+        sfn.create_state_machine(name=machine, definition=json.dumps({"StartAt": "S", "States": {
+            "S": {"Type": "Succeed"}}}), roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{machine}")
+    started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
+    assert started["executionArn"] == execution.execution_id, started
+
+
+def _set_job_status(name: str, status: str) -> None:
+    """Make moto's job end ``status`` (moto's jobs are Completed at once)."""
+    sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].processing_jobs[name].processing_job_status = status
 
 
 def interleave(*runs: Iterator[str]) -> None:

@@ -7,6 +7,7 @@ lambda/window_planner and lambda/metrics_publisher; the captured object is a rea
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -253,3 +254,154 @@ def test_a_capture_file_delivered_after_its_window_ran_is_counted_by_the_next_ex
         StartTime=late_hour - timedelta(hours=1), EndTime=_scheduled() + timedelta(hours=1), Period=3600,
         Statistics=["Sum"])["Datapoints"]
     assert [(p["Timestamp"], p["Sum"]) for p in points] == [(late_hour, 1.0)]
+
+
+# -- analysing a window again -----------------------------------------------------------------------------------
+
+
+def _execution(engine, name: str) -> Execution:
+    """An execution of the monitor's own state machine (named after its schedule, as deployed)."""
+    machine = engine.definition["States"]["PlanWindow"]["Parameters"]["schedule_name"]
+    return Execution(f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}")
+
+
+def _job_status(name: str) -> str:
+    return boto3.client("sagemaker", region_name=REGION).describe_processing_job(
+        ProcessingJobName=name)["ProcessingJobStatus"]
+
+
+def _read(uri: str) -> bytes:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _write_analyzer_metrics_signed(name: str, arguments: dict) -> None:
+    """The analyzer's files, plus a file naming the job that wrote the folder."""
+    _write_analyzer_metrics(name, arguments)
+    report = arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    bucket, key = report.removeprefix("s3://").split("/", 1)
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=f"{key}/written-by.txt", Body=name.encode())
+
+
+def _run_until_the_job_runs(engine, execution: Execution, payload: dict):
+    runner = engine.run(execution, payload)
+    while next(runner) != "job running":
+        pass
+    return runner
+
+
+def test_a_window_whose_job_failed_is_analysed_again_by_a_new_execution_with_a_new_job(engine):
+    failing: list[str] = []
+
+    def first_job_fails(name: str, arguments: dict) -> str:
+        if not failing:
+            failing.append(name)
+            return "Failed"
+        return "Completed"
+
+    engine.job_status = first_job_fails
+    first, again = _execution(engine, "hourly-tick"), _execution(engine, "rerun-of-failed-window")
+
+    interleave(engine.run(first, _scheduler_input()))
+    interleave(engine.run(again, _scheduler_input()))
+
+    assert first.status == "FAILED" and "RecordFailure" in first.visited
+    assert again.status == "SUCCEEDED" and again.visited[-1] == "Done", (again.visited, engine.caught)
+    plan = again.output["plan"]
+    assert plan["attempt"] == 2 and plan["superseded"] == {"execution_id": first.execution_id, "status": "FAILED",
+                                                           "attempt": 1}
+    assert plan["job_name"] != failing[0] and plan["job_name"].endswith("-attempt-2")
+    assert {name: _job_status(name) for name in _jobs()} == {failing[0]: "Failed", plan["job_name"]: "Completed"}
+    assert again.output["published"]["status"] == "Completed"
+    assert _status_sums(engine.definition) == {"Completed": 1.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 1.0}
+
+
+def test_a_rerun_while_the_first_execution_still_runs_is_a_duplicate_even_when_it_asks_to_rerun(engine):
+    first, again = _execution(engine, "hourly-tick"), _execution(engine, "impatient-rerun")
+    runner = _run_until_the_job_runs(engine, first, _scheduler_input())
+
+    interleave(engine.run(again, {**_scheduler_input(), "rerun": True}))
+    interleave(runner)
+
+    assert again.status == "SUCCEEDED" and again.visited[-1] == "DuplicateOfWindow"
+    assert again.output["plan"]["duplicate_of"] == first.execution_id
+    assert again.output["plan"]["holder_status"] == "RUNNING"
+    assert first.visited[-1] == "Done"
+    assert len(_jobs()) == 1
+    assert _status_sums(engine.definition) == {"Completed": 1.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+
+
+def test_a_completed_window_is_analysed_again_only_when_the_input_says_rerun_and_beside_its_first_results(engine):
+    engine.on_job_completed = _write_analyzer_metrics_signed
+    first = _execution(engine, "hourly-tick")
+    interleave(engine.run(first, _scheduler_input()))
+    first_plan = first.output["plan"]
+    first_files = {name: _read(f"{first_plan['report_uri']}/{name}")
+                   for name in ("written-by.txt", "outcome.json", "metrics/cloudwatch_metrics.jsonl")}
+
+    late_duplicate = _execution(engine, "delivered-twice")
+    interleave(engine.run(late_duplicate, _scheduler_input()))
+
+    assert late_duplicate.status == "SUCCEEDED" and late_duplicate.visited[-1] == "WindowAlreadyAnalysed"
+    assert late_duplicate.output["plan"]["holder_status"] == "SUCCEEDED"
+    assert _jobs() == [first_plan["job_name"]]
+
+    rerun = _execution(engine, "asked-rerun")
+    interleave(engine.run(rerun, {**_scheduler_input(), "rerun": True}))
+
+    assert rerun.status == "SUCCEEDED" and rerun.visited[-1] == "Done", (rerun.visited, engine.caught)
+    plan = rerun.output["plan"]
+    assert plan["attempt"] == 2 and plan["superseded"]["status"] == "SUCCEEDED"
+    assert sorted(_jobs()) == sorted([first_plan["job_name"], plan["job_name"]])
+    window_folder = f"{_scheduled():%Y/%m/%d/%H}"
+    schedule_folder = first_plan["report_uri"].removesuffix(f"/{window_folder}")
+    assert plan["report_uri"] == f"{schedule_folder}/attempt-2/{window_folder}"
+    assert _read(f"{plan['report_uri']}/written-by.txt") == plan["job_name"].encode()
+    # the first attempt's results are where they were, as they were
+    assert {name: _read(f"{first_plan['report_uri']}/{name}") for name in first_files} == first_files
+    assert first_files["written-by.txt"] == first_plan["job_name"].encode()
+    assert _status_sums(engine.definition) == {"Completed": 2.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+
+
+@pytest.mark.parametrize("ended", ["TIMED_OUT", "ABORTED"])
+def test_the_window_of_an_execution_that_timed_out_or_was_stopped_is_taken_by_the_next_execution(engine, ended):
+    first, again = _execution(engine, "hourly-tick"), _execution(engine, "after-time-out")
+    runner = _run_until_the_job_runs(engine, first, _scheduler_input())
+    engine.end(first, ended)  # Step Functions ends it without running any of its states, and stops its job
+    runner.close()
+
+    interleave(engine.run(again, _scheduler_input()))
+
+    assert again.status == "SUCCEEDED" and again.visited[-1] == "Done", (again.visited, engine.caught)
+    plan = again.output["plan"]
+    assert plan["attempt"] == 2 and plan["superseded"]["status"] == ended
+    assert {name: _job_status(name) for name in _jobs()} == {
+        plan["job_name"].removesuffix("-attempt-2"): "Stopped", plan["job_name"]: "Completed"}
+    assert _status_sums(engine.definition) == {"Completed": 1.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+
+
+def _readme_rerun_inputs() -> list[dict]:
+    """The execution inputs README.md's "Analysing a window again" shows, in order."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("#### Analysing a window again", 1)[1].split("\n#### ", 1)[0]
+    return [json.loads(text) for text in re.findall(r"--input '(\{.*?\})'", section)]
+
+
+def test_the_inputs_the_readme_shows_for_a_rerun_plan_the_window_it_says_and_do_what_it_says(engine):
+    plain, rerun = _readme_rerun_inputs()
+    assert plain == {"scheduled_time": "2026-11-25T13:00:00Z"} and rerun == {**plain, "rerun": True}
+    first, again, asked = (_execution(engine, name) for name in ("tick", "plain-rerun", "asked-rerun"))
+
+    for execution, payload in ((first, plain), (again, plain), (asked, rerun)):
+        interleave(engine.run(execution, payload))
+
+    assert (first.output["plan"]["start"], first.output["plan"]["end"]) == ("2026-11-25T12:00:00Z",
+                                                                          "2026-11-25T13:00:00Z")
+    assert first.visited[-1] == "NoDataInWindow"  # no capture in that hour here: a succeeded execution
+    assert again.visited[-1] == "WindowAlreadyAnalysed"
+    assert asked.status == "SUCCEEDED" and asked.output["plan"]["attempt"] == 2
+    assert asked.output["plan"]["report_uri"].endswith("/attempt-2/2026/11/25/13")

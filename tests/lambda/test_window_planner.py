@@ -268,14 +268,17 @@ def test_job_name_is_deterministic_valid_and_distinct_per_window_and_schedule(pl
 
 
 @pytest.mark.parametrize("prefix", ["Data_Quality Monitor!", "x" * 80, "---", "a-" * 40])
-def test_job_name_stays_valid_for_any_prefix(planner, prefix):
+@pytest.mark.parametrize("attempt", [1, 2, 1000])
+def test_job_name_stays_valid_for_any_prefix(planner, prefix, attempt):
     name = planner.processing_job_name(
-        prefix, endpoint_name="ep", schedule_name="s", monitor_type="data-quality", window_id="202611251315"
+        prefix, endpoint_name="ep", schedule_name="s", monitor_type="data-quality", window_id="202611251315",
+        attempt=attempt,
     )
 
     assert len(name) <= 63
     assert JOB_NAME_PATTERN.match(name), name
     assert name == name.lower()
+    assert name.endswith(f"-attempt-{attempt}") == (attempt > 1)
 
 
 def test_model_quality_window_also_plans_the_ground_truth_hours(planner, s3):
@@ -383,6 +386,8 @@ def test_manifest_is_written_with_the_kms_key_when_one_is_set(planner, s3, monke
         ({"window_granularity": "day"}, "window_granularity='day' is not supported"),
         ({"schedule_interval": "-PT1H"}, "schedule_interval='-PT1H' must be positive"),
         ({"schedule_interval": "hourly"}, "schedule_interval='hourly' is not an ISO-8601 duration"),
+        ({"execution_input": {"rerun": "true"}}, "rerun='true' is not true or false: pass \"rerun\": true"),
+        ({"execution_input": "rerun"}, "execution_input='rerun' is not a JSON object"),
     ],
 )
 def test_inputs_a_user_must_fix_are_refused_with_the_fix(planner, aws, overrides, fragment):
@@ -470,3 +475,127 @@ def test_a_capture_without_ground_truth_still_records_what_its_window_listed(pla
 
     assert (waiting["no_data_reason"], waiting["manifest_uri"]) == ("no_ground_truth", None)
     assert plan["late_capture_files"] == 0
+
+
+# -- one execution per window, and windows analysed again -------------------------------------------------------
+
+
+def _execution(name: str, status: str = "RUNNING") -> str:
+    """An execution of the monitor's state machine, known to Step Functions (moto) with ``status``."""
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = f"arn:aws:states:{REGION}:{DEFAULT_ACCOUNT_ID}:stateMachine:churn-ep-data-quality"
+    if not sfn.list_state_machines()["stateMachines"]:
+        sfn.create_state_machine(name="churn-ep-data-quality", roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/m",
+                                 definition='{"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}')
+    arn = sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"]
+    stepfunctions_backends[DEFAULT_ACCOUNT_ID][REGION].describe_execution(arn).status = status
+    return arn
+
+
+def _claim(s3) -> dict:
+    return _read_json(s3, f"{REPORTS}/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/execution-claim.json")
+
+
+def test_a_failed_holder_s_window_is_taken_over_as_the_next_attempt_and_a_retried_planner_keeps_it(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
+    failed = _execution("hourly-tick")
+    first = planner.handler(_event(execution_id=failed, claim_seconds=5400), None)
+    boto3.client("stepfunctions", region_name=REGION).stop_execution(executionArn=failed)  # ABORTED
+    rerun = _execution("rerun")
+
+    taken = planner.handler(_event(execution_id=rerun, claim_seconds=5400), None)
+    retried = planner.handler(_event(execution_id=rerun, claim_seconds=5400), None)
+
+    assert (first["attempt"], taken["attempt"]) == (1, 2)
+    assert taken["duplicate"] is False and taken["has_data"] is True
+    assert taken["superseded"] == {"execution_id": failed, "status": "ABORTED", "attempt": 1}
+    assert taken["job_name"] == first["job_name"] + "-attempt-2"
+    assert taken["report_uri"] == f"{REPORTS}/churn-ep/churn-ep-data-quality/attempt-2/2026/11/25/13"
+    assert taken["publication_receipt_uri"] == (f"{REPORTS}/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/"
+                                                "attempt-2/publication-receipt.json")
+    assert {k: retried[k] for k in ("attempt", "job_name", "report_uri", "duplicate")} == \
+        {k: taken[k] for k in ("attempt", "job_name", "report_uri", "duplicate")}
+    assert _claim(s3)["execution_id"] == rerun and _claim(s3)["attempt"] == 2
+
+
+def test_a_running_holder_keeps_its_window_and_its_attempt_names_the_duplicate_s_plan(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
+    planner.handler(_event(execution_id=_execution("hourly-tick", "FAILED"), claim_seconds=5400), None)
+    running = _execution("rerun")
+    taken = planner.handler(_event(execution_id=running, claim_seconds=5400), None)
+
+    duplicate = planner.handler(_event(execution_id=_execution("rerun-again"), claim_seconds=5400,
+                                       execution_input={"scheduled_time": "2026-11-25T13:00:00Z", "rerun": True}),
+                                None)
+
+    assert duplicate["duplicate"] is True and duplicate["already_analysed"] is False
+    assert (duplicate["duplicate_of"], duplicate["holder_status"]) == (running, "RUNNING")
+    assert duplicate["no_data_reason"] == "duplicate_execution" and duplicate["manifest_uri"] is None
+    assert (duplicate["attempt"], duplicate["job_name"]) == (2, taken["job_name"])
+    assert _claim(s3)["execution_id"] == running
+
+
+def test_a_succeeded_holder_s_window_is_refused_without_rerun_and_taken_over_with_it(planner, s3, capsys):
+    _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
+    done = _execution("hourly-tick", "SUCCEEDED")
+    planner.handler(_event(execution_id=done, claim_seconds=5400), None)
+    capsys.readouterr()
+
+    refused = planner.handler(_event(execution_id=_execution("late-delivery"), claim_seconds=5400,
+                                     execution_input={"scheduled_time": "2026-11-25T13:00:00Z"}), None)
+    [line] = log_lines(capsys.readouterr().out)
+    asked = planner.handler(_event(execution_id=_execution("asked"), claim_seconds=5400,
+                                   execution_input={"scheduled_time": "2026-11-25T13:00:00Z", "rerun": True}), None)
+
+    assert refused["duplicate"] is True and refused["already_analysed"] is True
+    assert refused["no_data_reason"] == "window_already_analysed" and refused["holder_status"] == "SUCCEEDED"
+    assert line["outcome"] == "already_analysed" and '"rerun": true' in line["message"]
+    assert asked["duplicate"] is False and asked["attempt"] == 2
+    assert asked["superseded"] == {"execution_id": done, "status": "SUCCEEDED", "attempt": 1}
+
+
+def test_a_claim_step_functions_cannot_describe_holds_until_it_expires_then_is_a_new_attempt(planner, s3,
+                                                                                              monkeypatch):
+    _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
+    claimed = datetime(2026, 11, 25, 13, 15, tzinfo=UTC)
+    monkeypatch.setattr(planner, "_now", lambda: claimed)
+    unknown = EXECUTION.format("gone")  # its state machine is unknown to Step Functions here
+    first = planner.handler(_event(execution_id=unknown, claim_seconds=5400), None)
+
+    monkeypatch.setattr(planner, "_now", lambda: claimed + timedelta(seconds=5399))
+    held = planner.handler(_event(execution_id=EXECUTION.format("early"), claim_seconds=5400), None)
+    monkeypatch.setattr(planner, "_now", lambda: claimed + timedelta(seconds=5400))
+    taken = planner.handler(_event(execution_id=EXECUTION.format("late"), claim_seconds=5400), None)
+
+    assert held["duplicate"] is True and held["holder_status"] is None and held["duplicate_of"] == unknown
+    assert taken["duplicate"] is False and taken["attempt"] == 2
+    assert taken["superseded"] == {"execution_id": unknown, "status": None, "attempt": 1}
+    assert taken["job_name"] == first["job_name"] + "-attempt-2"
+
+
+def test_a_claim_written_before_attempts_were_counted_is_the_first_attempt(planner, s3):
+    _put(s3, _capture_key(_at("2026-11-25T12:30:00"), 1))
+    failed = _execution("hourly-tick", "FAILED")
+    s3.put_object(Bucket=BUCKET, Key="reports/data-quality/_manifests/churn-ep/churn-ep-data-quality/2026/11/25/13/"
+                  "execution-claim.json", Body=json.dumps({"execution_id": failed,
+                                                           "claimed_at": "2026-11-25T13:15:00Z"}).encode())
+
+    taken = planner.handler(_event(execution_id=_execution("rerun"), claim_seconds=5400), None)
+
+    assert taken["attempt"] == 2 and taken["superseded"]["attempt"] == 1
+
+
+THROTTLED = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+
+def test_a_throttled_question_about_the_holder_is_a_retryable_error(planner, s3, monkeypatch):
+    planner.handler(_event(execution_id=_execution("hourly-tick", "FAILED"), claim_seconds=5400), None)
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _: None)
+    fail_requests(planner.client("stepfunctions"), "DescribeExecution", [100], status=400, body=THROTTLED,
+                  headers={"Content-Type": "application/x-amz-json-1.0"})
+
+    with pytest.raises(planner.TransientAwsError, match="DescribeExecution of .*hourly-tick failed: Throttling"):
+        planner.handler(_event(execution_id=_execution("rerun"), claim_seconds=5400), None)
+    assert _claim(s3)["execution_id"].endswith(":hourly-tick")

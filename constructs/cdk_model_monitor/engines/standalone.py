@@ -7,8 +7,12 @@ Each scheduled tick starts one execution of the monitor's state machine:
 1. ``PlanWindow`` (lambda/window_planner) computes the window, lists its capture objects and
    writes a manifest; with no data it goes to ``RecordNoData`` and stops without a job. It also counts
    the capture files that reached the previous window's folders after that window was listed;
+   Another execution's window ends at ``DuplicateOfWindow`` (it runs) or ``WindowAlreadyAnalysed`` (it
+   succeeded; an input with ``"rerun": true`` analyses it again); an ended one's (failed, timed out, aborted)
+   is taken over as the window's next attempt;
 2. ``RunAnalyzer`` runs the analyzer image as a processing job (``createProcessingJob.sync``),
-   named deterministically per window so a retried window never writes a second report;
+   named deterministically per window and attempt so a retried start never writes a second report, and a
+   re-run never reuses an ended job; a later attempt reports to its own ``attempt-<n>`` folder;
 3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
    built-in's namespace and dimensions, the execution status metric (the analyzer's verdict from its
    ``outcome.json``: a job that analysed no record is NoData) and an EventBridge event;
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
@@ -64,6 +68,13 @@ class StandaloneEngine(Construct):
         monitor.grant_read_capture(self.planner)
         monitor.grant_write_manifests(self.planner)  # this monitor's manifests only
         monitor.grant_planner_reads(self.planner)
+        # A window's claim is kept while its execution runs: the planner asks Step Functions about the executions
+        # of this monitor's state machine (named after the schedule), so an ended one's window can run again.
+        executions = Stack.of(self).format_arn(service="states", resource="execution",
+                                               resource_name=f"{monitor.schedule_name}:*",
+                                               arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        self.planner.add_to_role_policy(iam.PolicyStatement(actions=["states:DescribeExecution"],
+                                                            resources=[executions]))
         self.publisher = engine_function(self, "MetricsPublisher", code="metrics_publisher",
                                          description="Publishes a monitoring execution's metrics, status and event",
                                          environment=key_env)
@@ -82,6 +93,9 @@ class StandaloneEngine(Construct):
             assert fn.role is not None  # engine_function gives each function its own role
             acknowledge(fn.role, "AwsSolutions-IAM5", "PutMetricData and X-Ray accept no resource ARN; metrics are "
                         "limited by a namespace condition", resource="*")
+        assert self.planner.role is not None
+        acknowledge(self.planner.role, "AwsSolutions-IAM5", "the executions of this monitor's own state machine, "
+                    "whose names are generated per run", resource=executions)
 
         self.state_machine = self._state_machine(monitor)
         # Ticks the Scheduler cannot deliver (after its retries) wait here; self-monitoring alarms on them.
@@ -125,8 +139,10 @@ class StandaloneEngine(Construct):
                 "window_end_offset": window_end,
                 "window_granularity": monitor.schedule.granularity,
                 "job_name_prefix": JOB_NAME_PREFIX,
-                # one execution per window: the planner claims the window for this execution until it times out
+                # one execution per window: the planner claims the window for this execution while it runs
                 "execution_id": sfn.JsonPath.string_at("$$.Execution.Id"),
+                # a user's re-run of an analysed window says "rerun": true in it (the Scheduler sends no such key)
+                "execution_input": sfn.JsonPath.object_at("$$.Execution.Input"),
                 "claim_seconds": int(timeout.to_seconds()),
                 # the previous run's window: its captures that arrived after it was listed are counted
                 **({"schedule_interval": iso_offset(interval, negative=False)} if interval is not None else {}),
@@ -189,6 +205,10 @@ class StandaloneEngine(Construct):
         after_plan: sfn.IChainable = overrides.next(has_data) if overrides is not None else has_data
         planned = plan.next(
             sfn.Choice(self, "IsDuplicate")
+            .when(sfn.Condition.boolean_equals("$.plan.already_analysed", True), sfn.Succeed(
+                self, "WindowAlreadyAnalysed",
+                comment='an execution that succeeded analysed this window: start one with "rerun": true in its '
+                        "input to analyse it again"))
             .when(sfn.Condition.boolean_equals("$.plan.duplicate", True), sfn.Succeed(
                 self, "DuplicateOfWindow",
                 comment="another execution holds this window and publishes its status: nothing to do"))
