@@ -42,10 +42,11 @@ def _states(stack) -> dict:
 def test_standalone_state_machine_plans_runs_publishes_and_records_no_data_and_failures(stack):
     _monitor(stack)
     states = _states(stack)
-    assert set(states) == {"WaitForCaptureDelivery", "PlanWindow", "IsDuplicate", "DuplicateOfWindow", "HasData", "RecordNoData",
-                           "NoDataInWindow", "RunAnalyzer", "JobNameTaken", "DescribeExistingJob", "ExistingJobStatus",
-                           "WaitForExistingJob", "ExistingJobEnded", "PublishResults", "Done", "RecordFailure",
-                           "RecordPlanningFailure", "RecordFailureDirectly", "ExecutionFailed"}
+    assert set(states) == {"WaitForCaptureDelivery", "PlanWindow", "IsDuplicate", "DuplicateOfWindow",
+                           "WindowAlreadyAnalysed", "HasData", "RecordNoData", "NoDataInWindow", "RunAnalyzer",
+                           "JobNameTaken", "DescribeExistingJob", "ExistingJobStatus", "WaitForExistingJob",
+                           "ExistingJobEnded", "PublishResults", "Done", "RecordFailure", "RecordPlanningFailure",
+                           "RecordFailureDirectly", "ExecutionFailed"}
     assert states["HasData"]["Choices"][0] == {"Variable": "$.plan.has_data", "BooleanEquals": False,
                                                "Next": "RecordNoData"}
     assert states["RunAnalyzer"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
