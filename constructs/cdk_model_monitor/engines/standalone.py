@@ -245,8 +245,9 @@ class StandaloneEngine(Construct):
         return machine
 
     def _existing_job(self, completed: sfn.IChainable, failed: sfn.IChainable) -> sfn.Choice:
-        """When the window's job name is taken (a retried create, a re-run window), describe that job and wait
-        for it instead of failing: its results are this window's results."""
+        """When the job name is taken (a retried create of this execution's attempt at the window), describe that
+        job and wait for it instead of failing: its results are this attempt's results. A re-run of the window
+        is a new attempt with a job name of its own."""
         describe = tasks.CallAwsService(
             self, "DescribeExistingJob", service="sagemaker", action="describeProcessingJob",
             parameters={"ProcessingJobName": sfn.JsonPath.string_at("$.plan.job_name")},
