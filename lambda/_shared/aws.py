@@ -36,9 +36,17 @@ S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 class TransientAwsError(RuntimeError):
     """AWS throttled the call or failed on its side even after the client's retries; retry later."""
 
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code  # the service's error code, e.g. "ThrottlingException"
+
 
 class AwsRequestError(RuntimeError):
     """AWS refused a call for a reason retrying will not fix (access denied, missing bucket, ...)."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code  # the service's error code, e.g. "AccessDenied"
 
 
 @functools.cache
@@ -71,7 +79,7 @@ def aws_error(error: Exception, what: str) -> RuntimeError:
     code, message = error_code(error)
     log("ERROR", f"{what} failed: {code}: {message}", outcome="failed", error_code=code)
     kind = TransientAwsError if is_transient(error) else AwsRequestError
-    return kind(f"{what} failed: {code}: {message}")
+    return kind(f"{what} failed: {code}: {message}", code)
 
 
 def is_not_found(error: Exception) -> bool:
@@ -100,3 +108,31 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if not match:
         raise ValueError(f"{uri!r} is not an S3 URI")
     return match.group("bucket"), match.group("key").strip("/")
+
+
+def object_exists(bucket: str, key: str) -> bool:
+    """Whether the object ``key`` exists, asked by listing the key itself (ListObjectsV2 with the key as prefix).
+
+    Not by GetObject or HeadObject: S3 answers those for a missing key with 404 only to a caller allowed to list
+    the whole bucket, and with 403 AccessDenied to one whose s3:ListBucket is limited by an s3:prefix condition,
+    as every role of this project is; a listing under the granted prefix is answered either way. The key sorts
+    first among the keys it prefixes, so one listed key tells. Errors are raised as the SDK's."""
+    listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+    return bool(listed) and listed[0].get("Key") == key
+
+
+def read_object_if_present(uri: str) -> bytes | None:
+    """The bytes of the object ``uri``, or None when there is none (see ``object_exists``: a missing object is
+    never taken for a refused read, nor a refused read for a missing object). Refused and failed calls raise
+    ``aws_error``'s errors."""
+    bucket, key = split_s3_uri(uri)
+    try:
+        if not object_exists(bucket, key):
+            return None
+        return client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error_code(error)[0] in ("NoSuchKey", "404"):  # deleted between the listing and the read
+            return None
+        raise aws_error(error, f"reading {uri}") from error
+    except BotoCoreError as error:
+        raise aws_error(error, f"reading {uri}") from error

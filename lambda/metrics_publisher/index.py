@@ -15,7 +15,7 @@ Input::
      "namespace": "aws/sagemaker/Endpoints/data-metrics",  # optional; default from monitor type (or METRICS_NAMESPACE)
      "window": {...},                          # optional; the window planner's output (metric_time, window_id, ...)
      "receipt_uri": "s3://...",                # optional; default window.publication_receipt_uri
-     "failure_reason": "...",                  # optional; a Step Functions error Cause is unwrapped
+     "failure_reason": "...",                  # optional; a Step Functions error Cause is unwrapped, see 4.
      "no_data_reason": "...",                  # optional
      "processing_job_arn": "arn:...",          # optional; becomes the event's resource
      "latest_report_uri": "s3://b/reports/data-quality/ep/sched/latest-report.html"}  # optional
@@ -24,8 +24,11 @@ Output::
 
     {"status": "<final status>", "violation_count": 3 | null, "metrics_published": 120, "metrics_skipped": 0,
      "namespace": "...", "status_namespace": "CdkModelMonitor", "event_id": "..." | null,
-     "no_data_reason": "no_records_in_window" | null, "late_capture_files": 2 | null,
-     "latest_report": "copied" | "absent" | "older" | "failed" | null}
+     "no_data_reason": "no_records_in_window" | null, "failure_reason": "..." | null,
+     "late_capture_files": 2 | null, "latest_report": "copied" | "absent" | "older" | "failed" | null,
+     "status_metrics_skipped": "<why>" | null,    # a window too old for CloudWatch, see 3.
+     "event_error": "...",                        # only when the bus refused the event, see 6.
+     "superseded": "Failed"}                      # only when the window was decided before as another status
 
 What it does:
 
@@ -36,7 +39,9 @@ What it does:
    ``no_labelled_records``, ``no_usable_records``, ``all_records_bad``). Without that file (an image that does
    not write it) the window stays ``Completed``, with a warning in the log. ``Completed`` becomes
    ``CompletedWithViolations`` when ``<report_uri>/constraint_violations.json`` lists violations; the
-   violation count is read from that file for both completed statuses.
+   violation count is read from that file for both completed statuses. Absent files are told from refused
+   ones by listing their key (``_shared.aws.object_exists``): S3 answers 403, not 404, for a missing object
+   to a role whose s3:ListBucket is limited by an s3:prefix condition, as the engine's roles are.
 2. For executions whose job completed, every object under ``metrics_prefix`` is read as JSON lines
    (MetricName, Timestamp, Dimensions, Value | StatisticValues | Values + Counts, Unit, StorageResolution)
    and sent with PutMetricData in batches of at most 1000 metrics and about 1 MB. Each line is held to
@@ -46,27 +51,47 @@ What it does:
    dimension name over 255 or value over 1024 characters, or a timestamp that is not a finite time within
    two weeks back and two hours ahead skip the line; more than 150 Values are sent as several data of at most
    150 (CloudWatch aggregates them). Lines without dimensions get Endpoint + MonitoringSchedule; lines without
-   a timestamp get the window's ``metric_time``. A batch CloudWatch refuses as invalid is sent again datum by
-   datum, so one bad line costs that line only. Skipped and refused lines are logged and counted, never fatal.
+   a timestamp get the window's ``metric_time``. A batch CloudWatch refuses as invalid (its data errors:
+   InvalidParameterValue, ...) is sent again datum by datum, so one bad line costs that line only; skipped and
+   refused lines are logged and counted (``MetricsSkipped``). Any other refusal (access denied, ...) is not about
+   the data: alarms on those metrics would never fire, so the window is ``Failed``, with the reason (see 6.).
 3. Status metrics in ``STATUS_NAMESPACE``: ``ExecutionCompleted``, ``ExecutionCompletedWithViolations``,
    ``ExecutionNoData``, ``ExecutionFailed`` (1 for this execution's status, 0 for the others, so every window
    leaves a datapoint in each), ``ConstraintViolations`` (when known) and ``MetricsSkipped`` (lines that could
    not be sent); dimensions Endpoint (unless batch), MonitoringSchedule, MonitorType; timestamp = the window's
    metric_time. With the planner's ``late_capture_files`` (capture files that reached the previous window's
    folders after it was listed, see lambda/window_planner), ``LateCaptureFiles`` too, stamped with that window's
-   start.
+   start. CloudWatch takes datapoints up to two weeks back: a window older than that (run again weeks later)
+   publishes no status metrics, rather than ones stamped now that the current period of the alarms would count
+   (violations, heartbeat); its log line, its result and its event say so (``status_metrics_skipped``,
+   ``statusMetricsSkipped``). Without a window (its planning failed) the failure is stamped now.
 4. An EventBridge event: source ``cdk-model-monitor``, detail-type ``Model Monitor Execution Status Change``;
    a ``NoData`` event says why (``noDataReason``: the planner's ``no_capture`` / ``no_ground_truth``, or the
-   analyzer's reason), and so does the publisher's log line (``no_data_reason``).
+   analyzer's reason), and so does the publisher's log line (``no_data_reason``). A ``Failed`` one says why
+   (``failureReason``); a failed or stopped job as one line, ``processing job <name> <status> after <n> min:
+   <why>``, where why is the container's own message first (its /opt/ml/output/message, SageMaker's ExitMessage),
+   then SageMaker's FailureReason, which is often only "AlgorithmError: See job logs for more information".
 5. For completed executions (not ``NoData``) with a ``latest_report_uri``: ``<report_uri>/report.html`` is copied
    there (S3 CopyObject, SSE-KMS with KMS_KEY_ID), so one fixed URL (the dashboard's link) shows the newest window. The
    copy carries the window's start as metadata and replaces a copy only when its window is not older, so a
    window re-run late does not hide a newer one. A window without report.html, or a copy that fails, is
    logged and never fails the window (the report is a convenience; the metrics and the status are not).
 
-Retries are safe when a receipt URI is given: the S3 receipt records which metric batches were sent, and for
-which status the status metrics and the event were sent, so a retried invocation sends only the rest. A status
-of higher rank replaces a lower one (Completed / CompletedWithViolations over NoData over Failed): a window
+6. One status, decided once. The window's verdict (the analyzer's result, or the status given) is recorded in the
+   receipt before any of it is published, then published in this order: the analyzer's metrics, the event, the
+   status metrics. A retry, or the state machine's failure path (``RecordFailure``, status Failed) after a
+   publication that stopped part-way, completes the recorded verdict instead of publishing another status, so
+   CloudWatch, the event and the execution (which fails exactly when the window is Failed) never disagree.
+   The verdict becomes ``Failed``, with a reason naming the refused call and the analyzer's result, only when it
+   cannot be delivered: the analyzer's metrics refused (2.), or the event refused (not throttled) before anything
+   else of it went out, which leaves the Failed status in CloudWatch and no event. Status metrics refused after
+   the event are followed by a Failed event saying so, and the error is raised: the state machine then records
+   ExecutionFailed itself, so the last event and CloudWatch agree. An event put just before an invocation ended
+   (a Lambda time-out) may be put again by the next: same status, same windowId.
+
+Retries are safe when a receipt URI is given: the S3 receipt records the verdict, which metric batches were sent,
+and for which status the status metrics and the event were sent, so a retried invocation sends only the rest. A
+status of higher rank replaces a lower one (Completed / CompletedWithViolations over NoData over Failed): a window
 that failed once and then completed publishes Completed; a Failed arriving after a Completed (a late duplicate)
 is logged and not published. Without a receipt, a retry may add duplicate datapoints (harmless for
 Maximum/Average statistics, not for Sum or SampleCount).
@@ -85,6 +110,7 @@ import json
 import math
 import os
 import re
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -98,6 +124,8 @@ from _shared.aws import (
     client,
     error_code,
     is_not_found,
+    object_exists,
+    read_object_if_present,
     split_s3_uri,
 )
 from _shared.logs import log
@@ -136,6 +164,7 @@ MAX_DIMENSIONS = 30
 MAX_DIMENSION_NAME_LENGTH = 255
 MAX_DIMENSION_VALUE_LENGTH = 1024
 MAX_VALUES = 150  # Values (and Counts) per datum
+MAX_REASON_LENGTH = 1024  # a failure reason in the event and the log, as SageMaker keeps its FailureReason
 _MONITOR_NAMESPACES = {
     "data-quality": "data-metrics",
     "model-quality": "model-metrics",
@@ -162,64 +191,178 @@ def handler(event: dict, context: Any) -> dict:
     ids = {k: request[k] for k in ("endpoint_name", "schedule_name", "monitor_type", "window_id", "job_name")}
     ids["aws_request_id"] = getattr(context, "aws_request_id", None)
     receipt = _Receipt(request["receipt_uri"], request["kms_key_id"])
+    now = _now()
+    verdict, superseded = decide(request, receipt, ids)
 
-    status, violations = request["status"], None
-    job_completed = status == "Completed"
-    if job_completed:
-        status, reason = analyzer_outcome(request["report_uri"])
-        if reason is not None:
-            request["no_data_reason"] = reason
-    if status in ("Completed", "CompletedWithViolations"):
-        violations = violation_count(f"{request['report_uri']}/{VIOLATIONS_FILE}")
-        if status == "Completed" and violations:
-            status = "CompletedWithViolations"
+    if verdict.analysed and not receipt.delivered(verdict.status):
+        verdict = publish_analyzer_metrics(verdict, request, receipt, ids, now=now)
+    if receipt.verdict() != verdict:
+        receipt.mark(**verdict.state())  # decided: a retry or the failure path completes this, never another
+    published = receipt.state.get("metrics_published", 0) if verdict.analysed else 0
+    skipped = receipt.state.get("metrics_skipped", 0) if verdict.analysed else 0
+    when, too_old = status_time(request, now)
 
-    kept = receipt.state.get("status")
-    if kept in STATUS_RANK and STATUS_RANK[kept] > STATUS_RANK[status]:
-        log("WARNING", f"window already published as {kept}; this {status} is not published", kept_status=kept,
-            outcome="superseded", **ids)
-        return {"status": kept, "violation_count": receipt.state.get("violation_count"), "metrics_published": 0,
-                "metrics_skipped": 0, "namespace": request["namespace"],
-                "status_namespace": request["status_namespace"], "event_id": receipt.state.get("event_id"),
-                "superseded": status}
+    event_error = None
+    if receipt.state.get("event") != verdict.status:
+        try:
+            event_id = put_status_event(status_event_detail(verdict, published, request, too_old), request)
+            receipt.mark(event=verdict.status, event_id=event_id)
+        except AwsRequestError as error:  # refused, not throttled: no event of this window can be put
+            event_error = str(error)
+            if verdict.status != "Failed":  # nothing of the verdict is published yet: the window fails instead
+                verdict = verdict.undelivered(f"the status event was refused ({error})")
+                receipt.mark(**verdict.state())
+            log("ERROR", f"no status event for this window: {error}; its status is published in CloudWatch only",
+                outcome="event_refused", **ids)
 
-    published = skipped = 0
-    if job_completed and request["metrics_prefix"]:
-        data, skipped = read_metric_data(request["metrics_prefix"], request, now=_now())
-        published, refused = publish_metric_data(request["namespace"], data, receipt, ids)
-        skipped += refused
-        published -= refused
-    elif job_completed:
-        log("WARNING", "no metrics_prefix given: the analyzer's metrics are not published", **ids)
-
-    if receipt.state.get("status_metrics") != status:
-        _put_metric_data(request["status_namespace"], status_metric_data(status, violations, request, skipped))
-        receipt.mark("status_metrics", value=status, status=status, violation_count=violations)
-
-    event_id = receipt.state.get("event_id")
-    if receipt.state.get("event") != status:
-        event_id = put_status_event(status_event_detail(status, violations, published, request), request)
-        receipt.mark("event", value=status, event_id=event_id)
+    if receipt.state.get("status_metrics") != verdict.status:
+        if when is None:
+            log("WARNING", f"status metrics not published: {too_old}", outcome="status_metrics_skipped",
+                metric_time=times.iso(request["metric_time"]), **ids)
+        else:
+            publish_status_metrics(verdict, request, receipt, ids, when=when, now=now, skipped=skipped)
+        receipt.mark(status_metrics=verdict.status)
 
     latest = None
-    if status in ("Completed", "CompletedWithViolations") and request["latest_report_uri"]:
+    if verdict.status in ("Completed", "CompletedWithViolations") and request["latest_report_uri"]:
         latest = copy_latest_report(request, ids)
 
     result = {
-        "status": status,
-        "violation_count": violations,
+        "status": verdict.status,
+        "violation_count": verdict.violation_count,
         "metrics_published": published,
         "metrics_skipped": skipped,
         "namespace": request["namespace"],
         "status_namespace": request["status_namespace"],
-        "event_id": event_id,
-        "no_data_reason": request["no_data_reason"] if status == "NoData" else None,
+        "event_id": receipt.state.get("event_id") if receipt.state.get("event") == verdict.status else None,
+        "no_data_reason": verdict.no_data_reason if verdict.status == "NoData" else None,
+        "failure_reason": verdict.failure_reason if verdict.status == "Failed" else None,
         "late_capture_files": request["late_capture_files"],
         "latest_report": latest,
+        "status_metrics_skipped": too_old,
     }
-    level = "ERROR" if status == "Failed" else "INFO"
-    log(level, f"execution {status}: {published} metrics published", outcome=status, **result, **ids)
+    if event_error is not None:
+        result["event_error"] = event_error
+    if superseded is not None:
+        result["superseded"] = superseded
+    level = "ERROR" if verdict.status == "Failed" else "INFO"
+    log(level, f"execution {verdict.status}: {published} metrics published", outcome=verdict.status, **result,
+        **ids)
     return result
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    """What a window's publication says: its status and what goes with it. Decided once per receipt (see
+    ``decide``); ``analysed`` when it is a completed job's result, whose metric lines are published with it."""
+
+    status: str
+    violation_count: int | None = None
+    no_data_reason: str | None = None
+    failure_reason: str | None = None
+    analysed: bool = False
+    metrics_prefix: str | None = None
+
+    def undelivered(self, why: str) -> Verdict:
+        """This verdict as a Failed window, because part of it could not be published: ``why``, and what the
+        result was, so that nothing that reaches CloudWatch or the event contradicts the other."""
+        result = self.status
+        if self.violation_count:
+            result += f" with {self.violation_count} violation{'s' if self.violation_count != 1 else ''}"
+        if self.status == "Failed":
+            return self
+        return replace(self, status="Failed", no_data_reason=None,
+                       failure_reason=f"{why}; the window's result ({result}) is not published"[:MAX_REASON_LENGTH])
+
+    def state(self) -> dict:
+        """The verdict as the receipt keeps it."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    @classmethod
+    def of(cls, state: dict) -> Verdict | None:
+        """The verdict a receipt keeps, if any."""
+        if state.get("status") not in STATUSES:
+            return None
+        return cls(**{field.name: state.get(field.name) for field in fields(cls)
+                      if field.name in state and state[field.name] is not None})
+
+
+def decide(request: dict, receipt: _Receipt, ids: dict) -> tuple[Verdict, str | None]:
+    """The window's verdict and the status of this invocation that is not published, if any.
+
+    This invocation's verdict (the analyzer's result for a completed job, else the status given) unless the
+    receipt keeps one of the same or a higher rank: that one stays, and this invocation completes its
+    publication. So a retry, or the failure path after a publication that stopped part-way, never publishes a
+    second status for the window; only a higher rank replaces a kept one (a window that failed, run again)."""
+    incoming = incoming_verdict(request)
+    kept = receipt.verdict()
+    if kept is None or STATUS_RANK[incoming.status] > STATUS_RANK[kept.status]:
+        if kept is not None:
+            log("INFO", f"window published as {kept.status} before; {incoming.status} replaces it",
+                kept_status=kept.status, **ids)
+        return incoming, None
+    if incoming.status == kept.status:
+        return kept, None
+    log("WARNING", f"window already decided as {kept.status}; this {incoming.status} is not published",
+        kept_status=kept.status, outcome="superseded", **ids)
+    return kept, incoming.status
+
+
+def incoming_verdict(request: dict) -> Verdict:
+    """The verdict this invocation brings: for a completed job, the analyzer's (see 1. in the module docstring)."""
+    if request["status"] != "Completed":
+        return Verdict(status=request["status"],
+                       no_data_reason=request["no_data_reason"] if request["status"] == "NoData" else None,
+                       failure_reason=request["failure_reason"] if request["status"] == "Failed" else None)
+    status, no_data_reason = analyzer_outcome(request["report_uri"])
+    violations = None
+    if status in ("Completed", "CompletedWithViolations"):
+        violations = violation_count(f"{request['report_uri']}/{VIOLATIONS_FILE}")
+        if status == "Completed" and violations:
+            status = "CompletedWithViolations"
+    return Verdict(status=status, violation_count=violations, no_data_reason=no_data_reason, analysed=True,
+                   metrics_prefix=request["metrics_prefix"])
+
+
+def publish_analyzer_metrics(verdict: Verdict, request: dict, receipt: _Receipt, ids: dict, *,
+                             now: datetime) -> Verdict:
+    """Send the analyzer's metric lines of a completed job; the verdict, or a Failed one when CloudWatch
+    refuses them for a reason other than their data (access denied, ...): alarms on them would never fire."""
+    if verdict.metrics_prefix is None:
+        log("WARNING", "no metrics_prefix given: the analyzer's metrics are not published", **ids)
+        return verdict
+    data, skipped = read_metric_data(verdict.metrics_prefix, request, now=now)
+    try:
+        published, refused = publish_metric_data(request["namespace"], data, receipt, ids)
+    except AwsRequestError as error:
+        log("ERROR", f"the analyzer's metrics are not published: {error}", outcome="metrics_refused",
+            error_code=error.code, **ids)
+        receipt.state.update(metrics_published=receipt.state.get("metrics_sent", 0),
+                             metrics_skipped=skipped + receipt.state.get("metrics_refused", 0))
+        return verdict.undelivered(f"CloudWatch refused the analyzer's metrics ({error})")
+    receipt.state.update(metrics_published=published, metrics_skipped=skipped + refused)
+    return verdict
+
+
+def publish_status_metrics(verdict: Verdict, request: dict, receipt: _Receipt, ids: dict, *, when: datetime,
+                           now: datetime, skipped: int) -> None:
+    """Send the status metrics of ``verdict``. When CloudWatch refuses them (not throttling), a verdict whose event
+    went out is followed by a Failed event saying so, and the error is raised: the state machine then records
+    ExecutionFailed itself, so CloudWatch and the last event agree."""
+    try:
+        _put_metric_data(request["status_namespace"], status_metric_data(verdict, request, when=when, now=now,
+                                                                          skipped=skipped))
+    except AwsRequestError as error:
+        if verdict.status != "Failed":
+            failed = verdict.undelivered(f"CloudWatch refused the status metrics ({error})")
+            receipt.mark(**failed.state())
+            try:
+                event_id = put_status_event(status_event_detail(failed, receipt.state.get("metrics_published", 0),
+                                                                request, None), request)
+                receipt.mark(event=failed.status, event_id=event_id)
+            except (AwsRequestError, TransientAwsError) as event_error:
+                log("ERROR", f"no Failed event after the refused status metrics: {event_error}", **ids)
+        raise
 
 
 def _read_request(event: dict, environ: os._Environ | dict) -> dict:
@@ -295,7 +438,8 @@ def _kebab(name: str) -> str:
 
 
 def _failure_reason(value: Any) -> str | None:
-    """The failure text; a Step Functions error ``Cause`` holding a DescribeProcessingJob body is unwrapped."""
+    """The failure text; a Step Functions error ``Cause`` is unwrapped: a DescribeProcessingJob body (what a failed
+    ``createProcessingJob.sync`` leaves) as its summary (``job_summary``), a Lambda error as its message."""
     if value is None or value == "":
         return None
     if isinstance(value, dict):
@@ -306,25 +450,56 @@ def _failure_reason(value: Any) -> str | None:
     except json.JSONDecodeError:
         parsed = None
     if isinstance(parsed, dict):
-        text = str(
-            parsed.get("FailureReason") or parsed.get("ExitMessage") or parsed.get("errorMessage") or text
-        )
-    return text[:1024]
+        if "ProcessingJobStatus" in parsed or "ProcessingJobName" in parsed:
+            text = job_summary(parsed)
+        else:
+            text = str(parsed.get("errorMessage") or parsed.get("ExitMessage") or parsed.get("FailureReason")
+                       or text)
+    return text[:MAX_REASON_LENGTH]
+
+
+def job_summary(job: dict) -> str:
+    """``processing job <name> <status> after <n> min: <why>`` from a DescribeProcessingJob body.
+
+    Why: the container's own message first (its /opt/ml/output/message, which SageMaker returns as ExitMessage:
+    the analyzer says there what went wrong), then SageMaker's FailureReason (often only "AlgorithmError: See
+    job logs for more information"); a job stopped without either is said to have reached its maximum run time
+    or to have been stopped (StopProcessingJob, or its execution ended)."""
+    name = job.get("ProcessingJobName") or "(unnamed)"
+    status = job.get("ProcessingJobStatus") or "ended"
+    started = _job_time(job.get("ProcessingStartTime")) or _job_time(job.get("CreationTime"))
+    ended = _job_time(job.get("ProcessingEndTime")) or _job_time(job.get("LastModifiedTime"))
+    minutes = (ended - started).total_seconds() / 60 if started and ended and ended >= started else None
+    own = str(job.get("ExitMessage") or "").strip()
+    service = str(job.get("FailureReason") or "").strip()
+    reasons = [own] if own else []
+    if service and service != own:
+        reasons.append(f"(SageMaker: {service})" if own else service)
+    if not reasons:
+        limit = (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+        if status == "Stopped" and isinstance(limit, int | float) and minutes is not None \
+                and minutes * 60 >= limit:
+            reasons.append(f"it reached its maximum run time ({limit:.0f} s)")
+        elif status == "Stopped":
+            reasons.append("stopped by StopProcessingJob (a user, or its execution ending)")
+        else:
+            reasons.append("no reason given")
+    took = "" if minutes is None else " after less than a minute" if minutes < 1 else f" after {minutes:.0f} min"
+    return f"processing job {name} {status}{took}: {' '.join(reasons)}"
+
+
+def _job_time(value: Any) -> datetime | None:
+    """A DescribeProcessingJob time as Step Functions passes it (epoch seconds or milliseconds) or as text."""
+    if isinstance(value, str) and "T" not in value:
+        value = value.strip().replace(" ", "T", 1)  # "2026-11-25 13:00:00+00:00"
+    return _timestamp(value)
 
 
 def analyzer_outcome(report_uri: str) -> tuple[str, str | None]:
     """(status, no-data reason) of a window whose processing job completed, from the analyzer's outcome file in
     ``report_uri`` (see 1. in the module docstring)."""
     uri = f"{report_uri}/{OUTCOME_FILE}"
-    bucket, key = split_s3_uri(uri)
-    try:
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if not is_not_found(error):
-            raise aws_error(error, f"GetObject {uri}") from error
-        body = None
-    except BotoCoreError as error:
-        raise aws_error(error, f"GetObject {uri}") from error
+    body = read_object_if_present(uri)
     if body is not None:
         try:
             outcome = json.loads(body)
@@ -344,18 +519,12 @@ def analyzer_outcome(report_uri: str) -> tuple[str, str | None]:
 
 def violation_count(uri: str) -> int | None:
     """Number of entries in ``violations`` of constraint_violations.json, or None when the file is absent."""
-    bucket, key = split_s3_uri(uri)
-    try:
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if is_not_found(error):
-            return None
-        raise aws_error(error, f"GetObject {uri}") from error
-    except BotoCoreError as error:
-        raise aws_error(error, f"GetObject {uri}") from error
+    body = read_object_if_present(uri)
+    if body is None:
+        return None
     try:
         violations = json.loads(body).get("violations", [])
-    except (json.JSONDecodeError, AttributeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
         log("WARNING", f"{uri} is not a constraint violations document; violation count unknown")
         return None
     return len(violations) if isinstance(violations, list) else None
@@ -374,6 +543,9 @@ def copy_latest_report(request: dict, ids: dict) -> str:
     s3 = client("s3")
     fields = {"report_uri": source, "latest_report_uri": target, **ids}
     try:
+        if not object_exists(source_bucket, source_key):  # the window wrote no report.html (not an error)
+            log("INFO", f"{source} does not exist: the latest report is left as it is", outcome="absent", **fields)
+            return "absent"
         shown = _latest_window_start(s3, bucket, key)
         this = times.parse_time(request["window_start"])
         if shown is not None and this is not None and this < shown:
@@ -389,13 +561,7 @@ def copy_latest_report(request: dict, ids: dict) -> str:
             # opened from the S3 console as a page, and never served from a stale cache
             ContentType="text/html; charset=utf-8", CacheControl="no-cache", **kms,
         )
-    except ClientError as error:
-        if is_not_found(error):  # the window wrote no report.html (a missing copy is not an error)
-            log("INFO", f"{source} does not exist: the latest report is left as it is", outcome="absent",
-                **fields)
-            return "absent"
-        return _copy_failed(error, fields)
-    except BotoCoreError as error:
+    except (ClientError, BotoCoreError) as error:
         return _copy_failed(error, fields)
     log("INFO", f"{source} copied to {target}", outcome="copied", **fields)
     return "copied"
@@ -403,10 +569,12 @@ def copy_latest_report(request: dict, ids: dict) -> str:
 
 def _latest_window_start(s3: Any, bucket: str, key: str) -> datetime | None:
     """The window start recorded on the latest copy; None when there is no copy or it records none."""
+    if not object_exists(bucket, key):
+        return None
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if is_not_found(error):
+        if is_not_found(error):  # removed since it was listed
             return None
         raise
     return times.parse_time(head.get("Metadata", {}).get(WINDOW_START_METADATA))
@@ -604,11 +772,12 @@ def metric_batches(data: list[dict]) -> list[list[dict]]:
 
 
 def publish_metric_data(namespace: str, data: list[dict], receipt: _Receipt, ids: dict) -> tuple[int, int]:
-    """Send ``data`` in batches, skipping the batches the receipt records as sent; returns how many data were
-    given and how many of them CloudWatch refused (now or in an earlier attempt).
+    """Send ``data`` in batches, skipping the batches the receipt records as sent; returns how many data CloudWatch
+    took and how many it refused as invalid (now or in an earlier attempt).
 
-    A batch refused as invalid (a 4xx other than throttling) is sent again one datum at a time, so one datum
-    CloudWatch will not take costs only itself."""
+    A batch refused as invalid (CloudWatch's data errors: InvalidParameterValue, ...) is sent again one datum at a
+    time, so one datum CloudWatch will not take costs only itself. Any other refusal (access denied, ...) is not
+    about the data: it raises ``AwsRequestError``, as throttling raises ``TransientAwsError``."""
     data = [part for datum in data for part in split_values(datum)]
     batches = metric_batches(data)
     fingerprint = hashlib.sha256(json.dumps([namespace, data], default=str).encode()).hexdigest()
@@ -617,26 +786,43 @@ def publish_metric_data(namespace: str, data: list[dict], receipt: _Receipt, ids
             log(
                 "WARNING", "metric lines changed since the last attempt; publishing all of them again", **ids
             )
-        receipt.state.update(metrics_fingerprint=fingerprint, metric_batches_sent=0, metrics_refused=0)
+        receipt.state.update(metrics_fingerprint=fingerprint, metric_batches_sent=0, metrics_sent=0,
+                             metrics_refused=0)
     for index, batch in enumerate(batches):
         if index < receipt.state["metric_batches_sent"]:
             continue
         try:
             _put_metric_data(namespace, batch)
             refused = 0
-        except AwsRequestError:
+        except AwsRequestError as error:
+            if error.code not in _data_error_codes():
+                raise
             refused = sum(not _put_one(namespace, datum, ids) for datum in batch)
-        receipt.mark("metric_batches_sent", value=index + 1,
+        receipt.mark(metric_batches_sent=index + 1,
+                     metrics_sent=receipt.state.get("metrics_sent", 0) + len(batch) - refused,
                      metrics_refused=receipt.state.get("metrics_refused", 0) + refused)
-    return len(data), receipt.state.get("metrics_refused", 0)
+    return receipt.state.get("metrics_sent", 0), receipt.state.get("metrics_refused", 0)
+
+
+@functools.cache
+def _data_error_codes() -> frozenset[str]:
+    """The codes of PutMetricData's errors about the data sent (the sender's 400s of its service model:
+    InvalidParameterValue, InvalidParameterCombination, MissingParameter), rather than a copied list."""
+    operation = client("cloudwatch").meta.service_model.operation_model("PutMetricData")
+    return frozenset(
+        shape.metadata["error"]["code"] for shape in operation.error_shapes
+        if shape.metadata.get("error", {}).get("senderFault") and shape.metadata["error"].get("httpStatusCode") == 400
+    )
 
 
 def _put_one(namespace: str, datum: dict, ids: dict) -> bool:
-    """Send one datum; False (logged) when CloudWatch refuses it as invalid. Throttling still raises."""
+    """Send one datum; False (logged) when CloudWatch refuses it as invalid. Other errors raise."""
     try:
         _put_metric_data(namespace, [datum])
         return True
     except AwsRequestError as error:
+        if error.code not in _data_error_codes():
+            raise
         log("WARNING", f"CloudWatch refused metric {datum['MetricName']}: {error}", outcome="refused",
             metric_name=datum["MetricName"], **ids)
         return False
@@ -649,60 +835,64 @@ def _put_metric_data(namespace: str, data: list[dict]) -> None:
         raise aws_error(error, f"PutMetricData to {namespace} ({len(data)} metrics)") from error
 
 
-def status_metric_data(status: str, violations: int | None, request: dict, skipped: int = 0) -> list[dict]:
-    """One metric per status (1 for ``status``, 0 for the others), ConstraintViolations when known and
-    MetricsSkipped (the metric lines that could not be sent).
+def status_time(request: dict, now: datetime) -> tuple[datetime | None, str | None]:
+    """(the time the status metrics are stamped with, None) or (None, why they cannot be published).
 
-    Stamped with the window's metric_time, or the current time when CloudWatch would refuse that (a window
-    re-run more than two weeks later).
-    """
+    The window's metric_time; a window CloudWatch takes no datapoint of (more than two weeks back: a window run
+    again weeks later) has no status metrics rather than ones stamped now, which would count an old window in the
+    current period of the alarms (violations, heartbeat). Without a window (its planning failed) the failure is
+    now."""
+    when = request["metric_time"]
+    if when is None:
+        return now, None
+    if now - MAX_AGE < when < now + MAX_AHEAD:
+        return when, None
+    return None, (f"the window's metric time {times.iso(when)} is outside what CloudWatch accepts (2 weeks back, "
+                  "2 h ahead); stamped now it would count in the current period of the alarms")
+
+
+def status_metric_data(verdict: Verdict, request: dict, *, when: datetime, now: datetime,
+                       skipped: int = 0) -> list[dict]:
+    """One metric per status (1 for the verdict's, 0 for the others), ConstraintViolations when known and
+    MetricsSkipped (the metric lines that could not be sent), stamped ``when``; LateCaptureFiles at the late
+    window's start when CloudWatch takes that time."""
     dims = [*_default_dimensions(request), {"Name": "MonitorType", "Value": request["monitor_type"]}]
-    now = _now()
-    when = _accepted_time(request["metric_time"] or now, now, request)
     data = [
         {
             "MetricName": name,
             "Dimensions": dims,
             "Timestamp": when,
-            "Value": float(s == status),
+            "Value": float(s == verdict.status),
             "Unit": "Count",
         }
         for s, name in STATUS_METRIC_NAMES.items()
     ]
     data.append({"MetricName": SKIPPED_METRIC_NAME, "Dimensions": dims, "Timestamp": when,
                  "Value": float(skipped), "Unit": "Count"})
-    if violations is not None:
+    if verdict.violation_count is not None:
         data.append(
             {
                 "MetricName": VIOLATIONS_METRIC_NAME,
                 "Dimensions": dims,
                 "Timestamp": when,
-                "Value": float(violations),
+                "Value": float(verdict.violation_count),
                 "Unit": "Count",
             }
         )
     if request.get("late_capture_files") is not None:
-        late_when = _accepted_time(request["late_window_start"] or when, now, request)
-        data.append({"MetricName": LATE_CAPTURES_METRIC_NAME, "Dimensions": dims, "Timestamp": late_when,
-                     "Value": float(request["late_capture_files"]), "Unit": "Count"})
+        late_when = request["late_window_start"] or when
+        if now - MAX_AGE < late_when < now + MAX_AHEAD:
+            data.append({"MetricName": LATE_CAPTURES_METRIC_NAME, "Dimensions": dims, "Timestamp": late_when,
+                         "Value": float(request["late_capture_files"]), "Unit": "Count"})
+        else:
+            log("WARNING", f"LateCaptureFiles not published: the late window's start {times.iso(late_when)} is "
+                "outside what CloudWatch accepts", schedule_name=request["schedule_name"])
     return data
 
 
-def _accepted_time(when: datetime, now: datetime, request: dict) -> datetime:
-    """``when``, or now when CloudWatch would refuse it (a window re-run more than two weeks later)."""
-    if now - MAX_AGE < when < now + MAX_AHEAD:
-        return when
-    log(
-        "WARNING",
-        f"metric_time {when.isoformat()} is outside what CloudWatch accepts; status metrics "
-        "are stamped with the current time",
-        schedule_name=request["schedule_name"],
-    )
-    return now
-
-
-def status_event_detail(status: str, violations: int | None, published: int, request: dict) -> dict:
+def status_event_detail(verdict: Verdict, published: int, request: dict, status_metrics_skipped: str | None) -> dict:
     """The event's detail: camelCase like AWS's own events; unknown fields are left out."""
+    status = verdict.status
     detail = {
         "status": status,
         "endpointName": request["endpoint_name"],
@@ -716,13 +906,14 @@ def status_event_detail(status: str, violations: int | None, published: int, req
         if request["metric_time"]
         else None,
         "processingJobName": request["job_name"],
-        "violationCount": violations,
-        "failureReason": request["failure_reason"] if status == "Failed" else None,
-        "noDataReason": request["no_data_reason"] if status == "NoData" else None,
+        "violationCount": verdict.violation_count,
+        "failureReason": verdict.failure_reason if status == "Failed" else None,
+        "noDataReason": verdict.no_data_reason if status == "NoData" else None,
         "lateCaptureFiles": request.get("late_capture_files"),
         "lateWindowStart": times.iso(request["late_window_start"]) if request.get("late_window_start") else None,
         "metricsPublished": published,
         "metricsNamespace": request["namespace"],
+        "statusMetricsSkipped": status_metrics_skipped,
     }
     return {k: v for k, v in detail.items() if v is not None}
 
@@ -753,29 +944,38 @@ def put_status_event(detail: dict, request: dict) -> str:
             error_code=code,
         )
         raise (TransientAwsError if transient else AwsRequestError)(
-            f"PutEvents to {request['event_bus_name']} rejected the status event: {code}: {message}"
+            f"PutEvents to {request['event_bus_name']} rejected the status event: {code}: {message}", code
         )
     return result["EventId"]
 
 
 class _Receipt:
-    """Progress of one publication kept in S3, so a retried invocation sends only what is missing."""
+    """Progress of one publication kept in S3, so a retried invocation sends only what is missing: the window's
+    verdict (``Verdict.state``), the metric batches sent, and the status its event and status metrics were sent
+    for."""
 
     def __init__(self, uri: str | None, kms_key_id: str | None):
         self.uri, self.kms_key_id, self.state = uri, kms_key_id, {}
         if uri:
-            bucket, key = split_s3_uri(uri)
             try:
-                self.state = json.loads(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-            except ClientError as error:
-                if not is_not_found(error):
-                    raise aws_error(error, f"GetObject of the receipt {uri}") from error
-            except (BotoCoreError, json.JSONDecodeError) as error:
+                body = read_object_if_present(uri)
+                self.state = json.loads(body) if body is not None else {}
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 log("WARNING", f"receipt {uri} unreadable ({error}); publishing everything", receipt_uri=uri)
+            if not isinstance(self.state, dict):
+                log("WARNING", f"receipt {uri} is not an object; publishing everything", receipt_uri=uri)
+                self.state = {}
         self.state.setdefault("metric_batches_sent", 0)
 
-    def mark(self, step: str, value: Any = True, **extra: Any) -> None:
-        self.state.update({step: value, **extra})
+    def verdict(self) -> Verdict | None:
+        return Verdict.of(self.state)
+
+    def delivered(self, status: str) -> bool:
+        """Whether any of the window's publication of ``status`` went out (its event or its status metrics)."""
+        return status in (self.state.get("event"), self.state.get("status_metrics"))
+
+    def mark(self, **progress: Any) -> None:
+        self.state.update(progress)
         if not self.uri:
             return
         bucket, key = split_s3_uri(self.uri)

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from moto.core.models import botocore_stubber
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
@@ -29,6 +32,7 @@ def load_handler(folder: str) -> ModuleType:
         del sys.modules[name]
     spec = importlib.util.spec_from_file_location(f"lambda_{folder}_index", LAMBDA_ROOT / folder / "index.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would (dataclasses look their module up there)
     spec.loader.exec_module(module)
     return module
 
@@ -66,3 +70,37 @@ def fail_requests(
         return botocore_stubber(event_name=event_name, request=request, **kwargs)
 
     client.meta.events.register("before-send", send)
+
+
+def refuse_put_metric_data(client, namespace: str, code: str = "AccessDenied") -> list[str]:
+    """CloudWatch refuses PutMetricData to ``namespace`` from ``client`` (as IAM does outside the namespaces a
+    policy's condition names); returns the list each refused request adds its namespace to."""
+    refused: list[str] = []
+
+    def refuse(params, **_):
+        if params["Namespace"] == namespace:
+            refused.append(namespace)
+            raise ClientError({"Error": {"Code": code, "Message": f"not authorized to perform cloudwatch:PutMetricData "
+                                         f"in {namespace}"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+                              "PutMetricData")
+
+    client.meta.events.register("before-parameter-build.cloudwatch.PutMetricData", refuse)
+    return refused
+
+
+@pytest.fixture
+def events_inbox(aws):
+    """A rule on the default bus for the publisher's source, delivering to a queue; returns a reader of the
+    events."""
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="status-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="status", EventPattern=json.dumps({"source": ["cdk-model-monitor"]}))
+    events.put_targets(Rule="status", Targets=[{"Id": "inbox", "Arn": arn}])
+
+    def read() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return read

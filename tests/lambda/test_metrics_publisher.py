@@ -12,7 +12,8 @@ import pytest
 from model_monitor_analyzer.results import MonitoringResults
 
 from ..conftest import churn_baseline_files
-from .conftest import REGION, fail_requests, load_handler, log_lines
+from .conftest import REGION, fail_requests, load_handler, log_lines, refuse_put_metric_data
+from .s3_permissions import enforce_policy
 
 BUCKET = "monitoring-bucket"
 REPORT = f"s3://{BUCKET}/reports/data-quality/churn-ep/churn-ep-data-quality/2026/11/25/13"
@@ -48,23 +49,6 @@ def publisher(aws, monkeypatch):
     # what the analyzer's job leaves beside the reports of a window it analysed (tests replace or delete it)
     _put(f"{REPORT}/outcome.json", json.dumps({"status": "Completed", "summary": {"records": 4}}))
     return module
-
-
-@pytest.fixture
-def events_inbox(aws):
-    """A rule on the default bus for our source, delivering to a queue; returns a reader of the details."""
-    events = boto3.client("events", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName="status-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="status", EventPattern=json.dumps({"source": ["cdk-model-monitor"]}))
-    events.put_targets(Rule="status", Targets=[{"Id": "inbox", "Arn": arn}])
-
-    def read() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
-
-    return read
 
 
 def _put(uri: str, body: str | bytes) -> None:
@@ -216,7 +200,8 @@ def test_status_event_carries_report_window_and_job(publisher, events_inbox):
 
 
 def test_failed_execution_unwraps_the_step_functions_error_cause(publisher, events_inbox):
-    cause = json.dumps({"ProcessingJobStatus": "Failed", "FailureReason": "AlgorithmError: baseline missing"})
+    cause = json.dumps({"ProcessingJobName": WINDOW["job_name"], "ProcessingJobStatus": "Failed",
+                        "FailureReason": "ClientError: instance limit exceeded"})
 
     result = publisher.handler(
         _event(status="Failed", failure_reason={"Error": "States.TaskFailed", "Cause": cause}), None
@@ -224,8 +209,53 @@ def test_failed_execution_unwraps_the_step_functions_error_cause(publisher, even
 
     assert result["status"] == "Failed"
     [event] = events_inbox()
-    assert event["detail"]["failureReason"] == "AlgorithmError: baseline missing"
+    assert event["detail"]["failureReason"] == (f"processing job {WINDOW['job_name']} Failed: ClientError: instance "
+                                                "limit exceeded")
+    assert result["failure_reason"] == event["detail"]["failureReason"]
     assert _metric_names(NAMESPACE) == []
+
+
+def _failed_job(**fields) -> dict:
+    """A DescribeProcessingJob body as Step Functions puts it in the Cause of a failed .sync task (times in epoch
+    milliseconds), started at 12:05 and ended ``minutes`` later."""
+    started = datetime(2026, 11, 25, 13, 5, tzinfo=UTC)
+    minutes = fields.pop("minutes", 3)
+    return {"ProcessingJobName": WINDOW["job_name"], "ProcessingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:"
+            f"processing-job/{WINDOW['job_name']}", "ProcessingJobStatus": "Failed",
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+            "CreationTime": (started - timedelta(minutes=1)).timestamp() * 1000,
+            "ProcessingStartTime": started.timestamp() * 1000,
+            "ProcessingEndTime": (started + timedelta(minutes=minutes)).timestamp() * 1000,
+            "LastModifiedTime": (started + timedelta(minutes=minutes)).timestamp() * 1000,
+            "AppSpecification": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-monitor-analyzer:1"},
+            "Environment": {f"variable_{i}": "x" * 40 for i in range(30)}, **fields}
+
+
+def test_a_failed_jobs_reason_is_the_containers_own_message_before_sagemakers(publisher, events_inbox):
+    message = ("Error: no data-quality statistics (statistics.json) for baseline_statistics: "
+               "/opt/ml/processing/baseline/stats does not exist")  # what the analyzer writes to /opt/ml/output/message
+    job = _failed_job(ExitMessage=message, FailureReason="AlgorithmError: See job logs for more information")
+
+    publisher.handler(_event(status="Failed", failure_reason={"Error": "States.TaskFailed",
+                                                              "Cause": json.dumps(job)}), None)
+
+    [event] = events_inbox()
+    assert event["detail"]["failureReason"] == (f"processing job {WINDOW['job_name']} Failed after 3 min: {message} "
+                                                "(SageMaker: AlgorithmError: See job logs for more information)")
+
+
+@pytest.mark.parametrize(("minutes", "why"), [
+    (60, "it reached its maximum run time (3600 s)"),
+    (7, "stopped by StopProcessingJob (a user, or its execution ending)"),
+])
+def test_a_stopped_jobs_reason_is_a_short_summary_not_its_description(publisher, events_inbox, minutes, why):
+    job = _failed_job(ProcessingJobStatus="Stopped", minutes=minutes)
+
+    publisher.handler(_event(status="Failed", failure_reason={"Error": "States.TaskFailed",
+                                                              "Cause": json.dumps(job)}), None)
+
+    [event] = events_inbox()
+    assert event["detail"]["failureReason"] == f"processing job {WINDOW['job_name']} Stopped after {minutes} min: {why}"
 
 
 def test_infinities_are_clamped_and_nan_is_skipped(publisher, capsys):
@@ -400,24 +430,33 @@ def test_sagemaker_monitoring_type_names_are_accepted(publisher):
     assert result["namespace"] == "aws/sagemaker/Endpoints/model-metrics"
 
 
-def test_status_of_a_window_rerun_weeks_later_is_stamped_now(publisher, monkeypatch):
-    monkeypatch.setattr(publisher, "_now", lambda: NOW + timedelta(days=30))
+def test_a_window_run_again_within_two_weeks_publishes_its_status_at_its_own_time(publisher, monkeypatch):
+    monkeypatch.setattr(publisher, "_now", lambda: NOW + timedelta(days=13))
 
     result = publisher.handler(_event(metrics_prefix=None), None)
 
+    assert (result["status"], result["status_metrics_skipped"]) == ("Completed", None)
+    assert _status_values()["Completed"] == [1.0]  # at the window's metric_time, not now
+
+
+def test_a_window_older_than_two_weeks_publishes_no_status_metrics_and_says_why(publisher, events_inbox, monkeypatch,
+                                                                                 capsys):
+    monkeypatch.setattr(publisher, "_now", lambda: NOW + timedelta(days=15))
+    _put(f"{METRICS}/cloudwatch_metrics.jsonl", _line("feature_baseline_drift_Age", Value=0.41))
+    late = {"late_capture_files": 2, "late_window_id": "2026112512", "late_window_start": "2026-11-25T11:00:00Z"}
+
+    result = publisher.handler(_event(window={**WINDOW, **late}), None)
+
     assert result["status"] == "Completed"
-    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    stats = cloudwatch.get_metric_statistics(
-        Namespace="CdkModelMonitor",
-        MetricName="ExecutionCompleted",
-        Dimensions=status_dims,
-        StartTime=NOW + timedelta(days=29),
-        EndTime=NOW + timedelta(days=31),
-        Period=3600,
-        Statistics=["Maximum"],
-    )["Datapoints"]
-    assert [d["Maximum"] for d in stats] == [1.0]
+    assert result["status_metrics_skipped"].startswith(
+        "the window's metric time 2026-11-25T12:00:00Z is outside what CloudWatch accepts")
+    assert _metric_names("CdkModelMonitor") == []  # neither at the window's time nor now
+    assert (result["metrics_published"], result["metrics_skipped"]) == (0, 1)
+    [event] = events_inbox()
+    assert event["detail"]["status"] == "Completed"
+    assert event["detail"]["statusMetricsSkipped"] == result["status_metrics_skipped"]
+    [line] = [line for line in log_lines(capsys.readouterr().out) if line.get("outcome") == "status_metrics_skipped"]
+    assert line["level"] == "WARNING" and result["status_metrics_skipped"] in line["message"]
 
 
 # -- CloudWatch's limits, one datum at a time ------------------------------------------------------------------
@@ -782,3 +821,174 @@ def test_a_window_without_a_late_count_publishes_no_late_metric(publisher):
     publisher.handler(_event(metrics_prefix=None), None)
 
     assert "LateCaptureFiles" not in _metric_names("CdkModelMonitor")
+
+
+# -- under the publisher's own S3 permissions: S3 answers 403, not 404, for a missing object ----------------------
+
+REPORT_ROOT = "reports/data-quality/churn-ep/churn-ep-data-quality"
+MANIFEST_ROOT = "reports/data-quality/_manifests/churn-ep/churn-ep-data-quality"
+# What the standalone engine grants the publisher (grant_read_reports, grant_write_manifests, the latest copy's
+# key): object access under two prefixes, and s3:ListBucket only with an s3:prefix condition for each.
+PUBLISHER_S3_POLICY = [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/{REPORT_ROOT}/*"},
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}",
+     "Condition": {"StringLike": {"s3:prefix": [REPORT_ROOT, f"{REPORT_ROOT}/*"]}}},
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+     "Resource": f"arn:aws:s3:::{BUCKET}/{MANIFEST_ROOT}/*"},
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}",
+     "Condition": {"StringLike": {"s3:prefix": [MANIFEST_ROOT, f"{MANIFEST_ROOT}/*"]}}},
+    {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/{REPORT_ROOT}/latest-report.html"},
+]
+
+
+def test_a_first_publication_with_a_prefix_limited_list_permission_publishes_the_analyzers_verdict(
+        publisher, events_inbox, reference_examples):
+    violations = (
+        reference_examples / "from-idea-to-production-monitoring/notebook-output/constraint_violations.json"
+    )
+    _put(f"{REPORT}/constraint_violations.json", violations.read_bytes())
+    _put(f"{REPORT}/report.html", PAGE)
+    refused = enforce_policy(publisher.client("s3"), PUBLISHER_S3_POLICY)
+
+    # no receipt and no latest copy yet: two missing objects, which S3 answers 403 to GetObject and HeadObject
+    result = publisher.handler(_event(metrics_prefix=None, receipt_uri=RECEIPT, latest_report_uri=LATEST), None)
+
+    expected = len(json.loads(violations.read_text())["violations"])
+    assert (result["status"], result["violation_count"]) == ("CompletedWithViolations", expected)
+    assert _status_values() == {"Completed": [0.0], "CompletedWithViolations": [1.0], "NoData": [0.0],
+                                "Failed": [0.0]}
+    assert [e["detail"]["status"] for e in events_inbox()] == ["CompletedWithViolations"]
+    assert result["latest_report"] == "copied"
+    assert refused == []  # the policy grants every request the publisher makes
+
+
+def test_missing_analyzer_files_are_told_from_refused_ones_with_a_prefix_limited_list_permission(publisher, capsys):
+    boto3.client("s3", region_name=REGION).delete_object(Bucket=BUCKET, Key=f"{REPORT_ROOT}/2026/11/25/13/outcome.json")
+    refused = enforce_policy(publisher.client("s3"), PUBLISHER_S3_POLICY)
+
+    result = publisher.handler(_event(metrics_prefix=None, receipt_uri=RECEIPT, latest_report_uri=LATEST), None)
+
+    # no outcome.json, no constraint_violations.json, no report.html: an image that writes none of them
+    assert (result["status"], result["violation_count"], result["latest_report"]) == ("Completed", None, "absent")
+    assert any("outcome.json does not exist" in line["message"] for line in log_lines(capsys.readouterr().out))
+    assert refused == []
+
+
+def test_a_refused_read_is_not_taken_for_a_missing_file(publisher):
+    without_reports = [s for s in PUBLISHER_S3_POLICY if s["Resource"] != f"arn:aws:s3:::{BUCKET}/{REPORT_ROOT}/*"]
+    refused = enforce_policy(publisher.client("s3"), without_reports)
+
+    with pytest.raises(publisher.AwsRequestError, match="outcome.json failed: AccessDenied"):
+        publisher.handler(_event(metrics_prefix=None, receipt_uri=RECEIPT), None)
+    assert refused == [f"GetObject arn:aws:s3:::{BUCKET}/{REPORT_ROOT}/2026/11/25/13/outcome.json"]
+
+
+# -- a publication refused or stopped part-way: CloudWatch, the event and the result never contradict ------------
+
+
+def _violations(reference_examples) -> int:
+    source = reference_examples / "from-idea-to-production-monitoring/notebook-output/constraint_violations.json"
+    _put(f"{REPORT}/constraint_violations.json", source.read_bytes())
+    return len(json.loads(source.read_text())["violations"])
+
+
+def test_a_status_event_the_bus_refuses_makes_the_window_failed_in_cloudwatch_with_the_reason(
+        publisher, events_inbox, reference_examples, capsys):
+    found = _violations(reference_examples)
+    _fail_put_events(publisher, "AccessDeniedException", 400, [100])
+
+    result = publisher.handler(_event(metrics_prefix=None, receipt_uri=RECEIPT), None)
+
+    assert result["status"] == "Failed"
+    assert result["failure_reason"].startswith("the status event was refused (PutEvents to default failed: "
+                                               "AccessDeniedException")
+    assert result["failure_reason"].endswith(f"the window's result (CompletedWithViolations with {found} "
+                                             "violations) is not published")
+    assert _status_values() == {"Completed": [0.0], "CompletedWithViolations": [0.0], "NoData": [0.0],
+                                "Failed": [1.0]}
+    assert events_inbox() == []
+    [line] = [line for line in log_lines(capsys.readouterr().out) if line.get("outcome") == "event_refused"]
+    assert line["level"] == "ERROR"
+    # the failure path run after it publishes nothing else: the window was decided once
+    again = publisher.handler(_event(status="Failed", failure_reason="publisher failed", receipt_uri=RECEIPT), None)
+    assert (again["status"], again["failure_reason"]) == ("Failed", result["failure_reason"])
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert _stat("CdkModelMonitor", "ExecutionFailed", "SampleCount", status_dims) == [1.0]
+
+
+def test_analyzer_metrics_cloudwatch_refuses_make_the_window_failed_not_skipped(publisher, events_inbox,
+                                                                                reference_examples):
+    found = _violations(reference_examples)
+    _put(f"{METRICS}/cloudwatch_metrics.jsonl", "\n".join([_line("feature_baseline_drift_Age", Value=0.41),
+                                                          _line("feature_non_null_Age", Value=1.0)]))
+    refused = refuse_put_metric_data(publisher.client("cloudwatch"), NAMESPACE)
+
+    result = publisher.handler(_event(receipt_uri=RECEIPT), None)
+
+    assert result["status"] == "Failed"
+    assert result["failure_reason"].startswith("CloudWatch refused the analyzer's metrics (PutMetricData to "
+                                               f"{NAMESPACE} (2 metrics) failed: AccessDenied")
+    assert f"(CompletedWithViolations with {found} violations)" in result["failure_reason"]
+    assert refused == [NAMESPACE]  # one refusal is enough: the metrics are not sent again one by one
+    assert (result["metrics_published"], result["metrics_skipped"]) == (0, 0)
+    assert _status_values()["Failed"] == [1.0] and _status_values()["CompletedWithViolations"] == [0.0]
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert _stat("CdkModelMonitor", "MetricsSkipped", "Maximum", status_dims) == [0.0]
+    [event] = events_inbox()
+    assert (event["detail"]["status"], event["detail"]["failureReason"]) == ("Failed", result["failure_reason"])
+
+
+def test_status_metrics_cloudwatch_refuses_after_the_event_are_followed_by_a_failed_event(
+        publisher, events_inbox, reference_examples):
+    _violations(reference_examples)
+    _put(f"{METRICS}/cloudwatch_metrics.jsonl", _line("feature_baseline_drift_Age", Value=0.41))
+    refuse_put_metric_data(publisher.client("cloudwatch"), "CdkModelMonitor")
+
+    with pytest.raises(publisher.AwsRequestError, match="PutMetricData to CdkModelMonitor"):
+        publisher.handler(_event(receipt_uri=RECEIPT), None)
+    # the state machine's failure path: the publisher again, with Failed (then its own ExecutionFailed datapoint)
+    with pytest.raises(publisher.AwsRequestError, match="PutMetricData to CdkModelMonitor"):
+        publisher.handler(_event(status="Failed", failure_reason="publisher failed", receipt_uri=RECEIPT), None)
+
+    events = [e["detail"] for e in events_inbox()]
+    assert [e["status"] for e in events] == ["CompletedWithViolations", "Failed"]  # the last one is what holds
+    assert events[1]["failureReason"].startswith("CloudWatch refused the status metrics (PutMetricData to "
+                                                 "CdkModelMonitor")
+    assert _stat(NAMESPACE, "feature_baseline_drift_Age", "Maximum") == [0.41]
+
+
+def test_the_failure_path_completes_a_publication_that_stopped_part_way_with_the_decided_status(
+        publisher, events_inbox, reference_examples):
+    found = _violations(reference_examples)
+
+    class FunctionTimedOut(Exception):
+        """Lambda ending the invocation right after a call (its time-out)."""
+
+    stopped = []
+
+    def stop_after_the_first_status_call(http_response, model, **_):
+        if not stopped:
+            stopped.append(model.name)
+            raise FunctionTimedOut(model.name)
+
+    publisher.client("events").meta.events.register("after-call.eventbridge.PutEvents",
+                                                    stop_after_the_first_status_call)
+    publisher.client("cloudwatch").meta.events.register(
+        "after-call.cloudwatch.PutMetricData",
+        lambda params=None, **kwargs: stop_after_the_first_status_call(**kwargs)
+        if kwargs["context"].get("status_call") else None)
+    publisher.client("cloudwatch").meta.events.register(
+        "before-parameter-build.cloudwatch.PutMetricData",
+        lambda params, context, **_: context.update(status_call=params["Namespace"] == "CdkModelMonitor"))
+
+    with pytest.raises(FunctionTimedOut):
+        publisher.handler(_event(metrics_prefix=None, receipt_uri=RECEIPT), None)
+    result = publisher.handler(_event(status="Failed", failure_reason="Sandbox.Timedout", receipt_uri=RECEIPT), None)
+
+    assert stopped  # one of the window's status calls went out before the invocation ended
+    assert (result["status"], result["violation_count"], result["superseded"]) == (
+        "CompletedWithViolations", found, "Failed")
+    assert _status_values() == {"Completed": [0.0], "CompletedWithViolations": [1.0], "NoData": [0.0],
+                                "Failed": [0.0]}
+    # an event put just before the invocation ended may be put again (at least once), never another status
+    assert {e["detail"]["status"] for e in events_inbox()} == {"CompletedWithViolations"}
