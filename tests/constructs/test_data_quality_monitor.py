@@ -45,14 +45,19 @@ def test_standalone_state_machine_plans_runs_publishes_and_records_no_data_and_f
     assert set(states) == {"WaitForCaptureDelivery", "PlanWindow", "IsDuplicate", "DuplicateOfWindow",
                            "WindowAlreadyAnalysed", "HasData", "RecordNoData", "NoDataInWindow", "RunAnalyzer",
                            "JobNameTaken", "DescribeExistingJob", "ExistingJobStatus", "WaitForExistingJob",
-                           "ExistingJobEnded", "PublishResults", "Done", "RecordFailure", "RecordPlanningFailure",
-                           "RecordFailureDirectly", "ExecutionFailed"}
+                           "ExistingJobEnded", "PublishResults", "WindowStatus", "Done", "RecordFailure",
+                           "RecordPlanningFailure", "RecordFailureDirectly", "ExecutionFailed"}
     assert states["HasData"]["Choices"][0] == {"Variable": "$.plan.has_data", "BooleanEquals": False,
                                                "Next": "RecordNoData"}
     assert states["RunAnalyzer"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
     assert [c["Next"] for c in states["RunAnalyzer"]["Catch"]] == ["JobNameTaken", "RecordFailure"]
     assert states["PlanWindow"]["Catch"][0]["Next"] == "RecordPlanningFailure"
     assert states["RecordNoData"]["Parameters"]["status"] == "NoData"
+    # the execution ends as the window's published status: the failure path may complete a completed window
+    assert states["PublishResults"]["Next"] == states["RecordFailure"]["Next"] == "WindowStatus"
+    assert states["WindowStatus"]["Choices"] == [{"Variable": "$.published.status", "StringEquals": "Failed",
+                                                  "Next": "ExecutionFailed"}]
+    assert states["WindowStatus"]["Default"] == "Done"
 
 
 def test_processing_job_gets_the_builtin_environment_window_and_deterministic_name(stack):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from cdk_model_monitor.images import AnalyzerImage
 from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
 from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome, RunStatus
 
-from .conftest import REGION, load_handler
+from .conftest import REGION, fail_requests, load_handler, refuse_put_metric_data
+from .s3_permissions import enforce_policy
 from .state_machine import Engine, Execution, StatesError, definition_from_template, interleave
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -405,3 +407,220 @@ def test_the_inputs_the_readme_shows_for_a_rerun_plan_the_window_it_says_and_do_
     assert again.visited[-1] == "WindowAlreadyAnalysed"
     assert asked.status == "SUCCEEDED" and asked.output["plan"]["attempt"] == 2
     assert asked.output["plan"]["report_uri"].endswith("/attempt-2/2026/11/25/13")
+
+
+# -- what a window's publication says when part of it is refused or stopped ----------------------------------------
+
+
+def _publisher(engine):
+    """The metrics publisher's module the state machine runs (its clients are the ones to refuse calls of)."""
+    return sys.modules[engine.lambdas["lambda:metrics_publisher"].__module__]
+
+
+def _publisher_policy(template: dict, functions: dict) -> list[dict]:
+    """The statements of the publisher's role as synthesized, with the monitoring bucket's and the endpoint's
+    references resolved as deployed."""
+    [function] = [logical_id for logical_id, folder in functions.items() if folder == "metrics_publisher"]
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+    def resolved(value):
+        if isinstance(value, list):
+            return [resolved(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(resolved(p) for p in parts)
+        if "Ref" in value:
+            return {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": "123456789012"}.get(
+                value["Ref"], value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            if template["Resources"][logical_id]["Type"] == "AWS::S3::Bucket" and attribute == "Arn":
+                return f"arn:aws:s3:::{BUCKET}"
+            return ENDPOINT if attribute == "EndpointName" else f"{logical_id}.{attribute}"
+        return {k: resolved(v) for k, v in value.items()}
+
+    return [resolved(statement) for resource in template["Resources"].values()
+            if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role} in resource["Properties"]["Roles"]
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _analyzer_finds_violations(reference_examples, count: int = 4):
+    """What a job leaves whose analyzer found ``count`` violations: its metric line, its outcome and the real
+    violations of a SageMaker report (the first ``count``)."""
+    source = reference_examples / "immersion-day-churn-data-quality" / "notebook-output" / "constraint_violations.json"
+    violations = {"violations": json.loads(source.read_text())["violations"][:count]}
+
+    def write(name: str, arguments: dict) -> None:
+        _write_analyzer_metrics(name, arguments)
+        report = arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+        bucket, key = report.removeprefix("s3://").split("/", 1)
+        outcome = RunOutcome.finished(violations=count, output_dir=Path("/opt/ml/processing/output"),
+                                      summary={"records": 2333, "bad_records": 0, "violations": count})
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.put_object(Bucket=bucket, Key=f"{key}/{OUTCOME_FILE}", Body=json.dumps(outcome.document()).encode())
+        s3.put_object(Bucket=bucket, Key=f"{key}/constraint_violations.json", Body=json.dumps(violations).encode())
+
+    return write
+
+
+ONLY_FAILED = {"Completed": 0.0, "CompletedWithViolations": 0.0, "NoData": 0.0, "Failed": 1.0}
+
+
+def test_a_window_with_violations_is_published_under_the_publishers_own_s3_permissions(
+        engine, synthesized, events_inbox, reference_examples):
+    engine.on_job_completed = _analyzer_finds_violations(reference_examples)
+    # S3 answers the publisher as its synthesized role: 403 for a missing object (its receipt, the latest copy)
+    refused = enforce_policy(_publisher(engine).client("s3"), _publisher_policy(*synthesized))
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done", (execution.visited, engine.caught)
+    assert (execution.output["published"]["status"], execution.output["published"]["violation_count"]) == (
+        "CompletedWithViolations", 4)
+    assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 1.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+    assert [e["detail"]["status"] for e in events_inbox()] == ["CompletedWithViolations"]
+    assert refused == []  # the role grants every request the publisher makes
+
+
+def test_a_status_event_the_bus_refuses_ends_the_window_failed_in_cloudwatch_and_in_step_functions(
+        engine, events_inbox, reference_examples):
+    engine.on_job_completed = _analyzer_finds_violations(reference_examples)
+    denied = json.dumps({"__type": "AccessDeniedException", "message": "not authorized to perform events:PutEvents"})
+    fail_requests(_publisher(engine).client("events"), "PutEvents", [100], status=400, body=denied.encode(),
+                  headers={"Content-Type": "application/x-amz-json-1.1"})
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED" and execution.visited[-3:] == ["PublishResults", "WindowStatus",
+                                                                        "ExecutionFailed"]
+    assert _status_sums(engine.definition) == ONLY_FAILED
+    assert events_inbox() == []
+
+
+def test_analyzer_metrics_cloudwatch_refuses_fail_the_window_with_the_reason(engine, events_inbox,
+                                                                             reference_examples):
+    engine.on_job_completed = _analyzer_finds_violations(reference_examples)
+    refuse_put_metric_data(_publisher(engine).client("cloudwatch"), "aws/sagemaker/Endpoints/data-metrics")
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED" and execution.visited[-2:] == ["WindowStatus", "ExecutionFailed"]
+    assert _status_sums(engine.definition) == ONLY_FAILED
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["status"] == "Failed" and event["violationCount"] == 4
+    assert event["failureReason"].startswith("CloudWatch refused the analyzer's metrics (PutMetricData to "
+                                             "aws/sagemaker/Endpoints/data-metrics (1 metrics) failed: AccessDenied")
+
+
+def test_a_publication_stopped_part_way_is_completed_by_the_failure_path_with_the_analyzers_status(
+        engine, events_inbox, reference_examples):
+    engine.on_job_completed = _analyzer_finds_violations(reference_examples)
+
+    class FunctionTimedOut(Exception):
+        """Lambda ending the invocation right after a call (its time-out): Step Functions retries no such error."""
+
+    ended = []
+
+    def end_after_the_first_status_call(**_):
+        if not ended:
+            ended.append(True)
+            raise FunctionTimedOut()
+
+    publisher = _publisher(engine)
+    publisher.client("events").meta.events.register("after-call.eventbridge.PutEvents",
+                                                    end_after_the_first_status_call)
+    publisher.client("cloudwatch").meta.events.register(
+        "before-parameter-build.cloudwatch.PutMetricData",
+        lambda params, context, **_: context.update(status_call=params["Namespace"] == STATUS_NAMESPACE))
+    publisher.client("cloudwatch").meta.events.register(
+        "after-call.cloudwatch.PutMetricData",
+        lambda context, **kwargs: end_after_the_first_status_call() if context.get("status_call") else None)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert ended and engine.caught[0]["Error"] == "FunctionTimedOut"
+    assert execution.status == "SUCCEEDED", (execution.visited, engine.caught)
+    assert execution.visited[-3:] == ["RecordFailure", "WindowStatus", "Done"]
+    assert execution.output["published"]["status"] == "CompletedWithViolations"
+    assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 1.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+    assert {e["detail"]["status"] for e in events_inbox()} == {"CompletedWithViolations"}
+
+
+def test_a_failed_jobs_event_gives_the_analyzers_own_message_first(engine, events_inbox, tmp_path):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    # the analyzer run in a job whose baseline statistics are missing: it exits 255 after writing its message
+    root = tmp_path / "opt" / "ml"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "processingjobconfig.json").write_text(json.dumps({"Environment": {
+        "dataset_source": "/opt/ml/processing/input/endpoint", "output_path": "/opt/ml/processing/output",
+        "start_time": "2026-11-25T12:00:00Z", "end_time": "2026-11-25T13:00:00Z",
+        "baseline_constraints": "/opt/ml/processing/baseline/constraints/constraints.json"}}))
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
+    message = (root / "output" / "message").read_text()
+    original = engine._call
+
+    def job_fails(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync"):
+            sagemaker = boto3.client("sagemaker", region_name=REGION)
+            sagemaker.create_processing_job(**arguments)
+            job = sagemaker.describe_processing_job(ProcessingJobName=arguments["ProcessingJobName"])
+            job.pop("ResponseMetadata")
+            # what Step Functions passes on: the job's description, with SageMaker's ExitMessage and FailureReason
+            raise StatesError("States.TaskFailed", json.dumps({
+                **job, "ProcessingJobStatus": "Failed", "ExitMessage": message,
+                "FailureReason": "AlgorithmError: See job logs for more information"}, default=str))
+        return (yield from original(resource, arguments))
+
+    engine._call = job_fails
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED" and "RecordFailure" in execution.visited
+    [event] = [e["detail"] for e in events_inbox()]
+    assert message.startswith("Error: ") and event["status"] == "Failed"
+    assert event["failureReason"] == (f"processing job {_jobs()[0]} Failed after less than a minute: {message} "
+                                      "(SageMaker: AlgorithmError: See job logs for more information)")
+    assert _status_sums(engine.definition) == ONLY_FAILED
+
+
+def test_a_stopped_jobs_event_says_so_in_a_line_not_its_description(engine, events_inbox):
+    engine.job_status = lambda name, arguments: "Stopped"
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED"
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["failureReason"] == (f"processing job {_jobs()[0]} Stopped after less than a minute: stopped by "
+                                      "StopProcessingJob (a user, or its execution ending)")
+
+
+def test_a_window_run_again_after_two_weeks_counts_in_no_current_period(engine, events_inbox):
+    old = _scheduled() - timedelta(days=15)
+    capture = (REPO_ROOT / "tests" / "fixtures" / "reference" / "immersion-day-churn-data-quality" / "notebook-output"
+               / "capture.jsonl")
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key=f"{_capture_prefix(engine.definition)}/{old - timedelta(hours=1):%Y/%m/%d/%H}/10-00-000-x.jsonl",
+        Body=capture.read_bytes())
+    execution = _execution(engine, "rerun-of-an-old-window")
+
+    interleave(engine.run(execution, {"scheduled_time": old.strftime("%Y-%m-%dT%H:%M:%SZ"), "rerun": True}))
+
+    assert execution.status == "SUCCEEDED" and "RunAnalyzer" in execution.visited, (execution.visited, engine.caught)
+    published = execution.output["published"]
+    assert published["status"] == "Completed"
+    assert "outside what CloudWatch accepts" in published["status_metrics_skipped"]
+    assert _status_sums(engine.definition) == {status: 0.0 for status in STATUSES}
+    assert boto3.client("cloudwatch", region_name=REGION).list_metrics(Namespace=STATUS_NAMESPACE)["Metrics"] == []
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["statusMetricsSkipped"] == published["status_metrics_skipped"]

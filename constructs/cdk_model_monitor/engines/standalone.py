@@ -16,7 +16,8 @@ Each scheduled tick starts one execution of the monitor's state machine:
 3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
    built-in's namespace and dimensions, the execution status metric (the analyzer's verdict from its
    ``outcome.json``: a job that analysed no record is NoData) and an EventBridge event;
-   failures go through ``RecordFailure``, which publishes the Failed status before failing.
+   failures go through ``RecordFailure``, which publishes the Failed status (or completes the publication of
+   the status decided before the failure); ``WindowStatus`` fails the execution when the window is Failed.
 """
 
 from __future__ import annotations
@@ -182,7 +183,13 @@ class StandaloneEngine(Construct):
             task.add_catch(record_directly, errors=["States.ALL"], result_path="$.publish_error")
         no_data = record_no_data.next(
             sfn.Succeed(self, "NoDataInWindow", comment="no captured data in the window: no job was started"))
-        failed = record_failure.next(execution_failed)
+        # The execution ends as the window's published status: PublishResults may publish Failed (its results
+        # could not be delivered), and RecordFailure completes a publication that stopped part-way with the
+        # status decided before (lambda/metrics_publisher), which may be a completed one.
+        window_status = (sfn.Choice(self, "WindowStatus")
+                         .when(sfn.Condition.string_equals("$.published.status", "Failed"), execution_failed)
+                         .otherwise(sfn.Succeed(self, "Done")))
+        failed = record_failure.next(window_status)
         planning_failed = record_planning_failure.next(execution_failed)
         run = self._run_analyzer(monitor)
         results = publish("PublishResults", "Completed",
@@ -201,7 +208,7 @@ class StandaloneEngine(Construct):
                 comment=f"plan.{field} = {source}", input_path=source, result_path=f"$.plan.{field}"))
         has_data = (sfn.Choice(self, "HasData")
                     .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
-                    .otherwise(run.next(results).next(sfn.Succeed(self, "Done"))))
+                    .otherwise(run.next(results).next(window_status)))
         after_plan: sfn.IChainable = overrides.next(has_data) if overrides is not None else has_data
         planned = plan.next(
             sfn.Choice(self, "IsDuplicate")
