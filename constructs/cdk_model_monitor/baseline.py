@@ -673,8 +673,11 @@ class BaselineJob(Construct):
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
         if volume_key is not None:
             # The caller of CreateProcessingJob lets SageMaker use the key for the job's volume.
+            self.on_event.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"],
+                                                                 resources=[volume_key.key_arn]))
+            # the condition applies to CreateGrant only: DescribeKey has no such key, and would be denied under it
             self.on_event.add_to_role_policy(iam.PolicyStatement(
-                actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[volume_key.key_arn],
+                actions=["kms:CreateGrant"], resources=[volume_key.key_arn],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
 
         total_timeout = baseline.max_runtime.plus(JOB_STARTUP_ALLOWANCE)

@@ -169,3 +169,15 @@ def test_an_image_of_a_repository_in_the_stack_is_pulled_from_that_repository_on
     pulls = [template_text(s["Resource"]) for _, s in _statements(template) if "ecr:BatchGetImage" in s["Action"]]
     assert pulls and all("repository/*" not in p for p in pulls)
     assert all("<Analyzer" in p for p in pulls), pulls
+
+
+def test_every_kms_create_grant_is_for_an_aws_service_only(template):
+    found = 0
+    for policy_id, statement in _statements(template):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if "kms:CreateGrant" in actions:
+            found += 1
+            assert statement.get("Condition") == {"Bool": {"kms:GrantIsForAWSResource": "true"}}, policy_id
+            # an action without that condition key would be denied under it: CreateGrant goes alone
+            assert actions == ["kms:CreateGrant"], policy_id
+    assert found >= 3

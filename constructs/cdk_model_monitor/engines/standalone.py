@@ -370,7 +370,9 @@ class StandaloneEngine(Construct):
         monitor.job_role.grant_pass_role(machine.role)
         key = monitor.storage.encryption_key
         if key is not None:
-            machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"],
-                                                           resources=[key.key_arn]))
+            machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[key.key_arn]))
+            machine.add_to_role_policy(iam.PolicyStatement(  # a grant for the job's volume only
+                actions=["kms:CreateGrant"], resources=[key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
         acknowledge(machine.role, "AwsSolutions-IAM5", "job names are generated per window under the engine's prefix",
                     resource=jobs)

@@ -474,8 +474,12 @@ class MonitorBase(Construct):
         if self.storage.encryption_key is not None:
             # the job's ML storage volume and its outputs are encrypted with the monitoring key
             role.add_to_policy(iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"],
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 resources=[self.storage.encryption_key.key_arn]))
+            # grants only for AWS services acting for the job (the volume), never for another principal
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["kms:CreateGrant"], resources=[self.storage.encryption_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
         return role
 
 
