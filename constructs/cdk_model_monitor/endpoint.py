@@ -403,8 +403,11 @@ class CapturedEndpoint(Construct, _EndpointMetrics):
         return f"{self.capture_s3_uri}/{variant}"
 
     def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Read and list the captured data (the monitoring bucket's capture prefix, and its key)."""
-        return self.bucket.grant_read_capture(grantee)
+        """Read and list this endpoint's captured data (``<capture prefix>/<endpoint name>``, not the other
+        endpoints' of the bucket), and decrypt with the bucket's key."""
+        parts = [self.bucket.prefixes.capture.strip("/"), *([self.capture.prefix.strip("/")] if self.capture.prefix else []),
+                 self.endpoint_name]
+        return self.bucket.grant_prefix(grantee, "/".join(parts), read=True)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -558,12 +561,14 @@ class _ImportedCapturedEndpoint(Construct, _EndpointMetrics):
                                      "Read access is scoped to the capture prefix at synth: give the URI as "
                                      "'s3://<bucket>/<prefix>' (tokens inside it are fine).")
         partition = Stack.of(self).partition
-        bucket, prefix = match["bucket"], (match["key"] or "").strip("/")
-        objects = f"arn:{partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
+        bucket, destination = match["bucket"], (match["key"] or "").strip("/")
+        # SageMaker writes under <destination>/<endpoint name>/: other endpoints' captures stay out of reach
+        prefix = f"{destination}/{self._endpoint_name}" if destination else self._endpoint_name
+        objects = f"arn:{partition}:s3:::{bucket}/{prefix}/*"
         grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
         grant = grant.combine(iam.Grant.add_to_principal(
             grantee=grantee, actions=["s3:ListBucket"], resource_arns=[f"arn:{partition}:s3:::{bucket}"],
-            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"] if prefix else ["*"]}}))
+            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}))
         principal = grantee.grant_principal
         if is_construct(principal):
             acknowledge(principal, "AwsSolutions-IAM5", "read access limited to the endpoint's capture prefix",

@@ -73,7 +73,7 @@ def test_imported_endpoint_metrics_of_another_variant_name_that_variant(stack):
     assert latency.dimensions == {"EndpointName": "churn-prod", "VariantName": "Blue"}
 
 
-def test_grant_read_capture_of_an_imported_endpoint_is_scoped_to_its_capture_prefix_and_key(stack):
+def test_grant_read_capture_of_an_imported_endpoint_is_scoped_to_its_own_captures_and_key(stack):
     key = kms.Key(stack, "CaptureKey")
     role = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     grant = _imported(stack, capture_key=key).grant_read_capture(role)
@@ -82,9 +82,10 @@ def test_grant_read_capture_of_an_imported_endpoint_is_scoped_to_its_capture_pre
     by_action = {_first_action(s): s for s in statements}
     objects = by_action["s3:GetObject"]["Resource"]
     # the stack's region fixes the partition at synth
-    assert objects == "arn:aws:s3:::capture-bucket/datacapture/*"
+    # SageMaker writes under <destination>/<endpoint name>/: other endpoints' captures stay out of reach
+    assert objects == "arn:aws:s3:::capture-bucket/datacapture/churn-prod/*"
     assert by_action["s3:ListBucket"]["Condition"] == {
-        "StringLike": {"s3:prefix": ["datacapture", "datacapture/*"]}}
+        "StringLike": {"s3:prefix": ["datacapture/churn-prod", "datacapture/churn-prod/*"]}}
     assert "kms:Decrypt" in by_action
 
 

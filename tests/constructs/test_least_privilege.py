@@ -181,3 +181,13 @@ def test_every_kms_create_grant_is_for_an_aws_service_only(template):
             # an action without that condition key would be denied under it: CreateGrant goes alone
             assert actions == ["kms:CreateGrant"], policy_id
     assert found >= 3
+
+
+def test_monitors_read_the_captures_of_their_own_endpoint_only(template):
+    readers = [(policy_id, statement) for policy_id, statement in _statements(template)
+               if statement["Action"] == "s3:ListBucket" and "datacapture" in json.dumps(statement)]
+    assert readers
+    for policy_id, statement in readers:
+        prefixes = json.dumps(statement["Condition"]["StringLike"]["s3:prefix"])
+        assert "datacapture/*" not in prefixes.replace(" ", ""), policy_id
+        assert "Endpoint" in prefixes or "churn" in prefixes, (policy_id, prefixes)  # the endpoint's name
