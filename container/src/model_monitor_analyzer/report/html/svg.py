@@ -23,6 +23,15 @@ BASELINE_COLOUR = "#4c78a8"
 WINDOW_COLOUR = "#f58518"
 THRESHOLD_COLOUR = "#d62728"
 MAX_CURVE_POINTS = 120
+FIT_MARGIN = 0.08  # of the data's range, above and below, on axes fitted to the data
+# legend geometry in chart units: a key line, its gap, the text (about 6 units a character at the
+# charts' 10px font, measured in Chromium), the space between items
+LEGEND_KEY = 14
+LEGEND_GAP = 4
+LEGEND_CHAR = 6.2
+LEGEND_SPACE = 10
+LEGEND_HEIGHT = 13
+LEGEND_INSET = 4
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,18 @@ def _span(values: Sequence[float], *, headroom: float = 0.0) -> tuple[float, flo
     return low, high + (high - low) * headroom
 
 
+def fitted_span(values: Sequence[float]) -> tuple[float, float]:
+    """An axis that fits ``values``: their range and a margin of ``FIT_MARGIN`` of it on each side, so
+    that 0.94 and 0.954 lie far apart and no point sits on the frame. A margin that would cross zero
+    stops at zero: values that cannot be negative get no negative axis."""
+    finite = _finite(values)
+    if not finite:
+        return 0.0, 1.0
+    low, high = min(finite), max(finite)
+    pad = (high - low) * FIT_MARGIN if high > low else abs(low) * 0.05 or 0.5
+    return (max(low - pad, 0.0) if low >= 0 else low - pad), high + pad
+
+
 class _Frame:
     """Maps data coordinates into the plotting area of one chart."""
 
@@ -104,20 +125,80 @@ class _Frame:
         return "".join(parts)
 
 
-def _svg(frame: _Frame, title: str, body: str, legend: Sequence[tuple[str, str, bool]] = ()) -> str:
+Box = tuple[float, float, float, float]  # left, top, right, bottom in chart units
+
+
+def _segment_meets_box(start: tuple[float, float], end: tuple[float, float], box: Box) -> bool:
+    """Whether the segment from ``start`` to ``end`` enters ``box`` (Liang-Barsky clipping)."""
+    left, top, right, bottom = box
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    low, high = 0.0, 1.0
+    for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - top), (dy, bottom - y0)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
+def _covers(box: Box, lines: Sequence[Sequence[tuple[float, float]]], shapes: Sequence[Box]) -> bool:
+    """Whether ``box`` (grown by a stroke's width) touches a drawn line or filled shape."""
+    left, top, right, bottom = box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2
+    grown = (left, top, right, bottom)
+    if any(s[0] < right and left < s[2] and s[1] < bottom and top < s[3] for s in shapes):
+        return True
+    return any(_segment_meets_box(a, b, grown) for line in lines for a, b in zip(line, line[1:] or line))
+
+
+def _legend(frame: _Frame, legend: Sequence[tuple[str, str, bool]], lines: Sequence[Sequence[tuple[float, float]]],
+            shapes: Sequence[Box]) -> str:
+    """The legend in the first corner of the plot where it covers nothing drawn (bottom right first:
+    a ROC curve runs along the top and the left, a density along the bottom only at its ends), else
+    below the chart, which then grows to hold it."""
+    widths = [LEGEND_KEY + LEGEND_GAP + LEGEND_CHAR * len(label) for label, _, _ in legend]
+    width = sum(widths) + LEGEND_SPACE * (len(widths) - 1)
+    inner_left, inner_right = frame.left + LEGEND_INSET, frame.right - LEGEND_INSET
+    inner_top, inner_bottom = frame.top + LEGEND_INSET, frame.bottom - LEGEND_INSET
+    corners = [(inner_right - width, inner_bottom - LEGEND_HEIGHT), (inner_right - width, inner_top),
+               (inner_left, inner_top), (inner_left, inner_bottom - LEGEND_HEIGHT)]
+    place = next(((x, y) for x, y in corners
+                  if x >= inner_left and not _covers((x, y, x + width, y + LEGEND_HEIGHT), lines, shapes)), None)
+    if place is None:
+        place = (max(frame.right - width, 0.0), float(frame.height))
+        frame.height += LEGEND_HEIGHT + LEGEND_INSET
+    x, y = place
     keys = []
-    for i, (label, colour, dashed) in enumerate(legend):
-        x = frame.right - 150 + i * 75
+    for (label, colour, dashed), item_width in zip(legend, widths):
         dash = ' stroke-dasharray="4 3"' if dashed else ""
-        keys.append(f'<path d="M{x},{frame.top + 6}h14" stroke="{colour}" stroke-width="2"{dash}/>'
-                    f'<text x="{x + 18}" y="{frame.top + 10}">{escape(label)}</text>')
+        middle = y + LEGEND_HEIGHT / 2
+        keys.append(f'<path d="M{x:.1f},{middle:.1f}h{LEGEND_KEY}" stroke="{colour}" stroke-width="2"{dash}/>'
+                    f'<text x="{x + LEGEND_KEY + LEGEND_GAP:.1f}" y="{middle + 3.5:.1f}">{escape(label)}</text>')
+        x += item_width + LEGEND_SPACE
+    return f'<g class="legend-keys">{"".join(keys)}</g>'
+
+
+def _svg(frame: _Frame, title: str, body: str, legend: Sequence[tuple[str, str, bool]] = (), *,
+         lines: Sequence[Sequence[tuple[float, float]]] = (), shapes: Sequence[Box] = ()) -> str:
+    """The chart's element; ``lines`` and ``shapes`` (in chart units) are what the legend must not cover."""
+    keys = _legend(frame, legend, lines, shapes) if legend else ""
     return (f'<svg class="chart" viewBox="0 0 {frame.width} {frame.height}" role="img">'
-            f"<title>{escape(title)}</title>{body}{frame.axes_text}{''.join(keys)}</svg>")
+            f"<title>{escape(title)}</title>{body}{frame.axes_text}{keys}</svg>")
+
+
+def _drawn(frame: _Frame, series: Series) -> list[tuple[float, float]]:
+    return [(frame.x(x), frame.y(y)) for x, y in series.points if math.isfinite(x) and math.isfinite(y)]
 
 
 def _polyline(frame: _Frame, series: Series) -> str:
-    points = " ".join(f"{frame.x(x):.1f},{frame.y(y):.1f}" for x, y in series.points
-                      if math.isfinite(x) and math.isfinite(y))
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in _drawn(frame, series))
     dash = ' stroke-dasharray="4 3"' if series.dashed else ""
     return f'<polyline points="{points}" fill="none" stroke="{series.colour}" stroke-width="1.8"{dash}/>'
 
@@ -152,7 +233,7 @@ def lines_chart(title: str, series: Sequence[Series], *, x_span: tuple[float, fl
     frame.axes_text = frame.axes()
     body = "".join(_polyline(frame, s) for s in series)
     legend = [(s.label, s.colour, s.dashed) for s in series if s.label]
-    return _svg(frame, title, body, legend)
+    return _svg(frame, title, body, legend, lines=[_drawn(frame, s) for s in series])
 
 
 def grouped_bars(title: str, labels: Sequence[str], groups: Sequence[tuple[str, str, Sequence[float]]]) -> str:
@@ -163,14 +244,15 @@ def grouped_bars(title: str, labels: Sequence[str], groups: Sequence[tuple[str, 
     frame.axes_text = frame.axes(x_labels=ticks if len(labels) <= 8 else ticks[:: math.ceil(len(labels) / 8)])
     slot = (frame.right - frame.left) / max(len(labels), 1)
     bar = slot * 0.8 / max(len(groups), 1)
-    body = []
+    body, bars = [], []
     for g, (_, colour, shares) in enumerate(groups):
         for i, share in enumerate(shares):
             x = frame.left + i * slot + slot * 0.1 + g * bar
             y = frame.y(share)
+            bars.append((x, y, x + bar, frame.bottom))
             body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{frame.bottom - y:.1f}" '
                         f'fill="{colour}"><title>{escape(labels[i])}: {share:.1%}</title></rect>')
-    return _svg(frame, title, "".join(body), [(name, colour, False) for name, colour, _ in groups])
+    return _svg(frame, title, "".join(body), [(name, colour, False) for name, colour, _ in groups], shapes=bars)
 
 
 def downsample(points: Sequence[tuple[float, float]], limit: int = MAX_CURVE_POINTS) -> list[tuple[float, float]]:
@@ -207,10 +289,8 @@ def time_series(title: str, values: Sequence[tuple[float | None, bool]], *, x_la
     with the threshold lines; violated windows are red dots."""
     points = [(float(i), v) for i, (v, _) in enumerate(values) if v is not None and math.isfinite(v)]
     limits = [t for t in (threshold, lower_threshold) if t is not None and math.isfinite(t)]
-    ys = [v for _, v in points] + limits
-    finite = _finite(ys)
-    frame = _Frame((-0.5, max(len(values) - 0.5, 0.5)),
-                   _span([0.0, *finite] if finite and min(finite) >= 0 else finite, headroom=0.12))
+    # fitted to the values and the thresholds, not to zero: a change from 0.94 to 0.954 stays visible
+    frame = _Frame((-0.5, max(len(values) - 0.5, 0.5)), fitted_span([v for _, v in points] + limits))
     frame.axes_text = frame.axes(x_labels=x_labels)
     body = [_polyline(frame, Series("", points, WINDOW_COLOUR))]
     for limit in limits:
