@@ -112,6 +112,7 @@ from _shared.aws import (
     client,
     error_code,
     is_transient,
+    read_object_if_present,
     split_s3_uri,
 )
 from _shared.logs import log
@@ -606,15 +607,10 @@ def late_captures(request: dict, window: dict) -> dict:
 
 def read_manifest_keys(manifest_uri: str) -> set[str] | None:
     """The keys a manifest lists (relative to its prefix); None when there is no manifest (or no readable one)."""
-    bucket, key = split_s3_uri(manifest_uri)
-    try:
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if error_code(error)[0] in ("NoSuchKey", "404"):
-            return None
-        raise aws_error(error, f"GetObject of the manifest {manifest_uri}") from error
-    except BotoCoreError as error:
-        raise aws_error(error, f"GetObject of the manifest {manifest_uri}") from error
+    # absence asked by a listing: S3 answers a read of a missing key 403 to a role listing under a prefix only
+    body = read_object_if_present(manifest_uri)
+    if body is None:
+        return None
     try:
         manifest = json.loads(body)
     except ValueError:

@@ -417,10 +417,10 @@ def _publisher(engine):
     return sys.modules[engine.lambdas["lambda:metrics_publisher"].__module__]
 
 
-def _publisher_policy(template: dict, functions: dict) -> list[dict]:
-    """The statements of the publisher's role as synthesized, with the monitoring bucket's and the endpoint's
-    references resolved as deployed."""
-    [function] = [logical_id for logical_id, folder in functions.items() if folder == "metrics_publisher"]
+def _publisher_policy(template: dict, functions: dict, handler: str = "metrics_publisher") -> list[dict]:
+    """The statements of the role of the publisher (or another ``handler``) as synthesized, with the monitoring
+    bucket's and the endpoint's references resolved as deployed."""
+    [function] = [logical_id for logical_id, folder in functions.items() if folder == handler]
     role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
 
     def resolved(value):
@@ -484,6 +484,20 @@ def test_a_window_with_violations_is_published_under_the_publishers_own_s3_permi
                                                "Failed": 0.0}
     assert [e["detail"]["status"] for e in events_inbox()] == ["CompletedWithViolations"]
     assert refused == []  # the role grants every request the publisher makes
+
+
+def test_the_first_window_after_a_deployment_is_planned_under_the_planners_own_s3_permissions(
+        engine, synthesized, events_inbox, reference_examples):
+    # no earlier window, so no earlier manifest: S3 answers the planner's read of it 403, not 404
+    engine.on_job_completed = _analyzer_finds_violations(reference_examples)
+    planner = sys.modules[engine.lambdas["lambda:window_planner"].__module__]
+    refused = enforce_policy(planner.client("s3"), _publisher_policy(*synthesized, handler="window_planner"))
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done", (execution.visited, engine.caught)
+    assert refused == []  # the role grants every request the planner makes
 
 
 def test_a_status_event_the_bus_refuses_ends_the_window_failed_in_cloudwatch_and_in_step_functions(
