@@ -206,6 +206,11 @@ def model_quality_thresholds(constraints: Mapping[str, Any]) -> list[QualityThre
 # -- options ----------------------------------------------------------------------------------------
 
 
+# Per-feature alarms of one data-quality monitor at most: two per feature (drift, completeness) for 150
+# features, leaving room in a 500-resource stack for the rest of a model's monitoring (about 100 resources).
+MAX_FEATURE_ALARMS = 300
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataQualityAlarmOptions:
     """Which data-quality alarms to create, and their thresholds.
@@ -488,9 +493,25 @@ class MonitorAlarms(Construct):
         # features the constraints do not describe take the monitor's drift override directly
         monitor_drift = {name: o.drift_threshold for name, o in overrides.items()
                          if o.drift_threshold is not None and name not in known}
+        alarmed = [f for f in features if f not in unchecked]
+        planned = sum(
+            (options.drift and (feature in options.drift_thresholds or feature in monitor_drift or feature not in known
+                                or known[feature].drift_verdict or known[feature].drift_threshold is not None))
+            + (options.completeness and (feature in options.completeness_thresholds
+                                         or (feature in known and known[feature].completeness is not None)))
+            for feature in alarmed)
+        if planned > MAX_FEATURE_ALARMS:
+            # caught here with the fix, before CloudFormation's limit of 500 resources a stack stops synth
+            raise ConfigurationError(
+                self, "features", f"{len(alarmed)} features",
+                f"{len(alarmed)} features make up to {planned} per-feature alarms, more than the {MAX_FEATURE_ALARMS} "
+                "a monitor creates (a CloudFormation stack holds at most 500 resources). Alarm on the features that "
+                "matter, DataQualityAlarmOptions(features=[...]), or turn the per-feature alarms off "
+                "(drift=False, completeness=False) and alarm on the share of drifted features, "
+                "monitor.metric_drift_share().")
         created = []
         reports = monitor.report_s3_uri
-        for feature in (f for f in features if f not in unchecked):
+        for feature in alarmed:
             spec = known.get(feature, FeatureThresholds(name=feature, drift_threshold=options.default_drift_threshold))
             threshold = options.drift_thresholds.get(feature, monitor_drift.get(feature, spec.drift_threshold))
             if options.drift and spec.drift_verdict and feature not in options.drift_thresholds:

@@ -334,3 +334,38 @@ def test_a_monitors_feature_overrides_set_its_alarm_thresholds(tmp_path):
     assert drift["day_minutes"].effect_threshold == 0.3
     assert drift["eve_minutes"].effect_threshold == 0.1
     assert stack.resolve(drift["day_minutes"].alarm.node.default_child.threshold) == 1
+
+
+def _wide_baseline(folder, features: int):
+    from model_monitor_analyzer.cli import main
+
+    data = folder / "wide.csv"
+    data.write_text(",".join(f"f{i}" for i in range(features)) + "\n"
+                    + "".join(",".join(str((row * 7 + i) % 13) for i in range(features)) + "\n" for row in range(60)))
+    assert main(["baseline", "--dataset", str(data), "--output", str(folder / "baseline"), "--quiet"]) == 0
+    return Baseline.from_directory(str(folder / "baseline"))
+
+
+def _wide_stack(tmp_path, features: int):
+    app = new_app(tmp_path / "app")
+    stack = cdk.Stack(app, "Wide", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage, endpoint_name="churn",
+                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+    baseline = _wide_baseline(tmp_path, features)
+    monitor = DataQualityMonitor(stack, "Monitor", endpoint=endpoint, baseline=baseline, image=ANALYZER)
+    return stack, MonitorAlarms(stack, "Alarms", alarm_name_prefix="wide"), monitor, baseline
+
+
+def test_a_baseline_with_too_many_features_for_per_feature_alarms_says_what_to_do(tmp_path):
+    _stack, alarms, monitor, baseline = _wide_stack(tmp_path, 240)  # 480 alarms: past CloudFormation's 500 resources
+    with pytest.raises(ConfigurationError, match=r"240 features make up to 480 per-feature alarms.*"
+                                                 r"DataQualityAlarmOptions\(features=\[\.\.\.\]\).*metric_drift_share"):
+        alarms.add_monitor(monitor, baseline=baseline)
+
+
+def test_a_wide_baseline_within_the_limit_synthesizes_under_cloudformations_resource_limit(tmp_path):
+    stack, alarms, monitor, baseline = _wide_stack(tmp_path, 140)
+    alarms.add_monitor(monitor, baseline=baseline)
+    alarms.add_composite_alarm()
+    assert len(template_of(stack).to_json()["Resources"]) < 500
