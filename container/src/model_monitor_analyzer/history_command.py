@@ -50,6 +50,21 @@ def _link(execution: Execution, page: Path) -> str | None:
     return Path(os.path.relpath(location, page.resolve().parent)).as_posix()
 
 
+def _check_violations(execution: Execution) -> list[dict]:
+    """The violations the history lists by check rather than by a number: those the report's summary
+    names; for a folder without our report (the built-in's), every entry of constraint_violations.json."""
+    if execution.summary is not None:
+        return list(execution.summary.get("check_violations", []))
+    listed = []
+    for entry in execution.violations():
+        name = entry.get("feature_name") or entry.get("metric_name") or "dataset"
+        if entry.get("facet") is not None:  # bias: a metric of one facet value
+            name = f"{name} {entry['facet']}={entry.get('facet_value')}"
+        listed.append({"name": str(name), "check": str(entry.get("constraint_check_type", "")),
+                       "description": str(entry.get("description", ""))})
+    return listed
+
+
 def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindow]:
     """The windows found in ``results`` as the history page shows them."""
     windows = []
@@ -59,7 +74,7 @@ def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindo
             monitor_type=execution.monitor_type, status=execution.status, start=execution.window_start,
             end=execution.window_end, records=summary.get("records"),
             violations=summary.get("violations", len(execution.violations())), series=execution.metrics(),
-            link=_link(execution, page)))
+            check_violations=_check_violations(execution), link=_link(execution, page)))
     return windows
 
 

@@ -29,6 +29,7 @@ from model_monitor_analyzer.report.constraints import parse_constraints
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import (
     REPORT_FILE,
+    CheckViolation,
     ReportHeader,
     SeriesPoint,
     no_data_page,
@@ -38,6 +39,9 @@ from model_monitor_analyzer.report.html.page import (
 )
 
 MAX_CATEGORIES = 12
+# the checks whose number ``feature_points`` follows over time; the others (values outside the
+# domain, a type mismatch, a missing or extra column, dataset drift) reach the history as violations
+FOLLOWED_CHECKS = frozenset({CheckType.BASELINE_DRIFT, CheckType.COMPLETENESS})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,6 +222,9 @@ def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, w
                                          drift_violated=CheckType.BASELINE_DRIFT.value in checks.get(name, ()),
                                          method=result.methods.get(name), evidence=result.p_values.get(name))))
     cards.sort(key=lambda item: item[0])
+    unfollowed = [CheckViolation(name="dataset" if v.feature_name == DATASET else v.feature_name,
+                                 check=v.constraint_check_type.value, description=v.description)
+                  for v in result.violations if v.constraint_check_type not in FOLLOWED_CHECKS]
     violated = sorted(by_feature)
     body = [f"<p>{len(violated)} of {len(names)} features violate their constraints"
             + (": " + ", ".join(f'<a href="#feature-{escape(n)}">{escape(n)}</a>' for n in violated) if violated else "")
@@ -228,7 +235,8 @@ def data_quality_report(*, header: ReportHeader, baseline_statistics: Mapping, w
             '<p class="legend">Charts: baseline dashed blue, window orange; numeric features as share per unit '
             "of the value (from the KLL sketch buckets), categorical as share per category.</p>",
             "<h2>Features</h2>", '<div class="cards">', *(card for _, card in cards), "</div>"]
-    return page(header, "".join(body), violations=len(result.violations), series=series)
+    return page(header, "".join(body), violations=len(result.violations), series=series,
+                check_violations=unfollowed)
 
 
 def data_quality_baseline_report(*, header: ReportHeader, statistics: Mapping, constraints: Constraints,

@@ -1,9 +1,11 @@
 """The history page: one monitor's (or several monitors') windows side by side.
 
 Per monitor type: the status of each window with a link to its report, what drifted (how many
-windows violated, since when, the latest value against its threshold), and each drift distance
-or metric over time with its threshold. Built from the summaries the windows' reports embed
-(``page.summary_document``), so it reads a few kilobytes per window, never the statistics.
+windows violated, since when, the latest value against its threshold; and the violations of
+checks that give no number, such as values outside the baseline's domain, with their latest
+description), and each drift distance or metric over time with its threshold. Built from the
+summaries the windows' reports embed (``page.summary_document``), so it reads a few kilobytes
+per window, never the statistics.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 
+from model_monitor_analyzer.checks.data_quality import CheckType
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import STYLE, table
 
@@ -27,6 +30,15 @@ MEASURE_TEXT = {"LessThanThreshold": "violates below the threshold",
                 "metric": "no constraint", "completeness": "share of records with a value; violates below"}
 # drawn over time only when they violated in some window (one per feature would double the page)
 DRAWN_WHEN_VIOLATED = frozenset({"completeness"})
+CHECK_TEXT = {CheckType.CATEGORICAL_VALUES.value: "values outside the baseline's domain",
+              CheckType.DATA_TYPE.value: "values of another type than the baseline's",
+              CheckType.MISSING_COLUMN.value: "column missing from the window",
+              CheckType.EXTRA_COLUMN.value: "column the baseline does not have",
+              CheckType.DATASET_DRIFT.value: "too many features drift",
+              CheckType.BASELINE_DRIFT.value: "drift from the baseline",
+              CheckType.COMPLETENESS.value: "fewer values present than the constraint asks"}
+# windows whose checks ran (a window without records, or whose files are unreadable, checked nothing)
+CHECKED_STATUSES = frozenset({"Completed", "CompletedWithViolations"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +52,23 @@ class HistoryWindow:
     records: int | None = None
     violations: int = 0
     series: Sequence[Mapping] = field(default_factory=tuple)
+    check_violations: Sequence[Mapping] = field(default_factory=tuple)  # {"name", "check", "description"}
     link: str | None = None
+
+
+def _run_start(marks: Sequence[tuple[bool, bool]]) -> int | None:
+    """Index of the first window of the latest run of violations that reaches the newest window that
+    has a verdict, from ``(has a verdict, violated)`` per window; None when that window does not violate.
+    Windows without a verdict (no value, no records) neither extend nor break a run."""
+    present = [i for i, (judged, _) in enumerate(marks) if judged]
+    if not present or not marks[present[-1]][1]:
+        return None
+    first = present[-1]
+    for i in reversed(present):
+        if not marks[i][1]:
+            break
+        first = i
+    return first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,15 +101,27 @@ class SeriesHistory:
     def since(self) -> int | None:
         """Index of the first window of the latest run of violations that reaches the newest window
         with a value (None when that window does not violate)."""
-        present = [i for i, (value, _) in enumerate(self.values) if value is not None]
-        if not present or not self.values[present[-1]][1]:
-            return None
-        first = present[-1]
-        for i in reversed(present):
-            if not self.values[i][1]:
-                break
-            first = i
-        return first
+        return _run_start([(value is not None, violated) for value, violated in self.values])
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckHistory:
+    """One check that gives no number (values outside the domain, a missing column) of one name across
+    the windows of a monitor type: per window whether it was checked and whether it violated."""
+
+    name: str
+    check: str
+    marks: list[tuple[bool, bool]]
+    latest: int  # the newest violating window
+    description: str  # that window's description of the violation
+
+    @property
+    def violated_windows(self) -> int:
+        return sum(violated for _, violated in self.marks)
+
+    def since(self) -> int | None:
+        """Index of the first window of the latest run of violations reaching the newest checked window."""
+        return _run_start(self.marks)
 
 
 def _time_text(moment: datetime | None) -> str:
@@ -106,6 +146,32 @@ def collect_series(windows: Sequence[HistoryWindow]) -> list[SeriesHistory]:
     return histories
 
 
+def collect_check_violations(windows: Sequence[HistoryWindow]) -> list[CheckHistory]:
+    """Every (name, check) violated in some window, with its verdict in each window, most often violated first."""
+    newest: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, window in enumerate(windows):
+        for violation in window.check_violations:
+            newest[(violation["name"], violation["check"])] = (i, violation.get("description", ""))
+    histories = []
+    for (name, check), (latest, description) in newest.items():
+        marks = [(w.status in CHECKED_STATUSES or any((v["name"], v["check"]) == (name, check) for v in w.check_violations),
+                  any((v["name"], v["check"]) == (name, check) for v in w.check_violations)) for w in windows]
+        histories.append(CheckHistory(name=name, check=check, marks=marks, latest=latest, description=description))
+    histories.sort(key=lambda h: (-h.violated_windows, h.name, h.check))
+    return histories
+
+
+def _check_text(check: str) -> str:
+    words = CHECK_TEXT.get(check) or MEASURE_TEXT.get(check)
+    return f"{words} ({check})" if words else check
+
+
+def _since_text(windows: Sequence[HistoryWindow], since: int | None, last: int) -> str:
+    if since is not None:
+        return _time_text(windows[since].start)
+    return f"not now (last {_time_text(windows[last].start)})"
+
+
 def _x_labels(windows: Sequence[HistoryWindow]) -> list[tuple[float, str]]:
     step = max(1, -(-len(windows) // MAX_X_LABELS))
     return [(float(i), w.start.strftime("%d %H:%M") if w.start else str(i)) for i, w in enumerate(windows)][::step]
@@ -113,6 +179,15 @@ def _x_labels(windows: Sequence[HistoryWindow]) -> list[tuple[float, str]]:
 
 def _link(window: HistoryWindow, text: str) -> str:
     return f'<a href="{escape(window.link)}">{escape(text)}</a>' if window.link else escape(text)
+
+
+def caption(history: SeriesHistory) -> str:
+    """What a chart over time shows: its measure, and its threshold when it has a constraint."""
+    if history.threshold is None and history.lower_threshold is None:
+        # model quality calls a metric without a constraint "metric"; a bias metric has none without a baseline
+        return "no constraint: no threshold to violate" if history.measure == "metric" else \
+            f"{MEASURE_TEXT.get(history.measure, history.measure)}; no constraint: no threshold to violate"
+    return f"{MEASURE_TEXT.get(history.measure, history.measure)}; threshold dashed red, violating windows red"
 
 
 def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
@@ -123,6 +198,9 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
     parts.append(table(["window (UTC)", "status", "records", "violations"], rows, numeric=(2, 3)))
     histories = collect_series(windows)
     drifted = [h for h in histories if h.violated_windows]
+    checks = collect_check_violations(windows)
+    if drifted or checks:
+        parts.append("<h3>What drifted</h3>")
     if drifted:
         summary_rows = []
         for h in drifted:
@@ -131,14 +209,17 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
             latest = next((v for v, _ in reversed(h.values) if v is not None), None)
             summary_rows.append([
                 escape(h.name), escape(MEASURE_TEXT.get(h.measure, h.measure)), f"{h.violated_windows} of {len(windows)}",
-                _time_text(windows[since].start) if since is not None
-                else f"not now (last {_time_text(windows[last].start)})",
+                _since_text(windows, since, last),
                 f"{svg.number_text(h.values[worst][0])} at {_time_text(windows[worst].start)}" if worst is not None else "-",
                 svg.number_text(latest) if latest is not None else "-",
                 svg.number_text(h.threshold) if h.threshold is not None else "-"])
-        parts += ["<h3>What drifted</h3>",
-                  table(["name", "measure", "windows violated", "violating since", "worst", "latest", "threshold"],
-                        summary_rows, numeric=(5, 6))]
+        parts.append(table(["name", "measure", "windows violated", "violating since", "worst", "latest", "threshold"],
+                           summary_rows, numeric=(5, 6)))
+    if checks:
+        check_rows = [[escape(h.name), escape(_check_text(h.check)), f"{h.violated_windows} of {len(windows)}",
+                       _since_text(windows, h.since(), h.latest),
+                       f"{_time_text(windows[h.latest].start)}: {escape(h.description)}"] for h in checks]
+        parts.append(table(["name", "check", "windows violated", "violating since", "latest violation"], check_rows))
     labels = _x_labels(windows)
     cards = []
     for h in histories:
@@ -147,9 +228,7 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
         chart = svg.time_series(f"{h.name} over time", h.values, x_labels=labels, threshold=h.threshold,
                                 lower_threshold=h.lower_threshold)
         cards.append(f'<div class="card{" violated" if h.violated_windows else ""}"><h3>{escape(h.name)}</h3>'
-                     f'<p class="legend">{escape(MEASURE_TEXT.get(h.measure, h.measure))}; threshold dashed red, '
-                     "violating windows red</p>"
-                     f"{chart}</div>")
+                     f'<p class="legend">{escape(caption(h))}</p>{chart}</div>')
     if cards:
         parts += ["<h3>Over time</h3>", '<div class="cards">', *cards, "</div>"]
     return "".join(parts)

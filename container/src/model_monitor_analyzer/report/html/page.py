@@ -3,8 +3,9 @@
 A report is one self-contained file: styles inline, charts inline SVG, no script and nothing
 fetched, so it opens from the S3 console or a laptop with no network. It also embeds its
 summary as JSON (``<script type="application/json" id="model-monitor-summary">``): the history
-page and ``model_monitor_analyzer.results`` read a window's status and each drift distance or
-metric from there, without reading a megabyte of statistics.json per window.
+page and ``model_monitor_analyzer.results`` read a window's status, each drift distance or
+metric, and the violations no number carries from there, without reading a megabyte of
+statistics.json per window.
 """
 
 from __future__ import annotations
@@ -67,6 +68,17 @@ class SeriesPoint:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CheckViolation:
+    """A violation that no series point carries, because its check gives no number to follow over
+    time (a value outside the baseline's domain, a type mismatch, a missing column): the history lists
+    it by ``name`` (a feature, or ``dataset``) and ``check`` (its ``constraint_check_type``)."""
+
+    name: str
+    check: str
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReportHeader:
     """What a report says about its run before any detail."""
 
@@ -92,7 +104,8 @@ def _clean(value: object) -> object:
     return value
 
 
-def summary_document(header: ReportHeader, violations: int, series: Sequence[SeriesPoint]) -> dict:
+def summary_document(header: ReportHeader, violations: int, series: Sequence[SeriesPoint],
+                     check_violations: Sequence[CheckViolation] = ()) -> dict:
     """The JSON summary a report embeds (see the module docstring)."""
     return _clean({
         "format": SUMMARY_FORMAT,
@@ -104,6 +117,7 @@ def summary_document(header: ReportHeader, violations: int, series: Sequence[Ser
         "bad_records": header.bad_records,
         "violations": violations,
         "series": [vars(point) for point in series],
+        "check_violations": [vars(violation) for violation in check_violations],
     })
 
 
@@ -142,10 +156,12 @@ def header_html(header: ReportHeader, violations: int) -> str:
             f'<dl class="facts">{rows}</dl>')
 
 
-def page(header: ReportHeader, body: str, *, violations: int, series: Sequence[SeriesPoint]) -> str:
+def page(header: ReportHeader, body: str, *, violations: int, series: Sequence[SeriesPoint],
+         check_violations: Sequence[CheckViolation] = ()) -> str:
     """A whole report: one HTML document with its styles, body and embedded summary."""
     # "</" would end the script element early, whatever JSON string holds it
-    summary = json.dumps(summary_document(header, violations, series), separators=(",", ":")).replace("</", "<\\/")
+    summary = json.dumps(summary_document(header, violations, series, check_violations),
+                         separators=(",", ":")).replace("</", "<\\/")
     title = f"{header.monitor_type} {header.kind} {_time_text(header.window_start)}"
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
