@@ -1,7 +1,9 @@
 """Start a SageMaker pipeline execution (retraining) when a monitoring alarm goes into ALARM, exactly once.
 
 Trigger: an EventBridge rule on ``CloudWatch Alarm State Change`` events (state ALARM) of our alarms, invoked
-asynchronously (retries, then a dead-letter queue) with reserved concurrency 1, so invocations never race.
+asynchronously (retries, then a dead-letter queue). Invocations may run side by side (no concurrency is reserved:
+an account whose quota is 10 refuses any reservation), so the checks and the start run under a lease on one S3
+object per pipeline (``LOCK_S3_URI``, ``_shared.lease``): one invocation at a time decides, the others wait for it.
 
 Input: the EventBridge event as delivered, e.g.::
 
@@ -22,7 +24,11 @@ Executing or Stopping), ``cooldown`` (an execution started less than ``COOLDOWN_
 Exactly once: the ClientRequestToken is derived from the alarm ARN and the event id, so SageMaker itself
 de-duplicates a redelivered event; because that is not visible in every environment, the function also lists
 the pipeline's recent executions and recognises its own by their display name (alarm name + digest of alarm
-ARN and event id). A flapping alarm produces new event ids, which the running / cooldown checks stop.
+ARN and event id). A flapping alarm produces new event ids, which the running / cooldown checks stop. Two
+invocations at once (two alarms, or a redelivery during the first run) take turns under the lease, and the
+holder leaves the execution it started in the lease object, so the next one sees it even before SageMaker
+lists it. An invocation that waits longer than it can (a holder that died keeps the lease until it expires)
+raises ``RetrainingBusyError``: the asynchronous retry runs it again later.
 
 Environment:
     PIPELINE_NAME        required; name or ARN of the SageMaker pipeline to start.
@@ -35,6 +41,11 @@ Environment:
                          Parameters whose value is unknown are left out (the pipeline's default applies).
     MODEL_NAME           optional; value of the ``model`` field (default: the alarm metric's Endpoint dimension).
     REPORT_S3_URI        optional; report root, ``report_uri`` = <root>/<endpoint>/<schedule> when both are known.
+    LOCK_S3_URI          optional; ``s3://bucket/key`` of the pipeline's lease object. Without it the function takes
+                         no lease (a deployment that reserves concurrency 1 instead).
+    LOCK_LEASE_SECONDS   optional, default 120; how long a holder keeps the lease at most (more than the timeout).
+    LOCK_WAIT_SECONDS    optional, default 40; how long to wait for the lease (less when the invocation has less
+                         time left).
 
 Errors: a missing pipeline raises ``PipelineNotFoundError`` and any other failed AWS call raises
 ``RetrainTriggerError``, each with a one-line message, so that the asynchronous invocation is retried and
@@ -48,15 +59,19 @@ import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
-from _shared import times
+from _shared import lease, times
 from _shared.aws import client, error_code
 from _shared.logs import log
 from botocore.exceptions import BotoCoreError, ClientError
 
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 DEFAULT_COOLDOWN_SECONDS = 3600
+DEFAULT_LEASE_SECONDS = 120
+DEFAULT_LOCK_WAIT_SECONDS = 40
+# Time an invocation keeps for its own work after waiting for the lease (list, start, publish).
+_WORK_RESERVE_SECONDS = 15
 # Executions still running after this long are not looked for; pipelines that run longer are unusual.
 RUNNING_SCAN_DAYS = 30
 MAX_EXECUTIONS_SCANNED = 1000
@@ -91,6 +106,10 @@ class ConfigurationError(RetrainTriggerError):
     """An environment variable of the function is missing or malformed."""
 
 
+class RetrainingBusyError(RetrainTriggerError):
+    """Another invocation held the pipeline's lease for longer than this one could wait; retried later."""
+
+
 def _now() -> datetime:
     """The current time; tests replace this function to move through the cooldown."""
     return datetime.now(UTC)
@@ -123,41 +142,56 @@ def handler(event: dict, context: Any) -> dict:
     if omitted:
         base["parameters_omitted"] = omitted
 
-    now = _now()
+    held = _take_lease(config, base, request_id, context)
+    started: dict | None = None
     try:
-        recent = _recent_executions(config["pipeline_name"], now)
-    except (ClientError, BotoCoreError) as error:
-        return _fail(error, base, config, operation="ListPipelineExecutions")
-    blocking = blocking_execution(recent, display_name=display_name, now=now, cooldown=config["cooldown"])
-    if blocking is not None:
-        reason, execution = blocking
+        now = _now()
+        try:
+            recent = _recent_executions(config["pipeline_name"], now)
+        except (ClientError, BotoCoreError) as error:
+            return _fail(error, base, config, operation="ListPipelineExecutions")
+        remembered = _remembered_execution(held)
+        if remembered is not None and all(
+            e.get("PipelineExecutionArn") != remembered["PipelineExecutionArn"] for e in recent
+        ):
+            recent = [remembered, *recent]  # started by the previous holder, not listed yet
+        blocking = blocking_execution(recent, display_name=display_name, now=now, cooldown=config["cooldown"])
+        if blocking is not None:
+            reason, execution = blocking
+            return _finish(
+                {
+                    **base,
+                    "outcome": "skipped",
+                    "reason": reason,
+                    "blocking_execution_arn": execution["PipelineExecutionArn"],
+                    "blocking_execution_status": execution.get("PipelineExecutionStatus"),
+                    "blocking_execution_start": _iso(execution.get("StartTime")),
+                    "cooldown_seconds": int(config["cooldown"].total_seconds()),
+                },
+                config,
+            )
+
+        try:
+            response = client("sagemaker").start_pipeline_execution(
+                PipelineName=config["pipeline_name"],
+                PipelineExecutionDisplayName=display_name,
+                PipelineExecutionDescription=_description(trigger),
+                PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
+                ClientRequestToken=f"retrain-{digest}",
+            )
+        except (ClientError, BotoCoreError) as error:
+            return _fail(error, base, config, operation="StartPipelineExecution")
+        started = {
+            "PipelineExecutionArn": response["PipelineExecutionArn"],
+            "PipelineExecutionDisplayName": display_name,
+            "StartTime": times.iso(now),
+        }
         return _finish(
-            {
-                **base,
-                "outcome": "skipped",
-                "reason": reason,
-                "blocking_execution_arn": execution["PipelineExecutionArn"],
-                "blocking_execution_status": execution.get("PipelineExecutionStatus"),
-                "blocking_execution_start": _iso(execution.get("StartTime")),
-                "cooldown_seconds": int(config["cooldown"].total_seconds()),
-            },
+            {**base, "outcome": "started", "reason": "alarm", "execution_arn": started["PipelineExecutionArn"]},
             config,
         )
-
-    try:
-        response = client("sagemaker").start_pipeline_execution(
-            PipelineName=config["pipeline_name"],
-            PipelineExecutionDisplayName=display_name,
-            PipelineExecutionDescription=_description(trigger),
-            PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
-            ClientRequestToken=f"retrain-{digest}",
-        )
-    except (ClientError, BotoCoreError) as error:
-        return _fail(error, base, config, operation="StartPipelineExecution")
-    return _finish(
-        {**base, "outcome": "started", "reason": "alarm", "execution_arn": response["PipelineExecutionArn"]},
-        config,
-    )
+    finally:
+        _release_lease(held, started, base)
 
 
 def _read_config(environ: os._Environ | dict) -> dict:
@@ -190,14 +224,75 @@ def _read_config(environ: os._Environ | dict) -> dict:
             "PIPELINE_PARAMETERS must map parameter names to field names, "
             'e.g. {"TriggerAlarm": "alarm_name", "ReportUri": "report_uri"}'
         )
+    lease_seconds = _seconds(environ, "LOCK_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+    wait_seconds = _seconds(environ, "LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS)
     return {
         "pipeline_name": pipeline_name,
         "cooldown": cooldown,
+        "lock_uri": environ.get("LOCK_S3_URI", "").strip() or None,
+        "lease_seconds": lease_seconds,
+        "lock_wait_seconds": wait_seconds,
         "topic_arn": environ.get("TOPIC_ARN", "").strip() or None,
         "parameter_map": parameter_map,
         "model_name": environ.get("MODEL_NAME", "").strip() or None,
         "report_root": environ.get("REPORT_S3_URI", "").strip().rstrip("/") or None,
     }
+
+
+def _seconds(environ: os._Environ | dict, name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number of seconds: set it to e.g. {default}") from None
+    if value < 0:
+        raise ConfigurationError(f"{name}={raw!r} is negative: set it to 0 or more")
+    return value
+
+
+def _take_lease(config: dict, base: dict, request_id: str | None, context: Any) -> lease.Lease | None:
+    """The pipeline's lease (None when the function runs without one); waits while another invocation holds it,
+    as long as this invocation can afford."""
+    if config["lock_uri"] is None:
+        return None
+    wait = config["lock_wait_seconds"]
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        wait = max(0.0, min(wait, remaining() / 1000 - _WORK_RESERVE_SECONDS))
+    try:
+        return lease.acquire(config["lock_uri"], owner=lease.new_owner(request_id),
+                             lease_seconds=config["lease_seconds"], wait_seconds=wait, now=_now)
+    except lease.LeaseBusy as busy:
+        message = f"retraining of pipeline {config['pipeline_name']!r} is being decided by another invocation: {busy}"
+        log("WARNING", message, outcome="retry", reason="busy", **base)
+        raise RetrainingBusyError(message) from None
+    except (ClientError, BotoCoreError) as error:
+        _fail(error, base, config, operation="PutObject (retraining lease)")
+
+
+def _remembered_execution(held: lease.Lease | None) -> dict | None:
+    """The execution the previous lease holder started, as a summary like ListPipelineExecutions' (no status)."""
+    previous = held.previous if held is not None else None
+    if not isinstance(previous, dict) or not previous.get("PipelineExecutionArn"):
+        return None
+    return {k: previous.get(k) for k in ("PipelineExecutionArn", "PipelineExecutionDisplayName", "StartTime")}
+
+
+def _release_lease(held: lease.Lease | None, started: dict | None, base: dict) -> None:
+    """Free the lease, leaving the execution this invocation started (if any) for the next holder. A failure
+    to release is logged, never raised: the lease then expires on its own."""
+    if held is None:
+        return
+    try:
+        if not lease.release(held, record=started, now=_now):
+            log("WARNING", "the retraining lease expired before it was released and was taken over",
+                outcome="lease_lost", **base)
+    except (ClientError, BotoCoreError) as error:
+        code, message = error_code(error)
+        log("WARNING", f"could not release the retraining lease: {code}: {message}", outcome="lease_kept",
+            error_code=code, **base)
 
 
 def trigger_fields(event: dict, *, model_name: str | None = None, report_root: str | None = None) -> dict:
@@ -353,7 +448,7 @@ def _is_missing_pipeline(code: str, message: str) -> bool:
     )
 
 
-def _fail(error: Exception, base: dict, config: dict, *, operation: str) -> dict:
+def _fail(error: Exception, base: dict, config: dict, *, operation: str) -> NoReturn:
     code, aws_message = error_code(error)
     if _is_missing_pipeline(code, aws_message):
         message = (

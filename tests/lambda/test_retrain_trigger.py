@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -15,6 +16,8 @@ from moto.sagemaker.models import sagemaker_backends
 from .conftest import REGION, load_event, load_handler, log_lines
 
 PIPELINE = "churn-retraining"
+LOCK_BUCKET = "monitoring-bucket"
+LOCK_KEY = f"retraining/{PIPELINE}/lock.json"
 PIPELINE_PARAMETERS = {
     "ModelName": "model",
     "TriggerAlarm": "alarm_name",
@@ -33,6 +36,12 @@ def trigger(aws, monkeypatch):
     monkeypatch.setenv("REPORT_S3_URI", "s3://monitoring-bucket/reports/data-quality/")
     monkeypatch.delenv("TOPIC_ARN", raising=False)
     monkeypatch.delenv("MODEL_NAME", raising=False)
+    # as deployed: no reserved concurrency, a lease in the monitoring bucket (versioned, as that bucket is)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=LOCK_BUCKET)
+    s3.put_bucket_versioning(Bucket=LOCK_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    monkeypatch.setenv("LOCK_S3_URI", f"s3://{LOCK_BUCKET}/{LOCK_KEY}")
+    monkeypatch.setenv("LOCK_WAIT_SECONDS", "10")
     return load_handler("retrain_trigger")
 
 
@@ -296,3 +305,128 @@ def test_display_name_is_valid_for_any_alarm_name(trigger, alarm_name):
 
     assert DISPLAY_NAME_PATTERN.match(name), name
     assert name.endswith(digest[:16])
+
+
+# -- single flight without reserved concurrency: the lease ----------------------------------------------------
+
+
+def _lease_document() -> dict:
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY)["Body"].read()
+    return json.loads(body)
+
+
+def _run(trigger, event: dict, outcomes: dict, name: str) -> threading.Thread:
+    def target():
+        try:
+            outcomes[name] = trigger.handler(event, type("Context", (), {"aws_request_id": name})())
+        except Exception as error:  # the test reads what each invocation ended with
+            outcomes[name] = error
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_two_interleaved_invocations_start_one_execution(trigger, sagemaker, monkeypatch):
+    """Two alarms of one model fire together: without reserved concurrency both invocations run at once. The
+    first lists no execution and is held right there; the second must not decide meanwhile (it would see no
+    execution either and start a second one): it waits for the lease, then sees the first one's execution."""
+    listed_by_first, resume_first = threading.Event(), threading.Event()
+    list_executions = trigger._recent_executions
+
+    def held_after_listing(pipeline_name, now):
+        executions = list_executions(pipeline_name, now)
+        if threading.current_thread().name == "first":
+            listed_by_first.set()
+            resume_first.wait(timeout=10)
+        return executions
+
+    monkeypatch.setattr(trigger, "_recent_executions", held_after_listing)
+    outcomes: dict = {}
+    first = _run(trigger, _alarm_event("event-of-drift-alarm"), outcomes, "first")
+    assert listed_by_first.wait(timeout=10)
+    second = _run(trigger, _alarm_event("event-of-quality-alarm"), outcomes, "second")
+    second.join(timeout=1.5)  # time enough for an invocation that does not wait to start its execution
+    resume_first.set()
+    first.join(timeout=15)
+    second.join(timeout=15)
+
+    assert (outcomes["first"]["outcome"], outcomes["second"]["outcome"]) == ("started", "skipped")
+    assert outcomes["second"]["reason"] == "cooldown"
+    assert outcomes["second"]["blocking_execution_arn"] == outcomes["first"]["execution_arn"]
+    assert len(_executions(sagemaker)) == 1
+    document = _lease_document()
+    assert document["released"] is True
+    assert document["record"]["PipelineExecutionArn"] == outcomes["first"]["execution_arn"]
+
+
+def test_the_execution_the_last_holder_started_blocks_even_before_sagemaker_lists_it(trigger, sagemaker,
+                                                                                        monkeypatch):
+    first = trigger.handler(_alarm_event("first"), None)
+    # ListPipelineExecutions may lag behind StartPipelineExecution: the lease remembers the start.
+    monkeypatch.setattr(trigger, "_recent_executions", lambda pipeline_name, now: [])
+
+    second = trigger.handler(_alarm_event("second"), None)
+
+    assert (second["outcome"], second["reason"]) == ("skipped", "cooldown")
+    assert second["blocking_execution_arn"] == first["execution_arn"]
+    assert len(_executions(sagemaker)) == 1
+
+
+def test_an_invocation_that_cannot_wait_for_the_lease_raises_for_a_retry_and_starts_nothing(trigger, sagemaker,
+                                                                                          monkeypatch, capsys):
+    held_until = datetime.now(UTC) + timedelta(minutes=2)
+    boto3.client("s3", region_name=REGION).put_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY, Body=json.dumps({
+        "owner": "req-still-running", "released": False, "expires_at": held_until.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+    monkeypatch.setenv("LOCK_WAIT_SECONDS", "0.5")
+
+    with pytest.raises(trigger.RetrainingBusyError, match="held by 'req-still-running'"):
+        trigger.handler(_alarm_event(), None)
+
+    assert _executions(sagemaker) == []
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["level"], line["outcome"], line["reason"]) == ("WARNING", "retry", "busy")
+
+
+def test_a_lease_left_by_an_invocation_that_died_is_taken_over_once_it_expires(trigger, sagemaker):
+    expired = datetime.now(UTC) - timedelta(seconds=1)
+    boto3.client("s3", region_name=REGION).put_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY, Body=json.dumps({
+        "owner": "req-timed-out", "released": False, "expires_at": expired.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+
+    result = trigger.handler(_alarm_event(), None)
+
+    assert result["outcome"] == "started"
+    assert len(_executions(sagemaker)) == 1
+    assert _lease_document()["released"] is True
+
+
+def test_of_two_callers_that_read_one_free_lease_only_one_takes_it(trigger, aws):
+    """The takeover is a compare-and-swap on the version both read: the slower writer is refused."""
+    lease = trigger.lease
+    uri = f"s3://{LOCK_BUCKET}/{LOCK_KEY}"
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    held = lease.acquire(uri, owner="a", lease_seconds=60, wait_seconds=0, now=now)
+    assert lease.release(held, record={"note": "a was here"}, now=now)
+    s3 = boto3.client("s3", region_name=REGION)
+    free_version = s3.get_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY)["ETag"]
+
+    taken = lease.acquire(uri, owner="b", lease_seconds=60, wait_seconds=0, now=now)
+    with pytest.raises(s3.exceptions.ClientError, match="PreconditionFailed"):
+        s3.put_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY, Body=b"{}", IfMatch=free_version)
+
+    assert taken.previous == {"note": "a was here"}
+    with pytest.raises(lease.LeaseBusy):
+        lease.acquire(uri, owner="c", lease_seconds=60, wait_seconds=0, now=now)
+
+
+def test_a_holder_whose_lease_was_taken_over_does_not_overwrite_the_new_holder(trigger, aws):
+    lease = trigger.lease
+    uri = f"s3://{LOCK_BUCKET}/{LOCK_KEY}"
+    clock = [datetime.now(UTC)]
+    slow = lease.acquire(uri, owner="slow", lease_seconds=60, wait_seconds=0, now=lambda: clock[0])
+    clock[0] += timedelta(seconds=61)
+    fast = lease.acquire(uri, owner="fast", lease_seconds=60, wait_seconds=0, now=lambda: clock[0])
+
+    assert lease.release(slow, record={"by": "slow"}, now=lambda: clock[0]) is False
+    assert _lease_document()["owner"] == "fast" and _lease_document()["released"] is False
+    assert lease.release(fast, record=None, now=lambda: clock[0]) is True
