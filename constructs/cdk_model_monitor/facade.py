@@ -386,6 +386,8 @@ class RetrainingProps:
         ``{"ModelName": "model", "TriggerAlarm": "alarm_name"}``. Default: none.
     :param state_machine: / :param function: / :param targets: other targets.
     :param alarms: the alarms that trigger. Default: the composite "model unhealthy" alarm.
+    :param reserve_concurrency: reserve a concurrency of 1 for the retrain function besides its lease in the
+        monitoring bucket; an account whose Lambda concurrency quota is 10 refuses it. Default: False.
     """
 
     pipeline_name: str | None = None
@@ -395,6 +397,7 @@ class RetrainingProps:
     function: lambda_.IFunction | None = None
     targets: Sequence[events.IRuleTarget] = ()
     alarms: Sequence[cloudwatch.IAlarm] | None = None
+    reserve_concurrency: bool = False
 
 
 # -- the facade -----------------------------------------------------------------------------------------
@@ -545,7 +548,8 @@ class ModelMonitor(Construct):
                 self, "Retraining", alarms=trigger, pipeline_name=retraining.pipeline_name,
                 cooldown=retraining.cooldown, pipeline_parameters=retraining.pipeline_parameters,
                 model_name=model_name, report_s3_uri=reports.report_s3_uri, notifications=self.notifications,
-                state_machine=retraining.state_machine, function=retraining.function, targets=retraining.targets)
+                state_machine=retraining.state_machine, function=retraining.function, targets=retraining.targets,
+                storage=self.storage, reserve_concurrency=retraining.reserve_concurrency)
 
         if self.self_monitoring is not None:
             if self.retraining is not None:

@@ -6,8 +6,12 @@ state is ALARM, and sends them to
 
 * the project's retrain Lambda (``lambda/retrain_trigger``) when ``pipeline_name`` is given: it
   starts the pipeline with parameters taken from the event, exactly once per incident (client
-  request token from the event, duplicate / running / cooldown checks, reserved concurrency 1),
-  and publishes the outcome to the notifications topic;
+  request token from the event, duplicate / running / cooldown checks), and publishes the outcome
+  to the notifications topic. Invocations that run at once take turns under a lease on one object
+  of the monitoring bucket per pipeline (``retraining/<pipeline>/lock.json``, S3 conditional writes):
+  no concurrency is reserved, because an account whose Lambda concurrency quota is 10 (new accounts)
+  refuses any reservation, and ``cdk deploy`` fails on it (``reserve_concurrency=True`` reserves 1
+  where the quota allows);
 * a Step Functions state machine and/or a Lambda function of yours, and any other targets.
 
 Delivery: EventBridge retries each target (``retry_attempts``, ``max_event_age``) and puts
@@ -37,6 +41,7 @@ from .engines.lambdas import monitor_function
 from .errors import ConfigurationError
 from .nag import acknowledge
 from .notifications import Notifications
+from .storage import MonitoringBucket
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -45,6 +50,11 @@ _PIPELINE_ARN = re.compile(r"^arn:(?P<partition>[\w-]+):sagemaker:(?P<region>[\w
 # What the retrain Lambda can put in a pipeline parameter (lambda/retrain_trigger PIPELINE_PARAMETERS).
 TRIGGER_FIELDS = ("event_id", "event_time", "alarm_name", "alarm_arn", "state", "previous_state", "reason",
                   "alarm_time", "window_start", "endpoint_name", "schedule_name", "model", "report_uri")
+# Key prefix of the retrain function's leases in the monitoring bucket (no lifecycle rule expires it).
+LOCK_PREFIX = "retraining"
+RETRAIN_TIMEOUT = Duration.minutes(1)
+# A holder keeps the lease at most this long: more than the function may run, so a live holder keeps it.
+LEASE = RETRAIN_TIMEOUT.plus(Duration.minutes(1))
 
 
 def alarm_event_pattern(alarms: Sequence[cloudwatch.IAlarm]) -> events.EventPattern:
@@ -75,6 +85,11 @@ class RetrainingTrigger(Construct):
     :param model_name: the ``model`` trigger field. Default: the alarm metric's Endpoint dimension.
     :param report_s3_uri: report root for the ``report_uri`` trigger field. Default: none.
     :param notifications: topic that receives every started / skipped / failed outcome. Default: none.
+    :param storage: the monitoring bucket, where the retrain function keeps its lease
+        (``retraining/<pipeline>/lock.json``). Required with ``pipeline_name`` unless
+        ``reserve_concurrency`` (the facade passes its bucket). Default: none.
+    :param reserve_concurrency: also reserve a concurrency of 1 for the retrain function. An account
+        whose Lambda concurrency quota is 10 (new accounts) refuses it: ``cdk deploy`` fails. Default: False.
     :param state_machine: a Step Functions state machine to start with the event. Default: none.
     :param function: a Lambda function of yours to invoke with the event. Default: none.
     :param targets: more EventBridge targets. Default: none.
@@ -89,7 +104,8 @@ class RetrainingTrigger(Construct):
                  state_machine: sfn.IStateMachine | None = None, function: lambda_.IFunction | None = None,
                  targets: Sequence[events.IRuleTarget] = (), retry_attempts: int = 4,
                  max_event_age: Duration = Duration.hours(2),
-                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
+                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN, storage: MonitoringBucket | None = None,
+                 reserve_concurrency: bool = False) -> None:
         super().__init__(scope, id)
         alarms = list(alarms)
         if not alarms:
@@ -98,6 +114,12 @@ class RetrainingTrigger(Construct):
             raise ConfigurationError(self, "pipeline_name", None,
                                      "Say what retraining is: pipeline_name (a SageMaker pipeline), state_machine, "
                                      "function or targets.")
+        if pipeline_name is not None and storage is None and not reserve_concurrency:
+            raise ConfigurationError(self, "storage", None,
+                                     "The retrain function keeps a lease in the monitoring bucket so that two "
+                                     "alarms at once start one execution: pass storage=<MonitoringBucket> (or "
+                                     "reserve_concurrency=True, which an account with a Lambda concurrency quota "
+                                     "of 10 refuses).")
         if not 0 <= retry_attempts <= 185:
             raise ConfigurationError(self, "retry_attempts", retry_attempts, "Use 0 to 185 (EventBridge's range).")
         self._check_parameters(pipeline_parameters)
@@ -118,9 +140,11 @@ class RetrainingTrigger(Construct):
                     "this queue is itself the dead-letter queue of the retraining rule and function")
 
         self.function: lambda_.Function | None = None
+        #: ``s3://<monitoring bucket>/retraining/<pipeline>/lock.json``, the retrain function's lease (or None)
+        self.lock_s3_uri: str | None = None
         if pipeline_name is not None:
             self.function = self._retrain_function(pipeline_name, cooldown, pipeline_parameters, model_name,
-                                                   report_s3_uri, notifications)
+                                                   report_s3_uri, notifications, storage, reserve_concurrency)
         rule_targets: list[events.IRuleTarget] = []
         delivery: dict[str, Any] = {"dead_letter_queue": self.dead_letter_queue, "retry_attempts": retry_attempts,
                                     "max_event_age": max_event_age}
@@ -148,6 +172,16 @@ class RetrainingTrigger(Construct):
                                          f"Use one of {list(TRIGGER_FIELDS)} or a dotted path into the event "
                                          "such as 'detail.configuration.description'.")
 
+    @staticmethod
+    def lock_key(pipeline_name: str) -> str:
+        """The key of the lease the retrain function takes for ``pipeline_name`` (a name, an ARN or a token):
+        one per pipeline, so triggers of one pipeline share it. SageMaker's pipeline names ignore case."""
+        if Token.is_unresolved(pipeline_name):
+            return f"{LOCK_PREFIX}/{pipeline_name}/lock.json"
+        match = _PIPELINE_ARN.match(pipeline_name)
+        name = match["name"] if match is not None else pipeline_name
+        return f"{LOCK_PREFIX}/{name.lower()}/lock.json"
+
     def _pipeline_arns(self, pipeline_name: str) -> tuple[str, list[str]]:
         """The name the function is given and the ARN(s) its policy allows (SageMaker may lower-case
         the name in the ARN, so both spellings are allowed)."""
@@ -170,9 +204,14 @@ class RetrainingTrigger(Construct):
 
     def _retrain_function(self, pipeline_name: str, cooldown: Duration, parameters: Mapping[str, str] | None,
                           model_name: str | None, report_s3_uri: str | None,
-                          notifications: Notifications | None) -> lambda_.Function:
+                          notifications: Notifications | None, storage: MonitoringBucket | None,
+                          reserve_concurrency: bool) -> lambda_.Function:
         name, pipeline_arns = self._pipeline_arns(pipeline_name)
         environment = {"PIPELINE_NAME": name, "COOLDOWN_SECONDS": str(int(cooldown.to_seconds()))}
+        if storage is not None:
+            self.lock_s3_uri = storage.s3_uri(self.lock_key(pipeline_name))
+            environment["LOCK_S3_URI"] = self.lock_s3_uri
+            environment["LOCK_LEASE_SECONDS"] = str(int(LEASE.to_seconds()))
         if parameters:
             environment["PIPELINE_PARAMETERS"] = json.dumps(dict(parameters), separators=(",", ":"))
         if model_name:
@@ -189,6 +228,13 @@ class RetrainingTrigger(Construct):
             resources=pipeline_arns))
         if notifications is not None:
             notifications.grant_publish(role)
+        if storage is not None:
+            # The lease: read and conditionally write that one object (never list, never delete).
+            lock = storage.bucket.arn_for_objects(self.lock_key(pipeline_name))
+            role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[lock]))
+            if storage.encryption_key is not None:
+                role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                                                       resources=[storage.encryption_key.key_arn]))
         # Failed asynchronous invocations go to the dead-letter queue (sent with the function's role).
         role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
                                                resources=[self.dead_letter_queue.queue_arn]))
@@ -197,9 +243,8 @@ class RetrainingTrigger(Construct):
         fn = monitor_function(
             self, "Retrain", code="retrain_trigger",
             description="Starts the retraining pipeline once per model-health incident",
-            role=role, timeout=Duration.minutes(1), environment=environment,
-            # One invocation at a time: the duplicate / running / cooldown checks then never race.
-            reserved_concurrent_executions=1)
+            role=role, timeout=RETRAIN_TIMEOUT, environment=environment,
+            reserved_concurrent_executions=1 if reserve_concurrency else None)
         lambda_.CfnEventInvokeConfig(
             self, "RetrainAsyncConfig", function_name=fn.function_name, qualifier="$LATEST",
             maximum_retry_attempts=2, maximum_event_age_in_seconds=int(Duration.hours(6).to_seconds()),

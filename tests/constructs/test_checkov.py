@@ -28,9 +28,12 @@ ACKNOWLEDGED: dict[str, tuple[str, tuple[str, ...]]] = {
     "CKV_AWS_21": ("access logs are written once and expire after a year; versions would only keep copies",
                    ("ModelStorageAccessLogs",)),
     "CKV_AWS_115": ("the engine's functions run once per window, called by their monitor's own state machine; "
-                    "reserving concurrency would only take from the account's pool (the retrain function "
-                    "reserves 1)", ("ModelDataQualityStandalone", "ModelModelQualityStandalone",
-                                    "ModelBiasStandalone")),
+                    "reserving concurrency would only take from the account's pool, and an account whose quota "
+                    "is 10 refuses any reservation (cdk deploy fails): the retrain function takes turns under "
+                    "a lease in the monitoring bucket instead (RetrainingProps(reserve_concurrency=True) "
+                    "reserves 1 where the quota allows)",
+                    ("ModelDataQualityStandalone", "ModelModelQualityStandalone", "ModelBiasStandalone",
+                     "ModelRetrainingRetrain")),
     "CKV_AWS_116": ("the retrain function is invoked asynchronously and sends failed events to the retraining "
                     "dead-letter queue through its EventInvokeConfig, which checkov does not read; the engine's "
                     "functions are invoked synchronously by Step Functions, which retries and catches",

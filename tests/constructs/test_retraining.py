@@ -1,5 +1,6 @@
 """RetrainingTrigger: the rule matches only ALARM transitions of our alarms; the retrain Lambda's IAM,
-concurrency, retries and dead-letter queue; other targets; cdk-nag and cfn-lint."""
+single flight (a lease, no reserved concurrency), retries and dead-letter queue; other targets; cdk-nag and
+cfn-lint."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from cdk_model_monitor import ConfigurationError
 from cdk_model_monitor.notifications import Notifications
 from cdk_model_monitor.retraining import RetrainingTrigger
+from cdk_model_monitor.storage import MonitoringBucket
 
-from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of
+from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of, template_text
 
 SAMPLE_EVENT = json.loads((REPO_ROOT / "tests" / "lambda" / "events" / "alarm_state_change_alarm.json").read_text())
 OUR_ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:churn-model-unhealthy"
@@ -80,12 +82,13 @@ def built(tmp_path_factory):
     alarm = cloudwatch.Alarm(stack, "Drift", metric=metric, threshold=0.1, evaluation_periods=1,
                              alarm_name="churn-model-unhealthy")
     notifications = Notifications(stack, "Notifications")
+    storage = MonitoringBucket(stack, "Storage")
     machine = sfn.StateMachine(stack, "UserMachine",
                                definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "Noop")))
     trigger = RetrainingTrigger(stack, "Retraining", alarms=[alarm], pipeline_name="Churn-Retraining",
                                 pipeline_parameters={"ModelName": "model", "TriggerAlarm": "alarm_name"},
                                 model_name="churn", notifications=notifications, state_machine=machine,
-                                cooldown=cdk.Duration.minutes(90))
+                                cooldown=cdk.Duration.minutes(90), storage=storage)
     # The user's own state machine is not ours to harden; its findings are the user's.
     cdk.Validations.of(machine).acknowledge(cdk.Acknowledgment(id="AwsSolutions-SF1", reason="test fixture"))
     cdk.Validations.of(machine).acknowledge(cdk.Acknowledgment(id="AwsSolutions-SF2", reason="test fixture"))
@@ -139,12 +142,36 @@ def test_test_matcher_agrees_with_moto_event_patterns(built):
         assert engine.matches_event(event) is event_matches(pattern, event)
 
 
-def test_retrain_function_runs_one_at_a_time_with_retries_and_a_dead_letter_queue(built):
-    template = built[2]
+def _retrain_function(template: dict) -> tuple[str, dict]:
     functions = {k: v["Properties"] for k, v in _resources(template, "AWS::Lambda::Function").items()
                  if "Retrain" in k}
     ((function_id, function),) = functions.items()
-    assert function["ReservedConcurrentExecutions"] == 1
+    return function_id, function
+
+
+def test_retrain_function_reserves_no_concurrency_and_takes_a_lease_in_the_monitoring_bucket(built):
+    """An account whose Lambda concurrency quota is 10 refuses any reservation (cdk deploy fails): single flight
+    comes from a lease on one object of the monitoring bucket instead, which the role may read and write only."""
+    template = built[2]
+    _, function = _retrain_function(template)
+    assert "ReservedConcurrentExecutions" not in function
+    env = function["Environment"]["Variables"]
+    bucket_id = next(k for k in _resources(template, "AWS::S3::Bucket") if k.startswith("StorageBucket"))
+    assert template_text(env["LOCK_S3_URI"]) == f"s3://<{bucket_id}>/retraining/churn-retraining/lock.json"
+    assert int(env["LOCK_LEASE_SECONDS"]) > function["Timeout"]
+    role_policy = next(v for k, v in _resources(template, "AWS::IAM::Policy").items() if "RetrainRole" in k)
+    statements = role_policy["Properties"]["PolicyDocument"]["Statement"]
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in _list(s["Action"]))]
+    assert [(s["Action"], template_text(s["Resource"])) for s in s3] == [
+        (["s3:GetObject", "s3:PutObject"], f"<{bucket_id}>/retraining/churn-retraining/lock.json")]
+    key_id = next(iter(k for k in _resources(template, "AWS::KMS::Key") if k.startswith("StorageKey")))
+    assert any(s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"] and
+               {"Fn::GetAtt": [key_id, "Arn"]} in _list(s["Resource"]) for s in statements)
+
+
+def test_retrain_function_has_retries_and_a_dead_letter_queue(built):
+    template = built[2]
+    function_id, function = _retrain_function(template)
     assert function["Runtime"] == lambda_.Runtime.PYTHON_3_14.name
     env = function["Environment"]["Variables"]
     assert env["PIPELINE_NAME"] == "Churn-Retraining"
@@ -199,7 +226,8 @@ def test_retrain_role_may_only_list_and_start_the_one_pipeline_and_publish_to_th
     assert not any(a.endswith("*") for a in actions)
     assert actions <= {"logs:CreateLogStream", "logs:PutLogEvents", "sagemaker:ListPipelineExecutions",
                        "sagemaker:StartPipelineExecution", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey",
-                       "sqs:SendMessage", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+                       "sqs:SendMessage", "xray:PutTelemetryRecords", "xray:PutTraceSegments", "s3:GetObject",
+                       "s3:PutObject"}
 
 
 def _list(value: Any) -> list:
@@ -214,13 +242,25 @@ def test_retraining_stack_passes_cdk_nag_and_cfn_lint(built):
 def test_a_pipeline_arn_is_accepted(stack):
     alarm = cloudwatch.Alarm(stack, "A", metric=cloudwatch.Metric(namespace="N", metric_name="M"), threshold=1,
                              evaluation_periods=1)
-    arn = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn"
-    trigger = RetrainingTrigger(stack, "R", alarms=[alarm], pipeline_name=arn)
+    arn = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/Churn"
+    trigger = RetrainingTrigger(stack, "R", alarms=[alarm], pipeline_name=arn, storage=MonitoringBucket(stack, "S"))
     policy = next(v for k, v in _resources(template_of(stack).to_json(), "AWS::IAM::Policy").items()
                   if "RetrainRole" in k)
     assert {"Action": ["sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"], "Effect": "Allow",
-            "Resource": arn} in policy["Properties"]["PolicyDocument"]["Statement"]
+            "Resource": [arn, arn.lower()]} in policy["Properties"]["PolicyDocument"]["Statement"]
     assert trigger.function is not None
+    assert trigger.lock_s3_uri is not None and stack.resolve(trigger.lock_s3_uri)["Fn::Join"][1][-1] == \
+        "/retraining/churn/lock.json"
+
+
+def test_reserved_concurrency_is_an_option_and_then_needs_no_lease(stack):
+    alarm = cloudwatch.Alarm(stack, "A", metric=cloudwatch.Metric(namespace="N", metric_name="M"), threshold=1,
+                             evaluation_periods=1)
+    trigger = RetrainingTrigger(stack, "R", alarms=[alarm], pipeline_name="churn", reserve_concurrency=True)
+    _, function = _retrain_function(template_of(stack).to_json())
+    assert function["ReservedConcurrentExecutions"] == 1
+    assert "LOCK_S3_URI" not in function["Environment"]["Variables"]
+    assert trigger.lock_s3_uri is None
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -228,11 +268,12 @@ def test_a_pipeline_arn_is_accepted(stack):
     ({"pipeline_name": "bad name!"}, "Use the pipeline's name"),
     ({"pipeline_name": "p", "pipeline_parameters": {"P": "no_such_field"}}, "Use one of"),
     ({"pipeline_name": "p", "alarms": []}, "Give the alarm(s)"),
+    ({"pipeline_name": "p", "storage": None}, "pass storage=<MonitoringBucket>"),
 ])
 def test_bad_retraining_settings_are_reported(stack, kwargs, message):
     alarm = cloudwatch.Alarm(stack, "A", metric=cloudwatch.Metric(namespace="N", metric_name="M"), threshold=1,
                              evaluation_periods=1)
-    kwargs = {"alarms": [alarm], **kwargs}
+    kwargs = {"alarms": [alarm], "storage": MonitoringBucket(stack, "S"), **kwargs}
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         RetrainingTrigger(stack, "R", **kwargs)
 
