@@ -89,8 +89,9 @@ What it does:
    ExecutionFailed itself, so the last event and CloudWatch agree. An event put just before an invocation ended
    (a Lambda time-out) may be put again by the next: same status, same windowId.
 
-Retries are safe when a receipt URI is given: the S3 receipt records the verdict, which metric batches were sent,
-and for which status the status metrics and the event were sent, so a retried invocation sends only the rest. A
+Retries are safe when a receipt URI is given: the S3 receipt records the verdict, which metric batches were sent
+(and, for a batch refused as invalid and sent again datum by datum, which of its data were sent), and for which
+status the status metrics and the event were sent, so a retried invocation sends only the rest. A
 status of higher rank replaces a lower one (Completed / CompletedWithViolations over NoData over Failed): a window
 that failed once and then completed publishes Completed; a Failed arriving after a Completed (a late duplicate)
 is logged and not published. Without a receipt, a retry may add duplicate datapoints (harmless for
@@ -787,21 +788,48 @@ def publish_metric_data(namespace: str, data: list[dict], receipt: _Receipt, ids
                 "WARNING", "metric lines changed since the last attempt; publishing all of them again", **ids
             )
         receipt.state.update(metrics_fingerprint=fingerprint, metric_batches_sent=0, metrics_sent=0,
-                             metrics_refused=0)
+                             metrics_refused=0, metric_batch_resend=None)
     for index, batch in enumerate(batches):
         if index < receipt.state["metric_batches_sent"]:
             continue
-        try:
-            _put_metric_data(namespace, batch)
-            refused = 0
-        except AwsRequestError as error:
-            if error.code not in _data_error_codes():
-                raise
-            refused = sum(not _put_one(namespace, datum, ids) for datum in batch)
-        receipt.mark(metric_batches_sent=index + 1,
+        if _resend_progress(receipt, index) is not None:  # refused before, and part of it sent one by one since
+            refused = _resend_one_by_one(namespace, batch, index, receipt, ids)
+        else:
+            try:
+                _put_metric_data(namespace, batch)
+                refused = 0
+            except AwsRequestError as error:
+                if error.code not in _data_error_codes():
+                    raise
+                refused = _resend_one_by_one(namespace, batch, index, receipt, ids)
+        receipt.mark(metric_batches_sent=index + 1, metric_batch_resend=None,
                      metrics_sent=receipt.state.get("metrics_sent", 0) + len(batch) - refused,
                      metrics_refused=receipt.state.get("metrics_refused", 0) + refused)
     return receipt.state.get("metrics_sent", 0), receipt.state.get("metrics_refused", 0)
+
+
+def _resend_progress(receipt: _Receipt, index: int) -> dict | None:
+    """How far batch ``index`` got when it was last sent one datum at a time: ``{"batch", "done", "refused"}``
+    (the first ``done`` data were sent or refused, ``refused`` of them refused), or None."""
+    progress = receipt.state.get("metric_batch_resend")
+    if isinstance(progress, dict) and progress.get("batch") == index and isinstance(progress.get("done"), int) \
+            and isinstance(progress.get("refused"), int):
+        return progress
+    return None
+
+
+def _resend_one_by_one(namespace: str, batch: list[dict], index: int, receipt: _Receipt, ids: dict) -> int:
+    """Send batch ``index``, which CloudWatch refused as invalid, one datum at a time from where an earlier attempt
+    stopped; returns how many of its data CloudWatch refused. Each datum's outcome is recorded in the receipt
+    before the next is sent, so a retry after a throttle (or any stop) never sends a datum CloudWatch took
+    (its Sum and SampleCount would count twice); at most the one datum in flight when an invocation is killed
+    can be sent again."""
+    progress = _resend_progress(receipt, index) or {"batch": index, "done": 0, "refused": 0}
+    for position in range(progress["done"], len(batch)):
+        accepted = _put_one(namespace, batch[position], ids)
+        progress = {"batch": index, "done": position + 1, "refused": progress["refused"] + (not accepted)}
+        receipt.mark(metric_batch_resend=progress)
+    return progress["refused"]
 
 
 @functools.cache
@@ -951,8 +979,8 @@ def put_status_event(detail: dict, request: dict) -> str:
 
 class _Receipt:
     """Progress of one publication kept in S3, so a retried invocation sends only what is missing: the window's
-    verdict (``Verdict.state``), the metric batches sent, and the status its event and status metrics were sent
-    for."""
+    verdict (``Verdict.state``), the metric batches sent (and how far a refused batch sent again one datum at a time
+    got), and the status its event and status metrics were sent for."""
 
     def __init__(self, uri: str | None, kms_key_id: str | None):
         self.uri, self.kms_key_id, self.state = uri, kms_key_id, {}

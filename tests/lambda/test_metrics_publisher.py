@@ -537,6 +537,42 @@ def test_a_datum_cloudwatch_refuses_costs_only_itself_and_is_counted(publisher, 
     assert _stat("CdkModelMonitor", "MetricsSkipped", "Maximum", status_dims) == [1.0]
 
 
+def test_a_throttle_while_a_refused_batch_is_sent_again_one_by_one_sends_no_datum_twice_on_retry(publisher):
+    _put(f"{METRICS}/m.jsonl", "\n".join([_line("good_a", Value=1.0), _line("refused", Value=2.0),
+                                          _line("good_b", Value=3.0)]))
+    throttled, sent = [True], []
+
+    def cloudwatch(params, **_):
+        from botocore.exceptions import ClientError
+
+        names = [d["MetricName"] for d in params.get("MetricData", [])]
+        if params["Namespace"] != NAMESPACE:
+            return
+        if "refused" in names:
+            raise ClientError({"Error": {"Code": "InvalidParameterValue", "Message": "refused"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutMetricData")
+        if names == ["good_b"] and throttled[0]:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutMetricData")
+        sent.append(names)
+
+    publisher.client("cloudwatch").meta.events.register("before-parameter-build.cloudwatch.PutMetricData", cloudwatch)
+    event = _event(receipt_uri=RECEIPT)
+
+    with pytest.raises(publisher.TransientAwsError, match="Throttling"):
+        publisher.handler(event, None)
+    assert sent == [["good_a"]]  # the batch was refused, good_a went out alone, good_b was throttled
+    throttled[0] = False
+    result = publisher.handler(event, None)
+
+    assert sent == [["good_a"], ["good_b"]]  # the retry went on from good_b
+    assert (result["metrics_published"], result["metrics_skipped"]) == (2, 1)
+    assert _stat(NAMESPACE, "good_a", "SampleCount") == [1.0] and _stat(NAMESPACE, "good_a", "Sum") == [1.0]
+    assert _stat(NAMESPACE, "good_b", "SampleCount") == [1.0]
+    status_dims = [*DIMS, {"Name": "MonitorType", "Value": "data-quality"}]
+    assert _stat("CdkModelMonitor", "MetricsSkipped", "Maximum", status_dims) == [1.0]
+
+
 # -- the receipt keeps the window's best status --------------------------------------------------------------
 
 
