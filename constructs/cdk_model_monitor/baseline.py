@@ -42,6 +42,7 @@ from .engines.lambdas import LOG_RETENTION, monitor_function
 from .errors import ConfigurationError
 from .images import AnalyzerImage
 from .nag import acknowledge
+from .roles import grant_pass_to_sagemaker
 from .storage import MonitoringBucket
 
 STATISTICS_FILE = "statistics.json"
@@ -668,9 +669,7 @@ class BaselineJob(Construct):
                                  ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
                                   "sagemaker:StopProcessingJob", "sagemaker:AddTags"])
         self.is_complete = function("IsComplete", "is_complete", ["sagemaker:DescribeProcessingJob"])
-        self.on_event.add_to_role_policy(iam.PolicyStatement(
-            actions=["iam:PassRole"], resources=[job_role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
+        grant_pass_to_sagemaker(job_role, self.on_event)
         if volume_key is not None:
             # The caller of CreateProcessingJob lets SageMaker use the key for the job's volume.
             self.on_event.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"],

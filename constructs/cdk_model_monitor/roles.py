@@ -39,6 +39,14 @@ def states_principal(scope: IConstruct, state_machine_name: str) -> iam.ServiceP
         "StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": [arn, f"{arn}:*"]}})
 
 
+def grant_pass_to_sagemaker(role: iam.IRole, grantee: iam.IGrantable) -> iam.Grant:
+    """Let ``grantee`` pass ``role`` to SageMaker only (``iam:PassedToService``), to run a job or an endpoint with
+    it: not to any other service that accepts a role."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=["iam:PassRole"], resource_arns=[role.role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})
+
+
 def grant_sagemaker_logs_and_metrics(role: iam.Role, *, log_groups: str, metric_namespaces: list[str],
                                      why_log_groups: str) -> None:
     """Let SageMaker write ``role``'s container logs under ``log_groups`` (a log-group name pattern

@@ -191,3 +191,30 @@ def test_monitors_read_the_captures_of_their_own_endpoint_only(template):
         prefixes = json.dumps(statement["Condition"]["StringLike"]["s3:prefix"])
         assert "datacapture/*" not in prefixes.replace(" ", ""), policy_id
         assert "Endpoint" in prefixes or "churn" in prefixes, (policy_id, prefixes)  # the endpoint's name
+
+
+def _actions(statement: dict) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def test_job_roles_are_passed_to_sagemaker_only(template):
+    """iam:PassRole without iam:PassedToService would let a state machine hand the job role to any service that
+    takes a role (Step Functions' own generated policy for createProcessingJob.sync has the condition)."""
+    passes = [(policy_id, s) for policy_id, s in _statements(template) if "iam:PassRole" in _actions(s)]
+    assert len(passes) == len(_of_type(template, "AWS::StepFunctions::StateMachine"))
+    for policy_id, statement in passes:
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}, \
+            policy_id
+
+
+def test_state_machines_may_list_tags_as_createprocessingjob_sync_needs(template):
+    machines = _of_type(template, "AWS::StepFunctions::StateMachine")
+    if not machines:
+        pytest.skip("the native engine runs no state machine")
+    for machine in machines.values():
+        role = machine["RoleArn"]["Fn::GetAtt"][0]
+        statements = [s for policy in _of_type(template, "AWS::IAM::Policy").values()
+                      if {"Ref": role} in policy["Roles"] for s in policy["PolicyDocument"]["Statement"]]
+        # AWS's generated policy grants it on "*" (the policy may merge it with other actions on "*")
+        assert any("sagemaker:ListTags" in _actions(s) and s["Resource"] == "*" and "Condition" not in s
+                   for s in statements), role

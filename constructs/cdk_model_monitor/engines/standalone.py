@@ -36,7 +36,7 @@ from constructs import Construct
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
 from ..monitors.base import STATUS_NAMESPACE, STATUSES
 from ..nag import acknowledge
-from ..roles import allow_log_encryption, scheduler_principal, states_principal
+from ..roles import allow_log_encryption, grant_pass_to_sagemaker, scheduler_principal, states_principal
 from ..schedule import iso_offset, run_interval
 from ..self_monitoring import dead_letter_queue
 from .lambdas import engine_function
@@ -245,7 +245,8 @@ class StandaloneEngine(Construct):
         )
         self._grant_processing(machine, monitor)
         acknowledge(machine.role, "AwsSolutions-IAM5", "Step Functions needs log delivery and X-Ray actions, which accept "
-                    "no resource ARN", resource="*")
+                    "no resource ARN, and sagemaker:ListTags on any resource for .sync jobs (its own generated "
+                    "policy)", resource="*")
         for fn in (self.planner, self.publisher):
             acknowledge(machine.role, "AwsSolutions-IAM5", "invoking any version of the engine's own function",
                         resource=f"{fn.function_arn}:*")
@@ -363,11 +364,14 @@ class StandaloneEngine(Construct):
             actions=["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
                      "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
             resources=[jobs]))
+        # What Step Functions' own policy for createProcessingJob.sync holds besides: ListTags on "*" (AWS's
+        # generated policy and aws-cdk's SageMaker tasks alike), and PassRole to SageMaker only.
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["sagemaker:ListTags"], resources=["*"]))
         machine.add_to_role_policy(iam.PolicyStatement(
             actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
             resources=[stack.format_arn(service="events", resource="rule",
                                         resource_name="StepFunctionsGetEventsForSageMakerProcessingJobsRule")]))
-        monitor.job_role.grant_pass_role(machine.role)
+        grant_pass_to_sagemaker(monitor.job_role, machine)
         key = monitor.storage.encryption_key
         if key is not None:
             machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[key.key_arn]))
