@@ -64,6 +64,7 @@ class AlarmCategory(enum.Enum):
     # self-monitoring (self_monitoring.py): the monitoring itself is broken
     EXECUTIONS = ("executions", False)
     HEARTBEAT = ("heartbeat", False)
+    METRICS_SKIPPED = ("metrics-skipped", False)
     DEAD_LETTERS = ("dead-letters", False)
 
     def __init__(self, slug: str, model_health: bool) -> None:

@@ -12,6 +12,9 @@ monitor gets alarms that say "monitoring is broken", on both engines:
   metric, so the heartbeat counts the datapoints of ``ExecutionFailed`` (0 or 1, whatever the
   outcome). Native engine: the "no results" alarm of ``MonitorAlarms`` (a result metric's sample
   count, also breaching), given the same period and length as this heartbeat.
+* ``metrics-skipped`` (standalone engine): a window's publisher could not send some of the analyzer's metric
+  lines (CloudWatch refused them as invalid, or they were beyond its limits: ``MetricsSkipped`` >= 1). The window
+  still completes, but the alarms on those metrics did not see it.
 * ``schedule-dead-letters`` (standalone engine): EventBridge Scheduler puts ticks it could not
   deliver to the state machine in the schedule's dead-letter queue (SQS, KMS, TLS only); the alarm
   fires on the first message.
@@ -109,6 +112,7 @@ class SelfMonitoring(Construct):
             beat = self._heartbeat(monitor)
             if beat is not None:
                 created.append(beat)
+            created.append(self._metrics_skipped(monitor))
             queue = getattr(monitor.engine, "dead_letter_queue", None)
             if queue is not None:
                 created.append(self.add_dead_letter_queue(
@@ -165,6 +169,17 @@ class SelfMonitoring(Construct):
                         "is not running. Also in ALARM after deployment until the first windows report.")
         return self._record(alarm, AlarmCategory.HEARTBEAT, monitor, status.metric_name, status)
 
+    def _metrics_skipped(self, monitor: MonitorBase) -> CreatedAlarm:
+        skipped = monitor.metric_metrics_skipped()
+        alarm = self._alarm(
+            f"{self._name_part(monitor)}-metrics-skipped", skipped, threshold=1, windows=1,
+            operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+            description=f"A {monitor.kind.name} monitoring window published without some of the analyzer's metric "
+                        "lines (CloudWatch refused them as invalid, or they were beyond its limits): the alarms on "
+                        "those metrics did not see the window. The publisher's log names each line and why.")
+        return self._record(alarm, AlarmCategory.METRICS_SKIPPED, monitor, skipped.metric_name, skipped)
+
     # -- dead-letter queues -----------------------------------------------------------------------
 
     def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: MonitorBase | None = None,
@@ -196,7 +211,7 @@ class SelfMonitoring(Construct):
             self, "MonitoringBroken", composite_alarm_name=f"{self.alarm_name_prefix}-{name_suffix}",
             alarm_rule=cloudwatch.AlarmRule.any_of(*alarms), actions_enabled=self.actions_enabled,
             alarm_description=(f"Monitoring of {self.alarm_name_prefix} is broken (not the model): one of its "
-                               f"{len(alarms)} executions / heartbeat / dead-letter alarms is in ALARM. "
+                               f"{len(alarms)} executions / heartbeat / metrics-skipped / dead-letter alarms is in ALARM. "
                                "This alarm never starts retraining.")[:1024])
         return self.composite_alarm
 

@@ -145,7 +145,8 @@ def test_default_alarms_of_the_standalone_engine(full):
     status = {f"churn-{kind}-{c}" for kind in ("data-quality", "model-quality", "model-bias")
               for c in ("execution-failed", "no-data", "violations")}
     itself = {f"churn-{kind}-{c}" for kind in ("data-quality", "model-quality", "model-bias")
-              for c in ("executions", "heartbeat", "schedule-dead-letters")} | {"churn-retraining-dead-letters"}
+              for c in ("executions", "heartbeat", "metrics-skipped", "schedule-dead-letters")} | {
+                  "churn-retraining-dead-letters"}
     assert _alarm_names(full[1][Engine.STANDALONE]) == status | itself | _model_health_names(monitor)
 
 
@@ -233,7 +234,8 @@ def test_existing_objects_replace_created_parts(stack):
     # the named features only; their thresholds come from the given monitor's own baseline
     assert names == {"prod-churn-data-quality-execution-failed", "prod-churn-data-quality-no-data",
                      "prod-churn-data-quality-violations", "prod-churn-data-quality-executions",
-                     "prod-churn-data-quality-heartbeat", "prod-churn-data-quality-schedule-dead-letters",
+                     "prod-churn-data-quality-heartbeat", "prod-churn-data-quality-metrics-skipped",
+                     "prod-churn-data-quality-schedule-dead-letters",
                      "prod-churn-data-quality-drift-plan",
                      "prod-churn-data-quality-drift-state", "prod-churn-data-quality-completeness-plan",
                      "prod-churn-data-quality-completeness-state"}

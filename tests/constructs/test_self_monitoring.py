@@ -105,6 +105,20 @@ def test_heartbeat_breaches_when_no_status_arrives_for_three_hourly_windows(stan
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_window_whose_metric_lines_cloudwatch_did_not_take_alarms_from_the_first_line(standalone, kind):
+    _, alarm = _alarm(standalone, f"churn-{kind}-metrics-skipped")
+    # what lambda/metrics_publisher publishes once per window: the count of lines not sent, 0 when all went out
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("CdkModelMonitor", "MetricsSkipped")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert set(dimensions) == {"Endpoint", "MonitoringSchedule", "MonitorType"}
+    assert dimensions["MonitorType"] == kind
+    assert (alarm["Statistic"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == ("Sum", 1, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"  # the heartbeat answers for windows that publish nothing
+    assert "AlarmActions" not in alarm  # it notifies through the composite
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_each_schedule_has_an_encrypted_tls_only_dead_letter_queue_with_a_depth_alarm(standalone, kind):
     kind_id = {"data-quality": "DataQuality", "model-quality": "ModelQuality", "model-bias": "Bias"}[kind]
     (schedule,) = [v["Properties"] for k, v in _resources(standalone, "AWS::Scheduler::Schedule").items()
@@ -168,7 +182,8 @@ def test_native_no_results_alarm_is_the_heartbeat_in_the_composite(native):
 def test_monitoring_broken_composite_holds_every_self_monitoring_alarm_and_notifies(request, engine):
     template = request.getfixturevalue(engine)
     composite = _composite(template, "churn-monitoring-broken")
-    checks = ("executions", "heartbeat", "schedule-dead-letters") if engine == "standalone" else ("no-results",)
+    checks = (("executions", "heartbeat", "metrics-skipped", "schedule-dead-letters") if engine == "standalone"
+              else ("no-results",))
     expected = {_alarm(template, f"churn-{kind}-{check}")[0] for kind in KINDS for check in checks}
     expected.add(_alarm(template, "churn-retraining-dead-letters")[0])
     assert _rule_alarms(composite) == expected
@@ -209,7 +224,7 @@ def test_retraining_rule_never_matches_the_monitoring_broken_alarm(request, engi
     assert matcher.matches_event(_alarm_event("churn-model-unhealthy"))
     assert not matcher.matches_event(_alarm_event("churn-monitoring-broken"))
     for name in names.values():
-        if name.endswith(("-executions", "-heartbeat", "-dead-letters", "-no-results")):
+        if name.endswith(("-executions", "-heartbeat", "-metrics-skipped", "-dead-letters", "-no-results")):
             assert not matcher.matches_event(_alarm_event(name))
 
 
@@ -219,7 +234,7 @@ def test_self_monitoring_alarms_are_listed_and_on_the_dashboard(tmp_path):
     (stack,) = example_app.build_app(app)
     monitoring = stack.monitor.self_monitoring
     names = sorted(a.alarm_name for a in monitoring.created_alarms())
-    assert len(names) == 3 * 3 + 1
+    assert len(names) == 3 * 4 + 1  # per monitor: executions, heartbeat, metrics skipped, schedule dead letters
     assert stack.monitor.monitoring_broken_alarm is monitoring.composite_alarm
     body = json.dumps(template_of(stack).to_json()["Resources"][
         next(k for k in template_of(stack).find_resources("AWS::CloudWatch::Dashboard"))]["Properties"])

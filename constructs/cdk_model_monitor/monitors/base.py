@@ -215,6 +215,13 @@ class MonitorBase(Construct):
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
+    def metric_metrics_skipped(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """The analyzer's metric lines of each window that CloudWatch did not take (refused as invalid, or beyond its
+        limits: see lambda/metrics_publisher): alarms on those metrics miss that window (standalone engine)."""
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="MetricsSkipped",
+                                 dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
+                                 statistic="Sum", period=period or self.metric_period)
+
     def metric_violations(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Number of constraint violations each execution found."""
         return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="ConstraintViolations",
