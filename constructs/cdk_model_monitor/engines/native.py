@@ -17,11 +17,14 @@ from constructs import Construct
 
 from ..job import CAPTURE_LOCAL_PATH, OUTPUT_LOCAL_PATH
 from ..schedule import iso_offset
+from .regions import check_native_region
 
 if TYPE_CHECKING:
     from ..monitors.base import MonitorBase
 
 _S = sagemaker.CfnMonitoringSchedule
+_SCHEDULE_TYPE = "AWS::SageMaker::MonitoringSchedule"
+_JOB_DEFINITION_TYPE = "AWS::SageMaker::{}JobDefinition"  # DataQuality, ModelQuality, ModelBias
 
 
 class NativeEngine(Construct):
@@ -31,6 +34,8 @@ class NativeEngine(Construct):
         super().__init__(scope, id)
         window = monitor.schedule.window
         typed = monitor.image_source.is_builtin or monitor.kind.ground_truth
+        check_native_region(monitor, [_SCHEDULE_TYPE, *([_JOB_DEFINITION_TYPE.format(monitor.kind.sagemaker_type)]
+                                                        if typed else [])])
         # Label-joining definitions carry their window as Start/EndTimeOffset on the endpoint input;
         # SageMaker requires the schedule's own analysis times with NOW.
         custom_window = ((not window.is_default_hourly and not monitor.kind.ground_truth)
