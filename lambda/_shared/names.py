@@ -6,6 +6,9 @@ import hashlib
 import re
 
 MAX_JOB_NAME_LENGTH = 63
+# A job-name prefix of at most this length is never shortened (window id of 12, digest of 10, attempts below a
+# million), so an IAM policy may name its jobs by it: processing-job/<prefix>-*.
+MAX_JOB_NAME_PREFIX_LENGTH = 24
 JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MAX_METRIC_NAME_LENGTH = 255  # CloudWatch's MetricName limit (PutMetricData API reference)
 METRIC_NAME_DIGEST_LENGTH = 10
@@ -19,15 +22,28 @@ def slug(text: str, limit: int) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-")
 
 
+def job_name_prefix(owner: str) -> str:
+    """The job-name prefix of one owner of processing jobs (a monitor, by its schedule name, unique in the account
+    and region): ``<slug of owner, at most 14>--<8 hex of sha256(owner)>``, at most MAX_JOB_NAME_PREFIX_LENGTH
+    characters, so its jobs' names keep it whole and ``processing-job/<prefix>-*`` matches that owner's jobs only.
+    The double hyphen makes that strict: a slug has single hyphens only, so another owner's job name can start with
+    ``<prefix>-`` only if its own prefix is this one (the same slug and digest)."""
+    digest = hashlib.sha256(owner.encode()).hexdigest()[:8]
+    readable = slug(owner, MAX_JOB_NAME_PREFIX_LENGTH - len(digest) - 2) or "mm"
+    return f"{readable}--{digest}"
+
+
 def processing_job_name(prefix: str, window_id: str, *parts: str, attempt: int = 1) -> str:
     """``<prefix slug>-<window id>-<10 hex of sha256(parts, window id)>``, with ``-attempt-<n>`` added for a
     window's attempt ``n`` > 1 (a re-run after a failed or completed one): at most 63 characters matching
-    SageMaker's job-name pattern, the same for every try of one attempt; the prefix is shortened to fit."""
+    SageMaker's job-name pattern, the same for every try of one attempt. The prefix is lower-cased with any run of
+    other characters than letters, digits and hyphens made one hyphen (a ``job_name_prefix`` stays as it is), and
+    shortened to fit only when longer than MAX_JOB_NAME_PREFIX_LENGTH."""
     if attempt < 1:
         raise ValueError(f"attempt={attempt} must be 1 or more")
     digest = hashlib.sha256("\n".join((*parts, window_id)).encode()).hexdigest()[:10]
     suffix = f"-{window_id}-{digest}" + (f"-attempt-{attempt}" if attempt > 1 else "")
-    readable = slug(prefix, MAX_JOB_NAME_LENGTH) or "mm"
+    readable = re.sub(r"[^a-z0-9-]+", "-", prefix.lower()).strip("-") or "mm"
     return f"{readable[: MAX_JOB_NAME_LENGTH - len(suffix)].rstrip('-')}{suffix}"
 
 

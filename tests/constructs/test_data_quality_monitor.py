@@ -103,9 +103,58 @@ def test_state_machine_may_only_start_jobs_under_its_prefix_and_pass_only_the_jo
     (policy,) = [p for p in policies.values() if {"Ref": machine_role} in p["Properties"]["Roles"]]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     create = next(s for s in statements if "sagemaker:CreateProcessingJob" in s["Action"])
-    assert create["Resource"] == "arn:aws:sagemaker:us-east-1:123456789012:processing-job/model-monitor-*"
+    assert create["Resource"] == ("arn:aws:sagemaker:us-east-1:123456789012:processing-job/"
+                                  f"{monitor.engine.job_name_prefix}-*")
     pass_role = next(s for s in statements if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(monitor.job_role.node.default_child), "Arn"]}
+
+
+def _job_statements(stack, monitor) -> list[dict]:
+    """The statements of the monitor's state-machine role that name SageMaker processing-job actions."""
+    role = stack.get_logical_id(monitor.engine.state_machine.role.node.default_child)
+    return [s for p in template_of(stack).find_resources("AWS::IAM::Policy").values()
+            if {"Ref": role} in p["Properties"]["Roles"] for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if any(a.endswith("ProcessingJob") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+
+
+def test_each_monitors_state_machine_may_create_describe_and_stop_only_its_own_monitors_jobs(stack):
+    from fnmatch import fnmatchcase
+
+    from cdk_model_monitor.bundled import lambda_shared_module
+
+    hourly = _monitor(stack)
+    daily = DataQualityMonitor(stack, "DailyDataQuality", endpoint=hourly.endpoint,
+                               baseline=Baseline.from_directory(BASELINE_DIR), image=AnalyzerImage.from_uri(ANALYZER),
+                               schedule=Schedule.daily(hour=2), schedule_name="churn-data-quality-daily-with-a-long-name")
+    names = lambda_shared_module("names")
+    patterns = {}
+    for monitor in (hourly, daily):
+        statements = _job_statements(stack, monitor)
+        actions = {a for s in statements for a in s["Action"]}
+        assert {"sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                "sagemaker:StopProcessingJob"} <= actions
+        resources = {s["Resource"] for s in statements}
+        assert len(resources) == 1
+        arn = resources.pop()
+        prefix = arn.removeprefix("arn:aws:sagemaker:us-east-1:123456789012:processing-job/").removesuffix("-*")
+        # the planner names the jobs with the prefix the role is limited to
+        machine = template_of(stack).find_resources("AWS::StepFunctions::StateMachine")[
+            stack.get_logical_id(monitor.engine.state_machine.node.default_child)]
+        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+        states = json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))["States"]
+        assert states["PlanWindow"]["Parameters"]["job_name_prefix"] == prefix == monitor.engine.job_name_prefix
+        patterns[monitor] = arn.rsplit("/", 1)[1]
+    assert patterns[hourly] != patterns[daily]
+    for monitor, other in ((hourly, daily), (daily, hourly)):
+        # every job name the planner can make for the monitor: hour and minute windows, first and later attempts
+        for window_id in ("2026112513", "202611251345"):
+            for attempt in (1, 2, 999):
+                job = names.processing_job_name(monitor.engine.job_name_prefix, window_id, "churn",
+                                                monitor.schedule_name, "data-quality", attempt=attempt)
+                assert len(job) <= 63 and names.JOB_NAME_PATTERN.match(job)
+                # SageMaker lower-cases job names in the ARNs IAM matches
+                assert fnmatchcase(job.lower(), patterns[monitor]), (job, patterns[monitor])
+                assert not fnmatchcase(job.lower(), patterns[other]), (job, patterns[other])
 
 
 def test_compute_and_network_settings_reach_the_job(stack):

@@ -421,7 +421,12 @@ def _publisher_policy(template: dict, functions: dict, handler: str = "metrics_p
     """The statements of the role of the publisher (or another ``handler``) as synthesized, with the monitoring
     bucket's and the endpoint's references resolved as deployed."""
     [function] = [logical_id for logical_id, folder in functions.items() if folder == handler]
-    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return _role_policy(template, template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0])
+
+
+def _role_policy(template: dict, role: str) -> list[dict]:
+    """The statements of the role ``role`` (a logical id) as synthesized, with the monitoring bucket's and the
+    endpoint's references resolved as deployed."""
 
     def resolved(value):
         if isinstance(value, list):
@@ -566,6 +571,37 @@ def test_a_publication_stopped_part_way_is_completed_by_the_failure_path_with_th
     assert _status_sums(engine.definition) == {"Completed": 0.0, "CompletedWithViolations": 1.0, "NoData": 0.0,
                                                "Failed": 0.0}
     assert {e["detail"]["status"] for e in events_inbox()} == {"CompletedWithViolations"}
+
+
+def test_every_job_the_executions_start_is_one_the_state_machines_role_may_create_describe_and_stop(
+        engine, synthesized):
+    from fnmatch import fnmatchcase
+
+    template, _ = synthesized
+    [machine] = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    statements = _role_policy(template, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+
+    def allowed(action: str, job: str) -> bool:
+        arn = f"arn:aws:sagemaker:{REGION}:123456789012:processing-job/{job.lower()}"  # SageMaker lower-cases it
+        return any(s["Effect"] == "Allow" and action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                   and any(fnmatchcase(arn, r) for r in ([s["Resource"]] if isinstance(s["Resource"], str)
+                                                         else s["Resource"])) for s in statements)
+
+    engine.job_status = lambda name, arguments: "Failed" if not name.endswith("-attempt-2") else "Completed"
+    first, again = _execution(engine, "hourly-tick"), _execution(engine, "rerun-of-failed-window")
+    interleave(engine.run(first, _scheduler_input()))
+    interleave(engine.run(again, _scheduler_input()))
+
+    jobs = _jobs()
+    assert len(jobs) == 2 and again.output["plan"]["attempt"] == 2
+    for job in jobs:
+        for action in ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob", "AddTags"):
+            assert allowed(f"sagemaker:{action}", job), (action, job)
+    # another monitor's job (the same window, under another schedule's prefix) is out of this role's reach
+    window = again.output["plan"]["window_id"]
+    other = engine.definition["States"]["PlanWindow"]["Parameters"]["job_name_prefix"].replace("--", "--0")
+    assert not allowed("sagemaker:CreateProcessingJob", f"{other}-{window}-0123456789")
+    assert not allowed("sagemaker:StopProcessingJob", f"model-monitor-{window}-0123456789")
 
 
 def test_a_failed_jobs_event_gives_the_analyzers_own_message_first(engine, events_inbox, tmp_path):

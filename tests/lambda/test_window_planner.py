@@ -281,6 +281,29 @@ def test_job_name_stays_valid_for_any_prefix(planner, prefix, attempt):
     assert name.endswith(f"-attempt-{attempt}") == (attempt > 1)
 
 
+@pytest.mark.parametrize("schedule", ["churn-ep-data-quality", "Windows-DataQuality-97DB1EDD", "x" * 63, "a-b-c"])
+@pytest.mark.parametrize("window_id", ["2026112513", "202611251315"])
+@pytest.mark.parametrize("attempt", [1, 2, 999_999])
+def test_a_monitors_job_name_prefix_is_kept_whole_in_every_job_name(planner, schedule, window_id, attempt):
+    prefix = planner.names.job_name_prefix(schedule)
+    name = planner.processing_job_name(prefix, endpoint_name="ep", schedule_name=schedule,
+                                       monitor_type="data-quality", window_id=window_id, attempt=attempt)
+
+    assert len(prefix) <= planner.names.MAX_JOB_NAME_PREFIX_LENGTH and JOB_NAME_PATTERN.match(name)
+    assert len(name) <= 63 and name.startswith(f"{prefix}-")  # what the state machine's role is limited to
+
+
+def test_no_monitors_job_name_prefix_reaches_into_anothers_jobs(planner):
+    # a schedule named like another's prefix: its jobs must still not start with "<that prefix>-"
+    first = planner.names.job_name_prefix("ab")
+    lookalike = planner.names.job_name_prefix(f"{first.replace('--', '-')}-c")
+    jobs = [planner.processing_job_name(lookalike, endpoint_name="ep", schedule_name="s", monitor_type="data-quality",
+                                        window_id="2026112513", attempt=attempt) for attempt in (1, 2)]
+
+    assert first != lookalike
+    assert not any(job.startswith(f"{first}-") for job in jobs), (first, jobs)
+
+
 def test_model_quality_window_also_plans_the_ground_truth_hours(planner, s3):
     _put(s3, _capture_key(_at("2026-11-24T13:20:00"), 1))
     gt_root = "ground-truth/churn-ep"

@@ -33,6 +33,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..bundled import lambda_shared_module
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
 from ..monitors.base import STATUS_NAMESPACE, STATUSES
 from ..nag import acknowledge
@@ -44,7 +45,6 @@ from .lambdas import engine_function
 if TYPE_CHECKING:
     from ..monitors.base import MonitorBase
 
-JOB_NAME_PREFIX = "model-monitor"
 # How a taken job name reaches Step Functions from createProcessingJob: the service's error, with SageMaker's
 # code and message in the Cause ("ResourceInUse", "... already exists").
 _JOB_NAME_TAKEN_ERRORS = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceInUseException",
@@ -59,6 +59,10 @@ class StandaloneEngine(Construct):
 
     def __init__(self, scope: Construct, id: str, *, monitor: MonitorBase) -> None:
         super().__init__(scope, id)
+        # This monitor's processing jobs are named <prefix>-<window>-..., and its state machine may create, describe
+        # and stop those only: the prefix is the schedule's (unique in the account and region), kept whole in
+        # every job name (lambda/_shared/names.py).
+        self.job_name_prefix: str = lambda_shared_module("names").job_name_prefix(monitor.schedule_name)
         storage = monitor.storage
         key = storage.encryption_key
         key_env = {"KMS_KEY_ID": key.key_arn} if key is not None else {}
@@ -139,7 +143,7 @@ class StandaloneEngine(Construct):
                 "window_start_offset": window_start,
                 "window_end_offset": window_end,
                 "window_granularity": monitor.schedule.granularity,
-                "job_name_prefix": JOB_NAME_PREFIX,
+                "job_name_prefix": self.job_name_prefix,
                 # one execution per window: the planner claims the window for this execution while it runs
                 "execution_id": sfn.JsonPath.string_at("$$.Execution.Id"),
                 # a user's re-run of an analysed window says "rerun": true in it (the Scheduler sends no such key)
@@ -301,7 +305,7 @@ class StandaloneEngine(Construct):
 
     def _jobs_arn(self) -> str:
         return Stack.of(self).format_arn(service="sagemaker", resource="processing-job",
-                                         resource_name=f"{JOB_NAME_PREFIX}-*")
+                                         resource_name=f"{self.job_name_prefix}-*")
 
     def _run_analyzer(self, monitor: MonitorBase) -> sfn.CustomState:
         key = monitor.storage.encryption_key
@@ -378,5 +382,5 @@ class StandaloneEngine(Construct):
             machine.add_to_role_policy(iam.PolicyStatement(  # a grant for the job's volume only
                 actions=["kms:CreateGrant"], resources=[key.key_arn],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
-        acknowledge(machine.role, "AwsSolutions-IAM5", "job names are generated per window under the engine's prefix",
-                    resource=jobs)
+        acknowledge(machine.role, "AwsSolutions-IAM5", "job names are generated per window under this monitor's own "
+                    "prefix", resource=jobs)
