@@ -87,6 +87,7 @@ class BoundBaseline:
     :param kind: what the files describe, when known at synth.
     :param features: the data-quality features in the statistics' order, when known at synth (a local
         folder); monitors match them with what the endpoint captures.
+    :param assets: the CDK file assets the job reads (a local folder's files), in the bootstrap's asset bucket.
     """
 
     statistics_s3_uri: str | None
@@ -95,6 +96,7 @@ class BoundBaseline:
     dependency: constructs.IDependable | None = None
     kind: BaselineKind | None = None
     features: tuple[str, ...] | None = None
+    assets: tuple[s3_assets.Asset, ...] = ()
 
 
 class DatasetFormat:
@@ -458,16 +460,18 @@ class _DirectoryBaseline(Baseline):
         except BaselineDirectoryError as err:
             raise ConfigurationError(scope, "baseline directory", self.path, str(err)) from None
         holder = Construct(scope, id)
-        uris: dict[str, str] = {}
+        assets: dict[str, s3_assets.Asset] = {}
         for label, path in (("Statistics", files.statistics), ("Constraints", files.constraints)):
             if path is None:
                 continue
-            asset = s3_assets.Asset(holder, label, path=str(path))
-            _grant_asset_read(asset, job_role)
-            uris[label] = asset.s3_object_url
-        return BoundBaseline(statistics_s3_uri=uris.get("Statistics"), constraints_s3_uri=uris["Constraints"],
+            assets[label] = s3_assets.Asset(holder, label, path=str(path))
+            _grant_asset_read(assets[label], job_role)
+        statistics = assets.get("Statistics")
+        return BoundBaseline(statistics_s3_uri=statistics.s3_object_url if statistics is not None else None,
+                             constraints_s3_uri=assets["Constraints"].s3_object_url,
                              version=self.version or files.content_hash(), kind=files.kind,
-                             features=files.features if files.kind is BaselineKind.DATA_QUALITY else None)
+                             features=files.features if files.kind is BaselineKind.DATA_QUALITY else None,
+                             assets=tuple(assets.values()))
 
 
 def _grant_asset_read(asset: s3_assets.Asset, grantee: iam.IGrantable) -> None:

@@ -161,6 +161,7 @@ class MonitorSettings:
     :param network: Default: the facade's ``network`` (else ``JobNetwork()``).
     :param environment: extra environment of the analyzer. Default: none.
     :param schedule_name: Default: a unique name derived from the construct path.
+    :param asset_kms_key: Default: the facade's ``asset_kms_key``.
     """
 
     variant: str | None = None
@@ -170,6 +171,7 @@ class MonitorSettings:
     network: JobNetwork | None = None
     environment: Mapping[str, str] | None = None
     schedule_name: str | None = None
+    asset_kms_key: kms.IKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -420,6 +422,10 @@ class ModelMonitor(Construct):
     :param engine: of created monitors. Default: ``Engine.STANDALONE``.
     :param image: analyzer image of created monitors. Default: ``AnalyzerImage.from_asset()``.
     :param compute: / :param network: of created monitors. Default: the monitors' defaults.
+    :param asset_kms_key: the KMS key of the CDK bootstrap's file-asset bucket when it was bootstrapped with
+        ``cdk bootstrap --bootstrap-kms-key-id``, e.g. ``kms.Key.from_key_arn(stack, "AssetKey", arn)``: the
+        jobs of created monitors may decrypt the assets they read with it (local baselines, the bias analysis
+        config). Default: none (the default bootstrap's AWS managed key needs no grant).
     :param alarms: ``AlarmProps`` or None for no alarms. Default: ``AlarmProps()``.
     :param notifications: ``NotificationProps``, a ``Notifications``, an SNS topic, or None.
         Default: a new encrypted topic without subscriptions.
@@ -445,6 +451,7 @@ class ModelMonitor(Construct):
         image: AnalyzerImage | None = None,
         compute: JobCompute | None = None,
         network: JobNetwork | None = None,
+        asset_kms_key: kms.IKey | None = None,
         alarms: AlarmProps | None = AlarmProps(),
         notifications: NotificationProps | Notifications | sns.ITopic | None = NotificationProps(),
         self_monitoring: SelfMonitoringProps | None = SelfMonitoringProps(),
@@ -468,6 +475,7 @@ class ModelMonitor(Construct):
         self._image = image
         self._compute = compute
         self._network = network
+        self._asset_kms_key = asset_kms_key
 
         # storage and endpoint
         if isinstance(storage, MonitoringBucket):
@@ -593,7 +601,7 @@ class ModelMonitor(Construct):
         # None stands for "the monitor's (or the facade's) default"
         settings = {f.name: getattr(typed, f.name) for f in fields(typed) if getattr(typed, f.name) is not None}
         for key, default in (("engine", self.engine), ("image", self._image), ("compute", self._compute),
-                             ("network", self._network)):
+                             ("network", self._network), ("asset_kms_key", self._asset_kms_key)):
             if default is not None:
                 settings.setdefault(key, default)
         target: dict[str, Any] = {"endpoint": self.endpoint}

@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from ..baseline import Baseline, BaselineKind, BoundBaseline
@@ -131,6 +132,7 @@ class MonitorBase(Construct):
         network: JobNetwork | None = None,
         environment: Mapping[str, str] | None = None,
         schedule_name: str | None = None,
+        asset_kms_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, id)
         # choices checked first: a string in their place would fail later, deep inside, without a fix
@@ -159,7 +161,13 @@ class MonitorBase(Construct):
         self.image = self.image_source.bind(self, grantee=self.job_role)
         self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
                                                      job_role=self.job_role)
+        #: the CDK file assets the job reads (the local baseline's files, a monitor type's own config)
+        self.job_assets: list[s3_assets.Asset] = list(self.baseline.assets)
         self._bind_kind()
+        self.asset_kms_key = asset_kms_key
+        if asset_kms_key is not None and self.job_assets:
+            # the bootstrap's asset bucket encrypted with a key of the user's (cdk bootstrap --bootstrap-kms-key-id)
+            asset_kms_key.grant_decrypt(self.job_role)
         check_captured(self, monitor_type=kind.name, reads=kind.reads_capture, modes=self.capture_modes,
                        features=self.baseline.features)
         # A dataset_format of the user's own is theirs to get right.
@@ -556,12 +564,13 @@ class LabelledMonitorBase(MonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
         self._capture_lookback = capture_lookback  # checked in _validate_kind, once the construct has a path
         super().__init__(scope, id, kind=kind, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
                          capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
                          variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
+                         asset_kms_key=asset_kms_key)
 
     # -- ground truth for label producers ------------------------------------------------------
 

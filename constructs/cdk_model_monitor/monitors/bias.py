@@ -159,7 +159,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
         the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
         in many windows; 0.1-0.2 keeps real movement (project analyzer only).
     :param baseline, endpoint, image, schedule, engine, variant, compute, network, environment,
-        schedule_name, capture_modes: as for ``DataQualityMonitor`` (the endpoint must capture input and
+        schedule_name, capture_modes, asset_kms_key: as for ``DataQualityMonitor`` (the endpoint must capture input and
         output); ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
         for Clarify (native engine only).
     """
@@ -178,7 +178,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
         self.label = label
         self.label_values_or_threshold = label_values_or_threshold
         self.facets = facets
@@ -199,7 +199,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
                          baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
                          capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
                          variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
+                         asset_kms_key=asset_kms_key)
 
     # -- the analysis config -------------------------------------------------------------------
 
@@ -226,6 +227,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
         self._check_baseline_facets()
         self.analysis_config_asset = s3_assets.Asset(self, "AnalysisConfig", path=str(self._write_config()))
         self.analysis_config_s3_uri = self.analysis_config_asset.s3_object_url
+        self.job_assets.append(self.analysis_config_asset)
         grant_object_read(self.job_role, bucket=self.analysis_config_asset.bucket,
                           key=self.analysis_config_asset.s3_object_key)
 

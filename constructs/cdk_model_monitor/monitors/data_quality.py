@@ -101,6 +101,10 @@ class DataQualityMonitor(MonitorBase):
     :param network: default ``JobNetwork()`` (no VPC, inter-container encryption on).
     :param environment: extra environment of the analyzer (e.g. ``record_preprocessor_script``).
     :param schedule_name: default a unique name derived from the construct path.
+    :param asset_kms_key: the KMS key of the CDK bootstrap's file-asset bucket, when it was bootstrapped with
+        ``cdk bootstrap --bootstrap-kms-key-id <key>``: the job role may decrypt the assets it reads with it
+        (a ``Baseline.from_directory`` baseline's files, the bias monitor's analysis config). Default: none
+        (the default bootstrap encrypts its assets with an AWS managed key, which needs no grant).
     :param feature_overrides: per-feature settings on top of the baseline's constraints, e.g.
         ``{"day_minutes": FeatureOverride(drift_threshold=0.2)}``. Applied by the project's analyzer
         at run time (not by SageMaker's built-in image, whose overrides live in constraints.json).
@@ -125,7 +129,7 @@ class DataQualityMonitor(MonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None,
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
                  feature_overrides: Mapping[str, FeatureOverride] | None = None,
                  baseline_columns: BaselineColumns | None = None,
                  drift_method: DriftMethod | None = None) -> None:
@@ -160,7 +164,8 @@ class DataQualityMonitor(MonitorBase):
         super().__init__(scope, id, kind=DATA_QUALITY, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
                          capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
                          variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
+                         asset_kms_key=asset_kms_key)
 
     def _choose_capture_index_names(self) -> tuple[str, ...]:
         return data_quality_capture_index_names(self, modes=self.capture_modes, builtin=self.image_source.is_builtin,

@@ -117,8 +117,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
     :param endpoint: a ``CapturedEndpoint`` or ``CapturedEndpoint.from_endpoint_attributes(...)`` (then with
         ``storage``); or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
     :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
-    :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes: as for
-        ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
+    :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes,
+        asset_kms_key: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
         hourly native schedules (its merge job shares the time).
     """
 
@@ -133,7 +133,7 @@ class ModelQualityMonitor(LabelledMonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
         self.problem_type = problem_type
         self.inference_attribute = inference_attribute
         self.probability_attribute = probability_attribute
@@ -143,7 +143,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
                          baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
                          capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
                          variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name)
+                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
+                         asset_kms_key=asset_kms_key)
 
     # -- metrics -----------------------------------------------------------------------------
 
