@@ -6,18 +6,26 @@
         -c 'cdk-model-monitor:models=[{"name":"churn","imageUri":"<ecr image>","modelDataUrl":"s3://.../model.tar.gz"}]'
 
 Context key ``cdk-model-monitor:models``: a list (or a JSON string of a list) of objects with
-``name`` (required), ``imageUri`` (default: ``<account>.dkr.ecr.<region>.amazonaws.com/<name>:latest``),
+``name`` (required), ``imageUri`` (the model's inference image in ECR: required to deploy, see below),
 ``modelDataUrl`` (default: none, the image holds the model), ``instanceType`` (``ml.m5.large``),
 ``instanceCount`` (1), ``samplingPercentage`` (100), ``endpointName`` (generated),
 ``alarmEmails`` (addresses notified of alarms and retraining; default none), ``retrainingPipeline``
 (a SageMaker pipeline started once when the model looks unhealthy; default none).
 Context key ``engine``: ``standalone`` (default) or ``model-monitor`` (native SageMaker Model Monitor).
+Context key ``cdk-model-monitor:assetKmsKeyArn``: the KMS key of the CDK asset bucket when the account was
+bootstrapped with ``cdk bootstrap --bootstrap-kms-key-id`` (the monitoring jobs read their baselines there).
+
+A model without ``imageUri`` still synthesizes, so that ``cdk synth`` shows the stack, with a warning; its template
+has a ``ModelImageUri`` parameter (``none`` by default) and a rule that refuses the deployment, before CloudFormation
+creates anything, saying which context key to set. ``python app.py`` and ``cdk synth`` cannot tell a look from a
+deployment (the CDK CLI runs the app alike for both), so the refusal is the template's own.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +35,16 @@ import cdk_model_monitor as mm  # first: selects a supported Node for aws-cdk-li
 
 # isort: split
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 CONTEXT_KEY = "cdk-model-monitor:models"
 ENGINE_KEY = "engine"
+ASSET_KEY_KEY = "cdk-model-monitor:assetKmsKeyArn"
+NO_IMAGE_WARNING = "cdk-model-monitor:no-model-image"
+NO_IMAGE = "none"  # the ModelImageUri parameter's default: no image configured
+EXAMPLE_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}:1"
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 DEMO_BASELINE = Path(__file__).resolve().parent / "demo" / "baseline"
 DEMO_BASELINE_MODEL_QUALITY = DEMO_BASELINE.with_name("baseline-model-quality")
 DEMO_BASELINE_BIAS = DEMO_BASELINE.with_name("baseline-bias")
@@ -89,17 +103,28 @@ class ModelSettings:
         return models
 
 
+def missing_image_message(model_name: str, stack_name: str) -> str:
+    """What to do when a model has no image: the context key to set, with an example."""
+    example = json.dumps([{"name": model_name, "imageUri": EXAMPLE_IMAGE.format(name=model_name)}],
+                         separators=(",", ":"))
+    return (f"No inference image is configured for model '{model_name}': its endpoint cannot be created. Set "
+            f"imageUri of the model in the context key {CONTEXT_KEY} (cdk.json, or -c), e.g. "
+            f"cdk deploy {stack_name} -c '{CONTEXT_KEY}={example}'")
+
+
 class MonitoredModelStack(cdk.Stack):
     """One monitored model: endpoint with data capture, data-quality, model-quality and bias-drift
     monitoring, alarms, dashboard, notifications and (with ``retrainingPipeline``) retraining, through
     the ``ModelMonitor`` facade."""
 
     def __init__(self, scope: Construct, id: str, *, model: ModelSettings, engine: mm.Engine = mm.Engine.STANDALONE,
-                 **kwargs: Any) -> None:
+                 asset_kms_key_arn: str | None = None, **kwargs: Any) -> None:
         super().__init__(scope, id, description=f"Monitored SageMaker model '{model.name}' (cdk-model-monitor)",
                          **kwargs)
-        image_uri = model.image_uri or (
-            f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{model.name}:latest")
+        #: what to do before deploying, when the model has no image (else None)
+        self.missing_image: str | None = None
+        image_uri = model.image_uri or self._image_parameter(model.name)
+        asset_key = kms.Key.from_key_arn(self, "AssetKey", asset_kms_key_arn) if asset_kms_key_arn else None
         self.monitor = mm.ModelMonitor(
             self, "Model",
             model_name=model.name,
@@ -127,6 +152,7 @@ class MonitoredModelStack(cdk.Stack):
                                          post_training_methods=["DPPL", "AD", "RD", "DAR"], drift_tolerance=0.2)),
             schedule=mm.Schedule.hourly(),
             engine=engine,
+            asset_kms_key=asset_key,
             notifications=mm.NotificationProps(emails=list(model.alarm_emails)),
             retraining=(mm.RetrainingProps(pipeline_name=model.retraining_pipeline,
                                            pipeline_parameters={"ModelName": "model", "TriggerAlarm": "alarm_name"})
@@ -146,6 +172,22 @@ class MonitoredModelStack(cdk.Stack):
         cdk.CfnOutput(self, "ModelUnhealthyAlarm", value=unhealthy.alarm_name)
         cdk.CfnOutput(self, "DashboardName", value=dashboard.dashboard.dashboard_name)
 
+    def _image_parameter(self, model_name: str) -> str:
+        """No image configured: a ``ModelImageUri`` parameter, ``none`` by default, and a rule that refuses to deploy
+        while it is (evaluated before any resource is created), with the fix; a warning says it at synth."""
+        self.missing_image = missing_image_message(model_name, self.stack_name)
+        parameter = cdk.CfnParameter(
+            self, "ModelImageUri", type="String", default=NO_IMAGE,
+            allowed_pattern=rf"^{NO_IMAGE}$|^[0-9]{{12}}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*"
+                            r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?$",
+            constraint_description="an image in Amazon ECR: <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>",
+            description=f"The model's inference image in ECR. {NO_IMAGE}: set imageUri in the context key {CONTEXT_KEY}")
+        cdk.CfnRule(self, "ModelImageIsConfigured", assertions=[cdk.CfnRuleAssertion(
+            assert_=cdk.Fn.condition_not(cdk.Fn.condition_equals(parameter.value_as_string, NO_IMAGE)),
+            assert_description=self.missing_image)])
+        cdk.Annotations.of(self).add_warning_v2(NO_IMAGE_WARNING, self.missing_image)
+        return parameter.value_as_string
+
 
 def build_app(app: cdk.App) -> list[MonitoredModelStack]:
     """Add one stack per model of the context to ``app``."""
@@ -155,7 +197,12 @@ def build_app(app: cdk.App) -> list[MonitoredModelStack]:
     engine_name = app.node.try_get_context(ENGINE_KEY) or mm.Engine.STANDALONE.value
     if engine_name not in engines:
         raise ValueError(f"context {ENGINE_KEY}={engine_name!r}: use one of {sorted(engines)}")
-    return [MonitoredModelStack(app, f"ModelMonitor-{m.name}", model=m, engine=engines[engine_name]) for m in models]
+    asset_key = app.node.try_get_context(ASSET_KEY_KEY) or None
+    if asset_key is not None and (not isinstance(asset_key, str) or not _KMS_KEY_ARN.match(asset_key)):
+        raise ValueError(f"context {ASSET_KEY_KEY}={asset_key!r}: give the ARN of the asset bucket's KMS key, "
+                         "e.g. arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    return [MonitoredModelStack(app, f"ModelMonitor-{m.name}", model=m, engine=engines[engine_name],
+                                asset_kms_key_arn=asset_key) for m in models]
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -172,7 +219,7 @@ def main() -> int:
     except (ValueError, TypeError) as err:  # ConfigurationError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
-    app.synth()
+    app.synth()  # prints the warnings (cdk.json's @aws-cdk/core:annotationsInValidationReport)
     return 0
 
 

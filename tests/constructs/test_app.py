@@ -6,6 +6,7 @@ import importlib.util
 import sys
 
 import pytest
+from aws_cdk.assertions import Annotations, Match
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, normalize, template_of
@@ -98,3 +99,65 @@ def test_native_engine_uses_monitoring_schedules_not_state_machines(tmp_path):
 def test_unknown_engine_is_refused_with_the_choices(tmp_path):
     with pytest.raises(ValueError, match=r"engine='sagemaker': use one of \['model-monitor', 'standalone'\]"):
         _build(tmp_path, engine="sagemaker")
+
+
+# -- a model without an image: the template refuses to deploy, saying which context key to set -------------------
+
+
+def _holds(condition, parameters: dict) -> bool:
+    """A rule assertion of the template, evaluated as CloudFormation does for the given parameter values."""
+    ((function, argument),) = condition.items()
+    if function == "Fn::Not":
+        return not _holds(argument[0], parameters)
+    if function == "Fn::Equals":
+        left, right = ((parameters[a["Ref"]] if isinstance(a, dict) else a) for a in argument)
+        return left == right
+    raise AssertionError(f"unexpected rule function {function}")
+
+
+def test_a_model_without_an_image_synthesizes_but_refuses_to_deploy_naming_the_context_key(tmp_path):
+    """`cdk synth` to look still works; `cdk deploy` stops at CloudFormation's rule check, before any resource is
+    created (not at the endpoint, late, in AWS's words), with the fix: the context key and an example."""
+    _, (stack,) = _build(tmp_path / "look")
+    template = template_of(stack).to_json()
+    parameter = template["Parameters"]["ModelImageUri"]
+    (assertion,) = template["Rules"]["ModelImageIsConfigured"]["Assertions"]
+    assert not _holds(assertion["Assert"], {"ModelImageUri": parameter["Default"]})
+    assert _holds(assertion["Assert"], {"ModelImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"})
+    (model,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    assert model["Properties"]["PrimaryContainer"]["Image"] == {"Ref": "ModelImageUri"}
+    message = assertion["AssertDescription"]
+    assert message.startswith("No inference image is configured for model 'churn'")
+    assert "Set imageUri of the model in the context key cdk-model-monitor:models" in message
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("No inference image"))
+    assert [w.entry.data.split(" [ack:")[0] for w in warnings] == [message]
+
+    # the message's own example is a context that deploys: the image is set, the rule gone
+    command = message.split("e.g. ", 1)[1]
+    assert command.startswith("cdk deploy ModelMonitor-churn -c '")
+    key, value = command.split(" -c ", 1)[1].strip("'").split("=", 1)
+    assert key == example_app.CONTEXT_KEY
+    _, (configured,) = _build(tmp_path / "deploy", value)
+    deployable = template_of(configured).to_json()
+    assert "ModelImageIsConfigured" not in deployable.get("Rules", {})
+    assert "ModelImageUri" not in deployable.get("Parameters", {})
+    assert Annotations.from_stack(configured).find_warning("*", Match.string_like_regexp("No inference image")) == []
+
+
+def test_the_asset_buckets_key_comes_from_the_context(tmp_path):
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    app = new_app(tmp_path)
+    app.node.set_context(example_app.ASSET_KEY_KEY, arn)
+    (stack,) = example_app.build_app(app)
+    decrypting = {logical_id for logical_id, policy in template_of(stack).find_resources("AWS::IAM::Policy").items()
+                  for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                  if "kms:Decrypt" in s["Action"] and arn in (s["Resource"] if isinstance(s["Resource"], list)
+                                                               else [s["Resource"]])}
+    assert {p.split("JobRole")[0] for p in decrypting} == {"ModelDataQuality", "ModelModelQuality", "ModelBias"}
+
+
+def test_an_asset_key_that_is_no_kms_key_arn_is_refused(tmp_path):
+    app = new_app(tmp_path)
+    app.node.set_context(example_app.ASSET_KEY_KEY, "alias/cdk-assets")
+    with pytest.raises(ValueError, match="cdk-model-monitor:assetKmsKeyArn='alias/cdk-assets': give the ARN"):
+        example_app.build_app(app)

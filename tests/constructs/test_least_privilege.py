@@ -14,13 +14,14 @@ from aws_cdk import aws_ecr as ecr
 from cdk_model_monitor import (
     AnalyzerImage,
     Baseline,
+    CapturedEndpoint,
     DataQualityMonitor,
     Engine,
     JobNetwork,
     MonitoringBucket,
 )
 
-from .conftest import REPO_ROOT, new_app, template_of, template_text
+from .conftest import MODEL_IMAGE, REPO_ROOT, new_app, template_of, template_text
 
 _spec = importlib.util.spec_from_file_location("example_app_least_privilege", REPO_ROOT / "app.py")
 example_app = importlib.util.module_from_spec(_spec)
@@ -33,6 +34,8 @@ BASELINE = str(REPO_ROOT / "demo" / "baseline")
 def template(request, tmp_path_factory) -> dict:
     app = new_app(tmp_path_factory.mktemp(request.param))
     app.node.set_context(example_app.ENGINE_KEY, request.param)
+    # as deployed: with the model's image (without one the template refuses to deploy)
+    app.node.set_context(example_app.CONTEXT_KEY, [{"name": "churn", "imageUri": MODEL_IMAGE}])
     (stack,) = example_app.build_app(app)
     return template_of(stack).to_json()
 
@@ -99,9 +102,18 @@ def test_only_window_planners_describe_executions_and_only_their_own_state_machi
         assert resource.startswith("arn:<AWS::Partition>:states:") and "WindowPlanner" in policy, (policy, resource)
 
 
-def test_endpoint_pulls_only_its_own_repository_when_the_uri_is_built_from_tokens(template):
+def test_endpoint_pulls_only_its_own_repository(template):
     pulls = [template_text(s["Resource"]) for p, s in _statements(template)
              if p.startswith("ModelEndpointExecutionRole") and "ecr:BatchGetImage" in s["Action"]]
+    assert pulls == ["arn:<AWS::Partition>:ecr:us-east-1:123456789012:repository/churn"]
+
+
+def test_endpoint_pulls_only_its_own_repository_when_the_uri_is_built_from_tokens(tmp_path):
+    stack = cdk.Stack(new_app(tmp_path), "Tokens")
+    CapturedEndpoint(stack, "Endpoint", bucket=MonitoringBucket(stack, "Storage"),
+                     image_uri=f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/churn:latest")
+    pulls = [template_text(s["Resource"]) for p, s in _statements(template_of(stack).to_json())
+             if p.startswith("EndpointExecutionRole") and "ecr:BatchGetImage" in s["Action"]]
     assert pulls == ["arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/churn"]
 
 
