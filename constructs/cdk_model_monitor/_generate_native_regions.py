@@ -30,8 +30,9 @@ NATIVE_RESOURCE_TYPES = (
 def load_cfn_lint_tables() -> dict[str, object]:
     """``{"source": "cfn-lint <version>, ...", "missing": {region: (types CloudFormation lacks there)}}``."""
     try:
-        from cfnlint.helpers import REGIONS
-        from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+        # cfn-lint ships no type hints
+        from cfnlint.helpers import REGIONS  # type: ignore[import-untyped]
+        from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped]
     except ImportError:
         raise RuntimeError("cfn-lint is not installed: pip install -e '.[demo]'") from None
     schemas = resources.files("cfnlint.data.schemas")
