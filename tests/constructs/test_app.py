@@ -137,6 +137,10 @@ def test_a_model_without_an_image_synthesizes_but_refuses_to_deploy_naming_the_c
     assert command.startswith("cdk deploy ModelMonitor-churn -c '")
     key, value = command.split(" -c ", 1)[1].strip("'").split("=", 1)
     assert key == example_app.CONTEXT_KEY
+    assert "<account>.dkr.ecr.<region>.amazonaws.com/churn:<tag>" in value
+    with pytest.raises(ValueError, match="SageMaker runs inference images from Amazon ECR"):
+        _build(tmp_path / "verbatim", value)  # the placeholders pasted as they are: refused at synth
+    value = value.replace("<account>", "123456789012").replace("<region>", "us-east-1").replace("<tag>", "1")
     _, (configured,) = _build(tmp_path / "deploy", value)
     deployable = template_of(configured).to_json()
     assert "ModelImageIsConfigured" not in deployable.get("Rules", {})
