@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 
@@ -16,7 +18,7 @@ from cdk_model_monitor.job import Engine, JobCompute
 from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
 from cdk_model_monitor.schedule import DataWindow, Schedule, heartbeat
 
-from .conftest import ANALYZER_URI, DEMO_BASELINE, MODEL_IMAGE, template_of
+from .conftest import ANALYZER_URI, DEMO_BASELINE, MODEL_IMAGE, TEST_ENV, new_app, template_of
 
 
 def _monitor(stack, **kwargs) -> DataQualityMonitor:
@@ -33,7 +35,15 @@ def _machine(stack) -> tuple[dict, dict]:
     return machine["Properties"], json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))
 
 
-def test_the_default_run_waits_fifteen_minutes_for_capture_delivery_before_it_lists_the_window(stack):
+def _timeout_without_delay(outdir: Path) -> int:
+    """The execution timeout of an hourly monitor with the default compute and no capture delay."""
+    app = new_app(outdir)
+    stack = cdk.Stack(app, "Reference", env=TEST_ENV)
+    _monitor(stack, schedule=Schedule.hourly().with_capture_delay(Duration.minutes(0)))
+    return _machine(stack)[1]["TimeoutSeconds"]
+
+
+def test_the_default_run_waits_fifteen_minutes_for_capture_delivery_before_it_lists_the_window(stack, tmp_path):
     _monitor(stack)
     properties, definition = _machine(stack)
 
@@ -45,8 +55,9 @@ def test_the_default_run_waits_fifteen_minutes_for_capture_delivery_before_it_li
     # the window itself does not move: the 13:00 run still analyses [12:00, 13:00)
     payload = definition["States"]["PlanWindow"]["Parameters"]
     assert (payload["window_start_offset"], payload["window_end_offset"]) == ("-PT1H", "PT0H")
-    # the execution (and the window's claim) lasts the job's run time, the publication and the wait
-    assert definition["TimeoutSeconds"] == 3600 + 1800 + 900
+    # the execution (and the window's claim) lasts the wait, the job's run time, the publication and their retries
+    # (tests/lambda/test_window_executions.py holds every step at its longest against it)
+    assert definition["TimeoutSeconds"] == _timeout_without_delay(tmp_path) + 900
     assert payload["claim_seconds"] == definition["TimeoutSeconds"]
     assert "TimeoutSeconds" not in properties or properties["TimeoutSeconds"] == definition["TimeoutSeconds"]
 
@@ -57,16 +68,19 @@ def test_a_capture_delay_of_zero_lists_the_window_at_the_scheduled_time(stack):
 
     assert definition["StartAt"] == "PlanWindow"
     assert "WaitForCaptureDelivery" not in definition["States"]
-    assert definition["TimeoutSeconds"] == 3600 + 1800
+    # the job's hour and its 30 minutes to start and stop: RunAnalyzer's time-out, and the polls of an existing job
+    assert definition["States"]["RunAnalyzer"]["TimeoutSeconds"] == 3600 + 1800
+    assert definition["TimeoutSeconds"] > 2 * (3600 + 1800)
 
 
-def test_a_longer_capture_delay_is_waited_and_counted_in_the_timeout(stack):
+def test_a_longer_capture_delay_is_waited_and_counted_in_the_timeout(stack, tmp_path):
     _monitor(stack, schedule=Schedule.daily(hour=2).with_capture_delay(Duration.minutes(40)),
              compute=JobCompute(max_runtime=Duration.hours(2)))
     _, definition = _machine(stack)
 
     assert definition["States"]["WaitForCaptureDelivery"]["Seconds"] == 2400
-    assert definition["TimeoutSeconds"] == 7200 + 1800 + 2400
+    # two more hours of run time count twice: RunAnalyzer's time-out, and the polls of a job started before
+    assert definition["TimeoutSeconds"] == _timeout_without_delay(tmp_path) + 2 * 3600 + 2400
 
 
 @pytest.mark.parametrize("schedule, interval", [

@@ -43,14 +43,18 @@ def test_standalone_state_machine_plans_runs_publishes_and_records_no_data_and_f
     _monitor(stack)
     states = _states(stack)
     assert set(states) == {"WaitForCaptureDelivery", "PlanWindow", "IsDuplicate", "DuplicateOfWindow",
-                           "WindowAlreadyAnalysed", "HasData", "RecordNoData", "NoDataInWindow", "RunAnalyzer",
-                           "JobNameTaken", "DescribeExistingJob", "ExistingJobStatus", "WaitForExistingJob",
-                           "ExistingJobEnded", "PublishResults", "WindowStatus", "Done", "RecordFailure",
-                           "RecordPlanningFailure", "RecordFailureDirectly", "ExecutionFailed"}
+                           "WindowAlreadyAnalysed", "HasData", "RecordNoData", "NoDataInWindow", "PrepareJobStart",
+                           "RunAnalyzer", "JobTimedOut", "JobStartRefused", "RetryThrottledJobStart",
+                           "RetryLimitedJobStart", "WaitToStartJob", "JobStartRetriesExhausted", "WatchExistingJob",
+                           "DescribeExistingJob", "ExistingJobStatus", "PollExistingJob", "WaitForExistingJob",
+                           "CountExistingJobPoll", "ExistingJobTimedOut", "ExistingJobEnded", "PublishResults",
+                           "WindowStatus", "Done", "RecordFailure", "RecordPlanningFailure", "RecordFailureDirectly",
+                           "ExecutionFailed"}
     assert states["HasData"]["Choices"][0] == {"Variable": "$.plan.has_data", "BooleanEquals": False,
                                                "Next": "RecordNoData"}
     assert states["RunAnalyzer"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
-    assert [c["Next"] for c in states["RunAnalyzer"]["Catch"]] == ["JobNameTaken", "RecordFailure"]
+    assert [c["Next"] for c in states["RunAnalyzer"]["Catch"]] == ["JobTimedOut", "JobStartRefused", "RecordFailure"]
+    assert "Retry" not in states["RunAnalyzer"]  # JobStartRefused retries what may pass, after reading why
     assert states["PlanWindow"]["Catch"][0]["Next"] == "RecordPlanningFailure"
     assert states["RecordNoData"]["Parameters"]["status"] == "NoData"
     # the execution ends as the window's published status: the failure path may complete a completed window

@@ -2,9 +2,11 @@
 
 Step Functions cannot run here, so this walks the Amazon States Language definition the way the service does
 for the subset the engine uses (Task with Parameters / ResultSelector / ResultPath / Retry / Catch, Pass,
-Choice, Wait, Succeed, Fail; JSONPath ``$.a.b`` and ``$$.Execution.Id``; ``States.Format``). Each execution is
-a generator that yields after every state, so a test can interleave two executions state by state: the
-concurrency Step Functions allows, deterministically.
+Choice, Wait, Succeed, Fail; JSONPath ``$.a.b`` and ``$$.Execution.Id``; the intrinsics ``States.Format``,
+``States.MathAdd``, ``States.Array`` and ``States.ArrayGetItem``, nested). Each execution is a generator that
+yields after every state, so a test can interleave two executions state by state: the concurrency Step Functions
+allows, deterministically. No time passes, but each execution notes what it would have waited: its Wait states and
+the intervals before its retries (``Execution.waits``).
 
 SageMaker's ``createProcessingJob.sync`` is moto's CreateProcessingJob, refused with SageMaker's
 ResourceInUse message when the name exists (moto would overwrite it), and a job "runs" for a given number of
@@ -61,6 +63,7 @@ class Execution:
     status: str = "RUNNING"
     output: Any = None
     error: StatesError | None = None
+    waits: list[tuple[str, float]] = field(default_factory=list)  # (state, seconds) of each Wait and retry interval
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Engine:
     definition: dict
     lambdas: dict[str, Callable[[dict, Any], Any]]  # Resource -> handler
     job_steps: int = 2  # how many interleaving steps a processing job runs
+    max_states: int = 2000  # an execution that enters more states than this is taken for one that never ends
     caught: list[dict] = field(default_factory=list)  # every error a Catch handled, in order
     _running: dict[str, int] = field(default_factory=dict)
     _jobs_of: dict[str, str] = field(default_factory=dict)  # execution id -> the job it started last
@@ -88,6 +92,9 @@ class Engine:
         while True:
             state = states[name]
             execution.visited.append(name)
+            if len(execution.visited) > self.max_states:
+                raise AssertionError(f"{execution.execution_id} entered more than {self.max_states} states: it would "
+                                     f"run until its timeout (last: {execution.visited[-5:]})")
             kind = state["Type"]
             if kind == "Succeed":
                 self._finish(execution, "SUCCEEDED", output=data)
@@ -103,6 +110,11 @@ class Engine:
                 if following is None:
                     raise AssertionError(f"Choice {name} has no matching rule and no Default")
             elif kind == "Wait":
+                seconds = _select(data, state["SecondsPath"], context) if "SecondsPath" in state else \
+                    state.get("Seconds")
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                    raise AssertionError(f"Wait {name} needs a number of seconds, got {seconds!r}")
+                execution.waits.append((name, float(seconds)))
                 following = state.get("Next")
             elif kind == "Pass":
                 effective = _select(data, state.get("InputPath", "$"), context)
@@ -113,7 +125,7 @@ class Engine:
             elif kind == "Task":
                 self._current = execution.execution_id
                 try:
-                    outcome = yield from self._task(state, data, context)
+                    outcome = yield from self._task(state, data, context, execution, name)
                 except Exception as error:  # no Catch: the execution fails with the error
                     execution.error = error if isinstance(error, StatesError) else StatesError(
                         type(error).__name__, str(error))
@@ -130,7 +142,7 @@ class Engine:
                 raise AssertionError(f"{name} has neither Next nor End")
             name = following
 
-    def _task(self, state: dict, data: Any, context: dict):
+    def _task(self, state: dict, data: Any, context: dict, execution: Execution, name: str):
         attempts: dict[int, int] = {}
         while True:
             try:
@@ -146,6 +158,9 @@ class Engine:
                 retry = next(((i, r) for i, r in enumerate(state.get("Retry", []))
                               if _matches(r["ErrorEquals"], error.error)), None)
                 if retry is not None and attempts.get(retry[0], 0) < retry[1].get("MaxAttempts", 3):
+                    interval = retry[1].get("IntervalSeconds", 1) * retry[1].get("BackoffRate", 2.0) ** attempts.get(
+                        retry[0], 0)
+                    execution.waits.append((name, float(interval)))
                     attempts[retry[0]] = attempts.get(retry[0], 0) + 1
                     continue
                 catch = next((c for c in state.get("Catch", []) if _matches(c["ErrorEquals"], error.error)), None)
@@ -276,6 +291,8 @@ def _condition(rule: dict, data: Any) -> bool:
         return value is rule["BooleanEquals"]
     if "StringEquals" in rule:
         return value == rule["StringEquals"]
+    if "NumericLessThan" in rule:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value < rule["NumericLessThan"]
     if "StringMatches" in rule:
         pattern = "".join(".*" if c == "*" else re.escape(c) for c in rule["StringMatches"])
         return isinstance(value, str) and re.fullmatch(pattern, value, re.DOTALL) is not None
@@ -320,13 +337,66 @@ def _parameters(template: Any, data: Any, context: dict) -> Any:
     return template
 
 
-def _intrinsic(text: str, data: Any, context: dict) -> str:
-    match = re.fullmatch(r"States\.Format\((.*)\)", text, re.DOTALL)
+def _intrinsic(text: str, data: Any, context: dict) -> Any:
+    """The value of an intrinsic function call (those the module docstring names), its arguments evaluated first."""
+    value, rest = _call_intrinsic(text.strip(), data, context)
+    if rest.strip():
+        raise AssertionError(f"unexpected text after {text[: len(text) - len(rest)]!r}: {rest!r}")
+    return value
+
+
+def _call_intrinsic(text: str, data: Any, context: dict) -> tuple[Any, str]:
+    match = re.match(r"(States\.[A-Za-z]+)\(", text)
     if not match:
-        raise AssertionError(f"intrinsic {text} is not simulated")
-    arguments = [a.strip() for a in re.findall(r"'(?:[^'\\]|\\.)*'|[^,]+", match.group(1))]
-    template, *values = arguments
-    template = template[1:-1].replace("\\'", "'")
-    for value in values:
-        template = template.replace("{}", str(_select(data, value, context)), 1)
-    return template
+        raise AssertionError(f"not an intrinsic function call: {text!r}")
+    function, rest = match.group(1), text[match.end():]
+    arguments: list[Any] = []
+    while True:
+        rest = rest.lstrip()
+        if rest.startswith(")"):
+            rest = rest[1:]
+            break
+        value, rest = _argument(rest, data, context)
+        arguments.append(value)
+        rest = rest.lstrip()
+        if rest.startswith(","):
+            rest = rest[1:]
+    if function == "States.Format":
+        template, *values = arguments
+        pieces = template.split("{}")
+        if len(pieces) != len(values) + 1:
+            raise StatesError("States.Runtime", f"States.Format: {len(values)} values for {template!r}")
+        texts = [value if isinstance(value, str) else json.dumps(value) for value in values]
+        return "".join(piece + text for piece, text in zip(pieces, [*texts, ""], strict=True)), rest
+    if function == "States.MathAdd":
+        first, second = arguments
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (first, second)):
+            raise StatesError("States.Runtime", f"States.MathAdd takes integers, not {first!r} and {second!r}")
+        return first + second, rest
+    if function == "States.Array":
+        return arguments, rest
+    if function == "States.ArrayGetItem":
+        array, index = arguments
+        if not isinstance(array, list) or not isinstance(index, int) or not 0 <= index < len(array):
+            raise StatesError("States.Runtime", f"States.ArrayGetItem: no item {index!r} in {array!r}")
+        return array[index], rest
+    raise AssertionError(f"intrinsic {function} is not simulated")
+
+
+def _argument(text: str, data: Any, context: dict) -> tuple[Any, str]:
+    """One argument of an intrinsic function and the text after it: a quoted string, a number, a JSONPath or a
+    nested call."""
+    if text.startswith("'"):
+        match = re.match(r"'((?:[^'\\]|\\.)*)'", text)
+        if not match:
+            raise AssertionError(f"unterminated string in {text!r}")
+        return re.sub(r"\\(.)", r"\1", match.group(1)), text[match.end():]
+    if text.startswith("States."):
+        return _call_intrinsic(text, data, context)
+    match = re.match(r"[^,)]+", text)
+    if not match:
+        raise AssertionError(f"no argument at {text!r}")
+    token = match.group(0).strip()
+    if token.startswith("$"):
+        return _select(data, token, context), text[match.end():]
+    return json.loads(token), text[match.end():]

@@ -7,6 +7,7 @@ lambda/window_planner and lambda/metrics_publisher; the captured object is a rea
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -190,7 +191,8 @@ def test_an_execution_whose_job_name_is_taken_waits_for_that_job_and_publishes_c
     interleave(runner)
 
     assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done"
-    assert {"JobNameTaken", "DescribeExistingJob", "WaitForExistingJob"} <= set(execution.visited)
+    assert {"JobStartRefused", "WatchExistingJob", "DescribeExistingJob", "WaitForExistingJob"} <= set(
+        execution.visited)
     assert "RecordFailure" not in execution.visited
     assert _jobs() == [plan_name]
     assert _status_sums(engine.definition)["Completed"] == 1.0
@@ -674,3 +676,242 @@ def test_a_window_run_again_after_two_weeks_counts_in_no_current_period(engine, 
     assert boto3.client("cloudwatch", region_name=REGION).list_metrics(Namespace=STATUS_NAMESPACE)["Metrics"] == []
     [event] = [e["detail"] for e in events_inbox()]
     assert event["statusMetricsSkipped"] == published["status_metrics_skipped"]
+
+
+# -- starting the job, the functions' retries, and the execution's time budget -----------------------------------
+
+# What the optimized integration's error carries in its Cause: SageMaker's message, then the service, status and code.
+THROTTLED = ("Rate exceeded (Service: AmazonSageMaker; Status Code: 400; Error Code: ThrottlingException; "
+             "Request ID: 5c8f3a1e-0000-4000-8000-000000000000; Proxy: null)")
+INVALID = ("1 validation error detected: Value 'ml.m5.huge' at 'processingResources.clusterConfig.instanceType' failed "
+           "to satisfy constraint: Member must satisfy enum value set (Service: AmazonSageMaker; Status Code: 400; "
+           "Error Code: ValidationException; Request ID: 5c8f3a1e-0000-4000-8000-000000000001; Proxy: null)")
+LIMITED = ("The account-level service limit 'ml.m5.xlarge for processing job usage' is 2 Instances, with current "
+           "utilization of 2 Instances and a request delta of 1 Instances. Please use AWS Service Quotas to request "
+           "an increase for this quota. (Service: AmazonSageMaker; Status Code: 400; Error Code: "
+           "ResourceLimitExceeded; Request ID: 5c8f3a1e-0000-4000-8000-000000000002; Proxy: null)")
+NO_QUOTA = LIMITED.replace("is 2 Instances, with current utilization of 2 Instances",
+                           "is 0 Instances, with current utilization of 0 Instances")
+
+
+def _refuse_job_starts(engine, refusals: list[tuple[str, str]]) -> list[str]:
+    """SageMaker refuses the next creates of the window's job with these (error, cause), before creating anything;
+    returns the list each create call adds the job's name to."""
+    original, calls = engine._call, []
+
+    def call(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync"):
+            calls.append(arguments["ProcessingJobName"])
+            if refusals:
+                raise StatesError(*refusals.pop(0))
+        return (yield from original(resource, arguments))
+
+    engine._call = call
+    return calls
+
+
+def _waits(execution: Execution, state: str) -> list[float]:
+    return [seconds for name, seconds in execution.waits if name == state]
+
+
+def test_a_throttled_job_start_is_tried_again_after_a_wait_and_the_window_completes(engine):
+    calls = _refuse_job_starts(engine, [("SageMaker.AmazonSageMakerException", THROTTLED)] * 2)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done", (execution.visited, engine.caught)
+    assert len(calls) == 3 and len(set(calls)) == 1  # the same job name each time
+    assert _waits(execution, "WaitToStartJob") == [30.0, 60.0]
+    assert _status_sums(engine.definition) == {"Completed": 1.0, "CompletedWithViolations": 0.0, "NoData": 0.0,
+                                               "Failed": 0.0}
+
+
+def test_a_job_start_sagemaker_refuses_as_invalid_is_not_tried_again_and_fails_the_window_with_its_reason(
+        engine, events_inbox):
+    calls = _refuse_job_starts(engine, [("SageMaker.AmazonSageMakerException", INVALID)] * 5)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert len(calls) == 1 and _waits(execution, "WaitToStartJob") == []
+    assert execution.status == "FAILED" and execution.visited[-4:] == [
+        "JobStartRefused", "RecordFailure", "WindowStatus", "ExecutionFailed"]
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["failureReason"] == INVALID
+    assert _status_sums(engine.definition) == ONLY_FAILED
+
+
+def test_a_job_start_throttled_every_time_fails_the_window_after_four_retries_naming_them(engine, events_inbox):
+    calls = _refuse_job_starts(engine, [("SageMaker.AmazonSageMakerException", THROTTLED)] * 10)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert len(calls) == 5 and _waits(execution, "WaitToStartJob") == [30.0, 60.0, 120.0, 240.0]
+    assert execution.status == "FAILED" and "JobStartRetriesExhausted" in execution.visited
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["failureReason"] == f"SageMaker refused to start processing job {calls[0]} 5 times, the last " \
+                                     f"time: {THROTTLED}"
+    assert _jobs() == [] and _status_sums(engine.definition) == ONLY_FAILED
+
+
+@pytest.mark.parametrize("error", ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException"])
+def test_a_resource_limit_other_jobs_hold_is_waited_out_longer(engine, error):
+    calls = _refuse_job_starts(engine, [(error, LIMITED)] * 2)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and len(calls) == 3, (execution.visited, engine.caught)
+    assert _waits(execution, "WaitToStartJob") == [60.0, 120.0]
+
+
+def test_a_quota_of_zero_instances_is_not_waited_for(engine, events_inbox):
+    calls = _refuse_job_starts(engine, [("SageMaker.ResourceLimitExceededException", NO_QUOTA)] * 5)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert len(calls) == 1 and execution.status == "FAILED"
+    assert [e["detail"]["failureReason"] for e in events_inbox()] == [NO_QUOTA]
+
+
+def test_a_job_still_running_at_the_end_of_its_time_out_fails_the_window_saying_so(engine, events_inbox):
+    original = engine._call
+
+    def outlives(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync"):
+            boto3.client("sagemaker", region_name=REGION).create_processing_job(**arguments)
+            yield "job running"
+            raise StatesError("States.Timeout", "")  # RunAnalyzer's TimeoutSeconds passed
+        return (yield from original(resource, arguments))
+
+    engine._call = outlives
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED" and execution.visited[-5:] == [
+        "RunAnalyzer", "JobTimedOut", "RecordFailure", "WindowStatus", "ExecutionFailed"]
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["failureReason"] == (f"processing job {_jobs()[0]} did not end within 90 minutes (its maximum run "
+                                      "time of 60 minutes and 30 to start and stop): the execution stopped waiting "
+                                      "for it")
+    assert _status_sums(engine.definition) == ONLY_FAILED
+
+
+def test_a_job_of_the_window_that_never_ends_fails_the_window_after_a_bounded_number_of_polls(engine, events_inbox):
+    original = engine._call
+
+    def started_before(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync") and not _jobs():
+            engine.start_job_elsewhere(arguments, steps=10**6)  # a job of this attempt that SageMaker never ends
+        return (yield from original(resource, arguments))
+
+    engine._call = started_before
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "FAILED" and "ExistingJobTimedOut" in execution.visited
+    assert _waits(execution, "WaitForExistingJob") == [60.0] * 90  # the job's 60 minutes and 30 to start and stop
+    [event] = [e["detail"] for e in events_inbox()]
+    assert event["failureReason"].startswith(f"processing job {_jobs()[0]} of this window was still running")
+    assert _status_sums(engine.definition) == ONLY_FAILED
+
+
+def _ends_without_an_answer(error: str, handler, times: int = 1):
+    """``handler``, except that its first ``times`` invocations end as Lambda reports ``error`` (a time-out is
+    Sandbox.Timedout, another unhandled end Lambda.Unknown); counts every invocation in ``.calls``."""
+    ended = type(error, (Exception,), {})
+
+    def invoke(event, context):
+        invoke.calls += 1
+        if invoke.calls <= times:
+            raise ended("RequestId: 00000000 Error: Task timed out after 300.00 seconds")
+        return handler(event, context)
+
+    invoke.calls = 0
+    return invoke
+
+
+@pytest.mark.parametrize("error", ["Sandbox.Timedout", "Lambda.Unknown"])
+def test_a_function_that_ended_without_an_answer_is_invoked_once_more(engine, error):
+    planner = engine.lambdas["lambda:window_planner"] = _ends_without_an_answer(
+        error, engine.lambdas["lambda:window_planner"])
+    publisher = engine.lambdas["lambda:metrics_publisher"] = _ends_without_an_answer(
+        error, engine.lambdas["lambda:metrics_publisher"])
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done", (execution.visited, engine.caught)
+    assert (planner.calls, publisher.calls) == (2, 2)
+    assert _status_sums(engine.definition)["Completed"] == 1.0
+
+
+def test_a_function_that_times_out_again_is_not_invoked_a_third_time(engine):
+    planner = engine.lambdas["lambda:window_planner"] = _ends_without_an_answer(
+        "Sandbox.Timedout", engine.lambdas["lambda:window_planner"], times=5)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert planner.calls == 2 and execution.visited[-2:] == ["RecordPlanningFailure", "ExecutionFailed"]
+
+
+def test_a_functions_own_input_error_is_not_run_again(engine):
+    planner = engine.lambdas["lambda:window_planner"] = _ends_without_an_answer(
+        "Sandbox.Timedout", engine.lambdas["lambda:window_planner"], times=0)
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, {**_scheduler_input(), "rerun": "yes"}))  # the planner refuses it
+
+    assert planner.calls == 1 and engine.caught[0]["Error"] == "PlanningInputError"
+    assert execution.status == "FAILED" and execution.visited[-2:] == ["RecordPlanningFailure", "ExecutionFailed"]
+
+
+def _longest_lambda_task(state: dict, function_timeout: float) -> float:
+    """A Lambda task at its longest: every run of the function that a retried error may follow lasts the function's
+    timeout (the handlers' own errors, a time-out, an unhandled end); invocations Lambda refused (its service
+    errors, Lambda.*) cost nothing but the waits; and every retrier waits all its intervals."""
+    runs, waits = 1, 0.0
+    for retry in state.get("Retry", []):
+        attempts, interval, rate = retry.get("MaxAttempts", 3), retry.get("IntervalSeconds", 1), \
+            retry.get("BackoffRate", 2.0)
+        waits += sum(min(interval * rate ** n, retry.get("MaxDelaySeconds", math.inf)) for n in range(attempts))
+        if any(not e.startswith("Lambda.") or e == "Lambda.Unknown" for e in retry["ErrorEquals"]):
+            runs += attempts
+    return runs * function_timeout + waits
+
+
+def test_every_step_at_its_longest_still_leaves_the_window_published_before_the_execution_times_out(
+        engine, synthesized):
+    template, functions = synthesized
+    timeouts = {f"lambda:{folder}": template["Resources"][logical_id]["Properties"]["Timeout"]
+                for logical_id, folder in functions.items()}
+    states = engine.definition["States"]
+    # refused starts at their longest: a resource limit held every time, measured on an execution
+    _refuse_job_starts(engine, [("SageMaker.AmazonSageMakerException", LIMITED)] * 10)
+    refused = _execution(engine, "refused-every-time")
+    interleave(engine.run(refused, _scheduler_input()))
+    starts = sum(_waits(refused, "WaitToStartJob"))
+    job = states["RunAnalyzer"]
+    assert job["TimeoutSeconds"] >= job["Parameters"]["StoppingCondition"]["MaxRuntimeInSeconds"] + 1800
+    polls = states["PollExistingJob"]["Choices"][0]["NumericLessThan"] * states["WaitForExistingJob"]["Seconds"]
+    direct = _longest_lambda_task(states["RecordFailureDirectly"], 0)
+
+    def task(name: str) -> float:
+        return _longest_lambda_task(states[name], timeouts[states[name]["Resource"]])
+
+    # the longest path: wait, plan, starts refused, the job, an existing job polled, the publication, the failure
+    # path after it (the publisher, then the state machine's own PutMetricData)
+    longest = (states["WaitForCaptureDelivery"]["Seconds"] + task("PlanWindow") + starts + job["TimeoutSeconds"]
+               + polls + task("PublishResults") + task("RecordFailure") + direct)
+
+    assert starts == 60 + 120 + 240 + 480
+    assert longest <= engine.definition["TimeoutSeconds"], (longest, engine.definition["TimeoutSeconds"])
+    assert states["PlanWindow"]["Parameters"]["claim_seconds"] == engine.definition["TimeoutSeconds"]
+    # every other path is shorter: no-data and planning failures publish once, a re-run is an execution of its own
+    assert task("RecordNoData") == task("RecordPlanningFailure") == task("RecordFailure")

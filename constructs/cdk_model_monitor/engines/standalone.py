@@ -12,7 +12,12 @@ Each scheduled tick starts one execution of the monitor's state machine:
    is taken over as the window's next attempt;
 2. ``RunAnalyzer`` runs the analyzer image as a processing job (``createProcessingJob.sync``),
    named deterministically per window and attempt so a retried start never writes a second report, and a
-   re-run never reuses an ended job; a later attempt reports to its own ``attempt-<n>`` folder;
+   re-run never reuses an ended job; a later attempt reports to its own ``attempt-<n>`` folder. A refused
+   start is read before it is tried again (``JobStartRefused``): throttling, SageMaker's own failures and a
+   resource limit other jobs hold are retried 4 times after growing waits, a taken name waits for that job, and
+   anything else (a validation error) fails the window with SageMaker's reason at once. The wait for the job is
+   bounded (its MaxRuntime and 30 minutes), and so is every other step, so that the execution's timeout, their sum
+   (``execution_timeout``), is never reached before the window's status is published;
 3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
    built-in's namespace and dimensions, the execution status metric (the analyzer's verdict from its
    ``outcome.json``: a job that analysed no record is NoData) and an EventBridge event;
@@ -22,10 +27,13 @@ Each scheduled tick starts one execution of the monitor's state machine:
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -40,18 +48,78 @@ from ..nag import acknowledge
 from ..roles import allow_log_encryption, grant_pass_to_sagemaker, scheduler_principal, states_principal
 from ..schedule import iso_offset, run_interval
 from ..self_monitoring import dead_letter_queue
-from .lambdas import engine_function
+from .lambdas import DEFAULT_TIMEOUT, engine_function
 
 if TYPE_CHECKING:
     from ..monitors.base import MonitorBase
 
-# How a taken job name reaches Step Functions from createProcessingJob: the service's error, with SageMaker's
-# code and message in the Cause ("ResourceInUse", "... already exists").
-_JOB_NAME_TAKEN_ERRORS = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceInUseException",
-                          "SageMaker.ResourceInUse"]
+
+@dataclass(frozen=True)
+class _Retry:
+    """One retrier of a Task state, and what its retries may cost (the execution's time budget adds them up)."""
+
+    errors: tuple[str, ...]
+    interval: Duration
+    max_attempts: int
+    backoff_rate: float = 2.0
+    # whether the errors it retries come from a run of the function (which may last the function's timeout), not
+    # from an invocation Lambda refused
+    ran: bool = True
+
+    def add_to(self, task: sfn.TaskStateBase) -> None:
+        task.add_retry(errors=list(self.errors), interval=self.interval, max_attempts=self.max_attempts,
+                       backoff_rate=self.backoff_rate)
+
+    def waits(self) -> Duration:
+        """The time spent waiting between its attempts when all of them are used."""
+        seconds = self.interval.to_seconds()
+        return Duration.seconds(sum(seconds * self.backoff_rate ** n for n in range(self.max_attempts)))
+
+
+# Every Lambda task's retries, and only these (aws-cdk's default retrier is replaced by the first, which it equals).
+_LAMBDA_RETRIES = (
+    # What AWS advises for every Lambda task (Step Functions: "Handle Lambda service exceptions"): the Lambda
+    # service's transient errors, which come before the function runs.
+    _Retry(("Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException"), Duration.seconds(2), 6, ran=False),
+    # Lambda's throttling of the invocation, and the handlers' own TransientAwsError: AWS throttled or failed one
+    # of their calls beyond the SDK's retries.
+    _Retry(("TransientAwsError", "Lambda.TooManyRequestsException"), Duration.seconds(5), 3),
+    # The function ended without an answer: its time-out (Sandbox.Timedout) or another unhandled end (Lambda.Unknown,
+    # e.g. out of memory). Once more: both handlers are safe to run again (the window's claim, the publication
+    # receipt). Never the handlers' own errors about their input or a refused call (PlanningInputError,
+    # PublishInputError, AwsRequestError): the same input fails the same way.
+    _Retry(("Sandbox.Timedout", "Lambda.Unknown"), Duration.seconds(10), 1),
+)
+# RecordFailureDirectly: PutMetricData from the state machine, the last resort.
+_DIRECT_RECORD_RETRY = _Retry(("States.ALL",), Duration.seconds(10), 5)
+
+# How SageMaker's refusal to create a job reaches Step Functions from createProcessingJob (the optimized integration):
+# mostly as the generic SageMaker.AmazonSageMakerException whatever the cause (a taken name, throttling, a
+# validation error), with SageMaker's error code and message in the Cause ("... (Service: AmazonSageMaker; Status
+# Code: 400; Error Code: ThrottlingException; ...)"); modelled errors may come under their own names. Which ones
+# are worth another try is read from the error and its Cause (JobStartRefused), not retried by name.
+_JOB_START_ERRORS = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceInUseException",
+                     "SageMaker.ResourceInUse", "SageMaker.ResourceLimitExceededException",
+                     "SageMaker.ThrottlingException", "ThrottlingException"]
 _JOB_NAME_TAKEN_CAUSES = ["*ResourceInUse*", "*already exists*", "*must be unique*"]
-_TRANSIENT_LAMBDA_ERRORS = ["TransientAwsError", "Lambda.TooManyRequestsException", "Lambda.ServiceException",
-                            "Lambda.AWSLambdaException", "Lambda.SdkClientException"]
+# Throttling and failures on SageMaker's side: try again after 30 s, 1, 2 and 4 min.
+_THROTTLED_START_NAMES = ["SageMaker.ThrottlingException", "ThrottlingException"]
+_THROTTLED_START_CAUSES = ["*Error Code: Throttling*", "*Error Code: TooManyRequests*", "*Rate exceeded*",
+                           "*Error Code: InternalFailure*", "*Error Code: InternalServerError*",
+                           "*Error Code: ServiceUnavailable*", "*Status Code: 500;*", "*Status Code: 503;*"]
+_THROTTLED_START_WAITS = (30, 60, 120, 240)
+# A resource limit (instances of the type, concurrent jobs) that other jobs hold: try again after 1, 2, 4 and
+# 8 min, when they may have ended. Not a quota of 0 instances, which no wait changes.
+_LIMITED_START_NAMES = ["SageMaker.ResourceLimitExceededException"]
+_LIMITED_START_CAUSES = ["*Error Code: ResourceLimitExceeded*"]
+_ZERO_QUOTA_CAUSE = "*is 0 Instances*"
+_LIMITED_START_WAITS = (60, 120, 240, 480)
+# Instance provisioning, image pull, downloads and the upload of the outputs around the job's own MaxRuntime.
+JOB_START_AND_STOP_ALLOWANCE = Duration.minutes(30)
+_EXISTING_JOB_POLL = Duration.minutes(1)
+# State transitions, service calls and the polls' own calls that no bound above counts.
+_EXECUTION_MARGIN = Duration.minutes(5)
 
 
 class StandaloneEngine(Construct):
@@ -128,10 +196,11 @@ class StandaloneEngine(Construct):
     def _state_machine(self, monitor: MonitorBase) -> sfn.StateMachine:
         window_start, window_end = monitor.planning_window()
         delay = monitor.schedule.capture_delay
-        timeout = monitor.compute.max_runtime.plus(Duration.minutes(30)).plus(delay)
+        timeout = self.execution_timeout(monitor)
         interval = run_interval(monitor.schedule)
         plan = tasks.LambdaInvoke(
             self, "PlanWindow", lambda_function=self.planner, payload_response_only=True, result_path="$.plan",
+            retry_on_service_exceptions=False,  # _LAMBDA_RETRIES holds aws-cdk's default retrier
             payload=sfn.TaskInput.from_object({
                 "scheduled_time": sfn.JsonPath.string_at("$.scheduled_time"),
                 "capture_s3_uri": monitor.capture_s3_uri,
@@ -153,7 +222,8 @@ class StandaloneEngine(Construct):
                 **({"schedule_interval": iso_offset(interval, negative=False)} if interval is not None else {}),
                 **monitor.planner_payload(),
             }))
-        plan.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4, backoff_rate=2)
+        for retry in _LAMBDA_RETRIES:
+            retry.add_to(plan)
 
         def publish(id: str, status: str, *, planned: bool = True, **extra: object) -> tasks.LambdaInvoke:
             payload = {
@@ -168,9 +238,10 @@ class StandaloneEngine(Construct):
                 **extra,
             }
             task = tasks.LambdaInvoke(self, id, lambda_function=self.publisher, payload_response_only=True,
-                                      result_path="$.published", payload=sfn.TaskInput.from_object(payload))
-            task.add_retry(errors=_TRANSIENT_LAMBDA_ERRORS, interval=Duration.seconds(5), max_attempts=4,
-                           backoff_rate=2)
+                                      result_path="$.published", payload=sfn.TaskInput.from_object(payload),
+                                      retry_on_service_exceptions=False)
+            for retry in _LAMBDA_RETRIES:
+                retry.add_to(task)
             return task
 
         record_no_data = publish("RecordNoData", "NoData",
@@ -200,8 +271,21 @@ class StandaloneEngine(Construct):
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"),
                           latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
-        run.add_catch(self._existing_job(results, failed), errors=_JOB_NAME_TAKEN_ERRORS, result_path="$.error")
+        job_bound = self._job_bound(monitor)
+        run.add_catch(sfn.Pass(self, "JobTimedOut", result_path="$.error", parameters={
+            "Error": "ProcessingJobTimedOut",
+            "Cause": sfn.JsonPath.format(
+                f"processing job {{}} did not end within {job_bound.to_seconds() / 60:g} minutes (its maximum run "
+                f"time of {monitor.compute.max_runtime.to_seconds() / 60:g} minutes and "
+                f"{JOB_START_AND_STOP_ALLOWANCE.to_seconds() / 60:g} to start and stop): the execution stopped "
+                "waiting for it", sfn.JsonPath.string_at("$.plan.job_name"))}).next(failed),
+            errors=["States.Timeout"], result_path="$.error")
+        run.add_catch(self._job_start_refused(run, self._existing_job(monitor, results, failed), failed),
+                      errors=_JOB_START_ERRORS, result_path="$.error")
         run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        # no start of this window's job was refused yet (JobStartRefused counts them)
+        start_job = sfn.Pass(self, "PrepareJobStart", result=sfn.Result.from_object({"retries": 0}),
+                             result_path="$.job_start").next(run)
         plan.add_catch(planning_failed, errors=["States.ALL"], result_path="$.error")
         results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         # A monitor may replace fields of the plan (e.g. the metrics' timestamp) before anything uses them.
@@ -212,7 +296,7 @@ class StandaloneEngine(Construct):
                 comment=f"plan.{field} = {source}", input_path=source, result_path=f"$.plan.{field}"))
         has_data = (sfn.Choice(self, "HasData")
                     .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
-                    .otherwise(run.next(results).next(window_status)))
+                    .otherwise(start_job.next(results).next(window_status)))
         after_plan: sfn.IChainable = overrides.next(has_data) if overrides is not None else has_data
         planned = plan.next(
             sfn.Choice(self, "IsDuplicate")
@@ -256,10 +340,56 @@ class StandaloneEngine(Construct):
                         resource=f"{fn.function_arn}:*")
         return machine
 
-    def _existing_job(self, completed: sfn.IChainable, failed: sfn.IChainable) -> sfn.Choice:
+    def _job_start_refused(self, run: sfn.IChainable, existing_job: sfn.IChainable,
+                           failed: sfn.IChainable) -> sfn.Choice:
+        """What a refused start of the window's job leads to, read from SageMaker's error and its Cause: a taken
+        name (a start of this attempt that SageMaker took before) waits for that job; throttling, failures on
+        SageMaker's side and resource limits other jobs hold are tried again up to 4 times after a wait; anything
+        else (a validation error, a quota of 0, access denied) fails the window with SageMaker's reason."""
+
+        def named(names: list[str], causes: list[str]) -> sfn.Condition:
+            return sfn.Condition.or_(*(sfn.Condition.string_equals("$.error.Error", n) for n in names),
+                                     *(sfn.Condition.string_matches("$.error.Cause", c) for c in causes))
+
+        def retry(id: str, waits: tuple[int, ...]) -> sfn.Pass:
+            # $.job_start.retries (0, 1, ...) picks the wait before the next start; written out, because
+            # JsonPath.array would quote the numbers and the Wait needs a number
+            return sfn.Pass(self, id, result_path="$.job_start", parameters={
+                "retries": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.job_start.retries"), 1),
+                "wait_seconds.$": f"States.ArrayGetItem(States.Array({', '.join(str(w) for w in waits)}), "
+                                  "$.job_start.retries)"})
+
+        wait = sfn.Wait(self, "WaitToStartJob", time=sfn.WaitTime.seconds_path("$.job_start.wait_seconds"),
+                        comment="SageMaker refused to start the window's job for a reason that may pass").next(run)
+        retries = len(_THROTTLED_START_WAITS)
+        assert retries == len(_LIMITED_START_WAITS)
+        may_retry = sfn.Condition.number_less_than("$.job_start.retries", retries)
+        throttled = named(_THROTTLED_START_NAMES, _THROTTLED_START_CAUSES)
+        limited = sfn.Condition.and_(named(_LIMITED_START_NAMES, _LIMITED_START_CAUSES),
+                                     sfn.Condition.not_(sfn.Condition.string_matches("$.error.Cause",
+                                                                                     _ZERO_QUOTA_CAUSE)))
+        gave_up = sfn.Pass(self, "JobStartRetriesExhausted", result_path="$.error", parameters={
+            "Error": sfn.JsonPath.string_at("$.error.Error"),
+            "Cause": sfn.JsonPath.format(f"SageMaker refused to start processing job {{}} {retries + 1} times, the "
+                                         "last time: {}", sfn.JsonPath.string_at("$.plan.job_name"),
+                                         sfn.JsonPath.string_at("$.error.Cause"))}).next(failed)
+        return (sfn.Choice(self, "JobStartRefused")
+                .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.error.Cause", pattern)
+                                          for pattern in _JOB_NAME_TAKEN_CAUSES)), existing_job)
+                .when(sfn.Condition.and_(may_retry, throttled),
+                      retry("RetryThrottledJobStart", _THROTTLED_START_WAITS).next(wait))
+                .when(sfn.Condition.and_(may_retry, limited),
+                      retry("RetryLimitedJobStart", _LIMITED_START_WAITS).next(wait))
+                .when(sfn.Condition.or_(throttled, limited), gave_up)
+                .otherwise(failed))
+
+    def _existing_job(self, monitor: MonitorBase, completed: sfn.IChainable, failed: sfn.IChainable) -> sfn.Pass:
         """When the job name is taken (a retried create of this execution's attempt at the window), describe that
-        job and wait for it instead of failing: its results are this attempt's results. A re-run of the window
-        is a new attempt with a job name of its own."""
+        job every minute and wait for it instead of failing: its results are this attempt's results. A re-run of
+        the window is a new attempt with a job name of its own. The polls are counted: a job still running after
+        its maximum run time and the allowance to start and stop fails the window, as RunAnalyzer's time-out does;
+        a throttled description counts as a poll."""
+        polls = math.ceil(self._job_bound(monitor).to_seconds() / _EXISTING_JOB_POLL.to_seconds())
         describe = tasks.CallAwsService(
             self, "DescribeExistingJob", service="sagemaker", action="describeProcessingJob",
             parameters={"ProcessingJobName": sfn.JsonPath.string_at("$.plan.job_name")},
@@ -267,25 +397,65 @@ class StandaloneEngine(Construct):
             result_selector={"ProcessingJobArn.$": "$.ProcessingJobArn",
                              "ProcessingJobStatus.$": "$.ProcessingJobStatus"},
             result_path="$.job")
-        describe.add_retry(errors=["SageMaker.ThrottlingException", "SageMaker.SageMakerException"],
-                           interval=Duration.seconds(30), max_attempts=4, backoff_rate=2)
+        timed_out = sfn.Pass(self, "ExistingJobTimedOut", result_path="$.error", parameters={
+            "Error": "ProcessingJobTimedOut",
+            "Cause": sfn.JsonPath.format(f"processing job {{}} of this window was still running (or could not be "
+                                         f"described) after {polls} polls a minute apart: the execution stopped "
+                                         "waiting for it", sfn.JsonPath.string_at("$.plan.job_name"))}).next(failed)
+        count = sfn.Pass(self, "CountExistingJobPoll", result_path="$.existing_job", parameters={
+            "polls": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.existing_job.polls"), 1)}).next(describe)
+        poll_again = (sfn.Choice(self, "PollExistingJob")
+                      .when(sfn.Condition.number_less_than("$.existing_job.polls", polls),
+                            sfn.Wait(self, "WaitForExistingJob",
+                                     time=sfn.WaitTime.duration(_EXISTING_JOB_POLL)).next(count))
+                      .otherwise(timed_out))
+        describe.add_catch(poll_again, errors=["SageMaker.ThrottlingException", "SageMaker.SageMakerException"],
+                           result_path="$.error")
         describe.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         ended = sfn.Pass(self, "ExistingJobEnded", result_path="$.error", parameters={
             "Error": "ProcessingJobFailed",
             "Cause": sfn.JsonPath.format("processing job {} of this window ended {}",
                                          sfn.JsonPath.string_at("$.plan.job_name"),
                                          sfn.JsonPath.string_at("$.job.ProcessingJobStatus"))}).next(failed)
-        wait = sfn.Wait(self, "WaitForExistingJob", time=sfn.WaitTime.duration(Duration.minutes(1)))
         describe.next(sfn.Choice(self, "ExistingJobStatus")
                       .when(sfn.Condition.or_(sfn.Condition.string_equals("$.job.ProcessingJobStatus", "InProgress"),
                                               sfn.Condition.string_equals("$.job.ProcessingJobStatus", "Stopping")),
-                            wait.next(describe))
+                            poll_again)
                       .when(sfn.Condition.string_equals("$.job.ProcessingJobStatus", "Completed"), completed)
                       .otherwise(ended))
-        return (sfn.Choice(self, "JobNameTaken")
-                .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.error.Cause", pattern)
-                                          for pattern in _JOB_NAME_TAKEN_CAUSES)), describe)
-                .otherwise(failed))
+        watch = sfn.Pass(self, "WatchExistingJob", result=sfn.Result.from_object({"polls": 0}),
+                         result_path="$.existing_job")
+        watch.next(describe)
+        return watch
+
+    def _job_bound(self, monitor: MonitorBase) -> Duration:
+        """How long the window's job may take: its maximum run time and the allowance to start and stop it."""
+        return monitor.compute.max_runtime.plus(JOB_START_AND_STOP_ALLOWANCE)
+
+    def execution_timeout(self, monitor: MonitorBase) -> Duration:
+        """The state machine's timeout (and the window's claim): an execution whose every step takes its longest,
+        retries included, still publishes the window's status before it. The steps of the longest path: the
+        capture delay; planning; the refused starts of the job retried (the longest waits); the job (RunAnalyzer's
+        time-out) and the polls of an existing one; the publication, and the failure path after it (RecordFailure,
+        then RecordFailureDirectly); and a margin for transitions and calls.
+
+        A Lambda task's longest: each run of the function that a retried error may follow (its own errors, its
+        time-out) lasts the function's timeout, and the waits between attempts; invocations Lambda refused cost
+        their waits only. With these bounds an execution does not time out before a status is published: a step
+        that overruns its own bound fails into RecordFailure (RunAnalyzer's TimeoutSeconds, ExistingJobTimedOut)."""
+
+        def lambda_task(function: lambda_.IFunction) -> float:
+            timeout = (getattr(function, "timeout", None) or DEFAULT_TIMEOUT).to_seconds()
+            runs = 1 + sum(r.max_attempts for r in _LAMBDA_RETRIES if r.ran)
+            return timeout * runs + sum(r.waits().to_seconds() for r in _LAMBDA_RETRIES)
+
+        job = self._job_bound(monitor).to_seconds()
+        polls = math.ceil(job / _EXISTING_JOB_POLL.to_seconds()) * _EXISTING_JOB_POLL.to_seconds()
+        starts = sum(max(a, b) for a, b in zip(_THROTTLED_START_WAITS, _LIMITED_START_WAITS, strict=True))
+        seconds = (monitor.schedule.capture_delay.to_seconds() + lambda_task(self.planner) + starts + job + polls
+                   + 2 * lambda_task(self.publisher) + _DIRECT_RECORD_RETRY.waits().to_seconds()
+                   + _EXECUTION_MARGIN.to_seconds())
+        return Duration.seconds(math.ceil(seconds / 60) * 60)
 
     def _record_failure_directly(self, monitor: MonitorBase) -> sfn.CustomState:
         """PutMetricData from the state machine itself: ExecutionFailed 1, the other statuses 0 (as the
@@ -300,7 +470,10 @@ class StandaloneEngine(Construct):
             "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",
             "Parameters": {"Namespace": STATUS_NAMESPACE, "MetricData": data},
             "ResultPath": None,
-            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 5, "BackoffRate": 2.0}],
+            "Retry": [{"ErrorEquals": list(_DIRECT_RECORD_RETRY.errors),
+                       "IntervalSeconds": int(_DIRECT_RECORD_RETRY.interval.to_seconds()),
+                       "MaxAttempts": _DIRECT_RECORD_RETRY.max_attempts,
+                       "BackoffRate": _DIRECT_RECORD_RETRY.backoff_rate}],
         })
 
     def _jobs_arn(self) -> str:
@@ -353,9 +526,10 @@ class StandaloneEngine(Construct):
             "ResultSelector": {"ProcessingJobArn.$": "$.ProcessingJobArn",
                                "ProcessingJobStatus.$": "$.ProcessingJobStatus"},
             "ResultPath": "$.job",
-            "Retry": [{"ErrorEquals": ["SageMaker.AmazonSageMakerException", "ThrottlingException",
-                                       "SageMaker.ThrottlingException"],
-                       "IntervalSeconds": 30, "MaxAttempts": 4, "BackoffRate": 2.0}],
+            # The job ends by its MaxRuntime; this bounds the wait for it, so that an execution never times out
+            # waiting (States.Timeout goes to JobTimedOut, which records the window Failed). Refused starts are
+            # retried by JobStartRefused, after reading why.
+            "TimeoutSeconds": int(self._job_bound(monitor).to_seconds()),
         })
 
     def _grant_processing(self, machine: sfn.StateMachine, monitor: MonitorBase) -> None:
