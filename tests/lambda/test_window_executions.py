@@ -777,6 +777,25 @@ def test_a_quota_of_zero_instances_is_not_waited_for(engine, events_inbox):
     assert [e["detail"]["failureReason"] for e in events_inbox()] == [NO_QUOTA]
 
 
+def test_a_taken_name_reported_under_its_own_error_name_also_waits_for_that_job(engine):
+    original = engine._call
+
+    def taken(resource: str, arguments: dict):
+        if resource.endswith("createProcessingJob.sync"):
+            if not _jobs():
+                engine.start_job_elsewhere(arguments, steps=1)  # an earlier try of this attempt created it
+            raise StatesError("SageMaker.ResourceInUseException", "Resource in use")
+        return (yield from original(resource, arguments))
+
+    engine._call = taken
+    execution = _execution(engine, "hourly-tick")
+
+    interleave(engine.run(execution, _scheduler_input()))
+
+    assert execution.status == "SUCCEEDED" and execution.visited[-1] == "Done", (execution.visited, engine.caught)
+    assert "WatchExistingJob" in execution.visited and _waits(execution, "WaitToStartJob") == []
+
+
 def test_a_job_still_running_at_the_end_of_its_time_out_fails_the_window_saying_so(engine, events_inbox):
     original = engine._call
 

@@ -102,6 +102,7 @@ _DIRECT_RECORD_RETRY = _Retry(("States.ALL",), Duration.seconds(10), 5)
 _JOB_START_ERRORS = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceInUseException",
                      "SageMaker.ResourceInUse", "SageMaker.ResourceLimitExceededException",
                      "SageMaker.ThrottlingException", "ThrottlingException"]
+_JOB_NAME_TAKEN_NAMES = ["SageMaker.ResourceInUseException", "SageMaker.ResourceInUse"]
 _JOB_NAME_TAKEN_CAUSES = ["*ResourceInUse*", "*already exists*", "*must be unique*"]
 # Throttling and failures on SageMaker's side: try again after 30 s, 1, 2 and 4 min.
 _THROTTLED_START_NAMES = ["SageMaker.ThrottlingException", "ThrottlingException"]
@@ -374,8 +375,7 @@ class StandaloneEngine(Construct):
                                          "last time: {}", sfn.JsonPath.string_at("$.plan.job_name"),
                                          sfn.JsonPath.string_at("$.error.Cause"))}).next(failed)
         return (sfn.Choice(self, "JobStartRefused")
-                .when(sfn.Condition.or_(*(sfn.Condition.string_matches("$.error.Cause", pattern)
-                                          for pattern in _JOB_NAME_TAKEN_CAUSES)), existing_job)
+                .when(named(_JOB_NAME_TAKEN_NAMES, _JOB_NAME_TAKEN_CAUSES), existing_job)
                 .when(sfn.Condition.and_(may_retry, throttled),
                       retry("RetryThrottledJobStart", _THROTTLED_START_WAITS).next(wait))
                 .when(sfn.Condition.and_(may_retry, limited),
