@@ -220,7 +220,7 @@ class BiasSettings(MonitorSettings):
     :param probability_threshold: Default: Clarify's 0.5.
     :param features_attribute, inference_attribute, probability_attribute: Default: none.
     :param pre_training_methods, post_training_methods: Default: all of each stage.
-    :param ground_truth_lookback: Default: none (labels arrive within the window).
+    :param ground_truth_lookback: Default: 1 day, as for model quality.
     :param drift_tolerance: Default: 0 (Clarify's rule).
     """
 
@@ -235,7 +235,7 @@ class BiasSettings(MonitorSettings):
     probability_attribute: str | None = None
     pre_training_methods: Sequence[str] | None = None
     post_training_methods: Sequence[str] | None = None
-    ground_truth_lookback: Duration | None = None
+    ground_truth_lookback: Duration | None = DEFAULT_GROUND_TRUTH_LOOKBACK
     drift_tolerance: float = 0.0
 
 

@@ -93,8 +93,9 @@ def test_job_gets_ground_truth_and_config_inputs_and_the_bias_environment(stack)
     monitor = _monitor(stack, features_attribute="features", inference_attribute="1")
     states = states_of(stack)
     payload = states["PlanWindow"]["Parameters"]
-    assert (payload["window_start_offset"], payload["ground_truth_lookback"]) == ("-PT1H", "PT1H")
-    assert payload["monitor_type"] == "model-bias" and "SetPlanMetricTime" not in states
+    # captures of the day before the window too (the default look-back, as for model quality)
+    assert (payload["window_start_offset"], payload["ground_truth_lookback"]) == ("-PT25H", "PT1H")
+    assert payload["monitor_type"] == "model-bias"
     job = states["RunAnalyzer"]["Parameters"]
     inputs = {i["InputName"]: i["S3Input"] for i in job["ProcessingInputs"]}
     assert list(inputs) == ["endpoint", "ground_truth", "analysis_config", "baseline_constraints"]
@@ -114,12 +115,12 @@ def test_job_gets_ground_truth_and_config_inputs_and_the_bias_environment(stack)
         "baseline_constraints": f"/opt/ml/processing/baseline/constraints/{constraints_name}",
         "ground_truth_source": "/opt/ml/processing/groundtruth",
         "analysis_config": f"/opt/ml/processing/input/config/{config_key}",
-        "ground_truth_lookback": "PT0H",
+        "ground_truth_lookback": "PT24H",
         "features_attribute": "features",
         "inference_attribute": "1",
         "probability_attribute": "0",
         "probability_threshold_attribute": "0.5",
-        "start_time.$": "$.plan.start",
+        "start_time.$": "$.plan.ground_truth_start",  # captures from a day before: labels come later
         "end_time.$": "$.plan.end",
         "metric_time.$": "$.plan.metric_time",
     }
@@ -166,7 +167,7 @@ def test_native_clarify_uses_a_model_bias_job_definition_with_the_config_and_gro
     assert job_input["GroundTruthS3Input"] == {"S3Uri": resolved(stack, monitor.ground_truth_s3_uri)}
     assert {k: v for k, v in job_input["EndpointInput"].items() if k != "EndpointName"} == {
         "LocalPath": "/opt/ml/processing/input/endpoint", "FeaturesAttribute": "features",
-        "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5, "StartTimeOffset": "-PT1H"}
+        "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5, "StartTimeOffset": "-PT25H"}
     assert "ConstraintsResource" in props["ModelBiasBaselineConfig"]
     config = next(iter(template.find_resources("AWS::SageMaker::MonitoringSchedule").values()))[
         "Properties"]["MonitoringScheduleConfig"]

@@ -24,6 +24,7 @@ from ..job import Engine, JobCompute, JobNetwork
 from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
 from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_object_read, object_basename
+from .model_quality import DEFAULT_GROUND_TRUTH_LOOKBACK
 
 MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
                          endpoint_namespace="aws/sagemaker/Endpoints/bias-metrics",
@@ -154,7 +155,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
     :param pre_training_methods, post_training_methods: compute only these metrics (e.g. ``["CI", "DPL"]``).
         Default: all of each stage.
     :param ground_truth_lookback: how long after its inference a label may arrive and still be joined.
-        Default: none (labels arrive within the window).
+        Default: 1 day, as for model quality (labels arrive after their inferences: without a look-back a
+        window joins only the labels of its own hour's inferences).
     :param drift_tolerance: a metric violates only when it is this much farther from neutral than in
         the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
         in many windows; 0.1-0.2 keeps real movement (project analyzer only).
@@ -169,7 +171,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  headers: Sequence[str] | None = None, probability_threshold: float | None = None,
                  features_attribute: str | None = None, inference_attribute: str | None = None,
                  probability_attribute: str | None = None, pre_training_methods: Sequence[str] | None = None,
-                 post_training_methods: Sequence[str] | None = None, ground_truth_lookback: Duration | None = None,
+                 post_training_methods: Sequence[str] | None = None,
+                 ground_truth_lookback: Duration | None = DEFAULT_GROUND_TRUTH_LOOKBACK,
                  drift_tolerance: float = 0.0,
                  baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
                  endpoint_name: str | None = None, capture_s3_uri: str | None = None,
