@@ -171,6 +171,12 @@ class MonitoredModelStack(cdk.Stack):
         cdk.CfnOutput(self, "AlarmTopicArn", value=notifications.topic.topic_arn)
         cdk.CfnOutput(self, "ModelUnhealthyAlarm", value=unhealthy.alarm_name)
         cdk.CfnOutput(self, "DashboardName", value=dashboard.dashboard.dashboard_name)
+        # the state machine to start for one window by hand (README: "Analysing a window again")
+        for kind, monitor in (("DataQuality", self.monitor.data_quality), ("ModelQuality", self.monitor.model_quality),
+                              ("Bias", self.monitor.bias)):
+            machine = getattr(monitor.engine, "state_machine", None) if monitor is not None else None
+            if machine is not None:
+                cdk.CfnOutput(self, f"{kind}StateMachineArn", value=machine.state_machine_arn)
 
     def _image_parameter(self, model_name: str) -> str:
         """No image configured: a ``ModelImageUri`` parameter, ``none`` by default, and a rule that refuses to deploy

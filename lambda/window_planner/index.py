@@ -138,6 +138,9 @@ _DURATION = re.compile(
     r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
+CLOCK_SKEW = timedelta(minutes=1)  # the Scheduler may invoke a moment before its scheduled time
+
+
 class PlanningInputError(ValueError):
     """An input of the window planner is missing or malformed; the message names it and the fix."""
 
@@ -156,6 +159,13 @@ def handler(event: dict, context: Any) -> dict:
         request["end_offset"],
         granularity=request["granularity"],
     )
+    now = _now()
+    if window["end"] > now + CLOCK_SKEW:  # a run started by hand for a time to come: its window is not over
+        raise PlanningInputError(
+            f"scheduled_time {times.iso(window['scheduled'])} gives the window [{times.iso(window['start'])}, "
+            f"{times.iso(window['end'])}), which has not ended yet (now {times.iso(now)}): analysed now it would "
+            "miss the rest of its captures and take the window from its scheduled run; pass a scheduled_time whose "
+            "window has ended")
     manifest_folder = "/".join(
         p
         for p in (

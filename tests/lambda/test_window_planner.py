@@ -622,3 +622,19 @@ def test_a_throttled_question_about_the_holder_is_a_retryable_error(planner, s3,
     with pytest.raises(planner.TransientAwsError, match="DescribeExecution of .*hourly-tick failed: Throttling"):
         planner.handler(_event(execution_id=_execution("rerun"), claim_seconds=5400), None)
     assert _claim(s3)["execution_id"].endswith(":hourly-tick")
+
+
+def test_a_window_that_has_not_ended_is_refused_before_anything_is_claimed(planner, s3, monkeypatch):
+    # started by hand with a time to come: analysed now, the window would miss captures and be taken from its
+    # scheduled run
+    monkeypatch.setattr(planner, "_now", lambda: _at("2026-11-25T12:30:00"))
+    with pytest.raises(planner.PlanningInputError, match=r"\[2026-11-25T12:00:00Z, 2026-11-25T13:00:00Z\), which "
+                                                         r"has not ended yet"):
+        planner.handler(_event(execution_id="arn:aws:states:us-east-1:123456789012:execution:m:hand"), None)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0  # no claim, no manifest
+
+
+def test_a_window_ending_at_its_scheduled_time_is_planned_even_a_moment_early(planner, s3, monkeypatch):
+    monkeypatch.setattr(planner, "_now", lambda: _at("2026-11-25T12:59:30"))  # the Scheduler a little early
+    _put(s3, _capture_key(_at("2026-11-25T12:10:00")))
+    assert planner.handler(_event(), None)["has_data"] is True
