@@ -30,6 +30,7 @@ ENDPOINT_NAME = _NAME
 ENDPOINT_NAME_FIX = ("SageMaker endpoint names are 1-63 letters, digits and hyphens, starting and ending with a "
                      "letter or digit (no underscores), e.g. 'churn-model-prod'.")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_ECR_REGION = re.compile(r"^\d{12}\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.")
 _S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 _CAPTURE_URI = re.compile(r"^s3://(?P<bucket>[^/]+)(/(?P<key>.*))?$")
 _CONTENT_TYPE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*/[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*$")
@@ -416,6 +417,12 @@ class CapturedEndpoint(Construct, _EndpointMetrics):
         if not Token.is_unresolved(image_uri) and not image_uri.strip():
             raise ConfigurationError(self, "image_uri", image_uri,
                                      "Give the inference image, e.g. '<account>.dkr.ecr.<region>.amazonaws.com/repo:tag'.")
+        image_region = _ECR_REGION.match(image_uri) if not Token.is_unresolved(image_uri) else None
+        stack_region = Stack.of(self).region
+        if image_region and not Token.is_unresolved(stack_region) and image_region["region"] != stack_region:
+            raise ConfigurationError(self, "image_uri", image_uri,
+                                     f"SageMaker pulls a model's image from ECR in the model's own region: push it to "
+                                     f"a repository in {stack_region} (or deploy the stack to {image_region['region']}).")
         if not Token.is_unresolved(image_uri) and ecr_repository_arn(self, image_uri) is None:
             # SageMaker pulls a model's image from ECR (a Docker Hub name fails at deployment, late)
             raise ConfigurationError(self, "image_uri", image_uri,

@@ -42,7 +42,7 @@ def test_an_image_sagemaker_cannot_pull_is_refused_at_synth(stack, image):
 def test_an_ecr_image_by_digest_is_accepted(stack):
     storage = MonitoringBucket(stack, "Storage")
     CapturedEndpoint(stack, "Endpoint", bucket=storage, model_data_url=MODEL_DATA,
-                     image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn@sha256:" + "a" * 64)
+                     image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn@sha256:" + "a" * 64)
 
 
 def test_the_model_cannot_write_the_monitoring_metric_namespaces(stack):
@@ -54,3 +54,15 @@ def test_the_model_cannot_write_the_monitoring_metric_namespaces(stack):
                   if statement["Action"] == "cloudwatch:PutMetricData"]
     # no pattern: "aws/sagemaker/Endpoints*" also matched aws/sagemaker/Endpoints/data-metrics and the others
     assert conditions == [{"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints", "aws/sagemaker/Endpoints"]}}]
+
+
+def test_an_image_in_another_regions_registry_is_refused_at_synth(app):
+    import aws_cdk as cdk
+
+    stack = cdk.Stack(app, "Pinned", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    storage = MonitoringBucket(stack, "Storage")
+    with pytest.raises(ConfigurationError, match="push it to a repository in us-east-1"):
+        CapturedEndpoint(stack, "Endpoint", bucket=storage, model_data_url=MODEL_DATA,
+                         image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
+    CapturedEndpoint(stack, "Same", bucket=storage, model_data_url=MODEL_DATA,
+                     image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
