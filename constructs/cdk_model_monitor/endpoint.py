@@ -312,7 +312,12 @@ class CapturedEndpoint(Construct, _EndpointMetrics):
         self.role = execution_role or self._create_role(image_uri, model_data_url,
                                                         in_vpc=self.vpc_placement is not None)
         if execution_role is None:
-            bucket.grant_write_capture(self.role)
+            # SageMaker's capture writes with the model's role: under this endpoint's own folder when its name
+            # is known now (a name given as a token would tie the role to the endpoint it serves: a cycle)
+            capture_parts = [bucket.prefixes.capture.strip("/"),
+                             *([capture.prefix.strip("/")] if capture.prefix else []),
+                             *([endpoint_name] if endpoint_name and not Token.is_unresolved(endpoint_name) else [])]
+            bucket.grant_prefix(self.role, "/".join(capture_parts), write=True)
 
         self.model = sagemaker.CfnModel(
             self, "Model",

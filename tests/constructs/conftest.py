@@ -94,3 +94,10 @@ def nag_findings(app: cdk.App) -> list[str]:
                 for p in data["pluginReports"]
                 if p["pluginName"] == "AwsSolutions" for v in p["violations"]] or [str(err)]
     return []
+
+
+def model_image(stack: cdk.Stack) -> str:
+    """A model image in the stack's region's registry (SageMaker pulls from the model's own region; us-east-1
+    for a stack without a region)."""
+    region = stack.region if not cdk.Token.is_unresolved(stack.region) else "us-east-1"
+    return f"123456789012.dkr.ecr.{region}.amazonaws.com/churn:1"

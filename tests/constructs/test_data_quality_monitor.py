@@ -17,7 +17,7 @@ from cdk_model_monitor.monitors.capture_columns import BaselineColumns
 from cdk_model_monitor.monitors.data_quality import DataQualityMonitor
 from cdk_model_monitor.schedule import DataWindow, Schedule
 
-from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of
+from .conftest import REPO_ROOT, cfn_lint_findings, model_image, nag_findings, new_app, template_of
 
 BASELINE_DIR = str(REPO_ROOT / "demo" / "baseline")
 ANALYZER = "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-monitor-analyzer:1.0"
@@ -26,7 +26,7 @@ ANALYZER = "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-monitor-analyzer:
 def _monitor(stack, **kwargs) -> DataQualityMonitor:
     storage = MonitoringBucket(stack, "Storage")
     endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage,
-                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1", endpoint_name="churn")
+                                image_uri=model_image(stack), endpoint_name="churn")
     kwargs.setdefault("image", AnalyzerImage.from_uri(ANALYZER))
     return DataQualityMonitor(stack, "DataQuality", endpoint=endpoint,
                               baseline=Baseline.from_directory(BASELINE_DIR), **kwargs)

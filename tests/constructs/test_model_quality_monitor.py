@@ -23,7 +23,7 @@ from cdk_model_monitor.images import AnalyzerImage, BuiltinImage
 from cdk_model_monitor.job import Engine
 from cdk_model_monitor.monitors.model_quality import QUALITY_METRICS, ModelQualityMonitor, ProblemType
 
-from .conftest import REPO_ROOT, cfn_lint_findings, nag_findings, new_app, template_of
+from .conftest import REPO_ROOT, cfn_lint_findings, model_image, nag_findings, new_app, template_of
 
 MQ_BASELINE = REPO_ROOT / "demo" / "baseline-model-quality"
 ANALYZER = "123456789012.dkr.ecr.us-east-1.amazonaws.com/model-monitor-analyzer:1.0"
@@ -34,7 +34,7 @@ BINARY = {"problem_type": ProblemType.BINARY_CLASSIFICATION, "probability_attrib
 def endpoint_and_storage(stack: cdk.Stack) -> tuple[CapturedEndpoint, MonitoringBucket]:
     storage = MonitoringBucket(stack, "Storage")
     endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage, endpoint_name=ENDPOINT,
-                                image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+                                image_uri=model_image(stack))
     return endpoint, storage
 
 

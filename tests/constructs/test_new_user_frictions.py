@@ -66,3 +66,21 @@ def test_an_image_in_another_regions_registry_is_refused_at_synth(app):
                          image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1")
     CapturedEndpoint(stack, "Same", bucket=storage, model_data_url=MODEL_DATA,
                      image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+
+
+@pytest.mark.parametrize(("kwargs", "prefix"), [
+    ({"endpoint_name": "churn-prod"}, "datacapture/churn-prod/*"),
+    ({"endpoint_name": "churn-prod", "capture": {"prefix": "team-a"}}, "datacapture/team-a/churn-prod/*"),
+    ({}, "datacapture/*"),  # the name is the endpoint's own attribute: scoping to it would be a cycle
+])
+def test_the_model_writes_captures_under_its_own_endpoint_when_its_name_is_known(stack, kwargs, prefix):
+    from cdk_model_monitor import CaptureConfig
+
+    if "capture" in kwargs:
+        kwargs = {**kwargs, "capture": CaptureConfig(prefix=kwargs["capture"]["prefix"])}
+    storage = MonitoringBucket(stack, "Storage")
+    CapturedEndpoint(stack, "Endpoint", bucket=storage, image_uri=IMAGE, model_data_url=MODEL_DATA, **kwargs)
+    policies = template_of(stack).find_resources("AWS::IAM::Policy")
+    [writes] = [statement for policy in policies.values() for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+                if "s3:PutObject" in statement["Action"]]
+    assert writes["Resource"]["Fn::Join"][1][-1] == f"/{prefix}"
