@@ -431,3 +431,20 @@ def test_a_bias_header_in_another_order_or_case_than_the_configs_is_refused(tmp_
                  str(tmp_path / "d.csv"), "--output", str(tmp_path / "out"), "--quiet"])
     [line] = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and 'in another order or case than the config\'s "headers"' in line
+
+
+@pytest.mark.parametrize("stray", [1, 2, 3])
+def test_a_quote_never_closed_on_its_line_costs_that_line_only_and_is_counted(tmp_path, capsys, stray):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    lines = [f"{i % 50},{i * 0.37:.2f},plain" for i in range(10_000)]
+    broken = [1_000 + 3_000 * k for k in range(stray)]
+    for row in broken:
+        lines[row] = f'{row % 50},{row * 0.37:.2f},"best deal'
+    (tmp_path / "d.csv").write_text("age,price,note\n" + "\n".join(lines) + "\n")
+    code = main(["baseline", "--dataset", str(tmp_path / "d.csv"), "--output", str(tmp_path / "out"), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 10_000 - stray  # two stray quotes used to swallow the rows between

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -313,6 +314,8 @@ def read_csv_file(
                 skip = header_lines if header and lines_before == 0 else 0
                 if lines_before == 0 and chunk.startswith(UTF8_BOM):
                     chunk = chunk[len(UTF8_BOM):]
+                if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
+                    chunk = _without_unclosed_quotes(chunk, skip, lines_before, path_text, problems)
                 # Bad rows go to a tally first: a chunk that fails is counted again line by line.
                 tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
                 parse, convert = _csv_options(names, tally, path_text, [lines_before])
@@ -330,6 +333,41 @@ def read_csv_file(
                     yield batch
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
+
+
+MAX_VALUE_LINES = 20  # a quoted value may hold line breaks over at most this many lines
+
+
+def _without_unclosed_quotes(chunk: bytes, skip: int, lines_before: int, path_text: str,
+                             problems: InputProblems) -> bytes:
+    """``chunk`` with every line holding a quote that is never closed emptied (kept as a line break, so later
+    lines keep their numbers) and counted as a bad record. Left in, such a quote would join the following lines
+    into one field up to the next stray quote, losing them without a count. A line with an odd number of quote
+    characters followed within ``MAX_VALUE_LINES`` by another is a quoted value holding line breaks, and kept.
+    The first ``skip`` lines (the header) are kept."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    breaks = np.flatnonzero(data == 10)
+    quotes = np.flatnonzero(data == 34)
+    per_line = np.bincount(np.searchsorted(breaks, quotes), minlength=len(breaks) + 1)
+    candidates = [int(i) for i in np.flatnonzero(per_line % 2) if i >= skip]
+    odd, index = [], 0
+    while index < len(candidates):  # two near lines with odd quotes are one value holding a line break
+        if index + 1 < len(candidates) and candidates[index + 1] - candidates[index] <= MAX_VALUE_LINES:
+            index += 2
+        else:
+            odd.append(candidates[index])
+            index += 1
+    if not odd:
+        return chunk
+    parts, position = [], 0
+    for line in odd:
+        start = int(breaks[line - 1]) + 1 if line else 0
+        end = int(breaks[line]) if line < len(breaks) else len(chunk)
+        parts.append(chunk[position:start])
+        position = end
+        problems.record_bad(path_text, lines_before + line + 1, "a quote (\") that is not closed on its line")
+    parts.append(chunk[position:])
+    return b"".join(parts)
 
 
 class _UnbalancedQuotes(Exception):
