@@ -448,3 +448,34 @@ def test_a_quote_never_closed_on_its_line_costs_that_line_only_and_is_counted(tm
     assert code == 0, capsys.readouterr().err
     statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
     assert statistics["dataset"]["item_count"] == 10_000 - stray  # two stray quotes used to swallow the rows between
+
+
+def test_a_captured_bias_score_that_is_a_word_is_one_error_line(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    (tmp_path / "c.json").write_text(json.dumps({
+        "dataset_type": "text/csv", "headers": ["age", "sex", "y"], "label": "y", "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "sex"}], "probability_threshold": 0.5}))
+    capture = tmp_path / "cap" / "ep" / "AllTraffic" / "2024" / "01" / "01" / "10"
+    labels = tmp_path / "gt" / "2024" / "01" / "01" / "10"
+    capture.mkdir(parents=True)
+    labels.mkdir(parents=True)
+    records, truths = [], []
+    for i in range(40):
+        score = "abc" if i == 7 else f"{(i % 7) / 7:.3f}"
+        records.append({"captureData": {"endpointInput": {"data": f"{20 + i},{'FM'[i % 2]}", "encoding": "CSV"},
+                                        "endpointOutput": {"data": score, "encoding": "CSV"}},
+                        "eventMetadata": {"eventId": f"e{i}", "inferenceId": f"id-{i}",
+                                          "inferenceTime": "2024-01-01T10:15:00Z"}, "eventVersion": "0"})
+        truths.append({"groundTruthData": {"data": str(i % 2), "encoding": "CSV"},
+                       "eventMetadata": {"eventId": f"id-{i}"}, "eventVersion": "0"})
+    (capture / "c.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (labels / "g.jsonl").write_text("".join(json.dumps(t) + "\n" for t in truths))
+    code = main(["monitor", "--type", "bias", "--analysis-config", str(tmp_path / "c.json"),
+                 "--capture", str(tmp_path / "cap"), "--ground-truth", str(tmp_path / "gt"),
+                 "--probability-attribute", "0", "--output", str(tmp_path / "out"), "--quiet",
+                 "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "is 'abc', not a score to cut at the probability threshold" in line

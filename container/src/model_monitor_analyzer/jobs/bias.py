@@ -494,7 +494,14 @@ def merged_columns(
                 output_kind, output, probability_attribute, what="probability attribute", source=source
             )
             cut = 0.5 if probability_threshold is None else probability_threshold
-            row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
+            try:
+                row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                shown = next((score for score in scores if score is None or not _is_number(score)), scores)
+                raise AnalyzerInputError(
+                    f"the probability attribute {probability_attribute!r} of the model output is {shown!r}, not a "
+                    "score to cut at the probability threshold: point it at the score, or use the inference "
+                    "attribute for a predicted label", path=source) from None
         truth_kind, truth = merge.decode_payload(record["groundTruthData"], source=source)
         label_path = None
         if (
