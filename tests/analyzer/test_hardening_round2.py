@@ -479,3 +479,20 @@ def test_a_captured_bias_score_that_is_a_word_is_one_error_line(tmp_path, capsys
                  "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
     [line] = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "is 'abc', not a score to cut at the probability threshold" in line
+
+
+def test_one_cut_violations_file_leaves_the_other_windows_readable(tmp_path):
+    from model_monitor_analyzer.history_command import history_windows
+    from model_monitor_analyzer.results import MonitoringResults
+
+    for hour, violations in (("10", '{"violations": []}'), ("11", '{"violations": [{"feature_name": "a", "constr')):
+        folder = tmp_path / "results" / "2024" / "01" / "01" / hour
+        folder.mkdir(parents=True)
+        (folder / "statistics.json").write_text(STATISTICS)
+        (folder / "constraint_violations.json").write_text(violations)
+    results = MonitoringResults.open(tmp_path / "results")
+    assert [e.status for e in results.list_executions()] == ["Completed", "Incomplete"]
+    assert [e.violation_count() for e in results.list_executions()] == [0, None]
+    frame = results.executions_frame()
+    assert list(frame["status"]) == ["Completed", "Incomplete"]
+    assert [w.violations for w in history_windows(results, tmp_path / "history.html")] == [0, None]

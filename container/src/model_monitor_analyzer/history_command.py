@@ -56,7 +56,11 @@ def _check_violations(execution: Execution) -> list[dict]:
     if execution.summary is not None:
         return list(execution.summary.get("check_violations", []))
     listed = []
-    for entry in execution.violations():
+    try:
+        entries = execution.violations()
+    except AnalyzerInputError:  # a cut file: the window shows as Incomplete, the others as they are
+        return []
+    for entry in entries:
         name = entry.get("feature_name") or entry.get("metric_name") or "dataset"
         if entry.get("facet") is not None:  # bias: a metric of one facet value
             name = f"{name} {entry['facet']}={entry.get('facet_value')}"
@@ -73,7 +77,7 @@ def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindo
         windows.append(HistoryWindow(
             monitor_type=execution.monitor_type, status=execution.status, start=execution.window_start,
             end=execution.window_end, records=summary.get("records"),
-            violations=summary.get("violations", len(execution.violations())), series=execution.metrics(),
+            violations=execution.violation_count(), series=execution.metrics(),
             check_violations=_check_violations(execution), link=_link(execution, page)))
     return windows
 

@@ -256,8 +256,19 @@ class Execution:
         return self._document(ANALYSIS_FILE)
 
     def violations(self) -> list[dict]:
-        """The entries of constraint_violations.json (empty when there is none)."""
+        """The entries of constraint_violations.json (empty when there is none); an unreadable file is an
+        ``AnalyzerInputError`` naming it."""
         return list((self._document(VIOLATIONS_FILE) or {}).get("violations", []))
+
+    def violation_count(self) -> int | None:
+        """How many violations the window has: its report's count, else its constraint_violations.json's
+        entries; None when neither can be read (the window is ``Incomplete``; the others are still listed)."""
+        if self.summary is not None and isinstance(self.summary.get("violations"), int):
+            return self.summary["violations"]
+        try:
+            return len(self.violations())
+        except AnalyzerInputError:
+            return None
 
     def metrics(self) -> list[dict]:
         """Each drift distance or metric the window is judged by, with its threshold (from report.html):
@@ -334,7 +345,7 @@ class MonitoringResults:
         """One row per window: type, start, end, status, records, violations, folder, report."""
         rows = [{"monitor_type": e.monitor_type, "window_start": e.window_start, "window_end": e.window_end,
                  "status": e.status, "records": (e.summary or {}).get("records"),
-                 "violations": (e.summary or {}).get("violations", len(e.violations())),
+                 "violations": e.violation_count(),
                  "location": e.location, "report": e.report_location} for e in self.list_executions()]
         return _frame(rows, ["monitor_type", "window_start", "window_end", "status", "records", "violations",
                              "location", "report"])

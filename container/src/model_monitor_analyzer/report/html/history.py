@@ -50,7 +50,7 @@ class HistoryWindow:
     start: datetime | None
     end: datetime | None = None
     records: int | None = None
-    violations: int = 0
+    violations: int | None = 0  # None: the window's violations could not be read
     series: Sequence[Mapping] = field(default_factory=tuple)
     check_violations: Sequence[Mapping] = field(default_factory=tuple)  # {"name", "check", "description"}
     link: str | None = None
@@ -194,7 +194,8 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
     """The part of the page for one monitor type's windows (oldest first)."""
     parts = [f"<h2>{escape(TITLES.get(monitor_type, monitor_type))}: {len(windows)} windows</h2>"]
     rows = [[_link(w, _time_text(w.start)), f'<span class="status {escape(w.status)}">{escape(w.status)}</span>',
-             f"{w.records:,}" if w.records is not None else "-", str(w.violations)] for w in windows]
+             f"{w.records:,}" if w.records is not None else "-",
+             "-" if w.violations is None else str(w.violations)] for w in windows]
     parts.append(table(["window (UTC)", "status", "records", "violations"], rows, numeric=(2, 3)))
     histories = collect_series(windows)
     drifted = [h for h in histories if h.violated_windows]
