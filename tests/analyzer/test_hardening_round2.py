@@ -496,3 +496,17 @@ def test_one_cut_violations_file_leaves_the_other_windows_readable(tmp_path):
     frame = results.executions_frame()
     assert list(frame["status"]) == ["Completed", "Incomplete"]
     assert [w.violations for w in history_windows(results, tmp_path / "history.html")] == [0, None]
+
+
+def test_a_failing_container_run_leaves_no_earlier_verdict_in_its_output_folder(tmp_path):
+    import json
+
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    root = _container_job(tmp_path, {"Environment": {**BASELINE_ENV, "publish_cloudwatch_metrics": "Disabled"}})
+    output = root / "processing" / "output"
+    output.mkdir(parents=True)
+    (output / "outcome.json").write_text(json.dumps({"status": "Completed", "message": "Completed: earlier run"}))
+    (root / "processing" / "input" / "baseline_dataset_input" / "train.csv").write_bytes("a,b\n".encode("utf-16"))
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
+    assert not (output / "outcome.json").exists()  # the publisher would have read the earlier run's Completed

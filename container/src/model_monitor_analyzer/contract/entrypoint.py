@@ -101,6 +101,8 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
         if env.get("output_path"):
             writable.append(paths.rebase(env["output_path"]))
         drop_privileges(process_env, writable, root=paths.root)
+        if env.get("output_path"):  # an earlier run's verdict must not stand for this run's, which may fail
+            (paths.rebase(env["output_path"]) / OUTCOME_FILE).unlink(missing_ok=True)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
         message = f"Error: {in_environment_words(exc.describe()) if isinstance(exc, AnalyzerInputError) else exc}"
