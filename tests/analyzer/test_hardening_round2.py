@@ -151,7 +151,8 @@ def test_infinities_are_present_fractional_values_in_parquet_and_csv_alike(tmp_p
     # as DataFrame.to_csv writes them: inf, -inf, and nothing for NaN
     (tmp_path / "f.csv").write_text("f,k\n" + "".join(f"{v if v == v else ''},{k}\n" for k, v in enumerate(values)))
     for name in ("f.parquet", "f.csv"):
-        features, _ = _statistics(tmp_path, name, capsys)
+        features, err = _statistics(tmp_path, name, capsys)
+        assert "column 'f': 2 of its 4 values are not finite numbers" in err, name  # said, never silently
         numbers = features["f"]["numerical_statistics"]
         assert features["f"]["inferred_type"] == "Fractional", name
         assert numbers["common"] == {"num_present": 4, "num_missing": 1}, name

@@ -73,7 +73,7 @@ from model_monitor_analyzer.jobs.requests import (
     time_window,
 )
 from model_monitor_analyzer.profile.dataset import DatasetProfile
-from model_monitor_analyzer.profile.datatypes import InferredType
+from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind
 from model_monitor_analyzer.report.constraints import constraints_document, parse_constraints
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.html import data_quality as html_report
@@ -585,7 +585,22 @@ def profile_input(
             reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount),
             expected_records=None if parts is not None else profile.item_count,
         )
+    _note_values_without_a_number(profile)
     return profile, problems
+
+
+def _note_values_without_a_number(profile: DatasetProfile) -> None:
+    """Say, per numeric column, how many present values have no finite number (an infinity, a value beyond
+    float64, a bare sign): they count as present, and mean, sum, min and max leave them out."""
+    for column in profile.columns.values():
+        if column.inferred_type not in (InferredType.FRACTIONAL, InferredType.INTEGRAL):
+            continue
+        numeric = column.kind_counts[ValueKind.FRACTIONAL] + column.kind_counts[ValueKind.INTEGRAL]
+        left_out = numeric - column.moments.count
+        if left_out > 0:
+            print(f"note: column {column.name!r}: {left_out:,} of its {numeric:,} values are not finite numbers "
+                  "(inf, -inf, beyond float64): counted as present, left out of mean, sum, min, max and the "
+                  "distribution", file=sys.stderr, flush=True)
 
 
 def _problem_summary(problems: InputProblems) -> dict[str, object]:
