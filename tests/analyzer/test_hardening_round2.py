@@ -511,3 +511,28 @@ def test_a_failing_container_run_leaves_no_earlier_verdict_in_its_output_folder(
     (root / "processing" / "input" / "baseline_dataset_input" / "train.csv").write_bytes("a,b\n".encode("utf-16"))
     assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
     assert not (output / "outcome.json").exists()  # the publisher would have read the earlier run's Completed
+
+
+def test_long_values_in_a_baseline_written_whole_match_the_same_values_in_a_window(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+
+    urls = [f"https://example.com/{'x' * 280}/{i}" for i in range(5)]  # longer than the profile keeps whole
+    (tmp_path / "train.csv").write_text("url,n\n" + "".join(f"{urls[i % 5]},{i}\n" for i in range(200)))
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "base"), "--quiet"]) == 0
+    constraints = json.loads((tmp_path / "base" / "constraints.json").read_text())
+    for feature in constraints["features"]:  # as SageMaker's built-in writes them: the whole values
+        if feature["name"] == "url":
+            feature.setdefault("string_constraints", {})["domains"] = urls
+    (tmp_path / "base" / "constraints.json").write_text(json.dumps(constraints))
+    (tmp_path / "cap").mkdir()
+    (tmp_path / "cap" / "a.jsonl").write_text("".join(
+        json.dumps({"captureData": {"endpointInput": {"data": f"{urls[i % 5]},{i}", "encoding": "CSV"}},
+                    "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) + "\n" for i in range(100)))
+    code = main(["monitor", "--capture", str(tmp_path / "cap"), "--statistics", str(tmp_path / "base" / "statistics.json"),
+                 "--constraints", str(tmp_path / "base" / "constraints.json"), "--output", str(tmp_path / "out"),
+                 "--quiet", "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"])
+    assert code == 0, capsys.readouterr().err
+    violations = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
+    assert [v for v in violations if v["feature_name"] == "url"] == []

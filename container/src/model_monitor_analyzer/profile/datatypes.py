@@ -267,6 +267,7 @@ def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues
 
 
 MAX_CATEGORY_CHARS = 200  # a value longer than this is kept as its start and its length
+_KEPT_CATEGORY = re.compile(rf"^.{{{MAX_CATEGORY_CHARS}}}\u2026 \([0-9,]+ characters\)\Z", re.S)
 
 
 def category_name(text: str) -> str:
@@ -274,7 +275,7 @@ def category_name(text: str) -> str:
     becomes its start and its length, so that one huge captured value cannot make statistics.json,
     the violations and report.html megabytes long (the same rule on both sides keeps the baseline's and
     the window's categories comparable)."""
-    if len(text) <= MAX_CATEGORY_CHARS:
+    if len(text) <= MAX_CATEGORY_CHARS or _KEPT_CATEGORY.match(text):  # already kept so: as it is
         return text
     return f"{text[:MAX_CATEGORY_CHARS]}\u2026 ({len(text):,} characters)"
 

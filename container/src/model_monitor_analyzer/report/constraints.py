@@ -17,7 +17,7 @@ from model_monitor_analyzer.constraint_rules import (
     global_config,
 )
 from model_monitor_analyzer.profile.dataset import ColumnProfile, DatasetProfile
-from model_monitor_analyzer.profile.datatypes import InferredType
+from model_monitor_analyzer.profile.datatypes import InferredType, category_name
 from model_monitor_analyzer.report.statistics import FORMAT_VERSION, _inferred_type
 
 # Deequ's CategoricalRangeRule: suggest a domain for a String column whose histogram is known
@@ -152,7 +152,8 @@ def parse_constraints(document: Mapping) -> Constraints:
                 inferred_type=kind,
                 completeness=float(completeness) if completeness is not None else None,
                 is_non_negative=non_negative,
-                domains=tuple(str(d) for d in domains) if domains is not None else None,
+                # long values as the profile keeps them (a built-in's constraints hold them whole)
+                domains=tuple(dict.fromkeys(category_name(str(d)) for d in domains)) if domains is not None else None,
                 overrides=overrides,
             )
         )

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from model_monitor_analyzer.checks.data_quality import BaselineFeature
 from model_monitor_analyzer.profile.dataset import ColumnProfile, DatasetProfile
-from model_monitor_analyzer.profile.datatypes import InferredType
+from model_monitor_analyzer.profile.datatypes import InferredType, category_name
 from model_monitor_analyzer.profile.kll import DEFAULT_SHRINKING_FACTOR, DEFAULT_SKETCH_SIZE, KllSketch
 
 FORMAT_VERSION = 0.0
@@ -194,7 +194,11 @@ def baseline_features(document: Mapping) -> dict[str, BaselineFeature]:
         strings = feature.get("string_statistics")
         if isinstance(strings, Mapping):
             buckets = ((strings.get("distribution") or {}).get("categorical") or {}).get("buckets") or []
-            categories = {str(b["value"]): float(b["count"]) for b in buckets if isinstance(b, Mapping) and "value" in b}
+            categories = {}
+            for bucket in buckets:  # long values as the profile keeps them (a built-in's baseline holds them whole)
+                if isinstance(bucket, Mapping) and "value" in bucket:
+                    name_of = category_name(str(bucket["value"]))
+                    categories[name_of] = categories.get(name_of, 0.0) + float(bucket["count"])
         stats = numeric if isinstance(numeric, Mapping) else strings if isinstance(strings, Mapping) else {}
         common = stats.get("common") or {}
         counted = (common.get("num_present") or 0) + (common.get("num_missing") or 0)
