@@ -536,3 +536,42 @@ def test_long_values_in_a_baseline_written_whole_match_the_same_values_in_a_wind
     assert code == 0, capsys.readouterr().err
     violations = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
     assert [v for v in violations if v["feature_name"] == "url"] == []
+
+
+def test_a_metric_line_without_a_finite_value_is_left_out_with_a_note(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.report.metrics import write_metric_lines
+
+    lines = [{"MetricName": "feature_baseline_drift_a", "Value": 0.2},
+             {"MetricName": "feature_std_dev_b", "Value": None},
+             {"MetricName": "feature_sum_c", "Value": float("inf")},
+             {"MetricName": "feature_data_d", "StatisticValues": {"Sum": 3.0, "SampleCount": 2.0, "Minimum": 1.0,
+                                                                  "Maximum": 2.0}}]
+    path = write_metric_lines(tmp_path, lines)
+    written = [json.loads(line)["MetricName"] for line in path.read_text().splitlines()]
+    assert written == ["feature_baseline_drift_a", "feature_data_d"]
+    assert "2 metric line(s) without a finite value left out (feature_std_dev_b, feature_sum_c)" in capsys.readouterr().err
+
+
+def test_a_job_config_that_is_a_list_fails_instead_of_running_a_baseline(tmp_path):
+    import json
+
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    root = _container_job(tmp_path, {})
+    (root / "config" / "processingjobconfig.json").write_text(json.dumps([{"Environment": BASELINE_ENV}]))
+    assert run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(root)}) == 255
+    assert "the processing job config is a JSON list" in (root / "output" / "message").read_text()
+
+
+def test_a_linked_folder_in_a_capture_tree_is_named_not_skipped_in_silence(tmp_path, capsys):
+    from model_monitor_analyzer.io.capture import capture_files
+
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    (real / "a.jsonl").write_text("{}\n")
+    (tmp_path / "cap").mkdir()
+    (tmp_path / "cap" / "10").symlink_to(real, target_is_directory=True)
+    assert capture_files(tmp_path / "cap") == []
+    assert "10: skipped, a link to a folder, not followed" in capsys.readouterr().err

@@ -80,7 +80,10 @@ def _processing_job_config(paths: ContainerPaths) -> dict:
         document = orjson.loads(config_file.read_bytes())
     except orjson.JSONDecodeError as exc:
         raise AnalyzerInputError(f"processing job config is not valid JSON ({exc.msg})", path=str(config_file)) from None
-    return document if isinstance(document, dict) else {}
+    if not isinstance(document, dict):  # read as empty, it would run the job as a baseline
+        raise AnalyzerInputError(f"the processing job config is a JSON {type(document).__name__}, not an object with "
+                                 "an Environment and ProcessingInputs", path=str(config_file))
+    return document
 
 
 def env_number(

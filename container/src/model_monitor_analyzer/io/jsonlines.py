@@ -54,6 +54,8 @@ def _skip_reason(path: Path, relative: Path) -> str | None:
     except OSError as error:
         raise AnalyzerInputError(f"cannot look at this file ({error.strerror or error})", path=str(path)) from None
     if stat.S_ISDIR(mode):
+        if path.is_symlink():  # the walk does not follow links to folders (a loop would never end)
+            return "a link to a folder, not followed: give the folder itself"
         return ""  # folders are walked, not read
     for test, kind in _SPECIAL:
         if test(mode):

@@ -34,12 +34,15 @@ class NumericMoments:
         n_b = len(values)
         if n_b == 0:
             return
-        # np.cumsum is a left-to-right running sum: the same rounding as Spark's Sum.
-        self.sum = float(np.cumsum(np.concatenate(([self.sum], values)))[-1])
+        # values near float64's limit overflow a sum or a square to inf as Spark's do; numpy's warning about
+        # it is no news to the user (the statistics say inf, or nothing)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # np.cumsum is a left-to-right running sum: the same rounding as Spark's Sum.
+            self.sum = float(np.cumsum(np.concatenate(([self.sum], values)))[-1])
+            mean_b = float(values.mean())
+            m2_b = float(np.square(values - mean_b).sum())
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
-        mean_b = float(values.mean())
-        m2_b = float(np.square(values - mean_b).sum())
         self._combine(n_b, mean_b, m2_b)
 
     def _combine(self, n_b: int, mean_b: float, m2_b: float) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -125,9 +126,29 @@ def no_data_metric(*, timestamp: str, endpoint: str | None, schedule: str | None
 
 
 def write_metric_lines(directory: Path, lines: list[dict]) -> Path | None:
-    """Write the lines to ``directory/cloudwatch_metrics.jsonl`` (nothing when there are none)."""
+    """Write the lines to ``directory/cloudwatch_metrics.jsonl`` (nothing when there are none). A line whose
+    value is not a finite number (a standard deviation overflowing near 1e300, say) is left out with a note:
+    CloudWatch refuses it, and a null would be read as a value."""
+    kept = [line for line in lines if _sendable(line)]
+    if len(kept) < len(lines):
+        names = sorted({str(line.get("MetricName")) for line in lines if not _sendable(line)})
+        print(f"note: {len(lines) - len(kept)} metric line(s) without a finite value left out "
+              f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})", file=sys.stderr, flush=True)
+    lines = kept
     if not lines:
         return None
     path = directory / METRICS_FILE_NAME
     write_bytes(path, b"".join(orjson.dumps(line) + b"\n" for line in lines))
     return path
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _sendable(line: Mapping) -> bool:
+    """Whether CloudWatch takes the line's value: ``Value`` or every number of ``StatisticValues`` finite."""
+    if "Value" in line:
+        return _finite(line["Value"])
+    statistics = line.get("StatisticValues")
+    return not isinstance(statistics, Mapping) or all(_finite(v) for v in statistics.values())
