@@ -484,3 +484,15 @@ def test_captures_sharing_inference_ids_are_counted_and_said(tmp_path: Path, cap
     assert outcome.summary["matched"] == 300
     assert outcome.summary["captures_sharing_an_id"] == 250
     assert "250 of 300 matched captures share their inference id" in capsys.readouterr().err
+
+
+def test_a_window_whose_captures_are_all_unreadable_says_so_not_that_labels_are_late(tmp_path: Path):
+    _binary_window(tmp_path, n=50)
+    capture = next((tmp_path / "capture").rglob("*.jsonl"))
+    capture.write_text("not json\n" * 50)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H",
+                                              "--max-bad-record-ratio", "1"))
+    assert outcome.status is RunStatus.NO_DATA
+    assert outcome.message.startswith("Completed: No data to analyze: none of the window's records could be read "
+                                      "(50 malformed, the first: ")
+    assert "label yet" not in outcome.message

@@ -64,11 +64,16 @@ def label_window_hint(
     return "; ".join(parts) + "."
 
 
-def no_labelled_data_message(*, merged: bool, join: Mapping[str, object], hint: str | None) -> str:
+def no_labelled_data_message(*, merged: bool, join: Mapping[str, object], hint: str | None,
+                             malformed: int = 0, first_problem: str | None = None) -> str:
     """The status line of a model-quality or bias window with nothing to analyze: no merged record
-    in the window (``merged``), or no captured inference with its label yet."""
+    in the window (``merged``), no capture record that could be read (``malformed`` ones only, within
+    the tolerated ratio), or no captured inference with its label yet."""
     if merged:
         return "Completed: No data to analyze: no merged record in the window."
     waiting, orphans = join.get("captures_without_label", 0), join.get("labels_without_capture", 0)
+    if malformed and not waiting and not join.get("matched"):
+        return (f"Completed: No data to analyze: none of the window's records could be read ({malformed} malformed"
+                + (f", the first: {first_problem}" if first_problem else "") + "), so no label could be joined.")
     return ("Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"
             f" ({waiting} captures without a label, {orphans} labels without a capture)" + (f": {hint}" if hint else "."))

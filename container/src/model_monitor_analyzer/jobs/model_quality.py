@@ -844,7 +844,9 @@ def _monitor(args: argparse.Namespace, staged: list[merge.MergedRecordsWriter]) 
         replace_earlier_outputs()
         return RunOutcome(
             status=RunStatus.NO_DATA,
-            message=no_labelled_data_message(merged=merged_source is not None, join=join, hint=hint),
+            message=no_labelled_data_message(
+                merged=merged_source is not None, join=join, hint=hint, malformed=problems.bad,
+                first_problem=problems.examples[0].describe() if problems.examples else None),
             output_dir=output,
             files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
             summary=summary,
