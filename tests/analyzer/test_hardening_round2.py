@@ -575,3 +575,16 @@ def test_a_linked_folder_in_a_capture_tree_is_named_not_skipped_in_silence(tmp_p
     (tmp_path / "cap" / "10").symlink_to(real, target_is_directory=True)
     assert capture_files(tmp_path / "cap") == []
     assert "10: skipped, a link to a folder, not followed" in capsys.readouterr().err
+
+
+def test_control_bytes_of_a_binary_column_stay_out_of_the_report(tmp_path, capsys):
+    import re
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    column = pa.array([b"a\x00b\x01c", b"plain", b"a\x00b\x01c"] * 20, pa.binary())
+    pq.write_table(pa.table({"b": column, "n": list(range(60))}), tmp_path / "b.parquet")
+    _statistics(tmp_path, "b.parquet", capsys)
+    page = (tmp_path / "out-b.parquet" / "report.html").read_text(encoding="utf-8")
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", page)

@@ -186,7 +186,12 @@ def table(headings: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Se
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
+# Control characters HTML does not allow in a document (a value read from raw bytes may hold them): shown
+# as the replacement character, not written into the page.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def write_report(path: Path, html: str) -> Path:
-    """Write ``html`` to ``path`` (creating the folder)."""
-    write_bytes(path, html.encode("utf-8"))
+    """Write ``html`` to ``path`` (creating the folder), without control characters HTML does not allow."""
+    write_bytes(path, _CONTROL.sub("\ufffd", html).encode("utf-8"))
     return path
