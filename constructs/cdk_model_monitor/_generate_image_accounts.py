@@ -86,19 +86,25 @@ def render_module(tables: dict[str, Any]) -> str:
     )
 
 
+def write_or_check(target: Path, text: str, argv: list[str], *, generator: str) -> int:
+    """Write ``text`` to the generated module ``target`` (or, with ``--check`` in ``argv``, exit 1 when the
+    file differs, naming the ``generator`` module to run)."""
+    if "--check" in argv:
+        current = target.read_text() if target.is_file() else ""
+        if current != text:
+            print(f"{target.name} is out of date: run python -m {generator}")
+            return 1
+        return 0
+    target.write_text(text)
+    print(f"wrote {target.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the module (or, with ``--check``, exit 1 when it is out of date)."""
     argv = sys.argv[1:] if argv is None else argv
-    text = render_module(load_sdk_tables())
-    if "--check" in argv:
-        current = TARGET.read_text() if TARGET.is_file() else ""
-        if current != text:
-            print(f"{TARGET.name} is out of date: run python -m cdk_model_monitor._generate_image_accounts")
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.name}")
-    return 0
+    return write_or_check(TARGET, render_module(load_sdk_tables()), argv,
+                          generator="cdk_model_monitor._generate_image_accounts")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import sys
 from importlib import metadata, resources
 from pathlib import Path
 
+from ._generate_image_accounts import write_or_check
+
 TARGET = Path(__file__).resolve().parent / "_native_regions.py"
 # What the native engine (engines/native.py) may create: the schedule and the typed job definitions.
 NATIVE_RESOURCE_TYPES = (
@@ -70,16 +72,8 @@ def render_module(tables: dict[str, object]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Write the module (or, with ``--check``, exit 1 when it is out of date)."""
     argv = sys.argv[1:] if argv is None else argv
-    text = render_module(load_cfn_lint_tables())
-    if "--check" in argv:
-        current = TARGET.read_text() if TARGET.is_file() else ""
-        if current != text:
-            print(f"{TARGET.name} is out of date: run python -m cdk_model_monitor._generate_native_regions")
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.name}")
-    return 0
+    return write_or_check(TARGET, render_module(load_cfn_lint_tables()), argv,
+                          generator="cdk_model_monitor._generate_native_regions")
 
 
 if __name__ == "__main__":

@@ -46,25 +46,14 @@ def _legend_and_lines(report, folder, labels):
 
 
 def _segment_meets_box(start, end, box, clearance):
-    """Whether the segment from ``start`` to ``end`` passes within ``clearance`` of ``box`` (Liang-Barsky)."""
+    """Whether the segment from ``start`` to ``end`` passes within ``clearance`` of ``box``, by points every
+    tenth of a unit along it (a check independent of the chart's own clipping arithmetic)."""
     left, top = box["left"] - clearance, box["top"] - clearance
     right, bottom = box["right"] + clearance, box["bottom"] + clearance
     (x0, y0), (x1, y1) = start, end
-    dx, dy = x1 - x0, y1 - y0
-    low, high = 0.0, 1.0
-    for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - top), (dy, bottom - y0)):
-        if p == 0:
-            if q < 0:
-                return False
-            continue
-        t = q / p
-        if p < 0:
-            low = max(low, t)
-        else:
-            high = min(high, t)
-        if low > high:
-            return False
-    return True
+    steps = max(1, int(max(abs(x1 - x0), abs(y1 - y0)) * 10))
+    return any(left <= x0 + (x1 - x0) * i / steps <= right and top <= y0 + (y1 - y0) * i / steps <= bottom
+               for i in range(steps + 1))
 
 
 def _roc_statistics() -> dict:

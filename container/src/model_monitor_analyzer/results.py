@@ -226,8 +226,6 @@ class Execution:
                 return "Baseline"
             if STATISTICS_FILE not in self.names and ANALYSIS_FILE not in self.names:
                 return "NoData"
-            for name in (STATISTICS_FILE, ANALYSIS_FILE):
-                self._document(name)  # readable, or Incomplete
             return "CompletedWithViolations" if self.violations() else "Completed"
         except AnalyzerInputError:
             return "Incomplete"

@@ -120,12 +120,13 @@ def capture_files(source: Path) -> list[Path]:
     return json_lines_files(source, what="capture")
 
 
-def _iter_lines(files: Sequence[Path], problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
+def _iter_lines(files: Sequence[Path]) -> Iterator[tuple[str, int, bytes]]:
     for file in files:
         path = str(file)
-        for number, line in enumerate(read_lines(file), start=1):
-            if line.strip():
-                yield path, number, line
+        with contextlib.closing(read_lines(file)) as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield path, number, line
 
 
 def payload_text(data: object, encoding: str | None) -> str:
@@ -208,7 +209,7 @@ def iter_capture_records(
     Malformed lines are counted in ``problems`` (with file and line) and skipped; call
     ``problems.check()`` afterwards to enforce the tolerance.
     """
-    for path, number, line in _iter_lines(capture_files(source), problems):
+    for path, number, line in _iter_lines(capture_files(source)):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -468,7 +469,7 @@ def read_capture_batches(
         return
     rows: list[str] = []
     widths: list[int] = []
-    for path, number, line in _iter_lines(capture_files(source) if files is None else files, problems):
+    for path, number, line in _iter_lines(capture_files(source) if files is None else files):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):

@@ -13,6 +13,7 @@ reported as lost.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -116,9 +117,15 @@ def open_lines(path: Path) -> BinaryIO:
 
 
 def read_lines(path: Path) -> Iterator[bytes]:
-    """The lines of ``path`` (see ``open_lines``); a file whose compressed stream breaks off is an
+    """The lines of ``path`` (see ``open_lines``), to be closed by the caller (``contextlib.closing``): a plain
+    file is its own iterator (no wrapper on the hot path); a compressed one whose stream breaks off is an
     ``AnalyzerInputError`` naming it, never a silently shorter input."""
-    with open_lines(path) as handle:
+    handle = open_lines(path)
+    return _to_the_end(handle, path) if isinstance(handle, gzip.GzipFile) else handle
+
+
+def _to_the_end(handle: BinaryIO, path: Path) -> Iterator[bytes]:
+    with handle:
         try:
             yield from handle
         except (OSError, EOFError, zlib.error) as error:
@@ -128,14 +135,15 @@ def read_lines(path: Path) -> Iterator[bytes]:
 def iter_json_lines(path: Path, *, what: str = "record") -> Iterator[tuple[int, object]]:
     """(line number, parsed value) of every non-blank line; a line that is not JSON raises
     ``AnalyzerInputError`` naming the file and line."""
-    for number, line in enumerate(read_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except ValueError as error:  # not JSON, or not UTF-8
-            reason = error.msg if isinstance(error, json.JSONDecodeError) else "not UTF-8 text"
-            raise AnalyzerInputError(f"not a JSON {what} ({reason})", path=str(path), line=number) from None
+    with contextlib.closing(read_lines(path)) as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except ValueError as error:  # not JSON, or not UTF-8
+                reason = error.msg if isinstance(error, json.JSONDecodeError) else "not UTF-8 text"
+                raise AnalyzerInputError(f"not a JSON {what} ({reason})", path=str(path), line=number) from None
 
 
 def iter_json_objects(
@@ -149,14 +157,16 @@ def iter_json_objects(
     loads = orjson.loads
     for path in files:
         text = str(path)
-        for number, line in enumerate(read_lines(path), start=1):
-            try:
-                value = loads(line)
-            except orjson.JSONDecodeError as error:
-                if line.strip():
-                    problems.record_bad(text, number, f"not a JSON {what} ({error.args[0] if error.args else error})")
-                continue
-            if isinstance(value, dict):
-                yield path, number, value
-            else:
-                problems.record_bad(text, number, f"a {what} must be a JSON object")
+        with contextlib.closing(read_lines(path)) as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    value = loads(line)
+                except orjson.JSONDecodeError as error:
+                    if line.strip():
+                        problems.record_bad(text, number,
+                                            f"not a JSON {what} ({error.args[0] if error.args else error})")
+                    continue
+                if isinstance(value, dict):
+                    yield path, number, value
+                else:
+                    problems.record_bad(text, number, f"a {what} must be a JSON object")
