@@ -1,4 +1,5 @@
-"""Large inputs are profiled by several processes, each over a part (capture files, CSV byte ranges), then merged."""
+"""Large inputs are profiled by several processes, each over a part (capture files and byte ranges of large ones, CSV
+byte ranges), then merged."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import orjson
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.capture import CaptureSlice, capture_slices
 from model_monitor_analyzer.io.datasets import csv_parts
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs import data_quality
-from model_monitor_analyzer.jobs.data_quality import capture_parts, profile_input, worker_count
+from model_monitor_analyzer.jobs.data_quality import profile_input, worker_count
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 
 WINDOW = TimeWindow(start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2024, 1, 2, tzinfo=UTC))
@@ -60,10 +62,56 @@ def test_parts_are_consecutive_files_of_about_equal_size(tmp_path):
         path = tmp_path / f"{index}.jsonl"
         path.write_bytes(b"x" * size)
         files.append(path)
-    first, second = capture_parts(files, parts=2)
-    assert first == files[:4] and second == files[4:]
-    assert capture_parts(files, parts=3) == [files[:3], files[3:4], files[4:]]
-    assert capture_parts(files[:1], parts=4) == [files[:1]]
+
+    def whole(run):
+        assert all(piece.start == 0 and piece.end is None for piece in run)
+        return [piece.file for piece in run]
+
+    first, second = capture_slices(files, parts=2)
+    assert whole(first) == files[:4] and whole(second) == files[4:]
+    assert [whole(run) for run in capture_slices(files[:1], parts=4)] == [files[:1]]
+
+
+def test_one_large_capture_file_is_cut_after_line_breaks_with_their_line_counts(tmp_path):
+    root = _capture(tmp_path, files=1, per_file=2_000)
+    (file,) = sorted(root.rglob("*.jsonl"))
+    data = file.read_bytes()
+    runs = capture_slices([file], parts=3)
+    assert len(runs) == 3
+    pieces = [piece for run in runs for piece in run]
+    assert pieces[0].start == 0 and pieces[-1].end == len(data)
+    for before, after in itertools.pairwise(pieces):
+        assert before.end == after.start and data[after.start - 1 : after.start] == b"\n"
+        assert after.lines_before == data[: after.start].count(b"\n")
+
+
+def test_a_compressed_capture_file_is_never_entered_in_the_middle(tmp_path):
+    import gzip
+
+    root = _capture(tmp_path, files=1, per_file=2_000)
+    (file,) = sorted(root.rglob("*.jsonl"))
+    packed = file.with_suffix(".jsonl.gz")
+    packed.write_bytes(gzip.compress(file.read_bytes()))
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(file.read_bytes()[:200])
+    runs = capture_slices([packed, small], parts=4)
+    assert runs[0] == [CaptureSlice(file=packed)]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_one_capture_file_in_several_processes_counts_what_one_process_counts(tmp_path, monkeypatch, workers):
+    root = _capture(tmp_path, files=1, per_file=9_000, bad_line=(0, 7_001))
+    one, one_problems = _profile(root, monkeypatch, min_bytes=1 << 40)
+    several, problems = _profile(root, monkeypatch, min_bytes=0, workers=workers)
+    assert several.item_count == one.item_count == 8_999
+    assert (problems.good, problems.bad) == (one_problems.good, one_problems.bad) == (8_999, 1)
+    assert problems.examples[0].line == 7_001  # the line number counts the lines of the parts before
+    for name, column in one.columns.items():
+        merged = several.columns[name]
+        assert (merged.nulls, merged.kind_counts, merged.categories) == (column.nulls, column.kind_counts, column.categories)
+        assert (merged.moments.minimum, merged.moments.maximum) == (column.moments.minimum, column.moments.maximum)
+        assert math.isclose(merged.moments.sum, column.moments.sum, rel_tol=1e-12)
+        assert merged.sketch.total_weight == column.sketch.total_weight
 
 
 def test_workers_follow_the_input_size_up_to_the_limit():

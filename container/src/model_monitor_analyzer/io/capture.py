@@ -27,18 +27,23 @@ import base64
 import binascii
 import contextlib
 import csv
+import io
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import csv_text_batch
-from model_monitor_analyzer.io.jsonlines import json_lines_files, open_lines, read_lines
+from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, whole_line_chunks
+from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC, json_lines_files, open_lines, read_lines
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
@@ -120,8 +125,15 @@ def capture_files(source: Path) -> list[Path]:
     return json_lines_files(source, what="capture")
 
 
-def _iter_lines(files: Sequence[Path]) -> Iterator[tuple[str, int, bytes]]:
+def _iter_lines(files: Sequence[Path | CaptureSlice]) -> Iterator[tuple[str, int, bytes]]:
     for file in files:
+        if isinstance(file, CaptureSlice):
+            path = str(file.file)
+            for lines_before, chunk in _slice_chunks(file):
+                for index, line in enumerate(chunk.split(b"\n"), start=lines_before + 1):
+                    if line.strip():
+                        yield path, index, line
+            continue
         path = str(file)
         with contextlib.closing(read_lines(file)) as lines:
             for number, line in enumerate(lines, start=1):
@@ -449,7 +461,7 @@ def read_capture_batches(
     problems: InputProblems,
     row_maker: RowMaker | None = None,
     batch_records: int = DEFAULT_BATCH_RECORDS,
-    files: Sequence[Path] | None = None,
+    files: Sequence[Path | CaptureSlice] | None = None,
     input_names: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the window's captured rows as text columns ``_c0, _c1, ...`` in batches.
@@ -459,13 +471,14 @@ def read_capture_batches(
     ``row_maker`` replaces the default payload-to-row step (used for custom pre-processors;
     returning ``None`` drops the record). Rows with fewer fields than the widest row of the
     batch are padded with nulls, so a short record shows up as missing values. ``files``
-    restricts the read to these capture files (default: ``capture_files(source)``).
+    restricts the read to these capture files or slices of them (default: ``capture_files(source)``,
+    ``capture_slices`` cuts them in parts).
     """
     wants_input = ENDPOINT_INPUT in capture_index_names
     wants_output = ENDPOINT_OUTPUT in capture_index_names
     if row_maker is None:
         chosen = capture_files(source) if files is None else files
-        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, batch_records, input_names)
+        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, input_names)
         return
     rows: list[str] = []
     widths: list[int] = []
@@ -491,100 +504,295 @@ def read_capture_batches(
         yield _rows_to_batch(rows, widths)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CaptureSlice:
+    """A capture file, or bytes ``[start, end)`` of a plain (uncompressed) one, cut after line breaks, with
+    the number of lines before ``start`` (for ``file:line`` in messages)."""
+
+    file: Path
+    start: int = 0
+    end: int | None = None  # None: to the end of the file
+    lines_before: int = 0
+
+
+def _compressed(file: Path) -> bool:
+    try:
+        with file.open("rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+    except OSError:  # the read says what is wrong
+        return True
+
+
+def capture_slices(files: Sequence[Path], *, parts: int) -> list[list[CaptureSlice]]:
+    """Up to ``parts`` runs of consecutive capture input of about equal size, in file order: whole files,
+    and a plain file larger than a run's share cut at line breaks into byte ranges (a compressed file
+    cannot be entered in the middle: it stays whole). One large file is split as many small ones are."""
+    sizes = []
+    for file in files:
+        try:
+            sizes.append(file.stat().st_size)
+        except OSError:  # read (and reported) by the part that holds it
+            sizes.append(0)
+    total = sum(sizes) or 1
+    share = total / max(1, parts)
+    slices: list[tuple[CaptureSlice, int]] = []
+    for file, size in zip(files, sizes):
+        pieces = csv_parts(file, parts=max(2, round(size / share))) if parts > 1 and size > share * 1.2 and not _compressed(file) else []
+        if len(pieces) > 1:
+            slices.extend((CaptureSlice(file=file, start=piece.start, end=piece.end, lines_before=piece.lines_before),
+                           piece.end - piece.start) for piece in pieces)
+        else:
+            slices.append((CaptureSlice(file=file), size))
+    runs: list[list[CaptureSlice]] = [[]]
+    running = 0
+    for piece, size in slices:
+        if runs[-1] and running >= total * len(runs) / parts and len(runs) < parts:
+            runs.append([])
+        runs[-1].append(piece)
+        running += size
+    return [run for run in runs if run]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Reading:
+    """What a plain capture read keeps of a record: the payloads wanted, in which order, the window."""
+
+    window: TimeWindow | None
+    wants_input: bool
+    wants_output: bool
+    output_first: bool
+    input_names: Sequence[str] | None
+
+    @property
+    def bounded(self) -> bool:
+        return self.window is not None and not self.window.is_open
+
+
+_PAYLOAD_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string())])
+_ENVELOPE = pa.schema([
+    ("captureData", pa.struct([(ENDPOINT_INPUT, _PAYLOAD_TYPE), (ENDPOINT_OUTPUT, _PAYLOAD_TYPE)])),
+    ("eventMetadata", pa.struct([("inferenceTime", pa.string())])),
+])
+_ENVELOPE_OPTIONS = pajson.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="ignore")
+CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about this size
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+_BLANK_FIRST_LINE = re.compile(rb"[ \t\r]*\n")
+
+
+def _has_blank_line(chunk: bytes) -> bool:
+    """Whether a chunk of whole lines holds an empty or blank line (Arrow's JSON reader skips them, so
+    its rows would no longer be the chunk's lines)."""
+    tail = chunk[chunk.rfind(b"\n") + 1:]
+    return bool(_BLANK_LINE.search(chunk) or _BLANK_FIRST_LINE.match(chunk) or (tail and not tail.strip()))
+# A JSON payload that is one flat array of scalars, without escapes or nulls, is a CSV row once its brackets
+# and the blanks after its commas are gone: its strings are CSV quoted values as they stand.
+_FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
+
+
+def _payload_rows_in_bulk(payload: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
+    line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
+    record by record."""
+    present = pc.and_(payload.is_valid(), pc.is_valid(pc.struct_field(payload, "data")))
+    data = pc.struct_field(payload, "data")
+    encoding = pc.ascii_upper(pc.fill_null(pc.struct_field(payload, "encoding"), "CSV"))
+    text = pc.utf8_rtrim(data, characters="\r\n")
+    usable = pc.and_(pc.equal(encoding, "CSV"),
+                     pc.invert(pc.or_(pc.match_substring(text, "\n"), pc.match_substring(text, '"'))))
+    unquoted = text
+    json = pc.equal(encoding, "JSON")
+    if pc.any(json).as_py():
+        inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
+        json_text = pc.replace_substring(inner, ", ", ",")
+        json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
+        json_usable = pc.and_(
+            pc.and_(json, pc.match_substring_regex(data, _FLAT_JSON_ARRAY)),
+            pc.and_(pc.invert(pc.or_(pc.match_substring(data, "null"), pc.match_substring_regex(json_unquoted, r"\s"))),
+                    pc.equal(pc.count_substring(json_text, ","), pc.count_substring(json_unquoted, ","))))
+        usable = pc.or_(usable, json_usable)
+        text = pc.if_else(json_usable, json_text, text)
+        unquoted = pc.if_else(json_usable, json_unquoted, unquoted)
+    fields = pc.add(pc.count_substring(unquoted, ","), 1)
+    return present, pc.fill_null(usable, False), text, fields
+
+
+def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems
+                ) -> pa.RecordBatch | None:
+    """The chunk's rows read column-wise: the envelope by Arrow's JSON reader, the payload columns turned
+    into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
+    several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
+    ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
+    if _has_blank_line(chunk):
+        raise _NotColumnWise
+    try:
+        table = pajson.read_json(io.BytesIO(chunk), parse_options=_ENVELOPE_OPTIONS,
+                                 read_options=pajson.ReadOptions(use_threads=False, block_size=len(chunk) + 1))
+    except pa.ArrowInvalid:
+        raise _NotColumnWise from None
+    count = table.num_rows
+    if count != chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1):  # two records on one line
+        raise _NotColumnWise
+    if count == 0:
+        return None
+    capture = table.column("captureData").combine_chunks()
+    careful = capture.is_null()
+    wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
+              if wants]
+    sides = []
+    for name in wanted:
+        present, usable, text, fields = _payload_rows_in_bulk(pc.struct_field(capture, name))
+        careful = pc.or_(careful, pc.and_(present, pc.invert(usable)))
+        sides.append((present, text, fields))
+    if reading.output_first:
+        sides.reverse()
+    if len(sides) == 2:
+        (first_present, first, first_fields), (second_present, second, second_fields) = sides
+        both = pc.and_(first_present, second_present)
+        careful = pc.or_(careful, pc.invert(pc.or_(first_present, second_present)))
+        rows = pc.if_else(both, pc.binary_join_element_wise(first, second, ","),
+                          pc.if_else(first_present, first, second))
+        fields = pc.if_else(both, pc.add(first_fields, second_fields),
+                            pc.if_else(first_present, first_fields, second_fields))
+    else:
+        present, rows, fields = sides[0]
+        careful = pc.or_(careful, pc.invert(present))
+    keep = pc.invert(careful)
+    if reading.bounded:
+        window = reading.window
+        when = pc.struct_field(table.column("eventMetadata").combine_chunks(), "inferenceTime")
+        usual = pc.fill_null(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"), False)
+        careful = pc.or_(careful, pc.invert(usual))
+        inside = usual
+        if window._start_text is not None:  # type: ignore[union-attr]
+            inside = pc.and_(inside, pc.greater_equal(when, window._start_text))  # type: ignore[union-attr]
+        if window._end_text is not None:  # type: ignore[union-attr]
+            inside = pc.and_(inside, pc.less(when, window._end_text))  # type: ignore[union-attr]
+        keep = pc.and_(pc.invert(careful), inside)
+    careful = pc.fill_null(careful, True)
+    keep = pc.fill_null(keep, False)
+    made: list[list[tuple[str, int]] | None] = []
+    if pc.any(careful).as_py():
+        lines = chunk.split(b"\n")
+        for index in pc.indices_nonzero(careful).to_pylist():
+            number = lines_before + index + 1
+            try:
+                made.append(_fast_rows(lines[index], reading.window, reading.wants_input, reading.wants_output,
+                                       reading.output_first, reading.input_names))
+            except PayloadError as exc:
+                problems.record_bad(path, number, str(exc))
+                made.append(None)
+    kept = pc.sum(keep).as_py() or 0
+    problems.record_good(kept + sum(1 for rows_made in made if rows_made is not None))
+    widest = pc.max(pc.filter(fields, keep)).as_py() if kept else 0
+    careful_rows = [rows_made for rows_made in made if rows_made]
+    widest = max([widest or 0, *(width for rows_made in careful_rows for _, width in rows_made)])
+    if widest == 0:
+        return None
+    rows = pc.if_else(keep, rows, pa.scalar(None, pa.string()))
+    narrowest = pc.min(pc.filter(fields, keep)).as_py() if kept else widest
+    if narrowest < widest:  # short records show as missing values
+        rows = pc.binary_join_element_wise(rows, pc.binary_repeat(",", pc.subtract(widest, pc.if_else(keep, fields, widest))), "")
+    expected = kept
+    padded: list[list[str]] = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
+    texts = ["\n".join(rows_made) if rows_made else None for rows_made in padded]
+    expected += sum(len(rows_made) for rows_made in padded)
+    bulk_rows = rows
+    if made:
+        rows = pc.replace_with_mask(rows, careful, pa.array(texts, pa.string()))
+    rows = rows.filter(rows.is_valid())
+    if len(rows) == 0:
+        return None
+    try:
+        batch = csv_bytes_batch(_joined_lines(rows), width=widest)
+        if batch.num_rows == expected:  # a stray carriage return, or a line break in a quoted value
+            return batch
+    except pa.ArrowInvalid:
+        pass
+    in_order: list[str] = []
+    next_made = iter(padded)
+    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful.to_pylist(), strict=True):
+        if by_record:
+            in_order.extend(next(next_made))
+        elif bulk_row is not None:
+            in_order.append(bulk_row)
+    return _rows_by_python_csv(in_order)
+
+
+def _joined_lines(rows: pa.Array) -> bytes:
+    """The values of a string array (without nulls), each followed by a line break, as one byte string."""
+    ended = pc.binary_join_element_wise(rows, "", "\n")
+    offsets = np.frombuffer(ended.buffers()[1], dtype=np.int32)[ended.offset: ended.offset + len(ended) + 1]
+    return ended.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]]
+
+
+class _NotColumnWise(Exception):
+    """A chunk the column-wise path does not take: it is read line by line."""
+
+
+def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems
+                        ) -> pa.RecordBatch | None:
+    """The chunk's records one line at a time (blank lines skipped, bad lines counted with ``file:line``)."""
+    rows: list[str] = []
+    widths: list[int] = []
+    good = 0
+    for index, line in enumerate(chunk.split(b"\n")):
+        if not line.strip():
+            continue
+        try:
+            made = _fast_rows(line, reading.window, reading.wants_input, reading.wants_output, reading.output_first,
+                              reading.input_names)
+        except PayloadError as exc:
+            problems.record_bad(path, lines_before + index + 1, str(exc))
+            continue
+        if made is None:
+            continue
+        good += 1
+        for text, width in made:
+            rows.append(text)
+            widths.append(width)
+    problems.record_good(good)
+    return _rows_to_batch(rows, widths) if rows else None
+
+
+def _slice_chunks(piece: CaptureSlice) -> Iterator[tuple[int, bytes]]:
+    """(lines before, chunk of whole lines) of a capture file or of its byte range."""
+    if piece.start == 0 and piece.end is None:
+        with open_lines(piece.file) as handle:
+            try:
+                yield from whole_line_chunks(handle, CHUNK_BYTES)
+            except (OSError, EOFError, zlib.error) as error:
+                raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=str(piece.file)) from None
+        return
+    with piece.file.open("rb") as handle:
+        handle.seek(piece.start)
+        limit = None if piece.end is None else piece.end - piece.start
+        for lines, chunk in whole_line_chunks(handle, CHUNK_BYTES, limit=limit):
+            yield piece.lines_before + lines, chunk
+
+
 def _read_plain(
-    files: Sequence[Path],
+    pieces: Sequence[Path | CaptureSlice],
     window: TimeWindow | None,
     wants_input: bool,
     wants_output: bool,
     output_first: bool,
     problems: InputProblems,
-    batch_records: int,
     input_names: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """The hot loop: one orjson parse per line and, for the usual one-line CSV records, a few
-    dict look-ups and at most one string concatenation; everything else takes ``_fast_rows``."""
-    loads = orjson.loads
-    capture_time = CAPTURE_TIME.fullmatch  # a valid time of the usual shape compares as text
-    bounded = window is not None and not window.is_open
-    start_text = window._start_text if bounded else None  # type: ignore[union-attr]
-    end_text = window._end_text if bounded else None  # type: ignore[union-attr]
-    both = wants_input and wants_output
-    single = ENDPOINT_INPUT if wants_input else ENDPOINT_OUTPUT if wants_output else None
-    rows: list[str] = []
-    widths: list[int] = []  # only for rows of irregular records; -1 marks "regular"
-    irregular = False
-    good = 0
-    for file in files:
-        path = str(file)
-        with contextlib.closing(read_lines(file)) as lines:
-            for number, line in enumerate(lines, start=1):
-                try:
-                    raw = loads(line)
-                    capture = raw["captureData"]
-                    if bounded:
-                        when = raw["eventMetadata"]["inferenceTime"]
-                        if len(when) == 20 and capture_time(when):
-                            if (start_text is not None and when < start_text) or (
-                                end_text is not None and when >= end_text
-                            ):
-                                continue
-                        elif not _in_window(when, window):
-                            continue
-                    row = None
-                    if both:
-                        inp = capture["endpointInput"]
-                        out = capture["endpointOutput"]
-                        if inp["encoding"] == "CSV" and out["encoding"] == "CSV":
-                            a = inp["data"]
-                            b = out["data"]
-                            if b[-1:] == "\n":
-                                b = b.rstrip("\r\n")
-                            if a[-1:] == "\n":
-                                a = a.rstrip("\r\n")
-                            if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
-                                row = b + "," + a if output_first else a + "," + b
-                    else:
-                        only = capture[single]
-                        if only["encoding"] == "CSV":
-                            a = only["data"]
-                            if a[-1:] == "\n":
-                                a = a.rstrip("\r\n")
-                            if "\n" not in a and '"' not in a:
-                                row = a
-                    if row is not None:
-                        rows.append(row)
-                        widths.append(-1)
-                        good += 1
-                        if len(rows) >= batch_records:
-                            problems.record_good(good)
-                            good = 0
-                            yield _rows_to_batch(rows, widths, irregular)
-                            rows, widths, irregular = [], [], False
-                        continue
-                    raise LookupError  # anything unusual: the careful path below
-                except (LookupError, TypeError, ValueError):  # ValueError: bad JSON or time
-                    if not line.strip():
-                        continue
-                    try:
-                        made = _fast_rows(line, window, wants_input, wants_output, output_first, input_names)
-                    except PayloadError as exc:
-                        problems.record_bad(path, number, str(exc))
-                        continue
-                    if made is None:
-                        continue
-                    good += 1
-                    irregular = True
-                    for text, width in made:
-                        rows.append(text)
-                        widths.append(width)
-                    if len(rows) >= batch_records:
-                        problems.record_good(good)
-                        good = 0
-                        yield _rows_to_batch(rows, widths, irregular)
-                        rows, widths, irregular = [], [], False
-    problems.record_good(good)
-    if rows:
-        yield _rows_to_batch(rows, widths, irregular)
+    """The captured rows of ``pieces``, a chunk of whole lines at a time (``_bulk_batch``)."""
+    reading = _Reading(window=window, wants_input=wants_input, wants_output=wants_output, output_first=output_first,
+                       input_names=input_names)
+    for piece in pieces:
+        if isinstance(piece, Path):
+            piece = CaptureSlice(file=piece)
+        path = str(piece.file)
+        for lines_before, chunk in _slice_chunks(piece):
+            try:
+                batch = _bulk_batch(chunk, path, lines_before, reading, problems)
+            except _NotColumnWise:
+                batch = _line_by_line_batch(chunk, path, lines_before, reading, problems)
+            if batch is not None and batch.num_rows:
+                yield batch
 
 
 def _fast_rows(

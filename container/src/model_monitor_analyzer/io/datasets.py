@@ -570,8 +570,12 @@ def _binary_as_text(table: pa.Table, file: Path, noted: set[str]) -> pa.Table:
 
 def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:
     """Parse header-less CSV text with ``width`` fields per line into text columns ``_c0..``."""
+    return csv_bytes_batch(text.encode("utf-8"), width=width)
+
+
+def csv_bytes_batch(data: bytes, *, width: int) -> pa.RecordBatch:
+    """``csv_text_batch`` of UTF-8 bytes."""
     names = spark_column_names(width)
-    data = text.encode("utf-8")
     table = pacsv.read_csv(
         io.BytesIO(data),
         # One large block on one thread: measured faster than Arrow's threaded parse for

@@ -39,8 +39,10 @@ from model_monitor_analyzer.constraint_rules import (
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
     CaptureRecord,
+    CaptureSlice,
     capture_files,
     capture_shape,
+    capture_slices,
     match_capture_columns,
     read_capture_batches,
     row_from_values,
@@ -369,7 +371,7 @@ def _batches(
     *,
     window: TimeWindow | None,
     names: list[str] | None,
-    files: Sequence[Path] | None = None,
+    files: Sequence[Path | CaptureSlice] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     if fmt is InputFormat.CAPTURE:
         return read_capture_batches(
@@ -401,20 +403,6 @@ def _profile_batches(
         profile.update(batch, detailed_columns=detailed_columns)
         progress.update(profile.item_count)
     return profile
-
-
-def capture_parts(files: Sequence[Path], *, parts: int) -> list[list[Path]]:
-    """Up to ``parts`` runs of consecutive capture files of about equal size (in file order)."""
-    sizes = [file.stat().st_size for file in files]
-    total = sum(sizes) or 1
-    runs: list[list[Path]] = [[]]
-    running = 0
-    for file, size in zip(files, sizes):
-        if runs[-1] and running >= total * len(runs) / parts and len(runs) < parts:
-            runs.append([])
-        runs[-1].append(file)
-        running += size
-    return [run for run in runs if run]
 
 
 def available_cpus() -> int:
@@ -517,11 +505,11 @@ def _parts(
     reading: InputOptions, source: Path, fmt: InputFormat | None, *, window: TimeWindow | None, names: list[str] | None
 ) -> list[BatchSource] | None:
     """The input in parts for several processes, or None when one process is best: capture
-    files in runs of consecutive files, one CSV file in byte ranges."""
+    files in runs of consecutive files and byte ranges of large ones, one CSV file in byte ranges."""
     if fmt is InputFormat.CAPTURE:
         files = capture_files(source)
         workers = worker_count(reading.workers, sum(file.stat().st_size for file in files))
-        runs = capture_parts(files, parts=workers) if workers > 1 else []
+        runs = capture_slices(files, parts=workers) if workers > 1 else []
         if len(runs) < 2:
             return None
         return [

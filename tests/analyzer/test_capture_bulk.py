@@ -1,0 +1,207 @@
+"""Capture files are read column-wise (Arrow's JSON reader, payload columns joined into CSV at once); the records
+that path cannot take are read one by one in place. Whatever the mix, the rows, their order, the counts and the
+bad lines (with file:line) are those of reading every record one by one."""
+
+from __future__ import annotations
+
+import base64
+import random
+from datetime import UTC, datetime
+
+import orjson
+import pyarrow as pa
+import pytest
+
+from model_monitor_analyzer.io import capture
+from model_monitor_analyzer.io.capture import CaptureSlice, capture_slices, read_capture_batches
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
+
+WINDOW = TimeWindow(start=datetime(2024, 1, 1, 10, tzinfo=UTC), end=datetime(2024, 1, 1, 11, tzinfo=UTC))
+
+
+def _value(rng: random.Random) -> object:
+    return rng.choice([
+        rng.randint(-5, 500), round(rng.uniform(-1e3, 1e3), rng.randint(0, 6)), rng.choice(["a", "b", "Lyon", "São Paulo"]),
+        "1e5", 1.5e-7, True, None, "x, y", 'say "hi"', "tab\there", "line\nbreak", "",
+    ])
+
+
+def _csv_text(values: list[object]) -> str:
+    return ",".join("" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+
+
+def _payload(rng: random.Random, width: int) -> dict:
+    values = [_value(rng) for _ in range(width)]
+    plain = [v for v in values if not (isinstance(v, str) and any(c in v for c in ',"\n\t'))]
+    kind = rng.choice(["csv", "csv", "csv", "csv-lower", "csv-crlf", "csv-rows", "csv-quoted", "json-array",
+                       "json-array", "json-spaced", "json-object", "json-rows", "json-scalar", "base64", "no-encoding"])
+    if kind == "csv":
+        return {"data": _csv_text(plain) + rng.choice(["", "\n"]), "encoding": "CSV"}
+    if kind == "csv-lower":
+        return {"data": _csv_text(plain), "encoding": "csv"}
+    if kind == "csv-crlf":
+        return {"data": _csv_text(plain) + "\r\n", "encoding": "CSV"}
+    if kind == "csv-rows":
+        return {"data": _csv_text(plain) + "\n" + _csv_text(plain[::-1]) + "\n", "encoding": "CSV"}
+    if kind == "csv-quoted":
+        return {"data": '"x, y",' + _csv_text(plain), "encoding": "CSV"}
+    if kind == "json-array":
+        return {"data": orjson.dumps(values).decode(), "encoding": "JSON"}
+    if kind == "json-spaced":
+        return {"data": " [ " + ", ".join(orjson.dumps(v).decode() for v in values) + " ] ", "encoding": "JSON"}
+    if kind == "json-object":
+        return {"data": orjson.dumps({"features": values}).decode(), "encoding": "JSON"}
+    if kind == "json-rows":
+        return {"data": orjson.dumps([values, values]).decode(), "encoding": "JSON"}
+    if kind == "json-scalar":
+        return {"data": orjson.dumps(values[0]).decode(), "encoding": "JSON"}
+    if kind == "base64":
+        return {"data": base64.b64encode(_csv_text(plain).encode()).decode(), "encoding": "BASE64"}
+    return {"data": _csv_text(plain)}
+
+
+def _time(rng: random.Random) -> object:
+    return rng.choice(["2024-01-01T10:15:00Z"] * 6 + ["2024-01-01T09:59:59Z", "2024-01-01T11:00:00Z",
+                                                      "2024-01-01T10:15:00.123Z", "2024-01-01T10:15:00+00:00",
+                                                      "yesterday", 1704103200, None])
+
+
+def _line(rng: random.Random, width: int) -> bytes:
+    kind = rng.random()
+    if kind < 0.02:
+        return b""  # a blank line
+    if kind < 0.04:
+        return b"{not json"
+    if kind < 0.05:
+        return b'{"captureData": "text"}'
+    if kind < 0.06:
+        return b'{"captureData": {}}{"captureData": {}}'
+    record: dict = {"captureData": {}, "eventMetadata": {"inferenceTime": _time(rng)}, "eventVersion": "0"}
+    if rng.random() < 0.9:
+        record["captureData"]["endpointInput"] = _payload(rng, width)
+    if rng.random() < 0.7:
+        record["captureData"]["endpointOutput"] = {"data": f"{rng.random():.4f}", "encoding": "CSV",
+                                                   "observedContentType": "text/csv", "mode": "OUTPUT"}
+    if rng.random() < 0.02:
+        del record["eventMetadata"]
+    return orjson.dumps(record)
+
+
+def _one_by_one(files, *, window, wants_input, wants_output, output_first):
+    """The reference: every record through the per-record path."""
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    reading = capture._Reading(window=window, wants_input=wants_input, wants_output=wants_output,
+                               output_first=output_first, input_names=None)
+    rows: list[tuple[str, int]] = []
+    for file in files:
+        batch = capture._line_by_line_batch(file.read_bytes(), str(file), 0, reading, problems)
+        if batch is not None:
+            rows.extend(zip(*[column.to_pylist() for column in batch.columns], strict=True))
+    return rows, problems
+
+
+def _rows(batches: list[pa.RecordBatch]) -> list[tuple]:
+    rows = []
+    for batch in batches:
+        rows.extend(zip(*[column.to_pylist() for column in batch.columns], strict=True))
+    return rows
+
+
+def _number_or_text(value: str | None) -> object:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+
+
+def _trimmed(rows: list[tuple]) -> list[tuple]:
+    """Rows without trailing missing fields (a batch is as wide as its widest row, and the batches differ), numbers
+    as numbers: a JSON number keeps its spelling (``1.5e-7``) where the record-by-record path writes Python's
+    (``1.5e-07``), the same value."""
+    out = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] is None:
+            row.pop()
+        out.append(tuple(_number_or_text(value) for value in row))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_column_wise_reading_equals_reading_record_by_record(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    width = rng.randint(1, 6)
+    mostly_clean = seed % 3 == 0  # chunks without blank lines take the column-wise path
+    lines = [_line(rng, width) if not mostly_clean or rng.random() < 0.1 else _line(random.Random(seed), width)
+             for _ in range(rng.randint(50, 400))]
+    if mostly_clean:
+        lines = [line for line in lines if line]
+    files = []
+    for index in range(2):
+        path = tmp_path / f"{index}.jsonl"
+        path.write_bytes(b"\n".join(lines[index::2]) + rng.choice([b"\n", b""]))
+        files.append(path)
+    monkeypatch.setattr(capture, "CHUNK_BYTES", rng.choice([300, 4_000, 1 << 20]))
+    for window in (None, WINDOW):
+        for wants_input, wants_output in ((True, True), (True, False), (False, True)):
+            for output_first in (True, False):
+                expected, expected_problems = _one_by_one(files, window=window, wants_input=wants_input,
+                                                          wants_output=wants_output, output_first=output_first)
+                problems = InputProblems(max_bad_record_ratio=1.0)
+                names = [name for name, wanted in (("endpointInput", wants_input), ("endpointOutput", wants_output))
+                         if wanted]
+                batches = list(read_capture_batches(tmp_path, window=window, capture_index_names=names,
+                                                    output_first=output_first, problems=problems, files=files))
+                assert _trimmed(_rows(batches)) == _trimmed(expected)
+                assert (problems.good, problems.bad) == (expected_problems.good, expected_problems.bad)
+                assert [(e.path, e.line, e.problem) for e in problems.examples] == [
+                    (e.path, e.line, e.problem) for e in expected_problems.examples]
+
+
+def test_clean_csv_records_take_the_column_wise_path(tmp_path, monkeypatch):
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": f"{i},{i * 0.5},c{i % 3}", "encoding": "CSV"},
+                                           "endpointOutput": {"data": "0.5\n", "encoding": "CSV"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) for i in range(1_000)]
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a record was read one by one")
+
+    monkeypatch.setattr(capture, "_fast_rows", refuse)
+    monkeypatch.setattr(capture, "_line_by_line_batch", refuse)
+    problems = InputProblems()
+    rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
+    assert problems.good == 1_000 and rows[3] == ("0.5", "3", "1.5", "c0")
+
+
+def test_flat_json_arrays_take_the_column_wise_path_as_csv_rows(tmp_path, monkeypatch):
+    values = [[i, i * 0.25, "us-west", "a b", True, -1.5e-3] for i in range(200)]
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": orjson.dumps(v).decode(), "encoding": "JSON"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) for v in values]
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(capture, "_fast_rows", lambda *a, **k: (_ for _ in ()).throw(AssertionError("one by one")))
+    problems = InputProblems()
+    rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
+    assert rows[2] == ("2", "0.5", "us-west", "a b", "true", "-0.0015")
+
+
+def test_slices_of_one_file_read_what_the_whole_file_reads(tmp_path):
+    rng = random.Random(5)
+    lines = [_line(rng, 3) for _ in range(600)]
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    whole_problems = InputProblems(max_bad_record_ratio=1.0)
+    whole = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=whole_problems, files=[path])))
+    for parts in (2, 3, 7):
+        runs = capture_slices([path], parts=parts)
+        assert all(isinstance(piece, CaptureSlice) for run in runs for piece in run)
+        rows, bad = [], []
+        for run in runs:
+            problems = InputProblems(max_bad_record_ratio=1.0)
+            rows.extend(_rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems, files=run))))
+            bad.extend((e.line, e.problem) for e in problems.examples)
+        assert _trimmed(rows) == _trimmed(whole)
+        assert bad[: len(whole_problems.examples)] == [(e.line, e.problem) for e in whole_problems.examples]
