@@ -205,3 +205,15 @@ def test_slices_of_one_file_read_what_the_whole_file_reads(tmp_path):
             bad.extend((e.line, e.problem) for e in problems.examples)
         assert _trimmed(rows) == _trimmed(whole)
         assert bad[: len(whole_problems.examples)] == [(e.line, e.problem) for e in whole_problems.examples]
+
+
+@pytest.mark.parametrize("first", [b"null", b"  null", b"[null]", b'"text"', b"42", b"\xff\xfe"])
+def test_a_first_line_arrow_cannot_take_is_a_counted_bad_record(tmp_path, first):
+    # a first line of bare `null` crashes Arrow's JSON reader itself: such a chunk is read line by line
+    good = orjson.dumps({"captureData": {"endpointInput": {"data": "1,2", "encoding": "CSV"}},
+                         "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}})
+    (tmp_path / "a.jsonl").write_bytes(first + b"\n" + good + b"\n" + b"null\n" + good + b"\n")
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
+    assert rows == [("1", "2"), ("1", "2")]
+    assert (problems.good, problems.bad) == (2, 2) and [e.line for e in problems.examples] == [1, 3]

@@ -29,7 +29,6 @@ import contextlib
 import csv
 import io
 import os
-import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -575,45 +574,106 @@ _ENVELOPE = pa.schema([
 ])
 _ENVELOPE_OPTIONS = pajson.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="ignore")
 CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about this size
-_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
-_BLANK_FIRST_LINE = re.compile(rb"[ \t\r]*\n")
+_OPEN_BRACE = ord("{")
 
 
-def _has_blank_line(chunk: bytes) -> bool:
-    """Whether a chunk of whole lines holds an empty or blank line (Arrow's JSON reader skips them, so
-    its rows would no longer be the chunk's lines)."""
-    tail = chunk[chunk.rfind(b"\n") + 1:]
-    return bool(_BLANK_LINE.search(chunk) or _BLANK_FIRST_LINE.match(chunk) or (tail and not tail.strip()))
+def _line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """(starts, ends) of the lines of a chunk of whole lines when every line starts a JSON object, as
+    SageMaker writes them; None otherwise (an empty or blank line, which Arrow's JSON reader skips so that
+    its rows would no longer be the lines; a bare ``null``, which crashes it in pyarrow 25; anything else)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    if not chunk.endswith(b"\n"):
+        ends = np.append(ends, len(chunk))
+    if len(ends) == 0:
+        return None
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if not bool((data[np.minimum(starts, len(chunk) - 1)] == _OPEN_BRACE).all()) or bool((starts == ends).any()):
+        return None
+    return starts, ends
+
+
 # A JSON payload that is one flat array of scalars, without escapes or nulls, is a CSV row once its brackets
 # and the blanks after its commas are gone: its strings are CSV quoted values as they stand.
 _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
 
 
-def _payload_rows_in_bulk(payload: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+# The column-wise path converts no Python value to Arrow (``pa.array``, ``pa.scalar``, a Python operand of a
+# compute function): where pandas is installed, the first such conversion makes pyarrow import it, a quarter of
+# a second per process. Masks are numpy arrays; Arrow arrays and scalars are built from buffers.
+def _bits(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array as a numpy mask, null as False."""
+    count, offset = len(array), array.offset
+    validity, values = array.buffers()[:2]
+    mask = np.unpackbits(np.frombuffer(values, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
+    mask = mask.astype(bool)
+    if validity is not None and array.null_count:
+        mask &= _valid(array)
+    return mask
+
+
+def _valid(array: pa.Array) -> np.ndarray:
+    """Where an Arrow array holds a value."""
+    count, offset = len(array), array.offset
+    validity = array.buffers()[0]
+    if validity is None or array.null_count == 0:
+        return np.ones(count, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
+    return bits.astype(bool)
+
+
+def _counts(array: pa.Array) -> np.ndarray:
+    """An int32 Arrow array (of ``count_substring``) as int64 numpy values, null as 0."""
+    values = np.frombuffer(array.buffers()[1], dtype=np.int32, count=len(array), offset=array.offset * 4)
+    return np.where(_valid(array), values, 0).astype(np.int64)
+
+
+def _arrow_mask(mask: np.ndarray) -> pa.Array:
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
+
+
+def _arrow_texts(texts: Sequence[str | None]) -> pa.Array:
+    """A string array of ``texts`` (None: null)."""
+    data = [text.encode("utf-8") if text is not None else b"" for text in texts]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(item) for item in data], out=offsets[1:])
+    validity = np.array([text is not None for text in texts], dtype=bool)
+    return pa.Array.from_buffers(pa.string(), len(data), [
+        pa.py_buffer(np.packbits(validity, bitorder="little")), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+
+def _text_scalar(text: str) -> pa.Scalar:
+    return _arrow_texts([text])[0]
+
+
+_COMMA, _NOTHING, _LINE_BREAK = _text_scalar(","), _text_scalar(""), _text_scalar("\n")
+
+
+def _payload_rows_in_bulk(payload: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray]:
     """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
     line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
     record by record."""
-    present = pc.and_(payload.is_valid(), pc.is_valid(pc.struct_field(payload, "data")))
     data = pc.struct_field(payload, "data")
-    encoding = pc.ascii_upper(pc.fill_null(pc.struct_field(payload, "encoding"), "CSV"))
+    present = _valid(payload) & _valid(data)
+    encoding = pc.struct_field(payload, "encoding")
+    csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
     text = pc.utf8_rtrim(data, characters="\r\n")
-    usable = pc.and_(pc.equal(encoding, "CSV"),
-                     pc.invert(pc.or_(pc.match_substring(text, "\n"), pc.match_substring(text, '"'))))
+    usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
     unquoted = text
-    json = pc.equal(encoding, "JSON")
-    if pc.any(json).as_py():
+    json = _bits(pc.match_like(encoding, "JSON", ignore_case=True))
+    if json.any():
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
         json_text = pc.replace_substring(inner, ", ", ",")
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
-        json_usable = pc.and_(
-            pc.and_(json, pc.match_substring_regex(data, _FLAT_JSON_ARRAY)),
-            pc.and_(pc.invert(pc.or_(pc.match_substring(data, "null"), pc.match_substring_regex(json_unquoted, r"\s"))),
-                    pc.equal(pc.count_substring(json_text, ","), pc.count_substring(json_unquoted, ","))))
-        usable = pc.or_(usable, json_usable)
-        text = pc.if_else(json_usable, json_text, text)
-        unquoted = pc.if_else(json_usable, json_unquoted, unquoted)
-    fields = pc.add(pc.count_substring(unquoted, ","), 1)
-    return present, pc.fill_null(usable, False), text, fields
+        json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY)) & ~_bits(pc.match_substring(data, "null"))
+                 & ~_bits(pc.match_substring_regex(json_unquoted, r"\s"))
+                 & (_counts(pc.count_substring(json_text, ",")) == _counts(pc.count_substring(json_unquoted, ","))))
+        usable |= json
+        chosen = _arrow_mask(json)
+        text = pc.if_else(chosen, json_text, text)
+        unquoted = pc.if_else(chosen, json_unquoted, unquoted)
+    fields = _counts(pc.count_substring(unquoted, ",")) + 1
+    return present, usable & present, text, fields
 
 
 def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems
@@ -622,83 +682,77 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
     several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
     ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
-    if _has_blank_line(chunk):
+    bounds = _line_bounds(chunk)
+    if bounds is None:
         raise _NotColumnWise
+    starts, ends = bounds
     try:
         table = pajson.read_json(io.BytesIO(chunk), parse_options=_ENVELOPE_OPTIONS,
                                  read_options=pajson.ReadOptions(use_threads=False, block_size=len(chunk) + 1))
     except pa.ArrowInvalid:
         raise _NotColumnWise from None
     count = table.num_rows
-    if count != chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1):  # two records on one line
+    if count != len(starts):  # two records on one line
         raise _NotColumnWise
-    if count == 0:
-        return None
     capture = table.column("captureData").combine_chunks()
-    careful = capture.is_null()
+    careful = ~_valid(capture)
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
     sides = []
     for name in wanted:
         present, usable, text, fields = _payload_rows_in_bulk(pc.struct_field(capture, name))
-        careful = pc.or_(careful, pc.and_(present, pc.invert(usable)))
+        careful |= present & ~usable
         sides.append((present, text, fields))
     if reading.output_first:
         sides.reverse()
     if len(sides) == 2:
         (first_present, first, first_fields), (second_present, second, second_fields) = sides
-        both = pc.and_(first_present, second_present)
-        careful = pc.or_(careful, pc.invert(pc.or_(first_present, second_present)))
-        rows = pc.if_else(both, pc.binary_join_element_wise(first, second, ","),
-                          pc.if_else(first_present, first, second))
-        fields = pc.if_else(both, pc.add(first_fields, second_fields),
-                            pc.if_else(first_present, first_fields, second_fields))
+        both = first_present & second_present
+        careful |= ~(first_present | second_present)
+        rows = pc.if_else(_arrow_mask(both), pc.binary_join_element_wise(first, second, _COMMA),
+                          pc.if_else(_arrow_mask(first_present), first, second))
+        fields = np.where(both, first_fields + second_fields, np.where(first_present, first_fields, second_fields))
     else:
         present, rows, fields = sides[0]
-        careful = pc.or_(careful, pc.invert(present))
-    keep = pc.invert(careful)
+        careful |= ~present
+    keep = ~careful
     if reading.bounded:
         window = reading.window
         when = pc.struct_field(table.column("eventMetadata").combine_chunks(), "inferenceTime")
-        usual = pc.fill_null(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"), False)
-        careful = pc.or_(careful, pc.invert(usual))
-        inside = usual
+        usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
+        careful |= ~usual
+        inside = usual.copy()
         if window._start_text is not None:  # type: ignore[union-attr]
-            inside = pc.and_(inside, pc.greater_equal(when, window._start_text))  # type: ignore[union-attr]
+            inside &= _bits(pc.greater_equal(when, _text_scalar(window._start_text)))  # type: ignore[union-attr]
         if window._end_text is not None:  # type: ignore[union-attr]
-            inside = pc.and_(inside, pc.less(when, window._end_text))  # type: ignore[union-attr]
-        keep = pc.and_(pc.invert(careful), inside)
-    careful = pc.fill_null(careful, True)
-    keep = pc.fill_null(keep, False)
+            inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[union-attr]
+        keep = ~careful & inside
     made: list[list[tuple[str, int]] | None] = []
-    if pc.any(careful).as_py():
-        lines = chunk.split(b"\n")
-        for index in pc.indices_nonzero(careful).to_pylist():
-            number = lines_before + index + 1
-            try:
-                made.append(_fast_rows(lines[index], reading.window, reading.wants_input, reading.wants_output,
-                                       reading.output_first, reading.input_names))
-            except PayloadError as exc:
-                problems.record_bad(path, number, str(exc))
-                made.append(None)
-    kept = pc.sum(keep).as_py() or 0
+    for index in np.flatnonzero(careful):
+        try:
+            made.append(_fast_rows(chunk[starts[index]:ends[index]], reading.window, reading.wants_input,
+                                   reading.wants_output, reading.output_first, reading.input_names))
+        except PayloadError as exc:
+            problems.record_bad(path, lines_before + int(index) + 1, str(exc))
+            made.append(None)
+    kept = int(keep.sum())
     problems.record_good(kept + sum(1 for rows_made in made if rows_made is not None))
-    widest = pc.max(pc.filter(fields, keep)).as_py() if kept else 0
-    careful_rows = [rows_made for rows_made in made if rows_made]
-    widest = max([widest or 0, *(width for rows_made in careful_rows for _, width in rows_made)])
+    kept_fields = fields[keep]
+    widest = max([int(kept_fields.max()) if kept else 0,
+                  *(width for rows_made in made if rows_made for _, width in rows_made)])
     if widest == 0:
         return None
-    rows = pc.if_else(keep, rows, pa.scalar(None, pa.string()))
-    narrowest = pc.min(pc.filter(fields, keep)).as_py() if kept else widest
-    if narrowest < widest:  # short records show as missing values
-        rows = pc.binary_join_element_wise(rows, pc.binary_repeat(",", pc.subtract(widest, pc.if_else(keep, fields, widest))), "")
-    expected = kept
-    padded: list[list[str]] = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
-    texts = ["\n".join(rows_made) if rows_made else None for rows_made in padded]
-    expected += sum(len(rows_made) for rows_made in padded)
-    bulk_rows = rows
+    if kept and int(kept_fields.min()) < widest:  # short records show as missing values
+        padding = np.where(keep, widest - fields, 0).astype(np.int64)
+        commas = pc.binary_repeat(_COMMA, pa.Array.from_buffers(pa.int64(), len(padding), [None, pa.py_buffer(padding)]))
+        rows = pc.binary_join_element_wise(rows, commas, _NOTHING)
+    padded = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
+    expected = kept + sum(len(rows_made) for rows_made in padded)
+    bulk_rows = rows.filter(_arrow_mask(keep | careful))  # the kept rows, and a place for each read one by one
     if made:
-        rows = pc.replace_with_mask(rows, careful, pa.array(texts, pa.string()))
+        rows = pc.replace_with_mask(rows, _arrow_mask(careful),
+                                    _arrow_texts(["\n".join(rows_made) if rows_made else None for rows_made in padded]))
+    rows = rows.filter(_arrow_mask(keep | careful))
     rows = rows.filter(rows.is_valid())
     if len(rows) == 0:
         return None
@@ -710,7 +764,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         pass
     in_order: list[str] = []
     next_made = iter(padded)
-    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful.to_pylist(), strict=True):
+    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful[keep | careful], strict=True):
         if by_record:
             in_order.extend(next(next_made))
         elif bulk_row is not None:
@@ -720,7 +774,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
 
 def _joined_lines(rows: pa.Array) -> bytes:
     """The values of a string array (without nulls), each followed by a line break, as one byte string."""
-    ended = pc.binary_join_element_wise(rows, "", "\n")
+    ended = pc.binary_join_element_wise(rows, _NOTHING, _LINE_BREAK)
     offsets = np.frombuffer(ended.buffers()[1], dtype=np.int32)[ended.offset: ended.offset + len(ended) + 1]
     return ended.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]]
 
