@@ -49,7 +49,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
 
 from model_monitor_analyzer.constraint_rules import CATEGORICAL, DRIFT_METHODS, NUMERIC
 from model_monitor_analyzer.profile.kll import KllSketch
@@ -307,6 +306,18 @@ SIMULATION_SEED = 0
 SETTLED_EXCEEDANCES = 20
 
 
+def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x log y``, 0 where ``x`` is 0 (scipy.special.xlogy)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
+
+
+def _relative_entropy(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``p log(p / q)`` per element: 0 where ``p`` is 0, infinite where only ``q`` is (scipy.special.rel_entr)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p == 0, 0.0, np.where(q == 0, np.inf, p * np.log(np.where(p == 0, 1.0, p) / np.where(q == 0, 1.0, q))))
+
+
 def _homogeneity_statistics(baseline: np.ndarray, current: np.ndarray, *, likelihood_ratio: bool) -> np.ndarray:
     """Pearson's (or the G) statistic of the 2 x k tables ``[baseline_row; current_row]`` for each row of
     ``current`` (and of ``baseline``, when it has rows too)."""
@@ -317,7 +328,7 @@ def _homogeneity_statistics(baseline: np.ndarray, current: np.ndarray, *, likeli
     expected_current = current.sum(axis=-1, keepdims=True) * column / total
     with np.errstate(divide="ignore", invalid="ignore"):
         if likelihood_ratio:
-            terms = special.xlogy(baseline, baseline / expected_base) + special.xlogy(current, current / expected_current)
+            terms = _xlogy(baseline, baseline / expected_base) + _xlogy(current, current / expected_current)
             return 2.0 * np.nansum(np.where(column > 0, terms, 0.0), axis=-1)
         terms = (baseline - expected_base) ** 2 / expected_base + (current - expected_current) ** 2 / expected_current
         return np.nansum(np.where(column > 0, terms, 0.0), axis=-1)
@@ -334,6 +345,8 @@ def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:
     size, baseline_size = round(groups.current_size), round(groups.baseline_size)
     pooled = (baseline + current) / (baseline.sum() + current.sum())
     if size * pooled.min() >= SIMULATE_BELOW_EXPECTED or size == 0 or baseline_size == 0:
+        from scipy import stats  # scipy.stats takes a second to import: only runs that test drift pay it
+
         return float(stats.chi2.sf(max(statistic, 0.0), len(baseline) - 1))
     # few values per cell: the share of pairs of samples of both sizes, drawn from the pooled shares (no
     # change), whose statistic is at least as large; both sides are drawn, since a small baseline is as
@@ -374,6 +387,8 @@ def two_proportion_p_value(groups: Groups) -> float:
     if keep.sum() < 2 or n <= 0 or m <= 0:
         return math.nan
     z = np.abs(groups.baseline[keep] - groups.current[keep]) / np.sqrt(pooled[keep] * (1 - pooled[keep]) * (1 / n + 1 / m))
+    from scipy import stats  # see _chi_square_p_value
+
     return float(min(1.0, 2.0 * stats.norm.sf(z.max()) * keep.sum()))
 
 
@@ -393,7 +408,7 @@ def jensen_shannon(groups: Groups) -> float:
     """Jensen-Shannon distance in bits: ``sqrt((KL(p || a) + KL(q || a)) / 2)``, ``a = (p + q) / 2``."""
     p, q = groups.baseline, groups.current
     middle = (p + q) / 2
-    divergence = (np.sum(special.rel_entr(p, middle)) + np.sum(special.rel_entr(q, middle))) / 2 / math.log(2)
+    divergence = (np.sum(_relative_entropy(p, middle)) + np.sum(_relative_entropy(q, middle))) / 2 / math.log(2)
     return float(math.sqrt(max(divergence, 0.0)))
 
 
@@ -424,6 +439,8 @@ def ks_p_value(statistic: float, n: float, m: float) -> float:
     if n <= 0 or m <= 0 or math.isnan(statistic):
         return math.nan
     effective = max(1, round(n * m / (n + m)))
+    from scipy import stats  # see _chi_square_p_value
+
     return float(min(1.0, max(0.0, stats.kstwo.sf(statistic, effective))))
 
 
