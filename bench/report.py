@@ -182,10 +182,29 @@ def _section_lines(section: Section) -> list[str]:
     return lines
 
 
-def render(*, sections: list[Section], command: str, repeat: int = 1, notes: list[str] | None = None) -> str:
-    """The whole results page: how it was measured, then one part per data set."""
+def _goals_line() -> str:
+    return (
+        f"Goals: data quality (baseline + monitor) <= {goals.DATA_QUALITY_FLOOR:g}x the bare parse of the same files on "
+        f"every layout, Evidently >= {goals.EVIDENTLY_SPEEDUP:g}x and whylogs >= {goals.WHYLOGS_SPEEDUP:g}x slower "
+        f"than ours (main layout); two workers >= {goals.TWO_WORKERS_SPEEDUP:g}x one on one capture file; model "
+        f"quality <= {goals.MODEL_QUALITY_FLOOR:g}x its floor; bias, every metric, <= {goals.BIAS_FLOOR:g}x its floor."
+    )
+
+
+def render(
+    *,
+    sections: list[Section],
+    command: str,
+    repeat: int = 1,
+    notes: list[str] | None = None,
+    parts: list[list[str]] | None = None,
+) -> str:
+    """The whole results page: how it was measured, one part per data set, then the other ``parts`` (Markdown
+    lines each, from the layouts, model-quality and bias benchmarks)."""
     lines = [
         "# Benchmark: analyzer against Evidently, whylogs and the bare parse",
+        "",
+        _goals_line(),
         "",
         f"Command: `{command}`  ",
         f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -200,4 +219,6 @@ def render(*, sections: list[Section], command: str, repeat: int = 1, notes: lis
     ]
     for section in sections:
         lines += ["", *_section_lines(section)]
+    for part in parts or []:
+        lines += ["", *part]
     return "\n".join(lines) + "\n"
