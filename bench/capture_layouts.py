@@ -99,8 +99,11 @@ def ensure_layout(dataset: Dataset, layout: Layout, *, root: Path = LAYOUTS_ROOT
         capture = dataset.capture_dir
     else:
         capture = folder / layout.slug
-        if not (capture / ".complete").exists():
+        # The mark of a finished layout sits beside it: inside, a reader of the capture tree would meet it.
+        complete = folder / f"{layout.slug}.complete"
+        if not complete.exists():
             _write_layout(dataset, layout, capture)
+            complete.write_text("")
     return LaidOut(
         layout=layout,
         dataset=dataset,
@@ -141,7 +144,6 @@ def _write_layout(dataset: Dataset, layout: Layout, target: Path) -> None:
             path = target / source.relative_to(dataset.capture_dir)
             path.parent.mkdir(parents=True, exist_ok=True)
             _reshaped(pl.read_ndjson(source), layout, input_names).write_ndjson(path)
-    (target / ".complete").write_text("")
 
 
 def _reshaped(records: pl.DataFrame, layout: Layout, input_names: list[str]) -> pl.DataFrame:
