@@ -17,10 +17,11 @@ every metric, against reading the CSV). Each part prints its goals beside its fi
 
 Then print the Markdown page, one part per data set and per benchmark, and write it to ``bench/results/``.
 
-Time with the defaults, on 2 CPUs: about 25 minutes (the data sets: 1M records each for the main tables, Evidently
-and whylogs taking most of it; 5M for the memory figure; the layouts at 300k and 1M records, 8 layouts per kind;
-model quality and bias at 1M), plus about 5 minutes of data generation on the first run (cached in ``bench/data/``,
-about 20 GB). ``--quick`` takes about 5 minutes.
+Time with the defaults, on 2 otherwise idle CPUs: about 20 minutes (the main tables at 1M records per kind, Evidently
+and whylogs taking most of it, and ours again at 5M for the memory figure: about 10; the layouts, 8 per kind at 300k
+and 1M records, and the workers' comparison: about 8; model quality and bias at 1M: about 1 each), plus about 10
+minutes of data generation on the first run (cached in ``bench/data/``, about 20 GB). ``--quick`` takes about
+5 minutes; ``--layout-records 0 --model-quality-records 0 --bias-rows 0`` runs the main tables alone.
 """
 
 from __future__ import annotations

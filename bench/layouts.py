@@ -18,9 +18,9 @@ Then, on the largest size's one-file capture (input + output, CSV), the monitor 
 Commands run ``--repeat`` times in turn; the fastest run counts, with the largest peak memory seen.
 
 Run: ``python -m bench.layouts [--records 300000 1000000] [--kinds rounded] [--repeat 1]`` (``python -m bench``
-runs it too); the page goes to stdout and ``bench/results/layouts.md``. At the default sizes, on 2 CPUs, writing the
-layouts takes about 2 minutes the first time (they are cached under ``bench/data/layouts/``, about 5 GB per kind),
-and the runs about 5 minutes per kind and repeat.
+runs it too); the page goes to stdout and ``bench/results/layouts.md``. At the default sizes, on 2 idle CPUs, writing
+the layouts takes about 1.5 minutes per kind the first time (cached under ``bench/data/layouts/``, about 4 GB per
+kind, beside the data sets themselves), and the runs about 4 minutes per kind and repeat.
 """
 
 from __future__ import annotations

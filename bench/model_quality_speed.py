@@ -14,7 +14,7 @@ hour after, in ``groundtruth/yyyy/mm/dd/HH/*.jsonl``. Each in a fresh process (`
 
 Run: ``python -m bench.model_quality_speed [--records 1000000] [--repeat 1]``; writes
 ``bench/results/model-quality.md`` (``python -m bench`` runs it too). At 1,000,000 records, on 2 CPUs: about
-40 s to generate (once), then about 20 s a run of both.
+5 s to generate (once), then about 20 s a run of both.
 """
 
 from __future__ import annotations
