@@ -1,5 +1,6 @@
-"""Bias speed: the analyzer's bias baseline, every pre- and post-training metric (FlipTest included), against the
-bare parse of the same CSV data set.
+"""Bias speed: the analyzer's bias baseline, every metric, against the bare parse of the same CSV data set.
+
+Every pre- and post-training metric is computed, FlipTest included.
 
 The data (``ensure_data``, seeded, cached under ``bench/data/``): ``--rows`` rows of a CSV with four numeric
 features, a facet column (5 values), a group variable (10 values), a binary label, the model's predicted label and

@@ -1,6 +1,7 @@
-"""Capture layouts benchmark: the analyzer's baseline + monitor on each capture layout users have (``bench.
-capture_layouts``), against the bare parse of the same files, at several sizes; and the monitor with one worker
-against two on one capture file.
+"""Capture layouts benchmark: ours on each capture layout users have, against the bare parse of the same files.
+
+The analyzer's baseline + monitor on each layout of ``bench.capture_layouts``, at several sizes; and the monitor
+with one worker against two on one capture file.
 
 For each data set kind and size, every layout of ``LAYOUTS`` (many files or one, input + output or input only,
 CSV or JSON input) runs, each command in a fresh process (``bench.measure``):

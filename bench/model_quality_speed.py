@@ -1,5 +1,6 @@
-"""Model-quality monitoring speed: the analyzer's binary model-quality monitor (captures joined with ground truth,
-metrics, reports) against the bare parse of the same captures and ground-truth files.
+"""Model-quality speed: the binary model-quality monitor against the bare parse of its captures and ground truth.
+
+The analyzer's monitor joins captures with ground truth, computes the metrics and writes its reports.
 
 The data (``ensure_data``, seeded, cached under ``bench/data/``): ``--records`` captured inferences over two hours
 (CSV features in, a CSV probability out, 30 files an hour) in SageMaker's capture layout
