@@ -9,7 +9,19 @@ For each data set kind of ``--datasets`` (default: ``rounded`` and ``realistic``
 4. If the analyzer takes ``--workers``, run ours again with one worker (the default uses every CPU).
 5. Run ours again at each size of ``--memory-records`` to show how its peak memory grows with the data.
 
-Then print the Markdown page, one table per data set, and write it to ``bench/results/``.
+Then, for the same data set kinds, the capture layouts (``bench.layouts``: many files or one, input + output or
+input only, CSV or JSON input, at each size of ``--layout-records``, against the bare parse of the same files, and
+one worker against two on one capture file); model quality (``bench.model_quality_speed``, ``--model-quality-records``
+captures joined with ground truth, against polars reading them); bias (``bench.bias_speed``, ``--bias-rows`` rows,
+every metric, against reading the CSV). Each part prints its goals beside its figures.
+
+Then print the Markdown page, one part per data set and per benchmark, and write it to ``bench/results/``.
+
+Time with the defaults, on 2 otherwise idle CPUs: about 20 minutes (the main tables at 1M records per kind, Evidently
+and whylogs taking most of it, and ours again at 5M for the memory figure: about 10; the layouts, 8 per kind at 300k
+and 1M records, and the workers' comparison: about 8; model quality and bias at 1M: about 1 each), plus about 10
+minutes of data generation on the first run (cached in ``bench/data/``, about 20 GB). ``--quick`` takes about
+5 minutes; ``--layout-records 0 --model-quality-records 0 --bias-rows 0`` runs the main tables alone.
 """
 
 from __future__ import annotations
@@ -20,7 +32,10 @@ import shlex
 import sys
 from pathlib import Path
 
+from bench import layouts
+from bench.bias_speed import bias_lines, measure_bias
 from bench.generate import KINDS, ensure_dataset, spec_for
+from bench.model_quality_speed import measure_model_quality, model_quality_lines
 from bench.peer_env import REPO_ROOT, ensure_peer_env
 from bench.report import MemoryPoint, Section, render
 from bench.run import (
@@ -79,6 +94,27 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="data set kinds to run, in this order (default: all of them)",
     )
     parser.add_argument(
+        "--layout-records",
+        type=int,
+        nargs="+",
+        default=None,
+        help="capture records at which every capture layout runs; 0 skips the layouts "
+        "(default 300,000 and 1,000,000; 100,000 with --quick)",
+    )
+    parser.add_argument(
+        "--model-quality-records",
+        type=int,
+        default=None,
+        help="captured inferences (each with a label) for model quality; 0 skips it "
+        "(default 1,000,000; 100,000 with --quick)",
+    )
+    parser.add_argument(
+        "--bias-rows",
+        type=int,
+        default=None,
+        help="rows of the bias data set; 0 skips it (default 1,000,000; 100,000 with --quick)",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=None,
@@ -90,6 +126,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     if args.memory_records is None:
         args.memory_records = [500_000 if args.quick else 5_000_000]
     args.memory_records = sorted({n for n in args.memory_records if n > 0} - {args.records})
+    if args.layout_records is None:
+        args.layout_records = [100_000] if args.quick else list(layouts.DEFAULT_RECORDS)
+    args.layout_records = sorted({n for n in args.layout_records if n > 0})
+    for option in ("model_quality_records", "bias_rows"):
+        if getattr(args, option) is None:
+            setattr(args, option, 100_000 if args.quick else 1_000_000)
     if args.results is None:
         args.results = RESULTS / ("quick.md" if args.quick else "latest.md")
     return args
@@ -139,7 +181,19 @@ def main(argv: list[str] | None = None) -> None:
     peer_python = None if args.skip_peers else ensure_peer_env(log=_log)
     workers = analyzer_takes_workers()
     sections = [_run_dataset(kind, args, peer_python, workers=workers) for kind in args.datasets]
-    page = render(sections=sections, command=command, repeat=args.repeat)
+    repeat = max(args.repeat, 1)
+    parts = []
+    if args.layout_records:
+        parts.append(
+            layouts.run_all(args.datasets, args.layout_records, repeat=repeat, workers=workers, log=_log)
+        )
+    if args.model_quality_records > 0:
+        parts.append(
+            model_quality_lines(measure_model_quality(args.model_quality_records, repeat=repeat, log=_log))
+        )
+    if args.bias_rows > 0:
+        parts.append(bias_lines(measure_bias(args.bias_rows, repeat=repeat, log=_log)))
+    page = render(sections=sections, command=command, repeat=args.repeat, parts=parts)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(page)
     print(page)

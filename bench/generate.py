@@ -363,7 +363,7 @@ def write_baseline_csv(spec: DatasetSpec, path: Path) -> None:
         for chunk, rows in _chunk_sizes(spec.baseline_records):
             row_text, score = _draw_rows(spec, chunk, rows, drifted=False)
             lines = pc.binary_join_element_wise(_format_score(score), ",", row_text, "\n", "")
-            _write_string_range(out, lines, 0, len(lines))
+            write_string_range(out, lines, 0, len(lines))
 
 
 def _realistic_rng(spec: DatasetSpec, chunk: int, *, drifted: bool) -> np.random.Generator:
@@ -394,7 +394,7 @@ def _capture_chunks(spec: DatasetSpec) -> Iterator[tuple[int, pa.Array, pa.Array
             yield rows, realistic.feature_lines(frame), realistic.score_text(realistic.score(frame))
 
 
-def _write_string_range(out, strings: pa.Array, start: int, stop: int) -> None:
+def write_string_range(out, strings: pa.Array, start: int, stop: int) -> None:
     """Write strings[start:stop] back to back, straight from the Arrow data buffer (no Python strings)."""
     strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
     offsets = np.frombuffer(
@@ -489,7 +489,7 @@ def write_capture(spec: DatasetSpec, root: Path) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             name = f"{first:%M-%S}-{first.microsecond // 1000:03d}-{file_id}.jsonl"
             with (folder / name).open("wb") as out:
-                _write_string_range(out, lines, lo, hi)
+                write_string_range(out, lines, lo, hi)
             files += 1
         first_row += rows
     return files

@@ -1,166 +1,275 @@
-"""Capture layouts benchmark: the monitor's time against the bare parse of the same files, for the layouts
-users have, not only the generator's.
+"""Capture layouts benchmark: ours on each capture layout users have, against the bare parse of the same files.
 
-From the ``rounded`` data set (``bench.generate``, CSV payloads, about 4,600 records per file) it writes the
-first ``--records`` capture records again as:
+The analyzer's baseline + monitor on each layout of ``bench.capture_layouts``, at several sizes; and the monitor
+with one worker against two on one capture file.
 
-* ``many files, input + output``: as generated;
-* ``one file, input + output``: every record in one JSON Lines file (a copied or slow endpoint's day);
-* ``many files, input only`` / ``one file, input only``: ``endpointOutput`` left out (capture option Input);
-* ``many files, JSON input`` / ``one file, JSON input``: the input payload as a JSON array of the features
-  (``encoding`` JSON), the output kept as CSV.
+For each data set kind and size, every layout of ``LAYOUTS`` (many files or one, input + output or input only,
+CSV or JSON input) runs, each command in a fresh process (``bench.measure``):
 
-Each layout is read by the analyzer's ``monitor`` (a fresh process, default workers) against a baseline of the
-matching columns (score and features, or features only), and by the floor: polars reading the records
-(``scan_ndjson``) and their payloads (``read_csv`` of the joined CSV texts, ``str.json_decode`` of JSON texts),
-keeping nothing. Each is run ``--repeat`` times in turn; the fastest run counts.
+* ours: the analyzer's CLI, ``baseline`` on the baseline CSV that matches the layout (score and features, or the
+  features alone for an input-only capture), then ``monitor`` over the whole capture window; times summed;
+* the floor: ``bench.contenders.floor_polars`` on the same baseline CSV and capture tree: ``polars.read_csv`` of the
+  baseline, ``polars.scan_ndjson`` of the capture's JSON Lines (the payloads, their encoding and the inference
+  time), then the payload columns decoded in bulk (CSV payloads: one ``read_csv`` of their joined text; JSON
+  payloads: ``str.json_decode`` and numeric positions cast to numbers); no statistics.
 
-Run: ``python -m bench.layouts`` (after ``python -m bench`` or ``python -m bench.generate``, which make the
-data set); the table goes to stdout and to ``bench/results/layouts.md``.
+Then, on the largest size's one-file capture (input + output, CSV), the monitor alone with ``--workers 1`` and
+``--workers 2`` against the same baseline (the analyzer splits inputs of 32 MB or more between its workers).
+
+Commands run ``--repeat`` times in turn; the fastest run counts, with the largest peak memory seen.
+
+Run: ``python -m bench.layouts [--records 300000 1000000] [--kinds rounded] [--repeat 1]`` (``python -m bench``
+runs it too); the page goes to stdout and ``bench/results/layouts.md``. At the default sizes, on 2 idle CPUs, writing
+the layouts takes about 1.5 minutes per kind the first time (cached under ``bench/data/layouts/``, about 4 GB per
+kind, beside the data sets themselves), and the runs about 4 minutes per kind and repeat.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
+import dataclasses
+import shlex
 import sys
-import time
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-import orjson
+from bench import goals
+from bench.capture_layouts import LAYOUTS, LaidOut, Layout, ensure_layout
+from bench.generate import KINDS, ROUNDED, ensure_dataset, spec_for
+from bench.measure import measure
+from bench.peer_env import REPO_ROOT
+from bench.run import (
+    RUNS_ROOT,
+    Result,
+    child_env,
+    fastest,
+    run_baseline,
+    run_monitor,
+    run_ours_on,
+    script_result,
+    warm_files,
+)
 
-from bench.generate import ensure_dataset, spec_for
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-WINDOW = ["--start", "2024-05-01T00:00:00Z", "--end", "2024-05-02T00:00:00Z"]
-LAYOUTS = ("many files, input + output", "one file, input + output", "many files, input only",
-           "one file, input only", "many files, JSON input", "one file, JSON input")
-
-FLOOR = r'''
-import sys
-from pathlib import Path
-import polars as pl
-root, json_input = Path(sys.argv[1]), sys.argv[2] == "json"
-files = sorted(root.rglob("*.jsonl"))
-frame = pl.scan_ndjson(files, infer_schema_length=1000).select(
-    pl.col("captureData"), pl.col("eventMetadata").struct.field("inferenceTime")).collect()
-capture = frame["captureData"]
-inputs = capture.struct.field("endpointInput").struct.field("data")
-if json_input:
-    rows = inputs.str.json_decode().len()
-else:
-    import io
-    rows = pl.read_csv(io.BytesIO("\n".join(inputs.to_list()).encode()), has_header=False).height
-if "endpointOutput" in [f.name for f in capture.dtype.fields]:
-    outputs = capture.struct.field("endpointOutput").struct.field("data")
-    import io
-    pl.read_csv(io.BytesIO("\n".join(outputs.to_list()).encode()), has_header=False)
-print(rows)
-'''
+RESULTS = REPO_ROOT / "bench" / "results" / "layouts.md"
+DEFAULT_RECORDS = (300_000, 1_000_000)
+WORKERS_LAYOUT = Layout(one_file=True, output=True, json_input=False)
 
 
-def _records(capture: Path, limit: int) -> list[dict]:
-    records: list[dict] = []
-    for path in sorted(capture.rglob("*.jsonl")):
-        for line in path.read_bytes().splitlines():
-            records.append(orjson.loads(line))
-            if len(records) == limit:
-                return records
-    return records
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LayoutRow:
+    """One layout at one size: ours (baseline + monitor) and the floor on the same files."""
+
+    kind: str
+    records: int
+    layout: Layout
+    capture_mb: float
+    ours: Result
+    floor: Result
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.seconds / self.floor.seconds
 
 
-def _reshaped(record: dict, *, output: bool, json_input: bool) -> dict:
-    data = record["captureData"]
-    shaped = {"endpointInput": dict(data["endpointInput"])}
-    if json_input:
-        values = [None if v == "" else _number(v) for v in shaped["endpointInput"]["data"].rstrip("\n").split(",")]
-        shaped["endpointInput"].update(data=json.dumps(values), encoding="JSON", observedContentType="application/json")
-    if output:
-        shaped["endpointOutput"] = data["endpointOutput"]
-    return {**record, "captureData": shaped}
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WorkersRow:
+    """The monitor on one capture file with one worker and with two (fastest runs, seconds and peak MB)."""
+
+    kind: str
+    records: int
+    capture_mb: float
+    one: tuple[float, float]
+    two: tuple[float, float]
+
+    @property
+    def speedup(self) -> float:
+        return self.one[0] / self.two[0]
 
 
-def _number(text: str) -> object:
-    try:
-        return float(text) if any(c in text for c in ".eE") else int(text)
-    except ValueError:
-        return text
+def run_floor_on(laid_out: LaidOut) -> Result:
+    """The polars floor on a layout's baseline CSV and capture tree, in a fresh process."""
+    run = measure(
+        [
+            sys.executable,
+            "-m",
+            "bench.contenders.floor_polars",
+            "--baseline",
+            str(laid_out.baseline_csv),
+            "--capture",
+            str(laid_out.capture_dir),
+            "--layout",
+            laid_out.payload_layout,
+        ],
+        env=child_env(),
+        cwd=REPO_ROOT,
+    )
+    return script_result("floor-polars", "floor: bare parse (polars)", run)
 
 
-def write_layout(records: list[dict], folder: Path, *, per_file: int | None, output: bool, json_input: bool) -> None:
-    if folder.exists():
-        shutil.rmtree(folder)
-    hour = folder / "bench-endpoint" / "AllTraffic" / "2024" / "05" / "01" / "00"
-    hour.mkdir(parents=True)
-    size = per_file or len(records)
-    for number, start in enumerate(range(0, len(records), size)):
-        chunk = records[start:start + size]
-        (hour / f"{number:05d}.jsonl").write_bytes(
-            b"".join(orjson.dumps(_reshaped(r, output=output, json_input=json_input)) + b"\n" for r in chunk))
+def run_layout(
+    kind: str, records: int, layout: Layout, *, repeat: int, log: Callable[[str], None]
+) -> LayoutRow:
+    """Ours and the floor on one layout of ``records`` records of the ``kind`` data set."""
+    dataset = ensure_dataset(spec_for(records, kind=kind), log=log)
+    laid_out = ensure_layout(dataset, layout)
+    warm_files(laid_out.baseline_csv, laid_out.capture_dir)
+    ours, floor = [], []
+    for round_number in range(1, repeat + 1):
+        log(f"layouts: {kind}, {records:,} records, {layout.name} (run {round_number} of {repeat})")
+        floor.append(run_floor_on(laid_out))
+        ours.append(
+            run_ours_on(laid_out.baseline_csv, laid_out.capture_dir, laid_out.window, name=layout.slug)
+        )
+    row = LayoutRow(
+        kind=kind,
+        records=records,
+        layout=layout,
+        capture_mb=laid_out.capture_bytes() / 1e6,
+        ours=fastest(ours),
+        floor=fastest(floor),
+    )
+    if row.ours.rows[1] != row.floor.rows[1]:
+        raise RuntimeError(
+            f"{layout.name}: ours read {row.ours.rows[1]:,} records, the floor {row.floor.rows[1]:,}"
+        )
+    return row
 
 
-def _timed(command: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - started
+def run_workers(kind: str, records: int, *, repeat: int, log: Callable[[str], None]) -> WorkersRow:
+    """The monitor with ``--workers 1`` and ``--workers 2`` on the one-file capture of ``records`` records."""
+    laid_out = ensure_layout(ensure_dataset(spec_for(records, kind=kind), log=log), WORKERS_LAYOUT)
+    warm_files(laid_out.baseline_csv, laid_out.capture_dir)
+    RUNS_ROOT.mkdir(parents=True, exist_ok=True)
+    runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(dir=RUNS_ROOT, prefix="workers-") as scratch:
+        baseline_dir = Path(scratch) / "baseline"
+        run_baseline(laid_out.baseline_csv, baseline_dir)
+        for round_number in range(1, repeat + 1):
+            for workers in runs:
+                log(f"layouts: {kind}, {records:,} records, one file, monitor with --workers {workers} "
+                    f"(run {round_number} of {repeat})")  # fmt: skip
+                run = run_monitor(laid_out.capture_dir, baseline_dir, Path(scratch) / "monitor", laid_out.window,
+                                  workers=workers)  # fmt: skip
+                runs[workers].append((run.seconds, run.peak_rss_mb))
+    best = {w: (min(s for s, _ in r), max(m for _, m in r)) for w, r in runs.items()}
+    return WorkersRow(
+        kind=kind, records=records, capture_mb=laid_out.capture_bytes() / 1e6, one=best[1], two=best[2]
+    )
+
+
+def _verdict(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def layout_lines(rows: list[LayoutRow], workers: list[WorkersRow]) -> list[str]:
+    """The layouts' part of a results page (Markdown lines, starting with a level-2 heading)."""
+    lines = [
+        "## Capture layouts: ours against the bare parse of the same files",
+        "",
+        "Each layout holds the same records of the data set (`bench/capture_layouts.py`): many files (as generated, "
+        "5,000 records a file in hourly folders) or one file; input and output captured, or input only (then the "
+        "baseline is the features alone); CSV input payloads, or JSON arrays of the features. Ours: the analyzer's "
+        "`baseline` on the matching baseline CSV, then `monitor` over the window, two processes, times summed. "
+        "Floor: `contenders/floor_polars.py` on the same files: `polars.read_csv` of the baseline, `polars.scan_ndjson` "
+        "of the capture's JSON Lines (payloads, their encoding and the inference time), the payload columns decoded "
+        "in bulk (CSV: one `read_csv` of the joined payloads; JSON: `str.json_decode`, numeric positions cast to "
+        "numbers); no statistics. Peak memory is each command's own (the largest of ours' two).",
+        "",
+        "| Data set | Records | Layout | Capture MB | Ours s (baseline + monitor) | Floor s (baseline + capture) "
+        f"| Ours / floor | Goal <= {goals.DATA_QUALITY_FLOOR:g}x met | Ours peak MB | Floor peak MB |",
+        "|---|---:|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for row in rows:
+        ours, floor = row.ours, row.floor
+        lines.append(
+            f"| {row.kind} | {row.records:,} | {row.layout.name} | {row.capture_mb:,.0f} "
+            f"| {ours.seconds:.2f} ({ours.phases['baseline']:.2f} + {ours.phases['monitor']:.2f}) "
+            f"| {floor.seconds:.2f} ({floor.phases['load_baseline']:.2f} + {floor.phases['load_capture']:.2f}) "
+            f"| {row.ratio:.2f}x | {_verdict(row.ratio <= goals.DATA_QUALITY_FLOOR)} "
+            f"| {ours.peak_rss_mb:,.0f} | {floor.peak_rss_mb:,.0f} |"
+        )
+    if rows:
+        worst = max(rows, key=lambda row: row.ratio)
+        lines += [
+            "",
+            f"Worst layout: {worst.kind}, {worst.records:,} records, {worst.layout.name}: {worst.ratio:.2f}x the floor "
+            f"(goal <= {goals.DATA_QUALITY_FLOOR:g}x on every layout: "
+            f"{_verdict(all(row.ratio <= goals.DATA_QUALITY_FLOOR for row in rows))}).",
+        ]
+    if workers:
+        lines += [
+            "",
+            "The monitor alone on one capture file (input + output, CSV), one worker against two (`--workers`), "
+            "against the same baseline; the analyzer hands inputs of 32 MB or more to its workers:",
+            "",
+            "| Data set | Records | Capture MB | 1 worker s | 2 workers s | Speed-up | Goal | Met | Peak MB (1 / 2) |",
+            "|---|---:|---:|---:|---:|---:|---|---|---:|",
+        ]
+        lines += [
+            f"| {w.kind} | {w.records:,} | {w.capture_mb:,.0f} | {w.one[0]:.2f} | {w.two[0]:.2f} | {w.speedup:.2f}x "
+            f"| >= {goals.TWO_WORKERS_SPEEDUP:g}x | {_verdict(w.speedup >= goals.TWO_WORKERS_SPEEDUP)} "
+            f"| {w.one[1]:,.0f} / {w.two[1]:,.0f} |"
+            for w in workers
+        ]
+    return lines
+
+
+def run_all(
+    kinds: list[str], sizes: list[int], *, repeat: int, workers: bool, log: Callable[[str], None]
+) -> list[str]:
+    """Every layout of every kind at every size, then the workers' comparison at the largest size; the lines."""
+    rows = [
+        run_layout(kind, records, layout, repeat=repeat, log=log)
+        for kind in kinds
+        for records in sizes
+        for layout in LAYOUTS
+    ]
+    compared = (
+        [run_workers(kind, max(sizes), repeat=repeat, log=log) for kind in kinds] if workers and sizes else []
+    )
+    return layout_lines(rows, compared)
+
+
+def _log(message: str) -> None:
+    print(f"[bench.layouts] {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.layouts", description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=300_000, help="capture records per layout (default 300,000)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each command, fastest counts (default 2)")
-    parser.add_argument("--work", type=Path, default=REPO_ROOT / "bench" / "data" / "layouts")
-    parser.add_argument("--results", type=Path, default=REPO_ROOT / "bench" / "results" / "layouts.md")
+    parser.add_argument("--records", type=int, nargs="+", default=list(DEFAULT_RECORDS),
+                        help="capture records (and baseline rows) per layout, one run of every layout per size "
+                        "(default 300,000 and 1,000,000)")  # fmt: skip
+    parser.add_argument("--kinds", nargs="+", choices=tuple(KINDS), default=[ROUNDED],
+                        help="data set kinds (default rounded)")  # fmt: skip
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each command, fastest counts (default 1)"
+    )
+    parser.add_argument(
+        "--skip-workers", action="store_true", help="no one-worker against two-workers comparison"
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Markdown file to write")
     args = parser.parse_args(argv)
-    dataset = ensure_dataset(spec_for(1_000_000, kind="rounded"), log=lambda m: print(m, file=sys.stderr))
-    records = _records(dataset.capture_dir, args.records)
-    analyzer = str(Path(sys.executable).with_name("model-monitor-analyzer"))
-    baselines = {}
-    for name, drop_score in (("score + features", False), ("features", True)):
-        folder = args.work / f"baseline-{'features' if drop_score else 'all'}"
-        csv = folder / "baseline.csv"
-        folder.mkdir(parents=True, exist_ok=True)
-        with dataset.baseline_csv.open() as source, csv.open("w") as target:
-            for number, line in enumerate(source):
-                if number > 100_000:
-                    break
-                target.write(line.split(",", 1)[1] if drop_score else line)
-        subprocess.run([analyzer, "baseline", "--dataset", str(csv), "--output", str(folder / "out"), "--quiet",
-                        "--overwrite"], check=True, stdout=subprocess.DEVNULL)
-        baselines[name] = folder / "out"
-    rows = []
-    for layout in LAYOUTS:
-        one_file, output, json_input = "one file" in layout, "input + output" in layout, "JSON" in layout
-        folder = args.work / layout.replace(" ", "-").replace(",", "").replace("+", "and")
-        write_layout(records, folder, per_file=None if one_file else 4_630, output=output, json_input=json_input)
-        baseline = baselines["score + features" if output else "features"]
-        ours_command = [analyzer, "monitor", "--capture", str(folder), "--statistics", str(baseline / "statistics.json"),
-                        "--constraints", str(baseline / "constraints.json"), "--output", str(args.work / "out"),
-                        "--overwrite", "--quiet", *WINDOW]
-        floor_command = [sys.executable, "-c", FLOOR, str(folder), "json" if json_input else "csv"]
-        ours, floor = [], []
-        for _ in range(args.repeat):
-            floor.append(_timed(floor_command))
-            ours.append(_timed(ours_command))
-        megabytes = sum(p.stat().st_size for p in folder.rglob("*.jsonl")) / 1e6
-        rows.append((layout, megabytes, min(floor), min(ours)))
-        print(f"{layout}: floor {min(floor):.2f} s, ours {min(ours):.2f} s", file=sys.stderr, flush=True)
+    command = " ".join(
+        ["python -m bench.layouts", shlex.join(sys.argv[1:] if argv is None else argv)]
+    ).strip()
+    repeat = max(args.repeat, 1)
+    measured = run_all(
+        args.kinds, sorted(set(args.records)), repeat=repeat, workers=not args.skip_workers, log=_log
+    )
     lines = [
-        "# Capture layouts: the monitor against the bare parse",
+        "# Benchmark: capture layouts",
         "",
-        f"Command: `python -m bench.layouts --records {args.records} --repeat {args.repeat}`; {len(records):,} "
-        "records of the `rounded` data set per layout; seconds are wall time of a fresh process, fastest run.",
+        f"Command: `{command}`; seconds are wall time of fresh processes (start-up included), fastest of "
+        f"{repeat} run(s).",
         "",
-        "| Layout | MB | Floor (polars) s | Ours (monitor) s | Ours / floor |",
-        "|---|---:|---:|---:|---:|",
-        *[f"| {layout} | {mb:.0f} | {floor:.2f} | {ours:.2f} | {ours / floor:.2f}x |"
-          for layout, mb, floor, ours in rows],
+        *measured,
         "",
     ]
-    args.results.write_text("\n".join(lines))
-    print("\n".join(lines))
+    page = "\n".join(lines)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(page)
+    print(page)
     return 0
 
 

@@ -70,3 +70,10 @@ def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: P
         tail = "\n".join(run.stderr.splitlines()[-25:])
         raise CommandFailed(f"{' '.join(command)} exited {run.exit_code}:\n{tail}")
     return run
+
+
+def fastest_run(runs: Sequence[Run]) -> Run:
+    """The fastest of several runs of one command, with the largest peak memory seen in any of them (the
+    minimum time is the run least disturbed by whatever else the machine did meanwhile)."""
+    best = min(runs, key=lambda run: run.seconds)
+    return dataclasses.replace(best, peak_rss_mb=max(run.peak_rss_mb for run in runs))

@@ -46,7 +46,7 @@ class Result:
     version: str = ""
 
 
-def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a contender: ours, with the repository importable and telemetry off."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
@@ -66,13 +66,19 @@ def fastest(results: list[Result]) -> Result:
 
 def warm_page_cache(dataset: Dataset) -> None:
     """Read every input file once, so no contender pays (or is spared) the first read from disk."""
-    for path in [dataset.baseline_csv, *capture_files(dataset.capture_dir)]:
+    warm_files(dataset.baseline_csv, dataset.capture_dir)
+
+
+def warm_files(baseline_csv: Path, capture_dir: Path) -> None:
+    """``warm_page_cache`` for a baseline CSV and a capture tree."""
+    for path in [baseline_csv, *capture_files(capture_dir)]:
         with path.open("rb") as f:
             while f.read(16 << 20):
                 pass
 
 
-def _script_result(name: str, label: str, run: Run, *, version: str = "") -> Result:
+def script_result(name: str, label: str, run: Run, *, version: str = "") -> Result:
+    """A contender script's run as a ``Result``, from the JSON line of phases it prints."""
     phases = run.phases()
     drifted = phases.pop("drifted", None)
     rows = (int(phases.pop("baseline_rows")), int(phases.pop("capture_rows")))
@@ -111,10 +117,10 @@ def run_floor(name: str, dataset: Dataset) -> Result:
     module, label = FLOORS[name]
     run = measure(
         [sys.executable, "-m", module, *_input_arguments(dataset)],
-        env=_child_env(),
+        env=child_env(),
         cwd=REPO_ROOT,
     )
-    return _script_result(name, label, run)
+    return script_result(name, label, run)
 
 
 def run_peer(name: str, dataset: Dataset, python: Path) -> Result:
@@ -125,10 +131,10 @@ def run_peer(name: str, dataset: Dataset, python: Path) -> Result:
     label = {"evidently": "Evidently DataDriftPreset", "whylogs": "whylogs profile + drift scores"}[name]
     run = measure(
         [str(python), "-m", module, *_input_arguments(dataset)],
-        env=_child_env(),
+        env=child_env(),
         cwd=REPO_ROOT,
     )
-    return _script_result(name, label, run)
+    return script_result(name, label, run)
 
 
 def _analyzer_version() -> str:
@@ -148,7 +154,7 @@ def analyzer_takes_workers() -> bool:
     """Whether the analyzer's ``baseline`` command has a ``--workers`` option (processes to use)."""
     done = subprocess.run(
         [sys.executable, "-m", "model_monitor_analyzer", "baseline", "--help"],
-        env=_child_env(),
+        env=child_env(),
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -166,44 +172,40 @@ def run_ours(
     ``CompletedWithViolations`` when it finds drift, which the data set is made to contain.
     ``workers`` is passed as ``--workers`` to both (None: the analyzer's default, every CPU).
     """
+    return run_ours_on(
+        dataset.baseline_csv,
+        dataset.capture_dir,
+        dataset.window,
+        label=label,
+        workers=workers,
+        name=dataset.root.name,
+    )
+
+
+def run_ours_on(
+    baseline_csv: Path,
+    capture_dir: Path,
+    window: tuple[str, str],
+    *,
+    label: str = "ours: analyzer baseline + monitor",
+    workers: int | None = None,
+    name: str = "ours",
+) -> Result:
+    """``run_ours`` on any baseline CSV and capture tree, over the window ``[start, end)``."""
     RUNS_ROOT.mkdir(parents=True, exist_ok=True)
     # A folder of its own per run, so two benches running at once cannot trip over each other's files.
-    with tempfile.TemporaryDirectory(dir=RUNS_ROOT, prefix=f"{dataset.root.name}-") as scratch:
-        return _run_ours_in(dataset, Path(scratch), label=label, workers=workers)
-
-
-def _run_ours_in(dataset: Dataset, workdir: Path, *, label: str, workers: int | None) -> Result:
-    baseline_dir, monitor_dir = workdir / "baseline", workdir / "monitor"
-    cli = [sys.executable, "-m", "model_monitor_analyzer"]
-    options = [] if workers is None else ["--workers", str(workers)]
-    baseline = measure(
-        [*cli, "baseline", "--dataset", str(dataset.baseline_csv), "--output", str(baseline_dir), *options],
-        env=_child_env(),
-        cwd=REPO_ROOT,
-    )
-    start, end = dataset.window
-    monitor = measure(
-        [
-            *cli,
-            "monitor",
-            "--capture",
-            str(dataset.capture_dir),
-            "--statistics",
-            str(baseline_dir / "statistics.json"),
-            "--constraints",
-            str(baseline_dir / "constraints.json"),
-            "--output",
-            str(monitor_dir),
-            "--start",
-            start,
-            "--end",
-            end,
-            *options,
-        ],
-        env=_child_env(),
-        cwd=REPO_ROOT,
-    )
-    violations = json.loads((monitor_dir / "constraint_violations.json").read_text())["violations"]
+    with tempfile.TemporaryDirectory(dir=RUNS_ROOT, prefix=f"{name}-") as scratch:
+        workdir = Path(scratch)
+        baseline_dir = workdir / "baseline"
+        baseline = run_baseline(baseline_csv, baseline_dir, workers=workers)
+        monitor = run_monitor(capture_dir, baseline_dir, workdir / "monitor", window, workers=workers)
+        violations = json.loads((workdir / "monitor" / "constraint_violations.json").read_text())[
+            "violations"
+        ]
+        rows = (
+            _count_rows(baseline_dir / "statistics.json"),
+            _count_rows(workdir / "monitor" / "statistics.json"),
+        )
     drifted = sorted(
         {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
     )
@@ -219,7 +221,66 @@ def _run_ours_in(dataset: Dataset, workdir: Path, *, label: str, workers: int | 
             "monitor_rss_mb": monitor.peak_rss_mb,
             "violations": len(violations),
         },
-        rows=(_count_rows(baseline_dir / "statistics.json"), _count_rows(monitor_dir / "statistics.json")),
+        rows=rows,
         drifted=tuple(drifted),
         version=_analyzer_version(),
+    )
+
+
+ANALYZER = [sys.executable, "-m", "model_monitor_analyzer"]
+
+
+def _worker_options(workers: int | None) -> list[str]:
+    return [] if workers is None else ["--workers", str(workers)]
+
+
+def run_baseline(baseline_csv: Path, output: Path, *, workers: int | None = None) -> Run:
+    """The analyzer's ``baseline`` on a CSV with a header, in a fresh process; its files go to ``output``."""
+    return measure(
+        [
+            *ANALYZER,
+            "baseline",
+            "--dataset",
+            str(baseline_csv),
+            "--output",
+            str(output),
+            *_worker_options(workers),
+        ],
+        env=child_env(),
+        cwd=REPO_ROOT,
+    )
+
+
+def run_monitor(
+    capture_dir: Path,
+    baseline_dir: Path,
+    output: Path,
+    window: tuple[str, str],
+    *,
+    workers: int | None = None,
+) -> Run:
+    """The analyzer's data-quality ``monitor`` of a capture tree against ``baseline_dir``'s statistics and
+    constraints, in a fresh process; replaces an earlier run's files in ``output``."""
+    start, end = window
+    return measure(
+        [
+            *ANALYZER,
+            "monitor",
+            "--capture",
+            str(capture_dir),
+            "--statistics",
+            str(baseline_dir / "statistics.json"),
+            "--constraints",
+            str(baseline_dir / "constraints.json"),
+            "--output",
+            str(output),
+            "--overwrite",
+            "--start",
+            start,
+            "--end",
+            end,
+            *_worker_options(workers),
+        ],
+        env=child_env(),
+        cwd=REPO_ROOT,
     )
