@@ -12,9 +12,9 @@ from model_monitor_analyzer.cli import build_parser, main
 from model_monitor_analyzer.contract import bias as bias_contract
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs import bias as bias_job
-from model_monitor_analyzer.jobs import data_quality as dq_job
 from model_monitor_analyzer.jobs import model_quality as mq_job
 from model_monitor_analyzer.jobs.requests import InputFormat
+from model_monitor_analyzer.monitors import data_quality as dq_job
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
 
