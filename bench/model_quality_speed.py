@@ -5,7 +5,7 @@ capture layout ``capture/<endpoint>/<variant>/yyyy/mm/dd/HH/*.jsonl`` and one gr
 for each in ``groundtruth/yyyy/mm/dd/HH/*.jsonl``, then times
 
 * the floor: ``orjson.loads`` of every line of every capture and ground-truth file;
-* the run: ``jobs.model_quality.run_monitor`` (merge, merged-record output, metrics, reports);
+* the run: ``monitors.model_quality.run_monitor`` (merge, merged-record output, metrics, reports);
 * the capture reader alone (``io.capture.iter_capture_records``), the part of the run that
   belongs to ``io.capture``.
 
@@ -104,22 +104,22 @@ def capture_read(folder: Path) -> tuple[float, float]:
 
 def monitor_run(folder: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of one binary model-quality monitoring run over the generated window."""
-    from model_monitor_analyzer.jobs import model_quality as job
+    from model_monitor_analyzer.monitors import model_quality as job
 
     parser = argparse.ArgumentParser()
     job.add_monitor_arguments(parser)
     output = folder / "out"
     shutil.rmtree(output, ignore_errors=True)
-    args = parser.parse_args([
+    request = job.monitor_request(parser.parse_args([
         "--capture", str(folder / "capture"), "--ground-truth", str(folder / "groundtruth"),
         "--output", str(output), "--problem-type", "BinaryClassification",
         "--inference-attribute", "0", "--probability-attribute", "0", "--probability-threshold", "0.5",
         "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--ground-truth-lookback", f"PT{CAPTURE_HOURS}H",
-    ])  # fmt: skip
+    ]))  # fmt: skip
     began, cpu = time.perf_counter(), time.process_time()
-    outcome = job.run_monitor(args)
+    outcome = job.run_monitor(request)
     elapsed = time.perf_counter() - began, time.process_time() - cpu
     if outcome.summary.get("matched") != outcome.summary.get("item_count"):
         raise SystemExit(f"unexpected join: {outcome.summary}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,6 +19,7 @@ from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 from model_monitor_analyzer.monitors import data_quality as job
 from model_monitor_analyzer.monitors.data_quality import environment as contract
 from model_monitor_analyzer.monitors.data_quality.request import (
+    OPTION_NAMES,
     DataQualityBaselineRequest,
     DataQualityMonitorRequest,
 )
@@ -151,7 +153,10 @@ def test_the_contract_builds_the_monitor_request_the_command_line_builds_for_the
             "--feature-overrides", '{"age": {"drift": 0.3}, "city": {"check": false}}', "--overwrite"]
     assert contract.mode_of(env) == RunMode.MONITOR
     from_env = contract.monitor_request_from_environment(env, paths)
-    assert from_env == job.monitor_request(build_parser("data-quality").parse_args(argv))
+    from_cli = job.monitor_request(build_parser("data-quality").parse_args(argv))
+    # the same run; each names its settings in its user's words
+    assert (from_env.names, from_cli.names) == (contract.ENVIRONMENT_NAMES, OPTION_NAMES)
+    assert replace(from_env, names=OPTION_NAMES) == from_cli
     assert from_env.window == WINDOW
     assert from_env.feature_overrides == {
         "age": {"distribution_constraints": {"comparison_threshold": 0.3, "categorical_comparison_threshold": 0.3,
@@ -167,7 +172,9 @@ def test_the_contract_builds_the_baseline_request_the_command_line_builds_for_th
             "--output", str(tmp_path / "processing" / "output"), "--categorical-drift-method", "ChiSquared", "--overwrite"]
     assert contract.mode_of(env) == RunMode.BASELINE
     from_env = contract.baseline_request_from_environment(env, ContainerPaths(root=tmp_path))
-    assert from_env == job.baseline_request(build_parser("data-quality").parse_args(argv))
+    from_cli = job.baseline_request(build_parser("data-quality").parse_args(argv))
+    assert (from_env.names, from_cli.names) == (contract.ENVIRONMENT_NAMES, OPTION_NAMES)
+    assert replace(from_env, names=OPTION_NAMES) == from_cli
     assert from_env.reading == InputOptions(header=False, progress=True)
     assert from_env.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
 

@@ -57,7 +57,8 @@ def write_message(paths: ContainerPaths, message: str) -> None:
 
 def _run_from_namespace(monitor_type: registry.MonitorType, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
     """TRANSITIONAL (types with ``namespace_runs``, i.e. bias until it moves to ``monitors.bias``): its contract
-    takes the environment with container paths rebased and gives a Namespace."""
+    takes the environment with container paths rebased and gives a Namespace, and its messages are reworded
+    for the environment (``contract.wording``); the other types' adapters name the environment's keys themselves."""
     job = registry.job_module(monitor_type)
     contract = registry.contract_module(monitor_type)
     rebased = dict(env)
@@ -66,8 +67,11 @@ def _run_from_namespace(monitor_type: registry.MonitorType, env: Mapping[str, st
                 "ground_truth_source", METRICS_DIRECTORY_ENV):
         if rebased.get(key):
             rebased[key] = str(paths.rebase(rebased[key]))
-    args = contract.args_from_environment(rebased)
-    return job.run_baseline(args) if args.mode == RunMode.BASELINE else recorded(job.run_monitor(args))
+    try:
+        args = contract.args_from_environment(rebased)
+        return job.run_baseline(args) if args.mode == RunMode.BASELINE else recorded(job.run_monitor(args))
+    except AnalyzerInputError as exc:  # its messages name the command line's options: reworded
+        raise AnalyzerInputError(in_environment_words(exc.describe())) from None
 
 
 def recorded(outcome: RunOutcome) -> RunOutcome:
@@ -104,7 +108,7 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
             (paths.rebase(env["output_path"]) / OUTCOME_FILE).unlink(missing_ok=True)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
-        message = f"Error: {in_environment_words(exc.describe()) if isinstance(exc, AnalyzerInputError) else exc}"
+        message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE

@@ -27,8 +27,7 @@ class MonitorType:
 
 
 DATA_QUALITY = MonitorType(name="data-quality", module="data_quality", analysis_types=("DATA_QUALITY",))
-MODEL_QUALITY = MonitorType(name="model-quality", module="model_quality", analysis_types=("MODEL_QUALITY",),
-                            namespace_runs=True)
+MODEL_QUALITY = MonitorType(name="model-quality", module="model_quality", analysis_types=("MODEL_QUALITY",))
 BIAS = MonitorType(name="bias", module="bias", analysis_types=("BIAS", "MODEL_BIAS", "BIAS_DRIFT"), namespace_runs=True)
 MONITOR_TYPES: tuple[MonitorType, ...] = (DATA_QUALITY, MODEL_QUALITY, BIAS)
 NAMES: tuple[str, ...] = tuple(t.name for t in MONITOR_TYPES)

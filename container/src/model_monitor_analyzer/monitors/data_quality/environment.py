@@ -27,6 +27,7 @@ from model_monitor_analyzer.contract.input_documents import (
     BASELINE_CONSTRAINTS_FOLDER,
     BASELINE_STATISTICS_FOLDER,
     InputDocument,
+    placement_in_environment,
 )
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
 from model_monitor_analyzer.document_kinds import DocumentKind
@@ -36,6 +37,7 @@ from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metr
 from model_monitor_analyzer.monitors.data_quality.request import (
     DataQualityBaselineRequest,
     DataQualityMonitorRequest,
+    DataQualityNames,
     feature_overrides_from_json,
 )
 
@@ -51,6 +53,17 @@ STATISTICS = InputDocument(key="baseline_statistics", kind=DocumentKind.DATA_QUA
 CONSTRAINTS = InputDocument(key="baseline_constraints", kind=DocumentKind.DATA_QUALITY_CONSTRAINTS,
                             folder=BASELINE_CONSTRAINTS_FOLDER,
                             source="the schedule's BaselineConfig (ConstraintsResource)")
+
+#: each setting by the job environment's key that sets it
+ENVIRONMENT_NAMES = DataQualityNames(
+    dataset="dataset_source",
+    statistics="baseline_statistics",
+    constraints="baseline_constraints",
+    output="output_path",
+    feature_overrides="feature_overrides",
+    max_bad_record_ratio="max_bad_record_ratio",
+    place_document=placement_in_environment,
+)
 
 
 def mode_of(env: Mapping[str, str]) -> RunMode:
@@ -122,6 +135,7 @@ def baseline_request_from_environment(env: Mapping[str, str], paths: ContainerPa
         drift_method=_drift_method(env.get("drift_method")),
         post_analytics_processor=_post_analytics_processor(env, paths),
         overwrite=True,  # each execution has an output folder of its own
+        names=ENVIRONMENT_NAMES,
     )
 
 
@@ -155,4 +169,5 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
         schedule=env.get("sagemaker_monitoring_schedule_name"),
         post_analytics_processor=_post_analytics_processor(env, paths),
         overwrite=True,  # each execution has an output folder of its own
+        names=ENVIRONMENT_NAMES,
     )

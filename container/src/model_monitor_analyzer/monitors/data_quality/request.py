@@ -7,7 +7,7 @@ The command line (``command_line``) and the job environment (``environment``) ea
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,29 @@ from model_monitor_analyzer.constraint_rules import AUTO, SAGEMAKER, expand_over
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.report.documents import DocumentKind, placement_on_the_command_line
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityNames:
+    """How the user named each setting of a run, for its messages (default: the command line's options;
+    the job environment's keys in a container, see ``environment.ENVIRONMENT_NAMES``).
+
+    ``place_document`` says where a document of a kind goes, for the fix of a document given in the
+    wrong place.
+    """
+
+    dataset: str = "--dataset"
+    statistics: str = "--statistics"
+    constraints: str = "--constraints"
+    output: str = "--output"
+    feature_overrides: str = "--feature-overrides"
+    max_bad_record_ratio: str = "--max-bad-record-ratio"
+    place_document: Callable[[DocumentKind], str] = placement_on_the_command_line
+
+
+#: the command line's spelling, the default of every request
+OPTION_NAMES = DataQualityNames()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +58,7 @@ class DataQualityBaselineRequest:
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
+        names: how the user named the settings (default: the command line's options).
     """
 
     dataset: Path
@@ -45,6 +69,7 @@ class DataQualityBaselineRequest:
     drift_method: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+    names: DataQualityNames = OPTION_NAMES
 
     @property
     def suggested_drift_method(self) -> str:
@@ -79,6 +104,7 @@ class DataQualityMonitorRequest:
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
+        names: how the user named the settings (default: the command line's options).
     """
 
     capture: Path
@@ -96,6 +122,7 @@ class DataQualityMonitorRequest:
     schedule: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+    names: DataQualityNames = OPTION_NAMES
 
 
 

@@ -53,6 +53,7 @@ from model_monitor_analyzer.jobs.requests import (
     InputOptions,
 )
 from model_monitor_analyzer.monitors.data_quality.request import (
+    OPTION_NAMES,
     DataQualityBaselineRequest,
     DataQualityMonitorRequest,
 )
@@ -286,6 +287,7 @@ def profile_input(
     names: list[str] | None = None,
     detailed_columns: frozenset[str] = frozenset(),
     expected_records: int | None = None,
+    tolerance_setting: str = OPTION_NAMES.max_bad_record_ratio,
 ) -> tuple[DatasetProfile, InputProblems]:
     """Stream the input into a profile.
 
@@ -298,9 +300,10 @@ def profile_input(
     the work and a processing instance has 2 to 96 vCPUs.
 
     Progress lines (``reading.progress``) count the records every process has profiled, and say
-    the time left when ``expected_records`` (a re-read) is known.
+    the time left when ``expected_records`` (a re-read) is known. Too many bad records fail the run
+    naming the tolerance as the user set it (``tolerance_setting``).
     """
-    problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio)
+    problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio, tolerance_setting=tolerance_setting)
     progress = ProgressReporter(enabled=reading.progress, total=expected_records)
     parts = _parts(reading, source, fmt, window=window, names=names)
     if parts is None:
@@ -320,7 +323,7 @@ def profile_input(
         # path: read once more counting every value of those columns.
         return profile_input(
             reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount),
-            expected_records=None if parts is not None else profile.item_count,
+            expected_records=None if parts is not None else profile.item_count, tolerance_setting=tolerance_setting,
         )
     _note_values_without_a_number(profile)
     return profile, problems
@@ -355,10 +358,13 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     claim = claim_output(
         request.output, writes=BASELINE_FILES, overwrite=request.overwrite,
         inputs=(request.dataset, request.reading.record_preprocessor, request.post_analytics_processor),
+        option=request.names.output,
     )
-    profile, problems = profile_input(request.reading, request.dataset, request.format)
+    profile, problems = profile_input(request.reading, request.dataset, request.format,
+                                      tolerance_setting=request.names.max_bad_record_ratio)
     if profile.item_count == 0:
-        raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
+        raise AnalyzerInputError(f"the baseline dataset holds no records; point {request.names.dataset} at data",
+                                 path=str(request.dataset))
     method = request.categorical_drift_method
     statistics = statistics_document(profile)
     suggested = constraints_document(profile, categorical_drift_method=method.value if method is not None else None,
@@ -381,8 +387,11 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
     """The parsed constraints, the baseline's features and its statistics document."""
     constraints_doc = read_json(request.constraints, what="baseline constraints")
     statistics_doc = read_json(request.statistics, what="baseline statistics")
-    expect_document(constraints_doc, DocumentKind.DATA_QUALITY_CONSTRAINTS, path=str(request.constraints), option="--constraints")
-    expect_document(statistics_doc, DocumentKind.DATA_QUALITY_STATISTICS, path=str(request.statistics), option="--statistics")
+    names = request.names
+    expect_document(constraints_doc, DocumentKind.DATA_QUALITY_CONSTRAINTS, path=str(request.constraints),
+                    option=names.constraints, place=names.place_document)
+    expect_document(statistics_doc, DocumentKind.DATA_QUALITY_STATISTICS, path=str(request.statistics),
+                    option=names.statistics, place=names.place_document)
     try:
         constraints = parse_constraints(constraints_doc)
     except ValueError as exc:
@@ -393,7 +402,7 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
         try:
             constraints = with_feature_overrides(constraints, request.feature_overrides)
         except ValueError as exc:
-            raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
+            raise AnalyzerInputError(f"{names.feature_overrides}: {exc}") from None
     try:
         baseline = baseline_features(statistics_doc)
     except ValueError as exc:
@@ -451,7 +460,7 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
         request.output, writes=(*MONITOR_FILES, *((metrics_file,) if metrics_file is not None else ())),
         inputs=(request.capture, request.statistics, request.constraints, request.reading.record_preprocessor,
                 request.post_analytics_processor),
-        overwrite=request.overwrite,
+        overwrite=request.overwrite, option=request.names.output,
     )
     constraints, baseline, baseline_statistics = _read_baseline(request)
     names = [f.name for f in constraints.features]
@@ -460,7 +469,8 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     if fmt is InputFormat.CAPTURE and request.reading.record_preprocessor is None:
         request = _with_matching_capture_columns(request, names=names)
     profile, problems = profile_input(
-        request.reading, request.capture, fmt, window=request.window, names=names, detailed_columns=string_features
+        request.reading, request.capture, fmt, window=request.window, names=names, detailed_columns=string_features,
+        tolerance_setting=request.names.max_bad_record_ratio,
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)
