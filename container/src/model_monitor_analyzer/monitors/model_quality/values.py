@@ -17,8 +17,6 @@ Messages name the settings as ``names`` spells them (the command line's options 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -119,32 +117,6 @@ def binary_values(
     if np.isnan(positive_number):
         return by_text
     return by_text | (numbers == positive_number)
-
-
-def check_positive_label_occurs(
-    columns: Sequence[tuple[str, pa.Array, np.ndarray]], *, positive_label: str, names: ModelQualityNames = OPTION_NAMES
-) -> None:
-    """Refuse label columns that cannot be in the positive label's vocabulary.
-
-    ``columns`` are (what, values, positive mask) of the ground-truth labels and, unless they
-    come from a probability threshold, the predicted labels. A column without a single positive
-    value is legitimate when it holds one value that the other column also holds (a window with
-    no positive case, or a model that predicted none); with two or more different values, or a
-    value the other column never has, the positive label is not spelled as in the data and every
-    metric would silently be zero.
-    """
-    keys = [pc.utf8_lower(label_text(values)) for _, values, _ in columns]
-    for index, (what, values, positive) in enumerate(columns):
-        if positive.any() or len(values) == 0:
-            continue
-        found = _distinct(keys[index])
-        others = [k for i, k in enumerate(keys) if i != index and len(k)]
-        foreign = bool(others) and not _as_bool(pc.is_in(keys[index], value_set=pc.unique(others[0]))).any()
-        if len(found) >= 2 or foreign:
-            raise AnalyzerInputError(
-                f"no {what} equals the positive label {positive_label!r} (found {', '.join(found)}): set "
-                f"{names.positive_label} to the positive class as the labels and predictions write it"
-            )
 
 
 def float_values(values: pa.Array, *, what: str) -> np.ndarray:
