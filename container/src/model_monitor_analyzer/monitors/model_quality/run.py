@@ -36,7 +36,7 @@ from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
-from model_monitor_analyzer.io.ground_truth import read_ground_truth
+from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, reach_back
@@ -353,15 +353,17 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         captures = progress.counted(merge.read_capture_records(
             request.capture, since=reach_back(start, lookback), until=end, problems=problems
         ))
-        labels = read_ground_truth(request.ground_truth, uploaded_from=start, uploaded_before=end, problems=problems)
+        labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
+                                           problems=problems)
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()
         writer = merge.MergedRecordsWriter(_merged_output(request))
         staged.append(writer)  # published once the run has succeeded
         with writer:
-            for capture_record, label in window_join.matches(captures):
-                writer.write(capture_record.raw, label.record)
-                builder.add(capture_record, label)
+            for matched, rows in window_join.matched_batches(captures):
+                for capture_record, row in zip(matched, rows.tolist(), strict=True):
+                    writer.write(capture_record.raw, labels.records[row])
+                builder.add_matched(matched, labels, rows)
             problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
