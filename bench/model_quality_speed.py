@@ -7,7 +7,9 @@ for each in ``groundtruth/yyyy/mm/dd/HH/*.jsonl``, then times
 * the floor: ``orjson.loads`` of every line of every capture and ground-truth file;
 * the run: ``monitors.model_quality.run_monitor`` (merge, merged-record output, metrics, reports);
 * the capture reader alone (``io.capture.iter_capture_records``), the part of the run that
-  belongs to ``io.capture``.
+  belongs to ``io.capture``;
+* a columnar read of the same files: ``pyarrow.json.read_json`` of every capture and ground-truth
+  file (native, multi-threaded: what reading alone costs without a Python object per line).
 
 Run: ``python bench/model_quality_speed.py --records 1000000 [--runs 3] [--folder DIR]``.
 """
@@ -91,6 +93,16 @@ def parse_floor(folder: Path) -> tuple[float, float]:
     return time.perf_counter() - began, time.process_time() - cpu
 
 
+def columnar_read(folder: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``pyarrow.json.read_json`` over every capture and ground-truth file."""
+    import pyarrow.json as pa_json
+
+    began, cpu = time.perf_counter(), time.process_time()
+    for path in sorted([*(folder / "capture").rglob("*.jsonl"), *(folder / "groundtruth").rglob("*.jsonl")]):
+        pa_json.read_json(path)
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
 def capture_read(folder: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of ``io.capture.iter_capture_records`` alone over the capture tree."""
     from model_monitor_analyzer.io.capture import iter_capture_records
@@ -139,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
             generate(folder, options.records)
             print(f"generated {options.records} records in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-        floors, runs, captures = [], [], []
+        floors, runs, captures, columnar = [], [], [], []
         for _ in range(options.runs):  # alternated, so that a change of load touches all alike
             floors.append(parse_floor(folder))
             runs.append(monitor_run(folder))
             captures.append(capture_read(folder))
+            columnar.append(columnar_read(folder))
         print(f"records: {options.records}")
         for what, index in (("wall", 0), ("CPU", 1)):
             floor, run = min(t[index] for t in floors), min(t[index] for t in runs)
@@ -153,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             reader = min(t[index] for t in captures)
             print(f"{what} of which reading the captures (io.capture.iter_capture_records): {reader:.2f} s"
                   f" = {reader / floor:.1f}x the floor")
+            bulk = min(t[index] for t in columnar)
+            print(f"{what} columnar read of the same files (pyarrow.json.read_json): {bulk:.2f} s;"
+                  f" the run is {run / bulk:.1f}x that")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory of the process: {peak:.0f} MB")
     finally:
