@@ -60,6 +60,7 @@ from model_monitor_analyzer.report.jsonfile import load_json
 # Baseline dataset
 # --------------------------------------------------------------------------------------------
 
+
 def _column_name(names: Sequence[str], attribute: str, what: str, path: Path) -> str:
     """The column ``attribute`` names: a column name, else a 0-based column index."""
     if attribute in names:
