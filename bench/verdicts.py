@@ -50,8 +50,12 @@ import numpy as np
 import pandas as pd
 
 from model_monitor_analyzer.cli import main as analyzer
-from model_monitor_analyzer.jobs import data_quality as dq
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.monitors import data_quality as dq
+from model_monitor_analyzer.monitors.data_quality.request import (
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+)
 
 BASELINE_ROWS = 20_000
 SIZES = (50, 200, 500, 1_000, 10_000, 100_000)
@@ -148,7 +152,7 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
     rng = np.random.default_rng(seed)
     draw(rng, BASELINE_ROWS).to_csv(work / "baseline.csv", index=False)
     quiet = InputOptions(progress=False)
-    dq.run_baseline(dq.DataQualityBaselineRequest(dataset=work / "baseline.csv", output=work / "baseline", reading=quiet))
+    dq.run_baseline(DataQualityBaselineRequest(dataset=work / "baseline.csv", output=work / "baseline", reading=quiet))
     cells: dict[tuple[str, str, int], Cell] = {}
     for size in sizes:
         for change in DATA_CHANGES:
@@ -159,7 +163,7 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
                 draw(rng, size, change).to_csv(window, index=False)
                 for mode, method in (("ours", None), ("sagemaker", "sagemaker")):
                     out = work / f"out-{mode}"
-                    dq.run_monitor(dq.DataQualityMonitorRequest(
+                    dq.run_monitor(DataQualityMonitorRequest(
                         capture=window, input_format=InputFormat.CSV, output=out, reading=quiet,
                         statistics=work / "baseline" / "statistics.json",
                         constraints=work / "baseline" / "constraints.json", drift_method=method, overwrite=True))

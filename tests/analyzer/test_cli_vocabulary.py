@@ -12,13 +12,15 @@ from model_monitor_analyzer.cli import build_parser, main
 from model_monitor_analyzer.contract import bias as bias_contract
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs import bias as bias_job
-from model_monitor_analyzer.jobs import data_quality as dq_job
-from model_monitor_analyzer.jobs import model_quality as mq_job
 from model_monitor_analyzer.jobs.requests import InputFormat
+from model_monitor_analyzer.monitors import data_quality as dq_job
+from model_monitor_analyzer.monitors import model_quality as mq_job
+from model_monitor_analyzer.monitors.model_quality.command_line import DATASET_FORMATS as MQ_DATASET_FORMATS
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
 
 DQ_MONITOR = ["--capture", "c", "--statistics", "s", "--constraints", "k"]
+MQ_MONITOR = ["--capture", "c", "--ground-truth", "g", "--problem-type", "Regression", "--inference-attribute", "0"]
 
 
 def _parse(monitor_type: str, command: str, *argv: str):
@@ -33,7 +35,7 @@ def test_data_quality_baseline_reads_the_dataset_format_under_both_spellings(fla
 
 def test_model_quality_baseline_reads_the_dataset_format(tmp_path):
     args = _parse("model-quality", "baseline", "--dataset", "d", "--output", str(tmp_path), "--dataset-format", "jsonl")
-    assert mq_job.DATASET_FORMATS[args.dataset_format].value == "json"
+    assert MQ_DATASET_FORMATS[args.dataset_format].value == "json"
 
 
 @pytest.mark.parametrize(
@@ -68,7 +70,7 @@ def test_a_bias_dataset_format_option_overrides_the_configs_dataset_type(tmp_pat
 @pytest.mark.parametrize(
     ("monitor_type", "required", "build", "field"),
     [("data-quality", DQ_MONITOR, dq_job.monitor_request, "metrics_dir"),
-     ("model-quality", [], mq_job.monitor_request, "cloudwatch_metrics_dir"),
+     ("model-quality", MQ_MONITOR, mq_job.monitor_request, "metrics_dir"),
      ("bias", ["--analysis-config", "a"], bias_job.monitor_request, "metrics_dir")],
 )  # fmt: skip
 class TestMetricLinesOnTheCommandLine:
@@ -92,8 +94,9 @@ class TestMetricLinesOnTheCommandLine:
 
 
 def test_model_quality_keeps_cloudwatch_metrics_dir_as_an_alias(tmp_path):
-    args = _parse("model-quality", "monitor", "--output", str(tmp_path), "--cloudwatch-metrics-dir", str(tmp_path / "m"))
-    assert mq_job.monitor_request(args).cloudwatch_metrics_dir == tmp_path / "m"
+    args = _parse("model-quality", "monitor", *MQ_MONITOR, "--output", str(tmp_path), "--cloudwatch-metrics-dir",
+                  str(tmp_path / "m"))
+    assert mq_job.monitor_request(args).metrics_dir == tmp_path / "m"
 
 
 def test_bias_keeps_publish_metrics_as_an_accepted_flag(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,13 +11,18 @@ import pytest
 
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod
 from model_monitor_analyzer.cli import build_parser
-from model_monitor_analyzer.contract import data_quality as contract
+from model_monitor_analyzer.contract.environment import RunMode
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs import data_quality as job
-from model_monitor_analyzer.jobs.data_quality import DataQualityBaselineRequest, DataQualityMonitorRequest
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.monitors import data_quality as job
+from model_monitor_analyzer.monitors.data_quality import environment as contract
+from model_monitor_analyzer.monitors.data_quality.request import (
+    OPTION_NAMES,
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+)
 
 WINDOW = TimeWindow(start=datetime(2024, 1, 1, 10, tzinfo=UTC), end=datetime(2024, 1, 1, 11, tzinfo=UTC))
 
@@ -145,9 +151,12 @@ def test_the_contract_builds_the_monitor_request_the_command_line_builds_for_the
             "--metrics-dir", str(tmp_path / "output" / "metrics" / "cloudwatch"), "--max-bad-record-ratio", "0.25",
             "--record-preprocessor", str(base / "code" / "pre.py"), "--post-analytics-processor", str(base / "code" / "post.py"),
             "--feature-overrides", '{"age": {"drift": 0.3}, "city": {"check": false}}', "--overwrite"]
-    assert contract.mode_of(env) == contract.MONITOR_MODE
-    from_env = contract.monitor_request(env, paths)
-    assert from_env == job.monitor_request(build_parser("data-quality").parse_args(argv))
+    assert contract.mode_of(env) == RunMode.MONITOR
+    from_env = contract.monitor_request_from_environment(env, paths)
+    from_cli = job.monitor_request(build_parser("data-quality").parse_args(argv))
+    # the same run; each names its settings in its user's words
+    assert (from_env.names, from_cli.names) == (contract.ENVIRONMENT_NAMES, OPTION_NAMES)
+    assert replace(from_env, names=OPTION_NAMES) == from_cli
     assert from_env.window == WINDOW
     assert from_env.feature_overrides == {
         "age": {"distribution_constraints": {"comparison_threshold": 0.3, "categorical_comparison_threshold": 0.3,
@@ -161,9 +170,11 @@ def test_the_contract_builds_the_baseline_request_the_command_line_builds_for_th
            "output_path": "/opt/ml/processing/output", "categorical_drift_method": "ChiSquared"}
     argv = ["baseline", "--dataset", str(tmp_path / "processing" / "input" / "data"), "--format", "csv", "--no-header",
             "--output", str(tmp_path / "processing" / "output"), "--categorical-drift-method", "ChiSquared", "--overwrite"]
-    assert contract.mode_of(env) == contract.BASELINE_MODE
-    from_env = contract.baseline_request(env, ContainerPaths(root=tmp_path))
-    assert from_env == job.baseline_request(build_parser("data-quality").parse_args(argv))
+    assert contract.mode_of(env) == RunMode.BASELINE
+    from_env = contract.baseline_request_from_environment(env, ContainerPaths(root=tmp_path))
+    from_cli = job.baseline_request(build_parser("data-quality").parse_args(argv))
+    assert (from_env.names, from_cli.names) == (contract.ENVIRONMENT_NAMES, OPTION_NAMES)
+    assert replace(from_env, names=OPTION_NAMES) == from_cli
     assert from_env.reading == InputOptions(header=False, progress=True)
     assert from_env.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED
 
@@ -171,23 +182,23 @@ def test_the_contract_builds_the_baseline_request_the_command_line_builds_for_th
 def test_metric_lines_are_written_by_the_contract_only_when_publishing_is_enabled(tmp_path):
     env = {"baseline_statistics": "/opt/ml/s.json", "baseline_constraints": "/opt/ml/c.json"}
     paths = ContainerPaths(root=tmp_path)
-    assert contract.monitor_request(env, paths).metrics_dir is None
-    published = contract.monitor_request({**env, "publish_cloudwatch_metrics": "Enabled"}, paths)
+    assert contract.monitor_request_from_environment(env, paths).metrics_dir is None
+    published = contract.monitor_request_from_environment({**env, "publish_cloudwatch_metrics": "Enabled"}, paths)
     assert published.metrics_dir == tmp_path / "output" / "metrics" / "cloudwatch"
 
 
 def test_bad_feature_overrides_in_the_environment_are_one_line_naming_the_environment_key(tmp_path):
     env = {"baseline_statistics": "/opt/ml/s.json", "baseline_constraints": "/opt/ml/c.json", "feature_overrides": "{not json"}
     with pytest.raises(AnalyzerInputError) as error:
-        contract.monitor_request(env, ContainerPaths(root=tmp_path))
+        contract.monitor_request_from_environment(env, ContainerPaths(root=tmp_path))
     assert error.value.describe().startswith("feature_overrides: not valid JSON")
 
 
 def test_an_unknown_categorical_drift_method_in_the_environment_names_the_choices(tmp_path):
     with pytest.raises(AnalyzerInputError, match="'Hellinger' is not supported; use one of LInfinity, ChiSquared"):
-        contract.baseline_request({"categorical_drift_method": "Hellinger"}, ContainerPaths(root=tmp_path))
+        contract.baseline_request_from_environment({"categorical_drift_method": "Hellinger"}, ContainerPaths(root=tmp_path))
 
 
 def test_the_categorical_drift_method_in_the_environment_is_matched_whatever_its_case(tmp_path):
-    request = contract.baseline_request({"categorical_drift_method": "chisquared"}, ContainerPaths(root=tmp_path))
+    request = contract.baseline_request_from_environment({"categorical_drift_method": "chisquared"}, ContainerPaths(root=tmp_path))
     assert request.categorical_drift_method is CategoricalDriftMethod.CHI_SQUARED

@@ -59,8 +59,10 @@ def test_bad_override_json_is_one_line_exit_2(tmp_path, capsys):
 
 
 def test_the_job_environment_carries_the_overrides_to_the_run(tmp_path):
-    from model_monitor_analyzer.contract.data_quality import monitor_request
     from model_monitor_analyzer.contract.paths import ContainerPaths
+    from model_monitor_analyzer.monitors.data_quality.environment import (
+        monitor_request_from_environment as monitor_request,
+    )
 
     env = {"baseline_statistics": str(STATISTICS), "baseline_constraints": str(CONSTRAINTS),
            "feature_overrides": '{"plan": {"evaluate_constraints": "Disabled"}}'}

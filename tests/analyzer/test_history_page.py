@@ -16,9 +16,12 @@ import pandas as pd
 
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs import data_quality as job
-from model_monitor_analyzer.jobs.data_quality import DataQualityBaselineRequest, DataQualityMonitorRequest
 from model_monitor_analyzer.jobs.requests import InputFormat
+from model_monitor_analyzer.monitors import data_quality as job
+from model_monitor_analyzer.monitors.data_quality.request import (
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+)
 from model_monitor_analyzer.report.html import model_quality as mq_report
 from model_monitor_analyzer.report.html.history import (
     HistoryWindow,

@@ -14,9 +14,12 @@ import pytest
 
 from model_monitor_analyzer.constraint_rules import AUTO_METHODS, DRIFT_METHODS
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs import data_quality as job
-from model_monitor_analyzer.jobs.data_quality import DataQualityBaselineRequest, DataQualityMonitorRequest
 from model_monitor_analyzer.jobs.requests import InputFormat
+from model_monitor_analyzer.monitors import data_quality as job
+from model_monitor_analyzer.monitors.data_quality.request import (
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+)
 from model_monitor_analyzer.report.html.page import read_summary
 
 WINDOW = TimeWindow(start=datetime(2026, 1, 5, 10, tzinfo=UTC), end=datetime(2026, 1, 5, 11, tzinfo=UTC))

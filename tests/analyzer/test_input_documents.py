@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from model_monitor_analyzer.contract import bias, data_quality, model_quality
+from model_monitor_analyzer.contract import bias
 from model_monitor_analyzer.contract.input_documents import locate, locate_documents
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors.data_quality import environment as data_quality
+from model_monitor_analyzer.monitors.model_quality import environment as model_quality
 
 from ..conftest import REPO_ROOT
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from model_monitor_analyzer.jobs import bias as bias_job
-from model_monitor_analyzer.jobs import model_quality as job
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint
 from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import model_quality as job
 from tests.analyzer.test_model_quality_jobs import _monitor_args, _write_capture_and_labels
 
 HOUR_10 = datetime(2024, 5, 2, 10, tzinfo=UTC)

@@ -374,3 +374,70 @@ def test_columns_built_from_parsed_json_captures_match_the_per_record_reader(ref
     assert columns.predictions.to_pylist() == [repr(p) for p in rows.predictions]
     assert columns.labels.to_pylist() == [str(v) for v in rows.labels]
     assert len(rows.labels) == 3 * len(captures)
+
+
+def _capture_line(inference_id: str | None, event_id: str, score: str) -> dict:
+    metadata = {"eventId": event_id, "inferenceTime": "2024-01-19T20:00:00Z"}
+    if inference_id is not None:
+        metadata["inferenceId"] = inference_id
+    return {"captureData": {"endpointOutput": {"data": score, "encoding": "CSV"}}, "eventMetadata": metadata,
+            "eventVersion": "0"}
+
+
+@pytest.fixture
+def tangled_window(tmp_path: Path) -> tuple[Path, Path]:
+    """Captures and labels with every case of the join: duplicate labels (in two upload hours), captures
+    sharing an id, captures without a label (one known only by its eventId), labels without a capture, a
+    malformed label line."""
+    captures = [_capture_line(f"id-{i % 40}" if i != 7 else None, f"ev-{i}", f"0.{i % 10}") for i in range(60)]
+    capture_file = _write_jsonl(tmp_path / "capture" / "c.jsonl", captures)
+    hour = tmp_path / "gt" / "2024" / "01" / "19" / "20"
+    _write_jsonl(hour / "a.jsonl", [ground_truth_record(f"id-{i}", i % 2) for i in range(0, 30)])
+    late = [ground_truth_record(f"id-{i}", 1 - i % 2) for i in range(20, 35)] + [ground_truth_record("orphan", 1)]
+    (hour / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in late) + "{not json\n")
+    return capture_file, tmp_path / "gt"
+
+
+def test_the_label_columns_hold_the_labels_read_one_by_one_with_the_same_problems(tangled_window):
+    from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
+    from model_monitor_analyzer.io.problems import InputProblems
+
+    _, labels = tangled_window
+    one_by_one, by_columns = InputProblems(max_bad_record_ratio=0.5), InputProblems(max_bad_record_ratio=0.5)
+    read = list(read_ground_truth(labels, problems=one_by_one))
+    columns = read_ground_truth_columns(labels, problems=by_columns)
+    assert columns.event_ids.to_pylist() == [label.event_id for label in read]
+    assert columns.data.to_pylist() == [label.data for label in read]
+    assert columns.records == [label.record for label in read]
+    assert (by_columns.good, by_columns.bad, by_columns.examples) == (one_by_one.good, one_by_one.bad, one_by_one.examples)
+    assert (Path(by_columns.examples[0].path).name, by_columns.examples[0].line) == ("b.jsonl", 17)
+
+
+@pytest.mark.parametrize("batch_records", [1, 7, 64, 65_536])
+def test_the_column_join_keeps_todays_rules_whatever_the_batches(tangled_window, batch_records):
+    from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
+    from model_monitor_analyzer.io.problems import InputProblems
+
+    capture_file, labels = tangled_window
+    captures = list(merge.read_capture_records(capture_file))
+    join = merge.WindowJoin(read_ground_truth_columns(labels, problems=InputProblems(max_bad_record_ratio=0.5)))
+    pairs = [(capture, join.labels.records[row]) for matched, rows in join.matched_batches(captures, batch_records=batch_records)
+             for capture, row in zip(matched, rows.tolist(), strict=True)]  # fmt: skip
+    # reference: the rules said plainly, on dicts
+    latest = {}
+    for label in read_ground_truth(labels, problems=InputProblems(max_bad_record_ratio=0.5)):
+        latest[label.event_id] = label.record  # the last one read wins
+    expected = [(c, latest[merge.join_key(c)]) for c in captures if merge.join_key(c) in latest]
+    assert [(c.path, c.line, label) for c, label in pairs] == [(c.path, c.line, label) for c, label in expected]
+    ids = [merge.join_key(c) for c, _ in expected]
+    assert join.summary.as_dict() == {
+        "matched": len(expected),
+        "captures_without_label": len(captures) - len(expected),
+        "labels_without_capture": len(set(latest) - set(ids)),
+        "duplicate_labels": 46 - len(latest),
+        "captures_sharing_an_id": len(ids) - len(set(ids)),
+    }
+    # counted by hand: ids 35-39 and the capture known only by its eventId have no label; ids 20-29 were sent
+    # twice; the second captures of ids 0-19 share them, but for id 7, whose first capture had no inferenceId
+    assert join.summary.as_dict() == {"matched": 54, "captures_without_label": 6, "labels_without_capture": 1,
+                                      "duplicate_labels": 10, "captures_sharing_an_id": 19}

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from model_monitor_analyzer.contract import model_quality as contract
+from model_monitor_analyzer.checks.model_quality import ProblemType
+from model_monitor_analyzer.cli import build_parser
 from model_monitor_analyzer.contract.entrypoint import run_container
+from model_monitor_analyzer.contract.environment import RunMode
+from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors import model_quality as mq_package
+from model_monitor_analyzer.monitors.model_quality import environment as contract
+from model_monitor_analyzer.monitors.model_quality.request import OPTION_NAMES
 
 
 @pytest.fixture
@@ -142,50 +150,89 @@ def test_a_window_without_labels_completes_with_a_no_data_message(opt_ml: Path):
     assert "No data to analyze" in _message(opt_ml)
 
 
+def _monitor_request(env: dict[str, str]):
+    return contract.monitor_request_from_environment(env, ContainerPaths(root=Path("/sim")))
+
+
 def test_monitor_environment_maps_every_variable():
-    args = contract.args_from_environment(
-        _schedule_env(
-            Path("/sim"),
-            ground_truth_source="/opt/ml/processing/gt",
-            ground_truth_lookback="P1D",
-            positive_label="yes",
-        )
+    env = _schedule_env(
+        Path("/sim"),
+        ground_truth_source="/opt/ml/processing/gt",
+        ground_truth_lookback="P1D",
+        positive_label="yes",
     )
-    assert args.mode == "monitor"
-    assert (args.problem_type, args.inference_attribute, args.probability_attribute) == (
-        "BinaryClassification",
+    assert contract.mode_of(env) == RunMode.MONITOR
+    request = _monitor_request(env)
+    settings = request.settings
+    assert (settings.problem_type, settings.inference_attribute, settings.probability_attribute) == (
+        ProblemType.BINARY_CLASSIFICATION,
         "0",
         "0",
     )
-    assert args.probability_threshold == 0.5
-    assert args.capture == Path("/sim/processing/input_data")
-    assert args.ground_truth == Path("/sim/processing/gt")
-    assert args.merged is None
-    assert args.constraints == Path("/sim/processing/baseline/constraints/constraints.json")
-    assert (args.start, args.end, args.metric_time) == (
-        "2025-02-16T15:00:00Z",
-        "2025-02-16T16:00:00Z",
-        "2025-02-16T15:00:00Z",
+    assert settings.probability_threshold == 0.5
+    assert request.capture == Path("/sim/processing/input_data")
+    assert request.ground_truth == Path("/sim/processing/gt")
+    assert request.merged is None
+    assert request.constraints == Path("/sim/processing/baseline/constraints/constraints.json")
+    assert (request.window.start, request.window.end, request.metric_time) == (
+        datetime(2025, 2, 16, 15, tzinfo=UTC),
+        datetime(2025, 2, 16, 16, tzinfo=UTC),
+        datetime(2025, 2, 16, 15, tzinfo=UTC),
     )
-    assert (args.endpoint_name, args.schedule_name) == ("bank-marketing", "bank-marketing-mq")
-    assert args.cloudwatch_metrics_dir == Path("/sim/output/metrics/cloudwatch")
-    assert args.ground_truth_lookback == "P1D"
-    assert args.positive_label == "yes"
+    assert (request.endpoint, request.schedule) == ("bank-marketing", "bank-marketing-mq")
+    assert request.metrics_dir == Path("/sim/output/metrics/cloudwatch")
+    assert request.ground_truth_lookback == timedelta(days=1)
+    assert settings.positive_label == "yes"
+    assert request.output == Path("/sim/processing/output")
+    assert (request.reading.progress, request.overwrite) == (True, True)
 
 
 def test_metrics_are_not_written_unless_publishing_is_enabled():
-    args = contract.args_from_environment(_schedule_env(Path("/sim"), publish_cloudwatch_metrics="Disabled"))
-    assert args.cloudwatch_metrics_dir is None
+    assert _monitor_request(_schedule_env(Path("/sim"), publish_cloudwatch_metrics="Disabled")).metrics_dir is None
 
 
 def test_a_non_numeric_probability_threshold_names_the_variable():
     with pytest.raises(AnalyzerInputError, match="probability_threshold_attribute"):
-        contract.args_from_environment(_schedule_env(Path("/sim"), probability_threshold_attribute="half"))
+        _monitor_request(_schedule_env(Path("/sim"), probability_threshold_attribute="half"))
 
 
 def test_max_bad_record_ratio_is_read_as_for_data_quality():
-    assert contract.args_from_environment(_schedule_env(Path("/sim"))).max_bad_record_ratio == 0.1
-    args = contract.args_from_environment(_schedule_env(Path("/sim"), max_bad_record_ratio="0.25"))
-    assert args.max_bad_record_ratio == 0.25
+    assert _monitor_request(_schedule_env(Path("/sim"))).reading.max_bad_record_ratio == 0.1
+    request = _monitor_request(_schedule_env(Path("/sim"), max_bad_record_ratio="0.25"))
+    assert request.reading.max_bad_record_ratio == 0.25
     with pytest.raises(AnalyzerInputError, match="max_bad_record_ratio 'many'"):
-        contract.args_from_environment(_schedule_env(Path("/sim"), max_bad_record_ratio="many"))
+        _monitor_request(_schedule_env(Path("/sim"), max_bad_record_ratio="many"))
+
+
+def test_the_contract_builds_the_monitor_request_the_command_line_builds_for_the_same_job():
+    env = _schedule_env(Path("/sim"), ground_truth_source="/opt/ml/processing/gt", ground_truth_lookback="PT2H",
+                        positive_label="yes", max_bad_record_ratio="0.2")
+    argv = ["monitor", "--type", "model-quality", "--capture", "/sim/processing/input_data",
+            "--ground-truth", "/sim/processing/gt", "--output", "/sim/processing/output",
+            "--constraints", "/sim/processing/baseline/constraints/constraints.json",
+            "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
+            "--probability-threshold", "0.5", "--positive-label", "yes", "--start", "2025-02-16T15:00:00Z",
+            "--end", "2025-02-16T16:00:00Z", "--metric-time", "2025-02-16T15:00:00Z", "--ground-truth-lookback", "PT2H",
+            "--endpoint", "bank-marketing", "--schedule", "bank-marketing-mq", "--max-bad-record-ratio", "0.2",
+            "--metrics-dir", "/sim/output/metrics/cloudwatch", "--overwrite"]
+    from_env = _monitor_request(env)
+    from_cli = mq_package.monitor_request(build_parser("model-quality").parse_args(argv))
+    # the same run; each names its settings in its user's words
+    assert (from_env.names, from_cli.names) == (contract.ENVIRONMENT_NAMES, OPTION_NAMES)
+    assert replace(from_env, names=OPTION_NAMES) == from_cli
+
+
+def test_the_contract_builds_the_baseline_request_the_command_line_builds_for_the_same_job():
+    env = {"analysis_type": "MODEL_QUALITY", "problem_type": "Regression", "inference_attribute": "Label",
+           "ground_truth_attribute": "Prediction", "dataset_format": '{"csv": {"header": false}}',
+           "dataset_source": "/opt/ml/processing/input/data", "output_path": "/opt/ml/processing/output",
+           "comparison": "Threshold"}
+    argv = ["baseline", "--type", "model-quality", "--dataset", "/sim/processing/input/data", "--dataset-format", "csv",
+            "--no-header", "--output", "/sim/processing/output", "--problem-type", "Regression",
+            "--inference-attribute", "Label", "--ground-truth-attribute", "Prediction", "--comparison", "threshold",
+            "--overwrite"]
+    assert contract.mode_of(env) == RunMode.BASELINE
+    from_env = contract.baseline_request_from_environment(env, ContainerPaths(root=Path("/sim")))
+    from_cli = mq_package.baseline_request(build_parser("model-quality").parse_args(argv))
+    assert (from_env.names, from_cli.names) == (contract.ENVIRONMENT_NAMES, OPTION_NAMES)
+    assert replace(from_env, names=OPTION_NAMES) == from_cli

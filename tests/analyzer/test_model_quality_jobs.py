@@ -16,21 +16,26 @@ from sklearn import metrics as sk
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.ground_truth import ground_truth_record
-from model_monitor_analyzer.jobs import model_quality as job
+from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import model_quality as job
+from model_monitor_analyzer.monitors.model_quality.request import (
+    ModelQualityBaselineRequest,
+    ModelQualityMonitorRequest,
+)
 from model_monitor_analyzer.report import model_quality as report
 
 
-def _baseline_args(*argv: str) -> argparse.Namespace:
+def _baseline_args(*argv: str) -> ModelQualityBaselineRequest:
     parser = argparse.ArgumentParser()
     job.add_baseline_arguments(parser)
-    return parser.parse_args(list(argv))
+    return job.baseline_request(parser.parse_args(list(argv)))
 
 
-def _monitor_args(*argv: str) -> argparse.Namespace:
+def _monitor_args(*argv: str) -> ModelQualityMonitorRequest:
     parser = argparse.ArgumentParser()
     job.add_monitor_arguments(parser)
-    return parser.parse_args(list(argv))
+    return job.monitor_request(parser.parse_args(list(argv)))
 
 
 @pytest.fixture
@@ -228,7 +233,7 @@ def _binary_window(root: Path, n: int = 300, seed: int = 3) -> tuple[np.ndarray,
     return scores, labels
 
 
-def _binary_monitor(root: Path, *extra: str) -> argparse.Namespace:
+def _binary_monitor(root: Path, *extra: str) -> ModelQualityMonitorRequest:
     return _monitor_args(
         "--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"), "--output", str(root / "out"),
         "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
@@ -414,19 +419,19 @@ def test_options_already_defined_by_the_cli_are_not_added_twice():
     ("text", "hours"), [("PT24H", 24), ("P1D", 24), ("PT90M", 1.5), ("P1DT2H", 26), ("+PT2H", 2), ("PT0H", 0)]
 )
 def test_lookback_accepts_iso_8601_durations(text: str, hours: float):
-    assert job.parse_duration(text) == timedelta(hours=hours)
+    assert parse_duration(text) == timedelta(hours=hours)
 
 
 @pytest.mark.parametrize("text", ["24h", "-P1D", "P-1D", "P", "PT"])
 def test_lookback_rejects_other_text_and_a_sign(text: str):
     with pytest.raises(AnalyzerInputError, match="--ground-truth-lookback .* is not an ISO-8601 duration"):
-        job.parse_duration(text)
+        parse_duration(text)
 
 
 @pytest.mark.parametrize("text", ["P367D", "P1000000D", "P99999999999D", "P999999999999W"])
 def test_lookback_longer_than_a_year_is_refused_without_overflow(text: str):
     with pytest.raises(AnalyzerInputError, match="reaches back more than 366 days"):
-        job.parse_duration(text)
+        parse_duration(text)
 
 
 def test_a_lookback_before_year_one_leaves_the_window_open():

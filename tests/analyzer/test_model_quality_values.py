@@ -14,7 +14,10 @@ from sklearn import metrics as sk
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.merge import LabelledColumns
-from model_monitor_analyzer.jobs import model_quality as job
+from model_monitor_analyzer.monitors import model_quality as job
+from model_monitor_analyzer.monitors.model_quality import metrics as mq_metrics
+from model_monitor_analyzer.monitors.model_quality import values as mq_values
+from model_monitor_analyzer.monitors.model_quality.request import ModelSettings
 
 
 def _text(values: list[str | None]) -> pa.Array:
@@ -22,7 +25,7 @@ def _text(values: list[str | None]) -> pa.Array:
 
 
 def _settings(kind: mq.ProblemType, *, positive_label: str | None = None, threshold: float | None = None):
-    return job.ModelSettings(
+    return ModelSettings(
         problem_type=kind,
         inference_attribute="prediction",
         probability_attribute="probability" if threshold is not None else None,
@@ -42,32 +45,32 @@ def _rows(predictions: list[str], labels: list[str], probabilities: list[str] | 
 
 def test_every_spelling_of_one_and_zero_is_a_binary_label():
     values = _text(["1", "1.0", "1e0", "+1", "1.", " 1 ", "True", "true", "TRUE", "0", "0.0", "-0", "0e5", "false", "False"])
-    positive = job.binary_values(values, positive_label=None, what="labels")
+    positive = mq_values.binary_values(values, positive_label=None, what="labels")
     assert positive.tolist() == [True] * 9 + [False] * 6
 
 
 def test_a_positive_label_compares_as_a_number_when_both_are_numbers():
     values = _text(["1", "1.0", "+1", "1e0", "true", "2", "0", "01"])
-    assert job.binary_values(values, positive_label="1", what="labels").tolist() == [
+    assert mq_values.binary_values(values, positive_label="1", what="labels").tolist() == [
         True, True, True, True, True, False, False, True,
     ]  # fmt: skip
-    assert job.binary_values(values, positive_label="1.0", what="labels").tolist() == [
+    assert mq_values.binary_values(values, positive_label="1.0", what="labels").tolist() == [
         True, True, True, True, True, False, False, True,
     ]  # fmt: skip
 
 
 def test_a_text_positive_label_compares_ignoring_case_and_blanks():
     values = _text(["Yes", " yes", "YES", "no", "yesterday"])
-    assert job.binary_values(values, positive_label="yes", what="labels").tolist() == [True, True, True, False, False]
+    assert mq_values.binary_values(values, positive_label="yes", what="labels").tolist() == [True, True, True, False, False]
 
 
 def test_multiclass_labels_written_differently_are_one_class():
-    texts = job.label_text(_text(["1", "1.0", "+1", "1e0", " 1 ", "2.50", "2.5", "True", "true", "cat", " cat"]))
+    texts = mq_values.label_text(_text(["1", "1.0", "+1", "1e0", " 1 ", "2.50", "2.5", "True", "true", "cat", " cat"]))
     assert texts.to_pylist() == ["1", "1", "1", "1", "1", "2.5", "2.5", "true", "true", "cat", "cat"]
 
 
 def test_integers_too_large_for_a_double_stay_distinct_classes():
-    texts = job.label_text(_text(["12345678901234567890", "12345678901234567891", "9007199254740991"]))
+    texts = mq_values.label_text(_text(["12345678901234567890", "12345678901234567891", "9007199254740991"]))
     assert texts.to_pylist() == ["12345678901234567890", "12345678901234567891", "9007199254740991"]
 
 
@@ -82,7 +85,7 @@ def test_binary_metrics_of_mixed_spellings_match_scikit_learn_on_the_numbers():
         picks = rng.integers(0, 5, flags.size)
         return np.where(flags, spell_true[picks], spell_false[picks]).tolist()
 
-    metrics = job.compute_metrics(
+    metrics = mq_metrics.compute_metrics(
         _settings(mq.ProblemType.BINARY_CLASSIFICATION), _rows(spelled(predicted), spelled(actual))
     )
     assert metrics["accuracy"].value == pytest.approx(sk.accuracy_score(actual, predicted), abs=1e-12)
@@ -93,7 +96,7 @@ def test_binary_metrics_of_mixed_spellings_match_scikit_learn_on_the_numbers():
 def test_regression_numbers_with_a_sign_or_an_exponent_match_scikit_learn():
     labels = ["+2", "1e1", "3.", ".5", "-1.5E0"]
     predictions = ["2.5", "9", "+3", "0.25", "-1"]
-    metrics = job.compute_metrics(_settings(mq.ProblemType.REGRESSION), _rows(predictions, labels))
+    metrics = mq_metrics.compute_metrics(_settings(mq.ProblemType.REGRESSION), _rows(predictions, labels))
     y = [2.0, 10.0, 3.0, 0.5, -1.5]
     y_hat = [2.5, 9.0, 3.0, 0.25, -1.0]
     assert metrics["mse"].value == pytest.approx(sk.mean_squared_error(y, y_hat), abs=1e-12)
@@ -102,27 +105,27 @@ def test_regression_numbers_with_a_sign_or_an_exponent_match_scikit_learn():
 
 def test_a_regression_value_that_is_not_a_number_is_named():
     with pytest.raises(AnalyzerInputError, match="inference values must be numbers, found '1,5'"):
-        job.float_values(_text(["1.0", "1,5"]), what="inference values")
+        mq_values.float_values(_text(["1.0", "1,5"]), what="inference values")
     with pytest.raises(AnalyzerInputError, match="must be finite numbers, found 'inf'"):
-        job.float_values(_text(["1.0", "inf"]), what="inference values")
+        mq_values.float_values(_text(["1.0", "inf"]), what="inference values")
 
 
 def test_a_positive_label_that_no_label_holds_is_an_error_not_zero_metrics():
     rows = _rows(["1", "0", "1"], ["1", "0", "0"])
     with pytest.raises(AnalyzerInputError, match=r"no ground-truth label equals the positive label 'yes' \(found 0, 1\)"):
-        job.compute_metrics(_settings(mq.ProblemType.BINARY_CLASSIFICATION, positive_label="yes"), rows)
+        mq_metrics.compute_metrics(_settings(mq.ProblemType.BINARY_CLASSIFICATION, positive_label="yes"), rows)
 
 
 def test_predictions_in_another_vocabulary_than_the_labels_are_an_error():
     rows = _rows(["0", "0", "0"], ["yes", "no", "no"])
     with pytest.raises(AnalyzerInputError, match="no predicted label equals the positive label 'yes'"):
-        job.compute_metrics(_settings(mq.ProblemType.BINARY_CLASSIFICATION, positive_label="yes"), rows)
+        mq_metrics.compute_metrics(_settings(mq.ProblemType.BINARY_CLASSIFICATION, positive_label="yes"), rows)
 
 
 def test_a_window_without_a_positive_case_is_measured_not_refused():
     labels = ["no", "no", "no", "no"]
     predictions = ["yes", "no", "no", "yes"]
-    metrics = job.compute_metrics(
+    metrics = mq_metrics.compute_metrics(
         _settings(mq.ProblemType.BINARY_CLASSIFICATION, positive_label="yes"), _rows(predictions, labels)
     )
     actual = [0, 0, 0, 0]
@@ -136,7 +139,7 @@ def test_thresholded_probabilities_need_only_the_labels_to_hold_the_positive_lab
     labels = ["good", "bad", "bad", "good"]
     probabilities = ["0.9", "0.2", "0.7", "0.4"]
     rows = _rows(probabilities, labels, probabilities)
-    metrics = job.compute_metrics(
+    metrics = mq_metrics.compute_metrics(
         _settings(mq.ProblemType.BINARY_CLASSIFICATION, positive_label="good", threshold=0.5), rows
     )
     actual = [1, 0, 0, 1]
@@ -145,7 +148,7 @@ def test_thresholded_probabilities_need_only_the_labels_to_hold_the_positive_lab
 
 
 def test_rows_with_an_empty_label_or_prediction_are_skipped_and_counted():
-    rows, skipped = job.complete_rows(_rows(["1", "", "0", "1"], ["1", "0", None, " "]))
+    rows, skipped = mq_metrics.complete_rows(_rows(["1", "", "0", "1"], ["1", "0", None, " "]))
     assert skipped == 3
     assert rows.predictions.to_pylist() == ["1"]
     assert rows.labels.to_pylist() == ["1"]
@@ -159,7 +162,7 @@ def test_rows_with_an_empty_label_or_prediction_are_skipped_and_counted():
 def _baseline(*argv: str):
     parser = argparse.ArgumentParser()
     job.add_baseline_arguments(parser)
-    return job.run_baseline(parser.parse_args(list(argv)))
+    return job.run_baseline(job.baseline_request(parser.parse_args(list(argv))))
 
 
 def _binary_data(n: int = 300, seed: int = 9) -> tuple[np.ndarray, np.ndarray]:

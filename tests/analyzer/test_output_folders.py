@@ -11,10 +11,10 @@ import pytest
 
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.contract import bias as bias_contract
-from model_monitor_analyzer.contract import data_quality as dq_contract
-from model_monitor_analyzer.contract import model_quality as mq_contract
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors.data_quality import environment as dq_environment
+from model_monitor_analyzer.monitors.model_quality import environment as mq_environment
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
 
@@ -222,17 +222,19 @@ def test_bias_output_onto_its_baseline_is_refused_and_the_baseline_kept(referenc
 # ------------------------------------------------------------------ the container's environment
 @pytest.mark.parametrize(
     ("contract", "env", "message"),
-    [(dq_contract.monitor_request, {"baseline_statistics": "/s", "baseline_constraints": "/c",
+    [(dq_environment.monitor_request_from_environment, {"baseline_statistics": "/s", "baseline_constraints": "/c",
                                     "max_bad_record_ratio": "nan"}, "max_bad_record_ratio nan: give a number from 0 to 1"),
-     (dq_contract.monitor_request, {"baseline_statistics": "/s", "baseline_constraints": "/c",
+     (dq_environment.monitor_request_from_environment, {"baseline_statistics": "/s", "baseline_constraints": "/c",
                                     "max_bad_record_ratio": "lots"}, "max_bad_record_ratio 'lots' is not a number"),
-     (dq_contract.monitor_request, {"baseline_statistics": "/s", "baseline_constraints": "/c",
+     (dq_environment.monitor_request_from_environment, {"baseline_statistics": "/s", "baseline_constraints": "/c",
                                     "start_time": "2024-01-02T00:00:00Z", "end_time": "2024-01-01T00:00:00Z"},
       "start_time 2024-01-02T00:00:00Z is not before end_time"),
-     (mq_contract.args_from_environment, {"analysis_type": "MODEL_QUALITY", "baseline_constraints": "/c",
-                                          "probability_threshold_attribute": "1.5"},
+     (mq_environment.monitor_request_from_environment, {"analysis_type": "MODEL_QUALITY", "baseline_constraints": "/c",
+                                                         "problem_type": "BinaryClassification",
+                                                         "probability_threshold_attribute": "1.5"},
       "probability_threshold_attribute 1.5: give a number from 0 to 1"),
-     (mq_contract.args_from_environment, {"baseline_constraints": "/c", "start_time": "soon"},
+     (mq_environment.monitor_request_from_environment, {"baseline_constraints": "/c", "start_time": "soon",
+                                                         "problem_type": "Regression", "inference_attribute": "0"},
       "start_time 'soon' is not an ISO 8601 time"),
      (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "-0.1"},
       "bias_drift_tolerance -0.1: give a finite number of at least 0"),
@@ -241,7 +243,7 @@ def test_bias_output_onto_its_baseline_is_refused_and_the_baseline_kept(referenc
 )  # fmt: skip
 def test_the_container_names_the_environment_key_of_a_wrong_value(tmp_path, contract, env, message):
     with pytest.raises(AnalyzerInputError) as error:
-        if contract is dq_contract.monitor_request:
+        if contract in (dq_environment.monitor_request_from_environment, mq_environment.monitor_request_from_environment):
             contract(env, ContainerPaths(root=tmp_path))
         else:
             contract({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), **env})

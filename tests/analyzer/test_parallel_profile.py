@@ -15,9 +15,9 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CaptureSlice, capture_slices
 from model_monitor_analyzer.io.datasets import csv_parts
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs import data_quality
-from model_monitor_analyzer.jobs.data_quality import profile_input, worker_count
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.monitors.data_quality import run as data_quality
+from model_monitor_analyzer.monitors.data_quality.run import profile_input, worker_count
 
 WINDOW = TimeWindow(start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2024, 1, 2, tzinfo=UTC))
 

@@ -9,8 +9,6 @@ import pytest
 
 from model_monitor_analyzer.cli import build_parser, main
 from model_monitor_analyzer.contract import bias as bias_contract
-from model_monitor_analyzer.contract import data_quality as dq_contract
-from model_monitor_analyzer.contract import model_quality as mq_contract
 from model_monitor_analyzer.contract.paths import container_paths
 from model_monitor_analyzer.jobs import progress as progress_module
 from model_monitor_analyzer.jobs.progress import (
@@ -20,6 +18,8 @@ from model_monitor_analyzer.jobs.progress import (
     interval_for,
     progress_line,
 )
+from model_monitor_analyzer.monitors.data_quality import environment as dq_environment
+from model_monitor_analyzer.monitors.model_quality import environment as mq_environment
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
 
@@ -136,9 +136,10 @@ def test_every_monitor_type_reports_progress_unless_quiet(monitor_type, required
 
 def test_every_container_contract_turns_progress_on(tmp_path):
     schedule = {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
-    assert mq_contract.args_from_environment({**schedule, "problem_type": "Regression"}).progress is True
+    model_quality = {**schedule, "problem_type": "Regression", "inference_attribute": "0"}
+    assert mq_environment.monitor_request_from_environment(model_quality, container_paths({})).reading.progress is True
     assert bias_contract.args_from_environment(schedule).progress is True
-    request = dq_contract.monitor_request({**schedule, "baseline_statistics": "s.json", "baseline_constraints": "k.json"}, container_paths({}))
+    request = dq_environment.monitor_request_from_environment({**schedule, "baseline_statistics": "s.json", "baseline_constraints": "k.json"}, container_paths({}))
     assert request.reading.progress is True
 
 
@@ -195,7 +196,7 @@ def test_lines_count_the_records_of_helper_processes_too():
 
 
 def test_a_split_data_quality_run_ends_with_the_records_of_every_part(tmp_path, capsys, monkeypatch, every_update_printed):
-    from model_monitor_analyzer.jobs import data_quality
+    from model_monitor_analyzer.monitors.data_quality import run as data_quality
     from tests.analyzer.test_parallel_profile import _parallel
 
     _parallel(monkeypatch, 1)

@@ -15,9 +15,12 @@ import pytest
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs import data_quality as job
-from model_monitor_analyzer.jobs.data_quality import DataQualityBaselineRequest, DataQualityMonitorRequest
 from model_monitor_analyzer.jobs.requests import InputFormat
+from model_monitor_analyzer.monitors import data_quality as job
+from model_monitor_analyzer.monitors.data_quality.request import (
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+)
 from model_monitor_analyzer.results import MonitoringResults
 
 BUCKET = "churn-monitoring-reports"

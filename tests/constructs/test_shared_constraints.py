@@ -32,8 +32,8 @@ from model_monitor_analyzer.checks.data_quality import (
     drift_violation,
     with_feature_overrides,
 )
-from model_monitor_analyzer.jobs.data_quality import feature_overrides_from_json
-from model_monitor_analyzer.jobs.model_quality import read_constraints
+from model_monitor_analyzer.monitors.data_quality.request import feature_overrides_from_json
+from model_monitor_analyzer.monitors.model_quality.run import read_constraints
 from model_monitor_analyzer.profile.datatypes import InferredType
 from model_monitor_analyzer.report.bias import parse_analysis
 from model_monitor_analyzer.report.constraints import parse_constraints

@@ -28,6 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer import constraint_rules as rules
+from model_monitor_analyzer.profile.model_quality import (
+    BinaryState,
+    MulticlassState,
+    RegressionState,
+    ScoreTally,
+)
 
 #: The built-in computes standard deviations only from this many samples on (contract §8.1).
 MIN_SAMPLES_FOR_STANDARD_DEVIATION = 200
@@ -150,11 +156,9 @@ def best_constant_binary_counts(actual: np.ndarray) -> BinaryCounts:
 
 
 def _threshold_counts(scores: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Cumulative TP and FP counts when predicting positive for score >= t, t over distinct scores, descending."""
-    scores = np.asarray(scores, dtype=np.float64)
-    actual = np.asarray(actual, dtype=bool)
-    order = np.argsort(-scores, kind="stable")
-    return _ranked_threshold_counts(scores[order], actual[order])
+    """Cumulative TP and FP counts when predicting positive for score >= t, t over distinct scores, descending
+    (from the exact score tally, ``profile.model_quality.ScoreTally``)."""
+    return ScoreTally.of(scores, actual).threshold_counts()
 
 
 def _ranked_threshold_counts(
@@ -209,7 +213,13 @@ def precision_recall_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list
     (recall 0, precision of the first point) as Spark does. Recall is 0.0 without actual
     positives. No data gives empty lists.
     """
-    tps, fps, positives, _ = _threshold_counts(scores, actual)
+    return _precision_recall_of_counts(*_threshold_counts(scores, actual))
+
+
+def _precision_recall_of_counts(
+    tps: np.ndarray, fps: np.ndarray, positives: int, negatives: int
+) -> tuple[list[float], list[float]]:
+    """``precision_recall_curve`` from threshold counts."""
     if not tps.size:
         return [], []
     precisions = tps / (tps + fps).astype(np.float64)  # every threshold holds at least one row
@@ -434,9 +444,10 @@ MetricEntry = MetricValue | dict[str, dict[str, int]] | dict[str, list[float]]
 
 
 def _with_deviations(
-    compute: Callable[[np.ndarray], dict[str, float]], n: int, seed: int
+    values: dict[str, float], compute: Callable[[np.ndarray], dict[str, float]], n: int, seed: int
 ) -> dict[str, MetricValue]:
-    values = compute(np.arange(n))
+    """``values`` (of all ``n`` rows) with each one's spread over subsamples, ``compute(rows)`` giving the
+    metrics of the rows at those positions."""
     deviations = subsample_standard_deviations(compute, n, seed=seed)
     return {
         name: MetricValue(value=value, standard_deviation=None if deviations is None else deviations[name])
@@ -453,50 +464,59 @@ def binary_classification_metrics(
     that rank rows for the curves and the AUC (callers pass the predicted labels as scores when
     no probability is available). The confusion matrix always lists both classes "0" and "1".
     """
-    actual = np.asarray(actual, dtype=bool)
-    predicted = np.asarray(predicted, dtype=bool)
-    scores = np.asarray(scores, dtype=np.float64)
+    return binary_state_metrics(BinaryState.of(actual, predicted, scores), seed=seed)
+
+
+def _binary_scalars(counts: BinaryCounts, constant: BinaryCounts, auc: float) -> dict[str, float]:
+    p, r = precision(counts), recall(counts)
+    cp, cr = precision(constant), recall(constant)
+    return {
+        "recall": r,
+        "precision": p,
+        "accuracy": accuracy(counts),
+        "recall_best_constant_classifier": cr,
+        "precision_best_constant_classifier": cp,
+        "accuracy_best_constant_classifier": accuracy(constant),
+        "true_positive_rate": true_positive_rate(counts),
+        "true_negative_rate": true_negative_rate(counts),
+        "false_positive_rate": false_positive_rate(counts),
+        "false_negative_rate": false_negative_rate(counts),
+        "auc": auc,
+        "f0_5": f_beta(p, r, 0.5),
+        "f1": f_beta(p, r, 1.0),
+        "f2": f_beta(p, r, 2.0),
+        "f0_5_best_constant_classifier": f_beta(cp, cr, 0.5),
+        "f1_best_constant_classifier": f_beta(cp, cr, 1.0),
+        "f2_best_constant_classifier": f_beta(cp, cr, 2.0),
+    }
+
+
+def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_SEED) -> dict[str, MetricEntry]:
+    """``binary_classification_metrics`` of a (merged) state: the values, the confusion matrix and the curves
+    from its counts and score tally, the standard deviations from its rows' subsamples."""
+    actual, predicted, scores = state.actual, state.predicted, state.scores
     # One sort for all subsamples: a subsample's rows in this stable order are the order its own
     # stable sort would give (ties stay in row order), so each AUC costs a pass, not a sort.
     order = np.argsort(-scores, kind="stable")
 
-    def auc_of(rows: np.ndarray) -> float:
-        ranked = order
-        if rows.size != scores.size:
-            member = np.zeros(scores.size, dtype=bool)
-            member[rows] = True
-            ranked = order[member[order]]
-        return area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
-
     def scalars(rows: np.ndarray) -> dict[str, float]:
-        counts = binary_counts(actual[rows], predicted[rows])
-        constant = best_constant_binary_counts(actual[rows])
-        p, r = precision(counts), recall(counts)
-        cp, cr = precision(constant), recall(constant)
-        return {
-            "recall": r,
-            "precision": p,
-            "accuracy": accuracy(counts),
-            "recall_best_constant_classifier": cr,
-            "precision_best_constant_classifier": cp,
-            "accuracy_best_constant_classifier": accuracy(constant),
-            "true_positive_rate": true_positive_rate(counts),
-            "true_negative_rate": true_negative_rate(counts),
-            "false_positive_rate": false_positive_rate(counts),
-            "false_negative_rate": false_negative_rate(counts),
-            "auc": auc_of(rows),
-            "f0_5": f_beta(p, r, 0.5),
-            "f1": f_beta(p, r, 1.0),
-            "f2": f_beta(p, r, 2.0),
-            "f0_5_best_constant_classifier": f_beta(cp, cr, 0.5),
-            "f1_best_constant_classifier": f_beta(cp, cr, 1.0),
-            "f2_best_constant_classifier": f_beta(cp, cr, 2.0),
-        }
+        member = np.zeros(scores.size, dtype=bool)
+        member[rows] = True
+        ranked = order[member[order]]
+        auc = area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
+        return _binary_scalars(binary_counts(actual[rows], predicted[rows]),
+                               best_constant_binary_counts(actual[rows]), auc)
 
-    values = _with_deviations(scalars, actual.size, seed)
-    counts = binary_counts(actual, predicted)
-    fprs, tprs = roc_curve(scores, actual)
-    precisions, recalls = precision_recall_curve(scores, actual)
+    counts = BinaryCounts(true_positives=state.true_positives, false_positives=state.false_positives,
+                          true_negatives=state.true_negatives, false_negatives=state.false_negatives)
+    positives = counts.true_positives + counts.false_negatives
+    constant = BinaryCounts(true_positives=positives, false_positives=counts.total - positives,
+                            true_negatives=0, false_negatives=0)
+    thresholds = state.tally.threshold_counts()
+    fprs, tprs = _roc_of_counts(*thresholds)
+    values = _with_deviations(_binary_scalars(counts, constant, area_under_curve(fprs, tprs)), scalars,
+                              state.rows, seed)
+    precisions, recalls = _precision_recall_of_counts(*thresholds)
     entries: dict[str, MetricEntry] = {
         "confusion_matrix": {
             "0": {"0": counts.true_negatives, "1": counts.false_positives},
@@ -506,8 +526,8 @@ def binary_classification_metrics(
     for name in list(values)[:10]:
         entries[name] = values[name]
     entries["receiver_operating_characteristic_curve"] = {
-        "false_positive_rates": fprs,
-        "true_positive_rates": tprs,
+        "false_positive_rates": fprs.tolist(),
+        "true_positive_rates": tprs.tolist(),
     }
     entries["precision_recall_curve"] = {"precisions": precisions, "recalls": recalls}
     for name in list(values)[10:]:
@@ -527,39 +547,59 @@ def multiclass_classification_metrics(
     ``classes`` orders the confusion matrix (every class seen in the truth or the predictions).
     The best-constant metrics use the class picked by ``constant_classifier_class``.
     """
-    actual_codes = class_codes(actual, classes)
-    predicted_codes = class_codes(predicted, classes)
-    constant_code = _constant_code(np.bincount(actual_codes, minlength=len(classes)))
+    return multiclass_state_metrics(MulticlassState.of(actual, predicted), classes, seed=seed)
+
+
+def _multiclass_scalars(matrix: np.ndarray, constant: np.ndarray) -> dict[str, float]:
+    return {
+        "accuracy": multiclass_accuracy(matrix),
+        "weighted_recall": weighted_recall(matrix),
+        "weighted_precision": weighted_precision(matrix),
+        "weighted_f0_5": weighted_f_beta(matrix, 0.5),
+        "weighted_f1": weighted_f_beta(matrix, 1.0),
+        "weighted_f2": weighted_f_beta(matrix, 2.0),
+        "accuracy_best_constant_classifier": multiclass_accuracy(constant),
+        "weighted_recall_best_constant_classifier": weighted_recall(constant),
+        "weighted_precision_best_constant_classifier": weighted_precision(constant),
+        "weighted_f0_5_best_constant_classifier": weighted_f_beta(constant, 0.5),
+        "weighted_f1_best_constant_classifier": weighted_f_beta(constant, 1.0),
+        "weighted_f2_best_constant_classifier": weighted_f_beta(constant, 2.0),
+    }
+
+
+def _constant_matrix(actual_counts: np.ndarray, code: int) -> np.ndarray:
+    """The confusion matrix of always predicting class ``code``: each actual class's rows in its column."""
+    matrix = np.zeros((actual_counts.size, actual_counts.size), dtype=np.int64)
+    if actual_counts.size:  # no class at all: no data, nothing predicted
+        matrix[:, code] = actual_counts
+    return matrix
+
+
+def multiclass_state_metrics(
+    state: MulticlassState, classes: Sequence[str], *, seed: int = STANDARD_DEVIATION_SEED
+) -> dict[str, MetricEntry]:
+    """``multiclass_classification_metrics`` of a (merged) state over ``classes`` (a superset of the state's,
+    in the report's order; ValueError naming a label of the state outside them): the values from its
+    confusion matrix, the standard deviations from its rows' subsamples."""
+    matrix = state.matrix_over(classes)
+    actual_codes = state.codes_over(classes, state.actual_codes)
+    predicted_codes = state.codes_over(classes, state.predicted_codes)
+    actual_counts = matrix.sum(axis=1)
+    constant_code = _constant_code(actual_counts)
     size = len(classes)
 
-    def matrix_of(truth: np.ndarray, guess: np.ndarray) -> np.ndarray:
-        return _matrix_of_codes(truth, guess, size)
-
     def scalars(rows: np.ndarray) -> dict[str, float]:
-        matrix = matrix_of(actual_codes[rows], predicted_codes[rows])
-        constant = matrix_of(actual_codes[rows], np.full(rows.size, constant_code, dtype=np.int64))
-        return {
-            "accuracy": multiclass_accuracy(matrix),
-            "weighted_recall": weighted_recall(matrix),
-            "weighted_precision": weighted_precision(matrix),
-            "weighted_f0_5": weighted_f_beta(matrix, 0.5),
-            "weighted_f1": weighted_f_beta(matrix, 1.0),
-            "weighted_f2": weighted_f_beta(matrix, 2.0),
-            "accuracy_best_constant_classifier": multiclass_accuracy(constant),
-            "weighted_recall_best_constant_classifier": weighted_recall(constant),
-            "weighted_precision_best_constant_classifier": weighted_precision(constant),
-            "weighted_f0_5_best_constant_classifier": weighted_f_beta(constant, 0.5),
-            "weighted_f1_best_constant_classifier": weighted_f_beta(constant, 1.0),
-            "weighted_f2_best_constant_classifier": weighted_f_beta(constant, 2.0),
-        }
+        truth = actual_codes[rows]
+        return _multiclass_scalars(_matrix_of_codes(truth, predicted_codes[rows], size),
+                                   _constant_matrix(np.bincount(truth, minlength=size), constant_code))
 
-    matrix = matrix_of(actual_codes, predicted_codes)
     entries: dict[str, MetricEntry] = {
         "confusion_matrix": {
             a: {p: int(matrix[i, j]) for j, p in enumerate(classes)} for i, a in enumerate(classes)
         }
     }
-    entries.update(_with_deviations(scalars, actual_codes.size, seed))
+    values = _multiclass_scalars(matrix, _constant_matrix(actual_counts, constant_code))
+    entries.update(_with_deviations(values, scalars, state.rows, seed))
     return entries
 
 
@@ -567,8 +607,12 @@ def regression_metrics(
     actual: np.ndarray, predicted: np.ndarray, *, seed: int = STANDARD_DEVIATION_SEED
 ) -> dict[str, MetricEntry]:
     """The built-in's ``regression_metrics``: mae, mse, rmse, r2 (contract §8.1), in its order."""
-    actual = np.asarray(actual, dtype=np.float64)
-    predicted = np.asarray(predicted, dtype=np.float64)
+    return regression_state_metrics(RegressionState.of(actual, predicted), seed=seed)
+
+
+def regression_state_metrics(state: RegressionState, *, seed: int = STANDARD_DEVIATION_SEED) -> dict[str, MetricEntry]:
+    """``regression_metrics`` of a (merged) state."""
+    actual, predicted = state.actual, state.predicted
 
     def scalars(rows: np.ndarray) -> dict[str, float]:
         y, y_hat = actual[rows], predicted[rows]
@@ -579,7 +623,7 @@ def regression_metrics(
             "r2": r2_score(y, y_hat),
         }
 
-    return dict(_with_deviations(scalars, actual.size, seed))
+    return dict(_with_deviations(scalars(np.arange(state.rows)), scalars, state.rows, seed))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """SageMaker's container contract: environment variables, /opt/ml paths, file names.
 
-The only package that knows them. One module per monitor type (``data_quality``,
-``model_quality``, ``bias``) plus the shared ``paths`` and ``environment`` pieces.
+The shared pieces: ``paths``, ``environment`` (the job environment, ``dataset_format``, run modes),
+``input_documents`` (baselines found by content), ``privileges`` and the ``entrypoint``. Each
+monitor type's own keys are its package's ``environment`` adapter (``monitors.<type>.environment``);
+TRANSITIONAL: bias still has ``contract.bias``, and ``wording`` rewords its messages, until it moves
+to ``monitors.bias``.
 """

@@ -12,14 +12,12 @@ analysed nothing) travels with them to S3 (see ``jobs.outcome``).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import traceback
 from collections.abc import Mapping
 
-from model_monitor_analyzer.contract import data_quality as data_quality_contract
-from model_monitor_analyzer.contract.environment import job_environment
+from model_monitor_analyzer.contract.environment import RunMode, job_environment
 from model_monitor_analyzer.contract.input_documents import locate_documents
 from model_monitor_analyzer.contract.paths import (
     METRICS_DIRECTORY_ENV,
@@ -57,8 +55,10 @@ def write_message(paths: ContainerPaths, message: str) -> None:
         print(f"note: the exit message was not written to {target}: {exc.strerror or exc}", file=sys.stderr)
 
 
-def _run_labelled(monitor_type: registry.MonitorType, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
-    """Model quality and bias: their contracts take the environment with container paths rebased."""
+def _run_from_namespace(monitor_type: registry.MonitorType, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
+    """TRANSITIONAL (types with ``namespace_runs``, i.e. bias until it moves to ``monitors.bias``): its contract
+    takes the environment with container paths rebased and gives a Namespace, and its messages are reworded
+    for the environment (``contract.wording``); the other types' adapters name the environment's keys themselves."""
     job = registry.job_module(monitor_type)
     contract = registry.contract_module(monitor_type)
     rebased = dict(env)
@@ -67,9 +67,11 @@ def _run_labelled(monitor_type: registry.MonitorType, env: Mapping[str, str], pa
                 "ground_truth_source", METRICS_DIRECTORY_ENV):
         if rebased.get(key):
             rebased[key] = str(paths.rebase(rebased[key]))
-    args: argparse.Namespace = contract.args_from_environment(rebased)
-    mode = getattr(args, "mode", None) or data_quality_contract.mode_of(env)
-    return job.run_baseline(args) if mode == "baseline" else recorded(job.run_monitor(args))
+    try:
+        args = contract.args_from_environment(rebased)
+        return job.run_baseline(args) if args.mode == RunMode.BASELINE else recorded(job.run_monitor(args))
+    except AnalyzerInputError as exc:  # its messages name the command line's options: reworded
+        raise AnalyzerInputError(in_environment_words(exc.describe())) from None
 
 
 def recorded(outcome: RunOutcome) -> RunOutcome:
@@ -82,13 +84,14 @@ def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome
     """Run the analysis an already merged job environment describes, once the documents it reads (baseline,
     analysis config) are found by what they are (``contract.input_documents``)."""
     monitor_type = registry.by_analysis_type(env.get("analysis_type"))
-    env = locate_documents(env, paths, registry.contract_module(monitor_type).input_documents(env))
-    if monitor_type is not registry.DATA_QUALITY:
-        return _run_labelled(monitor_type, env, paths)
-    data_quality = registry.job_module(monitor_type)
-    if data_quality_contract.mode_of(env) == data_quality_contract.BASELINE_MODE:
-        return data_quality.run_baseline(data_quality_contract.baseline_request(env, paths))
-    return recorded(data_quality.run_monitor(data_quality_contract.monitor_request(env, paths)))
+    if monitor_type.namespace_runs:  # TRANSITIONAL: bias, until it moves to monitors.bias
+        env = locate_documents(env, paths, registry.contract_module(monitor_type).input_documents(env))
+        return _run_from_namespace(monitor_type, env, paths)
+    package = registry.monitor_package(monitor_type)
+    env = locate_documents(env, paths, package.input_documents(env))
+    if package.mode_of(env) == RunMode.BASELINE:
+        return package.run_baseline(package.baseline_request_from_environment(env, paths))
+    return recorded(package.run_monitor(package.monitor_request_from_environment(env, paths)))
 
 
 def run_container(process_env: Mapping[str, str] | None = None) -> int:
@@ -105,7 +108,7 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
             (paths.rebase(env["output_path"]) / OUTCOME_FILE).unlink(missing_ok=True)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
-        message = f"Error: {in_environment_words(exc.describe()) if isinstance(exc, AnalyzerInputError) else exc}"
+        message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE

@@ -16,6 +16,13 @@ from model_monitor_analyzer.jobs.requests import parse_number, time_window
 WINDOW_KEYS = ("start_time", "end_time")
 
 
+class RunMode(enum.StrEnum):
+    """Which run a job environment describes: a baseline, or a monitoring window."""
+
+    BASELINE = "baseline"
+    MONITOR = "monitor"
+
+
 def job_environment(process_env: Mapping[str, str], paths: ContainerPaths) -> dict[str, str]:
     """``Environment`` of processingjobconfig.json, overlaid with the process environment.
 

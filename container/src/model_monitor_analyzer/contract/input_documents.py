@@ -150,3 +150,25 @@ def _holding(folder: Path, found: list[tuple[Path, DocumentKind | None, str]]) -
     if not found:
         return f"{folder} holds no file"
     return f"{folder} holds " + ", ".join(f"{path.name} ({description})" for path, _, description in found)
+
+
+#: where each document goes in a job environment: its key and the analysis_type of the job that reads it
+_ENVIRONMENT_PLACES: dict[DocumentKind, tuple[str, str]] = {
+    DocumentKind.DATA_QUALITY_STATISTICS: ("baseline_statistics", "DATA_QUALITY"),
+    DocumentKind.DATA_QUALITY_CONSTRAINTS: ("baseline_constraints", "DATA_QUALITY"),
+    DocumentKind.MODEL_QUALITY_CONSTRAINTS: ("baseline_constraints", "MODEL_QUALITY"),
+    DocumentKind.BIAS_ANALYSIS: ("baseline_constraints", "MODEL_BIAS"),
+    DocumentKind.BIAS_ANALYSIS_CONFIG: ("analysis_config", "MODEL_BIAS"),
+}
+
+
+def placement_in_environment(kind: DocumentKind) -> str:
+    """Where a document of ``kind`` goes in a job environment, as a fix (the container's words for
+    ``report.documents.placement_on_the_command_line``)."""
+    place = _ENVIRONMENT_PLACES.get(kind)
+    if place is None:  # a run writes it and none reads it: the model-quality statistics
+        key, analysis_type = _ENVIRONMENT_PLACES[DocumentKind.MODEL_QUALITY_CONSTRAINTS]
+        return (f"a model-quality run writes it; give the constraints.json of the same run with {key} of an "
+                f"analysis_type={analysis_type} job")
+    key, analysis_type = place
+    return f"pass it with {key} of an analysis_type={analysis_type} job"

@@ -1,17 +1,20 @@
-"""A job refused in the container names what its author set: environment keys, not the command
-line's flags.
+"""TRANSITIONAL, for bias only (until it moves to ``monitors.bias``, whose environment adapter will name
+the keys itself, as data quality's and model quality's do): a bias job refused in the container names
+what its author set, environment keys, not the command line's flags.
 
-The jobs word their messages for the command line (``--constraints``, ``--type model-quality``);
-``in_environment_words`` rewrites such a message for a processing job's log and exit message,
-with the keys of the Model Monitor container contract (``baseline_constraints``,
-``analysis_type``) and the project's own keys.
+The bias job words its messages for the command line (``--baseline``, ``--type bias``);
+``in_environment_words`` rewrites such a message for a processing job's log and exit message, with
+the keys of the Model Monitor container contract (``baseline_constraints``, ``analysis_type``) and the
+project's own keys. The table holds the options a bias run's messages can name, its own and those of
+the shared readers and placements it reaches (a data-quality file given as a bias baseline is told to
+go to ``--type data-quality --statistics``).
 """
 
 from __future__ import annotations
 
 import re
 
-#: the job environment's key of each command-line option the contract sets
+#: the job environment's key of each command-line option a bias run's messages may name
 ENVIRONMENT_KEYS = {
     "--statistics": "baseline_statistics",
     "--constraints": "baseline_constraints",
@@ -28,18 +31,11 @@ ENVIRONMENT_KEYS = {
     "--metrics-dir": "CLOUDWATCH_METRICS_DIRECTORY",
     "--max-bad-record-ratio": "max_bad_record_ratio",
     "--ground-truth-lookback": "ground_truth_lookback",
-    "--problem-type": "problem_type",
     "--inference-attribute": "inference_attribute",
     "--probability-attribute": "probability_attribute",
     "--probability-threshold": "probability_threshold_attribute",
-    "--ground-truth-attribute": "ground_truth_attribute",
-    "--positive-label": "positive_label",
     "--features-attribute": "features_attribute",
     "--drift-tolerance": "bias_drift_tolerance",
-    "--feature-overrides": "feature_overrides",
-    "--drift-method": "drift_method",
-    "--record-preprocessor": "record_preprocessor_script",
-    "--post-analytics-processor": "post_analytics_processor_script",
     "--dataset-format": "dataset_format",
 }
 ANALYSIS_TYPES = {"data-quality": "DATA_QUALITY", "model-quality": "MODEL_QUALITY", "bias": "MODEL_BIAS"}

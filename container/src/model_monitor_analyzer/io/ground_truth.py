@@ -10,7 +10,7 @@ Files are JSON Lines under ``<prefix>/yyyy/mm/dd/HH/`` where the hour is when th
 uploaded, not when the inference happened. ``read_ground_truth`` keeps that upload hour so a
 monitoring run can take the labels of its own window and look back for their captures. A
 malformed line is counted (``io.problems``) with its file and line and skipped, like a malformed
-capture line.
+capture line. ``read_ground_truth_columns`` gives the same labels as Arrow columns, for the join.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
+
+import pyarrow as pa
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
@@ -158,6 +161,37 @@ def _upload_order(hour: datetime | None, path: Path) -> tuple[bool, datetime, st
     return (hour is not None, hour or datetime.min.replace(tzinfo=UTC), str(path))
 
 
+def _chosen_files(root: Path, uploaded_from: datetime | None, uploaded_before: datetime | None
+                  ) -> list[tuple[Path, datetime | None]]:
+    """The files of the window in upload order, each with its upload hour (see ``read_ground_truth``)."""
+    base = root if root.is_dir() else root.parent
+    chosen = []
+    for path in ground_truth_files(root):
+        hour = upload_hour(path, base)
+        if hour is not None:
+            if uploaded_from is not None and hour < uploaded_from.replace(minute=0, second=0, microsecond=0):
+                continue
+            if uploaded_before is not None and hour >= uploaded_before:
+                continue
+        chosen.append((_upload_order(hour, path), path, hour))
+    chosen.sort(key=lambda item: item[0])
+    return [(path, hour) for _, path, hour in chosen]
+
+
+def _labels_of_file(path: Path, tally: InputProblems) -> Iterator[tuple[int, dict, tuple[str, str, str]]]:
+    """(line, record, (eventId, data, encoding)) of each usable line of one file; the others counted bad."""
+    text = str(path)
+    good = 0
+    for _, number, record in iter_json_objects([path], problems=tally, what="ground-truth record"):
+        fields = _fields(record)
+        if type(fields) is str:
+            tally.record_bad(text, number, fields)
+            continue
+        good += 1
+        yield number, record, fields
+    tally.record_good(good)
+
+
 def read_ground_truth(
     root: Path,
     *,
@@ -174,27 +208,9 @@ def read_ground_truth(
     skipped; without ``problems`` the tolerated share is checked once the files are read.
     """
     tally = InputProblems() if problems is None else problems
-    base = root if root.is_dir() else root.parent
-    chosen = []
-    for path in ground_truth_files(root):
-        hour = upload_hour(path, base)
-        if hour is not None:
-            if uploaded_from is not None and hour < uploaded_from.replace(minute=0, second=0, microsecond=0):
-                continue
-            if uploaded_before is not None and hour >= uploaded_before:
-                continue
-        chosen.append((_upload_order(hour, path), path, hour))
-    chosen.sort(key=lambda item: item[0])
-    for _, path, hour in chosen:
+    for path, hour in _chosen_files(root, uploaded_from, uploaded_before):
         text = str(path)
-        good = 0
-        for _, number, record in iter_json_objects([path], problems=tally, what="ground-truth record"):
-            fields = _fields(record)
-            if type(fields) is str:
-                tally.record_bad(text, number, fields)
-                continue
-            good += 1
-            event_id, data, encoding = fields
+        for number, record, (event_id, data, encoding) in _labels_of_file(path, tally):
             yield GroundTruthRecord(
                 event_id=event_id,
                 data=data,
@@ -204,6 +220,53 @@ def read_ground_truth(
                 line=number,
                 record=record,
             )
-        tally.record_good(good)
     if problems is None:
         tally.check()
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroundTruthColumns:
+    """A window's labels as Arrow columns, in upload order (``read_ground_truth``'s order), with each one's
+    record for the merged records. The join (``io.merge.WindowJoin``) works on the columns."""
+
+    event_ids: pa.Array
+    data: pa.Array
+    encodings: pa.Array
+    records: list[dict]
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    @classmethod
+    def of(cls, labels: Iterable[GroundTruthRecord]) -> GroundTruthColumns:
+        """The columns of labels read one by one."""
+        read = list(labels)
+        return cls(event_ids=pa.array([label.event_id for label in read], pa.string()),
+                   data=pa.array([label.data for label in read], pa.string()),
+                   encodings=pa.array([label.encoding for label in read], pa.string()),
+                   records=[label.record for label in read])
+
+
+def read_ground_truth_columns(
+    root: Path,
+    *,
+    uploaded_from: datetime | None = None,
+    uploaded_before: datetime | None = None,
+    problems: InputProblems | None = None,
+) -> GroundTruthColumns:
+    """``read_ground_truth``'s labels, same files, order and bad-record policy, as columns."""
+    tally = InputProblems() if problems is None else problems
+    event_ids: list[str] = []
+    data: list[str] = []
+    encodings: list[str] = []
+    records: list[dict] = []
+    for path, _ in _chosen_files(root, uploaded_from, uploaded_before):
+        for _, record, (event_id, value, encoding) in _labels_of_file(path, tally):
+            event_ids.append(event_id)
+            data.append(value)
+            encodings.append(encoding)
+            records.append(record)
+    if problems is None:
+        tally.check()
+    return GroundTruthColumns(event_ids=pa.array(event_ids, pa.string()), data=pa.array(data, pa.string()),
+                              encodings=pa.array(encodings, pa.string()), records=records)

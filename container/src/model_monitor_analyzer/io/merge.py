@@ -29,6 +29,7 @@ import binascii
 import contextlib
 import csv
 import io
+import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,13 +39,14 @@ from typing import BinaryIO
 
 import jmespath
 import jmespath.exceptions
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CapturedPayload, CaptureRecord, iter_capture_records
-from model_monitor_analyzer.io.ground_truth import GroundTruthRecord
+from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
@@ -184,39 +186,77 @@ def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
     return orjson.loads(merged_line(capture, ground_truth))
 
 
+#: captures joined at once: their keys looked up in the labels as one Arrow column
+JOIN_BATCH_RECORDS = 65_536
+
+
 class WindowJoin:
     """Inner join of a stream of captures with a window's labels, on the capture's join key =
-    the label's eventId (contract §2.1).
+    the label's eventId (contract §2.1), computed on Arrow columns.
 
-    The labels are held by id (a label read later replaces an earlier one, see the module
-    docstring); the captures stream through ``matches``, so only the matched pairs a caller keeps
-    stay in memory. ``summary`` counts the join once the captures are consumed.
+    The labels (``io.ground_truth.GroundTruthColumns``, or labels read one by one) are reduced once to
+    the last one read of each id (see the module docstring); the captures stream through in batches
+    whose keys are looked up in the labels' ids as one column (``pyarrow.compute.index_in``), so only
+    the matched pairs a caller keeps stay in memory. ``summary`` counts the join once the captures are
+    consumed.
     """
 
-    def __init__(self, labels: Iterable[GroundTruthRecord]) -> None:
-        read = list(labels)
-        self._latest = {label.event_id: label for label in read}  # later labels overwrite earlier ones
-        self._duplicates = len(read) - len(self._latest)
-        self._used: set[str] = set()
+    def __init__(self, labels: GroundTruthColumns | Iterable[GroundTruthRecord]) -> None:
+        self._records: list[GroundTruthRecord] | None = None
+        if not isinstance(labels, GroundTruthColumns):
+            self._records = list(labels)
+            labels = GroundTruthColumns.of(self._records)
+        self.labels = labels
+        order = pa.table({"id": labels.event_ids, "row": pa.array(np.arange(len(labels), dtype=np.int64))})
+        latest = order.group_by("id", use_threads=False).aggregate([("row", "max")])  # later labels replace earlier
+        self._ids = latest.column("id").combine_chunks()
+        self._latest_rows = latest.column("row_max").to_numpy()
+        self._duplicates = len(labels) - len(self._ids)
+        self._used = np.zeros(len(self._ids), dtype=bool)
         self._matched = 0
         self._without_label = 0
         self._sharing = 0
 
+    def _match(self, captures: list[CaptureRecord]) -> tuple[list[CaptureRecord], np.ndarray]:
+        keys = pa.array([join_key(capture) for capture in captures], pa.string())
+        found = pc.fill_null(pc.index_in(keys, value_set=self._ids), -1).to_numpy(zero_copy_only=False)
+        matched = found >= 0
+        ids = found[matched]
+        self._without_label += int(matched.size - ids.size)
+        distinct = np.unique(ids)
+        fresh = int(np.count_nonzero(~self._used[distinct]))
+        self._sharing += int(ids.size) - fresh  # a later capture of an id already matched shares its label
+        self._used[distinct] = True
+        self._matched += int(ids.size)
+        if ids.size == len(captures):
+            return captures, self._latest_rows[ids]
+        return [captures[i] for i in np.flatnonzero(matched).tolist()], self._latest_rows[ids]
+
+    def matched_batches(
+        self, captures: Iterable[CaptureRecord], *, batch_records: int = JOIN_BATCH_RECORDS
+    ) -> Iterator[tuple[list[CaptureRecord], np.ndarray]]:
+        """The captures that have a label, batch by batch in capture order, with the row of each one's
+        label in ``labels``."""
+        stream = iter(captures)
+        while batch := list(itertools.islice(stream, batch_records)):
+            matched, rows = self._match(batch)
+            if matched:
+                yield matched, rows
+
     def matches(self, captures: Iterable[CaptureRecord]) -> Iterator[tuple[CaptureRecord, GroundTruthRecord]]:
         """(capture, label) for every capture that has a label, in capture order."""
-        latest, used = self._latest, self._used
-        for capture in captures:
-            key = join_key(capture)
-            label = latest.get(key) if key is not None else None
-            if label is None:
-                self._without_label += 1
-                continue
-            if label.event_id in used:
-                self._sharing += 1
-            else:
-                used.add(label.event_id)
-            self._matched += 1
-            yield capture, label
+        for matched, rows in self.matched_batches(captures):
+            for capture, row in zip(matched, rows.tolist(), strict=True):
+                yield capture, self.label(row)
+
+    def label(self, row: int) -> GroundTruthRecord:
+        """The label at ``row`` of ``labels``: as read, or rebuilt from the columns when they were read as such."""
+        if self._records is not None:
+            return self._records[row]
+        record = self.labels.records[row]
+        return GroundTruthRecord(event_id=self.labels.event_ids[row].as_py(), data=self.labels.data[row].as_py(),
+                                 encoding=self.labels.encodings[row].as_py(), uploaded_hour=None, path="", line=0,
+                                 record=record)
 
     @property
     def summary(self) -> MergeSummary:
@@ -224,7 +264,7 @@ class WindowJoin:
         return MergeSummary(
             matched=self._matched,
             captures_without_label=self._without_label,
-            labels_without_capture=len(self._latest) - len(self._used),
+            labels_without_capture=int(self._used.size - np.count_nonzero(self._used)),
             duplicate_labels=self._duplicates,
             captures_sharing_an_id=self._sharing,
         )
@@ -528,15 +568,15 @@ def _text_column(values: Sequence[object]) -> pa.Array:
 _NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
 
 
-def _one_row_csv_fields(data: list[object], encodings: list[object]) -> pa.ListArray | None:
+def _one_row_csv_fields(data: list[object] | pa.Array, encodings: list[object] | pa.Array) -> pa.ListArray | None:
     """The fields of each payload when every one is a CSV payload of one plain row, else None.
 
     Plain means no quotes and no second line once trailing line breaks are dropped: then
     splitting at commas is what a CSV reader does, on the whole column at once.
     """
     try:
-        texts = pa.array(data, pa.string())
-        kinds = pa.array(encodings, pa.string())
+        texts = data if isinstance(data, pa.Array) else pa.array(data, pa.string())
+        kinds = encodings if isinstance(encodings, pa.Array) else pa.array(encodings, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if texts.null_count or kinds.null_count or pc.unique(pc.utf8_upper(kinds)).to_pylist() not in ([], ["CSV"]):
@@ -574,9 +614,11 @@ class ValueAttributes:
 
 
 def _one_row_csv_columns(
-    outputs: tuple[list[object], list[object]], truths: tuple[list[object], list[object]], attributes: ValueAttributes
+    outputs: tuple[list[object], list[object]], truths: tuple[list[object] | pa.Array, list[object] | pa.Array],
+    attributes: ValueAttributes,
 ) -> LabelledColumns | None:
-    """The columns from (data, encoding) lists of outputs and labels, when all are one-row CSV."""
+    """The columns from (data, encoding) lists of outputs and labels (lists or Arrow columns), when all are
+    one-row CSV."""
     if not outputs[0]:
         return None
     output_fields = _one_row_csv_fields(*outputs)
@@ -630,31 +672,60 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
 
 class LabelledColumnsBuilder:
     """Collects the captured output payload and the label of each matched pair (not the whole
-    records, which need not stay in memory) and reads the columns at the end."""
+    records, which need not stay in memory) and reads the columns at the end. Labels come one by
+    one (``add``) or as rows of a join's label columns (``add_matched``)."""
 
     def __init__(self) -> None:
-        self._pairs: list[tuple[CapturedPayload | None, GroundTruthRecord]] = []
+        self._outputs: list[CapturedPayload | None] = []
+        self._label_chunks: list[tuple[pa.Array, pa.Array, pa.Array]] = []  # (ids, data, encodings)
+        self._pending: list[GroundTruthRecord] = []
+
+    @staticmethod
+    def _output(capture: CaptureRecord) -> CapturedPayload | None:
+        output = capture.endpoint_output
+        return capture.payload("batchTransformOutput") if output is None else output
 
     def add(self, capture: CaptureRecord, label: GroundTruthRecord) -> None:
         """Keep the output payload (``endpointOutput``, else ``batchTransformOutput``) and the label."""
-        output = capture.endpoint_output
-        self._pairs.append((capture.payload("batchTransformOutput") if output is None else output, label))
+        self._outputs.append(self._output(capture))
+        self._pending.append(label)
 
-    def _records(self) -> Iterator[dict]:
+    def add_matched(self, captures: Sequence[CaptureRecord], labels: GroundTruthColumns, rows: np.ndarray) -> None:
+        """Keep the output payloads of ``captures`` and their labels, the ``rows`` of ``labels``."""
+        self._flush()
+        self._outputs.extend(self._output(capture) for capture in captures)
+        taken = pa.array(rows, pa.int64())
+        self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
+
+    def _flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._label_chunks.append(tuple(pa.array([getattr(label, name) for label in pending], pa.string())
+                                            for name in ("event_id", "data", "encoding")))  # type: ignore[arg-type]
+
+    def _labels(self) -> tuple[pa.Array, pa.Array, pa.Array]:
+        self._flush()
+        if not self._label_chunks:
+            empty = pa.array([], pa.string())
+            return empty, empty, empty
+        return tuple(pa.concat_arrays([chunk[i] for chunk in self._label_chunks]) for i in range(3))  # type: ignore[return-value]
+
+    def _records(self, ids: pa.Array, data: pa.Array, encodings: pa.Array) -> Iterator[dict]:
         """Minimal merged records of the kept payloads, for the per-record reader."""
-        for output, label in self._pairs:
+        for output, event_id, value, encoding in zip(self._outputs, ids.to_pylist(), data.to_pylist(),
+                                                     encodings.to_pylist(), strict=True):
             part = None if output is None else {
                 "data": output.data, "encoding": output.encoding, "observedContentType": output.observed_content_type}
-            yield {"captureData": {"endpointOutput": part}, "groundTruthData": {"data": label.data, "encoding": label.encoding},
-                   "eventMetadata": {"eventId": label.event_id}}  # fmt: skip
+            yield {"captureData": {"endpointOutput": part}, "groundTruthData": {"data": value, "encoding": encoding},
+                   "eventMetadata": {"eventId": event_id}}  # fmt: skip
 
     def columns(self, attributes: ValueAttributes) -> LabelledColumns:
         """``labelled_columns`` of the pairs added so far."""
-        outputs = [output for output, _ in self._pairs]
-        labels = [label for _, label in self._pairs]
+        ids, data, encodings = self._labels()
+        outputs = self._outputs
         fast = _one_row_csv_columns(
             ([None if o is None else o.data for o in outputs], [None if o is None else o.encoding for o in outputs]),
-            ([label.data for label in labels], [label.encoding for label in labels]),
+            (data, encodings),
             attributes,
         )
-        return fast if fast is not None else _record_by_record(self._records(), attributes)
+        return fast if fast is not None else _record_by_record(self._records(ids, data, encodings), attributes)

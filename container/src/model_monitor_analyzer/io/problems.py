@@ -36,6 +36,8 @@ class InputProblems:
     good: int = 0
     bad: int = 0
     examples: list[InputProblem] = field(default_factory=list)
+    tolerance_setting: str = "--max-bad-record-ratio"
+    """How the user set ``max_bad_record_ratio`` (an option, or a job environment key), for the message."""
 
     def __post_init__(self) -> None:
         ratio = self.max_bad_record_ratio
@@ -75,7 +77,7 @@ class InputProblems:
                 why = f"none of the {self.bad} records could be read; fix the input"
             else:
                 why = (f"{self.bad} of {self.good + self.bad} records are malformed, more than the tolerated "
-                       f"{_percent(self.max_bad_record_ratio)}; fix the input or raise --max-bad-record-ratio")
+                       f"{_percent(self.max_bad_record_ratio)}; fix the input or raise {self.tolerance_setting}")
             raise AnalyzerInputError(f"{first.problem} ({why})", path=first.path, line=first.line)
 
 

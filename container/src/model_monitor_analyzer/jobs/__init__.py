@@ -1,39 +1,10 @@
-"""Runs that glue io -> profile -> checks -> report, one module per monitor type.
+"""What every monitor type's run shares: the registry of types (``registry``), the parts of a typed
+request and the parsers of a user's text (``requests``), the command line's common options
+(``options``), output folders (``outputs``), progress lines (``progress``), the run's outcome
+(``outcome``) and the user's scripts (``custom_scripts``).
 
-Each module, registered once in ``jobs.registry``, runs from a typed request: a frozen,
-keyword-only dataclass per run (``<Type>BaselineRequest``, ``<Type>MonitorRequest``) whose values
-are already typed (``Path``, ``TimeWindow``, enums for choices) and whose optional fields have
-documented defaults; how the input is read is the shared ``jobs.requests.InputOptions``. The job
-module exposes, for the CLI and the container entrypoint:
-
-    add_baseline_arguments(parser: argparse.ArgumentParser) -> None
-    add_monitor_arguments(parser: argparse.ArgumentParser) -> None
-    baseline_request(args: argparse.Namespace) -> <Type>BaselineRequest  # from those arguments
-    monitor_request(args: argparse.Namespace) -> <Type>MonitorRequest
-    run_baseline(request: <Type>BaselineRequest) -> RunOutcome
-    run_monitor(request: <Type>MonitorRequest) -> RunOutcome
-
-and its contract module builds the same requests from a job environment, with no Namespace in
-between:
-
-    contract.<module>.baseline_request(env, paths) -> <Type>BaselineRequest
-    contract.<module>.monitor_request(env, paths) -> <Type>MonitorRequest
-
-The CLI runs ``run_baseline(baseline_request(args))`` when the job module defines
-``baseline_request`` (likewise for monitor). Values a user typed (times, JSON) are parsed while
-the request is built, so a mistake is a one-line ``AnalyzerInputError`` before any input is
-read. A decision a run takes from the data (which capture payloads line up with the baseline) is
-a ``dataclasses.replace`` of its request.
-
-Only ``data_quality`` follows this pattern so far. ``model_quality`` and ``bias`` do not yet:
-their ``run_baseline(args)`` and ``run_monitor(args)`` take the ``argparse.Namespace`` that the
-CLI parsed or that ``contract.<module>.args_from_environment(env)`` built, and the CLI and the
-entrypoint pass it on unchanged.
-
-Every contract module also says which documents a run reads from the job's inputs (baseline,
-analysis config), which the entrypoint finds by what they are before building the run:
-
-    contract.<module>.input_documents(env) -> tuple[InputDocument, ...]
-
-``RunOutcome`` lives in ``jobs.outcome``.
+The types themselves are packages under ``model_monitor_analyzer.monitors`` (see there for their
+interface). TRANSITIONAL: a type registered with ``namespace_runs`` (bias, until it moves to
+``monitors.bias``) still has its runs here as ``jobs.<module>``, taking an ``argparse.Namespace``
+that the CLI parsed or that ``contract.<module>.args_from_environment(env)`` built.
 """

@@ -1,8 +1,9 @@
 """The parts of a run's typed request that every job can share, and the parsers of the user's text.
 
-A job runs from a frozen, keyword-only dataclass (see ``jobs``). The CLI and the container
-contract each build it; the functions here turn what a user typed (a time, a format name) into
-the typed value, with the one-line ``AnalyzerInputError`` both of them give.
+A run takes a frozen, keyword-only dataclass (see ``monitors``). The command line and the job
+environment each build it; the functions here turn what a user typed (a time, a number) into the
+typed value, with the one-line ``AnalyzerInputError`` naming the setting as the caller says it was
+set (``name``/``names``: an option, or an environment key).
 """
 
 from __future__ import annotations

@@ -1,40 +1,30 @@
 """Data-quality baseline and monitoring runs: io -> profile -> checks -> report.
 
-Interface (see ``jobs``): ``add_baseline_arguments``, ``add_monitor_arguments``,
-``baseline_request(args)``, ``monitor_request(args)``,
-``run_baseline(DataQualityBaselineRequest) -> RunOutcome``,
-``run_monitor(DataQualityMonitorRequest) -> RunOutcome``.
+``run_baseline(DataQualityBaselineRequest) -> RunOutcome`` and
+``run_monitor(DataQualityMonitorRequest) -> RunOutcome``; the requests come from ``command_line``
+or ``environment``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyarrow as pa
 
-from model_monitor_analyzer.checks.config import CategoricalDriftMethod, apply_config
+from model_monitor_analyzer.checks.config import apply_config
 from model_monitor_analyzer.checks.data_quality import (
     Constraints,
     check_data_quality,
     with_drift_method,
     with_feature_overrides,
-)
-from model_monitor_analyzer.constraint_rules import (
-    AUTO,
-    DRIFT_METHOD_CHOICES,
-    SAGEMAKER,
-    drift_method_name,
-    expand_override_shorthand,
 )
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import (
@@ -54,25 +44,20 @@ from model_monitor_analyzer.io.datasets import (
     read_csv_file,
     read_dataset,
 )
-from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO, InputProblems
+from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
-from model_monitor_analyzer.jobs.options import (
-    add_dataset_format_argument,
-    add_metric_lines_arguments,
-    add_overwrite_argument,
-    add_quiet_argument,
-    metric_lines_dir,
-)
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import claim_output
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
     InputOptions,
-    checked_number,
-    metric_time,
-    time_window,
+)
+from model_monitor_analyzer.monitors.data_quality.request import (
+    OPTION_NAMES,
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
 )
 from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind
@@ -97,253 +82,6 @@ BASELINE_FILES = (STATISTICS_FILE, CONSTRAINTS_FILE, html_report.REPORT_FILE)
 MONITOR_FILES = (*BASELINE_FILES, VIOLATIONS_FILE)
 PARALLEL_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
 BYTES_PER_WORKER = 16 << 20  # and larger ones by one process per this much input, up to --workers
-FORMATS = tuple(f.value for f in InputFormat)
-
-
-# ------------------------------------------------------------------ requests
-@dataclass(frozen=True, kw_only=True)
-class DataQualityBaselineRequest:
-    """Profile ``dataset`` and suggest constraints, written to ``output``.
-
-    Attributes:
-        dataset: the dataset file, or a folder of data files.
-        output: folder for statistics.json and constraints.json.
-        format: the dataset's format (default None: from the file extension, CSV when unknown).
-        reading: how the dataset is read (default ``InputOptions()``).
-        categorical_drift_method: written into the suggested ``monitoring_config`` (default
-            None: not written, so monitors use LInfinity). Only the built-in's rule reads it.
-        drift_method: the suggested ``drift_method`` (default None: ``auto``, or ``sagemaker`` when
-            ``categorical_drift_method`` is given, which only the built-in's rule reads).
-        post_analytics_processor: a script defining ``postprocess_handler``, run after the
-            files are written (default None).
-        overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
-    """
-
-    dataset: Path
-    output: Path
-    format: InputFormat | None = None
-    reading: InputOptions = InputOptions()
-    categorical_drift_method: CategoricalDriftMethod | None = None
-    drift_method: str | None = None
-    post_analytics_processor: Path | None = None
-    overwrite: bool = False
-
-    @property
-    def suggested_drift_method(self) -> str:
-        """The ``drift_method`` the suggested constraints ask for."""
-        if self.drift_method is not None:
-            return self.drift_method
-        return SAGEMAKER if self.categorical_drift_method is not None else AUTO
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataQualityMonitorRequest:
-    """Check the traffic in ``capture`` (within ``window``) against a baseline; reports go to ``output``.
-
-    Attributes:
-        capture: folder of captured ``*.jsonl`` files (or a dataset, with ``input_format``).
-        statistics: the baseline's statistics.json.
-        constraints: the baseline's constraints.json.
-        output: folder for statistics.json, constraints.json and constraint_violations.json.
-        input_format: how ``capture`` is laid out (default ``InputFormat.CAPTURE``).
-        reading: how the input is read (default ``InputOptions()``).
-        window: the captured records read, by inference time (default: all of them). Only
-            data-capture input has times.
-        feature_overrides: per-feature ``monitoring_config`` overrides applied on top of the
-            constraints, ``{feature: {monitoring_config keys}}`` (default: none); see
-            ``feature_overrides_from_json`` for the text form.
-        drift_method: judge every feature's drift by this ``drift_method`` whatever the constraints
-            say (default None: as the constraints say; a file without the key asks for ``sagemaker``).
-        metrics_dir: folder for the CloudWatch metric lines (default None: none written).
-        metric_time: the metric lines' timestamp (default None: the window's start, else now).
-        endpoint: the ``Endpoint`` dimension of the metrics (default None: left out).
-        schedule: the ``MonitoringSchedule`` dimension of the metrics (default None: left out).
-        post_analytics_processor: a script defining ``postprocess_handler``, run after the
-            files are written (default None).
-        overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
-    """
-
-    capture: Path
-    statistics: Path
-    constraints: Path
-    output: Path
-    input_format: InputFormat = InputFormat.CAPTURE
-    reading: InputOptions = InputOptions()
-    window: TimeWindow = TimeWindow()
-    feature_overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    drift_method: str | None = None
-    metrics_dir: Path | None = None
-    metric_time: datetime | None = None
-    endpoint: str | None = None
-    schedule: str | None = None
-    post_analytics_processor: Path | None = None
-    overwrite: bool = False
-
-
-# ------------------------------------------------------------------ arguments
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", type=Path, required=True, help="folder for the output files")
-    parser.add_argument(
-        "--max-bad-record-ratio",
-        type=float,
-        default=DEFAULT_MAX_BAD_RECORD_RATIO,
-        help="fail when more than this share of records is malformed (default 0.1)",
-    )
-    parser.add_argument("--record-preprocessor", type=Path, help="script defining preprocess_handler (capture input)")
-    parser.add_argument("--post-analytics-processor", type=Path, help="script defining postprocess_handler()")
-    parser.add_argument(
-        "--capture-index-names",
-        nargs="+",
-        default=["endpointInput", "endpointOutput"],
-        help="capture payloads to read (default: endpointInput endpointOutput)",
-    )
-    parser.add_argument(
-        "--output-columns-position",
-        choices=("START", "END"),
-        default="START",
-        help="where the model output columns go in a captured row (default START, as the built-in)",
-    )
-    add_quiet_argument(parser)
-    add_overwrite_argument(parser)
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        help="processes for inputs of 32 MB or more (default: every CPU available, one per 16 MB of input)",
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
-    return value
-
-
-def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
-    """``baseline --type data-quality``: dataset, format, header, output folder."""
-    parser.add_argument("--dataset", type=Path, required=True, help="dataset file or folder")
-    add_dataset_format_argument(parser, aliases=("--format",), dest="format", choices=FORMATS,
-                                help="dataset format (default: from the file extension); --format is an alias")
-    parser.add_argument("--no-header", action="store_true", help="CSV without header row (columns _c0, _c1, ...)")
-    parser.add_argument(
-        "--categorical-drift-method",
-        choices=("LInfinity", "ChiSquared"),
-        help="written into the suggested monitoring_config; only the built-in's drift rule "
-             "(--drift-method sagemaker, the default when this option is given) reads it",
-    )
-    _add_drift_method_argument(parser, help="drift method the suggested constraints ask for (default auto: "
-                                            "sample-size-aware, see the README's 'How a violation is decided')")
-    _add_common(parser)
-
-
-def _add_drift_method_argument(parser: argparse.ArgumentParser, *, help: str) -> None:
-    parser.add_argument("--drift-method", type=_drift_method, metavar="METHOD", help=help + ": "
-                        + ", ".join(DRIFT_METHOD_CHOICES))
-
-
-def _drift_method(text: str) -> str:
-    try:
-        return drift_method_name(text, "--drift-method")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
-    """``monitor --type data-quality``: capture folder, baseline files, window, metric dimensions."""
-    parser.add_argument("--capture", type=Path, required=True, help="folder of captured *.jsonl files")
-    parser.add_argument("--capture-format", choices=FORMATS, default="capture", help="input format (default capture)")
-    parser.add_argument("--no-header", action="store_true", help="for --capture-format csv: no header row")
-    parser.add_argument("--statistics", type=Path, required=True, help="baseline statistics.json")
-    parser.add_argument("--constraints", type=Path, required=True, help="baseline constraints.json")
-    parser.add_argument("--feature-overrides", metavar="JSON",
-                        help='per-feature monitoring_config overrides on top of the constraints, e.g. '
-                             '\'{"age": {"distribution_constraints": {"comparison_threshold": 0.2}}}\'')
-    _add_drift_method_argument(parser, help="judge every feature's drift by this method whatever the constraints "
-                                            "say (default: as they say; a file without drift_method asks for sagemaker)")
-    parser.add_argument("--start", help="window start, ISO 8601 (inclusive)")
-    parser.add_argument("--end", help="window end, ISO 8601 (exclusive)")
-    parser.add_argument("--endpoint", help="Endpoint dimension of the metrics")
-    parser.add_argument("--schedule", help="MonitoringSchedule dimension of the metrics")
-    parser.add_argument("--metric-time", help="Timestamp of the metrics (default: --start, else now)")
-    add_metric_lines_arguments(parser, dest="metrics_dir")
-    _add_common(parser)
-
-
-def _input_options(args: argparse.Namespace) -> InputOptions:
-    return InputOptions(
-        max_bad_record_ratio=checked_number(args.max_bad_record_ratio, name="--max-bad-record-ratio"),
-        capture_index_names=tuple(args.capture_index_names),
-        output_first=args.output_columns_position == "START",
-        header=not args.no_header,
-        record_preprocessor=args.record_preprocessor,
-        progress=args.progress,
-        workers=args.workers,
-    )
-
-
-def baseline_request(args: argparse.Namespace) -> DataQualityBaselineRequest:
-    """The request that ``add_baseline_arguments``' parsed arguments describe."""
-    method = args.categorical_drift_method
-    return DataQualityBaselineRequest(
-        dataset=args.dataset,
-        output=args.output,
-        format=InputFormat(args.format) if args.format else None,
-        reading=_input_options(args),
-        categorical_drift_method=CategoricalDriftMethod(method) if method else None,
-        drift_method=args.drift_method,
-        post_analytics_processor=args.post_analytics_processor,
-        overwrite=args.overwrite,
-    )
-
-
-def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
-    """The request that ``add_monitor_arguments``' parsed arguments describe.
-
-    The command line writes metric lines to ``--metrics-dir``, else OUTPUT/metrics, unless ``--no-metrics``.
-    """
-    return DataQualityMonitorRequest(
-        capture=args.capture,
-        statistics=args.statistics,
-        constraints=args.constraints,
-        output=args.output,
-        input_format=InputFormat(args.capture_format),
-        reading=_input_options(args),
-        window=time_window(args.start, args.end),
-        feature_overrides=feature_overrides_from_json(args.feature_overrides) if args.feature_overrides else {},
-        drift_method=args.drift_method,
-        metrics_dir=metric_lines_dir(output=args.output, given=args.metrics_dir, disabled=args.no_metrics),
-        metric_time=metric_time(args.metric_time),
-        endpoint=args.endpoint,
-        schedule=args.schedule,
-        post_analytics_processor=args.post_analytics_processor,
-        overwrite=args.overwrite,
-    )
-
-
-def feature_overrides_from_json(text: str, *, name: str = "--feature-overrides") -> dict[str, dict]:
-    """Per-feature overrides given as JSON text: ``{"<feature>": {<monitoring_config keys>}}``.
-
-    Two short keys keep the text within the 256 characters of a job environment value:
-    ``"drift": 0.2`` (both drift thresholds) and ``"check": false`` (``evaluate_constraints``).
-    """
-    try:
-        return _overrides_document(text)
-    except ValueError as exc:
-        raise AnalyzerInputError(f"{name}: {exc}") from None
-
-
-def _overrides_document(text: str) -> dict:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg})") from None
-    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
-        raise ValueError('expected an object of objects, e.g. {"age": {"drift": 0.2}} or {"age": '
-                         '{"distribution_constraints": {"comparison_threshold": 0.2}}}')
-    return {name: expand_override_shorthand(config) for name, config in document.items()}
 
 
 # ------------------------------------------------------------------ reading
@@ -537,6 +275,7 @@ def profile_input(
     names: list[str] | None = None,
     detailed_columns: frozenset[str] = frozenset(),
     expected_records: int | None = None,
+    tolerance_setting: str = OPTION_NAMES.max_bad_record_ratio,
 ) -> tuple[DatasetProfile, InputProblems]:
     """Stream the input into a profile.
 
@@ -549,9 +288,10 @@ def profile_input(
     the work and a processing instance has 2 to 96 vCPUs.
 
     Progress lines (``reading.progress``) count the records every process has profiled, and say
-    the time left when ``expected_records`` (a re-read) is known.
+    the time left when ``expected_records`` (a re-read) is known. Too many bad records fail the run
+    naming the tolerance as the user set it (``tolerance_setting``).
     """
-    problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio)
+    problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio, tolerance_setting=tolerance_setting)
     progress = ProgressReporter(enabled=reading.progress, total=expected_records)
     parts = _parts(reading, source, fmt, window=window, names=names)
     if parts is None:
@@ -571,7 +311,7 @@ def profile_input(
         # path: read once more counting every value of those columns.
         return profile_input(
             reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount),
-            expected_records=None if parts is not None else profile.item_count,
+            expected_records=None if parts is not None else profile.item_count, tolerance_setting=tolerance_setting,
         )
     _note_values_without_a_number(profile)
     return profile, problems
@@ -606,10 +346,13 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     claim = claim_output(
         request.output, writes=BASELINE_FILES, overwrite=request.overwrite,
         inputs=(request.dataset, request.reading.record_preprocessor, request.post_analytics_processor),
+        option=request.names.output,
     )
-    profile, problems = profile_input(request.reading, request.dataset, request.format)
+    profile, problems = profile_input(request.reading, request.dataset, request.format,
+                                      tolerance_setting=request.names.max_bad_record_ratio)
     if profile.item_count == 0:
-        raise AnalyzerInputError("the baseline dataset holds no records; point --dataset at data", path=str(request.dataset))
+        raise AnalyzerInputError(f"the baseline dataset holds no records; point {request.names.dataset} at data",
+                                 path=str(request.dataset))
     method = request.categorical_drift_method
     statistics = statistics_document(profile)
     suggested = constraints_document(profile, categorical_drift_method=method.value if method is not None else None,
@@ -632,8 +375,11 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
     """The parsed constraints, the baseline's features and its statistics document."""
     constraints_doc = read_json(request.constraints, what="baseline constraints")
     statistics_doc = read_json(request.statistics, what="baseline statistics")
-    expect_document(constraints_doc, DocumentKind.DATA_QUALITY_CONSTRAINTS, path=str(request.constraints), option="--constraints")
-    expect_document(statistics_doc, DocumentKind.DATA_QUALITY_STATISTICS, path=str(request.statistics), option="--statistics")
+    names = request.names
+    expect_document(constraints_doc, DocumentKind.DATA_QUALITY_CONSTRAINTS, path=str(request.constraints),
+                    option=names.constraints, place=names.place_document)
+    expect_document(statistics_doc, DocumentKind.DATA_QUALITY_STATISTICS, path=str(request.statistics),
+                    option=names.statistics, place=names.place_document)
     try:
         constraints = parse_constraints(constraints_doc)
     except ValueError as exc:
@@ -644,7 +390,7 @@ def _read_baseline(request: DataQualityMonitorRequest) -> tuple[Constraints, dic
         try:
             constraints = with_feature_overrides(constraints, request.feature_overrides)
         except ValueError as exc:
-            raise AnalyzerInputError(f"--feature-overrides: {exc}") from None
+            raise AnalyzerInputError(f"{names.feature_overrides}: {exc}") from None
     try:
         baseline = baseline_features(statistics_doc)
     except ValueError as exc:
@@ -702,7 +448,7 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
         request.output, writes=(*MONITOR_FILES, *((metrics_file,) if metrics_file is not None else ())),
         inputs=(request.capture, request.statistics, request.constraints, request.reading.record_preprocessor,
                 request.post_analytics_processor),
-        overwrite=request.overwrite,
+        overwrite=request.overwrite, option=request.names.output,
     )
     constraints, baseline, baseline_statistics = _read_baseline(request)
     names = [f.name for f in constraints.features]
@@ -711,7 +457,8 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     if fmt is InputFormat.CAPTURE and request.reading.record_preprocessor is None:
         request = _with_matching_capture_columns(request, names=names)
     profile, problems = profile_input(
-        request.reading, request.capture, fmt, window=request.window, names=names, detailed_columns=string_features
+        request.reading, request.capture, fmt, window=request.window, names=names, detailed_columns=string_features,
+        tolerance_setting=request.names.max_bad_record_ratio,
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)

@@ -2,8 +2,9 @@
 
 Baseline mode when neither ``baseline_statistics`` nor ``baseline_constraints`` nor
 ``sagemaker_monitoring_schedule_name`` is set; monitor mode otherwise (``mode_of``).
-``baseline_request`` and ``monitor_request`` build the ``jobs.data_quality`` requests directly
-from the environment, once the entrypoint has found the baseline's files (``input_documents``).
+``baseline_request_from_environment`` and ``monitor_request_from_environment`` build the
+requests (``request``) directly from the environment, with its /opt/ml paths rebased onto
+``ContainerPaths``, once the entrypoint has found the baseline's files (``input_documents``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from model_monitor_analyzer.contract.environment import (
     WINDOW_KEYS,
     DatasetFormatSpec,
     InputKind,
+    RunMode,
     env_number,
     env_switch,
     parse_dataset_format,
@@ -25,23 +27,23 @@ from model_monitor_analyzer.contract.input_documents import (
     BASELINE_CONSTRAINTS_FOLDER,
     BASELINE_STATISTICS_FOLDER,
     InputDocument,
+    placement_in_environment,
 )
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
 from model_monitor_analyzer.document_kinds import DocumentKind
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
-from model_monitor_analyzer.jobs.data_quality import (
+from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metric_time, time_window
+from model_monitor_analyzer.monitors.data_quality.request import (
     DataQualityBaselineRequest,
     DataQualityMonitorRequest,
+    DataQualityNames,
     feature_overrides_from_json,
 )
-from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions, metric_time, time_window
 
 DEFAULT_BASELINE_DATASET = "/opt/ml/processing/input/baseline_dataset_input"
 DEFAULT_CAPTURE = "/opt/ml/processing/input/endpoint"
 DEFAULT_OUTPUT = "/opt/ml/processing/output"
-BASELINE_MODE = "baseline"
-MONITOR_MODE = "monitor"
 
 
 #: the baseline a monitoring run compares with, found by what it is (``input_documents``)
@@ -52,17 +54,28 @@ CONSTRAINTS = InputDocument(key="baseline_constraints", kind=DocumentKind.DATA_Q
                             folder=BASELINE_CONSTRAINTS_FOLDER,
                             source="the schedule's BaselineConfig (ConstraintsResource)")
 
+#: each setting by the job environment's key that sets it
+ENVIRONMENT_NAMES = DataQualityNames(
+    dataset="dataset_source",
+    statistics="baseline_statistics",
+    constraints="baseline_constraints",
+    output="output_path",
+    feature_overrides="feature_overrides",
+    max_bad_record_ratio="max_bad_record_ratio",
+    place_document=placement_in_environment,
+)
 
-def mode_of(env: Mapping[str, str]) -> str:
+
+def mode_of(env: Mapping[str, str]) -> RunMode:
     """``monitor`` when the environment names a baseline or a schedule, else ``baseline``."""
     if env.get("baseline_statistics") or env.get("baseline_constraints") or env.get("sagemaker_monitoring_schedule_name"):
-        return MONITOR_MODE
-    return BASELINE_MODE
+        return RunMode.MONITOR
+    return RunMode.BASELINE
 
 
 def input_documents(env: Mapping[str, str]) -> tuple[InputDocument, ...]:
     """The documents the run ``env`` describes reads from its inputs: a monitoring run's baseline."""
-    return (STATISTICS, CONSTRAINTS) if mode_of(env) == MONITOR_MODE else ()
+    return (STATISTICS, CONSTRAINTS) if mode_of(env) == RunMode.MONITOR else ()
 
 
 # Merged records (sagemakerMergeJson) are read as captures: they hold the same captureData.
@@ -110,7 +123,7 @@ def _drift_method(text: str | None) -> str | None:
         raise AnalyzerInputError(str(exc)) from None
 
 
-def baseline_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityBaselineRequest:
+def baseline_request_from_environment(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityBaselineRequest:
     """The baseline run this environment describes (``dataset_source`` profiled into ``output_path``)."""
     spec = parse_dataset_format(env.get("dataset_format"))
     return DataQualityBaselineRequest(
@@ -122,10 +135,11 @@ def baseline_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQuali
         drift_method=_drift_method(env.get("drift_method")),
         post_analytics_processor=_post_analytics_processor(env, paths),
         overwrite=True,  # each execution has an output folder of its own
+        names=ENVIRONMENT_NAMES,
     )
 
 
-def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityMonitorRequest:
+def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPaths) -> DataQualityMonitorRequest:
     """The monitoring run this environment describes; metric lines only when
     ``publish_cloudwatch_metrics`` is Enabled, as the built-in."""
     statistics = env.get("baseline_statistics")
@@ -155,4 +169,5 @@ def monitor_request(env: Mapping[str, str], paths: ContainerPaths) -> DataQualit
         schedule=env.get("sagemaker_monitoring_schedule_name"),
         post_analytics_processor=_post_analytics_processor(env, paths),
         overwrite=True,  # each execution has an output folder of its own
+        names=ENVIRONMENT_NAMES,
     )

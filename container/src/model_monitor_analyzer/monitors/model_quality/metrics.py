@@ -1,0 +1,201 @@
+"""A window's (or a baseline's) model-quality metrics from its labelled columns: the complete rows,
+their values (``values``), one mergeable state per part (``part_state``, see ``profile.model_quality``),
+and from the merged state every metric of the problem type (``checks.model_quality``), each metric's
+standard error and what cannot be computed (``checks.quality_decision``).
+
+What only the whole window can say is checked on the merged state: a positive label no label is
+spelled as, too many classes, regression values whose squares would overflow at the window's size."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.checks import quality_decision as qd
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.merge import LabelledColumns
+from model_monitor_analyzer.monitors.model_quality.request import (
+    OPTION_NAMES,
+    ModelQualityNames,
+    ModelSettings,
+)
+from model_monitor_analyzer.monitors.model_quality.values import (
+    binary_values,
+    float_values,
+    label_text,
+    missing_values,
+    probability_values,
+    squarable,
+)
+from model_monitor_analyzer.profile.model_quality import (
+    BinaryState,
+    MulticlassState,
+    QualityState,
+    RegressionState,
+    merge_states,
+)
+
+# A confusion matrix of 500 classes is 250,000 cells, about 5 MB of statistics.json; beyond that, the
+# labels are much more likely a Regression's numbers or a wrong attribute than classes.
+MAX_CLASSES = 500
+
+
+def complete_rows(rows: LabelledColumns) -> tuple[LabelledColumns, int]:
+    """The rows whose label, prediction and probability are all present, and how many were not."""
+    gaps = missing_values(rows.labels) | missing_values(rows.predictions)
+    if rows.probabilities is not None:
+        gaps |= missing_values(rows.probabilities)
+    if not gaps.any():
+        return rows, 0
+    keep = pa.array(~gaps)
+    complete = LabelledColumns(
+        predictions=pc.filter(rows.predictions, keep),
+        probabilities=None if rows.probabilities is None else pc.filter(rows.probabilities, keep),
+        labels=pc.filter(rows.labels, keep),
+    )
+    return complete, int(gaps.sum())
+
+
+@dataclass(frozen=True)
+class WindowMetrics:
+    """A window's (or baseline's) metrics, each metric's standard error at its size, and the metrics it
+    cannot compute with the reasons."""
+
+    metrics: dict[str, mq.MetricEntry]
+    errors: dict[str, float]
+    not_computable: dict[str, str]
+
+
+@dataclass(frozen=True)
+class LabelVocabulary:
+    """A binary label column's distinct values (lower case, as ``values.label_text`` spells them) and
+    whether any is the positive label: what refusing a misspelt positive label needs of the whole window."""
+
+    what: str
+    values: frozenset[str]
+    any_positive: bool
+
+    def merge(self, other: LabelVocabulary) -> LabelVocabulary:
+        return LabelVocabulary(self.what, self.values | other.values, self.any_positive or other.any_positive)
+
+
+@dataclass(frozen=True)
+class PartState:
+    """One part's model-quality state (``profile.model_quality``), with the label vocabularies a binary
+    problem with a positive label checks once the parts are merged."""
+
+    quality: QualityState
+    vocabularies: tuple[LabelVocabulary, ...] = ()
+
+    def merge(self, other: PartState) -> PartState:
+        """Both parts, ``other`` read after this one."""
+        return PartState(merge_states([self.quality, other.quality]),
+                         tuple(a.merge(b) for a, b in zip(self.vocabularies, other.vocabularies, strict=True)))
+
+
+def _vocabulary(what: str, values: pa.Array, positive: np.ndarray) -> LabelVocabulary:
+    keys = pc.unique(pc.utf8_lower(label_text(values))).drop_null().to_pylist()
+    return LabelVocabulary(what, frozenset(keys), bool(positive.any()))
+
+
+def part_state(settings: ModelSettings, rows: LabelledColumns, *, names: ModelQualityNames = OPTION_NAMES) -> PartState:
+    """The state of one part's complete rows, their values decided and checked as ``values`` says (the
+    checks that need the whole window are made by ``state_metrics``)."""
+    kind = settings.problem_type
+    if kind is mq.ProblemType.REGRESSION:
+        return PartState(RegressionState.of(float_values(rows.labels, what="ground-truth values"),
+                                            float_values(rows.predictions, what="inference values")))
+    if kind is mq.ProblemType.BINARY_CLASSIFICATION:
+        positive_label = settings.positive_label
+        actual = binary_values(rows.labels, positive_label=positive_label, what="ground-truth labels", names=names)
+        scores = None if rows.probabilities is None else probability_values(rows.probabilities, names=names)
+        vocabularies = [("ground-truth label", rows.labels, actual)]
+        if settings.probability_threshold is not None:
+            assert scores is not None
+            predicted = scores > settings.probability_threshold
+        else:
+            predicted = binary_values(rows.predictions, positive_label=positive_label, what="predicted labels", names=names)
+            vocabularies.append(("predicted label", rows.predictions, predicted))
+        state = BinaryState.of(actual, predicted, predicted.astype(np.float64) if scores is None else scores)
+        if positive_label is None:
+            return PartState(state)
+        return PartState(state, tuple(_vocabulary(*column) for column in vocabularies))
+    return PartState(MulticlassState.of(label_text(rows.labels), label_text(rows.predictions)))
+
+
+def check_positive_label_occurs(vocabularies: Sequence[LabelVocabulary], *, positive_label: str,
+                                names: ModelQualityNames = OPTION_NAMES) -> None:
+    """Refuse label columns that cannot be in the positive label's vocabulary.
+
+    ``vocabularies`` are those of the ground-truth labels and, unless they come from a probability
+    threshold, the predicted labels. A column without a single positive value is legitimate when it
+    holds one value that the other column also holds (a window with no positive case, or a model
+    that predicted none); with two or more different values, or a value the other column never has,
+    the positive label is not spelled as in the data and every metric would silently be zero.
+    """
+    for index, vocabulary in enumerate(vocabularies):
+        if vocabulary.any_positive or not vocabulary.values:
+            continue
+        found = sorted(vocabulary.values)[:5]
+        others = [v.values for i, v in enumerate(vocabularies) if i != index and v.values]
+        foreign = bool(others) and not (vocabulary.values & others[0])
+        if len(vocabulary.values) >= 2 or foreign:
+            raise AnalyzerInputError(
+                f"no {vocabulary.what} equals the positive label {positive_label!r} (found {', '.join(found)}): set "
+                f"{names.positive_label} to the positive class as the labels and predictions write it"
+            )
+
+
+def state_metrics(settings: ModelSettings, state: PartState, *, names: ModelQualityNames = OPTION_NAMES) -> WindowMetrics:
+    """The metrics of a (merged) state, with their standard errors and what is not computable
+    (``checks.quality_decision``)."""
+    kind = settings.problem_type
+    quality = state.quality
+    if isinstance(quality, RegressionState):
+        actual = squarable(quality.actual, what="ground-truth values")
+        predicted = squarable(quality.predicted, what="inference values")
+        metrics = mq.regression_state_metrics(quality)
+        return WindowMetrics(metrics, qd.standard_errors(kind, metrics, actual=actual, predicted=predicted),
+                             qd.not_computable(kind, metrics, ground_truth_varies=bool(np.ptp(actual) > 0)))
+    if isinstance(quality, BinaryState):
+        if settings.positive_label is not None:
+            check_positive_label_occurs(state.vocabularies, positive_label=settings.positive_label, names=names)
+        metrics = mq.binary_state_metrics(quality)
+        return WindowMetrics(metrics, qd.standard_errors(kind, metrics), qd.not_computable(kind, metrics))
+    classes = _class_order(quality.classes)
+    if len(classes) > MAX_CLASSES:
+        raise AnalyzerInputError(
+            f"a MulticlassClassification with {len(classes):,} classes among its labels and predictions (e.g. "
+            f"{', '.join(repr(c) for c in classes[:3])}), more than the {MAX_CLASSES} this analyzer judges: its "
+            f"confusion matrix would have {len(classes) ** 2:,} cells. Is it a Regression ({names.problem_type} Regression), "
+            "or are the attributes pointing at the wrong field?"
+        )
+    metrics = mq.multiclass_state_metrics(quality, classes)
+    return WindowMetrics(metrics, qd.standard_errors(kind, metrics), qd.not_computable(kind, metrics))
+
+
+def measure(settings: ModelSettings, rows: LabelledColumns, *, names: ModelQualityNames = OPTION_NAMES) -> WindowMetrics:
+    """``state_metrics`` of the complete rows read as one part."""
+    return state_metrics(settings, part_state(settings, rows, names=names), names=names)
+
+
+def compute_metrics(
+    settings: ModelSettings, rows: LabelledColumns, *, names: ModelQualityNames = OPTION_NAMES
+) -> dict[str, mq.MetricEntry]:
+    """All metrics of ``settings.problem_type`` from complete rows (see ``values`` for how they are read)."""
+    return measure(settings, rows, names=names).metrics
+
+
+def _class_order(classes: Sequence[str]) -> list[str]:
+    """Classes sorted numerically when all are integers, else as text."""
+    if all(re.fullmatch(r"-?\d+", c) for c in classes):
+        return sorted(classes, key=int)
+    return sorted(classes)
+
+

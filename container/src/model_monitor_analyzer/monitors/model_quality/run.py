@@ -1,0 +1,448 @@
+"""Model-quality runs: a baseline from a labelled dataset, and a monitoring run over captured data.
+
+Baseline: read the prediction, probability and label columns of a CSV, JSON Lines or Parquet
+dataset (``io.datasets``), compute every metric of the problem type, write statistics.json and
+constraints.json (thresholds = baseline values).
+
+Monitor: take the ground-truth labels uploaded in the window [start, end), join them with the
+captures of [start - lookback, end) (labels arrive late: the look-back finds the inferences they
+belong to; with look-back 0 this is the built-in's pairing of the same hours), write the merged
+records in the merge job's format, compute the metrics, compare them with the baseline
+constraints and write statistics.json, constraints.json, constraint_violations.json and the
+CloudWatch metric lines. A window whose captures have no label yet is ``NoData``, not a failure.
+
+How values are read is ``values``; rows whose label, prediction or probability is empty are
+skipped and counted; malformed input lines are counted with their file and line and skipped up to
+the request's ``max_bad_record_ratio``. Both runs take a typed request (``request``).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.checks import quality_decision as qd
+from model_monitor_analyzer.constraint_rules import quality_constraints
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
+from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
+from model_monitor_analyzer.io.merge import LabelledColumns
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import format_timestamp, reach_back
+from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
+from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
+from model_monitor_analyzer.jobs.progress import ProgressReporter
+from model_monitor_analyzer.monitors.model_quality.metrics import WindowMetrics, complete_rows, measure
+from model_monitor_analyzer.monitors.model_quality.request import (
+    OPTION_NAMES,
+    ModelQualityBaselineRequest,
+    ModelQualityMonitorRequest,
+    ModelQualityNames,
+)
+from model_monitor_analyzer.report import model_quality as report
+from model_monitor_analyzer.report.documents import DocumentKind, expect_document
+from model_monitor_analyzer.report.html import model_quality as html_report
+from model_monitor_analyzer.report.jsonfile import load_json
+
+# --------------------------------------------------------------------------------------------
+# Baseline dataset
+# --------------------------------------------------------------------------------------------
+
+
+def _column_name(names: Sequence[str], attribute: str, what: str, path: Path) -> str:
+    """The column ``attribute`` names: a column name, else a 0-based column index."""
+    if attribute in names:
+        return attribute
+    if attribute.strip().isdigit() and int(attribute) < len(names):
+        return names[int(attribute)]
+    raise AnalyzerInputError(
+        f"{what} {attribute!r} is not a column; columns: {', '.join(names)}", path=str(path)
+    )
+
+
+def _text(column: pa.Array) -> pa.Array:
+    """A column as text (CSV columns already are; JSON and Parquet ones may be numbers or booleans)."""
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_boolean(column.type):
+        return pc.if_else(column, "true", "false")
+    return column.cast(pa.string())
+
+
+def read_baseline_columns(
+    path: Path,
+    attributes: dict[str, str | None],
+    *,
+    dataset_format: DatasetFormat | None,
+    header: bool,
+    problems: InputProblems,
+    progress: ProgressReporter | None = None,
+) -> dict[str, pa.Array]:
+    """The values of each named attribute of a dataset as text columns (None attributes are skipped).
+
+    The dataset is read by ``io.datasets`` (CSV, JSON Lines, Parquet). Attributes are column names
+    (nested JSON members as ``a.b``) or 0-based column indices, the only choice for a CSV file
+    without a header. Malformed rows are counted in ``problems`` and skipped. ``progress``
+    (default: none) is told the rows read.
+    """
+    progress = progress if progress is not None else ProgressReporter(enabled=False)
+    rows = 0
+    wanted = {what: a for what, a in attributes.items() if a is not None}
+    chunks: dict[str, list[pa.Array]] = {what: [] for what in wanted}
+    for batch in read_dataset(path, dataset_format=dataset_format, header=header, problems=problems):
+        if batch.num_rows == 0:
+            continue
+        rows += batch.num_rows
+        progress.update(rows)
+        names = batch.schema.names
+        for what, attribute in wanted.items():
+            chunks[what].append(_text(batch.column(_column_name(names, attribute, what, path))))
+    progress.finish(rows)
+    problems.check()
+    return {
+        what: pa.concat_arrays(parts) if parts else pa.array([], pa.string()) for what, parts in chunks.items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Runs
+# --------------------------------------------------------------------------------------------
+
+
+BASELINE_FILES = (report.STATISTICS_FILE, report.CONSTRAINTS_FILE, html_report.REPORT_FILE)
+MONITOR_FILES = (*BASELINE_FILES, report.VIOLATIONS_FILE)
+MERGE_FOLDER = "merge"  # the merged records, under the output folder unless the request names another
+
+
+def _problems(request: ModelQualityBaselineRequest | ModelQualityMonitorRequest) -> InputProblems:
+    return InputProblems(max_bad_record_ratio=request.reading.max_bad_record_ratio,
+                         tolerance_setting=request.names.max_bad_record_ratio)
+
+
+def _merged_output(request: ModelQualityMonitorRequest) -> Path:
+    return request.merged_output or request.output / MERGE_FOLDER
+
+
+def _claim_monitor_output(request: ModelQualityMonitorRequest) -> OutputClaim:
+    """The monitor run's output folder, its metric lines and merged records (``jobs.outputs``)."""
+    writes: list[Path | str] = list(MONITOR_FILES)
+    if request.metrics_dir is not None:
+        writes.append(request.metrics_dir.absolute() / report.METRICS_FILE)
+    if request.merged is None:  # earlier runs' part files are replaced, nothing else there
+        writes.extend(merged_record_files(_merged_output(request).absolute()))
+    inputs = [p for p in (request.capture, request.ground_truth, request.merged, request.constraints) if p is not None]
+    claim = claim_output(request.output, writes=writes, inputs=inputs, overwrite=request.overwrite,
+                         option=request.names.output)
+    if request.merged_output is not None:
+        claim_output(request.merged_output, writes=(), inputs=inputs, overwrite=True,
+                     option=request.names.merged_output)
+    return claim
+
+
+def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
+    """Baseline statistics.json and constraints.json from a labelled dataset."""
+    settings = request.settings
+    if settings.ground_truth_attribute is None:
+        raise AnalyzerInputError(f"{request.names.ground_truth_attribute} is required: the column that holds the label")
+    output = request.output
+    claim = claim_output(output, writes=BASELINE_FILES, inputs=(request.dataset,), overwrite=request.overwrite,
+                         option=request.names.output)
+    problems = _problems(request)
+    columns = read_baseline_columns(
+        request.dataset,
+        {
+            "inference attribute": settings.inference_attribute,
+            "probability attribute": settings.probability_attribute,
+            "ground-truth attribute": settings.ground_truth_attribute,
+        },
+        dataset_format=request.dataset_format,
+        header=request.reading.header,
+        problems=problems,
+        progress=ProgressReporter(enabled=request.reading.progress),
+    )
+    rows, skipped = complete_rows(
+        LabelledColumns(
+            predictions=columns.get("inference attribute", columns.get("probability attribute")),
+            probabilities=columns.get("probability attribute"),
+            labels=columns["ground-truth attribute"],
+        )
+    )
+    if not len(rows.labels):
+        raise AnalyzerInputError(
+            "the baseline dataset has no row with both a prediction and a label", path=str(request.dataset)
+        )
+    measured = measure(settings, rows, names=request.names)
+    metrics = measured.metrics
+    if measured.not_computable:
+        raise AnalyzerInputError(
+            "the baseline dataset cannot give every metric a value: "
+            + "; ".join(f"{name}: {reason}" for name, reason in sorted(measured.not_computable.items()))
+            + "; use validation data with both classes labelled and predicted", path=str(request.dataset))
+    comparison = request.comparison
+    decision = qd.QualityDecision(comparison=comparison, baseline_size=len(rows.labels))
+    claim.clear()
+    files = (
+        report.write_jackson_json(
+            output / report.STATISTICS_FILE,
+            report.statistics_document(settings.problem_type, metrics, item_count=len(rows.labels)),
+        ),
+        report.write_jackson_json(
+            output / report.CONSTRAINTS_FILE,
+            report.constraints_document(
+                settings.problem_type,
+                mq.suggest_constraints(settings.problem_type, metrics, margin=request.threshold_margin),
+                baseline_errors=measured.errors if comparison == qd.SIGNIFICANCE else None,
+                decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
+            ),
+        ),
+    )
+    files += (html_report.write_baseline_report_from_files(output, records=len(rows.labels)),)
+    summary: dict[str, object] = {"item_count": len(rows.labels), "rows_without_values": skipped}
+    if problems.bad:
+        summary["malformed_records"] = problems.bad
+    return RunOutcome.finished(violations=0, output_dir=output, files=files, summary=summary)
+
+
+@dataclass(frozen=True)
+class QualityConstraints:
+    """A model-quality constraints.json: its constraints, how they are judged, the baseline's standard errors."""
+
+    constraints: list[mq.MetricConstraint]
+    decision: qd.QualityDecision
+    baseline_errors: dict[str, float]
+
+
+def read_quality_constraints(
+    path: Path, problem_type: mq.ProblemType, *, names: ModelQualityNames = OPTION_NAMES
+) -> QualityConstraints:
+    """``read_constraints`` with the file's ``monitoring_config`` and ``baseline_standard_error`` values."""
+    constraints = read_constraints(path, problem_type, names=names)
+    document = load_json(path, what="model-quality constraints.json")
+    try:
+        decision = qd.parse_decision(document)
+    except ValueError as error:
+        raise AnalyzerInputError(str(error), path=str(path)) from None
+    section = document.get(report.CONSTRAINTS_SECTION[problem_type]) or {}
+    errors: dict[str, float] = {}
+    for metric, spec in section.items():
+        value = spec.get("baseline_standard_error") if isinstance(spec, dict) else None
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise AnalyzerInputError(f"constraint {metric!r}: baseline_standard_error must be a finite number of "
+                                     f"at least 0, not {value!r}", path=str(path))
+        errors[metric] = float(value)
+    return QualityConstraints(constraints, decision, errors)
+
+
+def read_constraints(
+    path: Path, problem_type: mq.ProblemType, *, names: ModelQualityNames = OPTION_NAMES
+) -> list[mq.MetricConstraint]:
+    """The constraints of ``problem_type`` in a model-quality constraints.json (a file of another kind is
+    refused naming the setting as ``names`` spells it)."""
+    document = load_json(path, what="model-quality constraints.json")
+    if isinstance(document, dict):
+        expect_document(document, DocumentKind.MODEL_QUALITY_CONSTRAINTS, path=str(path), option=names.constraints,
+                        place=names.place_document)
+    section_name = report.CONSTRAINTS_SECTION[problem_type]
+    section = document.get(section_name) if isinstance(document, dict) else None
+    if not isinstance(section, dict):
+        raise AnalyzerInputError(
+            f"no {section_name} section: is this the constraints.json of a {problem_type.value} baseline?",
+            path=str(path),
+        )
+    try:
+        parsed = quality_constraints(section)  # the alarms read the section by the same rule
+    except ValueError as error:
+        raise AnalyzerInputError(str(error), path=str(path)) from None
+    return [mq.MetricConstraint(metric=c.metric, threshold=c.threshold, operator=mq.ComparisonOperator(c.operator))
+            for c in parsed]
+
+
+def _metric_timestamp(request: ModelQualityMonitorRequest, now: datetime) -> str:
+    return format_timestamp(request.metric_time or request.window.start or now)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: a window holds millions of live records (dicts, tuples),
+    none of them in a reference cycle, and the collector's repeated full passes over them took
+    about a third of the run; reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _verdict(
+    measured: WindowMetrics, constraints: QualityConstraints | None, kind: mq.ProblemType, constraints_path: object,
+    window_size: int,
+) -> qd.QualityVerdict:
+    """The window's verdict on the baseline constraints (no violation without constraints)."""
+    metrics = measured.metrics
+    if constraints is None:
+        return qd.QualityVerdict(violations=(), not_computable=measured.not_computable, p_values={})
+    try:
+        return qd.decide(metrics, constraints.constraints, constraints.decision, errors=measured.errors,
+                         baseline_errors=constraints.baseline_errors, window_size=window_size,
+                         skipped=measured.not_computable)
+    except KeyError as error:
+        scalar_names = ", ".join(n for n, e in metrics.items() if isinstance(e, mq.MetricValue))
+        raise AnalyzerInputError(
+            f"constraint on unknown metric {error.args[0]!r}; {kind.value} metrics are {scalar_names}",
+            path=str(constraints_path),
+        ) from None
+
+
+def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
+    """One monitoring window: merge, metrics, constraint check, reports (see the module docstring)."""
+    staged: list[merge.MergedRecordsWriter] = []
+    with _without_cycle_collection():
+        try:
+            return _monitor(request, staged)
+        except BaseException:
+            for writer in staged:
+                writer.discard()  # a run that fails leaves no merged records
+            raise
+
+
+def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter]) -> RunOutcome:
+    settings = request.settings
+    names = request.names
+    output = request.output
+    start, end = request.window.start, request.window.end
+    claim = _claim_monitor_output(request)
+    constraints_path = request.constraints
+    constraints = (read_quality_constraints(constraints_path, settings.problem_type, names=names)
+                   if constraints_path is not None else None)
+    lookback = request.ground_truth_lookback
+    now = datetime.now(UTC)
+    metric_timestamp = _metric_timestamp(request, now)
+    files: list[Path] = []
+
+    problems = _problems(request)
+    progress = ProgressReporter(enabled=request.reading.progress)
+    attributes = merge.ValueAttributes(
+        inference_attribute=settings.inference_attribute or settings.probability_attribute,
+        probability_attribute=settings.probability_attribute,
+        ground_truth_attribute=settings.ground_truth_attribute,
+    )
+    merged_source = request.merged
+    if merged_source is not None:
+        records = list(progress.counted(
+            merge.read_merged_records(merged_source, since=start, until=end, problems=problems)))
+        problems.check()
+        join: dict[str, int] = {"matched": len(records)}
+        columns = merge.labelled_columns(records, attributes)
+    else:
+        assert request.capture is not None and request.ground_truth is not None  # the request checks it
+        captures = progress.counted(merge.read_capture_records(
+            request.capture, since=reach_back(start, lookback), until=end, problems=problems
+        ))
+        labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
+                                           problems=problems)
+        window_join = merge.WindowJoin(labels)
+        builder = merge.LabelledColumnsBuilder()
+        writer = merge.MergedRecordsWriter(_merged_output(request))
+        staged.append(writer)  # published once the run has succeeded
+        with writer:
+            for matched, rows in window_join.matched_batches(captures):
+                for capture_record, row in zip(matched, rows.tolist(), strict=True):
+                    writer.write(capture_record.raw, labels.records[row])
+                builder.add_matched(matched, labels, rows)
+            problems.check()
+        join = window_join.summary.as_dict()
+        columns = builder.columns(attributes)
+    rows, skipped = complete_rows(columns)
+    item_count = len(rows.labels)
+    summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
+    if problems.bad:
+        summary["malformed_records"] = problems.bad
+    hint = None if merged_source is not None else label_window_hint(
+        start=start, end=end, lookback=lookback, join=join,
+        lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture)
+
+    def replace_earlier_outputs() -> None:
+        claim.clear()
+        for writer in staged:
+            published = writer.publish()
+            if published is not None:
+                files.append(published)
+
+    if not item_count:
+        replace_earlier_outputs()
+        return RunOutcome(
+            status=RunStatus.NO_DATA,
+            message=no_labelled_data_message(
+                merged=merged_source is not None, join=join, hint=hint, malformed=problems.bad,
+                first_problem=problems.examples[0].describe() if problems.examples else None),
+            output_dir=output,
+            files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
+            summary=summary,
+        )
+
+    if join.get("captures_sharing_an_id"):
+        print(f"note: {join['captures_sharing_an_id']} of {join.get('matched', 0)} matched captures share their "
+              "inference id with an earlier capture, and each is judged against the one label of that id: send a "
+              "unique InferenceId with every request (InvokeEndpoint's InferenceId)", file=sys.stderr, flush=True)
+    if hint is not None and few_labels(join):
+        print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
+    measured = measure(settings, rows, names=names)
+    metrics = measured.metrics
+    kind = settings.problem_type
+    verdict = _verdict(measured, constraints, kind, constraints_path, item_count)
+    violations = list(verdict.violations)
+    if verdict.not_computable:
+        summary["not_computable"] = dict(sorted(verdict.not_computable.items()))
+        print("note: not computable in this window, so not judged nor published: " + "; ".join(
+            f"{name} ({reason})" for name, reason in sorted(verdict.not_computable.items())), file=sys.stderr, flush=True)
+    replace_earlier_outputs()
+    files.append(
+        report.write_jackson_json(
+            output / report.STATISTICS_FILE,
+            report.statistics_document(kind, metrics, item_count=item_count, evaluation_time=now),
+        )
+    )
+    files.append(
+        report.write_jackson_json(
+            output / report.CONSTRAINTS_FILE,
+            report.constraints_document(kind, mq.suggest_constraints(kind, metrics)),
+        )
+    )
+    if constraints is not None:
+        files.append(
+            report.write_jackson_json(output / report.VIOLATIONS_FILE, report.violations_document(violations))
+        )
+    if request.metrics_dir is not None:
+        judged = ([c.metric for c in constraints.constraints if c.metric not in verdict.not_computable]
+                  if constraints is not None and constraints.decision.comparison == qd.SIGNIFICANCE else [])
+        lines = report.cloudwatch_metric_records(
+            metrics,
+            timestamp=metric_timestamp,
+            endpoint_name=request.endpoint,
+            schedule_name=request.schedule,
+            leave_out=frozenset(verdict.not_computable),
+            verdicts={name: any(v.metric == name for v in violations) for name in judged},
+        )
+        files.append(report.write_cloudwatch_metrics(request.metrics_dir, lines))
+
+    files.append(html_report.write_window_report_from_files(
+        output, constraints=constraints_path, join=join,
+        window=(start, end), records=item_count, not_computable=verdict.not_computable))
+    summary["violations"] = len(violations)
+    return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)
