@@ -278,7 +278,10 @@ def test_a_model_quality_run_failing_after_the_merge_keeps_the_earlier_results(t
     before = _digest(out)
     capsys.readouterr()
     assert _mq_monitor(tmp_path, out, "--overwrite", "--positive-label", "7") == 2
-    assert "positive label" in _one_error_line(capsys)
+    line = _one_error_line(capsys)
+    assert "positive label" in line
+    # the earlier files are kept (nothing is lost) and the error says they are not this run's
+    assert f"{out} still holds" in line and "of an earlier run, not of this one" in line
     assert _digest(out) == before  # nothing replaced, no new merged records
     assert not [p for p in (out / "merge").iterdir() if p.name.startswith(".")]
 

@@ -19,6 +19,7 @@ from typing import NoReturn
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
+from model_monitor_analyzer.jobs.outputs import forget_claims, kept_earlier_files
 
 EXIT_USAGE = 2
 # What the machine, not the analyzer, got wrong: said in one line, exit 2, like a mistaken option.
@@ -108,6 +109,7 @@ def print_summary(outcome: RunOutcome) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of ``python -m model_monitor_analyzer``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    forget_claims()
     if not argv:
         from model_monitor_analyzer.contract.entrypoint import run_container
 
@@ -135,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except AnalyzerInputError as exc:
-        print(f"error: {exc.describe()}", file=sys.stderr)
+        kept = kept_earlier_files()
+        print(f"error: {exc.describe()}" + (f" ({kept})" if kept else ""), file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         if exc.errno not in ENVIRONMENT_ERRORS:

@@ -26,6 +26,22 @@ from pathlib import Path
 from model_monitor_analyzer.errors import AnalyzerInputError
 
 OVERWRITE_FIX = "pass --overwrite to replace them, or give a new folder"
+# Folders whose earlier files this process claimed with --overwrite and has not replaced yet: a run that fails
+# before writing keeps them (nothing is lost), and its error says they are not its own.
+_KEPT: dict[Path, int] = {}
+
+
+def forget_claims() -> None:
+    """Start a run with no claim (the CLI may be called several times in one process)."""
+    _KEPT.clear()
+
+
+def kept_earlier_files() -> str | None:
+    """What a failed run says of the earlier files it left in place (None: there are none)."""
+    if not _KEPT:
+        return None
+    return "; ".join(f"{folder} still holds {count} file(s) of an earlier run, not of this one"
+                     for folder, count in _KEPT.items())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +53,7 @@ class OutputClaim:
 
     def clear(self) -> None:
         """Remove what an earlier run left at the paths this run writes; call it just before writing."""
+        _KEPT.pop(self.folder, None)
         for path in self.writes:
             try:
                 path.unlink(missing_ok=True)  # a link is removed itself, never what it points at
@@ -76,6 +93,8 @@ def claim_output(
     if previous and not overwrite:
         names = ", ".join(_shown(path, folder) for path in previous[:4]) + (", ..." if len(previous) > 4 else "")
         raise AnalyzerInputError(f"{option} {folder} holds an earlier run's {names}: {OVERWRITE_FIX}")
+    if previous:
+        _KEPT[folder] = len(previous)
     return OutputClaim(folder=folder, writes=written)
 
 
