@@ -217,3 +217,18 @@ def test_a_first_line_arrow_cannot_take_is_a_counted_bad_record(tmp_path, first)
     rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
     assert rows == [("1", "2"), ("1", "2")]
     assert (problems.good, problems.bad) == (2, 2) and [e.line for e in problems.examples] == [1, 3]
+
+
+def test_records_outside_the_window_are_counted_whichever_path_reads_them(tmp_path, monkeypatch):
+    def line(when: str, data: str = "1,2") -> bytes:
+        return orjson.dumps({"captureData": {"endpointInput": {"data": data, "encoding": "CSV"}},
+                             "eventMetadata": {"inferenceTime": when}})
+
+    lines = [line("2024-01-01T10:15:00Z"), line("2024-01-01T09:00:00Z"), line("2024-01-01T11:00:00Z"),
+             line("2024-01-01T12:00:00.5Z"), line("2024-01-01T09:00:00Z", '"a, b",2')]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    for blank in (b"", b"\n"):  # a blank line sends the chunk line by line
+        (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n" + blank)
+        problems = InputProblems()
+        rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
+        assert rows == [("1", "2")] and problems.good == 1 and problems.outside_window == 4

@@ -224,6 +224,7 @@ def iter_capture_records(
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
+                problems.record_outside()
                 continue
         except PayloadError as exc:
             problems.record_bad(path, number, str(exc))
@@ -485,6 +486,7 @@ def read_capture_batches(
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
+                problems.record_outside()
                 continue
             made = row_maker(record)
         except PayloadError as exc:
@@ -727,6 +729,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         if window._end_text is not None:  # type: ignore[union-attr]
             inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[union-attr]
         keep = ~careful & inside
+        problems.record_outside(int((~careful & ~inside).sum()))
     made: list[list[tuple[str, int]] | None] = []
     for index in np.flatnonzero(careful):
         try:
@@ -735,6 +738,9 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         except PayloadError as exc:
             problems.record_bad(path, lines_before + int(index) + 1, str(exc))
             made.append(None)
+            continue
+        if made[-1] is None:
+            problems.record_outside()
     kept = int(keep.sum())
     problems.record_good(kept + sum(1 for rows_made in made if rows_made is not None))
     kept_fields = fields[keep]
@@ -799,6 +805,7 @@ def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Re
             problems.record_bad(path, lines_before + index + 1, str(exc))
             continue
         if made is None:
+            problems.record_outside()
             continue
         good += 1
         for text, width in made:

@@ -36,6 +36,8 @@ class InputProblems:
     good: int = 0
     bad: int = 0
     examples: list[InputProblem] = field(default_factory=list)
+    outside_window: int = 0
+    """Well-formed records skipped because their time falls outside the run's window."""
     tolerance_setting: str = "--max-bad-record-ratio"
     """How the user set ``max_bad_record_ratio`` (an option, or a job environment key), for the message."""
 
@@ -56,8 +58,13 @@ class InputProblems:
         """Add another shard's tally (read after ours: its examples come after ours)."""
         self.good += other.good
         self.bad += other.bad
+        self.outside_window += other.outside_window
         self.examples.extend(other.examples[: max(KEPT_EXAMPLES - len(self.examples), 0)])
         return self
+
+    def record_outside(self, count: int = 1) -> None:
+        """Count records left out because their time is outside the window."""
+        self.outside_window += count
 
     def record_good(self, count: int = 1) -> None:
         """Count records that were read successfully."""

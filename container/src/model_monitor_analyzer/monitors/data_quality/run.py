@@ -332,7 +332,8 @@ def _note_values_without_a_number(profile: DatasetProfile) -> None:
 
 
 def _problem_summary(problems: InputProblems) -> dict[str, object]:
-    return {"bad_records": problems.bad, "bad_record_examples": [p.describe() for p in problems.examples[:5]]}
+    outside = {"records_outside_window": problems.outside_window} if problems.outside_window else {}
+    return {"bad_records": problems.bad, **outside, "bad_record_examples": [p.describe() for p in problems.examples[:5]]}
 
 
 def _post_analytics(script: Path | None) -> None:
