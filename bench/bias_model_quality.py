@@ -4,7 +4,7 @@ Writes ``--rows`` rows of a CSV with four numeric features, a facet column (5 va
 variable (10 values), a binary label, the model's predicted label and its probability, then times
 
 * the floor: ``pyarrow.csv.read_csv`` of the file (all cores, types inferred);
-* the run: ``jobs.bias.run_baseline`` with ``methods: all`` for both stages (analysis.json written).
+* the run: ``monitors.bias.run_baseline`` with ``methods: all`` for both stages (analysis.json written).
 
 Run: ``python bench/bias_model_quality.py --rows 1000000 [--runs 3] [--folder DIR]``.
 """
@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from model_monitor_analyzer.jobs import bias as bias_job
+from model_monitor_analyzer.monitors import bias as bias_job
 
 FEATURES = 4
 
@@ -64,9 +64,11 @@ def time_floor(dataset: Path) -> float:
 def time_run(config: Path, dataset: Path, output: Path) -> float:
     parser = argparse.ArgumentParser()
     bias_job.add_baseline_arguments(parser)
-    args = parser.parse_args(["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(output)])
+    args = parser.parse_args(["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(output),
+                              "--overwrite"])  # each run replaces the previous run's files
+    request = bias_job.baseline_request(args)
     started = time.perf_counter()
-    bias_job.run_baseline(args)
+    bias_job.run_baseline(request)
     return time.perf_counter() - started
 
 

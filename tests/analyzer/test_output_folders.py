@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from model_monitor_analyzer.cli import main
-from model_monitor_analyzer.contract import bias as bias_contract
 from model_monitor_analyzer.contract import data_quality as dq_contract
 from model_monitor_analyzer.contract import model_quality as mq_contract
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors import bias as bias_unit
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
 
@@ -234,14 +234,14 @@ def test_bias_output_onto_its_baseline_is_refused_and_the_baseline_kept(referenc
       "probability_threshold_attribute 1.5: give a number from 0 to 1"),
      (mq_contract.args_from_environment, {"baseline_constraints": "/c", "start_time": "soon"},
       "start_time 'soon' is not an ISO 8601 time"),
-     (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "-0.1"},
+     (bias_unit.monitor_request_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "-0.1"},
       "bias_drift_tolerance -0.1: give a finite number of at least 0"),
-     (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "inf"},
+     (bias_unit.monitor_request_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "inf"},
       "bias_drift_tolerance inf: give a finite number of at least 0")],
 )  # fmt: skip
 def test_the_container_names_the_environment_key_of_a_wrong_value(tmp_path, contract, env, message):
     with pytest.raises(AnalyzerInputError) as error:
-        if contract is dq_contract.monitor_request:
+        if contract in (dq_contract.monitor_request, bias_unit.monitor_request_from_environment):
             contract(env, ContainerPaths(root=tmp_path))
         else:
             contract({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), **env})

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from model_monitor_analyzer.cli import build_parser, main
-from model_monitor_analyzer.contract import bias as bias_contract
 from model_monitor_analyzer.contract import data_quality as dq_contract
 from model_monitor_analyzer.contract import model_quality as mq_contract
 from model_monitor_analyzer.contract.paths import container_paths
@@ -20,6 +19,7 @@ from model_monitor_analyzer.jobs.progress import (
     interval_for,
     progress_line,
 )
+from model_monitor_analyzer.monitors import bias
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
 
@@ -137,7 +137,7 @@ def test_every_monitor_type_reports_progress_unless_quiet(monitor_type, required
 def test_every_container_contract_turns_progress_on(tmp_path):
     schedule = {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
     assert mq_contract.args_from_environment({**schedule, "problem_type": "Regression"}).progress is True
-    assert bias_contract.args_from_environment(schedule).progress is True
+    assert bias.monitor_request_from_environment(schedule, container_paths({})).progress is True
     request = dq_contract.monitor_request({**schedule, "baseline_statistics": "s.json", "baseline_constraints": "k.json"}, container_paths({}))
     assert request.reading.progress is True
 

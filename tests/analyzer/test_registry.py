@@ -29,7 +29,12 @@ def test_every_type_has_a_job_and_a_contract_with_the_job_interface(monitor_type
     contract = registry.contract_module(monitor_type)
     for function in ("add_baseline_arguments", "add_monitor_arguments", "run_baseline", "run_monitor"):
         assert callable(getattr(job, function))
-    if monitor_type is registry.DATA_QUALITY:  # typed requests (see ``jobs``); the other types follow later
+    if monitor_type.package is not None:  # one unit: both adapters and the runs in one package
+        unit = registry.monitor_package(monitor_type)
+        for function in ("baseline_request", "monitor_request", "baseline_request_from_environment",
+                         "monitor_request_from_environment", "mode_of"):
+            assert callable(getattr(unit, function))
+    elif monitor_type is registry.DATA_QUALITY:  # typed requests (see ``jobs``); the other types follow later
         for function in ("baseline_request", "monitor_request"):
             assert callable(getattr(job, function)) and callable(getattr(contract, function))
     else:

@@ -5,6 +5,12 @@ The jobs word their messages for the command line (``--constraints``, ``--type m
 ``in_environment_words`` rewrites such a message for a processing job's log and exit message,
 with the keys of the Model Monitor container contract (``baseline_constraints``,
 ``analysis_type``) and the project's own keys.
+
+A monitor type that is one unit (``monitors.<type>``) needs none of this: its container adapter
+passes the environment's keys into the run, which names them itself. The table is left for the
+types that still word their messages for the command line (data quality, model quality), and for
+the document placements of ``document_kinds`` (``--type bias --baseline``), which their runs
+print when given a bias document.
 """
 
 from __future__ import annotations
@@ -34,8 +40,6 @@ ENVIRONMENT_KEYS = {
     "--probability-threshold": "probability_threshold_attribute",
     "--ground-truth-attribute": "ground_truth_attribute",
     "--positive-label": "positive_label",
-    "--features-attribute": "features_attribute",
-    "--drift-tolerance": "bias_drift_tolerance",
     "--feature-overrides": "feature_overrides",
     "--drift-method": "drift_method",
     "--record-preprocessor": "record_preprocessor_script",

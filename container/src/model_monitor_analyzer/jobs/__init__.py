@@ -25,10 +25,11 @@ the request is built, so a mistake is a one-line ``AnalyzerInputError`` before a
 read. A decision a run takes from the data (which capture payloads line up with the baseline) is
 a ``dataclasses.replace`` of its request.
 
-Only ``data_quality`` follows this pattern so far. ``model_quality`` and ``bias`` do not yet:
-their ``run_baseline(args)`` and ``run_monitor(args)`` take the ``argparse.Namespace`` that the
-CLI parsed or that ``contract.<module>.args_from_environment(env)`` built, and the CLI and the
-entrypoint pass it on unchanged.
+Only ``data_quality`` follows this pattern here. ``model_quality`` does not yet: its
+``run_baseline(args)`` and ``run_monitor(args)`` take the ``argparse.Namespace`` that the CLI
+parsed or that ``contract.model_quality.args_from_environment(env)`` built. Bias is one unit
+already (``monitors.bias``: request, command-line adapter, container adapter and run in one
+package, registered in ``jobs.registry`` by its package), the layout every type moves to.
 
 Every contract module also says which documents a run reads from the job's inputs (baseline,
 analysis config), which the entrypoint finds by what they are before building the run:

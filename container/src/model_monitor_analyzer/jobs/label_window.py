@@ -26,12 +26,14 @@ def _duration(value: timedelta) -> str:
     return f"PT{hours}H" if not rest else f"PT{hours}H{rest // 60}M"
 
 
-def window_reach(*, start: datetime | None, end: datetime | None, lookback: timedelta) -> str:
-    """What the window reads: ``labels uploaded in [start, end) joined with inferences captured in [...)``."""
+def window_reach(*, start: datetime | None, end: datetime | None, lookback: timedelta,
+                 lookback_name: str = LOOKBACK_OPTION) -> str:
+    """What the window reads: ``labels uploaded in [start, end) joined with inferences captured in [...)``;
+    ``lookback_name`` is how the user sets the look-back (an option or an environment key)."""
     since = reach_back(start, lookback)
     return (
         f"labels uploaded in [{_moment(start, 'the beginning')}, {_moment(end, 'now')}) are joined with inferences "
-        f"captured in [{_moment(since, 'the beginning')}, {_moment(end, 'now')}) ({LOOKBACK_OPTION} {_duration(lookback)})"
+        f"captured in [{_moment(since, 'the beginning')}, {_moment(end, 'now')}) ({lookback_name} {_duration(lookback)})"
     )
 
 
@@ -43,24 +45,27 @@ def few_labels(join: Mapping[str, int]) -> bool:
 
 
 def label_window_hint(
-    *, start: datetime | None, end: datetime | None, lookback: timedelta, join: Mapping[str, int]
+    *, start: datetime | None, end: datetime | None, lookback: timedelta, join: Mapping[str, int],
+    names: tuple[str, str, str] = (LOOKBACK_OPTION, "--ground-truth", "--capture"),
 ) -> str:
-    """Why a window matched few or no labels, and which option finds them."""
+    """Why a window matched few or no labels, and which setting finds them; ``names`` are how the user
+    sets the look-back, the ground truth and the captures (options, or environment keys)."""
+    lookback_name, ground_truth_name, capture_name = names
     labels_alone = join.get("labels_without_capture", 0)
     captures_alone = join.get("captures_without_label", 0)
-    parts = [f"this window's {window_reach(start=start, end=end, lookback=lookback)}"]
+    parts = [f"this window's {window_reach(start=start, end=end, lookback=lookback, lookback_name=lookback_name)}"]
     if labels_alone:
         parts.append(
             f"{labels_alone} labels uploaded in the window belong to no inference captured then: labels of older "
-            f"inferences are found with a longer {LOOKBACK_OPTION} (e.g. PT1H for labels uploaded the hour after)"
+            f"inferences are found with a longer {lookback_name} (e.g. PT1H for labels uploaded the hour after)"
         )
     if captures_alone:
         parts.append(
             f"{captures_alone} captured inferences have no label uploaded in the window: a label uploaded later is "
-            f"found by a later window whose {LOOKBACK_OPTION} reaches back to its inference"
+            f"found by a later window whose {lookback_name} reaches back to its inference"
         )
     if not labels_alone and not captures_alone and not join.get("matched", 0):
-        parts.append("the window holds neither labels nor captures: check --ground-truth and --capture")
+        parts.append(f"the window holds neither labels nor captures: check {ground_truth_name} and {capture_name}")
     return "; ".join(parts) + "."
 
 

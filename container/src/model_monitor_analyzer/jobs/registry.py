@@ -1,8 +1,9 @@
 """The monitor types, once: their command-line names, SageMaker ``analysis_type`` values and modules.
 
 The CLI (``--type``) and the container contract (``analysis_type``) both look a type up here, and
-import its job module (``jobs.<module>``) and contract module (``contract.<module>``) lazily, so
-that a run loads only what it uses.
+import its code lazily, so that a run loads only what it uses: a type that is one unit names its
+package (``monitors.<type>``: request, command-line and container adapters, run); the others
+still have a job module (``jobs.<module>``) and a contract module (``contract.<module>``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ class MonitorType:
     name: str  # on the command line: --type NAME
     module: str  # jobs.<module> and contract.<module>
     analysis_types: tuple[str, ...]  # SageMaker's analysis_type values that select it
+    package: str | None = None  # the unit's package (model_monitor_analyzer.monitors.<type>), when it is one
 
 
 DATA_QUALITY = MonitorType(name="data-quality", module="data_quality", analysis_types=("DATA_QUALITY",))
 MODEL_QUALITY = MonitorType(name="model-quality", module="model_quality", analysis_types=("MODEL_QUALITY",))
-BIAS = MonitorType(name="bias", module="bias", analysis_types=("BIAS", "MODEL_BIAS", "BIAS_DRIFT"))
+BIAS = MonitorType(name="bias", module="bias", analysis_types=("BIAS", "MODEL_BIAS", "BIAS_DRIFT"),
+                   package="model_monitor_analyzer.monitors.bias")
 MONITOR_TYPES: tuple[MonitorType, ...] = (DATA_QUALITY, MODEL_QUALITY, BIAS)
 NAMES: tuple[str, ...] = tuple(t.name for t in MONITOR_TYPES)
 
@@ -51,7 +54,7 @@ def by_analysis_type(value: str | None) -> MonitorType:
 
 
 def _import(monitor_type: MonitorType, package: str) -> ModuleType:
-    name = f"model_monitor_analyzer.{package}.{monitor_type.module}"
+    name = monitor_type.package or f"model_monitor_analyzer.{package}.{monitor_type.module}"
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -60,11 +63,19 @@ def _import(monitor_type: MonitorType, package: str) -> ModuleType:
         raise
 
 
+def monitor_package(monitor_type: MonitorType) -> ModuleType:
+    """The type's unit (``monitors.<type>``): its command-line and container adapters and its runs."""
+    if monitor_type.package is None:
+        raise NotAvailableError(f"monitor type {monitor_type.name!r} is not one unit yet")
+    return _import(monitor_type, "monitors")
+
+
 def job_module(monitor_type: MonitorType) -> ModuleType:
-    """``jobs.<module>``: argument definitions and runs."""
+    """``jobs.<module>``: argument definitions and runs (a unit's package, for a type that is one)."""
     return _import(monitor_type, "jobs")
 
 
 def contract_module(monitor_type: MonitorType) -> ModuleType:
-    """``contract.<module>``: the job's arguments from a SageMaker environment."""
+    """``contract.<module>``: the job's arguments from a SageMaker environment, and the documents it
+    reads (a unit's package, for a type that is one)."""
     return _import(monitor_type, "contract")
