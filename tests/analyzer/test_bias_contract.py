@@ -70,7 +70,7 @@ def test_a_config_without_methods_runs_both_stages_and_post_training_only_with_p
         ({"facet": []}, '"facet"'),
         ({"facet": [{"value_or_threshold": [1]}]}, '"facet[0]"'),
         ({"facet": [{"name_or_index": "sex", "value_or_threshold": "F"}]}, '"facet[0].value_or_threshold"'),
-        ({"dataset_type": "application/x-parquet"}, '"dataset_type"'),
+        ({"dataset_type": "application/x-image"}, '"dataset_type"'),
         ({"probability_threshold": "high"}, '"probability_threshold"'),
         ({"methods": {"pre_training_bias": {"methods": "some"}}}, '"methods.pre_training_bias.methods"'),
         ({"methods": {"shap": {}}}, '"methods"'),

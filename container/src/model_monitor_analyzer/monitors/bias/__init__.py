@@ -20,9 +20,12 @@ from model_monitor_analyzer.monitors.bias.environment import (
     mode_of,
     monitor_request_from_environment,
 )
+from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
 from model_monitor_analyzer.monitors.bias.run import run_baseline, run_monitor
 
 __all__ = [
+    "BiasBaselineRequest",
+    "BiasMonitorRequest",
     "add_baseline_arguments",
     "add_monitor_arguments",
     "baseline_request",

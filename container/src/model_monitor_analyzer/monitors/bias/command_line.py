@@ -21,7 +21,8 @@ from model_monitor_analyzer.jobs.requests import checked_number, metric_time, ti
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
 
 # --dataset-format's short names (as the other monitor types spell them) and the config's dataset_type
-DATASET_FORMATS = {"csv": "text/csv", "jsonl": "application/jsonlines", "json": "application/json"}
+DATASET_FORMATS = {"csv": "text/csv", "jsonl": "application/jsonlines", "json": "application/json",
+                   "parquet": "application/x-parquet"}
 
 
 def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: bool) -> None:
@@ -37,8 +38,8 @@ def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: 
     )
     add_dataset_format_argument(
         parser, aliases=("--dataset-type",), dest="dataset_type", choices=(*DATASET_FORMATS, *DATASET_FORMATS.values()),
-        help="csv, jsonl or json (one document), or the config's spelling text/csv, application/jsonlines, "
-             "application/json (default: the config's dataset_type); --dataset-type is an alias",
+        help="csv, jsonl, json (one document) or parquet, or the config's spelling text/csv, application/jsonlines, "
+             "application/json, application/x-parquet (default: the config's dataset_type); --dataset-type is an alias",
     )
     add_quiet_argument(parser)
     add_overwrite_argument(parser)

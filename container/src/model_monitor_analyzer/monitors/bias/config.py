@@ -17,7 +17,7 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.jsonfile import load_json
 
-DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json")
+DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json", "application/x-parquet")
 
 ColumnRef = str | int
 

@@ -14,23 +14,23 @@ columns, with the label and the model's predicted label.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import jmespath
-import jmespath.exceptions
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io import json_fields, merge
+from model_monitor_analyzer.io.capture import CapturedPayload, payload_rows
 from model_monitor_analyzer.io.datasets import (
     DatasetFormat,
+    csv_text_batch,
     dataset_files,
     first_csv_row,
     header_names,
@@ -249,42 +249,24 @@ def read_csv_columns(
     }
 
 
-def jmespath_search(expression: str, document: object) -> object:
-    """A JMESPath expression (``instances[*].features``) evaluated on a parsed JSON document."""
-    try:
-        return jmespath.search(expression, document)
-    except jmespath.exceptions.JMESPathError as exc:
-        raise AnalyzerInputError(f"{expression!r} is not a valid JMESPath expression ({exc})") from None
-
-
 def _columns_from_paths(
     documents: Sequence[object], config: BiasAnalysisConfig, *, many_per_document: bool, path: str
 ) -> Columns:
     """Rows of features (a list per row) plus label / predicted label found by the config's JMESPaths."""
     assert config.features is not None
     features: list[list[object]] = []
-    labels: list[object] = []
-    predicted: list[object] = []
+    counts: list[int] = []
+    for document in documents:
+        rows = json_fields.feature_rows([document], config.features, many_per_document=many_per_document, path=path)
+        features.extend(rows)
+        counts.append(len(rows))
     label_path = config.label if isinstance(config.label, str) else None
     predicted_path = config.predicted_label if isinstance(config.predicted_label, str) else None
-    for document in documents:
-        found = jmespath_search(config.features, document)
-        rows = found if many_per_document else [found]
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise AnalyzerInputError(
-                f'"features" {config.features!r} does not select a list of feature values', path=path
-            )
-        features.extend(rows)
-        for target, expression in ((labels, label_path), (predicted, predicted_path)):
-            if expression is None:
-                continue
-            value = jmespath_search(expression, document)
-            values = value if many_per_document else [value]
-            if not isinstance(values, list) or len(values) != len(rows):
-                raise AnalyzerInputError(
-                    f"JMESPath {expression!r} does not give one value per row", path=path
-                )
-            target.extend(values)
+    labels, predicted = (
+        json_fields.values_per_row(documents, expression, many_per_document=many_per_document, counts=counts, path=path)
+        if expression is not None else []
+        for expression in (label_path, predicted_path)
+    )
     width = len(features[0]) if features else 0
     if any(len(row) != width for row in features):
         raise AnalyzerInputError("rows have different numbers of features", path=path)
@@ -302,25 +284,58 @@ def _columns_from_paths(
     return columns
 
 
+def arrow_typed_column(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A column a table reader typed (JSON Lines, Parquet) as ``typed_column`` types its values:
+    integers -> int64 (float64 with NaN when some are missing), floats -> float64, booleans -> bool
+    (none missing), text by ``text_column``; other types by ``typed_column`` on their values."""
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind):
+        return text_column(pc.cast(column, pa.string()))
+    if pa.types.is_integer(kind) and not column.null_count:
+        return np.asarray(pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if pa.types.is_boolean(kind) and not column.null_count:
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+    return typed_column(column.to_pylist())
+
+
+def _table_columns(batches: Sequence[pa.RecordBatch], names: Sequence[str] | None, path: str) -> Columns:
+    """Batches of a table reader as typed columns, all of them or ``names`` (a name no row has is all missing)."""
+    table = pa.Table.from_batches([b for b in batches if b.num_columns]) if any(b.num_columns for b in batches) else None
+    if table is None:
+        raise AnalyzerInputError("the dataset has no rows", path=path)
+    table = table.unify_dictionaries().combine_chunks() if table.num_rows else table
+    chosen = list(names) if names else table.column_names
+    return {
+        name: arrow_typed_column(table.column(name)) if name in table.column_names
+        else np.full(table.num_rows, None, dtype=object)
+        for name in chosen
+    }
+
+
+def _first_value_is_a_list(files: Sequence[Path]) -> bool:
+    """Whether a JSON Lines dataset's rows are lists (named by the config's ``headers``), not objects."""
+    for file in files:
+        with file.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    return line.lstrip().lstrip(b"\xef\xbb\xbf")[:1] == b"["
+    return False
+
+
 def _json_lines(files: Sequence[Path]) -> list[object]:
     return [document for file in files for _, document in iter_json_lines(file, what="line")]
 
 
-def _flat_objects(documents: Sequence[object], headers: Sequence[str] | None, path: str) -> Columns:
-    if documents and all(isinstance(d, list) for d in documents):
-        if not headers:
-            raise AnalyzerInputError(
-                'JSON Lines rows are lists: give their column names in "headers"', path=path
-            )
-        if any(len(d) != len(headers) for d in documents):  # type: ignore[arg-type]
-            raise AnalyzerInputError(
-                'a JSON Lines row does not have one value per "headers" entry', path=path
-            )
-        return {name: typed_column([d[i] for d in documents]) for i, name in enumerate(headers)}  # type: ignore[index]
-    if not all(isinstance(d, dict) for d in documents):
+def _list_rows(documents: Sequence[object], headers: Sequence[str] | None, path: str) -> Columns:
+    if not headers:
+        raise AnalyzerInputError('JSON Lines rows are lists: give their column names in "headers"', path=path)
+    if not all(isinstance(d, list) for d in documents):
         raise AnalyzerInputError('JSON Lines rows must be objects, or lists with "headers"', path=path)
-    names = list(headers) if headers else list(dict.fromkeys(k for d in documents for k in d))  # type: ignore[union-attr]
-    return {name: typed_column([d.get(name) for d in documents]) for name in names}  # type: ignore[union-attr]
+    if any(len(d) != len(headers) for d in documents):  # type: ignore[arg-type]
+        raise AnalyzerInputError('a JSON Lines row does not have one value per "headers" entry', path=path)
+    return {name: typed_column([d[i] for d in documents]) for i, name in enumerate(headers)}  # type: ignore[index]
 
 
 def read_bias_columns(
@@ -332,19 +347,28 @@ def read_bias_columns(
 ) -> Columns:
     """The dataset at ``path`` (file or folder) as typed columns, per the config's ``dataset_type``.
 
-    CSV is read by ``io.datasets.read_dataset`` (bad rows counted in ``problems``); JSON Lines
-    and JSON documents by ``io.jsonlines``, because their rows may be lists named by
-    ``headers`` or found by JMESPath, which a table reader does not express.
+    CSV, JSON Lines objects and Parquet are read by ``io.datasets``' readers as data quality reads
+    them (bad records counted in ``problems`` and skipped up to its tolerated share; nested
+    objects become ``a.b`` columns). JSON Lines whose rows are lists named by ``headers``, and
+    JSON read through the config's JMESPaths (``io.json_fields``), are read document by document.
     """
+    problems = problems if problems is not None else InputProblems()
     files = dataset_files(path)
     kind = dataset_type or config.dataset_type
     if kind == "text/csv":
         return read_csv_columns(files, config.headers, problems=problems)
     if kind == "application/jsonlines":
-        documents = _json_lines(files)
         if config.features is not None:
-            return _columns_from_paths(documents, config, many_per_document=False, path=str(path))
-        return _flat_objects(documents, config.headers, str(path))
+            return _columns_from_paths(_json_lines(files), config, many_per_document=False, path=str(path))
+        if _first_value_is_a_list(files):
+            return _list_rows(_json_lines(files), config.headers, str(path))
+        batches = [b for file in files for b in read_dataset(file, dataset_format=DatasetFormat.JSON, problems=problems)]
+        problems.check()
+        return _table_columns(batches, config.headers, str(path))
+    if kind == "application/x-parquet":
+        batches = list(read_dataset(path, dataset_format=DatasetFormat.PARQUET, problems=problems))
+        problems.check()
+        return _table_columns(batches, None, str(path))
     if kind == "application/json":
         if config.features is None:
             raise AnalyzerInputError(
@@ -367,12 +391,14 @@ def read_bias_columns(
 
 def _feature_rows(
     kind: str, value: object, features_attribute: str | None, source: str
-) -> list[list[object]]:
-    """The feature rows of one captured request: CSV lines, or the rows a JMESPath selects."""
+) -> list[str] | list[list[object]]:
+    """The feature rows of one captured request: its CSV lines as text (``io.capture.payload_rows``),
+    or the rows of values a JMESPath selects in JSON."""
     if kind == "CSV":
         assert isinstance(value, str)
-        return [row for row in csv.reader(value.splitlines()) if row and any(cell.strip() for cell in row)]
-    found = jmespath_search(features_attribute, value) if features_attribute else value
+        rows = payload_rows(CapturedPayload(data=value, encoding="CSV"))
+        return [text for text, _ in rows if text.replace(",", "").strip()]  # a row of blank cells is no row
+    found = json_fields.search(features_attribute, value) if features_attribute else value
     if isinstance(found, list) and found and all(isinstance(row, list) for row in found):
         return found
     if isinstance(found, list) and all(not isinstance(v, list | dict) for v in found):
@@ -382,6 +408,51 @@ def _feature_rows(
         "e.g. instances[*].features",
         path=source,
     )
+
+
+_DIFFERENT_WIDTHS = "captured requests have different numbers of features"
+
+
+def _csv_width(row: str) -> int:
+    """The number of fields of one CSV row, quotes respected."""
+    try:
+        return pacsv.read_csv(pa.BufferReader((row + "\n").encode("utf-8")),
+                              read_options=pacsv.ReadOptions(autogenerate_column_names=True)).num_columns
+    except pa.ArrowInvalid as exc:
+        raise AnalyzerInputError(f"a captured CSV request is not CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _feature_columns(parts: Sequence[list[str] | list[list[object]]], width_if_empty: int) -> list[np.ndarray]:
+    """The features of every request, one typed array per feature.
+
+    Requests all in CSV are parsed in one go by Arrow and typed column by column (``text_column``);
+    a window that also holds JSON requests types the values of each feature together.
+    """
+    if all(not part or isinstance(part[0], str) for part in parts):
+        texts = [row for part in parts for row in part]
+        if not texts:
+            return [np.full(0, None, dtype=object) for _ in range(width_if_empty)]
+        width = _csv_width(texts[0])
+        try:
+            batch = csv_text_batch("\n".join(texts) + "\n", width=width)
+        except pa.ArrowInvalid:
+            raise AnalyzerInputError(_DIFFERENT_WIDTHS) from None
+        return [text_column(column) for column in batch.columns]
+    rows: list[list[object]] = []
+    for part in parts:
+        if part and isinstance(part[0], str):
+            width = _csv_width(part[0])
+            try:
+                batch = csv_text_batch("\n".join(part) + "\n", width=width)  # type: ignore[arg-type]
+            except pa.ArrowInvalid:
+                raise AnalyzerInputError(_DIFFERENT_WIDTHS) from None
+            rows.extend(["" if v is None else v for v in row] for row in zip(*batch.to_pydict().values(), strict=True))
+        else:
+            rows.extend(part)  # type: ignore[arg-type]
+    width = len(rows[0])
+    if any(len(row) != width for row in rows):
+        raise AnalyzerInputError(_DIFFERENT_WIDTHS)
+    return [typed_column([row[i] for row in rows]) for i in range(width)]
 
 
 def _merged_names(config: BiasAnalysisConfig, width: int) -> tuple[list[str], str]:
@@ -436,7 +507,7 @@ def merged_columns(
             "the predicted labels' location is missing: set the inference attribute (InferenceAttribute) or the "
             "probability attribute (ProbabilityAttribute)"
         )
-    features: list[list[object]] = []
+    features: list[list[str] | list[list[object]]] = []
     labels: list[object] = []
     predicted: list[object] = []
     for record in records:
@@ -474,7 +545,7 @@ def merged_columns(
         if (
             truth_kind == "JSON"
             and isinstance(config.label, str)
-            and jmespath_search(config.label, truth) is not None
+            and json_fields.search(config.label, truth) is not None
         ):
             label_path = config.label
         row_labels = merge.read_attribute(truth_kind, truth, label_path, what="label", source=source)
@@ -484,14 +555,12 @@ def merged_columns(
                 "a batched request needs one prediction and one label per row",
                 path=source,
             )
-        features.extend(rows)
+        features.append(rows)
         predicted.extend(row_predicted)
         labels.extend(row_labels)
-    width = len(features[0]) if features else len(config.headers or ())
-    if any(len(row) != width for row in features):
-        raise AnalyzerInputError("captured requests have different numbers of features")
-    names, label_name = _merged_names(config, width)
-    columns: Columns = {name: typed_column([row[i] for row in features]) for i, name in enumerate(names)}
+    feature_columns = _feature_columns(features, len(config.headers or ()))
+    names, label_name = _merged_names(config, len(feature_columns))
+    columns: Columns = dict(zip(names, feature_columns, strict=True))
     columns[label_name] = typed_column(labels)
     predicted_name = DEFAULT_PREDICTED_LABEL
     while predicted_name in columns:
