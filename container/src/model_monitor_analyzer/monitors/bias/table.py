@@ -301,15 +301,34 @@ def arrow_typed_column(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _table_columns(batches: Sequence[pa.RecordBatch], names: Sequence[str] | None, path: str) -> Columns:
-    """Batches of a table reader as typed columns, all of them or ``names`` (a name no row has is all missing)."""
-    table = pa.Table.from_batches([b for b in batches if b.num_columns]) if any(b.num_columns for b in batches) else None
-    if table is None:
+    """Batches of a table reader as typed columns, all of them or ``names`` (a name no row has is all missing).
+
+    Batches of different chunks or files may differ: a column only some rows have is missing in
+    the others, and one read as integers in a chunk and as floats in another is read as floats.
+    Columns whose types cannot be unified (numbers in one file, text in another) are typed from
+    their values (``typed_column``).
+    """
+    tables = [pa.Table.from_batches([batch]) for batch in batches if batch.num_columns]
+    if not tables:
         raise AnalyzerInputError("the dataset has no rows", path=path)
-    table = table.unify_dictionaries().combine_chunks() if table.num_rows else table
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _columns_by_values(tables, names)
     chosen = list(names) if names else table.column_names
     return {
         name: arrow_typed_column(table.column(name)) if name in table.column_names
         else np.full(table.num_rows, None, dtype=object)
+        for name in chosen
+    }
+
+
+def _columns_by_values(tables: Sequence[pa.Table], names: Sequence[str] | None) -> Columns:
+    """Tables whose column types differ, typed column by column from their values."""
+    chosen = list(names) if names else list(dict.fromkeys(name for table in tables for name in table.column_names))
+    return {
+        name: typed_column([value for table in tables for value in (
+            table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows)])
         for name in chosen
     }
 
