@@ -14,9 +14,9 @@ import pytest
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import json_fields
 from model_monitor_analyzer.monitors import bias
-from model_monitor_analyzer.monitors.bias import table as bias_table
+from model_monitor_analyzer.monitors.bias import dataset as bias_dataset
 from model_monitor_analyzer.monitors.bias.config import parse_analysis_config
-from model_monitor_analyzer.monitors.bias.table import merged_columns
+from model_monitor_analyzer.monitors.bias.window_records import merged_columns
 
 ROWS = 400
 
@@ -126,9 +126,9 @@ def test_json_lines_files_whose_columns_differ_are_read_as_one_table(tmp_path):
     # the second file: x has fractions and z is new
     (folder / "b.jsonl").write_text("".join(json.dumps({**r, "x": r["x"] + 0.5, "z": 1}) + "\n" for r in rows[30:]))
     config = _config(tmp_path, "application/jsonlines")
-    columns = bias_table.read_bias_columns(folder, parse_analysis_config(json.loads(config.read_text())))
+    columns = bias_dataset.read_bias_columns(folder, parse_analysis_config(json.loads(config.read_text())))
     assert columns["x"].dtype == np.float64 and columns["x"][29] == 29.0 and columns["x"][30] == 30.5
     assert np.isnan(columns["z"][:30]).all() and (columns["z"][30:] == 1).all()  # missing in the first file
     (folder / "c.jsonl").write_text(json.dumps({**rows[0], "x": "many"}) + "\n")
-    mixed = bias_table.read_bias_columns(folder, parse_analysis_config(json.loads(config.read_text())))
+    mixed = bias_dataset.read_bias_columns(folder, parse_analysis_config(json.loads(config.read_text())))
     assert mixed["x"].dtype == object and mixed["x"][-1] == "many" and len(mixed["y"]) == 61

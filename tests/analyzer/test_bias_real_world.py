@@ -16,7 +16,7 @@ import pytest
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs.outcome import RunStatus
 from model_monitor_analyzer.monitors import bias as bias_job
-from model_monitor_analyzer.monitors.bias import table as bias_table
+from model_monitor_analyzer.monitors.bias import dataset as bias_dataset
 
 ROWS = 300
 
@@ -218,7 +218,7 @@ def test_csv_columns_are_typed_as_pandas_types_them(tmp_path):
         {"i": ["1", "-2", "+3"], "m": ["1", "", "3"], "e": ["1e0", "2.5", "inf"], "b": ["True", "false", "TRUE"],
          "t": ["a", "NA", " b"], "x": ["1", "two", "3"]},
     )  # fmt: skip
-    columns = bias_table.read_csv_columns([path], None)
+    columns = bias_dataset.read_csv_columns([path], None)
     assert columns["i"].dtype == np.int64 and columns["i"].tolist() == [1, -2, 3]
     assert columns["m"].dtype == np.float64 and np.isnan(columns["m"][1])
     assert columns["e"].tolist() == [1.0, 2.5, float("inf")]
@@ -232,7 +232,7 @@ def test_a_second_csv_file_without_a_header_row_is_all_data(tmp_path):
     _write_csv(tmp_path / "data" / "a.csv", {"y": ["1", "0"], "f": ["2", "1"]})
     (tmp_path / "data" / "b.csv").write_text("0,2\n1,1\n")
     files = sorted((tmp_path / "data").iterdir())
-    columns = bias_table.read_csv_columns(files, None)
+    columns = bias_dataset.read_csv_columns(files, None)
     assert columns["y"].tolist() == [1, 0, 0, 1]
     assert columns["f"].tolist() == [2, 1, 2, 1]
 

@@ -15,7 +15,7 @@ from model_monitor_analyzer.checks.bias_groups import ColumnKind
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs.requests import checked_number
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, ColumnRef, resolve_column
-from model_monitor_analyzer.monitors.bias.table import DEFAULT_PREDICTED_LABEL, Columns, is_number
+from model_monitor_analyzer.monitors.bias.values import DEFAULT_PREDICTED_LABEL, Columns, is_number
 
 
 def _label_column(config: BiasAnalysisConfig, names: Sequence[str], path: str) -> str:

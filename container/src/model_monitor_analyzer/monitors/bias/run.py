@@ -32,8 +32,9 @@ from model_monitor_analyzer.jobs.outputs import claim_output
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.bias.analysis import run_analysis
 from model_monitor_analyzer.monitors.bias.config import ColumnRef, read_analysis_config
+from model_monitor_analyzer.monitors.bias.dataset import read_bias_columns
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
-from model_monitor_analyzer.monitors.bias.table import merged_columns, read_bias_columns
+from model_monitor_analyzer.monitors.bias.window_records import merged_columns
 from model_monitor_analyzer.report.bias import (
     metric_lines,
     read_analysis,
