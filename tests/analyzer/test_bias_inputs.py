@@ -16,6 +16,7 @@ from model_monitor_analyzer.io import json_fields
 from model_monitor_analyzer.monitors import bias
 from model_monitor_analyzer.monitors.bias import dataset as bias_dataset
 from model_monitor_analyzer.monitors.bias.config import parse_analysis_config
+from model_monitor_analyzer.monitors.bias.values import number_texts
 from model_monitor_analyzer.monitors.bias.window_records import merged_columns
 
 ROWS = 400
@@ -132,3 +133,18 @@ def test_json_lines_files_whose_columns_differ_are_read_as_one_table(tmp_path):
     (folder / "c.jsonl").write_text(json.dumps({**rows[0], "x": "many"}) + "\n")
     mixed = bias_dataset.read_bias_columns(folder, parse_analysis_config(json.loads(config.read_text())))
     assert mixed["x"].dtype == object and mixed["x"][-1] == "many" and len(mixed["y"]) == 61
+
+
+def test_texts_read_as_numbers_on_the_whole_column_as_python_reads_each_one():
+    texts = ["1", " 2.5 ", ".5", "5.", "1e5", "5.e3", "-inf", "Infinity", "NaN", "+nan", "1_000", "1__0", "_1",
+             "abc", "", " ", "1.2.3", "e5", "1e", "0x10", "error: timeout"]  # fmt: skip
+
+    def python_reads(text: str) -> bool:
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+
+    column = np.array([*texts, None, float("nan")], dtype=object)
+    assert number_texts(column).tolist() == [python_reads(t) for t in texts] + [True, True]  # missing is no word

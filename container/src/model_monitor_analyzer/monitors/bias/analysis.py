@@ -15,7 +15,7 @@ from model_monitor_analyzer.checks.bias_groups import ColumnKind
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs.requests import checked_number
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, ColumnRef, resolve_column
-from model_monitor_analyzer.monitors.bias.values import DEFAULT_PREDICTED_LABEL, Columns, is_number
+from model_monitor_analyzer.monitors.bias.values import DEFAULT_PREDICTED_LABEL, Columns, number_texts
 
 
 def _label_column(config: BiasAnalysisConfig, names: Sequence[str], path: str) -> str:
@@ -50,7 +50,7 @@ def _refuse_scores_with_words(values: np.ndarray, column: str) -> None:
     of which is positive."""
     if values.dtype.kind not in "OUS" or not len(values):
         return
-    numeric = np.array([is_number(v) for v in values], dtype=bool)
+    numeric = number_texts(values)
     if numeric.any() and not numeric.all():
         row = int(np.flatnonzero(~numeric)[0])
         raise AnalyzerInputError(

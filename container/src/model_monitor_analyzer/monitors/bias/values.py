@@ -165,6 +165,22 @@ def arrow_typed_column(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return typed_column(column.to_pylist())
 
 
+# Python's float() grammar (ASCII digits): digits with single underscores between them, a point,
+# an exponent; inf, infinity and nan in any case; a sign; spaces around.
+_FLOAT_TEXT = (r"(?i)^\s*[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:e[+-]?\d(?:_?\d)*)?"
+               r"|\d(?:_?\d)*\.(?:e[+-]?\d(?:_?\d)*)?|inf|infinity|nan)\s*$")
+
+
+def number_texts(values: np.ndarray) -> np.ndarray:
+    """Where a text (object) column's values read as numbers, as ``is_number`` reads one value, on
+    the whole column at once (missing counts as a number: it is no word)."""
+    try:
+        texts = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only texts: compare their texts
+        texts = pa.array([None if v is None else str(v) for v in values], pa.string(), from_pandas=True)
+    return np.asarray(pc.fill_null(pc.match_substring_regex(texts, _FLOAT_TEXT), True), dtype=bool)
+
+
 def is_number(value: object) -> bool:
     """Whether ``value`` reads as a number (missing counts as one: it is no word)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
