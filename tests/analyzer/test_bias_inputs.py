@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from model_monitor_analyzer.contract.paths import container_paths
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import json_fields
 from model_monitor_analyzer.monitors import bias
@@ -148,3 +149,30 @@ def test_texts_read_as_numbers_on_the_whole_column_as_python_reads_each_one():
 
     column = np.array([*texts, None, float("nan")], dtype=object)
     assert number_texts(column).tolist() == [python_reads(t) for t in texts] + [True, True]  # missing is no word
+
+
+def _mostly_good_json_lines(tmp_path: Path) -> Path:
+    rows = [{"y": i % 2, "sex": "FM"[i % 3 == 0], "p": (i // 2) % 2, "age": 20 + i} for i in range(40)]
+    dataset = tmp_path / "data" / "d.jsonl"
+    dataset.parent.mkdir()
+    dataset.write_text("".join(json.dumps(r) + "\n" for r in rows) + "oops\n" * 8)  # 8 of 48 lines: 17 %
+    return dataset
+
+
+def test_the_tolerated_share_of_bad_records_is_the_users_and_the_message_says_how_to_raise_it(tmp_path):
+    dataset, config = _mostly_good_json_lines(tmp_path), _config(tmp_path, "application/jsonlines")
+    with pytest.raises(AnalyzerInputError, match=r"8 of 48 records are malformed.*raise --max-bad-record-ratio"):
+        bias.run_baseline(bias.BiasBaselineRequest(analysis_config=config, dataset=dataset, output=tmp_path / "a"))
+    outcome = bias.run_baseline(bias.BiasBaselineRequest(analysis_config=config, dataset=dataset,
+                                                         output=tmp_path / "b", max_bad_record_ratio=0.2))
+    assert outcome.summary["bad_records"] == 8
+
+
+def test_a_container_run_reads_the_tolerated_share_from_its_environment_key(tmp_path):
+    dataset, config = _mostly_good_json_lines(tmp_path), _config(tmp_path, "application/jsonlines")
+    env = {"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "analysis_config": str(config),
+           "dataset_source": str(dataset.parent), "output_path": str(tmp_path / "out")}
+    with pytest.raises(AnalyzerInputError, match="raise max_bad_record_ratio"):
+        bias.run_baseline(bias.baseline_request_from_environment(env, container_paths(env)))
+    env["max_bad_record_ratio"] = "0.2"
+    assert bias.run_baseline(bias.baseline_request_from_environment(env, container_paths(env))).summary["bad_records"] == 8

@@ -33,6 +33,7 @@ class InputProblems:
     """
 
     max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
+    ratio_setting: str = "--max-bad-record-ratio"  # how the user sets the ratio, for the message
     good: int = 0
     bad: int = 0
     examples: list[InputProblem] = field(default_factory=list)
@@ -75,7 +76,7 @@ class InputProblems:
                 why = f"none of the {self.bad} records could be read; fix the input"
             else:
                 why = (f"{self.bad} of {self.good + self.bad} records are malformed, more than the tolerated "
-                       f"{_percent(self.max_bad_record_ratio)}; fix the input or raise --max-bad-record-ratio")
+                       f"{_percent(self.max_bad_record_ratio)}; fix the input or raise {self.ratio_setting}")
             raise AnalyzerInputError(f"{first.problem} ({why})", path=first.path, line=first.line)
 
 

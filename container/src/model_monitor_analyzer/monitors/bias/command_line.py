@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.options import (
     add_dataset_format_argument,
@@ -41,6 +42,8 @@ def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: 
         help="csv, jsonl, json (one document) or parquet, or the config's spelling text/csv, application/jsonlines, "
              "application/json, application/x-parquet (default: the config's dataset_type); --dataset-type is an alias",
     )
+    parser.add_argument("--max-bad-record-ratio", type=float, default=DEFAULT_MAX_BAD_RECORD_RATIO,
+                        help="fail when more than this share of the dataset's records is malformed (default 0.1)")
     add_quiet_argument(parser)
     add_overwrite_argument(parser)
 
@@ -96,6 +99,10 @@ def dataset_type(args: argparse.Namespace) -> str | None:
     return DATASET_FORMATS.get(value, value) if value is not None else None
 
 
+def _max_bad_record_ratio(args: argparse.Namespace) -> float:
+    return checked_number(args.max_bad_record_ratio, name="--max-bad-record-ratio")
+
+
 def baseline_request(args: argparse.Namespace) -> BiasBaselineRequest:
     """The baseline run the parsed ``baseline --type bias`` options describe."""
     return BiasBaselineRequest(
@@ -103,6 +110,7 @@ def baseline_request(args: argparse.Namespace) -> BiasBaselineRequest:
         dataset=args.dataset,
         output=args.output,
         dataset_type=dataset_type(args),
+        max_bad_record_ratio=_max_bad_record_ratio(args),
         overwrite=bool(getattr(args, "overwrite", False)),
     )
 
@@ -120,6 +128,7 @@ def monitor_request(args: argparse.Namespace) -> BiasMonitorRequest:
         capture=args.capture,
         ground_truth=args.ground_truth,
         dataset_type=dataset_type(args),
+        max_bad_record_ratio=_max_bad_record_ratio(args),
         baseline=args.baseline,
         window=window,
         ground_truth_lookback=parse_duration(args.ground_truth_lookback or "PT0H", name="--ground-truth-lookback"),

@@ -5,8 +5,8 @@ Names follow the Model Monitor container contract (``dataset_source``, ``output_
 ``sagemaker_endpoint_name``, ``sagemaker_monitoring_schedule_name``,
 ``publish_cloudwatch_metrics``, ``features_attribute``, ``inference_attribute``,
 ``probability_attribute``, ``probability_threshold_attribute``) plus ``analysis_config`` (the
-``ConfigUri`` file's local path; Clarify's processing location by default) and the project's own
-``ground_truth_lookback`` and ``bias_drift_tolerance``. Container paths (/opt/ml/...) are rebased
+``ConfigUri`` file's local path; Clarify's processing location by default), ``max_bad_record_ratio``
+(as data quality) and the project's own ``ground_truth_lookback`` and ``bias_drift_tolerance``. Container paths (/opt/ml/...) are rebased
 onto ``ContainerPaths``' root, and messages name these keys.
 
 Baseline: ``dataset_source`` is the dataset (Clarify's processing input by default). Monitor:
@@ -28,6 +28,7 @@ from model_monitor_analyzer.contract.environment import (
 from model_monitor_analyzer.contract.input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
 from model_monitor_analyzer.document_kinds import DocumentKind
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.requests import metric_time, time_window
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest, SettingNames
@@ -54,12 +55,17 @@ BASELINE = InputDocument(key="baseline_constraints", kind=DocumentKind.BIAS_ANAL
 ENVIRONMENT_NAMES = SettingNames(analysis_config="analysis_config", output="output_path",
                                  baseline="baseline_constraints",
                                  ground_truth_lookback="ground_truth_lookback", ground_truth="ground_truth_source",
-                                 capture="dataset_source", window_data="dataset_source")
+                                 capture="dataset_source", window_data="dataset_source",
+                                 max_bad_record_ratio="max_bad_record_ratio")
 
 
 def _text(env: Mapping[str, str], key: str) -> str | None:
     value = env.get(key)
     return value.strip() if value and value.strip() else None
+
+
+def _max_bad_record_ratio(env: Mapping[str, str]) -> float:
+    return env_number(env, "max_bad_record_ratio", default=DEFAULT_MAX_BAD_RECORD_RATIO)  # type: ignore[return-value]
 
 
 def mode_of(env: Mapping[str, str]) -> str:
@@ -81,6 +87,7 @@ def baseline_request_from_environment(env: Mapping[str, str], paths: ContainerPa
         analysis_config=paths.rebase(_text(env, "analysis_config") or DEFAULT_ANALYSIS_CONFIG),
         dataset=paths.rebase(_text(env, "dataset_source") or DEFAULT_DATASET),
         output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
+        max_bad_record_ratio=_max_bad_record_ratio(env),
         overwrite=True,  # each execution has an output folder of its own
         names=ENVIRONMENT_NAMES,
     )
@@ -102,6 +109,7 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
         capture=None if merged else window_source,
         ground_truth=None if merged else paths.rebase(_text(env, "ground_truth_source") or DEFAULT_GROUND_TRUTH),
         baseline=paths.rebase(baseline) if baseline else None,
+        max_bad_record_ratio=_max_bad_record_ratio(env),
         window=window,
         # the project's own extensions (as for model quality): late labels, and a tolerance for noise
         ground_truth_lookback=parse_duration(_text(env, "ground_truth_lookback") or "PT0H",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import TimeWindow
 
 
@@ -27,6 +28,7 @@ class SettingNames:
     ground_truth: str = "--ground-truth"
     capture: str = "--capture"
     window_data: str = "--dataset, --merged, or --capture with --ground-truth"
+    max_bad_record_ratio: str = "--max-bad-record-ratio"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +39,10 @@ class BiasBaselineRequest:
         analysis_config: Clarify's analysis_config.json.
         dataset: the dataset, a file or a folder of files.
         output: the folder for analysis.json and report.html.
-        dataset_type: ``text/csv``, ``application/jsonlines`` or ``application/json`` (default None:
-            the config's ``dataset_type``).
+        dataset_type: ``text/csv``, ``application/jsonlines``, ``application/json`` or
+            ``application/x-parquet`` (default None: the config's ``dataset_type``).
+        max_bad_record_ratio: fail when more than this share of the dataset's records is malformed
+            (default 0.1, as data quality).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
         names: how the user named the settings, for messages (default: the command line's options).
     """
@@ -47,6 +51,7 @@ class BiasBaselineRequest:
     dataset: Path
     output: Path
     dataset_type: str | None = None
+    max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
     overwrite: bool = False
     names: SettingNames = field(default_factory=SettingNames)
 
@@ -65,6 +70,8 @@ class BiasMonitorRequest:
         output: the folder for analysis.json, constraint_violations.json and report.html.
         dataset, merged, capture, ground_truth: the window's data (see above; default None).
         dataset_type: how ``dataset`` is written (default None: the config's ``dataset_type``).
+        max_bad_record_ratio: fail when more than this share of ``dataset``'s records is malformed
+            (default 0.1, as data quality).
         baseline: the baseline's analysis.json (default None: metrics only, no drift check).
         window: the window ``[start, end)`` (default: open on both sides).
         ground_truth_lookback: how far before the window's start captures of late labels are
@@ -93,6 +100,7 @@ class BiasMonitorRequest:
     capture: Path | None = None
     ground_truth: Path | None = None
     dataset_type: str | None = None
+    max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
     baseline: Path | None = None
     window: TimeWindow = field(default_factory=lambda: TimeWindow(start=None, end=None))
     ground_truth_lookback: timedelta = timedelta(0)

@@ -114,13 +114,19 @@ def _column_ref(value: str | None) -> ColumnRef | None:
     return int(value) if value.isdigit() else value
 
 
+def _problems(request: BiasBaselineRequest | BiasMonitorRequest) -> InputProblems:
+    """The tally of the dataset's bad records, with the tolerated share as the user set it."""
+    return InputProblems(max_bad_record_ratio=request.max_bad_record_ratio,
+                         ratio_setting=request.names.max_bad_record_ratio)
+
+
 def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
     """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints."""
     names = request.names
     claim = claim_output(request.output, writes=BASELINE_FILES, inputs=[request.analysis_config, request.dataset],
                          overwrite=request.overwrite, option=names.output)
     config = read_analysis_config(request.analysis_config, name=names.analysis_config)
-    problems = InputProblems()
+    problems = _problems(request)
     columns = read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
     analysis = run_analysis(columns, config, config_path=str(request.analysis_config))
     # A baseline with metrics that could not be computed is not written: it would pass for one.
@@ -162,7 +168,7 @@ def _monitor_analysis(
     config_path = str(request.analysis_config)
     threshold = request.probability_threshold
     if request.dataset is not None:
-        problems = InputProblems()
+        problems = _problems(request)
         columns = read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
         analysis = run_analysis(
             columns,
