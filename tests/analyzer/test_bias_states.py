@@ -106,3 +106,14 @@ def test_the_flip_test_of_group_d_queried_part_by_part_adds_up_to_the_whole():
     for part in np.array_split(np.flatnonzero(facet), 7):
         flips += post.flip_counts(reference, reference_predicted, features[part], predicted[part], k)
     assert (flips[0] - flips[1]) / facet.sum() == post.flip_test(features, facet, predicted)
+
+
+def test_a_group_variable_of_numbers_whose_words_come_late_is_keyed_alike_in_every_part():
+    table = _table(7)
+    region = np.array([str(int(v)) if v == v else None for v in table["region"]], dtype=object)
+    region[-5:] = "unknown"  # only the last part holds words
+    table["region"] = region
+    plan = plan_bias(table, **ANALYSIS)
+    merged = functools.reduce(BiasState.merge, [_serialised(count_bias(plan, part)) for part in _parts(table, [1000, 2000])])
+    assert merged.to_dict() == count_bias(plan, table).to_dict()
+    assert analysis_from_state(plan, merged, columns=table) == analyze_bias(table, **ANALYSIS)

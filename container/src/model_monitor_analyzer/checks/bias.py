@@ -35,6 +35,7 @@ from .bias_groups import (
     facet_groups,
     group_identity,
     is_missing,
+    keys_are_numbers,
     kind_of_group,
     positive_labels,
     prediction_selection,
@@ -257,8 +258,9 @@ class BiasPlan:
     How the label, predicted label and facet columns are read (categorical or continuous, by the
     5 % rule or the baseline), which facet groups there are (the given values or thresholds, or
     each distinct value in order of first appearance) and how they print (a threshold group's
-    upper bound is the column's maximum); ``problems`` says why metrics will lack a value. With a
-    plan, any part of the rows is counted alike (``count_bias``).
+    upper bound is the column's maximum), and whether the group variable's subgroups are keyed by
+    number (``keys_are_numbers``); ``problems`` says why metrics will lack a value. With a plan, any
+    part of the rows is counted alike (``count_bias``).
     """
 
     label: str
@@ -267,6 +269,7 @@ class BiasPlan:
     predicted_label: str | None
     predicted: Selection | None
     group_variable: str | None
+    group_keys_are_numbers: bool
     facets: tuple[FacetPlan, ...]
     stages: tuple[tuple[BiasStage, tuple[MetricDefinition, ...]], ...]
     excluded_columns: tuple[str, ...]
@@ -366,7 +369,9 @@ def plan_bias(
     return BiasPlan(
         label=label, label_value_or_threshold=positives.name, positive=positives.selection,
         predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
-        group_variable=group_variable, facets=tuple(facet_plans), stages=tuple(stages),
+        group_variable=group_variable,
+        group_keys_are_numbers=group_variable is None or keys_are_numbers(columns[group_variable]),
+        facets=tuple(facet_plans), stages=tuple(stages),
         excluded_columns=tuple(excluded_columns), problems=tuple(problems),
     )
 
@@ -382,7 +387,8 @@ def count_bias(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
     """The state of some rows (``columns``: a part of the table, or all of it) under ``plan``:
     whole columns compared and counted at once, no loop over rows."""
     positive, predicted = _labelled_rows(plan, columns)
-    group = subgroup_keys(columns[plan.group_variable]) if plan.group_variable is not None else None
+    group = (None if plan.group_variable is None
+             else subgroup_keys(columns[plan.group_variable], numbers=plan.group_keys_are_numbers))
     return BiasState(counts=tuple(
         tuple(count_rows(selection.rows(columns[facet.column], facet.column), positive, predicted, group)
               for _, selection in facet.groups)

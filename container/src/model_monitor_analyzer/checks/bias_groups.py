@@ -204,22 +204,33 @@ def rows_with_values(values: np.ndarray, wanted: Sequence[object]) -> np.ndarray
     return rows
 
 
-def subgroup_keys(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def keys_are_numbers(values: np.ndarray) -> bool:
+    """Whether the group variable's subgroups are keyed by number: a column of numbers or
+    booleans, or of texts that are all numbers (or missing). Decided on the whole column, so
+    that every part of it is keyed alike (``subgroup_keys``)."""
+    if values.dtype.kind != "O":
+        return True
+    return not bool(np.any(np.isnan(numeric_view(values)) & ~is_missing(values)))
+
+
+def subgroup_keys(values: np.ndarray, *, numbers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The group variable as sortable keys, and where a row has none (missing).
 
     Numbers, booleans and texts are their own keys; a text column whose values are all numbers (or
     missing) is read as numbers, so ``2`` and ``2.0`` are one subgroup; in a column of words and
     numbers a number's key is its float text (``2.0``), a word's the word behind ``text:``.
+    ``numbers``: ``keys_are_numbers`` of the whole column when ``values`` are a part of it
+    (default: decided on ``values``).
     """
     if values.dtype.kind != "O":
         missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.size, dtype=bool)
         return values, missing
     missing = is_missing(values)
-    numbers = numeric_view(values)
-    words = np.isnan(numbers) & ~missing
-    if not words.any():
-        return numbers, missing
-    keys = np.where(words, np.char.add("text:", values.astype(str)), numbers.astype(str)).astype(object)
+    as_numbers = numeric_view(values)
+    words = np.isnan(as_numbers) & ~missing
+    if numbers if numbers is not None else not words.any():
+        return as_numbers, missing
+    keys = np.where(words, np.char.add("text:", values.astype(str)), as_numbers.astype(str)).astype(object)
     return keys, missing
 
 
