@@ -7,15 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from model_monitor_analyzer.contract.bias import (
-    DEFAULT_ANALYSIS_CONFIG,
+from model_monitor_analyzer.contract.paths import container_paths
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.window import parse_timestamp
+from model_monitor_analyzer.monitors.bias import (
+    baseline_request_from_environment,
+    mode_of,
+    monitor_request_from_environment,
+    run_baseline,
+)
+from model_monitor_analyzer.monitors.bias.config import (
     FacetConfig,
-    args_from_environment,
     parse_analysis_config,
     read_analysis_config,
     resolve_column,
 )
-from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors.bias.environment import DEFAULT_ANALYSIS_CONFIG
 
 MINIMAL = {"label": "y", "label_values_or_threshold": [1], "facet": [{"name_or_index": "sex"}]}
 
@@ -63,7 +70,7 @@ def test_a_config_without_methods_runs_both_stages_and_post_training_only_with_p
         ({"facet": []}, '"facet"'),
         ({"facet": [{"value_or_threshold": [1]}]}, '"facet[0]"'),
         ({"facet": [{"name_or_index": "sex", "value_or_threshold": "F"}]}, '"facet[0].value_or_threshold"'),
-        ({"dataset_type": "application/x-parquet"}, '"dataset_type"'),
+        ({"dataset_type": "application/x-image"}, '"dataset_type"'),
         ({"probability_threshold": "high"}, '"probability_threshold"'),
         ({"methods": {"pre_training_bias": {"methods": "some"}}}, '"methods.pre_training_bias.methods"'),
         ({"methods": {"shap": {}}}, '"methods"'),
@@ -87,7 +94,7 @@ def test_a_column_index_resolves_against_the_dataset_columns():
         resolve_column(5, ["y", "sex"], "facet[0].name_or_index")
 
 
-def test_the_monitoring_environment_maps_onto_the_monitor_arguments(tmp_path):
+def test_the_monitoring_environment_maps_onto_the_monitor_request(tmp_path):
     env = {
         "analysis_config": str(tmp_path / "analysis_config.json"),
         "dataset_format": '{"sagemakerMergeJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}',
@@ -104,52 +111,73 @@ def test_the_monitoring_environment_maps_onto_the_monitor_arguments(tmp_path):
         "inference_attribute": "predictions[*].predicted_label",
         "probability_threshold_attribute": "0.46",
     }
-    args = args_from_environment(env)
-    assert args.mode == "monitor"
-    assert args.analysis_config == tmp_path / "analysis_config.json"
-    assert args.merged == Path("/opt/ml/processing/input_data")
-    assert (args.dataset, args.capture, args.ground_truth) == (None, None, None)
-    assert args.output == Path("/opt/ml/processing/resultdata")
-    assert args.baseline == Path("/opt/ml/processing/baseline/constraints/analysis.json")
-    assert (args.start, args.end) == ("2024-01-19T20:00:00Z", "2024-01-19T21:00:00Z")
-    assert (args.endpoint_name, args.schedule_name, args.metric_time) == (
+    assert mode_of(env) == "monitor"
+    request = monitor_request_from_environment(env, container_paths(env))
+    assert request.analysis_config == tmp_path / "analysis_config.json"
+    assert request.merged == Path("/opt/ml/processing/input_data")
+    assert (request.dataset, request.capture, request.ground_truth) == (None, None, None)
+    assert request.output == Path("/opt/ml/processing/resultdata")
+    assert request.baseline == Path("/opt/ml/processing/baseline/constraints/analysis.json")
+    assert (request.window.start, request.window.end) == (
+        parse_timestamp("2024-01-19T20:00:00Z"), parse_timestamp("2024-01-19T21:00:00Z"))
+    assert (request.endpoint, request.schedule, request.metric_time) == (
         "adult-ep",
         "adult-bias",
-        env["metric_time"],
+        parse_timestamp(env["metric_time"]),
     )
-    assert (args.features_attribute, args.inference_attribute) == (
+    assert (request.features_attribute, request.inference_attribute) == (
         "instances[*].features",
         "predictions[*].predicted_label",
     )
-    assert args.probability_threshold == 0.46
-    assert args.publish_metrics is True
-    assert args.metrics_dir == Path("/opt/ml/output/metrics/cloudwatch")
+    assert request.probability_threshold == 0.46
+    assert request.metrics_dir == Path("/opt/ml/output/metrics/cloudwatch")
 
 
 def test_captures_without_merge_format_are_joined_with_the_ground_truth_folder():
-    args = args_from_environment(
-        {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
-    )
-    assert args.capture == Path("/opt/ml/processing/input_data")
-    assert args.ground_truth == Path("/opt/ml/processing/groundtruth")
-    assert args.metric_time == "2024-01-19T20:00:00Z"
-    assert args.baseline is None
-    assert args.publish_metrics is False
+    env = {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
+    request = monitor_request_from_environment(env, container_paths(env))
+    assert request.capture == Path("/opt/ml/processing/input_data")
+    assert request.ground_truth == Path("/opt/ml/processing/groundtruth")
+    assert request.metric_time == parse_timestamp("2024-01-19T20:00:00Z")
+    assert request.baseline is None
+    assert request.metrics_dir is None
 
 
 def test_without_schedule_or_baseline_the_environment_is_a_baseline_run_on_clarifys_paths():
-    args = args_from_environment({})
-    assert args.mode == "baseline"
-    assert args.analysis_config == Path(DEFAULT_ANALYSIS_CONFIG)
-    assert args.dataset == Path("/opt/ml/processing/input/data")
+    assert mode_of({}) == "baseline"
+    request = baseline_request_from_environment({}, container_paths({}))
+    assert request.analysis_config == Path(DEFAULT_ANALYSIS_CONFIG)
+    assert request.dataset == Path("/opt/ml/processing/input/data")
 
 
 def test_paths_move_with_the_simulated_opt_ml_root(tmp_path):
-    args = args_from_environment({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path)})
-    assert args.analysis_config == tmp_path / "processing" / "input" / "config" / "analysis_config.json"
+    env = {"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path)}
+    request = baseline_request_from_environment(env, container_paths(env))
+    assert request.analysis_config == tmp_path / "processing" / "input" / "config" / "analysis_config.json"
 
 
 def test_config_values_keep_their_json_types(tmp_path):
     path = tmp_path / "c.json"
     path.write_text(json.dumps({**MINIMAL, "label_values_or_threshold": ["yes", 1.5]}))
     assert read_analysis_config(path).label_values_or_threshold == ("yes", 1.5)
+
+
+def test_a_container_run_names_the_environment_keys_without_rewording(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    env = {"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "output_path": str(tmp_path / "taken"),
+           "dataset_source": str(tmp_path)}
+    with pytest.raises(AnalyzerInputError) as error:
+        run_baseline(baseline_request_from_environment(env, container_paths(env)))
+    assert error.value.describe().startswith(f"output_path {tmp_path / 'taken'} is a file, not a folder")
+
+
+def test_a_container_run_given_another_document_as_its_config_names_the_key(tmp_path):
+    config = tmp_path / "analysis_config.json"
+    config.write_text(json.dumps({"pre_training_bias_metrics": {"facets": {}}}))
+    (tmp_path / "data").mkdir()
+    env = {"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "analysis_config": str(config),
+           "dataset_source": str(tmp_path / "data"), "output_path": str(tmp_path / "out")}
+    with pytest.raises(AnalyzerInputError) as error:
+        run_baseline(baseline_request_from_environment(env, container_paths(env)))
+    assert "analysis_config expects the bias analysis config" in error.value.describe()
+    assert "--" not in error.value.describe().split(": pass it with")[0]

@@ -12,7 +12,9 @@ import pytest
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.contract.entrypoint import run_container
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.jobs import bias as bias_job
+from model_monitor_analyzer.monitors import bias as bias_job
+from model_monitor_analyzer.monitors.bias import dataset as bias_dataset
+from model_monitor_analyzer.monitors.bias import values as bias_values
 
 ADULT = "ase-model-bias-monitor-adult"
 FEATURES = "instances[*].features"
@@ -204,7 +206,7 @@ def test_a_jsonlines_dataset_of_flat_objects_with_scores_is_a_baseline(tmp_path,
 def test_a_csv_whose_first_row_repeats_the_headers_is_read_once(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("y,sex\n1,F\n0,M\n")
-    columns = bias_job.read_csv_columns([path], ["y", "sex"])
+    columns = bias_dataset.read_csv_columns([path], ["y", "sex"])
     assert columns["y"].tolist() == [1, 0]
 
 
@@ -222,11 +224,11 @@ def test_post_training_asked_for_without_predictions_is_an_input_error(tmp_path)
         ["--analysis-config", str(config), "--dataset", str(path), "--output", str(tmp_path)]
     )
     with pytest.raises(AnalyzerInputError, match='set "predicted_label"'):
-        bias_job.run_baseline(args)
+        bias_job.run_baseline(bias_job.baseline_request(args))
 
 
 def test_typed_columns_follow_pandas_integer_float_and_text_rules():
-    assert bias_job.typed_column(["1", "2"]).dtype.kind == "i"
-    floats = bias_job.typed_column(["1", ""])
+    assert bias_values.typed_column(["1", "2"]).dtype.kind == "i"
+    floats = bias_values.typed_column(["1", ""])
     assert floats.dtype.kind == "f" and math.isnan(floats[1])
-    assert bias_job.typed_column(["a", "NA"]).tolist() == ["a", None]
+    assert bias_values.typed_column(["a", "NA"]).tolist() == ["a", None]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from demo import data
 from model_monitor_analyzer.cli import main as analyzer
-from model_monitor_analyzer.contract.bias import args_from_environment
+from model_monitor_analyzer.contract.paths import container_paths
+from model_monitor_analyzer.monitors.bias import monitor_request_from_environment, run_monitor
 from tests.conftest import REPO_ROOT
 
 BASELINE = REPO_ROOT / "demo" / "baseline-bias"
@@ -50,5 +51,17 @@ def test_the_job_environment_carries_look_back_and_tolerance(tmp_path):
     env = {"analysis_config": str(BASELINE / "analysis_config.json"), "dataset_source": str(tmp_path),
            "ground_truth_lookback": "PT2H", "bias_drift_tolerance": "0.2",
            "baseline_constraints": str(BASELINE / "analysis.json")}
-    args = args_from_environment(env)
-    assert (args.ground_truth_lookback, args.drift_tolerance) == ("PT2H", 0.2)
+    request = monitor_request_from_environment(env, container_paths(env))
+    assert (request.ground_truth_lookback, request.drift_tolerance) == (timedelta(hours=2), 0.2)
+
+
+def test_a_container_window_whose_labels_came_late_names_the_environment_key_of_the_look_back(tmp_path, late_labels,
+                                                                                                capsys):
+    capture, labels = late_labels
+    env = {"analysis_config": str(BASELINE / "analysis_config.json"), "dataset_source": str(capture),
+           "ground_truth_source": str(labels), "probability_attribute": "0", "sagemaker_monitoring_schedule_name": "s",
+           "start_time": "2026-11-25T09:00:00Z", "end_time": "2026-11-25T10:00:00Z", "output_path": str(tmp_path / "out")}
+    run_monitor(monitor_request_from_environment(env, container_paths(env)))
+    note = capsys.readouterr().err
+    assert "600 labels uploaded in the window belong to no inference" in note
+    assert "ground_truth_lookback PT0H" in note and "longer ground_truth_lookback" in note and "--" not in note

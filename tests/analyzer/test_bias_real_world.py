@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.jobs import bias as bias_job
 from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import bias as bias_job
+from model_monitor_analyzer.monitors.bias import dataset as bias_dataset
 
 ROWS = 300
 
@@ -83,7 +84,7 @@ def test_float_written_facet_matches_integer_facet_value(tmp_path):
         {"y": _texts(data["y"]), "f": _texts(data["f"], "{}.0"), "g": _texts(data["g"]), "x": _texts(data["x"]),
          "p": _texts(data["p"])},
     )  # fmt: skip
-    outcome = bias_job.run_baseline(_args(_config(tmp_path), dataset, tmp_path / "out"))
+    outcome = bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), dataset, tmp_path / "out")))
     assert outcome.status is RunStatus.COMPLETED
     metrics = _metrics(tmp_path / "out")
     assert metrics["CI"]["value"] == pytest.approx(_class_imbalance(data["f"] == 2), abs=1e-12)
@@ -95,7 +96,7 @@ def test_float_written_columns_give_the_same_analysis_as_integer_written_ones(tm
     as_integers = {name: _texts(values) for name, values in data.items()}
     as_floats = {**as_integers, **{n: _texts(data[n], "{}.0") for n in ("y", "f", "g", "p")}}
     for name, columns in (("ints", as_integers), ("floats", as_floats)):
-        bias_job.run_baseline(_args(_config(tmp_path), _write_csv(tmp_path / f"{name}.csv", columns), tmp_path / name))
+        bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), _write_csv(tmp_path / f"{name}.csv", columns), tmp_path / name)))
     assert (tmp_path / "floats" / "analysis.json").read_text() == (tmp_path / "ints" / "analysis.json").read_text()
 
 
@@ -104,7 +105,7 @@ def test_exponent_written_label_matches_its_label_value(tmp_path):
     columns = {name: _texts(values) for name, values in data.items()}
     columns["y"] = _texts(data["y"], "{}e0")
     dataset = _write_csv(tmp_path / "d.csv", columns)
-    bias_job.run_baseline(_args(_config(tmp_path), dataset, tmp_path / "out"))
+    bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), dataset, tmp_path / "out")))
     facet, positive = data["f"] == 2, data["y"] == 1
     expected = positive[~facet].mean() - positive[facet].mean()
     assert _metrics(tmp_path / "out")["DPL"]["value"] == pytest.approx(expected, abs=1e-12)
@@ -117,12 +118,12 @@ def test_numeric_texts_in_a_text_facet_compare_as_numbers_and_words_as_words(tmp
     columns = {name: _texts(values) for name, values in data.items()}
     columns["f"] = words.tolist()
     dataset = _write_csv(tmp_path / "d.csv", columns)
-    bias_job.run_baseline(_args(_config(tmp_path), dataset, tmp_path / "numbers"))
+    bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), dataset, tmp_path / "numbers")))
     assert _metrics(tmp_path / "numbers")["CI"]["value"] == pytest.approx(
         _class_imbalance(np.isin(words, ["2", "2.0"])), abs=1e-12
     )
     config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": ["two"]}])
-    bias_job.run_baseline(_args(config, dataset, tmp_path / "words"))
+    bias_job.run_baseline(bias_job.baseline_request(_args(config, dataset, tmp_path / "words")))
     assert _metrics(tmp_path / "words")["CI"]["value"] == pytest.approx(_class_imbalance(words == "two"), abs=1e-12)
 
 
@@ -130,9 +131,9 @@ def test_group_values_written_as_2_and_2_0_are_one_subgroup(tmp_path):
     data = _data(4)
     columns = {name: _texts(values) for name, values in data.items()}
     columns["g"] = ["n/a-group" if v == 3 else str(v) for v in data["g"].tolist()]
-    bias_job.run_baseline(_args(_config(tmp_path), _write_csv(tmp_path / "a.csv", columns), tmp_path / "a"))
+    bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), _write_csv(tmp_path / "a.csv", columns), tmp_path / "a")))
     columns["g"] = [v + ".0" if v == "2" and i % 2 else v for i, v in enumerate(columns["g"])]
-    bias_job.run_baseline(_args(_config(tmp_path), _write_csv(tmp_path / "b.csv", columns), tmp_path / "b"))
+    bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), _write_csv(tmp_path / "b.csv", columns), tmp_path / "b")))
     assert _metrics(tmp_path / "b")["CDDL"] == _metrics(tmp_path / "a")["CDDL"]
 
 
@@ -141,7 +142,7 @@ def test_a_facet_value_that_matches_no_row_fails_the_run_naming_the_facet_and_it
     dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
     config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [7]}])
     with pytest.raises(AnalyzerInputError) as raised:
-        bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
+        bias_job.run_baseline(bias_job.baseline_request(_args(config, dataset, tmp_path / "out")))
     # The values the data has, in order of first appearance.
     seen = ", ".join(str(v) for v in dict.fromkeys(data["f"].tolist()))
     assert f"facet 'f' value_or_threshold 7 matches no row (the column's values: {seen})" in raised.value.describe()
@@ -162,7 +163,7 @@ def _window_of_a_facet_matching_no_row(tmp_path, *, seed: int, baseline: Path | 
 
 def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_completes(tmp_path):
     args = _window_of_a_facet_matching_no_row(tmp_path, seed=5)
-    outcome = bias_job.run_monitor(args)
+    outcome = bias_job.run_monitor(bias_job.monitor_request(args))
     assert outcome.status is RunStatus.COMPLETED
     # every metric of the one group but GE, which does not depend on the facet
     assert outcome.summary["not_computable"] == 8 + 13 - 1
@@ -180,10 +181,10 @@ def test_a_monitor_window_whose_facet_matches_no_row_writes_clarifys_errors_and_
 def test_a_facet_value_the_baseline_lacks_fails_a_monitor_run_instead_of_no_violations(tmp_path):
     data = _data(6)
     dataset = _write_csv(tmp_path / "base.csv", {name: _texts(values) for name, values in data.items()})
-    bias_job.run_baseline(_args(_config(tmp_path), dataset, tmp_path / "baseline"))
+    bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), dataset, tmp_path / "baseline")))
     args = _window_of_a_facet_matching_no_row(tmp_path, seed=6, baseline=tmp_path / "baseline" / "analysis.json")
     with pytest.raises(AnalyzerInputError, match=r"the baseline has none of this window's facet groups \(f=7\)"):
-        bias_job.run_monitor(args)
+        bias_job.run_monitor(bias_job.monitor_request(args))
 
 
 def test_a_label_value_that_matches_no_row_fails_the_run_naming_the_label_values(tmp_path):
@@ -192,7 +193,7 @@ def test_a_label_value_that_matches_no_row_fails_the_run_naming_the_label_values
     config = _config(tmp_path, label_values_or_threshold=["yes"], predicted_label=None,
                      methods={"pre_training_bias": {"methods": "all"}})  # fmt: skip
     with pytest.raises(AnalyzerInputError, match=r"label value\(s\) yes match no row of column 'y' \(its values: [01], [01]\)"):
-        bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
+        bias_job.run_baseline(bias_job.baseline_request(_args(config, dataset, tmp_path / "out")))
 
 
 def test_a_csv_row_with_a_missing_field_is_skipped_and_counted(tmp_path):
@@ -202,7 +203,7 @@ def test_a_csv_row_with_a_missing_field_is_skipped_and_counted(tmp_path):
     lines = dataset.read_text().splitlines()
     lines[5] = lines[5].rsplit(",", 1)[0]  # one field short
     dataset.write_text("\n".join(lines) + "\n")
-    outcome = bias_job.run_baseline(_args(_config(tmp_path), dataset, tmp_path / "out"))
+    outcome = bias_job.run_baseline(bias_job.baseline_request(_args(_config(tmp_path), dataset, tmp_path / "out")))
     assert outcome.summary["bad_records"] == 1
     kept = np.ones(ROWS, dtype=bool)
     kept[4] = False  # line 6 of the file is data row 4
@@ -217,7 +218,7 @@ def test_csv_columns_are_typed_as_pandas_types_them(tmp_path):
         {"i": ["1", "-2", "+3"], "m": ["1", "", "3"], "e": ["1e0", "2.5", "inf"], "b": ["True", "false", "TRUE"],
          "t": ["a", "NA", " b"], "x": ["1", "two", "3"]},
     )  # fmt: skip
-    columns = bias_job.read_csv_columns([path], None)
+    columns = bias_dataset.read_csv_columns([path], None)
     assert columns["i"].dtype == np.int64 and columns["i"].tolist() == [1, -2, 3]
     assert columns["m"].dtype == np.float64 and np.isnan(columns["m"][1])
     assert columns["e"].tolist() == [1.0, 2.5, float("inf")]
@@ -231,7 +232,7 @@ def test_a_second_csv_file_without_a_header_row_is_all_data(tmp_path):
     _write_csv(tmp_path / "data" / "a.csv", {"y": ["1", "0"], "f": ["2", "1"]})
     (tmp_path / "data" / "b.csv").write_text("0,2\n1,1\n")
     files = sorted((tmp_path / "data").iterdir())
-    columns = bias_job.read_csv_columns(files, None)
+    columns = bias_dataset.read_csv_columns(files, None)
     assert columns["y"].tolist() == [1, 0, 0, 1]
     assert columns["f"].tolist() == [2, 1, 2, 1]
 
@@ -241,7 +242,7 @@ def test_a_label_value_that_matches_no_row_is_reported_as_such_with_predictions_
     dataset = _write_csv(tmp_path / "d.csv", {name: _texts(values) for name, values in data.items()})
     config = _config(tmp_path, label_values_or_threshold=["yes"])
     with pytest.raises(AnalyzerInputError, match=r"label value\(s\) yes match no row of column 'y'") as raised:
-        bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
+        bias_job.run_baseline(bias_job.baseline_request(_args(config, dataset, tmp_path / "out")))
     assert raised.value.path == str(config)
 
 
@@ -252,5 +253,5 @@ def test_a_label_read_as_continuous_says_so_when_its_value_matches_no_row(tmp_pa
     dataset.write_text("\n".join(rows) + "\n")
     config = _config(tmp_path, facet=[{"name_or_index": "f", "value_or_threshold": [0]}], label_values_or_threshold=[40])
     with pytest.raises(AnalyzerInputError, match="read as continuous") as raised:
-        bias_job.run_baseline(_args(config, dataset, tmp_path / "out"))
+        bias_job.run_baseline(bias_job.baseline_request(_args(config, dataset, tmp_path / "out")))
     assert "label value(s) (40, 40] match no row of column 'y'" in raised.value.describe()

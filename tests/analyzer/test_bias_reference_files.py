@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from model_monitor_analyzer.jobs import bias as bias_job
 from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import bias as bias_job
 from model_monitor_analyzer.report.bias import analysis_document, read_analysis
 
 TOLERANCE = 1e-9
@@ -42,7 +42,7 @@ def _baseline(config: Path, dataset: Path, output: Path) -> dict:
     args = parser.parse_args(
         ["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(output)]
     )
-    outcome = bias_job.run_baseline(args)
+    outcome = bias_job.run_baseline(bias_job.baseline_request(args))
     assert outcome.status is RunStatus.COMPLETED
     return json.loads((output / "analysis.json").read_text())
 
@@ -231,7 +231,7 @@ def test_adult_bias_drift_run_reproduces_the_real_violations_against_the_real_ba
             str(baseline),
         ]
     )
-    outcome = bias_job.run_monitor(args)
+    outcome = bias_job.run_monitor(bias_job.monitor_request(args))
     ours = _violation_values(json.loads((tmp_path / "out" / "constraint_violations.json").read_text()))
     real_document = json.loads(
         (reference_examples / ADULT_MONITOR / "notebook-output" / "constraint_violations.json").read_text()
@@ -286,6 +286,6 @@ def test_sdk_clarify_check_drift_fails_only_against_the_hand_lowered_ks_baseline
         ["--analysis-config", str(config), "--dataset", str(folder / "dataset.csv"), "--output", str(tmp_path / "o"),
          "--baseline", str(folder / "data_bias" / case / "analysis.json")]
     )  # fmt: skip
-    bias_job.run_monitor(args)
+    bias_job.run_monitor(bias_job.monitor_request(args))
     violations = json.loads((tmp_path / "o" / "constraint_violations.json").read_text())["violations"]
     assert [v["metric_name"] for v in violations] == expected

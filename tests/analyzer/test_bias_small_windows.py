@@ -20,8 +20,9 @@ import pytest
 from model_monitor_analyzer.checks import bias_posttraining as post
 from model_monitor_analyzer.checks.bias_pretraining import BiasMetricError
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.jobs import bias as bias_job
 from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import bias as bias_job
+from model_monitor_analyzer.monitors.bias import run as bias_run
 
 BASELINE_ROWS = 10_000
 TOLERANCE = 1e-12
@@ -161,8 +162,8 @@ def _baseline(tmp_path: Path, config: Path, table: dict[str, np.ndarray] | None 
     bias_job.add_baseline_arguments(parser)
     dataset = _write_csv(tmp_path / "baseline.csv", table if table is not None else _table(BASELINE_ROWS, 0))
     output = tmp_path / "baseline"
-    bias_job.run_baseline(parser.parse_args(
-        ["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(output)]))
+    bias_job.run_baseline(bias_job.baseline_request(parser.parse_args(
+        ["--analysis-config", str(config), "--dataset", str(dataset), "--output", str(output)])))
     return output / "analysis.json"
 
 
@@ -296,7 +297,7 @@ def test_a_facet_group_empty_in_the_window_says_which_metrics_are_not_computable
     assert "20 bias metric(s) not computable in this window, not checked for drift" in note
     assert "facet 'f' value_or_threshold 2 matches no row (the column's values: 0, 1)" in note
     published = [json.loads(line)["MetricName"] for line in
-                 (tmp_path / "window" / "metrics" / bias_job.METRICS_FILE).read_text().splitlines()]
+                 (tmp_path / "window" / "metrics" / bias_run.METRICS_FILE).read_text().splitlines()]
     assert published == ["bias_metric_GE"]
     report = (tmp_path / "window" / "report.html").read_text()
     assert "not computable<br><small>CI: facet set is empty." in report

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from model_monitor_analyzer.cli import build_parser, main
-from model_monitor_analyzer.contract import bias as bias_contract
+from model_monitor_analyzer.contract.paths import container_paths
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.jobs import bias as bias_job
 from model_monitor_analyzer.jobs.requests import InputFormat
+from model_monitor_analyzer.monitors import bias as bias_job
 from model_monitor_analyzer.monitors import data_quality as dq_job
 from model_monitor_analyzer.monitors import model_quality as mq_job
+from model_monitor_analyzer.monitors.bias import command_line as bias_command_line
+from model_monitor_analyzer.monitors.bias import run as bias_run
 from model_monitor_analyzer.monitors.model_quality.command_line import DATASET_FORMATS as MQ_DATASET_FORMATS
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
 from tests.analyzer.test_model_quality_jobs import START, _binary_window
@@ -49,7 +51,7 @@ def test_model_quality_baseline_reads_the_dataset_format(tmp_path):
 )  # fmt: skip
 def test_bias_dataset_format_takes_short_names_and_the_configs_spelling_under_both_flags(argv, dataset_type, tmp_path):
     args = _parse("bias", "baseline", "--analysis-config", "a.json", "--dataset", "d", "--output", str(tmp_path), *argv)
-    assert bias_job._dataset_type(args) == dataset_type
+    assert bias_command_line.dataset_type(args) == dataset_type
 
 
 def test_a_bias_dataset_format_option_overrides_the_configs_dataset_type(tmp_path):
@@ -122,7 +124,7 @@ def test_a_bias_command_line_run_writes_metric_lines_under_output_metrics_withou
                  "--merged", str(merged.parent), "--features-attribute", FEATURES, "--inference-attribute", PREDICTED,
                  "--output", str(tmp_path / "out"),
                  "--quiet"]) == 0  # fmt: skip
-    lines = [json.loads(line) for line in (tmp_path / "out" / "metrics" / bias_job.METRICS_FILE).open()]
+    lines = [json.loads(line) for line in (tmp_path / "out" / "metrics" / bias_run.METRICS_FILE).open()]
     assert "bias_metric_TE" in {line["MetricName"] for line in lines}
 
 
@@ -137,6 +139,7 @@ def test_a_bias_command_line_run_with_no_metrics_writes_no_metric_lines(referenc
 
 def test_the_bias_container_writes_metric_lines_only_when_publishing_is_enabled():
     env = {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
-    assert bias_contract.args_from_environment(env).metrics_dir is None
-    enabled = bias_contract.args_from_environment({**env, "publish_cloudwatch_metrics": "Enabled"})
+    assert bias_job.monitor_request_from_environment(env, container_paths(env)).metrics_dir is None
+    enabled_env = {**env, "publish_cloudwatch_metrics": "Enabled"}
+    enabled = bias_job.monitor_request_from_environment(enabled_env, container_paths(enabled_env))
     assert enabled.metrics_dir == Path("/opt/ml/output/metrics/cloudwatch")

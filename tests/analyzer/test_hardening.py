@@ -133,7 +133,7 @@ def test_real_sagemaker_documents_are_recognised_by_their_content(reference_exam
 
 def test_bias_and_model_quality_inputs_given_in_the_wrong_place_say_what_they_are(tmp_path, reference_examples):
     from model_monitor_analyzer.checks import model_quality as mq
-    from model_monitor_analyzer.contract.bias import read_analysis_config
+    from model_monitor_analyzer.monitors.bias.config import read_analysis_config
     from model_monitor_analyzer.monitors.model_quality.run import read_constraints
     from model_monitor_analyzer.report.bias import read_analysis
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from model_monitor_analyzer.contract import bias
 from model_monitor_analyzer.contract.input_documents import locate, locate_documents
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors.bias import config as bias_config
+from model_monitor_analyzer.monitors.bias import environment as bias
 from model_monitor_analyzer.monitors.data_quality import environment as data_quality
 from model_monitor_analyzer.monitors.model_quality import environment as model_quality
 
@@ -140,7 +141,7 @@ def test_a_lone_json_object_of_no_known_kind_goes_to_its_reader_which_says_what_
     config.write_text(json.dumps({"label": "churn", "label_values_or_threshold": [1]}))  # no "facet"
     assert locate(bias.ANALYSIS_CONFIG, {}, paths) == config
     with pytest.raises(AnalyzerInputError, match='"facet" is missing'):
-        bias.read_analysis_config(config)
+        bias_config.read_analysis_config(config)
 
 
 def test_a_monitoring_run_reads_its_baseline_and_a_baseline_run_reads_none():

@@ -3,17 +3,19 @@ inferences of hour 10 whose labels are uploaded in hour 11."""
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from model_monitor_analyzer.jobs import bias as bias_job
+from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint
 from model_monitor_analyzer.jobs.outcome import RunStatus
 from model_monitor_analyzer.monitors import model_quality as job
+from model_monitor_analyzer.monitors.bias import run as bias_run
+from model_monitor_analyzer.monitors.bias.request import BiasMonitorRequest
 from tests.analyzer.test_model_quality_jobs import _monitor_args, _write_capture_and_labels
 
 HOUR_10 = datetime(2024, 5, 2, 10, tzinfo=UTC)
@@ -95,9 +97,9 @@ def test_a_window_without_labels_or_captures_names_both_folders():
 
 
 def test_bias_windows_joined_from_captures_get_the_same_explanation():
-    args = argparse.Namespace(dataset=None, merged=None, start="2024-05-02T11:00:00Z", end="2024-05-02T12:00:00Z",
-                              ground_truth_lookback="PT0H")  # fmt: skip
+    request = BiasMonitorRequest(analysis_config=Path("c.json"), output=Path("o"), capture=Path("c"),
+                                 ground_truth=Path("g"), window=TimeWindow(start=HOUR_11, end=HOUR_11 + timedelta(hours=1)))
     join = {"matched": 0, "captures_without_label": 0, "labels_without_capture": 300, "duplicate_labels": 0}
-    hint = bias_job._label_window_hint(args, join)
+    hint = bias_run.label_hint(request, join)
     assert hint is not None and "300 labels uploaded in the window belong to no inference" in hint
-    assert bias_job._label_window_hint(argparse.Namespace(**{**vars(args), "merged": Path("m")}), join) is None
+    assert bias_run.label_hint(replace(request, capture=None, ground_truth=None, merged=Path("m")), join) is None

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from model_monitor_analyzer.cli import main
-from model_monitor_analyzer.contract import bias as bias_contract
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.monitors import bias as bias_unit
 from model_monitor_analyzer.monitors.data_quality import environment as dq_environment
 from model_monitor_analyzer.monitors.model_quality import environment as mq_environment
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
@@ -236,14 +236,15 @@ def test_bias_output_onto_its_baseline_is_refused_and_the_baseline_kept(referenc
      (mq_environment.monitor_request_from_environment, {"baseline_constraints": "/c", "start_time": "soon",
                                                          "problem_type": "Regression", "inference_attribute": "0"},
       "start_time 'soon' is not an ISO 8601 time"),
-     (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "-0.1"},
+     (bias_unit.monitor_request_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "-0.1"},
       "bias_drift_tolerance -0.1: give a finite number of at least 0"),
-     (bias_contract.args_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "inf"},
+     (bias_unit.monitor_request_from_environment, {"baseline_constraints": "/c", "bias_drift_tolerance": "inf"},
       "bias_drift_tolerance inf: give a finite number of at least 0")],
 )  # fmt: skip
 def test_the_container_names_the_environment_key_of_a_wrong_value(tmp_path, contract, env, message):
     with pytest.raises(AnalyzerInputError) as error:
-        if contract in (dq_environment.monitor_request_from_environment, mq_environment.monitor_request_from_environment):
+        if contract in (dq_environment.monitor_request_from_environment, mq_environment.monitor_request_from_environment,
+                        bias_unit.monitor_request_from_environment):
             contract(env, ContainerPaths(root=tmp_path))
         else:
             contract({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), **env})

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from model_monitor_analyzer.cli import build_parser, main
-from model_monitor_analyzer.contract import bias as bias_contract
 from model_monitor_analyzer.contract.paths import container_paths
 from model_monitor_analyzer.jobs import progress as progress_module
 from model_monitor_analyzer.jobs.progress import (
@@ -18,6 +17,7 @@ from model_monitor_analyzer.jobs.progress import (
     interval_for,
     progress_line,
 )
+from model_monitor_analyzer.monitors import bias
 from model_monitor_analyzer.monitors.data_quality import environment as dq_environment
 from model_monitor_analyzer.monitors.model_quality import environment as mq_environment
 from tests.analyzer.test_bias_job import FEATURES, PREDICTED, _monitor_config, _ten_invocations, _write_lines
@@ -138,7 +138,7 @@ def test_every_container_contract_turns_progress_on(tmp_path):
     schedule = {"sagemaker_monitoring_schedule_name": "s", "start_time": "2024-01-19T20:00:00Z"}
     model_quality = {**schedule, "problem_type": "Regression", "inference_attribute": "0"}
     assert mq_environment.monitor_request_from_environment(model_quality, container_paths({})).reading.progress is True
-    assert bias_contract.args_from_environment(schedule).progress is True
+    assert bias.monitor_request_from_environment(schedule, container_paths({})).progress is True
     request = dq_environment.monitor_request_from_environment({**schedule, "baseline_statistics": "s.json", "baseline_constraints": "k.json"}, container_paths({}))
     assert request.reading.progress is True
 

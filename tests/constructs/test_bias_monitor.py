@@ -53,7 +53,7 @@ def _monitor(stack, **kwargs: Any) -> BiasDriftMonitor:
 
 
 def test_typed_props_render_clarifys_analysis_config_which_the_analyzer_parses():
-    from model_monitor_analyzer.contract.bias import FacetConfig, parse_analysis_config
+    from model_monitor_analyzer.monitors.bias.config import FacetConfig, parse_analysis_config
 
     document = analysis_config(label="Target", label_values_or_threshold=[1],
                                facets=[Facet("Sex", [0]), Facet("Age", 40), Facet(2)], group_variable="Workclass",
@@ -74,7 +74,7 @@ def test_typed_props_render_clarifys_analysis_config_which_the_analyzer_parses()
 
 
 def test_the_deployed_config_file_is_the_rendered_config(tmp_path):
-    from model_monitor_analyzer.contract.bias import read_analysis_config
+    from model_monitor_analyzer.monitors.bias.config import read_analysis_config
 
     app = new_app(tmp_path)
     stack = cdk.Stack(app, "Config", env=cdk.Environment(account="123456789012", region="us-east-1"))

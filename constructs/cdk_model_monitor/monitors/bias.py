@@ -339,7 +339,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
                          s3_uri=self.analysis_config_s3_uri)]
 
     def analyzer_environment(self) -> dict[str, str]:
-        """The bias job's environment (the analyzer's ``contract.bias``): the config's local file and the
+        """The bias job's environment (the analyzer's ``monitors.bias.environment``): the config's local file and the
         endpoint input's attributes, as the Model Monitor contract names them."""
         env = {**super().analyzer_environment(),
                "analysis_config": f"{ANALYSIS_CONFIG_LOCAL_DIR}/{object_basename(self, self.analysis_config_s3_uri)}",

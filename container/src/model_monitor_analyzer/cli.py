@@ -53,7 +53,7 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
         description="Drop-in analyzer for SageMaker Model Monitor (data quality, model quality, bias).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    module = registry.type_interface(registry.by_name(monitor_type)) if monitor_type else None
+    module = registry.monitor_package(registry.by_name(monitor_type)) if monitor_type else None
     from model_monitor_analyzer.ground_truth_sender import add_put_ground_truth_arguments
 
     add_put_ground_truth_arguments(commands.add_parser(
@@ -124,15 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_report(build_parser(None).parse_args(argv))
         monitor_type = registry.by_name(_type_of(argv))
-        module = registry.type_interface(monitor_type)
+        unit = registry.monitor_package(monitor_type)
         args = build_parser(monitor_type.name).parse_args(argv)
-        if monitor_type.namespace_runs:  # TRANSITIONAL: bias runs from its Namespace until it moves to monitors.bias
-            outcome = module.run_baseline(args) if args.command == "baseline" else module.run_monitor(
-                module.monitor_request(args))
-        elif args.command == "baseline":
-            outcome = module.run_baseline(module.baseline_request(args))
+        if args.command == "baseline":
+            outcome = unit.run_baseline(unit.baseline_request(args))
         else:
-            outcome = module.run_monitor(module.monitor_request(args))
+            outcome = unit.run_monitor(unit.monitor_request(args))
     except NotAvailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

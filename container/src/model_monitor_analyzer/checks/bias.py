@@ -24,20 +24,23 @@ import numpy as np
 
 from .. import constraint_rules as rules
 from ..errors import AnalyzerInputError
+from ..profile.bias_counts import GroupCounts, count_rows
 from . import bias_posttraining as post
 from . import bias_pretraining as pre
 from .bias_groups import (
     ColumnKind,
     Group,
+    Selection,
     column_kind,
     facet_groups,
-    group_codes,
     group_identity,
     is_missing,
+    keys_are_numbers,
     kind_of_group,
     positive_labels,
-    positive_predictions,
+    prediction_selection,
     some_values,
+    subgroup_keys,
     value_text,
 )
 
@@ -55,13 +58,11 @@ class BiasStage(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True)
 class GroupData:
-    """What the metrics of one facet value see: boolean rows and the flip test's features."""
+    """What the metrics of one facet value see: the rows' counts (every metric but the flip test),
+    and how to run the flip test, which needs the rows themselves (None: no predictions)."""
 
-    facet: np.ndarray
-    positive: np.ndarray
-    predicted: np.ndarray | None
-    group_variable: np.ndarray | None
-    features: np.ndarray
+    counts: GroupCounts
+    flip_test: Callable[[], float] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,101 +74,67 @@ class MetricDefinition:
     compute: Callable[[GroupData], float]
 
 
-def _needs_predictions(data: GroupData) -> np.ndarray:
-    assert data.predicted is not None, "post-training metrics are computed only with predicted labels"
-    return data.predicted
+def _flip_test(data: GroupData) -> float:
+    assert data.flip_test is not None, "post-training metrics are computed only with predicted labels"
+    return data.flip_test()
 
 
 PRE_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         "CDDL",
         "Conditional Demographic Disparity in Labels (CDDL)",
-        lambda g: pre.conditional_demographic_disparity(g.facet, g.positive, g.group_variable),
+        lambda g: pre.conditional_demographic_disparity_of(g.counts),
     ),
-    MetricDefinition("CI", "Class Imbalance (CI)", lambda g: pre.class_imbalance(g.facet)),
+    MetricDefinition("CI", "Class Imbalance (CI)", lambda g: pre.class_imbalance_of(g.counts)),
     MetricDefinition(
         "DPL",
         "Difference in Positive Proportions in Labels (DPL)",
-        lambda g: pre.positive_proportion_difference(g.facet, g.positive),
+        lambda g: pre.positive_proportion_difference_of(g.counts),
     ),
-    MetricDefinition(
-        "JS", "Jensen-Shannon Divergence (JS)", lambda g: pre.js_divergence(g.facet, g.positive)
-    ),
+    MetricDefinition("JS", "Jensen-Shannon Divergence (JS)", lambda g: pre.js_divergence_of(g.counts)),
     # "Liebler" is Clarify's spelling; analysis.json consumers match on it.
+    MetricDefinition("KL", "Kullback-Liebler Divergence (KL)", lambda g: pre.kl_divergence_of(g.counts)),
+    MetricDefinition("KS", "Kolmogorov-Smirnov Distance (KS)", lambda g: pre.kolmogorov_smirnov_of(g.counts)),
+    MetricDefinition("LP", "L-p Norm (LP)", lambda g: pre.lp_norm_of(g.counts)),
     MetricDefinition(
-        "KL", "Kullback-Liebler Divergence (KL)", lambda g: pre.kl_divergence(g.facet, g.positive)
-    ),
-    MetricDefinition(
-        "KS", "Kolmogorov-Smirnov Distance (KS)", lambda g: pre.kolmogorov_smirnov(g.facet, g.positive)
-    ),
-    MetricDefinition("LP", "L-p Norm (LP)", lambda g: pre.lp_norm(g.facet, g.positive)),
-    MetricDefinition(
-        "TVD", "Total Variation Distance (TVD)", lambda g: pre.total_variation_distance(g.facet, g.positive)
+        "TVD", "Total Variation Distance (TVD)", lambda g: pre.total_variation_distance_of(g.counts)
     ),
 )
 
 POST_TRAINING_METRICS: tuple[MetricDefinition, ...] = (
-    MetricDefinition(
-        "AD",
-        "Accuracy Difference (AD)",
-        lambda g: post.accuracy_difference(g.facet, g.positive, _needs_predictions(g)),
-    ),
+    MetricDefinition("AD", "Accuracy Difference (AD)", lambda g: post.accuracy_difference_of(g.counts)),
     MetricDefinition(
         "CDDPL",
         "Conditional Demographic Disparity in Predicted Labels (CDDPL)",
-        lambda g: pre.conditional_demographic_disparity(g.facet, _needs_predictions(g), g.group_variable),
+        lambda g: pre.conditional_demographic_disparity_of(g.counts, predicted=True),
     ),
     MetricDefinition(
-        "DAR",
-        "Difference in Acceptance Rates (DAR)",
-        lambda g: post.acceptance_rate_difference(g.facet, g.positive, _needs_predictions(g)),
+        "DAR", "Difference in Acceptance Rates (DAR)", lambda g: post.acceptance_rate_difference_of(g.counts)
     ),
     MetricDefinition(
         "DCA",
         "Difference in Conditional Acceptance (DCA)",
-        lambda g: post.conditional_acceptance_difference(g.facet, g.positive, _needs_predictions(g)),
+        lambda g: post.conditional_acceptance_difference_of(g.counts),
     ),
     MetricDefinition(
         "DCR",
         "Difference in Conditional Rejection (DCR)",
-        lambda g: post.conditional_rejection_difference(g.facet, g.positive, _needs_predictions(g)),
+        lambda g: post.conditional_rejection_difference_of(g.counts),
     ),
-    MetricDefinition(
-        "DI", "Disparate Impact (DI)", lambda g: post.disparate_impact(g.facet, _needs_predictions(g))
-    ),
+    MetricDefinition("DI", "Disparate Impact (DI)", lambda g: post.disparate_impact_of(g.counts)),
     MetricDefinition(
         "DPPL",
         "Difference in Positive Proportions in Predicted Labels (DPPL)",
-        lambda g: pre.positive_proportion_difference(g.facet, _needs_predictions(g)),
+        lambda g: pre.positive_proportion_difference_of(g.counts, predicted=True),
     ),
     MetricDefinition(
-        "DRR",
-        "Difference in Rejection Rates (DRR)",
-        lambda g: post.rejection_rate_difference(g.facet, g.positive, _needs_predictions(g)),
+        "DRR", "Difference in Rejection Rates (DRR)", lambda g: post.rejection_rate_difference_of(g.counts)
     ),
-    MetricDefinition(
-        "FT", "Flip Test (FT)", lambda g: post.flip_test(g.features, g.facet, _needs_predictions(g))
-    ),
-    MetricDefinition(
-        "GE",
-        "Generalized Entropy (GE)",
-        lambda g: post.generalized_entropy(g.positive, _needs_predictions(g)),
-    ),
-    MetricDefinition(
-        "RD",
-        "Recall Difference (RD)",
-        lambda g: post.recall_difference(g.facet, g.positive, _needs_predictions(g)),
-    ),
-    MetricDefinition(
-        "SD",
-        "Specificity Difference (SD)",
-        lambda g: post.specificity_difference(g.facet, g.positive, _needs_predictions(g)),
-    ),
-    MetricDefinition(
-        "TE",
-        "Treatment Equality (TE)",
-        lambda g: post.treatment_equality(g.facet, g.positive, _needs_predictions(g)),
-    ),
+    MetricDefinition("FT", "Flip Test (FT)", _flip_test),
+    MetricDefinition("GE", "Generalized Entropy (GE)", lambda g: post.generalized_entropy_of(g.counts)),
+    MetricDefinition("RD", "Recall Difference (RD)", lambda g: post.recall_difference_of(g.counts)),
+    MetricDefinition("SD", "Specificity Difference (SD)", lambda g: post.specificity_difference_of(g.counts)),
+    MetricDefinition("TE", "Treatment Equality (TE)", lambda g: post.treatment_equality_of(g.counts)),
 )
 
 # Clarify's drift rule measures every metric's distance from 0 (see the module docstring); defined
@@ -276,7 +243,65 @@ def _feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> 
     return np.column_stack([c.astype(object) for c in chosen])
 
 
-def analyze_bias(
+@dataclass(frozen=True, kw_only=True)
+class FacetPlan:
+    """One facet column and its groups: each group's name as analysis.json prints it, and how its rows are chosen."""
+
+    column: str
+    groups: tuple[tuple[str, Selection], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasPlan:
+    """What a bias analysis decides from the whole table before its rows are counted.
+
+    How the label, predicted label and facet columns are read (categorical or continuous, by the
+    5 % rule or the baseline), which facet groups there are (the given values or thresholds, or
+    each distinct value in order of first appearance) and how they print (a threshold group's
+    upper bound is the column's maximum), and whether the group variable's subgroups are keyed by
+    number (``keys_are_numbers``); ``problems`` says why metrics will lack a value. With a plan, any
+    part of the rows is counted alike (``count_bias``).
+    """
+
+    label: str
+    label_value_or_threshold: str
+    positive: Selection
+    predicted_label: str | None
+    predicted: Selection | None
+    group_variable: str | None
+    group_keys_are_numbers: bool
+    facets: tuple[FacetPlan, ...]
+    stages: tuple[tuple[BiasStage, tuple[MetricDefinition, ...]], ...]
+    excluded_columns: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class BiasState:
+    """The mergeable state of a bias analysis: one ``GroupCounts`` per facet group, in the plan's
+    order (``counts[facet][group]``). The states of parts of the rows merge into the state of the
+    whole; every metric but the flip test derives from it (``analysis_from_state``)."""
+
+    counts: tuple[tuple[GroupCounts, ...], ...]
+
+    def merge(self, other: BiasState) -> BiasState:
+        """The state of both parts' rows together (same plan)."""
+        return BiasState(counts=tuple(
+            tuple(mine.merge(theirs) for mine, theirs in zip(facet_mine, facet_theirs, strict=True))
+            for facet_mine, facet_theirs in zip(self.counts, other.counts, strict=True)))
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-serialisable form (``from_dict`` reads it back)."""
+        return {"facets": [[group.to_dict() for group in facet] for facet in self.counts]}
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, object]) -> BiasState:
+        """The state ``to_dict`` wrote."""
+        return cls(counts=tuple(tuple(GroupCounts.from_dict(group) for group in facet)
+                                for facet in document["facets"]))  # type: ignore[union-attr]
+
+
+def plan_bias(
     columns: Mapping[str, np.ndarray],
     *,
     label: str,
@@ -290,14 +315,8 @@ def analyze_bias(
     run_post_training: bool = True,
     excluded_columns: Sequence[str] = (),
     known_kinds: Mapping[str, ColumnKind] | None = None,
-) -> BiasAnalysis:
-    """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
-
-    Post-training metrics are computed when ``run_post_training`` and a ``predicted_label`` column
-    is given. The flip test's features are all columns except the facet, label, predicted label
-    and ``excluded_columns``. ``known_kinds`` maps label and facet columns to the kind a baseline
-    read them as (``baseline_column_kinds``), so that a window reads them the same way.
-    """
+) -> BiasPlan:
+    """The decisions of ``analyze_bias`` (same arguments), taken on the whole table ``columns``."""
     known = known_kinds or {}
     for name in [label, *(f.column for f in facets), group_variable, predicted_label, *excluded_columns]:
         if name is not None and name not in columns:
@@ -325,62 +344,152 @@ def analyze_bias(
         )
     predicted = None
     if run_post_training and predicted_label is not None:
-        predicted = positive_predictions(
+        predicted = prediction_selection(
             columns[predicted_label], labels, label_values, predicted_label, known=known.get(label)
         )
-        if not predicted.any():
+        if not predicted.rows(columns[predicted_label], predicted_label).any():
             problems.append(
                 f"no predicted label in column {predicted_label!r} is positive ({_given_text(label_values)}; its "
                 f"values: {some_values(columns[predicted_label])})"
             )
-    group_values = group_codes(columns[group_variable]) if group_variable is not None else None
     if group_variable is not None and bool(np.all(is_missing(columns[group_variable]))):
         problems.append(f"group variable {group_variable!r} has no values (every row is missing)")
-    stage_metrics = []
+    stages = []
     if run_pre_training:
-        stage_metrics.append(
-            (BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods))
-        )
+        stages.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
     if predicted is not None:
-        stage_metrics.append(
-            (BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods))
-        )
-
-    results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in stage_metrics}
+        stages.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
+    facet_plans = []
     for spec in facets:
         groups: tuple[Group, ...] = facet_groups(
             columns[spec.column], spec.values, spec.column, known=known.get(spec.column)
         )
         problems.extend(_facet_problems(spec, groups, columns[spec.column]))
-        feature_names = [
-            n for n in columns if n not in {spec.column, label, predicted_label, *excluded_columns}
-        ]
-        features = _feature_matrix(columns, feature_names)
-        per_stage: dict[BiasStage, list[FacetValueResult]] = {stage: [] for stage, _ in stage_metrics}
-        for group in groups:
-            data = GroupData(
-                facet=group.rows,
-                positive=positives.rows,
-                predicted=predicted,
-                group_variable=group_values,
-                features=features,
-            )
-            for stage, definitions in stage_metrics:
+        facet_plans.append(FacetPlan(column=spec.column, groups=tuple((g.name, g.selection) for g in groups)))
+    return BiasPlan(
+        label=label, label_value_or_threshold=positives.name, positive=positives.selection,
+        predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
+        group_variable=group_variable,
+        group_keys_are_numbers=group_variable is None or keys_are_numbers(columns[group_variable]),
+        facets=tuple(facet_plans), stages=tuple(stages),
+        excluded_columns=tuple(excluded_columns), problems=tuple(problems),
+    )
+
+
+def _labelled_rows(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    positive = plan.positive.rows(columns[plan.label], plan.label)
+    if plan.predicted is None or plan.predicted_label is None:
+        return positive, None
+    return positive, plan.predicted.rows(columns[plan.predicted_label], plan.predicted_label)
+
+
+def count_bias(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
+    """The state of some rows (``columns``: a part of the table, or all of it) under ``plan``:
+    whole columns compared and counted at once, no loop over rows."""
+    positive, predicted = _labelled_rows(plan, columns)
+    group = (None if plan.group_variable is None
+             else subgroup_keys(columns[plan.group_variable], numbers=plan.group_keys_are_numbers))
+    return BiasState(counts=tuple(
+        tuple(count_rows(selection.rows(columns[facet.column], facet.column), positive, predicted, group)
+              for _, selection in facet.groups)
+        for facet in plan.facets))
+
+
+def analysis_from_state(
+    plan: BiasPlan, state: BiasState, *, columns: Mapping[str, np.ndarray] | None = None
+) -> BiasAnalysis:
+    """The analysis the plan's metrics give for the counted rows.
+
+    The flip test is the one metric that needs the rows: it runs on ``columns`` (all the rows the
+    state counted) and is an error when they are not given. See ``checks.bias_posttraining.flip_test``
+    for how it can run over parts.
+    """
+    predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
+    results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in plan.stages}
+    for facet, facet_counts in zip(plan.facets, state.counts, strict=True):
+        features = _FeaturesOnce(columns, facet.column, plan)
+        per_stage: dict[BiasStage, list[FacetValueResult]] = {stage: [] for stage, _ in plan.stages}
+        for (name, selection), counts in zip(facet.groups, facet_counts, strict=True):
+            data = GroupData(counts=counts, flip_test=_flip_test_of(columns, facet.column, selection, predicted, features))
+            for stage, definitions in plan.stages:
                 metrics = tuple(compute_metric(d, data) for d in definitions)
-                per_stage[stage].append(FacetValueResult(value_or_threshold=group.name, metrics=metrics))
-        for stage, _ in stage_metrics:
-            results[stage].append(FacetResult(name=spec.column, values=tuple(per_stage[stage])))
+                per_stage[stage].append(FacetValueResult(value_or_threshold=name, metrics=metrics))
+        for stage, _ in plan.stages:
+            results[stage].append(FacetResult(name=facet.column, values=tuple(per_stage[stage])))
 
     def stage_result(stage: BiasStage) -> StageResult | None:
         if stage not in results:
             return None
-        return StageResult(label=label, label_value_or_threshold=positives.name, facets=tuple(results[stage]))
+        return StageResult(label=plan.label, label_value_or_threshold=plan.label_value_or_threshold,
+                           facets=tuple(results[stage]))
 
     return BiasAnalysis(
         pre_training=stage_result(BiasStage.PRE_TRAINING),
         post_training=stage_result(BiasStage.POST_TRAINING),
-        problems=tuple(problems),
+        problems=plan.problems,
     )
+
+
+class _FeaturesOnce:
+    """The flip test's feature matrix of one facet, built the first time a group's test asks for it."""
+
+    def __init__(self, columns: Mapping[str, np.ndarray] | None, facet: str, plan: BiasPlan) -> None:
+        self._columns, self._facet, self._plan = columns, facet, plan
+        self._matrix: np.ndarray | None = None
+
+    def matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            assert self._columns is not None
+            left_out = {self._facet, self._plan.label, self._plan.predicted_label, *self._plan.excluded_columns}
+            self._matrix = _feature_matrix(self._columns, [n for n in self._columns if n not in left_out])
+        return self._matrix
+
+
+def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selection: Selection,
+                  predicted: np.ndarray | None, features: _FeaturesOnce) -> Callable[[], float] | None:
+    if predicted is None:
+        return None
+
+    def run() -> float:
+        if columns is None:
+            raise pre.BiasMetricError("FlipTest needs the rows themselves, not only their counts")
+        return post.flip_test(features.matrix(), selection.rows(columns[facet], facet), predicted)
+
+    return run
+
+
+def analyze_bias(
+    columns: Mapping[str, np.ndarray],
+    *,
+    label: str,
+    label_values: Sequence[object],
+    facets: Sequence[FacetSpec],
+    group_variable: str | None = None,
+    predicted_label: str | None = None,
+    pre_training_methods: Sequence[str] | None = None,
+    post_training_methods: Sequence[str] | None = None,
+    run_pre_training: bool = True,
+    run_post_training: bool = True,
+    excluded_columns: Sequence[str] = (),
+    known_kinds: Mapping[str, ColumnKind] | None = None,
+) -> BiasAnalysis:
+    """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
+
+    Post-training metrics are computed when ``run_post_training`` and a ``predicted_label`` column
+    is given. The flip test's features are all columns except the facet, label, predicted label
+    and ``excluded_columns``. ``known_kinds`` maps label and facet columns to the kind a baseline
+    read them as (``baseline_column_kinds``), so that a window reads them the same way.
+
+    The table is planned (``plan_bias``), counted (``count_bias``: the mergeable state) and the
+    metrics derived from the counts (``analysis_from_state``).
+    """
+    plan = plan_bias(
+        columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
+        predicted_label=predicted_label, pre_training_methods=pre_training_methods,
+        post_training_methods=post_training_methods, run_pre_training=run_pre_training,
+        run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known_kinds,
+    )
+    return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
 
 
 def _given_text(values: Sequence[object]) -> str:

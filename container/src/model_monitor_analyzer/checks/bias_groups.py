@@ -36,11 +36,32 @@ class ColumnKind(enum.Enum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Selection:
+    """How a group's rows are chosen from its column, decided once for the whole data so that any
+    part of the rows is selected alike: values equal to one of ``values`` (numbers as numbers, see
+    ``rows_with_values``), values equal to ``value`` as they are (one facet group per distinct
+    value), or numbers inside ``intervals`` (``(lo, hi]``)."""
+
+    values: tuple[object, ...] | None = None
+    value: object = None
+    intervals: tuple[tuple[float, float], ...] | None = None
+
+    def rows(self, column: np.ndarray, name: str) -> np.ndarray:
+        """The rows of ``column`` (the column called ``name``) this selection chooses."""
+        if self.intervals is not None:
+            return rows_in_intervals(as_numbers(column, name), self.intervals)
+        if self.values is not None:
+            return rows_with_values(column, self.values)
+        return np.asarray(column == self.value, dtype=bool)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Group:
-    """Rows selected by a facet value / threshold or by the positive label values."""
+    """Rows selected by a facet value / threshold or by the positive label values, and how."""
 
     name: str
     rows: np.ndarray
+    selection: Selection
 
 
 def is_missing(values: np.ndarray) -> np.ndarray:
@@ -183,20 +204,34 @@ def rows_with_values(values: np.ndarray, wanted: Sequence[object]) -> np.ndarray
     return rows
 
 
-def group_codes(values: np.ndarray) -> np.ndarray:
-    """The group variable as values that compare as the data's values do: numbers as numbers (also
-    numbers written as text, so ``2`` and ``2.0`` are one subgroup, even among words), text as
-    text, one float code per subgroup; missing values become NaN, which belongs to no subgroup."""
+def keys_are_numbers(values: np.ndarray) -> bool:
+    """Whether the group variable's subgroups are keyed by number: a column of numbers or
+    booleans, or of texts that are all numbers (or missing). Decided on the whole column, so
+    that every part of it is keyed alike (``subgroup_keys``)."""
     if values.dtype.kind != "O":
-        return values
-    numbers = numeric_view(values)
-    if not np.any(np.isnan(numbers) & ~is_missing(values)):
-        return numbers
-    texts = pa.array(values, type=pa.string(), from_pandas=True)
-    as_number = pc.cast(pa.array(numbers, from_pandas=True), pa.string())
-    # A number's key is its float text, a word's is the word behind a prefix no number has.
-    keys = pc.if_else(pc.is_valid(as_number), as_number, pc.binary_join_element_wise("text:", texts, ""))
-    return pc.cast(keys.dictionary_encode().indices, pa.float64()).to_numpy(zero_copy_only=False)
+        return True
+    return not bool(np.any(np.isnan(numeric_view(values)) & ~is_missing(values)))
+
+
+def subgroup_keys(values: np.ndarray, *, numbers: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The group variable as sortable keys, and where a row has none (missing).
+
+    Numbers, booleans and texts are their own keys; a text column whose values are all numbers (or
+    missing) is read as numbers, so ``2`` and ``2.0`` are one subgroup; in a column of words and
+    numbers a number's key is its float text (``2.0``), a word's the word behind ``text:``.
+    ``numbers``: ``keys_are_numbers`` of the whole column when ``values`` are a part of it
+    (default: decided on ``values``).
+    """
+    if values.dtype.kind != "O":
+        missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.size, dtype=bool)
+        return values, missing
+    missing = is_missing(values)
+    as_numbers = numeric_view(values)
+    words = np.isnan(as_numbers) & ~missing
+    if numbers if numbers is not None else not words.any():
+        return as_numbers, missing
+    keys = np.where(words, np.char.add("text:", values.astype(str)), as_numbers.astype(str)).astype(object)
+    return keys, missing
 
 
 def some_values(values: np.ndarray, limit: int = 5) -> str:
@@ -269,7 +304,7 @@ def continuous_groups(values: np.ndarray, given: Sequence[object], column: str) 
         values.dtype.kind in "iu" and isinstance(given[0], int) and not isinstance(given[0], bool)
     )
     intervals, name = threshold_intervals(numbers, [threshold], integer_breaks=integer_breaks)
-    return Group(name=name, rows=rows_in_intervals(numbers, intervals))
+    return Group(name=name, rows=rows_in_intervals(numbers, intervals), selection=Selection(intervals=tuple(intervals)))
 
 
 def facet_groups(
@@ -290,10 +325,12 @@ def facet_groups(
             )
         return (continuous_groups(values, given, column),)
     if given:
-        return (Group(name=",".join(value_text(v) for v in given), rows=rows_with_values(values, given)),)
+        return (Group(name=",".join(value_text(v) for v in given), rows=rows_with_values(values, given),
+                      selection=Selection(values=tuple(given))),)
     present = values[~is_missing(values)]
     distinct = dict.fromkeys(present.tolist())
-    return tuple(Group(name=value_text(v), rows=np.asarray(values == v, dtype=bool)) for v in distinct)
+    return tuple(Group(name=value_text(v), rows=np.asarray(values == v, dtype=bool), selection=Selection(value=v))
+                 for v in distinct)
 
 
 def positive_labels(
@@ -307,14 +344,23 @@ def positive_labels(
         )
     if column_kind(values, given, known=known) is ColumnKind.CONTINUOUS:
         return continuous_groups(values, given, column)
-    return Group(name=",".join(value_text(v) for v in given), rows=rows_with_values(values, given))
+    return Group(name=",".join(value_text(v) for v in given), rows=rows_with_values(values, given),
+                 selection=Selection(values=tuple(given)))
 
 
 def positive_predictions(
     predicted: np.ndarray, labels: np.ndarray, given: Sequence[object], column: str, *,
     known: ColumnKind | None = None,
 ) -> np.ndarray:
-    """Rows whose predicted label is positive, selected the way the observed labels are (possibly none).
+    """Rows whose predicted label is positive (``prediction_selection``)."""
+    return prediction_selection(predicted, labels, given, column, known=known).rows(predicted, column)
+
+
+def prediction_selection(
+    predicted: np.ndarray, labels: np.ndarray, given: Sequence[object], column: str, *,
+    known: ColumnKind | None = None,
+) -> Selection:
+    """How the rows whose predicted label is positive are selected: the way the observed labels are (possibly none).
 
     Clarify requires predicted and observed labels of the same kind; for a continuous label the
     threshold's upper bound is the maximum over both columns. ``known``: the label's kind when a
@@ -332,10 +378,8 @@ def positive_predictions(
         threshold = _threshold(given, column)
         both = np.concatenate([as_numbers(labels, column), as_numbers(predicted, column)])
         intervals, _ = threshold_intervals(both, [threshold], integer_breaks=False)
-        rows = rows_in_intervals(as_numbers(predicted, column), intervals)
-    else:
-        rows = rows_with_values(predicted, given)
-    return rows
+        return Selection(intervals=tuple(intervals))
+    return Selection(values=tuple(given))
 
 
 # One interval ``(lo, hi]`` as ``threshold_intervals`` names it.

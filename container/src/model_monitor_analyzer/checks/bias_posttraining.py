@@ -1,8 +1,11 @@
 """Clarify's post-training bias metrics: they compare observed and predicted labels per group.
 
-Inputs are boolean numpy arrays of equal length: ``facet`` (True = sensitive group *d*,
-False = the rest, *a*), ``positive`` (the observed label is positive) and ``predicted`` (the
-predicted label is positive). In the formulas, for a group g in {a, d}:
+Each metric but the flip test is a function of the rows' counts (``<metric>_of(counts)``, a
+``profile.bias_counts.GroupCounts``), so that the counts of parts of the data merge into the
+metric of the whole; for a table in memory each also takes boolean numpy arrays of equal length:
+``facet`` (True = sensitive group *d*, False = the rest, *a*), ``positive`` (the observed label
+is positive) and ``predicted`` (the predicted label is positive). In the formulas, for a group g
+in {a, d}:
 
 * n_g^(1), n_g^(0): observed positive / negative labels; n̂_g^(1), n̂_g^(0): predicted ones;
 * TP_g, FP_g, FN_g, TN_g: the confusion counts of the group.
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..profile.bias_counts import GroupCounts, count_rows
 from .bias_pretraining import BiasMetricError, divide
 
 INFINITY = float("inf")
@@ -103,40 +107,50 @@ def group_confusion(in_group: np.ndarray, positive: np.ndarray, predicted: np.nd
     )
 
 
-def _confusions(
-    facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray, prefix: str = ""
-) -> tuple[GroupConfusion, GroupConfusion]:
-    if not np.any(facet):
+def counted_confusion(counts: GroupCounts, *, facet: bool) -> GroupConfusion:
+    """TP, FP, FN, TN of group d (``facet``) or a, from the rows' counts."""
+    return GroupConfusion(
+        tp=counts.count(facet=facet, positive=True, predicted=True),
+        fp=counts.count(facet=facet, positive=False, predicted=True),
+        fn=counts.count(facet=facet, positive=True, predicted=False),
+        tn=counts.count(facet=facet, positive=False, predicted=False),
+    )
+
+
+def _confusions(counts: GroupCounts, prefix: str = "") -> tuple[GroupConfusion, GroupConfusion]:
+    a, d = counted_confusion(counts, facet=False), counted_confusion(counts, facet=True)
+    if not d.rows:
         raise BiasMetricError(f"{prefix}Facet set is empty")
-    if np.all(facet):
+    if not a.rows:
         raise BiasMetricError(f"{prefix}Negated Facet set is empty")
-    return group_confusion(~facet, positive, predicted), group_confusion(facet, positive, predicted)
+    return a, d
 
 
-def disparate_impact(facet: np.ndarray, predicted: np.ndarray) -> float:
+def _rows(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> GroupCounts:
+    return count_rows(facet, positive, predicted, None)
+
+
+def disparate_impact_of(counts: GroupCounts) -> float:
     """DI = q̂_d / q̂_a, with q̂ = n̂^(1) / n the share of predicted positives (neutral value 1).
 
     Undefined (an error) when no row has a positive prediction; +infinity when only d has some.
     """
-    n_d = int(np.count_nonzero(facet))
-    n_a = int(facet.size - n_d)
+    n_a, n_d = counts.count(facet=False), counts.count(facet=True)
     if n_a == 0:
         raise BiasMetricError("Negated facet set is empty")
     if n_d == 0:
         raise BiasMetricError("Facet set is empty")
-    if not np.any(predicted):
+    if not counts.count(predicted=True):
         raise BiasMetricError("DI: no row has a positive predicted label in this data, so the ratio of the "
                               "groups' shares of positive predictions is undefined")
-    q_a = np.count_nonzero(predicted & ~facet) / n_a
-    q_d = np.count_nonzero(predicted & facet) / n_d
+    q_a = counts.count(facet=False, predicted=True) / n_a
+    q_d = counts.count(facet=True, predicted=True) / n_d
     return divide(q_d, q_a)
 
 
-def conditional_acceptance_difference(
-    facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray
-) -> float:
+def conditional_acceptance_difference_of(counts: GroupCounts) -> float:
     """DCA (DCAcc in the docs) = c_a - c_d, with c = n^(1) / n̂^(1) (observed / predicted positives)."""
-    a, d = _confusions(facet, positive, predicted, "DCO: ")
+    a, d = _confusions(counts, "DCO: ")
     c_a, c_d = _both_rates("DCA", "observed over predicted positive labels",
                            "positive labels and no predicted positive labels",
                            (a.observed_positive, a.predicted_positive), (d.observed_positive, d.predicted_positive))
@@ -145,9 +159,9 @@ def conditional_acceptance_difference(
     return c_a - c_d
 
 
-def conditional_rejection_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def conditional_rejection_difference_of(counts: GroupCounts) -> float:
     """DCR = r_d - r_a, with r = n^(0) / n̂^(0) (observed / predicted negatives)."""
-    a, d = _confusions(facet, positive, predicted, "DCO: ")
+    a, d = _confusions(counts, "DCO: ")
     r_a, r_d = _both_rates("DCR", "observed over predicted negative labels",
                            "negative labels and no predicted negative labels",
                            (a.observed_negative, a.predicted_negative), (d.observed_negative, d.predicted_negative))
@@ -156,50 +170,50 @@ def conditional_rejection_difference(facet: np.ndarray, positive: np.ndarray, pr
     return r_d - r_a
 
 
-def recall_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def recall_difference_of(counts: GroupCounts) -> float:
     """RD = TP_a / (TP_a + FN_a) - TP_d / (TP_d + FN_d) (undefined for a group without positive labels)."""
-    a, d = _confusions(facet, positive, predicted, "DLA: ")
+    a, d = _confusions(counts, "DLA: ")
     recall_a, recall_d = _both_rates("RD", "recall", "positive labels",
                                      (a.tp, a.observed_positive), (d.tp, d.observed_positive))
     return recall_a - recall_d
 
 
-def specificity_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def specificity_difference_of(counts: GroupCounts) -> float:
     """SD = TN_d / (TN_d + FP_d) - TN_a / (TN_a + FP_a) (undefined for a group without negative labels)."""
-    a, d = _confusions(facet, positive, predicted, "DLA: ")
+    a, d = _confusions(counts, "DLA: ")
     specificity_a, specificity_d = _both_rates("SD", "specificity", "negative labels",
                                                (a.tn, a.observed_negative), (d.tn, d.observed_negative))
     return specificity_d - specificity_a
 
 
-def acceptance_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def acceptance_rate_difference_of(counts: GroupCounts) -> float:
     """DAR = TP_a / n̂_a^(1) - TP_d / n̂_d^(1) (difference in precision; undefined for a group without
     positive predictions)."""
-    a, d = _confusions(facet, positive, predicted, "DLR: ")
+    a, d = _confusions(counts, "DLR: ")
     precision_a, precision_d = _both_rates("DAR", "precision", "predicted positive labels",
                                            (a.tp, a.predicted_positive), (d.tp, d.predicted_positive))
     return precision_a - precision_d
 
 
-def rejection_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def rejection_rate_difference_of(counts: GroupCounts) -> float:
     """DRR = TN_d / n̂_d^(0) - TN_a / n̂_a^(0) (difference in negative predictive value; undefined for a
     group without negative predictions)."""
-    a, d = _confusions(facet, positive, predicted, "DLR: ")
+    a, d = _confusions(counts, "DLR: ")
     npv_a, npv_d = _both_rates("DRR", "negative predictive value", "predicted negative labels",
                                (a.tn, a.predicted_negative), (d.tn, d.predicted_negative))
     return npv_d - npv_a
 
 
-def accuracy_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def accuracy_difference_of(counts: GroupCounts) -> float:
     """AD = (TP_a + TN_a) / n_a - (TP_d + TN_d) / n_d."""
-    a, d = _confusions(facet, positive, predicted)
+    a, d = _confusions(counts)
     return a.correct / a.rows - d.correct / d.rows
 
 
-def treatment_equality(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+def treatment_equality_of(counts: GroupCounts) -> float:
     """TE = FN_d / FP_d - FN_a / FP_a (infinite when a group has false negatives but no false positives,
     undefined when it has neither)."""
-    a, d = _confusions(facet, positive, predicted)
+    a, d = _confusions(counts)
     tau_a, tau_d = _both_rates("TE", "false negatives over false positives",
                                "false negatives and no false positives", (a.fn, a.fp), (d.fn, d.fp))
     if tau_a == tau_d == INFINITY:
@@ -207,24 +221,78 @@ def treatment_equality(facet: np.ndarray, positive: np.ndarray, predicted: np.nd
     return tau_d - tau_a
 
 
-def generalized_entropy(positive: np.ndarray, predicted: np.ndarray) -> float:
+def generalized_entropy_of(counts: GroupCounts) -> float:
     """GE (alpha = 2) = 1 / (2 n) * sum_i [(b_i / mean(b))^2 - 1], with benefit b_i = ŷ_i - y_i + 1.
 
-    ŷ_i, y_i are 1 for a positive predicted / observed label; the facet plays no part, so every
-    facet reports the same value.
+    ŷ_i, y_i are 1 for a positive predicted / observed label, so b_i is 0 (false negative), 1
+    (correct) or 2 (false positive) and the sum runs over those three values, each times its rows.
+    The facet plays no part, so every facet reports the same value.
     """
-    n = positive.size
+    n = counts.count()
     if n == 0:
         raise BiasMetricError("dataset must be non-empty")
-    benefit = predicted.astype(np.int64) - positive.astype(np.int64) + 1
-    mean_benefit = benefit.mean()
+    rows_by_benefit = np.array([counts.count(positive=True, predicted=False),
+                                counts.count(positive=True, predicted=True) + counts.count(positive=False, predicted=False),
+                                counts.count(positive=False, predicted=True)], dtype=np.float64)
+    benefits = np.array([0.0, 1.0, 2.0])
+    mean_benefit = float(rows_by_benefit @ benefits) / n
     if mean_benefit == 0:
         raise BiasMetricError(
             "All predicted labels are false negatives. "
             "There should be at least one prediction that is not false negative."
         )
     alpha = 2
-    return float(((benefit / mean_benefit) ** alpha - 1).sum() / (n * alpha * (alpha - 1)))
+    return float((rows_by_benefit * ((benefits / mean_benefit) ** alpha - 1)).sum() / (n * alpha * (alpha - 1)))
+
+
+def generalized_entropy(positive: np.ndarray, predicted: np.ndarray) -> float:
+    """GE of rows (``generalized_entropy_of``)."""
+    return generalized_entropy_of(_rows(np.zeros(positive.size, dtype=bool), positive, predicted))
+
+
+def disparate_impact(facet: np.ndarray, predicted: np.ndarray) -> float:
+    """DI of rows (``disparate_impact_of``)."""
+    return disparate_impact_of(_rows(facet, np.zeros(facet.size, dtype=bool), predicted))
+
+
+def conditional_acceptance_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Conditional acceptance difference of rows (``conditional_acceptance_difference_of``)."""
+    return conditional_acceptance_difference_of(_rows(facet, positive, predicted))
+
+
+def conditional_rejection_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Conditional rejection difference of rows (``conditional_rejection_difference_of``)."""
+    return conditional_rejection_difference_of(_rows(facet, positive, predicted))
+
+
+def recall_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Recall difference of rows (``recall_difference_of``)."""
+    return recall_difference_of(_rows(facet, positive, predicted))
+
+
+def specificity_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Specificity difference of rows (``specificity_difference_of``)."""
+    return specificity_difference_of(_rows(facet, positive, predicted))
+
+
+def acceptance_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Acceptance rate difference of rows (``acceptance_rate_difference_of``)."""
+    return acceptance_rate_difference_of(_rows(facet, positive, predicted))
+
+
+def rejection_rate_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Rejection rate difference of rows (``rejection_rate_difference_of``)."""
+    return rejection_rate_difference_of(_rows(facet, positive, predicted))
+
+
+def accuracy_difference(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Accuracy difference of rows (``accuracy_difference_of``)."""
+    return accuracy_difference_of(_rows(facet, positive, predicted))
+
+
+def treatment_equality(facet: np.ndarray, positive: np.ndarray, predicted: np.ndarray) -> float:
+    """Treatment equality of rows (``treatment_equality_of``)."""
+    return treatment_equality_of(_rows(facet, positive, predicted))
 
 
 def _squared_distances(reference: np.ndarray, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -292,6 +360,21 @@ def nearest_neighbour_votes(
     return votes
 
 
+def flip_counts(reference: np.ndarray, reference_predicted: np.ndarray, queries: np.ndarray,
+                query_predicted: np.ndarray, neighbours: int) -> tuple[int, int]:
+    """F^+ and F^- of some rows of group d (``queries``, their features, and the model's
+    ``query_predicted``) against group a's rows (``reference``, in dataset order, and their
+    predicted labels): rows the model predicts positive but their ``neighbours`` nearest rows of
+    a predict negative, and the reverse. The counts of parts of group d add up."""
+    votes = nearest_neighbour_votes(reference, reference_predicted, queries, neighbours)
+    return int(np.count_nonzero(query_predicted & ~votes)), int(np.count_nonzero(~query_predicted & votes))
+
+
+def flip_test_neighbours(reference_rows: int) -> int:
+    """Clarify's k: 5 neighbours, or 1 when group a has at most 9 rows."""
+    return FLIP_TEST_NEIGHBOURS if reference_rows > FLIP_TEST_SMALL_GROUP else FLIP_TEST_FEW_NEIGHBOURS
+
+
 def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray) -> float:
     """FT = (F^+ - F^-) / n_d, Clarify's approximation of the flip test.
 
@@ -299,6 +382,13 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray) ->
     distance over ``features``, the dataset without facet, label and prediction columns) is fit on
     group a's rows and their predicted labels, then asked for each row of d. F^+ counts rows of
     d the model predicts positive but the neighbours of a predict negative; F^- the reverse.
+
+    It is the one metric that needs the rows, not only their counts, so it is not part of the
+    mergeable ``BiasState``. Over rows split in parts it stays exact: group a's rows (features and
+    predicted labels) are gathered from every part in dataset order (the earlier row wins a tie),
+    the k-d tree is built once on them, each part's rows of d are queried against it
+    (``flip_counts``), and F^+, F^- and n_d add up across parts. Memory then grows with group a's
+    rows, not with the whole data.
     """
     if not np.any(facet):
         raise BiasMetricError("Facet set is empty")
@@ -312,11 +402,6 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray) ->
     if np.isnan(matrix).any():
         raise BiasMetricError("FlipTest does not support missing feature values")
     reference = matrix[~facet]
-    neighbours = (
-        FLIP_TEST_NEIGHBOURS if reference.shape[0] > FLIP_TEST_SMALL_GROUP else FLIP_TEST_FEW_NEIGHBOURS
-    )
-    votes = nearest_neighbour_votes(reference, predicted[~facet], matrix[facet], neighbours)
-    model = predicted[facet]
-    flips_positive = int(np.count_nonzero(model & ~votes))
-    flips_negative = int(np.count_nonzero(~model & votes))
-    return divide(flips_positive - flips_negative, int(model.size))
+    flips_positive, flips_negative = flip_counts(reference, predicted[~facet], matrix[facet], predicted[facet],
+                                                 flip_test_neighbours(reference.shape[0]))
+    return divide(flips_positive - flips_negative, int(np.count_nonzero(facet)))

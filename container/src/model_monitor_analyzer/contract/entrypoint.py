@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from model_monitor_analyzer.contract.environment import RunMode, job_environment
 from model_monitor_analyzer.contract.input_documents import locate_documents
 from model_monitor_analyzer.contract.paths import (
-    METRICS_DIRECTORY_ENV,
     ContainerPaths,
     container_paths,
     metrics_dir,
@@ -55,25 +54,6 @@ def write_message(paths: ContainerPaths, message: str) -> None:
         print(f"note: the exit message was not written to {target}: {exc.strerror or exc}", file=sys.stderr)
 
 
-def _run_from_namespace(monitor_type: registry.MonitorType, env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome:
-    """TRANSITIONAL (types with ``namespace_runs``, i.e. bias until it moves to ``monitors.bias``): its contract
-    takes the environment with container paths rebased and gives a Namespace, and its messages are reworded
-    for the environment (``contract.wording``); the other types' adapters name the environment's keys themselves."""
-    job = registry.job_module(monitor_type)
-    contract = registry.contract_module(monitor_type)
-    rebased = dict(env)
-    rebased.setdefault(METRICS_DIRECTORY_ENV, str(metrics_dir(env, paths)))
-    for key in ("dataset_source", "output_path", "baseline_constraints", "baseline_statistics", "analysis_config",
-                "ground_truth_source", METRICS_DIRECTORY_ENV):
-        if rebased.get(key):
-            rebased[key] = str(paths.rebase(rebased[key]))
-    try:
-        args = contract.args_from_environment(rebased)
-        return job.run_baseline(args) if args.mode == RunMode.BASELINE else recorded(job.run_monitor(args))
-    except AnalyzerInputError as exc:  # its messages name the command line's options: reworded
-        raise AnalyzerInputError(in_environment_words(exc.describe())) from None
-
-
 def recorded(outcome: RunOutcome) -> RunOutcome:
     """``outcome``, after writing its document to ``outcome.json`` in the run's output folder."""
     write_json(outcome.output_dir / OUTCOME_FILE, outcome.document())
@@ -84,9 +64,6 @@ def run_environment(env: Mapping[str, str], paths: ContainerPaths) -> RunOutcome
     """Run the analysis an already merged job environment describes, once the documents it reads (baseline,
     analysis config) are found by what they are (``contract.input_documents``)."""
     monitor_type = registry.by_analysis_type(env.get("analysis_type"))
-    if monitor_type.namespace_runs:  # TRANSITIONAL: bias, until it moves to monitors.bias
-        env = locate_documents(env, paths, registry.contract_module(monitor_type).input_documents(env))
-        return _run_from_namespace(monitor_type, env, paths)
     package = registry.monitor_package(monitor_type)
     env = locate_documents(env, paths, package.input_documents(env))
     if package.mode_of(env) == RunMode.BASELINE:
@@ -108,7 +85,9 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
             (paths.rebase(env["output_path"]) / OUTCOME_FILE).unlink(missing_ok=True)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
-        message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
+        # each unit's run names the environment's keys itself; the rewording is for the document placements
+        # (``document_kinds``) that any run may print with the command line's options
+        message = f"Error: {in_environment_words(exc.describe()) if isinstance(exc, AnalyzerInputError) else exc}"
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE

@@ -1,20 +1,18 @@
-"""TRANSITIONAL, for bias only (until it moves to ``monitors.bias``, whose environment adapter will name
-the keys itself, as data quality's and model quality's do): a bias job refused in the container names
-what its author set, environment keys, not the command line's flags.
+"""A refused job names what its author set in the container: environment keys, not the command line's
+flags.
 
-The bias job words its messages for the command line (``--baseline``, ``--type bias``);
-``in_environment_words`` rewrites such a message for a processing job's log and exit message, with
-the keys of the Model Monitor container contract (``baseline_constraints``, ``analysis_type``) and the
-project's own keys. The table holds the options a bias run's messages can name, its own and those of
-the shared readers and placements it reaches (a data-quality file given as a bias baseline is told to
-go to ``--type data-quality --statistics``).
+Each monitor type's container adapter passes the environment's keys into its run, which names them
+itself. What is left for ``in_environment_words``: the document placements of ``document_kinds`` (a
+bias file given as a data-quality baseline is told to go to ``--type bias --baseline``), which any run
+may print with the command line's options; they are rewritten here with the keys of the Model Monitor
+container contract (``baseline_constraints``, ``analysis_type``) and the project's own keys.
 """
 
 from __future__ import annotations
 
 import re
 
-#: the job environment's key of each command-line option a bias run's messages may name
+#: the job environment's key of each command-line option the contract sets
 ENVIRONMENT_KEYS = {
     "--statistics": "baseline_statistics",
     "--constraints": "baseline_constraints",
@@ -31,11 +29,18 @@ ENVIRONMENT_KEYS = {
     "--metrics-dir": "CLOUDWATCH_METRICS_DIRECTORY",
     "--max-bad-record-ratio": "max_bad_record_ratio",
     "--ground-truth-lookback": "ground_truth_lookback",
+    "--problem-type": "problem_type",
     "--inference-attribute": "inference_attribute",
     "--probability-attribute": "probability_attribute",
     "--probability-threshold": "probability_threshold_attribute",
     "--features-attribute": "features_attribute",
     "--drift-tolerance": "bias_drift_tolerance",
+    "--ground-truth-attribute": "ground_truth_attribute",
+    "--positive-label": "positive_label",
+    "--feature-overrides": "feature_overrides",
+    "--drift-method": "drift_method",
+    "--record-preprocessor": "record_preprocessor_script",
+    "--post-analytics-processor": "post_analytics_processor_script",
     "--dataset-format": "dataset_format",
 }
 ANALYSIS_TYPES = {"data-quality": "DATA_QUALITY", "model-quality": "MODEL_QUALITY", "bias": "MODEL_BIAS"}

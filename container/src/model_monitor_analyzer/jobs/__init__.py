@@ -4,7 +4,5 @@ request and the parsers of a user's text (``requests``), the command line's comm
 (``outcome``) and the user's scripts (``custom_scripts``).
 
 The types themselves are packages under ``model_monitor_analyzer.monitors`` (see there for their
-interface). TRANSITIONAL: a type registered with ``namespace_runs`` (bias, until it moves to
-``monitors.bias``) still has its runs here as ``jobs.<module>``, taking an ``argparse.Namespace``
-that the CLI parsed or that ``contract.<module>.args_from_environment(env)`` built.
+interface), each registered once in ``jobs.registry``.
 """

@@ -21,14 +21,11 @@ class MonitorType:
     name: str  # on the command line: --type NAME
     module: str  # monitors.<module>
     analysis_types: tuple[str, ...]  # SageMaker's analysis_type values that select it
-    # TRANSITIONAL: True while the type still runs from an argparse.Namespace through jobs.<module> and
-    # contract.<module>.args_from_environment (bias, until it moves to monitors.bias); removed then.
-    namespace_runs: bool = False
 
 
 DATA_QUALITY = MonitorType(name="data-quality", module="data_quality", analysis_types=("DATA_QUALITY",))
 MODEL_QUALITY = MonitorType(name="model-quality", module="model_quality", analysis_types=("MODEL_QUALITY",))
-BIAS = MonitorType(name="bias", module="bias", analysis_types=("BIAS", "MODEL_BIAS", "BIAS_DRIFT"), namespace_runs=True)
+BIAS = MonitorType(name="bias", module="bias", analysis_types=("BIAS", "MODEL_BIAS", "BIAS_DRIFT"))
 MONITOR_TYPES: tuple[MonitorType, ...] = (DATA_QUALITY, MODEL_QUALITY, BIAS)
 NAMES: tuple[str, ...] = tuple(t.name for t in MONITOR_TYPES)
 
@@ -63,22 +60,6 @@ def _import(monitor_type: MonitorType, package: str) -> ModuleType:
         raise
 
 
-def type_interface(monitor_type: MonitorType) -> ModuleType:
-    """What the CLI asks of a type: ``add_*_arguments``, ``*_request`` and ``run_*`` (TRANSITIONAL: the
-    Namespace-run ``jobs.<module>`` of a type with ``namespace_runs``, its Namespace its request)."""
-    return job_module(monitor_type) if monitor_type.namespace_runs else monitor_package(monitor_type)
-
-
 def monitor_package(monitor_type: MonitorType) -> ModuleType:
     """``monitors.<module>``: the type's options, requests from either adapter, and runs."""
     return _import(monitor_type, "monitors")
-
-
-def job_module(monitor_type: MonitorType) -> ModuleType:
-    """TRANSITIONAL (types with ``namespace_runs``): ``jobs.<module>``, options and Namespace runs."""
-    return _import(monitor_type, "jobs")
-
-
-def contract_module(monitor_type: MonitorType) -> ModuleType:
-    """TRANSITIONAL (types with ``namespace_runs``): ``contract.<module>``, the Namespace from an environment."""
-    return _import(monitor_type, "contract")

@@ -1,4 +1,4 @@
-"""The monitor types, one package each: ``data_quality``, ``model_quality`` (``bias`` to follow).
+"""The monitor types, one package each: ``data_quality``, ``model_quality`` and ``bias``.
 
 A type's package is one unit, registered once in ``jobs.registry``:
 

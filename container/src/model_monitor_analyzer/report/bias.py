@@ -163,11 +163,12 @@ def parse_analysis(document: object, *, path: str = "analysis.json") -> BiasAnal
     )
 
 
-def read_analysis(path: Path) -> BiasAnalysis:
-    """Read a bias analysis.json (the baseline constraints of a bias monitor)."""
+def read_analysis(path: Path, *, option: str = "--baseline") -> BiasAnalysis:
+    """Read a bias analysis.json (the baseline constraints of a bias monitor); ``option`` is how the
+    user gave it, for the message when the file is another document."""
     document = load_json(path, what="baseline analysis.json", allow_nan=True)
     if isinstance(document, dict):
-        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option="--baseline")
+        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option=option)
     return parse_analysis(document, path=str(path))
 
 

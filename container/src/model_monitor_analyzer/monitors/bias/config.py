@@ -1,4 +1,4 @@
-"""Clarify's bias ``analysis_config.json`` and the bias monitor's container environment.
+"""Clarify's bias ``analysis_config.json``: the bias monitor's own document, parsed and validated.
 
 The config is the one users already give Clarify (processing job or ``ModelBiasJobDefinition``
 ``ConfigUri``): ``label``, ``label_values_or_threshold``, ``facet[]``, ``group_variable``,
@@ -9,37 +9,15 @@ The config is the one users already give Clarify (processing job or ``ModelBiasJ
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AnalyzerInputError
-from ..report.documents import DocumentKind, expect_document
-from ..report.jsonfile import load_json
-from .environment import InputKind, check_window, env_number, env_switch, parse_dataset_format
-from .input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
-from .paths import container_paths, metrics_dir
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.report.documents import DocumentKind, expect_document
+from model_monitor_analyzer.report.jsonfile import load_json
 
-DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json")
-# Where Clarify's processing contract places the config, the dataset and the results.
-ANALYSIS_CONFIG_FOLDER = "/opt/ml/processing/input/config"
-DEFAULT_ANALYSIS_CONFIG = f"{ANALYSIS_CONFIG_FOLDER}/analysis_config.json"
-DEFAULT_DATASET = "/opt/ml/processing/input/data"
-DEFAULT_OUTPUT = "/opt/ml/processing/output"
-# Where a monitoring job finds the window's captures (or merged records) and the ground truth.
-DEFAULT_CAPTURE = "/opt/ml/processing/input_data"
-DEFAULT_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
-BASELINE_MODE = "baseline"
-MONITOR_MODE = "monitor"
-# The documents a bias run reads, found by what they are: no variable says where SageMaker downloads
-# a ModelBiasJobDefinition's ConfigUri, and it keeps the object's name (a CDK asset's is a hash).
-ANALYSIS_CONFIG = InputDocument(key="analysis_config", kind=DocumentKind.BIAS_ANALYSIS_CONFIG,
-                                folder=ANALYSIS_CONFIG_FOLDER,
-                                source="the job definition's ConfigUri (or the processing job's config input)")
-BASELINE = InputDocument(key="baseline_constraints", kind=DocumentKind.BIAS_ANALYSIS,
-                         folder=BASELINE_CONSTRAINTS_FOLDER,
-                         source="the job definition's ModelBiasBaselineConfig (ConstraintsResource)", required=False)
+DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json", "application/x-parquet")
 
 ColumnRef = str | int
 
@@ -220,11 +198,12 @@ def parse_analysis_config(document: object, *, path: str | None = None) -> BiasA
     )
 
 
-def read_analysis_config(path: Path) -> BiasAnalysisConfig:
-    """Read and validate an analysis_config.json file."""
+def read_analysis_config(path: Path, *, name: str = "--analysis-config") -> BiasAnalysisConfig:
+    """Read and validate an analysis_config.json file; ``name`` is how the user gave it (an option or
+    the job environment's key), for the message when the file is another document."""
     document = load_json(path, what="analysis config (Clarify's analysis_config.json)", allow_nan=True)
     if isinstance(document, dict):
-        expect_document(document, DocumentKind.BIAS_ANALYSIS_CONFIG, path=str(path), option="--analysis-config")
+        expect_document(document, DocumentKind.BIAS_ANALYSIS_CONFIG, path=str(path), option=name)
     return parse_analysis_config(document, path=str(path))
 
 
@@ -241,82 +220,3 @@ def resolve_column(ref: ColumnRef, columns: Sequence[str], key: str, *, path: st
         'fix the name or the config\'s "headers"',
         path,
     )
-
-
-def _text(env: Mapping[str, str], key: str) -> str | None:
-    value = env.get(key)
-    return value.strip() if value and value.strip() else None
-
-
-def mode_of(env: Mapping[str, str]) -> str:
-    """``monitor`` when the environment names baseline constraints or a schedule, else ``baseline``."""
-    if _text(env, "baseline_constraints") or _text(env, "sagemaker_monitoring_schedule_name"):
-        return MONITOR_MODE
-    return BASELINE_MODE
-
-
-def input_documents(env: Mapping[str, str]) -> tuple[InputDocument, ...]:
-    """The documents the run ``env`` describes reads from its inputs: the analysis config, and a
-    monitoring run's baseline analysis."""
-    return (ANALYSIS_CONFIG, BASELINE) if mode_of(env) == MONITOR_MODE else (ANALYSIS_CONFIG,)
-
-
-def args_from_environment(env: Mapping[str, str]) -> argparse.Namespace:
-    """The ``jobs.bias`` arguments a processing job's environment describes; ``mode`` says which run.
-
-    Names follow the Model Monitor container contract (``dataset_source``, ``output_path``,
-    ``baseline_constraints``, ``start_time``, ``end_time``, ``metric_time``,
-    ``sagemaker_endpoint_name``, ``sagemaker_monitoring_schedule_name``,
-    ``publish_cloudwatch_metrics``, ``features_attribute``, ``inference_attribute``,
-    ``probability_attribute``, ``probability_threshold_attribute``) plus ``analysis_config`` (the
-    ``ConfigUri`` file's local path; Clarify's processing location by default).
-
-    Baseline: ``dataset_source`` is the dataset (Clarify's processing input by default). Monitor:
-    with ``dataset_format`` ``sagemakerMergeJson`` it holds merged records; otherwise it holds
-    captures and ``ground_truth_source`` (default /opt/ml/processing/groundtruth) the labels.
-    """
-    paths = container_paths(env)
-    mode = mode_of(env)
-    source = _text(env, "dataset_source")
-    threshold = env_number(env, "probability_threshold_attribute", default=None)
-    args = argparse.Namespace(
-        mode=mode,
-        analysis_config=paths.rebase(_text(env, "analysis_config") or DEFAULT_ANALYSIS_CONFIG),
-        output=paths.rebase(_text(env, "output_path") or DEFAULT_OUTPUT),
-        dataset_type=None,
-        dataset=None,
-        merged=None,
-        capture=None,
-        ground_truth=None,
-        progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
-        overwrite=True,  # each execution has an output folder of its own
-    )
-    if mode == BASELINE_MODE:
-        args.dataset = paths.rebase(source or DEFAULT_DATASET)
-        return args
-    check_window(env)
-    merged = parse_dataset_format(env.get("dataset_format")).kind is InputKind.MERGED
-    window_source = paths.rebase(source or DEFAULT_CAPTURE)
-    if merged:
-        args.merged = window_source
-    else:
-        args.capture = window_source
-        args.ground_truth = paths.rebase(_text(env, "ground_truth_source") or DEFAULT_GROUND_TRUTH)
-    baseline = _text(env, "baseline_constraints")
-    publish = env_switch(env, "publish_cloudwatch_metrics", default=False)
-    args.baseline = paths.rebase(baseline) if baseline else None
-    args.start = _text(env, "start_time")
-    args.end = _text(env, "end_time")
-    args.metric_time = _text(env, "metric_time") or args.start
-    args.endpoint_name = _text(env, "sagemaker_endpoint_name")
-    args.schedule_name = _text(env, "sagemaker_monitoring_schedule_name")
-    args.features_attribute = _text(env, "features_attribute")
-    args.inference_attribute = _text(env, "inference_attribute")
-    args.probability_attribute = _text(env, "probability_attribute")
-    args.probability_threshold = threshold
-    args.publish_metrics = publish
-    args.metrics_dir = metrics_dir(env, paths) if publish else None
-    # the project's own extensions (as for model quality): late labels, and a tolerance for noise
-    args.ground_truth_lookback = _text(env, "ground_truth_lookback") or "PT0H"
-    args.drift_tolerance = env_number(env, "bias_drift_tolerance", default=0.0, high=None)
-    return args

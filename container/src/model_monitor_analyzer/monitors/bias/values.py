@@ -1,0 +1,192 @@
+"""Values typed the way Clarify's pandas reader types them: integers, floats, booleans or text.
+
+Clarify's choice between categorical and continuous facets depends on the column types
+(integer, float, boolean or text, missing -> NaN/None), so a bias run types each column as
+pandas would: cells of text (CSV fields, captured CSV values) by ``text_column`` on whole Arrow
+columns, JSON values by ``typed_column``, and columns a table reader typed (JSON Lines, Parquet)
+by ``arrow_typed_column``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# The texts pandas reads as missing by default (Clarify reads datasets with pandas).
+MISSING_TEXTS = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
+DEFAULT_PREDICTED_LABEL = "predicted_label"
+
+Columns = dict[str, np.ndarray]
+
+
+_MISSING = pa.array(sorted(MISSING_TEXTS), pa.string())
+_TRUE_WORDS = pa.array(["True", "TRUE", "true"], pa.string())
+_BOOLEAN_WORDS = pa.array(["True", "TRUE", "true", "False", "FALSE", "false"], pa.string())
+_INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+
+
+def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Text cells (CSV fields, captured CSV values) as one typed array, the way pandas types them.
+
+    All integers -> int64; numbers with a missing value or a fraction -> float64 (missing = NaN);
+    all booleans (``True``/``true``/``TRUE``...) and none missing -> bool; anything else ->
+    object (the texts as written, missing = None). Missing: null or one of pandas' NA texts.
+    """
+    size = len(texts)
+    stripped = pc.utf8_trim_whitespace(texts)
+    missing = _missing(stripped)
+    missing_count = pc.sum(missing).as_py() or 0
+    if missing_count == size:
+        return np.full(size, None, dtype=object)
+    present = pc.if_else(missing, pa.scalar(None, pa.string()), stripped)
+    if not missing_count and pc.all(pc.is_in(stripped, value_set=_BOOLEAN_WORDS)).as_py():
+        return np.asarray(pc.is_in(stripped, value_set=_TRUE_WORDS), dtype=bool)
+    numbers = _numbers(present, whole_column=not missing_count)
+    if numbers is not None:
+        return numbers
+    as_written = pc.if_else(_missing(texts), pa.scalar(None, pa.string()), texts)
+    return np.asarray(as_written.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _missing(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """True where a text is null or one of pandas' NA texts (``is_in`` alone says False for null)."""
+    return pc.or_(pc.is_null(texts), pc.is_in(texts, value_set=_MISSING))
+
+
+def _numbers(present: pa.Array | pa.ChunkedArray, *, whole_column: bool) -> np.ndarray | None:
+    """The present texts as int64 (all integers, none missing) or float64, or None when some are not numbers."""
+    if pc.all(pc.match_substring_regex(present, _INTEGER_PATTERN)).as_py():
+        try:
+            integers = pc.cast(pc.utf8_ltrim(present, characters="+"), pa.int64())
+        except (pa.ArrowInvalid, OverflowError):
+            integers = None  # beyond int64: read as floats, as pandas does
+        if integers is not None:
+            if whole_column:
+                return integers.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            return pc.cast(integers, pa.float64()).to_numpy(zero_copy_only=False)
+    try:
+        floats = pc.cast(present, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    return floats.to_numpy(zero_copy_only=False)
+
+
+def typed_column(values: Sequence[object]) -> np.ndarray:
+    """Values (JSON scalars or texts) as one typed array, the way pandas would type them.
+
+    Texts follow ``text_column``; JSON numbers and booleans keep their type: all integers ->
+    int64, numbers with a missing value or a fraction -> float64, all booleans -> bool,
+    anything else -> object (text, missing = None).
+    """
+    if all(v is None or isinstance(v, str) for v in values):
+        return text_column(pa.array(values, pa.string()))
+    parsed: list[object] = []
+    for value in values:
+        if isinstance(value, str):
+            parsed.append(_parse_text(value))
+        else:
+            parsed.append(value)
+    present = [v for v in parsed if v is not None]
+    if present and all(isinstance(v, bool) for v in present) and len(present) == len(parsed):
+        return np.array(parsed, dtype=bool)
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        if len(present) == len(parsed):
+            return np.array(parsed, dtype=np.int64)
+        return np.array([math.nan if v is None else v for v in parsed], dtype=np.float64)
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return np.array([math.nan if v is None else v for v in parsed], dtype=np.float64)
+    texts = [None if v is None else (v if isinstance(v, str) else _text(v)) for v in values]
+    return np.array([None if t is None or t in MISSING_TEXTS else t for t in texts], dtype=object)
+
+
+def _text(value: object) -> str:
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _parse_text(text: str) -> object:
+    """One JSON string value typed as pandas would type a column of it (mixed JSON columns only)."""
+    stripped = text.strip()
+    if stripped in MISSING_TEXTS:
+        return None
+    if stripped in ("True", "TRUE", "true"):
+        return True
+    if stripped in ("False", "FALSE", "false"):
+        return False
+    try:
+        return int(stripped)
+    except ValueError:
+        pass
+    try:
+        return float(stripped)
+    except ValueError:
+        return text
+
+
+def arrow_typed_column(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A column a table reader typed (JSON Lines, Parquet) as ``typed_column`` types its values:
+    integers -> int64 (float64 with NaN when some are missing), floats -> float64, booleans -> bool
+    (none missing), text by ``text_column``; other types by ``typed_column`` on their values."""
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind):
+        return text_column(pc.cast(column, pa.string()))
+    if pa.types.is_integer(kind) and not column.null_count:
+        return np.asarray(pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if pa.types.is_boolean(kind) and not column.null_count:
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+    return typed_column(column.to_pylist())
+
+
+# Python's float() grammar (ASCII digits): digits with single underscores between them, a point,
+# an exponent; inf, infinity and nan in any case; a sign; spaces around.
+_FLOAT_TEXT = (r"(?i)^\s*[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:e[+-]?\d(?:_?\d)*)?"
+               r"|\d(?:_?\d)*\.(?:e[+-]?\d(?:_?\d)*)?|inf|infinity|nan)\s*$")
+
+
+def number_texts(values: np.ndarray) -> np.ndarray:
+    """Where a text (object) column's values read as numbers, as ``is_number`` reads one value, on
+    the whole column at once (missing counts as a number: it is no word)."""
+    try:
+        texts = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only texts: compare their texts
+        texts = pa.array([None if v is None else str(v) for v in values], pa.string(), from_pandas=True)
+    return np.asarray(pc.fill_null(pc.match_substring_regex(texts, _FLOAT_TEXT), True), dtype=bool)
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` reads as a number (missing counts as one: it is no word)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True  # missing, not a word
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True

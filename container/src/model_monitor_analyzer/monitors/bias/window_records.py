@@ -1,0 +1,210 @@
+"""A monitoring window's labelled predictions as typed columns: the features of the captured
+requests, the model's predicted labels (or scores cut at a threshold) from its responses, and
+the labels from the ground truth of merged records (capture joined with ground truth).
+
+Captured CSV requests are split by ``io.capture.payload_rows`` and parsed by Arrow in one go;
+JSON requests, responses and labels are read through JMESPaths (``io.json_fields``,
+``io.merge.read_attribute``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io import json_fields, merge
+from model_monitor_analyzer.io.capture import CapturedPayload, payload_rows
+from model_monitor_analyzer.io.datasets import csv_text_batch
+from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig
+from model_monitor_analyzer.monitors.bias.values import (
+    DEFAULT_PREDICTED_LABEL,
+    Columns,
+    is_number,
+    text_column,
+    typed_column,
+)
+
+
+def _feature_rows(
+    kind: str, value: object, features_attribute: str | None, source: str
+) -> list[str] | list[list[object]]:
+    """The feature rows of one captured request: its CSV lines as text (``io.capture.payload_rows``),
+    or the rows of values a JMESPath selects in JSON."""
+    if kind == "CSV":
+        assert isinstance(value, str)
+        rows = payload_rows(CapturedPayload(data=value, encoding="CSV"))
+        return [text for text, _ in rows if text.replace(",", "").strip()]  # a row of blank cells is no row
+    found = json_fields.search(features_attribute, value) if features_attribute else value
+    if isinstance(found, list) and found and all(isinstance(row, list) for row in found):
+        return found
+    if isinstance(found, list) and all(not isinstance(v, list | dict) for v in found):
+        return [found]
+    raise AnalyzerInputError(
+        "cannot find the feature rows in the JSON request: set the features attribute (FeaturesAttribute), "
+        "e.g. instances[*].features",
+        path=source,
+    )
+
+
+_DIFFERENT_WIDTHS = "captured requests have different numbers of features"
+
+
+def _csv_width(row: str) -> int:
+    """The number of fields of one CSV row, quotes respected."""
+    try:
+        return pacsv.read_csv(pa.BufferReader((row + "\n").encode("utf-8")),
+                              read_options=pacsv.ReadOptions(autogenerate_column_names=True)).num_columns
+    except pa.ArrowInvalid as exc:
+        raise AnalyzerInputError(f"a captured CSV request is not CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _feature_columns(parts: Sequence[list[str] | list[list[object]]], width_if_empty: int) -> list[np.ndarray]:
+    """The features of every request, one typed array per feature.
+
+    Requests all in CSV are parsed in one go by Arrow and typed column by column (``text_column``);
+    a window that also holds JSON requests types the values of each feature together.
+    """
+    if all(not part or isinstance(part[0], str) for part in parts):
+        texts = [row for part in parts for row in part]
+        if not texts:
+            return [np.full(0, None, dtype=object) for _ in range(width_if_empty)]
+        width = _csv_width(texts[0])
+        try:
+            batch = csv_text_batch("\n".join(texts) + "\n", width=width)
+        except pa.ArrowInvalid:
+            raise AnalyzerInputError(_DIFFERENT_WIDTHS) from None
+        return [text_column(column) for column in batch.columns]
+    rows: list[list[object]] = []
+    for part in parts:
+        if part and isinstance(part[0], str):
+            width = _csv_width(part[0])
+            try:
+                batch = csv_text_batch("\n".join(part) + "\n", width=width)  # type: ignore[arg-type]
+            except pa.ArrowInvalid:
+                raise AnalyzerInputError(_DIFFERENT_WIDTHS) from None
+            rows.extend(["" if v is None else v for v in row] for row in zip(*batch.to_pydict().values(), strict=True))
+        else:
+            rows.extend(part)  # type: ignore[arg-type]
+    width = len(rows[0])
+    if any(len(row) != width for row in rows):
+        raise AnalyzerInputError(_DIFFERENT_WIDTHS)
+    return [typed_column([row[i] for row in rows]) for i in range(width)]
+
+
+def _merged_names(config: BiasAnalysisConfig, width: int) -> tuple[list[str], str]:
+    """Feature column names and the label's name for captured rows of ``width`` features.
+
+    The config's ``headers`` name the features and the label: without the label's (and the
+    predicted label's) own names when ``label`` is a header, else the last header is the label's
+    (Clarify's JSON Lines convention).
+    """
+    headers = list(config.headers or [])
+    if isinstance(config.label, str) and config.label in headers:
+        # The baseline dataset's columns: requests hold them less the label and the predictions.
+        predicted = config.predicted_label if isinstance(config.predicted_label, str) else None
+        names = [h for h in headers if h not in (config.label, predicted)]
+        label_name = config.label
+    elif len(headers) == width + 1:
+        names, label_name = headers[:-1], headers[-1]
+    else:
+        names, label_name = headers, str(config.label) if isinstance(config.label, str) else "label"
+    if len(names) != width:
+        names = [f"_c{i}" for i in range(width)]
+    return names, label_name
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelledTable:
+    """Typed columns of labelled predictions, and which columns hold the label and the prediction."""
+
+    columns: Columns
+    label: str
+    predicted_label: str
+
+
+def merged_columns(
+    records: Sequence[dict],
+    config: BiasAnalysisConfig,
+    *,
+    features_attribute: str | None,
+    inference_attribute: str | None,
+    probability_attribute: str | None,
+    probability_threshold: float | None,
+) -> LabelledTable:
+    """Features, label and predicted label of merged records as typed columns.
+
+    Features come from ``captureData.endpointInput`` (CSV lines, or ``features_attribute`` in
+    JSON), predicted labels from ``endpointOutput`` at ``inference_attribute``, else from the
+    score at ``probability_attribute`` (1 when score > ``probability_threshold``, default 0.5),
+    labels from ``groundTruthData`` (JSON: at the config's ``label`` JMESPath when it matches).
+    """
+    if inference_attribute is None and probability_attribute is None and len(records):
+        raise AnalyzerInputError(
+            "the predicted labels' location is missing: set the inference attribute (InferenceAttribute) or the "
+            "probability attribute (ProbabilityAttribute)"
+        )
+    features: list[list[str] | list[list[object]]] = []
+    labels: list[object] = []
+    predicted: list[object] = []
+    for record in records:
+        metadata = record.get("eventMetadata") or {}
+        source = f"event {metadata.get('inferenceId') or metadata.get('eventId')}"
+        capture = record.get("captureData") or {}
+        request = capture.get("endpointInput") or capture.get("batchTransformInput")
+        response = capture.get("endpointOutput") or capture.get("batchTransformOutput")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            raise AnalyzerInputError(
+                "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint",
+                path=source,
+            )
+        rows = _feature_rows(*merge.decode_payload(request, source=source), features_attribute, source)
+        output_kind, output = merge.decode_payload(response, source=source)
+        if inference_attribute is not None:
+            row_predicted = merge.read_attribute(
+                output_kind, output, inference_attribute, what="inference attribute", source=source
+            )
+        else:
+            scores = merge.read_attribute(
+                output_kind, output, probability_attribute, what="probability attribute", source=source
+            )
+            cut = 0.5 if probability_threshold is None else probability_threshold
+            try:
+                row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                shown = next((score for score in scores if score is None or not is_number(score)), scores)
+                raise AnalyzerInputError(
+                    f"the probability attribute {probability_attribute!r} of the model output is {shown!r}, not a "
+                    "score to cut at the probability threshold: point it at the score, or use the inference "
+                    "attribute for a predicted label", path=source) from None
+        truth_kind, truth = merge.decode_payload(record["groundTruthData"], source=source)
+        label_path = None
+        if (
+            truth_kind == "JSON"
+            and isinstance(config.label, str)
+            and json_fields.search(config.label, truth) is not None
+        ):
+            label_path = config.label
+        row_labels = merge.read_attribute(truth_kind, truth, label_path, what="label", source=source)
+        if not len(rows) == len(row_predicted) == len(row_labels):
+            raise AnalyzerInputError(
+                f"{len(rows)} feature rows, {len(row_predicted)} predictions and {len(row_labels)} labels: "
+                "a batched request needs one prediction and one label per row",
+                path=source,
+            )
+        features.append(rows)
+        predicted.extend(row_predicted)
+        labels.extend(row_labels)
+    feature_columns = _feature_columns(features, len(config.headers or ()))
+    names, label_name = _merged_names(config, len(feature_columns))
+    columns: Columns = dict(zip(names, feature_columns, strict=True))
+    columns[label_name] = typed_column(labels)
+    predicted_name = DEFAULT_PREDICTED_LABEL
+    while predicted_name in columns:
+        predicted_name = f"_{predicted_name}"
+    columns[predicted_name] = typed_column(predicted)
+    return LabelledTable(columns=columns, label=label_name, predicted_label=predicted_name)
