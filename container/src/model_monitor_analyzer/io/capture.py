@@ -27,7 +27,6 @@ import base64
 import binascii
 import contextlib
 import csv
-import io
 import os
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -42,7 +41,13 @@ import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, whole_line_chunks
-from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC, json_lines_files, open_lines, read_lines
+from model_monitor_analyzer.io.jsonlines import (
+    GZIP_MAGIC,
+    json_chunk_table,
+    json_lines_files,
+    open_lines,
+    read_lines,
+)
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
@@ -576,25 +581,6 @@ _ENVELOPE = pa.schema([
 ])
 _ENVELOPE_OPTIONS = pajson.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="ignore")
 CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about this size
-_OPEN_BRACE = ord("{")
-
-
-def _line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """(starts, ends) of the lines of a chunk of whole lines when every line starts a JSON object, as
-    SageMaker writes them; None otherwise (an empty or blank line, which Arrow's JSON reader skips so that
-    its rows would no longer be the lines; a bare ``null``, which crashes it in pyarrow 25; anything else)."""
-    data = np.frombuffer(chunk, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    if not chunk.endswith(b"\n"):
-        ends = np.append(ends, len(chunk))
-    if len(ends) == 0:
-        return None
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    if not bool((data[np.minimum(starts, len(chunk) - 1)] == _OPEN_BRACE).all()) or bool((starts == ends).any()):
-        return None
-    return starts, ends
-
-
 # A JSON payload that is one flat array of scalars, without escapes or nulls, is a CSV row once its brackets
 # and the blanks after its commas are gone: its strings are CSV quoted values as they stand.
 _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
@@ -684,18 +670,10 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
     several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
     ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
-    bounds = _line_bounds(chunk)
-    if bounds is None:
+    read = json_chunk_table(chunk, _ENVELOPE_OPTIONS)
+    if read is None:
         raise _NotColumnWise
-    starts, ends = bounds
-    try:
-        table = pajson.read_json(io.BytesIO(chunk), parse_options=_ENVELOPE_OPTIONS,
-                                 read_options=pajson.ReadOptions(use_threads=False, block_size=len(chunk) + 1))
-    except pa.ArrowInvalid:
-        raise _NotColumnWise from None
-    count = table.num_rows
-    if count != len(starts):  # two records on one line
-        raise _NotColumnWise
+    table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
     careful = ~_valid(capture)
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))

@@ -24,7 +24,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import InputProblems
@@ -170,3 +173,41 @@ def iter_json_objects(
                     yield path, number, value
                 else:
                     problems.record_bad(text, number, f"a {what} must be a JSON object")
+
+
+# ---------------------------------------------------------------- column-wise chunks
+_OPEN_BRACE = ord("{")
+
+
+def _line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """(starts, ends) of the lines of a chunk of whole lines when every line starts a JSON object, as
+    SageMaker writes them; None otherwise (an empty or blank line, which Arrow's JSON reader skips so that
+    its rows would no longer be the lines; a bare ``null``, which crashes it in pyarrow 25; anything else)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    if not chunk.endswith(b"\n"):
+        ends = np.append(ends, len(chunk))
+    if len(ends) == 0:
+        return None
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if not bool((data[np.minimum(starts, len(chunk) - 1)] == _OPEN_BRACE).all()) or bool((starts == ends).any()):
+        return None
+    return starts, ends
+
+
+def json_chunk_table(chunk: bytes, options: pajson.ParseOptions) -> tuple[pa.Table, np.ndarray, np.ndarray] | None:
+    """A chunk of whole JSON Lines parsed column-wise by Arrow's JSON reader (``options``: the explicit
+    schema of the fields wanted), with the (starts, ends) of its lines, one row a line; None when the chunk
+    must be read line by line: a line that is not an object, a blank line, a value Arrow refuses (a field
+    of another type than the schema's, bad JSON), or two records on one line."""
+    bounds = _line_bounds(chunk)
+    if bounds is None:
+        return None
+    try:
+        table = pajson.read_json(pa.BufferReader(chunk), parse_options=options,
+                                 read_options=pajson.ReadOptions(use_threads=False, block_size=len(chunk) + 1))
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != len(bounds[0]):
+        return None
+    return table, bounds[0], bounds[1]

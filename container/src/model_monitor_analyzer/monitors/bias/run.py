@@ -209,7 +209,8 @@ def label_hint(request: BiasMonitorRequest, join: dict[str, object]) -> str | No
     names = request.names
     return label_window_hint(start=request.window.start, end=request.window.end,  # type: ignore[arg-type]
                              lookback=request.ground_truth_lookback, join=join,
-                             names=(names.ground_truth_lookback, names.ground_truth, names.capture))
+                             lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth,
+                             capture_name=names.capture)
 
 
 def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baseline_path: Path) -> None:
