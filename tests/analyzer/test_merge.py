@@ -408,7 +408,8 @@ def test_the_label_columns_hold_the_labels_read_one_by_one_with_the_same_problem
     columns = read_ground_truth_columns(labels, problems=by_columns)
     assert columns.event_ids.to_pylist() == [label.event_id for label in read]
     assert columns.data.to_pylist() == [label.data for label in read]
-    assert columns.records == [label.record for label in read]
+    assert list(columns.records) == [label.record for label in read]
+    assert columns.encodings.to_pylist() == [label.encoding for label in read]
     assert (by_columns.good, by_columns.bad, by_columns.examples) == (one_by_one.good, one_by_one.bad, one_by_one.examples)
     assert (Path(by_columns.examples[0].path).name, by_columns.examples[0].line) == ("b.jsonl", 17)
 

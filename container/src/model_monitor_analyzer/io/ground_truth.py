@@ -15,19 +15,31 @@ capture line. ``read_ground_truth_columns`` gives the same labels as Arrow colum
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
+from model_monitor_analyzer.io.datasets import whole_line_chunks
+from model_monitor_analyzer.io.jsonlines import (
+    iter_json_objects,
+    json_chunk_table,
+    json_lines_files,
+    open_lines,
+)
 from model_monitor_analyzer.io.problems import InputProblems
 
 #: Label encodings of the ground-truth format: CSV text (one value per line) or a JSON document.
@@ -35,6 +47,7 @@ ENCODINGS = ("CSV", "JSON")
 
 Label = str | int | float | bool | dict | list
 
+LABEL_CHUNK_BYTES = 8 << 20  # label files are read in whole-line chunks of about this size
 _HOUR_FOLDERS = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?:/|$)")
 
 
@@ -224,6 +237,46 @@ def read_ground_truth(
         tally.check()
 
 
+class LabelRecords(Sequence[dict]):
+    """The records of a window's labels, for the merged records: parsed from their lines when asked for
+    (a run keeps the lines, not a dict per label), or the records as read one by one."""
+
+    def __init__(self, records: list[dict] | None = None) -> None:
+        self._records = records
+        self._chunks: list[tuple[bytes, np.ndarray, np.ndarray, np.ndarray]] = []  # (chunk, starts, ends, rows)
+        self._first_rows: list[int] = []
+        self._count = 0 if records is None else len(records)
+        self._parsed: dict[int, dict] = {}
+
+    def add_lines(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Labels whose records are the lines ``chunk[starts[i]:ends[i]]``, after those added before."""
+        self._first_rows.append(self._count)
+        self._chunks.append((chunk, starts, ends, np.arange(len(starts))))
+        self._count += len(starts)
+
+    def add_record(self, record: dict) -> None:
+        """One label whose record was read already (a line read on its own)."""
+        self._parsed[self._count] = record
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, row):  # type: ignore[override]
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(self._count))]
+        if self._records is not None:
+            return self._records[row]
+        if row < 0:
+            row += self._count
+        if row in self._parsed:
+            return self._parsed[row]
+        index = bisect.bisect_right(self._first_rows, row) - 1
+        chunk, starts, ends, _ = self._chunks[index]
+        line = row - self._first_rows[index]
+        return orjson.loads(chunk[starts[line]:ends[line]])
+
+
 @dataclass(frozen=True, kw_only=True)
 class GroundTruthColumns:
     """A window's labels as Arrow columns, in upload order (``read_ground_truth``'s order), with each one's
@@ -232,7 +285,7 @@ class GroundTruthColumns:
     event_ids: pa.Array
     data: pa.Array
     encodings: pa.Array
-    records: list[dict]
+    records: Sequence[dict]
 
     def __len__(self) -> int:
         return len(self.event_ids)
@@ -247,6 +300,56 @@ class GroundTruthColumns:
                    records=[label.record for label in read])
 
 
+_LABEL_ENVELOPE = pa.schema([
+    ("groundTruthData", pa.struct([("data", pa.string()), ("encoding", pa.string())])),
+    ("eventMetadata", pa.struct([("eventId", pa.string())])),
+])
+_LABEL_OPTIONS = pajson.ParseOptions(explicit_schema=_LABEL_ENVELOPE, unexpected_field_behavior="ignore")
+
+
+def _usable_labels(table: pa.Table) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array]:
+    """(usable, eventId, data, encoding upper-cased) of a chunk's labels read column-wise: usable where the
+    record has a non-empty eventId, a data text and an encoding of ``ENCODINGS`` (CSV when unsaid); the
+    others are read on their own, which says what is wrong."""
+    truth = table.column("groundTruthData").combine_chunks()
+    metadata = table.column("eventMetadata").combine_chunks()
+    event_ids = pc.struct_field(metadata, "eventId")
+    data = pc.struct_field(truth, "data")
+    encodings = pc.utf8_upper(pc.coalesce(pc.struct_field(truth, "encoding"), pa.scalar("CSV")))
+    usable = pc.and_(pc.and_(pc.is_valid(data), pc.greater(pc.utf8_length(event_ids), 0)),
+                     pc.is_in(encodings, value_set=pa.array(ENCODINGS)))
+    return np.asarray(pc.fill_null(usable, False), dtype=bool), event_ids, data, encodings
+
+
+def _labels_line_by_line(path: str, chunk: bytes, lines_before: int, tally: InputProblems,
+                         lines: Iterable[int] | None = None, bounds: tuple[np.ndarray, np.ndarray] | None = None
+                         ) -> Iterator[tuple[int, dict, tuple[str, str, str]]]:
+    """(line, record, fields) of the chunk's usable labels read one line at a time (all lines, or the
+    ``lines`` given by index with their ``bounds``); the others counted bad as ``read_ground_truth`` does."""
+    if lines is None:
+        numbered = enumerate(chunk.split(b"\n"))
+    else:
+        starts, ends = bounds  # type: ignore[misc]
+        numbered = ((index, chunk[starts[index]:ends[index]]) for index in lines)
+    for index, line in numbered:
+        number = lines_before + index + 1
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            if line.strip():
+                tally.record_bad(path, number, f"not a JSON ground-truth record ({error.args[0] if error.args else error})")
+            continue
+        if not isinstance(record, dict):
+            tally.record_bad(path, number, "a ground-truth record must be a JSON object")
+            continue
+        fields = _fields(record)
+        if type(fields) is str:
+            tally.record_bad(path, number, fields)
+            continue
+        tally.record_good()
+        yield number, record, fields  # type: ignore[misc]
+
+
 def read_ground_truth_columns(
     root: Path,
     *,
@@ -254,19 +357,45 @@ def read_ground_truth_columns(
     uploaded_before: datetime | None = None,
     problems: InputProblems | None = None,
 ) -> GroundTruthColumns:
-    """``read_ground_truth``'s labels, same files, order and bad-record policy, as columns."""
+    """``read_ground_truth``'s labels, same files, order and bad-record policy, as columns: each chunk of
+    lines parsed column-wise by Arrow's JSON reader, and only the labels that path cannot take read one by
+    one, in place."""
     tally = InputProblems() if problems is None else problems
-    event_ids: list[str] = []
-    data: list[str] = []
-    encodings: list[str] = []
-    records: list[dict] = []
+    id_parts: list[pa.Array] = []
+    data_parts: list[pa.Array] = []
+    encoding_parts: list[pa.Array] = []
+    records = LabelRecords()
     for path, _ in _chosen_files(root, uploaded_from, uploaded_before):
-        for _, record, (event_id, value, encoding) in _labels_of_file(path, tally):
-            event_ids.append(event_id)
-            data.append(value)
-            encodings.append(encoding)
-            records.append(record)
+        text = str(path)
+        with open_lines(path) as handle:
+            try:
+                chunks = list(whole_line_chunks(handle, LABEL_CHUNK_BYTES))
+            except (OSError, EOFError, zlib.error) as error:
+                raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=text) from None
+        for lines_before, chunk in chunks:
+            read = json_chunk_table(chunk, _LABEL_OPTIONS)
+            if read is not None:
+                table, starts, ends = read
+                usable, event_ids, data, encodings = _usable_labels(table)
+                if usable.all():
+                    id_parts.append(event_ids)
+                    data_parts.append(data)
+                    encoding_parts.append(encodings)
+                    records.add_lines(chunk, starts, ends)
+                    tally.record_good(len(usable))
+                    continue
+            # a chunk with labels the column-wise path cannot take: every line on its own, in order
+            kept = list(_labels_line_by_line(text, chunk, lines_before, tally))
+            for _, record, _ in kept:
+                records.add_record(record)
+            id_parts.append(pa.array([fields[0] for _, _, fields in kept], pa.string()))
+            data_parts.append(pa.array([fields[1] for _, _, fields in kept], pa.string()))
+            encoding_parts.append(pa.array([fields[2] for _, _, fields in kept], pa.string()))
     if problems is None:
         tally.check()
-    return GroundTruthColumns(event_ids=pa.array(event_ids, pa.string()), data=pa.array(data, pa.string()),
-                              encodings=pa.array(encodings, pa.string()), records=records)
+
+    def joined(parts: list[pa.Array]) -> pa.Array:
+        return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+    return GroundTruthColumns(event_ids=joined(id_parts), data=joined(data_parts),
+                              encodings=joined(encoding_parts), records=records)
