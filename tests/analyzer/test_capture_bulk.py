@@ -232,3 +232,49 @@ def test_records_outside_the_window_are_counted_whichever_path_reads_them(tmp_pa
         problems = InputProblems()
         rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
         assert rows == [("1", "2")] and problems.good == 1 and problems.outside_window == 4
+
+
+def _with_ids(rng: random.Random, line: bytes, index: int) -> bytes:
+    """``line`` with the event ids a capture carries (some without an inference id, or an empty one), and now
+    and then a batch-transform output instead of an endpoint output."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return line
+    if not isinstance(record, dict) or not isinstance(record.get("eventMetadata"), dict):
+        return line
+    record["eventMetadata"]["eventId"] = f"event-{index}"
+    record["eventMetadata"]["inferenceId"] = rng.choice([f"id-{index}", None, "", f"id-{index}"])
+    if record["eventMetadata"]["inferenceId"] is None:
+        del record["eventMetadata"]["inferenceId"]
+    capture_data = record.get("captureData")
+    if isinstance(capture_data, dict) and "endpointOutput" in capture_data and rng.random() < 0.1:
+        capture_data["batchTransformOutput"] = capture_data.pop("endpointOutput")
+    return orjson.dumps(record)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_captured_outputs_read_column_wise_are_the_records_read_one_by_one(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    clean = seed % 2 == 0
+    lines = [_with_ids(rng, _line(rng, 3), i) for i in range(rng.randint(50, 300))]
+    if clean:
+        lines = [line for line in lines if line and line.startswith(b"{")]
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(capture, "CHUNK_BYTES", rng.choice([400, 5_000, 1 << 20]))
+    for window in (None, WINDOW):
+        one_by_one = InputProblems(max_bad_record_ratio=1.0)
+        records = list(capture.iter_capture_records(tmp_path, window=window, problems=one_by_one))
+        columns = InputProblems(max_bad_record_ratio=1.0)
+        batches = list(capture.read_captured_outputs(tmp_path, window=window, problems=columns))
+        keys = [key for batch in batches for key in batch.keys.to_pylist()]
+        assert keys == [r.event_metadata.inference_id or r.event_metadata.event_id for r in records]
+        outputs = [r.endpoint_output or r.payload("batchTransformOutput") for r in records]
+        assert [d for b in batches for d in b.data.to_pylist()] == [None if o is None else o.data for o in outputs]
+        assert [e for b in batches for e in b.encodings.to_pylist()] == [None if o is None else o.encoding
+                                                                         for o in outputs]
+        assert [b.record(i) for b in batches for i in range(len(b))] == [r.raw for r in records]
+        assert (columns.good, columns.bad, columns.outside_window) == (
+            one_by_one.good, one_by_one.bad, one_by_one.outside_window)
+        assert [(e.line, e.problem) for e in columns.examples] == [(e.line, e.problem) for e in one_by_one.examples]

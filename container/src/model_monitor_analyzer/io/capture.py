@@ -29,7 +29,7 @@ import contextlib
 import csv
 import os
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -918,3 +918,167 @@ def _rows_by_python_csv(rows: list[str]) -> pa.RecordBatch:
 def row_from_values(values: Sequence[object]) -> tuple[str, int]:
     """One CSV row (text, field count) from Python values, as JSON payload values are written."""
     return ",".join(_json_value_text(v) for v in values), len(values)
+
+
+# ---------------------------------------------------------------- outputs for a join with ground truth
+_OUTPUT_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string()), ("observedContentType", pa.string())])
+_OUTPUTS_ENVELOPE = pa.schema([
+    ("captureData", pa.struct([(ENDPOINT_INPUT, pa.struct([("data", pa.string())])), (ENDPOINT_OUTPUT, _OUTPUT_TYPE),
+                               ("batchTransformOutput", _OUTPUT_TYPE)])),
+    ("eventMetadata", pa.struct([("eventId", pa.string()), ("inferenceId", pa.string()),
+                                 ("inferenceTime", pa.string())])),
+])
+_OUTPUTS_OPTIONS = pajson.ParseOptions(explicit_schema=_OUTPUTS_ENVELOPE, unexpected_field_behavior="ignore")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapturedOutputs:
+    """A chunk's captured records in the window, column-wise, as a join with ground truth needs them: the join
+    key (``inferenceId``, else ``eventId``; null without either), the output payload (``endpointOutput``, else
+    ``batchTransformOutput``; null without one), and each record's line for the merged records."""
+
+    keys: pa.Array
+    data: pa.Array
+    encodings: pa.Array
+    content_types: pa.Array
+    lines: tuple[bytes, np.ndarray, np.ndarray]  # (chunk, starts, ends) of the records kept, in order
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def record(self, index: int) -> dict:
+        """The captured record at ``index``, parsed from its line."""
+        chunk, starts, ends = self.lines
+        return orjson.loads(chunk[starts[index]:ends[index]])
+
+
+def _outputs_of_records(records: Sequence[tuple[CaptureRecord, int, int]], chunk: bytes) -> CapturedOutputs:
+    """``CapturedOutputs`` of records read one by one (record, start, end of its line)."""
+    outputs = [record.endpoint_output or record.payload("batchTransformOutput") for record, _, _ in records]
+    keys = []
+    for record, _, _ in records:
+        key = record.event_metadata.inference_id or record.event_metadata.event_id
+        keys.append(None if key is None else str(key))
+    return CapturedOutputs(
+        keys=_arrow_texts(keys),
+        data=_arrow_texts([None if o is None else o.data for o in outputs]),
+        encodings=_arrow_texts([None if o is None else o.encoding for o in outputs]),
+        content_types=_arrow_texts([None if o is None else o.observed_content_type for o in outputs]),
+        lines=(chunk, np.array([start for _, start, _ in records], dtype=np.int64),
+               np.array([end for _, _, end in records], dtype=np.int64)),
+    )
+
+
+def _one_by_one(chunk: bytes, indices: Iterable[int], starts: np.ndarray, ends: np.ndarray, path: str,
+                lines_before: int, window: TimeWindow | None, problems: InputProblems
+                ) -> dict[int, tuple[CaptureRecord, int, int]]:
+    """The records at ``indices`` read as ``iter_capture_records`` reads them (bad ones counted with file:line,
+    those outside the window counted as such), by index."""
+    kept = {}
+    for index in indices:
+        line = chunk[starts[index]:ends[index]]
+        if not line.strip():
+            continue
+        number = lines_before + int(index) + 1
+        try:
+            record = parse_capture_line(line, path=path, number=number)
+            if not _in_window(record.inference_time, window):
+                problems.record_outside()
+                continue
+            if record.endpoint_output is None:
+                record.payload("batchTransformOutput")  # an unusable one is this record's problem
+        except PayloadError as exc:
+            problems.record_bad(path, number, str(exc))
+            continue
+        kept[int(index)] = (record, int(starts[index]), int(ends[index]))
+    return kept
+
+
+def _all_line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    if not chunk.endswith(b"\n"):
+        ends = np.append(ends, len(chunk))
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    return starts, ends.astype(np.int64)
+
+
+def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWindow | None,
+                      problems: InputProblems) -> CapturedOutputs | None:
+    read = json_chunk_table(chunk, _OUTPUTS_OPTIONS)
+    if read is None:  # the whole chunk one record at a time
+        starts, ends = _all_line_bounds(chunk)
+        kept = _one_by_one(chunk, range(len(starts)), starts, ends, path, lines_before, window, problems)
+        problems.record_good(len(kept))
+        return _outputs_of_records(list(kept.values()), chunk) if kept else None
+    table, starts, ends = read
+    capture = table.column("captureData").combine_chunks()
+    metadata = table.column("eventMetadata").combine_chunks()
+    careful = ~_valid(capture)
+    for name in (ENDPOINT_INPUT, ENDPOINT_OUTPUT, "batchTransformOutput"):
+        payload = pc.struct_field(capture, name)
+        careful |= _valid(payload) & ~_valid(pc.struct_field(payload, "data"))  # an object without 'data'
+    keep = ~careful
+    if window is not None and not window.is_open:
+        when = pc.struct_field(metadata, "inferenceTime")
+        usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
+        careful |= ~usual
+        inside = usual.copy()
+        if window._start_text is not None:  # type: ignore[attr-defined]
+            inside &= _bits(pc.greater_equal(when, _text_scalar(window._start_text)))  # type: ignore[attr-defined]
+        if window._end_text is not None:  # type: ignore[attr-defined]
+            inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[attr-defined]
+        problems.record_outside(int((~careful & ~inside).sum()))
+        keep = ~careful & inside
+    inference_ids = pc.struct_field(metadata, "inferenceId")
+    has_inference_id = _valid(inference_ids) & (_counts(pc.utf8_length(inference_ids)) > 0)
+    keys = pc.if_else(_arrow_mask(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
+    endpoint_output = pc.struct_field(capture, ENDPOINT_OUTPUT)
+    output = pc.if_else(_arrow_mask(_valid(endpoint_output)), endpoint_output,
+                        pc.struct_field(capture, "batchTransformOutput"))
+    encodings = pc.if_else(_arrow_mask(_valid(output)),
+                           pc.coalesce(pc.struct_field(output, "encoding"), _text_scalar("CSV")),
+                           pc.struct_field(output, "encoding"))
+    columns = [keys, pc.struct_field(output, "data"), encodings, pc.struct_field(output, "observedContentType")]
+    kept_by_record = (_one_by_one(chunk, np.flatnonzero(careful), starts, ends, path, lines_before, window, problems)
+                      if careful.any() else {})
+    problems.record_good(int(keep.sum()) + len(kept_by_record))
+    if not kept_by_record:
+        chosen = _arrow_mask(keep)
+        if not keep.any():
+            return None
+        return CapturedOutputs(keys=columns[0].filter(chosen), data=columns[1].filter(chosen),
+                               encodings=columns[2].filter(chosen), content_types=columns[3].filter(chosen),
+                               lines=(chunk, starts[keep], ends[keep]))
+    # records read one by one take their place among the others
+    order = np.flatnonzero(keep | np.isin(np.arange(len(keep)), list(kept_by_record)))
+    if len(order) == 0:
+        return None
+    one_by_one = _outputs_of_records(list(kept_by_record.values()), chunk)
+    values = [column.to_pylist() for column in columns]
+    theirs = [column.to_pylist() for column in (one_by_one.keys, one_by_one.data, one_by_one.encodings,
+                                                  one_by_one.content_types)]
+    for position, index in enumerate(kept_by_record):
+        for mine, their in zip(values, theirs, strict=True):
+            mine[index] = their[position]
+    taken = [[column[i] for i in order] for column in values]
+    return CapturedOutputs(keys=_arrow_texts(taken[0]), data=_arrow_texts(taken[1]), encodings=_arrow_texts(taken[2]),
+                           content_types=_arrow_texts(taken[3]), lines=(chunk, starts[order], ends[order]))
+
+
+def read_captured_outputs(
+    source: Path, *, window: TimeWindow | None = None, problems: InputProblems,
+    files: Sequence[Path | CaptureSlice] | None = None,
+) -> Iterator[CapturedOutputs]:
+    """The captured records in ``window`` a chunk at a time, column-wise (``CapturedOutputs``), in file and line
+    order: what ``iter_capture_records`` reads, with the same bad records and counts, without an object per
+    record. Each chunk is parsed by Arrow's JSON reader; a record that path cannot take (an unusual time, a
+    payload without 'data', a line that is not JSON) is read on its own, in its place."""
+    for piece in capture_files(source) if files is None else files:
+        if isinstance(piece, Path):
+            piece = CaptureSlice(file=piece)
+        path = str(piece.file)
+        for lines_before, chunk in _slice_chunks(piece):
+            batch = _captured_outputs(chunk, path, lines_before, window, problems)
+            if batch is not None and len(batch):
+                yield batch

@@ -45,7 +45,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.capture import CapturedPayload, CaptureRecord, iter_capture_records
+from model_monitor_analyzer.io.capture import (
+    CapturedOutputs,
+    CapturedPayload,
+    CaptureRecord,
+    iter_capture_records,
+)
 from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
@@ -213,13 +218,18 @@ class WindowJoin:
         self._latest_rows = latest.column("row_max").to_numpy()
         self._duplicates = len(labels) - len(self._ids)
         self._used = np.zeros(len(self._ids), dtype=bool)
+        self._position_of: dict[str, int] | None = None
         self._matched = 0
         self._without_label = 0
         self._sharing = 0
 
-    def _match(self, captures: list[CaptureRecord]) -> tuple[list[CaptureRecord], np.ndarray]:
-        keys = pa.array([join_key(capture) for capture in captures], pa.string())
-        found = pc.fill_null(pc.index_in(keys, value_set=self._ids), -1).to_numpy(zero_copy_only=False)
+    def match_keys(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in ``keys`` that have a label, the row of each one's label in ``labels``), counted in the
+        join's summary; ``keys`` are captures' join keys in capture order (null: the capture has none)."""
+        if self._position_of is None:  # built once: Arrow's index_in would hash every label id again per call
+            self._position_of = {key: position for position, key in enumerate(self._ids.to_pylist())}
+        get = self._position_of.get
+        found = np.fromiter((get(key, -1) for key in keys.to_pylist()), dtype=np.int64, count=len(keys))
         matched = found >= 0
         ids = found[matched]
         self._without_label += int(matched.size - ids.size)
@@ -228,9 +238,13 @@ class WindowJoin:
         self._sharing += int(ids.size) - fresh  # a later capture of an id already matched shares its label
         self._used[distinct] = True
         self._matched += int(ids.size)
-        if ids.size == len(captures):
-            return captures, self._latest_rows[ids]
-        return [captures[i] for i in np.flatnonzero(matched).tolist()], self._latest_rows[ids]
+        return np.flatnonzero(matched), self._latest_rows[ids]
+
+    def _match(self, captures: list[CaptureRecord]) -> tuple[list[CaptureRecord], np.ndarray]:
+        positions, rows = self.match_keys(pa.array([join_key(capture) for capture in captures], pa.string()))
+        if positions.size == len(captures):
+            return captures, rows
+        return [captures[i] for i in positions.tolist()], rows
 
     def matched_batches(
         self, captures: Iterable[CaptureRecord], *, batch_records: int = JOIN_BATCH_RECORDS
@@ -619,7 +633,7 @@ def _one_row_csv_columns(
 ) -> LabelledColumns | None:
     """The columns from (data, encoding) lists of outputs and labels (lists or Arrow columns), when all are
     one-row CSV."""
-    if not outputs[0]:
+    if len(outputs[0]) == 0:
         return None
     output_fields = _one_row_csv_fields(*outputs)
     truth_fields = None if output_fields is None else _one_row_csv_fields(*truths)
@@ -672,11 +686,13 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
 
 class LabelledColumnsBuilder:
     """Collects the captured output payload and the label of each matched pair (not the whole
-    records, which need not stay in memory) and reads the columns at the end. Labels come one by
-    one (``add``) or as rows of a join's label columns (``add_matched``)."""
+    records, which need not stay in memory) and reads the columns at the end. Pairs come one by
+    one (``add``), as captures with rows of a join's label columns (``add_matched``), or as output
+    columns with those rows (``add_matched_outputs``)."""
 
     def __init__(self) -> None:
-        self._outputs: list[CapturedPayload | None] = []
+        self._output_chunks: list[tuple[pa.Array, pa.Array, pa.Array]] = []  # (data, encodings, content types)
+        self._pending_outputs: list[CapturedPayload | None] = []
         self._label_chunks: list[tuple[pa.Array, pa.Array, pa.Array]] = []  # (ids, data, encodings)
         self._pending: list[GroundTruthRecord] = []
 
@@ -687,45 +703,62 @@ class LabelledColumnsBuilder:
 
     def add(self, capture: CaptureRecord, label: GroundTruthRecord) -> None:
         """Keep the output payload (``endpointOutput``, else ``batchTransformOutput``) and the label."""
-        self._outputs.append(self._output(capture))
+        self._pending_outputs.append(self._output(capture))
         self._pending.append(label)
 
     def add_matched(self, captures: Sequence[CaptureRecord], labels: GroundTruthColumns, rows: np.ndarray) -> None:
         """Keep the output payloads of ``captures`` and their labels, the ``rows`` of ``labels``."""
         self._flush()
-        self._outputs.extend(self._output(capture) for capture in captures)
+        self._pending_outputs.extend(self._output(capture) for capture in captures)
+        self._flush()
+        taken = pa.array(rows, pa.int64())
+        self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
+
+    def add_matched_outputs(self, outputs: CapturedOutputs, positions: np.ndarray, labels: GroundTruthColumns,
+                            rows: np.ndarray) -> None:
+        """Keep the output payloads at ``positions`` of ``outputs`` and their labels, the ``rows`` of ``labels``."""
+        self._flush()
+        chosen = pa.array(positions, pa.int64())
+        self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
+                                    outputs.content_types.take(chosen)))
         taken = pa.array(rows, pa.int64())
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
     def _flush(self) -> None:
+        if self._pending_outputs:
+            outputs, self._pending_outputs = self._pending_outputs, []
+            self._output_chunks.append((
+                pa.array([None if o is None else o.data for o in outputs], pa.string()),
+                pa.array([None if o is None else o.encoding for o in outputs], pa.string()),
+                pa.array([None if o is None else o.observed_content_type for o in outputs], pa.string()),
+            ))
         if self._pending:
             pending, self._pending = self._pending, []
             self._label_chunks.append(tuple(pa.array([getattr(label, name) for label in pending], pa.string())
                                             for name in ("event_id", "data", "encoding")))  # type: ignore[arg-type]
 
-    def _labels(self) -> tuple[pa.Array, pa.Array, pa.Array]:
-        self._flush()
-        if not self._label_chunks:
+    @staticmethod
+    def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]]) -> tuple[pa.Array, pa.Array, pa.Array]:
+        if not chunks:
             empty = pa.array([], pa.string())
             return empty, empty, empty
-        return tuple(pa.concat_arrays([chunk[i] for chunk in self._label_chunks]) for i in range(3))  # type: ignore[return-value]
+        return tuple(pa.concat_arrays([chunk[i] for chunk in chunks]) for i in range(3))  # type: ignore[return-value]
 
-    def _records(self, ids: pa.Array, data: pa.Array, encodings: pa.Array) -> Iterator[dict]:
+    def _records(self, outputs: tuple[pa.Array, pa.Array, pa.Array], ids: pa.Array, data: pa.Array,
+                 encodings: pa.Array) -> Iterator[dict]:
         """Minimal merged records of the kept payloads, for the per-record reader."""
-        for output, event_id, value, encoding in zip(self._outputs, ids.to_pylist(), data.to_pylist(),
-                                                     encodings.to_pylist(), strict=True):
-            part = None if output is None else {
-                "data": output.data, "encoding": output.encoding, "observedContentType": output.observed_content_type}
+        for output_data, output_encoding, content_type, event_id, value, encoding in zip(
+                *(column.to_pylist() for column in outputs), ids.to_pylist(), data.to_pylist(), encodings.to_pylist(),
+                strict=True):
+            part = None if output_data is None else {
+                "data": output_data, "encoding": output_encoding, "observedContentType": content_type}
             yield {"captureData": {"endpointOutput": part}, "groundTruthData": {"data": value, "encoding": encoding},
                    "eventMetadata": {"eventId": event_id}}  # fmt: skip
 
     def columns(self, attributes: ValueAttributes) -> LabelledColumns:
         """``labelled_columns`` of the pairs added so far."""
-        ids, data, encodings = self._labels()
-        outputs = self._outputs
-        fast = _one_row_csv_columns(
-            ([None if o is None else o.data for o in outputs], [None if o is None else o.encoding for o in outputs]),
-            (data, encodings),
-            attributes,
-        )
-        return fast if fast is not None else _record_by_record(self._records(ids, data, encodings), attributes)
+        self._flush()
+        ids, data, encodings = self._joined(self._label_chunks)
+        outputs = self._joined(self._output_chunks)
+        fast = _one_row_csv_columns((outputs[0], outputs[1]), (data, encodings), attributes)
+        return fast if fast is not None else _record_by_record(self._records(outputs, ids, data, encodings), attributes)

@@ -35,11 +35,12 @@ from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.capture import read_captured_outputs
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
-from model_monitor_analyzer.io.window import format_timestamp, reach_back
+from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach_back
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
@@ -351,20 +352,24 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         columns = merge.labelled_columns(records, attributes)
     else:
         assert request.capture is not None and request.ground_truth is not None  # the request checks it
-        captures = progress.counted(merge.read_capture_records(
-            request.capture, since=reach_back(start, lookback), until=end, problems=problems
-        ))
         labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
                                            problems=problems)
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()
         writer = merge.MergedRecordsWriter(_merged_output(request))
         staged.append(writer)  # published once the run has succeeded
+        read = 0
         with writer:
-            for matched, rows in window_join.matched_batches(captures):
-                for capture_record, row in zip(matched, rows.tolist(), strict=True):
-                    writer.write(capture_record.raw, labels.records[row])
-                builder.add_matched(matched, labels, rows)
+            # captures column-wise, a chunk at a time: joined on their keys, written merged, their outputs kept
+            for captured in read_captured_outputs(request.capture, window=TimeWindow(start=reach_back(start, lookback),
+                                                                                    end=end), problems=problems):
+                positions, rows = window_join.match_keys(captured.keys)
+                for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
+                    writer.write(captured.record(position), labels.records[row])
+                builder.add_matched_outputs(captured, positions, labels, rows)
+                read += len(captured)
+                progress.update(read)
+            progress.finish(read)
             problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
