@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from model_monitor_analyzer.checks.drift import benjamini_hochberg
 from model_monitor_analyzer.checks.model_quality import (
@@ -257,7 +256,11 @@ def decide(metrics: Mapping[str, MetricEntry], constraints: Sequence[MetricConst
             scaled = baseline_error * math.sqrt(decision.baseline_size / max(window_size, 1))
             window_error = scaled if math.isnan(window_error) else max(window_error, scaled)
         spread = math.sqrt((0.0 if math.isnan(window_error) else window_error) ** 2 + baseline_error**2)
-        p_values[constraint.metric] = 0.0 if spread == 0 else float(stats.norm.sf(shortfall / spread))
+        # norm.sf(z) is special.ndtr(-z), the function scipy.stats calls: scipy.special alone imports in a
+        # third of the time
+        from scipy import special
+
+        p_values[constraint.metric] = 0.0 if spread == 0 else float(special.ndtr(-(shortfall / spread)))
     discoveries = benjamini_hochberg(p_values, decision.significance_level)
     violations = []
     for constraint, entry in judged:
