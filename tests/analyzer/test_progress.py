@@ -166,7 +166,8 @@ def test_a_model_quality_window_reports_the_captures_it_read(tmp_path, capsys, e
                  "--probability-threshold", "0.5", "--ground-truth-lookback", "PT2H", "--no-metrics",
                  "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"), "--end", "2024-05-02T11:00:00Z"]) == 0  # fmt: skip
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("progress: 1 records read, ")
+    # captures are read a chunk of lines at a time: a line per chunk read, then the total
+    assert err[0].startswith("progress: 300 records read, ")
     assert err[-1].startswith("progress: done, 300 records read in ")
 
 
