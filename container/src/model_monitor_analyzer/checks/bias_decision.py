@@ -82,6 +82,20 @@ def analysis_rows(analysis: BiasAnalysis) -> int | None:
     return int(analysis.state.counts[0][0].counts.sum())
 
 
+class ReplicateCounts(GroupCounts):
+    """``GroupCounts`` of one bootstrap replicate whose ``count`` answers from the eight cell totals, kept
+    as Python integers: the metrics ask some hundred counts of each replicate, and numpy's per-call cost
+    would dominate the bootstrap. Same answers as ``GroupCounts.count``."""
+
+    def count(self, *, facet: bool | None = None, positive: bool | None = None, predicted: bool | None = None) -> int:
+        totals: tuple[int, ...] | None = self.__dict__.get("_totals")
+        if totals is None:
+            totals = tuple(int(c) for c in self.cells())
+            object.__setattr__(self, "_totals", totals)
+        wanted = [(0, 1) if choice is None else (int(choice),) for choice in (facet, positive, predicted)]
+        return sum(totals[4 * f + 2 * p + q] for f in wanted[0] for p in wanted[1] for q in wanted[2])
+
+
 def _replicates(counts: GroupCounts, resamples: int, generator: np.random.Generator) -> np.ndarray:
     """``resamples`` multinomial draws of the group's cells at its total rows, with the observed shares."""
     table = counts.counts
@@ -94,7 +108,7 @@ def _bootstrap_errors(counts: GroupCounts, definitions: list[MetricDefinition], 
                       generator: np.random.Generator) -> list[float]:
     values = np.full((len(definitions), resamples), np.nan)
     for r, cells in enumerate(_replicates(counts, resamples, generator)):
-        data = GroupData(counts=GroupCounts(keys=counts.keys, counts=cells, grouped=counts.grouped))
+        data = GroupData(counts=ReplicateCounts(keys=counts.keys, counts=cells, grouped=counts.grouped))
         for m, definition in enumerate(definitions):
             # not computable in this replicate: the metric gets no standard error (its NaN stays)
             with contextlib.suppress(BiasMetricError):
