@@ -161,22 +161,35 @@ def test_a_baseline_without_the_decision_is_judged_by_clarifys_rule_exactly(base
     assert verdict.p_values == {}
 
 
-def test_the_flip_test_keeps_clarifys_rule():
-    table = _rows(2_000, seed=7)
-    table["x"] = np.random.default_rng(7).normal(size=2_000).round(3)
-    analysis = _analysis(table, methods=None)
+def _with_feature(rows: int, seed: int) -> dict[str, np.ndarray]:
+    table = _rows(rows, seed=seed)
+    table["x"] = (np.random.default_rng(seed).normal(size=rows) + table["y"]).round(3)
+    return table
+
+
+def test_the_flip_test_has_no_standard_error_and_is_not_judged_without_a_tolerance():
+    analysis = _analysis(_with_feature(2_000, seed=7), methods=None)
     decision = decision_for_baseline(analysis)
     assert ("post_training_bias_metrics", "f", "1", "FT") not in decision.standard_errors
-    window_table = _rows(300, seed=8)
-    window_table["x"] = np.random.default_rng(8).normal(size=300).round(3)
-    window = _analysis(window_table, methods=None)
-    verdict = decide(baseline=analysis, current=window, decision=decision)
+    verdict = decide(baseline=analysis, current=_analysis(_with_feature(300, seed=8), methods=None), decision=decision)
     ft = _key(BiasStage.POST_TRAINING, "FT")
-    assert ft in verdict.by_clarify_rule and ft not in verdict.p_values
-    values = {(p.stage, p.metric.name): p.metric.value for p in decision_module.placed_metrics(window)}
-    before = {(p.stage, p.metric.name): p.metric.value for p in decision_module.placed_metrics(analysis)}
-    ft_flagged = abs(values[(BiasStage.POST_TRAINING, "FT")]) > abs(before[(BiasStage.POST_TRAINING, "FT")])
-    assert verdict.violated(ft) is ft_flagged
+    assert ft in verdict.not_judged and ft not in verdict.judged and not verdict.violated(ft)
+
+
+def test_the_flip_test_keeps_clarifys_rule_with_the_tolerance_as_its_margin():
+    analysis = _analysis(_with_feature(2_000, seed=7), methods=None)
+    decision = decision_for_baseline(analysis)
+    ft = _key(BiasStage.POST_TRAINING, "FT")
+    before = next(p.metric.value for p in decision_module.placed_metrics(analysis) if p.key == ft)
+    outcomes = set()
+    for seed in range(8, 20):
+        window = _analysis(_with_feature(300, seed=seed), methods=None)
+        after = next(p.metric.value for p in decision_module.placed_metrics(window) if p.key == ft)
+        verdict = decide(baseline=analysis, current=window, decision=decision, tolerance=0.02)
+        assert ft in verdict.by_clarify_rule and ft not in verdict.p_values
+        assert verdict.violated(ft) is (abs(after) > abs(before) + 0.02)
+        outcomes.add(verdict.violated(ft))
+    assert outcomes == {True, False}
 
 
 # -- the files ----------------------------------------------------------------------------------------

@@ -27,10 +27,14 @@ Near a neutral point the distance ``|current - neutral|`` folds both directions 
 metric whose true value is neutral the test's real size is up to twice the nominal one; the false
 alarms measured in ``bench/bias_verdicts.py`` include that.
 
-The flip test (FT) has no count form (it needs the rows' features), so it has no standard error and
-keeps Clarify's rule with ``tolerance``, outside the Benjamini-Hochberg family; so does any metric
-with no standard error on either side. ``comparison`` ``threshold``, and a baseline without the
-block (a Clarify-made analysis.json), is Clarify's rule for every metric.
+The flip test (FT) has no count form (it needs the rows' features), so it has no standard error; nor
+has a metric whose value is infinite on either side (a window without a false positive in d makes TE
+infinite) or that no replicate could give one on either side. Such a metric keeps Clarify's rule,
+outside the Benjamini-Hochberg family, with ``tolerance`` as its only margin, and so is judged only
+when ``tolerance`` is above 0: with 0, Clarify's rule on FT flags 35 to 95 % of unchanged windows in
+``bench/bias_verdicts.py`` (FT's nearest-neighbour step depends on the window's size too), so the
+metric is left unjudged and the run says so. ``comparison`` ``threshold``, and a baseline without the
+block (a Clarify-made analysis.json), is Clarify's rule for every metric, tolerance 0 included.
 """
 
 from __future__ import annotations
@@ -170,16 +174,19 @@ class BiasVerdict:
     """A window's bias-drift verdict.
 
     :param violations: in analysis.json's order.
-    :param judged: every compared metric (a value on both sides), violated or not.
+    :param judged: every metric judged (a value on both sides), violated or not.
     :param p_values: the metrics judged by significance, with their one-sided p-values.
-    :param by_clarify_rule: the compared metrics judged by Clarify's rule (FT, no standard error, or
-        the whole window when the baseline asks for ``threshold``).
+    :param by_clarify_rule: the judged metrics judged by Clarify's rule (no standard error and a
+        tolerance above 0, or the whole window when the baseline asks for ``threshold``).
+    :param not_judged: metrics with a value on both sides but no standard error, left unjudged because
+        the tolerance is 0.
     """
 
     violations: tuple[BiasDriftViolation, ...]
     judged: tuple[MetricKey, ...]
     p_values: Mapping[MetricKey, float]
     by_clarify_rule: tuple[MetricKey, ...]
+    not_judged: tuple[MetricKey, ...] = ()
 
     def violated(self, key: MetricKey) -> bool:
         """Whether the metric at ``key`` violates."""
@@ -216,6 +223,7 @@ def decide(*, baseline: BiasAnalysis, current: BiasAnalysis, decision: rules.Bia
     excesses: dict[MetricKey, float] = {}
     p_values: dict[MetricKey, float] = {}
     by_rule: list[MetricKey] = []
+    unjudged: list[MetricKey] = []
     for placed in compared:
         current_value, baseline_value = float(placed.metric.value), baseline_values[placed.key]  # type: ignore[arg-type]
         neutral = rules.neutral_value(placed.metric.name, neutral_values)
@@ -228,7 +236,7 @@ def decide(*, baseline: BiasAnalysis, current: BiasAnalysis, decision: rules.Bia
         spread = math.sqrt(sum(e * e for e in (window_error, baseline_error) if math.isfinite(e)))
         if placed.metric.name == FLIP_TEST or not (math.isfinite(current_value) and math.isfinite(baseline_value)) \
                 or spread == 0:
-            by_rule.append(placed.key)
+            (by_rule if tolerance > 0 else unjudged).append(placed.key)
             continue
         excesses[placed.key] = excess
         p_values[placed.key] = float(stats.norm.sf(excess / spread))
@@ -238,6 +246,8 @@ def decide(*, baseline: BiasAnalysis, current: BiasAnalysis, decision: rules.Bia
     discoveries = {tested[int(i)] for i in found}
     violations = []
     for placed in compared:
+        if placed.key in unjudged:
+            continue
         current_value, baseline_value = float(placed.metric.value), baseline_values[placed.key]  # type: ignore[arg-type]
         if placed.key in p_values:
             violated = placed.key in discoveries and excesses[placed.key] > 0
@@ -248,4 +258,5 @@ def decide(*, baseline: BiasAnalysis, current: BiasAnalysis, decision: rules.Bia
             violations.append(BiasDriftViolation(stage=placed.stage, facet=placed.facet, facet_value=placed.facet_value,
                                                  metric_name=placed.metric.name, current=current_value,
                                                  baseline=baseline_value))
-    return BiasVerdict(violations=tuple(violations), judged=judged, p_values=p_values, by_clarify_rule=tuple(by_rule))
+    return BiasVerdict(violations=tuple(violations), judged=tuple(k for k in judged if k not in unjudged),
+                       p_values=p_values, by_clarify_rule=tuple(by_rule), not_judged=tuple(unjudged))

@@ -93,9 +93,15 @@ def decision_notes(decision: rules.BiasDecision, verdict: BiasVerdict) -> list[s
         return [f"{why}: bias drift judged by Clarify's rule (a violation whenever a metric is farther from neutral "
                 "than in the baseline, plus the drift tolerance), which flags sampling noise in most windows; make the "
                 "baseline with this analyzer for a verdict that weighs the window's size"]
-    if not verdict.by_clarify_rule:
-        return []
-    names = sorted({key[3] for key in verdict.by_clarify_rule})
-    return [f"{len(verdict.by_clarify_rule)} bias metric(s) without a standard error ({', '.join(names)}: FT has no "
-            "count form; others an infinite value or none on both sides) judged by Clarify's rule plus the drift "
-            "tolerance"]
+    notes = []
+    why = "FT has no count form; others have an infinite value, or no standard error on either side"
+    if verdict.not_judged:
+        names = ", ".join(sorted({key[3] for key in verdict.not_judged}))
+        notes.append(f"{len(verdict.not_judged)} bias metric(s) without a standard error ({names}: {why}) not judged "
+                     "for drift: Clarify's rule would flag sampling noise in them; set a drift tolerance to judge them "
+                     "by Clarify's rule with that margin")
+    if verdict.by_clarify_rule:
+        names = ", ".join(sorted({key[3] for key in verdict.by_clarify_rule}))
+        notes.append(f"{len(verdict.by_clarify_rule)} bias metric(s) without a standard error ({names}: {why}) judged "
+                     "by Clarify's rule with the drift tolerance as the margin")
+    return notes
