@@ -260,6 +260,7 @@ def test_a_window_publishes_its_verdict_beside_each_compared_metric(tmp_path):
     for line in values:
         name = line["MetricName"].removeprefix("bias_metric_")
         assert verdicts[(BIAS_VIOLATION_PREFIX + name, json.dumps(line["Dimensions"]))] == float(name in violated)
+    assert "by more than chance allows at this window's size" in (tmp_path / "window" / "report.html").read_text()
 
 
 def test_a_clarify_made_baseline_is_judged_by_clarifys_rule_with_a_note(tmp_path, capsys):
@@ -272,6 +273,7 @@ def test_a_clarify_made_baseline_is_judged_by_clarifys_rule_with_a_note(tmp_path
     names = {json.loads(line)["MetricName"] for line in
              (tmp_path / "metrics" / bias_job.run.METRICS_FILE).read_text().splitlines()}
     assert not any(name.startswith(BIAS_VIOLATION_PREFIX) for name in names)
+    assert "more than chance allows" not in (tmp_path / "window" / "report.html").read_text()
 
 
 def test_a_bad_decision_block_is_a_one_line_error_naming_the_key(tmp_path):
