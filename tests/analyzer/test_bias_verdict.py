@@ -17,10 +17,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from model_monitor_analyzer import constraint_rules as rules
 from model_monitor_analyzer.checks import bias_decision as decision_module
-from model_monitor_analyzer.checks.bias import POST_TRAINING_METRICS, BiasStage, FacetSpec, analyze_bias
+from model_monitor_analyzer.checks.bias import (
+    POST_TRAINING_METRICS,
+    BiasAnalysis,
+    BiasStage,
+    BiasState,
+    FacetResult,
+    FacetSpec,
+    FacetValueResult,
+    MetricResult,
+    StageResult,
+    analyze_bias,
+)
 from model_monitor_analyzer.checks.bias_decision import (
     ReplicateCounts,
     decide,
@@ -118,6 +130,66 @@ def test_replicate_counts_answer_every_count_as_group_counts():
             for predicted in choices:
                 assert fast.count(facet=facet, positive=positive, predicted=predicted) == GroupCounts.count(
                     counts, facet=facet, positive=positive, predicted=predicted)
+
+
+# -- the decision on given values and standard errors ---------------------------------------------------
+
+
+def _given(values: dict[str, float], rows: int | None = None) -> BiasAnalysis:
+    """An analysis of the given post-training metric values for facet f = 1 (``rows``: the rows it counted)."""
+    metrics = tuple(MetricResult(name=name, description=name, value=value) for name, value in values.items())
+    stage = StageResult(label="y", label_value_or_threshold="1",
+                        facets=(FacetResult(name="f", values=(FacetValueResult(value_or_threshold="1", metrics=metrics),)),))
+    state = None if rows is None else BiasState(counts=((GroupCounts(
+        keys=np.array([]), counts=np.array([[rows, 0, 0, 0, 0, 0, 0, 0]]), grouped=False),),))
+    return BiasAnalysis(post_training=stage, state=state)
+
+
+def _decision(errors: dict[str, float], baseline_size: int | None = None) -> rules.BiasDecision:
+    return rules.BiasDecision(comparison=rules.SIGNIFICANCE, baseline_size=baseline_size, standard_errors={
+        ("post_training_bias_metrics", "f", "1", name): error for name, error in errors.items()})
+
+
+def test_the_p_value_is_the_normal_tail_of_the_excess_distance_over_the_combined_error():
+    verdict = decide(baseline=_given({"DPPL": -0.10, "AD": 0.02}), current=_given({"DPPL": -0.21, "AD": 0.01}),
+                     decision=_decision({"DPPL": 0.02, "AD": 0.01}), tolerance=0.01,
+                     window_errors={_key(BiasStage.POST_TRAINING, "DPPL"): 0.03,
+                                    _key(BiasStage.POST_TRAINING, "AD"): 0.015})
+    dppl, ad = _key(BiasStage.POST_TRAINING, "DPPL"), _key(BiasStage.POST_TRAINING, "AD")
+    assert verdict.p_values[dppl] == pytest.approx(stats.norm.sf((0.21 - 0.10 - 0.01) / math.hypot(0.03, 0.02)))
+    assert verdict.p_values[ad] == pytest.approx(stats.norm.sf((0.01 - 0.02 - 0.01) / math.hypot(0.015, 0.01)))
+    assert verdict.violated(dppl) and not verdict.violated(ad)
+
+
+def test_benjamini_hochberg_decides_across_the_windows_metrics():
+    # AD's p-value 0.008 is a discovery alone at 0.01, not beside a metric without evidence (0.008 > 1 * 0.01 / 2)
+    spread = 0.01
+    errors = {_key(BiasStage.POST_TRAINING, n): 0.0 for n in ("DPPL", "AD")}
+    ad = stats.norm.isf(0.008) * spread
+    alone = decide(baseline=_given({"AD": 0.0}), current=_given({"AD": ad}), decision=_decision({"AD": spread}),
+                   window_errors=errors)
+    assert {v.metric_name for v in alone.violations} == {"AD"}
+    beside = decide(baseline=_given({"DPPL": 0.1, "AD": 0.0}), current=_given({"DPPL": 0.05, "AD": ad}),
+                    decision=_decision({"DPPL": spread, "AD": spread}), window_errors=errors)
+    assert not beside.violations
+
+
+def test_a_window_without_its_own_standard_error_uses_the_baselines_scaled_to_its_size():
+    # the baseline counted 4 times the window's rows: the window's error is twice the baseline's
+    verdict = decide(baseline=_given({"DPPL": 0.1}), current=_given({"DPPL": 0.2}, rows=1_000),
+                     decision=_decision({"DPPL": 0.02}, baseline_size=4_000), window_errors={})
+    key = _key(BiasStage.POST_TRAINING, "DPPL")
+    assert verdict.p_values[key] == pytest.approx(stats.norm.sf(0.1 / math.hypot(0.04, 0.02)))
+
+
+def test_an_infinite_window_value_is_not_judged_without_a_tolerance_and_by_clarifys_rule_with_one():
+    baseline, current = _given({"TE": 0.5}), _given({"TE": math.inf})
+    decision = _decision({"TE": 0.1})
+    unjudged = decide(baseline=baseline, current=current, decision=decision, window_errors={})
+    key = _key(BiasStage.POST_TRAINING, "TE")
+    assert key in unjudged.not_judged and not unjudged.violations and key not in unjudged.judged
+    judged = decide(baseline=baseline, current=current, decision=decision, tolerance=0.1, window_errors={})
+    assert key in judged.by_clarify_rule and judged.violated(key)
 
 
 # -- verdicts by simulation -----------------------------------------------------------------------------
