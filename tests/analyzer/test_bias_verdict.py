@@ -329,6 +329,8 @@ def test_a_window_publishes_its_verdict_beside_each_compared_metric(tmp_path):
     violated = {v["metric_name"] for v in json.loads((tmp_path / "window" / "constraint_violations.json").read_text())[
         "violations"]}
     assert "DPPL" in violated and outcome.summary["violations"] == len(violated)
+    assert outcome.summary["drift_comparison"] == "significance"
+    assert outcome.summary["judged_by_significance"] == len(verdicts) and outcome.summary["not_judged"] == 0
     for line in values:
         name = line["MetricName"].removeprefix("bias_metric_")
         assert verdicts[(BIAS_VIOLATION_PREFIX + name, json.dumps(line["Dimensions"]))] == float(name in violated)

@@ -105,3 +105,12 @@ def decision_notes(decision: rules.BiasDecision, verdict: BiasVerdict) -> list[s
         notes.append(f"{len(verdict.by_clarify_rule)} bias metric(s) without a standard error ({names}: {why}) judged "
                      "by Clarify's rule with the drift tolerance as the margin")
     return notes
+
+
+def verdict_summary(decision: rules.BiasDecision, verdict: BiasVerdict | None) -> dict[str, object]:
+    """What the run's summary (outcome.json) says about the verdict: the rule, and how many metrics each
+    way judged (none without a baseline)."""
+    if verdict is None:
+        return {}
+    return {"drift_comparison": decision.comparison, "judged_by_significance": len(verdict.p_values),
+            "judged_by_clarify_rule": len(verdict.by_clarify_rule), "not_judged": len(verdict.not_judged)}

@@ -46,6 +46,7 @@ from model_monitor_analyzer.report.bias_decision import (
     decision_notes,
     read_baseline,
     verdict_lines,
+    verdict_summary,
     write_baseline_analysis,
 )
 from model_monitor_analyzer.report.html import bias as html_report
@@ -292,7 +293,8 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
         output, analysis=files[0], baseline=request.baseline,
         violations=output / VIOLATIONS_FILE if request.baseline is not None else None,
         tolerance=request.drift_tolerance, window=window, join=join))
-    summary = {**join, **_summary(analysis), "not_computable": missing, "violations": len(violations)}
+    summary = {**join, **_summary(analysis), "not_computable": missing, "violations": len(violations),
+               **verdict_summary(decision, verdict)}
     return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)
 
 
