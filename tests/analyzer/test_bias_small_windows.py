@@ -262,7 +262,11 @@ def test_a_window_reads_whole_number_facets_as_its_baseline_did(tmp_path):
 def test_a_threshold_group_is_compared_with_its_baseline_whatever_the_window_maximum(tmp_path):
     config = _config(tmp_path, facet=[{"name_or_index": "x", "value_or_threshold": [0.5]}])
     baseline = _baseline(tmp_path, config)
-    base_group = json.loads(baseline.read_text())["pre_training_bias_metrics"]["facets"]["x"][0]["value_or_threshold"]
+    # judged by Clarify's rule (the baseline's decision set to threshold), so every compared metric counts below
+    document = json.loads(baseline.read_text())
+    document["bias_drift_decision"]["comparison"] = "threshold"
+    baseline.write_text(json.dumps(document))
+    base_group = document["pre_training_bias_metrics"]["facets"]["x"][0]["value_or_threshold"]
     window = _table(40, seed=8)
     window["x"] = np.linspace(-1.0, 1.25, 40).round(4)  # a maximum the baseline did not have
     outcome = _monitor(tmp_path, config, window, baseline)
@@ -298,7 +302,7 @@ def test_a_facet_group_empty_in_the_window_says_which_metrics_are_not_computable
     assert "facet 'f' value_or_threshold 2 matches no row (the column's values: 0, 1)" in note
     published = [json.loads(line)["MetricName"] for line in
                  (tmp_path / "window" / "metrics" / bias_run.METRICS_FILE).read_text().splitlines()]
-    assert published == ["bias_metric_GE"]
+    assert published == ["bias_metric_GE", "bias_drift_violation_GE"]
     report = (tmp_path / "window" / "report.html").read_text()
     assert "not computable<br><small>CI: facet set is empty." in report
 

@@ -23,7 +23,7 @@ import enum
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 # -- monitoring_config -----------------------------------------------------------------------------
 
@@ -693,3 +693,79 @@ def bias_baseline_metrics(analysis: Mapping[str, object],
                         label=None if label is None else str(label),
                         label_value=None if label_value is None else str(label_value)))
     return tuple(result)
+
+
+# -- bias drift: how a baseline's metrics are judged (this project's block in analysis.json) -------------
+
+#: The top-level key of a bias analysis.json that this analyzer's baselines add after Clarify's keys:
+#: ``{"comparison": "significance", "significance_level": ..., "baseline_size": ..., "standard_errors": [...]}``.
+#: A file without it (made by Clarify) is judged by Clarify's rule (``is_bias_drift``).
+BIAS_DECISION_KEY = "bias_drift_decision"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasDecision:
+    """How a window's bias metrics are judged against a baseline analysis.json.
+
+    :param comparison: ``significance`` (farther from neutral than the baseline by more than chance
+        allows, Benjamini-Hochberg across the window's metrics) or ``threshold`` (Clarify's rule).
+    :param baseline_size: the rows the baseline counted (scales its standard errors to a window).
+    :param standard_errors: each baseline metric's standard error, keyed by
+        (stage key, facet, value_or_threshold as the baseline prints it, metric name).
+    """
+
+    comparison: str = THRESHOLD
+    significance_level: float = DEFAULT_QUALITY_SIGNIFICANCE_LEVEL
+    baseline_size: int | None = None
+    standard_errors: Mapping[tuple[str, str, str, str], float] = field(default_factory=dict)
+
+
+def parse_bias_decision(analysis: Mapping[str, object]) -> BiasDecision:
+    """The ``bias_drift_decision`` block of a bias analysis.json (absent: Clarify's rule).
+
+    Raises ``ValueError`` naming a bad or unknown key."""
+    block = analysis.get(BIAS_DECISION_KEY)
+    if block is None:
+        return BiasDecision()
+    where = BIAS_DECISION_KEY
+    if not isinstance(block, Mapping):
+        raise ValueError(f"{where} must be an object")
+    known = {"comparison", "significance_level", "baseline_size", "standard_errors"}
+    unknown = sorted(set(block) - known)
+    if unknown:
+        raise ValueError(f"unknown key {', '.join(map(repr, unknown))} in {where}; known keys: {', '.join(sorted(known))}")
+    comparison = str(block.get("comparison", SIGNIFICANCE)).strip().lower()
+    if comparison not in (SIGNIFICANCE, THRESHOLD):
+        raise ValueError(f"{where}.comparison must be {SIGNIFICANCE} or {THRESHOLD}, not {block['comparison']!r}")
+    level = block.get("significance_level", DEFAULT_QUALITY_SIGNIFICANCE_LEVEL)
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level <= 1:
+        raise ValueError(f"{where}.significance_level must be a number above 0 and up to 1, not {level!r}")
+    size = block.get("baseline_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"{where}.baseline_size must be a whole number of at least 1, not {size!r}")
+    errors: dict[tuple[str, str, str, str], float] = {}
+    entries = block.get("standard_errors", [])
+    if not isinstance(entries, list):
+        raise ValueError(f"{where}.standard_errors must be a list")
+    for index, entry in enumerate(entries):
+        fields = ("stage", "facet", "value_or_threshold", "metric", "standard_error")
+        if not isinstance(entry, Mapping) or any(k not in entry for k in fields):
+            raise ValueError(f"{where}.standard_errors[{index}] needs {', '.join(fields)}")
+        error = _finite(entry["standard_error"])
+        if error is None or error < 0 or isinstance(entry["standard_error"], str):
+            raise ValueError(f"{where}.standard_errors[{index}].standard_error must be a finite number of at least 0, "
+                             f"not {entry['standard_error']!r}")
+        errors[(str(entry["stage"]), str(entry["facet"]), str(entry["value_or_threshold"]), str(entry["metric"]))] = error
+    return BiasDecision(comparison=comparison, significance_level=float(level), baseline_size=size,
+                        standard_errors=errors)
+
+
+def bias_decision_document(decision: BiasDecision) -> dict[str, object]:
+    """The ``bias_drift_decision`` block a baseline's analysis.json ends with."""
+    document: dict[str, object] = {"comparison": decision.comparison, "significance_level": decision.significance_level}
+    if decision.baseline_size is not None:
+        document["baseline_size"] = decision.baseline_size
+    document["standard_errors"] = [
+        {"stage": stage, "facet": facet, "value_or_threshold": value, "metric": metric, "standard_error": error}
+        for (stage, facet, value, metric), error in decision.standard_errors.items()]
+    return document

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -191,6 +191,8 @@ class BiasAnalysis:
     pre_training: StageResult | None = None
     post_training: StageResult | None = None
     problems: tuple[str, ...] = ()
+    # The counts the metrics came from (None for an analysis read from a file): their standard errors need them.
+    state: BiasState | None = field(default=None, compare=False, repr=False)
 
     def stages(self) -> tuple[tuple[BiasStage, StageResult], ...]:
         """The computed stages in analysis.json's order (post-training first)."""
@@ -427,6 +429,7 @@ def analysis_from_state(
         pre_training=stage_result(BiasStage.PRE_TRAINING),
         post_training=stage_result(BiasStage.POST_TRAINING),
         problems=plan.problems,
+        state=state,
     )
 
 

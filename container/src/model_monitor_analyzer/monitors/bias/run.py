@@ -11,11 +11,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from model_monitor_analyzer import constraint_rules as rules
+from model_monitor_analyzer.checks import bias_decision
 from model_monitor_analyzer.checks.bias import (
     BiasAnalysis,
     PlacedMetric,
     baseline_column_kinds,
-    bias_drift_violations,
     label_mismatch,
     not_computable,
     placed_metrics,
@@ -37,10 +38,16 @@ from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, Bi
 from model_monitor_analyzer.monitors.bias.window_records import merged_columns
 from model_monitor_analyzer.report.bias import (
     metric_lines,
-    read_analysis,
     write_analysis,
     write_metric_lines,
     write_violations,
+)
+from model_monitor_analyzer.report.bias_decision import (
+    decision_notes,
+    read_baseline,
+    verdict_lines,
+    verdict_summary,
+    write_baseline_analysis,
 )
 from model_monitor_analyzer.report.html import bias as html_report
 
@@ -132,7 +139,9 @@ def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
     # A baseline with metrics that could not be computed is not written: it would pass for one.
     check_computable(analysis, config_path=str(request.analysis_config))
     claim.clear()
-    written = write_analysis(analysis, request.output / ANALYSIS_FILE)
+    # the standard errors the sample-size-aware drift verdict weighs the windows' metrics with
+    written = write_baseline_analysis(analysis, bias_decision.decision_for_baseline(analysis),
+                                      request.output / ANALYSIS_FILE)
     return RunOutcome(
         status=RunStatus.COMPLETED,
         message="Completed: bias baseline analysis written.",
@@ -242,7 +251,8 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
     claim = claim_output(output, writes=(*MONITOR_FILES, *metrics_file), inputs=inputs, overwrite=request.overwrite,
                          option=names.output)
     metric_moment = request.metric_time or request.window.start or datetime.now(UTC)
-    baseline = read_analysis(request.baseline, option=names.baseline) if request.baseline is not None else None
+    baseline, decision = read_baseline(request.baseline, option=names.baseline) if request.baseline is not None \
+        else (None, rules.BiasDecision())
     analysis, join = _monitor_analysis(request, baseline)
     if analysis is not None and baseline is not None:
         assert request.baseline is not None
@@ -265,19 +275,27 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
         print(f"note: {note}", file=sys.stderr, flush=True)
     files = [write_analysis(analysis, output / ANALYSIS_FILE)]
     violations: tuple = ()
+    verdict = None
     if baseline is not None:
-        violations = bias_drift_violations(baseline=baseline, current=analysis, tolerance=request.drift_tolerance)
+        verdict = bias_decision.decide(baseline=baseline, current=analysis, decision=decision,
+                                       tolerance=request.drift_tolerance)
+        violations = verdict.violations
+        for note in decision_notes(decision, verdict):
+            print(f"note: {note}", file=sys.stderr, flush=True)
         files.append(write_violations(violations, output / VIOLATIONS_FILE))
     if request.metrics_dir is not None:
         # as for the other monitor types: the metric time, else the window's start, else now
         lines = metric_lines(analysis, timestamp=format_timestamp(metric_moment), endpoint_name=request.endpoint,
                              schedule_name=request.schedule)
+        if verdict is not None and decision.comparison == rules.SIGNIFICANCE:
+            lines += verdict_lines(lines, verdict)
         files.append(write_metric_lines(lines, request.metrics_dir / METRICS_FILE))
     files.append(html_report.write_window_report(
         output, analysis=files[0], baseline=request.baseline,
         violations=output / VIOLATIONS_FILE if request.baseline is not None else None,
         tolerance=request.drift_tolerance, window=window, join=join))
-    summary = {**join, **_summary(analysis), "not_computable": missing, "violations": len(violations)}
+    summary = {**join, **_summary(analysis), "not_computable": missing, "violations": len(violations),
+               **verdict_summary(decision, verdict)}
     return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)
 
 

@@ -16,6 +16,11 @@ from pathlib import Path
 
 from model_monitor_analyzer.checks.bias import CLARIFY_NEUTRAL_VALUES
 from model_monitor_analyzer.checks.bias_groups import group_identity
+from model_monitor_analyzer.constraint_rules import (
+    BIAS_DECISION_KEY,
+    DEFAULT_QUALITY_SIGNIFICANCE_LEVEL,
+    SIGNIFICANCE,
+)
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import (
     REPORT_FILE,
@@ -126,12 +131,16 @@ def bias_report(*, header: ReportHeader, analysis: Mapping, baseline: Mapping | 
         numeric = (4, 5, 6, 7)
         bad = sorted({series_name(r) for r in metric_rows(analysis) if (r.facet, r.facet_value, r.name) in violated})
         missing = sum(1 for r in metric_rows(analysis) if r.value is None)
-        intro = (f"<p>{len(bad)} of {len(rows)} metrics drifted farther from neutral than the baseline plus the "
-                 f"tolerance {svg.number_text(tolerance)}" + (": " + ", ".join(escape(n) for n in bad) if bad else "")
+        judged = significance_wording(baseline, tolerance)
+        intro = (f"<p>{len(bad)} of {len(rows)} metrics drifted farther from neutral than the baseline "
+                 + (judged or f"plus the tolerance {svg.number_text(tolerance)}")
+                 + (": " + ", ".join(escape(n) for n in bad) if bad else "")
                  + "." + (f" {missing} not computable in this window (the reason is under each), not checked."
                           if missing else "") + "</p>")
         legend = ('<p class="legend">Green band: where the window may lie (neutral ± (|baseline - neutral| + '
-                  "tolerance)); blue dot baseline, orange dot window.</p>")
+                  "tolerance)); blue dot baseline, orange dot window."
+                  + (" A window outside the band violates only when its move is more than chance allows."
+                     if judged else "") + "</p>")
     else:
         headings, numeric = ["metric", "description", "facet", "stage", "value", "neutral"], (4, 5)
         intro = ("<p>The baseline's bias metrics: monitoring flags a window whose metric lies farther from the "
@@ -141,6 +150,16 @@ def bias_report(*, header: ReportHeader, analysis: Mapping, baseline: Mapping | 
     if cards:
         body += ["<h2>Against the baseline</h2>", legend, '<div class="cards">', *(c for _, c in cards), "</div>"]
     return page(header, "".join(body), violations=len(violated), series=points)
+
+
+def significance_wording(baseline: Mapping, tolerance: float) -> str | None:
+    """How the intro names the sample-size-aware decision a baseline asks for (None: Clarify's rule)."""
+    block = baseline.get(BIAS_DECISION_KEY)
+    if not isinstance(block, Mapping) or block.get("comparison", SIGNIFICANCE) != SIGNIFICANCE:
+        return None
+    level = block.get("significance_level", DEFAULT_QUALITY_SIGNIFICANCE_LEVEL)
+    return (f"by more than chance allows at this window's size (significance level {svg.number_text(level)}, "
+            f"Benjamini-Hochberg across the metrics) and by more than the tolerance {svg.number_text(tolerance)}")
 
 
 def _moment(text: object) -> datetime | None:
