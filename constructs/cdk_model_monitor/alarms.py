@@ -35,11 +35,13 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from . import monitor_types
 from .baseline import Baseline, BaselineDirectoryError, BaselineKind, read_baseline_directory
 from .bundled import analyzer_module
 from .errors import ConfigurationError
 from .job import Engine
 from .schedule import heartbeat
+from .statuses import COMPLETED_WITH_VIOLATIONS, FAILED, NO_DATA
 
 # CloudWatch refuses alarms whose periods x evaluation periods exceed seven days (for periods of an hour or more).
 MAX_EVALUATION_RANGE = Duration.days(7)
@@ -59,8 +61,8 @@ class AlarmCategory(enum.Enum):
     VIOLATIONS = ("violations", False)
     DRIFT = ("drift", True)
     COMPLETENESS = ("completeness", True)
-    MODEL_QUALITY = ("model-quality", True)
-    BIAS = ("bias", True)
+    MODEL_QUALITY = (monitor_types.MODEL_QUALITY.short_name, True)
+    BIAS = (monitor_types.MODEL_BIAS.short_name, True)
     # self-monitoring (self_monitoring.py): the monitoring itself is broken
     EXECUTIONS = ("executions", False)
     HEARTBEAT = ("heartbeat", False)
@@ -413,14 +415,14 @@ class MonitorAlarms(Construct):
         reports = monitor.report_s3_uri
         return [
             self.add_alarm(
-                monitor, AlarmCategory.EXECUTION_FAILED, monitor.metric_execution_status("Failed"),
+                monitor, AlarmCategory.EXECUTION_FAILED, monitor.metric_execution_status(FAILED),
                 threshold=1, windows=self.failed_windows,
                 operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.IGNORE,
                 description=f"The {kind} monitoring execution failed ({self.failed_windows} window(s) in a row). "
                             f"The state machine's execution history has the cause; reports under {reports}."),
             *([self.add_alarm(
-                monitor, AlarmCategory.NO_DATA, monitor.metric_execution_status("NoData"),
+                monitor, AlarmCategory.NO_DATA, monitor.metric_execution_status(NO_DATA),
                 threshold=1, windows=self.no_data_windows,
                 operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.IGNORE,
@@ -429,7 +431,7 @@ class MonitorAlarms(Construct):
                             "gives its noDataReason). Is the endpoint receiving traffic, and is data capture on?")]
               if self.no_data_alarm else []),
             self.add_alarm(
-                monitor, AlarmCategory.VIOLATIONS, monitor.metric_execution_status("CompletedWithViolations"),
+                monitor, AlarmCategory.VIOLATIONS, monitor.metric_execution_status(COMPLETED_WITH_VIOLATIONS),
                 threshold=1, windows=self.violations_windows,
                 operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.IGNORE,

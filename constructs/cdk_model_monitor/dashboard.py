@@ -16,14 +16,14 @@ from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms
 from .endpoint import ICapturedEndpoint
 from .errors import ConfigurationError
 from .job import Engine
-from .monitors.base import STATUSES
 from .self_monitoring import SelfMonitoring
+from .statuses import COMPLETED, COMPLETED_WITH_VIOLATIONS, EXECUTION_STATUSES, FAILED, NO_DATA
 
 _DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # CloudWatch draws at most this many metrics in one graph.
 MAX_METRICS_PER_GRAPH = 100
-STATUS_COLOURS = {"Completed": "#2ca02c", "CompletedWithViolations": "#ff7f0e", "NoData": "#7f7f7f",
-                  "Failed": "#d62728"}
+STATUS_COLOURS = {COMPLETED: "#2ca02c", COMPLETED_WITH_VIOLATIONS: "#ff7f0e", NO_DATA: "#7f7f7f",
+                  FAILED: "#d62728"}
 
 
 def latest_report_console_url(monitor: Any) -> str:
@@ -144,7 +144,7 @@ class ModelDashboard(Construct):
         if monitor.engine_kind is Engine.STANDALONE:
             widgets.append(cloudwatch.GraphWidget(
                 title=f"{kind}: execution status per window", width=12, height=6, stacked=True,
-                left=[monitor.metric_execution_status(s).with_(label=s, color=STATUS_COLOURS[s]) for s in STATUSES],
+                left=[monitor.metric_execution_status(s).with_(label=s, color=STATUS_COLOURS[s]) for s in EXECUTION_STATUSES],
                 right=[monitor.metric_violations().with_(label="constraint violations")],
                 left_y_axis=cloudwatch.YAxisProps(min=0, label="executions", show_units=False),
                 right_y_axis=cloudwatch.YAxisProps(min=0, label="violations", show_units=False)))

@@ -42,6 +42,7 @@ from .errors import ConfigurationError
 from .job import Engine
 from .nag import acknowledge
 from .schedule import heartbeat
+from .statuses import FAILED
 
 if TYPE_CHECKING:
     from .monitors.base import MonitorBase
@@ -158,7 +159,7 @@ class SelfMonitoring(Construct):
                          missed_windows=self.missed_windows)
         if beat is None:
             return None
-        status = monitor.metric_execution_status("Failed").with_(statistic="SampleCount", period=beat.period)
+        status = monitor.metric_execution_status(FAILED).with_(statistic="SampleCount", period=beat.period)
         minutes = beat.period.to_minutes()
         alarm = self._alarm(
             f"{self._name_part(monitor)}-heartbeat", status, threshold=1, windows=beat.windows,

@@ -43,11 +43,11 @@ from constructs import Construct
 
 from ..bundled import lambda_shared_module
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
-from ..monitors.base import STATUS_NAMESPACE, STATUSES
 from ..nag import acknowledge
 from ..roles import allow_log_encryption, grant_pass_to_sagemaker, scheduler_principal, states_principal
 from ..schedule import iso_offset, run_interval
 from ..self_monitoring import dead_letter_queue
+from ..statuses import COMPLETED, EXECUTION_STATUSES, FAILED, NO_DATA, STATUS_NAMESPACE, status_metric_name
 from .lambdas import DEFAULT_TIMEOUT, engine_function
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ class StandaloneEngine(Construct):
                                    resource_arns=[storage.bucket.arn_for_objects(monitor.latest_report_key)])
         self.publisher.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, "CdkModelMonitor"]}}))
+            conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, STATUS_NAMESPACE]}}))
         stack = Stack.of(self)
         event_bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self.publisher.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus]))
@@ -245,12 +245,12 @@ class StandaloneEngine(Construct):
                 retry.add_to(task)
             return task
 
-        record_no_data = publish("RecordNoData", "NoData",
+        record_no_data = publish("RecordNoData", NO_DATA,
                                  no_data_reason=sfn.JsonPath.string_at("$.plan.no_data_reason"))
         execution_failed = sfn.Fail(self, "ExecutionFailed", cause="the monitoring execution failed",
                                     error="MonitoringFailed")
-        record_failure = publish("RecordFailure", "Failed", failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
-        record_planning_failure = publish("RecordPlanningFailure", "Failed", planned=False,
+        record_failure = publish("RecordFailure", FAILED, failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
+        record_planning_failure = publish("RecordPlanningFailure", FAILED, planned=False,
                                           failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
         # A window always ends with a status datapoint: if the publisher cannot record a status, the state
         # machine publishes ExecutionFailed itself.
@@ -263,12 +263,12 @@ class StandaloneEngine(Construct):
         # could not be delivered), and RecordFailure completes a publication that stopped part-way with the
         # status decided before (lambda/metrics_publisher), which may be a completed one.
         window_status = (sfn.Choice(self, "WindowStatus")
-                         .when(sfn.Condition.string_equals("$.published.status", "Failed"), execution_failed)
+                         .when(sfn.Condition.string_equals("$.published.status", FAILED), execution_failed)
                          .otherwise(sfn.Succeed(self, "Done")))
         failed = record_failure.next(window_status)
         planning_failed = record_planning_failure.next(execution_failed)
         run = self._run_analyzer(monitor)
-        results = publish("PublishResults", "Completed",
+        results = publish("PublishResults", COMPLETED,
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"),
                           latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
@@ -463,8 +463,8 @@ class StandaloneEngine(Construct):
         dimensions = [{"Name": name, "Value": value}
                       for name, value in {**monitor.metric_dimensions, "MonitorType": monitor.kind.name}.items()
                       if value]
-        data = [{"MetricName": f"Execution{status}", "Dimensions": dimensions, "Value": float(status == "Failed"),
-                 "Unit": "Count"} for status in STATUSES]
+        data = [{"MetricName": status_metric_name(status), "Dimensions": dimensions, "Value": float(status == FAILED),
+                 "Unit": "Count"} for status in EXECUTION_STATUSES]
         return sfn.CustomState(self, "RecordFailureDirectly", state_json={
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",

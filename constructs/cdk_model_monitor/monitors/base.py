@@ -38,9 +38,19 @@ from ..job import (
     JobCompute,
     JobNetwork,
 )
+from ..monitor_types import MonitorTypeNames
 from ..network import VpcPlacement, grant_vpc_access
 from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from ..schedule import Schedule, iso_offset
+from ..statuses import (
+    EXECUTION_STATUSES,
+    FAILED,
+    LATE_CAPTURES_METRIC_NAME,
+    SKIPPED_METRIC_NAME,
+    STATUS_NAMESPACE,
+    VIOLATIONS_METRIC_NAME,
+    status_metric_name,
+)
 from ..storage import MonitoringBucket
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
 
@@ -48,9 +58,6 @@ if TYPE_CHECKING:
     from ..engines.native import NativeEngine
     from ..engines.standalone import StandaloneEngine
 
-# The execution-status metrics of the standalone engine (published by lambda/metrics_publisher).
-STATUS_NAMESPACE = "CdkModelMonitor"
-STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
 # Folder of the standalone engine's manifests and receipts under a monitor type's reports.
 MANIFEST_FOLDER = "_manifests"
 # The copy of the newest window's report.html beside a monitor's window folders (standalone engine).
@@ -64,25 +71,39 @@ SCHEDULE_FIX = ("Use a Schedule: Schedule.hourly(), Schedule.daily(hour=...), Sc
 class MonitorKind:
     """What differs between monitor types for the engines and metrics."""
 
-    name: str
-    """Short name used in report paths and job names, e.g. ``data-quality``."""
-    sagemaker_type: str
-    """``MonitoringType`` of a SageMaker schedule, e.g. ``DataQuality``."""
-    endpoint_namespace: str
-    """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
+    names: MonitorTypeNames
+    """The type's names, from the table shared with the Lambda handlers (``monitor_types``)."""
     capture_index_names: tuple[str, ...] = INPUT_AND_OUTPUT
     """``captureIndexNames`` of the standalone job's ``dataset_format`` unless the monitor chooses others."""
     reads_capture: tuple[CaptureMode, ...] = (CaptureMode.INPUT,)
     """The captured payloads the analysis needs (checked against the endpoint's capture modes)."""
-    analysis_type: str | None = None
-    """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
-    quality, the analyzer's default."""
     builtin_image: BuiltinImage = BuiltinImage.MODEL_MONITOR
     """The SageMaker image that analyses this kind natively (Model Monitor or Clarify)."""
     baseline_kind: BaselineKind | None = None
     """What the baseline files must describe (checked when the source knows it at synth)."""
     ground_truth: bool = False
     """Jobs join captures with ground-truth labels (a second input; a typed job definition natively)."""
+
+    @property
+    def name(self) -> str:
+        """Short name used in report paths and job names, e.g. ``data-quality``."""
+        return self.names.name
+
+    @property
+    def sagemaker_type(self) -> str:
+        """``MonitoringType`` of a SageMaker schedule, e.g. ``DataQuality``."""
+        return self.names.sagemaker_type
+
+    @property
+    def endpoint_namespace(self) -> str:
+        """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
+        return self.names.endpoint_namespace
+
+    @property
+    def analysis_type(self) -> str | None:
+        """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
+        quality, the analyzer's default."""
+        return self.names.analysis_type
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,12 +227,12 @@ class MonitorBase(Construct):
                                  dimensions_map=self.metric_dimensions, statistic=statistic,
                                  period=period or self.metric_period)
 
-    def metric_execution_status(self, status: str = "Failed", *, period: Duration | None = None) -> cloudwatch.Metric:
+    def metric_execution_status(self, status: str = FAILED, *, period: Duration | None = None) -> cloudwatch.Metric:
         """1 for each execution that ended in ``status`` (Completed, CompletedWithViolations, NoData, Failed),
         0 otherwise. Published by the standalone engine after every window."""
-        if status not in STATUSES:
-            raise ConfigurationError(self, "status", status, f"Use one of {list(STATUSES)}.")
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=f"Execution{status}",
+        if status not in EXECUTION_STATUSES:
+            raise ConfigurationError(self, "status", status, f"Use one of {list(EXECUTION_STATUSES)}.")
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=status_metric_name(status),
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
@@ -219,20 +240,20 @@ class MonitorBase(Construct):
         """Capture files that reached a window's folders after the window was listed, so that no window analysed
         them (standalone engine; counted by the next window's planner and stamped with the late window's start).
         More than a few: raise the schedule's ``capture_delay``."""
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="LateCaptureFiles",
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=LATE_CAPTURES_METRIC_NAME,
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
     def metric_metrics_skipped(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """The analyzer's metric lines of each window that CloudWatch did not take (refused as invalid, or beyond its
         limits: see lambda/metrics_publisher): alarms on those metrics miss that window (standalone engine)."""
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="MetricsSkipped",
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=SKIPPED_METRIC_NAME,
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
     def metric_violations(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Number of constraint violations each execution found."""
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="ConstraintViolations",
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=VIOLATIONS_METRIC_NAME,
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Maximum", period=period or self.metric_period)
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from .. import monitor_types
 from ..baseline import Baseline, BaselineKind, read_baseline_directory
 from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
@@ -26,9 +27,7 @@ from ..storage import MonitoringBucket
 from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_object_read, object_basename
 from .model_quality import DEFAULT_GROUND_TRUTH_LOOKBACK
 
-MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
-                         endpoint_namespace="aws/sagemaker/Endpoints/bias-metrics",
-                         analysis_type="MODEL_BIAS", builtin_image=BuiltinImage.CLARIFY,
+MODEL_BIAS = MonitorKind(names=monitor_types.MODEL_BIAS, builtin_image=BuiltinImage.CLARIFY,
                          baseline_kind=BaselineKind.BIAS, ground_truth=True,
                          # features from the input, predicted labels from the output (post-training metrics)
                          reads_capture=(CaptureMode.INPUT, CaptureMode.OUTPUT))

@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .. import monitor_types
 from ..baseline import Baseline, BaselineKind
 from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..errors import ConfigurationError
@@ -23,9 +24,7 @@ from ..storage import MonitoringBucket
 from .base import MonitorBase, MonitorKind
 from .capture_columns import BaselineColumns, data_quality_capture_index_names
 
-DATA_QUALITY = MonitorKind(name="data-quality", sagemaker_type="DataQuality",
-                           endpoint_namespace="aws/sagemaker/Endpoints/data-metrics",
-                           baseline_kind=BaselineKind.DATA_QUALITY)
+DATA_QUALITY = MonitorKind(names=monitor_types.DATA_QUALITY, baseline_kind=BaselineKind.DATA_QUALITY)
 
 
 class DriftMethod(enum.Enum):

@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .. import monitor_types
 from ..baseline import Baseline, BaselineKind, read_baseline_directory
 from ..bundled import analyzer_module
 from ..endpoint import CaptureMode, ICapturedEndpoint
@@ -23,9 +24,7 @@ from ..schedule import Schedule, iso_offset
 from ..storage import MonitoringBucket
 from .base import LabelledMonitorBase, MonitorKind, env_text
 
-MODEL_QUALITY = MonitorKind(name="model-quality", sagemaker_type="ModelQuality",
-                            endpoint_namespace="aws/sagemaker/Endpoints/model-metrics",
-                            analysis_type="MODEL_QUALITY", builtin_image=BuiltinImage.MODEL_MONITOR,
+MODEL_QUALITY = MonitorKind(names=monitor_types.MODEL_QUALITY, builtin_image=BuiltinImage.MODEL_MONITOR,
                             baseline_kind=BaselineKind.MODEL_QUALITY, ground_truth=True,
                             reads_capture=(CaptureMode.OUTPUT,))  # predictions, joined with labels
 DEFAULT_PROBABILITY_THRESHOLD = 0.5
