@@ -31,16 +31,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms, monitor_name_part
+from .alarm_factory import AlarmCategory, CreatedAlarm, MonitorAlarms, monitor_name_part
+from .engines.standalone import StandaloneEngine
 from .errors import ConfigurationError
 from .job import Engine
-from .nag import acknowledge
 from .schedule import heartbeat
 from .statuses import FAILED
 
@@ -48,19 +47,6 @@ if TYPE_CHECKING:
     from .monitors.base import MonitorBase
 
 _ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,120}$")
-_DLQ_RETENTION = Duration.days(14)
-
-
-def dead_letter_queue(scope: Construct, id: str, *, key: kms.IKey | None,
-                      removal_policy: RemovalPolicy = RemovalPolicy.DESTROY) -> sqs.Queue:
-    """An SQS dead-letter queue: encrypted with ``key`` (SQS-managed keys without one), TLS only, 14 days."""
-    queue = sqs.Queue(
-        scope, id,
-        encryption=sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED,
-        encryption_master_key=key, enforce_ssl=True, retention_period=_DLQ_RETENTION,
-        removal_policy=removal_policy)
-    acknowledge(queue, "AwsSolutions-SQS3", "this queue is itself a dead-letter queue")
-    return queue
 
 
 class SelfMonitoring(Construct):
@@ -133,8 +119,6 @@ class SelfMonitoring(Construct):
         return created
 
     def _executions(self, monitor: MonitorBase) -> CreatedAlarm:
-        from .engines.standalone import StandaloneEngine  # here: the engine module imports this one
-
         if not isinstance(monitor.engine, StandaloneEngine):
             raise TypeError(f"{monitor.node.path}: execution alarms watch a standalone engine's state machine")
         machine = monitor.engine.state_machine

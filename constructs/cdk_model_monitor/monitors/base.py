@@ -6,9 +6,8 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, Names, Stack, Token
+from aws_cdk import CfnResource, Duration, Names, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -16,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from ..alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms
 from ..baseline import Baseline, BaselineKind, BoundBaseline
 from ..bundled import lambda_shared_module
 from ..endpoint import (
@@ -25,6 +25,9 @@ from ..endpoint import (
     check_capture_modes,
     check_endpoint_name,
 )
+from ..engines.native import LabelledEndpointInput, NativeEngine
+from ..engines.protocol import JobInput
+from ..engines.standalone import StandaloneEngine
 from ..errors import ConfigurationError, require_member
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
@@ -53,10 +56,6 @@ from ..statuses import (
 )
 from ..storage import MonitoringBucket
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
-
-if TYPE_CHECKING:
-    from ..engines.native import NativeEngine
-    from ..engines.standalone import StandaloneEngine
 
 # Folder of the standalone engine's manifests and receipts under a monitor type's reports.
 MANIFEST_FOLDER = "_manifests"
@@ -104,29 +103,6 @@ class MonitorKind:
         """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
         quality, the analyzer's default."""
         return self.names.analysis_type
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobInput:
-    """A processing input a monitor adds to each standalone job, besides the captures and baseline.
-
-    Exactly one of ``s3_uri`` (a fixed object or prefix) and ``s3_uri_path`` (a JSONPath into the
-    state machine's state, e.g. the window planner's ``$.plan.ground_truth_manifest_uri``).
-    """
-
-    name: str
-    local_path: str
-    s3_uri: str | None = None
-    s3_uri_path: str | None = None
-    manifest: bool = False
-    """``S3DataType=ManifestFile`` (a manifest written per window) instead of ``S3Prefix``."""
-
-    def to_api(self) -> dict[str, object]:
-        """The processing API's ``ProcessingInputs`` entry (``S3Uri.$`` for a JSONPath)."""
-        source = {"S3Uri.$": self.s3_uri_path} if self.s3_uri_path is not None else {"S3Uri": self.s3_uri}
-        return {"InputName": self.name, "S3Input": {
-            **source, "S3DataType": "ManifestFile" if self.manifest else "S3Prefix", "S3InputMode": "File",
-            "S3DataDistributionType": "FullyReplicated", "LocalPath": self.local_path}}
 
 
 class MonitorBase(Construct):
@@ -198,12 +174,8 @@ class MonitorBase(Construct):
 
         self.engine: StandaloneEngine | NativeEngine
         if engine is Engine.STANDALONE:
-            from ..engines.standalone import StandaloneEngine
-
             self.engine = StandaloneEngine(self, "Standalone", monitor=self)
         else:
-            from ..engines.native import NativeEngine
-
             self.engine = NativeEngine(self, "ModelMonitor", monitor=self)
 
     # -- metrics ---------------------------------------------------------------------------
@@ -379,6 +351,27 @@ class MonitorBase(Construct):
         """Let the window planner list what it needs besides the captures (nothing by default: a grant
         that adds no statement)."""
         return iam.Grant.drop(grantee, "the planner reads only the captures")
+
+    def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
+                          features: Sequence[str] | None) -> list[cloudwatch.IWidget]:
+        """The monitor type's own dashboard graphs (``monitors/<type>/dashboard.py``), from ``alarms``, the alarms
+        made for this monitor; none for a type without graphs of its own."""
+        return []
+
+    alarm_options_type: type[AlarmOptions] = AlarmOptions
+    """The options class of this monitor type's alarms (``add_health_alarms``)."""
+
+    def add_health_alarms(self, alarms: MonitorAlarms, *, baseline: Baseline | None,
+                          options: AlarmOptions | None) -> list[CreatedAlarm]:
+        """The model-health alarms of this monitor's type, created with ``alarms``; each monitor type defines
+        them in its own folder (``monitors/<type>/alarms.py``)."""
+        raise ConfigurationError(alarms, "monitor", self.kind.name, "Use a DataQualityMonitor, ModelQualityMonitor or "
+                                                                    "BiasDriftMonitor, or add alarms with add_alarm().")
+
+    def native_job_definition(self, scope: Construct, *, key_arn: str | None) -> CfnResource:
+        """The typed ``AWS::SageMaker::<type>JobDefinition`` of this monitor's type (native engine), created in
+        ``scope``; each monitor type defines it in its own folder (``monitors/<type>/native.py``)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no typed job definition")
 
     def _validate_kind(self) -> None:
         """Checks of a monitor type's own options, before any resource exists (ConfigurationError)."""
@@ -646,6 +639,11 @@ class LabelledMonitorBase(MonitorBase):
             return super().window_environment()
         return {"start_time.$": "$.plan.ground_truth_start", "end_time.$": "$.plan.end",
                 "metric_time.$": "$.plan.metric_time"}
+
+    def labelled_endpoint_input(self, attributes: Mapping[str, str | float]) -> LabelledEndpointInput:
+        """The endpoint input's ``attributes``, the captures' window and the ground truth of a typed definition."""
+        return LabelledEndpointInput(attributes=attributes, capture_window=self.capture_window(),
+                                     ground_truth_s3_uri=self.ground_truth_s3_uri)
 
     def job_inputs(self) -> list[JobInput]:
         return [JobInput(name="ground_truth", local_path=GROUND_TRUTH_LOCAL_PATH,
