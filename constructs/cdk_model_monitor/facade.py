@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
@@ -49,7 +49,7 @@ from .monitors.base import SCHEDULE_FIX, MonitorBase
 from .monitors.bias import BiasAlarmOptions, BiasDriftMonitor, BiasSettings
 from .monitors.data_quality import DataQualityAlarmOptions, DataQualityMonitor, DataQualitySettings
 from .monitors.model_quality import ModelQualityAlarmOptions, ModelQualityMonitor, ModelQualitySettings
-from .monitors.settings import MonitorSettings
+from .monitors.settings import MonitorSettings, MonitorTarget
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import Schedule
@@ -200,8 +200,7 @@ def _typed_settings(scope: Construct, prop: str, value: object,
         return settings_type()
     if value is None or not isinstance(value, Mapping):
         raise ConfigurationError(scope, prop, value, f"Use {example}.")
-    facade_owned = sorted(set(value) & {"baseline", "schedule", "endpoint", "endpoint_name", "capture_s3_uri",
-                                        "capture_key", "capture_modes", "storage"})
+    facade_owned = sorted(set(value) & {f.name for f in fields(MonitorTarget)})
     if facade_owned:
         raise ConfigurationError(scope, prop, facade_owned,
                                  "The facade sets these itself; use the props' own fields or the facade's.")
@@ -493,7 +492,8 @@ class ModelMonitor(Construct):
         """The "monitoring broken" alarm (notifies, never retrains), if self-monitoring is on."""
         return self.self_monitoring.composite_alarm if self.self_monitoring is not None else None
 
-    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps], monitor_class: type[MonitorBase]) -> MonitorBase | None:
+    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps],
+                 monitor_class: Callable[..., MonitorBase]) -> MonitorBase | None:
         if value is None:
             return None
         if isinstance(value, MonitorBase):

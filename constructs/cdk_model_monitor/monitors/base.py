@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from aws_cdk import CfnResource, Duration, Names, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -54,8 +53,8 @@ from ..statuses import (
     VIOLATIONS_METRIC_NAME,
     status_metric_name,
 )
-from ..storage import MonitoringBucket
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
+from .settings import MonitorSettings, MonitorTarget
 
 # Folder of the standalone engine's manifests and receipts under a monitor type's reports.
 MANIFEST_FOLDER = "_manifests"
@@ -114,54 +113,41 @@ class MonitorBase(Construct):
         id: str,
         *,
         kind: MonitorKind,
-        baseline: Baseline,
-        endpoint: ICapturedEndpoint | None = None,
-        endpoint_name: str | None = None,
-        capture_s3_uri: str | None = None,
-        capture_key: kms.IKey | None = None,
-        capture_modes: Sequence[CaptureMode] | None = None,
-        variant: str | None = None,
-        storage: MonitoringBucket | None = None,
-        schedule: Schedule | None = None,
-        engine: Engine = Engine.STANDALONE,
-        image: AnalyzerImage | None = None,
-        compute: JobCompute | None = None,
-        network: JobNetwork | None = None,
-        environment: Mapping[str, str] | None = None,
-        schedule_name: str | None = None,
-        asset_kms_key: kms.IKey | None = None,
+        target: MonitorTarget,
+        settings: MonitorSettings,
     ) -> None:
         super().__init__(scope, id)
         # choices checked first: a string in their place would fail later, deep inside, without a fix
+        engine = settings.engine
         require_member(self, "engine", engine, Engine)
-        if schedule is not None and not isinstance(schedule, Schedule):
-            raise ConfigurationError(self, "schedule", schedule, SCHEDULE_FIX)
+        assert isinstance(engine, Engine)  # for the type checker: require_member refused anything else
+        if target.schedule is not None and not isinstance(target.schedule, Schedule):
+            raise ConfigurationError(self, "schedule", target.schedule, SCHEDULE_FIX)
         self.kind = kind
         self.engine_kind = engine
-        self.schedule = schedule or Schedule.hourly()
-        self.image_source = image or AnalyzerImage.from_asset()
-        self.compute = compute or JobCompute()
-        self.network = (network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
-        self.user_environment = dict(environment or {})
+        self.schedule = target.schedule or Schedule.hourly()
+        self.image_source = settings.image or AnalyzerImage.from_asset()
+        self.compute = settings.compute or JobCompute()
+        self.network = (settings.network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
+        self.user_environment = dict(settings.environment or {})
         # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given)
-        self.endpoint: ICapturedEndpoint = self._resolve_target(endpoint, endpoint_name, capture_s3_uri, capture_key, capture_modes,
-                                           variant, storage)
-        self.baseline_source = baseline  # alarms read thresholds from a local baseline
-        self._validate(schedule_name)
+        self.endpoint: ICapturedEndpoint = self._resolve_target(target, settings.variant)
+        self.baseline_source = target.baseline  # alarms read thresholds from a local baseline
+        self._validate(settings.schedule_name)
         self._validate_kind()
 
-        self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
+        self.schedule_name = settings.schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
         # the jobs' subnets and security groups (``vpc_placement.connections``), None outside a VPC
         self.vpc_placement: VpcPlacement | None = self.network.place(self)
         self.job_role = self._create_job_role()
         self.image = self.image_source.bind(self, grantee=self.job_role)
-        self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
+        self.baseline: BoundBaseline = target.baseline.bind(self, storage=self.storage, image=self.image_source,
                                                      job_role=self.job_role)
         #: the CDK file assets the job reads (the local baseline's files, a monitor type's own config)
         self.job_assets: list[s3_assets.Asset] = list(self.baseline.assets)
         self._bind_kind()
-        self.asset_kms_key = asset_kms_key
+        self.asset_kms_key = asset_kms_key = settings.asset_kms_key
         if asset_kms_key is not None and self.job_assets:
             # the bootstrap's asset bucket encrypted with a key of the user's (cdk bootstrap --bootstrap-kms-key-id)
             asset_kms_key.grant_decrypt(self.job_role)
@@ -173,7 +159,7 @@ class MonitorBase(Construct):
             else self._choose_capture_index_names())
 
         self.engine: StandaloneEngine | NativeEngine
-        if engine is Engine.STANDALONE:
+        if self.engine_kind is Engine.STANDALONE:
             self.engine = StandaloneEngine(self, "Standalone", monitor=self)
         else:
             self.engine = NativeEngine(self, "ModelMonitor", monitor=self)
@@ -391,12 +377,11 @@ class MonitorBase(Construct):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _resolve_target(self, endpoint: ICapturedEndpoint | None, endpoint_name: str | None,
-                        capture_s3_uri: str | None, capture_key: kms.IKey | None,
-                        capture_modes: Sequence[CaptureMode] | None, variant: str | None,
-                        storage: MonitoringBucket | None) -> ICapturedEndpoint:
+    def _resolve_target(self, target: MonitorTarget, variant: str | None) -> ICapturedEndpoint:
         """The monitored endpoint (one imported from ``endpoint_name`` and ``capture_s3_uri`` when not given),
         and from it the variant, capture location, capture modes and storage of this monitor."""
+        endpoint, endpoint_name, capture_s3_uri = target.endpoint, target.endpoint_name, target.capture_s3_uri
+        capture_key, capture_modes, storage = target.capture_key, target.capture_modes, target.storage
         if endpoint is not None:
             if not isinstance(endpoint, ICapturedEndpoint):
                 raise ConfigurationError(self, "endpoint", endpoint,
@@ -570,21 +555,10 @@ class LabelledMonitorBase(MonitorBase):
     window's start, so each label is evaluated once, in the window it arrived in.
     """
 
-    def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, capture_lookback: Duration | None = None,
-                 baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
-                 endpoint_name: str | None = None, capture_s3_uri: str | None = None,
-                 capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
-                 variant: str | None = None, storage: MonitoringBucket | None = None,
-                 schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
-                 image: AnalyzerImage | None = None, compute: JobCompute | None = None,
-                 network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
+    def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, target: MonitorTarget,
+                 settings: MonitorSettings, capture_lookback: Duration | None = None) -> None:
         self._capture_lookback = capture_lookback  # checked in _validate_kind, once the construct has a path
-        super().__init__(scope, id, kind=kind, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=kind, target=target, settings=settings)
 
     # -- ground truth for label producers ------------------------------------------------------
 

@@ -32,10 +32,10 @@ from ..base import (
     grant_object_read,
     object_basename,
 )
-from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK
+from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorTarget, from_arguments
 from . import dashboard, native
 from .alarms import BiasAlarmOptions, add_health_alarms
-from .settings import ColumnRef, Facet, Value, group_name
+from .settings import BiasSettings, ColumnRef, Facet, Value, group_name
 
 MODEL_BIAS = MonitorKind(names=monitor_types.MODEL_BIAS, builtin_image=BuiltinImage.CLARIFY,
                          baseline_kind=BaselineKind.BIAS, ground_truth=True,
@@ -164,12 +164,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
             raise ConfigurationError(scope, f"{id}.drift_tolerance", drift_tolerance,
                                      "Use a non-negative number, e.g. 0.1 (0 is Clarify's own rule).")
         self.drift_tolerance = float(drift_tolerance)
-        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback,
-                         baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback, target=from_arguments(MonitorTarget, locals()),
+                         settings=from_arguments(BiasSettings, locals()))
 
     # -- the analysis config -------------------------------------------------------------------
 

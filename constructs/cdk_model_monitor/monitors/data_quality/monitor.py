@@ -22,9 +22,10 @@ from ...schedule import Schedule
 from ...storage import MonitoringBucket
 from ..base import MonitorBase, MonitorKind
 from ..capture_columns import BaselineColumns, data_quality_capture_index_names
+from ..settings import MonitorTarget, from_arguments
 from . import dashboard, native
 from .alarms import DataQualityAlarmOptions, add_health_alarms
-from .settings import DriftMethod, FeatureOverride
+from .settings import DataQualitySettings, DriftMethod, FeatureOverride
 
 DATA_QUALITY = MonitorKind(names=monitor_types.DATA_QUALITY, baseline_kind=BaselineKind.DATA_QUALITY)
 
@@ -111,11 +112,8 @@ class DataQualityMonitor(MonitorBase):
             environment = {**(environment or {}), "feature_overrides": json.dumps(
                 {name: o.to_config() for name, o in sorted(self.feature_overrides.items())},
                 sort_keys=True, separators=(",", ":"))}
-        super().__init__(scope, id, kind=DATA_QUALITY, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=DATA_QUALITY, target=from_arguments(MonitorTarget, locals()),
+                         settings=from_arguments(DataQualitySettings, locals()))
 
     def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
                           features: Sequence[str] | None) -> list[cloudwatch.IWidget]:

@@ -23,10 +23,10 @@ from ...job import Engine, JobCompute, JobNetwork
 from ...schedule import Schedule, iso_offset
 from ...storage import MonitoringBucket
 from ..base import LabelledMonitorBase, MonitorKind, env_text
-from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK
+from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorTarget, from_arguments
 from . import dashboard, native
 from .alarms import ModelQualityAlarmOptions, add_health_alarms
-from .settings import ProblemType
+from .settings import ModelQualitySettings, ProblemType
 
 MODEL_QUALITY = MonitorKind(names=monitor_types.MODEL_QUALITY, builtin_image=BuiltinImage.MODEL_MONITOR,
                             baseline_kind=BaselineKind.MODEL_QUALITY, ground_truth=True,
@@ -133,12 +133,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
         self.probability_attribute = probability_attribute
         self.probability_threshold = probability_threshold
         self.positive_label = positive_label
-        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback,
-                         baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback, target=from_arguments(MonitorTarget, locals()),
+                         settings=from_arguments(ModelQualitySettings, locals()))
 
     # -- metrics -----------------------------------------------------------------------------
 
