@@ -29,24 +29,30 @@ The per-alarm actions stay empty: one notification per incident, through the com
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .alarm_factory import AlarmCategory, CreatedAlarm, MonitorAlarms, monitor_name_part
+from .alarm_factory import AlarmCategory, AlarmedMonitor, CreatedAlarm, MonitorAlarms, monitor_name_part
 from .engines.standalone import StandaloneEngine
 from .errors import ConfigurationError
 from .job import Engine
 from .schedule import heartbeat
 from .statuses import FAILED
 
-if TYPE_CHECKING:
-    from .monitors.base import MonitorBase
-
 _ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,120}$")
+
+
+class SelfMonitoredMonitor(AlarmedMonitor, Protocol):
+    """What self-monitoring reads from a monitor (``MonitorBase`` is one): its engine (a standalone engine's state
+    machine and dead-letter queue) and the metrics its engine publishes about itself."""
+
+    @property
+    def engine(self) -> Construct: ...
+    def metric_metrics_skipped(self, *, period: Duration | None = None) -> cloudwatch.Metric: ...
 
 
 class SelfMonitoring(Construct):
@@ -91,7 +97,7 @@ class SelfMonitoring(Construct):
 
     # -- per monitor ------------------------------------------------------------------------------
 
-    def add_monitor(self, monitor: MonitorBase, *, alarms: MonitorAlarms | None = None) -> list[CreatedAlarm]:
+    def add_monitor(self, monitor: SelfMonitoredMonitor, *, alarms: MonitorAlarms | None = None) -> list[CreatedAlarm]:
         """The self-monitoring alarms of ``monitor`` on its engine. On the native engine the heartbeat is the
         "no results" alarm ``alarms`` created for it (none without it: the native engine publishes no status)."""
         if monitor.engine_kind is Engine.STANDALONE:
@@ -118,7 +124,7 @@ class SelfMonitoring(Construct):
                         created.append(record)
         return created
 
-    def _executions(self, monitor: MonitorBase) -> CreatedAlarm:
+    def _executions(self, monitor: SelfMonitoredMonitor) -> CreatedAlarm:
         if not isinstance(monitor.engine, StandaloneEngine):
             raise TypeError(f"{monitor.node.path}: execution alarms watch a standalone engine's state machine")
         machine = monitor.engine.state_machine
@@ -138,7 +144,7 @@ class SelfMonitoring(Construct):
                         "state machine's execution history for the cause.")
         return self._record(alarm, AlarmCategory.EXECUTIONS, monitor, "ExecutionsFailed", metrics["failed"])
 
-    def _heartbeat(self, monitor: MonitorBase) -> CreatedAlarm | None:
+    def _heartbeat(self, monitor: SelfMonitoredMonitor) -> CreatedAlarm | None:
         beat = heartbeat(monitor.schedule, max_runtime=monitor.compute.max_runtime,
                          missed_windows=self.missed_windows)
         if beat is None:
@@ -154,7 +160,7 @@ class SelfMonitoring(Construct):
                         "is not running. Also in ALARM after deployment until the first windows report.")
         return self._record(alarm, AlarmCategory.HEARTBEAT, monitor, status.metric_name, status)
 
-    def _metrics_skipped(self, monitor: MonitorBase) -> CreatedAlarm:
+    def _metrics_skipped(self, monitor: SelfMonitoredMonitor) -> CreatedAlarm:
         skipped = monitor.metric_metrics_skipped()
         alarm = self._alarm(
             f"{self._name_part(monitor)}-metrics-skipped", skipped, threshold=1, windows=1,
@@ -167,7 +173,7 @@ class SelfMonitoring(Construct):
 
     # -- dead-letter queues -----------------------------------------------------------------------
 
-    def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: MonitorBase | None = None,
+    def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: SelfMonitoredMonitor | None = None,
                               description: str | None = None) -> CreatedAlarm:
         """An alarm on the first message in ``queue`` (a dead-letter queue); ``name`` is its alarm name's part
         after the prefix (``retraining-dead-letters``)."""
@@ -214,7 +220,7 @@ class SelfMonitoring(Construct):
             alarm_name=f"{self.alarm_name_prefix}-{name}"[:255], alarm_description=description[:1024],
             actions_enabled=self.actions_enabled)
 
-    def _record(self, alarm: cloudwatch.Alarm, category: AlarmCategory, monitor: MonitorBase | None,
+    def _record(self, alarm: cloudwatch.Alarm, category: AlarmCategory, monitor: SelfMonitoredMonitor | None,
                 metric_name: str, metric: cloudwatch.IMetric) -> CreatedAlarm:
         record = CreatedAlarm(alarm=alarm, category=category,
                               monitor_path=monitor.node.path if monitor is not None else self.node.path,
@@ -222,5 +228,5 @@ class SelfMonitoring(Construct):
         self._created.append(record)
         return record
 
-    def _name_part(self, monitor: MonitorBase) -> str:
+    def _name_part(self, monitor: SelfMonitoredMonitor) -> str:
         return monitor_name_part(self._name_parts, monitor)
