@@ -140,9 +140,10 @@ _Options = TypeVar("_Options", bound=AlarmOptions)
 # -- thresholds from the baseline ----------------------------------------------------------------
 
 
-def baseline_constraints(baseline: Baseline) -> Mapping[str, Any] | None:
-    """The constraints document of a baseline whose files are on this machine (``Baseline.from_directory``),
-    else None (S3 and deploy-time baselines are only known at deploy time)."""
+def local_baseline_document(baseline: Baseline | None, kind: BaselineKind) -> Mapping[str, Any] | None:
+    """The constraints document (a Clarify analysis.json for bias) of a baseline whose files are on this machine
+    (``Baseline.from_directory``) and describe ``kind``; empty for a local baseline of another kind; None for
+    S3 and deploy-time baselines, which are only known at deploy time."""
     path = getattr(baseline, "path", None)
     if not isinstance(path, str):
         return None
@@ -150,9 +151,10 @@ def baseline_constraints(baseline: Baseline) -> Mapping[str, Any] | None:
         files = read_baseline_directory(path)
     except BaselineDirectoryError:
         return None  # the monitor reports the folder's problem when it binds the baseline
-    if files.kind is BaselineKind.BIAS:
-        return {"bias_analysis": json.loads(Path(files.constraints).read_text(encoding="utf-8"))}
-    return json.loads(Path(files.constraints).read_text(encoding="utf-8"))
+    if files.kind is not kind:
+        return {}
+    document: Mapping[str, Any] = json.loads(Path(files.constraints).read_text(encoding="utf-8"))
+    return document
 
 
 # -- the alarm factory --------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 With the project's analyzer (or any custom image) a data-quality schedule embeds its job definition,
 the "bring your own container" path. SageMaker's built-in images, and every monitor that joins
 ground truth (model quality, bias drift: the embedded definition has no ground-truth input), use a
-typed job definition (``AWS::SageMaker::{DataQuality,ModelQuality,ModelBias}JobDefinition``),
-which is how the SDK deploys them; the schedule references it by the name taken from its ARN.
+typed job definition (``AWS::SageMaker::<MonitoringType>JobDefinition``), which is how the SDK deploys
+them; the schedule references it by the name taken from its ARN. Each monitor type builds its own typed
+definition (``monitors/<type>/native.py``) from the parts below; the engine asks the monitor for it.
 """
 
 from __future__ import annotations

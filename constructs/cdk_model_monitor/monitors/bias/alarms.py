@@ -16,11 +16,11 @@ from ...alarm_factory import (
     AlarmOptions,
     CreatedAlarm,
     MonitorAlarms,
-    baseline_constraints,
     check_windows,
+    local_baseline_document,
     rules,
 )
-from ...baseline import Baseline
+from ...baseline import Baseline, BaselineKind
 from ...errors import ConfigurationError
 
 
@@ -83,8 +83,7 @@ def add_health_alarms(alarms: MonitorAlarms, monitor: BiasAlarmSubject, *, basel
     check_windows(alarms, "windows", options.windows)
     thresholds = list(options.thresholds) if options.thresholds is not None else None
     if thresholds is None:
-        document = baseline_constraints(baseline) if baseline is not None else None
-        analysis = (document or {}).get("bias_analysis")
+        analysis = local_baseline_document(baseline, BaselineKind.BIAS)
         thresholds = bias_thresholds(analysis) if analysis else []
         if not thresholds:
             raise ConfigurationError(alarms, "thresholds", None,

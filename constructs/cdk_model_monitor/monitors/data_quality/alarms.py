@@ -16,11 +16,11 @@ from ...alarm_factory import (
     AlarmOptions,
     CreatedAlarm,
     MonitorAlarms,
-    baseline_constraints,
     check_windows,
+    local_baseline_document,
     rules,
 )
-from ...baseline import Baseline
+from ...baseline import Baseline, BaselineKind
 from ...errors import ConfigurationError
 from .settings import FeatureOverride
 
@@ -125,7 +125,7 @@ def add_health_alarms(alarms: MonitorAlarms, monitor: DataQualityAlarmSubject, *
                       options: DataQualityAlarmOptions) -> list[CreatedAlarm]:
     """Per-feature drift and completeness alarms of a ``DataQualityMonitor``."""
     check_windows(alarms, "drift_windows", options.drift_windows)
-    constraints = baseline_constraints(baseline) if baseline is not None else None
+    constraints = local_baseline_document(baseline, BaselineKind.DATA_QUALITY)
     # the monitor's own per-feature overrides apply to its alarms too, merged as the analyzer merges
     # them (explicit alarm thresholds win)
     overrides = monitor.feature_overrides

@@ -16,11 +16,11 @@ from ...alarm_factory import (
     AlarmOptions,
     CreatedAlarm,
     MonitorAlarms,
-    baseline_constraints,
     check_windows,
+    local_baseline_document,
     rules,
 )
-from ...baseline import Baseline
+from ...baseline import Baseline, BaselineKind
 from ...errors import ConfigurationError
 
 
@@ -93,7 +93,7 @@ def add_health_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject, 
     check_windows(alarms, "windows", options.windows)
     thresholds = list(options.thresholds) if options.thresholds is not None else None
     if thresholds is None:
-        constraints = baseline_constraints(baseline) if baseline is not None else None
+        constraints = local_baseline_document(baseline, BaselineKind.MODEL_QUALITY)
         try:
             thresholds = model_quality_thresholds(constraints) if constraints else []
         except ValueError as error:
