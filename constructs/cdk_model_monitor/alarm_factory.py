@@ -2,11 +2,11 @@
 
 The monitors define their metrics (``metric_drift``, ``metric_execution_status``, ...); this module
 holds what every monitor's alarms share (the factory, the execution-status alarms, the composite), and each
-monitor type's unit its model-health alarms (``monitors/<type>/alarms.py``), which ``add_monitor`` asks the
-monitor for (``AlarmedMonitor.add_health_alarms``). ``MonitorAlarms`` injects the defaults once (alarm-name prefix, how many
-windows make an alarm, which actions to take), creates the alarms of each monitor with
-``add_monitor`` and lists what it created with ``created_alarms()``. ``add_composite_alarm`` rolls
-the model-health alarms into one "model unhealthy" composite alarm, the one to page on and to
+monitor type's unit its model-health alarms (``monitors/<type>/alarms.py``), which ``add_monitor`` asks
+the monitor for (``AlarmedMonitor.add_health_alarms``). ``MonitorAlarms`` injects the defaults once
+(alarm-name prefix, how many windows make an alarm, which actions to take), creates the alarms of each
+monitor with ``add_monitor`` and lists what it created with ``created_alarms()``. ``add_composite_alarm``
+rolls the model-health alarms into one "model unhealthy" composite alarm, the one to page on and to
 retrain on.
 
 Evaluation, for every alarm: one period is ``monitor.metric_period`` (one monitoring window, at

@@ -71,8 +71,9 @@ ANALYZER_COMMAND = "model-monitor-analyzer baseline --dataset <your dataset> --o
 class BaselineKind(enum.Enum):
     """What a baseline describes, told apart by the files' format."""
 
-    DATA_QUALITY = monitor_types.DATA_QUALITY.short_name  # statistics.json (features) + constraints.json (features)
-    MODEL_QUALITY = monitor_types.MODEL_QUALITY.short_name  # constraints.json (<problem>_constraints); statistics unused
+    # the analyzer's ``baseline --type``, from the monitor types' table
+    DATA_QUALITY = monitor_types.DATA_QUALITY.short_name  # statistics.json + constraints.json (features)
+    MODEL_QUALITY = monitor_types.MODEL_QUALITY.short_name  # constraints.json (<problem>_constraints)
     BIAS = monitor_types.MODEL_BIAS.short_name  # Clarify analysis.json, used as the constraints
 
 

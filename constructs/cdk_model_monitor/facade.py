@@ -46,15 +46,30 @@ from .errors import ConfigurationError, require_member
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork
 from .monitors.base import SCHEDULE_FIX, MonitorBase
-from .monitors.bias import BiasAlarmOptions, BiasDriftMonitor, BiasSettings
-from .monitors.data_quality import DataQualityAlarmOptions, DataQualityMonitor, DataQualitySettings
-from .monitors.model_quality import ModelQualityAlarmOptions, ModelQualityMonitor, ModelQualitySettings
-from .monitors.settings import MonitorSettings, MonitorTarget
+from .monitors.bias import BiasAlarmOptions, BiasDriftMonitor, BiasProps, BiasSettings
+from .monitors.data_quality import (
+    DataQualityAlarmOptions,
+    DataQualityMonitor,
+    DataQualityProps,
+    DataQualitySettings,
+)
+from .monitors.model_quality import (
+    ModelQualityAlarmOptions,
+    ModelQualityMonitor,
+    ModelQualityProps,
+    ModelQualitySettings,
+)
+from .monitors.settings import MonitorProps, MonitorSettings, MonitorTarget
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import Schedule
 from .self_monitoring import SelfMonitoring
 from .storage import MonitoringBucket, MonitoringPrefixes
+
+__all__ = ["AlarmProps", "BiasProps", "BiasSettings", "DashboardProps", "DataQualityProps", "DataQualitySettings",
+           "EndpointProps", "ExistingEndpoint", "ModelMonitor", "ModelQualityProps", "ModelQualitySettings",
+           "MonitorProps", "MonitorSettings", "NotificationProps", "RetrainingProps", "SelfMonitoringProps",
+           "StorageProps"]
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
 
@@ -142,49 +157,6 @@ class ExistingEndpoint:
         return CapturedEndpoint.from_endpoint_attributes(
             scope, id, endpoint_name=self.endpoint_name, capture_s3_uri=self.capture_s3_uri,
             capture_key=self.capture_key, variant=self.variant, capture_modes=self.capture_modes)
-
-
-@dataclass(frozen=True, kw_only=True)
-class MonitorProps:
-    """A monitor the facade creates.
-
-    :param baseline: its baseline (``Baseline.from_directory`` lets the alarms read the features and
-        thresholds at synth).
-    :param schedule: Default: the facade's ``schedule``.
-    :param settings: the monitor type's settings (``DataQualitySettings``, ``ModelQualitySettings``,
-        ``BiasSettings``). A mapping of the same names is still read, deprecated, and checked alike.
-    """
-
-    baseline: Baseline
-    schedule: Schedule | None = None
-    settings: MonitorSettings | Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataQualityProps(MonitorProps):
-    """A ``DataQualityMonitor``. :param settings: Default: ``DataQualitySettings()``."""
-
-    settings: DataQualitySettings | Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelQualityProps(MonitorProps):
-    """A ``ModelQualityMonitor`` (``monitors/model_quality.py``); ``settings`` is required, e.g.
-    ``ModelQualitySettings(problem_type=ProblemType.BINARY_CLASSIFICATION, probability_attribute="0")``."""
-
-    settings: ModelQualitySettings | Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class BiasProps(MonitorProps):
-    """A ``BiasDriftMonitor`` (``monitors/bias.py``); ``settings`` is required, e.g.
-    ``BiasSettings(label="churn", label_values_or_threshold=[1], facets=[Facet("senior", [1])])``."""
-
-    settings: BiasSettings | Mapping[str, Any] | None = None
-
-
-_SETTINGS: Mapping[type[MonitorProps], type[MonitorSettings]] = {
-    DataQualityProps: DataQualitySettings, ModelQualityProps: ModelQualitySettings, BiasProps: BiasSettings}
 
 
 def _typed_settings(scope: Construct, prop: str, value: object,
@@ -501,7 +473,7 @@ class ModelMonitor(Construct):
             return value
         if not isinstance(value, props_type):
             raise ConfigurationError(self, id, value, f"Use {props_type.__name__}(baseline=...) or a monitor.")
-        typed = _typed_settings(self, f"{id}.settings", value.settings, _SETTINGS[props_type])
+        typed = _typed_settings(self, f"{id}.settings", value.settings, props_type.settings_type)
         if value.schedule is not None and not isinstance(value.schedule, Schedule):
             raise ConfigurationError(self, f"{id}.schedule", value.schedule, SCHEDULE_FIX)
         # None stands for "the monitor's (or the facade's) default"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
@@ -63,6 +63,25 @@ class MonitorTarget:
     capture_modes: Sequence[CaptureMode] | None = None
     storage: MonitoringBucket | None = None
     schedule: Schedule | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorProps:
+    """A monitor the facade creates.
+
+    :param baseline: its baseline (``Baseline.from_directory`` lets the alarms read the features and
+        thresholds at synth).
+    :param schedule: Default: the facade's ``schedule``.
+    :param settings: the monitor type's settings (``DataQualitySettings``, ``ModelQualitySettings``,
+        ``BiasSettings``). A mapping of the same names is still read, deprecated, and checked alike.
+    """
+
+    settings_type: ClassVar[type[MonitorSettings]] = MonitorSettings
+    """The monitor type's settings class (each type's props name their own)."""
+
+    baseline: Baseline
+    schedule: Schedule | None = None
+    settings: MonitorSettings | Mapping[str, Any] | None = None
 
 
 _Fields = TypeVar("_Fields", bound=MonitorSettings | MonitorTarget)

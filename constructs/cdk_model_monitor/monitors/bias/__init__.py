@@ -9,8 +9,21 @@ from .monitor import (
            BiasDriftMonitor,
            analysis_config,
 )
-from .settings import BiasSettings, ColumnRef, Facet, Value, group_name
+from .settings import BiasProps, BiasSettings, ColumnRef, Facet, Value, group_name
 
-__all__ = ["MODEL_BIAS", "POST_TRAINING_METRICS", "PRE_TRAINING_METRICS", "BiasAlarmOptions", "BiasDriftMonitor",
-           "BiasSettings", "BiasThreshold", "ColumnRef", "Facet", "Value", "analysis_config", "bias_thresholds",
-           "group_name"]
+__all__ = [
+           "MODEL_BIAS",
+           "POST_TRAINING_METRICS",
+           "PRE_TRAINING_METRICS",
+           "BiasAlarmOptions",
+           "BiasDriftMonitor",
+           "BiasProps",
+           "BiasSettings",
+           "BiasThreshold",
+           "ColumnRef",
+           "Facet",
+           "Value",
+           "analysis_config",
+           "bias_thresholds",
+           "group_name",
+]

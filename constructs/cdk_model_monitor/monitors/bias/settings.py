@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aws_cdk import Duration
 
-from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorSettings
+from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorProps, MonitorSettings
 
 Value = str | int | float
 ColumnRef = str | int
@@ -81,3 +82,13 @@ class BiasSettings(MonitorSettings):
     post_training_methods: Sequence[str] | None = None
     ground_truth_lookback: Duration | None = DEFAULT_GROUND_TRUTH_LOOKBACK
     drift_tolerance: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasProps(MonitorProps):
+    """A ``BiasDriftMonitor`` (``monitors/bias/``); ``settings`` is required, e.g.
+    ``BiasSettings(label="churn", label_values_or_threshold=[1], facets=[Facet("senior", [1])])``."""
+
+    settings_type: ClassVar[type[MonitorSettings]] = BiasSettings
+
+    settings: BiasSettings | Mapping[str, Any] | None = None

@@ -8,7 +8,17 @@ from .alarms import (
     data_quality_thresholds,
 )
 from .monitor import DATA_QUALITY, DataQualityMonitor
-from .settings import DataQualitySettings, DriftMethod, FeatureOverride
+from .settings import DataQualityProps, DataQualitySettings, DriftMethod, FeatureOverride
 
-__all__ = ["DATA_QUALITY", "MAX_FEATURE_ALARMS", "DataQualityAlarmOptions", "DataQualityMonitor", "DataQualitySettings",
-           "DriftMethod", "FeatureOverride", "FeatureThresholds", "data_quality_thresholds"]
+__all__ = [
+    "DATA_QUALITY",
+    "MAX_FEATURE_ALARMS",
+    "DataQualityAlarmOptions",
+    "DataQualityMonitor",
+    "DataQualityProps",
+    "DataQualitySettings",
+    "DriftMethod",
+    "FeatureOverride",
+    "FeatureThresholds",
+    "data_quality_thresholds",
+]

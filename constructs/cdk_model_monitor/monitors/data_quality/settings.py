@@ -6,9 +6,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from ..capture_columns import BaselineColumns
-from ..settings import MonitorSettings
+from ..settings import MonitorProps, MonitorSettings
 
 
 class DriftMethod(enum.Enum):
@@ -74,3 +75,12 @@ class DataQualitySettings(MonitorSettings):
     feature_overrides: Mapping[str, FeatureOverride] | None = None
     baseline_columns: BaselineColumns | None = None
     drift_method: DriftMethod | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityProps(MonitorProps):
+    """A ``DataQualityMonitor``. :param settings: Default: ``DataQualitySettings()``."""
+
+    settings_type: ClassVar[type[MonitorSettings]] = DataQualitySettings
+
+    settings: DataQualitySettings | Mapping[str, Any] | None = None

@@ -9,8 +9,18 @@ from .monitor import (
     ModelQualityMonitor,
     quality_metric_operator,
 )
-from .settings import ModelQualitySettings, ProblemType
+from .settings import ModelQualityProps, ModelQualitySettings, ProblemType
 
-__all__ = ["DEFAULT_PROBABILITY_THRESHOLD", "MODEL_QUALITY", "QUALITY_METRICS", "ModelQualityAlarmOptions",
-           "ModelQualityMonitor", "ModelQualitySettings", "ProblemType", "QualityThreshold", "model_quality_thresholds",
-           "quality_metric_operator"]
+__all__ = [
+    "DEFAULT_PROBABILITY_THRESHOLD",
+    "MODEL_QUALITY",
+    "QUALITY_METRICS",
+    "ModelQualityAlarmOptions",
+    "ModelQualityMonitor",
+    "ModelQualityProps",
+    "ModelQualitySettings",
+    "ProblemType",
+    "QualityThreshold",
+    "model_quality_thresholds",
+    "quality_metric_operator",
+]

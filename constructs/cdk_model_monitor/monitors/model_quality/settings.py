@@ -4,11 +4,13 @@ and the facade's ``ModelQualityProps`` share."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aws_cdk import Duration
 
-from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorSettings
+from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorProps, MonitorSettings
 
 
 class ProblemType(enum.Enum):
@@ -38,3 +40,13 @@ class ModelQualitySettings(MonitorSettings):
     probability_threshold: float | None = None
     positive_label: str | None = None
     ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelQualityProps(MonitorProps):
+    """A ``ModelQualityMonitor`` (``monitors/model_quality/``); ``settings`` is required, e.g.
+    ``ModelQualitySettings(problem_type=ProblemType.BINARY_CLASSIFICATION, probability_attribute="0")``."""
+
+    settings_type: ClassVar[type[MonitorSettings]] = ModelQualitySettings
+
+    settings: ModelQualitySettings | Mapping[str, Any] | None = None
