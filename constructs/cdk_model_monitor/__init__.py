@@ -1,16 +1,7 @@
 """cdk-model-monitor: production monitoring for SageMaker models, as AWS CDK v2 constructs."""
 
 from . import _node  # noqa: F401  (must run before aws-cdk-lib starts Node)
-from .alarms import (
-    AlarmCategory,
-    BiasAlarmOptions,
-    BiasThreshold,
-    CreatedAlarm,
-    DataQualityAlarmOptions,
-    ModelQualityAlarmOptions,
-    MonitorAlarms,
-    QualityThreshold,
-)
+from .alarm_factory import AlarmCategory, CreatedAlarm, MonitorAlarms
 from .baseline import Baseline, BaselineKind, BoundBaseline, DatasetFormat
 from .dashboard import DashboardMonitor, ModelDashboard
 from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ICapturedEndpoint, ProductionVariant
@@ -35,10 +26,17 @@ from .facade import (
 )
 from .images import AnalyzerImage, BoundImage, BuiltinImage, builtin_image_uri
 from .job import Engine, JobCompute, JobNetwork
-from .monitors.bias import BiasDriftMonitor, Facet, analysis_config
+from .monitors.bias import BiasAlarmOptions, BiasDriftMonitor, BiasThreshold, Facet, analysis_config
 from .monitors.capture_columns import BaselineColumns
-from .monitors.data_quality import DataQualityMonitor, DriftMethod, FeatureOverride
-from .monitors.model_quality import QUALITY_METRICS, ModelQualityMonitor, ProblemType, quality_metric_operator
+from .monitors.data_quality import DataQualityAlarmOptions, DataQualityMonitor, DriftMethod, FeatureOverride
+from .monitors.model_quality import (
+    QUALITY_METRICS,
+    ModelQualityAlarmOptions,
+    ModelQualityMonitor,
+    ProblemType,
+    QualityThreshold,
+    quality_metric_operator,
+)
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import DataWindow, Schedule

@@ -37,6 +37,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from . import monitor_types
 from .bundled import analyzer_module
 from .engines.lambdas import LOG_RETENTION, monitor_function
 from .errors import ConfigurationError
@@ -70,9 +71,10 @@ ANALYZER_COMMAND = "model-monitor-analyzer baseline --dataset <your dataset> --o
 class BaselineKind(enum.Enum):
     """What a baseline describes, told apart by the files' format."""
 
-    DATA_QUALITY = "data-quality"  # statistics.json (features) + constraints.json (features)
-    MODEL_QUALITY = "model-quality"  # constraints.json (<problem>_constraints); statistics unused
-    BIAS = "bias"  # Clarify analysis.json, used as the constraints
+    # the analyzer's ``baseline --type``, from the monitor types' table
+    DATA_QUALITY = monitor_types.DATA_QUALITY.short_name  # statistics.json + constraints.json (features)
+    MODEL_QUALITY = monitor_types.MODEL_QUALITY.short_name  # constraints.json (<problem>_constraints)
+    BIAS = monitor_types.MODEL_BIAS.short_name  # Clarify analysis.json, used as the constraints
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -58,10 +58,12 @@ def lambda_shared_module(name: str) -> ModuleType:
     file the functions run, for rules the constructs must apply alike (e.g. CloudWatch metric names).
     Only modules that need nothing beyond the standard library may be loaded this way."""
     path = _root("lambda") / SHARED_LAMBDA_PACKAGE / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"cdk_model_monitor._lambda_shared_{name}", path)
+    module_name = f"cdk_model_monitor._lambda_shared_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None or not path.is_file():
         raise FileNotFoundError(f"cdk_model_monitor: no shared Lambda module '{name}' at {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return module
 

@@ -6,27 +6,49 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Protocol
 
 from aws_cdk import Aws, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms
+from .alarm_factory import AlarmCategory, AlarmedMonitor, CreatedAlarm, MonitorAlarms
 from .endpoint import ICapturedEndpoint
 from .errors import ConfigurationError
 from .job import Engine
-from .monitors.base import STATUSES
 from .self_monitoring import SelfMonitoring
+from .statuses import COMPLETED, COMPLETED_WITH_VIOLATIONS, EXECUTION_STATUSES, FAILED, NO_DATA
+from .storage import MonitoringBucket
 
 _DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # CloudWatch draws at most this many metrics in one graph.
 MAX_METRICS_PER_GRAPH = 100
-STATUS_COLOURS = {"Completed": "#2ca02c", "CompletedWithViolations": "#ff7f0e", "NoData": "#7f7f7f",
-                  "Failed": "#d62728"}
+STATUS_COLOURS = {COMPLETED: "#2ca02c", COMPLETED_WITH_VIOLATIONS: "#ff7f0e", NO_DATA: "#7f7f7f",
+                  FAILED: "#d62728"}
 
 
-def latest_report_console_url(monitor: Any) -> str:
+class DashboardedMonitor(AlarmedMonitor, Protocol):
+    """What the dashboard reads from a monitor (``MonitorBase`` is one); its type's own graphs come from
+    ``dashboard_widgets``, defined in the type's unit (``monitors/<type>/dashboard.py``)."""
+
+    @property
+    def storage(self) -> MonitoringBucket: ...
+    @property
+    def endpoint_name(self) -> str: ...
+    @property
+    def schedule_name(self) -> str: ...
+    @property
+    def latest_report_key(self) -> str: ...
+    def metric_violations(self, *, period: Duration | None = None) -> cloudwatch.Metric: ...
+
+    def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
+                          features: Sequence[str] | None) -> list[cloudwatch.IWidget]:
+        """The monitor type's graphs, from ``alarms`` (the alarms made for this monitor); ``features`` the
+        features to draw where the type draws features (None: those its alarms watch)."""
+        ...
+
+
+def latest_report_console_url(monitor: DashboardedMonitor) -> str:
     """S3 console URL of the object holding a copy of ``monitor``'s newest window report.html
     (``<reports prefix>/<monitor type>/<endpoint>/<schedule>/latest-report.html``), which the standalone
     engine's publisher replaces after each completed window. The console's Open button shows the page."""
@@ -34,7 +56,7 @@ def latest_report_console_url(monitor: Any) -> str:
             f"?region={Aws.REGION}&bucketType=general&prefix={monitor.latest_report_key}")
 
 
-def _report_links(monitor: Any) -> str:
+def _report_links(monitor: DashboardedMonitor) -> str:
     """The latest window's report where something of ours copies it after each window (standalone engine),
     and the report folders; the native engine has no step after SageMaker's job, so only the folders."""
     folders = f"[reports in S3]({report_console_url(monitor)})"
@@ -43,7 +65,7 @@ def _report_links(monitor: Any) -> str:
     return folders
 
 
-def report_console_url(monitor: Any) -> str:
+def report_console_url(monitor: DashboardedMonitor) -> str:
     """S3 console URL of the folder holding ``monitor``'s reports:
     ``<reports prefix>/<monitor type>/<endpoint>/<schedule>/`` (then ``yyyy/mm/dd/HH/`` per window)."""
     storage = monitor.storage
@@ -61,7 +83,7 @@ class DashboardMonitor:
     :param metrics: more metrics of the monitor to draw in a graph of their own. Default: none.
     """
 
-    monitor: Any
+    monitor: DashboardedMonitor
     features: Sequence[str] | None = None
     metrics: Sequence[cloudwatch.IMetric] = ()
 
@@ -85,7 +107,7 @@ class ModelDashboard(Construct):
     :param default_range: the time range the dashboard opens with. Default: one week.
     """
 
-    def __init__(self, scope: Construct, id: str, *, title: str, monitors: Sequence[Any] = (),
+    def __init__(self, scope: Construct, id: str, *, title: str, monitors: Sequence[DashboardedMonitor | DashboardMonitor] = (),
                  alarms: MonitorAlarms | None = None, self_monitoring: SelfMonitoring | None = None,
                  endpoint: ICapturedEndpoint | None = None,
                  dashboard_name: str | None = None, default_range: Duration = Duration.days(7)) -> None:
@@ -132,10 +154,10 @@ class ModelDashboard(Construct):
         for entry in entries:
             self._add_monitor(entry)
 
-    def _details(self, monitor: Any, category: AlarmCategory) -> list[CreatedAlarm]:
+    def _details(self, monitor: DashboardedMonitor) -> list[CreatedAlarm]:
         if self.alarms is None:
             return []
-        return [c for c in self.alarms.created_alarm_details(category) if c.monitor_path == monitor.node.path]
+        return [c for c in self.alarms.created_alarm_details() if c.monitor_path == monitor.node.path]
 
     def _add_monitor(self, entry: DashboardMonitor) -> None:
         monitor = entry.monitor
@@ -144,50 +166,24 @@ class ModelDashboard(Construct):
         if monitor.engine_kind is Engine.STANDALONE:
             widgets.append(cloudwatch.GraphWidget(
                 title=f"{kind}: execution status per window", width=12, height=6, stacked=True,
-                left=[monitor.metric_execution_status(s).with_(label=s, color=STATUS_COLOURS[s]) for s in STATUSES],
+                left=[monitor.metric_execution_status(s).with_(label=s, color=STATUS_COLOURS[s]) for s in EXECUTION_STATUSES],
                 right=[monitor.metric_violations().with_(label="constraint violations")],
                 left_y_axis=cloudwatch.YAxisProps(min=0, label="executions", show_units=False),
                 right_y_axis=cloudwatch.YAxisProps(min=0, label="violations", show_units=False)))
-        features = list(entry.features) if entry.features is not None else list(dict.fromkeys(
-            c.subject for c in self._details(monitor, AlarmCategory.DRIFT) + self._details(monitor, AlarmCategory.COMPLETENESS)
-            if c.subject))
-        for start in range(0, len(features), MAX_METRICS_PER_GRAPH):
-            chunk = features[start:start + MAX_METRICS_PER_GRAPH]
-            part = f" ({start // MAX_METRICS_PER_GRAPH + 1})" if len(features) > MAX_METRICS_PER_GRAPH else ""
-            widgets.append(cloudwatch.GraphWidget(
-                title=f"{kind}: drift per feature (distance from baseline){part}", width=12, height=6,
-                left=[monitor.metric_drift(f).with_(label=f) for f in chunk],
-                left_annotations=self._thresholds(monitor, AlarmCategory.DRIFT, chunk),
-                left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False)))
-            widgets.append(cloudwatch.GraphWidget(
-                title=f"{kind}: completeness per feature (share of non-null values){part}", width=12, height=6,
-                left=[monitor.metric_completeness(f).with_(label=f) for f in chunk],
-                left_y_axis=cloudwatch.YAxisProps(min=0, max=1, show_units=False)))
-        for category, title in ((AlarmCategory.MODEL_QUALITY, "model quality per window"),
-                                (AlarmCategory.BIAS, "bias metrics per window")):
-            metrics = [c.metric.with_(label=c.subject) if isinstance(c.metric, cloudwatch.Metric) else c.metric
-                       for c in self._details(monitor, category) if c.metric is not None]
-            for start in range(0, len(metrics), MAX_METRICS_PER_GRAPH):
-                widgets.append(cloudwatch.GraphWidget(
-                    title=f"{kind}: {title}", width=12, height=6,
-                    left=metrics[start:start + MAX_METRICS_PER_GRAPH],
-                    left_y_axis=cloudwatch.YAxisProps(show_units=False)))
+        # the monitor type's own graphs (monitors/<type>/dashboard.py), from the alarms made for it
+        widgets.extend(monitor.dashboard_widgets(self._details(monitor), features=entry.features))
         if entry.metrics:
             widgets.append(cloudwatch.GraphWidget(title=f"{kind}: more metrics", width=12, height=6,
                                                   left=list(entry.metrics)[:MAX_METRICS_PER_GRAPH]))
         self.dashboard.add_widgets(*widgets)
 
-    def _thresholds(self, monitor: Any, category: AlarmCategory,
-                    subjects: Sequence[str]) -> list[cloudwatch.HorizontalAnnotation]:
-        """One horizontal line per distinct alarm threshold of ``category`` among ``subjects`` (at most 5)."""
-        wanted = set(subjects)
-        thresholds = (c.effect_threshold if c.effect_threshold is not None else _threshold(c.alarm)
-                      for c in self._details(monitor, category) if c.subject in wanted)
-        values = sorted({float(t) for t in thresholds if t is not None})
-        return [cloudwatch.HorizontalAnnotation(value=v, label=f"alarm threshold {v:g}", color="#d62728")
-                for v in values[:5]]
 
-
-def _threshold(alarm: cloudwatch.Alarm) -> float | None:
-    """The threshold on an alarm's L1 (a CfnAlarm: the L2 does not expose it)."""
-    return cast(cloudwatch.CfnAlarm, alarm.node.default_child).threshold
+def alarm_metric_graphs(title: str, alarms: Sequence[CreatedAlarm],
+                        category: AlarmCategory) -> list[cloudwatch.IWidget]:
+    """Graphs of the metrics that ``alarms`` of ``category`` watch, each labelled with its alarm's subject, at most
+    ``MAX_METRICS_PER_GRAPH`` a graph."""
+    metrics = [c.metric.with_(label=c.subject) if isinstance(c.metric, cloudwatch.Metric) else c.metric
+               for c in alarms if c.category is category and c.metric is not None]
+    return [cloudwatch.GraphWidget(title=title, width=12, height=6, left=metrics[start:start + MAX_METRICS_PER_GRAPH],
+                                   left_y_axis=cloudwatch.YAxisProps(show_units=False))
+            for start in range(0, len(metrics), MAX_METRICS_PER_GRAPH)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
@@ -29,12 +29,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .alarms import (
-    BiasAlarmOptions,
-    DataQualityAlarmOptions,
-    ModelQualityAlarmOptions,
-    MonitorAlarms,
-)
+from .alarm_factory import MonitorAlarms
 from .baseline import Baseline
 from .dashboard import ModelDashboard
 from .endpoint import (
@@ -51,15 +46,30 @@ from .errors import ConfigurationError, require_member
 from .images import AnalyzerImage
 from .job import Engine, JobCompute, JobNetwork
 from .monitors.base import SCHEDULE_FIX, MonitorBase
-from .monitors.bias import BiasDriftMonitor, ColumnRef, Facet, Value
-from .monitors.capture_columns import BaselineColumns
-from .monitors.data_quality import DataQualityMonitor, DriftMethod, FeatureOverride
-from .monitors.model_quality import DEFAULT_GROUND_TRUTH_LOOKBACK, ModelQualityMonitor, ProblemType
+from .monitors.bias import BiasAlarmOptions, BiasDriftMonitor, BiasProps, BiasSettings
+from .monitors.data_quality import (
+    DataQualityAlarmOptions,
+    DataQualityMonitor,
+    DataQualityProps,
+    DataQualitySettings,
+)
+from .monitors.model_quality import (
+    ModelQualityAlarmOptions,
+    ModelQualityMonitor,
+    ModelQualityProps,
+    ModelQualitySettings,
+)
+from .monitors.settings import MonitorProps, MonitorSettings, MonitorTarget
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
 from .schedule import Schedule
 from .self_monitoring import SelfMonitoring
 from .storage import MonitoringBucket, MonitoringPrefixes
+
+__all__ = ["AlarmProps", "BiasProps", "BiasSettings", "DashboardProps", "DataQualityProps", "DataQualitySettings",
+           "EndpointProps", "ExistingEndpoint", "ModelMonitor", "ModelQualityProps", "ModelQualitySettings",
+           "MonitorProps", "MonitorSettings", "NotificationProps", "RetrainingProps", "SelfMonitoringProps",
+           "StorageProps"]
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
 
@@ -149,139 +159,6 @@ class ExistingEndpoint:
             capture_key=self.capture_key, variant=self.variant, capture_modes=self.capture_modes)
 
 
-@dataclass(frozen=True, kw_only=True)
-class MonitorSettings:
-    """What every monitor the facade creates may set besides its baseline and schedule.
-
-    :param variant: the production variant whose traffic is analysed. Default: the endpoint's first
-        (the ``variant`` given to ``CapturedEndpoint.from_endpoint_attributes``).
-    :param engine: Default: the facade's ``engine``.
-    :param image: Default: the facade's ``image`` (the project's analyzer).
-    :param compute: Default: the facade's ``compute`` (else ``JobCompute()``).
-    :param network: Default: the facade's ``network`` (else ``JobNetwork()``).
-    :param environment: extra environment of the analyzer. Default: none.
-    :param schedule_name: Default: a unique name derived from the construct path.
-    :param asset_kms_key: Default: the facade's ``asset_kms_key``.
-    """
-
-    variant: str | None = None
-    engine: Engine | None = None
-    image: AnalyzerImage | None = None
-    compute: JobCompute | None = None
-    network: JobNetwork | None = None
-    environment: Mapping[str, str] | None = None
-    schedule_name: str | None = None
-    asset_kms_key: kms.IKey | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataQualitySettings(MonitorSettings):
-    """A ``DataQualityMonitor``'s own settings (see its parameters).
-
-    :param feature_overrides: per-feature settings on top of the baseline's constraints. Default: none.
-    :param baseline_columns: what the baseline's columns are. Default: decided at synth.
-    :param drift_method: every feature's drift method over the constraints'. Default: as they say.
-    """
-
-    feature_overrides: Mapping[str, FeatureOverride] | None = None
-    baseline_columns: BaselineColumns | None = None
-    drift_method: DriftMethod | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelQualitySettings(MonitorSettings):
-    """A ``ModelQualityMonitor``'s own settings (see its parameters).
-
-    :param problem_type: the model's task (required).
-    :param inference_attribute: where the prediction is in the captured output. Default: none (binary
-        models may give ``probability_attribute`` instead).
-    :param probability_attribute: binary only: where the positive class's probability is. Default: none.
-    :param probability_threshold: binary only. Default: 0.5 when ``probability_attribute`` is given.
-    :param positive_label: binary only: the positive class's label value. Default: 1/true.
-    :param ground_truth_lookback: how long after its inference a label may arrive. Default: 1 day.
-    """
-
-    problem_type: ProblemType
-    inference_attribute: str | None = None
-    probability_attribute: str | None = None
-    probability_threshold: float | None = None
-    positive_label: str | None = None
-    ground_truth_lookback: Duration = DEFAULT_GROUND_TRUTH_LOOKBACK
-
-
-@dataclass(frozen=True, kw_only=True)
-class BiasSettings(MonitorSettings):
-    """A ``BiasDriftMonitor``'s own settings (see its parameters).
-
-    :param label: the label's name or 0-based index into ``headers`` (required).
-    :param label_values_or_threshold: the positive label values, or one threshold (required).
-    :param facets: the sensitive columns (required).
-    :param group_variable: Default: none. :param headers: Default: none.
-    :param probability_threshold: Default: Clarify's 0.5.
-    :param features_attribute, inference_attribute, probability_attribute: Default: none.
-    :param pre_training_methods, post_training_methods: Default: all of each stage.
-    :param ground_truth_lookback: Default: 1 day, as for model quality.
-    :param drift_tolerance: Default: 0 (Clarify's rule).
-    """
-
-    label: ColumnRef
-    label_values_or_threshold: Sequence[Value]
-    facets: Sequence[Facet]
-    group_variable: ColumnRef | None = None
-    headers: Sequence[str] | None = None
-    probability_threshold: float | None = None
-    features_attribute: str | None = None
-    inference_attribute: str | None = None
-    probability_attribute: str | None = None
-    pre_training_methods: Sequence[str] | None = None
-    post_training_methods: Sequence[str] | None = None
-    ground_truth_lookback: Duration | None = DEFAULT_GROUND_TRUTH_LOOKBACK
-    drift_tolerance: float = 0.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class MonitorProps:
-    """A monitor the facade creates.
-
-    :param baseline: its baseline (``Baseline.from_directory`` lets the alarms read the features and
-        thresholds at synth).
-    :param schedule: Default: the facade's ``schedule``.
-    :param settings: the monitor type's settings (``DataQualitySettings``, ``ModelQualitySettings``,
-        ``BiasSettings``). A mapping of the same names is still read, deprecated, and checked alike.
-    """
-
-    baseline: Baseline
-    schedule: Schedule | None = None
-    settings: MonitorSettings | Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataQualityProps(MonitorProps):
-    """A ``DataQualityMonitor``. :param settings: Default: ``DataQualitySettings()``."""
-
-    settings: DataQualitySettings | Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelQualityProps(MonitorProps):
-    """A ``ModelQualityMonitor`` (``monitors/model_quality.py``); ``settings`` is required, e.g.
-    ``ModelQualitySettings(problem_type=ProblemType.BINARY_CLASSIFICATION, probability_attribute="0")``."""
-
-    settings: ModelQualitySettings | Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class BiasProps(MonitorProps):
-    """A ``BiasDriftMonitor`` (``monitors/bias.py``); ``settings`` is required, e.g.
-    ``BiasSettings(label="churn", label_values_or_threshold=[1], facets=[Facet("senior", [1])])``."""
-
-    settings: BiasSettings | Mapping[str, Any] | None = None
-
-
-_SETTINGS: Mapping[type[MonitorProps], type[MonitorSettings]] = {
-    DataQualityProps: DataQualitySettings, ModelQualityProps: ModelQualitySettings, BiasProps: BiasSettings}
-
-
 def _typed_settings(scope: Construct, prop: str, value: object,
                     settings_type: type[MonitorSettings]) -> MonitorSettings:
     """``value`` as ``settings_type``: a mapping (the deprecated form) is checked name by name, so a typo is
@@ -295,8 +172,7 @@ def _typed_settings(scope: Construct, prop: str, value: object,
         return settings_type()
     if value is None or not isinstance(value, Mapping):
         raise ConfigurationError(scope, prop, value, f"Use {example}.")
-    facade_owned = sorted(set(value) & {"baseline", "schedule", "endpoint", "endpoint_name", "capture_s3_uri",
-                                        "capture_key", "capture_modes", "storage"})
+    facade_owned = sorted(set(value) & {f.name for f in fields(MonitorTarget)})
     if facade_owned:
         raise ConfigurationError(scope, prop, facade_owned,
                                  "The facade sets these itself; use the props' own fields or the facade's.")
@@ -525,10 +401,11 @@ class ModelMonitor(Construct):
                                         no_data_alarm=alarms.no_data_alarm)
             if self.notifications is not None:
                 self.alarms.add_actions(self.notifications.action, model_health_alarms=alarms.notify_each_alarm)
-            options = {"data-quality": alarms.data_quality, "model-quality": alarms.model_quality}
+            # each monitor takes the options of its own type
+            options = (alarms.data_quality, alarms.model_quality, alarms.bias)
             for monitor in self.monitors:
-                self.alarms.add_monitor(monitor, baseline=self._baselines.get(monitor.node.id),
-                                        options=options.get(monitor.kind.name, alarms.bias))
+                own = next((o for o in options if isinstance(o, monitor.alarm_options_type)), None)
+                self.alarms.add_monitor(monitor, baseline=self._baselines.get(monitor.node.id), options=own)
             if alarms.composite and self.alarms.model_health_alarms():
                 self.alarms.add_composite_alarm()
 
@@ -587,7 +464,8 @@ class ModelMonitor(Construct):
         """The "monitoring broken" alarm (notifies, never retrains), if self-monitoring is on."""
         return self.self_monitoring.composite_alarm if self.self_monitoring is not None else None
 
-    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps], monitor_class: type[MonitorBase]) -> MonitorBase | None:
+    def _monitor(self, id: str, value: Any, props_type: type[MonitorProps],
+                 monitor_class: Callable[..., MonitorBase]) -> MonitorBase | None:
         if value is None:
             return None
         if isinstance(value, MonitorBase):
@@ -595,7 +473,7 @@ class ModelMonitor(Construct):
             return value
         if not isinstance(value, props_type):
             raise ConfigurationError(self, id, value, f"Use {props_type.__name__}(baseline=...) or a monitor.")
-        typed = _typed_settings(self, f"{id}.settings", value.settings, _SETTINGS[props_type])
+        typed = _typed_settings(self, f"{id}.settings", value.settings, props_type.settings_type)
         if value.schedule is not None and not isinstance(value.schedule, Schedule):
             raise ConfigurationError(self, f"{id}.schedule", value.schedule, SCHEDULE_FIX)
         # None stands for "the monitor's (or the facade's) default"

@@ -29,37 +29,30 @@ The per-alarm actions stay empty: one notification per incident, through the com
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .alarms import AlarmCategory, CreatedAlarm, MonitorAlarms, monitor_name_part
+from .alarm_factory import AlarmCategory, AlarmedMonitor, CreatedAlarm, MonitorAlarms, monitor_name_part
+from .engines.standalone import StandaloneEngine
 from .errors import ConfigurationError
 from .job import Engine
-from .nag import acknowledge
 from .schedule import heartbeat
-
-if TYPE_CHECKING:
-    from .monitors.base import MonitorBase
+from .statuses import FAILED
 
 _ALARM_NAME = re.compile(r"^[^\x00-\x1f]{1,120}$")
-_DLQ_RETENTION = Duration.days(14)
 
 
-def dead_letter_queue(scope: Construct, id: str, *, key: kms.IKey | None,
-                      removal_policy: RemovalPolicy = RemovalPolicy.DESTROY) -> sqs.Queue:
-    """An SQS dead-letter queue: encrypted with ``key`` (SQS-managed keys without one), TLS only, 14 days."""
-    queue = sqs.Queue(
-        scope, id,
-        encryption=sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED,
-        encryption_master_key=key, enforce_ssl=True, retention_period=_DLQ_RETENTION,
-        removal_policy=removal_policy)
-    acknowledge(queue, "AwsSolutions-SQS3", "this queue is itself a dead-letter queue")
-    return queue
+class SelfMonitoredMonitor(AlarmedMonitor, Protocol):
+    """What self-monitoring reads from a monitor (``MonitorBase`` is one): its engine (a standalone engine's state
+    machine and dead-letter queue) and the metrics its engine publishes about itself."""
+
+    @property
+    def engine(self) -> Construct: ...
+    def metric_metrics_skipped(self, *, period: Duration | None = None) -> cloudwatch.Metric: ...
 
 
 class SelfMonitoring(Construct):
@@ -104,7 +97,7 @@ class SelfMonitoring(Construct):
 
     # -- per monitor ------------------------------------------------------------------------------
 
-    def add_monitor(self, monitor: MonitorBase, *, alarms: MonitorAlarms | None = None) -> list[CreatedAlarm]:
+    def add_monitor(self, monitor: SelfMonitoredMonitor, *, alarms: MonitorAlarms | None = None) -> list[CreatedAlarm]:
         """The self-monitoring alarms of ``monitor`` on its engine. On the native engine the heartbeat is the
         "no results" alarm ``alarms`` created for it (none without it: the native engine publishes no status)."""
         if monitor.engine_kind is Engine.STANDALONE:
@@ -131,9 +124,7 @@ class SelfMonitoring(Construct):
                         created.append(record)
         return created
 
-    def _executions(self, monitor: MonitorBase) -> CreatedAlarm:
-        from .engines.standalone import StandaloneEngine  # here: the engine module imports this one
-
+    def _executions(self, monitor: SelfMonitoredMonitor) -> CreatedAlarm:
         if not isinstance(monitor.engine, StandaloneEngine):
             raise TypeError(f"{monitor.node.path}: execution alarms watch a standalone engine's state machine")
         machine = monitor.engine.state_machine
@@ -153,12 +144,12 @@ class SelfMonitoring(Construct):
                         "state machine's execution history for the cause.")
         return self._record(alarm, AlarmCategory.EXECUTIONS, monitor, "ExecutionsFailed", metrics["failed"])
 
-    def _heartbeat(self, monitor: MonitorBase) -> CreatedAlarm | None:
+    def _heartbeat(self, monitor: SelfMonitoredMonitor) -> CreatedAlarm | None:
         beat = heartbeat(monitor.schedule, max_runtime=monitor.compute.max_runtime,
                          missed_windows=self.missed_windows)
         if beat is None:
             return None
-        status = monitor.metric_execution_status("Failed").with_(statistic="SampleCount", period=beat.period)
+        status = monitor.metric_execution_status(FAILED).with_(statistic="SampleCount", period=beat.period)
         minutes = beat.period.to_minutes()
         alarm = self._alarm(
             f"{self._name_part(monitor)}-heartbeat", status, threshold=1, windows=beat.windows,
@@ -169,7 +160,7 @@ class SelfMonitoring(Construct):
                         "is not running. Also in ALARM after deployment until the first windows report.")
         return self._record(alarm, AlarmCategory.HEARTBEAT, monitor, status.metric_name, status)
 
-    def _metrics_skipped(self, monitor: MonitorBase) -> CreatedAlarm:
+    def _metrics_skipped(self, monitor: SelfMonitoredMonitor) -> CreatedAlarm:
         skipped = monitor.metric_metrics_skipped()
         alarm = self._alarm(
             f"{self._name_part(monitor)}-metrics-skipped", skipped, threshold=1, windows=1,
@@ -182,7 +173,7 @@ class SelfMonitoring(Construct):
 
     # -- dead-letter queues -----------------------------------------------------------------------
 
-    def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: MonitorBase | None = None,
+    def add_dead_letter_queue(self, queue: sqs.IQueue, *, name: str, monitor: SelfMonitoredMonitor | None = None,
                               description: str | None = None) -> CreatedAlarm:
         """An alarm on the first message in ``queue`` (a dead-letter queue); ``name`` is its alarm name's part
         after the prefix (``retraining-dead-letters``)."""
@@ -229,7 +220,7 @@ class SelfMonitoring(Construct):
             alarm_name=f"{self.alarm_name_prefix}-{name}"[:255], alarm_description=description[:1024],
             actions_enabled=self.actions_enabled)
 
-    def _record(self, alarm: cloudwatch.Alarm, category: AlarmCategory, monitor: MonitorBase | None,
+    def _record(self, alarm: cloudwatch.Alarm, category: AlarmCategory, monitor: SelfMonitoredMonitor | None,
                 metric_name: str, metric: cloudwatch.IMetric) -> CreatedAlarm:
         record = CreatedAlarm(alarm=alarm, category=category,
                               monitor_path=monitor.node.path if monitor is not None else self.node.path,
@@ -237,5 +228,5 @@ class SelfMonitoring(Construct):
         self._created.append(record)
         return record
 
-    def _name_part(self, monitor: MonitorBase) -> str:
+    def _name_part(self, monitor: SelfMonitoredMonitor) -> str:
         return monitor_name_part(self._name_parts, monitor)

@@ -130,7 +130,18 @@ from _shared.aws import (
     split_s3_uri,
 )
 from _shared.logs import log
+from _shared.monitor_types import DEFAULT_MONITOR_TYPE, MONITOR_TYPES
 from _shared.names import MAX_METRIC_NAME_LENGTH, cloudwatch_metric_name
+from _shared.statuses import (
+    ANALYZER_STATUSES,
+    EXECUTION_STATUSES,
+    LATE_CAPTURES_METRIC_NAME,
+    SKIPPED_METRIC_NAME,
+    STATUS_METRIC_NAMES,
+    STATUS_NAMESPACE,
+    STATUS_RANK,
+    VIOLATIONS_METRIC_NAME,
+)
 from botocore.exceptions import BotoCoreError, ClientError
 
 # The errors this function raises, by class name (Step Functions retries TransientAwsError).
@@ -138,17 +149,10 @@ __all__ = ["AwsRequestError", "PublishInputError", "TransientAwsError", "handler
 
 EVENT_SOURCE = "cdk-model-monitor"
 EVENT_DETAIL_TYPE = "Model Monitor Execution Status Change"
-DEFAULT_STATUS_NAMESPACE = "CdkModelMonitor"
-STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
-STATUS_METRIC_NAMES = {status: f"Execution{status}" for status in STATUSES}
-VIOLATIONS_METRIC_NAME = "ConstraintViolations"
-SKIPPED_METRIC_NAME = "MetricsSkipped"
-LATE_CAPTURES_METRIC_NAME = "LateCaptureFiles"
-# Which status a window keeps when two are published for it (retries, duplicates): the higher rank.
-STATUS_RANK = {"Failed": 0, "NoData": 1, "Completed": 2, "CompletedWithViolations": 2}
+DEFAULT_STATUS_NAMESPACE = STATUS_NAMESPACE
+STATUSES = EXECUTION_STATUSES
 VIOLATIONS_FILE = "constraint_violations.json"
 OUTCOME_FILE = "outcome.json"  # the analyzer's model_monitor_analyzer.jobs.outcome.OUTCOME_FILE
-ANALYZER_STATUSES = ("Completed", "CompletedWithViolations", "NoData")
 REPORT_FILE = "report.html"  # the analyzer's model_monitor_analyzer.report.html.page.REPORT_FILE
 # Metadata key (x-amz-meta-...) of the latest copy: the start of the window it shows.
 WINDOW_START_METADATA = "window-start"
@@ -166,12 +170,7 @@ MAX_DIMENSION_NAME_LENGTH = 255
 MAX_DIMENSION_VALUE_LENGTH = 1024
 MAX_VALUES = 150  # Values (and Counts) per datum
 MAX_REASON_LENGTH = 1024  # a failure reason in the event and the log, as SageMaker keeps its FailureReason
-_MONITOR_NAMESPACES = {
-    "data-quality": "data-metrics",
-    "model-quality": "model-metrics",
-    "model-bias": "bias-metrics",
-    "model-explainability": "explainability-metrics",
-}
+_MONITOR_NAMESPACES = {name: kind.metrics_folder for name, kind in MONITOR_TYPES.items()}
 class PublishInputError(ValueError):
     """An input of the metrics publisher is missing or malformed; the message names it and the fix."""
 
@@ -384,7 +383,7 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
     if not isinstance(window, dict):
         raise PublishInputError("window must be the window planner's output object, or left out")
     endpoint = text("endpoint_name") or window.get("endpoint_name")
-    monitor_type = _kebab(text("monitor_type") or window.get("monitor_type") or "data-quality")
+    monitor_type = _kebab(text("monitor_type") or window.get("monitor_type") or DEFAULT_MONITOR_TYPE)
     namespace = text("namespace") or environ.get("METRICS_NAMESPACE", "").strip() or None
     if namespace is None:
         if monitor_type not in _MONITOR_NAMESPACES:

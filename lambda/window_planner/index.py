@@ -116,6 +116,7 @@ from _shared.aws import (
     split_s3_uri,
 )
 from _shared.logs import log
+from _shared.monitor_types import DEFAULT_MONITOR_TYPE
 from botocore.exceptions import BotoCoreError, ClientError
 
 # The errors this function raises, by class name (Step Functions retries TransientAwsError).
@@ -124,7 +125,6 @@ __all__ = ["AwsRequestError", "PlanningInputError", "TransientAwsError", "handle
 DEFAULT_START_OFFSET = "-PT1H"
 DEFAULT_END_OFFSET = "PT0H"
 DEFAULT_JOB_NAME_PREFIX = "model-monitor"
-DEFAULT_MONITOR_TYPE = "data-quality"
 JOB_NAME_PATTERN = names.JOB_NAME_PATTERN
 CLAIM_FILE = "execution-claim.json"
 CAPTURE_MANIFEST_FILE = "capture.manifest.json"

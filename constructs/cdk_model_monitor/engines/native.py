@@ -3,45 +3,46 @@
 With the project's analyzer (or any custom image) a data-quality schedule embeds its job definition,
 the "bring your own container" path. SageMaker's built-in images, and every monitor that joins
 ground truth (model quality, bias drift: the embedded definition has no ground-truth input), use a
-typed job definition (``AWS::SageMaker::{DataQuality,ModelQuality,ModelBias}JobDefinition``),
-which is how the SDK deploys them; the schedule references it by the name taken from its ARN.
+typed job definition (``AWS::SageMaker::<MonitoringType>JobDefinition``), which is how the SDK deploys
+them; the schedule references it by the name taken from its ARN. Each monitor type builds its own typed
+definition (``monitors/<type>/native.py``) from the parts below; the engine asks the monitor for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import CfnResource, Fn
+from aws_cdk import CfnResource, Duration, Fn
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..job import CAPTURE_LOCAL_PATH, OUTPUT_LOCAL_PATH
 from ..schedule import iso_offset
+from .protocol import EngineMonitor
 from .regions import check_native_region
-
-if TYPE_CHECKING:
-    from ..monitors.base import MonitorBase
 
 _S = sagemaker.CfnMonitoringSchedule
 _SCHEDULE_TYPE = "AWS::SageMaker::MonitoringSchedule"
-_JOB_DEFINITION_TYPE = "AWS::SageMaker::{}JobDefinition"  # DataQuality, ModelQuality, ModelBias
+_JOB_DEFINITION_TYPE = "AWS::SageMaker::{}JobDefinition"  # of the monitor type's SageMaker name
 
 
 class NativeEngine(Construct):
     """A ``AWS::SageMaker::MonitoringSchedule`` running one monitor."""
 
-    def __init__(self, scope: Construct, id: str, *, monitor: MonitorBase) -> None:
+    def __init__(self, scope: Construct, id: str, *, monitor: EngineMonitor) -> None:
         super().__init__(scope, id)
         window = monitor.schedule.window
         typed = monitor.image_source.is_builtin or monitor.kind.ground_truth
-        check_native_region(monitor, [_SCHEDULE_TYPE, *([_JOB_DEFINITION_TYPE.format(monitor.kind.sagemaker_type)]
+        check_native_region(scope, [_SCHEDULE_TYPE, *([_JOB_DEFINITION_TYPE.format(monitor.kind.sagemaker_type)]
                                                         if typed else [])])
         # Label-joining definitions carry their window as Start/EndTimeOffset on the endpoint input;
         # SageMaker requires the schedule's own analysis times with NOW.
         custom_window = ((not window.is_default_hourly and not monitor.kind.ground_truth)
                          or monitor.schedule.sagemaker_expression == "NOW")
         expression = monitor.schedule.sagemaker_expression
-        assert expression is not None  # MonitorBase refuses schedules SageMaker cannot run on this engine
+        assert expression is not None  # the monitor refuses schedules SageMaker cannot run on this engine
         schedule_config = _S.ScheduleConfigProperty(
             schedule_expression=expression,
             data_analysis_start_time=window.start if custom_window else None,
@@ -51,7 +52,8 @@ class NativeEngine(Construct):
         self.job_definition: CfnResource | None = None
 
         if typed:
-            self.job_definition = self._typed_job_definition(monitor, key_arn)
+            # No name: every property is create-only, so a change replaces the definition cleanly.
+            self.job_definition = monitor.native_job_definition(self, key_arn=key_arn)
             self.job_definition.node.add_dependency(monitor.job_role)
             config = _S.MonitoringScheduleConfigProperty(
                 schedule_config=schedule_config,
@@ -90,108 +92,81 @@ class NativeEngine(Construct):
         if monitor.baseline.dependency is not None:
             self.schedule.node.add_dependency(monitor.baseline.dependency)
 
-    # -- typed job definitions ---------------------------------------------------------------
 
-    def _typed_job_definition(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
-        builders = {"DataQuality": self._data_quality, "ModelQuality": self._model_quality,
-                    "ModelBias": self._model_bias}
-        builder = builders.get(monitor.kind.sagemaker_type)
-        if builder is None:
-            raise NotImplementedError(f"typed job definition for {monitor.kind.sagemaker_type}")
-        # No name: every property is create-only, so a change replaces the definition cleanly.
-        return builder(monitor, key_arn)
-
-    @staticmethod
-    def _environment(monitor: MonitorBase) -> dict[str, str] | None:
-        """The definition's Environment: the monitor's (the user's, the captured payloads when they are not
-        SageMaker's default, and for an image of ours where the baseline files land), plus ``analysis_type``
-        for an image of ours (the built-in images know what they analyse; ours defaults to data quality).
-        No variable names where SageMaker puts a bias ``ConfigUri``: our analyzer finds it by its content."""
-        environment = monitor.native_environment()
-        if not monitor.image_source.is_builtin and monitor.kind.analysis_type:
-            environment.setdefault("analysis_type", monitor.kind.analysis_type)
-        return environment or None
-
-    @staticmethod
-    def _offsets(monitor: MonitorBase) -> dict[str, str]:
-        """``start_time_offset`` / ``end_time_offset`` of the captures a labelled window reads."""
-        start, end = monitor.capture_window()  # type: ignore[attr-defined]
-        offsets = {"start_time_offset": iso_offset(start, negative=True)}
-        if end.to_minutes() > 0:
-            offsets["end_time_offset"] = iso_offset(end, negative=True)
-        return offsets
-
-    @staticmethod
-    def _common(d: Any, monitor: MonitorBase, key_arn: str | None) -> dict[str, Any]:
-        return dict(
-            role_arn=monitor.job_role.role_arn,
-            job_resources=d.MonitoringResourcesProperty(cluster_config=d.ClusterConfigProperty(
-                instance_count=monitor.compute.instance_count, instance_type=monitor.compute.instance_type,
-                volume_size_in_gb=monitor.compute.volume_size_gb, volume_kms_key_id=key_arn)),
-            network_config=_network(d, monitor),
-            stopping_condition=d.StoppingConditionProperty(
-                max_runtime_in_seconds=int(monitor.compute.max_runtime.to_seconds())))
-
-    @staticmethod
-    def _output(d: Any, monitor: MonitorBase, key_arn: str | None) -> Any:
-        return d.MonitoringOutputConfigProperty(
-            kms_key_id=key_arn,
-            monitoring_outputs=[d.MonitoringOutputProperty(s3_output=d.S3OutputProperty(
-                local_path=OUTPUT_LOCAL_PATH, s3_uri=monitor.report_s3_uri, s3_upload_mode="EndOfJob"))])
-
-    def _data_quality(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
-        d = sagemaker.CfnDataQualityJobDefinition
-        return d(
-            self, "JobDefinition",
-            data_quality_app_specification=d.DataQualityAppSpecificationProperty(
-                image_uri=monitor.image.image_uri, environment=self._environment(monitor)),
-            data_quality_baseline_config=d.DataQualityBaselineConfigProperty(
-                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri),
-                statistics_resource=d.StatisticsResourceProperty(s3_uri=monitor.baseline.statistics_s3_uri)),
-            data_quality_job_input=d.DataQualityJobInputProperty(endpoint_input=d.EndpointInputProperty(
-                endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH)),
-            data_quality_job_output_config=self._output(d, monitor, key_arn),
-            **self._common(d, monitor, key_arn))
-
-    def _labelled_input(self, d: Any, monitor: MonitorBase) -> dict[str, Any]:
-        """The endpoint input (with the monitor's attributes and window offsets) and the ground truth
-        of a model-quality or model-bias job definition."""
-        return {
-            "endpoint_input": d.EndpointInputProperty(
-                endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
-                **monitor.endpoint_attributes(), **self._offsets(monitor)),  # type: ignore[attr-defined]
-            "ground_truth_s3_input": d.MonitoringGroundTruthS3InputProperty(
-                s3_uri=monitor.ground_truth_s3_uri),  # type: ignore[attr-defined]
-        }
-
-    def _model_quality(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
-        d = sagemaker.CfnModelQualityJobDefinition
-        return d(
-            self, "JobDefinition",
-            model_quality_app_specification=d.ModelQualityAppSpecificationProperty(
-                image_uri=monitor.image.image_uri, problem_type=monitor.problem_type.value,  # type: ignore[attr-defined]
-                environment=self._environment(monitor)),
-            model_quality_baseline_config=d.ModelQualityBaselineConfigProperty(
-                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri)),
-            model_quality_job_input=d.ModelQualityJobInputProperty(**self._labelled_input(d, monitor)),
-            model_quality_job_output_config=self._output(d, monitor, key_arn),
-            **self._common(d, monitor, key_arn))
-
-    def _model_bias(self, monitor: MonitorBase, key_arn: str | None) -> CfnResource:
-        d = sagemaker.CfnModelBiasJobDefinition
-        return d(
-            self, "JobDefinition",
-            model_bias_app_specification=d.ModelBiasAppSpecificationProperty(
-                image_uri=monitor.image.image_uri, config_uri=monitor.analysis_config_s3_uri,  # type: ignore[attr-defined]
-                environment=self._environment(monitor)),
-            model_bias_baseline_config=d.ModelBiasBaselineConfigProperty(
-                constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri)),
-            model_bias_job_input=d.ModelBiasJobInputProperty(**self._labelled_input(d, monitor)),
-            model_bias_job_output_config=self._output(d, monitor, key_arn),
-            **self._common(d, monitor, key_arn))
+# -- the parts every typed job definition shares (each monitor type builds its own definition with them) ------
 
 
-def _network(resource: Any, monitor: MonitorBase) -> Any:
+@dataclass(frozen=True, kw_only=True)
+class LabelledEndpointInput:
+    """What a typed definition of a label-joining monitor adds to its endpoint input and ground truth."""
+
+    attributes: Mapping[str, str | float]
+    """``inference_attribute``, ``probability_attribute``, ... in snake case, as the CDK properties."""
+    capture_window: tuple[Duration, Duration]
+    """(start, end) offsets before the scheduled time of the captures a window joins with labels."""
+    ground_truth_s3_uri: str
+
+
+def definition_environment(monitor: EngineMonitor) -> dict[str, str] | None:
+    """The definition's Environment: the monitor's (the user's, the captured payloads when they are not
+    SageMaker's default, and for an image of ours where the baseline files land), plus ``analysis_type``
+    for an image of ours (the built-in images know what they analyse; ours defaults to data quality).
+    No variable names where SageMaker puts a bias ``ConfigUri``: our analyzer finds it by its content."""
+    environment = monitor.native_environment()
+    if not monitor.image_source.is_builtin and monitor.kind.analysis_type:
+        environment.setdefault("analysis_type", monitor.kind.analysis_type)
+    return environment or None
+
+
+def _offsets(window: tuple[Duration, Duration]) -> dict[str, str]:
+    """``start_time_offset`` / ``end_time_offset`` of the captures a labelled window reads."""
+    start, end = window
+    offsets = {"start_time_offset": iso_offset(start, negative=True)}
+    if end.to_minutes() > 0:
+        offsets["end_time_offset"] = iso_offset(end, negative=True)
+    return offsets
+
+
+# ``d`` below is the L1 class of one typed definition (CfnDataQualityJobDefinition, ...), whose property
+# classes have the same names and fields in each.
+
+def common_properties(d: Any, monitor: EngineMonitor, key_arn: str | None) -> dict[str, Any]:
+    """Role, resources, network and stopping condition of a typed definition."""
+    return dict(
+        role_arn=monitor.job_role.role_arn,
+        job_resources=d.MonitoringResourcesProperty(cluster_config=d.ClusterConfigProperty(
+            instance_count=monitor.compute.instance_count, instance_type=monitor.compute.instance_type,
+            volume_size_in_gb=monitor.compute.volume_size_gb, volume_kms_key_id=key_arn)),
+        network_config=_network(d, monitor),
+        stopping_condition=d.StoppingConditionProperty(
+            max_runtime_in_seconds=int(monitor.compute.max_runtime.to_seconds())))
+
+
+def output_config(d: Any, monitor: EngineMonitor, key_arn: str | None) -> Any:
+    """The definition's output: the monitor's report folder, encrypted with the monitoring key."""
+    return d.MonitoringOutputConfigProperty(
+        kms_key_id=key_arn,
+        monitoring_outputs=[d.MonitoringOutputProperty(s3_output=d.S3OutputProperty(
+            local_path=OUTPUT_LOCAL_PATH, s3_uri=monitor.report_s3_uri, s3_upload_mode="EndOfJob"))])
+
+
+def endpoint_input(d: Any, monitor: EngineMonitor) -> Any:
+    """The endpoint input of a definition that reads the captures alone."""
+    return d.EndpointInputProperty(endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH)
+
+
+def labelled_input(d: Any, monitor: EngineMonitor, labelled: LabelledEndpointInput) -> dict[str, Any]:
+    """The endpoint input (with the monitor's attributes and window offsets) and the ground truth
+    of a model-quality or model-bias job definition."""
+    return {
+        "endpoint_input": d.EndpointInputProperty(
+            endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
+            **labelled.attributes, **_offsets(labelled.capture_window)),
+        "ground_truth_s3_input": d.MonitoringGroundTruthS3InputProperty(s3_uri=labelled.ground_truth_s3_uri),
+    }
+
+
+def _network(resource: Any, monitor: EngineMonitor) -> Any:
     network, placement = monitor.network, monitor.vpc_placement
     vpc = (resource.VpcConfigProperty(subnets=list(placement.subnet_ids),
                                       security_group_ids=list(placement.security_group_ids))

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -42,16 +41,14 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..bundled import lambda_shared_module
+from ..dead_letters import dead_letter_queue
 from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
-from ..monitors.base import STATUS_NAMESPACE, STATUSES
 from ..nag import acknowledge
 from ..roles import allow_log_encryption, grant_pass_to_sagemaker, scheduler_principal, states_principal
 from ..schedule import iso_offset, run_interval
-from ..self_monitoring import dead_letter_queue
+from ..statuses import COMPLETED, EXECUTION_STATUSES, FAILED, NO_DATA, STATUS_NAMESPACE, status_metric_name
 from .lambdas import DEFAULT_TIMEOUT, engine_function
-
-if TYPE_CHECKING:
-    from ..monitors.base import MonitorBase
+from .protocol import EngineMonitor
 
 
 @dataclass(frozen=True)
@@ -126,7 +123,7 @@ _EXECUTION_MARGIN = Duration.minutes(5)
 class StandaloneEngine(Construct):
     """Scheduler, state machine and functions that run one monitor without SageMaker Model Monitor."""
 
-    def __init__(self, scope: Construct, id: str, *, monitor: MonitorBase) -> None:
+    def __init__(self, scope: Construct, id: str, *, monitor: EngineMonitor) -> None:
         super().__init__(scope, id)
         # This monitor's processing jobs are named <prefix>-<window>-..., and its state machine may create, describe
         # and stop those only: the prefix is the schedule's (unique in the account and region), kept whole in
@@ -159,7 +156,7 @@ class StandaloneEngine(Construct):
                                    resource_arns=[storage.bucket.arn_for_objects(monitor.latest_report_key)])
         self.publisher.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, "CdkModelMonitor"]}}))
+            conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, STATUS_NAMESPACE]}}))
         stack = Stack.of(self)
         event_bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self.publisher.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus]))
@@ -194,7 +191,7 @@ class StandaloneEngine(Construct):
         if monitor.baseline.dependency is not None:  # the schedule exists only once its baseline does
             self.schedule.node.add_dependency(monitor.baseline.dependency)
 
-    def _state_machine(self, monitor: MonitorBase) -> sfn.StateMachine:
+    def _state_machine(self, monitor: EngineMonitor) -> sfn.StateMachine:
         window_start, window_end = monitor.planning_window()
         delay = monitor.schedule.capture_delay
         timeout = self.execution_timeout(monitor)
@@ -245,12 +242,12 @@ class StandaloneEngine(Construct):
                 retry.add_to(task)
             return task
 
-        record_no_data = publish("RecordNoData", "NoData",
+        record_no_data = publish("RecordNoData", NO_DATA,
                                  no_data_reason=sfn.JsonPath.string_at("$.plan.no_data_reason"))
         execution_failed = sfn.Fail(self, "ExecutionFailed", cause="the monitoring execution failed",
                                     error="MonitoringFailed")
-        record_failure = publish("RecordFailure", "Failed", failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
-        record_planning_failure = publish("RecordPlanningFailure", "Failed", planned=False,
+        record_failure = publish("RecordFailure", FAILED, failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
+        record_planning_failure = publish("RecordPlanningFailure", FAILED, planned=False,
                                           failure_reason=sfn.JsonPath.string_at("$.error.Cause"))
         # A window always ends with a status datapoint: if the publisher cannot record a status, the state
         # machine publishes ExecutionFailed itself.
@@ -263,12 +260,12 @@ class StandaloneEngine(Construct):
         # could not be delivered), and RecordFailure completes a publication that stopped part-way with the
         # status decided before (lambda/metrics_publisher), which may be a completed one.
         window_status = (sfn.Choice(self, "WindowStatus")
-                         .when(sfn.Condition.string_equals("$.published.status", "Failed"), execution_failed)
+                         .when(sfn.Condition.string_equals("$.published.status", FAILED), execution_failed)
                          .otherwise(sfn.Succeed(self, "Done")))
         failed = record_failure.next(window_status)
         planning_failed = record_planning_failure.next(execution_failed)
         run = self._run_analyzer(monitor)
-        results = publish("PublishResults", "Completed",
+        results = publish("PublishResults", COMPLETED,
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"),
                           latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
@@ -383,7 +380,7 @@ class StandaloneEngine(Construct):
                 .when(sfn.Condition.or_(throttled, limited), gave_up)
                 .otherwise(failed))
 
-    def _existing_job(self, monitor: MonitorBase, completed: sfn.IChainable, failed: sfn.IChainable) -> sfn.Pass:
+    def _existing_job(self, monitor: EngineMonitor, completed: sfn.IChainable, failed: sfn.IChainable) -> sfn.Pass:
         """When the job name is taken (a retried create of this execution's attempt at the window), describe that
         job every minute and wait for it instead of failing: its results are this attempt's results. A re-run of
         the window is a new attempt with a job name of its own. The polls are counted: a job still running after
@@ -428,11 +425,11 @@ class StandaloneEngine(Construct):
         watch.next(describe)
         return watch
 
-    def _job_bound(self, monitor: MonitorBase) -> Duration:
+    def _job_bound(self, monitor: EngineMonitor) -> Duration:
         """How long the window's job may take: its maximum run time and the allowance to start and stop it."""
         return monitor.compute.max_runtime.plus(JOB_START_AND_STOP_ALLOWANCE)
 
-    def execution_timeout(self, monitor: MonitorBase) -> Duration:
+    def execution_timeout(self, monitor: EngineMonitor) -> Duration:
         """The state machine's timeout (and the window's claim): an execution whose every step takes its longest,
         retries included, still publishes the window's status before it. The steps of the longest path: the
         capture delay; planning; the refused starts of the job retried (the longest waits); the job (RunAnalyzer's
@@ -457,14 +454,14 @@ class StandaloneEngine(Construct):
                    + _EXECUTION_MARGIN.to_seconds())
         return Duration.seconds(math.ceil(seconds / 60) * 60)
 
-    def _record_failure_directly(self, monitor: MonitorBase) -> sfn.CustomState:
+    def _record_failure_directly(self, monitor: EngineMonitor) -> sfn.CustomState:
         """PutMetricData from the state machine itself: ExecutionFailed 1, the other statuses 0 (as the
         publisher would), stamped now. The last resort when the publisher cannot record a status."""
         dimensions = [{"Name": name, "Value": value}
                       for name, value in {**monitor.metric_dimensions, "MonitorType": monitor.kind.name}.items()
                       if value]
-        data = [{"MetricName": f"Execution{status}", "Dimensions": dimensions, "Value": float(status == "Failed"),
-                 "Unit": "Count"} for status in STATUSES]
+        data = [{"MetricName": status_metric_name(status), "Dimensions": dimensions, "Value": float(status == FAILED),
+                 "Unit": "Count"} for status in EXECUTION_STATUSES]
         return sfn.CustomState(self, "RecordFailureDirectly", state_json={
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",
@@ -480,7 +477,7 @@ class StandaloneEngine(Construct):
         return Stack.of(self).format_arn(service="sagemaker", resource="processing-job",
                                          resource_name=f"{self.job_name_prefix}-*")
 
-    def _run_analyzer(self, monitor: MonitorBase) -> sfn.CustomState:
+    def _run_analyzer(self, monitor: EngineMonitor) -> sfn.CustomState:
         key = monitor.storage.encryption_key
         environment: dict[str, object] = {k: v for k, v in monitor.analyzer_environment().items()}
         environment.update(monitor.window_environment())
@@ -532,7 +529,7 @@ class StandaloneEngine(Construct):
             "TimeoutSeconds": int(self._job_bound(monitor).to_seconds()),
         })
 
-    def _grant_processing(self, machine: sfn.StateMachine, monitor: MonitorBase) -> None:
+    def _grant_processing(self, machine: sfn.StateMachine, monitor: EngineMonitor) -> None:
         stack = Stack.of(self)
         jobs = self._jobs_arn()
         machine.add_to_role_policy(iam.PolicyStatement(  # RecordFailureDirectly

@@ -6,16 +6,15 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, Names, Stack, Token
+from aws_cdk import CfnResource, Duration, Names, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from ..alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms
 from ..baseline import Baseline, BaselineKind, BoundBaseline
 from ..bundled import lambda_shared_module
 from ..endpoint import (
@@ -25,6 +24,9 @@ from ..endpoint import (
     check_capture_modes,
     check_endpoint_name,
 )
+from ..engines.native import LabelledEndpointInput, NativeEngine
+from ..engines.protocol import JobInput
+from ..engines.standalone import StandaloneEngine
 from ..errors import ConfigurationError, require_member
 from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
@@ -38,19 +40,22 @@ from ..job import (
     JobCompute,
     JobNetwork,
 )
+from ..monitor_types import MonitorTypeNames
 from ..network import VpcPlacement, grant_vpc_access
 from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
 from ..schedule import Schedule, iso_offset
-from ..storage import MonitoringBucket
+from ..statuses import (
+    EXECUTION_STATUSES,
+    FAILED,
+    LATE_CAPTURES_METRIC_NAME,
+    SKIPPED_METRIC_NAME,
+    STATUS_NAMESPACE,
+    VIOLATIONS_METRIC_NAME,
+    status_metric_name,
+)
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
+from .settings import MonitorSettings, MonitorTarget
 
-if TYPE_CHECKING:
-    from ..engines.native import NativeEngine
-    from ..engines.standalone import StandaloneEngine
-
-# The execution-status metrics of the standalone engine (published by lambda/metrics_publisher).
-STATUS_NAMESPACE = "CdkModelMonitor"
-STATUSES = ("Completed", "CompletedWithViolations", "NoData", "Failed")
 # Folder of the standalone engine's manifests and receipts under a monitor type's reports.
 MANIFEST_FOLDER = "_manifests"
 # The copy of the newest window's report.html beside a monitor's window folders (standalone engine).
@@ -64,19 +69,12 @@ SCHEDULE_FIX = ("Use a Schedule: Schedule.hourly(), Schedule.daily(hour=...), Sc
 class MonitorKind:
     """What differs between monitor types for the engines and metrics."""
 
-    name: str
-    """Short name used in report paths and job names, e.g. ``data-quality``."""
-    sagemaker_type: str
-    """``MonitoringType`` of a SageMaker schedule, e.g. ``DataQuality``."""
-    endpoint_namespace: str
-    """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
+    names: MonitorTypeNames
+    """The type's names, from the table shared with the Lambda handlers (``monitor_types``)."""
     capture_index_names: tuple[str, ...] = INPUT_AND_OUTPUT
     """``captureIndexNames`` of the standalone job's ``dataset_format`` unless the monitor chooses others."""
     reads_capture: tuple[CaptureMode, ...] = (CaptureMode.INPUT,)
     """The captured payloads the analysis needs (checked against the endpoint's capture modes)."""
-    analysis_type: str | None = None
-    """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
-    quality, the analyzer's default."""
     builtin_image: BuiltinImage = BuiltinImage.MODEL_MONITOR
     """The SageMaker image that analyses this kind natively (Model Monitor or Clarify)."""
     baseline_kind: BaselineKind | None = None
@@ -84,28 +82,26 @@ class MonitorKind:
     ground_truth: bool = False
     """Jobs join captures with ground-truth labels (a second input; a typed job definition natively)."""
 
+    @property
+    def name(self) -> str:
+        """Short name used in report paths and job names, e.g. ``data-quality``."""
+        return self.names.name
 
-@dataclass(frozen=True, kw_only=True)
-class JobInput:
-    """A processing input a monitor adds to each standalone job, besides the captures and baseline.
+    @property
+    def sagemaker_type(self) -> str:
+        """``MonitoringType`` of a SageMaker schedule, e.g. ``DataQuality``."""
+        return self.names.sagemaker_type
 
-    Exactly one of ``s3_uri`` (a fixed object or prefix) and ``s3_uri_path`` (a JSONPath into the
-    state machine's state, e.g. the window planner's ``$.plan.ground_truth_manifest_uri``).
-    """
+    @property
+    def endpoint_namespace(self) -> str:
+        """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
+        return self.names.endpoint_namespace
 
-    name: str
-    local_path: str
-    s3_uri: str | None = None
-    s3_uri_path: str | None = None
-    manifest: bool = False
-    """``S3DataType=ManifestFile`` (a manifest written per window) instead of ``S3Prefix``."""
-
-    def to_api(self) -> dict[str, object]:
-        """The processing API's ``ProcessingInputs`` entry (``S3Uri.$`` for a JSONPath)."""
-        source = {"S3Uri.$": self.s3_uri_path} if self.s3_uri_path is not None else {"S3Uri": self.s3_uri}
-        return {"InputName": self.name, "S3Input": {
-            **source, "S3DataType": "ManifestFile" if self.manifest else "S3Prefix", "S3InputMode": "File",
-            "S3DataDistributionType": "FullyReplicated", "LocalPath": self.local_path}}
+    @property
+    def analysis_type(self) -> str | None:
+        """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
+        quality, the analyzer's default."""
+        return self.names.analysis_type
 
 
 class MonitorBase(Construct):
@@ -117,54 +113,41 @@ class MonitorBase(Construct):
         id: str,
         *,
         kind: MonitorKind,
-        baseline: Baseline,
-        endpoint: ICapturedEndpoint | None = None,
-        endpoint_name: str | None = None,
-        capture_s3_uri: str | None = None,
-        capture_key: kms.IKey | None = None,
-        capture_modes: Sequence[CaptureMode] | None = None,
-        variant: str | None = None,
-        storage: MonitoringBucket | None = None,
-        schedule: Schedule | None = None,
-        engine: Engine = Engine.STANDALONE,
-        image: AnalyzerImage | None = None,
-        compute: JobCompute | None = None,
-        network: JobNetwork | None = None,
-        environment: Mapping[str, str] | None = None,
-        schedule_name: str | None = None,
-        asset_kms_key: kms.IKey | None = None,
+        target: MonitorTarget,
+        settings: MonitorSettings,
     ) -> None:
         super().__init__(scope, id)
         # choices checked first: a string in their place would fail later, deep inside, without a fix
+        engine = settings.engine
         require_member(self, "engine", engine, Engine)
-        if schedule is not None and not isinstance(schedule, Schedule):
-            raise ConfigurationError(self, "schedule", schedule, SCHEDULE_FIX)
+        assert isinstance(engine, Engine)  # for the type checker: require_member refused anything else
+        if target.schedule is not None and not isinstance(target.schedule, Schedule):
+            raise ConfigurationError(self, "schedule", target.schedule, SCHEDULE_FIX)
         self.kind = kind
         self.engine_kind = engine
-        self.schedule = schedule or Schedule.hourly()
-        self.image_source = image or AnalyzerImage.from_asset()
-        self.compute = compute or JobCompute()
-        self.network = (network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
-        self.user_environment = dict(environment or {})
+        self.schedule = target.schedule or Schedule.hourly()
+        self.image_source = settings.image or AnalyzerImage.from_asset()
+        self.compute = settings.compute or JobCompute()
+        self.network = (settings.network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
+        self.user_environment = dict(settings.environment or {})
         # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given)
-        self.endpoint: ICapturedEndpoint = self._resolve_target(endpoint, endpoint_name, capture_s3_uri, capture_key, capture_modes,
-                                           variant, storage)
-        self.baseline_source = baseline  # alarms read thresholds from a local baseline
-        self._validate(schedule_name)
+        self.endpoint: ICapturedEndpoint = self._resolve_target(target, settings.variant)
+        self.baseline_source = target.baseline  # alarms read thresholds from a local baseline
+        self._validate(settings.schedule_name)
         self._validate_kind()
 
-        self.schedule_name = schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
+        self.schedule_name = settings.schedule_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.report_s3_uri = self.storage.s3_uri(self.storage.prefixes.reports, kind.name)
         # the jobs' subnets and security groups (``vpc_placement.connections``), None outside a VPC
         self.vpc_placement: VpcPlacement | None = self.network.place(self)
         self.job_role = self._create_job_role()
         self.image = self.image_source.bind(self, grantee=self.job_role)
-        self.baseline: BoundBaseline = baseline.bind(self, storage=self.storage, image=self.image_source,
+        self.baseline: BoundBaseline = target.baseline.bind(self, storage=self.storage, image=self.image_source,
                                                      job_role=self.job_role)
         #: the CDK file assets the job reads (the local baseline's files, a monitor type's own config)
         self.job_assets: list[s3_assets.Asset] = list(self.baseline.assets)
         self._bind_kind()
-        self.asset_kms_key = asset_kms_key
+        self.asset_kms_key = asset_kms_key = settings.asset_kms_key
         if asset_kms_key is not None and self.job_assets:
             # the bootstrap's asset bucket encrypted with a key of the user's (cdk bootstrap --bootstrap-kms-key-id)
             asset_kms_key.grant_decrypt(self.job_role)
@@ -176,13 +159,9 @@ class MonitorBase(Construct):
             else self._choose_capture_index_names())
 
         self.engine: StandaloneEngine | NativeEngine
-        if engine is Engine.STANDALONE:
-            from ..engines.standalone import StandaloneEngine
-
+        if self.engine_kind is Engine.STANDALONE:
             self.engine = StandaloneEngine(self, "Standalone", monitor=self)
         else:
-            from ..engines.native import NativeEngine
-
             self.engine = NativeEngine(self, "ModelMonitor", monitor=self)
 
     # -- metrics ---------------------------------------------------------------------------
@@ -206,12 +185,12 @@ class MonitorBase(Construct):
                                  dimensions_map=self.metric_dimensions, statistic=statistic,
                                  period=period or self.metric_period)
 
-    def metric_execution_status(self, status: str = "Failed", *, period: Duration | None = None) -> cloudwatch.Metric:
+    def metric_execution_status(self, status: str = FAILED, *, period: Duration | None = None) -> cloudwatch.Metric:
         """1 for each execution that ended in ``status`` (Completed, CompletedWithViolations, NoData, Failed),
         0 otherwise. Published by the standalone engine after every window."""
-        if status not in STATUSES:
-            raise ConfigurationError(self, "status", status, f"Use one of {list(STATUSES)}.")
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=f"Execution{status}",
+        if status not in EXECUTION_STATUSES:
+            raise ConfigurationError(self, "status", status, f"Use one of {list(EXECUTION_STATUSES)}.")
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=status_metric_name(status),
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
@@ -219,20 +198,20 @@ class MonitorBase(Construct):
         """Capture files that reached a window's folders after the window was listed, so that no window analysed
         them (standalone engine; counted by the next window's planner and stamped with the late window's start).
         More than a few: raise the schedule's ``capture_delay``."""
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="LateCaptureFiles",
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=LATE_CAPTURES_METRIC_NAME,
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
     def metric_metrics_skipped(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """The analyzer's metric lines of each window that CloudWatch did not take (refused as invalid, or beyond its
         limits: see lambda/metrics_publisher): alarms on those metrics miss that window (standalone engine)."""
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="MetricsSkipped",
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=SKIPPED_METRIC_NAME,
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Sum", period=period or self.metric_period)
 
     def metric_violations(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Number of constraint violations each execution found."""
-        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name="ConstraintViolations",
+        return cloudwatch.Metric(namespace=STATUS_NAMESPACE, metric_name=VIOLATIONS_METRIC_NAME,
                                  dimensions_map={**self.metric_dimensions, "MonitorType": self.kind.name},
                                  statistic="Maximum", period=period or self.metric_period)
 
@@ -359,6 +338,27 @@ class MonitorBase(Construct):
         that adds no statement)."""
         return iam.Grant.drop(grantee, "the planner reads only the captures")
 
+    def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
+                          features: Sequence[str] | None) -> list[cloudwatch.IWidget]:
+        """The monitor type's own dashboard graphs (``monitors/<type>/dashboard.py``), from ``alarms``, the alarms
+        made for this monitor; none for a type without graphs of its own."""
+        return []
+
+    alarm_options_type: type[AlarmOptions] = AlarmOptions
+    """The options class of this monitor type's alarms (``add_health_alarms``)."""
+
+    def add_health_alarms(self, alarms: MonitorAlarms, *, baseline: Baseline | None,
+                          options: AlarmOptions | None) -> list[CreatedAlarm]:
+        """The model-health alarms of this monitor's type, created with ``alarms``; each monitor type defines
+        them in its own folder (``monitors/<type>/alarms.py``)."""
+        raise ConfigurationError(alarms, "monitor", self.kind.name, "Use a DataQualityMonitor, ModelQualityMonitor or "
+                                                                    "BiasDriftMonitor, or add alarms with add_alarm().")
+
+    def native_job_definition(self, scope: Construct, *, key_arn: str | None) -> CfnResource:
+        """The typed ``AWS::SageMaker::<type>JobDefinition`` of this monitor's type (native engine), created in
+        ``scope``; each monitor type defines it in its own folder (``monitors/<type>/native.py``)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no typed job definition")
+
     def _validate_kind(self) -> None:
         """Checks of a monitor type's own options, before any resource exists (ConfigurationError)."""
 
@@ -377,12 +377,11 @@ class MonitorBase(Construct):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _resolve_target(self, endpoint: ICapturedEndpoint | None, endpoint_name: str | None,
-                        capture_s3_uri: str | None, capture_key: kms.IKey | None,
-                        capture_modes: Sequence[CaptureMode] | None, variant: str | None,
-                        storage: MonitoringBucket | None) -> ICapturedEndpoint:
+    def _resolve_target(self, target: MonitorTarget, variant: str | None) -> ICapturedEndpoint:
         """The monitored endpoint (one imported from ``endpoint_name`` and ``capture_s3_uri`` when not given),
         and from it the variant, capture location, capture modes and storage of this monitor."""
+        endpoint, endpoint_name, capture_s3_uri = target.endpoint, target.endpoint_name, target.capture_s3_uri
+        capture_key, capture_modes, storage = target.capture_key, target.capture_modes, target.storage
         if endpoint is not None:
             if not isinstance(endpoint, ICapturedEndpoint):
                 raise ConfigurationError(self, "endpoint", endpoint,
@@ -556,21 +555,10 @@ class LabelledMonitorBase(MonitorBase):
     window's start, so each label is evaluated once, in the window it arrived in.
     """
 
-    def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, capture_lookback: Duration | None = None,
-                 baseline: Baseline, endpoint: ICapturedEndpoint | None = None,
-                 endpoint_name: str | None = None, capture_s3_uri: str | None = None,
-                 capture_key: kms.IKey | None = None, capture_modes: Sequence[CaptureMode] | None = None,
-                 variant: str | None = None, storage: MonitoringBucket | None = None,
-                 schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
-                 image: AnalyzerImage | None = None, compute: JobCompute | None = None,
-                 network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
+    def __init__(self, scope: Construct, id: str, *, kind: MonitorKind, target: MonitorTarget,
+                 settings: MonitorSettings, capture_lookback: Duration | None = None) -> None:
         self._capture_lookback = capture_lookback  # checked in _validate_kind, once the construct has a path
-        super().__init__(scope, id, kind=kind, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=kind, target=target, settings=settings)
 
     # -- ground truth for label producers ------------------------------------------------------
 
@@ -625,6 +613,11 @@ class LabelledMonitorBase(MonitorBase):
             return super().window_environment()
         return {"start_time.$": "$.plan.ground_truth_start", "end_time.$": "$.plan.end",
                 "metric_time.$": "$.plan.metric_time"}
+
+    def labelled_endpoint_input(self, attributes: Mapping[str, str | float]) -> LabelledEndpointInput:
+        """The endpoint input's ``attributes``, the captures' window and the ground truth of a typed definition."""
+        return LabelledEndpointInput(attributes=attributes, capture_window=self.capture_window(),
+                                     ground_truth_s3_uri=self.ground_truth_s3_uri)
 
     def job_inputs(self) -> list[JobInput]:
         return [JobInput(name="ground_truth", local_path=GROUND_TRUTH_LOCAL_PATH,

@@ -2,42 +2,36 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, Token
+from aws_cdk import CfnResource, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..baseline import Baseline, BaselineKind, read_baseline_directory
-from ..bundled import analyzer_module
-from ..endpoint import CaptureMode, ICapturedEndpoint
-from ..errors import ConfigurationError
-from ..images import AnalyzerImage, BuiltinImage
-from ..job import Engine, JobCompute, JobNetwork
-from ..schedule import Schedule, iso_offset
-from ..storage import MonitoringBucket
-from .base import LabelledMonitorBase, MonitorKind, env_text
+from ... import monitor_types
+from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
+from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...bundled import analyzer_module
+from ...endpoint import CaptureMode, ICapturedEndpoint
+from ...errors import ConfigurationError
+from ...images import AnalyzerImage, BuiltinImage
+from ...job import Engine, JobCompute, JobNetwork
+from ...schedule import Schedule, iso_offset
+from ...storage import MonitoringBucket
+from ..base import LabelledMonitorBase, MonitorKind, env_text
+from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorTarget, from_arguments
+from . import dashboard, native
+from .alarms import ModelQualityAlarmOptions, add_health_alarms
+from .settings import ModelQualitySettings, ProblemType
 
-MODEL_QUALITY = MonitorKind(name="model-quality", sagemaker_type="ModelQuality",
-                            endpoint_namespace="aws/sagemaker/Endpoints/model-metrics",
-                            analysis_type="MODEL_QUALITY", builtin_image=BuiltinImage.MODEL_MONITOR,
+MODEL_QUALITY = MonitorKind(names=monitor_types.MODEL_QUALITY, builtin_image=BuiltinImage.MODEL_MONITOR,
                             baseline_kind=BaselineKind.MODEL_QUALITY, ground_truth=True,
                             reads_capture=(CaptureMode.OUTPUT,))  # predictions, joined with labels
 DEFAULT_PROBABILITY_THRESHOLD = 0.5
-DEFAULT_GROUND_TRUTH_LOOKBACK = Duration.days(1)
-
-
-class ProblemType(enum.Enum):
-    """The model's task, spelled as SageMaker's ``problem_type``."""
-
-    BINARY_CLASSIFICATION = "BinaryClassification"
-    MULTICLASS_CLASSIFICATION = "MulticlassClassification"
-    REGRESSION = "Regression"
 
 
 # The comparison operators of a constraint / alarm that flags a decay of each published metric
@@ -139,12 +133,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
         self.probability_attribute = probability_attribute
         self.probability_threshold = probability_threshold
         self.positive_label = positive_label
-        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback,
-                         baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=MODEL_QUALITY, capture_lookback=ground_truth_lookback, target=from_arguments(MonitorTarget, locals()),
+                         settings=from_arguments(ModelQualitySettings, locals()))
 
     # -- metrics -----------------------------------------------------------------------------
 
@@ -189,6 +179,23 @@ class ModelQualityMonitor(LabelledMonitorBase):
         if self.probability_threshold is not None:
             attributes["probability_threshold_attribute"] = self.probability_threshold
         return attributes
+
+    def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
+                          features: Sequence[str] | None) -> list[cloudwatch.IWidget]:
+        """The model-quality metrics the alarms watch (``features`` does not apply)."""
+        return dashboard.dashboard_widgets(self.kind.name, alarms)
+
+    alarm_options_type = ModelQualityAlarmOptions
+
+    def add_health_alarms(self, alarms: MonitorAlarms, *, baseline: Baseline | None,
+                          options: AlarmOptions | None) -> list[CreatedAlarm]:
+        """One alarm per model-quality metric, in the metric's bad direction (``ModelQualityAlarmOptions``)."""
+        return add_health_alarms(alarms, self, baseline=baseline,
+                                 options=own_options(alarms, options, ModelQualityAlarmOptions))
+
+    def native_job_definition(self, scope: Construct, *, key_arn: str | None) -> CfnResource:
+        return native.job_definition(scope, self, key_arn=key_arn, problem_type=self.problem_type.value,
+                                     labelled=self.labelled_endpoint_input(self.endpoint_attributes()))
 
     def analyzer_environment(self) -> dict[str, str]:
         """The built-in's model-quality environment (contract §2.3, §6.2), plus ``ground_truth_source``

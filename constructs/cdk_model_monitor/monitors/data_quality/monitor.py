@@ -2,81 +2,32 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ..baseline import Baseline, BaselineKind
-from ..endpoint import CaptureMode, ICapturedEndpoint
-from ..errors import ConfigurationError
-from ..images import AnalyzerImage
-from ..job import Engine, JobCompute, JobNetwork
-from ..schedule import Schedule
-from ..storage import MonitoringBucket
-from .base import MonitorBase, MonitorKind
-from .capture_columns import BaselineColumns, data_quality_capture_index_names
+from ... import monitor_types
+from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
+from ...baseline import Baseline, BaselineKind
+from ...endpoint import CaptureMode, ICapturedEndpoint
+from ...errors import ConfigurationError
+from ...images import AnalyzerImage
+from ...job import Engine, JobCompute, JobNetwork
+from ...schedule import Schedule
+from ...storage import MonitoringBucket
+from ..base import MonitorBase, MonitorKind
+from ..capture_columns import BaselineColumns, data_quality_capture_index_names
+from ..settings import MonitorTarget, from_arguments
+from . import dashboard, native
+from .alarms import DataQualityAlarmOptions, add_health_alarms
+from .settings import DataQualitySettings, DriftMethod, FeatureOverride
 
-DATA_QUALITY = MonitorKind(name="data-quality", sagemaker_type="DataQuality",
-                           endpoint_namespace="aws/sagemaker/Endpoints/data-metrics",
-                           baseline_kind=BaselineKind.DATA_QUALITY)
-
-
-class DriftMethod(enum.Enum):
-    """How a feature's drift is judged (the README's "How a violation is decided").
-
-    ``AUTO`` picks a sample-size-aware method per column kind (Wasserstein for numbers, the G-test's share
-    change for categories); ``SAGEMAKER`` is the built-in's rule (L-infinity against
-    ``comparison_threshold``); the others are the registry's methods, each with its own default threshold.
-    """
-
-    AUTO = "auto"
-    SAGEMAKER = "sagemaker"
-    LINF_SIMPLE = "linf_simple"
-    LINF_ROBUST = "linf_robust"
-    KS = "ks"
-    WASSERSTEIN = "wasserstein"
-    PSI = "psi"
-    JENSEN_SHANNON = "jensen_shannon"
-    HELLINGER = "hellinger"
-    CHI_SQUARED = "chi_squared"
-    G_TEST = "g_test"
-    TWO_PROPORTION_Z = "two_proportion_z"
-
-
-@dataclass(frozen=True, kw_only=True)
-class FeatureOverride:
-    """Monitor one feature differently from the baseline's ``monitoring_config``.
-
-    :param drift_threshold: the smallest drift effect that counts for this feature, in its method's
-        unit (a distance of the built-in's rule, a Wasserstein distance in standard deviations, a PSI, ...).
-        Default: the method's default (the baseline's threshold for the built-in's rule).
-    :param method: the drift method of this feature. Default: the monitor's or the baseline's.
-    :param check: evaluate this feature's constraints at all. Default: as the baseline says.
-    """
-
-    drift_threshold: float | None = None
-    method: DriftMethod | None = None
-    check: bool | None = None
-
-    def to_config(self) -> dict[str, object]:
-        """The override in the analyzer's short form (``drift``, ``method``, ``check``), which it expands
-        into the feature's ``monitoring_config_overrides``; short because a job's environment values hold
-        at most 256 characters."""
-        config: dict[str, object] = {}
-        if self.drift_threshold is not None:
-            config["drift"] = self.drift_threshold
-        if self.method is not None:
-            config["method"] = self.method.value
-        if self.check is not None:
-            config["check"] = self.check
-        return config
+DATA_QUALITY = MonitorKind(names=monitor_types.DATA_QUALITY, baseline_kind=BaselineKind.DATA_QUALITY)
 
 
 class DataQualityMonitor(MonitorBase):
@@ -161,11 +112,24 @@ class DataQualityMonitor(MonitorBase):
             environment = {**(environment or {}), "feature_overrides": json.dumps(
                 {name: o.to_config() for name, o in sorted(self.feature_overrides.items())},
                 sort_keys=True, separators=(",", ":"))}
-        super().__init__(scope, id, kind=DATA_QUALITY, baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=DATA_QUALITY, target=from_arguments(MonitorTarget, locals()),
+                         settings=from_arguments(DataQualitySettings, locals()))
+
+    def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
+                          features: Sequence[str] | None) -> list[cloudwatch.IWidget]:
+        """Drift and completeness per feature (``features``, default: those the alarms watch)."""
+        return dashboard.dashboard_widgets(self, alarms, features=features)
+
+    alarm_options_type = DataQualityAlarmOptions
+
+    def add_health_alarms(self, alarms: MonitorAlarms, *, baseline: Baseline | None,
+                          options: AlarmOptions | None) -> list[CreatedAlarm]:
+        """Per-feature drift and completeness alarms (``DataQualityAlarmOptions``)."""
+        return add_health_alarms(alarms, self, baseline=baseline,
+                                 options=own_options(alarms, options, DataQualityAlarmOptions))
+
+    def native_job_definition(self, scope: Construct, *, key_arn: str | None) -> CfnResource:
+        return native.job_definition(scope, self, key_arn=key_arn)
 
     def _choose_capture_index_names(self) -> tuple[str, ...]:
         return data_quality_capture_index_names(self, modes=self.capture_modes, builtin=self.image_source.is_builtin,

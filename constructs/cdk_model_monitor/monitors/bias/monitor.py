@@ -7,28 +7,37 @@ import json
 import math
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, Token
+from aws_cdk import CfnResource, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ..baseline import Baseline, BaselineKind, read_baseline_directory
-from ..endpoint import CaptureMode, ICapturedEndpoint
-from ..errors import ConfigurationError
-from ..images import AnalyzerImage, BuiltinImage
-from ..job import Engine, JobCompute, JobNetwork
-from ..schedule import Schedule, iso_offset
-from ..storage import MonitoringBucket
-from .base import JobInput, LabelledMonitorBase, MonitorKind, env_text, grant_object_read, object_basename
-from .model_quality import DEFAULT_GROUND_TRUTH_LOOKBACK
+from ... import monitor_types
+from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
+from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...endpoint import CaptureMode, ICapturedEndpoint
+from ...errors import ConfigurationError
+from ...images import AnalyzerImage, BuiltinImage
+from ...job import Engine, JobCompute, JobNetwork
+from ...schedule import Schedule, iso_offset
+from ...storage import MonitoringBucket
+from ..base import (
+    JobInput,
+    LabelledMonitorBase,
+    MonitorKind,
+    env_text,
+    grant_object_read,
+    object_basename,
+)
+from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorTarget, from_arguments
+from . import dashboard, native
+from .alarms import BiasAlarmOptions, add_health_alarms
+from .settings import BiasSettings, ColumnRef, Facet, Value, group_name
 
-MODEL_BIAS = MonitorKind(name="model-bias", sagemaker_type="ModelBias",
-                         endpoint_namespace="aws/sagemaker/Endpoints/bias-metrics",
-                         analysis_type="MODEL_BIAS", builtin_image=BuiltinImage.CLARIFY,
+MODEL_BIAS = MonitorKind(names=monitor_types.MODEL_BIAS, builtin_image=BuiltinImage.CLARIFY,
                          baseline_kind=BaselineKind.BIAS, ground_truth=True,
                          # features from the input, predicted labels from the output (post-training metrics)
                          reads_capture=(CaptureMode.INPUT, CaptureMode.OUTPUT))
@@ -41,49 +50,6 @@ POST_TRAINING_METRICS = ("AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR"
 PRE_TRAINING_STAGE = "Pre-training"
 POST_TRAINING_STAGE = "Post-Training"
 _ALIASES = {"DCAcc": "DCA"}  # the docs' spelling; analysis.json and the metrics use DCA
-
-Value = str | int | float
-ColumnRef = str | int
-
-
-@dataclass(frozen=True)
-class Facet:
-    """A sensitive column and its sensitive group.
-
-    :param name_or_index: the column's name (or 0-based index into ``headers``).
-    :param value_or_threshold: the values that make a row part of the sensitive group, e.g. ``[1]`` or
-        ``["F"]``; for a continuous column one number, the exclusive lower bound of the group (``[40]``:
-        ages above 40). None: one group per distinct value of a categorical column (Clarify's behaviour).
-    """
-
-    name_or_index: ColumnRef
-    value_or_threshold: Sequence[Value] | Value | None = None
-
-    def values(self) -> tuple[Value, ...] | None:
-        """``value_or_threshold`` as a tuple (a single value becomes a one-element tuple)."""
-        given = self.value_or_threshold
-        if given is None:
-            return None
-        if isinstance(given, (str, int, float)):
-            return (given,)
-        return tuple(given)
-
-    def to_config(self) -> dict[str, object]:
-        """The ``facet`` entry of analysis_config.json."""
-        entry: dict[str, object] = {"name_or_index": self.name_or_index}
-        values = self.values()
-        if values is not None:
-            entry["value_or_threshold"] = list(values)
-        return entry
-
-
-def group_name(values: Sequence[Value]) -> str:
-    """How analysis.json and the metrics' ``FacetValue`` / ``LabelValue`` dimensions name a group of
-    categorical values: Python's ``str`` of each, joined by commas (``[1]`` -> ``"1"``, ``["F", "X"]`` ->
-    ``"F,X"``). A threshold on a continuous column is named by its interval instead (e.g. ``"(40, 90]"``,
-    with the data's maximum), known only after a run."""
-    return ",".join(str(v) for v in values)
-
 
 def analysis_config(*, label: ColumnRef, label_values_or_threshold: Sequence[Value], facets: Sequence[Facet],
                     group_variable: ColumnRef | None = None, headers: Sequence[str] | None = None,
@@ -198,12 +164,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
             raise ConfigurationError(scope, f"{id}.drift_tolerance", drift_tolerance,
                                      "Use a non-negative number, e.g. 0.1 (0 is Clarify's own rule).")
         self.drift_tolerance = float(drift_tolerance)
-        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback,
-                         baseline=baseline, endpoint=endpoint, endpoint_name=endpoint_name,
-                         capture_s3_uri=capture_s3_uri, capture_key=capture_key, capture_modes=capture_modes,
-                         variant=variant, storage=storage, schedule=schedule, engine=engine, image=image,
-                         compute=compute, network=network, environment=environment, schedule_name=schedule_name,
-                         asset_kms_key=asset_kms_key)
+        super().__init__(scope, id, kind=MODEL_BIAS, capture_lookback=ground_truth_lookback, target=from_arguments(MonitorTarget, locals()),
+                         settings=from_arguments(BiasSettings, locals()))
 
     # -- the analysis config -------------------------------------------------------------------
 
@@ -332,6 +294,22 @@ class BiasDriftMonitor(LabelledMonitorBase):
         if self.probability_threshold is not None:
             attributes["probability_threshold_attribute"] = self.probability_threshold
         return attributes
+
+    def dashboard_widgets(self, alarms: Sequence[CreatedAlarm], *,
+                          features: Sequence[str] | None) -> list[cloudwatch.IWidget]:
+        """The bias metrics the alarms watch (``features`` does not apply)."""
+        return dashboard.dashboard_widgets(self.kind.name, alarms)
+
+    alarm_options_type = BiasAlarmOptions
+
+    def add_health_alarms(self, alarms: MonitorAlarms, *, baseline: Baseline | None,
+                          options: AlarmOptions | None) -> list[CreatedAlarm]:
+        """One alarm per bias metric: ``|value - neutral|`` above the baseline's distance (``BiasAlarmOptions``)."""
+        return add_health_alarms(alarms, self, baseline=baseline, options=own_options(alarms, options, BiasAlarmOptions))
+
+    def native_job_definition(self, scope: Construct, *, key_arn: str | None) -> CfnResource:
+        return native.job_definition(scope, self, key_arn=key_arn, config_uri=self.analysis_config_s3_uri,
+                                     labelled=self.labelled_endpoint_input(self.endpoint_attributes()))
 
     def job_inputs(self) -> list[JobInput]:
         return [*super().job_inputs(),
