@@ -118,6 +118,12 @@ def test_bias_thresholds_are_the_baselines_distance_from_neutral(reference_examp
         assert t.max_distance == pytest.approx(abs(metric["value"] - neutral))
         assert (t.facet, t.facet_value, t.neutral) == ("Sex", post["value_or_threshold"], neutral)
     assert {t.stage for t in thresholds} == {"Pre-training", "Post-Training"}
+    # Clarify's file has no bias_drift_decision: its alarms keep Clarify's rule on the value
+    assert not any(t.verdict for t in thresholds)
+    ours = {**analysis, "bias_drift_decision": {"comparison": "significance", "baseline_size": 1000}}
+    assert all(t.verdict for t in bias_thresholds(ours))
+    clarify_rule = {**analysis, "bias_drift_decision": {"comparison": "threshold"}}
+    assert not any(t.verdict for t in bias_thresholds(clarify_rule))
 
 
 # -- alarms on a stack ----------------------------------------------------------------------------------

@@ -174,18 +174,17 @@ def test_model_quality_alarms_fire_in_each_metrics_bad_direction(full):
     assert "LessThanThreshold" in json.dumps(alarms["churn-model-quality-accuracy"]["AlarmDescription"])
 
 
-def test_bias_alarms_watch_the_distance_from_neutral(full):
+def test_bias_alarms_watch_the_analyzers_verdict_of_our_baseline(full):
+    # the demo's baseline is the analyzer's: it asks for the sample-size-aware comparison
     template = full[1][Engine.STANDALONE]
     alarm = next(r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
                  and r["Properties"]["AlarmName"] == "churn-model-bias-DPPL-senior-1")
-    (group,) = BIAS_ANALYSIS["post_training_bias_metrics"]["facets"]["senior"]
-    baseline = next(m["value"] for m in group["metrics"] if m["name"] == "DPPL")
-    assert alarm["Threshold"] == pytest.approx(abs(baseline))
-    expression, metric = sorted(alarm["Metrics"], key=lambda m: "Expression" not in m)
-    assert expression["Expression"] == "ABS(m - 0.0)"
-    dimensions = {d["Name"]: d["Value"] for d in metric["MetricStat"]["Metric"]["Dimensions"]}
-    assert metric["MetricStat"]["Metric"]["MetricName"] == "bias_metric_DPPL"
+    assert BIAS_ANALYSIS["bias_drift_decision"]["comparison"] == "significance"
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "bias_drift_violation_DPPL", "Maximum", 1, "GreaterThanOrEqualToThreshold")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
     assert (dimensions["BiasStage"], dimensions["Facet"], dimensions["FacetValue"]) == ("Post-Training", "senior", "1")
+    assert "more than chance" in json.dumps(alarm["AlarmDescription"])
 
 
 @pytest.mark.parametrize("engine", list(Engine))

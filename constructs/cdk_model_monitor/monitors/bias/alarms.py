@@ -1,5 +1,6 @@
-"""Bias-drift alarms: one per bias metric of the baseline's analysis, on the metric's distance from neutral
-(Clarify's bias-drift rule, with the monitor's tolerance)."""
+"""Bias-drift alarms: one per bias metric of the baseline's analysis: on the analyzer's verdict when the baseline
+asks for the sample-size-aware comparison, else on the metric's distance from neutral (Clarify's bias-drift rule,
+with the monitor's tolerance)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class BiasAlarmSubject(AlarmedMonitor, Protocol):
     def metric_bias(self, metric: str, facet: str | None = None, facet_value: str | None = None,
                     stage: str | None = None, *, label: str | None = None, label_value: str | None = None,
                     statistic: str = "Average", period: Duration | None = None) -> cloudwatch.Metric: ...
+    def metric_bias_violation(self, metric: str, facet: str | None = None, facet_value: str | None = None,
+                              stage: str | None = None, *, period: Duration | None = None) -> cloudwatch.Metric: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +51,10 @@ class BiasThreshold:
     """``Pre-training`` or ``Post-Training`` (the ``BiasStage`` dimension)."""
     label: str | None = None
     label_value: str | None = None
+    verdict: bool = False
+    """The baseline asks for the sample-size-aware comparison: the analyzer judges whether the metric moved
+    farther from neutral than the baseline by more than chance at the window's size (tolerance included), and
+    the alarm watches that verdict (``bias_drift_violation_<metric>``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +66,8 @@ class BiasAlarmOptions(AlarmOptions):
     :param windows: consecutive windows beyond the baseline before the alarm fires. Default 1.
     :param tolerance: added to every baseline distance, so a metric may move this much farther from
         neutral than the baseline before alarming. Default: the monitor's ``drift_tolerance`` (0 is
-        Clarify's bias-drift rule).
+        Clarify's bias-drift rule). An alarm on the analyzer's verdict (a baseline with the
+        sample-size-aware comparison) takes the monitor's ``drift_tolerance``, which the analyzer applies.
     """
 
     thresholds: Sequence[BiasThreshold] | None = None
@@ -71,9 +79,12 @@ def bias_thresholds(analysis: Mapping[str, Any]) -> list[BiasThreshold]:
     """One threshold per finite bias metric of a Clarify ``analysis.json`` (contract §9.2-9.4): the
     baseline value's distance from the metric's neutral point, since a violation is a value farther
     from neutral than the baseline's. The neutral points are the analyzer's (Clarify's: 0 for every
-    metric, DI included). Metrics with a null (errored) value are skipped."""
+    metric, DI included). Metrics with a null (errored) value are skipped. A baseline whose
+    ``bias_drift_decision`` asks for the sample-size-aware comparison gives thresholds on the analyzer's verdict."""
+    verdict = rules.parse_bias_decision(analysis).comparison == rules.SIGNIFICANCE
     return [BiasThreshold(name=m.name, max_distance=m.max_distance, neutral=m.neutral, facet=m.facet,
-                          facet_value=m.facet_value, stage=m.stage, label=m.label, label_value=m.label_value)
+                          facet_value=m.facet_value, stage=m.stage, label=m.label, label_value=m.label_value,
+                          verdict=verdict)
             for m in rules.bias_baseline_metrics(analysis)]
 
 
@@ -97,10 +108,23 @@ def add_health_alarms(alarms: MonitorAlarms, monitor: BiasAlarmSubject, *, basel
     for t in thresholds:
         metric = monitor.metric_bias(t.name, facet=t.facet, facet_value=t.facet_value, stage=t.stage)
         limit = t.max_distance + tolerance
+        subject = "-".join(p for p in (t.name, t.facet, t.facet_value) if p)
+        if t.verdict:
+            created.append(alarms.add_alarm(
+                monitor, AlarmCategory.BIAS,
+                monitor.metric_bias_violation(t.name, facet=t.facet, facet_value=t.facet_value, stage=t.stage),
+                subject=subject, threshold=1, windows=options.windows, effect_threshold=limit,
+                operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.IGNORE,
+                description=f"Bias drift: {t.name} ({t.facet or 'facet'}={t.facet_value or '*'}) moved farther from "
+                            f"its neutral value {t.neutral:g} than the baseline's {t.max_distance:g}"
+                            f"{f' + {monitor.drift_tolerance:g}' if monitor.drift_tolerance else ''} by more than "
+                            f"chance at the window's size (the analyzer's verdict). Reports under "
+                            f"{monitor.report_s3_uri}."))
+            continue
         distance = cloudwatch.MathExpression(
             expression=f"ABS(m - {t.neutral!r})", using_metrics={"m": metric},
             label=f"|{t.name} - {t.neutral:g}|", period=monitor.metric_period)
-        subject = "-".join(p for p in (t.name, t.facet, t.facet_value) if p)
         created.append(alarms.add_alarm(
             monitor, AlarmCategory.BIAS, distance, subject=subject, metric_name=f"bias_metric_{t.name}",
             source_metric=metric,

@@ -225,6 +225,21 @@ class BiasDriftMonitor(LabelledMonitorBase):
         :param label, label_value: the Label / LabelValue dimensions. Default: the label's name and
             ``group_name(label_values_or_threshold)``.
         """
+        return self._bias_metric("bias_metric_", metric, facet, facet_value, stage, label=label,
+                                 label_value=label_value, statistic=statistic, period=period)
+
+    def metric_bias_violation(self, metric: str, facet: str | Facet | None = None, facet_value: str | None = None,
+                              stage: str | None = None, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """1 when the analyzer judged bias metric ``metric`` farther from neutral than the baseline by more than
+        chance at the window's size, else 0 (``bias_drift_violation_<metric>``, published for baselines that ask
+        for the sample-size-aware comparison); arguments as for ``metric_bias``."""
+        return self._bias_metric("bias_drift_violation_", metric, facet, facet_value, stage, statistic="Maximum",
+                                 period=period)
+
+    def _bias_metric(self, prefix: str, metric: str, facet: str | Facet | None, facet_value: str | None,
+                     stage: str | None, *, label: str | None = None, label_value: str | None = None,
+                     statistic: str, period: Duration | None) -> cloudwatch.Metric:
+        """A bias metric line named ``<prefix><metric>`` with the dimensions the analyzer writes."""
         name = _ALIASES.get(metric, metric)
         if name in PRE_TRAINING_METRICS:
             metric_stage = PRE_TRAINING_STAGE
@@ -253,7 +268,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
             "Facet": facet_name,
             "FacetValue": facet_value,
         }
-        return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=f"bias_metric_{name}",
+        return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=f"{prefix}{name}",
                                  dimensions_map=dimensions, statistic=statistic, period=period or self.metric_period)
 
     def _facet(self, facet: str | Facet | None) -> Facet:
