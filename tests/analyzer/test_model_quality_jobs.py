@@ -453,6 +453,7 @@ def test_malformed_capture_and_label_lines_are_skipped_and_the_rest_is_measured(
     outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
     assert outcome.status is RunStatus.COMPLETED
     assert outcome.summary["malformed_records"] == 2
+    assert (outcome.summary["malformed_captures"], outcome.summary["malformed_labels"]) == (1, 1)
     assert outcome.summary["matched"] == 298
     keep = np.ones(300, dtype=bool)
     keep[[7, 20]] = False
@@ -468,11 +469,40 @@ def test_more_malformed_lines_than_tolerated_fail_the_run_naming_the_first(tmp_p
     for i in (3, 5, 9, 10, 11):
         lines[i] = "garbage"
     capture_file.write_text("\n".join(lines) + "\n")
-    with pytest.raises(AnalyzerInputError, match="5 of 40 records are malformed") as error:
+    with pytest.raises(AnalyzerInputError, match="5 of 20 capture records are malformed") as error:
         job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
     assert (error.value.path, error.value.line) == (str(capture_file), 4)
-    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.25"))
     assert outcome.summary["matched"] == 15
+
+
+def test_good_labels_do_not_dilute_the_share_of_bad_captures(tmp_path: Path):
+    # 5 bad captures of 20 are 25 % of the captures: above a tolerance of 20 %, even with 20 good labels beside
+    _binary_window(tmp_path, n=20)
+    capture_file = next((tmp_path / "capture").rglob("*.jsonl"))
+    lines = capture_file.read_text().splitlines()
+    for i in (3, 5, 9, 10, 11):
+        lines[i] = "garbage"
+    capture_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(AnalyzerInputError, match="5 of 20 capture records are malformed, more than the tolerated 20%"):
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+
+
+def test_the_bad_share_of_labels_is_judged_on_the_labels_alone(tmp_path: Path):
+    # 4 bad labels of 20 are 20 % of the labels, though only 10 % of labels and captures together
+    _binary_window(tmp_path, n=20)
+    label_file = next((tmp_path / "groundtruth").rglob("*.jsonl"))
+    lines = label_file.read_text().splitlines()
+    for i in (2, 4, 6, 8):
+        lines[i] = "{}"
+    label_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(AnalyzerInputError, match="4 of 20 ground-truth labels are malformed") as error:
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.15"))
+    assert (error.value.path, error.value.line) == (str(label_file), 3)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+    assert outcome.summary["matched"] == 16
+    assert (outcome.summary["malformed_records"], outcome.summary["malformed_labels"],
+            outcome.summary["malformed_captures"]) == (4, 4, 0)
 
 
 def test_captures_sharing_inference_ids_are_counted_and_said(tmp_path: Path, capsys):
@@ -495,9 +525,7 @@ def test_a_window_whose_captures_are_all_unreadable_says_so_not_that_labels_are_
     _binary_window(tmp_path, n=50)
     capture = next((tmp_path / "capture").rglob("*.jsonl"))
     capture.write_text("not json\n" * 50)
-    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H",
-                                              "--max-bad-record-ratio", "1"))
-    assert outcome.status is RunStatus.NO_DATA
-    assert outcome.message.startswith("Completed: No data to analyze: none of the window's records could be read "
-                                      "(50 malformed, the first: ")
-    assert "label yet" not in outcome.message
+    with pytest.raises(AnalyzerInputError, match="none of the 50 capture records could be read; fix the input") as error:
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "1"))
+    assert (error.value.path, error.value.line) == (str(capture), 1)
+    assert "label yet" not in str(error.value)

@@ -13,7 +13,8 @@ CloudWatch metric lines. A window whose captures have no label yet is ``NoData``
 
 How values are read is ``values``; rows whose label, prediction or probability is empty are
 skipped and counted; malformed input lines are counted with their file and line and skipped up to
-the request's ``max_bad_record_ratio``. Both runs take a typed request (``request``).
+the request's ``max_bad_record_ratio`` of each input (captures, labels, merged records) on its own.
+Both runs take a typed request (``request``).
 """
 
 from __future__ import annotations
@@ -127,9 +128,37 @@ MONITOR_FILES = (*BASELINE_FILES, report.VIOLATIONS_FILE)
 MERGE_FOLDER = "merge"  # the merged records, under the output folder unless the request names another
 
 
-def _problems(request: ModelQualityBaselineRequest | ModelQualityMonitorRequest) -> InputProblems:
+def _problems(request: ModelQualityBaselineRequest | ModelQualityMonitorRequest,
+              input_name: str = "records") -> InputProblems:
+    """The bad-record tally of one input (``input_name`` in its message), with the tolerated share as set."""
     return InputProblems(max_bad_record_ratio=request.reading.max_bad_record_ratio,
-                         tolerance_setting=request.names.max_bad_record_ratio)
+                         tolerance_setting=request.names.max_bad_record_ratio, input_name=input_name)
+
+
+@dataclass(frozen=True)
+class _WindowProblems:
+    """The bad-record tallies of a window's inputs, one per input: the tolerated share applies to each on
+    its own, so that 300 good labels never make 300 unreadable captures look like half of the input."""
+
+    by_input: dict[str, InputProblems]  # summary key of the input's count -> its tally, in reading order
+
+    @property
+    def bad(self) -> int:
+        return sum(tally.bad for tally in self.by_input.values())
+
+    @property
+    def first(self) -> str | None:
+        """The first bad record read, described with its file and line."""
+        return next((tally.examples[0].describe() for tally in self.by_input.values() if tally.examples), None)
+
+    def summary(self) -> dict[str, int]:
+        """``malformed_records`` in all, and per input when there are several (nothing when all were read)."""
+        if not self.bad:
+            return {}
+        counts = {"malformed_records": self.bad}
+        if len(self.by_input) > 1:
+            counts.update({key: tally.bad for key, tally in self.by_input.items()})
+        return counts
 
 
 def _merged_output(request: ModelQualityMonitorRequest) -> Path:
@@ -336,7 +365,6 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     metric_timestamp = _metric_timestamp(request, now)
     files: list[Path] = []
 
-    problems = _problems(request)
     progress = ProgressReporter(enabled=request.reading.progress)
     attributes = merge.ValueAttributes(
         inference_attribute=settings.inference_attribute or settings.probability_attribute,
@@ -345,15 +373,20 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     )
     merged_source = request.merged
     if merged_source is not None:
+        problems = _WindowProblems({"malformed_records": _problems(request, "merged records")})
+        merged_problems = problems.by_input["malformed_records"]
         records = list(progress.counted(
-            merge.read_merged_records(merged_source, since=start, until=end, problems=problems)))
-        problems.check()
+            merge.read_merged_records(merged_source, since=start, until=end, problems=merged_problems)))
+        merged_problems.check()
         join: dict[str, int] = {"matched": len(records)}
         columns = merge.labelled_columns(records, attributes)
     else:
         assert request.capture is not None and request.ground_truth is not None  # the request checks it
+        label_problems, capture_problems = _problems(request, "ground-truth labels"), _problems(request, "capture records")
+        problems = _WindowProblems({"malformed_labels": label_problems, "malformed_captures": capture_problems})
         labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
-                                           problems=problems)
+                                           problems=label_problems)
+        label_problems.check()
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()
         writer = merge.MergedRecordsWriter(_merged_output(request))
@@ -362,7 +395,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         with writer:
             # captures column-wise, a chunk at a time: joined on their keys, written merged, their outputs kept
             for captured in read_captured_outputs(request.capture, window=TimeWindow(start=reach_back(start, lookback),
-                                                                                    end=end), problems=problems):
+                                                                                    end=end), problems=capture_problems):
                 positions, rows = window_join.match_keys(captured.keys)
                 for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
                     writer.write(captured.record(position), labels.records[row])
@@ -370,14 +403,13 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 read += len(captured)
                 progress.update(read)
             progress.finish(read)
-            problems.check()
+            capture_problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
     rows, skipped = complete_rows(columns)
     item_count = len(rows.labels)
-    summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
-    if problems.bad:
-        summary["malformed_records"] = problems.bad
+    summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped,
+                                  **problems.summary()}
     hint = None if merged_source is not None else label_window_hint(
         start=start, end=end, lookback=lookback, join=join,
         lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture)
@@ -395,7 +427,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             status=RunStatus.NO_DATA,
             message=no_labelled_data_message(
                 merged=merged_source is not None, join=join, hint=hint, malformed=problems.bad,
-                first_problem=problems.examples[0].describe() if problems.examples else None),
+                first_problem=problems.first),
             output_dir=output,
             files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
             summary=summary,
