@@ -362,6 +362,81 @@ def test_regression_values_that_are_not_numbers_are_an_input_error(tmp_path: Pat
         )  # fmt: skip
 
 
+def _regression_window(root: Path, predictions: list[str], labels: list[str]) -> ModelQualityMonitorRequest:
+    """Captures of the window's hour whose outputs are ``predictions``, and their ``labels`` uploaded then."""
+    capture_lines, label_lines = [], []
+    for i, (prediction, label) in enumerate(zip(predictions, labels, strict=True)):
+        capture_lines.append(json.dumps({
+            "captureData": {"endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                                               "data": prediction + "\n", "encoding": "CSV"}},
+            "eventMetadata": {"eventId": f"uuid-{i}", "inferenceId": f"request-{i}",
+                              "inferenceTime": (START + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "eventVersion": "0",
+        }))  # fmt: skip
+        label_lines.append(json.dumps(ground_truth_record(f"request-{i}", label)))
+    (_hour_folder(root / "capture", START) / "capture.jsonl").write_text("\n".join(capture_lines) + "\n")
+    (_hour_folder(root / "groundtruth", START) / "labels.jsonl").write_text("\n".join(label_lines) + "\n")
+    return _monitor_args(
+        "--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"), "--output", str(root / "out"),
+        "--problem-type", "Regression", "--inference-attribute", "0", "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("broken", ["inf", "-inf", "nan", "1e400"])
+def test_one_regression_prediction_that_is_not_finite_is_left_out_counted_and_said(tmp_path: Path, capsys, broken):
+    rng = np.random.default_rng(11)
+    truth = rng.normal(10.0, 2.0, 200)
+    predicted = truth + rng.normal(0.0, 1.0, 200)
+    texts = [repr(float(v)) for v in predicted]
+    texts[37] = broken
+    outcome = job.run_monitor(_regression_window(tmp_path, texts, [repr(float(v)) for v in truth]))
+    assert outcome.status is RunStatus.COMPLETED
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (199, 1)
+    keep = np.arange(200) != 37
+    body = json.loads((tmp_path / "out" / "statistics.json").read_text())["regression_metrics"]
+    assert body["mse"]["value"] == pytest.approx(sk.mean_squared_error(truth[keep], predicted[keep]), rel=1e-12)
+    assert body["r2"]["value"] == pytest.approx(sk.r2_score(truth[keep], predicted[keep]), rel=1e-12)
+    notes = [line for line in capsys.readouterr().err.splitlines() if "not a finite number" in line]
+    assert notes == [f"note: 1 of 200 rows have a value that is not a finite number (inf, -inf, nan, beyond float64) "
+                     f"and are left out of the metrics; the first: inference value {broken!r} (event request-37)"]
+
+
+def test_a_regression_label_that_is_not_finite_is_left_out_of_merged_records_too(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("1", "1.5"), ("2", "Infinity"), ("3", "2.5"), ("4", "4")])
+    outcome = job.run_monitor(_monitor_args("--merged", str(merged), "--problem-type", "Regression",
+                                            "--inference-attribute", "0", "--output", str(tmp_path / "o")))
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (3, 1)
+    body = json.loads((tmp_path / "o" / "statistics.json").read_text())["regression_metrics"]
+    assert body["mae"]["value"] == pytest.approx(sk.mean_absolute_error([1.5, 2.5, 4.0], [1.0, 3.0, 4.0]), abs=1e-12)
+
+
+def test_a_window_whose_predictions_are_all_not_finite_is_no_data_saying_why(tmp_path: Path):
+    outcome = job.run_monitor(_regression_window(tmp_path, ["nan"] * 5, ["1", "2", "3", "4", "5"]))
+    assert outcome.status is RunStatus.NO_DATA and outcome.no_data_reason == "no_usable_records"
+    assert outcome.message == ("Completed: No data to analyze: none of the window's 5 labelled rows has the values "
+                               "the metrics need: 5 with a value that is not a finite number (the first: inference "
+                               "value 'nan' (event request-0)).")
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (0, 5)
+    assert not (tmp_path / "out" / "statistics.json").exists()
+
+
+def test_a_regression_baseline_leaves_out_values_that_are_not_finite_and_refuses_when_none_is(tmp_path: Path):
+    (tmp_path / "data.csv").write_text("label,prediction\n1,1.5\n2,-inf\n3,2.5\n4,4\n")
+    outcome = job.run_baseline(_baseline_args(
+        "--dataset", str(tmp_path / "data.csv"), "--problem-type", "Regression", "--inference-attribute", "prediction",
+        "--ground-truth-attribute", "label", "--output", str(tmp_path / "out")))
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (3, 1)
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 3
+    (tmp_path / "none.csv").write_text("label,prediction\n1,nan\n2,inf\n")
+    with pytest.raises(AnalyzerInputError, match=r"no row whose values are finite numbers \(2 rows left out, the first: "
+                                                  r"inference value 'nan'\)"):
+        job.run_baseline(_baseline_args(
+            "--dataset", str(tmp_path / "none.csv"), "--problem-type", "Regression", "--inference-attribute",
+            "prediction", "--ground-truth-attribute", "label", "--output", str(tmp_path / "out2")))
+
+
 def test_multiclass_labels_from_csv_and_json_compare_equal(tmp_path: Path):
     merged = _merged_rows(tmp_path / "m", [("2", "2.0"), ("1.0", "1"), ("3", "1")])
     job.run_monitor(
