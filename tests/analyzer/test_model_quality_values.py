@@ -287,3 +287,30 @@ def test_an_attribute_that_is_not_a_column_lists_the_columns(tmp_path: Path):
         _baseline("--dataset", str(tmp_path / "data.csv"), "--problem-type", "BinaryClassification",
                   "--probability-attribute", "probability", "--probability-threshold", "0.5",
                   "--ground-truth-attribute", "label", "--output", str(tmp_path / "out"))  # fmt: skip
+
+
+def _classes(count: int) -> LabelledColumns:
+    """Rows whose labels and predictions together hold ``count`` distinct classes, each as label and prediction."""
+    names = [f"class-{i}" for i in range(count)]
+    return _rows(names[1:] + names[:1], names)
+
+
+def test_a_multiclass_window_of_one_hundred_classes_is_measured():
+    metrics = mq_metrics.compute_metrics(_settings(mq.ProblemType.MULTICLASS_CLASSIFICATION), _classes(100))
+    assert len(metrics["confusion_matrix"]) == 100 and metrics["accuracy"].value == 0.0
+
+
+def test_a_multiclass_window_of_more_than_one_hundred_classes_is_refused_naming_the_count():
+    with pytest.raises(AnalyzerInputError, match=r"^a MulticlassClassification with 101 distinct labels and predictions "
+                                                 r".*more than the 100 classes this analyzer judges .*check that the "
+                                                 r"attributes point at the class labels"):
+        mq_metrics.compute_metrics(_settings(mq.ProblemType.MULTICLASS_CLASSIFICATION), _classes(101))
+
+
+def test_regression_values_run_as_multiclass_are_refused_saying_to_run_them_as_a_regression():
+    rng = np.random.default_rng(4)
+    truth = rng.normal(size=250)
+    rows = _rows([repr(float(v)) for v in truth + rng.normal(0, 0.1, 250)], [repr(float(v)) for v in truth])
+    with pytest.raises(AnalyzerInputError, match=r"with 500 distinct labels .* probably a Regression run as multiclass: "
+                                                 r"run it with --problem-type Regression$"):
+        mq_metrics.compute_metrics(_settings(mq.ProblemType.MULTICLASS_CLASSIFICATION), rows)

@@ -30,6 +30,7 @@ from model_monitor_analyzer.monitors.model_quality.request import (
     ModelSettings,
 )
 from model_monitor_analyzer.monitors.model_quality.values import (
+    NUMBER_PATTERN,
     binary_values,
     label_text,
     missing_values,
@@ -45,9 +46,10 @@ from model_monitor_analyzer.profile.model_quality import (
     merge_states,
 )
 
-# A confusion matrix of 500 classes is 250,000 cells, about 5 MB of statistics.json; beyond that, the
-# labels are much more likely a Regression's numbers or a wrong attribute than classes.
-MAX_CLASSES = 500
+# A confusion matrix of 100 classes is 10,000 cells: statistics.json about 0.2 MB and report.html about 0.6 MB
+# (at 500 classes, 8 MB and 15 MB). Beyond that, the labels are much more likely a Regression's numbers or a
+# wrong attribute than classes.
+MAX_CLASSES = 100
 
 
 def complete_rows(rows: LabelledColumns) -> tuple[LabelledColumns, int]:
@@ -213,14 +215,25 @@ def state_metrics(settings: ModelSettings, state: PartState, *, names: ModelQual
         return WindowMetrics(metrics, qd.standard_errors(kind, metrics), qd.not_computable(kind, metrics))
     classes = _class_order(quality.classes)
     if len(classes) > MAX_CLASSES:
-        raise AnalyzerInputError(
-            f"a MulticlassClassification with {len(classes):,} classes among its labels and predictions (e.g. "
-            f"{', '.join(repr(c) for c in classes[:3])}), more than the {MAX_CLASSES} this analyzer judges: its "
-            f"confusion matrix would have {len(classes) ** 2:,} cells. Is it a Regression ({names.problem_type} Regression), "
-            "or are the attributes pointing at the wrong field?"
-        )
+        raise AnalyzerInputError(too_many_classes(classes, names=names))
     metrics = mq.multiclass_state_metrics(quality, classes)
     return WindowMetrics(metrics, qd.standard_errors(kind, metrics), qd.not_computable(kind, metrics))
+
+
+def too_many_classes(classes: Sequence[str], *, names: ModelQualityNames = OPTION_NAMES) -> str:
+    """Why a multiclass window of more than ``MAX_CLASSES`` distinct labels and predictions is refused, and the fix:
+    numbers with a fraction among them are a regression's values; other labels, the wrong attribute."""
+    shown = ", ".join(repr(c) for c in classes[:3])
+    fractional = sum(1 for c in classes if re.fullmatch(NUMBER_PATTERN, c) and not re.fullmatch(r"[+-]?\d+", c))
+    if fractional * 2 >= len(classes):
+        fix = (f"most of them are numbers with a fraction, so this is probably a Regression run as multiclass: run it "
+               f"with {names.problem_type} Regression")
+    else:
+        fix = (f"check that the attributes point at the class labels, or run it with {names.problem_type} Regression "
+               "if these are a regression's values")
+    return (f"a MulticlassClassification with {len(classes):,} distinct labels and predictions (e.g. {shown}), more "
+            f"than the {MAX_CLASSES} classes this analyzer judges (its confusion matrix would have "
+            f"{len(classes) ** 2:,} cells): {fix}")
 
 
 def measure(settings: ModelSettings, rows: LabelledColumns, *, names: ModelQualityNames = OPTION_NAMES) -> WindowMetrics:

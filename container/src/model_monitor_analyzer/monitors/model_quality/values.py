@@ -27,7 +27,7 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.monitors.model_quality.request import OPTION_NAMES, ModelQualityNames
 
 #: Numbers as users write them: ``1``, ``+1``, ``1.0``, ``1.``, ``.5``, ``1e0``, ``-2.5E-3``.
-_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+NUMBER_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _NON_FINITE = r"^[+-]?(?:inf|infinity|nan)$"
 _INTEGRAL_LIMIT = 2.0**53  # integral doubles beyond this are not exact integers any more
 
@@ -47,7 +47,7 @@ def missing_values(values: pa.Array) -> np.ndarray:
 
 def _numbers(trimmed: pa.Array) -> pa.Array:
     """``trimmed`` as float64 where it is written as a number, null elsewhere."""
-    numeric = pc.match_substring_regex(trimmed, _NUMBER)
+    numeric = pc.match_substring_regex(trimmed, NUMBER_PATTERN)
     return pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, pa.string())), pa.float64())
 
 
@@ -127,7 +127,7 @@ def number_values(values: pa.Array, *, what: str) -> np.ndarray:
     trimmed = _trimmed(values)
     numeric = _as_bool(
         pc.or_(
-            pc.match_substring_regex(trimmed, _NUMBER),
+            pc.match_substring_regex(trimmed, NUMBER_PATTERN),
             pc.match_substring_regex(trimmed, _NON_FINITE, ignore_case=True),
         )
     )
