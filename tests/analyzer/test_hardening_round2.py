@@ -262,7 +262,7 @@ def test_regression_data_run_as_multiclass_is_refused_saying_what_it_may_be(tmp_
                  "MulticlassClassification", "--inference-attribute", "pred", "--ground-truth-attribute", "label",
                  "--output", str(tmp_path / "out"), "--quiet"])
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and "2,400 classes" in line and "--problem-type Regression" in line
+    assert code == 2 and "2,400 distinct labels and predictions" in line and "--problem-type Regression" in line
     assert not (tmp_path / "out").exists()
 
 
