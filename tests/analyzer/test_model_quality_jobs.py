@@ -421,6 +421,15 @@ def test_a_window_whose_predictions_are_all_not_finite_is_no_data_saying_why(tmp
     assert not (tmp_path / "out" / "statistics.json").exists()
 
 
+def test_a_window_whose_labelled_rows_all_lack_a_value_says_so_not_that_labels_are_late(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("0.9,", "1.5"), ("0.4, ", "2")])  # the prediction's field is empty
+    outcome = job.run_monitor(_monitor_args("--merged", str(merged), "--problem-type", "Regression",
+                                            "--inference-attribute", "1", "--output", str(tmp_path / "o")))
+    assert outcome.status is RunStatus.NO_DATA and outcome.no_data_reason == "no_usable_records"
+    assert outcome.message == ("Completed: No data to analyze: none of the window's 2 labelled rows has the values "
+                               "the metrics need: 2 without a label, prediction or probability.")
+
+
 def test_a_regression_baseline_leaves_out_values_that_are_not_finite_and_refuses_when_none_is(tmp_path: Path):
     (tmp_path / "data.csv").write_text("label,prediction\n1,1.5\n2,-inf\n3,2.5\n4,4\n")
     outcome = job.run_baseline(_baseline_args(
