@@ -1,4 +1,4 @@
-"""Names AWS imposes rules on: processing jobs (63 characters) and CloudWatch metrics (255)."""
+"""Names AWS imposes rules on: processing jobs (63 characters) and CloudWatch metrics (255, printable ASCII)."""
 
 from __future__ import annotations
 
@@ -48,14 +48,18 @@ def processing_job_name(prefix: str, window_id: str, *parts: str, attempt: int =
 
 
 def cloudwatch_metric_name(name: str) -> str:
-    """``name`` if CloudWatch accepts its length, else its first 244 characters, ``-`` and 10 hex digits of
-    SHA-256 over the whole name (UTF-8): 255 characters, the same for the same name, different for two
-    long names that share their first 244 characters.
+    """``name`` if CloudWatch takes it as it is: at most 255 characters, each printable ASCII (32 to 126, as
+    CloudWatch documents for metric names in metric streams, and for dimensions and namespaces: no control
+    characters). Else a readable prefix and a digest: ``name`` with every other character (a line break, a
+    tab, a non-ASCII letter) made ``_``, cut to its first 244 characters, then ``-`` and 10 hex digits of
+    SHA-256 over the whole original name (UTF-8): at most 255 characters, the same for the same name, and
+    different for two names that differ only past character 244 or only in the characters made ``_``.
 
     The metrics publisher (lambda/_shared/names.py) and the constructs' alarms use a copy of this
     function that the tests hold equal to it, so an alarm watches the name the analyzer wrote.
     """
-    if len(name) <= MAX_METRIC_NAME_LENGTH:
+    readable = re.sub(r"[^\x20-\x7e]", "_", name)
+    if readable == name and len(name) <= MAX_METRIC_NAME_LENGTH:
         return name
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
-    return f"{name[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{readable[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"

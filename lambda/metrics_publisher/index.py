@@ -46,8 +46,9 @@ What it does:
    (MetricName, Timestamp, Dimensions, Value | StatisticValues | Values + Counts, Unit, StorageResolution)
    and sent with PutMetricData in batches of at most 1000 metrics and about 1 MB. Each line is held to
    CloudWatch's limits first: non-finite values: NaN is skipped, +-inf and anything beyond is clamped to
-   +-2.348543e108 (as SageMaker does), magnitudes below 2^-360 become 0; a metric name over 255 characters is
-   shortened by the analyzer's rule (``_shared.names.cloudwatch_metric_name``); more than 30 dimensions, a
+   +-2.348543e108 (as SageMaker does), magnitudes below 2^-360 become 0; a metric name over 255 characters, or
+   with characters other than printable ASCII (a line break in a column name), is made safe by the analyzer's
+   rule (``_shared.names.cloudwatch_metric_name``); more than 30 dimensions, a
    dimension name over 255 or value over 1024 characters, or a timestamp that is not a finite time within
    two weeks back and two hours ahead skip the line; more than 150 Values are sent as several data of at most
    150 (CloudWatch aggregates them). Lines without dimensions get Endpoint + MonitoringSchedule; lines without
@@ -651,8 +652,8 @@ def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | Non
         return None, "no MetricName"
     datum: dict[str, Any] = {"MetricName": cloudwatch_metric_name(source["MetricName"])}
     if datum["MetricName"] != source["MetricName"]:
-        log("WARNING", f"metric name over {MAX_METRIC_NAME_LENGTH} characters published as {datum['MetricName']}",
-            metric_name=source["MetricName"][:1024])
+        log("WARNING", f"metric name over {MAX_METRIC_NAME_LENGTH} characters or with characters other than printable "
+            f"ASCII published as {datum['MetricName']}", metric_name=source["MetricName"][:1024])
 
     stamp = source.get("Timestamp")
     when = _timestamp(stamp) if stamp not in (None, "") else request["metric_time"]

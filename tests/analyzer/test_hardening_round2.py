@@ -262,7 +262,7 @@ def test_regression_data_run_as_multiclass_is_refused_saying_what_it_may_be(tmp_
                  "MulticlassClassification", "--inference-attribute", "pred", "--ground-truth-attribute", "label",
                  "--output", str(tmp_path / "out"), "--quiet"])
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and "2,400 classes" in line and "--problem-type Regression" in line
+    assert code == 2 and "2,400 distinct labels and predictions" in line and "--problem-type Regression" in line
     assert not (tmp_path / "out").exists()
 
 
@@ -588,3 +588,24 @@ def test_control_bytes_of_a_binary_column_stay_out_of_the_report(tmp_path, capsy
     _statistics(tmp_path, "b.parquet", capsys)
     page = (tmp_path / "out-b.parquet" / "report.html").read_text(encoding="utf-8")
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", page)
+
+
+def test_a_column_name_with_a_line_break_is_published_under_a_printable_metric_name(tmp_path, capsys):
+    import json
+
+    from model_monitor_analyzer.cli import main
+    from model_monitor_analyzer.report.metrics import cloudwatch_metric_name
+
+    (tmp_path / "train.csv").write_text('"price\nin euros",b\n' + "".join(f"{i % 7},{i % 3}\n" for i in range(200)))
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "base"), "--quiet"]) == 0
+    (tmp_path / "cap").mkdir()
+    (tmp_path / "cap" / "a.jsonl").write_text("".join(
+        json.dumps({"captureData": {"endpointInput": {"data": f"{i % 7},{i % 3}", "encoding": "CSV"}},
+                    "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) + "\n" for i in range(200)))
+    assert main(["monitor", "--capture", str(tmp_path / "cap"), "--statistics", str(tmp_path / "base" / "statistics.json"),
+                 "--constraints", str(tmp_path / "base" / "constraints.json"), "--output", str(tmp_path / "out"),
+                 "--metrics-dir", str(tmp_path / "metrics"), "--quiet",
+                 "--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"]) == 0
+    names = [json.loads(line)["MetricName"] for line in (tmp_path / "metrics" / "cloudwatch_metrics.jsonl").open()]
+    assert cloudwatch_metric_name("feature_non_null_price\nin euros") in names
+    assert all(all(32 <= ord(c) <= 126 for c in name) for name in names)

@@ -358,6 +358,15 @@ def test_column_reader_falls_back_to_the_per_record_reader_for_json_and_batches(
     columns = merge.labelled_columns([real], attributes)
     outputs = json.loads(real["captureData"]["endpointOutput"]["data"])["predictions"]
     assert columns.predictions.to_pylist() == [str(o["predicted_label"]) for o in outputs]
+    metadata = real["eventMetadata"]
+    assert columns.event_ids.to_pylist() == [metadata.get("inferenceId") or metadata["eventId"]] * len(outputs)
+
+
+def test_the_column_reader_says_each_rows_event_and_keeps_it_through_a_filter():
+    columns = merge.labelled_columns(_mixed_records(), merge.ValueAttributes(inference_attribute="1"))
+    assert columns.event_ids.to_pylist() == ["e0", "e1", "e2", "e3"]
+    kept = columns.filter([False, True, False, True])
+    assert (kept.event_ids.to_pylist(), kept.labels.to_pylist()) == (["e1", "e3"], ["0", "0"])
 
 
 def test_columns_built_from_parsed_json_captures_match_the_per_record_reader(reference_examples: Path, tmp_path: Path):

@@ -362,6 +362,90 @@ def test_regression_values_that_are_not_numbers_are_an_input_error(tmp_path: Pat
         )  # fmt: skip
 
 
+def _regression_window(root: Path, predictions: list[str], labels: list[str]) -> ModelQualityMonitorRequest:
+    """Captures of the window's hour whose outputs are ``predictions``, and their ``labels`` uploaded then."""
+    capture_lines, label_lines = [], []
+    for i, (prediction, label) in enumerate(zip(predictions, labels, strict=True)):
+        capture_lines.append(json.dumps({
+            "captureData": {"endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                                               "data": prediction + "\n", "encoding": "CSV"}},
+            "eventMetadata": {"eventId": f"uuid-{i}", "inferenceId": f"request-{i}",
+                              "inferenceTime": (START + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "eventVersion": "0",
+        }))  # fmt: skip
+        label_lines.append(json.dumps(ground_truth_record(f"request-{i}", label)))
+    (_hour_folder(root / "capture", START) / "capture.jsonl").write_text("\n".join(capture_lines) + "\n")
+    (_hour_folder(root / "groundtruth", START) / "labels.jsonl").write_text("\n".join(label_lines) + "\n")
+    return _monitor_args(
+        "--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"), "--output", str(root / "out"),
+        "--problem-type", "Regression", "--inference-attribute", "0", "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("broken", ["inf", "-inf", "nan", "1e400"])
+def test_one_regression_prediction_that_is_not_finite_is_left_out_counted_and_said(tmp_path: Path, capsys, broken):
+    rng = np.random.default_rng(11)
+    truth = rng.normal(10.0, 2.0, 200)
+    predicted = truth + rng.normal(0.0, 1.0, 200)
+    texts = [repr(float(v)) for v in predicted]
+    texts[37] = broken
+    outcome = job.run_monitor(_regression_window(tmp_path, texts, [repr(float(v)) for v in truth]))
+    assert outcome.status is RunStatus.COMPLETED
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (199, 1)
+    keep = np.arange(200) != 37
+    body = json.loads((tmp_path / "out" / "statistics.json").read_text())["regression_metrics"]
+    assert body["mse"]["value"] == pytest.approx(sk.mean_squared_error(truth[keep], predicted[keep]), rel=1e-12)
+    assert body["r2"]["value"] == pytest.approx(sk.r2_score(truth[keep], predicted[keep]), rel=1e-12)
+    notes = [line for line in capsys.readouterr().err.splitlines() if "not a finite number" in line]
+    assert notes == [f"note: 1 of 200 rows have a value that is not a finite number (inf, -inf, nan, beyond float64) "
+                     f"and are left out of the metrics; the first: inference value {broken!r} (event request-37)"]
+
+
+def test_a_regression_label_that_is_not_finite_is_left_out_of_merged_records_too(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("1", "1.5"), ("2", "Infinity"), ("3", "2.5"), ("4", "4")])
+    outcome = job.run_monitor(_monitor_args("--merged", str(merged), "--problem-type", "Regression",
+                                            "--inference-attribute", "0", "--output", str(tmp_path / "o")))
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (3, 1)
+    body = json.loads((tmp_path / "o" / "statistics.json").read_text())["regression_metrics"]
+    assert body["mae"]["value"] == pytest.approx(sk.mean_absolute_error([1.5, 2.5, 4.0], [1.0, 3.0, 4.0]), abs=1e-12)
+
+
+def test_a_window_whose_predictions_are_all_not_finite_is_no_data_saying_why(tmp_path: Path):
+    outcome = job.run_monitor(_regression_window(tmp_path, ["nan"] * 5, ["1", "2", "3", "4", "5"]))
+    assert outcome.status is RunStatus.NO_DATA and outcome.no_data_reason == "no_usable_records"
+    assert outcome.message == ("Completed: No data to analyze: none of the window's 5 labelled rows has the values "
+                               "the metrics need: 5 with a value that is not a finite number (the first: inference "
+                               "value 'nan' (event request-0)).")
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (0, 5)
+    assert not (tmp_path / "out" / "statistics.json").exists()
+
+
+def test_a_window_whose_labelled_rows_all_lack_a_value_says_so_not_that_labels_are_late(tmp_path: Path):
+    merged = _merged_rows(tmp_path / "m", [("0.9,", "1.5"), ("0.4, ", "2")])  # the prediction's field is empty
+    outcome = job.run_monitor(_monitor_args("--merged", str(merged), "--problem-type", "Regression",
+                                            "--inference-attribute", "1", "--output", str(tmp_path / "o")))
+    assert outcome.status is RunStatus.NO_DATA and outcome.no_data_reason == "no_usable_records"
+    assert outcome.message == ("Completed: No data to analyze: none of the window's 2 labelled rows has the values "
+                               "the metrics need: 2 without a label, prediction or probability.")
+
+
+def test_a_regression_baseline_leaves_out_values_that_are_not_finite_and_refuses_when_none_is(tmp_path: Path):
+    (tmp_path / "data.csv").write_text("label,prediction\n1,1.5\n2,-inf\n3,2.5\n4,4\n")
+    outcome = job.run_baseline(_baseline_args(
+        "--dataset", str(tmp_path / "data.csv"), "--problem-type", "Regression", "--inference-attribute", "prediction",
+        "--ground-truth-attribute", "label", "--output", str(tmp_path / "out")))
+    assert (outcome.summary["item_count"], outcome.summary["non_finite_values"]) == (3, 1)
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 3
+    (tmp_path / "none.csv").write_text("label,prediction\n1,nan\n2,inf\n")
+    with pytest.raises(AnalyzerInputError, match=r"no row whose values are finite numbers \(2 rows left out, the first: "
+                                                  r"inference value 'nan'\)"):
+        job.run_baseline(_baseline_args(
+            "--dataset", str(tmp_path / "none.csv"), "--problem-type", "Regression", "--inference-attribute",
+            "prediction", "--ground-truth-attribute", "label", "--output", str(tmp_path / "out2")))
+
+
 def test_multiclass_labels_from_csv_and_json_compare_equal(tmp_path: Path):
     merged = _merged_rows(tmp_path / "m", [("2", "2.0"), ("1.0", "1"), ("3", "1")])
     job.run_monitor(
@@ -453,6 +537,7 @@ def test_malformed_capture_and_label_lines_are_skipped_and_the_rest_is_measured(
     outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
     assert outcome.status is RunStatus.COMPLETED
     assert outcome.summary["malformed_records"] == 2
+    assert (outcome.summary["malformed_captures"], outcome.summary["malformed_labels"]) == (1, 1)
     assert outcome.summary["matched"] == 298
     keep = np.ones(300, dtype=bool)
     keep[[7, 20]] = False
@@ -468,11 +553,40 @@ def test_more_malformed_lines_than_tolerated_fail_the_run_naming_the_first(tmp_p
     for i in (3, 5, 9, 10, 11):
         lines[i] = "garbage"
     capture_file.write_text("\n".join(lines) + "\n")
-    with pytest.raises(AnalyzerInputError, match="5 of 40 records are malformed") as error:
+    with pytest.raises(AnalyzerInputError, match="5 of 20 capture records are malformed") as error:
         job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
     assert (error.value.path, error.value.line) == (str(capture_file), 4)
-    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.25"))
     assert outcome.summary["matched"] == 15
+
+
+def test_good_labels_do_not_dilute_the_share_of_bad_captures(tmp_path: Path):
+    # 5 bad captures of 20 are 25 % of the captures: above a tolerance of 20 %, even with 20 good labels beside
+    _binary_window(tmp_path, n=20)
+    capture_file = next((tmp_path / "capture").rglob("*.jsonl"))
+    lines = capture_file.read_text().splitlines()
+    for i in (3, 5, 9, 10, 11):
+        lines[i] = "garbage"
+    capture_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(AnalyzerInputError, match="5 of 20 capture records are malformed, more than the tolerated 20%"):
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+
+
+def test_the_bad_share_of_labels_is_judged_on_the_labels_alone(tmp_path: Path):
+    # 4 bad labels of 20 are 20 % of the labels, though only 10 % of labels and captures together
+    _binary_window(tmp_path, n=20)
+    label_file = next((tmp_path / "groundtruth").rglob("*.jsonl"))
+    lines = label_file.read_text().splitlines()
+    for i in (2, 4, 6, 8):
+        lines[i] = "{}"
+    label_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(AnalyzerInputError, match="4 of 20 ground-truth labels are malformed") as error:
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.15"))
+    assert (error.value.path, error.value.line) == (str(label_file), 3)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.2"))
+    assert outcome.summary["matched"] == 16
+    assert (outcome.summary["malformed_records"], outcome.summary["malformed_labels"],
+            outcome.summary["malformed_captures"]) == (4, 4, 0)
 
 
 def test_captures_sharing_inference_ids_are_counted_and_said(tmp_path: Path, capsys):
@@ -495,9 +609,7 @@ def test_a_window_whose_captures_are_all_unreadable_says_so_not_that_labels_are_
     _binary_window(tmp_path, n=50)
     capture = next((tmp_path / "capture").rglob("*.jsonl"))
     capture.write_text("not json\n" * 50)
-    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H",
-                                              "--max-bad-record-ratio", "1"))
-    assert outcome.status is RunStatus.NO_DATA
-    assert outcome.message.startswith("Completed: No data to analyze: none of the window's records could be read "
-                                      "(50 malformed, the first: ")
-    assert "label yet" not in outcome.message
+    with pytest.raises(AnalyzerInputError, match="none of the 50 capture records could be read; fix the input") as error:
+        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "1"))
+    assert (error.value.path, error.value.line) == (str(capture), 1)
+    assert "label yet" not in str(error.value)

@@ -105,9 +105,48 @@ def test_regression_numbers_with_a_sign_or_an_exponent_match_scikit_learn():
 
 def test_a_regression_value_that_is_not_a_number_is_named():
     with pytest.raises(AnalyzerInputError, match="inference values must be numbers, found '1,5'"):
-        mq_values.float_values(_text(["1.0", "1,5"]), what="inference values")
-    with pytest.raises(AnalyzerInputError, match="must be finite numbers, found 'inf'"):
-        mq_values.float_values(_text(["1.0", "inf"]), what="inference values")
+        mq_values.number_values(_text(["1.0", "1,5"]), what="inference values")
+
+
+def test_numbers_that_are_not_finite_are_read_as_what_they_are():
+    values = mq_values.number_values(_text(["1.0", "inf", " -Infinity", "NaN", "1e400", "+inf"]), what="values")
+    assert values[0] == 1.0 and np.isnan(values[3])
+    assert values[[1, 2, 4, 5]].tolist() == [np.inf, -np.inf, np.inf, np.inf]
+
+
+def test_regression_rows_with_a_value_that_is_not_finite_are_left_out_and_counted():
+    labels = ["1.5", "2", "inf", "4", "5", "-1"]
+    predictions = ["1", "nan", "3", "4.5", "1e400", "0"]
+    rows = LabelledColumns(predictions=_text(predictions), probabilities=None, labels=_text(labels),
+                           event_ids=_text(["e0", "e1", "e2", "e3", "e4", "e5"]))
+    state = mq_metrics.part_state(_settings(mq.ProblemType.REGRESSION), rows)
+    assert (state.non_finite.rows, state.non_finite.first) == (3, "inference value 'nan' (event e1)")
+    metrics = mq_metrics.state_metrics(_settings(mq.ProblemType.REGRESSION), state).metrics
+    y, y_hat = [1.5, 4.0, -1.0], [1.0, 4.5, 0.0]
+    assert metrics["mae"].value == pytest.approx(sk.mean_absolute_error(y, y_hat), abs=1e-12)
+    assert metrics["r2"].value == pytest.approx(sk.r2_score(y, y_hat), abs=1e-12)
+
+
+def test_a_label_that_is_not_finite_is_named_as_the_label():
+    rows = _rows(["1", "2", "3"], ["1", "-inf", "3"])
+    state = mq_metrics.part_state(_settings(mq.ProblemType.REGRESSION), rows)
+    assert (state.non_finite.rows, state.non_finite.first) == (1, "ground-truth value '-inf'")
+
+
+def test_a_probability_that_is_not_finite_leaves_its_row_out_of_thresholded_binary_metrics():
+    labels = ["1", "0", "1", "0", "1"]
+    probabilities = ["0.9", "nan", "0.2", "inf", "0.7"]
+    state = mq_metrics.part_state(_settings(mq.ProblemType.BINARY_CLASSIFICATION, threshold=0.5),
+                                  _rows(probabilities, labels, probabilities))
+    assert (state.quality.rows, state.non_finite.rows, state.non_finite.first) == (3, 2, "probability 'nan'")
+    metrics = mq_metrics.state_metrics(_settings(mq.ProblemType.BINARY_CLASSIFICATION, threshold=0.5), state).metrics
+    assert metrics["recall"].value == pytest.approx(sk.recall_score([1, 1, 1], [1, 0, 1]), abs=1e-12)
+
+
+def test_a_finite_probability_outside_zero_to_one_is_still_an_error():
+    rows = _rows(["0.9", "1.5"], ["1", "0"], ["0.9", "1.5"])
+    with pytest.raises(AnalyzerInputError, match=r"must lie in \[0, 1\]; 1 do not \(e.g. 1.5\)"):
+        mq_metrics.part_state(_settings(mq.ProblemType.BINARY_CLASSIFICATION, threshold=0.5), rows)
 
 
 def test_a_positive_label_that_no_label_holds_is_an_error_not_zero_metrics():
@@ -248,3 +287,30 @@ def test_an_attribute_that_is_not_a_column_lists_the_columns(tmp_path: Path):
         _baseline("--dataset", str(tmp_path / "data.csv"), "--problem-type", "BinaryClassification",
                   "--probability-attribute", "probability", "--probability-threshold", "0.5",
                   "--ground-truth-attribute", "label", "--output", str(tmp_path / "out"))  # fmt: skip
+
+
+def _classes(count: int) -> LabelledColumns:
+    """Rows whose labels and predictions together hold ``count`` distinct classes, each as label and prediction."""
+    names = [f"class-{i}" for i in range(count)]
+    return _rows(names[1:] + names[:1], names)
+
+
+def test_a_multiclass_window_of_one_hundred_classes_is_measured():
+    metrics = mq_metrics.compute_metrics(_settings(mq.ProblemType.MULTICLASS_CLASSIFICATION), _classes(100))
+    assert len(metrics["confusion_matrix"]) == 100 and metrics["accuracy"].value == 0.0
+
+
+def test_a_multiclass_window_of_more_than_one_hundred_classes_is_refused_naming_the_count():
+    with pytest.raises(AnalyzerInputError, match=r"^a MulticlassClassification with 101 distinct labels and predictions "
+                                                 r".*more than the 100 classes this analyzer judges .*check that the "
+                                                 r"attributes point at the class labels"):
+        mq_metrics.compute_metrics(_settings(mq.ProblemType.MULTICLASS_CLASSIFICATION), _classes(101))
+
+
+def test_regression_values_run_as_multiclass_are_refused_saying_to_run_them_as_a_regression():
+    rng = np.random.default_rng(4)
+    truth = rng.normal(size=250)
+    rows = _rows([repr(float(v)) for v in truth + rng.normal(0, 0.1, 250)], [repr(float(v)) for v in truth])
+    with pytest.raises(AnalyzerInputError, match=r"with 500 distinct labels .* probably a Regression run as multiclass: "
+                                                 r"run it with --problem-type Regression$"):
+        mq_metrics.compute_metrics(_settings(mq.ProblemType.MULTICLASS_CLASSIFICATION), rows)

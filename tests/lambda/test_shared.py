@@ -60,11 +60,33 @@ def test_two_long_names_sharing_their_first_244_characters_stay_apart(shared):
     assert shared.names.cloudwatch_metric_name(stem + "a") != shared.names.cloudwatch_metric_name(stem + "b")
 
 
+@pytest.mark.parametrize("feature", ["price\nin euros", "a\tb", "bell\x07", "del\x7f", "prix_€", "größe", "名前"])
+def test_a_name_with_control_or_non_ascii_characters_becomes_printable_ascii_ending_in_its_digest(shared, feature):
+    name = f"feature_baseline_drift_{feature}"
+    safe = shared.names.cloudwatch_metric_name(name)
+    readable = "".join(c if " " <= c <= "~" else "_" for c in name)
+    assert safe == f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+    assert all(32 <= ord(c) <= 126 for c in safe)
+
+
+def test_names_differing_only_in_characters_made_safe_stay_apart(shared):
+    names = {shared.names.cloudwatch_metric_name(f"feature_non_null_a{c}b") for c in ("\n", "\r", "\t", "é", "_")}
+    assert len(names) == 5 and "feature_non_null_a_b" in names  # the one printable name stays as it is
+
+
+def test_a_long_name_with_a_line_break_is_cut_to_255_printable_characters(shared):
+    name = "feature_data_" + "x\n" * 200
+    safe = shared.names.cloudwatch_metric_name(name)
+    assert len(safe) == 255 and "\n" not in safe and safe.startswith("feature_data_x_x_")
+
+
 def test_constructs_alarm_on_the_shortened_name(shared):
     from cdk_model_monitor.bundled import lambda_shared_module
 
     assert lambda_shared_module("names").cloudwatch_metric_name("m" * 400) == \
         analyzer_metrics.cloudwatch_metric_name("m" * 400)
+    assert lambda_shared_module("names").cloudwatch_metric_name("feature_non_null_a\nb") == \
+        analyzer_metrics.cloudwatch_metric_name("feature_non_null_a\nb")
 
 
 @pytest.mark.parametrize(("text", "expected"), [

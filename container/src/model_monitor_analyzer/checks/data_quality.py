@@ -27,6 +27,16 @@ disabled ``evaluate_constraints`` skips the feature):
   the window / per window column beyond the baseline's.
 * categorical_values_check: share of present values inside ``string_constraints.domains``
   < ``domain_content_threshold``.
+* non_finite_values_check (registry methods only, numeric baseline features): the share of present
+  values that are numbers but not finite ones (``inf``, ``-inf``, beyond float64) rose above the
+  baseline's by at least ``NON_FINITE_RISE`` and the one-sided Fisher's exact test of the rise
+  (``checks.drift.rise_p_value``: exact for a window of 10 values as for one of a million) is a
+  Benjamini-Hochberg discovery at ``significance_level`` over the features tested so. Such values count as present for completeness and as Fractional for the type
+  check, so without this check a window of 80 % infinities would pass. The baseline's share is read
+  from what statistics.json holds: present values minus the values in the KLL sketch (which holds
+  the finite numbers only, exactly: its weights add up to them). Values of the baseline that were
+  text count there too, so the baseline's share is an upper bound and the check errs toward
+  silence.
 """
 
 from __future__ import annotations
@@ -51,8 +61,15 @@ from model_monitor_analyzer.checks.drift import (
     measure_categorical,
     measure_numeric,
     numeric_distance,
+    rise_p_value,
 )
-from model_monitor_analyzer.constraint_rules import SAGEMAKER, DriftRule, drift_rule, merge_overrides
+from model_monitor_analyzer.constraint_rules import (
+    DRIFT_METHODS,
+    SAGEMAKER,
+    DriftRule,
+    drift_rule,
+    merge_overrides,
+)
 from model_monitor_analyzer.profile.dataset import ColumnProfile
 from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind
 from model_monitor_analyzer.profile.kll import KllSketch
@@ -68,6 +85,7 @@ class CheckType(enum.Enum):
     EXTRA_COLUMN = "extra_column_check"
     CATEGORICAL_VALUES = "categorical_values_check"
     DATASET_DRIFT = "dataset_drift_check"
+    NON_FINITE_VALUES = "non_finite_values_check"
 
 
 #: The feature name of violations about the whole dataset.
@@ -280,6 +298,73 @@ def categorical_values_violation(
     )
 
 
+#: The smallest rise of the share of non-finite values that counts, as for the share of a category
+#: (``chi_squared``'s threshold): a trivial rise never does, however large the window.
+NON_FINITE_RISE = DRIFT_METHODS["chi_squared"].default_threshold
+
+
+@dataclass(frozen=True)
+class NonFiniteShares:
+    """A numeric feature's present values that are numbers but not finite ones, in the baseline (at most:
+    see the module docstring) and in the window, with the test of their difference."""
+
+    baseline_count: int
+    baseline_present: int
+    current_count: int
+    current_present: int
+    p_value: float
+
+    @property
+    def baseline_share(self) -> float:
+        return self.baseline_count / self.baseline_present
+
+    @property
+    def current_share(self) -> float:
+        return self.current_count / self.current_present
+
+    @property
+    def rise(self) -> float:
+        return self.current_share - self.baseline_share
+
+
+def non_finite_shares(baseline: BaselineFeature, column: ColumnProfile) -> NonFiniteShares | None:
+    """The shares of non-finite values of a numeric feature and the p-value of their difference; None when
+    the window has none, or the baseline is not numeric or lacks its sketch or counts."""
+    if baseline.inferred_type not in (InferredType.INTEGRAL, InferredType.FRACTIONAL):
+        return None
+    if baseline.sketch is None or not baseline.present or column.present == 0:
+        return None
+    numbers = column.kind_counts[ValueKind.FRACTIONAL] + column.kind_counts[ValueKind.INTEGRAL]
+    current = numbers - column.moments.count
+    if current <= 0:
+        return None
+    present = round(baseline.present)
+    base = min(max(present - baseline.sketch.total_weight, 0), present)
+    return NonFiniteShares(baseline_count=base, baseline_present=present, current_count=current,
+                           current_present=column.present,
+                           p_value=rise_p_value(base, present, current, column.present))
+
+
+def non_finite_violation(
+    feature: FeatureConstraint, shares: NonFiniteShares, *, significant: bool, level: float, tested_features: int
+) -> Violation | None:
+    """non_finite_values_check for one feature: its share rose by ``NON_FINITE_RISE`` or more and the rise is
+    a discovery (``significant``) among the ``tested_features`` at false-discovery rate ``level``."""
+    if shares.rise < NON_FINITE_RISE or not significant:
+        return None
+    return Violation(
+        feature_name=feature.name,
+        constraint_check_type=CheckType.NON_FINITE_VALUES,
+        description=(
+            f"Non-finite value requirement is not met. Expected at most {_share(shares.baseline_share)} of values "
+            f"that are not finite numbers, as in the baseline. Observed: {_share(shares.current_share)} of data is "
+            f"inf, -inf or beyond float64 ({shares.current_count} of {shares.current_present} present values); "
+            f"p-value {_short(shares.p_value)}, significant at a false-discovery rate of {_short(level)} over "
+            f"{tested_features} tested features."
+        ),
+    )
+
+
 def drift_distance(baseline: BaselineFeature, column: ColumnProfile, config: MonitoringConfig) -> float:
     """Distance between baseline and window distributions of one feature (NaN if not computable)."""
     robust = config.comparison_method is ComparisonMethod.ROBUST
@@ -418,6 +503,9 @@ def check_data_quality(
             if config.evaluate_constraints and config.perform_comparison:
                 compared.append(feature)
     discoveries = benjamini_hochberg(p_values, global_config.significance_level)
+    non_finite = _non_finite_tests(constraints, configs, baseline, current)
+    non_finite_discoveries = benjamini_hochberg({name: shares.p_value for name, shares in non_finite.items()},
+                                                global_config.significance_level)
     drifted: set[str] = set()
     for feature in constraints.features:
         config = configs[feature.name]
@@ -437,6 +525,10 @@ def check_data_quality(
             if drifted_violation is not None:
                 drifted.add(feature.name)
             found.append(drifted_violation)
+        if feature.name in non_finite:
+            found.append(non_finite_violation(
+                feature, non_finite[feature.name], significant=feature.name in non_finite_discoveries,
+                level=global_config.significance_level, tested_features=len(non_finite)))
         violations += [v for v in found if v is not None]
     share = None
     if global_config.sample_size_aware and global_config.evaluate_constraints and compared:
@@ -449,6 +541,25 @@ def check_data_quality(
                              f"Drifting: {', '.join(sorted(drifted)[:10])}{' ...' if len(drifted) > 10 else ''}.")))
     return CheckResult(violations=tuple(violations), drift=drift, feature_configs=configs, p_values=p_values,
                        methods=methods, drifted=frozenset(drifted), drift_share=share)
+
+
+def _non_finite_tests(constraints: Constraints, configs: Mapping[str, MonitoringConfig],
+                      baseline: Mapping[str, BaselineFeature], current: Mapping[str, ColumnProfile]
+                      ) -> dict[str, NonFiniteShares]:
+    """The non-finite shares of the features judged sample-size-aware whose window has such values and a
+    p-value: the family the false-discovery control of non_finite_values_check runs over."""
+    tested: dict[str, NonFiniteShares] = {}
+    for feature in constraints.features:
+        config = configs[feature.name]
+        column, base = current.get(feature.name), baseline.get(feature.name)
+        if column is None or base is None or not config.sample_size_aware:
+            continue
+        if not (config.evaluate_constraints and config.perform_comparison):
+            continue
+        shares = non_finite_shares(base, column)
+        if shares is not None and shares.rise > 0 and not math.isnan(shares.p_value):
+            tested[feature.name] = shares
+    return tested
 
 
 def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Mapping[str, object]]) -> Constraints:

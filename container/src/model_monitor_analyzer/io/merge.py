@@ -28,11 +28,12 @@ import base64
 import binascii
 import contextlib
 import csv
+import dataclasses
 import io
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -479,12 +480,14 @@ def read_attribute(
 
 @dataclass(frozen=True, kw_only=True)
 class LabelledPredictions:
-    """Predictions, probabilities (None when not read) and labels, row-aligned, plus row sources."""
+    """Predictions, probabilities (None when not read) and labels, row-aligned, plus row sources and the
+    event (``inferenceId``, else ``eventId``) of each row."""
 
     predictions: list[object]
     probabilities: list[object] | None
     labels: list[object]
     sources: list[str]
+    event_ids: list[str | None] = field(default_factory=list)
 
 
 def labelled_predictions(
@@ -504,9 +507,11 @@ def labelled_predictions(
     probabilities: list[object] | None = [] if probability_attribute is not None else None
     labels: list[object] = []
     sources: list[str] = []
+    event_ids: list[str | None] = []
     for record in records:
         metadata = record.get("eventMetadata") or {}
-        source = f"event {metadata.get('inferenceId') or metadata.get('eventId')}"
+        event_id = _event_id(metadata)
+        source = f"event {event_id}"
         capture = record.get("captureData") or {}
         output = capture.get("endpointOutput") or capture.get("batchTransformOutput")
         if not isinstance(output, dict):
@@ -541,9 +546,18 @@ def labelled_predictions(
         predictions.extend(row_predictions)
         labels.extend(row_labels)
         sources.extend([source] * len(row_predictions))
+        event_ids.extend([event_id] * len(row_predictions))
     return LabelledPredictions(
-        predictions=predictions, probabilities=probabilities, labels=labels, sources=sources
+        predictions=predictions, probabilities=probabilities, labels=labels, sources=sources, event_ids=event_ids
     )
+
+
+def _event_id(metadata: object) -> str | None:
+    """A merged record's event as messages name it: its ``inferenceId``, else its ``eventId``."""
+    if not isinstance(metadata, dict):
+        return None
+    key = metadata.get("inferenceId") or metadata.get("eventId")
+    return None if key is None else str(key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,11 +571,24 @@ class LabelledColumns:
 
     Values keep the text they were written with (JSON values as JSON writes them, booleans as
     ``true``/``false``); a null is a missing value. The job decides what the text means.
+    ``event_ids`` (None when unknown, as for a baseline dataset) is the event of each row, the capture's
+    ``inferenceId`` else its ``eventId``: where a message can send the user to look.
     """
 
     predictions: pa.Array
     probabilities: pa.Array | None
     labels: pa.Array
+    event_ids: pa.Array | None = None
+
+    def filter(self, keep: np.ndarray) -> LabelledColumns:
+        """The rows where ``keep`` is True."""
+        mask = pa.array(keep, pa.bool_())
+        return LabelledColumns(
+            predictions=pc.filter(self.predictions, mask),
+            probabilities=None if self.probabilities is None else pc.filter(self.probabilities, mask),
+            labels=pc.filter(self.labels, mask),
+            event_ids=None if self.event_ids is None else pc.filter(self.event_ids, mask),
+        )
 
 
 def _value_text(value: object) -> str | None:
@@ -662,6 +689,7 @@ def _record_by_record(records: Iterable[Mapping], attributes: ValueAttributes) -
         predictions=_text_column(rows.predictions),
         probabilities=None if rows.probabilities is None else _text_column(rows.probabilities),
         labels=_text_column(rows.labels),
+        event_ids=pa.array(rows.event_ids, pa.string()),
     )
 
 
@@ -675,13 +703,16 @@ def _dict_parts(parts: Sequence[object]) -> tuple[list[object], list[object]]:
 def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) -> LabelledColumns:
     """``labelled_predictions`` of merged records as text columns: on whole columns when every
     output and every label is a one-row CSV payload (the usual endpoint), else record by record."""
-    outputs, truths = [], []
+    outputs, truths, event_ids = [], [], []
     for record in records:
         capture = record.get("captureData") or {}
         outputs.append(capture.get("endpointOutput") or capture.get("batchTransformOutput"))
         truths.append(record.get("groundTruthData"))
+        event_ids.append(_event_id(record.get("eventMetadata")))
     fast = _one_row_csv_columns(_dict_parts(outputs), _dict_parts(truths), attributes)
-    return fast if fast is not None else _record_by_record(records, attributes)
+    if fast is None:
+        return _record_by_record(records, attributes)
+    return dataclasses.replace(fast, event_ids=pa.array(event_ids, pa.string()))
 
 
 class LabelledColumnsBuilder:
@@ -761,4 +792,6 @@ class LabelledColumnsBuilder:
         ids, data, encodings = self._joined(self._label_chunks)
         outputs = self._joined(self._output_chunks)
         fast = _one_row_csv_columns((outputs[0], outputs[1]), (data, encodings), attributes)
-        return fast if fast is not None else _record_by_record(self._records(outputs, ids, data, encodings), attributes)
+        if fast is None:
+            return _record_by_record(self._records(outputs, ids, data, encodings), attributes)
+        return dataclasses.replace(fast, event_ids=ids)  # a label's eventId is its capture's join key

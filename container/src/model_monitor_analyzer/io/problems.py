@@ -26,10 +26,11 @@ class InputProblem:
 
 @dataclass(kw_only=True)
 class InputProblems:
-    """Running tally of good and bad records for one run.
+    """Running tally of good and bad records of one input of a run.
 
     The run fails (``check`` raises) once bad records exceed ``max_bad_record_ratio`` of all
-    records read; the error names the first bad location. Mutable: io functions add to it.
+    records of the input read; the error names the input, its counts and the first bad location.
+    Mutable: io functions add to it.
     """
 
     max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
@@ -40,6 +41,9 @@ class InputProblems:
     """Well-formed records skipped because their time falls outside the run's window."""
     tolerance_setting: str = "--max-bad-record-ratio"
     """How the user set ``max_bad_record_ratio`` (an option, or a job environment key), for the message."""
+    input_name: str = "records"
+    """What the tallied records are, in the message (``capture records``): a run that reads several inputs
+    keeps one tally per input, so that one input's good records never hide the other's bad ones."""
 
     def __post_init__(self) -> None:
         ratio = self.max_bad_record_ratio
@@ -81,9 +85,9 @@ class InputProblems:
         if self.bad and (self.good == 0 or self.ratio > self.max_bad_record_ratio):
             first = self.examples[0]
             if self.good == 0:  # nothing to analyse, whatever the tolerance
-                why = f"none of the {self.bad} records could be read; fix the input"
+                why = f"none of the {self.bad} {self.input_name} could be read; fix the input"
             else:
-                why = (f"{self.bad} of {self.good + self.bad} records are malformed, more than the tolerated "
+                why = (f"{self.bad} of {self.good + self.bad} {self.input_name} are malformed, more than the tolerated "
                        f"{_percent(self.max_bad_record_ratio)}; fix the input or raise {self.tolerance_setting}")
             raise AnalyzerInputError(f"{first.problem} ({why})", path=first.path, line=first.line)
 

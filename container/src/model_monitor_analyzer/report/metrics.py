@@ -13,15 +13,16 @@ One JSON object per line, read by SageMaker from ``/opt/ml/output/metrics/cloudw
   addition; the built-in fails the execution instead).
 
 Dimensions ``Endpoint`` (when known) and ``MonitoringSchedule`` (when known); ``Timestamp``
-= ``metric_time``, else ``start_time``, else now. Names longer than CloudWatch's 255 characters
-(a long column name) are shortened by ``cloudwatch_metric_name``, the one rule that the metrics
-publisher and the constructs' alarms apply too.
+= ``metric_time``, else ``start_time``, else now. Names CloudWatch would not take as they are (a long
+column name, one with a line break or a non-ASCII letter) are made safe by ``cloudwatch_metric_name``,
+the one rule that the metrics publisher and the constructs' alarms apply too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,17 +43,21 @@ METRIC_NAME_DIGEST_LENGTH = 10
 
 
 def cloudwatch_metric_name(name: str) -> str:
-    """``name`` if CloudWatch accepts its length, else its first 244 characters, ``-`` and 10 hex digits of
-    SHA-256 over the whole name (UTF-8): 255 characters, the same for the same name, different for two
-    long names that share their first 244 characters.
+    """``name`` if CloudWatch takes it as it is: at most 255 characters, each printable ASCII (32 to 126, as
+    CloudWatch documents for metric names in metric streams, and for dimensions and namespaces: no control
+    characters). Else a readable prefix and a digest: ``name`` with every other character (a line break, a
+    tab, a non-ASCII letter) made ``_``, cut to its first 244 characters, then ``-`` and 10 hex digits of
+    SHA-256 over the whole original name (UTF-8): at most 255 characters, the same for the same name, and
+    different for two names that differ only past character 244 or only in the characters made ``_``.
 
     The metrics publisher (lambda/_shared/names.py) and the constructs' alarms use a copy of this
     function that the tests hold equal to it, so an alarm watches the name the analyzer wrote.
     """
-    if len(name) <= MAX_METRIC_NAME_LENGTH:
+    readable = re.sub(r"[^\x20-\x7e]", "_", name)
+    if readable == name and len(name) <= MAX_METRIC_NAME_LENGTH:
         return name
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
-    return f"{name[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{readable[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
 
 
 def dimensions(*, endpoint: str | None, schedule: str | None) -> list[dict[str, str]]:

@@ -13,7 +13,8 @@ CloudWatch metric lines. A window whose captures have no label yet is ``NoData``
 
 How values are read is ``values``; rows whose label, prediction or probability is empty are
 skipped and counted; malformed input lines are counted with their file and line and skipped up to
-the request's ``max_bad_record_ratio``. Both runs take a typed request (``request``).
+the request's ``max_bad_record_ratio`` of each input (captures, labels, merged records) on its own.
+Both runs take a typed request (``request``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hi
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
 from model_monitor_analyzer.jobs.progress import ProgressReporter
-from model_monitor_analyzer.monitors.model_quality.metrics import WindowMetrics, complete_rows, measure
+from model_monitor_analyzer.monitors.model_quality.metrics import (
+    NonFiniteValues,
+    WindowMetrics,
+    complete_rows,
+    part_state,
+    state_metrics,
+)
 from model_monitor_analyzer.monitors.model_quality.request import (
     OPTION_NAMES,
     ModelQualityBaselineRequest,
@@ -127,9 +134,37 @@ MONITOR_FILES = (*BASELINE_FILES, report.VIOLATIONS_FILE)
 MERGE_FOLDER = "merge"  # the merged records, under the output folder unless the request names another
 
 
-def _problems(request: ModelQualityBaselineRequest | ModelQualityMonitorRequest) -> InputProblems:
+def _problems(request: ModelQualityBaselineRequest | ModelQualityMonitorRequest,
+              input_name: str = "records") -> InputProblems:
+    """The bad-record tally of one input (``input_name`` in its message), with the tolerated share as set."""
     return InputProblems(max_bad_record_ratio=request.reading.max_bad_record_ratio,
-                         tolerance_setting=request.names.max_bad_record_ratio)
+                         tolerance_setting=request.names.max_bad_record_ratio, input_name=input_name)
+
+
+@dataclass(frozen=True)
+class _WindowProblems:
+    """The bad-record tallies of a window's inputs, one per input: the tolerated share applies to each on
+    its own, so that 300 good labels never make 300 unreadable captures look like half of the input."""
+
+    by_input: dict[str, InputProblems]  # summary key of the input's count -> its tally, in reading order
+
+    @property
+    def bad(self) -> int:
+        return sum(tally.bad for tally in self.by_input.values())
+
+    @property
+    def first(self) -> str | None:
+        """The first bad record read, described with its file and line."""
+        return next((tally.examples[0].describe() for tally in self.by_input.values() if tally.examples), None)
+
+    def summary(self) -> dict[str, int]:
+        """``malformed_records`` in all, and per input when there are several (nothing when all were read)."""
+        if not self.bad:
+            return {}
+        counts = {"malformed_records": self.bad}
+        if len(self.by_input) > 1:
+            counts.update({key: tally.bad for key, tally in self.by_input.items()})
+        return counts
 
 
 def _merged_output(request: ModelQualityMonitorRequest) -> Path:
@@ -184,7 +219,15 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
         raise AnalyzerInputError(
             "the baseline dataset has no row with both a prediction and a label", path=str(request.dataset)
         )
-    measured = measure(settings, rows, names=request.names)
+    state = part_state(settings, rows, names=request.names)
+    left_out = state.non_finite
+    if not state.quality.rows:
+        raise AnalyzerInputError(
+            f"the baseline dataset has no row whose values are finite numbers ({left_out.rows:,} rows left out, the "
+            f"first: {left_out.first})", path=str(request.dataset))
+    _note_non_finite(left_out, rows=len(rows.labels))
+    item_count = state.quality.rows
+    measured = state_metrics(settings, state, names=request.names)
     metrics = measured.metrics
     if measured.not_computable:
         raise AnalyzerInputError(
@@ -192,12 +235,12 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
             + "; ".join(f"{name}: {reason}" for name, reason in sorted(measured.not_computable.items()))
             + "; use validation data with both classes labelled and predicted", path=str(request.dataset))
     comparison = request.comparison
-    decision = qd.QualityDecision(comparison=comparison, baseline_size=len(rows.labels))
+    decision = qd.QualityDecision(comparison=comparison, baseline_size=item_count)
     claim.clear()
     files = (
         report.write_jackson_json(
             output / report.STATISTICS_FILE,
-            report.statistics_document(settings.problem_type, metrics, item_count=len(rows.labels)),
+            report.statistics_document(settings.problem_type, metrics, item_count=item_count),
         ),
         report.write_jackson_json(
             output / report.CONSTRAINTS_FILE,
@@ -209,11 +252,33 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
             ),
         ),
     )
-    files += (html_report.write_baseline_report_from_files(output, records=len(rows.labels)),)
-    summary: dict[str, object] = {"item_count": len(rows.labels), "rows_without_values": skipped}
+    files += (html_report.write_baseline_report_from_files(output, records=item_count),)
+    summary: dict[str, object] = {"item_count": item_count, "rows_without_values": skipped,
+                                  **_non_finite_summary(left_out)}
     if problems.bad:
         summary["malformed_records"] = problems.bad
     return RunOutcome.finished(violations=0, output_dir=output, files=files, summary=summary)
+
+
+def _note_non_finite(left_out: NonFiniteValues, *, rows: int) -> None:
+    """Say on stderr how many of ``rows`` were left out for a value that is not a finite number, and the first."""
+    if left_out.rows:
+        print(f"note: {left_out.rows:,} of {rows:,} rows have a value that is not a finite number (inf, -inf, nan, "
+              f"beyond float64) and are left out of the metrics; the first: {left_out.first}", file=sys.stderr,
+              flush=True)
+
+
+def _non_finite_summary(left_out: NonFiniteValues) -> dict[str, int]:
+    return {"non_finite_values": left_out.rows} if left_out.rows else {}
+
+
+def _no_usable_rows_message(without_values: int, left_out: NonFiniteValues) -> str:
+    """The status line of a window whose labelled rows all lack a value the metrics need."""
+    why = [f"{without_values:,} without a label, prediction or probability"] if without_values else []
+    if left_out.rows:
+        why.append(f"{left_out.rows:,} with a value that is not a finite number (the first: {left_out.first})")
+    return (f"Completed: No data to analyze: none of the window's {without_values + left_out.rows:,} labelled rows "
+            f"has the values the metrics need: {'; '.join(why)}.")
 
 
 @dataclass(frozen=True)
@@ -336,7 +401,6 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     metric_timestamp = _metric_timestamp(request, now)
     files: list[Path] = []
 
-    problems = _problems(request)
     progress = ProgressReporter(enabled=request.reading.progress)
     attributes = merge.ValueAttributes(
         inference_attribute=settings.inference_attribute or settings.probability_attribute,
@@ -345,15 +409,20 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     )
     merged_source = request.merged
     if merged_source is not None:
+        problems = _WindowProblems({"malformed_records": _problems(request, "merged records")})
+        merged_problems = problems.by_input["malformed_records"]
         records = list(progress.counted(
-            merge.read_merged_records(merged_source, since=start, until=end, problems=problems)))
-        problems.check()
+            merge.read_merged_records(merged_source, since=start, until=end, problems=merged_problems)))
+        merged_problems.check()
         join: dict[str, int] = {"matched": len(records)}
         columns = merge.labelled_columns(records, attributes)
     else:
         assert request.capture is not None and request.ground_truth is not None  # the request checks it
+        label_problems, capture_problems = _problems(request, "ground-truth labels"), _problems(request, "capture records")
+        problems = _WindowProblems({"malformed_labels": label_problems, "malformed_captures": capture_problems})
         labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
-                                           problems=problems)
+                                           problems=label_problems)
+        label_problems.check()
         window_join = merge.WindowJoin(labels)
         builder = merge.LabelledColumnsBuilder()
         writer = merge.MergedRecordsWriter(_merged_output(request))
@@ -362,7 +431,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         with writer:
             # captures column-wise, a chunk at a time: joined on their keys, written merged, their outputs kept
             for captured in read_captured_outputs(request.capture, window=TimeWindow(start=reach_back(start, lookback),
-                                                                                    end=end), problems=problems):
+                                                                                    end=end), problems=capture_problems):
                 positions, rows = window_join.match_keys(captured.keys)
                 for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
                     writer.write(captured.record(position), labels.records[row])
@@ -370,14 +439,15 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 read += len(captured)
                 progress.update(read)
             progress.finish(read)
-            problems.check()
+            capture_problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
     rows, skipped = complete_rows(columns)
-    item_count = len(rows.labels)
-    summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped}
-    if problems.bad:
-        summary["malformed_records"] = problems.bad
+    state = part_state(settings, rows, names=names) if len(rows.labels) else None
+    left_out = state.non_finite if state is not None else NonFiniteValues()
+    item_count = state.quality.rows if state is not None else 0
+    summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped,
+                                  **_non_finite_summary(left_out), **problems.summary()}
     hint = None if merged_source is not None else label_window_hint(
         start=start, end=end, lookback=lookback, join=join,
         lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture)
@@ -393,9 +463,9 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         replace_earlier_outputs()
         return RunOutcome(
             status=RunStatus.NO_DATA,
-            message=no_labelled_data_message(
+            message=_no_usable_rows_message(skipped, left_out) if skipped or left_out.rows else no_labelled_data_message(
                 merged=merged_source is not None, join=join, hint=hint, malformed=problems.bad,
-                first_problem=problems.examples[0].describe() if problems.examples else None),
+                first_problem=problems.first),
             output_dir=output,
             files=(*files, html_report.write_no_data_report(output, join=join, window=(start, end))),
             summary=summary,
@@ -407,7 +477,9 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
               "unique InferenceId with every request (InvokeEndpoint's InferenceId)", file=sys.stderr, flush=True)
     if hint is not None and few_labels(join):
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
-    measured = measure(settings, rows, names=names)
+    assert state is not None  # the window has rows to measure
+    _note_non_finite(left_out, rows=len(rows.labels))
+    measured = state_metrics(settings, state, names=names)
     metrics = measured.metrics
     kind = settings.problem_type
     verdict = _verdict(measured, constraints, kind, constraints_path, item_count)

@@ -10,7 +10,9 @@ whole columns, explicitly (each an AnalyzerInputError naming the attribute and t
   value then is positive when it equals that label (as numbers when both are numbers, else as
   text ignoring case), and a label column that cannot hold it (several values, none of them
   the positive label) is an error instead of silently zero metrics;
-* probabilities must lie in [0, 1]; regression values must be finite numbers.
+* probabilities must lie in [0, 1], and regression values must be numbers; a value that is a number
+  but not a finite one (``inf``, ``-inf``, ``nan``, ``1e400`` beyond float64) is read as such, and the
+  rows holding one are left out of the metrics and counted by the caller (``metrics.part_state``).
 
 Messages name the settings as ``names`` spells them (the command line's options by default).
 """
@@ -25,7 +27,7 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.monitors.model_quality.request import OPTION_NAMES, ModelQualityNames
 
 #: Numbers as users write them: ``1``, ``+1``, ``1.0``, ``1.``, ``.5``, ``1e0``, ``-2.5E-3``.
-_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+NUMBER_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _NON_FINITE = r"^[+-]?(?:inf|infinity|nan)$"
 _INTEGRAL_LIMIT = 2.0**53  # integral doubles beyond this are not exact integers any more
 
@@ -45,7 +47,7 @@ def missing_values(values: pa.Array) -> np.ndarray:
 
 def _numbers(trimmed: pa.Array) -> pa.Array:
     """``trimmed`` as float64 where it is written as a number, null elsewhere."""
-    numeric = pc.match_substring_regex(trimmed, _NUMBER)
+    numeric = pc.match_substring_regex(trimmed, NUMBER_PATTERN)
     return pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, pa.string())), pa.float64())
 
 
@@ -119,24 +121,20 @@ def binary_values(
     return by_text | (numbers == positive_number)
 
 
-def float_values(values: pa.Array, *, what: str) -> np.ndarray:
-    """Numbers (written in any usual spelling) as float64; anything else is an input error naming ``what``."""
+def number_values(values: pa.Array, *, what: str) -> np.ndarray:
+    """Numbers (written in any usual spelling) as float64, the non-finite ones (``inf``, ``nan``, a number
+    beyond float64) as inf or NaN; text that is no number is an input error naming ``what``."""
     trimmed = _trimmed(values)
     numeric = _as_bool(
         pc.or_(
-            pc.match_substring_regex(trimmed, _NUMBER),
+            pc.match_substring_regex(trimmed, NUMBER_PATTERN),
             pc.match_substring_regex(trimmed, _NON_FINITE, ignore_case=True),
         )
     )
     if not numeric.all():
         found = pc.filter(values, pa.array(~numeric))[0].as_py()
         raise AnalyzerInputError(f"{what} must be numbers, found {found!r}")
-    out = pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
-    finite = np.isfinite(out)
-    if not finite.all():
-        found = pc.filter(values, pa.array(~finite))[0].as_py()
-        raise AnalyzerInputError(f"{what} must be finite numbers, found {found!r}")
-    return out
+    return pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def squarable(values: np.ndarray, *, what: str) -> np.ndarray:
@@ -153,13 +151,14 @@ def squarable(values: np.ndarray, *, what: str) -> np.ndarray:
 
 
 def probability_values(values: pa.Array, *, names: ModelQualityNames = OPTION_NAMES) -> np.ndarray:
-    """Probabilities as float64, each in [0, 1]; a value outside is an input error (a margin or logit
-    given as probability would make the threshold and the curves meaningless)."""
-    scores = float_values(values, what="probability attribute values")
-    outside = scores[(scores < 0.0) | (scores > 1.0)]
+    """Probabilities as float64, each finite one in [0, 1]; a finite value outside is an input error (a
+    margin or logit given as probability would make the threshold and the curves meaningless). Non-finite
+    ones are returned as they are, for the caller to leave out."""
+    scores = number_values(values, what="probability attribute values")
+    outside = scores[np.isfinite(scores) & ((scores < 0.0) | (scores > 1.0))]
     if outside.size:
         raise AnalyzerInputError(
-            f"probability attribute values must lie in [0, 1]; {outside.size} do not (e.g. {outside[0]!r}):"
+            f"probability attribute values must lie in [0, 1]; {outside.size} do not (e.g. {float(outside[0])!r}):"
             f" point {names.probability_attribute} at a probability, not a score or logit"
         )
     return scores

@@ -36,7 +36,8 @@ CHECK_TEXT = {CheckType.CATEGORICAL_VALUES.value: "values outside the baseline's
               CheckType.EXTRA_COLUMN.value: "column the baseline does not have",
               CheckType.DATASET_DRIFT.value: "too many features drift",
               CheckType.BASELINE_DRIFT.value: "drift from the baseline",
-              CheckType.COMPLETENESS.value: "fewer values present than the constraint asks"}
+              CheckType.COMPLETENESS.value: "fewer values present than the constraint asks",
+              CheckType.NON_FINITE_VALUES.value: "more values that are not finite numbers than the baseline's"}
 # windows whose checks ran (a window without records, or whose files are unreadable, checked nothing)
 CHECKED_STATUSES = frozenset({"Completed", "CompletedWithViolations"})
 
