@@ -123,6 +123,27 @@ def test_captures_joined_with_their_ground_truth_give_the_same_analysis_as_merge
     assert (tmp_path / "a" / "analysis.json").read_text() == (tmp_path / "b" / "analysis.json").read_text()
 
 
+def test_a_bias_window_judges_each_inputs_bad_records_with_the_users_tolerance(reference_examples, tmp_path, capsys):
+    records = _ten_invocations(reference_examples)
+    captures = [{k: r[k] for k in ("eventVersion", "captureData", "eventMetadata")} for r in records]
+    truths = [{"groundTruthData": r["groundTruthData"], "eventMetadata": {"eventId": r["eventMetadata"]["inferenceId"]},
+               "eventVersion": "0"} for r in records]
+    capture_file = tmp_path / "capture" / "ep" / "AllTraffic" / "2024" / "01" / "19" / "20" / "c.jsonl"
+    _write_lines(capture_file, captures)
+    with capture_file.open("a") as handle:  # 3 bad captures of 13: 23 %
+        handle.write("{not json\n" * 3)
+    _write_lines(tmp_path / "gt" / "2024" / "01" / "19" / "20" / "g.jsonl", truths)
+    config = str(_monitor_config(reference_examples, tmp_path))
+    command = ["monitor", "--type", "bias", "--analysis-config", config, "--capture", str(tmp_path / "capture"),
+               "--ground-truth", str(tmp_path / "gt"), "--features-attribute", FEATURES,
+               "--inference-attribute", PREDICTED, "--no-metrics"]
+    assert main([*command, "--output", str(tmp_path / "strict")]) == 2
+    error = capsys.readouterr().err
+    assert "3 of 13 capture records are malformed" in error and "--max-bad-record-ratio" in error
+    assert main([*command, "--output", str(tmp_path / "tolerant"), "--max-bad-record-ratio", "0.3"]) == 0
+    assert (tmp_path / "tolerant" / "analysis.json").exists()
+
+
 def test_the_container_entrypoint_runs_a_scheduled_bias_job_and_publishes_metrics(
     reference_examples, tmp_path
 ):

@@ -155,16 +155,29 @@ def _window_records(request: BiasMonitorRequest) -> tuple[list[dict], dict[str, 
     """Merged records of the window: read from ``merged``, or joined from ``capture`` and ``ground_truth``."""
     start, end = request.window.start, request.window.end
     progress = ProgressReporter(enabled=request.progress)
+
+    def tally(input_name: str) -> InputProblems:  # one per input, with the tolerated share as the user set it
+        return InputProblems(max_bad_record_ratio=request.max_bad_record_ratio,
+                             tolerance_setting=request.names.max_bad_record_ratio, input_name=input_name)
+
     if request.merged is not None:
-        records = list(progress.counted(merge.read_merged_records(request.merged, since=start, until=end)))
+        merged = tally("merged records")
+        records = list(progress.counted(merge.read_merged_records(request.merged, since=start, until=end,
+                                                                  problems=merged)))
+        merged.check()
         return records, {"matched": len(records)}
     if request.capture is None or request.ground_truth is None:
         raise AnalyzerInputError(f"give the window's data: {request.names.window_data}")
     # Labels uploaded in the window, joined with captures from up to the look-back before it (as model quality).
     since = reach_back(start, request.ground_truth_lookback)
-    captures = progress.counted(merge.read_capture_records(request.capture, since=since, until=end))
-    labels = read_ground_truth(request.ground_truth, uploaded_from=start, uploaded_before=end)
+    labels_read, captures_read = tally("label records"), tally("capture records")
+    labels = list(read_ground_truth(request.ground_truth, uploaded_from=start, uploaded_before=end,
+                                    problems=labels_read))
+    labels_read.check()
+    captures = progress.counted(merge.read_capture_records(request.capture, since=since, until=end,
+                                                           problems=captures_read))
     result = merge.merge_records(captures, labels)
+    captures_read.check()
     return result.records, result.summary.as_dict()
 
 
