@@ -11,6 +11,7 @@ MAX_JOB_NAME_LENGTH = 63
 MAX_JOB_NAME_PREFIX_LENGTH = 24
 JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MAX_METRIC_NAME_LENGTH = 255  # CloudWatch's MetricName limit (PutMetricData API reference)
+MAX_DIMENSION_VALUE_LENGTH = 1024  # CloudWatch's Dimension Value limit
 METRIC_NAME_DIGEST_LENGTH = 10
 
 
@@ -63,3 +64,20 @@ def cloudwatch_metric_name(name: str) -> str:
         return name
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
     return f"{readable[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+
+
+def cloudwatch_dimension_value(value: str) -> str:
+    """``value`` if CloudWatch takes it as a dimension value as it is: at most 1,024 characters, each printable
+    ASCII, and not blank (CloudWatch's Dimension reference: ASCII without control characters, at least one
+    non-whitespace character). Else, as for metric names, a readable prefix (every other character made ``_``,
+    cut to its first 1,013 characters), ``-`` and 10 hex digits of SHA-256 over the whole original value: a
+    facet value such as ``São Paulo`` is published, and alarmed on, as ``S_o Paulo-<digest>``.
+
+    The metrics publisher (lambda/_shared/names.py) and the constructs' bias metrics use a copy of this
+    function that the tests hold equal to it.
+    """
+    readable = re.sub(r"[^\x20-\x7e]", "_", value)
+    if readable == value and value.strip() and len(value) <= MAX_DIMENSION_VALUE_LENGTH:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{readable[: MAX_DIMENSION_VALUE_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"

@@ -132,7 +132,7 @@ from _shared.aws import (
 )
 from _shared.logs import log
 from _shared.monitor_types import DEFAULT_MONITOR_TYPE, MONITOR_TYPES
-from _shared.names import MAX_METRIC_NAME_LENGTH, cloudwatch_metric_name
+from _shared.names import MAX_METRIC_NAME_LENGTH, cloudwatch_dimension_value, cloudwatch_metric_name
 from _shared.statuses import (
     ANALYZER_STATUSES,
     EXECUTION_STATUSES,
@@ -168,7 +168,6 @@ MAX_AGE = timedelta(days=14)  # CloudWatch refuses datapoints older than two wee
 MAX_AHEAD = timedelta(hours=2)  # and more than two hours in the future
 MAX_DIMENSIONS = 30
 MAX_DIMENSION_NAME_LENGTH = 255
-MAX_DIMENSION_VALUE_LENGTH = 1024
 MAX_VALUES = 150  # Values (and Counts) per datum
 MAX_REASON_LENGTH = 1024  # a failure reason in the event and the log, as SageMaker keeps its FailureReason
 _MONITOR_NAMESPACES = {name: kind.metrics_folder for name, kind in MONITOR_TYPES.items()}
@@ -680,11 +679,11 @@ def metric_datum(line: str, request: dict, *, now: datetime) -> tuple[dict | Non
         return None, "Dimensions must be a list of {Name, Value} with non-empty strings"
     if len(dimensions) > MAX_DIMENSIONS:
         return None, f"{len(dimensions)} Dimensions: CloudWatch takes at most {MAX_DIMENSIONS}"
-    if any(len(d["Name"]) > MAX_DIMENSION_NAME_LENGTH or len(d["Value"]) > MAX_DIMENSION_VALUE_LENGTH
-           for d in dimensions):
-        return None, (f"a dimension name over {MAX_DIMENSION_NAME_LENGTH} or value over "
-                      f"{MAX_DIMENSION_VALUE_LENGTH} characters")
-    datum["Dimensions"] = [{"Name": d["Name"], "Value": d["Value"]} for d in dimensions]
+    if any(len(d["Name"]) > MAX_DIMENSION_NAME_LENGTH for d in dimensions):
+        return None, f"a dimension name over {MAX_DIMENSION_NAME_LENGTH} characters"
+    # a value CloudWatch would refuse (too long, not printable ASCII, blank) is published as the analyzer and the
+    # constructs name it (_shared.names.cloudwatch_dimension_value)
+    datum["Dimensions"] = [{"Name": d["Name"], "Value": cloudwatch_dimension_value(d["Value"])} for d in dimensions]
 
     if "Value" in source:
         value = finite_value(source["Value"])

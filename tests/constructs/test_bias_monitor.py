@@ -238,6 +238,19 @@ def test_metric_bias_has_the_bias_namespace_and_every_dimension(stack):
     assert monitor.metric_bias("DCAcc").metric_name == "bias_metric_DCA"
 
 
+def test_a_facet_value_cloudwatch_refuses_is_named_as_the_analyzer_publishes_it(stack, tmp_path):
+    from model_monitor_analyzer.report.bias import write_metric_lines
+    from model_monitor_analyzer.report.metrics import cloudwatch_dimension_value
+
+    monitor = _monitor(stack)
+    dimensions = resolved(stack, monitor.metric_bias("DPPL", facet_value="São Paulo").dimensions)
+    assert dimensions["FacetValue"] == cloudwatch_dimension_value("São Paulo") != "São Paulo"
+    line = {"MetricName": "bias_metric_DPPL", "Value": 0.1, "Dimensions": [
+        {"Name": "Facet", "Value": "senior"}, {"Name": "FacetValue", "Value": "São Paulo"}]}
+    written = json.loads(write_metric_lines([line], tmp_path / "m.jsonl").read_text())
+    assert {d["Name"]: d["Value"] for d in written["Dimensions"]}["FacetValue"] == dimensions["FacetValue"]
+
+
 def test_metric_bias_needs_the_value_of_a_facet_without_values_and_a_known_stage(stack):
     monitor = _monitor(stack, facets=[Facet("senior", [1]), Facet("plan")])
     with pytest.raises(ConfigurationError, match="several facets"):

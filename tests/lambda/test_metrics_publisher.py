@@ -470,7 +470,6 @@ _WINDOW_REQUEST = {"metric_time": METRIC_TIME, "endpoint_name": "ep", "schedule_
         (_line("m", Value=1, Dimensions=[{"Name": f"d{i}", "Value": "v"} for i in range(31)]),
          "31 Dimensions: CloudWatch takes at most 30"),
         (_line("m", Value=1, Dimensions=[{"Name": "n" * 256, "Value": "v"}]), "dimension name over 255"),
-        (_line("m", Value=1, Dimensions=[{"Name": "Endpoint", "Value": "v" * 1025}]), "value over 1024"),
         (json.dumps({"MetricName": "m", "Timestamp": 1e300, "Value": 1}), "is not a time"),
         (json.dumps({"MetricName": "m", "Timestamp": float("inf"), "Value": 1}), "is not a time"),
         (json.dumps({"MetricName": "m", "Timestamp": float("nan"), "Value": 1}), "is not a time"),
@@ -483,6 +482,17 @@ def test_data_beyond_cloudwatchs_limits_are_skipped_with_the_limit_named(publish
 
     assert datum is None
     assert problem in why
+
+
+@pytest.mark.parametrize("value", ["v" * 1025, "São Paulo", "line\nbreak"])
+def test_a_dimension_value_cloudwatch_refuses_is_published_under_the_analyzers_safe_value(publisher, value):
+    from model_monitor_analyzer.report.metrics import cloudwatch_dimension_value
+
+    datum, why = publisher.metric_datum(_line("m", Value=1, Dimensions=[{"Name": "FacetValue", "Value": value}]),
+                                        _WINDOW_REQUEST, now=NOW)
+    assert why is None or datum is not None
+    assert datum["Dimensions"] == [{"Name": "FacetValue", "Value": cloudwatch_dimension_value(value)}]
+    assert cloudwatch_dimension_value(value) != value
 
 
 def test_a_metric_name_over_255_characters_is_published_under_the_analyzers_short_name(publisher):

@@ -105,3 +105,22 @@ def test_no_handler_keeps_its_own_copy_of_the_shared_helpers():
     for index in sorted(LAMBDA_ROOT.glob("*/index.py")):
         text = index.read_text()
         assert [c for c in copied if c in text] == [], index
+
+
+def test_dimension_value_rule_is_the_analyzers_rule_statement_for_statement(shared):
+    assert _body_without_docstring(shared.names.cloudwatch_dimension_value) == \
+        _body_without_docstring(analyzer_metrics.cloudwatch_dimension_value)
+    assert shared.names.MAX_DIMENSION_VALUE_LENGTH == analyzer_metrics.MAX_DIMENSION_VALUE_LENGTH == 1024
+
+
+@pytest.mark.parametrize("value", ["1", "senior", "(40, 90]", "a value, with spaces"])
+def test_a_printable_facet_value_is_its_own_dimension_value(shared, value):
+    assert shared.names.cloudwatch_dimension_value(value) == value
+
+
+@pytest.mark.parametrize("value", ["São Paulo", "Mädchen", "line\nbreak", " ", "x" * 1100])
+def test_a_facet_value_cloudwatch_refuses_becomes_printable_ascii_ending_in_its_digest(shared, value):
+    safe = shared.names.cloudwatch_dimension_value(value)
+    assert safe.endswith("-" + hashlib.sha256(value.encode()).hexdigest()[:10])
+    assert all(32 <= ord(c) <= 126 for c in safe) and safe.strip() and len(safe) <= 1024
+    assert safe == analyzer_metrics.cloudwatch_dimension_value(value)

@@ -18,6 +18,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...bundled import lambda_shared_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...errors import ConfigurationError
 from ...images import AnalyzerImage, BuiltinImage
@@ -260,13 +261,15 @@ class BiasDriftMonitor(LabelledMonitorBase):
                                          f"Facet {facet_name!r} has one group per value: name the value, e.g. "
                                          "facet_value='F'.")
             facet_value = group_name(values)
+        # the analyzer publishes a value CloudWatch would refuse (not printable ASCII) under a safe name
+        safe = lambda_shared_module("names").cloudwatch_dimension_value
         dimensions = {
             **self.metric_dimensions,
             "BiasStage": metric_stage,
-            "Label": label if label is not None else self._column_name(self.label, "label"),
-            "LabelValue": label_value if label_value is not None else group_name(self.label_values_or_threshold),
-            "Facet": facet_name,
-            "FacetValue": facet_value,
+            "Label": safe(label if label is not None else self._column_name(self.label, "label")),
+            "LabelValue": safe(label_value if label_value is not None else group_name(self.label_values_or_threshold)),
+            "Facet": safe(facet_name),
+            "FacetValue": safe(facet_value),
         }
         return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=f"{prefix}{name}",
                                  dimensions_map=dimensions, statistic=statistic, period=period or self.metric_period)

@@ -39,6 +39,7 @@ NO_DATA_METRIC = "monitoring_no_data"
 DRIFT_VIOLATION_PREFIX = "feature_drift_violation_"
 DRIFT_SHARE_METRIC = "dataset_drift_share"
 MAX_METRIC_NAME_LENGTH = 255  # CloudWatch's MetricName limit (PutMetricData API reference)
+MAX_DIMENSION_VALUE_LENGTH = 1024  # CloudWatch's Dimension Value limit
 METRIC_NAME_DIGEST_LENGTH = 10
 
 
@@ -58,6 +59,23 @@ def cloudwatch_metric_name(name: str) -> str:
         return name
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
     return f"{readable[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+
+def cloudwatch_dimension_value(value: str) -> str:
+    """``value`` if CloudWatch takes it as a dimension value as it is: at most 1,024 characters, each printable
+    ASCII, and not blank (CloudWatch's Dimension reference: ASCII without control characters, at least one
+    non-whitespace character). Else, as for metric names, a readable prefix (every other character made ``_``,
+    cut to its first 1,013 characters), ``-`` and 10 hex digits of SHA-256 over the whole original value: a
+    facet value such as ``São Paulo`` is published, and alarmed on, as ``S_o Paulo-<digest>``.
+
+    The metrics publisher (lambda/_shared/names.py) and the constructs' bias metrics use a copy of this
+    function that the tests hold equal to it.
+    """
+    readable = re.sub(r"[^\x20-\x7e]", "_", value)
+    if readable == value and value.strip() and len(value) <= MAX_DIMENSION_VALUE_LENGTH:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{readable[: MAX_DIMENSION_VALUE_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+
 
 
 def dimensions(*, endpoint: str | None, schedule: str | None) -> list[dict[str, str]]:
@@ -139,12 +157,22 @@ def write_metric_lines(directory: Path, lines: list[dict]) -> Path | None:
         names = sorted({str(line.get("MetricName")) for line in lines if not _sendable(line)})
         print(f"note: {len(lines) - len(kept)} metric line(s) without a finite value left out "
               f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})", file=sys.stderr, flush=True)
-    lines = kept
+    lines = [safe_dimensions(line) for line in kept]
     if not lines:
         return None
     path = directory / METRICS_FILE_NAME
     write_bytes(path, b"".join(orjson.dumps(line) + b"\n" for line in lines))
     return path
+
+
+def safe_dimensions(line: dict) -> dict:
+    """``line`` with each dimension value as CloudWatch takes it (``cloudwatch_dimension_value``)."""
+    dimensions = line.get("Dimensions")
+    if not isinstance(dimensions, list):
+        return line
+    safe = [{**d, "Value": cloudwatch_dimension_value(d["Value"])}
+            if isinstance(d, dict) and isinstance(d.get("Value"), str) else d for d in dimensions]
+    return {**line, "Dimensions": safe}
 
 
 def _finite(value: object) -> bool:
