@@ -222,22 +222,46 @@ class WindowJoin:
         self._position_of: dict[str, int] | None = None
         self._matched = 0
         self._without_label = 0
-        self._sharing = 0
+
+    @classmethod
+    def sharing(cls, other: WindowJoin) -> WindowJoin:
+        """A join of the same labels with counts of its own (a part of the captures read in another process),
+        sharing ``other``'s label columns and id positions."""
+        join = cls.__new__(cls)
+        join.__dict__.update(other.__dict__)
+        join._used = np.zeros(len(other._ids), dtype=bool)
+        join._matched = 0
+        join._without_label = 0
+        return join
+
+    def prepare(self) -> dict[str, int]:
+        """The label ids' positions, built once (Arrow's index_in would hash every label id again per call);
+        call it before forking, so that every part's process shares it."""
+        if self._position_of is None:
+            self._position_of = {key: position for position, key in enumerate(self._ids.to_pylist())}
+        return self._position_of
+
+    def part_counts(self) -> tuple[int, int, np.ndarray]:
+        """(matched, captures without a label, labels matched) of the captures this join has seen: what a part
+        read in another process hands back to ``absorb``."""
+        return self._matched, self._without_label, self._used
+
+    def absorb(self, counts: tuple[int, int, np.ndarray]) -> None:
+        """Add the counts of a part joined in another process (``part_counts``)."""
+        matched, without_label, used = counts
+        self._matched += matched
+        self._without_label += without_label
+        self._used |= used
 
     def match_keys(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(positions in ``keys`` that have a label, the row of each one's label in ``labels``), counted in the
         join's summary; ``keys`` are captures' join keys in capture order (null: the capture has none)."""
-        if self._position_of is None:  # built once: Arrow's index_in would hash every label id again per call
-            self._position_of = {key: position for position, key in enumerate(self._ids.to_pylist())}
-        get = self._position_of.get
+        get = self.prepare().get
         found = np.fromiter((get(key, -1) for key in keys.to_pylist()), dtype=np.int64, count=len(keys))
         matched = found >= 0
         ids = found[matched]
         self._without_label += int(matched.size - ids.size)
-        distinct = np.unique(ids)
-        fresh = int(np.count_nonzero(~self._used[distinct]))
-        self._sharing += int(ids.size) - fresh  # a later capture of an id already matched shares its label
-        self._used[distinct] = True
+        self._used[ids] = True
         self._matched += int(ids.size)
         return np.flatnonzero(matched), self._latest_rows[ids]
 
@@ -281,7 +305,8 @@ class WindowJoin:
             captures_without_label=self._without_label,
             labels_without_capture=int(self._used.size - np.count_nonzero(self._used)),
             duplicate_labels=self._duplicates,
-            captures_sharing_an_id=self._sharing,
+            # a capture of an id matched before shares its label: every match beyond the first of each label
+            captures_sharing_an_id=self._matched - int(np.count_nonzero(self._used)),
         )
 
 
@@ -301,9 +326,11 @@ class MergedRecordsWriter:
     exception) leaves no file behind, nor the folder when the writer made it.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, part: int = 0) -> None:
         self.directory = directory
         self.path: Path | None = None
+        # named now, so that a copy of the writer in another process writes the file this one can discard
+        self._name = f"part-{part:05d}-{uuid.uuid4()}.c000.jsonl"  # one file per process of a run split in parts
         self._staging: Path | None = None
         self._out: BinaryIO | None = None
         self._made_directory = False
@@ -315,7 +342,7 @@ class MergedRecordsWriter:
         self._out.write(merged_line(capture, ground_truth))  # type: ignore[union-attr]
 
     def _open(self) -> None:
-        name = f"part-00000-{uuid.uuid4()}.c000.jsonl"
+        name = self._name
         try:
             self._made_directory = not self.directory.exists()
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -328,8 +355,10 @@ class MergedRecordsWriter:
         self.path = self.directory / name
 
     def close(self) -> None:
+        """Close the file (the writer, closed, can be handed to another process to publish or discard)."""
         if self._out is not None:
             self._out.close()
+            self._out = None
 
     def publish(self) -> Path | None:
         """Give the written records their name; the file, or None when there was no record."""
@@ -341,11 +370,10 @@ class MergedRecordsWriter:
         return self.path
 
     def discard(self) -> None:
-        """Close and remove what was written."""
+        """Close and remove what was written (also by a copy of this writer in another process)."""
         self.close()
-        if self._staging is not None:
-            self._staging.unlink(missing_ok=True)
-            self._staging = None
+        (self.directory / f".{self._name}.inprogress").unlink(missing_ok=True)
+        self._staging = None
         self.path = None
         if self._made_directory:
             with contextlib.suppress(OSError):
@@ -754,6 +782,13 @@ class LabelledColumnsBuilder:
                                     outputs.content_types.take(chosen)))
         taken = pa.array(rows, pa.int64())
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
+
+    def extend(self, other: LabelledColumnsBuilder) -> None:
+        """Add the pairs ``other`` collected after this one's (a later part of the captures)."""
+        self._flush()
+        other._flush()
+        self._output_chunks.extend(other._output_chunks)
+        self._label_chunks.extend(other._label_chunks)
 
     def _flush(self) -> None:
         if self._pending_outputs:

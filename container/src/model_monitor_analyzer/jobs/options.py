@@ -61,3 +61,20 @@ def _add_once(parser: argparse.ArgumentParser, *flags: str, **options: object) -
     # a parser may get both a baseline's and a monitor's options (model quality adds them so)
     if not any(flag in parser._option_string_actions for flag in flags):
         parser.add_argument(*flags, **options)  # type: ignore[arg-type]
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (an option's value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
+    return value
+
+
+def add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    """``--workers N``: the processes a large input is read by (``jobs.parallel``)."""
+    _add_once(parser, "--workers", type=positive_int,
+              help="processes for inputs of 32 MB or more (default: every CPU available, one per 16 MB of input)")

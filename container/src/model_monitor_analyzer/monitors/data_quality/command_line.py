@@ -15,6 +15,7 @@ from model_monitor_analyzer.jobs.options import (
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
+    add_workers_argument,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import (
@@ -57,21 +58,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     add_quiet_argument(parser)
     add_overwrite_argument(parser)
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        help="processes for inputs of 32 MB or more (default: every CPU available, one per 16 MB of input)",
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
-    return value
+    add_workers_argument(parser)
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,9 +7,7 @@ or ``environment``.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -46,6 +44,7 @@ from model_monitor_analyzer.io.datasets import (
 )
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp
+from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import claim_output
@@ -80,8 +79,8 @@ VIOLATIONS_FILE = "constraint_violations.json"
 #: what the runs write in their output folder (``jobs.outputs``)
 BASELINE_FILES = (STATISTICS_FILE, CONSTRAINTS_FILE, html_report.REPORT_FILE)
 MONITOR_FILES = (*BASELINE_FILES, VIOLATIONS_FILE)
-PARALLEL_MIN_BYTES = 32 << 20  # inputs smaller than this are profiled by one process
-BYTES_PER_WORKER = 16 << 20  # and larger ones by one process per this much input, up to --workers
+PARALLEL_MIN_BYTES = parallel.PARALLEL_MIN_BYTES  # inputs smaller than this are profiled by one process
+BYTES_PER_WORKER = parallel.BYTES_PER_WORKER  # and larger ones by one process per this much input, up to --workers
 
 
 # ------------------------------------------------------------------ reading
@@ -143,28 +142,11 @@ def _profile_batches(
     return profile
 
 
-def available_cpus() -> int:
-    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota (containers)."""
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        count = os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            count = min(count, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, count)
-
-
 def worker_count(requested: int | None, input_bytes: int) -> int:
-    """Processes for an input of ``input_bytes``: one below ``PARALLEL_MIN_BYTES``, else one per
-    ``BYTES_PER_WORKER`` up to ``requested`` (default: every available CPU)."""
-    limit = requested if requested is not None else available_cpus()
-    if input_bytes < PARALLEL_MIN_BYTES:
-        return 1
-    return max(1, min(limit, input_bytes // BYTES_PER_WORKER))
+    """Processes for an input of ``input_bytes`` (``jobs.parallel.worker_count`` with this module's
+    ``PARALLEL_MIN_BYTES`` and ``BYTES_PER_WORKER``)."""
+    return parallel.worker_count(requested, input_bytes, min_bytes=PARALLEL_MIN_BYTES,
+                                 bytes_per_worker=BYTES_PER_WORKER)
 
 
 BatchSource = Callable[[InputProblems], Iterable[pa.RecordBatch]]

@@ -17,6 +17,7 @@ from model_monitor_analyzer.jobs.options import (
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
+    add_workers_argument,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import InputOptions, checked_number, metric_time, time_window
@@ -105,6 +106,7 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``monitor --type model-quality``."""
     _add(parser, "--capture", type=Path, help="folder of data-capture files (endpoint/variant/yyyy/mm/dd/HH)")
+    add_workers_argument(parser)
     _add(
         parser,
         "--merged",
@@ -158,6 +160,7 @@ def _reading(args: argparse.Namespace, *, header: bool = True) -> InputOptions:
         max_bad_record_ratio=checked_number(args.max_bad_record_ratio, name="--max-bad-record-ratio"),
         header=header,
         progress=args.progress,
+        workers=getattr(args, "workers", None),
     )
 
 

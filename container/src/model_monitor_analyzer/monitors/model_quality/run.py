@@ -19,6 +19,7 @@ Both runs take a typed request (``request``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import sys
@@ -36,12 +37,18 @@ from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
-from model_monitor_analyzer.io.capture import read_captured_outputs
+from model_monitor_analyzer.io.capture import (
+    CaptureSlice,
+    capture_files,
+    capture_slices,
+    read_captured_outputs,
+)
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach_back
+from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
@@ -387,6 +394,27 @@ def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
             raise
 
 
+@dataclass(frozen=True, kw_only=True)
+class _JoinedPart:
+    """What a part of a window's captures gives back (from another process, pickled): the outputs and labels of
+    its matches, its merged-records file (closed, published or discarded by the run), its join counts and
+    its bad capture records."""
+
+    builder: merge.LabelledColumnsBuilder
+    writer: merge.MergedRecordsWriter
+    counts: tuple[int, int, object]
+    problems: InputProblems
+    read: int
+
+
+def _total_bytes(files: Sequence[Path]) -> int:
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):  # the read says what is wrong
+            total += file.stat().st_size
+    return total
+
+
 def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter]) -> RunOutcome:
     settings = request.settings
     names = request.names
@@ -424,22 +452,46 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                                            problems=label_problems)
         label_problems.check()
         window_join = merge.WindowJoin(labels)
-        builder = merge.LabelledColumnsBuilder()
-        writer = merge.MergedRecordsWriter(_merged_output(request))
-        staged.append(writer)  # published once the run has succeeded
-        read = 0
-        with writer:
-            # captures column-wise, a chunk at a time: joined on their keys, written merged, their outputs kept
-            for captured in read_captured_outputs(request.capture, window=TimeWindow(start=reach_back(start, lookback),
-                                                                                    end=end), problems=capture_problems):
-                positions, rows = window_join.match_keys(captured.keys)
-                for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
-                    writer.write(captured.record(position), labels.records[row])
-                builder.add_matched_outputs(captured, positions, labels, rows)
-                read += len(captured)
-                progress.update(read)
-            progress.finish(read)
-            capture_problems.check()
+        window_join.prepare()  # before the parts fork: every process shares it
+        window = TimeWindow(start=reach_back(start, lookback), end=end)
+        files = capture_files(request.capture)
+        workers = parallel.worker_count(request.reading.workers, _total_bytes(files))
+        runs: list[Sequence[Path | CaptureSlice] | None] = (
+            list(capture_slices(files, parts=workers)) if workers > 1 else [files])
+
+        def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
+            """One part of the captures: joined on their keys, written merged to a part file of its own, the
+            outputs of the matched ones kept (in another process, a fresh join's counts)."""
+            join = window_join if index == 0 else merge.WindowJoin.sharing(window_join)
+            tally = _problems(request, "capture records")
+            builder = merge.LabelledColumnsBuilder()
+            writer = writers[index]
+            read = 0
+            with writer:
+                for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
+                    positions, rows = join.match_keys(captured.keys)
+                    for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
+                        writer.write(captured.record(position), labels.records[row])
+                    builder.add_matched_outputs(captured, positions, labels, rows)
+                    read += len(captured)
+                    if own_progress:
+                        progress.update(read)
+            return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read)
+
+        writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
+        staged.extend(writers)  # published once the run has succeeded, discarded if it fails
+        parts = parallel.run_parts([
+            (lambda index=index, run=run: joined_part(index, run, own_progress=index == 0))  # type: ignore[misc]
+            for index, run in enumerate(runs)])
+        builder = parts[0].builder
+        for index, part in enumerate(parts):
+            staged[staged.index(writers[index])] = part.writer  # as the part's process left it
+            capture_problems.merge(part.problems)
+            if index:
+                window_join.absorb(part.counts)  # type: ignore[arg-type]
+                builder.extend(part.builder)
+        progress.finish(sum(part.read for part in parts))
+        capture_problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
     rows, skipped = complete_rows(columns)
