@@ -10,7 +10,7 @@ import orjson
 
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.jobs.requests import parse_number, time_window
+from model_monitor_analyzer.jobs.requests import capture_index_names, parse_number, time_window
 
 #: the job environment's names of the window's sides
 WINDOW_KEYS = ("start_time", "end_time")
@@ -153,6 +153,7 @@ def parse_dataset_format(text: str | None) -> DatasetFormatSpec:
     return DatasetFormatSpec(
         kind=kind,
         header=header if isinstance(header, bool) else str(header).lower() == "true",
-        capture_index_names=tuple(names) if isinstance(names, list) and names else ("endpointInput", "endpointOutput"),
+        capture_index_names=(capture_index_names(names, setting="dataset_format captureIndexNames") if names is not None
+                             else ("endpointInput", "endpointOutput")),
         output_first=position != "END",
     )

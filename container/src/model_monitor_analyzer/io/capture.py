@@ -43,6 +43,7 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, whole_line_chunks
 from model_monitor_analyzer.io.jsonlines import (
     GZIP_MAGIC,
+    UTF8_BOM,
     json_chunk_table,
     json_lines_files,
     open_lines,
@@ -308,8 +309,18 @@ def payload_rows(payload: CapturedPayload, names: Sequence[str] | None = None) -
     text = text.strip("\r\n")
     if "\n" in text or "\r" in text:
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        return [(row, row.count(",") + 1) for row in lines if row]
-    return [(text, text.count(",") + 1)]
+        return [(row, _csv_field_count(row)) for row in lines if row]
+    return [(text, _csv_field_count(text))]
+
+
+def _csv_field_count(row: str) -> int:
+    """The fields of one CSV row: its commas plus one, unless a quoted value holds a comma."""
+    if '"' not in row:
+        return row.count(",") + 1
+    try:
+        return len(next(csv.reader([row])))
+    except (csv.Error, StopIteration):
+        return row.count(",") + 1
 
 
 def _looks_json(payload: CapturedPayload, text: str) -> bool:
@@ -362,17 +373,20 @@ def capture_shape(
     files: Sequence[Path] | None = None,
     input_names: Sequence[str] | None = None,
     max_lines: int = 1000,
+    records: int = 200,
 ) -> CaptureShape | None:
-    """The shape of the first record in the window whose payloads can be read (at most
-    ``max_lines`` lines are looked at), or None when there is none. ``input_names`` as for
-    ``record_rows``."""
+    """The usual shape of the window's records whose payloads can be read: the most common among the first
+    ``records`` of them (at most ``max_lines`` lines are looked at; the first seen wins a tie), so that one
+    odd record (a value left out, an extra field) does not decide how every column is read. None when there
+    is none. ``input_names`` as for ``record_rows``."""
     looked = 0
+    seen: dict[CaptureShape, int] = {}
     for file in capture_files(source) if files is None else files:
         try:
             with open_lines(file) as handle:
                 for line in handle:
-                    if looked >= max_lines:
-                        return None
+                    if looked >= max_lines or sum(seen.values()) >= records:
+                        break
                     looked += 1
                     if not line.strip():
                         continue
@@ -386,10 +400,15 @@ def capture_shape(
                         ]
                     except (PayloadError, IndexError):
                         continue
-                    return CaptureShape(input_fields=widths[0], output_fields=widths[1])
+                    shape = CaptureShape(input_fields=widths[0], output_fields=widths[1])
+                    seen[shape] = seen.get(shape, 0) + 1
         except (OSError, EOFError, zlib.error, AnalyzerInputError):  # the read itself says what is wrong
             continue
-    return None
+        if looked >= max_lines or sum(seen.values()) >= records:
+            break
+    if not seen:
+        return None
+    return max(seen, key=lambda shape: seen[shape])  # dicts keep the order seen: the first wins a tie
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -806,6 +825,8 @@ def _slice_chunks(piece: CaptureSlice) -> Iterator[tuple[int, bytes]]:
         handle.seek(piece.start)
         limit = None if piece.end is None else piece.end - piece.start
         for lines, chunk in whole_line_chunks(handle, CHUNK_BYTES, limit=limit):
+            if piece.start == 0 and lines == 0 and chunk.startswith(UTF8_BOM):  # as open_lines reads a whole file
+                chunk = chunk[len(UTF8_BOM):]
             yield piece.lines_before + lines, chunk
 
 

@@ -76,18 +76,24 @@ class InputProblems:
 
     @property
     def ratio(self) -> float:
-        """Share of bad records among all records seen (0 when nothing was read)."""
-        total = self.good + self.bad
+        """Share of bad records among all the lines read (0 when nothing was read). A bad line has no time to
+        place it in a window, so the well-formed lines outside the window count too: a file holding mostly
+        other hours' records (and their bad lines) does not fail the window it was read for."""
+        total = self.good + self.bad + self.outside_window
         return self.bad / total if total else 0.0
 
     def check(self) -> None:
-        """Raise ``AnalyzerInputError`` if the bad share is above the tolerance."""
-        if self.bad and (self.good == 0 or self.ratio > self.max_bad_record_ratio):
+        """Raise ``AnalyzerInputError`` if the bad share is above the tolerance, or when the only records read
+        were bad (a window whose records are all outside it is not refused: it has no data)."""
+        nothing_readable = self.good == 0 and self.outside_window == 0
+        if self.bad and (nothing_readable or self.ratio > self.max_bad_record_ratio):
             first = self.examples[0]
-            if self.good == 0:  # nothing to analyse, whatever the tolerance
+            if nothing_readable:  # nothing to analyse, whatever the tolerance
                 why = f"none of the {self.bad} {self.input_name} could be read; fix the input"
             else:
-                why = (f"{self.bad} of {self.good + self.bad} {self.input_name} are malformed, more than the tolerated "
+                read = self.good + self.bad + self.outside_window
+                outside = f", {self.outside_window:,} of them outside the window" if self.outside_window else ""
+                why = (f"{self.bad} of {read} {self.input_name} are malformed{outside}, more than the tolerated "
                        f"{_percent(self.max_bad_record_ratio)}; fix the input or raise {self.tolerance_setting}")
             raise AnalyzerInputError(f"{first.problem} ({why})", path=first.path, line=first.line)
 

@@ -136,3 +136,20 @@ def parse_number(text: str, *, name: str, low: float = 0.0, high: float | None =
 
 def _wanted(low: float, high: float | None) -> str:
     return f"a number from {low:g} to {high:g}" if high is not None else f"a finite number of at least {low:g}"
+
+
+def capture_index_names(names: object, *, setting: str) -> tuple[str, ...]:
+    """The capture payloads a run reads, as the user named them (``setting``: the option or environment key):
+    ``endpointInput`` and/or ``endpointOutput``, each once; anything else is the user's one-line error."""
+    known = DEFAULT_CAPTURE_INDEX_NAMES
+    if not isinstance(names, (list, tuple)) or not names or not all(isinstance(name, str) for name in names):
+        raise AnalyzerInputError(f"{setting} {names!r}: give one or both of {', '.join(known)}")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        close = {name.lower(): name for name in known}
+        hint = "; ".join(f"{name!r} is spelled {close[name.lower()]!r}" for name in unknown if name.lower() in close)
+        raise AnalyzerInputError(f"{setting}: {', '.join(map(repr, unknown))} is not a capture payload; give one or both "
+                                 f"of {', '.join(known)}" + (f" ({hint})" if hint else ""))
+    if len(set(names)) != len(names):
+        raise AnalyzerInputError(f"{setting} names a payload twice: {', '.join(names)}")
+    return tuple(names)

@@ -21,6 +21,7 @@ from model_monitor_analyzer.jobs.options import (
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
     InputOptions,
+    capture_index_names,
     checked_number,
     metric_time,
     time_window,
@@ -114,7 +115,7 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
 def _input_options(args: argparse.Namespace) -> InputOptions:
     return InputOptions(
         max_bad_record_ratio=checked_number(args.max_bad_record_ratio, name="--max-bad-record-ratio"),
-        capture_index_names=tuple(args.capture_index_names),
+        capture_index_names=capture_index_names(args.capture_index_names, setting="--capture-index-names"),
         output_first=args.output_columns_position == "START",
         header=not args.no_header,
         record_preprocessor=args.record_preprocessor,
