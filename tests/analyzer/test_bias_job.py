@@ -253,3 +253,11 @@ def test_typed_columns_follow_pandas_integer_float_and_text_rules():
     floats = bias_values.typed_column(["1", ""])
     assert floats.dtype.kind == "f" and math.isnan(floats[1])
     assert bias_values.typed_column(["a", "NA"]).tolist() == ["a", None]
+
+
+def test_a_bias_window_without_a_baseline_says_nothing_was_compared(reference_examples, tmp_path, capsys):
+    merged = _write_lines(tmp_path / "merged" / "part.jsonl", _ten_invocations(reference_examples))
+    assert main(["monitor", "--type", "bias", "--analysis-config", str(_monitor_config(reference_examples, tmp_path)),
+                 "--merged", str(merged.parent), "--features-attribute", FEATURES, "--inference-attribute", PREDICTED,
+                 "--output", str(tmp_path / "out"), "--no-metrics"]) == 0
+    assert "note: no baseline (--baseline): the window's bias metrics are computed" in capsys.readouterr().err

@@ -103,3 +103,17 @@ def test_bias_windows_joined_from_captures_get_the_same_explanation():
     hint = bias_run.label_hint(request, join)
     assert hint is not None and "300 labels uploaded in the window belong to no inference" in hint
     assert bias_run.label_hint(replace(request, capture=None, ground_truth=None, merged=Path("m")), join) is None
+
+
+def test_labels_waiting_for_older_captures_are_explained_by_the_look_back_even_beside_bad_lines():
+    # 1,003 good labels whose captures are an hour older than the window (outside a look-back of 0), and 2 bad
+    # label lines: the message says how to find the captures, not that nothing could be read
+    from model_monitor_analyzer.jobs.label_window import no_labelled_data_message
+
+    join = {"matched": 0, "captures_without_label": 0, "labels_without_capture": 1_003}
+    message = no_labelled_data_message(merged=False, join=join, hint="raise --ground-truth-lookback to PT1H",
+                                       malformed=2, first_problem="gt.jsonl:7: not a JSON ground-truth record")
+    assert "1003 labels without a capture" in message and "--ground-truth-lookback" in message
+    assert "could be read" not in message
+    only_bad = no_labelled_data_message(merged=False, join={"matched": 0}, hint=None, malformed=2)
+    assert "none of the window's records could be read (2 malformed" in only_bad

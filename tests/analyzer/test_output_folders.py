@@ -356,6 +356,20 @@ def test_the_history_page_never_replaces_a_windows_result(tmp_path, dq_baseline,
     assert (target.read_bytes() if target.exists() else None) == before
 
 
+def test_the_history_page_replaces_only_an_earlier_history_page(tmp_path, dq_baseline, capsys):
+    out = tmp_path / "reports" / "2024" / "01" / "01" / "10"
+    assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 20), out) == 0
+    dataset = tmp_path / "base.csv"
+    dataset.write_text("a,b\n1,2\n")
+    capsys.readouterr()
+    assert main(["report", "--reports", str(tmp_path / "reports"), "--output", str(dataset)]) == 2
+    assert "exists and is not a history page" in _one_error_line(capsys)
+    assert dataset.read_text() == "a,b\n1,2\n"
+    page = tmp_path / "history.html"
+    assert main(["report", "--reports", str(tmp_path / "reports"), "--output", str(page)]) == 0
+    assert main(["report", "--reports", str(tmp_path / "reports"), "--output", str(page)]) == 0  # its own page
+
+
 def test_an_empty_merged_window_says_it_has_no_merged_record(tmp_path, capsys):
     (tmp_path / "merged").mkdir()
     assert main(["monitor", "--type", "model-quality", "--merged", str(tmp_path / "merged"), "--output",

@@ -82,6 +82,16 @@ def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindo
     return windows
 
 
+def _is_history_page(path: Path) -> bool:
+    """Whether ``path`` is a page ``history_page`` wrote (the only file ``report`` replaces)."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(4096)
+    except OSError:
+        return False
+    return start.startswith(b"<!DOCTYPE html>") and b"<title>Monitoring history</title>" in start
+
+
 def run_report(args: argparse.Namespace) -> int:
     """Write the history page; print where it is and how many windows it shows."""
     results = MonitoringResults.open(args.reports)
@@ -91,6 +101,11 @@ def run_report(args: argparse.Namespace) -> int:
     if output.name in RESULT_FILES or output.is_dir():
         raise AnalyzerInputError(
             f"--output {output} is a window's result or a folder, not a page to write: give a file name such as {HISTORY_FILE}"
+        )
+    if (output.exists() or output.is_symlink()) and not _is_history_page(output):
+        raise AnalyzerInputError(
+            f"--output {output} exists and is not a history page this command wrote: give another file name (an "
+            "earlier history page is replaced, any other file is kept)"
         )
     windows = history_windows(results, output)
     write_report(output, history_page(windows, source=str(args.reports)))

@@ -76,7 +76,7 @@ def no_labelled_data_message(*, merged: bool, join: Mapping[str, object], hint: 
     if merged:
         return "Completed: No data to analyze: no merged record in the window."
     waiting, orphans = join.get("captures_without_label", 0), join.get("labels_without_capture", 0)
-    if malformed and not waiting and not join.get("matched"):
+    if malformed and not waiting and not orphans and not join.get("matched"):  # nothing but bad records
         return (f"Completed: No data to analyze: none of the window's records could be read ({malformed} malformed"
                 + (f", the first: {first_problem}" if first_problem else "") + "), so no label could be joined.")
     return ("Completed: No data to analyze: no captured inference in the window has a ground-truth label yet"

@@ -296,6 +296,9 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
         for note in decision_notes(decision, verdict):
             print(f"note: {note}", file=sys.stderr, flush=True)
         files.append(write_violations(violations, output / VIOLATIONS_FILE))
+    else:
+        print(f"note: no baseline ({request.names.baseline}): the window's bias metrics are computed and published, "
+              "but nothing is compared, so no violation can be found", file=sys.stderr, flush=True)
     if request.metrics_dir is not None:
         # as for the other monitor types: the metric time, else the window's start, else now
         lines = metric_lines(analysis, timestamp=format_timestamp(metric_moment), endpoint_name=request.endpoint,

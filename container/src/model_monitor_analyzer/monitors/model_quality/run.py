@@ -557,6 +557,9 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         files.append(
             report.write_jackson_json(output / report.VIOLATIONS_FILE, report.violations_document(violations))
         )
+    else:
+        print(f"note: no baseline constraints ({names.constraints}): the window's metrics are computed and published, "
+              "but nothing is compared, so no violation can be found", file=sys.stderr, flush=True)
     if request.metrics_dir is not None:
         judged = ([c.metric for c in constraints.constraints if c.metric not in verdict.not_computable]
                   if constraints is not None and constraints.decision.comparison == qd.SIGNIFICANCE else [])
