@@ -18,3 +18,18 @@ def test_endpoint_schedule_and_metrics_dir_are_accepted_by_every_monitor_type(mo
     values = vars(args)
     assert "ep" in values.values() and "sched" in values.values()
     assert any(str(v) == str(tmp_path / "m") for v in values.values())
+
+
+@pytest.mark.parametrize("argv", [
+    ["monitor", "--type", "model-quality", "--merged", "m", "--capture", "c", "--ground-truth", "g", "--output", "o",
+     "--problem-type", "Regression", "--inference-attribute", "0"],
+    ["monitor", "--type", "bias", "--analysis-config", "a.json", "--merged", "m", "--capture", "c",
+     "--ground-truth", "g", "--output", "o"],
+])
+def test_two_sources_of_a_windows_data_are_refused_in_one_line(tmp_path, monkeypatch, capsys, argv):
+    from model_monitor_analyzer.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "both name the window's data" in err[0]

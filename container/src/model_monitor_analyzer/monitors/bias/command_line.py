@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.options import (
@@ -67,8 +68,9 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ISO-8601 duration: how far before --start to look for the captures of late labels "
                              "(default PT0H)")
     parser.add_argument("--drift-tolerance", type=float, default=0.0,
-                        help="violation only when a metric moves this much farther from neutral than in the "
-                             "baseline (default 0: Clarify's rule)")
+                        help="a margin: a violation only when a metric moves more than this farther from neutral "
+                             "than in the baseline (default 0; with a baseline of this analyzer the move must also "
+                             "exceed chance at the window's size, with Clarify's analysis.json it is Clarify's rule)")
     parser.add_argument(
         "--features-attribute", help="JMESPath of the features in JSON requests (FeaturesAttribute)"
     )
@@ -120,6 +122,11 @@ def monitor_request(args: argparse.Namespace) -> BiasMonitorRequest:
     ``--metrics-dir``, else OUTPUT/metrics, unless ``--no-metrics``."""
     window = time_window(args.start, args.end)
     threshold = args.probability_threshold
+    given = [option for option, value in (("--dataset", args.dataset), ("--merged", args.merged),
+                                          ("--capture", args.capture)) if value is not None]
+    if len(given) > 1:
+        raise AnalyzerInputError(f"{' and '.join(given)} both name the window's data: give one (--capture goes with "
+                                 "--ground-truth)")
     return BiasMonitorRequest(
         analysis_config=args.analysis_config,
         output=args.output,

@@ -186,6 +186,9 @@ def monitor_request(args: argparse.Namespace) -> ModelQualityMonitorRequest:
     ``--metrics-dir``, else OUTPUT/metrics, unless ``--no-metrics``."""
     settings = _settings(args, require_ground_truth_attribute=False)
     output = _output(args)
+    if args.merged is not None and (args.capture is not None or args.ground_truth is not None):
+        raise AnalyzerInputError("--merged and --capture/--ground-truth both name the window's data: give --merged, "
+                                 "or --capture with --ground-truth")
     return ModelQualityMonitorRequest(
         output=output,
         settings=settings,
