@@ -375,3 +375,10 @@ def test_an_empty_merged_window_says_it_has_no_merged_record(tmp_path, capsys):
     assert main(["monitor", "--type", "model-quality", "--merged", str(tmp_path / "merged"), "--output",
                  str(tmp_path / "out"), "--problem-type", "Regression", "--inference-attribute", "0", "--quiet"]) == 0
     assert "no merged record in the window" in capsys.readouterr().out
+
+
+def test_a_history_of_a_folder_without_windows_is_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["report", "--reports", str(tmp_path / "empty"), "--output", str(tmp_path / "history.html")]) == 2
+    assert "holds no monitoring window" in _one_error_line(capsys)
+    assert not (tmp_path / "history.html").exists()

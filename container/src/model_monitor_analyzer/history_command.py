@@ -108,6 +108,11 @@ def run_report(args: argparse.Namespace) -> int:
             "earlier history page is replaced, any other file is kept)"
         )
     windows = history_windows(results, output)
+    if not windows:
+        raise AnalyzerInputError(
+            f"--reports {args.reports} holds no monitoring window (a folder yyyy/mm/dd/HH with a window's result "
+            "files): give the folder the monitor writes its reports to"
+        )
     write_report(output, history_page(windows, source=str(args.reports)))
     print(f"{len(windows)} windows", file=sys.stdout)
     print(f"wrote {output}")
