@@ -382,3 +382,15 @@ def test_a_history_of_a_folder_without_windows_is_one_line(tmp_path, capsys):
     assert main(["report", "--reports", str(tmp_path / "empty"), "--output", str(tmp_path / "history.html")]) == 2
     assert "holds no monitoring window" in _one_error_line(capsys)
     assert not (tmp_path / "history.html").exists()
+
+
+def test_an_earlier_merged_output_outside_the_output_folder_is_named_as_itself(tmp_path, capsys, monkeypatch):
+    _binary_window(tmp_path, n=30)
+    monkeypatch.chdir(tmp_path)
+    assert _mq_monitor(tmp_path, Path("first"), "--merged-output", "merged") == 0
+    capsys.readouterr()
+    assert _mq_monitor(tmp_path, Path("second"), "--merged-output", "merged") == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("error: an earlier run's ") and "merged/part-00000-" in line and "--output" not in line
+    assert _mq_monitor(tmp_path, Path("first"), "--merged-output", "merged") == 2
+    assert "--output first holds an earlier run's" in _one_error_line(capsys)

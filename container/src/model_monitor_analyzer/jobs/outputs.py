@@ -91,8 +91,12 @@ def claim_output(
             raise AnalyzerInputError(f"{path} is a folder where the run writes its {path.name}: move it elsewhere")
     previous = [path for path in written if path.exists() or path.is_symlink()]
     if previous and not overwrite:
-        names = ", ".join(_shown(path, folder) for path in previous[:4]) + (", ..." if len(previous) > 4 else "")
-        raise AnalyzerInputError(f"{option} {folder} holds an earlier run's {names}: {OVERWRITE_FIX}")
+        inside = [path for path in previous if _within(path.absolute(), folder.absolute())]
+        shown = inside or previous
+        names = ", ".join(_shown(path, folder) for path in shown[:4]) + (", ..." if len(shown) > 4 else "")
+        if inside:
+            raise AnalyzerInputError(f"{option} {folder} holds an earlier run's {names}: {OVERWRITE_FIX}")
+        raise AnalyzerInputError(f"an earlier run's {names} is where this run writes: {OVERWRITE_FIX}")
     if previous:
         _KEPT[folder] = len(previous)
     return OutputClaim(folder=folder, writes=written)
