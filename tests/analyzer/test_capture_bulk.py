@@ -278,3 +278,17 @@ def test_captured_outputs_read_column_wise_are_the_records_read_one_by_one(tmp_p
         assert (columns.good, columns.bad, columns.outside_window) == (
             one_by_one.good, one_by_one.bad, one_by_one.outside_window)
         assert [(e.line, e.problem) for e in columns.examples] == [(e.line, e.problem) for e in one_by_one.examples]
+
+
+def test_a_line_longer_than_a_parse_block_is_read_column_wise_whole(tmp_path, monkeypatch):
+    # Arrow's JSON reader parses a chunk in blocks; a block always holds the chunk's longest line whole
+    long_value = "x" * (3 << 20)
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": f"{i},{long_value if i == 5 else 'a'}",
+                                                             "encoding": "CSV"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) for i in range(20)]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(capture, "CHUNK_BYTES", 16 << 20)
+    monkeypatch.setattr(capture, "_line_by_line_batch", lambda *a, **k: (_ for _ in ()).throw(AssertionError("line by line")))
+    problems = InputProblems()
+    rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
+    assert problems.good == 20 and len(rows) == 20 and rows[5][1] == long_value

@@ -177,6 +177,7 @@ def iter_json_objects(
 
 # ---------------------------------------------------------------- column-wise chunks
 _OPEN_BRACE = ord("{")
+JSON_BLOCK_BYTES = 2 << 20  # Arrow's JSON reader parses a chunk in blocks of about this size, one per thread
 
 
 def _line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
@@ -203,9 +204,12 @@ def json_chunk_table(chunk: bytes, options: pajson.ParseOptions) -> tuple[pa.Tab
     bounds = _line_bounds(chunk)
     if bounds is None:
         return None
+    # blocks of a few lines' worth parsed on every core, each block holding at least its longest line whole
+    longest = int((bounds[1] - bounds[0]).max()) + 1
     try:
         table = pajson.read_json(pa.BufferReader(chunk), parse_options=options,
-                                 read_options=pajson.ReadOptions(use_threads=False, block_size=len(chunk) + 1))
+                                 read_options=pajson.ReadOptions(use_threads=True,
+                                                                 block_size=max(JSON_BLOCK_BYTES, 2 * longest)))
     except pa.ArrowInvalid:
         return None
     if table.num_rows != len(bounds[0]):
