@@ -59,11 +59,7 @@ def cloudwatch_metric_name(name: str) -> str:
     The metrics publisher (lambda/_shared/names.py) and the constructs' alarms use a copy of this
     function that the tests hold equal to it, so an alarm watches the name the analyzer wrote.
     """
-    readable = re.sub(r"[^\x20-\x7e]", "_", name)
-    if readable == name and len(name) <= MAX_METRIC_NAME_LENGTH:
-        return name
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
-    return f"{readable[: MAX_METRIC_NAME_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+    return _printable_name(name, MAX_METRIC_NAME_LENGTH, blank_ok=True)
 
 
 def cloudwatch_dimension_value(value: str) -> str:
@@ -76,8 +72,16 @@ def cloudwatch_dimension_value(value: str) -> str:
     The metrics publisher (lambda/_shared/names.py) and the constructs' bias metrics use a copy of this
     function that the tests hold equal to it.
     """
-    readable = re.sub(r"[^\x20-\x7e]", "_", value)
-    if readable == value and value.strip() and len(value) <= MAX_DIMENSION_VALUE_LENGTH:
-        return value
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
-    return f"{readable[: MAX_DIMENSION_VALUE_LENGTH - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"
+    return _printable_name(value, MAX_DIMENSION_VALUE_LENGTH, blank_ok=False)
+
+
+def _printable_name(text: str, limit: int, *, blank_ok: bool) -> str:
+    """``text`` if it is at most ``limit`` printable-ASCII characters (and not blank unless ``blank_ok``), else its
+    readable prefix (every other character made ``_``, cut to leave room for the digest), ``-`` and 10 hex digits
+    of SHA-256 over the whole original text: the same for the same text, different for two texts that differ
+    only past the cut or only in the characters made ``_``."""
+    readable = re.sub(r"[^\x20-\x7e]", "_", text)
+    if readable == text and len(text) <= limit and (blank_ok or text.strip()):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:METRIC_NAME_DIGEST_LENGTH]
+    return f"{readable[: limit - METRIC_NAME_DIGEST_LENGTH - 1]}-{digest}"

@@ -110,6 +110,8 @@ def test_no_handler_keeps_its_own_copy_of_the_shared_helpers():
 def test_dimension_value_rule_is_the_analyzers_rule_statement_for_statement(shared):
     assert _body_without_docstring(shared.names.cloudwatch_dimension_value) == \
         _body_without_docstring(analyzer_metrics.cloudwatch_dimension_value)
+    assert _body_without_docstring(shared.names._printable_name) == \
+        _body_without_docstring(analyzer_metrics._printable_name)
     assert shared.names.MAX_DIMENSION_VALUE_LENGTH == analyzer_metrics.MAX_DIMENSION_VALUE_LENGTH == 1024
 
 

@@ -46,6 +46,7 @@ from model_monitor_analyzer.io.jsonlines import (
     UTF8_BOM,
     json_chunk_table,
     json_lines_files,
+    line_bounds,
     open_lines,
     read_lines,
 )
@@ -656,6 +657,20 @@ def _text_scalar(text: str) -> pa.Scalar:
 _COMMA, _NOTHING, _LINE_BREAK = _text_scalar(","), _text_scalar(""), _text_scalar("\n")
 
 
+def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, np.ndarray]:
+    """(usual, inside) of a chunk's ``eventMetadata`` column: where ``inferenceTime`` has the usual shape
+    (``2024-01-31T13:00:00Z``, compared as text), and where such a time falls in ``window``. The others are
+    read one by one, by ``_in_window``'s rules."""
+    when = pc.struct_field(metadata, "inferenceTime")
+    usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
+    inside = usual.copy()
+    if window._start_text is not None:  # type: ignore[attr-defined]
+        inside &= _bits(pc.greater_equal(when, _text_scalar(window._start_text)))  # type: ignore[attr-defined]
+    if window._end_text is not None:  # type: ignore[attr-defined]
+        inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[attr-defined]
+    return usual, inside
+
+
 def _payload_rows_in_bulk(payload: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray]:
     """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
     line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
@@ -716,15 +731,8 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         careful |= ~present
     keep = ~careful
     if reading.bounded:
-        window = reading.window
-        when = pc.struct_field(table.column("eventMetadata").combine_chunks(), "inferenceTime")
-        usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
+        usual, inside = _window_masks(table.column("eventMetadata").combine_chunks(), reading.window)  # type: ignore[arg-type]
         careful |= ~usual
-        inside = usual.copy()
-        if window._start_text is not None:  # type: ignore[union-attr]
-            inside &= _bits(pc.greater_equal(when, _text_scalar(window._start_text)))  # type: ignore[union-attr]
-        if window._end_text is not None:  # type: ignore[union-attr]
-            inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[union-attr]
         keep = ~careful & inside
         problems.record_outside(int((~careful & ~inside).sum()))
     made: list[list[tuple[str, int]] | None] = []
@@ -1015,20 +1023,11 @@ def _one_by_one(chunk: bytes, indices: Iterable[int], starts: np.ndarray, ends: 
     return kept
 
 
-def _all_line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
-    data = np.frombuffer(chunk, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    if not chunk.endswith(b"\n"):
-        ends = np.append(ends, len(chunk))
-    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    return starts, ends.astype(np.int64)
-
-
 def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWindow | None,
                       problems: InputProblems) -> CapturedOutputs | None:
     read = json_chunk_table(chunk, _OUTPUTS_OPTIONS)
     if read is None:  # the whole chunk one record at a time
-        starts, ends = _all_line_bounds(chunk)
+        starts, ends = line_bounds(chunk)
         kept = _one_by_one(chunk, range(len(starts)), starts, ends, path, lines_before, window, problems)
         problems.record_good(len(kept))
         return _outputs_of_records(list(kept.values()), chunk) if kept else None
@@ -1041,14 +1040,8 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
         careful |= _valid(payload) & ~_valid(pc.struct_field(payload, "data"))  # an object without 'data'
     keep = ~careful
     if window is not None and not window.is_open:
-        when = pc.struct_field(metadata, "inferenceTime")
-        usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
+        usual, inside = _window_masks(metadata, window)
         careful |= ~usual
-        inside = usual.copy()
-        if window._start_text is not None:  # type: ignore[attr-defined]
-            inside &= _bits(pc.greater_equal(when, _text_scalar(window._start_text)))  # type: ignore[attr-defined]
-        if window._end_text is not None:  # type: ignore[attr-defined]
-            inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[attr-defined]
         problems.record_outside(int((~careful & ~inside).sum()))
         keep = ~careful & inside
     inference_ids = pc.struct_field(metadata, "inferenceId")

@@ -243,7 +243,7 @@ class LabelRecords(Sequence[dict]):
 
     def __init__(self, records: list[dict] | None = None) -> None:
         self._records = records
-        self._chunks: list[tuple[bytes, np.ndarray, np.ndarray, np.ndarray]] = []  # (chunk, starts, ends, rows)
+        self._chunks: list[tuple[bytes, np.ndarray, np.ndarray]] = []  # (chunk, line starts, line ends)
         self._first_rows: list[int] = []
         self._count = 0 if records is None else len(records)
         self._parsed: dict[int, dict] = {}
@@ -251,7 +251,7 @@ class LabelRecords(Sequence[dict]):
     def add_lines(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
         """Labels whose records are the lines ``chunk[starts[i]:ends[i]]``, after those added before."""
         self._first_rows.append(self._count)
-        self._chunks.append((chunk, starts, ends, np.arange(len(starts))))
+        self._chunks.append((chunk, starts, ends))
         self._count += len(starts)
 
     def add_record(self, record: dict) -> None:
@@ -272,7 +272,7 @@ class LabelRecords(Sequence[dict]):
         if row in self._parsed:
             return self._parsed[row]
         index = bisect.bisect_right(self._first_rows, row) - 1
-        chunk, starts, ends, _ = self._chunks[index]
+        chunk, starts, ends = self._chunks[index]
         line = row - self._first_rows[index]
         return orjson.loads(chunk[starts[line]:ends[line]])
 

@@ -180,17 +180,22 @@ _OPEN_BRACE = ord("{")
 JSON_BLOCK_BYTES = 2 << 20  # Arrow's JSON reader parses a chunk in blocks of about this size, one per thread
 
 
-def _line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """(starts, ends) of the lines of a chunk of whole lines when every line starts a JSON object, as
-    SageMaker writes them; None otherwise (an empty or blank line, which Arrow's JSON reader skips so that
-    its rows would no longer be the lines; a bare ``null``, which crashes it in pyarrow 25; anything else)."""
-    data = np.frombuffer(chunk, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    if not chunk.endswith(b"\n"):
+def line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of every line of a chunk of whole lines (the last may lack its line break)."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+    if chunk and not chunk.endswith(b"\n"):
         ends = np.append(ends, len(chunk))
+    return np.concatenate(([0], ends[:-1] + 1)).astype(np.int64), ends.astype(np.int64)
+
+
+def _object_line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """``line_bounds`` when every line starts a JSON object, as SageMaker writes them; None otherwise (an
+    empty or blank line, which Arrow's JSON reader skips so that its rows would no longer be the lines; a
+    bare ``null``, which crashes it in pyarrow 25; anything else)."""
+    starts, ends = line_bounds(chunk)
     if len(ends) == 0:
         return None
-    starts = np.concatenate(([0], ends[:-1] + 1))
+    data = np.frombuffer(chunk, dtype=np.uint8)
     if not bool((data[np.minimum(starts, len(chunk) - 1)] == _OPEN_BRACE).all()) or bool((starts == ends).any()):
         return None
     return starts, ends
@@ -201,7 +206,7 @@ def json_chunk_table(chunk: bytes, options: pajson.ParseOptions) -> tuple[pa.Tab
     schema of the fields wanted), with the (starts, ends) of its lines, one row a line; None when the chunk
     must be read line by line: a line that is not an object, a blank line, a value Arrow refuses (a field
     of another type than the schema's, bad JSON), or two records on one line."""
-    bounds = _line_bounds(chunk)
+    bounds = _object_line_bounds(chunk)
     if bounds is None:
         return None
     # blocks of a few lines' worth parsed on every core, each block holding at least its longest line whole
