@@ -55,6 +55,9 @@ from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
 ENDPOINT_INPUT = "endpointInput"
 ENDPOINT_OUTPUT = "endpointOutput"
+# A batch transform job's rows as records (``io.batch``): read where an endpoint's payloads are absent.
+BATCH_INPUT = "batchTransformInput"
+BATCH_OUTPUT = "batchTransformOutput"
 DEFAULT_CAPTURE_INDEX_NAMES = (ENDPOINT_INPUT, ENDPOINT_OUTPUT)
 DEFAULT_BATCH_RECORDS = 65_536
 _JSON_ROW_KEYS = ("instances", "features", "predictions", "data", "inputs", "outputs")
@@ -190,8 +193,8 @@ def parse_capture_line(line: bytes, *, path: str = "<memory>", number: int = 0) 
     if not isinstance(metadata, dict):
         raise PayloadError("'eventMetadata' must be an object")
     return CaptureRecord(
-        endpoint_input=_payload_of(capture.get(ENDPOINT_INPUT)),
-        endpoint_output=_payload_of(capture.get(ENDPOINT_OUTPUT)),
+        endpoint_input=_payload_of(capture.get(ENDPOINT_INPUT, capture.get(BATCH_INPUT))),
+        endpoint_output=_payload_of(capture.get(ENDPOINT_OUTPUT, capture.get(BATCH_OUTPUT))),
         event_metadata=EventMetadata(
             event_id=metadata.get("eventId"),
             inference_id=metadata.get("inferenceId"),
@@ -596,7 +599,8 @@ class _Reading:
 
 _PAYLOAD_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string())])
 _ENVELOPE = pa.schema([
-    ("captureData", pa.struct([(ENDPOINT_INPUT, _PAYLOAD_TYPE), (ENDPOINT_OUTPUT, _PAYLOAD_TYPE)])),
+    ("captureData", pa.struct([(ENDPOINT_INPUT, _PAYLOAD_TYPE), (ENDPOINT_OUTPUT, _PAYLOAD_TYPE),
+                               (BATCH_INPUT, _PAYLOAD_TYPE), (BATCH_OUTPUT, _PAYLOAD_TYPE)])),
     ("eventMetadata", pa.struct([("inferenceTime", pa.string())])),
 ])
 _ENVELOPE_OPTIONS = pajson.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="ignore")
@@ -714,7 +718,9 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
               if wants]
     sides = []
     for name in wanted:
-        present, usable, text, fields = _payload_rows_in_bulk(pc.struct_field(capture, name))
+        batch_name = BATCH_INPUT if name == ENDPOINT_INPUT else BATCH_OUTPUT
+        payload = pc.coalesce(pc.struct_field(capture, name), pc.struct_field(capture, batch_name))
+        present, usable, text, fields = _payload_rows_in_bulk(payload)
         careful |= present & ~usable
         sides.append((present, text, fields))
     if reading.output_first:
@@ -884,8 +890,8 @@ def _fast_rows(
         metadata = raw.get("eventMetadata")
         if not _in_window(metadata.get("inferenceTime") if type(metadata) is dict else None, window):
             return None
-    inp = capture.get(ENDPOINT_INPUT) if wants_input else None
-    out = capture.get(ENDPOINT_OUTPUT) if wants_output else None
+    inp = capture.get(ENDPOINT_INPUT, capture.get(BATCH_INPUT)) if wants_input else None
+    out = capture.get(ENDPOINT_OUTPUT, capture.get(BATCH_OUTPUT)) if wants_output else None
     # The common case, one CSV line per side, without building payload objects.
     if (
         type(inp) is dict
@@ -953,7 +959,7 @@ def row_from_values(values: Sequence[object]) -> tuple[str, int]:
 _OUTPUT_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string()), ("observedContentType", pa.string())])
 _OUTPUTS_ENVELOPE = pa.schema([
     ("captureData", pa.struct([(ENDPOINT_INPUT, pa.struct([("data", pa.string())])), (ENDPOINT_OUTPUT, _OUTPUT_TYPE),
-                               ("batchTransformOutput", _OUTPUT_TYPE)])),
+                               (BATCH_OUTPUT, _OUTPUT_TYPE)])),
     ("eventMetadata", pa.struct([("eventId", pa.string()), ("inferenceId", pa.string()),
                                  ("inferenceTime", pa.string())])),
 ])
@@ -983,7 +989,7 @@ class CapturedOutputs:
 
 def _outputs_of_records(records: Sequence[tuple[CaptureRecord, int, int]], chunk: bytes) -> CapturedOutputs:
     """``CapturedOutputs`` of records read one by one (record, start, end of its line)."""
-    outputs = [record.endpoint_output or record.payload("batchTransformOutput") for record, _, _ in records]
+    outputs = [record.endpoint_output or record.payload(BATCH_OUTPUT) for record, _, _ in records]
     keys = []
     for record, _, _ in records:
         key = record.event_metadata.inference_id or record.event_metadata.event_id
@@ -1015,7 +1021,7 @@ def _one_by_one(chunk: bytes, indices: Iterable[int], starts: np.ndarray, ends: 
                 problems.record_outside()
                 continue
             if record.endpoint_output is None:
-                record.payload("batchTransformOutput")  # an unusable one is this record's problem
+                record.payload(BATCH_OUTPUT)  # an unusable one is this record's problem
         except PayloadError as exc:
             problems.record_bad(path, number, str(exc))
             continue
@@ -1035,7 +1041,7 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
     capture = table.column("captureData").combine_chunks()
     metadata = table.column("eventMetadata").combine_chunks()
     careful = ~_valid(capture)
-    for name in (ENDPOINT_INPUT, ENDPOINT_OUTPUT, "batchTransformOutput"):
+    for name in (ENDPOINT_INPUT, ENDPOINT_OUTPUT, BATCH_OUTPUT):
         payload = pc.struct_field(capture, name)
         careful |= _valid(payload) & ~_valid(pc.struct_field(payload, "data"))  # an object without 'data'
     keep = ~careful
@@ -1049,7 +1055,7 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
     keys = pc.if_else(_arrow_mask(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
     endpoint_output = pc.struct_field(capture, ENDPOINT_OUTPUT)
     output = pc.if_else(_arrow_mask(_valid(endpoint_output)), endpoint_output,
-                        pc.struct_field(capture, "batchTransformOutput"))
+                        pc.struct_field(capture, BATCH_OUTPUT))
     encodings = pc.if_else(_arrow_mask(_valid(output)),
                            pc.coalesce(pc.struct_field(output, "encoding"), _text_scalar("CSV")),
                            pc.struct_field(output, "encoding"))

@@ -1,6 +1,9 @@
 """SageMaker manifest files: a JSON array whose first element is ``{"prefix": <location>}`` and whose
 other elements are object keys relative to that prefix.
 
+An entry may be the empty key when the prefix names one object itself (a batch transform job whose
+input was one file writes ``[{"prefix": "s3://bucket/data/test.jsonl"}, ""]``).
+
 Two writers produce them: the standalone engine's window planner (the capture objects of one window,
 read by a Processing job as ``S3DataType: ManifestFile``) and a batch transform job with data capture
 (``input/`` and ``output/`` manifests naming the transform's data files). Both are read here, and
@@ -27,13 +30,15 @@ class Manifest:
     keys: tuple[str, ...]
 
     def locations(self) -> list[str]:
-        """The full location of every entry: the prefix joined with each key by exactly one ``/``."""
+        """The full location of every entry: the prefix joined with each key by exactly one ``/`` (an empty key
+        is the prefix itself)."""
         base = self.prefix if self.prefix.endswith("/") else self.prefix + "/"
-        return [base + key.lstrip("/") for key in self.keys]
+        return [base + key.lstrip("/") if key else self.prefix for key in self.keys]
 
     def relative_paths(self) -> list[str]:
-        """The keys as a Processing job lays them out under its local path (relative to the prefix)."""
-        return [key.lstrip("/") for key in self.keys]
+        """The keys as a Processing job lays them out under its local path (relative to the prefix); an empty key
+        (the prefix names the object itself) is laid out as the object's name, the prefix's last part."""
+        return [key.lstrip("/") if key else self.prefix.rstrip("/").rsplit("/", 1)[-1] for key in self.keys]
 
 
 def parse_manifest(text: bytes | str, *, source: str) -> Manifest:
@@ -57,6 +62,9 @@ def parse_manifest(text: bytes | str, *, source: str) -> Manifest:
         )
     keys: list[str] = []
     for position, entry in enumerate(document[1:], start=2):
+        if entry == "" and len(document) == 2:  # a transform job's input manifest when its input was one object
+            keys.append(entry)
+            continue
         if not isinstance(entry, str) or not entry.strip("/ "):
             raise AnalyzerInputError(
                 f"manifest element {position} is {orjson.dumps(entry).decode()[:80]}, not an object key",

@@ -1,0 +1,490 @@
+"""A batch transform job's data files (contract section 1.3), read as capture records.
+
+A transform job with data capture writes manifests, not data: ``input/`` manifests name the files the
+job read and ``output/`` manifests the files it wrote (``io.manifest``). The data files themselves are
+laid out for a run under one folder::
+
+    <folder>/input/<key relative to the input manifest's prefix>    what the user fed the job
+    <folder>/output/<key relative to the output manifest's prefix>  the model's results (often *.out)
+
+(either side may be missing), as the window planner stages them for a Processing job, or they are
+found through the manifests themselves (``BatchSource.data``: a local copy of the data, by key).
+
+Every transform row becomes one capture record, so every monitor type reads a transform job with the
+readers it reads an endpoint's captures with, and the same records give the same numbers::
+
+    {"captureData": {"batchTransformInput": {"data": "<input row>", "encoding": "CSV"|"JSON"},
+                     "batchTransformOutput": {"data": "<output row>", "encoding": "CSV"|"JSON"}},
+     "eventMetadata": {"eventId": "<SageMakerInferenceId>", "inferenceTime": "<SageMakerInferenceTime>"},
+     "eventVersion": "0"}
+
+``batchTransformOutput`` is the output row as SageMaker's merge job keeps it: without the inference id
+and time (the two trailing CSV columns, or the ``SageMakerInferenceId`` / ``SageMakerInferenceTime``
+members of a JSON row), with ``SageMakerOutput`` and any joined input members as they are.
+``batchTransformInput`` (this project's name; SageMaker's own merge keeps only the output) is the
+input row, or, when the job has no input files here, the joined input of the output row.
+
+Input files are read by the job's dataset format (CSV without header unless said, JSON Lines, one JSON
+document, Parquet); output files by their content, whatever their name says (``*.out``). Gzip is
+recognised by its first bytes and a UTF-8 byte-order mark is dropped. An input file and its output
+file (``<name>`` and ``<name>.out``, else the two sides in name order) are read row by row together:
+they must have as many rows. A row that cannot be read is counted with its ``file:line`` in
+``InputProblems`` and its pair skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import enum
+import io
+import itertools
+import re
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.capture import BATCH_INPUT, BATCH_OUTPUT
+from model_monitor_analyzer.io.jsonlines import open_lines
+from model_monitor_analyzer.io.manifest import read_manifest
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
+
+INPUT_FOLDER = "input"
+OUTPUT_FOLDER = "output"
+INFERENCE_ID = "SageMakerInferenceId"
+INFERENCE_TIME = "SageMakerInferenceTime"
+MODEL_OUTPUT = "SageMakerOutput"
+PARQUET_MAGIC = b"PAR1"
+STAGED_FILE = "batch-transform.jsonl"
+# SageMaker's inference time (``2023-01-21T01:29:04Z``); fractions of a second and offsets are accepted too
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
+class BatchFormat(enum.Enum):
+    """The format of a transform job's input files (``BatchTransformInput.DatasetFormat``)."""
+
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchSource:
+    """How a transform job's data files are found and read.
+
+    Attributes:
+        data_format: the input files' format (default None: each file's by its content: Parquet by its
+            magic bytes, JSON when it starts with ``{`` or ``[``, CSV otherwise).
+        header: CSV input files start with a header row (default False, as a transform job reads them).
+        json_lines: JSON input files hold one record a line (default True); False: one document a file.
+        data: the capture folder holds the job's manifests (``input/``, ``output/``), and each data file
+            is this folder joined with its key relative to the manifest's prefix (default None: the
+            capture folder holds the data files themselves under ``input/`` and ``output/``).
+    """
+
+    data_format: BatchFormat | None = None
+    header: bool = False
+    json_lines: bool = True
+    data: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransformFiles:
+    """A transform job's input and output data files, each side in name order."""
+
+    inputs: tuple[Path, ...]
+    outputs: tuple[Path, ...]
+
+
+def _listed(folder: Path) -> list[Path]:
+    """The files below ``folder`` in path order, hidden files and job markers left out."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).parts
+        if any(part.startswith((".", "_")) for part in relative) or not path.is_file():
+            continue
+        found.append(path)
+    return found
+
+
+def _through_manifests(folder: Path, data: Path) -> list[Path]:
+    """The data files the manifests below ``folder`` name, under ``data`` by key."""
+    files: list[Path] = []
+    for manifest_path in _listed(folder):
+        manifest = read_manifest(manifest_path)
+        for relative in manifest.relative_paths():
+            file = data / relative
+            if not file.is_file():
+                raise AnalyzerInputError(
+                    f"the manifest names {relative!r} (under {manifest.prefix}) but {file} is not a file: copy the "
+                    "job's data files into the batch data folder by their key", path=str(manifest_path))
+            if file not in files:
+                files.append(file)
+    return files
+
+
+def transform_files(capture: Path, source: BatchSource) -> TransformFiles:
+    """The data files of the transform job under ``capture`` (see the module's text)."""
+    if not capture.is_dir():
+        raise AnalyzerInputError("batch transform data not found: pass the folder holding input/ and output/",
+                                 path=str(capture))
+    sides = []
+    for name in (INPUT_FOLDER, OUTPUT_FOLDER):
+        folder = capture / name
+        if not folder.is_dir():
+            sides.append(())
+        elif source.data is not None:
+            sides.append(tuple(_through_manifests(folder, source.data)))
+        else:
+            sides.append(tuple(_listed(folder)))
+    if not sides[0] and not sides[1]:
+        what = "manifests" if source.data is not None else "data files"
+        raise AnalyzerInputError(f"no {what} of a batch transform job: expected them under {INPUT_FOLDER}/ "
+                                 f"and {OUTPUT_FOLDER}/ of this folder", path=str(capture))
+    return TransformFiles(inputs=sides[0], outputs=sides[1])
+
+
+def file_pairs(files: TransformFiles) -> list[tuple[Path | None, Path | None]]:
+    """The (input, output) files read together: ``<name>`` with ``<name>.out``, else in name order when
+    both sides have as many files; a side without files pairs with nothing."""
+    inputs, outputs = list(files.inputs), list(files.outputs)
+    if not inputs or not outputs:
+        return [(file, None) for file in inputs] + [(None, file) for file in outputs]
+    by_name = {file.name: file for file in outputs}
+    if all(file.name + ".out" in by_name for file in inputs) and len(inputs) == len(outputs):
+        return [(file, by_name[file.name + ".out"]) for file in inputs]
+    if len(inputs) == len(outputs):
+        return list(zip(inputs, outputs, strict=True))
+    raise AnalyzerInputError(
+        f"{len(inputs)} input file(s) and {len(outputs)} output file(s) of the transform job cannot be paired "
+        f"(an input <name> goes with the output <name>.out): stage one output file per input file")
+
+
+# ---------------------------------------------------------------- rows of a file
+@dataclass(slots=True)
+class _Row:
+    """One row of a transform file: where it is, its payload (None: unreadable, ``problem`` says why)."""
+
+    line: int
+    data: str | None = None
+    encoding: str = "CSV"
+    inference_id: str | None = None
+    inference_time: str | None = None
+    joined_input: str | None = None  # the input members of a JSON output row joined with its input
+    problem: str | None = None
+
+
+def _head(file: Path) -> bytes:
+    with open_lines(file) as handle:
+        return handle.read(4096)
+
+
+def _sniffed(file: Path) -> BatchFormat:
+    with file.open("rb") as handle:
+        if handle.read(4) == PARQUET_MAGIC:
+            return BatchFormat.PARQUET
+    head = _head(file).lstrip(b" \t\r\n")
+    return BatchFormat.JSON if head[:1] in (b"{", b"[") else BatchFormat.CSV
+
+
+def _lines(file: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of every non-blank line of a (possibly gzip-compressed) text file."""
+    with open_lines(file) as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line.rstrip(b"\r\n")
+        except (OSError, EOFError, zlib.error) as error:
+            raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=str(file)) from None
+
+
+def _text(line: bytes) -> str | None:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _json_document(file: Path) -> bytes:
+    with open_lines(file) as handle:
+        try:
+            return handle.read()
+        except (OSError, EOFError, zlib.error) as error:
+            raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=str(file)) from None
+
+
+def _parquet_rows(file: Path) -> Iterator[_Row]:
+    try:
+        parquet = pq.ParquetFile(file)
+        number = 0
+        for batch in parquet.iter_batches(batch_size=65_536):
+            for row in batch.to_pylist():
+                number += 1
+                yield _Row(line=number, data=orjson.dumps(row, default=str).decode(), encoding="JSON")
+    except (pa.ArrowInvalid, OSError) as error:
+        raise AnalyzerInputError(f"not a readable Parquet file ({str(error).splitlines()[0]})", path=str(file)) from None
+
+
+def input_rows(file: Path, source: BatchSource) -> Iterator[_Row]:
+    """The rows of one input file, read by the job's dataset format (``source``)."""
+    data_format = source.data_format or _sniffed(file)
+    if data_format is BatchFormat.PARQUET:
+        yield from _parquet_rows(file)
+        return
+    if data_format is BatchFormat.JSON and not source.json_lines:
+        document = _json_document(file)
+        text = _text(document)
+        if text is None or not text.strip():
+            yield _Row(line=1, problem="not UTF-8 text" if text is None else "an empty JSON document")
+            return
+        try:
+            orjson.loads(document)
+        except orjson.JSONDecodeError as error:
+            yield _Row(line=1, problem=f"not a JSON document ({error.args[0] if error.args else error})")
+            return
+        yield _Row(line=1, data=text.strip(), encoding="JSON")
+        return
+    skip_header = data_format is BatchFormat.CSV and source.header
+    for number, line in _lines(file):
+        if skip_header:
+            skip_header = False
+            continue
+        text = _text(line)
+        if text is None:
+            yield _Row(line=number, problem="not UTF-8 text")
+        elif data_format is BatchFormat.JSON:
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                yield _Row(line=number, problem=f"malformed JSON ({error.args[0] if error.args else error})")
+                continue
+            yield _Row(line=number, data=text.strip(), encoding="JSON")
+        else:
+            yield _Row(line=number, data=text)
+
+
+def _json_output_row(number: int, document: object) -> _Row:
+    if not isinstance(document, dict):
+        return _Row(line=number, data=orjson.dumps(document).decode(), encoding="JSON")
+    identity = document.get(INFERENCE_ID)
+    when = document.get(INFERENCE_TIME)
+    kept = {key: value for key, value in document.items() if key not in (INFERENCE_ID, INFERENCE_TIME)}
+    joined = {key: value for key, value in kept.items() if key != MODEL_OUTPUT} if MODEL_OUTPUT in kept else {}
+    return _Row(line=number, data=orjson.dumps(kept).decode(), encoding="JSON",
+                inference_id=None if identity is None else str(identity),
+                inference_time=None if when is None else str(when),
+                joined_input=orjson.dumps(joined).decode() if joined else None)
+
+
+def _csv_fields(text: str) -> list[str]:
+    if '"' not in text:
+        return text.split(",")
+    return next(csv.reader(io.StringIO(text, newline="")), [])
+
+
+def _csv_output_row(number: int, text: str, with_ids: bool) -> _Row:
+    if not with_ids:
+        return _Row(line=number, data=text)
+    fields = _csv_fields(text)
+    if len(fields) < 3 or not _TIME.fullmatch(fields[-1].strip()) or not fields[-2].strip():
+        return _Row(line=number, problem="the row does not end with the inference id and time the file's other rows "
+                                         "end with")
+    cut = text.rstrip().rfind(",", 0, text.rstrip().rfind(","))
+    return _Row(line=number, data=text[:cut], inference_id=fields[-2].strip(), inference_time=fields[-1].strip())
+
+
+def output_rows(file: Path) -> Iterator[_Row]:
+    """The rows of one output file, read by its content: JSON (a record a line, or one document), else CSV
+    whose rows end with the inference id and time when the first row does."""
+    head = _head(file).lstrip(b" \t\r\n")
+    if head[:1] in (b"{", b"["):
+        lines = _lines(file)
+        first = next(lines, None)
+        if first is None:
+            return
+        try:
+            first_document = orjson.loads(first[1])
+        except orjson.JSONDecodeError:  # one document over several lines
+            document = _json_document(file)
+            try:
+                yield _json_output_row(1, orjson.loads(document))
+            except orjson.JSONDecodeError as error:
+                yield _Row(line=1, problem=f"malformed JSON ({error.args[0] if error.args else error})")
+            return
+        yield _json_output_row(first[0], first_document)
+        for number, line in lines:
+            try:
+                yield _json_output_row(number, orjson.loads(line))
+            except orjson.JSONDecodeError as error:
+                yield _Row(line=number, problem=f"malformed JSON ({error.args[0] if error.args else error})")
+        return
+    with_ids: bool | None = None
+    for number, line in _lines(file):
+        text = _text(line)
+        if text is None:
+            yield _Row(line=number, problem="not UTF-8 text")
+            continue
+        if with_ids is None:
+            fields = _csv_fields(text)
+            with_ids = len(fields) >= 3 and bool(_TIME.fullmatch(fields[-1].strip())) and bool(fields[-2].strip())
+        yield _csv_output_row(number, text, with_ids)
+
+
+# ---------------------------------------------------------------- the records
+@dataclass(frozen=True, kw_only=True)
+class BatchReading:
+    """What a monitor type reads of a transform job.
+
+    Attributes:
+        inputs: the input rows (features) go into each record, as ``batchTransformInput``.
+        outputs: the output rows (the model's results) go into each record, as ``batchTransformOutput``.
+        ids_needed_for: None when records may lack an inference id; else what needs them (e.g. "ground truth
+            is joined by it"), and a row without one stops the run saying so.
+    """
+
+    inputs: bool
+    outputs: bool
+    ids_needed_for: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagedRecords:
+    """The capture records of a transform job, written to ``file``: how many, how many have an inference time,
+    and how many were left out for a time outside the window."""
+
+    file: Path
+    records: int
+    timed: int
+    outside_window: int
+
+
+def _count_rest(rows: Iterator[_Row]) -> int:
+    return sum(1 for _ in rows)
+
+
+def _rows_together(pair: tuple[Path | None, Path | None], source: BatchSource) -> Iterator[tuple[_Row | None, _Row | None]]:
+    """The rows of an input file and of its output file, row by row (one side None when it has no file)."""
+    input_file, output_file = pair
+    inputs = input_rows(input_file, source) if input_file is not None else None
+    outputs = output_rows(output_file) if output_file is not None else None
+    if inputs is None or outputs is None:
+        for row in inputs if inputs is not None else outputs:  # type: ignore[union-attr]
+            yield (row, None) if inputs is not None else (None, row)
+        return
+    for read, (input_row, output_row) in enumerate(itertools.zip_longest(inputs, outputs)):
+        if input_row is None or output_row is None:
+            more_inputs = read + (input_row is not None) + _count_rest(inputs)
+            more_outputs = read + (output_row is not None) + _count_rest(outputs)
+            raise AnalyzerInputError(
+                f"the input file has {more_inputs} row(s) but its output {output_file} has {more_outputs}: a transform "
+                "job writes one output row per input row (SplitType Line, AssembleWith Line); stage the matching files",
+                path=str(input_file))
+        yield input_row, output_row
+
+
+def _payload(data: str, encoding: str) -> dict[str, str]:
+    return {"data": data, "encoding": encoding}
+
+
+def _record(input_row: _Row | None, output_row: _Row | None, reading: BatchReading, output_file: Path | None) -> dict:
+    capture: dict[str, dict[str, str]] = {}
+    if reading.inputs:
+        if input_row is not None:
+            capture[BATCH_INPUT] = _payload(input_row.data, input_row.encoding)  # type: ignore[arg-type]
+        elif output_row is not None:  # the output holds the input it was joined with
+            if output_row.encoding == "JSON":
+                if output_row.joined_input is None:
+                    raise AnalyzerInputError(
+                        "the transform output holds no input fields and the job's input files are not here: stage "
+                        "the input/ files, or run the job with JoinSource Input", path=f"{output_file}:{output_row.line}")
+                capture[BATCH_INPUT] = _payload(output_row.joined_input, "JSON")
+            else:
+                capture[BATCH_INPUT] = _payload(output_row.data, "CSV")  # type: ignore[arg-type]
+    if reading.outputs and output_row is not None:
+        capture[BATCH_OUTPUT] = _payload(output_row.data, output_row.encoding)  # type: ignore[arg-type]
+    metadata: dict[str, str] = {}
+    if output_row is not None and output_row.inference_id is not None:
+        metadata["eventId"] = output_row.inference_id
+    if output_row is not None and output_row.inference_time is not None:
+        metadata["inferenceTime"] = output_row.inference_time
+    return {"captureData": capture, "eventMetadata": metadata, "eventVersion": "0"}
+
+
+def stage_capture_records(
+    capture: Path,
+    source: BatchSource,
+    destination: Path,
+    *,
+    reading: BatchReading,
+    problems: InputProblems,
+    window: TimeWindow | None = None,
+) -> StagedRecords:
+    """Write the capture records of the transform job under ``capture`` to a JSON Lines file in ``destination``.
+
+    ``window`` (when given) leaves out the rows whose inference time is outside it; rows without one are kept
+    (a transform job run without inference ids has no time but the job's). Unreadable rows are counted in
+    ``problems`` with their ``file:line``; the tolerated share is checked at the end.
+    """
+    files = transform_files(capture, source)
+    if reading.outputs and not reading.inputs and not files.outputs:
+        raise AnalyzerInputError(f"no {OUTPUT_FOLDER}/ files of the transform job: the model's results are read "
+                                 "from them", path=str(capture / OUTPUT_FOLDER))
+    if reading.outputs and reading.ids_needed_for and not files.outputs:
+        raise AnalyzerInputError(f"no {OUTPUT_FOLDER}/ files of the transform job: their inference ids are needed "
+                                 f"({reading.ids_needed_for})", path=str(capture / OUTPUT_FOLDER))
+    target = destination / STAGED_FILE
+    records = timed = outside = 0
+    bounded = window is not None and not window.is_open
+    with target.open("wb") as out:
+        for pair in file_pairs(files):
+            for input_row, output_row in _rows_together(pair, source):
+                bad = next((row for row in (input_row, output_row) if row is not None and row.problem is not None), None)
+                if bad is not None:
+                    where = pair[0] if bad is input_row else pair[1]
+                    problems.record_bad(str(where), bad.line, bad.problem)  # type: ignore[arg-type]
+                    continue
+                if reading.ids_needed_for and (output_row is None or output_row.inference_id is None):
+                    where = f"{pair[1]}:{output_row.line}" if output_row is not None else str(pair[0])
+                    raise AnalyzerInputError(
+                        f"the transform output has no inference id ({reading.ids_needed_for}): run the transform job "
+                        "with DataCaptureConfig GenerateInferenceId true", path=where)
+                when = output_row.inference_time if output_row is not None else None
+                if bounded and when is not None:
+                    try:
+                        inside = window.contains_text(when)  # type: ignore[union-attr]
+                    except ValueError:
+                        problems.record_bad(str(pair[1]), output_row.line,  # type: ignore[union-attr]
+                                            f"the inference time {when!r} is not an ISO 8601 time")
+                        continue
+                    if not inside:
+                        outside += 1
+                        problems.record_outside()
+                        continue
+                out.write(orjson.dumps(_record(input_row, output_row, reading, pair[1])))
+                out.write(b"\n")
+                records += 1
+                timed += when is not None
+                problems.record_good()
+    problems.check()
+    return StagedRecords(file=target, records=records, timed=timed, outside_window=outside)
+
+
+def staged_capture(capture: Path, source: BatchSource, *, reading: BatchReading, problems: InputProblems,
+                   window: TimeWindow | None = None) -> contextlib.AbstractContextManager[StagedRecords]:
+    """``stage_capture_records`` into a temporary folder that is removed on leaving the ``with`` block."""
+    return _staged(capture, source, reading=reading, problems=problems, window=window)
+
+
+@contextlib.contextmanager
+def _staged(capture: Path, source: BatchSource, *, reading: BatchReading, problems: InputProblems,
+            window: TimeWindow | None) -> Iterator[StagedRecords]:
+    with tempfile.TemporaryDirectory(prefix="batch-transform-") as folder:
+        yield stage_capture_records(capture, source, Path(folder), reading=reading, problems=problems, window=window)
