@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.batch import BatchSource
 
 DATASET_FORMAT = "--dataset-format"
 METRICS_SUBFOLDER = "metrics"
@@ -72,6 +73,30 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
     return value
+
+
+BATCH_CAPTURE = "batch"
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser, *, capture_formats: tuple[str, ...] = ("capture",)) -> None:
+    """``--capture-format batch`` (``--capture`` holds a batch transform job's ``input/`` and ``output/`` data
+    files) and ``--batch-data DIR`` (``--capture`` holds the job's manifests, and DIR its data files by key)."""
+    _add_once(parser, "--capture-format", choices=(*capture_formats, BATCH_CAPTURE), default=capture_formats[0],
+              help="how --capture is laid out: SageMaker capture files (default), or batch: a batch transform "
+                   "job's files, input/ and output/ (see --batch-data)")
+    _add_once(parser, "--batch-data", type=Path, metavar="DIR",
+              help="with --capture-format batch: --capture holds the transform job's manifests (input/, output/) "
+                   "and DIR a copy of its data files, each at its key relative to its manifest's prefix")
+
+
+def batch_source(args: argparse.Namespace) -> BatchSource | None:
+    """The transform job ``--capture-format batch`` describes, or None for other capture formats."""
+    data = getattr(args, "batch_data", None)
+    if getattr(args, "capture_format", None) != BATCH_CAPTURE:
+        if data is not None:
+            raise AnalyzerInputError("--batch-data goes with --capture-format batch: add it, or leave --batch-data out")
+        return None
+    return BatchSource(data=data)
 
 
 def add_workers_argument(parser: argparse.ArgumentParser) -> None:

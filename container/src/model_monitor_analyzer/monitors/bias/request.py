@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import TimeWindow
 
@@ -91,6 +92,9 @@ class BiasMonitorRequest:
         progress: progress lines on stderr (default False).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
         names: how the user named the settings, for messages (default: the command line's options).
+        batch: ``capture`` holds a batch transform job's files, read as ``io.batch`` says (default None:
+            SageMaker capture files); features from their input rows (or the input joined into the output),
+            predictions from their output rows, labels joined by inference id.
     """
 
     analysis_config: Path
@@ -116,6 +120,7 @@ class BiasMonitorRequest:
     progress: bool = False
     overwrite: bool = False
     names: SettingNames = field(default_factory=SettingNames)
+    batch: BatchSource | None = None
 
     @property
     def joins_captures(self) -> bool:

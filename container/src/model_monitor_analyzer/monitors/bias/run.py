@@ -8,6 +8,7 @@ a table with the features, the label and the model's predicted label (or score) 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from model_monitor_analyzer.checks.bias import (
 )
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, reach_back
@@ -257,6 +259,12 @@ def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baselin
 
 def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
+    if request.batch is not None and request.capture is not None:
+        # a transform job's rows as captures (``io.batch``): features and predictions, labels joined by inference id
+        problems = _problems(request)
+        with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(
+                inputs=True, outputs=True, ids_needed_for="the labels are joined by it")) as staged:
+            return run_monitor(replace(request, capture=staged.file.parent, batch=None))
     output, names = request.output, request.names
     metrics_file = (request.metrics_dir.absolute() / METRICS_FILE,) if request.metrics_dir is not None else ()
     inputs = [request.analysis_config, request.dataset, request.merged, request.capture, request.ground_truth,

@@ -11,11 +11,14 @@ from model_monitor_analyzer.checks.config import CategoricalDriftMethod
 from model_monitor_analyzer.constraint_rules import DRIFT_METHOD_CHOICES, drift_method_name
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.jobs.options import (
+    BATCH_CAPTURE,
+    add_batch_arguments,
     add_dataset_format_argument,
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
     add_workers_argument,
+    batch_source,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import (
@@ -94,7 +97,9 @@ def _drift_method(text: str) -> str:
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     """``monitor --type data-quality``: capture folder, baseline files, window, metric dimensions."""
     parser.add_argument("--capture", type=Path, required=True, help="folder of captured *.jsonl files")
-    parser.add_argument("--capture-format", choices=FORMATS, default="capture", help="input format (default capture)")
+    parser.add_argument("--capture-format", choices=(*FORMATS, BATCH_CAPTURE), default="capture",
+                        help="input format (default capture; batch: a batch transform job's input/ and output/ files)")
+    add_batch_arguments(parser)
     parser.add_argument("--no-header", action="store_true", help="for --capture-format csv: no header row")
     parser.add_argument("--statistics", type=Path, required=True, help="baseline statistics.json")
     parser.add_argument("--constraints", type=Path, required=True, help="baseline constraints.json")
@@ -149,7 +154,8 @@ def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
         statistics=args.statistics,
         constraints=args.constraints,
         output=args.output,
-        input_format=InputFormat(args.capture_format),
+        input_format=InputFormat.CAPTURE if args.capture_format == BATCH_CAPTURE else InputFormat(args.capture_format),
+        batch=batch_source(args),
         reading=_input_options(args),
         window=time_window(args.start, args.end),
         feature_overrides=feature_overrides_from_json(args.feature_overrides) if args.feature_overrides else {},

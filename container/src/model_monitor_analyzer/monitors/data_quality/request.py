@@ -15,6 +15,7 @@ from pathlib import Path
 from model_monitor_analyzer.checks.config import CategoricalDriftMethod
 from model_monitor_analyzer.constraint_rules import AUTO, SAGEMAKER, expand_override_shorthand
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 from model_monitor_analyzer.report.documents import DocumentKind, placement_on_the_command_line
@@ -105,6 +106,8 @@ class DataQualityMonitorRequest:
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
         names: how the user named the settings (default: the command line's options).
+        batch: ``capture`` holds a batch transform job's files, read as ``io.batch`` says (default None:
+            SageMaker capture files); their input rows are the features.
     """
 
     capture: Path
@@ -123,7 +126,7 @@ class DataQualityMonitorRequest:
     post_analytics_processor: Path | None = None
     overwrite: bool = False
     names: DataQualityNames = OPTION_NAMES
-
+    batch: BatchSource | None = None
 
 
 def feature_overrides_from_json(text: str, *, name: str = "--feature-overrides") -> dict[str, dict]:

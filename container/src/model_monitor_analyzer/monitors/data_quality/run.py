@@ -25,7 +25,9 @@ from model_monitor_analyzer.checks.data_quality import (
     with_feature_overrides,
 )
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
+    ENDPOINT_INPUT,
     CaptureRecord,
     CaptureSlice,
     capture_files,
@@ -424,8 +426,26 @@ def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names:
     return replace(request, reading=replace(reading, capture_index_names=matched.capture_index_names))
 
 
+def _monitor_batch(request: DataQualityMonitorRequest) -> RunOutcome:
+    """A transform job's input rows (``io.batch``), profiled as captured requests. Rows whose inference time is
+    outside the window are left out as they are read; rows without one (a job run without inference ids) are
+    the job's, and all of them are taken."""
+    problems = InputProblems(max_bad_record_ratio=request.reading.max_bad_record_ratio,
+                             tolerance_setting=request.names.max_bad_record_ratio, input_name="transform rows")
+    with staged_capture(request.capture, request.batch, reading=BatchReading(inputs=True, outputs=False),  # type: ignore[arg-type]
+                        problems=problems, window=request.window) as staged:
+        timed = staged.timed == staged.records
+        return run_monitor(replace(
+            request, capture=staged.file.parent, batch=None, input_format=InputFormat.CAPTURE,
+            window=request.window if timed else TimeWindow(),
+            metric_time=request.metric_time or request.window.start,
+            reading=replace(request.reading, capture_index_names=(ENDPOINT_INPUT,))))
+
+
 def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     """Profile the window, check it against the baseline, write reports and metric lines."""
+    if request.batch is not None:
+        return _monitor_batch(request)
     metrics_file = request.metrics_dir / METRICS_FILE_NAME if request.metrics_dir is not None else None
     claim = claim_output(
         request.output, writes=(*MONITOR_FILES, *((metrics_file,) if metrics_file is not None else ())),

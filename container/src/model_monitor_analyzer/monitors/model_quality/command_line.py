@@ -13,11 +13,13 @@ from model_monitor_analyzer.io.datasets import DatasetFormat
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.options import (
+    add_batch_arguments,
     add_dataset_format_argument,
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
     add_workers_argument,
+    batch_source,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import InputOptions, checked_number, metric_time, time_window
@@ -106,6 +108,7 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``monitor --type model-quality``."""
     _add(parser, "--capture", type=Path, help="folder of data-capture files (endpoint/variant/yyyy/mm/dd/HH)")
+    add_batch_arguments(parser)
     add_workers_argument(parser)
     _add(
         parser,
@@ -205,4 +208,5 @@ def monitor_request(args: argparse.Namespace) -> ModelQualityMonitorRequest:
         schedule=args.schedule,
         reading=_reading(args),
         overwrite=args.overwrite,
+        batch=batch_source(args),
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.checks.model_quality import ProblemType
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.datasets import DatasetFormat
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.requests import InputOptions, checked_number
@@ -193,6 +194,8 @@ class ModelQualityMonitorRequest:
         reading: how the input is read (default ``InputOptions()``).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
         names: how the user named the settings (default: the command line's options).
+        batch: ``capture`` holds a batch transform job's files, read as ``io.batch`` says (default None:
+            SageMaker capture files); their output rows are joined with the labels by inference id.
     """
 
     output: Path
@@ -211,6 +214,7 @@ class ModelQualityMonitorRequest:
     reading: InputOptions = InputOptions()
     overwrite: bool = False
     names: ModelQualityNames = OPTION_NAMES
+    batch: BatchSource | None = None
 
     def __post_init__(self) -> None:
         if self.merged is None and (self.capture is None or self.ground_truth is None):

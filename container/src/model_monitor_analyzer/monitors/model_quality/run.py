@@ -20,6 +20,7 @@ Both runs take a typed request (``request``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import math
 import sys
@@ -37,6 +38,7 @@ from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
     CaptureSlice,
     capture_files,
@@ -384,6 +386,12 @@ def _verdict(
 
 def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
     """One monitoring window: merge, metrics, constraint check, reports (see the module docstring)."""
+    if request.batch is not None and request.capture is not None:
+        # a transform job's output rows as captures (``io.batch``), joined with the labels by inference id
+        problems = _problems(request, "transform rows")
+        with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(
+                inputs=False, outputs=True, ids_needed_for="the labels are joined by it")) as staged:
+            return run_monitor(dataclasses.replace(request, capture=staged.file.parent, batch=None))
     staged: list[merge.MergedRecordsWriter] = []
     with _without_cycle_collection():
         try:
