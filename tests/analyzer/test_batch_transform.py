@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from demo import data
 from model_monitor_analyzer.cli import main as analyzer
+from model_monitor_analyzer.contract.entrypoint import run_container
 from tests.conftest import REPO_ROOT
 
 FIRST_HOUR = datetime(2026, 11, 25, 8)
@@ -71,6 +73,10 @@ def _without_times(document: object) -> object:
     if isinstance(document, list):
         return [_without_times(v) for v in document]
     return document
+
+
+def _lines(file: Path) -> list[str]:
+    return file.read_text().splitlines()
 
 
 def _documents(folder: Path, *names: str) -> dict[str, object]:
@@ -135,3 +141,63 @@ def test_bias_of_a_transform_job_equals_that_of_its_endpoint_capture(tmp_path, d
     endpoint, batch = _documents(tmp_path / "endpoint", *names), _documents(tmp_path / "batch", *names)
     assert endpoint["constraint_violations.json"]["violations"]  # the seniors' raised scores are found
     assert batch == endpoint
+
+
+def _container_job(tmp_path: Path, environment: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    root = tmp_path / "opt" / "ml"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "processingjobconfig.json").write_text(json.dumps({"Environment": environment}))
+    return root, {"MODEL_MONITOR_OPT_ML_ROOT": str(root)}
+
+
+def _batch_environment(hour: int, **extra: str) -> dict[str, str]:
+    start = data.demo_hours(FIRST_HOUR)[hour].start
+    return {"monitoring_input_type": "BATCH_TRANSFORM", "dataset_source": "/opt/ml/processing/input_data",
+            "output_path": "/opt/ml/processing/output", "publish_cloudwatch_metrics": "Enabled",
+            "sagemaker_monitoring_schedule_name": "nightly-transform",
+            "start_time": f"{start:%Y-%m-%dT%H:%M:%SZ}", "end_time": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+            **extra}
+
+
+def test_a_model_quality_job_on_a_transform_job_judges_as_the_command_line_on_its_endpoint_capture(
+        tmp_path, demo_traffic):
+    capture, labels, jobs = demo_traffic
+    env = _batch_environment(DRIFTED, analysis_type="MODEL_QUALITY", dataset_format='{"Csv": {"Header": false}}',
+                             problem_type="BinaryClassification", probability_attribute="0",
+                             probability_threshold_attribute=str(data.THRESHOLD),
+                             ground_truth_source="/opt/ml/processing/groundtruth",
+                             baseline_constraints="/opt/ml/processing/baseline/constraints/constraints.json")
+    root, process_env = _container_job(tmp_path, env)
+    shutil.copytree(jobs[DRIFTED], root / "processing" / "input_data")
+    shutil.copytree(labels, root / "processing" / "groundtruth")
+    (root / "processing" / "baseline" / "constraints").mkdir(parents=True)
+    shutil.copy(QUALITY_BASELINE / "constraints.json", root / "processing" / "baseline" / "constraints")
+    assert run_container(process_env) == 0
+    assert (root / "output" / "message").read_text().startswith("CompletedWithViolations:")
+    assert analyzer(["monitor", "--type", "model-quality", "--capture", str(_hour_folder(capture, DRIFTED)),
+                     "--ground-truth", str(labels), "--problem-type", "BinaryClassification", "--probability-threshold",
+                     str(data.THRESHOLD), "--probability-attribute", "0", "--constraints",
+                     str(QUALITY_BASELINE / "constraints.json"), *_window(DRIFTED), "--output",
+                     str(tmp_path / "endpoint"), "--quiet"]) == 0
+    names = ("statistics.json", "constraint_violations.json")
+    assert _documents(root / "processing" / "output", *names) == _documents(tmp_path / "endpoint", *names)
+    metric_files = (root / "output" / "metrics" / "cloudwatch").glob("*.jsonl")
+    lines = [json.loads(line) for file in metric_files for line in _lines(file)]
+    assert {tuple(d["Name"] for d in line["Dimensions"]) for line in lines} == {("MonitoringSchedule",)}
+
+
+def test_a_data_quality_job_on_a_transform_job_reads_its_input_rows(tmp_path, demo_traffic, features_baseline):
+    capture, _, jobs = demo_traffic
+    env = _batch_environment(DRIFTED, dataset_format='{"csv": {"header": false}}',
+                             baseline_statistics="/opt/ml/processing/baseline/stats/statistics.json",
+                             baseline_constraints="/opt/ml/processing/baseline/constraints/constraints.json")
+    root, process_env = _container_job(tmp_path, env)
+    shutil.copytree(jobs[DRIFTED], root / "processing" / "input_data")
+    for kind, folder in (("statistics", "stats"), ("constraints", "constraints")):
+        (root / "processing" / "baseline" / folder).mkdir(parents=True)
+        shutil.copy(features_baseline / f"{kind}.json", root / "processing" / "baseline" / folder)
+    assert run_container(process_env) == 0
+    assert (root / "output" / "message").read_text().startswith("CompletedWithViolations:")
+    statistics = json.loads((root / "processing" / "output" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == len(_capture_records(capture, DRIFTED))
+    assert [f["name"] for f in statistics["features"]] == list(data.FEATURES)

@@ -10,6 +10,7 @@ import orjson
 
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.batch import BatchFormat, BatchSource
 from model_monitor_analyzer.jobs.requests import capture_index_names, parse_number, time_window
 
 #: the job environment's names of the window's sides
@@ -125,6 +126,8 @@ class DatasetFormatSpec:
     header: bool = True
     capture_index_names: tuple[str, ...] = ("endpointInput", "endpointOutput")
     output_first: bool = True
+    header_given: bool = False
+    lines: bool = True
 
 
 def parse_dataset_format(text: str | None) -> DatasetFormatSpec:
@@ -149,11 +152,40 @@ def parse_dataset_format(text: str | None) -> DatasetFormatSpec:
         raise AnalyzerInputError(f"dataset_format key {key!r} is not supported; use one of {allowed}")
     names = body.get("captureindexnames")
     header = body.get("header", True)
+    lines = body.get("line", body.get("lines", True))  # the API spells Json{Line}, the SDK json(lines=...)
     position = str(body.get("output_columns_position", "START")).upper()
     return DatasetFormatSpec(
         kind=kind,
         header=header if isinstance(header, bool) else str(header).lower() == "true",
+        header_given="header" in body,
+        lines=lines if isinstance(lines, bool) else str(lines).lower() == "true",
         capture_index_names=(capture_index_names(names, setting="dataset_format captureIndexNames") if names is not None
                              else ("endpointInput", "endpointOutput")),
         output_first=position != "END",
     )
+
+
+#: ``monitoring_input_type`` of a monitoring job reading a batch transform job (``BatchTransformInput``)
+BATCH_TRANSFORM = "BATCH_TRANSFORM"
+_ENDPOINT_INPUT = "ENDPOINT_INPUT"
+_BATCH_FORMATS = {InputKind.CSV: BatchFormat.CSV, InputKind.JSON: BatchFormat.JSON, InputKind.PARQUET: BatchFormat.PARQUET}
+
+
+def batch_source(env: Mapping[str, str], spec: DatasetFormatSpec) -> BatchSource | None:
+    """The transform job ``dataset_source`` holds when ``monitoring_input_type`` is ``BATCH_TRANSFORM`` (its data
+    files under ``input/`` and ``output/``, read by ``dataset_format``), or None for an endpoint's captures and
+    for merged records (``sagemakerMergeJson``: the merge job has read the transform job already)."""
+    text = (env.get("monitoring_input_type") or "").strip()
+    wanted = text.upper().replace("-", "_")
+    if wanted in ("", _ENDPOINT_INPUT):
+        return None
+    if wanted not in (BATCH_TRANSFORM, "BATCH_TRANSFORM_INPUT", "BATCHTRANSFORMINPUT", "BATCHTRANSFORM"):
+        raise AnalyzerInputError(f"monitoring_input_type {text!r} is neither {_ENDPOINT_INPUT} nor {BATCH_TRANSFORM}")
+    if spec.kind is InputKind.MERGED:
+        return None
+    if spec.kind is InputKind.CAPTURE and (env.get("dataset_format") or "").strip():
+        raise AnalyzerInputError(
+            f"monitoring_input_type {BATCH_TRANSFORM} reads a transform job's data files: set dataset_format to "
+            '{"csv": {"header": false}}, {"json": {"line": true}} or {"parquet": {}}, not sagemakerCaptureJson')
+    return BatchSource(data_format=_BATCH_FORMATS.get(spec.kind), header=spec.header and spec.header_given,
+                       json_lines=spec.lines)

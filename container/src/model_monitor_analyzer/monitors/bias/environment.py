@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from model_monitor_analyzer.contract.environment import (
     WINDOW_KEYS,
     InputKind,
+    batch_source,
     env_number,
     env_switch,
     parse_dataset_format,
@@ -97,7 +98,8 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
     """The monitoring run this environment describes; metric lines only when
     ``publish_cloudwatch_metrics`` is Enabled, as the built-in."""
     window = time_window(env.get(WINDOW_KEYS[0]), env.get(WINDOW_KEYS[1]), names=WINDOW_KEYS)
-    merged = parse_dataset_format(env.get("dataset_format")).kind is InputKind.MERGED
+    spec = parse_dataset_format(env.get("dataset_format"))
+    merged = spec.kind is InputKind.MERGED
     window_source = paths.rebase(_text(env, "dataset_source") or DEFAULT_CAPTURE)
     baseline = _text(env, "baseline_constraints")
     publish = env_switch(env, "publish_cloudwatch_metrics", default=False)
@@ -126,4 +128,5 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
         progress=True,  # as for data quality: at most a line a minute in the job's log (jobs.progress)
         overwrite=True,  # each execution has an output folder of its own
         names=ENVIRONMENT_NAMES,
+        batch=batch_source(env, spec),
     )

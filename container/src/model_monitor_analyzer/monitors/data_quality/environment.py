@@ -19,6 +19,7 @@ from model_monitor_analyzer.contract.environment import (
     DatasetFormatSpec,
     InputKind,
     RunMode,
+    batch_source,
     env_number,
     env_switch,
     parse_dataset_format,
@@ -150,6 +151,7 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
             "BaselineConfig (StatisticsResource and ConstraintsResource)"
         )
     spec = parse_dataset_format(env.get("dataset_format"))
+    batch = batch_source(env, spec)
     publish = env_switch(env, "publish_cloudwatch_metrics", default=False)
     overrides = env.get("feature_overrides")
     return DataQualityMonitorRequest(
@@ -157,7 +159,8 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
         statistics=paths.rebase(statistics),
         constraints=paths.rebase(constraints),
         output=paths.rebase(env.get("output_path") or DEFAULT_OUTPUT),
-        input_format=_input_format(spec),
+        input_format=InputFormat.CAPTURE if batch is not None else _input_format(spec),
+        batch=batch,
         reading=_input_options(env, paths, spec),
         window=time_window(env.get("start_time"), env.get("end_time"), names=WINDOW_KEYS),
         # the project's own extension: per-feature overrides set on the monitor, not in the baseline

@@ -24,6 +24,7 @@ from model_monitor_analyzer.contract.environment import (
     WINDOW_KEYS,
     InputKind,
     RunMode,
+    batch_source,
     env_number,
     env_switch,
     parse_dataset_format,
@@ -171,4 +172,5 @@ def monitor_request_from_environment(env: Mapping[str, str], paths: ContainerPat
         reading=reading,
         overwrite=True,  # each execution has an output folder of its own
         names=ENVIRONMENT_NAMES,
+        batch=batch_source(env, spec),
     )
