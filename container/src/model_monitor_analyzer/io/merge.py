@@ -447,6 +447,23 @@ def _json_path(expression: str) -> str:
     return expression
 
 
+#: where a batch transform job's JSON output row holds the model's result (beside the input it was joined with)
+TRANSFORM_MODEL_OUTPUT = "SageMakerOutput"
+
+
+def _transform_model_output(row: dict, attribute: str | None) -> object:
+    """What an attribute is read from in a transform job's JSON output row: the row itself when the attribute
+    finds something there (``SageMakerOutput.score``), else the model's result under ``SageMakerOutput``
+    (``predictions[*].score``, as SageMaker's own monitors read it)."""
+    if attribute is not None and not attribute.strip().isdigit():
+        try:
+            if jmespath.search(_json_path(attribute), row) is not None:
+                return row
+        except jmespath.exceptions.JMESPathError:
+            return row  # the search below says what is wrong
+    return row[TRANSFORM_MODEL_OUTPUT]
+
+
 def read_attribute(
     kind: str, value: object, attribute: str | None, *, what: str, source: str
 ) -> list[object]:
@@ -456,7 +473,8 @@ def read_attribute(
     attribute each row must have exactly one column. JSON: ``attribute`` is a JMESPath (or
     JSONPath ``$.``) expression, a list result gives one value per row; a digit string indexes a
     top-level list; without an attribute a scalar is the value, an object with a single member
-    gives that member. Raises AnalyzerInputError naming ``what`` (e.g. "inference attribute")
+    gives that member. A batch transform job's JSON output row is read at ``SageMakerOutput`` when the
+    attribute finds nothing in the row itself (``_transform_model_output``). Raises AnalyzerInputError naming ``what`` (e.g. "inference attribute")
     and the record when nothing is found.
     """
     if kind == "CSV":
@@ -479,6 +497,8 @@ def read_attribute(
                 f"{what} {attribute} is beyond the columns of the CSV payload", path=source
             )
         return [row[column].strip() for row in rows]
+    if isinstance(value, dict) and TRANSFORM_MODEL_OUTPUT in value:
+        value = _transform_model_output(value, attribute)
     if attribute is None:
         if isinstance(value, dict):
             if len(value) != 1:

@@ -139,7 +139,7 @@ def merged_columns(
     """Features, label and predicted label of merged records as typed columns.
 
     Features come from ``captureData.endpointInput`` (CSV lines, or ``features_attribute`` in
-    JSON), predicted labels from ``endpointOutput`` at ``inference_attribute``, else from the
+    JSON; a transform job's ``batchTransformInput``, else its joined output row), predicted labels from ``endpointOutput`` at ``inference_attribute``, else from the
     score at ``probability_attribute`` (1 when score > ``probability_threshold``, default 0.5),
     labels from ``groundTruthData`` (JSON: at the config's ``label`` JMESPath when it matches).
     """
@@ -155,8 +155,10 @@ def merged_columns(
         metadata = record.get("eventMetadata") or {}
         source = f"event {metadata.get('inferenceId') or metadata.get('eventId')}"
         capture = record.get("captureData") or {}
-        request = capture.get("endpointInput") or capture.get("batchTransformInput")
         response = capture.get("endpointOutput") or capture.get("batchTransformOutput")
+        # SageMaker's merge of a transform job keeps only its output row, which holds the input it was joined with
+        request = (capture.get("endpointInput") or capture.get("batchTransformInput")
+                   or (response if "batchTransformOutput" in capture else None))
         if not isinstance(request, dict) or not isinstance(response, dict):
             raise AnalyzerInputError(
                 "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint",
