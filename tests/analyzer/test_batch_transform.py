@@ -14,11 +14,14 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from demo import data
 from model_monitor_analyzer.cli import main as analyzer
 from model_monitor_analyzer.contract.entrypoint import run_container
+from model_monitor_analyzer.contract.environment import batch_source, parse_dataset_format
+from model_monitor_analyzer.io.batch import BatchFormat, BatchSource
 from tests.conftest import REPO_ROOT
 
 FIRST_HOUR = datetime(2026, 11, 25, 8)
@@ -201,3 +204,140 @@ def test_a_data_quality_job_on_a_transform_job_reads_its_input_rows(tmp_path, de
     statistics = json.loads((root / "processing" / "output" / "statistics.json").read_text())
     assert statistics["dataset"]["item_count"] == len(_capture_records(capture, DRIFTED))
     assert [f["name"] for f in statistics["features"]] == list(data.FEATURES)
+
+
+# ---------------------------------------------------------------- users' own files
+@pytest.fixture(scope="module")
+def users_frame():
+    """A user's scoring data as pandas writes it: floats of every length, whole numbers, text."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    n = 400
+    return pd.DataFrame({"income": rng.lognormal(10, 1, n), "ratio": rng.random(n) / 3, "age": rng.integers(18, 90, n),
+                         "region": rng.choice(["north", "south", "east"], n)})
+
+
+def test_a_users_to_csv_and_parquet_inputs_profile_as_the_same_requests_sent_to_an_endpoint(tmp_path, users_frame):
+    frame = users_frame
+    frame.to_csv(tmp_path / "reference.csv", index=False)
+    assert analyzer(["baseline", "--type", "data-quality", "--dataset", str(tmp_path / "reference.csv"),
+                     "--output", str(tmp_path / "baseline"), "--quiet"]) == 0
+    rows = frame.to_csv(index=False, header=False).splitlines()
+    endpoint = tmp_path / "endpoint" / "ep" / "AllTraffic" / "2025" / "03" / "01" / "10"
+    endpoint.mkdir(parents=True)
+    (endpoint / "00-00-000-a.jsonl").write_text("".join(json.dumps({
+        "captureData": {"endpointInput": {"data": row, "encoding": "CSV", "mode": "INPUT"},
+                        "endpointOutput": {"data": "0.5", "encoding": "CSV", "mode": "OUTPUT"}},
+        "eventMetadata": {"eventId": str(i), "inferenceTime": "2025-03-01T10:00:00Z"}, "eventVersion": "0"}) + "\n"
+        for i, row in enumerate(rows)))
+    (tmp_path / "csv-job" / "input").mkdir(parents=True)
+    (tmp_path / "csv-job" / "input" / "scoring.csv").write_bytes(
+        b"\xef\xbb\xbf" + frame.to_csv(index=False, header=False).encode())
+    (tmp_path / "parquet-job" / "input").mkdir(parents=True)
+    frame.to_parquet(tmp_path / "parquet-job" / "input" / "scoring.parquet", index=False)
+    common = ["--statistics", str(tmp_path / "baseline" / "statistics.json"), "--constraints",
+              str(tmp_path / "baseline" / "constraints.json"), "--start", "2025-03-01T10:00:00Z", "--end",
+              "2025-03-01T11:00:00Z", "--quiet"]
+    assert analyzer(["monitor", "--type", "data-quality", "--capture", str(tmp_path / "endpoint"), "--output",
+                     str(tmp_path / "from-endpoint"), *common]) == 0
+    for job in ("csv-job", "parquet-job"):
+        assert analyzer(["monitor", "--type", "data-quality", "--capture", str(tmp_path / job), "--capture-format",
+                         "batch", "--output", str(tmp_path / f"from-{job}"), *common]) == 0
+        names = ("statistics.json", "constraint_violations.json")
+        assert _documents(tmp_path / f"from-{job}", *names) == _documents(tmp_path / "from-endpoint", *names), job
+    statistics = json.loads((tmp_path / "from-endpoint" / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == len(frame)
+    income = next(f for f in statistics["features"] if f["name"] == "income")["numerical_statistics"]
+    assert income["mean"] == pytest.approx(frame["income"].mean(), rel=1e-12)  # the values arrive whole
+
+
+# ---------------------------------------------------------------- what goes wrong, in one line
+def _error(capsys, *arguments: str) -> str:
+    assert analyzer(list(arguments)) == 2
+    message = capsys.readouterr().err.strip().splitlines()
+    return message[-1]
+
+
+def _model_quality(capture: Path, labels: Path, output: Path, *extra: str) -> list[str]:
+    return ["monitor", "--type", "model-quality", "--capture", str(capture), "--capture-format", "batch",
+            "--ground-truth", str(labels), "--problem-type", "BinaryClassification", "--probability-threshold", "0.5",
+            "--probability-attribute", "0", "--output", str(output), *extra]
+
+
+def test_a_folder_without_transform_files_is_one_line(tmp_path, capsys):
+    (tmp_path / "job").mkdir()
+    message = _error(capsys, *_model_quality(tmp_path / "job", tmp_path, tmp_path / "out"))
+    assert "no data files of a batch transform job" in message and "input/" in message
+
+
+def test_outputs_without_inference_ids_cannot_be_joined_with_labels(tmp_path, capsys):
+    (tmp_path / "job" / "output").mkdir(parents=True)
+    (tmp_path / "job" / "output" / "scoring.csv.out").write_text("0.7\n0.2\n")
+    message = _error(capsys, *_model_quality(tmp_path / "job", tmp_path, tmp_path / "out"))
+    assert "scoring.csv.out:1" in message and "GenerateInferenceId" in message
+
+
+def test_an_input_and_its_output_with_different_row_counts_are_refused(tmp_path, capsys):
+    (tmp_path / "job" / "input").mkdir(parents=True)
+    (tmp_path / "job" / "output").mkdir()
+    (tmp_path / "job" / "input" / "a.csv").write_text("1,2\n3,4\n5,6\n")
+    (tmp_path / "job" / "output" / "a.csv.out").write_text(
+        "0.1,id-1,2025-03-01T10:00:00Z\n0.2,id-2,2025-03-01T10:00:00Z\n")
+    message = _error(capsys, "monitor", "--type", "bias", "--analysis-config",
+                     str(BIAS_BASELINE / "analysis_config.json"), "--capture", str(tmp_path / "job"),
+                     "--capture-format", "batch", "--ground-truth", str(tmp_path), "--probability-attribute", "0",
+                     "--output", str(tmp_path / "out"))
+    assert "has 3 row(s) but its output" in message and "a.csv.out has 2" in message
+
+
+def test_a_manifest_naming_a_file_that_is_not_there_is_one_line(tmp_path, capsys):
+    (tmp_path / "capture" / "output" / "2025" / "03" / "01" / "10").mkdir(parents=True)
+    (tmp_path / "capture" / "output" / "2025" / "03" / "01" / "10" / "m.json").write_text(
+        '[{"prefix": "s3://bucket/transform-output/"}, "scoring.csv.out"]')
+    (tmp_path / "data").mkdir()
+    message = _error(capsys, *_model_quality(tmp_path / "capture", tmp_path, tmp_path / "out", "--batch-data",
+                                             str(tmp_path / "data")))
+    assert "m.json" in message and "'scoring.csv.out'" in message and "not a file" in message
+
+
+def test_batch_data_without_the_batch_capture_format_is_refused(tmp_path, capsys):
+    message = _error(capsys, "monitor", "--type", "model-quality", "--capture", str(tmp_path), "--ground-truth",
+                     str(tmp_path), "--problem-type", "Regression", "--inference-attribute", "0", "--batch-data",
+                     str(tmp_path), "--output", str(tmp_path / "out"))
+    assert "--batch-data goes with --capture-format batch" in message
+
+
+def test_malformed_output_rows_are_counted_with_their_file_and_line(tmp_path, capsys):
+    (tmp_path / "job" / "output").mkdir(parents=True)
+    good = "".join(f'{{"SageMakerInferenceId": "i{k}", "SageMakerInferenceTime": "2025-03-01T10:00:00Z", '
+                   f'"SageMakerOutput": {{"score": 0.{k}}}}}\n' for k in range(1, 4))
+    (tmp_path / "job" / "output" / "s.jsonl.out").write_text(good + "{not json\n")
+    message = _error(capsys, *_model_quality(tmp_path / "job", tmp_path, tmp_path / "out"))
+    assert "s.jsonl.out:4" in message and "malformed JSON" in message and "1 of 4 transform rows" in message
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    ({"monitoring_input_type": "BATCH"}, "neither ENDPOINT_INPUT nor BATCH_TRANSFORM"),
+    ({"monitoring_input_type": "BATCH_TRANSFORM", "dataset_format": '{"sagemakerCaptureJson": {}}'},
+     "not sagemakerCaptureJson"),
+])
+def test_a_batch_environment_that_cannot_work_is_refused_in_one_line(tmp_path, environment, expected):
+    env = {"analysis_type": "MODEL_QUALITY", "problem_type": "Regression", "inference_attribute": "0",
+           "sagemaker_monitoring_schedule_name": "nightly-transform", **environment}
+    root, process_env = _container_job(tmp_path, env)
+    assert run_container(process_env) == 255
+    message = (root / "output" / "message").read_text()
+    assert message.startswith("Error: ") and expected in message and "\n" not in message.strip()
+
+
+@pytest.mark.parametrize(("dataset_format", "expected"), [
+    ('{"csv": {"header": false}}', BatchSource(data_format=BatchFormat.CSV)),
+    ('{"Csv": {"Header": true}}', BatchSource(data_format=BatchFormat.CSV, header=True)),
+    ('{"json": {"line": true}}', BatchSource(data_format=BatchFormat.JSON)),
+    ('{"Json": {"Line": false}}', BatchSource(data_format=BatchFormat.JSON, json_lines=False)),
+    ('{"parquet": {}}', BatchSource(data_format=BatchFormat.PARQUET)),
+    ("", BatchSource()),
+])
+def test_the_batch_dataset_formats_are_read_in_either_spelling(dataset_format, expected):
+    env = {"monitoring_input_type": "BATCH_TRANSFORM", "dataset_format": dataset_format}
+    assert batch_source(env, parse_dataset_format(dataset_format)) == expected

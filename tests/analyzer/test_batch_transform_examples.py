@@ -106,3 +106,19 @@ def test_a_transform_jobs_input_manifest_may_name_its_prefix_as_the_object(refer
                              / "input-manifest.json")
     assert manifest.relative_paths() == ["test-dataset.jsonl"]
     assert manifest.locations() == [manifest.prefix]
+
+
+def test_the_jobs_input_document_zipped_with_its_output_gives_the_same_bias_metrics(tmp_path, transform_job,
+                                                                                     reference_examples):
+    # the job's files staged as the planner lays them out: the input document and its output, by name
+    job = tmp_path / "job"
+    (job / "input").mkdir(parents=True)
+    (job / "output").mkdir()
+    shutil.copy(reference_examples / EXAMPLE / "test_data" / "test-dataset.json", job / "input")
+    shutil.copy(transform_job["data"] / "test-dataset.json.out", job / "output")
+    common = ["monitor", "--type", "bias", "--analysis-config", str(transform_job["config"]), "--ground-truth",
+              str(transform_job["labels"]), *ATTRIBUTES, *WINDOW, "--quiet", "--capture-format", "batch"]
+    assert analyzer([*common, "--capture", str(job), "--output", str(tmp_path / "zipped")]) == 0
+    assert analyzer([*common, "--capture", str(transform_job["capture"]), "--batch-data", str(transform_job["data"]),
+                     "--output", str(tmp_path / "joined")]) == 0
+    assert _post_training(tmp_path / "zipped" / "analysis.json") == _post_training(tmp_path / "joined" / "analysis.json")
