@@ -21,7 +21,8 @@ from demo import data
 from model_monitor_analyzer.cli import main as analyzer
 from model_monitor_analyzer.contract.entrypoint import run_container
 from model_monitor_analyzer.contract.environment import batch_source, parse_dataset_format
-from model_monitor_analyzer.io.batch import BatchFormat, BatchSource
+from model_monitor_analyzer.io.batch import BatchFormat, BatchReading, BatchSource, stage_capture_records
+from model_monitor_analyzer.io.problems import InputProblems
 from tests.conftest import REPO_ROOT
 
 FIRST_HOUR = datetime(2026, 11, 25, 8)
@@ -341,3 +342,30 @@ def test_a_batch_environment_that_cannot_work_is_refused_in_one_line(tmp_path, e
 def test_the_batch_dataset_formats_are_read_in_either_spelling(dataset_format, expected):
     env = {"monitoring_input_type": "BATCH_TRANSFORM", "dataset_format": dataset_format}
     assert batch_source(env, parse_dataset_format(dataset_format)) == expected
+
+
+def test_bias_on_csv_outputs_without_their_inputs_asks_for_the_input_files(tmp_path, capsys):
+    (tmp_path / "job" / "output").mkdir(parents=True)
+    (tmp_path / "job" / "output" / "a.csv.out").write_text("1,2,0.7,id-1,2025-03-01T10:00:00Z\n")
+    message = _error(capsys, "monitor", "--type", "bias", "--analysis-config",
+                     str(BIAS_BASELINE / "analysis_config.json"), "--capture", str(tmp_path / "job"),
+                     "--capture-format", "batch", "--ground-truth", str(tmp_path), "--probability-attribute", "2",
+                     "--output", str(tmp_path / "out"))
+    assert "a.csv.out:1" in message and "stage the input/ files" in message
+
+
+def test_a_pretty_printed_json_input_is_one_document_and_pairs_with_its_output(tmp_path):
+    (tmp_path / "job" / "input").mkdir(parents=True)
+    (tmp_path / "job" / "output").mkdir()
+    document = {"instances": [{"features": [1, 2]}, {"features": [3, 4]}]}
+    (tmp_path / "job" / "input" / "batch.json").write_text(json.dumps(document, indent=2))
+    (tmp_path / "job" / "output" / "batch.json.out").write_text(json.dumps(
+        {"SageMakerInferenceId": "i-1", "SageMakerInferenceTime": "2025-03-01T10:00:00Z",
+         "SageMakerOutput": {"predictions": [{"score": 0.1}, {"score": 0.9}]}}) + "\n")
+    staged = stage_capture_records(tmp_path / "job", BatchSource(), tmp_path, problems=InputProblems(),
+                                   reading=BatchReading(inputs=True, outputs=True, ids_needed_for="labels"))
+    (record,) = [json.loads(line) for line in staged.file.read_text().splitlines()]
+    assert json.loads(record["captureData"]["batchTransformInput"]["data"]) == document
+    assert json.loads(record["captureData"]["batchTransformOutput"]["data"]) == {
+        "SageMakerOutput": {"predictions": [{"score": 0.1}, {"score": 0.9}]}}
+    assert record["eventMetadata"] == {"eventId": "i-1", "inferenceTime": "2025-03-01T10:00:00Z"}

@@ -25,7 +25,7 @@ members of a JSON row), with ``SageMakerOutput`` and any joined input members as
 input row, or, when the job has no input files here, the joined input of the output row.
 
 Input files are read by the job's dataset format (CSV without header unless said, JSON Lines, one JSON
-document, Parquet); output files by their content, whatever their name says (``*.out``). Gzip is
+document a file, also when a JSON Lines format is said but the file is one pretty-printed document, Parquet); output files by their content, whatever their name says (``*.out``). Gzip is
 recognised by its first bytes and a UTF-8 byte-order mark is dropped. An input file and its output
 file (``<name>`` and ``<name>.out``, else the two sides in name order) are read row by row together:
 they must have as many rows. A row that cannot be read is counted with its ``file:line`` in
@@ -233,13 +233,31 @@ def _parquet_rows(file: Path) -> Iterator[_Row]:
         raise AnalyzerInputError(f"not a readable Parquet file ({str(error).splitlines()[0]})", path=str(file)) from None
 
 
+def _one_document(file: Path) -> bool:
+    """Whether a JSON file is one document written over several lines (pretty-printed), not JSON Lines: its
+    first line is no JSON value, the whole file is one."""
+    first = next(_lines(file), None)
+    if first is None:
+        return False
+    try:
+        orjson.loads(first[1])
+        return False
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        orjson.loads(_json_document(file))
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def input_rows(file: Path, source: BatchSource) -> Iterator[_Row]:
     """The rows of one input file, read by the job's dataset format (``source``)."""
     data_format = source.data_format or _sniffed(file)
     if data_format is BatchFormat.PARQUET:
         yield from _parquet_rows(file)
         return
-    if data_format is BatchFormat.JSON and not source.json_lines:
+    if data_format is BatchFormat.JSON and (not source.json_lines or _one_document(file)):
         document = _json_document(file)
         text = _text(document)
         if text is None or not text.strip():
@@ -406,7 +424,11 @@ def _record(input_row: _Row | None, output_row: _Row | None, reading: BatchReadi
                         "the transform output holds no input fields and the job's input files are not here: stage "
                         "the input/ files, or run the job with JoinSource Input", path=f"{output_file}:{output_row.line}")
                 capture[BATCH_INPUT] = _payload(output_row.joined_input, "JSON")
-            else:
+            elif reading.outputs:  # the features beside the model's output columns: which are which is unsaid
+                raise AnalyzerInputError(
+                    "the transform job's input files are not here, and the input and the model's output columns of "
+                    "a CSV output row cannot be told apart: stage the input/ files", path=f"{output_file}:{output_row.line}")
+            else:  # the whole row, less the inference id and time: the joined input, and the model's output
                 capture[BATCH_INPUT] = _payload(output_row.data, "CSV")  # type: ignore[arg-type]
     if reading.outputs and output_row is not None:
         capture[BATCH_OUTPUT] = _payload(output_row.data, output_row.encoding)  # type: ignore[arg-type]
