@@ -115,9 +115,10 @@ def test_data_quality_of_a_transform_job_equals_that_of_its_endpoint_capture(tmp
 def test_model_quality_of_a_transform_job_joins_labels_by_inference_id_as_the_endpoint_capture_does(
         tmp_path, demo_traffic):
     capture, labels, jobs = demo_traffic
-    common = ["--problem-type", "BinaryClassification", "--probability-threshold", str(data.THRESHOLD),
-              "--probability-attribute", "0", "--ground-truth", str(labels), "--constraints",
-              str(QUALITY_BASELINE / "constraints.json"), *_window(DRIFTED), "--quiet"]
+    judged = ["--problem-type", "BinaryClassification", "--probability-threshold", str(data.THRESHOLD),
+              "--probability-attribute", "0", "--constraints", str(QUALITY_BASELINE / "constraints.json"),
+              *_window(DRIFTED), "--quiet"]
+    common = [*judged, "--ground-truth", str(labels)]
     assert analyzer(["monitor", "--type", "model-quality", "--capture", str(_hour_folder(capture, DRIFTED)), "--output",
                      str(tmp_path / "endpoint"), *common]) == 0
     assert analyzer(["monitor", "--type", "model-quality", "--capture", str(jobs[DRIFTED]), "--capture-format",
@@ -130,6 +131,10 @@ def test_model_quality_of_a_transform_job_joins_labels_by_inference_id_as_the_en
               for line in file.read_text().splitlines()]
     assert len(merged) == len(_capture_records(capture, DRIFTED))
     assert set(merged[0]["captureData"]) == {"batchTransformOutput"}  # as SageMaker's merge of a transform job
+    # merged records of a transform job (ours here, SageMaker's alike) are read back to the same numbers
+    assert analyzer(["monitor", "--type", "model-quality", "--merged", str(tmp_path / "batch" / "merge"),
+                     "--output", str(tmp_path / "merged"), *judged]) == 0
+    assert _documents(tmp_path / "merged", *names) == endpoint
 
 
 def test_bias_of_a_transform_job_equals_that_of_its_endpoint_capture(tmp_path, demo_traffic):
