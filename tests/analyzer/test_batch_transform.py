@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +21,10 @@ from demo import data
 from model_monitor_analyzer.cli import main as analyzer
 from model_monitor_analyzer.contract.entrypoint import run_container
 from model_monitor_analyzer.contract.environment import batch_source, parse_dataset_format
+from model_monitor_analyzer.io import batch as batch_io
 from model_monitor_analyzer.io.batch import BatchFormat, BatchReading, BatchSource, stage_capture_records
 from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
 from tests.conftest import REPO_ROOT
 
 FIRST_HOUR = datetime(2026, 11, 25, 8)
@@ -374,3 +376,51 @@ def test_a_pretty_printed_json_input_is_one_document_and_pairs_with_its_output(t
     assert json.loads(record["captureData"]["batchTransformOutput"]["data"]) == {
         "SageMakerOutput": {"predictions": [{"score": 0.1}, {"score": 0.9}]}}
     assert record["eventMetadata"] == {"eventId": "i-1", "inferenceTime": "2025-03-01T10:00:00Z"}
+
+
+def _staged(job: Path, folder: Path, reading: BatchReading, window: TimeWindow | None = None) -> tuple[list, list]:
+    folder.mkdir()
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    staged = stage_capture_records(job, BatchSource(), folder, reading=reading, problems=problems, window=window)
+    records = [json.loads(line) for line in staged.file.read_text(encoding="utf-8").splitlines()]
+    return records, [(p.line, p.problem) for p in problems.examples] + [(problems.good, problems.outside_window)]
+
+
+@pytest.mark.parametrize("reading", [BatchReading(inputs=True, outputs=False),
+                                     BatchReading(inputs=False, outputs=True),
+                                     BatchReading(inputs=True, outputs=True)], ids=["inputs", "outputs", "both"])
+def test_csv_files_read_on_whole_columns_give_the_records_read_row_by_row(tmp_path, monkeypatch, reading):
+    job = tmp_path / "job"
+    (job / "input").mkdir(parents=True)
+    (job / "output").mkdir()
+    inputs = [b"1.5,a", b"", b'2,"b, with a comma"', b"3,back\\slash \"quoted\"", b"4,\xff not utf-8", b"5,caf\xc3\xa9",
+              b"6,x", b"  ", b"7,y", b"8,tab\there", b"9,z"]
+    times = ["2025-03-01T10:00:00Z", "2025-03-01T10:10:00Z", "2025-03-01T10:20:00Z", "2025-03-01T10:25:00Z",
+             "2025-03-01T10:30:00Z", "2025-03-01T11:00:00Z", "2025-03-01T10:45:00Z", "2025-03-01T10:50:00.5Z",
+             "2025-03-01T10:55:00Z"]
+    outputs = [f"0.{k},id-{k},{when}".encode() for k, when in enumerate(times)]
+    outputs[6] = b"0.6"  # a row without its id and time
+    out_lines = [line for line in inputs if line.strip()]
+    body = [outputs.pop(0) if line.strip() else line for line in inputs]
+    assert len(out_lines) == 9
+    (job / "input" / "a.csv").write_bytes(b"\r\n".join(inputs) + b"\r\n")
+    (job / "output" / "a.csv.out").write_bytes(gzip.compress(b"\n".join(body) + b"\n"))
+    window = TimeWindow(start=datetime(2025, 3, 1, 10, tzinfo=UTC), end=datetime(2025, 3, 1, 11, tzinfo=UTC))
+    monkeypatch.setattr(batch_io, "BLOCK_ROWS", 3)  # blocks end inside the file
+    column_wise = _staged(job, tmp_path / "column-wise", reading, window)
+    monkeypatch.setattr(batch_io, "_csv_pair", lambda *_: False)
+    assert column_wise == _staged(job, tmp_path / "row-by-row", reading, window)
+    assert len(column_wise[0]) == 6  # 9 rows: one not UTF-8, one without id and time, one outside the window
+    assert column_wise[1][-1] == (6, 1) and [line for line, _ in column_wise[1][:-1]] == [5, 9]
+
+
+def test_many_plain_csv_rows_are_read_on_whole_columns(tmp_path, monkeypatch):
+    job = write_transform_job([{"captureData": {"endpointInput": {"data": f"{k},{k / 7}"},
+                                                "endpointOutput": {"data": f"{k % 2}"}},
+                                "eventMetadata": {"inferenceId": f"i{k}", "inferenceTime": "2025-03-01T10:00:00Z"}}
+                               for k in range(10_000)], tmp_path / "job")
+    monkeypatch.setattr(batch_io, "_csv_block_row_by_row", None)  # any block read row by row would fail
+    records, counts = _staged(job, tmp_path / "staged", BatchReading(inputs=True, outputs=True))
+    assert len(records) == 10_000 and counts == [(10_000, 0)]
+    assert records[7]["captureData"]["batchTransformInput"]["data"] == f"7,{7 / 7}"
+    assert records[7]["eventMetadata"] == {"eventId": "i7", "inferenceTime": "2025-03-01T10:00:00Z"}

@@ -45,17 +45,21 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import BATCH_INPUT, BATCH_OUTPUT
-from model_monitor_analyzer.io.jsonlines import open_lines
+from model_monitor_analyzer.io.datasets import whole_line_chunks
+from model_monitor_analyzer.io.jsonlines import line_bounds, open_lines
 from model_monitor_analyzer.io.manifest import read_manifest
 from model_monitor_analyzer.io.problems import InputProblems
-from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow, format_timestamp
 
 INPUT_FOLDER = "input"
 OUTPUT_FOLDER = "output"
@@ -440,6 +444,53 @@ def _record(input_row: _Row | None, output_row: _Row | None, reading: BatchReadi
     return {"captureData": capture, "eventMetadata": metadata, "eventVersion": "0"}
 
 
+@dataclass(kw_only=True)
+class _Staging:
+    """The records being written: where, what is read of each row, and the counts so far."""
+
+    out: BinaryIO
+    reading: BatchReading
+    window: TimeWindow | None
+    problems: InputProblems
+    records: int = 0
+    timed: int = 0
+    outside: int = 0
+
+    @property
+    def bounded(self) -> bool:
+        return self.window is not None and not self.window.is_open
+
+    def row(self, input_row: _Row | None, output_row: _Row | None, pair: tuple[Path | None, Path | None]) -> None:
+        """Write the record of one row (an input row, its output row, or either alone), or count why not."""
+        bad = next((row for row in (input_row, output_row) if row is not None and row.problem is not None), None)
+        if bad is not None:
+            where = pair[0] if bad is input_row else pair[1]
+            self.problems.record_bad(str(where), bad.line, bad.problem)  # type: ignore[arg-type]
+            return
+        if self.reading.ids_needed_for and (output_row is None or output_row.inference_id is None):
+            where = f"{pair[1]}:{output_row.line}" if output_row is not None else str(pair[0])
+            raise AnalyzerInputError(
+                f"the transform output has no inference id ({self.reading.ids_needed_for}): run the transform job "
+                "with DataCaptureConfig GenerateInferenceId true", path=where)
+        when = output_row.inference_time if output_row is not None else None
+        if self.bounded and when is not None:
+            try:
+                inside = self.window.contains_text(when)  # type: ignore[union-attr]
+            except ValueError:
+                self.problems.record_bad(str(pair[1]), output_row.line,  # type: ignore[union-attr]
+                                         f"the inference time {when!r} is not an ISO 8601 time")
+                return
+            if not inside:
+                self.outside += 1
+                self.problems.record_outside()
+                return
+        self.out.write(orjson.dumps(_record(input_row, output_row, self.reading, pair[1])))
+        self.out.write(b"\n")
+        self.records += 1
+        self.timed += when is not None
+        self.problems.record_good()
+
+
 def stage_capture_records(
     capture: Path,
     source: BatchSource,
@@ -453,7 +504,8 @@ def stage_capture_records(
 
     ``window`` (when given) leaves out the rows whose inference time is outside it; rows without one are kept
     (a transform job run without inference ids has no time but the job's). Unreadable rows are counted in
-    ``problems`` with their ``file:line``; the tolerated share is checked at the end.
+    ``problems`` with their ``file:line``; the tolerated share is checked at the end. CSV files are read a block
+    of rows at a time on whole columns (``_stage_csv_pair``), other files row by row.
     """
     files = transform_files(capture, source)
     if reading.outputs and not reading.inputs and not files.outputs:
@@ -463,40 +515,223 @@ def stage_capture_records(
         raise AnalyzerInputError(f"no {OUTPUT_FOLDER}/ files of the transform job: their inference ids are needed "
                                  f"({reading.ids_needed_for})", path=str(capture / OUTPUT_FOLDER))
     target = destination / STAGED_FILE
-    records = timed = outside = 0
-    bounded = window is not None and not window.is_open
     with target.open("wb") as out:
+        staging = _Staging(out=out, reading=reading, window=window, problems=problems)
         for pair in file_pairs(files):
+            if _csv_pair(pair, source, reading):
+                _stage_csv_pair(pair, source, staging)
+                continue
             for input_row, output_row in _rows_together(pair, source):
-                bad = next((row for row in (input_row, output_row) if row is not None and row.problem is not None), None)
-                if bad is not None:
-                    where = pair[0] if bad is input_row else pair[1]
-                    problems.record_bad(str(where), bad.line, bad.problem)  # type: ignore[arg-type]
-                    continue
-                if reading.ids_needed_for and (output_row is None or output_row.inference_id is None):
-                    where = f"{pair[1]}:{output_row.line}" if output_row is not None else str(pair[0])
-                    raise AnalyzerInputError(
-                        f"the transform output has no inference id ({reading.ids_needed_for}): run the transform job "
-                        "with DataCaptureConfig GenerateInferenceId true", path=where)
-                when = output_row.inference_time if output_row is not None else None
-                if bounded and when is not None:
-                    try:
-                        inside = window.contains_text(when)  # type: ignore[union-attr]
-                    except ValueError:
-                        problems.record_bad(str(pair[1]), output_row.line,  # type: ignore[union-attr]
-                                            f"the inference time {when!r} is not an ISO 8601 time")
-                        continue
-                    if not inside:
-                        outside += 1
-                        problems.record_outside()
-                        continue
-                out.write(orjson.dumps(_record(input_row, output_row, reading, pair[1])))
-                out.write(b"\n")
-                records += 1
-                timed += when is not None
-                problems.record_good()
+                staging.row(input_row, output_row, pair)
     problems.check()
-    return StagedRecords(file=target, records=records, timed=timed, outside_window=outside)
+    return StagedRecords(file=target, records=staging.records, timed=staging.timed, outside_window=staging.outside)
+
+
+# ---------------------------------------------------------------- CSV files on whole columns
+BLOCK_ROWS = 65_536  # rows of an input file and of its output file read together
+_BLANK = r"^[ \t\n\r\x0b\x0c]*$"  # a line of what bytes.strip() removes
+
+
+class _NotColumnWise(Exception):
+    """A block the column-wise path does not take: its rows are read one by one."""
+
+
+def _csv_pair(pair: tuple[Path | None, Path | None], source: BatchSource, reading: BatchReading) -> bool:
+    """Whether a pair of files is CSV on both sides (as far as it has them), so that it is read column-wise."""
+    input_file, output_file = pair
+    if input_file is None and reading.inputs:  # the input comes out of the output rows: read one by one
+        return False
+    if input_file is not None and (source.data_format or _sniffed(input_file)) is not BatchFormat.CSV:
+        return False
+    return output_file is None or _sniffed(output_file) is BatchFormat.CSV
+
+
+class _Lines:
+    """The non-blank lines of a (possibly compressed) text file, without their line breaks, handed out a given
+    number at a time as Arrow binary values with their line numbers."""
+
+    def __init__(self, file: Path, *, skip_first: bool = False) -> None:
+        self.file = file
+        self._handle = open_lines(file)
+        self._chunks = whole_line_chunks(self._handle, 8 << 20)
+        self._values: list[pa.Array] = []
+        self._numbers: list[np.ndarray] = []
+        self._skip_first = skip_first
+        self.handed = 0
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def _read(self) -> bool:
+        try:
+            got = next(self._chunks, None)
+        except (OSError, EOFError, zlib.error) as error:
+            raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=str(self.file)) from None
+        if got is None:
+            return False
+        lines_before, chunk = got
+        starts, _ = line_bounds(chunk)
+        offsets = np.append(starts, len(chunk)).astype(np.int32)
+        lines = pa.Array.from_buffers(pa.binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(chunk)])
+        kept = ~np.asarray(pc.match_substring_regex(lines, _BLANK))
+        if self._skip_first and kept.any():
+            kept[np.flatnonzero(kept)[0]] = False
+            self._skip_first = False
+        self._values.append(lines.filter(pa.array(kept)))
+        self._numbers.append(lines_before + 1 + np.flatnonzero(kept))
+        return True
+
+    def take(self, count: int) -> tuple[pa.Array, np.ndarray]:
+        """The next ``count`` lines (fewer at the end of the file), with their line numbers."""
+        while sum(len(v) for v in self._values) < count and self._read():
+            pass
+        values = pa.concat_arrays(self._values) if self._values else pa.array([], pa.binary())
+        numbers = np.concatenate(self._numbers) if self._numbers else np.zeros(0, dtype=np.int64)
+        self._values, self._numbers = [values.slice(count)], [numbers[count:]]
+        self.handed += min(count, len(values))
+        return values.slice(0, count), numbers[:count]
+
+    def count_rest(self) -> int:
+        """Hand out every line left and say how many there were."""
+        rest = 0
+        while len(taken := self.take(BLOCK_ROWS)[0]):
+            rest += len(taken)
+        return rest
+
+
+def _stage_csv_pair(pair: tuple[Path | None, Path | None], source: BatchSource, staging: _Staging) -> None:
+    """Stage a pair of CSV files a block of rows at a time: column-wise, or a block with an unusual row (bytes
+    that are not UTF-8, a control character, quotes in an output row, an unusual time) row by row."""
+    input_file, output_file = pair
+    inputs = _Lines(input_file, skip_first=source.header) if input_file is not None else None
+    outputs = _Lines(output_file) if output_file is not None else None
+    with_ids: bool | None = None
+    try:
+        while True:
+            ins = inputs.take(BLOCK_ROWS) if inputs is not None else None
+            outs = outputs.take(len(ins[0]) if ins is not None else BLOCK_ROWS) if outputs is not None else None
+            if ins is not None and outs is not None and (len(outs[0]) < len(ins[0]) or not len(ins[0])):
+                more_inputs = inputs.handed + inputs.count_rest()  # type: ignore[union-attr]
+                more_outputs = outputs.handed + outputs.count_rest()  # type: ignore[union-attr]
+                if more_inputs == more_outputs:
+                    return
+                raise AnalyzerInputError(
+                    f"the input file has {more_inputs} row(s) but its output {output_file} has {more_outputs}: a "
+                    "transform job writes one output row per input row (SplitType Line, AssembleWith Line); stage "
+                    "the matching files", path=str(input_file))
+            block = ins if ins is not None else outs
+            if not len(block[0]):  # type: ignore[index]
+                return
+            if outs is not None and with_ids is None:
+                first = _text(outs[0][0].as_py().rstrip(b"\r\n"))
+                fields = _csv_fields(first) if first is not None else []
+                with_ids = len(fields) >= 3 and bool(_TIME.fullmatch(fields[-1].strip())) and bool(fields[-2].strip())
+            try:
+                _csv_block(ins, outs, bool(with_ids), pair, staging)
+            except _NotColumnWise:
+                _csv_block_row_by_row(ins, outs, bool(with_ids), pair, staging)
+    finally:
+        for lines in (inputs, outputs):
+            if lines is not None:
+                lines.close()
+
+
+def _csv_block_row_by_row(ins: tuple[pa.Array, np.ndarray] | None, outs: tuple[pa.Array, np.ndarray] | None,
+                          with_ids: bool, pair: tuple[Path | None, Path | None], staging: _Staging) -> None:
+    count = len((ins or outs)[0])  # type: ignore[index]
+    for index in range(count):
+        input_row = output_row = None
+        if ins is not None:
+            text = _text(ins[0][index].as_py().rstrip(b"\r\n"))
+            number = int(ins[1][index])
+            input_row = _Row(line=number, problem="not UTF-8 text") if text is None else _Row(line=number, data=text)
+        if outs is not None:
+            text = _text(outs[0][index].as_py().rstrip(b"\r\n"))
+            number = int(outs[1][index])
+            output_row = (_Row(line=number, problem="not UTF-8 text") if text is None
+                          else _csv_output_row(number, text, with_ids))
+        staging.row(input_row, output_row, pair)
+
+
+def _texts(values: pa.Array) -> pa.Array:
+    """Binary lines as text without their trailing carriage returns; ``_NotColumnWise`` for bytes that are not
+    UTF-8 or a control character (they take the row-by-row path, which says what is wrong or escapes them)."""
+    try:
+        texts = pc.utf8_rtrim(values.cast(pa.string()), characters="\r\n")
+    except pa.ArrowInvalid:
+        raise _NotColumnWise from None
+    if pc.any(pc.match_substring_regex(texts, r"[\x00-\x1f]")).as_py():
+        raise _NotColumnWise
+    return texts
+
+
+def _json_text(texts: pa.Array) -> pa.Array:
+    """Each text as a JSON string, quotes included (no control characters: ``_texts`` sends those away)."""
+    if pc.any(pc.match_substring_regex(texts, r'["\\]')).as_py():
+        texts = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', texts, '"', "")
+
+
+def _csv_block(ins: tuple[pa.Array, np.ndarray] | None, outs: tuple[pa.Array, np.ndarray] | None, with_ids: bool,
+               pair: tuple[Path | None, Path | None], staging: _Staging) -> None:
+    """One block of CSV rows made into records on whole columns (see ``_record`` for the record)."""
+    reading = staging.reading
+    count = len((ins or outs)[0])  # type: ignore[index]
+    keep = np.ones(count, dtype=bool)
+    input_text = _texts(ins[0]) if ins is not None else None
+    output_text = ids = times = None
+    if outs is not None:
+        output_text = _texts(outs[0])
+        if with_ids:
+            if pc.any(pc.match_substring(output_text, '"')).as_py():
+                raise _NotColumnWise
+            parts = pc.split_pattern(output_text, ",", max_splits=2, reverse=True)  # ..., id, time
+            if pc.any(pc.not_equal(pc.list_value_length(parts), 3)).as_py():
+                raise _NotColumnWise  # a row without its id and time: a bad row
+            output_text = pc.list_element(parts, 0)
+            ids = pc.utf8_trim_whitespace(pc.list_element(parts, 1))
+            times = pc.utf8_trim_whitespace(pc.list_element(parts, 2))
+            good = (np.asarray(pc.greater(pc.utf8_length(ids), 0))
+                    & np.asarray(pc.match_substring_regex(times, f"^{CAPTURE_TIME.pattern}$")))
+            if not good.all():  # an empty id, or a time of another shape
+                raise _NotColumnWise
+    if reading.ids_needed_for and not with_ids:
+        raise _NotColumnWise  # the row-by-row path says the ids are missing
+    if staging.bounded and times is not None:
+        window = staging.window
+        inside = np.ones(count, dtype=bool)
+        if window.start is not None:  # type: ignore[union-attr]
+            inside &= np.asarray(pc.greater_equal(times, format_timestamp(window.start)))  # type: ignore[union-attr]
+        if window.end is not None:  # type: ignore[union-attr]
+            inside &= np.asarray(pc.less(times, format_timestamp(window.end)))  # type: ignore[union-attr]
+        staging.outside += int((~inside).sum())
+        staging.problems.record_outside(int((~inside).sum()))
+        keep &= inside
+    mask = pa.array(keep)
+    pieces: list[object] = []
+    if reading.inputs and input_text is not None:  # (``_csv_pair``: a pair read column-wise has its input file)
+        pieces += ['"batchTransformInput":{"data":', _json_text(input_text.filter(mask)), ',"encoding":"CSV"}']
+    if reading.outputs and output_text is not None:
+        pieces += [("," if reading.inputs else "") + '"batchTransformOutput":{"data":',
+                   _json_text(output_text.filter(mask)), ',"encoding":"CSV"}']
+    pieces.append('},"eventMetadata":{')
+    if ids is not None and times is not None:
+        pieces += ['"eventId":', _json_text(ids.filter(mask)), ',"inferenceTime":', _json_text(times.filter(mask))]
+    pieces.append('},"eventVersion":"0"}\n')
+    kept = int(keep.sum())
+    if not kept:
+        return
+    lines = pc.binary_join_element_wise('{"captureData":{', *pieces, "")
+    staging.out.write(_joined(lines))
+    staging.records += kept
+    staging.timed += kept if times is not None else 0
+    staging.problems.record_good(kept)
+
+
+def _joined(values: pa.Array) -> bytes:
+    """The values of a string array (without nulls) one after the other."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset: values.offset + len(values) + 1]
+    return values.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]]
 
 
 def staged_capture(capture: Path, source: BatchSource, *, reading: BatchReading, problems: InputProblems,
