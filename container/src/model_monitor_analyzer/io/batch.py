@@ -405,11 +405,14 @@ def _rows_together(pair: tuple[Path | None, Path | None], source: BatchSource) -
         if input_row is None or output_row is None:
             more_inputs = read + (input_row is not None) + _count_rest(inputs)
             more_outputs = read + (output_row is not None) + _count_rest(outputs)
-            raise AnalyzerInputError(
-                f"the input file has {more_inputs} row(s) but its output {output_file} has {more_outputs}: a transform "
-                "job writes one output row per input row (SplitType Line, AssembleWith Line); stage the matching files",
-                path=str(input_file))
+            raise _different_row_counts(input_file, output_file, more_inputs, more_outputs)
         yield input_row, output_row
+
+
+def _different_row_counts(input_file: Path, output_file: Path, inputs: int, outputs: int) -> AnalyzerInputError:
+    return AnalyzerInputError(
+        f"the input file has {inputs} row(s) but its output {output_file} has {outputs}: a transform job writes one "
+        "output row per input row (SplitType Line, AssembleWith Line); stage the matching files", path=str(input_file))
 
 
 def _payload(data: str, encoding: str) -> dict[str, str]:
@@ -615,10 +618,7 @@ def _stage_csv_pair(pair: tuple[Path | None, Path | None], source: BatchSource, 
                 more_outputs = outputs.handed + outputs.count_rest()  # type: ignore[union-attr]
                 if more_inputs == more_outputs:
                     return
-                raise AnalyzerInputError(
-                    f"the input file has {more_inputs} row(s) but its output {output_file} has {more_outputs}: a "
-                    "transform job writes one output row per input row (SplitType Line, AssembleWith Line); stage "
-                    "the matching files", path=str(input_file))
+                raise _different_row_counts(input_file, output_file, more_inputs, more_outputs)  # type: ignore[arg-type]
             block = ins if ins is not None else outs
             if not len(block[0]):  # type: ignore[index]
                 return
