@@ -424,3 +424,15 @@ def test_many_plain_csv_rows_are_read_on_whole_columns(tmp_path, monkeypatch):
     assert len(records) == 10_000 and counts == [(10_000, 0)]
     assert records[7]["captureData"]["batchTransformInput"]["data"] == f"7,{7 / 7}"
     assert records[7]["eventMetadata"] == {"eventId": "i7", "inferenceTime": "2025-03-01T10:00:00Z"}
+
+
+def test_a_few_unreadable_transform_rows_are_left_out_with_a_note(tmp_path, capsys):
+    (tmp_path / "job" / "input").mkdir(parents=True)
+    rows = [f"{k},{k * 2}".encode() for k in range(30)]
+    rows[4] = b"4,\xff"
+    (tmp_path / "job" / "input" / "a.csv").write_bytes(b"\n".join(rows) + b"\n")
+    staged = stage_capture_records(tmp_path / "job", BatchSource(), tmp_path, problems=InputProblems(),
+                                   reading=BatchReading(inputs=True, outputs=False))
+    assert staged.records == 29
+    note = capsys.readouterr().err
+    assert "1 transform row(s) could not be read" in note and "a.csv:5: not UTF-8 text" in note

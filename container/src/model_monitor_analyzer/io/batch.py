@@ -40,6 +40,7 @@ import enum
 import io
 import itertools
 import re
+import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -527,6 +528,9 @@ def stage_capture_records(
             for input_row, output_row in _rows_together(pair, source):
                 staging.row(input_row, output_row, pair)
     problems.check()
+    if problems.bad:  # tolerated, but not silently
+        print(f"note: {problems.bad:,} transform row(s) could not be read and are left out, the first: "
+              f"{problems.examples[0].describe()}", file=sys.stderr, flush=True)
     return StagedRecords(file=target, records=staging.records, timed=staging.timed, outside_window=staging.outside)
 
 
