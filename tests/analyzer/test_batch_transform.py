@@ -436,3 +436,21 @@ def test_a_few_unreadable_transform_rows_are_left_out_with_a_note(tmp_path, caps
     assert staged.records == 29
     note = capsys.readouterr().err
     assert "1 transform row(s) could not be read" in note and "a.csv:5: not UTF-8 text" in note
+
+
+@pytest.mark.parametrize("attribute", ["SageMakerOutput.score", "score"])
+def test_json_lines_outputs_are_read_at_the_path_given_or_inside_sagemaker_output(tmp_path, demo_traffic, attribute):
+    capture, labels, _ = demo_traffic
+    records = _capture_records(capture, DRIFTED)
+    job = tmp_path / "job"
+    (job / "output").mkdir(parents=True)
+    (job / "output" / "requests.jsonl.out").write_text("".join(json.dumps({
+        "SageMakerInferenceId": r["eventMetadata"]["inferenceId"], "SageMakerInferenceTime": r["eventMetadata"]["inferenceTime"],
+        "SageMakerOutput": {"score": float(r["captureData"]["endpointOutput"]["data"])}}) + "\n" for r in records))
+    judged = ["--type", "model-quality", "--problem-type", "BinaryClassification", "--probability-threshold",
+              str(data.THRESHOLD), "--ground-truth", str(labels), *_window(DRIFTED), "--quiet"]
+    assert analyzer(["monitor", *judged, "--capture", str(_hour_folder(capture, DRIFTED)), "--probability-attribute",
+                     "0", "--output", str(tmp_path / "endpoint")]) == 0
+    assert analyzer(["monitor", *judged, "--capture", str(job), "--capture-format", "batch", "--probability-attribute",
+                     attribute, "--output", str(tmp_path / "batch")]) == 0
+    assert _documents(tmp_path / "batch", "statistics.json") == _documents(tmp_path / "endpoint", "statistics.json")
