@@ -409,7 +409,8 @@ def _metric_timestamp(request: DataQualityMonitorRequest) -> str:
     return format_timestamp(request.metric_time or request.window.start or datetime.now(UTC))
 
 
-def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names: list[str]) -> DataQualityMonitorRequest:
+def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names: list[str],
+                                   window: TimeWindow) -> DataQualityMonitorRequest:
     """``request`` reading the capture payloads that line up with the baseline's features (see
     ``io.capture.match_capture_columns``); the choice is said on stderr when it is not the given one."""
     if not request.capture.exists():
@@ -417,7 +418,7 @@ def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names:
     reading = request.reading
     matched = match_capture_columns(
         features=len(names),
-        shape=capture_shape(request.capture, window=request.window, input_names=names),
+        shape=capture_shape(request.capture, window=window, input_names=names),
         capture_index_names=reading.capture_index_names,
         output_first=reading.output_first,
     )
@@ -434,18 +435,21 @@ def _monitor_batch(request: DataQualityMonitorRequest) -> RunOutcome:
                              tolerance_setting=request.names.max_bad_record_ratio, input_name="transform rows")
     with staged_capture(request.capture, request.batch, reading=BatchReading(inputs=True, outputs=False),  # type: ignore[arg-type]
                         problems=problems, window=request.window) as staged:
-        timed = staged.timed == staged.records
-        return run_monitor(replace(
-            request, capture=staged.file.parent, batch=None, input_format=InputFormat.CAPTURE,
-            window=request.window if timed else TimeWindow(),
-            metric_time=request.metric_time or request.window.start,
-            reading=replace(request.reading, capture_index_names=(ENDPOINT_INPUT,))))
+        return _monitor(replace(request, capture=staged.file.parent, batch=None, input_format=InputFormat.CAPTURE,
+                                reading=replace(request.reading, capture_index_names=(ENDPOINT_INPUT,))),
+                        read_window=request.window if staged.timed == staged.records else TimeWindow())
 
 
 def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     """Profile the window, check it against the baseline, write reports and metric lines."""
     if request.batch is not None:
         return _monitor_batch(request)
+    return _monitor(request, read_window=request.window)
+
+
+def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow) -> RunOutcome:
+    """``run_monitor`` of the records read in ``read_window`` (the request's window, or an open one for a transform
+    job's rows staged already)."""
     metrics_file = request.metrics_dir / METRICS_FILE_NAME if request.metrics_dir is not None else None
     claim = claim_output(
         request.output, writes=(*MONITOR_FILES, *((metrics_file,) if metrics_file is not None else ())),
@@ -458,9 +462,9 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
     fmt = request.input_format
     if fmt is InputFormat.CAPTURE and request.reading.record_preprocessor is None:
-        request = _with_matching_capture_columns(request, names=names)
+        request = _with_matching_capture_columns(request, names=names, window=read_window)
     profile, problems = profile_input(
-        request.reading, request.capture, fmt, window=request.window, names=names, detailed_columns=string_features,
+        request.reading, request.capture, fmt, window=read_window, names=names, detailed_columns=string_features,
         tolerance_setting=request.names.max_bad_record_ratio,
     )
     metrics_dir = request.metrics_dir
