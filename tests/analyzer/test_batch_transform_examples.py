@@ -122,3 +122,31 @@ def test_the_jobs_input_document_zipped_with_its_output_gives_the_same_bias_metr
     assert analyzer([*common, "--capture", str(transform_job["capture"]), "--batch-data", str(transform_job["data"]),
                      "--output", str(tmp_path / "joined")]) == 0
     assert _post_training(tmp_path / "zipped" / "analysis.json") == _post_training(tmp_path / "joined" / "analysis.json")
+
+
+def test_data_quality_of_the_jobs_json_input_equals_that_of_the_same_request_sent_to_an_endpoint(
+        tmp_path, reference_examples, transform_job):
+    document = (reference_examples / EXAMPLE / "test_data" / "test-dataset.json").read_text()
+    rows = [row["features"] for row in json.loads(document)["instances"]]
+    names = HEADERS[:-1]  # the features, without the label
+    (tmp_path / "reference.csv").write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    assert analyzer(["baseline", "--dataset", str(tmp_path / "reference.csv"), "--output", str(tmp_path / "baseline"),
+                     "--quiet"]) == 0
+    endpoint = tmp_path / "endpoint" / "ep" / "AllTraffic" / "2024" / "01" / "19" / "19"
+    endpoint.mkdir(parents=True)
+    (endpoint / "25-34-000-x.jsonl").write_text(json.dumps({
+        "captureData": {"endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
+                                          "data": document, "encoding": "JSON"}},
+        "eventMetadata": {"eventId": "e", "inferenceTime": "2024-01-19T19:25:34Z"}, "eventVersion": "0"}) + "\n")
+    job = tmp_path / "job"
+    (job / "input").mkdir(parents=True)
+    (job / "output").mkdir()
+    shutil.copy(reference_examples / EXAMPLE / "test_data" / "test-dataset.json", job / "input")
+    shutil.copy(transform_job["data"] / "test-dataset.json.out", job / "output")
+    common = ["--statistics", str(tmp_path / "baseline" / "statistics.json"), "--constraints",
+              str(tmp_path / "baseline" / "constraints.json"), *WINDOW, "--quiet"]
+    assert analyzer(["monitor", "--capture", str(tmp_path / "endpoint"), "--output", str(tmp_path / "a"), *common]) == 0
+    assert analyzer(["monitor", "--capture", str(job), "--capture-format", "batch", "--output", str(tmp_path / "b"),
+                     *common]) == 0
+    ours, theirs = (json.loads((tmp_path / side / "statistics.json").read_text()) for side in ("b", "a"))
+    assert ours == theirs and ours["dataset"]["item_count"] == len(rows) == 334
