@@ -454,3 +454,13 @@ def test_json_lines_outputs_are_read_at_the_path_given_or_inside_sagemaker_outpu
     assert analyzer(["monitor", *judged, "--capture", str(job), "--capture-format", "batch", "--probability-attribute",
                      attribute, "--output", str(tmp_path / "batch")]) == 0
     assert _documents(tmp_path / "batch", "statistics.json") == _documents(tmp_path / "endpoint", "statistics.json")
+
+
+def test_inputs_pair_with_the_outputs_of_the_same_key(tmp_path):
+    for folder, name in (("input", "b/x.csv"), ("input", "a/x.csv"), ("output", "a/x.csv.out"),
+                         ("output", "b/x.csv.out")):
+        (tmp_path / folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / name).write_text("1\n")
+    pairs = batch_io.file_pairs(batch_io.transform_files(tmp_path, BatchSource()))
+    assert [(i.relative_to(tmp_path).as_posix(), o.relative_to(tmp_path).as_posix()) for i, o in pairs] == [
+        ("input/a/x.csv", "output/a/x.csv.out"), ("input/b/x.csv", "output/b/x.csv.out")]

@@ -103,10 +103,13 @@ class BatchSource:
 
 @dataclass(frozen=True, kw_only=True)
 class TransformFiles:
-    """A transform job's input and output data files, each side in name order."""
+    """A transform job's input and output data files, each side in name order, and the folders their keys are
+    relative to."""
 
     inputs: tuple[Path, ...]
     outputs: tuple[Path, ...]
+    input_root: Path
+    output_root: Path
 
 
 def _listed(folder: Path) -> list[Path]:
@@ -141,7 +144,7 @@ def transform_files(capture: Path, source: BatchSource) -> TransformFiles:
     if not capture.is_dir():
         raise AnalyzerInputError("batch transform data not found: pass the folder holding input/ and output/",
                                  path=str(capture))
-    sides = []
+    sides: list[tuple[Path, ...]] = []
     for name in (INPUT_FOLDER, OUTPUT_FOLDER):
         folder = capture / name
         if not folder.is_dir():
@@ -150,22 +153,25 @@ def transform_files(capture: Path, source: BatchSource) -> TransformFiles:
             sides.append(tuple(_through_manifests(folder, source.data)))
         else:
             sides.append(tuple(_listed(folder)))
+    roots = (source.data, source.data) if source.data is not None else (capture / INPUT_FOLDER, capture / OUTPUT_FOLDER)
     if not sides[0] and not sides[1]:
         what = "manifests" if source.data is not None else "data files"
         raise AnalyzerInputError(f"no {what} of a batch transform job: expected them under {INPUT_FOLDER}/ "
                                  f"and {OUTPUT_FOLDER}/ of this folder", path=str(capture))
-    return TransformFiles(inputs=sides[0], outputs=sides[1])
+    return TransformFiles(inputs=sides[0], outputs=sides[1], input_root=roots[0], output_root=roots[1])
 
 
 def file_pairs(files: TransformFiles) -> list[tuple[Path | None, Path | None]]:
-    """The (input, output) files read together: ``<name>`` with ``<name>.out``, else in name order when
-    both sides have as many files; a side without files pairs with nothing."""
+    """The (input, output) files read together: the input ``<key>`` with the output ``<key>.out`` (keys relative to
+    their side's folder), else in name order when both sides have as many files; a side without files pairs with
+    nothing."""
     inputs, outputs = list(files.inputs), list(files.outputs)
     if not inputs or not outputs:
         return [(file, None) for file in inputs] + [(None, file) for file in outputs]
-    by_name = {file.name: file for file in outputs}
-    if all(file.name + ".out" in by_name for file in inputs) and len(inputs) == len(outputs):
-        return [(file, by_name[file.name + ".out"]) for file in inputs]
+    by_key = {file.relative_to(files.output_root).as_posix(): file for file in outputs}
+    keys = [file.relative_to(files.input_root).as_posix() + ".out" for file in inputs]
+    if all(key in by_key for key in keys) and len(inputs) == len(outputs):
+        return [(file, by_key[key]) for file, key in zip(inputs, keys, strict=True)]
     if len(inputs) == len(outputs):
         return list(zip(inputs, outputs, strict=True))
     raise AnalyzerInputError(
