@@ -150,3 +150,17 @@ def test_data_quality_of_the_jobs_json_input_equals_that_of_the_same_request_sen
                      *common]) == 0
     ours, theirs = (json.loads((tmp_path / side / "statistics.json").read_text()) for side in ("b", "a"))
     assert ours == theirs and ours["dataset"]["item_count"] == len(rows) == 334
+
+
+def test_the_input_and_output_manifests_lead_to_the_files_read_together(tmp_path, transform_job, reference_examples):
+    # an input manifest in the form the JSON Lines example shows: the prefix names the object, its key is ""
+    manifests = transform_job["capture"] / "input" / HOUR
+    manifests.mkdir(parents=True)
+    (manifests / "input.json").write_text(json.dumps([{"prefix": "s3://bucket/prefix/test-dataset.json"}, ""]))
+    shutil.copy(reference_examples / EXAMPLE / "test_data" / "test-dataset.json", transform_job["data"])
+    staged = stage_capture_records(transform_job["capture"], BatchSource(data=transform_job["data"]), tmp_path,
+                                   reading=BatchReading(inputs=True, outputs=True), problems=InputProblems())
+    (record,) = [json.loads(line) for line in staged.file.read_text().splitlines()]
+    document = json.loads((reference_examples / EXAMPLE / "test_data" / "test-dataset.json").read_text())
+    assert json.loads(record["captureData"]["batchTransformInput"]["data"]) == document
+    assert "SageMakerOutput" in json.loads(record["captureData"]["batchTransformOutput"]["data"])
