@@ -115,3 +115,30 @@ def test_a_byte_order_mark_is_dropped_by_the_process_reading_the_first_part(tmp_
     for run in capture_slices([file], parts=3):
         parted += sum(batch.num_rows for batch in read_capture_batches(capture, problems=problems, files=run))
     assert rows == parted == 600 and whole.bad == problems.bad == 0
+
+
+def test_the_window_shape_is_read_from_the_window_not_from_earlier_hours_of_the_tree(tmp_path):
+    """A whole capture tree passed for one hour, its earlier hours holding more than the look's 1,000 lines: the
+    window's own records show that the input alone matches an input-only baseline, so the output is not read
+    as a feature."""
+    rows = ["age,city,income"] + [f"{20 + i % 50},{CITIES[i % 3]},{1000 + 7 * i}" for i in range(600)]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    assert main(["baseline", "--dataset", str(tmp_path / "train.csv"), "--output", str(tmp_path / "b"), "--quiet"]) == 0
+    tree = tmp_path / "tree" / "ep" / "AllTraffic" / "2024" / "01" / "01"
+    for hour in ("07", "08"):
+        (tree / hour).mkdir(parents=True)
+        (tree / hour / "a.jsonl").write_bytes(b"\n".join(
+            _record("25,Oslo,2000", "0.3", when=f"2024-01-01T{hour}:{i % 60:02d}:00Z") for i in range(1500)) + b"\n")
+    (tree / "10").mkdir()
+    (tree / "10" / "a.jsonl").write_bytes(b"\n".join(
+        _record(f"{20 + i % 50},{CITIES[i % 3]},{1000 + 7 * i}", f"0.{i % 9 + 1}") for i in range(600)) + b"\n")
+    out = tmp_path / "out"
+    assert main(["monitor", "--capture", str(tmp_path / "tree"), "--statistics", str(tmp_path / "b" / "statistics.json"),
+                 "--constraints", str(tmp_path / "b" / "constraints.json"), "--output", str(out), "--quiet",
+                 *WINDOW]) == 0
+    violations = json.loads((out / "constraint_violations.json").read_text())["violations"]
+    assert [v for v in violations if v["constraint_check_type"] in ("missing_column_check", "extra_column_check",
+                                                                   "data_type_check")] == []
+    statistics = json.loads((out / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == 600
+    assert sorted(f["name"] for f in statistics["features"]) == ["age", "city", "income"]

@@ -28,9 +28,11 @@ import binascii
 import contextlib
 import csv
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -370,6 +372,27 @@ class CaptureShape:
     output_fields: int | None
 
 
+OUTSIDE_LOOK_FACTOR = 50
+_HOUR_FOLDERS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
+
+
+def _hour_folder_near(file: Path, window: TimeWindow | None) -> bool:
+    """False only for a file in a ``yyyy/mm/dd/HH`` folder (SageMaker's capture layout) that lies at least an
+    hour away from the window on either side; any other file may hold the window's records."""
+    if window is None or window.is_open:
+        return True
+    match = _HOUR_FOLDERS.search(file.parent.as_posix())
+    if match is None:
+        return True
+    try:
+        hour = datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+    except ValueError:
+        return True
+    after_window = window.end is not None and hour - timedelta(hours=1) >= window.end
+    before_window = window.start is not None and hour + timedelta(hours=2) <= window.start
+    return not (after_window or before_window)
+
+
 def capture_shape(
     source: Path,
     *,
@@ -384,20 +407,25 @@ def capture_shape(
     odd record (a value left out, an extra field) does not decide how every column is read. None when there
     is none. ``input_names`` as for ``record_rows``."""
     looked = 0
+    read = 0  # lines outside the window count against a larger budget, so that earlier hours in the
+    # folder (a whole capture tree passed for one window) do not use up the look before the window starts
     seen: dict[CaptureShape, int] = {}
     for file in capture_files(source) if files is None else files:
+        if not _hour_folder_near(file, window):
+            continue
         try:
             with open_lines(file) as handle:
                 for line in handle:
-                    if looked >= max_lines or sum(seen.values()) >= records:
+                    if looked >= max_lines or read >= max_lines * OUTSIDE_LOOK_FACTOR or sum(seen.values()) >= records:
                         break
-                    looked += 1
+                    read += 1
                     if not line.strip():
                         continue
                     try:
                         record = parse_capture_line(line)
                         if not _in_window(record.inference_time, window):
                             continue
+                        looked += 1
                         widths = [
                             None if payload is None else payload_rows(payload, names)[0][1]
                             for payload, names in ((record.endpoint_input, input_names), (record.endpoint_output, None))
@@ -408,7 +436,7 @@ def capture_shape(
                     seen[shape] = seen.get(shape, 0) + 1
         except (OSError, EOFError, zlib.error, AnalyzerInputError):  # the read itself says what is wrong
             continue
-        if looked >= max_lines or sum(seen.values()) >= records:
+        if looked >= max_lines or read >= max_lines * OUTSIDE_LOOK_FACTOR or sum(seen.values()) >= records:
             break
     if not seen:
         return None
