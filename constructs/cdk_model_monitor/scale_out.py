@@ -117,7 +117,7 @@ def check_scale_out(scope: Construct, scale_out: object, *, standalone: bool) ->
                                  f"Use an EMR 7.x release that EMR Serverless runs, e.g. '{DEFAULT_RELEASE_LABEL}' "
                                  "(the Spark image is built on its base image).")
     idle = scale_out.idle_timeout
-    if not isinstance(idle, Duration) or not 1 <= idle.to_minutes() <= 10080 or idle.to_minutes() % 1:
+    if not isinstance(idle, Duration) or not 60 <= idle.to_seconds() <= 10080 * 60 or idle.to_seconds() % 60:
         raise ConfigurationError(scope, "scale_out.idle_timeout", idle,
                                  "Use a whole number of minutes from 1 to 10080, e.g. Duration.minutes(15).")
     uri = scale_out.image_uri

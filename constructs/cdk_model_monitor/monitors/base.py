@@ -354,7 +354,7 @@ class MonitorBase(Construct):
         inputs the Processing job gets as its environment and local files (``analyzer_environment``)."""
         window = self.window_environment()
         arguments: list[SparkArgument] = [
-            "monitor", "--engine", "spark", "--type", self.kind.name,
+            "monitor", "--engine", "spark", "--type", self.kind.names.short_name,
             "--capture", StateValue("$.plan.manifest_uri"),
             "--output", StateValue("$.plan.report_uri"),
             # where the Processing job uploads its metric lines too, and the publisher reads them
