@@ -220,7 +220,7 @@ def test_a_labelled_monitors_job_role_reads_its_ground_truth_and_the_bias_config
 
 
 def test_after_the_plan_the_runner_the_planner_chose_decides_between_spark_and_the_processing_job(app):
-    stack, monitor = _data_quality(app, scale_out=ScaleOut(threshold_bytes=5 * 1024 ** 3))
+    stack, _ = _data_quality(app, scale_out=ScaleOut(threshold_bytes=5 * 1024 ** 3))
     template = template_of(stack).to_json()
     states = _definition(template)["States"]
     assert states["HasData"]["Default"] == "ChooseRunner"
@@ -292,7 +292,7 @@ def test_the_start_job_run_request_is_one_emr_serverless_accepts(app):
 
 
 def test_the_spark_arguments_are_the_command_lines_flags_with_the_processing_jobs_values(app):
-    stack, monitor = _data_quality(app, scale_out=ScaleOut(always=True), drift_method=DriftMethod.PSI,
+    stack, _ = _data_quality(app, scale_out=ScaleOut(always=True), drift_method=DriftMethod.PSI,
                                    feature_overrides={"Account Length": FeatureOverride(drift_threshold=0.2)})
     definition = _definition(template_of(stack).to_json())
     arguments = _spark_arguments(definition, PLAN)
@@ -433,7 +433,10 @@ def test_the_facade_gives_its_scale_out_to_the_monitors_it_creates(tmp_path):
 # -- the template as a whole -------------------------------------------------------------------------------
 
 
-def _facade_stack(app: cdk.App, *, scale_out: ScaleOut | None = ScaleOut(threshold_bytes=2 * 1024 ** 3)) -> cdk.Stack:
+_SNAPSHOT_SCALE_OUT = ScaleOut(threshold_bytes=2 * 1024 ** 3)
+
+
+def _facade_stack(app: cdk.App, *, scale_out: ScaleOut | None = _SNAPSHOT_SCALE_OUT) -> cdk.Stack:
     stack = cdk.Stack(app, "ScaleOut", env=TEST_ENV)
     ModelMonitor(stack, "Model", model_name="churn",
                  endpoint=CapturedEndpoint(stack, "Endpoint", bucket=MonitoringBucket(stack, "Storage"),
