@@ -18,7 +18,6 @@ Input::
      "failure_reason": "...",                  # optional; a Step Functions error Cause is unwrapped, see 4.
      "no_data_reason": "...",                  # optional
      "processing_job_arn": "arn:...",          # optional; becomes the event's resource
-     "job_run_arn": "arn:...",                 # optional; an EMR Serverless job run's (scale-out), likewise
      "latest_report_uri": "s3://b/reports/data-quality/ep/sched/latest-report.html"}  # optional
 
 Output::
@@ -421,7 +420,6 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "late_window_start": _parse_time(window["late_window_start"], "window.late_window_start")
         if window.get("late_window_start") else None,
         "processing_job_arn": text("processing_job_arn"),
-        "job_run_arn": text("job_run_arn"),
         "latest_report_uri": _s3_uri(latest_report_uri, "latest_report_uri") if latest_report_uri else None,
     }
 
@@ -956,7 +954,8 @@ def put_status_event(detail: dict, request: dict) -> str:
         "EventBusName": request["event_bus_name"],
         "Resources": [],
     }
-    entry["Resources"] = [arn for arn in (request["processing_job_arn"], request["job_run_arn"]) if arn]
+    if request["processing_job_arn"]:
+        entry["Resources"] = [request["processing_job_arn"]]
     try:
         response = client("events").put_events(Entries=[entry])
     except (ClientError, BotoCoreError) as error:

@@ -125,8 +125,8 @@ class SparkApplication(Construct):
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::emr-serverless:startJobRun.sync",
             "Parameters": parameters,
-            "ResultSelector": {"JobRunArn.$": "$.Arn", "JobRunId.$": "$.JobRunId"},
-            "ResultPath": "$.job",
+            # kept whole beside the plan (no selector: no later state reads it, and its fields are EMR Serverless's)
+            "ResultPath": "$.spark_job",
             "TimeoutSeconds": timeout_seconds,
         })
         return gather, run

@@ -363,7 +363,6 @@ class StandaloneEngine(Construct):
                                          max_runtime_minutes=math.ceil(monitor.compute.max_runtime.to_minutes()))
         results = publish("PublishSparkResults", COMPLETED,
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
-                          job_run_arn=sfn.JsonPath.string_at("$.job.JobRunArn"),
                           latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
         results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         run.add_catch(sfn.Pass(self, "SparkJobTimedOut", result_path="$.error", parameters={
