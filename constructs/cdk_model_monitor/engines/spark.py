@@ -151,6 +151,4 @@ class SparkApplication(Construct):
             conditions={"StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}))
         acknowledge(machine.role, "AwsSolutions-IAM5", "job runs are created per window in this monitor's own "
                     "EMR Serverless application", resource=runs)
-        acknowledge(self.job_role, "AwsSolutions-IAM5", "the job reads and writes objects under this monitor's own "
-                    "prefixes only (captures, manifests, baseline, reports, logs)")
 
