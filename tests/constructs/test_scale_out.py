@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from botocore.validate import validate_parameters
+from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_model_monitor import (
     BiasDriftMonitor,
@@ -448,7 +449,7 @@ def _facade_stack(app: cdk.App, *, scale_out: ScaleOut | None = _SNAPSHOT_SCALE_
 
 def test_a_monitor_with_scale_out_matches_its_snapshot(tmp_path, snapshot):
     stack = _facade_stack(new_app(tmp_path))
-    assert normalize(template_of(stack).to_json()) == snapshot
+    assert normalize(template_of(stack).to_json()) == snapshot.use_extension(JSONSnapshotExtension)
 
 
 def test_a_monitor_with_scale_out_passes_cfn_lint_and_cdk_nag(tmp_path):
