@@ -217,6 +217,22 @@ def test_a_labelled_monitors_job_role_reads_its_ground_truth_and_the_bias_config
     assert "baselines/bias/analysis.json" in reads
 
 
+def test_the_job_role_may_decrypt_an_s3_baseline_encrypted_with_a_key_of_the_users(app):
+    from aws_cdk import aws_kms as kms
+
+    stack, _, endpoint = _stack(app)
+    key = kms.Key(stack, "BaselineKey", enable_key_rotation=True)
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, scale_out=ScaleOut(),
+                                 baseline=Baseline.from_s3("s3://ml-artifacts/v3/statistics.json",
+                                                           "s3://ml-artifacts/v3/constraints.json", encryption_key=key))
+    template = template_of(stack).to_json()
+    statements = _policy_of(template, stack.get_logical_id(monitor.engine.spark.job_role.node.default_child))
+    reads = _resource_texts(statements, "s3:GetObject")
+    assert "ml-artifacts/v3/statistics.json" in reads and "ml-artifacts/v3/constraints.json" in reads
+    assert any("kms:Decrypt" in s["Action"] and s["Resource"] == {
+        "Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]} for s in statements)
+
+
 # -- the state machine -------------------------------------------------------------------------------------
 
 
