@@ -18,6 +18,10 @@ Each scheduled tick starts one execution of the monitor's state machine:
    anything else (a validation error) fails the window with SageMaker's reason at once. The wait for the job is
    bounded (its MaxRuntime and 30 minutes), and so is every other step, so that the execution's timeout, their sum
    (``execution_timeout``), is never reached before the window's status is published;
+   With ``ScaleOut`` (engines/spark.py), ``ChooseRunner`` sends the windows the planner marked ``runner: spark``
+   to ``RunSparkAnalyzer`` instead, an EMR Serverless job run of the analyzer's Spark runner
+   (``startJobRun.sync``), which ``PublishSparkResults`` publishes as ``PublishResults`` does; it fails into the
+   same ``RecordFailure``;
 3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
    built-in's namespace and dimensions, the execution status metric (the analyzer's verdict from its
    ``outcome.json``: a job that analysed no record is NoData) and an EventBridge event;
