@@ -39,6 +39,7 @@ from .monitors.model_quality import (
 )
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
+from .scale_out import ScaleOut, SparkArchitecture
 from .schedule import DataWindow, Schedule
 from .storage import MonitoringBucket, MonitoringPrefixes
 
@@ -98,7 +99,9 @@ __all__ = [
     "QualityThreshold",
     "RetrainingProps",
     "RetrainingTrigger",
+    "ScaleOut",
     "Schedule",
+    "SparkArchitecture",
     "StorageProps",
     "analysis_config",
     "builtin_image_uri",

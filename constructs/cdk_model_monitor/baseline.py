@@ -90,6 +90,7 @@ class BoundBaseline:
     :param features: the data-quality features in the statistics' order, when known at synth (a local
         folder); monitors match them with what the endpoint captures.
     :param assets: the CDK file assets the job reads (a local folder's files), in the bootstrap's asset bucket.
+    :param encryption_key: the KMS key of baseline objects outside the monitoring bucket (``Baseline.from_s3``).
     """
 
     statistics_s3_uri: str | None
@@ -99,6 +100,7 @@ class BoundBaseline:
     kind: BaselineKind | None = None
     features: tuple[str, ...] | None = None
     assets: tuple[s3_assets.Asset, ...] = ()
+    encryption_key: kms.IKey | None = None
 
 
 class DatasetFormat:
@@ -342,6 +344,17 @@ def _split_s3_uri(stack: Stack, uri: str) -> tuple[str, str] | None:
     return None
 
 
+def grant_read_baseline_files(scope: Construct, grantee: iam.IGrantable, bound: BoundBaseline, *,
+                              storage: MonitoringBucket) -> None:
+    """Let a second reader of a bound baseline (the Spark job's role) read its files, as its ``bind`` let the
+    monitor's job role: each object, and the key of those outside the monitoring bucket."""
+    for uri in (bound.statistics_s3_uri, bound.constraints_s3_uri):
+        if uri is not None:
+            _grant_s3_read(scope, grantee, uri, prefix=False, storage=storage)
+    if bound.encryption_key is not None:
+        bound.encryption_key.grant_decrypt(grantee)
+
+
 def _grant_s3_read(scope: Construct, grantee: iam.IGrantable, uri: str, *, prefix: bool,
                    storage: MonitoringBucket | None = None) -> None:
     """s3:GetObject on the object ``uri`` (or every object under it with ``prefix``) and s3:ListBucket
@@ -509,7 +522,7 @@ class _S3Baseline(Baseline):
         stack = Stack.of(scope)
         version = self.version or short_hash(stack.resolve(self.statistics_uri), stack.resolve(self.constraints_uri))
         return BoundBaseline(statistics_s3_uri=self.statistics_uri, constraints_s3_uri=self.constraints_uri,
-                             version=version,
+                             version=version, encryption_key=self.encryption_key,
                              kind=BaselineKind.DATA_QUALITY if self.statistics_uri is not None else None)
 
 

@@ -62,6 +62,7 @@ from .monitors.model_quality import (
 from .monitors.settings import MonitorProps, MonitorSettings, MonitorTarget
 from .notifications import Notifications
 from .retraining import RetrainingTrigger
+from .scale_out import ScaleOut
 from .schedule import Schedule
 from .self_monitoring import SelfMonitoring
 from .storage import MonitoringBucket, MonitoringPrefixes
@@ -302,6 +303,8 @@ class ModelMonitor(Construct):
         ``cdk bootstrap --bootstrap-kms-key-id``, e.g. ``kms.Key.from_key_arn(stack, "AssetKey", arn)``: the
         jobs of created monitors may decrypt the assets they read with it (local baselines, the bias analysis
         config). Default: none (the default bootstrap's AWS managed key needs no grant).
+    :param scale_out: ``ScaleOut(...)`` for created monitors: large windows on EMR Serverless (standalone engine).
+        Default: none.
     :param alarms: ``AlarmProps`` or None for no alarms. Default: ``AlarmProps()``.
     :param notifications: ``NotificationProps``, a ``Notifications``, an SNS topic, or None.
         Default: a new encrypted topic without subscriptions.
@@ -328,6 +331,7 @@ class ModelMonitor(Construct):
         compute: JobCompute | None = None,
         network: JobNetwork | None = None,
         asset_kms_key: kms.IKey | None = None,
+        scale_out: ScaleOut | None = None,
         alarms: AlarmProps | None = AlarmProps(),
         notifications: NotificationProps | Notifications | sns.ITopic | None = NotificationProps(),
         self_monitoring: SelfMonitoringProps | None = SelfMonitoringProps(),
@@ -352,6 +356,7 @@ class ModelMonitor(Construct):
         self._compute = compute
         self._network = network
         self._asset_kms_key = asset_kms_key
+        self._scale_out = scale_out
 
         # storage and endpoint
         if isinstance(storage, MonitoringBucket):
@@ -479,7 +484,8 @@ class ModelMonitor(Construct):
         # None stands for "the monitor's (or the facade's) default"
         settings = {f.name: getattr(typed, f.name) for f in fields(typed) if getattr(typed, f.name) is not None}
         for key, default in (("engine", self.engine), ("image", self._image), ("compute", self._compute),
-                             ("network", self._network), ("asset_kms_key", self._asset_kms_key)):
+                             ("network", self._network), ("asset_kms_key", self._asset_kms_key),
+                             ("scale_out", self._scale_out)):
             if default is not None:
                 settings.setdefault(key, default)
         target: dict[str, Any] = {"endpoint": self.endpoint}

@@ -23,7 +23,8 @@ Input (keys missing from the event fall back to the environment variable in brac
      "execution_id": "arn:aws:states:...:execution:...",         # optional; the Step Functions execution
      "claim_seconds": 5400,                                      # how long a claim holds (the execution timeout)
      "execution_input": {"scheduled_time": "...", "rerun": true},  # optional; the execution's input
-     "schedule_interval": "PT1H"}                                # [SCHEDULE_INTERVAL] optional; see late captures
+     "schedule_interval": "PT1H",                                # [SCHEDULE_INTERVAL] optional; see late captures
+     "scale_out": {"threshold_bytes": 10737418240, "always": false}}  # optional; see runner below
 
 Output::
 
@@ -37,6 +38,8 @@ Output::
      "window_id": "2026112513", "scheduled_time": "2026-11-25T13:00:00Z",
      "start": "2026-11-25T12:00:00Z", "end": "2026-11-25T13:00:00Z", "metric_time": "2026-11-25T12:00:00Z",
      "manifest_uri": "s3://..." | null, "object_count": 12,
+     "capture_bytes": 52341,                                     # the listed capture objects' total size
+     "runner": "processing" | "spark",                           # which job analyses the window
      "report_uri": "s3://b/reports/data-quality/ep/ep-data-quality/2026/11/25/13",
      "job_name": "model-monitor-2026112513-1a2b3c4d5e",
      "publication_receipt_uri": "s3://.../publication-receipt.json",   # for the metrics publisher's retries
@@ -89,6 +92,10 @@ is ``late_capture_files`` (logged with the first keys; the metrics publisher pub
 stamped with the late window's start). Files that arrive later than the next window's planning, and records
 that sub-hourly windows sharing an hour folder miss, are not counted. No previous listing (the first window, a
 gap in the schedule, a cron expression whose runs are not ``schedule_interval`` apart): nothing is counted.
+
+Runner: ``"spark"`` (the analyzer's Spark runner on EMR Serverless) when ``scale_out`` is given and either
+``always`` is true or the window's capture objects hold at least ``threshold_bytes`` bytes; ``"processing"``
+(one SageMaker Processing job) otherwise, and always without ``scale_out``.
 
 Environment: the fallbacks above, and KMS_KEY_ID (optional) to write manifests with SSE-KMS under that key.
 Errors: ``PlanningInputError`` for inputs a user must fix (do not retry), ``TransientAwsError`` for throttling
@@ -209,7 +216,9 @@ def handler(event: dict, context: Any) -> dict:
         )
         if p
     )
-    capture_keys = [] if duplicate else list_window_objects(request["capture_s3_uri"], window["start"], window["end"])
+    captured = [] if duplicate else list_window_sized(request["capture_s3_uri"], window["start"], window["end"])
+    capture_keys = [key for key, _ in captured]
+    capture_bytes = sum(size for _, size in captured)
     plan = {
         "has_data": bool(capture_keys),
         "no_data_reason": ("window_already_analysed" if already_analysed else "duplicate_execution" if duplicate
@@ -226,6 +235,8 @@ def handler(event: dict, context: Any) -> dict:
         "metric_time": times.iso(window["start"]),
         "manifest_uri": None,
         "object_count": len(capture_keys),
+        "capture_bytes": capture_bytes,
+        "runner": choose_runner(request["scale_out"], capture_bytes),
         "report_uri": report_uri,
         "job_name": job_name,
         "publication_receipt_uri": "/".join(p for p in (manifest_folder, _attempt_folder(attempt),
@@ -334,6 +345,7 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
         "claim_duration": _claim_duration(event.get("claim_seconds")),
         "rerun": _rerun(event.get("execution_input")),
         "schedule_interval": None,
+        "scale_out": _scale_out(event.get("scale_out")),
     }
     interval = value("schedule_interval")
     if interval:
@@ -357,6 +369,26 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
             "use 'hour' (SageMaker's behaviour) or 'minute' (sub-hourly schedules)"
         )
     return request
+
+
+def _scale_out(value: Any) -> dict | None:
+    """The ``scale_out`` setting: ``{"threshold_bytes": <int >= 0>, "always": <bool>}``, or None."""
+    if value is None:
+        return None
+    threshold = value.get("threshold_bytes", 0) if isinstance(value, dict) else None
+    always = value.get("always", False) if isinstance(value, dict) else None
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0 or not isinstance(always, bool):
+        raise PlanningInputError(f"scale_out={value!r} must be {{\"threshold_bytes\": <bytes, 0 or more>, "
+                                 "\"always\": true|false}: pass what the monitor's ScaleOut synthesizes")
+    return {"threshold_bytes": threshold, "always": always}
+
+
+def choose_runner(scale_out: dict | None, capture_bytes: int) -> str:
+    """``"spark"`` when scale-out is on and asks for every window or the window reaches its threshold, else
+    ``"processing"``."""
+    if scale_out is not None and (scale_out["always"] or capture_bytes >= scale_out["threshold_bytes"]):
+        return "spark"
+    return "processing"
 
 
 def _now() -> datetime:
@@ -573,8 +605,19 @@ def list_window_objects(root_uri: str, start: datetime, end: datetime) -> list[s
     return list_hour_objects(root_uri, hour_prefixes(start, end))
 
 
+def list_window_sized(root_uri: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """(key relative to ``root_uri``, size in bytes) of the non-empty objects in the hour folders overlapping
+    [start, end)."""
+    return list_hour_objects_sized(root_uri, hour_prefixes(start, end))
+
+
 def list_hour_objects(root_uri: str, hours: list[str]) -> list[str]:
     """Keys (relative to ``root_uri``) of the non-empty objects in the hour folders ``hours`` (``yyyy/mm/dd/HH/``)."""
+    return [key for key, _ in list_hour_objects_sized(root_uri, hours)]
+
+
+def list_hour_objects_sized(root_uri: str, hours: list[str]) -> list[tuple[str, int]]:
+    """(key relative to ``root_uri``, size) of the non-empty objects in the hour folders ``hours``."""
     bucket, root_key = split_s3_uri(root_uri)
     paginator = client("s3").get_paginator("list_objects_v2")
     keys = []
@@ -583,7 +626,7 @@ def list_hour_objects(root_uri: str, hours: list[str]) -> list[str]:
         try:
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
                 keys.extend(
-                    o["Key"][len(prefix) - len(hour) :]
+                    (o["Key"][len(prefix) - len(hour) :], o["Size"])
                     for o in page.get("Contents", [])
                     if o.get("Size", 0) > 0 and not o["Key"].endswith("/")
                 )

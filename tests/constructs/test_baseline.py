@@ -264,8 +264,9 @@ def test_s3_baseline_grants_get_on_the_two_objects_and_list_on_their_keys(tmp_pa
     stats, constraints = "s3://ml-artifacts/churn/v3/statistics.json", "s3://ml-artifacts/churn/v3/constraints.json"
     bound = Baseline.from_s3(stats, constraints, version="v3", encryption_key=key).bind(
         stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
+    # the key travels with the bound baseline: a second reader (the scale-out job role) is granted it too
     assert bound == BoundBaseline(statistics_s3_uri=stats, constraints_s3_uri=constraints, version="v3",
-                                  kind=BaselineKind.DATA_QUALITY)
+                                  kind=BaselineKind.DATA_QUALITY, encryption_key=key)
     assert nag_findings(app) == []
     statements = _statements(template_of(stack).to_json(), "JobRoleDefaultPolicy")
     assert _resources(statements, ["s3:GetObject"]) == [

@@ -52,7 +52,8 @@ def _block(marker: str) -> Block:
 
 
 # Each README block is run by the test named after what it shows; a new block needs a marker here.
-MARKERS = ("mm.ModelMonitor(", "mm.DataQualityMonitor(", "MonitoringResults.open(", "put_ground_truth(")
+MARKERS = ("mm.ModelMonitor(", "mm.DataQualityMonitor(", "MonitoringResults.open(", "put_ground_truth(",
+           "scale_out=ScaleOut(")
 
 
 @pytest.fixture()
@@ -101,6 +102,14 @@ def test_the_readme_facade_example_synthesizes(workdir):
     types = {r["Type"] for r in template["Resources"].values()}
     assert {"AWS::SageMaker::Endpoint", "AWS::StepFunctions::StateMachine", "AWS::CloudWatch::CompositeAlarm",
             "AWS::CloudWatch::Dashboard", "AWS::Events::Rule", "AWS::SNS::Topic"} <= types
+    assert cfn_lint_findings(template) == []
+
+
+def test_the_readme_scale_out_example_synthesizes_an_emr_serverless_application(workdir):
+    namespace = _run(_block("scale_out=ScaleOut("), workdir)
+    template = _template(workdir, namespace["stack"].stack_name)
+    (application,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::EMRServerless::Application"]
+    assert application["Properties"]["MaximumCapacity"] == {"Cpu": "64 vCPU", "Memory": "256 GB"}
     assert cfn_lint_findings(template) == []
 
 

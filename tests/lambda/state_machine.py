@@ -13,6 +13,11 @@ ResourceInUse message when the name exists (moto would overwrite it), and a job 
 steps of the executions before it ends with the status ``Engine.job_status`` gives it (Completed unless a test
 says otherwise): a job that ends otherwise fails the task with ``States.TaskFailed``, as the service does.
 
+EMR Serverless's ``startJobRun.sync`` (scale-out) has no moto backend: a job run is recorded in ``Engine.spark_runs``
+(its request as Step Functions sends it), runs for the same number of steps, and ends with the state
+``Engine.spark_job_state`` gives it (SUCCESS unless a test says otherwise); any other end fails the task with
+``States.TaskFailed`` and the job run's description as its cause.
+
 Each execution is also known to moto's Step Functions under its ARN, with the status it has here (RUNNING, then
 SUCCEEDED or FAILED; ``Engine.end`` times one out or aborts it), so that DescribeExecution from a handler sees
 what the service would.
@@ -78,10 +83,18 @@ class Engine:
     _running: dict[str, int] = field(default_factory=dict)
     _jobs_of: dict[str, str] = field(default_factory=dict)  # execution id -> the job it started last
     _current: str = ""  # the execution whose Task runs now (a Task starts its job without yielding)
+    spark_runs: list[dict] = field(default_factory=list)  # each EMR Serverless job run's request, in order
 
     def job_status(self, name: str, arguments: dict) -> str:
         """The status a job ends with; tests replace this (e.g. with Failed for one job)."""
         return "Completed"
+
+    def spark_job_state(self, name: str, arguments: dict) -> str:
+        """The state an EMR Serverless job run ends in; tests replace this (e.g. with FAILED)."""
+        return "SUCCESS"
+
+    def on_spark_job_completed(self, name: str, arguments: dict) -> None:
+        """What a finished Spark job leaves behind; tests replace this (e.g. with the analyzer's metric lines)."""
 
     def run(self, execution: Execution, payload: dict) -> Iterator[str]:
         """Run ``execution`` on ``payload``, yielding each state's name after it ran."""
@@ -196,6 +209,24 @@ class Engine:
                 raise StatesError("States.TaskFailed", json.dumps(job, default=str))
             self.on_job_completed(name, arguments)
             return sagemaker.describe_processing_job(ProcessingJobName=name)
+        if resource.endswith(":states:::emr-serverless:startJobRun.sync"):
+            name = arguments["Name"]
+            self.spark_runs.append(copy.deepcopy(arguments))
+            run_id = f"00f{len(self.spark_runs):013d}"
+            self._running[name] = self.job_steps
+            self._jobs_of[self._current] = name
+            while self._running.get(name, 0) > 0:  # .sync: the task waits while the job runs
+                yield "job running"
+                self._running[name] -= 1
+            state = self.spark_job_state(name, arguments)
+            run = {"ApplicationId": arguments["ApplicationId"], "JobRunId": run_id, "Name": name, "State": state,
+                   "Arn": f"arn:aws:emr-serverless:{REGION}:{DEFAULT_ACCOUNT_ID}:/applications/"
+                          f"{arguments['ApplicationId']}/jobruns/{run_id}"}
+            if state != "SUCCESS":
+                raise StatesError("States.TaskFailed", json.dumps(
+                    {"JobRun": {**run, "StateDetails": f"Job run {state.lower()}: the driver exited with code 2"}}))
+            self.on_spark_job_completed(name, arguments)
+            return run
         if resource.endswith(":states:::aws-sdk:sagemaker:describeProcessingJob"):
             name = arguments["ProcessingJobName"]
             job = sagemaker.describe_processing_job(ProcessingJobName=name)

@@ -638,3 +638,44 @@ def test_a_window_ending_at_its_scheduled_time_is_planned_even_a_moment_early(pl
     monkeypatch.setattr(planner, "_now", lambda: _at("2026-11-25T12:59:30"))  # the Scheduler a little early
     _put(s3, _capture_key(_at("2026-11-25T12:10:00")))
     assert planner.handler(_event(), None)["has_data"] is True
+
+
+# -- scale-out: the window's capture bytes and the runner -----------------------------------------------------
+
+
+def _window_with_bodies(s3, sizes: list[int]) -> list[bytes]:
+    """Capture files of the 12:00 hour with bodies of ``sizes`` bytes (and one of the hour before, not listed)."""
+    bodies = [(b'{"captureData": {}}\n' * (size // 20 + 1))[:size] for size in sizes]
+    for n, body in enumerate(bodies):
+        _put(s3, _capture_key(_at("2026-11-25T12:10:00") + timedelta(minutes=n), n), body)
+    _put(s3, _capture_key(_at("2026-11-25T11:10:00"), 99), b"x" * 5000)
+    return bodies
+
+
+def test_the_plan_reports_the_listed_capture_objects_total_size_as_s3_has_it(planner, s3):
+    _window_with_bodies(s3, [1234, 40, 999])
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="datacapture/churn-ep/AllTraffic/2026/11/25/12/")["Contents"]
+
+    plan = planner.handler(_event(), None)
+
+    assert plan["capture_bytes"] == sum(o["Size"] for o in listed) == 1234 + 40 + 999
+    assert plan["runner"] == "processing"  # no scale_out in the request
+
+
+@pytest.mark.parametrize(("scale_out", "runner"), [
+    ({"threshold_bytes": 2273, "always": False}, "spark"),       # exactly the window's bytes
+    ({"threshold_bytes": 2274, "always": False}, "processing"),  # one byte more than the window holds
+    ({"threshold_bytes": 10 ** 12, "always": True}, "spark"),
+    ({"threshold_bytes": 0, "always": False}, "spark"),
+])
+def test_the_runner_is_spark_from_the_threshold_on_or_always_when_asked(planner, s3, scale_out, runner):
+    _window_with_bodies(s3, [1234, 40, 999])
+
+    plan = planner.handler(_event(scale_out=scale_out), None)
+
+    assert plan["runner"] == runner
+
+
+def test_a_malformed_scale_out_setting_is_a_planning_input_error(planner, s3):
+    with pytest.raises(planner.PlanningInputError, match="scale_out"):
+        planner.handler(_event(scale_out={"threshold_bytes": "10GB", "always": False}), None)

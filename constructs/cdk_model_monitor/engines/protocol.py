@@ -17,6 +17,7 @@ from ..baseline import BoundBaseline
 from ..images import AnalyzerImage, BoundImage
 from ..job import JobCompute, JobNetwork
 from ..network import VpcPlacement
+from ..scale_out import ScaleOut
 from ..schedule import Schedule
 from ..storage import MonitoringBucket
 
@@ -42,6 +43,18 @@ class JobInput:
         return {"InputName": self.name, "S3Input": {
             **source, "S3DataType": "ManifestFile" if self.manifest else "S3Prefix", "S3InputMode": "File",
             "S3DataDistributionType": "FullyReplicated", "LocalPath": self.local_path}}
+
+
+@dataclass(frozen=True)
+class StateValue:
+    """An argument of the Spark job known per execution: a JSONPath into the state (``$.plan.report_uri``) or an
+    intrinsic function of it (``States.Format(...)``), evaluated by Step Functions."""
+
+    expression: str
+
+
+SparkArgument = str | StateValue
+"""One of the Spark job's ``entryPointArguments``: text known at synth (tokens allowed) or a ``StateValue``."""
 
 
 class EngineMonitorKind(Protocol):
@@ -114,6 +127,12 @@ class EngineMonitor(Protocol):
     def analyzer_environment(self) -> dict[str, str]: ...
     def window_environment(self) -> dict[str, str]: ...
     def job_inputs(self) -> list[JobInput]: ...
+    @property
+    def scale_out(self) -> ScaleOut | None: ...
+    @property
+    def spark_logs_prefix(self) -> str: ...
+    def spark_arguments(self) -> list[SparkArgument]: ...
+    def grant_spark_job(self, grantee: iam.IGrantable) -> None: ...
 
     # -- native engine -----------------------------------------------------------------------
 

@@ -18,6 +18,10 @@ Each scheduled tick starts one execution of the monitor's state machine:
    anything else (a validation error) fails the window with SageMaker's reason at once. The wait for the job is
    bounded (its MaxRuntime and 30 minutes), and so is every other step, so that the execution's timeout, their sum
    (``execution_timeout``), is never reached before the window's status is published;
+   With ``ScaleOut`` (engines/spark.py), ``ChooseRunner`` sends the windows the planner marked ``runner: spark``
+   to ``RunSparkAnalyzer`` instead, an EMR Serverless job run of the analyzer's Spark runner
+   (``startJobRun.sync``), which ``PublishSparkResults`` publishes as ``PublishResults`` does; it fails into the
+   same ``RecordFailure``;
 3. ``PublishResults`` (lambda/metrics_publisher) publishes the analyzer's metric lines under the
    built-in's namespace and dimensions, the execution status metric (the analyzer's verdict from its
    ``outcome.json``: a job that analysed no record is NoData) and an EventBridge event;
@@ -28,6 +32,7 @@ Each scheduled tick starts one execution of the monitor's state machine:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
@@ -49,6 +54,7 @@ from ..schedule import iso_offset, run_interval
 from ..statuses import COMPLETED, EXECUTION_STATUSES, FAILED, NO_DATA, STATUS_NAMESPACE, status_metric_name
 from .lambdas import DEFAULT_TIMEOUT, engine_function
 from .protocol import EngineMonitor
+from .spark import SparkApplication
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,10 @@ class StandaloneEngine(Construct):
         acknowledge(self.planner.role, "AwsSolutions-IAM5", "the executions of this monitor's own state machine, "
                     "whose names are generated per run", resource=executions)
 
+        # Scale-out: windows the planner sends to Spark run on this monitor's EMR Serverless application.
+        self.spark: SparkApplication | None = None
+        if monitor.scale_out is not None:
+            self.spark = SparkApplication(self, "Spark", monitor=monitor, scale_out=monitor.scale_out)
         self.state_machine = self._state_machine(monitor)
         # Ticks the Scheduler cannot deliver (after its retries) wait here; self-monitoring alarms on them.
         self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters", key=key)
@@ -219,6 +229,9 @@ class StandaloneEngine(Construct):
                 # the previous run's window: its captures that arrived after it was listed are counted
                 **({"schedule_interval": iso_offset(interval, negative=False)} if interval is not None else {}),
                 **monitor.planner_payload(),
+                # which runner analyses the window: Spark from this size of the window's captures on (or always)
+                **({"scale_out": {"threshold_bytes": monitor.scale_out.threshold_bytes,
+                                  "always": monitor.scale_out.always}} if monitor.scale_out is not None else {}),
             }))
         for retry in _LAMBDA_RETRIES:
             retry.add_to(plan)
@@ -292,9 +305,12 @@ class StandaloneEngine(Construct):
             overrides = (overrides.next if overrides is not None else sfn.Chain.start)(sfn.Pass(
                 self, "SetPlan" + "".join(part.title() for part in field.split("_")),
                 comment=f"plan.{field} = {source}", input_path=source, result_path=f"$.plan.{field}"))
+        analyse: sfn.IChainable = start_job.next(results).next(window_status)
+        if self.spark is not None:
+            analyse = self._spark_branch(monitor, self.spark, analyse, publish, failed, window_status)
         has_data = (sfn.Choice(self, "HasData")
                     .when(sfn.Condition.boolean_equals("$.plan.has_data", False), no_data)
-                    .otherwise(start_job.next(results).next(window_status)))
+                    .otherwise(analyse))
         after_plan: sfn.IChainable = overrides.next(has_data) if overrides is not None else has_data
         planned = plan.next(
             sfn.Choice(self, "IsDuplicate")
@@ -330,6 +346,8 @@ class StandaloneEngine(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
         self._grant_processing(machine, monitor)
+        if self.spark is not None:
+            self.spark.grant_start(machine)
         acknowledge(machine.role, "AwsSolutions-IAM5", "Step Functions needs log delivery and X-Ray actions, which accept "
                     "no resource ARN, and sagemaker:ListTags on any resource for .sync jobs (its own generated "
                     "policy)", resource="*")
@@ -337,6 +355,33 @@ class StandaloneEngine(Construct):
             acknowledge(machine.role, "AwsSolutions-IAM5", "invoking any version of the engine's own function",
                         resource=f"{fn.function_arn}:*")
         return machine
+
+    def _spark_branch(self, monitor: EngineMonitor, spark: SparkApplication, processing: sfn.IChainable,
+                      publish: Callable[..., tasks.LambdaInvoke], failed: sfn.IChainable,
+                      window_status: sfn.IChainable) -> sfn.Choice:
+        """The planner's choice of runner: the Spark job run on EMR Serverless, or the Processing job as without
+        scale-out. Both publish through the same function, and fail through the same RecordFailure (the
+        monitoring-broken alarms watch the statuses it publishes)."""
+        bound = self._job_bound(monitor)
+        arguments, run = spark.run_state(self, monitor, timeout_seconds=int(bound.to_seconds()),
+                                         max_runtime_minutes=math.ceil(monitor.compute.max_runtime.to_minutes()))
+        results = publish("PublishSparkResults", COMPLETED,
+                          metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
+                          latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
+        results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        run.add_catch(sfn.Pass(self, "SparkJobTimedOut", result_path="$.error", parameters={
+            "Error": "SparkJobTimedOut",
+            "Cause": sfn.JsonPath.format(
+                f"EMR Serverless job run {{}} did not end within {bound.to_seconds() / 60:g} minutes (its execution "
+                f"time-out of {monitor.compute.max_runtime.to_seconds() / 60:g} minutes and "
+                f"{JOB_START_AND_STOP_ALLOWANCE.to_seconds() / 60:g} to start and stop): the execution stopped "
+                "waiting for it", sfn.JsonPath.string_at("$.plan.job_name"))}).next(failed),
+            errors=["States.Timeout"], result_path="$.error")
+        run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        return (sfn.Choice(self, "ChooseRunner", comment="the planner sends large windows to Spark (ScaleOut)")
+                .when(sfn.Condition.string_equals("$.plan.runner", "spark"),
+                      arguments.next(run).next(results).next(window_status))
+                .otherwise(processing))
 
     def _job_start_refused(self, run: sfn.IChainable, existing_job: sfn.IChainable,
                            failed: sfn.IChainable) -> sfn.Choice:

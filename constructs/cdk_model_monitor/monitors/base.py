@@ -15,7 +15,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from ..alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms
-from ..baseline import Baseline, BaselineKind, BoundBaseline
+from ..baseline import Baseline, BaselineKind, BoundBaseline, grant_read_baseline_files
 from ..bundled import lambda_shared_module
 from ..endpoint import (
     CapturedEndpoint,
@@ -25,7 +25,7 @@ from ..endpoint import (
     check_endpoint_name,
 )
 from ..engines.native import LabelledEndpointInput, NativeEngine
-from ..engines.protocol import JobInput
+from ..engines.protocol import JobInput, SparkArgument, StateValue
 from ..engines.standalone import StandaloneEngine
 from ..errors import ConfigurationError, require_member
 from ..images import AnalyzerImage, BuiltinImage
@@ -43,6 +43,7 @@ from ..job import (
 from ..monitor_types import MonitorTypeNames
 from ..network import VpcPlacement, grant_vpc_access
 from ..roles import grant_sagemaker_logs_and_metrics, sagemaker_principal
+from ..scale_out import ScaleOut, check_scale_out
 from ..schedule import Schedule, iso_offset
 from ..statuses import (
     EXECUTION_STATUSES,
@@ -58,6 +59,8 @@ from .settings import MonitorSettings, MonitorTarget
 
 # Folder of the standalone engine's manifests and receipts under a monitor type's reports.
 MANIFEST_FOLDER = "_manifests"
+# Folder of the EMR Serverless jobs' logs under a monitor type's reports (scale-out).
+SPARK_LOGS_FOLDER = "_spark-logs"
 # The copy of the newest window's report.html beside a monitor's window folders (standalone engine).
 LATEST_REPORT_FILE = "latest-report.html"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.*)$")
@@ -130,6 +133,7 @@ class MonitorBase(Construct):
         self.compute = settings.compute or JobCompute()
         self.network = (settings.network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
         self.user_environment = dict(settings.environment or {})
+        self.scale_out: ScaleOut | None = settings.scale_out
         # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given)
         self.endpoint: ICapturedEndpoint = self._resolve_target(target, settings.variant)
         self.baseline_source = target.baseline  # alarms read thresholds from a local baseline
@@ -333,6 +337,56 @@ class MonitorBase(Construct):
         """Processing inputs besides the window's captures and the baseline files."""
         return []
 
+    # -- scale-out (the Spark runner on EMR Serverless) ----------------------------------------
+
+    spark_environment_flags: Mapping[str, str] = {}
+    """The analyzer environment variables of the user's (``environment``) that the Spark runner takes, and its flag
+    for each; with ``scale_out`` any other variable is refused at synth (the Spark job has no environment)."""
+
+    @property
+    def spark_logs_prefix(self) -> str:
+        """Key prefix of this monitor's EMR Serverless job logs, beside its manifests (not among the window folders)."""
+        return "/".join((self.storage.prefixes.reports, self.kind.name, SPARK_LOGS_FOLDER, self.endpoint_name,
+                         self.schedule_name))
+
+    def spark_arguments(self) -> list[SparkArgument]:
+        """The Spark job's ``entryPointArguments``: the analyzer's ``monitor`` command line with S3 URIs, the same
+        inputs the Processing job gets as its environment and local files (``analyzer_environment``)."""
+        window = self.window_environment()
+        arguments: list[SparkArgument] = [
+            "monitor", "--engine", "spark", "--type", self.kind.names.short_name,
+            "--capture", StateValue("$.plan.manifest_uri"),
+            "--output", StateValue("$.plan.report_uri"),
+            # where the Processing job uploads its metric lines too, and the publisher reads them
+            "--metrics-dir", StateValue("States.Format('{}/metrics', $.plan.report_uri)"),
+            "--endpoint", self.endpoint_name, "--schedule", self.schedule_name,
+            "--start", StateValue(window["start_time.$"]), "--end", StateValue(window["end_time.$"]),
+            "--metric-time", StateValue(window["metric_time.$"]),
+            *self.spark_type_arguments(),
+        ]
+        for name, value in sorted(self.user_environment.items()):
+            arguments += [self.spark_environment_flags[name], value]
+        return arguments
+
+    def spark_type_arguments(self) -> list[SparkArgument]:
+        """The monitor type's own flags of the Spark job (its baseline files, its settings)."""
+        return []
+
+    def grant_spark_job(self, grantee: iam.IGrantable) -> None:
+        """What a Spark job of this monitor reads and writes, and no more: the captures, its manifests and baseline
+        files, its report folder (reports and metric lines), its log folder, with the monitoring key."""
+        self.grant_read_capture(grantee)
+        self.grant_read_manifests(grantee)
+        self.grant_write_reports(grantee)
+        self.storage.grant_prefix(grantee, self.report_prefix, read=True)
+        self.storage.grant_prefix(grantee, self.spark_logs_prefix, write=True)
+        grant_read_baseline_files(self, grantee, self.baseline, storage=self.storage)
+        if self.asset_kms_key is not None and self.job_assets:
+            self.asset_kms_key.grant_decrypt(grantee)
+        if self.storage.encryption_key is not None:
+            self.storage.encryption_key.grant(grantee, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
+                                              "kms:DescribeKey")
+
     def grant_planner_reads(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let the window planner list what it needs besides the captures (nothing by default: a grant
         that adds no statement)."""
@@ -438,6 +492,13 @@ class MonitorBase(Construct):
 
     def _validate(self, schedule_name: str | None) -> None:
         self._validate_environment()
+        if self.scale_out is not None:
+            check_scale_out(self, self.scale_out, standalone=self.engine_kind is Engine.STANDALONE)
+            unknown = sorted(set(self.user_environment) - set(self.spark_environment_flags))
+            if unknown:
+                raise ConfigurationError(self, "environment", unknown,
+                                         "The Spark runner takes its settings as command-line flags and has none for "
+                                         "these variables: remove them, or remove scale_out.")
         if not isinstance(self.baseline_source, Baseline):
             raise ConfigurationError(self, "baseline", self.baseline_source,
                                      "Use Baseline.from_directory(path), Baseline.from_s3(...) or Baseline.from_dataset(...).")
@@ -625,6 +686,14 @@ class LabelledMonitorBase(MonitorBase):
 
     def grant_planner_reads(self, grantee: iam.IGrantable) -> iam.Grant:
         return self.grant_read_ground_truth(grantee)
+
+    def spark_type_arguments(self) -> list[SparkArgument]:
+        return ["--ground-truth", StateValue("$.plan.ground_truth_manifest_uri"),
+                "--ground-truth-lookback", iso_offset(self.capture_lookback, negative=False)]
+
+    def grant_spark_job(self, grantee: iam.IGrantable) -> None:
+        super().grant_spark_job(grantee)
+        self.grant_read_ground_truth(grantee)
 
     def analyzer_environment(self) -> dict[str, str]:
         return {**super().analyzer_environment(), "ground_truth_source": GROUND_TRUTH_LOCAL_PATH,

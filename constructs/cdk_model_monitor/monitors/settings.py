@@ -18,6 +18,7 @@ from ..baseline import Baseline
 from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..images import AnalyzerImage
 from ..job import Engine, JobCompute, JobNetwork
+from ..scale_out import ScaleOut
 from ..schedule import Schedule
 from ..storage import MonitoringBucket
 
@@ -38,6 +39,8 @@ class MonitorSettings:
     :param environment: extra environment of the analyzer. Default: none.
     :param schedule_name: Default: a unique name derived from the construct path.
     :param asset_kms_key: Default: the facade's ``asset_kms_key``.
+    :param scale_out: large windows on EMR Serverless (standalone engine). Default: the facade's ``scale_out``
+        (else none: every window on one Processing instance).
     """
 
     variant: str | None = None
@@ -48,6 +51,7 @@ class MonitorSettings:
     environment: Mapping[str, str] | None = None
     schedule_name: str | None = None
     asset_kms_key: kms.IKey | None = None
+    scale_out: ScaleOut | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

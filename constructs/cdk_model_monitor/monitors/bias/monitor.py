@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aws_cdk import CfnResource, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
@@ -20,9 +21,11 @@ from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_opti
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
 from ...bundled import lambda_shared_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
+from ...engines.protocol import SparkArgument
 from ...errors import ConfigurationError
 from ...images import AnalyzerImage, BuiltinImage
 from ...job import Engine, JobCompute, JobNetwork
+from ...scale_out import ScaleOut
 from ...schedule import Schedule, iso_offset
 from ...storage import MonitoringBucket
 from ..base import (
@@ -128,7 +131,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
         the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
         in many windows; 0.1-0.2 keeps real movement (project analyzer only).
     :param baseline, endpoint, image, schedule, engine, variant, compute, network, environment,
-        schedule_name, capture_modes, asset_kms_key: as for ``DataQualityMonitor`` (the endpoint must capture input and
+        schedule_name, capture_modes, asset_kms_key, scale_out: as for ``DataQualityMonitor`` (the endpoint must capture input and
         output); ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
         for Clarify (native engine only).
     """
@@ -148,7 +151,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
+                 scale_out: ScaleOut | None = None) -> None:
         self.label = label
         self.label_values_or_threshold = label_values_or_threshold
         self.facets = facets
@@ -345,6 +349,26 @@ class BiasDriftMonitor(LabelledMonitorBase):
         for key, value in self.endpoint_attributes().items():
             env[key] = env_text(value)
         return {**env, **self.user_environment}
+
+    def spark_type_arguments(self) -> list[SparkArgument]:
+        """The analysis config, the baseline's analysis.json and the endpoint input's attributes, as
+        ``analyzer_environment`` gives them to the Processing job."""
+        flags = {"features_attribute": "--features-attribute", "inference_attribute": "--inference-attribute",
+                 "probability_attribute": "--probability-attribute",
+                 "probability_threshold_attribute": "--probability-threshold"}
+        arguments: list[SparkArgument] = [*super().spark_type_arguments(),
+                                          "--analysis-config", self.analysis_config_s3_uri,
+                                          "--baseline", self.baseline.constraints_s3_uri]
+        if self.drift_tolerance:
+            arguments += ["--drift-tolerance", repr(self.drift_tolerance)]
+        for key, value in self.endpoint_attributes().items():
+            arguments += [flags[key], env_text(value)]
+        return arguments
+
+    def grant_spark_job(self, grantee: iam.IGrantable) -> None:
+        super().grant_spark_job(grantee)
+        grant_object_read(grantee, bucket=self.analysis_config_asset.bucket,
+                          key=self.analysis_config_asset.s3_object_key)
 
     # -- validation ----------------------------------------------------------------------------
 

@@ -15,9 +15,11 @@ from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind
 from ...endpoint import CaptureMode, ICapturedEndpoint
+from ...engines.protocol import SparkArgument
 from ...errors import ConfigurationError
 from ...images import AnalyzerImage
 from ...job import Engine, JobCompute, JobNetwork
+from ...scale_out import ScaleOut
 from ...schedule import Schedule
 from ...storage import MonitoringBucket
 from ..base import MonitorBase, MonitorKind
@@ -56,6 +58,8 @@ class DataQualityMonitor(MonitorBase):
         ``cdk bootstrap --bootstrap-kms-key-id <key>``: the job role may decrypt the assets it reads with it
         (a ``Baseline.from_directory`` baseline's files, the bias monitor's analysis config). Default: none
         (the default bootstrap encrypts its assets with an AWS managed key, which needs no grant).
+    :param scale_out: ``ScaleOut(...)`` runs windows of at least ``threshold_bytes`` (or all, ``always=True``) with
+        the analyzer's Spark runner on EMR Serverless (standalone engine only). Default: none.
     :param feature_overrides: per-feature settings on top of the baseline's constraints, e.g.
         ``{"day_minutes": FeatureOverride(drift_threshold=0.2)}``. Applied by the project's analyzer
         at run time (not by SageMaker's built-in image, whose overrides live in constraints.json).
@@ -81,6 +85,7 @@ class DataQualityMonitor(MonitorBase):
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
                  schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
+                 scale_out: ScaleOut | None = None,
                  feature_overrides: Mapping[str, FeatureOverride] | None = None,
                  baseline_columns: BaselineColumns | None = None,
                  drift_method: DriftMethod | None = None) -> None:
@@ -130,6 +135,16 @@ class DataQualityMonitor(MonitorBase):
 
     def native_job_definition(self, scope: Construct, *, key_arn: str | None) -> CfnResource:
         return native.job_definition(scope, self, key_arn=key_arn)
+
+    spark_environment_flags = {"feature_overrides": "--feature-overrides", "drift_method": "--drift-method"}
+
+    def spark_type_arguments(self) -> list[SparkArgument]:
+        """The baseline files and the payloads read, as ``baseline_*`` and ``dataset_format`` give them to the
+        Processing job."""
+        statistics = self.baseline.statistics_s3_uri
+        return [*(["--statistics", statistics] if statistics is not None else []),
+                "--constraints", self.baseline.constraints_s3_uri,
+                "--capture-index-names", *self.capture_index_names]
 
     def _choose_capture_index_names(self) -> tuple[str, ...]:
         return data_quality_capture_index_names(self, modes=self.capture_modes, builtin=self.image_source.is_builtin,

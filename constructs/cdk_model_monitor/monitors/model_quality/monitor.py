@@ -17,9 +17,11 @@ from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_opti
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
 from ...bundled import analyzer_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
+from ...engines.protocol import SparkArgument
 from ...errors import ConfigurationError
 from ...images import AnalyzerImage, BuiltinImage
 from ...job import Engine, JobCompute, JobNetwork
+from ...scale_out import ScaleOut
 from ...schedule import Schedule, iso_offset
 from ...storage import MonitoringBucket
 from ..base import LabelledMonitorBase, MonitorKind, env_text
@@ -112,7 +114,7 @@ class ModelQualityMonitor(LabelledMonitorBase):
         ``storage``); or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
     :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
     :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes,
-        asset_kms_key: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
+        asset_kms_key, scale_out: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
         hourly native schedules (its merge job shares the time).
     """
 
@@ -127,7 +129,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
+                 scale_out: ScaleOut | None = None) -> None:
         self.problem_type = problem_type
         self.inference_attribute = inference_attribute
         self.probability_attribute = probability_attribute
@@ -207,6 +210,19 @@ class ModelQualityMonitor(LabelledMonitorBase):
         if self.positive_label is not None:
             env["positive_label"] = str(self.positive_label)
         return {**env, **self.user_environment}
+
+    def spark_type_arguments(self) -> list[SparkArgument]:
+        """The constraints and the model's settings, as ``analyzer_environment`` gives them to the Processing job."""
+        flags = {"inference_attribute": "--inference-attribute", "probability_attribute": "--probability-attribute",
+                 "probability_threshold_attribute": "--probability-threshold"}
+        arguments: list[SparkArgument] = [*super().spark_type_arguments(),
+                                          "--constraints", self.baseline.constraints_s3_uri,
+                                          "--problem-type", self.problem_type.value]
+        for key, value in self.endpoint_attributes().items():
+            arguments += [flags[key], env_text(value)]
+        if self.positive_label is not None:
+            arguments += ["--positive-label", str(self.positive_label)]
+        return arguments
 
     # -- validation ----------------------------------------------------------------------------
 
