@@ -18,6 +18,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...batch import BatchTransformSource
 from ...bundled import lambda_shared_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...errors import ConfigurationError
@@ -148,7 +149,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
+                 batch_source: BatchTransformSource | None = None) -> None:
         self.label = label
         self.label_values_or_threshold = label_values_or_threshold
         self.facets = facets
@@ -271,7 +273,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
             "Facet": safe(facet_name),
             "FacetValue": safe(facet_value),
         }
-        return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=f"{prefix}{name}",
+        return cloudwatch.Metric(namespace=self.metrics_namespace, metric_name=f"{prefix}{name}",
                                  dimensions_map=dimensions, statistic=statistic, period=period or self.metric_period)
 
     def _facet(self, facet: str | Facet | None) -> Facet:

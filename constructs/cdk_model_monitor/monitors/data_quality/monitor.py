@@ -14,6 +14,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind
+from ...batch import BatchTransformSource
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...errors import ConfigurationError
 from ...images import AnalyzerImage
@@ -81,6 +82,7 @@ class DataQualityMonitor(MonitorBase):
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
                  schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
+                 batch_source: BatchTransformSource | None = None,
                  feature_overrides: Mapping[str, FeatureOverride] | None = None,
                  baseline_columns: BaselineColumns | None = None,
                  drift_method: DriftMethod | None = None) -> None:

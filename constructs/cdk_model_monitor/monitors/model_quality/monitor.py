@@ -15,6 +15,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...batch import BatchTransformSource
 from ...bundled import analyzer_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...errors import ConfigurationError
@@ -127,7 +128,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
                  schedule: Schedule | None = None, engine: Engine = Engine.STANDALONE,
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
-                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None) -> None:
+                 schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
+                 batch_source: BatchTransformSource | None = None) -> None:
         self.problem_type = problem_type
         self.inference_attribute = inference_attribute
         self.probability_attribute = probability_attribute
