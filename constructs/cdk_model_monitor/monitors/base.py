@@ -166,8 +166,9 @@ class MonitorBase(Construct):
         check_captured(self, monitor_type=kind.name, reads=kind.reads_capture, modes=self.capture_modes,
                        features=self.baseline.features)
         # A dataset_format of the user's own is theirs to get right.
+        # A batch source has no capture index: the transform jobs' files are read as they are.
         self.capture_index_names: tuple[str, ...] = (
-            kind.capture_index_names if "dataset_format" in self.user_environment
+            kind.capture_index_names if "dataset_format" in self.user_environment or self.is_batch
             else self._choose_capture_index_names())
 
         self.engine: StandaloneEngine | NativeEngine
