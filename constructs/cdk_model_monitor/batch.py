@@ -199,7 +199,8 @@ class BatchTransformSource:
         if self.trigger is not None and not isinstance(self.trigger, BatchTrigger):
             raise ConfigurationError(scope, f"{prop}.trigger", self.trigger,
                                      "Use BatchTrigger.JOB_COMPLETED or BatchTrigger.SCHEDULE.")
-        if isinstance(self.data_buckets, (str, bytes)) or not isinstance(self.data_buckets, Sequence) or \
-                not all(hasattr(b, "bucket_arn") for b in self.data_buckets):
+        buckets: object = self.data_buckets
+        if isinstance(buckets, (str, bytes)) or not isinstance(buckets, Sequence) or \
+                not all(hasattr(b, "bucket_arn") for b in buckets):
             raise ConfigurationError(scope, f"{prop}.data_buckets", self.data_buckets,
                                      "Use a list of buckets, e.g. [s3.Bucket.from_bucket_name(self, 'Data', ...)].")

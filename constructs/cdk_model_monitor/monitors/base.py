@@ -141,9 +141,12 @@ class MonitorBase(Construct):
         # for transform jobs (``batch_source``)
         self.batch_source: BatchTransformSource | None = target.batch_source
         self.batch_trigger: BatchTrigger | None = None
-        self.endpoint: ICapturedEndpoint | None = (
-            self._resolve_batch_source(target, settings.variant) if target.batch_source is not None
-            else self._resolve_target(target, settings.variant))
+        self.endpoint: ICapturedEndpoint | None = None
+        self.capture_modes: frozenset[CaptureMode] | None
+        if target.batch_source is not None:
+            self._resolve_batch_source(target, settings.variant)
+        else:
+            self.endpoint = self._resolve_target(target, settings.variant)
         self.baseline_source = target.baseline  # alarms read thresholds from a local baseline
         self._validate(settings.schedule_name)
         self._validate_kind()
@@ -461,7 +464,6 @@ class MonitorBase(Construct):
         # a transform job with capture writes manifests of both its input and its output
         self.capture_modes = frozenset({CaptureMode.INPUT, CaptureMode.OUTPUT})
         self.storage = source.capture.storage
-        return None
 
     def _resolve_target(self, target: MonitorTarget, variant: str | None) -> ICapturedEndpoint:
         """The monitored endpoint (one imported from ``endpoint_name`` and ``capture_s3_uri`` when not given),
