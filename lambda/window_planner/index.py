@@ -90,6 +90,19 @@ stamped with the late window's start). Files that arrive later than the next win
 that sub-hourly windows sharing an hour folder miss, are not counted. No previous listing (the first window, a
 gap in the schedule, a cron expression whose runs are not ``schedule_interval`` apart): nothing is counted.
 
+Batch transform jobs (``"monitoring_input_type": "BATCH_TRANSFORM"``, with ``capture_s3_uri`` the jobs' capture
+destination, ``input_local_path`` / ``output_local_path`` where the job reads each side, ``job_inputs`` the job's
+other ProcessingInputs, and ``ground_truth_local_path`` for label-joining types): a job with data capture writes
+manifests ``<capture>/<input|output>/yyyy/mm/dd/HH/<uuid>.json`` (its start hour) naming its files. With
+``transform_job`` (the detail of the "SageMaker Transform Job State Change" event of a Completed job) the window is
+that job's, from its start to its end, claimed under ``<manifests>/<schedule>/jobs/<job name>/`` (one execution per
+job, as per window above), with the manifests whose prefix is the job's input or output location; without it, the
+scheduled window's hours and every manifest in them. For each side with files the planner writes one ManifestFile
+(``input.manifest.json``, ``output.manifest.json``: prefix = the capture manifest's, keys relative to it; the prefix
+the files share when several jobs' manifests are read) and returns ``processing_inputs``: those sides (a side
+without files has no input), the ground truth, then ``job_inputs``. No manifest: ``no_capture``, as above. The
+report folder of a job's window is ``<report>/<schedule>/<job name>/yyyy/mm/dd/HH`` (its start hour).
+
 Environment: the fallbacks above, and KMS_KEY_ID (optional) to write manifests with SSE-KMS under that key.
 Errors: ``PlanningInputError`` for inputs a user must fix (do not retry), ``TransientAwsError`` for throttling
 and 5xx after the client's own retries (retry), ``AwsRequestError`` for other refused calls (e.g. access denied).

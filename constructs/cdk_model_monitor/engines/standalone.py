@@ -223,6 +223,15 @@ class StandaloneEngine(Construct):
                 "scheduled_time": events.EventField.time,
                 "transform_job": events.EventField.from_path("$.detail")}),
             dead_letter_queue=self.dead_letter_queue, retry_attempts=3, max_event_age=Duration.hours(1)))
+        key = monitor.storage.encryption_key
+        if key is not None:
+            # EventBridge encrypts what it cannot deliver with the queue's key (the monitoring key): as a service,
+            # for this account's rules only
+            key.add_to_resource_policy(iam.PolicyStatement(
+                sid="EventBridgeSendsToTheDeadLetterQueues",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}))
         if monitor.baseline.dependency is not None:  # no window before its baseline exists
             rule.node.add_dependency(monitor.baseline.dependency)
         return rule
