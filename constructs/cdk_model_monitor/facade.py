@@ -298,7 +298,9 @@ class ModelMonitor(Construct):
     :param data_quality: ``DataQualityProps`` or a ``DataQualityMonitor``. Default: none.
     :param model_quality: ``ModelQualityProps`` or a model-quality monitor. Default: none.
     :param bias: ``BiasProps`` or a bias-drift monitor. Default: none.
-    :param schedule: of created monitors. Default: ``Schedule.hourly()``.
+    :param schedule: of created monitors. Default: ``Schedule.hourly()`` (``Schedule.daily()`` with a
+        ``batch_source``: with ``BatchTrigger.JOB_COMPLETED`` it only sets how often jobs are expected, the heartbeat
+        and the alarms' periods).
     :param engine: of created monitors. Default: ``Engine.STANDALONE``.
     :param image: analyzer image of created monitors. Default: ``AnalyzerImage.from_asset()``.
     :param compute: / :param network: of created monitors. Default: the monitors' defaults.
@@ -351,7 +353,7 @@ class ModelMonitor(Construct):
                                      "Monitor something: give data_quality=DataQualityProps(baseline=...), "
                                      "model_quality or bias.")
         self.model_name = model_name
-        self.schedule = schedule or Schedule.hourly()
+        self.schedule = schedule or (Schedule.daily() if batch_source is not None else Schedule.hourly())
         self.engine = engine
         self._image = image
         self._compute = compute

@@ -168,6 +168,10 @@ def test_schedule_trigger_keeps_the_scheduler_and_lists_the_window_hours(stack):
     assert "transform_job.$" not in plan and plan["monitoring_input_type"] == "BATCH_TRANSFORM"
 
 
+def test_a_batch_monitor_expects_a_daily_job_unless_its_schedule_says_otherwise(stack):
+    assert _data_quality(stack).schedule.description == "daily at 00:00"
+
+
 def test_metrics_use_the_batch_namespace_with_the_schedule_dimension_only(stack):
     monitor = _data_quality(stack)
     metric = monitor.metric_drift("Account Length")
@@ -213,6 +217,7 @@ def test_native_data_quality_definition_reads_the_transform_capture(stack):
     assert "datacapture/batch-transform/churn" in json.dumps(batch["DataCapturedDestinationS3Uri"])
     (schedule,) = template_of(stack).find_resources("AWS::SageMaker::MonitoringSchedule").values()
     assert "EndpointName" not in schedule["Properties"]
+    assert cfn_lint_findings(template_of(stack).to_json()) == []
 
 
 def test_native_embedded_definition_with_our_image_reads_the_transform_capture(stack):
@@ -236,7 +241,7 @@ def test_native_labelled_definitions_carry_the_attributes_and_offsets_on_the_bat
     (quality,) = template.find_resources("AWS::SageMaker::ModelQualityJobDefinition").values()
     batch = quality["Properties"]["ModelQualityJobInput"]["BatchTransformInput"]
     assert batch["ProbabilityAttribute"] == "SageMakerOutput.score"
-    assert batch["DatasetFormat"] == {"Json": {"Line": True}} and batch["StartTimeOffset"] == "-PT25H"
+    assert batch["DatasetFormat"] == {"Json": {"Line": True}} and batch["StartTimeOffset"] == "-PT48H"  # the day, and the day labels may take
     (bias,) = template.find_resources("AWS::SageMaker::ModelBiasJobDefinition").values()
     bias_input = bias["Properties"]["ModelBiasJobInput"]
     assert bias_input["BatchTransformInput"]["InferenceAttribute"] == "0" and "GroundTruthS3Input" in bias_input

@@ -132,7 +132,8 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "schedule", target.schedule, SCHEDULE_FIX)
         self.kind = kind
         self.engine_kind = engine
-        self.schedule = target.schedule or Schedule.hourly()
+        # transform jobs run daily or so: their heartbeat and alarm periods are a day unless the schedule says
+        self.schedule = target.schedule or (Schedule.daily() if target.batch_source is not None else Schedule.hourly())
         self.image_source = settings.image or AnalyzerImage.from_asset()
         self.compute = settings.compute or JobCompute()
         self.network = (settings.network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)

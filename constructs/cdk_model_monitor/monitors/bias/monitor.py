@@ -129,7 +129,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
         the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
         in many windows; 0.1-0.2 keeps real movement (project analyzer only).
     :param baseline, endpoint, image, schedule, engine, variant, compute, network, environment,
-        schedule_name, capture_modes, asset_kms_key: as for ``DataQualityMonitor`` (the endpoint must capture input and
+        schedule_name, capture_modes, asset_kms_key, batch_source: as for ``DataQualityMonitor`` (the endpoint must capture input and
         output); ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
         for Clarify (native engine only).
     """

@@ -113,7 +113,7 @@ class ModelQualityMonitor(LabelledMonitorBase):
         ``storage``); or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
     :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
     :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes,
-        asset_kms_key: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
+        asset_kms_key, batch_source: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
         hourly native schedules (its merge job shares the time).
     """
 
