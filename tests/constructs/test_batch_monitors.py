@@ -349,3 +349,16 @@ def test_batch_facade_matches_snapshot(tmp_path, snapshot_json, engine):
     stack = cdk.Stack(app, "Batch", env=cdk.Environment(account="123456789012", region="us-east-1"))
     _facade(stack, engine)
     assert normalize(template_of(stack).to_json()) == snapshot_json
+
+
+def test_a_labelled_monitor_of_completed_jobs_analyses_each_job_from_its_start_to_its_end(stack):
+    ModelQualityMonitor(stack, "ModelQuality", baseline=Baseline.from_directory(MQ_BASELINE),
+                        problem_type=ProblemType.BINARY_CLASSIFICATION, probability_attribute="0",
+                        image=AnalyzerImage.from_uri(ANALYZER), batch_source=_source(stack))
+    states = _states(stack)
+    env = states["RunAnalyzer"]["Parameters"]["Environment"]
+    assert (env["start_time.$"], env["end_time.$"], env["metric_time.$"]) == (
+        "$.plan.start", "$.plan.end", "$.plan.metric_time")
+    assert not [name for name in states if name.startswith("SetPlan")]
+    assert env["ground_truth_source"] == "/opt/ml/processing/groundtruth"
+    assert env["probability_attribute"] == "0" and env["monitoring_input_type"] == "BATCH_TRANSFORM"

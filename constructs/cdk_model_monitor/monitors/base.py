@@ -685,7 +685,8 @@ class LabelledMonitorBase(MonitorBase):
 
     @property
     def _looks_back(self) -> bool:
-        return self.capture_lookback.to_minutes() > 0
+        # a completed transform job's window is the job's own: its start and end are the job's, look-back or not
+        return self.capture_lookback.to_minutes() > 0 and self.batch_trigger is not BatchTrigger.JOB_COMPLETED
 
     def capture_window(self) -> tuple[Duration, Duration]:
         """(start, end) offsets before the scheduled time of the captures a window joins with labels."""
