@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_model_monitor import (
@@ -64,8 +65,8 @@ def _source(stack: cdk.Stack, **kwargs: Any) -> BatchTransformSource:
     return BatchTransformSource(capture=capture, data_buckets=[data], **kwargs)
 
 
-def _states(stack: cdk.Stack) -> dict:
-    machine = next(iter(template_of(stack).find_resources("AWS::StepFunctions::StateMachine").values()))
+def _states(stack: cdk.Stack, template: Template | None = None) -> dict:
+    machine = next(iter((template or template_of(stack)).find_resources("AWS::StepFunctions::StateMachine").values()))
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     return json.loads("".join(p if isinstance(p, str) else "REF" for p in parts))["States"]
 
@@ -127,9 +128,19 @@ def test_dataset_format_is_the_contracts_lowercase_document(fmt, environment):
 # -- standalone engine ----------------------------------------------------------------------------
 
 
-def test_a_completed_transform_job_of_the_prefix_starts_the_state_machine_with_the_job_as_window(stack):
-    _data_quality(stack)
+@pytest.fixture(scope="module")
+def per_job(tmp_path_factory) -> tuple[cdk.Stack, DataQualityMonitor, Template, dict]:
+    """One data-quality monitor of completed jobs (JSON Lines files), synthesized once for the tests that read it."""
+    app = new_app(tmp_path_factory.mktemp("per-job"))
+    stack = cdk.Stack(app, "PerJob", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    monitor = _data_quality(stack, source=_source(stack, job_name_prefix="nightly-churn-",
+                                                  dataset_format=BatchDataFormat.json_lines()))
     template = template_of(stack)
+    return stack, monitor, template, _states(stack, template)
+
+
+def test_a_completed_transform_job_of_the_prefix_starts_the_state_machine_with_the_job_as_window(per_job):
+    _, _, template, states = per_job
     assert template.find_resources("AWS::Scheduler::Schedule") == {}
     (rule,) = template.find_resources("AWS::Events::Rule").values()
     assert rule["Properties"]["EventPattern"] == {
@@ -138,7 +149,7 @@ def test_a_completed_transform_job_of_the_prefix_starts_the_state_machine_with_t
     (target,) = rule["Properties"]["Targets"]
     assert target["InputTransformer"]["InputPathsMap"] == {"time": "$.time", "detail": "$.detail"}
     assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 3
-    plan = _states(stack)["PlanWindow"]["Parameters"]
+    plan = states["PlanWindow"]["Parameters"]
     assert plan["monitoring_input_type"] == "BATCH_TRANSFORM"
     assert plan["transform_job.$"] == "$.transform_job"
     assert plan["input_local_path"] == "/opt/ml/processing/input/batch/input"
@@ -147,9 +158,8 @@ def test_a_completed_transform_job_of_the_prefix_starts_the_state_machine_with_t
     assert "endpoint_name" not in plan or not plan["endpoint_name"]
 
 
-def test_the_batch_job_reads_the_planners_inputs_with_the_batch_environment(stack):
-    _data_quality(stack, source=_source(stack, dataset_format=BatchDataFormat.json_lines()))
-    run = _states(stack)["RunAnalyzer"]["Parameters"]
+def test_the_batch_job_reads_the_planners_inputs_with_the_batch_environment(per_job):
+    run = per_job[3]["RunAnalyzer"]["Parameters"]
     assert run["ProcessingInputs.$"] == "$.plan.processing_inputs" and "ProcessingInputs" not in run
     env = run["Environment"]
     assert env["monitoring_input_type"] == "BATCH_TRANSFORM"
@@ -168,16 +178,16 @@ def test_schedule_trigger_keeps_the_scheduler_and_lists_the_window_hours(stack):
     assert "transform_job.$" not in plan and plan["monitoring_input_type"] == "BATCH_TRANSFORM"
 
 
-def test_a_batch_monitor_expects_a_daily_job_unless_its_schedule_says_otherwise(stack):
-    assert _data_quality(stack).schedule.description == "daily at 00:00"
+def test_a_batch_monitor_expects_a_daily_job_unless_its_schedule_says_otherwise(per_job):
+    assert per_job[1].schedule.description == "daily at 00:00"
 
 
-def test_metrics_use_the_batch_namespace_with_the_schedule_dimension_only(stack):
-    monitor = _data_quality(stack)
+def test_metrics_use_the_batch_namespace_with_the_schedule_dimension_only(per_job):
+    _, monitor, _, states = per_job
     metric = monitor.metric_drift("Account Length")
     assert metric.namespace == "aws/sagemaker/ModelMonitoring/data-metrics"
     assert set(metric.dimensions) == {"MonitoringSchedule"}
-    publish = _states(stack)["PublishResults"]["Parameters"]
+    publish = states["PublishResults"]["Parameters"]
     assert publish["namespace"] == "aws/sagemaker/ModelMonitoring/data-metrics"
     assert "endpoint_name" not in publish or not publish["endpoint_name"]
 
@@ -193,10 +203,10 @@ def test_report_and_ground_truth_folders_have_no_endpoint_level(stack):
     assert plan["ground_truth_local_path"] == "/opt/ml/processing/groundtruth"
 
 
-def test_the_job_role_reads_the_transform_data_buckets_and_the_capture_prefix(stack):
-    monitor = _data_quality(stack)
+def test_the_job_role_reads_the_transform_data_buckets_and_the_capture_prefix(per_job):
+    stack, monitor, template, _ = per_job
     logical = stack.get_logical_id(monitor.job_role.node.default_child)
-    statements = [s for p in template_of(stack).find_resources("AWS::IAM::Policy").values()
+    statements = [s for p in template.find_resources("AWS::IAM::Policy").values()
                   if {"Ref": logical} in p["Properties"]["Roles"] for s in p["Properties"]["PolicyDocument"]["Statement"]]
     text = json.dumps(statements)
     assert "arn:aws:s3:::transform-data/*" in text
