@@ -3,6 +3,7 @@
 from . import _node  # noqa: F401  (must run before aws-cdk-lib starts Node)
 from .alarm_factory import AlarmCategory, CreatedAlarm, MonitorAlarms
 from .baseline import Baseline, BaselineKind, BoundBaseline, DatasetFormat
+from .batch import BatchDataFormat, BatchTransformCapture, BatchTransformSource, BatchTrigger
 from .dashboard import DashboardMonitor, ModelDashboard
 from .endpoint import CaptureConfig, CapturedEndpoint, CaptureMode, ICapturedEndpoint, ProductionVariant
 from .errors import ConfigurationError
@@ -51,6 +52,10 @@ __all__ = [
     "Baseline",
     "BaselineColumns",
     "BaselineKind",
+    "BatchDataFormat",
+    "BatchTransformCapture",
+    "BatchTransformSource",
+    "BatchTrigger",
     "BiasAlarmOptions",
     "BiasDriftMonitor",
     "BiasProps",

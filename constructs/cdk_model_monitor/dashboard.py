@@ -69,7 +69,8 @@ def report_console_url(monitor: DashboardedMonitor) -> str:
     """S3 console URL of the folder holding ``monitor``'s reports:
     ``<reports prefix>/<monitor type>/<endpoint>/<schedule>/`` (then ``yyyy/mm/dd/HH/`` per window)."""
     storage = monitor.storage
-    prefix = f"{storage.prefixes.reports}/{monitor.kind.name}/{monitor.endpoint_name}/{monitor.schedule_name}/"
+    prefix = "/".join(p for p in (storage.prefixes.reports, monitor.kind.name, monitor.endpoint_name,
+                                  monitor.schedule_name) if p) + "/"
     return (f"https://console.aws.amazon.com/s3/buckets/{storage.bucket.bucket_name}"
             f"?region={Aws.REGION}&bucketType=general&prefix={prefix}&showversions=false")
 

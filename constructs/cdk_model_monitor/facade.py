@@ -31,6 +31,7 @@ from constructs import Construct
 
 from .alarm_factory import MonitorAlarms
 from .baseline import Baseline
+from .batch import BatchTransformSource
 from .dashboard import ModelDashboard
 from .endpoint import (
     CaptureConfig,
@@ -290,12 +291,17 @@ class ModelMonitor(Construct):
     :param endpoint: ``EndpointProps`` (a new endpoint with data capture), a ``CapturedEndpoint``, or
         ``CapturedEndpoint.from_endpoint_attributes(...)`` for one deployed elsewhere
         (``ExistingEndpoint(...)`` still works, deprecated).
+    :param batch_source: instead of ``endpoint``, the batch transform jobs to monitor
+        (``BatchTransformSource(capture=BatchTransformCapture(...), dataset_format=...)``); storage is the capture's
+        bucket. Default: none.
     :param storage: ``StorageProps`` or a ``MonitoringBucket``. Default: a new bucket (or, with a
         ``CapturedEndpoint``, that endpoint's bucket).
     :param data_quality: ``DataQualityProps`` or a ``DataQualityMonitor``. Default: none.
     :param model_quality: ``ModelQualityProps`` or a model-quality monitor. Default: none.
     :param bias: ``BiasProps`` or a bias-drift monitor. Default: none.
-    :param schedule: of created monitors. Default: ``Schedule.hourly()``.
+    :param schedule: of created monitors. Default: ``Schedule.hourly()`` (``Schedule.daily()`` with a
+        ``batch_source``: with ``BatchTrigger.JOB_COMPLETED`` it only sets how often jobs are expected, the heartbeat
+        and the alarms' periods).
     :param engine: of created monitors. Default: ``Engine.STANDALONE``.
     :param image: analyzer image of created monitors. Default: ``AnalyzerImage.from_asset()``.
     :param compute: / :param network: of created monitors. Default: the monitors' defaults.
@@ -320,7 +326,8 @@ class ModelMonitor(Construct):
         id: str,
         *,
         model_name: str,
-        endpoint: EndpointProps | ICapturedEndpoint | ExistingEndpoint,
+        endpoint: EndpointProps | ICapturedEndpoint | ExistingEndpoint | None = None,
+        batch_source: BatchTransformSource | None = None,
         storage: StorageProps | MonitoringBucket | None = None,
         data_quality: DataQualityProps | DataQualityMonitor | None = None,
         model_quality: ModelQualityProps | MonitorBase | None = None,
@@ -350,7 +357,7 @@ class ModelMonitor(Construct):
                                      "Monitor something: give data_quality=DataQualityProps(baseline=...), "
                                      "model_quality or bias.")
         self.model_name = model_name
-        self.schedule = schedule or Schedule.hourly()
+        self.schedule = schedule or (Schedule.daily() if batch_source is not None else Schedule.hourly())
         self.engine = engine
         self._image = image
         self._compute = compute
@@ -358,8 +365,23 @@ class ModelMonitor(Construct):
         self._asset_kms_key = asset_kms_key
         self._scale_out = scale_out
 
+        if (endpoint is None) == (batch_source is None):
+            raise ConfigurationError(self, "endpoint" if endpoint is None else "batch_source",
+                                     None if endpoint is None else batch_source,
+                                     "Monitor one endpoint (endpoint=...) or transform jobs (batch_source="
+                                     "BatchTransformSource(...)), exactly one of them.")
+        self.batch_source = batch_source
         # storage and endpoint
-        if isinstance(storage, MonitoringBucket):
+        if batch_source is not None:
+            if not isinstance(batch_source, BatchTransformSource):
+                raise ConfigurationError(self, "batch_source", batch_source,
+                                         "Use BatchTransformSource(capture=..., dataset_format=...).")
+            batch_source.validate(self, "batch_source")
+            if storage is not None and storage is not batch_source.capture.storage:
+                raise ConfigurationError(self, "storage", storage, "A batch source keeps its files in its capture's "
+                                         "bucket: remove storage.")
+            self.storage = batch_source.capture.storage
+        elif isinstance(storage, MonitoringBucket):
             self.storage = storage
         elif isinstance(endpoint, ICapturedEndpoint) and endpoint.bucket is not None and storage is None:
             self.storage = endpoint.bucket
@@ -367,8 +389,10 @@ class ModelMonitor(Construct):
             self.storage = MonitoringBucket(self, "Storage", **_kwargs(storage or StorageProps()))
         else:
             raise ConfigurationError(self, "storage", storage, "Use StorageProps(...) or a MonitoringBucket.")
-        self.endpoint: ICapturedEndpoint
-        if isinstance(endpoint, ICapturedEndpoint):
+        self.endpoint: ICapturedEndpoint | None
+        if endpoint is None:
+            self.endpoint = None
+        elif isinstance(endpoint, ICapturedEndpoint):
             self.endpoint = endpoint
         elif isinstance(endpoint, ExistingEndpoint):
             self.endpoint = endpoint.import_into(self, "Endpoint")
@@ -489,7 +513,9 @@ class ModelMonitor(Construct):
             if default is not None:
                 settings.setdefault(key, default)
         target: dict[str, Any] = {"endpoint": self.endpoint}
-        if self.endpoint.bucket is not self.storage:
+        if self.endpoint is None:
+            target = {"batch_source": self.batch_source}
+        elif self.endpoint.bucket is not self.storage:
             target["storage"] = self.storage
         monitor = monitor_class(self, id, baseline=value.baseline, schedule=value.schedule or self.schedule,
                                   **target, **settings)

@@ -101,6 +101,8 @@ class JobNetwork:
 
 # Where the analyzer finds things inside the job (SageMaker's own defaults, contract §6.3).
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
+# A batch source's dataset_source: the transform jobs' input files under input/, their output under output/.
+BATCH_LOCAL_PATH = "/opt/ml/processing/input/batch"
 GROUND_TRUTH_LOCAL_PATH = "/opt/ml/processing/groundtruth"
 BASELINE_STATISTICS_LOCAL_DIR = "/opt/ml/processing/baseline/stats"
 BASELINE_CONSTRAINTS_LOCAL_DIR = "/opt/ml/processing/baseline/constraints"

@@ -23,6 +23,8 @@ class MonitorTypeNames:
     """A SageMaker schedule's ``MonitoringType``, and ``AWS::SageMaker::<this>JobDefinition``."""
     endpoint_namespace: str
     """CloudWatch namespace of the analyzer's metrics for endpoints (contract §7)."""
+    batch_namespace: str
+    """CloudWatch namespace of the analyzer's metrics for batch transform jobs (contract §7)."""
     short_name: str
     """The analyzer's ``baseline --type`` and the type's alarm category (``bias``)."""
     analysis_type: str | None
@@ -32,6 +34,7 @@ class MonitorTypeNames:
 def _row(row: Any) -> MonitorTypeNames:
     """A typed copy of a row of the shared table (a module loaded from its file is untyped)."""
     return MonitorTypeNames(name=row.name, sagemaker_type=row.sagemaker_type, endpoint_namespace=row.endpoint_namespace,
+                            batch_namespace=row.batch_namespace,
                             short_name=row.short_name, analysis_type=row.analysis_type)
 
 

@@ -108,10 +108,16 @@ class SelfMonitoring(Construct):
             created.append(self._metrics_skipped(monitor))
             queue = getattr(monitor.engine, "dead_letter_queue", None)
             if queue is not None:
+                # a monitor of completed transform jobs is started by an EventBridge rule instead of the Scheduler
+                per_job = getattr(monitor.engine, "transform_job_rule", None) is not None
+                description = (f"EventBridge could not start the {monitor.kind.name} monitoring state machine for "
+                               "completed transform jobs: their undelivered events are in this queue (its messages "
+                               "say why); those jobs were not analysed." if per_job else
+                               f"EventBridge Scheduler could not start the {monitor.kind.name} monitoring state "
+                               f"machine: the undelivered ticks are in this queue (its messages say why).")
                 created.append(self.add_dead_letter_queue(
                     queue, name=f"{self._name_part(monitor)}-schedule-dead-letters", monitor=monitor,
-                    description=f"EventBridge Scheduler could not start the {monitor.kind.name} monitoring state "
-                                f"machine: the undelivered ticks are in this queue (its messages say why)."))
+                    description=description))
         else:
             created = []
             if alarms is not None:

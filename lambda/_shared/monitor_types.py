@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ENDPOINT_METRICS_ROOT = "aws/sagemaker/Endpoints"
+# Batch transform monitoring: the same folders under this root, dimension MonitoringSchedule only (contract §7).
+BATCH_METRICS_ROOT = "aws/sagemaker/ModelMonitoring"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +33,11 @@ class MonitorTypeNames:
     def endpoint_namespace(self) -> str:
         """The CloudWatch namespace of the analyzer's metrics for an endpoint."""
         return f"{ENDPOINT_METRICS_ROOT}/{self.metrics_folder}"
+
+    @property
+    def batch_namespace(self) -> str:
+        """The CloudWatch namespace of the analyzer's metrics for a batch transform job."""
+        return f"{BATCH_METRICS_ROOT}/{self.metrics_folder}"
 
 
 DATA_QUALITY = MonitorTypeNames(name="data-quality", sagemaker_type="DataQuality", metrics_folder="data-metrics",

@@ -97,6 +97,19 @@ Runner: ``"spark"`` (the analyzer's Spark runner on EMR Serverless) when ``scale
 ``always`` is true or the window's capture objects hold at least ``threshold_bytes`` bytes; ``"processing"``
 (one SageMaker Processing job) otherwise, and always without ``scale_out``.
 
+Batch transform jobs (``"monitoring_input_type": "BATCH_TRANSFORM"``, with ``capture_s3_uri`` the jobs' capture
+destination, ``input_local_path`` / ``output_local_path`` where the job reads each side, ``job_inputs`` the job's
+other ProcessingInputs, and ``ground_truth_local_path`` for label-joining types): a job with data capture writes
+manifests ``<capture>/<input|output>/yyyy/mm/dd/HH/<uuid>.json`` (its start hour) naming its files. With
+``transform_job`` (the detail of the "SageMaker Transform Job State Change" event of a Completed job) the window is
+that job's, from its start to its end, claimed under ``<manifests>/<schedule>/jobs/<job name>/`` (one execution per
+job, as per window above), with the manifests whose prefix is the job's input or output location; without it, the
+scheduled window's hours and every manifest in them. For each side with files the planner writes one ManifestFile
+(``input.manifest.json``, ``output.manifest.json``: prefix = the capture manifest's, keys relative to it; the prefix
+the files share when several jobs' manifests are read) and returns ``processing_inputs``: those sides (a side
+without files has no input), the ground truth, then ``job_inputs``. No manifest: ``no_capture``, as above. The
+report folder of a job's window is ``<report>/<schedule>/<job name>/yyyy/mm/dd/HH`` (its start hour).
+
 Environment: the fallbacks above, and KMS_KEY_ID (optional) to write manifests with SSE-KMS under that key.
 Errors: ``PlanningInputError`` for inputs a user must fix (do not retry), ``TransientAwsError`` for throttling
 and 5xx after the client's own retries (retry), ``AwsRequestError`` for other refused calls (e.g. access denied).
@@ -123,6 +136,7 @@ from _shared.aws import (
     split_s3_uri,
 )
 from _shared.logs import log
+from _shared.manifests import ManifestError, parse_manifest
 from _shared.monitor_types import DEFAULT_MONITOR_TYPE
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -155,6 +169,8 @@ class PlanningInputError(ValueError):
 def handler(event: dict, context: Any) -> dict:
     """Plan the window of ``event`` (see the module docstring) and return the plan."""
     request = _read_request(event, os.environ)
+    if request["batch"]:
+        return plan_batch_window(request, context)
     ids = {
         "endpoint_name": request["endpoint_name"],
         "schedule_name": request["schedule_name"],
@@ -357,6 +373,13 @@ def _read_request(event: dict, environ: os._Environ | dict) -> dict:
     request["manifest_s3_uri"] = (
         _s3_prefix_uri(manifest, "manifest_s3_uri") if manifest else f"{request['report_s3_uri']}/_manifests"
     )
+    input_type = (value("monitoring_input_type") or "ENDPOINT_INPUT").upper()
+    if input_type not in ("ENDPOINT_INPUT", "BATCH_TRANSFORM"):
+        raise PlanningInputError(f"monitoring_input_type={input_type!r} is not supported: use ENDPOINT_INPUT or "
+                                 "BATCH_TRANSFORM")
+    request["batch"] = input_type == "BATCH_TRANSFORM"
+    if request["batch"]:
+        request.update(_read_batch_request(event))
     ground_truth = value("ground_truth_s3_uri")
     if ground_truth:
         request["ground_truth_s3_uri"] = _s3_prefix_uri(ground_truth, "ground_truth_s3_uri")
@@ -692,3 +715,244 @@ def _s3_prefix_uri(uri: str, name: str) -> str:
     if not isinstance(uri, str) or not S3_URI.match(uri.strip()):
         raise PlanningInputError(f"{name}={uri!r} is not an S3 URI: use s3://<bucket>/<prefix>")
     return uri.strip().rstrip("/")
+
+
+# -- batch transform jobs ------------------------------------------------------------------------------------------
+
+BATCH_SIDES = ("input", "output")
+TRANSFORM_JOBS_FOLDER = "jobs"
+
+
+def _read_batch_request(event: dict) -> dict:
+    """The batch keys of the input: the transform job (a per-job window), local paths, the job's other inputs."""
+    paths = {}
+    for side in BATCH_SIDES:
+        path = event.get(f"{side}_local_path")
+        if not isinstance(path, str) or not path.startswith("/opt/ml/processing/"):
+            raise PlanningInputError(f"{side}_local_path={path!r} is not a folder of the job: use e.g. "
+                                     f"/opt/ml/processing/input/batch/{side}")
+        paths[f"{side}_local_path"] = path.rstrip("/")
+    job_inputs = event.get("job_inputs") or []
+    if not isinstance(job_inputs, list) or not all(isinstance(i, dict) and "InputName" in i for i in job_inputs):
+        raise PlanningInputError("job_inputs must be a list of ProcessingInputs entries (InputName, S3Input)")
+    ground_truth_local = event.get("ground_truth_local_path") or "/opt/ml/processing/groundtruth"
+    job = event.get("transform_job")
+    return {**paths, "job_inputs": job_inputs, "ground_truth_local_path": ground_truth_local,
+            "transform_job": _read_transform_job(job) if job is not None else None}
+
+
+def _read_transform_job(job: Any) -> dict:
+    """Name, start, end and data locations of the ``detail`` of a "SageMaker Transform Job State Change" event."""
+    if not isinstance(job, dict):
+        raise PlanningInputError("transform_job must be the detail of a SageMaker Transform Job State Change event")
+    name = job.get("TransformJobName")
+    if not isinstance(name, str) or not JOB_NAME_PATTERN.match(name):
+        raise PlanningInputError(f"transform_job.TransformJobName={name!r} is not a transform job's name")
+    status = job.get("TransformJobStatus")
+    if status != "Completed":
+        raise PlanningInputError(f"transform job {name} is {status}, not Completed: only a completed job's data is "
+                                 "analysed")
+    start = _event_time(job.get("TransformStartTime"), "TransformStartTime", name)
+    end = _event_time(job.get("TransformEndTime"), "TransformEndTime", name)
+    if end < start:
+        raise PlanningInputError(f"transform job {name} ends ({times.iso(end)}) before it starts ({times.iso(start)})")
+    source = ((job.get("TransformInput") or {}).get("DataSource") or {}).get("S3DataSource") or {}
+    output = (job.get("TransformOutput") or {}).get("S3OutputPath")
+    return {"name": name, "start": start, "end": end,
+            "input": source.get("S3Uri") if isinstance(source.get("S3Uri"), str) else None,
+            "output": output if isinstance(output, str) else None}
+
+
+def _event_time(value: Any, name: str, job: str) -> datetime:
+    """A time of a SageMaker event: ISO-8601 text, or milliseconds since the epoch (a number or its text)."""
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (isinstance(value, str)
+                                                                          and value.strip().isdigit()):
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+    parsed = times.parse_time(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise PlanningInputError(f"transform job {job}: {name}={value!r} is not a time (ISO-8601 or epoch "
+                                 "milliseconds)")
+    return parsed
+
+
+def _same_location(manifest_prefix: str, job_location: str | None) -> bool:
+    """Whether a capture manifest's prefix names the job's input or output location: the same, or one inside the
+    other at a ``/`` (a job reading one object has the object's folder as prefix). No location (a scheduled window
+    takes every job of its hours): True."""
+    if job_location is None:
+        return True
+    a, b = manifest_prefix.rstrip("/"), job_location.rstrip("/")
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def read_capture_manifests(capture_uri: str, side: str, hours: list[str], location: str | None) -> list:
+    """The manifests a transform job's capture wrote under ``<capture>/<side>/<hour>/`` for the job whose data is at
+    ``location`` (all of them without one), oldest key first."""
+    root = f"{capture_uri}/{side}"
+    found = []
+    for key in sorted(list_hour_objects(root, hours)):
+        uri = f"{root}/{key}"
+        body = read_object_if_present(uri)
+        if body is None:
+            continue
+        try:
+            manifest = parse_manifest(body, source=uri)
+        except ManifestError as error:
+            # a capture folder holds what SageMaker wrote; anything else there is skipped, and said
+            log("WARNING", f"{error}; skipped", manifest_uri=uri)
+            continue
+        if _same_location(manifest.prefix, location):
+            found.append(manifest)
+    return found
+
+
+def _common_prefix(locations: list[str]) -> str:
+    """The longest prefix ending in ``/`` shared by all ``locations`` (``s3://bucket/`` at least)."""
+    first = min(locations)
+    last = max(locations)
+    shared = 0
+    while shared < min(len(first), len(last)) and first[shared] == last[shared]:
+        shared += 1
+    return first[: first.rfind("/", 0, shared) + 1] if "/" in first[:shared] else ""
+
+
+def side_manifest(manifests: list, side: str) -> tuple[str, list[str]] | None:
+    """(prefix, keys) of one ManifestFile naming every data file of ``manifests``, each once: the keys are relative
+    to the capture manifest's prefix (to the prefix the manifests share when they have several), so the job lays
+    the files out as ``<local path>/<key>``. None when they name no file."""
+    locations = list(dict.fromkeys(loc for m in manifests for loc in m.locations()))
+    if not locations:
+        return None
+    prefixes = {m.folder() for m in manifests if m.keys}
+    prefix = prefixes.pop() if len(prefixes) == 1 else _common_prefix(locations)
+    if not S3_URI.match(prefix) or prefix.count("/") < 3:
+        raise PlanningInputError(f"the {side} files of this window are in several buckets ({', '.join(sorted(prefixes))}"
+                                 "): a processing job reads one bucket per input; monitor those jobs apart")
+    return prefix, [loc[len(prefix):] for loc in locations]
+
+
+def plan_batch_window(request: dict, context: Any) -> dict:
+    """Plan a window of batch transform jobs: a completed job's (``transform_job``), or every job whose capture
+    manifests lie in the scheduled window's hours. Writes one ManifestFile per side with data files
+    (``input.manifest.json``, ``output.manifest.json``) and returns the job's ``processing_inputs``."""
+    job = request["transform_job"]
+    if job is not None:
+        start, end = job["start"], job["end"]
+        window = {"scheduled": end, "anchor": end, "start": start, "end": end,
+                  "window_id": start.strftime("%Y%m%d%H%M"), "folder": f"{TRANSFORM_JOBS_FOLDER}/{job['name']}",
+                  "report_folder": f"{job['name']}/{start:%Y/%m/%d/%H}"}
+        # SageMaker files the manifests under the job's start hour; the hours either side allow for clocks
+        hours = hour_prefixes(start - timedelta(hours=1), start + timedelta(hours=1))
+    else:
+        window = plan_window(request["scheduled_time"], request["start_offset"], request["end_offset"],
+                             granularity=request["granularity"])
+        window["report_folder"] = window["folder"]
+        hours = hour_prefixes(window["start"], window["end"])
+        now = _now()
+        if window["end"] > now + CLOCK_SKEW:
+            raise PlanningInputError(
+                f"scheduled_time {times.iso(window['scheduled'])} gives the window [{times.iso(window['start'])}, "
+                f"{times.iso(window['end'])}), which has not ended yet (now {times.iso(now)}): pass a scheduled_time "
+                "whose window has ended")
+    transform_name = job["name"] if job is not None else None
+    ids = {"schedule_name": request["schedule_name"], "transform_job_name": transform_name,
+           "aws_request_id": getattr(context, "aws_request_id", None)}
+    manifest_folder = "/".join(p for p in (request["manifest_s3_uri"], request["schedule_name"], window["folder"]) if p)
+
+    claim = None
+    if request["execution_id"]:
+        claim = claim_window(f"{manifest_folder}/{CLAIM_FILE}", request["execution_id"],
+                             hold=request["claim_duration"], now=_now(), kms_key_id=request["kms_key_id"],
+                             rerun=request["rerun"])
+    holder = claim.holder if claim is not None else None
+    duplicate = holder is not None and holder != request["execution_id"]
+    already_analysed = duplicate and claim is not None and claim.holder_status == "SUCCEEDED"
+    attempt = claim.attempt if claim is not None else 1
+    job_name = processing_job_name(request["job_name_prefix"], endpoint_name=transform_name,
+                                   schedule_name=request["schedule_name"], monitor_type=request["monitor_type"],
+                                   window_id=window["window_id"], attempt=attempt)
+    report_uri = "/".join(p for p in (request["report_s3_uri"], request["schedule_name"], _attempt_folder(attempt),
+                                      window["report_folder"]) if p)
+    sides: dict[str, tuple[str, list[str]] | None] = {side: None for side in BATCH_SIDES}
+    if not duplicate:
+        for side in BATCH_SIDES:
+            location = job[side] if job is not None else None
+            sides[side] = side_manifest(read_capture_manifests(request["capture_s3_uri"], side, hours, location), side)
+    counts = {side: len(found[1]) if found else 0 for side, found in sides.items()}
+    has_data = any(counts.values())
+    plan = {
+        "has_data": has_data,
+        "no_data_reason": ("window_already_analysed" if already_analysed else "duplicate_execution" if duplicate
+                           else None if has_data else "no_capture"),
+        "duplicate": duplicate,
+        "duplicate_of": holder if duplicate else None,
+        "holder_status": claim.holder_status if duplicate and claim is not None else None,
+        "already_analysed": already_analysed,
+        "attempt": attempt,
+        "window_id": window["window_id"],
+        "scheduled_time": times.iso(window["scheduled"]),
+        "start": times.iso(window["start"]),
+        "end": times.iso(window["end"]),
+        "metric_time": times.iso(window["start"]),
+        "manifest_uri": None,
+        "object_count": sum(counts.values()),
+        "input_manifest_uri": None,
+        "input_object_count": counts["input"],
+        "output_manifest_uri": None,
+        "output_object_count": counts["output"],
+        "report_uri": report_uri,
+        "job_name": job_name,
+        "publication_receipt_uri": "/".join(p for p in (manifest_folder, _attempt_folder(attempt),
+                                                         "publication-receipt.json") if p),
+        "endpoint_name": None,
+        "schedule_name": request["schedule_name"],
+        "monitor_type": request["monitor_type"],
+        "transform_job_name": transform_name,
+        "processing_inputs": [],
+    }
+    ground_truth_keys: list[str] = []
+    if request["ground_truth_s3_uri"] and not duplicate:
+        lookback = request["ground_truth_lookback"] or (window["anchor"] - window["start"])
+        gt_start, gt_end = window["anchor"] - lookback, window["anchor"]
+        ground_truth_keys = list_window_objects(request["ground_truth_s3_uri"], gt_start, gt_end)
+        plan.update(ground_truth_manifest_uri=None, ground_truth_object_count=len(ground_truth_keys),
+                    ground_truth_start=times.iso(gt_start), ground_truth_end=times.iso(gt_end))
+        if has_data and not ground_truth_keys:
+            plan.update(has_data=False, no_data_reason="no_ground_truth")
+
+    if plan["has_data"]:
+        inputs = []
+        for side in BATCH_SIDES:
+            found = sides[side]
+            if found is None:
+                continue  # this side has no file: no input (either may be absent)
+            prefix, keys = found
+            uri = write_manifest(f"{manifest_folder}/{side}.manifest.json", prefix.rstrip("/"), keys,
+                                 request["kms_key_id"])
+            plan[f"{side}_manifest_uri"] = uri
+            inputs.append(_manifest_input(side, uri, request[f"{side}_local_path"]))
+        plan["manifest_uri"] = plan["output_manifest_uri"] or plan["input_manifest_uri"]
+        if request["ground_truth_s3_uri"]:
+            plan["ground_truth_manifest_uri"] = write_manifest(
+                f"{manifest_folder}/ground-truth.manifest.json", request["ground_truth_s3_uri"], ground_truth_keys,
+                request["kms_key_id"])
+            inputs.append(_manifest_input("ground_truth", plan["ground_truth_manifest_uri"],
+                                          request["ground_truth_local_path"]))
+        plan["processing_inputs"] = inputs + list(request["job_inputs"])
+
+    if claim is not None and claim.superseded and not duplicate:
+        plan["superseded"] = claim.superseded
+    outcome = ("already_analysed" if already_analysed else "duplicate" if duplicate
+               else "planned" if plan["has_data"] else "no_data")
+    log("INFO", f"batch window {plan['start']}..{plan['end']}" + (f" of transform job {transform_name}" if job else "")
+        + (f" (attempt {attempt})" if attempt > 1 else "") + f": {outcome}", outcome=outcome,
+        no_data_reason=plan["no_data_reason"], input_object_count=counts["input"],
+        output_object_count=counts["output"], attempt=attempt, window_id=window["window_id"], job_name=job_name,
+        **ids)
+    return plan
+
+
+def _manifest_input(name: str, manifest_uri: str, local_path: str) -> dict:
+    """A ProcessingInputs entry reading the files a manifest names into ``local_path``."""
+    return {"InputName": name, "S3Input": {"S3Uri": manifest_uri, "S3DataType": "ManifestFile", "S3InputMode": "File",
+                                           "S3DataDistributionType": "FullyReplicated", "LocalPath": local_path}}

@@ -53,7 +53,8 @@ def _block(marker: str) -> Block:
 
 # Each README block is run by the test named after what it shows; a new block needs a marker here.
 MARKERS = ("mm.ModelMonitor(", "mm.DataQualityMonitor(", "MonitoringResults.open(", "put_ground_truth(",
-           "scale_out=ScaleOut(")
+           "scale_out=ScaleOut(",
+           "mm.BatchTransformCapture(")
 
 
 @pytest.fixture()
@@ -97,7 +98,7 @@ def test_every_python_block_of_the_readme_is_run_by_a_test():
 
 
 def test_the_readme_facade_example_synthesizes(workdir):
-    stack = _run(_block("mm.ModelMonitor("), workdir)["stack"]
+    stack = _run(_block("endpoint=mm.EndpointProps("), workdir)["stack"]
     template = _template(workdir, stack.stack_name)
     types = {r["Type"] for r in template["Resources"].values()}
     assert {"AWS::SageMaker::Endpoint", "AWS::StepFunctions::StateMachine", "AWS::CloudWatch::CompositeAlarm",
@@ -120,6 +121,25 @@ def test_the_readme_building_blocks_example_synthesizes_an_endpoint_and_its_moni
     assert {"AWS::S3::Bucket", "AWS::SageMaker::Endpoint", "AWS::StepFunctions::StateMachine"} <= types
     assert namespace["drift"].metric_drift("day_minutes").metric_name == "feature_baseline_drift_day_minutes"
     assert cfn_lint_findings(template) == []
+
+
+def test_the_readme_batch_example_watches_completed_jobs_and_its_transform_call_is_valid(workdir, aws):
+    namespace = _run(_block("mm.BatchTransformCapture("), workdir)
+    template = _template(workdir, namespace["stack"].stack_name)
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert "AWS::SageMaker::Endpoint" not in types and "AWS::StepFunctions::StateMachine" in types
+    (rule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"
+               and "aws.sagemaker" in json.dumps(r["Properties"].get("EventPattern"))]
+    assert rule["Properties"]["EventPattern"]["detail"]["TransformJobName"] == [{"prefix": "nightly-churn-"}]
+    assert cfn_lint_findings(template) == []
+    # the transform call as the README writes it, with the output's config: a request botocore's model accepts
+    namespace["start_nightly_transform"]("2026-11-25", {
+        "DestinationS3Uri": "s3://churn-monitoring/datacapture/batch-transform/churn",
+        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "GenerateInferenceId": True})
+    described = boto3.client("sagemaker", region_name="us-east-1").describe_transform_job(
+        TransformJobName="nightly-churn-2026-11-25")
+    assert described["TransformJobName"] == "nightly-churn-2026-11-25"
 
 
 def test_the_readme_results_example_lists_a_built_in_execution_from_s3(workdir, s3, reference_examples, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -126,3 +127,47 @@ def test_a_facet_value_cloudwatch_refuses_becomes_printable_ascii_ending_in_its_
     assert safe.endswith("-" + hashlib.sha256(value.encode()).hexdigest()[:10])
     assert all(32 <= ord(c) <= 126 for c in safe) and safe.strip() and len(safe) <= 1024
     assert safe == analyzer_metrics.cloudwatch_dimension_value(value)
+
+
+# -- manifests: the planner's reader keeps the analyzer's rules ------------------------------------------------------
+
+_manifest_entries = st.one_of(st.text(max_size=12), st.sampled_from(["/", " / ", "", "/a.csv", "b/", "x.jsonl.out"]),
+                              st.integers(), st.none(), st.booleans(), st.floats(allow_nan=False),
+                              st.dictionaries(st.sampled_from(["prefix", "p"]), st.text(max_size=8), max_size=2))
+_manifest_heads = st.one_of(st.fixed_dictionaries({"prefix": st.one_of(
+    st.sampled_from(["s3://b/p/", "s3://b/p", " ", "", "s3://bucket/transform-output/"]), st.text(max_size=10))}),
+    _manifest_entries)
+
+
+def _both_manifest_readings(text):
+    from model_monitor_analyzer.errors import AnalyzerInputError
+    from model_monitor_analyzer.io import manifest as analyzer_manifest
+
+    load_handler("window_planner")
+    import _shared.manifests
+
+    readings = []
+    for parse, error in ((analyzer_manifest.parse_manifest, AnalyzerInputError),
+                         (_shared.manifests.parse_manifest, _shared.manifests.ManifestError)):
+        try:
+            found = parse(text, source="s3://b/m.json")
+        except error:
+            readings.append(None)
+        else:
+            readings.append((found.prefix, tuple(found.keys), found.locations(), found.relative_paths()))
+    return readings
+
+
+@given(st.lists(_manifest_entries, max_size=4), _manifest_heads, st.booleans())
+def test_manifest_rule_accepts_and_reads_what_the_analyzers_does(entries, head, bom):
+    text = json.dumps([head, *entries]).encode()
+    analyzer, planner = _both_manifest_readings(b"\xef\xbb\xbf" + text if bom else text)
+    assert analyzer == planner
+
+
+@pytest.mark.parametrize("text", [b"not json", b"[]", b"{}", b'[{"prefix": "s3://b/p/"}, NaN]',
+                                  b'[{"prefix": "s3://b/p/", "x": Infinity}]', b'["a.csv"]',
+                                  b'[{"prefix":"s3://b/transform-output/"},"test-dataset.jsonl.out"]'])
+def test_manifest_rule_agrees_with_the_analyzer_on_odd_texts(text):
+    analyzer, planner = _both_manifest_readings(text)
+    assert analyzer == planner

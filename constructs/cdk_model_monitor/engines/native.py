@@ -18,7 +18,7 @@ from aws_cdk import CfnResource, Duration, Fn
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..job import CAPTURE_LOCAL_PATH, OUTPUT_LOCAL_PATH
+from ..job import BATCH_LOCAL_PATH, CAPTURE_LOCAL_PATH, OUTPUT_LOCAL_PATH
 from ..schedule import iso_offset
 from .protocol import EngineMonitor
 from .regions import check_native_region
@@ -73,8 +73,7 @@ class NativeEngine(Construct):
                         constraints_resource=_S.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri),
                         statistics_resource=(_S.StatisticsResourceProperty(s3_uri=monitor.baseline.statistics_s3_uri)
                                              if monitor.baseline.statistics_s3_uri else None)),
-                    monitoring_inputs=[_S.MonitoringInputProperty(endpoint_input=_S.EndpointInputProperty(
-                        endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH))],
+                    monitoring_inputs=[_S.MonitoringInputProperty(**source_input(_S, monitor))],
                     monitoring_output_config=_S.MonitoringOutputConfigProperty(
                         kms_key_id=key_arn,
                         monitoring_outputs=[_S.MonitoringOutputProperty(s3_output=_S.S3OutputProperty(
@@ -86,7 +85,7 @@ class NativeEngine(Construct):
                     stopping_condition=_S.StoppingConditionProperty(
                         max_runtime_in_seconds=int(monitor.compute.max_runtime.to_seconds()))))
         self.schedule = _S(self, "Schedule", monitoring_schedule_name=monitor.schedule_name,
-                           endpoint_name=monitor.endpoint_name, monitoring_schedule_config=config)
+                           endpoint_name=monitor.endpoint_name or None, monitoring_schedule_config=config)
         # SageMaker checks the role's permissions when the schedule is created.
         self.schedule.node.add_dependency(monitor.job_role)
         if monitor.baseline.dependency is not None:
@@ -150,18 +149,29 @@ def output_config(d: Any, monitor: EngineMonitor, key_arn: str | None) -> Any:
             local_path=OUTPUT_LOCAL_PATH, s3_uri=monitor.report_s3_uri, s3_upload_mode="EndOfJob"))])
 
 
-def endpoint_input(d: Any, monitor: EngineMonitor) -> Any:
-    """The endpoint input of a definition that reads the captures alone."""
-    return d.EndpointInputProperty(endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH)
+def source_input(d: Any, monitor: EngineMonitor, **attributes: Any) -> dict[str, Any]:
+    """``endpoint_input`` of a definition that reads an endpoint's captures, or ``batch_transform_input`` (the
+    capture destination of the transform jobs, their files' format) for a batch source; with a monitor type's
+    ``attributes`` (snake case, as the CDK properties)."""
+    source = monitor.batch_source
+    if source is not None:
+        return {"batch_transform_input": d.BatchTransformInputProperty(
+            data_captured_destination_s3_uri=source.capture.destination_s3_uri,
+            dataset_format=source.dataset_format.to_cfn(d), local_path=BATCH_LOCAL_PATH, **attributes)}
+    return {"endpoint_input": d.EndpointInputProperty(endpoint_name=monitor.endpoint_name,
+                                                      local_path=CAPTURE_LOCAL_PATH, **attributes)}
+
+
+def endpoint_input(d: Any, monitor: EngineMonitor) -> dict[str, Any]:
+    """The input of a definition that reads the captures alone (``endpoint_input`` or ``batch_transform_input``)."""
+    return source_input(d, monitor)
 
 
 def labelled_input(d: Any, monitor: EngineMonitor, labelled: LabelledEndpointInput) -> dict[str, Any]:
     """The endpoint input (with the monitor's attributes and window offsets) and the ground truth
     of a model-quality or model-bias job definition."""
     return {
-        "endpoint_input": d.EndpointInputProperty(
-            endpoint_name=monitor.endpoint_name, local_path=CAPTURE_LOCAL_PATH,
-            **labelled.attributes, **_offsets(labelled.capture_window)),
+        **source_input(d, monitor, **labelled.attributes, **_offsets(labelled.capture_window)),
         "ground_truth_s3_input": d.MonitoringGroundTruthS3InputProperty(s3_uri=labelled.ground_truth_s3_uri),
     }
 

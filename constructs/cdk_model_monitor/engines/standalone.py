@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -45,9 +47,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..batch import BatchTrigger
 from ..bundled import lambda_shared_module
 from ..dead_letters import dead_letter_queue
-from ..job import BASELINE_CONSTRAINTS_LOCAL_DIR, BASELINE_STATISTICS_LOCAL_DIR, OUTPUT_LOCAL_PATH
+from ..job import (
+    BASELINE_CONSTRAINTS_LOCAL_DIR,
+    BASELINE_STATISTICS_LOCAL_DIR,
+    GROUND_TRUTH_LOCAL_PATH,
+    OUTPUT_LOCAL_PATH,
+)
 from ..nag import acknowledge
 from ..roles import allow_log_encryption, grant_pass_to_sagemaker, scheduler_principal, states_principal
 from ..schedule import iso_offset, run_interval
@@ -162,7 +170,7 @@ class StandaloneEngine(Construct):
                                    resource_arns=[storage.bucket.arn_for_objects(monitor.latest_report_key)])
         self.publisher.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": [monitor.kind.endpoint_namespace, STATUS_NAMESPACE]}}))
+            conditions={"StringLike": {"cloudwatch:namespace": [monitor.metrics_namespace, STATUS_NAMESPACE]}}))
         stack = Stack.of(self)
         event_bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self.publisher.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus]))
@@ -181,6 +189,11 @@ class StandaloneEngine(Construct):
         self.state_machine = self._state_machine(monitor)
         # Ticks the Scheduler cannot deliver (after its retries) wait here; self-monitoring alarms on them.
         self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters", key=key)
+        self.schedule: scheduler.Schedule | None = None
+        self.transform_job_rule: events.Rule | None = None
+        if monitor.batch_trigger is BatchTrigger.JOB_COMPLETED:
+            self.transform_job_rule = self._transform_job_rule(monitor)
+            return
         self.schedule_role = iam.Role(self, "ScheduleRole", assumed_by=scheduler_principal(self),
                                       description=f"Starts the {monitor.kind.name} monitoring state machine")
         if key is not None:  # SQS encrypts each dead letter with the sender's access to the queue's key
@@ -200,6 +213,50 @@ class StandaloneEngine(Construct):
         )
         if monitor.baseline.dependency is not None:  # the schedule exists only once its baseline does
             self.schedule.node.add_dependency(monitor.baseline.dependency)
+
+    def _transform_job_rule(self, monitor: EngineMonitor) -> events.Rule:
+        """An execution per completed transform job (EventBridge "SageMaker Transform Job State Change"), its window the
+        job's; the event's delivery is retried, and what cannot be delivered waits in the dead-letter queue. The
+        planner's claim, keyed by the job's name, makes a second delivery of one job's event a duplicate."""
+        prefix = monitor.batch_source.job_name_prefix if monitor.batch_source is not None else None
+        detail: dict[str, object] = {"TransformJobStatus": ["Completed"]}
+        if prefix:
+            detail["TransformJobName"] = [{"prefix": prefix}]
+        rule = events.Rule(
+            self, "TransformJobCompleted",
+            description=f"{monitor.kind.name} monitoring of each completed transform job of {monitor.node.path}",
+            event_pattern=events.EventPattern(source=["aws.sagemaker"],
+                                              detail_type=["SageMaker Transform Job State Change"], detail=detail))
+        rule.add_target(events_targets.SfnStateMachine(
+            self.state_machine,
+            input=events.RuleTargetInput.from_object({
+                "scheduled_time": events.EventField.time,
+                "transform_job": events.EventField.from_path("$.detail")}),
+            dead_letter_queue=self.dead_letter_queue, retry_attempts=3, max_event_age=Duration.hours(1)))
+        key = monitor.storage.encryption_key
+        if key is not None:
+            # EventBridge encrypts what it cannot deliver with the queue's key (the monitoring key): as a service,
+            # for this account's rules only
+            key.add_to_resource_policy(iam.PolicyStatement(
+                sid="EventBridgeSendsToTheDeadLetterQueues",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}))
+        if monitor.baseline.dependency is not None:  # no window before its baseline exists
+            rule.node.add_dependency(monitor.baseline.dependency)
+        return rule
+
+    def _static_inputs(self, monitor: EngineMonitor) -> list[dict[str, object]]:
+        """The processing inputs of every window whose location is known at synth: the baseline files and the
+        monitor type's own (e.g. the bias analysis config)."""
+        inputs = [extra.to_api() for extra in monitor.job_inputs() if extra.s3_uri is not None]
+        for name, uri, local in (("baseline_statistics", monitor.baseline.statistics_s3_uri, BASELINE_STATISTICS_LOCAL_DIR),
+                                 ("baseline_constraints", monitor.baseline.constraints_s3_uri, BASELINE_CONSTRAINTS_LOCAL_DIR)):
+            if uri is not None:
+                inputs.append({"InputName": name, "S3Input": {
+                    "S3Uri": uri, "S3DataType": "S3Prefix", "S3InputMode": "File",
+                    "S3DataDistributionType": "FullyReplicated", "LocalPath": local}})
+        return inputs
 
     def _state_machine(self, monitor: EngineMonitor) -> sfn.StateMachine:
         window_start, window_end = monitor.planning_window()
@@ -232,6 +289,7 @@ class StandaloneEngine(Construct):
                 # which runner analyses the window: Spark from this size of the window's captures on (or always)
                 **({"scale_out": {"threshold_bytes": monitor.scale_out.threshold_bytes,
                                   "always": monitor.scale_out.always}} if monitor.scale_out is not None else {}),
+                **self._batch_payload(monitor),
             }))
         for retry in _LAMBDA_RETRIES:
             retry.add_to(plan)
@@ -244,7 +302,7 @@ class StandaloneEngine(Construct):
                 "endpoint_name": monitor.endpoint_name,
                 "schedule_name": monitor.schedule_name,
                 "monitor_type": monitor.kind.name,
-                "namespace": monitor.kind.endpoint_namespace,
+                "namespace": monitor.metrics_namespace,
                 **({"window": sfn.JsonPath.object_at("$.plan")} if planned else {}),
                 **extra,
             }
@@ -518,6 +576,20 @@ class StandaloneEngine(Construct):
                        "BackoffRate": _DIRECT_RECORD_RETRY.backoff_rate}],
         })
 
+    def _batch_payload(self, monitor: EngineMonitor) -> dict[str, object]:
+        """What the planner needs for a batch source: the input type and local paths, the transform job of a
+        per-job execution, and the inputs of every window (it writes the job's ProcessingInputs: the transform
+        data of a side is an input only when the window has some)."""
+        payload = monitor.source_payload()
+        if not payload:
+            return {}
+        if monitor.batch_trigger is BatchTrigger.JOB_COMPLETED:
+            payload["transform_job"] = sfn.JsonPath.object_at("$.transform_job")
+        payload["job_inputs"] = self._static_inputs(monitor)
+        if monitor.kind.ground_truth:
+            payload["ground_truth_local_path"] = GROUND_TRUTH_LOCAL_PATH
+        return payload
+
     def _jobs_arn(self) -> str:
         return Stack.of(self).format_arn(service="sagemaker", resource="processing-job",
                                          resource_name=f"{self.job_name_prefix}-*")
@@ -538,6 +610,10 @@ class StandaloneEngine(Construct):
                 inputs.append({"InputName": name, "S3Input": {
                     "S3Uri": uri, "S3DataType": "S3Prefix", "S3InputMode": "File",
                     "S3DataDistributionType": "FullyReplicated", "LocalPath": local}})
+        # A batch window's inputs are the planner's: a side of the transform data without files has no input.
+        processing_inputs: dict[str, object] = (
+            {"ProcessingInputs.$": "$.plan.processing_inputs"} if monitor.source_payload() else
+            {"ProcessingInputs": inputs})
         cluster: dict[str, object] = {"InstanceCount": monitor.compute.instance_count,
                                       "InstanceType": monitor.compute.instance_type,
                                       "VolumeSizeInGB": monitor.compute.volume_size_gb}
@@ -551,7 +627,7 @@ class StandaloneEngine(Construct):
             "RoleArn": monitor.job_role.role_arn,
             "AppSpecification": {"ImageUri": monitor.image.image_uri},
             "ProcessingResources": {"ClusterConfig": cluster},
-            "ProcessingInputs": inputs,
+            **processing_inputs,
             "ProcessingOutputConfig": output_config,
             "Environment": environment,
             "NetworkConfig": dict(monitor.network.to_api(monitor.vpc_placement)),

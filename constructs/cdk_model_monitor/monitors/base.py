@@ -16,6 +16,7 @@ from constructs import Construct
 
 from ..alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms
 from ..baseline import Baseline, BaselineKind, BoundBaseline, grant_read_baseline_files
+from ..batch import BatchTransformSource, BatchTrigger
 from ..bundled import lambda_shared_module
 from ..endpoint import (
     CapturedEndpoint,
@@ -32,6 +33,7 @@ from ..images import AnalyzerImage, BuiltinImage
 from ..job import (
     BASELINE_CONSTRAINTS_LOCAL_DIR,
     BASELINE_STATISTICS_LOCAL_DIR,
+    BATCH_LOCAL_PATH,
     CAPTURE_LOCAL_PATH,
     GROUND_TRUTH_LOCAL_PATH,
     METRICS_LOCAL_PATH,
@@ -101,6 +103,11 @@ class MonitorKind:
         return self.names.endpoint_namespace
 
     @property
+    def batch_namespace(self) -> str:
+        """CloudWatch namespace of the analyzer's metrics for batch transform jobs (contract §7)."""
+        return self.names.batch_namespace
+
+    @property
     def analysis_type(self) -> str | None:
         """``analysis_type`` of the analyzer's environment (``MODEL_QUALITY``, ``MODEL_BIAS``); None for data
         quality, the analyzer's default."""
@@ -128,14 +135,23 @@ class MonitorBase(Construct):
             raise ConfigurationError(self, "schedule", target.schedule, SCHEDULE_FIX)
         self.kind = kind
         self.engine_kind = engine
-        self.schedule = target.schedule or Schedule.hourly()
+        # transform jobs run daily or so: their heartbeat and alarm periods are a day unless the schedule says
+        self.schedule = target.schedule or (Schedule.daily() if target.batch_source is not None else Schedule.hourly())
         self.image_source = settings.image or AnalyzerImage.from_asset()
         self.compute = settings.compute or JobCompute()
         self.network = (settings.network or JobNetwork()).for_image(builtin=self.image_source.is_builtin)
         self.user_environment = dict(settings.environment or {})
         self.scale_out: ScaleOut | None = settings.scale_out
-        # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given)
-        self.endpoint: ICapturedEndpoint = self._resolve_target(target, settings.variant)
+        # the monitored endpoint (imported from endpoint_name and capture_s3_uri when those are given), or None
+        # for transform jobs (``batch_source``)
+        self.batch_source: BatchTransformSource | None = target.batch_source
+        self.batch_trigger: BatchTrigger | None = None
+        self.endpoint: ICapturedEndpoint | None = None
+        self.capture_modes: frozenset[CaptureMode] | None
+        if target.batch_source is not None:
+            self._resolve_batch_source(target, settings.variant)
+        else:
+            self.endpoint = self._resolve_target(target, settings.variant)
         self.baseline_source = target.baseline  # alarms read thresholds from a local baseline
         self._validate(settings.schedule_name)
         self._validate_kind()
@@ -158,8 +174,9 @@ class MonitorBase(Construct):
         check_captured(self, monitor_type=kind.name, reads=kind.reads_capture, modes=self.capture_modes,
                        features=self.baseline.features)
         # A dataset_format of the user's own is theirs to get right.
+        # A batch source has no capture index: the transform jobs' files are read as they are.
         self.capture_index_names: tuple[str, ...] = (
-            kind.capture_index_names if "dataset_format" in self.user_environment
+            kind.capture_index_names if "dataset_format" in self.user_environment or self.is_batch
             else self._choose_capture_index_names())
 
         self.engine: StandaloneEngine | NativeEngine
@@ -171,8 +188,22 @@ class MonitorBase(Construct):
     # -- metrics ---------------------------------------------------------------------------
 
     @property
+    def is_batch(self) -> bool:
+        """Whether this monitor watches transform jobs (``batch_source``) rather than an endpoint."""
+        return self.batch_source is not None
+
+    @property
     def metric_dimensions(self) -> dict[str, str]:
+        """The dimensions of the analyzer's metrics: SageMaker's, ``MonitoringSchedule`` alone for batch jobs."""
+        if self.is_batch:
+            return {"MonitoringSchedule": self.schedule_name}
         return {"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name}
+
+    @property
+    def metrics_namespace(self) -> str:
+        """The namespace of the analyzer's metrics: ``aws/sagemaker/Endpoints/...``, or
+        ``aws/sagemaker/ModelMonitoring/...`` for batch jobs (contract §7)."""
+        return self.kind.batch_namespace if self.is_batch else self.kind.endpoint_namespace
 
     @property
     def metric_period(self) -> Duration:
@@ -185,7 +216,7 @@ class MonitorBase(Construct):
         """A metric the analyzer publishes for this monitor (namespace and dimensions of the built-in); a name
         over CloudWatch's 255 characters is shortened by the rule the analyzer and the publisher apply."""
         metric_name = lambda_shared_module("names").cloudwatch_metric_name(metric_name)
-        return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=metric_name,
+        return cloudwatch.Metric(namespace=self.metrics_namespace, metric_name=metric_name,
                                  dimensions_map=self.metric_dimensions, statistic=statistic,
                                  period=period or self.metric_period)
 
@@ -225,7 +256,8 @@ class MonitorBase(Construct):
     def report_prefix(self) -> str:
         """Key prefix of this monitor's reports, ``<reports>/<type>/<endpoint>/<schedule>`` (SageMaker's
         layout under the output URI, also the window planner's ``report_uri`` root)."""
-        return "/".join((self.storage.prefixes.reports, self.kind.name, self.endpoint_name, self.schedule_name))
+        return "/".join(p for p in (self.storage.prefixes.reports, self.kind.name, self.endpoint_name,
+                                    self.schedule_name) if p)
 
     @property
     def latest_report_key(self) -> str:
@@ -237,8 +269,8 @@ class MonitorBase(Construct):
     @property
     def manifest_prefix(self) -> str:
         """Key prefix of this monitor's window manifests and publication receipts (standalone engine)."""
-        return "/".join((self.storage.prefixes.reports, self.kind.name, MANIFEST_FOLDER, self.endpoint_name,
-                         self.schedule_name))
+        return "/".join(p for p in (self.storage.prefixes.reports, self.kind.name, MANIFEST_FOLDER, self.endpoint_name,
+                                    self.schedule_name) if p)
 
     @property
     def manifest_s3_uri(self) -> str:
@@ -248,7 +280,8 @@ class MonitorBase(Construct):
     @property
     def merge_prefix(self) -> str:
         """Where SageMaker's ground-truth merge job of a native labelled monitor writes (contract §2.2)."""
-        return "/".join((self.storage.prefixes.reports, self.kind.name, "merge", self.endpoint_name))
+        return "/".join(p for p in (self.storage.prefixes.reports, self.kind.name, "merge",
+                                    self.endpoint_name or self.source_name) if p)
 
     def grant_write_reports(self, grantee: iam.IGrantable) -> iam.Grant:
         """PutObject on this monitor's report folder only."""
@@ -270,8 +303,26 @@ class MonitorBase(Construct):
 
     @property
     def capture_local_path(self) -> str:
-        """Where a job finds the window's captured data: SageMaker's layout under dataset_source."""
+        """Where a job finds the window's captured data: SageMaker's layout under dataset_source (batch jobs:
+        ``<dataset_source>/input`` and ``/output`` below it)."""
+        if self.is_batch:
+            return BATCH_LOCAL_PATH
         return f"{CAPTURE_LOCAL_PATH}/{self.endpoint_name}/{self.variant}"
+
+    @property
+    def source_name(self) -> str:
+        """The monitored source's name: the endpoint's, or the batch capture's (ground-truth folders)."""
+        if self.batch_source is not None:
+            return self.batch_source.capture.name
+        return self.endpoint_name
+
+    def source_payload(self) -> dict[str, object]:
+        """Keys the window planner needs to read a batch source (none for an endpoint): the input type, and where
+        the job finds the transform jobs' input and output files."""
+        if not self.is_batch:
+            return {}
+        return {"monitoring_input_type": "BATCH_TRANSFORM",
+                "input_local_path": f"{BATCH_LOCAL_PATH}/input", "output_local_path": f"{BATCH_LOCAL_PATH}/output"}
 
     def baseline_local_files(self) -> dict[str, str]:
         """``baseline_constraints`` / ``baseline_statistics`` inside a job of the project's analyzer, on either
@@ -289,21 +340,25 @@ class MonitorBase(Construct):
 
     def analyzer_environment(self) -> dict[str, str]:
         """The built-in's environment for a standalone job (window times are added per execution)."""
+        source = ({"monitoring_input_type": "BATCH_TRANSFORM"} if self.is_batch
+                  else {"sagemaker_endpoint_name": self.endpoint_name})
         return {
             **({"analysis_type": self.kind.analysis_type} if self.kind.analysis_type else {}),
             "dataset_format": self.dataset_format(),
-            "dataset_source": CAPTURE_LOCAL_PATH,
+            "dataset_source": BATCH_LOCAL_PATH if self.is_batch else CAPTURE_LOCAL_PATH,
             "output_path": OUTPUT_LOCAL_PATH,
             "publish_cloudwatch_metrics": "Enabled",
             "CLOUDWATCH_METRICS_DIRECTORY": METRICS_LOCAL_PATH,
-            "sagemaker_endpoint_name": self.endpoint_name,
+            **source,
             "sagemaker_monitoring_schedule_name": self.schedule_name,
             **self.baseline_local_files(),
             **self.user_environment,
         }
 
     def dataset_format(self) -> str:
-        """The ``dataset_format`` of a job reading the endpoint's captures."""
+        """The ``dataset_format`` of a job reading the endpoint's captures (the transform jobs' files for batch)."""
+        if self.batch_source is not None:
+            return self.batch_source.dataset_format.to_environment()
         return json.dumps({"sagemakerCaptureJson": {"captureIndexNames": list(self.capture_index_names)}})
 
     def native_environment(self) -> dict[str, str]:
@@ -313,9 +368,12 @@ class MonitorBase(Construct):
         sets ``baseline_*`` itself in the jobs it starts, to values documented for objects named
         constraints.json / statistics.json only; the analyzer finds the file whichever value it gets, by
         its content when the value names no file."""
-        chosen = {} if self.capture_index_names == INPUT_AND_OUTPUT else {"dataset_format": self.dataset_format()}
+        chosen = {} if self.capture_index_names == INPUT_AND_OUTPUT or self.is_batch else {
+            "dataset_format": self.dataset_format()}
         files = {} if self.image_source.is_builtin else self.baseline_local_files()
-        return {**files, **chosen, **self.user_environment}
+        # SageMaker's DatasetFormat says the format; the input type is said for the project's analyzer
+        batch = {"monitoring_input_type": "BATCH_TRANSFORM"} if self.is_batch and not self.image_source.is_builtin else {}
+        return {**files, **chosen, **batch, **self.user_environment}
 
     def planning_window(self) -> tuple[str, str]:
         """Offsets of the window whose captures the planner lists (``window_start_offset``, ``window_end_offset``)."""
@@ -431,6 +489,37 @@ class MonitorBase(Construct):
 
     # -- internals -------------------------------------------------------------------------
 
+    def _resolve_batch_source(self, target: MonitorTarget, variant: str | None) -> None:
+        """A batch source instead of an endpoint: its capture, storage and trigger."""
+        source = target.batch_source
+        if not isinstance(source, BatchTransformSource):
+            raise ConfigurationError(self, "batch_source", source,
+                                     "Use BatchTransformSource(capture=..., dataset_format=...).")
+        given = [name for name in ("endpoint", "endpoint_name", "capture_s3_uri", "capture_key", "capture_modes")
+                 if getattr(target, name) is not None] + (["variant"] if variant is not None else [])
+        if given:
+            raise ConfigurationError(self, "batch_source", given[0],
+                                     f"Watch either an endpoint or transform jobs (batch_source), not both: remove "
+                                     f"{', '.join(given)}.")
+        source.validate(self, "batch_source")
+        if target.storage is not None and target.storage is not source.capture.storage:
+            raise ConfigurationError(self, "storage", target.storage.node.path,
+                                     "A batch monitor keeps its files in its capture's bucket: remove storage, or "
+                                     "create the BatchTransformCapture with this storage.")
+        trigger = source.trigger or (BatchTrigger.JOB_COMPLETED if self.engine_kind is Engine.STANDALONE
+                                     else BatchTrigger.SCHEDULE)
+        if self.engine_kind is Engine.MODEL_MONITOR and trigger is BatchTrigger.JOB_COMPLETED:
+            raise ConfigurationError(self, "batch_source.trigger", trigger,
+                                     "SageMaker Model Monitor analyses transform jobs on its schedule only: use "
+                                     "BatchTrigger.SCHEDULE, or engine=Engine.STANDALONE.")
+        self.batch_trigger = trigger
+        self.variant = ""
+        self.endpoint_name = ""
+        self.capture_s3_uri = source.capture.destination_s3_uri
+        # a transform job with capture writes manifests of both its input and its output
+        self.capture_modes = frozenset({CaptureMode.INPUT, CaptureMode.OUTPUT})
+        self.storage = source.capture.storage
+
     def _resolve_target(self, target: MonitorTarget, variant: str | None) -> ICapturedEndpoint:
         """The monitored endpoint (one imported from ``endpoint_name`` and ``capture_s3_uri`` when not given),
         and from it the variant, capture location, capture modes and storage of this monitor."""
@@ -494,6 +583,10 @@ class MonitorBase(Construct):
         self._validate_environment()
         if self.scale_out is not None:
             check_scale_out(self, self.scale_out, standalone=self.engine_kind is Engine.STANDALONE)
+            if self.batch_source is not None:
+                raise ConfigurationError(self, "scale_out", self.scale_out,
+                                         "The Spark runner reads endpoint captures only, not a transform job's files: "
+                                         "remove scale_out from a monitor with batch_source.")
             unknown = sorted(set(self.user_environment) - set(self.spark_environment_flags))
             if unknown:
                 raise ConfigurationError(self, "environment", unknown,
@@ -525,7 +618,11 @@ class MonitorBase(Construct):
                                      f"image: use AnalyzerImage.builtin({self.kind.builtin_image}).")
 
     def grant_read_capture(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere."""
+        """Read and list the monitored endpoint's captured data, in the monitoring bucket or elsewhere (the
+        transform jobs' manifests for a batch source)."""
+        if self.batch_source is not None:
+            return self.batch_source.capture.grant_read(grantee)
+        assert self.endpoint is not None
         if self.endpoint.bucket is None and Token.is_unresolved(self.endpoint.capture_destination_s3_uri):
             # a destination known only at deploy time is taken to be this monitor's bucket (its capture prefix)
             return self.storage.grant_read_capture(grantee)
@@ -535,6 +632,8 @@ class MonitorBase(Construct):
         role = iam.Role(self, "JobRole", assumed_by=sagemaker_principal(self),
                         description=f"Runs the {self.kind.name} monitoring jobs of one endpoint")
         self.grant_read_capture(role)
+        for bucket in self.batch_source.data_buckets if self.batch_source is not None else ():
+            bucket.grant_read(role)  # the transform jobs' input and output files, which the manifests name
         # Only this monitor's folders: another monitor's reports are neither readable nor writable.
         self.grant_read_manifests(role)
         self.grant_write_reports(role)
@@ -625,8 +724,9 @@ class LabelledMonitorBase(MonitorBase):
 
     @property
     def ground_truth_prefix(self) -> str:
-        """Key prefix of this endpoint's labels in the monitoring bucket (``ground-truth/<endpoint>``)."""
-        return f"{self.storage.prefixes.ground_truth}/{self.endpoint_name}"
+        """Key prefix of this endpoint's labels in the monitoring bucket (``ground-truth/<endpoint>``; a batch
+        source's: ``ground-truth/<capture name>``)."""
+        return f"{self.storage.prefixes.ground_truth}/{self.source_name}"
 
     @property
     def ground_truth_s3_uri(self) -> str:
@@ -650,7 +750,8 @@ class LabelledMonitorBase(MonitorBase):
 
     @property
     def _looks_back(self) -> bool:
-        return self.capture_lookback.to_minutes() > 0
+        # a completed transform job's window is the job's own: its start and end are the job's, look-back or not
+        return self.capture_lookback.to_minutes() > 0 and self.batch_trigger is not BatchTrigger.JOB_COMPLETED
 
     def capture_window(self) -> tuple[Duration, Duration]:
         """(start, end) offsets before the scheduled time of the captures a window joins with labels."""

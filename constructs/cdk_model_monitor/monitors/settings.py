@@ -15,6 +15,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 
 from ..baseline import Baseline
+from ..batch import BatchTransformSource
 from ..endpoint import CaptureMode, ICapturedEndpoint
 from ..images import AnalyzerImage
 from ..job import Engine, JobCompute, JobNetwork
@@ -67,6 +68,7 @@ class MonitorTarget:
     capture_modes: Sequence[CaptureMode] | None = None
     storage: MonitoringBucket | None = None
     schedule: Schedule | None = None
+    batch_source: BatchTransformSource | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

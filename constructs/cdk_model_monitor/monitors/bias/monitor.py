@@ -19,6 +19,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...batch import BatchTransformSource
 from ...bundled import lambda_shared_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...engines.protocol import SparkArgument
@@ -131,7 +132,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
         the baseline. Default 0, Clarify's rule, which around an unbiased baseline flags sampling noise
         in many windows; 0.1-0.2 keeps real movement (project analyzer only).
     :param baseline, endpoint, image, schedule, engine, variant, compute, network, environment,
-        schedule_name, capture_modes, asset_kms_key, scale_out: as for ``DataQualityMonitor`` (the endpoint must capture input and
+        schedule_name, capture_modes, asset_kms_key, scale_out, batch_source: as for ``DataQualityMonitor`` (the endpoint must capture input and
         output); ``image=AnalyzerImage.builtin(BuiltinImage.CLARIFY)``
         for Clarify (native engine only).
     """
@@ -152,7 +153,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
                  schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
-                 scale_out: ScaleOut | None = None) -> None:
+                 scale_out: ScaleOut | None = None,
+                 batch_source: BatchTransformSource | None = None) -> None:
         self.label = label
         self.label_values_or_threshold = label_values_or_threshold
         self.facets = facets
@@ -275,7 +277,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
             "Facet": safe(facet_name),
             "FacetValue": safe(facet_value),
         }
-        return cloudwatch.Metric(namespace=self.kind.endpoint_namespace, metric_name=f"{prefix}{name}",
+        return cloudwatch.Metric(namespace=self.metrics_namespace, metric_name=f"{prefix}{name}",
                                  dimensions_map=dimensions, statistic=statistic, period=period or self.metric_period)
 
     def _facet(self, facet: str | Facet | None) -> Facet:

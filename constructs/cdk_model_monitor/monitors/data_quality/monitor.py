@@ -14,6 +14,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind
+from ...batch import BatchTransformSource
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...engines.protocol import SparkArgument
 from ...errors import ConfigurationError
@@ -72,6 +73,11 @@ class DataQualityMonitor(MonitorBase):
         an endpoint capturing input and output needs this setting (unless the baseline has one feature).
     :param capture_modes: with ``endpoint_name``: what that endpoint captures, if you know it.
         Default: unknown (an ``endpoint`` says it itself).
+    :param batch_source: instead of an endpoint, batch transform jobs: ``BatchTransformSource(capture=...,
+        dataset_format=...)`` (see ``cdk_model_monitor.batch``). Metrics then go to
+        ``aws/sagemaker/ModelMonitoring/data-metrics`` with the MonitoringSchedule dimension only, and the schedule
+        defaults to ``Schedule.daily()`` (with ``BatchTrigger.JOB_COMPLETED`` it only sets the heartbeat and the
+        alarms' periods: each completed job is a window). Default: none.
     :param drift_method: judge every feature's drift by this method, whatever the baseline's
         constraints say (per-feature ``FeatureOverride(method=...)`` still win). Default: as the
         constraints say: ``auto`` in the project's baselines, ``SAGEMAKER`` in a file without the key.
@@ -86,6 +92,7 @@ class DataQualityMonitor(MonitorBase):
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
                  schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
                  scale_out: ScaleOut | None = None,
+                 batch_source: BatchTransformSource | None = None,
                  feature_overrides: Mapping[str, FeatureOverride] | None = None,
                  baseline_columns: BaselineColumns | None = None,
                  drift_method: DriftMethod | None = None) -> None:

@@ -20,6 +20,6 @@ def job_definition(scope: Construct, monitor: EngineMonitor, *, key_arn: str | N
         data_quality_baseline_config=d.DataQualityBaselineConfigProperty(
             constraints_resource=d.ConstraintsResourceProperty(s3_uri=monitor.baseline.constraints_s3_uri),
             statistics_resource=d.StatisticsResourceProperty(s3_uri=monitor.baseline.statistics_s3_uri)),
-        data_quality_job_input=d.DataQualityJobInputProperty(endpoint_input=endpoint_input(d, monitor)),
+        data_quality_job_input=d.DataQualityJobInputProperty(**endpoint_input(d, monitor)),
         data_quality_job_output_config=output_config(d, monitor, key_arn),
         **common_properties(d, monitor, key_arn))

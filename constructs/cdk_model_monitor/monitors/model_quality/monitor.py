@@ -15,6 +15,7 @@ from constructs import Construct
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
 from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...batch import BatchTransformSource
 from ...bundled import analyzer_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
 from ...engines.protocol import SparkArgument
@@ -114,7 +115,7 @@ class ModelQualityMonitor(LabelledMonitorBase):
         ``storage``); or ``endpoint_name`` + ``capture_s3_uri`` + ``storage``.
     :param image: default our analyzer; ``AnalyzerImage.builtin()`` (native engine only) for SageMaker's.
     :param schedule, engine, variant, compute, network, environment, schedule_name, capture_modes,
-        asset_kms_key, scale_out: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
+        asset_kms_key, scale_out, batch_source: as for ``DataQualityMonitor`` (the endpoint must capture the output). SageMaker advises at most 30 minutes of ``compute.max_runtime`` for
         hourly native schedules (its merge job shares the time).
     """
 
@@ -130,7 +131,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
                  image: AnalyzerImage | None = None, compute: JobCompute | None = None,
                  network: JobNetwork | None = None, environment: Mapping[str, str] | None = None,
                  schedule_name: str | None = None, asset_kms_key: kms.IKey | None = None,
-                 scale_out: ScaleOut | None = None) -> None:
+                 scale_out: ScaleOut | None = None,
+                 batch_source: BatchTransformSource | None = None) -> None:
         self.problem_type = problem_type
         self.inference_attribute = inference_attribute
         self.probability_attribute = probability_attribute
