@@ -855,12 +855,29 @@ def _read_plain(
             piece = CaptureSlice(file=piece)
         path = str(piece.file)
         for lines_before, chunk in _slice_chunks(piece):
-            try:
-                batch = _bulk_batch(chunk, path, lines_before, reading, problems)
-            except _NotColumnWise:
-                batch = _line_by_line_batch(chunk, path, lines_before, reading, problems)
-            if batch is not None and batch.num_rows:
+            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading, problems=problems)
+            if batch is not None:
                 yield batch
+
+
+def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
+                    output_first: bool = True, input_names: Sequence[str] | None = None) -> _Reading:
+    """What ``capture_chunk_batch`` keeps of a record (the arguments of ``read_capture_batches``)."""
+    return _Reading(window=window, wants_input=ENDPOINT_INPUT in capture_index_names,
+                    wants_output=ENDPOINT_OUTPUT in capture_index_names, output_first=output_first,
+                    input_names=input_names)
+
+
+def capture_chunk_batch(chunk: bytes, *, path: str, lines_before: int, reading: _Reading, problems: InputProblems
+                        ) -> pa.RecordBatch | None:
+    """The captured rows of one chunk of whole lines (``lines_before`` lines precede it in ``path``), column-wise
+    where it can be, else line by line; None when the chunk holds no row. Every runner reads a capture so: the
+    local engine a file's chunks, the Spark runner a partition's lines."""
+    try:
+        batch = _bulk_batch(chunk, path, lines_before, reading, problems)
+    except _NotColumnWise:
+        batch = _line_by_line_batch(chunk, path, lines_before, reading, problems)
+    return batch if batch is not None and batch.num_rows else None
 
 
 def _fast_rows(
