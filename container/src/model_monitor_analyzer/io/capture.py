@@ -768,7 +768,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     if len(rows) == 0:
         return None
     try:
-        batch = csv_bytes_batch(_joined_lines(rows), width=widest)
+        batch = csv_bytes_batch(joined_lines(rows), width=widest)
         if batch.num_rows == expected:  # a stray carriage return, or a line break in a quoted value
             return batch
     except pa.ArrowInvalid:
@@ -783,7 +783,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     return _rows_by_python_csv(in_order)
 
 
-def _joined_lines(rows: pa.Array) -> bytes:
+def joined_lines(rows: pa.Array) -> bytes:
     """The values of a string array (without nulls), each followed by a line break, as one byte string."""
     ended = pc.binary_join_element_wise(rows, _NOTHING, _LINE_BREAK)
     offsets = np.frombuffer(ended.buffers()[1], dtype=np.int32)[ended.offset: ended.offset + len(ended) + 1]

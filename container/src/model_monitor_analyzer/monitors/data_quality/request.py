@@ -16,7 +16,7 @@ from model_monitor_analyzer.checks.config import CategoricalDriftMethod
 from model_monitor_analyzer.constraint_rules import AUTO, SAGEMAKER, expand_override_shorthand
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.jobs.requests import EngineOptions, InputFormat, InputOptions
 from model_monitor_analyzer.report.documents import DocumentKind, placement_on_the_command_line
 
 
@@ -58,6 +58,7 @@ class DataQualityBaselineRequest:
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
         names: how the user named the settings (default: the command line's options).
     """
 
@@ -69,6 +70,7 @@ class DataQualityBaselineRequest:
     drift_method: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+    engine: EngineOptions = EngineOptions()
     names: DataQualityNames = OPTION_NAMES
 
     @property
@@ -104,6 +106,7 @@ class DataQualityMonitorRequest:
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
         names: how the user named the settings (default: the command line's options).
     """
 
@@ -122,6 +125,7 @@ class DataQualityMonitorRequest:
     schedule: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+    engine: EngineOptions = EngineOptions()
     names: DataQualityNames = OPTION_NAMES
 
 

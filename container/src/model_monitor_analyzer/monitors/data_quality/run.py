@@ -126,7 +126,7 @@ def _batches(
     return read_dataset(source, dataset_format=_dataset_format(fmt), header=reading.header, problems=problems)
 
 
-def _profile_batches(
+def profile_batches(
     batches: Iterable[pa.RecordBatch],
     *,
     names: list[str] | None,
@@ -161,7 +161,7 @@ def _profile_in_helper(
     its records read are added to ``counter`` for the main process's progress lines."""
     try:
         problems = InputProblems(max_bad_record_ratio=max_bad_record_ratio)
-        profile = _profile_batches(
+        profile = profile_batches(
             batches(problems), names=names, detailed_columns=detailed_columns, progress=ProgressReporter.helper(counter)
         )
         send.send((profile, problems, None))
@@ -201,7 +201,7 @@ def _profile_in_processes(
             helper.start()
             send.close()
             helpers.append((helper, receive))
-        profile = _profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
+        profile = profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
         results = []
         for helper, receive in helpers:
             try:
@@ -274,7 +274,7 @@ class LocalProfiler:
                 progress: ProgressReporter) -> tuple[DatasetProfile, bool]:
         parts = _parts(reading, source, fmt, window=window, names=names)
         if parts is None:
-            return _profile_batches(
+            return profile_batches(
                 _batches(reading, source, fmt, problems, window=window, names=names),
                 names=names, detailed_columns=detailed_columns, progress=progress,
             ), False
