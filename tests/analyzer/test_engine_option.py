@@ -66,3 +66,16 @@ def test_a_spark_master_without_the_spark_engine_is_refused(capsys):
 ])
 def test_a_uri_folded_by_a_path_is_given_back(given, uri):
     assert remote_uri(given) == uri
+
+
+def test_a_local_run_does_not_import_pyspark(tmp_path):
+    import subprocess
+
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom model_monitor_analyzer.cli import main\n"
+        "root = Path(sys.argv[1])\n(root / 'd.csv').write_text('a,b\\n1,x\\n2,y\\n')\n"
+        "assert main(['baseline', '--dataset', str(root / 'd.csv'), '--output', str(root / 'o'), '--quiet']) == 0\n"
+        "print('pyspark' in sys.modules, 'py4j' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False False"

@@ -51,7 +51,7 @@ def _capture_record(row, time: datetime, *, json_input: bool) -> bytes:
     })
 
 
-def write_capture(root: Path, *, files: int = 3, per_file: int = 4_000, seed: int = 5) -> Path:
+def write_capture(root: Path, *, files: int = 3, per_file: int = 1_500, seed: int = 5) -> Path:
     """Capture files of one hour as SageMaker writes them, with the odd records users have: JSON payloads, quoted
     values, a short record, a blank line, a malformed line, records outside the window."""
     rng = np.random.default_rng(seed)
@@ -71,7 +71,7 @@ def write_capture(root: Path, *, files: int = 3, per_file: int = 4_000, seed: in
     return root / "capture"
 
 
-def write_dataset(path: Path, *, rows: int = 30_000, seed: int = 9) -> pd.DataFrame:
+def write_dataset(path: Path, *, rows: int = 12_000, seed: int = 9) -> pd.DataFrame:
     frame = _rows(np.random.default_rng(seed), rows)
     frame.loc[frame.index % 53 == 7, "age"] = ""  # missing values
     if path.suffix == ".csv":
@@ -163,7 +163,7 @@ def _monitor(capture: Path | str, baseline: Path, output: Path | str, *extra: st
                "--end", WINDOW[1], "--endpoint", "ep", "--schedule", "hourly", "--metric-time", WINDOW[1], *extra)
 
 
-@pytest.mark.parametrize("split_bytes", [None, 48 << 10])
+@pytest.mark.parametrize("split_bytes", [None, 40 << 10])
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_a_baseline_on_spark_has_the_local_statistics_and_constraints(tmp_path, spark, split_files, suffix, split_bytes):
     dataset = tmp_path / f"train{suffix}"
@@ -179,7 +179,7 @@ def test_a_baseline_on_spark_has_the_local_statistics_and_constraints(tmp_path, 
     assert ours["statistics.json"]["dataset"]["item_count"] == len(frame)
 
 
-@pytest.mark.parametrize("split_bytes", [None, 64 << 10])
+@pytest.mark.parametrize("split_bytes", [None, 40 << 10])
 def test_a_monitoring_run_on_spark_has_the_local_results(tmp_path, spark, split_files, split_bytes):
     baseline = _baseline(tmp_path)
     capture = write_capture(tmp_path)
@@ -193,15 +193,15 @@ def test_a_monitoring_run_on_spark_has_the_local_results(tmp_path, spark, split_
     assert_same_metric_lines(local["cloudwatch_metrics.jsonl"], ours["cloudwatch_metrics.jsonl"])
     summary = ours["outcome.json"]["summary"]
     assert summary["bad_records"] == 3  # the cut line of each file (a short record has missing values)
-    assert summary["records"] + summary["records_outside_window"] + summary["bad_records"] == 3 * 4_000 - 3
+    assert summary["records"] + summary["records_outside_window"] + summary["bad_records"] == 3 * 1_500 - 3
     assert ours["statistics.json"]["dataset"]["item_count"] == summary["records"]
 
 
 def test_spark_results_do_not_depend_on_the_partitioning(tmp_path, spark, split_files):
     baseline = _baseline(tmp_path)
-    capture = write_capture(tmp_path, files=2, per_file=6_000)
+    capture = write_capture(tmp_path, files=2, per_file=2_000)
     results = {}
-    for split_bytes in (None, 256 << 10, 40 << 10, 40 << 10):
+    for split_bytes in (None, 128 << 10, 32 << 10, 32 << 10):
         output = tmp_path / f"spark-{split_bytes}-{len(results)}"
         with split_files(split_bytes):
             assert _monitor(capture, baseline, output, "--engine", "spark") == 0
@@ -217,7 +217,7 @@ def test_spark_results_do_not_depend_on_the_partitioning(tmp_path, spark, split_
 
 def test_a_manifest_reads_exactly_the_objects_it_lists(tmp_path, spark):
     baseline = _baseline(tmp_path)
-    capture = write_capture(tmp_path, files=4, per_file=1_500)
+    capture = write_capture(tmp_path, files=4, per_file=500)
     files = sorted(capture.rglob("*.jsonl"))
     listed = [files[0], files[2]]
     manifest = tmp_path / "capture.manifest.json"
@@ -265,3 +265,29 @@ def test_a_missing_baseline_uri_is_one_line(tmp_path, spark, capsys):
                "--constraints", missing, "--output", str(tmp_path / "out")) == 2
     error = capsys.readouterr().err.strip()
     assert error.splitlines() == [error] and "file not found" in error and "nowhere" in error
+
+
+def test_spark_submit_runs_the_entry_point_on_local_1(tmp_path):
+    """container/spark_entry.py as EMR Serverless runs it: spark-submit's own Python driver, its master (local[1])."""
+    import os
+    import subprocess
+    import sys
+
+    import pyspark
+
+    root = Path(__file__).resolve().parents[3]
+    dataset = tmp_path / "train.csv"
+    write_dataset(dataset, rows=2_000)
+    assert run("baseline", "--dataset", str(dataset), "--output", str(tmp_path / "local")) == 0
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+           "PYTHONPATH": os.pathsep.join([str(root / "container" / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false", str(root / "container" / "spark_entry.py"),
+         "baseline", "--engine", "spark", "--dataset", dataset.as_uri(), "--output", (tmp_path / "spark").as_uri()],
+        env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"wrote {(tmp_path / 'spark').as_uri()}/statistics.json" in done.stdout
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"])
+    assert local["constraints.json"] == ours["constraints.json"]

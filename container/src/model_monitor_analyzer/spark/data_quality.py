@@ -10,6 +10,7 @@ the local engine does.
 
 from __future__ import annotations
 
+import pickle
 import sys
 from dataclasses import replace
 from functools import partial
@@ -186,8 +187,6 @@ class SparkProfiler:
                            header_lines=header_lines, names=names, detailed_columns=detailed_columns)
 
     def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems) -> DatasetProfile:
-        import pickle
-
         profile = DatasetProfile()
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
             return profile
