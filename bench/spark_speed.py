@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -59,6 +60,7 @@ def _summary(output: Path) -> tuple[int, int]:
 def run_bench(records: int, *, repeat: int) -> str:
     """Time the three runners and the start-up; the Markdown page."""
     dataset = ensure_dataset(spec_for(records, kind=REALISTIC))
+    load_before = os.getloadavg()[0]
     capture_bytes = sum(path.stat().st_size for path in dataset.capture_dir.rglob("*.jsonl"))
     env = child_env({"PYSPARK_PYTHON": sys.executable})
     RUNS_ROOT.mkdir(parents=True, exist_ok=True)
@@ -77,6 +79,7 @@ def run_bench(records: int, *, repeat: int) -> str:
                 runs[label].append(measure(_monitor(dataset.capture_dir, work / "baseline", output, dataset.window,
                                                     engine), env=env, cwd=REPO_ROOT))
                 results[label] = _summary(output)
+    load_after = os.getloadavg()[0]
     if len(set(results.values())) != 1:
         raise SystemExit(f"the engines disagree on records or violations: {results}")
     best = {label: fastest_run(label_runs) for label, label_runs in runs.items()}
@@ -101,7 +104,8 @@ def run_bench(records: int, *, repeat: int) -> str:
         f"Data-quality `monitor` of one window: {records:,} realistic capture records "
         f"({capture_bytes / 1e6:,.0f} MB of JSON Lines, {items:,} records in the window, {violations} violations "
         "from every runner), each command in a fresh process, fastest of "
-        f"{repeat}. Command: `python -m bench.spark_speed --records {records} --repeat {repeat}`.",
+        f"{repeat}, on {os.cpu_count()} CPUs with a load average of {load_before:.1f} before and {load_after:.1f} after "
+        f"(other work on the machine). Command: `python -m bench.spark_speed --records {records} --repeat {repeat}`.",
         "",
         *rows,
         "",

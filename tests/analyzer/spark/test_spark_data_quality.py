@@ -163,8 +163,7 @@ def _monitor(capture: Path | str, baseline: Path, output: Path | str, *extra: st
                "--end", WINDOW[1], "--endpoint", "ep", "--schedule", "hourly", "--metric-time", WINDOW[1], *extra)
 
 
-@pytest.mark.parametrize("split_bytes", [None, 40 << 10])
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+@pytest.mark.parametrize(("suffix", "split_bytes"), [(".csv", None), (".csv", 40 << 10), (".jsonl", 40 << 10)])
 def test_a_baseline_on_spark_has_the_local_statistics_and_constraints(tmp_path, spark, split_files, suffix, split_bytes):
     dataset = tmp_path / f"train{suffix}"
     frame = write_dataset(dataset)
@@ -177,6 +176,24 @@ def test_a_baseline_on_spark_has_the_local_statistics_and_constraints(tmp_path, 
     assert local["constraints.json"] == ours["constraints.json"]
     assert ours["outcome.json"]["status"] == "Completed"
     assert ours["statistics.json"]["dataset"]["item_count"] == len(frame)
+
+
+def test_a_folder_of_csv_files_each_with_its_header(tmp_path, spark, split_files):
+    whole = tmp_path / "whole.csv"
+    frame = write_dataset(whole, rows=6_000)
+    header, *lines = whole.read_text().splitlines()
+    folder = tmp_path / "train"
+    folder.mkdir()
+    for index in range(3):
+        (folder / f"part-{index}.csv").write_text("\n".join([header, *lines[index::3]]) + "\n")
+    (folder / "_SUCCESS").write_text("")
+    assert run("baseline", "--dataset", str(folder), "--output", str(tmp_path / "local")) == 0
+    with split_files(24 << 10):
+        assert run("baseline", "--engine", "spark", "--dataset", str(folder), "--output", str(tmp_path / "spark")) == 0
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"],
+                           exact={"score": frame["score"].astype(float).to_numpy()})
+    assert ours["statistics.json"]["dataset"]["item_count"] == len(frame)  # no header read as a row
 
 
 @pytest.mark.parametrize("split_bytes", [None, 40 << 10])
@@ -256,6 +273,18 @@ def test_outputs_given_as_uris_refuse_an_earlier_run_unless_overwrite(tmp_path, 
     assert run(*args, "--overwrite") == 0
     assert sorted(path.name for path in (tmp_path / "reports").iterdir()) == [
         "constraint_violations.json", "constraints.json", "outcome.json", "report.html", "statistics.json"]
+
+
+def test_an_output_uri_where_the_baseline_is_is_refused_before_anything_is_read(tmp_path, spark, capsys):
+    baseline = _baseline(tmp_path)
+    capture = write_capture(tmp_path, files=1, per_file=50)
+    before = (baseline / "statistics.json").read_bytes()
+    assert run("monitor", "--engine", "spark", "--capture", str(capture), "--statistics",
+               (baseline / "statistics.json").as_uri(), "--constraints", str(baseline / "constraints.json"),
+               "--output", baseline.as_uri(), "--overwrite") == 2
+    error = capsys.readouterr().err.strip()
+    assert error.splitlines() == [error] and "would overwrite the input" in error
+    assert (baseline / "statistics.json").read_bytes() == before
 
 
 def test_a_missing_baseline_uri_is_one_line(tmp_path, spark, capsys):

@@ -11,12 +11,13 @@ the local engine does.
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape
 from model_monitor_analyzer.io.datasets import (
     DATA_SUFFIXES,
@@ -190,7 +191,7 @@ class SparkProfiler:
         profile = DatasetProfile()
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
             return profile
-        from pyspark.errors import AnalysisException
+        from pyspark.errors import AnalysisException, PythonException
         from pyspark.sql import functions as F
 
         try:
@@ -200,6 +201,14 @@ class SparkProfiler:
         except AnalysisException as exc:
             raise AnalyzerInputError(f"Spark cannot read the input ({str(exc).strip().splitlines()[0]})",
                                      path=uris[0] if len(uris) == 1 else None) from None
+        except PythonException as exc:
+            missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
+            if missing is None:
+                raise
+            raise NotAvailableError(
+                f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
+                "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
+                "PYSPARK_PYTHON at a Python that has them") from None
         for row in sorted(rows, key=lambda row: (row.file, row.start)):
             state = pickle.loads(row.state)
             if not isinstance(state, tuple):
@@ -223,7 +232,8 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     files = HadoopFiles(spark_session(request.engine))
     with RunFiles(files=files) as staged:
         output = staged.output_folder(request.output, names=(*local_run.BASELINE_FILES, OUTCOME_FILE),
-                                      overwrite=request.overwrite, option=request.names.output)
+                                      overwrite=request.overwrite, option=request.names.output,
+                                      inputs=(request.dataset,))
         local = replace(request, output=output, post_analytics_processor=staged.input_file(request.post_analytics_processor))
         outcome = local_run.run_baseline(local, profiler=SparkProfiler(files, staged.folder))
         return staged.publish(outcome, output=output)
@@ -234,12 +244,13 @@ def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     files = HadoopFiles(spark_session(request.engine))
     with RunFiles(files=files) as staged:
         names = request.names
+        inputs = (request.capture, request.statistics, request.constraints)
         output = staged.output_folder(request.output, names=(*local_run.MONITOR_FILES, OUTCOME_FILE),
-                                      overwrite=request.overwrite, option=names.output)
+                                      overwrite=request.overwrite, option=names.output, inputs=inputs)
         metrics_dir = request.metrics_dir
         if metrics_dir is not None:
             metrics_dir = staged.output_folder(metrics_dir, names=(METRICS_FILE_NAME,), overwrite=request.overwrite,
-                                               option="--metrics-dir")
+                                               option="--metrics-dir", inputs=inputs)
         local = replace(
             request, output=output, metrics_dir=metrics_dir,
             statistics=staged.input_file(request.statistics), constraints=staged.input_file(request.constraints),

@@ -101,6 +101,9 @@ def _pieces(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[tuple[str, int]
 
 def _chunks(lines: Iterable[pa.Array], chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
     """(lines before, chunk of whole lines) of a split, each chunk about ``chunk_bytes``."""
+    def text(arrays: list[pa.Array]) -> bytes:  # Spark may hand large_string columns (64-bit offsets)
+        return joined_lines(pa.concat_arrays(arrays).cast(pa.string()).fill_null(""))
+
     held: list[pa.Array] = []
     size = lines_before = count = 0
     for piece in lines:
@@ -108,11 +111,11 @@ def _chunks(lines: Iterable[pa.Array], chunk_bytes: int) -> Iterator[tuple[int, 
         size += piece.nbytes
         count += len(piece)
         if size >= chunk_bytes:
-            yield lines_before, joined_lines(pa.concat_arrays(held).fill_null(""))
+            yield lines_before, text(held)
             lines_before += count
             held, size, count = [], 0, 0
     if held:
-        yield lines_before, joined_lines(pa.concat_arrays(held).fill_null(""))
+        yield lines_before, text(held)
 
 
 def _split_batches(lines: Iterable[pa.Array], file: str, start: int, plan: LineReading,

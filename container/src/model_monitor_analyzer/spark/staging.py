@@ -56,13 +56,21 @@ class RunFiles:
         self._inputs += 1
         return self.files.download(uri, self.folder / "inputs" / str(self._inputs))
 
-    def output_folder(self, path: Path, *, names: tuple[str, ...], overwrite: bool, option: str) -> Path:
+    def output_folder(self, path: Path, *, names: tuple[str, ...], overwrite: bool, option: str,
+                      inputs: tuple[Path | None, ...] = ()) -> Path:
         """Where the run writes what goes to ``path``: ``path`` itself, or for a URI a local folder copied there
         after the run. ``names`` are the files the run writes in it; an earlier run's are refused unless
-        ``overwrite``."""
+        ``overwrite``, and so is a folder inside one of the ``inputs`` (the next run would read it as data)."""
         uri = remote_uri(path)
         if uri is None:
             return path
+        for source in filter(None, map(lambda given: remote_uri(given) if given is not None else None, inputs)):
+            if (uri.rstrip("/") + "/").startswith(source.rstrip("/") + "/"):
+                raise AnalyzerInputError(f"{option} {uri} lies inside the input {source}: the next run would read "
+                                         "this run's files as data; write the output elsewhere")
+            if source in (joined(uri, name) for name in names):
+                raise AnalyzerInputError(f"{option} {uri} would overwrite the input {source} with this run's file; "
+                                         "write the output to another folder")
         earlier = [name for name in names if self.files.exists(joined(uri, name))]
         if earlier and not overwrite:
             shown = ", ".join(earlier[:4]) + (", ..." if len(earlier) > 4 else "")
