@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: demo test lint bench synth clean browser
+.PHONY: demo test lint bench synth clean browser java
 
 # A new venv whose analyzer dependencies come from the image's lock (hashes checked): the pip install
 # that follows resolves the rest around them.
@@ -51,13 +51,21 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is not installed (installing it needs root and apt-get): report rendering tests will be skipped"; fi; }
 
+# The Spark runner's tests run pyspark in local mode, which needs a Java runtime (17, as pyspark 4 wants).
+# CI runs as root on Debian, where Debian's openjdk-17-jre-headless is installed when java is missing.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; \
+	  else echo "java is not installed (installing it needs root and apt-get): install a Java 17 runtime for the Spark tests"; fi; }
+
 $(CHECKOV_STAMP): tests/requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r tests/requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
-test: $(STAMP) $(CHECKOV_STAMP) browser
+test: $(STAMP) $(CHECKOV_STAMP) browser java
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)

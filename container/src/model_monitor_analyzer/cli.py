@@ -18,8 +18,10 @@ from typing import NoReturn
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
+from model_monitor_analyzer.jobs.options import add_engine_arguments, engine_options
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import forget_claims, kept_earlier_files
+from model_monitor_analyzer.jobs.requests import Engine
 
 EXIT_USAGE = 2
 # What the machine, not the analyzer, got wrong: said in one line, exit 2, like a mistaken option.
@@ -71,6 +73,7 @@ def build_parser(monitor_type: str | None) -> argparse.ArgumentParser:
                 module.add_baseline_arguments(sub)
             else:
                 module.add_monitor_arguments(sub)
+        add_engine_arguments(sub)
     _refuse_empty_paths(parser)
     return parser
 
@@ -126,10 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         monitor_type = registry.by_name(_type_of(argv))
         unit = registry.monitor_package(monitor_type)
         args = build_parser(monitor_type.name).parse_args(argv)
+        engine = engine_options(args.engine, args.spark_master)
+        runner = registry.spark_runner(monitor_type) if engine.engine is Engine.SPARK else unit
         if args.command == "baseline":
-            outcome = unit.run_baseline(unit.baseline_request(args))
+            outcome = runner.run_baseline(unit.baseline_request(args))
         else:
-            outcome = unit.run_monitor(unit.monitor_request(args))
+            outcome = runner.run_monitor(unit.monitor_request(args))
     except NotAvailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

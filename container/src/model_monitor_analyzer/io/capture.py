@@ -376,7 +376,7 @@ OUTSIDE_LOOK_FACTOR = 50
 _HOUR_FOLDERS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
 
 
-def _hour_folder_near(file: Path, window: TimeWindow | None) -> bool:
+def hour_folder_near(file: Path, window: TimeWindow | None) -> bool:
     """False only for a file in a ``yyyy/mm/dd/HH`` folder (SageMaker's capture layout) that lies at least an
     hour away from the window on either side; any other file may hold the window's records."""
     if window is None or window.is_open:
@@ -411,7 +411,7 @@ def capture_shape(
     # folder (a whole capture tree passed for one window) do not use up the look before the window starts
     seen: dict[CaptureShape, int] = {}
     for file in capture_files(source) if files is None else files:
-        if not _hour_folder_near(file, window):
+        if not hour_folder_near(file, window):
             continue
         try:
             with open_lines(file) as handle:
@@ -802,7 +802,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     if len(rows) == 0:
         return None
     try:
-        batch = csv_bytes_batch(_joined_lines(rows), width=widest)
+        batch = csv_bytes_batch(joined_lines(rows), width=widest)
         if batch.num_rows == expected:  # a stray carriage return, or a line break in a quoted value
             return batch
     except pa.ArrowInvalid:
@@ -817,7 +817,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     return _rows_by_python_csv(in_order)
 
 
-def _joined_lines(rows: pa.Array) -> bytes:
+def joined_lines(rows: pa.Array) -> bytes:
     """The values of a string array (without nulls), each followed by a line break, as one byte string."""
     ended = pc.binary_join_element_wise(rows, _NOTHING, _LINE_BREAK)
     offsets = np.frombuffer(ended.buffers()[1], dtype=np.int32)[ended.offset: ended.offset + len(ended) + 1]
@@ -889,12 +889,29 @@ def _read_plain(
             piece = CaptureSlice(file=piece)
         path = str(piece.file)
         for lines_before, chunk in _slice_chunks(piece):
-            try:
-                batch = _bulk_batch(chunk, path, lines_before, reading, problems)
-            except _NotColumnWise:
-                batch = _line_by_line_batch(chunk, path, lines_before, reading, problems)
-            if batch is not None and batch.num_rows:
+            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading, problems=problems)
+            if batch is not None:
                 yield batch
+
+
+def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
+                    output_first: bool = True, input_names: Sequence[str] | None = None) -> _Reading:
+    """What ``capture_chunk_batch`` keeps of a record (the arguments of ``read_capture_batches``)."""
+    return _Reading(window=window, wants_input=ENDPOINT_INPUT in capture_index_names,
+                    wants_output=ENDPOINT_OUTPUT in capture_index_names, output_first=output_first,
+                    input_names=input_names)
+
+
+def capture_chunk_batch(chunk: bytes, *, path: str, lines_before: int, reading: _Reading, problems: InputProblems
+                        ) -> pa.RecordBatch | None:
+    """The captured rows of one chunk of whole lines (``lines_before`` lines precede it in ``path``), column-wise
+    where it can be, else line by line; None when the chunk holds no row. Every runner reads a capture so: the
+    local engine a file's chunks, the Spark runner a partition's lines."""
+    try:
+        batch = _bulk_batch(chunk, path, lines_before, reading, problems)
+    except _NotColumnWise:
+        batch = _line_by_line_batch(chunk, path, lines_before, reading, problems)
+    return batch if batch is not None and batch.num_rows else None
 
 
 def _fast_rows(

@@ -312,27 +312,36 @@ def read_csv_file(
             for lines_in_part, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit):
                 lines_before = lines_at_start + lines_in_part
                 skip = header_lines if header and lines_before == 0 else 0
-                if lines_before == 0 and chunk.startswith(UTF8_BOM):
-                    chunk = chunk[len(UTF8_BOM):]
-                if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
-                    chunk = _without_unclosed_quotes(chunk, skip, lines_before, path_text, problems)
-                # Bad rows go to a tally first: a chunk that fails is counted again line by line.
-                tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
-                parse, convert = _csv_options(names, tally, path_text, [lines_before])
-                try:
-                    if not chunk.isascii():
-                        chunk.decode("utf-8")  # else Arrow's bad-row handler fails on the text of a row
-                    if chunk.count(b'"') % 2:
-                        raise _UnbalancedQuotes
-                    table = _parse_csv_chunk(chunk, names, skip, parse, convert)
-                    problems.merge(tally)
-                except (pa.ArrowInvalid, UnicodeDecodeError, _UnbalancedQuotes):
-                    table = _csv_chunk_line_by_line(chunk, names, skip, lines_before, path_text, problems)
-                for batch in table.to_batches():
-                    problems.record_good(batch.num_rows)
-                    yield batch
+                yield from csv_chunk_batches(chunk, names=names, skip=skip, lines_before=lines_before,
+                                             path_text=path_text, problems=problems)
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
+
+
+def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
+                      problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    """The rows of one chunk of whole CSV lines (``lines_before`` lines precede it in ``path_text``; its first
+    ``skip`` lines are the header) as text columns ``names``; bad rows are counted with their line and skipped.
+    Every runner parses CSV so: the local engine a file's chunks, the Spark runner a partition's lines."""
+    if lines_before == 0 and chunk.startswith(UTF8_BOM):
+        chunk = chunk[len(UTF8_BOM):]
+    if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
+        chunk = _without_unclosed_quotes(chunk, skip, lines_before, path_text, problems)
+    # Bad rows go to a tally first: a chunk that fails is counted again line by line.
+    tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+    parse, convert = _csv_options(names, tally, path_text, [lines_before])
+    try:
+        if not chunk.isascii():
+            chunk.decode("utf-8")  # else Arrow's bad-row handler fails on the text of a row
+        if chunk.count(b'"') % 2:
+            raise _UnbalancedQuotes
+        table = _parse_csv_chunk(chunk, names, skip, parse, convert)
+        problems.merge(tally)
+    except (pa.ArrowInvalid, UnicodeDecodeError, _UnbalancedQuotes):
+        table = _csv_chunk_line_by_line(chunk, names, skip, lines_before, path_text, problems)
+    for batch in table.to_batches():
+        problems.record_good(batch.num_rows)
+        yield batch
 
 
 MAX_VALUE_LINES = 20  # a quoted value may hold line breaks over at most this many lines
@@ -441,26 +450,34 @@ def read_json_lines_file(file: Path, *, problems: InputProblems) -> Iterator[pa.
     try:
         with file.open("rb") as handle:
             for lines_before, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES):
-                if lines_before == 0 and chunk.startswith(UTF8_BOM):
-                    chunk = chunk[len(UTF8_BOM):]
-                try:
-                    parsed = pajson.read_json(
-                        pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
-                    )
-                    # Arrow 25 can build an invalid list column (a list of a null then a string, e.g.
-                    # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
-                    parsed.validate(full=True)
-                    table = _flatten(parsed)
-                except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
-                    batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
-                    if batch is not None:
-                        yield batch
-                    continue
-                for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
-                    problems.record_good(batch.num_rows)
-                    yield batch
+                yield from json_lines_chunk_batches(chunk, lines_before=lines_before, path_text=path_text,
+                                                    problems=problems)
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
+
+
+def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str, problems: InputProblems
+                            ) -> Iterator[pa.RecordBatch]:
+    """The rows of one chunk of whole JSON Lines (``lines_before`` lines precede it in ``path_text``), by Arrow,
+    or line by line when Arrow refuses the chunk. Every runner parses JSON Lines datasets so."""
+    if lines_before == 0 and chunk.startswith(UTF8_BOM):
+        chunk = chunk[len(UTF8_BOM):]
+    try:
+        parsed = pajson.read_json(
+            pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
+        )
+        # Arrow 25 can build an invalid list column (a list of a null then a string, e.g.
+        # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
+        parsed.validate(full=True)
+        table = _flatten(parsed)
+    except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
+        batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
+        if batch is not None:
+            yield batch
+        return
+    for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
+        problems.record_good(batch.num_rows)
+        yield batch
 
 
 def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, problems: InputProblems) -> pa.RecordBatch | None:

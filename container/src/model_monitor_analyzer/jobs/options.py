@@ -15,6 +15,7 @@ from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.batch import BatchSource
+from model_monitor_analyzer.jobs.requests import Engine, EngineOptions
 
 DATASET_FORMAT = "--dataset-format"
 METRICS_SUBFOLDER = "metrics"
@@ -103,3 +104,20 @@ def add_workers_argument(parser: argparse.ArgumentParser) -> None:
     """``--workers N``: the processes a large input is read by (``jobs.parallel``)."""
     _add_once(parser, "--workers", type=positive_int,
               help="processes for inputs of 32 MB or more (default: every CPU available, one per 16 MB of input)")
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--engine local|spark`` and ``--spark-master URL`` (``jobs.requests.EngineOptions``)."""
+    _add_once(parser, "--engine", choices=tuple(engine.value for engine in Engine), default=Engine.LOCAL.value,
+              help="local: this machine's processes (default); spark: a Spark runner of the same computation "
+                   "(needs pyspark; inputs and outputs may be s3:// URIs)")
+    _add_once(parser, "--spark-master", metavar="URL",
+              help="with --engine spark: the Spark master (default: the one spark-submit set, else local[*])")
+
+
+def engine_options(engine: str, spark_master: str | None) -> EngineOptions:
+    """The engine the parsed ``--engine`` and ``--spark-master`` ask for."""
+    chosen = Engine(engine)
+    if spark_master is not None and chosen is not Engine.SPARK:
+        raise AnalyzerInputError("--spark-master applies to --engine spark only: add --engine spark, or drop it")
+    return EngineOptions(engine=chosen, spark_master=spark_master)

@@ -63,3 +63,16 @@ def _import(monitor_type: MonitorType, package: str) -> ModuleType:
 def monitor_package(monitor_type: MonitorType) -> ModuleType:
     """``monitors.<module>``: the type's options, requests from either adapter, and runs."""
     return _import(monitor_type, "monitors")
+
+
+def spark_runner(monitor_type: MonitorType) -> ModuleType:
+    """``spark.<module>``: the type's runs on Spark (``run_baseline``, ``run_monitor``); pyspark is imported
+    only when one runs."""
+    name = f"model_monitor_analyzer.spark.{monitor_type.module}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            raise NotAvailableError(f"--engine spark does not run --type {monitor_type.name} yet: use --engine local"
+                                    ) from None
+        raise

@@ -29,6 +29,26 @@ class InputFormat(enum.Enum):
     CAPTURE = "capture"
 
 
+class Engine(enum.Enum):
+    """What computes a run: this machine's processes, or Spark (``model_monitor_analyzer.spark``)."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineOptions:
+    """Which engine runs a request, and where.
+
+    Attributes:
+        engine: ``Engine.LOCAL`` (default) or ``Engine.SPARK``.
+        spark_master: the Spark master URL (default None: the one spark-submit set, else ``local[*]``).
+    """
+
+    engine: Engine = Engine.LOCAL
+    spark_master: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class InputOptions:
     """How a run reads its input, dataset or captured traffic.

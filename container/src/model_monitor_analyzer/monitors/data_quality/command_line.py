@@ -14,11 +14,13 @@ from model_monitor_analyzer.jobs.options import (
     BATCH_CAPTURE,
     add_batch_arguments,
     add_dataset_format_argument,
+    add_engine_arguments,
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
     add_workers_argument,
     batch_source,
+    engine_options,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import (
@@ -63,6 +65,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add_quiet_argument(parser)
     add_overwrite_argument(parser)
     add_workers_argument(parser)
+    add_engine_arguments(parser)
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +144,7 @@ def baseline_request(args: argparse.Namespace) -> DataQualityBaselineRequest:
         drift_method=args.drift_method,
         post_analytics_processor=args.post_analytics_processor,
         overwrite=args.overwrite,
+        engine=engine_options(args.engine, args.spark_master),
     )
 
 
@@ -166,6 +170,7 @@ def monitor_request(args: argparse.Namespace) -> DataQualityMonitorRequest:
         schedule=args.schedule,
         post_analytics_processor=args.post_analytics_processor,
         overwrite=args.overwrite,
+        engine=engine_options(args.engine, args.spark_master),
     )
 
 

@@ -17,7 +17,7 @@ from model_monitor_analyzer.constraint_rules import AUTO, SAGEMAKER, expand_over
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.jobs.requests import EngineOptions, InputFormat, InputOptions
 from model_monitor_analyzer.report.documents import DocumentKind, placement_on_the_command_line
 
 
@@ -59,6 +59,7 @@ class DataQualityBaselineRequest:
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
         names: how the user named the settings (default: the command line's options).
     """
 
@@ -70,6 +71,7 @@ class DataQualityBaselineRequest:
     drift_method: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+    engine: EngineOptions = EngineOptions()
     names: DataQualityNames = OPTION_NAMES
 
     @property
@@ -105,6 +107,7 @@ class DataQualityMonitorRequest:
         post_analytics_processor: a script defining ``postprocess_handler``, run after the
             files are written (default None).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
         names: how the user named the settings (default: the command line's options).
         batch: ``capture`` holds a batch transform job's files, read as ``io.batch`` says (default None:
             SageMaker capture files); their input rows are the features.
@@ -125,6 +128,7 @@ class DataQualityMonitorRequest:
     schedule: str | None = None
     post_analytics_processor: Path | None = None
     overwrite: bool = False
+    engine: EngineOptions = EngineOptions()
     names: DataQualityNames = OPTION_NAMES
     batch: BatchSource | None = None
 

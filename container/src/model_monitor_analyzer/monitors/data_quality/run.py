@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -29,6 +30,7 @@ from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
     ENDPOINT_INPUT,
     CaptureRecord,
+    CaptureShape,
     CaptureSlice,
     capture_files,
     capture_shape,
@@ -126,7 +128,7 @@ def _batches(
     return read_dataset(source, dataset_format=_dataset_format(fmt), header=reading.header, problems=problems)
 
 
-def _profile_batches(
+def profile_batches(
     batches: Iterable[pa.RecordBatch],
     *,
     names: list[str] | None,
@@ -161,7 +163,7 @@ def _profile_in_helper(
     its records read are added to ``counter`` for the main process's progress lines."""
     try:
         problems = InputProblems(max_bad_record_ratio=max_bad_record_ratio)
-        profile = _profile_batches(
+        profile = profile_batches(
             batches(problems), names=names, detailed_columns=detailed_columns, progress=ProgressReporter.helper(counter)
         )
         send.send((profile, problems, None))
@@ -201,7 +203,7 @@ def _profile_in_processes(
             helper.start()
             send.close()
             helpers.append((helper, receive))
-        profile = _profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
+        profile = profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
         results = []
         for helper, receive in helpers:
             try:
@@ -250,6 +252,44 @@ def _parts(
     ]
 
 
+class InputProfiler(Protocol):
+    """Who reads an input into per-part profiles and merges them in input order: this process and its
+    helpers (``LocalProfiler``, the default) or Spark's executors (``model_monitor_analyzer.spark``).
+    Everything before and after (the checks, the recount, the reports) is the same for both."""
+
+    def profile(self, reading: InputOptions, source: Path, fmt: InputFormat | None, problems: InputProblems, *,
+                window: TimeWindow | None, names: list[str] | None, detailed_columns: frozenset[str],
+                progress: ProgressReporter) -> tuple[DatasetProfile, bool]:
+        """The merged profile of the input, and whether it was read in parts (bad records go to ``problems``)."""
+        ...
+
+    def capture_shape(self, source: Path, *, window: TimeWindow | None, input_names: list[str]) -> CaptureShape | None:
+        """The usual shape of the captured records (``io.capture.capture_shape``); None when unknown."""
+        ...
+
+
+class LocalProfiler:
+    """The input read by this process, and a large one in parts by forked helpers (``worker_count``)."""
+
+    def profile(self, reading: InputOptions, source: Path, fmt: InputFormat | None, problems: InputProblems, *,
+                window: TimeWindow | None, names: list[str] | None, detailed_columns: frozenset[str],
+                progress: ProgressReporter) -> tuple[DatasetProfile, bool]:
+        parts = _parts(reading, source, fmt, window=window, names=names)
+        if parts is None:
+            return profile_batches(
+                _batches(reading, source, fmt, problems, window=window, names=names),
+                names=names, detailed_columns=detailed_columns, progress=progress,
+            ), False
+        return _profile_in_processes(
+            parts, problems, names=names, detailed_columns=detailed_columns, progress=progress
+        ), True
+
+    def capture_shape(self, source: Path, *, window: TimeWindow | None, input_names: list[str]) -> CaptureShape | None:
+        if not source.exists():
+            return None  # the reader says what is missing
+        return capture_shape(source, window=window, input_names=input_names)
+
+
 def profile_input(
     reading: InputOptions,
     source: Path,
@@ -260,6 +300,7 @@ def profile_input(
     detailed_columns: frozenset[str] = frozenset(),
     expected_records: int | None = None,
     tolerance_setting: str = OPTION_NAMES.max_bad_record_ratio,
+    profiler: InputProfiler | None = None,
 ) -> tuple[DatasetProfile, InputProblems]:
     """Stream the input into a profile.
 
@@ -269,7 +310,7 @@ def profile_input(
 
     An input of at least ``PARALLEL_MIN_BYTES`` (a capture, or one CSV file) is split in parts
     profiled by several processes at once (``worker_count``), then merged: parsing is most of
-    the work and a processing instance has 2 to 96 vCPUs.
+    the work and a processing instance has 2 to 96 vCPUs. ``profiler`` reads it otherwise (Spark).
 
     Progress lines (``reading.progress``) count the records every process has profiled, and say
     the time left when ``expected_records`` (a re-read) is known. Too many bad records fail the run
@@ -277,16 +318,9 @@ def profile_input(
     """
     problems = InputProblems(max_bad_record_ratio=reading.max_bad_record_ratio, tolerance_setting=tolerance_setting)
     progress = ProgressReporter(enabled=reading.progress, total=expected_records)
-    parts = _parts(reading, source, fmt, window=window, names=names)
-    if parts is None:
-        profile = _profile_batches(
-            _batches(reading, source, fmt, problems, window=window, names=names),
-            names=names, detailed_columns=detailed_columns, progress=progress,
-        )
-    else:
-        profile = _profile_in_processes(
-            parts, problems, names=names, detailed_columns=detailed_columns, progress=progress
-        )
+    reader = profiler if profiler is not None else LocalProfiler()
+    profile, in_parts = reader.profile(reading, source, fmt, problems, window=window, names=names,
+                                       detailed_columns=detailed_columns, progress=progress)
     progress.finish(profile.item_count)
     problems.check()
     recount = profile.columns_needing_recount()
@@ -295,7 +329,8 @@ def profile_input(
         # path: read once more counting every value of those columns.
         return profile_input(
             reading, source, fmt, window=window, names=names, detailed_columns=detailed_columns | frozenset(recount),
-            expected_records=None if parts is not None else profile.item_count, tolerance_setting=tolerance_setting,
+            expected_records=None if in_parts else profile.item_count, tolerance_setting=tolerance_setting,
+            profiler=profiler,
         )
     _note_values_without_a_number(profile)
     return profile, problems
@@ -326,15 +361,16 @@ def _post_analytics(script: Path | None) -> None:
 
 
 # ------------------------------------------------------------------ runs
-def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
-    """Profile a dataset and write statistics.json and the suggested constraints.json."""
+def run_baseline(request: DataQualityBaselineRequest, *, profiler: InputProfiler | None = None) -> RunOutcome:
+    """Profile a dataset and write statistics.json and the suggested constraints.json (``profiler``: who reads
+    the dataset, see ``profile_input``)."""
     claim = claim_output(
         request.output, writes=BASELINE_FILES, overwrite=request.overwrite,
         inputs=(request.dataset, request.reading.record_preprocessor, request.post_analytics_processor),
         option=request.names.output,
     )
     profile, problems = profile_input(request.reading, request.dataset, request.format,
-                                      tolerance_setting=request.names.max_bad_record_ratio)
+                                      tolerance_setting=request.names.max_bad_record_ratio, profiler=profiler)
     if profile.item_count == 0:
         raise AnalyzerInputError(f"the baseline dataset holds no records; point {request.names.dataset} at data",
                                  path=str(request.dataset))
@@ -410,15 +446,13 @@ def _metric_timestamp(request: DataQualityMonitorRequest) -> str:
 
 
 def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names: list[str],
-                                   window: TimeWindow) -> DataQualityMonitorRequest:
+                                   window: TimeWindow, profiler: InputProfiler) -> DataQualityMonitorRequest:
     """``request`` reading the capture payloads that line up with the baseline's features (see
     ``io.capture.match_capture_columns``); the choice is said on stderr when it is not the given one."""
-    if not request.capture.exists():
-        return request  # the reader says what is missing
     reading = request.reading
     matched = match_capture_columns(
         features=len(names),
-        shape=capture_shape(request.capture, window=window, input_names=names),
+        shape=profiler.capture_shape(request.capture, window=window, input_names=names),
         capture_index_names=reading.capture_index_names,
         output_first=reading.output_first,
     )
@@ -440,14 +474,16 @@ def _monitor_batch(request: DataQualityMonitorRequest) -> RunOutcome:
                         read_window=request.window if staged.timed == staged.records else TimeWindow())
 
 
-def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
-    """Profile the window, check it against the baseline, write reports and metric lines."""
+def run_monitor(request: DataQualityMonitorRequest, *, profiler: InputProfiler | None = None) -> RunOutcome:
+    """Profile the window, check it against the baseline, write reports and metric lines (``profiler``: who
+    reads the capture, see ``profile_input``)."""
     if request.batch is not None:
         return _monitor_batch(request)
-    return _monitor(request, read_window=request.window)
+    return _monitor(request, read_window=request.window, profiler=profiler)
 
 
-def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow) -> RunOutcome:
+def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow,
+             profiler: InputProfiler | None = None) -> RunOutcome:
     """``run_monitor`` of the records read in ``read_window`` (the request's window, or an open one for a transform
     job's rows staged already)."""
     metrics_file = request.metrics_dir / METRICS_FILE_NAME if request.metrics_dir is not None else None
@@ -462,10 +498,11 @@ def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow) -> 
     string_features = frozenset(f.name for f in constraints.features if f.inferred_type is InferredType.STRING)
     fmt = request.input_format
     if fmt is InputFormat.CAPTURE and request.reading.record_preprocessor is None:
-        request = _with_matching_capture_columns(request, names=names, window=read_window)
+        request = _with_matching_capture_columns(request, names=names, window=read_window,
+                                                 profiler=profiler or LocalProfiler())
     profile, problems = profile_input(
         request.reading, request.capture, fmt, window=read_window, names=names, detailed_columns=string_features,
-        tolerance_setting=request.names.max_bad_record_ratio,
+        tolerance_setting=request.names.max_bad_record_ratio, profiler=profiler,
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)

@@ -1,0 +1,57 @@
+"""The Spark runner of the analyzer: the local engine's computation with Spark's executors reading the parts.
+
+One computation, two runners. Spark reads the input with its own readers (``s3://`` through its S3
+connector on AWS): each partition's lines go, as an Arrow string column, to the same chunk readers of
+``io`` the local engine calls, and become the same mergeable per-part states of ``profile``; each
+partition sends its states back serialised, and the driver merges them in input order and runs the same
+checks and writes the same reports as the local engine (``monitors.<type>.run``, with a profiler that
+reads through Spark). Inputs and outputs given as URIs go through Hadoop's FileSystem API on the driver
+(``spark.locations``).
+
+pyspark is imported here lazily, and only by this package: the normal image and CLI run without it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import TYPE_CHECKING
+
+from model_monitor_analyzer.errors import NotAvailableError
+from model_monitor_analyzer.jobs.requests import EngineOptions
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+INSTALL_HINT = "pip install 'pyspark>=4.0,<5' (and Java 17), or run it with spark-submit"
+DEFAULT_MASTER = "local[*]"
+APP_NAME = "model-monitor-analyzer"
+
+
+def spark_session(engine: EngineOptions) -> SparkSession:
+    """The running Spark session, or one started on ``engine.spark_master``; without a master given, the one
+    spark-submit set (its Python driver runs with a gateway to the JVM), else ``local[*]``."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise NotAvailableError(f"--engine spark needs pyspark, which is not installed: {INSTALL_HINT}") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName(APP_NAME)
+    if engine.spark_master is not None:
+        builder = builder.master(engine.spark_master)
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
+        builder = builder.master(DEFAULT_MASTER)
+    if "PYSPARK_GATEWAY_PORT" not in os.environ and "PYSPARK_PYTHON" not in os.environ:
+        # started from this interpreter: its (local) Python workers run it too, which has the analyzer installed
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")  # mapInArrow needs none
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # pyspark raises its own kinds (no Java, a bad master URL)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotAvailableError(f"Spark did not start ({first}): check --spark-master and that Java 17 is "
+                                "installed (java -version)") from None

@@ -1,0 +1,263 @@
+"""Data-quality baseline and monitoring runs on Spark: ``monitors.data_quality.run`` with a profiler whose parts
+are Spark's partitions.
+
+The input (a dataset of CSV or JSON Lines files, or captured traffic: a folder, a prefix, one file, or a
+SageMaker manifest naming the window's capture objects) is read by ``spark.read.text``, which splits
+large files at line boundaries; each split is profiled on an executor (``spark.partitions``) and the
+driver merges the states in (file, byte) order, then runs the checks and writes the reports exactly as
+the local engine does.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import sys
+from dataclasses import replace
+from functools import partial
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape, hour_folder_near
+from model_monitor_analyzer.io.datasets import (
+    DATA_SUFFIXES,
+    HEADER_MAX_BYTES,
+    DatasetFormat,
+    first_csv_row,
+    guess_format,
+    header_names,
+    spark_column_names,
+)
+from model_monitor_analyzer.io.jsonlines import SUFFIXES as JSON_LINES_SUFFIXES
+from model_monitor_analyzer.io.manifest import looks_like_manifest, parse_manifest
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
+from model_monitor_analyzer.jobs.progress import ProgressReporter
+from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
+from model_monitor_analyzer.monitors.data_quality import run as local_run
+from model_monitor_analyzer.monitors.data_quality.request import (
+    DataQualityBaselineRequest,
+    DataQualityMonitorRequest,
+)
+from model_monitor_analyzer.profile.dataset import DatasetProfile
+from model_monitor_analyzer.report.metrics import METRICS_FILE_NAME
+from model_monitor_analyzer.spark import spark_session
+from model_monitor_analyzer.spark.locations import HadoopFiles, RemoteFile, spark_location
+from model_monitor_analyzer.spark.partitions import STATE_DDL, Layout, LineReading, profile_partition
+from model_monitor_analyzer.spark.staging import RunFiles
+
+SHAPE_LINES = 1000  # as io.capture.capture_shape looks at
+SHAPE_BYTES = 4 << 20  # read from the head of each capture file until that many lines
+
+
+def _relative_parts(uri: str, root: str) -> list[str]:
+    return uri[len(root):].strip("/").split("/") if uri.startswith(root) else uri.rsplit("/", 1)[-1:]
+
+
+def _hidden(uri: str, root: str) -> bool:
+    """Hidden files and folders, and Spark's and Hadoop's markers (``_SUCCESS``), as the local readers skip them."""
+    return any(part.startswith((".", "_")) for part in _relative_parts(uri, root.rstrip("/")))
+
+
+class SparkProfiler:
+    """``monitors.data_quality.run.InputProfiler`` with Spark's partitions as the parts."""
+
+    def __init__(self, files: HadoopFiles, folder: Path) -> None:
+        self._files = files
+        self._spark = files.spark
+        self._folder = folder
+
+    # ------------------------------------------------------------------ what is read
+    def capture_files(self, source: Path) -> list[RemoteFile]:
+        """The capture objects of ``source``: a folder's (or prefix's) JSON Lines files, one file, or the
+        objects a manifest names, in path order."""
+        uri = spark_location(source)
+        if not self._files.exists(uri):
+            raise AnalyzerInputError("capture location does not exist", path=uri)
+        if not self._files.is_folder(uri):
+            if looks_like_manifest(self._files.head(uri, 4096)):
+                manifest = parse_manifest(self._files.read(uri), source=uri)
+                return sorted((RemoteFile(uri=location, size=0) for location in manifest.locations()),
+                              key=lambda file: file.uri)
+            return [RemoteFile(uri=uri, size=0)]
+        kept = []
+        for file in self._files.files_under(uri):
+            if _hidden(file.uri, _listed_root(file.uri, uri)):
+                continue
+            name = file.uri.rsplit("/", 1)[-1].lower()
+            base = name[:-3] if name.endswith(".gz") else name
+            if "." not in base or base.endswith(JSON_LINES_SUFFIXES):
+                kept.append(file)
+            else:
+                print(f"note: {file.uri}: skipped, not a JSON Lines file; name it *.jsonl to have it read",
+                      file=sys.stderr, flush=True)
+        return kept
+
+    def dataset_files(self, source: Path) -> list[RemoteFile]:
+        """The data files of a dataset file or folder, in path order (as ``io.datasets.dataset_files``)."""
+        uri = spark_location(source)
+        if not self._files.exists(uri):
+            raise AnalyzerInputError("dataset not found; pass an existing file or folder", path=uri)
+        if not self._files.is_folder(uri):
+            return [RemoteFile(uri=uri, size=0)]
+        listed = [file for file in self._files.files_under(uri) if not _hidden(file.uri, _listed_root(file.uri, uri))]
+        if not listed:
+            raise AnalyzerInputError("the dataset folder holds no files", path=uri)
+        kept = []
+        for file in listed:
+            suffix = Path(file.uri.rsplit("/", 1)[-1]).suffix.lower()
+            if suffix in DATA_SUFFIXES:
+                kept.append(file)
+            else:
+                print(f"note: {file.uri}: skipped, not a data file ({suffix or 'no suffix'})", file=sys.stderr,
+                      flush=True)
+        if not kept:
+            raise AnalyzerInputError("the dataset folder holds no data files (CSV or JSON Lines)", path=uri)
+        return kept
+
+    # ------------------------------------------------------------------ InputProfiler
+    def capture_shape(self, source: Path, *, window: TimeWindow | None, input_names: list[str]) -> CaptureShape | None:
+        """``io.capture.capture_shape`` of the heads of the first capture files (copied to the driver)."""
+        try:
+            files = self.capture_files(source)
+        except AnalyzerInputError:
+            return None  # the read says what is wrong
+        # hour folders far from the window cannot hold its records (io.capture.hour_folder_near)
+        near = [file for file in files if hour_folder_near(PurePosixPath(urlsplit(file.uri).path), window)]
+        heads = []
+        lines = 0
+        for index, file in enumerate(near):
+            head = self._files.head(file.uri, SHAPE_BYTES)
+            head = head[: head.rfind(b"\n") + 1] if len(head) == SHAPE_BYTES else head
+            local = self._folder / "shape" / f"{index:06d}.jsonl"
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(head)
+            heads.append(local)
+            lines += head.count(b"\n")
+            if lines >= SHAPE_LINES:
+                break
+        return capture_shape(self._folder / "shape", window=window, files=heads, input_names=input_names) if heads else None
+
+    def profile(self, reading: InputOptions, source: Path, fmt: InputFormat | None, problems: InputProblems, *,
+                window: TimeWindow | None, names: list[str] | None, detailed_columns: frozenset[str],
+                progress: ProgressReporter) -> tuple[DatasetProfile, bool]:
+        if reading.record_preprocessor is not None:
+            raise AnalyzerInputError("--record-preprocessor is not run by --engine spark yet: use --engine local")
+        if fmt is InputFormat.CAPTURE:
+            files = self.capture_files(source)
+            plan = LineReading(
+                layout=Layout.CAPTURE, max_bad_record_ratio=reading.max_bad_record_ratio,
+                capture=capture_reading(window=window, capture_index_names=reading.capture_index_names,
+                                        output_first=reading.output_first, input_names=names),
+                names=names, detailed_columns=detailed_columns,
+            )
+        else:
+            files = self.dataset_files(source)
+            plan = self._dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
+        profile = self._profile_files([file.uri for file in files], plan, problems)
+        progress.update(profile.item_count)
+        return profile, True
+
+    # ------------------------------------------------------------------ the Spark job
+    def _dataset_plan(self, files: list[RemoteFile], fmt: InputFormat | None, reading: InputOptions, *,
+                      names: list[str] | None, detailed_columns: frozenset[str]) -> LineReading:
+        formats = {DatasetFormat(fmt.value) if fmt is not None else guess_format(Path(file.uri)) for file in files}
+        if DatasetFormat.PARQUET in formats:
+            raise AnalyzerInputError("Parquet datasets are not read by --engine spark yet: use --engine local, or CSV "
+                                     "or JSON Lines files", path=files[0].uri)
+        if len(formats) > 1:
+            raise AnalyzerInputError("the dataset mixes CSV and JSON Lines files: give one format (--dataset-format)",
+                                     path=files[0].uri)
+        (chosen,) = formats
+        if chosen is DatasetFormat.JSON:
+            return LineReading(layout=Layout.JSON_LINES, max_bad_record_ratio=reading.max_bad_record_ratio,
+                               names=names, detailed_columns=detailed_columns)
+        first = files[0].uri
+        local = self._folder / "header" / (first.rsplit("/", 1)[-1] or "data.csv")
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(self._files.head(first, HEADER_MAX_BYTES + 1))
+        try:
+            row = first_csv_row(local, names=reading.header)
+        except AnalyzerInputError as exc:
+            raise AnalyzerInputError(exc.message, path=first, line=exc.line) from None
+        if row is None:
+            columns, header_lines = [], 0
+        else:
+            columns = header_names(row[0], path=first) if reading.header else spark_column_names(len(row[0]))
+            header_lines = row[1] if reading.header else 0
+        return LineReading(layout=Layout.CSV, max_bad_record_ratio=reading.max_bad_record_ratio, columns=columns,
+                           header_lines=header_lines, names=names, detailed_columns=detailed_columns)
+
+    def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems) -> DatasetProfile:
+        profile = DatasetProfile()
+        if not uris or (plan.layout is Layout.CSV and not plan.columns):
+            return profile
+        from pyspark.errors import AnalysisException, PythonException
+        from pyspark.sql import functions as F
+
+        try:
+            lines = self._spark.read.text(uris).select(
+                "value", F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("start"))
+            rows = lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
+        except AnalysisException as exc:
+            raise AnalyzerInputError(f"Spark cannot read the input ({str(exc).strip().splitlines()[0]})",
+                                     path=uris[0] if len(uris) == 1 else None) from None
+        except PythonException as exc:
+            missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
+            if missing is None:
+                raise
+            raise NotAvailableError(
+                f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
+                "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
+                "PYSPARK_PYTHON at a Python that has them") from None
+        for row in sorted(rows, key=lambda row: (row.file, row.start)):
+            state = pickle.loads(row.state)
+            if not isinstance(state, tuple):
+                state.raise_it()
+            theirs, their_problems = state
+            profile.merge(theirs)
+            problems.merge(their_problems)
+        return profile
+
+
+def _listed_root(uri: str, given: str) -> str:
+    """The listing's root as the listed URIs spell it (Hadoop writes ``file:/x`` for ``file:///x``)."""
+    tail = given.split(":", 1)[-1].lstrip("/")
+    position = uri.find(tail)
+    return uri[: position + len(tail)] if tail and position >= 0 else given
+
+
+# ------------------------------------------------------------------ runs
+def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
+    """``monitors.data_quality.run.run_baseline`` with Spark reading the dataset; URI inputs and output allowed."""
+    files = HadoopFiles(spark_session(request.engine))
+    with RunFiles(files=files) as staged:
+        output = staged.output_folder(request.output, names=(*local_run.BASELINE_FILES, OUTCOME_FILE),
+                                      overwrite=request.overwrite, option=request.names.output,
+                                      inputs=(request.dataset,))
+        local = replace(request, output=output, post_analytics_processor=staged.input_file(request.post_analytics_processor))
+        outcome = local_run.run_baseline(local, profiler=SparkProfiler(files, staged.folder))
+        return staged.publish(outcome, output=output)
+
+
+def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
+    """``monitors.data_quality.run.run_monitor`` with Spark reading the capture; URI inputs and outputs allowed."""
+    files = HadoopFiles(spark_session(request.engine))
+    with RunFiles(files=files) as staged:
+        names = request.names
+        inputs = (request.capture, request.statistics, request.constraints)
+        output = staged.output_folder(request.output, names=(*local_run.MONITOR_FILES, OUTCOME_FILE),
+                                      overwrite=request.overwrite, option=names.output, inputs=inputs)
+        metrics_dir = request.metrics_dir
+        if metrics_dir is not None:
+            metrics_dir = staged.output_folder(metrics_dir, names=(METRICS_FILE_NAME,), overwrite=request.overwrite,
+                                               option="--metrics-dir", inputs=inputs)
+        local = replace(
+            request, output=output, metrics_dir=metrics_dir,
+            statistics=staged.input_file(request.statistics), constraints=staged.input_file(request.constraints),
+            post_analytics_processor=staged.input_file(request.post_analytics_processor),
+        )
+        outcome = local_run.run_monitor(local, profiler=SparkProfiler(files, staged.folder))
+        return staged.publish(outcome, output=output)

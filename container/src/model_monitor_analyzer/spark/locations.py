@@ -1,0 +1,157 @@
+"""Inputs and outputs named by URI (``s3://``, ``file:``, ``hdfs://``), through Hadoop's FileSystem API on the driver.
+
+The requests hold ``Path`` values, and a ``Path`` folds a URI's double slash (``s3://b/k`` becomes
+``s3:/b/k``); ``location_of`` gives the URI back. A local path is used as it is: the local run reads and
+writes it, and Spark reads it as ``file:`` (the executors' own disks: a cluster needs URIs).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(/*)(.*)$")  # two letters at least: not a drive letter
+READ_LIMIT = 256 << 20  # a baseline document read on the driver is at most this large
+
+
+class RemoteLocation(PurePosixPath):
+    """A URI where the run wrote a file, shown as the URI (``wrote s3://...``), not as a folded path."""
+
+    def __new__(cls, uri: str) -> RemoteLocation:
+        location = super().__new__(cls, uri)
+        location.uri = uri
+        return location
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+def remote_uri(path: Path | str) -> str | None:
+    """The URI that ``path`` stands for, or None for a local path."""
+    text = str(path)
+    match = _SCHEME.match(text)
+    if match is None:
+        return None
+    scheme, slashes, rest = match.groups()
+    if scheme.lower() == "file":
+        return f"file:///{rest}" if slashes else text
+    return f"{scheme}://{rest}" if len(slashes) <= 2 else text
+
+
+def spark_location(path: Path | str) -> str:
+    """What Spark reads for ``path``: its URI, or a local path as a ``file:`` URI."""
+    return remote_uri(path) or Path(path).absolute().as_uri()
+
+
+def joined(uri: str, name: str) -> str:
+    """``name`` inside the folder ``uri``."""
+    return uri.rstrip("/") + "/" + name
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoteFile:
+    """One file listed under a URI: its location and size in bytes."""
+
+    uri: str
+    size: int
+
+
+class HadoopFiles:
+    """Hadoop's FileSystem API through the Spark driver's JVM (the S3 connector, credentials and all)."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+        self._jvm = spark._jvm
+        self._conf = spark._jsc.hadoopConfiguration()
+
+    def _path(self, uri: str):
+        path = self._jvm.org.apache.hadoop.fs.Path(uri)
+        return path, path.getFileSystem(self._conf)
+
+    def _call(self, uri: str, what: str, action):
+        try:
+            return action(*self._path(uri))
+        except AnalyzerInputError:
+            raise
+        except Exception as exc:  # py4j's Java exceptions: not found, access denied, no such bucket
+            raise AnalyzerInputError(f"cannot {what} ({_java_message(exc)})", path=uri) from None
+
+    def exists(self, uri: str) -> bool:
+        """Whether something is at ``uri``."""
+        return bool(self._call(uri, "look at this location", lambda path, fs: fs.exists(path)))
+
+    def is_folder(self, uri: str) -> bool:
+        """Whether ``uri`` is a folder (a prefix with objects under it, on S3)."""
+        return bool(self._call(uri, "look at this location",
+                               lambda path, fs: fs.exists(path) and fs.getFileStatus(path).isDirectory()))
+
+    def files_under(self, uri: str) -> list[RemoteFile]:
+        """Every file at or below ``uri``, in path order."""
+        def listing(path, fs):
+            found = []
+            entries = fs.listFiles(path, True)
+            while entries.hasNext():
+                status = entries.next()
+                found.append(RemoteFile(uri=status.getPath().toString(), size=int(status.getLen())))
+            return sorted(found, key=lambda file: file.uri)
+
+        if not self.exists(uri):
+            raise AnalyzerInputError("location does not exist", path=uri)
+        return self._call(uri, "list this location", listing)
+
+    def head(self, uri: str, size: int) -> bytes:
+        """The first ``size`` bytes of the file at ``uri`` (fewer when it is shorter)."""
+        def read(path, fs):
+            stream = fs.open(path)
+            try:
+                return bytes(stream.readNBytes(size))
+            finally:
+                stream.close()
+
+        return self._call(uri, "read this file", read)
+
+    def read(self, uri: str) -> bytes:
+        """The whole file at ``uri`` (a baseline document: at most ``READ_LIMIT`` bytes)."""
+        if not self.exists(uri):
+            raise AnalyzerInputError("file not found", path=uri)
+        if self.is_folder(uri):
+            raise AnalyzerInputError("expected a file, found a folder", path=uri)
+        data = self.head(uri, READ_LIMIT + 1)
+        if len(data) > READ_LIMIT:
+            raise AnalyzerInputError(f"larger than {READ_LIMIT >> 20} MB: not a baseline document", path=uri)
+        return data
+
+    def download(self, uri: str, folder: Path) -> Path:
+        """A local copy of the file at ``uri`` in ``folder`` (under the file's own name, for messages)."""
+        target = folder / (uri.rstrip("/").rsplit("/", 1)[-1] or "file")
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self.read(uri))
+        return target
+
+    def delete(self, uri: str) -> None:
+        """Remove the file at ``uri`` (nothing when there is none)."""
+        self._call(uri, "remove an earlier run's file", lambda path, fs: fs.delete(path, False))
+
+    def upload(self, local: Path, uri: str) -> None:
+        """Copy the local file to ``uri``, replacing what is there."""
+        source = self._jvm.org.apache.hadoop.fs.Path(local.absolute().as_uri())
+        self._call(uri, "write this file", lambda path, fs: fs.copyFromLocalFile(False, True, source, path))
+
+
+def _java_message(exc: Exception) -> str:
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString()) if java is not None else str(exc)
+    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove a staging folder of the run."""
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,155 @@
+"""What a Spark executor does with one partition of lines: the local engine's chunk readers and profile states.
+
+Spark's text reader gives a partition as rows ``(value, file, start)``: the lines of one or more
+splits of input files (``start``: the split's first byte in its file). The lines of each split are
+joined back into chunks of whole lines, read by the same ``io`` chunk reader the local engine calls on
+a file's chunks, profiled into a ``DatasetProfile`` by the same function, and sent to the driver as one
+row per split: ``(file, start, state)``, the state being the pickled (profile, bad-record tally) or the
+failure the split met. The driver orders the splits by (file, start), which is input order whatever the
+partitioning, and merges them.
+
+A split that starts inside a file does not know how many lines precede it: its bad records are
+located as ``<file> (the part from byte N):<line within the part>``.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import pickle
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.capture import CHUNK_BYTES, capture_chunk_batch, joined_lines
+from model_monitor_analyzer.io.datasets import CSV_BLOCK_BYTES, csv_chunk_batches, json_lines_chunk_batches
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.jobs.progress import ProgressReporter
+from model_monitor_analyzer.monitors.data_quality.run import profile_batches
+
+#: the rows a partition sends back
+STATE_SCHEMA = pa.schema([("file", pa.string()), ("start", pa.int64()), ("state", pa.binary())])
+STATE_DDL = "file string, start long, state binary"
+
+
+class Layout(enum.Enum):
+    """How the lines of an input are read."""
+
+    CAPTURE = "capture"
+    CSV = "csv"
+    JSON_LINES = "json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineReading:
+    """Everything an executor needs to read and profile a split (pickled to the executors with the function).
+
+    ``capture``: the capture read (``io.capture.capture_reading``) for ``Layout.CAPTURE``; ``columns`` and
+    ``header_lines``: a CSV file's column names and the lines of its header (skipped at each file's start);
+    ``names``: the baseline's features that positional columns are renamed to; ``detailed_columns``: columns
+    whose every value is counted.
+    """
+
+    layout: Layout
+    max_bad_record_ratio: float
+    capture: object | None = None
+    columns: list[str] | None = None
+    header_lines: int = 0
+    names: list[str] | None = None
+    detailed_columns: frozenset[str] = frozenset()
+
+    @property
+    def chunk_bytes(self) -> int:
+        return CHUNK_BYTES if self.layout is Layout.CAPTURE else CSV_BLOCK_BYTES
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong in a split: the user's input (``AnalyzerInputError``'s fields) or a crash."""
+
+    input_error: bool
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+    def raise_it(self) -> None:
+        """Raise it on the driver as the local engine would."""
+        if self.input_error:
+            raise AnalyzerInputError(self.message, path=self.path, line=self.line)
+        raise RuntimeError(f"a Spark task failed: {self.message}")
+
+
+def _pieces(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[tuple[str, int], pa.Array]]:
+    """The partition as runs of consecutive lines of one split: ((file, start), lines)."""
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        values, files, starts = batch.column(0), batch.column(1), batch.column(2)
+        start_numbers = starts.to_numpy(zero_copy_only=False)
+        changes = np.flatnonzero(
+            (start_numbers[1:] != start_numbers[:-1])
+            | ~pc.equal(files.slice(1), files.slice(0, len(files) - 1)).to_numpy(zero_copy_only=False)
+        ) + 1
+        edges = [0, *changes.tolist(), batch.num_rows]
+        for low, high in itertools.pairwise(edges):
+            yield (files[low].as_py(), int(start_numbers[low])), values.slice(low, high - low)
+
+
+def _chunks(lines: Iterable[pa.Array], chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """(lines before, chunk of whole lines) of a split, each chunk about ``chunk_bytes``."""
+    def text(arrays: list[pa.Array]) -> bytes:  # Spark may hand large_string columns (64-bit offsets)
+        return joined_lines(pa.concat_arrays(arrays).cast(pa.string()).fill_null(""))
+
+    held: list[pa.Array] = []
+    size = lines_before = count = 0
+    for piece in lines:
+        held.append(piece)
+        size += piece.nbytes
+        count += len(piece)
+        if size >= chunk_bytes:
+            yield lines_before, text(held)
+            lines_before += count
+            held, size, count = [], 0, 0
+    if held:
+        yield lines_before, text(held)
+
+
+def _split_batches(lines: Iterable[pa.Array], file: str, start: int, plan: LineReading,
+                   problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    path = file if start == 0 else f"{file} (the part from byte {start})"
+    for lines_before, chunk in _chunks(lines, plan.chunk_bytes):
+        if plan.layout is Layout.CAPTURE:
+            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=plan.capture,  # type: ignore[arg-type]
+                                        problems=problems)
+            if batch is not None:
+                yield batch
+        elif plan.layout is Layout.CSV:
+            skip = plan.header_lines if start == 0 and lines_before == 0 else 0
+            yield from csv_chunk_batches(chunk, names=plan.columns or [], skip=skip, lines_before=lines_before,
+                                         path_text=path, problems=problems)
+        else:
+            yield from json_lines_chunk_batches(chunk, lines_before=lines_before, path_text=path, problems=problems)
+
+
+def profile_partition(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function: one ``STATE_SCHEMA`` row per split of the partition."""
+    for (file, start), group in itertools.groupby(_pieces(batches), key=lambda piece: piece[0]):
+        lines = (piece for _, piece in group)
+        problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio)
+        try:
+            profile = profile_batches(_split_batches(lines, file, start, plan, problems), names=plan.names,
+                                      detailed_columns=plan.detailed_columns,
+                                      progress=ProgressReporter(enabled=False))
+            state: object = (profile, problems)
+        except AnalyzerInputError as exc:  # said on the driver as the local engine says it
+            state = Failure(True, exc.message, exc.path, exc.line)
+        except Exception as exc:  # a bug: said on the driver
+            state = Failure(False, f"{type(exc).__name__}: {exc}")
+        yield pa.RecordBatch.from_arrays(
+            [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
+            schema=STATE_SCHEMA,
+        )

@@ -1,0 +1,81 @@
+"""``--engine`` and ``--spark-master``: the local engine by default, the Spark runner asked for by name, and what
+a user is told when Spark cannot run (no Spark session is started here)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from model_monitor_analyzer import cli
+from model_monitor_analyzer.jobs.requests import Engine, EngineOptions
+from model_monitor_analyzer.monitors.data_quality.command_line import baseline_request, monitor_request
+from model_monitor_analyzer.spark.locations import remote_uri
+
+
+def _parse(*argv: str):
+    return cli.build_parser("data-quality").parse_args(list(argv))
+
+
+def test_the_local_engine_is_the_default():
+    request = baseline_request(_parse("baseline", "--dataset", "d.csv", "--output", "out"))
+    assert request.engine == EngineOptions(engine=Engine.LOCAL, spark_master=None)
+
+
+def test_the_spark_engine_and_its_master_reach_the_request():
+    request = monitor_request(_parse("monitor", "--engine", "spark", "--spark-master", "local[4]", "--capture", "c",
+                                     "--statistics", "s.json", "--constraints", "c.json", "--output", "out"))
+    assert request.engine == EngineOptions(engine=Engine.SPARK, spark_master="local[4]")
+
+
+def test_spark_without_pyspark_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark raises ImportError
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    dataset = tmp_path / "d.csv"
+    dataset.write_text("a\n1\n")
+    code = cli.main(["baseline", "--engine", "spark", "--dataset", str(dataset), "--output", str(tmp_path / "o")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and error.splitlines() == [error]
+    assert "pip install 'pyspark>=4.0,<5'" in error
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("monitor_type", "more"), [("model-quality", ()),
+                                                   ("bias", ("--analysis-config", "analysis_config.json"))])
+def test_a_type_the_spark_runner_does_not_run_yet_is_one_line(tmp_path, capsys, monitor_type, more):
+    code = cli.main(["baseline", "--type", monitor_type, "--engine", "spark", "--dataset", str(tmp_path / "d.csv"),
+                     "--output", str(tmp_path / "o"), *more])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and error.splitlines() == [error]
+    assert "--engine spark" in error and "--engine local" in error
+
+
+def test_a_spark_master_without_the_spark_engine_is_refused(capsys):
+    code = cli.main(["baseline", "--spark-master", "local[2]", "--dataset", "d.csv", "--output", "out"])
+    assert code == 2 and "--spark-master applies to --engine spark only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("given", "uri"), [
+    ("s3:/bucket/reports/x", "s3://bucket/reports/x"),  # as a Path folds s3://bucket/reports/x
+    ("s3://bucket/k", "s3://bucket/k"),
+    ("s3a:/bucket/k", "s3a://bucket/k"),
+    ("file:/srv/data", "file:///srv/data"),
+    ("file:///srv/data", "file:///srv/data"),
+    ("relative/folder", None),
+    ("/srv/data", None),
+])
+def test_a_uri_folded_by_a_path_is_given_back(given, uri):
+    assert remote_uri(given) == uri
+
+
+def test_a_local_run_does_not_import_pyspark(tmp_path):
+    import subprocess
+
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom model_monitor_analyzer.cli import main\n"
+        "root = Path(sys.argv[1])\n(root / 'd.csv').write_text('a,b\\n1,x\\n2,y\\n')\n"
+        "assert main(['baseline', '--dataset', str(root / 'd.csv'), '--output', str(root / 'o'), '--quiet']) == 0\n"
+        "print('pyspark' in sys.modules, 'py4j' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False False"
