@@ -1,0 +1,300 @@
+"""Label-free performance estimation of a binary classifier (confidence-based, "CBPE").
+
+A classifier whose scores are calibrated (``P(y = 1 | score) = calibrated(score)``) tells what its
+confusion matrix is expected to be on any window of predictions, labelled or not: each row predicted
+positive is a true positive with probability ``p`` and a false positive with ``1 - p``, each row predicted
+negative a false negative with ``p`` and a true negative with ``1 - p``. Summing these gives the expected
+confusion counts, and from them accuracy, precision, recall and F1 by the model-quality definitions
+(``checks.model_quality``). The expected ROC AUC sweeps the threshold over the distinct scores, highest
+first, and accumulates expected true positives (``p``) and false positives (``1 - p``): the expected
+TPR/FPR curve, integrated by the trapezoid rule as the realised AUC is.
+
+What it assumes: the calibration fitted on the labelled reference still holds in the window, i.e. the
+inputs may shift (covariate shift) but ``P(y | x)`` does not. A concept shift is invisible to it; only
+labels reveal it, which is why a window with labels compares its realised metrics with the estimate
+(``concept_shift_p_values``).
+
+Intervals are those of the realised metric given the window's predictions: labels drawn independently
+from the calibrated probabilities make the true-positive count a Poisson-binomial sum with variance
+``sum p (1 - p)`` over the rows predicted positive (likewise the false negatives), so accuracy and
+precision get a normal interval from that variance, recall and F1 one from the delta method over the two
+independent sums, and the ROC AUC a seeded parametric bootstrap (labels drawn from the probabilities,
+the AUC of the window's scores recomputed each time).
+
+Calibration (``fit_calibration``): isotonic regression of the labels on the scores
+(``scipy.optimize.isotonic_regression``), kept only when its 5-fold cross-fitted Brier score is lower
+than the raw scores' on the same held-out rows, stored as the breakpoints where the fitted step
+function changes (linear interpolation between them, clamped at the ends).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from model_monitor_analyzer.checks import model_quality as mq
+
+#: Held-out folds of the calibration check, and the seed of their assignment.
+CALIBRATION_FOLDS = 5
+CALIBRATION_SEED = 0
+#: Parametric-bootstrap draws of the ROC AUC interval, and their seed.
+AUC_DRAWS = 200
+AUC_SEED = 0
+#: Most labels drawn for the bootstrap (rows x draws); larger windows take the delta method.
+_BOOTSTRAP_CELLS = 4_000_000
+#: Two-sided 95 % normal quantile.
+Z_95 = 1.959963984540054
+
+#: The estimated metrics, each named after the realised metric it estimates.
+ESTIMATED_METRICS: Mapping[str, str] = {
+    "estimated_accuracy": "accuracy",
+    "estimated_precision": "precision",
+    "estimated_recall": "recall",
+    "estimated_f1": "f1",
+    "estimated_auc": "auc",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A monotone map from raw scores to probabilities: breakpoints ``scores`` (increasing) and the
+    probability at each; between breakpoints linear, beyond them the end value."""
+
+    scores: np.ndarray
+    probabilities: np.ndarray
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(scores, dtype=np.float64), self.scores, self.probabilities)
+
+    def to_document(self) -> dict[str, list[float]]:
+        return {"scores": self.scores.tolist(), "probabilities": self.probabilities.tolist()}
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, object]) -> Calibration:
+        """The calibration a baseline stored (ValueError naming what is wrong)."""
+        scores = np.asarray(document.get("scores"), dtype=np.float64)
+        probabilities = np.asarray(document.get("probabilities"), dtype=np.float64)
+        if scores.ndim != 1 or scores.shape != probabilities.shape or scores.size == 0:
+            raise ValueError("calibration needs equally long, non-empty 'scores' and 'probabilities' lists")
+        if not (np.all(np.isfinite(scores)) and np.all(np.isfinite(probabilities))) or np.any(np.diff(scores) < 0) \
+                or np.any(np.diff(probabilities) < 0) or probabilities.min() < 0 or probabilities.max() > 1:
+            raise ValueError("calibration breakpoints must be finite and increasing, probabilities within [0, 1]")
+        return cls(scores, probabilities)
+
+
+def isotonic_calibration(scores: np.ndarray, actual: np.ndarray) -> Calibration:
+    """The isotonic (non-decreasing) least-squares fit of ``actual`` (0/1) on ``scores``, rows of equal score
+    pooled first, kept as the first and last score of each constant block of the fit."""
+    from scipy.optimize import isotonic_regression
+
+    scores = np.asarray(scores, dtype=np.float64)
+    distinct, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    means = np.bincount(inverse, weights=np.asarray(actual, dtype=np.float64), minlength=distinct.size) / counts
+    fitted = isotonic_regression(means, weights=counts.astype(np.float64), increasing=True).x
+    change = np.flatnonzero(np.diff(fitted) != 0)
+    keep = np.unique(np.concatenate(([0, distinct.size - 1], change, change + 1)))
+    return Calibration(distinct[keep], np.clip(fitted[keep], 0.0, 1.0))
+
+
+def brier_score(probabilities: np.ndarray, actual: np.ndarray) -> float:
+    """Mean of ``(p - y)^2``."""
+    return float(np.mean((np.asarray(probabilities, dtype=np.float64) - np.asarray(actual, dtype=np.float64)) ** 2))
+
+
+@dataclass(frozen=True)
+class CalibrationChoice:
+    """The calibration a baseline keeps (None: the raw scores are at least as well calibrated) and the
+    cross-fitted Brier scores that decided it."""
+
+    calibration: Calibration | None
+    raw_brier: float
+    calibrated_brier: float
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        scores = np.asarray(scores, dtype=np.float64)
+        return np.clip(scores, 0.0, 1.0) if self.calibration is None else self.calibration.apply(scores)
+
+
+def fit_calibration(scores: np.ndarray, actual: np.ndarray, *, folds: int = CALIBRATION_FOLDS,
+                    seed: int = CALIBRATION_SEED) -> CalibrationChoice:
+    """Isotonic calibration of the scores, kept when its ``folds``-fold cross-fitted Brier score (each fold
+    predicted by the fit on the others) is below the raw scores' on the same rows."""
+    scores = np.asarray(scores, dtype=np.float64)
+    actual = np.asarray(actual, dtype=bool)
+    fold = np.random.default_rng(seed).permutation(scores.size) % folds
+    held_out = np.empty(scores.size, dtype=np.float64)
+    for k in range(folds):
+        test = fold == k
+        if not test.any() or test.all():
+            held_out[test] = np.clip(scores[test], 0.0, 1.0)
+            continue
+        held_out[test] = isotonic_calibration(scores[~test], actual[~test]).apply(scores[test])
+    raw = brier_score(np.clip(scores, 0.0, 1.0), actual)
+    calibrated = brier_score(held_out, actual)
+    return CalibrationChoice(isotonic_calibration(scores, actual) if calibrated < raw else None, raw, calibrated)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """An estimated metric: its value, standard error, and 95 % interval of the realised value."""
+
+    value: float
+    standard_error: float
+    lower: float
+    upper: float
+
+
+def expected_counts(probabilities: np.ndarray, predicted: np.ndarray) -> mq.BinaryCounts:
+    """Expected TP = sum p over predicted positives, FP = sum (1 - p) over them, FN = sum p over predicted
+    negatives, TN = sum (1 - p) over them (float counts)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    chosen = np.asarray(predicted, dtype=bool)
+    tp = float(p[chosen].sum())
+    fn = float(p[~chosen].sum())
+    predicted_positive = int(np.count_nonzero(chosen))
+    return mq.BinaryCounts(true_positives=tp, false_positives=predicted_positive - tp,  # type: ignore[arg-type]
+                           true_negatives=(chosen.size - predicted_positive) - fn, false_negatives=fn)  # type: ignore[arg-type]
+
+
+def _normal(value: float, variance: float) -> Estimate:
+    error = math.sqrt(max(variance, 0.0))
+    return Estimate(value, error, max(0.0, value - Z_95 * error), min(1.0, value + Z_95 * error))
+
+
+def _auc_of_groups(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    """ROC AUC per row of (draws x groups) positive and negative counts, groups = distinct scores highest
+    first: trapezoids between consecutive (FPR, TPR) points from (0, 0); 0 FPR range: as ``mq.roc_auc``."""
+    tps = np.cumsum(positives, axis=-1)
+    fps = np.cumsum(negatives, axis=-1)
+    total_p = tps[..., -1:]
+    total_n = fps[..., -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = np.where(total_p > 0, tps / total_p, 0.0)
+        fpr = np.where(total_n > 0, fps / total_n, 0.0)
+    zero = np.zeros(tpr.shape[:-1] + (1,))
+    tpr = np.concatenate((zero, tpr), axis=-1)
+    fpr = np.concatenate((zero, fpr), axis=-1)
+    area = np.sum(np.diff(fpr, axis=-1) * (tpr[..., 1:] + tpr[..., :-1]) / 2.0, axis=-1)
+    return np.where(total_n[..., 0] > 0, area, np.where(total_p[..., 0] > 0, 1.0, 0.0))
+
+
+def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The row order by score, highest first, and the start of each run of equal scores in it."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    ordered = scores[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return order, starts
+
+
+def _midranks(scores: np.ndarray) -> np.ndarray:
+    """Each score's rank from 1 upwards, tied scores sharing the mean of their ranks."""
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    upper = np.cumsum(counts)
+    return ((upper - counts + 1 + upper) / 2.0)[inverse]
+
+
+def _mann_whitney_auc(ranks: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """AUC per row of ``labels`` (draws x rows, 0/1): ``(sum of the positives' mid-ranks - P(P+1)/2) / (P N)``,
+    the trapezoidal ROC AUC with ties; 1.0 without a negative, 0.0 without a positive (as ``mq.roc_auc``)."""
+    positives = labels.sum(axis=1, dtype=np.float64)
+    rank_sums = labels.astype(np.float64) @ ranks if labels.dtype != np.float64 else labels @ ranks
+    negatives = n - positives
+    with np.errstate(invalid="ignore", divide="ignore"):
+        area = (rank_sums - positives * (positives + 1) / 2.0) / (positives * negatives)
+    return np.where(negatives > 0, np.where(positives > 0, area, 0.0), 1.0)
+
+
+def estimated_auc(scores: np.ndarray, probabilities: np.ndarray, *, draws: int = AUC_DRAWS,
+                  seed: int = AUC_SEED) -> Estimate:
+    """Expected-TPR/FPR ROC AUC of ``scores`` with labels of probability ``probabilities``, with the 95 %
+    interval of the AUC of labels drawn from them.
+
+    Up to ``_BOOTSTRAP_CELLS`` drawn labels (rows x ``draws``) the interval is the 2.5 and 97.5 percentiles
+    of ``draws`` seeded label sets' AUCs; beyond, where the AUC's distribution is normal, it is the delta
+    method on the Mann-Whitney form ``(S - P(P+1)/2) / (P (n - P))``, ``S = sum y r`` over mid-ranks ``r``,
+    ``P = sum y``, with ``Var S = sum p(1-p) r^2``, ``Cov(S, P) = sum p(1-p) r``, ``Var P = sum p(1-p)``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    p = np.asarray(probabilities, dtype=np.float64)
+    order, starts = _score_groups(scores)
+    sorted_p = p[order]
+    value = float(_auc_of_groups(np.add.reduceat(sorted_p, starts), np.add.reduceat(1.0 - sorted_p, starts)))
+    n = p.size
+    if draws <= 1 or n == 0:
+        return Estimate(value, math.nan, math.nan, math.nan)
+    ranks = _midranks(scores)
+    if n * draws <= _BOOTSTRAP_CELLS:
+        rng = np.random.default_rng(seed)
+        drawn = (rng.random((draws, n)) < p).astype(np.float64)
+        sample = _mann_whitney_auc(ranks, drawn, n)
+        return Estimate(value, float(np.std(sample, ddof=1)), float(np.percentile(sample, 2.5)),
+                        float(np.percentile(sample, 97.5)))
+    spread = p * (1.0 - p)
+    positives, rank_sum = float(p.sum()), float(p @ ranks)
+    negatives = n - positives
+    if positives <= 0 or negatives <= 0:
+        return Estimate(value, 0.0, value, value)
+    var_s, cov_sp, var_p = float(spread @ ranks**2), float(spread @ ranks), float(spread.sum())
+    scale = positives * negatives
+    numerator = rank_sum - positives * (positives + 1) / 2.0
+    d_s = 1.0 / scale
+    d_p = (-(positives + 0.5) * scale - numerator * (n - 2.0 * positives)) / scale**2
+    return _normal(value, d_s**2 * var_s + 2 * d_s * d_p * cov_sp + d_p**2 * var_p)
+
+
+def estimate_binary(scores: np.ndarray, probabilities: np.ndarray, predicted: np.ndarray, *,
+                    auc_draws: int = AUC_DRAWS) -> dict[str, Estimate]:
+    """Estimated accuracy, precision, recall, F1 (of the positive class) and ROC AUC of a window whose
+    rows have raw ``scores``, calibrated ``probabilities`` of the positive class and ``predicted`` labels."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    chosen = np.asarray(predicted, dtype=bool)
+    counts = expected_counts(p, chosen)
+    n = chosen.size
+    spread = p * (1.0 - p)
+    var_tp = float(spread[chosen].sum())  # Poisson-binomial variance of the true positives
+    var_fn = float(spread[~chosen].sum())
+    tp, fn = counts.true_positives, counts.false_negatives
+    predicted_positive = int(np.count_nonzero(chosen))
+    accuracy_value = mq.accuracy(counts)
+    precision_value = mq.precision(counts)
+    recall_value = mq.recall(counts)
+    f1_value = mq.f_beta(precision_value, recall_value, 1.0)
+    actual_positive = tp + fn
+    recall_variance = ((fn**2 * var_tp + tp**2 * var_fn) / actual_positive**4) if actual_positive > 0 else 0.0
+    f1_denominator = predicted_positive + actual_positive
+    f1_variance = ((2 * (predicted_positive + fn) / f1_denominator**2) ** 2 * var_tp
+                   + (2 * tp / f1_denominator**2) ** 2 * var_fn) if f1_denominator > 0 else 0.0
+    return {
+        "estimated_accuracy": _normal(accuracy_value, (var_tp + var_fn) / n**2 if n else 0.0),
+        "estimated_precision": _normal(precision_value, var_tp / predicted_positive**2 if predicted_positive else 0.0),
+        "estimated_recall": _normal(recall_value, recall_variance),
+        "estimated_f1": _normal(f1_value, f1_variance),
+        "estimated_auc": estimated_auc(scores, p, draws=auc_draws),
+    }
+
+
+def concept_shift_p_values(estimates: Mapping[str, Estimate], realised: Mapping[str, float]) -> dict[str, float]:
+    """Two-sided normal p-value of each realised metric's gap from its estimate on the same rows, in units of
+    the estimate's standard error (a metric without a finite, positive standard error is left out)."""
+    from scipy import special
+
+    p_values = {}
+    for name, estimate in estimates.items():
+        value = realised.get(ESTIMATED_METRICS[name])
+        if value is None or not math.isfinite(estimate.standard_error) or estimate.standard_error <= 0:
+            continue
+        z = abs(value - estimate.value) / estimate.standard_error
+        p_values[name] = float(min(1.0, 2.0 * special.ndtr(-z)))
+    return p_values
