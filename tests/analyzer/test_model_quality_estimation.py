@@ -4,7 +4,6 @@ whose true probabilities are known (labels drawn from them)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
