@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from scipy.optimize import isotonic_regression
 from sklearn import metrics as sk
-from sklearn.isotonic import IsotonicRegression
 
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.checks import performance_estimation as pe
@@ -79,19 +78,25 @@ def test_auc_interval_by_the_delta_method_agrees_with_the_bootstrap(monkeypatch:
     assert delta.standard_error == pytest.approx(boot.standard_error, rel=0.15)
 
 
-def test_isotonic_calibration_equals_scipy_and_scikit_learn_on_the_fitted_scores():
+def test_isotonic_calibration_is_scipys_fit_at_its_block_centres_shrunk_and_joined_linearly():
     rng = np.random.default_rng(10)
     p = _true_probabilities(rng, 3_000)
     scores = p**3  # miscalibrated, continuous: no ties
     labels = rng.random(p.size) < p
     calibration = pe.isotonic_calibration(scores, labels)
     order = np.argsort(scores)
-    expected = np.empty(p.size)
-    expected[order] = isotonic_regression(labels[order].astype(float)).x
-    assert np.allclose(calibration.apply(scores), expected, atol=1e-12)
-    new = rng.random(500) * scores.max()
-    reference = IsotonicRegression(out_of_bounds="clip").fit(scores, labels.astype(float)).predict(new)
-    assert np.allclose(calibration.apply(new), reference, atol=1e-9)
+    fitted = isotonic_regression(labels[order].astype(float)).x  # one row per score, no pooling needed
+    ordered = scores[order]
+    blocks = [np.flatnonzero(fitted == value) for value in np.unique(fitted)]
+    centres = np.array([ordered[b].mean() for b in blocks])
+    positives = np.array([labels[order][b].sum() for b in blocks])
+    sizes = np.array([b.size for b in blocks], dtype=float)
+    # Jeffreys-shrunk shares, pooled again where the shrinking crossed two blocks
+    shrunk = isotonic_regression((positives + 0.5) / (sizes + 1.0), weights=sizes + 1.0).x
+    assert np.allclose(calibration.scores, centres, rtol=1e-12)
+    assert np.allclose(calibration.probabilities, shrunk, atol=1e-12)
+    new = rng.random(500)
+    assert np.allclose(calibration.apply(new), np.interp(new, centres, shrunk), atol=1e-12)
     assert calibration.scores.size < p.size / 5  # stored compactly
 
 

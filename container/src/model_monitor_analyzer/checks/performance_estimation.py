@@ -22,9 +22,10 @@ independent sums, and the ROC AUC a seeded parametric bootstrap (labels drawn fr
 the AUC of the window's scores recomputed each time).
 
 Calibration (``fit_calibration``): isotonic regression of the labels on the scores
-(``scipy.optimize.isotonic_regression``), kept only when its 5-fold cross-fitted Brier score is lower
-than the raw scores' on the same held-out rows, stored as the breakpoints where the fitted step
-function changes (linear interpolation between them, clamped at the ends).
+(``scipy.optimize.isotonic_regression``), one breakpoint per block of the fit at the block's mean score with
+its share of positives slightly shrunk (``isotonic_calibration`` says why), linear between breakpoints and
+clamped at the ends; kept only when its 5-fold cross-fitted Brier score is lower than the raw scores' on the
+same held-out rows.
 """
 
 from __future__ import annotations
@@ -92,16 +93,27 @@ class Calibration:
 
 def isotonic_calibration(scores: np.ndarray, actual: np.ndarray) -> Calibration:
     """The isotonic (non-decreasing) least-squares fit of ``actual`` (0/1) on ``scores``, rows of equal score
-    pooled first, kept as the first and last score of each constant block of the fit."""
+    pooled first, kept as one breakpoint per constant block of the fit: at the block's mean score, the block's
+    share of positives shrunk as ``(positives + 1/2) / (rows + 1)`` (Jeffreys' prior; the fit made monotone
+    again where the shrinking crossed two blocks).
+
+    Why not the plain step function: fitted on a reference of some ten thousand rows, its end blocks claim
+    certainty (0 or 1) and its steps tie rows the model ranks apart, and both bias the expected ROC AUC upwards
+    (by about 0.004 at 20,000 reference rows in ``bench/estimation.py``, more than the 95 % interval at 10,000
+    rows); the block centres joined linearly and the shrunk ends remove most of it."""
     from scipy.optimize import isotonic_regression
 
     scores = np.asarray(scores, dtype=np.float64)
     distinct, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    means = np.bincount(inverse, weights=np.asarray(actual, dtype=np.float64), minlength=distinct.size) / counts
-    fitted = isotonic_regression(means, weights=counts.astype(np.float64), increasing=True).x
-    change = np.flatnonzero(np.diff(fitted) != 0)
-    keep = np.unique(np.concatenate(([0, distinct.size - 1], change, change + 1)))
-    return Calibration(distinct[keep], np.clip(fitted[keep], 0.0, 1.0))
+    weights = counts.astype(np.float64)
+    means = np.bincount(inverse, weights=np.asarray(actual, dtype=np.float64), minlength=distinct.size) / weights
+    fitted = isotonic_regression(means, weights=weights, increasing=True).x
+    starts = np.flatnonzero(np.concatenate(([True], np.diff(fitted) != 0)))
+    rows = np.add.reduceat(weights, starts)
+    centres = np.add.reduceat(distinct * weights, starts) / rows
+    shrunk = (fitted[starts] * rows + 0.5) / (rows + 1.0)
+    values = isotonic_regression(shrunk, weights=rows + 1.0, increasing=True).x
+    return Calibration(centres, np.clip(values, 0.0, 1.0))
 
 
 def brier_score(probabilities: np.ndarray, actual: np.ndarray) -> float:
