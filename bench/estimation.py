@@ -67,7 +67,7 @@ def reference_block(rng: np.random.Generator) -> EstimationReference:
     realised = {name: metrics[name].value for name in pe.ESTIMATED_METRICS.values()}  # type: ignore[union-attr]
     return EstimationReference(REFERENCE_SIZE, realised, {k: errors[k] for k in realised},
                                ReferencePredictions.of(np.where(predicted, "1", "0"), scores), choice.calibration,
-                               estimates=True)
+                               estimates=True, replicates=choice.replicates)
 
 
 def coverage(windows: int, size: int, rng: np.random.Generator, reference: EstimationReference) -> dict[str, float]:
@@ -76,7 +76,7 @@ def coverage(windows: int, size: int, rng: np.random.Generator, reference: Estim
     for _ in range(windows):
         _, scores, labels = simulate(rng, size, rng.uniform(-1.0, 1.0))
         predicted = scores > THRESHOLD
-        estimates = pe.estimate_binary(scores, reference.probabilities(scores), predicted)
+        estimates = reference.estimate(WindowOutputs(np.where(predicted, "1", "0"), scores, predicted))
         realised = {"accuracy": mq.accuracy(mq.binary_counts(labels, predicted)), "auc": mq.roc_auc(scores, labels)}
         for metric in inside:
             e = estimates[f"estimated_{metric}"]

@@ -111,6 +111,7 @@ class EstimationReference:
     calibration: pe.Calibration | None = None
     estimates: bool = False
     brier: Mapping[str, float] = field(default_factory=dict)
+    replicates: tuple[pe.Calibration, ...] = ()
 
     def to_document(self) -> dict[str, object]:
         document: dict[str, object] = {"item_count": self.item_count}
@@ -120,6 +121,7 @@ class EstimationReference:
                 "chosen_by": "5-fold cross-fitted Brier score against the raw scores",
                 "cross_fitted_brier_score": dict(self.brier),
                 **(self.calibration.to_document() if self.calibration is not None else {}),
+                **({"replicates": [r.to_document() for r in self.replicates]} if self.replicates else {}),
             }
             document["reference_metrics"] = {name: {"value": value, "standard_error": self.standard_errors.get(name)}
                                              for name, value in self.realised.items()}
@@ -140,16 +142,28 @@ class EstimationReference:
                                                     for v in metrics.values()):
             raise ValueError(f"{ESTIMATION_KEY}.reference_metrics must map each metric to its value")
         calibration = None
+        replicates: tuple[pe.Calibration, ...] = ()
         if isinstance(calibration_block, dict) and calibration_block.get("method") == "isotonic":
             calibration = pe.Calibration.from_document(calibration_block)
+            listed = calibration_block.get("replicates") or []
+            if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
+                raise ValueError(f"{ESTIMATION_KEY}.calibration.replicates must be a list of calibrations")
+            replicates = tuple(pe.Calibration.from_document(r) for r in listed)
         return cls(int(document["item_count"]), {k: float(v["value"]) for k, v in metrics.items()},
                    {k: float(v["standard_error"]) for k, v in metrics.items()
                     if isinstance(v.get("standard_error"), int | float)},
                    ReferencePredictions.from_document(predictions), calibration,
-                   estimates=isinstance(calibration_block, dict))
+                   estimates=isinstance(calibration_block, dict), replicates=replicates)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         return np.clip(scores, 0.0, 1.0) if self.calibration is None else self.calibration.apply(scores)
+
+    def estimate(self, outputs: WindowOutputs, *, auc_draws: int = pe.AUC_DRAWS) -> dict[str, pe.Estimate]:
+        """The estimated metrics of ``outputs`` (nothing without scores, or without a calibration block)."""
+        if not self.estimates or outputs.scores is None or outputs.predicted_positive is None or not len(outputs):
+            return {}
+        return pe.estimate_binary(outputs.scores, self.probabilities(outputs.scores), outputs.predicted_positive,
+                                  replicates=[r.apply(outputs.scores) for r in self.replicates], auc_draws=auc_draws)
 
 
 def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[str, mq.MetricEntry],
@@ -168,7 +182,7 @@ def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[s
     return EstimationReference(
         len(outputs), realised, {k: float(errors[k]) for k in realised if math.isfinite(errors.get(k, math.nan))},
         predictions, choice.calibration, estimates=True,
-        brier={"raw": choice.raw_brier, "calibrated": choice.calibrated_brier})
+        brier={"raw": choice.raw_brier, "calibrated": choice.calibrated_brier}, replicates=choice.replicates)
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,6 +246,7 @@ class WindowEstimation:
 
 def _estimate_json(estimate: pe.Estimate, reference_value: float | None) -> dict[str, object]:
     entry: dict[str, object] = {"value": estimate.value, "standard_error": estimate.standard_error,
+                                "calibration_standard_error": estimate.calibration_error,
                                 "lower_95": estimate.lower, "upper_95": estimate.upper}
     if reference_value is not None:
         entry["reference"] = reference_value
@@ -246,11 +261,7 @@ def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs
     level = decision.significance_level
     drift = prediction_drift(reference_block.predictions, labels=outputs.labels, scores=outputs.scores,
                              significance_level=level) if len(outputs) else None
-    estimates: dict[str, pe.Estimate] = {}
-    if reference_block.estimates and outputs.scores is not None and outputs.predicted_positive is not None \
-            and len(outputs):
-        estimates = pe.estimate_binary(outputs.scores, reference_block.probabilities(outputs.scores),
-                                       outputs.predicted_positive, auc_draws=auc_draws)
+    estimates = reference_block.estimate(outputs, auc_draws=auc_draws)
     judged = tuple(name for name in estimates if pe.ESTIMATED_METRICS[name] in reference_block.realised
                    and math.isfinite(estimates[name].value))
     violations: tuple[mq.MetricViolation, ...] = ()
@@ -272,11 +283,8 @@ def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs
     p_values: dict[str, float] = {}
     if labelled is not None and estimates:
         labelled_outputs, metrics = labelled
-        if labelled_outputs.scores is not None and labelled_outputs.predicted_positive is not None \
-                and len(labelled_outputs):
-            on_labels = pe.estimate_binary(labelled_outputs.scores,
-                                           reference_block.probabilities(labelled_outputs.scores),
-                                           labelled_outputs.predicted_positive, auc_draws=auc_draws)
+        on_labels = reference_block.estimate(labelled_outputs, auc_draws=auc_draws)
+        if on_labels:
             realised = {metric: float(entry.value) for metric in pe.ESTIMATED_METRICS.values()
                         if isinstance(entry := metrics.get(metric), mq.MetricValue)}
             p_values = pe.concept_shift_p_values(on_labels, realised)
