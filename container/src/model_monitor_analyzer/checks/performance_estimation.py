@@ -45,6 +45,8 @@ CALIBRATION_SEED = 0
 #: calibration's own error (a reference of 20,000 rows misses the expected ROC AUC by about its sampling error
 #: at 10,000 rows: ``bench/estimation.py``).
 CALIBRATION_REPLICATES = 20
+#: Most window rows the replicates are evaluated on (``estimate_binary``).
+REPLICATE_ROWS = 50_000
 #: Parametric-bootstrap draws of the ROC AUC interval, and their seed.
 AUC_DRAWS = 200
 AUC_SEED = 0
@@ -227,11 +229,14 @@ def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
-def _midranks(scores: np.ndarray) -> np.ndarray:
-    """Each score's rank from 1 upwards, tied scores sharing the mean of their ranks."""
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    upper = np.cumsum(counts)
-    return ((upper - counts + 1 + upper) / 2.0)[inverse]
+def _midranks(order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each row's rank from 1 upwards by score, tied scores sharing the mean of their ranks (from the
+    descending ``order`` and its runs' ``starts``, ``_score_groups``)."""
+    n = order.size
+    sizes = np.diff(np.append(starts, n))
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = np.repeat((n - starts - sizes) + (sizes + 1) / 2.0, sizes)
+    return ranks
 
 
 def _mann_whitney_auc(ranks: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -246,23 +251,24 @@ def _mann_whitney_auc(ranks: np.ndarray, labels: np.ndarray, n: int) -> np.ndarr
 
 
 def estimated_auc(scores: np.ndarray, probabilities: np.ndarray, *, draws: int = AUC_DRAWS,
-                  seed: int = AUC_SEED) -> Estimate:
+                  seed: int = AUC_SEED, groups: tuple[np.ndarray, np.ndarray] | None = None) -> Estimate:
     """Expected-TPR/FPR ROC AUC of ``scores`` with labels of probability ``probabilities``, with the 95 %
     interval of the AUC of labels drawn from them.
 
     Up to ``_BOOTSTRAP_CELLS`` drawn labels (rows x ``draws``) the standard error is that of ``draws`` seeded
     label sets' AUCs; beyond, where it takes too long and the AUC's distribution is normal, it is the delta
     method on the Mann-Whitney form ``(S - P(P+1)/2) / (P (n - P))``, ``S = sum y r`` over mid-ranks ``r``,
-    ``P = sum y``, with ``Var S = sum p(1-p) r^2``, ``Cov(S, P) = sum p(1-p) r``, ``Var P = sum p(1-p)``."""
+    ``P = sum y``, with ``Var S = sum p(1-p) r^2``, ``Cov(S, P) = sum p(1-p) r``, ``Var P = sum p(1-p)``.
+    ``groups``: the rows' order and score runs (``_score_groups``) when the caller has them already."""
     scores = np.asarray(scores, dtype=np.float64)
     p = np.asarray(probabilities, dtype=np.float64)
-    order, starts = _score_groups(scores)
+    order, starts = _score_groups(scores) if groups is None else groups
     sorted_p = p[order]
     value = float(_auc_of_groups(np.add.reduceat(sorted_p, starts), np.add.reduceat(1.0 - sorted_p, starts)))
     n = p.size
     if draws <= 1 or n == 0:
         return Estimate(value, math.nan, math.nan, math.nan)
-    ranks = _midranks(scores)
+    ranks = _midranks(order, starts)
     if n * draws <= _BOOTSTRAP_CELLS:
         rng = np.random.default_rng(seed)
         drawn = (rng.random((draws, n)) < p).astype(np.float64)
@@ -297,13 +303,15 @@ def _point_values(p: np.ndarray, chosen: np.ndarray, order: np.ndarray, starts: 
 
 
 def estimate_binary(scores: np.ndarray, probabilities: np.ndarray, predicted: np.ndarray, *,
-                    replicates: Sequence[np.ndarray] = (), auc_draws: int = AUC_DRAWS) -> dict[str, Estimate]:
+                    replicates: Sequence[Calibration] = (), auc_draws: int = AUC_DRAWS) -> dict[str, Estimate]:
     """Estimated accuracy, precision, recall, F1 (of the positive class) and ROC AUC of a window whose
     rows have raw ``scores``, calibrated ``probabilities`` of the positive class and ``predicted`` labels.
 
-    ``replicates``: the window's probabilities under each of the baseline's bootstrap calibrations; the
-    variance of the metrics across them (the calibration's own error, from a reference of limited size) is
-    added to the sampling variance of each interval."""
+    ``replicates``: the baseline's bootstrap calibrations; the variance of the metrics across them (the
+    calibration's own error, from a reference of limited size) is added to the sampling variance of each
+    interval. It is measured on at most ``REPLICATE_ROWS`` of the window's rows (a seeded sample, the same for
+    every replicate): a systematic error needs no million rows to show, and 20 passes over a million would
+    cost more than the rest of the estimate."""
     p = np.asarray(probabilities, dtype=np.float64)
     chosen = np.asarray(predicted, dtype=bool)
     n = chosen.size
@@ -322,7 +330,7 @@ def estimate_binary(scores: np.ndarray, probabilities: np.ndarray, predicted: np
     f1_denominator = predicted_positive + actual_positive
     f1_variance = ((2 * (predicted_positive + fn) / f1_denominator**2) ** 2 * var_tp
                    + (2 * tp / f1_denominator**2) ** 2 * var_fn) if f1_denominator > 0 else 0.0
-    auc = estimated_auc(scores, p, draws=auc_draws)
+    auc = estimated_auc(scores, p, draws=auc_draws, groups=(order, starts))
     sampling = {
         "estimated_accuracy": (var_tp + var_fn) / n**2,
         "estimated_precision": var_tp / predicted_positive**2 if predicted_positive else 0.0,
@@ -332,7 +340,12 @@ def estimate_binary(scores: np.ndarray, probabilities: np.ndarray, predicted: np
     }
     calibration = dict.fromkeys(values, 0.0)
     if len(replicates) > 1:
-        table = [_point_values(np.asarray(r, dtype=np.float64), chosen, order, starts) for r in replicates]
+        rows = np.sort(np.random.default_rng(CALIBRATION_SEED).choice(n, REPLICATE_ROWS, replace=False)) \
+            if n > REPLICATE_ROWS else np.arange(n)
+        sample_scores, sample_chosen = scores[rows], chosen[rows]
+        sample_order, sample_starts = _score_groups(sample_scores)
+        table = [_point_values(r.apply(sample_scores), sample_chosen, sample_order, sample_starts)
+                 for r in replicates]
         calibration = {name: float(np.var([row[name] for row in table], ddof=1)) for name in values}
     return {name: _normal(values[name], sampling[name] + calibration[name], math.sqrt(calibration[name]))
             for name in values}

@@ -18,10 +18,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from model_monitor_analyzer.checks import drift
 from model_monitor_analyzer.constraint_rules import AUTO_METHODS, CATEGORICAL, NUMERIC
 from model_monitor_analyzer.profile.kll import KllSketch
+
+
+def label_counts_of(labels: pa.Array | Sequence[str]) -> dict[str, int]:
+    """How many times each predicted label occurs (counted by Arrow on the whole column)."""
+    column = labels if isinstance(labels, pa.Array) else pa.array(np.asarray(labels).astype(str), pa.string())
+    counted = pc.value_counts(column.cast(pa.string()))
+    return {str(v): int(c) for v, c in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(),
+                                           strict=True) if v is not None}
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,8 @@ class ReferencePredictions:
     standard_deviation: float = math.nan
 
     @classmethod
-    def of(cls, labels: Sequence[str], scores: np.ndarray | None) -> ReferencePredictions:
-        values, counts = np.unique(np.asarray(labels, dtype=object).astype(str), return_counts=True)
-        label_counts = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    def of(cls, labels: pa.Array | Sequence[str], scores: np.ndarray | None) -> ReferencePredictions:
+        label_counts = label_counts_of(labels)
         if scores is None or not len(scores):
             return cls(label_counts)
         scores = np.asarray(scores, dtype=np.float64)
@@ -98,7 +107,7 @@ class PredictionDrift:
         return document
 
 
-def prediction_drift(reference: ReferencePredictions, *, labels: Sequence[str], scores: np.ndarray | None,
+def prediction_drift(reference: ReferencePredictions, *, labels: pa.Array | Sequence[str], scores: np.ndarray | None,
                      significance_level: float) -> PredictionDrift:
     """The window's predictions (``scores`` when the reference has scores too, else ``labels``) against the
     reference's, judged at false-discovery rate ``significance_level``."""
@@ -115,8 +124,7 @@ def prediction_drift(reference: ReferencePredictions, *, labels: Sequence[str], 
                     "above_range": drift.rise_p_value(0, n, above, m)}
         return PredictionDrift(measure, "scores", below, above, p_values,
                                drift.benjamini_hochberg(p_values, significance_level))
-    values, counts = np.unique(np.asarray(labels, dtype=object).astype(str), return_counts=True)
-    current = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    current = label_counts_of(labels)
     measure = drift.measure_categorical(AUTO_METHODS[CATEGORICAL], reference.label_counts, current)
     p_values = {"predicted_labels": measure.p_value if measure.p_value is not None else math.nan}
     return PredictionDrift(measure, "predicted_labels", p_values=p_values,

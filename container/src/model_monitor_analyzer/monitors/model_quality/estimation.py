@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.checks import performance_estimation as pe
@@ -56,12 +57,12 @@ class WindowOutputs:
     """A window's model outputs as the estimate reads them: raw scores (None without a probability), the
     predicted labels as text and, for a binary classifier, whether each is the positive class."""
 
-    labels: np.ndarray
+    labels: pa.Array
     scores: np.ndarray | None = None
     predicted_positive: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return int(self.labels.size)
+        return len(self.labels)
 
 
 def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities: pa.Array | None, *,
@@ -81,12 +82,12 @@ def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities
         finite = np.isfinite(scores)
         if not finite.all():
             predictions, scores = predictions.filter(pa.array(finite)), scores[finite]
-    text = np.asarray(label_text(predictions).to_pylist(), dtype=object)
+    text = label_text(predictions)
     if settings.problem_type is not mq.ProblemType.BINARY_CLASSIFICATION:
         return WindowOutputs(text)
     if settings.probability_threshold is not None and scores is not None:
         positive = scores > settings.probability_threshold
-        text = np.where(positive, "1", "0").astype(object)
+        text = pc.if_else(pa.array(positive), "1", "0")
     else:
         positive = binary_values(predictions, positive_label=settings.positive_label, what="predicted labels",
                                  names=names)
@@ -163,7 +164,7 @@ class EstimationReference:
         if not self.estimates or outputs.scores is None or outputs.predicted_positive is None or not len(outputs):
             return {}
         return pe.estimate_binary(outputs.scores, self.probabilities(outputs.scores), outputs.predicted_positive,
-                                  replicates=[r.apply(outputs.scores) for r in self.replicates], auc_draws=auc_draws)
+                                  replicates=self.replicates, auc_draws=auc_draws)
 
 
 def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[str, mq.MetricEntry],
