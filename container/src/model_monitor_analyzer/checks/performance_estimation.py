@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.constraint_rules import ESTIMATED_QUALITY_METRICS
 
 #: Held-out folds of the calibration check, and the seed of their assignment.
 CALIBRATION_FOLDS = 5
@@ -57,12 +58,7 @@ Z_95 = 1.959963984540054
 
 #: The estimated metrics, each named after the realised metric it estimates.
 ESTIMATED_METRICS: Mapping[str, str] = {
-    "estimated_accuracy": "accuracy",
-    "estimated_precision": "precision",
-    "estimated_recall": "recall",
-    "estimated_f1": "f1",
-    "estimated_auc": "auc",
-}
+    name: name.removeprefix("estimated_") for name in ESTIMATED_QUALITY_METRICS}
 
 
 # --------------------------------------------------------------------------------------------

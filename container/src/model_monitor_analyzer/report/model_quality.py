@@ -27,6 +27,7 @@ from model_monitor_analyzer.checks.model_quality import (
     MetricViolation,
     ProblemType,
 )
+from model_monitor_analyzer.constraint_rules import PERFORMANCE_ESTIMATION_KEY
 from model_monitor_analyzer.report.jsonfile import write_bytes
 
 STATISTICS_FILE = "statistics.json"
@@ -34,7 +35,7 @@ CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 METRICS_FILE = "model_quality_metrics.jsonl"
 #: constraints.json and statistics.json key of the label-free estimation block (SageMaker's readers skip it).
-ESTIMATION_KEY = "cdk_model_monitor_performance_estimation"
+ESTIMATION_KEY = PERFORMANCE_ESTIMATION_KEY
 
 #: Name of the metrics object in statistics.json and of the section in constraints.json.
 METRICS_SECTION = {

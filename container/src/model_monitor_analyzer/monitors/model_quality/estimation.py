@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_monitor_analyzer import constraint_rules as rules
 from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.checks import performance_estimation as pe
 from model_monitor_analyzer.checks import quality_decision as qd
@@ -47,9 +48,10 @@ from model_monitor_analyzer.monitors.model_quality.values import (
 from model_monitor_analyzer.report import model_quality as report
 
 ESTIMATION_KEY = report.ESTIMATION_KEY
-#: The checks of this block in constraint_violations.json and their verdict metrics.
-PREDICTION_DRIFT = "prediction_drift"
-CONCEPT_SHIFT = "concept_shift"
+#: The checks of this block in constraint_violations.json and their verdict metrics (one table, shared with the
+#: constructs' alarms).
+PREDICTION_DRIFT = rules.PREDICTION_DRIFT
+CONCEPT_SHIFT = rules.CONCEPT_SHIFT
 
 
 @dataclass(frozen=True)
