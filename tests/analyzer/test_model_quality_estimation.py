@@ -223,3 +223,51 @@ def test_realised_metrics_sit_beside_the_estimate_and_a_concept_shift_is_reporte
                                     "--probability-threshold", "0.25"))
     violations = json.loads((tmp_path / "shifted" / "out" / "constraint_violations.json").read_text())["violations"]
     assert "conceptShift" in {v["metric_name"] for v in violations}
+
+
+def test_the_report_shows_estimates_and_realised_beside_them(tmp_path: Path):
+    rng = np.random.default_rng(18)
+    constraints = _baseline(tmp_path, rng)
+    p = _true_probabilities(rng, 2_000)
+    _labelled_window(tmp_path, p**2, rng.random(p.size) < p)
+    job.run_monitor(_binary_monitor(tmp_path, "--constraints", str(constraints), "--probability-threshold", "0.25"))
+    page = (tmp_path / "out" / "report.html").read_text()
+    block = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]
+    assert "Performance without labels" in page and "realised against estimated" in page
+    from model_monitor_analyzer.report.html import svg
+
+    assert svg.number_text(block["labelled_rows"]["realised"]["accuracy"]) in page
+    assert svg.number_text(block["estimated"]["estimated_accuracy"]["value"]) in page
+
+
+def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path):
+    rng = np.random.default_rng(19)
+    classes = np.array(["a", "b", "c"])
+    dataset = tmp_path / "reference.csv"
+    predicted = rng.choice(classes, 3_000, p=[0.5, 0.3, 0.2])
+    actual = np.where(rng.random(3_000) < 0.8, predicted, rng.choice(classes, 3_000))
+    dataset.write_text("predicted,label\n" + "".join(f"{a},{b}\n" for a, b in zip(predicted, actual, strict=True)))
+    job.run_baseline(_baseline_args(
+        "--dataset", str(dataset), "--problem-type", "MulticlassClassification", "--inference-attribute", "predicted",
+        "--ground-truth-attribute", "label", "--output", str(tmp_path / "baseline")))
+    block = json.loads((tmp_path / "baseline" / "constraints.json").read_text())[ESTIMATION_KEY]
+    assert block["predictions"]["predicted_labels"] == {c: int(np.count_nonzero(predicted == c)) for c in classes}
+    assert "calibration" not in block  # no class probabilities: nothing to estimate from
+    window = rng.choice(classes, 2_000, p=[0.2, 0.3, 0.5])  # the model now predicts mostly "c"
+    capture_dir = _hour_folder(tmp_path / "capture" / "ep" / "AllTraffic", START)
+    (capture_dir / "00-00-000-capture.jsonl").write_text("".join(json.dumps({
+        "captureData": {"endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": label,
+                                           "encoding": "CSV"}},
+        "eventMetadata": {"eventId": f"e{i}", "inferenceTime": START.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "eventVersion": "0"}) + "\n" for i, label in enumerate(window)))
+    _hour_folder(tmp_path / "groundtruth", START)
+    from tests.analyzer.test_model_quality_jobs import _monitor_args
+
+    outcome = job.run_monitor(_monitor_args(
+        "--capture", str(tmp_path / "capture"), "--ground-truth", str(tmp_path / "groundtruth"),
+        "--output", str(tmp_path / "out"), "--problem-type", "MulticlassClassification", "--inference-attribute", "0",
+        "--constraints", str(tmp_path / "baseline" / "constraints.json"),
+        "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"), "--end", "2024-05-02T11:00:00Z"))
+    assert outcome.status is RunStatus.COMPLETED_WITH_VIOLATIONS, outcome.message
+    drift = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]["prediction_drift"]
+    assert drift["compared"] == "predicted_labels" and drift["drift"]
