@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from datetime import timedelta
@@ -172,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed_records:
         seconds = speed(args.speed_records, args.repeat)
         added = seconds["estimated"] - seconds["plain"]
+        load = os.getloadavg()[0]
         lines += ["", f"## Cost at {args.speed_records:,} captured inferences", "",
+                  f"Fastest of {args.repeat} fresh processes each; {os.cpu_count()} CPUs, load average {load:.1f} "
+                  "when the runs ended (a load above the CPU count slows the multi-process labelled run most).", "",
                   "| Run | Seconds |", "|---|---:|",
                   f"| monitor, window without labels, baseline without the estimation block (NoData) | "
                   f"{seconds['plain']:.2f} |",
