@@ -200,6 +200,11 @@ def test_a_covariate_shift_that_lowers_accuracy_is_estimated_and_violates(tmp_pa
     violations = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
     names = {v["metric_name"] for v in violations}
     assert "estimatedAccuracy" in names and "predictionDrift" in names
+    from model_monitor_analyzer.report.html.page import read_summary
+
+    summary = read_summary((tmp_path / "out" / "report.html").read_bytes())
+    assert summary["violations"] == len(violations)  # the history counts every label-free violation
+    assert [c["name"] for c in summary["check_violations"]] == ["predictionDrift"]
 
 
 def _labelled_window(root: Path, scores: np.ndarray, labels: np.ndarray) -> None:
@@ -238,6 +243,13 @@ def test_the_report_shows_estimates_and_realised_beside_them(tmp_path: Path):
 
     assert svg.number_text(block["labelled_rows"]["realised"]["accuracy"]) in page
     assert svg.number_text(block["estimated"]["estimated_accuracy"]["value"]) in page
+    # the history page and the Python reader follow the estimate beside the realised metric, window by window
+    from model_monitor_analyzer.report.html.page import read_summary
+
+    series = {p["name"]: p for p in read_summary(page.encode())["series"]}
+    assert series["estimated_accuracy"]["value"] == block["estimated"]["estimated_accuracy"]["value"]
+    assert series["estimated_accuracy"]["baseline"] == block["estimated"]["estimated_accuracy"]["reference"]
+    assert "accuracy" in series
 
 
 def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path):

@@ -15,6 +15,7 @@ from pathlib import Path
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import (
     REPORT_FILE,
+    CheckViolation,
     ReportHeader,
     SeriesPoint,
     no_data_page,
@@ -34,6 +35,8 @@ from model_monitor_analyzer.report.model_quality import (
 METRIC_SECTIONS = ("binary_classification_metrics", "multiclass_classification_metrics", "regression_metrics")
 CONSTRAINT_SECTIONS = ("binary_classification_constraints", "multiclass_classification_constraints",
                        "regression_constraints")
+#: The label-free checks without a number of their own (listed by check on the history page).
+LABEL_FREE_CHECKS = frozenset({"prediction_drift_check", "concept_shift_check"})
 CURVE_KEYS = frozenset({"confusion_matrix", "receiver_operating_characteristic_curve", "precision_recall_curve"})
 JOIN_LABELS = {"matched": "captures matched with a label", "captures_without_label": "captures without a label (yet)",
                "labels_without_capture": "labels without a capture", "duplicate_labels": "duplicate labels",
@@ -190,6 +193,19 @@ def estimation_html(statistics: Mapping) -> str:
     return "<h2>Performance without labels</h2>" + "".join(parts)
 
 
+def estimation_points(statistics: Mapping, violations: Mapping | None) -> list[SeriesPoint]:
+    """The estimates of a window as history series (``estimated_<metric>``, against the baseline's realised value),
+    beside the realised metrics' own series: the history page and ``results`` show estimated against realised."""
+    block = statistics.get(ESTIMATION_KEY)
+    if not isinstance(block, Mapping):
+        return []
+    violated = {v.get("metric_name") for v in (violations or {}).get("violations", [])}
+    return [SeriesPoint(name=name, measure="estimate", value=_finite(entry.get("value")),
+                        threshold=_finite(entry.get("reference")), violated=camel_case_metric_name(name) in violated,
+                        baseline=_finite(entry.get("reference")))
+            for name, entry in (block.get("estimated") or {}).items() if isinstance(entry, Mapping)]
+
+
 def model_quality_report(*, header: ReportHeader, statistics: Mapping, constraints: Mapping | None,
                          violations: Mapping | None, join: Mapping[str, object],
                          not_computable: Mapping[str, str] | None = None) -> str:
@@ -218,7 +234,12 @@ def model_quality_report(*, header: ReportHeader, statistics: Mapping, constrain
     estimation = estimation_html(statistics)
     if estimation:
         body.append(estimation)
-    return page(header, "".join(body), violations=len(bad), series=points)
+    estimates = estimation_points(statistics, violations)
+    checks = [CheckViolation(name=str(v.get("metric_name")), check=str(v.get("constraint_check_type")),
+                             description=str(v.get("description", "")))
+              for v in (violations or {}).get("violations", []) if v.get("constraint_check_type") in LABEL_FREE_CHECKS]
+    return page(header, "".join(body), violations=len(bad) + sum(p.violated for p in estimates) + len(checks),
+                series=[*points, *estimates], check_violations=checks)
 
 
 def write_window_report(output: Path, *, statistics: Mapping, constraints: Mapping | None, violations: Mapping | None,
