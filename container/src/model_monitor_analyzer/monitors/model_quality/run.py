@@ -9,7 +9,10 @@ captures of [start - lookback, end) (labels arrive late: the look-back finds the
 belong to; with look-back 0 this is the built-in's pairing of the same hours), write the merged
 records in the merge job's format, compute the metrics, compare them with the baseline
 constraints and write statistics.json, constraints.json, constraint_violations.json and the
-CloudWatch metric lines. A window whose captures have no label yet is ``NoData``, not a failure.
+CloudWatch metric lines. A window whose captures have no label yet is ``NoData``, not a failure,
+unless the baseline keeps its labelled reference (``estimation``): then every capture of the window,
+labelled or not, gets the estimated performance and the prediction-drift check, and a window without
+labels completes with those alone.
 
 How values are read is ``values``; rows whose label, prediction or probability is empty are
 skipped and counted; malformed input lines are counted with their file and line and skipped up to
@@ -434,7 +437,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     constraints = (read_quality_constraints(constraints_path, settings.problem_type, names=names)
                    if constraints_path is not None else None)
     lookback = request.ground_truth_lookback
-    reference = constraints.estimation if constraints is not None else None
+    reference = (constraints.estimation if constraints is not None
+                 and settings.problem_type is not mq.ProblemType.REGRESSION else None)
     # the estimate reads every capture of the window, labelled or not: during the join when the join reads
     # just the window, else in a pass of its own
     outputs_in_join = reference is not None and not lookback
