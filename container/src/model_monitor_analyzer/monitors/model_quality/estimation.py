@@ -16,7 +16,7 @@ baseline's own comparison is: the estimate is never compared literally).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +65,16 @@ class WindowOutputs:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+
+def concat_outputs(parts: Sequence[WindowOutputs]) -> WindowOutputs:
+    """The outputs of several parts of a window, in order."""
+    if not parts:
+        return WindowOutputs(pa.array([], pa.string()))
+    scores = None if any(p.scores is None for p in parts) else np.concatenate([p.scores for p in parts])  # type: ignore[misc]
+    positive = None if any(p.predicted_positive is None for p in parts) else np.concatenate(
+        [p.predicted_positive for p in parts])  # type: ignore[misc]
+    return WindowOutputs(pa.concat_arrays([p.labels.cast(pa.string()) for p in parts]), scores, positive)
 
 
 def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities: pa.Array | None, *,

@@ -416,7 +416,7 @@ class _JoinedPart:
     counts: tuple[int, int, object]
     problems: InputProblems
     read: int
-    outputs: list[tuple[pa.Array, pa.Array, pa.Array]]  # every capture's output, when the estimate needs them
+    outputs: estimation.WindowOutputs | None  # every capture's output read, when the estimate needs them
 
 
 def _total_bytes(files: Sequence[Path]) -> int:
@@ -496,8 +496,9 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                     read += len(captured)
                     if own_progress:
                         progress.update(read)
+            # read in the part's own process: only the numbers travel back
             return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
-                               outputs=outputs)
+                               outputs=_window_outputs(request, outputs) if outputs_in_join else None)
 
         writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
         staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -515,17 +516,19 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         capture_problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
-    window_columns = None
+    window_outputs = None
     if reference is not None:
         if merged_source is not None:  # merged records are labelled ones only
-            window_columns = columns
+            window_outputs = estimation.window_outputs(settings, columns.predictions, columns.probabilities,
+                                                       names=names)
+        elif outputs_in_join:
+            window_outputs = estimation.concat_outputs([part.outputs for part in parts if part.outputs is not None])
         else:
             assert request.capture is not None
-            chunks = [chunk for part in parts for chunk in part.outputs] if outputs_in_join else [
+            window_outputs = _window_outputs(request, [
                 (captured.data, captured.encodings, captured.content_types)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
-                                                      problems=_problems(request, "capture records"), files=files)]
-            window_columns = merge.output_columns(chunks, attributes)
+                                                      problems=_problems(request, "capture records"), files=files)])
     rows, skipped = complete_rows(columns)
     state = part_state(settings, rows, names=names) if len(rows.labels) else None
     left_out = state.non_finite if state is not None else NonFiniteValues()
@@ -543,8 +546,6 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             if published is not None:
                 files.append(published)
 
-    window_outputs = None if window_columns is None else estimation.window_outputs(
-        settings, window_columns.predictions, window_columns.probabilities, names=names)
     if not item_count and reference is not None and window_outputs is not None and len(window_outputs):
         assert constraints is not None
         replace_earlier_outputs()
@@ -631,6 +632,17 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         violations_count = len(violations)
     summary["violations"] = violations_count
     return RunOutcome.finished(violations=violations_count, output_dir=output, files=tuple(files), summary=summary)
+
+
+def _window_outputs(request: ModelQualityMonitorRequest,
+                    chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]]) -> estimation.WindowOutputs:
+    """The model outputs of captured output payloads (data, encodings, content types), read as the metrics
+    read them."""
+    settings = request.settings
+    columns = merge.output_columns(chunks, merge.ValueAttributes(
+        inference_attribute=settings.inference_attribute or settings.probability_attribute,
+        probability_attribute=settings.probability_attribute))
+    return estimation.window_outputs(settings, columns.predictions, columns.probabilities, names=request.names)
 
 
 def _estimation_metric_records(request: ModelQualityMonitorRequest, estimated: estimation.WindowEstimation,
