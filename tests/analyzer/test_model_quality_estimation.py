@@ -4,6 +4,7 @@ whose true probabilities are known (labels drawn from them)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -283,3 +284,32 @@ def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path)
     assert outcome.status is RunStatus.COMPLETED_WITH_VIOLATIONS, outcome.message
     drift = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]["prediction_drift"]
     assert drift["compared"] == "predicted_labels" and drift["drift"]
+
+
+def test_parts_read_in_other_processes_give_the_same_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from model_monitor_analyzer.jobs import parallel
+
+    rng = np.random.default_rng(20)
+    constraints = _baseline(tmp_path, rng)
+    scores = _true_probabilities(rng, 3_000) ** 2
+    # three capture files, so that each worker reads its own
+    for part in range(3):
+        root = tmp_path / f"part{part}"
+        _write_capture_and_labels(root, scores[part * 1_000:(part + 1) * 1_000], np.zeros(1_000),
+                                  captured_at=START + timedelta(minutes=10 * part), labelled_at=START)
+        source = next((root / "capture").rglob("*.jsonl"))
+        target = _hour_folder(tmp_path / "capture" / "ep" / "AllTraffic", START) / f"{part:02d}-capture.jsonl"
+        target.write_text(source.read_text().replace('"inferenceId": "', f'"inferenceId": "p{part}-'))
+    _hour_folder(tmp_path / "groundtruth", START)
+
+    def estimate(workers: str, output: str) -> dict:
+        job.run_monitor(_binary_monitor(tmp_path, "--constraints", str(constraints), "--probability-threshold", "0.25",
+                                        "--workers", workers, "--output", str(tmp_path / output)))
+        return json.loads((tmp_path / output / "statistics.json").read_text())[ESTIMATION_KEY]
+
+    one = estimate("1", "one")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    three = estimate("3", "three")
+    assert one["item_count"] == three["item_count"] == 3_000
+    assert one == three
