@@ -71,10 +71,11 @@ def concat_outputs(parts: Sequence[WindowOutputs]) -> WindowOutputs:
     """The outputs of several parts of a window, in order."""
     if not parts:
         return WindowOutputs(pa.array([], pa.string()))
-    scores = None if any(p.scores is None for p in parts) else np.concatenate([p.scores for p in parts])  # type: ignore[misc]
-    positive = None if any(p.predicted_positive is None for p in parts) else np.concatenate(
-        [p.predicted_positive for p in parts])  # type: ignore[misc]
-    return WindowOutputs(pa.concat_arrays([p.labels.cast(pa.string()) for p in parts]), scores, positive)
+    scores = [p.scores for p in parts if p.scores is not None]
+    positive = [p.predicted_positive for p in parts if p.predicted_positive is not None]
+    return WindowOutputs(pa.concat_arrays([p.labels.cast(pa.string()) for p in parts]),
+                         np.concatenate(scores) if len(scores) == len(parts) else None,
+                         np.concatenate(positive) if len(positive) == len(parts) else None)
 
 
 def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities: pa.Array | None, *,
@@ -190,8 +191,8 @@ def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[s
     actual = binary_values(rows.labels, positive_label=settings.positive_label, what="ground-truth labels",
                            names=names)
     choice = pe.fit_calibration(outputs.scores, actual)
-    realised = {name: float(metrics[name].value) for name in pe.ESTIMATED_METRICS.values()
-                if isinstance(metrics.get(name), mq.MetricValue)}
+    realised = {name: float(entry.value) for name in pe.ESTIMATED_METRICS.values()
+                if isinstance(entry := metrics.get(name), mq.MetricValue)}
     return EstimationReference(
         len(outputs), realised, {k: float(errors[k]) for k in realised if math.isfinite(errors.get(k, math.nan))},
         predictions, choice.calibration, estimates=True,
