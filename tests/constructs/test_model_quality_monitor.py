@@ -391,3 +391,52 @@ def test_both_engines_pass_cdk_nag_and_cfn_lint(tmp_path, engine, image):
                                               assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
     assert nag_findings(app) == []
     assert cfn_lint_findings(template_of(stack).to_json()) == []
+
+
+# -- label-free alarms ------------------------------------------------------------------------------------
+
+
+def _label_free_alarms(stack, **options: Any) -> dict[str, dict]:
+    from cdk_model_monitor.alarms import ModelQualityAlarmOptions, MonitorAlarms
+
+    monitor = _monitor(stack)
+    alarms = MonitorAlarms(stack, "Alarms", alarm_name_prefix="churn")
+    alarms.add_monitor(monitor, baseline=Baseline.from_directory(str(MQ_BASELINE)),
+                       options=ModelQualityAlarmOptions(**options))
+    return {p["Properties"]["AlarmName"]: p["Properties"]
+            for p in template_of(stack).find_resources("AWS::CloudWatch::Alarm").values()}
+
+
+def test_a_baseline_keeping_its_reference_gets_alarms_on_the_estimated_accuracy_and_the_prediction_drift(stack):
+    assert "cdk_model_monitor_performance_estimation" in json.loads((MQ_BASELINE / "constraints.json").read_text())
+    alarms = _label_free_alarms(stack)
+    for name in ("estimated_accuracy", "prediction_drift"):
+        alarm = alarms[f"churn-model-quality-{name}"]
+        assert alarm["MetricName"] == f"quality_violation_{name}"  # the analyzer's verdict, as for the metrics
+        assert alarm["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["Threshold"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["TreatMissingData"] == "ignore"
+
+
+def test_label_free_alarms_can_be_left_out(stack):
+    alarms = _label_free_alarms(stack, label_free=False)
+    assert not {"churn-model-quality-estimated_accuracy", "churn-model-quality-prediction_drift"} & set(alarms)
+    assert "churn-model-quality-accuracy" in alarms
+
+
+def test_estimates_need_a_binary_classifier_with_scores_and_our_analyzer(app):
+    stack = cdk.Stack(app, "Binary")
+    binary = _monitor(stack)
+    assert binary.label_free_metric_names == ("estimated_accuracy", "estimated_precision", "estimated_recall",
+                                              "estimated_f1", "estimated_auc", "prediction_drift", "concept_shift")
+    assert stack.resolve(binary.metric_estimated_quality("estimated_auc").metric_name) == "estimated_auc"
+    other = cdk.Stack(app, "Other")
+    multiclass = _monitor(other, problem_type=ProblemType.MULTICLASS_CLASSIFICATION, probability_attribute=None,
+                          inference_attribute="0", baseline=Baseline.from_s3(None, "s3://baseline-bucket/mq/constraints.json"))
+    assert multiclass.label_free_metric_names == ("prediction_drift",)
+    with pytest.raises(ConfigurationError, match="probability_attribute"):
+        multiclass.metric_estimated_quality("estimated_accuracy")
+    builtin = _monitor(cdk.Stack(app, "Builtin"), image=AnalyzerImage.builtin(), engine=Engine.MODEL_MONITOR)
+    assert builtin.label_free_metric_names == ()

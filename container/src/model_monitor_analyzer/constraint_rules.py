@@ -498,6 +498,30 @@ QUALITY_CONSTRAINTS_SECTIONS: Mapping[str, str] = {
 }
 
 
+# -- model quality without labels: the labelled reference a baseline keeps, and the verdicts on it ------
+
+#: constraints.json (and statistics.json) key of the labelled reference a model-quality baseline keeps for
+#: the label-free checks: the calibration, the reference's metrics and predictions. SageMaker's reader
+#: skips keys it does not know.
+PERFORMANCE_ESTIMATION_KEY = "cdk_model_monitor_performance_estimation"
+#: Verdicts of a window's predictions, published as ``quality_violation_<name>`` (1 violated, 0 not):
+#: the estimated metrics' drop below the reference, the predictions' drift, and (labelled windows) a
+#: realised metric outside its estimate's interval.
+ESTIMATED_QUALITY_METRICS = ("estimated_accuracy", "estimated_precision", "estimated_recall", "estimated_f1",
+                             "estimated_auc")
+PREDICTION_DRIFT = "prediction_drift"
+CONCEPT_SHIFT = "concept_shift"
+
+
+def label_free_verdicts(problem_type: str, *, scores: bool) -> tuple[str, ...]:
+    """The label-free verdicts a ``problem_type`` monitor publishes: estimates need a binary classifier's
+    probability (``scores``); prediction drift needs a classifier."""
+    if problem_type == "BinaryClassification" and scores:
+        return (*ESTIMATED_QUALITY_METRICS, PREDICTION_DRIFT, CONCEPT_SHIFT)
+    if problem_type in ("BinaryClassification", "MulticlassClassification"):
+        return (PREDICTION_DRIFT,)
+    return ()
+
 def is_quality_violation(operator: str, value: float, threshold: float) -> bool:
     """True when ``value <operator> threshold`` holds, e.g. LessThanThreshold: value < threshold."""
     if operator == LESS_THAN:

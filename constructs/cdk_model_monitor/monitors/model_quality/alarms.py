@@ -29,6 +29,8 @@ class ModelQualityAlarmSubject(AlarmedMonitor, Protocol):
 
     @property
     def quality_metric_names(self) -> tuple[str, ...]: ...
+    @property
+    def label_free_metric_names(self) -> tuple[str, ...]: ...
     def metric_quality(self, name: str, *, statistic: str = "Average",
                        period: Duration | None = None) -> cloudwatch.Metric: ...
     def metric_quality_violation(self, name: str, *, period: Duration | None = None) -> cloudwatch.Metric: ...
@@ -80,11 +82,17 @@ class ModelQualityAlarmOptions(AlarmOptions):
         ``Baseline.from_directory`` folder; required otherwise.
     :param metrics: only these metric names (of the thresholds). Default: all.
     :param windows: consecutive windows in the bad direction before the alarm fires. Default 1.
+    :param label_free: alarms on the analyzer's verdicts about each window's predictions, labels or not: the
+        estimated accuracy below the baseline's by more than chance (binary classifiers with a probability
+        attribute) and the prediction drift (classifiers). Default: when the baseline is a local folder whose
+        constraints.json keeps the labelled reference (``cdk_model_monitor_performance_estimation``, written
+        by this analyzer's model-quality baselines of classifiers); ``True`` for a baseline on S3 made by it.
     """
 
     thresholds: Sequence[QualityThreshold] | None = None
     metrics: Sequence[str] | None = None
     windows: int = 1
+    label_free: bool | None = None
 
 
 def add_health_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject, *, baseline: Baseline | None,
@@ -129,4 +137,33 @@ def add_health_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject, 
             missing=cloudwatch.TreatMissingData.IGNORE,
             description=f"Model quality: {t.name} {t.operator} {t.threshold:g} (baseline). "
                         f"Reports under {monitor.report_s3_uri}."))
+    created += _label_free_alarms(alarms, monitor, baseline=baseline, options=options)
     return created
+
+
+#: The label-free verdicts that get an alarm (the others are in the reports and the metrics).
+LABEL_FREE_ALARMS = (rules.ESTIMATED_QUALITY_METRICS[0], rules.PREDICTION_DRIFT)
+
+
+def _label_free_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject, *, baseline: Baseline | None,
+                       options: ModelQualityAlarmOptions) -> list[CreatedAlarm]:
+    """The estimated-accuracy and prediction-drift alarms (``ModelQualityAlarmOptions.label_free``)."""
+    wanted = options.label_free
+    if wanted is None:
+        constraints = local_baseline_document(baseline, BaselineKind.MODEL_QUALITY)
+        wanted = constraints is not None and rules.PERFORMANCE_ESTIMATION_KEY in constraints
+    if not wanted:
+        return []
+    descriptions = {
+        rules.ESTIMATED_QUALITY_METRICS[0]: "Model quality without labels: the accuracy estimated from the "
+        "calibrated scores is below the baseline's by more than chance (covariate shift; a concept shift shows "
+        "only once labels arrive).",
+        rules.PREDICTION_DRIFT: "Model quality without labels: the model's outputs drifted from the baseline's "
+        "(distribution, or scores outside its range, beyond what sampling explains).",
+    }
+    return [alarms.add_alarm(
+        monitor, AlarmCategory.MODEL_QUALITY, monitor.metric_quality_violation(name), subject=name, threshold=1,
+        windows=options.windows, operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing=cloudwatch.TreatMissingData.IGNORE,
+        description=f"{descriptions[name]} Reports under {monitor.report_s3_uri}.")
+        for name in LABEL_FREE_ALARMS if name in monitor.label_free_metric_names]

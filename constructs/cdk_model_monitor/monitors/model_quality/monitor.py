@@ -155,12 +155,34 @@ class ModelQualityMonitor(LabelledMonitorBase):
                                      f"{', '.join(self.quality_metric_names)}.")
         return self.metric(name, statistic=statistic, period=period)
 
+    @property
+    def label_free_metric_names(self) -> tuple[str, ...]:
+        """The verdicts the analyzer publishes on a window's predictions, labels or not, when the baseline keeps
+        its labelled reference: ``estimated_<metric>`` (binary with a probability attribute),
+        ``prediction_drift`` (classifiers) and ``concept_shift`` (labelled windows); none with SageMaker's image."""
+        if self.image_source.is_builtin:  # SageMaker's analyzer knows nothing of them
+            return ()
+        return tuple(_rules.label_free_verdicts(self.problem_type.value,
+                                                scores=self.probability_attribute is not None))
+
+    def metric_estimated_quality(self, name: str, *, statistic: str = "Average",
+                                 period: Duration | None = None) -> cloudwatch.Metric:
+        """The metric ``name`` estimated without labels (``estimated_accuracy``, ``estimated_precision``,
+        ``estimated_recall``, ``estimated_f1``, ``estimated_auc``) of each window."""
+        estimated = [n for n in self.label_free_metric_names if n in _rules.ESTIMATED_QUALITY_METRICS]
+        if name not in estimated:
+            raise ConfigurationError(self, "metric", name, f"This monitor publishes {', '.join(estimated)}"
+                                     if estimated else "Estimates need a BinaryClassification monitor with a "
+                                     "probability_attribute.")
+        return self.metric(name, statistic=statistic, period=period)
+
     def metric_quality_violation(self, name: str, *, period: Duration | None = None) -> cloudwatch.Metric:
         """1 when the analyzer judged the metric ``name`` worse than its threshold by more than chance at the
-        window's size, else 0 (baselines asking for the sample-size-aware comparison)."""
-        if name not in QUALITY_METRICS[self.problem_type]:
+        window's size, else 0 (baselines asking for the sample-size-aware comparison); also the label-free
+        verdicts (``label_free_metric_names``)."""
+        if name not in QUALITY_METRICS[self.problem_type] and name not in self.label_free_metric_names:
             raise ConfigurationError(self, "metric", name, f"{self.problem_type.value} models publish "
-                                     f"{', '.join(self.quality_metric_names)}.")
+                                     f"{', '.join((*self.quality_metric_names, *self.label_free_metric_names))}.")
         return self.metric(f"quality_violation_{name}", statistic="Maximum", period=period)
 
     def quality_alarm_operator(self, name: str) -> cloudwatch.ComparisonOperator:

@@ -763,6 +763,27 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
     return dataclasses.replace(fast, event_ids=pa.array(event_ids, pa.string()))
 
 
+def output_columns(chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]],
+                   attributes: ValueAttributes) -> LabelledColumns:
+    """The predictions and probabilities of captured output payloads that have no label (chunks of data,
+    encodings, content types as ``CapturedOutputs`` holds them), read by the same rules as labelled ones.
+    ``labels`` repeats the predictions: there are none, and nothing may read them as labels."""
+    if not chunks:
+        empty = pa.array([], pa.string())
+        return LabelledColumns(predictions=empty, probabilities=None if attributes.probability_attribute is None
+                               else empty, labels=empty)
+    data, encodings, content_types = (pa.concat_arrays([chunk[i] for chunk in chunks]) for i in range(3))
+    as_labels = dataclasses.replace(attributes, ground_truth_attribute=attributes.inference_attribute)
+    fast = _one_row_csv_columns((data, encodings), (data, encodings), as_labels)
+    if fast is not None:
+        return fast
+    records = ({"captureData": {"endpointOutput": output}, "groundTruthData": output}
+               for output in ({"data": d, "encoding": e or "CSV", "observedContentType": c}
+                              for d, e, c in zip(data.to_pylist(), encodings.to_pylist(), content_types.to_pylist(),
+                                                 strict=True) if d is not None))
+    return _record_by_record(records, as_labels)
+
+
 class LabelledColumnsBuilder:
     """Collects the captured output payload and the label of each matched pair (not the whole
     records, which need not stay in memory) and reads the columns at the end. Pairs come one by

@@ -27,12 +27,15 @@ from model_monitor_analyzer.checks.model_quality import (
     MetricViolation,
     ProblemType,
 )
+from model_monitor_analyzer.constraint_rules import PERFORMANCE_ESTIMATION_KEY
 from model_monitor_analyzer.report.jsonfile import write_bytes
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 METRICS_FILE = "model_quality_metrics.jsonl"
+#: constraints.json and statistics.json key of the label-free estimation block (SageMaker's readers skip it).
+ESTIMATION_KEY = PERFORMANCE_ESTIMATION_KEY
 
 #: Name of the metrics object in statistics.json and of the section in constraints.json.
 METRICS_SECTION = {
@@ -216,8 +219,10 @@ def violation_description(violation: MetricViolation) -> str:
     )
 
 
-def violations_document(violations: Sequence[MetricViolation]) -> dict[str, object]:
-    """constraint_violations.json body, members in the built-in's (alphabetical) order."""
+def violations_document(violations: Sequence[MetricViolation],
+                        checks: Sequence[Mapping[str, object]] = ()) -> dict[str, object]:
+    """constraint_violations.json body, members in the built-in's (alphabetical) order; ``checks``: further
+    entries written as they are (the prediction-drift and concept-shift checks)."""
     return {
         "violations": [
             {
@@ -226,7 +231,7 @@ def violations_document(violations: Sequence[MetricViolation]) -> dict[str, obje
                 "metric_name": camel_case_metric_name(v.metric),
             }
             for v in violations
-        ]
+        ] + [dict(sorted(entry.items())) for entry in checks]
     }
 
 

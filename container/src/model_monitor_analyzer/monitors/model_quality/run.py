@@ -9,7 +9,10 @@ captures of [start - lookback, end) (labels arrive late: the look-back finds the
 belong to; with look-back 0 this is the built-in's pairing of the same hours), write the merged
 records in the merge job's format, compute the metrics, compare them with the baseline
 constraints and write statistics.json, constraints.json, constraint_violations.json and the
-CloudWatch metric lines. A window whose captures have no label yet is ``NoData``, not a failure.
+CloudWatch metric lines. A window whose captures have no label yet is ``NoData``, not a failure,
+unless the baseline keeps its labelled reference (``estimation``): then every capture of the window,
+labelled or not, gets the estimated performance and the prediction-drift check, and a window without
+labels completes with those alone.
 
 How values are read is ``values``; rows whose label, prediction or probability is empty are
 skipped and counted; malformed input lines are counted with their file and line and skipped up to
@@ -55,6 +58,7 @@ from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hi
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
 from model_monitor_analyzer.jobs.progress import ProgressReporter
+from model_monitor_analyzer.monitors.model_quality import estimation
 from model_monitor_analyzer.monitors.model_quality.metrics import (
     NonFiniteValues,
     WindowMetrics,
@@ -245,21 +249,22 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
             + "; use validation data with both classes labelled and predicted", path=str(request.dataset))
     comparison = request.comparison
     decision = qd.QualityDecision(comparison=comparison, baseline_size=item_count)
+    constraints = report.constraints_document(
+        settings.problem_type,
+        mq.suggest_constraints(settings.problem_type, metrics, margin=request.threshold_margin),
+        baseline_errors=measured.errors if comparison == qd.SIGNIFICANCE else None,
+        decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
+    )
+    if settings.problem_type is not mq.ProblemType.REGRESSION:  # the labelled reference, for label-free checks
+        constraints[estimation.ESTIMATION_KEY] = estimation.reference(
+            settings, rows, metrics, measured.errors, names=request.names).to_document()
     claim.clear()
     files = (
         report.write_jackson_json(
             output / report.STATISTICS_FILE,
             report.statistics_document(settings.problem_type, metrics, item_count=item_count),
         ),
-        report.write_jackson_json(
-            output / report.CONSTRAINTS_FILE,
-            report.constraints_document(
-                settings.problem_type,
-                mq.suggest_constraints(settings.problem_type, metrics, margin=request.threshold_margin),
-                baseline_errors=measured.errors if comparison == qd.SIGNIFICANCE else None,
-                decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
-            ),
-        ),
+        report.write_jackson_json(output / report.CONSTRAINTS_FILE, constraints),
     )
     files += (html_report.write_baseline_report_from_files(output, records=item_count),)
     summary: dict[str, object] = {"item_count": item_count, "rows_without_values": skipped,
@@ -297,6 +302,7 @@ class QualityConstraints:
     constraints: list[mq.MetricConstraint]
     decision: qd.QualityDecision
     baseline_errors: dict[str, float]
+    estimation: estimation.EstimationReference | None = None  # the reference for label-free checks, when kept
 
 
 def read_quality_constraints(
@@ -319,7 +325,12 @@ def read_quality_constraints(
             raise AnalyzerInputError(f"constraint {metric!r}: baseline_standard_error must be a finite number of "
                                      f"at least 0, not {value!r}", path=str(path))
         errors[metric] = float(value)
-    return QualityConstraints(constraints, decision, errors)
+    block = document.get(estimation.ESTIMATION_KEY)
+    try:
+        reference = None if block is None else estimation.EstimationReference.from_document(block)
+    except ValueError as error:
+        raise AnalyzerInputError(str(error), path=str(path)) from None
+    return QualityConstraints(constraints, decision, errors, reference)
 
 
 def read_constraints(
@@ -413,6 +424,7 @@ class _JoinedPart:
     counts: tuple[int, int, object]
     problems: InputProblems
     read: int
+    outputs: estimation.WindowOutputs | None  # every capture's output read, when the estimate needs them
 
 
 def _total_bytes(files: Sequence[Path]) -> int:
@@ -433,6 +445,11 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     constraints = (read_quality_constraints(constraints_path, settings.problem_type, names=names)
                    if constraints_path is not None else None)
     lookback = request.ground_truth_lookback
+    reference = (constraints.estimation if constraints is not None
+                 and settings.problem_type is not mq.ProblemType.REGRESSION else None)
+    # the estimate reads every capture of the window, labelled or not: during the join when the join reads
+    # just the window, else in a pass of its own
+    outputs_in_join = reference is not None and not lookback
     now = datetime.now(UTC)
     metric_timestamp = _metric_timestamp(request, now)
     files: list[Path] = []
@@ -475,16 +492,21 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             builder = merge.LabelledColumnsBuilder()
             writer = writers[index]
             read = 0
+            outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
             with writer:
                 for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
                     positions, rows = join.match_keys(captured.keys)
                     for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
                         writer.write(captured.record(position), labels.records[row])
                     builder.add_matched_outputs(captured, positions, labels, rows)
+                    if outputs_in_join:
+                        outputs.append((captured.data, captured.encodings, captured.content_types))
                     read += len(captured)
                     if own_progress:
                         progress.update(read)
-            return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read)
+            # read in the part's own process: only the numbers travel back
+            return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
+                               outputs=_window_outputs(request, outputs) if outputs_in_join else None)
 
         writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
         staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -502,6 +524,19 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         capture_problems.check()
         join = window_join.summary.as_dict()
         columns = builder.columns(attributes)
+    window_outputs = None
+    if reference is not None:
+        if merged_source is not None:  # merged records are labelled ones only
+            window_outputs = estimation.window_outputs(settings, columns.predictions, columns.probabilities,
+                                                       names=names)
+        elif outputs_in_join:
+            window_outputs = estimation.concat_outputs([part.outputs for part in parts if part.outputs is not None])
+        else:
+            assert request.capture is not None
+            window_outputs = _window_outputs(request, [
+                (captured.data, captured.encodings, captured.content_types)
+                for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
+                                                      problems=_problems(request, "capture records"), files=files)])
     rows, skipped = complete_rows(columns)
     state = part_state(settings, rows, names=names) if len(rows.labels) else None
     left_out = state.non_finite if state is not None else NonFiniteValues()
@@ -519,6 +554,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             if published is not None:
                 files.append(published)
 
+    if not item_count and reference is not None and window_outputs is not None and len(window_outputs):
+        assert constraints is not None
+        replace_earlier_outputs()
+        return _estimation_only(request, estimation.estimate_window(reference, window_outputs,
+                                                                    decision=constraints.decision),
+                                files=files, join=join, summary=summary, metric_timestamp=metric_timestamp, now=now)
     if not item_count:
         replace_earlier_outputs()
         return RunOutcome(
@@ -544,17 +585,22 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     kind = settings.problem_type
     verdict = _verdict(measured, constraints, kind, constraints_path, item_count)
     violations = list(verdict.violations)
+    estimated = None
+    if reference is not None and window_outputs is not None and len(window_outputs):
+        assert constraints is not None
+        estimated = estimation.estimate_window(
+            reference, window_outputs, decision=constraints.decision,
+            labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names), metrics))
+        violations.extend(estimated.violations)
     if verdict.not_computable:
         summary["not_computable"] = dict(sorted(verdict.not_computable.items()))
         print("note: not computable in this window, so not judged nor published: " + "; ".join(
             f"{name} ({reason})" for name, reason in sorted(verdict.not_computable.items())), file=sys.stderr, flush=True)
     replace_earlier_outputs()
-    files.append(
-        report.write_jackson_json(
-            output / report.STATISTICS_FILE,
-            report.statistics_document(kind, metrics, item_count=item_count, evaluation_time=now),
-        )
-    )
+    statistics = report.statistics_document(kind, metrics, item_count=item_count, evaluation_time=now)
+    if estimated is not None:
+        statistics[report.ESTIMATION_KEY] = estimated.statistics_block(labels=True)
+    files.append(report.write_jackson_json(output / report.STATISTICS_FILE, statistics))
     files.append(
         report.write_jackson_json(
             output / report.CONSTRAINTS_FILE,
@@ -563,7 +609,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     )
     if constraints is not None:
         files.append(
-            report.write_jackson_json(output / report.VIOLATIONS_FILE, report.violations_document(violations))
+            report.write_jackson_json(output / report.VIOLATIONS_FILE, report.violations_document(
+                violations, checks=estimation.violation_entries(estimated) if estimated is not None else ()))
         )
     else:
         print(f"note: no baseline constraints ({names.constraints}): the window's metrics are computed and published, "
@@ -578,11 +625,76 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             schedule_name=request.schedule,
             leave_out=frozenset(verdict.not_computable),
             verdicts={name: any(v.metric == name for v in violations) for name in judged},
-        )
+        ) + (_estimation_metric_records(request, estimated, metric_timestamp) if estimated is not None else [])
         files.append(report.write_cloudwatch_metrics(request.metrics_dir, lines))
 
     files.append(html_report.write_window_report_from_files(
         output, constraints=constraints_path, join=join,
         window=(start, end), records=item_count, not_computable=verdict.not_computable))
-    summary["violations"] = len(violations)
-    return RunOutcome.finished(violations=len(violations), output_dir=output, files=tuple(files), summary=summary)
+    if estimated is not None:
+        checks = estimation.violation_entries(estimated)
+        summary["performance_estimation"] = "estimated and realised (labels in the window)"
+        _note_estimation(estimated)
+        violations_count = len(violations) + len(checks)
+    else:
+        violations_count = len(violations)
+    summary["violations"] = violations_count
+    return RunOutcome.finished(violations=violations_count, output_dir=output, files=tuple(files), summary=summary)
+
+
+def _window_outputs(request: ModelQualityMonitorRequest,
+                    chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]]) -> estimation.WindowOutputs:
+    """The model outputs of captured output payloads (data, encodings, content types), read as the metrics
+    read them."""
+    settings = request.settings
+    columns = merge.output_columns(chunks, merge.ValueAttributes(
+        inference_attribute=settings.inference_attribute or settings.probability_attribute,
+        probability_attribute=settings.probability_attribute))
+    return estimation.window_outputs(settings, columns.predictions, columns.probabilities, names=request.names)
+
+
+def _estimation_metric_records(request: ModelQualityMonitorRequest, estimated: estimation.WindowEstimation,
+                               timestamp: str) -> list[dict[str, object]]:
+    """The metric lines of the estimates, the scores outside the reference's range and their verdicts."""
+    return report.cloudwatch_metric_records(
+        {name: mq.MetricValue(value=value, standard_deviation=None) for name, value in estimated.metric_values().items()},
+        timestamp=timestamp, endpoint_name=request.endpoint, schedule_name=request.schedule,
+        verdicts=estimated.verdicts())
+
+
+def _note_estimation(estimated: estimation.WindowEstimation) -> None:
+    """Say on stderr what the estimate found: drops, prediction drift, concept shift."""
+    for violation in estimated.violations:
+        print(f"note: {violation.metric} {violation.value:.4f} is below the baseline's {violation.threshold:.4f} by "
+              "more than chance explains", file=sys.stderr, flush=True)
+    for entry in estimation.violation_entries(estimated):
+        print(f"note: {entry['description']}", file=sys.stderr, flush=True)
+
+
+def _estimation_only(request: ModelQualityMonitorRequest, estimated: estimation.WindowEstimation, *,
+                     files: list[Path], join: dict[str, int], summary: dict[str, object], metric_timestamp: str,
+                     now: datetime) -> RunOutcome:
+    """A window whose captures have no label yet, with a baseline that keeps the labelled reference: the
+    performance is estimated and the predictions compared, nothing is measured."""
+    output, kind = request.output, request.settings.problem_type
+    print(f"note: no capture of the window has a label yet: {estimated.item_count:,} predictions get the performance "
+          "estimated from the baseline's calibration and a prediction-drift check; the realised metrics wait for "
+          "the labels", file=sys.stderr, flush=True)
+    statistics = report.statistics_document(kind, {}, item_count=0, evaluation_time=now)
+    statistics[report.ESTIMATION_KEY] = estimated.statistics_block(labels=False)
+    files.append(report.write_jackson_json(output / report.STATISTICS_FILE, statistics))
+    files.append(report.write_jackson_json(output / report.CONSTRAINTS_FILE, report.constraints_document(kind, [])))
+    checks = estimation.violation_entries(estimated)
+    files.append(report.write_jackson_json(output / report.VIOLATIONS_FILE, report.violations_document(
+        estimated.violations, checks=checks)))
+    if request.metrics_dir is not None:
+        files.append(report.write_cloudwatch_metrics(
+            request.metrics_dir, _estimation_metric_records(request, estimated, metric_timestamp)))
+    _note_estimation(estimated)
+    files.append(html_report.write_window_report_from_files(
+        output, constraints=request.constraints, join=join, window=(request.window.start, request.window.end),
+        records=0))
+    count = len(estimated.violations) + len(checks)
+    summary.update({"performance_estimation": "estimated only: no labels in the window",
+                    "estimated_item_count": estimated.item_count, "violations": count})
+    return RunOutcome.finished(violations=count, output_dir=output, files=tuple(files), summary=summary)

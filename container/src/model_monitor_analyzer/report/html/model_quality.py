@@ -15,6 +15,7 @@ from pathlib import Path
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import (
     REPORT_FILE,
+    CheckViolation,
     ReportHeader,
     SeriesPoint,
     no_data_page,
@@ -25,6 +26,7 @@ from model_monitor_analyzer.report.html.page import (
 from model_monitor_analyzer.report.jsonfile import read_json
 from model_monitor_analyzer.report.model_quality import (
     CONSTRAINTS_FILE,
+    ESTIMATION_KEY,
     STATISTICS_FILE,
     VIOLATIONS_FILE,
     camel_case_metric_name,
@@ -33,6 +35,8 @@ from model_monitor_analyzer.report.model_quality import (
 METRIC_SECTIONS = ("binary_classification_metrics", "multiclass_classification_metrics", "regression_metrics")
 CONSTRAINT_SECTIONS = ("binary_classification_constraints", "multiclass_classification_constraints",
                        "regression_constraints")
+#: The label-free checks without a number of their own (listed by check on the history page).
+LABEL_FREE_CHECKS = frozenset({"prediction_drift_check", "concept_shift_check"})
 CURVE_KEYS = frozenset({"confusion_matrix", "receiver_operating_characteristic_curve", "precision_recall_curve"})
 JOIN_LABELS = {"matched": "captures matched with a label", "captures_without_label": "captures without a label (yet)",
                "labels_without_capture": "labels without a capture", "duplicate_labels": "duplicate labels",
@@ -138,6 +142,70 @@ def curves_html(section: Mapping) -> str:
     return f'<div class="cards">{"".join(parts)}</div>' if parts else ""
 
 
+def _interval(entry: Mapping) -> str:
+    lower, upper = _finite(entry.get("lower_95")), _finite(entry.get("upper_95"))
+    return f"[{svg.number_text(lower)}, {svg.number_text(upper)}]" if lower is not None and upper is not None else ""
+
+
+def estimation_html(statistics: Mapping) -> str:
+    """The label-free block of a window (``ESTIMATION_KEY``): each estimate with its 95 % interval and the baseline's
+    value, the prediction drift, and with labels the realised metrics beside the estimate on the same rows
+    ('' when the window has none)."""
+    block = statistics.get(ESTIMATION_KEY)
+    if not isinstance(block, Mapping):
+        return ""
+    labelled = block.get("labelled_rows") if isinstance(block.get("labelled_rows"), Mapping) else {}
+    parts = []
+    if block.get("mode") == "estimated_only_no_labels":
+        parts.append("<p>No capture of this window has a label yet: the performance below is estimated from the "
+                     "calibrated scores (it assumes the baseline's calibration still holds; a concept shift shows "
+                     "only once labels arrive).</p>")
+    estimated = block.get("estimated") or {}
+    if estimated:
+        rows = [[escape(name), svg.number_text(entry.get("value")), _interval(entry),
+                 svg.number_text(entry["reference"]) if _finite(entry.get("reference")) is not None else ""]
+                for name, entry in estimated.items() if isinstance(entry, Mapping)]
+        parts.append(f"<p>{int(block.get('item_count', 0)):,} predictions.</p>"
+                     + table(["estimate", "value", "95 % interval", "baseline (realised)"], rows, numeric=(1, 3)))
+    if labelled:
+        realised = labelled.get("realised") or {}
+        shift = labelled.get("concept_shift") or {}
+        flagged = set(shift.get("flagged") or [])
+        rows = []
+        for name, entry in (labelled.get("estimated") or {}).items():
+            metric = name.removeprefix("estimated_")
+            value = realised.get(metric)
+            state = '<span class="bad">outside: possible concept shift</span>' if name in flagged else (
+                '<span class="ok">ok</span>' if value is not None else "")
+            rows.append([escape(metric), svg.number_text(value) if value is not None else "-",
+                         svg.number_text(entry.get("value")), _interval(entry), state])
+        parts.append("<h3>Labelled rows: realised against estimated</h3>"
+                     + table(["metric", "realised", "estimated", "95 % interval", ""], rows, numeric=(1, 2)))
+    drift = block.get("prediction_drift")
+    if isinstance(drift, Mapping):
+        outside = drift.get("outside_reference_range") or {}
+        text = (f"{escape(str(drift.get('compared', '')).replace('_', ' '))} compared by "
+                f"{escape(str(drift.get('method', '')))}: distance {svg.number_text(drift.get('distance'))}")
+        if outside:
+            text += f"; {outside.get('below', 0):,} below and {outside.get('above', 0):,} above the baseline's range"
+        state = '<span class="bad">drift</span>' if drift.get("drift") else '<span class="ok">no drift</span>'
+        parts.append(f"<h3>Prediction drift</h3><p>{text}. {state}</p>")
+    return "<h2>Performance without labels</h2>" + "".join(parts)
+
+
+def estimation_points(statistics: Mapping, violations: Mapping | None) -> list[SeriesPoint]:
+    """The estimates of a window as history series (``estimated_<metric>``, against the baseline's realised value),
+    beside the realised metrics' own series: the history page and ``results`` show estimated against realised."""
+    block = statistics.get(ESTIMATION_KEY)
+    if not isinstance(block, Mapping):
+        return []
+    violated = {v.get("metric_name") for v in (violations or {}).get("violations", [])}
+    return [SeriesPoint(name=name, measure="estimate", value=_finite(entry.get("value")),
+                        threshold=_finite(entry.get("reference")), violated=camel_case_metric_name(name) in violated,
+                        baseline=_finite(entry.get("reference")))
+            for name, entry in (block.get("estimated") or {}).items() if isinstance(entry, Mapping)]
+
+
 def model_quality_report(*, header: ReportHeader, statistics: Mapping, constraints: Mapping | None,
                          violations: Mapping | None, join: Mapping[str, object],
                          not_computable: Mapping[str, str] | None = None) -> str:
@@ -154,13 +222,24 @@ def model_quality_report(*, header: ReportHeader, statistics: Mapping, constrain
     counts = [[escape(JOIN_LABELS[key]), f"{join[key]:,}"] for key in JOIN_LABELS if isinstance(join.get(key), int)]
     if counts:
         body += ["<h2>Labels</h2>", table(["", "records"], counts, numeric=(1,))]
-    body += ["<h2>Metrics</h2>", _metrics_table(statistics, shown, not_computable)]
+    if section or ESTIMATION_KEY not in statistics:  # a window without labels has only estimates
+        body += ["<h2>Metrics</h2>", _metrics_table(statistics, shown, not_computable)]
+    else:
+        body = []
     if isinstance(section.get("confusion_matrix"), Mapping):
         body += ["<h2>Confusion matrix</h2>", confusion_matrix_html(section["confusion_matrix"])]
     curves = curves_html(section)
     if curves:
         body += ["<h2>Curves</h2>", curves]
-    return page(header, "".join(body), violations=len(bad), series=points)
+    estimation = estimation_html(statistics)
+    if estimation:
+        body.append(estimation)
+    estimates = estimation_points(statistics, violations)
+    checks = [CheckViolation(name=str(v.get("metric_name")), check=str(v.get("constraint_check_type")),
+                             description=str(v.get("description", "")))
+              for v in (violations or {}).get("violations", []) if v.get("constraint_check_type") in LABEL_FREE_CHECKS]
+    return page(header, "".join(body), violations=len(bad) + sum(p.violated for p in estimates) + len(checks),
+                series=[*points, *estimates], check_violations=checks)
 
 
 def write_window_report(output: Path, *, statistics: Mapping, constraints: Mapping | None, violations: Mapping | None,
