@@ -950,14 +950,17 @@ def row_from_values(values: Sequence[object]) -> tuple[str, int]:
 
 
 # ---------------------------------------------------------------- outputs for a join with ground truth
-_OUTPUT_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string()), ("observedContentType", pa.string())])
+_OUTPUT_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string()), ("observedContentType", pa.string()),
+                          ("mode", pa.string())])
+# The whole envelope, the members SageMaker writes named (others inferred): the merged records are written from it.
 _OUTPUTS_ENVELOPE = pa.schema([
-    ("captureData", pa.struct([(ENDPOINT_INPUT, pa.struct([("data", pa.string())])), (ENDPOINT_OUTPUT, _OUTPUT_TYPE),
+    ("captureData", pa.struct([(ENDPOINT_INPUT, _OUTPUT_TYPE), (ENDPOINT_OUTPUT, _OUTPUT_TYPE),
                                ("batchTransformOutput", _OUTPUT_TYPE)])),
     ("eventMetadata", pa.struct([("eventId", pa.string()), ("inferenceId", pa.string()),
                                  ("inferenceTime", pa.string())])),
+    ("eventVersion", pa.string()),
 ])
-_OUTPUTS_OPTIONS = pajson.ParseOptions(explicit_schema=_OUTPUTS_ENVELOPE, unexpected_field_behavior="ignore")
+_OUTPUTS_OPTIONS = pajson.ParseOptions(explicit_schema=_OUTPUTS_ENVELOPE, unexpected_field_behavior="infer")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -971,6 +974,9 @@ class CapturedOutputs:
     encodings: pa.Array
     content_types: pa.Array
     lines: tuple[bytes, np.ndarray, np.ndarray]  # (chunk, starts, ends) of the records kept, in order
+    # the chunk's records as Arrow read them (a row a line) and the row of each record kept; None when the chunk
+    # was read line by line
+    envelopes: tuple[pa.Table, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -1063,7 +1069,7 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
             return None
         return CapturedOutputs(keys=columns[0].filter(chosen), data=columns[1].filter(chosen),
                                encodings=columns[2].filter(chosen), content_types=columns[3].filter(chosen),
-                               lines=(chunk, starts[keep], ends[keep]))
+                               lines=(chunk, starts[keep], ends[keep]), envelopes=(table, np.flatnonzero(keep)))
     # records read one by one take their place among the others
     order = np.flatnonzero(keep | np.isin(np.arange(len(keep)), list(kept_by_record)))
     if len(order) == 0:
@@ -1077,7 +1083,8 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
             mine[index] = their[position]
     taken = [[column[i] for i in order] for column in values]
     return CapturedOutputs(keys=_arrow_texts(taken[0]), data=_arrow_texts(taken[1]), encodings=_arrow_texts(taken[2]),
-                           content_types=_arrow_texts(taken[3]), lines=(chunk, starts[order], ends[order]))
+                           content_types=_arrow_texts(taken[3]), lines=(chunk, starts[order], ends[order]),
+                           envelopes=(table, order))
 
 
 def read_captured_outputs(
