@@ -1054,12 +1054,15 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
     has_inference_id = _valid(inference_ids) & (_counts(pc.utf8_length(inference_ids)) > 0)
     keys = pc.if_else(_arrow_mask(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
     endpoint_output = pc.struct_field(capture, ENDPOINT_OUTPUT)
-    output = pc.if_else(_arrow_mask(_valid(endpoint_output)), endpoint_output,
-                        pc.struct_field(capture, "batchTransformOutput"))
-    encodings = pc.if_else(_arrow_mask(_valid(output)),
-                           pc.coalesce(pc.struct_field(output, "encoding"), _text_scalar("CSV")),
-                           pc.struct_field(output, "encoding"))
-    columns = [keys, pc.struct_field(output, "data"), encodings, pc.struct_field(output, "observedContentType")]
+    batch_output = pc.struct_field(capture, "batchTransformOutput")
+    use_endpoint = _arrow_mask(_valid(endpoint_output))
+
+    def output(name: str) -> pa.Array:  # field by field: the two payloads' other members may differ
+        return pc.if_else(use_endpoint, pc.struct_field(endpoint_output, name), pc.struct_field(batch_output, name))
+
+    encodings = pc.if_else(_arrow_mask(_valid(endpoint_output) | _valid(batch_output)),
+                           pc.coalesce(output("encoding"), _text_scalar("CSV")), output("encoding"))
+    columns = [keys, output("data"), encodings, output("observedContentType")]
     kept_by_record = (_one_by_one(chunk, np.flatnonzero(careful), starts, ends, path, lines_before, window, problems)
                       if careful.any() else {})
     problems.record_good(int(keep.sum()) + len(kept_by_record))
