@@ -192,3 +192,21 @@ def test_sorted_json_texts_are_orjsons(seed):
             continue
         expected = orjson.dumps(record["v"], option=orjson.OPT_SORT_KEYS).decode() if "v" in record else None
         assert written.texts[row].as_py() == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_id_index_finds_each_ids_latest_label_as_a_dictionary_does(seed):
+    """The label ids sorted as fixed-width byte strings give each key the row a dictionary of the ids gives (the
+    latest label of the id), for ASCII and other letters, duplicates, nulls, empty and longer keys, and ids
+    with a NUL byte (looked up in a dictionary)."""
+    rng = random.Random(seed)
+    pool = [f"id-{i}" for i in range(30)] + ["é", "éa", "a", "ab", "a b", "😀x", "longer-id-xyz"]
+    for trial in range(60):
+        ids = [rng.choice(pool + (["n\x00ul", "n"] if trial % 5 == 0 else [])) for _ in range(rng.randint(0, 60))]
+        if trial % 3 == 0:
+            ids = [text for text in ids if text.isascii()]
+        keys = [rng.choice([*pool, None, "z" * 30, "", "n", "n\x00ul"]) for _ in range(40)]
+        index = merge._IdIndex(pa.array(ids, pa.string()))
+        latest = {text: row for row, text in enumerate(ids)}
+        assert index.rows(pa.array(keys, pa.string())).tolist() == [latest.get(key, -1) for key in keys]
+        assert len(index) == len(latest)

@@ -268,6 +268,72 @@ def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
 JOIN_BATCH_RECORDS = 65_536
 
 
+def _fixed_width(texts: pa.Array, width: int) -> np.ndarray | None:
+    """``texts`` (no null) as a numpy array of ``width``-byte strings (NUL-padded, as numpy compares them), or
+    None when a text holds a NUL byte (numpy would not tell ``a`` from ``a\\0``) or is longer than ``width``."""
+    if len(texts) == 0:
+        return np.zeros(0, dtype=f"S{max(width, 1)}")
+    data = texts.buffers()[2]
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    lengths = np.diff(offsets)
+    if int(lengths.max()) > width:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+    if (raw == 0).any():
+        return None
+    if pc.all(pc.string_is_ascii(texts)).as_py():  # a character a byte: Arrow pads the texts at once
+        filled = pc.utf8_rpad(texts, width=width, padding="\0")
+        bounds = np.frombuffer(filled.buffers()[1], dtype=np.int32)[filled.offset:filled.offset + len(filled) + 1]
+        return np.frombuffer(filled.buffers()[2], dtype=f"S{width}", count=len(texts), offset=int(bounds[0]))
+    padded = np.zeros((len(texts), width), dtype=np.uint8)
+    starts = offsets[:-1] - offsets[0]
+    column = np.arange(width)
+    inside = column[None, :] < lengths[:, None]
+    padded[inside] = raw[(starts[:, None] + column[None, :])[inside]]
+    return padded.view(f"S{width}").ravel()
+
+
+class _IdIndex:
+    """The row of each id's latest label (a later label replaces an earlier one): the ids as fixed-width byte
+    strings sorted once, looked up a column of keys at a time by binary search; a dictionary when the ids do
+    not allow it (a NUL byte)."""
+
+    def __init__(self, event_ids: pa.Array) -> None:
+        self._width = max(1, int(pc.max(pc.binary_length(event_ids)).as_py() or 0)) if len(event_ids) else 1
+        fixed = _fixed_width(event_ids, self._width) if not event_ids.null_count else None
+        self._row_of: dict[str, int] | None = None
+        if fixed is None:
+            self._row_of = dict(zip(event_ids.to_pylist(), range(len(event_ids)), strict=True))
+            self._count = len(self._row_of)
+            return
+        order = np.argsort(fixed, kind="stable")  # equal ids stay in row order: the last is the latest
+        ordered = fixed[order]
+        last = np.ones(len(ordered), dtype=bool)
+        last[:-1] = ordered[1:] != ordered[:-1]
+        self._ids, self._rows = ordered[last], order[last].astype(np.int64)
+        self._count = len(self._ids)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def rows(self, keys: pa.Array) -> np.ndarray:
+        """The label row of each key, -1 when it has none (a null key has none)."""
+        if self._row_of is None:
+            present = pc.fill_null(keys, "")
+            fixed = _fixed_width(pc.if_else(pc.greater(pc.binary_length(present), self._width), "", present),
+                                 self._width)
+            if fixed is not None:
+                if not len(self._ids):
+                    return np.full(len(keys), -1, dtype=np.int64)
+                at = np.minimum(np.searchsorted(self._ids, fixed), len(self._ids) - 1)
+                found = (self._ids[at] == fixed) & (fixed != b"")
+                return np.where(found, self._rows[at], -1)
+            self._row_of = {key.decode(): int(row) for key, row in zip(self._ids.tolist(), self._rows.tolist(),
+                                                                       strict=True)}
+        return np.fromiter(map(self._row_of.get, keys.to_pylist(), itertools.repeat(-1)), dtype=np.int64,
+                           count=len(keys))
+
+
 class WindowJoin:
     """Inner join of a stream of captures with a window's labels, on the capture's join key =
     the label's eventId (contract §2.1), computed on Arrow columns.
@@ -284,7 +350,7 @@ class WindowJoin:
             self._records = list(labels)
             labels = GroundTruthColumns.of(self._records)
         self.labels = labels
-        self._row_of: dict[str, int] | None = None
+        self._index: _IdIndex | None = None
         self._used = np.zeros(len(labels), dtype=bool)  # by label row: the latest label of an id that matched
         self._matched = 0
         self._without_label = 0
@@ -304,13 +370,12 @@ class WindowJoin:
         join._without_label = 0
         return join
 
-    def prepare(self) -> dict[str, int]:
-        """The row of each id's latest label (a later label replaces an earlier one: the dictionary keeps the
-        last row written for a key), built once; call it before forking, so that every part's process shares
-        it."""
-        if self._row_of is None:
-            self._row_of = dict(zip(self.labels.event_ids.to_pylist(), range(len(self.labels)), strict=True))
-        return self._row_of
+    def prepare(self) -> _IdIndex:
+        """The row of each id's latest label (``_IdIndex``), built once; call it before forking, so that every
+        part's process shares it."""
+        if self._index is None:
+            self._index = _IdIndex(self.labels.event_ids)
+        return self._index
 
     def part_counts(self) -> tuple[int, int, np.ndarray]:
         """(matched, captures without a label, labels matched) of the captures this join has seen: what a part
@@ -327,8 +392,7 @@ class WindowJoin:
     def match_keys(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(positions in ``keys`` that have a label, the row of each one's label in ``labels``), counted in the
         join's summary; ``keys`` are captures' join keys in capture order (null: the capture has none)."""
-        get = self.prepare().get
-        found = np.fromiter(map(get, keys.to_pylist(), itertools.repeat(-1)), dtype=np.int64, count=len(keys))
+        found = self.prepare().rows(keys)
         matched = found >= 0
         rows = found[matched]
         self._without_label += int(matched.size - rows.size)
