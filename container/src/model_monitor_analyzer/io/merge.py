@@ -298,7 +298,9 @@ class _IdIndex:
     strings sorted once, looked up a column of keys at a time by binary search; a dictionary when the ids do
     not allow it (a NUL byte)."""
 
-    def __init__(self, event_ids: pa.Array) -> None:
+    def __init__(self, event_ids: pa.Array | pa.ChunkedArray) -> None:
+        if isinstance(event_ids, pa.ChunkedArray):
+            event_ids = event_ids.combine_chunks()
         self._width = max(1, int(pc.max(pc.binary_length(event_ids)).as_py() or 0)) if len(event_ids) else 1
         fixed = _fixed_width(event_ids, self._width) if not event_ids.null_count else None
         self._row_of: dict[str, int] | None = None
@@ -316,8 +318,10 @@ class _IdIndex:
     def __len__(self) -> int:
         return self._count
 
-    def rows(self, keys: pa.Array) -> np.ndarray:
+    def rows(self, keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """The label row of each key, -1 when it has none (a null key has none)."""
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
         if self._row_of is None:
             present = pc.fill_null(keys, "")
             fixed = _fixed_width(pc.if_else(pc.greater(pc.binary_length(present), self._width), "", present),
@@ -339,9 +343,9 @@ class WindowJoin:
     the label's eventId (contract §2.1), computed on Arrow columns.
 
     The labels (``io.ground_truth.GroundTruthColumns``, or labels read one by one) are reduced once to
-    the last one read of each id (see the module docstring), in one dictionary from id to label row; the
-    captures stream through in batches whose keys are looked up in it, so only the matched pairs a caller
-    keeps stay in memory. ``summary`` counts the join once the captures are consumed.
+    the last one read of each id (see the module docstring), in one index from id to label row
+    (``_IdIndex``); the captures stream through in batches whose keys are looked up in it a column at a time,
+    so only the matched pairs a caller keeps stay in memory. ``summary`` counts the join once the captures are consumed.
     """
 
     def __init__(self, labels: GroundTruthColumns | Iterable[GroundTruthRecord]) -> None:
