@@ -89,3 +89,21 @@ def test_flip_test_of_200k_rows_takes_seconds_not_minutes():
     post.flip_test(features, facet, predicted)
     # The former all-pairs search did not finish in 5 minutes; the tree takes about half a second.
     assert time.perf_counter() - started < 30
+
+
+@pytest.mark.parametrize("columns", [1, 4, 70])
+def test_kd_tree_votes_equal_brute_force_whatever_the_locality_order(columns):
+    """The tree holds group a's rows and is asked the queries in locality order; answers map back to rows, so
+    ties at the k-th distance still go to the earlier row, with one column, a few, and more columns than the
+    locality code has bits for (a constant column and a wide one too; integers, so that every sum is exact)."""
+    rng = np.random.default_rng(columns)
+    reference = rng.integers(0, 4, size=(300, columns)).astype(np.float64)
+    reference[:, 0] *= 1e6
+    if columns > 1:
+        reference[:, 1] = 7.0
+    positive = rng.random(300) < 0.5
+    queries = np.vstack([reference[rng.integers(0, 300, size=100)], rng.integers(0, 4, size=(100, columns))])
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+    order = post._locality_order(reference)
+    assert sorted(order.tolist()) == list(range(300))

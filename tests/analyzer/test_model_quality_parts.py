@@ -33,6 +33,7 @@ def test_a_window_joined_in_parts_gives_what_one_process_gives(tmp_path, monkeyp
     _window_with_trouble(tmp_path)
     one = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--workers", "1",
                                           "--max-bad-record-ratio", "0.5"))
+    assert one.files and all(Path(path).is_relative_to(tmp_path / "out") for path in one.files)  # written, not read
     whole = tmp_path / "whole"
     (tmp_path / "out").rename(whole)
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
@@ -40,6 +41,7 @@ def test_a_window_joined_in_parts_gives_what_one_process_gives(tmp_path, monkeyp
     several = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--workers", str(workers),
                                               "--max-bad-record-ratio", "0.5"))
     assert one.status is several.status is RunStatus.COMPLETED
+    assert all(Path(path).is_relative_to(tmp_path / "out") for path in several.files)
     assert one.summary == several.summary
     assert several.summary["malformed_captures"] == 1 and several.summary["captures_sharing_an_id"] == 1
     parted = tmp_path / "out"

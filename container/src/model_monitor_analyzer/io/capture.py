@@ -1001,14 +1001,17 @@ def row_from_values(values: Sequence[object]) -> tuple[str, int]:
 
 
 # ---------------------------------------------------------------- outputs for a join with ground truth
-_OUTPUT_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string()), ("observedContentType", pa.string())])
+_OUTPUT_TYPE = pa.struct([("data", pa.string()), ("encoding", pa.string()), ("observedContentType", pa.string()),
+                          ("mode", pa.string())])
+# The whole envelope, the members SageMaker writes named (others inferred): the merged records are written from it.
 _OUTPUTS_ENVELOPE = pa.schema([
-    ("captureData", pa.struct([(ENDPOINT_INPUT, pa.struct([("data", pa.string())])), (ENDPOINT_OUTPUT, _OUTPUT_TYPE),
+    ("captureData", pa.struct([(ENDPOINT_INPUT, _OUTPUT_TYPE), (ENDPOINT_OUTPUT, _OUTPUT_TYPE),
                                (BATCH_OUTPUT, _OUTPUT_TYPE)])),
     ("eventMetadata", pa.struct([("eventId", pa.string()), ("inferenceId", pa.string()),
                                  ("inferenceTime", pa.string())])),
+    ("eventVersion", pa.string()),
 ])
-_OUTPUTS_OPTIONS = pajson.ParseOptions(explicit_schema=_OUTPUTS_ENVELOPE, unexpected_field_behavior="ignore")
+_OUTPUTS_OPTIONS = pajson.ParseOptions(explicit_schema=_OUTPUTS_ENVELOPE, unexpected_field_behavior="infer")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1022,6 +1025,9 @@ class CapturedOutputs:
     encodings: pa.Array
     content_types: pa.Array
     lines: tuple[bytes, np.ndarray, np.ndarray]  # (chunk, starts, ends) of the records kept, in order
+    # the chunk's records as Arrow read them (a row a line) and the row of each record kept; None when the chunk
+    # was read line by line
+    envelopes: tuple[pa.Table, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -1099,12 +1105,15 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
     has_inference_id = _valid(inference_ids) & (_counts(pc.utf8_length(inference_ids)) > 0)
     keys = pc.if_else(_arrow_mask(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
     endpoint_output = pc.struct_field(capture, ENDPOINT_OUTPUT)
-    output = pc.if_else(_arrow_mask(_valid(endpoint_output)), endpoint_output,
-                        pc.struct_field(capture, BATCH_OUTPUT))
-    encodings = pc.if_else(_arrow_mask(_valid(output)),
-                           pc.coalesce(pc.struct_field(output, "encoding"), _text_scalar("CSV")),
-                           pc.struct_field(output, "encoding"))
-    columns = [keys, pc.struct_field(output, "data"), encodings, pc.struct_field(output, "observedContentType")]
+    batch_output = pc.struct_field(capture, BATCH_OUTPUT)
+    use_endpoint = _arrow_mask(_valid(endpoint_output))
+
+    def output(name: str) -> pa.Array:  # field by field: the two payloads' other members may differ
+        return pc.if_else(use_endpoint, pc.struct_field(endpoint_output, name), pc.struct_field(batch_output, name))
+
+    encodings = pc.if_else(_arrow_mask(_valid(endpoint_output) | _valid(batch_output)),
+                           pc.coalesce(output("encoding"), _text_scalar("CSV")), output("encoding"))
+    columns = [keys, output("data"), encodings, output("observedContentType")]
     kept_by_record = (_one_by_one(chunk, np.flatnonzero(careful), starts, ends, path, lines_before, window, problems)
                       if careful.any() else {})
     problems.record_good(int(keep.sum()) + len(kept_by_record))
@@ -1114,7 +1123,7 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
             return None
         return CapturedOutputs(keys=columns[0].filter(chosen), data=columns[1].filter(chosen),
                                encodings=columns[2].filter(chosen), content_types=columns[3].filter(chosen),
-                               lines=(chunk, starts[keep], ends[keep]))
+                               lines=(chunk, starts[keep], ends[keep]), envelopes=(table, np.flatnonzero(keep)))
     # records read one by one take their place among the others
     order = np.flatnonzero(keep | np.isin(np.arange(len(keep)), list(kept_by_record)))
     if len(order) == 0:
@@ -1128,7 +1137,8 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
             mine[index] = their[position]
     taken = [[column[i] for i in order] for column in values]
     return CapturedOutputs(keys=_arrow_texts(taken[0]), data=_arrow_texts(taken[1]), encodings=_arrow_texts(taken[2]),
-                           content_types=_arrow_texts(taken[3]), lines=(chunk, starts[order], ends[order]))
+                           content_types=_arrow_texts(taken[3]), lines=(chunk, starts[order], ends[order]),
+                           envelopes=(table, order))
 
 
 def read_captured_outputs(

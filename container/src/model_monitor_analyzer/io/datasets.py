@@ -233,6 +233,8 @@ def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
         lines = 0
         for start, end in itertools.pairwise(cuts):
             ranges.append(CsvPart(start=start, end=end, lines_before=lines))
+            if end == size:  # no range follows the last: its lines are not counted
+                break
             handle.seek(start)
             left = end - start
             while left and (block := handle.read(min(left, 8 << 20))):

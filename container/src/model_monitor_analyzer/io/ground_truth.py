@@ -41,6 +41,7 @@ from model_monitor_analyzer.io.jsonlines import (
     open_lines,
 )
 from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.sorted_json import lines_to_write_one_by_one, sorted_json_texts
 
 #: Label encodings of the ground-truth format: CSV text (one value per line) or a JSON document.
 ENCODINGS = ("CSV", "JSON")
@@ -280,15 +281,25 @@ class LabelRecords(Sequence[dict]):
 @dataclass(frozen=True, kw_only=True)
 class GroundTruthColumns:
     """A window's labels as Arrow columns, in upload order (``read_ground_truth``'s order), with each one's
-    record for the merged records. The join (``io.merge.WindowJoin``) works on the columns."""
+    record for the merged records. The join (``io.merge.WindowJoin``) works on the columns.
+
+    ``truths`` is each record's ``groundTruthData`` as the merged records write it (``truth_text``); None
+    when not made yet (``truth_texts`` makes it from the records)."""
 
     event_ids: pa.Array
     data: pa.Array
     encodings: pa.Array
     records: Sequence[dict]
+    truths: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.event_ids)
+
+    def truth_texts(self) -> pa.Array:
+        """``truths``, made from the records when the labels were read without it."""
+        if self.truths is not None:
+            return self.truths
+        return pa.array([truth_text(record) for record in self.records], pa.string())
 
     @classmethod
     def of(cls, labels: Iterable[GroundTruthRecord]) -> GroundTruthColumns:
@@ -300,11 +311,37 @@ class GroundTruthColumns:
                    records=[label.record for label in read])
 
 
+def truth_text(record: dict) -> str:
+    """A ground-truth (or merged) record's ``groundTruthData`` as the merged records write it: compact JSON,
+    members in name order."""
+    return orjson.dumps(record["groundTruthData"], option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _truths_of_chunk(table: pa.Table, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """``truth_text`` of every label of a chunk read column-wise: from the columns (``io.sorted_json``), and
+    from its line for a label the columns cannot say exactly."""
+    written = sorted_json_texts(table.column("groundTruthData"))
+    by_record = lines_to_write_one_by_one(chunk, starts, ends)
+    if written is None:
+        by_record[:] = True
+        texts = pa.nulls(len(starts), pa.string())
+    else:
+        by_record |= written.by_record
+        texts = written.texts
+    if by_record.any():
+        rows = np.flatnonzero(by_record)
+        exact = pa.array([truth_text(orjson.loads(chunk[starts[row]:ends[row]])) for row in rows.tolist()],
+                         pa.string())
+        texts = pc.replace_with_mask(texts, pa.array(by_record), exact)
+    return texts
+
+
 _LABEL_ENVELOPE = pa.schema([
     ("groundTruthData", pa.struct([("data", pa.string()), ("encoding", pa.string())])),
     ("eventMetadata", pa.struct([("eventId", pa.string())])),
 ])
-_LABEL_OPTIONS = pajson.ParseOptions(explicit_schema=_LABEL_ENVELOPE, unexpected_field_behavior="ignore")
+# the other members are inferred: the merged records are written with them
+_LABEL_OPTIONS = pajson.ParseOptions(explicit_schema=_LABEL_ENVELOPE, unexpected_field_behavior="infer")
 
 
 def _usable_labels(table: pa.Table) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array]:
@@ -364,6 +401,7 @@ def read_ground_truth_columns(
     id_parts: list[pa.Array] = []
     data_parts: list[pa.Array] = []
     encoding_parts: list[pa.Array] = []
+    truth_parts: list[pa.Array] = []
     records = LabelRecords()
     for path, _ in _chosen_files(root, uploaded_from, uploaded_before):
         text = str(path)
@@ -381,6 +419,7 @@ def read_ground_truth_columns(
                     id_parts.append(event_ids)
                     data_parts.append(data)
                     encoding_parts.append(encodings)
+                    truth_parts.append(_truths_of_chunk(table, chunk, starts, ends))
                     records.add_lines(chunk, starts, ends)
                     tally.record_good(len(usable))
                     continue
@@ -391,6 +430,7 @@ def read_ground_truth_columns(
             id_parts.append(pa.array([fields[0] for _, _, fields in kept], pa.string()))
             data_parts.append(pa.array([fields[1] for _, _, fields in kept], pa.string()))
             encoding_parts.append(pa.array([fields[2] for _, _, fields in kept], pa.string()))
+            truth_parts.append(pa.array([truth_text(record) for _, record, _ in kept], pa.string()))
     if problems is None:
         tally.check()
 
@@ -398,4 +438,4 @@ def read_ground_truth_columns(
         return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
 
     return GroundTruthColumns(event_ids=joined(id_parts), data=joined(data_parts),
-                              encodings=joined(encoding_parts), records=records)
+                              encodings=joined(encoding_parts), records=records, truths=joined(truth_parts))

@@ -55,6 +55,12 @@ from model_monitor_analyzer.io.capture import (
 from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.sorted_json import (
+    Piece,
+    join_pieces,
+    lines_to_write_one_by_one,
+    sorted_json_pieces,
+)
 from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
 
 
@@ -187,6 +193,72 @@ def merged_line(capture: Mapping, ground_truth: Mapping) -> bytes:
     ))  # fmt: skip
 
 
+def _line_with_truth(capture: Mapping, truth: str) -> bytes:
+    """``merged_line`` of ``capture`` and a label whose ``groundTruthData`` text is ``truth``."""
+    dumps, ordered = orjson.dumps, orjson.OPT_SORT_KEYS
+    return b"".join((
+        b'{"eventVersion":', dumps(capture.get("eventVersion", "0")), b',"groundTruthData":', truth.encode(),
+        b',"captureData":', dumps(capture["captureData"], option=ordered),
+        b',"eventMetadata":', dumps(capture.get("eventMetadata") or {}, option=ordered), b"}\n",
+    ))  # fmt: skip
+
+
+def _envelope_pieces(captured: CapturedOutputs, positions: np.ndarray) -> tuple[list[Piece], np.ndarray] | None:
+    """The pieces of the merged records of the captures at ``positions`` of ``captured`` before and after the
+    label's text (``io.sorted_json``, a marker ``None`` in its place), and the rows the columns cannot say
+    exactly; None when the chunk was not read column-wise or holds members of other types."""
+    if captured.envelopes is None:
+        return None
+    table, rows = captured.envelopes
+    chosen = rows[positions]
+    envelope = table.select(["eventVersion", "captureData", "eventMetadata"])
+    if len(chosen) != table.num_rows or np.any(chosen != np.arange(len(chosen))):
+        envelope = envelope.take(pa.array(chosen))
+    version, capture, metadata = (sorted_json_pieces(envelope.column(name))
+                                  for name in ("eventVersion", "captureData", "eventMetadata"))
+    if version is None or capture is None or metadata is None:
+        return None
+    count = len(chosen)
+    by_record = version.by_record | capture.by_record | metadata.by_record
+    capture_column = envelope.column("captureData")
+    if capture_column.null_count:  # a capture record always has captureData: such a record is written by itself
+        by_record |= ~np.asarray(capture_column.is_valid(), dtype=bool)
+    version_pieces = (version.pieces if not envelope.column("eventVersion").null_count
+                      else [pc.fill_null(version.texts(count), '"0"')])
+    metadata_pieces = (metadata.pieces if not envelope.column("eventMetadata").null_count
+                       else [pc.fill_null(metadata.texts(count), "{}")])
+    return [
+        '{"eventVersion":', *version_pieces, ',"groundTruthData":', None, ',"captureData":', *capture.pieces,
+        ',"eventMetadata":', *metadata_pieces, "}\n",
+    ], by_record
+
+
+def merged_lines(captured: CapturedOutputs, positions: np.ndarray, truths: pa.Array) -> pa.Array:
+    """The merged records (``merged_line``, as text) of the captures at ``positions`` of ``captured`` and their
+    labels' ``groundTruthData`` texts (``io.ground_truth.truth_text``, row-aligned with ``positions``), made
+    a column at a time; a record the columns cannot say exactly (``io.sorted_json``) is written from its line."""
+    count = len(positions)
+    if count == 0:
+        return pa.array([], pa.string())
+    chunk, starts, ends = captured.lines
+    starts, ends = starts[positions], ends[positions]
+    by_record = lines_to_write_one_by_one(chunk, starts, ends)
+    made = _envelope_pieces(captured, positions)
+    if made is None:
+        lines = pa.nulls(count, pa.string())
+        by_record[:] = True
+    else:
+        pieces, odd = made
+        by_record |= odd
+        lines = join_pieces([truths if piece is None else piece for piece in pieces], count)
+    if by_record.any():
+        rows = np.flatnonzero(by_record)
+        exact = [_line_with_truth(orjson.loads(chunk[starts[row]:ends[row]]), truth).decode()
+                 for row, truth in zip(rows.tolist(), truths.take(pa.array(rows)).to_pylist(), strict=True)]
+        lines = pc.replace_with_mask(lines, pa.array(by_record), pa.array(exact, pa.string()))
+    return lines
+
+
 def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
     """The merge job's record for ``capture`` and ``ground_truth`` (the parsed ``merged_line``)."""
     return orjson.loads(merged_line(capture, ground_truth))
@@ -196,15 +268,84 @@ def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
 JOIN_BATCH_RECORDS = 65_536
 
 
+def _fixed_width(texts: pa.Array, width: int) -> np.ndarray | None:
+    """``texts`` (no null) as a numpy array of ``width``-byte strings (NUL-padded, as numpy compares them), or
+    None when a text holds a NUL byte (numpy would not tell ``a`` from ``a\\0``) or is longer than ``width``."""
+    if len(texts) == 0:
+        return np.zeros(0, dtype=f"S{max(width, 1)}")
+    data = texts.buffers()[2]
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    lengths = np.diff(offsets)
+    if int(lengths.max()) > width:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+    if (raw == 0).any():
+        return None
+    if pc.all(pc.string_is_ascii(texts)).as_py():  # a character a byte: Arrow pads the texts at once
+        filled = pc.utf8_rpad(texts, width=width, padding="\0")
+        bounds = np.frombuffer(filled.buffers()[1], dtype=np.int32)[filled.offset:filled.offset + len(filled) + 1]
+        return np.frombuffer(filled.buffers()[2], dtype=f"S{width}", count=len(texts), offset=int(bounds[0]))
+    padded = np.zeros((len(texts), width), dtype=np.uint8)
+    starts = offsets[:-1] - offsets[0]
+    column = np.arange(width)
+    inside = column[None, :] < lengths[:, None]
+    padded[inside] = raw[(starts[:, None] + column[None, :])[inside]]
+    return padded.view(f"S{width}").ravel()
+
+
+class _IdIndex:
+    """The row of each id's latest label (a later label replaces an earlier one): the ids as fixed-width byte
+    strings sorted once, looked up a column of keys at a time by binary search; a dictionary when the ids do
+    not allow it (a NUL byte)."""
+
+    def __init__(self, event_ids: pa.Array | pa.ChunkedArray) -> None:
+        if isinstance(event_ids, pa.ChunkedArray):
+            event_ids = event_ids.combine_chunks()
+        self._width = max(1, int(pc.max(pc.binary_length(event_ids)).as_py() or 0)) if len(event_ids) else 1
+        fixed = _fixed_width(event_ids, self._width) if not event_ids.null_count else None
+        self._row_of: dict[str, int] | None = None
+        if fixed is None:
+            self._row_of = dict(zip(event_ids.to_pylist(), range(len(event_ids)), strict=True))
+            self._count = len(self._row_of)
+            return
+        order = np.argsort(fixed, kind="stable")  # equal ids stay in row order: the last is the latest
+        ordered = fixed[order]
+        last = np.ones(len(ordered), dtype=bool)
+        last[:-1] = ordered[1:] != ordered[:-1]
+        self._ids, self._rows = ordered[last], order[last].astype(np.int64)
+        self._count = len(self._ids)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def rows(self, keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """The label row of each key, -1 when it has none (a null key has none)."""
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        if self._row_of is None:
+            present = pc.fill_null(keys, "")
+            fixed = _fixed_width(pc.if_else(pc.greater(pc.binary_length(present), self._width), "", present),
+                                 self._width)
+            if fixed is not None:
+                if not len(self._ids):
+                    return np.full(len(keys), -1, dtype=np.int64)
+                at = np.minimum(np.searchsorted(self._ids, fixed), len(self._ids) - 1)
+                found = (self._ids[at] == fixed) & (fixed != b"")
+                return np.where(found, self._rows[at], -1)
+            self._row_of = {key.decode(): int(row) for key, row in zip(self._ids.tolist(), self._rows.tolist(),
+                                                                       strict=True)}
+        return np.fromiter(map(self._row_of.get, keys.to_pylist(), itertools.repeat(-1)), dtype=np.int64,
+                           count=len(keys))
+
+
 class WindowJoin:
     """Inner join of a stream of captures with a window's labels, on the capture's join key =
     the label's eventId (contract §2.1), computed on Arrow columns.
 
     The labels (``io.ground_truth.GroundTruthColumns``, or labels read one by one) are reduced once to
-    the last one read of each id (see the module docstring); the captures stream through in batches
-    whose keys are looked up in the labels' ids as one column (``pyarrow.compute.index_in``), so only
-    the matched pairs a caller keeps stay in memory. ``summary`` counts the join once the captures are
-    consumed.
+    the last one read of each id (see the module docstring), in one index from id to label row
+    (``_IdIndex``); the captures stream through in batches whose keys are looked up in it a column at a time,
+    so only the matched pairs a caller keeps stay in memory. ``summary`` counts the join once the captures are consumed.
     """
 
     def __init__(self, labels: GroundTruthColumns | Iterable[GroundTruthRecord]) -> None:
@@ -213,33 +354,32 @@ class WindowJoin:
             self._records = list(labels)
             labels = GroundTruthColumns.of(self._records)
         self.labels = labels
-        order = pa.table({"id": labels.event_ids, "row": pa.array(np.arange(len(labels), dtype=np.int64))})
-        latest = order.group_by("id", use_threads=False).aggregate([("row", "max")])  # later labels replace earlier
-        self._ids = latest.column("id").combine_chunks()
-        self._latest_rows = latest.column("row_max").to_numpy()
-        self._duplicates = len(labels) - len(self._ids)
-        self._used = np.zeros(len(self._ids), dtype=bool)
-        self._position_of: dict[str, int] | None = None
+        self._index: _IdIndex | None = None
+        self._used = np.zeros(len(labels), dtype=bool)  # by label row: the latest label of an id that matched
         self._matched = 0
         self._without_label = 0
+
+    @property
+    def _duplicates(self) -> int:
+        return len(self.labels) - len(self.prepare())
 
     @classmethod
     def sharing(cls, other: WindowJoin) -> WindowJoin:
         """A join of the same labels with counts of its own (a part of the captures read in another process),
-        sharing ``other``'s label columns and id positions."""
+        sharing ``other``'s label columns and id index."""
         join = cls.__new__(cls)
         join.__dict__.update(other.__dict__)
-        join._used = np.zeros(len(other._ids), dtype=bool)
+        join._used = np.zeros(len(other.labels), dtype=bool)
         join._matched = 0
         join._without_label = 0
         return join
 
-    def prepare(self) -> dict[str, int]:
-        """The label ids' positions, built once (Arrow's index_in would hash every label id again per call);
-        call it before forking, so that every part's process shares it."""
-        if self._position_of is None:
-            self._position_of = {key: position for position, key in enumerate(self._ids.to_pylist())}
-        return self._position_of
+    def prepare(self) -> _IdIndex:
+        """The row of each id's latest label (``_IdIndex``), built once; call it before forking, so that every
+        part's process shares it."""
+        if self._index is None:
+            self._index = _IdIndex(self.labels.event_ids)
+        return self._index
 
     def part_counts(self) -> tuple[int, int, np.ndarray]:
         """(matched, captures without a label, labels matched) of the captures this join has seen: what a part
@@ -256,14 +396,13 @@ class WindowJoin:
     def match_keys(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(positions in ``keys`` that have a label, the row of each one's label in ``labels``), counted in the
         join's summary; ``keys`` are captures' join keys in capture order (null: the capture has none)."""
-        get = self.prepare().get
-        found = np.fromiter((get(key, -1) for key in keys.to_pylist()), dtype=np.int64, count=len(keys))
+        found = self.prepare().rows(keys)
         matched = found >= 0
-        ids = found[matched]
-        self._without_label += int(matched.size - ids.size)
-        self._used[ids] = True
-        self._matched += int(ids.size)
-        return np.flatnonzero(matched), self._latest_rows[ids]
+        rows = found[matched]
+        self._without_label += int(matched.size - rows.size)
+        self._used[rows] = True
+        self._matched += int(rows.size)
+        return np.flatnonzero(matched), rows
 
     def _match(self, captures: list[CaptureRecord]) -> tuple[list[CaptureRecord], np.ndarray]:
         positions, rows = self.match_keys(pa.array([join_key(capture) for capture in captures], pa.string()))
@@ -303,7 +442,7 @@ class WindowJoin:
         return MergeSummary(
             matched=self._matched,
             captures_without_label=self._without_label,
-            labels_without_capture=int(self._used.size - np.count_nonzero(self._used)),
+            labels_without_capture=len(self.prepare()) - int(np.count_nonzero(self._used)),
             duplicate_labels=self._duplicates,
             # a capture of an id matched before shares its label: every match beyond the first of each label
             captures_sharing_an_id=self._matched - int(np.count_nonzero(self._used)),
@@ -340,6 +479,17 @@ class MergedRecordsWriter:
         if self._out is None:
             self._open()
         self._out.write(merged_line(capture, ground_truth))  # type: ignore[union-attr]
+
+    def write_lines(self, lines: pa.Array) -> None:
+        """Append whole lines (a text column such as ``merged_lines``), the column's bytes in one write."""
+        if len(lines) == 0:
+            return
+        if lines.null_count:
+            raise ValueError("a merged record to write is missing")
+        if self._out is None:
+            self._open()
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+        self._out.write(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # type: ignore[union-attr]
 
     def _open(self) -> None:
         name = self._name

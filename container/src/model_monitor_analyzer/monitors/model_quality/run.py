@@ -478,11 +478,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         label_problems.check()
         window_join = merge.WindowJoin(labels)
         window_join.prepare()  # before the parts fork: every process shares it
+        truths = labels.truth_texts()
         window = TimeWindow(start=reach_back(start, lookback), end=end)
-        files = capture_files(request.capture)
-        workers = parallel.worker_count(request.reading.workers, _total_bytes(files))
+        capture_inputs = capture_files(request.capture)
+        workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
         runs: list[Sequence[Path | CaptureSlice] | None] = (
-            list(capture_slices(files, parts=workers)) if workers > 1 else [files])
+            list(capture_slices(capture_inputs, parts=workers)) if workers > 1 else [capture_inputs])
 
         def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
             """One part of the captures: joined on their keys, written merged to a part file of its own, the
@@ -496,8 +497,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             with writer:
                 for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
                     positions, rows = join.match_keys(captured.keys)
-                    for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
-                        writer.write(captured.record(position), labels.records[row])
+                    writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
                     builder.add_matched_outputs(captured, positions, labels, rows)
                     if outputs_in_join:
                         outputs.append((captured.data, captured.encodings, captured.content_types))
