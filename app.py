@@ -159,7 +159,9 @@ class MonitoredModelStack(cdk.Stack):
                         if model.retraining_pipeline else None),
         )
         self.storage = self.monitor.storage
-        self.endpoint = self.monitor.endpoint
+        endpoint = self.monitor.endpoint
+        assert endpoint is not None  # the facade was given an endpoint (it is None for a batch_source)
+        self.endpoint = endpoint
         self.data_quality = self.monitor.data_quality
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         cdk.CfnOutput(self, "CaptureS3Uri", value=self.endpoint.capture_s3_uri)
