@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +47,7 @@ from model_monitor_analyzer.io.capture import (
     read_captured_outputs,
 )
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
-from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
+from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, read_ground_truth_columns
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach_back
@@ -384,8 +385,9 @@ def _verdict(
         ) from None
 
 
-def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
-    """One monitoring window: merge, metrics, constraint check, reports (see the module docstring)."""
+def run_monitor(request: ModelQualityMonitorRequest, *, joiner: CaptureJoiner | None = None) -> RunOutcome:
+    """One monitoring window: merge, metrics, constraint check, reports (see the module docstring). ``joiner``
+    (default: this machine's processes) joins the captures with the labels in parts otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's output rows as captures (``io.batch``), joined with the labels by inference id
         problems = _problems(request, "transform rows")
@@ -395,7 +397,7 @@ def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
     staged: list[merge.MergedRecordsWriter] = []
     with _without_cycle_collection():
         try:
-            return _monitor(request, staged)
+            return _monitor(request, staged, joiner)
         except BaseException:
             for writer in staged:
                 writer.discard()  # a run that fails leaves no merged records
@@ -415,6 +417,14 @@ class _JoinedPart:
     read: int
 
 
+class CaptureJoiner(Protocol):
+    """Joins a window's captures with its labels in parts: ``_JoinedPart``s in capture order (one at least),
+    each with its merged records written (unpublished) in ``merged_output``."""
+
+    def __call__(self, request: ModelQualityMonitorRequest, *, window: TimeWindow, window_join: merge.WindowJoin,
+                 labels: GroundTruthColumns, merged_output: Path, progress: ProgressReporter) -> list[_JoinedPart]: ...
+
+
 def _total_bytes(files: Sequence[Path]) -> int:
     total = 0
     for file in files:
@@ -423,7 +433,8 @@ def _total_bytes(files: Sequence[Path]) -> int:
     return total
 
 
-def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter]) -> RunOutcome:
+def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter],
+             joiner: CaptureJoiner | None = None) -> RunOutcome:
     settings = request.settings
     names = request.names
     output = request.output
@@ -462,35 +473,41 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         window_join = merge.WindowJoin(labels)
         window_join.prepare()  # before the parts fork: every process shares it
         window = TimeWindow(start=reach_back(start, lookback), end=end)
-        files = capture_files(request.capture)
-        workers = parallel.worker_count(request.reading.workers, _total_bytes(files))
-        runs: list[Sequence[Path | CaptureSlice] | None] = (
-            list(capture_slices(files, parts=workers)) if workers > 1 else [files])
+        if joiner is not None:  # another engine's parts (Spark's partitions), in input order
+            parts = joiner(request, window=window, window_join=window_join, labels=labels,
+                           merged_output=_merged_output(request), progress=progress)
+            writers = [part.writer for part in parts]
+            staged.extend(writers)
+        else:
+            files = capture_files(request.capture)
+            workers = parallel.worker_count(request.reading.workers, _total_bytes(files))
+            runs: list[Sequence[Path | CaptureSlice] | None] = (
+                list(capture_slices(files, parts=workers)) if workers > 1 else [files])
 
-        def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
-            """One part of the captures: joined on their keys, written merged to a part file of its own, the
-            outputs of the matched ones kept (in another process, a fresh join's counts)."""
-            join = window_join if index == 0 else merge.WindowJoin.sharing(window_join)
-            tally = _problems(request, "capture records")
-            builder = merge.LabelledColumnsBuilder()
-            writer = writers[index]
-            read = 0
-            with writer:
-                for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
-                    positions, rows = join.match_keys(captured.keys)
-                    for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
-                        writer.write(captured.record(position), labels.records[row])
-                    builder.add_matched_outputs(captured, positions, labels, rows)
-                    read += len(captured)
-                    if own_progress:
-                        progress.update(read)
-            return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read)
+            def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
+                """One part of the captures: joined on their keys, written merged to a part file of its own, the
+                outputs of the matched ones kept (in another process, a fresh join's counts)."""
+                join = window_join if index == 0 else merge.WindowJoin.sharing(window_join)
+                tally = _problems(request, "capture records")
+                builder = merge.LabelledColumnsBuilder()
+                writer = writers[index]
+                read = 0
+                with writer:
+                    for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
+                        positions, rows = join.match_keys(captured.keys)
+                        for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
+                            writer.write(captured.record(position), labels.records[row])
+                        builder.add_matched_outputs(captured, positions, labels, rows)
+                        read += len(captured)
+                        if own_progress:
+                            progress.update(read)
+                return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read)
 
-        writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
-        staged.extend(writers)  # published once the run has succeeded, discarded if it fails
-        parts = parallel.run_parts([
-            (lambda index=index, run=run: joined_part(index, run, own_progress=index == 0))  # type: ignore[misc]
-            for index, run in enumerate(runs)])
+            writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
+            staged.extend(writers)  # published once the run has succeeded, discarded if it fails
+            parts = parallel.run_parts([
+                (lambda index=index, run=run: joined_part(index, run, own_progress=index == 0))  # type: ignore[misc]
+                for index, run in enumerate(runs)])
         builder = parts[0].builder
         for index, part in enumerate(parts):
             staged[staged.index(writers[index])] = part.writer  # as the part's process left it
