@@ -93,6 +93,3 @@ def test_spark_refuses_what_it_does_not_run(spark, local_window, tmp_path, capsy
                      str(tmp_path / "b"), "--problem-type", "BinaryClassification", "--inference-attribute", "0",
                      "--ground-truth-attribute", "1", "--engine", "spark"]) == 2
     assert "does not run baseline --type model-quality" in capsys.readouterr().err
-    assert cli.main(["monitor", "--type", "bias", "--engine", "spark", "--capture", str(root / "capture"),
-                     "--output", str(tmp_path / "c"), "--analysis-config", str(tmp_path / "analysis_config.json")]) == 2
-    assert "--engine spark does not run --type bias yet" in capsys.readouterr().err

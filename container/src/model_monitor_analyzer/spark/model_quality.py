@@ -122,20 +122,60 @@ class _LinesWriter(merge.MergedRecordsWriter):
         self._out.write(data)  # type: ignore[union-attr]
 
 
+def joined_splits(files: HadoopFiles, folder: Path, capture: Path, *, window: TimeWindow,
+                  window_join: merge.WindowJoin, labels: GroundTruthColumns,
+                  max_bad_record_ratio: float) -> list[_SplitJoin]:
+    """The captures under ``capture`` joined with ``labels`` on Spark's executors: one ``_SplitJoin`` a split, in
+    capture order (none when there is no capture file)."""
+    uris = [file.uri for file in SparkProfiler(files, folder).capture_files(capture)]
+    if not uris:
+        return []
+    from pyspark.errors import AnalysisException, PythonException
+    from pyspark.sql import functions as F
+
+    spark = files.spark
+    plan = _JoinPlan(window=window, max_bad_record_ratio=max_bad_record_ratio)
+    window_join.prepare()
+    shared = spark.sparkContext.broadcast((window_join, labels))
+    try:
+        lines = spark.read.text(uris).select(
+            "value", F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("start"))
+        rows = lines.mapInArrow(partial(join_partition, plan=plan, shared=shared), STATE_DDL).collect()
+    except AnalysisException as exc:
+        raise AnalyzerInputError(f"Spark cannot read the capture ({str(exc).strip().splitlines()[0]})",
+                                 path=uris[0] if len(uris) == 1 else None) from None
+    except PythonException as exc:
+        missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
+        if missing is None:
+            raise
+        raise NotAvailableError(
+            f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
+            "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
+            "PYSPARK_PYTHON at a Python that has them") from None
+    finally:
+        shared.unpersist()
+    states = []
+    for row in sorted(rows, key=lambda row: (row.file, row.start)):
+        state = pickle.loads(row.state)
+        if isinstance(state, Failure):
+            state.raise_it()
+        states.append(state)
+    return states
+
+
 class SparkJoiner:
     """``monitors.model_quality.run.CaptureJoiner`` with Spark's splits of the capture files as the parts."""
 
     def __init__(self, files: HadoopFiles, folder: Path) -> None:
         self._files = files
-        self._spark = files.spark
-        self._profiler = SparkProfiler(files, folder)
+        self._folder = folder
 
     def __call__(self, request: ModelQualityMonitorRequest, *, window: TimeWindow, window_join: merge.WindowJoin,
                  labels: GroundTruthColumns, merged_output: Path, progress: ProgressReporter) -> list:
         assert request.capture is not None  # the request checks it
-        uris = [file.uri for file in self._profiler.capture_files(request.capture)]
-        plan = _JoinPlan(window=window, max_bad_record_ratio=request.reading.max_bad_record_ratio)
-        states = self._joined_splits(uris, plan, window_join, labels) if uris else []
+        ratio = request.reading.max_bad_record_ratio
+        states = joined_splits(self._files, self._folder, request.capture, window=window, window_join=window_join,
+                               labels=labels, max_bad_record_ratio=ratio)
         parts = []
         for index, state in enumerate(states or [None]):
             writer = _LinesWriter(merged_output, part=index)
@@ -143,49 +183,16 @@ class SparkJoiner:
                 parts.append(local_run._JoinedPart(
                     builder=merge.LabelledColumnsBuilder(), writer=writer,
                     counts=merge.WindowJoin.sharing(window_join).part_counts(),
-                    problems=InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio), read=0))
+                    problems=InputProblems(max_bad_record_ratio=ratio), read=0))
                 continue
             with writer:
                 writer.write_lines(zlib.decompress(state.merged))
             parts.append(local_run._JoinedPart(builder=state.builder, writer=writer, counts=state.counts,
                                                problems=state.problems, read=state.read))
-        # the first part's join is the run's own: its counts are the first split's, the others absorbed
-        if parts:
-            window_join.absorb(parts[0].counts)  # type: ignore[arg-type]
+        # the first part's counts stand for the run's own join (the local run absorbs the others')
+        window_join.absorb(parts[0].counts)  # type: ignore[arg-type]
         progress.update(sum(part.read for part in parts))
         return parts
-
-    def _joined_splits(self, uris: list[str], plan: _JoinPlan, window_join: merge.WindowJoin,
-                       labels: GroundTruthColumns) -> list[_SplitJoin]:
-        from pyspark.errors import AnalysisException, PythonException
-        from pyspark.sql import functions as F
-
-        window_join.prepare()
-        shared = self._spark.sparkContext.broadcast((window_join, labels))
-        try:
-            lines = self._spark.read.text(uris).select(
-                "value", F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("start"))
-            rows = lines.mapInArrow(partial(join_partition, plan=plan, shared=shared), STATE_DDL).collect()
-        except AnalysisException as exc:
-            raise AnalyzerInputError(f"Spark cannot read the capture ({str(exc).strip().splitlines()[0]})",
-                                     path=uris[0] if len(uris) == 1 else None) from None
-        except PythonException as exc:
-            missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
-            if missing is None:
-                raise
-            raise NotAvailableError(
-                f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
-                "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
-                "PYSPARK_PYTHON at a Python that has them") from None
-        finally:
-            shared.unpersist()
-        states = []
-        for row in sorted(rows, key=lambda row: (row.file, row.start)):
-            state = pickle.loads(row.state)
-            if isinstance(state, Failure):
-                state.raise_it()
-            states.append(state)
-        return states
 
 
 # ------------------------------------------------------------------ runs
