@@ -66,12 +66,19 @@ def local_window(tmp_path_factory):
 
 @pytest.mark.parametrize("split_bytes", [None, 20 << 10])
 def test_spark_joins_a_window_as_the_local_engine_does(spark, split_files, local_window, split_bytes, tmp_path):
+    """Whole files (Spark's default split size) read from ``file:`` URIs and written to one; small splits read from
+    and written to local paths."""
     root, local = local_window
     # a baseline of the window itself, so that constraints are checked and metric lines judged
     constraints = root / "out" / "constraints.json"
     out = tmp_path / "spark"
+    argv = _monitor_argv(root, out, "--engine", "spark", "--constraints", str(constraints))
+    if split_bytes is None:
+        argv = [value if not value.startswith(str(tmp_path.parent)) else Path(value).as_uri()
+                for value in argv]
+        assert "file:///" in argv[argv.index("--ground-truth") + 1] and "file:///" in argv[argv.index("--output") + 1]
     with split_files(split_bytes):
-        assert cli.main(_monitor_argv(root, out, "--engine", "spark", "--constraints", str(constraints))) == 0
+        assert cli.main(argv) == 0
     whole = tmp_path / "local"
     assert job.run_monitor(_binary_monitor(root, "--ground-truth-lookback", "PT2H", "--workers", "1",
                                            "--max-bad-record-ratio", "0.5", "--output", str(whole),
