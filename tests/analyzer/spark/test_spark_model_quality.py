@@ -100,3 +100,14 @@ def test_spark_refuses_what_it_does_not_run(spark, local_window, tmp_path, capsy
                      str(tmp_path / "b"), "--problem-type", "BinaryClassification", "--inference-attribute", "0",
                      "--ground-truth-attribute", "1", "--engine", "spark"]) == 2
     assert "does not run baseline --type model-quality" in capsys.readouterr().err
+
+
+def test_too_many_bad_captures_fail_as_locally_and_leave_no_merged_records(spark, local_window, tmp_path, capsys):
+    root, _ = local_window
+    out = tmp_path / "spark"
+    argv = _monitor_argv(root, out, "--engine", "spark")
+    argv[argv.index("--max-bad-record-ratio") + 1] = "0.0001"
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert "capture records are malformed" in error and "Traceback" not in error
+    assert not list(out.rglob("part-*")) and not list(out.rglob(".part-*"))
