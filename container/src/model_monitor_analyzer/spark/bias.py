@@ -30,7 +30,7 @@ from model_monitor_analyzer.monitors.bias import run as local_run
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
 from model_monitor_analyzer.spark import spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
-from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, joined_splits
+from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, join_counts, joined_splits
 from model_monitor_analyzer.spark.staging import RunFiles
 
 
@@ -69,7 +69,7 @@ class SparkWindowRecords:
                                window_join=join, labels=labels, max_bad_record_ratio=request.max_bad_record_ratio)
         records: list[dict] = []
         for state in states:
-            join.absorb(state.counts)  # type: ignore[arg-type]
+            join.absorb(join_counts(join, state))
             captures_read.merge(state.problems)
             records.extend(orjson.loads(line) for line in zlib.decompress(state.merged).splitlines())
         captures_read.check()

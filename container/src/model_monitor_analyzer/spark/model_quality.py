@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
@@ -63,7 +64,7 @@ class _SplitJoin:
     """One split's join, pickled back to the driver."""
 
     builder: merge.LabelledColumnsBuilder
-    counts: tuple[int, int, object]
+    counts: tuple[int, int, np.ndarray]  # matched, captures without a label, positions of the label ids matched
     problems: InputProblems
     read: int
     merged: bytes  # the merge job's lines of the split's matches, zlib-compressed
@@ -86,8 +87,18 @@ def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPla
         builder.add_matched_outputs(captured, positions, labels, rows)
         read += len(captured)
     merged.append(compressor.flush())
-    return _SplitJoin(builder=builder, counts=join.part_counts(), problems=problems, read=read,
-                      merged=b"".join(merged))
+    matched, without_label, used = join.part_counts()
+    # the matched label ids by position, not one flag a label id: a split sees few of a large window's labels
+    return _SplitJoin(builder=builder, counts=(matched, without_label, np.flatnonzero(used)), problems=problems,
+                      read=read, merged=b"".join(merged))
+
+
+def join_counts(window_join: merge.WindowJoin, state: _SplitJoin) -> tuple[int, int, np.ndarray]:
+    """A split's join counts as ``WindowJoin.part_counts`` gives them (for ``absorb``)."""
+    matched, without_label, positions = state.counts
+    used = np.zeros_like(window_join.part_counts()[2])
+    used[positions] = True
+    return matched, without_label, used
 
 
 def join_partition(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared: object) -> Iterator[pa.RecordBatch]:
@@ -187,7 +198,8 @@ class SparkJoiner:
                 continue
             with writer:
                 writer.write_lines(zlib.decompress(state.merged))
-            parts.append(local_run._JoinedPart(builder=state.builder, writer=writer, counts=state.counts,
+            parts.append(local_run._JoinedPart(builder=state.builder, writer=writer,
+                                               counts=join_counts(window_join, state),
                                                problems=state.problems, read=state.read))
         # the first part's counts stand for the run's own join (the local run absorbs the others')
         window_join.absorb(parts[0].counts)  # type: ignore[arg-type]
