@@ -5,7 +5,8 @@ connector on AWS): each partition's lines go, as an Arrow string column, to the 
 ``io`` the local engine calls, and become the same mergeable per-part states of ``profile``; each
 partition sends its states back serialised, and the driver merges them in input order and runs the same
 checks and writes the same reports as the local engine (``monitors.<type>.run``, with a profiler that
-reads through Spark). Inputs and outputs given as URIs go through Hadoop's FileSystem API on the driver
+reads through Spark for data quality; for model quality and bias, a join of the captures with the window's
+labels, broadcast from the driver, on the executors: ``spark.model_quality``, ``spark.bias``). Inputs and outputs given as URIs go through Hadoop's FileSystem API on the driver
 (``spark.locations``).
 
 pyspark is imported here lazily, and only by this package: the normal image and CLI run without it.

@@ -15,10 +15,12 @@ from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.options import (
     add_batch_arguments,
     add_dataset_format_argument,
+    add_engine_arguments,
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
     batch_source,
+    engine_options,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import checked_number, metric_time, time_window
@@ -63,6 +65,7 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merged", type=Path, help="folder of merged records (instead of --dataset)")
     parser.add_argument("--capture", type=Path, help="folder of captured requests (with --ground-truth)")
     add_batch_arguments(parser)
+    add_engine_arguments(parser)
     parser.add_argument("--ground-truth", type=Path, help="folder of ground-truth records (with --capture)")
     parser.add_argument("--start", help="window start, ISO 8601 (inferenceTime >= start)")
     parser.add_argument("--end", help="window end, ISO 8601 (inferenceTime < end)")
@@ -154,4 +157,5 @@ def monitor_request(args: argparse.Namespace) -> BiasMonitorRequest:
         progress=bool(args.progress),
         overwrite=bool(args.overwrite),
         batch=batch_source(args),
+        engine=engine_options(args.engine, args.spark_master),
     )

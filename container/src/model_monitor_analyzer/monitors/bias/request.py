@@ -16,6 +16,7 @@ from pathlib import Path
 from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.jobs.requests import EngineOptions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +96,7 @@ class BiasMonitorRequest:
         batch: ``capture`` holds a batch transform job's files, read as ``io.batch`` says (default None:
             SageMaker capture files); features from their input rows (or the input joined into the output),
             predictions from their output rows, labels joined by inference id.
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
     """
 
     analysis_config: Path
@@ -121,6 +123,7 @@ class BiasMonitorRequest:
     overwrite: bool = False
     names: SettingNames = field(default_factory=SettingNames)
     batch: BatchSource | None = None
+    engine: EngineOptions = field(default_factory=EngineOptions)
 
     @property
     def joins_captures(self) -> bool:

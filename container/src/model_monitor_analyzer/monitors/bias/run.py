@@ -8,6 +8,7 @@ a table with the features, the label and the model's predicted label (or score) 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,8 +184,12 @@ def _window_records(request: BiasMonitorRequest) -> tuple[list[dict], dict[str, 
     return result.records, result.summary.as_dict()
 
 
+#: reads a window's merged records and join counts (``_window_records``, or Spark's executors)
+WindowRecords = Callable[[BiasMonitorRequest], tuple[list[dict], dict[str, object]]]
+
+
 def _monitor_analysis(
-    request: BiasMonitorRequest, baseline: BiasAnalysis | None
+    request: BiasMonitorRequest, baseline: BiasAnalysis | None, window_records: WindowRecords | None = None
 ) -> tuple[BiasAnalysis | None, dict[str, object]]:
     config = read_analysis_config(request.analysis_config, name=request.names.analysis_config)
     # The window reads its label and facets as the baseline did, whatever the window's size.
@@ -204,7 +209,7 @@ def _monitor_analysis(
             known_kinds=known_kinds,
         )
         return analysis, _problem_summary(problems)
-    records, join = _window_records(request)
+    records, join = (window_records or _window_records)(request)
     if not records:
         return None, join
     table = merged_columns(
@@ -257,8 +262,9 @@ def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baselin
               file=sys.stderr, flush=True)
 
 
-def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
-    """Analyse the window's labelled predictions, check drift against the baseline, write metrics."""
+def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | None = None) -> RunOutcome:
+    """Analyse the window's labelled predictions, check drift against the baseline, write metrics. ``window_records``
+    (default: read on this machine) reads the window's captures joined with its labels otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's rows as captures (``io.batch``): features and predictions, labels joined by inference id
         problems = _problems(request)
@@ -274,7 +280,7 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
     metric_moment = request.metric_time or request.window.start or datetime.now(UTC)
     baseline, decision = read_baseline(request.baseline, option=names.baseline) if request.baseline is not None \
         else (None, rules.BiasDecision())
-    analysis, join = _monitor_analysis(request, baseline)
+    analysis, join = _monitor_analysis(request, baseline, window_records)
     if analysis is not None and baseline is not None:
         assert request.baseline is not None
         _check_comparable(baseline, analysis, baseline_path=request.baseline)

@@ -15,11 +15,13 @@ from model_monitor_analyzer.io.window import parse_duration
 from model_monitor_analyzer.jobs.options import (
     add_batch_arguments,
     add_dataset_format_argument,
+    add_engine_arguments,
     add_metric_lines_arguments,
     add_overwrite_argument,
     add_quiet_argument,
     add_workers_argument,
     batch_source,
+    engine_options,
     metric_lines_dir,
 )
 from model_monitor_analyzer.jobs.requests import InputOptions, checked_number, metric_time, time_window
@@ -110,6 +112,7 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     _add(parser, "--capture", type=Path, help="folder of data-capture files (endpoint/variant/yyyy/mm/dd/HH)")
     add_batch_arguments(parser)
     add_workers_argument(parser)
+    add_engine_arguments(parser)
     _add(
         parser,
         "--merged",
@@ -209,4 +212,5 @@ def monitor_request(args: argparse.Namespace) -> ModelQualityMonitorRequest:
         reading=_reading(args),
         overwrite=args.overwrite,
         batch=batch_source(args),
+        engine=engine_options(args.engine, args.spark_master),
     )

@@ -20,7 +20,7 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.datasets import DatasetFormat
 from model_monitor_analyzer.io.window import TimeWindow
-from model_monitor_analyzer.jobs.requests import InputOptions, checked_number
+from model_monitor_analyzer.jobs.requests import EngineOptions, InputOptions, checked_number
 from model_monitor_analyzer.report.documents import DocumentKind, placement_on_the_command_line
 
 PROBLEM_TYPES = tuple(p.value for p in ProblemType)
@@ -196,6 +196,7 @@ class ModelQualityMonitorRequest:
         names: how the user named the settings (default: the command line's options).
         batch: ``capture`` holds a batch transform job's files, read as ``io.batch`` says (default None:
             SageMaker capture files); their output rows are joined with the labels by inference id.
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
     """
 
     output: Path
@@ -215,6 +216,7 @@ class ModelQualityMonitorRequest:
     overwrite: bool = False
     names: ModelQualityNames = OPTION_NAMES
     batch: BatchSource | None = None
+    engine: EngineOptions = EngineOptions()
 
     def __post_init__(self) -> None:
         if self.merged is None and (self.capture is None or self.ground_truth is None):

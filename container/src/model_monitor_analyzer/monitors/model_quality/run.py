@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,7 +50,7 @@ from model_monitor_analyzer.io.capture import (
     read_captured_outputs,
 )
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
-from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
+from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, read_ground_truth_columns
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach_back
@@ -395,8 +396,9 @@ def _verdict(
         ) from None
 
 
-def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
-    """One monitoring window: merge, metrics, constraint check, reports (see the module docstring)."""
+def run_monitor(request: ModelQualityMonitorRequest, *, joiner: CaptureJoiner | None = None) -> RunOutcome:
+    """One monitoring window: merge, metrics, constraint check, reports (see the module docstring). ``joiner``
+    (default: this machine's processes) joins the captures with the labels in parts otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's output rows as captures (``io.batch``), joined with the labels by inference id
         problems = _problems(request, "transform rows")
@@ -406,7 +408,7 @@ def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
     staged: list[merge.MergedRecordsWriter] = []
     with _without_cycle_collection():
         try:
-            return _monitor(request, staged)
+            return _monitor(request, staged, joiner)
         except BaseException:
             for writer in staged:
                 writer.discard()  # a run that fails leaves no merged records
@@ -424,7 +426,17 @@ class _JoinedPart:
     counts: tuple[int, int, object]
     problems: InputProblems
     read: int
-    outputs: estimation.WindowOutputs | None  # every capture's output read, when the estimate needs them
+    outputs: estimation.WindowOutputs | None = None  # every capture's output read, when the estimate needs them
+
+
+class CaptureJoiner(Protocol):
+    """Joins a window's captures with its labels in parts: ``_JoinedPart``s in capture order (one at least),
+    each with its merged records written (unpublished) in ``merged_output``, and with ``keep_outputs`` every
+    capture's model output read (``window_outputs``) for the label-free estimate."""
+
+    def __call__(self, request: ModelQualityMonitorRequest, *, window: TimeWindow, window_join: merge.WindowJoin,
+                 labels: GroundTruthColumns, merged_output: Path, progress: ProgressReporter,
+                 keep_outputs: bool) -> list[_JoinedPart]: ...
 
 
 def _total_bytes(files: Sequence[Path]) -> int:
@@ -435,7 +447,8 @@ def _total_bytes(files: Sequence[Path]) -> int:
     return total
 
 
-def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter]) -> RunOutcome:
+def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter],
+             joiner: CaptureJoiner | None = None) -> RunOutcome:
     settings = request.settings
     names = request.names
     output = request.output
@@ -480,39 +493,45 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         window_join.prepare()  # before the parts fork: every process shares it
         truths = labels.truth_texts()
         window = TimeWindow(start=reach_back(start, lookback), end=end)
-        capture_inputs = capture_files(request.capture)
-        workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
-        runs: list[Sequence[Path | CaptureSlice] | None] = (
-            list(capture_slices(capture_inputs, parts=workers)) if workers > 1 else [capture_inputs])
+        if joiner is not None:  # another engine's parts (Spark's partitions), in input order
+            parts = joiner(request, window=window, window_join=window_join, labels=labels,
+                           merged_output=_merged_output(request), progress=progress, keep_outputs=outputs_in_join)
+            writers = [part.writer for part in parts]
+            staged.extend(writers)
+        else:
+            capture_inputs = capture_files(request.capture)
+            workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
+            runs: list[Sequence[Path | CaptureSlice] | None] = (
+                list(capture_slices(capture_inputs, parts=workers)) if workers > 1 else [capture_inputs])
 
-        def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
-            """One part of the captures: joined on their keys, written merged to a part file of its own, the
-            outputs of the matched ones kept (in another process, a fresh join's counts)."""
-            join = window_join if index == 0 else merge.WindowJoin.sharing(window_join)
-            tally = _problems(request, "capture records")
-            builder = merge.LabelledColumnsBuilder()
-            writer = writers[index]
-            read = 0
-            outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
-            with writer:
-                for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
-                    positions, rows = join.match_keys(captured.keys)
-                    writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
-                    builder.add_matched_outputs(captured, positions, labels, rows)
-                    if outputs_in_join:
-                        outputs.append((captured.data, captured.encodings, captured.content_types))
-                    read += len(captured)
-                    if own_progress:
-                        progress.update(read)
-            # read in the part's own process: only the numbers travel back
-            return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
-                               outputs=_window_outputs(request, outputs) if outputs_in_join else None)
+            def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
+                """One part of the captures: joined on their keys, written merged to a part file of its own, the
+                outputs of the matched ones kept (in another process, a fresh join's counts)."""
+                join = window_join if index == 0 else merge.WindowJoin.sharing(window_join)
+                tally = _problems(request, "capture records")
+                builder = merge.LabelledColumnsBuilder()
+                writer = writers[index]
+                read = 0
+                outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
+                with writer:
+                    for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
+                        positions, rows = join.match_keys(captured.keys)
+                        writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
+                        builder.add_matched_outputs(captured, positions, labels, rows)
+                        if outputs_in_join:
+                            outputs.append((captured.data, captured.encodings, captured.content_types))
+                        read += len(captured)
+                        if own_progress:
+                            progress.update(read)
+                # read in the part's own process: only the numbers travel back
+                return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
+                                   outputs=window_outputs(request, outputs) if outputs_in_join else None)
 
-        writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
-        staged.extend(writers)  # published once the run has succeeded, discarded if it fails
-        parts = parallel.run_parts([
-            (lambda index=index, run=run: joined_part(index, run, own_progress=index == 0))  # type: ignore[misc]
-            for index, run in enumerate(runs)])
+            writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
+            staged.extend(writers)  # published once the run has succeeded, discarded if it fails
+            parts = parallel.run_parts([
+                (lambda index=index, run=run: joined_part(index, run, own_progress=index == 0))  # type: ignore[misc]
+                for index, run in enumerate(runs)])
         builder = parts[0].builder
         for index, part in enumerate(parts):
             staged[staged.index(writers[index])] = part.writer  # as the part's process left it
@@ -533,7 +552,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             window_outputs = estimation.concat_outputs([part.outputs for part in parts if part.outputs is not None])
         else:
             assert request.capture is not None
-            window_outputs = _window_outputs(request, [
+            window_outputs = window_outputs(request, [
                 (captured.data, captured.encodings, captured.content_types)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
                                                       problems=_problems(request, "capture records"), files=files)])
@@ -642,7 +661,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     return RunOutcome.finished(violations=violations_count, output_dir=output, files=tuple(files), summary=summary)
 
 
-def _window_outputs(request: ModelQualityMonitorRequest,
+def window_outputs(request: ModelQualityMonitorRequest,
                     chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]]) -> estimation.WindowOutputs:
     """The model outputs of captured output payloads (data, encodings, content types), read as the metrics
     read them."""

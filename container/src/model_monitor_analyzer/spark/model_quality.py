@@ -1,0 +1,299 @@
+"""Model-quality monitoring runs on Spark: ``monitors.model_quality.run.run_monitor`` with the captures joined with
+the labels on Spark's executors.
+
+The window's labels are read on the driver (``io.ground_truth``, a ``file:`` or ``s3://`` folder copied there
+first, only the upload hours the window reads) and broadcast with their join index (``io.merge.WindowJoin``).
+Spark reads the capture files with ``spark.read.text``, splitting large files at line boundaries; each split's
+lines go, in whole-line chunks, to the chunk reader the local run calls (``io.capture``'s captured outputs), are
+joined by inference id (else event id) and give back, as one row per split: the matched outputs and labels
+(``io.merge.LabelledColumnsBuilder``), the join's counts, the bad-record tally and the split's merged records (the
+merge job's lines, compressed). The driver puts the splits in (file, byte) order, which is capture order whatever
+the partitioning, writes each split's merged records as a part file, and the local run goes on as on one machine:
+the same metrics, checks, reports and metric lines.
+
+The merged records and the matched outputs travel to the driver: a window's labels are read there anyway, and
+the matches are at most one a label unless captures share an id. A baseline (``baseline --type model-quality``)
+is a labelled dataset read whole on the driver by the local run: it is not run on Spark.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.capture import CHUNK_BYTES, _captured_outputs
+from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, upload_hour
+from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
+from model_monitor_analyzer.jobs.progress import ProgressReporter
+from model_monitor_analyzer.monitors.model_quality import run as local_run
+from model_monitor_analyzer.monitors.model_quality.request import (
+    ModelQualityBaselineRequest,
+    ModelQualityMonitorRequest,
+)
+from model_monitor_analyzer.report import model_quality as report
+from model_monitor_analyzer.spark import spark_session
+from model_monitor_analyzer.spark.data_quality import SparkProfiler
+from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
+from model_monitor_analyzer.spark.partitions import STATE_DDL, STATE_SCHEMA, Failure, _chunks, _pieces
+from model_monitor_analyzer.spark.staging import RunFiles
+
+
+@dataclass(frozen=True, kw_only=True)
+class _JoinPlan:
+    """What an executor needs besides the broadcast labels: the window the captures are read in, and the
+    tolerated share of bad capture records (the tally of each split; the driver checks their sum)."""
+
+    window: TimeWindow
+    max_bad_record_ratio: float
+    keep_outputs: bool = False  # every capture's output payload too, for the label-free estimate
+
+
+@dataclass(frozen=True, kw_only=True)
+class _SplitJoin:
+    """One split's join, pickled back to the driver."""
+
+    builder: merge.LabelledColumnsBuilder
+    counts: tuple[int, int, np.ndarray]  # matched, captures without a label, positions of the label ids matched
+    problems: InputProblems
+    read: int
+    merged: bytes  # the merge job's lines of the split's matches, zlib-compressed
+    outputs: list[tuple[pa.Array, pa.Array, pa.Array]] | None = None  # data, encodings, content types (keep_outputs)
+
+
+def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPlan, join: merge.WindowJoin,
+                labels: GroundTruthColumns, problems: InputProblems) -> _SplitJoin:
+    path = file if start == 0 else f"{file} (the part from byte {start})"
+    builder = merge.LabelledColumnsBuilder()
+    compressor = zlib.compressobj(1)
+    merged: list[bytes] = []
+    read = 0
+    outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
+    for lines_before, chunk in _chunks(lines, CHUNK_BYTES):
+        captured = _captured_outputs(chunk, path, lines_before, plan.window, problems)
+        if captured is None or not len(captured):
+            continue
+        positions, rows = join.match_keys(captured.keys)
+        for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
+            merged.append(compressor.compress(merge.merged_line(captured.record(position), labels.records[row])))
+        builder.add_matched_outputs(captured, positions, labels, rows)
+        if plan.keep_outputs:
+            outputs.append((captured.data, captured.encodings, captured.content_types))
+        read += len(captured)
+    merged.append(compressor.flush())
+    matched, without_label, used = join.part_counts()
+    # the matched label ids by position, not one flag a label id: a split sees few of a large window's labels
+    return _SplitJoin(builder=builder, counts=(matched, without_label, np.flatnonzero(used)), problems=problems,
+                      read=read, merged=b"".join(merged), outputs=outputs if plan.keep_outputs else None)
+
+
+def join_counts(window_join: merge.WindowJoin, state: _SplitJoin) -> tuple[int, int, np.ndarray]:
+    """A split's join counts as ``WindowJoin.part_counts`` gives them (for ``absorb``)."""
+    matched, without_label, positions = state.counts
+    used = np.zeros_like(window_join.part_counts()[2])
+    used[positions] = True
+    return matched, without_label, used
+
+
+def join_partition(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared: object) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function: one ``STATE_SCHEMA`` row per split of the partition, its state a pickled
+    ``_SplitJoin`` or ``Failure``. ``shared``: the broadcast (WindowJoin, labels)."""
+    import itertools
+
+    window_join, labels = shared.value  # type: ignore[attr-defined]
+    for (file, start), group in itertools.groupby(_pieces(batches), key=lambda piece: piece[0]):
+        problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio, input_name="capture records")
+        try:
+            state: object = _join_split((piece for _, piece in group), file, start, plan,
+                                        merge.WindowJoin.sharing(window_join), labels, problems)
+        except AnalyzerInputError as exc:
+            state = Failure(True, exc.message, exc.path, exc.line)
+        except Exception as exc:  # a bug: said on the driver
+            state = Failure(False, f"{type(exc).__name__}: {exc}")
+        yield pa.RecordBatch.from_arrays(
+            [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
+            schema=STATE_SCHEMA,
+        )
+
+
+class _LinesWriter(merge.MergedRecordsWriter):
+    """A merged-records part file written from lines the merge job's format already has."""
+
+    def write_lines(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._out is None:
+            self._open()
+        self._out.write(data)  # type: ignore[union-attr]
+
+
+def joined_splits(files: HadoopFiles, folder: Path, capture: Path, *, window: TimeWindow,
+                  window_join: merge.WindowJoin, labels: GroundTruthColumns,
+                  max_bad_record_ratio: float, keep_outputs: bool = False) -> list[_SplitJoin]:
+    """The captures under ``capture`` joined with ``labels`` on Spark's executors: one ``_SplitJoin`` a split, in
+    capture order (none when there is no capture file)."""
+    uris = [file.uri for file in SparkProfiler(files, folder).capture_files(capture)]
+    if not uris:
+        return []
+    from pyspark.errors import AnalysisException, PythonException
+    from pyspark.sql import functions as F
+
+    spark = files.spark
+    plan = _JoinPlan(window=window, max_bad_record_ratio=max_bad_record_ratio, keep_outputs=keep_outputs)
+    window_join.prepare()
+    shared = spark.sparkContext.broadcast((window_join, labels))
+    try:
+        lines = spark.read.text(uris).select(
+            "value", F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("start"))
+        rows = lines.mapInArrow(partial(join_partition, plan=plan, shared=shared), STATE_DDL).collect()
+    except AnalysisException as exc:
+        raise AnalyzerInputError(f"Spark cannot read the capture ({str(exc).strip().splitlines()[0]})",
+                                 path=uris[0] if len(uris) == 1 else None) from None
+    except PythonException as exc:
+        missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
+        if missing is None:
+            raise
+        raise NotAvailableError(
+            f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
+            "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
+            "PYSPARK_PYTHON at a Python that has them") from None
+    finally:
+        shared.unpersist()
+    states = []
+    for row in sorted(rows, key=lambda row: (row.file, row.start)):
+        state = pickle.loads(row.state)
+        if isinstance(state, Failure):
+            state.raise_it()
+        states.append(state)
+    return states
+
+
+class SparkJoiner:
+    """``monitors.model_quality.run.CaptureJoiner`` with Spark's splits of the capture files as the parts."""
+
+    def __init__(self, files: HadoopFiles, folder: Path) -> None:
+        self._files = files
+        self._folder = folder
+
+    def __call__(self, request: ModelQualityMonitorRequest, *, window: TimeWindow, window_join: merge.WindowJoin,
+                 labels: GroundTruthColumns, merged_output: Path, progress: ProgressReporter,
+                 keep_outputs: bool) -> list:
+        assert request.capture is not None  # the request checks it
+        ratio = request.reading.max_bad_record_ratio
+        states = joined_splits(self._files, self._folder, request.capture, window=window, window_join=window_join,
+                               labels=labels, max_bad_record_ratio=ratio, keep_outputs=keep_outputs)
+        parts = []
+        for index, state in enumerate(states or [None]):
+            writer = _LinesWriter(merged_output, part=index)
+            if state is None:  # no capture file: one empty part, as one process reading nothing
+                parts.append(local_run._JoinedPart(
+                    builder=merge.LabelledColumnsBuilder(), writer=writer,
+                    counts=merge.WindowJoin.sharing(window_join).part_counts(),
+                    problems=InputProblems(max_bad_record_ratio=ratio), read=0,
+                    outputs=local_run.window_outputs(request, []) if keep_outputs else None))
+                continue
+            with writer:
+                writer.write_lines(zlib.decompress(state.merged))
+            parts.append(local_run._JoinedPart(builder=state.builder, writer=writer,
+                                               counts=join_counts(window_join, state),
+                                               problems=state.problems, read=state.read,
+                                               outputs=local_run.window_outputs(request, state.outputs or [])
+                                               if keep_outputs else None))
+        # the first part's counts stand for the run's own join (the local run absorbs the others')
+        window_join.absorb(parts[0].counts)  # type: ignore[arg-type]
+        progress.update(sum(part.read for part in parts))
+        return parts
+
+
+# ------------------------------------------------------------------ runs
+def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
+    """Refused: a model-quality baseline dataset is read whole on one machine."""
+    raise NotAvailableError("--engine spark does not run baseline --type model-quality: its labelled dataset is "
+                            "read on one machine; use --engine local")
+
+
+def _ground_truth_copy(files: HadoopFiles, uri: str, folder: Path, window: TimeWindow) -> Path:
+    """A local copy of the label files under ``uri`` that the window reads (those of its upload hours, and any
+    outside hour folders, as ``io.ground_truth`` chooses), in the same relative places."""
+    if not files.exists(uri):
+        raise AnalyzerInputError("ground-truth location does not exist", path=uri)
+    if not files.is_folder(uri):
+        return files.download(uri, folder)
+    root = uri.rstrip("/")
+    listed = files.files_under(uri)
+    prefix = next((file.uri[: file.uri.find(root.split(":", 1)[-1].lstrip("/"))] for file in listed), "")
+    for file in listed:
+        relative = file.uri[len(prefix) + len(root.split(":", 1)[-1].lstrip("/")):].strip("/")
+        local = folder.joinpath(*relative.split("/"))
+        hour = upload_hour(local, folder)
+        if hour is not None and (
+                (window.start is not None and hour < window.start.replace(minute=0, second=0, microsecond=0))
+                or (window.end is not None and hour >= window.end)):
+            continue
+        files.download(file.uri, local.parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _earlier_merged_files(files: HadoopFiles, uri: str) -> list[str]:
+    if not files.is_folder(uri):
+        return []
+    return [file.uri for file in files.files_under(uri)
+            if re.fullmatch(r"part-\d{5}-[^/]*\.jsonl", file.uri.rsplit("/", 1)[-1])]
+
+
+def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
+    """``monitors.model_quality.run.run_monitor`` with the captures joined on Spark; URI inputs and outputs allowed."""
+    names = request.names
+    if request.batch is not None:
+        raise AnalyzerInputError("--engine spark reads endpoint captures only: use --engine local for a transform job")
+    if request.merged is not None:
+        raise AnalyzerInputError(f"{names.merged} is not read by --engine spark: use --engine local, or give "
+                                 f"{names.capture} and {names.ground_truth}")
+    if request.reading.record_preprocessor is not None:
+        raise AnalyzerInputError("--record-preprocessor is not run by --engine spark yet: use --engine local")
+    files = HadoopFiles(spark_session(request.engine))
+    with RunFiles(files=files) as staged:
+        inputs = (request.capture, request.ground_truth, request.constraints)
+        output = staged.output_folder(request.output, names=(*local_run.MONITOR_FILES, OUTCOME_FILE),
+                                      overwrite=request.overwrite, option=names.output, inputs=inputs)
+        metrics_dir = request.metrics_dir
+        if metrics_dir is not None:
+            metrics_dir = staged.output_folder(metrics_dir, names=(report.METRICS_FILE,),
+                                               overwrite=request.overwrite, option="--metrics-dir", inputs=inputs)
+        given_merged = request.merged_output or request.output / local_run.MERGE_FOLDER
+        merged_uri = remote_uri(given_merged)
+        earlier: list[str] = []
+        if merged_uri is not None:
+            earlier = _earlier_merged_files(files, merged_uri)
+            if earlier and not request.overwrite and request.merged_output is None:
+                raise AnalyzerInputError(f"{names.output} {remote_uri(request.output)} holds an earlier run's merged "
+                                         f"records ({earlier[0].rsplit('/', 1)[-1]}): add --overwrite to replace them")
+            merged_output = (output / local_run.MERGE_FOLDER if request.merged_output is None else
+                             staged.output_folder(request.merged_output, names=(), overwrite=True,
+                                                  option=names.merged_output, inputs=inputs))
+        else:
+            merged_output = given_merged
+        ground_truth = request.ground_truth
+        gt_uri = remote_uri(ground_truth) if ground_truth is not None else None
+        if gt_uri is not None:
+            ground_truth = _ground_truth_copy(files, gt_uri, staged.folder / "ground-truth", request.window)
+        local = replace(
+            request, output=output, metrics_dir=metrics_dir, ground_truth=ground_truth,
+            merged_output=merged_output, constraints=staged.input_file(request.constraints),
+        )
+        outcome = local_run.run_monitor(local, joiner=SparkJoiner(files, staged.folder))
+        for uri in earlier:  # the run succeeded: this run's part files replace the earlier ones
+            files.delete(uri)
+        return staged.publish(outcome, output=output)

@@ -1,0 +1,71 @@
+"""The Spark runner of bias drift against the local engine on the same window, at several partitionings.
+
+The splits' merged records come back in capture order and are analysed once on the driver, so every field is
+identical: the analysis, the join's counts, the violations and the metric lines.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from demo import data
+from model_monitor_analyzer import cli
+from model_monitor_analyzer.monitors import bias
+from tests.conftest import REPO_ROOT
+
+BASELINE = REPO_ROOT / "demo" / "baseline-bias"
+
+
+def _argv(capture: Path, labels: Path, output: Path, *extra: str) -> list[str]:
+    return ["monitor", "--type", "bias", "--analysis-config", str(BASELINE / "analysis_config.json"),
+            "--baseline", str(BASELINE / "analysis.json"), "--capture", str(capture), "--ground-truth", str(labels),
+            "--probability-attribute", "0", "--start", "2026-11-25T09:00:00Z", "--end", "2026-11-25T10:00:00Z",
+            "--ground-truth-lookback", "PT1H", "--metric-time", "2026-11-25T10:00:00Z", "--output", str(output),
+            "--quiet", *extra]
+
+
+def _documents(folder: Path) -> dict[str, object]:
+    found: dict[str, object] = {name: json.loads((folder / name).read_text())
+                                for name in ("analysis.json", "constraint_violations.json")}
+    (lines,) = (folder / "metrics").glob("*.jsonl")
+    found["metrics"] = lines.read_text()
+    return found
+
+
+@pytest.fixture(scope="module")
+def window(tmp_path_factory):
+    """Two demo hours, the first hour's labels uploaded an hour late, and the local engine's run of the window."""
+    root = tmp_path_factory.mktemp("bias-window")
+    hours = data.demo_hours(datetime(2026, 11, 25, 8))[:2]
+    capture = data.write_capture(root / "capture", hours, ground_truth=root / "gt")
+    shutil.move(root / "gt/2026/11/25/08/labels-0.jsonl", root / "gt/2026/11/25/09/labels-0.jsonl")
+    argv = _argv(capture, root / "gt", root / "local")
+    outcome = bias.run_monitor(bias.monitor_request(cli.build_parser("bias").parse_args(argv)))
+    return capture, root / "gt", _documents(root / "local"), outcome.summary
+
+
+@pytest.mark.parametrize("split_bytes", [None, 32 << 10])
+def test_spark_analyses_a_window_as_the_local_engine_does(spark, split_files, window, split_bytes, tmp_path):
+    capture, labels, local, summary = window
+    with split_files(split_bytes):
+        cli.main(_argv(capture, labels, tmp_path / "spark", "--engine", "spark"))
+    assert _documents(tmp_path / "spark") == local
+    assert json.loads((tmp_path / "spark" / "outcome.json").read_text())["summary"] == json.loads(json.dumps(summary))
+    assert summary["matched"] == 1180 and summary["labels_without_capture"] == 0
+
+
+def test_spark_refuses_a_window_table_and_a_baseline(spark, window, tmp_path, capsys):
+    capture = window[0]
+    assert cli.main(["monitor", "--type", "bias", "--engine", "spark", "--analysis-config",
+                     str(BASELINE / "analysis_config.json"), "--merged", str(capture), "--output",
+                     str(tmp_path / "m")]) == 2
+    assert "joins --capture with --ground-truth only" in capsys.readouterr().err
+    assert cli.main(["baseline", "--type", "bias", "--engine", "spark", "--analysis-config",
+                     str(BASELINE / "analysis_config.json"), "--dataset", str(capture), "--output",
+                     str(tmp_path / "b")]) == 2
+    assert "does not run baseline --type bias" in capsys.readouterr().err
