@@ -189,6 +189,19 @@ def test_window_without_labels_is_estimated_instead_of_no_data(tmp_path: Path):
     assert names["quality_violation_prediction_drift"] == 0.0
 
 
+def test_a_window_with_a_ground_truth_lookback_estimates_every_capture_of_the_window(tmp_path: Path):
+    """With a look-back the join reads earlier captures too, so the estimate reads the window's own in a pass of
+    its own: all of them, not none."""
+    rng = np.random.default_rng(19)
+    constraints = _baseline(tmp_path, rng)
+    _captures_only(tmp_path, _true_probabilities(rng, 1_500) ** 2)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--constraints", str(constraints), "--probability-threshold",
+                                              "0.25", "--ground-truth-lookback", "PT2H"))
+    assert outcome.status is RunStatus.COMPLETED, outcome.message
+    block = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]
+    assert block["item_count"] == 1_500
+
+
 def test_a_covariate_shift_that_lowers_accuracy_is_estimated_and_violates(tmp_path: Path):
     rng = np.random.default_rng(16)
     constraints = _baseline(tmp_path, rng)

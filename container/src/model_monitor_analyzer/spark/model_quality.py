@@ -201,14 +201,14 @@ class SparkJoiner:
                     builder=merge.LabelledColumnsBuilder(), writer=writer,
                     counts=merge.WindowJoin.sharing(window_join).part_counts(),
                     problems=InputProblems(max_bad_record_ratio=ratio), read=0,
-                    outputs=local_run.window_outputs(request, []) if keep_outputs else None))
+                    outputs=local_run.captured_outputs_read(request, []) if keep_outputs else None))
                 continue
             with writer:
                 writer.write_lines(zlib.decompress(state.merged))
             parts.append(local_run._JoinedPart(builder=state.builder, writer=writer,
                                                counts=join_counts(window_join, state),
                                                problems=state.problems, read=state.read,
-                                               outputs=local_run.window_outputs(request, state.outputs or [])
+                                               outputs=local_run.captured_outputs_read(request, state.outputs or [])
                                                if keep_outputs else None))
         # the first part's counts stand for the run's own join (the local run absorbs the others')
         window_join.absorb(parts[0].counts)  # type: ignore[arg-type]

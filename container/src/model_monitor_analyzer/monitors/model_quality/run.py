@@ -460,6 +460,11 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     lookback = request.ground_truth_lookback
     reference = (constraints.estimation if constraints is not None
                  and settings.problem_type is not mq.ProblemType.REGRESSION else None)
+    if reference is not None and lookback and joiner is not None:
+        # the pass of its own below reads local files: Spark's join reads the look-back's captures too
+        print("note: no label-free estimate in this window: --engine spark makes it only without "
+              "--ground-truth-lookback (use --engine local for both)", file=sys.stderr, flush=True)
+        reference = None
     # the estimate reads every capture of the window, labelled or not: during the join when the join reads
     # just the window, else in a pass of its own
     outputs_in_join = reference is not None and not lookback
@@ -525,7 +530,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                             progress.update(read)
                 # read in the part's own process: only the numbers travel back
                 return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
-                                   outputs=window_outputs(request, outputs) if outputs_in_join else None)
+                                   outputs=captured_outputs_read(request, outputs) if outputs_in_join else None)
 
             writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
             staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -552,10 +557,10 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             window_outputs = estimation.concat_outputs([part.outputs for part in parts if part.outputs is not None])
         else:
             assert request.capture is not None
-            window_outputs = window_outputs(request, [
+            window_outputs = captured_outputs_read(request, [
                 (captured.data, captured.encodings, captured.content_types)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
-                                                      problems=_problems(request, "capture records"), files=files)])
+                                                      problems=_problems(request, "capture records"))])
     rows, skipped = complete_rows(columns)
     state = part_state(settings, rows, names=names) if len(rows.labels) else None
     left_out = state.non_finite if state is not None else NonFiniteValues()
@@ -661,7 +666,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     return RunOutcome.finished(violations=violations_count, output_dir=output, files=tuple(files), summary=summary)
 
 
-def window_outputs(request: ModelQualityMonitorRequest,
+def captured_outputs_read(request: ModelQualityMonitorRequest,
                     chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]]) -> estimation.WindowOutputs:
     """The model outputs of captured output payloads (data, encodings, content types), read as the metrics
     read them."""
