@@ -3,11 +3,20 @@ whose true probabilities are known (labels drawn from them), against numpy and s
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn import metrics as sk
 
 from model_monitor_analyzer.checks import multiclass_estimation as me
+from model_monitor_analyzer.io.ground_truth import ground_truth_record
+from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import model_quality as job
+from model_monitor_analyzer.monitors.model_quality.estimation import ESTIMATION_KEY
+from tests.analyzer.test_model_quality_jobs import START, _baseline_args, _hour_folder, _monitor_args
 
 CLASSES = 4
 
@@ -135,3 +144,132 @@ def test_class_order_follows_the_predicted_label_of_each_column():
     one_sided = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1]])
     assert me.class_order(["0", "1"], one_sided, ["0", "2"]) == ("0", "1", "2")
     assert me.class_order(["a", "b"], one_sided, ["a", "c"]) is None
+
+
+# -- the model-quality monitor with per-class probabilities ------------------------------------------------
+
+NAMES = np.array(["cat", "dog", "emu", "fox"])
+
+
+def _baseline(root: Path, rng: np.random.Generator, n: int = 8_000) -> Path:
+    """A labelled reference whose per-class scores are distorted (``p ** 2``, not adding up to 1)."""
+    p = _softmax_probabilities(rng, n)
+    actual = _draw_labels(rng, p)[0]
+    scores = p**2
+    rows = "".join(f"{NAMES[np.argmax(s)]},{','.join(repr(float(v)) for v in s)},{NAMES[y]}\n"
+                   for s, y in zip(scores, actual, strict=True))
+    dataset = root / "reference.csv"
+    dataset.write_text("predicted,p_cat,p_dog,p_emu,p_fox,label\n" + rows)
+    outcome = job.run_baseline(_baseline_args(
+        "--dataset", str(dataset), "--problem-type", "MulticlassClassification", "--inference-attribute", "predicted",
+        "--probability-attribute", "p_cat,p_dog,p_emu,p_fox", "--ground-truth-attribute", "label",
+        "--output", str(root / "baseline")))
+    assert outcome.status is RunStatus.COMPLETED, outcome.message
+    return root / "baseline" / "constraints.json"
+
+
+def _write_window(root: Path, scores: np.ndarray, labels: np.ndarray | None, *, json_payload: bool) -> None:
+    """Captures whose output is the predicted class and the per-class scores (CSV ``dog,0.1,...`` or JSON
+    ``{"predicted_label": ..., "probabilities": [...]}``), and the labels when given."""
+    capture_lines, label_lines = [], []
+    for i, row in enumerate(scores):
+        predicted = str(NAMES[np.argmax(row)])
+        data = json.dumps({"predicted_label": predicted, "probabilities": [float(v) for v in row]}) if json_payload \
+            else predicted + "," + ",".join(repr(float(v)) for v in row)
+        capture_lines.append(json.dumps({
+            "captureData": {"endpointOutput": {"observedContentType": "application/json" if json_payload else "text/csv",
+                                               "mode": "OUTPUT", "data": data,
+                                               "encoding": "JSON" if json_payload else "CSV"}},
+            "eventMetadata": {"eventId": f"e{i}", "inferenceId": f"i{i}",
+                              "inferenceTime": START.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "eventVersion": "0"}))
+        if labels is not None:
+            label_lines.append(json.dumps(ground_truth_record(f"i{i}", str(NAMES[labels[i]]))))
+    (_hour_folder(root / "capture" / "ep" / "AllTraffic", START) / "00-00-000-capture.jsonl").write_text(
+        "\n".join(capture_lines) + "\n")
+    label_dir = _hour_folder(root / "groundtruth", START)
+    if label_lines:
+        (label_dir / "labels.jsonl").write_text("\n".join(label_lines) + "\n")
+
+
+def _monitor(root: Path, constraints: Path, *, json_payload: bool):
+    attributes = ("--inference-attribute", "predicted_label", "--probability-attribute", "probabilities") \
+        if json_payload else ("--inference-attribute", "0", "--probability-attribute", "1-4")
+    return job.run_monitor(_monitor_args(
+        "--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"), "--output", str(root / "out"),
+        "--problem-type", "MulticlassClassification", *attributes, "--constraints", str(constraints),
+        "--metrics-dir", str(root / "metrics"),
+        "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"), "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")))
+
+
+def test_multiclass_baseline_keeps_per_class_calibrations_and_macro_reference_metrics(tmp_path: Path):
+    constraints = _baseline(tmp_path, np.random.default_rng(29))
+    block = json.loads(constraints.read_text())[ESTIMATION_KEY]
+    calibration = block["calibration"]
+    assert calibration["method"] == "one_vs_rest_isotonic"
+    assert calibration["classes"] == NAMES.tolist()
+    assert all(entry["method"] == "isotonic" for entry in calibration["per_class"])  # p ** 2 is miscalibrated
+    statistics = json.loads((tmp_path / "baseline" / "statistics.json").read_text())
+    assert block["reference_metrics"]["accuracy"]["value"] == pytest.approx(
+        statistics["multiclass_classification_metrics"]["accuracy"]["value"], abs=1e-12)
+    assert set(block["reference_metrics"]) == {"accuracy", "precision", "recall", "f1", "auc"}
+
+
+@pytest.mark.parametrize("json_payload", [False, True], ids=["csv-column-range", "json-list"])
+def test_multiclass_window_without_labels_is_estimated_within_its_interval(tmp_path: Path, json_payload: bool):
+    rng = np.random.default_rng(31)
+    constraints = _baseline(tmp_path, rng)
+    p = _softmax_probabilities(rng, 4_000, shift=0.6)  # covariate shift: P(y | x) unchanged
+    _write_window(tmp_path, p**2, None, json_payload=json_payload)
+    outcome = _monitor(tmp_path, constraints, json_payload=json_payload)
+    assert outcome.status in (RunStatus.COMPLETED, RunStatus.COMPLETED_WITH_VIOLATIONS), outcome.message
+    assert outcome.summary["performance_estimation"] == "estimated only: no labels in the window"
+    block = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]
+    assert block["item_count"] == 4_000
+    # what the true probabilities say (numpy, scikit-learn-free): the expected confusion matrix of the window
+    predicted = np.argmax(p, axis=1)
+    matrix = np.zeros((CLASSES, CLASSES))
+    np.add.at(matrix.T, predicted, p)
+    tp = np.diag(matrix)
+    truth = {"estimated_accuracy": tp.sum() / p.shape[0],
+             "estimated_recall": np.mean(tp / matrix.sum(axis=1)),
+             "estimated_precision": np.mean(tp / matrix.sum(axis=0))}
+    for name, value in truth.items():
+        entry = block["estimated"][name]
+        assert abs(entry["value"] - value) < 3 * entry["standard_error"] + 0.01, name
+    lines = [json.loads(line) for line in (tmp_path / "metrics" / "model_quality_metrics.jsonl").read_text().splitlines()]
+    assert {line["MetricName"] for line in lines} >= {"estimated_accuracy", "estimated_f1", "estimated_auc"}
+
+
+def test_multiclass_labelled_window_compares_realised_macro_metrics_and_reports_a_concept_shift(tmp_path: Path):
+    rng = np.random.default_rng(37)
+    constraints = _baseline(tmp_path, rng)
+    p = _softmax_probabilities(rng, 3_000, shift=0.3)
+    _write_window(tmp_path / "same", p**2, _draw_labels(rng, p)[0], json_payload=True)
+    same = _monitor(tmp_path / "same", constraints, json_payload=True)
+    block = json.loads((tmp_path / "same" / "out" / "statistics.json").read_text())[ESTIMATION_KEY]
+    assert block["mode"] == "estimated_and_realised"
+    labelled = block["labelled_rows"]
+    assert labelled["concept_shift"]["flagged"] == [], same.message
+    statistics = json.loads((tmp_path / "same" / "out" / "statistics.json").read_text())
+    assert labelled["realised"]["accuracy"] == pytest.approx(
+        statistics["multiclass_classification_metrics"]["accuracy"]["value"], abs=1e-12)
+    # P(y | x) changes: the same scores, labels drawn uniformly
+    _write_window(tmp_path / "shifted", p**2, rng.integers(0, CLASSES, p.shape[0]), json_payload=True)
+    _monitor(tmp_path / "shifted", constraints, json_payload=True)
+    violations = json.loads((tmp_path / "shifted" / "out" / "constraint_violations.json").read_text())["violations"]
+    assert "conceptShift" in {v["metric_name"] for v in violations}
+
+
+def test_a_single_probability_of_a_multiclass_model_is_read_as_before_without_an_estimate(tmp_path: Path):
+    rng = np.random.default_rng(41)
+    p = _softmax_probabilities(rng, 1_000)
+    actual = _draw_labels(rng, p)[0]
+    dataset = tmp_path / "reference.csv"
+    dataset.write_text("predicted,confidence,label\n" + "".join(
+        f"{NAMES[np.argmax(row)]},{float(row.max())!r},{NAMES[y]}\n" for row, y in zip(p, actual, strict=True)))
+    outcome = job.run_baseline(_baseline_args(
+        "--dataset", str(dataset), "--problem-type", "MulticlassClassification", "--inference-attribute", "predicted",
+        "--probability-attribute", "confidence", "--ground-truth-attribute", "label", "--output", str(tmp_path / "b")))
+    assert outcome.status is RunStatus.COMPLETED, outcome.message
+    assert "calibration" not in json.loads((tmp_path / "b" / "constraints.json").read_text())[ESTIMATION_KEY]
