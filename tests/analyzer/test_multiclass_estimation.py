@@ -273,3 +273,32 @@ def test_a_single_probability_of_a_multiclass_model_is_read_as_before_without_an
         "--probability-attribute", "confidence", "--ground-truth-attribute", "label", "--output", str(tmp_path / "b")))
     assert outcome.status is RunStatus.COMPLETED, outcome.message
     assert "calibration" not in json.loads((tmp_path / "b" / "constraints.json").read_text())[ESTIMATION_KEY]
+
+
+def _merged(output: dict, label: str) -> dict:
+    return {"captureData": {"endpointOutput": output}, "groundTruthData": {"data": label, "encoding": "CSV"},
+            "eventMetadata": {"eventId": "e1"}}
+
+
+def test_per_class_probabilities_read_from_a_csv_range_alike_on_columns_and_record_by_record():
+    from model_monitor_analyzer.io import merge
+
+    attributes = merge.ValueAttributes(inference_attribute="0", probability_attribute="1-3", class_probabilities=True)
+    plain = [_merged({"data": "dog,0.2,0.7,0.1", "encoding": "CSV"}, "dog"),
+             _merged({"data": "cat,0.6,0.3,0.1\n", "encoding": "CSV"}, "emu")]
+    quoted = [*plain, _merged({"data": '"emu",0.1,0.1,0.8', "encoding": "CSV"}, "emu")]  # forces the per-record reader
+    fast = merge.labelled_columns(plain, attributes)
+    slow = merge.labelled_columns(quoted, attributes)
+    assert fast.probabilities.to_pylist() == ["[0.2,0.7,0.1]", "[0.6,0.3,0.1]"]
+    assert slow.probabilities.to_pylist() == [*fast.probabilities.to_pylist(), "[0.1,0.1,0.8]"]
+
+
+def test_per_class_probabilities_of_a_json_batch_are_one_list_per_row():
+    from model_monitor_analyzer.io import merge
+
+    rows = merge.labelled_predictions(
+        [{"captureData": {"endpointOutput": {"data": json.dumps({"predictions": [
+            {"label": "cat", "p": [0.9, 0.1]}, {"label": "dog", "p": [0.2, 0.8]}]}), "encoding": "JSON"}},
+          "groundTruthData": {"data": "cat\ndog", "encoding": "CSV"}, "eventMetadata": {"eventId": "e1"}}],
+        inference_attribute="predictions[*].label", probability_attribute="predictions[*].p", class_probabilities=True)
+    assert rows.probabilities == [[0.9, 0.1], [0.2, 0.8]]
