@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.estimation import REFERENCE_SIZE, SEED, THRESHOLD, simulate
+from bench.estimation import CLASSES, REFERENCE_SIZE, SEED, THRESHOLD, simulate, simulate_multiclass
 from bench.peer_env import REPO_ROOT
 from model_monitor_analyzer.checks import performance_estimation as pe
 
@@ -63,22 +63,6 @@ def compare(python: str, *, windows: int, size: int, seed: int = SEED) -> dict[s
 
 
 MULTICLASS_CONTENDER = REPO_ROOT / "bench" / "contenders" / "nannyml_cbpe_multiclass.py"
-#: A softmax model of four classes on two inputs: the multiclass data's true probabilities.
-CLASSES = ("cat", "dog", "emu", "fox")
-_WEIGHTS = np.array([[1.5, -1.0, 0.2, -0.6], [0.3, 1.2, -1.4, 0.1]])
-_BIASES = np.array([0.2, 0.0, -0.3, 0.1])
-
-
-def simulate_multiclass(rng: np.random.Generator, n: int, shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(true probabilities, the model's over-confident per-class scores ``p ** 2`` divided by their sum (NannyML
-    wants scores adding up to 1), labels drawn from the probabilities) of ``n`` rows whose inputs are moved by
-    ``shift`` (covariate shift)."""
-    logits = rng.normal(shift, 1.0, (n, 2)) @ _WEIGHTS + _BIASES
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    labels = np.minimum((rng.random((n, 1)) >= np.cumsum(p, axis=1)).sum(axis=1), len(CLASSES) - 1)
-    sharpened = p**2
-    return p, sharpened / sharpened.sum(axis=1, keepdims=True), labels
 
 
 def compare_multiclass(python: str, *, windows: int, size: int, seed: int = SEED) -> dict[str, object]:

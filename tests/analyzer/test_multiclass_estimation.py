@@ -302,3 +302,28 @@ def test_per_class_probabilities_of_a_json_batch_are_one_list_per_row():
           "groundTruthData": {"data": "cat\ndog", "encoding": "CSV"}, "eventMetadata": {"eventId": "e1"}}],
         inference_attribute="predictions[*].label", probability_attribute="predictions[*].p", class_probabilities=True)
     assert rows.probabilities == [[0.9, 0.1], [0.2, 0.8]]
+
+
+def test_the_container_environment_names_per_class_probabilities_alike(tmp_path: Path):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    rng = np.random.default_rng(43)
+    constraints = _baseline(tmp_path, rng)
+    _write_window(tmp_path, _softmax_probabilities(rng, 1_500) ** 2, None, json_payload=False)
+    opt_ml = tmp_path / "opt-ml"
+    processing = opt_ml / "processing"
+    processing.mkdir(parents=True)
+    (tmp_path / "capture").rename(processing / "input_data")
+    (tmp_path / "groundtruth").rename(processing / "groundtruth")
+    (processing / "baseline" / "constraints").mkdir(parents=True)
+    (processing / "baseline" / "constraints" / "constraints.json").write_bytes(constraints.read_bytes())
+    assert run_container({
+        "MODEL_MONITOR_OPT_ML_ROOT": str(opt_ml), "analysis_type": "MODEL_QUALITY",
+        "problem_type": "MulticlassClassification", "inference_attribute": "0", "probability_attribute": "1-4",
+        "dataset_source": "/opt/ml/processing/input_data", "output_path": "/opt/ml/processing/output",
+        "baseline_constraints": "/opt/ml/processing/baseline/constraints/constraints.json",
+        "start_time": START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_time": (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}) == 0
+    block = json.loads((processing / "output" / "statistics.json").read_text())[ESTIMATION_KEY]
+    assert block["item_count"] == 1_500
+    assert set(block["estimated"]) == set(me.MULTICLASS_ESTIMATED_METRICS)
