@@ -327,3 +327,17 @@ def test_the_container_environment_names_per_class_probabilities_alike(tmp_path:
     block = json.loads((processing / "output" / "statistics.json").read_text())[ESTIMATION_KEY]
     assert block["item_count"] == 1_500
     assert set(block["estimated"]) == set(me.MULTICLASS_ESTIMATED_METRICS)
+
+
+def test_a_baseline_whose_probability_columns_cannot_be_matched_to_classes_is_refused(tmp_path: Path):
+    from model_monitor_analyzer.errors import AnalyzerInputError
+
+    # the model never predicts "emu", and the labels are not 0..K-1: which column is emu's cannot be told
+    rows = "".join(f"{name},0.6,0.2,0.1,0.1,{name}\n" for name in ("cat", "dog", "fox") * 10)
+    dataset = tmp_path / "reference.csv"
+    dataset.write_text("predicted,p_cat,p_dog,p_emu,p_fox,label\n" + rows)
+    with pytest.raises(AnalyzerInputError, match="which class each of the 4 per-class probabilities"):
+        job.run_baseline(_baseline_args(
+            "--dataset", str(dataset), "--problem-type", "MulticlassClassification", "--inference-attribute",
+            "predicted", "--probability-attribute", "1-4", "--ground-truth-attribute", "label",
+            "--output", str(tmp_path / "baseline")))
