@@ -142,6 +142,28 @@ def _multiclass_outputs(predictions: pa.Array, probabilities: pa.Array | None, l
                          truth=None if labels is None else label_text(labels))
 
 
+def _class_rows(classes: Sequence[str], outputs: WindowOutputs) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """A multiclass window's class scores, predicted class positions among ``classes`` and (labelled rows) true ones,
+    on the rows whose predicted (and true) class is among them; None without per-class probabilities."""
+    scores = outputs.class_scores
+    if scores is None or not len(outputs):
+        return None
+    if scores.shape[1] != len(classes):
+        raise AnalyzerInputError(
+            f"the window's probability attribute lists {scores.shape[1]} classes, the baseline's "
+            f"{len(classes)} ({', '.join(classes)}): the model's classes changed; make a new baseline")
+    value_set = pa.array(list(classes), pa.string())
+    predicted = pc.index_in(outputs.labels, value_set=value_set)
+    known = pc.is_valid(predicted)
+    actual = None
+    if outputs.truth is not None:
+        actual = pc.index_in(outputs.truth, value_set=value_set)
+        known = pc.and_(known, pc.is_valid(actual))
+    keep = known.to_numpy(zero_copy_only=False)
+    return (scores[keep], pc.fill_null(predicted, 0).to_numpy(zero_copy_only=False)[keep],
+            None if actual is None else pc.fill_null(actual, 0).to_numpy(zero_copy_only=False)[keep])
+
+
 # --------------------------------------------------------------------------------------------
 # Baseline
 # --------------------------------------------------------------------------------------------
@@ -222,31 +244,10 @@ class EstimationReference:
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         return np.clip(scores, 0.0, 1.0) if self.calibration is None else self.calibration.apply(scores)
 
-    def _class_rows(self, outputs: WindowOutputs) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
-        """A multiclass window's class scores, predicted class positions and (labelled rows) true ones, on the rows
-        whose predicted (and true) class is among the baseline's; None without per-class probabilities."""
-        scores = outputs.class_scores
-        if scores is None or not len(outputs):
-            return None
-        if scores.shape[1] != len(self.classes):
-            raise AnalyzerInputError(
-                f"the window's probability attribute lists {scores.shape[1]} classes, the baseline's "
-                f"{len(self.classes)} ({', '.join(self.classes)}): the model's classes changed; make a new baseline")
-        value_set = pa.array(list(self.classes), pa.string())
-        predicted = pc.index_in(outputs.labels, value_set=value_set)
-        known = pc.is_valid(predicted)
-        actual = None
-        if outputs.truth is not None:
-            actual = pc.index_in(outputs.truth, value_set=value_set)
-            known = pc.and_(known, pc.is_valid(actual))
-        keep = known.to_numpy(zero_copy_only=False)
-        return (scores[keep], pc.fill_null(predicted, 0).to_numpy(zero_copy_only=False)[keep],
-                None if actual is None else pc.fill_null(actual, 0).to_numpy(zero_copy_only=False)[keep])
-
     def realised_on(self, outputs: WindowOutputs) -> dict[str, float]:
         """A multiclass window's realised accuracy and macro precision, recall, F1 and ROC AUC on its labelled rows
         (``outputs`` with ``truth``), named as the metrics they are the estimates of."""
-        found = self._class_rows(outputs) if self.class_calibrations is not None else None
+        found = _class_rows(self.classes, outputs) if self.class_calibrations is not None else None
         if found is None or found[2] is None or not found[1].size:
             return {}
         scores, predicted, actual = found
@@ -256,7 +257,7 @@ class EstimationReference:
     def estimate(self, outputs: WindowOutputs, *, auc_draws: int = pe.AUC_DRAWS) -> dict[str, pe.Estimate]:
         """The estimated metrics of ``outputs`` (nothing without scores, or without a calibration block)."""
         if self.class_calibrations is not None:
-            found = self._class_rows(outputs)
+            found = _class_rows(self.classes, outputs)
             if found is None or not found[1].size:
                 return {}
             scores, predicted, _ = found
@@ -311,9 +312,7 @@ def _multiclass_reference(outputs: WindowOutputs, predictions: ReferencePredicti
             raise AnalyzerInputError(
                 f"{what} {unknown!r} is not among the {len(classes)} classes of {names.probability_attribute} "
                 f"({', '.join(classes)}): the per-class probabilities must list every class")
-    reference_block = EstimationReference(len(outputs), {}, {}, predictions, estimates=True, classes=classes,
-                                          class_calibrations=me.ClassCalibrations(()))
-    _, predicted, actual = reference_block._class_rows(outputs)  # type: ignore[misc]
+    _, predicted, actual = _class_rows(classes, outputs)  # type: ignore[misc]
     assert actual is not None
     calibrations = me.fit_class_calibrations(scores, actual)
     realised = {pe.ESTIMATED_METRICS[name]: value
