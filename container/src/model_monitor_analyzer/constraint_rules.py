@@ -515,8 +515,9 @@ CONCEPT_SHIFT = "concept_shift"
 
 def label_free_verdicts(problem_type: str, *, scores: bool) -> tuple[str, ...]:
     """The label-free verdicts a ``problem_type`` monitor publishes: estimates need a binary classifier's
-    probability (``scores``); prediction drift needs a classifier."""
-    if problem_type == "BinaryClassification" and scores:
+    probability or a multiclass classifier's per-class probabilities (``scores``: a probability attribute);
+    prediction drift needs a classifier."""
+    if problem_type in ("BinaryClassification", "MulticlassClassification") and scores:
         return (*ESTIMATED_QUALITY_METRICS, PREDICTION_DRIFT, CONCEPT_SHIFT)
     if problem_type in ("BinaryClassification", "MulticlassClassification"):
         return (PREDICTION_DRIFT,)

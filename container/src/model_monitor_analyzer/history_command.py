@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+from model_monitor_analyzer.checks.concept_shift import DEFAULT_LAST, DEFAULT_OUTSIDE
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.report.html.history import HistoryWindow, history_page
 from model_monitor_analyzer.report.html.page import write_report
@@ -36,6 +37,11 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, default=None,
                         help=f"the history page to write (default: {HISTORY_FILE} in --reports when it is a "
                              f"folder, else in the current folder)")
+    parser.add_argument("--concept-shift-windows", type=int, nargs=2, metavar=("K", "N"),
+                        default=(DEFAULT_OUTSIDE, DEFAULT_LAST),
+                        help="report a possible concept shift when a metric's realised value lies outside its "
+                             f"estimate's 95 %% interval in K of the last N labelled windows (default "
+                             f"{DEFAULT_OUTSIDE} {DEFAULT_LAST})")
 
 
 def _link(execution: Execution, page: Path) -> str | None:
@@ -78,7 +84,8 @@ def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindo
             monitor_type=execution.monitor_type, status=execution.status, start=execution.window_start,
             end=execution.window_end, records=summary.get("records"),
             violations=execution.violation_count(), series=execution.metrics(),
-            check_violations=_check_violations(execution), link=_link(execution, page)))
+            check_violations=_check_violations(execution), link=_link(execution, page),
+            realised_against_estimate=tuple(execution.realised_against_estimate())))
     return windows
 
 
@@ -107,13 +114,16 @@ def run_report(args: argparse.Namespace) -> int:
             f"--output {output} exists and is not a history page this command wrote: give another file name (an "
             "earlier history page is replaced, any other file is kept)"
         )
+    outside, last = args.concept_shift_windows
+    if not 1 <= outside <= last:
+        raise AnalyzerInputError(f"--concept-shift-windows {outside} {last}: K must be between 1 and N")
     windows = history_windows(results, output)
     if not windows:
         raise AnalyzerInputError(
             f"--reports {args.reports} holds no monitoring window (a folder yyyy/mm/dd/HH with a window's result "
             "files): give the folder the monitor writes its reports to"
         )
-    write_report(output, history_page(windows, source=str(args.reports)))
+    write_report(output, history_page(windows, source=str(args.reports), concept_shift=(outside, last)))
     print(f"{len(windows)} windows", file=sys.stdout)
     print(f"wrote {output}")
     return 0

@@ -30,7 +30,15 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from model_monitor_analyzer.checks.concept_shift import (
+    DEFAULT_LAST,
+    DEFAULT_OUTSIDE,
+    PersistentShift,
+    RealisedAgainstEstimate,
+    persistent_concept_shift,
+)
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.report.html.model_quality import realised_against_estimate
 from model_monitor_analyzer.report.html.page import REPORT_FILE, read_summary
 
 STATISTICS_FILE = "statistics.json"
@@ -273,6 +281,22 @@ class Execution:
         ``{"name", "measure", "value", "threshold", "lower_threshold", "violated", "baseline"}``."""
         return list((self.summary or {}).get("series", []))
 
+    def realised_against_estimate(self) -> list[RealisedAgainstEstimate]:
+        """A labelled model-quality window's realised metrics with the 95 % interval of their label-free estimate on
+        the same rows (from report.html; from statistics.json for a report written before it carried them); [] for
+        other windows."""
+        summary = self.summary or {}
+        listed = summary.get("realised_against_estimate")
+        if listed is None and self.monitor_type == "model-quality" and STATISTICS_FILE in self.names:
+            names = {point.get("name") for point in summary.get("series", [])}
+            if any(f"estimated_{n}" in names for n in names):  # estimates beside realised metrics: labels
+                try:
+                    listed = realised_against_estimate(self.statistics() or {})
+                except AnalyzerInputError:
+                    listed = []
+        found = [RealisedAgainstEstimate.from_document(entry) for entry in listed or [] if isinstance(entry, dict)]
+        return [entry for entry in found if entry is not None]
+
     def violations_frame(self):
         """``violations()`` as a pandas DataFrame."""
         return _frame(self.violations())
@@ -338,6 +362,14 @@ class MonitoringResults:
             if VIOLATIONS_FILE in execution.names:
                 return execution.violations()
         return []
+
+    def concept_shift(self, *, outside: int = DEFAULT_OUTSIDE, last: int = DEFAULT_LAST) -> list[PersistentShift]:
+        """Per metric estimated without labels, whether its realised value lay outside the estimate's 95 % interval
+        in at least ``outside`` of the ``last`` labelled model-quality windows (a possible concept shift, see
+        ``checks.concept_shift``); ``windows`` are positions in ``list_executions(monitor_type="model-quality")``."""
+        executions = self.list_executions(monitor_type="model-quality")
+        return persistent_concept_shift([e.realised_against_estimate() for e in executions], outside=outside,
+                                        last=last)
 
     def executions_frame(self):
         """One row per window: type, start, end, status, records, violations, folder, report."""

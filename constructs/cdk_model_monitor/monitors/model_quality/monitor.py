@@ -158,7 +158,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
     @property
     def label_free_metric_names(self) -> tuple[str, ...]:
         """The verdicts the analyzer publishes on a window's predictions, labels or not, when the baseline keeps
-        its labelled reference: ``estimated_<metric>`` (binary with a probability attribute),
+        its labelled reference: ``estimated_<metric>`` (binary with a probability attribute, multiclass with one
+        listing the per-class probabilities),
         ``prediction_drift`` (classifiers) and ``concept_shift`` (labelled windows); none with SageMaker's image."""
         if self.image_source.is_builtin:  # SageMaker's analyzer knows nothing of them
             return ()
@@ -172,8 +173,8 @@ class ModelQualityMonitor(LabelledMonitorBase):
         estimated = [n for n in self.label_free_metric_names if n in _rules.ESTIMATED_QUALITY_METRICS]
         if name not in estimated:
             raise ConfigurationError(self, "metric", name, f"This monitor publishes {', '.join(estimated)}"
-                                     if estimated else "Estimates need a BinaryClassification monitor with a "
-                                     "probability_attribute.")
+                                     if estimated else "Estimates need a BinaryClassification or "
+                                     "MulticlassClassification monitor with a probability_attribute.")
         return self.metric(name, statistic=statistic, period=period)
 
     def metric_quality_violation(self, name: str, *, period: Duration | None = None) -> cloudwatch.Metric:

@@ -31,6 +31,7 @@ import csv
 import dataclasses
 import io
 import itertools
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -614,8 +615,27 @@ def _transform_model_output(row: dict, attribute: str | None) -> object:
     return row[TRANSFORM_MODEL_OUTPUT]
 
 
+def class_columns(attribute: str | None) -> list[int] | None:
+    """The 0-based CSV columns of per-class probabilities an attribute names as a range ``1-4`` (both ends
+    included) or a list ``1,2,3,4``; None when it names one column or is no column at all."""
+    if attribute is None:
+        return None
+    text = attribute.replace(" ", "")
+    if (match := re.fullmatch(r"(\d+)-(\d+)", text)) is not None:
+        first, last = int(match[1]), int(match[2])
+        return list(range(first, last + 1)) if last > first else None
+    if re.fullmatch(r"\d+(,\d+)+", text):
+        return [int(part) for part in text.split(",")]
+    return None
+
+
+def _list_text(fields: Sequence[str]) -> str:
+    """Per-class values as the JSON list text a JSON payload's list is written as."""
+    return "[" + ",".join(field.strip() for field in fields) + "]"
+
+
 def read_attribute(
-    kind: str, value: object, attribute: str | None, *, what: str, source: str
+    kind: str, value: object, attribute: str | None, *, what: str, source: str, class_lists: bool = False
 ) -> list[object]:
     """The values of ``attribute`` in one payload, one per row of a (mini-)batch.
 
@@ -626,10 +646,22 @@ def read_attribute(
     gives that member. A batch transform job's JSON output row is read at ``SageMakerOutput`` when the
     attribute finds nothing in the row itself (``_transform_model_output``). Raises AnalyzerInputError naming ``what`` (e.g. "inference attribute")
     and the record when nothing is found.
+
+    ``class_lists`` (a multiclass model's probability attribute): a CSV attribute may name several columns
+    (``class_columns``), each row's value then the list of them; a JSON result that is a list of lists gives one
+    list per row (a batch), and a flat list of numbers stands for the one row of a one-row payload
+    (``labelled_predictions`` decides by the row count). Lists come back as their JSON text.
     """
     if kind == "CSV":
         assert isinstance(value, str)
         rows = _csv_rows(value)
+        columns = class_columns(attribute) if class_lists else None
+        if columns is not None:
+            if any(max(columns) >= len(row) for row in rows):
+                raise AnalyzerInputError(
+                    f"{what} {attribute} is beyond the columns of the CSV payload", path=source
+                )
+            return [_list_text([row[c] for c in columns]) for row in rows]
         if attribute is None:
             if any(len(row) != 1 for row in rows):
                 raise AnalyzerInputError(
@@ -694,6 +726,7 @@ def labelled_predictions(
     inference_attribute: str | None,
     probability_attribute: str | None = None,
     ground_truth_attribute: str | None = None,
+    class_probabilities: bool = False,
 ) -> LabelledPredictions:
     """Rows of (prediction, probability, label) from merged records.
 
@@ -733,8 +766,11 @@ def labelled_predictions(
             )
         if probabilities is not None:
             row_probabilities = read_attribute(
-                kind, value, probability_attribute, what="probability attribute", source=source
+                kind, value, probability_attribute, what="probability attribute", source=source,
+                class_lists=class_probabilities,
             )
+            if class_probabilities and kind == "JSON":
+                row_probabilities = _class_probability_rows(row_probabilities, len(row_predictions))
             if len(row_probabilities) != len(row_predictions):
                 raise AnalyzerInputError(
                     f"{len(row_predictions)} predictions but {len(row_probabilities)} probabilities",
@@ -748,6 +784,18 @@ def labelled_predictions(
     return LabelledPredictions(
         predictions=predictions, probabilities=probabilities, labels=labels, sources=sources, event_ids=event_ids
     )
+
+
+def _class_probability_rows(found: list[object], rows: int) -> list[object]:
+    """A multiclass JSON payload's probability values per row: a list of lists is one list per row; a flat list of
+    numbers is the one row's list when the payload has one row and the list more than one value (else one value
+    per row, as for any attribute)."""
+    if found and all(isinstance(item, list) for item in found):
+        return found
+    if rows == 1 and len(found) > 1 and all(isinstance(item, int | float) and not isinstance(item, bool)
+                                             for item in found):
+        return [found]
+    return found
 
 
 def _event_id(metadata: object) -> str | None:
@@ -842,6 +890,15 @@ def _field(fields: pa.ListArray, attribute: str | None) -> pa.Array | None:
     return pc.utf8_trim_whitespace(pc.list_element(fields, index))
 
 
+def _class_fields(fields: pa.ListArray, columns: Sequence[int]) -> pa.Array | None:
+    """The ``columns`` of every row as a JSON list text, or None when some row lacks one."""
+    if pc.any(pc.less_equal(pc.list_value_length(fields), max(columns))).as_py():
+        return None
+    parts = [pc.utf8_trim_whitespace(pc.list_element(fields, c)) for c in columns]
+    joined = pc.binary_join_element_wise(*parts, ",")
+    return pc.binary_join_element_wise(pa.scalar("["), joined, pa.scalar("]"), "")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ValueAttributes:
     """Where the values are: the predicted label or value and the probability in the captured
@@ -850,6 +907,8 @@ class ValueAttributes:
     inference_attribute: str | None
     probability_attribute: str | None = None
     ground_truth_attribute: str | None = None
+    #: the probability attribute may give a list of per-class probabilities per row (a multiclass model)
+    class_probabilities: bool = False
 
 
 def _one_row_csv_columns(
@@ -868,7 +927,11 @@ def _one_row_csv_columns(
     labels = _field(truth_fields, attributes.ground_truth_attribute)
     probabilities = None
     if attributes.probability_attribute is not None:
-        probabilities = _field(output_fields, attributes.probability_attribute)
+        columns = class_columns(attributes.probability_attribute) if attributes.class_probabilities else None
+        if columns is not None:
+            probabilities = _class_fields(output_fields, columns)
+        else:
+            probabilities = _field(output_fields, attributes.probability_attribute)
         if probabilities is None:
             return None
     if predictions is None or labels is None:
@@ -882,6 +945,7 @@ def _record_by_record(records: Iterable[Mapping], attributes: ValueAttributes) -
         inference_attribute=attributes.inference_attribute,
         probability_attribute=attributes.probability_attribute,
         ground_truth_attribute=attributes.ground_truth_attribute,
+        class_probabilities=attributes.class_probabilities,
     )
     return LabelledColumns(
         predictions=_text_column(rows.predictions),

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from model_monitor_analyzer import constraint_rules as rules
 from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.checks import multiclass_estimation as me
 from model_monitor_analyzer.checks import performance_estimation as pe
 from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.checks.drift import benjamini_hochberg
@@ -33,6 +34,7 @@ from model_monitor_analyzer.checks.prediction_drift import (
     ReferencePredictions,
     prediction_drift,
 )
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.monitors.model_quality.request import (
     OPTION_NAMES,
@@ -41,6 +43,8 @@ from model_monitor_analyzer.monitors.model_quality.request import (
 )
 from model_monitor_analyzer.monitors.model_quality.values import (
     binary_values,
+    class_probability_values,
+    is_class_probability_list,
     label_text,
     missing_values,
     probability_values,
@@ -48,6 +52,8 @@ from model_monitor_analyzer.monitors.model_quality.values import (
 from model_monitor_analyzer.report import model_quality as report
 
 ESTIMATION_KEY = report.ESTIMATION_KEY
+#: the calibration method a multiclass baseline records
+MULTICLASS_CALIBRATION = "one_vs_rest_isotonic"
 #: The checks of this block in constraint_violations.json and their verdict metrics (one table, shared with the
 #: constructs' alarms).
 PREDICTION_DRIFT = rules.PREDICTION_DRIFT
@@ -62,6 +68,10 @@ class WindowOutputs:
     labels: pa.Array
     scores: np.ndarray | None = None
     predicted_positive: np.ndarray | None = None
+    #: a multiclass model's per-class probabilities (rows x classes), when its probability attribute lists them
+    class_scores: np.ndarray | None = None
+    #: the ground-truth labels as text (``values.label_text``), for the labelled rows of a window
+    truth: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -73,22 +83,30 @@ def concat_outputs(parts: Sequence[WindowOutputs]) -> WindowOutputs:
         return WindowOutputs(pa.array([], pa.string()))
     scores = [p.scores for p in parts if p.scores is not None]
     positive = [p.predicted_positive for p in parts if p.predicted_positive is not None]
+    classes = [p.class_scores for p in parts if p.class_scores is not None]
     return WindowOutputs(pa.concat_arrays([p.labels.cast(pa.string()) for p in parts]),
                          np.concatenate(scores) if len(scores) == len(parts) else None,
-                         np.concatenate(positive) if len(positive) == len(parts) else None)
+                         np.concatenate(positive) if len(positive) == len(parts) else None,
+                         np.concatenate(classes) if len(classes) == len(parts)
+                         and len({c.shape[1] for c in classes}) == 1 else None)
 
 
 def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities: pa.Array | None, *,
-                   names: ModelQualityNames = OPTION_NAMES) -> WindowOutputs:
+                   names: ModelQualityNames = OPTION_NAMES, labels: pa.Array | None = None) -> WindowOutputs:
     """The outputs of the rows with a prediction (and a finite probability when there is a probability), read
-    as the model-quality metrics read them (``values``)."""
+    as the model-quality metrics read them (``values``); ``labels``: the rows' ground truth, when they have it."""
     gaps = missing_values(predictions)
     if probabilities is not None:
         gaps |= missing_values(probabilities)
+    if labels is not None:
+        gaps |= missing_values(labels)
     if gaps.any():
         keep = pa.array(~gaps)
         predictions = predictions.filter(keep)
         probabilities = None if probabilities is None else probabilities.filter(keep)
+        labels = None if labels is None else labels.filter(keep)
+    if settings.problem_type is mq.ProblemType.MULTICLASS_CLASSIFICATION:
+        return _multiclass_outputs(predictions, probabilities, labels, names=names)
     scores = None
     if probabilities is not None and settings.problem_type is mq.ProblemType.BINARY_CLASSIFICATION:
         scores = probability_values(probabilities, names=names)
@@ -105,6 +123,45 @@ def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities
         positive = binary_values(predictions, positive_label=settings.positive_label, what="predicted labels",
                                  names=names)
     return WindowOutputs(text, scores, positive)
+
+
+def _multiclass_outputs(predictions: pa.Array, probabilities: pa.Array | None, labels: pa.Array | None, *,
+                        names: ModelQualityNames) -> WindowOutputs:
+    """A multiclass model's outputs: per-class probabilities when the probability attribute lists them (rows
+    with a value that is not a finite number left out), else the predicted labels alone (SageMaker's reading of a
+    single probability: not used)."""
+    class_scores = None
+    if probabilities is not None and is_class_probability_list(probabilities):
+        class_scores = class_probability_values(probabilities, names=names)
+        finite = np.isfinite(class_scores).all(axis=1)
+        if not finite.all():
+            keep = pa.array(finite)
+            predictions, class_scores = predictions.filter(keep), class_scores[finite]
+            labels = None if labels is None else labels.filter(keep)
+    return WindowOutputs(label_text(predictions), class_scores=class_scores,
+                         truth=None if labels is None else label_text(labels))
+
+
+def _class_rows(classes: Sequence[str], outputs: WindowOutputs) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """A multiclass window's class scores, predicted class positions among ``classes`` and (labelled rows) true ones,
+    on the rows whose predicted (and true) class is among them; None without per-class probabilities."""
+    scores = outputs.class_scores
+    if scores is None or not len(outputs):
+        return None
+    if scores.shape[1] != len(classes):
+        raise AnalyzerInputError(
+            f"the window's probability attribute lists {scores.shape[1]} classes, the baseline's "
+            f"{len(classes)} ({', '.join(classes)}): the model's classes changed; make a new baseline")
+    value_set = pa.array(list(classes), pa.string())
+    predicted = pc.index_in(outputs.labels, value_set=value_set)
+    known = pc.is_valid(predicted)
+    actual = None
+    if outputs.truth is not None:
+        actual = pc.index_in(outputs.truth, value_set=value_set)
+        known = pc.and_(known, pc.is_valid(actual))
+    keep = known.to_numpy(zero_copy_only=False)
+    return (scores[keep], pc.fill_null(predicted, 0).to_numpy(zero_copy_only=False)[keep],
+            None if actual is None else pc.fill_null(actual, 0).to_numpy(zero_copy_only=False)[keep])
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,10 +183,20 @@ class EstimationReference:
     estimates: bool = False
     brier: Mapping[str, float] = field(default_factory=dict)
     replicates: tuple[pe.Calibration, ...] = ()
+    #: a multiclass model's classes, in the order of its probabilities, and their one-vs-rest calibrations
+    classes: tuple[str, ...] = ()
+    class_calibrations: me.ClassCalibrations | None = None
 
     def to_document(self) -> dict[str, object]:
         document: dict[str, object] = {"item_count": self.item_count}
-        if self.estimates:
+        if self.class_calibrations is not None:
+            document["calibration"] = {
+                "method": MULTICLASS_CALIBRATION,
+                "chosen_by": "per class, 5-fold cross-fitted Brier score against the raw score; rows renormalised",
+                **me.class_calibrations_document(self.class_calibrations, self.classes)}
+            document["reference_metrics"] = {name: {"value": value, "standard_error": self.standard_errors.get(name)}
+                                             for name, value in self.realised.items()}
+        elif self.estimates:
             document["calibration"] = {
                 "method": "isotonic" if self.calibration is not None else "none",
                 "chosen_by": "5-fold cross-fitted Brier score against the raw scores",
@@ -157,6 +224,10 @@ class EstimationReference:
             raise ValueError(f"{ESTIMATION_KEY}.reference_metrics must map each metric to its value")
         calibration = None
         replicates: tuple[pe.Calibration, ...] = ()
+        classes: tuple[str, ...] = ()
+        class_calibrations = None
+        if isinstance(calibration_block, dict) and calibration_block.get("method") == MULTICLASS_CALIBRATION:
+            classes, class_calibrations = me.class_calibrations_from_document(calibration_block)
         if isinstance(calibration_block, dict) and calibration_block.get("method") == "isotonic":
             calibration = pe.Calibration.from_document(calibration_block)
             listed = calibration_block.get("replicates") or []
@@ -167,13 +238,31 @@ class EstimationReference:
                    {k: float(v["standard_error"]) for k, v in metrics.items()
                     if isinstance(v.get("standard_error"), int | float)},
                    ReferencePredictions.from_document(predictions), calibration,
-                   estimates=isinstance(calibration_block, dict), replicates=replicates)
+                   estimates=isinstance(calibration_block, dict), replicates=replicates, classes=classes,
+                   class_calibrations=class_calibrations)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         return np.clip(scores, 0.0, 1.0) if self.calibration is None else self.calibration.apply(scores)
 
+    def realised_on(self, outputs: WindowOutputs) -> dict[str, float]:
+        """A multiclass window's realised accuracy and macro precision, recall, F1 and ROC AUC on its labelled rows
+        (``outputs`` with ``truth``), named as the metrics they are the estimates of."""
+        found = _class_rows(self.classes, outputs) if self.class_calibrations is not None else None
+        if found is None or found[2] is None or not found[1].size:
+            return {}
+        scores, predicted, actual = found
+        return {pe.ESTIMATED_METRICS[name]: value
+                for name, value in me.realised_values(actual, predicted, scores, len(self.classes)).items()}
+
     def estimate(self, outputs: WindowOutputs, *, auc_draws: int = pe.AUC_DRAWS) -> dict[str, pe.Estimate]:
         """The estimated metrics of ``outputs`` (nothing without scores, or without a calibration block)."""
+        if self.class_calibrations is not None:
+            found = _class_rows(self.classes, outputs)
+            if found is None or not found[1].size:
+                return {}
+            scores, predicted, _ = found
+            return me.estimate_multiclass(scores, self.class_calibrations.probabilities(scores), predicted,
+                                          auc_draws=auc_draws)
         if not self.estimates or outputs.scores is None or outputs.predicted_positive is None or not len(outputs):
             return {}
         return pe.estimate_binary(outputs.scores, self.probabilities(outputs.scores), outputs.predicted_positive,
@@ -184,8 +273,10 @@ def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[s
               errors: Mapping[str, float], *, names: ModelQualityNames = OPTION_NAMES) -> EstimationReference:
     """The estimation block of a baseline made from the labelled ``rows`` whose realised ``metrics`` (with
     standard ``errors``) the baseline reports."""
-    outputs = window_outputs(settings, rows.predictions, rows.probabilities, names=names)
+    outputs = window_outputs(settings, rows.predictions, rows.probabilities, names=names, labels=rows.labels)
     predictions = ReferencePredictions.of(outputs.labels, outputs.scores)
+    if settings.problem_type is mq.ProblemType.MULTICLASS_CLASSIFICATION:
+        return _multiclass_reference(outputs, predictions, names=names)
     if outputs.scores is None or len(outputs.scores) != len(rows.labels):
         return EstimationReference(len(outputs), {}, {}, predictions)
     actual = binary_values(rows.labels, positive_label=settings.positive_label, what="ground-truth labels",
@@ -197,6 +288,42 @@ def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[s
         len(outputs), realised, {k: float(errors[k]) for k in realised if math.isfinite(errors.get(k, math.nan))},
         predictions, choice.calibration, estimates=True,
         brier={"raw": choice.raw_brier, "calibrated": choice.calibrated_brier}, replicates=choice.replicates)
+
+
+def _multiclass_reference(outputs: WindowOutputs, predictions: ReferencePredictions, *,
+                          names: ModelQualityNames) -> EstimationReference:
+    """A multiclass baseline's estimation block: with per-class probabilities, the class each column stands for
+    (``multiclass_estimation.class_order``), the one-vs-rest calibrations and the reference's realised accuracy
+    and macro metrics (standard errors: the estimate's own at the reference's size); else the predictions alone."""
+    scores = outputs.class_scores
+    if scores is None or outputs.truth is None or not len(outputs):
+        return EstimationReference(len(outputs), {}, {}, predictions)
+    classes = me.class_order(outputs.labels.to_pylist(), scores, outputs.truth.to_pylist())
+    if classes is None:
+        raise AnalyzerInputError(
+            f"cannot tell which class each of the {scores.shape[1]} per-class probabilities of "
+            f"{names.probability_attribute} stands for: the predicted label must be the most probable class (each "
+            "class predicted at least once in the baseline dataset), or the labels 0 to K-1 in the list's order")
+    value_set = pa.array(list(classes), pa.string())
+    for what, column in (("predicted label", outputs.labels), ("ground-truth label", outputs.truth)):
+        codes = pc.index_in(column, value_set=value_set)
+        if codes.null_count:
+            unknown = pc.filter(column, pc.is_null(codes))[0].as_py()
+            raise AnalyzerInputError(
+                f"{what} {unknown!r} is not among the {len(classes)} classes of {names.probability_attribute} "
+                f"({', '.join(classes)}): the per-class probabilities must list every class")
+    _, predicted, actual = _class_rows(classes, outputs)  # type: ignore[misc]
+    assert actual is not None
+    calibrations = me.fit_class_calibrations(scores, actual)
+    realised = {pe.ESTIMATED_METRICS[name]: value
+                for name, value in me.realised_values(actual, predicted, scores, len(classes)).items()}
+    own = me.estimate_multiclass(scores, calibrations.probabilities(scores), predicted)
+    errors = {pe.ESTIMATED_METRICS[name]: e.standard_error for name, e in own.items()
+              if math.isfinite(e.standard_error)}
+    brier = {"raw": float(np.mean([c.raw_brier for c in calibrations.choices])),
+             "calibrated": float(np.mean([c.calibrated_brier for c in calibrations.choices]))}
+    return EstimationReference(len(outputs), realised, errors, predictions, estimates=True, brier=brier,
+                               classes=classes, class_calibrations=calibrations)
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,9 +425,12 @@ def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs
     if labelled is not None and estimates:
         labelled_outputs, metrics = labelled
         on_labels = reference_block.estimate(labelled_outputs, auc_draws=auc_draws)
-        if on_labels:
+        if on_labels and reference_block.class_calibrations is not None:  # macro metrics: not in statistics.json
+            realised = reference_block.realised_on(labelled_outputs)
+        elif on_labels:
             realised = {metric: float(entry.value) for metric in pe.ESTIMATED_METRICS.values()
                         if isinstance(entry := metrics.get(metric), mq.MetricValue)}
+        if on_labels:
             p_values = pe.concept_shift_p_values(on_labels, realised)
             shifted = benjamini_hochberg(p_values, level)
     return WindowEstimation(len(outputs), estimates, drift, tuple(violations), judged,

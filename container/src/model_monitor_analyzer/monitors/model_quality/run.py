@@ -72,6 +72,7 @@ from model_monitor_analyzer.monitors.model_quality.request import (
     ModelQualityBaselineRequest,
     ModelQualityMonitorRequest,
     ModelQualityNames,
+    ModelSettings,
 )
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
@@ -94,8 +95,31 @@ def _column_name(names: Sequence[str], attribute: str, what: str, path: Path) ->
     )
 
 
+def _class_column_names(names: Sequence[str], attribute: str, what: str, path: Path) -> list[str] | None:
+    """The columns of per-class probabilities an attribute names as a range of 0-based indices (``1-4``, both
+    ends included) or a comma-separated list of column names or indices; None when it names one column."""
+    if attribute in names:
+        return None
+    columns = merge.class_columns(attribute)
+    if columns is not None:
+        return [_column_name(names, str(c), what, path) for c in columns]
+    if "," in attribute:
+        return [_column_name(names, part.strip(), what, path) for part in attribute.split(",")]
+    return None
+
+
+def _list_column(columns: Sequence[pa.Array]) -> pa.Array:
+    """Columns of per-class values as one column of JSON list text, a row's values in the columns' order."""
+    joined = pc.binary_join_element_wise(*(_text(c) for c in columns), ",")
+    return pc.binary_join_element_wise(pa.scalar("["), joined, pa.scalar("]"), "")
+
+
 def _text(column: pa.Array) -> pa.Array:
-    """A column as text (CSV columns already are; JSON and Parquet ones may be numbers or booleans)."""
+    """A column as text (CSV columns already are; JSON and Parquet ones may be numbers, booleans or lists, a list
+    as its JSON text)."""
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        values = pc.binary_join(column.cast(pa.list_(pa.string())), ",")
+        return pc.binary_join_element_wise(pa.scalar("["), values, pa.scalar("]"), "")
     if pa.types.is_string(column.type):
         return column
     if pa.types.is_boolean(column.type):
@@ -111,13 +135,15 @@ def read_baseline_columns(
     header: bool,
     problems: InputProblems,
     progress: ProgressReporter | None = None,
+    lists: frozenset[str] = frozenset(),
 ) -> dict[str, pa.Array]:
     """The values of each named attribute of a dataset as text columns (None attributes are skipped).
 
     The dataset is read by ``io.datasets`` (CSV, JSON Lines, Parquet). Attributes are column names
     (nested JSON members as ``a.b``) or 0-based column indices, the only choice for a CSV file
     without a header. Malformed rows are counted in ``problems`` and skipped. ``progress``
-    (default: none) is told the rows read.
+    (default: none) is told the rows read. The attributes named in ``lists`` (a multiclass model's per-class
+    probabilities) may also name several columns (``_class_column_names``), read as one column of lists.
     """
     progress = progress if progress is not None else ProgressReporter(enabled=False)
     rows = 0
@@ -130,6 +156,10 @@ def read_baseline_columns(
         progress.update(rows)
         names = batch.schema.names
         for what, attribute in wanted.items():
+            several = _class_column_names(names, attribute, what, path) if what in lists else None
+            if several is not None:
+                chunks[what].append(_list_column([batch.column(name) for name in several]))
+                continue
             chunks[what].append(_text(batch.column(_column_name(names, attribute, what, path))))
     progress.finish(rows)
     problems.check()
@@ -221,6 +251,7 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
         header=request.reading.header,
         problems=problems,
         progress=ProgressReporter(enabled=request.reading.progress),
+        lists=frozenset({"probability attribute"} if _class_probabilities(settings) else ()),
     )
     rows, skipped = complete_rows(
         LabelledColumns(
@@ -273,6 +304,11 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
     if problems.bad:
         summary["malformed_records"] = problems.bad
     return RunOutcome.finished(violations=0, output_dir=output, files=files, summary=summary)
+
+
+def _class_probabilities(settings: ModelSettings) -> bool:
+    """Whether the probability attribute may list per-class probabilities (a multiclass model's)."""
+    return settings.problem_type is mq.ProblemType.MULTICLASS_CLASSIFICATION and settings.probability_attribute is not None
 
 
 def _note_non_finite(left_out: NonFiniteValues, *, rows: int) -> None:
@@ -477,6 +513,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         inference_attribute=settings.inference_attribute or settings.probability_attribute,
         probability_attribute=settings.probability_attribute,
         ground_truth_attribute=settings.ground_truth_attribute,
+        class_probabilities=_class_probabilities(settings),
     )
     merged_source = request.merged
     if merged_source is not None:
@@ -614,7 +651,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         assert constraints is not None
         estimated = estimation.estimate_window(
             reference, window_outputs, decision=constraints.decision,
-            labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names), metrics))
+            labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
+                                                labels=rows.labels), metrics))
         violations.extend(estimated.violations)
     if verdict.not_computable:
         summary["not_computable"] = dict(sorted(verdict.not_computable.items()))
@@ -673,7 +711,7 @@ def captured_outputs_read(request: ModelQualityMonitorRequest,
     settings = request.settings
     columns = merge.output_columns(chunks, merge.ValueAttributes(
         inference_attribute=settings.inference_attribute or settings.probability_attribute,
-        probability_attribute=settings.probability_attribute))
+        probability_attribute=settings.probability_attribute, class_probabilities=_class_probabilities(settings)))
     return estimation.window_outputs(settings, columns.predictions, columns.probabilities, names=request.names)
 
 

@@ -164,3 +164,37 @@ def probability_values(values: pa.Array, *, names: ModelQualityNames = OPTION_NA
     return scores
 
 
+
+
+def is_class_probability_list(values: pa.Array) -> bool:
+    """True when the probability values are per-class lists (JSON list text, ``[0.1,0.7,0.2]``), as a multiclass
+    model's probability attribute gives them; False for single values (SageMaker's reading: one probability)."""
+    if not len(values):
+        return False
+    return bool(_as_bool(pc.starts_with(_trimmed(values), "[")).all())
+
+
+def class_probability_values(values: pa.Array, *, names: ModelQualityNames = OPTION_NAMES) -> np.ndarray:
+    """Per-class probabilities (rows x classes, float64) from lists written as JSON list text, on the whole
+    column: every row must list the same number of classes (two or more), each value a number in [0, 1] or not a
+    finite one (the row is then for the caller to leave out)."""
+    trimmed = _trimmed(values)
+    inner = pc.utf8_trim(pc.utf8_trim_whitespace(trimmed), characters="[]")
+    parts = pc.split_pattern(inner, ",")
+    lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+    if not len(values):
+        return np.empty((0, 0))
+    if lengths.min() != lengths.max() or lengths[0] < 2:
+        raise AnalyzerInputError(
+            f"probability attribute values must list the same number of classes (two or more) in every row, found "
+            f"lists of {int(lengths.min())} to {int(lengths.max())}: point {names.probability_attribute} at the model's "
+            "per-class probabilities")
+    flat = number_values(pc.list_flatten(parts), what="per-class probability values")
+    scores = flat.reshape(len(values), int(lengths[0]))
+    finite = np.isfinite(scores)
+    outside = scores[finite & ((scores < 0.0) | (scores > 1.0))]
+    if outside.size:
+        raise AnalyzerInputError(
+            f"per-class probability values must lie in [0, 1]; {outside.size} do not (e.g. {float(outside[0])!r}): "
+            f"point {names.probability_attribute} at probabilities, not scores or logits")
+    return scores

@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 
+from model_monitor_analyzer.checks.concept_shift import (
+    DEFAULT_LAST,
+    DEFAULT_OUTSIDE,
+    RealisedAgainstEstimate,
+    persistent_concept_shift,
+)
 from model_monitor_analyzer.checks.data_quality import CheckType
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import STYLE, table
@@ -55,6 +61,8 @@ class HistoryWindow:
     series: Sequence[Mapping] = field(default_factory=tuple)
     check_violations: Sequence[Mapping] = field(default_factory=tuple)  # {"name", "check", "description"}
     link: str | None = None
+    #: a labelled model-quality window's realised metrics against their estimates' intervals
+    realised_against_estimate: Sequence[RealisedAgainstEstimate] = field(default_factory=tuple)
 
 
 def _run_start(marks: Sequence[tuple[bool, bool]]) -> int | None:
@@ -191,8 +199,31 @@ def caption(history: SeriesHistory) -> str:
     return f"{MEASURE_TEXT.get(history.measure, history.measure)}; threshold dashed red, violating windows red"
 
 
-def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
-    """The part of the page for one monitor type's windows (oldest first)."""
+def concept_shift_html(windows: Sequence[HistoryWindow], *, outside: int, last: int) -> str:
+    """Realised against estimated across the labelled windows: per metric, in how many of the last ``last`` the
+    realised value lay outside the estimate's interval, and a possible concept shift from ``outside`` of them on
+    ('' when no window compared them)."""
+    verdicts = persistent_concept_shift([w.realised_against_estimate for w in windows], outside=outside, last=last)
+    if not verdicts:
+        return ""
+    rows = [[escape(v.name), f"{v.outside} of the last {v.considered}",
+             ", ".join(_link(windows[i], _time_text(windows[i].start)) for i in v.windows) or "-",
+             '<span class="bad">possible concept shift</span>' if v.flagged else '<span class="ok">no</span>']
+            for v in verdicts]
+    flagged = [v.name for v in verdicts if v.flagged]
+    lead = (f"<p class=\"bad\">Possible concept shift: {escape(', '.join(flagged))} outside the estimate's interval "
+            f"in {outside} or more of the last {last} labelled windows; the relation between inputs and labels may "
+            "have changed, which the estimates cannot see.</p>" if flagged else
+            f"<p>A possible concept shift is reported when a metric's realised value lies outside its estimate's "
+            f"95 % interval in {outside} of the last {last} labelled windows.</p>")
+    return ("<h3>Realised against estimated (labelled windows)</h3>" + lead
+            + table(["metric", "outside the interval", "windows outside", "concept shift"], rows))
+
+
+def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow], *,
+                    concept_shift: tuple[int, int] = (DEFAULT_OUTSIDE, DEFAULT_LAST)) -> str:
+    """The part of the page for one monitor type's windows (oldest first); ``concept_shift``: the (K, N) of
+    ``concept_shift_html``."""
     parts = [f"<h2>{escape(TITLES.get(monitor_type, monitor_type))}: {len(windows)} windows</h2>"]
     rows = [[_link(w, _time_text(w.start)), f'<span class="status {escape(w.status)}">{escape(w.status)}</span>',
              f"{w.records:,}" if w.records is not None else "-",
@@ -222,6 +253,7 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
                        _since_text(windows, h.since(), h.latest),
                        f"{_time_text(windows[h.latest].start)}: {escape(h.description)}"] for h in checks]
         parts.append(table(["name", "check", "windows violated", "violating since", "latest violation"], check_rows))
+    parts.append(concept_shift_html(windows, outside=concept_shift[0], last=concept_shift[1]))
     labels = _x_labels(windows)
     cards = []
     for h in histories:
@@ -236,12 +268,14 @@ def monitor_section(monitor_type: str, windows: Sequence[HistoryWindow]) -> str:
     return "".join(parts)
 
 
-def history_page(windows: Sequence[HistoryWindow], *, source: str) -> str:
+def history_page(windows: Sequence[HistoryWindow], *, source: str,
+                 concept_shift: tuple[int, int] = (DEFAULT_OUTSIDE, DEFAULT_LAST)) -> str:
     """The whole history page for ``windows`` read from ``source`` (a folder or an S3 prefix)."""
     by_type: dict[str, list[HistoryWindow]] = {}
     for window in windows:
         by_type.setdefault(window.monitor_type, []).append(window)
-    sections = [monitor_section(kind, sorted(found, key=lambda w: (w.start is None, w.start or datetime.min)))
+    sections = [monitor_section(kind, sorted(found, key=lambda w: (w.start is None, w.start or datetime.min)),
+                                concept_shift=concept_shift)
                 for kind, found in sorted(by_type.items(), key=lambda item: list(TITLES).index(item[0])
                                           if item[0] in TITLES else len(TITLES))]
     body = "".join(sections) if sections else "<p>No monitoring windows found.</p>"

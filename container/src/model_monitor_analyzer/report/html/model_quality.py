@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
+from model_monitor_analyzer.checks.concept_shift import RealisedAgainstEstimate
 from model_monitor_analyzer.report.html import svg
 from model_monitor_analyzer.report.html.page import (
     REPORT_FILE,
@@ -206,6 +207,25 @@ def estimation_points(statistics: Mapping, violations: Mapping | None) -> list[S
             for name, entry in (block.get("estimated") or {}).items() if isinstance(entry, Mapping)]
 
 
+def realised_against_estimate(statistics: Mapping) -> list[dict[str, object]]:
+    """A labelled window's realised metrics with the 95 % interval of their estimate on the same rows, as the
+    history reads them (``checks.concept_shift``); [] without labelled rows."""
+    block = statistics.get(ESTIMATION_KEY)
+    labelled = block.get("labelled_rows") if isinstance(block, Mapping) else None
+    if not isinstance(labelled, Mapping):
+        return []
+    realised = labelled.get("realised") or {}
+    found = []
+    for name, entry in (labelled.get("estimated") or {}).items():
+        metric = name.removeprefix("estimated_")
+        compared = RealisedAgainstEstimate.from_document(
+            {"name": metric, "realised": realised.get(metric), "lower_95": entry.get("lower_95"),
+             "upper_95": entry.get("upper_95")}) if isinstance(entry, Mapping) else None
+        if compared is not None:
+            found.append(compared.to_document())
+    return found
+
+
 def model_quality_report(*, header: ReportHeader, statistics: Mapping, constraints: Mapping | None,
                          violations: Mapping | None, join: Mapping[str, object],
                          not_computable: Mapping[str, str] | None = None) -> str:
@@ -239,7 +259,8 @@ def model_quality_report(*, header: ReportHeader, statistics: Mapping, constrain
                              description=str(v.get("description", "")))
               for v in (violations or {}).get("violations", []) if v.get("constraint_check_type") in LABEL_FREE_CHECKS]
     return page(header, "".join(body), violations=len(bad) + sum(p.violated for p in estimates) + len(checks),
-                series=[*points, *estimates], check_violations=checks)
+                series=[*points, *estimates], check_violations=checks,
+                realised_against_estimate=realised_against_estimate(statistics))
 
 
 def write_window_report(output: Path, *, statistics: Mapping, constraints: Mapping | None, violations: Mapping | None,

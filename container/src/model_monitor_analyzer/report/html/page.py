@@ -105,9 +105,13 @@ def _clean(value: object) -> object:
 
 
 def summary_document(header: ReportHeader, violations: int, series: Sequence[SeriesPoint],
-                     check_violations: Sequence[CheckViolation] = ()) -> dict:
-    """The JSON summary a report embeds (see the module docstring)."""
+                     check_violations: Sequence[CheckViolation] = (),
+                     realised_against_estimate: Sequence[Mapping[str, object]] = ()) -> dict:
+    """The JSON summary a report embeds (see the module docstring); ``realised_against_estimate``: a labelled
+    model-quality window's realised metrics with their estimates' intervals (``checks.concept_shift``)."""
+    extra = {"realised_against_estimate": list(realised_against_estimate)} if realised_against_estimate else {}
     return _clean({
+        **extra,
         "format": SUMMARY_FORMAT,
         "kind": header.kind,
         "monitor_type": header.monitor_type,
@@ -157,10 +161,11 @@ def header_html(header: ReportHeader, violations: int) -> str:
 
 
 def page(header: ReportHeader, body: str, *, violations: int, series: Sequence[SeriesPoint],
-         check_violations: Sequence[CheckViolation] = ()) -> str:
+         check_violations: Sequence[CheckViolation] = (),
+         realised_against_estimate: Sequence[Mapping[str, object]] = ()) -> str:
     """A whole report: one HTML document with its styles, body and embedded summary."""
     # "</" would end the script element early, whatever JSON string holds it
-    summary = json.dumps(summary_document(header, violations, series, check_violations),
+    summary = json.dumps(summary_document(header, violations, series, check_violations, realised_against_estimate),
                          separators=(",", ":")).replace("</", "<\\/")
     title = f"{header.monitor_type} {header.kind} {_time_text(header.window_start)}"
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
