@@ -32,7 +32,7 @@ from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, reach_back
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
-from model_monitor_analyzer.jobs.outputs import claim_output
+from model_monitor_analyzer.jobs.outputs import claim_output, refuse_output_inside
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.bias.analysis import run_analysis
 from model_monitor_analyzer.monitors.bias.config import ColumnRef, read_analysis_config
@@ -267,6 +267,7 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     (default: read on this machine) reads the window's captures joined with its labels otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's rows as captures (``io.batch``): features and predictions, labels joined by inference id
+        refuse_output_inside(request.output, (request.capture, request.batch.data), option=request.names.output)
         problems = _problems(request)
         with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(
                 inputs=True, outputs=True, ids_needed_for="the labels are joined by it")) as staged:

@@ -57,7 +57,12 @@ from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach
 from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
-from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
+from model_monitor_analyzer.jobs.outputs import (
+    OutputClaim,
+    claim_output,
+    merged_record_files,
+    refuse_output_inside,
+)
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.model_quality import estimation
 from model_monitor_analyzer.monitors.model_quality.metrics import (
@@ -401,6 +406,10 @@ def run_monitor(request: ModelQualityMonitorRequest, *, joiner: CaptureJoiner | 
     (default: this machine's processes) joins the captures with the labels in parts otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's output rows as captures (``io.batch``), joined with the labels by inference id
+        job_folders = (request.capture, request.batch.data)
+        refuse_output_inside(request.output, job_folders, option=request.names.output)
+        if request.merged_output is not None:
+            refuse_output_inside(request.merged_output, job_folders, option=request.names.merged_output)
         problems = _problems(request, "transform rows")
         with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(
                 inputs=False, outputs=True, ids_needed_for="the labels are joined by it")) as staged:

@@ -1,0 +1,97 @@
+"""What a new user of batch-transform monitoring and label-free estimation ran into, each said in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model_monitor_analyzer.cli import main as analyzer
+from tests.conftest import REPO_ROOT
+
+BIAS_BASELINE = REPO_ROOT / "demo" / "baseline-bias"
+IDS = [f"order-{k}" for k in range(1, 7)]
+SCORES = [0.9, 0.2, 0.7, 0.4, 0.8, 0.1]
+
+
+def _job(folder: Path, *, inputs: bool = True) -> Path:
+    """A small transform job: CSV requests and their scores with the inference id and time."""
+    (folder / "output").mkdir(parents=True)
+    if inputs:
+        (folder / "input").mkdir()
+        (folder / "input" / "part1.csv").write_text("".join(f"{k},{k * 2}\n" for k in range(len(IDS))))
+    (folder / "output" / "part1.csv.out").write_text(
+        "".join(f"{score},{inference_id},2025-03-01T10:0{k}:00Z\n"
+                for k, (score, inference_id) in enumerate(zip(SCORES, IDS, strict=True))))
+    return folder
+
+
+def _labels(folder: Path, ids: list[str] = IDS) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "labels.jsonl").write_text("".join(json.dumps(
+        {"groundTruthData": {"data": str(k % 2), "encoding": "CSV"}, "eventMetadata": {"eventId": i},
+         "eventVersion": "0"}) + "\n" for k, i in enumerate(ids)))
+    return folder
+
+
+def _model_quality(capture: Path, labels: Path | None, output: Path, *extra: str) -> list[str]:
+    return ["monitor", "--type", "model-quality", "--capture", str(capture),
+            *(["--ground-truth", str(labels)] if labels is not None else []),
+            "--problem-type", "BinaryClassification", "--probability-threshold", "0.5",
+            "--probability-attribute", "0", "--output", str(output), *extra]
+
+
+def _error(capsys, arguments: list[str]) -> str:
+    assert analyzer(arguments) == 2
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------- 1: the job folder is an input folder
+@pytest.mark.parametrize("monitor_type", ["data-quality", "model-quality", "bias"])
+def test_an_output_inside_the_transform_job_folder_is_refused(tmp_path, capsys, monitor_type):
+    job = _job(tmp_path / "job")
+    labels = _labels(tmp_path / "gt")
+    common = ["--capture", str(job), "--capture-format", "batch", "--output", str(job / "report")]
+    by_type = {
+        "data-quality": ["--statistics", str(tmp_path / "statistics.json"), "--constraints",
+                         str(tmp_path / "constraints.json")],
+        "model-quality": ["--ground-truth", str(labels), "--problem-type", "BinaryClassification",
+                          "--probability-threshold", "0.5", "--probability-attribute", "0"],
+        "bias": ["--analysis-config", str(BIAS_BASELINE / "analysis_config.json"), "--ground-truth", str(labels),
+                 "--probability-attribute", "0"],
+    }
+    message = _error(capsys, ["monitor", "--type", monitor_type, *common, *by_type[monitor_type]])
+    assert "lies inside the input folder" in message and str(job) in message
+    assert not (job / "report").exists()
+
+
+def test_merged_records_inside_the_transform_job_folder_are_refused(tmp_path, capsys):
+    job = _job(tmp_path / "job")
+    message = _error(capsys, _model_quality(job, _labels(tmp_path / "gt"), tmp_path / "out", "--capture-format",
+                                            "batch", "--merged-output", str(job / "output" / "merged")))
+    assert "--merged-output" in message and "lies inside the input folder" in message
+
+
+def test_files_beside_the_transform_outputs_are_skipped_with_a_note(tmp_path, capsys):
+    job = _job(tmp_path / "job")
+    (job / "output" / "README.md").write_text("# scores of the March run\n")
+    (job / "output" / "_SUCCESS").write_text("")
+    (job / "output" / "part1.csv.out.crc").write_bytes(b"crc\x00\x01")
+    assert analyzer(_model_quality(job, _labels(tmp_path / "gt"), tmp_path / "out", "--capture-format",
+                                   "batch")) == 0
+    err = capsys.readouterr().err
+    assert "README.md: skipped, not a data file (.md)" in err and "_SUCCESS: skipped, a job marker file" in err
+    assert "part1.csv.out.crc: skipped" in err
+    statistics = json.loads((tmp_path / "out" / "statistics.json").read_text())
+    assert statistics["binary_classification_metrics"]["confusion_matrix"]  # the six rows were judged
+    merged = [line for file in (tmp_path / "out" / "merge").glob("*.jsonl") for line in file.read_text().splitlines()]
+    assert len(merged) == len(IDS)
+
+
+def test_a_readme_beside_outputs_without_inputs_is_not_read_as_rows(tmp_path, capsys):
+    job = _job(tmp_path / "job", inputs=False)
+    (job / "output" / "README.md").write_text("scores, one a line\n")
+    assert analyzer(_model_quality(job, _labels(tmp_path / "gt"), tmp_path / "out", "--capture-format",
+                                   "batch")) == 0
+    assert "malformed" not in capsys.readouterr().err
