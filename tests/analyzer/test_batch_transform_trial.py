@@ -42,6 +42,16 @@ def _model_quality(capture: Path, labels: Path | None, output: Path, *extra: str
             "--probability-attribute", "0", "--output", str(output), *extra]
 
 
+@pytest.fixture(scope="module")
+def dq_baseline(tmp_path_factory) -> list[str]:
+    """The baseline options of a data-quality monitor, from a two-column dataset."""
+    root = tmp_path_factory.mktemp("dq")
+    (root / "data.csv").write_text("a,b\n" + "".join(f"{k},{k * 2}\n" for k in range(20)))
+    assert analyzer(["baseline", "--type", "data-quality", "--dataset", str(root / "data.csv"), "--output",
+                     str(root / "b"), "--quiet"]) == 0
+    return ["--statistics", str(root / "b" / "statistics.json"), "--constraints", str(root / "b" / "constraints.json")]
+
+
 def _error(capsys, arguments: list[str]) -> str:
     assert analyzer(arguments) == 2
     return capsys.readouterr().err.strip().splitlines()[-1]
@@ -95,3 +105,39 @@ def test_a_readme_beside_outputs_without_inputs_is_not_read_as_rows(tmp_path, ca
     assert analyzer(_model_quality(job, _labels(tmp_path / "gt"), tmp_path / "out", "--capture-format",
                                    "batch")) == 0
     assert "malformed" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- 2: data that is not what the folder holds
+@pytest.mark.parametrize("monitor_type", ["data-quality", "model-quality"])
+def test_a_transform_job_folder_read_as_captures_asks_for_the_batch_capture_format(tmp_path, capsys, monitor_type,
+                                                                                   dq_baseline):
+    job = _job(tmp_path / "job")
+    (job / "output" / "part2.parquet").write_bytes(b"PAR1")
+    arguments = _model_quality(job, _labels(tmp_path / "gt"), tmp_path / "out") if monitor_type == "model-quality" \
+        else ["monitor", "--type", "data-quality", "--capture", str(job), "--output", str(tmp_path / "out"), *dq_baseline]
+    analyzer(arguments)
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    said = [line for line in notes if str(job) in line]
+    assert len(said) == 1, notes
+    assert "batch transform job" in said[0] and "pass --capture-format batch" in said[0]
+    assert "3 data file(s)" in said[0] and "name it *.jsonl" not in said[0]
+
+
+def test_other_files_of_a_capture_folder_are_still_told_to_be_renamed(tmp_path, capsys, dq_baseline):
+    (tmp_path / "capture" / "2025" / "03").mkdir(parents=True)
+    (tmp_path / "capture" / "2025" / "03" / "records.txt").write_text("{}\n")
+    analyzer(["monitor", "--type", "data-quality", "--capture", str(tmp_path / "capture"), "--output",
+              str(tmp_path / "out"), *dq_baseline])
+    err = capsys.readouterr().err
+    assert "records.txt: skipped, not a JSON Lines file (.txt); name it *.jsonl" in err
+    assert "--capture-format batch" not in err
+
+
+def test_a_csv_label_file_is_told_labels_are_ground_truth_records(tmp_path, capsys):
+    job = _job(tmp_path / "job")
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "labels.csv").write_text("inference_id,label\n" + "".join(f"{i},1\n" for i in IDS))
+    analyzer(_model_quality(job, tmp_path / "gt", tmp_path / "out", "--capture-format", "batch"))
+    (note,) = [line for line in capsys.readouterr().err.splitlines() if "labels.csv" in line]
+    assert "not ground-truth records (.csv)" in note and "put-ground-truth" in note and "Ground truth" in note
+    assert "name it *.jsonl" not in note
