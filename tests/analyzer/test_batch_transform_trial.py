@@ -141,3 +141,29 @@ def test_a_csv_label_file_is_told_labels_are_ground_truth_records(tmp_path, caps
     (note,) = [line for line in capsys.readouterr().err.splitlines() if "labels.csv" in line]
     assert "not ground-truth records (.csv)" in note and "put-ground-truth" in note and "Ground truth" in note
     assert "name it *.jsonl" not in note
+
+
+# ---------------------------------------------------------------- 3: no id matches
+@pytest.mark.parametrize("monitor_type", ["model-quality", "bias"])
+def test_a_window_where_no_id_matches_shows_one_id_of_each_side(tmp_path, capsys, monitor_type):
+    job = _job(tmp_path / "job")
+    labels = _labels(tmp_path / "gt", ids=[f"label-{k}" for k in range(4)])
+    arguments = _model_quality(job, labels, tmp_path / "out", "--capture-format", "batch") \
+        if monitor_type == "model-quality" else [
+            "monitor", "--type", "bias", "--analysis-config", str(BIAS_BASELINE / "analysis_config.json"),
+            "--capture", str(job), "--capture-format", "batch", "--ground-truth", str(labels),
+            "--probability-attribute", "0", "--output", str(tmp_path / "out")]
+    assert analyzer(arguments) == 0
+    out = capsys.readouterr().out
+    (status,) = [line for line in out.splitlines() if "No data to analyze" in line]
+    assert "ids probably do not match" in status and "'order-1'" in status and "'label-0'" in status
+    assert "longer --ground-truth-lookback" not in status
+    assert "id_samples" not in out  # the samples are not a count of the summary
+
+
+def test_a_window_with_labels_of_older_inferences_still_points_at_the_lookback(tmp_path, capsys):
+    job = _job(tmp_path / "job")
+    labels = _labels(tmp_path / "gt", ids=IDS[:2] + ["older-1", "older-2", "older-3"])
+    assert analyzer(_model_quality(job, labels, tmp_path / "out", "--capture-format", "batch")) == 0
+    err = capsys.readouterr().err
+    assert "longer --ground-truth-lookback" in err and "ids probably do not match" not in err

@@ -90,6 +90,7 @@ class MergeResult:
 
     matches: list[tuple[CaptureRecord, GroundTruthRecord]]
     summary: MergeSummary
+    id_samples: tuple[str | None, str | None] = (None, None)  # ``WindowJoin.id_samples``
 
     @property
     def records(self) -> list[dict]:
@@ -358,6 +359,7 @@ class WindowJoin:
         self._used = np.zeros(len(labels), dtype=bool)  # by label row: the latest label of an id that matched
         self._matched = 0
         self._without_label = 0
+        self._unmatched_key: str | None = None  # the first capture key without a label: shown when none matches
 
     @property
     def _duplicates(self) -> int:
@@ -372,6 +374,7 @@ class WindowJoin:
         join._used = np.zeros(len(other.labels), dtype=bool)
         join._matched = 0
         join._without_label = 0
+        join._unmatched_key = None
         return join
 
     def prepare(self) -> _IdIndex:
@@ -400,6 +403,10 @@ class WindowJoin:
         matched = found >= 0
         rows = found[matched]
         self._without_label += int(matched.size - rows.size)
+        if self._unmatched_key is None and rows.size < matched.size:
+            present = ~matched & np.asarray(pc.is_valid(keys).to_numpy(zero_copy_only=False), dtype=bool)
+            if present.any():
+                self._unmatched_key = keys[int(np.argmax(present))].as_py()
         self._used[rows] = True
         self._matched += int(rows.size)
         return np.flatnonzero(matched), rows
@@ -437,6 +444,23 @@ class WindowJoin:
                                  record=record)
 
     @property
+    def unmatched_key(self) -> str | None:
+        """The first capture key seen without a label (None: every capture seen had one, or no key)."""
+        return self._unmatched_key
+
+    def absorb_unmatched_key(self, key: str | None) -> None:
+        """Keep ``key`` (a part's ``unmatched_key``) when this join has none yet."""
+        if self._unmatched_key is None:
+            self._unmatched_key = key
+
+    def id_samples(self) -> tuple[str | None, str | None]:
+        """(a capture key without a label, a label id no capture matched), each None when there is none: what
+        a window that matched nothing shows, so the two sides' ids can be compared."""
+        unused = np.flatnonzero(~self._used)
+        label = self.labels.event_ids[int(unused[0])].as_py() if unused.size else None
+        return self._unmatched_key, label
+
+    @property
     def summary(self) -> MergeSummary:
         """The join counts so far."""
         return MergeSummary(
@@ -453,7 +477,7 @@ def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTrut
     """All matched pairs of ``WindowJoin`` and its counts."""
     join = WindowJoin(labels)
     matches = list(join.matches(captures))
-    return MergeResult(matches=matches, summary=join.summary)
+    return MergeResult(matches=matches, summary=join.summary, id_samples=join.id_samples())
 
 
 class MergedRecordsWriter:

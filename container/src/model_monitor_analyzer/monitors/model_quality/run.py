@@ -436,6 +436,7 @@ class _JoinedPart:
     problems: InputProblems
     read: int
     outputs: estimation.WindowOutputs | None = None  # every capture's output read, when the estimate needs them
+    unmatched_key: str | None = None  # the part's first capture key without a label (``WindowJoin.unmatched_key``)
 
 
 class CaptureJoiner(Protocol):
@@ -488,6 +489,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         ground_truth_attribute=settings.ground_truth_attribute,
     )
     merged_source = request.merged
+    id_samples: tuple[str | None, str | None] = (None, None)
     if merged_source is not None:
         problems = _WindowProblems({"malformed_records": _problems(request, "merged records")})
         merged_problems = problems.by_input["malformed_records"]
@@ -539,7 +541,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                             progress.update(read)
                 # read in the part's own process: only the numbers travel back
                 return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
-                                   outputs=captured_outputs_read(request, outputs) if outputs_in_join else None)
+                                   outputs=captured_outputs_read(request, outputs) if outputs_in_join else None,
+                                   unmatched_key=join.unmatched_key)
 
             writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
             staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -552,10 +555,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             capture_problems.merge(part.problems)
             if index:
                 window_join.absorb(part.counts)  # type: ignore[arg-type]
+                window_join.absorb_unmatched_key(part.unmatched_key)
                 builder.extend(part.builder)
         progress.finish(sum(part.read for part in parts))
         capture_problems.check()
         join = window_join.summary.as_dict()
+        id_samples = window_join.id_samples()
         columns = builder.columns(attributes)
     window_outputs = None
     if reference is not None:
@@ -578,7 +583,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                                   **_non_finite_summary(left_out), **problems.summary()}
     hint = None if merged_source is not None else label_window_hint(
         start=start, end=end, lookback=lookback, join=join,
-        lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture)
+        lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture,
+        id_samples=id_samples)
 
     def replace_earlier_outputs() -> None:
         claim.clear()
