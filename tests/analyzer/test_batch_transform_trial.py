@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model_monitor_analyzer.cli import main as analyzer
@@ -167,3 +168,34 @@ def test_a_window_with_labels_of_older_inferences_still_points_at_the_lookback(t
     assert analyzer(_model_quality(job, labels, tmp_path / "out", "--capture-format", "batch")) == 0
     err = capsys.readouterr().err
     assert "longer --ground-truth-lookback" in err and "ids probably do not match" not in err
+
+
+@pytest.fixture(scope="module")
+def label_free_baseline(tmp_path_factory) -> Path:
+    """A model-quality baseline of a calibrated binary classifier: its constraints keep the label-free estimation."""
+    root = tmp_path_factory.mktemp("mq")
+    rng = np.random.default_rng(7)
+    scores = rng.uniform(size=400)
+    labels = (rng.uniform(size=400) < scores).astype(int)
+    (root / "reference.csv").write_text("score,label\n" + "".join(f"{s:.4f},{y}\n" for s, y in zip(scores, labels,
+                                                                                                    strict=True)))
+    assert analyzer(["baseline", "--type", "model-quality", "--dataset", str(root / "reference.csv"), "--problem-type",
+                     "BinaryClassification", "--probability-attribute", "score", "--ground-truth-attribute", "label",
+                     "--probability-threshold", "0.5", "--output", str(root / "b"), "--quiet"]) == 0
+    assert "cdk_model_monitor_performance_estimation" in json.loads((root / "b" / "constraints.json").read_text())
+    return root / "b" / "constraints.json"
+
+
+# ---------------------------------------------------------------- 4: an attribute beyond the payload's columns
+@pytest.mark.parametrize("labelled", [True, False])
+def test_a_probability_attribute_beyond_the_columns_names_itself_and_the_record(tmp_path, capsys, labelled,
+                                                                              label_free_baseline):
+    job = _job(tmp_path / "job")
+    labels = _labels(tmp_path / "gt") if labelled else tmp_path / "gt"
+    labels.mkdir(exist_ok=True)
+    arguments = _model_quality(job, labels, tmp_path / "out", "--capture-format", "batch", "--constraints",
+                               str(label_free_baseline))
+    arguments[arguments.index("--probability-attribute") + 1] = "1"
+    message = _error(capsys, arguments)
+    assert "probability attribute 1 is beyond the columns" in message and "order-1" in message, message
+    assert "None" not in message

@@ -733,7 +733,7 @@ def labelled_predictions(
     for record in records:
         metadata = record.get("eventMetadata") or {}
         event_id = _event_id(metadata)
-        source = f"event {event_id}"
+        source = f"record {event_id}" if event_id is not None else "a record without an inference or event id"
         capture = record.get("captureData") or {}
         output = capture.get("endpointOutput") or capture.get("batchTransformOutput")
         if not isinstance(output, dict):
@@ -743,7 +743,9 @@ def labelled_predictions(
             )
         kind, value = decode_payload(output, source=source)
         row_predictions = read_attribute(
-            kind, value, inference_attribute, what="inference attribute", source=source
+            kind, value, inference_attribute, source=source,
+            # without an inference attribute, the prediction is read at the probability attribute
+            what="probability attribute" if inference_attribute == probability_attribute else "inference attribute",
         )
         gt_kind, gt_value = decode_payload(record["groundTruthData"], source=source)
         row_labels = read_attribute(
@@ -937,10 +939,10 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
     return dataclasses.replace(fast, event_ids=pa.array(event_ids, pa.string()))
 
 
-def output_columns(chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]],
-                   attributes: ValueAttributes) -> LabelledColumns:
+def output_columns(chunks: Sequence[tuple[pa.Array, ...]], attributes: ValueAttributes) -> LabelledColumns:
     """The predictions and probabilities of captured output payloads that have no label (chunks of data,
-    encodings, content types as ``CapturedOutputs`` holds them), read by the same rules as labelled ones.
+    encodings, content types as ``CapturedOutputs`` holds them, and optionally the captures' join keys, which
+    an unreadable payload's error names), read by the same rules as labelled ones.
     ``labels`` repeats the predictions: there are none, and nothing may read them as labels."""
     if not chunks:
         empty = pa.array([], pa.string())
@@ -951,10 +953,13 @@ def output_columns(chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]],
     fast = _one_row_csv_columns((data, encodings), (data, encodings), as_labels)
     if fast is not None:
         return fast
-    records = ({"captureData": {"endpointOutput": output}, "groundTruthData": output}
-               for output in ({"data": d, "encoding": e or "CSV", "observedContentType": c}
-                              for d, e, c in zip(data.to_pylist(), encodings.to_pylist(), content_types.to_pylist(),
-                                                 strict=True) if d is not None))
+    keys = pa.concat_arrays([chunk[3] for chunk in chunks]).to_pylist() if all(len(chunk) > 3 for chunk in chunks) \
+        else itertools.repeat(None)
+    records = ({"captureData": {"endpointOutput": output}, "groundTruthData": output,
+                "eventMetadata": {"eventId": key}}
+               for output, key in (({"data": d, "encoding": e or "CSV", "observedContentType": c}, k)
+                                   for d, e, c, k in zip(data.to_pylist(), encodings.to_pylist(),
+                                                         content_types.to_pylist(), keys) if d is not None))
     return _record_by_record(records, as_labels)
 
 

@@ -528,14 +528,15 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 builder = merge.LabelledColumnsBuilder()
                 writer = writers[index]
                 read = 0
-                outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
+                outputs: list[tuple[pa.Array, ...]] = []
                 with writer:
                     for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
                         positions, rows = join.match_keys(captured.keys)
                         writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
                         builder.add_matched_outputs(captured, positions, labels, rows)
                         if outputs_in_join:
-                            outputs.append((captured.data, captured.encodings, captured.content_types))
+                            outputs.append((captured.data, captured.encodings, captured.content_types,
+                                            captured.keys))
                         read += len(captured)
                         if own_progress:
                             progress.update(read)
@@ -572,7 +573,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         else:
             assert request.capture is not None
             window_outputs = captured_outputs_read(request, [
-                (captured.data, captured.encodings, captured.content_types)
+                (captured.data, captured.encodings, captured.content_types, captured.keys)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
                                                       problems=_problems(request, "capture records"))])
     rows, skipped = complete_rows(columns)
@@ -682,8 +683,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
 
 
 def captured_outputs_read(request: ModelQualityMonitorRequest,
-                    chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]]) -> estimation.WindowOutputs:
-    """The model outputs of captured output payloads (data, encodings, content types), read as the metrics
+                    chunks: Sequence[tuple[pa.Array, ...]]) -> estimation.WindowOutputs:
+    """The model outputs of captured output payloads (data, encodings, content types[, join keys]), read as the metrics
     read them."""
     settings = request.settings
     columns = merge.output_columns(chunks, merge.ValueAttributes(
