@@ -199,3 +199,42 @@ def test_a_probability_attribute_beyond_the_columns_names_itself_and_the_record(
     message = _error(capsys, arguments)
     assert "probability attribute 1 is beyond the columns" in message and "order-1" in message, message
     assert "None" not in message
+
+
+# ---------------------------------------------------------------- 5: the options model quality takes
+def test_statistics_given_to_model_quality_says_it_takes_only_constraints(tmp_path, capsys, label_free_baseline):
+    message = _error(capsys, _model_quality(_job(tmp_path / "job"), _labels(tmp_path / "gt"), tmp_path / "out",
+                                            "--capture-format", "batch", "--constraints", str(label_free_baseline),
+                                            "--statistics", str(label_free_baseline.parent / "statistics.json")))
+    assert message.startswith("error: --type model-quality takes only --constraints") and "--statistics" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_label_free_baseline_allows_leaving_the_ground_truth_out(tmp_path, capsys, label_free_baseline):
+    job = _job(tmp_path / "job")
+    assert analyzer(_model_quality(job, None, tmp_path / "out", "--capture-format", "batch", "--constraints",
+                                   str(label_free_baseline))) == 0
+    (tmp_path / "empty").mkdir()
+    assert analyzer(_model_quality(job, tmp_path / "empty", tmp_path / "with-empty-folder", "--capture-format",
+                                   "batch", "--constraints", str(label_free_baseline))) == 0
+    estimated, with_empty_folder = (json.loads((tmp_path / folder / "statistics.json").read_text())
+                                    for folder in ("out", "with-empty-folder"))
+    block = estimated["cdk_model_monitor_performance_estimation"]
+    assert block["mode"] == "estimated_only_no_labels" and block["item_count"] == len(IDS)
+    assert {k: v for k, v in estimated.items() if k != "dataset"} == \
+        {k: v for k, v in with_empty_folder.items() if k != "dataset"}
+
+
+@pytest.mark.parametrize("constraints", [False, True])
+def test_without_ground_truth_or_a_label_free_baseline_the_error_says_what_allows_it(tmp_path, capsys, constraints,
+                                                                                     label_free_baseline):
+    extra = []
+    if constraints:  # a baseline without the estimation block
+        document = json.loads(label_free_baseline.read_text())
+        document.pop("cdk_model_monitor_performance_estimation")
+        (tmp_path / "constraints.json").write_text(json.dumps(document))
+        extra = ["--constraints", str(tmp_path / "constraints.json")]
+    message = _error(capsys, _model_quality(_job(tmp_path / "job"), None, tmp_path / "out", "--capture-format",
+                                            "batch", *extra))
+    assert "--ground-truth are required" in message and "label-free estimation" in message
+    assert not (tmp_path / "out").exists()

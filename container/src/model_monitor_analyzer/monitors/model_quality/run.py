@@ -470,6 +470,11 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     lookback = request.ground_truth_lookback
     reference = (constraints.estimation if constraints is not None
                  and settings.problem_type is not mq.ProblemType.REGRESSION else None)
+    if request.merged is None and request.ground_truth is None and reference is None:
+        raise AnalyzerInputError(
+            f"{names.capture} and {names.ground_truth} are required (or {names.merged} for merged records); a baseline "
+            f"whose {names.constraints} carry the label-free estimation (baseline --type model-quality of a classifier) "
+            f"allows leaving {names.ground_truth} out: the window is then estimated only")
     if reference is not None and lookback and joiner is not None:
         # the pass of its own below reads local files: Spark's join reads the look-back's captures too
         print("note: no label-free estimate in this window: --engine spark makes it only without "
@@ -499,11 +504,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         join: dict[str, int] = {"matched": len(records)}
         columns = merge.labelled_columns(records, attributes)
     else:
-        assert request.capture is not None and request.ground_truth is not None  # the request checks it
+        assert request.capture is not None  # the request checks it
         label_problems, capture_problems = _problems(request, "ground-truth labels"), _problems(request, "capture records")
         problems = _WindowProblems({"malformed_labels": label_problems, "malformed_captures": capture_problems})
-        labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
-                                           problems=label_problems)
+        # without a label folder (the baseline estimates the window): as a folder without labels
+        labels = GroundTruthColumns.of(()) if request.ground_truth is None else read_ground_truth_columns(
+            request.ground_truth, uploaded_from=start, uploaded_before=end, problems=label_problems)
         label_problems.check()
         window_join = merge.WindowJoin(labels)
         window_join.prepare()  # before the parts fork: every process shares it
