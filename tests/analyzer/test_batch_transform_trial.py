@@ -238,3 +238,38 @@ def test_without_ground_truth_or_a_label_free_baseline_the_error_says_what_allow
                                             "batch", *extra))
     assert "--ground-truth are required" in message and "label-free estimation" in message
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- 6: what the summaries say
+def test_the_summary_of_a_window_without_labels_says_its_rows_are_estimated(tmp_path, capsys, label_free_baseline):
+    assert analyzer(_model_quality(_job(tmp_path / "job"), None, tmp_path / "out", "--capture-format", "batch",
+                                   "--constraints", str(label_free_baseline))) == 0
+    out = capsys.readouterr().out.splitlines()
+    (line,) = [text for text in out if "labelled" in text]
+    assert f"labelled 0, estimated {len(IDS)} (no labels yet)" in line
+    assert "item_count" not in line and "estimated_item_count" not in line
+
+
+@pytest.mark.parametrize(("power", "method"), [(1, "none"), (3, "isotonic")])
+def test_a_model_quality_baseline_says_whether_it_kept_the_calibration(tmp_path, capsys, power, method):
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(size=400)
+    labels = (rng.uniform(size=400) < scores ** power).astype(int)  # power 3: the scores overstate the positives
+    (tmp_path / "reference.csv").write_text("score,label\n" + "".join(
+        f"{s:.4f},{y}\n" for s, y in zip(scores, labels, strict=True)))
+    assert analyzer(["baseline", "--type", "model-quality", "--dataset", str(tmp_path / "reference.csv"),
+                     "--problem-type", "BinaryClassification", "--probability-attribute", "score",
+                     "--ground-truth-attribute", "label", "--probability-threshold", "0.5",
+                     "--output", str(tmp_path / "b")]) == 0
+    (note,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: calibration:")]
+    block = json.loads((tmp_path / "b" / "constraints.json").read_text())[
+        "cdk_model_monitor_performance_estimation"]["calibration"]
+    assert block["method"] == method
+    raw = np.mean((np.round(scores, 4) - labels) ** 2)  # the raw scores' Brier score, as written to the dataset
+    assert block["cross_fitted_brier_score"]["raw"] == pytest.approx(raw, rel=1e-12)
+    calibrated = block["cross_fitted_brier_score"]["calibrated"]
+    if method == "isotonic":
+        assert note == f"note: calibration: isotonic (cross-fitted Brier {calibrated:.3f} vs {raw:.3f} raw)"
+    else:
+        assert note == ("note: calibration: none: raw scores are calibrated as well (cross-fitted Brier "
+                        f"{raw:.3f} raw vs {calibrated:.3f} isotonic)")

@@ -262,8 +262,10 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
         decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
     )
     if settings.problem_type is not mq.ProblemType.REGRESSION:  # the labelled reference, for label-free checks
-        constraints[estimation.ESTIMATION_KEY] = estimation.reference(
-            settings, rows, metrics, measured.errors, names=request.names).to_document()
+        kept = estimation.reference(settings, rows, metrics, measured.errors, names=request.names)
+        constraints[estimation.ESTIMATION_KEY] = kept.to_document()
+        if kept.estimates:
+            print(f"note: calibration: {estimation.calibration_choice(kept)}", file=sys.stderr, flush=True)
     claim.clear()
     files = (
         report.write_jackson_json(
