@@ -79,7 +79,7 @@ _RENAME = "name it *.jsonl to have it read"
 _BATCH_FOLDERS = ("input", "output")  # a batch transform job's data files (``io.batch``)
 
 
-def _other_data_reason(path: Path, relative: Path, what: str, reason: str, batch_like: list[Path]) -> str | None:
+def _other_data_reason(relative: Path, what: str, reason: str, batch_like: list[Path]) -> str | None:
     """The note of a file skipped for its suffix, said for what the folder holds: a capture folder's transform
     data files are gathered in ``batch_like`` (one note for them all), a label file is not told to be renamed."""
     if what == "capture" and len(relative.parts) > 1 and relative.parts[0] in _BATCH_FOLDERS:
@@ -117,7 +117,7 @@ def json_lines_files(root: Path, *, what: str = "data") -> list[Path]:
         if reason is None:
             files.append(path)
         elif reason.endswith(_RENAME):
-            shown = _other_data_reason(path, relative, what, reason, batch_like)
+            shown = _other_data_reason(relative, what, reason, batch_like)
             if shown is not None:
                 _note(path, shown)
         elif reason:
