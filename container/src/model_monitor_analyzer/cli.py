@@ -94,13 +94,29 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser) -> None:
                 _refuse_empty_paths(sub)
 
 
+def _summary_details(summary: dict[str, object]) -> list[str]:
+    """The summary's counts as ``key value``; a window estimated without labels says its two counts in words
+    (``item_count 0`` alone would read as a window without data)."""
+    estimated = summary.get("estimated_item_count")
+    details = []
+    for key, value in summary.items():
+        if isinstance(value, (list, dict)) or (estimated is not None and key in (
+                "estimated_item_count", "performance_estimation")):
+            continue
+        if estimated is not None and key == "item_count":
+            details.append(f"labelled {value:,}, estimated {estimated:,} (no labels yet)")
+        else:
+            details.append(f"{key} {value}")
+    return details
+
+
 def print_summary(outcome: RunOutcome) -> None:
     """Short human summary on stdout."""
     if outcome.status is RunStatus.NO_DATA:
         print(f"no data: {outcome.message}")
     else:
         print(outcome.message)
-    details = ", ".join(f"{key} {value}" for key, value in outcome.summary.items() if not isinstance(value, (list, dict)))
+    details = ", ".join(_summary_details(outcome.summary))
     if details:
         print(details)
     for example in outcome.summary.get("bad_record_examples", []) or []:

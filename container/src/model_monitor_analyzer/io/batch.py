@@ -56,7 +56,7 @@ import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import BATCH_INPUT, BATCH_OUTPUT
-from model_monitor_analyzer.io.datasets import whole_line_chunks
+from model_monitor_analyzer.io.datasets import NOT_DATA_SUFFIXES, whole_line_chunks
 from model_monitor_analyzer.io.jsonlines import line_bounds, open_lines
 from model_monitor_analyzer.io.manifest import read_manifest
 from model_monitor_analyzer.io.problems import InputProblems
@@ -112,12 +112,30 @@ class TransformFiles:
     output_root: Path
 
 
+def _not_data(path: Path) -> str | None:
+    """Why a file beside a job's data is not read (a README, a checksum, a job marker), or None to read it. Gzip is
+    told by its bytes, so ``*.gz`` is read; ``*.txt`` and names without a suffix may be a job's data."""
+    if path.name.startswith("_"):  # Spark's and Hadoop's markers: _SUCCESS, _committed_...
+        return "a job marker file, not data"
+    suffix = path.suffix.lower()
+    if suffix in NOT_DATA_SUFFIXES and suffix != ".gz":
+        compressed = " (compressed data is not read: decompress it first)" if suffix in (".bz2", ".xz", ".zst") else ""
+        return f"not a data file ({suffix}){compressed}"
+    return None
+
+
 def _listed(folder: Path) -> list[Path]:
-    """The files below ``folder`` in path order, hidden files and job markers left out."""
+    """The files below ``folder`` in path order; hidden files and a job's temporary folders left out, files
+    that are not data (``_not_data``) too, each with a note on stderr."""
     found = []
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder).parts
-        if any(part.startswith((".", "_")) for part in relative) or not path.is_file():
+        if any(part.startswith((".", "_")) for part in relative[:-1]) or relative[-1].startswith(".") \
+                or not path.is_file():
+            continue
+        reason = _not_data(path)
+        if reason is not None:
+            print(f"note: {path}: skipped, {reason}", file=sys.stderr, flush=True)
             continue
         found.append(path)
     return found

@@ -6,7 +6,9 @@ optionally ``.gz``), or with no suffix at all (SageMaker's own files always have
 hand or a tool may not). Gzip is recognised by its first bytes, whatever the name says, and a UTF-8
 byte-order mark at the start of a file is dropped. Everything else is skipped with one ``note:``
 line per file saying why (another suffix, a job marker, a hidden file, a link to nothing, a named
-pipe or another special file, which could block a reader forever). A file that cannot be opened or
+pipe or another special file, which could block a reader forever); a capture folder's data files under
+``input/`` or ``output/`` get one note for them all (a transform job's folder: ``--capture-format batch``
+reads it), and a label file of another format is told what labels are. A file that cannot be opened or
 decompressed stops the run with its name: its records cannot be counted, so they could not be
 reported as lost.
 """
@@ -70,7 +72,24 @@ def _skip_reason(path: Path, relative: Path) -> str | None:
     base = name[:-3] if name.endswith(".gz") else name
     if "." not in base or base.endswith(SUFFIXES):
         return None
-    return f"not a JSON Lines file ({Path(base).suffix}); name it *.jsonl to have it read"
+    return f"not a JSON Lines file ({Path(base).suffix}); {_RENAME}"
+
+
+_RENAME = "name it *.jsonl to have it read"
+_BATCH_FOLDERS = ("input", "output")  # a batch transform job's data files (``io.batch``)
+
+
+def _other_data_reason(relative: Path, what: str, reason: str, batch_like: list[Path]) -> str | None:
+    """The note of a file skipped for its suffix, said for what the folder holds: a capture folder's transform
+    data files are gathered in ``batch_like`` (one note for them all), a label file is not told to be renamed."""
+    if what == "capture" and len(relative.parts) > 1 and relative.parts[0] in _BATCH_FOLDERS:
+        batch_like.append(relative)
+        return None
+    if what == "ground-truth":
+        return (reason.removesuffix(_RENAME).replace("not a JSON Lines file", "not ground-truth records")
+                + 'labels are JSON Lines of ground-truth records keyed by eventId (README "Ground truth"): '
+                "put-ground-truth --file sends a CSV of inference_id,label as such records")
+    return reason
 
 
 def json_lines_files(root: Path, *, what: str = "data") -> list[Path]:
@@ -91,12 +110,23 @@ def json_lines_files(root: Path, *, what: str = "data") -> list[Path]:
         entries = sorted(root.rglob("*"))
     except OSError as error:
         raise AnalyzerInputError(f"cannot list the {what} folder ({error.strerror or error})", path=str(root)) from None
+    batch_like: list[Path] = []
     for path in entries:
-        reason = _skip_reason(path, path.relative_to(root))
+        relative = path.relative_to(root)
+        reason = _skip_reason(path, relative)
         if reason is None:
             files.append(path)
+        elif reason.endswith(_RENAME):
+            shown = _other_data_reason(relative, what, reason, batch_like)
+            if shown is not None:
+                _note(path, shown)
         elif reason:
             _note(path, reason)
+    if batch_like and (str(root), "batch") not in _noted:
+        _noted.add((str(root), "batch"))
+        print(f"note: {root}: looks like a batch transform job's folder ({len(batch_like)} data file(s) under "
+              f"{'/ or '.join(_BATCH_FOLDERS)}/, e.g. {batch_like[0]}, skipped): pass --capture-format batch to "
+              "read it", file=sys.stderr, flush=True)
     return files
 
 

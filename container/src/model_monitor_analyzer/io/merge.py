@@ -91,6 +91,7 @@ class MergeResult:
 
     matches: list[tuple[CaptureRecord, GroundTruthRecord]]
     summary: MergeSummary
+    id_samples: tuple[str | None, str | None] = (None, None)  # ``WindowJoin.id_samples``
 
     @property
     def records(self) -> list[dict]:
@@ -359,6 +360,7 @@ class WindowJoin:
         self._used = np.zeros(len(labels), dtype=bool)  # by label row: the latest label of an id that matched
         self._matched = 0
         self._without_label = 0
+        self._unmatched_key: str | None = None  # the first capture key without a label: shown when none matches
 
     @property
     def _duplicates(self) -> int:
@@ -373,6 +375,7 @@ class WindowJoin:
         join._used = np.zeros(len(other.labels), dtype=bool)
         join._matched = 0
         join._without_label = 0
+        join._unmatched_key = None
         return join
 
     def prepare(self) -> _IdIndex:
@@ -401,6 +404,10 @@ class WindowJoin:
         matched = found >= 0
         rows = found[matched]
         self._without_label += int(matched.size - rows.size)
+        if self._unmatched_key is None and rows.size < matched.size:
+            present = ~matched & np.asarray(pc.is_valid(keys).to_numpy(zero_copy_only=False), dtype=bool)
+            if present.any():
+                self._unmatched_key = keys[int(np.argmax(present))].as_py()
         self._used[rows] = True
         self._matched += int(rows.size)
         return np.flatnonzero(matched), rows
@@ -438,6 +445,23 @@ class WindowJoin:
                                  record=record)
 
     @property
+    def unmatched_key(self) -> str | None:
+        """The first capture key seen without a label (None: every capture seen had one, or no key)."""
+        return self._unmatched_key
+
+    def absorb_unmatched_key(self, key: str | None) -> None:
+        """Keep ``key`` (a part's ``unmatched_key``) when this join has none yet."""
+        if self._unmatched_key is None:
+            self._unmatched_key = key
+
+    def id_samples(self) -> tuple[str | None, str | None]:
+        """(a capture key without a label, a label id no capture matched), each None when there is none: what
+        a window that matched nothing shows, so the two sides' ids can be compared."""
+        unused = np.flatnonzero(~self._used)
+        label = self.labels.event_ids[int(unused[0])].as_py() if unused.size else None
+        return self._unmatched_key, label
+
+    @property
     def summary(self) -> MergeSummary:
         """The join counts so far."""
         return MergeSummary(
@@ -454,7 +478,7 @@ def merge_records(captures: Iterable[CaptureRecord], labels: Iterable[GroundTrut
     """All matched pairs of ``WindowJoin`` and its counts."""
     join = WindowJoin(labels)
     matches = list(join.matches(captures))
-    return MergeResult(matches=matches, summary=join.summary)
+    return MergeResult(matches=matches, summary=join.summary, id_samples=join.id_samples())
 
 
 class MergedRecordsWriter:
@@ -742,7 +766,7 @@ def labelled_predictions(
     for record in records:
         metadata = record.get("eventMetadata") or {}
         event_id = _event_id(metadata)
-        source = f"event {event_id}"
+        source = f"record {event_id}" if event_id is not None else "a record without an inference or event id"
         capture = record.get("captureData") or {}
         output = capture.get("endpointOutput") or capture.get("batchTransformOutput")
         if not isinstance(output, dict):
@@ -752,7 +776,9 @@ def labelled_predictions(
             )
         kind, value = decode_payload(output, source=source)
         row_predictions = read_attribute(
-            kind, value, inference_attribute, what="inference attribute", source=source
+            kind, value, inference_attribute, source=source,
+            # without an inference attribute, the prediction is read at the probability attribute
+            what="probability attribute" if inference_attribute == probability_attribute else "inference attribute",
         )
         gt_kind, gt_value = decode_payload(record["groundTruthData"], source=source)
         row_labels = read_attribute(
@@ -977,10 +1003,10 @@ def labelled_columns(records: Sequence[Mapping], attributes: ValueAttributes) ->
     return dataclasses.replace(fast, event_ids=pa.array(event_ids, pa.string()))
 
 
-def output_columns(chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]],
-                   attributes: ValueAttributes) -> LabelledColumns:
+def output_columns(chunks: Sequence[tuple[pa.Array, ...]], attributes: ValueAttributes) -> LabelledColumns:
     """The predictions and probabilities of captured output payloads that have no label (chunks of data,
-    encodings, content types as ``CapturedOutputs`` holds them), read by the same rules as labelled ones.
+    encodings, content types as ``CapturedOutputs`` holds them, and optionally the captures' join keys, which
+    an unreadable payload's error names), read by the same rules as labelled ones.
     ``labels`` repeats the predictions: there are none, and nothing may read them as labels."""
     if not chunks:
         empty = pa.array([], pa.string())
@@ -991,10 +1017,13 @@ def output_columns(chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]],
     fast = _one_row_csv_columns((data, encodings), (data, encodings), as_labels)
     if fast is not None:
         return fast
-    records = ({"captureData": {"endpointOutput": output}, "groundTruthData": output}
-               for output in ({"data": d, "encoding": e or "CSV", "observedContentType": c}
-                              for d, e, c in zip(data.to_pylist(), encodings.to_pylist(), content_types.to_pylist(),
-                                                 strict=True) if d is not None))
+    keys = pa.concat_arrays([chunk[3] for chunk in chunks]).to_pylist() if all(len(chunk) > 3 for chunk in chunks) \
+        else itertools.repeat(None)
+    records = ({"captureData": {"endpointOutput": output}, "groundTruthData": output,
+                "eventMetadata": {"eventId": key}}
+               for output, key in (({"data": d, "encoding": e or "CSV", "observedContentType": c}, k)
+                                   for d, e, c, k in zip(data.to_pylist(), encodings.to_pylist(),
+                                                         content_types.to_pylist(), keys) if d is not None))
     return _record_by_record(records, as_labels)
 
 

@@ -47,12 +47,25 @@ def few_labels(join: Mapping[str, int]) -> bool:
 def label_window_hint(
     *, start: datetime | None, end: datetime | None, lookback: timedelta, join: Mapping[str, int],
     lookback_name: str = LOOKBACK_OPTION, ground_truth_name: str = "--ground-truth", capture_name: str = "--capture",
+    id_samples: tuple[str | None, str | None] = (None, None),
 ) -> str:
     """Why a window matched few or no labels, and which setting finds them (named as the user set them:
-    the command line's options unless told)."""
+    the command line's options unless told). ``id_samples``: a capture's id without a label and a label's id
+    without a capture, shown when no capture matched any label (the ids then probably differ)."""
     labels_alone = join.get("labels_without_capture", 0)
     captures_alone = join.get("captures_without_label", 0)
     parts = [f"this window's {window_reach(start=start, end=end, lookback=lookback, lookback_name=lookback_name)}"]
+    if labels_alone and captures_alone and not join.get("matched", 0):
+        capture_id, label_id = id_samples
+        shown = ", ".join(text for text in (
+            f"a capture's id {capture_id!r}" if capture_id is not None else None,
+            f"a label's eventId {label_id!r}" if label_id is not None else None) if text)
+        parts.append(
+            f"no capture matched any label, so their ids probably do not match{f' ({shown})' if shown else ''}: a "
+            "label's eventMetadata.eventId must be the capture's inference id (its inferenceId, or its eventId when "
+            "the request had none; a transform job's SageMakerInferenceId)"
+        )
+        return "; ".join(parts) + "."
     if labels_alone:
         parts.append(
             f"{labels_alone} labels uploaded in the window belong to no inference captured then: labels of older "

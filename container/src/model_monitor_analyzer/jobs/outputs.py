@@ -102,6 +102,12 @@ def claim_output(
     return OutputClaim(folder=folder, writes=written)
 
 
+def refuse_output_inside(folder: Path, inputs: Iterable[Path | None], *, option: str = "--output") -> None:
+    """Refuse ``folder`` when it is, or lies inside, one of the input folders ``inputs`` (None is skipped): for inputs
+    a run reads through a copy (a transform job's files, staged as captures), checked before the copy is made."""
+    _refuse_overlap(Path(folder), (), [Path(p) for p in inputs if p is not None], option=option)
+
+
 def merged_record_files(folder: Path) -> tuple[Path, ...]:
     """The merged-record files a run wrote in ``folder`` (``part-*.c000.jsonl``), to be replaced."""
     return tuple(sorted(folder.glob("part-*.c000.jsonl"))) if folder.is_dir() else ()

@@ -32,7 +32,7 @@ from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, reach_back
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
-from model_monitor_analyzer.jobs.outputs import claim_output
+from model_monitor_analyzer.jobs.outputs import claim_output, refuse_output_inside
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.bias.analysis import run_analysis
 from model_monitor_analyzer.monitors.bias.config import ColumnRef, read_analysis_config
@@ -181,9 +181,11 @@ def _window_records(request: BiasMonitorRequest) -> tuple[list[dict], dict[str, 
                                                            problems=captures_read))
     result = merge.merge_records(captures, labels)
     captures_read.check()
-    return result.records, result.summary.as_dict()
+    return result.records, {**result.summary.as_dict(), ID_SAMPLES: result.id_samples}
 
 
+#: the join counts' entry of ``WindowJoin.id_samples`` (taken out before the counts are the run's summary)
+ID_SAMPLES = "id_samples"
 #: reads a window's merged records and join counts (``_window_records``, or Spark's executors)
 WindowRecords = Callable[[BiasMonitorRequest], tuple[list[dict], dict[str, object]]]
 
@@ -231,7 +233,8 @@ def _monitor_analysis(
     return analysis, join
 
 
-def label_hint(request: BiasMonitorRequest, join: dict[str, object]) -> str | None:
+def label_hint(request: BiasMonitorRequest, join: dict[str, object],
+               id_samples: tuple[str | None, str | None] = (None, None)) -> str | None:
     """Which labels the window found, when it joined captures with ground truth (not for a table or merged records)."""
     if not request.joins_captures:
         return None
@@ -239,7 +242,7 @@ def label_hint(request: BiasMonitorRequest, join: dict[str, object]) -> str | No
     return label_window_hint(start=request.window.start, end=request.window.end,  # type: ignore[arg-type]
                              lookback=request.ground_truth_lookback, join=join,
                              lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth,
-                             capture_name=names.capture)
+                             capture_name=names.capture, id_samples=id_samples)
 
 
 def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baseline_path: Path) -> None:
@@ -267,6 +270,7 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     (default: read on this machine) reads the window's captures joined with its labels otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's rows as captures (``io.batch``): features and predictions, labels joined by inference id
+        refuse_output_inside(request.output, (request.capture, request.batch.data), option=request.names.output)
         problems = _problems(request)
         with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(
                 inputs=True, outputs=True, ids_needed_for="the labels are joined by it")) as staged:
@@ -284,7 +288,7 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     if analysis is not None and baseline is not None:
         assert request.baseline is not None
         _check_comparable(baseline, analysis, baseline_path=request.baseline)
-    hint = label_hint(request, join)
+    hint = label_hint(request, join, join.pop(ID_SAMPLES, (None, None)))  # type: ignore[arg-type]
     window = (request.window.start, request.window.end)
     claim.clear()
     if analysis is None:

@@ -51,7 +51,7 @@ from model_monitor_analyzer.io.window import TimeWindow, format_timestamp
 from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.custom_scripts import record_preprocessor, run_post_analytics
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
-from model_monitor_analyzer.jobs.outputs import claim_output
+from model_monitor_analyzer.jobs.outputs import claim_output, refuse_output_inside
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.jobs.requests import (
     InputFormat,
@@ -465,6 +465,7 @@ def _monitor_batch(request: DataQualityMonitorRequest) -> RunOutcome:
     """A transform job's input rows (``io.batch``), profiled as captured requests. Rows whose inference time is
     outside the window are left out as they are read; rows without one (a job run without inference ids) are
     the job's, and all of them are taken."""
+    refuse_output_inside(request.output, (request.capture, request.batch.data), option=request.names.output)  # type: ignore[union-attr]
     problems = InputProblems(max_bad_record_ratio=request.reading.max_bad_record_ratio,
                              tolerance_setting=request.names.max_bad_record_ratio, input_name="transform rows")
     with staged_capture(request.capture, request.batch, reading=BatchReading(inputs=True, outputs=False),  # type: ignore[arg-type]

@@ -120,9 +120,11 @@ def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of already merged records (instead of --capture/--ground-truth)",
     )
     _add(
-        parser, "--ground-truth", type=Path, help="folder of ground-truth files (yyyy/mm/dd/HH = upload hour)"
+        parser, "--ground-truth", type=Path, help="folder of ground-truth files (yyyy/mm/dd/HH = upload hour); may be left "
+        "out when the --constraints keep the label-free estimation (the window is then estimated only)"
     )
     _add(parser, "--constraints", type=Path, help="baseline constraints.json to check against")
+    _add(parser, "--statistics", type=Path, help=argparse.SUPPRESS)  # data quality's: refused with a hint
     _add(parser, "--output", type=Path, help="folder for the reports")
     _add(parser, "--start", help="window start, ISO-8601 UTC (inclusive)")
     _add(parser, "--end", help="window end, ISO-8601 UTC (exclusive)")
@@ -190,6 +192,9 @@ def baseline_request(args: argparse.Namespace) -> ModelQualityBaselineRequest:
 def monitor_request(args: argparse.Namespace) -> ModelQualityMonitorRequest:
     """The request that ``add_monitor_arguments``' parsed arguments describe: metric lines go to
     ``--metrics-dir``, else OUTPUT/metrics, unless ``--no-metrics``."""
+    if args.statistics is not None:
+        raise AnalyzerInputError("--type model-quality takes only --constraints (its statistics are computed per "
+                                 "window): leave --statistics out")
     settings = _settings(args, require_ground_truth_attribute=False)
     output = _output(args)
     if args.merged is not None and (args.capture is not None or args.ground_truth is not None):

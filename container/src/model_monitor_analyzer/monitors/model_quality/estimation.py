@@ -269,6 +269,14 @@ class EstimationReference:
                                   replicates=self.replicates, auc_draws=auc_draws)
 
 
+def calibration_choice(kept: EstimationReference) -> str:
+    """Whether the baseline kept the isotonic calibration, and the cross-fitted Brier scores that decided it."""
+    raw, calibrated = kept.brier.get("raw", math.nan), kept.brier.get("calibrated", math.nan)
+    if kept.calibration is not None:
+        return f"isotonic (cross-fitted Brier {calibrated:.3f} vs {raw:.3f} raw)"
+    return f"none: raw scores are calibrated as well (cross-fitted Brier {raw:.3f} raw vs {calibrated:.3f} isotonic)"
+
+
 def reference(settings: ModelSettings, rows: LabelledColumns, metrics: Mapping[str, mq.MetricEntry],
               errors: Mapping[str, float], *, names: ModelQualityNames = OPTION_NAMES) -> EstimationReference:
     """The estimation block of a baseline made from the labelled ``rows`` whose realised ``metrics`` (with

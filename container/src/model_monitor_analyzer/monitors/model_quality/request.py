@@ -219,7 +219,9 @@ class ModelQualityMonitorRequest:
     engine: EngineOptions = EngineOptions()
 
     def __post_init__(self) -> None:
-        if self.merged is None and (self.capture is None or self.ground_truth is None):
+        # --ground-truth alone may be left out: a baseline with the label-free estimation estimates the window
+        # (the run reads the constraints and says so otherwise)
+        if self.merged is None and self.capture is None:
             names = self.names
             raise AnalyzerInputError(
                 f"{names.capture} and {names.ground_truth} are required (or {names.merged} for merged records)"

@@ -57,7 +57,12 @@ from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach
 from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
-from model_monitor_analyzer.jobs.outputs import OutputClaim, claim_output, merged_record_files
+from model_monitor_analyzer.jobs.outputs import (
+    OutputClaim,
+    claim_output,
+    merged_record_files,
+    refuse_output_inside,
+)
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.model_quality import estimation
 from model_monitor_analyzer.monitors.model_quality.metrics import (
@@ -288,8 +293,10 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
         decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
     )
     if settings.problem_type is not mq.ProblemType.REGRESSION:  # the labelled reference, for label-free checks
-        constraints[estimation.ESTIMATION_KEY] = estimation.reference(
-            settings, rows, metrics, measured.errors, names=request.names).to_document()
+        kept = estimation.reference(settings, rows, metrics, measured.errors, names=request.names)
+        constraints[estimation.ESTIMATION_KEY] = kept.to_document()
+        if kept.estimates:
+            print(f"note: calibration: {estimation.calibration_choice(kept)}", file=sys.stderr, flush=True)
     claim.clear()
     files = (
         report.write_jackson_json(
@@ -437,6 +444,10 @@ def run_monitor(request: ModelQualityMonitorRequest, *, joiner: CaptureJoiner | 
     (default: this machine's processes) joins the captures with the labels in parts otherwise (Spark)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's output rows as captures (``io.batch``), joined with the labels by inference id
+        job_folders = (request.capture, request.batch.data)
+        refuse_output_inside(request.output, job_folders, option=request.names.output)
+        if request.merged_output is not None:
+            refuse_output_inside(request.merged_output, job_folders, option=request.names.merged_output)
         problems = _problems(request, "transform rows")
         with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(
                 inputs=False, outputs=True, ids_needed_for="the labels are joined by it")) as staged:
@@ -463,6 +474,7 @@ class _JoinedPart:
     problems: InputProblems
     read: int
     outputs: estimation.WindowOutputs | None = None  # every capture's output read, when the estimate needs them
+    unmatched_key: str | None = None  # the part's first capture key without a label (``WindowJoin.unmatched_key``)
 
 
 class CaptureJoiner(Protocol):
@@ -496,6 +508,11 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     lookback = request.ground_truth_lookback
     reference = (constraints.estimation if constraints is not None
                  and settings.problem_type is not mq.ProblemType.REGRESSION else None)
+    if request.merged is None and request.ground_truth is None and reference is None:
+        raise AnalyzerInputError(
+            f"{names.capture} and {names.ground_truth} are required (or {names.merged} for merged records); a baseline "
+            f"whose {names.constraints} carry the label-free estimation (baseline --type model-quality of a classifier) "
+            f"allows leaving {names.ground_truth} out: the window is then estimated only")
     if reference is not None and lookback and joiner is not None:
         # the pass of its own below reads local files: Spark's join reads the look-back's captures too
         print("note: no label-free estimate in this window: --engine spark makes it only without "
@@ -516,6 +533,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         class_probabilities=_class_probabilities(settings),
     )
     merged_source = request.merged
+    id_samples: tuple[str | None, str | None] = (None, None)
     if merged_source is not None:
         problems = _WindowProblems({"malformed_records": _problems(request, "merged records")})
         merged_problems = problems.by_input["malformed_records"]
@@ -525,11 +543,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         join: dict[str, int] = {"matched": len(records)}
         columns = merge.labelled_columns(records, attributes)
     else:
-        assert request.capture is not None and request.ground_truth is not None  # the request checks it
+        assert request.capture is not None  # the request checks it
         label_problems, capture_problems = _problems(request, "ground-truth labels"), _problems(request, "capture records")
         problems = _WindowProblems({"malformed_labels": label_problems, "malformed_captures": capture_problems})
-        labels = read_ground_truth_columns(request.ground_truth, uploaded_from=start, uploaded_before=end,
-                                           problems=label_problems)
+        # without a label folder (the baseline estimates the window): as a folder without labels
+        labels = GroundTruthColumns.of(()) if request.ground_truth is None else read_ground_truth_columns(
+            request.ground_truth, uploaded_from=start, uploaded_before=end, problems=label_problems)
         label_problems.check()
         window_join = merge.WindowJoin(labels)
         window_join.prepare()  # before the parts fork: every process shares it
@@ -554,20 +573,22 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 builder = merge.LabelledColumnsBuilder()
                 writer = writers[index]
                 read = 0
-                outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
+                outputs: list[tuple[pa.Array, ...]] = []
                 with writer:
                     for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
                         positions, rows = join.match_keys(captured.keys)
                         writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
                         builder.add_matched_outputs(captured, positions, labels, rows)
                         if outputs_in_join:
-                            outputs.append((captured.data, captured.encodings, captured.content_types))
+                            outputs.append((captured.data, captured.encodings, captured.content_types,
+                                            captured.keys))
                         read += len(captured)
                         if own_progress:
                             progress.update(read)
                 # read in the part's own process: only the numbers travel back
                 return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
-                                   outputs=captured_outputs_read(request, outputs) if outputs_in_join else None)
+                                   outputs=captured_outputs_read(request, outputs) if outputs_in_join else None,
+                                   unmatched_key=join.unmatched_key)
 
             writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
             staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -580,10 +601,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             capture_problems.merge(part.problems)
             if index:
                 window_join.absorb(part.counts)  # type: ignore[arg-type]
+                window_join.absorb_unmatched_key(part.unmatched_key)
                 builder.extend(part.builder)
         progress.finish(sum(part.read for part in parts))
         capture_problems.check()
         join = window_join.summary.as_dict()
+        id_samples = window_join.id_samples()
         columns = builder.columns(attributes)
     window_outputs = None
     if reference is not None:
@@ -595,7 +618,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         else:
             assert request.capture is not None
             window_outputs = captured_outputs_read(request, [
-                (captured.data, captured.encodings, captured.content_types)
+                (captured.data, captured.encodings, captured.content_types, captured.keys)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
                                                       problems=_problems(request, "capture records"))])
     rows, skipped = complete_rows(columns)
@@ -606,7 +629,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                                   **_non_finite_summary(left_out), **problems.summary()}
     hint = None if merged_source is not None else label_window_hint(
         start=start, end=end, lookback=lookback, join=join,
-        lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture)
+        lookback_name=names.ground_truth_lookback, ground_truth_name=names.ground_truth, capture_name=names.capture,
+        id_samples=id_samples)
 
     def replace_earlier_outputs() -> None:
         claim.clear()
@@ -705,8 +729,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
 
 
 def captured_outputs_read(request: ModelQualityMonitorRequest,
-                    chunks: Sequence[tuple[pa.Array, pa.Array, pa.Array]]) -> estimation.WindowOutputs:
-    """The model outputs of captured output payloads (data, encodings, content types), read as the metrics
+                    chunks: Sequence[tuple[pa.Array, ...]]) -> estimation.WindowOutputs:
+    """The model outputs of captured output payloads (data, encodings, content types[, join keys]), read as the metrics
     read them."""
     settings = request.settings
     columns = merge.output_columns(chunks, merge.ValueAttributes(
