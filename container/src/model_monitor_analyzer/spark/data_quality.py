@@ -163,7 +163,7 @@ class SparkProfiler:
         else:
             files = self.dataset_files(source)
             plan = self._dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
-        profile = self._profile_files([file.uri for file in files], plan, problems)
+        profile = self._profile_files([file.uri for file in files], plan, problems, sizes=[file.size for file in files])
         progress.update(profile.item_count)
         return profile, True
 
@@ -197,7 +197,10 @@ class SparkProfiler:
         return LineReading(layout=Layout.CSV, max_bad_record_ratio=reading.max_bad_record_ratio, columns=columns,
                            header_lines=header_lines, names=names, detailed_columns=detailed_columns)
 
-    def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems) -> DatasetProfile:
+    def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems, *,
+                       sizes: list[int] | None = None) -> DatasetProfile:
+        """The merged profile of ``uris``; ``sizes``: their sizes as listed (0: not known), which spare Spark the job
+        finding files too large to be read whole when none is."""
         profile = DatasetProfile()
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
             return profile
@@ -209,9 +212,12 @@ class SparkProfiler:
             # length filter is pushed into the binaryFile reader, which reads no content for the others
             whole_limit = _byte_size(self._spark.conf.get("spark.sql.files.maxPartitionBytes", "128m"))
             found = self._spark.read.format("binaryFile").load(uris)
-            large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
-            whole = found.where(F.col("length") <= whole_limit).select(
-                "content", F.col("_metadata.file_path").alias("file"))
+            if sizes is not None and all(0 < size <= whole_limit for size in sizes):
+                large, whole = [], found  # as listed, every file is read whole (one that grew since too)
+            else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
+                large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
+                whole = found.where(F.col("length") <= whole_limit)
+            whole = whole.select("content", F.col("_metadata.file_path").alias("file"))
             rows = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL).collect()
             if large:
                 lines = self._spark.read.text(large).select(
