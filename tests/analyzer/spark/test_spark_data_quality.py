@@ -8,6 +8,7 @@ values for k=2048, see ``tests/analyzer/test_kll.py``), against numpy's exact co
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -212,6 +213,32 @@ def test_a_monitoring_run_on_spark_has_the_local_results(tmp_path, spark, split_
     assert summary["bad_records"] == 3  # the cut line of each file (a short record has missing values)
     assert summary["records"] + summary["records_outside_window"] + summary["bad_records"] == 3 * 1_500 - 3
     assert ours["statistics.json"]["dataset"]["item_count"] == summary["records"]
+
+
+def test_files_read_whole_and_files_split_together_have_the_local_results(tmp_path, spark, split_files):
+    """Files no larger than a split go whole to the Python workers (a gzip one, one with a byte-order mark and
+    Windows line breaks), larger ones in splits of lines: together, the local engine's results."""
+    baseline = _baseline(tmp_path)
+    capture = write_capture(tmp_path)
+    folder = next(capture.rglob("capture-00.jsonl")).parent
+    first = folder / "capture-00.jsonl"
+    (folder / "capture-00.jsonl.gz").write_bytes(gzip.compress(first.read_bytes()))
+    first.unlink()
+    second = folder / "capture-01.jsonl"
+    lines = second.read_bytes().split(b"\n")[:400]
+    second.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    split = 256 << 10
+    sizes = sorted(path.stat().st_size for path in folder.iterdir())
+    assert sizes[0] < sizes[1] <= split < sizes[2]  # two files read whole, one in splits
+    assert _monitor(capture, baseline, tmp_path / "local") == 0
+    with split_files(split):
+        assert _monitor(capture, baseline, tmp_path / "spark", "--engine", "spark") == 0
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"])
+    assert local["constraint_violations.json"] == ours["constraint_violations.json"]
+    summary = ours["outcome.json"]["summary"]
+    assert summary["bad_records"] == 3  # the cut line of each file
+    assert summary["records"] + summary["records_outside_window"] + summary["bad_records"] == 2 * 1_500 + 400 - 3
 
 
 def test_spark_results_do_not_depend_on_the_partitioning(tmp_path, spark, split_files):

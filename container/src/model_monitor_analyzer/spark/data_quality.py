@@ -2,10 +2,11 @@
 are Spark's partitions.
 
 The input (a dataset of CSV or JSON Lines files, or captured traffic: a folder, a prefix, one file, or a
-SageMaker manifest naming the window's capture objects) is read by ``spark.read.text``, which splits
-large files at line boundaries; each split is profiled on an executor (``spark.partitions``) and the
-driver merges the states in (file, byte) order, then runs the checks and writes the reports exactly as
-the local engine does.
+SageMaker manifest naming the window's capture objects) is read by Spark: files no larger than a split
+(``spark.sql.files.maxPartitionBytes``), such as capture objects, whole (``binaryFile``, one row per file),
+larger ones by ``spark.read.text``, which splits them at line boundaries; each file or split is profiled on
+an executor (``spark.partitions``) and the driver merges the states in (file, byte) order, then runs the
+checks and writes the reports exactly as the local engine does.
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.report.metrics import METRICS_FILE_NAME
 from model_monitor_analyzer.spark import spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, RemoteFile, spark_location
-from model_monitor_analyzer.spark.partitions import STATE_DDL, Layout, LineReading, profile_partition
+from model_monitor_analyzer.spark.partitions import (
+    STATE_DDL,
+    Layout,
+    LineReading,
+    profile_partition,
+    profile_whole_files,
+)
 from model_monitor_analyzer.spark.staging import RunFiles
 
 SHAPE_LINES = 1000  # as io.capture.capture_shape looks at
@@ -156,7 +163,7 @@ class SparkProfiler:
         else:
             files = self.dataset_files(source)
             plan = self._dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
-        profile = self._profile_files([file.uri for file in files], plan, problems)
+        profile = self._profile_files([file.uri for file in files], plan, problems, sizes=[file.size for file in files])
         progress.update(profile.item_count)
         return profile, True
 
@@ -190,7 +197,10 @@ class SparkProfiler:
         return LineReading(layout=Layout.CSV, max_bad_record_ratio=reading.max_bad_record_ratio, columns=columns,
                            header_lines=header_lines, names=names, detailed_columns=detailed_columns)
 
-    def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems) -> DatasetProfile:
+    def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems, *,
+                       sizes: list[int] | None = None) -> DatasetProfile:
+        """The merged profile of ``uris``; ``sizes``: their sizes as listed (0: not known), which spare Spark the job
+        finding files too large to be read whole when none is."""
         profile = DatasetProfile()
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
             return profile
@@ -198,9 +208,22 @@ class SparkProfiler:
         from pyspark.sql import functions as F
 
         try:
-            lines = self._spark.read.text(uris).select(
-                "value", F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("start"))
-            rows = lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
+            # files no larger than a split go whole to the Python workers (no per-line work in the JVM); the
+            # length filter is pushed into the binaryFile reader, which reads no content for the others
+            whole_limit = _byte_size(self._spark.conf.get("spark.sql.files.maxPartitionBytes", "128m"))
+            found = self._spark.read.format("binaryFile").load(uris)
+            if sizes is not None and all(0 < size <= whole_limit for size in sizes):
+                large, whole = [], found  # as listed, every file is read whole (one that grew since too)
+            else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
+                large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
+                whole = found.where(F.col("length") <= whole_limit)
+            whole = whole.select("content", F.col("_metadata.file_path").alias("file"))
+            rows = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL).collect()
+            if large:
+                lines = self._spark.read.text(large).select(
+                    "value", F.col("_metadata.file_path").alias("file"),
+                    F.col("_metadata.file_block_start").alias("start"))
+                rows += lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
         except AnalysisException as exc:
             raise AnalyzerInputError(f"Spark cannot read the input ({str(exc).strip().splitlines()[0]})",
                                      path=uris[0] if len(uris) == 1 else None) from None
@@ -220,6 +243,18 @@ class SparkProfiler:
             profile.merge(theirs)
             problems.merge(their_problems)
         return profile
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
+               "t": 1 << 40, "tb": 1 << 40, "p": 1 << 50, "pb": 1 << 50}
+
+
+def _byte_size(text: str) -> int:
+    """A Spark byte-size setting (``134217728b``, ``64m``, ``1000``) in bytes, with Spark's binary units."""
+    match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
+    if match is None or match.group(2).lower() not in _BYTE_UNITS:
+        raise AnalyzerInputError(f"spark.sql.files.maxPartitionBytes is not a size in bytes: {text!r}")
+    return int(match.group(1)) * _BYTE_UNITS[match.group(2).lower()]
 
 
 def _listed_root(uri: str, given: str) -> str:

@@ -10,13 +10,21 @@ partitioning, and merges them.
 
 A split that starts inside a file does not know how many lines precede it: its bad records are
 located as ``<file> (the part from byte N):<line within the part>``.
+
+Files no larger than a split are read whole instead (``spark.read.format("binaryFile")``: one row
+``(content, file)`` per file): the executor's Python gets the file's bytes, gunzips them when they start
+as gzip and cuts them into chunks of whole lines as the local engine reads a file (``io.jsonlines.open_lines``),
+so the JVM does no per-line work for them; their state rows have ``start`` 0, as a file's only split has.
 """
 
 from __future__ import annotations
 
 import enum
+import gzip
+import io
 import itertools
 import pickle
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -26,7 +34,13 @@ import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CHUNK_BYTES, capture_chunk_batch, joined_lines
-from model_monitor_analyzer.io.datasets import CSV_BLOCK_BYTES, csv_chunk_batches, json_lines_chunk_batches
+from model_monitor_analyzer.io.datasets import (
+    CSV_BLOCK_BYTES,
+    csv_chunk_batches,
+    json_lines_chunk_batches,
+    whole_line_chunks,
+)
+from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC, UTF8_BOM
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.data_quality.run import profile_batches
@@ -118,10 +132,23 @@ def _chunks(lines: Iterable[pa.Array], chunk_bytes: int) -> Iterator[tuple[int, 
         yield lines_before, text(held)
 
 
-def _split_batches(lines: Iterable[pa.Array], file: str, start: int, plan: LineReading,
+def _file_chunks(content: bytes, file: str, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """(lines before, chunk of whole lines) of a whole file's bytes, read as ``io.jsonlines.open_lines`` reads a
+    file: gunzipped when it starts as gzip, without a leading UTF-8 byte-order mark."""
+    if content[:2] == GZIP_MAGIC:
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError, zlib.error) as error:
+            raise AnalyzerInputError(f"cannot decompress this file ({error})", path=file) from None
+    if content[:3] == UTF8_BOM:
+        content = content[3:]
+    yield from whole_line_chunks(io.BytesIO(content), chunk_bytes)
+
+
+def _split_batches(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading,
                    problems: InputProblems) -> Iterator[pa.RecordBatch]:
     path = file if start == 0 else f"{file} (the part from byte {start})"
-    for lines_before, chunk in _chunks(lines, plan.chunk_bytes):
+    for lines_before, chunk in chunks:
         if plan.layout is Layout.CAPTURE:
             batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=plan.capture,  # type: ignore[arg-type]
                                         problems=problems)
@@ -135,21 +162,36 @@ def _split_batches(lines: Iterable[pa.Array], file: str, start: int, plan: LineR
             yield from json_lines_chunk_batches(chunk, lines_before=lines_before, path_text=path, problems=problems)
 
 
+def _state_row(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading) -> pa.RecordBatch:
+    """The ``STATE_SCHEMA`` row of one split (or whole file) given as its chunks of whole lines."""
+    problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio)
+    try:
+        profile = profile_batches(_split_batches(chunks, file, start, plan, problems), names=plan.names,
+                                  detailed_columns=plan.detailed_columns,
+                                  progress=ProgressReporter(enabled=False))
+        state: object = (profile, problems)
+    except AnalyzerInputError as exc:  # said on the driver as the local engine says it
+        state = Failure(True, exc.message, exc.path, exc.line)
+    except Exception as exc:  # a bug: said on the driver
+        state = Failure(False, f"{type(exc).__name__}: {exc}")
+    return pa.RecordBatch.from_arrays(
+        [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
+        schema=STATE_SCHEMA,
+    )
+
+
 def profile_partition(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``'s function: one ``STATE_SCHEMA`` row per split of the partition."""
+    """``mapInArrow``'s function over lines ``(value, file, start)``: one ``STATE_SCHEMA`` row per split."""
     for (file, start), group in itertools.groupby(_pieces(batches), key=lambda piece: piece[0]):
         lines = (piece for _, piece in group)
-        problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio)
-        try:
-            profile = profile_batches(_split_batches(lines, file, start, plan, problems), names=plan.names,
-                                      detailed_columns=plan.detailed_columns,
-                                      progress=ProgressReporter(enabled=False))
-            state: object = (profile, problems)
-        except AnalyzerInputError as exc:  # said on the driver as the local engine says it
-            state = Failure(True, exc.message, exc.path, exc.line)
-        except Exception as exc:  # a bug: said on the driver
-            state = Failure(False, f"{type(exc).__name__}: {exc}")
-        yield pa.RecordBatch.from_arrays(
-            [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
-            schema=STATE_SCHEMA,
-        )
+        yield _state_row(_chunks(lines, plan.chunk_bytes), file, start, plan)
+
+
+def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function over whole files ``(content, file)``: one ``STATE_SCHEMA`` row per file."""
+    for batch in batches:
+        contents, files = batch.column(0), batch.column(1)
+        for index in range(batch.num_rows):
+            file = files[index].as_py()
+            content = contents[index].as_py() or b""
+            yield _state_row(_file_chunks(content, file, plan.chunk_bytes), file, 0, plan)
