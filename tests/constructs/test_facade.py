@@ -135,7 +135,7 @@ def _model_health_names(monitor: ModelMonitor) -> set[str]:
     # the demo's model-quality baseline keeps its labelled reference: the estimated accuracy and the prediction
     # drift are alarmed on too, where the analyzer publishes them (our image)
     assert "cdk_model_monitor_performance_estimation" in QUALITY_CONSTRAINTS
-    names |= {f"churn-model-quality-{v}" for v in ("estimated_accuracy", "prediction_drift")
+    names |= {f"churn-model-quality-{v}" for v in ("estimated_accuracy", "prediction_drift", "concept_shift")
               if v in monitor.model_quality.label_free_metric_names}
     for stage in ("pre_training_bias_metrics", "post_training_bias_metrics"):
         for facet, groups in BIAS_ANALYSIS[stage]["facets"].items():

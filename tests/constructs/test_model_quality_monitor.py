@@ -407,10 +407,10 @@ def _label_free_alarms(stack, **options: Any) -> dict[str, dict]:
             for p in template_of(stack).find_resources("AWS::CloudWatch::Alarm").values()}
 
 
-def test_a_baseline_keeping_its_reference_gets_alarms_on_the_estimated_accuracy_and_the_prediction_drift(stack):
+def test_a_baseline_keeping_its_reference_gets_alarms_on_the_estimate_the_prediction_drift_and_concept_shift(stack):
     assert "cdk_model_monitor_performance_estimation" in json.loads((MQ_BASELINE / "constraints.json").read_text())
     alarms = _label_free_alarms(stack)
-    for name in ("estimated_accuracy", "prediction_drift"):
+    for name in ("estimated_accuracy", "prediction_drift", "concept_shift"):
         alarm = alarms[f"churn-model-quality-{name}"]
         assert alarm["MetricName"] == f"quality_violation_{name}"  # the analyzer's verdict, as for the metrics
         assert alarm["Namespace"] == "aws/sagemaker/Endpoints/model-metrics"
@@ -422,7 +422,8 @@ def test_a_baseline_keeping_its_reference_gets_alarms_on_the_estimated_accuracy_
 
 def test_label_free_alarms_can_be_left_out(stack):
     alarms = _label_free_alarms(stack, label_free=False)
-    assert not {"churn-model-quality-estimated_accuracy", "churn-model-quality-prediction_drift"} & set(alarms)
+    assert not {"churn-model-quality-estimated_accuracy", "churn-model-quality-prediction_drift",
+                "churn-model-quality-concept_shift"} & set(alarms)
     assert "churn-model-quality-accuracy" in alarms
 
 

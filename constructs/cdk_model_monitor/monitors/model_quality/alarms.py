@@ -142,12 +142,12 @@ def add_health_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject, 
 
 
 #: The label-free verdicts that get an alarm (the others are in the reports and the metrics).
-LABEL_FREE_ALARMS = (rules.ESTIMATED_QUALITY_METRICS[0], rules.PREDICTION_DRIFT)
+LABEL_FREE_ALARMS = (rules.ESTIMATED_QUALITY_METRICS[0], rules.PREDICTION_DRIFT, rules.CONCEPT_SHIFT)
 
 
 def _label_free_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject, *, baseline: Baseline | None,
                        options: ModelQualityAlarmOptions) -> list[CreatedAlarm]:
-    """The estimated-accuracy and prediction-drift alarms (``ModelQualityAlarmOptions.label_free``)."""
+    """The estimated-accuracy, prediction-drift and concept-shift alarms (``ModelQualityAlarmOptions.label_free``)."""
     wanted = options.label_free
     if wanted is None:
         constraints = local_baseline_document(baseline, BaselineKind.MODEL_QUALITY)
@@ -160,6 +160,8 @@ def _label_free_alarms(alarms: MonitorAlarms, monitor: ModelQualityAlarmSubject,
         "only once labels arrive).",
         rules.PREDICTION_DRIFT: "Model quality without labels: the model's outputs drifted from the baseline's "
         "(distribution, or scores outside its range, beyond what sampling explains).",
+        rules.CONCEPT_SHIFT: "Model quality: in a labelled window the realised metrics lie outside the intervals "
+        "estimated from the calibrated scores (the relation between inputs and labels changed: a concept shift).",
     }
     return [alarms.add_alarm(
         monitor, AlarmCategory.MODEL_QUALITY, monitor.metric_quality_violation(name), subject=name, threshold=1,
