@@ -164,6 +164,18 @@ def _split_batches(chunks: Iterable[tuple[int, bytes]], file: str, start: int, p
 
 def _state_row(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading) -> pa.RecordBatch:
     """The ``STATE_SCHEMA`` row of one split (or whole file) given as its chunks of whole lines."""
+    return _row(file, start, _state(chunks, file, start, plan))
+
+
+def _row(file: str, start: int, state: object) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
+        schema=STATE_SCHEMA,
+    )
+
+
+def _state(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading) -> object:
+    """``(DatasetProfile, InputProblems)`` of one split or whole file, or the ``Failure`` that stopped it."""
     problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio)
     try:
         profile = profile_batches(_split_batches(chunks, file, start, plan, problems), names=plan.names,
@@ -174,10 +186,7 @@ def _state_row(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan:
         state = Failure(True, exc.message, exc.path, exc.line)
     except Exception as exc:  # a bug: said on the driver
         state = Failure(False, f"{type(exc).__name__}: {exc}")
-    return pa.RecordBatch.from_arrays(
-        [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
-        schema=STATE_SCHEMA,
-    )
+    return state
 
 
 def profile_partition(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
@@ -188,10 +197,26 @@ def profile_partition(batches: Iterable[pa.RecordBatch], plan: LineReading) -> I
 
 
 def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``'s function over whole files ``(content, file)``: one ``STATE_SCHEMA`` row per file."""
+    """``mapInArrow``'s function over whole files ``(content, file)``: ONE ``STATE_SCHEMA`` row for the task, its
+    files' states merged here in file order and keyed by its first file, so that the driver merges one state a
+    task rather than one a file (the driver's merge is the serial part of a run: bench/results/spark.md). A file
+    that fails is its own row, said on the driver as before."""
+    states: list[tuple[str, object, InputProblems]] = []
     for batch in batches:
         contents, files = batch.column(0), batch.column(1)
         for index in range(batch.num_rows):
             file = files[index].as_py()
             content = contents[index].as_py() or b""
-            yield _state_row(_file_chunks(content, file, plan.chunk_bytes), file, 0, plan)
+            state = _state(_file_chunks(content, file, plan.chunk_bytes), file, 0, plan)
+            if not isinstance(state, tuple):
+                yield _row(file, 0, state)
+                continue
+            states.append((file, *state))
+    if not states:
+        return
+    states.sort(key=lambda held: held[0])
+    first, profile, problems = states[0]
+    for _, theirs, their_problems in states[1:]:
+        profile.merge(theirs)  # type: ignore[attr-defined]
+        problems.merge(their_problems)
+    yield _row(first, 0, (profile, problems))

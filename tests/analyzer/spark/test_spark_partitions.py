@@ -1,0 +1,58 @@
+"""A Spark task's whole files are merged into one state in the executor (the driver's merge is the serial part of
+a run): one row per task, keyed by its first file, equal to merging the files' states one by one in file order.
+Runs the partition function directly, without a Spark session."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from model_monitor_analyzer.io.capture import capture_reading
+from model_monitor_analyzer.io.window import TimeWindow
+from model_monitor_analyzer.spark.partitions import (
+    Layout,
+    LineReading,
+    _file_chunks,
+    _state,
+    profile_whole_files,
+)
+
+from .test_spark_data_quality import write_capture
+
+
+def _plan() -> LineReading:
+    window = TimeWindow(start=datetime(2024, 3, 1, 10, tzinfo=UTC), end=datetime(2024, 3, 1, 11, tzinfo=UTC))
+    return LineReading(layout=Layout.CAPTURE, max_bad_record_ratio=0.5, capture=capture_reading(window=window))
+
+
+def test_a_tasks_files_become_one_state_equal_to_merging_them_in_file_order(tmp_path):
+    files = sorted(write_capture(tmp_path, files=4, per_file=400).rglob("*.jsonl"))
+    names = [file.as_uri() for file in files]
+    contents = [file.read_bytes() for file in files]
+    order = list(range(len(files)))
+    random.Random(3).shuffle(order)  # Spark packs a task's files in its own order
+    batches = [pa.RecordBatch.from_arrays([pa.array([contents[i] for i in order[:2]], pa.binary()),
+                                           pa.array([names[i] for i in order[:2]])], names=["content", "file"]),
+               pa.RecordBatch.from_arrays([pa.array([contents[i] for i in order[2:]], pa.binary()),
+                                           pa.array([names[i] for i in order[2:]])], names=["content", "file"])]
+    plan = _plan()
+    rows = list(profile_whole_files(iter(batches), plan))
+    assert len(rows) == 1
+    assert rows[0].column(0)[0].as_py() == names[0] and rows[0].column(1)[0].as_py() == 0
+    profile, problems = pickle.loads(rows[0].column(2)[0].as_py())
+
+    expected, expected_problems = _state(_file_chunks(contents[0], names[0], plan.chunk_bytes), names[0], 0, plan)
+    for name, content in zip(names[1:], contents[1:], strict=True):
+        theirs, their_problems = _state(_file_chunks(content, name, plan.chunk_bytes), name, 0, plan)
+        expected.merge(theirs)
+        expected_problems.merge(their_problems)
+    assert profile.item_count == expected.item_count == 4 * 400 - 4 * 2  # each file: a cut line, a blank one
+    assert pickle.dumps(profile) == pickle.dumps(expected)
+    assert pickle.dumps(problems) == pickle.dumps(expected_problems)
+
+
+def test_a_task_without_files_sends_nothing():
+    assert list(profile_whole_files(iter([]), _plan())) == []
