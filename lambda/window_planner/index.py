@@ -236,48 +236,19 @@ def handler(event: dict, context: Any) -> dict:
     capture_keys = [key for key, _ in captured]
     capture_bytes = sum(size for _, size in captured)
     plan = {
-        "has_data": bool(capture_keys),
-        "no_data_reason": ("window_already_analysed" if already_analysed else "duplicate_execution" if duplicate
-                           else None if capture_keys else "no_capture"),
-        "duplicate": duplicate,
-        "duplicate_of": holder if duplicate else None,
-        "holder_status": claim.holder_status if duplicate and claim is not None else None,
-        "already_analysed": already_analysed,
-        "attempt": attempt,
-        "window_id": window["window_id"],
-        "scheduled_time": times.iso(window["scheduled"]),
-        "start": times.iso(window["start"]),
-        "end": times.iso(window["end"]),
-        "metric_time": times.iso(window["start"]),
-        "manifest_uri": None,
+        **_plan_head(window, has_data=bool(capture_keys), claim=claim, holder=holder, duplicate=duplicate,
+                     already_analysed=already_analysed, attempt=attempt),
         "object_count": len(capture_keys),
         "capture_bytes": capture_bytes,
         "runner": choose_runner(request["scale_out"], capture_bytes),
-        "report_uri": report_uri,
-        "job_name": job_name,
-        "publication_receipt_uri": "/".join(p for p in (manifest_folder, _attempt_folder(attempt),
-                                                         "publication-receipt.json") if p),
-        "endpoint_name": request["endpoint_name"],
-        "schedule_name": request["schedule_name"],
-        "monitor_type": request["monitor_type"],
+        **_plan_tail(request, report_uri=report_uri, job_name=job_name, manifest_folder=manifest_folder,
+                     attempt=attempt, endpoint_name=request["endpoint_name"]),
     }
 
     if request["schedule_interval"] and not duplicate and attempt == 1:  # a re-run would count them twice
         plan.update(late_captures(request, window))
 
-    ground_truth_keys: list[str] = []
-    if request["ground_truth_s3_uri"] and not duplicate:
-        lookback = request["ground_truth_lookback"] or (window["anchor"] - window["start"])
-        gt_start, gt_end = window["anchor"] - lookback, window["anchor"]
-        ground_truth_keys = list_window_objects(request["ground_truth_s3_uri"], gt_start, gt_end)
-        plan.update(
-            ground_truth_manifest_uri=None,
-            ground_truth_object_count=len(ground_truth_keys),
-            ground_truth_start=times.iso(gt_start),
-            ground_truth_end=times.iso(gt_end),
-        )
-        if capture_keys and not ground_truth_keys:
-            plan.update(has_data=False, no_data_reason="no_ground_truth")
+    ground_truth_keys = _list_ground_truth(request, window, plan) if not duplicate else []
 
     if plan["has_data"] or (holder is not None and not duplicate):
         # the job's input, and the record of this listing that the next window counts late captures against
@@ -831,6 +802,56 @@ def side_manifest(manifests: list, side: str) -> tuple[str, list[str]] | None:
     return prefix, [loc[len(prefix):] for loc in locations]
 
 
+def _plan_head(window: dict, *, has_data: bool, claim: Any, holder: Any, duplicate: bool, already_analysed: bool,
+               attempt: int) -> dict:
+    """The plan's fields about the window and its claim, for endpoint and batch windows alike."""
+    return {
+        "has_data": has_data,
+        "no_data_reason": ("window_already_analysed" if already_analysed else "duplicate_execution" if duplicate
+                           else None if has_data else "no_capture"),
+        "duplicate": duplicate,
+        "duplicate_of": holder if duplicate else None,
+        "holder_status": claim.holder_status if duplicate and claim is not None else None,
+        "already_analysed": already_analysed,
+        "attempt": attempt,
+        "window_id": window["window_id"],
+        "scheduled_time": times.iso(window["scheduled"]),
+        "start": times.iso(window["start"]),
+        "end": times.iso(window["end"]),
+        "metric_time": times.iso(window["start"]),
+        "manifest_uri": None,
+    }
+
+
+def _plan_tail(request: dict, *, report_uri: str, job_name: str, manifest_folder: str, attempt: int,
+               endpoint_name: str | None) -> dict:
+    """The plan's fields about the job and its outputs, for endpoint and batch windows alike."""
+    return {
+        "report_uri": report_uri,
+        "job_name": job_name,
+        "publication_receipt_uri": "/".join(p for p in (manifest_folder, _attempt_folder(attempt),
+                                                         "publication-receipt.json") if p),
+        "endpoint_name": endpoint_name,
+        "schedule_name": request["schedule_name"],
+        "monitor_type": request["monitor_type"],
+    }
+
+
+def _list_ground_truth(request: dict, window: dict, plan: dict) -> list[str]:
+    """The label objects of the window's look-back (none without a ground-truth location), said in ``plan``; a
+    window with data but no label becomes ``no_ground_truth``."""
+    if not request["ground_truth_s3_uri"]:
+        return []
+    lookback = request["ground_truth_lookback"] or (window["anchor"] - window["start"])
+    gt_start, gt_end = window["anchor"] - lookback, window["anchor"]
+    keys = list_window_objects(request["ground_truth_s3_uri"], gt_start, gt_end)
+    plan.update(ground_truth_manifest_uri=None, ground_truth_object_count=len(keys),
+                ground_truth_start=times.iso(gt_start), ground_truth_end=times.iso(gt_end))
+    if plan["has_data"] and not keys:
+        plan.update(has_data=False, no_data_reason="no_ground_truth")
+    return keys
+
+
 def plan_batch_window(request: dict, context: Any) -> dict:
     """Plan a window of batch transform jobs: a completed job's (``transform_job``), or every job whose capture
     manifests lie in the scheduled window's hours. Writes one ManifestFile per side with data files
@@ -881,44 +902,19 @@ def plan_batch_window(request: dict, context: Any) -> dict:
     counts = {side: len(found[1]) if found else 0 for side, found in sides.items()}
     has_data = any(counts.values())
     plan = {
-        "has_data": has_data,
-        "no_data_reason": ("window_already_analysed" if already_analysed else "duplicate_execution" if duplicate
-                           else None if has_data else "no_capture"),
-        "duplicate": duplicate,
-        "duplicate_of": holder if duplicate else None,
-        "holder_status": claim.holder_status if duplicate and claim is not None else None,
-        "already_analysed": already_analysed,
-        "attempt": attempt,
-        "window_id": window["window_id"],
-        "scheduled_time": times.iso(window["scheduled"]),
-        "start": times.iso(window["start"]),
-        "end": times.iso(window["end"]),
-        "metric_time": times.iso(window["start"]),
-        "manifest_uri": None,
+        **_plan_head(window, has_data=has_data, claim=claim, holder=holder, duplicate=duplicate,
+                     already_analysed=already_analysed, attempt=attempt),
         "object_count": sum(counts.values()),
         "input_manifest_uri": None,
         "input_object_count": counts["input"],
         "output_manifest_uri": None,
         "output_object_count": counts["output"],
-        "report_uri": report_uri,
-        "job_name": job_name,
-        "publication_receipt_uri": "/".join(p for p in (manifest_folder, _attempt_folder(attempt),
-                                                         "publication-receipt.json") if p),
-        "endpoint_name": None,
-        "schedule_name": request["schedule_name"],
-        "monitor_type": request["monitor_type"],
+        **_plan_tail(request, report_uri=report_uri, job_name=job_name, manifest_folder=manifest_folder,
+                     attempt=attempt, endpoint_name=None),
         "transform_job_name": transform_name,
         "processing_inputs": [],
     }
-    ground_truth_keys: list[str] = []
-    if request["ground_truth_s3_uri"] and not duplicate:
-        lookback = request["ground_truth_lookback"] or (window["anchor"] - window["start"])
-        gt_start, gt_end = window["anchor"] - lookback, window["anchor"]
-        ground_truth_keys = list_window_objects(request["ground_truth_s3_uri"], gt_start, gt_end)
-        plan.update(ground_truth_manifest_uri=None, ground_truth_object_count=len(ground_truth_keys),
-                    ground_truth_start=times.iso(gt_start), ground_truth_end=times.iso(gt_end))
-        if has_data and not ground_truth_keys:
-            plan.update(has_data=False, no_data_reason="no_ground_truth")
+    ground_truth_keys = _list_ground_truth(request, window, plan) if not duplicate else []
 
     if plan["has_data"]:
         inputs = []

@@ -341,14 +341,9 @@ class StandaloneEngine(Construct):
                           processing_job_arn=sfn.JsonPath.string_at("$.job.ProcessingJobArn"),
                           latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
         job_bound = self._job_bound(monitor)
-        run.add_catch(sfn.Pass(self, "JobTimedOut", result_path="$.error", parameters={
-            "Error": "ProcessingJobTimedOut",
-            "Cause": sfn.JsonPath.format(
-                f"processing job {{}} did not end within {job_bound.to_seconds() / 60:g} minutes (its maximum run "
-                f"time of {monitor.compute.max_runtime.to_seconds() / 60:g} minutes and "
-                f"{JOB_START_AND_STOP_ALLOWANCE.to_seconds() / 60:g} to start and stop): the execution stopped "
-                "waiting for it", sfn.JsonPath.string_at("$.plan.job_name"))}).next(failed),
-            errors=["States.Timeout"], result_path="$.error")
+        run.add_catch(self._timed_out("JobTimedOut", "ProcessingJobTimedOut", "processing job {}",
+                                      "its maximum run time", job_bound, monitor).next(failed),
+                      errors=["States.Timeout"], result_path="$.error")
         run.add_catch(self._job_start_refused(run, self._existing_job(monitor, results, failed), failed),
                       errors=_JOB_START_ERRORS, result_path="$.error")
         run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
@@ -427,14 +422,9 @@ class StandaloneEngine(Construct):
                           metrics_prefix=sfn.JsonPath.format("{}/metrics", sfn.JsonPath.string_at("$.plan.report_uri")),
                           latest_report_uri=monitor.storage.s3_uri(monitor.latest_report_key))
         results.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        run.add_catch(sfn.Pass(self, "SparkJobTimedOut", result_path="$.error", parameters={
-            "Error": "SparkJobTimedOut",
-            "Cause": sfn.JsonPath.format(
-                f"EMR Serverless job run {{}} did not end within {bound.to_seconds() / 60:g} minutes (its execution "
-                f"time-out of {monitor.compute.max_runtime.to_seconds() / 60:g} minutes and "
-                f"{JOB_START_AND_STOP_ALLOWANCE.to_seconds() / 60:g} to start and stop): the execution stopped "
-                "waiting for it", sfn.JsonPath.string_at("$.plan.job_name"))}).next(failed),
-            errors=["States.Timeout"], result_path="$.error")
+        run.add_catch(self._timed_out("SparkJobTimedOut", "SparkJobTimedOut", "EMR Serverless job run {}",
+                                      "its execution time-out", bound, monitor).next(failed),
+                      errors=["States.Timeout"], result_path="$.error")
         run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         return (sfn.Choice(self, "ChooseRunner", comment="the planner sends large windows to Spark (ScaleOut)")
                 .when(sfn.Condition.string_equals("$.plan.runner", "spark"),
@@ -527,6 +517,17 @@ class StandaloneEngine(Construct):
                          result_path="$.existing_job")
         watch.next(describe)
         return watch
+
+    def _timed_out(self, id: str, error: str, job: str, limit: str, bound: Duration,
+                   monitor: EngineMonitor) -> sfn.Pass:
+        """The error of a job the execution stopped waiting for (``job`` names it, ``{}`` its name)."""
+        return sfn.Pass(self, id, result_path="$.error", parameters={
+            "Error": error,
+            "Cause": sfn.JsonPath.format(
+                f"{job} did not end within {bound.to_seconds() / 60:g} minutes ({limit} of "
+                f"{monitor.compute.max_runtime.to_seconds() / 60:g} minutes and "
+                f"{JOB_START_AND_STOP_ALLOWANCE.to_seconds() / 60:g} to start and stop): the execution stopped "
+                "waiting for it", sfn.JsonPath.string_at("$.plan.job_name"))})
 
     def _job_bound(self, monitor: EngineMonitor) -> Duration:
         """How long the window's job may take: its maximum run time and the allowance to start and stop it."""

@@ -14,12 +14,15 @@ pyspark is imported here lazily, and only by this package: the normal image and 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from model_monitor_analyzer.errors import NotAvailableError
+from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs.requests import EngineOptions
 
 if TYPE_CHECKING:
@@ -56,3 +59,25 @@ def spark_session(engine: EngineOptions) -> SparkSession:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotAvailableError(f"Spark did not start ({first}): check --spark-master and that Java 17 is "
                                 "installed (java -version)") from None
+
+
+@contextlib.contextmanager
+def spark_job_errors(what: str, uris: list[str]) -> Iterator[None]:
+    """Spark's errors of a job reading ``uris`` said in one line: an input Spark cannot read is the user's
+    (``AnalyzerInputError`` naming ``what``), executors whose Python lacks the analyzer are not available; any
+    other error is raised as it is."""
+    from pyspark.errors import AnalysisException, PythonException
+
+    try:
+        yield
+    except AnalysisException as exc:
+        raise AnalyzerInputError(f"Spark cannot read the {what} ({str(exc).strip().splitlines()[0]})",
+                                 path=uris[0] if len(uris) == 1 else None) from None
+    except PythonException as exc:
+        missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
+        if missing is None:
+            raise
+        raise NotAvailableError(
+            f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
+            "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
+            "PYSPARK_PYTHON at a Python that has them") from None

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape, hour_folder_near
 from model_monitor_analyzer.io.datasets import (
     DATA_SUFFIXES,
@@ -44,7 +44,7 @@ from model_monitor_analyzer.monitors.data_quality.request import (
 )
 from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.report.metrics import METRICS_FILE_NAME
-from model_monitor_analyzer.spark import spark_session
+from model_monitor_analyzer.spark import spark_job_errors, spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, RemoteFile, spark_location
 from model_monitor_analyzer.spark.partitions import (
     STATE_DDL,
@@ -204,10 +204,9 @@ class SparkProfiler:
         profile = DatasetProfile()
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
             return profile
-        from pyspark.errors import AnalysisException, PythonException
         from pyspark.sql import functions as F
 
-        try:
+        with spark_job_errors("input", uris):
             # files no larger than a split go whole to the Python workers (no per-line work in the JVM); the
             # length filter is pushed into the binaryFile reader, which reads no content for the others
             whole_limit = _byte_size(self._spark.conf.get("spark.sql.files.maxPartitionBytes", "128m"))
@@ -224,17 +223,6 @@ class SparkProfiler:
                     "value", F.col("_metadata.file_path").alias("file"),
                     F.col("_metadata.file_block_start").alias("start"))
                 rows += lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
-        except AnalysisException as exc:
-            raise AnalyzerInputError(f"Spark cannot read the input ({str(exc).strip().splitlines()[0]})",
-                                     path=uris[0] if len(uris) == 1 else None) from None
-        except PythonException as exc:
-            missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
-            if missing is None:
-                raise
-            raise NotAvailableError(
-                f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
-                "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
-                "PYSPARK_PYTHON at a Python that has them") from None
         for row in sorted(rows, key=lambda row: (row.file, row.start)):
             state = pickle.loads(row.state)
             if not isinstance(state, tuple):

@@ -43,7 +43,7 @@ from model_monitor_analyzer.monitors.model_quality.request import (
     ModelQualityMonitorRequest,
 )
 from model_monitor_analyzer.report import model_quality as report
-from model_monitor_analyzer.spark import spark_session
+from model_monitor_analyzer.spark import spark_job_errors, spark_session
 from model_monitor_analyzer.spark.data_quality import SparkProfiler
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
 from model_monitor_analyzer.spark.partitions import STATE_DDL, STATE_SCHEMA, Failure, _chunks, _pieces
@@ -146,7 +146,6 @@ def joined_splits(files: HadoopFiles, folder: Path, capture: Path, *, window: Ti
     uris = [file.uri for file in SparkProfiler(files, folder).capture_files(capture)]
     if not uris:
         return []
-    from pyspark.errors import AnalysisException, PythonException
     from pyspark.sql import functions as F
 
     spark = files.spark
@@ -154,20 +153,11 @@ def joined_splits(files: HadoopFiles, folder: Path, capture: Path, *, window: Ti
     window_join.prepare()
     shared = spark.sparkContext.broadcast((window_join, labels))
     try:
-        lines = spark.read.text(uris).select(
-            "value", F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("start"))
-        rows = lines.mapInArrow(partial(join_partition, plan=plan, shared=shared), STATE_DDL).collect()
-    except AnalysisException as exc:
-        raise AnalyzerInputError(f"Spark cannot read the capture ({str(exc).strip().splitlines()[0]})",
-                                 path=uris[0] if len(uris) == 1 else None) from None
-    except PythonException as exc:
-        missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))
-        if missing is None:
-            raise
-        raise NotAvailableError(
-            f"the Spark executors' Python cannot run the analyzer ({missing.group(0)}): install "
-            "model-monitor-analyzer and its dependencies on every executor (the Spark image has them), or point "
-            "PYSPARK_PYTHON at a Python that has them") from None
+        with spark_job_errors("capture", uris):
+            lines = spark.read.text(uris).select(
+                "value", F.col("_metadata.file_path").alias("file"),
+                F.col("_metadata.file_block_start").alias("start"))
+            rows = lines.mapInArrow(partial(join_partition, plan=plan, shared=shared), STATE_DDL).collect()
     finally:
         shared.unpersist()
     states = []
