@@ -8,7 +8,8 @@ Three sources, versioned (a model version label or a content hash):
 * ``Baseline.from_dataset(s3_uri)``: a SageMaker Processing job running the analyzer in baseline
   mode at deploy time. A custom resource starts it and CloudFormation waits for it (within the
   one-hour custom-resource ceiling), so whatever depends on ``BoundBaseline.dependency`` (the
-  schedule) only exists once its baseline does.
+  schedule) only exists once its baseline does. With ``scale_out=ScaleOut(...)`` the same custom
+  resource runs the analyzer's Spark runner on an EMR Serverless application of its own instead.
 
 ``bind`` turns a source into ``BoundBaseline`` (the S3 URIs of the files) and grants the job role
 read access to exactly those objects.
@@ -20,6 +21,7 @@ import abc
 import enum
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,10 +42,12 @@ from constructs import Construct
 from . import monitor_types
 from .bundled import analyzer_module
 from .engines.lambdas import LOG_RETENTION, monitor_function
+from .engines.spark_runtime import ENTRY_POINT, SparkRuntime
 from .errors import ConfigurationError
 from .images import AnalyzerImage
 from .nag import acknowledge
 from .roles import grant_pass_to_sagemaker
+from .scale_out import ScaleOut, check_scale_out
 from .storage import MonitoringBucket
 
 STATISTICS_FILE = "statistics.json"
@@ -66,6 +70,20 @@ _MQ_SECTIONS = ("binary_classification", "multiclass_classification", "regressio
 #: the analyzer's recognition of its documents, loaded from the file the image runs
 _DOCUMENT_KINDS = analyzer_module("document_kinds")
 ANALYZER_COMMAND = "model-monitor-analyzer baseline --dataset <your dataset> --output <this folder>"
+# Scale-out of a dataset baseline (``from_dataset(..., scale_out=...)``): the baseline types the analyzer's Spark
+# runner computes (``baseline --engine spark --type <type>``), each with the analyzer environment variables of
+# ``environment`` it takes as command-line flags. Model-quality and bias baselines refuse ``--engine spark`` today;
+# a type gets its row here once its Spark runner computes baselines.
+SPARK_BASELINE_FLAGS: dict[str, dict[str, str]] = {
+    monitor_types.DATA_QUALITY.short_name: {"categorical_drift_method": "--categorical-drift-method",
+                                            "drift_method": "--drift-method",
+                                            "max_bad_record_ratio": "--max-bad-record-ratio"},
+}
+# ``dataset_format`` kinds the Spark runner reads, with its ``--dataset-format`` (not Parquet yet).
+SPARK_DATASET_FORMATS = {"csv": "csv", "json": "json"}
+# Key prefix (under the baselines prefix, beside the version folders) of the Spark baseline runs' logs; a version
+# starts with a letter or digit, so no version folder is called so.
+SPARK_LOGS_FOLDER = "_spark-logs"
 
 
 class BaselineKind(enum.Enum):
@@ -128,6 +146,16 @@ class DatasetFormat:
     def to_environment(self) -> str:
         """The JSON text of ``dataset_format``, serialised as the SageMaker SDK does (``json.dumps``)."""
         return json.dumps(self._document)
+
+    @property
+    def kind(self) -> str:
+        """``csv``, ``json`` or ``parquet``."""
+        return next(iter(self._document))
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The format's options (``header``, ``output_columns_position`` of CSV)."""
+        return dict(self._document[self.kind] or {})
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DatasetFormat) and other._document == self._document
@@ -432,7 +460,8 @@ class Baseline(abc.ABC):
     def from_dataset(dataset_s3_uri: str, *, dataset_format: DatasetFormat | None = None,
                      version: str | None = None, instance_type: str = "ml.m5.xlarge", volume_size_gb: int = 20,
                      max_runtime: Duration = MAX_JOB_RUNTIME, environment: Mapping[str, str] | None = None,
-                     dataset_encryption_key: kms.IKey | None = None, encrypt_volume: bool = True) -> Baseline:
+                     dataset_encryption_key: kms.IKey | None = None, encrypt_volume: bool = True,
+                     scale_out: ScaleOut | None = None) -> Baseline:
         """A data-quality baseline computed at deploy time by a SageMaker Processing job running the
         analyzer image in baseline mode; CloudFormation waits for it.
 
@@ -447,12 +476,21 @@ class Baseline(abc.ABC):
         :param dataset_encryption_key: KMS key of the dataset objects, when SSE-KMS with a customer key.
         :param encrypt_volume: encrypt the job's storage volume with the bucket's key. Default True;
             turn off for instance types with local NVMe storage (e.g. ``ml.m5d``).
+        :param scale_out: run the baseline on the analyzer's Spark runner on EMR Serverless instead of the
+            Processing job, always, whatever the dataset's size (``threshold_bytes`` and ``always`` are the
+            monitors' choice per window and are not read here). The baseline gets an EMR Serverless application
+            of its own, sized by this ``ScaleOut`` and stopped when idle, and a job role that reads the dataset
+            and writes this version's folder and its logs only; ``instance_type``, ``volume_size_gb`` and
+            ``encrypt_volume`` do not apply, and ``max_runtime`` becomes the job run's timeout. Data-quality
+            baselines of CSV or JSON Lines datasets; ``environment`` may hold the variables the Spark runner has
+            flags for (``categorical_drift_method``, ``drift_method``, ``max_bad_record_ratio``). Works whichever
+            engine the monitor uses. Default: None (the Processing job).
         """
         return _DatasetBaseline(
             dataset_s3_uri=dataset_s3_uri, dataset_format=dataset_format or DatasetFormat.csv(header=True),
             version=version, instance_type=instance_type, volume_size_gb=volume_size_gb, max_runtime=max_runtime,
             environment=dict(environment or {}), dataset_encryption_key=dataset_encryption_key,
-            encrypt_volume=encrypt_volume)
+            encrypt_volume=encrypt_volume, scale_out=scale_out)
 
     @abc.abstractmethod
     def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
@@ -529,7 +567,7 @@ class _S3Baseline(Baseline):
 class _DatasetBaseline(Baseline):
     def __init__(self, *, dataset_s3_uri: str, dataset_format: DatasetFormat, version: str | None,
                  instance_type: str, volume_size_gb: int, max_runtime: Duration, environment: dict[str, str],
-                 dataset_encryption_key: kms.IKey | None, encrypt_volume: bool) -> None:
+                 dataset_encryption_key: kms.IKey | None, encrypt_volume: bool, scale_out: ScaleOut | None) -> None:
         super().__init__(version=version)
         self.dataset_s3_uri = dataset_s3_uri
         self.dataset_format = dataset_format
@@ -539,6 +577,7 @@ class _DatasetBaseline(Baseline):
         self.environment = environment
         self.dataset_encryption_key = dataset_encryption_key
         self.encrypt_volume = encrypt_volume
+        self.scale_out = scale_out
         self._jobs: dict[tuple[str, str], BaselineJob] = {}
 
     def job_environment(self) -> dict[str, str]:
@@ -577,6 +616,62 @@ class _DatasetBaseline(Baseline):
             raise ConfigurationError(scope, "environment", clash,
                                      "These variables are set by the baseline job (or would switch the analyzer "
                                      "to monitoring mode); remove them.")
+        if self.scale_out is not None:
+            self._validate_scale_out(scope)
+
+    def baseline_type(self) -> str:
+        """The analyzer's ``baseline --type`` that ``analysis_type`` in ``environment`` selects (data quality when
+        unset, as the analyzer's own default)."""
+        wanted = str(self.environment.get("analysis_type") or "").strip().upper()
+        if wanted in ("", "DATA_QUALITY"):
+            return monitor_types.DATA_QUALITY.short_name
+        for row in (monitor_types.MODEL_QUALITY, monitor_types.MODEL_BIAS):
+            if wanted == row.analysis_type:
+                return row.short_name
+        return wanted
+
+    def _validate_scale_out(self, scope: Construct) -> None:
+        """What the Spark runner cannot run is refused at synth, in one line with the fix (the tables
+        ``SPARK_BASELINE_FLAGS`` and ``SPARK_DATASET_FORMATS`` say what it runs)."""
+        # the baseline is a deploy-time job of its own, not a Model Monitor schedule: any engine may use it
+        check_scale_out(scope, self.scale_out, standalone=True)
+        kind = self.baseline_type()
+        flags = SPARK_BASELINE_FLAGS.get(kind)
+        if flags is None:
+            raise ConfigurationError(scope, "scale_out", "ScaleOut(...)",
+                                     f"The analyzer's Spark runner computes {' and '.join(SPARK_BASELINE_FLAGS)} "
+                                     f"baselines only, not {kind} (analysis_type in environment): remove scale_out "
+                                     "to run the Processing job.")
+        if self.dataset_format.kind not in SPARK_DATASET_FORMATS:
+            raise ConfigurationError(scope, "dataset_format", self.dataset_format,
+                                     "The analyzer's Spark runner reads CSV and JSON Lines datasets only: use "
+                                     "DatasetFormat.csv(...) or DatasetFormat.json_lines(), or remove scale_out.")
+        unknown = sorted(set(self.environment) - set(flags) - {"analysis_type"})
+        if unknown:
+            raise ConfigurationError(scope, "environment", unknown,
+                                     "The Spark runner takes its settings as command-line flags and has none for "
+                                     f"these variables (it takes {', '.join(sorted(flags))}): remove them, or "
+                                     "remove scale_out.")
+
+    def spark_arguments(self, output_s3_uri: str) -> list[str]:
+        """The Spark job's ``entryPointArguments``: the analyzer's ``baseline`` command line reading the dataset
+        by its S3 URI and writing the version folder, with the settings the Processing job gets as its
+        environment (``job_environment``). ``--overwrite``: a rerun of a version replaces its files, as the
+        Processing job's upload does."""
+        kind = self.baseline_type()
+        arguments = ["baseline", "--engine", "spark", "--type", kind, "--dataset", self.dataset_s3_uri,
+                     "--output", output_s3_uri, "--dataset-format", SPARK_DATASET_FORMATS[self.dataset_format.kind],
+                     "--overwrite"]
+        options = self.dataset_format.options
+        if self.dataset_format.kind == "csv":
+            if not options.get("header", True):
+                arguments.append("--no-header")
+            arguments += ["--output-columns-position", str(options.get("output_columns_position", "START"))]
+        flags = SPARK_BASELINE_FLAGS[kind]
+        for name, value in sorted(self.environment.items()):
+            if name in flags:
+                arguments += [flags[name], value]
+        return arguments
 
     def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
              job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
@@ -600,12 +695,13 @@ class _DatasetBaseline(Baseline):
 
 
 class BaselineJob(Construct):
-    """A custom resource that runs one baselining Processing job and waits for it.
+    """A custom resource that runs one baselining job and waits for it: a SageMaker Processing job, or with
+    ``scale_out`` a job run of the analyzer's Spark runner on an EMR Serverless application of its own.
 
     Provider framework with ``on_event`` (starts the job, or finds the one this version already ran)
-    and ``is_complete`` (polls DescribeProcessingJob; a Failed/Stopped job fails the deployment with
-    the job's failure reason) Lambdas from ``lambda/baseline_job``. Delete keeps the baseline (stops
-    the job if it is still running). Results: ``<bucket>/<baselines prefix>/<version>/``.
+    and ``is_complete`` (polls DescribeProcessingJob / GetJobRun; a failed or stopped job fails the deployment
+    with the job's failure reason or state details) Lambdas from ``lambda/baseline_job``. Delete keeps the
+    baseline (stops the job if it is still running). Results: ``<bucket>/<baselines prefix>/<version>/``.
     """
 
     def __init__(self, scope: Construct, id: str, *, baseline: _DatasetBaseline, version: str,
@@ -617,86 +713,24 @@ class BaselineJob(Construct):
         self.output_s3_uri = storage.s3_uri(storage.prefixes.baselines, version)
         self.statistics_s3_uri = f"{self.output_s3_uri}/{STATISTICS_FILE}"
         self.constraints_s3_uri = f"{self.output_s3_uri}/{CONSTRAINTS_FILE}"
-
-        # What the job itself needs: the dataset, its version folder, logs, the image.
+        #: the EMR Serverless application and job role of a scaled-out baseline, else None
+        self.spark: SparkRuntime | None = None
         version_prefix = f"{storage.prefixes.baselines}/{version}"
-        storage.grant_prefix(job_role, version_prefix, read=True, write=True)
-        _grant_s3_read(self, job_role, baseline.dataset_s3_uri, prefix=True, storage=storage)
-        if baseline.dataset_encryption_key is not None:
-            baseline.dataset_encryption_key.grant_decrypt(job_role)
-        bound_image = image.bind(self, grantee=job_role)
-        job_logs = stack.format_arn(service="logs", resource="log-group",
-                                    resource_name="/aws/sagemaker/ProcessingJobs:*",
-                                    arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        iam.Grant.add_to_principal(
-            grantee=job_role, resource_arns=[job_logs],
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
-        if getattr(job_role, "node", None) is not None:
-            acknowledge(job_role, "AwsSolutions-IAM5",
-                        "SageMaker writes one log stream per processing job in /aws/sagemaker/ProcessingJobs",
-                        resource=job_logs)
-
-        key = storage.encryption_key
-        volume_key = key if (key is not None and baseline.encrypt_volume) else None
-        cluster: dict[str, Any] = {"InstanceCount": 1, "InstanceType": baseline.instance_type,
-                                   "VolumeSizeInGB": baseline.volume_size_gb}
-        if volume_key is not None:
-            cluster["VolumeKmsKeyId"] = volume_key.key_arn
-        output_config: dict[str, Any] = {"Outputs": [{
-            "OutputName": "baseline",
-            "S3Output": {"S3Uri": self.output_s3_uri, "LocalPath": BASELINE_OUTPUT_PATH, "S3UploadMode": "EndOfJob"},
-        }]}
-        if key is not None:
-            output_config["KmsKeyId"] = key.key_arn
-        self.request: dict[str, Any] = {
-            "RoleArn": job_role.role_arn,
-            "AppSpecification": {"ImageUri": bound_image.image_uri},
-            "Environment": baseline.job_environment(),
-            "ProcessingInputs": [{
-                "InputName": "baseline_dataset_input",
-                "S3Input": {"S3Uri": baseline.dataset_s3_uri, "LocalPath": BASELINE_DATASET_PATH,
-                            "S3DataType": "S3Prefix", "S3InputMode": "File",
-                            "S3DataDistributionType": "FullyReplicated"},
-            }],
-            "ProcessingOutputConfig": output_config,
-            "ProcessingResources": {"ClusterConfig": cluster},
-            "StoppingCondition": {"MaxRuntimeInSeconds": int(baseline.max_runtime.to_seconds())},
-            # the analyzer reads and writes local files only (SageMaker moves them to and from S3); the
-            # built-in images keep their network, as on the monitors (JobNetwork)
-            "NetworkConfig": {"EnableInterContainerTrafficEncryption": True,
-                              "EnableNetworkIsolation": not image.is_builtin},
-            "Tags": [{"Key": "cdk-model-monitor:baseline-version", "Value": version}],
-        }
+        if baseline.scale_out is None:
+            request_property = "ProcessingJobRequest"
+            self.request = self._processing_request(baseline, storage, image, job_role, version_prefix)
+        else:
+            # the monitor's jobs only read the baseline; the Spark job role makes it
+            storage.grant_prefix(job_role, version_prefix, read=True)
+            request_property = "SparkJobRunRequest"
+            self.request = self._spark_request(baseline, storage, baseline.scale_out, version_prefix)
 
         # The custom resource's own functions.
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
-        job_arns = stack.format_arn(service="sagemaker", resource="processing-job",
-                                    resource_name=f"{self.job_name_prefix}-*")
-
-        def function(name: str, handler: str, actions: list[str]) -> lambda_.Function:
-            role = self._lambda_role(f"{name}Role")
-            role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[job_arns]))
-            acknowledge(role, "AwsSolutions-IAM5",
-                        "job names are made at deploy time (version hash + retry number) under this "
-                        "construct's own job-name prefix", resource=job_arns)
-            return monitor_function(
-                self, name, code="baseline_job", handler=handler, role=role, log_group=self.log_group,
-                timeout=Duration.minutes(1), environment={"JOB_NAME_PREFIX": self.job_name_prefix},
-                description=f"Baseline job {name} of {self.node.path}")
-
-        self.on_event = function("OnEvent", "on_event",
-                                 ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
-                                  "sagemaker:StopProcessingJob", "sagemaker:AddTags"])
-        self.is_complete = function("IsComplete", "is_complete", ["sagemaker:DescribeProcessingJob"])
-        grant_pass_to_sagemaker(job_role, self.on_event)
-        if volume_key is not None:
-            # The caller of CreateProcessingJob lets SageMaker use the key for the job's volume.
-            self.on_event.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"],
-                                                                 resources=[volume_key.key_arn]))
-            # the condition applies to CreateGrant only: DescribeKey has no such key, and would be denied under it
-            self.on_event.add_to_role_policy(iam.PolicyStatement(
-                actions=["kms:CreateGrant"], resources=[volume_key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
+        if self.spark is None:
+            self._processing_functions(stack, storage, baseline, job_role)
+        else:
+            self._spark_functions(self.spark)
 
         total_timeout = baseline.max_runtime.plus(JOB_STARTUP_ALLOWANCE)
         self.provider = cr.Provider(
@@ -717,15 +751,161 @@ class BaselineJob(Construct):
                 "JobNamePrefix": self.job_name_prefix,
                 "Version": version,
                 "OutputS3Uri": self.output_s3_uri,
-                "ProcessingJobRequest": stack.to_json_string(self.request),
+                request_property: stack.to_json_string(self.request),
             })
         # The job must find its role's permissions in place when it starts.
-        self.resource.node.add_dependency(job_role)
+        self.resource.node.add_dependency(job_role if self.spark is None else self.spark.job_role)
+
+    def _processing_request(self, baseline: _DatasetBaseline, storage: MonitoringBucket, image: AnalyzerImage,
+                            job_role: iam.IRole, version_prefix: str) -> dict[str, Any]:
+        """The CreateProcessingJob request (without its name), once the monitor's job role, which runs it, may read
+        the dataset, write the version folder and its logs, and pull the image."""
+        stack = Stack.of(self)
+        storage.grant_prefix(job_role, version_prefix, read=True, write=True)
+        _grant_s3_read(self, job_role, baseline.dataset_s3_uri, prefix=True, storage=storage)
+        if baseline.dataset_encryption_key is not None:
+            baseline.dataset_encryption_key.grant_decrypt(job_role)
+        bound_image = image.bind(self, grantee=job_role)
+        job_logs = stack.format_arn(service="logs", resource="log-group",
+                                    resource_name="/aws/sagemaker/ProcessingJobs:*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        iam.Grant.add_to_principal(
+            grantee=job_role, resource_arns=[job_logs],
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+        if getattr(job_role, "node", None) is not None:
+            acknowledge(job_role, "AwsSolutions-IAM5",
+                        "SageMaker writes one log stream per processing job in /aws/sagemaker/ProcessingJobs",
+                        resource=job_logs)
+
+        key = storage.encryption_key
+        self.volume_key = volume_key = key if (key is not None and baseline.encrypt_volume) else None
+        cluster: dict[str, Any] = {"InstanceCount": 1, "InstanceType": baseline.instance_type,
+                                   "VolumeSizeInGB": baseline.volume_size_gb}
+        if volume_key is not None:
+            cluster["VolumeKmsKeyId"] = volume_key.key_arn
+        output_config: dict[str, Any] = {"Outputs": [{
+            "OutputName": "baseline",
+            "S3Output": {"S3Uri": self.output_s3_uri, "LocalPath": BASELINE_OUTPUT_PATH, "S3UploadMode": "EndOfJob"},
+        }]}
+        if key is not None:
+            output_config["KmsKeyId"] = key.key_arn
+        return {
+            "RoleArn": job_role.role_arn,
+            "AppSpecification": {"ImageUri": bound_image.image_uri},
+            "Environment": baseline.job_environment(),
+            "ProcessingInputs": [{
+                "InputName": "baseline_dataset_input",
+                "S3Input": {"S3Uri": baseline.dataset_s3_uri, "LocalPath": BASELINE_DATASET_PATH,
+                            "S3DataType": "S3Prefix", "S3InputMode": "File",
+                            "S3DataDistributionType": "FullyReplicated"},
+            }],
+            "ProcessingOutputConfig": output_config,
+            "ProcessingResources": {"ClusterConfig": cluster},
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(baseline.max_runtime.to_seconds())},
+            # the analyzer reads and writes local files only (SageMaker moves them to and from S3); the
+            # built-in images keep their network, as on the monitors (JobNetwork)
+            "NetworkConfig": {"EnableInterContainerTrafficEncryption": True,
+                              "EnableNetworkIsolation": not image.is_builtin},
+            "Tags": [{"Key": "cdk-model-monitor:baseline-version", "Value": self.version}],
+        }
+
+    def _spark_request(self, baseline: _DatasetBaseline, storage: MonitoringBucket, scale_out: ScaleOut,
+                       version_prefix: str) -> dict[str, Any]:
+        """The StartJobRun request (without its name and client token, which the handler adds): the analyzer's
+        ``baseline`` command line under spark-submit, on an application of the baseline's own, as a role that
+        reads the dataset and writes the version folder and the runs' logs, with the monitoring key."""
+        self.spark = spark = SparkRuntime(self, "Spark", scale_out=scale_out, placement=None,
+                                          role_description="Runs one deploy-time baseline job on Spark")
+        role = spark.job_role
+        # the version folder: read (an earlier run's files are found), written, and an earlier run's files removed
+        storage.grant_prefix(role, version_prefix, read=True, write=True)
+        iam.Grant.add_to_principal(grantee=role, actions=["s3:DeleteObject"],
+                                   resource_arns=[storage.bucket.arn_for_objects(f"{version_prefix}/*")])
+        self.spark_logs_prefix = f"{storage.prefixes.baselines}/{SPARK_LOGS_FOLDER}/{self.version}"
+        storage.grant_prefix(role, self.spark_logs_prefix, write=True)
+        _grant_s3_read(self, role, baseline.dataset_s3_uri, prefix=True, storage=storage)
+        if baseline.dataset_encryption_key is not None:
+            baseline.dataset_encryption_key.grant_decrypt(role)
+        logs_configuration: dict[str, Any] = {"logUri": storage.s3_uri(self.spark_logs_prefix) + "/"}
+        key = storage.encryption_key
+        if key is not None:
+            # the logs are encrypted with the monitoring key, which the job role uses for them
+            logs_configuration["encryptionKeyArn"] = key.key_arn
+            key.grant(role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+        runtime_minutes = max(1, math.ceil(baseline.max_runtime.to_seconds() / 60))
+        return {
+            "applicationId": spark.application.attr_application_id,
+            "executionRoleArn": role.role_arn,
+            "jobDriver": {"sparkSubmit": {
+                "entryPoint": ENTRY_POINT,
+                "entryPointArguments": baseline.spark_arguments(self.output_s3_uri),
+                "sparkSubmitParameters": spark.submit_parameters(),
+            }},
+            "executionTimeoutMinutes": runtime_minutes,
+            "configurationOverrides": {"monitoringConfiguration": {"s3MonitoringConfiguration": logs_configuration}},
+            "tags": {"cdk-model-monitor:baseline-version": self.version},
+        }
+
+    def _function(self, name: str, handler: str, statements: list[iam.PolicyStatement],
+                  acknowledged: tuple[str, str]) -> lambda_.Function:
+        """A handler of ``lambda/baseline_job`` whose role holds ``statements`` and writes this construct's logs;
+        ``acknowledged``: (resource, reason) of its one wildcard."""
+        role = self._lambda_role(f"{name}Role")
+        for statement in statements:
+            role.add_to_policy(statement)
+        resource, reason = acknowledged
+        acknowledge(role, "AwsSolutions-IAM5", reason, resource=resource)
+        return monitor_function(
+            self, name, code="baseline_job", handler=handler, role=role, log_group=self.log_group,
+            timeout=Duration.minutes(1), environment={"JOB_NAME_PREFIX": self.job_name_prefix},
+            description=f"Baseline job {name} of {self.node.path}")
+
+    def _processing_functions(self, stack: Stack, storage: MonitoringBucket, baseline: _DatasetBaseline,
+                              job_role: iam.IRole) -> None:
+        job_arns = stack.format_arn(service="sagemaker", resource="processing-job",
+                                    resource_name=f"{self.job_name_prefix}-*")
+        reason = ("job names are made at deploy time (version hash + retry number) under this construct's own "
+                  "job-name prefix")
+
+        def function(name: str, handler: str, actions: list[str]) -> lambda_.Function:
+            return self._function(name, handler, [iam.PolicyStatement(actions=actions, resources=[job_arns])],
+                                  (job_arns, reason))
+
+        self.on_event = function("OnEvent", "on_event",
+                                 ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                                  "sagemaker:StopProcessingJob", "sagemaker:AddTags"])
+        self.is_complete = function("IsComplete", "is_complete", ["sagemaker:DescribeProcessingJob"])
+        grant_pass_to_sagemaker(job_role, self.on_event)
+        volume_key = self.volume_key
+        if volume_key is not None:
+            # The caller of CreateProcessingJob lets SageMaker use the key for the job's volume.
+            self.on_event.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"],
+                                                                 resources=[volume_key.key_arn]))
+            # the condition applies to CreateGrant only: DescribeKey has no such key, and would be denied under it
+            self.on_event.add_to_role_policy(iam.PolicyStatement(
+                actions=["kms:CreateGrant"], resources=[volume_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
+
+    def _spark_functions(self, spark: SparkRuntime) -> None:
+        """Start, find, read and cancel the job runs of the baseline's own application, and pass its job role to
+        EMR Serverless only; the poller only reads them."""
+        runs = spark.job_runs_arn()
+        reason = "job runs are created at deploy time in this baseline's own EMR Serverless application"
+        self.on_event = self._function("OnEvent", "on_event", [
+            iam.PolicyStatement(actions=["emr-serverless:StartJobRun", "emr-serverless:ListJobRuns"],
+                                resources=[spark.application_arn]),
+            iam.PolicyStatement(actions=["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun",
+                                         "emr-serverless:TagResource"], resources=[runs]),
+            iam.PolicyStatement(actions=["iam:PassRole"], resources=[spark.job_role.role_arn],
+                                conditions={"StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}),
+        ], (runs, reason))
+        self.is_complete = self._function("IsComplete", "is_complete", [
+            iam.PolicyStatement(actions=["emr-serverless:GetJobRun"], resources=[runs])], (runs, reason))
 
     @property
     def job_name(self) -> str:
-        """Name of the job that made this baseline (known at deploy time)."""
-        return self.resource.get_att_string("ProcessingJobName")
+        """Name of the job (or Spark job run) that made this baseline (known at deploy time)."""
+        return self.resource.get_att_string("ProcessingJobName" if self.spark is None else "JobRunName")
 
     def _lambda_role(self, id: str) -> iam.Role:
         """An explicit role writing only to this construct's log group (no managed policy)."""

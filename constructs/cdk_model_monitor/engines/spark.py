@@ -10,79 +10,26 @@ publisher and failure path follow.
 from __future__ import annotations
 
 from aws_cdk import Stack
-from aws_cdk import aws_ecr_assets as ecr_assets
-from aws_cdk import aws_emrserverless as emrserverless
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ..bundled import analyzer_context_dir
-from ..errors import ConfigurationError
 from ..nag import acknowledge
-from ..scale_out import ScaleOut, SparkArchitecture
+from ..scale_out import ScaleOut
 from .protocol import EngineMonitor, StateValue
+from .spark_runtime import ENTRY_POINT, SparkRuntime
 
-ENTRY_POINT = "local:///opt/analyzer/spark_entry.py"
-SPARK_DOCKERFILE = "Dockerfile.spark"
-# The Python the image installs the analyzer into (container/Dockerfile.spark).
-SPARK_PYTHON = "/usr/bin/python3.11"
 # The rule Step Functions manages for the .sync integration's job-run events (its generated policy names it).
 _SYNC_RULE = "StepFunctionsGetEventsForEMRServerlessJobRule"
 
 
-class SparkApplication(Construct):
+class SparkApplication(SparkRuntime):
     """A monitor's EMR Serverless application, its Spark image and the job runs' execution role."""
 
     def __init__(self, scope: Construct, id: str, *, monitor: EngineMonitor, scale_out: ScaleOut) -> None:
-        super().__init__(scope, id)
-        self.scale_out = scale_out
-        self.image_uri = self._image_uri(scale_out)
-        network = None
-        placement = monitor.vpc_placement
-        if placement is not None:
-            network = emrserverless.CfnApplication.NetworkConfigurationProperty(
-                subnet_ids=list(placement.subnet_ids), security_group_ids=list(placement.security_group_ids))
-        self.application = emrserverless.CfnApplication(
-            self, "Application",
-            type="SPARK",
-            release_label=scale_out.release_label,
-            architecture=scale_out.architecture.value,
-            image_configuration=emrserverless.CfnApplication.ImageConfigurationInputProperty(image_uri=self.image_uri),
-            maximum_capacity=emrserverless.CfnApplication.MaximumAllowedResourcesProperty(
-                cpu=f"{scale_out.max_vcpus} vCPU", memory=f"{scale_out.max_memory_gb} GB"),
-            # no capacity is held between windows: the application starts with a job and stops when idle
-            auto_start_configuration=emrserverless.CfnApplication.AutoStartConfigurationProperty(enabled=True),
-            auto_stop_configuration=emrserverless.CfnApplication.AutoStopConfigurationProperty(
-                enabled=True, idle_timeout_minutes=int(scale_out.idle_timeout.to_minutes())),
-            network_configuration=network,
-        )
-        stack = Stack.of(self)
-        # EMR Serverless assumes the role for this application's job runs only (confused-deputy conditions).
-        self.job_role = iam.Role(self, "JobRole", description=f"Runs the {monitor.kind.name} Spark jobs of one monitor",
-                                 assumed_by=iam.ServicePrincipal("emr-serverless.amazonaws.com", conditions={
-                                     "StringEquals": {"aws:SourceAccount": stack.account,
-                                                      "aws:SourceArn": self.application.attr_arn}}))
+        super().__init__(scope, id, scale_out=scale_out, placement=monitor.vpc_placement,
+                         role_description=f"Runs the {monitor.kind.name} Spark jobs of one monitor")
         monitor.grant_spark_job(self.job_role)
-
-    def _image_uri(self, scale_out: ScaleOut) -> str:
-        if scale_out.image_uri is not None:
-            return scale_out.image_uri
-        if scale_out.architecture is not SparkArchitecture.X86_64:
-            raise ConfigurationError(self, "scale_out.architecture", scale_out.architecture,
-                                     "The analyzer's lock file holds x86_64 wheels: use SparkArchitecture.X86_64, or "
-                                     "build an ARM64 image from container/Dockerfile.spark and pass image_uri.")
-        self.image_asset = ecr_assets.DockerImageAsset(
-            self, "Image", directory=analyzer_context_dir(), file=SPARK_DOCKERFILE,
-            build_args={"RELEASE": scale_out.release_label}, platform=ecr_assets.Platform.LINUX_AMD64)
-        return self.image_asset.image_uri
-
-    @property
-    def application_arn(self) -> str:
-        return self.application.attr_arn
-
-    def job_runs_arn(self) -> str:
-        """The ARN of every job run of this application (what the state machine starts, reads and cancels)."""
-        return f"{self.application.attr_arn}/jobruns/*"
 
     def run_state(self, scope: Construct, monitor: EngineMonitor, *, timeout_seconds: int,
                   max_runtime_minutes: int) -> tuple[sfn.Pass, sfn.CustomState]:
@@ -112,9 +59,7 @@ class SparkApplication(Construct):
             "JobDriver": {"SparkSubmit": {
                 "EntryPoint": ENTRY_POINT,
                 "EntryPointArguments.$": array,
-                "SparkSubmitParameters": self.scale_out.spark_submit_parameters() + " "
-                + " ".join(f"--conf {name}={SPARK_PYTHON}" for name in (
-                    "spark.emr-serverless.driverEnv.PYSPARK_PYTHON", "spark.executorEnv.PYSPARK_PYTHON")),
+                "SparkSubmitParameters": self.submit_parameters(),
             }},
             "ExecutionTimeoutMinutes": max_runtime_minutes,
             "ConfigurationOverrides": {"MonitoringConfiguration": {"S3MonitoringConfiguration": logs}},
@@ -151,4 +96,3 @@ class SparkApplication(Construct):
             conditions={"StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}))
         acknowledge(machine.role, "AwsSolutions-IAM5", "job runs are created per window in this monitor's own "
                     "EMR Serverless application", resource=runs)
-
