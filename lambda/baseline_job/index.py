@@ -345,7 +345,7 @@ def find_spark_run(application_id: str, name: str) -> dict[str, Any] | None:
     """The newest run of ``name`` in the application that is on its way or succeeded (ListJobRuns), else None."""
     found: list[dict[str, Any]] = []
     try:
-        pages = _emr_serverless().get_paginator("ListJobRuns").paginate(
+        pages = _emr_serverless().get_paginator("list_job_runs").paginate(
             applicationId=application_id, states=sorted(SPARK_RUNNING | {SPARK_SUCCEEDED}))
         for page in pages:
             found += [run for run in page.get("jobRuns", []) if run.get("name") == name]
