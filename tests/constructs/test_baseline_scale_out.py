@@ -1,0 +1,351 @@
+"""``Baseline.from_dataset(..., scale_out=ScaleOut(...))``: the deploy-time baseline job as an EMR Serverless job run
+of the analyzer's Spark runner, on an application of the baseline's own; its request, roles, checks and template."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import aws_cdk as cdk
+import botocore.session
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from botocore.validate import validate_parameters
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from cdk_model_monitor import ConfigurationError, DataQualityMonitor, Engine, ScaleOut, SparkArchitecture
+from cdk_model_monitor.baseline import (
+    SPARK_BASELINE_FLAGS,
+    Baseline,
+    BaselineJob,
+    BaselineKind,
+    DatasetFormat,
+)
+from cdk_model_monitor.endpoint import CapturedEndpoint
+from cdk_model_monitor.images import AnalyzerImage
+from cdk_model_monitor.storage import MonitoringBucket
+from model_monitor_analyzer.cli import build_parser
+from model_monitor_analyzer.contract.paths import ContainerPaths
+from model_monitor_analyzer.monitors.data_quality.command_line import baseline_request
+from model_monitor_analyzer.monitors.data_quality.environment import baseline_request_from_environment
+
+from .conftest import (
+    ANALYZER_URI,
+    TEST_ENV,
+    cfn_lint_findings,
+    model_image,
+    nag_findings,
+    new_app,
+    normalize,
+    template_of,
+)
+from .test_baseline import _actions, _resources, _statements, _text
+
+DATASET = "s3://ml-data/churn/train/"
+IMAGE_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/analyzer-spark:1"
+
+
+def _parts(tmp_path: Path, *, nag: bool = False):
+    app = new_app(tmp_path / "out", nag=nag)
+    stack = cdk.Stack(app, "S", env=TEST_ENV)
+    storage = MonitoringBucket(stack, "Storage")
+    role = iam.Role(stack, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    return app, stack, storage, role
+
+
+def _bind(stack, storage, role, *, id: str = "Baseline", **kwargs):
+    kwargs.setdefault("scale_out", ScaleOut(image_uri=IMAGE_URI))
+    return Baseline.from_dataset(DATASET, version=kwargs.pop("version", "v3"), **kwargs).bind(
+        stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role, id=id)
+
+
+def _job(stack) -> BaselineJob:
+    return next(c for c in stack.node.find_all() if isinstance(c, BaselineJob))
+
+
+def _custom_resource(template: dict) -> dict:
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::ModelMonitorBaseline"]
+    return resource
+
+
+def _spark_request(template: dict) -> dict:
+    return json.loads(_text(_custom_resource(template)["Properties"]["SparkJobRunRequest"]))
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory):
+    """One stack with a scaled-out baseline (the dataset's own KMS key, two analyzer settings), synthesized once."""
+    _, stack, storage, role = _parts(tmp_path_factory.mktemp("scaled"))
+    key = kms.Key(stack, "DatasetKey", enable_key_rotation=True)
+    bound = _bind(stack, storage, role, dataset_format=DatasetFormat.csv(header=False),
+                  environment={"drift_method": "psi", "max_bad_record_ratio": "0.05"}, dataset_encryption_key=key,
+                  max_runtime=Duration.minutes(45),
+                  scale_out=ScaleOut(max_vcpus=32, max_memory_gb=128, executor_vcpus=8, executor_memory_gb=32,
+                                     idle_timeout=Duration.minutes(5), image_uri=IMAGE_URI))
+    return stack, storage, role, key, bound, template_of(stack).to_json()
+
+
+# -- the job run ------------------------------------------------------------------------------------------------------
+
+
+def test_a_scaled_out_baseline_starts_a_spark_job_run_on_its_own_application_instead_of_a_processing_job(scaled):
+    stack, storage, _, _, bound, template = scaled
+    job = _job(stack)
+    props = _custom_resource(template)["Properties"]
+    assert "ProcessingJobRequest" not in props and props["Version"] == "v3"
+    request = _spark_request(template)
+    application = stack.get_logical_id(job.spark.application)
+    assert request["applicationId"] == f"<{application}.ApplicationId>"
+    assert request["executionRoleArn"] == f"<{stack.get_logical_id(job.spark.job_role.node.default_child)}.Arn>"
+    submit = request["jobDriver"]["sparkSubmit"]
+    assert submit["entryPoint"] == "local:///opt/analyzer/spark_entry.py"
+    conf = dict(p.split("=", 1) for p in shlex.split(submit["sparkSubmitParameters"]) if p != "--conf")
+    # 32 vCPUs and 128 GB hold 4 workers of 8 vCPUs and 32 GB: the driver and 3 executors
+    assert conf["spark.executor.cores"] == "8" and conf["spark.executor.memory"] == "32g"
+    assert conf["spark.dynamicAllocation.maxExecutors"] == "3"
+    assert conf["spark.executorEnv.PYSPARK_PYTHON"] == conf["spark.emr-serverless.driverEnv.PYSPARK_PYTHON"]
+    assert request["executionTimeoutMinutes"] == 45
+    bucket = stack.get_logical_id(storage.bucket.node.default_child)
+    logs = request["configurationOverrides"]["monitoringConfiguration"]["s3MonitoringConfiguration"]
+    assert logs == {"logUri": f"s3://<{bucket}>/baselines/_spark-logs/v3/",
+                    "encryptionKeyArn": f"<{stack.get_logical_id(storage.encryption_key.node.default_child)}.Arn>"}
+    assert request["tags"] == {"cdk-model-monitor:baseline-version": "v3"}
+    # the monitor reads the same files as from the Processing job
+    assert bound.kind is BaselineKind.DATA_QUALITY and bound.dependency is job.resource
+    assert _text(stack.resolve(bound.statistics_s3_uri)) == f"s3://<{bucket}>/baselines/v3/statistics.json"
+    assert [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::ProcessingJob"] == []
+
+
+def test_the_start_job_run_request_is_one_emr_serverless_accepts(scaled):
+    template = scaled[-1]
+    request = _spark_request(template)
+    # the handler adds the name and the client token; deploy-time values as examples of their shape
+    examples = {"applicationId": "00f1234567890abc", "executionRoleArn": "arn:aws:iam::123456789012:role/spark-job",
+                "encryptionKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+
+    def concrete(node, name=""):
+        if isinstance(node, dict):
+            return {k: concrete(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [concrete(v) for v in node]
+        if isinstance(node, str) and "<" in node:
+            return examples.get(name, re.sub(r"<[^>]*>", "x", node))
+        return node
+
+    model = botocore.session.get_session().get_service_model("emr-serverless")
+    validate_parameters({**concrete(request), "name": "s-baseline-v3-0123456789", "clientToken": "0123456789-req"},
+                        model.operation_model("StartJobRun").input_shape)
+    validate_parameters({"applicationId": examples["applicationId"], "jobRunId": "00f1abcdef"},
+                        model.operation_model("GetJobRun").input_shape)
+
+
+def test_the_job_arguments_are_the_command_lines_with_the_processing_jobs_settings(tmp_path):
+    """The Spark job's command line and the Processing job's environment, read by the analyzer's own parsers,
+    ask for the same baseline."""
+    _, stack, storage, role = _parts(tmp_path)
+    settings = dict(dataset_format=DatasetFormat.csv(header=False, output_columns_position="END"),
+                    environment={"categorical_drift_method": "ChiSquared", "drift_method": "psi",
+                                 "max_bad_record_ratio": "0.05"})
+    _bind(stack, storage, role, version="spark", id="Spark", **settings)
+    _bind(stack, storage, role, version="processing", id="Processing", scale_out=None, **settings)
+    template = template_of(stack).to_json()
+    resources = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "Custom::ModelMonitorBaseline"]
+    (spark,) = [json.loads(_text(p["SparkJobRunRequest"])) for p in resources if "SparkJobRunRequest" in p]
+    (processing,) = [json.loads(_text(p["ProcessingJobRequest"])) for p in resources if "ProcessingJobRequest" in p]
+    arguments = spark["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    args = build_parser("data-quality").parse_args(arguments)
+    assert args.command == "baseline" and args.engine == "spark" and args.overwrite
+    from_arguments = baseline_request(args)
+    from_environment = baseline_request_from_environment(processing["Environment"], ContainerPaths(root=tmp_path))
+    assert str(from_arguments.dataset) == DATASET.rstrip("/").replace("s3://", "s3:/")  # a Path of the URI
+    assert processing["ProcessingInputs"][0]["S3Input"]["S3Uri"] == DATASET
+    assert arguments[arguments.index("--output") + 1].endswith("/baselines/spark")
+    for field in ("format", "categorical_drift_method", "drift_method"):
+        assert getattr(from_arguments, field) == getattr(from_environment, field), field
+    for field in ("header", "output_first", "max_bad_record_ratio"):
+        assert getattr(from_arguments.reading, field) == getattr(from_environment.reading, field), field
+    assert (from_arguments.reading.header, from_arguments.reading.output_first) == (False, False)
+    assert from_arguments.drift_method == "psi" and from_arguments.reading.max_bad_record_ratio == 0.05
+
+
+def test_a_json_lines_dataset_is_read_as_json_lines(tmp_path):
+    _, stack, storage, role = _parts(tmp_path)
+    _bind(stack, storage, role, dataset_format=DatasetFormat.json_lines())
+    arguments = _spark_request(template_of(stack).to_json())["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    args = build_parser("data-quality").parse_args(arguments)
+    assert args.format == "json" and "--no-header" not in arguments and "--output-columns-position" not in arguments
+
+
+# -- the application and the roles ----------------------------------------------------------------------------------
+
+
+def test_the_baseline_has_an_application_of_its_own_sized_by_its_scale_out_and_stopped_when_idle(scaled):
+    *_, template = scaled
+    (application,) = [r["Properties"] for r in template["Resources"].values()
+                      if r["Type"] == "AWS::EMRServerless::Application"]
+    assert application["Type"] == "SPARK" and application["ReleaseLabel"] == "emr-7.12.0"
+    assert application["MaximumCapacity"] == {"Cpu": "32 vCPU", "Memory": "128 GB"}
+    assert application["AutoStartConfiguration"] == {"Enabled": True}
+    assert application["AutoStopConfiguration"] == {"Enabled": True, "IdleTimeoutMinutes": 5}
+    assert application["ImageConfiguration"] == {"ImageUri": IMAGE_URI}
+    assert "NetworkConfiguration" not in application  # as the baseline's Processing job: no VPC
+
+
+def test_the_spark_job_role_trusts_this_application_reads_the_dataset_and_writes_only_its_version_and_logs(scaled):
+    stack, storage, _, key, _, template = scaled
+    job = _job(stack)
+    spark_role = stack.get_logical_id(job.spark.job_role.node.default_child)
+    (trust,) = template["Resources"][spark_role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "emr-serverless.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {
+        "aws:SourceAccount": "123456789012",
+        "aws:SourceArn": {"Fn::GetAtt": [stack.get_logical_id(job.spark.application), "Arn"]}}}
+    statements = _statements(template, "BaselineSparkJobRoleDefaultPolicy")
+    bucket = stack.get_logical_id(storage.bucket.node.default_child)
+
+    def granted(action):
+        return sorted(_text(s["Resource"]) for s in statements if action in _actions(s))
+
+    assert granted("s3:PutObject") == [f"<{bucket}.Arn>/baselines/_spark-logs/v3/*", f"<{bucket}.Arn>/baselines/v3/*"]
+    assert granted("s3:DeleteObject") == [f"<{bucket}.Arn>/baselines/v3/*"]
+    assert granted("s3:GetObject") == sorted(["arn:aws:s3:::ml-data/churn/train/*", f"<{bucket}.Arn>/baselines/v3/*"])
+    lists = sorted(p for s in statements if _actions(s) == ["s3:ListBucket"]
+                   for p in s["Condition"]["StringLike"]["s3:prefix"])
+    assert lists == ["baselines/v3", "baselines/v3/*", "churn/train", "churn/train/*"]
+    monitoring_key = stack.get_logical_id(storage.encryption_key.node.default_child)
+    assert any({"kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"} <= set(_actions(s))
+               and _text(s["Resource"]) == f"<{monitoring_key}.Arn>" for s in statements)
+    assert any(_actions(s) == ["kms:Decrypt"] and _text(s["Resource"]) == f"<{stack.get_logical_id(key.node.default_child)}.Arn>"
+               for s in statements)  # the dataset's own key
+    actions = {a for s in statements for a in _actions(s)}
+    assert not {a for a in actions if a.startswith(("sagemaker:", "iam:", "ecr:", "emr-serverless:"))}
+
+
+def test_the_monitors_job_role_only_reads_the_baseline_the_spark_run_makes(scaled):
+    stack, storage, *_, template = scaled
+    statements = _statements(template, "JobRoleDefaultPolicy")
+    bucket = stack.get_logical_id(storage.bucket.node.default_child)
+    assert _resources(statements, ["s3:GetObject"]) == [f"<{bucket}.Arn>/baselines/v3/*"]
+    assert all("s3:PutObject" not in _actions(s) for s in statements)
+    assert "ml-data" not in json.dumps(statements)
+
+
+def test_the_custom_resources_functions_start_poll_and_cancel_only_this_applications_runs(scaled):
+    stack, *_, template = scaled
+    job = _job(stack)
+    application = stack.get_logical_id(job.spark.application)
+    runs = f"<{application}.Arn>/jobruns/*"
+    on_event = _statements(template, "BaselineOnEventRoleDefaultPolicy")
+    emr = sorted((_actions(s), _text(s["Resource"])) for s in on_event
+                 if any(a.startswith("emr-serverless:") for a in _actions(s)))
+    assert emr == [(["emr-serverless:CancelJobRun", "emr-serverless:GetJobRun", "emr-serverless:TagResource"], runs),
+                   (["emr-serverless:ListJobRuns", "emr-serverless:StartJobRun"], f"<{application}.Arn>")]
+    (passes,) = [s for s in on_event if _actions(s) == ["iam:PassRole"]]
+    assert passes["Resource"] == {"Fn::GetAtt": [stack.get_logical_id(job.spark.job_role.node.default_child), "Arn"]}
+    assert passes["Condition"] == {"StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}
+    assert not [s for s in on_event if any(a.startswith("sagemaker:") for a in _actions(s))]
+    is_complete = _statements(template, "BaselineIsCompleteRoleDefaultPolicy")
+    assert [(_actions(s), _text(s["Resource"])) for s in is_complete if any(
+        a.startswith("emr-serverless:") for a in _actions(s))] == [(["emr-serverless:GetJobRun"], runs)]
+    # the custom resource starts once the Spark role's permissions are in place, and waits within the hour
+    depends = _custom_resource(template)["DependsOn"]
+    assert stack.get_logical_id(job.spark.job_role.node.default_child) in depends
+    assert any(d.startswith("BaselineSparkJobRoleDefaultPolicy") for d in depends)
+
+
+def test_the_image_is_built_from_the_spark_dockerfile_once_for_the_monitor_and_its_baseline(tmp_path):
+    app = new_app(tmp_path)
+    stack = cdk.Stack(app, "Test", env=TEST_ENV)
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage, endpoint_name="churn", image_uri=model_image(stack))
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, image=AnalyzerImage.from_uri(ANALYZER_URI),
+                                 scale_out=ScaleOut(always=True),
+                                 baseline=Baseline.from_dataset(DATASET, version="v3", scale_out=ScaleOut()))
+    job = _job(stack)
+    assert job.spark.application is not monitor.engine.spark.application  # one application each
+    assert job.spark.image_asset.asset_hash == monitor.engine.spark.image_asset.asset_hash  # one image
+    template = template_of(stack).to_json()
+    assert len([r for r in template["Resources"].values() if r["Type"] == "AWS::EMRServerless::Application"]) == 2
+
+
+def test_a_native_engine_monitor_may_baseline_on_spark(tmp_path):
+    """The baseline is a deploy-time job of its own, not part of the Model Monitor schedule."""
+    app = new_app(tmp_path)
+    stack = cdk.Stack(app, "Test", env=TEST_ENV)
+    storage = MonitoringBucket(stack, "Storage")
+    endpoint = CapturedEndpoint(stack, "Endpoint", bucket=storage, endpoint_name="churn", image_uri=model_image(stack))
+    monitor = DataQualityMonitor(stack, "DataQuality", endpoint=endpoint, engine=Engine.MODEL_MONITOR,
+                                 baseline=Baseline.from_dataset(DATASET, scale_out=ScaleOut(image_uri=IMAGE_URI)))
+    template = template_of(stack).to_json()
+    job = _job(stack)
+    assert job.spark is not None and monitor.baseline.dependency is job.resource
+    (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::MonitoringSchedule"]
+    assert stack.get_logical_id(job.resource.node.default_child) in schedule["DependsOn"]
+    assert "baselines" in json.dumps(schedule["Properties"]["MonitoringScheduleConfig"])
+
+
+# -- mistakes ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"environment": {"analysis_type": "MODEL_QUALITY"}}, "computes data-quality baselines only, not model-quality"),
+    ({"environment": {"analysis_type": "MODEL_BIAS"}}, "not bias"),
+    ({"dataset_format": DatasetFormat.parquet()}, "CSV and JSON Lines datasets only"),
+    ({"environment": {"record_preprocessor_script": "/opt/ml/code/p.py"}}, "record_preprocessor_script"),
+    ({"scale_out": ScaleOut(executor_vcpus=3)}, "executor_vcpus=3"),
+    ({"scale_out": ScaleOut(max_vcpus=4)}, "at least 8"),
+    ({"scale_out": {"max_vcpus": 8}}, "Use ScaleOut"),
+    ({"scale_out": ScaleOut(architecture=SparkArchitecture.ARM64)}, "x86_64 wheels"),
+])
+def test_what_the_spark_runner_cannot_run_is_a_one_line_error_at_synth(tmp_path, kwargs, message):
+    _, stack, storage, role = _parts(tmp_path)
+    with pytest.raises(ConfigurationError, match=re.escape(message)) as raised:
+        _bind(stack, storage, role, **{"scale_out": ScaleOut(), **kwargs})
+    assert "\n" not in str(raised.value)
+
+
+def test_the_refused_types_are_named_in_one_table_that_opens_them(tmp_path):
+    """A type the Spark runner learns to baseline is opened by its row in SPARK_BASELINE_FLAGS."""
+    assert set(SPARK_BASELINE_FLAGS) == {"data-quality"}
+    _, stack, storage, role = _parts(tmp_path)
+    with pytest.raises(ConfigurationError, match="model-quality"):
+        _bind(stack, storage, role, environment={"analysis_type": "MODEL_QUALITY"})
+
+
+# -- the template as a whole ---------------------------------------------------------------------------------------
+
+
+def _snapshot_stack(app: cdk.App, *, scale_out: ScaleOut | None) -> cdk.Stack:
+    stack = cdk.Stack(app, "S", env=TEST_ENV)
+    storage = MonitoringBucket(stack, "Storage")
+    role = iam.Role(stack, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    Baseline.from_dataset(storage.s3_uri("datasets", "churn"), version="v1", scale_out=scale_out).bind(
+        stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
+    return stack
+
+
+def test_a_scaled_out_dataset_baseline_stack_matches_its_snapshot(tmp_path, snapshot):
+    stack = _snapshot_stack(new_app(tmp_path), scale_out=ScaleOut())
+    assert normalize(template_of(stack).to_json()) == snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_a_scaled_out_dataset_baseline_passes_cfn_lint_and_cdk_nag(tmp_path):
+    app = new_app(tmp_path, nag=True)
+    stack = _snapshot_stack(app, scale_out=ScaleOut())
+    assert cfn_lint_findings(template_of(stack).to_json()) == []
+    assert nag_findings(app) == []
+
+
+def test_scaling_out_a_dataset_baseline_adds_no_checkov_finding(tmp_path):
+    from .test_checkov import _scan
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with_spark = _scan(template_of(_snapshot_stack(new_app(tmp_path / "c"), scale_out=ScaleOut())).to_json(),
+                       tmp_path / "a")
+    without = _scan(template_of(_snapshot_stack(new_app(tmp_path / "d"), scale_out=None)).to_json(), tmp_path / "b")
+    assert sorted(set(with_spark) - set(without)) == []
