@@ -723,7 +723,9 @@ class BaselineJob(Construct):
             # the monitor's jobs only read the baseline; the Spark job role makes it
             storage.grant_prefix(job_role, version_prefix, read=True)
             request_property = "SparkJobRunRequest"
-            self.request = self._spark_request(baseline, storage, baseline.scale_out, version_prefix)
+            self.spark = SparkRuntime(self, "Spark", scale_out=baseline.scale_out, placement=None,
+                                      role_description="Runs one deploy-time baseline job on Spark")
+            self.request = self._spark_request(baseline, storage, self.spark, version_prefix)
 
         # The custom resource's own functions.
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
@@ -809,13 +811,11 @@ class BaselineJob(Construct):
             "Tags": [{"Key": "cdk-model-monitor:baseline-version", "Value": self.version}],
         }
 
-    def _spark_request(self, baseline: _DatasetBaseline, storage: MonitoringBucket, scale_out: ScaleOut,
+    def _spark_request(self, baseline: _DatasetBaseline, storage: MonitoringBucket, spark: SparkRuntime,
                        version_prefix: str) -> dict[str, Any]:
         """The StartJobRun request (without its name and client token, which the handler adds): the analyzer's
         ``baseline`` command line under spark-submit, on an application of the baseline's own, as a role that
         reads the dataset and writes the version folder and the runs' logs, with the monitoring key."""
-        self.spark = spark = SparkRuntime(self, "Spark", scale_out=scale_out, placement=None,
-                                          role_description="Runs one deploy-time baseline job on Spark")
         role = spark.job_role
         # the version folder: read (an earlier run's files are found), written, and an earlier run's files removed
         storage.grant_prefix(role, version_prefix, read=True, write=True)
