@@ -323,3 +323,29 @@ def test_the_synthesized_custom_resource_starts_and_polls_a_job_run(handler, app
         "s3://monitoring-bucket/baselines/_spark-logs/v3/")
     polled = handler.is_complete({**event, "PhysicalResourceId": result["PhysicalResourceId"]}, None)
     assert polled["IsComplete"] is True  # moto's runs succeed at once
+
+
+def test_switching_a_baseline_between_processing_and_spark_deletes_each_job_by_its_own_kind(handler, application,
+                                                                                               calls):
+    """An update that adds scale_out gets a job run; CloudFormation's clean-up then deletes the Processing job's id
+    (stopped if still running), and a later removal of scale_out deletes the run's id (cancelled if running)."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    from .test_baseline_job import REQUEST as PROCESSING_REQUEST
+    from .test_baseline_job import _event as processing_event
+
+    job = handler.on_event(processing_event(), None)["PhysicalResourceId"]
+    sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].processing_jobs[job].processing_job_status = "InProgress"
+    run = handler.on_event(_event(application, "Update", physical_id=job), None)["PhysicalResourceId"]
+    assert run.count("/") == 2 and run != job
+    # the clean-up's Delete names the old job; its properties may be either kind's
+    for properties in (processing_event()["ResourceProperties"], _event(application)["ResourceProperties"]):
+        event = _event(application, "Delete", physical_id=job)
+        event["ResourceProperties"] = properties
+        assert handler.on_event(event, None) == {"PhysicalResourceId": job}
+    assert sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].processing_jobs[job].processing_job_status == "Stopped"
+    _set(application, run.rsplit("/", 1)[1], "RUNNING")
+    event = _event(application, "Delete", physical_id=run)
+    event["ResourceProperties"] = processing_event(request=PROCESSING_REQUEST)["ResourceProperties"]
+    assert handler.on_event(event, None) == {"PhysicalResourceId": run}
+    assert [params["jobRunId"] for op, params in calls if op == "CancelJobRun"] == [run.rsplit("/", 1)[1]]
