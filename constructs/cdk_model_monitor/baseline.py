@@ -9,7 +9,8 @@ Three sources, versioned (a model version label or a content hash):
   mode at deploy time. A custom resource starts it and CloudFormation waits for it (within the
   one-hour custom-resource ceiling), so whatever depends on ``BoundBaseline.dependency`` (the
   schedule) only exists once its baseline does. With ``scale_out=ScaleOut(...)`` the same custom
-  resource runs the analyzer's Spark runner on an EMR Serverless application of its own instead.
+  resource runs the analyzer's Spark runner on an EMR Serverless application of its own instead, for a
+  dataset of at least ``threshold_bytes`` (or always, with ``always=True``).
 
 ``bind`` turns a source into ``BoundBaseline`` (the S3 URIs of the files) and grants the job role
 read access to exactly those objects.
@@ -420,6 +421,22 @@ def _grant_s3_read(scope: Construct, grantee: iam.IGrantable, uri: str, *, prefi
                               objects)
 
 
+def _grant_s3_list(scope: Construct, grantee: iam.IGrantable, uri: str) -> None:
+    """s3:ListBucket limited to the key (prefix) of ``uri``: what adding up a dataset's sizes needs (the whole
+    bucket when its parts cannot be told apart at synth)."""
+    stack = Stack.of(scope)
+    parts = _split_s3_uri(stack, uri)
+    if parts is not None:
+        bucket, key = parts
+        key = key.rstrip("/")
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"],
+                                   resource_arns=[stack.format_arn(service="s3", region="", account="", resource=bucket)],
+                                   conditions={"StringLike": {"s3:prefix": [key, f"{key}/*"]}})
+        return
+    bucket_arn = Fn.join("", ["arn:", stack.partition, ":s3:::", Fn.select(2, Fn.split("/", uri))])
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket_arn])
+
+
 def _lower_name(text: str) -> str:
     """Lower-case letters, digits and single hyphens (SageMaker lower-cases job names in ARNs)."""
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
@@ -476,12 +493,14 @@ class Baseline(abc.ABC):
         :param dataset_encryption_key: KMS key of the dataset objects, when SSE-KMS with a customer key.
         :param encrypt_volume: encrypt the job's storage volume with the bucket's key. Default True;
             turn off for instance types with local NVMe storage (e.g. ``ml.m5d``).
-        :param scale_out: run the baseline on the analyzer's Spark runner on EMR Serverless instead of the
-            Processing job, always, whatever the dataset's size (``threshold_bytes`` and ``always`` are the
-            monitors' choice per window and are not read here). The baseline gets an EMR Serverless application
-            of its own, sized by this ``ScaleOut`` and stopped when idle, and a job role that reads the dataset
-            and writes this version's folder and its logs only; ``instance_type``, ``volume_size_gb`` and
-            ``encrypt_volume`` do not apply, and ``max_runtime`` becomes the job run's timeout. Data-quality
+        :param scale_out: run the baseline on the analyzer's Spark runner on EMR Serverless when the dataset is
+            large: with ``always=True`` every time (and no Processing job is set up); otherwise the custom resource
+            adds up the sizes of the dataset's objects at deploy time and runs on Spark when they reach
+            ``threshold_bytes``, else the Processing job, as the window planner chooses for a window. The
+            baseline gets an EMR Serverless application of its own, sized by this ``ScaleOut`` and stopped when
+            idle, and a job role that reads the dataset and writes this version's folder and its logs only; on
+            Spark, ``instance_type``, ``volume_size_gb`` and ``encrypt_volume`` do not apply, and ``max_runtime``
+            is the job run's timeout. Data-quality
             baselines of CSV or JSON Lines datasets; ``environment`` may hold the variables the Spark runner has
             flags for (``categorical_drift_method``, ``drift_method``, ``max_bad_record_ratio``). Works whichever
             engine the monitor uses. Default: None (the Processing job).
@@ -715,24 +734,28 @@ class BaselineJob(Construct):
         self.constraints_s3_uri = f"{self.output_s3_uri}/{CONSTRAINTS_FILE}"
         #: the EMR Serverless application and job role of a scaled-out baseline, else None
         self.spark: SparkRuntime | None = None
+        scale_out = baseline.scale_out
+        #: whether the Processing job may run: always without scale_out, and with it unless ``always`` (then the
+        #: handler chooses by the dataset's size at deploy time)
+        self.processing = scale_out is None or not scale_out.always
         version_prefix = f"{storage.prefixes.baselines}/{version}"
-        if baseline.scale_out is None:
-            request_property = "ProcessingJobRequest"
-            self.request = self._processing_request(baseline, storage, image, job_role, version_prefix)
+        requests: dict[str, dict[str, Any]] = {}
+        if self.processing:
+            requests["ProcessingJobRequest"] = self._processing_request(baseline, storage, image, job_role,
+                                                                        version_prefix)
         else:
             # the monitor's jobs only read the baseline; the Spark job role makes it
             storage.grant_prefix(job_role, version_prefix, read=True)
-            request_property = "SparkJobRunRequest"
-            self.spark = SparkRuntime(self, "Spark", scale_out=baseline.scale_out, placement=None,
+        if scale_out is not None:
+            self.spark = SparkRuntime(self, "Spark", scale_out=scale_out, placement=None,
                                       role_description="Runs one deploy-time baseline job on Spark")
-            self.request = self._spark_request(baseline, storage, self.spark, version_prefix)
+            requests["SparkJobRunRequest"] = self._spark_request(baseline, storage, self.spark, version_prefix)
+        #: the request the custom resource makes (the Processing job's when it may run either)
+        self.request = next(iter(requests.values()))
 
         # The custom resource's own functions.
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
-        if self.spark is None:
-            self._processing_functions(stack, storage, baseline, job_role)
-        else:
-            self._spark_functions(self.spark)
+        self._functions(stack, baseline, job_role)
 
         total_timeout = baseline.max_runtime.plus(JOB_STARTUP_ALLOWANCE)
         self.provider = cr.Provider(
@@ -753,10 +776,14 @@ class BaselineJob(Construct):
                 "JobNamePrefix": self.job_name_prefix,
                 "Version": version,
                 "OutputS3Uri": self.output_s3_uri,
-                request_property: stack.to_json_string(self.request),
+                **{name: stack.to_json_string(request) for name, request in requests.items()},
+                # both requests: datasets of at least this many bytes run on Spark
+                **({"SparkThresholdBytes": str(scale_out.threshold_bytes)}
+                   if scale_out is not None and self.processing else {}),
             })
         # The job must find its role's permissions in place when it starts.
-        self.resource.node.add_dependency(job_role if self.spark is None else self.spark.job_role)
+        for role in ([job_role] if self.processing else []) + ([self.spark.job_role] if self.spark else []):
+            self.resource.node.add_dependency(role)
 
     def _processing_request(self, baseline: _DatasetBaseline, storage: MonitoringBucket, image: AnalyzerImage,
                             job_role: iam.IRole, version_prefix: str) -> dict[str, Any]:
@@ -847,34 +874,57 @@ class BaselineJob(Construct):
         }
 
     def _function(self, name: str, handler: str, statements: list[iam.PolicyStatement],
-                  acknowledged: tuple[str, str]) -> lambda_.Function:
+                  acknowledged: list[tuple[str, str]]) -> lambda_.Function:
         """A handler of ``lambda/baseline_job`` whose role holds ``statements`` and writes this construct's logs;
-        ``acknowledged``: (resource, reason) of its one wildcard."""
+        ``acknowledged``: (resource, reason) of each of its wildcards."""
         role = self._lambda_role(f"{name}Role")
         for statement in statements:
             role.add_to_policy(statement)
-        resource, reason = acknowledged
-        acknowledge(role, "AwsSolutions-IAM5", reason, resource=resource)
+        for resource, reason in acknowledged:
+            acknowledge(role, "AwsSolutions-IAM5", reason, resource=resource)
         return monitor_function(
             self, name, code="baseline_job", handler=handler, role=role, log_group=self.log_group,
             timeout=Duration.minutes(1), environment={"JOB_NAME_PREFIX": self.job_name_prefix},
             description=f"Baseline job {name} of {self.node.path}")
 
-    def _processing_functions(self, stack: Stack, storage: MonitoringBucket, baseline: _DatasetBaseline,
-                              job_role: iam.IRole) -> None:
-        job_arns = stack.format_arn(service="sagemaker", resource="processing-job",
-                                    resource_name=f"{self.job_name_prefix}-*")
-        reason = ("job names are made at deploy time (version hash + retry number) under this construct's own "
-                  "job-name prefix")
-
-        def function(name: str, handler: str, actions: list[str]) -> lambda_.Function:
-            return self._function(name, handler, [iam.PolicyStatement(actions=actions, resources=[job_arns])],
-                                  (job_arns, reason))
-
-        self.on_event = function("OnEvent", "on_event",
-                                 ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
-                                  "sagemaker:StopProcessingJob", "sagemaker:AddTags"])
-        self.is_complete = function("IsComplete", "is_complete", ["sagemaker:DescribeProcessingJob"])
+    def _functions(self, stack: Stack, baseline: _DatasetBaseline, job_role: iam.IRole) -> None:
+        """``on_event`` and ``is_complete``, with what each needs of the Processing job (its jobs under this
+        construct's name prefix) and of Spark (the runs of the baseline's own application), and no more."""
+        on_event: list[iam.PolicyStatement] = []
+        is_complete: list[iam.PolicyStatement] = []
+        acknowledged: list[tuple[str, str]] = []
+        if self.processing:
+            job_arns = stack.format_arn(service="sagemaker", resource="processing-job",
+                                        resource_name=f"{self.job_name_prefix}-*")
+            on_event.append(iam.PolicyStatement(actions=[
+                "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
+                "sagemaker:AddTags"], resources=[job_arns]))
+            is_complete.append(iam.PolicyStatement(actions=["sagemaker:DescribeProcessingJob"], resources=[job_arns]))
+            acknowledged.append((job_arns, "job names are made at deploy time (version hash + retry number) under "
+                                           "this construct's own job-name prefix"))
+        spark = self.spark
+        if spark is not None:
+            # start, find, read and cancel the runs of the baseline's own application; pass its job role to EMR
+            # Serverless only; the poller only reads them
+            runs = spark.job_runs_arn()
+            on_event += [
+                iam.PolicyStatement(actions=["emr-serverless:StartJobRun", "emr-serverless:ListJobRuns"],
+                                    resources=[spark.application_arn]),
+                iam.PolicyStatement(actions=["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun",
+                                             "emr-serverless:TagResource"], resources=[runs]),
+                iam.PolicyStatement(actions=["iam:PassRole"], resources=[spark.job_role.role_arn], conditions={
+                    "StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}),
+            ]
+            is_complete.append(iam.PolicyStatement(actions=["emr-serverless:GetJobRun"], resources=[runs]))
+            acknowledged.append((runs, "job runs are created at deploy time in this baseline's own EMR Serverless "
+                                       "application"))
+        self.on_event = self._function("OnEvent", "on_event", on_event, acknowledged)
+        self.is_complete = self._function("IsComplete", "is_complete", is_complete, acknowledged)
+        if spark is not None and self.processing:
+            # the handler adds up the dataset's sizes to choose between the Processing job and Spark
+            _grant_s3_list(self, self.on_event, baseline.dataset_s3_uri)
+        if not self.processing:
+            return
         grant_pass_to_sagemaker(job_role, self.on_event)
         volume_key = self.volume_key
         if volume_key is not None:
@@ -886,26 +936,10 @@ class BaselineJob(Construct):
                 actions=["kms:CreateGrant"], resources=[volume_key.key_arn],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
 
-    def _spark_functions(self, spark: SparkRuntime) -> None:
-        """Start, find, read and cancel the job runs of the baseline's own application, and pass its job role to
-        EMR Serverless only; the poller only reads them."""
-        runs = spark.job_runs_arn()
-        reason = "job runs are created at deploy time in this baseline's own EMR Serverless application"
-        self.on_event = self._function("OnEvent", "on_event", [
-            iam.PolicyStatement(actions=["emr-serverless:StartJobRun", "emr-serverless:ListJobRuns"],
-                                resources=[spark.application_arn]),
-            iam.PolicyStatement(actions=["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun",
-                                         "emr-serverless:TagResource"], resources=[runs]),
-            iam.PolicyStatement(actions=["iam:PassRole"], resources=[spark.job_role.role_arn],
-                                conditions={"StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}),
-        ], (runs, reason))
-        self.is_complete = self._function("IsComplete", "is_complete", [
-            iam.PolicyStatement(actions=["emr-serverless:GetJobRun"], resources=[runs])], (runs, reason))
-
     @property
     def job_name(self) -> str:
         """Name of the job (or Spark job run) that made this baseline (known at deploy time)."""
-        return self.resource.get_att_string("ProcessingJobName" if self.spark is None else "JobRunName")
+        return self.resource.get_att_string("ProcessingJobName" if self.spark is None else "JobName")
 
     def _lambda_role(self, id: str) -> iam.Role:
         """An explicit role writing only to this construct's log group (no managed policy)."""

@@ -24,8 +24,12 @@ previous deployment's failed or stopped job is never reused: the next attempt nu
 
 Logs: one JSON object per line. Environment: ``JOB_NAME_PREFIX`` (Delete only acts on jobs with this prefix).
 
-**On Spark** (``Baseline.from_dataset(..., scale_out=...)``) the properties hold ``SparkJobRunRequest`` instead: a
+**On Spark** (``Baseline.from_dataset(..., scale_out=...)``) the properties hold ``SparkJobRunRequest``: a
 StartJobRun request, JSON, without ``name`` and ``clientToken``, on the baseline's own EMR Serverless application.
+With ``ScaleOut(always=True)`` it replaces ``ProcessingJobRequest``; otherwise both are there with
+``SparkThresholdBytes``, and a Create or Update adds up the sizes of the dataset's objects (ListObjectsV2, stopping
+at the threshold) and runs on Spark when they reach it, else the Processing job, as the window planner chooses for
+a window. Either result then carries ``JobName`` besides its own fields.
 The run is named ``<prefix>-<version slug>-<fingerprint>`` (the fingerprint of the version and the job's
 arguments: dataset, format, settings and output), and a Create or Update first looks among the application's
 runs for one of that name that is running or succeeded, as the Processing path looks a job up by its name; a
@@ -44,7 +48,7 @@ import os
 import re
 from typing import Any
 
-from _shared.aws import client, is_name_taken, is_not_found
+from _shared.aws import S3_URI, client, is_name_taken, is_not_found
 from _shared.logs import log
 from _shared.names import JOB_NAME_PATTERN, MAX_JOB_NAME_LENGTH, slug
 from botocore.exceptions import ClientError
@@ -140,6 +144,13 @@ def _result(name: str, output_uri: str, version: str, arn: str | None) -> dict[s
     }
 
 
+def _either(event: dict[str, Any], data: dict[str, str]) -> dict[str, str]:
+    """A resource that may run either job names it ``JobName`` too, whichever ran (the construct reads that)."""
+    if "SparkJobRunRequest" in (event.get("ResourceProperties") or {}):
+        return {**data, "JobName": data["ProcessingJobName"]}
+    return data
+
+
 # -- SageMaker calls ---------------------------------------------------------------------------
 
 
@@ -179,7 +190,8 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _delete(event, ids)
     if request_type not in ("Create", "Update"):
         raise BaselineJobError(f"unknown RequestType {request_type!r}")
-    if SPARK_REQUEST in (event.get("ResourceProperties") or {}):
+    props = event.get("ResourceProperties") or {}
+    if SPARK_REQUEST in props and (PROCESSING_REQUEST not in props or runs_on_spark(props, ids)):
         return _spark_on_event(event, ids)
     prefix, version, output_uri, request = read_properties(event)
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -196,7 +208,8 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log("INFO", "skipping a failed baseline job of an earlier deployment", **ids, job_name=name,
                  status=job["ProcessingJobStatus"], failure_reason=job.get("FailureReason"))
             continue
-        return {"PhysicalResourceId": name, "Data": _result(name, output_uri, version, job.get("ProcessingJobArn"))}
+        return {"PhysicalResourceId": name, "Data": _either(event, _result(name, output_uri, version,
+                                                                          job.get("ProcessingJobArn")))}
     raise BaselineJobFailed(
         f"the last {MAX_ATTEMPTS} baseline jobs for version {version!r} failed or were stopped (latest: {name}); "
         "fix the cause shown in their logs, then deploy with a new baseline version")
@@ -226,7 +239,7 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """True once the job has completed; raises ``BaselineJobFailed`` when it failed or was stopped."""
     if event.get("RequestType") == "Delete":
         return {"IsComplete": True}
-    if SPARK_REQUEST in (event.get("ResourceProperties") or {}):
+    if is_spark_id(event.get("PhysicalResourceId")):  # what on_event started, whichever requests there are
         return _spark_is_complete(event, context)
     name = event.get("PhysicalResourceId", "")
     _, version, output_uri, _ = read_properties(event)
@@ -237,7 +250,8 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
     fields = {"job_name": name, "status": status, "aws_request_id": getattr(context, "aws_request_id", None)}
     if status == "Completed":
         log("INFO", "baseline job completed", **fields, output_s3_uri=output_uri)
-        return {"IsComplete": True, "Data": _result(name, output_uri, version, job.get("ProcessingJobArn"))}
+        return {"IsComplete": True, "Data": _either(event, _result(name, output_uri, version,
+                                                                  job.get("ProcessingJobArn")))}
     if status in FAILED:
         message = failure_message(job)
         log("ERROR", "baseline job failed", **fields, failure_reason=job.get("FailureReason"),
@@ -250,6 +264,8 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
 # -- the Spark runner on EMR Serverless (scale_out) ----------------------------------------------------
 
 SPARK_REQUEST = "SparkJobRunRequest"
+PROCESSING_REQUEST = "ProcessingJobRequest"
+THRESHOLD = "SparkThresholdBytes"
 SPARK_REQUIRED_PROPERTIES = ("JobNamePrefix", "Version", "OutputS3Uri", SPARK_REQUEST)
 # EMR Serverless's job run states (GetJobRun): on their way, succeeded, failed for good
 SPARK_RUNNING = frozenset({"SUBMITTED", "PENDING", "SCHEDULED", "RUNNING", "QUEUED"})
@@ -327,10 +343,42 @@ def spark_failure_message(run: dict[str, Any], request: dict[str, Any]) -> str:
     return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 3] + "..."
 
 
+def dataset_bytes(uri: str, *, enough: int) -> int:
+    """The bytes of the objects under an ``s3://`` prefix (ListObjectsV2), counted until ``enough`` is reached."""
+    match = S3_URI.match(uri)
+    if match is None:
+        raise BaselineJobError(f"dataset {uri!r} is not an s3:// URI")
+    total = 0
+    pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=match["bucket"], Prefix=match["key"])
+    for page in pages:
+        total += sum(int(item.get("Size", 0)) for item in page.get("Contents", []))
+        if total >= enough:
+            break
+    return total
+
+
+def runs_on_spark(props: dict[str, Any], ids: dict[str, Any]) -> bool:
+    """With both requests (``ScaleOut(always=False)``): whether the dataset holds at least ``SparkThresholdBytes``,
+    as the window planner sends a large window to Spark."""
+    try:
+        threshold = int(props[THRESHOLD])
+        request = json.loads(props[PROCESSING_REQUEST])
+        uri = request["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        raise BaselineJobError(f"with both requests, {THRESHOLD} and the Processing job's dataset input are needed: "
+                               f"{type(err).__name__}: {err}") from None
+    size = dataset_bytes(uri, enough=threshold)
+    spark = size >= threshold
+    log("INFO", "baseline runner chosen by the dataset's size", **ids, dataset_s3_uri=uri, dataset_bytes=size,
+        threshold_bytes=threshold, runner="spark" if spark else "processing")
+    return spark
+
+
 def _spark_result(physical_id: str, output_uri: str, version: str, run: dict[str, Any]) -> dict[str, str]:
     match = _SPARK_ID.match(physical_id)
     assert match is not None  # made by _spark_on_event
     return {
+        "JobName": match["name"],
         "JobRunName": match["name"],
         "JobRunId": match["run"],
         "ApplicationId": match["application"],

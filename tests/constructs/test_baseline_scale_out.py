@@ -58,7 +58,7 @@ def _parts(tmp_path: Path, *, nag: bool = False):
 
 
 def _bind(stack, storage, role, *, id: str = "Baseline", **kwargs):
-    kwargs.setdefault("scale_out", ScaleOut(image_uri=IMAGE_URI))
+    kwargs.setdefault("scale_out", ScaleOut(image_uri=IMAGE_URI, always=True))
     return Baseline.from_dataset(DATASET, version=kwargs.pop("version", "v3"), **kwargs).bind(
         stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role, id=id)
 
@@ -78,14 +78,15 @@ def _spark_request(template: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
-    """One stack with a scaled-out baseline (the dataset's own KMS key, two analyzer settings), synthesized once."""
+    """One stack with a baseline always on Spark (the dataset's own KMS key, two analyzer settings), synthesized
+    once."""
     _, stack, storage, role = _parts(tmp_path_factory.mktemp("scaled"))
     key = kms.Key(stack, "DatasetKey", enable_key_rotation=True)
     bound = _bind(stack, storage, role, dataset_format=DatasetFormat.csv(header=False),
                   environment={"drift_method": "psi", "max_bad_record_ratio": "0.05"}, dataset_encryption_key=key,
                   max_runtime=Duration.minutes(45),
                   scale_out=ScaleOut(max_vcpus=32, max_memory_gb=128, executor_vcpus=8, executor_memory_gb=32,
-                                     idle_timeout=Duration.minutes(5), image_uri=IMAGE_URI))
+                                     idle_timeout=Duration.minutes(5), image_uri=IMAGE_URI, always=True))
     return stack, storage, role, key, bound, template_of(stack).to_json()
 
 
@@ -96,7 +97,7 @@ def test_a_scaled_out_baseline_starts_a_spark_job_run_on_its_own_application_ins
     stack, storage, _, _, bound, template = scaled
     job = _job(stack)
     props = _custom_resource(template)["Properties"]
-    assert "ProcessingJobRequest" not in props and props["Version"] == "v3"
+    assert "ProcessingJobRequest" not in props and "SparkThresholdBytes" not in props and props["Version"] == "v3"
     request = _spark_request(template)
     application = stack.get_logical_id(job.spark.application)
     assert request["applicationId"] == f"<{application}.ApplicationId>"
@@ -286,6 +287,38 @@ def test_a_native_engine_monitor_may_baseline_on_spark(tmp_path):
     (schedule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::MonitoringSchedule"]
     assert stack.get_logical_id(job.resource.node.default_child) in schedule["DependsOn"]
     assert "baselines" in json.dumps(schedule["Properties"]["MonitoringScheduleConfig"])
+
+
+def test_without_always_the_custom_resource_may_run_either_and_chooses_by_the_datasets_size(tmp_path):
+    """``ScaleOut(threshold_bytes=...)`` as on the monitors: both requests, the threshold, and the grants of both
+    jobs; the handler lists the dataset's prefix only."""
+    _, stack, storage, role = _parts(tmp_path)
+    bound = _bind(stack, storage, role, scale_out=ScaleOut(image_uri=IMAGE_URI, threshold_bytes=5 * 1024 ** 3))
+    template = template_of(stack).to_json()
+    job = _job(stack)
+    resource = _custom_resource(template)
+    props = resource["Properties"]
+    assert props["SparkThresholdBytes"] == str(5 * 1024 ** 3)
+    processing = json.loads(_text(props["ProcessingJobRequest"]))
+    spark = json.loads(_text(props["SparkJobRunRequest"]))
+    assert processing["ProcessingInputs"][0]["S3Input"]["S3Uri"] == DATASET
+    assert DATASET in spark["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    assert bound.dependency is job.resource
+    # either job finds its role's permissions in place
+    depends = resource["DependsOn"]
+    assert {stack.get_logical_id(role.node.default_child),
+            stack.get_logical_id(job.spark.job_role.node.default_child)} <= set(depends)
+    bucket = stack.get_logical_id(storage.bucket.node.default_child)
+    monitor_role = _statements(template, "JobRoleDefaultPolicy")
+    assert any("s3:PutObject" in _actions(s) and _text(s["Resource"]) == f"<{bucket}.Arn>/baselines/v3/*"
+               for s in monitor_role)  # the Processing job writes the version folder as the monitor's role
+    on_event = _statements(template, "BaselineOnEventRoleDefaultPolicy")
+    granted = {a for s in on_event for a in _actions(s)}
+    assert {"sagemaker:CreateProcessingJob", "emr-serverless:StartJobRun", "s3:ListBucket"} <= granted
+    (listing,) = [s for s in on_event if _actions(s) == ["s3:ListBucket"]]
+    assert listing["Resource"] == "arn:aws:s3:::ml-data"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["churn/train", "churn/train/*"]}}
+    assert "s3:GetObject" not in granted
 
 
 # -- mistakes ------------------------------------------------------------------------------------------------------

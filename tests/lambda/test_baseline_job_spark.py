@@ -109,7 +109,7 @@ def test_create_starts_one_job_run_with_the_request_a_name_and_a_client_token(ha
     (run,) = _runs(application)
     assert result["PhysicalResourceId"] == f"{name}/{application}/{run.id}"
     assert result["Data"] == {
-        "JobRunName": name, "JobRunId": run.id, "ApplicationId": application, "JobRunArn": run.arn,
+        "JobName": name, "JobRunName": name, "JobRunId": run.id, "ApplicationId": application, "JobRunArn": run.arn,
         "Version": "v3", "StatisticsS3Uri": f"{OUTPUT}/statistics.json", "ConstraintsS3Uri": f"{OUTPUT}/constraints.json"}
     (start,) = [params for op, params in calls if op == "StartJobRun"]
     token = start.pop("clientToken")
@@ -280,7 +280,8 @@ def _resolve(node, values: dict[str, str]):
     raise AssertionError(fn)
 
 
-def test_the_synthesized_custom_resource_starts_and_polls_a_job_run(handler, application, calls, tmp_path):
+def _synthesized(tmp_path, application: str, scale_out_settings: dict) -> tuple[dict, object]:
+    """The custom resource's properties of a scaled-out baseline, with the deploy-time values filled in."""
     # isort: off
     import cdk_model_monitor  # noqa: F401  (first: selects a supported Node for aws-cdk-lib)
     import aws_cdk as cdk
@@ -298,24 +299,30 @@ def test_the_synthesized_custom_resource_starts_and_polls_a_job_run(handler, app
                       env=cdk.Environment(account=DEFAULT_ACCOUNT_ID, region=REGION))
     storage = MonitoringBucket(stack, "Storage")
     role = iam.Role(stack, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    Baseline.from_dataset("s3://ml-data/churn/train/", version="v3",
-                          scale_out=ScaleOut(image_uri=f"{DEFAULT_ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/a:1")
-                          ).bind(stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
+    Baseline.from_dataset("s3://ml-data/churn/train/", version="v3", scale_out=ScaleOut(
+        image_uri=f"{DEFAULT_ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/a:1", **scale_out_settings)).bind(
+        stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
     job = next(c for c in stack.node.find_all() if isinstance(c, BaselineJob))
     template = Template.from_stack(stack).to_json()
     values = {stack.get_logical_id(storage.bucket.node.default_child): "monitoring-bucket",
               f"{stack.get_logical_id(storage.encryption_key.node.default_child)}.Arn":
                   f"arn:aws:kms:{REGION}:{DEFAULT_ACCOUNT_ID}:key/1234abcd",
+              f"{stack.get_logical_id(role.node.default_child)}.Arn": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/monitor",
               f"{stack.get_logical_id(job.spark.job_role.node.default_child)}.Arn": ROLE_ARN,
               f"{stack.get_logical_id(job.spark.application)}.ApplicationId": application}
     (resource,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::ModelMonitorBaseline"]
+    return {k: _resolve(v, values) for k, v in resource["Properties"].items() if k != "ServiceToken"}, job
+
+
+def test_the_synthesized_custom_resource_starts_and_polls_a_job_run(handler, application, calls, tmp_path):
+    properties, _ = _synthesized(tmp_path, application, {"always": True})
+    assert "ProcessingJobRequest" not in properties and "SparkThresholdBytes" not in properties
     event = _event(application)
-    event["ResourceProperties"] = {k: _resolve(v, values) for k, v in resource["Properties"].items()
-                                   if k != "ServiceToken"}
+    event["ResourceProperties"] = properties
     result = handler.on_event(event, None)
     assert result["Data"]["StatisticsS3Uri"] == "s3://monitoring-bucket/baselines/v3/statistics.json"
     (start,) = [params for op, params in calls if op == "StartJobRun"]
-    assert start["name"] == result["PhysicalResourceId"].split("/")[0]
+    assert start["name"] == result["PhysicalResourceId"].split("/")[0] == result["Data"]["JobName"]
     assert start["name"].startswith(event["ResourceProperties"]["JobNamePrefix"] + "-v3-")
     arguments = start["jobDriver"]["sparkSubmit"]["entryPointArguments"]
     assert arguments[arguments.index("--output") + 1] == "s3://monitoring-bucket/baselines/v3"
@@ -325,27 +332,32 @@ def test_the_synthesized_custom_resource_starts_and_polls_a_job_run(handler, app
     assert polled["IsComplete"] is True  # moto's runs succeed at once
 
 
-def test_switching_a_baseline_between_processing_and_spark_deletes_each_job_by_its_own_kind(handler, application,
-                                                                                               calls):
-    """An update that adds scale_out gets a job run; CloudFormation's clean-up then deletes the Processing job's id
-    (stopped if still running), and a later removal of scale_out deletes the run's id (cancelled if running)."""
-    from moto.sagemaker.models import sagemaker_backends
-
-    from .test_baseline_job import REQUEST as PROCESSING_REQUEST
-    from .test_baseline_job import _event as processing_event
-
-    job = handler.on_event(processing_event(), None)["PhysicalResourceId"]
-    sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].processing_jobs[job].processing_job_status = "InProgress"
-    run = handler.on_event(_event(application, "Update", physical_id=job), None)["PhysicalResourceId"]
-    assert run.count("/") == 2 and run != job
-    # the clean-up's Delete names the old job; its properties may be either kind's
-    for properties in (processing_event()["ResourceProperties"], _event(application)["ResourceProperties"]):
-        event = _event(application, "Delete", physical_id=job)
-        event["ResourceProperties"] = properties
-        assert handler.on_event(event, None) == {"PhysicalResourceId": job}
-    assert sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].processing_jobs[job].processing_job_status == "Stopped"
-    _set(application, run.rsplit("/", 1)[1], "RUNNING")
-    event = _event(application, "Delete", physical_id=run)
-    event["ResourceProperties"] = processing_event(request=PROCESSING_REQUEST)["ResourceProperties"]
-    assert handler.on_event(event, None) == {"PhysicalResourceId": run}
-    assert [params["jobRunId"] for op, params in calls if op == "CancelJobRun"] == [run.rsplit("/", 1)[1]]
+@pytest.mark.parametrize(("sizes", "runner"), [((400, 500), "processing"), ((400, 600), "spark"),
+                                               ((1024,), "spark"), ((), "processing")])
+def test_without_always_the_datasets_size_chooses_the_processing_job_or_spark(handler, application, calls, tmp_path,
+                                                                              capsys, sizes, runner):
+    """``ScaleOut(threshold_bytes=1000)``: a dataset of 1000 bytes or more runs on Spark, a smaller one on the
+    Processing job; is_complete follows what was started, and either result names the job ``JobName``."""
+    properties, _ = _synthesized(tmp_path, application, {"threshold_bytes": 1000})
+    assert properties["SparkThresholdBytes"] == "1000" and "ProcessingJobRequest" in properties
+    s3 = handler.client("s3")
+    s3.create_bucket(Bucket="ml-data")
+    for index, size in enumerate(sizes):
+        s3.put_object(Bucket="ml-data", Key=f"churn/train/part-{index}.csv", Body=b"x" * size)
+    s3.put_object(Bucket="ml-data", Key="churn/train-other/part-0.csv", Body=b"x" * 5000)  # another prefix
+    event = _event(application)
+    event["ResourceProperties"] = properties
+    result = handler.on_event(event, None)
+    physical_id = result["PhysicalResourceId"]
+    started = [op for op, _ in calls if op == "StartJobRun"]
+    if runner == "spark":
+        assert physical_id.count("/") == 2 and started == ["StartJobRun"]
+    else:
+        assert "/" not in physical_id and started == []
+        assert physical_id.startswith(properties["JobNamePrefix"] + "-v3-")
+    assert result["Data"]["JobName"] == physical_id.split("/")[0]
+    (chosen,) = [line for line in log_lines(capsys.readouterr().out) if line["message"].startswith("baseline runner")]
+    assert (chosen["runner"], chosen["threshold_bytes"]) == (runner, 1000)
+    assert chosen["dataset_bytes"] == sum(sizes)  # the other prefix is not counted
+    polled = handler.is_complete({**event, "PhysicalResourceId": physical_id}, None)
+    assert polled["IsComplete"] is True and polled["Data"]["JobName"] == physical_id.split("/")[0]
