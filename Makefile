@@ -15,6 +15,9 @@ PYTEST_WORKERS ?= 2
 # checkov pins old boto3/packaging: it gets a virtualenv of its own (tests/requirements-checkov.txt)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# NannyML (the label-free estimate's reference) likewise: tests/requirements-nannyml.txt
+NANNYML_VENV := .venv-nannyml
+NANNYML_STAMP := $(NANNYML_VENV)/.installed
 
 .PHONY: demo test lint bench synth clean browser java
 
@@ -43,13 +46,13 @@ demo: $(DEMO_STAMP)
 synth: $(DEMO_STAMP)
 	$(PY) app.py
 
-# Headless Chromium renders the HTML reports in the tests (they are skipped, saying why, without it).
+# Headless Chromium renders the HTML reports in the tests (they fail, saying why, without it).
 # CI runs as root on Debian, where Debian's chromium package is installed when it is missing.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "chromium is not installed (installing it needs root and apt-get): report rendering tests will be skipped"; fi; }
+	  else echo "chromium is not installed (installing it needs root and apt-get): the report rendering tests will fail"; fi; }
 
 # The Spark runner's tests run pyspark in local mode, which needs a Java runtime (17, as pyspark 4 wants).
 # CI runs as root on Debian, where Debian's openjdk-17-jre-headless is installed when java is missing.
@@ -65,7 +68,13 @@ $(CHECKOV_STAMP): tests/requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r tests/requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
-test: $(STAMP) $(CHECKOV_STAMP) browser java
+$(NANNYML_STAMP): tests/requirements-nannyml.txt
+	test -x $(NANNYML_VENV)/bin/python || $(PYTHON) -m venv $(NANNYML_VENV)
+	$(NANNYML_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NANNYML_VENV)/bin/python -m pip install --quiet -r tests/requirements-nannyml.txt
+	touch $(NANNYML_STAMP)
+
+test: $(STAMP) $(CHECKOV_STAMP) $(NANNYML_STAMP) browser java
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)

@@ -218,7 +218,7 @@ def test_a_data_quality_job_on_a_transform_job_reads_its_input_rows(tmp_path, de
 @pytest.fixture(scope="module")
 def users_frame():
     """A user's scoring data as pandas writes it: floats of every length, whole numbers, text."""
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     rng = np.random.default_rng(5)
     n = 400
     return pd.DataFrame({"income": rng.lognormal(10, 1, n), "ratio": rng.random(n) / 3, "age": rng.integers(18, 90, n),

@@ -35,8 +35,6 @@ from tests.analyzer.test_bias_job import (
 )
 
 CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium package is not installed (`make test` installs it as root with apt-get)")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 # Appended to a copy of the page under test (reports themselves hold no script): the page's size,
@@ -47,6 +45,8 @@ PHONE_WIDTH = 500  # headless Chromium's narrowest window
 
 
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
+    if CHROMIUM is None:
+        pytest.fail("Debian's chromium package is not installed (`make test` installs it as root with apt-get)")
     return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args],
                           capture_output=True, text=True, timeout=120)
 
@@ -120,7 +120,6 @@ def reports(tmp_path_factory, reference_examples) -> dict[str, Path]:
 KINDS = ["data-quality window", "data-quality baseline", "model-quality window", "bias window", "history"]
 
 
-@needs_chromium
 @pytest.mark.parametrize("kind", KINDS)
 def test_report_renders_without_console_errors_and_with_content(reports, kind, tmp_path):
     rendered = render(reports[kind], tmp_path, width=1000)
@@ -133,7 +132,6 @@ def test_report_renders_without_console_errors_and_with_content(reports, kind, t
     assert rendered["screenshot"].stat().st_size > 5 * blank.stat().st_size
 
 
-@needs_chromium
 @pytest.mark.parametrize("kind", KINDS)
 def test_report_fits_a_narrow_screen_without_scrolling_sideways(reports, kind, tmp_path):
     rendered = render(reports[kind], tmp_path, width=PHONE_WIDTH)
