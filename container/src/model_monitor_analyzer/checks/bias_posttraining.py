@@ -23,9 +23,12 @@ see ``bias_pretraining.positive_proportion_difference`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 from ..profile.bias_counts import GroupCounts, count_rows
 from .bias_pretraining import BiasMetricError, divide
@@ -377,6 +380,8 @@ def nearest_neighbour_votes(
         return votes
     # The tree holds the reference rows and is asked the queries in locality order (answers do not depend on it).
     tree_rows = _locality_order(reference)
+    from scipy.spatial import cKDTree  # half a second to import: only a flip test pays it
+
     tree = cKDTree(reference[tree_rows], balanced_tree=False)  # splits at the midpoint: built faster, asked as fast
     positive_weight = reference_positive.astype(np.int64)
     pending = _locality_order(queries)

@@ -7,7 +7,9 @@ a table with the features, the label and the model's predicted label (or score) 
 
 from __future__ import annotations
 
+import importlib
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -35,7 +37,7 @@ from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import claim_output, refuse_output_inside
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.bias.analysis import run_analysis
-from model_monitor_analyzer.monitors.bias.config import ColumnRef, read_analysis_config
+from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, ColumnRef, read_analysis_config
 from model_monitor_analyzer.monitors.bias.dataset import read_bias_columns
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
 from model_monitor_analyzer.monitors.bias.window_records import merged_columns
@@ -59,6 +61,16 @@ VIOLATIONS_FILE = "constraint_violations.json"
 METRICS_FILE = "bias_metrics.jsonl"
 BASELINE_FILES = (ANALYSIS_FILE, html_report.REPORT_FILE)
 MONITOR_FILES = (*BASELINE_FILES, VIOLATIONS_FILE)
+
+
+def import_ahead(config: BiasAnalysisConfig) -> None:
+    """Import, on a thread of their own, modules the run needs only once its input is read: pandas, which
+    pyarrow imports on its first conversion to numpy, and scipy.spatial for FlipTest's k-d tree (together
+    about 0.8 s). Arrow's CSV parse leaves Python's lock, so the input is read meanwhile; a later import of
+    either waits for this one if it is still running."""
+    names = ("pandas", "scipy.spatial") if config.run_post_training else ("pandas",)
+    threading.Thread(target=lambda: [importlib.import_module(name) for name in names], name="import-ahead",
+                     daemon=True).start()
 
 
 def check_computable(analysis: BiasAnalysis, *, config_path: str) -> None:
@@ -136,6 +148,7 @@ def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
     claim = claim_output(request.output, writes=BASELINE_FILES, inputs=[request.analysis_config, request.dataset],
                          overwrite=request.overwrite, option=names.output)
     config = read_analysis_config(request.analysis_config, name=names.analysis_config)
+    import_ahead(config)
     problems = _problems(request)
     columns = read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
     analysis = run_analysis(columns, config, config_path=str(request.analysis_config))
@@ -198,6 +211,7 @@ def _monitor_analysis(
     known_kinds = baseline_column_kinds(baseline) if baseline is not None else None
     config_path = str(request.analysis_config)
     threshold = request.probability_threshold
+    import_ahead(config)
     if request.dataset is not None:
         problems = _problems(request)
         columns = read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
