@@ -19,6 +19,7 @@ from model_monitor_analyzer import constraint_rules as rules
 from model_monitor_analyzer.checks import bias_decision
 from model_monitor_analyzer.checks.bias import (
     BiasAnalysis,
+    BiasRunner,
     PlacedMetric,
     baseline_column_kinds,
     label_mismatch,
@@ -204,7 +205,8 @@ WindowRecords = Callable[[BiasMonitorRequest], tuple[list[dict], dict[str, objec
 
 
 def _monitor_analysis(
-    request: BiasMonitorRequest, baseline: BiasAnalysis | None, window_records: WindowRecords | None = None
+    request: BiasMonitorRequest, baseline: BiasAnalysis | None, window_records: WindowRecords | None = None,
+    runner: BiasRunner | None = None,
 ) -> tuple[BiasAnalysis | None, dict[str, object]]:
     config = read_analysis_config(request.analysis_config, name=request.names.analysis_config)
     # The window reads its label and facets as the baseline did, whatever the window's size.
@@ -223,6 +225,7 @@ def _monitor_analysis(
             probability_column=_column_ref(request.probability_attribute),
             probability_threshold=threshold,
             known_kinds=known_kinds,
+            runner=runner,
         )
         return analysis, _problem_summary(problems)
     records, join = (window_records or _window_records)(request)
@@ -243,6 +246,7 @@ def _monitor_analysis(
         label_column=table.label,
         predicted_label=table.predicted_label,
         known_kinds=known_kinds,
+        runner=runner,
     )
     return analysis, join
 
@@ -279,9 +283,11 @@ def _check_comparable(baseline: BiasAnalysis, analysis: BiasAnalysis, *, baselin
               file=sys.stderr, flush=True)
 
 
-def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | None = None) -> RunOutcome:
+def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | None = None,
+                runner: BiasRunner | None = None) -> RunOutcome:
     """Analyse the window's labelled predictions, check drift against the baseline, write metrics. ``window_records``
-    (default: read on this machine) reads the window's captures joined with its labels otherwise (Spark)."""
+    (default: read on this machine) reads the window's captures joined with its labels otherwise (Spark);
+    ``runner`` (default: this process) counts the rows and answers FlipTest's queries (``checks.bias.BiasRunner``)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's rows as captures (``io.batch``): features and predictions, labels joined by inference id
         refuse_output_inside(request.output, (request.capture, request.batch.data), option=request.names.output)
@@ -298,7 +304,7 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     metric_moment = request.metric_time or request.window.start or datetime.now(UTC)
     baseline, decision = read_baseline(request.baseline, option=names.baseline) if request.baseline is not None \
         else (None, rules.BiasDecision())
-    analysis, join = _monitor_analysis(request, baseline, window_records)
+    analysis, join = _monitor_analysis(request, baseline, window_records, runner)
     if analysis is not None and baseline is not None:
         assert request.baseline is not None
         _check_comparable(baseline, analysis, baseline_path=request.baseline)
