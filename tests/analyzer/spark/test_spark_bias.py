@@ -19,9 +19,11 @@ import pytest
 from demo import data
 from model_monitor_analyzer import cli
 from model_monitor_analyzer.checks import bias_posttraining as post
-from model_monitor_analyzer.checks.bias import FacetSpec, analyze_bias, placed_metrics
+from model_monitor_analyzer.checks.bias import analyze_bias, placed_metrics
 from model_monitor_analyzer.monitors import bias
 from model_monitor_analyzer.spark.bias import SparkBiasRunner
+from tests.analyzer.test_bias_states import ANALYSIS
+from tests.analyzer.test_bias_states import _table as bias_states_table
 from tests.conftest import REPO_ROOT
 
 BASELINE = REPO_ROOT / "demo" / "baseline-bias"
@@ -77,31 +79,16 @@ def test_spark_refuses_a_window_table_and_a_baseline(spark, window, tmp_path, ca
     assert "does not run baseline --type bias" in capsys.readouterr().err
 
 
-def _table(rows: int, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    region = rng.integers(0, 12, rows).astype(np.float64)
-    region[rng.random(rows) < 0.05] = np.nan  # rows of no subgroup
-    score = rng.random(rows)
-    return {
-        "x0": rng.normal(size=rows).round(2),
-        "x1": rng.integers(0, 4, rows).astype(np.float64),  # ties among the neighbours' distances
-        "sex": rng.choice(np.array(["F", "M", "X"], dtype=object), rows),
-        "age": rng.uniform(18, 90, rows).round(1),
-        "region": region,
-        "y": (rng.random(rows) < 0.3 + 0.4 * score).astype(np.int64),
-        "p": (score > 0.55).astype(np.int64),
-    }
-
-
-ANALYSIS = {
-    "label": "y", "label_values": [1], "group_variable": "region", "predicted_label": "p", "excluded_columns": ["region"],
-    "facets": [FacetSpec(column="sex", values=("F",)), FacetSpec(column="sex"), FacetSpec(column="age", values=(40,))],
-}  # fmt: skip
+def _table(seed: int) -> dict[str, np.ndarray]:
+    """``test_bias_states``' table, with a feature of few values: ties among the neighbours' distances."""
+    table = bias_states_table(seed)
+    table["x1"] = np.random.default_rng(seed).integers(0, 4, len(table["x1"])).astype(np.float64)
+    return table
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])
 def test_counts_and_flip_test_split_over_partitions_equal_the_local_engine(spark, partitions):
-    table = _table(4000, partitions)
+    table = _table(partitions)
     local = analyze_bias(table, **ANALYSIS)
     on_spark = analyze_bias(table, **ANALYSIS, runner=SparkBiasRunner(spark, partitions=partitions))
     assert on_spark == local
@@ -118,6 +105,6 @@ def test_counts_and_flip_test_split_over_partitions_equal_the_local_engine(spark
 
 
 def test_more_partitions_than_rows_count_every_row_once(spark):
-    table = _table(5, 1)
+    table = {name: values[:5] for name, values in _table(1).items()}
     assert analyze_bias(table, **ANALYSIS, runner=SparkBiasRunner(spark, partitions=9)).state.to_dict() == \
         analyze_bias(table, **ANALYSIS).state.to_dict()
