@@ -99,3 +99,30 @@ def test_a_large_csv_read_by_threads_in_byte_ranges_gives_the_one_thread_read(tm
     assert (threaded_problems.good, threaded_problems.bad) == (whole_problems.good, whole_problems.bad) == (2997, 3)
     assert [(p.line, p.problem) for p in threaded_problems.examples] == [(p.line, p.problem) for p in whole_problems.examples]
     assert [p.line for p in whole_problems.examples] == [9, 1502, 3001]
+
+
+def test_a_folder_of_csv_files_read_side_by_side_gives_pandas_columns_and_bad_records_in_file_order(tmp_path):
+    from model_monitor_analyzer.io.problems import InputProblems
+    from model_monitor_analyzer.monitors.bias import dataset
+
+    rng = np.random.default_rng(9)
+    frames = []
+    for index in range(6):
+        rows = int(rng.integers(50, 200))
+        frame = pd.DataFrame({"x": rng.normal(size=rows).round(3), "group": rng.choice(["a", "b"], rows),
+                              "label": rng.integers(0, 2, rows)})
+        frames.append(frame)
+        text = frame.to_csv(index=False)
+        if index in (1, 4):  # a bad row after the third data row
+            lines = text.splitlines()
+            text = "\n".join([*lines[:4], "1,2", *lines[4:]]) + "\n"
+        (tmp_path / f"part-{index}.csv").write_text(text)
+    problems = InputProblems(max_bad_record_ratio=0.05)
+    columns = dataset.read_csv_columns(sorted(tmp_path.glob("*.csv")), None, problems=problems)
+    expected = pd.concat(frames, ignore_index=True)
+    assert list(columns) == list(expected.columns)
+    for name in expected.columns:
+        assert columns[name].tolist() == expected[name].tolist(), name
+        assert columns[name].dtype.kind == expected[name].to_numpy().dtype.kind
+    assert problems.bad == 2
+    assert [(p.path.rsplit("/", 1)[-1], p.line) for p in problems.examples] == [("part-1.csv", 5), ("part-4.csv", 5)]

@@ -49,11 +49,12 @@ def _first_row(batch: pa.RecordBatch) -> list[str | None]:
 
 
 def _csv_file_columns(
-    file: Path, names: list[str] | None, problems: InputProblems
+    file: Path, names: list[str] | None, problems: InputProblems, *, split: bool = True
 ) -> tuple[list[str], list[pa.RecordBatch]]:
     """One CSV file's batches, and the column names: ``names`` (a first row equal to them is a
-    header and skipped) or, when None, the file's header row."""
-    batches = [b for b in _csv_batches(file, header=names is None, problems=problems) if b.num_rows]
+    header and skipped) or, when None, the file's header row. ``split``: a large file is parsed in
+    byte ranges by threads (``_csv_batches``)."""
+    batches = [b for b in _csv_batches(file, header=names is None, problems=problems, split=split) if b.num_rows]
     if names is None:
         # An empty or header-only file: the header is all there is.
         header = batches[0].schema.names if batches else _header_names(file)
@@ -79,11 +80,11 @@ def _csv_file_columns(
     return names, batches
 
 
-def _csv_batches(file: Path, *, header: bool, problems: InputProblems) -> list[pa.RecordBatch]:
-    """One CSV file's rows as text batches, as ``io.datasets.read_dataset`` reads them; a large file in byte
-    ranges (``csv_parts``) parsed by threads side by side (Arrow's parse leaves Python's lock), the ranges'
-    batches and bad records taken in file order, so the result is the one-thread read's."""
-    threads = min(available_cpus(), file.stat().st_size // THREAD_BYTES)
+def _csv_batches(file: Path, *, header: bool, problems: InputProblems, split: bool) -> list[pa.RecordBatch]:
+    """One CSV file's rows as text batches, as ``io.datasets.read_dataset`` reads them; with ``split`` a large
+    file in byte ranges (``csv_parts``) parsed by threads side by side (Arrow's parse leaves Python's lock), the
+    ranges' batches and bad records taken in file order, so the result is the one-thread read's."""
+    threads = min(available_cpus(), file.stat().st_size // THREAD_BYTES) if split else 1
     parts = csv_parts(file, parts=threads) if threads > 1 else []
     if len(parts) < 2:
         return list(read_dataset(file, dataset_format=DatasetFormat.CSV, header=header, problems=problems))
@@ -115,14 +116,21 @@ def read_csv_columns(
     """
     problems = problems if problems is not None else InputProblems()
     names: list[str] | None = list(headers) if headers else None
-    parts: list[pa.RecordBatch] = []
-    for file in files:
-        file_names, batches = _csv_file_columns(file, names, problems)
-        if names is None:
-            names = [n.strip() for n in file_names]
-            if len(set(names)) != len(names):
-                raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
-        parts.extend(batches)
+    # One file: in byte ranges by threads. Several: the first (whose header may name the columns), then the
+    # others side by side, one a thread, their batches and bad records taken in file order.
+    file_names, parts = _csv_file_columns(files[0], names, problems, split=len(files) == 1)
+    if names is None:
+        names = [n.strip() for n in file_names]
+        if len(set(names)) != len(names):
+            raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
+    if len(files) > 1:
+        tallies = [InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio) for _ in files[1:]]
+        with ThreadPoolExecutor(max_workers=available_cpus()) as pool:
+            read = list(pool.map(lambda file, tally: _csv_file_columns(file, names, tally, split=False)[1],
+                                 files[1:], tallies))
+        for tally, batches in zip(tallies, read, strict=True):
+            problems.merge(tally)
+            parts.extend(batches)
     problems.check()
     assert names is not None
     if len(set(names)) != len(names):
