@@ -46,8 +46,9 @@ _FLIP_TEST_CANDIDATES = 1 << 19
 _TIE_MARGIN = 1e-7
 # Bits of the locality code (``_locality_order``) over all feature columns, and at most per column.
 _LOCALITY_BITS = 32
-_LEAF_POINTS = 32
 _LOCALITY_BITS_PER_COLUMN = 16
+# Points in a leaf of the flip test's k-d tree (scipy's default is 16; see NeighbourIndex.build).
+_LEAF_POINTS = 32
 
 
 @dataclass(frozen=True, kw_only=True)
