@@ -1,7 +1,9 @@
 """The Spark runner of bias drift against the local engine on the same window, at several partitionings.
 
-The splits' merged records come back in capture order and are analysed once on the driver, so every field is
-identical: the analysis, the join's counts, the violations and the metric lines.
+The splits' merged records come back in capture order and are typed and planned once on the driver; their group
+counts and FlipTest's queries are split over the partitions (``SparkBiasRunner``), which gives the same numbers for
+any number of partitions, so every field is identical: the analysis, the join's counts, the violations and the
+metric lines.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from demo import data
 from model_monitor_analyzer import cli
+from model_monitor_analyzer.checks import bias_posttraining as post
+from model_monitor_analyzer.checks.bias import analyze_bias, placed_metrics
 from model_monitor_analyzer.monitors import bias
+from model_monitor_analyzer.spark.bias import SparkBiasRunner
+from tests.analyzer.test_bias_states import ANALYSIS
+from tests.analyzer.test_bias_states import _table as bias_states_table
 from tests.conftest import REPO_ROOT
 
 BASELINE = REPO_ROOT / "demo" / "baseline-bias"
@@ -69,3 +77,34 @@ def test_spark_refuses_a_window_table_and_a_baseline(spark, window, tmp_path, ca
                      str(BASELINE / "analysis_config.json"), "--dataset", str(capture), "--output",
                      str(tmp_path / "b")]) == 2
     assert "does not run baseline --type bias" in capsys.readouterr().err
+
+
+def _table(seed: int) -> dict[str, np.ndarray]:
+    """``test_bias_states``' table, with a feature of few values: ties among the neighbours' distances."""
+    table = bias_states_table(seed)
+    table["x1"] = np.random.default_rng(seed).integers(0, 4, len(table["x1"])).astype(np.float64)
+    return table
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_counts_and_flip_test_split_over_partitions_equal_the_local_engine(spark, partitions):
+    table = _table(partitions)
+    local = analyze_bias(table, **ANALYSIS)
+    on_spark = analyze_bias(table, **ANALYSIS, runner=SparkBiasRunner(spark, partitions=partitions))
+    assert on_spark == local
+    assert on_spark.state.to_dict() == local.state.to_dict()
+    flip_tests = [m.metric.value for m in placed_metrics(on_spark) if m.metric.name == "FT"]
+    assert len([value for value in flip_tests if value is not None]) == 4  # F, M, X of sex and F again: computed
+    # the flips of each part add up to those of the whole: group d queried part by part against a's tree
+    features = np.column_stack([table["x0"], table["x1"], table["age"]])
+    facet, predicted = table["sex"] == "M", table["p"].astype(bool)
+    runner = SparkBiasRunner(spark, partitions=partitions)
+    k = post.flip_test_neighbours(int((~facet).sum()))
+    assert runner.flip_counts(features[~facet], predicted[~facet], features[facet], predicted[facet], k) == \
+        post.flip_counts(features[~facet], predicted[~facet], features[facet], predicted[facet], k)
+
+
+def test_more_partitions_than_rows_count_every_row_once(spark):
+    table = {name: values[:5] for name, values in _table(1).items()}
+    assert analyze_bias(table, **ANALYSIS, runner=SparkBiasRunner(spark, partitions=9)).state.to_dict() == \
+        analyze_bias(table, **ANALYSIS).state.to_dict()

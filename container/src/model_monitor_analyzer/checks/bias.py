@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -303,6 +304,21 @@ class BiasState:
                                 for facet in document["facets"]))  # type: ignore[union-attr]
 
 
+class BiasRunner(Protocol):
+    """Where the rows of a planned table are counted and its flip test's queries answered: in this process
+    (``None`` where a runner is asked for: ``count_bias`` and ``bias_posttraining.flip_counts``), or split over
+    Spark's partitions (``spark.bias.SparkBiasRunner``). Any split gives the same numbers."""
+
+    def count(self, plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
+        """The merged state of the rows (``count_bias`` of parts, merged)."""
+        ...
+
+    def flip_counts(self, reference: np.ndarray, reference_predicted: np.ndarray, queries: np.ndarray,
+                    query_predicted: np.ndarray, neighbours: int) -> tuple[int, int]:
+        """F^+ and F^- of group d's rows (``bias_posttraining.flip_counts``)."""
+        ...
+
+
 def plan_bias(
     columns: Mapping[str, np.ndarray],
     *,
@@ -398,13 +414,14 @@ def count_bias(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
 
 
 def analysis_from_state(
-    plan: BiasPlan, state: BiasState, *, columns: Mapping[str, np.ndarray] | None = None
+    plan: BiasPlan, state: BiasState, *, columns: Mapping[str, np.ndarray] | None = None,
+    flip_counter: post.FlipCounter | None = None,
 ) -> BiasAnalysis:
     """The analysis the plan's metrics give for the counted rows.
 
     The flip test is the one metric that needs the rows: it runs on ``columns`` (all the rows the
     state counted) and is an error when they are not given. See ``checks.bias_posttraining.flip_test``
-    for how it can run over parts.
+    for how it can run over parts (``flip_counter``).
     """
     predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
     results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in plan.stages}
@@ -412,7 +429,8 @@ def analysis_from_state(
         features = _FeaturesOnce(columns, facet.column, plan)
         per_stage: dict[BiasStage, list[FacetValueResult]] = {stage: [] for stage, _ in plan.stages}
         for (name, selection), counts in zip(facet.groups, facet_counts, strict=True):
-            data = GroupData(counts=counts, flip_test=_flip_test_of(columns, facet.column, selection, predicted, features))
+            data = GroupData(counts=counts, flip_test=_flip_test_of(columns, facet.column, selection, predicted, features,
+                                                                    flip_counter))
             for stage, definitions in plan.stages:
                 metrics = tuple(compute_metric(d, data) for d in definitions)
                 per_stage[stage].append(FacetValueResult(value_or_threshold=name, metrics=metrics))
@@ -449,14 +467,15 @@ class _FeaturesOnce:
 
 
 def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selection: Selection,
-                  predicted: np.ndarray | None, features: _FeaturesOnce) -> Callable[[], float] | None:
+                  predicted: np.ndarray | None, features: _FeaturesOnce,
+                  counter: post.FlipCounter | None) -> Callable[[], float] | None:
     if predicted is None:
         return None
 
     def run() -> float:
         if columns is None:
             raise pre.BiasMetricError("FlipTest needs the rows themselves, not only their counts")
-        return post.flip_test(features.matrix(), selection.rows(columns[facet], facet), predicted)
+        return post.flip_test(features.matrix(), selection.rows(columns[facet], facet), predicted, counter=counter)
 
     return run
 
@@ -475,6 +494,7 @@ def analyze_bias(
     run_post_training: bool = True,
     excluded_columns: Sequence[str] = (),
     known_kinds: Mapping[str, ColumnKind] | None = None,
+    runner: BiasRunner | None = None,
 ) -> BiasAnalysis:
     """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
 
@@ -484,7 +504,8 @@ def analyze_bias(
     read them as (``baseline_column_kinds``), so that a window reads them the same way.
 
     The table is planned (``plan_bias``), counted (``count_bias``: the mergeable state) and the
-    metrics derived from the counts (``analysis_from_state``).
+    metrics derived from the counts (``analysis_from_state``); ``runner`` counts the rows and answers the flip
+    test's queries elsewhere (default: here).
     """
     plan = plan_bias(
         columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
@@ -492,7 +513,9 @@ def analyze_bias(
         post_training_methods=post_training_methods, run_pre_training=run_pre_training,
         run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known_kinds,
     )
-    return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
+    if runner is None:
+        return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
+    return analysis_from_state(plan, runner.count(plan, columns), columns=columns, flip_counter=runner.flip_counts)
 
 
 def _given_text(values: Sequence[object]) -> str:

@@ -1,25 +1,42 @@
 """Bias-drift monitoring runs on Spark: ``monitors.bias.run.run_monitor`` with the window's captures joined with its
-labels on Spark's executors.
+labels on Spark's executors, and the group counts and FlipTest's queries computed there too.
 
 The join is model quality's (``spark.model_quality.joined_splits``): the labels read on the driver and broadcast
 with their join index, each split of the capture files read by the local run's chunk reader and joined by
 inference id (else event id), its merged records sent back; the driver takes them in (file, byte) order, which
-is capture order whatever the partitioning, and the local run analyses them as on one machine (the same
-typing of columns, facets, metrics, FlipTest, checks and reports).
+is capture order whatever the partitioning, and types their columns and plans the analysis as on one machine
+(``checks.bias.plan_bias``: column kinds, facet groups in first-seen order, threshold names are decided on whole
+columns).
 
-What stays on the driver: the window's matched records (at most one a label unless captures share an id) and
-the analysis of them. The group counts and FlipTest are not computed per partition yet; a window table
-(``--dataset``), merged records (``--merged``), a transform job's files and the baseline (a dataset read whole)
-are refused with a line saying to use ``--engine local``.
+Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the partitions:
+
+* counts: the planned columns (label, predicted label, facets, group variable) cut into one slice a partition,
+  each slice counted by ``count_bias`` into a ``BiasState``, serialised, and merged on the driver: the same counts
+  as one machine's for any number of partitions, so every count-based metric is identical;
+* FlipTest: group a's rows (features, predicted labels) in a k-d tree built once on the driver
+  (``NeighbourIndex``) and broadcast; group d's rows cut into one block a partition, each asked against the tree;
+  F^+ and F^- add up exactly. Every row of a is kept (no sample), so the result is exact; the driver and each
+  executor hold group a's rows and the tree, the executors only their share of group d.
+
+What stays on the driver: the window's matched records (at most one a label unless captures share an id), their
+typing and the plan. A window table (``--dataset``), merged records (``--merged``), a transform job's files and
+the baseline (a dataset read whole) are refused with a line saying to use ``--engine local``.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import zlib
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
+import numpy as np
 import orjson
 
+from model_monitor_analyzer.checks.bias import BiasPlan, BiasState, count_bias
+from model_monitor_analyzer.checks.bias_posttraining import NeighbourIndex
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
@@ -32,6 +49,10 @@ from model_monitor_analyzer.spark import spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
 from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, join_counts, joined_splits
 from model_monitor_analyzer.spark.staging import RunFiles
+
+if TYPE_CHECKING:
+    from pyspark import Broadcast
+    from pyspark.sql import SparkSession
 
 
 def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
@@ -76,6 +97,53 @@ class SparkWindowRecords:
         return records, join.summary.as_dict()
 
 
+def _count_part(plan: BiasPlan, part: Mapping[str, np.ndarray]) -> dict[str, object]:
+    """An executor's share of the counts: the state of its slice of rows, serialised."""
+    return count_bias(plan, part).to_dict()
+
+
+def _flip_part(block: tuple[np.ndarray, np.ndarray], *, shared: Broadcast, neighbours: int) -> tuple[int, int]:
+    """An executor's share of FlipTest: F^+ and F^- of its block of group d's rows against the broadcast index."""
+    queries, predicted = block
+    index: NeighbourIndex = shared.value
+    return index.flip_counts(queries, predicted, neighbours)
+
+
+class SparkBiasRunner:
+    """``checks.bias.BiasRunner`` on Spark's executors: rows counted in slices and FlipTest's queries answered in
+    blocks, one a partition (``partitions``, default Spark's default parallelism); see the module's docstring."""
+
+    def __init__(self, spark: SparkSession, *, partitions: int | None = None) -> None:
+        self._context = spark.sparkContext
+        self._partitions = max(1, partitions or self._context.defaultParallelism)
+
+    def _bounds(self, rows: int) -> list[tuple[int, int]]:
+        cuts = np.linspace(0, rows, self._partitions + 1).round().astype(int).tolist()
+        return list(itertools.pairwise(cuts))
+
+    def count(self, plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
+        needed = {plan.label, plan.predicted_label, plan.group_variable, *(facet.column for facet in plan.facets)}
+        chosen = {name: values for name, values in columns.items() if name in needed}
+        rows = len(next(iter(columns.values())))
+        slices = [{name: values[start:end] for name, values in chosen.items()} for start, end in self._bounds(rows)]
+        counted = replace(plan, stages=())  # the metrics' definitions stay on the driver
+        documents = self._context.parallelize(slices, len(slices)).map(functools.partial(_count_part, counted)).collect()
+        return functools.reduce(BiasState.merge, (BiasState.from_dict(document) for document in documents))
+
+    def flip_counts(self, reference: np.ndarray, reference_predicted: np.ndarray, queries: np.ndarray,
+                    query_predicted: np.ndarray, neighbours: int) -> tuple[int, int]:
+        if not queries.shape[0]:
+            return 0, 0
+        shared = self._context.broadcast(NeighbourIndex.build(reference, reference_predicted))
+        try:
+            blocks = [(queries[start:end], query_predicted[start:end]) for start, end in self._bounds(queries.shape[0])]
+            counted = self._context.parallelize(blocks, len(blocks)).map(
+                functools.partial(_flip_part, shared=shared, neighbours=neighbours)).collect()
+        finally:
+            shared.destroy()
+        return sum(positive for positive, _ in counted), sum(negative for _, negative in counted)
+
+
 def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
     """``monitors.bias.run.run_monitor`` with the captures joined on Spark; URI inputs and outputs allowed."""
     names = request.names
@@ -84,7 +152,8 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
     if not request.joins_captures or request.capture is None or request.ground_truth is None:
         raise AnalyzerInputError("--engine spark joins --capture with --ground-truth only: use --engine local for a "
                                  "window table (--dataset) or merged records (--merged)")
-    files = HadoopFiles(spark_session(request.engine))
+    spark = spark_session(request.engine)
+    files = HadoopFiles(spark)
     with RunFiles(files=files) as staged:
         inputs = (request.capture, request.ground_truth, request.analysis_config, request.baseline)
         output = staged.output_folder(request.output, names=(*local_run.MONITOR_FILES, OUTCOME_FILE),
@@ -96,5 +165,6 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
         local = replace(request, output=output, metrics_dir=metrics_dir,
                         analysis_config=staged.input_file(request.analysis_config),
                         baseline=staged.input_file(request.baseline))
-        outcome = local_run.run_monitor(local, window_records=SparkWindowRecords(files, staged))
+        outcome = local_run.run_monitor(local, window_records=SparkWindowRecords(files, staged),
+                                        runner=SparkBiasRunner(spark))
         return staged.publish(outcome, output=output)

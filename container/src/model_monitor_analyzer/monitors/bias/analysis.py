@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from model_monitor_analyzer.checks.bias import BiasAnalysis, FacetSpec, analyze_bias
+from model_monitor_analyzer.checks.bias import BiasAnalysis, BiasRunner, FacetSpec, analyze_bias
 from model_monitor_analyzer.checks.bias_groups import ColumnKind
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs.requests import checked_number
@@ -70,6 +70,7 @@ def run_analysis(
     probability_column: ColumnRef | None = None,
     probability_threshold: float | None = None,
     known_kinds: Mapping[str, ColumnKind] | None = None,
+    runner: BiasRunner | None = None,
 ) -> BiasAnalysis:
     """The bias analysis of a table per the config.
 
@@ -78,6 +79,7 @@ def run_analysis(
     ``label_column`` names the label when the config's ``label`` is a JMESPath (merged records).
     A floating-point predicted-label column with a config ``probability_threshold`` is read as scores.
     ``known_kinds``: how the baseline read the label and facet columns (``baseline_column_kinds``).
+    ``runner``: where the rows are counted and FlipTest's queries answered (``checks.bias.BiasRunner``).
     """
     names = list(columns)
     label = label_column or _label_column(config, names, config_path)
@@ -140,4 +142,5 @@ def run_analysis(
         run_post_training=config.run_post_training,
         excluded_columns=excluded,
         known_kinds=known_kinds,
+        runner=runner,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,16 @@ from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import json_fields
 from model_monitor_analyzer.io.datasets import (
     DatasetFormat,
+    csv_parts,
     dataset_files,
     first_csv_row,
     header_names,
+    read_csv_file,
     read_dataset,
 )
 from model_monitor_analyzer.io.jsonlines import iter_json_lines
 from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.jobs.parallel import available_cpus
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig
 from model_monitor_analyzer.monitors.bias.values import (
     DEFAULT_PREDICTED_LABEL,
@@ -37,18 +41,20 @@ from model_monitor_analyzer.monitors.bias.values import (
     typed_column,
 )
 
+THREAD_BYTES = 8 << 20  # a CSV file is parsed by one thread per this much of it, up to the available CPUs
+
 
 def _first_row(batch: pa.RecordBatch) -> list[str | None]:
     return [None if (cell := column[0].as_py()) is None else cell.strip() for column in batch.columns]
 
 
 def _csv_file_columns(
-    file: Path, names: list[str] | None, problems: InputProblems
+    file: Path, names: list[str] | None, problems: InputProblems, *, split: bool = True
 ) -> tuple[list[str], list[pa.RecordBatch]]:
     """One CSV file's batches, and the column names: ``names`` (a first row equal to them is a
-    header and skipped) or, when None, the file's header row."""
-    batches = [b for b in read_dataset(file, dataset_format=DatasetFormat.CSV, header=names is None, problems=problems)
-               if b.num_rows]
+    header and skipped) or, when None, the file's header row. ``split``: a large file is parsed in
+    byte ranges by threads (``_csv_batches``)."""
+    batches = [b for b in _csv_batches(file, header=names is None, problems=problems, split=split) if b.num_rows]
     if names is None:
         # An empty or header-only file: the header is all there is.
         header = batches[0].schema.names if batches else _header_names(file)
@@ -74,6 +80,23 @@ def _csv_file_columns(
     return names, batches
 
 
+def _csv_batches(file: Path, *, header: bool, problems: InputProblems, split: bool) -> list[pa.RecordBatch]:
+    """One CSV file's rows as text batches, as ``io.datasets.read_dataset`` reads them; with ``split`` a large
+    file in byte ranges (``csv_parts``) parsed by threads side by side (Arrow's parse leaves Python's lock), the
+    ranges' batches and bad records taken in file order, so the result is the one-thread read's."""
+    threads = min(available_cpus(), file.stat().st_size // THREAD_BYTES) if split else 1
+    parts = csv_parts(file, parts=threads) if threads > 1 else []
+    if len(parts) < 2:
+        return list(read_dataset(file, dataset_format=DatasetFormat.CSV, header=header, problems=problems))
+    tallies = [InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio) for _ in parts]
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        read = list(pool.map(lambda part, tally: list(read_csv_file(file, header=header, problems=tally, part=part)),
+                             parts, tallies))
+    for tally in tallies:
+        problems.merge(tally)
+    return [batch for batches in read for batch in batches]
+
+
 def _header_names(file: Path) -> list[str]:
     """The header's names, read as every CSV reader of the analyzer reads them."""
     first = first_csv_row(file)
@@ -93,22 +116,30 @@ def read_csv_columns(
     """
     problems = problems if problems is not None else InputProblems()
     names: list[str] | None = list(headers) if headers else None
-    parts: list[pa.RecordBatch] = []
-    for file in files:
-        file_names, batches = _csv_file_columns(file, names, problems)
-        if names is None:
-            names = [n.strip() for n in file_names]
-            if len(set(names)) != len(names):
-                raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
-        parts.extend(batches)
+    # One file: in byte ranges by threads. Several: the first (whose header may name the columns), then the
+    # others side by side, one a thread, their batches and bad records taken in file order.
+    file_names, parts = _csv_file_columns(files[0], names, problems, split=len(files) == 1)
+    if names is None:
+        names = [n.strip() for n in file_names]
+        if len(set(names)) != len(names):
+            raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
+    if len(files) > 1:
+        tallies = [InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio) for _ in files[1:]]
+        with ThreadPoolExecutor(max_workers=available_cpus()) as pool:
+            read = list(pool.map(lambda file, tally: _csv_file_columns(file, names, tally, split=False)[1],
+                                 files[1:], tallies))
+        for tally, batches in zip(tallies, read, strict=True):
+            problems.merge(tally)
+            parts.extend(batches)
     problems.check()
     assert names is not None
     if len(set(names)) != len(names):
         raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
-    return {
-        name: text_column(pa.chunked_array([part.column(i) for part in parts], type=pa.string()))
-        for i, name in enumerate(names)
-    }
+    texts = [pa.chunked_array([part.column(i) for part in parts], type=pa.string()) for i in range(len(names))]
+    if len(texts) > 1 and sum(t.nbytes for t in texts) > THREAD_BYTES:
+        with ThreadPoolExecutor(max_workers=available_cpus()) as pool:  # Arrow's casts leave Python's lock
+            return dict(zip(names, pool.map(text_column, texts), strict=True))
+    return {name: text_column(column) for name, column in zip(names, texts, strict=True)}
 
 
 def _columns_from_paths(

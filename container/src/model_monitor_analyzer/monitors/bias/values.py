@@ -9,6 +9,7 @@ by ``arrow_typed_column``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -46,9 +47,18 @@ DEFAULT_PREDICTED_LABEL = "predicted_label"
 Columns = dict[str, np.ndarray]
 
 
-_MISSING = pa.array(sorted(MISSING_TEXTS), pa.string())
-_TRUE_WORDS = pa.array(["True", "TRUE", "true"], pa.string())
-_BOOLEAN_WORDS = pa.array(["True", "TRUE", "true", "False", "FALSE", "false"], pa.string())
+
+
+@functools.cache
+def _value_set(*texts: str) -> pa.Array:
+    """Texts as an Arrow array, made when first needed: pyarrow imports pandas on its first ``pa.array`` (a
+    quarter of a second), which a run of plain numbers then does not wait for (``_plain_numbers``)."""
+    return pa.array(list(texts), pa.string())
+
+
+_MISSING = tuple(sorted(MISSING_TEXTS))
+_TRUE_WORDS = ("True", "TRUE", "true")
+_BOOLEAN_WORDS = (*_TRUE_WORDS, "False", "FALSE", "false")
 _INTEGER_PATTERN = r"^[+-]?[0-9]+$"
 
 
@@ -59,6 +69,12 @@ def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     all booleans (``True``/``true``/``TRUE``...) and none missing -> bool; anything else ->
     object (the texts as written, missing = None). Missing: null or one of pandas' NA texts.
     """
+    numbers = _plain_numbers(texts)
+    return numbers if numbers is not None else _typed_texts(texts)
+
+
+def _typed_texts(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """``text_column`` in full: every text trimmed, pandas' missing texts, the integer pattern."""
     size = len(texts)
     stripped = pc.utf8_trim_whitespace(texts)
     missing = _missing(stripped)
@@ -66,8 +82,8 @@ def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if missing_count == size:
         return np.full(size, None, dtype=object)
     present = pc.if_else(missing, pa.scalar(None, pa.string()), stripped)
-    if not missing_count and pc.all(pc.is_in(stripped, value_set=_BOOLEAN_WORDS)).as_py():
-        return np.asarray(pc.is_in(stripped, value_set=_TRUE_WORDS), dtype=bool)
+    if not missing_count and pc.all(pc.is_in(stripped, value_set=_value_set(*_BOOLEAN_WORDS))).as_py():
+        return np.asarray(pc.is_in(stripped, value_set=_value_set(*_TRUE_WORDS)), dtype=bool)
     numbers = _numbers(present, whole_column=not missing_count)
     if numbers is not None:
         return numbers
@@ -75,9 +91,52 @@ def text_column(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(as_written.to_numpy(zero_copy_only=False), dtype=object)
 
 
+_INTEGER_BYTES = np.zeros(256, dtype=bool)
+_INTEGER_BYTES[np.frombuffer(b"0123456789+-", dtype=np.uint8)] = True
+
+
+def _only_integer_bytes(texts: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every byte of the (null-free) texts is a digit or a sign."""
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        if not _INTEGER_BYTES[np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]].all():
+            return False
+    return True
+
+
+def _plain_numbers(texts: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """The common case of ``text_column`` without its text work (trimming, the missing texts, the integer
+    pattern), or None to take the full path: a column of plain integers (only digits and signs, none
+    missing, Arrow's integer parse) as int64; a column Arrow's float parse reads whole (empty fields
+    null) with at least one number as float64. Each gives what the full path gives: the integers pass
+    its integer pattern; the floats are cast by the same parse, and the only missing texts that parse
+    (``nan`` spellings) are NaN either way."""
+    if pa.types.is_large_string(texts.type) or not pa.types.is_string(texts.type) or not len(texts):
+        return None
+    if not texts.null_count and _only_integer_bytes(texts):
+        try:
+            return np.asarray(pc.cast(texts, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        except (pa.ArrowInvalid, OverflowError):
+            return None  # "+5", beyond int64: the full path decides
+    try:
+        floats = pc.cast(texts, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if np.isnan(values).all():
+        return None  # all missing (the full path keeps texts) or all NaN: the full path decides
+    return values
+
+
 def _missing(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """True where a text is null or one of pandas' NA texts (``is_in`` alone says False for null)."""
-    return pc.or_(pc.is_null(texts), pc.is_in(texts, value_set=_MISSING))
+    return pc.or_(pc.is_null(texts), pc.is_in(texts, value_set=_value_set(*_MISSING)))
 
 
 def _numbers(present: pa.Array | pa.ChunkedArray, *, whole_column: bool) -> np.ndarray | None:
