@@ -125,4 +125,6 @@ def test_a_folder_of_csv_files_read_side_by_side_gives_pandas_columns_and_bad_re
         assert columns[name].tolist() == expected[name].tolist(), name
         assert columns[name].dtype.kind == expected[name].to_numpy().dtype.kind
     assert problems.bad == 2
+    # the good records are the data rows: no file's header row among them
+    assert problems.good == len(expected)
     assert [(p.path.rsplit("/", 1)[-1], p.line) for p in problems.examples] == [("part-1.csv", 5), ("part-4.csv", 5)]

@@ -69,6 +69,7 @@ def _csv_file_columns(
     first = _first_row(batches[0]) if batches else None
     if first == names:
         batches[0] = batches[0].slice(1)
+        problems.good -= 1  # the reader counted the file's header row as a record
     elif first is not None and sorted(str(v).strip().lower() for v in first) == sorted(n.strip().lower() for n in names):
         # a header naming the config's columns in another order or case: read as data it would shift
         # every column under the wrong name
