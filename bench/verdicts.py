@@ -237,15 +237,19 @@ def evidently_table(work: Path, process: subprocess.Popen, *, progress: Callable
     return cells, summary
 
 
-MODEL_CHANGES = ("unchanged", "accuracy -5 points")
+MODEL_CHANGES = ("unchanged", "accuracy -5 points", "inputs shift 0.25 sd")
 QUALITY_BASELINE_ROWS = 2_000
 QUALITY_SIZES = (50, 200, 1_000, 2_000, 10_000)
 
 
 def draw_labelled(rng: np.random.Generator, rows: int, change: str = "unchanged") -> tuple[np.ndarray, np.ndarray]:
     """A calibrated binary classifier's scores and labels (accuracy about 0.76); ``accuracy -5 points`` flips
-    the label of a share of the correctly classified rows that takes 5 points of accuracy away."""
+    the label of a share of the correctly classified rows that takes 5 points of accuracy away; ``inputs shift
+    0.25 sd`` moves the model's input by a quarter of its standard deviation, the labels still drawn from the
+    scores (a covariate shift: the scores' distribution moves, the model stays calibrated)."""
     x = rng.normal(size=rows)
+    if change == "inputs shift 0.25 sd":
+        x = x + 0.25
     scores = 1 / (1 + np.exp(-2 * x))
     labels = (rng.random(rows) < scores).astype(int)
     if change == "accuracy -5 points":
@@ -293,7 +297,8 @@ def quality_checks(out: Path) -> set[str]:
 
 
 def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
-                        progress: Callable[[str], None]) -> dict[tuple[str, str, int], Cell]:
+                        progress: Callable[[str], None],
+                        changes: Iterable[str] = MODEL_CHANGES) -> dict[tuple[str, str, int], Cell]:
     """(mode, change, size) -> windows with any model-quality violation, for our default (significance)
     and the built-in's rule (thresholds at the baseline's values)."""
     rng = np.random.default_rng(seed + 1)
@@ -307,7 +312,7 @@ def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: i
                          "--output", str(work / f"mq-{mode}")]) == 0
     cells: dict[tuple[str, str, int], Cell] = {}
     for size in sizes:
-        for change in MODEL_CHANGES:
+        for change in changes:
             count = windows_per_size(size, small, change)
             started = time.monotonic()
             for _ in range(count):
@@ -370,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evidently", action="store_true",
                         help="also Evidently's DataDriftPreset (defaults) on the same windows, in the peers' "
                              "virtualenv (built when missing)")
+    parser.add_argument("--quality-changes", nargs="+", choices=MODEL_CHANGES, default=list(MODEL_CHANGES),
+                        help="the model-quality part's changes (default: all)")
     parser.add_argument("--only", choices=("data-quality", "model-quality"),
                         help="run one part of the bench (the other part's tables are left out of the page)")
     parser.add_argument("--seed", type=int, default=7)
@@ -393,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
                                     keep=keep) if args.only != "model-quality" else {})
         if keep is not None and peer_python is not None:
             judging = start_evidently(work, keep, peer_python, progress=say)
-        quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say)
+        quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say,
+                                       changes=args.quality_changes)
                    if args.quality_sizes and args.only != "data-quality" else {})
         evidently, evidently_run = evidently_table(work, judging, progress=say) if judging is not None else ({}, {})
     finally:
