@@ -22,13 +22,17 @@ missing), the baseline CSV as reference. Three more tables: any drifted column, 
 drift (at least half of the columns drifted, its default share 0.5), and, for changed windows, the
 changed column among the drifted ones.
 
-Model quality: a binary classifier's scores and labels; its baseline from 2,000 labelled rows. Windows
-unchanged and with accuracy down 5 points (labels of correctly classified rows flipped); our default
-(sample-size-aware thresholds) against the built-in's (thresholds at the baseline's values). Flagged:
-any model-quality violation.
+Model quality: a binary classifier's scores and labels; its baseline from 2,000 labelled rows (with the
+label-free estimation block: the windows also get the estimates' drop checks, prediction drift and the
+concept-shift gaps). Windows unchanged, with accuracy down 5 points (labels of correctly classified rows
+flipped) and with the model's inputs shifted (a change only the scores show); our default (sample-size-aware
+thresholds, every test of the window in one false-discovery family) against the built-in's (thresholds at
+the baseline's values). Flagged: any model-quality violation; a further table names the checks behind our
+flagged windows (realised metric, estimate, prediction drift part, concept-shift metric).
 
 Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
-rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does);
+rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does;
+``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes);
 results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
 """
 
@@ -431,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         text += ("\n## Model quality\n\nShare of windows raising any model-quality violation (binary classifier, "
                  f"baseline of {QUALITY_BASELINE_ROWS:,} labelled rows).\n\n"
                  + markdown(quality, args.quality_sizes, {
-                     "ours": "Ours (significance at the window's size, Benjamini-Hochberg over the metrics)",
+                     "ours": "Ours (significance at the window's size, Benjamini-Hochberg over every test of the window)",
                      "sagemaker": "The built-in's rule (thresholds at the baseline's values)"})
                  + "\nOurs, the checks behind the violations (realised metrics, label-free estimates, prediction drift, "
                  "concept shift):\n\n" + checks_markdown(quality, args.quality_sizes, "ours"))
