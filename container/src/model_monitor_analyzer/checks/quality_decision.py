@@ -25,7 +25,8 @@ for evidence:
 When the baseline keeps the label-free estimation block, a window runs more tests than its metrics: a drop
 check per estimated metric, the prediction drift's parts and a concept-shift test per estimated metric. Each
 family judged on its own at ``significance_level`` lets an unchanged window raise *some* violation about once
-per family (2 % of unchanged windows of 1,000 labelled rows in the verdict bench); ``joint_discoveries`` puts
+per family (1.0 to 1.2 % of unchanged windows of 50 to 1,000 labelled rows in the verdict bench at 0.01, 0.3 to
+0.4 % as one family); ``joint_discoveries`` puts
 every p-value of the window in one Benjamini-Hochberg family instead, which with nothing changed keeps the
 chance of any violation at ``significance_level`` (the false-discovery rate equals the family-wise error rate
 when every hypothesis is true), and ``decide(..., discoveries=...)`` takes the metrics' part of its answer.
