@@ -22,13 +22,17 @@ missing), the baseline CSV as reference. Three more tables: any drifted column, 
 drift (at least half of the columns drifted, its default share 0.5), and, for changed windows, the
 changed column among the drifted ones.
 
-Model quality: a binary classifier's scores and labels; its baseline from 2,000 labelled rows. Windows
-unchanged and with accuracy down 5 points (labels of correctly classified rows flipped); our default
-(sample-size-aware thresholds) against the built-in's (thresholds at the baseline's values). Flagged:
-any model-quality violation.
+Model quality: a binary classifier's scores and labels; its baseline from 2,000 labelled rows (with the
+label-free estimation block: the windows also get the estimates' drop checks, prediction drift and the
+concept-shift gaps). Windows unchanged, with accuracy down 5 points (labels of correctly classified rows
+flipped) and with the model's inputs shifted (a change only the scores show); our default (sample-size-aware
+thresholds, every test of the window in one false-discovery family) against the built-in's (thresholds at
+the baseline's values). Flagged: any model-quality violation; a further table names the checks behind our
+flagged windows (realised metric, estimate, prediction drift part, concept-shift metric).
 
 Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
-rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does);
+rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does;
+``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes);
 results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
 """
 
@@ -43,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +113,8 @@ DRIFT_CHECKS = frozenset({"baseline_drift_check", "dataset_drift_check"})
 class Cell:
     flagged: int = 0
     windows: int = 0
+    #: check -> windows where it raised a violation (model quality: what the flagged windows were flagged for)
+    checks: dict[str, int] = field(default_factory=dict)
 
     def rate(self) -> str:
         return f"{self.flagged / self.windows:.1%} ({self.flagged}/{self.windows})" if self.windows else "-"
@@ -235,15 +241,19 @@ def evidently_table(work: Path, process: subprocess.Popen, *, progress: Callable
     return cells, summary
 
 
-MODEL_CHANGES = ("unchanged", "accuracy -5 points")
+MODEL_CHANGES = ("unchanged", "accuracy -5 points", "inputs shift 0.25 sd")
 QUALITY_BASELINE_ROWS = 2_000
 QUALITY_SIZES = (50, 200, 1_000, 2_000, 10_000)
 
 
 def draw_labelled(rng: np.random.Generator, rows: int, change: str = "unchanged") -> tuple[np.ndarray, np.ndarray]:
     """A calibrated binary classifier's scores and labels (accuracy about 0.76); ``accuracy -5 points`` flips
-    the label of a share of the correctly classified rows that takes 5 points of accuracy away."""
+    the label of a share of the correctly classified rows that takes 5 points of accuracy away; ``inputs shift
+    0.25 sd`` moves the model's input by a quarter of its standard deviation, the labels still drawn from the
+    scores (a covariate shift: the scores' distribution moves, the model stays calibrated)."""
     x = rng.normal(size=rows)
+    if change == "inputs shift 0.25 sd":
+        x = x + 0.25
     scores = 1 / (1 + np.exp(-2 * x))
     labels = (rng.random(rows) < scores).astype(int)
     if change == "accuracy -5 points":
@@ -264,8 +274,35 @@ def _merged(folder: Path, scores: np.ndarray, labels: np.ndarray) -> None:
     (folder / "part-00000.jsonl").write_text("\n".join(lines) + "\n")
 
 
+def quality_checks(out: Path) -> set[str]:
+    """The checks behind a model-quality window's violations: ``realised <metric>``, ``estimated <metric>``,
+    ``prediction drift <part>`` (scores, below_range, above_range, predicted_labels) and ``concept shift <metric>``
+    (the parts and metrics read from statistics.json's estimation block)."""
+    from model_monitor_analyzer.report.model_quality import ESTIMATION_KEY
+
+    found: set[str] = set()
+    block: dict = {}
+    statistics = out / "statistics.json"
+    if statistics.exists():
+        block = json.loads(statistics.read_text()).get(ESTIMATION_KEY) or {}
+    for violation in _violations(out):
+        name = violation["metric_name"]
+        if name == "predictionDrift":
+            found.update(f"prediction drift {part}" for part in block.get("prediction_drift", {}).get("flagged", [])
+                         or ["?"])
+        elif name == "conceptShift":
+            flagged = block.get("labelled_rows", {}).get("concept_shift", {}).get("flagged", []) or ["?"]
+            found.update(f"concept shift {metric}" for metric in flagged)
+        elif name.startswith("estimated"):
+            found.add(f"estimated {name.removeprefix('estimated')[:1].lower()}{name.removeprefix('estimated')[1:]}")
+        else:
+            found.add(f"realised {name}")
+    return found
+
+
 def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
-                        progress: Callable[[str], None]) -> dict[tuple[str, str, int], Cell]:
+                        progress: Callable[[str], None],
+                        changes: Iterable[str] = MODEL_CHANGES) -> dict[tuple[str, str, int], Cell]:
     """(mode, change, size) -> windows with any model-quality violation, for our default (significance)
     and the built-in's rule (thresholds at the baseline's values)."""
     rng = np.random.default_rng(seed + 1)
@@ -279,7 +316,7 @@ def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: i
                          "--output", str(work / f"mq-{mode}")]) == 0
     cells: dict[tuple[str, str, int], Cell] = {}
     for size in sizes:
-        for change in MODEL_CHANGES:
+        for change in changes:
             count = windows_per_size(size, small, change)
             started = time.monotonic()
             for _ in range(count):
@@ -295,6 +332,8 @@ def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: i
                     cell = cells.setdefault((mode, change, size), Cell())
                     cell.windows += 1
                     cell.flagged += bool(_violations(out))
+                    for check in quality_checks(out):
+                        cell.checks[check] = cell.checks.get(check, 0) + 1
             progress(f"model quality n={size:>6} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
                      f"built-in {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
     return cells
@@ -314,6 +353,23 @@ def markdown(cells: dict[tuple[str, str, int], Cell], sizes: list[int], modes: d
     return "\n".join(lines)
 
 
+def checks_markdown(cells: dict[tuple[str, str, int], Cell], sizes: list[int], mode: str) -> str:
+    """Per change, the windows each check flagged (``mode``'s cells; a window may be flagged by several)."""
+    lines = []
+    for change in sorted({c for (m, c, _) in cells if m == mode}, key=lambda c: (c != "unchanged", c)):
+        checks = sorted({k for (m, c, _), cell in cells.items() if m == mode and c == change for k in cell.checks})
+        if not checks:
+            continue
+        lines += [f"Windows {change} flagged by each check:", "",
+                  "| check | " + " | ".join(f"n = {s:,}" for s in sizes) + " |", "|---|" + "---|" * len(sizes)]
+        for check in checks:
+            lines.append(f"| {check} | " + " | ".join(
+                f"{cells[(mode, change, s)].checks.get(check, 0)}/{cells[(mode, change, s)].windows}"
+                if (mode, change, s) in cells else "-" for s in sizes) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.verdicts", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="window sizes (rows)")
@@ -323,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evidently", action="store_true",
                         help="also Evidently's DataDriftPreset (defaults) on the same windows, in the peers' "
                              "virtualenv (built when missing)")
+    parser.add_argument("--quality-changes", nargs="+", choices=MODEL_CHANGES, default=list(MODEL_CHANGES),
+                        help="the model-quality part's changes (default: all)")
+    parser.add_argument("--only", choices=("data-quality", "model-quality"),
+                        help="run one part of the bench (the other part's tables are left out of the page)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "verdicts.md")
     args = parser.parse_args(argv)
@@ -332,18 +392,21 @@ def main(argv: list[str] | None = None) -> int:
         def say(text: str) -> None:
             print(text, file=sys.stderr, flush=True)
         keep, peer_python = None, None
+        if args.only == "model-quality" and args.evidently:
+            parser.error("--evidently judges the data-quality windows: not with --only model-quality")
         if args.evidently:
             from bench.peer_env import ensure_peer_env
 
             peer_python = ensure_peer_env(log=say)  # before the long part: a venv that cannot be built stops here
             keep = work / "windows"
             keep.mkdir()
-        cells = data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say,
-                                   keep=keep)
+        cells = (data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say,
+                                    keep=keep) if args.only != "model-quality" else {})
         if keep is not None and peer_python is not None:
             judging = start_evidently(work, keep, peer_python, progress=say)
-        quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say)
-                   if args.quality_sizes else {})
+        quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say,
+                                       changes=args.quality_changes)
+                   if args.quality_sizes and args.only != "data-quality" else {})
         evidently, evidently_run = evidently_table(work, judging, progress=say) if judging is not None else ({}, {})
     finally:
         if judging is not None and judging.poll() is None:
@@ -351,10 +414,11 @@ def main(argv: list[str] | None = None) -> int:
             judging.wait()
         shutil.rmtree(work, ignore_errors=True)
     text = ("# Verdict benchmark\n\n`python -m bench.verdicts "
-            + " ".join(argv if argv is not None else sys.argv[1:]) + "`\n\n"
-            + "Share of windows raising a drift violation (any feature, or the dataset).\n\n"
-            + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
-                                           "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"}))
+            + " ".join(argv if argv is not None else sys.argv[1:]) + "`\n\n")
+    if cells:
+        text += ("Share of windows raising a drift violation (any feature, or the dataset).\n\n"
+                 + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
+                                                "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"}))
     if evidently:
         tests = "; ".join(f"{method} ({', '.join(columns)})" for method, columns in evidently_run["methods"].items())
         text += (f"\nEvidently {evidently_run['version']}, `Report([DataDriftPreset()])` with its defaults on the same "
@@ -371,8 +435,10 @@ def main(argv: list[str] | None = None) -> int:
         text += ("\n## Model quality\n\nShare of windows raising any model-quality violation (binary classifier, "
                  f"baseline of {QUALITY_BASELINE_ROWS:,} labelled rows).\n\n"
                  + markdown(quality, args.quality_sizes, {
-                     "ours": "Ours (significance at the window's size, Benjamini-Hochberg over the metrics)",
-                     "sagemaker": "The built-in's rule (thresholds at the baseline's values)"}))
+                     "ours": "Ours (significance at the window's size, Benjamini-Hochberg over every test of the window)",
+                     "sagemaker": "The built-in's rule (thresholds at the baseline's values)"})
+                 + "\nOurs, the checks behind the violations (realised metrics, label-free estimates, prediction drift, "
+                 "concept shift):\n\n" + checks_markdown(quality, args.quality_sizes, "ours"))
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(text)
     print(text)

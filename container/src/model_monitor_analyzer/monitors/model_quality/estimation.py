@@ -10,14 +10,15 @@ intervals and a prediction-drift verdict; the rows that do have labels also get 
 those rows beside their realised metrics, and a gap beyond chance between the two is reported as a
 possible concept shift. An estimated metric violates when it is below the reference's realised value by
 more than chance allows at both sizes (``checks.quality_decision``'s significance comparison, whatever the
-baseline's own comparison is: the estimate is never compared literally).
+baseline's own comparison is: the estimate is never compared literally). The window's tests, the realised
+metrics' included, are judged as one Benjamini-Hochberg family (``estimate_window``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +29,6 @@ from model_monitor_analyzer.checks import model_quality as mq
 from model_monitor_analyzer.checks import multiclass_estimation as me
 from model_monitor_analyzer.checks import performance_estimation as pe
 from model_monitor_analyzer.checks import quality_decision as qd
-from model_monitor_analyzer.checks.drift import benjamini_hochberg
 from model_monitor_analyzer.checks.prediction_drift import (
     PredictionDrift,
     ReferencePredictions,
@@ -354,6 +354,10 @@ class WindowEstimation:
     realised: Mapping[str, float] = field(default_factory=dict)
     concept_shift: frozenset[str] = frozenset()
     concept_p_values: Mapping[str, float] = field(default_factory=dict)
+    #: the realised metrics found in the window's joint family (None: their p-values were not given)
+    realised_discoveries: frozenset[str] | None = None
+    #: every p-value of that family, by check (``realised``, ``estimated``, ``prediction_drift``, ``concept_shift``)
+    family: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def statistics_block(self, *, labels: bool) -> dict[str, object]:
         """statistics.json's ``ESTIMATION_KEY`` block."""
@@ -404,19 +408,26 @@ def _estimate_json(estimate: pe.Estimate, reference_value: float | None) -> dict
 
 def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs, *, decision: qd.QualityDecision,
                     labelled: tuple[WindowOutputs, Mapping[str, mq.MetricEntry]] | None = None,
+                    realised_p_values: Mapping[str, float] | None = None,
                     auc_draws: int = pe.AUC_DRAWS) -> WindowEstimation:
     """Estimates, their verdicts against the reference and the prediction drift of a window's ``outputs``;
-    ``labelled``: the outputs of the rows with labels and their realised metrics."""
+    ``labelled``: the outputs of the rows with labels and their realised metrics; ``realised_p_values``: the
+    realised metrics' p-values (``quality_decision.decide``'s, significance comparison), judged in the same family.
+
+    Every test of the window (the realised metrics, each estimate's drop, the prediction drift's parts, each
+    concept-shift gap) is one Benjamini-Hochberg family at the decision's significance level
+    (``quality_decision.joint_discoveries``); ``realised_discoveries`` is the realised metrics' part of it."""
     level = decision.significance_level
     drift = prediction_drift(reference_block.predictions, labels=outputs.labels, scores=outputs.scores,
                              significance_level=level) if len(outputs) else None
     estimates = reference_block.estimate(outputs, auc_draws=auc_draws)
     judged = tuple(name for name in estimates if pe.ESTIMATED_METRICS[name] in reference_block.realised
                    and math.isfinite(estimates[name].value))
-    violations: tuple[mq.MetricViolation, ...] = ()
-    if judged:
-        verdict = qd.decide(
-            {name: mq.MetricValue(value=estimates[name].value, standard_deviation=estimates[name].standard_error) for name in judged},
+
+    def drops(discoveries: frozenset[str] | None) -> qd.QualityVerdict:
+        return qd.decide(
+            {name: mq.MetricValue(value=estimates[name].value, standard_deviation=estimates[name].standard_error)
+             for name in judged},
             [mq.MetricConstraint(metric=name, threshold=reference_block.realised[pe.ESTIMATED_METRICS[name]],
                                  operator=mq.ComparisonOperator.LESS_THAN) for name in judged],
             qd.QualityDecision(comparison=qd.SIGNIFICANCE, significance_level=level, tolerance=decision.tolerance,
@@ -424,11 +435,10 @@ def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs
             errors={name: estimates[name].standard_error for name in judged},
             baseline_errors={name: reference_block.standard_errors.get(pe.ESTIMATED_METRICS[name], 0.0)
                              for name in judged},
-            window_size=len(outputs), skipped={})
-        violations = verdict.violations
+            window_size=len(outputs), skipped={}, discoveries=discoveries)
+
     on_labels: dict[str, pe.Estimate] = {}
     realised: dict[str, float] = {}
-    shifted: frozenset[str] = frozenset()
     p_values: dict[str, float] = {}
     if labelled is not None and estimates:
         labelled_outputs, metrics = labelled
@@ -440,9 +450,18 @@ def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs
                         if isinstance(entry := metrics.get(metric), mq.MetricValue)}
         if on_labels:
             p_values = pe.concept_shift_p_values(on_labels, realised)
-            shifted = benjamini_hochberg(p_values, level)
+    family = {"realised": dict(realised_p_values or {}),
+              "estimated": dict(drops(frozenset()).p_values) if judged else {},
+              PREDICTION_DRIFT: dict(drift.p_values) if drift is not None else {},
+              CONCEPT_SHIFT: p_values}
+    found = qd.joint_discoveries(family, level)
+    violations = drops(found["estimated"]).violations if judged else ()
+    if drift is not None:
+        drift = replace(drift, flagged=found[PREDICTION_DRIFT])
     return WindowEstimation(len(outputs), estimates, drift, tuple(violations), judged,
-                            dict(reference_block.realised), on_labels, realised, shifted, p_values)
+                            dict(reference_block.realised), on_labels, realised, found[CONCEPT_SHIFT], p_values,
+                            realised_discoveries=found["realised"] if realised_p_values is not None else None,
+                            family=family)
 
 
 def violation_entries(estimation: WindowEstimation) -> list[dict[str, object]]:

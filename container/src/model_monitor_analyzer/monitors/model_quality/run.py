@@ -421,16 +421,17 @@ def _without_cycle_collection() -> Iterator[None]:
 
 def _verdict(
     measured: WindowMetrics, constraints: QualityConstraints | None, kind: mq.ProblemType, constraints_path: object,
-    window_size: int,
+    window_size: int, discoveries: frozenset[str] | None = None,
 ) -> qd.QualityVerdict:
-    """The window's verdict on the baseline constraints (no violation without constraints)."""
+    """The window's verdict on the baseline constraints (no violation without constraints); ``discoveries``: the
+    metrics found by the window's joint family (``estimation.estimate_window``)."""
     metrics = measured.metrics
     if constraints is None:
         return qd.QualityVerdict(violations=(), not_computable=measured.not_computable, p_values={})
     try:
         return qd.decide(metrics, constraints.constraints, constraints.decision, errors=measured.errors,
                          baseline_errors=constraints.baseline_errors, window_size=window_size,
-                         skipped=measured.not_computable)
+                         skipped=measured.not_computable, discoveries=discoveries)
     except KeyError as error:
         scalar_names = ", ".join(n for n, e in metrics.items() if isinstance(e, mq.MetricValue))
         raise AnalyzerInputError(
@@ -676,7 +677,12 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         estimated = estimation.estimate_window(
             reference, window_outputs, decision=constraints.decision,
             labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
-                                                labels=rows.labels), metrics))
+                                                labels=rows.labels), metrics),
+            realised_p_values=verdict.p_values if constraints.decision.comparison == qd.SIGNIFICANCE else None)
+        if estimated.realised_discoveries is not None:  # the realised metrics judged in the window's one family
+            verdict = _verdict(measured, constraints, kind, constraints_path, item_count,
+                               discoveries=estimated.realised_discoveries)
+            violations = list(verdict.violations)
         violations.extend(estimated.violations)
     if verdict.not_computable:
         summary["not_computable"] = dict(sorted(verdict.not_computable.items()))
