@@ -162,14 +162,15 @@ class SparkProfiler:
             )
         else:
             files = self.dataset_files(source)
-            plan = self._dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
+            plan = self.dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
         profile = self._profile_files([file.uri for file in files], plan, problems, sizes=[file.size for file in files])
         progress.update(profile.item_count)
         return profile, True
 
     # ------------------------------------------------------------------ the Spark job
-    def _dataset_plan(self, files: list[RemoteFile], fmt: InputFormat | None, reading: InputOptions, *,
-                      names: list[str] | None, detailed_columns: frozenset[str]) -> LineReading:
+    def dataset_plan(self, files: list[RemoteFile], fmt: InputFormat | DatasetFormat | None, reading: InputOptions, *,
+                     names: list[str] | None, detailed_columns: frozenset[str]) -> LineReading:
+        """How the dataset ``files`` are read (one format; a CSV file's columns from the first file's header)."""
         formats = {DatasetFormat(fmt.value) if fmt is not None else guess_format(Path(file.uri)) for file in files}
         if DatasetFormat.PARQUET in formats:
             raise AnalyzerInputError("Parquet datasets are not read by --engine spark yet: use --engine local, or CSV "
@@ -202,8 +203,17 @@ class SparkProfiler:
         """The merged profile of ``uris``; ``sizes``: their sizes as listed (0: not known), which spare Spark the job
         finding files too large to be read whole when none is."""
         profile = DatasetProfile()
+        for theirs, their_problems in self.read_states(uris, plan, sizes=sizes):
+            profile.merge(theirs)
+            problems.merge(their_problems)
+        return profile
+
+    def read_states(self, uris: list[str], plan: LineReading, *,
+                    sizes: list[int] | None = None) -> list[tuple[object, InputProblems]]:
+        """The states of ``uris``' splits (or whole files, or tasks of whole files) with their bad-record tallies, in
+        (file, byte) order; a split that failed is raised as the local engine raises it."""
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
-            return profile
+            return []
         from pyspark.sql import functions as F
 
         with spark_job_errors("input", uris):
@@ -223,14 +233,13 @@ class SparkProfiler:
                     "value", F.col("_metadata.file_path").alias("file"),
                     F.col("_metadata.file_block_start").alias("start"))
                 rows += lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
+        states = []
         for row in sorted(rows, key=lambda row: (row.file, row.start)):
             state = pickle.loads(row.state)
             if not isinstance(state, tuple):
                 state.raise_it()
-            theirs, their_problems = state
-            profile.merge(theirs)
-            problems.merge(their_problems)
-        return profile
+            states.append(state)
+        return states
 
 
 _BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,

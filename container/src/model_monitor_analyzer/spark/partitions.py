@@ -25,8 +25,9 @@ import io
 import itertools
 import pickle
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -75,6 +76,12 @@ class LineReading:
     header_lines: int = 0
     names: list[str] | None = None
     detailed_columns: frozenset[str] = frozenset()
+    #: what a split's batches become, when not a data-quality profile: ``consumer(batches, path)`` gives a state with
+    #: ``merge(later)`` (a model-quality baseline's part: ``spark.model_quality``)
+    consumer: Callable[[Iterator[pa.RecordBatch], str], Any] | None = None
+    #: whether a task merges the states of the whole files it reads (order-free states only: the driver merges the
+    #: others file by file, in file order)
+    merge_in_task: bool = True
 
     @property
     def chunk_bytes(self) -> int:
@@ -175,11 +182,14 @@ def _row(file: str, start: int, state: object) -> pa.RecordBatch:
 
 
 def _state(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading) -> object:
-    """``(DatasetProfile, InputProblems)`` of one split or whole file, or the ``Failure`` that stopped it."""
+    """``(DatasetProfile, InputProblems)`` of one split or whole file (or the plan's consumer's state in place of
+    the profile), or the ``Failure`` that stopped it."""
     problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio)
     try:
-        profile = profile_batches(_split_batches(chunks, file, start, plan, problems), names=plan.names,
-                                  detailed_columns=plan.detailed_columns,
+        batches = _split_batches(chunks, file, start, plan, problems)
+        if plan.consumer is not None:
+            return plan.consumer(batches, file if start == 0 else f"{file} (the part from byte {start})"), problems
+        profile = profile_batches(batches, names=plan.names, detailed_columns=plan.detailed_columns,
                                   progress=ProgressReporter(enabled=False))
         state: object = (profile, problems)
     except AnalyzerInputError as exc:  # said on the driver as the local engine says it
@@ -208,7 +218,7 @@ def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) ->
             file = files[index].as_py()
             content = contents[index].as_py() or b""
             state = _state(_file_chunks(content, file, plan.chunk_bytes), file, 0, plan)
-            if not isinstance(state, tuple):
+            if not isinstance(state, tuple) or not plan.merge_in_task:
                 yield _row(file, 0, state)
                 continue
             states.append((file, *state))
