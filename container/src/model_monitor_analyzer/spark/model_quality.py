@@ -60,7 +60,7 @@ from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.spark import spark_job_errors, spark_session
 from model_monitor_analyzer.spark.data_quality import SparkProfiler
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
-from model_monitor_analyzer.spark.partitions import STATE_DDL, STATE_SCHEMA, Failure, _chunks, _pieces
+from model_monitor_analyzer.spark.partitions import STATE_DDL, Failure, _chunks, _pieces, state_row
 from model_monitor_analyzer.spark.staging import RunFiles
 
 
@@ -135,10 +135,7 @@ def join_partition(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared: o
             state = Failure(True, exc.message, exc.path, exc.line)
         except Exception as exc:  # a bug: said on the driver
             state = Failure(False, f"{type(exc).__name__}: {exc}")
-        yield pa.RecordBatch.from_arrays(
-            [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
-            schema=STATE_SCHEMA,
-        )
+        yield state_row(file, start, pickle.dumps(state))
 
 
 class _LinesWriter(merge.MergedRecordsWriter):

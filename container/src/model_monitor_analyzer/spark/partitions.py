@@ -47,7 +47,8 @@ from model_monitor_analyzer.io.datasets import (
 from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC, UTF8_BOM
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.jobs.progress import ProgressReporter
-from model_monitor_analyzer.monitors.data_quality.run import profile_batches
+from model_monitor_analyzer.profile.dataset import profile_batches
+from model_monitor_analyzer.profile.datatypes import numpy_values
 
 #: the rows a partition sends back
 STATE_SCHEMA = pa.schema([("file", pa.string()), ("start", pa.int64()), ("state", pa.binary())])
@@ -123,11 +124,9 @@ def _pieces(batches: Iterable[pa.RecordBatch], *, columns: bool = False) -> Iter
             files, starts = batch.column(width), batch.column(width + 1)
         else:
             values, files, starts = batch.column(0), batch.column(1), batch.column(2)
-        start_numbers = starts.to_numpy(zero_copy_only=False)
-        changes = np.flatnonzero(
-            (start_numbers[1:] != start_numbers[:-1])
-            | ~pc.equal(files.slice(1), files.slice(0, len(files) - 1)).to_numpy(zero_copy_only=False)
-        ) + 1
+        start_numbers = numpy_values(starts)  # no Array.to_numpy: it makes pyarrow import pandas (``_row``)
+        other_file = numpy_values(pc.indices_nonzero(pc.not_equal(files.slice(1), files.slice(0, len(files) - 1))))
+        changes = np.union1d(np.flatnonzero(start_numbers[1:] != start_numbers[:-1]), other_file) + 1
         edges = [0, *changes.tolist(), batch.num_rows]
         for low, high in itertools.pairwise(edges):
             yield (files[low].as_py(), int(start_numbers[low])), values.slice(low, high - low)
@@ -188,8 +187,20 @@ def _state_row(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan:
 
 
 def _row(file: str, start: int, state: object) -> pa.RecordBatch:
+    return state_row(file, start, pickle.dumps(state))
+
+
+def _one_value(kind: pa.DataType, data: bytes) -> pa.Array:
+    return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(np.array([0, len(data)], np.int32)), pa.py_buffer(data)])
+
+
+def state_row(file: str, start: int, state: bytes) -> pa.RecordBatch:
+    """One ``STATE_SCHEMA`` row, built from buffers: converting Python values (``pa.array``) makes pyarrow import
+    pandas, a quarter to half a second of each Python worker's start that nothing here needs."""
     return pa.RecordBatch.from_arrays(
-        [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
+        [_one_value(pa.string(), file.encode()),
+         pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(np.array([start], np.int64))]),
+         _one_value(pa.binary(), state)],
         schema=STATE_SCHEMA,
     )
 
