@@ -136,3 +136,19 @@ def test_a_file_that_is_not_parquet_is_one_line(spark, tmp_path, capsys):
                      "spark"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.splitlines() == [error] and "not a Parquet file" in error and "data.parquet" in error
+
+
+def test_a_corrupt_parquet_file_is_one_line(spark, tmp_path, capsys):
+    """Its footer reads, its pages do not: Spark's reader fails the task, said in one line naming the file (the local
+    engine counts the file as one bad record; on Spark the run stops)."""
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    pq.write_table(pa.table({"a": list(range(1_000))}), folder / "data.parquet", row_group_size=100)
+    data = bytearray((folder / "data.parquet").read_bytes())
+    data[200:1_200] = b"\x55" * 1_000
+    (folder / "data.parquet").write_bytes(bytes(data))
+    assert cli.main(["baseline", "--dataset", str(folder), "--output", str(tmp_path / "out"), "--engine",
+                     "spark"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.splitlines() == [error] and "Spark cannot read the input" in error and "data.parquet" in error
+    assert not (tmp_path / "out" / "statistics.json").exists()

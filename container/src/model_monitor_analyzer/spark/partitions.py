@@ -126,7 +126,7 @@ def _pieces(batches: Iterable[pa.RecordBatch], *, columns: bool = False) -> Iter
             values, files, starts = batch.column(0), batch.column(1), batch.column(2)
         start_numbers = numpy_values(starts)  # no Array.to_numpy: it makes pyarrow import pandas (``_row``)
         other_file = numpy_values(pc.indices_nonzero(pc.not_equal(files.slice(1), files.slice(0, len(files) - 1))))
-        changes = np.union1d(np.flatnonzero(start_numbers[1:] != start_numbers[:-1]), other_file) + 1
+        changes = np.union1d(np.flatnonzero(start_numbers[1:] != start_numbers[:-1]), other_file.astype(np.int64)) + 1
         edges = [0, *changes.tolist(), batch.num_rows]
         for low, high in itertools.pairwise(edges):
             yield (files[low].as_py(), int(start_numbers[low])), values.slice(low, high - low)
