@@ -20,8 +20,8 @@ own column reading into the same per-part state (``metrics.part_state``); the dr
 byte) order, so the spreads read the rows in input order, and the local run goes on from the merged state. The
 label-free estimation block of a classification (its isotonic calibration, 5-fold cross-fitted, and the reference
 predictions) needs every labelled row at once: each split sends its complete rows back too (their prediction,
-probability and label texts, about the texts' bytes plus 12 bytes a row: 1M rows of binary scores take about 40 MB
-on the driver), as much as the local engine holds for the same dataset. A regression keeps no reference and sends
+probability and label texts, the texts' bytes plus 12 bytes a row: 1M rows of full-precision binary scores with
+0/1 labels and predictions take 32 MB on the driver), as much as the local engine holds for the same dataset. A regression keeps no reference and sends
 no rows.
 """
 
