@@ -40,10 +40,7 @@ def test_spark_without_pyspark_says_how_to_install_it(tmp_path, monkeypatch, cap
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize(("monitor_type", "more"), [("model-quality", ("--problem-type", "BinaryClassification",
-                                                                     "--inference-attribute", "0",
-                                                                     "--ground-truth-attribute", "label")),
-                                                   ("bias", ("--analysis-config", "analysis_config.json"))])
+@pytest.mark.parametrize(("monitor_type", "more"), [("bias", ("--analysis-config", "analysis_config.json"))])
 def test_a_type_the_spark_runner_does_not_run_yet_is_one_line(tmp_path, capsys, monitor_type, more):
     code = cli.main(["baseline", "--type", monitor_type, "--engine", "spark", "--dataset", str(tmp_path / "d.csv"),
                      "--output", str(tmp_path / "o"), *more])

@@ -96,10 +96,11 @@ def test_spark_joins_a_window_as_the_local_engine_does(spark, split_files, local
 
 def test_spark_refuses_what_it_does_not_run(spark, local_window, tmp_path, capsys):
     root, _ = local_window
-    assert cli.main(["baseline", "--type", "model-quality", "--dataset", str(root / "capture"), "--output",
-                     str(tmp_path / "b"), "--problem-type", "BinaryClassification", "--inference-attribute", "0",
-                     "--ground-truth-attribute", "1", "--engine", "spark"]) == 2
-    assert "does not run baseline --type model-quality" in capsys.readouterr().err
+    argv = _monitor_argv(root, tmp_path / "spark", "--engine", "spark")
+    argv[argv.index("--capture"):argv.index("--capture") + 2] = ["--merged", str(root / "out" / "merge")]
+    argv[argv.index("--ground-truth"):argv.index("--ground-truth") + 2] = []
+    assert cli.main(argv) == 2
+    assert "is not read by --engine spark" in capsys.readouterr().err
 
 
 def test_too_many_bad_captures_fail_as_locally_and_leave_no_merged_records(spark, local_window, tmp_path, capsys):

@@ -9,6 +9,7 @@ import random
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pytest
 
 from model_monitor_analyzer.io.capture import capture_reading
 from model_monitor_analyzer.io.window import TimeWindow
@@ -16,6 +17,7 @@ from model_monitor_analyzer.spark.partitions import (
     Layout,
     LineReading,
     _file_chunks,
+    _pieces,
     _state,
     profile_whole_files,
 )
@@ -56,3 +58,27 @@ def test_a_tasks_files_become_one_state_equal_to_merging_them_in_file_order(tmp_
 
 def test_a_task_without_files_sends_nothing():
     assert list(profile_whole_files(iter([]), _plan())) == []
+
+
+@pytest.mark.parametrize("columns", [False, True])
+def test_a_partition_is_cut_where_its_file_or_split_changes(columns):
+    """Runs of one (file, start) in Spark's rows, as Python's groupby finds them: lines, or a Parquet split's rows."""
+    rng = random.Random(3)
+    keys = [(f"file:/d/{rng.choice('abc')}.csv", rng.choice([0, 0, 4096])) for _ in range(60)]
+    keys.sort(key=lambda key: rng.random() < 0.2)  # runs of several rows, and keys coming back later
+    values = [f"line {i}" for i in range(len(keys))]
+    extra = [pa.array(range(len(keys)), pa.int32())] if columns else []
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(values), *extra, pa.array([k[0] for k in keys]), pa.array([k[1] for k in keys], pa.int64())],
+        names=["value", *(["n"] if columns else []), "file", "start"])
+    found = [(key, piece.column(0).to_pylist() if columns else piece.to_pylist())
+             for key, piece in _pieces([batch.slice(0, 25), batch.slice(25)], columns=columns)]
+    expected = []
+    for offset, part in ((0, keys[:25]), (25, keys[25:])):  # each batch on its own
+        for index, key in enumerate(part):
+            if expected and expected[-1][0] == key and index:
+                expected[-1][1].append(values[offset + index])
+            else:
+                expected.append((key, [values[offset + index]]))
+    assert found == expected
+    assert all(isinstance(key[1], int) for key, _ in found)

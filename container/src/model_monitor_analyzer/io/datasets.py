@@ -557,13 +557,19 @@ def read_parquet_file(file: Path, *, problems: InputProblems) -> Iterator[pa.Rec
         parquet = pq.ParquetFile(file)
         noted: set[str] = set()
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            table = _binary_as_text(_flatten(pa.Table.from_batches([batch])), file, noted)
+            table = parquet_rows(pa.Table.from_batches([batch]), file, noted)
             for flat in table.to_batches():
                 problems.record_good(flat.num_rows)
                 yield flat
     except (pa.ArrowInvalid, OSError) as exc:
         problems.record_bad(str(file), None, f"unreadable Parquet: {_first_line(exc)}")
         problems.check()
+
+
+def parquet_rows(table: pa.Table, file: Path, noted: set[str]) -> pa.Table:
+    """Rows of a Parquet file as every runner profiles them: nested columns flattened, lists as JSON text, binary
+    columns as text (``noted``: the columns already said to hold bytes that are not UTF-8)."""
+    return _binary_as_text(_flatten(table), file, noted)
 
 
 def _binary_as_text(table: pa.Table, file: Path, noted: set[str]) -> pa.Table:

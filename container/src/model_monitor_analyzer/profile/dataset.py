@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,9 @@ from model_monitor_analyzer.profile.datatypes import (
 )
 from model_monitor_analyzer.profile.kll import KllSketch, update_sketches
 from model_monitor_analyzer.profile.moments import NumericMoments
+
+if TYPE_CHECKING:
+    from model_monitor_analyzer.jobs.progress import ProgressReporter
 
 
 class ColumnProfile:
@@ -162,3 +166,23 @@ class DatasetProfile:
         ]
 
 
+
+
+def profile_batches(
+    batches: Iterable[pa.RecordBatch],
+    *,
+    names: list[str] | None,
+    detailed_columns: frozenset[str],
+    progress: ProgressReporter,
+) -> DatasetProfile:
+    """The profile of a part's record batches (``names``: the baseline's features that positional columns are renamed
+    to; ``progress`` is told the records profiled). Here, not with the runs: a Spark worker imports only this."""
+    profile = DatasetProfile()
+    for batch in batches:
+        if names is not None:
+            batch = batch.rename_columns(
+                [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
+            )
+        profile.update(batch, detailed_columns=detailed_columns)
+        progress.update(profile.item_count)
+    return profile

@@ -64,14 +64,28 @@ def spark_session(engine: EngineOptions) -> SparkSession:
 @contextlib.contextmanager
 def spark_job_errors(what: str, uris: list[str]) -> Iterator[None]:
     """Spark's errors of a job reading ``uris`` said in one line: an input Spark cannot read is the user's
-    (``AnalyzerInputError`` naming ``what``), executors whose Python lacks the analyzer are not available; any
-    other error is raised as it is."""
+    (``AnalyzerInputError`` naming ``what``), as is a file its reader fails on (a corrupt Parquet file: Spark's
+    ``FAILED_READ_FILE``); executors whose Python lacks the analyzer are not available; any other error is raised as
+    it is."""
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import AnalysisException, PythonException
 
     try:
         yield
     except AnalysisException as exc:
         raise AnalyzerInputError(f"Spark cannot read the {what} ({str(exc).strip().splitlines()[0]})",
+                                 path=uris[0] if len(uris) == 1 else None) from None
+    except Py4JJavaError as exc:
+        failure = str(exc.java_exception.toString())
+        if "FAILED_READ_FILE" not in failure:
+            raise
+        cause = exc.java_exception.getCause()
+        while cause is not None and cause.getCause() is not None:
+            cause = cause.getCause()
+        said = failure.strip().splitlines()[0].split("] ", 1)[-1].split("  SQLSTATE")[0].rstrip(". ")
+        if cause is not None:
+            said += f": {str(cause.toString()).strip().splitlines()[0]}"
+        raise AnalyzerInputError(f"Spark cannot read the {what} ({said})",
                                  path=uris[0] if len(uris) == 1 else None) from None
     except PythonException as exc:
         missing = re.search(r"(ModuleNotFoundError|ImportError): [^\n]*", str(exc))

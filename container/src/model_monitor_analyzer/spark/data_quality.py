@@ -1,12 +1,13 @@
 """Data-quality baseline and monitoring runs on Spark: ``monitors.data_quality.run`` with a profiler whose parts
 are Spark's partitions.
 
-The input (a dataset of CSV or JSON Lines files, or captured traffic: a folder, a prefix, one file, or a
-SageMaker manifest naming the window's capture objects) is read by Spark: files no larger than a split
+The input (a dataset of CSV, JSON Lines or Parquet files, or captured traffic: a folder, a prefix, one file, or
+a SageMaker manifest naming the window's capture objects) is read by Spark: files no larger than a split
 (``spark.sql.files.maxPartitionBytes``), such as capture objects, whole (``binaryFile``, one row per file),
-larger ones by ``spark.read.text``, which splits them at line boundaries; each file or split is profiled on
-an executor (``spark.partitions``) and the driver merges the states in (file, byte) order, then runs the
-checks and writes the reports exactly as the local engine does.
+larger ones by ``spark.read.text``, which splits them at line boundaries; Parquet files by Spark's Parquet reader
+(split by row groups), its Arrow batches cast back to the types pyarrow reads the first file's footer with. Each
+file or split is profiled on an executor (``spark.partitions``) and the driver merges the states in (file, byte)
+order, then runs the checks and writes the reports exactly as the local engine does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape, hour_folder_near
@@ -50,11 +54,14 @@ from model_monitor_analyzer.spark.partitions import (
     STATE_DDL,
     Layout,
     LineReading,
+    parquet_partition,
     profile_partition,
     profile_whole_files,
 )
 from model_monitor_analyzer.spark.staging import RunFiles
 
+PARQUET_MAGIC = b"PAR1"
+FILE_COLUMN, START_COLUMN = "__analyzer_file", "__analyzer_start"  # beside a Parquet dataset's own columns
 SHAPE_LINES = 1000  # as io.capture.capture_shape looks at
 SHAPE_BYTES = 4 << 20  # read from the head of each capture file until that many lines
 
@@ -121,7 +128,7 @@ class SparkProfiler:
                 print(f"note: {file.uri}: skipped, not a data file ({suffix or 'no suffix'})", file=sys.stderr,
                       flush=True)
         if not kept:
-            raise AnalyzerInputError("the dataset folder holds no data files (CSV or JSON Lines)", path=uri)
+            raise AnalyzerInputError("the dataset folder holds no data files (CSV, JSON Lines or Parquet)", path=uri)
         return kept
 
     # ------------------------------------------------------------------ InputProfiler
@@ -162,22 +169,23 @@ class SparkProfiler:
             )
         else:
             files = self.dataset_files(source)
-            plan = self._dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
+            plan = self.dataset_plan(files, fmt, reading, names=names, detailed_columns=detailed_columns)
         profile = self._profile_files([file.uri for file in files], plan, problems, sizes=[file.size for file in files])
         progress.update(profile.item_count)
         return profile, True
 
     # ------------------------------------------------------------------ the Spark job
-    def _dataset_plan(self, files: list[RemoteFile], fmt: InputFormat | None, reading: InputOptions, *,
-                      names: list[str] | None, detailed_columns: frozenset[str]) -> LineReading:
+    def dataset_plan(self, files: list[RemoteFile], fmt: InputFormat | DatasetFormat | None, reading: InputOptions, *,
+                     names: list[str] | None, detailed_columns: frozenset[str]) -> LineReading:
+        """How the dataset ``files`` are read (one format; a CSV file's columns from the first file's header)."""
         formats = {DatasetFormat(fmt.value) if fmt is not None else guess_format(Path(file.uri)) for file in files}
-        if DatasetFormat.PARQUET in formats:
-            raise AnalyzerInputError("Parquet datasets are not read by --engine spark yet: use --engine local, or CSV "
-                                     "or JSON Lines files", path=files[0].uri)
         if len(formats) > 1:
-            raise AnalyzerInputError("the dataset mixes CSV and JSON Lines files: give one format (--dataset-format)",
-                                     path=files[0].uri)
+            raise AnalyzerInputError(f"the dataset mixes {' and '.join(sorted(f.value for f in formats))} files: give "
+                                     "one format (--dataset-format)", path=files[0].uri)
         (chosen,) = formats
+        if chosen is DatasetFormat.PARQUET:
+            return LineReading(layout=Layout.PARQUET, max_bad_record_ratio=reading.max_bad_record_ratio, names=names,
+                               detailed_columns=detailed_columns, parquet_schema=self._parquet_schema(files[0].uri))
         if chosen is DatasetFormat.JSON:
             return LineReading(layout=Layout.JSON_LINES, max_bad_record_ratio=reading.max_bad_record_ratio,
                                names=names, detailed_columns=detailed_columns)
@@ -197,15 +205,46 @@ class SparkProfiler:
         return LineReading(layout=Layout.CSV, max_bad_record_ratio=reading.max_bad_record_ratio, columns=columns,
                            header_lines=header_lines, names=names, detailed_columns=detailed_columns)
 
+    def _parquet_schema(self, uri: str) -> pa.Schema:
+        """The Arrow schema pyarrow reads the Parquet file at ``uri`` with, from its footer alone (the file's last
+        bytes: the footer, its length and the magic ``PAR1``)."""
+        end = self._files.tail(uri, 8)
+        if len(end) < 8 or end[4:] != PARQUET_MAGIC:
+            raise AnalyzerInputError("not a Parquet file (it does not end with PAR1)", path=uri)
+        footer = self._files.tail(uri, int.from_bytes(end[:4], "little"), before=8)
+        try:
+            return pq.read_schema(pa.BufferReader(PARQUET_MAGIC + footer + end))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise AnalyzerInputError(f"unreadable Parquet footer ({str(exc).strip().splitlines()[0]})",
+                                     path=uri) from None
+
     def _profile_files(self, uris: list[str], plan: LineReading, problems: InputProblems, *,
                        sizes: list[int] | None = None) -> DatasetProfile:
         """The merged profile of ``uris``; ``sizes``: their sizes as listed (0: not known), which spare Spark the job
         finding files too large to be read whole when none is."""
         profile = DatasetProfile()
+        for theirs, their_problems in self.read_states(uris, plan, sizes=sizes):
+            profile.merge(theirs)
+            problems.merge(their_problems)
+        return profile
+
+    def read_states(self, uris: list[str], plan: LineReading, *,
+                    sizes: list[int] | None = None) -> list[tuple[object, InputProblems]]:
+        """The states of ``uris``' splits (or whole files, or tasks of whole files) with their bad-record tallies, in
+        (file, byte) order; a split that failed is raised as the local engine raises it."""
         if not uris or (plan.layout is Layout.CSV and not plan.columns):
-            return profile
+            return []
         from pyspark.sql import functions as F
 
+        if plan.layout is Layout.PARQUET:
+            with spark_job_errors("input", uris):
+                # Spark's Parquet reader splits the files by row groups; each split's rows, as Arrow batches, are read
+                # as the local reader reads a file's (``partitions.parquet_partition``)
+                found = self._spark.read.parquet(*uris)
+                rows = found.select("*", F.col("_metadata.file_path").alias(FILE_COLUMN),
+                                    F.col("_metadata.file_block_start").alias(START_COLUMN)).mapInArrow(
+                    partial(parquet_partition, plan=plan), STATE_DDL).collect()
+            return self._ordered_states(rows)
         with spark_job_errors("input", uris):
             # files no larger than a split go whole to the Python workers (no per-line work in the JVM); the
             # length filter is pushed into the binaryFile reader, which reads no content for the others
@@ -223,14 +262,17 @@ class SparkProfiler:
                     "value", F.col("_metadata.file_path").alias("file"),
                     F.col("_metadata.file_block_start").alias("start"))
                 rows += lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
+        return self._ordered_states(rows)
+
+    @staticmethod
+    def _ordered_states(rows: list) -> list[tuple[object, InputProblems]]:
+        states = []
         for row in sorted(rows, key=lambda row: (row.file, row.start)):
             state = pickle.loads(row.state)
             if not isinstance(state, tuple):
                 state.raise_it()
-            theirs, their_problems = state
-            profile.merge(theirs)
-            problems.merge(their_problems)
-        return profile
+            states.append(state)
+        return states
 
 
 _BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,

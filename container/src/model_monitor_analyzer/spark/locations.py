@@ -118,6 +118,20 @@ class HadoopFiles:
 
         return self._call(uri, "read this file", read)
 
+    def tail(self, uri: str, size: int, *, before: int = 0) -> bytes:
+        """``size`` bytes of the file at ``uri`` that end ``before`` bytes before its end (fewer at its start)."""
+        def read(path, fs):
+            length = int(fs.getFileStatus(path).getLen())
+            start = max(0, length - before - size)
+            stream = fs.open(path)
+            try:
+                stream.seek(start)
+                return bytes(stream.readNBytes(max(0, min(size, length - before - start))))
+            finally:
+                stream.close()
+
+        return self._call(uri, "read this file", read)
+
     def read(self, uri: str) -> bytes:
         """The whole file at ``uri`` (a baseline document: at most ``READ_LIMIT`` bytes)."""
         if not self.exists(uri):

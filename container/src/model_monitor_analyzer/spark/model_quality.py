@@ -12,8 +12,17 @@ the partitioning, writes each split's merged records as a part file, and the loc
 the same metrics, checks, reports and metric lines.
 
 The merged records and the matched outputs travel to the driver: a window's labels are read there anyway, and
-the matches are at most one a label unless captures share an id. A baseline (``baseline --type model-quality``)
-is a labelled dataset read whole on the driver by the local run: it is not run on Spark.
+the matches are at most one a label unless captures share an id.
+
+A baseline (``baseline --type model-quality``) reads its labelled dataset as the data-quality baseline does
+(``spark.data_quality``: whole files, or splits at line boundaries), each split on an executor by the local run's
+own column reading into the same per-part state (``metrics.part_state``); the driver merges the states in (file,
+byte) order, so the spreads read the rows in input order, and the local run goes on from the merged state. The
+label-free estimation block of a classification (its isotonic calibration, 5-fold cross-fitted, and the reference
+predictions) needs every labelled row at once: each split sends its complete rows back too (their prediction,
+probability and label texts, the texts' bytes plus 12 bytes a row: 1M rows of full-precision binary scores with
+0/1 labels and predictions take 32 MB on the driver), as much as the local engine holds for the same dataset. A regression keeps no reference and sends
+no rows.
 """
 
 from __future__ import annotations
@@ -29,24 +38,29 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.io.capture import CHUNK_BYTES, _captured_outputs
 from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, upload_hour
+from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.model_quality import run as local_run
+from model_monitor_analyzer.monitors.model_quality.metrics import PartState, complete_rows, part_state
 from model_monitor_analyzer.monitors.model_quality.request import (
     ModelQualityBaselineRequest,
     ModelQualityMonitorRequest,
+    ModelQualityNames,
+    ModelSettings,
 )
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.spark import spark_job_errors, spark_session
 from model_monitor_analyzer.spark.data_quality import SparkProfiler
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
-from model_monitor_analyzer.spark.partitions import STATE_DDL, STATE_SCHEMA, Failure, _chunks, _pieces
+from model_monitor_analyzer.spark.partitions import STATE_DDL, Failure, _chunks, _pieces, state_row
 from model_monitor_analyzer.spark.staging import RunFiles
 
 
@@ -121,10 +135,7 @@ def join_partition(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared: o
             state = Failure(True, exc.message, exc.path, exc.line)
         except Exception as exc:  # a bug: said on the driver
             state = Failure(False, f"{type(exc).__name__}: {exc}")
-        yield pa.RecordBatch.from_arrays(
-            [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
-            schema=STATE_SCHEMA,
-        )
+        yield state_row(file, start, pickle.dumps(state))
 
 
 class _LinesWriter(merge.MergedRecordsWriter):
@@ -206,11 +217,98 @@ class SparkJoiner:
         return parts
 
 
+# ------------------------------------------------------------------ the baseline
+@dataclass(frozen=True, kw_only=True)
+class BaselinePart:
+    """``partitions.LineReading.consumer`` of a model-quality baseline: a split's batches become its complete rows'
+    state (``metrics.part_state``), those rows themselves when the estimation reference reads them (a
+    classification's), and the counts of complete and incomplete rows (a ``BaselineRows``)."""
+
+    settings: ModelSettings
+    names: ModelQualityNames
+    wanted: dict[str, str]
+    lists: frozenset[str]
+    keep_rows: bool
+
+    def __call__(self, batches: Iterator[pa.RecordBatch], path: str) -> local_run.BaselineRows:
+        chunks: dict[str, list[pa.Array]] = {what: [] for what in self.wanted}
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            for what, column in local_run.batch_columns(batch, self.wanted, lists=self.lists, path=path).items():
+                chunks[what].append(column)
+        columns = {what: pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+                   for what, parts in chunks.items()}
+        rows, skipped = complete_rows(local_run.labelled_columns(columns))
+        state = part_state(self.settings, rows, names=self.names) if len(rows.labels) else None
+        return local_run.BaselineRows(state, rows if self.keep_rows else None, len(rows.labels), skipped)
+
+
+def _merged_in_order(states: list[PartState]) -> PartState:
+    """Consecutive parts' states merged in order, neighbours first: each row is copied about log2(parts) times, not
+    once a part as merging them one after another does."""
+    while len(states) > 1:
+        states = [states[i].merge(states[i + 1]) if i + 1 < len(states) else states[i]
+                  for i in range(0, len(states), 2)]
+    return states[0]
+
+
+def _concatenated(parts: list[LabelledColumns]) -> LabelledColumns:
+    def joined(columns: list[pa.Array]) -> pa.Array:
+        return pa.concat_arrays([column.cast(pa.string()) for column in columns])
+
+    probabilities = [part.probabilities for part in parts]
+    return LabelledColumns(
+        predictions=joined([part.predictions for part in parts]),
+        probabilities=None if any(p is None for p in probabilities) else joined(probabilities),  # type: ignore[misc]
+        labels=joined([part.labels for part in parts]))
+
+
+class SparkBaselineReader:
+    """``monitors.model_quality.run.BaselineReader`` with Spark's splits of the dataset as the parts."""
+
+    def __init__(self, files: HadoopFiles, folder: Path) -> None:
+        self._profiler = SparkProfiler(files, folder)
+
+    def __call__(self, request: ModelQualityBaselineRequest, problems: InputProblems) -> local_run.BaselineRows:
+        if request.reading.record_preprocessor is not None:
+            raise AnalyzerInputError("--record-preprocessor is not run by --engine spark yet: use --engine local")
+        settings = request.settings
+        attributes, lists = local_run.baseline_attributes(settings)
+        wanted = {what: attribute for what, attribute in attributes.items() if attribute is not None}
+        files = self._profiler.dataset_files(request.dataset)
+        plan = replace(
+            self._profiler.dataset_plan(files, request.dataset_format, request.reading, names=None,
+                                        detailed_columns=frozenset()),
+            consumer=BaselinePart(settings=settings, names=request.names, wanted=wanted, lists=lists,
+                                  keep_rows=settings.problem_type is not mq.ProblemType.REGRESSION),
+            merge_in_task=False)  # the rows stay in input order: the state's spreads and the reference read them so
+        parts: list[local_run.BaselineRows] = []
+        for part, their_problems in self._profiler.read_states([file.uri for file in files], plan,
+                                                               sizes=[file.size for file in files]):
+            problems.merge(their_problems)
+            parts.append(part)  # type: ignore[arg-type]
+        problems.check()
+        states = [part.state for part in parts if part.state is not None]
+        kept = [part.rows for part in parts if part.rows is not None and len(part.rows.labels)]
+        return local_run.BaselineRows(
+            _merged_in_order(states) if states else None,
+            _concatenated(kept) if kept else None,
+            sum(part.complete for part in parts), sum(part.skipped for part in parts))
+
+
 # ------------------------------------------------------------------ runs
 def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
-    """Refused: a model-quality baseline dataset is read whole on one machine."""
-    raise NotAvailableError("--engine spark does not run baseline --type model-quality: its labelled dataset is "
-                            "read on one machine; use --engine local")
+    """``monitors.model_quality.run.run_baseline`` with Spark reading the dataset in splits; URI inputs and output
+    allowed."""
+    files = HadoopFiles(spark_session(request.engine))
+    with RunFiles(files=files) as staged:
+        output = staged.output_folder(request.output, names=(*local_run.BASELINE_FILES, OUTCOME_FILE),
+                                      overwrite=request.overwrite, option=request.names.output,
+                                      inputs=(request.dataset,))
+        outcome = local_run.run_baseline(replace(request, output=output),
+                                         reader=SparkBaselineReader(files, staged.folder))
+        return staged.publish(outcome, output=output)
 
 
 def _ground_truth_copy(files: HadoopFiles, uri: str, folder: Path, window: TimeWindow) -> Path:

@@ -25,8 +25,11 @@ import io
 import itertools
 import pickle
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
@@ -38,12 +41,14 @@ from model_monitor_analyzer.io.datasets import (
     CSV_BLOCK_BYTES,
     csv_chunk_batches,
     json_lines_chunk_batches,
+    parquet_rows,
     whole_line_chunks,
 )
 from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC, UTF8_BOM
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.jobs.progress import ProgressReporter
-from model_monitor_analyzer.monitors.data_quality.run import profile_batches
+from model_monitor_analyzer.profile.dataset import profile_batches
+from model_monitor_analyzer.profile.datatypes import numpy_values
 
 #: the rows a partition sends back
 STATE_SCHEMA = pa.schema([("file", pa.string()), ("start", pa.int64()), ("state", pa.binary())])
@@ -56,6 +61,7 @@ class Layout(enum.Enum):
     CAPTURE = "capture"
     CSV = "csv"
     JSON_LINES = "json"
+    PARQUET = "parquet"  # Spark's Parquet reader: columns, not lines (``parquet_partition``)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +81,15 @@ class LineReading:
     header_lines: int = 0
     names: list[str] | None = None
     detailed_columns: frozenset[str] = frozenset()
+    #: what a split's batches become, when not a data-quality profile: ``consumer(batches, path)`` gives a state with
+    #: ``merge(later)`` (a model-quality baseline's part: ``spark.model_quality``)
+    consumer: Callable[[Iterator[pa.RecordBatch], str], Any] | None = None
+    #: whether a task merges the states of the whole files it reads (order-free states only: the driver merges the
+    #: others file by file, in file order)
+    merge_in_task: bool = True
+    #: a Parquet dataset's column types as the local reader (pyarrow) reads its first file: Spark's own types (a
+    #: timestamp in microseconds with the session's time zone, a UINT64 as a decimal) are cast back to them
+    parquet_schema: pa.Schema | None = None
 
     @property
     def chunk_bytes(self) -> int:
@@ -97,17 +112,21 @@ class Failure:
         raise RuntimeError(f"a Spark task failed: {self.message}")
 
 
-def _pieces(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[tuple[str, int], pa.Array]]:
-    """The partition as runs of consecutive lines of one split: ((file, start), lines)."""
+def _pieces(batches: Iterable[pa.RecordBatch], *, columns: bool = False) -> Iterator[tuple[tuple[str, int], Any]]:
+    """The partition as runs of consecutive lines of one split: ((file, start), lines); with ``columns``, batches
+    whose last two columns are the file and start, as runs of rows of one split: ((file, start), the other columns)."""
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        values, files, starts = batch.column(0), batch.column(1), batch.column(2)
-        start_numbers = starts.to_numpy(zero_copy_only=False)
-        changes = np.flatnonzero(
-            (start_numbers[1:] != start_numbers[:-1])
-            | ~pc.equal(files.slice(1), files.slice(0, len(files) - 1)).to_numpy(zero_copy_only=False)
-        ) + 1
+        if columns:
+            width = batch.num_columns - 2
+            values = pa.RecordBatch.from_arrays(batch.columns[:width], schema=pa.schema(list(batch.schema)[:width]))
+            files, starts = batch.column(width), batch.column(width + 1)
+        else:
+            values, files, starts = batch.column(0), batch.column(1), batch.column(2)
+        start_numbers = numpy_values(starts)  # no Array.to_numpy: it makes pyarrow import pandas (``_row``)
+        other_file = numpy_values(pc.indices_nonzero(pc.not_equal(files.slice(1), files.slice(0, len(files) - 1))))
+        changes = np.union1d(np.flatnonzero(start_numbers[1:] != start_numbers[:-1]), other_file.astype(np.int64)) + 1
         edges = [0, *changes.tolist(), batch.num_rows]
         for low, high in itertools.pairwise(edges):
             yield (files[low].as_py(), int(start_numbers[low])), values.slice(low, high - low)
@@ -168,18 +187,39 @@ def _state_row(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan:
 
 
 def _row(file: str, start: int, state: object) -> pa.RecordBatch:
+    return state_row(file, start, pickle.dumps(state))
+
+
+def _one_value(kind: pa.DataType, data: bytes) -> pa.Array:
+    return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(np.array([0, len(data)], np.int32)), pa.py_buffer(data)])
+
+
+def state_row(file: str, start: int, state: bytes) -> pa.RecordBatch:
+    """One ``STATE_SCHEMA`` row, built from buffers: converting Python values (``pa.array``) makes pyarrow import
+    pandas, a quarter to half a second of each Python worker's start that nothing here needs."""
     return pa.RecordBatch.from_arrays(
-        [pa.array([file]), pa.array([start], pa.int64()), pa.array([pickle.dumps(state)], pa.binary())],
+        [_one_value(pa.string(), file.encode()),
+         pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(np.array([start], np.int64))]),
+         _one_value(pa.binary(), state)],
         schema=STATE_SCHEMA,
     )
 
 
 def _state(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading) -> object:
-    """``(DatasetProfile, InputProblems)`` of one split or whole file, or the ``Failure`` that stopped it."""
+    """``(DatasetProfile, InputProblems)`` of one split or whole file (or the plan's consumer's state in place of
+    the profile), or the ``Failure`` that stopped it."""
+    return _batches_state(lambda problems: _split_batches(chunks, file, start, plan, problems), file, start, plan)
+
+
+def _batches_state(read: Callable[[InputProblems], Iterator[pa.RecordBatch]], file: str, start: int,
+                   plan: LineReading) -> object:
+    """``_state`` of a split whose record batches ``read(problems)`` gives."""
     problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio)
     try:
-        profile = profile_batches(_split_batches(chunks, file, start, plan, problems), names=plan.names,
-                                  detailed_columns=plan.detailed_columns,
+        batches = read(problems)
+        if plan.consumer is not None:
+            return plan.consumer(batches, file if start == 0 else f"{file} (the part from byte {start})"), problems
+        profile = profile_batches(batches, names=plan.names, detailed_columns=plan.detailed_columns,
                                   progress=ProgressReporter(enabled=False))
         state: object = (profile, problems)
     except AnalyzerInputError as exc:  # said on the driver as the local engine says it
@@ -208,7 +248,7 @@ def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) ->
             file = files[index].as_py()
             content = contents[index].as_py() or b""
             state = _state(_file_chunks(content, file, plan.chunk_bytes), file, 0, plan)
-            if not isinstance(state, tuple):
+            if not isinstance(state, tuple) or not plan.merge_in_task:
                 yield _row(file, 0, state)
                 continue
             states.append((file, *state))
@@ -220,3 +260,41 @@ def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) ->
         profile.merge(theirs)  # type: ignore[attr-defined]
         problems.merge(their_problems)
     yield _row(first, 0, (profile, problems))
+
+
+def _as_file_types(batch: pa.RecordBatch, schema: pa.Schema | None) -> pa.Table:
+    """A batch of Spark's Parquet reader with each column cast to the type pyarrow reads it as (``schema``), where
+    the names match and the cast holds (else Spark's type is kept)."""
+    table = pa.Table.from_batches([batch])
+    if schema is None:
+        return table
+    for index, field in enumerate(table.schema):
+        wanted = schema.field(field.name).type if schema.get_field_index(field.name) >= 0 else None
+        if wanted is None or wanted == field.type:
+            continue
+        try:
+            table = table.set_column(index, field.name, table.column(index).cast(wanted))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            continue
+    return table
+
+
+def _parquet_batches(pieces: Iterable[pa.RecordBatch], file: str, plan: LineReading,
+                     problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    """A Parquet split's rows as ``io.datasets.read_parquet_file`` gives them: nested columns flattened, lists as
+    JSON text, binary columns as text, every row counted as read."""
+    noted: set[str] = set()
+    for piece in pieces:
+        table = parquet_rows(_as_file_types(piece, plan.parquet_schema), Path(urlsplit(file).path), noted)
+        for flat in table.to_batches():
+            problems.record_good(flat.num_rows)
+            yield flat
+
+
+def parquet_partition(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function over Spark's Parquet rows ``(<the dataset's columns>, file, start)``: one
+    ``STATE_SCHEMA`` row per split (a file's row groups whose middle lies in the split's bytes)."""
+    for (file, start), group in itertools.groupby(_pieces(batches, columns=True), key=lambda piece: piece[0]):
+        pieces = [piece for _, piece in group]
+        yield _row(file, start, _batches_state(lambda problems, pieces=pieces, file=file: _parquet_batches(
+            pieces, file, plan, problems), file, start, plan))

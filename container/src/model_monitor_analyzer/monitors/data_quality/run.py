@@ -62,7 +62,7 @@ from model_monitor_analyzer.monitors.data_quality.request import (
     DataQualityBaselineRequest,
     DataQualityMonitorRequest,
 )
-from model_monitor_analyzer.profile.dataset import DatasetProfile
+from model_monitor_analyzer.profile.dataset import DatasetProfile, profile_batches
 from model_monitor_analyzer.profile.datatypes import InferredType, ValueKind
 from model_monitor_analyzer.report.constraints import constraints_document, parse_constraints
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
@@ -126,24 +126,6 @@ def _batches(
             input_names=names,
         )
     return read_dataset(source, dataset_format=_dataset_format(fmt), header=reading.header, problems=problems)
-
-
-def profile_batches(
-    batches: Iterable[pa.RecordBatch],
-    *,
-    names: list[str] | None,
-    detailed_columns: frozenset[str],
-    progress: ProgressReporter,
-) -> DatasetProfile:
-    profile = DatasetProfile()
-    for batch in batches:
-        if names is not None:
-            batch = batch.rename_columns(
-                [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
-            )
-        profile.update(batch, detailed_columns=detailed_columns)
-        progress.update(profile.item_count)
-    return profile
 
 
 def worker_count(requested: int | None, input_bytes: int) -> int:

@@ -104,6 +104,7 @@ def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
         help="how monitors judge the thresholds: significance (default: worse than the threshold by more "
         "than chance allows at the window's size) or threshold (the built-in's rule: any value past it)",
     )
+    add_engine_arguments(parser)
     _add_model_arguments(parser)
 
 
@@ -186,6 +187,7 @@ def baseline_request(args: argparse.Namespace) -> ModelQualityBaselineRequest:
         threshold_margin=threshold_margin(args.threshold_margin, name="--threshold-margin"),
         comparison=args.comparison,
         overwrite=args.overwrite,
+        engine=engine_options(args.engine, args.spark_master),
     )
 
 

@@ -155,6 +155,7 @@ class ModelQualityBaselineRequest:
             significance, see ``checks.quality_decision``).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
         names: how the user named the settings (default: the command line's options).
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
     """
 
     dataset: Path
@@ -166,6 +167,7 @@ class ModelQualityBaselineRequest:
     comparison: str = qd.SIGNIFICANCE
     overwrite: bool = False
     names: ModelQualityNames = OPTION_NAMES
+    engine: EngineOptions = EngineOptions()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -67,6 +67,7 @@ from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.model_quality import estimation
 from model_monitor_analyzer.monitors.model_quality.metrics import (
     NonFiniteValues,
+    PartState,
     WindowMetrics,
     complete_rows,
     part_state,
@@ -159,18 +160,73 @@ def read_baseline_columns(
             continue
         rows += batch.num_rows
         progress.update(rows)
-        names = batch.schema.names
-        for what, attribute in wanted.items():
-            several = _class_column_names(names, attribute, what, path) if what in lists else None
-            if several is not None:
-                chunks[what].append(_list_column([batch.column(name) for name in several]))
-                continue
-            chunks[what].append(_text(batch.column(_column_name(names, attribute, what, path))))
+        for what, column in batch_columns(batch, wanted, lists=lists, path=path).items():
+            chunks[what].append(column)
     progress.finish(rows)
     problems.check()
     return {
         what: pa.concat_arrays(parts) if parts else pa.array([], pa.string()) for what, parts in chunks.items()
     }
+
+
+def batch_columns(batch: pa.RecordBatch, wanted: dict[str, str], *, lists: frozenset[str],
+                  path: Path | str) -> dict[str, pa.Array]:
+    """The text column of each named attribute in one batch of a dataset (``read_baseline_columns``)."""
+    names = batch.schema.names
+    found = {}
+    for what, attribute in wanted.items():
+        several = _class_column_names(names, attribute, what, Path(path)) if what in lists else None
+        if several is not None:
+            found[what] = _list_column([batch.column(name) for name in several])
+            continue
+        found[what] = _text(batch.column(_column_name(names, attribute, what, Path(path))))
+    return found
+
+
+def baseline_attributes(settings: ModelSettings) -> tuple[dict[str, str | None], frozenset[str]]:
+    """The attributes a baseline reads (by what they hold) and those that may list per-class values."""
+    return ({"inference attribute": settings.inference_attribute,
+             "probability attribute": settings.probability_attribute,
+             "ground-truth attribute": settings.ground_truth_attribute},
+            frozenset({"probability attribute"} if _class_probabilities(settings) else ()))
+
+
+def labelled_columns(columns: dict[str, pa.Array]) -> LabelledColumns:
+    """A baseline's attribute columns as the metrics read them (the prediction is the probability without an
+    inference attribute)."""
+    return LabelledColumns(predictions=columns.get("inference attribute", columns.get("probability attribute")),
+                           probabilities=columns.get("probability attribute"), labels=columns["ground-truth attribute"])
+
+
+@dataclass(frozen=True)
+class BaselineRows:
+    """A baseline dataset read: the merged state of its complete rows (None when there is none), those rows (what
+    the estimation reference reads; None for a regression, which keeps no reference), how many rows were complete
+    and how many lacked a label, prediction or probability."""
+
+    state: PartState | None
+    rows: LabelledColumns | None
+    complete: int
+    skipped: int
+
+
+class BaselineReader(Protocol):
+    """Reads a baseline dataset in parts (another engine's: Spark's partitions), tallying bad records in
+    ``problems``, which it checks."""
+
+    def __call__(self, request: ModelQualityBaselineRequest, problems: InputProblems) -> BaselineRows: ...
+
+
+def _read_baseline_rows(request: ModelQualityBaselineRequest, problems: InputProblems) -> BaselineRows:
+    """The local engine's read: the dataset's columns in one process, its complete rows one part."""
+    settings = request.settings
+    attributes, lists = baseline_attributes(settings)
+    columns = read_baseline_columns(request.dataset, attributes, dataset_format=request.dataset_format,
+                                    header=request.reading.header, problems=problems,
+                                    progress=ProgressReporter(enabled=request.reading.progress), lists=lists)
+    rows, skipped = complete_rows(labelled_columns(columns))
+    state = part_state(settings, rows, names=request.names) if len(rows.labels) else None
+    return BaselineRows(state, rows, len(rows.labels), skipped)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,8 +292,9 @@ def _claim_monitor_output(request: ModelQualityMonitorRequest) -> OutputClaim:
     return claim
 
 
-def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
-    """Baseline statistics.json and constraints.json from a labelled dataset."""
+def run_baseline(request: ModelQualityBaselineRequest, *, reader: BaselineReader | None = None) -> RunOutcome:
+    """Baseline statistics.json and constraints.json from a labelled dataset (read in parts by ``reader``, when
+    another engine reads it)."""
     settings = request.settings
     if settings.ground_truth_attribute is None:
         raise AnalyzerInputError(f"{request.names.ground_truth_attribute} is required: the column that holds the label")
@@ -245,37 +302,19 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
     claim = claim_output(output, writes=BASELINE_FILES, inputs=(request.dataset,), overwrite=request.overwrite,
                          option=request.names.output)
     problems = _problems(request)
-    columns = read_baseline_columns(
-        request.dataset,
-        {
-            "inference attribute": settings.inference_attribute,
-            "probability attribute": settings.probability_attribute,
-            "ground-truth attribute": settings.ground_truth_attribute,
-        },
-        dataset_format=request.dataset_format,
-        header=request.reading.header,
-        problems=problems,
-        progress=ProgressReporter(enabled=request.reading.progress),
-        lists=frozenset({"probability attribute"} if _class_probabilities(settings) else ()),
-    )
-    rows, skipped = complete_rows(
-        LabelledColumns(
-            predictions=columns.get("inference attribute", columns.get("probability attribute")),
-            probabilities=columns.get("probability attribute"),
-            labels=columns["ground-truth attribute"],
-        )
-    )
-    if not len(rows.labels):
+    found = (reader or _read_baseline_rows)(request, problems)
+    skipped = found.skipped
+    if found.state is None or not found.complete:
         raise AnalyzerInputError(
             "the baseline dataset has no row with both a prediction and a label", path=str(request.dataset)
         )
-    state = part_state(settings, rows, names=request.names)
+    state = found.state
     left_out = state.non_finite
     if not state.quality.rows:
         raise AnalyzerInputError(
             f"the baseline dataset has no row whose values are finite numbers ({left_out.rows:,} rows left out, the "
             f"first: {left_out.first})", path=str(request.dataset))
-    _note_non_finite(left_out, rows=len(rows.labels))
+    _note_non_finite(left_out, rows=found.complete)
     item_count = state.quality.rows
     measured = state_metrics(settings, state, names=request.names)
     metrics = measured.metrics
@@ -293,7 +332,8 @@ def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
         decision=qd.decision_document(decision) if comparison == qd.SIGNIFICANCE else None,
     )
     if settings.problem_type is not mq.ProblemType.REGRESSION:  # the labelled reference, for label-free checks
-        kept = estimation.reference(settings, rows, metrics, measured.errors, names=request.names)
+        assert found.rows is not None  # every reader keeps the rows of a classification
+        kept = estimation.reference(settings, found.rows, metrics, measured.errors, names=request.names)
         constraints[estimation.ESTIMATION_KEY] = kept.to_document()
         if kept.estimates:
             print(f"note: calibration: {estimation.calibration_choice(kept)}", file=sys.stderr, flush=True)
