@@ -30,20 +30,13 @@ from . import bias_posttraining as post
 from . import bias_pretraining as pre
 from .bias_groups import (
     ColumnKind,
-    Group,
     Selection,
-    column_kind,
-    facet_groups,
     group_identity,
-    is_missing,
-    keys_are_numbers,
     kind_of_group,
-    positive_labels,
-    prediction_selection,
-    some_values,
     subgroup_keys,
     value_text,
 )
+from .bias_summary import ColumnSummary, facet_selections, label_selection, predicted_selection, summarize
 
 
 class BiasStage(enum.Enum):
@@ -346,31 +339,62 @@ def plan_bias(
         raise AnalyzerInputError(
             "the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]"
         )
+    used = [label, predicted_label, group_variable, *(f.column for f in facets)]
+    summaries = {name: summarize(columns[name]) for name in dict.fromkeys(used) if name is not None}
+    return plan_from_summaries(
+        summaries, columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
+        predicted_label=predicted_label, pre_training_methods=pre_training_methods,
+        post_training_methods=post_training_methods, run_pre_training=run_pre_training,
+        run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known,
+    )
+
+
+def plan_from_summaries(
+    summaries: Mapping[str, ColumnSummary],
+    columns: Mapping[str, np.ndarray],
+    *,
+    label: str,
+    label_values: Sequence[object],
+    facets: Sequence[FacetSpec],
+    group_variable: str | None,
+    predicted_label: str | None,
+    pre_training_methods: Sequence[str] | None,
+    post_training_methods: Sequence[str] | None,
+    run_pre_training: bool,
+    run_post_training: bool,
+    excluded_columns: Sequence[str],
+    known_kinds: Mapping[str, ColumnKind],
+) -> BiasPlan:
+    """``plan_bias`` with the columns' decisions (kinds, facet groups in first-seen order, threshold maxima, subgroup
+    keys) taken from the merged summaries of their parts (``checks.bias_summary``); ``columns`` only tell which
+    groups select no row or every row (``problems``)."""
+    known = known_kinds
     labels = columns[label]
-    positives = positive_labels(labels, label_values, label, known=known.get(label))
+    positive_name, positive = label_selection(summaries[label], list(label_values), label, known=known.get(label))
     problems: list[str] = []
-    if not positives.rows.any():
-        continuous = column_kind(labels, label_values, known=known.get(label)) is ColumnKind.CONTINUOUS
+    if not positive.rows(labels, label).any():
+        continuous = summaries[label].kind(list(label_values), known=known.get(label)) is ColumnKind.CONTINUOUS
         reading = (
             " The column is read as continuous (whole numbers of which 5 % or more are distinct, or as its baseline "
             f"read it), so {_given_text(label_values)} is a threshold (positive above it)"
             if continuous else ""
         )
         problems.append(
-            f"label value(s) {positives.name or _given_text(label_values)} match no row of column {label!r} "
-            f"(its values: {some_values(labels)}).{reading}"
+            f"label value(s) {positive_name or _given_text(label_values)} match no row of column {label!r} "
+            f"(its values: {summaries[label].some_values()})"
+            f".{reading}"
         )
     predicted = None
     if run_post_training and predicted_label is not None:
-        predicted = prediction_selection(
-            columns[predicted_label], labels, label_values, predicted_label, known=known.get(label)
+        predicted = predicted_selection(
+            summaries[predicted_label], summaries[label], list(label_values), predicted_label, known=known.get(label)
         )
         if not predicted.rows(columns[predicted_label], predicted_label).any():
             problems.append(
                 f"no predicted label in column {predicted_label!r} is positive ({_given_text(label_values)}; its "
-                f"values: {some_values(columns[predicted_label])})"
+                f"values: {summaries[predicted_label].some_values()})"
             )
-    if group_variable is not None and bool(np.all(is_missing(columns[group_variable]))):
+    if group_variable is not None and summaries[group_variable].all_missing:
         problems.append(f"group variable {group_variable!r} has no values (every row is missing)")
     stages = []
     if run_pre_training:
@@ -379,16 +403,14 @@ def plan_bias(
         stages.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
     facet_plans = []
     for spec in facets:
-        groups: tuple[Group, ...] = facet_groups(
-            columns[spec.column], spec.values, spec.column, known=known.get(spec.column)
-        )
-        problems.extend(_facet_problems(spec, groups, columns[spec.column]))
-        facet_plans.append(FacetPlan(column=spec.column, groups=tuple((g.name, g.selection) for g in groups)))
+        groups = facet_selections(summaries[spec.column], spec.values, spec.column, known=known.get(spec.column))
+        problems.extend(_facet_problems(spec, groups, columns[spec.column], summaries[spec.column]))
+        facet_plans.append(FacetPlan(column=spec.column, groups=groups))
     return BiasPlan(
-        label=label, label_value_or_threshold=positives.name, positive=positives.selection,
+        label=label, label_value_or_threshold=positive_name, positive=positive,
         predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
         group_variable=group_variable,
-        group_keys_are_numbers=group_variable is None or keys_are_numbers(columns[group_variable]),
+        group_keys_are_numbers=group_variable is None or summaries[group_variable].keys_are_numbers,
         facets=tuple(facet_plans), stages=tuple(stages),
         excluded_columns=tuple(excluded_columns), problems=tuple(problems),
     )
@@ -522,18 +544,20 @@ def _given_text(values: Sequence[object]) -> str:
     return ",".join(value_text(v) for v in values)
 
 
-def _facet_problems(spec: FacetSpec, groups: Sequence[Group], values: np.ndarray) -> list[str]:
+def _facet_problems(spec: FacetSpec, groups: Sequence[tuple[str, Selection]], values: np.ndarray,
+                    summary: ColumnSummary) -> list[str]:
     """Why a facet's groups leave the metrics without a value: a sensitive group with no row, or
     with every row (nothing left to compare it with)."""
     problems = []
-    for group in groups:
-        given = _given_text(spec.values) if spec.values else group.name
-        if not group.rows.any():
+    for name, selection in groups:
+        given = _given_text(spec.values) if spec.values else name
+        rows = selection.rows(values, spec.column)
+        if not rows.any():
             problems.append(
                 f"facet {spec.column!r} value_or_threshold {given} matches no row "
-                f"(the column's values: {some_values(values)})"
+                f"(the column's values: {summary.some_values()})"
             )
-        elif group.rows.all():
+        elif rows.all():
             problems.append(
                 f"facet {spec.column!r} value_or_threshold {given} matches every row, so no row is left to "
                 "compare it with"

@@ -1,0 +1,163 @@
+"""The decisions a bias plan takes on whole columns (categorical or continuous by Clarify's 5 % rule,
+facet groups in first-seen order, threshold maxima, subgroup keys, the values named in messages) come out
+the same from mergeable summaries of the column's parts, for any split, merge order and cap."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from model_monitor_analyzer.checks.bias_groups import (
+    ColumnKind,
+    as_numbers,
+    column_kind,
+    is_missing,
+    keys_are_numbers,
+    some_values,
+)
+from model_monitor_analyzer.checks.bias_summary import (
+    ColumnSummary,
+    distinct_needed,
+    present_count,
+    summarize,
+)
+from model_monitor_analyzer.monitors.bias.values import text_column, typed_column
+
+ROWS = 400
+
+
+def _exactly_five_percent() -> np.ndarray:
+    """20 distinct integers over 400 rows: 5 % exactly, the smallest continuous share."""
+    values = np.repeat(np.arange(20, dtype=np.int64) * 3, ROWS // 20)
+    return np.random.default_rng(3).permutation(values)
+
+
+def _just_under_five_percent() -> np.ndarray:
+    values = np.repeat(np.arange(19, dtype=np.int64), 21)[:ROWS - 1]
+    return np.random.default_rng(4).permutation(np.append(values, 0))
+
+
+def _columns() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    integers_with_gaps = rng.integers(0, 30, ROWS).astype(np.float64)
+    integers_with_gaps[rng.random(ROWS) < 0.1] = np.nan
+    mixed = rng.choice(np.array(["1", "2.5", "x", "", "NA", " 3 ", "1.0", "true"], dtype=object), ROWS).tolist()
+    zeros = np.zeros(ROWS)
+    zeros[::7] = -0.0
+    return {
+        "exactly 5 %": _exactly_five_percent(),
+        "just under 5 %": _just_under_five_percent(),
+        "5 % of the present, floats with missing": np.where(np.arange(ROWS) % 2 == 0,
+                                                            np.repeat(np.arange(10.0), ROWS // 10), np.nan),
+        "many integers": rng.integers(-10**9, 10**9, ROWS),
+        "0/1": rng.integers(0, 2, ROWS),
+        "integers with gaps": integers_with_gaps,
+        "fractions": rng.normal(size=ROWS).round(2),
+        "mixed ints, floats and text": text_column_of(mixed),
+        "integer texts": np.array([str(v) for v in rng.integers(0, 40, ROWS)], dtype=object),
+        "integer texts and missing": np.array([None if v == 0 else str(v) for v in rng.integers(0, 40, ROWS)],
+                                              dtype=object),
+        "number texts": np.array([f"{v:.1f}" for v in rng.integers(0, 40, ROWS)], dtype=object),
+        "words": rng.choice(np.array(["F", "M", "X", None], dtype=object), ROWS),
+        "booleans": rng.random(ROWS) < 0.4,
+        "all missing": np.full(ROWS, None, dtype=object),
+        "all NaN": np.full(ROWS, np.nan),
+        "signed zeros": zeros,
+        "JSON values": typed_column([1, 2.5, "a", None, True] * (ROWS // 5)),
+    }
+
+
+def text_column_of(texts: list[str]) -> np.ndarray:
+    import pyarrow as pa
+
+    return text_column(pa.array(texts, pa.string()))
+
+
+COLUMNS = _columns()
+GIVEN = [None, [1], [2, 3], ["F"]]
+
+
+def _cuts(size: int, parts: int, seed: int) -> list[tuple[int, int]]:
+    inner = sorted(random.Random(seed).sample(range(1, size), parts - 1)) if parts > 1 else []
+    return list(itertools.pairwise([0, *inner, size]))
+
+
+def _merged(values: np.ndarray, parts: int, seed: int, *, cap: int | None = None) -> ColumnSummary:
+    summaries = [summarize(values[a:b], part=index, cap=cap) for index, (a, b) in enumerate(_cuts(values.size, parts, seed))]
+    random.Random(seed).shuffle(summaries)  # merged in any order
+    return functools.reduce(ColumnSummary.merge, summaries)
+
+
+def _maximum(values: np.ndarray) -> float | None:
+    try:
+        numbers = as_numbers(values, "c")
+    except Exception:  # a word: no threshold on this column
+        return "words"  # type: ignore[return-value]
+    present = numbers[~np.isnan(numbers)]
+    return float(present.max()) + 0.0 if present.size else None  # as threshold_intervals reads it
+
+
+@pytest.mark.parametrize("name", list(COLUMNS))
+@pytest.mark.parametrize(("parts", "seed"), [(1, 0), (2, 1), (5, 2), (37, 3), (ROWS, 4)])
+def test_merged_summaries_decide_as_the_whole_column(name: str, parts: int, seed: int) -> None:
+    values = COLUMNS[name]
+    merged = _merged(values, parts, seed)
+    for given in GIVEN:
+        for known in (None, ColumnKind.CONTINUOUS, ColumnKind.CATEGORICAL):
+            assert merged.kind(given, known=known) is column_kind(values, given, known=known), (given, known)
+    present = values[~is_missing(values)]
+    expected_order = list(dict.fromkeys(present.tolist()))
+    assert list(merged.distinct_values()) == expected_order
+    assert [type(v) for v in merged.distinct_values()] == [type(v) for v in expected_order]
+    assert merged.some_values() == some_values(values)
+    assert merged.keys_are_numbers == keys_are_numbers(values)
+    assert merged.all_missing == bool(np.all(is_missing(values)))
+    expected_maximum = _maximum(values)
+    if expected_maximum == "words":
+        assert merged.words
+    else:
+        assert merged.maximum == expected_maximum
+        if expected_maximum is not None:
+            assert np.signbit(merged.maximum) == np.signbit(expected_maximum)
+
+
+@pytest.mark.parametrize("name", ["exactly 5 %", "just under 5 %", "many integers", "integers with gaps",
+                                  "5 % of the present, floats with missing", "integer texts"])
+@pytest.mark.parametrize("parts", [1, 3, 16])
+def test_two_passes_decide_the_five_percent_rule_with_capped_sets(name: str, parts: int) -> None:
+    """A first pass counts the present values; the second keeps at most distinct_needed of them a part."""
+    values = COLUMNS[name]
+    total = sum(present_count(values[a:b]) for a, b in _cuts(values.size, parts, parts))
+    cap = distinct_needed(total)
+    merged = _merged(values, parts, parts, cap=cap)
+    assert merged.kind(None) is column_kind(values, None)
+    assert merged.many_distinct() == (len(set(values[~is_missing(values)].tolist())) / total >= 0.05)
+    if merged.reached_cap:
+        assert not merged.first_seen  # a capped set sends nothing on
+
+
+def test_the_rule_at_its_edge() -> None:
+    """The edge columns are on both sides of the rule, as the whole-column decision puts them."""
+    assert column_kind(COLUMNS["exactly 5 %"], None) is ColumnKind.CONTINUOUS
+    assert column_kind(COLUMNS["just under 5 %"], None) is ColumnKind.CATEGORICAL
+    assert column_kind(COLUMNS["5 % of the present, floats with missing"], None) is ColumnKind.CONTINUOUS
+    for present in [1, 19, 20, 21, 399, 400, 401, 10**9 + 7]:
+        needed = distinct_needed(present)
+        assert needed / present >= 0.05 and (needed - 1) / present < 0.05
+
+
+def test_a_cap_below_the_rule_is_refused() -> None:
+    merged = _merged(COLUMNS["many integers"], 4, 1, cap=3)
+    with pytest.raises(ValueError, match="cannot decide the 5 % rule"):
+        merged.kind(None)
+    with pytest.raises(ValueError, match="without a cap"):
+        merged.distinct_values()
+
+
+def test_parts_typed_differently_are_refused() -> None:
+    with pytest.raises(ValueError, match="typed differently"):
+        summarize(np.arange(3)).merge(summarize(np.arange(3.0), part=1))
