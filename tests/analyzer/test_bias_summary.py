@@ -86,8 +86,9 @@ def _cuts(size: int, parts: int, seed: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise([0, *inner, size]))
 
 
-def _merged(values: np.ndarray, parts: int, seed: int, *, cap: int | None = None) -> ColumnSummary:
-    summaries = [summarize(values[a:b], part=index, cap=cap) for index, (a, b) in enumerate(_cuts(values.size, parts, seed))]
+def _merged(values: np.ndarray, parts: int, seed: int, *, cap: int | None = None, listing: bool = True,
+            keys: bool = True) -> ColumnSummary:
+    summaries = [summarize(values[a:b], part=index, cap=cap, listing=listing, keys=keys) for index, (a, b) in enumerate(_cuts(values.size, parts, seed))]
     random.Random(seed).shuffle(summaries)  # merged in any order
     return functools.reduce(ColumnSummary.merge, summaries)
 
@@ -111,12 +112,15 @@ def test_merged_summaries_decide_as_the_whole_column(name: str, parts: int, seed
             assert merged.kind(given, known=known) is column_kind(values, given, known=known), (given, known)
     present = values[~is_missing(values)]
     expected_order = list(dict.fromkeys(present.tolist()))
-    assert list(merged.distinct_values()) == expected_order
-    assert [type(v) for v in merged.distinct_values()] == [type(v) for v in expected_order]
+    if column_kind(values, None) is ColumnKind.CATEGORICAL:  # a continuous facet lists no values
+        assert list(merged.distinct_values()) == expected_order
+        assert [type(v) for v in merged.distinct_values()] == [type(v) for v in expected_order]
     assert merged.some_values() == some_values(values)
     assert merged.keys_are_numbers == keys_are_numbers(values)
     assert merged.all_missing == bool(np.all(is_missing(values)))
     expected_maximum = _maximum(values)
+    if column_kind(values, [1], known=ColumnKind.CONTINUOUS) is ColumnKind.CATEGORICAL:
+        return  # no threshold applies to the column: its maximum is never asked for
     if expected_maximum == "words":
         assert merged.words
     else:
@@ -133,11 +137,26 @@ def test_two_passes_decide_the_five_percent_rule_with_capped_sets(name: str, par
     values = COLUMNS[name]
     total = sum(present_count(values[a:b]) for a, b in _cuts(values.size, parts, parts))
     cap = distinct_needed(total)
-    merged = _merged(values, parts, parts, cap=cap)
-    assert merged.kind(None) is column_kind(values, None)
+    merged = _merged(values, parts, parts, cap=cap, listing=False, keys=False)
+    for known in (None, ColumnKind.CONTINUOUS):
+        assert merged.kind(None, known=known) is column_kind(values, None, known=known)
     assert merged.many_distinct() == (len(set(values[~is_missing(values)].tolist())) / total >= 0.05)
     if merged.reached_cap:
         assert not merged.first_seen  # a capped set sends nothing on
+
+
+@pytest.mark.parametrize("name", list(COLUMNS))
+@pytest.mark.parametrize("parts", [1, 6])
+def test_summaries_without_listing_decide_the_kind_alike(name: str, parts: int) -> None:
+    """A label's or a group variable's summary keeps distinct values only where the rule may need them."""
+    values = COLUMNS[name]
+    for keys in (False, True):
+        merged = _merged(values, parts, parts, listing=False, keys=keys)
+        for given in GIVEN:
+            assert merged.kind(given) is column_kind(values, given)
+        if keys:
+            assert merged.keys_are_numbers == keys_are_numbers(values)
+        assert merged.some_values() == some_values(values)
 
 
 def test_the_rule_at_its_edge() -> None:

@@ -339,14 +339,28 @@ def plan_bias(
         raise AnalyzerInputError(
             "the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]"
         )
-    used = [label, predicted_label, group_variable, *(f.column for f in facets)]
-    summaries = {name: summarize(columns[name]) for name in dict.fromkeys(used) if name is not None}
+    summaries = {name: summarize(columns[name], listing=listing, keys=keys)
+                 for name, (listing, keys) in summary_roles(label=label, predicted_label=predicted_label,
+                                                            group_variable=group_variable, facets=facets).items()}
     return plan_from_summaries(
         summaries, columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
         predicted_label=predicted_label, pre_training_methods=pre_training_methods,
         post_training_methods=post_training_methods, run_pre_training=run_pre_training,
         run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known,
     )
+
+
+def summary_roles(*, label: str, predicted_label: str | None, group_variable: str | None,
+                  facets: Sequence[FacetSpec]) -> dict[str, tuple[bool, bool]]:
+    """The columns a plan summarises, each with what its summary must hold (``bias_summary.summarize``'s ``listing``:
+    a facet without values lists its values; ``keys``: the group variable's keys)."""
+    roles: dict[str, tuple[bool, bool]] = {}
+    for name, listing, keys in [(label, False, False), (predicted_label, False, False), (group_variable, False, True),
+                                *((spec.column, not spec.values, False) for spec in facets)]:
+        if name is not None:
+            had = roles.get(name, (False, False))
+            roles[name] = (had[0] or listing, had[1] or keys)
+    return roles
 
 
 def plan_from_summaries(

@@ -23,6 +23,7 @@ any order (``ColumnSummary.merge``), gives exactly the decisions of the whole co
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,10 +72,12 @@ class ColumnSummary:
     all_integer_texts: bool  # an object column whose present texts all read as integers
     numbers: int  # present values as ``numeric_view`` reads them
     zero_one: bool  # every one of them is 0 or 1
-    words: bool  # an object column with a present value that is no number
+    words: bool | None  # an object column with a present value that is no number (None: not looked at)
     maximum: float | None  # the largest present value as ``as_numbers`` reads the column
     cap: int | None
     reached_cap: bool
+    kept: bool  # the distinct values are kept (else the part cannot be whole numbers and none were asked for)
+    ordered: bool  # with the positions of their first occurrences (else each at position 0)
     first_seen: dict[object, tuple[int, int]] = field(default_factory=dict)  # value -> (part, position)
     first_shown: tuple[tuple[tuple[int, int], object, str], ...] = ()  # ((part, position), key, text)
 
@@ -85,8 +88,9 @@ class ColumnSummary:
         if other.cap != self.cap:
             raise ValueError("parts of one column summarised with different caps")
         reached = self.reached_cap or other.reached_cap
+        kept = self.kept and other.kept
         seen: dict[object, tuple[int, int]] = {}
-        if not reached:
+        if kept and not reached:
             # The earlier occurrence keeps its key (1 and 1.0 are one value, shown as first seen).
             merged = sorted([*self.first_seen.items(), *other.first_seen.items()], key=lambda item: item[1])
             for value, where in merged:
@@ -101,8 +105,8 @@ class ColumnSummary:
             fractional=self.fractional or other.fractional,
             all_integer_texts=self.all_integer_texts and other.all_integer_texts,
             numbers=self.numbers + other.numbers, zero_one=self.zero_one and other.zero_one,
-            words=self.words or other.words, maximum=_larger(self.maximum, other.maximum),
-            cap=self.cap, reached_cap=reached, first_seen=seen,
+            words=_either(self.words, other.words), maximum=_larger(self.maximum, other.maximum),
+            cap=self.cap, reached_cap=reached, kept=kept, ordered=self.ordered and other.ordered, first_seen=seen,
             first_shown=tuple(list(shown.values())[:_KEPT_FIRST]),
         )
 
@@ -130,6 +134,8 @@ class ColumnSummary:
         if not self.present:
             return False
         needed = distinct_needed(self.present)
+        if not self.kept:
+            raise ValueError("a part of whole numbers kept no distinct values")
         if not self.reached_cap:
             return len(self.first_seen) >= needed
         assert self.cap is not None
@@ -140,8 +146,8 @@ class ColumnSummary:
 
     def distinct_values(self) -> tuple[object, ...]:
         """The present values in order of first appearance (a categorical facet's groups)."""
-        if self.reached_cap:
-            raise ValueError(f"the distinct values stopped at {self.cap}: summarise without a cap to list them")
+        if self.reached_cap or not self.ordered:
+            raise ValueError("the distinct values were not listed in order: summarise with listing=True, without a cap")
         return tuple(self.first_seen)
 
     def some_values(self) -> str:
@@ -158,7 +164,17 @@ class ColumnSummary:
     @property
     def keys_are_numbers(self) -> bool:
         """``bias_groups.keys_are_numbers`` of the whole column."""
-        return self.dtype_kind != "O" or not self.words
+        if self.dtype_kind != "O":
+            return True
+        if self.words is None:
+            raise ValueError("the column's words were not looked at: summarise with keys=True")
+        return not self.words
+
+
+def _either(first: bool | None, second: bool | None) -> bool | None:
+    if first or second:
+        return True
+    return None if first is None or second is None else False
 
 
 def _larger(first: float | None, second: float | None) -> float | None:
@@ -169,68 +185,134 @@ def _larger(first: float | None, second: float | None) -> float | None:
     return second if second > first else first
 
 
-def summarize(values: np.ndarray, *, part: int = 0, cap: int | None = None) -> ColumnSummary:
+def summarize(values: np.ndarray, *, part: int = 0, cap: int | None = None, listing: bool = True,
+              keys: bool = True) -> ColumnSummary:
     """The summary of ``values``, the rows of part ``part`` (parts are ordered by their index) of one typed column.
 
     ``cap``: stop keeping distinct values once there are this many (see the module's docstring); None keeps all.
+    ``listing``: keep every distinct value with its first position (a facet without values, whose groups are its
+    values); else they are kept, unordered, only where the 5 % rule may need them (whole numbers). ``keys``: look for
+    words among numbers in an object column (the group variable's ``keys_are_numbers``).
     """
     kind = values.dtype.kind
     missing = is_missing(values)
-    present = values[~missing]
-    numbers = numeric_view(values)
-    as_numbers = values.astype(np.float64) if kind == "b" else numbers
-    present_numbers = as_numbers[~np.isnan(as_numbers)]
-    viewed = numbers[~np.isnan(numbers)]
-    all_integer_texts = True
-    # A value that is no number (``as_numbers`` refuses the column, ``keys_are_numbers`` says no).
-    words = kind not in "biuf" and bool(np.any(np.isnan(numbers) & ~missing))
-    if kind == "O" and values.size:
-        texts = pa.array(values, type=pa.string(), from_pandas=True)
-        all_integer_texts = bool(pc.all(pc.match_substring_regex(texts, _INTEGER_TEXT)).as_py() is not False)
+    some_missing = bool(missing.any())
+    present = values[~missing] if some_missing else values
+    positions = np.flatnonzero(~missing) if some_missing else None  # None: each value's own index
+    rows, present_rows = int(values.size), int(present.size)
+    all_integer_texts, words = True, None if kind == "O" else False
     fractional = False
-    if kind == "f" and present.size:
+    if kind == "f" and present_rows:
         fractional = not bool(np.all(np.isfinite(present) & (present == np.round(present))))
-    positions = np.flatnonzero(~missing)
-    seen = _first_seen(present, positions, part)
-    reached = cap is not None and len(seen) >= cap
-    if reached:
-        seen = {}
+    if kind == "O" and rows and not some_missing:
+        all_integer_texts = re.match(_INTEGER_TEXT, str(values[0])) is not None  # a word first: no need to look on
+        if all_integer_texts:
+            texts = pa.array(values, type=pa.string(), from_pandas=True)
+            all_integer_texts = pc.all(pc.match_substring_regex(texts, _INTEGER_TEXT)).as_py() is not False
+    whole = kind in "iu" or (kind == "f" and not fractional) or (kind == "O" and not some_missing
+                                                                  and all_integer_texts)
+    numbers, zero_one, maximum = 0, True, None
+    if kind in "iub":
+        # numeric_view reads integers as themselves, booleans as no number; as_numbers both as numbers.
+        numbers = rows if kind != "b" else 0
+        if rows:
+            lowest, highest = values.min(), values.max()
+            zero_one = kind == "b" or bool(lowest >= 0 and highest <= 1)
+            maximum = float(highest)
+    elif kind == "f" or whole:
+        viewed = numeric_view(present)
+        viewed = viewed[~np.isnan(viewed)]
+        numbers = int(viewed.size)
+        zero_one = bool(np.all((viewed == 0) | (viewed == 1)))
+        maximum = float(viewed.max()) if viewed.size else None
+        if kind == "O":
+            words = numbers < present_rows
+    elif kind == "O" and keys:
+        words = bool(np.any(np.isnan(numeric_view(present))))
+    elif kind not in "O":
+        words = present_rows > 0  # no number at all (the typed columns are never of another kind)
+    # A float part with a fraction makes the column continuous: it has no values to list, no rule to apply.
+    listing = listing and not fractional
+    kept = listing or (whole and kind != "b")
+    seen: dict[object, tuple[int, int]] = {}
+    reached = False
+    if kept:
+        seen = (_first_seen(present, positions, part) if listing
+                else _distinct(present, part, cap, zero_one=kind in "iu" and zero_one))
+        reached = cap is not None and len(seen) >= cap
+        if reached:
+            seen = {}
     return ColumnSummary(
-        dtype_kind=kind, rows=int(values.size), present=int(present.size), fractional=fractional,
-        all_integer_texts=all_integer_texts, numbers=int(viewed.size),
-        zero_one=bool(np.all((viewed == 0) | (viewed == 1))), words=words,
-        maximum=float(present_numbers.max()) + 0.0 if present_numbers.size else None,  # -0.0 is 0.0
-        cap=cap, reached_cap=reached, first_seen=seen,
+        dtype_kind=kind, rows=rows, present=present_rows, fractional=fractional,
+        all_integer_texts=all_integer_texts, numbers=numbers, zero_one=zero_one, words=words,
+        maximum=None if maximum is None else maximum + 0.0,  # -0.0 is 0.0
+        cap=cap, reached_cap=reached, kept=kept, ordered=listing, first_seen=seen,
         first_shown=_first_shown(present, positions, part),
     )
 
 
-def _first_seen(present: np.ndarray, positions: np.ndarray, part: int) -> dict[object, tuple[int, int]]:
+def _distinct(present: np.ndarray, part: int, cap: int | None, *, zero_one: bool) -> dict[object, tuple[int, int]]:
+    """The distinct present values, unordered (each at position 0); at the cap, ``cap`` of them."""
+    if zero_one:
+        distinct = [value for value in (0, 1) if np.any(present == value)]
+    elif present.dtype.kind == "O":
+        distinct = list(dict.fromkeys(present.tolist()))
+    else:
+        distinct = np.unique(present).tolist()
+    return dict.fromkeys(distinct[:cap] if cap is not None else distinct, (part, 0))
+
+
+# Up to this many distinct texts, each one's first position is found by a scan (``list.index``).
+_SCANNED = 64
+
+
+def _first_seen(present: np.ndarray, positions: np.ndarray | None, part: int) -> dict[object, tuple[int, int]]:
     """Each distinct present value, as it first appears (``dict.fromkeys`` keeps that key), with where."""
     if present.dtype.kind == "O":
         listed = present.tolist()
-        first = {value: index for index, value in reversed(list(enumerate(listed)))}
-        indices = sorted(first.values())
+        distinct = dict.fromkeys(listed)
+        if len(distinct) <= _SCANNED:
+            indices = [listed.index(value) for value in distinct]
+        else:
+            size = len(listed)
+            first = dict(zip(reversed(listed), range(size - 1, -1, -1), strict=True))  # the first position wins
+            indices = sorted(first.values())
     else:
         _, found = np.unique(present, return_index=True)
         indices = np.sort(found).tolist()
         listed = present
-    where = positions.tolist()
-    return {_python(listed[i]): (part, where[i]) for i in indices}
+    return {_python(listed[i]): (part, i if positions is None else int(positions[i])) for i in indices}
 
 
 def _python(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _first_shown(present: np.ndarray, positions: np.ndarray, part: int) -> tuple[tuple[tuple[int, int], object, str], ...]:
-    """The first distinct present values as ``some_values`` tells them apart (object columns by their text)."""
-    if not present.size:
-        return ()
-    keys = present.astype(str) if present.dtype.kind == "O" else present
-    _, first = np.unique(keys, return_index=True)
-    chosen = np.sort(first)[:_KEPT_FIRST]
-    return tuple(((part, int(positions[i])), keys[i].item(), value_text(present[i])) for i in chosen)
+def _first_shown(present: np.ndarray, positions: np.ndarray | None, part: int) -> tuple[tuple[tuple[int, int], object, str], ...]:
+    """The first distinct present values as ``some_values`` tells them apart (object columns by their text, numbers
+    by value), each with where it first appears."""
+    chosen: list[int] = []
+    keys: list[object] = []
+    if present.dtype.kind == "O":
+        size = 64
+        while True:  # a prefix of the texts that grows until it holds enough of them, or is the whole part
+            texts = [str(value) for value in present[:size].tolist()]
+            distinct = list(dict.fromkeys(texts))[:_KEPT_FIRST]
+            if len(distinct) >= _KEPT_FIRST or size >= present.size:
+                break
+            size *= 4
+        chosen, keys = [texts.index(text) for text in distinct], list(distinct)
+    else:
+        left = np.ones(present.size, dtype=bool)  # rows of none of the values found so far
+        while left.size and len(chosen) < _KEPT_FIRST:
+            index = int(np.argmax(left))
+            if not left[index]:
+                break
+            chosen.append(index)
+            keys.append(_python(present[index]))
+            left &= present != present[index]
+    return tuple(((part, i if positions is None else int(positions[i])), key, value_text(present[i]))
+                 for i, key in zip(chosen, keys, strict=True))
 
 
 def present_count(values: np.ndarray) -> int:
