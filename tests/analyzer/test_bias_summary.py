@@ -11,6 +11,15 @@ import random
 import numpy as np
 import pytest
 
+from model_monitor_analyzer.checks.bias import (
+    FacetSpec,
+    PlanRows,
+    plan_bias,
+    plan_from_summaries,
+    plan_rows,
+    summary_roles,
+    with_problems,
+)
 from model_monitor_analyzer.checks.bias_groups import (
     ColumnKind,
     as_numbers,
@@ -180,3 +189,63 @@ def test_a_cap_below_the_rule_is_refused() -> None:
 def test_parts_typed_differently_are_refused() -> None:
     with pytest.raises(ValueError, match="typed differently"):
         summarize(np.arange(3)).merge(summarize(np.arange(3.0), part=1))
+
+
+def _table() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(21)
+    rows = 600
+    score = rng.random(rows)
+    region = rng.integers(0, 40, rows).astype(np.float64)  # whole numbers, 40 distinct of 600: continuous
+    region[rng.random(rows) < 0.1] = np.nan
+    return {
+        "x": rng.normal(size=rows).round(2),
+        "sex": rng.choice(np.array(["F", "M", "X", None], dtype=object), rows),
+        "age": rng.integers(18, 90, rows),  # 72 distinct of 600: continuous
+        "grade": rng.integers(0, 20, rows),  # 20 of 600: categorical
+        "region": region,
+        "nobody": np.full(rows, None, dtype=object),
+        "y": (rng.random(rows) < 0.3 + 0.4 * score).astype(np.int64),
+        "p": (score > 0.55).astype(np.int64),
+    }
+
+
+PLANS = {
+    "facets of every kind": {
+        "label": "y", "label_values": [1], "predicted_label": "p", "group_variable": "region",
+        "facets": [FacetSpec(column="sex"), FacetSpec(column="sex", values=("F",)), FacetSpec(column="age", values=(40,)),
+                   FacetSpec(column="grade"), FacetSpec(column="grade", values=(3, 4))]},
+    "groups of no row and of every row": {
+        "label": "y", "label_values": [7], "predicted_label": "p", "group_variable": "nobody",
+        "facets": [FacetSpec(column="sex", values=("Z",)), FacetSpec(column="age", values=(5,)),
+                   FacetSpec(column="age", values=(95,))]},
+    "a continuous label": {
+        "label": "age", "label_values": [50], "predicted_label": "region", "facets": [FacetSpec(column="sex")]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(PLANS))
+@pytest.mark.parametrize(("parts", "seed"), [(1, 0), (3, 1), (11, 2)])
+@pytest.mark.parametrize("two_passes", [False, True])
+def test_a_plan_from_parts_is_the_whole_tables_plan(name: str, parts: int, seed: int, two_passes: bool) -> None:
+    """Summaries and row flags of the parts, merged, plan the analysis exactly as the whole table does (kinds, groups
+    in first-seen order, threshold names, subgroup keys, problems)."""
+    table, config = _table(), PLANS[name]
+    expected = plan_bias(table, **config)
+    cuts = _cuts(len(table["y"]), parts, seed)
+    pieces = [{column: values[a:b] for column, values in table.items()} for a, b in cuts]
+    roles = summary_roles(label=config["label"], predicted_label=config.get("predicted_label"),
+                          group_variable=config.get("group_variable"), facets=config["facets"])
+    summaries = {}
+    for column, (listing, keys) in roles.items():
+        cap = None
+        if two_passes and not listing:  # a first pass counts the present values, the second keeps what the rule needs
+            cap = distinct_needed(sum(present_count(piece[column]) for piece in pieces))
+        summaries[column] = functools.reduce(ColumnSummary.merge, [
+            summarize(piece[column], part=index, cap=cap, listing=listing, keys=keys)
+            for index, piece in reversed(list(enumerate(pieces)))])
+    plan = plan_from_summaries(summaries, **config)
+    flags = functools.reduce(PlanRows.merge, [plan_rows(plan, piece) for piece in pieces])
+    planned = with_problems(plan, summaries, flags, label_values=config["label_values"], facets=config["facets"])
+    assert planned == expected
+    if name == "groups of no row and of every row":
+        assert len(expected.problems) >= 4  # the flags are exercised

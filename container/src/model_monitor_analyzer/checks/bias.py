@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -342,12 +342,14 @@ def plan_bias(
     summaries = {name: summarize(columns[name], listing=listing, keys=keys)
                  for name, (listing, keys) in summary_roles(label=label, predicted_label=predicted_label,
                                                             group_variable=group_variable, facets=facets).items()}
-    return plan_from_summaries(
-        summaries, columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
+    plan = plan_from_summaries(
+        summaries, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
         predicted_label=predicted_label, pre_training_methods=pre_training_methods,
         post_training_methods=post_training_methods, run_pre_training=run_pre_training,
         run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known,
     )
+    return with_problems(plan, summaries, plan_rows(plan, columns), label_values=label_values, facets=facets,
+                         known_kinds=known)
 
 
 def summary_roles(*, label: str, predicted_label: str | None, group_variable: str | None,
@@ -365,28 +367,90 @@ def summary_roles(*, label: str, predicted_label: str | None, group_variable: st
 
 def plan_from_summaries(
     summaries: Mapping[str, ColumnSummary],
-    columns: Mapping[str, np.ndarray],
     *,
     label: str,
     label_values: Sequence[object],
     facets: Sequence[FacetSpec],
-    group_variable: str | None,
-    predicted_label: str | None,
-    pre_training_methods: Sequence[str] | None,
-    post_training_methods: Sequence[str] | None,
-    run_pre_training: bool,
-    run_post_training: bool,
-    excluded_columns: Sequence[str],
-    known_kinds: Mapping[str, ColumnKind],
+    group_variable: str | None = None,
+    predicted_label: str | None = None,
+    pre_training_methods: Sequence[str] | None = None,
+    post_training_methods: Sequence[str] | None = None,
+    run_pre_training: bool = True,
+    run_post_training: bool = True,
+    excluded_columns: Sequence[str] = (),
+    known_kinds: Mapping[str, ColumnKind] | None = None,
 ) -> BiasPlan:
-    """``plan_bias`` with the columns' decisions (kinds, facet groups in first-seen order, threshold maxima, subgroup
-    keys) taken from the merged summaries of their parts (``checks.bias_summary``); ``columns`` only tell which
-    groups select no row or every row (``problems``)."""
-    known = known_kinds
-    labels = columns[label]
+    """``plan_bias`` from the merged summaries of the columns' parts (``checks.bias_summary``, columns as
+    ``summary_roles`` names them): kinds, facet groups in first-seen order, threshold maxima, subgroup keys. The plan
+    has no ``problems`` yet: they need to know which groups select no row or every row (``plan_rows``,
+    ``with_problems``)."""
+    known = known_kinds or {}
     positive_name, positive = label_selection(summaries[label], list(label_values), label, known=known.get(label))
+    predicted = None
+    if run_post_training and predicted_label is not None:
+        predicted = predicted_selection(
+            summaries[predicted_label], summaries[label], list(label_values), predicted_label, known=known.get(label)
+        )
+    stages = []
+    if run_pre_training:
+        stages.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
+    if predicted is not None:
+        stages.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
+    facet_plans = tuple(
+        FacetPlan(column=spec.column, groups=facet_selections(summaries[spec.column], spec.values, spec.column,
+                                                              known=known.get(spec.column)))
+        for spec in facets)
+    return BiasPlan(
+        label=label, label_value_or_threshold=positive_name, positive=positive,
+        predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
+        group_variable=group_variable,
+        group_keys_are_numbers=group_variable is None or summaries[group_variable].keys_are_numbers,
+        facets=facet_plans, stages=tuple(stages),
+        excluded_columns=tuple(excluded_columns), problems=(),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRows:
+    """Whether a plan's selections choose any row, and whether a facet group chooses every row, over some rows: the
+    flags of parts of the rows merge (or / and) into those of the whole (``plan_rows``)."""
+
+    positive: bool
+    predicted: bool
+    groups: tuple[tuple[tuple[bool, bool], ...], ...]  # per facet and group: (any row, every row)
+
+    def merge(self, other: PlanRows) -> PlanRows:
+        return PlanRows(
+            positive=self.positive or other.positive, predicted=self.predicted or other.predicted,
+            groups=tuple(tuple((mine[0] or theirs[0], mine[1] and theirs[1])
+                               for mine, theirs in zip(facet_mine, facet_theirs, strict=True))
+                         for facet_mine, facet_theirs in zip(self.groups, other.groups, strict=True)))
+
+
+def plan_rows(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> PlanRows:
+    """The flags of some rows (``columns``: a part of the table, or all of it) under ``plan``."""
+    positive, predicted = _labelled_rows(plan, columns)
+    groups = []
+    for facet in plan.facets:
+        flags = []
+        for _, selection in facet.groups:
+            rows = selection.rows(columns[facet.column], facet.column)
+            flags.append((bool(rows.any()), bool(rows.all())))
+        groups.append(tuple(flags))
+    return PlanRows(positive=bool(positive.any()), predicted=predicted is not None and bool(predicted.any()),
+                    groups=tuple(groups))
+
+
+def with_problems(
+    plan: BiasPlan, summaries: Mapping[str, ColumnSummary], rows: PlanRows, *, label_values: Sequence[object],
+    facets: Sequence[FacetSpec], known_kinds: Mapping[str, ColumnKind] | None = None,
+) -> BiasPlan:
+    """The plan with why metrics will lack a value (``problems``), from the columns' summaries and the merged flags
+    of the rows (``plan_rows``)."""
+    known = known_kinds or {}
+    label = plan.label
     problems: list[str] = []
-    if not positive.rows(labels, label).any():
+    if not rows.positive:
         continuous = summaries[label].kind(list(label_values), known=known.get(label)) is ColumnKind.CONTINUOUS
         reading = (
             " The column is read as continuous (whole numbers of which 5 % or more are distinct, or as its baseline "
@@ -394,40 +458,19 @@ def plan_from_summaries(
             if continuous else ""
         )
         problems.append(
-            f"label value(s) {positive_name or _given_text(label_values)} match no row of column {label!r} "
-            f"(its values: {summaries[label].some_values()})"
-            f".{reading}"
+            f"label value(s) {plan.label_value_or_threshold or _given_text(label_values)} match no row of column "
+            f"{label!r} (its values: {summaries[label].some_values()}).{reading}"
         )
-    predicted = None
-    if run_post_training and predicted_label is not None:
-        predicted = predicted_selection(
-            summaries[predicted_label], summaries[label], list(label_values), predicted_label, known=known.get(label)
+    if plan.predicted_label is not None and not rows.predicted:
+        problems.append(
+            f"no predicted label in column {plan.predicted_label!r} is positive ({_given_text(label_values)}; its "
+            f"values: {summaries[plan.predicted_label].some_values()})"
         )
-        if not predicted.rows(columns[predicted_label], predicted_label).any():
-            problems.append(
-                f"no predicted label in column {predicted_label!r} is positive ({_given_text(label_values)}; its "
-                f"values: {summaries[predicted_label].some_values()})"
-            )
-    if group_variable is not None and summaries[group_variable].all_missing:
-        problems.append(f"group variable {group_variable!r} has no values (every row is missing)")
-    stages = []
-    if run_pre_training:
-        stages.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
-    if predicted is not None:
-        stages.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
-    facet_plans = []
-    for spec in facets:
-        groups = facet_selections(summaries[spec.column], spec.values, spec.column, known=known.get(spec.column))
-        problems.extend(_facet_problems(spec, groups, columns[spec.column], summaries[spec.column]))
-        facet_plans.append(FacetPlan(column=spec.column, groups=groups))
-    return BiasPlan(
-        label=label, label_value_or_threshold=positive_name, positive=positive,
-        predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
-        group_variable=group_variable,
-        group_keys_are_numbers=group_variable is None or summaries[group_variable].keys_are_numbers,
-        facets=tuple(facet_plans), stages=tuple(stages),
-        excluded_columns=tuple(excluded_columns), problems=tuple(problems),
-    )
+    if plan.group_variable is not None and summaries[plan.group_variable].all_missing:
+        problems.append(f"group variable {plan.group_variable!r} has no values (every row is missing)")
+    for spec, facet, flags in zip(facets, plan.facets, rows.groups, strict=True):
+        problems.extend(_facet_problems(spec, facet.groups, flags, summaries[spec.column]))
+    return replace(plan, problems=tuple(problems))
 
 
 def _labelled_rows(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -558,20 +601,19 @@ def _given_text(values: Sequence[object]) -> str:
     return ",".join(value_text(v) for v in values)
 
 
-def _facet_problems(spec: FacetSpec, groups: Sequence[tuple[str, Selection]], values: np.ndarray,
+def _facet_problems(spec: FacetSpec, groups: Sequence[tuple[str, Selection]], flags: Sequence[tuple[bool, bool]],
                     summary: ColumnSummary) -> list[str]:
     """Why a facet's groups leave the metrics without a value: a sensitive group with no row, or
     with every row (nothing left to compare it with)."""
     problems = []
-    for name, selection in groups:
+    for (name, _), (some, every) in zip(groups, flags, strict=True):
         given = _given_text(spec.values) if spec.values else name
-        rows = selection.rows(values, spec.column)
-        if not rows.any():
+        if not some:
             problems.append(
                 f"facet {spec.column!r} value_or_threshold {given} matches no row "
                 f"(the column's values: {summary.some_values()})"
             )
-        elif rows.all():
+        elif every:
             problems.append(
                 f"facet {spec.column!r} value_or_threshold {given} matches every row, so no row is left to "
                 "compare it with"
