@@ -11,9 +11,11 @@ import random
 import numpy as np
 import pytest
 
+from model_monitor_analyzer.checks import bias_posttraining as post
 from model_monitor_analyzer.checks.bias import (
     FacetSpec,
     PlanRows,
+    count_bias,
     plan_bias,
     plan_from_summaries,
     plan_rows,
@@ -249,3 +251,33 @@ def test_a_plan_from_parts_is_the_whole_tables_plan(name: str, parts: int, seed:
     assert planned == expected
     if name == "groups of no row and of every row":
         assert len(expected.problems) >= 4  # the flags are exercised
+
+
+class _SplitRunner:
+    """A ``BiasRunner`` that splits the rows in ``parts`` slices in this process, as Spark's runner does over its
+    partitions (parts handed back in reverse: any order)."""
+
+    def __init__(self, parts: int) -> None:
+        self.parts = parts
+
+    def _bounds(self, rows: int) -> list[tuple[int, int]]:
+        return list(itertools.pairwise(np.linspace(0, rows, self.parts + 1).round().astype(int).tolist()))
+
+    def map_parts(self, function, columns):
+        rows = len(next(iter(columns.values())))
+        return [function(index, {name: values[a:b] for name, values in columns.items()})
+                for index, (a, b) in reversed(list(enumerate(self._bounds(rows))))]
+
+    def count(self, plan, columns):
+        return count_bias(plan, columns)
+
+    def flip_counts(self, *arguments):
+        return post.flip_counts(*arguments)
+
+
+@pytest.mark.parametrize("name", list(PLANS))
+@pytest.mark.parametrize("parts", [1, 4, 13])
+def test_plan_bias_over_a_runners_parts(name: str, parts: int) -> None:
+    """plan_bias with a runner plans from the parts' summaries (two passes) and row flags: the whole table's plan."""
+    table = _table()
+    assert plan_bias(table, **PLANS[name], runner=_SplitRunner(parts)) == plan_bias(table, **PLANS[name])

@@ -17,6 +17,7 @@ choose another neutral point per metric (e.g. ``{"DI": 1.0}``).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -36,7 +37,15 @@ from .bias_groups import (
     subgroup_keys,
     value_text,
 )
-from .bias_summary import ColumnSummary, facet_selections, label_selection, predicted_selection, summarize
+from .bias_summary import (
+    ColumnSummary,
+    distinct_needed,
+    facet_selections,
+    label_selection,
+    predicted_selection,
+    present_count,
+    summarize,
+)
 
 
 class BiasStage(enum.Enum):
@@ -311,6 +320,15 @@ class BiasRunner(Protocol):
         """F^+ and F^- of group d's rows (``bias_posttraining.flip_counts``)."""
         ...
 
+    def map_parts(self, function: PartFunction, columns: Mapping[str, np.ndarray]) -> list[object]:
+        """``function(index, part)`` of each part of the rows of ``columns`` (the parts numbered in row order), in any
+        order: how ``plan_bias`` summarises the columns and flags the rows part by part."""
+        ...
+
+
+#: one part's share of planning: ``function(index, columns)`` -> a mergeable summary or flags
+PartFunction = Callable[[int, Mapping[str, np.ndarray]], object]
+
 
 def plan_bias(
     columns: Mapping[str, np.ndarray],
@@ -326,8 +344,10 @@ def plan_bias(
     run_post_training: bool = True,
     excluded_columns: Sequence[str] = (),
     known_kinds: Mapping[str, ColumnKind] | None = None,
+    runner: BiasRunner | None = None,
 ) -> BiasPlan:
-    """The decisions of ``analyze_bias`` (same arguments), taken on the whole table ``columns``."""
+    """The decisions of ``analyze_bias`` (same arguments), taken on the whole table ``columns``: in one piece, or
+    from the merged summaries and row flags of its parts (``runner.map_parts``), which decide alike."""
     known = known_kinds or {}
     for name in [label, *(f.column for f in facets), group_variable, predicted_label, *excluded_columns]:
         if name is not None and name not in columns:
@@ -339,17 +359,56 @@ def plan_bias(
         raise AnalyzerInputError(
             "the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]"
         )
-    summaries = {name: summarize(columns[name], listing=listing, keys=keys)
-                 for name, (listing, keys) in summary_roles(label=label, predicted_label=predicted_label,
-                                                            group_variable=group_variable, facets=facets).items()}
+    roles = summary_roles(label=label, predicted_label=predicted_label, group_variable=group_variable, facets=facets)
+    if runner is None:
+        summaries = {name: summarize(columns[name], listing=listing, keys=keys)
+                     for name, (listing, keys) in roles.items()}
+    else:
+        summaries = _summaries_in_parts(runner, columns, roles)
     plan = plan_from_summaries(
         summaries, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
         predicted_label=predicted_label, pre_training_methods=pre_training_methods,
         post_training_methods=post_training_methods, run_pre_training=run_pre_training,
         run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known,
     )
-    return with_problems(plan, summaries, plan_rows(plan, columns), label_values=label_values, facets=facets,
-                         known_kinds=known)
+    if runner is None:
+        rows = plan_rows(plan, columns)
+    else:
+        planned = {name: columns[name] for name in _planned_columns(plan)}
+        rows = functools.reduce(PlanRows.merge, runner.map_parts(functools.partial(_part_rows, plan), planned))
+    return with_problems(plan, summaries, rows, label_values=label_values, facets=facets, known_kinds=known)
+
+
+def _present_counts(names: Sequence[str], index: int, part: Mapping[str, np.ndarray]) -> dict[str, int]:
+    return {name: present_count(part[name]) for name in names}
+
+
+def _part_summaries(roles: Mapping[str, tuple[bool, bool]], caps: Mapping[str, int | None], index: int,
+                    part: Mapping[str, np.ndarray]) -> dict[str, ColumnSummary]:
+    return {name: summarize(part[name], part=index, cap=caps[name], listing=listing, keys=keys)
+            for name, (listing, keys) in roles.items()}
+
+
+def _part_rows(plan: BiasPlan, index: int, part: Mapping[str, np.ndarray]) -> PlanRows:
+    return plan_rows(plan, part)
+
+
+def _planned_columns(plan: BiasPlan) -> list[str]:
+    names = [plan.label, plan.predicted_label, *(facet.column for facet in plan.facets)]
+    return [name for name in dict.fromkeys(names) if name is not None]
+
+
+def _summaries_in_parts(runner: BiasRunner, columns: Mapping[str, np.ndarray],
+                        roles: Mapping[str, tuple[bool, bool]]) -> dict[str, ColumnSummary]:
+    """The columns' summaries from their parts in two passes: the present values counted, then each part summarised
+    with its distinct values capped at what Clarify's 5 % rule needs of the whole column (a listed column keeps all)."""
+    chosen = {name: columns[name] for name in roles}
+    counted = runner.map_parts(functools.partial(_present_counts, list(roles)), chosen)
+    present = {name: sum(int(counts[name]) for counts in counted) for name in roles}  # type: ignore[index]
+    caps = {name: None if listing else distinct_needed(present[name]) for name, (listing, _) in roles.items()}
+    parts = runner.map_parts(functools.partial(_part_summaries, roles, caps), chosen)
+    return {name: functools.reduce(ColumnSummary.merge, (summaries[name] for summaries in parts))  # type: ignore[index]
+            for name in roles}
 
 
 def summary_roles(*, label: str, predicted_label: str | None, group_variable: str | None,
@@ -591,6 +650,7 @@ def analyze_bias(
         predicted_label=predicted_label, pre_training_methods=pre_training_methods,
         post_training_methods=post_training_methods, run_pre_training=run_pre_training,
         run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known_kinds,
+        runner=runner,
     )
     if runner is None:
         return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
