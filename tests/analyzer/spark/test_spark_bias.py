@@ -19,11 +19,13 @@ import pytest
 from demo import data
 from model_monitor_analyzer import cli
 from model_monitor_analyzer.checks import bias_posttraining as post
-from model_monitor_analyzer.checks.bias import analyze_bias, placed_metrics
+from model_monitor_analyzer.checks.bias import analyze_bias, placed_metrics, plan_bias
 from model_monitor_analyzer.monitors import bias
 from model_monitor_analyzer.spark.bias import SparkBiasRunner
 from tests.analyzer.test_bias_states import ANALYSIS
 from tests.analyzer.test_bias_states import _table as bias_states_table
+from tests.analyzer.test_bias_summary import PLANS as SUMMARY_PLANS
+from tests.analyzer.test_bias_summary import _table as summary_table
 from tests.conftest import REPO_ROOT
 
 BASELINE = REPO_ROOT / "demo" / "baseline-bias"
@@ -108,3 +110,14 @@ def test_more_partitions_than_rows_count_every_row_once(spark):
     table = {name: values[:5] for name, values in _table(1).items()}
     assert analyze_bias(table, **ANALYSIS, runner=SparkBiasRunner(spark, partitions=9)).state.to_dict() == \
         analyze_bias(table, **ANALYSIS).state.to_dict()
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_the_plan_from_summaries_on_executors_equals_the_whole_columns_plan(spark, partitions):
+    """Each partition summarises its slice (two passes: present values counted, then distinct values capped at what the
+    5 % rule needs) and flags its rows; merged on the driver they plan as the whole columns do: the kinds, the groups
+    of a value-less integer facet in first-seen order, a continuous label's maximum, the problems."""
+    table = summary_table()
+    runner = SparkBiasRunner(spark, partitions=partitions)
+    for config in SUMMARY_PLANS.values():
+        assert plan_bias(table, **config, runner=runner) == plan_bias(table, **config)

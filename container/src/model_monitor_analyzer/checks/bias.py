@@ -17,8 +17,9 @@ choose another neutral point per metric (e.g. ``{"DI": 1.0}``).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -30,19 +31,20 @@ from . import bias_posttraining as post
 from . import bias_pretraining as pre
 from .bias_groups import (
     ColumnKind,
-    Group,
     Selection,
-    column_kind,
-    facet_groups,
     group_identity,
-    is_missing,
-    keys_are_numbers,
     kind_of_group,
-    positive_labels,
-    prediction_selection,
-    some_values,
     subgroup_keys,
     value_text,
+)
+from .bias_summary import (
+    ColumnSummary,
+    distinct_needed,
+    facet_selections,
+    label_selection,
+    predicted_selection,
+    present_count,
+    summarize,
 )
 
 
@@ -318,6 +320,15 @@ class BiasRunner(Protocol):
         """F^+ and F^- of group d's rows (``bias_posttraining.flip_counts``)."""
         ...
 
+    def map_parts(self, function: PartFunction, columns: Mapping[str, np.ndarray]) -> list[object]:
+        """``function(index, part)`` of each part of the rows of ``columns`` (the parts numbered in row order), in any
+        order: how ``plan_bias`` summarises the columns and flags the rows part by part."""
+        ...
+
+
+#: one part's share of planning: ``function(index, columns)`` -> a mergeable summary or flags
+PartFunction = Callable[[int, Mapping[str, np.ndarray]], object]
+
 
 def plan_bias(
     columns: Mapping[str, np.ndarray],
@@ -333,8 +344,10 @@ def plan_bias(
     run_post_training: bool = True,
     excluded_columns: Sequence[str] = (),
     known_kinds: Mapping[str, ColumnKind] | None = None,
+    runner: BiasRunner | None = None,
 ) -> BiasPlan:
-    """The decisions of ``analyze_bias`` (same arguments), taken on the whole table ``columns``."""
+    """The decisions of ``analyze_bias`` (same arguments), taken on the whole table ``columns``: in one piece, or
+    from the merged summaries and row flags of its parts (``runner.map_parts``), which decide alike."""
     known = known_kinds or {}
     for name in [label, *(f.column for f in facets), group_variable, predicted_label, *excluded_columns]:
         if name is not None and name not in columns:
@@ -346,52 +359,177 @@ def plan_bias(
         raise AnalyzerInputError(
             "the analysis config lists no facet: add facet[{name_or_index, value_or_threshold}]"
         )
-    labels = columns[label]
-    positives = positive_labels(labels, label_values, label, known=known.get(label))
+    roles = summary_roles(label=label, predicted_label=predicted_label, group_variable=group_variable, facets=facets)
+    if runner is None:
+        summaries = {name: summarize(columns[name], listing=listing, keys=keys)
+                     for name, (listing, keys) in roles.items()}
+    else:
+        summaries = _summaries_in_parts(runner, columns, roles)
+    plan = plan_from_summaries(
+        summaries, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
+        predicted_label=predicted_label, pre_training_methods=pre_training_methods,
+        post_training_methods=post_training_methods, run_pre_training=run_pre_training,
+        run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known,
+    )
+    if runner is None:
+        rows = plan_rows(plan, columns)
+    else:
+        planned = {name: columns[name] for name in _planned_columns(plan)}
+        rows = functools.reduce(PlanRows.merge, runner.map_parts(functools.partial(_part_rows, plan), planned))
+    return with_problems(plan, summaries, rows, label_values=label_values, facets=facets, known_kinds=known)
+
+
+def _present_counts(names: Sequence[str], index: int, part: Mapping[str, np.ndarray]) -> dict[str, int]:
+    return {name: present_count(part[name]) for name in names}
+
+
+def _part_summaries(roles: Mapping[str, tuple[bool, bool]], caps: Mapping[str, int | None], index: int,
+                    part: Mapping[str, np.ndarray]) -> dict[str, ColumnSummary]:
+    return {name: summarize(part[name], part=index, cap=caps[name], listing=listing, keys=keys)
+            for name, (listing, keys) in roles.items()}
+
+
+def _part_rows(plan: BiasPlan, index: int, part: Mapping[str, np.ndarray]) -> PlanRows:
+    return plan_rows(plan, part)
+
+
+def _planned_columns(plan: BiasPlan) -> list[str]:
+    names = [plan.label, plan.predicted_label, *(facet.column for facet in plan.facets)]
+    return [name for name in dict.fromkeys(names) if name is not None]
+
+
+def _summaries_in_parts(runner: BiasRunner, columns: Mapping[str, np.ndarray],
+                        roles: Mapping[str, tuple[bool, bool]]) -> dict[str, ColumnSummary]:
+    """The columns' summaries from their parts in two passes: the present values counted, then each part summarised
+    with its distinct values capped at what Clarify's 5 % rule needs of the whole column (a listed column keeps all)."""
+    chosen = {name: columns[name] for name in roles}
+    counted = runner.map_parts(functools.partial(_present_counts, list(roles)), chosen)
+    present = {name: sum(int(counts[name]) for counts in counted) for name in roles}  # type: ignore[index]
+    caps = {name: None if listing else distinct_needed(present[name]) for name, (listing, _) in roles.items()}
+    parts = runner.map_parts(functools.partial(_part_summaries, roles, caps), chosen)
+    return {name: functools.reduce(ColumnSummary.merge, (summaries[name] for summaries in parts))  # type: ignore[index]
+            for name in roles}
+
+
+def summary_roles(*, label: str, predicted_label: str | None, group_variable: str | None,
+                  facets: Sequence[FacetSpec]) -> dict[str, tuple[bool, bool]]:
+    """The columns a plan summarises, each with what its summary must hold (``bias_summary.summarize``'s ``listing``:
+    a facet without values lists its values; ``keys``: the group variable's keys)."""
+    roles: dict[str, tuple[bool, bool]] = {}
+    for name, listing, keys in [(label, False, False), (predicted_label, False, False), (group_variable, False, True),
+                                *((spec.column, not spec.values, False) for spec in facets)]:
+        if name is not None:
+            had = roles.get(name, (False, False))
+            roles[name] = (had[0] or listing, had[1] or keys)
+    return roles
+
+
+def plan_from_summaries(
+    summaries: Mapping[str, ColumnSummary],
+    *,
+    label: str,
+    label_values: Sequence[object],
+    facets: Sequence[FacetSpec],
+    group_variable: str | None = None,
+    predicted_label: str | None = None,
+    pre_training_methods: Sequence[str] | None = None,
+    post_training_methods: Sequence[str] | None = None,
+    run_pre_training: bool = True,
+    run_post_training: bool = True,
+    excluded_columns: Sequence[str] = (),
+    known_kinds: Mapping[str, ColumnKind] | None = None,
+) -> BiasPlan:
+    """``plan_bias`` from the merged summaries of the columns' parts (``checks.bias_summary``, columns as
+    ``summary_roles`` names them): kinds, facet groups in first-seen order, threshold maxima, subgroup keys. The plan
+    has no ``problems`` yet: they need to know which groups select no row or every row (``plan_rows``,
+    ``with_problems``)."""
+    known = known_kinds or {}
+    positive_name, positive = label_selection(summaries[label], list(label_values), label, known=known.get(label))
+    predicted = None
+    if run_post_training and predicted_label is not None:
+        predicted = predicted_selection(
+            summaries[predicted_label], summaries[label], list(label_values), predicted_label, known=known.get(label)
+        )
+    stages = []
+    if run_pre_training:
+        stages.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
+    if predicted is not None:
+        stages.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
+    facet_plans = tuple(
+        FacetPlan(column=spec.column, groups=facet_selections(summaries[spec.column], spec.values, spec.column,
+                                                              known=known.get(spec.column)))
+        for spec in facets)
+    return BiasPlan(
+        label=label, label_value_or_threshold=positive_name, positive=positive,
+        predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
+        group_variable=group_variable,
+        group_keys_are_numbers=group_variable is None or summaries[group_variable].keys_are_numbers,
+        facets=facet_plans, stages=tuple(stages),
+        excluded_columns=tuple(excluded_columns), problems=(),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRows:
+    """Whether a plan's selections choose any row, and whether a facet group chooses every row, over some rows: the
+    flags of parts of the rows merge (or / and) into those of the whole (``plan_rows``)."""
+
+    positive: bool
+    predicted: bool
+    groups: tuple[tuple[tuple[bool, bool], ...], ...]  # per facet and group: (any row, every row)
+
+    def merge(self, other: PlanRows) -> PlanRows:
+        return PlanRows(
+            positive=self.positive or other.positive, predicted=self.predicted or other.predicted,
+            groups=tuple(tuple((mine[0] or theirs[0], mine[1] and theirs[1])
+                               for mine, theirs in zip(facet_mine, facet_theirs, strict=True))
+                         for facet_mine, facet_theirs in zip(self.groups, other.groups, strict=True)))
+
+
+def plan_rows(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> PlanRows:
+    """The flags of some rows (``columns``: a part of the table, or all of it) under ``plan``."""
+    positive, predicted = _labelled_rows(plan, columns)
+    groups = []
+    for facet in plan.facets:
+        flags = []
+        for _, selection in facet.groups:
+            rows = selection.rows(columns[facet.column], facet.column)
+            flags.append((bool(rows.any()), bool(rows.all())))
+        groups.append(tuple(flags))
+    return PlanRows(positive=bool(positive.any()), predicted=predicted is not None and bool(predicted.any()),
+                    groups=tuple(groups))
+
+
+def with_problems(
+    plan: BiasPlan, summaries: Mapping[str, ColumnSummary], rows: PlanRows, *, label_values: Sequence[object],
+    facets: Sequence[FacetSpec], known_kinds: Mapping[str, ColumnKind] | None = None,
+) -> BiasPlan:
+    """The plan with why metrics will lack a value (``problems``), from the columns' summaries and the merged flags
+    of the rows (``plan_rows``)."""
+    known = known_kinds or {}
+    label = plan.label
     problems: list[str] = []
-    if not positives.rows.any():
-        continuous = column_kind(labels, label_values, known=known.get(label)) is ColumnKind.CONTINUOUS
+    if not rows.positive:
+        continuous = summaries[label].kind(list(label_values), known=known.get(label)) is ColumnKind.CONTINUOUS
         reading = (
             " The column is read as continuous (whole numbers of which 5 % or more are distinct, or as its baseline "
             f"read it), so {_given_text(label_values)} is a threshold (positive above it)"
             if continuous else ""
         )
         problems.append(
-            f"label value(s) {positives.name or _given_text(label_values)} match no row of column {label!r} "
-            f"(its values: {some_values(labels)}).{reading}"
+            f"label value(s) {plan.label_value_or_threshold or _given_text(label_values)} match no row of column "
+            f"{label!r} (its values: {summaries[label].some_values()}).{reading}"
         )
-    predicted = None
-    if run_post_training and predicted_label is not None:
-        predicted = prediction_selection(
-            columns[predicted_label], labels, label_values, predicted_label, known=known.get(label)
+    if plan.predicted_label is not None and not rows.predicted:
+        problems.append(
+            f"no predicted label in column {plan.predicted_label!r} is positive ({_given_text(label_values)}; its "
+            f"values: {summaries[plan.predicted_label].some_values()})"
         )
-        if not predicted.rows(columns[predicted_label], predicted_label).any():
-            problems.append(
-                f"no predicted label in column {predicted_label!r} is positive ({_given_text(label_values)}; its "
-                f"values: {some_values(columns[predicted_label])})"
-            )
-    if group_variable is not None and bool(np.all(is_missing(columns[group_variable]))):
-        problems.append(f"group variable {group_variable!r} has no values (every row is missing)")
-    stages = []
-    if run_pre_training:
-        stages.append((BiasStage.PRE_TRAINING, select_metrics(PRE_TRAINING_METRICS, pre_training_methods)))
-    if predicted is not None:
-        stages.append((BiasStage.POST_TRAINING, select_metrics(POST_TRAINING_METRICS, post_training_methods)))
-    facet_plans = []
-    for spec in facets:
-        groups: tuple[Group, ...] = facet_groups(
-            columns[spec.column], spec.values, spec.column, known=known.get(spec.column)
-        )
-        problems.extend(_facet_problems(spec, groups, columns[spec.column]))
-        facet_plans.append(FacetPlan(column=spec.column, groups=tuple((g.name, g.selection) for g in groups)))
-    return BiasPlan(
-        label=label, label_value_or_threshold=positives.name, positive=positives.selection,
-        predicted_label=predicted_label if predicted is not None else None, predicted=predicted,
-        group_variable=group_variable,
-        group_keys_are_numbers=group_variable is None or keys_are_numbers(columns[group_variable]),
-        facets=tuple(facet_plans), stages=tuple(stages),
-        excluded_columns=tuple(excluded_columns), problems=tuple(problems),
-    )
+    if plan.group_variable is not None and summaries[plan.group_variable].all_missing:
+        problems.append(f"group variable {plan.group_variable!r} has no values (every row is missing)")
+    for spec, facet, flags in zip(facets, plan.facets, rows.groups, strict=True):
+        problems.extend(_facet_problems(spec, facet.groups, flags, summaries[spec.column]))
+    return replace(plan, problems=tuple(problems))
 
 
 def _labelled_rows(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -512,6 +650,7 @@ def analyze_bias(
         predicted_label=predicted_label, pre_training_methods=pre_training_methods,
         post_training_methods=post_training_methods, run_pre_training=run_pre_training,
         run_post_training=run_post_training, excluded_columns=excluded_columns, known_kinds=known_kinds,
+        runner=runner,
     )
     if runner is None:
         return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
@@ -522,18 +661,19 @@ def _given_text(values: Sequence[object]) -> str:
     return ",".join(value_text(v) for v in values)
 
 
-def _facet_problems(spec: FacetSpec, groups: Sequence[Group], values: np.ndarray) -> list[str]:
+def _facet_problems(spec: FacetSpec, groups: Sequence[tuple[str, Selection]], flags: Sequence[tuple[bool, bool]],
+                    summary: ColumnSummary) -> list[str]:
     """Why a facet's groups leave the metrics without a value: a sensitive group with no row, or
     with every row (nothing left to compare it with)."""
     problems = []
-    for group in groups:
-        given = _given_text(spec.values) if spec.values else group.name
-        if not group.rows.any():
+    for (name, _), (some, every) in zip(groups, flags, strict=True):
+        given = _given_text(spec.values) if spec.values else name
+        if not some:
             problems.append(
                 f"facet {spec.column!r} value_or_threshold {given} matches no row "
-                f"(the column's values: {some_values(values)})"
+                f"(the column's values: {summary.some_values()})"
             )
-        elif group.rows.all():
+        elif every:
             problems.append(
                 f"facet {spec.column!r} value_or_threshold {given} matches every row, so no row is left to "
                 "compare it with"

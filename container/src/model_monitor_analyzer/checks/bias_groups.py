@@ -264,11 +264,18 @@ def threshold_intervals(
     the baseline's group; Clarify would name it by the maximum, or not at all.
     """
     present = numbers[~np.isnan(numbers)]
+    return interval_breaks(float(present.max()) if present.size else None, thresholds, integer_breaks=integer_breaks)
+
+
+def interval_breaks(
+    maximum: float | None, thresholds: Sequence[float], *, integer_breaks: bool
+) -> tuple[list[tuple[float, float]], str]:
+    """``threshold_intervals`` of a column whose largest present value is ``maximum`` (None: no value)."""
     breaks = [float(t) for t in thresholds]
     top = max(breaks)
-    if not present.size or float(present.max()) <= top:
+    if maximum is None or maximum <= top:
         return [(top, top)], f"({_number_text(top, integer_breaks)}, {_number_text(top, integer_breaks)}]"
-    maximum = float(present.max())
+    maximum += 0.0  # -0.0 prints as 0.0, whichever zero a part's maximum found first
     if abs(maximum) not in breaks:
         breaks.append(maximum)
     breaks.sort()
@@ -287,7 +294,7 @@ def rows_in_intervals(numbers: np.ndarray, intervals: Sequence[tuple[float, floa
     return rows
 
 
-def _threshold(given: Sequence[object], column: str) -> float:
+def threshold_of(given: Sequence[object], column: str) -> float:
     try:
         return float(given[0])  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
@@ -298,7 +305,7 @@ def _threshold(given: Sequence[object], column: str) -> float:
 
 def continuous_groups(values: np.ndarray, given: Sequence[object], column: str) -> Group:
     """The one group of a continuous column: values above the threshold, up to the maximum."""
-    threshold = _threshold(given, column)
+    threshold = threshold_of(given, column)
     numbers = as_numbers(values, column)
     integer_breaks = (
         values.dtype.kind in "iu" and isinstance(given[0], int) and not isinstance(given[0], bool)
@@ -375,7 +382,7 @@ def prediction_selection(
             "to turn scores into labels)"
         )
     if label_kind is ColumnKind.CONTINUOUS:
-        threshold = _threshold(given, column)
+        threshold = threshold_of(given, column)
         both = np.concatenate([as_numbers(labels, column), as_numbers(predicted, column)])
         intervals, _ = threshold_intervals(both, [threshold], integer_breaks=False)
         return Selection(intervals=tuple(intervals))

@@ -4,9 +4,7 @@ labels on Spark's executors, and the group counts and FlipTest's queries compute
 The join is model quality's (``spark.model_quality.joined_splits``): the labels read on the driver and broadcast
 with their join index, each split of the capture files read by the local run's chunk reader and joined by
 inference id (else event id), its merged records sent back; the driver takes them in (file, byte) order, which
-is capture order whatever the partitioning, and types their columns and plans the analysis as on one machine
-(``checks.bias.plan_bias``: column kinds, facet groups in first-seen order, threshold names are decided on whole
-columns).
+is capture order whatever the partitioning, and types their columns as on one machine.
 
 Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the partitions:
 
@@ -16,11 +14,18 @@ Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the 
 * FlipTest: group a's rows (features, predicted labels) in a k-d tree built once on the driver
   (``NeighbourIndex``) and broadcast; group d's rows cut into one block a partition, each asked against the tree;
   F^+ and F^- add up exactly. Every row of a is kept (no sample), so the result is exact; the driver and each
-  executor hold group a's rows and the tree, the executors only their share of group d.
+  executor hold group a's rows and the tree, the executors only their share of group d;
+* the plan: the planned columns cut into the same slices, each summarised on an executor (``checks.bias_summary``:
+  type evidence, distinct values first-seen by (slice, position), maxima) in two passes, the present values counted
+  first so that the second keeps no more distinct values a slice than Clarify's 5 % rule needs; the summaries merged
+  on the driver decide the column kinds, the facet groups in first-seen order and the threshold maxima exactly as
+  whole columns do, and the slices' row flags (a group of no row, of every row) give the plan's problems.
 
-What stays on the driver: the window's matched records (at most one a label unless captures share an id), their
-typing and the plan. A window table (``--dataset``), merged records (``--merged``), a transform job's files and
-the baseline (a dataset read whole) are refused with a line saying to use ``--engine local``.
+What stays on the driver: the window's matched records (at most one a label unless captures share an id) and their
+typing (mergeable as ``monitors.bias.values.text_evidence`` / ``value_evidence``, not yet run on executors), the
+slices cut from the typed columns, and group a's rows for FlipTest. A window table (``--dataset``), merged records
+(``--merged``), a transform job's files and the baseline (a dataset read whole) are refused with a line saying to
+use ``--engine local``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import orjson
 
-from model_monitor_analyzer.checks.bias import BiasPlan, BiasState, count_bias
+from model_monitor_analyzer.checks.bias import BiasPlan, BiasState, PartFunction, count_bias
 from model_monitor_analyzer.checks.bias_posttraining import NeighbourIndex
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.io import merge
@@ -102,6 +107,12 @@ def _count_part(plan: BiasPlan, part: Mapping[str, np.ndarray]) -> dict[str, obj
     return count_bias(plan, part).to_dict()
 
 
+def _on_part(function: PartFunction, item: tuple[int, Mapping[str, np.ndarray]]) -> object:
+    """An executor's share of planning: the summaries or row flags of its slice (``checks.bias.plan_bias``)."""
+    index, part = item
+    return function(index, part)
+
+
 def _flip_part(block: tuple[np.ndarray, np.ndarray], *, shared: Broadcast, neighbours: int) -> tuple[int, int]:
     """An executor's share of FlipTest: F^+ and F^- of its block of group d's rows against the broadcast index."""
     queries, predicted = block
@@ -129,6 +140,12 @@ class SparkBiasRunner:
         counted = replace(plan, stages=())  # the metrics' definitions stay on the driver
         documents = self._context.parallelize(slices, len(slices)).map(functools.partial(_count_part, counted)).collect()
         return functools.reduce(BiasState.merge, (BiasState.from_dict(document) for document in documents))
+
+    def map_parts(self, function: PartFunction, columns: Mapping[str, np.ndarray]) -> list[object]:
+        rows = len(next(iter(columns.values())))
+        slices = [(index, {name: values[start:end] for name, values in columns.items()})
+                  for index, (start, end) in enumerate(self._bounds(rows))]
+        return self._context.parallelize(slices, len(slices)).map(functools.partial(_on_part, function)).collect()
 
     def flip_counts(self, reference: np.ndarray, reference_predicted: np.ndarray, queries: np.ndarray,
                     query_predicted: np.ndarray, neighbours: int) -> tuple[int, int]:

@@ -13,6 +13,7 @@ import functools
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -249,3 +250,146 @@ def is_number(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Typing in parts: the evidence each part of a column gives of its type merges into the whole column's, and each
+# part is then typed as the whole column is: ``text_evidence`` / ``text_part`` for text cells (``text_column``),
+# ``value_evidence`` / ``value_part`` for JSON values (``typed_column``).
+
+@dataclass(frozen=True, kw_only=True)
+class TextEvidence:
+    """What some text cells tell of the type ``text_column`` gives the column they are part of: how many there
+    are and are missing, whether all of them are boolean words, whether all present ones are integers (within
+    int64) or numbers. Parts' evidence merges by sums and ands."""
+
+    rows: int
+    missing: int
+    booleans: bool
+    integers: bool
+    numbers: bool
+
+    def merge(self, other: TextEvidence) -> TextEvidence:
+        return TextEvidence(rows=self.rows + other.rows, missing=self.missing + other.missing,
+                            booleans=self.booleans and other.booleans, integers=self.integers and other.integers,
+                            numbers=self.numbers and other.numbers)
+
+    def dtype(self) -> str:
+        """The whole column's type: ``object`` (texts; all missing), ``bool``, ``int64`` or ``float64``."""
+        if self.missing == self.rows:
+            return "object"
+        if not self.missing and self.booleans:
+            return "bool"
+        if self.integers:
+            return "int64" if not self.missing else "float64"
+        return "float64" if self.numbers else "object"
+
+
+def text_evidence(texts: pa.Array | pa.ChunkedArray) -> TextEvidence:
+    """The evidence of ``text_column``'s full path (trimmed texts, pandas' missing texts, the integer pattern)."""
+    stripped = pc.utf8_trim_whitespace(texts)
+    missing = _missing(stripped)
+    missing_count = pc.sum(missing).as_py() or 0
+    present = pc.filter(stripped, pc.invert(missing))
+    booleans = pc.all(pc.is_in(stripped, value_set=_value_set(*_BOOLEAN_WORDS))).as_py() is not False
+    integers = pc.all(pc.match_substring_regex(present, _INTEGER_PATTERN)).as_py() is not False
+    if integers:
+        try:
+            pc.cast(pc.utf8_ltrim(present, characters="+"), pa.int64())
+        except (pa.ArrowInvalid, OverflowError):
+            integers = False  # beyond int64: numbers, as pandas reads them
+    try:
+        pc.cast(present, pa.float64())
+        numbers = True
+    except pa.ArrowInvalid:
+        numbers = False
+    return TextEvidence(rows=len(texts), missing=missing_count, booleans=bool(booleans), integers=bool(integers),
+                        numbers=numbers)
+
+
+def text_part(texts: pa.Array | pa.ChunkedArray, evidence: TextEvidence) -> np.ndarray:
+    """A part of a text column typed as the whole column is (``evidence``: the merged evidence of every part):
+    the part's rows of ``text_column`` of the whole column."""
+    dtype = evidence.dtype()
+    if dtype == "object":
+        if evidence.missing == evidence.rows:
+            return np.full(len(texts), None, dtype=object)
+        as_written = pc.if_else(_missing(texts), pa.scalar(None, pa.string()), texts)
+        return np.asarray(as_written.to_numpy(zero_copy_only=False), dtype=object)
+    stripped = pc.utf8_trim_whitespace(texts)
+    if dtype == "bool":
+        return np.asarray(pc.is_in(stripped, value_set=_value_set(*_TRUE_WORDS)), dtype=bool)
+    present = pc.if_else(_missing(stripped), pa.scalar(None, pa.string()), stripped)
+    if evidence.integers:
+        integers = pc.cast(pc.utf8_ltrim(present, characters="+"), pa.int64())
+        if dtype == "int64":
+            return integers.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return np.asarray(pc.cast(integers, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.asarray(pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValueEvidence:
+    """What some values (JSON scalars or texts) tell of the type ``typed_column`` gives their column: whether all
+    are texts (or missing), the texts' evidence then, and else the kinds of the parsed values (``_parse_text``):
+    how many are missing, whether all present ones are booleans, integers, numbers."""
+
+    texts_only: bool
+    texts: TextEvidence | None  # when texts_only
+    rows: int
+    missing: int
+    booleans: bool
+    integers: bool
+    numbers: bool
+
+    def merge(self, other: ValueEvidence) -> ValueEvidence:
+        texts_only = self.texts_only and other.texts_only
+        return ValueEvidence(
+            texts_only=texts_only,
+            texts=self.texts.merge(other.texts) if texts_only and self.texts and other.texts else None,
+            rows=self.rows + other.rows, missing=self.missing + other.missing,
+            booleans=self.booleans and other.booleans, integers=self.integers and other.integers,
+            numbers=self.numbers and other.numbers)
+
+    def dtype(self) -> str:
+        if self.texts_only:
+            assert self.texts is not None
+            return self.texts.dtype()
+        present = self.rows - self.missing
+        if present and self.booleans and not self.missing:
+            return "bool"
+        if present and self.integers:
+            return "int64" if not self.missing else "float64"
+        if present and self.numbers:
+            return "float64"
+        return "object"
+
+
+def value_evidence(values: Sequence[object]) -> ValueEvidence:
+    """The evidence ``typed_column`` decides by (the parsed kinds are looked at even in a part of texts only:
+    another part may hold JSON numbers)."""
+    texts_only = all(v is None or isinstance(v, str) for v in values)
+    parsed = [_parse_text(v) if isinstance(v, str) else v for v in values]
+    present = [v for v in parsed if v is not None]
+    return ValueEvidence(
+        texts_only=texts_only, texts=text_evidence(pa.array(values, pa.string())) if texts_only else None,
+        rows=len(parsed), missing=len(parsed) - len(present),
+        booleans=all(isinstance(v, bool) for v in present),
+        integers=all(isinstance(v, int) and not isinstance(v, bool) for v in present),
+        numbers=all(isinstance(v, int | float) and not isinstance(v, bool) for v in present))
+
+
+def value_part(values: Sequence[object], evidence: ValueEvidence) -> np.ndarray:
+    """A part of a column of values typed as the whole column is: the part's rows of ``typed_column`` of the whole."""
+    if evidence.texts_only:
+        assert evidence.texts is not None
+        return text_part(pa.array(values, pa.string()), evidence.texts)
+    dtype = evidence.dtype()
+    parsed = [_parse_text(v) if isinstance(v, str) else v for v in values]
+    if dtype == "bool":
+        return np.array(parsed, dtype=bool)
+    if dtype == "int64":
+        return np.array(parsed, dtype=np.int64)
+    if dtype == "float64":
+        return np.array([math.nan if v is None else v for v in parsed], dtype=np.float64)
+    texts = [None if v is None else (v if isinstance(v, str) else _text(v)) for v in values]
+    return np.array([None if t is None or t in MISSING_TEXTS else t for t in texts], dtype=object)
