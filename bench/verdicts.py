@@ -32,7 +32,8 @@ flagged windows (realised metric, estimate, prediction drift part, concept-shift
 
 Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
 rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does;
-``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes);
+``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes, ``--compare-rules`` judges
+every window's p-values by each rule of a window's decision as well);
 results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
 """
 
