@@ -32,7 +32,8 @@ flagged windows (realised metric, estimate, prediction drift part, concept-shift
 
 Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
 rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does;
-``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes);
+``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes, ``--compare-rules`` judges
+every window's p-values by each rule of a window's decision as well);
 results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
 """
 
@@ -300,11 +301,74 @@ def quality_checks(out: Path) -> set[str]:
     return found
 
 
+def weighted_discoveries(families: dict[str, dict[str, float]], level: float) -> dict[str, frozenset[str]]:
+    """Genovese, Roeder and Wasserman's weighted Benjamini-Hochberg over every p-value of the window, each kind of
+    check an equal total weight (a test of a kind of ``m_k`` tests among ``m`` in ``K`` kinds weighs
+    ``m / (K m_k)``; the weights average 1): Benjamini-Hochberg on ``p / w``. A comparison for ``--compare-rules``."""
+    from model_monitor_analyzer.checks.drift import benjamini_hochberg
+
+    finite = {family: {name: p for name, p in found.items() if not np.isnan(p)} for family, found in families.items()}
+    kinds = [family for family, found in finite.items() if found]
+    total = sum(len(finite[family]) for family in kinds)
+    scaled = {f"{family}/{name}": min(1.0, p * len(kinds) * len(finite[family]) / total)
+              for family in kinds for name, p in finite[family].items()}
+    found = benjamini_hochberg(scaled, level)
+    return {family: frozenset(name for name in tested if f"{family}/{name}" in found)
+            for family, tested in families.items()}
+
+
+def _rules() -> dict[str, Callable[[dict[str, dict[str, float]], float], dict[str, frozenset[str]]]]:
+    """The rules ``--compare-rules`` judges every window's p-values by (the analyzer's own, ``joint``, among them)."""
+    from model_monitor_analyzer.checks import quality_decision as qd
+
+    return {"pooled": qd.pooled_discoveries, "joint": qd.joint_discoveries, "weighted": weighted_discoveries}
+
+
+def _check_name(family: str, name: str) -> str:
+    from model_monitor_analyzer.monitors.model_quality import estimation
+    from model_monitor_analyzer.report.model_quality import camel_case_metric_name
+
+    if family == estimation.PREDICTION_DRIFT:
+        return f"prediction drift {name}"
+    if family == estimation.CONCEPT_SHIFT:
+        return f"concept shift {name}"
+    return f"{family} {camel_case_metric_name(name) if family == 'realised' else name}"
+
+
 def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
-                        progress: Callable[[str], None],
-                        changes: Iterable[str] = MODEL_CHANGES) -> dict[tuple[str, str, int], Cell]:
+                        progress: Callable[[str], None], changes: Iterable[str] = MODEL_CHANGES,
+                        compare_rules: bool = False) -> dict[tuple[str, str, int], Cell]:
     """(mode, change, size) -> windows with any model-quality violation, for our default (significance)
-    and the built-in's rule (thresholds at the baseline's values)."""
+    and the built-in's rule (thresholds at the baseline's values). ``compare_rules``: our default alone, and
+    every window's p-values (recorded from ``estimation.estimate_window``) judged again by each of ``_rules()``
+    offline, as mode ``rule <name>``; a window whose violations differ from what the analyzer's own rule says of
+    its p-values stops the bench."""
+    from model_monitor_analyzer.checks import quality_decision as qd
+    from model_monitor_analyzer.monitors.model_quality import estimation
+
+    recorded: list[estimation.WindowEstimation] = []
+    levels: list[float] = []
+    original = estimation.estimate_window
+
+    def recording(*args, **kwargs):
+        found = original(*args, **kwargs)
+        recorded.append(found)
+        levels.append(kwargs["decision"].significance_level)
+        return found
+
+    rules = _rules() if compare_rules else {}
+    if compare_rules:
+        estimation.estimate_window = recording
+    try:
+        return _model_quality_table(work, sizes=sizes, small=small, seed=seed, progress=progress, changes=changes,
+                                    rules=rules, recorded=recorded, levels=levels, own=qd.joint_discoveries)
+    finally:
+        estimation.estimate_window = original
+
+
+def _model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int, progress: Callable[[str], None],
+                         changes: Iterable[str], rules: dict, recorded: list, levels: list[float],
+                         own: Callable) -> dict[tuple[str, str, int], Cell]:
     rng = np.random.default_rng(seed + 1)
     scores, labels = draw_labelled(rng, QUALITY_BASELINE_ROWS)
     pd.DataFrame({"score": scores, "label": labels}).to_csv(work / "labelled.csv", index=False)
@@ -323,7 +387,9 @@ def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: i
                 merged = work / "merged"
                 shutil.rmtree(merged, ignore_errors=True)
                 _merged(merged, *draw_labelled(rng, size, change))
-                for mode in ("ours", "sagemaker"):
+                for mode in ("ours",) if rules else ("ours", "sagemaker"):
+                    recorded.clear()
+                    levels.clear()
                     out = work / f"mq-out-{mode}"
                     assert analyzer(["monitor", "--type", "model-quality", "--merged", str(merged), "--quiet",
                                      "--overwrite", "--no-metrics", "--inference-attribute", "0",
@@ -334,8 +400,23 @@ def model_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: i
                     cell.flagged += bool(_violations(out))
                     for check in quality_checks(out):
                         cell.checks[check] = cell.checks.get(check, 0) + 1
+                    if rules and mode == "ours":
+                        (window,), (level,) = recorded, levels
+                        if any(own(window.family, level).values()) != bool(_violations(out)):
+                            raise AssertionError(f"n={size} {change}: the analyzer's violations are not its rule's")
+                        for name, rule in rules.items():
+                            judged = cells.setdefault((f"rule {name}", change, size), Cell())
+                            found = rule(window.family, level)
+                            judged.windows += 1
+                            judged.flagged += any(found.values())
+                            for family, names in found.items():
+                                for tested in names:
+                                    check = _check_name(family, tested)
+                                    judged.checks[check] = judged.checks.get(check, 0) + 1
+            other = ("  ".join(f"{name} {cells[(f'rule {name}', change, size)].rate():>16}" for name in rules)
+                     if rules else f"built-in {cells[('sagemaker', change, size)].rate():>16}")
             progress(f"model quality n={size:>6} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
-                     f"built-in {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
+                     f"{other}  ({time.monotonic() - started:.0f} s)")
     return cells
 
 
@@ -383,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the model-quality part's changes (default: all)")
     parser.add_argument("--only", choices=("data-quality", "model-quality"),
                         help="run one part of the bench (the other part's tables are left out of the page)")
+    parser.add_argument("--compare-rules", action="store_true",
+                        help="model quality: our default alone, every window's p-values also judged by each rule of "
+                             "a window's decision (one pooled family, kinds by Simes, weighted by kind)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "verdicts.md")
     args = parser.parse_args(argv)
@@ -405,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         if keep is not None and peer_python is not None:
             judging = start_evidently(work, keep, peer_python, progress=say)
         quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say,
-                                       changes=args.quality_changes)
+                                       changes=args.quality_changes, compare_rules=args.compare_rules)
                    if args.quality_sizes and args.only != "data-quality" else {})
         evidently, evidently_run = evidently_table(work, judging, progress=say) if judging is not None else ({}, {})
     finally:
@@ -435,10 +519,20 @@ def main(argv: list[str] | None = None) -> int:
         text += ("\n## Model quality\n\nShare of windows raising any model-quality violation (binary classifier, "
                  f"baseline of {QUALITY_BASELINE_ROWS:,} labelled rows).\n\n"
                  + markdown(quality, args.quality_sizes, {
-                     "ours": "Ours (significance at the window's size, Benjamini-Hochberg over every test of the window)",
-                     "sagemaker": "The built-in's rule (thresholds at the baseline's values)"})
+                     "ours": "Ours (significance at the window's size, one false-discovery decision over every test of "
+                             "the window)",
+                     **({} if args.compare_rules else {
+                         "sagemaker": "The built-in's rule (thresholds at the baseline's values)"})})
                  + "\nOurs, the checks behind the violations (realised metrics, label-free estimates, prediction drift, "
                  "concept shift):\n\n" + checks_markdown(quality, args.quality_sizes, "ours"))
+        if args.compare_rules:
+            rules = {f"rule {name}": f"Rule {name}, on the same windows' p-values" for name in _rules()}
+            text += ("\nThe same windows' p-values judged by each rule of a window's decision (pooled: one "
+                     "Benjamini-Hochberg family; joint: each kind by Simes, Benjamini-Hochberg over the kinds, then "
+                     "within the selected kinds; weighted: Benjamini-Hochberg with each kind an equal total weight).\n\n"
+                     + markdown(quality, args.quality_sizes, rules)
+                     + "".join(f"\n{title}, the checks behind the violations:\n\n"
+                               + checks_markdown(quality, args.quality_sizes, mode) for mode, title in rules.items()))
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(text)
     print(text)

@@ -11,7 +11,8 @@ those rows beside their realised metrics, and a gap beyond chance between the tw
 possible concept shift. An estimated metric violates when it is below the reference's realised value by
 more than chance allows at both sizes (``checks.quality_decision``'s significance comparison, whatever the
 baseline's own comparison is: the estimate is never compared literally). The window's tests, the realised
-metrics' included, are judged as one Benjamini-Hochberg family (``estimate_window``).
+metrics' included, are judged as one false-discovery decision, each kind of check an equal share
+(``estimate_window``).
 """
 
 from __future__ import annotations
@@ -415,8 +416,8 @@ def estimate_window(reference_block: EstimationReference, outputs: WindowOutputs
     realised metrics' p-values (``quality_decision.decide``'s, significance comparison), judged in the same family.
 
     Every test of the window (the realised metrics, each estimate's drop, the prediction drift's parts, each
-    concept-shift gap) is one Benjamini-Hochberg family at the decision's significance level
-    (``quality_decision.joint_discoveries``); ``realised_discoveries`` is the realised metrics' part of it."""
+    concept-shift gap) is judged in one decision at the decision's significance level, each of the four kinds an
+    equal share (``quality_decision.joint_discoveries``); ``realised_discoveries`` is the realised metrics' part."""
     level = decision.significance_level
     drift = prediction_drift(reference_block.predictions, labels=outputs.labels, scores=outputs.scores,
                              significance_level=level) if len(outputs) else None
