@@ -65,3 +65,75 @@ def test_a_part_that_fails_leaves_no_merged_records_behind(tmp_path, monkeypatch
         job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--workers", "2",
                                         "--max-bad-record-ratio", "0.0001"))
     assert not list((tmp_path / "out").rglob("part-*")) and not list((tmp_path / "out").rglob(".part-*"))
+
+
+def _labels_in_several_files(root: Path) -> Path:
+    """The window's labels cut into five files of its hour, with a bad line, a label of an id sent again in a later
+    file (the later one counts), a label no capture has, and a file uploaded the hour after the window."""
+    _binary_window(root, n=2_000)
+    label_file = next((root / "groundtruth").rglob("*.jsonl"))
+    lines = label_file.read_bytes().splitlines()
+    resent = json.loads(lines[100])
+    resent["groundTruthData"]["data"] = "0" if resent["groundTruthData"]["data"] == "1" else "1"
+    lines[900] = b'{"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {}}'  # no eventId
+    lines.append(json.dumps(resent).encode())
+    lines.append(json.dumps({"groundTruthData": {"data": "1", "encoding": "CSV"},
+                             "eventMetadata": {"eventId": "never-captured"}, "eventVersion": "0"}).encode())
+    label_file.unlink()
+    step = len(lines) // 5 + 1
+    for index in range(5):
+        (label_file.parent / f"labels-{index}.jsonl").write_bytes(b"\n".join(lines[index * step:(index + 1) * step]) + b"\n")
+    later = label_file.parent.parent / f"{int(label_file.parent.name) + 1:02d}"
+    later.mkdir()
+    (later / "late.jsonl").write_bytes(lines[0] + b"\n")  # uploaded after the window: not read
+    return label_file.parent
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_labels_read_in_parts_give_what_one_process_gives(tmp_path, monkeypatch, workers):
+    _labels_in_several_files(tmp_path)
+    options = ("--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.5")
+    one = job.run_monitor(_binary_monitor(tmp_path, *options, "--workers", "1"))
+    whole = tmp_path / "whole"
+    (tmp_path / "out").rename(whole)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    read_in = []
+    real = parallel.run_parts
+    monkeypatch.setattr(parallel, "run_parts", lambda parts: read_in.append(len(parts)) or real(parts))
+    several = job.run_monitor(_binary_monitor(tmp_path, *options, "--workers", str(workers)))
+    assert read_in == [workers, workers]  # the labels, then the captures
+    assert one.status is several.status is RunStatus.COMPLETED
+    assert one.summary == several.summary
+    assert several.summary["malformed_labels"] == 1 and several.summary["duplicate_labels"] == 1
+    assert several.summary["labels_without_capture"] == 1
+    assert _merged_lines(tmp_path / "out") == _merged_lines(whole)
+    resent = [json.loads(line) for line in _merged_lines(whole)][100]
+    assert resent["groundTruthData"]["data"] == json.loads(
+        next(tmp_path.rglob("labels-4.jsonl")).read_bytes().splitlines()[-2])["groundTruthData"]["data"]
+    for name in ("statistics.json", "constraints.json"):
+        mine, theirs = json.loads((tmp_path / "out" / name).read_text()), json.loads((whole / name).read_text())
+        for document in (mine, theirs):
+            document.get("dataset", {}).pop("evaluation_time", None)
+        assert mine == theirs
+
+
+def test_bad_labels_read_in_parts_are_named_by_file_and_line_as_in_one_process(tmp_path, monkeypatch):
+    from model_monitor_analyzer.errors import AnalyzerInputError
+
+    folder = _labels_in_several_files(tmp_path)
+    for name, at in (("labels-4.jsonl", 3), ("labels-2.jsonl", 5), ("labels-2.jsonl", 17)):  # a part each
+        lines = (folder / name).read_bytes().splitlines()
+        lines[at] = b"{not json"
+        (folder / name).write_bytes(b"\n".join(lines) + b"\n")
+    options = ("--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "0.001")
+    with pytest.raises(AnalyzerInputError) as one:
+        job.run_monitor(_binary_monitor(tmp_path, *options, "--workers", "1"))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    with pytest.raises(AnalyzerInputError) as several:
+        job.run_monitor(_binary_monitor(tmp_path, *options, "--workers", "3"))
+    assert str(several.value) == str(one.value)
+    # the first bad line in upload order, then path, then line
+    assert str(one.value).startswith(f"{folder / 'labels-2.jsonl'}:6: not a JSON ground-truth record")
+    assert "4 of 2002 ground-truth labels are malformed" in str(one.value)

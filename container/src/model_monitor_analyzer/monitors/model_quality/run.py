@@ -50,7 +50,14 @@ from model_monitor_analyzer.io.capture import (
     read_captured_outputs,
 )
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
-from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, read_ground_truth_columns
+from model_monitor_analyzer.io.ground_truth import (
+    GroundTruthColumns,
+    file_bytes,
+    joined_label_columns,
+    label_file_groups,
+    read_label_files,
+    window_label_files,
+)
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach_back
@@ -495,6 +502,18 @@ def _total_bytes(files: Sequence[Path]) -> int:
     return total
 
 
+def _read_labels(request: ModelQualityMonitorRequest, *, problems: InputProblems) -> GroundTruthColumns:
+    """The labels uploaded in the window (``io.ground_truth``), a large window's files read in parts, one process
+    each, as the captures are: the same columns and tally as one process reading them."""
+    assert request.ground_truth is not None
+    files = window_label_files(request.ground_truth, uploaded_from=request.window.start,
+                               uploaded_before=request.window.end)
+    workers = parallel.worker_count(request.reading.workers, file_bytes(files))
+    groups = label_file_groups(files, workers) if workers > 1 else [files]
+    return joined_label_columns(parallel.run_parts([
+        (lambda group=group: read_label_files(group)) for group in groups]), problems)  # type: ignore[misc]
+
+
 def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter],
              joiner: CaptureJoiner | None = None) -> RunOutcome:
     settings = request.settings
@@ -547,8 +566,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         label_problems, capture_problems = _problems(request, "ground-truth labels"), _problems(request, "capture records")
         problems = _WindowProblems({"malformed_labels": label_problems, "malformed_captures": capture_problems})
         # without a label folder (the baseline estimates the window): as a folder without labels
-        labels = GroundTruthColumns.of(()) if request.ground_truth is None else read_ground_truth_columns(
-            request.ground_truth, uploaded_from=start, uploaded_before=end, problems=label_problems)
+        labels = GroundTruthColumns.of(()) if request.ground_truth is None else _read_labels(
+            request, problems=label_problems)
         label_problems.check()
         window_join = merge.WindowJoin(labels)
         window_join.prepare()  # before the parts fork: every process shares it
