@@ -4,10 +4,12 @@ byte ranges): the metrics, the join's counts, the bad records and the merged rec
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.outcome import RunStatus
 from model_monitor_analyzer.monitors import model_quality as job
@@ -137,3 +139,79 @@ def test_bad_labels_read_in_parts_are_named_by_file_and_line_as_in_one_process(t
     # the first bad line in upload order, then path, then line
     assert str(one.value).startswith(f"{folder / 'labels-2.jsonl'}:6: not a JSON ground-truth record")
     assert "4 of 2002 ground-truth labels are malformed" in str(one.value)
+
+
+def _set_output(root: Path, changes: dict[int, str]) -> None:
+    """Give the captures at these line numbers (of the one capture file) another output payload."""
+    capture = next((root / "capture").rglob("*.jsonl"))
+    lines = capture.read_bytes().splitlines()
+    for at, data in changes.items():
+        record = json.loads(lines[at])
+        record["captureData"]["endpointOutput"]["data"] = data
+        lines[at] = json.dumps(record).encode()
+    capture.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def _set_label(root: Path, changes: dict[int, str]) -> None:
+    label_file = next((root / "groundtruth").rglob("*.jsonl"))
+    lines = label_file.read_bytes().splitlines()
+    for at, data in changes.items():
+        record = json.loads(lines[at])
+        record["groundTruthData"]["data"] = data
+        lines[at] = json.dumps(record).encode()
+    label_file.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def _one_and_parted(tmp_path: Path, monkeypatch, workers: int):
+    """(outcome, error text) of the window read by one process, then by ``workers`` parts."""
+    results = []
+    for count in (1, workers):
+        if count > 1:
+            monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+            monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+        try:
+            outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--workers",
+                                                      str(count)))
+            results.append((outcome.status, outcome.summary, (tmp_path / "out" / "statistics.json").read_text()
+                            .split('"evaluation_time"')[0] + (tmp_path / "out" / "statistics.json").read_text()
+                            .split('"evaluation_time"')[1].split("\n", 1)[1], None))
+        except AnalyzerInputError as error:
+            results.append((None, None, None, str(error)))
+    return results
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_metric_states_made_in_parts_are_the_window_state(tmp_path, monkeypatch, workers):
+    # rows without a value and values that are not finite numbers, in the first part and in the last
+    _binary_window(tmp_path, n=2_000)
+    _set_output(tmp_path, {3: ",1\n", 40: "inf", 1_200: "nan\n", 1_990: " ,0\n", 1_999: "-inf"})
+    from model_monitor_analyzer.monitors.model_quality import run
+
+    merged = []
+    real = run._merged_measures
+    monkeypatch.setattr(run, "_merged_measures", lambda measures: merged.append(len(measures)) or real(measures))
+    one, parted = _one_and_parted(tmp_path, monkeypatch, workers)
+    assert merged == [1, workers]  # each part's state made where it was read
+    assert one == parted
+    status, summary, _, error = parted
+    assert error is None and status is RunStatus.COMPLETED
+    assert summary["rows_without_values"] == 2 and summary["non_finite_values"] == 3
+    assert summary["item_count"] == 1_995
+
+
+def test_a_part_whose_rows_are_all_left_out_merges_with_the_others(tmp_path, monkeypatch):
+    _binary_window(tmp_path, n=2_000)
+    _set_output(tmp_path, {at: "inf" for at in range(1_000, 2_000)})  # the second part: nothing finite
+    one, parted = _one_and_parted(tmp_path, monkeypatch, 2)
+    assert one == parted and parted[1]["non_finite_values"] == 1_000 and parted[1]["item_count"] == 1_000
+
+
+def test_refused_values_in_several_parts_are_reported_as_one_process_reports_them(tmp_path, monkeypatch):
+    # a label that is not 0 or 1 early, a probability that is not a number late: one process names the window's
+    # first refused column, whichever part holds it
+    _binary_window(tmp_path, n=2_000)
+    _set_label(tmp_path, {10: "maybe"})
+    _set_output(tmp_path, {1_900: "high\n"})
+    one, parted = _one_and_parted(tmp_path, monkeypatch, 2)
+    assert one == parted and parted[3] is not None

@@ -74,6 +74,7 @@ from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.model_quality import estimation
 from model_monitor_analyzer.monitors.model_quality.metrics import (
     NonFiniteValues,
+    PartState,
     WindowMetrics,
     complete_rows,
     part_state,
@@ -482,6 +483,39 @@ class _JoinedPart:
     read: int
     outputs: estimation.WindowOutputs | None = None  # every capture's output read, when the estimate needs them
     unmatched_key: str | None = None  # the part's first capture key without a label (``WindowJoin.unmatched_key``)
+    measured: _PartMeasure | None = None  # the metric state of its matches, when the part made it
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PartMeasure:
+    """The metric state of a part's matched rows (``metrics.part_state``; None when none is complete), how many
+    rows are complete and how many lack a value: made in the part's process, merged in part order."""
+
+    state: PartState | None
+    complete: int
+    skipped: int
+
+
+def _measure_part(settings: ModelSettings, builder: merge.LabelledColumnsBuilder, attributes: merge.ValueAttributes,
+                  names: ModelQualityNames) -> _PartMeasure | None:
+    """The part's ``_PartMeasure``; None when its values are refused: the run then reads the whole window's
+    columns in one piece, which says what is wrong as one process says it (the first problem of the window)."""
+    try:
+        rows, skipped = complete_rows(builder.columns(attributes))
+        state = part_state(settings, rows, names=names) if len(rows.labels) else None
+    except AnalyzerInputError:
+        return None
+    return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped)
+
+
+def _merged_measures(measures: Sequence[_PartMeasure]) -> _PartMeasure:
+    """The parts' measures as one, in part order (``PartState.merge``)."""
+    state = None
+    for measured in measures:
+        if measured.state is not None:
+            state = measured.state if state is None else state.merge(measured.state)
+    return _PartMeasure(state=state, complete=sum(m.complete for m in measures),
+                        skipped=sum(m.skipped for m in measures))
 
 
 class CaptureJoiner(Protocol):
@@ -553,6 +587,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     )
     merged_source = request.merged
     id_samples: tuple[str | None, str | None] = (None, None)
+    measured_parts: _PartMeasure | None = None  # the parts' merged metric state, when they made one
     if merged_source is not None:
         problems = _WindowProblems({"malformed_records": _problems(request, "merged records")})
         merged_problems = problems.by_input["malformed_records"]
@@ -579,6 +614,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             writers = [part.writer for part in parts]
             staged.extend(writers)
         else:
+            # each part makes the metric state of its matches unless the estimate needs the window's rows
+            measure_in_parts = reference is None
             capture_inputs = capture_files(request.capture)
             workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
             runs: list[Sequence[Path | CaptureSlice] | None] = (
@@ -607,7 +644,9 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 # read in the part's own process: only the numbers travel back
                 return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
                                    outputs=captured_outputs_read(request, outputs) if outputs_in_join else None,
-                                   unmatched_key=join.unmatched_key)
+                                   unmatched_key=join.unmatched_key,
+                                   measured=_measure_part(settings, builder, attributes, names) if measure_in_parts
+                                   else None)
 
             writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
             staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -626,7 +665,11 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         capture_problems.check()
         join = window_join.summary.as_dict()
         id_samples = window_join.id_samples()
-        columns = builder.columns(attributes)
+        measures = [part.measured for part in parts]
+        if all(measured is not None for measured in measures):
+            measured_parts = _merged_measures(measures)  # type: ignore[arg-type]
+        else:
+            columns = builder.columns(attributes)
     window_outputs = None
     if reference is not None:
         if merged_source is not None:  # merged records are labelled ones only
@@ -640,8 +683,13 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 (captured.data, captured.encodings, captured.content_types, captured.keys)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
                                                       problems=_problems(request, "capture records"))])
-    rows, skipped = complete_rows(columns)
-    state = part_state(settings, rows, names=names) if len(rows.labels) else None
+    rows: LabelledColumns | None = None
+    if measured_parts is None:
+        rows, skipped = complete_rows(columns)
+        state = part_state(settings, rows, names=names) if len(rows.labels) else None
+        complete = len(rows.labels)
+    else:
+        state, complete, skipped = measured_parts.state, measured_parts.complete, measured_parts.skipped
     left_out = state.non_finite if state is not None else NonFiniteValues()
     item_count = state.quality.rows if state is not None else 0
     summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped,
@@ -683,7 +731,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     if hint is not None and few_labels(join):
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     assert state is not None  # the window has rows to measure
-    _note_non_finite(left_out, rows=len(rows.labels))
+    _note_non_finite(left_out, rows=complete)
     measured = state_metrics(settings, state, names=names)
     metrics = measured.metrics
     kind = settings.problem_type
@@ -691,7 +739,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     violations = list(verdict.violations)
     estimated = None
     if reference is not None and window_outputs is not None and len(window_outputs):
-        assert constraints is not None
+        assert constraints is not None and rows is not None  # the parts leave the rows to the estimate
         estimated = estimation.estimate_window(
             reference, window_outputs, decision=constraints.decision,
             labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
