@@ -782,8 +782,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         files.append(report.write_cloudwatch_metrics(request.metrics_dir, lines))
 
     files.append(html_report.write_window_report_from_files(
-        output, constraints=constraints_path, join=join,
-        window=(start, end), records=item_count, not_computable=verdict.not_computable))
+        output, constraints=constraints_path, join=join, window=(start, end), records=item_count,
+        not_computable=verdict.not_computable, statistics=statistics))
     if estimated is not None:
         checks = estimation.violation_entries(estimated)
         summary["performance_estimation"] = "estimated and realised (labels in the window)"
