@@ -100,11 +100,13 @@ def test_labels_read_in_parts_give_what_one_process_gives(tmp_path, monkeypatch,
     (tmp_path / "out").rename(whole)
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    from model_monitor_analyzer.monitors.model_quality import run
+
     read_in = []
-    real = parallel.run_parts
-    monkeypatch.setattr(parallel, "run_parts", lambda parts: read_in.append(len(parts)) or real(parts))
+    real = run.read_label_files
+    monkeypatch.setattr(run, "read_label_files", lambda files: read_in.append(len(files)) or real(files))
     several = job.run_monitor(_binary_monitor(tmp_path, *options, "--workers", str(workers)))
-    assert read_in == [workers, workers]  # the labels, then the captures
+    assert len(read_in) == workers and sum(read_in) == 5  # the five label files, in as many runs as parts
     assert one.status is several.status is RunStatus.COMPLETED
     assert one.summary == several.summary
     assert several.summary["malformed_labels"] == 1 and several.summary["duplicate_labels"] == 1

@@ -399,7 +399,7 @@ def _labels_line_by_line(path: str, chunk: bytes, lines_before: int, tally: Inpu
 @dataclass(kw_only=True)
 class LabelColumnParts:
     """The label columns of some files read column-wise, a piece per chunk, not joined yet; with their records and
-    the tally of their bad lines: what a part read in another process hands back."""
+    the tally of their bad lines: what one run of files read on its own (in a thread of its own) gives."""
 
     ids: list[pa.Array]
     data: list[pa.Array]

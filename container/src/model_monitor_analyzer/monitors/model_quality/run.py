@@ -28,6 +28,7 @@ import gc
 import math
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -537,15 +538,19 @@ def _total_bytes(files: Sequence[Path]) -> int:
 
 
 def _read_labels(request: ModelQualityMonitorRequest, *, problems: InputProblems) -> GroundTruthColumns:
-    """The labels uploaded in the window (``io.ground_truth``), a large window's files read in parts, one process
-    each, as the captures are: the same columns and tally as one process reading them."""
+    """The labels uploaded in the window (``io.ground_truth``), a large window's files read in runs of files, as
+    many at once as the captures have parts: the same columns and tally as one reader. Threads, not processes:
+    Arrow's reader and compute functions let go of the interpreter, and the columns stay where the join needs
+    them instead of being copied back from another process."""
     assert request.ground_truth is not None
     files = window_label_files(request.ground_truth, uploaded_from=request.window.start,
                                uploaded_before=request.window.end)
     workers = parallel.worker_count(request.reading.workers, file_bytes(files))
-    groups = label_file_groups(files, workers) if workers > 1 else [files]
-    return joined_label_columns(parallel.run_parts([
-        (lambda group=group: read_label_files(group)) for group in groups]), problems)  # type: ignore[misc]
+    if workers == 1:
+        return joined_label_columns([read_label_files(files)], problems)
+    groups = label_file_groups(files, workers)
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="labels") as pool:
+        return joined_label_columns(list(pool.map(read_label_files, groups)), problems)  # the first failure in file order
 
 
 def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter],
