@@ -217,3 +217,50 @@ def test_refused_values_in_several_parts_are_reported_as_one_process_reports_the
     _set_output(tmp_path, {1_900: "high\n"})
     one, parted = _one_and_parted(tmp_path, monkeypatch, 2)
     assert one == parted and parted[3] is not None
+
+
+@pytest.mark.parametrize("problem_type", ["Regression", "MulticlassClassification"])
+def test_regression_and_multiclass_states_made_in_parts_are_the_window_state(tmp_path, monkeypatch, problem_type):
+    # a regression's sums are Spark's left-to-right float sums and a multiclass part sees only some classes: the
+    # parts' merged states give the very statistics of one pass
+    from datetime import timedelta
+
+    import numpy as np
+
+    from tests.analyzer.test_model_quality_jobs import START, _monitor_args, _regression_window
+
+    rng = np.random.default_rng(5)
+    if problem_type == "Regression":
+        truth = rng.normal(10.0, 3.0, 3_000)
+        labels = [repr(float(v)) for v in truth]
+        predictions = [repr(float(v)) for v in truth + rng.normal(0.0, 1.0, truth.size)]
+        predictions[17], predictions[2_900] = "inf", "nan"  # left out in the first part and in the last
+    else:
+        classes = np.array(["cat", "dog", "eel", "fox"])
+        labels = classes[rng.integers(0, 3, 3_000)].tolist()  # "fox" never a label, predicted late only
+        predictions = [label if rng.random() < 0.7 else classes[rng.integers(0, 3)] for label in labels]
+        predictions[2_990] = "fox"
+    _regression_window(tmp_path, predictions, labels)
+    from model_monitor_analyzer.monitors.model_quality import run
+
+    merged = []
+    real = run._merged_measures
+    monkeypatch.setattr(run, "_merged_measures", lambda measures: merged.append(len(measures)) or real(measures))
+    outcomes, documents = [], []
+    for workers in ("1", "2"):
+        if workers == "2":
+            monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+            monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+        outcomes.append(job.run_monitor(_monitor_args(
+            "--capture", str(tmp_path / "capture"), "--ground-truth", str(tmp_path / "groundtruth"),
+            "--output", str(tmp_path / "out"), "--problem-type", problem_type, "--inference-attribute", "0",
+            "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "--workers", workers)))
+        document = json.loads((tmp_path / "out" / "statistics.json").read_text())
+        document["dataset"].pop("evaluation_time")
+        documents.append(document)
+    assert merged == [1, 2]
+    assert outcomes[0].status is outcomes[1].status is RunStatus.COMPLETED
+    assert outcomes[0].summary == outcomes[1].summary
+    assert documents[0] == documents[1]
