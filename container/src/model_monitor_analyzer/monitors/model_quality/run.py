@@ -499,12 +499,13 @@ class _PartMeasure:
 
 def _measure_part(settings: ModelSettings, builder: merge.LabelledColumnsBuilder, attributes: merge.ValueAttributes,
                   names: ModelQualityNames) -> _PartMeasure | None:
-    """The part's ``_PartMeasure``; None when its values are refused: the run then reads the whole window's
-    columns in one piece, which says what is wrong as one process says it (the first problem of the window)."""
+    """The part's ``_PartMeasure``; None when its values are refused (or anything else fails): the run then reads
+    the whole window's columns in one piece, which says what is wrong as one process says it (the first problem
+    of the window, raised as it was raised)."""
     try:
         rows, skipped = complete_rows(builder.columns(attributes))
         state = part_state(settings, rows, names=names) if len(rows.labels) else None
-    except AnalyzerInputError:
+    except Exception:  # said again, the same way, by the whole window's columns
         return None
     return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped)
 
