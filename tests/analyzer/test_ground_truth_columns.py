@@ -11,6 +11,7 @@ import pytest
 from model_monitor_analyzer.io import ground_truth
 from model_monitor_analyzer.io.ground_truth import read_ground_truth, read_ground_truth_columns
 from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.jobs import parallel
 
 
 def _label_line(rng: random.Random, index: int) -> bytes:
@@ -62,6 +63,18 @@ def test_labels_read_column_wise_are_the_labels_read_one_by_one(tmp_path, monkey
     assert (by_columns.good, by_columns.bad) == (one_by_one.good, one_by_one.bad)
     assert [(e.path, e.line, e.problem) for e in by_columns.examples] == [
         (e.path, e.line, e.problem) for e in one_by_one.examples]
+    # the files read in runs, each in a process of its own, then joined: the same labels, records and tally
+    files = ground_truth.window_label_files(tmp_path / "gt")
+    for parts in (2, 3):
+        groups = ground_truth.label_file_groups(files, parts)
+        assert 1 < len(groups) <= parts and [path for group in groups for path in group] == files
+        in_parts = InputProblems(max_bad_record_ratio=1.0)
+        joined = ground_truth.joined_label_columns(parallel.run_parts(
+            [(lambda group=group: ground_truth.read_label_files(group)) for group in groups]), in_parts)
+        for name in ("event_ids", "data", "encodings", "truths"):
+            assert getattr(joined, name).equals(getattr(columns, name))
+        assert list(joined.records) == list(columns.records)
+        assert (in_parts.good, in_parts.bad, in_parts.examples) == (by_columns.good, by_columns.bad, by_columns.examples)
 
 
 def test_clean_label_files_take_the_column_wise_path(tmp_path, monkeypatch):

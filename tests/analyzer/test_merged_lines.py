@@ -210,3 +210,17 @@ def test_the_id_index_finds_each_ids_latest_label_as_a_dictionary_does(seed):
         latest = {text: row for row, text in enumerate(ids)}
         assert index.rows(pa.array(keys, pa.string())).tolist() == [latest.get(key, -1) for key in keys]
         assert len(index) == len(latest)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lines_written_one_by_one_are_those_holding_null_or_a_u_escape(seed):
+    rng = random.Random(seed)
+    pieces = [b'{"a":"x"}', b'{"u":"uuid-1"}', b'{"n":null}', b'{"t":"\\u00e9"}', b'{"s":"nul"}', b'{"l":"ul"}']
+    for share in (0.0, 0.1, 0.9):  # chunks with neither, with a few, with many
+        lines = [rng.choice(pieces[2:4]) if rng.random() < share else rng.choice(pieces[:2] + pieces[4:])
+                 for _ in range(200)]
+        chunk = b"\n".join(lines) + b"\n"
+        starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+        ends = starts + np.array([len(line) for line in lines])
+        expected = [b"\\u" in line or b"null" in line for line in lines]
+        assert lines_to_write_one_by_one(chunk, starts, ends).tolist() == expected

@@ -36,3 +36,59 @@ def test_a_list_of_doubles_is_written_as_java_writes_each():
 def test_a_curve_is_one_jackson_array_line():
     document = {"curve": {"rates": [0.0, 0.25, 1e-5, 1.0]}}
     assert report.jackson_json(document) == '{\n  "curve" : {\n    "rates" : [ 0.0, 0.25, 1.0E-5, 1.0 ]\n  }\n}'
+
+
+def _each_double(values) -> str:
+    return ", ".join(report.java_double(float(value)) for value in values)
+
+
+def test_a_long_list_of_doubles_is_written_as_each_double_on_its_own():
+    # doubles of every magnitude, the ends of the positional range and their neighbours, zeros, NaN, infinities
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal(50_000) * 10.0 ** rng.integers(-12, 12, 50_000)
+    edges = np.array([1e-3, 1e7, 0.0, -0.0, 5e-324, 1.7976931348623157e308, math.nan, math.inf, -math.inf])
+    around = np.concatenate([np.nextafter(edges[:2], 0), np.nextafter(edges[:2], np.inf), edges])
+    mixed = np.concatenate([around, values, -around, rng.random(20_000)])
+    rng.shuffle(mixed)
+    assert report.java_double_list(mixed.tolist()) == _each_double(mixed)
+    only_outside = [1e-5, 2e9, math.nan]  # no value orjson writes
+    assert report.java_double_list(only_outside) == _each_double(only_outside)
+
+
+def _jackson_by_hand(document, level: int = 0) -> str:
+    """Jackson's layout, written the plain way: the reference for the one-pass writer."""
+    import json
+
+    if isinstance(document, dict):
+        if not document:
+            return "{ }"
+        inner = "  " * (level + 1)
+        members = [f"{inner}{json.dumps(key, ensure_ascii=False)} : {_jackson_by_hand(value, level + 1)}"
+                   for key, value in document.items()]
+        return "{\n" + ",\n".join(members) + "\n" + "  " * level + "}"
+    if isinstance(document, list):
+        if not document:
+            return "[ ]"
+        return "[ " + ", ".join(_jackson_by_hand(item, level) for item in document) + " ]"
+    if document is None:
+        return "null"
+    if isinstance(document, bool):
+        return "true" if document else "false"
+    if isinstance(document, int):
+        return str(document)
+    if isinstance(document, float):
+        return report.java_double(document)
+    return json.dumps(document, ensure_ascii=False)
+
+
+def test_a_document_is_written_as_jackson_lays_it_out():
+    document = {
+        "version": 0.0, "dataset": {"item_count": 3, "evaluation_time": "2024-05-02T10:00:00.000Z"},
+        "metrics": {"confusion_matrix": {"0": {"0": 1, "1": 2}, "1": {}}, "empty": [],
+                    "mixed": [1, 2.5, None, True, "é\"x", {"a": [0.25, 3]}, []],
+                    "curve": {"rates": [0.0, 1e-9, 0.5, 1.0], "ints": [1, 2, 3]}},
+        "nothing": {},
+    }
+    assert report.jackson_json(document) == _jackson_by_hand(document)

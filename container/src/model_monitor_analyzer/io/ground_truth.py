@@ -260,6 +260,15 @@ class LabelRecords(Sequence[dict]):
         self._parsed[self._count] = record
         self._count += 1
 
+    def extend(self, other: LabelRecords) -> None:
+        """The labels of ``other`` after those added before (a later part of the files)."""
+        assert self._records is None and other._records is None
+        for first, chunk in zip(other._first_rows, other._chunks, strict=True):
+            self._first_rows.append(self._count + first)
+            self._chunks.append(chunk)
+        self._parsed.update({self._count + row: record for row, record in other._parsed.items()})
+        self._count += other._count
+
     def __len__(self) -> int:
         return self._count
 
@@ -387,6 +396,98 @@ def _labels_line_by_line(path: str, chunk: bytes, lines_before: int, tally: Inpu
         yield number, record, fields  # type: ignore[misc]
 
 
+@dataclass(kw_only=True)
+class LabelColumnParts:
+    """The label columns of some files read column-wise, a piece per chunk, not joined yet; with their records and
+    the tally of their bad lines: what one run of files read on its own (in a thread of its own) gives."""
+
+    ids: list[pa.Array]
+    data: list[pa.Array]
+    encodings: list[pa.Array]
+    truths: list[pa.Array]
+    records: LabelRecords
+    problems: InputProblems
+
+
+def read_label_files(files: Sequence[Path]) -> LabelColumnParts:
+    """The labels of ``files``, in their order: each chunk of lines parsed column-wise by Arrow's JSON reader, and
+    only the labels that path cannot take read one by one, in place."""
+    tally = InputProblems()
+    read = LabelColumnParts(ids=[], data=[], encodings=[], truths=[], records=LabelRecords(), problems=tally)
+    records = read.records
+    for path in files:
+        text = str(path)
+        with open_lines(path) as handle:
+            try:
+                chunks = list(whole_line_chunks(handle, LABEL_CHUNK_BYTES))
+            except (OSError, EOFError, zlib.error) as error:
+                raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=text) from None
+        for lines_before, chunk in chunks:
+            table_read = json_chunk_table(chunk, _LABEL_OPTIONS)
+            if table_read is not None:
+                table, starts, ends = table_read
+                usable, event_ids, data, encodings = _usable_labels(table)
+                if usable.all():
+                    read.ids.append(event_ids)
+                    read.data.append(data)
+                    read.encodings.append(encodings)
+                    read.truths.append(_truths_of_chunk(table, chunk, starts, ends))
+                    records.add_lines(chunk, starts, ends)
+                    tally.record_good(len(usable))
+                    continue
+            # a chunk with labels the column-wise path cannot take: every line on its own, in order
+            kept = list(_labels_line_by_line(text, chunk, lines_before, tally))
+            for _, record, _ in kept:
+                records.add_record(record)
+            read.ids.append(pa.array([fields[0] for _, _, fields in kept], pa.string()))
+            read.data.append(pa.array([fields[1] for _, _, fields in kept], pa.string()))
+            read.encodings.append(pa.array([fields[2] for _, _, fields in kept], pa.string()))
+            read.truths.append(pa.array([truth_text(record) for _, record, _ in kept], pa.string()))
+    return read
+
+
+def label_file_groups(files: Sequence[Path], parts: int) -> list[list[Path]]:
+    """``files`` in at most ``parts`` runs of neighbouring files, of about equal bytes (a file is never split)."""
+    sizes = _sizes(files)
+    total = sum(sizes)
+    groups: list[list[Path]] = [[]]
+    done = 0
+    for path, size in zip(files, sizes, strict=True):
+        # a file goes to the next run when its middle lies past the end of this run's share
+        if groups[-1] and len(groups) < parts and done + size / 2 >= total * len(groups) / parts:
+            groups.append([])
+        groups[-1].append(path)
+        done += size
+    return [group for group in groups if group]
+
+
+def window_label_files(root: Path, *, uploaded_from: datetime | None = None,
+                       uploaded_before: datetime | None = None) -> list[Path]:
+    """The label files ``read_ground_truth`` reads for the window, in its order."""
+    return [path for path, _ in _chosen_files(root, uploaded_from, uploaded_before)]
+
+
+def joined_label_columns(parts: Sequence[LabelColumnParts], problems: InputProblems | None = None
+                         ) -> GroundTruthColumns:
+    """The columns of runs of files read in parts (``read_label_files``), in part order, their bad lines added to
+    ``problems`` (checked here when None): what one ``read_label_files`` of all the files gives."""
+    tally = InputProblems() if problems is None else problems
+    records = LabelRecords()
+    for part in parts:
+        tally.merge(part.problems)
+        records.extend(part.records)
+    if problems is None:
+        tally.check()
+
+    def joined(pieces: list[pa.Array]) -> pa.Array:
+        return pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())
+
+    return GroundTruthColumns(event_ids=joined([a for part in parts for a in part.ids]),
+                              data=joined([a for part in parts for a in part.data]),
+                              encodings=joined([a for part in parts for a in part.encodings]), records=records,
+                              truths=joined([a for part in parts for a in part.truths]))
+
+
 def read_ground_truth_columns(
     root: Path,
     *,
@@ -396,46 +497,22 @@ def read_ground_truth_columns(
 ) -> GroundTruthColumns:
     """``read_ground_truth``'s labels, same files, order and bad-record policy, as columns: each chunk of
     lines parsed column-wise by Arrow's JSON reader, and only the labels that path cannot take read one by
-    one, in place."""
-    tally = InputProblems() if problems is None else problems
-    id_parts: list[pa.Array] = []
-    data_parts: list[pa.Array] = []
-    encoding_parts: list[pa.Array] = []
-    truth_parts: list[pa.Array] = []
-    records = LabelRecords()
-    for path, _ in _chosen_files(root, uploaded_from, uploaded_before):
-        text = str(path)
-        with open_lines(path) as handle:
-            try:
-                chunks = list(whole_line_chunks(handle, LABEL_CHUNK_BYTES))
-            except (OSError, EOFError, zlib.error) as error:
-                raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=text) from None
-        for lines_before, chunk in chunks:
-            read = json_chunk_table(chunk, _LABEL_OPTIONS)
-            if read is not None:
-                table, starts, ends = read
-                usable, event_ids, data, encodings = _usable_labels(table)
-                if usable.all():
-                    id_parts.append(event_ids)
-                    data_parts.append(data)
-                    encoding_parts.append(encodings)
-                    truth_parts.append(_truths_of_chunk(table, chunk, starts, ends))
-                    records.add_lines(chunk, starts, ends)
-                    tally.record_good(len(usable))
-                    continue
-            # a chunk with labels the column-wise path cannot take: every line on its own, in order
-            kept = list(_labels_line_by_line(text, chunk, lines_before, tally))
-            for _, record, _ in kept:
-                records.add_record(record)
-            id_parts.append(pa.array([fields[0] for _, _, fields in kept], pa.string()))
-            data_parts.append(pa.array([fields[1] for _, _, fields in kept], pa.string()))
-            encoding_parts.append(pa.array([fields[2] for _, _, fields in kept], pa.string()))
-            truth_parts.append(pa.array([truth_text(record) for _, record, _ in kept], pa.string()))
-    if problems is None:
-        tally.check()
+    one, in place. A run reads a large window's files in parts (``label_file_groups``, ``read_label_files``,
+    ``joined_label_columns``): the same columns, records and tally."""
+    files = window_label_files(root, uploaded_from=uploaded_from, uploaded_before=uploaded_before)
+    return joined_label_columns([read_label_files(files)], problems)
 
-    def joined(parts: list[pa.Array]) -> pa.Array:
-        return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
 
-    return GroundTruthColumns(event_ids=joined(id_parts), data=joined(data_parts),
-                              encodings=joined(encoding_parts), records=records, truths=joined(truth_parts))
+def file_bytes(files: Sequence[Path]) -> int:
+    """The bytes of ``files`` (a file that cannot be read counts 0: its read says what is wrong)."""
+    return sum(_sizes(files))
+
+
+def _sizes(files: Sequence[Path]) -> list[int]:
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:  # the read says what is wrong
+            sizes.append(0)
+    return sizes

@@ -82,17 +82,24 @@ def java_double_list(values: Sequence[float]) -> str:
     """``java_double`` of each value, joined by ``", "``, for the long lists (curves) of statistics.json.
 
     orjson writes a double in the positional range (and zero) exactly as ``repr`` does, so it
-    writes those for the whole list at once; the values outside take ``java_double`` one by one.
+    writes the whole list at once; the values outside take ``java_double`` one by one, found in its
+    text by the commas that end the values before them.
     """
-    magnitude = np.abs(np.asarray(values, dtype=np.float64))
-    positional = (magnitude == 0.0) | ((magnitude >= 1e-3) & (magnitude < 1e7))
-    text = orjson.dumps(list(values)).decode()[1:-1]
-    if positional.all():
-        return text.replace(",", ", ")
-    parts = text.split(",")
-    for index in np.flatnonzero(~positional).tolist():
-        parts[index] = java_double(float(values[index]))
-    return ", ".join(parts)
+    numbers = np.asarray(values, dtype=np.float64)
+    magnitude = np.abs(numbers)
+    outside = np.flatnonzero(~((magnitude == 0.0) | ((magnitude >= 1e-3) & (magnitude < 1e7))))
+    text = orjson.dumps(numbers, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    if outside.size:
+        commas = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == ord(","))
+        bounds = np.concatenate(([-1], commas, [len(text)]))  # value i lies between bounds[i] and bounds[i + 1]
+        pieces, done = [], 0
+        for index in outside.tolist():
+            pieces.append(text[done:int(bounds[index]) + 1])
+            pieces.append(java_double(float(numbers[index])).encode())
+            done = int(bounds[index + 1])
+        pieces.append(text[done:])
+        text = b"".join(pieces)
+    return text.replace(b",", b", ").decode()
 
 
 def _scalar(value: object) -> str:
@@ -109,6 +116,38 @@ def _scalar(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _jackson_pieces(document: object, level: int, pieces: list[str]) -> None:
+    """Append the text of ``document`` at nesting ``level`` to ``pieces`` (``jackson_json``), so that a long
+    curve is copied once into the whole text, not once per level around it."""
+    if isinstance(document, Mapping):
+        if not document:
+            pieces.append("{ }")
+            return
+        inner = "  " * (level + 1)
+        before = "{\n"
+        for key, value in document.items():
+            pieces.append(f"{before}{inner}{json.dumps(str(key), ensure_ascii=False)} : ")
+            _jackson_pieces(value, level + 1, pieces)
+            before = ",\n"
+        pieces.append("\n" + "  " * level + "}")
+        return
+    if isinstance(document, list | tuple):
+        if not document:
+            pieces.append("[ ]")
+            return
+        if set(map(type, document)) == {float}:
+            pieces.extend(("[ ", java_double_list(document), " ]"))
+            return
+        before = "[ "
+        for item in document:
+            pieces.append(before)
+            _jackson_pieces(item, level, pieces)
+            before = ", "
+        pieces.append(" ]")
+        return
+    pieces.append(_scalar(document))
+
+
 def jackson_json(document: object, *, _level: int = 0) -> str:
     """JSON text laid out like Jackson's ``DefaultPrettyPrinter``.
 
@@ -116,22 +155,9 @@ def jackson_json(document: object, *, _level: int = 0) -> str:
     arrays stay on one line as ``[ a, b ]``; empty containers are ``{ }`` and ``[ ]``; no
     newline after the root. Python floats print as Java doubles, ints as integers.
     """
-    if isinstance(document, Mapping):
-        if not document:
-            return "{ }"
-        inner = "  " * (_level + 1)
-        members = [
-            f"{inner}{json.dumps(str(key), ensure_ascii=False)} : {jackson_json(value, _level=_level + 1)}"
-            for key, value in document.items()
-        ]
-        return "{\n" + ",\n".join(members) + "\n" + "  " * _level + "}"
-    if isinstance(document, list | tuple):
-        if not document:
-            return "[ ]"
-        if all(type(item) is float for item in document):
-            return "[ " + java_double_list(document) + " ]"
-        return "[ " + ", ".join(jackson_json(item, _level=_level) for item in document) + " ]"
-    return _scalar(document)
+    pieces: list[str] = []
+    _jackson_pieces(document, _level, pieces)
+    return "".join(pieces)
 
 
 def write_jackson_json(path: Path, document: object) -> Path:

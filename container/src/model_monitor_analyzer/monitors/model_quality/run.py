@@ -28,6 +28,7 @@ import gc
 import math
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,7 +51,14 @@ from model_monitor_analyzer.io.capture import (
     read_captured_outputs,
 )
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
-from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, read_ground_truth_columns
+from model_monitor_analyzer.io.ground_truth import (
+    GroundTruthColumns,
+    file_bytes,
+    joined_label_columns,
+    label_file_groups,
+    read_label_files,
+    window_label_files,
+)
 from model_monitor_analyzer.io.merge import LabelledColumns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, format_timestamp, reach_back
@@ -516,6 +524,40 @@ class _JoinedPart:
     read: int
     outputs: estimation.WindowOutputs | None = None  # every capture's output read, when the estimate needs them
     unmatched_key: str | None = None  # the part's first capture key without a label (``WindowJoin.unmatched_key``)
+    measured: _PartMeasure | None = None  # the metric state of its matches, when the part made it
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PartMeasure:
+    """The metric state of a part's matched rows (``metrics.part_state``; None when none is complete), how many
+    rows are complete and how many lack a value: made in the part's process, merged in part order."""
+
+    state: PartState | None
+    complete: int
+    skipped: int
+
+
+def _measure_part(settings: ModelSettings, builder: merge.LabelledColumnsBuilder, attributes: merge.ValueAttributes,
+                  names: ModelQualityNames) -> _PartMeasure | None:
+    """The part's ``_PartMeasure``; None when its values are refused (or anything else fails): the run then reads
+    the whole window's columns in one piece, which says what is wrong as one process says it (the first problem
+    of the window, raised as it was raised)."""
+    try:
+        rows, skipped = complete_rows(builder.columns(attributes))
+        state = part_state(settings, rows, names=names) if len(rows.labels) else None
+    except Exception:  # said again, the same way, by the whole window's columns
+        return None
+    return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped)
+
+
+def _merged_measures(measures: Sequence[_PartMeasure]) -> _PartMeasure:
+    """The parts' measures as one, in part order (``PartState.merge``)."""
+    state = None
+    for measured in measures:
+        if measured.state is not None:
+            state = measured.state if state is None else state.merge(measured.state)
+    return _PartMeasure(state=state, complete=sum(m.complete for m in measures),
+                        skipped=sum(m.skipped for m in measures))
 
 
 class CaptureJoiner(Protocol):
@@ -534,6 +576,22 @@ def _total_bytes(files: Sequence[Path]) -> int:
         with contextlib.suppress(OSError):  # the read says what is wrong
             total += file.stat().st_size
     return total
+
+
+def _read_labels(request: ModelQualityMonitorRequest, *, problems: InputProblems) -> GroundTruthColumns:
+    """The labels uploaded in the window (``io.ground_truth``), a large window's files read in runs of files, as
+    many at once as the captures have parts: the same columns and tally as one reader. Threads, not processes:
+    Arrow's reader and compute functions let go of the interpreter, and the columns stay where the join needs
+    them instead of being copied back from another process."""
+    assert request.ground_truth is not None
+    files = window_label_files(request.ground_truth, uploaded_from=request.window.start,
+                               uploaded_before=request.window.end)
+    workers = parallel.worker_count(request.reading.workers, file_bytes(files))
+    if workers == 1:
+        return joined_label_columns([read_label_files(files)], problems)
+    groups = label_file_groups(files, workers)
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="labels") as pool:
+        return joined_label_columns(list(pool.map(read_label_files, groups)), problems)  # the first failure in file order
 
 
 def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter],
@@ -575,6 +633,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     )
     merged_source = request.merged
     id_samples: tuple[str | None, str | None] = (None, None)
+    measured_parts: _PartMeasure | None = None  # the parts' merged metric state, when they made one
     if merged_source is not None:
         problems = _WindowProblems({"malformed_records": _problems(request, "merged records")})
         merged_problems = problems.by_input["malformed_records"]
@@ -588,8 +647,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         label_problems, capture_problems = _problems(request, "ground-truth labels"), _problems(request, "capture records")
         problems = _WindowProblems({"malformed_labels": label_problems, "malformed_captures": capture_problems})
         # without a label folder (the baseline estimates the window): as a folder without labels
-        labels = GroundTruthColumns.of(()) if request.ground_truth is None else read_ground_truth_columns(
-            request.ground_truth, uploaded_from=start, uploaded_before=end, problems=label_problems)
+        labels = GroundTruthColumns.of(()) if request.ground_truth is None else _read_labels(
+            request, problems=label_problems)
         label_problems.check()
         window_join = merge.WindowJoin(labels)
         window_join.prepare()  # before the parts fork: every process shares it
@@ -601,6 +660,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             writers = [part.writer for part in parts]
             staged.extend(writers)
         else:
+            # each part makes the metric state of its matches unless the estimate needs the window's rows
+            measure_in_parts = reference is None
             capture_inputs = capture_files(request.capture)
             workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
             runs: list[Sequence[Path | CaptureSlice] | None] = (
@@ -629,7 +690,9 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 # read in the part's own process: only the numbers travel back
                 return _JoinedPart(builder=builder, writer=writer, counts=join.part_counts(), problems=tally, read=read,
                                    outputs=captured_outputs_read(request, outputs) if outputs_in_join else None,
-                                   unmatched_key=join.unmatched_key)
+                                   unmatched_key=join.unmatched_key,
+                                   measured=_measure_part(settings, builder, attributes, names) if measure_in_parts
+                                   else None)
 
             writers = [merge.MergedRecordsWriter(_merged_output(request), part=index) for index in range(len(runs))]
             staged.extend(writers)  # published once the run has succeeded, discarded if it fails
@@ -648,7 +711,11 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         capture_problems.check()
         join = window_join.summary.as_dict()
         id_samples = window_join.id_samples()
-        columns = builder.columns(attributes)
+        measures = [part.measured for part in parts]
+        if all(measured is not None for measured in measures):
+            measured_parts = _merged_measures(measures)  # type: ignore[arg-type]
+        else:
+            columns = builder.columns(attributes)
     window_outputs = None
     if reference is not None:
         if merged_source is not None:  # merged records are labelled ones only
@@ -662,8 +729,13 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 (captured.data, captured.encodings, captured.content_types, captured.keys)
                 for captured in read_captured_outputs(request.capture, window=TimeWindow(start=start, end=end),
                                                       problems=_problems(request, "capture records"))])
-    rows, skipped = complete_rows(columns)
-    state = part_state(settings, rows, names=names) if len(rows.labels) else None
+    rows: LabelledColumns | None = None
+    if measured_parts is None:
+        rows, skipped = complete_rows(columns)
+        state = part_state(settings, rows, names=names) if len(rows.labels) else None
+        complete = len(rows.labels)
+    else:
+        state, complete, skipped = measured_parts.state, measured_parts.complete, measured_parts.skipped
     left_out = state.non_finite if state is not None else NonFiniteValues()
     item_count = state.quality.rows if state is not None else 0
     summary: dict[str, object] = {**join, "item_count": item_count, "rows_without_values": skipped,
@@ -705,7 +777,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     if hint is not None and few_labels(join):
         print(f"note: few labels matched ({join.get('matched', 0)}): {hint}", file=sys.stderr, flush=True)
     assert state is not None  # the window has rows to measure
-    _note_non_finite(left_out, rows=len(rows.labels))
+    _note_non_finite(left_out, rows=complete)
     measured = state_metrics(settings, state, names=names)
     metrics = measured.metrics
     kind = settings.problem_type
@@ -713,7 +785,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     violations = list(verdict.violations)
     estimated = None
     if reference is not None and window_outputs is not None and len(window_outputs):
-        assert constraints is not None
+        assert constraints is not None and rows is not None  # the parts leave the rows to the estimate
         estimated = estimation.estimate_window(
             reference, window_outputs, decision=constraints.decision,
             labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
@@ -761,8 +833,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         files.append(report.write_cloudwatch_metrics(request.metrics_dir, lines))
 
     files.append(html_report.write_window_report_from_files(
-        output, constraints=constraints_path, join=join,
-        window=(start, end), records=item_count, not_computable=verdict.not_computable))
+        output, constraints=constraints_path, join=join, window=(start, end), records=item_count,
+        not_computable=verdict.not_computable, statistics=statistics))
     if estimated is not None:
         checks = estimation.violation_entries(estimated)
         summary["performance_estimation"] = "estimated and realised (labels in the window)"

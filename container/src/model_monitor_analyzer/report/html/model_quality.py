@@ -117,9 +117,27 @@ def confusion_matrix_html(matrix: Mapping) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
+class _Points(Sequence[tuple[float, float]]):
+    """The points (x, y) of two coordinate lists, made only when asked for (a curve has a point per distinct score,
+    and the chart draws a few hundred of them)."""
+
+    def __init__(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        self._xs, self._ys = xs, ys
+
+    def __len__(self) -> int:
+        return min(len(self._xs), len(self._ys))
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._xs[index], self._ys[index]
+
+
 def _curve(title: str, xs: Sequence[float], ys: Sequence[float], x_name: str, y_name: str, *,
            diagonal: bool) -> str:
-    series = [svg.Series(f"{y_name} vs {x_name}", svg.downsample(list(zip(xs, ys))), svg.WINDOW_COLOUR)]
+    series = [svg.Series(f"{y_name} vs {x_name}", svg.downsample(_Points(xs, ys)), svg.WINDOW_COLOUR)]
     if diagonal:
         series.append(svg.Series("chance", [(0.0, 0.0), (1.0, 1.0)], "#999", dashed=True))
     return svg.lines_chart(title, series, x_span=(0.0, 1.0), y_span=(0.0, 1.0))
@@ -295,11 +313,15 @@ def write_baseline_report(output: Path, *, statistics: Mapping, constraints: Map
 
 def write_window_report_from_files(output: Path, *, constraints: Path | None, join: Mapping[str, object],
                                    window: tuple[object, object], records: int,
-                                   not_computable: Mapping[str, str] | None = None) -> Path:
+                                   not_computable: Mapping[str, str] | None = None,
+                                   statistics: Mapping | None = None) -> Path:
     """``write_window_report`` from the statistics.json and constraint_violations.json just written to
-    ``output`` and the baseline's ``constraints`` file (None when the run had none: no violations file)."""
+    ``output`` and the baseline's ``constraints`` file (None when the run had none: no violations file).
+    ``statistics`` is the document just written to statistics.json, when the caller holds it (a window's curves
+    make it tens of MB to read back)."""
     return write_window_report(
-        output, statistics=read_json(output / STATISTICS_FILE, what="model-quality statistics"),
+        output, statistics=statistics if statistics is not None
+        else read_json(output / STATISTICS_FILE, what="model-quality statistics"),
         constraints=read_json(constraints, what="model-quality constraints") if constraints is not None else None,
         violations=read_json(output / VIOLATIONS_FILE, what="constraint violations") if constraints is not None else None,
         join=join, window=window, records=records, not_computable=not_computable)
