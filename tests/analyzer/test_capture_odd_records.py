@@ -142,3 +142,40 @@ def test_the_window_shape_is_read_from_the_window_not_from_earlier_hours_of_the_
     statistics = json.loads((out / "statistics.json").read_text())
     assert statistics["dataset"]["item_count"] == 600
     assert sorted(f["name"] for f in statistics["features"]) == ["age", "city", "income"]
+
+
+def _hour_file(root: Path, hour: str, lines: list[bytes]) -> None:
+    folder = root / "ep" / "AllTraffic" / "2024" / "01" / "01" / hour
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+
+def test_the_shape_look_reads_the_window_hours_before_a_long_neighbouring_hour(tmp_path):
+    """The hour before the window (a neighbour: it may hold the window's first records) holds more lines than the
+    look reads outside the window: the window's own hour folder is looked at first, so its shape is found."""
+    from model_monitor_analyzer.io.capture import OUTSIDE_LOOK_FACTOR, CaptureShape, capture_shape
+    from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
+
+    max_lines = 10
+    _hour_file(tmp_path, "09", [_record("25,Oslo,2000,9,9", "0.3", when=f"2024-01-01T09:{i % 60:02d}:00Z")
+                                for i in range(max_lines * OUTSIDE_LOOK_FACTOR + 100)])
+    _hour_file(tmp_path, "10", [_record("25,Oslo,2000") for _ in range(50)])
+    window = TimeWindow(start=parse_timestamp(WINDOW[1]), end=parse_timestamp(WINDOW[3]))
+    assert capture_shape(tmp_path, window=window, max_lines=max_lines, records=5) == CaptureShape(
+        input_fields=3, output_fields=1)
+
+
+def test_a_look_that_meets_no_record_of_the_window_takes_the_shape_seen_outside_it(tmp_path):
+    """Reading every payload when the shape is unknown would shift the columns against an input-only baseline;
+    an endpoint's capture keeps its shape from hour to hour, so the records outside the window stand in."""
+    from model_monitor_analyzer.io.capture import CaptureShape, capture_shape
+    from model_monitor_analyzer.io.window import TimeWindow, parse_timestamp
+
+    _hour_file(tmp_path, "10", [_record("25,Oslo,2000", when="2024-01-01T10:59:59Z") for _ in range(40)]
+               + [_record("25,Oslo,2000", when="2024-01-01T11:00:01Z") for _ in range(2_000)])
+    window = TimeWindow(start=parse_timestamp("2024-01-01T11:00:00Z"), end=parse_timestamp("2024-01-01T12:00:00Z"))
+    assert capture_shape(tmp_path, window=window, max_lines=10, records=5) == CaptureShape(
+        input_fields=3, output_fields=1)
+    late = TimeWindow(start=parse_timestamp("2024-01-01T11:30:00Z"), end=parse_timestamp("2024-01-01T12:00:00Z"))
+    assert capture_shape(tmp_path, window=late, max_lines=10, records=5) == CaptureShape(
+        input_fields=3, output_fields=1)

@@ -347,3 +347,29 @@ def test_spark_submit_runs_the_entry_point_on_local_1(tmp_path):
     local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
     assert_same_statistics(local["statistics.json"], ours["statistics.json"])
     assert local["constraints.json"] == ours["constraints.json"]
+
+
+def test_a_capture_tree_with_a_long_hour_before_the_window_is_read_with_the_window_shape(tmp_path, spark):
+    """A whole capture tree passed for one window, the hour before it holding more lines than the shape look copies:
+    the window's own hour is looked at first, so an input-only baseline reads the input alone on both engines (it
+    read the output as a first column on Spark when the look met no record of the window)."""
+    dataset = tmp_path / "train.csv"
+    write_dataset(dataset)
+    features = pd.read_csv(dataset, dtype=str, keep_default_na=False).drop(columns=["score"])
+    features.to_csv(dataset, index=False)
+    assert run("baseline", "--dataset", str(dataset), "--output", str(tmp_path / "baseline")) == 0
+    capture = write_capture(tmp_path)
+    earlier = capture / "ep" / "AllTraffic" / "2024" / "03" / "01" / "09"
+    earlier.mkdir(parents=True)
+    rows = _rows(np.random.default_rng(3), 1_500)
+    start = datetime(2024, 3, 1, 9, tzinfo=UTC)
+    (earlier / "capture-00.jsonl").write_bytes(b"\n".join(
+        _capture_record(row, start + timedelta(seconds=2 * index), json_input=False)
+        for index, row in enumerate(rows.itertuples())) + b"\n")
+    baseline = tmp_path / "baseline"
+    assert _monitor(capture, baseline, tmp_path / "local") == 0
+    assert _monitor(capture, baseline, tmp_path / "spark", "--engine", "spark") == 0
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert [f["name"] for f in ours["statistics.json"]["features"]] == ["age", "count", "kind"]
+    assert local["constraint_violations.json"] == ours["constraint_violations.json"]
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"])

@@ -33,7 +33,8 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import TypeVar
 
 import numpy as np
 import orjson
@@ -373,24 +374,52 @@ class CaptureShape:
 
 
 OUTSIDE_LOOK_FACTOR = 50
+T = TypeVar("T")
 _HOUR_FOLDERS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
 
 
-def hour_folder_near(file: Path, window: TimeWindow | None) -> bool:
+def _folder_hour(file: PurePath) -> datetime | None:
+    """The hour of a file's ``yyyy/mm/dd/HH`` folder (SageMaker's capture layout), None outside that layout."""
+    match = _HOUR_FOLDERS.search(file.parent.as_posix())
+    if match is None:
+        return None
+    try:
+        return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def hour_folder_near(file: PurePath, window: TimeWindow | None) -> bool:
     """False only for a file in a ``yyyy/mm/dd/HH`` folder (SageMaker's capture layout) that lies at least an
     hour away from the window on either side; any other file may hold the window's records."""
     if window is None or window.is_open:
         return True
-    match = _HOUR_FOLDERS.search(file.parent.as_posix())
-    if match is None:
-        return True
-    try:
-        hour = datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
-    except ValueError:
+    hour = _folder_hour(file)
+    if hour is None:
         return True
     after_window = window.end is not None and hour - timedelta(hours=1) >= window.end
     before_window = window.start is not None and hour + timedelta(hours=2) <= window.start
     return not (after_window or before_window)
+
+
+def shape_look_order(files: Sequence[T], window: TimeWindow | None, path: Callable[[T], PurePath]) -> list[T]:
+    """The files a shape look reads, in the order it reads them: those in the window's own hour folders first,
+    then the neighbouring hours' and files outside the hourly layout, each in the given order; files in hour
+    folders far from the window are left out (``hour_folder_near``). A whole capture tree passed for one window
+    then has the look spend its budget on the window's records, not on the hours before it."""
+    if window is None or window.is_open:
+        return list(files)
+    own: list[T] = []
+    others: list[T] = []
+    for file in files:
+        where = path(file)
+        if not hour_folder_near(where, window):
+            continue
+        hour = _folder_hour(where)
+        inside = (hour is not None and (window.start is None or hour + timedelta(hours=1) > window.start)
+                  and (window.end is None or hour < window.end))
+        (own if inside else others).append(file)
+    return own + others
 
 
 def capture_shape(
@@ -404,15 +433,18 @@ def capture_shape(
 ) -> CaptureShape | None:
     """The usual shape of the window's records whose payloads can be read: the most common among the first
     ``records`` of them (at most ``max_lines`` lines are looked at; the first seen wins a tie), so that one
-    odd record (a value left out, an extra field) does not decide how every column is read. None when there
-    is none. ``input_names`` as for ``record_rows``."""
+    odd record (a value left out, an extra field) does not decide how every column is read. Files are looked
+    at in ``shape_look_order``. When the look meets no record of the window, the usual shape of the records
+    it read outside the window stands in (an endpoint's capture keeps its shape from hour to hour; reading
+    every payload instead would shift the columns). None when there is none. ``input_names`` as for
+    ``record_rows``."""
     looked = 0
     read = 0  # lines outside the window count against a larger budget, so that earlier hours in the
     # folder (a whole capture tree passed for one window) do not use up the look before the window starts
     seen: dict[CaptureShape, int] = {}
-    for file in capture_files(source) if files is None else files:
-        if not hour_folder_near(file, window):
-            continue
+    outside: dict[CaptureShape, int] = {}
+    listed = capture_files(source) if files is None else files
+    for file in shape_look_order(listed, window, lambda listed_file: listed_file):
         try:
             with open_lines(file) as handle:
                 for line in handle:
@@ -423,9 +455,9 @@ def capture_shape(
                         continue
                     try:
                         record = parse_capture_line(line)
-                        if not _in_window(record.inference_time, window):
+                        inside = _in_window(record.inference_time, window)
+                        if not inside and sum(outside.values()) >= records:
                             continue
-                        looked += 1
                         widths = [
                             None if payload is None else payload_rows(payload, names)[0][1]
                             for payload, names in ((record.endpoint_input, input_names), (record.endpoint_output, None))
@@ -433,14 +465,19 @@ def capture_shape(
                     except (PayloadError, IndexError):
                         continue
                     shape = CaptureShape(input_fields=widths[0], output_fields=widths[1])
+                    if not inside:
+                        outside[shape] = outside.get(shape, 0) + 1
+                        continue
+                    looked += 1
                     seen[shape] = seen.get(shape, 0) + 1
         except (OSError, EOFError, zlib.error, AnalyzerInputError):  # the read itself says what is wrong
             continue
         if looked >= max_lines or read >= max_lines * OUTSIDE_LOOK_FACTOR or sum(seen.values()) >= records:
             break
-    if not seen:
+    shapes = seen or outside
+    if not shapes:
         return None
-    return max(seen, key=lambda shape: seen[shape])  # dicts keep the order seen: the first wins a tie
+    return max(shapes, key=lambda shape: shapes[shape])  # dicts keep the order seen: the first wins a tie
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape, hour_folder_near
+from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape, shape_look_order
 from model_monitor_analyzer.io.datasets import (
     DATA_SUFFIXES,
     HEADER_MAX_BYTES,
@@ -138,8 +138,8 @@ class SparkProfiler:
             files = self.capture_files(source)
         except AnalyzerInputError:
             return None  # the read says what is wrong
-        # hour folders far from the window cannot hold its records (io.capture.hour_folder_near)
-        near = [file for file in files if hour_folder_near(PurePosixPath(urlsplit(file.uri).path), window)]
+        # the window's own hour folders first; far hour folders cannot hold its records (io.capture.shape_look_order)
+        near = shape_look_order(files, window, lambda file: PurePosixPath(urlsplit(file.uri).path))
         heads = []
         lines = 0
         for index, file in enumerate(near):
