@@ -6,6 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: speed is measured in bench/, never asserted in tests, and a shared CI machine's load
+# would turn a deadline into a failure that says nothing about the code.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

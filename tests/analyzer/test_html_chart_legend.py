@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from model_monitor_analyzer.report.html import model_quality as mq_report
-from tests.analyzer.test_html_report_rendering import _chromium, needs_chromium
+from tests.analyzer.test_html_report_rendering import _chromium
 
 HOUR = datetime(2026, 2, 1, 9, tzinfo=UTC)
 ROC_LEGEND = ["TPR vs FPR", "chance"]
@@ -69,7 +69,6 @@ def _roc_statistics() -> dict:
                                                     "true_positive_rates": tpr.tolist()}}}
 
 
-@needs_chromium
 def test_roc_curve_legend_covers_no_segment_of_the_curve_or_the_chance_line(tmp_path):
     report = mq_report.write_window_report(tmp_path / "window", statistics=_roc_statistics(), constraints=None,
                                            violations=None, join={"matched": 2000}, window=(HOUR, HOUR), records=2000)
