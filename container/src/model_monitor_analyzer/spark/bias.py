@@ -49,7 +49,14 @@ from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, reach_back
 from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
 from model_monitor_analyzer.monitors.bias import run as local_run
+from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, read_analysis_config
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
+from model_monitor_analyzer.monitors.bias.window_records import (
+    LabelledTable,
+    PartValues,
+    part_values,
+    table_from_parts,
+)
 from model_monitor_analyzer.spark import spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
 from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, join_counts, joined_splits
@@ -73,7 +80,7 @@ class SparkWindowRecords:
         self._files = files
         self._staged = staged
 
-    def __call__(self, request: BiasMonitorRequest) -> tuple[list[dict], dict[str, object]]:
+    def __call__(self, request: BiasMonitorRequest) -> tuple[list[dict] | LabelledTable, dict[str, object]]:
         assert request.capture is not None and request.ground_truth is not None  # run_monitor checks it
         start, end = request.window.start, request.window.end
 
@@ -90,16 +97,40 @@ class SparkWindowRecords:
                                            problems=labels_read)
         labels_read.check()
         join = merge.WindowJoin(labels)
-        states = joined_splits(self._files, self._staged.folder, request.capture,
-                               window=TimeWindow(start=reach_back(start, request.ground_truth_lookback), end=end),
-                               window_join=join, labels=labels, max_bad_record_ratio=request.max_bad_record_ratio)
+        config = read_analysis_config(request.analysis_config, name=request.names.analysis_config)
+        threshold = request.probability_threshold
+        settings = {"features_attribute": request.features_attribute or config.features,
+                    "inference_attribute": request.inference_attribute,
+                    "probability_attribute": request.probability_attribute,
+                    "probability_threshold": threshold if threshold is not None else config.probability_threshold}
+        covered = settings["inference_attribute"] is not None or settings["probability_attribute"] is not None
+
+        def joined(per_split: functools.partial | None) -> list:
+            return joined_splits(self._files, self._staged.folder, request.capture,  # type: ignore[arg-type]
+                                 window=TimeWindow(start=reach_back(start, request.ground_truth_lookback), end=end),
+                                 window_join=join, labels=labels, max_bad_record_ratio=request.max_bad_record_ratio,
+                                 per_split=per_split)
+
+        states = joined(functools.partial(_split_values, config=config, settings=settings) if covered else None)
+        table = None
+        if covered and sum(state.counts[0] for state in states):
+            table = table_from_parts([state.per_split for state in states], config)
+            if table is None:  # not covered by typing in parts (a JSON request...): the records typed whole
+                states = joined(None)
         records: list[dict] = []
         for state in states:
             join.absorb(join_counts(join, state))
             captures_read.merge(state.problems)
-            records.extend(orjson.loads(line) for line in zlib.decompress(state.merged).splitlines())
+            if table is None:
+                records.extend(orjson.loads(line) for line in zlib.decompress(state.merged).splitlines())
         captures_read.check()
-        return records, join.summary.as_dict()
+        return (records if table is None else table), join.summary.as_dict()
+
+
+def _split_values(lines: list[bytes], *, config: BiasAnalysisConfig, settings: dict) -> PartValues | None:
+    """An executor's share of typing: its split's feature, label and prediction values and their type evidence
+    (``monitors.bias.window_records.part_values``), or None when typing in parts does not cover the split."""
+    return part_values([orjson.loads(line) for line in lines], config, **settings)
 
 
 def _count_part(plan: BiasPlan, part: Mapping[str, np.ndarray]) -> dict[str, object]:
