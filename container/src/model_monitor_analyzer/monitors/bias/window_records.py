@@ -10,10 +10,11 @@ JSON requests, responses and labels are read through JMESPaths (``io.json_fields
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -297,6 +298,12 @@ def part_values(
     return PartValues(rows=len(texts), features=features, feature_evidence=[text_evidence(c) for c in features],
                       labels=labels, predicted=predicted, label_evidence=value_evidence(labels),
                       predicted_evidence=value_evidence(predicted))
+
+
+def lines_part_values(lines: Sequence[bytes], *, config: BiasAnalysisConfig,
+                      settings: Mapping[str, object]) -> PartValues | None:
+    """``part_values`` of merged records as the merge job's lines (a Spark split's, on its executor)."""
+    return part_values([orjson.loads(line) for line in lines], config, **settings)  # type: ignore[arg-type]
 
 
 def table_from_parts(parts: Sequence[PartValues | None], config: BiasAnalysisConfig) -> LabelledTable | None:
