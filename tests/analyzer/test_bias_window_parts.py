@@ -7,8 +7,15 @@ from __future__ import annotations
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io import merge
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig
-from model_monitor_analyzer.monitors.bias.window_records import merged_columns, part_values, table_from_parts
+from model_monitor_analyzer.monitors.bias.window_records import (
+    lines_part_values,
+    merged_columns,
+    part_values,
+    table_from_parts,
+    unpacked_part_values,
+)
 from tests.analyzer.test_bias_typing_parts import PARTS, ROWS, TEXTS, _cuts, _same
 
 FEATURES = [name for name in TEXTS if name != "integers"]
@@ -85,3 +92,21 @@ def test_what_typing_in_parts_does_not_cover_gives_no_table():
     table = table_from_parts([part_values(csv[:1], CONFIG, **settings), part_values(csv[1:], CONFIG, **settings)],
                              CONFIG)
     assert table is not None and table.columns["_c0"].tolist() == [1, 3]
+
+
+def test_a_part_of_merged_lines_packs_its_values_for_the_driver():
+    """An executor's split hands back its values packed (``lines_part_values`` of the merge job's lines); unpacked,
+    they type as the records themselves do."""
+    settings = SETTINGS_BY_NAME["scores cut"][1]
+    records = _records("booleans", "integers and one fraction")
+    halves = [records[:ROWS // 3], records[ROWS // 3:]]
+    packed = [lines_part_values([merge.merged_line(record, record) for record in half], config=CONFIG,
+                                settings=settings) for half in halves]
+    assert all(isinstance(part, bytes) for part in packed)
+    typed = table_from_parts([unpacked_part_values(part) for part in packed], CONFIG)
+    whole = merged_columns(records, CONFIG, **settings)
+    assert typed is not None and list(typed.columns) == list(whole.columns)
+    for name, column in whole.columns.items():
+        _same(typed.columns[name], column)
+    assert unpacked_part_values(lines_part_values([], config=CONFIG, settings={**settings,
+                                                                                "probability_attribute": None})) is None

@@ -9,9 +9,9 @@ is capture order whatever the partitioning.
 Typing in parts: the join's per-split hook (``joined_splits(per_split=...)``) runs
 ``monitors.bias.window_records.lines_part_values`` on each split's merged lines where they are made: the split's CSV
 feature rows as Arrow text columns, its labels and predicted labels as read, and the evidence of their types
-(``values.text_evidence`` / ``value_evidence``). Only those come back, not the records; the driver merges the
-evidence and types each split's values by it (``table_from_parts``), which gives ``merged_columns`` of the whole
-window exactly. Not covered, so the window is joined again without the hook and its merged records typed whole as
+(``values.text_evidence`` / ``value_evidence``). Only those come back (pickled, compressed), not the records; the
+driver merges the evidence and types each split's values by it (``table_from_parts``), which gives
+``merged_columns`` of the whole window exactly. Not covered, so the window is joined again without the hook and its merged records typed whole as
 on one machine: a split with a JSON request (a window of JSON requests, or one mixing CSV and JSON, is typed value by
 value), rows of different widths, CSV rows that do not parse one by one, a record ``merged_columns`` refuses (the
 error then comes as one machine raises it), no location of the predictions, no feature row at all.
@@ -65,6 +65,7 @@ from model_monitor_analyzer.monitors.bias.window_records import (
     LabelledTable,
     lines_part_values,
     table_from_parts,
+    unpacked_part_values,
 )
 from model_monitor_analyzer.spark import spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
@@ -123,7 +124,7 @@ class SparkWindowRecords:
         states = joined(functools.partial(lines_part_values, config=config, settings=settings) if covered else None)
         table = None
         if covered and sum(state.counts[0] for state in states):
-            table = table_from_parts([state.per_split for state in states], config)
+            table = table_from_parts([unpacked_part_values(state.per_split) for state in states], config)
             if table is None:  # not covered by typing in parts (a JSON request...): the records typed whole
                 states = joined(None)
         records: list[dict] = []
