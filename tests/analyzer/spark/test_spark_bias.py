@@ -1,6 +1,7 @@
 """The Spark runner of bias drift against the local engine on the same window, at several partitionings.
 
-The splits' merged records come back in capture order and are typed and planned once on the driver; their group
+Each split's records give their values and type evidence on its executor; the driver types the splits by the merged
+evidence (the whole window's records where that does not cover the window: a JSON request) and plans; the group
 counts and FlipTest's queries are split over the partitions (``SparkBiasRunner``), which gives the same numbers for
 any number of partitions, so every field is identical: the analysis, the join's counts, the violations and the
 metric lines.
@@ -21,11 +22,17 @@ from model_monitor_analyzer import cli
 from model_monitor_analyzer.checks import bias_posttraining as post
 from model_monitor_analyzer.checks.bias import analyze_bias, placed_metrics, plan_bias
 from model_monitor_analyzer.monitors import bias
-from model_monitor_analyzer.spark.bias import SparkBiasRunner
+from model_monitor_analyzer.monitors.bias.config import read_analysis_config
+from model_monitor_analyzer.monitors.bias.run import _window_records
+from model_monitor_analyzer.monitors.bias.window_records import LabelledTable, merged_columns
+from model_monitor_analyzer.spark.bias import SparkBiasRunner, SparkWindowRecords
+from model_monitor_analyzer.spark.locations import HadoopFiles
+from model_monitor_analyzer.spark.staging import RunFiles
 from tests.analyzer.test_bias_states import ANALYSIS
 from tests.analyzer.test_bias_states import _table as bias_states_table
 from tests.analyzer.test_bias_summary import PLANS as SUMMARY_PLANS
 from tests.analyzer.test_bias_summary import _table as summary_table
+from tests.analyzer.test_bias_typing_parts import _same
 from tests.conftest import REPO_ROOT
 
 BASELINE = REPO_ROOT / "demo" / "baseline-bias"
@@ -67,6 +74,61 @@ def test_spark_analyses_a_window_as_the_local_engine_does(spark, split_files, wi
     assert _documents(tmp_path / "spark") == local
     assert json.loads((tmp_path / "spark" / "outcome.json").read_text())["summary"] == json.loads(json.dumps(summary))
     assert summary["matched"] == 1180 and summary["labels_without_capture"] == 0
+
+
+@pytest.mark.parametrize("split_bytes", [None, 64 << 10, 16 << 10])
+def test_the_splits_typed_by_their_merged_evidence_are_the_whole_windows_columns(spark, split_files, window,
+                                                                                 split_bytes):
+    """The CSV window is typed in parts (no record comes back to the driver): the table equals ``merged_columns`` of
+    the local engine's records, column by column, type and value, however many splits the captures make."""
+    capture, labels, _, _ = window
+    request = bias.monitor_request(cli.build_parser("bias").parse_args(_argv(capture, labels, Path("unused"))))
+    records, join = _window_records(request)
+    whole = merged_columns(records, read_analysis_config(request.analysis_config), features_attribute=None,
+                           inference_attribute=None, probability_attribute="0", probability_threshold=None)
+    with split_files(split_bytes), RunFiles(files=HadoopFiles(spark)) as staged:
+        table, spark_join = SparkWindowRecords(HadoopFiles(spark), staged)(request)
+    assert isinstance(table, LabelledTable)
+    assert (table.label, table.predicted_label, list(table.columns)) == \
+        (whole.label, whole.predicted_label, list(whole.columns))
+    for name, column in whole.columns.items():
+        _same(table.columns[name], column)
+    assert {column.dtype.kind for column in whole.columns.values()} >= {"i", "f", "O"}
+    assert spark_join["matched"] == join["matched"] == len(records)
+
+
+def _json_requests(capture: Path, root: Path) -> Path:
+    """The window's captures with the first file's requests sent as JSON rows (numbers as JSON numbers)."""
+    copy = root / "capture"
+    shutil.copytree(capture, copy)
+    first = sorted(copy.rglob("*.jsonl"))[0]
+    lines = []
+    for line in first.read_text().splitlines():
+        record = json.loads(line)
+        request = record["captureData"]["endpointInput"]
+        values = [json.loads(cell) if cell.lstrip("-").replace(".", "", 1).isdigit() else cell
+                  for cell in request["data"].split(",")]
+        request.update(data=json.dumps([values]), encoding="JSON", observedContentType="application/json")
+        lines.append(json.dumps(record))
+    first.write_text("\n".join(lines) + "\n")
+    return copy
+
+
+@pytest.mark.parametrize("split_bytes", [None, 32 << 10])
+def test_a_window_mixing_csv_and_json_requests_is_typed_whole_as_the_local_engine_does(spark, split_files, window,
+                                                                                       split_bytes, tmp_path):
+    """Not covered by typing in parts: the splits' records come back and are typed together, as on one machine."""
+    capture, labels, _, _ = window
+    mixed = _json_requests(capture, tmp_path)
+    bias.run_monitor(bias.monitor_request(cli.build_parser("bias").parse_args(
+        _argv(mixed, labels, tmp_path / "local"))))
+    with split_files(split_bytes):
+        assert cli.main(_argv(mixed, labels, tmp_path / "spark", "--engine", "spark")) == 0
+    assert _documents(tmp_path / "spark") == _documents(tmp_path / "local")
+    request = bias.monitor_request(cli.build_parser("bias").parse_args(_argv(mixed, labels, tmp_path / "unused")))
+    with split_files(split_bytes), RunFiles(files=HadoopFiles(spark)) as staged:
+        records, _ = SparkWindowRecords(HadoopFiles(spark), staged)(request)
+    assert isinstance(records, list) and records == _window_records(request)[0]  # the whole window's records
 
 
 def test_spark_refuses_a_window_table_and_a_baseline(spark, window, tmp_path, capsys):

@@ -4,7 +4,17 @@ labels on Spark's executors, and the group counts and FlipTest's queries compute
 The join is model quality's (``spark.model_quality.joined_splits``): the labels read on the driver and broadcast
 with their join index, each split of the capture files read by the local run's chunk reader and joined by
 inference id (else event id), its merged records sent back; the driver takes them in (file, byte) order, which
-is capture order whatever the partitioning, and types their columns as on one machine.
+is capture order whatever the partitioning.
+
+Typing in parts: the join's per-split hook (``joined_splits(per_split=...)``) runs
+``monitors.bias.window_records.lines_part_values`` on each split's merged lines where they are made: the split's CSV
+feature rows as Arrow text columns, its labels and predicted labels as read, and the evidence of their types
+(``values.text_evidence`` / ``value_evidence``). Only those come back (pickled, compressed), not the records; the
+driver merges the evidence and types each split's values by it (``table_from_parts``), which gives
+``merged_columns`` of the whole window exactly. Not covered, so the window is joined again without the hook and its merged records typed whole as
+on one machine: a split with a JSON request (a window of JSON requests, or one mixing CSV and JSON, is typed value by
+value), rows of different widths, CSV rows that do not parse one by one, a record ``merged_columns`` refuses (the
+error then comes as one machine raises it), no location of the predictions, no feature row at all.
 
 Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the partitions:
 
@@ -21,9 +31,9 @@ Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the 
   on the driver decide the column kinds, the facet groups in first-seen order and the threshold maxima exactly as
   whole columns do, and the slices' row flags (a group of no row, of every row) give the plan's problems.
 
-What stays on the driver: the window's matched records (at most one a label unless captures share an id) and their
-typing (mergeable as ``monitors.bias.values.text_evidence`` / ``value_evidence``, not yet run on executors), the
-slices cut from the typed columns, and group a's rows for FlipTest. A window table (``--dataset``), merged records
+What stays on the driver: the splits' values (the feature texts, labels, predictions: at most one a label unless
+captures share an id) typed there by the merged evidence (not yet on the executors), the slices cut from the typed
+columns, and group a's rows for FlipTest. A window table (``--dataset``), merged records
 (``--merged``), a transform job's files and the baseline (a dataset read whole) are refused with a line saying to
 use ``--engine local``.
 """
@@ -49,7 +59,14 @@ from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, reach_back
 from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
 from model_monitor_analyzer.monitors.bias import run as local_run
+from model_monitor_analyzer.monitors.bias.config import read_analysis_config
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
+from model_monitor_analyzer.monitors.bias.window_records import (
+    LabelledTable,
+    lines_part_values,
+    table_from_parts,
+    unpacked_part_values,
+)
 from model_monitor_analyzer.spark import spark_session
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
 from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, join_counts, joined_splits
@@ -73,7 +90,7 @@ class SparkWindowRecords:
         self._files = files
         self._staged = staged
 
-    def __call__(self, request: BiasMonitorRequest) -> tuple[list[dict], dict[str, object]]:
+    def __call__(self, request: BiasMonitorRequest) -> tuple[list[dict] | LabelledTable, dict[str, object]]:
         assert request.capture is not None and request.ground_truth is not None  # run_monitor checks it
         start, end = request.window.start, request.window.end
 
@@ -90,16 +107,34 @@ class SparkWindowRecords:
                                            problems=labels_read)
         labels_read.check()
         join = merge.WindowJoin(labels)
-        states = joined_splits(self._files, self._staged.folder, request.capture,
-                               window=TimeWindow(start=reach_back(start, request.ground_truth_lookback), end=end),
-                               window_join=join, labels=labels, max_bad_record_ratio=request.max_bad_record_ratio)
+        config = read_analysis_config(request.analysis_config, name=request.names.analysis_config)
+        threshold = request.probability_threshold
+        settings = {"features_attribute": request.features_attribute or config.features,
+                    "inference_attribute": request.inference_attribute,
+                    "probability_attribute": request.probability_attribute,
+                    "probability_threshold": threshold if threshold is not None else config.probability_threshold}
+        covered = settings["inference_attribute"] is not None or settings["probability_attribute"] is not None
+
+        def joined(per_split: functools.partial | None) -> list:
+            return joined_splits(self._files, self._staged.folder, request.capture,  # type: ignore[arg-type]
+                                 window=TimeWindow(start=reach_back(start, request.ground_truth_lookback), end=end),
+                                 window_join=join, labels=labels, max_bad_record_ratio=request.max_bad_record_ratio,
+                                 per_split=per_split)
+
+        states = joined(functools.partial(lines_part_values, config=config, settings=settings) if covered else None)
+        table = None
+        if covered and sum(state.counts[0] for state in states):
+            table = table_from_parts([unpacked_part_values(state.per_split) for state in states], config)
+            if table is None:  # not covered by typing in parts (a JSON request...): the records typed whole
+                states = joined(None)
         records: list[dict] = []
         for state in states:
             join.absorb(join_counts(join, state))
             captures_read.merge(state.problems)
-            records.extend(orjson.loads(line) for line in zlib.decompress(state.merged).splitlines())
+            if table is None:
+                records.extend(orjson.loads(line) for line in zlib.decompress(state.merged).splitlines())
         captures_read.check()
-        return records, join.summary.as_dict()
+        return (records if table is None else table), join.summary.as_dict()
 
 
 def _count_part(plan: BiasPlan, part: Mapping[str, np.ndarray]) -> dict[str, object]:

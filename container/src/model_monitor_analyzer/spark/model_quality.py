@@ -30,7 +30,7 @@ from __future__ import annotations
 import pickle
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -72,6 +72,7 @@ class _JoinPlan:
     window: TimeWindow
     max_bad_record_ratio: float
     keep_outputs: bool = False  # every capture's output payload too, for the label-free estimate
+    per_split: Callable[[list[bytes]], object] | None = None  # of the split's merged lines, sent back for them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +85,7 @@ class _SplitJoin:
     read: int
     merged: bytes  # the merge job's lines of the split's matches, zlib-compressed
     outputs: list[tuple[pa.Array, pa.Array, pa.Array]] | None = None  # data, encodings, content types (keep_outputs)
+    per_split: object = None  # what ``_JoinPlan.per_split`` made of the merged lines (then ``merged`` is empty)
 
 
 def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPlan, join: merge.WindowJoin,
@@ -100,16 +102,21 @@ def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPla
             continue
         positions, rows = join.match_keys(captured.keys)
         for position, row in zip(positions.tolist(), rows.tolist(), strict=True):
-            merged.append(compressor.compress(merge.merged_line(captured.record(position), labels.records[row])))
+            line = merge.merged_line(captured.record(position), labels.records[row])
+            merged.append(line if plan.per_split is not None else compressor.compress(line))
         builder.add_matched_outputs(captured, positions, labels, rows)
         if plan.keep_outputs:
             outputs.append((captured.data, captured.encodings, captured.content_types))
         read += len(captured)
+    made = None
+    if plan.per_split is not None:
+        made, merged = plan.per_split(merged), []
     merged.append(compressor.flush())
     matched, without_label, used = join.part_counts()
     # the matched label ids by position, not one flag a label id: a split sees few of a large window's labels
     return _SplitJoin(builder=builder, counts=(matched, without_label, np.flatnonzero(used)), problems=problems,
-                      read=read, merged=b"".join(merged), outputs=outputs if plan.keep_outputs else None)
+                      read=read, merged=b"".join(merged), outputs=outputs if plan.keep_outputs else None,
+                      per_split=made)
 
 
 def join_counts(window_join: merge.WindowJoin, state: _SplitJoin) -> tuple[int, int, np.ndarray]:
@@ -151,16 +158,20 @@ class _LinesWriter(merge.MergedRecordsWriter):
 
 def joined_splits(files: HadoopFiles, folder: Path, capture: Path, *, window: TimeWindow,
                   window_join: merge.WindowJoin, labels: GroundTruthColumns,
-                  max_bad_record_ratio: float, keep_outputs: bool = False) -> list[_SplitJoin]:
+                  max_bad_record_ratio: float, keep_outputs: bool = False,
+                  per_split: Callable[[list[bytes]], object] | None = None) -> list[_SplitJoin]:
     """The captures under ``capture`` joined with ``labels`` on Spark's executors: one ``_SplitJoin`` a split, in
-    capture order (none when there is no capture file)."""
+    capture order (none when there is no capture file). ``per_split``: a function of a split's merged lines (the
+    merge job's, in capture order), run on the executor; its result comes back as ``_SplitJoin.per_split`` in place
+    of the merged lines."""
     uris = [file.uri for file in SparkProfiler(files, folder).capture_files(capture)]
     if not uris:
         return []
     from pyspark.sql import functions as F
 
     spark = files.spark
-    plan = _JoinPlan(window=window, max_bad_record_ratio=max_bad_record_ratio, keep_outputs=keep_outputs)
+    plan = _JoinPlan(window=window, max_bad_record_ratio=max_bad_record_ratio, keep_outputs=keep_outputs,
+                     per_split=per_split)
     window_join.prepare()
     shared = spark.sparkContext.broadcast((window_join, labels))
     try:

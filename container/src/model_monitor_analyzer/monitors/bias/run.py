@@ -41,7 +41,7 @@ from model_monitor_analyzer.monitors.bias.analysis import run_analysis
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, ColumnRef, read_analysis_config
 from model_monitor_analyzer.monitors.bias.dataset import read_bias_columns
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
-from model_monitor_analyzer.monitors.bias.window_records import merged_columns
+from model_monitor_analyzer.monitors.bias.window_records import LabelledTable, merged_columns
 from model_monitor_analyzer.report.bias import (
     metric_lines,
     write_analysis,
@@ -200,8 +200,9 @@ def _window_records(request: BiasMonitorRequest) -> tuple[list[dict], dict[str, 
 
 #: the join counts' entry of ``WindowJoin.id_samples`` (taken out before the counts are the run's summary)
 ID_SAMPLES = "id_samples"
-#: reads a window's merged records and join counts (``_window_records``, or Spark's executors)
-WindowRecords = Callable[[BiasMonitorRequest], tuple[list[dict], dict[str, object]]]
+#: reads a window's merged records and join counts (``_window_records``, or Spark's executors); the records may come
+#: already typed (a ``LabelledTable``, as ``merged_columns`` types them: Spark types them in parts)
+WindowRecords = Callable[[BiasMonitorRequest], tuple[list[dict] | LabelledTable, dict[str, object]]]
 
 
 def _monitor_analysis(
@@ -229,9 +230,9 @@ def _monitor_analysis(
         )
         return analysis, _problem_summary(problems)
     records, join = (window_records or _window_records)(request)
-    if not records:
+    if not isinstance(records, LabelledTable) and not records:
         return None, join
-    table = merged_columns(
+    table = records if isinstance(records, LabelledTable) else merged_columns(
         records,
         config,
         features_attribute=request.features_attribute or config.features,

@@ -9,10 +9,14 @@ JSON requests, responses and labels are read through JMESPaths (``io.json_fields
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import pickle
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -24,9 +28,15 @@ from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig
 from model_monitor_analyzer.monitors.bias.values import (
     DEFAULT_PREDICTED_LABEL,
     Columns,
+    TextEvidence,
+    ValueEvidence,
     is_number,
     text_column,
+    text_evidence,
+    text_part,
     typed_column,
+    value_evidence,
+    value_part,
 )
 
 
@@ -152,61 +162,172 @@ def merged_columns(
     labels: list[object] = []
     predicted: list[object] = []
     for record in records:
-        metadata = record.get("eventMetadata") or {}
-        source = f"event {metadata.get('inferenceId') or metadata.get('eventId')}"
-        capture = record.get("captureData") or {}
-        response = capture.get("endpointOutput") or capture.get("batchTransformOutput")
-        # SageMaker's merge of a transform job keeps only its output row, which holds the input it was joined with
-        request = (capture.get("endpointInput") or capture.get("batchTransformInput")
-                   or (response if "batchTransformOutput" in capture else None))
-        if not isinstance(request, dict) or not isinstance(response, dict):
-            raise AnalyzerInputError(
-                "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint",
-                path=source,
-            )
-        rows = _feature_rows(*merge.decode_payload(request, source=source), features_attribute, source)
-        output_kind, output = merge.decode_payload(response, source=source)
-        if inference_attribute is not None:
-            row_predicted = merge.read_attribute(
-                output_kind, output, inference_attribute, what="inference attribute", source=source
-            )
-        else:
-            scores = merge.read_attribute(
-                output_kind, output, probability_attribute, what="probability attribute", source=source
-            )
-            cut = 0.5 if probability_threshold is None else probability_threshold
-            try:
-                row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                shown = next((score for score in scores if score is None or not is_number(score)), scores)
-                raise AnalyzerInputError(
-                    f"the probability attribute {probability_attribute!r} of the model output is {shown!r}, not a "
-                    "score to cut at the probability threshold: point it at the score, or use the inference "
-                    "attribute for a predicted label", path=source) from None
-        truth_kind, truth = merge.decode_payload(record["groundTruthData"], source=source)
-        label_path = None
-        if (
-            truth_kind == "JSON"
-            and isinstance(config.label, str)
-            and json_fields.search(config.label, truth) is not None
-        ):
-            label_path = config.label
-        row_labels = merge.read_attribute(truth_kind, truth, label_path, what="label", source=source)
-        if not len(rows) == len(row_predicted) == len(row_labels):
-            raise AnalyzerInputError(
-                f"{len(rows)} feature rows, {len(row_predicted)} predictions and {len(row_labels)} labels: "
-                "a batched request needs one prediction and one label per row",
-                path=source,
-            )
+        rows, row_predicted, row_labels = _record_values(
+            record, config, features_attribute=features_attribute, inference_attribute=inference_attribute,
+            probability_attribute=probability_attribute, probability_threshold=probability_threshold)
         features.append(rows)
         predicted.extend(row_predicted)
         labels.extend(row_labels)
     feature_columns = _feature_columns(features, len(config.headers or ()))
+    return _labelled_table(config, feature_columns, typed_column(labels), typed_column(predicted))
+
+
+def _labelled_table(config: BiasAnalysisConfig, feature_columns: list[np.ndarray], labels: np.ndarray,
+                    predicted: np.ndarray) -> LabelledTable:
+    """The typed columns named: the features as ``_merged_names`` names them, the label, the predicted label."""
     names, label_name = _merged_names(config, len(feature_columns))
     columns: Columns = dict(zip(names, feature_columns, strict=True))
-    columns[label_name] = typed_column(labels)
+    columns[label_name] = labels
     predicted_name = DEFAULT_PREDICTED_LABEL
     while predicted_name in columns:
         predicted_name = f"_{predicted_name}"
-    columns[predicted_name] = typed_column(predicted)
+    columns[predicted_name] = predicted
     return LabelledTable(columns=columns, label=label_name, predicted_label=predicted_name)
+
+
+def _record_values(
+    record: dict,
+    config: BiasAnalysisConfig,
+    *,
+    features_attribute: str | None,
+    inference_attribute: str | None,
+    probability_attribute: str | None,
+    probability_threshold: float | None,
+) -> tuple[list[str] | list[list[object]], list[object], list[object]]:
+    """One merged record's feature rows (``_feature_rows``), predicted labels and labels, untyped."""
+    metadata = record.get("eventMetadata") or {}
+    source = f"event {metadata.get('inferenceId') or metadata.get('eventId')}"
+    capture = record.get("captureData") or {}
+    response = capture.get("endpointOutput") or capture.get("batchTransformOutput")
+    # SageMaker's merge of a transform job keeps only its output row, which holds the input it was joined with
+    request = (capture.get("endpointInput") or capture.get("batchTransformInput")
+               or (response if "batchTransformOutput" in capture else None))
+    if not isinstance(request, dict) or not isinstance(response, dict):
+        raise AnalyzerInputError(
+            "record lacks captured input or output: capture both INPUT and OUTPUT on the endpoint",
+            path=source,
+        )
+    rows = _feature_rows(*merge.decode_payload(request, source=source), features_attribute, source)
+    output_kind, output = merge.decode_payload(response, source=source)
+    if inference_attribute is not None:
+        row_predicted = merge.read_attribute(
+            output_kind, output, inference_attribute, what="inference attribute", source=source
+        )
+    else:
+        scores = merge.read_attribute(
+            output_kind, output, probability_attribute, what="probability attribute", source=source
+        )
+        cut = 0.5 if probability_threshold is None else probability_threshold
+        try:
+            row_predicted = [int(float(score) > cut) for score in scores]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            shown = next((score for score in scores if score is None or not is_number(score)), scores)
+            raise AnalyzerInputError(
+                f"the probability attribute {probability_attribute!r} of the model output is {shown!r}, not a "
+                "score to cut at the probability threshold: point it at the score, or use the inference "
+                "attribute for a predicted label", path=source) from None
+    truth_kind, truth = merge.decode_payload(record["groundTruthData"], source=source)
+    label_path = None
+    if (
+        truth_kind == "JSON"
+        and isinstance(config.label, str)
+        and json_fields.search(config.label, truth) is not None
+    ):
+        label_path = config.label
+    row_labels = merge.read_attribute(truth_kind, truth, label_path, what="label", source=source)
+    if not len(rows) == len(row_predicted) == len(row_labels):
+        raise AnalyzerInputError(
+            f"{len(rows)} feature rows, {len(row_predicted)} predictions and {len(row_labels)} labels: "
+            "a batched request needs one prediction and one label per row",
+            path=source,
+        )
+    return rows, list(row_predicted), list(row_labels)
+
+
+# ------------------------------------------------------------------ typing in parts
+# A window read in parts (Spark's splits of the capture files): each part's records give their values untyped and
+# the evidence of their types (``values.text_evidence``, ``value_evidence``); the evidence merged over the parts
+# types each part as ``merged_columns`` types the whole window. Covered: windows whose requests are all CSV. A part
+# that holds JSON requests, rows of another width, CSV that does not parse row by row, or a record
+# ``merged_columns`` refuses gives no values (None): the caller then types the whole window's records at once.
+
+@dataclass(frozen=True, kw_only=True)
+class PartValues:
+    """A part's feature rows as CSV text columns, its labels and predicted labels as read, and their evidence."""
+
+    rows: int
+    features: list[pa.Array]
+    feature_evidence: list[TextEvidence]
+    labels: list[object]
+    predicted: list[object]
+    label_evidence: ValueEvidence
+    predicted_evidence: ValueEvidence
+
+
+def part_values(
+    records: Sequence[dict],
+    config: BiasAnalysisConfig,
+    *,
+    features_attribute: str | None,
+    inference_attribute: str | None,
+    probability_attribute: str | None,
+    probability_threshold: float | None,
+) -> PartValues | None:
+    """A part's values and their evidence, or None when typing in parts does not cover it (see above)."""
+    if inference_attribute is None and probability_attribute is None:
+        return None
+    texts: list[str] = []
+    labels: list[object] = []
+    predicted: list[object] = []
+    try:
+        for record in records:
+            rows, row_predicted, row_labels = _record_values(
+                record, config, features_attribute=features_attribute, inference_attribute=inference_attribute,
+                probability_attribute=probability_attribute, probability_threshold=probability_threshold)
+            if rows and not isinstance(rows[0], str):
+                return None  # JSON requests: the window's columns are typed value by value
+            texts.extend(rows)  # type: ignore[arg-type]
+            predicted.extend(row_predicted)
+            labels.extend(row_labels)
+        features: list[pa.Array] = []
+        if texts:
+            batch = csv_text_batch("\n".join(texts) + "\n", width=_csv_width(texts[0]))
+            if batch.num_rows != len(texts):
+                return None  # quotes spanning rows: the whole window's parse decides
+            features = list(batch.columns)
+    except (AnalyzerInputError, pa.ArrowInvalid):
+        return None  # raised (or not) as the whole window raises it
+    return PartValues(rows=len(texts), features=features, feature_evidence=[text_evidence(c) for c in features],
+                      labels=labels, predicted=predicted, label_evidence=value_evidence(labels),
+                      predicted_evidence=value_evidence(predicted))
+
+
+def lines_part_values(lines: Sequence[bytes], *, config: BiasAnalysisConfig, settings: Mapping[str, object]) -> bytes:
+    """``part_values`` of merged records as the merge job's lines (a Spark split's, on its executor), pickled and
+    compressed (``unpacked_part_values`` reads it): half the bytes of the compressed lines."""
+    values = part_values([orjson.loads(line) for line in lines], config, **settings)  # type: ignore[arg-type]
+    return zlib.compress(pickle.dumps(values), 1)
+
+
+def unpacked_part_values(packed: bytes) -> PartValues | None:
+    """What ``lines_part_values`` packed."""
+    return pickle.loads(zlib.decompress(packed))  # made by this run's own executors
+
+
+def table_from_parts(parts: Sequence[PartValues | None], config: BiasAnalysisConfig) -> LabelledTable | None:
+    """``merged_columns`` of the parts' records together, from their values and merged evidence; None when a part
+    is not covered, no part holds a row, or the parts' widths differ (the whole window's records decide then)."""
+    if any(part is None for part in parts):
+        return None
+    filled = [part for part in parts if part is not None and part.rows]
+    if not filled or len({len(part.features) for part in filled}) != 1:
+        return None
+    features = []
+    for index in range(len(filled[0].features)):
+        evidence = functools.reduce(TextEvidence.merge, (part.feature_evidence[index] for part in filled))
+        features.append(np.concatenate([text_part(part.features[index], evidence) for part in filled]))
+    label_evidence = functools.reduce(ValueEvidence.merge, (part.label_evidence for part in filled))
+    predicted_evidence = functools.reduce(ValueEvidence.merge, (part.predicted_evidence for part in filled))
+    labels = np.concatenate([value_part(part.labels, label_evidence) for part in filled])
+    predicted = np.concatenate([value_part(part.predicted, predicted_evidence) for part in filled])
+    return _labelled_table(config, features, labels, predicted)
