@@ -80,8 +80,8 @@ SPARK_BASELINE_FLAGS: dict[str, dict[str, str]] = {
                                             "drift_method": "--drift-method",
                                             "max_bad_record_ratio": "--max-bad-record-ratio"},
 }
-# ``dataset_format`` kinds the Spark runner reads, with its ``--dataset-format`` (not Parquet yet).
-SPARK_DATASET_FORMATS = {"csv": "csv", "json": "json"}
+# ``dataset_format`` kinds the Spark runner reads, with its ``--dataset-format``.
+SPARK_DATASET_FORMATS = {"csv": "csv", "json": "json", "parquet": "parquet"}
 # Key prefix (under the baselines prefix, beside the version folders) of the Spark baseline runs' logs; a version
 # starts with a letter or digit, so no version folder is called so.
 SPARK_LOGS_FOLDER = "_spark-logs"
@@ -663,8 +663,9 @@ class _DatasetBaseline(Baseline):
                                      "to run the Processing job.")
         if self.dataset_format.kind not in SPARK_DATASET_FORMATS:
             raise ConfigurationError(scope, "dataset_format", self.dataset_format,
-                                     "The analyzer's Spark runner reads CSV and JSON Lines datasets only: use "
-                                     "DatasetFormat.csv(...) or DatasetFormat.json_lines(), or remove scale_out.")
+                                     "The analyzer's Spark runner reads CSV, JSON Lines and Parquet datasets: use "
+                                     "DatasetFormat.csv(...), DatasetFormat.json_lines() or DatasetFormat.parquet(), "
+                                     "or remove scale_out.")
         unknown = sorted(set(self.environment) - set(flags) - {"analysis_type"})
         if unknown:
             raise ConfigurationError(scope, "environment", unknown,

@@ -118,7 +118,8 @@ def check_scale_out(scope: Construct, scale_out: object, *, standalone: bool) ->
                                  "(the Spark image is built on its base image).")
     idle = scale_out.idle_timeout
     if not isinstance(idle, Duration) or not 60 <= idle.to_seconds() <= 10080 * 60 or idle.to_seconds() % 60:
-        raise ConfigurationError(scope, "scale_out.idle_timeout", idle,
+        raise ConfigurationError(scope, "scale_out.idle_timeout", idle.to_human_string() if isinstance(idle, Duration)
+                                 else idle,
                                  "Use a whole number of minutes from 1 to 10080, e.g. Duration.minutes(15).")
     uri = scale_out.image_uri
     if uri is not None and (not isinstance(uri, str) or (not Token.is_unresolved(uri) and ".dkr.ecr." not in uri)):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from model_monitor_analyzer import cli
+from model_monitor_analyzer.jobs.options import engine_options
 from model_monitor_analyzer.jobs.requests import Engine, EngineOptions
 from model_monitor_analyzer.monitors.data_quality.command_line import baseline_request, monitor_request
 from model_monitor_analyzer.spark.locations import remote_uri
@@ -52,6 +53,25 @@ def test_a_type_the_spark_runner_does_not_run_yet_is_one_line(tmp_path, capsys, 
 def test_a_spark_master_without_the_spark_engine_is_refused(capsys):
     code = cli.main(["baseline", "--spark-master", "local[2]", "--dataset", "d.csv", "--output", "out"])
     assert code == 2 and "--spark-master applies to --engine spark only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("master", ["foo", "local[x]", "local[0]", "local[2", "spark:/host:7077", "yarn-cluster", ""])
+def test_a_malformed_spark_master_is_one_line_before_spark_starts(tmp_path, capsys, monkeypatch, master):
+    """Spark answers these with a JVM stack trace after its start-up; the analyzer refuses them before."""
+    import model_monitor_analyzer.spark as spark_runner
+
+    monkeypatch.setattr(spark_runner, "spark_session", lambda engine: pytest.fail("Spark was started"))
+    code = cli.main(["baseline", "--engine", "spark", "--spark-master", master, "--dataset", str(tmp_path / "d.csv"),
+                     "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "is not a Spark master URL" in err[0]
+
+
+@pytest.mark.parametrize("master", ["local", "local[*]", "local[4]", "local[4,2]", "local[*,3]", "local-cluster[2,1,1024]",
+                                    "spark://host-a:7077,host-b:7077", "yarn", "k8s://https://10.0.0.1:6443"])
+def test_the_master_urls_spark_documents_are_taken(master):
+    assert engine_options("spark", master).spark_master == master
+
 
 
 @pytest.mark.parametrize(("given", "uri"), [

@@ -181,6 +181,14 @@ def test_a_json_lines_dataset_is_read_as_json_lines(tmp_path):
     assert args.format == "json" and "--no-header" not in arguments and "--output-columns-position" not in arguments
 
 
+def test_a_parquet_dataset_is_read_as_parquet(tmp_path):
+    _, stack, storage, role = _parts(tmp_path)
+    _bind(stack, storage, role, dataset_format=DatasetFormat.parquet())
+    arguments = _spark_request(template_of(stack).to_json())["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    args = build_parser("data-quality").parse_args(arguments)
+    assert args.format == "parquet" and "--no-header" not in arguments and "--output-columns-position" not in arguments
+
+
 # -- the application and the roles ----------------------------------------------------------------------------------
 
 
@@ -327,7 +335,6 @@ def test_without_always_the_custom_resource_may_run_either_and_chooses_by_the_da
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"environment": {"analysis_type": "MODEL_QUALITY"}}, "computes data-quality baselines only, not model-quality"),
     ({"environment": {"analysis_type": "MODEL_BIAS"}}, "not bias"),
-    ({"dataset_format": DatasetFormat.parquet()}, "CSV and JSON Lines datasets only"),
     ({"environment": {"record_preprocessor_script": "/opt/ml/code/p.py"}}, "record_preprocessor_script"),
     ({"scale_out": ScaleOut(executor_vcpus=3)}, "executor_vcpus=3"),
     ({"scale_out": ScaleOut(max_vcpus=4)}, "at least 8"),

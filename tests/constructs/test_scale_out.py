@@ -417,7 +417,7 @@ def test_the_native_engine_refuses_scale_out_and_says_why(app):
     (ScaleOut(max_memory_gb=16), "at least 32"),
     (ScaleOut(threshold_bytes=-1), "threshold_bytes"),
     (ScaleOut(release_label="emr-6.15.0"), "EMR 7.x"),
-    (ScaleOut(idle_timeout=Duration.seconds(30)), "idle_timeout"),
+    (ScaleOut(idle_timeout=Duration.seconds(30)), "idle_timeout='30 seconds'"),
     (ScaleOut(image_uri="docker.io/analyzer:1"), "Amazon ECR"),
     (ScaleOut(architecture=SparkArchitecture.ARM64), "x86_64 wheels"),
     ({"max_vcpus": 8}, "Use ScaleOut"),

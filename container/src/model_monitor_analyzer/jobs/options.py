@@ -11,6 +11,7 @@ runs from the job environment instead and does not pass through these options.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
@@ -115,9 +116,19 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
               help="with --engine spark: the Spark master (default: the one spark-submit set, else local[*])")
 
 
+#: the master URLs Spark takes (its documentation's "Master URLs"): local modes, a standalone cluster, YARN,
+#: Kubernetes and Mesos
+SPARK_MASTER = re.compile(r"local(\[(\*|[1-9]\d*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|spark://\S+|yarn"
+                          r"|k8s://\S+|mesos://\S+")
+
+
 def engine_options(engine: str, spark_master: str | None) -> EngineOptions:
     """The engine the parsed ``--engine`` and ``--spark-master`` ask for."""
     chosen = Engine(engine)
     if spark_master is not None and chosen is not Engine.SPARK:
         raise AnalyzerInputError("--spark-master applies to --engine spark only: add --engine spark, or drop it")
-    return EngineOptions(engine=chosen, spark_master=spark_master)
+    if spark_master is not None and not SPARK_MASTER.fullmatch(spark_master.strip()):
+        # Spark itself answers a malformed URL with a JVM stack trace after its start-up
+        raise AnalyzerInputError(f"--spark-master {spark_master!r} is not a Spark master URL: use local[N], local[*], "
+                                 "spark://host:port, yarn or k8s://https://host:port")
+    return EngineOptions(engine=chosen, spark_master=spark_master.strip() if spark_master is not None else None)
