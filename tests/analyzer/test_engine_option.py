@@ -98,3 +98,26 @@ def test_a_local_run_does_not_import_pyspark(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "False False"
+
+
+@pytest.mark.parametrize("args", [
+    ["baseline", "--dataset", "{missing}"],
+    ["baseline", "--type", "model-quality", "--dataset", "{missing}", "--problem-type", "BinaryClassification",
+     "--inference-attribute", "prediction", "--ground-truth-attribute", "label"],
+    ["monitor", "--capture", "{missing}", "--statistics", "{missing}", "--constraints", "{missing}"],
+    ["monitor", "--type", "model-quality", "--capture", "{missing}", "--ground-truth", "{missing}", "--constraints",
+     "{missing}", "--problem-type", "BinaryClassification", "--inference-attribute", "prediction",
+     "--ground-truth-attribute", "label"],
+    ["monitor", "--type", "bias", "--capture", "{missing}", "--ground-truth", "{missing}", "--analysis-config",
+     "{missing}", "--inference-attribute", "prediction"],
+], ids=["data-quality baseline", "model-quality baseline", "data-quality monitor", "model-quality monitor", "bias"])
+def test_a_missing_local_input_is_one_line_before_spark_starts(tmp_path, capsys, monkeypatch, args):
+    from model_monitor_analyzer.spark import bias, data_quality, model_quality
+
+    for module in (bias, data_quality, model_quality):
+        monkeypatch.setattr(module, "spark_session", lambda engine: pytest.fail("Spark was started"))
+    missing = str(tmp_path / "nope")
+    code = cli.main([*(missing if arg == "{missing}" else arg for arg in args), "--output", str(tmp_path / "out"),
+                     "--engine", "spark"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].endswith("not found: pass an existing file or folder (or an s3:// URI)")

@@ -68,7 +68,7 @@ from model_monitor_analyzer.monitors.bias.window_records import (
     unpacked_part_values,
 )
 from model_monitor_analyzer.spark import spark_session
-from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
+from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri, require_local_inputs
 from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, join_counts, joined_splits
 from model_monitor_analyzer.spark.staging import RunFiles
 
@@ -204,6 +204,7 @@ def run_monitor(request: BiasMonitorRequest) -> RunOutcome:
     if not request.joins_captures or request.capture is None or request.ground_truth is None:
         raise AnalyzerInputError("--engine spark joins --capture with --ground-truth only: use --engine local for a "
                                  "window table (--dataset) or merged records (--merged)")
+    require_local_inputs(request.capture, request.ground_truth, request.analysis_config, request.baseline)
     spark = spark_session(request.engine)
     files = HadoopFiles(spark)
     with RunFiles(files=files) as staged:

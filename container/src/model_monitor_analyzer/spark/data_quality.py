@@ -49,7 +49,12 @@ from model_monitor_analyzer.monitors.data_quality.request import (
 from model_monitor_analyzer.profile.dataset import DatasetProfile
 from model_monitor_analyzer.report.metrics import METRICS_FILE_NAME
 from model_monitor_analyzer.spark import spark_job_errors, spark_session
-from model_monitor_analyzer.spark.locations import HadoopFiles, RemoteFile, spark_location
+from model_monitor_analyzer.spark.locations import (
+    HadoopFiles,
+    RemoteFile,
+    require_local_inputs,
+    spark_location,
+)
 from model_monitor_analyzer.spark.partitions import (
     STATE_DDL,
     Layout,
@@ -297,6 +302,7 @@ def _listed_root(uri: str, given: str) -> str:
 # ------------------------------------------------------------------ runs
 def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
     """``monitors.data_quality.run.run_baseline`` with Spark reading the dataset; URI inputs and output allowed."""
+    require_local_inputs(request.dataset)
     files = HadoopFiles(spark_session(request.engine))
     with RunFiles(files=files) as staged:
         output = staged.output_folder(request.output, names=(*local_run.BASELINE_FILES, OUTCOME_FILE),
@@ -309,6 +315,7 @@ def run_baseline(request: DataQualityBaselineRequest) -> RunOutcome:
 
 def run_monitor(request: DataQualityMonitorRequest) -> RunOutcome:
     """``monitors.data_quality.run.run_monitor`` with Spark reading the capture; URI inputs and outputs allowed."""
+    require_local_inputs(request.capture, request.statistics, request.constraints)
     files = HadoopFiles(spark_session(request.engine))
     with RunFiles(files=files) as staged:
         names = request.names

@@ -169,3 +169,11 @@ def _java_message(exc: Exception) -> str:
 def remove_folder(folder: Path) -> None:
     """Remove a staging folder of the run."""
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def require_local_inputs(*paths: Path | str | None) -> None:
+    """Refuse a local input path that does not exist before Spark starts (its start-up takes seconds and prints
+    its own lines before the error); URIs are checked by the run, through Spark's file systems."""
+    for path in paths:
+        if path is not None and remote_uri(path) is None and not Path(path).exists():
+            raise AnalyzerInputError("not found: pass an existing file or folder (or an s3:// URI)", path=str(path))

@@ -59,7 +59,7 @@ from model_monitor_analyzer.monitors.model_quality.request import (
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.spark import spark_job_errors, spark_session
 from model_monitor_analyzer.spark.data_quality import SparkProfiler
-from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri
+from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri, require_local_inputs
 from model_monitor_analyzer.spark.partitions import STATE_DDL, Failure, _chunks, _pieces, state_row
 from model_monitor_analyzer.spark.staging import RunFiles
 
@@ -312,6 +312,7 @@ class SparkBaselineReader:
 def run_baseline(request: ModelQualityBaselineRequest) -> RunOutcome:
     """``monitors.model_quality.run.run_baseline`` with Spark reading the dataset in splits; URI inputs and output
     allowed."""
+    require_local_inputs(request.dataset)
     files = HadoopFiles(spark_session(request.engine))
     with RunFiles(files=files) as staged:
         output = staged.output_folder(request.output, names=(*local_run.BASELINE_FILES, OUTCOME_FILE),
@@ -362,6 +363,7 @@ def run_monitor(request: ModelQualityMonitorRequest) -> RunOutcome:
                                  f"{names.capture} and {names.ground_truth}")
     if request.reading.record_preprocessor is not None:
         raise AnalyzerInputError("--record-preprocessor is not run by --engine spark yet: use --engine local")
+    require_local_inputs(request.capture, request.ground_truth, request.constraints)
     files = HadoopFiles(spark_session(request.engine))
     with RunFiles(files=files) as staged:
         inputs = (request.capture, request.ground_truth, request.constraints)
