@@ -703,23 +703,40 @@ def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, n
     return usual, inside
 
 
-def _payload_rows_in_bulk(payload: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray]:
+def _without_nulls(json_text: pa.Array) -> pa.Array:
+    """The items of flat JSON arrays (``1,null,"a"``, blanks gone) with each bare ``null`` item made an empty
+    field, as the record-by-record path writes a None; a ``null`` inside a quoted string stays."""
+    wrapped = pc.binary_join_element_wise(_NOTHING, json_text, _NOTHING, _COMMA)  # ",items,"
+    # a pass takes every other one of adjacent ``null`` items (they share a comma), a second pass the rest
+    wrapped = pc.replace_substring(pc.replace_substring(wrapped, ",null,", ",,"), ",null,", ",,")
+    return pc.utf8_slice_codeunits(wrapped, 1, -1)
+
+
+def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray]:
     """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
     line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
-    record by record."""
+    record by record. ``escaped``: whether the chunk may hold a JSON escape or a carriage return; without
+    them no payload holds a line break or a quote."""
     data = pc.struct_field(payload, "data")
     present = _valid(payload) & _valid(data)
     encoding = pc.struct_field(payload, "encoding")
     csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
-    text = pc.utf8_rtrim(data, characters="\r\n")
-    usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
+    if escaped:
+        text = pc.utf8_rtrim(data, characters="\r\n")
+        usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
+    else:
+        text, usable = data, csv
     unquoted = text
     json = _bits(pc.match_like(encoding, "JSON", ignore_case=True))
     if json.any():
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
         json_text = pc.replace_substring(inner, ", ", ",")
+        nulls = _bits(pc.match_substring(json_text, "null"))
+        if nulls.any():
+            json_text = pc.if_else(_arrow_mask(nulls), _without_nulls(json_text), json_text)
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
-        json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY)) & ~_bits(pc.match_substring(data, "null"))
+        json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
+                 & ~_bits(pc.match_substring(json_unquoted, "null"))
                  & ~_bits(pc.match_substring_regex(json_unquoted, r"\s"))
                  & (_counts(pc.count_substring(json_text, ",")) == _counts(pc.count_substring(json_unquoted, ","))))
         usable |= json
@@ -742,13 +759,14 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
     careful = ~_valid(capture)
+    escaped = b"\\" in chunk or b"\r" in chunk
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
     sides = []
     for name in wanted:
         batch_name = BATCH_INPUT if name == ENDPOINT_INPUT else BATCH_OUTPUT
         payload = pc.coalesce(pc.struct_field(capture, name), pc.struct_field(capture, batch_name))
-        present, usable, text, fields = _payload_rows_in_bulk(payload)
+        present, usable, text, fields = _payload_rows_in_bulk(payload, escaped)
         careful |= present & ~usable
         sides.append((present, text, fields))
     if reading.output_first:
@@ -793,12 +811,16 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         rows = pc.binary_join_element_wise(rows, commas, _NOTHING)
     padded = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
     expected = kept + sum(len(rows_made) for rows_made in padded)
-    bulk_rows = rows.filter(_arrow_mask(keep | careful))  # the kept rows, and a place for each read one by one
+    placed = keep | careful  # the kept rows, and a place for each read one by one
+    every = bool(placed.all())
+    bulk_rows = rows if every else rows.filter(_arrow_mask(placed))
     if made:
         rows = pc.replace_with_mask(rows, _arrow_mask(careful),
                                     _arrow_texts(["\n".join(rows_made) if rows_made else None for rows_made in padded]))
-    rows = rows.filter(_arrow_mask(keep | careful))
-    rows = rows.filter(rows.is_valid())
+    if not every:
+        rows = rows.filter(_arrow_mask(placed))
+    if rows.null_count:
+        rows = rows.filter(rows.is_valid())
     if len(rows) == 0:
         return None
     try:
@@ -809,7 +831,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         pass
     in_order: list[str] = []
     next_made = iter(padded)
-    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful[keep | careful], strict=True):
+    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful[placed], strict=True):
         if by_record:
             in_order.extend(next(next_made))
         elif bulk_row is not None:
