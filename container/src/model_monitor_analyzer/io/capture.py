@@ -712,16 +712,18 @@ def _without_nulls(json_text: pa.Array) -> pa.Array:
     return pc.utf8_slice_codeunits(wrapped, 1, -1)
 
 
-def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray]:
+def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True
+                          ) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray | None]:
     """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
     line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
     record by record. ``escaped``: whether the chunk may hold a JSON escape or a carriage return; without
-    them no payload holds a line break or a quote."""
+    them no payload holds a line break or a quote. The field count is None when no row is JSON: the text's
+    commas plus one (``_field_counts``), counted only if needed."""
     data = pc.struct_field(payload, "data")
     present = _valid(payload) & _valid(data)
     encoding = pc.struct_field(payload, "encoding")
     csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
-    if escaped:
+    if escaped and csv.any():
         text = pc.utf8_rtrim(data, characters="\r\n")
         usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
     else:
@@ -743,8 +745,12 @@ def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True) -> tuple[np.n
         chosen = _arrow_mask(json)
         text = pc.if_else(chosen, json_text, text)
         unquoted = pc.if_else(chosen, json_unquoted, unquoted)
-    fields = _counts(pc.count_substring(unquoted, ",")) + 1
-    return present, usable & present, text, fields
+        return present, usable & present, text, _field_counts(unquoted)
+    return present, usable & present, text, None
+
+
+def _field_counts(unquoted: pa.Array) -> np.ndarray:
+    return _counts(pc.count_substring(unquoted, ",")) + 1
 
 
 def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems
@@ -777,10 +783,17 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         careful |= ~(first_present | second_present)
         rows = pc.if_else(_arrow_mask(both), pc.binary_join_element_wise(first, second, _COMMA),
                           pc.if_else(_arrow_mask(first_present), first, second))
-        fields = np.where(both, first_fields + second_fields, np.where(first_present, first_fields, second_fields))
+
+        def counted() -> np.ndarray:
+            first_counts = _field_counts(first) if first_fields is None else first_fields
+            second_counts = _field_counts(second) if second_fields is None else second_fields
+            return np.where(both, first_counts + second_counts, np.where(first_present, first_counts, second_counts))
     else:
-        present, rows, fields = sides[0]
+        present, rows, fields_or_none = sides[0]
         careful |= ~present
+
+        def counted() -> np.ndarray:
+            return _field_counts(rows) if fields_or_none is None else fields_or_none
     keep = ~careful
     if reading.bounded:
         usual, inside = _window_masks(table.column("eventMetadata").combine_chunks(), reading.window)  # type: ignore[arg-type]
@@ -800,9 +813,19 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
             problems.record_outside()
     kept = int(keep.sum())
     problems.record_good(kept + sum(1 for rows_made in made if rows_made is not None))
+    made_widest = max([0, *(width for rows_made in made if rows_made for _, width in rows_made)])
+    if kept and any(fields is None for _, _, fields in sides):
+        # The commas are counted only if the rows differ: a parse as wide as the first kept row (which holds no
+        # quoted comma) that Arrow takes whole shows every kept row as wide, or an empty line (its nulls).
+        first_kept = rows[int(np.argmax(keep))].as_py()
+        width = first_kept.count(",") + 1
+        if made_widest <= width:
+            batch = _csv_rows_batch(rows, keep, careful, made, width)
+            if batch is not None:
+                return batch
+    fields = counted()
     kept_fields = fields[keep]
-    widest = max([int(kept_fields.max()) if kept else 0,
-                  *(width for rows_made in made if rows_made for _, width in rows_made)])
+    widest = max(int(kept_fields.max()) if kept else 0, made_widest)
     if widest == 0:
         return None
     if kept and int(kept_fields.min()) < widest:  # short records show as missing values
@@ -837,6 +860,27 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         elif bulk_row is not None:
             in_order.append(bulk_row)
     return _rows_by_python_csv(in_order)
+
+
+def _csv_rows_batch(rows: pa.Array, keep: np.ndarray, careful: np.ndarray, made: list[list[tuple[str, int]] | None],
+                    width: int) -> pa.RecordBatch | None:
+    """The kept rows and those read one by one (padded to ``width``), in order, parsed as CSV ``width`` fields
+    wide; None when Arrow refuses a row of another width or the parse does not give one row a line."""
+    padded = ["\n".join(text + "," * (width - made_width) for text, made_width in rows_made) if rows_made else None
+              for rows_made in made]
+    expected = int(keep.sum()) + sum(len(rows_made) for rows_made in made if rows_made)
+    placed = keep | careful
+    if made:
+        rows = pc.replace_with_mask(rows, _arrow_mask(careful), _arrow_texts(padded))
+    if not placed.all():
+        rows = rows.filter(_arrow_mask(placed))
+    if rows.null_count:
+        rows = rows.filter(rows.is_valid())
+    try:
+        batch = csv_bytes_batch(joined_lines(rows), width=width)
+    except pa.ArrowInvalid:
+        return None
+    return batch if batch.num_rows == expected else None
 
 
 def joined_lines(rows: pa.Array) -> bytes:
