@@ -27,6 +27,7 @@ import base64
 import binascii
 import contextlib
 import csv
+import functools
 import os
 import re
 import zlib
@@ -631,10 +632,23 @@ _ENVELOPE = pa.schema([
                                (BATCH_INPUT, _PAYLOAD_TYPE), (BATCH_OUTPUT, _PAYLOAD_TYPE)])),
     ("eventMetadata", pa.struct([("inferenceTime", pa.string())])),
 ])
-_ENVELOPE_OPTIONS = pajson.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="ignore")
+
+
+@functools.cache
+def _envelope_options(wants_input: bool, wants_output: bool, timed: bool) -> pajson.ParseOptions:
+    """The envelope of ``_ENVELOPE`` with only the payloads wanted, and the inference time only for a bounded
+    window: Arrow builds no column of the others (a fifth less of the parse for one side), and, as read record
+    by record, a payload not wanted or the time of an unbounded read is not looked at."""
+    sides = [(ENDPOINT_INPUT, BATCH_INPUT)] * wants_input + [(ENDPOINT_OUTPUT, BATCH_OUTPUT)] * wants_output
+    fields = [pa.field("captureData", pa.struct([(name, _PAYLOAD_TYPE) for pair in sides for name in pair]))]
+    if timed:
+        fields.append(_ENVELOPE.field("eventMetadata"))
+    return pajson.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+
+
 CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about this size
-# A JSON payload that is one flat array of scalars, without escapes or nulls, is a CSV row once its brackets
-# and the blanks after its commas are gone: its strings are CSV quoted values as they stand.
+# A JSON payload that is one flat array of scalars, without escapes, is a CSV row once its brackets and the
+# blanks after its commas are gone and its ``null`` items are empty: its strings are CSV quoted values as they stand.
 _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
 
 
@@ -759,7 +773,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
     several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
     ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
-    read = json_chunk_table(chunk, _ENVELOPE_OPTIONS)
+    read = json_chunk_table(chunk, _envelope_options(reading.wants_input, reading.wants_output, reading.bounded))
     if read is None:
         raise _NotColumnWise
     table, starts, ends = read
