@@ -751,15 +751,16 @@ def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True
         if nulls.any():
             json_text = pc.if_else(_arrow_mask(nulls), _without_nulls(json_text), json_text)
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
+        json_fields = _field_counts(json_unquoted)
         json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
                  & ~_bits(pc.match_substring(json_unquoted, "null"))
                  & ~_bits(pc.match_substring_regex(json_unquoted, r"\s"))
-                 & (_counts(pc.count_substring(json_text, ",")) == _counts(pc.count_substring(json_unquoted, ","))))
+                 & (_field_counts(json_text) == json_fields))
+        if not (usable & present).any():  # no CSV row: the JSON rows are all the side's usable rows
+            return present, json & present, json_text, json_fields
         usable |= json
-        chosen = _arrow_mask(json)
-        text = pc.if_else(chosen, json_text, text)
-        unquoted = pc.if_else(chosen, json_unquoted, unquoted)
-        return present, usable & present, text, _field_counts(unquoted)
+        text = pc.if_else(_arrow_mask(json), json_text, text)
+        return present, usable & present, text, np.where(json, json_fields, _field_counts(unquoted))
     return present, usable & present, text, None
 
 
