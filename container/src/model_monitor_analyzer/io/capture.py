@@ -847,26 +847,13 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         padding = np.where(keep, widest - fields, 0).astype(np.int64)
         commas = pc.binary_repeat(_COMMA, pa.Array.from_buffers(pa.int64(), len(padding), [None, pa.py_buffer(padding)]))
         rows = pc.binary_join_element_wise(rows, commas, _NOTHING)
-    padded = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
-    expected = kept + sum(len(rows_made) for rows_made in padded)
+    batch = _csv_rows_batch(rows, keep, careful, made, widest)
+    if batch is not None:
+        return batch
+    # a stray carriage return, or a line break in a quoted value: Python's CSV reader takes the rows in order
     placed = keep | careful  # the kept rows, and a place for each read one by one
-    every = bool(placed.all())
-    bulk_rows = rows if every else rows.filter(_arrow_mask(placed))
-    if made:
-        rows = pc.replace_with_mask(rows, _arrow_mask(careful),
-                                    _arrow_texts(["\n".join(rows_made) if rows_made else None for rows_made in padded]))
-    if not every:
-        rows = rows.filter(_arrow_mask(placed))
-    if rows.null_count:
-        rows = rows.filter(rows.is_valid())
-    if len(rows) == 0:
-        return None
-    try:
-        batch = csv_bytes_batch(joined_lines(rows), width=widest)
-        if batch.num_rows == expected:  # a stray carriage return, or a line break in a quoted value
-            return batch
-    except pa.ArrowInvalid:
-        pass
+    bulk_rows = rows if placed.all() else rows.filter(_arrow_mask(placed))
+    padded = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
     in_order: list[str] = []
     next_made = iter(padded)
     for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful[placed], strict=True):
