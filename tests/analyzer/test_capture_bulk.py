@@ -328,6 +328,17 @@ _EDGE_LINES = {
         "[null]", "[null,null,1]", "[1,null]", "[null,null,null]", '["null",null]', '[null,"a b",true]',
         "[ null , 2 ]", '["x,null,y",null]', "[nullx,1]", '[1,"null"]', "[false,null,false]")],
     "quoted CSV": [_record(_csv('"a, b",2,3'), _csv("0.5")), _record(_csv('say "hi",2'))],
+    "JSON blanks": [_record(_json(data), _csv("0.5")) for data in (
+        "[1,\t2]", "[1 ,2]", "[1,\n2]", '["a\tb",2]', "[1,\f2]", "[1,\r2]", "[1,  2]", "[ 1, 2 ]")],
+    # characters a writer may escape as \uXXXX: a blank, a quote, a line break
+    "unicode escapes": [b'{"captureData":{"endpointInput":{"data":"[1,\\u0020 2]","encoding":"JSON"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}',
+                        b'{"captureData":{"endpointInput":{"data":"[1,\\u00092]","encoding":"JSON"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}',
+                        b'{"captureData":{"endpointInput":{"data":"\\u0022a,b\\u0022,2","encoding":"CSV"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}',
+                        b'{"captureData":{"endpointInput":{"data":"1,2\\u000a3,4","encoding":"CSV"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}'],
     "odd fields not read": [_record(_csv("1,2,3"), {"data": 5}), _record(_csv("1,2,3"), "text"),
                             _record(_csv("1,2,3"), _csv("0.5"), eventMetadata=5)],
 }

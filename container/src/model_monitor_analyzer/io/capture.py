@@ -726,18 +726,35 @@ def _without_nulls(json_text: pa.Array) -> pa.Array:
     return pc.utf8_slice_codeunits(wrapped, 1, -1)
 
 
-def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True
+@dataclass(frozen=True)
+class _ChunkText:
+    """What a chunk's bytes say of every payload text in it (a character of a JSON string is in the bytes as it
+    is, or escaped: ``\\n``, ``\\"``, ``\\u0020``): whether a payload may hold a line break or a quote
+    (``escaped``; a control character too), a comma and a blank (``spaced``)."""
+
+    escaped: bool = True
+    spaced: bool = True
+
+    @classmethod
+    def of(cls, chunk: bytes) -> _ChunkText:
+        unicode = b"\\u" in chunk
+        return cls(escaped=b"\\" in chunk or b"\r" in chunk, spaced=unicode or b", " in chunk)
+
+
+_ANY_TEXT = _ChunkText()
+
+
+def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
                           ) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray | None]:
     """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
     line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
-    record by record. ``escaped``: whether the chunk may hold a JSON escape or a carriage return; without
-    them no payload holds a line break or a quote. The field count is None when no row is JSON: the text's
+    record by record. The field count is None when no row is JSON: the text's
     commas plus one (``_field_counts``), counted only if needed."""
     data = pc.struct_field(payload, "data")
     present = _valid(payload) & _valid(data)
     encoding = pc.struct_field(payload, "encoding")
     csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
-    if escaped and csv.any():
+    if chunk_text.escaped and csv.any():
         text = pc.utf8_rtrim(data, characters="\r\n")
         usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
     else:
@@ -746,7 +763,7 @@ def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True
     json = _bits(pc.match_like(encoding, "JSON", ignore_case=True))
     if json.any():
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
-        json_text = pc.replace_substring(inner, ", ", ",")
+        json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
         nulls = _bits(pc.match_substring(json_text, "null"))
         if nulls.any():
             json_text = pc.if_else(_arrow_mask(nulls), _without_nulls(json_text), json_text)
@@ -754,8 +771,11 @@ def _payload_rows_in_bulk(payload: pa.Array, escaped: bool = True
         json_fields = _field_counts(json_unquoted)
         json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
                  & ~_bits(pc.match_substring(json_unquoted, "null"))
-                 & ~_bits(pc.match_substring_regex(json_unquoted, r"\s"))
+                 & ~_bits(pc.match_substring(json_unquoted, " "))
                  & (_field_counts(json_text) == json_fields))
+        if chunk_text.escaped:  # a blank between items, as a control character (a tab, a line break) a JSON string
+            # cannot hold as it is: the record is read by itself
+            json &= ~_bits(pc.match_substring_regex(json_text, r"[\x00-\x1f]"))
         if not (usable & present).any():  # no CSV row: the JSON rows are all the side's usable rows
             return present, json & present, json_text, json_fields
         usable |= json
@@ -780,14 +800,14 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
     careful = ~_valid(capture)
-    escaped = b"\\" in chunk or b"\r" in chunk
+    chunk_text = _ChunkText.of(chunk)
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
     sides = []
     for name in wanted:
         batch_name = BATCH_INPUT if name == ENDPOINT_INPUT else BATCH_OUTPUT
         payload = pc.coalesce(pc.struct_field(capture, name), pc.struct_field(capture, batch_name))
-        present, usable, text, fields = _payload_rows_in_bulk(payload, escaped)
+        present, usable, text, fields = _payload_rows_in_bulk(payload, chunk_text)
         careful |= present & ~usable
         sides.append((present, text, fields))
     if reading.output_first:
