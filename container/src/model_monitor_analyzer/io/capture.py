@@ -726,19 +726,20 @@ def _without_nulls(json_text: pa.Array) -> pa.Array:
     return pc.utf8_slice_codeunits(wrapped, 1, -1)
 
 
-@dataclass(frozen=True)
 class _ChunkText:
     """What a chunk's bytes say of every payload text in it (a character of a JSON string is in the bytes as it
     is, or escaped: ``\\n``, ``\\"``, ``\\u0020``): whether a payload may hold a line break or a quote
-    (``escaped``; a control character too), a comma and a blank (``spaced``)."""
+    (``escaped``; a control character too), a comma and a blank (``spaced``, looked up only if asked: a search
+    for two bytes costs about what the scan it spares does)."""
 
-    escaped: bool = True
-    spaced: bool = True
+    def __init__(self, chunk: bytes | None = None) -> None:
+        self._chunk = chunk
+        self.escaped = chunk is None or b"\\" in chunk or b"\r" in chunk
 
-    @classmethod
-    def of(cls, chunk: bytes) -> _ChunkText:
-        unicode = b"\\u" in chunk
-        return cls(escaped=b"\\" in chunk or b"\r" in chunk, spaced=unicode or b", " in chunk)
+    @functools.cached_property
+    def spaced(self) -> bool:
+        chunk = self._chunk
+        return chunk is None or (self.escaped and b"\\u" in chunk) or b", " in chunk
 
 
 _ANY_TEXT = _ChunkText()
@@ -800,7 +801,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
     careful = ~_valid(capture)
-    chunk_text = _ChunkText.of(chunk)
+    chunk_text = _ChunkText(chunk)
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
     sides = []
