@@ -292,3 +292,100 @@ def test_a_line_longer_than_a_parse_block_is_read_column_wise_whole(tmp_path, mo
     problems = InputProblems()
     rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
     assert problems.good == 20 and len(rows) == 20 and rows[5][1] == long_value
+
+
+def _record(input_payload: dict | None, output_payload: dict | None = None, when: object = "2024-01-01T10:15:00Z",
+            **extra: object) -> bytes:
+    capture_data = {}
+    if input_payload is not None:
+        capture_data["endpointInput"] = input_payload
+    if output_payload is not None:
+        capture_data["endpointOutput"] = output_payload
+    return orjson.dumps({"captureData": capture_data, "eventMetadata": {"inferenceTime": when}, **extra})
+
+
+def _csv(data: str) -> dict:
+    return {"data": data, "encoding": "CSV"}
+
+
+def _json(data: str) -> dict:
+    return {"data": data, "encoding": "JSON"}
+
+
+_EDGE_LINES = {
+    "exponent floats": [_record(_csv("1e5,2.5E-3,-7e+2"), _csv("1.5e-07")),
+                        _record(_json("[1e5,-2.5E-3,1.0e+10]"), _csv("3E2"))],
+    "ragged CSV": [_record(_csv(",".join(str(i) for i in range(width))), _csv("0.5")) for width in (1, 4, 2, 6, 3)]
+                  + [_record(_csv("")), _record(_csv("7,8\n"))],
+    "base64": [_record({"data": base64.b64encode(b"4,5,6").decode(), "encoding": "BASE64"}, _csv("0.25")),
+               _record({"data": base64.b64encode(b"[4,null,6]").decode(), "encoding": "BASE64",
+                        "observedContentType": "application/json"})],
+    "missing output": [_record(_csv("1,2,3")), _record(None, _csv("0.75")), _record(None)],
+    "outside the window": [_record(_csv("1,2,3"), when="2024-01-01T09:59:59Z"),
+                           _record(_json("[1,null,3]"), when="2024-01-01T11:00:00Z"),
+                           _record(_csv("1,2,3"), when="2024-01-01T10:15:00.5Z"), _record(_csv("1,2,3"), when=None)],
+    "JSON nulls": [_record(_json(data), _csv("0.5")) for data in (
+        "[null]", "[null,null,1]", "[1,null]", "[null,null,null]", '["null",null]', '[null,"a b",true]',
+        "[ null , 2 ]", '["x,null,y",null]', "[nullx,1]", '[1,"null"]', "[false,null,false]")],
+    "quoted CSV": [_record(_csv('"a, b",2,3'), _csv("0.5")), _record(_csv('say "hi",2'))],
+    "JSON blanks": [_record(_json(data), _csv("0.5")) for data in (
+        "[1,\t2]", "[1 ,2]", "[1,\n2]", '["a\tb",2]', "[1,\f2]", "[1,\r2]", "[1,  2]", "[ 1, 2 ]")],
+    # characters a writer may escape as \uXXXX: a blank, a quote, a line break
+    "unicode escapes": [b'{"captureData":{"endpointInput":{"data":"[1,\\u0020 2]","encoding":"JSON"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}',
+                        b'{"captureData":{"endpointInput":{"data":"[1,\\u00092]","encoding":"JSON"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}',
+                        b'{"captureData":{"endpointInput":{"data":"\\u0022a,b\\u0022,2","encoding":"CSV"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}',
+                        b'{"captureData":{"endpointInput":{"data":"1,2\\u000a3,4","encoding":"CSV"}},'
+                        b'"eventMetadata":{"inferenceTime":"2024-01-01T10:15:00Z"}}'],
+    "odd fields not read": [_record(_csv("1,2,3"), {"data": 5}), _record(_csv("1,2,3"), "text"),
+                            _record(_csv("1,2,3"), _csv("0.5"), eventMetadata=5)],
+}
+
+
+def _edge_file(tmp_path, kind: str, bom: bool) -> list:
+    clean = [_record(_csv(f"{i},{i * 0.5},c{i % 3}"), _csv(f"0.{i}")) for i in range(40)]
+    edge = _EDGE_LINES[kind]
+    lines = clean[:13] + edge[: len(edge) // 2] + clean[13:29] + edge[len(edge) // 2:] + clean[29:]
+    path = tmp_path / f"{kind.replace(' ', '-')}.jsonl"
+    path.write_bytes(capture.UTF8_BOM * bom + b"\n".join(lines) + b"\n")
+    return [path]
+
+
+@pytest.mark.parametrize("bom", [False, True])
+@pytest.mark.parametrize("kind", sorted(_EDGE_LINES))
+def test_edge_records_read_column_wise_equal_reading_record_by_record(tmp_path, monkeypatch, kind, bom):
+    files = _edge_file(tmp_path, kind, bom)
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / files[0].name).write_bytes(files[0].read_bytes().removeprefix(capture.UTF8_BOM))
+    for chunk_bytes in (1 << 20, 700):
+        monkeypatch.setattr(capture, "CHUNK_BYTES", chunk_bytes)
+        for window in (None, WINDOW):
+            for names in (["endpointInput", "endpointOutput"], ["endpointInput"], ["endpointOutput"]):
+                for output_first in (True, False):
+                    expected, expected_problems = _one_by_one(
+                        [reference / files[0].name], window=window, wants_input="endpointInput" in names,
+                        wants_output="endpointOutput" in names, output_first=output_first)
+                    problems = InputProblems(max_bad_record_ratio=1.0)
+                    batches = list(read_capture_batches(tmp_path, window=window, capture_index_names=names,
+                                                        output_first=output_first, problems=problems, files=files))
+                    assert _trimmed(_rows(batches)) == _trimmed(expected)
+                    assert (problems.good, problems.bad, problems.outside_window) == (
+                        expected_problems.good, expected_problems.bad, expected_problems.outside_window)
+                    assert [(e.line, e.problem) for e in problems.examples] == [
+                        (e.line, e.problem) for e in expected_problems.examples]
+
+
+def test_flat_json_arrays_with_null_items_take_the_column_wise_path(tmp_path, monkeypatch):
+    items = ["null", "null", "1", '"a b"', "true", "null", "-2.5e-3"]  # adjacent nulls share a comma
+    values = [[items[(i + k) % len(items)] for k in range(4)] for i in range(60)]
+    lines = [_record(_json("[" + ", ".join(row) + "]")) for row in values]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(capture, "_fast_rows", lambda *a, **k: (_ for _ in ()).throw(AssertionError("one by one")))
+    problems = InputProblems()
+    rows = _rows(list(read_capture_batches(tmp_path, window=WINDOW, problems=problems)))
+    assert problems.good == 60
+    assert [tuple(None if v is None else v if v == "a b" else orjson.loads(v) for v in row) for row in rows] == [
+        tuple(orjson.loads(item) for item in row) for row in values]

@@ -27,6 +27,7 @@ import base64
 import binascii
 import contextlib
 import csv
+import functools
 import os
 import re
 import zlib
@@ -668,10 +669,23 @@ _ENVELOPE = pa.schema([
                                (BATCH_INPUT, _PAYLOAD_TYPE), (BATCH_OUTPUT, _PAYLOAD_TYPE)])),
     ("eventMetadata", pa.struct([("inferenceTime", pa.string())])),
 ])
-_ENVELOPE_OPTIONS = pajson.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="ignore")
+
+
+@functools.cache
+def _envelope_options(wants_input: bool, wants_output: bool, timed: bool) -> pajson.ParseOptions:
+    """The envelope of ``_ENVELOPE`` with only the payloads wanted, and the inference time only for a bounded
+    window: Arrow builds no column of the others (a fifth less of the parse for one side), and, as read record
+    by record, a payload not wanted or the time of an unbounded read is not looked at."""
+    sides = [(ENDPOINT_INPUT, BATCH_INPUT)] * wants_input + [(ENDPOINT_OUTPUT, BATCH_OUTPUT)] * wants_output
+    fields = [pa.field("captureData", pa.struct([(name, _PAYLOAD_TYPE) for pair in sides for name in pair]))]
+    if timed:
+        fields.append(_ENVELOPE.field("eventMetadata"))
+    return pajson.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+
+
 CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about this size
-# A JSON payload that is one flat array of scalars, without escapes or nulls, is a CSV row once its brackets
-# and the blanks after its commas are gone: its strings are CSV quoted values as they stand.
+# A JSON payload that is one flat array of scalars, without escapes, is a CSV row once its brackets and the
+# blanks after its commas are gone and its ``null`` items are empty: its strings are CSV quoted values as they stand.
 _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
 
 
@@ -740,31 +754,76 @@ def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, n
     return usual, inside
 
 
-def _payload_rows_in_bulk(payload: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray]:
+def _without_nulls(json_text: pa.Array) -> pa.Array:
+    """The items of flat JSON arrays (``1,null,"a"``, blanks gone) with each bare ``null`` item made an empty
+    field, as the record-by-record path writes a None; a ``null`` inside a quoted string stays."""
+    wrapped = pc.binary_join_element_wise(_NOTHING, json_text, _NOTHING, _COMMA)  # ",items,"
+    # a pass takes every other one of adjacent ``null`` items (they share a comma), a second pass the rest
+    wrapped = pc.replace_substring(pc.replace_substring(wrapped, ",null,", ",,"), ",null,", ",,")
+    return pc.utf8_slice_codeunits(wrapped, 1, -1)
+
+
+class _ChunkText:
+    """What a chunk's bytes say of every payload text in it (a character of a JSON string is in the bytes as it
+    is, or escaped: ``\\n``, ``\\"``, ``\\u0020``): whether a payload may hold a line break or a quote
+    (``escaped``; a control character too), a comma and a blank (``spaced``, looked up only if asked: a search
+    for two bytes costs about what the scan it spares does)."""
+
+    def __init__(self, chunk: bytes | None = None) -> None:
+        self._chunk = chunk
+        self.escaped = chunk is None or b"\\" in chunk or b"\r" in chunk
+
+    @functools.cached_property
+    def spaced(self) -> bool:
+        chunk = self._chunk
+        return chunk is None or (self.escaped and b"\\u" in chunk) or b", " in chunk
+
+
+_ANY_TEXT = _ChunkText()
+
+
+def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
+                          ) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray | None]:
     """(present, usable, row text, field count) of one payload column: usable where the payload is one CSV
     line without quotes, or one flat JSON array of scalars whose strings hold no comma; the rest is read
-    record by record."""
+    record by record. The field count is None when no row is JSON: the text's
+    commas plus one (``_field_counts``), counted only if needed."""
     data = pc.struct_field(payload, "data")
     present = _valid(payload) & _valid(data)
     encoding = pc.struct_field(payload, "encoding")
     csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
-    text = pc.utf8_rtrim(data, characters="\r\n")
-    usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
+    if chunk_text.escaped and csv.any():
+        text = pc.utf8_rtrim(data, characters="\r\n")
+        usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
+    else:
+        text, usable = data, csv
     unquoted = text
     json = _bits(pc.match_like(encoding, "JSON", ignore_case=True))
     if json.any():
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
-        json_text = pc.replace_substring(inner, ", ", ",")
+        json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
+        nulls = _bits(pc.match_substring(json_text, "null"))
+        if nulls.any():
+            json_text = pc.if_else(_arrow_mask(nulls), _without_nulls(json_text), json_text)
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
-        json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY)) & ~_bits(pc.match_substring(data, "null"))
-                 & ~_bits(pc.match_substring_regex(json_unquoted, r"\s"))
-                 & (_counts(pc.count_substring(json_text, ",")) == _counts(pc.count_substring(json_unquoted, ","))))
+        json_fields = _field_counts(json_unquoted)
+        json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
+                 & ~_bits(pc.match_substring(json_unquoted, "null"))
+                 & ~_bits(pc.match_substring(json_unquoted, " "))
+                 & (_field_counts(json_text) == json_fields))
+        if chunk_text.escaped:  # a blank between items, as a control character (a tab, a line break) a JSON string
+            # cannot hold as it is: the record is read by itself
+            json &= ~_bits(pc.match_substring_regex(json_text, r"[\x00-\x1f]"))
+        if not (usable & present).any():  # no CSV row: the JSON rows are all the side's usable rows
+            return present, json & present, json_text, json_fields
         usable |= json
-        chosen = _arrow_mask(json)
-        text = pc.if_else(chosen, json_text, text)
-        unquoted = pc.if_else(chosen, json_unquoted, unquoted)
-    fields = _counts(pc.count_substring(unquoted, ",")) + 1
-    return present, usable & present, text, fields
+        text = pc.if_else(_arrow_mask(json), json_text, text)
+        return present, usable & present, text, np.where(json, json_fields, _field_counts(unquoted))
+    return present, usable & present, text, None
+
+
+def _field_counts(unquoted: pa.Array) -> np.ndarray:
+    return _counts(pc.count_substring(unquoted, ",")) + 1
 
 
 def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems
@@ -773,19 +832,20 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
     several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
     ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
-    read = json_chunk_table(chunk, _ENVELOPE_OPTIONS)
+    read = json_chunk_table(chunk, _envelope_options(reading.wants_input, reading.wants_output, reading.bounded))
     if read is None:
         raise _NotColumnWise
     table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
     careful = ~_valid(capture)
+    chunk_text = _ChunkText(chunk)
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
     sides = []
     for name in wanted:
         batch_name = BATCH_INPUT if name == ENDPOINT_INPUT else BATCH_OUTPUT
         payload = pc.coalesce(pc.struct_field(capture, name), pc.struct_field(capture, batch_name))
-        present, usable, text, fields = _payload_rows_in_bulk(payload)
+        present, usable, text, fields = _payload_rows_in_bulk(payload, chunk_text)
         careful |= present & ~usable
         sides.append((present, text, fields))
     if reading.output_first:
@@ -796,10 +856,17 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         careful |= ~(first_present | second_present)
         rows = pc.if_else(_arrow_mask(both), pc.binary_join_element_wise(first, second, _COMMA),
                           pc.if_else(_arrow_mask(first_present), first, second))
-        fields = np.where(both, first_fields + second_fields, np.where(first_present, first_fields, second_fields))
+
+        def counted() -> np.ndarray:
+            first_counts = _field_counts(first) if first_fields is None else first_fields
+            second_counts = _field_counts(second) if second_fields is None else second_fields
+            return np.where(both, first_counts + second_counts, np.where(first_present, first_counts, second_counts))
     else:
-        present, rows, fields = sides[0]
+        present, rows, fields_or_none = sides[0]
         careful |= ~present
+
+        def counted() -> np.ndarray:
+            return _field_counts(rows) if fields_or_none is None else fields_or_none
     keep = ~careful
     if reading.bounded:
         usual, inside = _window_masks(table.column("eventMetadata").combine_chunks(), reading.window)  # type: ignore[arg-type]
@@ -819,39 +886,61 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
             problems.record_outside()
     kept = int(keep.sum())
     problems.record_good(kept + sum(1 for rows_made in made if rows_made is not None))
+    made_widest = max([0, *(width for rows_made in made if rows_made for _, width in rows_made)])
+    if kept and any(fields is None for _, _, fields in sides):
+        # The commas are counted only if the rows differ: a parse as wide as the first kept row (which holds no
+        # quoted comma) that Arrow takes whole shows every kept row as wide, or an empty line (its nulls).
+        first_kept = rows[int(np.argmax(keep))].as_py()
+        width = first_kept.count(",") + 1
+        if made_widest <= width:
+            batch = _csv_rows_batch(rows, keep, careful, made, width)
+            if batch is not None:
+                return batch
+    fields = counted()
     kept_fields = fields[keep]
-    widest = max([int(kept_fields.max()) if kept else 0,
-                  *(width for rows_made in made if rows_made for _, width in rows_made)])
+    widest = max(int(kept_fields.max()) if kept else 0, made_widest)
     if widest == 0:
         return None
     if kept and int(kept_fields.min()) < widest:  # short records show as missing values
         padding = np.where(keep, widest - fields, 0).astype(np.int64)
         commas = pc.binary_repeat(_COMMA, pa.Array.from_buffers(pa.int64(), len(padding), [None, pa.py_buffer(padding)]))
         rows = pc.binary_join_element_wise(rows, commas, _NOTHING)
+    batch = _csv_rows_batch(rows, keep, careful, made, widest)
+    if batch is not None:
+        return batch
+    # a stray carriage return, or a line break in a quoted value: Python's CSV reader takes the rows in order
+    placed = keep | careful  # the kept rows, and a place for each read one by one
+    bulk_rows = rows if placed.all() else rows.filter(_arrow_mask(placed))
     padded = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
-    expected = kept + sum(len(rows_made) for rows_made in padded)
-    bulk_rows = rows.filter(_arrow_mask(keep | careful))  # the kept rows, and a place for each read one by one
-    if made:
-        rows = pc.replace_with_mask(rows, _arrow_mask(careful),
-                                    _arrow_texts(["\n".join(rows_made) if rows_made else None for rows_made in padded]))
-    rows = rows.filter(_arrow_mask(keep | careful))
-    rows = rows.filter(rows.is_valid())
-    if len(rows) == 0:
-        return None
-    try:
-        batch = csv_bytes_batch(joined_lines(rows), width=widest)
-        if batch.num_rows == expected:  # a stray carriage return, or a line break in a quoted value
-            return batch
-    except pa.ArrowInvalid:
-        pass
     in_order: list[str] = []
     next_made = iter(padded)
-    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful[keep | careful], strict=True):
+    for bulk_row, by_record in zip(bulk_rows.to_pylist(), careful[placed], strict=True):
         if by_record:
             in_order.extend(next(next_made))
         elif bulk_row is not None:
             in_order.append(bulk_row)
     return _rows_by_python_csv(in_order)
+
+
+def _csv_rows_batch(rows: pa.Array, keep: np.ndarray, careful: np.ndarray, made: list[list[tuple[str, int]] | None],
+                    width: int) -> pa.RecordBatch | None:
+    """The kept rows and those read one by one (padded to ``width``), in order, parsed as CSV ``width`` fields
+    wide; None when Arrow refuses a row of another width or the parse does not give one row a line."""
+    padded = ["\n".join(text + "," * (width - made_width) for text, made_width in rows_made) if rows_made else None
+              for rows_made in made]
+    expected = int(keep.sum()) + sum(len(rows_made) for rows_made in made if rows_made)
+    placed = keep | careful
+    if made:
+        rows = pc.replace_with_mask(rows, _arrow_mask(careful), _arrow_texts(padded))
+    if not placed.all():
+        rows = rows.filter(_arrow_mask(placed))
+    if rows.null_count:
+        rows = rows.filter(rows.is_valid())
+    try:
+        batch = csv_bytes_batch(joined_lines(rows), width=width)
+    except pa.ArrowInvalid:
+        return None
+    return batch if batch.num_rows == expected else None
 
 
 def joined_lines(rows: pa.Array) -> bytes:
