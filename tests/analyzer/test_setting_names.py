@@ -60,6 +60,9 @@ def _container_message(env: dict[str, str], opt_ml: Path) -> str:
      ({"probability_attribute": ""}, "probability_threshold_attribute needs probability_attribute to threshold"),
      ({"problem_type": "Regression"}, "probability_threshold_attribute only applies to BinaryClassification"),
      ({"probability_threshold_attribute": "", "inference_attribute": ""},
+      "inference_attribute is required, or probability_threshold_attribute to make the predicted label from "
+      "probability_attribute"),
+     ({"probability_threshold_attribute": "", "inference_attribute": "", "probability_attribute": ""},
       "inference_attribute is required (or a probability attribute and threshold)"),
      ({"ground_truth_lookback": "P1X"}, "ground_truth_lookback 'P1X' is not an ISO-8601 duration")],
 )  # fmt: skip

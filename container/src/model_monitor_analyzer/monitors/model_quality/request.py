@@ -115,6 +115,11 @@ def model_settings(
                 f"{names.probability_threshold} needs {names.probability_attribute} to threshold"
             )
     if inference is None and threshold is None:
+        if probability is not None and kind is ProblemType.BINARY_CLASSIFICATION:
+            raise AnalyzerInputError(
+                f"{names.inference_attribute} is required, or {names.probability_threshold} to make the predicted "
+                f"label from {names.probability_attribute}"
+            )
         raise AnalyzerInputError(
             f"{names.inference_attribute} is required (or a probability attribute and threshold)"
         )
