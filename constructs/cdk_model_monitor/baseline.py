@@ -323,13 +323,14 @@ def _check_version(scope: Construct, version: str | None) -> None:
                                  "(e.g. 'v3' or 'churn-model-12'); it becomes part of S3 keys and job names.")
 
 
-def _check_s3_uri(scope: Construct, prop: str, uri: str | None) -> re.Match[str] | None:
+def _check_s3_uri(scope: Construct, prop: str, uri: str | None, *,
+                  example: str = "s3://my-bucket/baselines/v3/statistics.json") -> re.Match[str] | None:
     """The parsed URI (None for a token); ConfigurationError for a literal that is not ``s3://bucket/key``."""
     if uri is None or Token.is_unresolved(uri):
         return None
     match = _S3_URI.match(uri)
     if match is None or not match["key"]:
-        raise ConfigurationError(scope, prop, uri, "Use an S3 URI such as 's3://my-bucket/baselines/v3/statistics.json'.")
+        raise ConfigurationError(scope, prop, uri, f"Use an S3 URI such as '{example}'.")
     return match
 
 
@@ -570,7 +571,8 @@ class _S3Baseline(Baseline):
                                      "Every baseline has constraints: pass the S3 URI of constraints.json "
                                      "(bias: analysis.json).")
         _check_s3_uri(scope, "statistics_uri", self.statistics_uri)
-        _check_s3_uri(scope, "constraints_uri", self.constraints_uri)
+        _check_s3_uri(scope, "constraints_uri", self.constraints_uri,
+                      example="s3://my-bucket/baselines/v3/constraints.json")
         for uri in (self.statistics_uri, self.constraints_uri):
             if uri is not None:
                 _grant_s3_read(scope, job_role, uri, prefix=False, storage=storage)
@@ -611,7 +613,7 @@ class _DatasetBaseline(Baseline):
 
     def _validate(self, scope: Construct) -> None:
         _check_version(scope, self.version)
-        _check_s3_uri(scope, "dataset_s3_uri", self.dataset_s3_uri)
+        _check_s3_uri(scope, "dataset_s3_uri", self.dataset_s3_uri, example="s3://my-bucket/datasets/train/")
         if not isinstance(self.dataset_format, DatasetFormat):
             raise ConfigurationError(scope, "dataset_format", self.dataset_format,
                                      "Use DatasetFormat.csv(...), DatasetFormat.json_lines() or DatasetFormat.parquet().")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -344,6 +345,14 @@ def test_s3_baseline_refuses_what_is_not_an_s3_object_uri(tmp_path, uri):
     with pytest.raises(ConfigurationError, match="s3://my-bucket"):
         Baseline.from_s3(uri, "s3://ml-bucket/constraints.json").bind(stack, storage=storage,
                                                                image=AnalyzerImage.builtin(), job_role=role)
+
+
+@pytest.mark.parametrize("uri", ["/local/train.csv", "s3://d", "s3://ml-data/"])
+def test_a_dataset_uri_that_is_not_one_is_refused_with_a_dataset_example(tmp_path, uri):
+    _, stack, storage, role = _parts(tmp_path)
+    with pytest.raises(ConfigurationError, match=re.escape("such as 's3://my-bucket/datasets/train/'")) as raised:
+        Baseline.from_dataset(uri).bind(stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
+    assert "\n" not in str(raised.value)
 
 
 # -- from_dataset -----------------------------------------------------------------------------------------
