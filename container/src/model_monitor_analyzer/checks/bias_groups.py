@@ -363,6 +363,16 @@ def positive_predictions(
     return prediction_selection(predicted, labels, given, column, known=known).rows(predicted, column)
 
 
+def require_label_kind(predicted_kind: ColumnKind, label_kind: ColumnKind, column: str) -> None:
+    """Clarify's rule: predicted labels are of the observed labels' kind (AnalyzerInputError naming ``column``)."""
+    if predicted_kind is not label_kind:
+        raise AnalyzerInputError(
+            f"predicted label column {column!r} is {predicted_kind.value} but the label is "
+            f"{label_kind.value}: predicted labels must take the label's values (set probability_threshold "
+            "to turn scores into labels)"
+        )
+
+
 def prediction_selection(
     predicted: np.ndarray, labels: np.ndarray, given: Sequence[object], column: str, *,
     known: ColumnKind | None = None,
@@ -374,13 +384,7 @@ def prediction_selection(
     baseline decided it; the predictions are read the same way.
     """
     label_kind = column_kind(labels, given, known=known)
-    predicted_kind = column_kind(predicted, given, known=known)
-    if predicted_kind is not label_kind:
-        raise AnalyzerInputError(
-            f"predicted label column {column!r} is {predicted_kind.value} but the label is "
-            f"{label_kind.value}: predicted labels must take the label's values (set probability_threshold "
-            "to turn scores into labels)"
-        )
+    require_label_kind(column_kind(predicted, given, known=known), label_kind, column)
     if label_kind is ColumnKind.CONTINUOUS:
         threshold = threshold_of(given, column)
         both = np.concatenate([as_numbers(labels, column), as_numbers(predicted, column)])

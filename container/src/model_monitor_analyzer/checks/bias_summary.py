@@ -38,6 +38,7 @@ from .bias_groups import (
     interval_breaks,
     is_missing,
     numeric_view,
+    require_label_kind,
     threshold_of,
     value_text,
 )
@@ -374,13 +375,7 @@ def predicted_selection(
     """``bias_groups.prediction_selection`` of the whole columns: for a continuous label, the threshold up to the
     maximum over labels and predicted labels."""
     label_kind = labels.kind(given, known=known)
-    predicted_kind = predicted.kind(given, known=known)
-    if predicted_kind is not label_kind:
-        raise AnalyzerInputError(
-            f"predicted label column {column!r} is {predicted_kind.value} but the label is "
-            f"{label_kind.value}: predicted labels must take the label's values (set probability_threshold "
-            "to turn scores into labels)"
-        )
+    require_label_kind(predicted.kind(given, known=known), label_kind, column)
     if label_kind is ColumnKind.CONTINUOUS:
         threshold = threshold_of(given, column)
         _numbers_only(labels, column)
