@@ -349,6 +349,31 @@ def test_spark_submit_runs_the_entry_point_on_local_1(tmp_path):
     assert local["constraints.json"] == ours["constraints.json"]
 
 
+def test_an_error_found_after_spark_starts_is_the_only_line_a_user_reads(tmp_path):
+    """The command line starting Spark itself: Spark's start-up log lines (its log4j profile, the default log level,
+    host-name and native-library warnings) are not printed before the analyzer's one-line error; the JVM's own
+    notice of its incubator module is the one line left."""
+    import os
+    import subprocess
+    import sys
+
+    dataset = tmp_path / "train.csv"
+    write_dataset(dataset, rows=200)
+    assert run("baseline", "--dataset", str(dataset), "--output", str(tmp_path / "baseline")) == 0
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text('{"not": "a capture record"}\n')
+    env = {key: value for key, value in os.environ.items() if key not in {"PYSPARK_GATEWAY_PORT", "SPARK_CONF_DIR"}}
+    done = subprocess.run(
+        [sys.executable, "-m", "model_monitor_analyzer", "monitor", "--engine", "spark", "--spark-master", "local[1]",
+         "--capture", str(capture), "--statistics", str(tmp_path / "baseline" / "statistics.json"),
+         "--constraints", str(tmp_path / "baseline" / "constraints.json"), "--output", str(tmp_path / "out")],
+        env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr[-2000:]
+    said = [line for line in done.stderr.splitlines()
+            if line.strip() and not line.startswith("WARNING: Using incubator modules")]
+    assert len(said) == 1 and said[0].startswith("error: ") and "captureData" in said[0], done.stderr
+
+
 def test_a_capture_tree_with_a_long_hour_before_the_window_is_read_with_the_window_shape(tmp_path, spark):
     """A whole capture tree passed for one window, the hour before it holding more lines than the shape look copies:
     the window's own hour is looked at first, so an input-only baseline reads the input alone on both engines (it

@@ -20,6 +20,7 @@ import re
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "pip install 'pyspark>=4.0,<5' (and Java 17), or run it with spark-submit"
 DEFAULT_MASTER = "local[*]"
 APP_NAME = "model-monitor-analyzer"
+LOG_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 
 
 def spark_session(engine: EngineOptions) -> SparkSession:
@@ -52,6 +54,9 @@ def spark_session(engine: EngineOptions) -> SparkSession:
         # started from this interpreter: its (local) Python workers run it too, which has the analyzer installed
         os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if "PYSPARK_GATEWAY_PORT" not in os.environ and "SPARK_CONF_DIR" not in os.environ:
+        # the JVM starts here: Spark logs errors only, not its start-up lines before the analyzer's messages
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}")
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")  # mapInArrow needs none
     try:
         return builder.getOrCreate()
