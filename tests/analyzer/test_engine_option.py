@@ -121,3 +121,48 @@ def test_a_missing_local_input_is_one_line_before_spark_starts(tmp_path, capsys,
                      "--engine", "spark"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].endswith("not found: pass an existing file or folder (or an s3:// URI)")
+
+
+def test_an_unreachable_standalone_master_is_one_line_before_spark_starts(tmp_path, capsys):
+    """A ``spark://`` master that takes no connection is said at once (Spark itself retries for about 80 s)."""
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now: the connection is refused
+    dataset = tmp_path / "d.csv"
+    dataset.write_text("a\n1\n")
+    code = cli.main(["baseline", "--engine", "spark", "--spark-master", f"spark://127.0.0.1:{port}",
+                     "--dataset", str(dataset), "--output", str(tmp_path / "o")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and error.splitlines() == [error]
+    assert f"spark://127.0.0.1:{port} takes no connection" in error
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_listening_standalone_master_is_let_through_and_any_of_its_standbys_will_do():
+    import socket
+
+    from model_monitor_analyzer.spark import require_reachable_master
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        require_reachable_master(f"spark://127.0.0.1:{port}")
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        other = closed.getsockname()[1]
+        closed.close()
+        require_reachable_master(f"spark://127.0.0.1:{other},127.0.0.1:{port}")
+    require_reachable_master("local[2]")  # not a standalone master: left to Spark
+
+
+@pytest.mark.parametrize("master", ["spark://no-port", "spark://host:port", "spark://:7077"])
+def test_a_standalone_master_without_host_and_port_is_one_line(master):
+    from model_monitor_analyzer.errors import AnalyzerInputError
+    from model_monitor_analyzer.spark import require_reachable_master
+
+    with pytest.raises(AnalyzerInputError, match="give each master as host:port"):
+        require_reachable_master(master)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import sys
 import warnings
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ def spark_session(engine: EngineOptions) -> SparkSession:
         return active
     builder = SparkSession.builder.appName(APP_NAME)
     if engine.spark_master is not None:
+        require_reachable_master(engine.spark_master)
         builder = builder.master(engine.spark_master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
         builder = builder.master(DEFAULT_MASTER)
@@ -64,6 +66,32 @@ def spark_session(engine: EngineOptions) -> SparkSession:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotAvailableError(f"Spark did not start ({first}): check --spark-master and that Java 17 is "
                                 "installed (java -version)") from None
+
+
+MASTER_CONNECT_SECONDS = 5.0
+
+
+def require_reachable_master(master: str) -> None:
+    """A standalone master (``spark://host:port``, or several hosts for a standby) that takes no connection is said
+    in one line now; Spark itself would retry for about 80 seconds and then report that all masters are
+    unresponsive. Other masters (``local``, ``yarn``, ``k8s://``) are left to Spark."""
+    if not master.startswith("spark://"):
+        return
+    addresses = []
+    for part in master[len("spark://"):].split(","):
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise AnalyzerInputError(f"--spark-master {master}: give each master as host:port, e.g. "
+                                     "spark://master.example:7077")
+        addresses.append((host.strip("[]"), int(port)))
+    for address in addresses:
+        try:
+            with socket.create_connection(address, timeout=MASTER_CONNECT_SECONDS):
+                return
+        except OSError:
+            continue
+    raise NotAvailableError(f"the Spark master {master} takes no connection (tried for {MASTER_CONNECT_SECONDS:g} s): "
+                            "check its address and port and that it runs")
 
 
 @contextlib.contextmanager
