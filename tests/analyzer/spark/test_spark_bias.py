@@ -131,16 +131,12 @@ def test_a_window_mixing_csv_and_json_requests_is_typed_whole_as_the_local_engin
     assert isinstance(records, list) and records == _window_records(request)[0]  # the whole window's records
 
 
-def test_spark_refuses_a_window_table_and_a_baseline(spark, window, tmp_path, capsys):
+def test_spark_refuses_merged_records(spark, window, tmp_path, capsys):
     capture = window[0]
     assert cli.main(["monitor", "--type", "bias", "--engine", "spark", "--analysis-config",
                      str(BASELINE / "analysis_config.json"), "--merged", str(capture), "--output",
                      str(tmp_path / "m")]) == 2
     assert "joins --capture with --ground-truth only" in capsys.readouterr().err
-    assert cli.main(["baseline", "--type", "bias", "--engine", "spark", "--analysis-config",
-                     str(BASELINE / "analysis_config.json"), "--dataset", str(capture), "--output",
-                     str(tmp_path / "b")]) == 2
-    assert "does not run baseline --type bias" in capsys.readouterr().err
 
 
 def _table(seed: int) -> dict[str, np.ndarray]:
