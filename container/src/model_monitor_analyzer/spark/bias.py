@@ -31,11 +31,22 @@ Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the 
   on the driver decide the column kinds, the facet groups in first-seen order and the threshold maxima exactly as
   whole columns do, and the slices' row flags (a group of no row, of every row) give the plan's problems.
 
+A baseline (``baseline --type bias``) reads its dataset as the data-quality and model-quality baselines do
+(``spark.data_quality.SparkProfiler``'s files and plan): whole files no larger than a split, larger ones in splits at
+line boundaries, Parquet by row groups, each split on an executor by the local run's own readers (CSV text columns,
+JSON Lines and Parquet columns as their readers type them; a CSV file's first row equal to the column names is its
+header, left out, as ``monitors.bias.dataset.read_csv_columns`` reads each file). The splits' rows come back in
+(file, byte) order, compressed, and the driver types them as the local run types the whole dataset
+(``csv_text_columns``, ``table_columns``), so the columns are the local engine's; then the local run goes on with
+``SparkBiasRunner``: the same analysis.json in every field. Each CSV file's first row is read on the driver (its
+head, up to 8 files at a time) to refuse a file of another width as the local run does. Refused with a line saying
+to use ``--engine local``: JSON Lines or JSON read through the config's ``features`` JMESPath, and JSON Lines rows
+that are lists named by ``headers`` (both read document by document).
+
 What stays on the driver: the splits' values (the feature texts, labels, predictions: at most one a label unless
-captures share an id) typed there by the merged evidence (not yet on the executors), the slices cut from the typed
-columns, and group a's rows for FlipTest. A window table (``--dataset``), merged records
-(``--merged``), a transform job's files and the baseline (a dataset read whole) are refused with a line saying to
-use ``--engine local``.
+captures share an id; a baseline's whole dataset) typed there (a window's by the merged evidence: not yet on the
+executors), the slices cut from the typed columns, and group a's rows for FlipTest. A window table (``--dataset``),
+merged records (``--merged``) and a transform job's files are refused with a line saying to use ``--engine local``.
 """
 
 from __future__ import annotations
