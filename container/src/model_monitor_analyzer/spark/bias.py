@@ -7,14 +7,16 @@ inference id (else event id), its merged records sent back; the driver takes the
 is capture order whatever the partitioning.
 
 Typing in parts: the join's per-split hook (``joined_splits(per_split=...)``) runs
-``monitors.bias.window_records.lines_part_values`` on each split's merged lines where they are made: the split's CSV
-feature rows as Arrow text columns, its labels and predicted labels as read, and the evidence of their types
+``monitors.bias.window_records.lines_part_values`` on each split's merged lines where they are made: the split's
+feature rows (CSV requests only: Arrow text columns; with a JSON request: one list of values a feature, a CSV
+request's cells among them as texts), its labels and predicted labels as read, and the evidence of their types
 (``values.text_evidence`` / ``value_evidence``). Only those come back (pickled, compressed), not the records; the
-driver merges the evidence and types each split's values by it (``table_from_parts``), which gives
-``merged_columns`` of the whole window exactly. Not covered, so the window is joined again without the hook and its merged records typed whole as
-on one machine: a split with a JSON request (a window of JSON requests, or one mixing CSV and JSON, is typed value by
-value), rows of different widths, CSV rows that do not parse one by one, a record ``merged_columns`` refuses (the
-error then comes as one machine raises it), no location of the predictions, no feature row at all.
+driver merges the evidence and types each split's values by it (``table_from_parts``: text cells when every request
+is CSV, value by value as soon as one is JSON; a split of CSV requests in such a window gives its cells' value
+evidence on the driver), which gives ``merged_columns`` of the whole window exactly. Not covered, so the window is
+joined again without the hook and its merged records typed whole as on one machine: rows of different widths, CSV
+rows that do not parse one by one, a record ``merged_columns`` refuses (the error then comes as one machine raises
+it), no location of the predictions, no feature row at all.
 
 Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the partitions:
 
@@ -43,9 +45,9 @@ head, up to 8 files at a time) to refuse a file of another width as the local ru
 to use ``--engine local``: JSON Lines or JSON read through the config's ``features`` JMESPath, and JSON Lines rows
 that are lists named by ``headers`` (both read document by document).
 
-What stays on the driver: the splits' values (the feature texts, labels, predictions: at most one a label unless
-captures share an id; a baseline's whole dataset) typed there (a window's by the merged evidence: not yet on the
-executors), the slices cut from the typed columns, and group a's rows for FlipTest. A window table (``--dataset``),
+What stays on the driver: the splits' values (the feature texts or JSON values, labels, predictions: at most one a
+label unless captures share an id; a baseline's whole dataset) typed there (a window's by the merged evidence), the
+slices cut from the typed columns, and group a's rows for FlipTest. A window table (``--dataset``),
 merged records (``--merged``) and a transform job's files are refused with a line saying to use ``--engine local``.
 """
 
