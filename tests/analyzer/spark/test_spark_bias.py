@@ -121,8 +121,7 @@ def _json_requests(capture: Path, root: Path, *, every_file: bool = False) -> Pa
     return copy
 
 
-@pytest.mark.parametrize(("every_file", "split_bytes"), [(False, None), (False, 16 << 10), (True, None),
-                                                         (True, 40 << 10), (True, 12 << 10)])
+@pytest.mark.parametrize(("every_file", "split_bytes"), [(False, 16 << 10), (True, None), (True, 12 << 10)])
 def test_a_window_of_json_requests_is_typed_in_parts_as_the_local_engine_types_it(spark, split_files, window,
                                                                                  every_file, split_bytes, tmp_path):
     """JSON requests (every file's, or the first file's beside CSV ones) are typed in parts too: each split's values
