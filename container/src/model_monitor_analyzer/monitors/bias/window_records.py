@@ -361,8 +361,8 @@ def table_from_parts(parts: Sequence[PartValues | None], config: BiasAnalysisCon
     else:  # a JSON request somewhere: values
         for index in range(filled[0].width):
             pieces = [part.values_of(index) for part in filled]
-            evidence = functools.reduce(ValueEvidence.merge, (piece_evidence for _, piece_evidence in pieces))
-            features.append(np.concatenate([value_part(values, evidence) for values, _ in pieces]))
+            merged = functools.reduce(ValueEvidence.merge, (piece_evidence for _, piece_evidence in pieces))
+            features.append(np.concatenate([value_part(values, merged) for values, _ in pieces]))
     label_evidence = functools.reduce(ValueEvidence.merge, (part.label_evidence for part in filled))
     predicted_evidence = functools.reduce(ValueEvidence.merge, (part.predicted_evidence for part in filled))
     labels = np.concatenate([value_part(part.labels, label_evidence) for part in filled])
