@@ -82,8 +82,8 @@ from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, read
 from model_monitor_analyzer.monitors.bias.dataset import (
     csv_text_columns,
     is_header_row,
+    json_needs_features,
     line_is_a_list,
-    read_bias_columns,
     table_columns,
     width_mismatch,
 )
@@ -274,7 +274,7 @@ class SparkDatasetReader:
         files = self._profiler.dataset_files(request.dataset)
         kind = request.dataset_type or config.dataset_type
         if kind == "application/json" and config.features is None:
-            read_bias_columns(request.dataset, config, dataset_type=kind)  # the local run's error: no "features"
+            raise json_needs_features(where)
         if kind not in SPARK_DATASET_FORMATS and kind != "application/json":
             raise AnalyzerInputError(f"dataset type {kind!r} is not supported", path=where)
         if kind == "application/json" or (kind == "application/jsonlines" and (

@@ -258,6 +258,12 @@ def _list_rows(documents: Sequence[object], headers: Sequence[str] | None, path:
     return {name: typed_column([d[i] for d in documents]) for i, name in enumerate(headers)}  # type: ignore[index]
 
 
+def json_needs_features(path: str) -> AnalyzerInputError:
+    """The error of an ``application/json`` dataset without the config's ``features``."""
+    return AnalyzerInputError(
+        'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"', path=path)
+
+
 def read_bias_columns(
     path: Path,
     config: BiasAnalysisConfig,
@@ -291,10 +297,7 @@ def read_bias_columns(
         return table_columns(batches, None, str(path))
     if kind == "application/json":
         if config.features is None:
-            raise AnalyzerInputError(
-                'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"',
-                path=str(path),
-            )
+            raise json_needs_features(str(path))
         documents = []
         for file in files:
             try:
