@@ -4,6 +4,8 @@ records into parts; what typing in parts does not cover gives no table, so that 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
@@ -16,7 +18,7 @@ from model_monitor_analyzer.monitors.bias.window_records import (
     table_from_parts,
     unpacked_part_values,
 )
-from tests.analyzer.test_bias_typing_parts import PARTS, ROWS, TEXTS, _cuts, _same
+from tests.analyzer.test_bias_typing_parts import PARTS, ROWS, TEXTS, VALUES, _cuts, _same
 
 FEATURES = [name for name in TEXTS if name != "integers"]
 
@@ -72,8 +74,13 @@ def test_a_window_typed_in_parts_is_typed_as_the_whole_window(label, predictions
 def test_what_typing_in_parts_does_not_cover_gives_no_table():
     settings = SETTINGS_BY_NAME["scores cut"][1]
     csv = [_record(0, "1,2", "0.5", "1"), _record(1, "3,4", "0.2", "0")]
-    # a JSON request: the window's features are typed value by value
-    assert part_values([_record(2, "[[5, 6]]", "0.1", "1", kind="JSON")], CONFIG, **settings) is None
+    # JSON requests of different widths in one part, or in two: the whole window refuses them
+    json_rows = [_record(2, "[[5, 6]]", "0.1", "1", kind="JSON"), _record(5, "[[5, 6, 7]]", "0.1", "1", kind="JSON")]
+    assert part_values(json_rows, CONFIG, **settings) is None
+    assert table_from_parts([part_values(json_rows[:1], CONFIG, **settings),
+                             part_values(json_rows[1:], CONFIG, **settings)], CONFIG) is None
+    with pytest.raises(AnalyzerInputError, match="different numbers of features"):
+        merged_columns(json_rows, CONFIG, **settings)
     # rows of another width in another part: the whole window refuses it
     wider = [_record(3, "1,2,3", "0.5", "1")]
     assert table_from_parts([part_values(csv, CONFIG, **settings), part_values(wider, CONFIG, **settings)],
@@ -110,3 +117,41 @@ def test_a_part_of_merged_lines_packs_its_values_for_the_driver():
         _same(typed.columns[name], column)
     assert unpacked_part_values(lines_part_values([], config=CONFIG, settings={**settings,
                                                                                 "probability_attribute": None})) is None
+
+
+#: JSON request columns (each of ``ROWS`` values), paired with text columns for the CSV requests of a mixed window
+JSON_FEATURES = [name for name, values in VALUES.items() if name.startswith("JSON") and len(values) == ROWS]
+PAIRED_TEXTS = [FEATURES[index % len(FEATURES)] for index in range(len(JSON_FEATURES))]
+
+
+def _json_records(label: str, response: str, *, csv_every: int | None) -> list[dict]:
+    """One request a row: JSON rows of the edge value columns (numbers as JSON numbers, texts, nulls, lists), and
+    with ``csv_every`` every such row a CSV request of edge text columns instead (a window mixing both)."""
+    records = []
+    for row in range(ROWS):
+        if csv_every is not None and row % csv_every == 0:
+            cells = [TEXTS["integers"][row], *(TEXTS[name][row] or "" for name in PAIRED_TEXTS)]
+            request, kind = ",".join(cells), "CSV"  # type: ignore[arg-type]
+        else:
+            request, kind = json.dumps([[int(TEXTS["integers"][row]), *(VALUES[name][row] for name in JSON_FEATURES)]]), "JSON"
+        records.append(_record(row, request, TEXTS[response][row], TEXTS[label][row], kind=kind))
+    return records
+
+
+@pytest.mark.parametrize("csv_every", [None, 3])
+@pytest.mark.parametrize(("parts", "seed"), PARTS)
+def test_a_window_of_json_requests_typed_in_parts_is_typed_as_the_whole_window(csv_every, parts, seed):
+    """JSON requests (and a window mixing them with CSV ones) are typed value by value: each part's values and their
+    evidence, merged, give ``merged_columns`` of the whole window, whatever the cut."""
+    response, settings = SETTINGS_BY_NAME["scores cut"]
+    records = _json_records("booleans and one missing", response, csv_every=csv_every)
+    whole = merged_columns(records, CONFIG, **settings)
+    typed = table_from_parts([part_values(records[a:b], CONFIG, **settings)
+                              for a, b in _cuts(len(records), parts, seed)], CONFIG)
+    assert typed is not None
+    assert (typed.label, typed.predicted_label, list(typed.columns)) == \
+        (whole.label, whole.predicted_label, list(whole.columns))
+    for name, column in whole.columns.items():
+        _same(typed.columns[name], column)
+    kinds = {column.dtype.kind for column in whole.columns.values()}
+    assert kinds == ({"i", "f", "b", "O"} if csv_every is None else {"i", "f", "O"})  # the types the parity covers

@@ -1,7 +1,8 @@
 """The Spark runner of bias drift against the local engine on the same window, at several partitionings.
 
-Each split's records give their values and type evidence on its executor; the driver types the splits by the merged
-evidence (the whole window's records where that does not cover the window: a JSON request) and plans; the group
+Each split's records give their values and type evidence on its executor (CSV requests as text cells, JSON ones value
+by value); the driver types the splits by the merged evidence (the whole window's records where that does not cover
+the window: rows of different widths, a record the local engine refuses) and plans; the group
 counts and FlipTest's queries are split over the partitions (``SparkBiasRunner``), which gives the same numbers for
 any number of partitions, so every field is identical: the analysis, the join's counts, the violations and the
 metric lines.
@@ -97,27 +98,58 @@ def test_the_splits_typed_by_their_merged_evidence_are_the_whole_windows_columns
     assert spark_join["matched"] == join["matched"] == len(records)
 
 
-def _json_requests(capture: Path, root: Path) -> Path:
-    """The window's captures with the first file's requests sent as JSON rows (numbers as JSON numbers)."""
+def _json_requests(capture: Path, root: Path, *, every_file: bool = False) -> Path:
+    """The window's captures with the first file's requests (or every file's) sent as JSON rows (numbers as JSON
+    numbers); with ``every_file``, three requests of the last file carry a rare value each (a number as text, a
+    null, a word): their columns' types are decided by one split's evidence."""
     copy = root / "capture"
     shutil.copytree(capture, copy)
-    first = sorted(copy.rglob("*.jsonl"))[0]
-    lines = []
-    for line in first.read_text().splitlines():
-        record = json.loads(line)
-        request = record["captureData"]["endpointInput"]
-        values = [json.loads(cell) if cell.lstrip("-").replace(".", "", 1).isdigit() else cell
-                  for cell in request["data"].split(",")]
-        request.update(data=json.dumps([values]), encoding="JSON", observedContentType="application/json")
-        lines.append(json.dumps(record))
-    first.write_text("\n".join(lines) + "\n")
+    files = sorted(copy.rglob("*.jsonl"))
+    for file in files if every_file else files[:1]:
+        lines = []
+        for line in file.read_text().splitlines():
+            record = json.loads(line)
+            request = record["captureData"]["endpointInput"]
+            values = [json.loads(cell) if cell.lstrip("-").replace(".", "", 1).isdigit() else cell
+                      for cell in request["data"].split(",")]
+            if every_file and file == files[-1] and len(lines) in (5, 6, 7):
+                column = {5: 4, 6: 1, 7: 2}[len(lines)]  # intl_calls as text, day_minutes null, eve_minutes a word
+                values[column] = {5: str(values[column]), 6: None, 7: "unknown"}[len(lines)]
+            request.update(data=json.dumps([values]), encoding="JSON", observedContentType="application/json")
+            lines.append(json.dumps(record))
+        file.write_text("\n".join(lines) + "\n")
     return copy
 
 
+@pytest.mark.parametrize(("every_file", "split_bytes"), [(False, 16 << 10), (True, None), (True, 12 << 10)])
+def test_a_window_of_json_requests_is_typed_in_parts_as_the_local_engine_types_it(spark, split_files, window,
+                                                                                 every_file, split_bytes, tmp_path):
+    """JSON requests (every file's, or the first file's beside CSV ones) are typed in parts too: each split's values
+    and their evidence, merged on the driver, give the whole window's ``merged_columns``, column by column, type
+    and value, however many splits the captures make; no record comes back to the driver."""
+    capture, labels, _, _ = window
+    mixed = _json_requests(capture, tmp_path, every_file=every_file)
+    request = bias.monitor_request(cli.build_parser("bias").parse_args(_argv(mixed, labels, tmp_path / "unused")))
+    records, join = _window_records(request)
+    whole = merged_columns(records, read_analysis_config(request.analysis_config), features_attribute=None,
+                           inference_attribute=None, probability_attribute="0", probability_threshold=None)
+    with split_files(split_bytes), RunFiles(files=HadoopFiles(spark)) as staged:
+        table, spark_join = SparkWindowRecords(HadoopFiles(spark), staged)(request)
+    assert isinstance(table, LabelledTable)
+    assert (table.label, table.predicted_label, list(table.columns)) == \
+        (whole.label, whole.predicted_label, list(whole.columns))
+    for name, column in whole.columns.items():
+        _same(table.columns[name], column)
+    kinds = {name: column.dtype.kind for name, column in whole.columns.items()}
+    assert set(kinds.values()) >= {"i", "f", "O"}
+    if every_file:  # the rare values decided their columns' types
+        assert (kinds["intl_calls"], kinds["day_minutes"], kinds["eve_minutes"]) == ("i", "f", "O")
+    assert spark_join["matched"] == join["matched"] == len(records)
+
+
 @pytest.mark.parametrize("split_bytes", [None, 32 << 10])
-def test_a_window_mixing_csv_and_json_requests_is_typed_whole_as_the_local_engine_does(spark, split_files, window,
-                                                                                       split_bytes, tmp_path):
-    """Not covered by typing in parts: the splits' records come back and are typed together, as on one machine."""
+def test_a_window_mixing_csv_and_json_requests_is_analysed_as_the_local_engine_does(spark, split_files, window,
+                                                                                  split_bytes, tmp_path):
     capture, labels, _, _ = window
     mixed = _json_requests(capture, tmp_path)
     bias.run_monitor(bias.monitor_request(cli.build_parser("bias").parse_args(
@@ -125,22 +157,14 @@ def test_a_window_mixing_csv_and_json_requests_is_typed_whole_as_the_local_engin
     with split_files(split_bytes):
         assert cli.main(_argv(mixed, labels, tmp_path / "spark", "--engine", "spark")) == 0
     assert _documents(tmp_path / "spark") == _documents(tmp_path / "local")
-    request = bias.monitor_request(cli.build_parser("bias").parse_args(_argv(mixed, labels, tmp_path / "unused")))
-    with split_files(split_bytes), RunFiles(files=HadoopFiles(spark)) as staged:
-        records, _ = SparkWindowRecords(HadoopFiles(spark), staged)(request)
-    assert isinstance(records, list) and records == _window_records(request)[0]  # the whole window's records
 
 
-def test_spark_refuses_a_window_table_and_a_baseline(spark, window, tmp_path, capsys):
+def test_spark_refuses_merged_records(spark, window, tmp_path, capsys):
     capture = window[0]
     assert cli.main(["monitor", "--type", "bias", "--engine", "spark", "--analysis-config",
                      str(BASELINE / "analysis_config.json"), "--merged", str(capture), "--output",
                      str(tmp_path / "m")]) == 2
     assert "joins --capture with --ground-truth only" in capsys.readouterr().err
-    assert cli.main(["baseline", "--type", "bias", "--engine", "spark", "--analysis-config",
-                     str(BASELINE / "analysis_config.json"), "--dataset", str(capture), "--output",
-                     str(tmp_path / "b")]) == 2
-    assert "does not run baseline --type bias" in capsys.readouterr().err
 
 
 def _table(seed: int) -> dict[str, np.ndarray]:

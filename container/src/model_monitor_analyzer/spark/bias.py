@@ -7,14 +7,16 @@ inference id (else event id), its merged records sent back; the driver takes the
 is capture order whatever the partitioning.
 
 Typing in parts: the join's per-split hook (``joined_splits(per_split=...)``) runs
-``monitors.bias.window_records.lines_part_values`` on each split's merged lines where they are made: the split's CSV
-feature rows as Arrow text columns, its labels and predicted labels as read, and the evidence of their types
+``monitors.bias.window_records.lines_part_values`` on each split's merged lines where they are made: the split's
+feature rows (CSV requests only: Arrow text columns; with a JSON request: one list of values a feature, a CSV
+request's cells among them as texts), its labels and predicted labels as read, and the evidence of their types
 (``values.text_evidence`` / ``value_evidence``). Only those come back (pickled, compressed), not the records; the
-driver merges the evidence and types each split's values by it (``table_from_parts``), which gives
-``merged_columns`` of the whole window exactly. Not covered, so the window is joined again without the hook and its merged records typed whole as
-on one machine: a split with a JSON request (a window of JSON requests, or one mixing CSV and JSON, is typed value by
-value), rows of different widths, CSV rows that do not parse one by one, a record ``merged_columns`` refuses (the
-error then comes as one machine raises it), no location of the predictions, no feature row at all.
+driver merges the evidence and types each split's values by it (``table_from_parts``: text cells when every request
+is CSV, value by value as soon as one is JSON; a split of CSV requests in such a window gives its cells' value
+evidence on the driver), which gives ``merged_columns`` of the whole window exactly. Not covered, so the window is
+joined again without the hook and its merged records typed whole as on one machine: rows of different widths, CSV
+rows that do not parse one by one, a record ``merged_columns`` refuses (the error then comes as one machine raises
+it), no location of the predictions, no feature row at all.
 
 Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the partitions:
 
@@ -31,36 +33,62 @@ Then ``SparkBiasRunner`` (``checks.bias.BiasRunner``) spreads the work over the 
   on the driver decide the column kinds, the facet groups in first-seen order and the threshold maxima exactly as
   whole columns do, and the slices' row flags (a group of no row, of every row) give the plan's problems.
 
-What stays on the driver: the splits' values (the feature texts, labels, predictions: at most one a label unless
-captures share an id) typed there by the merged evidence (not yet on the executors), the slices cut from the typed
-columns, and group a's rows for FlipTest. A window table (``--dataset``), merged records
-(``--merged``), a transform job's files and the baseline (a dataset read whole) are refused with a line saying to
-use ``--engine local``.
+A baseline (``baseline --type bias``) reads its dataset as the data-quality and model-quality baselines do
+(``spark.data_quality.SparkProfiler``'s files and plan): whole files no larger than a split, larger ones in splits at
+line boundaries, Parquet by row groups, each split on an executor by the local run's own readers (CSV text columns,
+JSON Lines and Parquet columns as their readers type them; a CSV file's first row equal to the column names is its
+header, left out, as ``monitors.bias.dataset.read_csv_columns`` reads each file). The splits' rows come back in
+(file, byte) order, compressed, and the driver types them as the local run types the whole dataset
+(``csv_text_columns``, ``table_columns``), so the columns are the local engine's; then the local run goes on with
+``SparkBiasRunner``: the same analysis.json in every field. Each CSV file's first row is read on the driver (its
+head, up to 8 files at a time) to refuse a file of another width as the local run does. Refused with a line saying
+to use ``--engine local``: JSON Lines or JSON read through the config's ``features`` JMESPath, and JSON Lines rows
+that are lists named by ``headers`` (both read document by document).
+
+What stays on the driver: the splits' values (the feature texts or JSON values, labels, predictions: at most one a
+label unless captures share an id; a baseline's whole dataset) typed there (a window's by the merged evidence), the
+slices cut from the typed columns, and group a's rows for FlipTest. A window table (``--dataset``),
+merged records (``--merged``) and a transform job's files are refused with a line saying to use ``--engine local``.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import pickle
 import zlib
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
+import pyarrow as pa
 
 from model_monitor_analyzer.checks.bias import BiasPlan, BiasState, PartFunction, count_bias
 from model_monitor_analyzer.checks.bias_posttraining import NeighbourIndex
-from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
+from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.datasets import HEADER_MAX_BYTES, DatasetFormat, first_csv_row
 from model_monitor_analyzer.io.ground_truth import read_ground_truth_columns
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow, reach_back
 from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
+from model_monitor_analyzer.jobs.requests import InputOptions
 from model_monitor_analyzer.monitors.bias import run as local_run
-from model_monitor_analyzer.monitors.bias.config import read_analysis_config
+from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, read_analysis_config
+from model_monitor_analyzer.monitors.bias.dataset import (
+    csv_text_columns,
+    is_header_row,
+    json_needs_features,
+    line_is_a_list,
+    table_columns,
+    width_mismatch,
+)
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
+from model_monitor_analyzer.monitors.bias.values import Columns
 from model_monitor_analyzer.monitors.bias.window_records import (
     LabelledTable,
     lines_part_values,
@@ -68,19 +96,14 @@ from model_monitor_analyzer.monitors.bias.window_records import (
     unpacked_part_values,
 )
 from model_monitor_analyzer.spark import spark_session
-from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri, require_local_inputs
+from model_monitor_analyzer.spark.data_quality import SparkProfiler
+from model_monitor_analyzer.spark.locations import HadoopFiles, RemoteFile, remote_uri, require_local_inputs
 from model_monitor_analyzer.spark.model_quality import _ground_truth_copy, join_counts, joined_splits
 from model_monitor_analyzer.spark.staging import RunFiles
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
     from pyspark.sql import SparkSession
-
-
-def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
-    """Refused: a bias baseline dataset is read whole on one machine."""
-    raise NotAvailableError("--engine spark does not run baseline --type bias: its dataset is read on one machine; "
-                            "use --engine local")
 
 
 class SparkWindowRecords:
@@ -194,6 +217,154 @@ class SparkBiasRunner:
         finally:
             shared.destroy()
         return sum(positive for positive, _ in counted), sum(negative for _, negative in counted)
+
+
+# ------------------------------------------------------------------ the baseline
+#: the dataset types read on Spark, as the format Spark reads them in
+SPARK_DATASET_FORMATS = {"text/csv": DatasetFormat.CSV, "application/jsonlines": DatasetFormat.JSON,
+                         "application/x-parquet": DatasetFormat.PARQUET}
+FIRST_ROW_BYTES = 64 << 10  # read from each CSV file's head for its first row (more when the row is longer)
+HEAD_THREADS = 8  # the CSV files' heads are read side by side: on S3 each is a request
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetSplit:
+    """What one split of a bias baseline's dataset sends back: its rows as read (CSV text columns, JSON Lines or
+    Parquet columns as their readers type them), pickled and compressed, and how many header rows of CSV files it
+    left out (the reader counted them as records)."""
+
+    packed: bytes
+    headers: int = 0
+
+    def batches(self) -> list[pa.RecordBatch]:
+        return pickle.loads(zlib.decompress(self.packed))  # made by this run's own executors
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetPart:
+    """``partitions.LineReading.consumer`` of a bias baseline: a split's batches, sent back as a ``DatasetSplit``.
+    ``names``: a CSV dataset's column names; the first row of a file equal to them is its header, left out, and one
+    naming them in another order or case is refused (``dataset.is_header_row``, as ``read_csv_columns`` reads
+    each file)."""
+
+    names: tuple[str, ...] | None = None
+
+    def __call__(self, batches: Iterator[pa.RecordBatch], path: str, at_file_start: bool) -> DatasetSplit:
+        if self.names is None:
+            return DatasetSplit(packed=zlib.compress(pickle.dumps(list(batches)), 1))
+        kept = [batch for batch in batches if batch.num_rows]
+        headers = 0
+        if at_file_start and kept and is_header_row(kept[0], self.names, path=path):
+            kept[0], headers = kept[0].slice(1), 1
+        return DatasetSplit(packed=zlib.compress(pickle.dumps(kept), 1), headers=headers)
+
+
+class SparkDatasetReader:
+    """``monitors.bias.run.DatasetReader`` with Spark's splits of the dataset as the parts: each split read on an
+    executor by the local run's readers (``spark.data_quality.SparkProfiler``'s plan of the files), its rows sent
+    back and typed on the driver as ``monitors.bias.dataset.read_bias_columns`` types the whole dataset's."""
+
+    def __init__(self, files: HadoopFiles, folder: Path) -> None:
+        self._files = files
+        self._folder = folder
+        self._profiler = SparkProfiler(files, folder)
+
+    def __call__(self, request: BiasBaselineRequest, config: BiasAnalysisConfig, problems: InputProblems) -> Columns:
+        where = remote_uri(request.dataset) or str(request.dataset)
+        files = self._profiler.dataset_files(request.dataset)
+        kind = request.dataset_type or config.dataset_type
+        if kind == "application/json" and config.features is None:
+            raise json_needs_features(where)
+        if kind not in SPARK_DATASET_FORMATS and kind != "application/json":
+            raise AnalyzerInputError(f"dataset type {kind!r} is not supported", path=where)
+        if kind == "application/json" or (kind == "application/jsonlines" and (
+                config.features is not None or self._rows_are_lists(files))):
+            raise AnalyzerInputError(
+                f"--engine spark reads a bias dataset of CSV, JSON Lines objects or Parquet: use --engine local for "
+                f"{kind} read through the config's \"features\" or \"headers\"", path=where)
+        chosen = SPARK_DATASET_FORMATS[kind]
+        header = not config.headers
+        reading = InputOptions(max_bad_record_ratio=request.max_bad_record_ratio, header=header)
+        plan = self._profiler.dataset_plan(files, chosen, reading, names=None, detailed_columns=frozenset())
+        names: list[str] | None = None
+        if chosen is DatasetFormat.CSV:
+            if header and not plan.columns:  # the first file has no row: no header names the columns
+                raise AnalyzerInputError("the CSV dataset is empty", path=files[0].uri)
+            names = list(config.headers) if config.headers else [name.strip() for name in plan.columns or []]
+            if len(set(names)) != len(names):
+                raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=files[0].uri)
+            self._check_widths(files[1:] if header else files, names)
+            plan = replace(plan, columns=names, header_lines=0)
+        plan = replace(plan, consumer=DatasetPart(names=tuple(names) if names is not None else None),
+                       consumer_file_start=True, merge_in_task=False)  # the rows stay in input order
+        batches: list[pa.RecordBatch] = []
+        for split, their_problems in self._profiler.read_states([file.uri for file in files], plan,
+                                                                sizes=[file.size for file in files]):
+            problems.merge(their_problems)
+            problems.good -= split.headers  # type: ignore[attr-defined]
+            batches.extend(split.batches())  # type: ignore[attr-defined]
+        problems.check()
+        if names is not None:
+            return csv_text_columns(names, batches, path=files[0].uri)
+        return table_columns(batches, config.headers if chosen is DatasetFormat.JSON else None, where)
+
+    def _rows_are_lists(self, files: list[RemoteFile]) -> bool:
+        """Whether the JSON Lines files' first line holds a list (rows named by the config's ``headers``)."""
+        for file in files:
+            head = self._files.head(file.uri, FIRST_ROW_BYTES)
+            line = next((line for line in head.splitlines() if line.strip()), None)
+            if line is not None:
+                return line_is_a_list(line)
+        return False
+
+    def _first_row_width(self, file: RemoteFile, index: int) -> int | None:
+        """The number of fields of a CSV file's first row (``io.datasets.first_csv_row`` of the file's head), or
+        None for a file without one."""
+        local = self._folder / "first-rows" / f"{index:06d}.csv"
+        local.parent.mkdir(parents=True, exist_ok=True)
+        for size in (FIRST_ROW_BYTES, HEADER_MAX_BYTES + 1):
+            head = self._files.head(file.uri, size)
+            longer = len(head) == size and size < HEADER_MAX_BYTES + 1
+            local.write_bytes(head[: head.rfind(b"\n") + 1] if longer else head)
+            try:
+                row = first_csv_row(local, names=False)
+            except AnalyzerInputError as exc:
+                if longer:
+                    continue
+                raise AnalyzerInputError(exc.message, path=file.uri, line=exc.line) from None
+            if row is None and longer:
+                continue
+            return None if row is None else len(row[0])
+        return None
+
+    def _check_widths(self, files: list[RemoteFile], names: list[str]) -> None:
+        """Refuse a CSV file whose first row has another number of fields than ``names``, as the local run does (a
+        split reading it would count its rows of the right width as data and the first row as malformed)."""
+        with ThreadPoolExecutor(max_workers=HEAD_THREADS) as pool:
+            widths = list(pool.map(self._first_row_width, files, range(len(files))))
+        for file, width in zip(files, widths, strict=True):
+            if width is not None and width != len(names):
+                raise width_mismatch(width, names, path=file.uri)
+
+
+def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
+    """``monitors.bias.run.run_baseline`` with Spark reading the dataset in splits and computing the plan, group
+    counts and FlipTest (``SparkBiasRunner``); URI inputs and output allowed."""
+    names = request.names
+    if remote_uri(request.analysis_config) is None:  # a mistake in it said before Spark starts, as the local run says it
+        read_analysis_config(request.analysis_config, name=names.analysis_config)
+    if remote_uri(request.dataset) is None and not Path(request.dataset).exists():
+        raise AnalyzerInputError("dataset not found; pass an existing file or folder", path=str(request.dataset))
+    spark = spark_session(request.engine)
+    files = HadoopFiles(spark)
+    with RunFiles(files=files) as staged:
+        output = staged.output_folder(request.output, names=(*local_run.BASELINE_FILES, OUTCOME_FILE),
+                                      overwrite=request.overwrite, option=names.output,
+                                      inputs=(request.dataset, request.analysis_config))
+        local = replace(request, output=output, analysis_config=staged.input_file(request.analysis_config))
+        outcome = local_run.run_baseline(local, reader=SparkDatasetReader(files, staged.folder),
+                                         runner=SparkBiasRunner(spark))
+        return staged.publish(outcome, output=output)
 
 
 def run_monitor(request: BiasMonitorRequest) -> RunOutcome:

@@ -83,7 +83,10 @@ class LineReading:
     detailed_columns: frozenset[str] = frozenset()
     #: what a split's batches become, when not a data-quality profile: ``consumer(batches, path)`` gives a state with
     #: ``merge(later)`` (a model-quality baseline's part: ``spark.model_quality``)
-    consumer: Callable[[Iterator[pa.RecordBatch], str], Any] | None = None
+    consumer: Callable[..., Any] | None = None
+    #: whether the consumer is also told if the split begins its file: ``consumer(batches, path, at_file_start)`` (a
+    #: bias baseline's CSV part looks at each file's first row: ``spark.bias``)
+    consumer_file_start: bool = False
     #: whether a task merges the states of the whole files it reads (order-free states only: the driver merges the
     #: others file by file, in file order)
     merge_in_task: bool = True
@@ -218,7 +221,10 @@ def _batches_state(read: Callable[[InputProblems], Iterator[pa.RecordBatch]], fi
     try:
         batches = read(problems)
         if plan.consumer is not None:
-            return plan.consumer(batches, file if start == 0 else f"{file} (the part from byte {start})"), problems
+            path = file if start == 0 else f"{file} (the part from byte {start})"
+            if plan.consumer_file_start:
+                return plan.consumer(batches, path, start == 0), problems
+            return plan.consumer(batches, path), problems
         profile = profile_batches(batches, names=plan.names, detailed_columns=plan.detailed_columns,
                                   progress=ProgressReporter(enabled=False))
         state: object = (profile, problems)

@@ -54,8 +54,9 @@ def _add_common_arguments(parser: argparse.ArgumentParser, *, dataset_required: 
 
 
 def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
-    """``baseline --type bias``: analysis config, dataset, output folder."""
+    """``baseline --type bias``: analysis config, dataset, output folder, engine."""
     _add_common_arguments(parser, dataset_required=True)
+    add_engine_arguments(parser)
 
 
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +121,7 @@ def baseline_request(args: argparse.Namespace) -> BiasBaselineRequest:
         dataset_type=dataset_type(args),
         max_bad_record_ratio=_max_bad_record_ratio(args),
         overwrite=bool(getattr(args, "overwrite", False)),
+        engine=engine_options(args.engine, args.spark_master),
     )
 
 

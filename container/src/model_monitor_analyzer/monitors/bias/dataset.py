@@ -60,25 +60,37 @@ def _csv_file_columns(
         header = batches[0].schema.names if batches else _header_names(file)
         return header, batches
     if batches and batches[0].num_columns != len(names):
-        raise AnalyzerInputError(
-            f"row has {batches[0].num_columns} fields but there are {len(names)} columns ({', '.join(names)}): "
-            'fix the row or the config\'s "headers"',
-            path=str(file),
-            line=1,
-        )
-    first = _first_row(batches[0]) if batches else None
-    if first == names:
+        raise width_mismatch(batches[0].num_columns, names, path=str(file))
+    if batches and is_header_row(batches[0], names, path=str(file)):
         batches[0] = batches[0].slice(1)
         problems.good -= 1  # the reader counted the file's header row as a record
-    elif first is not None and sorted(str(v).strip().lower() for v in first) == sorted(n.strip().lower() for n in names):
-        # a header naming the config's columns in another order or case: read as data it would shift
-        # every column under the wrong name
+    return names, batches
+
+
+def width_mismatch(width: int, names: Sequence[str], *, path: str) -> AnalyzerInputError:
+    """The error of a CSV file whose first row has ``width`` fields, not one a column of ``names``."""
+    return AnalyzerInputError(
+        f"row has {width} fields but there are {len(names)} columns ({', '.join(names)}): "
+        'fix the row or the config\'s "headers"',
+        path=path,
+        line=1,
+    )
+
+
+def is_header_row(batch: pa.RecordBatch, names: Sequence[str], *, path: str) -> bool:
+    """Whether the first row of ``batch`` (a CSV file's first) repeats the column ``names``: the file's header, left
+    out. A header naming them in another order or case is refused: read as data it would shift every column under
+    the wrong name."""
+    first = _first_row(batch)
+    if first == list(names):
+        return True
+    if sorted(str(v).strip().lower() for v in first) == sorted(n.strip().lower() for n in names):
         raise AnalyzerInputError(
             f"the first row names the columns ({', '.join(map(str, first))}) in another order or case than the "
             f'config\'s "headers" ({", ".join(names)}): make "headers" list the file\'s columns as the file does, '
             'or leave "headers" out to take the names from the file',
-            path=str(file), line=1)
-    return names, batches
+            path=path, line=1)
+    return False
 
 
 def _csv_batches(file: Path, *, header: bool, problems: InputProblems, split: bool) -> list[pa.RecordBatch]:
@@ -134,8 +146,14 @@ def read_csv_columns(
             parts.extend(batches)
     problems.check()
     assert names is not None
+    return csv_text_columns(names, parts, path=str(files[0]))
+
+
+def csv_text_columns(names: Sequence[str], parts: Sequence[pa.RecordBatch], *, path: str) -> Columns:
+    """The text batches of CSV files, read in order, as typed columns named ``names`` (``text_column`` of each
+    column whole); ``path``: the first file, named by the error of a name given twice."""
     if len(set(names)) != len(names):
-        raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=str(files[0]))
+        raise AnalyzerInputError(f"duplicate column names in {', '.join(names)}", path=path)
     texts = [pa.chunked_array([part.column(i) for part in parts], type=pa.string()) for i in range(len(names))]
     if len(texts) > 1 and sum(t.nbytes for t in texts) > THREAD_BYTES:
         with ThreadPoolExecutor(max_workers=available_cpus()) as pool:  # Arrow's casts leave Python's lock
@@ -178,7 +196,7 @@ def _columns_from_paths(
     return columns
 
 
-def _table_columns(batches: Sequence[pa.RecordBatch], names: Sequence[str] | None, path: str) -> Columns:
+def table_columns(batches: Sequence[pa.RecordBatch], names: Sequence[str] | None, path: str) -> Columns:
     """Batches of a table reader as typed columns, all of them or ``names`` (a name no row has is all missing).
 
     Batches of different chunks or files may differ: a column only some rows have is missing in
@@ -217,8 +235,13 @@ def _first_value_is_a_list(files: Sequence[Path]) -> bool:
         with file.open("rb") as handle:
             for line in handle:
                 if line.strip():
-                    return line.lstrip().lstrip(b"\xef\xbb\xbf")[:1] == b"["
+                    return line_is_a_list(line)
     return False
+
+
+def line_is_a_list(line: bytes) -> bool:
+    """Whether a JSON Lines line (not blank) holds a list, not an object."""
+    return line.lstrip().lstrip(b"\xef\xbb\xbf")[:1] == b"["
 
 
 def _json_lines(files: Sequence[Path]) -> list[object]:
@@ -233,6 +256,12 @@ def _list_rows(documents: Sequence[object], headers: Sequence[str] | None, path:
     if any(len(d) != len(headers) for d in documents):  # type: ignore[arg-type]
         raise AnalyzerInputError('a JSON Lines row does not have one value per "headers" entry', path=path)
     return {name: typed_column([d[i] for d in documents]) for i, name in enumerate(headers)}  # type: ignore[index]
+
+
+def json_needs_features(path: str) -> AnalyzerInputError:
+    """The error of an ``application/json`` dataset without the config's ``features``."""
+    return AnalyzerInputError(
+        'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"', path=path)
 
 
 def read_bias_columns(
@@ -261,17 +290,14 @@ def read_bias_columns(
             return _list_rows(_json_lines(files), config.headers, str(path))
         batches = [b for file in files for b in read_dataset(file, dataset_format=DatasetFormat.JSON, problems=problems)]
         problems.check()
-        return _table_columns(batches, config.headers, str(path))
+        return table_columns(batches, config.headers, str(path))
     if kind == "application/x-parquet":
         batches = list(read_dataset(path, dataset_format=DatasetFormat.PARQUET, problems=problems))
         problems.check()
-        return _table_columns(batches, None, str(path))
+        return table_columns(batches, None, str(path))
     if kind == "application/json":
         if config.features is None:
-            raise AnalyzerInputError(
-                'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"',
-                path=str(path),
-            )
+            raise json_needs_features(str(path))
         documents = []
         for file in files:
             try:

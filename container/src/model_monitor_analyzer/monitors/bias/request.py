@@ -47,6 +47,7 @@ class BiasBaselineRequest:
             (default 0.1, as data quality).
         overwrite: replace an earlier run's files in ``output`` (default False: refuse to).
         names: how the user named the settings, for messages (default: the command line's options).
+        engine: what computes the run (default: this machine, ``EngineOptions()``).
     """
 
     analysis_config: Path
@@ -56,6 +57,7 @@ class BiasBaselineRequest:
     max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
     overwrite: bool = False
     names: SettingNames = field(default_factory=SettingNames)
+    engine: EngineOptions = field(default_factory=EngineOptions)
 
 
 @dataclass(frozen=True, kw_only=True)

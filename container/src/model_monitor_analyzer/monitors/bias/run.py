@@ -41,6 +41,7 @@ from model_monitor_analyzer.monitors.bias.analysis import run_analysis
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, ColumnRef, read_analysis_config
 from model_monitor_analyzer.monitors.bias.dataset import read_bias_columns
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
+from model_monitor_analyzer.monitors.bias.values import Columns
 from model_monitor_analyzer.monitors.bias.window_records import LabelledTable, merged_columns
 from model_monitor_analyzer.report.bias import (
     metric_lines,
@@ -143,16 +144,28 @@ def _problems(request: BiasBaselineRequest | BiasMonitorRequest) -> InputProblem
                          tolerance_setting=request.names.max_bad_record_ratio)
 
 
-def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
-    """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints."""
+def read_dataset_columns(request: BiasBaselineRequest, config: BiasAnalysisConfig, problems: InputProblems) -> Columns:
+    """The baseline dataset as typed columns (``dataset.read_bias_columns``), its bad records counted in
+    ``problems``."""
+    return read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
+
+
+#: reads a baseline's dataset into typed columns (``read_dataset_columns``, or Spark's executors: ``spark.bias``)
+DatasetReader = Callable[[BiasBaselineRequest, BiasAnalysisConfig, InputProblems], Columns]
+
+
+def run_baseline(request: BiasBaselineRequest, *, reader: DatasetReader | None = None,
+                 runner: BiasRunner | None = None) -> RunOutcome:
+    """Compute analysis.json for a dataset; it is the bias monitor's baseline constraints. ``reader`` reads the
+    dataset (default: on this machine); ``runner`` computes the plan, group counts and FlipTest (default: here)."""
     names = request.names
     claim = claim_output(request.output, writes=BASELINE_FILES, inputs=[request.analysis_config, request.dataset],
                          overwrite=request.overwrite, option=names.output)
     config = read_analysis_config(request.analysis_config, name=names.analysis_config)
     import_ahead(config)
     problems = _problems(request)
-    columns = read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
-    analysis = run_analysis(columns, config, config_path=str(request.analysis_config))
+    columns = (reader or read_dataset_columns)(request, config, problems)
+    analysis = run_analysis(columns, config, config_path=str(request.analysis_config), runner=runner)
     # A baseline with metrics that could not be computed is not written: it would pass for one.
     check_computable(analysis, config_path=str(request.analysis_config))
     claim.clear()

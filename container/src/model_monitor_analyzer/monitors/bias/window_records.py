@@ -89,6 +89,12 @@ def _feature_columns(parts: Sequence[list[str] | list[list[object]]], width_if_e
         except pa.ArrowInvalid:
             raise AnalyzerInputError(_DIFFERENT_WIDTHS) from None
         return [text_column(column) for column in batch.columns]
+    return [typed_column(values) for values in _value_columns(parts)]
+
+
+def _value_columns(parts: Sequence[list[str] | list[list[object]]]) -> list[list[object]]:
+    """The features of requests not all CSV, one list of values per feature: a CSV request's cells as texts (an
+    empty cell ""), a JSON request's values as they are; every row of the same width."""
     rows: list[list[object]] = []
     for part in parts:
         if part and isinstance(part[0], str):
@@ -100,10 +106,10 @@ def _feature_columns(parts: Sequence[list[str] | list[list[object]]], width_if_e
             rows.extend(["" if v is None else v for v in row] for row in zip(*batch.to_pydict().values(), strict=True))
         else:
             rows.extend(part)  # type: ignore[arg-type]
-    width = len(rows[0])
+    width = len(rows[0]) if rows else 0
     if any(len(row) != width for row in rows):
         raise AnalyzerInputError(_DIFFERENT_WIDTHS)
-    return [typed_column([row[i] for row in rows]) for i in range(width)]
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _merged_names(config: BiasAnalysisConfig, width: int) -> tuple[list[str], str]:
@@ -247,13 +253,17 @@ def _record_values(
 # ------------------------------------------------------------------ typing in parts
 # A window read in parts (Spark's splits of the capture files): each part's records give their values untyped and
 # the evidence of their types (``values.text_evidence``, ``value_evidence``); the evidence merged over the parts
-# types each part as ``merged_columns`` types the whole window. Covered: windows whose requests are all CSV. A part
-# that holds JSON requests, rows of another width, CSV that does not parse row by row, or a record
-# ``merged_columns`` refuses gives no values (None): the caller then types the whole window's records at once.
+# types each part as ``merged_columns`` types the whole window. A window whose requests are all CSV is typed as
+# text cells (``text_column``); one with a JSON request anywhere is typed value by value (``typed_column``): a part of
+# CSV requests only then gives its cells as texts, and the evidence of their values, on the driver. A part that holds
+# rows of different widths, CSV that does not parse row by row, or a record ``merged_columns`` refuses gives no values
+# (None): the caller then types the whole window's records at once (and raises what it raises).
 
 @dataclass(frozen=True, kw_only=True)
 class PartValues:
-    """A part's feature rows as CSV text columns, its labels and predicted labels as read, and their evidence."""
+    """A part's feature rows, its labels and predicted labels as read, and their evidence. Features: of a part of CSV
+    requests only, its rows as CSV text columns (``features``, ``feature_evidence``); of a part with a JSON request,
+    one list of values per feature (``feature_values``, ``feature_value_evidence``)."""
 
     rows: int
     features: list[pa.Array]
@@ -262,6 +272,21 @@ class PartValues:
     predicted: list[object]
     label_evidence: ValueEvidence
     predicted_evidence: ValueEvidence
+    feature_values: list[list[object]] | None = None
+    feature_value_evidence: list[ValueEvidence] | None = None
+
+    @property
+    def width(self) -> int:
+        return len(self.feature_values) if self.feature_values is not None else len(self.features)
+
+    def values_of(self, index: int) -> tuple[list[object], ValueEvidence]:
+        """Feature ``index`` as values (a CSV part's cells as texts, an empty cell "", as ``merged_columns`` reads a
+        CSV request in a window with JSON ones) and their evidence."""
+        if self.feature_values is not None:
+            assert self.feature_value_evidence is not None
+            return self.feature_values[index], self.feature_value_evidence[index]
+        values: list[object] = ["" if v is None else v for v in self.features[index].to_pylist()]
+        return values, value_evidence(values)
 
 
 def part_values(
@@ -276,7 +301,7 @@ def part_values(
     """A part's values and their evidence, or None when typing in parts does not cover it (see above)."""
     if inference_attribute is None and probability_attribute is None:
         return None
-    texts: list[str] = []
+    requests: list[list[str] | list[list[object]]] = []
     labels: list[object] = []
     predicted: list[object] = []
     try:
@@ -284,22 +309,28 @@ def part_values(
             rows, row_predicted, row_labels = _record_values(
                 record, config, features_attribute=features_attribute, inference_attribute=inference_attribute,
                 probability_attribute=probability_attribute, probability_threshold=probability_threshold)
-            if rows and not isinstance(rows[0], str):
-                return None  # JSON requests: the window's columns are typed value by value
-            texts.extend(rows)  # type: ignore[arg-type]
+            requests.append(rows)
             predicted.extend(row_predicted)
             labels.extend(row_labels)
-        features: list[pa.Array] = []
-        if texts:
-            batch = csv_text_batch("\n".join(texts) + "\n", width=_csv_width(texts[0]))
-            if batch.num_rows != len(texts):
-                return None  # quotes spanning rows: the whole window's parse decides
-            features = list(batch.columns)
+        if all(not rows or isinstance(rows[0], str) for rows in requests):
+            texts = [text for rows in requests for text in rows]
+            features: list[pa.Array] = []
+            if texts:
+                batch = csv_text_batch("\n".join(texts) + "\n", width=_csv_width(texts[0]))  # type: ignore[arg-type]
+                if batch.num_rows != len(texts):
+                    return None  # quotes spanning rows: the whole window's parse decides
+                features = list(batch.columns)
+            return PartValues(rows=len(texts), features=features,
+                              feature_evidence=[text_evidence(column) for column in features], labels=labels,
+                              predicted=predicted, label_evidence=value_evidence(labels),
+                              predicted_evidence=value_evidence(predicted))
+        columns = _value_columns(requests)
     except (AnalyzerInputError, pa.ArrowInvalid):
         return None  # raised (or not) as the whole window raises it
-    return PartValues(rows=len(texts), features=features, feature_evidence=[text_evidence(c) for c in features],
-                      labels=labels, predicted=predicted, label_evidence=value_evidence(labels),
-                      predicted_evidence=value_evidence(predicted))
+    return PartValues(rows=len(labels), features=[], feature_evidence=[], labels=labels,
+                      predicted=predicted, label_evidence=value_evidence(labels),
+                      predicted_evidence=value_evidence(predicted), feature_values=columns,
+                      feature_value_evidence=[value_evidence(values) for values in columns])
 
 
 def lines_part_values(lines: Sequence[bytes], *, config: BiasAnalysisConfig, settings: Mapping[str, object]) -> bytes:
@@ -320,12 +351,18 @@ def table_from_parts(parts: Sequence[PartValues | None], config: BiasAnalysisCon
     if any(part is None for part in parts):
         return None
     filled = [part for part in parts if part is not None and part.rows]
-    if not filled or len({len(part.features) for part in filled}) != 1:
+    if not filled or len({part.width for part in filled}) != 1:
         return None
     features = []
-    for index in range(len(filled[0].features)):
-        evidence = functools.reduce(TextEvidence.merge, (part.feature_evidence[index] for part in filled))
-        features.append(np.concatenate([text_part(part.features[index], evidence) for part in filled]))
+    if all(part.feature_values is None for part in filled):  # CSV requests only: text cells
+        for index in range(filled[0].width):
+            evidence = functools.reduce(TextEvidence.merge, (part.feature_evidence[index] for part in filled))
+            features.append(np.concatenate([text_part(part.features[index], evidence) for part in filled]))
+    else:  # a JSON request somewhere: values
+        for index in range(filled[0].width):
+            pieces = [part.values_of(index) for part in filled]
+            merged = functools.reduce(ValueEvidence.merge, (piece_evidence for _, piece_evidence in pieces))
+            features.append(np.concatenate([value_part(values, merged) for values, _ in pieces]))
     label_evidence = functools.reduce(ValueEvidence.merge, (part.label_evidence for part in filled))
     predicted_evidence = functools.reduce(ValueEvidence.merge, (part.predicted_evidence for part in filled))
     labels = np.concatenate([value_part(part.labels, label_evidence) for part in filled])
