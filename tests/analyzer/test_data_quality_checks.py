@@ -147,3 +147,57 @@ def test_categorical_drift_uses_the_categorical_threshold_and_method():
 @pytest.mark.parametrize(("value", "text"), [(100.0, "100.0"), (99.64592817400101, "99.64592817400101"), (1e-4, "1.0E-4"), (12345678.9, "1.23456789E7")])
 def test_numbers_in_descriptions_are_printed_like_java(value, text):
     assert java_double_text(value) == text
+
+
+def _completeness_case(window_missing: int, window_rows: int, *, method: str = "auto",
+                       baseline_missing: int = 3_000, baseline_rows: int = 100_000):
+    """A feature whose baseline has ``baseline_missing`` of ``baseline_rows`` missing, its completeness constraint the
+    baseline's own share (as the analyzer's baseline suggests it), judged on a window of the given counts."""
+    completeness = (baseline_rows - baseline_missing) / baseline_rows
+    constraints = Constraints(
+        features=(FeatureConstraint(name="a", inferred_type=InferredType.INTEGRAL, completeness=completeness),),
+        monitoring_config=MonitoringConfig(drift_method=method))
+    baseline = {"a": BaselineFeature(name="a", inferred_type=InferredType.INTEGRAL, completeness=completeness,
+                                     present=float(baseline_rows - baseline_missing), missing=float(baseline_missing))}
+    values = ["1"] * (window_rows - window_missing) + [None] * window_missing
+    return _check(constraints, _profile(a=values), baseline)
+
+
+def test_completeness_a_hair_below_the_baseline_is_chance_when_judged_sample_size_aware():
+    """3 % missing in the baseline, 3.2 % in a window of 1,000: below the suggested completeness, but the rise is
+    chance (one-sided Fisher's exact test); the built-in's rule (``sagemaker``) still flags it."""
+    assert _completeness_case(32, 1_000).violations == ()
+    (literal,) = _completeness_case(32, 1_000, method="sagemaker").violations
+    assert literal.constraint_check_type is CheckType.COMPLETENESS and "p-value" not in literal.description
+
+
+def test_a_real_fall_of_completeness_is_flagged_with_its_p_value():
+    from scipy.stats import fisher_exact
+
+    (violation,) = _completeness_case(80, 1_000).violations
+    assert violation.constraint_check_type is CheckType.COMPLETENESS
+    assert "Baseline completeness: 97.0%, current: 920 of 1000 records have a value." in violation.description
+    expected = fisher_exact([[80, 920], [3_000, 97_000]], alternative="greater").pvalue
+    assert f"p-value {expected:.4g} of the rise" in violation.description
+
+
+def test_unchanged_windows_with_missing_values_rarely_raise_completeness_violations():
+    """Windows drawn from the baseline's own share of missing values: the literal rule flags about half of them,
+    the sample-size-aware one about its significance level at most."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    draws = rng.binomial(500, 0.03, 400)
+    literal = sum(bool(_completeness_case(int(k), 500, method="sagemaker").violations) for k in draws)
+    aware = sum(bool(_completeness_case(int(k), 500).violations) for k in draws)
+    assert literal > 120  # the built-in's rule: a coin flip a window
+    assert aware <= 8  # 2 % of 400, twice the 1 % level
+
+
+def test_a_baseline_without_counts_keeps_the_literal_completeness_rule():
+    constraints = Constraints(
+        features=(FeatureConstraint(name="a", inferred_type=InferredType.INTEGRAL, completeness=0.97),),
+        monitoring_config=MonitoringConfig(drift_method="auto"))
+    baseline = {"a": BaselineFeature(name="a", inferred_type=InferredType.INTEGRAL)}
+    (violation,) = _check(constraints, _profile(a=["1"] * 968 + [None] * 32), baseline).violations
+    assert violation.constraint_check_type is CheckType.COMPLETENESS

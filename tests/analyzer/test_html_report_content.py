@@ -152,8 +152,9 @@ def test_completeness_description_appends_the_baseline_completeness_and_the_pres
     violations = json.loads((root / "out" / "constraint_violations.json").read_text())["violations"]
     (missing,) = [v for v in violations if v["feature_name"] == "y"]
     assert missing["description"].startswith("Data completeness requirement is not met. Expected completeness: 100.0%.")
-    assert missing["description"].endswith(
-        f"Baseline completeness: 100.0%, current: {window['y'].notna().sum()} of {len(window)} records have a value.")
+    assert (f"Baseline completeness: 100.0%, current: {window['y'].notna().sum()} of {len(window)} records have a "
+            "value. p-value ") in missing["description"]
+    assert re.search(r"significant at a false-discovery rate of [0-9.]+ over 1 tested features\.$", missing["description"])
 
 
 def test_baseline_report_lists_each_feature_with_its_inferred_type_and_suggested_completeness(run):

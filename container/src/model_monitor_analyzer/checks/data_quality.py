@@ -12,7 +12,12 @@ disabled ``evaluate_constraints`` skips the feature):
   ``inferred_type`` < ``datatype_check_threshold``. Integral matches Integral values only;
   Fractional accepts Fractional and Integral values (a whole number is a valid fraction);
   String matches values that are not numbers.
-* completeness_check: ``present / rows`` < the feature's ``completeness``.
+* completeness_check: ``present / rows`` < the feature's ``completeness``; judged sample-size-aware
+  (registry methods, and the baseline's statistics count its missing values), also the rise of the
+  share of missing values over the baseline's must be a Benjamini-Hochberg discovery at
+  ``significance_level`` over the features tested so (``rise_p_value``, one-sided Fisher's exact test).
+  The suggested ``completeness`` is the baseline's own share, so without the test half of the unchanged
+  windows of a feature with missing values fall below it by chance.
 * baseline_drift_check, the built-in's rule (``drift_method`` ``sagemaker``, what a file without
   the key asks for): distance (``checks.drift``) > ``comparison_threshold`` (numeric) or
   ``categorical_comparison_threshold`` (String); with ChiSquared + Robust the distance is a
@@ -124,6 +129,7 @@ class BaselineFeature:
     std_dev: float | None = None
     completeness: float | None = None
     present: float | None = None
+    missing: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,24 +254,60 @@ def data_type_violation(
     )
 
 
+@dataclass(frozen=True)
+class CompletenessTest:
+    """A window's completeness below the feature's constraint, with the one-sided test that its share of missing
+    values is above the baseline's."""
+
+    p_value: float
+    baseline_missing: int
+    baseline_rows: int
+
+
+def completeness_test(feature: FeatureConstraint, column: ColumnProfile, rows: int,
+                      baseline: BaselineFeature | None) -> CompletenessTest | None:
+    """The test of a window whose completeness is below the constraint, when the baseline's statistics count its
+    present and missing values; None otherwise (the literal rule then judges)."""
+    if feature.completeness is None or rows == 0 or column.present / rows >= feature.completeness:
+        return None
+    if baseline is None or baseline.present is None or baseline.missing is None:
+        return None
+    present, missing = round(baseline.present), round(baseline.missing)
+    if present + missing == 0:
+        return None
+    return CompletenessTest(p_value=rise_p_value(missing, present + missing, rows - column.present, rows),
+                            baseline_missing=missing, baseline_rows=present + missing)
+
+
 def completeness_violation(
-    feature: FeatureConstraint, column: ColumnProfile, rows: int, baseline: BaselineFeature | None = None
+    feature: FeatureConstraint, column: ColumnProfile, rows: int, baseline: BaselineFeature | None = None, *,
+    test: CompletenessTest | None = None, significant: bool = True, level: float | None = None,
+    tested_features: int = 0,
 ) -> Violation | None:
-    """completeness_check for one feature (``baseline`` adds its completeness to the description)."""
+    """completeness_check for one feature (``baseline`` adds its completeness to the description). With a
+    ``test`` (sample-size-aware), the window's rise of missing values must also be a discovery (``significant``)
+    among the ``tested_features`` at false-discovery rate ``level``."""
     if feature.completeness is None or rows == 0:
         return None
     observed = column.present / rows
     if observed >= feature.completeness:
         return None
+    if test is not None and not significant:
+        return None
+    evidence = ""
+    if test is not None:
+        evidence = (f" p-value {_short(test.p_value)} of the rise of missing values over the baseline's "
+                    f"({test.baseline_missing} of {test.baseline_rows} records), significant at a false-discovery "
+                    f"rate of {_short(level if level is not None else 0.0)} over {tested_features} tested features.")
     return Violation(
         feature_name=feature.name,
         constraint_check_type=CheckType.COMPLETENESS,
         description=(
             f"Data completeness requirement is not met. Expected completeness: {_percent(feature.completeness)}. "
             f"Observed: Only {_percent(observed)} of data is complete. "
-            + (f"Baseline completeness: {_share(baseline.completeness)}, "
+            + (f"Baseline completeness: {java_double_text(float(f'{100 * baseline.completeness:.6g}'))}%, "
                if baseline is not None and baseline.completeness is not None else "")
-            + f"current: {column.present} of {rows} records have a value."
+            + f"current: {column.present} of {rows} records have a value." + evidence
         ),
     )
 
@@ -506,6 +548,9 @@ def check_data_quality(
     non_finite = _non_finite_tests(constraints, configs, baseline, current)
     non_finite_discoveries = benjamini_hochberg({name: shares.p_value for name, shares in non_finite.items()},
                                                 global_config.significance_level)
+    completeness = _completeness_tests(constraints, configs, baseline, current, rows)
+    completeness_discoveries = benjamini_hochberg({name: test.p_value for name, test in completeness.items()},
+                                                  global_config.significance_level)
     drifted: set[str] = set()
     for feature in constraints.features:
         config = configs[feature.name]
@@ -515,7 +560,9 @@ def check_data_quality(
         base = baseline.get(feature.name)
         found = [
             data_type_violation(feature, column, config),
-            completeness_violation(feature, column, rows, base),
+            completeness_violation(feature, column, rows, base, test=completeness.get(feature.name),
+                                   significant=feature.name in completeness_discoveries,
+                                   level=global_config.significance_level, tested_features=len(completeness)),
             categorical_values_violation(feature, column, config),
         ]
         if base is not None and config.perform_comparison and feature.name in drift:
@@ -559,6 +606,23 @@ def _non_finite_tests(constraints: Constraints, configs: Mapping[str, Monitoring
         shares = non_finite_shares(base, column)
         if shares is not None and shares.rise > 0 and not math.isnan(shares.p_value):
             tested[feature.name] = shares
+    return tested
+
+
+def _completeness_tests(constraints: Constraints, configs: Mapping[str, MonitoringConfig],
+                        baseline: Mapping[str, BaselineFeature], current: Mapping[str, ColumnProfile], rows: int
+                        ) -> dict[str, CompletenessTest]:
+    """The completeness tests of the features judged sample-size-aware whose window is below their constraint: the
+    family the false-discovery control of completeness_check runs over."""
+    tested: dict[str, CompletenessTest] = {}
+    for feature in constraints.features:
+        config = configs[feature.name]
+        column = current.get(feature.name)
+        if column is None or not config.sample_size_aware or not config.evaluate_constraints:
+            continue
+        test = completeness_test(feature, column, rows, baseline.get(feature.name))
+        if test is not None and not math.isnan(test.p_value):
+            tested[feature.name] = test
     return tested
 
 

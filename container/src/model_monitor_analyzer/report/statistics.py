@@ -208,5 +208,6 @@ def baseline_features(document: Mapping) -> dict[str, BaselineFeature]:
             std_dev=numeric.get("std_dev") if isinstance(numeric, Mapping) else None,
             completeness=(common.get("num_present") or 0) / counted if counted else None,
             present=float(common.get("num_present") or 0) if counted else None,
+            missing=float(common.get("num_missing") or 0) if counted else None,
         )
     return result
