@@ -533,11 +533,17 @@ def test_every_type_baselines_on_spark_with_flags_its_command_line_has():
 # -- the template as a whole ---------------------------------------------------------------------------------------
 
 
-def _snapshot_stack(app: cdk.App, *, scale_out: ScaleOut | None) -> cdk.Stack:
+#: the settings of a model-quality and a bias dataset baseline
+TYPED_BASELINES = {"model-quality": {"environment": MODEL_QUALITY_ENVIRONMENT},
+                   "bias": {"environment": {"analysis_type": "MODEL_BIAS"}, "analysis_config": BIAS_CONFIG}}
+
+
+def _snapshot_stack(app: cdk.App, *, scale_out: ScaleOut | None, kind: str = "data-quality") -> cdk.Stack:
     stack = cdk.Stack(app, "S", env=TEST_ENV)
     storage = MonitoringBucket(stack, "Storage")
     role = iam.Role(stack, "JobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    Baseline.from_dataset(storage.s3_uri("datasets", "churn"), version="v1", scale_out=scale_out).bind(
+    Baseline.from_dataset(storage.s3_uri("datasets", "churn"), version="v1", scale_out=scale_out,
+                          **TYPED_BASELINES.get(kind, {})).bind(
         stack, storage=storage, image=AnalyzerImage.builtin(), job_role=role)
     return stack
 
@@ -562,4 +568,31 @@ def test_scaling_out_a_dataset_baseline_adds_no_checkov_finding(tmp_path):
     with_spark = _scan(template_of(_snapshot_stack(new_app(tmp_path / "c"), scale_out=ScaleOut())).to_json(),
                        tmp_path / "a")
     without = _scan(template_of(_snapshot_stack(new_app(tmp_path / "d"), scale_out=None)).to_json(), tmp_path / "b")
+    assert sorted(set(with_spark) - set(without)) == []
+
+
+@pytest.mark.parametrize("kind", list(TYPED_BASELINES))
+def test_a_scaled_out_model_quality_or_bias_dataset_baseline_stack_matches_its_snapshot(tmp_path, snapshot, kind):
+    stack = _snapshot_stack(new_app(tmp_path), scale_out=ScaleOut(), kind=kind)
+    assert normalize(template_of(stack).to_json()) == snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("kind", list(TYPED_BASELINES))
+def test_a_scaled_out_model_quality_or_bias_dataset_baseline_passes_cfn_lint_and_cdk_nag(tmp_path, kind):
+    app = new_app(tmp_path, nag=True)
+    stack = _snapshot_stack(app, scale_out=ScaleOut(), kind=kind)
+    assert cfn_lint_findings(template_of(stack).to_json()) == []
+    assert nag_findings(app) == []
+
+
+@pytest.mark.parametrize("kind", list(TYPED_BASELINES))
+def test_scaling_out_a_model_quality_or_bias_dataset_baseline_adds_no_checkov_finding(tmp_path, kind):
+    from .test_checkov import _scan
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with_spark = _scan(template_of(_snapshot_stack(new_app(tmp_path / "c"), scale_out=ScaleOut(), kind=kind)).to_json(),
+                       tmp_path / "a")
+    without = _scan(template_of(_snapshot_stack(new_app(tmp_path / "d"), scale_out=None, kind=kind)).to_json(),
+                    tmp_path / "b")
     assert sorted(set(with_spark) - set(without)) == []
