@@ -210,7 +210,7 @@ def test_a_parquet_dataset_is_read_as_parquet(tmp_path):
     assert args.format == "parquet" and "--no-header" not in arguments and "--output-columns-position" not in arguments
 
 
-def _both_requests(tmp_path, **settings) -> tuple[dict, dict, cdk.Stack]:
+def _both_requests(tmp_path, **settings) -> tuple[dict, dict]:
     """The StartJobRun and the CreateProcessingJob requests of one baseline's settings, in one stack."""
     _, stack, storage, role = _parts(tmp_path)
     _bind(stack, storage, role, version="spark", id="Spark", **settings)
@@ -219,14 +219,14 @@ def _both_requests(tmp_path, **settings) -> tuple[dict, dict, cdk.Stack]:
     resources = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "Custom::ModelMonitorBaseline"]
     (spark,) = [json.loads(_text(p["SparkJobRunRequest"])) for p in resources if "SparkJobRunRequest" in p]
     (processing,) = [json.loads(_text(p["ProcessingJobRequest"])) for p in resources if "ProcessingJobRequest" in p]
-    return spark, processing, stack
+    return spark, processing
 
 
 @pytest.mark.parametrize("dataset_format", [DatasetFormat.csv(header=False), DatasetFormat.json_lines()])
 def test_a_model_quality_baselines_arguments_ask_for_the_processing_jobs_baseline(tmp_path, dataset_format):
     """Every model-quality setting of the Processing job's environment is a flag of the Spark job's command line:
     the analyzer's own parsers make the same request of both."""
-    spark, processing, _ = _both_requests(tmp_path, dataset_format=dataset_format,
+    spark, processing = _both_requests(tmp_path, dataset_format=dataset_format,
                                           environment=MODEL_QUALITY_ENVIRONMENT)
     arguments = spark["jobDriver"]["sparkSubmit"]["entryPointArguments"]
     args = build_parser("model-quality").parse_args(arguments)
@@ -253,7 +253,7 @@ def test_a_model_quality_baselines_arguments_ask_for_the_processing_jobs_baselin
 def test_a_bias_baselines_arguments_ask_for_the_processing_jobs_baseline_with_its_config(tmp_path, config):
     """The analysis config the Processing job downloads as an input is the one the Spark job reads by its URI; the
     dataset's format is the config's on both."""
-    spark, processing, stack = _both_requests(tmp_path, environment={"analysis_type": "MODEL_BIAS",
+    spark, processing = _both_requests(tmp_path, environment={"analysis_type": "MODEL_BIAS",
                                                                      "max_bad_record_ratio": "0.02"},
                                               analysis_config=config)
     arguments = spark["jobDriver"]["sparkSubmit"]["entryPointArguments"]
