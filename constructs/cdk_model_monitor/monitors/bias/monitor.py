@@ -87,7 +87,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
     The analysis config is given as typed properties (label, facets, thresholds), validated at synth,
     rendered to Clarify's ``analysis_config.json`` (``analysis_config`` property) and shipped as a file
     asset. The baseline is a Clarify ``analysis.json`` (``model-monitor-analyzer baseline --type bias``,
-    or a Clarify job's): ``Baseline.from_directory(folder)`` or ``Baseline.from_s3(None, uri)``.
+    or a Clarify job's): ``Baseline.from_directory(folder)``, ``Baseline.from_s3(None, uri)`` or
+    ``Baseline.from_dataset(uri, environment={"analysis_type": "MODEL_BIAS"}, analysis_config=...)``.
 
     Every run writes analysis.json and constraint_violations.json under
     ``<reports>/model-bias/<endpoint>/<schedule>/yyyy/mm/dd/HH/`` and publishes ``bias_metric_<NAME>``
