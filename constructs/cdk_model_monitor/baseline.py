@@ -713,8 +713,8 @@ class _DatasetBaseline(Baseline):
                 raise ConfigurationError(scope, "analysis_config", "...",
                                          "Only bias baselines read an analysis config: set environment "
                                          '{"analysis_type": "MODEL_BIAS"}, or remove analysis_config.')
-            if kind == BaselineKind.MODEL_QUALITY.value and self.dataset_format.kind == "parquet" and (
-                    self.scale_out is None or not self.scale_out.always):
+            if kind == BaselineKind.MODEL_QUALITY.value and self.dataset_format.kind == "parquet" and not (
+                    isinstance(self.scale_out, ScaleOut) and self.scale_out.always):
                 raise ConfigurationError(scope, "dataset_format", self.dataset_format,
                                          "The Processing job reads model-quality datasets in CSV or JSON Lines: use "
                                          "one of those, or ScaleOut(always=True) to baseline Parquet on Spark.")

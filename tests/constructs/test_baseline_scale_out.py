@@ -202,6 +202,15 @@ def test_a_json_lines_dataset_is_read_as_json_lines(tmp_path):
     assert args.format == "json" and "--no-header" not in arguments and "--output-columns-position" not in arguments
 
 
+def test_a_parquet_model_quality_dataset_baselines_on_spark_always(tmp_path):
+    """The Processing job reads CSV and JSON Lines model-quality datasets only; Spark reads Parquet too."""
+    _, stack, storage, role = _parts(tmp_path)
+    _bind(stack, storage, role, dataset_format=DatasetFormat.parquet(), environment=MODEL_QUALITY_ENVIRONMENT)
+    arguments = _spark_request(template_of(stack).to_json())["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    args = build_parser("model-quality").parse_args(arguments)
+    assert model_quality_job.baseline_request(args).dataset_format.value == "parquet"
+
+
 def test_a_parquet_dataset_is_read_as_parquet(tmp_path):
     _, stack, storage, role = _parts(tmp_path)
     _bind(stack, storage, role, dataset_format=DatasetFormat.parquet())
@@ -506,6 +515,8 @@ def test_without_always_the_custom_resource_may_run_either_and_chooses_by_the_da
     ({"environment": {"analysis_type": "MODEL_QUALITY", "threshold_margin": "0.1"}}, "['threshold_margin']"),
     ({"environment": {"analysis_type": "MODEL_QUALITY"}, "dataset_format": DatasetFormat.parquet()},
      "ScaleOut(always=True) to baseline Parquet on Spark"),
+    ({"environment": {"analysis_type": "MODEL_QUALITY"}, "dataset_format": DatasetFormat.parquet(),
+      "scale_out": {"always": True}}, "ScaleOut(always=True) to baseline Parquet on Spark"),
     ({"environment": {"analysis_config": "/opt/ml/processing/input/config/a.json"}}, "analysis_config=..."),
     ({"environment": {"record_preprocessor_script": "/opt/ml/code/p.py"}}, "record_preprocessor_script"),
     ({"scale_out": ScaleOut(executor_vcpus=3)}, "executor_vcpus=3"),
