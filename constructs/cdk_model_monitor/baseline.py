@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +74,28 @@ _DOCUMENT_KINDS = analyzer_module("document_kinds")
 ANALYZER_COMMAND = "model-monitor-analyzer baseline --dataset <your dataset> --output <this folder>"
 # Scale-out of a dataset baseline (``from_dataset(..., scale_out=...)``): the baseline types the analyzer's Spark
 # runner computes (``baseline --engine spark --type <type>``), each with the analyzer environment variables of
-# ``environment`` it takes as command-line flags. Model-quality and bias baselines refuse ``--engine spark`` today;
-# a type gets its row here once its Spark runner computes baselines.
+# ``environment`` it takes as command-line flags (those its Processing job's environment reader takes in baseline
+# mode: ``monitors/<type>/environment.py``).
 SPARK_BASELINE_FLAGS: dict[str, dict[str, str]] = {
     monitor_types.DATA_QUALITY.short_name: {"categorical_drift_method": "--categorical-drift-method",
                                             "drift_method": "--drift-method",
                                             "max_bad_record_ratio": "--max-bad-record-ratio"},
+    monitor_types.MODEL_QUALITY.short_name: {"problem_type": "--problem-type",
+                                             "inference_attribute": "--inference-attribute",
+                                             "probability_attribute": "--probability-attribute",
+                                             "probability_threshold_attribute": "--probability-threshold",
+                                             "ground_truth_attribute": "--ground-truth-attribute",
+                                             "positive_label": "--positive-label",
+                                             "comparison": "--comparison",
+                                             "max_bad_record_ratio": "--max-bad-record-ratio"},
+    # the analysis config goes as ``--analysis-config``; the dataset's format is the config's ``dataset_type``
+    monitor_types.MODEL_BIAS.short_name: {"max_bad_record_ratio": "--max-bad-record-ratio"},
 }
 # ``dataset_format`` kinds the Spark runner reads, with its ``--dataset-format``.
 SPARK_DATASET_FORMATS = {"csv": "csv", "json": "json", "parquet": "parquet"}
+# Where a bias baseline's Processing job finds the analysis config (Clarify's processing location, which the
+# analyzer reads by default).
+ANALYSIS_CONFIG_PATH = "/opt/ml/processing/input/config"
 # Key prefix (under the baselines prefix, beside the version folders) of the Spark baseline runs' logs; a version
 # starts with a letter or digit, so no version folder is called so.
 SPARK_LOGS_FOLDER = "_spark-logs"
@@ -479,9 +493,13 @@ class Baseline(abc.ABC):
                      version: str | None = None, instance_type: str = "ml.m5.xlarge", volume_size_gb: int = 20,
                      max_runtime: Duration = MAX_JOB_RUNTIME, environment: Mapping[str, str] | None = None,
                      dataset_encryption_key: kms.IKey | None = None, encrypt_volume: bool = True,
+                     analysis_config: Mapping[str, Any] | str | None = None,
                      scale_out: ScaleOut | None = None) -> Baseline:
-        """A data-quality baseline computed at deploy time by a SageMaker Processing job running the
-        analyzer image in baseline mode; CloudFormation waits for it.
+        """A baseline computed at deploy time by a SageMaker Processing job running the analyzer image in
+        baseline mode; CloudFormation waits for it. Data quality by default; ``environment`` with
+        ``analysis_type`` ``MODEL_QUALITY`` (and ``problem_type``, ``inference_attribute``,
+        ``ground_truth_attribute``, ...) makes a model-quality baseline (constraints.json), ``MODEL_BIAS`` with
+        ``analysis_config`` a bias baseline (analysis.json).
 
         :param dataset_s3_uri: S3 prefix (or object) of the baselining dataset.
         :param dataset_format: Default: ``DatasetFormat.csv(header=True)``.
@@ -494,6 +512,9 @@ class Baseline(abc.ABC):
         :param dataset_encryption_key: KMS key of the dataset objects, when SSE-KMS with a customer key.
         :param encrypt_volume: encrypt the job's storage volume with the bucket's key. Default True;
             turn off for instance types with local NVMe storage (e.g. ``ml.m5d``).
+        :param analysis_config: bias baselines only (and required there): Clarify's ``analysis_config.json``, as a
+            dict (e.g. ``analysis_config(...)`` with its ``dataset_type``), shipped as a file asset, or the S3 URI of
+            the file. The dataset's format is the config's ``dataset_type`` (``dataset_format`` does not apply).
         :param scale_out: run the baseline on the analyzer's Spark runner on EMR Serverless when the dataset is
             large: with ``always=True`` every time (and no Processing job is set up); otherwise the custom resource
             adds up the sizes of the dataset's objects at deploy time and runs on Spark when they reach
@@ -501,16 +522,19 @@ class Baseline(abc.ABC):
             baseline gets an EMR Serverless application of its own, sized by this ``ScaleOut`` and stopped when
             idle, and a job role that reads the dataset and writes this version's folder and its logs only; on
             Spark, ``instance_type``, ``volume_size_gb`` and ``encrypt_volume`` do not apply, and ``max_runtime``
-            is the job run's timeout. Data-quality
-            baselines of CSV or JSON Lines datasets; ``environment`` may hold the variables the Spark runner has
-            flags for (``categorical_drift_method``, ``drift_method``, ``max_bad_record_ratio``). Works whichever
+            is the job run's timeout. All three baseline types, of CSV, JSON Lines or Parquet datasets;
+            ``environment`` may hold the variables the Spark runner has flags for (``SPARK_BASELINE_FLAGS``: data
+            quality ``categorical_drift_method``, ``drift_method``, ``max_bad_record_ratio``; model quality
+            ``problem_type``, the attributes, ``positive_label``, ``comparison``, ``max_bad_record_ratio``; bias
+            ``max_bad_record_ratio``), and the job role reads the analysis config's object too. Works whichever
             engine the monitor uses. Default: None (the Processing job).
         """
         return _DatasetBaseline(
             dataset_s3_uri=dataset_s3_uri, dataset_format=dataset_format or DatasetFormat.csv(header=True),
+            dataset_format_given=dataset_format is not None,
             version=version, instance_type=instance_type, volume_size_gb=volume_size_gb, max_runtime=max_runtime,
             environment=dict(environment or {}), dataset_encryption_key=dataset_encryption_key,
-            encrypt_volume=encrypt_volume, scale_out=scale_out)
+            encrypt_volume=encrypt_volume, analysis_config=analysis_config, scale_out=scale_out)
 
     @abc.abstractmethod
     def bind(self, scope: Construct, *, storage: MonitoringBucket, image: AnalyzerImage,
@@ -545,6 +569,18 @@ class _DirectoryBaseline(Baseline):
                              version=self.version or files.content_hash(), kind=files.kind,
                              features=files.features if files.kind is BaselineKind.DATA_QUALITY else None,
                              assets=tuple(assets.values()))
+
+
+def json_document_file(document: Mapping[str, Any], name: str) -> Path:
+    """``document`` written as indented JSON to a file ``name`` in a temporary folder named after the text, to ship
+    as a file asset (a stable asset hash; one file per content)."""
+    text = json.dumps(dict(document), indent=2) + "\n"
+    folder = Path(tempfile.gettempdir()) / "cdk-model-monitor" / hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _grant_asset_read(asset: s3_assets.Asset, grantee: iam.IGrantable) -> None:
@@ -588,10 +624,13 @@ class _S3Baseline(Baseline):
 class _DatasetBaseline(Baseline):
     def __init__(self, *, dataset_s3_uri: str, dataset_format: DatasetFormat, version: str | None,
                  instance_type: str, volume_size_gb: int, max_runtime: Duration, environment: dict[str, str],
-                 dataset_encryption_key: kms.IKey | None, encrypt_volume: bool, scale_out: ScaleOut | None) -> None:
+                 dataset_encryption_key: kms.IKey | None, encrypt_volume: bool, scale_out: ScaleOut | None,
+                 analysis_config: Mapping[str, Any] | str | None = None, dataset_format_given: bool = True) -> None:
         super().__init__(version=version)
         self.dataset_s3_uri = dataset_s3_uri
         self.dataset_format = dataset_format
+        self.dataset_format_given = dataset_format_given
+        self.analysis_config = analysis_config
         self.instance_type = instance_type
         self.volume_size_gb = volume_size_gb
         self.max_runtime = max_runtime
@@ -601,15 +640,24 @@ class _DatasetBaseline(Baseline):
         self.scale_out = scale_out
         self._jobs: dict[tuple[str, str], BaselineJob] = {}
 
-    def job_environment(self) -> dict[str, str]:
-        """The analyzer's environment in baseline mode (no baseline files, no schedule name)."""
-        return {
+    def job_environment(self, analysis_config_name: str | None = None) -> dict[str, str]:
+        """The analyzer's environment in baseline mode (no baseline files, no schedule name). A bias baseline's
+        names the analysis config's file where the Processing job downloads it, when its name is known at synth
+        (``analysis_config_name``, by default the last part of a literal URI given as ``analysis_config``);
+        else the analyzer finds the config in that folder by its content."""
+        environment = {
             **self.environment,
             "dataset_format": self.dataset_format.to_environment(),
             "dataset_source": BASELINE_DATASET_PATH,
             "output_path": BASELINE_OUTPUT_PATH,
             "publish_cloudwatch_metrics": "Disabled",
         }
+        config = self.analysis_config
+        if analysis_config_name is None and isinstance(config, str) and not Token.is_unresolved(config):
+            analysis_config_name = config.rstrip("/").rsplit("/", 1)[-1] or None
+        if config is not None and analysis_config_name is not None:
+            environment["analysis_config"] = f"{ANALYSIS_CONFIG_PATH}/{analysis_config_name}"
+        return environment
 
     def _validate(self, scope: Construct) -> None:
         _check_version(scope, self.version)
@@ -631,12 +679,14 @@ class _DatasetBaseline(Baseline):
                 "baseline job. For a longer baseline, run `model-monitor-analyzer baseline` yourself and use "
                 "Baseline.from_directory or Baseline.from_s3, or baseline a sample of the dataset.")
         reserved = {"dataset_format", "dataset_source", "output_path", "publish_cloudwatch_metrics",
-                    "baseline_statistics", "baseline_constraints", "sagemaker_monitoring_schedule_name"}
+                    "baseline_statistics", "baseline_constraints", "sagemaker_monitoring_schedule_name",
+                    "analysis_config"}
         clash = sorted(reserved & set(self.environment))
         if clash:
             raise ConfigurationError(scope, "environment", clash,
                                      "These variables are set by the baseline job (or would switch the analyzer "
-                                     "to monitoring mode); remove them.")
+                                     "to monitoring mode; the bias config is analysis_config=...); remove them.")
+        self._validate_type(scope)
         if self.scale_out is not None:
             self._validate_scale_out(scope)
 
@@ -651,19 +701,53 @@ class _DatasetBaseline(Baseline):
                 return row.short_name
         return wanted
 
+    def _validate_type(self, scope: Construct) -> None:
+        """What each baseline type needs of the dataset and the analysis config."""
+        kind = self.baseline_type()
+        if kind not in {k.value for k in BaselineKind}:
+            raise ConfigurationError(scope, "environment", {"analysis_type": self.environment["analysis_type"]},
+                                     "Use DATA_QUALITY (the default), MODEL_QUALITY or MODEL_BIAS.")
+        config = self.analysis_config
+        if kind != BaselineKind.BIAS.value:
+            if config is not None:
+                raise ConfigurationError(scope, "analysis_config", "...",
+                                         "Only bias baselines read an analysis config: set environment "
+                                         '{"analysis_type": "MODEL_BIAS"}, or remove analysis_config.')
+            if kind == BaselineKind.MODEL_QUALITY.value and self.dataset_format.kind == "parquet" and not (
+                    isinstance(self.scale_out, ScaleOut) and self.scale_out.always):
+                raise ConfigurationError(scope, "dataset_format", self.dataset_format,
+                                         "The Processing job reads model-quality datasets in CSV or JSON Lines: use "
+                                         "one of those, or ScaleOut(always=True) to baseline Parquet on Spark.")
+            return
+        if config is None:
+            raise ConfigurationError(scope, "analysis_config", None,
+                                     "A bias baseline needs Clarify's analysis config: pass analysis_config= a dict "
+                                     "(e.g. analysis_config(label=..., facets=...) with its dataset_type) or the S3 "
+                                     "URI of analysis_config.json.")
+        if isinstance(config, str):
+            _check_s3_uri(scope, "analysis_config", config, example="s3://my-bucket/configs/analysis_config.json")
+        elif isinstance(config, Mapping):
+            try:
+                json.dumps(dict(config))
+            except (TypeError, ValueError) as err:
+                raise ConfigurationError(scope, "analysis_config", type(config).__name__,
+                                         f"Use a dict of JSON values ({err}).") from None
+        else:
+            raise ConfigurationError(scope, "analysis_config", type(config).__name__,
+                                     "Use a dict (Clarify's analysis_config.json) or an S3 URI of the file.")
+        if self.dataset_format_given:
+            raise ConfigurationError(scope, "dataset_format", self.dataset_format,
+                                     "A bias baseline reads the dataset as its analysis config's dataset_type says "
+                                     "(text/csv, application/jsonlines, ...): set it there and remove dataset_format.")
+
     def _validate_scale_out(self, scope: Construct) -> None:
         """What the Spark runner cannot run is refused at synth, in one line with the fix (the tables
         ``SPARK_BASELINE_FLAGS`` and ``SPARK_DATASET_FORMATS`` say what it runs)."""
         # the baseline is a deploy-time job of its own, not a Model Monitor schedule: any engine may use it
         check_scale_out(scope, self.scale_out, standalone=True)
         kind = self.baseline_type()
-        flags = SPARK_BASELINE_FLAGS.get(kind)
-        if flags is None:
-            raise ConfigurationError(scope, "scale_out", "ScaleOut(...)",
-                                     f"The analyzer's Spark runner computes {' and '.join(SPARK_BASELINE_FLAGS)} "
-                                     f"baselines only, not {kind} (analysis_type in environment): remove scale_out "
-                                     "to run the Processing job.")
-        if self.dataset_format.kind not in SPARK_DATASET_FORMATS:
+        flags = SPARK_BASELINE_FLAGS[kind]  # every type (``_validate_type`` refused any other)
+        if kind != BaselineKind.BIAS.value and self.dataset_format.kind not in SPARK_DATASET_FORMATS:
             raise ConfigurationError(scope, "dataset_format", self.dataset_format,
                                      "The analyzer's Spark runner reads CSV, JSON Lines and Parquet datasets: use "
                                      "DatasetFormat.csv(...), DatasetFormat.json_lines() or DatasetFormat.parquet(), "
@@ -675,20 +759,29 @@ class _DatasetBaseline(Baseline):
                                      f"these variables (it takes {', '.join(sorted(flags))}): remove them, or "
                                      "remove scale_out.")
 
-    def spark_arguments(self, output_s3_uri: str) -> list[str]:
+    def spark_arguments(self, output_s3_uri: str, analysis_config_s3_uri: str | None = None) -> list[str]:
         """The Spark job's ``entryPointArguments``: the analyzer's ``baseline`` command line reading the dataset
         by its S3 URI and writing the version folder, with the settings the Processing job gets as its
-        environment (``job_environment``). ``--overwrite``: a rerun of a version replaces its files, as the
-        Processing job's upload does."""
+        environment (``job_environment``) and inputs (a bias baseline's analysis config: ``analysis_config_s3_uri``,
+        the bound config's URI, by default the URI given). ``--overwrite``: a rerun of a version replaces its
+        files, as the Processing job's upload does."""
         kind = self.baseline_type()
         arguments = ["baseline", "--engine", "spark", "--type", kind, "--dataset", self.dataset_s3_uri,
-                     "--output", output_s3_uri, "--dataset-format", SPARK_DATASET_FORMATS[self.dataset_format.kind],
-                     "--overwrite"]
-        options = self.dataset_format.options
-        if self.dataset_format.kind == "csv":
-            if not options.get("header", True):
+                     "--output", output_s3_uri]
+        if kind == BaselineKind.BIAS.value:
+            # the dataset's format is the config's dataset_type, on either runner
+            config = analysis_config_s3_uri or self.analysis_config
+            if not isinstance(config, str):
+                raise TypeError("a bias baseline's Spark arguments need the S3 URI of its bound analysis config")
+            arguments += ["--analysis-config", config, "--overwrite"]
+        else:
+            arguments += ["--dataset-format", SPARK_DATASET_FORMATS[self.dataset_format.kind], "--overwrite"]
+            options = self.dataset_format.options
+            if self.dataset_format.kind == "csv" and not options.get("header", True):
                 arguments.append("--no-header")
-            arguments += ["--output-columns-position", str(options.get("output_columns_position", "START"))]
+            if self.dataset_format.kind == "csv" and kind == BaselineKind.DATA_QUALITY.value:
+                # where a captured row's output columns are: data quality's only (model quality names its columns)
+                arguments += ["--output-columns-position", str(options.get("output_columns_position", "START"))]
         flags = SPARK_BASELINE_FLAGS[kind]
         for name, value in sorted(self.environment.items()):
             if name in flags:
@@ -699,7 +792,11 @@ class _DatasetBaseline(Baseline):
              job_role: iam.IRole, id: str = "Baseline") -> BoundBaseline:
         self._validate(scope)
         stack = Stack.of(scope)
-        version = self.version or short_hash(stack.resolve(self.dataset_s3_uri), self.job_environment())
+        # a bias baseline's config is part of what it is (a new config, a new version)
+        config = () if self.analysis_config is None else (
+            dict(self.analysis_config) if isinstance(self.analysis_config, Mapping) else
+            stack.resolve(self.analysis_config),)
+        version = self.version or short_hash(stack.resolve(self.dataset_s3_uri), self.job_environment(), *config)
         # One job per bucket and version: a second monitor bound to the same baseline waits for the same job.
         key = (storage.node.path, version)
         job = self._jobs.get(key)
@@ -710,7 +807,7 @@ class _DatasetBaseline(Baseline):
         else:
             storage.grant_prefix(job_role, f"{storage.prefixes.baselines}/{version}", read=True)
         return BoundBaseline(statistics_s3_uri=job.statistics_s3_uri, constraints_s3_uri=job.constraints_s3_uri,
-                             version=version, dependency=job.resource, kind=BaselineKind.DATA_QUALITY)
+                             version=version, dependency=job.resource, kind=BaselineKind(self.baseline_type()))
 
 
 # -- the deploy-time baseline job ---------------------------------------------------------------
@@ -733,8 +830,22 @@ class BaselineJob(Construct):
         self.version = version
         self.job_name_prefix = _lower_name(Names.unique_resource_name(self, max_length=30, separator="-"))
         self.output_s3_uri = storage.s3_uri(storage.prefixes.baselines, version)
-        self.statistics_s3_uri = f"{self.output_s3_uri}/{STATISTICS_FILE}"
-        self.constraints_s3_uri = f"{self.output_s3_uri}/{CONSTRAINTS_FILE}"
+        kind = BaselineKind(baseline.baseline_type())
+        # the files a monitor reads: statistics and constraints of data quality, the constraints of model quality,
+        # the analysis of bias (its constraints)
+        self.statistics_s3_uri: str | None = (f"{self.output_s3_uri}/{STATISTICS_FILE}"
+                                              if kind is BaselineKind.DATA_QUALITY else None)
+        self.constraints_s3_uri = f"{self.output_s3_uri}/{ANALYSIS_FILE if kind is BaselineKind.BIAS else CONSTRAINTS_FILE}"
+        #: a bias baseline's analysis config: the file asset of a dict, else None
+        self.analysis_config_asset: s3_assets.Asset | None = None
+        #: the S3 URI of a bias baseline's analysis config, which the job reads, else None
+        self.analysis_config_s3_uri: str | None = None
+        if isinstance(baseline.analysis_config, Mapping):
+            self.analysis_config_asset = s3_assets.Asset(
+                self, "AnalysisConfig", path=str(json_document_file(baseline.analysis_config, "analysis_config.json")))
+            self.analysis_config_s3_uri = self.analysis_config_asset.s3_object_url
+        elif isinstance(baseline.analysis_config, str):
+            self.analysis_config_s3_uri = baseline.analysis_config
         #: the EMR Serverless application and job role of a scaled-out baseline, else None
         self.spark: SparkRuntime | None = None
         scale_out = baseline.scale_out
@@ -797,6 +908,7 @@ class BaselineJob(Construct):
         _grant_s3_read(self, job_role, baseline.dataset_s3_uri, prefix=True, storage=storage)
         if baseline.dataset_encryption_key is not None:
             baseline.dataset_encryption_key.grant_decrypt(job_role)
+        self._grant_read_analysis_config(job_role, storage)
         bound_image = image.bind(self, grantee=job_role)
         job_logs = stack.format_arn(service="logs", resource="log-group",
                                     resource_name="/aws/sagemaker/ProcessingJobs:*",
@@ -824,13 +936,19 @@ class BaselineJob(Construct):
         return {
             "RoleArn": job_role.role_arn,
             "AppSpecification": {"ImageUri": bound_image.image_uri},
-            "Environment": baseline.job_environment(),
+            "Environment": baseline.job_environment(self._analysis_config_name()),
             "ProcessingInputs": [{
                 "InputName": "baseline_dataset_input",
                 "S3Input": {"S3Uri": baseline.dataset_s3_uri, "LocalPath": BASELINE_DATASET_PATH,
                             "S3DataType": "S3Prefix", "S3InputMode": "File",
                             "S3DataDistributionType": "FullyReplicated"},
-            }],
+            }, *([{
+                # a bias baseline's config, where the analyzer looks for it (Clarify's processing location)
+                "InputName": "analysis_config",
+                "S3Input": {"S3Uri": self.analysis_config_s3_uri, "LocalPath": ANALYSIS_CONFIG_PATH,
+                            "S3DataType": "S3Prefix", "S3InputMode": "File",
+                            "S3DataDistributionType": "FullyReplicated"},
+            }] if self.analysis_config_s3_uri is not None else [])],
             "ProcessingOutputConfig": output_config,
             "ProcessingResources": {"ClusterConfig": cluster},
             "StoppingCondition": {"MaxRuntimeInSeconds": int(baseline.max_runtime.to_seconds())},
@@ -856,6 +974,7 @@ class BaselineJob(Construct):
         _grant_s3_read(self, role, baseline.dataset_s3_uri, prefix=True, storage=storage)
         if baseline.dataset_encryption_key is not None:
             baseline.dataset_encryption_key.grant_decrypt(role)
+        self._grant_read_analysis_config(role, storage)
         logs_configuration: dict[str, Any] = {"logUri": storage.s3_uri(self.spark_logs_prefix) + "/"}
         key = storage.encryption_key
         if key is not None:
@@ -868,13 +987,29 @@ class BaselineJob(Construct):
             "executionRoleArn": role.role_arn,
             "jobDriver": {"sparkSubmit": {
                 "entryPoint": ENTRY_POINT,
-                "entryPointArguments": baseline.spark_arguments(self.output_s3_uri),
+                "entryPointArguments": baseline.spark_arguments(self.output_s3_uri, self.analysis_config_s3_uri),
                 "sparkSubmitParameters": spark.submit_parameters(),
             }},
             "executionTimeoutMinutes": runtime_minutes,
             "configurationOverrides": {"monitoringConfiguration": {"s3MonitoringConfiguration": logs_configuration}},
             "tags": {"cdk-model-monitor:baseline-version": self.version},
         }
+
+    def _grant_read_analysis_config(self, grantee: iam.IGrantable, storage: MonitoringBucket) -> None:
+        """Let a job read a bias baseline's analysis config: that one object (and its key in the monitoring
+        bucket)."""
+        if self.analysis_config_asset is not None:
+            _grant_asset_read(self.analysis_config_asset, grantee)
+        elif self.analysis_config_s3_uri is not None:
+            _grant_s3_read(self, grantee, self.analysis_config_s3_uri, prefix=False, storage=storage)
+
+    def _analysis_config_name(self) -> str | None:
+        """The file name the Processing job downloads the analysis config as, when known at synth."""
+        if self.analysis_config_s3_uri is None:
+            return None
+        from .monitors.base import object_basename  # the monitors import this module
+
+        return object_basename(self, self.analysis_config_s3_uri)
 
     def _function(self, name: str, handler: str, statements: list[iam.PolicyStatement],
                   acknowledged: list[tuple[str, str]]) -> lambda_.Function:

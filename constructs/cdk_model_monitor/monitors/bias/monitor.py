@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from constructs import Construct
 
 from ... import monitor_types
 from ...alarm_factory import AlarmOptions, CreatedAlarm, MonitorAlarms, own_options
-from ...baseline import Baseline, BaselineKind, read_baseline_directory
+from ...baseline import Baseline, BaselineKind, json_document_file, read_baseline_directory
 from ...batch import BatchTransformSource
 from ...bundled import lambda_shared_module
 from ...endpoint import CaptureMode, ICapturedEndpoint
@@ -89,7 +87,8 @@ class BiasDriftMonitor(LabelledMonitorBase):
     The analysis config is given as typed properties (label, facets, thresholds), validated at synth,
     rendered to Clarify's ``analysis_config.json`` (``analysis_config`` property) and shipped as a file
     asset. The baseline is a Clarify ``analysis.json`` (``model-monitor-analyzer baseline --type bias``,
-    or a Clarify job's): ``Baseline.from_directory(folder)`` or ``Baseline.from_s3(None, uri)``.
+    or a Clarify job's): ``Baseline.from_directory(folder)``, ``Baseline.from_s3(None, uri)`` or
+    ``Baseline.from_dataset(uri, environment={"analysis_type": "MODEL_BIAS"}, analysis_config=...)``.
 
     Every run writes analysis.json and constraint_violations.json under
     ``<reports>/model-bias/<endpoint>/<schedule>/yyyy/mm/dd/HH/`` and publishes ``bias_metric_<NAME>``
@@ -186,13 +185,7 @@ class BiasDriftMonitor(LabelledMonitorBase):
 
     def _write_config(self) -> Path:
         """The config as a file named after its content (stable asset hash, one file per content)."""
-        text = json.dumps(self.analysis_config, indent=2) + "\n"
-        folder = Path(tempfile.gettempdir()) / "cdk-model-monitor" / hashlib.sha256(text.encode()).hexdigest()[:16]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "analysis_config.json"
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        return path
+        return json_document_file(self.analysis_config, "analysis_config.json")
 
     def _bind_kind(self) -> None:
         super()._bind_kind()
