@@ -1,0 +1,169 @@
+"""The Spark runner's model-quality monitor measures each split where it is read: the splits send back their metric
+states (``metrics.part_state``), not their matched columns, and the driver merges them in capture order, so every
+output is the local engine's at any partitioning: statistics.json, constraints.json, constraint_violations.json,
+the metric lines, the run's summary and the merged records. Where a check needs the window's rows (the label-free
+estimate) or a split's values are refused, the outputs and the error are those of the local engine too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model_monitor_analyzer import cli
+from model_monitor_analyzer.jobs.outcome import RunStatus
+from model_monitor_analyzer.monitors import model_quality as job
+from model_monitor_analyzer.monitors.model_quality import run
+from model_monitor_analyzer.monitors.model_quality.estimation import ESTIMATION_KEY
+from model_monitor_analyzer.report.model_quality import METRICS_FILE
+from tests.analyzer.spark.test_spark_model_quality import _merged_lines
+from tests.analyzer.test_model_quality_estimation import _baseline, _labelled_window, _true_probabilities
+from tests.analyzer.test_model_quality_jobs import START, _binary_window, _monitor_args, _regression_window
+from tests.analyzer.test_model_quality_parts import _set_label, _set_output
+
+HOUR = ["--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+
+
+def _without_times(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _without_times(item) for key, item in value.items() if key != "evaluation_time"}
+    if isinstance(value, list):
+        return [_without_times(item) for item in value]
+    return value
+
+
+def _outputs(folder: Path) -> dict[str, object]:
+    """Everything a run writes, the time of the run aside."""
+    found: dict[str, object] = {name: _without_times(json.loads((folder / name).read_text()))
+                                for name in ("statistics.json", "constraints.json", "constraint_violations.json")}
+    found["metrics"] = (folder / "metrics" / METRICS_FILE).read_text()
+    found["merged"] = _merged_lines(folder / "merge")
+    return found
+
+
+def _argv(argv: list[str], output: Path, *extra: str) -> list[str]:
+    return [*argv, "--output", str(output), "--metrics-dir", str(output / "metrics"), "--quiet", *extra]
+
+
+def _run(argv: list[str], output: Path, *extra: str) -> int:
+    return cli.main(["monitor", "--type", "model-quality", *_argv(argv, output, *extra)])
+
+
+def _local(argv: list[str], output: Path) -> dict[str, object]:
+    """The local engine's run in one process: its outcome's summary (the files are in ``output``)."""
+    outcome = job.run_monitor(_monitor_args(*_argv(argv, output, "--workers", "1")))
+    assert outcome.status is RunStatus.COMPLETED, outcome.message
+    return outcome.summary
+
+
+def _spark_summary(output: Path) -> dict[str, object]:
+    return json.loads((output / "outcome.json").read_text())["summary"]
+
+
+def _binary(root: Path) -> list[str]:
+    """A window of 3,000 captures, with rows without a value and values that are not finite numbers, early and late."""
+    _binary_window(root, n=3_000)
+    _set_output(root, {3: ",1\n", 40: "inf", 1_200: "nan\n", 2_990: " ,0\n", 2_999: "-inf"})
+    return ["--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"),
+            "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
+            "--probability-threshold", "0.5", "--ground-truth-lookback", "PT2H",
+            "--start", START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "--end", (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+
+
+def _regression(root: Path) -> list[str]:
+    rng = np.random.default_rng(5)
+    truth = rng.normal(10.0, 3.0, 3_000)
+    predictions = [repr(float(v)) for v in truth + rng.normal(0.0, 1.0, truth.size)]
+    predictions[17], predictions[2_900] = "inf", "nan"
+    _regression_window(root, predictions, [repr(float(v)) for v in truth])
+    return ["--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"),
+            "--problem-type", "Regression", "--inference-attribute", "0", *HOUR]
+
+
+def _multiclass(root: Path) -> list[str]:
+    rng = np.random.default_rng(6)
+    classes = np.array(["cat", "dog", "eel", "fox"])
+    labels = classes[rng.integers(0, 3, 3_000)].tolist()  # "fox" never a label, predicted late only
+    predictions = [label if rng.random() < 0.7 else str(classes[rng.integers(0, 3)]) for label in labels]
+    predictions[2_990] = "fox"
+    _regression_window(root, predictions, labels)
+    return ["--capture", str(root / "capture"), "--ground-truth", str(root / "groundtruth"),
+            "--problem-type", "MulticlassClassification", "--inference-attribute", "0", *HOUR]
+
+
+WINDOWS = {"binary": _binary, "regression": _regression, "multiclass": _multiclass}
+
+
+@pytest.fixture(scope="module")
+def local_runs(tmp_path_factory):
+    """Each window, its constraints (the local engine's suggestion for it) and the local engine's run of it."""
+    runs = {}
+    for kind, window in WINDOWS.items():
+        root = tmp_path_factory.mktemp(f"mq-{kind}")
+        argv = window(root)
+        assert _run(argv, root / "suggested", "--workers", "1") == 0
+        argv = [*argv, "--constraints", str(root / "suggested" / "constraints.json")]
+        summary = _local(argv, root / "local")
+        runs[kind] = (argv, _outputs(root / "local"), summary)
+    return runs
+
+
+@pytest.mark.parametrize(("kind", "split_bytes"), [("binary", None), ("binary", 256 << 10), ("binary", 24 << 10),
+                                                   ("regression", 24 << 10), ("multiclass", 40 << 10)])
+def test_splits_measured_on_the_executors_give_the_local_engines_outputs(spark, split_files, local_runs, kind,
+                                                                         split_bytes, tmp_path, monkeypatch):
+    argv, local, summary = local_runs[kind]
+    merged: list[int] = []
+    real = run._merged_measures
+    monkeypatch.setattr(run, "_merged_measures", lambda measures: merged.append(len(measures)) or real(measures))
+    with split_files(split_bytes):
+        assert _run(argv, tmp_path / "spark", "--engine", "spark") == 0
+    assert _outputs(tmp_path / "spark") == local
+    assert _spark_summary(tmp_path / "spark") == summary
+    # every split sent its state (a split whose state did not come would leave the run to read the columns whole)
+    parts = len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl")))
+    assert merged == [parts] and (parts == 1 if split_bytes is None else parts > 1)
+    assert summary.get("non_finite_values") == (3 if kind == "binary" else 2 if kind == "regression" else None)
+
+
+def test_refused_values_in_several_splits_are_reported_as_the_local_engine_reports_them(spark, split_files, tmp_path,
+                                                                                       capsys):
+    # a label that is not 0 or 1 early and a probability that is not a number late: one process names the
+    # probabilities (the first column it decides), though the split of the label, read alone, names the label
+    argv = _binary(tmp_path)
+    _set_label(tmp_path, {10: "maybe"})
+    _set_output(tmp_path, {2_900: "high\n"})
+    assert _run(argv, tmp_path / "local", "--workers", "1") == 2
+    local = capsys.readouterr().err
+    with split_files(24 << 10):
+        assert _run(argv, tmp_path / "spark", "--engine", "spark") == 2
+    said = capsys.readouterr().err
+    assert said == local and "found 'high'" in said and "maybe" not in said and "Traceback" not in said
+    assert not list((tmp_path / "spark").rglob("*part-*"))  # no merged records left behind
+
+
+def test_the_label_free_estimate_reads_the_splits_outputs_as_the_local_engine_does(spark, split_files, tmp_path):
+    rng = np.random.default_rng(21)
+    constraints = _baseline(tmp_path, rng, n=2_000)
+    p = _true_probabilities(rng, 3_000)
+    _labelled_window(tmp_path, p**2, rng.random(p.size) < p)
+    label_file = next((tmp_path / "groundtruth").rglob("*.jsonl"))
+    lines = label_file.read_bytes().splitlines()
+    label_file.write_bytes(b"\n".join(lines[:2_000]) + b"\n")  # a third of the captures have no label yet
+    argv = ["--capture", str(tmp_path / "capture"), "--ground-truth", str(tmp_path / "groundtruth"),
+            "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
+            "--probability-threshold", "0.25", "--constraints", str(constraints), *HOUR]
+    summary = _local(argv, tmp_path / "local")
+    with split_files(24 << 10):
+        assert _run(argv, tmp_path / "spark", "--engine", "spark") == 0
+    local = _outputs(tmp_path / "local")
+    assert _outputs(tmp_path / "spark") == local and _spark_summary(tmp_path / "spark") == summary
+    block = local["statistics.json"][ESTIMATION_KEY]  # type: ignore[index]
+    assert block["mode"] == "estimated_and_realised" and block["item_count"] == 3_000
+    assert len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl"))) > 1
