@@ -119,9 +119,7 @@ def local_runs(tmp_path_factory):
 def test_splits_measured_on_the_executors_give_the_local_engines_outputs(spark, split_files, local_runs, kind,
                                                                          split_bytes, tmp_path, monkeypatch):
     argv, local, summary = local_runs[kind]
-    merged: list[int] = []
-    real = run._merged_measures
-    monkeypatch.setattr(run, "_merged_measures", lambda measures: merged.append(len(measures)) or real(measures))
+    merged = _counting_merges(monkeypatch)
     with split_files(split_bytes):
         assert _run(argv, tmp_path / "spark", "--engine", "spark") == 0
     assert _outputs(tmp_path / "spark") == local
@@ -148,7 +146,17 @@ def test_refused_values_in_several_splits_are_reported_as_the_local_engine_repor
     assert not list((tmp_path / "spark").rglob("*part-*"))  # no merged records left behind
 
 
-def test_the_label_free_estimate_reads_the_splits_outputs_as_the_local_engine_does(spark, split_files, tmp_path):
+def _counting_merges(monkeypatch) -> list[int]:
+    """The number of part measures each merge of the run's parts takes (none when the run reads the columns whole)."""
+    merged: list[int] = []
+    real = run._merged_measures
+    monkeypatch.setattr(run, "_merged_measures", lambda measures: merged.append(len(measures)) or real(measures))
+    return merged
+
+
+def test_the_label_free_estimate_reads_the_splits_outputs_as_the_local_engine_does(spark, split_files, tmp_path,
+                                                                                   monkeypatch):
+    # the estimate reads every capture's output and the labelled rows' outputs: each split reads its own
     rng = np.random.default_rng(21)
     constraints = _baseline(tmp_path, rng, n=2_000)
     p = _true_probabilities(rng, 3_000)
@@ -160,10 +168,12 @@ def test_the_label_free_estimate_reads_the_splits_outputs_as_the_local_engine_do
             "--problem-type", "BinaryClassification", "--inference-attribute", "0", "--probability-attribute", "0",
             "--probability-threshold", "0.25", "--constraints", str(constraints), *HOUR]
     summary = _local(argv, tmp_path / "local")
+    merged = _counting_merges(monkeypatch)
     with split_files(24 << 10):
         assert _run(argv, tmp_path / "spark", "--engine", "spark") == 0
     local = _outputs(tmp_path / "local")
     assert _outputs(tmp_path / "spark") == local and _spark_summary(tmp_path / "spark") == summary
+    assert merged == [len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl")))]
     block = local["statistics.json"][ESTIMATION_KEY]  # type: ignore[index]
     assert block["mode"] == "estimated_and_realised" and block["item_count"] == 3_000
     assert len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl"))) > 1

@@ -89,7 +89,8 @@ if TYPE_CHECKING:
 class _Measuring:
     """What a split does with its matches besides writing their merged lines: make their metric state
     (``run._measure_part``, as each part of the local run does), or keep their columns (``LabelledColumnsBuilder``)
-    for the driver, with every capture's model output read (``outputs_of``, the label-free estimate's window)."""
+    for the driver; for the label-free estimate (``outputs_of``), also read every capture's model output and, with
+    the state, the complete rows' outputs and labels."""
 
     settings: ModelSettings
     names: ModelQualityNames
@@ -120,13 +121,15 @@ class _SentMeasure:
     non_finite: NonFiniteValues
     complete: int
     skipped: int
+    labelled: estimation.WindowOutputs | None = None
 
     @classmethod
     def of(cls, measured: local_run._PartMeasure) -> _SentMeasure:
         state = measured.state
         if state is None:
-            return cls(None, (), NonFiniteValues(), measured.complete, measured.skipped)
-        return cls(state.quality.to_bytes(), state.vocabularies, state.non_finite, measured.complete, measured.skipped)
+            return cls(None, (), NonFiniteValues(), measured.complete, measured.skipped, measured.labelled)
+        return cls(state.quality.to_bytes(), state.vocabularies, state.non_finite, measured.complete, measured.skipped,
+                   measured.labelled)
 
     def measure(self, settings: ModelSettings) -> local_run._PartMeasure:
         """The ``_PartMeasure`` the split made (the state rebuilt from its rows, as ``from_bytes`` does)."""
@@ -135,7 +138,8 @@ class _SentMeasure:
             kind = {mq.ProblemType.BINARY_CLASSIFICATION: BinaryState, mq.ProblemType.REGRESSION: RegressionState,
                     mq.ProblemType.MULTICLASS_CLASSIFICATION: MulticlassState}[settings.problem_type]
             state = PartState(kind.from_bytes(self.quality), self.vocabularies, self.non_finite)
-        return local_run._PartMeasure(state=state, complete=self.complete, skipped=self.skipped)
+        return local_run._PartMeasure(state=state, complete=self.complete, skipped=self.skipped,
+                                      labelled=self.labelled)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,7 +198,8 @@ def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPla
     matched, without_label, used = join.part_counts()
     measured = None
     if measuring is not None and measuring.state:
-        measured = local_run._measure_part(measuring.settings, builder, measuring.attributes, measuring.names)
+        measured = local_run._measure_part(measuring.settings, builder, measuring.attributes, measuring.names,
+                                           labelled=measuring.outputs_of is not None)
     # the matched label ids by position, not one flag a label id: a split sees few of a large window's labels
     state = _SplitJoin(
         counts=(matched, without_label, np.flatnonzero(used)), problems=problems, read=read,
@@ -321,10 +326,10 @@ class SparkJoiner:
         assert request.capture is not None  # the request checks it
         settings = request.settings
         ratio = request.reading.max_bad_record_ratio
-        # the local run measures its parts unless the estimate reads the window's rows; with Spark that is exactly
-        # when it keeps the window's outputs (its estimate is made only without a look-back)
+        # the estimate (``keep_outputs``: Spark makes it only without a look-back) reads the rows too: each split
+        # reads its own, so that no column comes back
         measuring = _Measuring(settings=settings, names=request.names, attributes=local_run.value_attributes(settings),
-                               state=not keep_outputs, outputs_of=request if keep_outputs else None)
+                               state=True, outputs_of=request if keep_outputs else None)
         plan = _JoinPlan(window=window, max_bad_record_ratio=ratio, measuring=measuring)
         writers: list[_LinesWriter] = []
         try:
@@ -354,7 +359,8 @@ class SparkJoiner:
                     builder=merge.LabelledColumnsBuilder(), writer=writer, counts=(0, 0, used),
                     problems=InputProblems(max_bad_record_ratio=ratio), read=0,
                     outputs=local_run.captured_outputs_read(request, []) if keep_outputs else None,
-                    measured=None if keep_outputs else local_run._PartMeasure(state=None, complete=0, skipped=0)))
+                    measured=local_run._PartMeasure(state=None, complete=0, skipped=0, labelled=(
+                        local_run.captured_outputs_read(request, []) if keep_outputs else None))))
                 continue
             state = states[index][1]
             parts.append(local_run._JoinedPart(

@@ -545,19 +545,23 @@ class _PartMeasure:
     state: PartState | None
     complete: int
     skipped: int
+    labelled: estimation.WindowOutputs | None = None  # the complete rows' outputs and labels, for the estimate
 
 
 def _measure_part(settings: ModelSettings, builder: merge.LabelledColumnsBuilder, attributes: merge.ValueAttributes,
-                  names: ModelQualityNames) -> _PartMeasure | None:
-    """The part's ``_PartMeasure``; None when its values are refused (or anything else fails): the run then reads
-    the whole window's columns in one piece, which says what is wrong as one process says it (the first problem
-    of the window, raised as it was raised)."""
+                  names: ModelQualityNames, *, labelled: bool = False) -> _PartMeasure | None:
+    """The part's ``_PartMeasure`` (with ``labelled``, its complete rows' outputs and labels as the label-free
+    estimate reads them); None when its values are refused (or anything else fails): the run then reads the whole
+    window's columns in one piece, which says what is wrong as one process says it (the first problem of the window,
+    raised as it was raised)."""
     try:
         rows, skipped = complete_rows(builder.columns(attributes))
         state = part_state(settings, rows, names=names) if len(rows.labels) else None
+        outputs = estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
+                                            labels=rows.labels) if labelled else None
     except Exception:  # said again, the same way, by the whole window's columns
         return None
-    return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped)
+    return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped, labelled=outputs)
 
 
 def _merged_measures(measures: Sequence[_PartMeasure]) -> _PartMeasure:
@@ -567,8 +571,13 @@ def _merged_measures(measures: Sequence[_PartMeasure]) -> _PartMeasure:
     while len(states) > 1:
         states = [states[i].merge(states[i + 1]) if i + 1 < len(states) else states[i]
                   for i in range(0, len(states), 2)]
+    labelled = None
+    if measures and all(measured.labelled is not None for measured in measures):
+        # a part without rows adds none (its empty per-class scores would not stack with the others')
+        labelled = estimation.concat_outputs([measured.labelled for measured in measures  # type: ignore[misc]
+                                              if len(measured.labelled)] or [measures[0].labelled])  # type: ignore[arg-type]
     return _PartMeasure(state=states[0] if states else None, complete=sum(m.complete for m in measures),
-                        skipped=sum(m.skipped for m in measures))
+                        skipped=sum(m.skipped for m in measures), labelled=labelled)
 
 
 class CaptureJoiner(Protocol):
@@ -791,11 +800,15 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     violations = list(verdict.violations)
     estimated = None
     if reference is not None and window_outputs is not None and len(window_outputs):
-        assert constraints is not None and rows is not None  # the parts leave the rows to the estimate
+        assert constraints is not None
+        if rows is not None:
+            labelled = estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
+                                                 labels=rows.labels)
+        else:  # the parts read their rows for the estimate (Spark's splits)
+            assert measured_parts is not None and measured_parts.labelled is not None
+            labelled = measured_parts.labelled
         estimated = estimation.estimate_window(
-            reference, window_outputs, decision=constraints.decision,
-            labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
-                                                labels=rows.labels), metrics),
+            reference, window_outputs, decision=constraints.decision, labelled=(labelled, metrics),
             realised_p_values=verdict.p_values if constraints.decision.comparison == qd.SIGNIFICANCE else None)
         if estimated.realised_discoveries is not None:  # the realised metrics judged in the window's one family
             verdict = _verdict(measured, constraints, kind, constraints_path, item_count,
