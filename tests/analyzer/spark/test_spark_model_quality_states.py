@@ -177,3 +177,17 @@ def test_the_label_free_estimate_reads_the_splits_outputs_as_the_local_engine_do
     block = local["statistics.json"][ESTIMATION_KEY]  # type: ignore[index]
     assert block["mode"] == "estimated_and_realised" and block["item_count"] == 3_000
     assert len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl"))) > 1
+
+
+@pytest.mark.parametrize("labels", [0, 1, 9, 10_000])
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.3, 1.0])
+def test_the_label_rows_a_split_matched_come_back_whole_in_either_form(labels, share):
+    from model_monitor_analyzer.spark.model_quality import _LabelsMatched
+
+    rng = np.random.default_rng(labels)
+    for start, end in ((0, labels), (labels // 3, labels // 2)):  # the whole window's labels, or a run of them
+        used = np.zeros(labels, dtype=bool)
+        used[start:end] = rng.random(end - start) < share
+        marked = np.zeros(labels, dtype=bool)
+        _LabelsMatched.of(used).mark(marked)
+        assert np.array_equal(marked, used)

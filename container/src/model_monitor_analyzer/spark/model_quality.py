@@ -142,11 +142,39 @@ class _SentMeasure:
                                       labelled=self.labelled)
 
 
+@dataclass(frozen=True)
+class _LabelsMatched:
+    """The label rows a split matched, in the smaller of two forms: a bitmap from the first to the last (labels
+    and captures mostly come in the same order, so a split's matches lie close together), or their positions."""
+
+    first: int
+    bits: bytes | None = None  # np.packbits of the flags from ``first`` on
+    positions: np.ndarray | None = None  # int32 (int64 past 2**31 labels)
+
+    @classmethod
+    def of(cls, used: np.ndarray) -> _LabelsMatched:
+        positions = np.flatnonzero(used)
+        if not positions.size:
+            return cls(0, positions=positions.astype(np.int32))
+        first, last = int(positions[0]), int(positions[-1])
+        if (last - first + 8) // 8 < positions.size * 4:
+            return cls(first, bits=np.packbits(used[first:last + 1]).tobytes())
+        return cls(first, positions=positions.astype(np.int32 if last < 2**31 else np.int64))
+
+    def mark(self, used: np.ndarray) -> None:
+        """Set the matched rows' flags in ``used`` (one flag a label row)."""
+        if self.bits is not None:
+            flags = np.unpackbits(np.frombuffer(self.bits, np.uint8)).astype(bool)
+            used[self.first:self.first + flags.size] |= flags[:used.size - self.first]
+        else:
+            used[self.positions] = True
+
+
 @dataclass(frozen=True, kw_only=True)
 class _SplitJoin:
     """One split's join, pickled back to the driver (its merged lines travel beside it, in a column of their own)."""
 
-    counts: tuple[int, int, np.ndarray]  # matched, captures without a label, positions of the label ids matched
+    counts: tuple[int, int, _LabelsMatched]  # matched, captures without a label, the label rows matched
     problems: InputProblems
     read: int
     unmatched_key: str | None = None  # the split's first capture key without a label
@@ -200,9 +228,9 @@ def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPla
     if measuring is not None and measuring.state:
         measured = local_run._measure_part(measuring.settings, builder, measuring.attributes, measuring.names,
                                            labelled=measuring.outputs_of is not None)
-    # the matched label ids by position, not one flag a label id: a split sees few of a large window's labels
+    # not one flag a label row: a split sees few of a large window's labels
     state = _SplitJoin(
-        counts=(matched, without_label, np.flatnonzero(used)), problems=problems, read=read,
+        counts=(matched, without_label, _LabelsMatched.of(used)), problems=problems, read=read,
         unmatched_key=join.unmatched_key, per_split=made,
         measured=_SentMeasure.of(measured) if measured is not None else None,
         measure_failed=measuring is not None and measuring.state and measured is None,
@@ -214,9 +242,9 @@ def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPla
 
 def join_counts(window_join: merge.WindowJoin, state: _SplitJoin) -> tuple[int, int, np.ndarray]:
     """A split's join counts as ``WindowJoin.part_counts`` gives them (for ``absorb``)."""
-    matched, without_label, positions = state.counts
+    matched, without_label, labels_matched = state.counts
     used = np.zeros_like(window_join.part_counts()[2])
-    used[positions] = True
+    labels_matched.mark(used)
     return matched, without_label, used
 
 
@@ -351,7 +379,7 @@ class SparkJoiner:
             states = self._columns_again(request, plan, window_join, labels, states)
         used = np.zeros(len(window_join.labels), dtype=bool)  # every split's matched labels, for every part's counts
         for _, state in states:
-            used[state.counts[2]] = True
+            state.counts[2].mark(used)
         parts = []
         for index, writer in enumerate(writers):
             if not states:  # no capture file: one empty part, as one process reading nothing
