@@ -173,10 +173,11 @@ def test_the_label_free_estimate_reads_the_splits_outputs_as_the_local_engine_do
         assert _run(argv, tmp_path / "spark", "--engine", "spark") == 0
     local = _outputs(tmp_path / "local")
     assert _outputs(tmp_path / "spark") == local and _spark_summary(tmp_path / "spark") == summary
-    assert merged == [len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl")))]
+    # one state a split (a split of captures without a label writes no merged-records file)
+    (splits,) = merged
+    assert splits >= len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl"))) > 1
     block = local["statistics.json"][ESTIMATION_KEY]  # type: ignore[index]
     assert block["mode"] == "estimated_and_realised" and block["item_count"] == 3_000
-    assert len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl"))) > 1
 
 
 @pytest.mark.parametrize("labels", [0, 1, 9, 10_000])
