@@ -1,18 +1,40 @@
 """Model-quality monitoring runs on Spark: ``monitors.model_quality.run.run_monitor`` with the captures joined with
-the labels on Spark's executors.
+the labels, and each split's matches measured, on Spark's executors.
 
 The window's labels are read on the driver (``io.ground_truth``, a ``file:`` or ``s3://`` folder copied there
 first, only the upload hours the window reads) and broadcast with their join index (``io.merge.WindowJoin``).
 Spark reads the capture files with ``spark.read.text``, splitting large files at line boundaries; each split's
 lines go, in whole-line chunks, to the chunk reader the local run calls (``io.capture``'s captured outputs), are
-joined by inference id (else event id) and give back, as one row per split: the matched outputs and labels
-(``io.merge.LabelledColumnsBuilder``), the join's counts, the bad-record tally and the split's merged records (the
-merge job's lines, compressed). The driver puts the splits in (file, byte) order, which is capture order whatever
-the partitioning, writes each split's merged records as a part file, and the local run goes on as on one machine:
-the same metrics, checks, reports and metric lines.
+joined by inference id (else event id), and the split's matches are measured where they were read, as each part of
+the local run measures its own (``run._measure_part``: ``metrics.part_state`` of its complete rows). One row a
+split comes back: a pickled ``_SplitJoin`` (the metric state, the join's counts, the bad-record tally) and, in a
+column of its own, the split's merged records (the merge job's lines, zlib-compressed).
 
-The merged records and the matched outputs travel to the driver: a window's labels are read there anyway, and
-the matches are at most one a label unless captures share an id.
+What comes back per split, and what bounds the driver (``python -m bench.spark_model_quality_driver``: 100,000
+binary captures in 60 splits):
+
+* the state: the split's decided rows, which the metrics' spreads and a regression's left-to-right sums read in
+  capture order (``profile.model_quality``): a binary problem's flags and probability, 8.25 bytes a row (its score
+  tally follows from them on the driver), a regression's two numbers or a multiclass problem's two class codes, 16
+  bytes a row; the label rows matched as a bitmap of their range or as int32 positions, whichever is smaller. 9.1
+  bytes a row in all for binary captures, where what a split sent before (its matched outputs and labels as text,
+  the label rows as int64 positions) took 80;
+* with the label-free estimate (a baseline that keeps its reference; Spark makes it only without a look-back): its
+  isotonic calibration and prediction drift read every capture's output and every labelled row's, so each split
+  also sends them as the estimate reads them (``estimation.WindowOutputs``: the predicted label's text, the score
+  and the positive flag a capture, with the label's text a labelled row): 38 bytes a labelled capture in all,
+  where the columns, the raw output payloads and the int64 positions took 142;
+* the merged records stay on the executors: the joined rows are persisted there, the states collected first, and
+  the merged lines then handed over one partition at a time (``toLocalIterator``) and written, each split to its
+  part file (``merge/part-NNNNN-...``, NNNNN its place in (file, byte) order: capture order whatever the
+  partitioning; no file for a split without matches), unpublished until the run has succeeded.
+
+The driver merges the states in (file, byte) order (``run._merged_measures``: the same state as the local run's
+parts give), and the local run goes on as on one machine: the same metrics, checks, reports and metric lines. So
+the driver holds the broadcast labels (the bound: a label's id, text and index entry, far more than its state), the
+splits' states, and one partition's merged lines. A split whose values the metrics refuse sends no state: the
+window is then joined again for every split's matched columns (not its lines, written already), read whole on the
+driver so that the error is the one a single process raises.
 
 A baseline (``baseline --type model-quality``) reads its labelled dataset as the data-quality baseline does
 (``spark.data_quality``: whole files, or splits at line boundaries), each split on an executor by the local run's
