@@ -8,7 +8,8 @@ three ways:
 
 * columns: what each split sent before, its matched outputs and labels (``LabelledColumnsBuilder``), pickled, and
   its merged lines (zlib) in the same row; with the estimate, every capture's output payload as well (data,
-  encoding, content type);
+  encoding, content type). The label rows it matched are counted as they are sent now (before: int64 positions,
+  8 bytes more a matched capture);
 * state: what it sends now, its metric state (the rows as ``to_bytes`` writes them), counts and problems; with the
   estimate, the rows' outputs and labels and every capture's output as the estimate reads them
   (``estimation.WindowOutputs``);
