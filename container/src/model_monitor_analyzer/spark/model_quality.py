@@ -416,7 +416,10 @@ class SparkJoiner:
             parts.append(local_run._JoinedPart(
                 builder=state.builder or merge.LabelledColumnsBuilder(), writer=writer,
                 counts=(state.counts[0], state.counts[1], used), problems=state.problems, read=state.read,
-                outputs=state.outputs, unmatched_key=state.unmatched_key,
+                # a split without a capture in the window adds no output (its empty per-class scores would not
+                # stack with the others', and the window would lose them)
+                outputs=state.outputs if state.outputs is not None and len(state.outputs) else None,
+                unmatched_key=state.unmatched_key,
                 measured=state.measured.measure(settings) if state.measured is not None else None))
         # the first part's counts stand for the run's own join (the local run absorbs the others'; the union of the
         # matched labels, given to every part, is absorbed as many times as it likes)
