@@ -25,14 +25,15 @@ binary captures in 60 splits):
   and the positive flag a capture, with the label's text a labelled row): 38 bytes a labelled capture in all,
   where the columns, the raw output payloads and the int64 positions took 142;
 * the merged records stay on the executors: the joined rows are persisted there, the states collected first, and
-  the merged lines then handed over one partition at a time (``toLocalIterator``) and written, each split to its
-  part file (``merge/part-NNNNN-...``, NNNNN its place in (file, byte) order: capture order whatever the
-  partitioning; no file for a split without matches), unpublished until the run has succeeded.
+  the merged lines then handed over a partition at a time (``toLocalIterator``, fetching the next meanwhile: about
+  20 ms a partition on 2 loaded CPUs in local mode) and written, each split to its part file
+  (``merge/part-NNNNN-...``, NNNNN its place in (file, byte) order: capture order whatever the partitioning; no
+  file for a split without matches), unpublished until the run has succeeded.
 
 The driver merges the states in (file, byte) order (``run._merged_measures``: the same state as the local run's
 parts give), and the local run goes on as on one machine: the same metrics, checks, reports and metric lines. So
 the driver holds the broadcast labels (the bound: a label's id, text and index entry, far more than its state), the
-splits' states, and one partition's merged lines. A split whose values the metrics refuse sends no state: the
+splits' states, and two partitions' merged lines. A split whose values the metrics refuse sends no state: the
 window is then joined again for every split's matched columns (not its lines, written already), read whole on the
 driver so that the error is the one a single process raises.
 
@@ -363,8 +364,8 @@ def joined_splits(files: HadoopFiles, folder: Path, capture: Path, *, window: Ti
 
 class SparkJoiner:
     """``monitors.model_quality.run.CaptureJoiner`` with Spark's splits of the capture files as the parts: each
-    split's metric state (or its matched columns, for the label-free estimate) collected, its merged lines written
-    one split at a time (see the module docstring)."""
+    split's metric state collected (with the label-free estimate, its outputs as the estimate reads them too), its
+    merged lines written one split at a time (see the module docstring)."""
 
     def __init__(self, files: HadoopFiles, folder: Path) -> None:
         self._files = files
@@ -392,13 +393,13 @@ class SparkJoiner:
                 writers = [_LinesWriter(merged_output, part=index) for index in range(max(1, len(states)))]
                 if states:
                     self._write_merged(rows, {key: writers[index] for index, (key, _) in enumerate(states)}, uris)
+            if any(state.measure_failed for _, state in states):
+                # a split's values were refused: the window's columns, read whole, say it as one process says it
+                states = self._columns_again(request, plan, window_join, labels, states)
         except BaseException:
             for writer in writers:
                 writer.discard()  # a run that fails leaves no merged records
             raise
-        if any(state.measure_failed for _, state in states):
-            # a split's values were refused: the window's columns, read whole, say it as one process says it
-            states = self._columns_again(request, plan, window_join, labels, states)
         used = np.zeros(len(window_join.labels), dtype=bool)  # every split's matched labels, for every part's counts
         for _, state in states:
             state.counts[2].mark(used)
@@ -430,7 +431,8 @@ class SparkJoiner:
 
     def _write_merged(self, rows: DataFrame, writers: dict[tuple[str, int], _LinesWriter], uris: list[str]) -> None:
         """Each split's merged lines to its part file, one split at a time as Spark hands them over (partition
-        by partition, from the executors' kept rows), so the driver never holds the window's lines."""
+        by partition from the executors' kept rows, the next partition fetched meanwhile), so the driver never holds
+        the window's lines."""
         with spark_job_errors("capture", uris):
             for row in rows.select("file", "start", "merged").toLocalIterator(prefetchPartitions=True):
                 writer = writers[(row.file, row.start)]
