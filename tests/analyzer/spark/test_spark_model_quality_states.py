@@ -114,7 +114,8 @@ def local_runs(tmp_path_factory):
     return runs
 
 
-@pytest.mark.parametrize(("kind", "split_bytes"), [("binary", None), ("binary", 256 << 10), ("binary", 24 << 10),
+# whole files (one split) are test_spark_model_quality's; here a few splits and many
+@pytest.mark.parametrize(("kind", "split_bytes"), [("binary", 256 << 10), ("binary", 24 << 10),
                                                    ("regression", 24 << 10), ("multiclass", 40 << 10)])
 def test_splits_measured_on_the_executors_give_the_local_engines_outputs(spark, split_files, local_runs, kind,
                                                                          split_bytes, tmp_path, monkeypatch):
@@ -126,7 +127,7 @@ def test_splits_measured_on_the_executors_give_the_local_engines_outputs(spark, 
     assert _spark_summary(tmp_path / "spark") == summary
     # every split sent its state (a split whose state did not come would leave the run to read the columns whole)
     parts = len(list((tmp_path / "spark" / "merge").glob("part-*.jsonl")))
-    assert merged == [parts] and (parts == 1 if split_bytes is None else parts > 1)
+    assert merged == [parts] and parts > 1
     assert summary.get("non_finite_values") == (3 if kind == "binary" else 2 if kind == "regression" else None)
 
 
