@@ -222,3 +222,34 @@ def test_a_multiclass_estimate_with_splits_of_no_capture_in_the_window_is_the_lo
     assert _outputs(tmp_path / "spark") == local and _spark_summary(tmp_path / "spark") == summary
     block = local["statistics.json"][ESTIMATION_KEY]  # type: ignore[index]
     assert block["mode"] == "estimated_and_realised" and block["item_count"] == 2_000
+
+
+def test_a_run_that_fails_while_writing_merged_records_keeps_the_earlier_runs_and_leaves_none(spark, split_files,
+                                                                                             local_runs, tmp_path,
+                                                                                             monkeypatch, capsys):
+    import errno
+
+    from model_monitor_analyzer.spark import model_quality as spark_mq
+
+    argv, _, _ = local_runs["binary"]
+    out = tmp_path / "spark"
+    with split_files(256 << 10):
+        assert _run(argv, out, "--engine", "spark") == 0
+    earlier = {path.name: path.read_bytes() for path in (out / "merge").iterdir()}
+    assert len(earlier) > 1
+    written = []
+    real = spark_mq._LinesWriter.write_lines
+
+    def fail_on_the_third(writer, data):
+        written.append(writer)
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(writer, data)
+
+    monkeypatch.setattr(spark_mq._LinesWriter, "write_lines", fail_on_the_third)
+    capsys.readouterr()
+    with split_files(256 << 10):
+        assert _run(argv, out, "--engine", "spark", "--overwrite") == 2
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and "Traceback" not in error and len(written) == 3
+    assert {path.name: path.read_bytes() for path in (out / "merge").iterdir()} == earlier  # nothing lost, nothing left
