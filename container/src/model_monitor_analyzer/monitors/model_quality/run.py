@@ -583,7 +583,9 @@ def _merged_measures(measures: Sequence[_PartMeasure]) -> _PartMeasure:
 class CaptureJoiner(Protocol):
     """Joins a window's captures with its labels in parts: ``_JoinedPart``s in capture order (one at least),
     each with its merged records written (unpublished) in ``merged_output``, and with ``keep_outputs`` every
-    capture's model output read (``window_outputs``) for the label-free estimate."""
+    capture's model output read (``window_outputs``) for the label-free estimate. Parts that all carry their
+    measure (``_PartMeasure``, with ``keep_outputs`` its ``labelled`` rows too) are merged as states; otherwise the
+    run reads the parts' matched columns whole."""
 
     def __call__(self, request: ModelQualityMonitorRequest, *, window: TimeWindow, window_join: merge.WindowJoin,
                  labels: GroundTruthColumns, merged_output: Path, progress: ProgressReporter,
