@@ -85,11 +85,13 @@ def concat_outputs(parts: Sequence[WindowOutputs]) -> WindowOutputs:
     scores = [p.scores for p in parts if p.scores is not None]
     positive = [p.predicted_positive for p in parts if p.predicted_positive is not None]
     classes = [p.class_scores for p in parts if p.class_scores is not None]
+    truths = [p.truth.cast(pa.string()) for p in parts if p.truth is not None]
     return WindowOutputs(pa.concat_arrays([p.labels.cast(pa.string()) for p in parts]),
                          np.concatenate(scores) if len(scores) == len(parts) else None,
                          np.concatenate(positive) if len(positive) == len(parts) else None,
                          np.concatenate(classes) if len(classes) == len(parts)
-                         and len({c.shape[1] for c in classes}) == 1 else None)
+                         and len({c.shape[1] for c in classes}) == 1 else None,
+                         pa.concat_arrays(truths) if len(truths) == len(parts) else None)
 
 
 def window_outputs(settings: ModelSettings, predictions: pa.Array, probabilities: pa.Array | None, *,

@@ -361,6 +361,16 @@ def run_baseline(request: ModelQualityBaselineRequest, *, reader: BaselineReader
     return RunOutcome.finished(violations=0, output_dir=output, files=files, summary=summary)
 
 
+def value_attributes(settings: ModelSettings) -> merge.ValueAttributes:
+    """Where a monitoring window's outputs and labels hold the values the metrics read."""
+    return merge.ValueAttributes(
+        inference_attribute=settings.inference_attribute or settings.probability_attribute,
+        probability_attribute=settings.probability_attribute,
+        ground_truth_attribute=settings.ground_truth_attribute,
+        class_probabilities=_class_probabilities(settings),
+    )
+
+
 def _class_probabilities(settings: ModelSettings) -> bool:
     """Whether the probability attribute may list per-class probabilities (a multiclass model's)."""
     return settings.problem_type is mq.ProblemType.MULTICLASS_CLASSIFICATION and settings.probability_attribute is not None
@@ -535,35 +545,47 @@ class _PartMeasure:
     state: PartState | None
     complete: int
     skipped: int
+    labelled: estimation.WindowOutputs | None = None  # the complete rows' outputs and labels, for the estimate
 
 
 def _measure_part(settings: ModelSettings, builder: merge.LabelledColumnsBuilder, attributes: merge.ValueAttributes,
-                  names: ModelQualityNames) -> _PartMeasure | None:
-    """The part's ``_PartMeasure``; None when its values are refused (or anything else fails): the run then reads
-    the whole window's columns in one piece, which says what is wrong as one process says it (the first problem
-    of the window, raised as it was raised)."""
+                  names: ModelQualityNames, *, labelled: bool = False) -> _PartMeasure | None:
+    """The part's ``_PartMeasure`` (with ``labelled``, its complete rows' outputs and labels as the label-free
+    estimate reads them); None when its values are refused (or anything else fails): the run then reads the whole
+    window's columns in one piece, which says what is wrong as one process says it (the first problem of the window,
+    raised as it was raised)."""
     try:
         rows, skipped = complete_rows(builder.columns(attributes))
         state = part_state(settings, rows, names=names) if len(rows.labels) else None
+        outputs = estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
+                                            labels=rows.labels) if labelled else None
     except Exception:  # said again, the same way, by the whole window's columns
         return None
-    return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped)
+    return _PartMeasure(state=state, complete=len(rows.labels), skipped=skipped, labelled=outputs)
 
 
 def _merged_measures(measures: Sequence[_PartMeasure]) -> _PartMeasure:
-    """The parts' measures as one, in part order (``PartState.merge``)."""
-    state = None
-    for measured in measures:
-        if measured.state is not None:
-            state = measured.state if state is None else state.merge(measured.state)
-    return _PartMeasure(state=state, complete=sum(m.complete for m in measures),
-                        skipped=sum(m.skipped for m in measures))
+    """The parts' measures as one, in part order (``PartState.merge``), neighbours merged first: the states keep
+    their rows, so each row is copied about log2(parts) times rather than once a part (Spark's splits are many)."""
+    states = [measured.state for measured in measures if measured.state is not None]
+    while len(states) > 1:
+        states = [states[i].merge(states[i + 1]) if i + 1 < len(states) else states[i]
+                  for i in range(0, len(states), 2)]
+    labelled = None
+    if measures and all(measured.labelled is not None for measured in measures):
+        # a part without rows adds none (its empty per-class scores would not stack with the others')
+        labelled = estimation.concat_outputs([measured.labelled for measured in measures  # type: ignore[misc]
+                                              if len(measured.labelled)] or [measures[0].labelled])  # type: ignore[arg-type]
+    return _PartMeasure(state=states[0] if states else None, complete=sum(m.complete for m in measures),
+                        skipped=sum(m.skipped for m in measures), labelled=labelled)
 
 
 class CaptureJoiner(Protocol):
     """Joins a window's captures with its labels in parts: ``_JoinedPart``s in capture order (one at least),
     each with its merged records written (unpublished) in ``merged_output``, and with ``keep_outputs`` every
-    capture's model output read (``window_outputs``) for the label-free estimate."""
+    capture's model output read (``window_outputs``) for the label-free estimate. Parts that all carry their
+    measure (``_PartMeasure``, with ``keep_outputs`` its ``labelled`` rows too) are merged as states; otherwise the
+    run reads the parts' matched columns whole."""
 
     def __call__(self, request: ModelQualityMonitorRequest, *, window: TimeWindow, window_join: merge.WindowJoin,
                  labels: GroundTruthColumns, merged_output: Path, progress: ProgressReporter,
@@ -625,12 +647,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     files: list[Path] = []
 
     progress = ProgressReporter(enabled=request.reading.progress)
-    attributes = merge.ValueAttributes(
-        inference_attribute=settings.inference_attribute or settings.probability_attribute,
-        probability_attribute=settings.probability_attribute,
-        ground_truth_attribute=settings.ground_truth_attribute,
-        class_probabilities=_class_probabilities(settings),
-    )
+    attributes = value_attributes(settings)
     merged_source = request.merged
     id_samples: tuple[str | None, str | None] = (None, None)
     measured_parts: _PartMeasure | None = None  # the parts' merged metric state, when they made one
@@ -785,11 +802,15 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
     violations = list(verdict.violations)
     estimated = None
     if reference is not None and window_outputs is not None and len(window_outputs):
-        assert constraints is not None and rows is not None  # the parts leave the rows to the estimate
+        assert constraints is not None
+        if rows is not None:
+            labelled = estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
+                                                 labels=rows.labels)
+        else:  # the parts read their rows for the estimate (Spark's splits)
+            assert measured_parts is not None and measured_parts.labelled is not None
+            labelled = measured_parts.labelled
         estimated = estimation.estimate_window(
-            reference, window_outputs, decision=constraints.decision,
-            labelled=(estimation.window_outputs(settings, rows.predictions, rows.probabilities, names=names,
-                                                labels=rows.labels), metrics),
+            reference, window_outputs, decision=constraints.decision, labelled=(labelled, metrics),
             realised_p_values=verdict.p_values if constraints.decision.comparison == qd.SIGNIFICANCE else None)
         if estimated.realised_discoveries is not None:  # the realised metrics judged in the window's one family
             verdict = _verdict(measured, constraints, kind, constraints_path, item_count,
