@@ -112,3 +112,29 @@ def test_too_many_bad_captures_fail_as_locally_and_leave_no_merged_records(spark
     error = capsys.readouterr().err
     assert "capture records are malformed" in error and "Traceback" not in error
     assert not list(out.rglob("part-*")) and not list(out.rglob(".part-*"))
+
+
+@pytest.mark.parametrize("split_bytes", [None, 20 << 10])
+def test_a_gzip_capture_file_named_jsonl_is_read_as_the_local_engine_reads_it(spark, split_files, local_window,
+                                                                               split_bytes, tmp_path):
+    """Capture files are recognised as gzip by their bytes, whatever their name: Spark's text reader knows them by
+    the suffix only, so such a file is read whole, even when larger than a split (a gzip stream cannot be cut)."""
+    import gzip
+    import shutil
+
+    root, _ = local_window
+    zipped = tmp_path / "window"
+    shutil.copytree(root / "capture", zipped / "capture")
+    shutil.copytree(root / "groundtruth", zipped / "groundtruth")
+    capture = next((zipped / "capture").rglob("*.jsonl"))
+    capture.write_bytes(gzip.compress(capture.read_bytes()))
+    constraints = root / "out" / "constraints.json"
+    out = tmp_path / "spark"
+    with split_files(split_bytes):
+        assert cli.main(_monitor_argv(zipped, out, "--engine", "spark", "--constraints", str(constraints))) == 0
+    whole = tmp_path / "local"
+    assert job.run_monitor(_binary_monitor(zipped, "--ground-truth-lookback", "PT2H", "--workers", "1",
+                                           "--max-bad-record-ratio", "0.5", "--output", str(whole),
+                                           "--constraints", str(constraints))).status is RunStatus.COMPLETED
+    assert _documents(out) == _documents(whole)
+    assert _merged_lines(out / "merge") == _merged_lines(root / "out" / "merge")

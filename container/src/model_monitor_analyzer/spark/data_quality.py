@@ -18,6 +18,7 @@ import sys
 from dataclasses import replace
 from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -34,6 +35,7 @@ from model_monitor_analyzer.io.datasets import (
     header_names,
     spark_column_names,
 )
+from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC
 from model_monitor_analyzer.io.jsonlines import SUFFIXES as JSON_LINES_SUFFIXES
 from model_monitor_analyzer.io.manifest import looks_like_manifest, parse_manifest
 from model_monitor_analyzer.io.problems import InputProblems
@@ -64,6 +66,9 @@ from model_monitor_analyzer.spark.partitions import (
     profile_whole_files,
 )
 from model_monitor_analyzer.spark.staging import RunFiles
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 PARQUET_MAGIC = b"PAR1"
 FILE_COLUMN, START_COLUMN = "__analyzer_file", "__analyzer_start"  # beside a Parquet dataset's own columns
@@ -253,14 +258,7 @@ class SparkProfiler:
         with spark_job_errors("input", uris):
             # files no larger than a split go whole to the Python workers (no per-line work in the JVM); the
             # length filter is pushed into the binaryFile reader, which reads no content for the others
-            whole_limit = _byte_size(self._spark.conf.get("spark.sql.files.maxPartitionBytes", "128m"))
-            found = self._spark.read.format("binaryFile").load(uris)
-            if sizes is not None and all(0 < size <= whole_limit for size in sizes):
-                large, whole = [], found  # as listed, every file is read whole (one that grew since too)
-            else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
-                large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
-                whole = found.where(F.col("length") <= whole_limit)
-            whole = whole.select("content", F.col("_metadata.file_path").alias("file"))
+            whole, large = whole_and_split_files(self._files, uris, sizes)
             rows = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL).collect()
             if large:
                 lines = self._spark.read.text(large).select(
@@ -278,6 +276,36 @@ class SparkProfiler:
                 state.raise_it()
             states.append(state)
         return states
+
+
+def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] | None = None
+                          ) -> tuple[DataFrame, list[str]]:
+    """The files of ``uris`` read whole (``binaryFile`` rows ``(content, file)``) and those left to Spark's text
+    reader, which cuts them at line boundaries: a file no larger than a split (``spark.sql.files.maxPartitionBytes``)
+    is read whole, and so is a larger one that starts as gzip (whatever its name: the text reader decompresses by the
+    name's suffix only, and a gzip stream cannot be cut). ``sizes``: the listed sizes of ``uris``, when known."""
+    from pyspark.sql import functions as F
+
+    spark = files.spark
+    whole_limit = _byte_size(spark.conf.get("spark.sql.files.maxPartitionBytes", "128m"))
+    found = spark.read.format("binaryFile").load(uris)
+    if sizes is not None and all(0 < size <= whole_limit for size in sizes):
+        large, whole = [], found  # as listed, every file is read whole (one that grew since too)
+    else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
+        large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
+        gzipped = [uri for uri in large if files.head(uri, 2) == GZIP_MAGIC]
+        large = [uri for uri in large if uri not in set(gzipped)]
+        whole = found.where(F.col("length") <= whole_limit)
+        if gzipped:
+            return (_content_and_file(whole).unionByName(_content_and_file(found.where(F.col("path").isin(gzipped)))),
+                    large)
+    return _content_and_file(whole), large
+
+
+def _content_and_file(found: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return found.select("content", F.col("_metadata.file_path").alias("file"))
 
 
 _BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,

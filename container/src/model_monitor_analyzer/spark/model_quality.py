@@ -93,13 +93,14 @@ from model_monitor_analyzer.monitors.model_quality.request import (
 from model_monitor_analyzer.profile.model_quality import BinaryState, MulticlassState, RegressionState
 from model_monitor_analyzer.report import model_quality as report
 from model_monitor_analyzer.spark import spark_job_errors, spark_session
-from model_monitor_analyzer.spark.data_quality import SparkProfiler
+from model_monitor_analyzer.spark.data_quality import SparkProfiler, whole_and_split_files
 from model_monitor_analyzer.spark.locations import HadoopFiles, remote_uri, require_local_inputs
 from model_monitor_analyzer.spark.partitions import (
     STATE_DDL,
     STATE_SCHEMA,
     Failure,
     _chunks,
+    _file_chunks,
     _one_value,
     _pieces,
     state_row,
@@ -220,9 +221,10 @@ def _split_row(file: str, start: int, state: object, merged: bytes) -> pa.Record
     return pa.RecordBatch.from_arrays([*row.columns, _one_value(pa.binary(), merged)], schema=_SPLIT_SCHEMA)
 
 
-def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPlan, join: merge.WindowJoin,
+def _join_split(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: _JoinPlan, join: merge.WindowJoin,
                 labels: GroundTruthColumns, problems: InputProblems) -> tuple[_SplitJoin, bytes]:
-    """The split's ``_SplitJoin`` and its merged lines, zlib-compressed."""
+    """The split's (or whole file's) ``_SplitJoin`` and its merged lines, zlib-compressed; ``chunks``: its
+    (lines before, chunk of whole lines)."""
     path = file if start == 0 else f"{file} (the part from byte {start})"
     measuring = plan.measuring
     builder = merge.LabelledColumnsBuilder()
@@ -230,7 +232,7 @@ def _join_split(lines: Iterable[pa.Array], file: str, start: int, plan: _JoinPla
     merged: list[bytes] = []
     read = 0
     outputs: list[tuple[pa.Array, pa.Array, pa.Array]] = []
-    for lines_before, chunk in _chunks(lines, CHUNK_BYTES):
+    for lines_before, chunk in chunks:
         captured = _captured_outputs(chunk, path, lines_before, plan.window, problems)
         if captured is None or not len(captured):
             continue
@@ -274,22 +276,39 @@ def join_counts(window_join: merge.WindowJoin, state: _SplitJoin) -> tuple[int, 
 
 
 def join_partition(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared: object) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``'s function: one row a split of the partition (``_SPLIT_SCHEMA``), its state a pickled
-    ``_SplitJoin`` or ``Failure``, its merged lines compressed. ``shared``: the broadcast (WindowJoin, labels)."""
+    """``mapInArrow``'s function over lines ``(value, file, start)``: one row a split of the partition
+    (``_SPLIT_SCHEMA``), its state a pickled ``_SplitJoin`` or ``Failure``, its merged lines compressed.
+    ``shared``: the broadcast (WindowJoin, labels)."""
     import itertools
 
     window_join, labels = shared.value  # type: ignore[attr-defined]
     for (file, start), group in itertools.groupby(_pieces(batches), key=lambda piece: piece[0]):
-        problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio, input_name="capture records")
-        merged = b""
-        try:
-            state, merged = _join_split((piece for _, piece in group), file, start, plan,
-                                        merge.WindowJoin.sharing(window_join), labels, problems)
-        except AnalyzerInputError as exc:
-            state = Failure(True, exc.message, exc.path, exc.line)  # type: ignore[assignment]
-        except Exception as exc:  # a bug: said on the driver
-            state = Failure(False, f"{type(exc).__name__}: {exc}")  # type: ignore[assignment]
-        yield _split_row(file, start, state, merged)
+        yield _joined_row(_chunks((piece for _, piece in group), CHUNK_BYTES), file, start, plan, window_join, labels)
+
+
+def join_whole_files(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared: object) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function over whole files ``(content, file)``: one row a file, as ``join_partition``'s of a
+    file's only split; the file is gunzipped when it starts as gzip, whatever its name, as the local engine reads it."""
+    window_join, labels = shared.value  # type: ignore[attr-defined]
+    for batch in batches:
+        contents, files = batch.column(0), batch.column(1)
+        for index in range(batch.num_rows):
+            file = files[index].as_py()  # a file that does not gunzip is its row's failure (``_joined_row``)
+            yield _joined_row(_file_chunks(contents[index].as_py() or b"", file, CHUNK_BYTES), file, 0, plan,
+                              window_join, labels)
+
+
+def _joined_row(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: _JoinPlan,
+                window_join: merge.WindowJoin, labels: GroundTruthColumns) -> pa.RecordBatch:
+    problems = InputProblems(max_bad_record_ratio=plan.max_bad_record_ratio, input_name="capture records")
+    merged = b""
+    try:
+        state, merged = _join_split(chunks, file, start, plan, merge.WindowJoin.sharing(window_join), labels, problems)
+    except AnalyzerInputError as exc:
+        state = Failure(True, exc.message, exc.path, exc.line)  # type: ignore[assignment]
+    except Exception as exc:  # a bug: said on the driver
+        state = Failure(False, f"{type(exc).__name__}: {exc}")  # type: ignore[assignment]
+    return _split_row(file, start, state, merged)
 
 
 class _LinesWriter(merge.MergedRecordsWriter):
@@ -330,10 +349,15 @@ def _joined_rows(files: HadoopFiles, folder: Path, capture: Path, plan: _JoinPla
     rows = None
     try:
         with spark_job_errors("capture", uris):
-            lines = spark.read.text(uris).select(
-                "value", F.col("_metadata.file_path").alias("file"),
-                F.col("_metadata.file_block_start").alias("start"))
-            rows = lines.mapInArrow(partial(join_partition, plan=plan, shared=shared), _SPLIT_DDL)
+            # files no larger than a split (and gzip files) whole, as data quality reads them; larger ones in splits
+            whole, large = whole_and_split_files(files, uris)
+            rows = whole.mapInArrow(partial(join_whole_files, plan=plan, shared=shared), _SPLIT_DDL)
+            if large:
+                lines = spark.read.text(large).select(
+                    "value", F.col("_metadata.file_path").alias("file"),
+                    F.col("_metadata.file_block_start").alias("start"))
+                rows = rows.unionByName(lines.mapInArrow(partial(join_partition, plan=plan, shared=shared),
+                                                         _SPLIT_DDL))
             if kept:
                 rows = rows.persist()
         yield rows, uris
