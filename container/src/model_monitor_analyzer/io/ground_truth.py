@@ -409,9 +409,10 @@ class LabelColumnParts:
     problems: InputProblems
 
 
-def read_label_files(files: Sequence[Path]) -> LabelColumnParts:
-    """The labels of ``files``, in their order: each chunk of lines parsed column-wise by Arrow's JSON reader, and
-    only the labels that path cannot take read one by one, in place."""
+def read_label_files(files: Sequence[Path], *, use_threads: bool = True) -> LabelColumnParts:
+    """The labels of ``files``, in their order: each chunk of lines parsed column-wise by Arrow's JSON reader (on
+    every core unless ``use_threads`` is False: see ``json_chunk_table``), and only the labels that path cannot
+    take read one by one, in place."""
     tally = InputProblems()
     read = LabelColumnParts(ids=[], data=[], encodings=[], truths=[], records=LabelRecords(), problems=tally)
     records = read.records
@@ -423,7 +424,7 @@ def read_label_files(files: Sequence[Path]) -> LabelColumnParts:
             except (OSError, EOFError, zlib.error) as error:
                 raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=text) from None
         for lines_before, chunk in chunks:
-            table_read = json_chunk_table(chunk, _LABEL_OPTIONS)
+            table_read = json_chunk_table(chunk, _LABEL_OPTIONS, use_threads=use_threads)
             if table_read is not None:
                 table, starts, ends = table_read
                 usable, event_ids, data, encodings = _usable_labels(table)
