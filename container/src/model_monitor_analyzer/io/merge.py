@@ -1103,9 +1103,12 @@ class LabelledColumnsBuilder:
                             rows: np.ndarray) -> None:
         """Keep the output payloads at ``positions`` of ``outputs`` and their labels, the ``rows`` of ``labels``."""
         self._flush()
-        chosen = pa.array(positions, pa.int64())
-        self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
-                                    outputs.content_types.take(chosen)))
+        if len(positions) == len(outputs):  # every capture of the chunk matched: its columns as they are
+            self._output_chunks.append((outputs.data, outputs.encodings, outputs.content_types))
+        else:
+            chosen = pa.array(positions, pa.int64())
+            self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
+                                        outputs.content_types.take(chosen)))
         taken = pa.array(rows, pa.int64())
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
@@ -1130,11 +1133,10 @@ class LabelledColumnsBuilder:
                                             for name in ("event_id", "data", "encoding")))  # type: ignore[arg-type]
 
     @staticmethod
-    def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]], column: int) -> pa.Array:
         if not chunks:
-            empty = pa.array([], pa.string())
-            return empty, empty, empty
-        return tuple(pa.concat_arrays([chunk[i] for chunk in chunks]) for i in range(3))  # type: ignore[return-value]
+            return pa.array([], pa.string())
+        return pa.concat_arrays([chunk[column] for chunk in chunks])
 
     def _records(self, outputs: tuple[pa.Array, pa.Array, pa.Array], ids: pa.Array, data: pa.Array,
                  encodings: pa.Array) -> Iterator[dict]:
@@ -1150,9 +1152,10 @@ class LabelledColumnsBuilder:
     def columns(self, attributes: ValueAttributes) -> LabelledColumns:
         """``labelled_columns`` of the pairs added so far."""
         self._flush()
-        ids, data, encodings = self._joined(self._label_chunks)
-        outputs = self._joined(self._output_chunks)
-        fast = _one_row_csv_columns((outputs[0], outputs[1]), (data, encodings), attributes)
-        if fast is None:
+        ids, data, encodings = (self._joined(self._label_chunks, column) for column in range(3))
+        output_data, output_encodings = (self._joined(self._output_chunks, column) for column in range(2))
+        fast = _one_row_csv_columns((output_data, output_encodings), (data, encodings), attributes)
+        if fast is None:  # the content types only now: the per-record reader alone reads them
+            outputs = (output_data, output_encodings, self._joined(self._output_chunks, 2))
             return _record_by_record(self._records(outputs, ids, data, encodings), attributes)
         return dataclasses.replace(fast, event_ids=ids)  # a label's eventId is its capture's join key
