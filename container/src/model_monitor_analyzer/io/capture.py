@@ -1256,6 +1256,9 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
                       if careful.any() else {})
     problems.record_good(int(keep.sum()) + len(kept_by_record))
     if not kept_by_record:
+        if keep.all():  # the usual chunk: every record kept, the columns as they are
+            return CapturedOutputs(keys=columns[0], data=columns[1], encodings=columns[2], content_types=columns[3],
+                                   lines=(chunk, starts, ends), envelopes=(table, np.arange(len(keep))))
         chosen = _arrow_mask(keep)
         if not keep.any():
             return None
