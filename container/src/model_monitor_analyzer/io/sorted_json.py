@@ -59,7 +59,9 @@ class SortedJsonPieces:
 
 
 def join_pieces(pieces: list[Piece], rows: int) -> pa.Array:
-    """The row-wise concatenation of ``pieces``."""
+    """The row-wise concatenation of ``pieces`` (neighbouring texts made one first: the join's cost is per piece
+    and row)."""
+    pieces = _merged(pieces)
     if not any(isinstance(piece, pa.Array) for piece in pieces):
         return pa.array(["".join(pieces)] * rows, pa.string())  # type: ignore[arg-type]
     if len(pieces) == 1:
@@ -153,6 +155,9 @@ def sorted_json_pieces(values: pa.Array | pa.ChunkedArray) -> SortedJsonPieces |
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if pa.types.is_string(values.type):
+        if _one_text(values):  # a member that has one value in every row (an encoding, a mode, a content type)
+            escaped, by_record = _escaped_texts(values.slice(0, 1))
+            return SortedJsonPieces([f'"{escaped[0].as_py()}"'], np.full(len(values), bool(by_record[0])))
         escaped, by_record = _escaped_texts(values)
         if values.null_count:
             return SortedJsonPieces([pc.binary_join_element_wise('"', escaped, '"', "")], by_record)
@@ -160,6 +165,14 @@ def sorted_json_pieces(values: pa.Array | pa.ChunkedArray) -> SortedJsonPieces |
     if pa.types.is_struct(values.type):
         return _struct_pieces(values)
     return None
+
+
+def _one_text(values: pa.Array) -> bool:
+    """Whether every row of a string column holds the same text (none is null): its JSON text is then one piece
+    of text, made once, not a column to join row by row."""
+    if values.null_count or not len(values):
+        return False
+    return bool(pc.all(pc.equal(values, values[0])).as_py())
 
 
 def sorted_json_texts(values: pa.Array | pa.ChunkedArray) -> SortedJsonTexts | None:
