@@ -14,6 +14,7 @@ import pytest
 
 from model_monitor_analyzer.io import capture
 from model_monitor_analyzer.io.capture import CaptureSlice, capture_slices, read_capture_batches
+from model_monitor_analyzer.io.jsonlines import json_chunk_table
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import TimeWindow
 
@@ -389,3 +390,71 @@ def test_flat_json_arrays_with_null_items_take_the_column_wise_path(tmp_path, mo
     assert problems.good == 60
     assert [tuple(None if v is None else v if v == "a b" else orjson.loads(v) for v in row) for row in rows] == [
         tuple(orjson.loads(item) for item in row) for row in values]
+
+
+_OUTPUT_KINDS = [_csv("0.5\n"), _json('{"predictions": [0.25]}'), _json("[0.75]"),
+                 {"data": base64.b64encode(b"0.125").decode(), "encoding": "BASE64"},
+                 {"data": base64.b64encode(b'{"score": 0.5}').decode(), "encoding": "BASE64",
+                  "observedContentType": "application/json"},
+                 _csv('"quoted, text"'), _csv("say \\u0041 \"hi\"\ttab")]
+
+
+def _outputs_file(tmp_path, *, bom: bool, blank: bool) -> list[bytes]:
+    """Edge records of every kind with event ids, with outputs of every encoding, between clean ones, with lines
+    that are not records (and, with ``blank``, a blank line, which sends its chunk line by line)."""
+    rng = random.Random(7)
+    lines = []
+    for index, line in enumerate(line for kind in sorted(_EDGE_LINES) for line in _EDGE_LINES[kind]):
+        record = orjson.loads(line)
+        if isinstance(record.get("captureData"), dict) and rng.random() < 0.5:
+            record["captureData"]["endpointOutput"] = rng.choice(_OUTPUT_KINDS)
+        lines.append(_with_ids(rng, orjson.dumps(record), index))
+        lines.append(_with_ids(rng, _record(_csv(f"{index},{index * 0.5}"), _csv(f"0.{index}")), 1000 + index))
+    lines[17:17] = [b"{not json", b'{"captureData": "text"}', b"[1, 2]"] + [b"   "] * blank
+    (tmp_path / "a.jsonl").write_bytes(capture.UTF8_BOM * bom + b"\n".join(lines) + b"\n")
+    return lines
+
+
+@pytest.mark.parametrize("blank", [False, True])
+@pytest.mark.parametrize("bom", [False, True])
+def test_captured_outputs_on_one_thread_and_in_slices_are_the_records_read_one_by_one(tmp_path, monkeypatch, bom,
+                                                                                        blank):
+    _outputs_file(tmp_path, bom=bom, blank=blank)
+    path = tmp_path / "a.jsonl"
+    assert [len(capture_slices([path], parts=parts)) for parts in (2, 3)] == [2, 3]  # the file is cut
+    parsed = []  # (threads asked for, chunk read column-wise) of every chunk
+
+    def spied(chunk, options, **kwargs):
+        read = json_chunk_table(chunk, options, **kwargs)
+        parsed.append((kwargs["use_threads"], read is not None))
+        return read
+
+    monkeypatch.setattr(capture, "json_chunk_table", spied)
+    for window in (None, WINDOW):
+        one_by_one = InputProblems(max_bad_record_ratio=1.0)
+        records = list(capture.iter_capture_records(tmp_path, window=window, problems=one_by_one))
+        outputs = [r.endpoint_output or r.payload("batchTransformOutput") for r in records]
+        for chunk_bytes in (1 << 20, 2_000):
+            monkeypatch.setattr(capture, "CHUNK_BYTES", chunk_bytes)
+            for use_threads in (True, False):
+                for runs in ([[path]], capture_slices([path], parts=2), capture_slices([path], parts=3)):
+                    columns = InputProblems(max_bad_record_ratio=1.0)
+                    batches = [batch for run in runs for batch in capture.read_captured_outputs(
+                        tmp_path, window=window, problems=columns, files=run, use_threads=use_threads)]
+                    assert [k for b in batches for k in b.keys.to_pylist()] == [
+                        r.event_metadata.inference_id or r.event_metadata.event_id for r in records]
+                    assert [d for b in batches for d in b.data.to_pylist()] == [
+                        None if o is None else o.data for o in outputs]
+                    assert [e for b in batches for e in b.encodings.to_pylist()] == [
+                        None if o is None else o.encoding for o in outputs]
+                    assert [b.record(i) for b in batches for i in range(len(b))] == [r.raw for r in records]
+                    assert (columns.good, columns.bad, columns.outside_window) == (
+                        one_by_one.good, one_by_one.bad, one_by_one.outside_window)
+                    assert [(e.path, e.line, e.problem) for e in columns.examples] == [
+                        (e.path, e.line, e.problem) for e in one_by_one.examples]
+                    assert {threads for threads, _ in parsed} == {use_threads}
+                    # small chunks: most hold only lines Arrow takes (a large one holds the lines it refuses)
+                    assert any(column_wise for _, column_wise in parsed) or chunk_bytes > 2_000
+                    parsed.clear()
+    # the three lines that are not records at their lines, then edge records with an unusable member
+    assert [e.line for e in one_by_one.examples][:3] == [18, 19, 20] and one_by_one.bad > 3

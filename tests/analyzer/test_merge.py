@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from model_monitor_analyzer.errors import AnalyzerInputError
@@ -451,3 +453,48 @@ def test_the_column_join_keeps_todays_rules_whatever_the_batches(tangled_window,
     # twice; the second captures of ids 0-19 share them, but for id 7, whose first capture had no inferenceId
     assert join.summary.as_dict() == {"matched": 54, "captures_without_label": 6, "labels_without_capture": 1,
                                       "duplicate_labels": 10, "captures_sharing_an_id": 19}
+
+
+# Left out, as the two readers disagree on them today: a lone carriage return inside a row (the per-record reader's
+# CSV module refuses it with a traceback) and a row of blanks that only Python calls blanks (\v, \xa0: the
+# per-record reader finds no row there, the column reader an empty field).
+_FIELD_PIECES = ["0.5", "1", "0", " 0.25 ", ",", "", " ", "\t", "\f", "\n", '"', "x", "1,2", "0.1,0.9", ",,"]
+
+
+def _values_or_error(read, *args, **kwargs) -> object:
+    try:
+        columns = read(*args, **kwargs)
+    except AnalyzerInputError as error:
+        return str(error)
+    return [[*map(str, column)] if column is not None else None for column in
+            (columns.predictions, columns.probabilities, columns.labels)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_column_reader_gives_the_per_record_readers_values_or_error_on_single_fields_and_blanks(seed, monkeypatch):
+    # one field a row (no comma: the column reader takes it without a split), rows of blanks and commas, quotes,
+    # line breaks, a row short of a field: each batch as the per-record reader reads it
+    rng = random.Random(seed)
+    taken = []
+    column_wise = merge._one_row_csv_columns
+    monkeypatch.setattr(merge, "_one_row_csv_columns", lambda *a: taken.append(column_wise(*a) is not None) or column_wise(*a))
+    for _ in range(300):
+        plain = rng.random() < 0.4
+        rows = [(rng.choice(["0.5", "1", " 0.25 ", "0\n", "1\r\n", "\f1"]) if plain else
+                 "".join(rng.choice(_FIELD_PIECES) for _ in range(rng.randint(0, 3))),
+                 rng.choice(["0", "1", " 1\n"]) if plain else "".join(rng.choice(_FIELD_PIECES) for _ in range(2)))
+                for _ in range(rng.randint(1, 5))]
+        records = [merge.merged_record(_capture(f"e{i}", "2024-05-01T10:00:00Z", output=output),
+                                       ground_truth_record(f"e{i}", 0) | {
+                                           "groundTruthData": {"data": label, "encoding": rng.choice(["CSV", "csv"])}})
+                   for i, (output, label) in enumerate(rows)]
+        for inference, probability in (("0", "0"), ("1", "0"), (None, None), ("0", None)):
+            attributes = merge.ValueAttributes(inference_attribute=inference, probability_attribute=probability)
+            expected = _values_or_error(lambda records=records, inference=inference, probability=probability:
+                                        merge.LabelledColumns(**{
+                name: None if values is None else pa.array(values, pa.string()) for name, values in vars(
+                    merge.labelled_predictions(records, inference_attribute=inference,
+                                               probability_attribute=probability)).items()
+                if name in ("predictions", "probabilities", "labels")}))
+            assert _values_or_error(merge.labelled_columns, records, attributes) == expected
+    assert sum(taken) > 100  # many batches were read column-wise

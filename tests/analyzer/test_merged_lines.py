@@ -224,3 +224,36 @@ def test_lines_written_one_by_one_are_those_holding_null_or_a_u_escape(seed):
         ends = starts + np.array([len(line) for line in lines])
         expected = [b"\\u" in line or b"null" in line for line in lines]
         assert lines_to_write_one_by_one(chunk, starts, ends).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lines_holding_null_or_a_u_escape_are_found_at_every_byte_offset(seed):
+    # the patterns are looked for as 2- and 4-byte words at each shift: every offset, every chunk length, a
+    # pattern cut by a line break, and a subset of the lines asked for (as the merged lines of some captures)
+    rng = random.Random(seed)
+    pieces = [b"\\", b"u", b"n", b"l", b"null", b"\\u", b"nul", b"ull", b"x", b"\n", b"\\\\u"]
+    for _ in range(2_000):
+        chunk = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 24)))
+        lines = chunk.split(b"\n")
+        starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+        ends = starts + np.array([len(line) for line in lines])
+        chosen = sorted(rng.sample(range(len(lines)), rng.randint(1, len(lines))))
+        expected = [b"\\u" in lines[i] or b"null" in lines[i] for i in chosen]
+        assert lines_to_write_one_by_one(chunk, starts[chosen], ends[chosen]).tolist() == expected
+
+
+@pytest.mark.parametrize("text", [*_ODD_TEXTS, "", "CSV", "text/csv; charset=utf-8"])
+def test_a_member_with_one_text_in_every_row_is_written_as_orjson_writes_it(text):
+    # a member holding the same text in every row (an encoding, a mode) is one piece of text made once; a text that
+    # orjson writes as \u00XX sends every row to be written from its record, as the column would
+    records = [{"v": {"mode": text, "data": f"row {row}"}} for row in range(50)]
+    lines = b"\n".join(orjson.dumps(record) for record in records) + b"\n"
+    table = pajson.read_json(io.BytesIO(lines))
+    written = sorted_json_texts(table.column("v"))
+    assert written is not None
+    by_column = sorted_json_texts(pa.array([{"mode": text, "data": f"row {row}"} for row in range(50)]))
+    assert by_column is not None and written.by_record.tolist() == by_column.by_record.tolist()
+    for row, record in enumerate(records):
+        if not written.by_record[row]:
+            assert written.texts[row].as_py() == orjson.dumps(record["v"], option=orjson.OPT_SORT_KEYS).decode()
+    assert written.by_record.all() == any(ord(c) < 0x20 and c not in "\n\r\t\b\f" for c in text)

@@ -104,7 +104,8 @@ def test_labels_read_in_parts_give_what_one_process_gives(tmp_path, monkeypatch,
 
     read_in = []
     real = run.read_label_files
-    monkeypatch.setattr(run, "read_label_files", lambda files: read_in.append(len(files)) or real(files))
+    monkeypatch.setattr(run, "read_label_files",
+                        lambda files, **options: read_in.append(len(files)) or real(files, **options))
     several = job.run_monitor(_binary_monitor(tmp_path, *options, "--workers", str(workers)))
     assert len(read_in) == workers and sum(read_in) == 5  # the five label files, in as many runs as parts
     assert one.status is several.status is RunStatus.COMPLETED

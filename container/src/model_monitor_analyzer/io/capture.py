@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, whole_line_chunks
+from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, line_chunks
 from model_monitor_analyzer.io.jsonlines import (
     GZIP_MAGIC,
     UTF8_BOM,
@@ -982,20 +982,31 @@ def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Re
 
 def _slice_chunks(piece: CaptureSlice) -> Iterator[tuple[int, bytes]]:
     """(lines before, chunk of whole lines) of a capture file or of its byte range."""
+    lines_before = piece.lines_before
+    for chunk in _slice_line_chunks(piece):
+        yield lines_before, chunk
+        lines_before += chunk.count(b"\n")
+
+
+def _slice_line_chunks(piece: CaptureSlice) -> Iterator[bytes]:
+    """The chunks of whole lines of a capture file or of its byte range (``_slice_chunks`` without the lines
+    counted: a reader that finds the lines' bounds counts them with those)."""
     if piece.start == 0 and piece.end is None:
         with open_lines(piece.file) as handle:
             try:
-                yield from whole_line_chunks(handle, CHUNK_BYTES)
+                yield from line_chunks(handle, CHUNK_BYTES)
             except (OSError, EOFError, zlib.error) as error:
                 raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=str(piece.file)) from None
         return
     with piece.file.open("rb") as handle:
         handle.seek(piece.start)
         limit = None if piece.end is None else piece.end - piece.start
-        for lines, chunk in whole_line_chunks(handle, CHUNK_BYTES, limit=limit):
-            if piece.start == 0 and lines == 0 and chunk.startswith(UTF8_BOM):  # as open_lines reads a whole file
+        first = piece.start == 0
+        for chunk in line_chunks(handle, CHUNK_BYTES, limit=limit):
+            if first and chunk.startswith(UTF8_BOM):  # as open_lines reads a whole file
                 chunk = chunk[len(UTF8_BOM):]
-            yield piece.lines_before + lines, chunk
+            first = False
+            yield chunk
 
 
 def _read_plain(
@@ -1207,10 +1218,11 @@ def _one_by_one(chunk: bytes, indices: Iterable[int], starts: np.ndarray, ends: 
 
 
 def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWindow | None,
-                      problems: InputProblems) -> CapturedOutputs | None:
-    read = json_chunk_table(chunk, _OUTPUTS_OPTIONS)
+                      problems: InputProblems, *, use_threads: bool = True,
+                      bounds: tuple[np.ndarray, np.ndarray] | None = None) -> CapturedOutputs | None:
+    read = json_chunk_table(chunk, _OUTPUTS_OPTIONS, use_threads=use_threads, bounds=bounds)
     if read is None:  # the whole chunk one record at a time
-        starts, ends = line_bounds(chunk)
+        starts, ends = line_bounds(chunk) if bounds is None else bounds
         kept = _one_by_one(chunk, range(len(starts)), starts, ends, path, lines_before, window, problems)
         problems.record_good(len(kept))
         return _outputs_of_records(list(kept.values()), chunk) if kept else None
@@ -1244,6 +1256,9 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
                       if careful.any() else {})
     problems.record_good(int(keep.sum()) + len(kept_by_record))
     if not kept_by_record:
+        if keep.all():  # the usual chunk: every record kept, the columns as they are
+            return CapturedOutputs(keys=columns[0], data=columns[1], encodings=columns[2], content_types=columns[3],
+                                   lines=(chunk, starts, ends), envelopes=(table, np.arange(len(keep))))
         chosen = _arrow_mask(keep)
         if not keep.any():
             return None
@@ -1269,17 +1284,22 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
 
 def read_captured_outputs(
     source: Path, *, window: TimeWindow | None = None, problems: InputProblems,
-    files: Sequence[Path | CaptureSlice] | None = None,
+    files: Sequence[Path | CaptureSlice] | None = None, use_threads: bool = True,
 ) -> Iterator[CapturedOutputs]:
     """The captured records in ``window`` a chunk at a time, column-wise (``CapturedOutputs``), in file and line
     order: what ``iter_capture_records`` reads, with the same bad records and counts, without an object per
-    record. Each chunk is parsed by Arrow's JSON reader; a record that path cannot take (an unusual time, a
-    payload without 'data', a line that is not JSON) is read on its own, in its place."""
+    record. Each chunk is parsed by Arrow's JSON reader (on every core unless ``use_threads`` is False: see
+    ``json_chunk_table``); a record that path cannot take (an unusual time, a payload without 'data', a line
+    that is not JSON) is read on its own, in its place."""
     for piece in capture_files(source) if files is None else files:
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
         path = str(piece.file)
-        for lines_before, chunk in _slice_chunks(piece):
-            batch = _captured_outputs(chunk, path, lines_before, window, problems)
+        lines_before = piece.lines_before
+        for chunk in _slice_line_chunks(piece):
+            bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
+            batch = _captured_outputs(chunk, path, lines_before, window, problems, use_threads=use_threads,
+                                      bounds=bounds)
+            lines_before += len(bounds[0])
             if batch is not None and len(batch):
                 yield batch

@@ -247,8 +247,16 @@ def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None =
     """A file in chunks of about ``chunk_bytes`` cut after a line break, each with the number
     of lines before it (the last chunk may lack the final line break); at most ``limit`` bytes
     from the handle's position."""
-    carry = b""
     lines_before = 0
+    for chunk in line_chunks(handle, chunk_bytes, limit=limit):
+        yield lines_before, chunk
+        lines_before += chunk.count(b"\n")
+
+
+def line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None) -> Iterator[bytes]:
+    """``whole_line_chunks`` without the lines before each chunk counted (a reader that finds each line's
+    bounds counts them with those, in the same pass)."""
+    carry = b""
     left = limit
     while block := handle.read(chunk_bytes if left is None else min(chunk_bytes, left)):
         if left is not None:
@@ -257,10 +265,9 @@ def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None =
         cut = data.rfind(b"\n") + 1
         chunk, carry = data[:cut], data[cut:]
         if chunk:
-            yield lines_before, chunk
-            lines_before += chunk.count(b"\n")
+            yield chunk
     if carry:
-        yield lines_before, carry
+        yield carry
 
 
 def _csv_options(names: list[str], problems: InputProblems, path_text: str, first_line: list[int]):

@@ -33,11 +33,12 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import whole_line_chunks
+from model_monitor_analyzer.io.datasets import line_chunks
 from model_monitor_analyzer.io.jsonlines import (
     iter_json_objects,
     json_chunk_table,
     json_lines_files,
+    line_bounds,
     open_lines,
 )
 from model_monitor_analyzer.io.problems import InputProblems
@@ -409,9 +410,10 @@ class LabelColumnParts:
     problems: InputProblems
 
 
-def read_label_files(files: Sequence[Path]) -> LabelColumnParts:
-    """The labels of ``files``, in their order: each chunk of lines parsed column-wise by Arrow's JSON reader, and
-    only the labels that path cannot take read one by one, in place."""
+def read_label_files(files: Sequence[Path], *, use_threads: bool = True) -> LabelColumnParts:
+    """The labels of ``files``, in their order: each chunk of lines parsed column-wise by Arrow's JSON reader (on
+    every core unless ``use_threads`` is False: see ``json_chunk_table``), and only the labels that path cannot
+    take read one by one, in place."""
     tally = InputProblems()
     read = LabelColumnParts(ids=[], data=[], encodings=[], truths=[], records=LabelRecords(), problems=tally)
     records = read.records
@@ -419,11 +421,14 @@ def read_label_files(files: Sequence[Path]) -> LabelColumnParts:
         text = str(path)
         with open_lines(path) as handle:
             try:
-                chunks = list(whole_line_chunks(handle, LABEL_CHUNK_BYTES))
+                chunks = list(line_chunks(handle, LABEL_CHUNK_BYTES))
             except (OSError, EOFError, zlib.error) as error:
                 raise AnalyzerInputError(f"cannot read this file to its end ({error})", path=text) from None
-        for lines_before, chunk in chunks:
-            table_read = json_chunk_table(chunk, _LABEL_OPTIONS)
+        lines_after = 0
+        for chunk in chunks:
+            bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
+            lines_before, lines_after = lines_after, lines_after + len(bounds[0])
+            table_read = json_chunk_table(chunk, _LABEL_OPTIONS, use_threads=use_threads, bounds=bounds)
             if table_read is not None:
                 table, starts, ends = table_read
                 usable, event_ids, data, encodings = _usable_labels(table)

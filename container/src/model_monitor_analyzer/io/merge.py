@@ -29,6 +29,7 @@ import binascii
 import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import itertools
 import re
@@ -879,10 +880,45 @@ def _text_column(values: Sequence[object]) -> pa.Array:
 
 #: Payload text that the naive split cannot read as one CSV row (quotes, a second line, only blanks).
 _NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
+#: the blanks of RE2's ``\s`` but the line breaks, and the comma: a row of only these is not a plain row
+_BLANKS_AND_COMMAS = "\t\f ,"
+_QUOTE_OR_BREAK = (ord('"'), ord("\r"), ord("\n"))
 
 
-def _one_row_csv_fields(data: list[object] | pa.Array, encodings: list[object] | pa.Array) -> pa.ListArray | None:
-    """The fields of each payload when every one is a CSV payload of one plain row, else None.
+@dataclass(frozen=True)
+class _OneRowCsv:
+    """Payloads that are each one plain CSV row (``_one_row_csv_fields``): the rows' text, and whether no row holds
+    a comma (each row is then its one field, and the split is not made)."""
+
+    text: pa.Array
+    single: bool
+
+    @functools.cached_property
+    def fields(self) -> pa.ListArray:
+        return pc.split_pattern(self.text, ",")
+
+
+def _text_bytes(texts: pa.Array) -> np.ndarray:
+    """The bytes of a string array's values, all rows' one after the other."""
+    data = texts.buffers()[2]
+    if data is None or not len(texts):
+        return np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+
+
+def _plain_rows(text: pa.Array) -> bool:
+    """Whether no row matches ``_NOT_ONE_PLAIN_ROW``: the bytes of all rows looked at once for a quote or a line
+    break, then the rows of blanks and commas alone found by trimming those; the regex only when the bytes hold a
+    quote or a line break."""
+    found = _text_bytes(text)
+    if any(bool((found == code).any()) for code in _QUOTE_OR_BREAK):
+        return not pc.any(pc.match_substring_regex(text, _NOT_ONE_PLAIN_ROW)).as_py()
+    return not pc.any(pc.equal(pc.binary_length(pc.utf8_trim(text, characters=_BLANKS_AND_COMMAS)), 0)).as_py()
+
+
+def _one_row_csv_fields(data: list[object] | pa.Array, encodings: list[object] | pa.Array) -> _OneRowCsv | None:
+    """The rows of the payloads when every one is a CSV payload of one plain row, else None.
 
     Plain means no quotes and no second line once trailing line breaks are dropped: then
     splitting at commas is what a CSV reader does, on the whole column at once.
@@ -892,32 +928,36 @@ def _one_row_csv_fields(data: list[object] | pa.Array, encodings: list[object] |
         kinds = encodings if isinstance(encodings, pa.Array) else pa.array(encodings, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if texts.null_count or kinds.null_count or pc.unique(pc.utf8_upper(kinds)).to_pylist() not in ([], ["CSV"]):
+    if texts.null_count or kinds.null_count or pc.unique(pc.utf8_upper(pc.unique(kinds))).to_pylist() not in ([], ["CSV"]):
         return None
     text = pc.utf8_rtrim(texts, characters="\r\n")
-    if pc.any(pc.match_substring_regex(text, _NOT_ONE_PLAIN_ROW)).as_py():
+    if not _plain_rows(text):
         return None
-    return pc.split_pattern(text, ",")
+    return _OneRowCsv(text=text, single=not bool((_text_bytes(text) == ord(",")).any()))
 
 
-def _field(fields: pa.ListArray, attribute: str | None) -> pa.Array | None:
+def _field(rows: _OneRowCsv, attribute: str | None) -> pa.Array | None:
     """Field ``attribute`` (a 0-based index; None: the only field) of every row, trimmed, or None
     when some row lacks it (the per-record reader then names the record)."""
     if attribute is None:
         index = 0
-        if pc.any(pc.not_equal(pc.list_value_length(fields), 1)).as_py():
+        if not rows.single and pc.any(pc.not_equal(pc.list_value_length(rows.fields), 1)).as_py():
             return None
     elif attribute.strip().isdigit():
         index = int(attribute)
-        if pc.any(pc.less_equal(pc.list_value_length(fields), index)).as_py():
+        if rows.single:
+            if index > 0:
+                return None
+        elif pc.any(pc.less_equal(pc.list_value_length(rows.fields), index)).as_py():
             return None
     else:
         return None
-    return pc.utf8_trim_whitespace(pc.list_element(fields, index))
+    return pc.utf8_trim_whitespace(rows.text if rows.single else pc.list_element(rows.fields, index))
 
 
-def _class_fields(fields: pa.ListArray, columns: Sequence[int]) -> pa.Array | None:
+def _class_fields(rows: _OneRowCsv, columns: Sequence[int]) -> pa.Array | None:
     """The ``columns`` of every row as a JSON list text, or None when some row lacks one."""
+    fields = rows.fields
     if pc.any(pc.less_equal(pc.list_value_length(fields), max(columns))).as_py():
         return None
     parts = [pc.utf8_trim_whitespace(pc.list_element(fields, c)) for c in columns]
@@ -956,6 +996,8 @@ def _one_row_csv_columns(
         columns = class_columns(attributes.probability_attribute) if attributes.class_probabilities else None
         if columns is not None:
             probabilities = _class_fields(output_fields, columns)
+        elif attributes.probability_attribute == attributes.inference_attribute:  # one field read once
+            probabilities = predictions
         else:
             probabilities = _field(output_fields, attributes.probability_attribute)
         if probabilities is None:
@@ -1061,9 +1103,12 @@ class LabelledColumnsBuilder:
                             rows: np.ndarray) -> None:
         """Keep the output payloads at ``positions`` of ``outputs`` and their labels, the ``rows`` of ``labels``."""
         self._flush()
-        chosen = pa.array(positions, pa.int64())
-        self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
-                                    outputs.content_types.take(chosen)))
+        if len(positions) == len(outputs):  # every capture of the chunk matched: its columns as they are
+            self._output_chunks.append((outputs.data, outputs.encodings, outputs.content_types))
+        else:
+            chosen = pa.array(positions, pa.int64())
+            self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
+                                        outputs.content_types.take(chosen)))
         taken = pa.array(rows, pa.int64())
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
@@ -1088,11 +1133,10 @@ class LabelledColumnsBuilder:
                                             for name in ("event_id", "data", "encoding")))  # type: ignore[arg-type]
 
     @staticmethod
-    def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]], column: int) -> pa.Array:
         if not chunks:
-            empty = pa.array([], pa.string())
-            return empty, empty, empty
-        return tuple(pa.concat_arrays([chunk[i] for chunk in chunks]) for i in range(3))  # type: ignore[return-value]
+            return pa.array([], pa.string())
+        return pa.concat_arrays([chunk[column] for chunk in chunks])
 
     def _records(self, outputs: tuple[pa.Array, pa.Array, pa.Array], ids: pa.Array, data: pa.Array,
                  encodings: pa.Array) -> Iterator[dict]:
@@ -1108,9 +1152,10 @@ class LabelledColumnsBuilder:
     def columns(self, attributes: ValueAttributes) -> LabelledColumns:
         """``labelled_columns`` of the pairs added so far."""
         self._flush()
-        ids, data, encodings = self._joined(self._label_chunks)
-        outputs = self._joined(self._output_chunks)
-        fast = _one_row_csv_columns((outputs[0], outputs[1]), (data, encodings), attributes)
-        if fast is None:
+        ids, data, encodings = (self._joined(self._label_chunks, column) for column in range(3))
+        output_data, output_encodings = (self._joined(self._output_chunks, column) for column in range(2))
+        fast = _one_row_csv_columns((output_data, output_encodings), (data, encodings), attributes)
+        if fast is None:  # the content types only now: the per-record reader alone reads them
+            outputs = (output_data, output_encodings, self._joined(self._output_chunks, 2))
             return _record_by_record(self._records(outputs, ids, data, encodings), attributes)
         return dataclasses.replace(fast, event_ids=ids)  # a label's eventId is its capture's join key

@@ -32,7 +32,6 @@ _SHORT = np.zeros(256, dtype=bool)
 _SHORT[[code for code, _, _ in _SHORT_ESCAPES]] = True
 _OTHER_CONTROL = np.zeros(256, dtype=bool)
 _OTHER_CONTROL[[code for code in range(0x20) if not _SHORT[code]]] = True
-_U, _L, _N, _BACKSLASH = ord("u"), ord("l"), ord("n"), ord("\\")
 
 
 Piece = str | pa.Array  # a text for every row, or a column of texts
@@ -60,7 +59,9 @@ class SortedJsonPieces:
 
 
 def join_pieces(pieces: list[Piece], rows: int) -> pa.Array:
-    """The row-wise concatenation of ``pieces``."""
+    """The row-wise concatenation of ``pieces`` (neighbouring texts made one first: the join's cost is per piece
+    and row)."""
+    pieces = _merged(pieces)
     if not any(isinstance(piece, pa.Array) for piece in pieces):
         return pa.array(["".join(pieces)] * rows, pa.string())  # type: ignore[arg-type]
     if len(pieces) == 1:
@@ -154,6 +155,9 @@ def sorted_json_pieces(values: pa.Array | pa.ChunkedArray) -> SortedJsonPieces |
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if pa.types.is_string(values.type):
+        if _one_text(values):  # a member that has one value in every row (an encoding, a mode, a content type)
+            escaped, by_record = _escaped_texts(values.slice(0, 1))
+            return SortedJsonPieces([f'"{escaped[0].as_py()}"'], np.full(len(values), bool(by_record[0])))
         escaped, by_record = _escaped_texts(values)
         if values.null_count:
             return SortedJsonPieces([pc.binary_join_element_wise('"', escaped, '"', "")], by_record)
@@ -161,6 +165,14 @@ def sorted_json_pieces(values: pa.Array | pa.ChunkedArray) -> SortedJsonPieces |
     if pa.types.is_struct(values.type):
         return _struct_pieces(values)
     return None
+
+
+def _one_text(values: pa.Array) -> bool:
+    """Whether every row of a string column holds the same text (none is null): its JSON text is then one piece
+    of text, made once, not a column to join row by row."""
+    if values.null_count or not len(values):
+        return False
+    return bool(pc.all(pc.equal(values, values[0])).as_py())
 
 
 def sorted_json_texts(values: pa.Array | pa.ChunkedArray) -> SortedJsonTexts | None:
@@ -171,17 +183,27 @@ def sorted_json_texts(values: pa.Array | pa.ChunkedArray) -> SortedJsonTexts | N
     return SortedJsonTexts(written.texts(len(values)), written.by_record)
 
 
+def _pattern_starts(data: bytes, pattern: bytes) -> np.ndarray:
+    """Where ``pattern`` (2 or 4 bytes) starts in ``data``, in order: the bytes read as words of the pattern's width
+    at each shift and compared with it at once, a pass over a half or a quarter of the bytes each (not one over
+    every byte and then a look around each candidate, which costs as much as the candidates are many)."""
+    width = len(pattern)
+    kind = np.dtype(f"<u{width}")
+    target = np.frombuffer(pattern, dtype=kind)[0]
+    found = []
+    for shift in range(width):
+        count = (len(data) - shift) // width
+        if count > 0:
+            words = np.frombuffer(data, dtype=kind, count=count, offset=shift)
+            found.append(np.flatnonzero(words == target) * width + shift)
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+
 def lines_to_write_one_by_one(chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each line ``chunk[starts[i]:ends[i]]``, whether it holds ``null`` or a ``\\u`` escape (its record
-    is then written from its parsed line): one pass over the chunk for the letter u, which both hold."""
-    text = np.frombuffer(chunk, dtype=np.uint8)
-    found = np.flatnonzero(text == _U)
-    found = found[found > 0]
-    after = np.zeros(len(found), dtype=bool)
-    inside = found + 2 < len(text)
-    after[inside] = (text[found[inside] + 1] == _L) & (text[found[inside] + 2] == _L)
-    found = found[(text[found - 1] == _BACKSLASH) | ((text[found - 1] == _N) & after)]
+    is then written from its parsed line)."""
     flagged = np.zeros(len(starts), dtype=bool)
+    found = np.concatenate((_pattern_starts(chunk, b"\\u"), _pattern_starts(chunk, b"null")))
     if found.size and len(starts):
         line = np.searchsorted(starts, found, side="right") - 1
         inside = (line >= 0) & (found < ends[np.maximum(line, 0)])

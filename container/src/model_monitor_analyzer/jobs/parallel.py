@@ -50,6 +50,13 @@ def worker_count(requested: int | None, input_bytes: int, *, min_bytes: int | No
     return max(1, min(limit, input_bytes // max(1, BYTES_PER_WORKER if bytes_per_worker is None else bytes_per_worker)))
 
 
+def cores_to_spare(busy: int) -> bool:
+    """Whether ``busy`` processes or threads of a run, each on a core of its own, leave a CPU idle: only then do
+    Arrow's own threads inside a part shorten it; on a machine they keep busy, handing blocks between threads
+    costs CPU and saves no time."""
+    return busy < available_cpus()
+
+
 def _part_in_helper(send: Connection, part: Callable[[], T]) -> None:
     """Body of a helper process: run ``part`` and send back (result, failure)."""
     try:

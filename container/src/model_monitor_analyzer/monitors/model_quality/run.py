@@ -53,6 +53,7 @@ from model_monitor_analyzer.io.capture import (
 from model_monitor_analyzer.io.datasets import DatasetFormat, read_dataset
 from model_monitor_analyzer.io.ground_truth import (
     GroundTruthColumns,
+    LabelColumnParts,
     file_bytes,
     joined_label_columns,
     label_file_groups,
@@ -610,10 +611,15 @@ def _read_labels(request: ModelQualityMonitorRequest, *, problems: InputProblems
                                uploaded_before=request.window.end)
     workers = parallel.worker_count(request.reading.workers, file_bytes(files))
     if workers == 1:
-        return joined_label_columns([read_label_files(files)], problems)
+        return joined_label_columns([read_label_files(files, use_threads=parallel.cores_to_spare(1))], problems)
     groups = label_file_groups(files, workers)
+    use_threads = parallel.cores_to_spare(len(groups))
+
+    def read_group(group: Sequence[Path]) -> LabelColumnParts:
+        return read_label_files(group, use_threads=use_threads)
+
     with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="labels") as pool:
-        return joined_label_columns(list(pool.map(read_label_files, groups)), problems)  # the first failure in file order
+        return joined_label_columns(list(pool.map(read_group, groups)), problems)  # the first failure in file order
 
 
 def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecordsWriter],
@@ -683,6 +689,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
             runs: list[Sequence[Path | CaptureSlice] | None] = (
                 list(capture_slices(capture_inputs, parts=workers)) if workers > 1 else [capture_inputs])
+            use_threads = parallel.cores_to_spare(len(runs))  # Arrow's threads, when the parts leave cores idle
 
             def joined_part(index: int, run: Sequence[Path | CaptureSlice], own_progress: bool) -> _JoinedPart:
                 """One part of the captures: joined on their keys, written merged to a part file of its own, the
@@ -694,7 +701,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                 read = 0
                 outputs: list[tuple[pa.Array, ...]] = []
                 with writer:
-                    for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run):
+                    for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run,
+                                                          use_threads=use_threads):
                         positions, rows = join.match_keys(captured.keys)
                         writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
                         builder.add_matched_outputs(captured, positions, labels, rows)
