@@ -70,6 +70,21 @@ def test_overwrite_replaces_an_earlier_baseline(tmp_path, dq_baseline):
     assert json.loads((dq_baseline / "statistics.json").read_text())["dataset"]["item_count"] == 2
 
 
+def test_an_earlier_runs_outcome_is_replaced_only_with_overwrite_and_never_left_beside_this_runs_files(
+        tmp_path, dq_baseline, capsys):
+    """outcome.json (written by the container and the Spark runner; the publisher reads it) is an earlier run's
+    file like the reports: a local run refuses it without --overwrite and removes it with it."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "outcome.json").write_text('{"status": "CompletedWithViolations"}')
+    capture = _capture(tmp_path / "cap", 50)
+    assert _dq_monitor(dq_baseline, capture, out) == 2
+    assert "holds an earlier run's outcome.json" in _one_error_line(capsys)
+    assert (out / "outcome.json").exists()
+    assert _dq_monitor(dq_baseline, capture, out, "--overwrite") == 0
+    assert not (out / "outcome.json").exists() and (out / "constraint_violations.json").exists()
+
+
 def test_a_no_data_run_with_overwrite_leaves_no_earlier_violations_behind(tmp_path, dq_baseline):
     out = tmp_path / "out"
     assert _dq_monitor(dq_baseline, _capture(tmp_path / "cap", 50), out) == 0

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE
 
 OVERWRITE_FIX = "pass --overwrite to replace them, or give a new folder"
 # Folders whose earlier files this process claimed with --overwrite and has not replaced yet: a run that fails
@@ -73,11 +74,15 @@ def claim_output(
 ) -> OutputClaim:
     """Check ``folder`` before the run reads its ``inputs`` (files or folders; None is skipped).
 
-    ``writes`` are file names inside ``folder`` (text) or other paths. Raises the user's one-line
+    ``writes`` are file names inside ``folder`` (text) or other paths; a run that writes any also owns an
+    ``outcome.json`` there (``jobs.outcome``), which it removes with ``overwrite`` and refuses without. Raises the user's one-line
     error for a folder that is a file, cannot be written, overlaps an input, has a folder where the
     run writes a file, or holds files an earlier run wrote (unless ``overwrite``).
     """
     folder = Path(folder)
+    writes = tuple(writes)
+    if writes:  # an earlier run's verdict (the container's and the Spark runner's) must not stand beside this run's
+        writes = (*writes, *((OUTCOME_FILE,) if OUTCOME_FILE not in writes else ()))
     written = tuple(folder / path if isinstance(path, str) else Path(path).absolute() for path in writes)
     if folder.exists() and not folder.is_dir():
         raise AnalyzerInputError(f"{option} {folder} is a file, not a folder: give a folder for the run's files")
