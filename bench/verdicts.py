@@ -6,14 +6,17 @@ once; windows are drawn from the same distribution (unchanged) or with one known
 * ``mean shift 0.25 sd``: ``num_0`` moved by a quarter of its standard deviation;
 * ``scale x1.5``: ``num_1`` spread 1.5 times wider around its mean;
 * ``share +10 points``: one category of ``cat_0`` gains 10 points of share, the others lose in proportion;
-* ``new category 5%``: 5 % of ``cat_1``'s values are a value the baseline never saw.
+* ``new category 5%``: 5 % of ``cat_1``'s values are a value the baseline never saw;
+* ``missing +5 points``: ``num_2``, 3 % of whose values are missing in the baseline (as are ``cat_mid``'s),
+  misses 8 % of them.
 
 Every window goes through the analyzer's data-quality job (``run_monitor``, CSV written by pandas)
 three ways: our default (the constraints' ``drift_method`` ``auto``), SageMaker's rule (``--drift-method
 sagemaker``: L-infinity Robust against 0.1) and, with ``--evidently``, Evidently's DataDriftPreset in
-the peers' environment. A window counts as *flagged* when it raises any drift violation
-(``baseline_drift_check`` or ``dataset_drift_check``; Evidently: any drifted column). For unchanged
-windows that share is the false-alarm rate, for changed ones the detection rate.
+the peers' environment. A window counts as *flagged* when it raises any violation, whatever its check (an
+alarm pages on any of them; Evidently: any drifted column). For unchanged windows that share is the
+false-alarm rate, for changed ones the detection rate; a further table names the checks behind our flagged
+windows.
 
 With ``--evidently`` every window CSV is kept (the very file, hence the same draw, our analyzer
 read), and ``contenders/evidently_verdicts.py`` runs ``Report([DataDriftPreset()])`` with Evidently's
@@ -70,6 +73,7 @@ CAT1 = ["x", "y", "z"]
 CAT1_P = np.array([0.5, 0.3, 0.2])
 MID = [f"m{i:02d}" for i in range(30)]
 MID_P = (1 / np.arange(1, 31)) / (1 / np.arange(1, 31)).sum()
+MISSING_SHARE = 0.03  # of num_2 and cat_mid, in the baseline and in unchanged windows
 
 
 def draw(rng: np.random.Generator, rows: int, change: str = "unchanged") -> pd.DataFrame:
@@ -82,6 +86,8 @@ def draw(rng: np.random.Generator, rows: int, change: str = "unchanged") -> pd.D
             values = values + 0.25 * sd
         if i == 1 and change == "scale x1.5":
             values = mean + (values - mean) * 1.5
+        if i == 2:  # a feature with missing values (empty in the CSV), more of them in the changed windows
+            values[rng.random(rows) < (MISSING_SHARE + (0.05 if change == "missing +5 points" else 0.0))] = np.nan
         frame[f"num_{i}"] = values
     frame["skew_0"] = rng.lognormal(0, 1, rows)
     frame["skew_1"] = rng.exponential(3, rows)
@@ -99,15 +105,17 @@ def draw(rng: np.random.Generator, rows: int, change: str = "unchanged") -> pd.D
     if change == "new category 5%":
         cat1[rng.random(rows) < 0.05] = "new"
     frame["cat_1"] = cat1
-    frame["cat_mid"] = rng.choice(MID, rows, p=MID_P)
+    cat_mid = rng.choice(MID, rows, p=MID_P).astype(object)
+    cat_mid[rng.random(rows) < MISSING_SHARE] = None
+    frame["cat_mid"] = cat_mid
     frame["cat_high"] = [f"id{v}" for v in rng.integers(0, 5_000, rows)]
     return pd.DataFrame(frame)
 
 
-DATA_CHANGES = ("unchanged", "mean shift 0.25 sd", "scale x1.5", "share +10 points", "new category 5%")
+DATA_CHANGES = ("unchanged", "mean shift 0.25 sd", "scale x1.5", "share +10 points", "new category 5%",
+                "missing +5 points")
 CHANGED_COLUMN = {"mean shift 0.25 sd": "num_0", "scale x1.5": "num_1", "share +10 points": "cat_0",
-                  "new category 5%": "cat_1"}
-DRIFT_CHECKS = frozenset({"baseline_drift_check", "dataset_drift_check"})
+                  "new category 5%": "cat_1", "missing +5 points": "num_2"}
 
 
 @dataclass
@@ -174,14 +182,16 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
                         capture=window, input_format=InputFormat.CSV, output=out, reading=quiet,
                         statistics=work / "baseline" / "statistics.json",
                         constraints=work / "baseline" / "constraints.json", drift_method=method, overwrite=True))
-                    flagged = any(v["constraint_check_type"] in DRIFT_CHECKS for v in _violations(out))
+                    found = _violations(out)  # any check's violation: an alarm pages whatever raised it
+                    flagged = bool(found)
                     cell = cells.setdefault((mode, change, size), Cell())
                     cell.windows += 1
                     cell.flagged += flagged
+                    for kind in {v["constraint_check_type"] for v in found}:
+                        cell.checks[kind] = cell.checks.get(kind, 0) + 1
                     if mode == "ours" and change == "unchanged" and flagged:
                         progress(f"  false alarm at n={size}: " + "; ".join(
-                            v["feature_name"] + ": " + v["description"][:160] for v in _violations(out)
-                            if v["constraint_check_type"] in DRIFT_CHECKS))
+                            v["feature_name"] + ": " + v["description"][:160] for v in found))
             progress(f"n={size:>7} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
                      f"sagemaker {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
     return cells
@@ -500,9 +510,13 @@ def main(argv: list[str] | None = None) -> int:
     text = ("# Verdict benchmark\n\n`python -m bench.verdicts "
             + " ".join(argv if argv is not None else sys.argv[1:]) + "`\n\n")
     if cells:
-        text += ("Share of windows raising a drift violation (any feature, or the dataset).\n\n"
+        text += ("Share of windows raising any data-quality violation (drift of a feature or of the dataset, "
+                 "completeness, type, categorical values, non-finite values).\n\n"
                  + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
-                                                "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"}))
+                                                "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"})
+                 + "\nOurs, the checks behind the violations:\n\n" + checks_markdown(cells, args.sizes, "ours")
+                 + "\nSageMaker's rule, the checks behind the violations:\n\n"
+                 + checks_markdown(cells, args.sizes, "sagemaker"))
     if evidently:
         tests = "; ".join(f"{method} ({', '.join(columns)})" for method, columns in evidently_run["methods"].items())
         text += (f"\nEvidently {evidently_run['version']}, `Report([DataDriftPreset()])` with its defaults on the same "

@@ -135,8 +135,10 @@ class SparkProfiler:
             if suffix in DATA_SUFFIXES:
                 kept.append(file)
             else:
-                print(f"note: {file.uri}: skipped, not a data file ({suffix or 'no suffix'})", file=sys.stderr,
-                      flush=True)
+                compressed = (" (compressed data is not read: decompress it first)"
+                              if suffix in (".gz", ".bz2", ".xz", ".zst") else "")
+                print(f"note: {file.uri}: skipped, not a data file ({suffix or 'no suffix'}){compressed}",
+                      file=sys.stderr, flush=True)
         if not kept:
             raise AnalyzerInputError("the dataset folder holds no data files (CSV, JSON Lines or Parquet)", path=uri)
         return kept
