@@ -50,7 +50,7 @@ from .images import AnalyzerImage
 from .nag import acknowledge
 from .roles import grant_pass_to_sagemaker
 from .scale_out import ScaleOut, check_scale_out
-from .storage import MonitoringBucket
+from .storage import MonitoringBucket, object_basename
 
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
@@ -1007,8 +1007,6 @@ class BaselineJob(Construct):
         """The file name the Processing job downloads the analysis config as, when known at synth."""
         if self.analysis_config_s3_uri is None:
             return None
-        from .monitors.base import object_basename  # the monitors import this module
-
         return object_basename(self, self.analysis_config_s3_uri)
 
     def _function(self, name: str, handler: str, statements: list[iam.PolicyStatement],

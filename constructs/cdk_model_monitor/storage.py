@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -204,3 +204,24 @@ class MonitoringBucket(Construct):
                         f"object access is limited to the {prefix}/ prefix of the monitoring bucket",
                         resource=objects)
         return grant
+
+
+def object_basename(scope: Construct, uri: str) -> str | None:
+    """The last key segment of an ``s3://`` object URI (the name SageMaker downloads it as), when the
+    synthesized URI ends in literal text: a plain string, or a ``Fn::Sub`` / ``Fn::Join`` whose last part
+    holds the final '/' (asset URLs, ``bucket.s3_url_for_object(key)``). None otherwise."""
+    if not Token.is_unresolved(uri):
+        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        return name if "/" in uri[len("s3://"):] and name else None
+    resolved = Stack.of(scope).resolve(uri)
+    tail: object = None
+    if isinstance(resolved, dict) and len(resolved) == 1:
+        ((fn, arg),) = resolved.items()
+        if fn == "Fn::Sub":
+            tail = arg if isinstance(arg, str) else None
+        elif fn == "Fn::Join" and arg[0] == "" and arg[1]:
+            tail = arg[1][-1]
+    if not isinstance(tail, str) or "/" not in tail:
+        return None
+    name = tail.rsplit("/", 1)[-1]
+    return name if name and "${" not in name else None

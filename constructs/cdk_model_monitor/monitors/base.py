@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CfnResource, Duration, Names, Stack, Token
+from aws_cdk import CfnResource, Duration, Names, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -56,6 +56,7 @@ from ..statuses import (
     VIOLATIONS_METRIC_NAME,
     status_metric_name,
 )
+from ..storage import object_basename
 from .capture_columns import INPUT_AND_OUTPUT, check_captured
 from .settings import MonitorSettings, MonitorTarget
 
@@ -666,27 +667,6 @@ def env_text(value: str | float) -> str:
     if Token.is_unresolved(value):
         return Token.as_string(value)
     return repr(float(value))
-
-
-def object_basename(scope: Construct, uri: str) -> str | None:
-    """The last key segment of an ``s3://`` object URI (the name SageMaker downloads it as), when the
-    synthesized URI ends in literal text: a plain string, or a ``Fn::Sub`` / ``Fn::Join`` whose last part
-    holds the final '/' (asset URLs, ``bucket.s3_url_for_object(key)``). None otherwise."""
-    if not Token.is_unresolved(uri):
-        name = uri.rstrip("/").rsplit("/", 1)[-1]
-        return name if "/" in uri[len("s3://"):] and name else None
-    resolved = Stack.of(scope).resolve(uri)
-    tail: object = None
-    if isinstance(resolved, dict) and len(resolved) == 1:
-        ((fn, arg),) = resolved.items()
-        if fn == "Fn::Sub":
-            tail = arg if isinstance(arg, str) else None
-        elif fn == "Fn::Join" and arg[0] == "" and arg[1]:
-            tail = arg[1][-1]
-    if not isinstance(tail, str) or "/" not in tail:
-        return None
-    name = tail.rsplit("/", 1)[-1]
-    return name if name and "${" not in name else None
 
 
 def grant_object_read(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: str) -> iam.Grant:

@@ -26,14 +26,13 @@ from ...images import AnalyzerImage, BuiltinImage
 from ...job import Engine, JobCompute, JobNetwork
 from ...scale_out import ScaleOut
 from ...schedule import Schedule, iso_offset
-from ...storage import MonitoringBucket
+from ...storage import MonitoringBucket, object_basename
 from ..base import (
     JobInput,
     LabelledMonitorBase,
     MonitorKind,
     env_text,
     grant_object_read,
-    object_basename,
 )
 from ..settings import DEFAULT_GROUND_TRUTH_LOOKBACK, MonitorTarget, from_arguments
 from . import dashboard, native
