@@ -543,6 +543,21 @@ def match_capture_columns(
         if not read or read[0][1] == features:
             return CaptureColumns(capture_index_names=names)
         label, fields = read[0]
+        if both and label == "input" and fields < features:
+            # no record looked at has an output: the baseline's extra columns are taken as the output's, missing
+            # for the records without one, so that a record with an output (beyond the look) lines up with them
+            place = "first" if output_first else "last"
+            return CaptureColumns(
+                capture_index_names=names,
+                missing_output_fields=features - fields,
+                note=(
+                    f"the captured records looked at have no model output ({fields} input field(s) a record) but the "
+                    f"baseline has {features} features: its {features - fields} column(s) {place} are read as the "
+                    "model output, missing for records without one. Capture the endpoint output as well "
+                    "(DataCaptureConfig capture option Output), or build the baseline from a dataset with the "
+                    "input's columns"
+                ),
+            )
         held = "holds only the model output" if label == "output" and inputs is None else f"is read for its {label} only"
         return CaptureColumns(
             capture_index_names=names,
@@ -554,8 +569,9 @@ def match_capture_columns(
             ),
         )
     if inputs + outputs == features:
-        return CaptureColumns(capture_index_names=names, missing_output_fields=missing,
-                              note=f"reading output and input{mixed}" if mixed else None)
+        return CaptureColumns(capture_index_names=names, missing_output_fields=missing, note=(
+            f"some captured records have no model output: their {outputs} output column(s) are read as missing "
+            "values" if shape.some_without_output else None))
     place = "first" if output_first else "last"
     return CaptureColumns(
         capture_index_names=names,
