@@ -89,11 +89,12 @@ def _line(rng: random.Random, width: int) -> bytes:
     return orjson.dumps(record)
 
 
-def _one_by_one(files, *, window, wants_input, wants_output, output_first):
+def _one_by_one(files, *, window, wants_input, wants_output, output_first, missing_output_fields=None):
     """The reference: every record through the per-record path."""
     problems = InputProblems(max_bad_record_ratio=1.0)
     reading = capture._Reading(window=window, wants_input=wants_input, wants_output=wants_output,
-                               output_first=output_first, input_names=None)
+                               output_first=output_first, input_names=None,
+                               missing_output_fields=missing_output_fields)
     rows: list[tuple[str, int]] = []
     for file in files:
         batch = capture._line_by_line_batch(file.read_bytes(), str(file), 0, reading, problems)
@@ -145,15 +146,19 @@ def test_column_wise_reading_equals_reading_record_by_record(tmp_path, monkeypat
         files.append(path)
     monkeypatch.setattr(capture, "CHUNK_BYTES", rng.choice([300, 4_000, 1 << 20]))
     for window in (None, WINDOW):
-        for wants_input, wants_output in ((True, True), (True, False), (False, True)):
+        # a record without an output gets missing output fields when both are read (a mixed window)
+        for wants_input, wants_output, missing in ((True, True, None), (True, True, 2), (True, False, None),
+                                                   (False, True, None)):
             for output_first in (True, False):
                 expected, expected_problems = _one_by_one(files, window=window, wants_input=wants_input,
-                                                          wants_output=wants_output, output_first=output_first)
+                                                          wants_output=wants_output, output_first=output_first,
+                                                          missing_output_fields=missing)
                 problems = InputProblems(max_bad_record_ratio=1.0)
                 names = [name for name, wanted in (("endpointInput", wants_input), ("endpointOutput", wants_output))
                          if wanted]
                 batches = list(read_capture_batches(tmp_path, window=window, capture_index_names=names,
-                                                    output_first=output_first, problems=problems, files=files))
+                                                    output_first=output_first, problems=problems, files=files,
+                                                    missing_output_fields=missing))
                 assert _trimmed(_rows(batches)) == _trimmed(expected)
                 assert (problems.good, problems.bad) == (expected_problems.good, expected_problems.bad)
                 assert [(e.path, e.line, e.problem) for e in problems.examples] == [

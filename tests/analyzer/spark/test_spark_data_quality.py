@@ -398,3 +398,38 @@ def test_a_capture_tree_with_a_long_hour_before_the_window_is_read_with_the_wind
     assert [f["name"] for f in ours["statistics.json"]["features"]] == ["age", "count", "kind"]
     assert local["constraint_violations.json"] == ours["constraint_violations.json"]
     assert_same_statistics(local["statistics.json"], ours["statistics.json"])
+
+
+def test_a_window_mixing_records_without_an_output_has_the_local_results(tmp_path, spark):
+    """A window whose first file's records have no model output (endpointInput only), against a baseline of output +
+    input columns: on both engines those records have a missing score, their input in the input's columns."""
+    baseline = _baseline(tmp_path)
+    capture = write_capture(tmp_path, files=2, per_file=600)
+    first = next(capture.rglob("capture-00.jsonl"))
+    without = 0
+    lines = []
+    for line in first.read_bytes().split(b"\n"):
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:  # the cut line and the blank one stay as they are
+            lines.append(line)
+            continue
+        del record["captureData"]["endpointOutput"]
+        without += WINDOW[0] <= record["eventMetadata"]["inferenceTime"] < WINDOW[1]
+        lines.append(orjson.dumps(record))
+    first.write_bytes(b"\n".join(lines))
+    assert _monitor(capture, baseline, tmp_path / "local") == 0
+    assert _monitor(capture, baseline, tmp_path / "spark", "--engine", "spark") == 0
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"])
+    assert local["constraint_violations.json"] == ours["constraint_violations.json"]
+    features = {feature["name"]: feature for feature in ours["statistics.json"]["features"]}
+    assert list(features) == ["score", "age", "count", "kind"]
+    assert features["score"]["numerical_statistics"]["common"]["num_missing"] == without
+    assert features["count"]["inferred_type"] == "Integral"
+    kinds = {bucket["value"] for bucket in features["kind"]["string_statistics"]["distribution"]["categorical"]["buckets"]}
+    assert kinds <= set(KINDS)  # no number shifted into the last column
+    checks = {(v["feature_name"], v["constraint_check_type"]) for v in ours["constraint_violations.json"]["violations"]}
+    assert ("score", "completeness_check") in checks
+    assert not [check for check in checks if check[1] in ("data_type_check", "extra_column_check",
+                                                          "missing_column_check")]

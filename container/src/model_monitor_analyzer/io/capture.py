@@ -368,10 +368,13 @@ def record_rows(
 
 @dataclass(frozen=True, kw_only=True)
 class CaptureShape:
-    """Field counts of the first usable record's payloads (None: the payload is absent)."""
+    """Field counts of the usual record's payloads (None: the payload is absent). In a window that mixes
+    records without a model output with records that have one, ``output_fields`` is the usual count of those
+    that have one and ``some_without_output`` is True."""
 
     input_fields: int | None
     output_fields: int | None
+    some_without_output: bool = False
 
 
 OUTSIDE_LOOK_FACTOR = 50
@@ -438,7 +441,9 @@ def capture_shape(
     at in ``shape_look_order``. When the look meets no record of the window, the usual shape of the records
     it read outside the window stands in (an endpoint's capture keeps its shape from hour to hour; reading
     every payload instead would shift the columns). None when there is none. ``input_names`` as for
-    ``record_rows``."""
+    ``record_rows``. Records without a model output among records with one (an endpoint whose capture
+    option changed, captures of several endpoints in one folder) make a mixed shape: the usual input, the
+    usual output of the records that have one, ``some_without_output``."""
     looked = 0
     read = 0  # lines outside the window count against a larger budget, so that earlier hours in the
     # folder (a whole capture tree passed for one window) do not use up the look before the window starts
@@ -478,7 +483,17 @@ def capture_shape(
     shapes = seen or outside
     if not shapes:
         return None
-    return max(shapes, key=lambda shape: shapes[shape])  # dicts keep the order seen: the first wins a tie
+    usual = max(shapes, key=lambda shape: shapes[shape])  # dicts keep the order seen: the first wins a tie
+    outputs: dict[int, int] = {}
+    for shape, count in shapes.items():
+        if shape.output_fields is not None:
+            outputs[shape.output_fields] = outputs.get(shape.output_fields, 0) + count
+    without = any(shape.output_fields is None and shape.input_fields is not None for shape in shapes)
+    if not (outputs and without):
+        return usual
+    return CaptureShape(input_fields=usual.input_fields, some_without_output=True,
+                        output_fields=usual.output_fields if usual.output_fields is not None
+                        else max(outputs, key=lambda fields: outputs[fields]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -487,6 +502,8 @@ class CaptureColumns:
 
     capture_index_names: tuple[str, ...]
     note: str | None = None
+    # when both payloads are read: the empty fields a record without a model output gets in the output's place
+    missing_output_fields: int | None = None
 
 
 def match_capture_columns(
@@ -498,19 +515,49 @@ def match_capture_columns(
     by position, so a baseline of the input's columns alone (the usual training set) is compared
     column by column with its neighbour. Here, when input and output are both captured: a
     baseline with exactly the input's column count means the output is not a feature (input
-    only); output + input columns map as the built-in does; anything else is said in a note and
-    read as the built-in would, so that the missing or extra columns show as violations.
+    only, for every record, whether it has an output or not); output + input columns map as the
+    built-in does; anything else is said in a note and read as the built-in would, so that the
+    missing or extra columns show as violations. When both payloads are read, a record without a
+    model output has its output columns missing (``missing_output_fields``), its input in the
+    input's columns.
     """
     names = tuple(capture_index_names)
     if shape is None:
         return CaptureColumns(capture_index_names=names)
     inputs, outputs = shape.input_fields, shape.output_fields
+    both = ENDPOINT_INPUT in names and ENDPOINT_OUTPUT in names
+    if both and inputs == features:
+        return CaptureColumns(
+            capture_index_names=(ENDPOINT_INPUT,),
+            note=None if outputs is None else (
+                f"the baseline has the {features} columns of the endpoint input: reading endpointInput only "
+                f"(the model output's {outputs} field(s) are not features)"
+            ),
+        )
+    missing = outputs if both and outputs is not None and inputs is not None else None
+    mixed = (f"; captured records without a model output have their {outputs} output column(s) missing"
+             if missing is not None and shape.some_without_output else "")
     read = [(label, fields) for label, fields, index in (("input", inputs, ENDPOINT_INPUT), ("output", outputs, ENDPOINT_OUTPUT))
             if index in names and fields is not None]
     if len(read) < 2:  # one payload read: the capture has (or the run asks for) only this one
         if not read or read[0][1] == features:
             return CaptureColumns(capture_index_names=names)
         label, fields = read[0]
+        if both and label == "input" and fields < features:
+            # no record looked at has an output: the baseline's extra columns are taken as the output's, missing
+            # for the records without one, so that a record with an output (beyond the look) lines up with them
+            place = "first" if output_first else "last"
+            return CaptureColumns(
+                capture_index_names=names,
+                missing_output_fields=features - fields,
+                note=(
+                    f"the captured records looked at have no model output ({fields} input field(s) a record) but the "
+                    f"baseline has {features} features: its {features - fields} column(s) {place} are read as the "
+                    "model output, missing for records without one. Capture the endpoint output as well "
+                    "(DataCaptureConfig capture option Output), or build the baseline from a dataset with the "
+                    "input's columns"
+                ),
+            )
         held = "holds only the model output" if label == "output" and inputs is None else f"is read for its {label} only"
         return CaptureColumns(
             capture_index_names=names,
@@ -522,23 +569,18 @@ def match_capture_columns(
             ),
         )
     if inputs + outputs == features:
-        return CaptureColumns(capture_index_names=names)
-    if inputs == features:
-        return CaptureColumns(
-            capture_index_names=(ENDPOINT_INPUT,),
-            note=(
-                f"the baseline has the {features} columns of the endpoint input: reading endpointInput only "
-                f"(the model output's {outputs} field(s) are not features)"
-            ),
-        )
+        return CaptureColumns(capture_index_names=names, missing_output_fields=missing, note=(
+            f"some captured records have no model output: their {outputs} output column(s) are read as missing "
+            "values" if shape.some_without_output else None))
     place = "first" if output_first else "last"
     return CaptureColumns(
         capture_index_names=names,
+        missing_output_fields=missing,
         note=(
             f"captured rows have {inputs} input and {outputs} output field(s) but the baseline has {features} "
             f"features: neither the input alone nor output and input together match it; columns are mapped by "
             f"position with the output {place}, so expect missing or extra column violations. Build the "
-            "baseline from a dataset with the endpoint input's columns (see 'Preparing your baseline dataset')"
+            f"baseline from a dataset with the endpoint input's columns (see 'Preparing your baseline dataset'){mixed}"
         ),
     )
 
@@ -557,10 +599,14 @@ def read_capture_batches(
     batch_records: int = DEFAULT_BATCH_RECORDS,
     files: Sequence[Path | CaptureSlice] | None = None,
     input_names: Sequence[str] | None = None,
+    missing_output_fields: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the window's captured rows as text columns ``_c0, _c1, ...`` in batches.
 
-    ``input_names`` (the baseline's features) lay out JSON objects of the input by name.
+    ``input_names`` (the baseline's features) lay out JSON objects of the input by name. When both payloads
+    are read, a record without a model output gets ``missing_output_fields`` empty fields in the output's
+    place (missing values; ``match_capture_columns`` gives the count), so its input stays in the input's
+    columns; None: its row is its input's fields.
 
     ``row_maker`` replaces the default payload-to-row step (used for custom pre-processors;
     returning ``None`` drops the record). Rows with fewer fields than the widest row of the
@@ -572,7 +618,8 @@ def read_capture_batches(
     wants_output = ENDPOINT_OUTPUT in capture_index_names
     if row_maker is None:
         chosen = capture_files(source) if files is None else files
-        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, input_names)
+        yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, input_names,
+                               missing_output_fields)
         return
     rows: list[str] = []
     widths: list[int] = []
@@ -657,6 +704,7 @@ class _Reading:
     wants_output: bool
     output_first: bool
     input_names: Sequence[str] | None
+    missing_output_fields: int | None = None  # see read_capture_batches
 
     @property
     def bounded(self) -> bool:
@@ -842,12 +890,24 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
     sides = []
+    absent = np.zeros(len(careful), dtype=bool)
     for name in wanted:
         batch_name = BATCH_INPUT if name == ENDPOINT_INPUT else BATCH_OUTPUT
         payload = pc.coalesce(pc.struct_field(capture, name), pc.struct_field(capture, batch_name))
         present, usable, text, fields = _payload_rows_in_bulk(payload, chunk_text)
         careful |= present & ~usable
         sides.append((present, text, fields))
+        absent = ~_valid(payload)  # the last side's: the output's when both are read
+    if len(sides) == 2 and reading.missing_output_fields:
+        (input_present, _, _), (output_present, output_text, output_fields) = sides
+        filled = input_present & absent
+        careful |= input_present & ~output_present & ~absent  # an output without 'data': read by itself
+        if filled.any():
+            fill_width = reading.missing_output_fields
+            output_text = pc.if_else(_arrow_mask(filled), _text_scalar("," * (fill_width - 1)), output_text)
+            if output_fields is not None:
+                output_fields = np.where(filled, fill_width, output_fields)
+            sides[1] = (output_present | filled, output_text, output_fields)
     if reading.output_first:
         sides.reverse()
     if len(sides) == 2:
@@ -877,7 +937,8 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     for index in np.flatnonzero(careful):
         try:
             made.append(_fast_rows(chunk[starts[index]:ends[index]], reading.window, reading.wants_input,
-                                   reading.wants_output, reading.output_first, reading.input_names))
+                                   reading.wants_output, reading.output_first, reading.input_names,
+                                   reading.missing_output_fields))
         except PayloadError as exc:
             problems.record_bad(path, lines_before + int(index) + 1, str(exc))
             made.append(None)
@@ -965,7 +1026,7 @@ def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Re
             continue
         try:
             made = _fast_rows(line, reading.window, reading.wants_input, reading.wants_output, reading.output_first,
-                              reading.input_names)
+                              reading.input_names, reading.missing_output_fields)
         except PayloadError as exc:
             problems.record_bad(path, lines_before + index + 1, str(exc))
             continue
@@ -1017,10 +1078,11 @@ def _read_plain(
     output_first: bool,
     problems: InputProblems,
     input_names: Sequence[str] | None = None,
+    missing_output_fields: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The captured rows of ``pieces``, a chunk of whole lines at a time (``_bulk_batch``)."""
     reading = _Reading(window=window, wants_input=wants_input, wants_output=wants_output, output_first=output_first,
-                       input_names=input_names)
+                       input_names=input_names, missing_output_fields=missing_output_fields)
     for piece in pieces:
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
@@ -1032,11 +1094,12 @@ def _read_plain(
 
 
 def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
-                    output_first: bool = True, input_names: Sequence[str] | None = None) -> _Reading:
+                    output_first: bool = True, input_names: Sequence[str] | None = None,
+                    missing_output_fields: int | None = None) -> _Reading:
     """What ``capture_chunk_batch`` keeps of a record (the arguments of ``read_capture_batches``)."""
     return _Reading(window=window, wants_input=ENDPOINT_INPUT in capture_index_names,
                     wants_output=ENDPOINT_OUTPUT in capture_index_names, output_first=output_first,
-                    input_names=input_names)
+                    input_names=input_names, missing_output_fields=missing_output_fields)
 
 
 def capture_chunk_batch(chunk: bytes, *, path: str, lines_before: int, reading: _Reading, problems: InputProblems
@@ -1058,6 +1121,7 @@ def _fast_rows(
     wants_output: bool,
     output_first: bool,
     input_names: Sequence[str] | None = None,
+    missing_output_fields: int | None = None,
 ) -> list[tuple[str, int]] | None:
     try:
         raw = orjson.loads(line)
@@ -1074,6 +1138,8 @@ def _fast_rows(
             return None
     inp = capture.get(ENDPOINT_INPUT, capture.get(BATCH_INPUT)) if wants_input else None
     out = capture.get(ENDPOINT_OUTPUT, capture.get(BATCH_OUTPUT)) if wants_output else None
+    if out is None and inp is not None and wants_output and missing_output_fields:
+        out = {"data": "," * (missing_output_fields - 1), "encoding": "CSV"}  # its fields missing values
     # The common case, one CSV line per side, without building payload objects.
     if (
         type(inp) is dict

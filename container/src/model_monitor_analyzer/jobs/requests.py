@@ -61,6 +61,9 @@ class InputOptions:
             baseline's features.
         output_first: whether the model output's fields come before the input's in a captured
             row (default True, as the built-in's ``output_columns_position`` START).
+        missing_output_fields: when both payloads are read, the empty fields (missing values) a
+            captured record without a model output gets in the output's place (default None: its
+            row is its input's fields). A monitor run sets it from the capture's shape.
         header: whether a CSV input starts with a header row (default True; without one the
             columns are ``_c0``, ``_c1``, ...).
         record_preprocessor: a script defining ``preprocess_handler`` that makes a captured
@@ -73,6 +76,7 @@ class InputOptions:
     max_bad_record_ratio: float = DEFAULT_MAX_BAD_RECORD_RATIO
     capture_index_names: tuple[str, ...] = DEFAULT_CAPTURE_INDEX_NAMES
     output_first: bool = True
+    missing_output_fields: int | None = None
     header: bool = True
     record_preprocessor: Path | None = None
     progress: bool = False

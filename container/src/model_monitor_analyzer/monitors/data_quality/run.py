@@ -124,6 +124,7 @@ def _batches(
             row_maker=_row_maker(reading.record_preprocessor),
             files=files,
             input_names=names,
+            missing_output_fields=reading.missing_output_fields,
         )
     return read_dataset(source, dataset_format=_dataset_format(fmt), header=reading.header, problems=problems)
 
@@ -440,7 +441,8 @@ def _with_matching_capture_columns(request: DataQualityMonitorRequest, *, names:
     )
     if matched.note is not None:
         print(f"note: {matched.note}", file=sys.stderr, flush=True)
-    return replace(request, reading=replace(reading, capture_index_names=matched.capture_index_names))
+    return replace(request, reading=replace(reading, capture_index_names=matched.capture_index_names,
+                                            missing_output_fields=matched.missing_output_fields))
 
 
 def _monitor_batch(request: DataQualityMonitorRequest) -> RunOutcome:
