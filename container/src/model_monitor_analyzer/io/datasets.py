@@ -212,9 +212,11 @@ class CsvPart:
     lines_before: int
 
 
-def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
+def csv_parts(file: Path, *, parts: int, between_records: bool = False) -> list[CsvPart]:
     """The file in up to ``parts`` byte ranges of about equal size, each cut after a line break,
-    with the number of lines before it (fewer parts when the file has too few lines)."""
+    with the number of lines before it (fewer parts when the file has too few lines). With
+    ``between_records`` (CSV), a cut is moved on past lines with an odd number of quote characters: a
+    quoted value holding one line break stays in one part."""
     size = file.stat().st_size
     cuts = [0]
     with file.open("rb") as handle:
@@ -224,7 +226,7 @@ def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
                 continue
             handle.seek(target)
             handle.readline()
-            cut = handle.tell()
+            cut = _after_quoted_values(handle, target) if between_records else handle.tell()
             if cut >= size:
                 break
             if cut > cuts[-1]:
@@ -242,6 +244,24 @@ def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
                 lines += block.count(b"\n")
                 left -= len(block)
     return ranges
+
+
+def _after_quoted_values(handle: BinaryIO, target: int) -> int:
+    """The first line start from the handle's position (just after the line break that ends the line holding
+    ``target``) with no odd number of quote characters on the line before it nor on its own line, within
+    ``MAX_VALUE_LINES`` lines."""
+    cut = handle.tell()
+    handle.seek(max(0, target - (64 << 10)))
+    before = handle.read(cut - handle.tell())
+    before = before[before.rfind(b"\n", 0, len(before) - 1) + 1:]
+    handle.seek(cut)
+    for _ in range(MAX_VALUE_LINES):
+        line = handle.readline()
+        if not line or (before.count(b'"') % 2 == 0 and line.count(b'"') % 2 == 0):
+            break
+        cut, before = handle.tell(), line
+    handle.seek(cut)
+    return cut
 
 
 def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
@@ -378,8 +398,8 @@ def read_csv_file(
             start, limit, lines_at_start = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
             handle.seek(start)
             skip = header_lines if header and start == 0 else 0
-            for lines_in_part, chunk in csv_record_chunks(whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit),
-                                                          skip=skip):
+            chunks = whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit)
+            for lines_in_part, chunk in csv_record_chunks(chunks, width=len(names), skip=skip):
                 lines_before = lines_at_start + lines_in_part
                 yield from csv_chunk_batches(chunk, names=names, skip=skip if lines_in_part == 0 else 0,
                                              lines_before=lines_before, path_text=path_text, problems=problems)
@@ -390,16 +410,17 @@ def read_csv_file(
 MAX_VALUE_LINES = 20  # a quoted value may hold line breaks over at most this many lines
 
 
-def csv_record_chunks(chunks: Iterable[tuple[int, bytes]], *, skip: int = 0) -> Iterator[tuple[int, bytes]]:
+def csv_record_chunks(chunks: Iterable[tuple[int, bytes]], *, width: int, skip: int = 0) -> Iterator[tuple[int, bytes]]:
     """Chunks of whole lines (each with the lines before it) cut again so that no quoted value holding line
     breaks is split between two: a chunk whose last quote opens a value over its last ``MAX_VALUE_LINES`` lines
-    gives those lines to the next chunk. The first ``skip`` lines (the header) are never cut."""
+    gives those lines to the next chunk. The first ``skip`` lines (the header) are never cut; ``width``: the
+    number of fields of a row."""
     held, held_before = b"", 0
     for lines_before, chunk in chunks:
         if not held:
             held_before = lines_before
         data = held + chunk
-        cut = _open_value_start(data, skip if held_before == 0 else 0) if b'"' in data else 0
+        cut = _open_value_start(data, skip if held_before == 0 else 0, width) if b'"' in data else 0
         if cut is None:  # the value may close in the next chunk, and nothing before it can go yet
             held = data
             continue
@@ -413,33 +434,47 @@ def csv_record_chunks(chunks: Iterable[tuple[int, bytes]], *, skip: int = 0) -> 
         yield held_before, held
 
 
-def _open_value_start(data: bytes, skip: int) -> int | None:
+def _open_value_start(data: bytes, skip: int, width: int) -> int | None:
     """Where a quoted value that ``data``'s next lines may close begins: 0 for none, None when it begins
     on the first line (the whole of ``data`` waits for more)."""
-    unpaired, breaks = _unpaired_quote_lines(data, skip)
-    if not unpaired or len(breaks) - unpaired[-1] > MAX_VALUE_LINES or not data.endswith(b"\n"):
+    unpaired, starts, last = _unpaired_quote_lines(data, skip, width)
+    if not last or len(starts) - 1 - unpaired[-1] > MAX_VALUE_LINES or not data.endswith(b"\n"):
         return 0
     line = unpaired[-1]
-    return int(breaks[line - 1]) + 1 if line else None
+    return int(starts[line]) if line else None
 
 
-def _unpaired_quote_lines(data: bytes, skip: int) -> tuple[list[int], np.ndarray]:
-    """The lines of ``data`` (0-based, from line ``skip`` on) holding an odd number of quote characters with
-    no other such line within the next ``MAX_VALUE_LINES`` lines (two such lines are the ends of one quoted
-    value holding line breaks), and the offsets of the line breaks."""
+def _unpaired_quote_lines(data: bytes, skip: int, width: int) -> tuple[list[int], np.ndarray, bool]:
+    """The lines of ``data`` (0-based, from line ``skip`` on) that hold an odd number of quote characters
+    and are not one end of a quoted value holding line breaks; the offsets where lines start; and whether the
+    last of those lines is the last with an odd number of quotes (a later chunk may close it).
+
+    Two lines with odd quote counts, the second within ``MAX_VALUE_LINES`` lines of the first, are the ends of
+    one quoted value when the lines from the first to the second make one row of ``width`` fields; otherwise
+    the first is a quote never closed, and the second may begin a value in its turn."""
     array = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero(array == 10)
-    quotes = np.flatnonzero(array == 34)
-    per_line = np.bincount(np.searchsorted(breaks, quotes), minlength=len(breaks) + 1)
+    starts = np.concatenate(([0], breaks + 1))
+    per_line = np.bincount(np.searchsorted(breaks, np.flatnonzero(array == 34)), minlength=len(starts))
     candidates = [int(i) for i in np.flatnonzero(per_line % 2) if i >= skip]
     unpaired, index = [], 0
     while index < len(candidates):
-        if index + 1 < len(candidates) and candidates[index + 1] - candidates[index] <= MAX_VALUE_LINES:
+        first = candidates[index]
+        if (index + 1 < len(candidates) and candidates[index + 1] - first <= MAX_VALUE_LINES
+                and _one_row(data, starts, first, candidates[index + 1], width)):
             index += 2
         else:
-            unpaired.append(candidates[index])
+            unpaired.append(first)
             index += 1
-    return unpaired, breaks
+    return unpaired, starts, bool(unpaired) and unpaired[-1] == candidates[-1]
+
+
+def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int) -> bool:
+    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields."""
+    end = int(starts[last + 1]) if last + 1 < len(starts) else len(data)
+    text = data[int(starts[first]): end].decode("utf-8", errors="replace")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return len(rows) == 1 and len(rows[0]) == width
 
 
 def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
@@ -457,9 +492,10 @@ def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before
             if cut == 0:
                 return
         chunk, lines_before = chunk[cut:], lines_before + skip
+    # Bad rows go to a tally first (a chunk that fails is counted again line by line), then in line order.
+    found = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
     if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
-        chunk = _without_unclosed_quotes(chunk, lines_before, path_text, problems)
-    # Bad rows go to a tally first: a chunk that fails is counted again line by line.
+        chunk = _without_unclosed_quotes(chunk, len(names), lines_before, path_text, found)
     tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
     parse, convert = _csv_options(names, tally, path_text, chunk, lines_before)
     try:
@@ -468,34 +504,39 @@ def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before
         if chunk.count(b'"') % 2:
             raise _UnbalancedQuotes
         table = _parse_csv_chunk(chunk, names, parse, convert)
-        problems.merge(tally)
+        found.merge(tally)
     except (pa.ArrowInvalid, UnicodeDecodeError, _UnbalancedQuotes):
-        table = _csv_chunk_line_by_line(chunk, names, lines_before, path_text, problems)
+        table = _csv_chunk_line_by_line(chunk, names, lines_before, path_text, found)
+    found.examples.sort(key=lambda problem: problem.line if problem.line is not None else lines_before)
+    problems.merge(found)
     for batch in table.to_batches():
         problems.record_good(batch.num_rows)
         yield batch
 
 
-UNCLOSED_QUOTE = (f"a quote (\") opened on this line is closed neither on it nor within the next {MAX_VALUE_LINES} "
-                  "lines; this line is skipped and the lines after it are read as rows")
+def unclosed_quote(width: int) -> str:
+    """The bad-record message of a line whose quote (``"``) no line closes (``_without_unclosed_quotes``)."""
+    return (f"a quote (\") is not closed on this line, nor by a line within the next {MAX_VALUE_LINES} into one row of "
+            f"{width} fields; this line is skipped and the lines after it are read as rows")
 
 
-def _without_unclosed_quotes(chunk: bytes, lines_before: int, path_text: str, problems: InputProblems) -> bytes:
+def _without_unclosed_quotes(chunk: bytes, width: int, lines_before: int, path_text: str,
+                             problems: InputProblems) -> bytes:
     """``chunk`` with every line holding a quote that is never closed emptied (kept as a line break, so later
     lines keep their numbers) and counted as a bad record. Left in, such a quote would join the following lines
     into one field up to the next stray quote, losing them without a count. A line with an odd number of quote
-    characters followed within ``MAX_VALUE_LINES`` lines by another is a quoted value holding line breaks, and
-    kept (a record it makes with the wrong number of fields is one bad record, reported with its lines)."""
-    odd, breaks = _unpaired_quote_lines(chunk, 0)
+    characters followed within ``MAX_VALUE_LINES`` lines by another that closes it into a row of ``width`` fields
+    is a quoted value holding line breaks, and kept (``_unpaired_quote_lines``)."""
+    odd, starts, _ = _unpaired_quote_lines(chunk, 0, width)
     if not odd:
         return chunk
     parts, position = [], 0
     for line in odd:
-        start = int(breaks[line - 1]) + 1 if line else 0
-        end = int(breaks[line]) if line < len(breaks) else len(chunk)
+        start = int(starts[line])
+        end = int(starts[line + 1]) - 1 if line + 1 < len(starts) else len(chunk)
         parts.append(chunk[position:start])
         position = end
-        problems.record_bad(path_text, lines_before + line + 1, UNCLOSED_QUOTE)
+        problems.record_bad(path_text, lines_before + line + 1, unclosed_quote(width))
     parts.append(chunk[position:])
     return b"".join(parts)
 

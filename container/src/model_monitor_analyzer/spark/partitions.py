@@ -172,7 +172,7 @@ def _split_batches(chunks: Iterable[tuple[int, bytes]], file: str, start: int, p
                    problems: InputProblems) -> Iterator[pa.RecordBatch]:
     path = file if start == 0 else f"{file} (the part from byte {start})"
     if plan.layout is Layout.CSV:  # a quoted value holding line breaks is never cut between two chunks
-        chunks = csv_record_chunks(chunks, skip=plan.header_lines if start == 0 else 0)
+        chunks = csv_record_chunks(chunks, width=len(plan.columns or []), skip=plan.header_lines if start == 0 else 0)
     for lines_before, chunk in chunks:
         if plan.layout is Layout.CAPTURE:
             batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=plan.capture,  # type: ignore[arg-type]
