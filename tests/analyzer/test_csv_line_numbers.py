@@ -21,23 +21,25 @@ from model_monitor_analyzer.spark.partitions import Layout, LineReading, _chunks
 SHORT, LONG, QUOTE, LONG_OVER_TWO = "short", "long", "quote", "long over two lines"
 
 
-def _generated(seed: int, *, rows: int = 300, newline: bytes = b"\n", bom: bool = False):
+def _generated(seed: int, *, rows: int = 300, newline: bytes = b"\n", bom: bool = False, two_line_values: bool = True,
+               bad_from: int = 0):
     """A 3-column CSV whose rows are good ones, good ones with a quoted value over two lines, empty lines and up to
-    15 bad rows, each bad row holding a unique tag; returns the bytes and the tags with the kind of each."""
+    15 bad rows, each bad row holding a unique tag; returns the bytes and the tags with the kind of each.
+    Without ``two_line_values``, no row holds a line break; no bad row comes before row ``bad_from``."""
     rng = random.Random(seed)
     lines: list[bytes] = [b"id,note,x"]
     bad: dict[str, str] = {}
     for i in range(rows):
         pick = rng.random()
-        if pick < 0.05 and len(bad) < 15:
-            kind = rng.choice([SHORT, LONG, QUOTE, LONG_OVER_TWO])
+        if pick < 0.05 and len(bad) < 15 and i >= bad_from:
+            kind = rng.choice([SHORT, LONG, QUOTE, LONG_OVER_TWO] if two_line_values else [SHORT, LONG, QUOTE])
             tag = f"bad{i}"
             bad[tag] = kind
             lines.append({SHORT: f"{tag}",
                           LONG: f"{tag},n,1,extra",
                           QUOTE: f'{tag},"never closed,1',
                           LONG_OVER_TWO: f'{tag},"first{newline.decode()}second",1,extra'}[kind].encode())
-        elif pick < 0.12:
+        elif pick < 0.12 and two_line_values:
             lines.append(f'{i},"one{newline.decode()}two, with a comma",{i}'.encode())
         elif pick < 0.16:
             lines.append(b"")
@@ -125,6 +127,20 @@ def test_the_users_example_reports_the_too_long_row_on_line_5(tmp_path, capsys):
     assert (problems.good, problems.bad) == (3, 2)
     assert main(["baseline", "--dataset", str(file), "--output", str(tmp_path / "out"), "--quiet"]) == 2
     assert f"{file}:3: a quote" in capsys.readouterr().err
+
+
+def test_two_quotes_never_closed_cost_their_own_lines_not_the_lines_between(tmp_path):
+    lines = ["id,note,x", *[f"{i},plain,{i}" for i in range(30)]]
+    lines[3] = 'bad3,"never closed,1'
+    lines[14] = 'bad14,"never closed,1'  # with line 4, one row of 3 fields if the quote at line 15 closed a value
+    data = ("\n".join(lines) + "\n").encode()
+    file = tmp_path / "two.csv"
+    file.write_bytes(data)
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    table = pa.Table.from_batches(list(read_csv_file(file, header=True, problems=problems)))
+    expected = [data.count(b"\n", 0, data.index(tag)) + 1 for tag in (b"bad3,", b"bad14,")]
+    assert [(p.line, p.problem) for p in problems.examples] == [(line, unclosed_quote(3)) for line in expected]
+    assert table.num_rows == problems.good == 28 and problems.bad == 2
 
 
 def test_a_large_pandas_file_reports_each_bad_line_where_an_editor_shows_it(tmp_path):

@@ -470,10 +470,14 @@ def _unpaired_quote_lines(data: bytes, skip: int, width: int) -> tuple[list[int]
 
 
 def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int) -> bool:
-    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields."""
+    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields, its quoted value closed
+    by a quote that ends the field (strictly: ``,"next`` on a later line opens a value, it closes none)."""
     end = int(starts[last + 1]) if last + 1 < len(starts) else len(data)
     text = data[int(starts[first]): end].decode("utf-8", errors="replace")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error:
+        return False
     return len(rows) == 1 and len(rows[0]) == width
 
 
