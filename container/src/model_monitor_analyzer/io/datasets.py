@@ -317,7 +317,7 @@ class _RecordLines:
         starts = self._starts
         breaks = starts[1:] - 1
         ends = np.concatenate((breaks, [len(self._data)]))
-        odd = np.bincount(np.searchsorted(breaks, np.flatnonzero(array == 34)), minlength=len(starts)) % 2
+        odd = _quotes_per_line(array, starts) % 2
         balanced = np.concatenate(([0], np.cumsum(odd)[:-1])) % 2 == 0
         lengths = ends - starts
         blank = (lengths == 0) | ((lengths == 1) & (array[np.minimum(starts, max(len(self._data) - 1, 0))] == 13))
@@ -437,6 +437,13 @@ def csv_record_chunks(chunks: Iterable[tuple[int, bytes]], *, width: int, skip: 
 def _open_value_start(data: bytes, skip: int, width: int) -> int | None:
     """Where a quoted value that ``data``'s next lines may close begins: 0 for none, None when it begins
     on the first line (the whole of ``data`` waits for more)."""
+    tail = len(data)
+    for _ in range(MAX_VALUE_LINES + 1):
+        tail = data.rfind(b"\n", 0, tail - 1) + 1 if tail > 1 else 0
+        if tail == 0:
+            break
+    if not any(line.count(b'"') % 2 for line in data[tail:].split(b"\n")):
+        return 0  # no quote in the last lines is left open
     unpaired, starts, last = _unpaired_quote_lines(data, skip, width)
     if not last or len(starts) - 1 - unpaired[-1] > MAX_VALUE_LINES or not data.endswith(b"\n"):
         return 0
@@ -453,9 +460,8 @@ def _unpaired_quote_lines(data: bytes, skip: int, width: int) -> tuple[list[int]
     one quoted value when the lines from the first to the second make one row of ``width`` fields; otherwise
     the first is a quote never closed, and the second may begin a value in its turn."""
     array = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(array == 10)
-    starts = np.concatenate(([0], breaks + 1))
-    per_line = np.bincount(np.searchsorted(breaks, np.flatnonzero(array == 34)), minlength=len(starts))
+    starts = np.concatenate(([0], np.flatnonzero(array == 10) + 1))
+    per_line = _quotes_per_line(array, starts)
     candidates = [int(i) for i in np.flatnonzero(per_line % 2) if i >= skip]
     unpaired, index = [], 0
     while index < len(candidates):
@@ -467,6 +473,12 @@ def _unpaired_quote_lines(data: bytes, skip: int, width: int) -> tuple[list[int]
             unpaired.append(first)
             index += 1
     return unpaired, starts, bool(unpaired) and unpaired[-1] == candidates[-1]
+
+
+def _quotes_per_line(array: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The number of quote characters on each line (``starts``: where lines start in ``array``, the first at 0)."""
+    quotes = np.flatnonzero(array == 34)
+    return np.diff(np.append(np.searchsorted(quotes, starts), len(quotes)))
 
 
 def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int) -> bool:
