@@ -208,3 +208,14 @@ def test_a_spark_split_reports_lines_within_the_part_from_its_byte(tmp_path, new
         assert rows == problems.good
         where = str(file) if start == 0 else f"{file} (the part from byte {start})"
         assert {p.path for p in problems.examples} == {where}
+
+
+def test_a_lone_carriage_return_ends_a_row_but_not_a_line(tmp_path):
+    data = b"a,b\n1,2\r3,4\n5,6,7\n8,9\r10,11,12\n13,14\n"  # Arrow ends a row at the CR; an editor's line goes on
+    file = tmp_path / "cr.csv"
+    file.write_bytes(data)
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    table = pa.Table.from_batches(list(read_csv_file(file, header=True, problems=problems)))
+    assert table.column("a").to_pylist() == ["1", "3", "8", "13"]
+    assert [p.line for p in problems.examples] == [data.count(b"\n", 0, data.index(text)) + 1
+                                                   for text in (b"5,6,7", b"10,11,12")]

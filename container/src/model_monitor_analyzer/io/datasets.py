@@ -337,12 +337,15 @@ class _RecordLines:
         return first, first + (text.count(b"\n") if text is not None else 0)
 
     def _find(self, text: bytes) -> int | None:
-        position = self._after
+        """The line the row ``text`` begins (or, after a lone carriage return that Arrow ends a row at, lies) on."""
+        position, inside = self._after, None
         while (found := self._data.find(text, position)) >= 0:
             if found == 0 or self._data[found - 1] == 10:
                 return int(np.searchsorted(self._starts, found, side="right")) - 1
+            if inside is None:
+                inside = int(np.searchsorted(self._starts, found, side="right")) - 1
             position = found + 1
-        return None
+        return inside
 
 
 def _csv_options(names: list[str], problems: InputProblems, path_text: str, data: bytes, lines_before: int):
