@@ -8,7 +8,8 @@ dropped; a header with an empty or repeated name is refused (two features would 
 One bad-record policy: a chunk that Arrow refuses (a row with the wrong number of fields, bytes
 that are not UTF-8, a malformed JSON line) is re-read line by line; each bad line is counted in
 ``InputProblems`` with its ``file:line`` and skipped, and the rest of the chunk and of the file is
-kept. Files in a dataset folder that are not data (README.md, images, archives, binary files) are
+kept. The line is the physical line a text editor shows (1-based, header and empty lines included,
+a line ending at a line feed): Arrow's own row numbers count records, not lines (``_RecordLines``). Files in a dataset folder that are not data (README.md, images, archives, binary files) are
 skipped with a note on stderr.
 """
 
