@@ -8,7 +8,8 @@ dropped; a header with an empty or repeated name is refused (two features would 
 One bad-record policy: a chunk that Arrow refuses (a row with the wrong number of fields, bytes
 that are not UTF-8, a malformed JSON line) is re-read line by line; each bad line is counted in
 ``InputProblems`` with its ``file:line`` and skipped, and the rest of the chunk and of the file is
-kept. Files in a dataset folder that are not data (README.md, images, archives, binary files) are
+kept. The line is the physical line a text editor shows (1-based, header and empty lines included,
+a line ending at a line feed): Arrow's own row numbers count records, not lines (``_RecordLines``). Files in a dataset folder that are not data (README.md, images, archives, binary files) are
 skipped with a note on stderr.
 """
 
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import csv
 import enum
+import functools
 import io
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -211,9 +213,11 @@ class CsvPart:
     lines_before: int
 
 
-def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
+def csv_parts(file: Path, *, parts: int, between_records: bool = False) -> list[CsvPart]:
     """The file in up to ``parts`` byte ranges of about equal size, each cut after a line break,
-    with the number of lines before it (fewer parts when the file has too few lines)."""
+    with the number of lines before it (fewer parts when the file has too few lines). With
+    ``between_records`` (CSV), a cut is moved on past lines with an odd number of quote characters: a
+    quoted value holding one line break stays in one part."""
     size = file.stat().st_size
     cuts = [0]
     with file.open("rb") as handle:
@@ -223,7 +227,7 @@ def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
                 continue
             handle.seek(target)
             handle.readline()
-            cut = handle.tell()
+            cut = _after_quoted_values(handle, target) if between_records else handle.tell()
             if cut >= size:
                 break
             if cut > cuts[-1]:
@@ -241,6 +245,24 @@ def csv_parts(file: Path, *, parts: int) -> list[CsvPart]:
                 lines += block.count(b"\n")
                 left -= len(block)
     return ranges
+
+
+def _after_quoted_values(handle: BinaryIO, target: int) -> int:
+    """The first line start from the handle's position (just after the line break that ends the line holding
+    ``target``) with no odd number of quote characters on the line before it nor on its own line, within
+    ``MAX_VALUE_LINES`` lines."""
+    cut = handle.tell()
+    handle.seek(max(0, target - (64 << 10)))
+    before = handle.read(cut - handle.tell())
+    before = before[before.rfind(b"\n", 0, len(before) - 1) + 1:]
+    handle.seek(cut)
+    for _ in range(MAX_VALUE_LINES):
+        line = handle.readline()
+        if not line or (before.count(b'"') % 2 == 0 and line.count(b'"') % 2 == 0):
+            break
+        cut, before = handle.tell(), line
+    handle.seek(cut)
+    return cut
 
 
 def whole_line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
@@ -270,10 +292,72 @@ def line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None)
         yield carry
 
 
-def _csv_options(names: list[str], problems: InputProblems, path_text: str, first_line: list[int]):
+class _RecordLines:
+    """The physical line (1-based, in the file) of each record Arrow parses from ``data``, a run of whole lines
+    without a header that ``lines_before`` lines precede.
+
+    Arrow numbers a bad row by the records before it, not by lines: it leaves out empty lines and counts a record
+    whose quoted value holds line breaks once. A record starts on a non-empty line before which the quote
+    characters balance (``_without_unclosed_quotes`` has emptied the lines whose quote is never closed); the row's
+    own text confirms the line, or is looked for after the last one found should a quote inside an unquoted value
+    (``1,x"y``, literal to Arrow) have misled the count."""
+
+    def __init__(self, data: bytes, lines_before: int) -> None:
+        self._data = data
+        self._lines_before = lines_before
+        self._after = 0  # the byte after which the next bad row is looked for
+
+    @functools.cached_property
+    def _starts(self) -> np.ndarray:
+        return np.concatenate(([0], np.flatnonzero(np.frombuffer(self._data, dtype=np.uint8) == 10) + 1))
+
+    @functools.cached_property
+    def _records(self) -> np.ndarray:
+        """The 0-based lines that records start on (worked out at the first bad row: most chunks have none)."""
+        array = np.frombuffer(self._data, dtype=np.uint8)
+        starts = self._starts
+        breaks = starts[1:] - 1
+        ends = np.concatenate((breaks, [len(self._data)]))
+        odd = _quotes_per_line(array, starts) % 2
+        balanced = np.concatenate(([0], np.cumsum(odd)[:-1])) % 2 == 0
+        lengths = ends - starts
+        blank = (lengths == 0) | ((lengths == 1) & (array[np.minimum(starts, max(len(self._data) - 1, 0))] == 13))
+        return np.flatnonzero(balanced & ~blank)
+
+    def lines(self, row: pacsv.InvalidRow) -> tuple[int | None, int | None]:
+        """The first and last physical line of a bad row (the same unless a quoted value holds line breaks)."""
+        text = row.text.encode("utf-8", errors="surrogateescape") if row.text is not None else None
+        index = row.number - 1 if row.number is not None else None
+        line = int(self._records[index]) if index is not None and 0 <= index < len(self._records) else None
+        if text is not None and (line is None or not self._data.startswith(text, int(self._starts[line]))):
+            line = self._find(text)
+        if line is None:
+            return None, None
+        self._after = int(self._starts[line]) + 1
+        first = self._lines_before + line + 1
+        return first, first + (text.count(b"\n") if text is not None else 0)
+
+    def _find(self, text: bytes) -> int | None:
+        """The line the row ``text`` begins (or, after a lone carriage return that Arrow ends a row at, lies) on."""
+        position, inside = self._after, None
+        while (found := self._data.find(text, position)) >= 0:
+            if found == 0 or self._data[found - 1] == 10:
+                return int(np.searchsorted(self._starts, found, side="right")) - 1
+            if inside is None:
+                inside = int(np.searchsorted(self._starts, found, side="right")) - 1
+            position = found + 1
+        return inside
+
+
+def _csv_options(names: list[str], problems: InputProblems, path_text: str, data: bytes, lines_before: int):
+    records = _RecordLines(data, lines_before)
+
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
-        line = first_line[0] + row.number if row.number is not None else None
-        problems.record_bad(path_text, line, f"expected {row.expected_columns} fields, found {row.actual_columns}")
+        first, last = records.lines(row)
+        problem = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        if first is not None and last is not None and last > first:
+            problem += f" in one record over lines {first} to {last} (a quoted value holds their line breaks)"
+        problems.record_bad(path_text, first, problem)
         return "skip"
 
     convert = pacsv.ConvertOptions(
@@ -286,10 +370,9 @@ def _csv_options(names: list[str], problems: InputProblems, path_text: str, firs
     return parse, convert
 
 
-def _parse_csv_chunk(chunk: bytes, names: list[str], skip_rows: int, parse, convert) -> pa.Table:
+def _parse_csv_chunk(chunk: bytes, names: list[str], parse, convert) -> pa.Table:
     reader_options = pacsv.ReadOptions(
         column_names=names,
-        skip_rows=skip_rows,
         block_size=len(chunk) + 1,
         use_threads=False,  # row numbers for bad rows; one core is enough
     )
@@ -302,7 +385,7 @@ def read_csv_file(
     """Stream one CSV file (or one ``part`` of it) as text columns; rows with a wrong field
     count or bytes that are not UTF-8 are counted (with their line) and skipped.
 
-    The file is parsed a chunk of whole lines at a time: Arrow's own streaming reader reads
+    The file is parsed a chunk of whole records at a time: Arrow's own streaming reader reads
     ahead of a slower consumer without bound (peak memory grew with the file's size).
     """
     path_text = str(file)
@@ -318,72 +401,162 @@ def read_csv_file(
         with file.open("rb") as handle:
             start, limit, lines_at_start = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
             handle.seek(start)
-            for lines_in_part, chunk in whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit):
+            skip = header_lines if header and start == 0 else 0
+            chunks = whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit)
+            for lines_in_part, chunk in csv_record_chunks(chunks, width=len(names), skip=skip):
                 lines_before = lines_at_start + lines_in_part
-                skip = header_lines if header and lines_before == 0 else 0
-                yield from csv_chunk_batches(chunk, names=names, skip=skip, lines_before=lines_before,
-                                             path_text=path_text, problems=problems)
+                yield from csv_chunk_batches(chunk, names=names, skip=skip if lines_in_part == 0 else 0,
+                                             lines_before=lines_before, path_text=path_text, problems=problems)
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
-
-
-def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
-                      problems: InputProblems) -> Iterator[pa.RecordBatch]:
-    """The rows of one chunk of whole CSV lines (``lines_before`` lines precede it in ``path_text``; its first
-    ``skip`` lines are the header) as text columns ``names``; bad rows are counted with their line and skipped.
-    Every runner parses CSV so: the local engine a file's chunks, the Spark runner a partition's lines."""
-    if lines_before == 0 and chunk.startswith(UTF8_BOM):
-        chunk = chunk[len(UTF8_BOM):]
-    if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
-        chunk = _without_unclosed_quotes(chunk, skip, lines_before, path_text, problems)
-    # Bad rows go to a tally first: a chunk that fails is counted again line by line.
-    tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
-    parse, convert = _csv_options(names, tally, path_text, [lines_before])
-    try:
-        if not chunk.isascii():
-            chunk.decode("utf-8")  # else Arrow's bad-row handler fails on the text of a row
-        if chunk.count(b'"') % 2:
-            raise _UnbalancedQuotes
-        table = _parse_csv_chunk(chunk, names, skip, parse, convert)
-        problems.merge(tally)
-    except (pa.ArrowInvalid, UnicodeDecodeError, _UnbalancedQuotes):
-        table = _csv_chunk_line_by_line(chunk, names, skip, lines_before, path_text, problems)
-    for batch in table.to_batches():
-        problems.record_good(batch.num_rows)
-        yield batch
 
 
 MAX_VALUE_LINES = 20  # a quoted value may hold line breaks over at most this many lines
 
 
-def _without_unclosed_quotes(chunk: bytes, skip: int, lines_before: int, path_text: str,
+def csv_record_chunks(chunks: Iterable[tuple[int, bytes]], *, width: int, skip: int = 0) -> Iterator[tuple[int, bytes]]:
+    """Chunks of whole lines (each with the lines before it) cut again so that no quoted value holding line
+    breaks is split between two: a chunk whose last quote opens a value over its last ``MAX_VALUE_LINES`` lines
+    gives those lines to the next chunk. The first ``skip`` lines (the header) are never cut; ``width``: the
+    number of fields of a row."""
+    held, held_before = b"", 0
+    for lines_before, chunk in chunks:
+        if not held:
+            held_before = lines_before
+        data = held + chunk
+        cut = _open_value_start(data, skip if held_before == 0 else 0, width) if b'"' in data else 0
+        if cut is None:  # the value may close in the next chunk, and nothing before it can go yet
+            held = data
+            continue
+        if cut == 0:
+            yield held_before, data
+            held = b""
+            continue
+        yield held_before, data[:cut]
+        held, held_before = data[cut:], held_before + data.count(b"\n", 0, cut)
+    if held:
+        yield held_before, held
+
+
+def _open_value_start(data: bytes, skip: int, width: int) -> int | None:
+    """Where a quoted value that ``data``'s next lines may close begins: 0 for none, None when it begins
+    on the first line (the whole of ``data`` waits for more)."""
+    tail = len(data)
+    for _ in range(MAX_VALUE_LINES + 1):
+        tail = data.rfind(b"\n", 0, tail - 1) + 1 if tail > 1 else 0
+        if tail == 0:
+            break
+    if not any(line.count(b'"') % 2 for line in data[tail:].split(b"\n")):
+        return 0  # no quote in the last lines is left open
+    unpaired, starts, last = _unpaired_quote_lines(data, skip, width)
+    if not last or len(starts) - 1 - unpaired[-1] > MAX_VALUE_LINES or not data.endswith(b"\n"):
+        return 0
+    line = unpaired[-1]
+    return int(starts[line]) if line else None
+
+
+def _unpaired_quote_lines(data: bytes, skip: int, width: int) -> tuple[list[int], np.ndarray, bool]:
+    """The lines of ``data`` (0-based, from line ``skip`` on) that hold an odd number of quote characters
+    and are not one end of a quoted value holding line breaks; the offsets where lines start; and whether the
+    last of those lines is the last with an odd number of quotes (a later chunk may close it).
+
+    Two lines with odd quote counts, the second within ``MAX_VALUE_LINES`` lines of the first, are the ends of
+    one quoted value when the lines from the first to the second make one row of ``width`` fields; otherwise
+    the first is a quote never closed, and the second may begin a value in its turn."""
+    array = np.frombuffer(data, dtype=np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(array == 10) + 1))
+    per_line = _quotes_per_line(array, starts)
+    candidates = [int(i) for i in np.flatnonzero(per_line % 2) if i >= skip]
+    unpaired, index = [], 0
+    while index < len(candidates):
+        first = candidates[index]
+        if (index + 1 < len(candidates) and candidates[index + 1] - first <= MAX_VALUE_LINES
+                and _one_row(data, starts, first, candidates[index + 1], width)):
+            index += 2
+        else:
+            unpaired.append(first)
+            index += 1
+    return unpaired, starts, bool(unpaired) and unpaired[-1] == candidates[-1]
+
+
+def _quotes_per_line(array: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The number of quote characters on each line (``starts``: where lines start in ``array``, the first at 0)."""
+    quotes = np.flatnonzero(array == 34)
+    return np.diff(np.append(np.searchsorted(quotes, starts), len(quotes)))
+
+
+def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int) -> bool:
+    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields, its quoted value closed
+    by a quote that ends the field (strictly: ``,"next`` on a later line opens a value, it closes none)."""
+    end = int(starts[last + 1]) if last + 1 < len(starts) else len(data)
+    text = data[int(starts[first]): end].decode("utf-8", errors="replace")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error:
+        return False
+    return len(rows) == 1 and len(rows[0]) == width
+
+
+def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
+                      problems: InputProblems) -> Iterator[pa.RecordBatch]:
+    """The rows of one chunk of whole CSV records (``lines_before`` lines precede it in ``path_text``; its first
+    ``skip`` lines are the header) as text columns ``names``; bad rows are counted with their physical line
+    (1-based, the header's lines included, as a text editor numbers them) and skipped.
+    Every runner parses CSV so: the local engine a file's chunks, the Spark runner a partition's lines."""
+    if lines_before == 0 and chunk.startswith(UTF8_BOM):
+        chunk = chunk[len(UTF8_BOM):]
+    if skip:
+        cut = 0
+        for _ in range(skip):
+            cut = chunk.find(b"\n", cut) + 1
+            if cut == 0:
+                return
+        chunk, lines_before = chunk[cut:], lines_before + skip
+    # Bad rows go to a tally first (a chunk that fails is counted again line by line), then in line order.
+    found = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+    if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
+        chunk = _without_unclosed_quotes(chunk, len(names), lines_before, path_text, found)
+    tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
+    parse, convert = _csv_options(names, tally, path_text, chunk, lines_before)
+    try:
+        if not chunk.isascii():
+            chunk.decode("utf-8")  # else Arrow's bad-row handler fails on the text of a row
+        if chunk.count(b'"') % 2:
+            raise _UnbalancedQuotes
+        table = _parse_csv_chunk(chunk, names, parse, convert)
+        found.merge(tally)
+    except (pa.ArrowInvalid, UnicodeDecodeError, _UnbalancedQuotes):
+        table = _csv_chunk_line_by_line(chunk, names, lines_before, path_text, found)
+    found.examples.sort(key=lambda problem: problem.line if problem.line is not None else lines_before)
+    problems.merge(found)
+    for batch in table.to_batches():
+        problems.record_good(batch.num_rows)
+        yield batch
+
+
+def unclosed_quote(width: int) -> str:
+    """The bad-record message of a line whose quote (``"``) no line closes (``_without_unclosed_quotes``)."""
+    return (f"a quote (\") is not closed on this line, nor by a line within the next {MAX_VALUE_LINES} into one row of "
+            f"{width} fields; this line is skipped and the lines after it are read as rows")
+
+
+def _without_unclosed_quotes(chunk: bytes, width: int, lines_before: int, path_text: str,
                              problems: InputProblems) -> bytes:
     """``chunk`` with every line holding a quote that is never closed emptied (kept as a line break, so later
     lines keep their numbers) and counted as a bad record. Left in, such a quote would join the following lines
     into one field up to the next stray quote, losing them without a count. A line with an odd number of quote
-    characters followed within ``MAX_VALUE_LINES`` by another is a quoted value holding line breaks, and kept.
-    The first ``skip`` lines (the header) are kept."""
-    data = np.frombuffer(chunk, dtype=np.uint8)
-    breaks = np.flatnonzero(data == 10)
-    quotes = np.flatnonzero(data == 34)
-    per_line = np.bincount(np.searchsorted(breaks, quotes), minlength=len(breaks) + 1)
-    candidates = [int(i) for i in np.flatnonzero(per_line % 2) if i >= skip]
-    odd, index = [], 0
-    while index < len(candidates):  # two near lines with odd quotes are one value holding a line break
-        if index + 1 < len(candidates) and candidates[index + 1] - candidates[index] <= MAX_VALUE_LINES:
-            index += 2
-        else:
-            odd.append(candidates[index])
-            index += 1
+    characters followed within ``MAX_VALUE_LINES`` lines by another that closes it into a row of ``width`` fields
+    is a quoted value holding line breaks, and kept (``_unpaired_quote_lines``)."""
+    odd, starts, _ = _unpaired_quote_lines(chunk, 0, width)
     if not odd:
         return chunk
     parts, position = [], 0
     for line in odd:
-        start = int(breaks[line - 1]) + 1 if line else 0
-        end = int(breaks[line]) if line < len(breaks) else len(chunk)
+        start = int(starts[line])
+        end = int(starts[line + 1]) - 1 if line + 1 < len(starts) else len(chunk)
         parts.append(chunk[position:start])
         position = end
-        problems.record_bad(path_text, lines_before + line + 1, "a quote (\") that is not closed on its line")
+        problems.record_bad(path_text, lines_before + line + 1, unclosed_quote(width))
     parts.append(chunk[position:])
     return b"".join(parts)
 
@@ -394,14 +567,13 @@ class _UnbalancedQuotes(Exception):
 
 
 def _csv_chunk_line_by_line(
-    chunk: bytes, names: list[str], skip: int, lines_before: int, path_text: str, problems: InputProblems
+    chunk: bytes, names: list[str], lines_before: int, path_text: str, problems: InputProblems
 ) -> pa.Table:
     """A chunk Arrow refused, again: lines that are not UTF-8 are counted and dropped, each run of
-    the other lines parsed together (one by one, should Arrow still refuse a run)."""
+    the other lines parsed together (one by one, should Arrow still refuse a run). Lines end at a line
+    feed only (a carriage return before it belongs to the line), as they are numbered."""
     runs: list[tuple[int, list[bytes]]] = []  # (lines before the run, its lines)
-    for index, line in enumerate(chunk.splitlines(keepends=True)):
-        if index < skip:
-            continue
+    for index, line in enumerate(_lines_with_ends(chunk)):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -421,6 +593,14 @@ def _csv_chunk_line_by_line(
     return pa.concat_tables(tables)
 
 
+def _lines_with_ends(data: bytes) -> list[bytes]:
+    pieces = data.split(b"\n")
+    lines = [piece + b"\n" for piece in pieces[:-1]]
+    if pieces[-1]:
+        lines.append(pieces[-1])
+    return lines
+
+
 def _parse_csv_lines(
     lines: list[bytes], names: list[str], before: int, path_text: str, problems: InputProblems
 ) -> list[pa.Table]:
@@ -428,9 +608,9 @@ def _parse_csv_lines(
     joined = b"".join(lines)
     if joined.count(b'"') % 2 == 0:  # else an unclosed quote: line by line, so it costs one line
         tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
-        parse, convert = _csv_options(names, tally, path_text, [before])
+        parse, convert = _csv_options(names, tally, path_text, joined, before)
         try:
-            table = _parse_csv_chunk(joined, names, 0, parse, convert)
+            table = _parse_csv_chunk(joined, names, parse, convert)
         except pa.ArrowInvalid:
             pass
         else:
@@ -439,9 +619,9 @@ def _parse_csv_lines(
     tables = []
     for offset, line in enumerate(lines):
         tally = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
-        parse, convert = _csv_options(names, tally, path_text, [before + offset])
+        parse, convert = _csv_options(names, tally, path_text, line, before + offset)
         try:
-            tables.append(_parse_csv_chunk(line, names, 0, parse, convert))
+            tables.append(_parse_csv_chunk(line, names, parse, convert))
         except pa.ArrowInvalid as exc:
             problems.record_bad(path_text, before + offset + 1, f"unreadable CSV row: {_first_line(exc)}")
             continue

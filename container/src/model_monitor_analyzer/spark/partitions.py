@@ -40,6 +40,7 @@ from model_monitor_analyzer.io.capture import CHUNK_BYTES, capture_chunk_batch, 
 from model_monitor_analyzer.io.datasets import (
     CSV_BLOCK_BYTES,
     csv_chunk_batches,
+    csv_record_chunks,
     json_lines_chunk_batches,
     parquet_rows,
     whole_line_chunks,
@@ -170,6 +171,8 @@ def _file_chunks(content: bytes, file: str, chunk_bytes: int) -> Iterator[tuple[
 def _split_batches(chunks: Iterable[tuple[int, bytes]], file: str, start: int, plan: LineReading,
                    problems: InputProblems) -> Iterator[pa.RecordBatch]:
     path = file if start == 0 else f"{file} (the part from byte {start})"
+    if plan.layout is Layout.CSV:  # a quoted value holding line breaks is never cut between two chunks
+        chunks = csv_record_chunks(chunks, width=len(plan.columns or []), skip=plan.header_lines if start == 0 else 0)
     for lines_before, chunk in chunks:
         if plan.layout is Layout.CAPTURE:
             batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=plan.capture,  # type: ignore[arg-type]

@@ -98,7 +98,7 @@ def _csv_batches(file: Path, *, header: bool, problems: InputProblems, split: bo
     file in byte ranges (``csv_parts``) parsed by threads side by side (Arrow's parse leaves Python's lock), the
     ranges' batches and bad records taken in file order, so the result is the one-thread read's."""
     threads = min(available_cpus(), file.stat().st_size // THREAD_BYTES) if split else 1
-    parts = csv_parts(file, parts=threads) if threads > 1 else []
+    parts = csv_parts(file, parts=threads, between_records=True) if threads > 1 else []
     if len(parts) < 2:
         return list(read_dataset(file, dataset_format=DatasetFormat.CSV, header=header, problems=problems))
     tallies = [InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio) for _ in parts]

@@ -226,7 +226,7 @@ def _parts(
     if not source.is_file() or (_dataset_format(fmt) or guess_format(source)) is not DatasetFormat.CSV:
         return None
     workers = worker_count(reading.workers, source.stat().st_size)
-    ranges = csv_parts(source, parts=workers) if workers > 1 else []
+    ranges = csv_parts(source, parts=workers, between_records=True) if workers > 1 else []
     if len(ranges) < 2:
         return None
     header = reading.header
