@@ -183,3 +183,21 @@ def test_a_standalone_master_without_host_and_port_is_one_line(master):
 
     with pytest.raises(AnalyzerInputError, match="give each master as host:port"):
         require_reachable_master(master)
+
+
+def test_the_local_engine_reads_file_uris_as_their_paths(tmp_path, capsys):
+    """A ``file:`` URI given to the local engine is its path (the Spark runner takes both); the files are the same."""
+    dataset = tmp_path / "d.csv"
+    dataset.write_text("a,b\n1,x\n2,y\n3,x\n")
+    assert cli.main(["baseline", "--dataset", str(dataset), "--output", str(tmp_path / "paths"), "--quiet"]) == 0
+    assert cli.main(["baseline", "--dataset", dataset.as_uri(), "--output", (tmp_path / "uris").as_uri(),
+                     "--quiet"]) == 0
+    assert (tmp_path / "uris" / "constraints.json").read_text() == (tmp_path / "paths" / "constraints.json").read_text()
+
+
+def test_an_s3_uri_given_to_the_local_engine_is_one_line(tmp_path, capsys):
+    code = cli.main(["baseline", "--dataset", "s3://test-bucket/train/", "--output", str(tmp_path / "o")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and error.splitlines() == [error]
+    assert "--dataset s3://test-bucket/train: the local engine reads files on this machine" in error
+    assert "--engine spark" in error and not (tmp_path / "o").exists()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
@@ -125,6 +128,27 @@ def print_summary(outcome: RunOutcome) -> None:
         print(f"wrote {path}")
 
 
+_URI = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]+):/")
+
+
+def local_paths(args: argparse.Namespace) -> None:
+    """The local engine reads paths: a ``file:`` URI given for one becomes its path; another URI (``s3://``) is the
+    user's mistake, said in one line (argparse has folded ``s3://b/k`` into ``s3:/b/k``)."""
+    for name, value in vars(args).items():
+        if not isinstance(value, Path):
+            continue
+        found = _URI.match(str(value))
+        if found is None:
+            continue
+        if found.group(1).lower() == "file":
+            setattr(args, name, Path(url2pathname(urlsplit(str(value)).path)))
+            continue
+        option = "--" + name.replace("_", "-")
+        uri = f"{found.group(1)}://{str(value)[found.end():]}"
+        raise AnalyzerInputError(f"{option} {uri}: the local engine reads files on this machine; copy it here first, "
+                                 "or add --engine spark, which reads URIs")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of ``python -m model_monitor_analyzer``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -146,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         unit = registry.monitor_package(monitor_type)
         args = build_parser(monitor_type.name).parse_args(argv)
         engine = engine_options(args.engine, args.spark_master)
+        if engine.engine is Engine.LOCAL:
+            local_paths(args)
         runner = registry.spark_runner(monitor_type) if engine.engine is Engine.SPARK else unit
         if args.command == "baseline":
             outcome = runner.run_baseline(unit.baseline_request(args))
