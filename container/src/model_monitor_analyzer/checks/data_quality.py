@@ -281,8 +281,7 @@ def completeness_test(feature: FeatureConstraint, column: ColumnProfile, rows: i
 
 def completeness_violation(
     feature: FeatureConstraint, column: ColumnProfile, rows: int, baseline: BaselineFeature | None = None, *,
-    test: CompletenessTest | None = None, significant: bool = True, level: float | None = None,
-    tested_features: int = 0,
+    test: CompletenessTest | None = None, significant: bool = True, level: float = 0.0, tested_features: int = 0,
 ) -> Violation | None:
     """completeness_check for one feature (``baseline`` adds its completeness to the description). With a
     ``test`` (sample-size-aware), the window's rise of missing values must also be a discovery (``significant``)
@@ -298,7 +297,7 @@ def completeness_violation(
     if test is not None:
         evidence = (f" p-value {_short(test.p_value)} of the rise of missing values over the baseline's "
                     f"({test.baseline_missing} of {test.baseline_rows} records), significant at a false-discovery "
-                    f"rate of {_short(level if level is not None else 0.0)} over {tested_features} tested features.")
+                    f"rate of {_short(level)} over {tested_features} tested features.")
     return Violation(
         feature_name=feature.name,
         constraint_check_type=CheckType.COMPLETENESS,

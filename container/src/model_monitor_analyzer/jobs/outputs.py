@@ -81,8 +81,8 @@ def claim_output(
     """
     folder = Path(folder)
     writes = tuple(writes)
-    if writes:  # an earlier run's verdict (the container's and the Spark runner's) must not stand beside this run's
-        writes = (*writes, *((OUTCOME_FILE,) if OUTCOME_FILE not in writes else ()))
+    if writes and OUTCOME_FILE not in writes:  # an earlier run's verdict must not stand beside this run's files
+        writes = (*writes, OUTCOME_FILE)
     written = tuple(folder / path if isinstance(path, str) else Path(path).absolute() for path in writes)
     if folder.exists() and not folder.is_dir():
         raise AnalyzerInputError(f"{option} {folder} is a file, not a folder: give a folder for the run's files")

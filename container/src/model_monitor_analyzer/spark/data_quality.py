@@ -303,7 +303,7 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
     else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
         large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
         gzipped = [uri for uri in large if files.head(uri, 2) == GZIP_MAGIC]
-        large = [uri for uri in large if uri not in set(gzipped)]
+        large = [uri for uri in large if uri not in gzipped]  # a few files above a split, not a capture tree
         whole = found.where(F.col("length") <= whole_limit)
         if gzipped:
             return (_content_and_file(whole).unionByName(_content_and_file(found.where(F.col("path").isin(gzipped)))),
