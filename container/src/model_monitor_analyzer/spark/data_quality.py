@@ -15,7 +15,7 @@ from __future__ import annotations
 import pickle
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -69,7 +69,7 @@ from model_monitor_analyzer.spark.partitions import (
 from model_monitor_analyzer.spark.staging import RunFiles
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, Row
 
 PARQUET_MAGIC = b"PAR1"
 FILE_COLUMN, START_COLUMN = "__analyzer_file", "__analyzer_start"  # beside a Parquet dataset's own columns
@@ -251,35 +251,30 @@ class SparkProfiler:
         from pyspark.sql import functions as F
 
         if plan.layout is Layout.PARQUET:
+            # Spark's Parquet reader splits the files by row groups; each split's rows, as Arrow batches, are read as
+            # the local reader reads a file's (``partitions.parquet_partition``)
             with spark_job_errors("input", uris):
-                # Spark's Parquet reader splits the files by row groups; each split's rows, as Arrow batches, are read
-                # as the local reader reads a file's (``partitions.parquet_partition``)
                 found = self._spark.read.parquet(*uris)
-                rows = found.select("*", F.col("_metadata.file_path").alias(FILE_COLUMN),
-                                    F.col("_metadata.file_block_start").alias(START_COLUMN)).mapInArrow(
-                    partial(parquet_partition, plan=plan), STATE_DDL).collect()
-            return self._ordered_states(rows)
+            states = found.select("*", F.col("_metadata.file_path").alias(FILE_COLUMN),
+                                  F.col("_metadata.file_block_start").alias(START_COLUMN)).mapInArrow(
+                partial(parquet_partition, plan=plan), STATE_DDL)
+            return self._ordered_states(ordered_state_rows(states, uris))
         with spark_job_errors("input", uris):
             # files no larger than a split go whole to the Python workers (no per-line work in the JVM); the
             # length filter is pushed into the binaryFile reader, which reads no content for the others
             whole, large = whole_and_split_files(self._files, uris, sizes)
-            rows = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL).collect()
-            if large:
-                lines = self._spark.read.text(large).select(
-                    "value", F.col("_metadata.file_path").alias("file"),
-                    F.col("_metadata.file_block_start").alias("start"))
-                rows += lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL).collect()
-        return self._ordered_states(rows)
+        states = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL)
+        if large:
+            lines = self._spark.read.text(large).select(
+                "value", F.col("_metadata.file_path").alias("file"),
+                F.col("_metadata.file_block_start").alias("start"))
+            states = states.unionByName(lines.mapInArrow(partial(profile_partition, plan=plan), STATE_DDL))
+        return self._ordered_states(ordered_state_rows(states, uris))
 
     @staticmethod
-    def _ordered_states(rows: list) -> Iterator[tuple[object, InputProblems]]:
-        """The rows' states in (file, byte) order, each unpickled when its turn comes and its row let go: the driver
-        holds the pickled states and the one being merged, not every state at once (a task's data-quality state of
-        20 columns is about 0.6 MB pickled, several times that unpickled)."""
-        ordered = sorted(rows, key=lambda row: (row.file, row.start))
-        rows.clear()
-        for index, row in enumerate(ordered):
-            ordered[index] = None
+    def _ordered_states(rows: Iterable[Row]) -> Iterator[tuple[object, InputProblems]]:
+        """The states of rows given in (file, byte) order, each unpickled when its turn comes and its row let go."""
+        for row in rows:
             state = pickle.loads(row.state)
             del row
             if not isinstance(state, tuple):
@@ -287,28 +282,109 @@ class SparkProfiler:
             yield state
 
 
+#: the partitions of state rows the driver fetches at a time (``ordered_state_rows``)
+STATE_BLOCK = 16
+_PART_COLUMN = "__analyzer_part"
+
+
+def ordered_state_rows(states: DataFrame, uris: list[str], *, block: int = STATE_BLOCK) -> Iterator[Row]:
+    """The rows ``(file, start, state)`` of ``states`` in (file, start) order, without the driver holding them all.
+
+    One job computes every row and keeps it on the executors' disks (a task's data-quality state of 20 columns is
+    about 0.6 MB: a window of a billion records has thousands); the driver collects only each row's key and
+    partition, then fetches the partitions a block at a time in the order their rows are needed, and lets each row
+    go once given. The driver so holds about ``block`` partitions' rows, not the window's; when the files' tasks are
+    in file order (``whole_and_split_files``), exactly that."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    kept = states.withColumn(_PART_COLUMN, F.spark_partition_id()).persist(StorageLevel.DISK_ONLY)
+    try:
+        with spark_job_errors("input", uris):
+            keys = sorted(((row.file, row.start), row[_PART_COLUMN])
+                          for row in kept.select("file", "start", _PART_COLUMN).collect())
+        parts = list(dict.fromkeys(part for _, part in keys))  # in the order their rows are first needed
+        rows = kept.rdd
+        context = kept.sparkSession.sparkContext
+        fetched = 0
+        waiting: dict[tuple[str, int], Row] = {}
+        for key, _ in keys:
+            while key not in waiting:
+                wanted = parts[fetched:fetched + block]
+                fetched += len(wanted)
+                with spark_job_errors("input", uris):
+                    for row in context.runJob(rows, _rows_of, wanted):
+                        waiting[(row.file, row.start)] = row
+            yield waiting.pop(key)
+    finally:
+        kept.unpersist()
+
+
+def _rows_of(rows: Iterable[Row]) -> Iterable[Row]:
+    return rows
+
+
 def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] | None = None
                           ) -> tuple[DataFrame, list[str]]:
-    """The files of ``uris`` read whole (``binaryFile`` rows ``(content, file)``) and those left to Spark's text
-    reader, which cuts them at line boundaries: a file no larger than a split (``spark.sql.files.maxPartitionBytes``)
-    is read whole, and so is a larger one that starts as gzip (whatever its name: the text reader decompresses by the
-    name's suffix only, and a gzip stream cannot be cut). ``sizes``: the listed sizes of ``uris``, when known."""
+    """The files of ``uris`` read whole (rows ``(content, file)``) and those left to Spark's text reader, which cuts
+    them at line boundaries: a file no larger than a split (``spark.sql.files.maxPartitionBytes``) is read whole, and
+    so is a larger one that starts as gzip (whatever its name: the text reader decompresses by the name's suffix
+    only, and a gzip stream cannot be cut). ``sizes``: the listed sizes of ``uris``, when known (0: not known).
+
+    When every size is known and the executors can read every file themselves (``HadoopFiles.read_on_executors``),
+    the rows name the files (``content`` null) in tasks of consecutive files packed as Spark packs a split's files,
+    and each executor reads its files one after another (``partitions.read_whole_file``): no listing job, no copy of
+    the bytes through the JVM, tasks in file order. Otherwise Spark's ``binaryFile`` reader reads them."""
     from pyspark.sql import functions as F
 
     spark = files.spark
     whole_limit = _byte_size(spark.conf.get("spark.sql.files.maxPartitionBytes", "128m"))
+    if (sizes is not None and len(sizes) == len(uris) and all(size > 0 for size in sizes)
+            and all(files.read_on_executors(uri) for uri in uris)):
+        large = [uri for uri, size in zip(uris, sizes, strict=True) if size > whole_limit]
+        gzipped = {uri for uri in large if files.head(uri, 2) == GZIP_MAGIC}
+        whole = [(uri, size) for uri, size in zip(uris, sizes, strict=True) if size <= whole_limit or uri in gzipped]
+        return _named_files(spark, whole, whole_limit), [uri for uri in large if uri not in gzipped]
     found = spark.read.format("binaryFile").load(uris)
     if sizes is not None and all(0 < size <= whole_limit for size in sizes):
         large, whole = [], found  # as listed, every file is read whole (one that grew since too)
     else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
         large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
-        gzipped = [uri for uri in large if files.head(uri, 2) == GZIP_MAGIC]
-        large = [uri for uri in large if uri not in gzipped]  # a few files above a split, not a capture tree
+        gzipped_files = [uri for uri in large if files.head(uri, 2) == GZIP_MAGIC]
+        large = [uri for uri in large if uri not in gzipped_files]  # a few files above a split, not a capture tree
         whole = found.where(F.col("length") <= whole_limit)
-        if gzipped:
-            return (_content_and_file(whole).unionByName(_content_and_file(found.where(F.col("path").isin(gzipped)))),
-                    large)
+        if gzipped_files:
+            return (_content_and_file(whole).unionByName(
+                _content_and_file(found.where(F.col("path").isin(gzipped_files)))), large)
     return _content_and_file(whole), large
+
+
+WHOLE_FILES_DDL = "content binary, file string"
+
+
+def _named_files(spark, listed: list[tuple[str, int]], whole_limit: int) -> DataFrame:
+    """Rows ``(null, file)`` of the ``(uri, size)`` files, one partition per task: consecutive files up to a split's
+    bytes, each counted with Spark's cost of opening a file (``spark.sql.files.openCostInBytes``), a split being
+    ``maxPartitionBytes`` or less when that leaves a core without a task (as Spark's file sources size them)."""
+    if not listed:
+        return spark.createDataFrame([], WHOLE_FILES_DDL)
+    open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes", "4194304"))
+    cores = max(1, spark.sparkContext.defaultParallelism)
+    split = min(whole_limit, max(open_cost, sum(size + open_cost for _, size in listed) // cores))
+    tasks: list[list[tuple[None, str]]] = []
+    held = split + 1
+    for uri, size in listed:
+        if held + size > split:
+            tasks.append([])
+            held = 0
+        tasks[-1].append((None, uri))
+        held += size + open_cost
+    rows = spark.sparkContext.parallelize(tasks, len(tasks)).flatMap(_task_rows)
+    return spark.createDataFrame(rows, WHOLE_FILES_DDL)
+
+
+def _task_rows(task: list[tuple[None, str]]) -> list[tuple[None, str]]:
+    return task
 
 
 def _content_and_file(found: DataFrame) -> DataFrame:

@@ -47,8 +47,9 @@ def remote_uri(path: Path | str) -> str | None:
 
 
 def spark_location(path: Path | str) -> str:
-    """What Spark reads for ``path``: its URI, or a local path as a ``file:`` URI."""
-    return remote_uri(path) or Path(path).absolute().as_uri()
+    """What Spark reads for ``path``: its URI, or a local path as a ``file:`` URI spelt plainly, as Hadoop's ``Path``
+    takes it (it does not decode ``%20``: ``Path.as_uri()`` would name another file when a name has a space)."""
+    return remote_uri(path) or "file://" + Path(path).absolute().as_posix()
 
 
 def joined(uri: str, name: str) -> str:
@@ -153,6 +154,20 @@ class HadoopFiles:
     def delete(self, uri: str) -> None:
         """Remove the file at ``uri`` (nothing when there is none)."""
         self._call(uri, "remove an earlier run's file", lambda path, fs: fs.delete(path, False))
+
+    def read_on_executors(self, uri: str) -> bool:
+        """Whether an executor reads the file at ``uri`` itself (``partitions.read_whole_file``) as Spark would: a
+        ``file:`` path, or an S3 object when Hadoop's configuration names no S3 endpoint or credentials of its own
+        (boto3 then finds the same credentials and endpoint as Spark's connector: the instance's or job's role)."""
+        from model_monitor_analyzer.spark.partitions import FILE_SCHEMES, S3_SCHEMES
+
+        scheme = uri.partition(":")[0].lower()
+        if scheme in FILE_SCHEMES:
+            return True
+        if scheme not in S3_SCHEMES:
+            return False
+        own = ("endpoint", "access.key", "secret.key", "session.token")  # its credentials providers are defaults
+        return not any(self._conf.get(f"fs.{name}.{key}") for name in sorted(S3_SCHEMES) for key in own)
 
     def upload(self, local: Path, uri: str) -> None:
         """Copy the local file to ``uri``, replacing what is there."""

@@ -294,7 +294,7 @@ def join_whole_files(batches: Iterable[pa.RecordBatch], plan: _JoinPlan, shared:
         contents, files = batch.column(0), batch.column(1)
         for index in range(batch.num_rows):
             file = files[index].as_py()  # a file that does not gunzip is its row's failure (``_joined_row``)
-            yield _joined_row(_file_chunks(contents[index].as_py() or b"", file, CHUNK_BYTES), file, 0, plan,
+            yield _joined_row(_file_chunks(contents[index].as_py(), file, CHUNK_BYTES), file, 0, plan,
                               window_join, labels)
 
 
@@ -337,7 +337,8 @@ def _joined_rows(files: HadoopFiles, folder: Path, capture: Path, plan: _JoinPla
     """The splits' rows (``_SPLIT_SCHEMA``) of the captures under ``capture`` joined with ``labels`` on Spark's
     executors, not yet computed (None when there is no capture file), and the capture files; ``kept``: persisted
     on the executors, so that a second action (the merged lines after the states) does not join again."""
-    uris = [file.uri for file in SparkProfiler(files, folder).capture_files(capture)]
+    listed = SparkProfiler(files, folder).capture_files(capture)
+    uris = [file.uri for file in listed]
     if not uris:
         yield None, uris
         return
@@ -350,7 +351,7 @@ def _joined_rows(files: HadoopFiles, folder: Path, capture: Path, plan: _JoinPla
     try:
         with spark_job_errors("capture", uris):
             # files no larger than a split (and gzip files) whole, as data quality reads them; larger ones in splits
-            whole, large = whole_and_split_files(files, uris)
+            whole, large = whole_and_split_files(files, uris, [file.size for file in listed])
             rows = whole.mapInArrow(partial(join_whole_files, plan=plan, shared=shared), _SPLIT_DDL)
             if large:
                 lines = spark.read.text(large).select(

@@ -11,15 +11,18 @@ partitioning, and merges them.
 A split that starts inside a file does not know how many lines precede it: its bad records are
 located as ``<file> (the part from byte N):<line within the part>``.
 
-Files no larger than a split are read whole instead (``spark.read.format("binaryFile")``: one row
-``(content, file)`` per file): the executor's Python gets the file's bytes, gunzips them when they start
-as gzip and cuts them into chunks of whole lines as the local engine reads a file (``io.jsonlines.open_lines``),
-so the JVM does no per-line work for them; their state rows have ``start`` 0, as a file's only split has.
+Files no larger than a split are read whole instead, one row ``(content, file)`` per file: the executor's
+Python gets the file's bytes, gunzips them when they start as gzip and cuts them into chunks of whole lines as
+the local engine reads a file (``io.jsonlines.open_lines``), so the JVM does no per-line work for them; their
+state rows have ``start`` 0, as a file's only split has. A row whose ``content`` is null names a file the
+executor reads itself (``read_whole_file``: a ``file:`` path, or an S3 object through boto3), one file at a
+time as its turn comes; the others hold the bytes Spark's ``binaryFile`` reader read.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import gzip
 import io
 import itertools
@@ -155,9 +158,45 @@ def _chunks(lines: Iterable[pa.Array], chunk_bytes: int) -> Iterator[tuple[int, 
         yield lines_before, text(held)
 
 
-def _file_chunks(content: bytes, file: str, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+#: the schemes of the files an executor reads itself (``read_whole_file``)
+FILE_SCHEMES = frozenset({"file"})
+S3_SCHEMES = frozenset({"s3", "s3a", "s3n"})
+
+
+@functools.cache
+def _s3_client() -> Any:
+    import boto3  # only on executors reading S3 objects
+
+    return boto3.client("s3")
+
+
+def read_whole_file(uri: str) -> bytes:
+    """The bytes of the file at ``uri`` as listed by Hadoop (``file:/x``, ``file:///x``, ``s3://bucket/key``; taken
+    as it is, not percent-decoded: Hadoop's listing spells names plainly), read on the executor itself; one that
+    cannot be read (gone since the listing, access denied) is an ``AnalyzerInputError``."""
+    scheme, _, rest = uri.partition(":")
+    scheme = scheme.lower()
+    try:
+        if scheme in FILE_SCHEMES:
+            if rest.startswith("//") and not rest.startswith("///"):  # file://host/path
+                rest = "/" + rest[2:].partition("/")[2]
+            return Path("/" + rest.lstrip("/")).read_bytes()
+        if scheme in S3_SCHEMES:
+            bucket, _, key = rest.lstrip("/").partition("/")
+            return _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+    except OSError as exc:
+        raise AnalyzerInputError(f"cannot read this file ({exc.strerror or exc})", path=uri) from None
+    except Exception as exc:  # botocore's errors: no such key, access denied, no credentials
+        raise AnalyzerInputError(f"cannot read this object ({exc})", path=uri) from None
+    raise AnalyzerInputError("the executors cannot read this location themselves", path=uri)
+
+
+def _file_chunks(content: bytes | None, file: str, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
     """(lines before, chunk of whole lines) of a whole file's bytes, read as ``io.jsonlines.open_lines`` reads a
-    file: gunzipped when it starts as gzip, without a leading UTF-8 byte-order mark."""
+    file: gunzipped when it starts as gzip, without a leading UTF-8 byte-order mark. ``content`` None: the file is
+    read here when the chunks are first asked for (``read_whole_file``)."""
+    if content is None:
+        content = read_whole_file(file)
     if content[:2] == GZIP_MAGIC:
         try:
             content = gzip.decompress(content)
@@ -253,7 +292,7 @@ def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) ->
     more of the worker's time with capture files of 5,000 records); other states are made a file and merged in file
     order. A file that fails is said on the driver as before (the task's row is its failure)."""
     held: list[tuple[str, pa.BinaryScalar]] = []
-    for batch in batches:
+    for batch in batches:  # the bytes Spark read, or nulls: files read one at a time when their turn comes
         contents, files = batch.column(0), batch.column(1)
         held.extend((files[index].as_py(), contents[index]) for index in range(batch.num_rows))
     if not held:
@@ -264,7 +303,7 @@ def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) ->
         return
     states: list[tuple[str, object, InputProblems]] = []
     for file, content in held:
-        state = _state(_file_chunks(content.as_py() or b"", file, plan.chunk_bytes), file, 0, plan)
+        state = _state(_file_chunks(content.as_py(), file, plan.chunk_bytes), file, 0, plan)
         if not isinstance(state, tuple) or not plan.merge_in_task:
             yield _row(file, 0, state)
             continue
@@ -287,7 +326,7 @@ def _one_profile(held: list[tuple[str, pa.BinaryScalar]], plan: LineReading) -> 
     def batches() -> Iterator[pa.RecordBatch]:
         for file, content in held:
             reading[0] = file
-            yield from _split_batches(_file_chunks(content.as_py() or b"", file, plan.chunk_bytes), file, 0, plan,
+            yield from _split_batches(_file_chunks(content.as_py(), file, plan.chunk_bytes), file, 0, plan,
                                       problems)
 
     try:

@@ -1,0 +1,133 @@
+"""Files read whole by the executors themselves: the driver lists the files with their sizes and hands each task the
+names of consecutive files (``data_quality._named_files``); the executor reads them one at a time
+(``partitions.read_whole_file``: ``file:`` paths, S3 objects through boto3). Files the executors cannot read so go
+through Spark's ``binaryFile`` reader, and both give the same results."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.spark import partitions
+from model_monitor_analyzer.spark.data_quality import _byte_size, _named_files, whole_and_split_files
+from model_monitor_analyzer.spark.locations import HadoopFiles, spark_location
+
+from .test_spark_data_quality import _baseline, _monitor, assert_same_statistics, documents, write_capture
+
+
+def test_a_listed_file_is_read_by_the_name_hadoop_lists_it_under(tmp_path, spark):
+    folder = tmp_path / "odd names"
+    folder.mkdir()
+    written = {"a b.jsonl": b"one\n", "c%41d.jsonl": b"two\n", "e#f?g.jsonl": b"three\n"}
+    for name, data in written.items():
+        (folder / name).write_bytes(data)
+    listed = HadoopFiles(spark).files_under(spark_location(folder))
+    assert sorted(partitions.read_whole_file(file.uri) for file in listed) == sorted(written.values())
+    path = folder / "a b.jsonl"
+    assert partitions.read_whole_file(f"file://{path}") == b"one\n"
+    assert partitions.read_whole_file(f"file:{path}") == b"one\n"
+
+
+def test_a_file_gone_since_the_listing_is_one_input_error(tmp_path):
+    gone = tmp_path / "gone.jsonl"
+    with pytest.raises(AnalyzerInputError) as caught:
+        partitions.read_whole_file(f"file:{gone}")
+    assert caught.value.path == f"file:{gone}"
+    assert "cannot read this file" in caught.value.message
+
+
+def test_an_s3_object_is_read_through_boto3(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    partitions._s3_client.cache_clear()
+    try:
+        with mock_aws():
+            s3 = boto3.client("s3")
+            s3.create_bucket(Bucket="capture-test-bucket")
+            s3.put_object(Bucket="capture-test-bucket", Key="ep/2024/03/01/10/a b#1.jsonl", Body=b"{}\n")
+            for scheme in ("s3", "s3a", "s3n"):
+                assert partitions.read_whole_file(f"{scheme}://capture-test-bucket/ep/2024/03/01/10/a b#1.jsonl") == b"{}\n"
+            with pytest.raises(AnalyzerInputError) as caught:
+                partitions.read_whole_file("s3://capture-test-bucket/ep/missing.jsonl")
+            assert "NoSuchKey" in caught.value.message
+    finally:
+        partitions._s3_client.cache_clear()
+
+
+def test_executors_read_local_files_and_s3_objects_unless_hadoop_has_its_own_s3_settings(spark):
+    files = HadoopFiles(spark)
+    assert files.read_on_executors("file:/data/a.jsonl")
+    assert files.read_on_executors("s3://bucket/a.jsonl")
+    assert not files.read_on_executors("hdfs://namenode/a.jsonl")
+    conf = spark._jsc.hadoopConfiguration()
+    conf.set("fs.s3a.endpoint", "http://localhost:9000")
+    try:
+        assert not files.read_on_executors("s3a://bucket/a.jsonl")
+        assert files.read_on_executors("file:/data/a.jsonl")
+    finally:
+        conf.unset("fs.s3a.endpoint")
+
+
+def test_tasks_hold_consecutive_files_packed_as_spark_packs_a_split(spark, split_files):
+    sizes = [30, 50, 10, 90, 20, 20, 60, 5]
+    listed = [(f"file:/data/{index:02d}.jsonl", size) for index, size in enumerate(sizes)]
+    with split_files(100):
+        limit = _byte_size(spark.conf.get("spark.sql.files.maxPartitionBytes"))
+        open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes"))
+        tasks = _named_files(spark, listed, limit).rdd.glom().collect()
+    # Spark's rule, in file order: a task is closed before a file that would take it past the split's bytes, each
+    # file counting its size plus the cost of opening it
+    expected: list[list[str]] = []
+    held = limit + 1
+    for uri, size in listed:
+        if held + size > limit:
+            expected.append([])
+            held = 0
+        expected[-1].append(uri)
+        held += size + open_cost
+    assert [[row.file for row in task] for task in tasks] == expected
+    assert all(row.content is None for task in tasks for row in task)
+    assert [uri for task in expected for uri in task] == [uri for uri, _ in listed]
+
+
+def test_only_the_files_the_executors_cannot_read_go_through_spark(tmp_path, spark):
+    capture = write_capture(tmp_path, files=2, per_file=50)
+    listed = HadoopFiles(spark).files_under(spark_location(capture))
+    named, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed])
+    assert large == [] and [row.content for row in named.collect()] == [None, None]
+    # sizes not known (a manifest's objects): Spark's binaryFile reader reads the bytes
+    read, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], None)
+    assert large == [] and sorted(len(row.content) for row in read.collect()) == sorted(f.size for f in listed)
+
+
+def test_a_window_read_by_the_executors_equals_the_one_read_by_spark(tmp_path, spark):
+    """The same capture files, once as a folder (the executors read the listed files) and once through a manifest
+    (sizes not known: Spark's binaryFile reader), give the same results."""
+    baseline = _baseline(tmp_path)
+    capture = write_capture(tmp_path, files=4, per_file=400)
+    manifest = tmp_path / "capture.manifest.json"
+    manifest.write_text(json.dumps([{"prefix": capture.as_uri() + "/"},
+                                    *(str(path.relative_to(capture)) for path in sorted(capture.rglob("*.jsonl")))]))
+    assert _monitor(capture, baseline, tmp_path / "named", "--engine", "spark") == 0
+    assert _monitor(manifest, baseline, tmp_path / "read", "--engine", "spark") == 0
+    named, read = documents(tmp_path / "named"), documents(tmp_path / "read")
+    assert_same_statistics(named["statistics.json"], read["statistics.json"])
+    assert named["constraint_violations.json"] == read["constraint_violations.json"]
+
+
+@pytest.mark.parametrize("block", [1, 3, 64])
+def test_state_rows_come_in_file_order_a_block_of_partitions_at_a_time(spark, block):
+    import random
+
+    from model_monitor_analyzer.spark.data_quality import ordered_state_rows
+
+    keys = [(f"file:/data/{file:02d}.jsonl", start) for file in range(6) for start in (0, 1 << 20, 2 << 20)]
+    shuffled = keys[:]
+    random.Random(block).shuffle(shuffled)  # rows of any file in any partition, as the text reader's splits are
+    rows = [(file, start, f"{file}@{start}".encode()) for file, start in shuffled]
+    states = spark.createDataFrame(spark.sparkContext.parallelize(rows, 5), "file string, start long, state binary")
+    given = [(row.file, row.start, row.state) for row in ordered_state_rows(states, [])]
+    assert given == [(file, start, f"{file}@{start}".encode()) for file, start in sorted(keys)]
