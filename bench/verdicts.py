@@ -36,7 +36,8 @@ flagged windows (realised metric, estimate, prediction drift part, concept-shift
 Run: ``python -m bench.verdicts`` (defaults: sizes 50 to 100,000, 200 windows per cell up to 1,000
 rows, fewer above; ``--evidently`` adds Evidently, which runs meanwhile the model-quality part does;
 ``--only model-quality`` runs that part alone, ``--quality-changes`` picks its changes, ``--compare-rules`` judges
-every window's p-values by each rule of a window's decision as well);
+every window's p-values by each rule of a window's decision as well, for data quality by running the window
+again with each rule in place of ours);
 results in ``bench/results/verdicts.md``. Seeded: the same options give the same table.
 """
 
@@ -158,12 +159,33 @@ def window_cell(name: str) -> tuple[str, int]:
     return DATA_CHANGES[int(change[1:])], int(size[1:])
 
 
+def _data_quality_rules() -> dict[str, Callable]:
+    """Other rules of a data-quality window's decision, each in place of ``window_discoveries`` (check -> feature ->
+    p-value, level -> check -> discoveries) for ``--compare-rules``: one Benjamini-Hochberg procedure per check (the
+    analyzer's decision before one per window), and each check an equal share (model quality's rule: Simes within a
+    check, Benjamini-Hochberg over the checks, then within the selected ones)."""
+    from model_monitor_analyzer.checks.drift import benjamini_hochberg
+    from model_monitor_analyzer.checks.quality_decision import joint_discoveries
+
+    return {"per check": lambda families, level: {check: benjamini_hochberg(tests, level)
+                                                  for check, tests in families.items()},
+            "checks by Simes": joint_discoveries}
+
+
 def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: int,
-                       progress: Callable[[str], None], keep: Path | None = None) -> dict[tuple[str, str, int], Cell]:
+                       progress: Callable[[str], None], keep: Path | None = None,
+                       compare_rules: bool = False) -> dict[tuple[str, str, int], Cell]:
     """(mode, change, size) -> flagged windows, for our default and SageMaker's rule.
 
     ``keep``: a folder where every window CSV stays (named by ``window_name``), for other tools to
-    judge the same windows; the baseline is ``work / "baseline.csv"``."""
+    judge the same windows; the baseline is ``work / "baseline.csv"``. ``compare_rules``: every window also judged
+    by each of ``_data_quality_rules()`` in place of the analyzer's decision (mode ``rule <name>``)."""
+    from model_monitor_analyzer.checks import data_quality as checks
+
+    own = checks.window_discoveries
+    modes: list[tuple[str, str | None, Callable]] = [("ours", None, own), ("sagemaker", "sagemaker", own)]
+    if compare_rules:
+        modes += [(f"rule {name}", None, rule) for name, rule in _data_quality_rules().items()]
     rng = np.random.default_rng(seed)
     draw(rng, BASELINE_ROWS).to_csv(work / "baseline.csv", index=False)
     quiet = InputOptions(progress=False)
@@ -176,12 +198,16 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
             for index in range(count):
                 window = keep / window_name(size, change, index) if keep is not None else work / "window.csv"
                 draw(rng, size, change).to_csv(window, index=False)
-                for mode, method in (("ours", None), ("sagemaker", "sagemaker")):
-                    out = work / f"out-{mode}"
-                    dq.run_monitor(DataQualityMonitorRequest(
-                        capture=window, input_format=InputFormat.CSV, output=out, reading=quiet,
-                        statistics=work / "baseline" / "statistics.json",
-                        constraints=work / "baseline" / "constraints.json", drift_method=method, overwrite=True))
+                for mode, method, rule in modes:
+                    out = work / f"out-{mode.replace(' ', '-')}"
+                    checks.window_discoveries = rule
+                    try:
+                        dq.run_monitor(DataQualityMonitorRequest(
+                            capture=window, input_format=InputFormat.CSV, output=out, reading=quiet,
+                            statistics=work / "baseline" / "statistics.json",
+                            constraints=work / "baseline" / "constraints.json", drift_method=method, overwrite=True))
+                    finally:
+                        checks.window_discoveries = own
                     found = _violations(out)  # any check's violation: an alarm pages whatever raised it
                     flagged = bool(found)
                     cell = cells.setdefault((mode, change, size), Cell())
@@ -192,8 +218,9 @@ def data_quality_table(work: Path, *, sizes: Iterable[int], small: int, seed: in
                     if mode == "ours" and change == "unchanged" and flagged:
                         progress(f"  false alarm at n={size}: " + "; ".join(
                             v["feature_name"] + ": " + v["description"][:160] for v in found))
-            progress(f"n={size:>7} {change:<20} ours {cells[('ours', change, size)].rate():>16}  "
-                     f"sagemaker {cells[('sagemaker', change, size)].rate():>16}  ({time.monotonic() - started:.0f} s)")
+            progress(f"n={size:>7} {change:<20} " + "  ".join(
+                f"{mode} {cells[(mode, change, size)].rate():>16}" for mode, _, _ in modes)
+                + f"  ({time.monotonic() - started:.0f} s)")
     return cells
 
 
@@ -476,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run one part of the bench (the other part's tables are left out of the page)")
     parser.add_argument("--compare-rules", action="store_true",
                         help="model quality: our default alone, every window's p-values also judged by each rule of "
-                             "a window's decision (one pooled family, kinds by Simes, weighted by kind)")
+                             "a window's decision (one pooled family, kinds by Simes, weighted by kind); data "
+                             "quality: every window also judged with one procedure per check and with the checks by "
+                             "Simes")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "verdicts.md")
     args = parser.parse_args(argv)
@@ -495,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             keep = work / "windows"
             keep.mkdir()
         cells = (data_quality_table(work, sizes=args.sizes, small=args.windows, seed=args.seed, progress=say,
-                                    keep=keep) if args.only != "model-quality" else {})
+                                    keep=keep, compare_rules=args.compare_rules) if args.only != "model-quality" else {})
         if keep is not None and peer_python is not None:
             judging = start_evidently(work, keep, peer_python, progress=say)
         quality = (model_quality_table(work, sizes=args.quality_sizes, small=args.windows, seed=args.seed, progress=say,
@@ -512,11 +541,21 @@ def main(argv: list[str] | None = None) -> int:
     if cells:
         text += ("Share of windows raising any data-quality violation (drift of a feature or of the dataset, "
                  "completeness, type, categorical values, non-finite values).\n\n"
-                 + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, Benjamini-Hochberg)",
+                 + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, one Benjamini-Hochberg "
+                                                        "decision over the window's tests)",
                                                 "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"})
                  + "\nOurs, the checks behind the violations:\n\n" + checks_markdown(cells, args.sizes, "ours")
                  + "\nSageMaker's rule, the checks behind the violations:\n\n"
                  + checks_markdown(cells, args.sizes, "sagemaker"))
+        if args.compare_rules:
+            rules = {f"rule {name}": f"Ours with the rule {name!r} in place of one decision per window"
+                     for name in _data_quality_rules()}
+            text += ("\nThe same windows judged by other rules of the window's decision (per check: one "
+                     "Benjamini-Hochberg procedure per check, the analyzer's decision before one per window; checks by "
+                     "Simes: each check an equal share, Simes within a check, Benjamini-Hochberg over the checks, then "
+                     "within the selected ones, model quality's rule).\n\n" + markdown(cells, args.sizes, rules)
+                     + "".join(f"\n{title}, the checks behind the violations:\n\n"
+                               + checks_markdown(cells, args.sizes, mode) for mode, title in rules.items()))
     if evidently:
         tests = "; ".join(f"{method} ({', '.join(columns)})" for method, columns in evidently_run["methods"].items())
         text += (f"\nEvidently {evidently_run['version']}, `Report([DataDriftPreset()])` with its defaults on the same "

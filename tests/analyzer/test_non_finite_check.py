@@ -122,5 +122,5 @@ def test_unchanged_windows_raise_the_violation_in_at_most_one_in_a_hundred():
                 p_value = rise_p_value(base, baseline_size, count, size)
                 shares = NonFiniteShares(base, baseline_size, count, size, p_value)
                 flagged += non_finite_violation(feature, shares, significant=p_value <= 0.005, level=0.005,
-                                                tested_features=1) is not None
+                                                window_tests=1) is not None
             assert flagged <= 10, (baseline_size, share, size, flagged)

@@ -60,8 +60,9 @@ CATEGORICAL = "categorical"
 #: (``comparison_method``, ``comparison_threshold``, ``categorical_drift_method``).
 AUTO = "auto"
 SAGEMAKER = "sagemaker"
-#: The false-discovery rate of the drift decisions across a window's features (Benjamini-Hochberg).
-#: Under no change at all it is also the chance that a window raises any drift violation.
+#: The false-discovery rate of a data-quality window's one decision over its drift, completeness and
+#: non-finite-value tests (Benjamini-Hochberg). Under no change at all it is also about the chance that a
+#: window raises any of these violations.
 DEFAULT_SIGNIFICANCE_LEVEL = 0.005
 #: A dataset drifts when at least this share of its compared features drifts (Evidently's default too).
 DEFAULT_DRIFT_SHARE_THRESHOLD = 0.5
@@ -334,9 +335,9 @@ class DriftRule:
       ChiSquared with the Robust comparison, ``p_value``);
     * a registry method without a test (``linf_simple``, ``linf_robust``): distance above ``threshold``;
     * a tested registry method (``significance_level`` set): the effect is at least ``threshold``
-      and the window's evidence is significant after the false-discovery control across features.
+      and the window's evidence is significant after the false-discovery control over the window's tests.
       Whether it was is the analyzer's to say (it publishes a per-feature verdict metric, which the
-      alarms watch), because it depends on every feature of the window.
+      alarms watch), because it depends on every test of the window.
     """
 
     threshold: float

@@ -14,8 +14,8 @@ disabled ``evaluate_constraints`` skips the feature):
   String matches values that are not numbers.
 * completeness_check: ``present / rows`` < the feature's ``completeness``; judged sample-size-aware
   (registry methods, and the baseline's statistics count its missing values), also the rise of the
-  share of missing values over the baseline's must be a Benjamini-Hochberg discovery at
-  ``significance_level`` over the features tested so (``rise_p_value``, one-sided Fisher's exact test).
+  share of missing values over the baseline's (``rise_p_value``, one-sided Fisher's exact test) must be a
+  discovery of the window's decision (below).
   The suggested ``completeness`` is the baseline's own share, so without the test half of the unchanged
   windows of a feature with missing values fall below it by chance.
 * baseline_drift_check, the built-in's rule (``drift_method`` ``sagemaker``, what a file without
@@ -24,8 +24,7 @@ disabled ``evaluate_constraints`` skips the feature):
   p-value and the violation is ``p < threshold``;
 * baseline_drift_check, a registry method (``auto`` and the others, what the analyzer's baselines
   ask for): the effect is at least the method's threshold and the test's p-value is a discovery of
-  the Benjamini-Hochberg procedure at ``significance_level`` over every feature tested in the
-  window; a method without a test flags on the effect alone;
+  the window's decision (below); a method without a test flags on the effect alone;
 * dataset_drift_check (registry methods only): at least ``drift_share_threshold`` of the features
   whose drift is compared drift (one violation, feature name ``*``).
 * missing_column_check / extra_column_check: one violation per baseline feature absent from
@@ -36,12 +35,19 @@ disabled ``evaluate_constraints`` skips the feature):
   values that are numbers but not finite ones (``inf``, ``-inf``, beyond float64) rose above the
   baseline's by at least ``NON_FINITE_RISE`` and the one-sided Fisher's exact test of the rise
   (``checks.drift.rise_p_value``: exact for a window of 10 values as for one of a million) is a
-  Benjamini-Hochberg discovery at ``significance_level`` over the features tested so. Such values count as present for completeness and as Fractional for the type
-  check, so without this check a window of 80 % infinities would pass. The baseline's share is read
+  discovery of the window's decision (below). Such values count as present for completeness and as
+  Fractional for the type check, so without this check a window of 80 % infinities would pass. The baseline's share is read
   from what statistics.json holds: present values minus the values in the KLL sketch (which holds
   the finite numbers only, exactly: its weights add up to them). Values of the baseline that were
   text count there too, so the baseline's share is an upper bound and the check errs toward
   silence.
+
+The window's decision (``window_discoveries``): every p-value-judged test of the window (the drift tests, the
+completeness tests, the non-finite-value tests), each keyed by (check, feature), goes through one
+Benjamini-Hochberg procedure at ``significance_level``; each check raises violations for its own discoveries
+only. Three procedures, one per check, would let an unchanged window raise some violation about once per check
+that has candidates (up to three times the level); one keeps it at about the level. The descriptions give the
+p-value and the number of the window's tests judged together.
 """
 
 from __future__ import annotations
@@ -194,6 +200,12 @@ def _share(share: float) -> str:
     return f"{share:.1%}"
 
 
+def _significance_text(level: float, window_tests: int) -> str:
+    """How a p-value was judged: one Benjamini-Hochberg procedure over every test of the window."""
+    tests = "the 1 test of the window" if window_tests == 1 else f"the {window_tests} tests of the window judged together"
+    return f"significant at a false-discovery rate of {_short(level)} over {tests}"
+
+
 def _kind_counts_text(column: ColumnProfile) -> str:
     counts = [f"{column.kind_counts[kind]} {name}" for kind, name in _KIND_NAMES.items() if column.kind_counts[kind]]
     return ", ".join(counts)
@@ -281,11 +293,11 @@ def completeness_test(feature: FeatureConstraint, column: ColumnProfile, rows: i
 
 def completeness_violation(
     feature: FeatureConstraint, column: ColumnProfile, rows: int, baseline: BaselineFeature | None = None, *,
-    test: CompletenessTest | None = None, significant: bool = True, level: float = 0.0, tested_features: int = 0,
+    test: CompletenessTest | None = None, significant: bool = True, level: float = 0.0, window_tests: int = 0,
 ) -> Violation | None:
     """completeness_check for one feature (``baseline`` adds its completeness to the description). With a
     ``test`` (sample-size-aware), the window's rise of missing values must also be a discovery (``significant``)
-    among the ``tested_features`` at false-discovery rate ``level``."""
+    of the window's ``window_tests`` judged together at false-discovery rate ``level`` (``window_discoveries``)."""
     if feature.completeness is None or rows == 0:
         return None
     observed = column.present / rows
@@ -296,8 +308,7 @@ def completeness_violation(
     evidence = ""
     if test is not None:
         evidence = (f" p-value {_short(test.p_value)} of the rise of missing values over the baseline's "
-                    f"({test.baseline_missing} of {test.baseline_rows} records), significant at a false-discovery "
-                    f"rate of {_short(level)} over {tested_features} tested features.")
+                    f"({test.baseline_missing} of {test.baseline_rows} records), {_significance_text(level, window_tests)}.")
     return Violation(
         feature_name=feature.name,
         constraint_check_type=CheckType.COMPLETENESS,
@@ -387,10 +398,11 @@ def non_finite_shares(baseline: BaselineFeature, column: ColumnProfile) -> NonFi
 
 
 def non_finite_violation(
-    feature: FeatureConstraint, shares: NonFiniteShares, *, significant: bool, level: float, tested_features: int
+    feature: FeatureConstraint, shares: NonFiniteShares, *, significant: bool, level: float, window_tests: int
 ) -> Violation | None:
     """non_finite_values_check for one feature: its share rose by ``NON_FINITE_RISE`` or more and the rise is
-    a discovery (``significant``) among the ``tested_features`` at false-discovery rate ``level``."""
+    a discovery (``significant``) of the window's ``window_tests`` judged together at false-discovery rate
+    ``level`` (``window_discoveries``)."""
     if shares.rise < NON_FINITE_RISE or not significant:
         return None
     return Violation(
@@ -400,8 +412,7 @@ def non_finite_violation(
             f"Non-finite value requirement is not met. Expected at most {_share(shares.baseline_share)} of values "
             f"that are not finite numbers, as in the baseline. Observed: {_share(shares.current_share)} of data is "
             f"inf, -inf or beyond float64 ({shares.current_count} of {shares.current_present} present values); "
-            f"p-value {_short(shares.p_value)}, significant at a false-discovery rate of {_short(level)} over "
-            f"{tested_features} tested features."
+            f"p-value {_short(shares.p_value)}, {_significance_text(level, window_tests)}."
         ),
     )
 
@@ -442,12 +453,12 @@ def drift_measure(baseline: BaselineFeature, column: ColumnProfile, rule: DriftR
 def drift_violation(
     feature: FeatureConstraint, baseline: BaselineFeature, distance: float, config: MonitoringConfig,
     column: ColumnProfile | None = None, *, p_value: float | None = None, significant: bool = True,
-    tested_features: int = 0,
+    level: float | None = None, window_tests: int = 0,
 ) -> Violation | None:
     """baseline_drift_check for one feature, given its distance (``column`` adds the current values
     to the description: means for numbers, the category whose share moved most). For a tested
-    registry method, ``significant`` says whether its ``p_value`` was a discovery among the
-    ``tested_features`` of the window."""
+    registry method, ``significant`` says whether its ``p_value`` was a discovery of the window's
+    ``window_tests`` judged together at false-discovery rate ``level`` (default: the rule's)."""
     if math.isnan(distance):
         return None
     categorical = baseline.inferred_type is InferredType.STRING
@@ -462,8 +473,8 @@ def drift_violation(
         if rule.method != SAGEMAKER:
             text += f" ({rule.method}"
             if rule.needs_evidence and p_value is not None:
-                text += (f"; p-value {_short(p_value)}, significant at a false-discovery rate of "
-                         f"{_short(rule.significance_level or 0)} over {tested_features} tested features")
+                used = rule.significance_level if level is None else level
+                text += f"; p-value {_short(p_value)}, {_significance_text(used or 0, window_tests)}"
             text += ")"
     if column is not None:
         if categorical and baseline.categories and column.categories:
@@ -502,6 +513,18 @@ def column_count_violations(
         if name not in baseline
     ]
     return violations
+
+
+def window_discoveries(families: Mapping[CheckType, Mapping[str, float]], level: float
+                       ) -> dict[CheckType, frozenset[str]]:
+    """The window's p-value-judged tests as one decision: ``families`` maps each check to its tests (feature ->
+    p-value; NaN takes part in nothing), and one Benjamini-Hochberg procedure at ``level`` runs over all of them,
+    each keyed by (check, feature). Each check's discoveries, under its own name (empty when none). With nothing
+    changed, a window raises any of these violations with a probability of at most about ``level`` (Simes'
+    bound, for independent or positively dependent tests), however many checks and features it has."""
+    pooled = {(check, name): p for check, tests in families.items() for name, p in tests.items()}
+    found = benjamini_hochberg(pooled, level)
+    return {check: frozenset(name for name in tests if (check, name) in found) for check, tests in families.items()}
 
 
 def check_data_quality(
@@ -543,13 +566,14 @@ def check_data_quality(
             drift[feature.name] = distance
             if config.evaluate_constraints and config.perform_comparison:
                 compared.append(feature)
-    discoveries = benjamini_hochberg(p_values, global_config.significance_level)
     non_finite = _non_finite_tests(constraints, configs, baseline, current)
-    non_finite_discoveries = benjamini_hochberg({name: shares.p_value for name, shares in non_finite.items()},
-                                                global_config.significance_level)
     completeness = _completeness_tests(constraints, configs, baseline, current, rows)
-    completeness_discoveries = benjamini_hochberg({name: test.p_value for name, test in completeness.items()},
-                                                  global_config.significance_level)
+    level = global_config.significance_level
+    families = {CheckType.BASELINE_DRIFT: p_values,
+                CheckType.COMPLETENESS: {name: test.p_value for name, test in completeness.items()},
+                CheckType.NON_FINITE_VALUES: {name: shares.p_value for name, shares in non_finite.items()}}
+    found_by = window_discoveries(families, level)
+    window_tests = sum(len(tests) for tests in families.values())
     drifted: set[str] = set()
     for feature in constraints.features:
         config = configs[feature.name]
@@ -560,21 +584,22 @@ def check_data_quality(
         found = [
             data_type_violation(feature, column, config),
             completeness_violation(feature, column, rows, base, test=completeness.get(feature.name),
-                                   significant=feature.name in completeness_discoveries,
-                                   level=global_config.significance_level, tested_features=len(completeness)),
+                                   significant=feature.name in found_by[CheckType.COMPLETENESS],
+                                   level=level, window_tests=window_tests),
             categorical_values_violation(feature, column, config),
         ]
         if base is not None and config.perform_comparison and feature.name in drift:
             drifted_violation = drift_violation(
                 feature, base, drift[feature.name], config, column, p_value=p_values.get(feature.name),
-                significant=feature.name in discoveries, tested_features=len(p_values))
+                significant=feature.name in found_by[CheckType.BASELINE_DRIFT], level=level,
+                window_tests=window_tests)
             if drifted_violation is not None:
                 drifted.add(feature.name)
             found.append(drifted_violation)
         if feature.name in non_finite:
             found.append(non_finite_violation(
-                feature, non_finite[feature.name], significant=feature.name in non_finite_discoveries,
-                level=global_config.significance_level, tested_features=len(non_finite)))
+                feature, non_finite[feature.name], significant=feature.name in found_by[CheckType.NON_FINITE_VALUES],
+                level=level, window_tests=window_tests))
         violations += [v for v in found if v is not None]
     share = None
     if global_config.sample_size_aware and global_config.evaluate_constraints and compared:

@@ -45,8 +45,9 @@ The built-in's distances (``sagemaker`` mode), after Deequ's ``Distance`` object
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -509,11 +510,15 @@ def measure_categorical(method: str, baseline: Mapping[str, float], current: Map
     return DriftMeasure(method, _EFFECTS[method](groups), _EVIDENCE[method](groups))
 
 
-def benjamini_hochberg(p_values: Mapping[str, float], level: float) -> frozenset[str]:
+Key = TypeVar("Key", bound=Hashable)
+
+
+def benjamini_hochberg(p_values: Mapping[Key, float], level: float) -> frozenset[Key]:
     """The keys whose p-values are discoveries at false-discovery rate ``level`` (Benjamini-Hochberg:
     the largest ``k`` with ``p_(k) <= k * level / count``, and every p-value up to it). NaN p-values
-    take part in nothing."""
-    ranked = sorted((p, key) for key, p in p_values.items() if p is not None and not math.isnan(p))
+    take part in nothing. Tied p-values are found together, so the keys' order never matters."""
+    ranked = sorted(((p, key) for key, p in p_values.items() if p is not None and not math.isnan(p)),
+                    key=lambda pair: pair[0])
     count = len(ranked)
     cutoff = 0
     for rank, (p, _) in enumerate(ranked, start=1):
