@@ -1,9 +1,11 @@
-"""Data-quality verdicts decided once per window: the drift, completeness and non-finite-value tests of a window go
-through one Benjamini-Hochberg procedure at ``significance_level``, not one per check.
+"""Data-quality verdicts decided once per window: the drift, completeness and non-finite-value tests of a window are
+one false-discovery decision at ``significance_level`` in which each check has an equal share (Simes within a
+check, Benjamini-Hochberg over the checks, then within each check chosen at the level times the share chosen),
+not one procedure per check, and not one pooled procedure in which a check of one test is judged among twenty.
 
 The windows are profiled as the job profiles a CSV (text columns) against a baseline profiled the same way; the
 p-values of the completeness and non-finite tests are recomputed here with scipy's Fisher exact test from the
-counts of the drawn values, the decision with ``scipy.stats.false_discovery_control``.
+counts of the drawn values, each Benjamini-Hochberg step with ``scipy.stats.false_discovery_control``.
 """
 
 from __future__ import annotations
@@ -140,6 +142,22 @@ def pooled_bh(families: dict[CheckType, dict[str, float]], level: float) -> set[
     return {key for key, p in zip(keys, adjusted) if p <= level}
 
 
+def simes(p_values: list[float]) -> float:
+    ordered = np.sort(np.asarray(p_values))
+    return float(np.min(ordered * len(ordered) / np.arange(1, len(ordered) + 1)))
+
+
+def equal_share(families: dict[CheckType, dict[str, float]], level: float) -> set[tuple[CheckType, str]]:
+    """Benjamini and Bogomolov's selective procedure with Simes' combination, from scipy's Benjamini-Hochberg."""
+    tested = {check: tests for check, tests in families.items() if tests}
+    if not tested:
+        return set()
+    combined = {check: simes(list(tests.values())) for check, tests in tested.items()}
+    selected = {check for check, _ in pooled_bh({check: {"": p} for check, p in combined.items()}, level)}
+    within = level * len(selected) / len(tested)
+    return {key for check in selected for key in pooled_bh({check: tested[check]}, within)}
+
+
 def separate_bh(families: dict[CheckType, dict[str, float]], level: float) -> set[tuple[CheckType, str]]:
     """What the analyzer did before: one procedure per check."""
     return {key for check, tests in families.items() for key in pooled_bh({check: tests}, level)}
@@ -162,18 +180,20 @@ def changed(setting) -> list[Window]:
     return windows
 
 
-def test_the_window_decision_is_benjamini_hochberg_over_the_pooled_p_values(unchanged, changed):
-    differs = 0
+def test_the_window_decision_gives_each_check_an_equal_share(unchanged, changed):
+    differs = pooled_differs = 0
     for window in unchanged + changed:
-        expected = pooled_bh(window.families, LEVEL) & window.effects
+        expected = equal_share(window.families, LEVEL) & window.effects
         assert window.found == expected
         differs += expected != separate_bh(window.families, LEVEL) & window.effects
+        pooled_differs += expected != pooled_bh(window.families, LEVEL) & window.effects
         tests = sum(len(t) for t in window.families.values())
-        for violation in window.result.violations:  # each names the size of the one family
+        for violation in window.result.violations:  # each names the size of the one decision
             assert f"over the {tests} tests of the window judged together" in violation.description
     found = [key[0] for window in changed for key in window.found]
     assert all(found.count(check) >= 10 for check in CHECKS)  # every check's violations took part
     assert differs >= 5  # windows where one procedure per check decides otherwise
+    assert pooled_differs >= 5  # and windows where one pooled procedure does
 
 
 def test_window_discoveries_equals_scipy_on_random_families():
@@ -186,7 +206,7 @@ def test_window_discoveries_equals_scipy_on_random_families():
         level = float(rng.choice([0.005, 0.05]))
         judged = {check: {n: p for n, p in tests.items() if not np.isnan(p)} for check, tests in families.items()}
         found = window_discoveries(families, level)
-        assert {(check, name) for check, names in found.items() for name in names} == pooled_bh(judged, level)
+        assert {(check, name) for check, names in found.items() for name in names} == equal_share(judged, level)
 
 
 def test_unchanged_windows_raise_any_violation_at_about_the_level(unchanged):

@@ -156,9 +156,10 @@ def test_completeness_description_appends_the_baseline_completeness_and_the_pres
             "value. p-value ") in missing["description"]
     # one decision over the window's tests: the drift tests of x, y, z and colour and y's completeness test
     assert re.search(r"significant at a false-discovery rate of [0-9.]+ over the 5 tests of the window judged "
-                     r"together\.$", missing["description"])
+                     r"together, each check an equal share\.$", missing["description"])
     drifts = [v["description"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"]
-    assert drifts and all("over the 5 tests of the window judged together)" in text for text in drifts)
+    assert drifts and all("over the 5 tests of the window judged together, each check an equal share)" in text
+                          for text in drifts)
 
 
 def test_baseline_report_lists_each_feature_with_its_inferred_type_and_suggested_completeness(run):

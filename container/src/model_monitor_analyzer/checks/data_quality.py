@@ -43,11 +43,14 @@ disabled ``evaluate_constraints`` skips the feature):
   silence.
 
 The window's decision (``window_discoveries``): every p-value-judged test of the window (the drift tests, the
-completeness tests, the non-finite-value tests), each keyed by (check, feature), goes through one
-Benjamini-Hochberg procedure at ``significance_level``; each check raises violations for its own discoveries
-only. Three procedures, one per check, would let an unchanged window raise some violation about once per check
-that has candidates (up to three times the level); one keeps it at about the level. The descriptions give the
-p-value and the number of the window's tests judged together.
+completeness tests, the non-finite-value tests), each keyed by (check, feature), is judged in one false-discovery
+decision at ``significance_level`` in which each check has an equal share, as the model-quality monitor decides
+(``quality_decision.joint_discoveries``: Simes within a check, Benjamini-Hochberg over the checks, then within
+each check chosen); each check raises violations for its own discoveries only. Three procedures, one per check,
+would let an unchanged window raise some violation about once per check that has candidates (up to three times
+the level); one keeps it at about the level. One pooled procedure would too, but a check of one or two tests (a
+feature's missing values) would then be judged among some twenty drift tests and found half as often in small
+windows. The descriptions give the p-value and the number of the window's tests judged together.
 """
 
 from __future__ import annotations
@@ -66,7 +69,6 @@ from model_monitor_analyzer.checks.config import (
 )
 from model_monitor_analyzer.checks.drift import (
     DriftMeasure,
-    benjamini_hochberg,
     categorical_distance,
     chi_square_distance,
     measure_categorical,
@@ -74,6 +76,7 @@ from model_monitor_analyzer.checks.drift import (
     numeric_distance,
     rise_p_value,
 )
+from model_monitor_analyzer.checks.quality_decision import joint_discoveries
 from model_monitor_analyzer.constraint_rules import (
     DRIFT_METHODS,
     SAGEMAKER,
@@ -202,7 +205,8 @@ def _share(share: float) -> str:
 
 def _significance_text(level: float, window_tests: int) -> str:
     """How a p-value was judged: one Benjamini-Hochberg procedure over every test of the window."""
-    tests = "the 1 test of the window" if window_tests == 1 else f"the {window_tests} tests of the window judged together"
+    tests = ("the 1 test of the window" if window_tests == 1
+             else f"the {window_tests} tests of the window judged together, each check an equal share")
     return f"significant at a false-discovery rate of {_short(level)} over {tests}"
 
 
@@ -518,13 +522,11 @@ def column_count_violations(
 def window_discoveries(families: Mapping[CheckType, Mapping[str, float]], level: float
                        ) -> dict[CheckType, frozenset[str]]:
     """The window's p-value-judged tests as one decision: ``families`` maps each check to its tests (feature ->
-    p-value; NaN takes part in nothing), and one Benjamini-Hochberg procedure at ``level`` runs over all of them,
-    each keyed by (check, feature). Each check's discoveries, under its own name (empty when none). With nothing
-    changed, a window raises any of these violations with a probability of at most about ``level`` (Simes'
+    p-value; NaN takes part in nothing), each check an equal share of ``level`` whatever its number of tests
+    (``quality_decision.joint_discoveries``). Each check's discoveries, under its own name (empty when none). With
+    nothing changed, a window raises any of these violations with a probability of at most about ``level`` (Simes'
     bound, for independent or positively dependent tests), however many checks and features it has."""
-    pooled = {(check, name): p for check, tests in families.items() for name, p in tests.items()}
-    found = benjamini_hochberg(pooled, level)
-    return {check: frozenset(name for name in tests if (check, name) in found) for check, tests in families.items()}
+    return joint_discoveries(families, level)  # type: ignore[arg-type,return-value]
 
 
 def check_data_quality(
