@@ -600,6 +600,7 @@ def read_capture_batches(
     files: Sequence[Path | CaptureSlice] | None = None,
     input_names: Sequence[str] | None = None,
     missing_output_fields: int | None = None,
+    use_threads: bool = True,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the window's captured rows as text columns ``_c0, _c1, ...`` in batches.
 
@@ -619,7 +620,7 @@ def read_capture_batches(
     if row_maker is None:
         chosen = capture_files(source) if files is None else files
         yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, input_names,
-                               missing_output_fields)
+                               missing_output_fields, use_threads)
         return
     rows: list[str] = []
     widths: list[int] = []
@@ -705,6 +706,7 @@ class _Reading:
     output_first: bool
     input_names: Sequence[str] | None
     missing_output_fields: int | None = None  # see read_capture_batches
+    use_threads: bool = True  # Arrow's JSON reader on every core (``io.jsonlines.json_chunk_table``)
 
     @property
     def bounded(self) -> bool:
@@ -880,7 +882,8 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
     into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
     several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
     ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
-    read = json_chunk_table(chunk, _envelope_options(reading.wants_input, reading.wants_output, reading.bounded))
+    read = json_chunk_table(chunk, _envelope_options(reading.wants_input, reading.wants_output, reading.bounded),
+                            use_threads=reading.use_threads)
     if read is None:
         raise _NotColumnWise
     table, starts, ends = read
@@ -1079,10 +1082,11 @@ def _read_plain(
     problems: InputProblems,
     input_names: Sequence[str] | None = None,
     missing_output_fields: int | None = None,
+    use_threads: bool = True,
 ) -> Iterator[pa.RecordBatch]:
     """The captured rows of ``pieces``, a chunk of whole lines at a time (``_bulk_batch``)."""
     reading = _Reading(window=window, wants_input=wants_input, wants_output=wants_output, output_first=output_first,
-                       input_names=input_names, missing_output_fields=missing_output_fields)
+                       input_names=input_names, missing_output_fields=missing_output_fields, use_threads=use_threads)
     for piece in pieces:
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
@@ -1095,11 +1099,11 @@ def _read_plain(
 
 def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
                     output_first: bool = True, input_names: Sequence[str] | None = None,
-                    missing_output_fields: int | None = None) -> _Reading:
+                    missing_output_fields: int | None = None, use_threads: bool = True) -> _Reading:
     """What ``capture_chunk_batch`` keeps of a record (the arguments of ``read_capture_batches``)."""
     return _Reading(window=window, wants_input=ENDPOINT_INPUT in capture_index_names,
                     wants_output=ENDPOINT_OUTPUT in capture_index_names, output_first=output_first,
-                    input_names=input_names, missing_output_fields=missing_output_fields)
+                    input_names=input_names, missing_output_fields=missing_output_fields, use_threads=use_threads)
 
 
 def capture_chunk_batch(chunk: bytes, *, path: str, lines_before: int, reading: _Reading, problems: InputProblems

@@ -178,7 +178,8 @@ class SparkProfiler:
                 layout=Layout.CAPTURE, max_bad_record_ratio=reading.max_bad_record_ratio,
                 capture=capture_reading(window=window, capture_index_names=reading.capture_index_names,
                                         output_first=reading.output_first, input_names=names,
-                                        missing_output_fields=reading.missing_output_fields),
+                                        missing_output_fields=reading.missing_output_fields,
+                                        use_threads=False),  # a task has one core
                 names=names, detailed_columns=detailed_columns,
             )
         else:

@@ -113,6 +113,7 @@ def _batches(
     window: TimeWindow | None,
     names: list[str] | None,
     files: Sequence[Path | CaptureSlice] | None = None,
+    use_threads: bool = True,
 ) -> Iterator[pa.RecordBatch]:
     if fmt is InputFormat.CAPTURE:
         return read_capture_batches(
@@ -125,6 +126,7 @@ def _batches(
             files=files,
             input_names=names,
             missing_output_fields=reading.missing_output_fields,
+            use_threads=use_threads,
         )
     return read_dataset(source, dataset_format=_dataset_format(fmt), header=reading.header, problems=problems)
 
@@ -219,8 +221,10 @@ def _parts(
         runs = capture_slices(files, parts=workers) if workers > 1 else []
         if len(runs) < 2:
             return None
+        use_threads = parallel.cores_to_spare(len(runs))  # Arrow's threads, when the parts leave cores idle
         return [
-            (lambda problems, run=run: _batches(reading, source, fmt, problems, window=window, names=names, files=run))
+            (lambda problems, run=run: _batches(reading, source, fmt, problems, window=window, names=names, files=run,
+                                                use_threads=use_threads))
             for run in runs
         ]
     if not source.is_file() or (_dataset_format(fmt) or guess_format(source)) is not DatasetFormat.CSV:
