@@ -546,8 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     if cells:
         text += ("Share of windows raising any data-quality violation (drift of a feature or of the dataset, "
                  "completeness, type, categorical values, non-finite values).\n\n"
-                 + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, one Benjamini-Hochberg "
-                                                        "decision over the window's tests)",
+                 + markdown(cells, args.sizes, {"ours": "Ours (auto: effect and evidence, one decision over the "
+                                                        "window's tests, each check an equal share)",
                                                 "sagemaker": "SageMaker's rule (L-infinity Robust, threshold 0.1)"})
                  + "\nOurs, the checks behind the violations:\n\n" + checks_markdown(cells, args.sizes, "ours")
                  + "\nSageMaker's rule, the checks behind the violations:\n\n"
