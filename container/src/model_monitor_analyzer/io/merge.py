@@ -610,8 +610,15 @@ def decode_payload(part: dict, *, source: str) -> tuple[str, object]:
     )
 
 
-def _csv_rows(text: str) -> list[list[str]]:
-    return [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+def _csv_rows(text: str, *, source: str) -> list[list[str]]:
+    """The rows of a CSV payload that hold more than blanks (``str.isspace``) and commas. A line ends at a line feed,
+    a carriage return or both, as Arrow's CSV reader (the column reader, the capture readers) ends it: a lone
+    carriage return between two values makes two rows, as a line feed does."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:  # a value beyond the CSV module's field size limit
+        raise AnalyzerInputError(f"the CSV payload cannot be read as CSV ({error})", path=source) from None
+    return [row for row in rows if row and any(cell.strip() for cell in row)]
 
 
 def _json_path(expression: str) -> str:
@@ -679,7 +686,7 @@ def read_attribute(
     """
     if kind == "CSV":
         assert isinstance(value, str)
-        rows = _csv_rows(value)
+        rows = _csv_rows(value, source=source)
         columns = class_columns(attribute) if class_lists else None
         if columns is not None:
             if any(max(columns) >= len(row) for row in rows):
@@ -786,6 +793,9 @@ def labelled_predictions(
             gt_kind, gt_value, ground_truth_attribute, what="ground-truth attribute", source=source
         )
         if len(row_labels) != len(row_predictions):
+            empty = "captured output" if not row_predictions else "ground-truth data" if not row_labels else None
+            if empty is not None:
+                raise AnalyzerInputError(f"the {empty} holds no value (it is empty or only blanks)", path=source)
             raise AnalyzerInputError(
                 f"{len(row_predictions)} predictions but {len(row_labels)} labels: a batched request needs one"
                 " label per prediction",
@@ -880,8 +890,9 @@ def _text_column(values: Sequence[object]) -> pa.Array:
 
 #: Payload text that the naive split cannot read as one CSV row (quotes, a second line, only blanks).
 _NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
-#: the blanks of RE2's ``\s`` but the line breaks, and the comma: a row of only these is not a plain row
-_BLANKS_AND_COMMAS = "\t\f ,"
+#: the blanks (every character ``str.isspace`` calls one, as ``utf8_trim_whitespace`` does, not only RE2's ``\s``:
+#: ``\v``, no-break spaces) and the comma: a row of only these is no row to the per-record reader, not a plain row
+_BLANKS_AND_COMMAS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + ","
 _QUOTE_OR_BREAK = (ord('"'), ord("\r"), ord("\n"))
 
 
