@@ -842,7 +842,8 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
     csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
     if chunk_text.escaped and csv.any():
         text = pc.utf8_rtrim(data, characters="\r\n")
-        usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
+        # a line break (a lone carriage return too: payload_rows ends a row there) or a quote: read by itself
+        usable = csv & ~_bits(pc.match_substring_regex(text, '[\r\n"]'))
     else:
         text, usable = data, csv
     unquoted = text
@@ -1150,7 +1151,9 @@ def _fast_rows(
         a, b = inp.get("data"), out.get("data")
         if type(a) is str and type(b) is str:
             a, b = a.strip("\r\n"), b.strip("\r\n")
-            if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
+            # a line break (a lone carriage return too: payload_rows ends a row there) or a quote: not one plain row
+            if ("\n" not in a and "\n" not in b and '"' not in a and '"' not in b
+                    and "\r" not in a and "\r" not in b):
                 first, second = (b, a) if output_first else (a, b)
                 return [(first + "," + second, first.count(",") + second.count(",") + 2)]
     return record_rows([_payload_of(inp), _payload_of(out)], output_first=output_first, input_names=input_names)

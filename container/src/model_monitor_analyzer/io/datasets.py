@@ -141,6 +141,19 @@ def spark_column_names(count: int) -> list[str]:
     return [f"_c{i}" for i in range(count)]
 
 
+def csv_rows(text: str) -> list[list[str]]:
+    """The rows of CSV ``text`` by Python's CSV module, lines ending as Arrow ends them (a line feed, a carriage
+    return or both). A value longer than the module's field size limit (128 KiB), which Arrow reads, raises the
+    limit to the text's length instead of failing."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        if len(text) < csv.field_size_limit():
+            raise
+    csv.field_size_limit(len(text) + 1)
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
 def first_csv_row(file: Path, *, names: bool = True) -> tuple[list[str], int] | None:
     """The first non-empty CSV row of ``file`` and the number of lines it ends on (a quoted field may
     hold line breaks), or None for a file without one. A header (``names``) that is not UTF-8 is refused
@@ -169,7 +182,7 @@ def first_csv_row(file: Path, *, names: bool = True) -> tuple[list[str], int] | 
                 raise AnalyzerInputError(
                     f"line {lines} is not UTF-8 text (byte {error.start + 1}); save the file as UTF-8", path=str(file)
                 ) from None
-            row = next(csv.reader(io.StringIO(text, newline="")), [])
+            row = next(iter(csv_rows(text)), [])
             if row:
                 return row, lines
             parts, quotes, size = [], 0, 0
@@ -788,6 +801,8 @@ def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:
 def csv_bytes_batch(data: bytes, *, width: int) -> pa.RecordBatch:
     """``csv_text_batch`` of UTF-8 bytes."""
     names = spark_column_names(width)
+    if data.startswith(UTF8_BOM):  # Arrow drops one at the start of the data: the first row's own stays its value's
+        data = UTF8_BOM + data
     table = pacsv.read_csv(
         io.BytesIO(data),
         # One large block on one thread: measured faster than Arrow's threaded parse for

@@ -30,7 +30,6 @@ import contextlib
 import csv
 import dataclasses
 import functools
-import io
 import itertools
 import re
 import uuid
@@ -54,6 +53,7 @@ from model_monitor_analyzer.io.capture import (
     CaptureRecord,
     iter_capture_records,
 )
+from model_monitor_analyzer.io.datasets import csv_rows
 from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
@@ -615,8 +615,8 @@ def _csv_rows(text: str, *, source: str) -> list[list[str]]:
     a carriage return or both, as Arrow's CSV reader (the column reader, the capture readers) ends it: a lone
     carriage return between two values makes two rows, as a line feed does."""
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:  # a value beyond the CSV module's field size limit
+        rows = csv_rows(text)
+    except csv.Error as error:  # not met with newline="" and the field size limit raised; said in one line if it is
         raise AnalyzerInputError(f"the CSV payload cannot be read as CSV ({error})", path=source) from None
     return [row for row in rows if row and any(cell.strip() for cell in row)]
 
