@@ -44,7 +44,13 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, line_chunks
+from model_monitor_analyzer.io.datasets import (
+    csv_bytes_batch,
+    csv_parts,
+    csv_rows,
+    csv_text_batch,
+    line_chunks,
+)
 from model_monitor_analyzer.io.jsonlines import (
     GZIP_MAGIC,
     UTF8_BOM,
@@ -316,6 +322,8 @@ def payload_rows(payload: CapturedPayload, names: Sequence[str] | None = None) -
         return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document, names)]
     text = text.strip("\r\n")
     if "\n" in text or "\r" in text:
+        if '"' in text:  # a quoted value may hold a line break: the rows a CSV reader finds, their values quoted again
+            return [(",".join(_csv_escape(value) for value in row), len(row)) for row in csv_rows(text) if row]
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         return [(row, _csv_field_count(row)) for row in lines if row]
     return [(text, _csv_field_count(text))]
@@ -1185,6 +1193,8 @@ def _rows_to_batch(rows: list[str], widths: list[int], irregular: bool = True) -
 def _split_row(row: str) -> list[str]:
     if not row:
         return [""]
+    with contextlib.suppress(csv.Error):  # a quoted value keeps its line breaks
+        return next(csv.reader([row]))
     try:
         return next(csv.reader([row.replace("\r", " ")]))
     except csv.Error:
