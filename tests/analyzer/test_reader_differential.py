@@ -342,3 +342,26 @@ def test_a_byte_order_mark_in_a_payload_stays_in_its_value_wherever_its_row_fall
     batches = list(capture.read_capture_batches(tmp_path, capture_index_names=("endpointInput",),
                                                 problems=InputProblems()))
     assert [row["_c0"] for batch in batches for row in batch.to_pylist()] == ['\ufeff"q"', '\ufeff"q"']
+
+
+def test_a_quoted_capture_value_beyond_the_csv_modules_limit_is_one_value_on_both_paths(tmp_path):
+    long_value = "x," * 100_000  # 200 KB with commas, in quotes
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": data, "encoding": "CSV"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}})
+             for data in (f'"{long_value}",1', "2,3", f'"{long_value}",4\n5,6')]
+    body = b"\n".join(lines) + b"\n"
+    (tmp_path / "a.jsonl").write_bytes(body)
+    expected = [(long_value, "1"), ("2", "3"), (long_value, "4"), ("5", "6")]
+    reading = capture.capture_reading(window=None, capture_index_names=("endpointInput",))
+    one_by_one = capture._line_by_line_batch(body, "a.jsonl", 0, reading, InputProblems())
+    assert [tuple(row.values()) for row in one_by_one.to_pylist()] == expected
+    batches = capture.read_capture_batches(tmp_path, capture_index_names=("endpointInput",), problems=InputProblems())
+    assert [tuple(row.values()) for batch in batches for row in batch.to_pylist()] == expected
+
+
+def test_a_model_quality_label_beyond_the_csv_modules_limit_is_read():
+    long_label = "y" * 200_000
+    records = [{"captureData": {"endpointOutput": {"data": '"0.5"', "encoding": "CSV"}},
+                "groundTruthData": {"data": f"{long_label}\n", "encoding": "CSV"}, "eventMetadata": {"eventId": "e0"}}]
+    columns = merge.labelled_columns(records, merge.ValueAttributes(inference_attribute="0"))
+    assert (columns.predictions.to_pylist(), columns.labels.to_pylist()) == (["0.5"], [long_label])

@@ -45,6 +45,7 @@ import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import (
+    allow_csv_values,
     csv_bytes_batch,
     csv_parts,
     csv_rows,
@@ -333,6 +334,7 @@ def _csv_field_count(row: str) -> int:
     """The fields of one CSV row: its commas plus one, unless a quoted value holds a comma."""
     if '"' not in row:
         return row.count(",") + 1
+    allow_csv_values(len(row))
     try:
         return len(next(csv.reader([row])))
     except (csv.Error, StopIteration):
@@ -1193,6 +1195,7 @@ def _rows_to_batch(rows: list[str], widths: list[int], irregular: bool = True) -
 def _split_row(row: str) -> list[str]:
     if not row:
         return [""]
+    allow_csv_values(len(row))
     with contextlib.suppress(csv.Error):  # a quoted value keeps its line breaks
         return next(csv.reader([row]))
     try:

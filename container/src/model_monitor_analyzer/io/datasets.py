@@ -141,16 +141,17 @@ def spark_column_names(count: int) -> list[str]:
     return [f"_c{i}" for i in range(count)]
 
 
+def allow_csv_values(length: int) -> None:
+    """Let Python's CSV module read values of ``length`` characters: its field size limit (128 KiB) refuses
+    longer ones, which Arrow reads. The limit only ever grows."""
+    if length >= csv.field_size_limit():
+        csv.field_size_limit(length + 1)
+
+
 def csv_rows(text: str) -> list[list[str]]:
     """The rows of CSV ``text`` by Python's CSV module, lines ending as Arrow ends them (a line feed, a carriage
-    return or both). A value longer than the module's field size limit (128 KiB), which Arrow reads, raises the
-    limit to the text's length instead of failing."""
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error:
-        if len(text) < csv.field_size_limit():
-            raise
-    csv.field_size_limit(len(text) + 1)
+    return or both), values of any length."""
+    allow_csv_values(len(text))
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
