@@ -53,9 +53,23 @@ json_items = st.one_of(st.integers(-10, 10), st.floats(allow_nan=False, allow_in
                        st.sampled_from(TEXTS + BLANKS + ["a,b", "x\ny", "1e-05"]), st.sampled_from([1e-05, 1e300]))
 
 
+FEATURES = ("f0", "f1", "f2")  # the baseline's feature names, which lay out JSON objects
+
+
+@st.composite
+def json_objects(draw) -> str:
+    """Rows as JSON objects, by the feature names or not, some with no member at all (a row of missing values)."""
+    row = st.dictionaries(st.sampled_from([*FEATURES, "other"]), json_items, max_size=4)
+    document = draw(st.one_of(row, st.lists(row, min_size=1, max_size=3), row.map(lambda r: {"instances": [r, {}]}),
+                              st.just([[]])))
+    return orjson.dumps(document).decode()
+
+
 @st.composite
 def payloads(draw, width: int) -> dict:
-    kind = draw(st.sampled_from(["CSV"] * 5 + ["csv", None, "JSON", "JSON", "BASE64"]))
+    kind = draw(st.sampled_from(["CSV"] * 5 + ["csv", None, "JSON", "JSON", "BASE64", "JSON objects"]))
+    if kind == "JSON objects":
+        return {"data": draw(json_objects()), "encoding": "JSON"}
     if kind == "JSON":
         values = draw(st.lists(json_items, min_size=width, max_size=width))
         return {"data": orjson.dumps(values if draw(st.booleans()) or width == 0 else [values, values]).decode(),
@@ -131,21 +145,22 @@ _READINGS = [(names, window, output_first, missing)
 
 
 @_SETTINGS
-@given(file=capture_files(), chunk_bytes=st.sampled_from([300, 1 << 20]))
-def test_capture_rows_read_column_wise_are_the_rows_read_record_by_record(tmp_path, monkeypatch, file, chunk_bytes):
+@given(file=capture_files(), chunk_bytes=st.sampled_from([300, 1 << 20]), features=st.sampled_from([None, FEATURES]))
+def test_capture_rows_read_column_wise_are_the_rows_read_record_by_record(tmp_path, monkeypatch, file, chunk_bytes,
+                                                                         features):
     data, body = file
     path = tmp_path / "a.jsonl"
     path.write_bytes(data)
     monkeypatch.setattr(capture, "CHUNK_BYTES", chunk_bytes)
     for names, window, output_first, missing in _READINGS:
         reading = capture.capture_reading(window=window, capture_index_names=names, output_first=output_first,
-                                          missing_output_fields=missing)
+                                          missing_output_fields=missing, input_names=features)
         expected_problems = InputProblems(max_bad_record_ratio=1.0)
         expected = _rows([capture._line_by_line_batch(body, str(path), 0, reading, expected_problems)])
         problems = InputProblems(max_bad_record_ratio=1.0)
         rows = _rows(capture.read_capture_batches(tmp_path, window=window, capture_index_names=names,
                                                   output_first=output_first, problems=problems, files=[path],
-                                                  missing_output_fields=missing))
+                                                  missing_output_fields=missing, input_names=features))
         assert rows == expected
         assert _tally(problems) == _tally(expected_problems)
         # the column-wise path on the whole body at once, when it takes it
@@ -365,3 +380,19 @@ def test_a_model_quality_label_beyond_the_csv_modules_limit_is_read():
                 "groundTruthData": {"data": f"{long_label}\n", "encoding": "CSV"}, "eventMetadata": {"eventId": "e0"}}]
     columns = merge.labelled_columns(records, merge.ValueAttributes(inference_attribute="0"))
     assert (columns.predictions.to_pylist(), columns.labels.to_pylist()) == (["0.5"], [long_label])
+
+
+@pytest.mark.parametrize("empty", ["{}", "[[]]", '{"instances": [{}]}'])
+def test_a_json_row_of_no_values_is_a_row_of_missing_values_not_an_extra_column(tmp_path, empty):
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": data, "encoding": "JSON"}}})
+             for data in ('{"f0": 1, "f1": 2}', empty)]
+    body = b"\n".join(lines) + b"\n"
+    (tmp_path / "a.jsonl").write_bytes(body)
+    reading = capture.capture_reading(window=None, capture_index_names=("endpointInput",), input_names=FEATURES[:2])
+    expected = [{"_c0": "1", "_c1": "2"}, {"_c0": None, "_c1": None}]
+    assert capture._line_by_line_batch(body, "a.jsonl", 0, reading, InputProblems()).to_pylist() == expected
+    assert capture._bulk_batch(body, "a.jsonl", 0, reading, InputProblems()).to_pylist() == expected
+    # alone in its chunk, it is still a row (the column-wise path kept none)
+    alone = lines[1] + b"\n"
+    for read in (capture._line_by_line_batch, capture._bulk_batch):
+        assert read(alone, "a.jsonl", 0, reading, InputProblems()).to_pylist() == [{"_c0": None}]

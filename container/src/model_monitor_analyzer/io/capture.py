@@ -320,7 +320,8 @@ def payload_rows(payload: CapturedPayload, names: Sequence[str] | None = None) -
             document = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             raise PayloadError(f"JSON payload is not valid JSON ({exc})") from exc
-        return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document, names)]
+        # a row of no values (``{}``, ``[[]]``) is the empty text, one missing field as CSV reads it
+        return [(",".join(_json_value_text(v) for v in row), len(row) or 1) for row in _json_rows(document, names)]
     text = text.strip("\r\n")
     if "\n" in text or "\r" in text:
         if '"' in text:  # a quoted value may hold a line break: the rows a CSV reader finds, their values quoted again
@@ -1216,7 +1217,7 @@ def _rows_by_python_csv(rows: list[str]) -> pa.RecordBatch:
 
 def row_from_values(values: Sequence[object]) -> tuple[str, int]:
     """One CSV row (text, field count) from Python values, as JSON payload values are written."""
-    return ",".join(_json_value_text(v) for v in values), len(values)
+    return ",".join(_json_value_text(v) for v in values), len(values) or 1  # no values: one missing field
 
 
 # ---------------------------------------------------------------- outputs for a join with ground truth
