@@ -396,3 +396,20 @@ def test_a_json_row_of_no_values_is_a_row_of_missing_values_not_an_extra_column(
     alone = lines[1] + b"\n"
     for read in (capture._line_by_line_batch, capture._bulk_batch):
         assert read(alone, "a.jsonl", 0, reading, InputProblems()).to_pylist() == [{"_c0": None}]
+
+
+@pytest.mark.parametrize("chunk_bytes", [32, 4 << 20])
+def test_a_lone_carriage_return_before_a_quoted_line_break_keeps_both_rows_as_pandas_reads_them(
+        tmp_path, monkeypatch, chunk_bytes):
+    # the physical line '3,\v,\xa0<CR>4,nan,"q<CR><LF>' holds two rows, the second opening a quoted value that the
+    # next line closes: both rows were refused as a quote never closed
+    data = (b'\xef\xbb\xbfa,b,c\r\n1,2e-05,x\r\n3,\x0b,\xc2\xa0\r4,nan,"q\r\nz"\r\n5,1E+300,"a,b"\r\n\r\n6,-inf,\r\n'
+            b"7,8,9,10\r\n")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(datasets, "CSV_BLOCK_BYTES", chunk_bytes)
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    rows = [row for batch in datasets.read_csv_file(path, header=True, problems=problems) for row in batch.to_pylist()]
+    expected = pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="skip").to_dict("records")
+    assert rows == [{name: value if value != "" else None for name, value in row.items()} for row in expected]
+    assert [(example.line, example.problem) for example in problems.examples] == [(8, "expected 3 fields, found 4")]

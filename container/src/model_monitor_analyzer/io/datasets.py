@@ -500,15 +500,18 @@ def _quotes_per_line(array: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int) -> bool:
-    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields, its quoted value closed
-    by a quote that ends the field (strictly: ``,"next`` on a later line opens a value, it closes none)."""
+    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields (or several, split at a
+    lone carriage return), its quoted value closed by a quote that ends the field (strictly: ``,"next`` on a later
+    line opens a value, it closes none)."""
     end = int(starts[last + 1]) if last + 1 < len(starts) else len(data)
     text = data[int(starts[first]): end].decode("utf-8", errors="replace")
+    allow_csv_values(len(text))
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error:
         return False
-    return len(rows) == 1 and len(rows[0]) == width
+    # several rows when a lone carriage return, which ends a row as Arrow reads it, lies between them
+    return len(rows) >= 1 and all(len(row) == width for row in rows)
 
 
 def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
