@@ -413,3 +413,16 @@ def test_a_lone_carriage_return_before_a_quoted_line_break_keeps_both_rows_as_pa
     expected = pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="skip").to_dict("records")
     assert rows == [{name: value if value != "" else None for name, value in row.items()} for row in expected]
     assert [(example.line, example.problem) for example in problems.examples] == [(8, "expected 3 fields, found 4")]
+
+
+@pytest.mark.parametrize("ends", [[b"\r"] * 4, [b"\r", b"\n", b"\r\n", b"\r"]])  # CR line ends (classic Mac), mixed
+def test_a_csv_file_with_carriage_return_line_ends_keeps_the_rows_after_its_header_as_pandas_reads_them(
+        tmp_path, ends):
+    # the rows on the header's physical line were skipped with it: a CR-only file read as no records at all
+    rows = [b"a,b", b"1,2e-05", b'"x,y",\xef\xbb\xbf', b"\xef\xbb\xbf3,nan"]
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"".join(row + end for row, end in zip(rows, ends, strict=True)))
+    problems = InputProblems()
+    read = [row for batch in datasets.read_csv_file(path, header=True, problems=problems) for row in batch.to_pylist()]
+    expected = pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+    assert read == expected and (problems.good, problems.bad) == (3, 0)

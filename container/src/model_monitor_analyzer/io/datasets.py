@@ -385,6 +385,8 @@ def _csv_options(names: list[str], problems: InputProblems, path_text: str, data
 
 
 def _parse_csv_chunk(chunk: bytes, names: list[str], parse, convert) -> pa.Table:
+    if chunk.startswith(UTF8_BOM):  # Arrow drops one at the start of its input: a value's own stays (the file's is gone)
+        chunk = UTF8_BOM + chunk
     reader_options = pacsv.ReadOptions(
         column_names=names,
         block_size=len(chunk) + 1,
@@ -527,8 +529,10 @@ def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before
         for _ in range(skip):
             cut = chunk.find(b"\n", cut) + 1
             if cut == 0:
-                return
-        chunk, lines_before = chunk[cut:], lines_before + skip
+                cut = len(chunk)  # the header's lines are the whole chunk (rows after a lone carriage return too)
+                break
+        rest = _rows_after_header(chunk[:cut])
+        chunk, lines_before = rest + chunk[cut:], lines_before + skip - (1 if rest else 0)
     # Bad rows go to a tally first (a chunk that fails is counted again line by line), then in line order.
     found = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
     if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
@@ -549,6 +553,21 @@ def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before
     for batch in table.to_batches():
         problems.record_good(batch.num_rows)
         yield batch
+
+
+def _rows_after_header(lines: bytes) -> bytes:
+    """What follows the header row on its own lines: rows after a lone carriage return that ends it (a file with
+    CR line ends, or mixed ones, as Arrow and pandas read them), else nothing."""
+    if b"\r" not in lines.rstrip(b"\r\n"):
+        return b""
+    text = lines.decode("utf-8", errors="surrogateescape")
+    handle = io.StringIO(text, newline="")
+    allow_csv_values(len(text))
+    try:
+        next(csv.reader(handle))
+    except (csv.Error, StopIteration):
+        return b""
+    return text[handle.tell():].encode("utf-8", errors="surrogateescape")
 
 
 def unclosed_quote(width: int) -> str:
