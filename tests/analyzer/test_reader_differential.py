@@ -426,3 +426,13 @@ def test_a_csv_file_with_carriage_return_line_ends_keeps_the_rows_after_its_head
     read = [row for batch in datasets.read_csv_file(path, header=True, problems=problems) for row in batch.to_pylist()]
     expected = pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
     assert read == expected and (problems.good, problems.bad) == (3, 0)
+
+
+@pytest.mark.parametrize("inside", ["\u2028", "\x85", "\u2029"])
+def test_a_json_lines_payload_is_cut_at_line_feeds_only(inside):
+    # str.splitlines cut a JSON Lines payload inside a string at these, and the payload was refused as not JSON
+    text = orjson.dumps({"score": 0.25, "note": f"a{inside}b"}).decode() + "\r\n" + orjson.dumps({"score": 0.75}).decode()
+    records = [{"captureData": {"endpointOutput": {"data": text, "encoding": "JSON"}},
+                "groundTruthData": {"data": "1\n0", "encoding": "CSV"}, "eventMetadata": {"eventId": "e0"}}]
+    columns = merge.labelled_columns(records, merge.ValueAttributes(inference_attribute="[*].score"))
+    assert (columns.predictions.to_pylist(), columns.labels.to_pylist()) == (["0.25", "0.75"], ["1", "0"])

@@ -602,7 +602,8 @@ def decode_payload(part: dict, *, source: str) -> tuple[str, object]:
         except orjson.JSONDecodeError:
             pass
         try:
-            return "JSON", [orjson.loads(line) for line in data.splitlines() if line.strip()]
+            # JSON Lines end at a line feed (str.splitlines would also cut at \v, \x85, \u2028 inside a string)
+            return "JSON", [orjson.loads(line) for line in data.split("\n") if line.strip()]
         except orjson.JSONDecodeError:
             raise AnalyzerInputError("JSON payload is not valid JSON or JSON Lines", path=source) from None
     raise AnalyzerInputError(
