@@ -436,3 +436,28 @@ def test_a_json_lines_payload_is_cut_at_line_feeds_only(inside):
                 "groundTruthData": {"data": "1\n0", "encoding": "CSV"}, "eventMetadata": {"eventId": "e0"}}]
     columns = merge.labelled_columns(records, merge.ValueAttributes(inference_attribute="[*].score"))
     assert (columns.predictions.to_pylist(), columns.labels.to_pylist()) == (["0.25", "0.75"], ["1", "0"])
+
+
+# ------------------------------------------------------------------------------------------------ JSON Lines datasets
+json_line_values = st.one_of(st.integers(-5, 5), st.sampled_from(TEXTS + BLANKS + ["a,b", "x\ny"]))
+json_dataset_lines = st.one_of(
+    st.dictionaries(st.sampled_from("abc"), json_line_values, min_size=1, max_size=3).map(orjson.dumps),
+    st.dictionaries(st.sampled_from("abc"), st.integers(0, 9), min_size=1, max_size=3).map(
+        lambda record: orjson.dumps(record, option=orjson.OPT_INDENT_2).replace(b"\n", b"\r")),  # CRs as blanks
+    st.sampled_from([b"{bad", b"[1]", b"", b" ", b'{"a": 1}\r{"b": 2}']))
+
+
+@_SETTINGS
+@given(lines=st.lists(json_dataset_lines, min_size=1, max_size=15), end=st.sampled_from([b"\n", b"\r\n"]))
+def test_json_lines_read_by_arrow_are_the_records_read_one_by_one(lines, end):
+    chunk = end.join(lines) + end
+    by_arrow = InputProblems(max_bad_record_ratio=1.0)
+    rows = [{name: datasets._scalar_text(value) for name, value in row.items() if value is not None}
+            for batch in datasets.json_lines_chunk_batches(chunk, lines_before=0, path_text="a.jsonl", problems=by_arrow)
+            for row in batch.to_pylist()]
+    one_by_one = InputProblems(max_bad_record_ratio=1.0)
+    batch = datasets._json_lines_one_by_one(chunk, 0, "a.jsonl", one_by_one)
+    expected = [] if batch is None else [{name: value for name, value in row.items() if value is not None}
+                                         for row in batch.to_pylist()]
+    assert rows == expected
+    assert _tally(by_arrow) == _tally(one_by_one)

@@ -707,19 +707,24 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
 
 def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, problems: InputProblems) -> pa.RecordBatch | None:
     rows: list[dict] = []
-    for number, line in enumerate(chunk.splitlines(), start=lines_before + 1):
+    # lines end at a line feed, as they are numbered; a carriage return inside one is a blank to JSON, or ends a
+    # record as Arrow's reader ends it (``{"a": 1}\r{"a": 2}`` is two)
+    for number, line in enumerate(chunk.split(b"\n"), start=lines_before + 1):
         if not line.strip():
             continue
         try:
-            value = orjson.loads(line)
+            values = [orjson.loads(line)]
         except orjson.JSONDecodeError as exc:
-            problems.record_bad(path_text, number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
-            continue
-        if not isinstance(value, dict):
+            values = _records_between_carriage_returns(line)
+            if values is None:
+                problems.record_bad(path_text, number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
+                continue
+        if not all(isinstance(value, dict) for value in values):
             problems.record_bad(path_text, number, "expected a JSON object per line")
             continue
-        rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
-        problems.record_good()
+        for value in values:
+            rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
+            problems.record_good()
     if not rows:
         return None
     names: dict[str, None] = {}
@@ -728,6 +733,16 @@ def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, prob
     if not names:  # only empty objects: rows without columns
         return pa.table({"": pa.nulls(len(rows), pa.string())}).select([]).to_batches()[0]
     return pa.RecordBatch.from_pydict({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
+
+
+def _records_between_carriage_returns(line: bytes) -> list[object] | None:
+    """The JSON values of a line that lone carriage returns cut into several, or None."""
+    if b"\r" not in line.rstrip(b"\r"):
+        return None
+    try:
+        return [orjson.loads(part) for part in line.split(b"\r") if part.strip()]
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _flat_items(value: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
