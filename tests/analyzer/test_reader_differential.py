@@ -218,10 +218,12 @@ def csv_files(draw) -> bytes:
 
 def _read_csv(path, *, line_by_line: bool, monkeypatch) -> tuple[list[dict], InputProblems]:
     parse = datasets._parse_csv_chunk
+    refused = []
 
     def refuse_whole_chunks(chunk, names, parse_options, convert_options):
         # the chunk's own parse fails, as on a row Arrow refuses: every line is read again, line by line
         if sys._getframe(1).f_code.co_name == "csv_chunk_batches":
+            refused.append(chunk)
             raise pa.ArrowInvalid("read line by line")
         return parse(chunk, names, parse_options, convert_options)
 
@@ -231,6 +233,7 @@ def _read_csv(path, *, line_by_line: bool, monkeypatch) -> tuple[list[dict], Inp
         problems = InputProblems(max_bad_record_ratio=1.0)
         rows = [row for batch in datasets.read_csv_file(path, header=True, problems=problems)
                 for row in batch.to_pylist()]
+    assert refused or not line_by_line or not rows  # the line-by-line path was taken
     return rows, problems
 
 
