@@ -217,23 +217,27 @@ def csv_files(draw) -> bytes:
 
 
 def _read_csv(path, *, line_by_line: bool, monkeypatch) -> tuple[list[dict], InputProblems]:
-    parse = datasets._parse_csv_chunk
-    refused = []
+    parse, again = datasets._parse_csv_chunk, datasets._csv_chunk_line_by_line
+    read_again = []
 
     def refuse_whole_chunks(chunk, names, parse_options, convert_options):
         # the chunk's own parse fails, as on a row Arrow refuses: every line is read again, line by line
         if sys._getframe(1).f_code.co_name == "csv_chunk_batches":
-            refused.append(chunk)
             raise pa.ArrowInvalid("read line by line")
         return parse(chunk, names, parse_options, convert_options)
+
+    def line_by_line_read(*args):
+        read_again.append(args[0])
+        return again(*args)
 
     with monkeypatch.context() as patch:
         if line_by_line:
             patch.setattr(datasets, "_parse_csv_chunk", refuse_whole_chunks)
+            patch.setattr(datasets, "_csv_chunk_line_by_line", line_by_line_read)
         problems = InputProblems(max_bad_record_ratio=1.0)
         rows = [row for batch in datasets.read_csv_file(path, header=True, problems=problems)
                 for row in batch.to_pylist()]
-    assert refused or not line_by_line or not rows  # the line-by-line path was taken
+    assert read_again or not line_by_line or not rows  # the line-by-line path was taken
     return rows, problems
 
 
