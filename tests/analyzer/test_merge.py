@@ -455,10 +455,9 @@ def test_the_column_join_keeps_todays_rules_whatever_the_batches(tangled_window,
                                       "duplicate_labels": 10, "captures_sharing_an_id": 19}
 
 
-# Left out, as the two readers disagree on them today: a lone carriage return inside a row (the per-record reader's
-# CSV module refuses it with a traceback) and a row of blanks that only Python calls blanks (\v, \xa0: the
-# per-record reader finds no row there, the column reader an empty field).
-_FIELD_PIECES = ["0.5", "1", "0", " 0.25 ", ",", "", " ", "\t", "\f", "\n", '"', "x", "1,2", "0.1,0.9", ",,"]
+# A lone carriage return ends a row as a line feed does; blanks are what str.isspace calls blanks (\v, \xa0 too).
+_FIELD_PIECES = ["0.5", "1", "0", " 0.25 ", ",", "", " ", "\t", "\f", "\n", '"', "x", "1,2", "0.1,0.9", ",,", "\r",
+                 "\v", "\xa0", "\u2003"]
 
 
 def _values_or_error(read, *args, **kwargs) -> object:

@@ -613,3 +613,51 @@ def test_a_window_whose_captures_are_all_unreadable_says_so_not_that_labels_are_
         job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--max-bad-record-ratio", "1"))
     assert (error.value.path, error.value.line) == (str(capture), 1)
     assert "label yet" not in str(error.value)
+
+
+def _edit_window(root: Path, row: int, *, output: str | None = None, label: str | None = None) -> None:
+    """The written window with the captured output and/or the label of record ``row`` replaced."""
+    if output is not None:
+        capture = next((root / "capture").rglob("*.jsonl"))
+        records = [json.loads(line) for line in capture.read_text().splitlines()]
+        records[row]["captureData"]["endpointOutput"]["data"] = output
+        capture.write_text("".join(json.dumps(record) + "\n" for record in records))
+    if label is not None:
+        labels = next((root / "groundtruth").rglob("*.jsonl"))
+        records = [json.loads(line) for line in labels.read_text().splitlines()]
+        records[row]["groundTruthData"]["data"] = label
+        labels.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+@pytest.mark.parametrize("quoted_elsewhere", [False, True])  # True: a quoted output sends the window record by record
+def test_a_lone_carriage_return_in_an_output_or_a_label_ends_a_row_as_a_line_feed_does(tmp_path, quoted_elsewhere):
+    scores, labels = _binary_window(tmp_path, n=40)
+    _edit_window(tmp_path, 3, output=f"{float(scores[3])!r}\r", label=f"\r{int(labels[3])}")
+    if quoted_elsewhere:
+        _edit_window(tmp_path, 9, output=f'"{float(scores[9])!r}"')
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
+    assert outcome.status is RunStatus.COMPLETED and outcome.summary["matched"] == 40
+    body = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels, scores), abs=1e-9)
+    for output, label, found in (("0.7\r0.2", None, "2 predictions but 1 labels"),
+                                 (None, "1\r0", "1 predictions but 2 labels")):
+        _edit_window(tmp_path, 3, output=output, label=label)
+        with pytest.raises(AnalyzerInputError, match=found) as error:
+            job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--overwrite"))
+        assert str(error.value).startswith("record 09-3: ") and "\n" not in str(error.value)
+        _edit_window(tmp_path, 3, output=f"{float(scores[3])!r}", label=f"{int(labels[3])}")
+
+
+@pytest.mark.parametrize("quoted_elsewhere", [False, True])
+@pytest.mark.parametrize("blank", [" ", "\v", "\xa0", "\u2003", "\t\v,\xa0"])
+def test_an_output_or_label_of_only_blanks_is_refused_alike_by_both_readers(tmp_path, quoted_elsewhere, blank):
+    # blanks are what str.isspace calls blanks (as the model-quality values' missing rule trims them), on the
+    # column reader as on the per-record one (a quoted output elsewhere sends the window record by record)
+    scores, _ = _binary_window(tmp_path, n=20)
+    if quoted_elsewhere:
+        _edit_window(tmp_path, 9, output=f'"{float(scores[9])!r}"')
+    for output, label, empty in ((blank, None, "captured output"), (None, blank, "ground-truth data")):
+        _edit_window(tmp_path, 4, output=output, label=label)
+        with pytest.raises(AnalyzerInputError, match=f"^record 09-4: the {empty} holds no value"):
+            job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--overwrite"))
+        _edit_window(tmp_path, 4, output=f"{float(scores[4])!r}", label="0")

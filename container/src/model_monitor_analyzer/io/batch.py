@@ -35,9 +35,7 @@ they must have as many rows. A row that cannot be read is counted with its ``fil
 from __future__ import annotations
 
 import contextlib
-import csv
 import enum
-import io
 import itertools
 import re
 import sys
@@ -56,7 +54,7 @@ import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import BATCH_INPUT, BATCH_OUTPUT
-from model_monitor_analyzer.io.datasets import NOT_DATA_SUFFIXES, whole_line_chunks
+from model_monitor_analyzer.io.datasets import NOT_DATA_SUFFIXES, csv_rows, whole_line_chunks
 from model_monitor_analyzer.io.jsonlines import line_bounds, open_lines
 from model_monitor_analyzer.io.manifest import read_manifest
 from model_monitor_analyzer.io.problems import InputProblems
@@ -334,7 +332,7 @@ def _json_output_row(number: int, document: object) -> _Row:
 def _csv_fields(text: str) -> list[str]:
     if '"' not in text:
         return text.split(",")
-    return next(csv.reader(io.StringIO(text, newline="")), [])
+    return next(iter(csv_rows(text)), [])  # a value beyond 128 KiB too
 
 
 def _csv_output_row(number: int, text: str, with_ids: bool) -> _Row:

@@ -44,7 +44,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import csv_bytes_batch, csv_parts, csv_text_batch, line_chunks
+from model_monitor_analyzer.io.datasets import (
+    allow_csv_values,
+    csv_bytes_batch,
+    csv_parts,
+    csv_rows,
+    csv_text_batch,
+    line_chunks,
+)
 from model_monitor_analyzer.io.jsonlines import (
     GZIP_MAGIC,
     UTF8_BOM,
@@ -313,9 +320,12 @@ def payload_rows(payload: CapturedPayload, names: Sequence[str] | None = None) -
             document = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             raise PayloadError(f"JSON payload is not valid JSON ({exc})") from exc
-        return [(",".join(_json_value_text(v) for v in row), len(row)) for row in _json_rows(document, names)]
+        # a row of no values (``{}``, ``[[]]``) is the empty text, one missing field as CSV reads it
+        return [(",".join(_json_value_text(v) for v in row), len(row) or 1) for row in _json_rows(document, names)]
     text = text.strip("\r\n")
     if "\n" in text or "\r" in text:
+        if '"' in text:  # a quoted value may hold a line break: the rows a CSV reader finds, their values quoted again
+            return [(",".join(_csv_escape(value) for value in row), len(row)) for row in csv_rows(text) if row]
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         return [(row, _csv_field_count(row)) for row in lines if row]
     return [(text, _csv_field_count(text))]
@@ -325,6 +335,7 @@ def _csv_field_count(row: str) -> int:
     """The fields of one CSV row: its commas plus one, unless a quoted value holds a comma."""
     if '"' not in row:
         return row.count(",") + 1
+    allow_csv_values(len(row))
     try:
         return len(next(csv.reader([row])))
     except (csv.Error, StopIteration):
@@ -844,7 +855,8 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
     csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
     if chunk_text.escaped and csv.any():
         text = pc.utf8_rtrim(data, characters="\r\n")
-        usable = csv & ~_bits(pc.match_substring(text, "\n")) & ~_bits(pc.match_substring(text, '"'))
+        # a line break (a lone carriage return too: payload_rows ends a row there) or a quote: read by itself
+        usable = csv & ~_bits(pc.match_substring_regex(text, '[\r\n"]'))
     else:
         text, usable = data, csv
     unquoted = text
@@ -1154,7 +1166,9 @@ def _fast_rows(
         a, b = inp.get("data"), out.get("data")
         if type(a) is str and type(b) is str:
             a, b = a.strip("\r\n"), b.strip("\r\n")
-            if "\n" not in a and "\n" not in b and '"' not in a and '"' not in b:
+            # a line break (a lone carriage return too: payload_rows ends a row there) or a quote: not one plain row
+            if ("\n" not in a and "\n" not in b and '"' not in a and '"' not in b
+                    and "\r" not in a and "\r" not in b):
                 first, second = (b, a) if output_first else (a, b)
                 return [(first + "," + second, first.count(",") + second.count(",") + 2)]
     return record_rows([_payload_of(inp), _payload_of(out)], output_first=output_first, input_names=input_names)
@@ -1186,6 +1200,9 @@ def _rows_to_batch(rows: list[str], widths: list[int], irregular: bool = True) -
 def _split_row(row: str) -> list[str]:
     if not row:
         return [""]
+    allow_csv_values(len(row))
+    with contextlib.suppress(csv.Error):  # a quoted value keeps its line breaks
+        return next(csv.reader([row]))
     try:
         return next(csv.reader([row.replace("\r", " ")]))
     except csv.Error:
@@ -1204,7 +1221,7 @@ def _rows_by_python_csv(rows: list[str]) -> pa.RecordBatch:
 
 def row_from_values(values: Sequence[object]) -> tuple[str, int]:
     """One CSV row (text, field count) from Python values, as JSON payload values are written."""
-    return ",".join(_json_value_text(v) for v in values), len(values)
+    return ",".join(_json_value_text(v) for v in values), len(values) or 1  # no values: one missing field
 
 
 # ---------------------------------------------------------------- outputs for a join with ground truth

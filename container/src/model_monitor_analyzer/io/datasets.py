@@ -141,6 +141,20 @@ def spark_column_names(count: int) -> list[str]:
     return [f"_c{i}" for i in range(count)]
 
 
+def allow_csv_values(length: int) -> None:
+    """Let Python's CSV module read values of ``length`` characters: its field size limit (128 KiB) refuses
+    longer ones, which Arrow reads. The limit only ever grows."""
+    if length >= csv.field_size_limit():
+        csv.field_size_limit(length + 1)
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    """The rows of CSV ``text`` by Python's CSV module, lines ending as Arrow ends them (a line feed, a carriage
+    return or both), values of any length."""
+    allow_csv_values(len(text))
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
 def first_csv_row(file: Path, *, names: bool = True) -> tuple[list[str], int] | None:
     """The first non-empty CSV row of ``file`` and the number of lines it ends on (a quoted field may
     hold line breaks), or None for a file without one. A header (``names``) that is not UTF-8 is refused
@@ -169,7 +183,7 @@ def first_csv_row(file: Path, *, names: bool = True) -> tuple[list[str], int] | 
                 raise AnalyzerInputError(
                     f"line {lines} is not UTF-8 text (byte {error.start + 1}); save the file as UTF-8", path=str(file)
                 ) from None
-            row = next(csv.reader(io.StringIO(text, newline="")), [])
+            row = next(iter(csv_rows(text)), [])
             if row:
                 return row, lines
             parts, quotes, size = [], 0, 0
@@ -371,6 +385,8 @@ def _csv_options(names: list[str], problems: InputProblems, path_text: str, data
 
 
 def _parse_csv_chunk(chunk: bytes, names: list[str], parse, convert) -> pa.Table:
+    if chunk.startswith(UTF8_BOM):  # Arrow drops one at the start of its input: a value's own stays (the file's is gone)
+        chunk = UTF8_BOM + chunk
     reader_options = pacsv.ReadOptions(
         column_names=names,
         block_size=len(chunk) + 1,
@@ -486,15 +502,18 @@ def _quotes_per_line(array: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int) -> bool:
-    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields, its quoted value closed
-    by a quote that ends the field (strictly: ``,"next`` on a later line opens a value, it closes none)."""
+    """Whether lines ``first`` to ``last`` of ``data`` are one CSV row of ``width`` fields (or several, split at a
+    lone carriage return), its quoted value closed by a quote that ends the field (strictly: ``,"next`` on a later
+    line opens a value, it closes none)."""
     end = int(starts[last + 1]) if last + 1 < len(starts) else len(data)
     text = data[int(starts[first]): end].decode("utf-8", errors="replace")
+    allow_csv_values(len(text))
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error:
         return False
-    return len(rows) == 1 and len(rows[0]) == width
+    # several rows when a lone carriage return, which ends a row as Arrow reads it, lies between them
+    return len(rows) >= 1 and all(len(row) == width for row in rows)
 
 
 def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
@@ -510,8 +529,10 @@ def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before
         for _ in range(skip):
             cut = chunk.find(b"\n", cut) + 1
             if cut == 0:
-                return
-        chunk, lines_before = chunk[cut:], lines_before + skip
+                cut = len(chunk)  # the header's lines are the whole chunk (rows after a lone carriage return too)
+                break
+        rest = _rows_after_header(chunk[:cut])
+        chunk, lines_before = rest + chunk[cut:], lines_before + skip - (1 if rest else 0)
     # Bad rows go to a tally first (a chunk that fails is counted again line by line), then in line order.
     found = InputProblems(max_bad_record_ratio=problems.max_bad_record_ratio)
     if b'"' in chunk:  # a quote never closed on its line would swallow the lines after it
@@ -532,6 +553,21 @@ def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before
     for batch in table.to_batches():
         problems.record_good(batch.num_rows)
         yield batch
+
+
+def _rows_after_header(lines: bytes) -> bytes:
+    """What follows the header row on its own lines: rows after a lone carriage return that ends it (a file with
+    CR line ends, or mixed ones, as Arrow and pandas read them), else nothing."""
+    if b"\r" not in lines.rstrip(b"\r\n"):
+        return b""
+    text = lines.decode("utf-8", errors="surrogateescape")
+    handle = io.StringIO(text, newline="")
+    allow_csv_values(len(text))
+    try:
+        next(csv.reader(handle))
+    except (csv.Error, StopIteration):
+        return b""
+    return text[handle.tell():].encode("utf-8", errors="surrogateescape")
 
 
 def unclosed_quote(width: int) -> str:
@@ -671,19 +707,24 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
 
 def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, problems: InputProblems) -> pa.RecordBatch | None:
     rows: list[dict] = []
-    for number, line in enumerate(chunk.splitlines(), start=lines_before + 1):
+    # lines end at a line feed, as they are numbered; a carriage return inside one is a blank to JSON, or ends a
+    # record as Arrow's reader ends it (``{"a": 1}\r{"a": 2}`` is two)
+    for number, line in enumerate(chunk.split(b"\n"), start=lines_before + 1):
         if not line.strip():
             continue
         try:
-            value = orjson.loads(line)
+            values = [orjson.loads(line)]
         except orjson.JSONDecodeError as exc:
-            problems.record_bad(path_text, number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
-            continue
-        if not isinstance(value, dict):
+            values = _records_between_carriage_returns(line)
+            if values is None:
+                problems.record_bad(path_text, number, f"malformed JSON: {exc.args[0] if exc.args else exc}")
+                continue
+        if not all(isinstance(value, dict) for value in values):
             problems.record_bad(path_text, number, "expected a JSON object per line")
             continue
-        rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
-        problems.record_good()
+        for value in values:
+            rows.append({k: _scalar_text(v) for k, v in _flat_items(value)})
+            problems.record_good()
     if not rows:
         return None
     names: dict[str, None] = {}
@@ -692,6 +733,16 @@ def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, prob
     if not names:  # only empty objects: rows without columns
         return pa.table({"": pa.nulls(len(rows), pa.string())}).select([]).to_batches()[0]
     return pa.RecordBatch.from_pydict({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
+
+
+def _records_between_carriage_returns(line: bytes) -> list[object] | None:
+    """The JSON values of a line that lone carriage returns cut into several, or None."""
+    if b"\r" not in line.rstrip(b"\r"):
+        return None
+    try:
+        return [orjson.loads(part) for part in line.split(b"\r") if part.strip()]
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _flat_items(value: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
@@ -788,6 +839,8 @@ def csv_text_batch(text: str, *, width: int) -> pa.RecordBatch:
 def csv_bytes_batch(data: bytes, *, width: int) -> pa.RecordBatch:
     """``csv_text_batch`` of UTF-8 bytes."""
     names = spark_column_names(width)
+    if data.startswith(UTF8_BOM):  # Arrow drops one at the start of the data: the first row's own stays its value's
+        data = UTF8_BOM + data
     table = pacsv.read_csv(
         io.BytesIO(data),
         # One large block on one thread: measured faster than Arrow's threaded parse for

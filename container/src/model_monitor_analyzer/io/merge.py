@@ -30,7 +30,6 @@ import contextlib
 import csv
 import dataclasses
 import functools
-import io
 import itertools
 import re
 import uuid
@@ -54,6 +53,7 @@ from model_monitor_analyzer.io.capture import (
     CaptureRecord,
     iter_capture_records,
 )
+from model_monitor_analyzer.io.datasets import csv_rows
 from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
@@ -602,7 +602,8 @@ def decode_payload(part: dict, *, source: str) -> tuple[str, object]:
         except orjson.JSONDecodeError:
             pass
         try:
-            return "JSON", [orjson.loads(line) for line in data.splitlines() if line.strip()]
+            # JSON Lines end at a line feed (str.splitlines would also cut at \v, \x85, \u2028 inside a string)
+            return "JSON", [orjson.loads(line) for line in data.split("\n") if line.strip()]
         except orjson.JSONDecodeError:
             raise AnalyzerInputError("JSON payload is not valid JSON or JSON Lines", path=source) from None
     raise AnalyzerInputError(
@@ -610,8 +611,15 @@ def decode_payload(part: dict, *, source: str) -> tuple[str, object]:
     )
 
 
-def _csv_rows(text: str) -> list[list[str]]:
-    return [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+def _csv_rows(text: str, *, source: str) -> list[list[str]]:
+    """The rows of a CSV payload that hold more than blanks (``str.isspace``) and commas. A line ends at a line feed,
+    a carriage return or both, as Arrow's CSV reader (the column reader, the capture readers) ends it: a lone
+    carriage return between two values makes two rows, as a line feed does."""
+    try:
+        rows = csv_rows(text)
+    except csv.Error as error:  # not met with newline="" and the field size limit raised; said in one line if it is
+        raise AnalyzerInputError(f"the CSV payload cannot be read as CSV ({error})", path=source) from None
+    return [row for row in rows if row and any(cell.strip() for cell in row)]
 
 
 def _json_path(expression: str) -> str:
@@ -679,7 +687,7 @@ def read_attribute(
     """
     if kind == "CSV":
         assert isinstance(value, str)
-        rows = _csv_rows(value)
+        rows = _csv_rows(value, source=source)
         columns = class_columns(attribute) if class_lists else None
         if columns is not None:
             if any(max(columns) >= len(row) for row in rows):
@@ -786,6 +794,9 @@ def labelled_predictions(
             gt_kind, gt_value, ground_truth_attribute, what="ground-truth attribute", source=source
         )
         if len(row_labels) != len(row_predictions):
+            empty = "captured output" if not row_predictions else "ground-truth data" if not row_labels else None
+            if empty is not None:
+                raise AnalyzerInputError(f"the {empty} holds no value (it is empty or only blanks)", path=source)
             raise AnalyzerInputError(
                 f"{len(row_predictions)} predictions but {len(row_labels)} labels: a batched request needs one"
                 " label per prediction",
@@ -880,8 +891,9 @@ def _text_column(values: Sequence[object]) -> pa.Array:
 
 #: Payload text that the naive split cannot read as one CSV row (quotes, a second line, only blanks).
 _NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
-#: the blanks of RE2's ``\s`` but the line breaks, and the comma: a row of only these is not a plain row
-_BLANKS_AND_COMMAS = "\t\f ,"
+#: the blanks (every character ``str.isspace`` calls one, as ``utf8_trim_whitespace`` does, not only RE2's ``\s``:
+#: ``\v``, no-break spaces) and the comma: a row of only these is no row to the per-record reader, not a plain row
+_BLANKS_AND_COMMAS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + ","
 _QUOTE_OR_BREAK = (ord('"'), ord("\r"), ord("\n"))
 
 
