@@ -16,7 +16,15 @@ from model_monitor_analyzer.spark import partitions
 from model_monitor_analyzer.spark.data_quality import _byte_size, _named_files, whole_and_split_files
 from model_monitor_analyzer.spark.locations import HadoopFiles, spark_location
 
-from .test_spark_data_quality import _baseline, _monitor, assert_same_statistics, documents, write_capture
+from .test_spark_data_quality import (
+    _baseline,
+    _monitor,
+    assert_same_statistics,
+    documents,
+    run,
+    write_capture,
+    write_dataset,
+)
 
 
 def test_a_listed_file_is_read_by_the_name_hadoop_lists_it_under(tmp_path, spark):
@@ -131,3 +139,51 @@ def test_state_rows_come_in_file_order_a_block_of_partitions_at_a_time(spark, bl
     states = spark.createDataFrame(spark.sparkContext.parallelize(rows, 5), "file string, start long, state binary")
     given = [(row.file, row.start, row.state) for row in ordered_state_rows(states, [])]
     assert given == [(file, start, f"{file}@{start}".encode()) for file, start in sorted(keys)]
+
+
+def test_a_plain_capture_file_named_gz_larger_than_a_split_is_read_whole(tmp_path, spark, split_files):
+    """Spark's text reader decompresses by the name: a plain file named ``.jsonl.gz`` is read whole instead, as the
+    local engine reads it (gunzipped only when its bytes are gzip)."""
+    baseline = _baseline(tmp_path)
+    capture = write_capture(tmp_path, files=2, per_file=600)
+    for path in sorted(capture.rglob("*.jsonl")):
+        path.rename(path.with_name(path.name + ".gz"))
+    assert _monitor(capture, baseline, tmp_path / "local") == 0
+    with split_files(32 << 10):
+        assert _monitor(capture, baseline, tmp_path / "spark", "--engine", "spark") == 0
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"])
+    assert local["constraint_violations.json"] == ours["constraint_violations.json"]
+
+
+def test_an_empty_first_csv_file_does_not_hide_the_datasets_header(tmp_path, spark):
+    whole = tmp_path / "whole.csv"
+    write_dataset(whole, rows=3_000)
+    folder = tmp_path / "train"
+    folder.mkdir()
+    (folder / "a-empty.csv").write_bytes(b"")
+    (folder / "b.csv").write_bytes(b"\xef\xbb\xbf" + whole.read_bytes())  # with a byte-order mark, as Excel writes
+    assert run("baseline", "--dataset", str(folder), "--output", str(tmp_path / "local")) == 0
+    assert run("baseline", "--engine", "spark", "--dataset", str(folder), "--output", str(tmp_path / "spark")) == 0
+    local, ours = documents(tmp_path / "local"), documents(tmp_path / "spark")
+    assert ours["statistics.json"]["dataset"]["item_count"] == 3_000
+    assert_same_statistics(local["statistics.json"], ours["statistics.json"])
+
+
+def test_skipped_capture_files_are_noted_once_each(tmp_path, spark, capsys):
+    baseline = _baseline(tmp_path)
+    capture = write_capture(tmp_path, files=1, per_file=300)
+    hour = next(path.parent for path in capture.rglob("*.jsonl"))
+    (hour / ".hidden.jsonl").write_text("{}\n")
+    (hour / "_SUCCESS").write_text("")
+    (hour / "notes.txt").write_text("hello\n")
+    capsys.readouterr()
+    assert _monitor(capture, baseline, tmp_path / "spark", "--engine", "spark") == 0
+    notes = [line.split(": ", 1)[1] for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    listed = HadoopFiles(spark).files_under(spark_location(hour))
+    uri = {file.uri.rsplit("/", 1)[1]: file.uri for file in listed}
+    assert sorted(notes) == sorted([
+        f"{uri['.hidden.jsonl']}: skipped, a hidden file",
+        f"{uri['_SUCCESS']}: skipped, a job marker file, not data",
+        f"{uri['notes.txt']}: skipped, not a JSON Lines file; name it *.jsonl to have it read",
+    ])

@@ -93,6 +93,7 @@ class SparkProfiler:
         self._files = files
         self._spark = files.spark
         self._folder = folder
+        self._noted: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ what is read
     def capture_files(self, source: Path) -> list[RemoteFile]:
@@ -109,16 +110,27 @@ class SparkProfiler:
             return [RemoteFile(uri=uri, size=0)]
         kept = []
         for file in self._files.files_under(uri):
-            if _hidden(file.uri, _listed_root(file.uri, uri)):
+            relative = _relative_parts(file.uri, _listed_root(file.uri, uri).rstrip("/"))
+            if any(part.startswith(".") for part in relative):
+                self._note(file.uri, "a hidden file")
+                continue
+            if any(part.startswith("_") for part in relative):
+                self._note(file.uri, "a job marker file, not data")
                 continue
             name = file.uri.rsplit("/", 1)[-1].lower()
             base = name[:-3] if name.endswith(".gz") else name
             if "." not in base or base.endswith(JSON_LINES_SUFFIXES):
                 kept.append(file)
             else:
-                print(f"note: {file.uri}: skipped, not a JSON Lines file; name it *.jsonl to have it read",
-                      file=sys.stderr, flush=True)
+                self._note(file.uri, "not a JSON Lines file; name it *.jsonl to have it read")
         return kept
+
+    def _note(self, uri: str, reason: str) -> None:
+        """Say once per run that the file at ``uri`` is skipped (the capture is listed more than once), as the local
+        readers say it."""
+        if (uri, reason) not in self._noted:
+            self._noted.add((uri, reason))
+            print(f"note: {uri}: skipped, {reason}", file=sys.stderr, flush=True)
 
     def dataset_files(self, source: Path) -> list[RemoteFile]:
         """The data files of a dataset file or folder, in path order (as ``io.datasets.dataset_files``)."""
@@ -204,10 +216,16 @@ class SparkProfiler:
         if chosen is DatasetFormat.JSON:
             return LineReading(layout=Layout.JSON_LINES, max_bad_record_ratio=reading.max_bad_record_ratio,
                                names=names, detailed_columns=detailed_columns)
-        first = files[0].uri
+        # the columns from the first file that holds a byte (the local run reads an empty file as no rows)
+        first, head = files[0].uri, b""
+        for file in files:
+            head = self._files.head(file.uri, HEADER_MAX_BYTES + 1)
+            if head:
+                first = file.uri
+                break
         local = self._folder / "header" / (first.rsplit("/", 1)[-1] or "data.csv")
         local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_bytes(self._files.head(first, HEADER_MAX_BYTES + 1))
+        local.write_bytes(head)
         try:
             row = first_csv_row(local, names=reading.header)
         except AnalyzerInputError as exc:
@@ -343,7 +361,7 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
     if (sizes is not None and len(sizes) == len(uris) and all(size > 0 for size in sizes)
             and all(files.read_on_executors(uri) for uri in uris)):
         large = [uri for uri, size in zip(uris, sizes, strict=True) if size > whole_limit]
-        gzipped = {uri for uri in large if files.head(uri, 2) == GZIP_MAGIC}
+        gzipped = {uri for uri in large if _read_whole_at_any_size(files, uri)}
         whole = [(uri, size) for uri, size in zip(uris, sizes, strict=True) if size <= whole_limit or uri in gzipped]
         return _named_files(spark, whole, whole_limit), [uri for uri in large if uri not in gzipped]
     found = spark.read.format("binaryFile").load(uris)
@@ -351,7 +369,7 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
         large, whole = [], found  # as listed, every file is read whole (one that grew since too)
     else:  # one job reading no content; both reads see the lengths the DataFrame's file index listed
         large = [row.path for row in found.where(F.col("length") > whole_limit).select("path").collect()]
-        gzipped_files = [uri for uri in large if files.head(uri, 2) == GZIP_MAGIC]
+        gzipped_files = [uri for uri in large if _read_whole_at_any_size(files, uri)]
         large = [uri for uri in large if uri not in gzipped_files]  # a few files above a split, not a capture tree
         whole = found.where(F.col("length") <= whole_limit)
         if gzipped_files:
@@ -361,6 +379,15 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
 
 
 WHOLE_FILES_DDL = "content binary, file string"
+#: the suffixes by which Hadoop's text reader decompresses a file (its compression codecs)
+CODEC_SUFFIXES = (".gz", ".bz2", ".deflate", ".snappy", ".lz4", ".zst", ".br")
+
+
+def _read_whole_at_any_size(files: HadoopFiles, uri: str) -> bool:
+    """Whether a file larger than a split is read whole all the same: one that starts as gzip (a gzip stream cannot
+    be cut), or one whose name has a compression suffix (the text reader would decompress it by its name, and fail
+    on plain text named ``.jsonl.gz``; read whole, it is gunzipped only when its bytes are gzip)."""
+    return uri.lower().endswith(CODEC_SUFFIXES) or files.head(uri, 2) == GZIP_MAGIC
 
 
 def _named_files(spark, listed: list[tuple[str, int]], whole_limit: int) -> DataFrame:
