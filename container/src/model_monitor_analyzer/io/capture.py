@@ -61,6 +61,7 @@ from model_monitor_analyzer.io.jsonlines import (
     open_lines,
     read_lines,
 )
+from model_monitor_analyzer.io.manifest import looks_like_manifest, parse_manifest
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
@@ -139,10 +140,36 @@ class CaptureRecord:
 def capture_files(source: Path) -> list[Path]:
     """``source`` itself, or the capture files below it in path order: ``*.jsonl`` as SageMaker writes
     them, and also ``*.json``, gzip-compressed and suffix-less copies (``io.jsonlines`` says what is
-    read and what is skipped with a note)."""
+    read and what is skipped with a note); or the files a SageMaker manifest names (``manifest_files``)."""
     if not os.path.lexists(source):
         raise AnalyzerInputError("capture folder not found; pass the folder holding the *.jsonl files", path=str(source))
+    if source.is_file():
+        with source.open("rb") as handle:
+            if looks_like_manifest(handle.read(4096)):
+                return manifest_files(source)
     return json_lines_files(source, what="capture")
+
+
+def manifest_files(source: Path) -> list[Path]:
+    """The local files a capture manifest names (``[{"prefix": "file:///..."}, "key", ...]`` or a plain path as
+    the prefix), in path order; a manifest of ``s3://`` objects is for ``--engine spark``."""
+    manifest = parse_manifest(source.read_bytes(), source=str(source))
+    paths = []
+    for location in manifest.locations():
+        scheme, _, rest = location.partition(":")
+        if scheme.lower() == "file":
+            path = Path("/" + rest.lstrip("/"))
+            if not path.exists():  # a prefix written as Path.as_uri() spells a space %20
+                path = Path("/" + unquote(rest).lstrip("/"))
+        elif "://" in location:
+            raise AnalyzerInputError(f"the manifest names {scheme}:// objects, which this engine does not read: "
+                                     "run with --engine spark, or give a folder of the files", path=str(source))
+        else:
+            path = Path(location)
+        if not path.is_file():
+            raise AnalyzerInputError(f"the manifest names a file that does not exist ({path})", path=str(source))
+        paths.append(path)
+    return sorted(paths)
 
 
 def _iter_lines(files: Sequence[Path | CaptureSlice]) -> Iterator[tuple[str, int, bytes]]:
