@@ -37,3 +37,14 @@ def test_a_manifest_of_s3_objects_or_of_a_missing_file_is_one_line(tmp_path, cap
     assert _monitor(manifest, baseline, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert "the manifest names a file that does not exist" in err and "Traceback" not in err
+
+
+def test_a_manifest_prefix_with_a_space_spelt_as_a_uri_names_the_files(tmp_path):
+    from model_monitor_analyzer.io.capture import capture_files
+
+    folder = tmp_path / "my capture"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("{}\n")
+    manifest = tmp_path / "capture.manifest.json"
+    manifest.write_text(json.dumps([{"prefix": folder.as_uri() + "/"}, "a.jsonl"]))  # %20 for the space
+    assert capture_files(manifest) == [folder / "a.jsonl"]

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import TypeVar
+from urllib.parse import unquote
 
 import numpy as np
 import orjson
