@@ -490,8 +490,8 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray, *,
         raise BiasMetricError("FlipTest does not support non-numeric columns")
     if features.ndim != 2 or features.shape[1] == 0:
         raise BiasMetricError("FlipTest needs at least one feature column besides facet and labels")
-    matrix = features.astype(np.float64)
-    if np.isnan(matrix).any():
+    matrix = features.astype(np.float64, copy=False)
+    if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
         raise BiasMetricError("FlipTest does not support missing feature values")
     reference = matrix[~facet]
     flips_positive, flips_negative = (counter or flip_counts)(
