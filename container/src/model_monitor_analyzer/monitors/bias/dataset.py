@@ -264,6 +264,33 @@ def json_needs_features(path: str) -> AnalyzerInputError:
         'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"', path=path)
 
 
+PEEK_BYTES = 1 << 16  # how much of a CSV dataset ``plain_number_csv`` looks at
+
+
+def plain_number_csv(path: Path, dataset_type: str) -> bool:
+    """Whether a CSV dataset (file, or the first file below a folder) looks like plain numbers in its first rows
+    (every field after the first line a number or empty), so that typing its columns needs no pandas
+    (``values.text_column``). Only a hint for what to import ahead: a wrong guess costs time, never a value."""
+    if dataset_type != "text/csv":
+        return False
+    try:
+        if path.is_dir():
+            path = min((p for p in path.rglob("*") if p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(path).parts)), default=path)
+        with path.open("rb") as stream:
+            lines = stream.read(PEEK_BYTES).splitlines()[1:-1]
+    except OSError:
+        return False
+    for line in lines:
+        for field in line.split(b","):
+            if field.strip():
+                try:
+                    float(field)
+                except ValueError:
+                    return False
+    return bool(lines)
+
+
 def read_bias_columns(
     path: Path,
     config: BiasAnalysisConfig,
