@@ -311,7 +311,7 @@ def _squared_distances(points: np.ndarray, queries: np.ndarray, candidates: np.n
     Summed column by column, left to right, so that every candidate gets the same float value
     whichever way it was found: ties are then exact and the earliest-row rule is reproducible.
     """
-    near = points[candidates]  # (queries, candidates, columns): whole rows gathered at once
+    near = np.take(points, candidates, axis=0)  # (queries, candidates, columns): whole rows gathered at once
     np.subtract(near, queries[:, None, :], out=near)
     np.multiply(near, near, out=near)
     squared = near[:, :, 0].copy()
@@ -493,7 +493,8 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray, *,
     matrix = features.astype(np.float64, copy=False)
     if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
         raise BiasMetricError("FlipTest does not support missing feature values")
-    reference = matrix[~facet]
+    reference = np.compress(~facet, matrix, axis=0)
     flips_positive, flips_negative = (counter or flip_counts)(
-        reference, predicted[~facet], matrix[facet], predicted[facet], flip_test_neighbours(reference.shape[0]))
+        reference, predicted[~facet], np.compress(facet, matrix, axis=0), predicted[facet],
+        flip_test_neighbours(reference.shape[0]))
     return divide(flips_positive - flips_negative, int(np.count_nonzero(facet)))
