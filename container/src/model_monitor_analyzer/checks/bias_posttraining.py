@@ -407,7 +407,7 @@ class NeighbourIndex:
         while pending.size:
             unsettled = []
             # Blocks bound the candidate arrays at about _FLIP_TEST_CANDIDATES entries (of one column each).
-            step = max(1, _FLIP_TEST_CANDIDATES // (asked * queries.shape[1]))
+            step = max(1, _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
             for start in range(0, pending.size, step):
                 block = pending[start : start + step]
                 block_votes, settled = _settled_votes(self, np.take(queries, block, axis=0), neighbours, asked,
