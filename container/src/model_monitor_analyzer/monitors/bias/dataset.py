@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import json_fields
@@ -268,9 +269,9 @@ PEEK_BYTES = 1 << 16  # how much of a CSV dataset ``plain_number_csv`` looks at
 
 
 def plain_number_csv(path: Path, dataset_type: str) -> bool:
-    """Whether a CSV dataset (file, or the first file below a folder) looks like plain numbers in its first rows
-    (every field after the first line a number or empty), so that typing its columns needs no pandas
-    (``values.text_column``). Only a hint for what to import ahead: a wrong guess costs time, never a value."""
+    """Whether a CSV dataset (file, or the first file below a folder) holds plain numbers in its first rows (Arrow's
+    CSV reader types each of their columns as integers, floats or nothing), so that typing its columns needs no
+    pandas (``values.text_column``). Only a hint for what to import ahead: a wrong guess costs time, never a value."""
     if dataset_type != "text/csv":
         return False
     try:
@@ -278,17 +279,12 @@ def plain_number_csv(path: Path, dataset_type: str) -> bool:
             path = min((p for p in path.rglob("*") if p.is_file()
                         and not any(part.startswith(".") for part in p.relative_to(path).parts)), default=path)
         with path.open("rb") as stream:
-            lines = stream.read(PEEK_BYTES).splitlines()[1:-1]
-    except OSError:
+            start = stream.read(PEEK_BYTES)
+        rows = pacsv.read_csv(pa.BufferReader(start[: start.rfind(b"\n") + 1]))
+    except (OSError, pa.ArrowException):
         return False
-    for line in lines:
-        for field in line.split(b","):
-            if field.strip():
-                try:
-                    float(field)
-                except ValueError:
-                    return False
-    return bool(lines)
+    return rows.num_rows > 0 and all(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
+                                     for kind in rows.schema.types)
 
 
 def read_bias_columns(
