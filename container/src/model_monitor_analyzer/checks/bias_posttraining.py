@@ -330,16 +330,16 @@ def _locality_order(points: np.ndarray) -> np.ndarray:
     bits = max(1, min(_LOCALITY_BITS_PER_COLUMN, _LOCALITY_BITS // max(columns, 1)))
     top = (1 << bits) - 1
     # bit i of a column's cell goes to bit i * columns of the code (then shifted by the column's place)
-    values = np.arange(top + 1)
+    cell_values = np.arange(top + 1)
     spread = np.zeros(top + 1, dtype=np.uint32)
     for bit in range(bits):
-        spread[values >> bit & 1 == 1] |= np.uint32(1 << (bit * columns))
+        spread[cell_values >> bit & 1 == 1] |= np.uint32(1 << (bit * columns))
     code = np.zeros(points.shape[0], dtype=np.uint32)
     scaled = np.empty(points.shape[0])
     for column in range(columns):
         values = points[:, column]
         finite = np.isfinite(values)
-        if not finite.all():  # infinite values (NaN is refused before) go to the range's ends
+        if not finite.all():  # an infinite (or NaN) value counts as 0 here: only the order's speed depends on it
             values = np.where(finite, values, 0.0)
         low, high = float(values.min()), float(values.max())
         with np.errstate(all="ignore"):  # a range too wide for a float: every cell 0
