@@ -40,7 +40,8 @@ INFINITY = float("inf")
 FLIP_TEST_NEIGHBOURS = 5
 FLIP_TEST_FEW_NEIGHBOURS = 1
 FLIP_TEST_SMALL_GROUP = 9
-# Candidate neighbours examined per block in the flip test (bounds memory at a few such arrays).
+# Candidate neighbours examined per block in the flip test, times the feature columns (bounds memory at a few such
+# arrays: the candidates' rows are gathered whole).
 _FLIP_TEST_CANDIDATES = 1 << 19
 # The k-d tree's distances may differ from the exact ones in the last bits; a candidate farther
 # than the k-th nearest by less than this share is treated as a possible tie.
