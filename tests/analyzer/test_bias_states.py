@@ -117,3 +117,21 @@ def test_a_group_variable_of_numbers_whose_words_come_late_is_keyed_alike_in_eve
     merged = functools.reduce(BiasState.merge, [_serialised(count_bias(plan, part)) for part in _parts(table, [1000, 2000])])
     assert merged.to_dict() == count_bias(plan, table).to_dict()
     assert analysis_from_state(plan, merged, columns=table) == analyze_bias(table, **ANALYSIS)
+
+
+def test_subgroup_keys_found_by_counting_equal_numpy_unique():
+    """Integer group keys of a small span are found by counting: the same sorted keys, places and types as
+    ``np.unique(..., return_inverse=True)``, at the edges of the integer types and of the span too."""
+    from model_monitor_analyzer.profile.bias_counts import _keys_of
+
+    rng = np.random.default_rng(21)
+    cases = [rng.integers(0, 10, 5000), rng.integers(-100, 100, 999).astype(np.int8),
+             rng.integers(-2**15, 2**15, 300).astype(np.int16), rng.integers(0, 3, 100).astype(np.uint8),
+             rng.integers(-2**62, 2**62, 500), np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),
+             np.array([-2**63, 2**63 - 1]), np.array([-2**63, -2**63 + 5, -2**63]), np.array([7]),
+             np.array([], dtype=np.int64), rng.normal(size=50).round(1), np.array(["b", "a", "b"], dtype=object)]
+    for values in cases:
+        keys, places = _keys_of(values)
+        expected_keys, expected_places = np.unique(values, return_inverse=True)
+        assert keys.dtype == expected_keys.dtype and keys.tolist() == expected_keys.tolist(), values
+        assert places.dtype == expected_places.dtype and places.tolist() == expected_places.tolist(), values

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
@@ -141,6 +140,9 @@ def local_paths(args: argparse.Namespace) -> None:
         if found is None:
             continue
         if found.group(1).lower() == "file":
+            # a twentieth of a second to import: only file: URIs pay it
+            from urllib.request import url2pathname
+
             setattr(args, name, Path(url2pathname(urlsplit(str(value)).path)))
             continue
         option = "--" + name.replace("_", "-")

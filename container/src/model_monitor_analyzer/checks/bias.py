@@ -244,7 +244,10 @@ def _feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> 
         return np.empty((n_rows, 0))
     chosen = [columns[name] for name in names]
     if all(c.dtype.kind in "biuf" for c in chosen):
-        return np.column_stack([c.astype(np.float64) for c in chosen])
+        matrix = np.empty((n_rows, len(chosen)))
+        for column, values in enumerate(chosen):
+            matrix[:, column] = values  # each column cast straight into its place
+        return matrix
     return np.column_stack([c.astype(object) for c in chosen])
 
 

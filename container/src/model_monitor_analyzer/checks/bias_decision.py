@@ -91,12 +91,14 @@ class ReplicateCounts(GroupCounts):
     would dominate the bootstrap. Same answers as ``GroupCounts.count``."""
 
     def count(self, *, facet: bool | None = None, positive: bool | None = None, predicted: bool | None = None) -> int:
-        totals: tuple[int, ...] | None = self.__dict__.get("_totals")
-        if totals is None:
-            totals = tuple(int(c) for c in self.cells())
-            object.__setattr__(self, "_totals", totals)
-        wanted = [(0, 1) if choice is None else (int(choice),) for choice in (facet, positive, predicted)]
-        return sum(totals[4 * f + 2 * p + q] for f in wanted[0] for p in wanted[1] for q in wanted[2])
+        answers: dict[tuple[bool | None, bool | None, bool | None], int] | None = self.__dict__.get("_answers")
+        if answers is None:  # every question's answer at once (27 of them), then each a look-up
+            totals = [int(c) for c in self.cells()]
+            choices = ((None, (0, 1)), (False, (0,)), (True, (1,)))
+            answers = {(f, p, q): sum(totals[4 * i + 2 * j + k] for i in fs for j in ps for k in qs)
+                       for f, fs in choices for p, ps in choices for q, qs in choices}
+            object.__setattr__(self, "_answers", answers)
+        return answers[facet, positive, predicted]
 
 
 def _replicates(counts: GroupCounts, resamples: int, generator: np.random.Generator) -> np.ndarray:

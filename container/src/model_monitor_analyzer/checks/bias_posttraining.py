@@ -31,6 +31,7 @@ import numpy as np
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
+from ..jobs.parallel import cores_to_spare
 from ..profile.bias_counts import GroupCounts, count_rows
 from .bias_pretraining import BiasMetricError, divide
 
@@ -39,7 +40,8 @@ INFINITY = float("inf")
 FLIP_TEST_NEIGHBOURS = 5
 FLIP_TEST_FEW_NEIGHBOURS = 1
 FLIP_TEST_SMALL_GROUP = 9
-# Candidate neighbours examined per block in the flip test (bounds memory at a few such arrays).
+# Candidate neighbours examined per block in the flip test, times the feature columns (bounds memory at a few such
+# arrays: the candidates' rows are gathered whole).
 _FLIP_TEST_CANDIDATES = 1 << 19
 # The k-d tree's distances may differ from the exact ones in the last bits; a candidate farther
 # than the k-th nearest by less than this share is treated as a possible tie.
@@ -304,16 +306,18 @@ def treatment_equality(facet: np.ndarray, positive: np.ndarray, predicted: np.nd
     return treatment_equality_of(_rows(facet, positive, predicted))
 
 
-def _squared_distances(reference: np.ndarray, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distance of each query to its candidate reference rows.
+def _squared_distances(points: np.ndarray, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance of each query to its candidate rows of ``points``.
 
     Summed column by column, left to right, so that every candidate gets the same float value
     whichever way it was found: ties are then exact and the earliest-row rule is reproducible.
     """
-    squared = np.zeros(candidates.shape)
-    for column in range(reference.shape[1]):
-        difference = queries[:, column, None] - reference[candidates, column]
-        squared += difference * difference
+    near = np.take(points, candidates, axis=0)  # (queries, candidates, columns): whole rows gathered at once
+    np.subtract(near, queries[:, None, :], out=near)
+    np.multiply(near, near, out=near)
+    squared = near[:, :, 0].copy()
+    for column in range(1, points.shape[1]):
+        squared += near[:, :, column]
     return squared
 
 
@@ -325,54 +329,57 @@ def _locality_order(points: np.ndarray) -> np.ndarray:
     2.5 times fewer seconds at a million rows); no result depends on it."""
     columns = min(points.shape[1], _LOCALITY_BITS)
     bits = max(1, min(_LOCALITY_BITS_PER_COLUMN, _LOCALITY_BITS // max(columns, 1)))
-    with np.errstate(all="ignore"):
-        finite = np.nan_to_num(points[:, :columns], nan=0.0, posinf=0.0, neginf=0.0)
-        low, high = finite.min(axis=0), finite.max(axis=0)
-        scaled = (finite - low) / np.where(high > low, high - low, 1.0) * ((1 << bits) - 1)
-    cells = np.clip(scaled, 0, (1 << bits) - 1).astype(np.uint64)
-    # bit i of a column's cell goes to bit i * columns of the code (then shifted by the column): a table per byte
-    spread = np.zeros(256, dtype=np.uint64)
-    for bit in range(min(bits, 8)):
-        spread[np.arange(256) >> bit & 1 == 1] |= np.uint64(1) << np.uint64(bit * columns)
-    code = np.zeros(points.shape[0], dtype=np.uint64)
-    low_byte, byte_shift = np.uint64(0xFF), np.uint64(8)
+    top = (1 << bits) - 1
+    # bit i of a column's cell goes to bit i * columns of the code (then shifted by the column's place)
+    cell_values = np.arange(top + 1)
+    spread = np.zeros(top + 1, dtype=np.uint32)
+    for bit in range(bits):
+        spread[cell_values >> bit & 1 == 1] |= np.uint32(1 << (bit * columns))
+    code = np.zeros(points.shape[0], dtype=np.uint32)
+    scaled = np.empty(points.shape[0])
     for column in range(columns):
-        cell = cells[:, column]
-        value = spread[cell & low_byte]
-        if bits > 8:
-            value |= spread[cell >> byte_shift & low_byte] << np.uint64(8 * columns)
-        code |= value << np.uint64(columns - 1 - column)
+        values = points[:, column]
+        finite = np.isfinite(values)
+        if not finite.all():  # an infinite (or NaN) value counts as 0 here: only the order's speed depends on it
+            values = np.where(finite, values, 0.0)
+        low, high = float(values.min()), float(values.max())
+        with np.errstate(all="ignore"):  # a range too wide for a float: every cell 0
+            np.subtract(values, low, out=scaled)
+            np.multiply(scaled, top / (high - low) if high > low else 0.0, out=scaled)
+            np.clip(scaled, 0, top, out=scaled)
+            cells = scaled.astype(np.uint16)
+        code |= spread[cells] << np.uint32(columns - 1 - column)
     return np.argsort(code)
 
 
 def _settled_votes(
-    tree: cKDTree, tree_rows: np.ndarray, reference: np.ndarray, positive_weight: np.ndarray, queries: np.ndarray,
-    neighbours: int, asked: int,
+    index: NeighbourIndex, queries: np.ndarray, neighbours: int, asked: int, workers: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Votes of the queries whose ``asked`` nearest candidates settle their neighbours, and which those are
-    (``tree_rows``: the reference row of each of the tree's points)."""
-    # The queries dominate a large flip test and are independent: all cores answer them.
-    tree_distances, candidates = tree.query(queries, k=asked, workers=-1)
-    candidates = tree_rows[candidates.reshape(queries.shape[0], asked)]
-    tree_squared = np.square(tree_distances.reshape(queries.shape[0], asked))
-    squared = _squared_distances(reference, queries, candidates)
+    """Votes of the queries whose ``asked`` nearest candidates settle their neighbours, and which those are."""
+    tree_distances, found = index.tree.query(queries, k=asked, workers=workers)
+    found = found.reshape(queries.shape[0], asked)
+    tree_squared = np.square(tree_distances.reshape(queries.shape[0], asked)[:, -1])
+    squared = _squared_distances(index.tree.data, queries, found)
+    candidates = index.tree_rows[found]  # the rows of group a, in dataset order
     # Nearest first, the earlier row first among equal distances.
     order = np.lexsort((candidates, squared), axis=1)
-    chosen = np.take_along_axis(candidates, order[:, :neighbours], axis=1)
+    chosen = np.take_along_axis(found, order[:, :neighbours], axis=1)
     kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
-    settled = (asked == reference.shape[0]) | (tree_squared[:, -1] > kth * (1 + _TIE_MARGIN))
-    votes = 2 * positive_weight[chosen].sum(axis=1) > neighbours
+    settled = (asked == index.tree_rows.size) | (tree_squared > kth * (1 + _TIE_MARGIN))
+    votes = 2 * index.positive_weight[chosen].sum(axis=1) > neighbours
     return votes, settled
 
 
 @dataclass(frozen=True, eq=False)
 class NeighbourIndex:
     """Group a's rows in a k-d tree, built once and asked by any number of query blocks (``votes``): on one
-    machine, or broadcast to Spark's executors, each asking it for its part of group d (it pickles whole)."""
+    machine, or broadcast to Spark's executors, each asking it for its part of group d (it pickles whole).
 
-    reference: np.ndarray
-    positive_weight: np.ndarray
+    The tree holds the rows in locality order (``tree.data``); ``tree_rows`` is each tree point's row of group a
+    (dataset order, for the earlier-row rule) and ``positive_weight`` whether that point's row is positive."""
+
     tree_rows: np.ndarray
+    positive_weight: np.ndarray
     tree: cKDTree
 
     @classmethod
@@ -382,30 +389,34 @@ class NeighbourIndex:
         tree_rows = _locality_order(reference)
         from scipy.spatial import cKDTree  # half a second to import: only a flip test pays it
 
-        # Splits at the midpoint (built faster, asked as fast); leaves of 32 points: about a tenth less time than
-        # scipy's 16 at a million 5-column rows. Neither changes a vote (the candidates' distances are recomputed).
-        tree = cKDTree(reference[tree_rows], leafsize=_LEAF_POINTS, balanced_tree=False)
-        return cls(reference=reference, positive_weight=reference_positive.astype(np.int64), tree_rows=tree_rows,
+        # Splits at the midpoint, node boxes not shrunk to their points, leaves of 32 points: at a million
+        # 5-column rows each is faster to build and to ask than scipy's defaults. None changes a vote (the
+        # candidates' distances are recomputed).
+        tree = cKDTree(np.take(reference, tree_rows, axis=0), leafsize=_LEAF_POINTS, balanced_tree=False,
+                       compact_nodes=False)
+        return cls(tree_rows=tree_rows, positive_weight=np.take(reference_positive, tree_rows).astype(np.int64),
                    tree=tree)
 
     def votes(self, queries: np.ndarray, neighbours: int) -> np.ndarray:
         """Majority vote of the ``neighbours`` nearest reference rows of each query (``nearest_neighbour_votes``)."""
-        reference = self.reference
+        rows = self.tree_rows.size
         votes = np.zeros(queries.shape[0], dtype=bool)
         pending = _locality_order(queries)  # asked in locality order (answers do not depend on it)
-        asked = min(neighbours + 1, reference.shape[0])
+        asked = min(neighbours + 1, rows)
+        # The queries dominate a large flip test and are independent: the idle cores answer them too.
+        workers = -1 if cores_to_spare(1) else 1
         while pending.size:
             unsettled = []
-            # Blocks bound the candidate arrays at about _FLIP_TEST_CANDIDATES entries.
-            step = max(1, _FLIP_TEST_CANDIDATES // asked)
+            # Blocks bound the candidate arrays at about _FLIP_TEST_CANDIDATES entries (of one column each).
+            step = max(1, _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
             for start in range(0, pending.size, step):
-                rows = pending[start : start + step]
-                block_votes, settled = _settled_votes(self.tree, self.tree_rows, reference, self.positive_weight,
-                                                      queries[rows], neighbours, asked)
-                votes[rows[settled]] = block_votes[settled]
-                unsettled.append(rows[~settled])
+                block = pending[start : start + step]
+                block_votes, settled = _settled_votes(self, np.take(queries, block, axis=0), neighbours, asked,
+                                                      workers)
+                votes[block[settled]] = block_votes[settled]
+                unsettled.append(block[~settled])
             pending = np.concatenate(unsettled)
-            asked = min(2 * asked, reference.shape[0])
+            asked = min(2 * asked, rows)
         return votes
 
     def flip_counts(self, queries: np.ndarray, query_predicted: np.ndarray, neighbours: int) -> tuple[int, int]:
@@ -480,10 +491,11 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray, *,
         raise BiasMetricError("FlipTest does not support non-numeric columns")
     if features.ndim != 2 or features.shape[1] == 0:
         raise BiasMetricError("FlipTest needs at least one feature column besides facet and labels")
-    matrix = features.astype(np.float64)
-    if np.isnan(matrix).any():
+    matrix = features.astype(np.float64, copy=False)
+    if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
         raise BiasMetricError("FlipTest does not support missing feature values")
-    reference = matrix[~facet]
+    reference = np.compress(~facet, matrix, axis=0)
     flips_positive, flips_negative = (counter or flip_counts)(
-        reference, predicted[~facet], matrix[facet], predicted[facet], flip_test_neighbours(reference.shape[0]))
+        reference, predicted[~facet], np.compress(facet, matrix, axis=0), predicted[facet],
+        flip_test_neighbours(reference.shape[0]))
     return divide(flips_positive - flips_negative, int(np.count_nonzero(facet)))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import json_fields
@@ -262,6 +263,28 @@ def json_needs_features(path: str) -> AnalyzerInputError:
     """The error of an ``application/json`` dataset without the config's ``features``."""
     return AnalyzerInputError(
         'an application/json dataset needs "features" (and a JMESPath "label"), e.g. "instances[*].features"', path=path)
+
+
+PEEK_BYTES = 1 << 16  # how much of a CSV dataset ``plain_number_csv`` looks at
+
+
+def plain_number_csv(path: Path, dataset_type: str) -> bool:
+    """Whether a CSV dataset (file, or the first file below a folder) holds plain numbers in its first rows (Arrow's
+    CSV reader types each of their columns as integers, floats or nothing), so that typing its columns needs no
+    pandas (``values.text_column``). Only a hint for what to import ahead: a wrong guess costs time, never a value."""
+    if dataset_type != "text/csv":
+        return False
+    try:
+        if path.is_dir():
+            path = min((p for p in path.rglob("*") if p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(path).parts)), default=path)
+        with path.open("rb") as stream:
+            start = stream.read(PEEK_BYTES)
+        rows = pacsv.read_csv(pa.BufferReader(start[: start.rfind(b"\n") + 1]))
+    except (OSError, pa.ArrowException):
+        return False
+    return rows.num_rows > 0 and all(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
+                                     for kind in rows.schema.types)
 
 
 def read_bias_columns(

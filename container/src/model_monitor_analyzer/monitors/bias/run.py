@@ -39,7 +39,7 @@ from model_monitor_analyzer.jobs.outputs import claim_output, refuse_output_insi
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.monitors.bias.analysis import run_analysis
 from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, ColumnRef, read_analysis_config
-from model_monitor_analyzer.monitors.bias.dataset import read_bias_columns
+from model_monitor_analyzer.monitors.bias.dataset import plain_number_csv, read_bias_columns
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
 from model_monitor_analyzer.monitors.bias.values import Columns
 from model_monitor_analyzer.monitors.bias.window_records import LabelledTable, merged_columns
@@ -65,12 +65,15 @@ BASELINE_FILES = (ANALYSIS_FILE, html_report.REPORT_FILE)
 MONITOR_FILES = (*BASELINE_FILES, VIOLATIONS_FILE)
 
 
-def import_ahead(config: BiasAnalysisConfig) -> None:
-    """Import, on a thread of their own, modules the run needs only once its input is read: pandas, which
-    pyarrow imports on its first conversion to numpy, and scipy.spatial for FlipTest's k-d tree (together
-    about 0.8 s). Arrow's CSV parse leaves Python's lock, so the input is read meanwhile; a later import of
-    either waits for this one if it is still running."""
-    names = ("pandas", "scipy.spatial") if config.run_post_training else ("pandas",)
+def import_ahead(config: BiasAnalysisConfig, dataset: Path | None = None, dataset_type: str | None = None) -> None:
+    """Import, on a thread of their own, modules the run needs only once its input is read: scipy.spatial for
+    FlipTest's k-d tree, and pandas, which pyarrow imports on its first conversion to numpy (together about
+    0.8 s), unless the ``dataset`` is a CSV of plain numbers, whose columns are typed without it
+    (``dataset.plain_number_csv``). Arrow's CSV parse leaves Python's lock, so the input is read meanwhile; a
+    later import of either waits for this one if it is still running."""
+    names = ["scipy.spatial"] if config.run_post_training else []
+    if dataset is None or not plain_number_csv(dataset, dataset_type or config.dataset_type):
+        names.insert(0, "pandas")
     threading.Thread(target=lambda: [importlib.import_module(name) for name in names], name="import-ahead",
                      daemon=True).start()
 
@@ -162,7 +165,7 @@ def run_baseline(request: BiasBaselineRequest, *, reader: DatasetReader | None =
     claim = claim_output(request.output, writes=BASELINE_FILES, inputs=[request.analysis_config, request.dataset],
                          overwrite=request.overwrite, option=names.output)
     config = read_analysis_config(request.analysis_config, name=names.analysis_config)
-    import_ahead(config)
+    import_ahead(config, request.dataset, request.dataset_type)
     problems = _problems(request)
     columns = (reader or read_dataset_columns)(request, config, problems)
     analysis = run_analysis(columns, config, config_path=str(request.analysis_config), runner=runner)
@@ -227,7 +230,7 @@ def _monitor_analysis(
     known_kinds = baseline_column_kinds(baseline) if baseline is not None else None
     config_path = str(request.analysis_config)
     threshold = request.probability_threshold
-    import_ahead(config)
+    import_ahead(config, request.dataset, request.dataset_type)
     if request.dataset is not None:
         problems = _problems(request)
         columns = read_bias_columns(request.dataset, config, dataset_type=request.dataset_type, problems=problems)
