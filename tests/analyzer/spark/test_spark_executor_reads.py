@@ -187,3 +187,28 @@ def test_skipped_capture_files_are_noted_once_each(tmp_path, spark, capsys):
         f"{uri['_SUCCESS']}: skipped, a job marker file, not data",
         f"{uri['notes.txt']}: skipped, not a JSON Lines file; name it *.jsonl to have it read",
     ])
+
+
+def test_a_local_folder_is_listed_as_hadoops_local_file_system_lists_it(tmp_path, spark):
+    """Local folders are listed by the driver's Python (Hadoop without its native library runs a shell command a
+    file): the same URIs and sizes as Hadoop's own listing, odd names, hidden files and a link to a file included."""
+    from model_monitor_analyzer.spark.locations import RemoteFile, _local_files_under
+
+    root = tmp_path / "capture tree"
+    for relative, data in {"a b/x#1.jsonl": b"1\n", "a b/c%41d/?y.jsonl": b"22\n", ".hidden/z.jsonl": b"",
+                           "_SUCCESS": b"", "é漢/w.jsonl.gz": b"4444\n"}.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    (root / "link.jsonl").symlink_to(root / "a b" / "x#1.jsonl")
+
+    def hadoop_listing(path, fs):
+        found, entries = [], fs.listFiles(path, True)
+        while entries.hasNext():
+            status = entries.next()
+            found.append(RemoteFile(uri=status.getPath().toString(), size=int(status.getLen())))
+        return sorted(found, key=lambda file: file.uri)
+
+    files = HadoopFiles(spark)
+    uri = spark_location(root)
+    assert _local_files_under(uri) == files._call(uri, "list", hadoop_listing)
+    assert files.files_under(uri) == _local_files_under(uri) and len(files.files_under(uri)) == 6
