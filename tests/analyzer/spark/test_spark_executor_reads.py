@@ -212,3 +212,29 @@ def test_a_local_folder_is_listed_as_hadoops_local_file_system_lists_it(tmp_path
     uri = spark_location(root)
     assert _local_files_under(uri) == files._call(uri, "list", hadoop_listing)
     assert files.files_under(uri) == _local_files_under(uri) and len(files.files_under(uri)) == 6
+
+
+def _logged_states(batches, log):
+    import pyarrow as pa
+
+    for batch in batches:
+        with open(log, "a") as handle:
+            handle.write("computed\n")
+        yield pa.RecordBatch.from_arrays([pa.array([f"file:/data/{batch.column(0)[0].as_py():02d}.jsonl"]),
+                                          pa.array([0], pa.int64()), pa.array([b"state"], pa.binary())],
+                                         names=["file", "start", "state"])
+
+
+def test_each_state_is_computed_once_though_fetched_in_blocks(tmp_path, spark):
+    """The fetch reads the states kept on the executors' disks; it does not compute a partition again."""
+    from functools import partial
+
+    from model_monitor_analyzer.spark.data_quality import ordered_state_rows
+
+    log = tmp_path / "computed.log"
+    log.write_text("")
+    numbers = spark.createDataFrame(spark.sparkContext.parallelize([(index,) for index in range(8)], 8), "i long")
+    states = numbers.mapInArrow(partial(_logged_states, log=str(log)), "file string, start long, state binary")
+    given = [row.file for row in ordered_state_rows(states, [], block=3)]
+    assert given == [f"file:/data/{index:02d}.jsonl" for index in range(8)]
+    assert log.read_text().count("computed") == 8
