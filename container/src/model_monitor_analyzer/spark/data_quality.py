@@ -3,11 +3,13 @@ are Spark's partitions.
 
 The input (a dataset of CSV, JSON Lines or Parquet files, or captured traffic: a folder, a prefix, one file, or
 a SageMaker manifest naming the window's capture objects) is read by Spark: files no larger than a split
-(``spark.sql.files.maxPartitionBytes``), such as capture objects, whole (``binaryFile``, one row per file),
-larger ones by ``spark.read.text``, which splits them at line boundaries; Parquet files by Spark's Parquet reader
+(``spark.sql.files.maxPartitionBytes``), such as capture objects, whole (each task's Python worker reads its listed
+files itself, else ``binaryFile`` rows: ``whole_and_split_files``), larger ones by ``spark.read.text``, which splits
+them at line boundaries; Parquet files by Spark's Parquet reader
 (split by row groups), its Arrow batches cast back to the types pyarrow reads the first file's footer with. Each
 file or split is profiled on an executor (``spark.partitions``) and the driver merges the states in (file, byte)
-order, then runs the checks and writes the reports exactly as the local engine does.
+order (``ordered_state_rows``: kept on the executors' disks, fetched a block at a time), then runs the checks and
+writes the reports exactly as the local engine does.
 """
 
 from __future__ import annotations
@@ -279,8 +281,8 @@ class SparkProfiler:
                 partial(parquet_partition, plan=plan), STATE_DDL)
             return self._ordered_states(ordered_state_rows(states, uris))
         with spark_job_errors("input", uris):
-            # files no larger than a split go whole to the Python workers (no per-line work in the JVM); the
-            # length filter is pushed into the binaryFile reader, which reads no content for the others
+            # files no larger than a split go whole to the Python workers, which read them themselves where they
+            # can (no copy of the bytes through the JVM); larger ones through Spark's text reader
             whole, large = whole_and_split_files(self._files, uris, sizes)
         states = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL)
         if large:
