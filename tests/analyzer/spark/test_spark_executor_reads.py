@@ -70,6 +70,13 @@ def test_executors_read_local_files_and_s3_objects_unless_hadoop_has_its_own_s3_
     assert files.read_on_executors("file:/data/a.jsonl")
     assert files.read_on_executors("s3://bucket/a.jsonl")
     assert not files.read_on_executors("hdfs://namenode/a.jsonl")
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    with pytest.MonkeyPatch.context() as patch:  # an image without boto3: Spark's connector reads S3
+        patch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real_find_spec(name, *a))
+        assert not files.read_on_executors("s3://bucket/a.jsonl")
+        assert files.read_on_executors("file:/data/a.jsonl")
     conf = spark._jsc.hadoopConfiguration()
     conf.set("fs.s3a.endpoint", "http://localhost:9000")
     try:

@@ -7,6 +7,7 @@ writes it, and Spark reads it as ``file:`` (the executors' own disks: a cluster 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -176,14 +177,15 @@ class HadoopFiles:
 
     def read_on_executors(self, uri: str) -> bool:
         """Whether an executor reads the file at ``uri`` itself (``partitions.read_whole_file``) as Spark would: a
-        ``file:`` path, or an S3 object when Hadoop's configuration names no S3 endpoint or credentials of its own
-        (boto3 then finds the same credentials and endpoint as Spark's connector: the instance's or job's role)."""
+        ``file:`` path, or an S3 object when boto3 is installed (the driver's environment standing for the
+        executors') and Hadoop's configuration names no S3 endpoint or credentials of its own (boto3 then finds the
+        same credentials and endpoint as Spark's connector: the instance's or job's role)."""
         from model_monitor_analyzer.spark.partitions import FILE_SCHEMES, S3_SCHEMES
 
         scheme = uri.partition(":")[0].lower()
         if scheme in FILE_SCHEMES:
             return True
-        if scheme not in S3_SCHEMES:
+        if scheme not in S3_SCHEMES or importlib.util.find_spec("boto3") is None:  # the analyzer's image has none
             return False
         own = ("endpoint", "access.key", "secret.key", "session.token")  # its credentials providers are defaults
         return not any(self._conf.get(f"fs.{name}.{key}") for name in sorted(S3_SCHEMES) for key in own)
