@@ -62,7 +62,7 @@ from model_monitor_analyzer.io.jsonlines import (
     open_lines,
     read_lines,
 )
-from model_monitor_analyzer.io.manifest import looks_like_manifest, parse_manifest
+from model_monitor_analyzer.io.manifest import local_file_path, looks_like_manifest, parse_manifest
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
@@ -157,11 +157,11 @@ def manifest_files(source: Path) -> list[Path]:
     manifest = parse_manifest(source.read_bytes(), source=str(source))
     paths = []
     for location in manifest.locations():
-        scheme, _, rest = location.partition(":")
+        scheme = location.partition(":")[0]
         if scheme.lower() == "file":
-            path = Path("/" + rest.lstrip("/"))
+            path = local_file_path(location)
             if not path.exists():  # a prefix written as Path.as_uri() spells a space %20
-                path = Path("/" + unquote(rest).lstrip("/"))
+                path = local_file_path(unquote(location))
         elif "://" in location:
             raise AnalyzerInputError(f"the manifest names {scheme}:// objects, which this engine does not read: "
                                      "run with --engine spark, or give a folder of the files", path=str(source))

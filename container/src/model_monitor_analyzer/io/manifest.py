@@ -92,3 +92,12 @@ def looks_like_manifest(head: bytes) -> bool:
     if not text.startswith(b"["):
         return False
     return text[1:].lstrip(b" \t\r\n").startswith(b'{"prefix"') or b'"prefix"' in text[:200]
+
+
+def local_file_path(uri: str) -> Path:
+    """The path of a ``file:`` URI spelt plainly, as Hadoop lists local files and as users write manifests
+    (``file:/x``, ``file:///x``, ``file://host/x``): the name is taken as it is, not percent-decoded."""
+    rest = uri.partition(":")[2]
+    if rest.startswith("//") and not rest.startswith("///"):  # file://host/path
+        rest = "/" + rest[2:].partition("/")[2]
+    return Path("/" + rest.lstrip("/"))

@@ -83,9 +83,15 @@ def _relative_parts(uri: str, root: str) -> list[str]:
     return uri[len(root):].strip("/").split("/") if uri.startswith(root) else uri.rsplit("/", 1)[-1:]
 
 
-def _hidden(uri: str, root: str) -> bool:
-    """Hidden files and folders, and Spark's and Hadoop's markers (``_SUCCESS``), as the local readers skip them."""
-    return any(part.startswith((".", "_")) for part in _relative_parts(uri, root.rstrip("/")))
+def _hidden(uri: str, root: str) -> str | None:
+    """Why the file at ``uri`` below ``root`` is skipped as the local readers skip it, or None: hidden files and
+    folders, and Spark's and Hadoop's markers (``_SUCCESS``)."""
+    parts = _relative_parts(uri, root.rstrip("/"))
+    if any(part.startswith(".") for part in parts):
+        return "a hidden file"
+    if any(part.startswith("_") for part in parts):
+        return "a job marker file, not data"
+    return None
 
 
 class SparkProfiler:
@@ -112,12 +118,9 @@ class SparkProfiler:
             return [RemoteFile(uri=uri, size=0)]
         kept = []
         for file in self._files.files_under(uri):
-            relative = _relative_parts(file.uri, _listed_root(file.uri, uri).rstrip("/"))
-            if any(part.startswith(".") for part in relative):
-                self._note(file.uri, "a hidden file")
-                continue
-            if any(part.startswith("_") for part in relative):
-                self._note(file.uri, "a job marker file, not data")
+            hidden = _hidden(file.uri, _listed_root(file.uri, uri))
+            if hidden is not None:
+                self._note(file.uri, hidden)
                 continue
             name = file.uri.rsplit("/", 1)[-1].lower()
             base = name[:-3] if name.endswith(".gz") else name
@@ -141,7 +144,7 @@ class SparkProfiler:
             raise AnalyzerInputError("dataset not found; pass an existing file or folder", path=uri)
         if not self._files.is_folder(uri):
             return [RemoteFile(uri=uri, size=0)]
-        listed = [file for file in self._files.files_under(uri) if not _hidden(file.uri, _listed_root(file.uri, uri))]
+        listed = [file for file in self._files.files_under(uri) if _hidden(file.uri, _listed_root(file.uri, uri)) is None]
         if not listed:
             raise AnalyzerInputError("the dataset folder holds no files", path=uri)
         kept = []
@@ -402,9 +405,9 @@ def _named_files(spark, listed: list[tuple[str, int]], whole_limit: int) -> Data
     cores = max(1, spark.sparkContext.defaultParallelism)
     split = min(whole_limit, max(open_cost, sum(size + open_cost for _, size in listed) // cores))
     tasks: list[list[tuple[None, str]]] = []
-    held = split + 1
+    held = 0
     for uri, size in listed:
-        if held + size > split:
+        if not tasks or held + size > split:
             tasks.append([])
             held = 0
         tasks[-1].append((None, uri))

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.manifest import local_file_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -200,10 +201,7 @@ def _local_files_under(uri: str) -> list[RemoteFile]:
     """``HadoopFiles.files_under`` of a ``file:`` URI, listed by this process as Hadoop's local file system lists it
     (``file:/x`` URIs, names spelt plainly, links to files followed): Hadoop without its native library runs a
     shell command a file to read each one's permissions, about 5 ms a file."""
-    rest = uri.partition(":")[2]
-    if rest.startswith("//") and not rest.startswith("///"):  # file://host/path
-        rest = "/" + rest[2:].partition("/")[2]
-    root = Path("/" + rest.lstrip("/"))
+    root = local_file_path(uri)
     if root.is_file():
         return [RemoteFile(uri=f"file:{root}", size=root.stat().st_size)]
     found = []

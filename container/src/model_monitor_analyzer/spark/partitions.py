@@ -49,6 +49,7 @@ from model_monitor_analyzer.io.datasets import (
     whole_line_chunks,
 )
 from model_monitor_analyzer.io.jsonlines import GZIP_MAGIC, UTF8_BOM
+from model_monitor_analyzer.io.manifest import local_file_path
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.jobs.progress import ProgressReporter
 from model_monitor_analyzer.profile.dataset import profile_batches
@@ -178,9 +179,7 @@ def read_whole_file(uri: str) -> bytes:
     scheme = scheme.lower()
     try:
         if scheme in FILE_SCHEMES:
-            if rest.startswith("//") and not rest.startswith("///"):  # file://host/path
-                rest = "/" + rest[2:].partition("/")[2]
-            return Path("/" + rest.lstrip("/")).read_bytes()
+            return local_file_path(uri).read_bytes()
         if scheme in S3_SCHEMES:
             bucket, _, key = rest.lstrip("/").partition("/")
             return _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
