@@ -97,3 +97,21 @@ def test_high_cardinality_column_is_reported_with_bounded_buckets_and_an_estimat
     assert [b["value"] for b in buckets[:2]] == ["P99999", "P88888"]
     assert abs(buckets[0]["count"] - codes.count("P99999")) <= epsilon
     assert stats["common"]["num_present"] == len(codes)
+
+
+def test_counts_held_between_sketch_updates_reach_the_sketches_at_every_read(monkeypatch):
+    """Past the cap, counts wait in a bounded dict before they reach the sketches; whether they are flushed by the
+    bound, a read, a merge or serialisation, heavy values and the distinct count keep their error bounds."""
+    monkeypatch.setattr(categories, "PENDING_DISTINCT_CAP", 20_000)
+    values = _zipf_values(300_000, 200_000, seed=11)
+    truth = Counter(values)
+    first, second = _counts_in_batches(values[:140_000]), _counts_in_batches(values[140_000:])
+    assert first.pending and second.pending  # the last batches wait
+    first = pickle.loads(pickle.dumps(first))
+    merged = first.merge(second)  # second's waiting counts go with it
+    assert not merged.pending and merged.total == len(values)
+    assert abs(merged.distinct_count - len(truth)) <= 0.03 * len(truth)
+    epsilon = 3.5 / 2**categories.FREQUENT_LG_MAX_SIZE
+    counted = merged.counts()
+    for value, true_count in truth.most_common(50):
+        assert true_count <= counted[value] <= true_count + epsilon * len(values)

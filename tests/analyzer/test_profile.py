@@ -83,6 +83,26 @@ def test_fast_and_detailed_classification_agree():
     assert sorted(fast.numbers.tolist()) == sorted(detailed.numbers.tolist()) == [-3.0, 1.0, 2.5, 4.0, 7.0]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_classification_counts_each_texts_kind_on_slices_of_numbers_as_written(seed):
+    """The column-wise path (one pass over the bytes for ``.`` and exponent marks) counts what ``kind_of_text``
+    says of each value, on how pandas, Python and people write numbers, and on slices of an array."""
+    rng = np.random.default_rng(seed)
+    numbers = rng.normal(scale=10.0 ** rng.integers(-8, 9, size=400), size=400)
+    writers = [repr, lambda x: f"{x:.3e}", lambda x: f"{x:E}", lambda x: f"{x:.0E}", lambda x: f"{x:.0e}", lambda x: str(round(x)), lambda x: f"{x:.0f}.",
+               lambda x: f"{abs(x):.2f}".lstrip("0"), lambda x: f"+{abs(x):g}"]
+    texts = [writers[int(rng.integers(len(writers)))](float(x)) for x in numbers]
+    column = pa.array([None if rng.random() < 0.05 else text for text in texts], type=pa.string())
+    for start, stop in ((0, 400), (3, 397), (17, 18), (399, 400)):
+        part = column.slice(start, stop - start)
+        expected = [0, 0, 0, 0]
+        for text in part.to_pylist():
+            if text is not None:
+                expected[kind_of_text(text)] += 1
+        assert classify(part).kind_counts == tuple(expected)
+        assert classify(part).kind_counts == classify(part, detailed=True).kind_counts
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [

@@ -47,6 +47,7 @@ import pyarrow.json as pajson
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.datasets import (
     allow_csv_values,
+    count_lines,
     csv_bytes_batch,
     csv_parts,
     csv_rows,
@@ -1089,7 +1090,7 @@ def _slice_chunks(piece: CaptureSlice) -> Iterator[tuple[int, bytes]]:
     lines_before = piece.lines_before
     for chunk in _slice_line_chunks(piece):
         yield lines_before, chunk
-        lines_before += chunk.count(b"\n")
+        lines_before += count_lines(chunk)
 
 
 def _slice_line_chunks(piece: CaptureSlice) -> Iterator[bytes]:

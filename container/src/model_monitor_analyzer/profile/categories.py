@@ -23,6 +23,10 @@ import orjson
 EXACT_DISTINCT_CAP = 10_000
 FREQUENT_LG_MAX_SIZE = 13  # a map of 8,192 slots (up to 6,144 values, about 75 KB); error 3.5 / 8,192 of the total
 HLL_LG_K = 14  # about 0.8 % relative error, 16 KiB
+# Past the cap, counts are summed in a dict of at most this many values between sketch updates: one update per
+# distinct value instead of one per value and batch (a third of the time on a postcode column), and the same
+# value's counts reach the frequent-items sketch as one update, which is no less accurate.
+PENDING_DISTINCT_CAP = 1 << 16
 _NO_FALSE_NEGATIVES = datasketches.frequent_items_error_type.NO_FALSE_NEGATIVES
 _FORMAT = 1
 
@@ -30,12 +34,13 @@ _FORMAT = 1
 class CategoryCounts:
     """Value -> count of one column, exact up to ``EXACT_DISTINCT_CAP`` distinct values, then sketched."""
 
-    __slots__ = ("distinct", "exact", "frequent", "total")
+    __slots__ = ("distinct", "exact", "frequent", "pending", "total")
 
     def __init__(self) -> None:
         self.exact: dict[str, int] | None = {}
         self.frequent: datasketches.frequent_strings_sketch | None = None
         self.distinct: datasketches.hll_sketch | None = None
+        self.pending: dict[str, int] = {}  # counts not yet in the sketches (empty while exact)
         self.total = 0
 
     @property
@@ -53,13 +58,23 @@ class CategoryCounts:
             if len(exact) > EXACT_DISTINCT_CAP:
                 self._to_sketches()
             return
-        self._sketch(counts.items())
+        pending = self.pending
+        for value, count in counts.items():
+            pending[value] = pending.get(value, 0) + count
+        if len(pending) > PENDING_DISTINCT_CAP:
+            self._flush()
 
     def _sketch(self, items: Iterable[tuple[str, int]]) -> None:
         frequent, distinct = self.frequent, self.distinct
         for value, count in items:
             frequent.update(value, count)
             distinct.update(value)
+
+    def _flush(self) -> None:
+        """Put the pending counts into the sketches."""
+        if self.pending:
+            pending, self.pending = self.pending, {}
+            self._sketch(pending.items())
 
     def _to_sketches(self) -> None:
         exact, self.exact = self.exact or {}, None
@@ -74,6 +89,8 @@ class CategoryCounts:
             return self
         if self.exact is not None:
             self._to_sketches()
+        self._flush()
+        other._flush()
         self.frequent.merge(other.frequent)
         union = datasketches.hll_union(HLL_LG_K)
         union.update(self.distinct)
@@ -87,6 +104,7 @@ class CategoryCounts:
         """Number of distinct values (an HLL estimate once sketched)."""
         if self.exact is not None:
             return float(len(self.exact))
+        self._flush()
         return float(round(self.distinct.get_estimate()))
 
     def counts(self) -> dict[str, int]:
@@ -94,6 +112,7 @@ class CategoryCounts:
         holds (threshold 1: not only those certain to be frequent), with its estimated count."""
         if self.exact is not None:
             return self.exact
+        self._flush()
         return {value: int(estimate) for value, estimate, _, _ in self.frequent.get_frequent_items(_NO_FALSE_NEGATIVES, 1)}
 
     # -------------------------------------------------------------- serialisation
@@ -102,6 +121,7 @@ class CategoryCounts:
         if self.exact is not None:
             header = {"format": _FORMAT, "total": self.total, "exact": self.exact}
             return orjson.dumps(header)
+        self._flush()
         frequent = self.frequent.serialize()
         distinct = self.distinct.serialize_compact()
         header = {"format": _FORMAT, "total": self.total, "frequent": len(frequent), "distinct": len(distinct)}

@@ -201,12 +201,20 @@ def _classify_numeric_text(valid: pa.Array) -> tuple[int, np.ndarray] | None:
     finite = np.isfinite(numbers)
     if not finite.all() and (np.isnan(numbers).any() or not _all_infinity_texts(valid, ~finite)):
         return None  # NaN text, or an infinity Arrow reads but the patterns do not (e.g. "INFINITE")
-    marked = numpy_values(pc.find_substring(valid, ".")) >= 0
-    if _string_bytes(valid).max(initial=0) >= _UPPER_E:  # else no value has an exponent mark
-        for mark in ("e", "E"):
-            marked |= numpy_values(pc.find_substring(valid, mark)) >= 0
-    marked |= ~finite
+    marked = _holds_fraction_mark(valid) | ~finite
     return int(np.count_nonzero(marked)), numbers if finite.all() else numbers[finite]
+
+
+def _holds_fraction_mark(valid: pa.Array) -> np.ndarray:
+    """Whether each text of a null-free string array holds a ``.`` or an exponent mark. Exponent marks are looked for
+    only in the texts without a ``.`` (most floats as written have one), and only when some byte could be one."""
+    marked = numpy_values(pc.find_substring(valid, ".")) >= 0
+    if marked.all() or _string_bytes(valid).max(initial=0) < _UPPER_E:
+        return marked
+    rest = np.flatnonzero(~marked)
+    texts = valid.take(pa.Array.from_buffers(pa.int64(), len(rest), [None, pa.py_buffer(rest.astype(np.int64))]))
+    marked[rest] = (numpy_values(pc.find_substring(texts, "e")) >= 0) | (numpy_values(pc.find_substring(texts, "E")) >= 0)
+    return marked
 
 
 def _all_infinity_texts(valid: pa.Array, infinite: np.ndarray) -> bool:
