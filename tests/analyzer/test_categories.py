@@ -32,6 +32,23 @@ def test_counts_are_exact_up_to_the_cap():
     state = _counts_in_batches(values)
     assert state.is_exact
     assert state.counts() == Counter(values)
+    assert list(state.counts()) == list(dict.fromkeys(values))  # in order of first appearance
+
+
+def test_exact_counts_equal_a_python_tally_whenever_the_held_batches_are_summed(monkeypatch):
+    monkeypatch.setattr(categories, "HELD_ROWS", 700)
+    rng = np.random.default_rng(3)
+    values = [f"v{int(i)}" for i in rng.zipf(1.5, size=60_000) % 4_000]
+    state, tally = CategoryCounts(), {}
+    for start in range(0, len(values), 1_000):
+        batch = Counter(values[start : start + 1_000])
+        state.add(categories.CategoryBatch.of(batch) if start % 2000 else batch)
+        for value, count in batch.items():
+            tally[value] = tally.get(value, 0) + count
+        if start % 7_000 == 0:
+            assert state.counts() == tally and list(state.counts()) == list(tally)
+    assert state.counts() == tally and list(state.counts()) == list(tally) and state.total == len(values)
+    assert state.distinct_count == len(tally)
     assert state.distinct_count == len(set(values))
 
 
@@ -99,17 +116,19 @@ def test_high_cardinality_column_is_reported_with_bounded_buckets_and_an_estimat
     assert stats["common"]["num_present"] == len(codes)
 
 
-def test_counts_held_between_sketch_updates_reach_the_sketches_at_every_read(monkeypatch):
-    """Past the cap, counts wait in a bounded dict before they reach the sketches; whether they are flushed by the
-    bound, a read, a merge or serialisation, heavy values and the distinct count keep their error bounds."""
-    monkeypatch.setattr(categories, "PENDING_DISTINCT_CAP", 20_000)
+def test_held_batches_reach_the_sketches_at_every_read(monkeypatch):
+    """Batches are held, then summed, before they reach the exact counts or the sketches; whether they are summed at
+    the bound, a read, a merge or serialisation, heavy values and the distinct count keep their error bounds."""
+    monkeypatch.setattr(categories, "HELD_ROWS", 20_000)
     values = _zipf_values(300_000, 200_000, seed=11)
     truth = Counter(values)
-    first, second = _counts_in_batches(values[:140_000]), _counts_in_batches(values[140_000:])
-    assert first.pending and second.pending  # the last batches wait
+    first, second = _counts_in_batches(values[:139_990]), _counts_in_batches(values[140_000:-10])
+    first.add(Counter(values[139_990:140_000]))  # a small last batch waits
+    second.add(Counter(values[-10:]))
+    assert first.held and second.held and not first.is_exact
     first = pickle.loads(pickle.dumps(first))
     merged = first.merge(second)  # second's waiting counts go with it
-    assert not merged.pending and merged.total == len(values)
+    assert not merged.held and merged.total == len(values)
     assert abs(merged.distinct_count - len(truth)) <= 0.03 * len(truth)
     epsilon = 3.5 / 2**categories.FREQUENT_LG_MAX_SIZE
     counted = merged.counts()

@@ -34,6 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_monitor_analyzer.profile.categories import CategoryBatch
+
 _EXPONENT = r"[eE][+-]?[0-9]+"
 FRACTIONAL_PATTERN = rf"^[+-]? ?(?:[0-9]*\.[0-9]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+){_EXPONENT})$"
 INTEGRAL_PATTERN = r"^[+-]? ?[0-9]*$"
@@ -104,14 +106,14 @@ class ClassifiedValues:
     """One batch of one column, classified.
 
     ``kind_counts`` is indexed by ``ValueKind``. ``numbers`` holds the numeric values of the
-    numeric-looking entries in arrival order (NaN-free). ``categories`` (value -> count) is
+    numeric-looking entries in arrival order (NaN-free). ``categories`` (each distinct value and its count) is
     filled only when the batch was classified value by value (``detailed``).
     """
 
     nulls: int
     kind_counts: tuple[int, int, int, int]
     numbers: np.ndarray
-    categories: dict[str, int] | None
+    categories: CategoryBatch | None
 
 
 def numpy_values(array: pa.Array) -> np.ndarray:
@@ -250,7 +252,8 @@ def _numbers_of_texts(texts: pa.Array) -> np.ndarray:
 
 def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues:
     if len(valid) == 0:
-        return ClassifiedValues(nulls=nulls, kind_counts=(0, 0, 0, 0), numbers=np.empty(0), categories={})
+        return ClassifiedValues(nulls=nulls, kind_counts=(0, 0, 0, 0), numbers=np.empty(0),
+                                categories=CategoryBatch.of({}))
     encoded = pc.dictionary_encode(valid)
     dictionary = encoded.dictionary
     indices = numpy_values(encoded.indices)
@@ -288,12 +291,12 @@ def category_name(text: str) -> str:
     return f"{text[:MAX_CATEGORY_CHARS]}\u2026 ({len(text):,} characters)"
 
 
-def _category_counts(dictionary: pa.Array, counts: np.ndarray) -> dict[str, int]:
-    names = dictionary.to_pylist() if pc.max(pc.utf8_length(dictionary)).as_py() <= MAX_CATEGORY_CHARS else [
-        category_name(text) for text in dictionary.to_pylist()]
-    if len(set(names)) == len(names):
-        return dict(zip(names, counts.tolist(), strict=True))
+def _category_counts(dictionary: pa.Array, counts: np.ndarray) -> CategoryBatch:
+    """The batch of a dictionary of distinct values and their counts, each value as the outputs name it."""
+    if pc.max(pc.utf8_length(dictionary)).as_py() <= MAX_CATEGORY_CHARS:
+        return CategoryBatch(dictionary, counts.astype(np.int64, copy=False))
     merged: dict[str, int] = {}
-    for name, count in zip(names, counts.tolist(), strict=True):
+    for text, count in zip(dictionary.to_pylist(), counts.tolist(), strict=True):
+        name = category_name(text)
         merged[name] = merged.get(name, 0) + count
-    return merged
+    return CategoryBatch.of(merged)
