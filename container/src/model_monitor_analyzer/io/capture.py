@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import bool_array, int64_array, text_array, text_scalar
 from model_monitor_analyzer.io.datasets import (
     allow_csv_values,
     count_lines,
@@ -809,25 +810,7 @@ def _counts(array: pa.Array) -> np.ndarray:
     return np.where(_valid(array), values, 0).astype(np.int64)
 
 
-def _arrow_mask(mask: np.ndarray) -> pa.Array:
-    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
-
-
-def _arrow_texts(texts: Sequence[str | None]) -> pa.Array:
-    """A string array of ``texts`` (None: null)."""
-    data = [text.encode("utf-8") if text is not None else b"" for text in texts]
-    offsets = np.zeros(len(data) + 1, dtype=np.int32)
-    np.cumsum([len(item) for item in data], out=offsets[1:])
-    validity = np.array([text is not None for text in texts], dtype=bool)
-    return pa.Array.from_buffers(pa.string(), len(data), [
-        pa.py_buffer(np.packbits(validity, bitorder="little")), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
-
-
-def _text_scalar(text: str) -> pa.Scalar:
-    return _arrow_texts([text])[0]
-
-
-_COMMA, _NOTHING, _LINE_BREAK = _text_scalar(","), _text_scalar(""), _text_scalar("\n")
+_COMMA, _NOTHING, _LINE_BREAK = text_scalar(","), text_scalar(""), text_scalar("\n")
 
 
 def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, np.ndarray]:
@@ -838,9 +821,9 @@ def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, n
     usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
     inside = usual.copy()
     if window._start_text is not None:  # type: ignore[attr-defined]
-        inside &= _bits(pc.greater_equal(when, _text_scalar(window._start_text)))  # type: ignore[attr-defined]
+        inside &= _bits(pc.greater_equal(when, text_scalar(window._start_text)))  # type: ignore[attr-defined]
     if window._end_text is not None:  # type: ignore[attr-defined]
-        inside &= _bits(pc.less(when, _text_scalar(window._end_text)))  # type: ignore[attr-defined]
+        inside &= _bits(pc.less(when, text_scalar(window._end_text)))  # type: ignore[attr-defined]
     return usual, inside
 
 
@@ -895,7 +878,7 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
         json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
         nulls = _bits(pc.match_substring(json_text, "null"))
         if nulls.any():
-            json_text = pc.if_else(_arrow_mask(nulls), _without_nulls(json_text), json_text)
+            json_text = pc.if_else(bool_array(nulls), _without_nulls(json_text), json_text)
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
         json_fields = _field_counts(json_unquoted)
         json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
@@ -908,7 +891,7 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
         if not (usable & present).any():  # no CSV row: the JSON rows are all the side's usable rows
             return present, json & present, json_text, json_fields
         usable |= json
-        text = pc.if_else(_arrow_mask(json), json_text, text)
+        text = pc.if_else(bool_array(json), json_text, text)
         return present, usable & present, text, np.where(json, json_fields, _field_counts(unquoted))
     return present, usable & present, text, None
 
@@ -948,7 +931,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         careful |= input_present & ~output_present & ~absent  # an output without 'data': read by itself
         if filled.any():
             fill_width = reading.missing_output_fields
-            output_text = pc.if_else(_arrow_mask(filled), _text_scalar("," * (fill_width - 1)), output_text)
+            output_text = pc.if_else(bool_array(filled), text_scalar("," * (fill_width - 1)), output_text)
             if output_fields is not None:
                 output_fields = np.where(filled, fill_width, output_fields)
             sides[1] = (output_present | filled, output_text, output_fields)
@@ -958,8 +941,8 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         (first_present, first, first_fields), (second_present, second, second_fields) = sides
         both = first_present & second_present
         careful |= ~(first_present | second_present)
-        rows = pc.if_else(_arrow_mask(both), pc.binary_join_element_wise(first, second, _COMMA),
-                          pc.if_else(_arrow_mask(first_present), first, second))
+        rows = pc.if_else(bool_array(both), pc.binary_join_element_wise(first, second, _COMMA),
+                          pc.if_else(bool_array(first_present), first, second))
 
         def counted() -> np.ndarray:
             first_counts = _field_counts(first) if first_fields is None else first_fields
@@ -1008,14 +991,14 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         return None
     if kept and int(kept_fields.min()) < widest:  # short records show as missing values
         padding = np.where(keep, widest - fields, 0).astype(np.int64)
-        commas = pc.binary_repeat(_COMMA, pa.Array.from_buffers(pa.int64(), len(padding), [None, pa.py_buffer(padding)]))
+        commas = pc.binary_repeat(_COMMA, int64_array(padding))
         rows = pc.binary_join_element_wise(rows, commas, _NOTHING)
     batch = _csv_rows_batch(rows, keep, careful, made, widest)
     if batch is not None:
         return batch
     # a stray carriage return, or a line break in a quoted value: Python's CSV reader takes the rows in order
     placed = keep | careful  # the kept rows, and a place for each read one by one
-    bulk_rows = rows if placed.all() else rows.filter(_arrow_mask(placed))
+    bulk_rows = rows if placed.all() else rows.filter(bool_array(placed))
     padded = [[text + "," * (widest - width) for text, width in rows_made or ()] for rows_made in made]
     in_order: list[str] = []
     next_made = iter(padded)
@@ -1036,9 +1019,9 @@ def _csv_rows_batch(rows: pa.Array, keep: np.ndarray, careful: np.ndarray, made:
     expected = int(keep.sum()) + sum(len(rows_made) for rows_made in made if rows_made)
     placed = keep | careful
     if made:
-        rows = pc.replace_with_mask(rows, _arrow_mask(careful), _arrow_texts(padded))
+        rows = pc.replace_with_mask(rows, bool_array(careful), text_array(padded))
     if not placed.all():
-        rows = rows.filter(_arrow_mask(placed))
+        rows = rows.filter(bool_array(placed))
     if rows.null_count:
         rows = rows.filter(rows.is_valid())
     try:
@@ -1299,10 +1282,10 @@ def _outputs_of_records(records: Sequence[tuple[CaptureRecord, int, int]], chunk
         key = record.event_metadata.inference_id or record.event_metadata.event_id
         keys.append(None if key is None else str(key))
     return CapturedOutputs(
-        keys=_arrow_texts(keys),
-        data=_arrow_texts([None if o is None else o.data for o in outputs]),
-        encodings=_arrow_texts([None if o is None else o.encoding for o in outputs]),
-        content_types=_arrow_texts([None if o is None else o.observed_content_type for o in outputs]),
+        keys=text_array(keys),
+        data=text_array([None if o is None else o.data for o in outputs]),
+        encodings=text_array([None if o is None else o.encoding for o in outputs]),
+        content_types=text_array([None if o is None else o.observed_content_type for o in outputs]),
         lines=(chunk, np.array([start for _, start, _ in records], dtype=np.int64),
                np.array([end for _, _, end in records], dtype=np.int64)),
     )
@@ -1357,16 +1340,16 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
         keep = ~careful & inside
     inference_ids = pc.struct_field(metadata, "inferenceId")
     has_inference_id = _valid(inference_ids) & (_counts(pc.utf8_length(inference_ids)) > 0)
-    keys = pc.if_else(_arrow_mask(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
+    keys = pc.if_else(bool_array(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
     endpoint_output = pc.struct_field(capture, ENDPOINT_OUTPUT)
     batch_output = pc.struct_field(capture, BATCH_OUTPUT)
-    use_endpoint = _arrow_mask(_valid(endpoint_output))
+    use_endpoint = bool_array(_valid(endpoint_output))
 
     def output(name: str) -> pa.Array:  # field by field: the two payloads' other members may differ
         return pc.if_else(use_endpoint, pc.struct_field(endpoint_output, name), pc.struct_field(batch_output, name))
 
-    encodings = pc.if_else(_arrow_mask(_valid(endpoint_output) | _valid(batch_output)),
-                           pc.coalesce(output("encoding"), _text_scalar("CSV")), output("encoding"))
+    encodings = pc.if_else(bool_array(_valid(endpoint_output) | _valid(batch_output)),
+                           pc.coalesce(output("encoding"), text_scalar("CSV")), output("encoding"))
     columns = [keys, output("data"), encodings, output("observedContentType")]
     kept_by_record = (_one_by_one(chunk, np.flatnonzero(careful), starts, ends, path, lines_before, window, problems)
                       if careful.any() else {})
@@ -1375,7 +1358,7 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
         if keep.all():  # the usual chunk: every record kept, the columns as they are
             return CapturedOutputs(keys=columns[0], data=columns[1], encodings=columns[2], content_types=columns[3],
                                    lines=(chunk, starts, ends), envelopes=(table, np.arange(len(keep))))
-        chosen = _arrow_mask(keep)
+        chosen = bool_array(keep)
         if not keep.any():
             return None
         return CapturedOutputs(keys=columns[0].filter(chosen), data=columns[1].filter(chosen),
@@ -1393,8 +1376,8 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
         for mine, their in zip(values, theirs, strict=True):
             mine[index] = their[position]
     taken = [[column[i] for i in order] for column in values]
-    return CapturedOutputs(keys=_arrow_texts(taken[0]), data=_arrow_texts(taken[1]), encodings=_arrow_texts(taken[2]),
-                           content_types=_arrow_texts(taken[3]), lines=(chunk, starts[order], ends[order]),
+    return CapturedOutputs(keys=text_array(taken[0]), data=text_array(taken[1]), encodings=text_array(taken[2]),
+                           content_types=text_array(taken[3]), lines=(chunk, starts[order], ends[order]),
                            envelopes=(table, order))
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_monitor_analyzer.io.arrow_texts import int64_array
 from model_monitor_analyzer.profile.categories import CategoryBatch
 
 _EXPONENT = r"[eE][+-]?[0-9]+"
@@ -214,14 +215,14 @@ def _holds_fraction_mark(valid: pa.Array) -> np.ndarray:
     if marked.all() or _string_bytes(valid).max(initial=0) < _UPPER_E:
         return marked
     rest = np.flatnonzero(~marked)
-    texts = valid.take(pa.Array.from_buffers(pa.int64(), len(rest), [None, pa.py_buffer(rest.astype(np.int64))]))
+    texts = valid.take(int64_array(rest))
     marked[rest] = (numpy_values(pc.find_substring(texts, "e")) >= 0) | (numpy_values(pc.find_substring(texts, "E")) >= 0)
     return marked
 
 
 def _all_infinity_texts(valid: pa.Array, infinite: np.ndarray) -> bool:
     positions = np.flatnonzero(infinite).astype(np.int64)
-    taken = valid.take(pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)]))
+    taken = valid.take(int64_array(positions))
     return bool(pc.all(pc.match_substring_regex(taken, INFINITY_PATTERN)).as_py())
 
 
@@ -264,8 +265,7 @@ def _classify_by_distinct_value(valid: pa.Array, nulls: int) -> ClassifiedValues
     if numeric.any():
         values = np.full(len(dictionary), np.nan)
         positions = np.flatnonzero(numeric).astype(np.int64)
-        # from_buffers, not pa.array: converting a numpy array makes pyarrow import pandas
-        taken = pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)])
+        taken = int64_array(positions)
         values[positions] = _numbers_of_texts(dictionary.take(taken))
         numbers = values[indices]
         # a text beyond float64 (1e309) is a Fractional value without a finite number: it counts
