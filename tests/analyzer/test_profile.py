@@ -152,3 +152,36 @@ def test_a_column_appearing_later_counts_earlier_rows_as_missing():
     assert profile.item_count == 3
     assert profile.columns["b"].nulls == 2
     assert profile.columns["b"].present == 1
+
+
+def _column_state(profile):
+    return {name: (column.nulls, tuple(column.kind_counts), column.categories, column.moments.count)
+            for name, column in profile.columns.items()}
+
+
+def test_small_batches_are_profiled_together_with_the_same_exact_state(monkeypatch):
+    """Batches under ``MIN_PROFILED_ROWS`` are held and profiled together, flushed early when the columns change:
+    every exact field equals profiling each batch on its own, and the moments agree to rounding."""
+    from model_monitor_analyzer.jobs.progress import ProgressReporter
+    from model_monitor_analyzer.profile import dataset
+
+    rng = np.random.default_rng(4)
+
+    def batch(rows, columns):
+        data = {
+            "x": _text_column([None if rng.random() < 0.1 else f"{v:.3f}" for v in rng.normal(size=rows)]),
+            "n": _text_column([str(int(v)) for v in rng.integers(0, 50, size=rows)]),
+            "c": _text_column([str(rng.choice(["a", "b", "c", "1"])) for _ in range(rows)]),
+        }
+        return pa.record_batch([data[name] for name in columns], names=columns)
+
+    batches = [batch(int(rng.integers(1, 900)), ["x", "n", "c"] if i % 5 != 3 else ["x", "c"]) for i in range(40)]
+    progress = ProgressReporter(enabled=False)
+    together = dataset.profile_batches(iter(batches), names=None, detailed_columns=frozenset({"c"}), progress=progress)
+    monkeypatch.setattr(dataset, "MIN_PROFILED_ROWS", 1)
+    apart = dataset.profile_batches(iter(batches), names=None, detailed_columns=frozenset({"c"}), progress=progress)
+    assert together.item_count == apart.item_count == sum(b.num_rows for b in batches)
+    assert _column_state(together) == _column_state(apart)
+    assert together.columns["n"].nulls == sum(b.num_rows for b in batches if "n" not in b.schema.names)
+    for name in ("x", "n"):
+        assert together.columns[name].moments.mean == pytest.approx(apart.columns[name].moments.mean, rel=1e-12)

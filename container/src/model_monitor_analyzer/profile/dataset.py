@@ -168,6 +168,11 @@ class DatasetProfile:
 
 
 
+# Small batches (a capture file of a few thousand records) are profiled together up to this many rows: each column's
+# classification and sketch update costs a few Arrow calls per batch, whatever its size.
+MIN_PROFILED_ROWS = 16_384
+
+
 def profile_batches(
     batches: Iterable[pa.RecordBatch],
     *,
@@ -178,11 +183,26 @@ def profile_batches(
     """The profile of a part's record batches (``names``: the baseline's features that positional columns are renamed
     to; ``progress`` is told the records profiled). Here, not with the runs: a Spark worker imports only this."""
     profile = DatasetProfile()
+    held: list[pa.RecordBatch] = []
+    held_rows = 0
+
+    def profile_held() -> None:
+        nonlocal held, held_rows
+        if held:
+            profile.update(held[0] if len(held) == 1 else pa.Table.from_batches(held), detailed_columns=detailed_columns)
+            progress.update(profile.item_count)
+            held, held_rows = [], 0
+
     for batch in batches:
         if names is not None:
             batch = batch.rename_columns(
                 [names[i] if i < len(names) else f"_c{i}" for i in range(batch.num_columns)]
             )
-        profile.update(batch, detailed_columns=detailed_columns)
-        progress.update(profile.item_count)
+        if held and batch.schema != held[0].schema:
+            profile_held()
+        held.append(batch)
+        held_rows += batch.num_rows
+        if held_rows >= MIN_PROFILED_ROWS:
+            profile_held()
+    profile_held()
     return profile
