@@ -148,6 +148,11 @@ def allow_csv_values(length: int) -> None:
         csv.field_size_limit(length + 1)
 
 
+#: every character ``str.isspace`` calls a blank (as ``utf8_trim_whitespace`` trims them, not only RE2's ``\s``:
+#: ``\v``, no-break spaces, ideographic space)
+BLANKS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+
+
 def csv_rows(text: str) -> list[list[str]]:
     """The rows of CSV ``text`` by Python's CSV module, lines ending as Arrow ends them (a line feed, a carriage
     return or both), values of any length."""

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import line_chunks
+from model_monitor_analyzer.io.datasets import BLANKS, line_chunks
 from model_monitor_analyzer.io.jsonlines import (
     iter_json_objects,
     json_chunk_table,
@@ -145,7 +145,19 @@ def _record_problem(record: dict) -> str | None:
         return f"groundTruthData.encoding {encoding!r} is not one of {', '.join(ENCODINGS)}"
     if not isinstance(data.get("data"), str):
         return "groundTruthData.data must be a string"
+    if _holds_no_label(data["data"], encoding.upper()):
+        return NO_LABEL
     return None
+
+
+#: a label without a value: a bad ground-truth record (counted, tolerated up to the bad-record ratio), not a reason to
+#: stop the window, whose other labels are good
+NO_LABEL = "groundTruthData.data holds no label (it is empty, or only blanks and commas)"
+
+
+def _holds_no_label(value: str, encoding: str) -> bool:
+    """Whether a label's text holds nothing: empty or blanks (a CSV label: blanks and commas, which make no row)."""
+    return not value.strip(BLANKS + "," if encoding == "CSV" else BLANKS)
 
 
 def _fields(record: dict) -> tuple[str, str, str] | str:
@@ -158,10 +170,9 @@ def _fields(record: dict) -> tuple[str, str, str] | str:
     except (KeyError, TypeError, AttributeError):
         return _record_problem(record) or "malformed ground-truth record"
     if type(event_id) is str and event_id and type(value) is str and type(encoding) is str:
-        if encoding in ENCODINGS:
-            return event_id, value, encoding
-        if encoding.upper() in ENCODINGS:
-            return event_id, value, encoding.upper()
+        upper = encoding if encoding in ENCODINGS else encoding.upper()
+        if upper in ENCODINGS:
+            return NO_LABEL if _holds_no_label(value, upper) else (event_id, value, upper)
     return _record_problem(record) or "malformed ground-truth record"
 
 
@@ -346,6 +357,7 @@ def _truths_of_chunk(table: pa.Table, chunk: bytes, starts: np.ndarray, ends: np
     return texts
 
 
+_BLANKS_AND_COMMAS = BLANKS + ","
 _LABEL_ENVELOPE = pa.schema([
     ("groundTruthData", pa.struct([("data", pa.string()), ("encoding", pa.string())])),
     ("eventMetadata", pa.struct([("eventId", pa.string())])),
@@ -365,6 +377,8 @@ def _usable_labels(table: pa.Table) -> tuple[np.ndarray, pa.Array, pa.Array, pa.
     encodings = pc.utf8_upper(pc.coalesce(pc.struct_field(truth, "encoding"), pa.scalar("CSV")))
     usable = pc.and_(pc.and_(pc.is_valid(data), pc.greater(pc.utf8_length(event_ids), 0)),
                      pc.is_in(encodings, value_set=pa.array(ENCODINGS)))
+    # a label of only blanks and commas is read on its own, which says it holds no label
+    usable = pc.and_(usable, pc.greater(pc.binary_length(pc.utf8_trim(data, characters=_BLANKS_AND_COMMAS)), 0))
     return np.asarray(pc.fill_null(usable, False), dtype=bool), event_ids, data, encodings
 
 

@@ -53,7 +53,7 @@ from model_monitor_analyzer.io.capture import (
     CaptureRecord,
     iter_capture_records,
 )
-from model_monitor_analyzer.io.datasets import csv_rows
+from model_monitor_analyzer.io.datasets import BLANKS, csv_rows
 from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
@@ -891,9 +891,8 @@ def _text_column(values: Sequence[object]) -> pa.Array:
 
 #: Payload text that the naive split cannot read as one CSV row (quotes, a second line, only blanks).
 _NOT_ONE_PLAIN_ROW = r'["\r\n]|^[\s,]*$'
-#: the blanks (every character ``str.isspace`` calls one, as ``utf8_trim_whitespace`` does, not only RE2's ``\s``:
-#: ``\v``, no-break spaces) and the comma: a row of only these is no row to the per-record reader, not a plain row
-_BLANKS_AND_COMMAS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + ","
+#: the blanks and the comma: a row of only these is no row to the per-record reader, not a plain row
+_BLANKS_AND_COMMAS = BLANKS + ","
 _QUOTE_OR_BREAK = (ord('"'), ord("\r"), ord("\n"))
 
 

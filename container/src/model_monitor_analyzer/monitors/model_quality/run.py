@@ -795,6 +795,10 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
             summary=summary,
         )
 
+    if problems.bad:
+        print(f"note: {problems.bad:,} malformed input record{'s were' if problems.bad != 1 else ' was'} skipped, "
+              f"within the share {request.names.max_bad_record_ratio} tolerates; the first: {problems.first}",
+              file=sys.stderr, flush=True)
     if join.get("captures_sharing_an_id"):
         print(f"note: {join['captures_sharing_an_id']} of {join.get('matched', 0)} matched captures share their "
               "inference id with an earlier capture, and each is judged against the one label of that id: send a "
