@@ -877,8 +877,9 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
         json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
         nulls = _bits(pc.match_substring(json_text, "null"))
-        if nulls.any():
-            json_text = pc.if_else(bool_array(nulls), _without_nulls(json_text), json_text)
+        if nulls.any():  # rewritten only where a null may be (a few rows in most windows)
+            with_nulls = bool_array(nulls)
+            json_text = pc.replace_with_mask(json_text, with_nulls, _without_nulls(json_text.filter(with_nulls)))
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
         json_fields = _field_counts(json_unquoted)
         json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
