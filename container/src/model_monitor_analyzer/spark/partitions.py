@@ -171,17 +171,34 @@ def _s3_client() -> Any:
     return boto3.client("s3")
 
 
+def s3_bucket_and_key(uri: str) -> tuple[str, str]:
+    """The bucket and key of ``s3://bucket/key`` (``s3a:``, ``s3n:`` alike), the key taken as it is spelt."""
+    bucket, _, key = uri.partition(":")[2].lstrip("/").partition("/")
+    return bucket, key
+
+
+def s3_read_problem(uri: str) -> str | None:
+    """Why boto3 cannot read the S3 object at ``uri`` in this process (its first byte asked for: no credentials,
+    access denied, no such object), or None when it can: the driver asks before the executors are given objects to
+    read with the same credentials (``HadoopFiles.read_on_executors``)."""
+    bucket, key = s3_bucket_and_key(uri)
+    try:
+        _s3_client().get_object(Bucket=bucket, Key=key, Range="bytes=0-0")["Body"].read()
+    except Exception as exc:  # botocore's errors: no credentials, access denied, no such key or bucket, no endpoint
+        return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return None
+
+
 def read_whole_file(uri: str) -> bytes:
     """The bytes of the file at ``uri`` as listed by Hadoop (``file:/x``, ``file:///x``, ``s3://bucket/key``; taken
     as it is, not percent-decoded: Hadoop's listing spells names plainly), read on the executor itself; one that
     cannot be read (gone since the listing, access denied) is an ``AnalyzerInputError``."""
-    scheme, _, rest = uri.partition(":")
-    scheme = scheme.lower()
+    scheme = uri.partition(":")[0].lower()
     try:
         if scheme in FILE_SCHEMES:
             return local_file_path(uri).read_bytes()
         if scheme in S3_SCHEMES:
-            bucket, _, key = rest.lstrip("/").partition("/")
+            bucket, key = s3_bucket_and_key(uri)
             return _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read this file ({exc.strerror or exc})", path=uri) from None
