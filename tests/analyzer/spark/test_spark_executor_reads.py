@@ -445,7 +445,7 @@ def test_the_executors_read_s3_objects_through_boto3_into_the_profile_of_the_sam
 
     from model_monitor_analyzer.io.problems import InputProblems
 
-    capture, local = _two_hour_folders(tmp_path)
+    _, local = _two_hour_folders(tmp_path)
     uris = []
     for path in local:
         key = path.relative_to(tmp_path).as_posix()
