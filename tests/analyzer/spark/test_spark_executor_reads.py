@@ -105,6 +105,21 @@ def test_executors_read_local_files_and_s3_objects_unless_hadoop_has_its_own_s3_
         conf.unset("fs.s3a.endpoint")
 
 
+@pytest.mark.parametrize(("default_region", "region"), [(None, "eu-west-1"), ("eu-central-1", "eu-west-1")])
+def test_the_s3_client_asks_the_region_the_environment_names(monkeypatch, default_region, region):
+    """boto3 alone reads AWS_DEFAULT_REGION only; without a region it asks the global endpoint, out of a job's reach."""
+    if default_region is None:
+        monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    else:
+        monkeypatch.setenv("AWS_DEFAULT_REGION", default_region)
+    monkeypatch.setenv("AWS_REGION", region)
+    partitions._s3_client.cache_clear()
+    try:
+        assert partitions._s3_client().meta.region_name == (default_region or region)
+    finally:
+        partitions._s3_client.cache_clear()
+
+
 def _no_aws_credentials(monkeypatch, tmp_path):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
                  "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
