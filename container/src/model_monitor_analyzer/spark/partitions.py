@@ -168,14 +168,15 @@ S3_SCHEMES = frozenset({"s3", "s3a", "s3n"})
 @functools.cache
 def _s3_client() -> Any:
     """boto3's S3 client with its default credentials chain (the job's role), in the region the environment names
-    (``AWS_DEFAULT_REGION``, else ``AWS_REGION``, which botocore alone does not read); connections that cannot be made
-    fail within seconds, so that the driver's probe (``s3_read_problem``) falls back quickly."""
+    (``AWS_DEFAULT_REGION``, else ``AWS_REGION``, which botocore alone does not read); a connection that cannot be made
+    fails within seconds, so that the driver's probe (``s3_read_problem``) falls back in about a minute at most, and
+    throttled reads are tried five times with backoff (botocore's standard retry mode)."""
     import boto3  # only on executors reading S3 objects
     from botocore.config import Config
 
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None
     return boto3.client("s3", region_name=region,
-                        config=Config(connect_timeout=10, read_timeout=60, retries={"mode": "standard"}))
+                        config=Config(connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5}))
 
 
 def s3_bucket_and_key(uri: str) -> tuple[str, str]:
