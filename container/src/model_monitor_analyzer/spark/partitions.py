@@ -169,7 +169,7 @@ S3_SCHEMES = frozenset({"s3", "s3a", "s3n"})
 def _s3_client() -> Any:
     """boto3's S3 client with its default credentials chain (the job's role), in the region the environment names
     (``AWS_DEFAULT_REGION``, else ``AWS_REGION``, which botocore alone does not read); a connection that cannot be made
-    fails within seconds, so that the driver's probe (``s3_read_problem``) falls back in about a minute at most, and
+    fails within seconds, so that the driver's probe (``s3_read_problem``) falls back within a minute or two, and
     throttled reads are tried five times with backoff (botocore's standard retry mode)."""
     import boto3  # only on executors reading S3 objects
     from botocore.config import Config
