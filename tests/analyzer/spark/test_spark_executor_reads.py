@@ -384,6 +384,26 @@ def test_a_local_folder_is_listed_as_hadoops_local_file_system_lists_it(tmp_path
     assert files.files_under(uri) == _local_files_under(uri) and len(files.files_under(uri)) == 6
 
 
+def test_a_folders_own_files_are_listed_as_hadoops_listing_without_its_subfolders(tmp_path, spark):
+    """``files_in`` (a manifest's folders): the files directly in the folder, as Hadoop's non-recursive listing gives
+    them (the listing S3 folders get), without the files of its subfolders; a folder that is not there has none."""
+    from model_monitor_analyzer.spark.locations import _local_files_in
+
+    root = tmp_path / "hour 10"
+    for relative, data in {"a b#1.jsonl": b"1\n", "c%41d.jsonl": b"22\n", "late/x.jsonl": b"333\n",
+                           "_SUCCESS": b""}.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    (root / "link.jsonl").symlink_to(root / "late" / "x.jsonl")
+    files = HadoopFiles(spark)
+    uri = spark_location(root)
+    hadoop = files._call(uri, "list", lambda path, fs: files._listing(path, fs, recursive=False))
+    assert files.files_in(uri) == _local_files_in(uri) == hadoop
+    assert sorted(file.uri.rsplit("/", 1)[1] for file in hadoop) == ["_SUCCESS", "a b#1.jsonl", "c%41d.jsonl",
+                                                                     "link.jsonl"]
+    assert files.files_in(spark_location(tmp_path / "no such hour")) == []
+
+
 def _logged_states(batches, log):
     import pyarrow as pa
 
