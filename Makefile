@@ -35,8 +35,10 @@ $(DEMO_STAMP): pyproject.toml container/pyproject.toml container/requirements.lo
 	$(PY) -m pip install --quiet -e ".[demo]" -e ./container
 	touch $(DEMO_STAMP)
 
-# ... and the tests add the rest (the dev extra: test tools, reference implementations, SageMaker SDK).
-$(STAMP): $(DEMO_STAMP) pyproject.toml container/pyproject.toml container/requirements.lock
+# ... and the tests add the rest (the dev extra: test tools, reference implementations, SageMaker SDK), after the
+# Spark image's lock (the runtime lock and boto3's), so that the Spark tests run the image's boto3.
+$(STAMP): $(DEMO_STAMP) pyproject.toml container/pyproject.toml container/requirements.lock container/requirements-spark.lock
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r container/requirements-spark.lock
 	$(PY) -m pip install --quiet -e ".[dev]" -e ./container
 	touch $(STAMP)
 

@@ -22,8 +22,14 @@ from tests.conftest import REPO_ROOT
 
 CONTAINER = REPO_ROOT / "container"
 DOCKERFILE = CONTAINER / "Dockerfile"
+SPARK_DOCKERFILE = CONTAINER / "Dockerfile.spark"
 RUNTIME_LOCK = CONTAINER / "requirements.lock"
 BUILD_LOCK = CONTAINER / "requirements-build.lock"
+SPARK_LOCK = CONTAINER / "requirements-spark.lock"
+#: the environment the locks are resolved for (README, "Rebuilding the lock files"): markers are evaluated in it
+LOCK_ENVIRONMENT = {"python_version": "3.11", "python_full_version": "3.11.0", "implementation_name": "cpython",
+                    "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
+                    "platform_machine": "x86_64", "os_name": "posix", "extra": ""}
 PINNED_BASE = re.compile(r"^python:3\.12\.\d+-slim-bookworm@sha256:[0-9a-f]{64}$")
 
 
@@ -123,7 +129,7 @@ def test_build_lock_pins_the_build_backend_the_analyzer_declares():
         assert name in locked and requirement.specifier.contains(locked[name][0]), requirement
 
 
-@pytest.mark.parametrize("lock", [RUNTIME_LOCK, BUILD_LOCK], ids=lambda p: p.name)
+@pytest.mark.parametrize("lock", [RUNTIME_LOCK, BUILD_LOCK, SPARK_LOCK], ids=lambda p: p.name)
 def test_every_locked_package_carries_sha256_hashes(lock):
     entries = _lock_entries(lock)
     assert entries
@@ -162,12 +168,69 @@ def test_entrypoint_runs_the_module_the_container_tests_run():
 def test_test_environment_rebuilds_when_the_lock_changes():
     makefile = (REPO_ROOT / "Makefile").read_text()
     (prerequisites,) = re.findall(r"^\$\(STAMP\):(.*)$", makefile, flags=re.MULTILINE)
-    assert "container/requirements.lock" in prerequisites.split()
+    assert {"container/requirements.lock", "container/requirements-spark.lock"} <= set(prerequisites.split())
     assert "--require-hashes --no-deps -r container/requirements.lock" in makefile
+    assert "--require-hashes --no-deps -r container/requirements-spark.lock" in makefile
 
 
-def test_test_environment_runs_the_locked_versions_of_the_analyzer_dependencies():
+@pytest.mark.parametrize("lock", [RUNTIME_LOCK, SPARK_LOCK], ids=lambda p: p.name)
+def test_test_environment_runs_the_locked_versions_of_the_analyzer_dependencies(lock):
     mismatched = {name: (version, metadata.version(name)) for name, (version, _h) in
-                  _lock_entries(RUNTIME_LOCK).items() if metadata.version(name) != version}
-    assert not mismatched, (f"installed versions differ from container/requirements.lock (locked, installed): "
+                  _lock_entries(lock).items() if metadata.version(name) != version}
+    assert not mismatched, (f"installed versions differ from container/{lock.name} (locked, installed): "
                             f"{mismatched}; rebuild the test environment with `make test` or `rm .venv/.installed`")
+
+
+@pytest.mark.parametrize("lock", [RUNTIME_LOCK, SPARK_LOCK], ids=lambda p: p.name)
+def test_every_locked_package_finds_what_it_requires_in_its_lock(lock):
+    """What ``pip check`` asks in the image: each locked package's own requirements (read from its installed metadata,
+    the same version: the test above) are locked too, at versions they allow."""
+    locked = _lock_entries(lock)
+    unmet = []
+    for name in locked:
+        for text in metadata.requires(name) or []:
+            requirement = Requirement(text)
+            if requirement.marker is not None and not requirement.marker.evaluate(LOCK_ENVIRONMENT):
+                continue
+            wanted = canonicalize_name(requirement.name)
+            if wanted not in locked or not requirement.specifier.contains(locked[wanted][0], prereleases=True):
+                unmet.append(f"{name} requires {text}")
+    assert not unmet, f"{lock.name}: {unmet}"
+
+
+def test_spark_lock_is_the_runtime_lock_with_boto3_and_what_it_requires():
+    """The Spark image's executors read S3 objects through boto3 (the analyzer's aws extra); the Processing image,
+    which reads /opt/ml, stays without it. The packages both images have are pinned alike, hashes and all."""
+    runtime, spark = _lock_entries(RUNTIME_LOCK), _lock_entries(SPARK_LOCK)
+    assert "boto3" not in runtime and "botocore" not in runtime
+    assert {name: spark[name] for name in runtime} == runtime
+    extra = tomllib.loads((CONTAINER / "pyproject.toml").read_text())["project"]["optional-dependencies"]["aws"]
+    for requirement in map(Requirement, extra):
+        name = canonicalize_name(requirement.name)
+        assert name in spark and requirement.specifier.contains(spark[name][0]), requirement
+    assert set(spark) - set(runtime) == {"boto3", "botocore", "s3transfer", "python-dateutil", "six", "urllib3"}
+
+
+def _pip_commands(dockerfile: Path) -> list[str]:
+    runs = [args for kind, args in _instructions(dockerfile) if kind == "RUN"]
+    return [re.sub(r"^python3(\.\d+)? -m ", "", command.strip()) for run in runs for command in run.split("&&")
+            if re.match(r"\s*(python3(\.\d+)? -m )?pip (install|wheel|check)\b", command)]
+
+
+def test_spark_image_installs_packages_only_from_its_locks_with_hashes_checked_and_pip_check():
+    commands = _pip_commands(SPARK_DOCKERFILE)
+    lock_installs = [command for command in commands if " -r " in command]
+    assert {command.split(" -r ")[1].split()[0].rsplit("/", 1)[-1] for command in lock_installs} == \
+        {SPARK_LOCK.name, BUILD_LOCK.name}
+    for command in commands:
+        words = command.split()
+        if words[1] == "check":
+            continue
+        assert "--no-deps" in words, command
+        assert "--require-hashes" in words if command in lock_installs else "--no-build-isolation" in words, command
+    assert "pip check" in commands
+    copies = [shlex.split(args) for kind, args in _instructions(SPARK_DOCKERFILE) if kind == "COPY"]
+    for *sources, _destination in copies:
+        for source in sources:
+            assert (CONTAINER / source).exists(), f"COPY {source}: no such file in container/"
+            assert _dockerignore_admits(source.rstrip("/")), f"COPY {source}: excluded by .dockerignore"

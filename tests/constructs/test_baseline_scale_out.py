@@ -130,6 +130,8 @@ def test_a_scaled_out_baseline_starts_a_spark_job_run_on_its_own_application_ins
     assert conf["spark.executor.cores"] == "8" and conf["spark.executor.memory"] == "32g"
     assert conf["spark.dynamicAllocation.maxExecutors"] == "3"
     assert conf["spark.executorEnv.PYSPARK_PYTHON"] == conf["spark.emr-serverless.driverEnv.PYSPARK_PYTHON"]
+    assert conf["spark.executorEnv.AWS_DEFAULT_REGION"] == conf["spark.emr-serverless.driverEnv.AWS_DEFAULT_REGION"] \
+        == stack.region
     assert request["executionTimeoutMinutes"] == 45
     bucket = stack.get_logical_id(storage.bucket.node.default_child)
     logs = request["configurationOverrides"]["monitoringConfiguration"]["s3MonitoringConfiguration"]

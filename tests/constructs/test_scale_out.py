@@ -284,6 +284,9 @@ def test_the_start_job_run_request_is_one_emr_serverless_accepts(app):
     assert conf["spark.executor.cores"] == "8" and conf["spark.executor.memory"] == "32g"
     # 64 vCPUs and 256 GB hold 8 workers of 8 vCPUs and 32 GB: the driver and 7 executors
     assert conf["spark.dynamicAllocation.maxExecutors"] == "7"
+    # boto3 on the driver and executors (they read the window's S3 objects themselves) asks the stack's region
+    assert conf["spark.emr-serverless.driverEnv.AWS_DEFAULT_REGION"] == stack.region
+    assert conf["spark.executorEnv.AWS_DEFAULT_REGION"] == stack.region
     assert request["ExecutionTimeoutMinutes"] == 60
     logs = request["ConfigurationOverrides"]["MonitoringConfiguration"]["S3MonitoringConfiguration"]
     assert logs["LogUri"].endswith(template_text(stack.resolve(f"/{monitor.spark_logs_prefix}/")))

@@ -70,10 +70,14 @@ class SparkRuntime(Construct):
         return self.image_asset.image_uri
 
     def submit_parameters(self) -> str:
-        """``sparkSubmitParameters``: the workers' size and number, and the image's Python for driver and executors."""
+        """``sparkSubmitParameters``: the workers' size and number, and the environment of driver and executors: the
+        image's Python, and the stack's region for boto3, with which the executors read S3 objects themselves (without
+        a region boto3 asks the global S3 endpoint, which a job without a VPC or in one with a regional S3 gateway
+        endpoint cannot reach: EMR Serverless gives such jobs the same region's endpoints only)."""
+        environment = {"PYSPARK_PYTHON": SPARK_PYTHON, "AWS_DEFAULT_REGION": Stack.of(self).region}
         return self.scale_out.spark_submit_parameters() + " " + " ".join(
-            f"--conf {name}={SPARK_PYTHON}" for name in (
-                "spark.emr-serverless.driverEnv.PYSPARK_PYTHON", "spark.executorEnv.PYSPARK_PYTHON"))
+            f"--conf {where}.{name}={value}" for name, value in environment.items()
+            for where in ("spark.emr-serverless.driverEnv", "spark.executorEnv"))
 
     @property
     def application_arn(self) -> str:

@@ -138,3 +138,32 @@ def test_a_gzip_capture_file_named_jsonl_is_read_as_the_local_engine_reads_it(sp
                                            "--constraints", str(constraints))).status is RunStatus.COMPLETED
     assert _documents(out) == _documents(whole)
     assert _merged_lines(out / "merge") == _merged_lines(root / "out" / "merge")
+
+
+def test_a_manifest_window_is_read_by_the_executors_and_joined_as_the_local_engine_joins_it(
+        spark, local_window, tmp_path, monkeypatch):
+    """The window planner's manifest names the capture objects without sizes: the join takes them from one listing of
+    each folder, as data quality does, so the executors read the objects themselves."""
+    from model_monitor_analyzer.spark import data_quality
+    from model_monitor_analyzer.spark.locations import spark_location
+
+    root, _ = local_window
+    captures = sorted((root / "capture").rglob("*.jsonl"))
+    manifest = tmp_path / "window.manifest.json"
+    manifest.write_text(json.dumps([{"prefix": spark_location(root / "capture") + "/"},
+                                    *(path.relative_to(root / "capture").as_posix() for path in captures)]))
+    given: list[list[tuple[str, int]]] = []
+    real_named_files = data_quality._named_files
+    monkeypatch.setattr(data_quality, "_named_files",
+                        lambda spark_, listed, limit: given.append(list(listed)) or real_named_files(spark_, listed, limit))
+    constraints = root / "out" / "constraints.json"
+    argv = _monitor_argv(root, tmp_path / "spark", "--engine", "spark", "--constraints", str(constraints))
+    argv[argv.index("--capture") + 1] = str(manifest)
+    assert cli.main(argv) == 0
+    assert given and all(listed == [(f"file:{path}", path.stat().st_size) for path in captures] for listed in given)
+    whole = tmp_path / "local"
+    assert job.run_monitor(_binary_monitor(root, "--ground-truth-lookback", "PT2H", "--workers", "1",
+                                           "--max-bad-record-ratio", "0.5", "--output", str(whole),
+                                           "--constraints", str(constraints))).status is RunStatus.COMPLETED
+    assert _documents(tmp_path / "spark") == _documents(whole)
+    assert _merged_lines(tmp_path / "spark" / "merge") == _merged_lines(root / "out" / "merge")

@@ -4,7 +4,8 @@ are Spark's partitions.
 The input (a dataset of CSV, JSON Lines or Parquet files, or captured traffic: a folder, a prefix, one file, or
 a SageMaker manifest naming the window's capture objects) is read by Spark: files no larger than a split
 (``spark.sql.files.maxPartitionBytes``), such as capture objects, whole (each task's Python worker reads its listed
-files itself, else ``binaryFile`` rows: ``whole_and_split_files``), larger ones by ``spark.read.text``, which splits
+files itself, else ``binaryFile`` rows: ``whole_and_split_files``; a manifest's objects are sized by one listing of
+each folder they are in: ``SparkProfiler.named_files``), larger ones by ``spark.read.text``, which splits
 them at line boundaries; Parquet files by Spark's Parquet reader
 (split by row groups), its Arrow batches cast back to the types pyarrow reads the first file's footer with. Each
 file or split is profiled on an executor (``spark.partitions``) and the driver merges the states in (file, byte)
@@ -113,8 +114,7 @@ class SparkProfiler:
         if not self._files.is_folder(uri):
             if looks_like_manifest(self._files.head(uri, 4096)):
                 manifest = parse_manifest(self._files.read(uri), source=uri)
-                return sorted((RemoteFile(uri=location, size=0) for location in manifest.locations()),
-                              key=lambda file: file.uri)
+                return self.named_files(manifest.locations())
             return [RemoteFile(uri=uri, size=0)]
         kept = []
         for file in self._files.files_under(uri):
@@ -129,6 +129,22 @@ class SparkProfiler:
             else:
                 self._note(file.uri, "not a JSON Lines file; name it *.jsonl to have it read")
         return kept
+
+    def named_files(self, locations: list[str]) -> list[RemoteFile]:
+        """The files at ``locations`` (a manifest's objects) with their sizes, in path order: each folder they are in
+        is listed once (``HadoopFiles.files_in``: a day's window is about 24 hour folders, so 24 requests, not one an
+        object) and each named file takes its name and size from its folder's listing; one the listing does not show
+        keeps the name it is given and size 0 (not known: Spark's reader then finds the sizes, as for a file named
+        alone)."""
+        folders: dict[str, list[str]] = {}
+        for location in locations:
+            folders.setdefault(location.rpartition("/")[0], []).append(location)
+        found = []
+        for folder, named in folders.items():
+            listed = {file.uri.rpartition("/")[2]: file for file in self._files.files_in(folder)}
+            found.extend(listed.get(location.rpartition("/")[2], RemoteFile(uri=location, size=0))
+                         for location in named)
+        return sorted(found, key=lambda file: file.uri)
 
     def _note(self, uri: str, reason: str) -> None:
         """Say once per run that the file at ``uri`` is skipped (the capture is listed more than once), as the local

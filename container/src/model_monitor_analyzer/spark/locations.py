@@ -11,6 +11,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -78,6 +79,7 @@ class HadoopFiles:
         self.spark = spark
         self._jvm = spark._jvm
         self._conf = spark._jsc.hadoopConfiguration()
+        self._boto3_buckets: dict[str, bool] = {}  # whether boto3 reads a bucket's objects here (``read_on_executors``)
 
     def _path(self, uri: str):
         path = self._jvm.org.apache.hadoop.fs.Path(uri)
@@ -100,34 +102,45 @@ class HadoopFiles:
         return bool(self._call(uri, "look at this location",
                                lambda path, fs: fs.exists(path) and fs.getFileStatus(path).isDirectory()))
 
-    def files_under(self, uri: str) -> list[RemoteFile]:
-        """Every file at or below ``uri``, in path order.
+    def _listing(self, path, fs, *, recursive: bool) -> list[RemoteFile]:
+        """The files Hadoop lists at ``path`` (below it too when ``recursive``), in path order.
 
         The listing is gathered in the JVM and comes back as one text (Hadoop's ``RemoteIterators.toList`` and the
         statuses' ``toString``): asked file by file, each status costs py4j round trips, about 5 ms a file (10 s
         for a day's 2,000 capture objects). When that text does not parse into as many files as were listed (a
         name holding the separators themselves), or the JVM lacks the helper, the files are asked one by one."""
-        def listing(path, fs):
-            try:
-                statuses = self._jvm.org.apache.hadoop.util.functional.RemoteIterators.toList(fs.listFiles(path, True))
-                parsed = _FILE_STATUS.findall(statuses.toString())
-                if len(parsed) == statuses.size():
-                    return sorted((RemoteFile(uri=name, size=int(size)) for name, size in parsed),
-                                  key=lambda file: file.uri)
-            except Exception:  # py4j's: no such class in an older Hadoop
-                pass
-            found = []
-            entries = fs.listFiles(path, True)
-            while entries.hasNext():
-                status = entries.next()
-                found.append(RemoteFile(uri=status.getPath().toString(), size=int(status.getLen())))
-            return sorted(found, key=lambda file: file.uri)
+        try:
+            statuses = self._jvm.org.apache.hadoop.util.functional.RemoteIterators.toList(fs.listFiles(path, recursive))
+            parsed = _FILE_STATUS.findall(statuses.toString())
+            if len(parsed) == statuses.size():
+                return sorted((RemoteFile(uri=name, size=int(size)) for name, size in parsed), key=lambda file: file.uri)
+        except Exception:  # py4j's: no such class in an older Hadoop
+            pass
+        found = []
+        entries = fs.listFiles(path, recursive)
+        while entries.hasNext():
+            status = entries.next()
+            found.append(RemoteFile(uri=status.getPath().toString(), size=int(status.getLen())))
+        return sorted(found, key=lambda file: file.uri)
 
+    def files_under(self, uri: str) -> list[RemoteFile]:
+        """Every file at or below ``uri``, in path order."""
         if not self.exists(uri):
             raise AnalyzerInputError("location does not exist", path=uri)
         if uri.partition(":")[0].lower() == "file":
             return _local_files_under(uri)
-        return self._call(uri, "list this location", listing)
+        return self._call(uri, "list this location", lambda path, fs: self._listing(path, fs, recursive=True))
+
+    def files_in(self, folder: str) -> list[RemoteFile]:
+        """The files directly in ``folder`` (not in its subfolders), in path order, from one listing (on S3, a LIST of
+        the prefix with a delimiter: a page a thousand objects); none when there is no such folder or it cannot be
+        listed (the caller then knows no size, as before)."""
+        if folder.partition(":")[0].lower() == "file":
+            return _local_files_in(folder)
+        try:
+            return self._call(folder, "list this folder", lambda path, fs: self._listing(path, fs, recursive=False))
+        except AnalyzerInputError:
+            return []
 
     def head(self, uri: str, size: int) -> bytes:
         """The first ``size`` bytes of the file at ``uri`` (fewer when it is shorter)."""
@@ -179,17 +192,34 @@ class HadoopFiles:
     def read_on_executors(self, uri: str) -> bool:
         """Whether an executor reads the file at ``uri`` itself (``partitions.read_whole_file``) as Spark would: a
         ``file:`` path, or an S3 object when boto3 is installed (the driver's environment standing for the
-        executors') and Hadoop's configuration names no S3 endpoint or credentials of its own (boto3 then finds the
-        same credentials and endpoint as Spark's connector: the instance's or job's role)."""
+        executors': the same image and job role), Hadoop's configuration names no S3 endpoint or credentials of its
+        own (boto3 then finds the same credentials and endpoint as Spark's connector: the instance's or job's role),
+        and boto3 reads the bucket's first object asked about here (``partitions.s3_read_problem``, once a bucket a
+        run). When it cannot (no credentials, access denied), one note says so and Spark's connector reads the
+        bucket's objects, as it did before executors read them."""
         from model_monitor_analyzer.spark.partitions import FILE_SCHEMES, S3_SCHEMES
 
         scheme = uri.partition(":")[0].lower()
         if scheme in FILE_SCHEMES:
             return True
-        if scheme not in S3_SCHEMES or importlib.util.find_spec("boto3") is None:  # the analyzer's image has none
+        if scheme not in S3_SCHEMES or importlib.util.find_spec("boto3") is None:  # the Processing image has none
             return False
         own = ("endpoint", "access.key", "secret.key", "session.token")  # its credentials providers are defaults
-        return not any(self._conf.get(f"fs.{name}.{key}") for name in sorted(S3_SCHEMES) for key in own)
+        if any(self._conf.get(f"fs.{name}.{key}") for name in sorted(S3_SCHEMES) for key in own):
+            return False
+        return self._boto3_reads(uri)
+
+    def _boto3_reads(self, uri: str) -> bool:
+        from model_monitor_analyzer.spark.partitions import s3_bucket_and_key, s3_read_problem
+
+        bucket = s3_bucket_and_key(uri)[0]
+        if bucket not in self._boto3_buckets:
+            problem = s3_read_problem(uri)
+            if problem is not None:
+                print(f"note: boto3 cannot read {uri} ({problem}): Spark's S3 connector reads the objects of "
+                      f"s3://{bucket} (slower: every byte goes through the JVM)", file=sys.stderr, flush=True)
+            self._boto3_buckets[bucket] = problem is None
+        return self._boto3_buckets[bucket]
 
     def upload(self, local: Path, uri: str) -> None:
         """Copy the local file to ``uri``, replacing what is there."""
@@ -215,6 +245,23 @@ def _local_files_under(uri: str) -> list[RemoteFile]:
                     continue  # a link to nothing, or gone since it was listed
     except OSError as exc:
         raise AnalyzerInputError(f"cannot list this location ({exc.strerror or exc})", path=uri) from None
+    return sorted(found, key=lambda file: file.uri)
+
+
+def _local_files_in(uri: str) -> list[RemoteFile]:
+    """``HadoopFiles.files_in`` of a ``file:`` folder, listed by this process (``_local_files_under``'s spelling)."""
+    folder = local_file_path(uri)
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file():
+                        found.append(RemoteFile(uri=f"file:{folder / entry.name}", size=entry.stat().st_size))
+                except FileNotFoundError:
+                    continue  # a link to nothing, or gone since it was listed
+    except OSError:
+        return []
     return sorted(found, key=lambda file: file.uri)
 
 

@@ -26,6 +26,7 @@ import functools
 import gzip
 import io
 import itertools
+import os
 import pickle
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -166,22 +167,46 @@ S3_SCHEMES = frozenset({"s3", "s3a", "s3n"})
 
 @functools.cache
 def _s3_client() -> Any:
+    """boto3's S3 client with its default credentials chain (the job's role), in the region the environment names
+    (``AWS_DEFAULT_REGION``, else ``AWS_REGION``, which botocore alone does not read); a connection that cannot be made
+    fails within seconds, so that the driver's probe (``s3_read_problem``) falls back within a minute or two, and
+    throttled reads are tried five times with backoff (botocore's standard retry mode)."""
     import boto3  # only on executors reading S3 objects
+    from botocore.config import Config
 
-    return boto3.client("s3")
+    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None
+    return boto3.client("s3", region_name=region,
+                        config=Config(connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5}))
+
+
+def s3_bucket_and_key(uri: str) -> tuple[str, str]:
+    """The bucket and key of ``s3://bucket/key`` (``s3a:``, ``s3n:`` alike), the key taken as it is spelt."""
+    bucket, _, key = uri.partition(":")[2].lstrip("/").partition("/")
+    return bucket, key
+
+
+def s3_read_problem(uri: str) -> str | None:
+    """Why boto3 cannot read the S3 object at ``uri`` in this process (its first byte asked for: no credentials,
+    access denied, no such object), or None when it can: the driver asks before the executors are given objects to
+    read with the same credentials (``HadoopFiles.read_on_executors``)."""
+    bucket, key = s3_bucket_and_key(uri)
+    try:
+        _s3_client().get_object(Bucket=bucket, Key=key, Range="bytes=0-0")["Body"].read()
+    except Exception as exc:  # botocore's errors: no credentials, access denied, no such key or bucket, no endpoint
+        return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return None
 
 
 def read_whole_file(uri: str) -> bytes:
     """The bytes of the file at ``uri`` as listed by Hadoop (``file:/x``, ``file:///x``, ``s3://bucket/key``; taken
     as it is, not percent-decoded: Hadoop's listing spells names plainly), read on the executor itself; one that
     cannot be read (gone since the listing, access denied) is an ``AnalyzerInputError``."""
-    scheme, _, rest = uri.partition(":")
-    scheme = scheme.lower()
+    scheme = uri.partition(":")[0].lower()
     try:
         if scheme in FILE_SCHEMES:
             return local_file_path(uri).read_bytes()
         if scheme in S3_SCHEMES:
-            bucket, _, key = rest.lstrip("/").partition("/")
+            bucket, key = s3_bucket_and_key(uri)
             return _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read this file ({exc.strerror or exc})", path=uri) from None
