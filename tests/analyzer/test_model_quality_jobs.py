@@ -650,11 +650,12 @@ def test_a_lone_carriage_return_in_an_output_or_a_label_ends_a_row_as_a_line_fee
 
 @pytest.mark.parametrize("quoted_elsewhere", [False, True])
 @pytest.mark.parametrize("blank", ["", " ", "\v", "\xa0", "\u2003", "\t\v,\xa0"])
-def test_a_label_of_only_blanks_is_a_malformed_label_and_an_output_of_only_blanks_is_refused(
+def test_a_label_or_an_output_of_only_blanks_is_skipped_and_counted_alike_by_both_readers(
         tmp_path, capsys, quoted_elsewhere, blank):
     # blanks are what str.isspace calls blanks (as the model-quality values' missing rule trims them), on the
     # column reader as on the per-record one (a quoted output elsewhere sends the window record by record).
-    # A label without a value is a bad ground-truth record: counted with its file and line, the window goes on.
+    # A label without a value is a bad ground-truth record: counted with its file and line, the window goes on;
+    # an output without a value is a row without a prediction, skipped and counted as such.
     scores, labels = _binary_window(tmp_path, n=20)
     if quoted_elsewhere:
         _edit_window(tmp_path, 9, output=f'"{float(scores[9])!r}"')
@@ -668,6 +669,10 @@ def test_a_label_of_only_blanks_is_a_malformed_label_and_an_output_of_only_blank
     kept = [i for i in range(20) if i != 4]
     body = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
     assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels[kept], scores[kept]), abs=1e-9)
-    _edit_window(tmp_path, 4, output=blank, label="0")
-    with pytest.raises(AnalyzerInputError, match="^record 09-4: the captured output holds no value"):
-        job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--overwrite"))
+    _edit_window(tmp_path, 4, output=blank, label=f"{int(labels[4])}")
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--overwrite"))
+    assert outcome.status is RunStatus.COMPLETED
+    assert outcome.summary["matched"] == 20 and outcome.summary["rows_without_values"] == 1
+    assert outcome.summary["item_count"] == 19 and "malformed_records" not in outcome.summary
+    body = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels[kept], scores[kept]), abs=1e-9)

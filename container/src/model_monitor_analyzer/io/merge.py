@@ -793,6 +793,9 @@ def labelled_predictions(
         row_labels = read_attribute(
             gt_kind, gt_value, ground_truth_attribute, what="ground-truth attribute", source=source
         )
+        no_prediction = not row_predictions and len(row_labels) == 1
+        if no_prediction:  # an output without a value: a row without a prediction, skipped and counted as such
+            row_predictions = [None]
         if len(row_labels) != len(row_predictions):
             empty = "captured output" if not row_predictions else "ground-truth data" if not row_labels else None
             if empty is not None:
@@ -803,7 +806,7 @@ def labelled_predictions(
                 path=source,
             )
         if probabilities is not None:
-            row_probabilities = read_attribute(
+            row_probabilities = [None] if no_prediction else read_attribute(
                 kind, value, probability_attribute, what="probability attribute", source=source,
                 class_lists=class_probabilities,
             )
