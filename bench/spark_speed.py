@@ -8,7 +8,9 @@ beforehand:
 * local: the local engine (``--engine local``, every CPU);
 * Spark local[1] and local[2]: ``--engine spark --spark-master local[N]``, the JVM's start included;
 * Spark start-up: a process that starts a ``local[2]`` session, runs a job of one row and stops, so the
-  start-up can be told apart from the work.
+  start-up can be told apart from the work; and the same with one Arrow batch through ``mapInArrow`` on each of
+  its two slots, which adds what any PySpark job of Python tasks pays before its first record (the Python
+  workers' start, the Arrow path's first use in the JVM and in Python).
 
 Each command runs ``--repeat`` times in turn; the fastest run counts, with the largest peak memory seen (the
 JVM's and the Python workers' together, as ``bench.measure`` sums a process tree). The statistics of the three
@@ -44,6 +46,11 @@ STARTUP = [sys.executable, "-c", (
     "from pyspark.sql import SparkSession; "
     "s = SparkSession.builder.master('local[2]').config('spark.ui.enabled', 'false').getOrCreate(); "
     "s.range(1).count(); s.stop()"
+)]
+STARTUP_PYTHON = [sys.executable, "-c", (
+    "from pyspark.sql import SparkSession; "
+    "s = SparkSession.builder.master('local[2]').config('spark.ui.enabled', 'false').getOrCreate(); "
+    "s.range(2, numPartitions=2).mapInArrow(lambda batches: batches, 'id long').count(); s.stop()"
 )]
 ENGINES = (("local engine", ("--engine", "local")),
            ("Spark local[1]", ("--engine", "spark", "--spark-master", "local[1]")),
@@ -94,9 +101,11 @@ def run_bench(records: int, *, repeat: int, copies: int = 1, runners: tuple[str,
         warm_files(dataset.baseline_csv, dataset.capture_dir)
         runs: dict[str, list[Run]] = {label: [] for label, _ in engines}
         startup: list[Run] = []
+        startup_python: list[Run] = []
         results: dict[str, tuple[int, int]] = {}
         for _ in range(repeat):
             startup.append(measure(STARTUP, env=env, cwd=REPO_ROOT))
+            startup_python.append(measure(STARTUP_PYTHON, env=env, cwd=REPO_ROOT))
             for label, engine in engines:
                 output = work / label.replace(" ", "-").replace("[", "").replace("]", "")
                 runs[label].append(measure(_monitor(capture, work / "baseline", output, dataset.window,
@@ -107,6 +116,7 @@ def run_bench(records: int, *, repeat: int, copies: int = 1, runners: tuple[str,
         raise SystemExit(f"the engines disagree on records or violations: {results}")
     best = {label: fastest_run(label_runs) for label, label_runs in runs.items()}
     start = fastest_run(startup).seconds
+    start_python = fastest_run(startup_python).seconds
     local = best["local engine"].seconds if "local engine" in best else None
     one = best["Spark local[1]"].seconds if "Spark local[1]" in best else None
     rows = [
@@ -119,6 +129,8 @@ def run_bench(records: int, *, repeat: int, copies: int = 1, runners: tuple[str,
         rows.append(f"| {label} | {run.seconds:.1f} | {run.peak_rss_mb:,.0f} | {against} | {work_seconds} |")
     rows.append(f"| Spark start-up alone (local[2], one-row job) | {start:.1f} | "
                 f"{fastest_run(startup).peak_rss_mb:,.0f} | - | - |")
+    rows.append(f"| Spark start-up with its Python workers (local[2], one Arrow batch per slot) | {start_python:.1f} | "
+                f"{fastest_run(startup_python).peak_rss_mb:,.0f} | - | - |")
     two = best["Spark local[2]"].seconds if "Spark local[2]" in best else None
     items, violations = next(iter(results.values()))
     goals = []
@@ -128,6 +140,8 @@ def run_bench(records: int, *, repeat: int, copies: int = 1, runners: tuple[str,
         goals.append(f"- Spark local[2] against the local engine plus the start-up: {two:.1f} s against "
                      f"{local + start:.1f} s ({(two - start) / local:.2f}x the local engine's time once the start-up "
                      "is taken off; goal: within start-up + 30 %)")
+        goals.append(f"- The same with the start-up of a job of Python tasks ({start_python:.1f} s): "
+                     f"{(two - start_python) / local:.2f}x the local engine's time")
     command = f"python -m bench.spark_speed --records {records} --repeat {repeat}"
     if copies != 1:
         command += f" --copies {copies}"
