@@ -306,14 +306,21 @@ def line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None)
     bounds counts them with those, in the same pass)."""
     carry = b""
     left = limit
-    while block := handle.read(chunk_bytes if left is None else min(chunk_bytes, left)):
-        if left is not None:
-            left -= len(block)
-        data = carry + block if carry else block
-        cut = data.rfind(b"\n") + 1
-        chunk, carry = data[:cut], data[cut:]
-        if chunk:
-            yield chunk
+    while (want := chunk_bytes if left is None else min(chunk_bytes, left)) > 0:
+        # read after the carried part of a line, in one buffer: each chunk is copied once, not twice
+        buffer = bytearray(len(carry) + want)
+        buffer[:len(carry)] = carry
+        with memoryview(buffer) as view:
+            got = handle.readinto(view[len(carry):])
+            if not got:
+                break
+            if left is not None:
+                left -= got
+            end = len(carry) + got
+            cut = buffer.rfind(b"\n", 0, end) + 1
+            if cut:
+                yield bytes(view[:cut])
+            carry = bytes(view[cut:end])
     if carry:
         yield carry
 
