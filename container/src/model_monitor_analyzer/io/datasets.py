@@ -306,21 +306,20 @@ def line_chunks(handle: BinaryIO, chunk_bytes: int, *, limit: int | None = None)
     bounds counts them with those, in the same pass)."""
     carry = b""
     left = limit
-    while (want := chunk_bytes if left is None else min(chunk_bytes, left)) > 0:
-        # read after the carried part of a line, in one buffer: each chunk is copied once, not twice
-        buffer = bytearray(len(carry) + want)
-        buffer[:len(carry)] = carry
-        with memoryview(buffer) as view:
-            got = handle.readinto(view[len(carry):])
-            if not got:
-                break
-            if left is not None:
-                left -= got
-            end = len(carry) + got
-            cut = buffer.rfind(b"\n", 0, end) + 1
-            if cut:
-                yield bytes(view[:cut])
-            carry = bytes(view[cut:end])
+    while block := handle.read(chunk_bytes if left is None else min(chunk_bytes, left)):
+        if left is not None:
+            left -= len(block)
+        cut = block.rfind(b"\n") + 1
+        if not cut:  # no line ends in this block: all of it waits for the next
+            carry += block
+            continue
+        # the carried part and the block's whole lines joined in one copy (a block of whole lines is not copied)
+        if carry:
+            chunk = b"".join((carry, memoryview(block)[:cut]))
+        else:
+            chunk = block if cut == len(block) else block[:cut]
+        carry = block[cut:]
+        yield chunk
     if carry:
         yield carry
 
