@@ -107,3 +107,32 @@ def test_kd_tree_votes_equal_brute_force_whatever_the_locality_order(columns):
     assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
     order = post._locality_order(reference)
     assert sorted(order.tolist()) == list(range(300))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kd_tree_votes_equal_brute_force_when_clear_and_tied_queries_mix(seed):
+    """Most queries' neighbours are clear from the tree's own distances; a query on a duplicated row (distance 0),
+    on a grid point with rows at equal distances, or with its next candidate a hair farther than its k-th, is
+    decided by the exact distances: both kinds in one block give the brute-force votes."""
+    rng = np.random.default_rng(40 + seed)
+    continuous = rng.normal(size=(300, 3))
+    grid = rng.integers(0, 3, size=(200, 3)).astype(np.float64)
+    reference = np.vstack([continuous, grid, continuous[:50]])  # 50 rows twice: ties at distance 0
+    # a row a hair farther from the first grid point than another one: a near tie at the k-th distance
+    reference = np.vstack([reference, grid[0] + [1.0, 0.0, 0.0], grid[0] + [1.0 + 1e-12, 0.0, 0.0]])
+    positive = rng.random(reference.shape[0]) < 0.5
+    queries = np.vstack([rng.normal(size=(200, 3)), grid[:100], continuous[:100], continuous[:20] + 1e-9])
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-3, 1e150])
+def test_kd_tree_votes_equal_brute_force_at_extreme_scales(scale):
+    """Squared distances that underflow (so the tree's and the exact ones may differ by more than their usual
+    share) or come near the largest float: the votes stay the brute force's."""
+    rng = np.random.default_rng(11)
+    reference = rng.normal(size=(400, 2)) * scale
+    positive = rng.random(400) < 0.5
+    queries = rng.normal(size=(300, 2)) * scale
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)

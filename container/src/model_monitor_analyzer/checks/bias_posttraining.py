@@ -46,6 +46,13 @@ _FLIP_TEST_CANDIDATES = 1 << 19
 # The k-d tree's distances may differ from the exact ones in the last bits; a candidate farther
 # than the k-th nearest by less than this share is treated as a possible tie.
 _TIE_MARGIN = 1e-7
+# How far apart (a share of their value) the tree's squared distances and the exact ones may be: both sum the same
+# squared differences in another order (some columns times 2**-53 each), and the tree's pass through a square root
+# and back; far above that for any table with fewer than millions of feature columns.
+_DISTANCE_SLACK = 1e-9
+# Below this squared distance an underflowing difference may break that relative bound: such neighbours are always
+# compared by their exact distances.
+_SMALLEST_CLEAR_DISTANCE = 1e-250
 # Bits of the locality code (``_locality_order``) over all feature columns, and at most per column.
 _LOCALITY_BITS = 32
 _LOCALITY_BITS_PER_COLUMN = 16
@@ -352,21 +359,47 @@ def _locality_order(points: np.ndarray) -> np.ndarray:
     return np.argsort(code)
 
 
+def _clearly_nearest(tree_squared: np.ndarray, neighbours: int) -> np.ndarray:
+    """Whether each query's ``neighbours`` nearest candidates, by the k-d tree's own (sorted) distances, are clearly
+    nearer than the next candidate: then they are the neighbours the exact distances choose, and the query is settled.
+
+    The tree's squared distances and the exact ones (``_squared_distances``) differ by at most ``_DISTANCE_SLACK``
+    of their value (both sum the same squared differences, in another order, and the tree takes a square root):
+    so when the next candidate's is above the ``neighbours``-th one's by more than ``_TIE_MARGIN`` and that slack,
+    every later candidate's exact distance is above the ``neighbours``-th nearest exact distance by more than
+    ``_TIE_MARGIN``, and ``_settled_votes``'s exact path would choose the same rows and settle. Tiny distances (where
+    underflow breaks the relative bound), infinite and NaN ones are left to that path."""
+    nearest = tree_squared[:, neighbours - 1]
+    following = tree_squared[:, neighbours]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (nearest >= _SMALLEST_CLEAR_DISTANCE) & (following > nearest * ((1 + _TIE_MARGIN) * (1 + _DISTANCE_SLACK)))
+
+
 def _settled_votes(
     index: NeighbourIndex, queries: np.ndarray, neighbours: int, asked: int, workers: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Votes of the queries whose ``asked`` nearest candidates settle their neighbours, and which those are."""
+    count = queries.shape[0]
     tree_distances, found = index.tree.query(queries, k=asked, workers=workers)
-    found = found.reshape(queries.shape[0], asked)
-    tree_squared = np.square(tree_distances.reshape(queries.shape[0], asked)[:, -1])
-    squared = _squared_distances(index.tree.data, queries, found)
-    candidates = index.tree_rows[found]  # the rows of group a, in dataset order
-    # Nearest first, the earlier row first among equal distances.
-    order = np.lexsort((candidates, squared), axis=1)
-    chosen = np.take_along_axis(found, order[:, :neighbours], axis=1)
-    kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
-    settled = (asked == index.tree_rows.size) | (tree_squared > kth * (1 + _TIE_MARGIN))
-    votes = 2 * index.positive_weight[chosen].sum(axis=1) > neighbours
+    found = found.reshape(count, asked)
+    tree_squared = np.square(tree_distances.reshape(count, asked))
+    votes = np.empty(count, dtype=bool)
+    settled = np.ones(count, dtype=bool)
+    # Most queries' neighbours are clear from the tree's distances; the others (a tie, or a near one, at the
+    # boundary) compare the candidates' exact distances.
+    clear = _clearly_nearest(tree_squared, neighbours) if asked > neighbours else np.zeros(count, dtype=bool)
+    votes[clear] = 2 * index.positive_weight[found[clear, :neighbours]].sum(axis=1) > neighbours
+    close = np.flatnonzero(~clear)
+    if close.size:
+        found = np.take(found, close, axis=0)
+        squared = _squared_distances(index.tree.data, np.take(queries, close, axis=0), found)
+        candidates = index.tree_rows[found]  # the rows of group a, in dataset order
+        # Nearest first, the earlier row first among equal distances.
+        order = np.lexsort((candidates, squared), axis=1)
+        chosen = np.take_along_axis(found, order[:, :neighbours], axis=1)
+        kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
+        settled[close] = (asked == index.tree_rows.size) | (tree_squared[close, -1] > kth * (1 + _TIE_MARGIN))
+        votes[close] = 2 * index.positive_weight[chosen].sum(axis=1) > neighbours
     return votes, settled
 
 
