@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import enum
 import functools
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -556,22 +558,21 @@ def count_bias(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
 
 def analysis_from_state(
     plan: BiasPlan, state: BiasState, *, columns: Mapping[str, np.ndarray] | None = None,
-    flip_counter: post.FlipCounter | None = None,
+    flip_counter: post.FlipCounter | None = None, flip_tests: FlipTests | None = None,
 ) -> BiasAnalysis:
     """The analysis the plan's metrics give for the counted rows.
 
     The flip test is the one metric that needs the rows: it runs on ``columns`` (all the rows the
     state counted) and is an error when they are not given. See ``checks.bias_posttraining.flip_test``
-    for how it can run over parts (``flip_counter``).
+    for how it can run over parts (``flip_counter``). ``flip_tests``: each facet group's flip test already
+    under way (``flip_tests_started``); by default each runs here when its metric is computed.
     """
-    predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
+    tests = flip_tests if flip_tests is not None else flip_tests_of(plan, columns, flip_counter)
     results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in plan.stages}
-    for facet, facet_counts in zip(plan.facets, state.counts, strict=True):
-        features = _FeaturesOnce(columns, facet.column, plan)
+    for facet, facet_counts, facet_tests in zip(plan.facets, state.counts, tests, strict=True):
         per_stage: dict[BiasStage, list[FacetValueResult]] = {stage: [] for stage, _ in plan.stages}
-        for (name, selection), counts in zip(facet.groups, facet_counts, strict=True):
-            data = GroupData(counts=counts, flip_test=_flip_test_of(columns, facet.column, selection, predicted, features,
-                                                                    flip_counter))
+        for (name, _), counts, flip_test in zip(facet.groups, facet_counts, facet_tests, strict=True):
+            data = GroupData(counts=counts, flip_test=flip_test)
             for stage, definitions in plan.stages:
                 metrics = tuple(compute_metric(d, data) for d in definitions)
                 per_stage[stage].append(FacetValueResult(value_or_threshold=name, metrics=metrics))
@@ -621,6 +622,43 @@ def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selectio
     return run
 
 
+#: each facet group's flip test (per facet, per group, in the plan's order): called, it gives FT or raises
+#: ``BiasMetricError``; None without predicted labels
+FlipTests = list[list[Callable[[], float] | None]]
+
+
+def flip_tests_of(plan: BiasPlan, columns: Mapping[str, np.ndarray] | None,
+                  counter: post.FlipCounter | None = None) -> FlipTests:
+    """The flip tests of the plan's facet groups, each run when called (``counter``: see ``post.flip_test``)."""
+    predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
+    tests: FlipTests = []
+    for facet in plan.facets:
+        features = _FeaturesOnce(columns, facet.column, plan)
+        tests.append([_flip_test_of(columns, facet.column, selection, predicted, features, counter)
+                      for _, selection in facet.groups])
+    return tests
+
+
+def flip_tests_started(tests: FlipTests) -> FlipTests:
+    """The flip tests run one after the other on a thread of their own, started now; each returned one waits for
+    its result (or raises its error). The k-d tree's build and queries leave Python's lock, so the rows are counted
+    and the other metrics computed meanwhile."""
+    pending = [(test, Future[float]()) for facet in tests for test in facet if test is not None]
+    if not pending:
+        return tests
+
+    def run_all() -> None:
+        for test, future in pending:
+            try:
+                future.set_result(test())
+            except BaseException as error:  # handed to whoever asks for this test's result
+                future.set_exception(error)
+
+    threading.Thread(target=run_all, name="flip-test", daemon=True).start()
+    waits = iter([future.result for _, future in pending])
+    return [[None if test is None else next(waits) for test in facet] for facet in tests]
+
+
 def analyze_bias(
     columns: Mapping[str, np.ndarray],
     *,
@@ -656,7 +694,11 @@ def analyze_bias(
         runner=runner,
     )
     if runner is None:
-        return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
+        tests = flip_tests_of(plan, columns)
+        if any(d.compute is _flip_test for _, definitions in plan.stages for d in definitions):
+            # The flip tests (most of a large run's time) go on while the rows are counted.
+            tests = flip_tests_started(tests)
+        return analysis_from_state(plan, count_bias(plan, columns), columns=columns, flip_tests=tests)
     return analysis_from_state(plan, runner.count(plan, columns), columns=columns, flip_counter=runner.flip_counts)
 
 
