@@ -674,6 +674,7 @@ def analyze_bias(
     excluded_columns: Sequence[str] = (),
     known_kinds: Mapping[str, ColumnKind] | None = None,
     runner: BiasRunner | None = None,
+    meanwhile: Callable[[BiasAnalysis], object] | None = None,
 ) -> BiasAnalysis:
     """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
 
@@ -684,7 +685,9 @@ def analyze_bias(
 
     The table is planned (``plan_bias``), counted (``count_bias``: the mergeable state) and the
     metrics derived from the counts (``analysis_from_state``); ``runner`` counts the rows and answers the flip
-    test's queries elsewhere (default: here).
+    test's queries elsewhere (default: here). ``meanwhile`` is called with the analysis of the counted metrics,
+    every flip test still without a value, before the flip tests are waited for: work that needs only the counts
+    (a baseline's standard errors) runs while they do.
     """
     plan = plan_bias(
         columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
@@ -698,8 +701,16 @@ def analyze_bias(
         if any(d.compute is _flip_test for _, definitions in plan.stages for d in definitions):
             # The flip tests (most of a large run's time) go on while the rows are counted.
             tests = flip_tests_started(tests)
-        return analysis_from_state(plan, count_bias(plan, columns), columns=columns, flip_tests=tests)
-    return analysis_from_state(plan, runner.count(plan, columns), columns=columns, flip_counter=runner.flip_counts)
+        state = count_bias(plan, columns)
+    else:
+        tests, state = flip_tests_of(plan, columns, runner.flip_counts), runner.count(plan, columns)
+    if meanwhile is not None:
+        meanwhile(analysis_from_state(plan, state, flip_tests=[[_flip_test_pending] * len(facet) for facet in tests]))
+    return analysis_from_state(plan, state, columns=columns, flip_tests=tests)
+
+
+def _flip_test_pending() -> float:
+    raise pre.BiasMetricError("FlipTest is still running")
 
 
 def _given_text(values: Sequence[object]) -> str:
