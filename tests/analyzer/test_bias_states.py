@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -97,6 +98,16 @@ def test_the_counted_metrics_handed_over_while_the_flip_tests_run_are_the_final_
     # the flip test of age has no value (sex is a text feature), the others have theirs
     assert [key[1] for key, m in final.items() if key[-1] == "FT" and m.value is None] == ["age"]
     assert decision_for_baseline(counted[0]) == decision_for_baseline(whole)
+
+
+def test_python_s_switch_interval_is_restored_once_the_flip_tests_are_done():
+    """The flip tests' thread shortens Python's thread switch interval while it runs beside the counting, and puts
+    it back before its last result is handed over, also when a flip test fails (age's: sex is a text feature)."""
+    before = sys.getswitchinterval()
+    analysis = analyze_bias(_table(5), **ANALYSIS)
+    assert sys.getswitchinterval() == before
+    assert analysis.post_training.facets[2].values[0].metrics[8].name == "FT"
+    assert analysis.post_training.facets[2].values[0].metrics[8].value is None
 
 
 def test_counts_merge_parts_that_saw_different_subgroups():
