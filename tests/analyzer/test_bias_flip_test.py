@@ -136,3 +136,40 @@ def test_kd_tree_votes_equal_brute_force_at_extreme_scales(scale):
     queries = rng.normal(size=(300, 2)) * scale
     expected = brute_force_votes(reference, positive, queries, 5)
     assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flip_test_of_columns_equals_the_flip_test_of_their_matrix(seed):
+    """The analysis gathers groups a and d straight from the columns (integers, floats, booleans, a value beyond
+    2**53): the same value as the flip test of the feature matrix, and the brute force's."""
+    rng = np.random.default_rng(200 + seed)
+    n = int(rng.integers(30, 400))
+    columns = [rng.integers(0, 4, n), rng.normal(size=n).round(1), rng.random(n) < 0.5,
+               rng.normal(size=n).astype(np.float32)]
+    columns[0][0] = 2**53 + 1  # cast to float64 alike either way
+    facet = rng.random(n) < 0.3
+    facet[:2] = [True, False]
+    predicted = rng.random(n) < 0.5
+    matrix = np.column_stack([column.astype(np.float64) for column in columns])
+    value = post.flip_test_of_columns(columns, facet, predicted)
+    assert value == post.flip_test(matrix, facet, predicted) == brute_force_flip_test(matrix, facet, predicted)
+
+
+def test_flip_test_of_columns_raises_the_errors_of_the_flip_test_of_their_matrix():
+    facet = np.array([True, False, True, False])
+    predicted = np.array([True, True, False, False])
+    numbers = np.array([1.0, 2.0, 3.0, 4.0])
+    cases = [
+        ([numbers], np.zeros(4, dtype=bool)),
+        ([numbers], np.ones(4, dtype=bool)),
+        ([numbers, np.array(["a", "b", "c", "d"], dtype=object)], facet),
+        ([], facet),
+        ([numbers, np.array([1.0, np.nan, 3.0, 4.0])], facet),
+    ]
+    for columns, group in cases:
+        matrix = (np.column_stack(columns) if columns else np.empty((4, 0))).astype(
+            object if any(c.dtype == object for c in columns) else np.float64)
+        with pytest.raises(post.BiasMetricError) as expected:
+            post.flip_test(matrix, group, predicted)
+        with pytest.raises(post.BiasMetricError, match=f"^{expected.value}$"):
+            post.flip_test_of_columns(columns, group, predicted)

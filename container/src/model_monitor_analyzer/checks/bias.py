@@ -240,20 +240,6 @@ def compute_metric(definition: MetricDefinition, data: GroupData) -> MetricResul
     return MetricResult(name=definition.name, description=definition.description, value=value)
 
 
-def _feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
-    """The flip test's features as one 2-D array; object dtype when a column is not numeric."""
-    n_rows = len(next(iter(columns.values()))) if columns else 0
-    if not names:
-        return np.empty((n_rows, 0))
-    chosen = [columns[name] for name in names]
-    if all(c.dtype.kind in "biuf" for c in chosen):
-        matrix = np.empty((n_rows, len(chosen)))
-        for column, values in enumerate(chosen):
-            matrix[:, column] = values  # each column cast straight into its place
-        return matrix
-    return np.column_stack([c.astype(object) for c in chosen])
-
-
 @dataclass(frozen=True, kw_only=True)
 class FacetPlan:
     """One facet column and its groups: each group's name as analysis.json prints it, and how its rows are chosen."""
@@ -594,23 +580,16 @@ def analysis_from_state(
     )
 
 
-class _FeaturesOnce:
-    """The flip test's feature matrix of one facet, built the first time a group's test asks for it."""
-
-    def __init__(self, columns: Mapping[str, np.ndarray] | None, facet: str, plan: BiasPlan) -> None:
-        self._columns, self._facet, self._plan = columns, facet, plan
-        self._matrix: np.ndarray | None = None
-
-    def matrix(self) -> np.ndarray:
-        if self._matrix is None:
-            assert self._columns is not None
-            left_out = {self._facet, self._plan.label, self._plan.predicted_label, *self._plan.excluded_columns}
-            self._matrix = _feature_matrix(self._columns, [n for n in self._columns if n not in left_out])
-        return self._matrix
+def _feature_columns(columns: Mapping[str, np.ndarray] | None, facet: str, plan: BiasPlan) -> list[np.ndarray]:
+    """The flip test's features: every column but the facet, the label, the predicted label and the excluded ones."""
+    if columns is None:
+        return []
+    left_out = {facet, plan.label, plan.predicted_label, *plan.excluded_columns}
+    return [values for name, values in columns.items() if name not in left_out]
 
 
 def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selection: Selection,
-                  predicted: np.ndarray | None, features: _FeaturesOnce,
+                  predicted: np.ndarray | None, features: list[np.ndarray],
                   counter: post.FlipCounter | None) -> Callable[[], float] | None:
     if predicted is None:
         return None
@@ -618,7 +597,7 @@ def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selectio
     def run() -> float:
         if columns is None:
             raise pre.BiasMetricError("FlipTest needs the rows themselves, not only their counts")
-        return post.flip_test(features.matrix(), selection.rows(columns[facet], facet), predicted, counter=counter)
+        return post.flip_test_of_columns(features, selection.rows(columns[facet], facet), predicted, counter=counter)
 
     return run
 
@@ -634,7 +613,7 @@ def flip_tests_of(plan: BiasPlan, columns: Mapping[str, np.ndarray] | None,
     predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
     tests: FlipTests = []
     for facet in plan.facets:
-        features = _FeaturesOnce(columns, facet.column, plan)
+        features = _feature_columns(columns, facet.column, plan)
         tests.append([_flip_test_of(columns, facet.column, selection, predicted, features, counter)
                       for _, selection in facet.groups])
     return tests

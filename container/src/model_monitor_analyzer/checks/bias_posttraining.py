@@ -22,7 +22,7 @@ see ``bias_pretraining.positive_proportion_difference`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -516,19 +516,52 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray, *,
     rows, not with the whole data. ``counter`` (default ``flip_counts``) says where the queries are
     answered: the Spark runner broadcasts the ``NeighbourIndex`` and splits group d over its partitions.
     """
+    _check_groups(facet)
+    if features.dtype.kind not in "biuf":
+        raise BiasMetricError(_NOT_NUMERIC)
+    if features.ndim != 2 or features.shape[1] == 0:
+        raise BiasMetricError(_NO_FEATURE)
+    matrix = features.astype(np.float64, copy=False)
+    if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
+        raise BiasMetricError(_MISSING_VALUES)
+    return _flip_test_of_groups(np.compress(~facet, matrix, axis=0), np.compress(facet, matrix, axis=0), facet,
+                                predicted, counter)
+
+
+def flip_test_of_columns(features: Sequence[np.ndarray], facet: np.ndarray, predicted: np.ndarray, *,
+                         counter: FlipCounter | None = None) -> float:
+    """``flip_test`` of the matrix whose columns are ``features`` (1-D arrays of the rows), the same value or error,
+    without that matrix: group a's and group d's rows are gathered from each column straight into their own."""
+    _check_groups(facet)
+    if any(column.dtype.kind not in "biuf" for column in features):
+        raise BiasMetricError(_NOT_NUMERIC)
+    if not features:
+        raise BiasMetricError(_NO_FEATURE)
+    if any(column.dtype.kind == "f" and np.isnan(column.min()) for column in features):
+        raise BiasMetricError(_MISSING_VALUES)
+    groups = []
+    for rows in (np.flatnonzero(~facet), np.flatnonzero(facet)):
+        group = np.empty((rows.size, len(features)))
+        for place, column in enumerate(features):
+            group[:, place] = np.take(column, rows)  # cast to float64 in place, as the matrix's columns are
+        groups.append(group)
+    return _flip_test_of_groups(groups[0], groups[1], facet, predicted, counter)
+
+
+_NOT_NUMERIC = "FlipTest does not support non-numeric columns"
+_NO_FEATURE = "FlipTest needs at least one feature column besides facet and labels"
+_MISSING_VALUES = "FlipTest does not support missing feature values"
+
+
+def _check_groups(facet: np.ndarray) -> None:
     if not np.any(facet):
         raise BiasMetricError("Facet set is empty")
     if np.all(facet):
         raise BiasMetricError("Negated Facet set is empty")
-    if features.dtype.kind not in "biuf":
-        raise BiasMetricError("FlipTest does not support non-numeric columns")
-    if features.ndim != 2 or features.shape[1] == 0:
-        raise BiasMetricError("FlipTest needs at least one feature column besides facet and labels")
-    matrix = features.astype(np.float64, copy=False)
-    if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
-        raise BiasMetricError("FlipTest does not support missing feature values")
-    reference = np.compress(~facet, matrix, axis=0)
+
+
+def _flip_test_of_groups(reference: np.ndarray, queries: np.ndarray, facet: np.ndarray, predicted: np.ndarray,
+                         counter: FlipCounter | None) -> float:
     flips_positive, flips_negative = (counter or flip_counts)(
-        reference, predicted[~facet], np.compress(facet, matrix, axis=0), predicted[facet],
-        flip_test_neighbours(reference.shape[0]))
+        reference, predicted[~facet], queries, predicted[facet], flip_test_neighbours(reference.shape[0]))
     return divide(flips_positive - flips_negative, int(np.count_nonzero(facet)))
