@@ -173,3 +173,16 @@ def test_flip_test_of_columns_raises_the_errors_of_the_flip_test_of_their_matrix
             post.flip_test(matrix, group, predicted)
         with pytest.raises(post.BiasMetricError, match=f"^{expected.value}$"):
             post.flip_test_of_columns(columns, group, predicted)
+
+
+@pytest.mark.parametrize("candidates", [1, 40, 300])
+def test_kd_tree_votes_equal_brute_force_whatever_the_block_sizes(monkeypatch, candidates):
+    """Queries asked in blocks, and the near ties among them compared in smaller parts (here a row at a time, a few
+    rows, and all at once), give the brute force's votes."""
+    monkeypatch.setattr(post, "_FLIP_TEST_CANDIDATES", candidates)
+    rng = np.random.default_rng(candidates)
+    reference = np.vstack([rng.integers(0, 3, size=(150, 2)), rng.normal(size=(150, 2))]).astype(np.float64)
+    positive = rng.random(300) < 0.5
+    queries = np.vstack([rng.integers(0, 3, size=(120, 2)), rng.normal(size=(120, 2))]).astype(np.float64)
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)

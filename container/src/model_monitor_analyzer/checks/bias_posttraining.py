@@ -40,9 +40,12 @@ INFINITY = float("inf")
 FLIP_TEST_NEIGHBOURS = 5
 FLIP_TEST_FEW_NEIGHBOURS = 1
 FLIP_TEST_SMALL_GROUP = 9
-# Candidate neighbours examined per block in the flip test, times the feature columns (bounds memory at a few such
-# arrays: the candidates' rows are gathered whole).
+# Candidate neighbours whose exact distances are compared at once in the flip test, times the feature columns (bounds
+# memory at a few such arrays: the candidates' rows are gathered whole).
 _FLIP_TEST_CANDIDATES = 1 << 19
+# Queries asked of the k-d tree at once, as a multiple of the above: its threads share each block (fewer, larger
+# blocks leave them less time idle at a block's end), and most queries need no gathered rows.
+_FLIP_TEST_QUERY_BLOCKS = 4
 # The k-d tree's distances may differ from the exact ones in the last bits; a candidate farther
 # than the k-th nearest by less than this share is treated as a possible tie.
 _TIE_MARGIN = 1e-7
@@ -389,14 +392,16 @@ def _settled_votes(
     # boundary) compare the candidates' exact distances.
     clear = _clearly_nearest(tree_squared, neighbours) if asked > neighbours else np.zeros(count, dtype=bool)
     votes[clear] = 2 * index.positive_weight[found[clear, :neighbours]].sum(axis=1) > neighbours
-    close = np.flatnonzero(~clear)
-    if close.size:
-        found = np.take(found, close, axis=0)
-        squared = _squared_distances(index.tree.data, np.take(queries, close, axis=0), found)
-        candidates = index.tree_rows[found]  # the rows of group a, in dataset order
+    step = max(1, _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
+    close_rows = np.flatnonzero(~clear)
+    for start in range(0, close_rows.size, step):  # the candidates' rows gathered a bounded part at a time
+        close = close_rows[start : start + step]
+        close_found = np.take(found, close, axis=0)
+        squared = _squared_distances(index.tree.data, np.take(queries, close, axis=0), close_found)
+        candidates = index.tree_rows[close_found]  # the rows of group a, in dataset order
         # Nearest first, the earlier row first among equal distances.
         order = np.lexsort((candidates, squared), axis=1)
-        chosen = np.take_along_axis(found, order[:, :neighbours], axis=1)
+        chosen = np.take_along_axis(close_found, order[:, :neighbours], axis=1)
         kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
         settled[close] = (asked == index.tree_rows.size) | (tree_squared[close, -1] > kth * (1 + _TIE_MARGIN))
         votes[close] = 2 * index.positive_weight[chosen].sum(axis=1) > neighbours
@@ -440,8 +445,8 @@ class NeighbourIndex:
         workers = -1 if cores_to_spare(1) else 1
         while pending.size:
             unsettled = []
-            # Blocks bound the candidate arrays at about _FLIP_TEST_CANDIDATES entries (of one column each).
-            step = max(1, _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
+            # Blocks bound the tree's answers at about _FLIP_TEST_QUERY_BLOCKS * _FLIP_TEST_CANDIDATES entries.
+            step = max(1, _FLIP_TEST_QUERY_BLOCKS * _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
             for start in range(0, pending.size, step):
                 block = pending[start : start + step]
                 block_votes, settled = _settled_votes(self, np.take(queries, block, axis=0), neighbours, asked,
