@@ -107,3 +107,82 @@ def test_kd_tree_votes_equal_brute_force_whatever_the_locality_order(columns):
     assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
     order = post._locality_order(reference)
     assert sorted(order.tolist()) == list(range(300))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kd_tree_votes_equal_brute_force_when_clear_and_tied_queries_mix(seed):
+    """Most queries' neighbours are clear from the tree's own distances; a query on a duplicated row (distance 0),
+    on a grid point with rows at equal distances, or with its next candidate a hair farther than its k-th, is
+    decided by the exact distances: both kinds in one block give the brute-force votes."""
+    rng = np.random.default_rng(40 + seed)
+    continuous = rng.normal(size=(300, 3))
+    grid = rng.integers(0, 3, size=(200, 3)).astype(np.float64)
+    reference = np.vstack([continuous, grid, continuous[:50]])  # 50 rows twice: ties at distance 0
+    # a row a hair farther from the first grid point than another one: a near tie at the k-th distance
+    reference = np.vstack([reference, grid[0] + [1.0, 0.0, 0.0], grid[0] + [1.0 + 1e-12, 0.0, 0.0]])
+    positive = rng.random(reference.shape[0]) < 0.5
+    queries = np.vstack([rng.normal(size=(200, 3)), grid[:100], continuous[:100], continuous[:20] + 1e-9])
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-3, 1e150])
+def test_kd_tree_votes_equal_brute_force_at_extreme_scales(scale):
+    """Squared distances that underflow (so the tree's and the exact ones may differ by more than their usual
+    share) or come near the largest float: the votes stay the brute force's."""
+    rng = np.random.default_rng(11)
+    reference = rng.normal(size=(400, 2)) * scale
+    positive = rng.random(400) < 0.5
+    queries = rng.normal(size=(300, 2)) * scale
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flip_test_of_columns_equals_the_flip_test_of_their_matrix(seed):
+    """The analysis gathers groups a and d straight from the columns (integers, floats, booleans, a value beyond
+    2**53): the same value as the flip test of the feature matrix, and the brute force's."""
+    rng = np.random.default_rng(200 + seed)
+    n = int(rng.integers(30, 400))
+    columns = [rng.integers(0, 4, n), rng.normal(size=n).round(1), rng.random(n) < 0.5,
+               rng.normal(size=n).astype(np.float32)]
+    columns[0][0] = 2**53 + 1  # cast to float64 alike either way
+    facet = rng.random(n) < 0.3
+    facet[:2] = [True, False]
+    predicted = rng.random(n) < 0.5
+    matrix = np.column_stack([column.astype(np.float64) for column in columns])
+    value = post.flip_test_of_columns(columns, facet, predicted)
+    assert value == post.flip_test(matrix, facet, predicted) == brute_force_flip_test(matrix, facet, predicted)
+
+
+def test_flip_test_of_columns_raises_the_errors_of_the_flip_test_of_their_matrix():
+    facet = np.array([True, False, True, False])
+    predicted = np.array([True, True, False, False])
+    numbers = np.array([1.0, 2.0, 3.0, 4.0])
+    cases = [
+        ([numbers], np.zeros(4, dtype=bool)),
+        ([numbers], np.ones(4, dtype=bool)),
+        ([numbers, np.array(["a", "b", "c", "d"], dtype=object)], facet),
+        ([], facet),
+        ([numbers, np.array([1.0, np.nan, 3.0, 4.0])], facet),
+    ]
+    for columns, group in cases:
+        matrix = (np.column_stack(columns) if columns else np.empty((4, 0))).astype(
+            object if any(c.dtype == object for c in columns) else np.float64)
+        with pytest.raises(post.BiasMetricError) as expected:
+            post.flip_test(matrix, group, predicted)
+        with pytest.raises(post.BiasMetricError, match=f"^{expected.value}$"):
+            post.flip_test_of_columns(columns, group, predicted)
+
+
+@pytest.mark.parametrize("candidates", [1, 40, 300])
+def test_kd_tree_votes_equal_brute_force_whatever_the_block_sizes(monkeypatch, candidates):
+    """Queries asked in blocks, and the near ties among them compared in smaller parts (here a row at a time, a few
+    rows, and all at once), give the brute force's votes."""
+    monkeypatch.setattr(post, "_FLIP_TEST_CANDIDATES", candidates)
+    rng = np.random.default_rng(candidates)
+    reference = np.vstack([rng.integers(0, 3, size=(150, 2)), rng.normal(size=(150, 2))]).astype(np.float64)
+    positive = rng.random(300) < 0.5
+    queries = np.vstack([rng.integers(0, 3, size=(120, 2)), rng.normal(size=(120, 2))]).astype(np.float64)
+    expected = brute_force_votes(reference, positive, queries, 5)
+    assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from model_monitor_analyzer.checks.bias import (
     count_bias,
     plan_bias,
 )
+from model_monitor_analyzer.checks.bias_decision import decision_for_baseline
 from model_monitor_analyzer.checks.bias_groups import subgroup_keys
 from model_monitor_analyzer.profile.bias_counts import GroupCounts, count_rows
 
@@ -74,6 +76,38 @@ def test_the_merged_counts_of_any_split_give_the_metrics_of_the_whole(cuts):
     merged = functools.reduce(BiasState.merge, states)
     assert analysis_from_state(plan, merged, columns=table) == whole
     assert merged.to_dict() == count_bias(plan, table).to_dict()
+
+
+def test_the_counted_metrics_handed_over_while_the_flip_tests_run_are_the_final_ones_but_ft():
+    """``analyze_bias`` hands ``meanwhile`` the analysis of the counts while the flip tests run on their thread:
+    every metric but FT is the final analysis's, and a baseline's standard errors (FT has none) come out the same
+    from either."""
+    table = _table(7)
+    counted = []
+    whole = analyze_bias(table, **ANALYSIS, meanwhile=counted.append)
+    assert len(counted) == 1 and counted[0].state is whole.state and counted[0].problems == whole.problems
+
+    def metrics(analysis):
+        return {(stage, f.name, v.value_or_threshold, m.name): m
+                for stage, result in analysis.stages() for f in result.facets for v in f.values for m in v.metrics}
+
+    early, final = metrics(counted[0]), metrics(whole)
+    assert early.keys() == final.keys()
+    assert {key: m for key, m in early.items() if key[-1] != "FT"} == {key: m for key, m in final.items() if key[-1] != "FT"}
+    assert all(m.value is None for key, m in early.items() if key[-1] == "FT")
+    # the flip test of age has no value (sex is a text feature), the others have theirs
+    assert [key[1] for key, m in final.items() if key[-1] == "FT" and m.value is None] == ["age"]
+    assert decision_for_baseline(counted[0]) == decision_for_baseline(whole)
+
+
+def test_python_s_switch_interval_is_restored_once_the_flip_tests_are_done():
+    """The flip tests' thread shortens Python's thread switch interval while it runs beside the counting, and puts
+    it back before its last result is handed over, also when a flip test fails (age's: sex is a text feature)."""
+    before = sys.getswitchinterval()
+    analysis = analyze_bias(_table(5), **ANALYSIS)
+    assert sys.getswitchinterval() == before
+    assert analysis.post_training.facets[2].values[0].metrics[8].name == "FT"
+    assert analysis.post_training.facets[2].values[0].metrics[8].value is None
 
 
 def test_counts_merge_parts_that_saw_different_subgroups():

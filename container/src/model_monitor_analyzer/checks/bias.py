@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -235,20 +238,6 @@ def compute_metric(definition: MetricDefinition, data: GroupData) -> MetricResul
             name=definition.name, description=definition.description, value=None, error=str(error)
         )
     return MetricResult(name=definition.name, description=definition.description, value=value)
-
-
-def _feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
-    """The flip test's features as one 2-D array; object dtype when a column is not numeric."""
-    n_rows = len(next(iter(columns.values()))) if columns else 0
-    if not names:
-        return np.empty((n_rows, 0))
-    chosen = [columns[name] for name in names]
-    if all(c.dtype.kind in "biuf" for c in chosen):
-        matrix = np.empty((n_rows, len(chosen)))
-        for column, values in enumerate(chosen):
-            matrix[:, column] = values  # each column cast straight into its place
-        return matrix
-    return np.column_stack([c.astype(object) for c in chosen])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -556,22 +545,21 @@ def count_bias(plan: BiasPlan, columns: Mapping[str, np.ndarray]) -> BiasState:
 
 def analysis_from_state(
     plan: BiasPlan, state: BiasState, *, columns: Mapping[str, np.ndarray] | None = None,
-    flip_counter: post.FlipCounter | None = None,
+    flip_counter: post.FlipCounter | None = None, flip_tests: FlipTests | None = None,
 ) -> BiasAnalysis:
     """The analysis the plan's metrics give for the counted rows.
 
     The flip test is the one metric that needs the rows: it runs on ``columns`` (all the rows the
     state counted) and is an error when they are not given. See ``checks.bias_posttraining.flip_test``
-    for how it can run over parts (``flip_counter``).
+    for how it can run over parts (``flip_counter``). ``flip_tests``: each facet group's flip test already
+    under way (``flip_tests_started``); by default each runs here when its metric is computed.
     """
-    predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
+    tests = flip_tests if flip_tests is not None else flip_tests_of(plan, columns, flip_counter)
     results: dict[BiasStage, list[FacetResult]] = {stage: [] for stage, _ in plan.stages}
-    for facet, facet_counts in zip(plan.facets, state.counts, strict=True):
-        features = _FeaturesOnce(columns, facet.column, plan)
+    for facet, facet_counts, facet_tests in zip(plan.facets, state.counts, tests, strict=True):
         per_stage: dict[BiasStage, list[FacetValueResult]] = {stage: [] for stage, _ in plan.stages}
-        for (name, selection), counts in zip(facet.groups, facet_counts, strict=True):
-            data = GroupData(counts=counts, flip_test=_flip_test_of(columns, facet.column, selection, predicted, features,
-                                                                    flip_counter))
+        for (name, _), counts, flip_test in zip(facet.groups, facet_counts, facet_tests, strict=True):
+            data = GroupData(counts=counts, flip_test=flip_test)
             for stage, definitions in plan.stages:
                 metrics = tuple(compute_metric(d, data) for d in definitions)
                 per_stage[stage].append(FacetValueResult(value_or_threshold=name, metrics=metrics))
@@ -592,23 +580,16 @@ def analysis_from_state(
     )
 
 
-class _FeaturesOnce:
-    """The flip test's feature matrix of one facet, built the first time a group's test asks for it."""
-
-    def __init__(self, columns: Mapping[str, np.ndarray] | None, facet: str, plan: BiasPlan) -> None:
-        self._columns, self._facet, self._plan = columns, facet, plan
-        self._matrix: np.ndarray | None = None
-
-    def matrix(self) -> np.ndarray:
-        if self._matrix is None:
-            assert self._columns is not None
-            left_out = {self._facet, self._plan.label, self._plan.predicted_label, *self._plan.excluded_columns}
-            self._matrix = _feature_matrix(self._columns, [n for n in self._columns if n not in left_out])
-        return self._matrix
+def _feature_columns(columns: Mapping[str, np.ndarray] | None, facet: str, plan: BiasPlan) -> list[np.ndarray]:
+    """The flip test's features: every column but the facet, the label, the predicted label and the excluded ones."""
+    if columns is None:
+        return []
+    left_out = {facet, plan.label, plan.predicted_label, *plan.excluded_columns}
+    return [values for name, values in columns.items() if name not in left_out]
 
 
 def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selection: Selection,
-                  predicted: np.ndarray | None, features: _FeaturesOnce,
+                  predicted: np.ndarray | None, features: list[np.ndarray],
                   counter: post.FlipCounter | None) -> Callable[[], float] | None:
     if predicted is None:
         return None
@@ -616,9 +597,59 @@ def _flip_test_of(columns: Mapping[str, np.ndarray] | None, facet: str, selectio
     def run() -> float:
         if columns is None:
             raise pre.BiasMetricError("FlipTest needs the rows themselves, not only their counts")
-        return post.flip_test(features.matrix(), selection.rows(columns[facet], facet), predicted, counter=counter)
+        return post.flip_test_of_columns(features, selection.rows(columns[facet], facet), predicted, counter=counter)
 
     return run
+
+
+#: each facet group's flip test (per facet, per group, in the plan's order): called, it gives FT or raises
+#: ``BiasMetricError``; None without predicted labels
+FlipTests = list[list[Callable[[], float] | None]]
+
+
+def flip_tests_of(plan: BiasPlan, columns: Mapping[str, np.ndarray] | None,
+                  counter: post.FlipCounter | None = None) -> FlipTests:
+    """The flip tests of the plan's facet groups, each run when called (``counter``: see ``post.flip_test``)."""
+    predicted = _labelled_rows(plan, columns)[1] if columns is not None else None
+    tests: FlipTests = []
+    for facet in plan.facets:
+        features = _feature_columns(columns, facet.column, plan)
+        tests.append([_flip_test_of(columns, facet.column, selection, predicted, features, counter)
+                      for _, selection in facet.groups])
+    return tests
+
+
+# Python's thread switch interval while the flip tests run beside the rest (see ``flip_tests_started``)
+_FLIP_TEST_SWITCH_INTERVAL = 0.0002
+
+
+def flip_tests_started(tests: FlipTests) -> FlipTests:
+    """The flip tests run one after the other on a thread of their own, started now; each returned one waits for
+    its result (or raises its error). The k-d tree's build and queries leave Python's lock, so the rows are counted
+    and the other metrics computed meanwhile."""
+    pending = [(test, Future[float]()) for facet in tests for test in facet if test is not None]
+    if not pending:
+        return tests
+
+    interval = sys.getswitchinterval()
+
+    def run_all() -> None:
+        for number, (test, future) in enumerate(pending, start=1):
+            try:
+                outcome = functools.partial(future.set_result, test())
+            except BaseException as error:  # handed to whoever asks for this test's result
+                outcome = functools.partial(future.set_exception, error)
+            if number == len(pending):
+                sys.setswitchinterval(interval)  # before the last result wakes whoever waits for it
+            outcome()
+
+    # Each of the flip test's numpy and k-d tree calls leaves Python's lock and takes it back: at Python's default
+    # interval (5 ms) it waits that long after each while the other thread counts the rows or bootstraps the
+    # standard errors (Python code), which took back most of what running them side by side saves.
+    sys.setswitchinterval(min(interval, _FLIP_TEST_SWITCH_INTERVAL))
+    threading.Thread(target=run_all, name="flip-test", daemon=True).start()
+    waits = iter([future.result for _, future in pending])
+    return [[None if test is None else next(waits) for test in facet] for facet in tests]
 
 
 def analyze_bias(
@@ -636,6 +667,7 @@ def analyze_bias(
     excluded_columns: Sequence[str] = (),
     known_kinds: Mapping[str, ColumnKind] | None = None,
     runner: BiasRunner | None = None,
+    meanwhile: Callable[[BiasAnalysis], object] | None = None,
 ) -> BiasAnalysis:
     """Clarify's bias metrics of a table (``columns``: name -> equally long 1-D arrays, in dataset order).
 
@@ -646,7 +678,9 @@ def analyze_bias(
 
     The table is planned (``plan_bias``), counted (``count_bias``: the mergeable state) and the
     metrics derived from the counts (``analysis_from_state``); ``runner`` counts the rows and answers the flip
-    test's queries elsewhere (default: here).
+    test's queries elsewhere (default: here). ``meanwhile`` is called with the analysis of the counted metrics,
+    every flip test still without a value, before the flip tests are waited for: work that needs only the counts
+    (a baseline's standard errors) runs while they do.
     """
     plan = plan_bias(
         columns, label=label, label_values=label_values, facets=facets, group_variable=group_variable,
@@ -656,8 +690,20 @@ def analyze_bias(
         runner=runner,
     )
     if runner is None:
-        return analysis_from_state(plan, count_bias(plan, columns), columns=columns)
-    return analysis_from_state(plan, runner.count(plan, columns), columns=columns, flip_counter=runner.flip_counts)
+        tests = flip_tests_of(plan, columns)
+        if any(d.compute is _flip_test for _, definitions in plan.stages for d in definitions):
+            # The flip tests (most of a large run's time) go on while the rows are counted.
+            tests = flip_tests_started(tests)
+        state = count_bias(plan, columns)
+    else:
+        tests, state = flip_tests_of(plan, columns, runner.flip_counts), runner.count(plan, columns)
+    if meanwhile is not None:
+        meanwhile(analysis_from_state(plan, state, flip_tests=[[_flip_test_pending] * len(facet) for facet in tests]))
+    return analysis_from_state(plan, state, columns=columns, flip_tests=tests)
+
+
+def _flip_test_pending() -> float:
+    raise pre.BiasMetricError("FlipTest is still running")
 
 
 def _given_text(values: Sequence[object]) -> str:

@@ -22,7 +22,7 @@ see ``bias_pretraining.positive_proportion_difference`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,12 +40,22 @@ INFINITY = float("inf")
 FLIP_TEST_NEIGHBOURS = 5
 FLIP_TEST_FEW_NEIGHBOURS = 1
 FLIP_TEST_SMALL_GROUP = 9
-# Candidate neighbours examined per block in the flip test, times the feature columns (bounds memory at a few such
-# arrays: the candidates' rows are gathered whole).
+# Candidate neighbours whose exact distances are compared at once in the flip test, times the feature columns (bounds
+# memory at a few such arrays: the candidates' rows are gathered whole).
 _FLIP_TEST_CANDIDATES = 1 << 19
+# Queries asked of the k-d tree at once, as a multiple of the above: its threads share each block (fewer, larger
+# blocks leave them less time idle at a block's end), and most queries need no gathered rows.
+_FLIP_TEST_QUERY_BLOCKS = 4
 # The k-d tree's distances may differ from the exact ones in the last bits; a candidate farther
 # than the k-th nearest by less than this share is treated as a possible tie.
 _TIE_MARGIN = 1e-7
+# How far apart (a share of their value) the tree's squared distances and the exact ones may be: both sum the same
+# squared differences in another order (some columns times 2**-53 each), and the tree's pass through a square root
+# and back; far above that for any table with fewer than millions of feature columns.
+_DISTANCE_SLACK = 1e-9
+# Below this squared distance an underflowing difference may break that relative bound: such neighbours are always
+# compared by their exact distances.
+_SMALLEST_CLEAR_DISTANCE = 1e-250
 # Bits of the locality code (``_locality_order``) over all feature columns, and at most per column.
 _LOCALITY_BITS = 32
 _LOCALITY_BITS_PER_COLUMN = 16
@@ -352,21 +362,49 @@ def _locality_order(points: np.ndarray) -> np.ndarray:
     return np.argsort(code)
 
 
+def _clearly_nearest(tree_squared: np.ndarray, neighbours: int) -> np.ndarray:
+    """Whether each query's ``neighbours`` nearest candidates, by the k-d tree's own (sorted) distances, are clearly
+    nearer than the next candidate: then they are the neighbours the exact distances choose, and the query is settled.
+
+    The tree's squared distances and the exact ones (``_squared_distances``) differ by at most ``_DISTANCE_SLACK``
+    of their value (both sum the same squared differences, in another order, and the tree takes a square root):
+    so when the next candidate's is above the ``neighbours``-th one's by more than ``_TIE_MARGIN`` and that slack,
+    every later candidate's exact distance is above the ``neighbours``-th nearest exact distance by more than
+    ``_TIE_MARGIN``, and ``_settled_votes``'s exact path would choose the same rows and settle. Tiny distances (where
+    underflow breaks the relative bound), infinite and NaN ones are left to that path."""
+    nearest = tree_squared[:, neighbours - 1]
+    following = tree_squared[:, neighbours]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (nearest >= _SMALLEST_CLEAR_DISTANCE) & (following > nearest * ((1 + _TIE_MARGIN) * (1 + _DISTANCE_SLACK)))
+
+
 def _settled_votes(
     index: NeighbourIndex, queries: np.ndarray, neighbours: int, asked: int, workers: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Votes of the queries whose ``asked`` nearest candidates settle their neighbours, and which those are."""
+    count = queries.shape[0]
     tree_distances, found = index.tree.query(queries, k=asked, workers=workers)
-    found = found.reshape(queries.shape[0], asked)
-    tree_squared = np.square(tree_distances.reshape(queries.shape[0], asked)[:, -1])
-    squared = _squared_distances(index.tree.data, queries, found)
-    candidates = index.tree_rows[found]  # the rows of group a, in dataset order
-    # Nearest first, the earlier row first among equal distances.
-    order = np.lexsort((candidates, squared), axis=1)
-    chosen = np.take_along_axis(found, order[:, :neighbours], axis=1)
-    kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
-    settled = (asked == index.tree_rows.size) | (tree_squared > kth * (1 + _TIE_MARGIN))
-    votes = 2 * index.positive_weight[chosen].sum(axis=1) > neighbours
+    found = found.reshape(count, asked)
+    tree_squared = np.square(tree_distances.reshape(count, asked))
+    votes = np.empty(count, dtype=bool)
+    settled = np.ones(count, dtype=bool)
+    # Most queries' neighbours are clear from the tree's distances; the others (a tie, or a near one, at the
+    # boundary) compare the candidates' exact distances.
+    clear = _clearly_nearest(tree_squared, neighbours) if asked > neighbours else np.zeros(count, dtype=bool)
+    votes[clear] = 2 * index.positive_weight[found[clear, :neighbours]].sum(axis=1) > neighbours
+    step = max(1, _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
+    close_rows = np.flatnonzero(~clear)
+    for start in range(0, close_rows.size, step):  # the candidates' rows gathered a bounded part at a time
+        close = close_rows[start : start + step]
+        close_found = np.take(found, close, axis=0)
+        squared = _squared_distances(index.tree.data, np.take(queries, close, axis=0), close_found)
+        candidates = index.tree_rows[close_found]  # the rows of group a, in dataset order
+        # Nearest first, the earlier row first among equal distances.
+        order = np.lexsort((candidates, squared), axis=1)
+        chosen = np.take_along_axis(close_found, order[:, :neighbours], axis=1)
+        kth = np.take_along_axis(squared, order[:, neighbours - 1, None], axis=1)[:, 0]
+        settled[close] = (asked == index.tree_rows.size) | (tree_squared[close, -1] > kth * (1 + _TIE_MARGIN))
+        votes[close] = 2 * index.positive_weight[chosen].sum(axis=1) > neighbours
     return votes, settled
 
 
@@ -407,8 +445,8 @@ class NeighbourIndex:
         workers = -1 if cores_to_spare(1) else 1
         while pending.size:
             unsettled = []
-            # Blocks bound the candidate arrays at about _FLIP_TEST_CANDIDATES entries (of one column each).
-            step = max(1, _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
+            # Blocks bound the tree's answers at about _FLIP_TEST_QUERY_BLOCKS * _FLIP_TEST_CANDIDATES entries.
+            step = max(1, _FLIP_TEST_QUERY_BLOCKS * _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
             for start in range(0, pending.size, step):
                 block = pending[start : start + step]
                 block_votes, settled = _settled_votes(self, np.take(queries, block, axis=0), neighbours, asked,
@@ -483,19 +521,52 @@ def flip_test(features: np.ndarray, facet: np.ndarray, predicted: np.ndarray, *,
     rows, not with the whole data. ``counter`` (default ``flip_counts``) says where the queries are
     answered: the Spark runner broadcasts the ``NeighbourIndex`` and splits group d over its partitions.
     """
+    _check_groups(facet)
+    if features.dtype.kind not in "biuf":
+        raise BiasMetricError(_NOT_NUMERIC)
+    if features.ndim != 2 or features.shape[1] == 0:
+        raise BiasMetricError(_NO_FEATURE)
+    matrix = features.astype(np.float64, copy=False)
+    if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
+        raise BiasMetricError(_MISSING_VALUES)
+    return _flip_test_of_groups(np.compress(~facet, matrix, axis=0), np.compress(facet, matrix, axis=0), facet,
+                                predicted, counter)
+
+
+def flip_test_of_columns(features: Sequence[np.ndarray], facet: np.ndarray, predicted: np.ndarray, *,
+                         counter: FlipCounter | None = None) -> float:
+    """``flip_test`` of the matrix whose columns are ``features`` (1-D arrays of the rows), the same value or error,
+    without that matrix: group a's and group d's rows are gathered from each column straight into their own."""
+    _check_groups(facet)
+    if any(column.dtype.kind not in "biuf" for column in features):
+        raise BiasMetricError(_NOT_NUMERIC)
+    if not features:
+        raise BiasMetricError(_NO_FEATURE)
+    if any(column.dtype.kind == "f" and np.isnan(column.min()) for column in features):
+        raise BiasMetricError(_MISSING_VALUES)
+    groups = []
+    for rows in (np.flatnonzero(~facet), np.flatnonzero(facet)):
+        group = np.empty((rows.size, len(features)))
+        for place, column in enumerate(features):
+            group[:, place] = np.take(column, rows)  # cast to float64 in place, as the matrix's columns are
+        groups.append(group)
+    return _flip_test_of_groups(groups[0], groups[1], facet, predicted, counter)
+
+
+_NOT_NUMERIC = "FlipTest does not support non-numeric columns"
+_NO_FEATURE = "FlipTest needs at least one feature column besides facet and labels"
+_MISSING_VALUES = "FlipTest does not support missing feature values"
+
+
+def _check_groups(facet: np.ndarray) -> None:
     if not np.any(facet):
         raise BiasMetricError("Facet set is empty")
     if np.all(facet):
         raise BiasMetricError("Negated Facet set is empty")
-    if features.dtype.kind not in "biuf":
-        raise BiasMetricError("FlipTest does not support non-numeric columns")
-    if features.ndim != 2 or features.shape[1] == 0:
-        raise BiasMetricError("FlipTest needs at least one feature column besides facet and labels")
-    matrix = features.astype(np.float64, copy=False)
-    if np.isnan(matrix.min()):  # the minimum of columns with a NaN is NaN
-        raise BiasMetricError("FlipTest does not support missing feature values")
-    reference = np.compress(~facet, matrix, axis=0)
+
+
+def _flip_test_of_groups(reference: np.ndarray, queries: np.ndarray, facet: np.ndarray, predicted: np.ndarray,
+                         counter: FlipCounter | None) -> float:
     flips_positive, flips_negative = (counter or flip_counts)(
-        reference, predicted[~facet], np.compress(facet, matrix, axis=0), predicted[facet],
-        flip_test_neighbours(reference.shape[0]))
+        reference, predicted[~facet], queries, predicted[facet], flip_test_neighbours(reference.shape[0]))
     return divide(flips_positive - flips_negative, int(np.count_nonzero(facet)))

@@ -50,7 +50,6 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import BATCH_INPUT, BATCH_OUTPUT
@@ -249,6 +248,8 @@ def _json_document(file: Path) -> bytes:
 
 
 def _parquet_rows(file: Path) -> Iterator[_Row]:
+    import pyarrow.parquet as pq  # its imports (file systems, ssl) take some 40 ms that only Parquet needs
+
     try:
         parquet = pq.ParquetFile(file)
         number = 0

@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
-import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import InputProblems
@@ -809,6 +808,8 @@ def _flatten(table: pa.Table) -> pa.Table:
 
 def read_parquet_file(file: Path, *, problems: InputProblems) -> Iterator[pa.RecordBatch]:
     """Stream one Parquet file in row batches."""
+    import pyarrow.parquet as pq  # its imports (file systems, ssl) take some 40 ms that only Parquet needs
+
     try:
         parquet = pq.ParquetFile(file)
         noted: set[str] = set()

@@ -6,7 +6,7 @@ a predicted-label column or from scores cut at a probability threshold.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -71,6 +71,7 @@ def run_analysis(
     probability_threshold: float | None = None,
     known_kinds: Mapping[str, ColumnKind] | None = None,
     runner: BiasRunner | None = None,
+    meanwhile: Callable[[BiasAnalysis], object] | None = None,
 ) -> BiasAnalysis:
     """The bias analysis of a table per the config.
 
@@ -80,6 +81,7 @@ def run_analysis(
     A floating-point predicted-label column with a config ``probability_threshold`` is read as scores.
     ``known_kinds``: how the baseline read the label and facet columns (``baseline_column_kinds``).
     ``runner``: where the rows are counted and FlipTest's queries answered (``checks.bias.BiasRunner``).
+    ``meanwhile``: called with the counted metrics while FlipTest runs (``checks.bias.analyze_bias``).
     """
     names = list(columns)
     label = label_column or _label_column(config, names, config_path)
@@ -143,4 +145,5 @@ def run_analysis(
         excluded_columns=excluded,
         known_kinds=known_kinds,
         runner=runner,
+        meanwhile=meanwhile,
     )

@@ -168,13 +168,20 @@ def run_baseline(request: BiasBaselineRequest, *, reader: DatasetReader | None =
     import_ahead(config, request.dataset, request.dataset_type)
     problems = _problems(request)
     columns = (reader or read_dataset_columns)(request, config, problems)
-    analysis = run_analysis(columns, config, config_path=str(request.analysis_config), runner=runner)
+    # the standard errors the sample-size-aware drift verdict weighs the windows' metrics with: from the counts
+    # (FlipTest has none), so computed while FlipTest runs
+    decisions: list[rules.BiasDecision] = []
+
+    def decide(counted: BiasAnalysis) -> None:
+        if not counted.problems:  # else the baseline is refused below
+            decisions.append(bias_decision.decision_for_baseline(counted))
+
+    analysis = run_analysis(columns, config, config_path=str(request.analysis_config), runner=runner,
+                            meanwhile=decide)
     # A baseline with metrics that could not be computed is not written: it would pass for one.
     check_computable(analysis, config_path=str(request.analysis_config))
     claim.clear()
-    # the standard errors the sample-size-aware drift verdict weighs the windows' metrics with
-    written = write_baseline_analysis(analysis, bias_decision.decision_for_baseline(analysis),
-                                      request.output / ANALYSIS_FILE)
+    written = write_baseline_analysis(analysis, decisions[0], request.output / ANALYSIS_FILE)
     return RunOutcome(
         status=RunStatus.COMPLETED,
         message="Completed: bias baseline analysis written.",
