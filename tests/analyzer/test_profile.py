@@ -185,3 +185,25 @@ def test_small_batches_are_profiled_together_with_the_same_exact_state(monkeypat
     assert together.columns["n"].nulls == sum(b.num_rows for b in batches if "n" not in b.schema.names)
     for name in ("x", "n"):
         assert together.columns[name].moments.mean == pytest.approx(apart.columns[name].moments.mean, rel=1e-12)
+
+
+def test_wide_batches_are_held_up_to_a_bound_in_bytes(monkeypatch):
+    """Batches of long texts are profiled together only up to ``MAX_HELD_BYTES``: memory stays bounded whatever the
+    row width (and no text column of a held group can outgrow Arrow's 2 GiB offsets)."""
+    from model_monitor_analyzer.jobs.progress import ProgressReporter
+    from model_monitor_analyzer.profile import dataset
+
+    monkeypatch.setattr(dataset, "MAX_HELD_BYTES", 100_000)
+    sizes = []
+    update = dataset.DatasetProfile.update
+
+    def recording(self, batch, **kwargs):
+        sizes.append(batch.nbytes)
+        return update(self, batch, **kwargs)
+
+    monkeypatch.setattr(dataset.DatasetProfile, "update", recording)
+    batches = [pa.record_batch([_text_column(["x" * 1_000] * 30)], names=["text"]) for _ in range(20)]
+    profile = dataset.profile_batches(iter(batches), names=None, detailed_columns=frozenset(),
+                                      progress=ProgressReporter(enabled=False))
+    assert profile.item_count == 600 and len(sizes) > 1
+    assert max(sizes) < 100_000 + batches[0].nbytes

@@ -799,7 +799,7 @@ def labelled_predictions(
         if len(row_labels) != len(row_predictions):
             empty = "captured output" if not row_predictions else "ground-truth data" if not row_labels else None
             if empty is not None:
-                raise AnalyzerInputError(f"the {empty} holds no value (it is empty or only blanks)", path=source)
+                raise AnalyzerInputError(f"the {empty} holds no value (no CSV row or JSON item)", path=source)
             raise AnalyzerInputError(
                 f"{len(row_predictions)} predictions but {len(row_labels)} labels: a batched request needs one"
                 " label per prediction",

@@ -169,8 +169,10 @@ class DatasetProfile:
 
 
 # Small batches (a capture file of a few thousand records) are profiled together up to this many rows: each column's
-# classification and sketch update costs a few Arrow calls per batch, whatever its size.
+# classification and sketch update costs a few Arrow calls per batch, whatever its size. Wide rows (long texts) are
+# held up to this many bytes at most, so that memory stays bounded and no text column outgrows Arrow's 2 GiB.
 MIN_PROFILED_ROWS = 16_384
+MAX_HELD_BYTES = 16 << 20
 
 
 def profile_batches(
@@ -184,14 +186,14 @@ def profile_batches(
     to; ``progress`` is told the records profiled). Here, not with the runs: a Spark worker imports only this."""
     profile = DatasetProfile()
     held: list[pa.RecordBatch] = []
-    held_rows = 0
+    held_rows = held_bytes = 0
 
     def profile_held() -> None:
-        nonlocal held, held_rows
+        nonlocal held, held_rows, held_bytes
         if held:
             profile.update(held[0] if len(held) == 1 else pa.Table.from_batches(held), detailed_columns=detailed_columns)
             progress.update(profile.item_count)
-            held, held_rows = [], 0
+            held, held_rows, held_bytes = [], 0, 0
 
     for batch in batches:
         if names is not None:
@@ -202,7 +204,8 @@ def profile_batches(
             profile_held()
         held.append(batch)
         held_rows += batch.num_rows
-        if held_rows >= MIN_PROFILED_ROWS:
+        held_bytes += batch.nbytes
+        if held_rows >= MIN_PROFILED_ROWS or held_bytes >= MAX_HELD_BYTES:
             profile_held()
     profile_held()
     return profile
