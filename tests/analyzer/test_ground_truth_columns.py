@@ -24,7 +24,10 @@ def _label_line(rng: random.Random, index: int) -> bytes:
         return b'["a list"]'
     if kind < 0.09:
         return b"null"
-    record: dict = {"groundTruthData": {"data": rng.choice(["0", "1", "1.5", '{"label": 1}', "a,b"]),
+    # valueless labels too (malformed on both paths): blanks, commas, quoted blanks, an empty JSON list
+    data = rng.choice(["0", "1", "1.5", '{"label": 1}', "a,b", "", " ", "\u3000", ",,", '""', ' "" ', '" , "', "[]",
+                       "[ 1 ]"])
+    record: dict = {"groundTruthData": {"data": data,
                                         "encoding": rng.choice(["CSV", "CSV", "csv", "JSON", "XML", None])},
                     "eventMetadata": {"eventId": rng.choice([f"id-{index}", f"id-{index}", "", f"id-{index % 7}"])},
                     "eventVersion": "0"}

@@ -649,7 +649,7 @@ def test_a_lone_carriage_return_in_an_output_or_a_label_ends_a_row_as_a_line_fee
 
 
 @pytest.mark.parametrize("quoted_elsewhere", [False, True])
-@pytest.mark.parametrize("blank", ["", " ", "\v", "\xa0", "\u2003", "\t\v,\xa0"])
+@pytest.mark.parametrize("blank", ["", " ", "\v", "\xa0", "\u2003", "\t\v,\xa0", '""', '" ",,'])
 def test_a_label_or_an_output_of_only_blanks_is_skipped_and_counted_alike_by_both_readers(
         tmp_path, capsys, quoted_elsewhere, blank):
     # blanks are what str.isspace calls blanks (as the model-quality values' missing rule trims them), on the

@@ -16,6 +16,7 @@ capture line. ``read_ground_truth_columns`` gives the same labels as Arrow colum
 from __future__ import annotations
 
 import bisect
+import csv
 import json
 import math
 import re
@@ -33,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.datasets import BLANKS, line_chunks
+from model_monitor_analyzer.io.datasets import BLANKS, csv_rows, line_chunks
 from model_monitor_analyzer.io.jsonlines import (
     iter_json_objects,
     json_chunk_table,
@@ -152,12 +153,24 @@ def _record_problem(record: dict) -> str | None:
 
 #: a label without a value: a bad ground-truth record (counted, tolerated up to the bad-record ratio), not a reason to
 #: stop the window, whose other labels are good
-NO_LABEL = "groundTruthData.data holds no label (it is empty, or only blanks and commas)"
+NO_LABEL = "groundTruthData.data holds no label (no CSV row with a value, or an empty JSON list)"
 
 
 def _holds_no_label(value: str, encoding: str) -> bool:
-    """Whether a label's text holds nothing: empty or blanks (a CSV label: blanks and commas, which make no row)."""
-    return not value.strip(BLANKS + "," if encoding == "CSV" else BLANKS)
+    """Whether a label's text holds nothing: empty or blanks; a CSV label of blanks, commas and quoted blanks only
+    (no row with a value, as the join reads it); a JSON label ``[]``."""
+    if encoding == "CSV":
+        rest = value.strip(BLANKS + ",")
+        if rest and not rest.strip(BLANKS + ',"'):  # only quotes left: the values they quote may all be blank
+            try:
+                return all(not cell.strip() for row in csv_rows(value) for cell in row)
+            except csv.Error:  # the join says what is wrong with it
+                return False
+        return not rest
+    rest = value.strip(BLANKS)
+    if encoding == "JSON" and rest[:1] == "[" and rest[-1:] == "]":
+        return not rest[1:-1].strip(BLANKS)
+    return not rest
 
 
 def _fields(record: dict) -> tuple[str, str, str] | str:
@@ -357,7 +370,7 @@ def _truths_of_chunk(table: pa.Table, chunk: bytes, starts: np.ndarray, ends: np
     return texts
 
 
-_BLANKS_AND_COMMAS = BLANKS + ","
+_NOT_A_VALUE = BLANKS + ',"[]'
 _LABEL_ENVELOPE = pa.schema([
     ("groundTruthData", pa.struct([("data", pa.string()), ("encoding", pa.string())])),
     ("eventMetadata", pa.struct([("eventId", pa.string())])),
@@ -377,8 +390,8 @@ def _usable_labels(table: pa.Table) -> tuple[np.ndarray, pa.Array, pa.Array, pa.
     encodings = pc.utf8_upper(pc.coalesce(pc.struct_field(truth, "encoding"), pa.scalar("CSV")))
     usable = pc.and_(pc.and_(pc.is_valid(data), pc.greater(pc.utf8_length(event_ids), 0)),
                      pc.is_in(encodings, value_set=pa.array(ENCODINGS)))
-    # a label of only blanks and commas is read on its own, which says it holds no label
-    usable = pc.and_(usable, pc.greater(pc.binary_length(pc.utf8_trim(data, characters=_BLANKS_AND_COMMAS)), 0))
+    # a label of only blanks, commas, quotes and brackets is read on its own, which says whether it holds a label
+    usable = pc.and_(usable, pc.greater(pc.binary_length(pc.utf8_trim(data, characters=_NOT_A_VALUE)), 0))
     return np.asarray(pc.fill_null(usable, False), dtype=bool), event_ids, data, encodings
 
 
