@@ -615,12 +615,15 @@ def test_a_window_whose_captures_are_all_unreadable_says_so_not_that_labels_are_
     assert "label yet" not in str(error.value)
 
 
-def _edit_window(root: Path, row: int, *, output: str | None = None, label: str | None = None) -> None:
+def _edit_window(root: Path, row: int, *, output: str | None = None, label: str | None = None,
+                 output_encoding: str | None = None) -> None:
     """The written window with the captured output and/or the label of record ``row`` replaced."""
     if output is not None:
         capture = next((root / "capture").rglob("*.jsonl"))
         records = [json.loads(line) for line in capture.read_text().splitlines()]
         records[row]["captureData"]["endpointOutput"]["data"] = output
+        if output_encoding is not None:
+            records[row]["captureData"]["endpointOutput"]["encoding"] = output_encoding
         capture.write_text("".join(json.dumps(record) + "\n" for record in records))
     if label is not None:
         labels = next((root / "groundtruth").rglob("*.jsonl"))
@@ -646,6 +649,20 @@ def test_a_lone_carriage_return_in_an_output_or_a_label_ends_a_row_as_a_line_fee
             job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--overwrite"))
         assert str(error.value).startswith("record 09-3: ") and "\n" not in str(error.value)
         _edit_window(tmp_path, 3, output=f"{float(scores[3])!r}", label=f"{int(labels[3])}")
+
+
+@pytest.mark.parametrize(("output", "encoding"), [("", "JSON"), (" ", "JSON"), ("[]", "JSON"), ("[ ]", "JSON"),
+                                                  ("IA==", "BASE64"), ("", "BASE64")])  # IA==: one blank
+def test_a_json_or_base64_output_without_a_value_is_a_row_without_a_prediction(tmp_path, output, encoding):
+    scores, labels = _binary_window(tmp_path, n=20)
+    _edit_window(tmp_path, 6, output=f"[{float(scores[6])!r}]", output_encoding="JSON")  # JSON beside CSV
+    _edit_window(tmp_path, 4, output=output, output_encoding=encoding)
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H"))
+    assert outcome.status is RunStatus.COMPLETED
+    assert outcome.summary["matched"] == 20 and outcome.summary["rows_without_values"] == 1
+    kept = [i for i in range(20) if i != 4]
+    body = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert body["auc"]["value"] == pytest.approx(sk.roc_auc_score(labels[kept], scores[kept]), abs=1e-9)
 
 
 @pytest.mark.parametrize("quoted_elsewhere", [False, True])

@@ -146,7 +146,7 @@ def _record_problem(record: dict) -> str | None:
         return f"groundTruthData.encoding {encoding!r} is not one of {', '.join(ENCODINGS)}"
     if not isinstance(data.get("data"), str):
         return "groundTruthData.data must be a string"
-    if _holds_no_label(data["data"], encoding.upper()):
+    if holds_no_value(data["data"], encoding.upper()):
         return NO_LABEL
     return None
 
@@ -156,9 +156,9 @@ def _record_problem(record: dict) -> str | None:
 NO_LABEL = "groundTruthData.data holds no label (no CSV row with a value, or an empty JSON list)"
 
 
-def _holds_no_label(value: str, encoding: str) -> bool:
-    """Whether a label's text holds nothing: empty or blanks; a CSV label of blanks, commas and quoted blanks only
-    (no row with a value, as the join reads it); a JSON label ``[]``."""
+def holds_no_value(value: str, encoding: str) -> bool:
+    """Whether a label's or a captured output's text (``encoding`` upper-cased) holds nothing: empty or blanks; CSV
+    of blanks, commas and quoted blanks only (no row with a value, as the join reads it); a JSON ``[]``."""
     if encoding == "CSV":
         rest = value.strip(BLANKS + ",")
         if rest and not rest.strip(BLANKS + ',"'):  # only quotes left: the values they quote may all be blank
@@ -185,7 +185,7 @@ def _fields(record: dict) -> tuple[str, str, str] | str:
     if type(event_id) is str and event_id and type(value) is str and type(encoding) is str:
         upper = encoding if encoding in ENCODINGS else encoding.upper()
         if upper in ENCODINGS:
-            return NO_LABEL if _holds_no_label(value, upper) else (event_id, value, upper)
+            return NO_LABEL if holds_no_value(value, upper) else (event_id, value, upper)
     return _record_problem(record) or "malformed ground-truth record"
 
 

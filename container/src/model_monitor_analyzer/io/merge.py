@@ -54,7 +54,7 @@ from model_monitor_analyzer.io.capture import (
     iter_capture_records,
 )
 from model_monitor_analyzer.io.datasets import BLANKS, csv_rows
-from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord
+from model_monitor_analyzer.io.ground_truth import GroundTruthColumns, GroundTruthRecord, holds_no_value
 from model_monitor_analyzer.io.jsonlines import iter_json_objects, json_lines_files
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.sorted_json import (
@@ -783,12 +783,16 @@ def labelled_predictions(
                 "record has no captured output (endpointOutput): enable OUTPUT capture on the endpoint",
                 path=source,
             )
-        kind, value = decode_payload(output, source=source)
-        row_predictions = read_attribute(
-            kind, value, inference_attribute, source=source,
-            # without an inference attribute, the prediction is read at the probability attribute
-            what="probability attribute" if inference_attribute == probability_attribute else "inference attribute",
-        )
+        text, encoding = output.get("data"), output.get("encoding", "CSV")
+        if isinstance(text, str) and isinstance(encoding, str) and holds_no_value(text, encoding.upper()):
+            kind, value, row_predictions = None, None, []  # an output without a value: no prediction in it
+        else:
+            kind, value = decode_payload(output, source=source)
+            row_predictions = read_attribute(
+                kind, value, inference_attribute, source=source,
+                # without an inference attribute, the prediction is read at the probability attribute
+                what="probability attribute" if inference_attribute == probability_attribute else "inference attribute",
+            )
         gt_kind, gt_value = decode_payload(record["groundTruthData"], source=source)
         row_labels = read_attribute(
             gt_kind, gt_value, ground_truth_attribute, what="ground-truth attribute", source=source
@@ -806,12 +810,14 @@ def labelled_predictions(
                 path=source,
             )
         if probabilities is not None:
-            row_probabilities = [None] if no_prediction else read_attribute(
-                kind, value, probability_attribute, what="probability attribute", source=source,
-                class_lists=class_probabilities,
-            )
-            if class_probabilities and kind == "JSON":
-                row_probabilities = _class_probability_rows(row_probabilities, len(row_predictions))
+            row_probabilities: list[object] = [None] if no_prediction else []
+            if kind is not None and not no_prediction:  # the output was decoded and holds a prediction
+                row_probabilities = read_attribute(
+                    kind, value, probability_attribute, what="probability attribute", source=source,
+                    class_lists=class_probabilities,
+                )
+                if class_probabilities and kind == "JSON":
+                    row_probabilities = _class_probability_rows(row_probabilities, len(row_predictions))
             if len(row_probabilities) != len(row_predictions):
                 raise AnalyzerInputError(
                     f"{len(row_predictions)} predictions but {len(row_probabilities)} probabilities",
