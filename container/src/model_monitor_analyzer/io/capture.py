@@ -891,8 +891,7 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
         json_fields = _field_counts(json_unquoted)
         json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
-                 & ~_bits(pc.match_substring(json_unquoted, "null"))
-                 & ~_bits(pc.match_substring(json_unquoted, " "))
+                 & ~_bits(pc.match_substring_regex(json_unquoted, "null| "))  # one pass for both
                  & (_field_counts(json_text) == json_fields))
         if chunk_text.escaped:  # a blank between items, as a control character (a tab, a line break) a JSON string
             # cannot hold as it is: the record is read by itself
