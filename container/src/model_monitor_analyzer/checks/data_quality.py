@@ -204,7 +204,7 @@ def _share(share: float) -> str:
 
 
 def _significance_text(level: float, window_tests: int) -> str:
-    """How a p-value was judged: one Benjamini-Hochberg procedure over every test of the window."""
+    """How a p-value was judged: in the window's one decision over all its tests (``window_discoveries``)."""
     tests = ("the 1 test of the window" if window_tests == 1
              else f"the {window_tests} tests of the window judged together, each check an equal share")
     return f"significant at a false-discovery rate of {_short(level)} over {tests}"
@@ -526,7 +526,7 @@ def window_discoveries(families: Mapping[CheckType, Mapping[str, float]], level:
     (``quality_decision.joint_discoveries``). Each check's discoveries, under its own name (empty when none). With
     nothing changed, a window raises any of these violations with a probability of at most about ``level`` (Simes'
     bound, for independent or positively dependent tests), however many checks and features it has."""
-    return joint_discoveries(families, level)  # type: ignore[arg-type,return-value]
+    return joint_discoveries(families, level)
 
 
 def check_data_quality(

@@ -39,8 +39,9 @@ the built-in's rule: a violation whenever the value is on the wrong side of the 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -253,7 +254,11 @@ def simes(p_values: Collection[float]) -> float:
     return min(1.0, min(len(ranked) * p / rank for rank, p in enumerate(ranked, start=1)))
 
 
-def joint_discoveries(families: Mapping[str, Mapping[str, float]], level: float) -> dict[str, frozenset[str]]:
+Family = TypeVar("Family", bound=Hashable)
+Name = TypeVar("Name", bound=Hashable)
+
+
+def joint_discoveries(families: Mapping[Family, Mapping[Name, float]], level: float) -> dict[Family, frozenset[Name]]:
     """The window's tests as one family in which each kind of check (family: check -> tested name -> p-value; NaN
     takes part in nothing) has an equal share, whatever its number of tests: each kind's p-values are combined by
     Simes, Benjamini-Hochberg at ``level`` over the kinds' combined p-values selects ``R`` of the ``K`` kinds, and
