@@ -908,14 +908,14 @@ def _field_counts(unquoted: pa.Array) -> np.ndarray:
     return _counts(pc.count_substring(unquoted, ",")) + 1
 
 
-def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems
-                ) -> pa.RecordBatch | None:
+def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, problems: InputProblems,
+                bounds: tuple[np.ndarray, np.ndarray] | None = None) -> pa.RecordBatch | None:
     """The chunk's rows read column-wise: the envelope by Arrow's JSON reader, the payload columns turned
     into CSV rows and parsed at once; only the records the column-wise path cannot take (another encoding,
     several rows, quotes, an unusual time, a bad line) are read one by one, in place. Raises
     ``_NotColumnWise`` when the chunk has to be read line by line (blank lines, or lines Arrow refuses)."""
     read = json_chunk_table(chunk, _envelope_options(reading.wants_input, reading.wants_output, reading.bounded),
-                            use_threads=reading.use_threads)
+                            use_threads=reading.use_threads, bounds=bounds)
     if read is None:
         raise _NotColumnWise
     table, starts, ends = read
@@ -1123,8 +1123,12 @@ def _read_plain(
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
         path = str(piece.file)
-        for lines_before, chunk in _slice_chunks(piece):
-            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading, problems=problems)
+        lines_before = piece.lines_before
+        for chunk in _slice_line_chunks(piece):
+            bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
+            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading, problems=problems,
+                                        bounds=bounds)
+            lines_before += len(bounds[0])
             if batch is not None:
                 yield batch
 
@@ -1138,13 +1142,14 @@ def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[
                     input_names=input_names, missing_output_fields=missing_output_fields, use_threads=use_threads)
 
 
-def capture_chunk_batch(chunk: bytes, *, path: str, lines_before: int, reading: _Reading, problems: InputProblems
-                        ) -> pa.RecordBatch | None:
+def capture_chunk_batch(chunk: bytes, *, path: str, lines_before: int, reading: _Reading, problems: InputProblems,
+                        bounds: tuple[np.ndarray, np.ndarray] | None = None) -> pa.RecordBatch | None:
     """The captured rows of one chunk of whole lines (``lines_before`` lines precede it in ``path``), column-wise
     where it can be, else line by line; None when the chunk holds no row. Every runner reads a capture so: the
-    local engine a file's chunks, the Spark runner a partition's lines."""
+    local engine a file's chunks, the Spark runner a partition's lines. ``bounds``: the chunk's ``line_bounds``,
+    when the caller has them."""
     try:
-        batch = _bulk_batch(chunk, path, lines_before, reading, problems)
+        batch = _bulk_batch(chunk, path, lines_before, reading, problems, bounds)
     except _NotColumnWise:
         batch = _line_by_line_batch(chunk, path, lines_before, reading, problems)
     return batch if batch is not None and batch.num_rows else None
