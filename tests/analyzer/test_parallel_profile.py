@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -209,3 +210,45 @@ def test_a_bad_row_in_the_second_half_keeps_its_line(tmp_path, monkeypatch):
     path = _csv(tmp_path / "data.csv", bad_line=18_000)
     _, problems = _baseline(path, monkeypatch, min_bytes=0)
     assert (problems.bad, problems.examples[0].line) == (1, 18_000)
+
+
+@pytest.mark.parametrize(("min_bytes", "workers"), [(1 << 40, 1), (0, 2)])
+def test_work_beside_the_read_runs_once_after_the_forks_and_ends_with_the_read(tmp_path, monkeypatch, min_bytes,
+                                                                                workers):
+    root = _capture(tmp_path / "capture", files=4, per_file=500)
+    _parallel(monkeypatch, min_bytes)
+    events = []
+    forks = []
+    real_start = data_quality.multiprocessing.get_context("fork").Process.start
+
+    def start(process):
+        forks.append(len(events))  # how much beside work had begun when each helper was forked
+        real_start(process)
+
+    monkeypatch.setattr(data_quality.multiprocessing.get_context("fork").Process, "start", start)
+
+    def beside():
+        events.append("began")
+        time.sleep(0.2)  # longer than the read: a read that did not wait for it would return before "ended"
+        events.append("ended")
+
+    expected, _ = profile_input(InputOptions(workers=1), root, InputFormat.CAPTURE, window=WINDOW,
+                                names=["score", "x", "n", "kind"])
+    profile, _ = profile_input(InputOptions(workers=workers), root, InputFormat.CAPTURE, window=WINDOW,
+                               names=["score", "x", "n", "kind"], profiler=data_quality.LocalProfiler(beside=beside))
+    assert events == ["began", "ended"]  # once, and over when the read returns
+    assert forks == ([0] if workers == 2 else [])  # no helper forked while it ran
+    assert profile.item_count == expected.item_count == 2_000
+
+
+def test_work_beside_the_read_that_fails_leaves_the_run_alone(tmp_path, monkeypatch):
+    root = _capture(tmp_path / "capture", files=2, per_file=300)
+    _parallel(monkeypatch, 1 << 40)
+
+    def beside():
+        raise ImportError("no such module")
+
+    profile, problems = profile_input(InputOptions(), root, InputFormat.CAPTURE, window=WINDOW,
+                                      names=["score", "x", "n", "kind"],
+                                      profiler=data_quality.LocalProfiler(beside=beside))
+    assert profile.item_count == problems.good == 600

@@ -8,9 +8,11 @@ that order gives what one process reading everything gives.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -55,6 +57,23 @@ def cores_to_spare(busy: int) -> bool:
     Arrow's own threads inside a part shorten it; on a machine they keep busy, handing blocks between threads
     costs CPU and saves no time."""
     return busy < available_cpus()
+
+
+def started_beside(work: Callable[[], object] | None) -> threading.Thread | None:
+    """``work`` started on a thread of its own (None when there is none), its failure left for whoever later
+    needs what it does (a warm-up import that fails is said by the import itself). Start it only after the
+    run's last fork and join it before the next: a fork while it imports would leave the child an import lock
+    that no thread of the child holds."""
+    if work is None:
+        return None
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # see the docstring
+            work()
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _part_in_helper(send: Connection, part: Callable[[], T]) -> None:

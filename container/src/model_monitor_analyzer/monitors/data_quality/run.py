@@ -25,6 +25,7 @@ from model_monitor_analyzer.checks.data_quality import (
     with_drift_method,
     with_feature_overrides,
 )
+from model_monitor_analyzer.checks.drift import load_p_value_functions
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
@@ -168,10 +169,11 @@ def _profile_in_processes(
     names: list[str] | None,
     detailed_columns: frozenset[str],
     progress: ProgressReporter,
+    beside: Callable[[], object] | None = None,
 ) -> DatasetProfile:
     """Profile the first part here and each other part in a forked process at the same time,
     then merge in input order (Deequ's states are mergeable; SageMaker's Spark job merges
-    per-partition states too)."""
+    per-partition states too). ``beside``: work for a thread of this process once the helpers are forked."""
     context = multiprocessing.get_context("fork")
     helpers = []
     counter = context.Value("q", 0)  # the helpers' records read, for this process's progress lines
@@ -188,7 +190,10 @@ def _profile_in_processes(
             helper.start()
             send.close()
             helpers.append((helper, receive))
+        warming = parallel.started_beside(beside)
         profile = profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
+        if warming is not None:
+            warming.join()
         results = []
         for helper, receive in helpers:
             try:
@@ -256,19 +261,30 @@ class InputProfiler(Protocol):
 
 
 class LocalProfiler:
-    """The input read by this process, and a large one in parts by forked helpers (``worker_count``)."""
+    """The input read by this process, and a large one in parts by forked helpers (``worker_count``).
+
+    ``beside``: work for a thread of this process while it reads (the imports of the checks that follow), started
+    after the helpers are forked and joined before the read returns."""
+
+    def __init__(self, *, beside: Callable[[], object] | None = None) -> None:
+        self._beside = beside
 
     def profile(self, reading: InputOptions, source: Path, fmt: InputFormat | None, problems: InputProblems, *,
                 window: TimeWindow | None, names: list[str] | None, detailed_columns: frozenset[str],
                 progress: ProgressReporter) -> tuple[DatasetProfile, bool]:
         parts = _parts(reading, source, fmt, window=window, names=names)
+        beside, self._beside = self._beside, None  # once a run: a recount needs nothing more
         if parts is None:
-            return profile_batches(
+            warming = parallel.started_beside(beside)
+            profile = profile_batches(
                 _batches(reading, source, fmt, problems, window=window, names=names),
                 names=names, detailed_columns=detailed_columns, progress=progress,
-            ), False
+            )
+            if warming is not None:
+                warming.join()
+            return profile, False
         return _profile_in_processes(
-            parts, problems, names=names, detailed_columns=detailed_columns, progress=progress
+            parts, problems, names=names, detailed_columns=detailed_columns, progress=progress, beside=beside
         ), True
 
     def capture_shape(self, source: Path, *, window: TimeWindow | None, input_names: list[str]) -> CaptureShape | None:
@@ -491,7 +507,8 @@ def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow,
                                                  profiler=profiler or LocalProfiler())
     profile, problems = profile_input(
         request.reading, request.capture, fmt, window=read_window, names=names, detailed_columns=string_features,
-        tolerance_setting=request.names.max_bad_record_ratio, profiler=profiler,
+        tolerance_setting=request.names.max_bad_record_ratio,
+        profiler=profiler or LocalProfiler(beside=load_p_value_functions),
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)
