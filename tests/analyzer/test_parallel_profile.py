@@ -15,6 +15,7 @@ import pytest
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.capture import CaptureSlice, capture_slices
 from model_monitor_analyzer.io.datasets import csv_parts
+from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.requests import InputFormat, InputOptions
 from model_monitor_analyzer.monitors.data_quality import run as data_quality
@@ -83,7 +84,7 @@ def test_one_large_capture_file_is_cut_after_line_breaks_with_their_line_counts(
     assert pieces[0].start == 0 and pieces[-1].end == len(data)
     for before, after in itertools.pairwise(pieces):
         assert before.end == after.start and data[after.start - 1 : after.start] == b"\n"
-        assert after.lines_before == data[: after.start].count(b"\n")
+        assert after.lines_before is None  # counted by the part's reader only when it has a bad line to place
 
 
 def test_a_compressed_capture_file_is_never_entered_in_the_middle(tmp_path):
@@ -183,7 +184,7 @@ def test_one_csv_file_is_split_after_line_breaks_with_their_line_counts(tmp_path
     assert ranges[0].start == 0 and ranges[-1].end == len(data)
     for before, after in itertools.pairwise(ranges):
         assert before.end == after.start and data[after.start - 1 : after.start] == b"\n"
-        assert after.lines_before == data[: after.start].count(b"\n")
+        assert after.lines_before is None  # counted by the part's reader only when it has a bad line to place
 
 
 def test_a_file_of_few_lines_gives_fewer_parts(tmp_path):
@@ -252,3 +253,29 @@ def test_work_beside_the_read_that_fails_leaves_the_run_alone(tmp_path, monkeypa
                                       names=["score", "x", "n", "kind"],
                                       profiler=data_quality.LocalProfiler(beside=beside))
     assert profile.item_count == problems.good == 600
+
+
+def test_lines_counted_from_a_part_become_lines_of_the_whole_file(tmp_path):
+    file = tmp_path / "data.txt"
+    data = b"".join(f"line {n}\n".encode() for n in range(1, 101))
+    file.write_bytes(data)
+    start = data.index(b"line 41\n")  # the part from the 41st line
+    run, part = InputProblems(max_bad_record_ratio=1.0), InputProblems(max_bad_record_ratio=1.0)
+    with lines_of_part(part, str(file), start, None) as before:
+        chunk_tally = InputProblems(max_bad_record_ratio=1.0)  # a reader's tally of one chunk, merged into the part's
+        chunk_tally.record_bad(str(file), before + 3, "bad")
+        part.merge(chunk_tally)
+        part.record_bad(str(file), before + 5, "worse")
+        kept = [(e.line, e.counted_from) for e in part.examples]
+    assert kept == [(3, start), (5, start)]  # while the part is read, its own lines
+    assert [e.describe() for e in part.examples] == [f"{file}:43: bad", f"{file}:45: worse"]
+    # a part merged while still counted from its byte (a reader that stopped early) is placed by the merge
+    late = InputProblems(max_bad_record_ratio=1.0)
+    late.count_lines_from(str(file), start)
+    late.record_bad(str(file), 2, "late")
+    run.merge(part).merge(late)
+    assert [e.describe() for e in run.examples] == [f"{file}:43: bad", f"{file}:45: worse", f"{file}:42: late"]
+    gone = InputProblems(max_bad_record_ratio=1.0)
+    gone.count_lines_from(str(tmp_path / "gone.txt"), 10)
+    gone.record_bad(str(tmp_path / "gone.txt"), 2, "lost")
+    assert InputProblems().merge(gone).examples[0].describe() == f"{tmp_path / 'gone.txt'} (the part from byte 10):2: lost"

@@ -65,7 +65,7 @@ from model_monitor_analyzer.io.jsonlines import (
     read_lines,
 )
 from model_monitor_analyzer.io.manifest import local_file_path, looks_like_manifest, parse_manifest
-from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 from model_monitor_analyzer.io.window import CAPTURE_TIME, TimeWindow
 
 ENDPOINT_INPUT = "endpointInput"
@@ -175,11 +175,13 @@ def manifest_files(source: Path) -> list[Path]:
     return sorted(paths)
 
 
-def _iter_lines(files: Sequence[Path | CaptureSlice]) -> Iterator[tuple[str, int, bytes]]:
+def _iter_lines(files: Sequence[Path | CaptureSlice], problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
+    """(file, line number, line) of every line that is not blank (a slice's numbers as ``problems`` counts them:
+    ``CaptureSlice.lines_counted``)."""
     for file in files:
         if isinstance(file, CaptureSlice):
             path = str(file.file)
-            for lines_before, chunk in _slice_chunks(file):
+            for lines_before, chunk in _slice_chunks(file, problems):
                 for index, line in enumerate(chunk.split(b"\n"), start=lines_before + 1):
                     if line.strip():
                         yield path, index, line
@@ -271,7 +273,7 @@ def iter_capture_records(
     Malformed lines are counted in ``problems`` (with file and line) and skipped; call
     ``problems.check()`` afterwards to enforce the tolerance.
     """
-    for path, number, line in _iter_lines(capture_files(source)):
+    for path, number, line in _iter_lines(capture_files(source), problems):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -665,7 +667,7 @@ def read_capture_batches(
         return
     rows: list[str] = []
     widths: list[int] = []
-    for path, number, line in _iter_lines(capture_files(source) if files is None else files):
+    for path, number, line in _iter_lines(capture_files(source) if files is None else files, problems):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -691,12 +693,13 @@ def read_capture_batches(
 @dataclass(frozen=True, kw_only=True)
 class CaptureSlice:
     """A capture file, or bytes ``[start, end)`` of a plain (uncompressed) one, cut after line breaks, with
-    the number of lines before ``start`` (for ``file:line`` in messages)."""
+    the number of lines before ``start`` (for ``file:line`` in messages; None: not counted, a reader counts the
+    lines from ``start``: ``io.problems.lines_of_part``)."""
 
     file: Path
     start: int = 0
     end: int | None = None  # None: to the end of the file
-    lines_before: int = 0
+    lines_before: int | None = 0
 
 
 def _compressed(file: Path) -> bool:
@@ -1076,12 +1079,13 @@ def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Re
     return _rows_to_batch(rows, widths) if rows else None
 
 
-def _slice_chunks(piece: CaptureSlice) -> Iterator[tuple[int, bytes]]:
-    """(lines before, chunk of whole lines) of a capture file or of its byte range."""
-    lines_before = piece.lines_before
-    for chunk in _slice_line_chunks(piece):
-        yield lines_before, chunk
-        lines_before += count_lines(chunk)
+def _slice_chunks(piece: CaptureSlice, problems: InputProblems) -> Iterator[tuple[int, bytes]]:
+    """(lines before, chunk of whole lines) of a capture file or of its byte range (the lines as ``problems``
+    counts them: ``CaptureSlice.lines_counted``)."""
+    with lines_of_part(problems, str(piece.file), piece.start, piece.lines_before) as lines_before:
+        for chunk in _slice_line_chunks(piece):
+            yield lines_before, chunk
+            lines_before += count_lines(chunk)
 
 
 def _slice_line_chunks(piece: CaptureSlice) -> Iterator[bytes]:
@@ -1123,14 +1127,14 @@ def _read_plain(
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
         path = str(piece.file)
-        lines_before = piece.lines_before
-        for chunk in _slice_line_chunks(piece):
-            bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
-            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading, problems=problems,
-                                        bounds=bounds)
-            lines_before += len(bounds[0])
-            if batch is not None:
-                yield batch
+        with lines_of_part(problems, path, piece.start, piece.lines_before) as lines_before:
+            for chunk in _slice_line_chunks(piece):
+                bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
+                batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading,
+                                            problems=problems, bounds=bounds)
+                lines_before += len(bounds[0])
+                if batch is not None:
+                    yield batch
 
 
 def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
@@ -1407,11 +1411,11 @@ def read_captured_outputs(
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
         path = str(piece.file)
-        lines_before = piece.lines_before
-        for chunk in _slice_line_chunks(piece):
-            bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
-            batch = _captured_outputs(chunk, path, lines_before, window, problems, use_threads=use_threads,
-                                      bounds=bounds)
-            lines_before += len(bounds[0])
-            if batch is not None and len(batch):
-                yield batch
+        with lines_of_part(problems, path, piece.start, piece.lines_before) as lines_before:
+            for chunk in _slice_line_chunks(piece):
+                bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
+                batch = _captured_outputs(chunk, path, lines_before, window, problems, use_threads=use_threads,
+                                          bounds=bounds)
+                lines_before += len(bounds[0])
+                if batch is not None and len(batch):
+                    yield batch

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 
 CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
 PARQUET_BATCH_ROWS = 65_536
@@ -224,11 +224,12 @@ def header_names(row: list[str], *, path: str) -> list[str]:
 
 @dataclass(frozen=True, kw_only=True)
 class CsvPart:
-    """Bytes ``[start, end)`` of a CSV file, cut after line breaks; ``lines_before`` lines precede them."""
+    """Bytes ``[start, end)`` of a CSV file, cut after line breaks; ``lines_before`` lines precede them (None: not
+    counted; a reader of the part counts its lines from ``start``: ``io.problems.lines_of_part``)."""
 
     start: int
     end: int
-    lines_before: int
+    lines_before: int | None
 
 
 def count_lines(data: bytes, start: int = 0, end: int | None = None) -> int:
@@ -239,8 +240,9 @@ def count_lines(data: bytes, start: int = 0, end: int | None = None) -> int:
 
 
 def csv_parts(file: Path, *, parts: int, between_records: bool = False) -> list[CsvPart]:
-    """The file in up to ``parts`` byte ranges of about equal size, each cut after a line break,
-    with the number of lines before it (fewer parts when the file has too few lines). With
+    """The file in up to ``parts`` byte ranges of about equal size, each cut after a line break (fewer parts
+    when the file has too few lines). The lines before a part are not counted (that would read the file's
+    first parts in this process before any part is read): its reader counts from the part's start. With
     ``between_records`` (CSV), a cut is moved on past lines with an odd number of quote characters: a
     quoted value holding one line break stays in one part."""
     size = file.stat().st_size
@@ -258,18 +260,8 @@ def csv_parts(file: Path, *, parts: int, between_records: bool = False) -> list[
             if cut > cuts[-1]:
                 cuts.append(cut)
         cuts.append(size)
-        ranges = []
-        lines = 0
-        for start, end in itertools.pairwise(cuts):
-            ranges.append(CsvPart(start=start, end=end, lines_before=lines))
-            if end == size:  # no range follows the last: its lines are not counted
-                break
-            handle.seek(start)
-            left = end - start
-            while left and (block := handle.read(min(left, 8 << 20))):
-                lines += count_lines(block)
-                left -= len(block)
-    return ranges
+    return [CsvPart(start=start, end=end, lines_before=0 if start == 0 else None)
+            for start, end in itertools.pairwise(cuts)]
 
 
 def _after_quoted_values(handle: BinaryIO, target: int) -> int:
@@ -432,14 +424,15 @@ def read_csv_file(
     names = header_names(first_row, path=path_text) if header else spark_column_names(len(first_row))
     try:
         with file.open("rb") as handle:
-            start, limit, lines_at_start = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
+            start, limit, counted = (0, None, 0) if part is None else (part.start, part.end - part.start, part.lines_before)
             handle.seek(start)
             skip = header_lines if header and start == 0 else 0
             chunks = whole_line_chunks(handle, CSV_BLOCK_BYTES, limit=limit)
-            for lines_in_part, chunk in csv_record_chunks(chunks, width=len(names), skip=skip):
-                lines_before = lines_at_start + lines_in_part
-                yield from csv_chunk_batches(chunk, names=names, skip=skip if lines_in_part == 0 else 0,
-                                             lines_before=lines_before, path_text=path_text, problems=problems)
+            with lines_of_part(problems, path_text, start, counted) as lines_at_start:
+                for lines_in_part, chunk in csv_record_chunks(chunks, width=len(names), skip=skip):
+                    yield from csv_chunk_batches(chunk, names=names, skip=skip if lines_in_part == 0 else 0,
+                                                 lines_before=lines_at_start + lines_in_part, path_text=path_text,
+                                                 problems=problems, file_start=start == 0 and lines_in_part == 0)
     except OSError as exc:
         raise AnalyzerInputError(f"cannot read the file ({exc.strerror or exc})", path=path_text) from None
 
@@ -534,12 +527,14 @@ def _one_row(data: bytes, starts: np.ndarray, first: int, last: int, width: int)
 
 
 def csv_chunk_batches(chunk: bytes, *, names: list[str], skip: int, lines_before: int, path_text: str,
-                      problems: InputProblems) -> Iterator[pa.RecordBatch]:
+                      problems: InputProblems, file_start: bool | None = None) -> Iterator[pa.RecordBatch]:
     """The rows of one chunk of whole CSV records (``lines_before`` lines precede it in ``path_text``; its first
     ``skip`` lines are the header) as text columns ``names``; bad rows are counted with their physical line
     (1-based, the header's lines included, as a text editor numbers them) and skipped.
-    Every runner parses CSV so: the local engine a file's chunks, the Spark runner a partition's lines."""
-    if lines_before == 0 and chunk.startswith(UTF8_BOM):
+    Every runner parses CSV so: the local engine a file's chunks, the Spark runner a partition's lines.
+    ``file_start``: whether the chunk begins its file (a byte-order mark there is the file's, not a value's);
+    default: when no line precedes it."""
+    if (lines_before == 0 if file_start is None else file_start) and chunk.startswith(UTF8_BOM):
         chunk = chunk[len(UTF8_BOM):]
     if skip:
         cut = 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 
@@ -17,6 +19,8 @@ class InputProblem:
     path: str
     line: int | None
     problem: str
+    counted_from: int = 0
+    """The byte of ``path`` where ``line`` was counted from (``InputProblems.count_lines_from``); 0: its start."""
 
     def describe(self) -> str:
         """``<file>:<line>: <problem>`` (or ``<file>: <problem>`` for a whole file)."""
@@ -45,6 +49,9 @@ class InputProblems:
     """What the tallied records are, in the message (``capture records``): a run that reads several inputs
     keeps one tally per input, so that one input's good records never hide the other's bad ones."""
 
+    _line_bases: dict[str, int] = field(default_factory=dict, repr=False)
+    """Files read from a byte other than their start, whose lines are counted from there (``count_lines_from``)."""
+
     def __post_init__(self) -> None:
         ratio = self.max_bad_record_ratio
         if not isinstance(ratio, (int, float)) or not 0.0 <= ratio <= 1.0:  # NaN fails both comparisons
@@ -52,18 +59,40 @@ class InputProblems:
                 f"max bad record ratio {ratio!r}: give a number from 0 to 1, the share of malformed records to tolerate"
             )
 
+    def count_lines_from(self, path: str, start: int) -> None:
+        """Say that this tally's lines of ``path`` are counted from its byte ``start`` (a line break precedes it): a
+        part of a large file read by a process of its own, which need not count the lines before its part
+        (``lines_of_part``). A tally that merges it without such a base turns them into lines of the whole file."""
+        self._line_bases[path] = start
+
+    def count_lines_from_start(self, path: str) -> None:
+        """Lines of ``path`` are counted from its start again; the examples counted from elsewhere become lines of
+        the whole file (the lines before their byte counted, once a byte: only when there are examples)."""
+        base = self._line_bases.pop(path, 0)
+        if base:
+            self.examples = [_counted_from(example, 0) if example.path == path and example.counted_from == base
+                             else example for example in self.examples]
+
     def record_bad(self, path: str, line: int | None, problem: str) -> None:
         """Count one bad record (or file) and keep the first few for the report."""
         self.bad += 1
         if len(self.examples) < KEPT_EXAMPLES:
-            self.examples.append(InputProblem(path=path, line=line, problem=problem))
+            base = self._line_bases.get(path, 0) if line is not None else 0
+            self.examples.append(InputProblem(path=path, line=line, problem=problem, counted_from=base))
 
     def merge(self, other: InputProblems) -> InputProblems:
-        """Add another shard's tally (read after ours: its examples come after ours)."""
+        """Add another shard's tally (read after ours: its examples come after ours). Its lines counted from our
+        base for their file (a reader's tally of a chunk) take it; those counted from another byte become lines of
+        the whole file, counted here (only for the examples kept: a rare, short read)."""
         self.good += other.good
         self.bad += other.bad
         self.outside_window += other.outside_window
-        self.examples.extend(other.examples[: max(KEPT_EXAMPLES - len(self.examples), 0)])
+        for example in other.examples[: max(KEPT_EXAMPLES - len(self.examples), 0)]:
+            base = self._line_bases.get(example.path, 0)
+            if example.line is not None and example.counted_from != base:
+                example = (replace(example, counted_from=base) if example.counted_from == 0
+                           else _counted_from(example, base))
+            self.examples.append(example)
         return self
 
     def record_outside(self, count: int = 1) -> None:
@@ -96,6 +125,47 @@ class InputProblems:
                 why = (f"{self.bad} of {read} {self.input_name} are malformed{outside}, more than the tolerated "
                        f"{_percent(self.max_bad_record_ratio)}; fix the input or raise {self.tolerance_setting}")
             raise AnalyzerInputError(f"{first.problem} ({why})", path=first.path, line=first.line)
+
+
+@contextlib.contextmanager
+def lines_of_part(problems: InputProblems, path: str, start: int, lines_before: int | None) -> Iterator[int]:
+    """The lines a reader of a file's part from byte ``start`` adds to its own line numbers: ``lines_before``, or,
+    when those were not counted (None), 0 while ``problems`` counts from ``start``; on leaving, its examples are
+    lines of the whole file again (``InputProblems.count_lines_from_start``)."""
+    if lines_before is not None or start == 0:
+        yield lines_before or 0
+        return
+    problems.count_lines_from(path, start)
+    try:
+        yield 0
+    finally:
+        problems.count_lines_from_start(path)
+
+
+def _counted_from(example: InputProblem, base: int) -> InputProblem:
+    """``example`` with its line counted from byte ``base`` of its file (its start, for the run's own tally): the
+    lines between the two bytes are counted. A file that cannot be read again (gone since) names the part."""
+    assert example.line is not None
+    try:
+        lines = _lines_between(example.path, base, example.counted_from)
+    except OSError:
+        return replace(example, path=f"{example.path} (the part from byte {example.counted_from})", counted_from=base)
+    return replace(example, line=example.line + lines, counted_from=base)
+
+
+def _lines_between(path: str, start: int, end: int) -> int:
+    """The line breaks of the file at ``path`` from its byte ``start`` up to ``end``, negative when ``end`` comes
+    first."""
+    sign = 1 if start <= end else -1
+    start, end = min(start, end), max(start, end)
+    lines = 0
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        while left and (block := handle.read(min(left, 8 << 20))):
+            lines += block.count(b"\n")
+            left -= len(block)
+    return sign * lines
 
 
 def _percent(ratio: float) -> str:
