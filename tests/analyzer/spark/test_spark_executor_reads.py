@@ -296,7 +296,7 @@ def test_a_window_read_by_the_executors_equals_the_one_read_by_spark(tmp_path, s
     assert named["constraint_violations.json"] == read["constraint_violations.json"]
 
 
-@pytest.mark.parametrize("block", [1, 3, 64])
+@pytest.mark.parametrize("block", [1, 200, 1 << 20])
 def test_state_rows_come_in_file_order_a_block_of_partitions_at_a_time(spark, block):
     import random
 
@@ -307,7 +307,7 @@ def test_state_rows_come_in_file_order_a_block_of_partitions_at_a_time(spark, bl
     random.Random(block).shuffle(shuffled)  # rows of any file in any partition, as the text reader's splits are
     rows = [(file, start, f"{file}@{start}".encode()) for file, start in shuffled]
     states = spark.createDataFrame(spark.sparkContext.parallelize(rows, 5), "file string, start long, state binary")
-    given = [(row.file, row.start, row.state) for row in ordered_state_rows(states, [])]
+    given = [(row.file, row.start, row.state) for row in ordered_state_rows(states, [], block_bytes=block)]
     assert given == [(file, start, f"{file}@{start}".encode()) for file, start in sorted(keys)]
 
 
@@ -425,7 +425,7 @@ def test_each_state_is_computed_once_though_fetched_in_blocks(tmp_path, spark):
     log.write_text("")
     numbers = spark.createDataFrame(spark.sparkContext.parallelize([(index,) for index in range(8)], 8), "i long")
     states = numbers.mapInArrow(partial(_logged_states, log=str(log)), "file string, start long, state binary")
-    given = [row.file for row in ordered_state_rows(states, [], block=3)]
+    given = [row.file for row in ordered_state_rows(states, [], block_bytes=1)]  # a fetch a partition
     assert given == [f"file:/data/{index:02d}.jsonl" for index in range(8)]
     assert log.read_text().count("computed") == 8
 
@@ -498,3 +498,15 @@ def test_the_executors_read_s3_objects_through_boto3_into_the_profile_of_the_sam
     assert from_s3.item_count == from_disk.item_count > 0
     assert tallies[0] == tallies[1]
     assert pickle.dumps(from_s3) == pickle.dumps(from_disk)
+
+
+def test_fetches_take_consecutive_partitions_up_to_the_bytes_of_a_block():
+    from model_monitor_analyzer.spark.data_quality import _fetch_blocks
+
+    parts = [4, 0, 3, 1, 2]  # in the order their rows are needed
+    sizes = {4: 60, 0: 30, 3: 500, 1: 10, 2: 90}
+    blocks = _fetch_blocks(parts, sizes, 100)
+    assert [part for block in blocks for part in block] == parts  # every partition once, in order
+    assert blocks == [[4, 0], [3], [1, 2]]  # a block holds at most 100 bytes, a larger partition alone
+    assert _fetch_blocks(parts, sizes, 1) == [[part] for part in parts]
+    assert _fetch_blocks(parts, sizes, 1 << 30) == [parts]
