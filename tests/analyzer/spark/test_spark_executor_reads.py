@@ -415,7 +415,8 @@ def _logged_states(batches, log):
                                          names=["file", "start", "state"])
 
 
-def test_each_state_is_computed_once_though_fetched_in_blocks(tmp_path, spark):
+@pytest.mark.parametrize("block_bytes", [1, 1 << 30])  # a fetch a partition; all at once
+def test_each_state_is_computed_once_though_fetched_in_blocks(tmp_path, spark, block_bytes):
     """The fetch reads the states kept on the executors' disks; it does not compute a partition again."""
     from functools import partial
 
@@ -425,7 +426,7 @@ def test_each_state_is_computed_once_though_fetched_in_blocks(tmp_path, spark):
     log.write_text("")
     numbers = spark.createDataFrame(spark.sparkContext.parallelize([(index,) for index in range(8)], 8), "i long")
     states = numbers.mapInArrow(partial(_logged_states, log=str(log)), "file string, start long, state binary")
-    given = [row.file for row in ordered_state_rows(states, [], block_bytes=1)]  # a fetch a partition
+    given = [row.file for row in ordered_state_rows(states, [], block_bytes=block_bytes)]
     assert given == [f"file:/data/{index:02d}.jsonl" for index in range(8)]
     assert log.read_text().count("computed") == 8
 
