@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.io.capture import capture_files, read_capture_batches
 from model_monitor_analyzer.io.ground_truth import ground_truth_files
 from model_monitor_analyzer.io.problems import InputProblems
+from model_monitor_analyzer.io.window import TimeWindow
 
 WINDOW = ["--start", "2024-01-01T10:00:00Z", "--end", "2024-01-01T11:00:00Z"]
 
@@ -135,3 +137,37 @@ def test_listing_is_the_same_for_ground_truth(tmp_path):
     names = [p.name for p in ground_truth_files(tmp_path)]
     assert names == ["labels", "labels.jsonl.gz"]
     assert [p.name for p in capture_files(tmp_path)] == names
+
+
+def _hourly_tree(root: Path, hours: range) -> Path:
+    """A capture tree in SageMaker's layout, one file an hour, each record of its own hour (and, as SageMaker writes
+    them minutes after their records, a few of the hour before at the start of each file)."""
+    for hour in hours:
+        folder = root / "ep" / "AllTraffic" / "2024" / "01" / "01" / f"{hour:02d}"
+        folder.mkdir(parents=True)
+        lines = [json.dumps({"captureData": {"endpointInput": {"data": f"{hour},{'ab'[i % 2]}", "encoding": "CSV"}},
+                             "eventMetadata": {"inferenceTime": f"2024-01-01T{max(hour - (i < 3), 0):02d}:"
+                                                                f"{(59 if i < 3 and hour else i % 60):02d}:00Z"}})
+                 for i in range(60)]
+        (folder / f"00-00-000-{hour}.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_a_whole_capture_tree_given_for_one_window_is_read_only_near_the_window(tmp_path, baseline, capsys):
+    tree = _hourly_tree(tmp_path / "capture", range(24))
+    listed = capture_files(tree)
+    near = capture_files(tree, TimeWindow(start=datetime(2024, 1, 1, 10, tzinfo=UTC),
+                                          end=datetime(2024, 1, 1, 11, tzinfo=UTC)))
+    assert len(listed) == 24
+    assert [path.parent.name for path in near] == ["09", "10", "11"]  # the window's hour and one on each side
+    assert "21 of 24 capture files not read" in capsys.readouterr().err
+    # what the window reads equals what a tree of those three hours alone gives: the other hours hold none of its
+    # records (the 11 o'clock file holds records of 10:59, read in the window)
+    alone = _hourly_tree(tmp_path / "alone", range(9, 12))
+    assert _monitor(tree, baseline, tmp_path / "whole") == _monitor(alone, baseline, tmp_path / "near")
+    whole = json.loads((tmp_path / "whole" / "statistics.json").read_text())
+    assert whole == json.loads((tmp_path / "near" / "statistics.json").read_text())
+    assert whole["dataset"]["item_count"] == 60 - 3 + 3  # 10 o'clock's own records and the 11 o'clock file's late ones
+    unbounded = capture_files(tree, TimeWindow(start=datetime(2024, 1, 1, 10, tzinfo=UTC)))
+    assert [path.parent.name for path in unbounded] == [f"{hour:02d}" for hour in range(9, 24)]
+    assert capture_files(tree, TimeWindow()) == listed

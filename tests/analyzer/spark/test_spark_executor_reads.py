@@ -511,3 +511,23 @@ def test_fetches_take_consecutive_partitions_up_to_the_bytes_of_a_block():
     assert blocks == [[4, 0], [3], [1, 2]]  # a block holds at most 100 bytes, a larger partition alone
     assert _fetch_blocks(parts, sizes, 1) == [[part] for part in parts]
     assert _fetch_blocks(parts, sizes, 1 << 30) == [parts]
+
+
+def test_a_whole_capture_tree_given_for_one_window_is_listed_as_the_local_engine_lists_it(tmp_path, spark, capsys):
+    from datetime import UTC, datetime
+
+    from model_monitor_analyzer.io.capture import capture_files
+    from model_monitor_analyzer.io.window import TimeWindow
+
+    capture = tmp_path / "capture"
+    for day, hour in [(1, 8), (1, 9), (1, 10), (1, 11), (1, 12), (2, 10)]:
+        folder = capture / "ep" / "AllTraffic" / "2024" / "03" / f"{day:02d}" / f"{hour:02d}"
+        folder.mkdir(parents=True)
+        (folder / "x.jsonl").write_text("{}\n")
+    (capture / "ep" / "loose.jsonl").write_text("{}\n")  # outside the hourly layout: always read
+    window = TimeWindow(start=datetime(2024, 3, 1, 10, tzinfo=UTC), end=datetime(2024, 3, 1, 11, tzinfo=UTC))
+    profiler = SparkProfiler(HadoopFiles(spark), tmp_path / "staging")
+    ours = [file.uri for file in profiler.capture_files(capture, window)]
+    assert ours == [f"file:{path}" for path in capture_files(capture, window)]
+    assert [uri.rsplit("/", 2)[-2] for uri in ours] == ["09", "10", "11", "ep"]
+    assert "3 of 7 capture files not read" in capsys.readouterr().err

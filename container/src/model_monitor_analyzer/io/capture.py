@@ -30,6 +30,7 @@ import csv
 import functools
 import os
 import re
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -140,17 +141,40 @@ class CaptureRecord:
         return _payload_of(self.raw.get("captureData", {}).get(index_name))
 
 
-def capture_files(source: Path) -> list[Path]:
+def capture_files(source: Path, window: TimeWindow | None = None) -> list[Path]:
     """``source`` itself, or the capture files below it in path order: ``*.jsonl`` as SageMaker writes
     them, and also ``*.json``, gzip-compressed and suffix-less copies (``io.jsonlines`` says what is
-    read and what is skipped with a note); or the files a SageMaker manifest names (``manifest_files``)."""
+    read and what is skipped with a note); or the files a SageMaker manifest names (``manifest_files``).
+    Below a folder, the files of hour folders far from ``window`` are left out (``files_near_window``)."""
     if not os.path.lexists(source):
         raise AnalyzerInputError("capture folder not found; pass the folder holding the *.jsonl files", path=str(source))
     if source.is_file():
         with source.open("rb") as handle:
             if looks_like_manifest(handle.read(4096)):
                 return manifest_files(source)
-    return json_lines_files(source, what="capture")
+        return [source]
+    return files_near_window(json_lines_files(source, what="capture"), window, lambda file: file, source=str(source))
+
+
+_said_far: set[tuple[str, int, int]] = set()  # each folder's unread files are said once per process
+
+
+def files_near_window(files: Sequence[T], window: TimeWindow | None, path: Callable[[T], PurePath], *,
+                      source: str) -> list[T]:
+    """The files of a capture folder that may hold ``window``'s records, in order: all but those in hour folders
+    (``yyyy/mm/dd/HH``, SageMaker's layout: the hour a file was written, minutes after its records) an hour or
+    more away from the window (``hour_folder_near``), so that a whole capture tree given for one window is not
+    read whole. ``path``: a file's path. Says once how many files are left unread."""
+    if window is None or window.is_open:
+        return list(files)
+    near = [file for file in files if hour_folder_near(path(file), window)]
+    key = (source, len(near), len(files))
+    if len(near) < len(files) and key not in _said_far:
+        _said_far.add(key)
+        print(f"note: {source}: {len(files) - len(near):,} of {len(files):,} capture files not read: they are in "
+              "hour folders (yyyy/mm/dd/HH) an hour or more outside the window, which SageMaker's capture layout "
+              "gives no record of the window", file=sys.stderr, flush=True)
+    return near
 
 
 def manifest_files(source: Path) -> list[Path]:
@@ -273,7 +297,7 @@ def iter_capture_records(
     Malformed lines are counted in ``problems`` (with file and line) and skipped; call
     ``problems.check()`` afterwards to enforce the tolerance.
     """
-    for path, number, line in _iter_lines(capture_files(source), problems):
+    for path, number, line in _iter_lines(capture_files(source, window), problems):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -492,7 +516,7 @@ def capture_shape(
     # folder (a whole capture tree passed for one window) do not use up the look before the window starts
     seen: dict[CaptureShape, int] = {}
     outside: dict[CaptureShape, int] = {}
-    listed = capture_files(source) if files is None else files
+    listed = capture_files(source, window) if files is None else files
     for file in shape_look_order(listed, window, lambda listed_file: listed_file):
         try:
             with open_lines(file) as handle:
@@ -661,13 +685,13 @@ def read_capture_batches(
     wants_input = ENDPOINT_INPUT in capture_index_names
     wants_output = ENDPOINT_OUTPUT in capture_index_names
     if row_maker is None:
-        chosen = capture_files(source) if files is None else files
+        chosen = capture_files(source, window) if files is None else files
         yield from _read_plain(chosen, window, wants_input, wants_output, output_first, problems, input_names,
                                missing_output_fields, use_threads)
         return
     rows: list[str] = []
     widths: list[int] = []
-    for path, number, line in _iter_lines(capture_files(source) if files is None else files, problems):
+    for path, number, line in _iter_lines(capture_files(source, window) if files is None else files, problems):
         try:
             record = parse_capture_line(line, path=path, number=number)
             if not _in_window(record.inference_time, window):
@@ -1407,7 +1431,7 @@ def read_captured_outputs(
     record. Each chunk is parsed by Arrow's JSON reader (on every core unless ``use_threads`` is False: see
     ``json_chunk_table``); a record that path cannot take (an unusual time, a payload without 'data', a line
     that is not JSON) is read on its own, in its place."""
-    for piece in capture_files(source) if files is None else files:
+    for piece in capture_files(source, window) if files is None else files:
         if isinstance(piece, Path):
             piece = CaptureSlice(file=piece)
         path = str(piece.file)

@@ -29,7 +29,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.capture import CaptureShape, capture_reading, capture_shape, shape_look_order
+from model_monitor_analyzer.io.capture import (
+    CaptureShape,
+    capture_reading,
+    capture_shape,
+    files_near_window,
+    shape_look_order,
+)
 from model_monitor_analyzer.io.datasets import (
     DATA_SUFFIXES,
     HEADER_MAX_BYTES,
@@ -105,9 +111,10 @@ class SparkProfiler:
         self._noted: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ what is read
-    def capture_files(self, source: Path) -> list[RemoteFile]:
+    def capture_files(self, source: Path, window: TimeWindow | None = None) -> list[RemoteFile]:
         """The capture objects of ``source``: a folder's (or prefix's) JSON Lines files, one file, or the
-        objects a manifest names, in path order."""
+        objects a manifest names, in path order; below a folder, those of hour folders far from ``window`` left
+        out (``io.capture.files_near_window``)."""
         uri = spark_location(source)
         if not self._files.exists(uri):
             raise AnalyzerInputError("capture location does not exist", path=uri)
@@ -128,7 +135,7 @@ class SparkProfiler:
                 kept.append(file)
             else:
                 self._note(file.uri, "not a JSON Lines file; name it *.jsonl to have it read")
-        return kept
+        return files_near_window(kept, window, lambda file: PurePosixPath(urlsplit(file.uri).path), source=uri)
 
     def named_files(self, locations: list[str]) -> list[RemoteFile]:
         """The files at ``locations`` (a manifest's objects) with their sizes, in path order: each folder they are in
@@ -181,7 +188,7 @@ class SparkProfiler:
     def capture_shape(self, source: Path, *, window: TimeWindow | None, input_names: list[str]) -> CaptureShape | None:
         """``io.capture.capture_shape`` of the heads of the first capture files (copied to the driver)."""
         try:
-            files = self.capture_files(source)
+            files = self.capture_files(source, window)
         except AnalyzerInputError:
             return None  # the read says what is wrong
         # the window's own hour folders first; far hour folders cannot hold its records (io.capture.shape_look_order)
@@ -206,7 +213,7 @@ class SparkProfiler:
         if reading.record_preprocessor is not None:
             raise AnalyzerInputError("--record-preprocessor is not run by --engine spark yet: use --engine local")
         if fmt is InputFormat.CAPTURE:
-            files = self.capture_files(source)
+            files = self.capture_files(source, window)
             plan = LineReading(
                 layout=Layout.CAPTURE, max_bad_record_ratio=reading.max_bad_record_ratio,
                 capture=capture_reading(window=window, capture_index_names=reading.capture_index_names,

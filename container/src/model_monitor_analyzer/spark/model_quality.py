@@ -337,7 +337,7 @@ def _joined_rows(files: HadoopFiles, folder: Path, capture: Path, plan: _JoinPla
     """The splits' rows (``_SPLIT_SCHEMA``) of the captures under ``capture`` joined with ``labels`` on Spark's
     executors, not yet computed (None when there is no capture file), and the capture files; ``kept``: persisted
     on the executors, so that a second action (the merged lines after the states) does not join again."""
-    listed = SparkProfiler(files, folder).capture_files(capture)
+    listed = SparkProfiler(files, folder).capture_files(capture, plan.window)
     uris = [file.uri for file in listed]
     if not uris:
         yield None, uris

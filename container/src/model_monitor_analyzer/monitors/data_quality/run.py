@@ -221,7 +221,7 @@ def _parts(
     """The input in parts for several processes, or None when one process is best: capture
     files in runs of consecutive files and byte ranges of large ones, one CSV file in byte ranges."""
     if fmt is InputFormat.CAPTURE:
-        files = capture_files(source)
+        files = capture_files(source, window)
         workers = worker_count(reading.workers, sum(file.stat().st_size for file in files))
         runs = capture_slices(files, parts=workers) if workers > 1 else []
         if len(runs) < 2:

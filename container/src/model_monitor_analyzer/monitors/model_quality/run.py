@@ -685,7 +685,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         else:
             # each part makes the metric state of its matches unless the estimate needs the window's rows
             measure_in_parts = reference is None
-            capture_inputs = capture_files(request.capture)
+            capture_inputs = capture_files(request.capture, window)
             workers = parallel.worker_count(request.reading.workers, _total_bytes(capture_inputs))
             runs: list[Sequence[Path | CaptureSlice] | None] = (
                 list(capture_slices(capture_inputs, parts=workers)) if workers > 1 else [capture_inputs])
