@@ -365,7 +365,8 @@ def _locality_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
             np.multiply(scaled, top / (high - low) if high > low else 0.0, out=scaled)
             np.clip(scaled, 0, top, out=scaled)
             cells = scaled.astype(np.uint16)
-        code |= spread[cells] << np.uint32(count - 1 - place)
+        shifted = np.take(spread, cells)
+        code |= np.left_shift(shifted, np.uint32(count - 1 - place), out=shifted)
     return code
 
 
@@ -392,7 +393,8 @@ def _settled_votes(
     count = queries.shape[0]
     tree_distances, found = index.tree.query(queries, k=asked, workers=workers)
     found = found.reshape(count, asked)
-    tree_squared = np.square(tree_distances.reshape(count, asked))
+    tree_squared = tree_distances.reshape(count, asked)
+    np.square(tree_squared, out=tree_squared)  # in the tree's own answer: no array of that size allocated again
     votes = np.empty(count, dtype=bool)
     settled = np.ones(count, dtype=bool)
     # Most queries' neighbours are clear from the tree's distances; the others (a tie, or a near one, at the
