@@ -354,7 +354,8 @@ def _locality_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
     for bit in range(bits):
         spread[cell_values >> bit & 1 == 1] |= np.uint32(1 << (bit * count))
     code = np.zeros(size, dtype=np.uint32)
-    scaled = np.empty(size)
+    # the same buffers for every column: a million rows allocate them once
+    scaled, cells, shifted = np.empty(size), np.empty(size, dtype=np.uint16), np.empty(size, dtype=np.uint32)
     for place, values in enumerate(columns[:count]):
         finite = np.isfinite(values)
         if not finite.all():  # an infinite (or NaN) value counts as 0 here: only the order's speed depends on it
@@ -364,8 +365,8 @@ def _locality_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
             np.subtract(values, low, out=scaled)
             np.multiply(scaled, top / (high - low) if high > low else 0.0, out=scaled)
             np.clip(scaled, 0, top, out=scaled)
-            cells = scaled.astype(np.uint16)
-        shifted = np.take(spread, cells)
+            np.copyto(cells, scaled, casting="unsafe")
+        np.take(spread, cells, out=shifted)
         code |= np.left_shift(shifted, np.uint32(count - 1 - place), out=shifted)
     return code
 
