@@ -573,8 +573,13 @@ def _gathered(columns: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
     """The matrix of ``rows`` of ``columns`` (float64, one column each), gathered from each column straight into
     its own (cast in place, as the matrix of the columns is)."""
     matrix = np.empty((rows.size, len(columns)))
+    taken: dict[np.dtype, np.ndarray] = {}  # one buffer per type of column, for every column of that type
     for place, column in enumerate(columns):
-        matrix[:, place] = np.take(column, rows)
+        buffer = taken.get(column.dtype)
+        if buffer is None:
+            buffer = taken[column.dtype] = np.empty(rows.size, dtype=column.dtype)
+        np.take(column, rows, out=buffer, mode="clip")  # the rows are in range: "clip" spares numpy a copy of its own
+        matrix[:, place] = buffer
     return matrix
 
 
