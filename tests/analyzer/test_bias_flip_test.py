@@ -186,3 +186,33 @@ def test_kd_tree_votes_equal_brute_force_whatever_the_block_sizes(monkeypatch, c
     queries = np.vstack([rng.integers(0, 3, size=(120, 2)), rng.normal(size=(120, 2))]).astype(np.float64)
     expected = brute_force_votes(reference, positive, queries, 5)
     assert np.array_equal(post.nearest_neighbour_votes(reference, positive, queries, 5), expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_flip_test_of_columns_in_locality_order_equals_the_flip_counts_of_the_groups_in_dataset_order(seed):
+    """Here the groups are gathered from the columns straight into locality order; with a counter (Spark's path)
+    they are gathered in dataset order and ``flip_counts`` orders them: the same value, and the brute force's, with
+    rows tied at the k-th distance everywhere (a few integer values), duplicated rows, and a group a of at most
+    nine rows (one neighbour)."""
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.integers(20, 600))
+    columns = [rng.integers(0, 3, n), rng.integers(-1, 2, n).astype(np.float64), rng.random(n) < 0.5]
+    facet = rng.random(n) < (0.97 if seed == 5 else 0.4)
+    facet[:2] = [True, False]
+    predicted = rng.random(n) < 0.5
+    matrix = np.column_stack([column.astype(np.float64) for column in columns])
+    here = post.flip_test_of_columns(columns, facet, predicted)
+    assert here == post.flip_test_of_columns(columns, facet, predicted, counter=post.flip_counts)
+    assert here == brute_force_flip_test(matrix, facet, predicted)
+
+
+def test_locality_codes_follow_one_column_and_each_column_alike():
+    """Rows sorted by a single column's values (integers, floats, booleans) have codes in order too; two columns
+    swapped swap their bits of the codes."""
+    rng = np.random.default_rng(5)
+    for column in [rng.integers(0, 1000, 500), rng.normal(size=500), rng.random(500) < 0.5]:
+        codes = post._locality_codes([column])
+        assert np.all(np.diff(codes[np.argsort(column, kind="stable")].astype(np.int64)) >= 0)
+    first, second = rng.normal(size=300), rng.normal(size=300)
+    swapped = post._locality_codes([second, first])
+    assert np.array_equal(post._locality_codes([first, second]) >> 1 & 0x55555555, swapped & 0x55555555)

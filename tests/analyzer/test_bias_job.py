@@ -261,3 +261,23 @@ def test_a_bias_window_without_a_baseline_says_nothing_was_compared(reference_ex
                  "--merged", str(merged.parent), "--features-attribute", FEATURES, "--inference-attribute", PREDICTED,
                  "--output", str(tmp_path / "out"), "--no-metrics"]) == 0
     assert "note: no baseline (--baseline): the window's bias metrics are computed" in capsys.readouterr().err
+
+
+def test_modules_imported_ahead_are_imported_with_the_collector_back_on_and_their_objects_left_out_of_its_passes():
+    """The import-ahead thread imports what the run needs later; meanwhile the garbage collector is paused, after it
+    runs again, and the objects made until then are frozen (left out of its later passes)."""
+    import gc
+    import sys
+
+    from model_monitor_analyzer.monitors.bias import run
+
+    name = "colorsys"  # a module no test imports: the import is done here
+    sys.modules.pop(name, None)
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        run._import_quietly([name])
+        assert name in sys.modules and gc.isenabled()
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()

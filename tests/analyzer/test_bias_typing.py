@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from model_monitor_analyzer.monitors.bias import values
@@ -130,19 +131,23 @@ def test_a_folder_of_csv_files_read_side_by_side_gives_pandas_columns_and_bad_re
     assert [(p.path.rsplit("/", 1)[-1], p.line) for p in problems.examples] == [("part-1.csv", 5), ("part-4.csv", 5)]
 
 
-def test_arrow_numbers_are_read_from_their_buffers_as_to_numpy_gives_them():
-    """``_numbers_of`` (no pandas) against pyarrow's ``to_numpy``: slices at offsets that are not a multiple of 8,
-    nulls, empty and all-null chunks, integers and floats."""
+def test_texts_cast_to_numbers_are_read_from_their_buffers_as_to_numpy_gives_them():
+    """``_cast_numbers`` (no pandas) against pyarrow's cast and ``to_numpy``: chunks sliced at offsets that are not a
+    multiple of 8, nulls, empty and all-null chunks, integers and floats; a text that is no number is Arrow's error."""
     rng = np.random.default_rng(11)
     floats = pa.array([None if rng.random() < 0.2 else float(v) for v in rng.normal(size=203)], pa.float64())
     integers = pa.array(rng.integers(-10**12, 10**12, 203), pa.int64())
     for array, dtype in ((floats, np.float64), (integers, np.int64)):
+        texts = pc.cast(array, pa.string())
         for bounds in ([0, 203], [0, 3, 3, 77, 150, 203], [5, 13, 100, 101, 198]):
-            chunked = pa.chunked_array([array.slice(a, b - a) for a, b in itertools.pairwise(bounds)], array.type)
-            ours = values._numbers_of(chunked, np.dtype(dtype))
-            assert _same(ours, np.asarray(chunked.to_numpy(zero_copy_only=False), dtype=dtype))
-    nulls = pa.chunked_array([pa.nulls(5, pa.float64()), pa.array([1.5, None], pa.float64())])
-    assert _same(values._numbers_of(nulls, np.dtype(np.float64)), np.array([np.nan] * 5 + [1.5, np.nan]))
+            chunked = pa.chunked_array([texts.slice(a, b - a) for a, b in itertools.pairwise(bounds)], pa.string())
+            ours = values._cast_numbers(chunked, np.dtype(dtype))
+            expected = pc.cast(chunked, array.type).to_numpy(zero_copy_only=False)
+            assert _same(ours, np.asarray(expected, dtype=dtype))
+    nulls = pa.chunked_array([pa.nulls(5, pa.string()), pa.array(["1.5", None], pa.string())])
+    assert _same(values._cast_numbers(nulls, np.dtype(np.float64)), np.array([np.nan] * 5 + [1.5, np.nan]))
+    with pytest.raises(pa.ArrowInvalid):
+        values._cast_numbers(pa.chunked_array([pa.array(["1"]), pa.array(["2", "x"])]), np.dtype(np.int64))
 
 
 def test_a_csv_of_plain_numbers_is_typed_without_pandas(tmp_path):

@@ -6,28 +6,33 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from model_monitor_analyzer.checks.concept_shift import DEFAULT_LAST, DEFAULT_OUTSIDE
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.report.html.history import HistoryWindow, history_page
-from model_monitor_analyzer.report.html.page import write_report
-from model_monitor_analyzer.results import (
-    ANALYSIS_FILE,
-    CONSTRAINTS_FILE,
-    REPORT_FILE,
-    STATISTICS_FILE,
-    VIOLATIONS_FILE,
-    Execution,
-    LocalFolder,
-    MonitoringResults,
-    S3Prefix,
-)
+
+# The results' readers and the history page are imported when the report runs: every run of the CLI adds this
+# command's options, and they bring in every monitor type's report code.
+if TYPE_CHECKING:
+    from model_monitor_analyzer.report.html.history import HistoryWindow
+    from model_monitor_analyzer.results import Execution, MonitoringResults
 
 COMMAND = "report"
 HISTORY_FILE = "history.html"
-#: files of a window's results, which the history page must never replace
-RESULT_FILES = frozenset({REPORT_FILE, STATISTICS_FILE, CONSTRAINTS_FILE, VIOLATIONS_FILE, ANALYSIS_FILE})
+
+
+def result_files() -> frozenset[str]:
+    """The files of a window's results, which the history page must never replace."""
+    from model_monitor_analyzer.results import (
+        ANALYSIS_FILE,
+        CONSTRAINTS_FILE,
+        REPORT_FILE,
+        STATISTICS_FILE,
+        VIOLATIONS_FILE,
+    )
+
+    return frozenset({REPORT_FILE, STATISTICS_FILE, CONSTRAINTS_FILE, VIOLATIONS_FILE, ANALYSIS_FILE})
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +51,8 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _link(execution: Execution, page: Path) -> str | None:
     """How the history page links to a window's report: a relative path beside it, the S3 console for S3."""
+    from model_monitor_analyzer.results import S3Prefix
+
     location = execution.report_location
     if location is None:
         return None
@@ -77,6 +84,8 @@ def _check_violations(execution: Execution) -> list[dict]:
 
 def history_windows(results: MonitoringResults, page: Path) -> list[HistoryWindow]:
     """The windows found in ``results`` as the history page shows them."""
+    from model_monitor_analyzer.report.html.history import HistoryWindow
+
     windows = []
     for execution in results.list_executions():
         summary = execution.summary or {}
@@ -101,11 +110,15 @@ def _is_history_page(path: Path) -> bool:
 
 def run_report(args: argparse.Namespace) -> int:
     """Write the history page; print where it is and how many windows it shows."""
+    from model_monitor_analyzer.report.html.history import history_page
+    from model_monitor_analyzer.report.html.page import write_report
+    from model_monitor_analyzer.results import LocalFolder, MonitoringResults
+
     results = MonitoringResults.open(args.reports)
     output = args.output
     if output is None:
         output = (Path(args.reports) if isinstance(results.store, LocalFolder) else Path.cwd()) / HISTORY_FILE
-    if output.name in RESULT_FILES or output.is_dir():
+    if output.name in result_files() or output.is_dir():
         raise AnalyzerInputError(
             f"--output {output} is a window's result or a folder, not a page to write: give a file name such as {HISTORY_FILE}"
         )

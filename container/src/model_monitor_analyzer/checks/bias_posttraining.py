@@ -333,33 +333,42 @@ def _squared_distances(points: np.ndarray, queries: np.ndarray, candidates: np.n
 
 def _locality_order(points: np.ndarray) -> np.ndarray:
     """An order of ``points`` (rows) in which neighbours in space tend to be neighbours in the order: by their
-    Z-order (Morton) code, the bits of their coordinates scaled to the columns' ranges, interleaved.
+    Z-order (Morton) code (``_locality_codes`` of the matrix's columns).
 
     It only speeds up the k-d tree (its nodes and the queries' paths stay in the processor's caches: about
     2.5 times fewer seconds at a million rows); no result depends on it."""
-    columns = min(points.shape[1], _LOCALITY_BITS)
-    bits = max(1, min(_LOCALITY_BITS_PER_COLUMN, _LOCALITY_BITS // max(columns, 1)))
+    return np.argsort(_locality_codes([points[:, column] for column in range(points.shape[1])]))
+
+
+def _locality_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """The Z-order (Morton) code of each row of the equally long numeric ``columns``: the bits of their values
+    scaled to the columns' ranges, interleaved. Rows sorted by it are near in space when near in the order; only
+    speed depends on it, whatever the columns' ranges are taken over (all the rows or a group's)."""
+    size = len(columns[0]) if columns else 0
+    count = min(len(columns), _LOCALITY_BITS)
+    bits = max(1, min(_LOCALITY_BITS_PER_COLUMN, _LOCALITY_BITS // max(count, 1)))
     top = (1 << bits) - 1
     # bit i of a column's cell goes to bit i * columns of the code (then shifted by the column's place)
     cell_values = np.arange(top + 1)
     spread = np.zeros(top + 1, dtype=np.uint32)
     for bit in range(bits):
-        spread[cell_values >> bit & 1 == 1] |= np.uint32(1 << (bit * columns))
-    code = np.zeros(points.shape[0], dtype=np.uint32)
-    scaled = np.empty(points.shape[0])
-    for column in range(columns):
-        values = points[:, column]
+        spread[cell_values >> bit & 1 == 1] |= np.uint32(1 << (bit * count))
+    code = np.zeros(size, dtype=np.uint32)
+    # the same buffers for every column: a million rows allocate them once
+    scaled, cells, shifted = np.empty(size), np.empty(size, dtype=np.uint16), np.empty(size, dtype=np.uint32)
+    for place, values in enumerate(columns[:count]):
         finite = np.isfinite(values)
         if not finite.all():  # an infinite (or NaN) value counts as 0 here: only the order's speed depends on it
-            values = np.where(finite, values, 0.0)
+            values = np.where(finite, values, 0)
         low, high = float(values.min()), float(values.max())
         with np.errstate(all="ignore"):  # a range too wide for a float: every cell 0
             np.subtract(values, low, out=scaled)
             np.multiply(scaled, top / (high - low) if high > low else 0.0, out=scaled)
             np.clip(scaled, 0, top, out=scaled)
-            cells = scaled.astype(np.uint16)
-        code |= spread[cells] << np.uint32(columns - 1 - column)
-    return np.argsort(code)
+            np.copyto(cells, scaled, casting="unsafe")
+        np.take(spread, cells, out=shifted)
+        code |= np.left_shift(shifted, np.uint32(count - 1 - place), out=shifted)
+    return code
 
 
 def _clearly_nearest(tree_squared: np.ndarray, neighbours: int) -> np.ndarray:
@@ -385,7 +394,8 @@ def _settled_votes(
     count = queries.shape[0]
     tree_distances, found = index.tree.query(queries, k=asked, workers=workers)
     found = found.reshape(count, asked)
-    tree_squared = np.square(tree_distances.reshape(count, asked))
+    tree_squared = tree_distances.reshape(count, asked)
+    np.square(tree_squared, out=tree_squared)  # in the tree's own answer: no array of that size allocated again
     votes = np.empty(count, dtype=bool)
     settled = np.ones(count, dtype=bool)
     # Most queries' neighbours are clear from the tree's distances; the others (a tie, or a near one, at the
@@ -425,36 +435,45 @@ class NeighbourIndex:
         """The index of ``reference`` rows (features, in dataset order) and whether each is positive."""
         # The tree holds the reference rows in locality order (answers do not depend on it).
         tree_rows = _locality_order(reference)
+        return cls.in_locality_order(np.take(reference, tree_rows, axis=0), tree_rows,
+                                     np.take(reference_positive, tree_rows))
+
+    @classmethod
+    def in_locality_order(cls, points: np.ndarray, tree_rows: np.ndarray, positive: np.ndarray) -> NeighbourIndex:
+        """The index of group a's rows gathered in locality order: ``points`` (their features), ``tree_rows`` (each
+        one's row of group a, in dataset order) and ``positive`` (whether each is positive)."""
         from scipy.spatial import cKDTree  # half a second to import: only a flip test pays it
 
         # Splits at the midpoint, node boxes not shrunk to their points, leaves of 32 points: at a million
         # 5-column rows each is faster to build and to ask than scipy's defaults. None changes a vote (the
         # candidates' distances are recomputed).
-        tree = cKDTree(np.take(reference, tree_rows, axis=0), leafsize=_LEAF_POINTS, balanced_tree=False,
-                       compact_nodes=False)
-        return cls(tree_rows=tree_rows, positive_weight=np.take(reference_positive, tree_rows).astype(np.int64),
-                   tree=tree)
+        tree = cKDTree(points, leafsize=_LEAF_POINTS, balanced_tree=False, compact_nodes=False)
+        return cls(tree_rows=tree_rows, positive_weight=positive.astype(np.int64), tree=tree)
 
-    def votes(self, queries: np.ndarray, neighbours: int) -> np.ndarray:
-        """Majority vote of the ``neighbours`` nearest reference rows of each query (``nearest_neighbour_votes``)."""
+    def votes(self, queries: np.ndarray, neighbours: int, *, in_locality_order: bool = False) -> np.ndarray:
+        """Majority vote of the ``neighbours`` nearest reference rows of each query (``nearest_neighbour_votes``);
+        ``in_locality_order``: the queries are already in that order (``_locality_codes``), else they are asked in
+        it (answers do not depend on it)."""
         rows = self.tree_rows.size
         votes = np.zeros(queries.shape[0], dtype=bool)
-        pending = _locality_order(queries)  # asked in locality order (answers do not depend on it)
+        pending = np.arange(queries.shape[0]) if in_locality_order else _locality_order(queries)
         asked = min(neighbours + 1, rows)
         # The queries dominate a large flip test and are independent: the idle cores answer them too.
         workers = -1 if cores_to_spare(1) else 1
+        first = in_locality_order  # the first pass asks every query in order: blocks are slices, not copies
         while pending.size:
             unsettled = []
             # Blocks bound the tree's answers at about _FLIP_TEST_QUERY_BLOCKS * _FLIP_TEST_CANDIDATES entries.
             step = max(1, _FLIP_TEST_QUERY_BLOCKS * _FLIP_TEST_CANDIDATES // (asked * max(1, queries.shape[1])))
             for start in range(0, pending.size, step):
                 block = pending[start : start + step]
-                block_votes, settled = _settled_votes(self, np.take(queries, block, axis=0), neighbours, asked,
-                                                      workers)
+                asked_rows = queries[start : start + step] if first else np.take(queries, block, axis=0)
+                block_votes, settled = _settled_votes(self, asked_rows, neighbours, asked, workers)
                 votes[block[settled]] = block_votes[settled]
                 unsettled.append(block[~settled])
             pending = np.concatenate(unsettled)
             asked = min(2 * asked, rows)
+            first = False
         return votes
 
     def flip_counts(self, queries: np.ndarray, query_predicted: np.ndarray, neighbours: int) -> tuple[int, int]:
@@ -544,13 +563,43 @@ def flip_test_of_columns(features: Sequence[np.ndarray], facet: np.ndarray, pred
         raise BiasMetricError(_NO_FEATURE)
     if any(column.dtype.kind == "f" and np.isnan(column.min()) for column in features):
         raise BiasMetricError(_MISSING_VALUES)
-    groups = []
-    for rows in (np.flatnonzero(~facet), np.flatnonzero(facet)):
-        group = np.empty((rows.size, len(features)))
-        for place, column in enumerate(features):
-            group[:, place] = np.take(column, rows)  # cast to float64 in place, as the matrix's columns are
-        groups.append(group)
-    return _flip_test_of_groups(groups[0], groups[1], facet, predicted, counter)
+    if counter is None:
+        return _flip_test_in_locality_order(features, facet, predicted)
+    reference, queries = (_gathered(features, rows) for rows in (np.flatnonzero(~facet), np.flatnonzero(facet)))
+    return _flip_test_of_groups(reference, queries, facet, predicted, counter)
+
+
+def _gathered(columns: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The matrix of ``rows`` of ``columns`` (float64, one column each), gathered from each column straight into
+    its own (cast in place, as the matrix of the columns is)."""
+    matrix = np.empty((rows.size, len(columns)))
+    taken: dict[np.dtype, np.ndarray] = {}  # one buffer per type of column, for every column of that type
+    for place, column in enumerate(columns):
+        buffer = taken.get(column.dtype)
+        if buffer is None:
+            buffer = taken[column.dtype] = np.empty(rows.size, dtype=column.dtype)
+        np.take(column, rows, out=buffer, mode="clip")  # the rows are in range: "clip" spares numpy a copy of its own
+        matrix[:, place] = buffer
+    return matrix
+
+
+def _flip_test_in_locality_order(features: Sequence[np.ndarray], facet: np.ndarray, predicted: np.ndarray) -> float:
+    """``flip_test_of_columns`` here (no counter): groups a and d gathered from the columns straight into locality
+    order (``_locality_codes`` of all the rows), so that the tree is built and asked without a copy of either
+    group reordered. Each tree point keeps its row of group a (the earlier row wins a tie), so the value is
+    ``flip_counts``' on the groups in dataset order."""
+    codes = _locality_codes(features)
+    reference_rows, query_rows = np.flatnonzero(~facet), np.flatnonzero(facet)
+    tree_rows = np.argsort(codes[reference_rows])  # each tree point's row of group a
+    reference_rows = reference_rows[tree_rows]
+    query_rows = query_rows[np.argsort(codes[query_rows])]
+    index = NeighbourIndex.in_locality_order(_gathered(features, reference_rows), tree_rows, predicted[reference_rows])
+    votes = index.votes(_gathered(features, query_rows), flip_test_neighbours(reference_rows.size),
+                        in_locality_order=True)
+    query_predicted = predicted[query_rows]
+    flips_positive = int(np.count_nonzero(query_predicted & ~votes))
+    flips_negative = int(np.count_nonzero(~query_predicted & votes))
+    return divide(flips_positive - flips_negative, query_rows.size)
 
 
 _NOT_NUMERIC = "FlipTest does not support non-numeric columns"

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import AnalyzerInputError
+from ..profile.bias_counts import sorted_distinct
 from .bias_groups import (
     UNIQUENESS_THRESHOLD,
     ColumnKind,
@@ -259,7 +260,7 @@ def _distinct(present: np.ndarray, part: int, cap: int | None, *, zero_one: bool
     elif present.dtype.kind == "O":
         distinct = list(dict.fromkeys(present.tolist()))
     else:
-        distinct = np.unique(present).tolist()
+        distinct = sorted_distinct(present).tolist()
     return dict.fromkeys(distinct[:cap] if cap is not None else distinct, (part, 0))
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 
 from model_monitor_analyzer.contract.paths import ContainerPaths
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.batch import BatchFormat, BatchSource
 from model_monitor_analyzer.jobs.requests import capture_index_names, parse_number, time_window
+
+if TYPE_CHECKING:
+    from model_monitor_analyzer.io.batch import BatchSource
 
 #: the job environment's names of the window's sides
 WINDOW_KEYS = ("start_time", "end_time")
@@ -168,7 +171,6 @@ def parse_dataset_format(text: str | None) -> DatasetFormatSpec:
 #: ``monitoring_input_type`` of a monitoring job reading a batch transform job (``BatchTransformInput``)
 BATCH_TRANSFORM = "BATCH_TRANSFORM"
 _ENDPOINT_INPUT = "ENDPOINT_INPUT"
-_BATCH_FORMATS = {InputKind.CSV: BatchFormat.CSV, InputKind.JSON: BatchFormat.JSON, InputKind.PARQUET: BatchFormat.PARQUET}
 
 
 def batch_source(env: Mapping[str, str], spec: DatasetFormatSpec) -> BatchSource | None:
@@ -187,5 +189,9 @@ def batch_source(env: Mapping[str, str], spec: DatasetFormatSpec) -> BatchSource
         raise AnalyzerInputError(
             f"monitoring_input_type {BATCH_TRANSFORM} reads a transform job's data files: set dataset_format to "
             '{"csv": {"header": false}}, {"json": {"line": true}} or {"parquet": {}}, not sagemakerCaptureJson')
-    return BatchSource(data_format=_BATCH_FORMATS.get(spec.kind), header=spec.header and spec.header_given,
+    # imported here: the transform jobs' reader is not needed to read any other job's environment
+    from model_monitor_analyzer.io.batch import BatchFormat, BatchSource
+
+    formats = {InputKind.CSV: BatchFormat.CSV, InputKind.JSON: BatchFormat.JSON, InputKind.PARQUET: BatchFormat.PARQUET}
+    return BatchSource(data_format=formats.get(spec.kind), header=spec.header and spec.header_given,
                        json_lines=spec.lines)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.jobs.requests import Engine, EngineOptions
+
+if TYPE_CHECKING:
+    from model_monitor_analyzer.io.batch import BatchSource
 
 DATASET_FORMAT = "--dataset-format"
 METRICS_SUBFOLDER = "metrics"
@@ -98,6 +101,9 @@ def batch_source(args: argparse.Namespace) -> BatchSource | None:
         if data is not None:
             raise AnalyzerInputError("--batch-data goes with --capture-format batch: add it, or leave --batch-data out")
         return None
+    # imported here: the transform jobs' reader is not needed to parse any other run's options
+    from model_monitor_analyzer.io.batch import BatchSource
+
     return BatchSource(data=data)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from model_monitor_analyzer.report.documents import DocumentKind, expect_document
 from model_monitor_analyzer.report.jsonfile import load_json, write_bytes
-from model_monitor_analyzer.report.metrics import safe_dimensions
 
 from ..checks.bias import (
     BiasAnalysis,
@@ -258,6 +257,9 @@ def metric_lines(
 
 def write_metric_lines(lines: Iterable[dict[str, object]], path: Path) -> Path:
     """Write metric records as JSON Lines (creating the folder)."""
+    # imported here: it brings the data-quality profile's modules, which no other part of a bias run needs
+    from model_monitor_analyzer.report.metrics import safe_dimensions
+
     # a facet or label value that is not printable ASCII becomes a dimension value CloudWatch takes, as the
     # constructs' bias metrics name it too
     write_bytes(path, "".join(json.dumps(safe_dimensions(dict(line))) + "\n" for line in lines).encode("utf-8"))

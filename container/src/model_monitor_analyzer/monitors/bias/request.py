@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from model_monitor_analyzer.io.batch import BatchSource
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.requests import EngineOptions
+
+if TYPE_CHECKING:  # a field's type only: the transform jobs' reader is imported by a run that reads one
+    from model_monitor_analyzer.io.batch import BatchSource
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,7 @@ a table with the features, the label and the model's predicted label (or score) 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model_monitor_analyzer import constraint_rules as rules
 from model_monitor_analyzer.checks import bias_decision
@@ -28,9 +30,6 @@ from model_monitor_analyzer.checks.bias import (
     unmatched_groups,
 )
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io import merge
-from model_monitor_analyzer.io.batch import BatchReading, staged_capture
-from model_monitor_analyzer.io.ground_truth import read_ground_truth
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, reach_back
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
@@ -42,7 +41,6 @@ from model_monitor_analyzer.monitors.bias.config import BiasAnalysisConfig, Colu
 from model_monitor_analyzer.monitors.bias.dataset import plain_number_csv, read_bias_columns
 from model_monitor_analyzer.monitors.bias.request import BiasBaselineRequest, BiasMonitorRequest
 from model_monitor_analyzer.monitors.bias.values import Columns
-from model_monitor_analyzer.monitors.bias.window_records import LabelledTable, merged_columns
 from model_monitor_analyzer.report.bias import (
     metric_lines,
     write_analysis,
@@ -57,6 +55,9 @@ from model_monitor_analyzer.report.bias_decision import (
     write_baseline_analysis,
 )
 from model_monitor_analyzer.report.html import bias as html_report
+
+if TYPE_CHECKING:
+    from model_monitor_analyzer.monitors.bias.window_records import LabelledTable
 
 ANALYSIS_FILE = "analysis.json"
 VIOLATIONS_FILE = "constraint_violations.json"
@@ -74,8 +75,26 @@ def import_ahead(config: BiasAnalysisConfig, dataset: Path | None = None, datase
     names = ["scipy.spatial"] if config.run_post_training else []
     if dataset is None or not plain_number_csv(dataset, dataset_type or config.dataset_type):
         names.insert(0, "pandas")
-    threading.Thread(target=lambda: [importlib.import_module(name) for name in names], name="import-ahead",
-                     daemon=True).start()
+    names = [name for name in names if name not in sys.modules]
+    if names:
+        threading.Thread(target=_import_quietly, args=(names,), name="import-ahead", daemon=True).start()
+
+
+def _import_quietly(names: list[str]) -> None:
+    """Import ``names`` with the garbage collector paused, then keep what they made out of its later passes.
+
+    Each library makes some hundred thousand objects that live as long as the process: a full pass of the collector
+    over them comes during scipy's import, and holds Python's lock while the dataset is parsed (tens of
+    milliseconds), and another at exit."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for name in names:
+            importlib.import_module(name)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def check_computable(analysis: BiasAnalysis, *, config_path: str) -> None:
@@ -193,6 +212,10 @@ def run_baseline(request: BiasBaselineRequest, *, reader: DatasetReader | None =
 
 def _window_records(request: BiasMonitorRequest) -> tuple[list[dict], dict[str, object]]:
     """Merged records of the window: read from ``merged``, or joined from ``capture`` and ``ground_truth``."""
+    # the readers of captures and labels, imported by a monitoring run only (a baseline reads a dataset)
+    from model_monitor_analyzer.io import merge
+    from model_monitor_analyzer.io.ground_truth import read_ground_truth
+
     start, end = request.window.start, request.window.end
     progress = ProgressReporter(enabled=request.progress)
 
@@ -225,7 +248,7 @@ def _window_records(request: BiasMonitorRequest) -> tuple[list[dict], dict[str, 
 ID_SAMPLES = "id_samples"
 #: reads a window's merged records and join counts (``_window_records``, or Spark's executors); the records may come
 #: already typed (a ``LabelledTable``, as ``merged_columns`` types them: Spark types them in parts)
-WindowRecords = Callable[[BiasMonitorRequest], tuple[list[dict] | LabelledTable, dict[str, object]]]
+WindowRecords = Callable[[BiasMonitorRequest], tuple["list[dict] | LabelledTable", dict[str, object]]]
 
 
 def _monitor_analysis(
@@ -252,6 +275,9 @@ def _monitor_analysis(
             runner=runner,
         )
         return analysis, _problem_summary(problems)
+    # the window's records and their typing, imported by a run on captures or merged records only
+    from model_monitor_analyzer.monitors.bias.window_records import LabelledTable, merged_columns
+
     records, join = (window_records or _window_records)(request)
     if not isinstance(records, LabelledTable) and not records:
         return None, join
@@ -314,6 +340,8 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     ``runner`` (default: this process) counts the rows and answers FlipTest's queries (``checks.bias.BiasRunner``)."""
     if request.batch is not None and request.capture is not None:
         # a transform job's rows as captures (``io.batch``): features and predictions, labels joined by inference id
+        from model_monitor_analyzer.io.batch import BatchReading, staged_capture
+
         refuse_output_inside(request.output, (request.capture, request.batch.data), option=request.names.output)
         problems = _problems(request)
         with staged_capture(request.capture, request.batch, problems=problems, reading=BatchReading(

@@ -122,40 +122,45 @@ def _plain_numbers(texts: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return None
     if not texts.null_count and _only_integer_bytes(texts):
         try:
-            return _numbers_of(pc.cast(texts, pa.int64()), np.dtype(np.int64))
+            return _cast_numbers(texts, np.dtype(np.int64))
         except (pa.ArrowInvalid, OverflowError):
             return None  # "+5", beyond int64: the full path decides
     try:
-        floats = pc.cast(texts, pa.float64())
+        values = _cast_numbers(texts, np.dtype(np.float64))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    values = _numbers_of(floats, np.dtype(np.float64))
     if np.isnan(values).all():
         return None  # all missing (the full path keeps texts) or all NaN: the full path decides
     return values
 
 
-def _numbers_of(numbers: pa.Array | pa.ChunkedArray, dtype: np.dtype) -> np.ndarray:
-    """Arrow numbers of type ``dtype`` as a numpy array (a null as NaN), what ``to_numpy`` gives, read from their
-    buffers: ``to_numpy`` makes pyarrow import pandas (0.4 s of CPU), which a column of plain numbers never needs."""
-    chunks = numbers.chunks if isinstance(numbers, pa.ChunkedArray) else [numbers]
-    values = np.empty(len(numbers), dtype=dtype)
+def _cast_numbers(texts: pa.Array | pa.ChunkedArray, dtype: np.dtype) -> np.ndarray:
+    """The texts cast by Arrow to numbers of type ``dtype`` (a null as NaN), what ``pc.cast`` and ``to_numpy`` give, or
+    Arrow's error; read from the numbers' buffers, since ``to_numpy`` makes pyarrow import pandas (0.4 s of CPU), which
+    a column of plain numbers never needs; cast a chunk at a time, so that Arrow's memory holds one chunk's numbers,
+    not the whole column's beside the array."""
+    kind = pa.from_numpy_dtype(dtype)
+    values = np.empty(len(texts), dtype=dtype)
     start = 0
-    for chunk in chunks:
-        size = len(chunk)
-        if not size:
-            continue
-        place = values[start : start + size]
-        validity, data = chunk.buffers()[:2]
-        if data is None:  # every value null
-            place[:] = np.nan
-        else:
-            place[:] = np.frombuffer(data, dtype=dtype, count=size, offset=chunk.offset * dtype.itemsize)
-        if chunk.null_count and data is not None:
-            bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-            place[bits[chunk.offset : chunk.offset + size] == 0] = np.nan
-        start += size
+    for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+        _copy_numbers(pc.cast(chunk, kind), values[start : start + len(chunk)])
+        start += len(chunk)
     return values
+
+
+def _copy_numbers(chunk: pa.Array, place: np.ndarray) -> None:
+    """One chunk of Arrow numbers (of ``place``'s type) into ``place``, a null as NaN."""
+    size = len(chunk)
+    if not size:
+        return
+    validity, data = chunk.buffers()[:2]
+    if data is None:  # every value null
+        place[:] = np.nan
+    else:
+        place[:] = np.frombuffer(data, dtype=place.dtype, count=size, offset=chunk.offset * place.dtype.itemsize)
+    if chunk.null_count and data is not None:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        place[bits[chunk.offset : chunk.offset + size] == 0] = np.nan
 
 
 def _missing(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
