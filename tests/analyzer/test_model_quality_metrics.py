@@ -278,6 +278,35 @@ def test_standard_deviation_is_the_spread_of_five_80_percent_subsamples(regressi
     assert result["mae"].standard_deviation == pytest.approx(np.std(maes, ddof=1), abs=TOLERANCE)
 
 
+def _binary_subsample_spreads(actual, predicted, scores) -> dict[str, float]:
+    """The spread of the AUC, accuracy and F1 over the five 80 % subsamples the analyzer draws, each subsample's
+    metrics computed by scikit-learn and, for the AUC, by ``roc_auc`` sorting the subsample's own rows."""
+    rng = np.random.default_rng(mq.STANDARD_DEVIATION_SEED)
+    runs: dict[str, list[float]] = {"auc": [], "auc_of_the_rows": [], "accuracy": [], "f1": []}
+    for _ in range(mq.STANDARD_DEVIATION_ROUNDS):
+        rows = np.sort(rng.choice(actual.size, size=int(mq.STANDARD_DEVIATION_FRACTION * actual.size), replace=False))
+        runs["auc"].append(sk.roc_auc_score(actual[rows], scores[rows]))
+        runs["auc_of_the_rows"].append(mq.roc_auc(scores[rows], actual[rows]))
+        runs["accuracy"].append(sk.accuracy_score(actual[rows], predicted[rows]))
+        runs["f1"].append(sk.f1_score(actual[rows], predicted[rows], zero_division=0.0))
+    return {name: float(np.std(values, ddof=1)) for name, values in runs.items()}
+
+
+@pytest.mark.parametrize("ties", ["rounded", "signed_zeros", "distinct"])
+def test_binary_standard_deviations_are_the_spread_of_the_subsamples_metrics(binary_data, ties):
+    actual, predicted, scores = binary_data
+    if ties == "signed_zeros":  # -0.0 and 0.0 are one score, as in the curves
+        scores = np.where(scores < 0.3, np.where(np.arange(scores.size) % 2 == 0, -0.0, 0.0), scores)
+    elif ties == "distinct":
+        scores = scores + np.random.default_rng(3).random(scores.size) * 1e-3
+    result = mq.binary_classification_metrics(actual, predicted, scores)
+    expected = _binary_subsample_spreads(actual, predicted, scores)
+    # the same subsamples' AUCs as a sort of each subsample's rows gives them, to the last bit
+    assert result["auc"].standard_deviation == expected["auc_of_the_rows"]
+    for name in ("auc", "accuracy", "f1"):
+        assert result[name].standard_deviation == pytest.approx(expected[name], abs=TOLERANCE), name
+
+
 @pytest.mark.parametrize(
     ("operator", "value", "violated"),
     [

@@ -491,21 +491,62 @@ def _binary_scalars(counts: BinaryCounts, constant: BinaryCounts, auc: float) ->
     }
 
 
+def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(each row's position among the distinct scores, lowest first; how many distinct scores there are), ties
+    (-0.0 and 0.0 among them) one score as the curves count them; None when a score is NaN (NaN equals nothing:
+    the curves make each its own threshold)."""
+    if not scores.size or np.isnan(scores).any():
+        return None
+    order = np.argsort(scores)
+    ordered = scores[order]
+    starts = np.empty(scores.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    ranks = np.cumsum(starts, dtype=np.int64) - 1
+    groups = np.empty(scores.size, dtype=np.int64)
+    groups[order] = ranks
+    return groups, int(ranks[-1]) + 1
+
+
+def _grouped_threshold_counts(groups: np.ndarray, size: int, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``_threshold_counts`` of rows whose scores are given as positions among ``size`` distinct scores (lowest
+    first, ``_score_groups``): the rows of each score counted, the scores without a row left out; the same counts,
+    threshold by threshold, as the ranked rows give."""
+    rows = np.bincount(groups, minlength=size)
+    positives = np.bincount(groups[actual], minlength=size)
+    present = np.flatnonzero(rows)[::-1]  # highest score first
+    tps = np.cumsum(positives[present], dtype=np.int64)
+    fps = np.cumsum(rows[present] - positives[present], dtype=np.int64)
+    total_positives = int(tps[-1]) if tps.size else 0
+    return tps, fps, total_positives, int(groups.size) - total_positives
+
+
 def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_SEED) -> dict[str, MetricEntry]:
     """``binary_classification_metrics`` of a (merged) state: the values, the confusion matrix and the curves
     from its counts and score tally, the standard deviations from its rows' subsamples."""
     actual, predicted, scores = state.actual, state.predicted, state.scores
-    # One sort for all subsamples: a subsample's rows in this stable order are the order its own
-    # stable sort would give (ties stay in row order), so each AUC costs a pass, not a sort.
-    order = np.argsort(-scores, kind="stable")
+    grouped = _score_groups(scores) if state.rows >= MIN_SAMPLES_FOR_STANDARD_DEVIATION else None
+    if grouped is not None:
+        # Each row's score as its position among the distinct scores: a subsample's threshold counts are two
+        # counts of those positions, without a sort.
+        groups, size = grouped
 
-    def scalars(rows: np.ndarray) -> dict[str, float]:
-        member = np.zeros(scores.size, dtype=bool)
-        member[rows] = True
-        ranked = order[member[order]]
-        auc = area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
-        return _binary_scalars(binary_counts(actual[rows], predicted[rows]),
-                               best_constant_binary_counts(actual[rows]), auc)
+        def scalars(rows: np.ndarray) -> dict[str, float]:
+            chosen = actual[rows]
+            auc = area_under_curve(*_roc_of_counts(*_grouped_threshold_counts(groups[rows], size, chosen)))
+            return _binary_scalars(binary_counts(chosen, predicted[rows]), best_constant_binary_counts(chosen), auc)
+    else:
+        # One sort for all subsamples: a subsample's rows in this stable order are the order its own
+        # stable sort would give (ties stay in row order), so each AUC costs a pass, not a sort.
+        order = np.argsort(-scores, kind="stable")
+
+        def scalars(rows: np.ndarray) -> dict[str, float]:
+            member = np.zeros(scores.size, dtype=bool)
+            member[rows] = True
+            ranked = order[member[order]]
+            auc = area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
+            return _binary_scalars(binary_counts(actual[rows], predicted[rows]),
+                                   best_constant_binary_counts(actual[rows]), auc)
 
     counts = BinaryCounts(true_positives=state.true_positives, false_positives=state.false_positives,
                           true_negatives=state.true_negatives, false_negatives=state.false_negatives)
