@@ -216,15 +216,31 @@ def precision_recall_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list
     return _precision_recall_of_counts(*_threshold_counts(scores, actual))
 
 
+class FloatList(list):
+    """A curve's numbers as a list of floats that keeps the float64 array it was made from (``array``), so that
+    the report writes them from the array (``report.model_quality.java_double_list``) without looking at each
+    value again. It is a list for every other reader."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        super().__init__(array.tolist())
+        self.array = array
+
+
+def _precision_recall_arrays(tps: np.ndarray, fps: np.ndarray, positives: int) -> tuple[np.ndarray, np.ndarray]:
+    """(precisions, recalls) of ``precision_recall_curve`` as float64 arrays, from threshold counts."""
+    if not tps.size:
+        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
+    precisions = tps / (tps + fps).astype(np.float64)  # every threshold holds at least one row
+    recalls = _rates(tps, positives)
+    return np.concatenate((precisions[:1], precisions)), np.concatenate(([0.0], recalls))
+
+
 def _precision_recall_of_counts(
     tps: np.ndarray, fps: np.ndarray, positives: int, negatives: int
 ) -> tuple[list[float], list[float]]:
     """``precision_recall_curve`` from threshold counts."""
-    if not tps.size:
-        return [], []
-    precisions = tps / (tps + fps).astype(np.float64)  # every threshold holds at least one row
-    recalls = _rates(tps, positives)
-    return [float(precisions[0]), *precisions.tolist()], [0.0, *recalls.tolist()]
+    precisions, recalls = _precision_recall_arrays(tps, fps, positives)
+    return precisions.tolist(), recalls.tolist()
 
 
 def area_under_curve(x: Sequence[float], y: Sequence[float]) -> float:
@@ -557,7 +573,7 @@ def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_S
     fprs, tprs = _roc_of_counts(*thresholds)
     values = _with_deviations(_binary_scalars(counts, constant, area_under_curve(fprs, tprs)), scalars,
                               state.rows, seed)
-    precisions, recalls = _precision_recall_of_counts(*thresholds)
+    precisions, recalls = _precision_recall_arrays(*thresholds[:3])
     entries: dict[str, MetricEntry] = {
         "confusion_matrix": {
             "0": {"0": counts.true_negatives, "1": counts.false_positives},
@@ -567,10 +583,10 @@ def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_S
     for name in list(values)[:10]:
         entries[name] = values[name]
     entries["receiver_operating_characteristic_curve"] = {
-        "false_positive_rates": fprs.tolist(),
-        "true_positive_rates": tprs.tolist(),
+        "false_positive_rates": FloatList(fprs),
+        "true_positive_rates": FloatList(tprs),
     }
-    entries["precision_recall_curve"] = {"precisions": precisions, "recalls": recalls}
+    entries["precision_recall_curve"] = {"precisions": FloatList(precisions), "recalls": FloatList(recalls)}
     for name in list(values)[10:]:
         entries[name] = values[name]
     return entries

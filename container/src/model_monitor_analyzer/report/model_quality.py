@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 
 from model_monitor_analyzer.checks.model_quality import (
+    FloatList,
     MetricConstraint,
     MetricEntry,
     MetricValue,
@@ -134,6 +135,9 @@ def _jackson_pieces(document: object, level: int, pieces: list[str]) -> None:
     if isinstance(document, list | tuple):
         if not document:
             pieces.append("[ ]")
+            return
+        if isinstance(document, FloatList) and len(document.array) == len(document):  # its numbers as made
+            pieces.extend(("[ ", java_double_list(document.array), " ]"))
             return
         if set(map(type, document)) == {float}:
             pieces.extend(("[ ", java_double_list(document), " ]"))
