@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import bool_array, int64_array, text_array, text_scalar
 from model_monitor_analyzer.io.capture import (
     CapturedOutputs,
     CapturedPayload,
@@ -216,7 +217,7 @@ def _envelope_pieces(captured: CapturedOutputs, positions: np.ndarray) -> tuple[
     chosen = rows[positions]
     envelope = table.select(["eventVersion", "captureData", "eventMetadata"])
     if len(chosen) != table.num_rows or np.any(chosen != np.arange(len(chosen))):
-        envelope = envelope.take(pa.array(chosen))
+        envelope = envelope.take(int64_array(chosen))
     version, capture, metadata = (sorted_json_pieces(envelope.column(name))
                                   for name in ("eventVersion", "captureData", "eventMetadata"))
     if version is None or capture is None or metadata is None:
@@ -257,8 +258,8 @@ def merged_lines(captured: CapturedOutputs, positions: np.ndarray, truths: pa.Ar
     if by_record.any():
         rows = np.flatnonzero(by_record)
         exact = [_line_with_truth(orjson.loads(chunk[starts[row]:ends[row]]), truth).decode()
-                 for row, truth in zip(rows.tolist(), truths.take(pa.array(rows)).to_pylist(), strict=True)]
-        lines = pc.replace_with_mask(lines, pa.array(by_record), pa.array(exact, pa.string()))
+                 for row, truth in zip(rows.tolist(), truths.take(int64_array(rows)).to_pylist(), strict=True)]
+        lines = pc.replace_with_mask(lines, bool_array(by_record), text_array(exact))
     return lines
 
 
@@ -266,6 +267,9 @@ def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
     """The merge job's record for ``capture`` and ``ground_truth`` (the parsed ``merged_line``)."""
     return orjson.loads(merged_line(capture, ground_truth))
 
+
+# Arrow scalars built from buffers, for compute functions: a Python operand makes pyarrow import pandas.
+_EMPTY = text_scalar("")
 
 #: captures joined at once: their keys looked up in the labels as one Arrow column
 JOIN_BATCH_RECORDS = 65_536
@@ -326,9 +330,9 @@ class _IdIndex:
         if isinstance(keys, pa.ChunkedArray):
             keys = keys.combine_chunks()
         if self._row_of is None:
-            present = pc.fill_null(keys, "")
-            fixed = _fixed_width(pc.if_else(pc.greater(pc.binary_length(present), self._width), "", present),
-                                 self._width)
+            present = pc.fill_null(keys, _EMPTY)
+            longer = pc.greater(pc.binary_length(present), int64_array(np.array([self._width]))[0])
+            fixed = _fixed_width(pc.if_else(longer, _EMPTY, present), self._width)
             if fixed is not None:
                 if not len(self._ids):
                     return np.full(len(keys), -1, dtype=np.int64)
@@ -934,7 +938,7 @@ def _plain_rows(text: pa.Array) -> bool:
     found = _text_bytes(text)
     if any(bool((found == code).any()) for code in _QUOTE_OR_BREAK):
         return not pc.any(pc.match_substring_regex(text, _NOT_ONE_PLAIN_ROW)).as_py()
-    return not pc.any(pc.equal(pc.binary_length(pc.utf8_trim(text, characters=_BLANKS_AND_COMMAS)), 0)).as_py()
+    return not pc.any(pc.equal(pc.utf8_trim(text, characters=_BLANKS_AND_COMMAS), _EMPTY)).as_py()
 
 
 def _one_row_csv_fields(data: list[object] | pa.Array, encodings: list[object] | pa.Array) -> _OneRowCsv | None:
@@ -1116,7 +1120,7 @@ class LabelledColumnsBuilder:
         self._flush()
         self._pending_outputs.extend(self._output(capture) for capture in captures)
         self._flush()
-        taken = pa.array(rows, pa.int64())
+        taken = int64_array(rows)
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
     def add_matched_outputs(self, outputs: CapturedOutputs, positions: np.ndarray, labels: GroundTruthColumns,
@@ -1126,10 +1130,10 @@ class LabelledColumnsBuilder:
         if len(positions) == len(outputs):  # every capture of the chunk matched: its columns as they are
             self._output_chunks.append((outputs.data, outputs.encodings, outputs.content_types))
         else:
-            chosen = pa.array(positions, pa.int64())
+            chosen = int64_array(positions)
             self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
                                         outputs.content_types.take(chosen)))
-        taken = pa.array(rows, pa.int64())
+        taken = int64_array(rows)
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
     def extend(self, other: LabelledColumnsBuilder) -> None:
