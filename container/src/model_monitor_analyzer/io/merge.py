@@ -1093,6 +1093,43 @@ def output_columns(chunks: Sequence[tuple[pa.Array, ...]], attributes: ValueAttr
     return _record_by_record(records, as_labels)
 
 
+@dataclass(frozen=True)
+class _RepeatedText:
+    """A text column holding one text in each of its ``count`` rows (an encoding, a content type), as a builder
+    carries it to another process: the text once, not once a row."""
+
+    text: bytes
+    count: int
+
+    @classmethod
+    def of(cls, column: pa.Array) -> _RepeatedText | pa.Array:
+        """``column`` as one repeated text when it is one (no null), else as it is."""
+        if not len(column) or column.null_count or not pa.types.is_string(column.type):
+            return column
+        offsets = np.frombuffer(column.buffers()[1], dtype=np.int32, count=len(column) + 1, offset=column.offset * 4)
+        width = int(offsets[1] - offsets[0])
+        if not (np.diff(offsets) == width).all():
+            return column
+        data = column.buffers()[2]
+        start = int(offsets[0])
+        first = b"" if data is None or not width else data[start:start + width].to_pybytes()
+        if width:
+            rows = np.frombuffer(data, dtype=np.uint8, count=width * len(column), offset=start).reshape(-1, width)
+            if not (rows == np.frombuffer(first, dtype=np.uint8)).all():
+                return column
+        return cls(first, len(column))
+
+    def column(self) -> pa.Array:
+        """The text column again."""
+        offsets = np.arange(self.count + 1, dtype=np.int32) * len(self.text)
+        return pa.Array.from_buffers(pa.string(), self.count,
+                                     [None, pa.py_buffer(offsets), pa.py_buffer(self.text * self.count)])
+
+
+def _as_column(column: pa.Array | _RepeatedText) -> pa.Array:
+    return column.column() if isinstance(column, _RepeatedText) else column
+
+
 class LabelledColumnsBuilder:
     """Collects the captured output payload and the label of each matched pair (not the whole
     records, which need not stay in memory) and reads the columns at the end. Pairs come one by
@@ -1160,7 +1197,17 @@ class LabelledColumnsBuilder:
     def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]], column: int) -> pa.Array:
         if not chunks:
             return pa.array([], pa.string())
-        return pa.concat_arrays([chunk[column] for chunk in chunks])
+        return pa.concat_arrays([_as_column(chunk[column]) for chunk in chunks])
+
+    def __getstate__(self) -> dict[str, object]:
+        """The builder as it travels to another process (a part's, Spark's): a column that holds one text in every
+        row of a chunk (the encodings, the content types) carried as that text once (``_RepeatedText``)."""
+        self._flush()
+        state = dict(self.__dict__)
+        for name in ("_output_chunks", "_label_chunks"):
+            state[name] = [tuple(_RepeatedText.of(column) if isinstance(column, pa.Array) else column
+                                 for column in chunk) for chunk in state[name]]  # type: ignore[attr-defined]
+        return state
 
     def _records(self, outputs: tuple[pa.Array, pa.Array, pa.Array], ids: pa.Array, data: pa.Array,
                  encodings: pa.Array) -> Iterator[dict]:
