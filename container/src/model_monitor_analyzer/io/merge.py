@@ -228,9 +228,9 @@ def _envelope_pieces(captured: CapturedOutputs, positions: np.ndarray) -> tuple[
     if capture_column.null_count:  # a capture record always has captureData: such a record is written by itself
         by_record |= ~np.asarray(capture_column.is_valid(), dtype=bool)
     version_pieces = (version.pieces if not envelope.column("eventVersion").null_count
-                      else [pc.fill_null(version.texts(count), '"0"')])
+                      else [pc.fill_null(version.texts(count), text_scalar('"0"'))])
     metadata_pieces = (metadata.pieces if not envelope.column("eventMetadata").null_count
-                       else [pc.fill_null(metadata.texts(count), "{}")])
+                       else [pc.fill_null(metadata.texts(count), text_scalar("{}"))])
     return [
         '{"eventVersion":', *version_pieces, ',"groundTruthData":', None, ',"captureData":', *capture.pieces,
         ',"eventMetadata":', *metadata_pieces, "}\n",
