@@ -95,7 +95,7 @@ def test_a_document_is_written_as_jackson_lays_it_out():
 
 
 def test_the_curves_of_binary_metrics_are_written_as_their_numbers_one_by_one():
-    # the curves keep the arrays they were made from (checks.model_quality.FloatList) and are written from them:
+    # the curves keep the arrays they were made from (checks.model_quality.FloatCurve) and are written from them:
     # the same numbers as the public curve functions give, the same text as each double written on its own
     import numpy as np
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,14 +216,42 @@ def precision_recall_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list
     return _precision_recall_of_counts(*_threshold_counts(scores, actual))
 
 
-class FloatList(list):
-    """A curve's numbers as a list of floats that keeps the float64 array it was made from (``array``), so that
-    the report writes them from the array (``report.model_quality.java_double_list``) without looking at each
-    value again. It is a list for every other reader."""
+class FloatCurve(Sequence[float]):
+    """A curve's numbers (one a distinct score of the window), as the float64 array they were computed in
+    (``array``): a sequence of floats equal to the list of them, whose values become Python floats only when read.
+    statistics.json writes them from the array (``report.model_quality.java_double_list``) and the HTML chart reads
+    a few hundred, so a window's million numbers are not made Python floats and lists for nothing."""
+
+    __slots__ = ("array",)
 
     def __init__(self, array: np.ndarray) -> None:
-        super().__init__(array.tolist())
-        self.array = array
+        self.array = np.asarray(array, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self.array[index].tolist()
+        return float(self.array[index])
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.array.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FloatCurve):
+            return self.array.tolist() == other.array.tolist()
+        if isinstance(other, list | tuple):
+            return self.array.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.array.tolist())
+
+    def __reduce__(self) -> tuple[type[FloatCurve], tuple[np.ndarray]]:
+        return FloatCurve, (self.array,)
 
 
 def _precision_recall_arrays(tps: np.ndarray, fps: np.ndarray, positives: int) -> tuple[np.ndarray, np.ndarray]:
@@ -455,8 +483,9 @@ class MetricValue:
     standard_deviation: float | None
 
 
-#: A metric entry: a scalar, a confusion matrix {actual: {predicted: count}} or a curve {name: [..]}.
-MetricEntry = MetricValue | dict[str, dict[str, int]] | dict[str, list[float]]
+#: A metric entry: a scalar, a confusion matrix {actual: {predicted: count}} or a curve {name: [..]} (a list of floats
+#: or a ``FloatCurve``).
+MetricEntry = MetricValue | dict[str, dict[str, int]] | dict[str, list[float]] | dict[str, FloatCurve]
 
 
 def _with_deviations(
@@ -583,10 +612,10 @@ def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_S
     for name in list(values)[:10]:
         entries[name] = values[name]
     entries["receiver_operating_characteristic_curve"] = {
-        "false_positive_rates": FloatList(fprs),
-        "true_positive_rates": FloatList(tprs),
+        "false_positive_rates": FloatCurve(fprs),
+        "true_positive_rates": FloatCurve(tprs),
     }
-    entries["precision_recall_curve"] = {"precisions": FloatList(precisions), "recalls": FloatList(recalls)}
+    entries["precision_recall_curve"] = {"precisions": FloatCurve(precisions), "recalls": FloatCurve(recalls)}
     for name in list(values)[10:]:
         entries[name] = values[name]
     return entries

@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 
 from model_monitor_analyzer.checks.model_quality import (
-    FloatList,
+    FloatCurve,
     MetricConstraint,
     MetricEntry,
     MetricValue,
@@ -132,12 +132,12 @@ def _jackson_pieces(document: object, level: int, pieces: list[str]) -> None:
             before = ",\n"
         pieces.append("\n" + "  " * level + "}")
         return
+    if isinstance(document, FloatCurve):  # a curve's numbers, written from their array
+        pieces.append("[ " + java_double_list(document.array) + " ]" if len(document) else "[ ]")
+        return
     if isinstance(document, list | tuple):
         if not document:
             pieces.append("[ ]")
-            return
-        if isinstance(document, FloatList) and len(document.array) == len(document):  # its numbers as made
-            pieces.extend(("[ ", java_double_list(document.array), " ]"))
             return
         if set(map(type, document)) == {float}:
             pieces.extend(("[ ", java_double_list(document), " ]"))
