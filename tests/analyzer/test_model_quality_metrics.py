@@ -355,3 +355,26 @@ def test_multiclass_metrics_of_arrow_text_columns_match_scikit_learn(multiclass_
 def test_a_label_outside_the_classes_is_named():
     with pytest.raises(ValueError, match="label 'z' is not among the classes"):
         mq.confusion_matrix(["a", "z"], ["a", "a"], ["a", "b"])
+
+
+def test_a_curve_reads_as_the_list_of_its_numbers(binary_data):
+    # the curves of binary metrics are sequences over their arrays: equal to, indexed, sliced, iterated, printed and
+    # pickled as the lists roc_curve and precision_recall_curve give
+    import pickle
+
+    actual, predicted, scores = binary_data
+    metrics = mq.binary_classification_metrics(actual, predicted, scores)
+    fprs, tprs = mq.roc_curve(scores, actual)
+    precisions, recalls = mq.precision_recall_curve(scores, actual)
+    pairs = [(metrics["receiver_operating_characteristic_curve"]["false_positive_rates"], fprs),
+             (metrics["receiver_operating_characteristic_curve"]["true_positive_rates"], tprs),
+             (metrics["precision_recall_curve"]["precisions"], precisions),
+             (metrics["precision_recall_curve"]["recalls"], recalls)]
+    for curve, expected in pairs:
+        assert curve == expected and expected == curve
+        assert len(curve) == len(expected) and list(curve) == expected and repr(curve) == repr(expected)
+        assert [curve[i] for i in (0, 1, -1)] == [expected[i] for i in (0, 1, -1)]
+        assert all(type(value) is float for value in (curve[0], *curve[:3]))
+        assert curve[2:9:3] == expected[2:9:3]
+        assert pickle.loads(pickle.dumps(curve)) == expected
+    assert pairs[0][0] != pairs[1][0] and pairs[0][0] != [*fprs[:-1], 0.5]
