@@ -497,3 +497,50 @@ def test_the_column_reader_gives_the_per_record_readers_values_or_error_on_singl
                 if name in ("predictions", "probabilities", "labels")}))
             assert _values_or_error(merge.labelled_columns, records, attributes) == expected
     assert sum(taken) > 100  # many batches were read column-wise
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_builder_carried_to_another_process_gives_the_same_columns(seed):
+    # a chunk's column holding one text in every row (an encoding, a content type, an empty text, a text beyond
+    # ASCII, a slice of a longer column) travels as that text once; other columns, and columns with a null, as
+    # they are; the columns read after the trip are those read before
+    import pickle
+
+    import numpy as np
+
+    from model_monitor_analyzer.io.capture import CapturedOutputs
+    from model_monitor_analyzer.io.ground_truth import GroundTruthColumns
+
+    rng = random.Random(seed)
+    builder = merge.LabelledColumnsBuilder()
+    for _ in range(rng.randint(1, 5)):
+        count = rng.randint(1, 40)
+
+        def column(kinds: list[str], count: int = count) -> pa.Array:
+            kind = rng.choice(kinds)
+            if kind == "slice":
+                return pa.array(["x"] * 3 + ["CSV"] * count + ["y"]).slice(3, count)
+            texts = {"one": ["CSV"] * count, "empty": [""] * count, "accent": ["é/csv"] * count,
+                     "mixed": [rng.choice(["CSV", "csv"]) for _ in range(count)],
+                     "null": [None] + ["text/csv"] * (count - 1)}[kind]
+            return pa.array(texts, pa.string())
+
+        encodings = ["one", "one", "mixed", "slice"]  # encodings the readers take
+        outputs = CapturedOutputs(keys=pa.array([f"id-{i}" for i in range(count)]),
+                                  data=pa.array([str(rng.random()) for _ in range(count)]), encodings=column(encodings),
+                                  content_types=column([*encodings, "empty", "accent", "null"]),
+                                  lines=(b"", np.zeros(count, np.int64), np.zeros(count, np.int64)))
+        labels = GroundTruthColumns(event_ids=pa.array([f"id-{i}" for i in range(count)]),
+                                    data=pa.array([str(rng.randint(0, 1)) for _ in range(count)]),
+                                    encodings=column(encodings), records=[])
+        positions = np.arange(count) if rng.random() < 0.5 else np.array(sorted(rng.sample(range(count), count // 2 + 1)))
+        builder.add_matched_outputs(outputs, positions, labels, np.arange(len(positions))[::-1].copy())
+    before = [builder._joined(chunks, c).to_pylist() for chunks in (builder._output_chunks, builder._label_chunks)
+              for c in range(3)]
+    carried = pickle.loads(pickle.dumps(builder))
+    assert any(isinstance(column, merge._RepeatedText) for chunk in carried._output_chunks for column in chunk)
+    after = [carried._joined(chunks, c).to_pylist() for chunks in (carried._output_chunks, carried._label_chunks)
+             for c in range(3)]
+    assert after == before
+    attributes = merge.ValueAttributes(inference_attribute="0")
+    assert carried.columns(attributes) == builder.columns(attributes)

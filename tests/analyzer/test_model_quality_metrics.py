@@ -278,6 +278,35 @@ def test_standard_deviation_is_the_spread_of_five_80_percent_subsamples(regressi
     assert result["mae"].standard_deviation == pytest.approx(np.std(maes, ddof=1), abs=TOLERANCE)
 
 
+def _binary_subsample_spreads(actual, predicted, scores) -> dict[str, float]:
+    """The spread of the AUC, accuracy and F1 over the five 80 % subsamples the analyzer draws, each subsample's
+    metrics computed by scikit-learn and, for the AUC, by ``roc_auc`` sorting the subsample's own rows."""
+    rng = np.random.default_rng(mq.STANDARD_DEVIATION_SEED)
+    runs: dict[str, list[float]] = {"auc": [], "auc_of_the_rows": [], "accuracy": [], "f1": []}
+    for _ in range(mq.STANDARD_DEVIATION_ROUNDS):
+        rows = np.sort(rng.choice(actual.size, size=int(mq.STANDARD_DEVIATION_FRACTION * actual.size), replace=False))
+        runs["auc"].append(sk.roc_auc_score(actual[rows], scores[rows]))
+        runs["auc_of_the_rows"].append(mq.roc_auc(scores[rows], actual[rows]))
+        runs["accuracy"].append(sk.accuracy_score(actual[rows], predicted[rows]))
+        runs["f1"].append(sk.f1_score(actual[rows], predicted[rows], zero_division=0.0))
+    return {name: float(np.std(values, ddof=1)) for name, values in runs.items()}
+
+
+@pytest.mark.parametrize("ties", ["rounded", "signed_zeros", "distinct"])
+def test_binary_standard_deviations_are_the_spread_of_the_subsamples_metrics(binary_data, ties):
+    actual, predicted, scores = binary_data
+    if ties == "signed_zeros":  # -0.0 and 0.0 are one score, as in the curves
+        scores = np.where(scores < 0.3, np.where(np.arange(scores.size) % 2 == 0, -0.0, 0.0), scores)
+    elif ties == "distinct":
+        scores = scores + np.random.default_rng(3).random(scores.size) * 1e-3
+    result = mq.binary_classification_metrics(actual, predicted, scores)
+    expected = _binary_subsample_spreads(actual, predicted, scores)
+    # the same subsamples' AUCs as a sort of each subsample's rows gives them, to the last bit
+    assert result["auc"].standard_deviation == expected["auc_of_the_rows"]
+    for name in ("auc", "accuracy", "f1"):
+        assert result[name].standard_deviation == pytest.approx(expected[name], abs=TOLERANCE), name
+
+
 @pytest.mark.parametrize(
     ("operator", "value", "violated"),
     [
@@ -326,3 +355,26 @@ def test_multiclass_metrics_of_arrow_text_columns_match_scikit_learn(multiclass_
 def test_a_label_outside_the_classes_is_named():
     with pytest.raises(ValueError, match="label 'z' is not among the classes"):
         mq.confusion_matrix(["a", "z"], ["a", "a"], ["a", "b"])
+
+
+def test_a_curve_reads_as_the_list_of_its_numbers(binary_data):
+    # the curves of binary metrics are sequences over their arrays: equal to, indexed, sliced, iterated, printed and
+    # pickled as the lists roc_curve and precision_recall_curve give
+    import pickle
+
+    actual, predicted, scores = binary_data
+    metrics = mq.binary_classification_metrics(actual, predicted, scores)
+    fprs, tprs = mq.roc_curve(scores, actual)
+    precisions, recalls = mq.precision_recall_curve(scores, actual)
+    pairs = [(metrics["receiver_operating_characteristic_curve"]["false_positive_rates"], fprs),
+             (metrics["receiver_operating_characteristic_curve"]["true_positive_rates"], tprs),
+             (metrics["precision_recall_curve"]["precisions"], precisions),
+             (metrics["precision_recall_curve"]["recalls"], recalls)]
+    for curve, expected in pairs:
+        assert curve == expected and expected == curve
+        assert len(curve) == len(expected) and list(curve) == expected and repr(curve) == repr(expected)
+        assert [curve[i] for i in (0, 1, -1)] == [expected[i] for i in (0, 1, -1)]
+        assert all(type(value) is float for value in (curve[0], *curve[:3]))
+        assert curve[2:9:3] == expected[2:9:3]
+        assert pickle.loads(pickle.dumps(curve)) == expected
+    assert pairs[0][0] != pairs[1][0] and pairs[0][0] != [*fprs[:-1], 0.5]

@@ -265,3 +265,36 @@ def test_regression_and_multiclass_states_made_in_parts_are_the_window_state(tmp
     assert outcomes[0].status is outcomes[1].status is RunStatus.COMPLETED
     assert outcomes[0].summary == outcomes[1].summary
     assert documents[0] == documents[1]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_binary_window_is_measured_without_importing_pandas(tmp_path, workers):
+    """A binary window of one-row CSV outputs and labels converts no Python value to Arrow on its column paths
+    (labels, join, merged records, values, metrics, reports), so pyarrow never imports pandas (a quarter CPU second
+    in each process where it is installed), in one process or in parts."""
+    import subprocess
+    import sys
+
+    _binary_window(tmp_path, n=2_000)
+    request = _binary_monitor(tmp_path, "--ground-truth-lookback", "PT2H", "--workers", str(workers))
+    marker = tmp_path / "pandas-imported"
+    args = ["monitor", "--type", "model-quality", "--capture", str(request.capture), "--ground-truth",
+            str(request.ground_truth), "--output", str(tmp_path / "out"), "--problem-type", "BinaryClassification",
+            "--inference-attribute", "0", "--probability-attribute", "0", "--probability-threshold", "0.5",
+            "--start", request.window.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "--end", request.window.end.strftime("%Y-%m-%dT%H:%M:%SZ"), "--ground-truth-lookback", "PT2H",
+            "--workers", str(workers), "--quiet"]
+    script = ("import os, sys\n"
+              "class Watch:\n"  # any process that looks for pandas (the parts are forked with it) leaves its mark
+              "    def find_spec(self, name, path=None, target=None):\n"
+              f"        if name == 'pandas': open({str(marker)!r}, 'a').write(str(os.getpid()))\n"
+              "sys.meta_path.insert(0, Watch())\n"
+              "from model_monitor_analyzer.jobs import parallel\n"
+              "parallel.PARALLEL_MIN_BYTES, parallel.BYTES_PER_WORKER = 0, 1\n"
+              "from model_monitor_analyzer.cli import main\n"
+              f"sys.exit(main({args!r}))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert len(list((tmp_path / "out" / "merge").glob("part-*.jsonl"))) == workers
+    assert json.loads((tmp_path / "out" / "statistics.json").read_text())["dataset"]["item_count"] == 2_000
+    assert not marker.exists()

@@ -92,3 +92,25 @@ def test_a_document_is_written_as_jackson_lays_it_out():
         "nothing": {},
     }
     assert report.jackson_json(document) == _jackson_by_hand(document)
+
+
+def test_the_curves_of_binary_metrics_are_written_as_their_numbers_one_by_one():
+    # the curves keep the arrays they were made from (checks.model_quality.FloatCurve) and are written from them:
+    # the same numbers as the public curve functions give, the same text as each double written on its own
+    import numpy as np
+
+    from model_monitor_analyzer.checks import model_quality as mq
+
+    rng = np.random.default_rng(5)
+    actual = rng.random(30_000) < 0.02  # few positives: rates below 1e-3 are written in Java's E notation
+    scores = np.round(rng.random(actual.size), 5)
+    metrics = mq.binary_classification_metrics(actual, scores > 0.5, scores)
+    roc, pr = metrics["receiver_operating_characteristic_curve"], metrics["precision_recall_curve"]
+    assert (list(roc["false_positive_rates"]), list(roc["true_positive_rates"])) == mq.roc_curve(scores, actual)
+    assert (list(pr["precisions"]), list(pr["recalls"])) == mq.precision_recall_curve(scores, actual)
+    document = report.statistics_document(mq.ProblemType.BINARY_CLASSIFICATION, metrics, item_count=actual.size)
+    text = report.jackson_json(document)
+    for curve in (roc, pr):
+        for name, values in curve.items():
+            assert f'"{name}" : [ {_each_double(values)} ]' in text
+    assert any("E-" in report.java_double(value) for value in roc["false_positive_rates"][:50])

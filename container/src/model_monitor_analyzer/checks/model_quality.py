@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,15 +216,59 @@ def precision_recall_curve(scores: np.ndarray, actual: np.ndarray) -> tuple[list
     return _precision_recall_of_counts(*_threshold_counts(scores, actual))
 
 
+class FloatCurve(Sequence[float]):
+    """A curve's numbers (one a distinct score of the window), as the float64 array they were computed in
+    (``array``): a sequence of floats equal to the list of them, whose values become Python floats only when read.
+    statistics.json writes them from the array (``report.model_quality.java_double_list``) and the HTML chart reads
+    a few hundred, so a window's million numbers are not made Python floats and lists for nothing."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = np.asarray(array, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self.array[index].tolist()
+        return float(self.array[index])
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.array.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FloatCurve):
+            return self.array.tolist() == other.array.tolist()
+        if isinstance(other, list | tuple):
+            return self.array.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.array.tolist())
+
+    def __reduce__(self) -> tuple[type[FloatCurve], tuple[np.ndarray]]:
+        return FloatCurve, (self.array,)
+
+
+def _precision_recall_arrays(tps: np.ndarray, fps: np.ndarray, positives: int) -> tuple[np.ndarray, np.ndarray]:
+    """(precisions, recalls) of ``precision_recall_curve`` as float64 arrays, from threshold counts."""
+    if not tps.size:
+        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
+    precisions = tps / (tps + fps).astype(np.float64)  # every threshold holds at least one row
+    recalls = _rates(tps, positives)
+    return np.concatenate((precisions[:1], precisions)), np.concatenate(([0.0], recalls))
+
+
 def _precision_recall_of_counts(
     tps: np.ndarray, fps: np.ndarray, positives: int, negatives: int
 ) -> tuple[list[float], list[float]]:
     """``precision_recall_curve`` from threshold counts."""
-    if not tps.size:
-        return [], []
-    precisions = tps / (tps + fps).astype(np.float64)  # every threshold holds at least one row
-    recalls = _rates(tps, positives)
-    return [float(precisions[0]), *precisions.tolist()], [0.0, *recalls.tolist()]
+    precisions, recalls = _precision_recall_arrays(tps, fps, positives)
+    return precisions.tolist(), recalls.tolist()
 
 
 def area_under_curve(x: Sequence[float], y: Sequence[float]) -> float:
@@ -439,8 +483,9 @@ class MetricValue:
     standard_deviation: float | None
 
 
-#: A metric entry: a scalar, a confusion matrix {actual: {predicted: count}} or a curve {name: [..]}.
-MetricEntry = MetricValue | dict[str, dict[str, int]] | dict[str, list[float]]
+#: A metric entry: a scalar, a confusion matrix {actual: {predicted: count}} or a curve {name: [..]} (a list of floats
+#: or a ``FloatCurve``).
+MetricEntry = MetricValue | dict[str, dict[str, int]] | dict[str, list[float]] | dict[str, FloatCurve]
 
 
 def _with_deviations(
@@ -491,21 +536,62 @@ def _binary_scalars(counts: BinaryCounts, constant: BinaryCounts, auc: float) ->
     }
 
 
+def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(each row's position among the distinct scores, lowest first; how many distinct scores there are), ties
+    (-0.0 and 0.0 among them) one score as the curves count them; None when a score is NaN (NaN equals nothing:
+    the curves make each its own threshold)."""
+    if not scores.size or np.isnan(scores).any():
+        return None
+    order = np.argsort(scores)
+    ordered = scores[order]
+    starts = np.empty(scores.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    ranks = np.cumsum(starts, dtype=np.int64) - 1
+    groups = np.empty(scores.size, dtype=np.int64)
+    groups[order] = ranks
+    return groups, int(ranks[-1]) + 1
+
+
+def _grouped_threshold_counts(groups: np.ndarray, size: int, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``_threshold_counts`` of rows whose scores are given as positions among ``size`` distinct scores (lowest
+    first, ``_score_groups``): the rows of each score counted, the scores without a row left out; the same counts,
+    threshold by threshold, as the ranked rows give."""
+    rows = np.bincount(groups, minlength=size)
+    positives = np.bincount(groups[actual], minlength=size)
+    present = np.flatnonzero(rows)[::-1]  # highest score first
+    tps = np.cumsum(positives[present], dtype=np.int64)
+    fps = np.cumsum(rows[present] - positives[present], dtype=np.int64)
+    total_positives = int(tps[-1]) if tps.size else 0
+    return tps, fps, total_positives, int(groups.size) - total_positives
+
+
 def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_SEED) -> dict[str, MetricEntry]:
     """``binary_classification_metrics`` of a (merged) state: the values, the confusion matrix and the curves
     from its counts and score tally, the standard deviations from its rows' subsamples."""
     actual, predicted, scores = state.actual, state.predicted, state.scores
-    # One sort for all subsamples: a subsample's rows in this stable order are the order its own
-    # stable sort would give (ties stay in row order), so each AUC costs a pass, not a sort.
-    order = np.argsort(-scores, kind="stable")
+    grouped = _score_groups(scores) if state.rows >= MIN_SAMPLES_FOR_STANDARD_DEVIATION else None
+    if grouped is not None:
+        # Each row's score as its position among the distinct scores: a subsample's threshold counts are two
+        # counts of those positions, without a sort.
+        groups, size = grouped
 
-    def scalars(rows: np.ndarray) -> dict[str, float]:
-        member = np.zeros(scores.size, dtype=bool)
-        member[rows] = True
-        ranked = order[member[order]]
-        auc = area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
-        return _binary_scalars(binary_counts(actual[rows], predicted[rows]),
-                               best_constant_binary_counts(actual[rows]), auc)
+        def scalars(rows: np.ndarray) -> dict[str, float]:
+            chosen = actual[rows]
+            auc = area_under_curve(*_roc_of_counts(*_grouped_threshold_counts(groups[rows], size, chosen)))
+            return _binary_scalars(binary_counts(chosen, predicted[rows]), best_constant_binary_counts(chosen), auc)
+    else:
+        # One sort for all subsamples: a subsample's rows in this stable order are the order its own
+        # stable sort would give (ties stay in row order), so each AUC costs a pass, not a sort.
+        order = np.argsort(-scores, kind="stable")
+
+        def scalars(rows: np.ndarray) -> dict[str, float]:
+            member = np.zeros(scores.size, dtype=bool)
+            member[rows] = True
+            ranked = order[member[order]]
+            auc = area_under_curve(*_roc_of_counts(*_ranked_threshold_counts(scores[ranked], actual[ranked])))
+            return _binary_scalars(binary_counts(actual[rows], predicted[rows]),
+                                   best_constant_binary_counts(actual[rows]), auc)
 
     counts = BinaryCounts(true_positives=state.true_positives, false_positives=state.false_positives,
                           true_negatives=state.true_negatives, false_negatives=state.false_negatives)
@@ -516,7 +602,7 @@ def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_S
     fprs, tprs = _roc_of_counts(*thresholds)
     values = _with_deviations(_binary_scalars(counts, constant, area_under_curve(fprs, tprs)), scalars,
                               state.rows, seed)
-    precisions, recalls = _precision_recall_of_counts(*thresholds)
+    precisions, recalls = _precision_recall_arrays(*thresholds[:3])
     entries: dict[str, MetricEntry] = {
         "confusion_matrix": {
             "0": {"0": counts.true_negatives, "1": counts.false_positives},
@@ -526,10 +612,10 @@ def binary_state_metrics(state: BinaryState, *, seed: int = STANDARD_DEVIATION_S
     for name in list(values)[:10]:
         entries[name] = values[name]
     entries["receiver_operating_characteristic_curve"] = {
-        "false_positive_rates": fprs.tolist(),
-        "true_positive_rates": tprs.tolist(),
+        "false_positive_rates": FloatCurve(fprs),
+        "true_positive_rates": FloatCurve(tprs),
     }
-    entries["precision_recall_curve"] = {"precisions": precisions, "recalls": recalls}
+    entries["precision_recall_curve"] = {"precisions": FloatCurve(precisions), "recalls": FloatCurve(recalls)}
     for name in list(values)[10:]:
         entries[name] = values[name]
     return entries

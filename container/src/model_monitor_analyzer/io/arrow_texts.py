@@ -40,3 +40,32 @@ def int64_array(values: np.ndarray) -> pa.Array:
     """An int64 array without nulls of a numpy array of integers."""
     values = np.ascontiguousarray(values, dtype=np.int64)
     return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def bool_mask(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array as a numpy mask, null as False (``np.asarray`` of it makes pyarrow import pandas)."""
+    count, offset = len(array), array.offset
+    validity, values = array.buffers()[:2]
+    mask = np.unpackbits(np.frombuffer(values, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
+    mask = mask.astype(bool)
+    if validity is not None and array.null_count:
+        mask &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + count,
+                              bitorder="little")[offset:].astype(bool)
+    return mask
+
+
+def float64_scalar(value: float | None) -> pa.Scalar:
+    """A float64 scalar (None: the null float64)."""
+    if value is None:
+        return pa.Array.from_buffers(pa.float64(), 1, [pa.py_buffer(np.zeros(1, dtype=np.uint8)),
+                                                       pa.py_buffer(np.zeros(1, dtype=np.float64))], null_count=1)[0]
+    return pa.Array.from_buffers(pa.float64(), 1, [None, pa.py_buffer(np.array([value], dtype=np.float64))])[0]
+
+
+def float64_values(array: pa.Array) -> np.ndarray:
+    """A float64 Arrow array as numpy values, null as NaN (``to_numpy`` of one with nulls makes pyarrow import
+    pandas)."""
+    values = np.frombuffer(array.buffers()[1], dtype=np.float64, count=len(array), offset=array.offset * 8)
+    if array.null_count:
+        return np.where(bool_mask(array.is_valid()), values, np.nan)
+    return values.copy()

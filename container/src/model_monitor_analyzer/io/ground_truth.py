@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import bool_mask, text_array, text_scalar
 from model_monitor_analyzer.io.datasets import BLANKS, csv_rows, line_chunks
 from model_monitor_analyzer.io.jsonlines import (
     iter_json_objects,
@@ -387,12 +388,13 @@ def _usable_labels(table: pa.Table) -> tuple[np.ndarray, pa.Array, pa.Array, pa.
     metadata = table.column("eventMetadata").combine_chunks()
     event_ids = pc.struct_field(metadata, "eventId")
     data = pc.struct_field(truth, "data")
-    encodings = pc.utf8_upper(pc.coalesce(pc.struct_field(truth, "encoding"), pa.scalar("CSV")))
-    usable = pc.and_(pc.and_(pc.is_valid(data), pc.greater(pc.utf8_length(event_ids), 0)),
-                     pc.is_in(encodings, value_set=pa.array(ENCODINGS)))
+    encodings = pc.utf8_upper(pc.coalesce(pc.struct_field(truth, "encoding"), text_scalar("CSV")))
+    empty = text_scalar("")  # Arrow values built from buffers: a Python operand makes pyarrow import pandas
+    usable = pc.and_(pc.and_(pc.is_valid(data), pc.not_equal(event_ids, empty)),
+                     pc.is_in(encodings, value_set=text_array(ENCODINGS)))
     # a label of only blanks, commas, quotes and brackets is read on its own, which says whether it holds a label
-    usable = pc.and_(usable, pc.greater(pc.binary_length(pc.utf8_trim(data, characters=_NOT_A_VALUE)), 0))
-    return np.asarray(pc.fill_null(usable, False), dtype=bool), event_ids, data, encodings
+    usable = pc.and_(usable, pc.not_equal(pc.utf8_trim(data, characters=_NOT_A_VALUE), empty))
+    return bool_mask(usable), event_ids, data, encodings
 
 
 def _labels_line_by_line(path: str, chunk: bytes, lines_before: int, tally: InputProblems,

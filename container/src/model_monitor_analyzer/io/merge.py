@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import bool_array, int64_array, text_array, text_scalar
 from model_monitor_analyzer.io.capture import (
     CapturedOutputs,
     CapturedPayload,
@@ -216,7 +217,7 @@ def _envelope_pieces(captured: CapturedOutputs, positions: np.ndarray) -> tuple[
     chosen = rows[positions]
     envelope = table.select(["eventVersion", "captureData", "eventMetadata"])
     if len(chosen) != table.num_rows or np.any(chosen != np.arange(len(chosen))):
-        envelope = envelope.take(pa.array(chosen))
+        envelope = envelope.take(int64_array(chosen))
     version, capture, metadata = (sorted_json_pieces(envelope.column(name))
                                   for name in ("eventVersion", "captureData", "eventMetadata"))
     if version is None or capture is None or metadata is None:
@@ -227,9 +228,9 @@ def _envelope_pieces(captured: CapturedOutputs, positions: np.ndarray) -> tuple[
     if capture_column.null_count:  # a capture record always has captureData: such a record is written by itself
         by_record |= ~np.asarray(capture_column.is_valid(), dtype=bool)
     version_pieces = (version.pieces if not envelope.column("eventVersion").null_count
-                      else [pc.fill_null(version.texts(count), '"0"')])
+                      else [pc.fill_null(version.texts(count), text_scalar('"0"'))])
     metadata_pieces = (metadata.pieces if not envelope.column("eventMetadata").null_count
-                       else [pc.fill_null(metadata.texts(count), "{}")])
+                       else [pc.fill_null(metadata.texts(count), text_scalar("{}"))])
     return [
         '{"eventVersion":', *version_pieces, ',"groundTruthData":', None, ',"captureData":', *capture.pieces,
         ',"eventMetadata":', *metadata_pieces, "}\n",
@@ -257,8 +258,8 @@ def merged_lines(captured: CapturedOutputs, positions: np.ndarray, truths: pa.Ar
     if by_record.any():
         rows = np.flatnonzero(by_record)
         exact = [_line_with_truth(orjson.loads(chunk[starts[row]:ends[row]]), truth).decode()
-                 for row, truth in zip(rows.tolist(), truths.take(pa.array(rows)).to_pylist(), strict=True)]
-        lines = pc.replace_with_mask(lines, pa.array(by_record), pa.array(exact, pa.string()))
+                 for row, truth in zip(rows.tolist(), truths.take(int64_array(rows)).to_pylist(), strict=True)]
+        lines = pc.replace_with_mask(lines, bool_array(by_record), text_array(exact))
     return lines
 
 
@@ -266,6 +267,9 @@ def merged_record(capture: Mapping, ground_truth: Mapping) -> dict:
     """The merge job's record for ``capture`` and ``ground_truth`` (the parsed ``merged_line``)."""
     return orjson.loads(merged_line(capture, ground_truth))
 
+
+# Arrow scalars built from buffers, for compute functions: a Python operand makes pyarrow import pandas.
+_EMPTY = text_scalar("")
 
 #: captures joined at once: their keys looked up in the labels as one Arrow column
 JOIN_BATCH_RECORDS = 65_536
@@ -326,9 +330,9 @@ class _IdIndex:
         if isinstance(keys, pa.ChunkedArray):
             keys = keys.combine_chunks()
         if self._row_of is None:
-            present = pc.fill_null(keys, "")
-            fixed = _fixed_width(pc.if_else(pc.greater(pc.binary_length(present), self._width), "", present),
-                                 self._width)
+            present = pc.fill_null(keys, _EMPTY)
+            longer = pc.greater(pc.binary_length(present), int64_array(np.array([self._width]))[0])
+            fixed = _fixed_width(pc.if_else(longer, _EMPTY, present), self._width)
             if fixed is not None:
                 if not len(self._ids):
                     return np.full(len(keys), -1, dtype=np.int64)
@@ -934,7 +938,7 @@ def _plain_rows(text: pa.Array) -> bool:
     found = _text_bytes(text)
     if any(bool((found == code).any()) for code in _QUOTE_OR_BREAK):
         return not pc.any(pc.match_substring_regex(text, _NOT_ONE_PLAIN_ROW)).as_py()
-    return not pc.any(pc.equal(pc.binary_length(pc.utf8_trim(text, characters=_BLANKS_AND_COMMAS)), 0)).as_py()
+    return not pc.any(pc.equal(pc.utf8_trim(text, characters=_BLANKS_AND_COMMAS), _EMPTY)).as_py()
 
 
 def _one_row_csv_fields(data: list[object] | pa.Array, encodings: list[object] | pa.Array) -> _OneRowCsv | None:
@@ -1089,6 +1093,43 @@ def output_columns(chunks: Sequence[tuple[pa.Array, ...]], attributes: ValueAttr
     return _record_by_record(records, as_labels)
 
 
+@dataclass(frozen=True)
+class _RepeatedText:
+    """A text column holding one text in each of its ``count`` rows (an encoding, a content type), as a builder
+    carries it to another process: the text once, not once a row."""
+
+    text: bytes
+    count: int
+
+    @classmethod
+    def of(cls, column: pa.Array) -> _RepeatedText | pa.Array:
+        """``column`` as one repeated text when it is one (no null), else as it is."""
+        if not len(column) or column.null_count or not pa.types.is_string(column.type):
+            return column
+        offsets = np.frombuffer(column.buffers()[1], dtype=np.int32, count=len(column) + 1, offset=column.offset * 4)
+        width = int(offsets[1] - offsets[0])
+        if not (np.diff(offsets) == width).all():
+            return column
+        data = column.buffers()[2]
+        start = int(offsets[0])
+        first = b"" if data is None or not width else data[start:start + width].to_pybytes()
+        if width:
+            rows = np.frombuffer(data, dtype=np.uint8, count=width * len(column), offset=start).reshape(-1, width)
+            if not (rows == np.frombuffer(first, dtype=np.uint8)).all():
+                return column
+        return cls(first, len(column))
+
+    def column(self) -> pa.Array:
+        """The text column again."""
+        offsets = np.arange(self.count + 1, dtype=np.int32) * len(self.text)
+        return pa.Array.from_buffers(pa.string(), self.count,
+                                     [None, pa.py_buffer(offsets), pa.py_buffer(self.text * self.count)])
+
+
+def _as_column(column: pa.Array | _RepeatedText) -> pa.Array:
+    return column.column() if isinstance(column, _RepeatedText) else column
+
+
 class LabelledColumnsBuilder:
     """Collects the captured output payload and the label of each matched pair (not the whole
     records, which need not stay in memory) and reads the columns at the end. Pairs come one by
@@ -1116,7 +1157,7 @@ class LabelledColumnsBuilder:
         self._flush()
         self._pending_outputs.extend(self._output(capture) for capture in captures)
         self._flush()
-        taken = pa.array(rows, pa.int64())
+        taken = int64_array(rows)
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
     def add_matched_outputs(self, outputs: CapturedOutputs, positions: np.ndarray, labels: GroundTruthColumns,
@@ -1126,10 +1167,10 @@ class LabelledColumnsBuilder:
         if len(positions) == len(outputs):  # every capture of the chunk matched: its columns as they are
             self._output_chunks.append((outputs.data, outputs.encodings, outputs.content_types))
         else:
-            chosen = pa.array(positions, pa.int64())
+            chosen = int64_array(positions)
             self._output_chunks.append((outputs.data.take(chosen), outputs.encodings.take(chosen),
                                         outputs.content_types.take(chosen)))
-        taken = pa.array(rows, pa.int64())
+        taken = int64_array(rows)
         self._label_chunks.append((labels.event_ids.take(taken), labels.data.take(taken), labels.encodings.take(taken)))
 
     def extend(self, other: LabelledColumnsBuilder) -> None:
@@ -1156,7 +1197,17 @@ class LabelledColumnsBuilder:
     def _joined(chunks: list[tuple[pa.Array, pa.Array, pa.Array]], column: int) -> pa.Array:
         if not chunks:
             return pa.array([], pa.string())
-        return pa.concat_arrays([chunk[column] for chunk in chunks])
+        return pa.concat_arrays([_as_column(chunk[column]) for chunk in chunks])
+
+    def __getstate__(self) -> dict[str, object]:
+        """The builder as it travels to another process (a part's, Spark's): a column that holds one text in every
+        row of a chunk (the encodings, the content types) carried as that text once (``_RepeatedText``)."""
+        self._flush()
+        state = dict(self.__dict__)
+        for name in ("_output_chunks", "_label_chunks"):
+            state[name] = [tuple(_RepeatedText.of(column) if isinstance(column, pa.Array) else column
+                                 for column in chunk) for chunk in state[name]]  # type: ignore[attr-defined]
+        return state
 
     def _records(self, outputs: tuple[pa.Array, pa.Array, pa.Array], ids: pa.Array, data: pa.Array,
                  encodings: pa.Array) -> Iterator[dict]:

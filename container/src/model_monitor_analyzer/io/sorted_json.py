@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_monitor_analyzer.io.arrow_texts import text_array, text_scalar
+
 #: bytes a text's JSON escapes in its short form, the backslash first
 _SHORT_ESCAPES = ((0x5C, "\\", "\\\\"), (0x22, '"', '\\"'), (0x0A, "\n", "\\n"), (0x0D, "\r", "\\r"),
                   (0x09, "\t", "\\t"), (0x08, "\b", "\\b"), (0x0C, "\f", "\\f"))
@@ -35,6 +37,8 @@ _OTHER_CONTROL[[code for code in range(0x20) if not _SHORT[code]]] = True
 
 
 Piece = str | pa.Array  # a text for every row, or a column of texts
+# Texts given to Arrow's compute functions are scalars built from buffers: a Python text makes pyarrow import pandas.
+_NO_SEPARATOR = text_scalar("")
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,12 @@ def join_pieces(pieces: list[Piece], rows: int) -> pa.Array:
     and row)."""
     pieces = _merged(pieces)
     if not any(isinstance(piece, pa.Array) for piece in pieces):
-        return pa.array(["".join(pieces)] * rows, pa.string())  # type: ignore[arg-type]
+        return text_array(["".join(pieces)] * rows)  # type: ignore[arg-type]
     if len(pieces) == 1:
         return pieces[0]  # type: ignore[return-value]
-    return pc.binary_join_element_wise(*pieces, "")
+    # texts as Arrow scalars built from buffers: a Python operand makes pyarrow import pandas
+    return pc.binary_join_element_wise(*(text_scalar(piece) if isinstance(piece, str) else piece
+                                         for piece in pieces), _NO_SEPARATOR)
 
 
 def _plain_name(name: str) -> bool:
@@ -137,14 +143,15 @@ def _struct_pieces(values: pa.StructArray) -> SortedJsonPieces | None:
         if always:
             inside.extend([f'{before}"{name}":', *written.pieces, after])
         else:
-            member = pc.binary_join_element_wise(f'{before}"{name}":', written.texts(len(values)), after, "")
-            inside.append(pc.fill_null(member, ""))
+            member = pc.binary_join_element_wise(text_scalar(f'{before}"{name}":'), written.texts(len(values)),
+                                                 text_scalar(after), _NO_SEPARATOR)
+            inside.append(pc.fill_null(member, _NO_SEPARATOR))
     if anchor is None and inside:
         pieces: list[Piece] = ["{", pc.utf8_slice_codeunits(join_pieces(_merged(inside), len(values)), 1), "}"]
     else:
         pieces = _merged(["{", *inside, "}"])
     if values.null_count:
-        whole = pc.if_else(values.is_valid(), join_pieces(pieces, len(values)), pa.scalar(None, pa.string()))
+        whole = pc.if_else(values.is_valid(), join_pieces(pieces, len(values)), text_scalar(None))
         pieces = [whole]
     return SortedJsonPieces(pieces, by_record)
 
@@ -160,7 +167,8 @@ def sorted_json_pieces(values: pa.Array | pa.ChunkedArray) -> SortedJsonPieces |
             return SortedJsonPieces([f'"{escaped[0].as_py()}"'], np.full(len(values), bool(by_record[0])))
         escaped, by_record = _escaped_texts(values)
         if values.null_count:
-            return SortedJsonPieces([pc.binary_join_element_wise('"', escaped, '"', "")], by_record)
+            quote = text_scalar('"')
+            return SortedJsonPieces([pc.binary_join_element_wise(quote, escaped, quote, _NO_SEPARATOR)], by_record)
         return SortedJsonPieces(['"', escaped, '"'], by_record)
     if pa.types.is_struct(values.type):
         return _struct_pieces(values)

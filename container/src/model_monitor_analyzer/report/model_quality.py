@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 
 from model_monitor_analyzer.checks.model_quality import (
+    FloatCurve,
     MetricConstraint,
     MetricEntry,
     MetricValue,
@@ -130,6 +131,9 @@ def _jackson_pieces(document: object, level: int, pieces: list[str]) -> None:
             _jackson_pieces(value, level + 1, pieces)
             before = ",\n"
         pieces.append("\n" + "  " * level + "}")
+        return
+    if isinstance(document, FloatCurve):  # a curve's numbers, written from their array
+        pieces.append("[ " + java_double_list(document.array) + " ]" if len(document) else "[ ]")
         return
     if isinstance(document, list | tuple):
         if not document:

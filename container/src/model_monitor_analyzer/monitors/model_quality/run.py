@@ -43,6 +43,7 @@ from model_monitor_analyzer.checks import quality_decision as qd
 from model_monitor_analyzer.constraint_rules import quality_constraints
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io import merge
+from model_monitor_analyzer.io.arrow_texts import int64_array
 from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
     CaptureSlice,
@@ -704,7 +705,7 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
                     for captured in read_captured_outputs(request.capture, window=window, problems=tally, files=run,
                                                           use_threads=use_threads):
                         positions, rows = join.match_keys(captured.keys)
-                        writer.write_lines(merge.merged_lines(captured, positions, truths.take(pa.array(rows))))
+                        writer.write_lines(merge.merged_lines(captured, positions, truths.take(int64_array(rows))))
                         builder.add_matched_outputs(captured, positions, labels, rows)
                         if outputs_in_join:
                             outputs.append((captured.data, captured.encodings, captured.content_types,

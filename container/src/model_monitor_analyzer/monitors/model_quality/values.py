@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import bool_mask, float64_scalar, float64_values, text_scalar
 from model_monitor_analyzer.monitors.model_quality.request import OPTION_NAMES, ModelQualityNames
 
 #: Numbers as users write them: ``1``, ``+1``, ``1.0``, ``1.``, ``.5``, ``1e0``, ``-2.5E-3``.
@@ -36,19 +37,26 @@ def _trimmed(values: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(values.cast(pa.string()))
 
 
+# Operands of Arrow's compute functions are Arrow values built from buffers, and Arrow results become numpy arrays
+# read from their buffers: a Python operand, or a conversion that is not zero-copy, makes pyarrow import pandas
+# where it is installed (a quarter of a second in each process).
+_EMPTY, _TRUE, _FALSE, _NO_TEXT = text_scalar(""), text_scalar("true"), text_scalar("false"), text_scalar(None)
+_ONE, _ZERO = float64_scalar(1.0), float64_scalar(0.0)
+
+
 def _as_bool(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return bool_mask(mask)
 
 
 def missing_values(values: pa.Array) -> np.ndarray:
     """True where a value is missing: null, empty or only blanks."""
-    return ~_as_bool(pc.not_equal(_trimmed(values), ""))
+    return ~_as_bool(pc.not_equal(_trimmed(values), _EMPTY))
 
 
 def _numbers(trimmed: pa.Array) -> pa.Array:
     """``trimmed`` as float64 where it is written as a number, null elsewhere."""
     numeric = pc.match_substring_regex(trimmed, NUMBER_PATTERN)
-    return pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, pa.string())), pa.float64())
+    return pc.cast(pc.if_else(numeric, trimmed, _NO_TEXT), pa.float64())
 
 
 def label_numbers(values: pa.Array) -> np.ndarray:
@@ -56,9 +64,9 @@ def label_numbers(values: pa.Array) -> np.ndarray:
     trimmed = _trimmed(values)
     lower = pc.utf8_lower(trimmed)
     numbers = pc.if_else(
-        pc.equal(lower, "true"), 1.0, pc.if_else(pc.equal(lower, "false"), 0.0, _numbers(trimmed))
+        pc.equal(lower, _TRUE), _ONE, pc.if_else(pc.equal(lower, _FALSE), _ZERO, _numbers(trimmed))
     )
-    return pc.fill_null(numbers, float("nan")).to_numpy(zero_copy_only=False)
+    return float64_values(numbers)
 
 
 def label_text(values: pa.Array) -> pa.Array:
@@ -134,7 +142,7 @@ def number_values(values: pa.Array, *, what: str) -> np.ndarray:
     if not numeric.all():
         found = pc.filter(values, pa.array(~numeric))[0].as_py()
         raise AnalyzerInputError(f"{what} must be numbers, found {found!r}")
-    return pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
+    return float64_values(pc.cast(trimmed, pa.float64()))
 
 
 def squarable(values: np.ndarray, *, what: str) -> np.ndarray:
