@@ -269,14 +269,14 @@ def test_modules_imported_ahead_are_imported_with_the_collector_back_on_and_thei
     import gc
     import sys
 
-    from model_monitor_analyzer.monitors.bias import run
+    from model_monitor_analyzer.jobs import parallel
 
     name = "colorsys"  # a module no test imports: the import is done here
     sys.modules.pop(name, None)
     assert gc.isenabled()
     frozen = gc.get_freeze_count()
     try:
-        run._import_quietly([name])
+        parallel.import_quietly([name])
         assert name in sys.modules and gc.isenabled()
         assert gc.get_freeze_count() > frozen
     finally:

@@ -335,10 +335,9 @@ def _homogeneity_statistics(baseline: np.ndarray, current: np.ndarray, *, likeli
         return np.nansum(np.where(column > 0, terms, 0.0), axis=-1)
 
 
-def load_p_value_functions() -> None:
-    """Import what the p-values need (``scipy.special``, about a fifth of a second). A monitor run calls it on a
-    thread of its own while its input is read, so that the checks after the read do not wait for it."""
-    from scipy import special  # noqa: F401
+#: what the p-values import (about a fifth of a second): a monitor run imports it on a thread of its own while its
+#: input is read (``jobs.parallel.import_quietly``), so that the checks after the read do not wait for it
+P_VALUE_MODULES = ("scipy.special",)
 
 
 def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:

@@ -7,8 +7,6 @@ a table with the features, the label and the model's predicted label (or score) 
 
 from __future__ import annotations
 
-import gc
-import importlib
 import sys
 import threading
 from collections.abc import Callable
@@ -32,6 +30,7 @@ from model_monitor_analyzer.checks.bias import (
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.problems import InputProblems
 from model_monitor_analyzer.io.window import format_timestamp, reach_back
+from model_monitor_analyzer.jobs import parallel
 from model_monitor_analyzer.jobs.label_window import few_labels, label_window_hint, no_labelled_data_message
 from model_monitor_analyzer.jobs.outcome import RunOutcome, RunStatus
 from model_monitor_analyzer.jobs.outputs import claim_output, refuse_output_inside
@@ -77,24 +76,7 @@ def import_ahead(config: BiasAnalysisConfig, dataset: Path | None = None, datase
         names.insert(0, "pandas")
     names = [name for name in names if name not in sys.modules]
     if names:
-        threading.Thread(target=_import_quietly, args=(names,), name="import-ahead", daemon=True).start()
-
-
-def _import_quietly(names: list[str]) -> None:
-    """Import ``names`` with the garbage collector paused, then keep what they made out of its later passes.
-
-    Each library makes some hundred thousand objects that live as long as the process: a full pass of the collector
-    over them comes during scipy's import, and holds Python's lock while the dataset is parsed (tens of
-    milliseconds), and another at exit."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for name in names:
-            importlib.import_module(name)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+        threading.Thread(target=parallel.import_quietly, args=(names,), name="import-ahead", daemon=True).start()
 
 
 def check_computable(analysis: BiasAnalysis, *, config_path: str) -> None:

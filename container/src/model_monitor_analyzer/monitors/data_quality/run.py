@@ -25,7 +25,7 @@ from model_monitor_analyzer.checks.data_quality import (
     with_drift_method,
     with_feature_overrides,
 )
-from model_monitor_analyzer.checks.drift import load_p_value_functions
+from model_monitor_analyzer.checks.drift import P_VALUE_MODULES
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
@@ -508,7 +508,7 @@ def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow,
     profile, problems = profile_input(
         request.reading, request.capture, fmt, window=read_window, names=names, detailed_columns=string_features,
         tolerance_setting=request.names.max_bad_record_ratio,
-        profiler=profiler or LocalProfiler(beside=load_p_value_functions),
+        profiler=profiler or LocalProfiler(beside=lambda: parallel.import_quietly(P_VALUE_MODULES)),
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)
