@@ -201,7 +201,7 @@ def manifest_files(source: Path) -> list[Path]:
 
 def _iter_lines(files: Sequence[Path | CaptureSlice], problems: InputProblems) -> Iterator[tuple[str, int, bytes]]:
     """(file, line number, line) of every line that is not blank (a slice's numbers as ``problems`` counts them:
-    ``CaptureSlice.lines_counted``)."""
+    ``io.problems.lines_of_part``)."""
     for file in files:
         if isinstance(file, CaptureSlice):
             path = str(file.file)
@@ -1105,7 +1105,7 @@ def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Re
 
 def _slice_chunks(piece: CaptureSlice, problems: InputProblems) -> Iterator[tuple[int, bytes]]:
     """(lines before, chunk of whole lines) of a capture file or of its byte range (the lines as ``problems``
-    counts them: ``CaptureSlice.lines_counted``)."""
+    counts them: ``io.problems.lines_of_part``)."""
     with lines_of_part(problems, str(piece.file), piece.start, piece.lines_before) as lines_before:
         for chunk in _slice_line_chunks(piece):
             yield lines_before, chunk
