@@ -171,3 +171,20 @@ def test_a_whole_capture_tree_given_for_one_window_is_read_only_near_the_window(
     unbounded = capture_files(tree, TimeWindow(start=datetime(2024, 1, 1, 10, tzinfo=UTC)))
     assert [path.parent.name for path in unbounded] == [f"{hour:02d}" for hour in range(9, 24)]
     assert capture_files(tree, TimeWindow()) == listed
+
+
+def test_a_window_the_tree_does_not_reach_says_which_hours_it_holds(tmp_path, capsys):
+    tree = _hourly_tree(tmp_path / "capture", range(3, 6))
+    far = TimeWindow(start=datetime(2024, 1, 1, 20, tzinfo=UTC), end=datetime(2024, 1, 1, 21, tzinfo=UTC))
+    assert capture_files(tree, far) == []
+    assert "(its hour folders run from 2024/01/01/03 to 2024/01/01/05)" in capsys.readouterr().err
+
+
+def test_an_hour_folder_given_as_the_capture_says_the_next_hours_records_are_not_read(tmp_path, capsys):
+    tree = _hourly_tree(tmp_path / "capture", range(9, 12))
+    hour = tree / "ep" / "AllTraffic" / "2024" / "01" / "01" / "10"
+    window = TimeWindow(start=datetime(2024, 1, 1, 10, tzinfo=UTC), end=datetime(2024, 1, 1, 11, tzinfo=UTC))
+    assert [path.parent.name for path in capture_files(hour, window)] == ["10"]
+    assert f"note: {hour} is one hour folder" in capsys.readouterr().err
+    capture_files(tree, window)  # the endpoint's folder: nothing to say
+    assert "is one hour folder" not in capsys.readouterr().err

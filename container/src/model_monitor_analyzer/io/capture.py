@@ -169,11 +169,19 @@ def files_near_window(files: Sequence[T], window: TimeWindow | None, path: Calla
         return list(files)
     near = [file for file in files if hour_folder_near(path(file), window)]
     key = (source, len(near), len(files))
-    if len(near) < len(files) and key not in _said_far:
-        _said_far.add(key)
+    if key in _said_far:
+        return near
+    _said_far.add(key)
+    if len(near) < len(files):
+        hours = sorted(hour for hour in (_folder_hour(path(file)) for file in files) if hour is not None)
+        held = f" (its hour folders run from {hours[0]:%Y/%m/%d/%H} to {hours[-1]:%Y/%m/%d/%H})" if not near else ""
         print(f"note: {source}: {len(files) - len(near):,} of {len(files):,} capture files not read: they are in "
-              "hour folders (yyyy/mm/dd/HH) an hour or more outside the window, which SageMaker's capture layout "
-              "gives no record of the window", file=sys.stderr, flush=True)
+              "hour folders (yyyy/mm/dd/HH) an hour or more outside the window, which in SageMaker's layout cannot "
+              f"hold records of the window{held}", file=sys.stderr, flush=True)
+    elif _HOUR_FOLDER_PATH.search(PurePath(source).as_posix().rstrip("/")):
+        print(f"note: {source} is one hour folder: the window's records that SageMaker wrote into the next hour's "
+              "folder (a file written just after the hour) are not read; give the endpoint's folder to have them",
+              file=sys.stderr, flush=True)
     return near
 
 
@@ -447,6 +455,7 @@ class CaptureShape:
 OUTSIDE_LOOK_FACTOR = 50
 T = TypeVar("T")
 _HOUR_FOLDERS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
+_HOUR_FOLDER_PATH = re.compile(r"(^|/)\d{4}/\d{2}/\d{2}/\d{2}$")  # a path that is itself an hour folder
 
 
 def _folder_hour(file: PurePath) -> datetime | None:

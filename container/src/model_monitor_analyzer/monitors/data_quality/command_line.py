@@ -99,7 +99,9 @@ def _drift_method(text: str) -> str:
 
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> None:
     """``monitor --type data-quality``: capture folder, baseline files, window, metric dimensions."""
-    parser.add_argument("--capture", type=Path, required=True, help="folder of captured *.jsonl files")
+    parser.add_argument("--capture", type=Path, required=True,
+                        help="captured traffic: a folder of *.jsonl files (SageMaker's .../yyyy/mm/dd/HH layout; hour "
+                             "folders far from --start/--end are not read), one file, or a manifest")
     parser.add_argument("--capture-format", choices=(*FORMATS, BATCH_CAPTURE), default="capture",
                         help="input format (default capture; batch: a batch transform job's input/ and output/ files)")
     add_batch_arguments(parser)
