@@ -188,3 +188,16 @@ def test_an_hour_folder_given_as_the_capture_says_the_next_hours_records_are_not
     assert f"note: {hour} is one hour folder" in capsys.readouterr().err
     capture_files(tree, window)  # the endpoint's folder: nothing to say
     assert "is one hour folder" not in capsys.readouterr().err
+
+
+def test_more_bad_records_than_examples_says_how_many_were_skipped(tmp_path, baseline, capsys):
+    folder = tmp_path / "capture"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(_lines(100) + b"{broken\n" * 7)
+    assert main(["monitor", "--capture", str(folder), "--statistics", str(baseline / "statistics.json"),
+                 "--constraints", str(baseline / "constraints.json"), "--output", str(tmp_path / "out"),
+                 *WINDOW]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    shown = [line for line in printed if line.startswith("skipped bad record: ")]
+    assert "skipped bad records: 7, the first 5 below" in printed
+    assert len(shown) == 5 and ":101: " in shown[0] and ":105: " in shown[-1]

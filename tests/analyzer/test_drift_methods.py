@@ -239,3 +239,25 @@ def test_the_dataset_drift_check_fires_when_half_the_features_drift(simulated):
     found = flagged(frame)
     assert {"x0", "x1", "x2", "x3", "*"} <= found
     assert "*" not in flagged(draw(2_000, shift=1.0))  # one feature of seven
+
+
+def test_a_simulated_p_value_at_its_floor_is_said_as_a_bound(tmp_path):
+    """A new category in a fifth of a window: its "other" group expects under 20 values, so the chi-square p-value is
+    simulated, and no draw reaches the window's statistic; the violation says the p-value is below what the draws can
+    show, not that it equals it."""
+    rng = np.random.default_rng(RNG_SEED)
+    pd.DataFrame({"x": rng.normal(0, 1, 5_000), "color": rng.choice(["red", "green", "blue"], 5_000)}).to_csv(
+        tmp_path / "baseline.csv", index=False)
+    assert main(["baseline", "--dataset", str(tmp_path / "baseline.csv"), "--output", str(tmp_path / "b"),
+                 "--quiet"]) == 0
+    colors = rng.choice(["red", "green", "blue"], 300)
+    colors[:60] = "purple"
+    pd.DataFrame({"x": rng.normal(0, 1, 300), "color": colors}).to_csv(tmp_path / "window.csv", index=False)
+    assert main(["monitor", "--capture", str(tmp_path / "window.csv"), "--capture-format", "csv", "--quiet",
+                 "--statistics", str(tmp_path / "b" / "statistics.json"), "--no-metrics",
+                 "--constraints", str(tmp_path / "b" / "constraints.json"), "--output", str(tmp_path / "out")]) == 0
+    violations = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
+    (drifted,) = [v["description"] for v in violations
+                  if v["feature_name"] == "color" and v["constraint_check_type"] == "baseline_drift_check"]
+    floor = 1 / (1 + drift.SIMULATIONS)
+    assert f"p-value under {floor:.4g} (none of {drift.SIMULATIONS:,} simulated draws reached it)" in drifted

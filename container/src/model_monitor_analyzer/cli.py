@@ -121,7 +121,11 @@ def print_summary(outcome: RunOutcome) -> None:
     details = ", ".join(_summary_details(outcome.summary))
     if details:
         print(details)
-    for example in outcome.summary.get("bad_record_examples", []) or []:
+    examples = outcome.summary.get("bad_record_examples", []) or []
+    bad = outcome.summary.get("bad_records")
+    if examples and isinstance(bad, int) and bad > len(examples):
+        print(f"skipped bad records: {bad:,}, the first {len(examples)} below")
+    for example in examples:
         print(f"skipped bad record: {example}")
     for path in outcome.files:
         print(f"wrote {path}")

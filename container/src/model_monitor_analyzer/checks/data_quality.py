@@ -68,6 +68,8 @@ from model_monitor_analyzer.checks.config import (
     apply_config,
 )
 from model_monitor_analyzer.checks.drift import (
+    SIMULATED_P_VALUE_FLOOR,
+    SIMULATIONS,
     DriftMeasure,
     categorical_distance,
     chi_square_distance,
@@ -197,6 +199,14 @@ TOP_VALUES = 3
 def _short(value: float) -> str:
     """4 significant digits: the appended values are for reading; the exact ones are in statistics.json."""
     return f"{value:.4g}"
+
+
+def _p_value_text(p_value: float) -> str:
+    """``p-value 0.0123``; the simulation's least p-value said as a bound, which it is (none of its draws reached the
+    window's statistic)."""
+    if p_value == SIMULATED_P_VALUE_FLOOR:
+        return f"p-value under {_short(p_value)} (none of {SIMULATIONS:,} simulated draws reached it)"
+    return f"p-value {_short(p_value)}"
 
 
 def _share(share: float) -> str:
@@ -478,7 +488,7 @@ def drift_violation(
             text += f" ({rule.method}"
             if rule.needs_evidence and p_value is not None:
                 used = rule.significance_level if level is None else level
-                text += f"; p-value {_short(p_value)}, {_significance_text(used or 0, window_tests)}"
+                text += f"; {_p_value_text(p_value)}, {_significance_text(used or 0, window_tests)}"
             text += ")"
     if column is not None:
         if categorical and baseline.categories and column.categories:

@@ -301,6 +301,8 @@ def _table(groups: Groups) -> tuple[np.ndarray, np.ndarray]:
 #: p-value of 1e-4 and below), is too light for tables with few values per cell.
 SIMULATE_BELOW_EXPECTED = 20
 SIMULATIONS = 20_000
+#: the least p-value the simulation gives: none of its draws reached the window's statistic
+SIMULATED_P_VALUE_FLOOR = 1 / (1 + SIMULATIONS)
 SIMULATION_SEED = 0
 #: After the first 2,000 draws, this many at least as extreme put the p-value near 0.01 or above, far from
 #: any discovery of the false-discovery control (which needs at most 0.005 / features).
