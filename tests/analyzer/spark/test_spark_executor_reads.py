@@ -531,3 +531,23 @@ def test_a_whole_capture_tree_given_for_one_window_is_listed_as_the_local_engine
     assert ours == [f"file:{path}" for path in capture_files(capture, window)]
     assert [uri.rsplit("/", 2)[-2] for uri in ours] == ["09", "10", "11", "ep"]
     assert "3 of 7 capture files not read" in capsys.readouterr().err
+
+
+def test_a_window_of_many_states_is_fetched_in_at_most_a_set_number_of_fetches(spark, monkeypatch):
+    from pyspark import SparkContext
+
+    from model_monitor_analyzer.spark.data_quality import ordered_state_rows
+
+    fetches = []
+    real_run_job = SparkContext.runJob
+    monkeypatch.setattr(SparkContext, "runJob",
+                        lambda self, rdd, function, partitions=None, *rest: fetches.append(list(partitions))
+                        or real_run_job(self, rdd, function, partitions, *rest))
+    rows = [(f"file:/data/{file:02d}.jsonl", 0, bytes(1_000)) for file in range(12)]
+    states = spark.createDataFrame(spark.sparkContext.parallelize(rows, 12), "file string, start long, state binary")
+    given = [row.file for row in ordered_state_rows(states, [], block_bytes=1, max_fetches=3)]
+    assert given == [file for file, _, _ in rows]
+    assert len(fetches) == 3 and sorted(part for fetch in fetches for part in fetch) == list(range(12))
+    fetches.clear()
+    assert len(list(ordered_state_rows(states, [], block_bytes=1, max_fetches=100))) == 12
+    assert len(fetches) == 12  # a partition a fetch: more fetches allowed than partitions

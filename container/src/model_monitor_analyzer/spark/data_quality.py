@@ -9,7 +9,7 @@ each folder they are in: ``SparkProfiler.named_files``), larger ones by ``spark.
 them at line boundaries; Parquet files by Spark's Parquet reader
 (split by row groups), its Arrow batches cast back to the types pyarrow reads the first file's footer with. Each
 file or split is profiled on an executor (``spark.partitions``) and the driver merges the states in (file, byte)
-order (``ordered_state_rows``: kept on the executors' disks, fetched about 128 MB at a time), then runs the checks and
+order (``ordered_state_rows``: kept on the executors' disks, fetched 16 MB or more at a time), then runs the checks and
 writes the reports exactly as the local engine does.
 """
 
@@ -329,22 +329,26 @@ class SparkProfiler:
             yield state
 
 
-#: the bytes of state rows the driver fetches at a time (``ordered_state_rows``): each fetch is a Spark job, whose
-#: cost (about 0.1 to 0.8 s of the driver's serial time) does not depend on how many partitions it fetches
-STATE_BLOCK_BYTES = 128 << 20
+#: the least bytes of state rows the driver fetches at a time (``ordered_state_rows``), and the most fetches a window
+#: makes: each fetch is a Spark job, whose cost (about 0.1 to 0.8 s of the driver's serial time) does not depend on
+#: its size, while the driver's memory does (128 MB fetches raised a local[2] run's peak by a third at 50M records, where
+#: 16 MB ones kept it where it was)
+STATE_BLOCK_BYTES = 16 << 20
+MAX_STATE_FETCHES = 64
 _PART_COLUMN = "__analyzer_part"
 
 
-def ordered_state_rows(states: DataFrame, uris: list[str], *, block_bytes: int = STATE_BLOCK_BYTES) -> Iterator[Row]:
+def ordered_state_rows(states: DataFrame, uris: list[str], *, block_bytes: int = STATE_BLOCK_BYTES,
+                       max_fetches: int = MAX_STATE_FETCHES) -> Iterator[Row]:
     """The rows ``(file, start, state)`` of ``states`` in (file, start) order, without the driver holding them all.
 
     One job computes every row and keeps it on the executors' disks (a task's data-quality state of 20 columns is
     about 0.6 MB: a window of a billion records has thousands); the driver collects only each row's key, partition
     and size, then fetches the partitions in the order their rows are needed, as many at a time as hold about
-    ``block_bytes`` of states (one at least), and lets each row go once given. The driver so holds about
-    ``block_bytes`` of rows, not the window's; when the files' tasks are in file order (``whole_and_split_files``),
-    exactly that. Fetching 16 partitions at a time, the 7 fetches of a 10M-record window's 106 states took 6 s of a
-    local[2] run on 2 CPUs; one fetch of them all, 0.4 s."""
+    ``block_bytes`` of states, or a ``max_fetches``-th of them all when that is more (one partition at least), and
+    lets each row go once given. The driver so holds about one fetch of rows, not the window's; when the files' tasks
+    are in file order (``whole_and_split_files``), exactly that. A fetch of 16 partitions made a 10M-record window's
+    106 states 7 Spark jobs (6 s of a local[2] run on 2 CPUs); a billion records' would be 656 jobs, 64 now."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -356,7 +360,8 @@ def ordered_state_rows(states: DataFrame, uris: list[str], *, block_bytes: int =
         sizes: dict[int, int] = {}
         for row in listed:
             sizes[row[_PART_COLUMN]] = sizes.get(row[_PART_COLUMN], 0) + (row.size or 0)
-        blocks = _fetch_blocks(list(dict.fromkeys(part for _, part in keys)), sizes, block_bytes)
+        budget = max(block_bytes, -(-sum(sizes.values()) // max(1, max_fetches)))
+        blocks = _fetch_blocks(list(dict.fromkeys(part for _, part in keys)), sizes, budget)
         if len(blocks) == 1:  # all at once: collected by the JVM, in half the time of a job of Python tasks
             with spark_job_errors("input", uris):
                 every = {(row.file, row.start): row for row in kept.select("file", "start", "state").collect()}
