@@ -307,7 +307,8 @@ def test_state_rows_come_in_file_order_a_block_of_partitions_at_a_time(spark, bl
     random.Random(block).shuffle(shuffled)  # rows of any file in any partition, as the text reader's splits are
     rows = [(file, start, f"{file}@{start}".encode()) for file, start in shuffled]
     states = spark.createDataFrame(spark.sparkContext.parallelize(rows, 5), "file string, start long, state binary")
-    given = [(row.file, row.start, row.state) for row in ordered_state_rows(states, [], block_bytes=block)]
+    given = [(row.file, row.start, row.state) for row in ordered_state_rows(states, [], block_bytes=block,
+                                                                            one_fetch_bytes=0)]
     assert given == [(file, start, f"{file}@{start}".encode()) for file, start in sorted(keys)]
 
 
@@ -426,7 +427,7 @@ def test_each_state_is_computed_once_though_fetched_in_blocks(tmp_path, spark, b
     log.write_text("")
     numbers = spark.createDataFrame(spark.sparkContext.parallelize([(index,) for index in range(8)], 8), "i long")
     states = numbers.mapInArrow(partial(_logged_states, log=str(log)), "file string, start long, state binary")
-    given = [row.file for row in ordered_state_rows(states, [], block_bytes=block_bytes)]
+    given = [row.file for row in ordered_state_rows(states, [], block_bytes=block_bytes, one_fetch_bytes=0)]
     assert given == [f"file:/data/{index:02d}.jsonl" for index in range(8)]
     assert log.read_text().count("computed") == 8
 
@@ -545,9 +546,12 @@ def test_a_window_of_many_states_is_fetched_in_at_most_a_set_number_of_fetches(s
                         or real_run_job(self, rdd, function, partitions, *rest))
     rows = [(f"file:/data/{file:02d}.jsonl", 0, bytes(1_000)) for file in range(12)]
     states = spark.createDataFrame(spark.sparkContext.parallelize(rows, 12), "file string, start long, state binary")
-    given = [row.file for row in ordered_state_rows(states, [], block_bytes=1, max_fetches=3)]
+    given = [row.file for row in ordered_state_rows(states, [], block_bytes=1, max_fetches=3, one_fetch_bytes=0)]
     assert given == [file for file, _, _ in rows]
     assert len(fetches) == 3 and sorted(part for fetch in fetches for part in fetch) == list(range(12))
     fetches.clear()
-    assert len(list(ordered_state_rows(states, [], block_bytes=1, max_fetches=100))) == 12
+    assert len(list(ordered_state_rows(states, [], block_bytes=1, max_fetches=100, one_fetch_bytes=0))) == 12
     assert len(fetches) == 12  # a partition a fetch: more fetches allowed than partitions
+    fetches.clear()
+    assert [row.file for row in ordered_state_rows(states, [], block_bytes=1)] == given  # 12 kB: one job
+    assert fetches == []  # collected by the JVM, not fetched by partitions

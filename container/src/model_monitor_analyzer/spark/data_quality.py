@@ -335,19 +335,24 @@ class SparkProfiler:
 #: 16 MB ones kept it where it was)
 STATE_BLOCK_BYTES = 16 << 20
 MAX_STATE_FETCHES = 64
+#: states of at most this many bytes in all come in one job, collected by the JVM (half the time of a job of Python
+#: tasks: a 10M-record window's 69 MB took one job instead of 5, 47.1 s against 49.8 s of a local[2] run, for a
+#: transient 0.3 GB more of the driver's memory)
+ONE_FETCH_BYTES = 128 << 20
 _PART_COLUMN = "__analyzer_part"
 
 
 def ordered_state_rows(states: DataFrame, uris: list[str], *, block_bytes: int = STATE_BLOCK_BYTES,
-                       max_fetches: int = MAX_STATE_FETCHES) -> Iterator[Row]:
+                       max_fetches: int = MAX_STATE_FETCHES, one_fetch_bytes: int = ONE_FETCH_BYTES) -> Iterator[Row]:
     """The rows ``(file, start, state)`` of ``states`` in (file, start) order, without the driver holding them all.
 
     One job computes every row and keeps it on the executors' disks (a task's data-quality state of 20 columns is
     about 0.6 MB: a window of a billion records has thousands); the driver collects only each row's key, partition
     and size, then fetches the partitions in the order their rows are needed, as many at a time as hold about
     ``block_bytes`` of states, or a ``max_fetches``-th of them all when that is more (one partition at least), and
-    lets each row go once given. The driver so holds about one fetch of rows, not the window's; when the files' tasks
-    are in file order (``whole_and_split_files``), exactly that. A fetch of 16 partitions made a 10M-record window's
+    lets each row go once given; states of at most ``one_fetch_bytes`` in all come in one job. The driver so holds
+    about one fetch of rows, not the window's; when the files' tasks are in file order (``whole_and_split_files``),
+    exactly that. A fetch of 16 partitions made a 10M-record window's
     106 states 7 Spark jobs (6 s of a local[2] run on 2 CPUs); a billion records' would be 656 jobs, 64 now."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -360,9 +365,10 @@ def ordered_state_rows(states: DataFrame, uris: list[str], *, block_bytes: int =
         sizes: dict[int, int] = {}
         for row in listed:
             sizes[row[_PART_COLUMN]] = sizes.get(row[_PART_COLUMN], 0) + (row.size or 0)
-        budget = max(block_bytes, -(-sum(sizes.values()) // max(1, max_fetches)))
+        total = sum(sizes.values())
+        budget = max(block_bytes, -(-total // max(1, max_fetches)))
         blocks = _fetch_blocks(list(dict.fromkeys(part for _, part in keys)), sizes, budget)
-        if len(blocks) == 1:  # all at once: collected by the JVM, in half the time of a job of Python tasks
+        if len(blocks) == 1 or total <= one_fetch_bytes:  # all at once: collected by the JVM, in half the time
             with spark_job_errors("input", uris):
                 every = {(row.file, row.start): row for row in kept.select("file", "start", "state").collect()}
             for key, _ in keys:
