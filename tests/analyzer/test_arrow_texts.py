@@ -32,7 +32,7 @@ def test_float_values_are_pyarrows_with_null_as_nan(seed):
     values[7] = math.inf
     for array in (*_slices(pa.array(values, pa.float64())), *_slices(pa.array([v or 0.0 for v in values]))):
         expected = array.to_numpy(zero_copy_only=False)
-        ours = arrow_texts.float64_values(array)
+        ours = arrow_texts.float64_nan_filled(array)
         assert ours.dtype == np.float64
         assert np.array_equal(ours, expected, equal_nan=True)
 

@@ -153,18 +153,22 @@ def test_a_group_variable_of_numbers_whose_words_come_late_is_keyed_alike_in_eve
     assert analysis_from_state(plan, merged, columns=table) == analyze_bias(table, **ANALYSIS)
 
 
+def _values_at_the_integer_edges(rng):
+    """Columns for the counting paths: small and wide spans, every integer width at its edges, one value, none, and
+    values that are not integers (floats, texts)."""
+    return [rng.integers(0, 10, 5000), rng.integers(-100, 100, 999).astype(np.int8),
+            rng.integers(-2**15, 2**15, 300).astype(np.int16), rng.integers(0, 3, 100).astype(np.uint8),
+            rng.integers(-2**62, 2**62, 500), np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),
+            np.array([-2**63, 2**63 - 1]), np.array([-2**63, -2**63 + 5, -2**63]), np.array([7]),
+            np.array([], dtype=np.int64), rng.normal(size=50).round(1), np.array(["b", "a", "b"], dtype=object)]
+
+
 def test_subgroup_keys_found_by_counting_equal_numpy_unique():
     """Integer group keys of a small span are found by counting: the same sorted keys, places and types as
     ``np.unique(..., return_inverse=True)``, at the edges of the integer types and of the span too."""
     from model_monitor_analyzer.profile.bias_counts import _keys_of
 
-    rng = np.random.default_rng(21)
-    cases = [rng.integers(0, 10, 5000), rng.integers(-100, 100, 999).astype(np.int8),
-             rng.integers(-2**15, 2**15, 300).astype(np.int16), rng.integers(0, 3, 100).astype(np.uint8),
-             rng.integers(-2**62, 2**62, 500), np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),
-             np.array([-2**63, 2**63 - 1]), np.array([-2**63, -2**63 + 5, -2**63]), np.array([7]),
-             np.array([], dtype=np.int64), rng.normal(size=50).round(1), np.array(["b", "a", "b"], dtype=object)]
-    for values in cases:
+    for values in _values_at_the_integer_edges(np.random.default_rng(21)):
         keys, places = _keys_of(values)
         expected_keys, expected_places = np.unique(values, return_inverse=True)
         assert keys.dtype == expected_keys.dtype and keys.tolist() == expected_keys.tolist(), values
@@ -176,12 +180,6 @@ def test_distinct_values_found_by_counting_equal_numpy_unique():
     as ``np.unique``, at the edges of the integer types and of the span too; other values by ``np.unique`` itself."""
     from model_monitor_analyzer.profile.bias_counts import sorted_distinct
 
-    rng = np.random.default_rng(22)
-    cases = [rng.integers(0, 10, 5000), rng.integers(-100, 100, 999).astype(np.int8),
-             rng.integers(-2**15, 2**15, 300).astype(np.int16), rng.integers(0, 3, 100).astype(np.uint8),
-             rng.integers(-2**62, 2**62, 500), np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),
-             np.array([-2**63, 2**63 - 1]), np.array([-2**63, -2**63 + 5, -2**63]), np.array([7]),
-             np.array([], dtype=np.int64), rng.normal(size=50).round(1), np.array(["b", "a", "b"], dtype=object)]
-    for values in cases:
+    for values in _values_at_the_integer_edges(np.random.default_rng(22)):
         found, expected = sorted_distinct(values), np.unique(values)
         assert found.dtype == expected.dtype and found.tolist() == expected.tolist(), values

@@ -45,13 +45,22 @@ def int64_array(values: np.ndarray) -> pa.Array:
 def bool_mask(array: pa.Array) -> np.ndarray:
     """A boolean Arrow array as a numpy mask, null as False (``np.asarray`` of it makes pyarrow import pandas)."""
     count, offset = len(array), array.offset
-    validity, values = array.buffers()[:2]
+    values = array.buffers()[1]
     mask = np.unpackbits(np.frombuffer(values, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
     mask = mask.astype(bool)
-    if validity is not None and array.null_count:
-        mask &= np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + count,
-                              bitorder="little")[offset:].astype(bool)
+    if array.null_count:
+        mask &= valid_mask(array)
     return mask
+
+
+def valid_mask(array: pa.Array) -> np.ndarray:
+    """Where an Arrow array holds a value, as a numpy mask."""
+    count, offset = len(array), array.offset
+    validity = array.buffers()[0]
+    if validity is None or array.null_count == 0:
+        return np.ones(count, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
+    return bits.astype(bool)
 
 
 def float64_scalar(value: float | None) -> pa.Scalar:
@@ -62,10 +71,10 @@ def float64_scalar(value: float | None) -> pa.Scalar:
     return pa.Array.from_buffers(pa.float64(), 1, [None, pa.py_buffer(np.array([value], dtype=np.float64))])[0]
 
 
-def float64_values(array: pa.Array) -> np.ndarray:
+def float64_nan_filled(array: pa.Array) -> np.ndarray:
     """A float64 Arrow array as numpy values, null as NaN (``to_numpy`` of one with nulls makes pyarrow import
     pandas)."""
     values = np.frombuffer(array.buffers()[1], dtype=np.float64, count=len(array), offset=array.offset * 8)
     if array.null_count:
-        return np.where(bool_mask(array.is_valid()), values, np.nan)
+        return np.where(valid_mask(array), values, np.nan)
     return values.copy()

@@ -46,7 +46,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.arrow_texts import bool_array, int64_array, text_array, text_scalar
+from model_monitor_analyzer.io.arrow_texts import (
+    bool_array,
+    bool_mask,
+    int64_array,
+    text_array,
+    text_scalar,
+    valid_mask,
+)
 from model_monitor_analyzer.io.datasets import (
     allow_csv_values,
     count_lines,
@@ -178,7 +185,7 @@ def files_near_window(files: Sequence[T], window: TimeWindow | None, path: Calla
         print(f"note: {source}: {len(files) - len(near):,} of {len(files):,} capture files not read: they are in "
               "hour folders (yyyy/mm/dd/HH) an hour or more outside the window, which in SageMaker's layout cannot "
               f"hold records of the window{held}", file=sys.stderr, flush=True)
-    elif _HOUR_FOLDER_PATH.search(PurePath(source).as_posix().rstrip("/")):
+    elif _folder_hour(PurePath(source) / "file") is not None:  # the folder given is itself an hour's
         print(f"note: {source} is one hour folder: the window's records that SageMaker wrote into the next hour's "
               "folder (a file written just after the hour) are not read; give the endpoint's folder to have them",
               file=sys.stderr, flush=True)
@@ -455,7 +462,6 @@ class CaptureShape:
 OUTSIDE_LOOK_FACTOR = 50
 T = TypeVar("T")
 _HOUR_FOLDERS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
-_HOUR_FOLDER_PATH = re.compile(r"(^|/)\d{4}/\d{2}/\d{2}/\d{2}$")  # a path that is itself an hour folder
 
 
 def _folder_hour(file: PurePath) -> datetime | None:
@@ -819,31 +825,10 @@ _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
 # The column-wise path converts no Python value to Arrow (``pa.array``, ``pa.scalar``, a Python operand of a
 # compute function): where pandas is installed, the first such conversion makes pyarrow import it, a quarter of
 # a second per process. Masks are numpy arrays; Arrow arrays and scalars are built from buffers.
-def _bits(array: pa.Array) -> np.ndarray:
-    """A boolean Arrow array as a numpy mask, null as False."""
-    count, offset = len(array), array.offset
-    validity, values = array.buffers()[:2]
-    mask = np.unpackbits(np.frombuffer(values, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
-    mask = mask.astype(bool)
-    if validity is not None and array.null_count:
-        mask &= _valid(array)
-    return mask
-
-
-def _valid(array: pa.Array) -> np.ndarray:
-    """Where an Arrow array holds a value."""
-    count, offset = len(array), array.offset
-    validity = array.buffers()[0]
-    if validity is None or array.null_count == 0:
-        return np.ones(count, dtype=bool)
-    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + count, bitorder="little")[offset:]
-    return bits.astype(bool)
-
-
 def _counts(array: pa.Array) -> np.ndarray:
     """An int32 Arrow array (of ``count_substring``) as int64 numpy values, null as 0."""
     values = np.frombuffer(array.buffers()[1], dtype=np.int32, count=len(array), offset=array.offset * 4)
-    return np.where(_valid(array), values, 0).astype(np.int64)
+    return np.where(valid_mask(array), values, 0).astype(np.int64)
 
 
 _COMMA, _NOTHING, _LINE_BREAK = text_scalar(","), text_scalar(""), text_scalar("\n")
@@ -854,12 +839,12 @@ def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, n
     (``2024-01-31T13:00:00Z``, compared as text), and where such a time falls in ``window``. The others are
     read one by one, by ``_in_window``'s rules."""
     when = pc.struct_field(metadata, "inferenceTime")
-    usual = _bits(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
+    usual = bool_mask(pc.match_substring_regex(when, f"^{CAPTURE_TIME.pattern}$"))
     inside = usual.copy()
     if window._start_text is not None:  # type: ignore[attr-defined]
-        inside &= _bits(pc.greater_equal(when, text_scalar(window._start_text)))  # type: ignore[attr-defined]
+        inside &= bool_mask(pc.greater_equal(when, text_scalar(window._start_text)))  # type: ignore[attr-defined]
     if window._end_text is not None:  # type: ignore[attr-defined]
-        inside &= _bits(pc.less(when, text_scalar(window._end_text)))  # type: ignore[attr-defined]
+        inside &= bool_mask(pc.less(when, text_scalar(window._end_text)))  # type: ignore[attr-defined]
     return usual, inside
 
 
@@ -906,32 +891,32 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
     record by record. The field count is None when no row is JSON: the text's
     commas plus one (``_field_counts``), counted only if needed."""
     data = pc.struct_field(payload, "data")
-    present = _valid(payload) & _valid(data)
+    present = valid_mask(payload) & valid_mask(data)
     encoding = pc.struct_field(payload, "encoding")
-    csv = _bits(pc.match_like(encoding, "CSV", ignore_case=True)) | ~_valid(encoding)  # CSV when unsaid
+    csv = bool_mask(pc.match_like(encoding, "CSV", ignore_case=True)) | ~valid_mask(encoding)  # CSV when unsaid
     if chunk_text.escaped and csv.any():
         text = pc.utf8_rtrim(data, characters="\r\n")
         # a line break (a lone carriage return too: payload_rows ends a row there) or a quote: read by itself
-        usable = csv & ~_bits(pc.match_substring_regex(text, '[\r\n"]'))
+        usable = csv & ~bool_mask(pc.match_substring_regex(text, '[\r\n"]'))
     else:
         text, usable = data, csv
     unquoted = text
-    json = _bits(pc.match_like(encoding, "JSON", ignore_case=True))
+    json = bool_mask(pc.match_like(encoding, "JSON", ignore_case=True))
     if json.any():
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
         json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
-        nulls = _bits(pc.match_substring(json_text, "null"))
+        nulls = bool_mask(pc.match_substring(json_text, "null"))
         if nulls.any():  # rewritten only where a null may be (a few rows in most windows)
             with_nulls = bool_array(nulls)
             json_text = pc.replace_with_mask(json_text, with_nulls, _without_nulls(json_text.filter(with_nulls)))
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
         json_fields = _field_counts(json_unquoted)
-        json &= (_bits(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
-                 & ~_bits(pc.match_substring_regex(json_unquoted, "null| "))  # one pass for both
+        json &= (bool_mask(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
+                 & ~bool_mask(pc.match_substring_regex(json_unquoted, "null| "))  # one pass for both
                  & (_field_counts(json_text) == json_fields))
         if chunk_text.escaped:  # a blank between items, as a control character (a tab, a line break) a JSON string
             # cannot hold as it is: the record is read by itself
-            json &= ~_bits(pc.match_substring_regex(json_text, r"[\x00-\x1f]"))
+            json &= ~bool_mask(pc.match_substring_regex(json_text, r"[\x00-\x1f]"))
         if not (usable & present).any():  # no CSV row: the JSON rows are all the side's usable rows
             return present, json & present, json_text, json_fields
         usable |= json
@@ -956,7 +941,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         raise _NotColumnWise
     table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
-    careful = ~_valid(capture)
+    careful = ~valid_mask(capture)
     chunk_text = _ChunkText(chunk)
     wanted = [name for name, wants in ((ENDPOINT_INPUT, reading.wants_input), (ENDPOINT_OUTPUT, reading.wants_output))
               if wants]
@@ -968,7 +953,7 @@ def _bulk_batch(chunk: bytes, path: str, lines_before: int, reading: _Reading, p
         present, usable, text, fields = _payload_rows_in_bulk(payload, chunk_text)
         careful |= present & ~usable
         sides.append((present, text, fields))
-        absent = ~_valid(payload)  # the last side's: the output's when both are read
+        absent = ~valid_mask(payload)  # the last side's: the output's when both are read
     if len(sides) == 2 and reading.missing_output_fields:
         (input_present, _, _), (output_present, output_text, output_fields) = sides
         filled = input_present & absent
@@ -1378,10 +1363,10 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
     table, starts, ends = read
     capture = table.column("captureData").combine_chunks()
     metadata = table.column("eventMetadata").combine_chunks()
-    careful = ~_valid(capture)
+    careful = ~valid_mask(capture)
     for name in (ENDPOINT_INPUT, ENDPOINT_OUTPUT, BATCH_OUTPUT):
         payload = pc.struct_field(capture, name)
-        careful |= _valid(payload) & ~_valid(pc.struct_field(payload, "data"))  # an object without 'data'
+        careful |= valid_mask(payload) & ~valid_mask(pc.struct_field(payload, "data"))  # an object without 'data'
     keep = ~careful
     if window is not None and not window.is_open:
         usual, inside = _window_masks(metadata, window)
@@ -1389,16 +1374,16 @@ def _captured_outputs(chunk: bytes, path: str, lines_before: int, window: TimeWi
         problems.record_outside(int((~careful & ~inside).sum()))
         keep = ~careful & inside
     inference_ids = pc.struct_field(metadata, "inferenceId")
-    has_inference_id = _valid(inference_ids) & (_counts(pc.utf8_length(inference_ids)) > 0)
+    has_inference_id = valid_mask(inference_ids) & (_counts(pc.utf8_length(inference_ids)) > 0)
     keys = pc.if_else(bool_array(has_inference_id), inference_ids, pc.struct_field(metadata, "eventId"))
     endpoint_output = pc.struct_field(capture, ENDPOINT_OUTPUT)
     batch_output = pc.struct_field(capture, BATCH_OUTPUT)
-    use_endpoint = bool_array(_valid(endpoint_output))
+    use_endpoint = bool_array(valid_mask(endpoint_output))
 
     def output(name: str) -> pa.Array:  # field by field: the two payloads' other members may differ
         return pc.if_else(use_endpoint, pc.struct_field(endpoint_output, name), pc.struct_field(batch_output, name))
 
-    encodings = pc.if_else(bool_array(_valid(endpoint_output) | _valid(batch_output)),
+    encodings = pc.if_else(bool_array(valid_mask(endpoint_output) | valid_mask(batch_output)),
                            pc.coalesce(output("encoding"), text_scalar("CSV")), output("encoding"))
     columns = [keys, output("data"), encodings, output("observedContentType")]
     kept_by_record = (_one_by_one(chunk, np.flatnonzero(careful), starts, ends, path, lines_before, window, problems)

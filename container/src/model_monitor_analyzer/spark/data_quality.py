@@ -366,14 +366,14 @@ def ordered_state_rows(states: DataFrame, uris: list[str], *, block_bytes: int =
         for row in listed:
             sizes[row[_PART_COLUMN]] = sizes.get(row[_PART_COLUMN], 0) + (row.size or 0)
         total = sum(sizes.values())
-        budget = max(block_bytes, -(-total // max(1, max_fetches)))
-        blocks = _fetch_blocks(list(dict.fromkeys(part for _, part in keys)), sizes, budget)
-        if len(blocks) == 1 or total <= one_fetch_bytes:  # all at once: collected by the JVM, in half the time
+        if total <= one_fetch_bytes:  # all at once: collected by the JVM, in half the time of a job of Python tasks
             with spark_job_errors("input", uris):
                 every = {(row.file, row.start): row for row in kept.select("file", "start", "state").collect()}
             for key, _ in keys:
                 yield every.pop(key)
             return
+        budget = max(block_bytes, -(-total // max(1, max_fetches)))
+        blocks = _fetch_blocks(list(dict.fromkeys(part for _, part in keys)), sizes, budget)
         rows = kept.rdd
         context = kept.sparkSession.sparkContext
         fetched = 0

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.io.arrow_texts import bool_mask, float64_scalar, float64_values, text_scalar
+from model_monitor_analyzer.io.arrow_texts import bool_mask, float64_nan_filled, float64_scalar, text_scalar
 from model_monitor_analyzer.monitors.model_quality.request import OPTION_NAMES, ModelQualityNames
 
 #: Numbers as users write them: ``1``, ``+1``, ``1.0``, ``1.``, ``.5``, ``1e0``, ``-2.5E-3``.
@@ -66,7 +66,7 @@ def label_numbers(values: pa.Array) -> np.ndarray:
     numbers = pc.if_else(
         pc.equal(lower, _TRUE), _ONE, pc.if_else(pc.equal(lower, _FALSE), _ZERO, _numbers(trimmed))
     )
-    return float64_values(numbers)
+    return float64_nan_filled(numbers)
 
 
 def label_text(values: pa.Array) -> pa.Array:
@@ -142,7 +142,7 @@ def number_values(values: pa.Array, *, what: str) -> np.ndarray:
     if not numeric.all():
         found = pc.filter(values, pa.array(~numeric))[0].as_py()
         raise AnalyzerInputError(f"{what} must be numbers, found {found!r}")
-    return float64_values(pc.cast(trimmed, pa.float64()))
+    return float64_nan_filled(pc.cast(trimmed, pa.float64()))
 
 
 def squarable(values: np.ndarray, *, what: str) -> np.ndarray:
