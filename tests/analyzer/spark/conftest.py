@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from model_monitor_analyzer.spark.data_quality import TASK_BYTES_KEY
+
 
 @pytest.fixture(scope="session")
 def spark():
@@ -31,19 +33,24 @@ def spark():
 
 @pytest.fixture
 def split_files(spark):
-    """``split_files(bytes)``: a context in which Spark cuts input files into splits of about that many bytes."""
+    """``split_files(bytes)``: a context in which Spark cuts input files into splits of about that many bytes, and
+    a data-quality task holds about that many bytes of whole files."""
 
     @contextlib.contextmanager
     def splits(size: int | None):
-        keys = ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes")
-        before = {key: spark.conf.get(key) for key in keys}
+        keys = ("spark.sql.files.maxPartitionBytes", "spark.sql.files.openCostInBytes", TASK_BYTES_KEY)
+        before = {key: spark.conf.get(key, None) for key in keys}
         if size is not None:
             spark.conf.set(keys[0], str(size))
             spark.conf.set(keys[1], str(min(size, 4 << 20)))
+            spark.conf.set(keys[2], str(size))
         try:
             yield
         finally:
             for key, value in before.items():
-                spark.conf.set(key, value)
+                if value is None:
+                    spark.conf.unset(key)
+                else:
+                    spark.conf.set(key, value)
 
     return splits

@@ -19,6 +19,7 @@ from model_monitor_analyzer.spark.data_quality import (
     SparkProfiler,
     _byte_size,
     _named_files,
+    task_bytes,
     whole_and_split_files,
 )
 from model_monitor_analyzer.spark.locations import HadoopFiles, RemoteFile, spark_location
@@ -182,7 +183,7 @@ def test_tasks_hold_consecutive_files_packed_as_spark_packs_a_split(spark, split
     sizes = [30, 50, 10, 90, 20, 20, 60, 5]
     listed = [(f"file:/data/{index:02d}.jsonl", size) for index, size in enumerate(sizes)]
     with split_files(100):
-        limit = _byte_size(spark.conf.get("spark.sql.files.maxPartitionBytes"))
+        limit = task_bytes(spark)
         open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes"))
         tasks = _named_files(spark, listed, limit).rdd.glom().collect()
     # Spark's rule, in file order: a task is closed before a file that would take it past the split's bytes, each
@@ -198,6 +199,30 @@ def test_tasks_hold_consecutive_files_packed_as_spark_packs_a_split(spark, split
     assert [[row.file for row in task] for task in tasks] == expected
     assert all(row.content is None for task in tasks for row in task)
     assert [uri for task in expected for uri in task] == [uri for uri, _ in listed]
+
+
+def test_a_data_quality_task_holds_its_own_bytes_of_whole_files_and_larger_files_still_go_in_splits(
+        tmp_path, spark, split_files):
+    assert task_bytes(spark) == 1 << 30  # the default: a split of 128 MiB is a third overhead for a Python task
+    capture = write_capture(tmp_path, files=6, per_file=100)
+    listed = HadoopFiles(spark).files_under(spark_location(capture))
+    size = max(f.size for f in listed)
+    with split_files(size):  # every file is read whole; a task of a split's bytes holds one file
+        spark.conf.set("spark.sql.files.openCostInBytes", "0")
+        one_each, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed])
+        assert large == [] and [len(task) for task in one_each.rdd.glom().collect()] == [1] * 6
+        spark.conf.set(data_quality.TASK_BYTES_KEY, str(5 * size // 2))  # two files a task, in file order
+        packed, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed],
+                                              task_bytes=task_bytes(spark))
+        assert large == [] and [[row.file for row in task] for task in packed.rdd.glom().collect()] == [
+            [f.uri for f in listed[low:low + 2]] for low in (0, 2, 4)]
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(size - 1))  # the largest file is cut in splits
+        _, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed],
+                                         task_bytes=task_bytes(spark))
+        assert large == [f.uri for f in listed if f.size == size]
+        spark.conf.set(data_quality.TASK_BYTES_KEY, "lots")
+        with pytest.raises(AnalyzerInputError, match="spark.modelMonitor.taskBytes is not a size in bytes: 'lots'"):
+            task_bytes(spark)
 
 
 def test_only_the_files_the_executors_cannot_read_go_through_spark(tmp_path, spark):

@@ -309,7 +309,7 @@ class SparkProfiler:
         with spark_job_errors("input", uris):
             # files no larger than a split go whole to the Python workers, which read them themselves where they
             # can (no copy of the bytes through the JVM); larger ones through Spark's text reader
-            whole, large = whole_and_split_files(self._files, uris, sizes)
+            whole, large = whole_and_split_files(self._files, uris, sizes, task_bytes=task_bytes(self._spark))
         states = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL)
         if large:
             lines = self._spark.read.text(large).select(
@@ -409,8 +409,8 @@ def _rows_of(rows: Iterable[Row]) -> Iterable[Row]:
     return rows
 
 
-def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] | None = None
-                          ) -> tuple[DataFrame, list[str]]:
+def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] | None = None, *,
+                          task_bytes: int | None = None) -> tuple[DataFrame, list[str]]:
     """The files of ``uris`` read whole (rows ``(content, file)``) and those left to Spark's text reader, which cuts
     them at line boundaries: a file no larger than a split (``spark.sql.files.maxPartitionBytes``) is read whole, and
     so is a larger one that starts as gzip (whatever its name: the text reader decompresses by the name's suffix
@@ -419,7 +419,8 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
     When every size is known and the executors can read every file themselves (``HadoopFiles.read_on_executors``),
     the rows name the files (``content`` null) in tasks of consecutive files packed as Spark packs a split's files,
     and each executor reads its files one after another (``partitions.read_whole_file``): no listing job, no copy of
-    the bytes through the JVM, tasks in file order. Otherwise Spark's ``binaryFile`` reader reads them."""
+    the bytes through the JVM, tasks in file order; ``task_bytes``: a task's bytes of files then (``task_bytes``; by
+    default a split's). Otherwise Spark's ``binaryFile`` reader reads them, packed by Spark."""
     from pyspark.sql import functions as F
 
     spark = files.spark
@@ -429,7 +430,7 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
         large = [uri for uri, size in zip(uris, sizes, strict=True) if size > whole_limit]
         gzipped = {uri for uri in large if _read_whole_at_any_size(files, uri)}
         whole = [(uri, size) for uri, size in zip(uris, sizes, strict=True) if size <= whole_limit or uri in gzipped]
-        return _named_files(spark, whole, whole_limit), [uri for uri in large if uri not in gzipped]
+        return _named_files(spark, whole, task_bytes or whole_limit), [uri for uri in large if uri not in gzipped]
     found = spark.read.format("binaryFile").load(uris)
     if sizes is not None and all(0 < size <= whole_limit for size in sizes):
         large, whole = [], found  # as listed, every file is read whole (one that grew since too)
@@ -456,15 +457,15 @@ def _read_whole_at_any_size(files: HadoopFiles, uri: str) -> bool:
     return uri.lower().endswith(CODEC_SUFFIXES) or files.head(uri, 2) == GZIP_MAGIC
 
 
-def _named_files(spark, listed: list[tuple[str, int]], whole_limit: int) -> DataFrame:
-    """Rows ``(null, file)`` of the ``(uri, size)`` files, one partition per task: consecutive files up to a split's
-    bytes, each counted with Spark's cost of opening a file (``spark.sql.files.openCostInBytes``), a split being
-    ``maxPartitionBytes`` or less when that leaves a core without a task (as Spark's file sources size them)."""
+def _named_files(spark, listed: list[tuple[str, int]], task_limit: int) -> DataFrame:
+    """Rows ``(null, file)`` of the ``(uri, size)`` files, one partition per task: consecutive files up to
+    ``task_limit`` bytes, each counted with Spark's cost of opening a file (``spark.sql.files.openCostInBytes``), or
+    less when that leaves a core without a task (as Spark's file sources size their splits)."""
     if not listed:
         return spark.createDataFrame([], WHOLE_FILES_DDL)
-    open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes", "4194304"))
+    open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes", "4194304"), "spark.sql.files.openCostInBytes")
     cores = max(1, spark.sparkContext.defaultParallelism)
-    split = min(whole_limit, max(open_cost, sum(size + open_cost for _, size in listed) // cores))
+    split = min(task_limit, max(open_cost, sum(size + open_cost for _, size in listed) // cores))
     tasks: list[list[tuple[None, str]]] = []
     held = 0
     for uri, size in listed:
@@ -487,15 +488,29 @@ def _content_and_file(found: DataFrame) -> DataFrame:
     return found.select("content", F.col("_metadata.file_path").alias("file"))
 
 
+#: the setting of how many bytes of whole files (each counted with Spark's cost of opening one) a data-quality task
+#: profiles, and its default. Spark's split (128 MiB) suits its JVM readers; a task of the analyzer's also pays a fixed
+#: cost (its Python worker's round trip, its state's pickling, the driver's fetch and merge of it), about 0.15 s on two
+#: cores, a third of a task of 128 MiB of capture files; tasks of 1 GiB took a 10M-record local[2] window from 43 to 47 s
+#: down to 35.5 s (bench/results/spark.md). A task's memory does not grow with it: its files are read one at a time.
+TASK_BYTES_KEY = "spark.modelMonitor.taskBytes"
+DEFAULT_TASK_BYTES = "1g"
+
+
+def task_bytes(spark) -> int:
+    """The bytes of whole files a data-quality task profiles (``TASK_BYTES_KEY``)."""
+    return max(1, _byte_size(spark.conf.get(TASK_BYTES_KEY, DEFAULT_TASK_BYTES), TASK_BYTES_KEY))
+
+
 _BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
                "t": 1 << 40, "tb": 1 << 40, "p": 1 << 50, "pb": 1 << 50}
 
 
-def _byte_size(text: str) -> int:
+def _byte_size(text: str, key: str = "spark.sql.files.maxPartitionBytes") -> int:
     """A Spark byte-size setting (``134217728b``, ``64m``, ``1000``) in bytes, with Spark's binary units."""
     match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
     if match is None or match.group(2).lower() not in _BYTE_UNITS:
-        raise AnalyzerInputError(f"spark.sql.files.maxPartitionBytes is not a size in bytes: {text!r}")
+        raise AnalyzerInputError(f"{key} is not a size in bytes: {text!r}")
     return int(match.group(1)) * _BYTE_UNITS[match.group(2).lower()]
 
 
