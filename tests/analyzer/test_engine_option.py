@@ -176,6 +176,25 @@ def test_a_listening_standalone_master_is_let_through_and_any_of_its_standbys_wi
     require_reachable_master("local[2]")  # not a standalone master: left to Spark
 
 
+def test_yarn_without_its_configuration_is_one_line_before_spark_starts(tmp_path, capsys, monkeypatch):
+    """Spark's launcher would print a Java stack trace, and the gateway's exit would be blamed on the master or
+    Java; the missing HADOOP_CONF_DIR / YARN_CONF_DIR is said instead."""
+    from model_monitor_analyzer.spark import require_reachable_master
+
+    monkeypatch.delenv("HADOOP_CONF_DIR", raising=False)
+    monkeypatch.delenv("YARN_CONF_DIR", raising=False)
+    dataset = tmp_path / "d.csv"
+    dataset.write_text("a\n1\n")
+    code = cli.main(["baseline", "--engine", "spark", "--spark-master", "yarn", "--dataset", str(dataset),
+                     "--output", str(tmp_path / "o")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and error.splitlines() == [error]
+    assert "--spark-master yarn needs the cluster's configuration: set HADOOP_CONF_DIR or YARN_CONF_DIR" in error
+    assert not (tmp_path / "o").exists()
+    monkeypatch.setenv("YARN_CONF_DIR", str(tmp_path))
+    require_reachable_master("yarn")  # configured: left to Spark
+
+
 @pytest.mark.parametrize("master", ["spark://no-port", "spark://host:port", "spark://:7077"])
 def test_a_standalone_master_without_host_and_port_is_one_line(master):
     from model_monitor_analyzer.errors import AnalyzerInputError

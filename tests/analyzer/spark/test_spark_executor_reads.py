@@ -223,6 +223,9 @@ def test_a_data_quality_task_holds_its_own_bytes_of_whole_files_and_larger_files
         spark.conf.set(data_quality.TASK_BYTES_KEY, "lots")
         with pytest.raises(AnalyzerInputError, match="spark.modelMonitor.taskBytes is not a size in bytes: 'lots'"):
             task_bytes(spark)
+        spark.conf.set(data_quality.TASK_BYTES_KEY, "0")
+        with pytest.raises(AnalyzerInputError, match="spark.modelMonitor.taskBytes is 0: give a task's bytes"):
+            task_bytes(spark)
 
 
 def test_only_the_files_the_executors_cannot_read_go_through_spark(tmp_path, spark):

@@ -74,7 +74,12 @@ MASTER_CONNECT_SECONDS = 5.0
 def require_reachable_master(master: str) -> None:
     """A standalone master (``spark://host:port``, or several hosts for a standby) that takes no connection is said
     in one line now; Spark itself would retry for about 80 seconds and then report that all masters are
-    unresponsive. Other masters (``local``, ``yarn``, ``k8s://``) are left to Spark."""
+    unresponsive. YARN without its configuration (``HADOOP_CONF_DIR`` or ``YARN_CONF_DIR``) is said in one line too:
+    Spark's launcher would print a Java stack trace and exit. Other masters (``local``, ``k8s://``) are left to
+    Spark."""
+    if master == "yarn" and not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
+        raise NotAvailableError("--spark-master yarn needs the cluster's configuration: set HADOOP_CONF_DIR or "
+                                "YARN_CONF_DIR to the folder holding yarn-site.xml (on an EMR node: /etc/hadoop/conf)")
     if not master.startswith("spark://"):
         return
     addresses = []

@@ -499,7 +499,10 @@ DEFAULT_TASK_BYTES = "1g"
 
 def task_bytes(spark) -> int:
     """The bytes of whole files a data-quality task profiles (``TASK_BYTES_KEY``)."""
-    return max(1, _byte_size(spark.conf.get(TASK_BYTES_KEY, DEFAULT_TASK_BYTES), TASK_BYTES_KEY))
+    size = _byte_size(spark.conf.get(TASK_BYTES_KEY, DEFAULT_TASK_BYTES), TASK_BYTES_KEY)
+    if size == 0:
+        raise AnalyzerInputError(f"{TASK_BYTES_KEY} is 0: give a task's bytes of files, e.g. 1g (the default) or 256m")
+    return size
 
 
 _BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
