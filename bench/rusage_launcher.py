@@ -7,9 +7,14 @@ Two memory figures:
 
 * ``maxrss_kb``: the kernel's peak RSS of the command (``wait4``). For a process tree it is the
   largest single process's peak, not the sum, so it undercounts a command that fans out to workers.
-* ``tree_peak_kb``: the largest sum, sampled every 50 ms, of the proportional set size (PSS: shared
-  pages split between their sharers, so forked workers are not double counted) over the command's
-  process and all its descendants.
+* ``tree_peak_kb``: the largest sum, sampled every 50 ms (then a 50th of the command's age, at most 1 s:
+  ``interval``), of the proportional set size (PSS: shared pages split between their sharers, so forked
+  workers are not double counted) over the command's process and all its descendants.
+
+Why the interval grows: a sample is not free. The kernel walks each process's mappings for its PSS: 14 ms of
+CPU a sample for a Spark run's JVM and Python workers, so sampling every 50 ms took about a quarter of one core
+for the whole run, and timed Spark 9 % slower on 2 CPUs (``farm-bench`` with and without this launcher). A
+memory peak that lasts less than a 50th of the run's age when it happens can be missed.
 
 Why a launcher: Linux carries a parent's peak RSS into a child it forks (the child's ``ru_maxrss``
 starts from the parent's high-water mark, through fork or vfork + exec). The benchmark's own process
@@ -25,6 +30,12 @@ import threading
 import time
 
 SAMPLE_SECONDS = 0.05
+MAX_SAMPLE_SECONDS = 1.0
+
+
+def interval(age: float) -> float:
+    """Seconds to the next sample of a command that has run for ``age`` seconds."""
+    return min(MAX_SAMPLE_SECONDS, max(SAMPLE_SECONDS, age / 50))
 
 
 def _children(pid: int) -> list[int]:
@@ -74,7 +85,7 @@ def main() -> int:
     process = subprocess.Popen(command)
 
     def sample() -> None:
-        while not done.wait(SAMPLE_SECONDS):
+        while not done.wait(interval(time.perf_counter() - started)):
             peak[0] = max(peak[0], tree_kb(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
