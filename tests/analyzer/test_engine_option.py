@@ -16,6 +16,15 @@ from model_monitor_analyzer.monitors.data_quality.command_line import baseline_r
 from model_monitor_analyzer.spark.locations import remote_uri
 
 
+@pytest.fixture
+def no_spark_session(monkeypatch):
+    """As in a fresh process: the runner takes an active session as it is (its master already chosen), and the
+    Spark tests of the same pytest worker may have left one."""
+    from pyspark.sql import SparkSession
+
+    monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
+
+
 def _parse(*argv: str):
     return cli.build_parser("data-quality").parse_args(list(argv))
 
@@ -140,7 +149,7 @@ def test_a_missing_local_input_is_one_line_before_spark_starts(tmp_path, capsys,
     assert code == 2 and len(err) == 1 and err[0].endswith("not found: pass an existing file or folder (or an s3:// URI)")
 
 
-def test_an_unreachable_standalone_master_is_one_line_before_spark_starts(tmp_path, capsys):
+def test_an_unreachable_standalone_master_is_one_line_before_spark_starts(tmp_path, capsys, no_spark_session):
     """A ``spark://`` master that takes no connection is said at once (Spark itself retries for about 80 s)."""
     import socket
 
@@ -176,7 +185,8 @@ def test_a_listening_standalone_master_is_let_through_and_any_of_its_standbys_wi
     require_reachable_master("local[2]")  # not a standalone master: left to Spark
 
 
-def test_yarn_without_its_configuration_is_one_line_before_spark_starts(tmp_path, capsys, monkeypatch):
+def test_yarn_without_its_configuration_is_one_line_before_spark_starts(tmp_path, capsys, monkeypatch,
+                                                                        no_spark_session):
     """Spark's launcher would print a Java stack trace, and the gateway's exit would be blamed on the master or
     Java; the missing HADOOP_CONF_DIR / YARN_CONF_DIR is said instead."""
     from model_monitor_analyzer.spark import require_reachable_master

@@ -161,7 +161,7 @@ def test_objects_boto3_cannot_read_on_the_driver_go_to_sparks_reader_with_one_no
     finally:
         partitions._s3_client.cache_clear()
     assert asked == [("binaryFile", uris)] and large == []
-    assert sorted(row.content for row in read.collect()) == sorted(path.read_bytes() for path in local)
+    assert sorted(row.content for row in read.rows().collect()) == sorted(path.read_bytes() for path in local)
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
     assert len(notes) == 1, notes
     assert notes[0].startswith(f"note: boto3 cannot read {uris[0]} (Unable to locate credentials): Spark's S3 "
@@ -185,7 +185,7 @@ def test_tasks_hold_consecutive_files_packed_as_spark_packs_a_split(spark, split
     with split_files(100):
         limit = task_bytes(spark)
         open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes"))
-        tasks = _named_files(spark, listed, limit).rdd.glom().collect()
+        tasks = _named_files(spark, listed, limit).rows().rdd.glom().collect()
     # Spark's rule, in file order: a task is closed before a file that would take it past the split's bytes, each
     # file counting its size plus the cost of opening it
     expected: list[list[str]] = []
@@ -210,11 +210,11 @@ def test_a_data_quality_task_holds_its_own_bytes_of_whole_files_and_larger_files
     with split_files(size):  # every file is read whole; a task of a split's bytes holds one file
         spark.conf.set("spark.sql.files.openCostInBytes", "0")
         one_each, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed])
-        assert large == [] and [len(task) for task in one_each.rdd.glom().collect()] == [1] * 6
+        assert large == [] and [len(task) for task in one_each.rows().rdd.glom().collect()] == [1] * 6
         spark.conf.set(data_quality.TASK_BYTES_KEY, str(5 * size // 2))  # two files a task, in file order
         packed, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed],
                                               task_bytes=task_bytes(spark))
-        assert large == [] and [[row.file for row in task] for task in packed.rdd.glom().collect()] == [
+        assert large == [] and [[row.file for row in task] for task in packed.rows().rdd.glom().collect()] == [
             [f.uri for f in listed[low:low + 2]] for low in (0, 2, 4)]
         spark.conf.set("spark.sql.files.maxPartitionBytes", str(size - 1))  # the largest file is cut in splits
         _, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed],
@@ -232,11 +232,11 @@ def test_only_the_files_the_executors_cannot_read_go_through_spark(tmp_path, spa
     capture = write_capture(tmp_path, files=2, per_file=50)
     listed = HadoopFiles(spark).files_under(spark_location(capture))
     named, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], [f.size for f in listed])
-    assert large == [] and [row.content for row in named.collect()] == [None, None]
+    assert large == [] and [row.content for row in named.rows().collect()] == [None, None]
     # sizes not known (a file named alone, a manifest's object its folder's listing does not show): Spark's
     # binaryFile reader reads the bytes
     read, large = whole_and_split_files(HadoopFiles(spark), [f.uri for f in listed], None)
-    assert large == [] and sorted(len(row.content) for row in read.collect()) == sorted(f.size for f in listed)
+    assert large == [] and sorted(len(row.content) for row in read.rows().collect()) == sorted(f.size for f in listed)
 
 
 def _manifest(tmp_path, capture, listed) -> Path:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import pickle
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -71,9 +71,11 @@ from model_monitor_analyzer.spark.partitions import (
     STATE_DDL,
     Layout,
     LineReading,
+    named_task_files,
     parquet_partition,
     profile_partition,
     profile_whole_files,
+    same_batches,
 )
 from model_monitor_analyzer.spark.staging import RunFiles
 
@@ -310,7 +312,7 @@ class SparkProfiler:
             # files no larger than a split go whole to the Python workers, which read them themselves where they
             # can (no copy of the bytes through the JVM); larger ones through Spark's text reader
             whole, large = whole_and_split_files(self._files, uris, sizes, task_bytes=task_bytes(self._spark))
-        states = whole.mapInArrow(partial(profile_whole_files, plan=plan), STATE_DDL)
+        states = whole.map_in_arrow(partial(profile_whole_files, plan=plan), STATE_DDL)
         if large:
             lines = self._spark.read.text(large).select(
                 "value", F.col("_metadata.file_path").alias("file"),
@@ -409,9 +411,31 @@ def _rows_of(rows: Iterable[Row]) -> Iterable[Row]:
     return rows
 
 
+@dataclass(frozen=True)
+class WholeFiles:
+    """Files read whole, for ``map_in_arrow(function, ddl)``: ``function`` gets each task's files as batches of rows
+    ``(content, file)``, as ``DataFrame.mapInArrow`` gives them. ``frame``: Spark's ``binaryFile`` rows ``(content,
+    file)``; or, with ``tasks`` (each task's files, by name), one row ``id`` a partition, the task's index, which the
+    task's Python worker turns into rows ``(null, file)`` (``partitions.named_task_files``): the job's one Python
+    stage (an RDD of the names made each task a second Python worker, in a daemon of its own: 0.26 GB more memory)."""
+
+    frame: DataFrame
+    tasks: list[list[str]] | None = None
+
+    def map_in_arrow(self, function: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+                     ddl: str) -> DataFrame:
+        if self.tasks is None:
+            return self.frame.mapInArrow(function, ddl)
+        return self.frame.mapInArrow(partial(named_task_files, tasks=self.tasks, function=function), ddl)
+
+    def rows(self) -> DataFrame:
+        """The rows ``(content, file)`` themselves, a partition a task."""
+        return self.map_in_arrow(same_batches, WHOLE_FILES_DDL)
+
+
 def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] | None = None, *,
-                          task_bytes: int | None = None) -> tuple[DataFrame, list[str]]:
-    """The files of ``uris`` read whole (rows ``(content, file)``) and those left to Spark's text reader, which cuts
+                          task_bytes: int | None = None) -> tuple[WholeFiles, list[str]]:
+    """The files of ``uris`` read whole (``WholeFiles``) and those left to Spark's text reader, which cuts
     them at line boundaries: a file no larger than a split (``spark.sql.files.maxPartitionBytes``) is read whole, and
     so is a larger one that starts as gzip (whatever its name: the text reader decompresses by the name's suffix
     only, and a gzip stream cannot be cut). ``sizes``: the listed sizes of ``uris``, when known (0: not known).
@@ -440,9 +464,9 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
         large = [uri for uri in large if uri not in gzipped_files]  # a few files above a split, not a capture tree
         whole = found.where(F.col("length") <= whole_limit)
         if gzipped_files:
-            return (_content_and_file(whole).unionByName(
-                _content_and_file(found.where(F.col("path").isin(gzipped_files)))), large)
-    return _content_and_file(whole), large
+            return WholeFiles(_content_and_file(whole).unionByName(
+                _content_and_file(found.where(F.col("path").isin(gzipped_files))))), large
+    return WholeFiles(_content_and_file(whole)), large
 
 
 WHOLE_FILES_DDL = "content binary, file string"
@@ -457,29 +481,24 @@ def _read_whole_at_any_size(files: HadoopFiles, uri: str) -> bool:
     return uri.lower().endswith(CODEC_SUFFIXES) or files.head(uri, 2) == GZIP_MAGIC
 
 
-def _named_files(spark, listed: list[tuple[str, int]], task_limit: int) -> DataFrame:
-    """Rows ``(null, file)`` of the ``(uri, size)`` files, one partition per task: consecutive files up to
+def _named_files(spark, listed: list[tuple[str, int]], task_limit: int) -> WholeFiles:
+    """The ``(uri, size)`` files by name, in tasks of consecutive files up to
     ``task_limit`` bytes, each counted with Spark's cost of opening a file (``spark.sql.files.openCostInBytes``), or
     less when that leaves a core without a task (as Spark's file sources size their splits)."""
     if not listed:
-        return spark.createDataFrame([], WHOLE_FILES_DDL)
+        return WholeFiles(spark.createDataFrame([], WHOLE_FILES_DDL))
     open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes", "4194304"), "spark.sql.files.openCostInBytes")
     cores = max(1, spark.sparkContext.defaultParallelism)
     split = min(task_limit, max(open_cost, sum(size + open_cost for _, size in listed) // cores))
-    tasks: list[list[tuple[None, str]]] = []
+    tasks: list[list[str]] = []
     held = 0
     for uri, size in listed:
         if not tasks or held + size > split:
             tasks.append([])
             held = 0
-        tasks[-1].append((None, uri))
+        tasks[-1].append(uri)
         held += size + open_cost
-    rows = spark.sparkContext.parallelize(tasks, len(tasks)).flatMap(_task_rows)
-    return spark.createDataFrame(rows, WHOLE_FILES_DDL)
-
-
-def _task_rows(task: list[tuple[None, str]]) -> list[tuple[None, str]]:
-    return task
+    return WholeFiles(spark.range(0, len(tasks), 1, len(tasks)), tasks)
 
 
 def _content_and_file(found: DataFrame) -> DataFrame:

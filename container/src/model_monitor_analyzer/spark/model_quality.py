@@ -352,7 +352,7 @@ def _joined_rows(files: HadoopFiles, folder: Path, capture: Path, plan: _JoinPla
         with spark_job_errors("capture", uris):
             # files no larger than a split (and gzip files) whole, as data quality reads them; larger ones in splits
             whole, large = whole_and_split_files(files, uris, [file.size for file in listed])
-            rows = whole.mapInArrow(partial(join_whole_files, plan=plan, shared=shared), _SPLIT_DDL)
+            rows = whole.map_in_arrow(partial(join_whole_files, plan=plan, shared=shared), _SPLIT_DDL)
             if large:
                 lines = spark.read.text(large).select(
                     "value", F.col("_metadata.file_path").alias("file"),

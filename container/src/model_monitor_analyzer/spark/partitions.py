@@ -308,6 +308,24 @@ def profile_partition(batches: Iterable[pa.RecordBatch], plan: LineReading) -> I
         yield _state_row(_chunks(lines, plan.chunk_bytes), file, start, plan)
 
 
+def named_task_files(batches: Iterable[pa.RecordBatch], tasks: list[list[str]],
+                     function: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+                     ) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function over task indices ``(id)`` (``data_quality.WholeFiles``): ``function`` over the rows
+    ``(null, file)`` of the task's files, named in ``tasks``."""
+    files = [file for batch in batches for task in batch.column(0).to_pylist() for file in tasks[task]]
+    if not files:
+        return iter(())
+    named = pa.record_batch([pa.nulls(len(files), pa.binary()), pa.array(files, pa.string())],
+                            names=["content", "file"])
+    return function(iter([named]))
+
+
+def same_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``'s function giving its batches back as they come."""
+    yield from batches
+
+
 def profile_whole_files(batches: Iterable[pa.RecordBatch], plan: LineReading) -> Iterator[pa.RecordBatch]:
     """``mapInArrow``'s function over whole files ``(content, file)``: ONE ``STATE_SCHEMA`` row for the task, keyed
     by its first file, so that the driver merges one state a task rather than one a file (the driver's merge is the
