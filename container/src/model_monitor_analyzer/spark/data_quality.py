@@ -424,6 +424,7 @@ class WholeFiles:
 
     def map_in_arrow(self, function: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
                      ddl: str) -> DataFrame:
+        """``function`` over each task's rows ``(content, file)``, its rows of schema ``ddl``."""
         if self.tasks is None:
             return self.frame.mapInArrow(function, ddl)
         return self.frame.mapInArrow(partial(named_task_files, tasks=self.tasks, function=function), ddl)
@@ -443,8 +444,8 @@ def whole_and_split_files(files: HadoopFiles, uris: list[str], sizes: list[int] 
     When every size is known and the executors can read every file themselves (``HadoopFiles.read_on_executors``),
     the rows name the files (``content`` null) in tasks of consecutive files packed as Spark packs a split's files,
     and each executor reads its files one after another (``partitions.read_whole_file``): no listing job, no copy of
-    the bytes through the JVM, tasks in file order; ``task_bytes``: a task's bytes of files then (``task_bytes``; by
-    default a split's). Otherwise Spark's ``binaryFile`` reader reads them, packed by Spark."""
+    the bytes through the JVM, tasks in file order; ``task_bytes``: how many bytes of files a task then reads (by
+    default a split's). Otherwise Spark's ``binaryFile`` reader reads them, in Spark's splits."""
     from pyspark.sql import functions as F
 
     spark = files.spark
@@ -482,12 +483,13 @@ def _read_whole_at_any_size(files: HadoopFiles, uri: str) -> bool:
 
 
 def _named_files(spark, listed: list[tuple[str, int]], task_limit: int) -> WholeFiles:
-    """The ``(uri, size)`` files by name, in tasks of consecutive files up to
-    ``task_limit`` bytes, each counted with Spark's cost of opening a file (``spark.sql.files.openCostInBytes``), or
-    less when that leaves a core without a task (as Spark's file sources size their splits)."""
+    """The ``(uri, size)`` files by name, in tasks of consecutive files up to ``task_limit`` bytes, each file counted
+    with Spark's cost of opening one (``spark.sql.files.openCostInBytes``), or fewer bytes when that would leave a core
+    without a task (as Spark's file sources size their splits)."""
     if not listed:
         return WholeFiles(spark.createDataFrame([], WHOLE_FILES_DDL))
-    open_cost = _byte_size(spark.conf.get("spark.sql.files.openCostInBytes", "4194304"), "spark.sql.files.openCostInBytes")
+    open_cost_key = "spark.sql.files.openCostInBytes"
+    open_cost = _byte_size(spark.conf.get(open_cost_key, "4194304"), open_cost_key)
     cores = max(1, spark.sparkContext.defaultParallelism)
     split = min(task_limit, max(open_cost, sum(size + open_cost for _, size in listed) // cores))
     tasks: list[list[str]] = []
@@ -510,8 +512,9 @@ def _content_and_file(found: DataFrame) -> DataFrame:
 #: the setting of how many bytes of whole files (each counted with Spark's cost of opening one) a data-quality task
 #: profiles, and its default. Spark's split (128 MiB) suits its JVM readers; a task of the analyzer's also pays a fixed
 #: cost (its Python worker's round trip, its state's pickling, the driver's fetch and merge of it), about 0.15 s on two
-#: cores, a third of a task of 128 MiB of capture files; tasks of 1 GiB took a 10M-record local[2] window from 43 to 47 s
-#: down to 35.5 s (bench/results/spark.md). A task's memory does not grow with it: its files are read one at a time.
+#: cores, a third of a task of 128 MiB of capture files; tasks of 1 GiB took a 10M-record local[2] window from 45.8 s
+#: to 38.5 s in alternated runs (bench/results/spark.md). A task's memory does not grow with it: its files are read one
+#: at a time.
 TASK_BYTES_KEY = "spark.modelMonitor.taskBytes"
 DEFAULT_TASK_BYTES = "1g"
 
