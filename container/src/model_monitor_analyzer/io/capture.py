@@ -1106,6 +1106,21 @@ def _slice_chunks(piece: CaptureSlice, problems: InputProblems) -> Iterator[tupl
             lines_before += count_lines(chunk)
 
 
+def _bounded_chunks(piece: Path | CaptureSlice, problems: InputProblems
+                    ) -> Iterator[tuple[str, int, bytes, tuple[np.ndarray, np.ndarray]]]:
+    """(path, lines before, chunk of whole lines, its ``line_bounds``) of a capture file or of its byte range, the
+    lines as ``problems`` counts them (``io.problems.lines_of_part``): one pass finds a chunk's lines and counts
+    them."""
+    if isinstance(piece, Path):
+        piece = CaptureSlice(file=piece)
+    path = str(piece.file)
+    with lines_of_part(problems, path, piece.start, piece.lines_before) as lines_before:
+        for chunk in _slice_line_chunks(piece):
+            bounds = line_bounds(chunk)
+            yield path, lines_before, chunk, bounds
+            lines_before += len(bounds[0])
+
+
 def _slice_line_chunks(piece: CaptureSlice) -> Iterator[bytes]:
     """The chunks of whole lines of a capture file or of its byte range (``_slice_chunks`` without the lines
     counted: a reader that finds the lines' bounds counts them with those)."""
@@ -1142,17 +1157,11 @@ def _read_plain(
     reading = _Reading(window=window, wants_input=wants_input, wants_output=wants_output, output_first=output_first,
                        input_names=input_names, missing_output_fields=missing_output_fields, use_threads=use_threads)
     for piece in pieces:
-        if isinstance(piece, Path):
-            piece = CaptureSlice(file=piece)
-        path = str(piece.file)
-        with lines_of_part(problems, path, piece.start, piece.lines_before) as lines_before:
-            for chunk in _slice_line_chunks(piece):
-                bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
-                batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading,
-                                            problems=problems, bounds=bounds)
-                lines_before += len(bounds[0])
-                if batch is not None:
-                    yield batch
+        for path, lines_before, chunk, bounds in _bounded_chunks(piece, problems):
+            batch = capture_chunk_batch(chunk, path=path, lines_before=lines_before, reading=reading,
+                                        problems=problems, bounds=bounds)
+            if batch is not None:
+                yield batch
 
 
 def capture_reading(*, window: TimeWindow | None, capture_index_names: Sequence[str] = DEFAULT_CAPTURE_INDEX_NAMES,
@@ -1426,14 +1435,8 @@ def read_captured_outputs(
     ``json_chunk_table``); a record that path cannot take (an unusual time, a payload without 'data', a line
     that is not JSON) is read on its own, in its place."""
     for piece in capture_files(source, window) if files is None else files:
-        if isinstance(piece, Path):
-            piece = CaptureSlice(file=piece)
-        path = str(piece.file)
-        with lines_of_part(problems, path, piece.start, piece.lines_before) as lines_before:
-            for chunk in _slice_line_chunks(piece):
-                bounds = line_bounds(chunk)  # one pass for the lines' bounds and their count
-                batch = _captured_outputs(chunk, path, lines_before, window, problems, use_threads=use_threads,
-                                          bounds=bounds)
-                lines_before += len(bounds[0])
-                if batch is not None and len(batch):
-                    yield batch
+        for path, lines_before, chunk, bounds in _bounded_chunks(piece, problems):
+            batch = _captured_outputs(chunk, path, lines_before, window, problems, use_threads=use_threads,
+                                      bounds=bounds)
+            if batch is not None and len(batch):
+                yield batch

@@ -15,7 +15,7 @@ import math
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar
@@ -66,7 +66,7 @@ def import_quietly(names: Sequence[str]) -> None:
 
     Each library makes some hundred thousand objects that live as long as the process: a full pass of the collector
     over them comes during scipy's import, and holds Python's lock while the input is parsed (tens of
-    milliseconds), and another at exit. For an import on a thread beside the read (``started_beside``)."""
+    milliseconds), and another at exit. For an import on a thread beside the read (``running_beside``)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -78,13 +78,15 @@ def import_quietly(names: Sequence[str]) -> None:
             gc.enable()
 
 
-def started_beside(work: Callable[[], object] | None) -> threading.Thread | None:
-    """``work`` started on a thread of its own (None when there is none), its failure left for whoever later
-    needs what it does (a warm-up import that fails is said by the import itself). Start it only after the
-    run's last fork and join it before the next: a fork while it imports would leave the child an import lock
-    that no thread of the child holds."""
+@contextlib.contextmanager
+def running_beside(work: Callable[[], object] | None) -> Iterator[None]:
+    """``work`` run on a thread of its own while the block runs (nothing when None), joined when it ends, its failure
+    left for whoever later needs what it does (a warm-up import that fails is said by the import itself). Enter it
+    only after the run's last fork: a fork while it imports would leave the child an import lock that no thread of
+    the child holds."""
     if work is None:
-        return None
+        yield
+        return
 
     def run() -> None:
         with contextlib.suppress(Exception):  # see the docstring
@@ -92,7 +94,10 @@ def started_beside(work: Callable[[], object] | None) -> threading.Thread | None
 
     thread = threading.Thread(target=run, name="warm-up", daemon=True)
     thread.start()
-    return thread
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def _part_in_helper(send: Connection, part: Callable[[], T]) -> None:

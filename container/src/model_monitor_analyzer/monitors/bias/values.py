@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_monitor_analyzer.io.arrow_texts import valid_mask
+
 # The texts pandas reads as missing by default (Clarify reads datasets with pandas).
 MISSING_TEXTS = frozenset(
     {
@@ -153,14 +155,13 @@ def _copy_numbers(chunk: pa.Array, place: np.ndarray) -> None:
     size = len(chunk)
     if not size:
         return
-    validity, data = chunk.buffers()[:2]
+    data = chunk.buffers()[1]
     if data is None:  # every value null
         place[:] = np.nan
     else:
         place[:] = np.frombuffer(data, dtype=place.dtype, count=size, offset=chunk.offset * place.dtype.itemsize)
     if chunk.null_count and data is not None:
-        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-        place[bits[chunk.offset : chunk.offset + size] == 0] = np.nan
+        place[~valid_mask(chunk)] = np.nan
 
 
 def _missing(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

@@ -190,10 +190,9 @@ def _profile_in_processes(
             helper.start()
             send.close()
             helpers.append((helper, receive))
-        warming = parallel.started_beside(beside)
-        profile = profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns, progress=progress)
-        if warming is not None:
-            warming.join()
+        with parallel.running_beside(beside):
+            profile = profile_batches(parts[0](problems), names=names, detailed_columns=detailed_columns,
+                                      progress=progress)
         results = []
         for helper, receive in helpers:
             try:
@@ -275,14 +274,11 @@ class LocalProfiler:
         parts = _parts(reading, source, fmt, window=window, names=names)
         beside, self._beside = self._beside, None  # once a run: a recount needs nothing more
         if parts is None:
-            warming = parallel.started_beside(beside)
-            profile = profile_batches(
-                _batches(reading, source, fmt, problems, window=window, names=names),
-                names=names, detailed_columns=detailed_columns, progress=progress,
-            )
-            if warming is not None:
-                warming.join()
-            return profile, False
+            with parallel.running_beside(beside):
+                return profile_batches(
+                    _batches(reading, source, fmt, problems, window=window, names=names),
+                    names=names, detailed_columns=detailed_columns, progress=progress,
+                ), False
         return _profile_in_processes(
             parts, problems, names=names, detailed_columns=detailed_columns, progress=progress, beside=beside
         ), True
