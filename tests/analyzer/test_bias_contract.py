@@ -179,5 +179,22 @@ def test_a_container_run_given_another_document_as_its_config_names_the_key(tmp_
            "dataset_source": str(tmp_path / "data"), "output_path": str(tmp_path / "out")}
     with pytest.raises(AnalyzerInputError) as error:
         run_baseline(baseline_request_from_environment(env, container_paths(env)))
-    assert "analysis_config expects the bias analysis config" in error.value.describe()
-    assert "--" not in error.value.describe().split(": pass it with")[0]
+    message = error.value.describe()
+    assert "analysis_config expects the bias analysis config" in message
+    assert "pass it with baseline_constraints of an analysis_type=MODEL_BIAS job" in message and "--" not in message
+
+
+def test_a_container_monitor_given_the_config_as_its_baseline_names_the_keys(tmp_path):
+    from model_monitor_analyzer.monitors.bias import run_monitor
+
+    config = tmp_path / "analysis_config.json"
+    config.write_text(json.dumps(MINIMAL))
+    (tmp_path / "data").mkdir()
+    env = {"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "analysis_config": str(config), "baseline_constraints": str(config),
+           "dataset_source": str(tmp_path / "data"), "output_path": str(tmp_path / "out"),
+           "start_time": "2024-01-19T20:00:00Z", "end_time": "2024-01-19T21:00:00Z"}
+    with pytest.raises(AnalyzerInputError) as error:
+        run_monitor(monitor_request_from_environment(env, container_paths(env)))
+    message = error.value.describe()
+    assert "baseline_constraints expects the bias analysis (analysis.json)" in message
+    assert "pass it with analysis_config of an analysis_type=MODEL_BIAS job" in message and "--" not in message

@@ -316,20 +316,21 @@ def test_a_relative_metrics_dir_that_is_a_file_is_named(tmp_path, dq_baseline, c
     assert "m is a file, not a folder" in _one_error_line(capsys)
 
 
-@pytest.mark.parametrize(("cli", "environment"), [
-    ("--constraints expects the data-quality constraints (constraints.json), but this file is the data-quality "
-     "statistics (statistics.json): pass it with --type data-quality --statistics",
-     "baseline_constraints expects the data-quality constraints (constraints.json), but this file is the "
-     "data-quality statistics (statistics.json): pass it with baseline_statistics of an analysis_type=DATA_QUALITY job"),
-    ("--output /opt/ml/processing/input/endpoint/out lies inside the input folder /opt/ml/processing/input/endpoint",
-     "output_path /opt/ml/processing/input/endpoint/out lies inside the input folder /opt/ml/processing/input/endpoint"),
-    ("--ground-truth-lookback 'P1X' is not an ISO-8601 duration", "ground_truth_lookback 'P1X' is not an ISO-8601 duration"),
-    ("a/--not-an-option/b: is a path", "a/--not-an-option/b: is a path"),
-])  # fmt: skip
-def test_container_messages_name_the_environment_keys(cli, environment):
-    from model_monitor_analyzer.contract.wording import in_environment_words
+def test_a_bad_lookback_in_the_container_names_its_key(tmp_path):
+    from model_monitor_analyzer.contract.entrypoint import run_container
 
-    assert in_environment_words(cli) == environment
+    capture = _capture(tmp_path / "processing" / "input" / "endpoint", 5)
+    (tmp_path / "constraints.json").write_text(json.dumps({"version": 0.0, "binary_classification_constraints": {
+        "accuracy": {"threshold": 0.5, "comparison_operator": "LessThanThreshold"}}}))
+    code = run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "analysis_type": "MODEL_QUALITY",
+                          "dataset_source": str(capture), "ground_truth_source": str(tmp_path / "labels"),
+                          "problem_type": "BinaryClassification", "inference_attribute": "0",
+                          "ground_truth_attribute": "0", "ground_truth_lookback": "P1X",
+                          "baseline_constraints": str(tmp_path / "constraints.json"),
+                          "output_path": str(tmp_path / "processing" / "resultdata")})  # fmt: skip
+    assert code != 0
+    message = (tmp_path / "output" / "message").read_text()
+    assert "ground_truth_lookback 'P1X' is not an ISO-8601 duration" in message and "--" not in message
 
 
 def test_a_swapped_baseline_in_the_container_says_which_key_takes_it(tmp_path, dq_baseline):

@@ -25,7 +25,6 @@ from model_monitor_analyzer.contract.paths import (
     metrics_dir,
 )
 from model_monitor_analyzer.contract.privileges import drop_privileges, strictly_inside
-from model_monitor_analyzer.contract.wording import in_environment_words
 from model_monitor_analyzer.errors import AnalyzerInputError, NotAvailableError
 from model_monitor_analyzer.jobs import registry
 from model_monitor_analyzer.jobs.outcome import OUTCOME_FILE, RunOutcome
@@ -85,9 +84,8 @@ def run_container(process_env: Mapping[str, str] | None = None) -> int:
             (paths.rebase(env["output_path"]) / OUTCOME_FILE).unlink(missing_ok=True)
         outcome = run_environment(env, paths)
     except (AnalyzerInputError, NotAvailableError) as exc:
-        # each unit's run names the environment's keys itself; the rewording is for the document placements
-        # (``document_kinds``) that any run may print with the command line's options
-        message = f"Error: {in_environment_words(exc.describe()) if isinstance(exc, AnalyzerInputError) else exc}"
+        # each unit's environment adapter gives its run the environment's keys for every setting and document
+        message = f"Error: {exc.describe() if isinstance(exc, AnalyzerInputError) else exc}"
         print(message, file=sys.stderr)
         write_message(paths, message)
         return EXIT_FAILURE

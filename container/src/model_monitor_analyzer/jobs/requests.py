@@ -116,30 +116,6 @@ def metric_time(text: str | None) -> datetime | None:
         raise AnalyzerInputError(f"metric time {text!r} is not an ISO 8601 time") from None
 
 
-def refuse_overlapping_output(output: Path, *, folders: tuple[Path, ...] = (), files: tuple[tuple[Path, str], ...] = ()) -> None:
-    """Refuse an output folder that would overwrite an input or be read as one.
-
-    ``folders`` are input folders (a dataset or capture folder: an output inside one would be
-    read by the next run as data); ``files`` are (input file, the name the run writes) pairs
-    whose output would replace the input (a baseline's statistics.json given as --output).
-    """
-    target = output.resolve()
-    for folder in folders:
-        if folder.is_dir():
-            resolved = folder.resolve()
-            if target == resolved or resolved in target.parents:
-                raise AnalyzerInputError(
-                    f"--output {output} lies inside the input folder {folder}: the next run would read this run's "
-                    "files as data; write the output elsewhere"
-                )
-    for path, written in files:
-        if path.exists() and (target / written) == path.resolve():
-            raise AnalyzerInputError(
-                f"--output {output} would overwrite the input {path} with this run's {written}; "
-                "write the output to another folder"
-            )
-
-
 def checked_number(value: float, *, name: str, low: float = 0.0, high: float | None = 1.0) -> float:
     """``value`` when it is a finite number in ``[low, high]`` (no upper bound when ``high`` is
     None); else the user's error, naming the setting and the range."""

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from model_monitor_analyzer.report.documents import DocumentKind, expect_document
+from model_monitor_analyzer.report.documents import (
+    DocumentKind,
+    expect_document,
+    placement_on_the_command_line,
+)
 from model_monitor_analyzer.report.jsonfile import load_json, write_bytes
 
 from ..checks.bias import (
@@ -163,12 +167,14 @@ def parse_analysis(document: object, *, path: str = "analysis.json") -> BiasAnal
     )
 
 
-def read_analysis(path: Path, *, option: str = "--baseline") -> BiasAnalysis:
+def read_analysis(path: Path, *, option: str = "--baseline",
+                  place: Callable[[DocumentKind], str] = placement_on_the_command_line) -> BiasAnalysis:
     """Read a bias analysis.json (the baseline constraints of a bias monitor); ``option`` is how the
-    user gave it, for the message when the file is another document."""
+    user gave it and ``place`` where each document goes in the same words, for the message when the file is
+    another document."""
     document = load_json(path, what="baseline analysis.json", allow_nan=True)
     if isinstance(document, dict):
-        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option=option)
+        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option=option, place=place)
     return parse_analysis(document, path=str(path))
 
 

@@ -17,7 +17,7 @@ verdict.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from model_monitor_analyzer import constraint_rules as rules
@@ -26,7 +26,11 @@ from model_monitor_analyzer.checks.bias_decision import BiasVerdict
 from model_monitor_analyzer.checks.bias_groups import group_identity
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.report.bias import METRIC_PREFIX, analysis_document, parse_analysis
-from model_monitor_analyzer.report.documents import DocumentKind, expect_document
+from model_monitor_analyzer.report.documents import (
+    DocumentKind,
+    expect_document,
+    placement_on_the_command_line,
+)
 from model_monitor_analyzer.report.jsonfile import load_json, write_bytes
 
 #: ``bias_drift_violation_<NAME>``: the window's verdict on one metric (sample-size-aware comparison).
@@ -45,12 +49,15 @@ def write_baseline_analysis(analysis: BiasAnalysis, decision: rules.BiasDecision
     return path
 
 
-def read_baseline(path: Path, *, option: str = "--baseline") -> tuple[BiasAnalysis, rules.BiasDecision]:
+def read_baseline(path: Path, *, option: str = "--baseline",
+                  place: Callable[[DocumentKind], str] = placement_on_the_command_line
+                  ) -> tuple[BiasAnalysis, rules.BiasDecision]:
     """A baseline analysis.json and how its metrics are judged (Clarify's rule when it has no
-    ``bias_drift_decision``); ``option`` is how the user gave it, for the messages."""
+    ``bias_drift_decision``); ``option`` is how the user gave it and ``place`` where each document goes in the
+    same words, for the messages."""
     document = load_json(path, what="baseline analysis.json", allow_nan=True)
     if isinstance(document, dict):
-        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option=option)
+        expect_document(document, DocumentKind.BIAS_ANALYSIS, path=str(path), option=option, place=place)
     analysis = parse_analysis(document, path=str(path))
     try:
         decision = rules.parse_bias_decision(document)  # type: ignore[arg-type]

@@ -130,7 +130,8 @@ class SparkWindowRecords:
                                            problems=labels_read)
         labels_read.check()
         join = merge.WindowJoin(labels)
-        config = read_analysis_config(request.analysis_config, name=request.names.analysis_config)
+        config = read_analysis_config(request.analysis_config, name=request.names.analysis_config,
+                                      place=request.names.place_document)
         threshold = request.probability_threshold
         settings = {"features_attribute": request.features_attribute or config.features,
                     "inference_attribute": request.inference_attribute,
@@ -352,7 +353,7 @@ def run_baseline(request: BiasBaselineRequest) -> RunOutcome:
     counts and FlipTest (``SparkBiasRunner``); URI inputs and output allowed."""
     names = request.names
     if remote_uri(request.analysis_config) is None:  # a mistake in it said before Spark starts, as the local run says it
-        read_analysis_config(request.analysis_config, name=names.analysis_config)
+        read_analysis_config(request.analysis_config, name=names.analysis_config, place=names.place_document)
     if remote_uri(request.dataset) is None and not Path(request.dataset).exists():
         raise AnalyzerInputError("dataset not found; pass an existing file or folder", path=str(request.dataset))
     spark = spark_session(request.engine)

@@ -9,12 +9,16 @@ The config is the one users already give Clarify (processing job or ``ModelBiasJ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from model_monitor_analyzer.errors import AnalyzerInputError
-from model_monitor_analyzer.report.documents import DocumentKind, expect_document
+from model_monitor_analyzer.report.documents import (
+    DocumentKind,
+    expect_document,
+    placement_on_the_command_line,
+)
 from model_monitor_analyzer.report.jsonfile import load_json
 
 DATASET_TYPES = ("text/csv", "application/jsonlines", "application/json", "application/x-parquet")
@@ -198,12 +202,14 @@ def parse_analysis_config(document: object, *, path: str | None = None) -> BiasA
     )
 
 
-def read_analysis_config(path: Path, *, name: str = "--analysis-config") -> BiasAnalysisConfig:
+def read_analysis_config(path: Path, *, name: str = "--analysis-config",
+                         place: Callable[[DocumentKind], str] = placement_on_the_command_line) -> BiasAnalysisConfig:
     """Read and validate an analysis_config.json file; ``name`` is how the user gave it (an option or
-    the job environment's key), for the message when the file is another document."""
+    the job environment's key) and ``place`` where each document goes in the same words, for the message
+    when the file is another document."""
     document = load_json(path, what="analysis config (Clarify's analysis_config.json)", allow_nan=True)
     if isinstance(document, dict):
-        expect_document(document, DocumentKind.BIAS_ANALYSIS_CONFIG, path=str(path), option=name)
+        expect_document(document, DocumentKind.BIAS_ANALYSIS_CONFIG, path=str(path), option=name, place=place)
     return parse_analysis_config(document, path=str(path))
 
 

@@ -26,7 +26,11 @@ from model_monitor_analyzer.contract.environment import (
     env_switch,
     parse_dataset_format,
 )
-from model_monitor_analyzer.contract.input_documents import BASELINE_CONSTRAINTS_FOLDER, InputDocument
+from model_monitor_analyzer.contract.input_documents import (
+    BASELINE_CONSTRAINTS_FOLDER,
+    InputDocument,
+    placement_in_environment,
+)
 from model_monitor_analyzer.contract.paths import ContainerPaths, metrics_dir
 from model_monitor_analyzer.document_kinds import DocumentKind
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
@@ -57,7 +61,7 @@ ENVIRONMENT_NAMES = SettingNames(analysis_config="analysis_config", output="outp
                                  baseline="baseline_constraints",
                                  ground_truth_lookback="ground_truth_lookback", ground_truth="ground_truth_source",
                                  capture="dataset_source", window_data="dataset_source",
-                                 max_bad_record_ratio="max_bad_record_ratio")
+                                 max_bad_record_ratio="max_bad_record_ratio", place_document=placement_in_environment)
 
 
 def _text(env: Mapping[str, str], key: str) -> str | None:

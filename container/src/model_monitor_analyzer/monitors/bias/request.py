@@ -9,6 +9,7 @@ option on the command line and an environment key in a processing job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from model_monitor_analyzer.io.problems import DEFAULT_MAX_BAD_RECORD_RATIO
 from model_monitor_analyzer.io.window import TimeWindow
 from model_monitor_analyzer.jobs.requests import EngineOptions
+from model_monitor_analyzer.report.documents import DocumentKind, placement_on_the_command_line
 
 if TYPE_CHECKING:  # a field's type only: the transform jobs' reader is imported by a run that reads one
     from model_monitor_analyzer.io.batch import BatchSource
@@ -24,7 +26,8 @@ if TYPE_CHECKING:  # a field's type only: the transform jobs' reader is imported
 
 @dataclass(frozen=True, kw_only=True)
 class SettingNames:
-    """How the user named each setting a run's messages mention (default: the command line's options)."""
+    """How the user named each setting a run's messages mention (default: the command line's options);
+    ``place_document`` says where a document of a kind goes, for the fix of a document given in the wrong place."""
 
     analysis_config: str = "--analysis-config"
     output: str = "--output"
@@ -34,6 +37,7 @@ class SettingNames:
     capture: str = "--capture"
     window_data: str = "--dataset, --merged, or --capture with --ground-truth"
     max_bad_record_ratio: str = "--max-bad-record-ratio"
+    place_document: Callable[[DocumentKind], str] = placement_on_the_command_line
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -165,7 +165,7 @@ def run_baseline(request: BiasBaselineRequest, *, reader: DatasetReader | None =
     names = request.names
     claim = claim_output(request.output, writes=BASELINE_FILES, inputs=[request.analysis_config, request.dataset],
                          overwrite=request.overwrite, option=names.output)
-    config = read_analysis_config(request.analysis_config, name=names.analysis_config)
+    config = read_analysis_config(request.analysis_config, name=names.analysis_config, place=names.place_document)
     import_ahead(config, request.dataset, request.dataset_type)
     problems = _problems(request)
     columns = (reader or read_dataset_columns)(request, config, problems)
@@ -237,7 +237,8 @@ def _monitor_analysis(
     request: BiasMonitorRequest, baseline: BiasAnalysis | None, window_records: WindowRecords | None = None,
     runner: BiasRunner | None = None,
 ) -> tuple[BiasAnalysis | None, dict[str, object]]:
-    config = read_analysis_config(request.analysis_config, name=request.names.analysis_config)
+    config = read_analysis_config(request.analysis_config, name=request.names.analysis_config,
+                                  place=request.names.place_document)
     # The window reads its label and facets as the baseline did, whatever the window's size.
     known_kinds = baseline_column_kinds(baseline) if baseline is not None else None
     config_path = str(request.analysis_config)
@@ -336,7 +337,7 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     claim = claim_output(output, writes=(*MONITOR_FILES, *metrics_file), inputs=inputs, overwrite=request.overwrite,
                          option=names.output)
     metric_moment = request.metric_time or request.window.start or datetime.now(UTC)
-    baseline, decision = read_baseline(request.baseline, option=names.baseline) if request.baseline is not None \
+    baseline, decision = read_baseline(request.baseline, option=names.baseline, place=names.place_document) if request.baseline is not None \
         else (None, rules.BiasDecision())
     analysis, join = _monitor_analysis(request, baseline, window_records, runner)
     if analysis is not None and baseline is not None:
