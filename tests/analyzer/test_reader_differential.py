@@ -468,3 +468,49 @@ def test_json_lines_read_by_arrow_are_the_records_read_one_by_one(lines, end):
                                          for row in batch.to_pylist()]
     assert rows == expected
     assert _tally(by_arrow) == _tally(one_by_one)
+
+
+json_numbers = st.one_of(st.integers(-10, 10), st.integers(2**53, 2**64 - 1), st.sampled_from([2.0, -3.0, 1e16, 0.0, 6.0]),
+                         st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False), st.none())
+
+
+def _kinds_nulls_numbers(tables: list[pa.Table], names: list[str]) -> dict:
+    """Per column: (nulls, kind counts, sorted numbers) of the tables together (a column a table lacks: nulls)."""
+    from model_monitor_analyzer.profile.datatypes import classify
+
+    found = {}
+    for name in names:
+        nulls, kinds, numbers = 0, [0, 0, 0, 0], []
+        for table in tables:
+            if name not in table.column_names:
+                nulls += table.num_rows
+                continue
+            classified = classify(table.column(name).combine_chunks())
+            nulls += classified.nulls
+            kinds = [total + count for total, count in zip(kinds, classified.kind_counts, strict=True)]
+            numbers += classified.numbers.tolist()
+        found[name] = (nulls, kinds, sorted(numbers))
+    return found
+
+
+@_SETTINGS
+@given(records=st.lists(st.fixed_dictionaries({"a": json_numbers, "n": st.fixed_dictionaries({"b": json_numbers}),
+                                               "t": st.sampled_from(["x", 'say "5"', "a\\nb"])}),
+                        min_size=2, max_size=30), cut=st.integers(1, 29))
+def test_json_lines_numbers_count_by_how_they_are_written_however_the_file_is_cut(records, cut):
+    # Arrow types a column of 2 and 2.5 as float; each counts as the line-by-line path counts it: 2 Integral, 2.5
+    # and 2.0 Fractional, whichever chunk it is read in
+    lines = [orjson.dumps(record) for record in records]
+    chunk = b"\n".join(lines) + b"\n"
+    expected_table = pa.Table.from_batches([datasets._json_lines_one_by_one(chunk, 0, "a.jsonl", InputProblems())])
+    names = sorted(expected_table.column_names)
+    expected = _kinds_nulls_numbers([expected_table], names)
+    whole = [pa.Table.from_batches([batch]) for batch in datasets.json_lines_chunk_batches(
+        chunk, lines_before=0, path_text="a.jsonl", problems=InputProblems())]
+    assert _kinds_nulls_numbers(whole, names) == expected
+    cut = min(cut, len(lines) - 1)
+    parts = [b"\n".join(lines[:cut]) + b"\n", b"\n".join(lines[cut:]) + b"\n"]
+    halves = [pa.Table.from_batches([batch]) for number, part in enumerate(parts)
+              for batch in datasets.json_lines_chunk_batches(part, lines_before=cut * number, path_text="a.jsonl",
+                                                             problems=InputProblems())]
+    assert _kinds_nulls_numbers(halves, names) == expected

@@ -34,6 +34,14 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import (
+    bool_array,
+    bool_mask,
+    float64_nan_filled,
+    text_array,
+    text_scalar,
+)
+from model_monitor_analyzer.io.jsonlines import object_line_bounds
 from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 
 CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
@@ -706,7 +714,9 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
         # Arrow 25 can build an invalid list column (a list of a null then a string, e.g.
         # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
         parsed.validate(full=True)
-        table = _flatten(parsed)
+        table = _whole_numbers_as_written(_flatten(parsed), chunk)
+        if table is None:  # its rows are not one a line: the lines then say how each number is written
+            raise pa.ArrowInvalid("rows that are not the lines")
     except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
         batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
         if batch is not None:
@@ -715,6 +725,88 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
     for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
         problems.record_good(batch.num_rows)
         yield batch
+
+
+_POINT, _NOTHING = text_scalar(".0"), text_scalar("")
+
+
+def _re2_literal(text: str) -> str:
+    """``text`` as an RE2 pattern that matches it alone."""
+    return "".join(char if char.isalnum() or ord(char) >= 0x80 else f"\\x{{{ord(char):x}}}" for char in text)
+
+
+def _one_text(chunk: bytes, starts: np.ndarray | int, end: int) -> pa.Array:
+    """The texts of ``chunk`` from each of ``starts`` to the next (the last to ``end``), as a string array that
+    views the chunk."""
+    offsets = np.append(starts, end).astype(np.int32)
+    return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(chunk))
+
+
+def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
+    """``table`` with the kinds of its whole numbers as the line-by-line path counts them (``_scalar_text``): a
+    number written as an integer (``2``) is Integral and one written with a point or an exponent (``2.0``) is
+    Fractional. Arrow types a column holding both as float, every value of it Fractional: the counts would then
+    depend on where the file is cut into chunks. Only a float column's whole numbers can be either, and only lines
+    where one of those columns' keys is followed by an integer (or that hold an escape, which could hide a key) are
+    parsed again; a column gets texts only if one of them was written as an integer. None when the rows are not the
+    chunk's lines one for one."""
+    whole_rows: dict[int, np.ndarray] = {}
+    for index, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            values = float64_nan_filled(table.column(index).combine_chunks().cast(pa.float64()))
+            with np.errstate(invalid="ignore"):
+                whole = np.isfinite(values) & (values == np.floor(values))
+            if whole.any():
+                whole_rows[index] = whole
+    if not whole_rows:
+        return table
+    keys = sorted({part for index in whole_rows for part in (table.schema.field(index).name,
+                                                              table.schema.field(index).name.rpartition(".")[2])})
+    integer_after_key = '"(?:' + "|".join(map(_re2_literal, keys)) + ')"\\s*:\\s*-?[0-9]+\\s*[,}\\]]'
+    escaped = b"\\" in chunk
+    # first the chunk as one text: in most files no whole number in a float column is written as an integer
+    if not escaped and not pc.match_substring_regex(_one_text(chunk, 0, len(chunk)), integer_after_key)[0].as_py():
+        return table
+    bounds = object_line_bounds(chunk)
+    if bounds is None or len(bounds[0]) != table.num_rows:
+        return None
+    starts, ends = bounds
+    lines = _one_text(chunk, starts, ends[-1])
+    maybe = bool_mask(pc.match_substring_regex(lines, integer_after_key))
+    if escaped:
+        maybe |= bool_mask(pc.match_substring(lines, "\\"))
+    parsed: dict[int, dict[str, object]] = {}
+    for index, whole in whole_rows.items():
+        name = table.schema.field(index).name
+        integers: list[int] = []
+        texts: list[str] = []
+        for row in np.flatnonzero(whole & maybe).tolist():
+            if row not in parsed:
+                try:
+                    value = orjson.loads(chunk[starts[row]:ends[row]])
+                except orjson.JSONDecodeError:
+                    return None
+                parsed[row] = dict(_flat_items(value)) if isinstance(value, dict) else {}
+            number = parsed[row].get(name)
+            if isinstance(number, int) and not isinstance(number, bool):
+                integers.append(row)
+                texts.append(str(number))
+        if not integers:
+            continue
+        column = pc.cast(table.column(index).combine_chunks(), pa.string())
+        # Arrow writes a whole float without a point ("10") unless with an exponent ("1e+16"): it gets one back
+        pointed = whole.copy()
+        pointed[integers] = False
+        pointed &= ~bool_mask(pc.match_substring(column, "e"))
+        if pointed.any():
+            pointed_array = bool_array(pointed)
+            column = pc.replace_with_mask(column, pointed_array,
+                                          pc.binary_join_element_wise(column.filter(pointed_array), _POINT, _NOTHING))
+        as_integers = np.zeros(table.num_rows, dtype=bool)
+        as_integers[integers] = True
+        column = pc.replace_with_mask(column, bool_array(as_integers), text_array(texts))
+        table = table.set_column(index, name, column)
+    return table
 
 
 def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, problems: InputProblems) -> pa.RecordBatch | None:
