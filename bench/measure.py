@@ -34,6 +34,7 @@ class Run:
     exit_code: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system, of the command and of the worker processes it waited for
 
     def phases(self) -> dict[str, float]:
         """The last stdout line, read as the JSON object of phase timings that contender scripts print."""
@@ -65,6 +66,7 @@ def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: P
             exit_code=usage["exit_code"],
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
+            cpu_seconds=usage["cpu_seconds"],
         )
     if run.exit_code != 0:
         tail = "\n".join(run.stderr.splitlines()[-25:])

@@ -102,6 +102,8 @@ def main() -> int:
                 "maxrss_kb": usage.ru_maxrss,
                 "tree_peak_kb": peak[0],
                 "exit_code": exit_code,
+                # the command's own CPU and that of the processes it waited for (its workers)
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
             },
             f,
         )

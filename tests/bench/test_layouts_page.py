@@ -43,6 +43,8 @@ def test_each_layout_is_judged_against_the_floor_goal_and_the_worst_is_named():
 
 
 def test_two_workers_speed_up_is_one_worker_time_over_two_workers_time():
-    workers = WorkersRow(kind="rounded", records=10, capture_mb=40.0, one=(3.4, 200.0), two=(2.0, 300.0))
+    workers = WorkersRow(kind="rounded", records=10, capture_mb=40.0, one=(3.4, 200.0, 4.25), two=(2.0, 300.0, 3.8))
     line = _line_of(layout_lines([], [workers]), "| rounded | 10 | 40 |")
     assert f"| 3.40 | 2.00 | 1.70x | >= {goals.TWO_WORKERS_SPEEDUP:g}x | yes |" in line
+    # CPU seconds, and cores busy: CPU over wall time
+    assert line.endswith("| 4.25 / 3.80 | 1.25 / 1.90 | 200 / 300 |")

@@ -32,3 +32,13 @@ def test_a_child_process_memory_counts_in_the_tree_peak(tmp_path):
     assert done.returncode == figures["exit_code"] == 3
     assert figures["tree_peak_kb"] >= 200 << 10
     assert 1.5 <= figures["seconds"] < 60
+
+
+def test_the_cpu_of_a_worker_the_command_waited_for_counts(tmp_path):
+    """A parent that starts a child spinning for half a second of CPU: the report's CPU seconds hold the child's."""
+    child = "import time; end = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-I", "-S", str(LAUNCHER), str(report), sys.executable, "-c", parent], check=True)
+    figures = json.loads(report.read_text())
+    assert 0.5 <= figures["cpu_seconds"] <= figures["seconds"] * 2 + 1
