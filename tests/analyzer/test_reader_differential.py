@@ -514,3 +514,20 @@ def test_json_lines_numbers_count_by_how_they_are_written_however_the_file_is_cu
               for batch in datasets.json_lines_chunk_batches(part, lines_before=cut * number, path_text="a.jsonl",
                                                              problems=InputProblems())]
     assert _kinds_nulls_numbers(halves, names) == expected
+
+
+@pytest.mark.parametrize("key", ["größe", 'say "a"', "tab\there", "plain"])
+@pytest.mark.parametrize("spaced", [False, True])
+def test_json_lines_numbers_under_keys_a_writer_escapes_count_as_written(key, spaced):
+    import json
+
+    # json.dumps writes "gr\u00f6\u00dfe": the key is found through the lines holding an escape
+    dump = (lambda record: json.dumps(record)) if spaced else (lambda record: json.dumps(record, separators=(",", ":")))
+    lines = [dump({key: value, "note": 'a "quoted" word'}).encode() for value in (2, 2.5, 3.0, -4, 7, 1e16)]
+    chunk = b"\n".join(lines) + b"\n"
+    expected_table = pa.Table.from_batches([datasets._json_lines_one_by_one(chunk, 0, "a.jsonl", InputProblems())])
+    read = [pa.Table.from_batches([batch]) for batch in datasets.json_lines_chunk_batches(
+        chunk, lines_before=0, path_text="a.jsonl", problems=InputProblems())]
+    names = sorted(expected_table.column_names)
+    assert _kinds_nulls_numbers(read, names) == _kinds_nulls_numbers([expected_table], names)
+    assert _kinds_nulls_numbers(read, [key])[key][1] == [3, 3, 0, 0]  # 2.5, 3.0, 1e16 Fractional; 2, -4, 7 Integral

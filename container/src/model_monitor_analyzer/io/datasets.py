@@ -747,9 +747,9 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
     number written as an integer (``2``) is Integral and one written with a point or an exponent (``2.0``) is
     Fractional. Arrow types a column holding both as float, every value of it Fractional: the counts would then
     depend on where the file is cut into chunks. Only a float column's whole numbers can be either, and only lines
-    where one of those columns' keys is followed by an integer (or that hold an escape, which could hide a key) are
-    parsed again; a column gets texts only if one of them was written as an integer. None when the rows are not the
-    chunk's lines one for one."""
+    where one of those columns' keys is followed by an integer are parsed again (and, when a key holds a character
+    writers escape, the lines holding an escape); a column gets texts only if one of them was written as an integer.
+    None when the rows are not the chunk's lines one for one."""
     whole_rows: dict[int, np.ndarray] = {}
     for index, field in enumerate(table.schema):
         if pa.types.is_floating(field.type):
@@ -763,7 +763,11 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
     keys = sorted({part for index in whole_rows for part in (table.schema.field(index).name,
                                                               table.schema.field(index).name.rpartition(".")[2])})
     integer_after_key = '"(?:' + "|".join(map(_re2_literal, keys)) + ')"\\s*:\\s*-?[0-9]+\\s*[,}\\]]'
-    escaped = b"\\" in chunk
+    # A key is found as it is written unless a writer escaped it: JSON writers escape a quote, a backslash, a control
+    # character and (``json.dumps`` by default) any character beyond ASCII, never a printable ASCII one. Only keys of
+    # such characters make the lines with a backslash candidates too (escapes are common in texts).
+    escaped = b"\\" in chunk and not all(key.isascii() and key.isprintable() and '"' not in key and "\\" not in key
+                                          for key in keys)
     # first the chunk as one text: in most files no whole number in a float column is written as an integer
     if not escaped and not pc.match_substring_regex(_one_text(chunk, 0, len(chunk)), integer_after_key)[0].as_py():
         return table
