@@ -531,3 +531,27 @@ def test_json_lines_numbers_under_keys_a_writer_escapes_count_as_written(key, sp
     names = sorted(expected_table.column_names)
     assert _kinds_nulls_numbers(read, names) == _kinds_nulls_numbers([expected_table], names)
     assert _kinds_nulls_numbers(read, [key])[key][1] == [3, 3, 0, 0]  # 2.5, 3.0, 1e16 Fractional; 2, -4, 7 Integral
+
+
+@pytest.mark.parametrize("chunk", [
+    b'{"a\\/b":2.5}\n{"a\\/b":3}\n',  # pandas writes a slash escaped
+    b'{"a\\u0026b":2.5}\n{"a\\u0026b":3}\n',  # Go escapes & < >
+    b'{"ab":2.5}\n{"a\\u0062":3}\n',  # any character may be written escaped
+    b'{"x":{"a.b":2.5}}\n{"x":{"a.b":2}}\n',  # a dotted key inside an object
+    b'{"a":2.5}\n\n   \n{"a":3}\n\n',  # blank lines: Arrow's rows are the other lines
+    b'  {"a":2.5}\r\n{"a" : 3 }\r\n',  # leading blanks, carriage returns, blanks around the colon
+])  # fmt: skip
+def test_json_lines_numbers_count_as_written_whatever_the_writer(chunk):
+    expected_table = pa.Table.from_batches([datasets._json_lines_one_by_one(chunk, 0, "a.jsonl", InputProblems())])
+    names = sorted(expected_table.column_names)
+    read = [pa.Table.from_batches([batch]) for batch in datasets.json_lines_chunk_batches(
+        chunk, lines_before=0, path_text="a.jsonl", problems=InputProblems())]
+    assert _kinds_nulls_numbers(read, names) == _kinds_nulls_numbers([expected_table], names)
+    assert [counts[1][:2] for counts in _kinds_nulls_numbers(read, names).values()] == [[1, 1]]
+
+
+def test_a_nan_json_lines_value_stays_missing_when_its_column_becomes_text():
+    # json.dumps writes NaN; Arrow reads it as a float, which counts as missing, and so it stays beside an integer
+    read = [pa.Table.from_batches([batch]) for batch in datasets.json_lines_chunk_batches(
+        b'{"a":NaN}\n{"a":2.5}\n{"a":2}\n', lines_before=0, path_text="a.jsonl", problems=InputProblems())]
+    assert _kinds_nulls_numbers(read, ["a"]) == {"a": (1, [1, 1, 0, 0], [2.0, 2.5])}

@@ -41,7 +41,7 @@ from model_monitor_analyzer.io.arrow_texts import (
     text_array,
     text_scalar,
 )
-from model_monitor_analyzer.io.jsonlines import object_line_bounds
+from model_monitor_analyzer.io.jsonlines import line_bounds
 from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 
 CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
@@ -742,15 +742,35 @@ def _one_text(chunk: bytes, starts: np.ndarray | int, end: int) -> pa.Array:
     return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(chunk))
 
 
+_SHORT_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+
+
+def _json_key_pattern(key: str, *, escapes: bool) -> str:
+    """An RE2 pattern of ``key`` as JSON writes it between its quotes: as it is, or (``escapes``) any of its
+    characters escaped (``\\u00f6`` in either case of hex, ``\\/``, a surrogate pair beyond the first plane)."""
+    if not escapes:
+        return _re2_literal(key)
+    pattern = []
+    for char in key:
+        units = char.encode("utf-16-be")
+        escaped = "".join(f"\\\\u(?i:{units[i]:02x}{units[i + 1]:02x})" for i in range(0, len(units), 2))
+        spelled = [_re2_literal(char), escaped]
+        if char in _SHORT_ESCAPES:
+            spelled.append("\\\\" + _re2_literal(_SHORT_ESCAPES[char]))
+        pattern.append("(?:" + "|".join(spelled) + ")")
+    return "".join(pattern)
+
+
 def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
     """``table`` with the kinds of its whole numbers as the line-by-line path counts them (``_scalar_text``): a
     number written as an integer (``2``) is Integral and one written with a point or an exponent (``2.0``) is
     Fractional. Arrow types a column holding both as float, every value of it Fractional: the counts would then
     depend on where the file is cut into chunks. Only a float column's whole numbers can be either, and only lines
-    where one of those columns' keys is followed by an integer are parsed again (and, when a key holds a character
-    writers escape, the lines holding an escape); a column gets texts only if one of them was written as an integer.
-    None when the rows are not the chunk's lines one for one."""
+    where one of those columns' keys (a nested column's by any of its dotted ends, written with escapes or not) is
+    followed by an integer are parsed again; a column gets texts only if one of them was written as an integer. None
+    when the rows are not the chunk's non-blank lines one for one."""
     whole_rows: dict[int, np.ndarray] = {}
+    missing: dict[int, np.ndarray] = {}
     for index, field in enumerate(table.schema):
         if pa.types.is_floating(field.type):
             values = float64_nan_filled(table.column(index).combine_chunks().cast(pa.float64()))
@@ -758,27 +778,28 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
                 whole = np.isfinite(values) & (values == np.floor(values))
             if whole.any():
                 whole_rows[index] = whole
+                missing[index] = np.isnan(values)  # null, or NaN (which JSON writers may write): missing either way
     if not whole_rows:
         return table
-    keys = sorted({part for index in whole_rows for part in (table.schema.field(index).name,
-                                                              table.schema.field(index).name.rpartition(".")[2])})
-    integer_after_key = '"(?:' + "|".join(map(_re2_literal, keys)) + ')"\\s*:\\s*-?[0-9]+\\s*[,}\\]]'
-    # A key is found as it is written unless a writer escaped it: JSON writers escape a quote, a backslash, a control
-    # character and (``json.dumps`` by default) any character beyond ASCII, never a printable ASCII one. Only keys of
-    # such characters make the lines with a backslash candidates too (escapes are common in texts).
-    escaped = b"\\" in chunk and not all(key.isascii() and key.isprintable() and '"' not in key and "\\" not in key
-                                          for key in keys)
+    keys = sorted({".".join(parts[start:]) for index in whole_rows
+                   for parts in [table.schema.field(index).name.split(".")] for start in range(len(parts))})
+    escapes = b"\\" in chunk  # then a key may be written with escapes
+    candidate = ('"(?:' + "|".join(_json_key_pattern(key, escapes=escapes) for key in keys)
+                 + ')"\\s*:\\s*-?[0-9]+\\s*[,}\\]]')
     # first the chunk as one text: in most files no whole number in a float column is written as an integer
-    if not escaped and not pc.match_substring_regex(_one_text(chunk, 0, len(chunk)), integer_after_key)[0].as_py():
+    if not pc.match_substring_regex(_one_text(chunk, 0, len(chunk)), candidate)[0].as_py():
         return table
-    bounds = object_line_bounds(chunk)
-    if bounds is None or len(bounds[0]) != table.num_rows:
+    starts, ends = line_bounds(chunk)
+    lines = _one_text(chunk, starts, ends[-1]) if len(starts) else None
+    if lines is None:
         return None
-    starts, ends = bounds
-    lines = _one_text(chunk, starts, ends[-1])
-    maybe = bool_mask(pc.match_substring_regex(lines, integer_after_key))
-    if escaped:
-        maybe |= bool_mask(pc.match_substring(lines, "\\"))
+    trimmed = pc.utf8_trim_whitespace(lines)
+    filled = np.diff(np.frombuffer(trimmed.buffers()[1], dtype=np.int32, count=len(trimmed) + 1,
+                                   offset=trimmed.offset * 4)) > 0
+    if int(filled.sum()) != table.num_rows:  # Arrow's rows are its objects: then one on each non-blank line
+        return None
+    starts, ends = starts[filled], ends[filled]
+    maybe = bool_mask(pc.match_substring_regex(lines, candidate))[filled]
     parsed: dict[int, dict[str, object]] = {}
     for index, whole in whole_rows.items():
         name = table.schema.field(index).name
@@ -809,6 +830,8 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
         as_integers = np.zeros(table.num_rows, dtype=bool)
         as_integers[integers] = True
         column = pc.replace_with_mask(column, bool_array(as_integers), text_array(texts))
+        if missing[index].any():  # NaN stays missing, not the text "nan"
+            column = pc.if_else(bool_array(missing[index]), pa.nulls(1, pa.string())[0], column)
         table = table.set_column(index, name, column)
     return table
 

@@ -218,7 +218,7 @@ def line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], ends[:-1] + 1)).astype(np.int64), ends.astype(np.int64)
 
 
-def object_line_bounds(chunk: bytes, bounds: tuple[np.ndarray, np.ndarray] | None = None
+def _object_line_bounds(chunk: bytes, bounds: tuple[np.ndarray, np.ndarray] | None = None
                         ) -> tuple[np.ndarray, np.ndarray] | None:
     """``line_bounds`` (``bounds``, when the caller found them already) when every line starts a JSON object, as
     SageMaker writes them; None otherwise (an empty or blank line, which Arrow's JSON reader skips so that its
@@ -244,7 +244,7 @@ def json_chunk_table(chunk: bytes, options: pajson.ParseOptions, *, use_threads:
     ``use_threads``: blocks of the chunk parsed on every core. A caller whose processes or threads already
     keep every core busy passes False: the chunk is then parsed as one block, on its own thread, which costs
     about a fifth less CPU than blocks handed between threads (and the same rows)."""
-    bounds = object_line_bounds(chunk, bounds)
+    bounds = _object_line_bounds(chunk, bounds)
     if bounds is None:
         return None
     # each block holds at least its longest line whole
