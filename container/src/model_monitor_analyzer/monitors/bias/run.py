@@ -337,8 +337,8 @@ def run_monitor(request: BiasMonitorRequest, *, window_records: WindowRecords | 
     claim = claim_output(output, writes=(*MONITOR_FILES, *metrics_file), inputs=inputs, overwrite=request.overwrite,
                          option=names.output)
     metric_moment = request.metric_time or request.window.start or datetime.now(UTC)
-    baseline, decision = read_baseline(request.baseline, option=names.baseline, place=names.place_document) if request.baseline is not None \
-        else (None, rules.BiasDecision())
+    baseline, decision = (read_baseline(request.baseline, option=names.baseline, place=names.place_document)
+                          if request.baseline is not None else (None, rules.BiasDecision()))
     analysis, join = _monitor_analysis(request, baseline, window_records, runner)
     if analysis is not None and baseline is not None:
         assert request.baseline is not None
