@@ -37,7 +37,7 @@ from pathlib import Path
 from bench import goals
 from bench.capture_layouts import LAYOUTS, LaidOut, Layout, ensure_layout
 from bench.generate import KINDS, ROUNDED, ensure_dataset, spec_for
-from bench.measure import measure
+from bench.measure import Run, fastest_run, measure
 from bench.peer_env import REPO_ROOT
 from bench.run import (
     RUNS_ROOT,
@@ -74,18 +74,18 @@ class LayoutRow:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class WorkersRow:
-    """The monitor on one capture file with one worker and with two (fastest runs: seconds, peak MB and CPU seconds,
-    the last of the fastest run)."""
+    """The monitor on one capture file with one worker and with two (the fastest runs, with the largest peak memory
+    of their runs: ``measure.fastest_run``)."""
 
     kind: str
     records: int
     capture_mb: float
-    one: tuple[float, float, float]
-    two: tuple[float, float, float]
+    one: Run
+    two: Run
 
     @property
     def speedup(self) -> float:
-        return self.one[0] / self.two[0]
+        return self.one.seconds / self.two.seconds
 
 
 def run_floor_on(laid_out: LaidOut) -> Result:
@@ -142,7 +142,7 @@ def run_workers(kind: str, records: int, *, repeat: int, log: Callable[[str], No
     laid_out = ensure_layout(ensure_dataset(spec_for(records, kind=kind), log=log), WORKERS_LAYOUT)
     warm_files(laid_out.baseline_csv, laid_out.capture_dir)
     RUNS_ROOT.mkdir(parents=True, exist_ok=True)
-    runs: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
+    runs: dict[int, list[Run]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory(dir=RUNS_ROOT, prefix="workers-") as scratch:
         baseline_dir = Path(scratch) / "baseline"
         run_baseline(laid_out.baseline_csv, baseline_dir)
@@ -152,8 +152,8 @@ def run_workers(kind: str, records: int, *, repeat: int, log: Callable[[str], No
                     f"(run {round_number} of {repeat})")  # fmt: skip
                 run = run_monitor(laid_out.capture_dir, baseline_dir, Path(scratch) / "monitor", laid_out.window,
                                   workers=workers)  # fmt: skip
-                runs[workers].append((run.seconds, run.peak_rss_mb, run.cpu_seconds))
-    best = {w: (min(r)[0], max(m for _, m, _ in r), min(r)[2]) for w, r in runs.items()}
+                runs[workers].append(run)
+    best = {workers: fastest_run(made) for workers, made in runs.items()}
     return WorkersRow(
         kind=kind, records=records, capture_mb=laid_out.capture_bytes() / 1e6, one=best[1], two=best[2]
     )
@@ -211,10 +211,11 @@ def layout_lines(rows: list[LayoutRow], workers: list[WorkersRow]) -> list[str]:
             "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
         ]
         lines += [
-            f"| {w.kind} | {w.records:,} | {w.capture_mb:,.0f} | {w.one[0]:.2f} | {w.two[0]:.2f} | {w.speedup:.2f}x "
-            f"| >= {goals.TWO_WORKERS_SPEEDUP:g}x | {_verdict(w.speedup >= goals.TWO_WORKERS_SPEEDUP)} "
-            f"| {w.one[2]:.2f} / {w.two[2]:.2f} | {w.one[2] / w.one[0]:.2f} / {w.two[2] / w.two[0]:.2f} "
-            f"| {w.one[1]:,.0f} / {w.two[1]:,.0f} |"
+            f"| {w.kind} | {w.records:,} | {w.capture_mb:,.0f} | {w.one.seconds:.2f} | {w.two.seconds:.2f} "
+            f"| {w.speedup:.2f}x | >= {goals.TWO_WORKERS_SPEEDUP:g}x | {_verdict(w.speedup >= goals.TWO_WORKERS_SPEEDUP)} "
+            f"| {w.one.cpu_seconds:.2f} / {w.two.cpu_seconds:.2f} "
+            f"| {w.one.cpu_seconds / w.one.seconds:.2f} / {w.two.cpu_seconds / w.two.seconds:.2f} "
+            f"| {w.one.peak_rss_mb:,.0f} / {w.two.peak_rss_mb:,.0f} |"
             for w in workers
         ]
     return lines

@@ -32,9 +32,9 @@ class Run:
     seconds: float
     peak_rss_mb: float
     exit_code: int
+    cpu_seconds: float  # user + system, of the command and of the worker processes it waited for
     stdout: str
     stderr: str
-    cpu_seconds: float = 0.0  # user + system, of the command and of the worker processes it waited for
 
     def phases(self) -> dict[str, float]:
         """The last stdout line, read as the JSON object of phase timings that contender scripts print."""

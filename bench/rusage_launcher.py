@@ -1,7 +1,8 @@
-"""Run a command and report its wall time and peak memory (a script, run by path with ``python -I -S``).
+"""Run a command and report its wall time, CPU time and peak memory (a script, run by path with ``python -I -S``).
 
 Usage: ``python -I -S rusage_launcher.py REPORT_FILE COMMAND...``; writes ``{"seconds", "maxrss_kb",
-"tree_peak_kb", "exit_code"}`` as JSON to REPORT_FILE and exits with the command's exit code.
+"tree_peak_kb", "exit_code", "cpu_seconds"}`` as JSON to REPORT_FILE and exits with the command's exit code.
+``cpu_seconds`` is user + system time of the command and of the processes it waited for (its workers).
 
 Two memory figures:
 

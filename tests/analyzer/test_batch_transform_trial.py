@@ -120,7 +120,7 @@ def test_a_transform_job_folder_read_as_captures_asks_for_the_batch_capture_form
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
     said = [line for line in notes if str(job) in line]
     assert len(said) == 1, notes
-    assert "batch transform job" in said[0] and "pass --capture-format batch" in said[0]
+    assert "batch transform job" in said[0] and "read it as one (--capture-format batch" in said[0]
     assert "3 data file(s)" in said[0] and "name it *.jsonl" not in said[0]
 
 

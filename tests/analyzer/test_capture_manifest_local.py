@@ -32,7 +32,8 @@ def test_a_manifest_of_s3_objects_or_of_a_missing_file_is_one_line(tmp_path, cap
     manifest = tmp_path / "capture.manifest.json"
     manifest.write_text(json.dumps([{"prefix": "s3://capture-test-bucket/ep/"}, "2024/03/01/10/a.jsonl"]))
     assert _monitor(manifest, baseline, tmp_path / "out") == 2
-    assert "names s3:// objects, which this engine does not read: run with --engine spark" in capsys.readouterr().err
+    assert "names s3:// objects, which this engine does not read: run with the Spark engine (--engine spark" in \
+        capsys.readouterr().err
     manifest.write_text(json.dumps([{"prefix": str(tmp_path)}, "missing.jsonl"]))
     assert _monitor(manifest, baseline, tmp_path / "out") == 2
     err = capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bench import goals
 from bench.capture_layouts import LAYOUTS
 from bench.layouts import LayoutRow, WorkersRow, layout_lines
+from bench.measure import Run
 from bench.run import Result
 
 
@@ -43,7 +44,11 @@ def test_each_layout_is_judged_against_the_floor_goal_and_the_worst_is_named():
 
 
 def test_two_workers_speed_up_is_one_worker_time_over_two_workers_time():
-    workers = WorkersRow(kind="rounded", records=10, capture_mb=40.0, one=(3.4, 200.0, 4.25), two=(2.0, 300.0, 3.8))
+    def run(seconds: float, peak_mb: float, cpu: float) -> Run:
+        return Run(command=("monitor",), seconds=seconds, peak_rss_mb=peak_mb, exit_code=0, cpu_seconds=cpu, stdout="",
+                   stderr="")
+
+    workers = WorkersRow(kind="rounded", records=10, capture_mb=40.0, one=run(3.4, 200.0, 4.25), two=run(2.0, 300.0, 3.8))
     line = _line_of(layout_lines([], [workers]), "| rounded | 10 | 40 |")
     assert f"| 3.40 | 2.00 | 1.70x | >= {goals.TWO_WORKERS_SPEEDUP:g}x | yes |" in line
     # CPU seconds, and cores busy: CPU over wall time

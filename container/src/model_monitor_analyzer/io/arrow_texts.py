@@ -25,6 +25,18 @@ def text_array(texts: Sequence[str | None]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(data), [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
 
 
+#: a line of nothing but what ``bytes.strip()`` removes
+BLANK_LINE = r"^[ \t\n\r\x0b\x0c]*$"
+
+
+def line_texts(chunk: bytes, starts: np.ndarray, end: int, *, binary: bool = False) -> pa.Array:
+    """The texts of ``chunk`` from each of ``starts`` to the next (the last to ``end``), as a string (or ``binary``)
+    array that views the chunk without a copy."""
+    offsets = np.append(starts, end).astype(np.int32)
+    kind = pa.binary() if binary else pa.string()
+    return pa.Array.from_buffers(kind, len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(chunk)])
+
+
 def text_scalar(text: str | None) -> pa.Scalar:
     """A string scalar (None: the null string)."""
     return text_array([text])[0]

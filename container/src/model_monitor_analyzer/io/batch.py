@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_monitor_analyzer.errors import AnalyzerInputError
+from model_monitor_analyzer.io.arrow_texts import BLANK_LINE, line_texts
 from model_monitor_analyzer.io.capture import BATCH_INPUT, BATCH_OUTPUT
 from model_monitor_analyzer.io.datasets import NOT_DATA_SUFFIXES, csv_rows, whole_line_chunks
 from model_monitor_analyzer.io.jsonlines import line_bounds, open_lines
@@ -559,7 +560,6 @@ def stage_capture_records(
 
 # ---------------------------------------------------------------- CSV files on whole columns
 BLOCK_ROWS = 65_536  # rows of an input file and of its output file read together
-_BLANK = r"^[ \t\n\r\x0b\x0c]*$"  # a line of what bytes.strip() removes
 
 
 class _NotColumnWise(Exception):
@@ -601,9 +601,8 @@ class _Lines:
             return False
         lines_before, chunk = got
         starts, _ = line_bounds(chunk)
-        offsets = np.append(starts, len(chunk)).astype(np.int32)
-        lines = pa.Array.from_buffers(pa.binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(chunk)])
-        kept = ~np.asarray(pc.match_substring_regex(lines, _BLANK))
+        lines = line_texts(chunk, starts, len(chunk), binary=True)
+        kept = ~np.asarray(pc.match_substring_regex(lines, BLANK_LINE))
         if self._skip_first and kept.any():
             kept[np.flatnonzero(kept)[0]] = False
             self._skip_first = False

@@ -205,7 +205,8 @@ def manifest_files(source: Path) -> list[Path]:
                 path = local_file_path(unquote(location))
         elif "://" in location:
             raise AnalyzerInputError(f"the manifest names {scheme}:// objects, which this engine does not read: "
-                                     "run with --engine spark, or give a folder of the files", path=str(source))
+                                     "run with the Spark engine (--engine spark on the command line, ScaleOut in the "
+                                     "constructs), or give a folder of the files", path=str(source))
         else:
             path = Path(location)
         if not path.is_file():

@@ -35,9 +35,11 @@ import pyarrow.json as pajson
 
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.arrow_texts import (
+    BLANK_LINE,
     bool_array,
     bool_mask,
     float64_nan_filled,
+    line_texts,
     text_array,
     text_scalar,
 )
@@ -212,8 +214,9 @@ def header_names(row: list[str], *, path: str) -> list[str]:
     if empty:
         hint = " (pandas writes its index so: use DataFrame.to_csv(index=False))" if empty == ["1"] else ""
         raise AnalyzerInputError(
-            f"the header has no name for column {', '.join(empty)}{hint}; name every column, or pass "
-            "--no-header for a file without a header row",
+            f"the header has no name for column {', '.join(empty)}{hint}; name every column, or read a file without "
+            'a header row as such (--no-header on the command line, dataset_format {"csv": {"header": false}} in a '
+            "processing job)",
             path=path,
             line=1,
         )
@@ -715,9 +718,9 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
         # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
         parsed.validate(full=True)
         table = _whole_numbers_as_written(_flatten(parsed), chunk)
-        if table is None:  # its rows are not one a line: the lines then say how each number is written
-            raise pa.ArrowInvalid("rows that are not the lines")
     except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
+        table = None
+    if table is None:  # refused, or its rows are not one a line (the lines then say how each number is written)
         batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
         if batch is not None:
             yield batch
@@ -728,6 +731,10 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
 
 
 _POINT, _NOTHING = text_scalar(".0"), text_scalar("")
+# A key holding an escape (``"gr\\u00f6\\u00dfe"``, pandas' ``"a\\/b"``) followed by an integer: such keys are not
+# spelled out one by one (each character may be escaped or not, which made patterns of tens of thousands of
+# characters for wide files); orjson tells whose key it is. An escape in a value is never followed by a colon.
+_ESCAPED_KEY_THEN_INTEGER = r'"[^"\\]*\\.(?:[^"\\]|\\.)*"\s*:\s*-?[0-9]+\s*[,}\]]'
 
 
 def _re2_literal(text: str) -> str:
@@ -735,73 +742,42 @@ def _re2_literal(text: str) -> str:
     return "".join(char if char.isalnum() or ord(char) >= 0x80 else f"\\x{{{ord(char):x}}}" for char in text)
 
 
-def _one_text(chunk: bytes, starts: np.ndarray | int, end: int) -> pa.Array:
-    """The texts of ``chunk`` from each of ``starts`` to the next (the last to ``end``), as a string array that
-    views the chunk."""
-    offsets = np.append(starts, end).astype(np.int32)
-    return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(chunk))
-
-
-_SHORT_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
-
-
-def _json_key_pattern(key: str, *, escapes: bool) -> str:
-    """An RE2 pattern of ``key`` as JSON writes it between its quotes: as it is, or (``escapes``) any of its
-    characters escaped (``\\u00f6`` in either case of hex, ``\\/``, a surrogate pair beyond the first plane)."""
-    if not escapes:
-        return _re2_literal(key)
-    pattern = []
-    for char in key:
-        units = char.encode("utf-16-be")
-        escaped = "".join(f"\\\\u(?i:{units[i]:02x}{units[i + 1]:02x})" for i in range(0, len(units), 2))
-        spelled = [_re2_literal(char), escaped]
-        if char in _SHORT_ESCAPES:
-            spelled.append("\\\\" + _re2_literal(_SHORT_ESCAPES[char]))
-        pattern.append("(?:" + "|".join(spelled) + ")")
-    return "".join(pattern)
-
-
 def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
     """``table`` with the kinds of its whole numbers as the line-by-line path counts them (``_scalar_text``): a
     number written as an integer (``2``) is Integral and one written with a point or an exponent (``2.0``) is
     Fractional. Arrow types a column holding both as float, every value of it Fractional: the counts would then
     depend on where the file is cut into chunks. Only a float column's whole numbers can be either, and only lines
-    where one of those columns' keys (a nested column's by any of its dotted ends, written with escapes or not) is
-    followed by an integer are parsed again; a column gets texts only if one of them was written as an integer. None
-    when the rows are not the chunk's non-blank lines one for one."""
-    whole_rows: dict[int, np.ndarray] = {}
-    missing: dict[int, np.ndarray] = {}
+    where one of those columns' keys (a nested column's by any of its dotted ends) or a key holding an escape is
+    followed by an integer are parsed again; a column gets texts only if one of them was written as an integer.
+    None when the rows are not the chunk's non-blank lines one for one."""
+    floats: dict[int, tuple[pa.Array, np.ndarray, np.ndarray]] = {}  # column, its whole numbers, its missing values
     for index, field in enumerate(table.schema):
         if pa.types.is_floating(field.type):
-            values = float64_nan_filled(table.column(index).combine_chunks().cast(pa.float64()))
+            column = table.column(index).combine_chunks()
+            values = float64_nan_filled(column.cast(pa.float64()))
             with np.errstate(invalid="ignore"):
                 whole = np.isfinite(values) & (values == np.floor(values))
             if whole.any():
-                whole_rows[index] = whole
-                missing[index] = np.isnan(values)  # null, or NaN (which JSON writers may write): missing either way
-    if not whole_rows:
+                floats[index] = (column, whole, np.isnan(values))  # NaN (JSON writers may write it) is missing too
+    if not floats:
         return table
-    keys = sorted({".".join(parts[start:]) for index in whole_rows
+    keys = sorted({".".join(parts[start:]) for index in floats
                    for parts in [table.schema.field(index).name.split(".")] for start in range(len(parts))})
-    escapes = b"\\" in chunk  # then a key may be written with escapes
-    candidate = ('"(?:' + "|".join(_json_key_pattern(key, escapes=escapes) for key in keys)
-                 + ')"\\s*:\\s*-?[0-9]+\\s*[,}\\]]')
+    candidate = '"(?:' + "|".join(map(_re2_literal, keys)) + ')"\\s*:\\s*-?[0-9]+\\s*[,}\\]]'
+    if b"\\" in chunk:
+        candidate += "|" + _ESCAPED_KEY_THEN_INTEGER
     # first the chunk as one text: in most files no whole number in a float column is written as an integer
-    if not pc.match_substring_regex(_one_text(chunk, 0, len(chunk)), candidate)[0].as_py():
+    if not pc.match_substring_regex(line_texts(chunk, np.zeros(1, dtype=np.int64), len(chunk)), candidate)[0].as_py():
         return table
     starts, ends = line_bounds(chunk)
-    lines = _one_text(chunk, starts, ends[-1]) if len(starts) else None
-    if lines is None:
-        return None
-    trimmed = pc.utf8_trim_whitespace(lines)
-    filled = np.diff(np.frombuffer(trimmed.buffers()[1], dtype=np.int32, count=len(trimmed) + 1,
-                                   offset=trimmed.offset * 4)) > 0
+    lines = line_texts(chunk, starts, int(ends[-1]))
+    filled = ~bool_mask(pc.match_substring_regex(lines, BLANK_LINE))
     if int(filled.sum()) != table.num_rows:  # Arrow's rows are its objects: then one on each non-blank line
         return None
     starts, ends = starts[filled], ends[filled]
     maybe = bool_mask(pc.match_substring_regex(lines, candidate))[filled]
     parsed: dict[int, dict[str, object]] = {}
-    for index, whole in whole_rows.items():
+    for index, (column, whole, missing) in floats.items():
         name = table.schema.field(index).name
         integers: list[int] = []
         texts: list[str] = []
@@ -818,21 +794,22 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
                 texts.append(str(number))
         if not integers:
             continue
-        column = pc.cast(table.column(index).combine_chunks(), pa.string())
-        # Arrow writes a whole float without a point ("10") unless with an exponent ("1e+16"): it gets one back
+        text = pc.cast(column, pa.string())
+        # the other whole numbers need a point or an exponent to stay Fractional: Arrow writes "10" without one
+        # (and "1e+15", "0.00001" where Python writes 1000000000000000.0 and 1e-05: the kinds and numbers agree)
         pointed = whole.copy()
         pointed[integers] = False
-        pointed &= ~bool_mask(pc.match_substring(column, "e"))
+        pointed &= ~bool_mask(pc.match_substring(text, "e"))
         if pointed.any():
             pointed_array = bool_array(pointed)
-            column = pc.replace_with_mask(column, pointed_array,
-                                          pc.binary_join_element_wise(column.filter(pointed_array), _POINT, _NOTHING))
+            text = pc.replace_with_mask(text, pointed_array,
+                                        pc.binary_join_element_wise(text.filter(pointed_array), _POINT, _NOTHING))
         as_integers = np.zeros(table.num_rows, dtype=bool)
         as_integers[integers] = True
-        column = pc.replace_with_mask(column, bool_array(as_integers), text_array(texts))
-        if missing[index].any():  # NaN stays missing, not the text "nan"
-            column = pc.if_else(bool_array(missing[index]), pa.nulls(1, pa.string())[0], column)
-        table = table.set_column(index, name, column)
+        text = pc.replace_with_mask(text, bool_array(as_integers), text_array(texts))
+        if missing.any():  # NaN stays missing, not the text "nan"
+            text = pc.if_else(bool_array(missing), pa.nulls(1, pa.string())[0], text)
+        table = table.set_column(index, name, text)
     return table
 
 

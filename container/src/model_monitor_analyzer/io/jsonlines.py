@@ -125,8 +125,9 @@ def json_lines_files(root: Path, *, what: str = "data") -> list[Path]:
     if batch_like and (str(root), "batch") not in _noted:
         _noted.add((str(root), "batch"))
         print(f"note: {root}: looks like a batch transform job's folder ({len(batch_like)} data file(s) under "
-              f"{'/ or '.join(_BATCH_FOLDERS)}/, e.g. {batch_like[0]}, skipped): pass --capture-format batch to "
-              "read it", file=sys.stderr, flush=True)
+              f"{'/ or '.join(_BATCH_FOLDERS)}/, e.g. {batch_like[0]}, skipped): read it as one (--capture-format batch "
+              "on the command line, monitoring_input_type BATCH_TRANSFORM in a processing job)", file=sys.stderr,
+              flush=True)
     return files
 
 
