@@ -276,6 +276,21 @@ def test_a_model_quality_job_without_a_problem_type_names_the_environment_key(tm
     assert (tmp_path / "output" / "message").read_text().startswith("Error: problem_type is required: one of ")
 
 
+def test_a_header_without_a_name_in_the_container_says_how_to_read_a_file_without_one(tmp_path):
+    from model_monitor_analyzer.contract.entrypoint import run_container
+
+    data = tmp_path / "processing" / "input" / "baseline_dataset_input"
+    data.mkdir(parents=True)
+    (data / "train.csv").write_text(",x\n0,1\n1,2\n")  # pandas' index, written without index=False
+    code = run_container({"MODEL_MONITOR_OPT_ML_ROOT": str(tmp_path), "dataset_source": str(data),
+                          "output_path": str(tmp_path / "processing" / "output"),
+                          "dataset_format": json.dumps({"csv": {"header": True}})})
+    assert code != 0
+    message = (tmp_path / "output" / "message").read_text()
+    assert "the header has no name for column 1" in message
+    assert 'dataset_format {"csv": {"header": false}} in a processing job' in message
+
+
 def test_a_folder_where_the_run_writes_a_file_is_refused_and_kept_even_with_overwrite(tmp_path, capsys):
     (tmp_path / "train.csv").write_text("x\n1\n2\n")
     out = tmp_path / "out"
