@@ -56,7 +56,6 @@ from model_monitor_analyzer.io.arrow_texts import (
 )
 from model_monitor_analyzer.io.datasets import (
     allow_csv_values,
-    count_lines,
     csv_bytes_batch,
     csv_parts,
     csv_rows,
@@ -221,7 +220,7 @@ def _iter_lines(files: Sequence[Path | CaptureSlice], problems: InputProblems) -
     for file in files:
         if isinstance(file, CaptureSlice):
             path = str(file.file)
-            for lines_before, chunk in _slice_chunks(file, problems):
+            for _, lines_before, chunk, _ in _bounded_chunks(file, problems):
                 for index, line in enumerate(chunk.split(b"\n"), start=lines_before + 1):
                     if line.strip():
                         yield path, index, line
@@ -1098,15 +1097,6 @@ def _line_by_line_batch(chunk: bytes, path: str, lines_before: int, reading: _Re
     return _rows_to_batch(rows, widths) if rows else None
 
 
-def _slice_chunks(piece: CaptureSlice, problems: InputProblems) -> Iterator[tuple[int, bytes]]:
-    """(lines before, chunk of whole lines) of a capture file or of its byte range (the lines as ``problems``
-    counts them: ``io.problems.lines_of_part``)."""
-    with lines_of_part(problems, str(piece.file), piece.start, piece.lines_before) as lines_before:
-        for chunk in _slice_line_chunks(piece):
-            yield lines_before, chunk
-            lines_before += count_lines(chunk)
-
-
 def _bounded_chunks(piece: Path | CaptureSlice, problems: InputProblems
                     ) -> Iterator[tuple[str, int, bytes, tuple[np.ndarray, np.ndarray]]]:
     """(path, lines before, chunk of whole lines, its ``line_bounds``) of a capture file or of its byte range, the
@@ -1123,8 +1113,8 @@ def _bounded_chunks(piece: Path | CaptureSlice, problems: InputProblems
 
 
 def _slice_line_chunks(piece: CaptureSlice) -> Iterator[bytes]:
-    """The chunks of whole lines of a capture file or of its byte range (``_slice_chunks`` without the lines
-    counted: a reader that finds the lines' bounds counts them with those)."""
+    """The chunks of whole lines of a capture file or of its byte range, without the lines counted
+    (``_bounded_chunks`` counts them with their bounds)."""
     if piece.start == 0 and piece.end is None:
         with open_lines(piece.file) as handle:
             try:

@@ -791,7 +791,7 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
             number = parsed[row].get(name)
             if isinstance(number, int) and not isinstance(number, bool):
                 integers.append(row)
-                texts.append(str(number))
+                texts.append(_scalar_text(number))
         if not integers:
             continue
         text = pc.cast(column, pa.string())
