@@ -555,3 +555,79 @@ def test_a_nan_json_lines_value_stays_missing_when_its_column_becomes_text():
     read = [pa.Table.from_batches([batch]) for batch in datasets.json_lines_chunk_batches(
         b'{"a":NaN}\n{"a":2.5}\n{"a":2}\n', lines_before=0, path_text="a.jsonl", problems=InputProblems())]
     assert _kinds_nulls_numbers(read, ["a"]) == {"a": (1, [1, 1, 0, 0], [2.0, 2.5])}
+
+
+# Words beside strict JSON that Python's json.dumps and pandas write, and Arrow's JSON reader takes: each line reads
+# the same on both paths (NaN missing, an infinity a present number without a finite value), and what neither takes
+# is a bad record on both.
+JSON_WORDS = [b"NaN", b"Infinity", b"-Infinity", b"1.797693135e+308", b"-1.797693135e+308", b"1e400", b"+1", b".5",
+              b"01", b"nan", b"inf", b'"\\ud800"', b"18446744073709551616", b"2.5", b"3", b"null"]
+
+
+@_SETTINGS
+@given(words=st.lists(st.sampled_from(JSON_WORDS), min_size=1, max_size=12), cut=st.integers(1, 11))
+def test_json_lines_words_beside_strict_json_read_the_same_on_both_paths_however_the_file_is_cut(words, cut):
+    lines = [b'{"a": ' + word + b', "b": ' + str(number).encode() + b"}" for number, word in enumerate(words)]
+    chunk = b"\n".join(lines) + b"\n"
+    one_by_one = InputProblems(max_bad_record_ratio=1.0)
+    batch = datasets._json_lines_one_by_one(chunk, 0, "a.jsonl", one_by_one)
+    expected = _kinds_nulls_numbers([] if batch is None else [pa.Table.from_batches([batch])], ["a", "b"])
+    by_arrow = InputProblems(max_bad_record_ratio=1.0)
+    whole = [pa.Table.from_batches([batch]) for batch in datasets.json_lines_chunk_batches(
+        chunk, lines_before=0, path_text="a.jsonl", problems=by_arrow)]
+    assert _kinds_nulls_numbers(whole, ["a", "b"]) == expected
+    assert _tally(by_arrow) == _tally(one_by_one)
+    parts = [b"\n".join(lines[start:start + cut]) + b"\n" for start in range(0, len(lines), cut)]
+    cut_problems = InputProblems(max_bad_record_ratio=1.0)
+    read = [pa.Table.from_batches([batch]) for number, part in enumerate(parts)
+            for batch in datasets.json_lines_chunk_batches(part, lines_before=cut * number, path_text="a.jsonl",
+                                                          problems=cut_problems)]
+    assert _kinds_nulls_numbers(read, ["a", "b"]) == expected
+    assert _tally(cut_problems) == _tally(one_by_one)
+
+
+def test_json_lines_nan_is_missing_and_an_infinity_a_present_value_on_the_line_by_line_path_too():
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    batch = datasets._json_lines_one_by_one(b'{"a": NaN}\n{"a": Infinity}\n{"a": 1.797693135e+308}\n{"a": 2.5}\n{"a": nan}\n',
+                                            0, "a.jsonl", problems)
+    # the last line is no JSON to any reader: a bad record
+    assert _kinds_nulls_numbers([pa.Table.from_batches([batch])], ["a"]) == {"a": (1, [3, 0, 0, 0], [2.5])}
+    assert [(example.line, example.problem.split(":")[0]) for example in problems.examples] == [(5, "malformed JSON")]
+
+
+@_SETTINGS
+@given(rows=st.lists(st.lists(st.sampled_from([word.decode() for word in JSON_WORDS] + ["true", '"x"', ""]),
+                              min_size=2, max_size=2), min_size=1, max_size=12),
+       chunk_bytes=st.sampled_from([300, 1 << 20]))
+def test_json_payloads_with_words_beside_strict_json_read_the_same_column_wise_and_record_by_record(
+        tmp_path, monkeypatch, rows, chunk_bytes):
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": "[" + ",".join(row) + "]", "encoding": "JSON"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}}) for row in rows]
+    body = b"\n".join(lines) + b"\n"
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(body)
+    monkeypatch.setattr(capture, "CHUNK_BYTES", chunk_bytes)
+    reading = capture.capture_reading(window=WINDOW, capture_index_names=("endpointInput",), output_first=True,
+                                      missing_output_fields=None, input_names=None)
+    expected_problems = InputProblems(max_bad_record_ratio=1.0)
+    expected = _rows([capture._line_by_line_batch(body, str(path), 0, reading, expected_problems)])
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    assert _rows(capture.read_capture_batches(tmp_path, window=WINDOW, capture_index_names=("endpointInput",),
+                                              problems=problems, files=[path])) == expected
+    assert _tally(problems) == _tally(expected_problems)
+    column_wise = InputProblems(max_bad_record_ratio=1.0)
+    assert _rows([capture._bulk_batch(body, str(path), 0, reading, column_wise)]) == expected
+    assert _tally(column_wise) == _tally(expected_problems)
+
+
+def test_a_json_payload_nan_is_a_missing_value_and_an_infinity_a_present_one(tmp_path):
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": data, "encoding": "JSON"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}})
+             for data in ("[1.5, NaN]", "[Infinity, 2]", "[+1, 2]")]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    problems = InputProblems(max_bad_record_ratio=1.0)
+    batches = list(capture.read_capture_batches(tmp_path, window=WINDOW, problems=problems))
+    assert [row for batch in batches for row in zip(*[c.to_pylist() for c in batch.columns], strict=True)] == [
+        ("1.5", None), ("inf", "2")]
+    assert [(example.line, example.problem.split(" (")[0]) for example in problems.examples] == [
+        (3, "JSON payload is not valid JSON")]

@@ -28,6 +28,7 @@ import binascii
 import contextlib
 import csv
 import functools
+import math
 import os
 import re
 import sys
@@ -68,6 +69,7 @@ from model_monitor_analyzer.io.jsonlines import (
     json_chunk_table,
     json_lines_files,
     line_bounds,
+    loads_as_arrow_reads,
     open_lines,
     read_lines,
 )
@@ -339,6 +341,8 @@ def _json_value_text(value: object) -> str:
         return "true"
     if value is False:
         return "false"
+    if isinstance(value, float) and math.isnan(value):
+        return ""  # NaN (a JSON writer's word for a missing number) is a missing value
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
@@ -388,7 +392,7 @@ def payload_rows(payload: CapturedPayload, names: Sequence[str] | None = None) -
     text = payload.text()
     if encoding == "JSON" or (encoding == "BASE64" and _looks_json(payload, text)):
         try:
-            document = orjson.loads(text)
+            document = loads_as_arrow_reads(text)
         except orjson.JSONDecodeError as exc:
             raise PayloadError(f"JSON payload is not valid JSON ({exc})") from exc
         # a row of no values (``{}``, ``[[]]``) is the empty text, one missing field as CSV reads it
@@ -820,6 +824,12 @@ CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about th
 # A JSON payload that is one flat array of scalars, without escapes, is a CSV row once its brackets and the
 # blanks after its commas are gone and its ``null`` items are empty: its strings are CSV quoted values as they stand.
 _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
+# Its items, each a JSON number, ``true``, ``false``, ``null`` or a string (without escapes, as above), after the one
+# blank after each comma is gone. Another word (``NaN``, ``Infinity``), a number JSON does not allow (``+1``, ``.5``,
+# ``01``) or an empty item (``[1,]``) sends the record to the one-by-one path, which reads it as JSON or counts it
+# bad: a record reads the same wherever the file is cut.
+_JSON_ITEM = r'(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null|"[^"]*")'
+_JSON_ITEMS = rf"^{_JSON_ITEM}(?:,{_JSON_ITEM})*$"
 
 
 # The column-wise path converts no Python value to Arrow (``pa.array``, ``pa.scalar``, a Python operand of a
@@ -905,6 +915,7 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
     if json.any():
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
         json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
+        json &= bool_mask(pc.match_substring_regex(json_text, _JSON_ITEMS))
         nulls = bool_mask(pc.match_substring(json_text, "null"))
         if nulls.any():  # rewritten only where a null may be (a few rows in most windows)
             with_nulls = bool_array(nulls)
@@ -912,7 +923,6 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
         json_unquoted = pc.replace_substring_regex(json_text, '"[^"]*"', "")
         json_fields = _field_counts(json_unquoted)
         json &= (bool_mask(pc.match_substring_regex(data, _FLAT_JSON_ARRAY))
-                 & ~bool_mask(pc.match_substring_regex(json_unquoted, "null| "))  # one pass for both
                  & (_field_counts(json_text) == json_fields))
         if chunk_text.escaped:  # a blank between items, as a control character (a tab, a line break) a JSON string
             # cannot hold as it is: the record is read by itself

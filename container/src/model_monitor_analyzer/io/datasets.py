@@ -20,6 +20,7 @@ import enum
 import functools
 import io
 import itertools
+import math
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from model_monitor_analyzer.io.arrow_texts import (
     text_array,
     text_scalar,
 )
-from model_monitor_analyzer.io.jsonlines import line_bounds
+from model_monitor_analyzer.io.jsonlines import line_bounds, loads_as_arrow_reads
 from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 
 CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
@@ -784,7 +785,7 @@ def _whole_numbers_as_written(table: pa.Table, chunk: bytes) -> pa.Table | None:
         for row in np.flatnonzero(whole & maybe).tolist():
             if row not in parsed:
                 try:
-                    value = orjson.loads(chunk[starts[row]:ends[row]])
+                    value = loads_as_arrow_reads(chunk[starts[row]:ends[row]])
                 except orjson.JSONDecodeError:
                     return None
                 parsed[row] = dict(_flat_items(value)) if isinstance(value, dict) else {}
@@ -821,7 +822,7 @@ def _json_lines_one_by_one(chunk: bytes, lines_before: int, path_text: str, prob
         if not line.strip():
             continue
         try:
-            values = [orjson.loads(line)]
+            values = [loads_as_arrow_reads(line)]
         except orjson.JSONDecodeError as exc:
             values = _records_between_carriage_returns(line)
             if values is None:
@@ -848,7 +849,7 @@ def _records_between_carriage_returns(line: bytes) -> list[object] | None:
     if b"\r" not in line.rstrip(b"\r"):
         return None
     try:
-        return [orjson.loads(part) for part in line.split(b"\r") if part.strip()]
+        return [loads_as_arrow_reads(part) for part in line.split(b"\r") if part.strip()]
     except orjson.JSONDecodeError:
         return None
 
@@ -866,6 +867,8 @@ def _scalar_text(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and math.isnan(value):
+        return None  # NaN (a JSON writer's word for a missing number) is missing, as in a column Arrow reads
     if isinstance(value, (int, float, str)):
         return str(value)
     return orjson.dumps(value).decode()

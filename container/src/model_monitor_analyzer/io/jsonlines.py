@@ -206,6 +206,27 @@ def iter_json_objects(
                     problems.record_bad(text, number, f"a {what} must be a JSON object")
 
 
+def loads_as_arrow_reads(text: bytes | str) -> object:
+    """One JSON value, as ``orjson.loads`` reads it, also taking the values beside strict JSON that Arrow's JSON
+    reader takes, so that a line reads the same whichever of the two reads it: the words ``NaN``, ``Infinity`` and
+    ``-Infinity`` (Python's ``json.dumps`` writes them for a float NaN and the infinities) and a number beyond
+    float64's range (pandas writes float64's largest as ``1.797693135e+308``), as a float NaN or infinity.
+
+    An integer beyond 64 bits, which orjson refuses, is JSON: it is read as Python's int. ``orjson.JSONDecodeError``
+    for anything else orjson refuses: text that is not UTF-8, a lone surrogate escape (``"\\ud800"``, no
+    character), bad JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        refused = error
+    try:
+        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape is no character: refused
+    except (ValueError, RecursionError):
+        raise refused from None
+    return value
+
+
 # ---------------------------------------------------------------- column-wise chunks
 _OPEN_BRACE = ord("{")
 JSON_BLOCK_BYTES = 2 << 20  # Arrow's JSON reader parses a chunk in blocks of about this size, one per thread
