@@ -117,3 +117,13 @@ def test_labels_waiting_for_older_captures_are_explained_by_the_look_back_even_b
     assert "could be read" not in message
     only_bad = no_labelled_data_message(merged=False, join={"matched": 0}, hint=None, malformed=2)
     assert "none of the window's records could be read (2 malformed" in only_bad
+
+
+def test_no_label_matching_any_capture_points_at_the_lookback_too_only_when_older_captures_were_not_read():
+    join = {"matched": 0, "captures_without_label": 5, "labels_without_capture": 4}
+    start, end = datetime(2024, 5, 2, 11, tzinfo=UTC), datetime(2024, 5, 2, 12, tzinfo=UTC)
+    bounded = label_window_hint(start=start, end=end, lookback=timedelta(0), join=join, id_samples=("id-9", "id-0"))
+    assert "ids probably do not match" in bounded and "a longer --ground-truth-lookback finds" in bounded
+    # from the beginning: every capture was read, so only the ids can be at fault
+    unbounded = label_window_hint(start=None, end=end, lookback=timedelta(0), join=join, id_samples=("id-9", "id-0"))
+    assert "ids probably do not match" in unbounded and "a longer --ground-truth-lookback" not in unbounded

@@ -189,6 +189,33 @@ def test_window_without_labels_is_estimated_instead_of_no_data(tmp_path: Path):
     assert names["quality_violation_prediction_drift"] == 0.0
 
 
+def test_an_estimated_window_whose_labels_match_no_capture_says_why(tmp_path: Path, capsys: pytest.CaptureFixture):
+    # labels came in the window, but their ids are not the captures' (or they belong to the hour before): the run says
+    # so, not only that the labels are still to come
+    rng = np.random.default_rng(21)
+    constraints = _baseline(tmp_path, rng)
+    scores = _true_probabilities(rng, 500) ** 2
+    _write_capture_and_labels(tmp_path, scores, rng.random(500) < scores, captured_at=START, labelled_at=START)
+    for file in (tmp_path / "groundtruth").rglob("*.jsonl"):
+        file.write_text(file.read_text().replace('"eventId": "', '"eventId": "order-'))
+    capsys.readouterr()
+    outcome = job.run_monitor(_binary_monitor(tmp_path, "--constraints", str(constraints), "--probability-threshold",
+                                              "0.25"))
+    assert outcome.summary["performance_estimation"] == "estimated only: no labels in the window"
+    err = capsys.readouterr().err
+    assert "ids probably do not match" in err and "'order-" in err and "longer --ground-truth-lookback" in err
+
+
+def test_an_estimated_window_without_labels_says_nothing_of_ids(tmp_path: Path, capsys: pytest.CaptureFixture):
+    rng = np.random.default_rng(22)
+    constraints = _baseline(tmp_path, rng)
+    _captures_only(tmp_path, _true_probabilities(rng, 500) ** 2)
+    capsys.readouterr()
+    job.run_monitor(_binary_monitor(tmp_path, "--constraints", str(constraints), "--probability-threshold", "0.25"))
+    err = capsys.readouterr().err
+    assert "get the performance estimated from the baseline's calibration" in err and "ids" not in err
+
+
 def test_a_window_with_a_ground_truth_lookback_estimates_every_capture_of_the_window(tmp_path: Path):
     """With a look-back the join reads earlier captures too, so the estimate reads the window's own in a pass of
     its own: all of them, not none."""
@@ -266,7 +293,7 @@ def test_the_report_shows_estimates_and_realised_beside_them(tmp_path: Path):
     assert "accuracy" in series
 
 
-def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path):
+def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path, capsys: pytest.CaptureFixture):
     rng = np.random.default_rng(19)
     classes = np.array(["a", "b", "c"])
     dataset = tmp_path / "reference.csv"
@@ -297,6 +324,12 @@ def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path)
     assert outcome.status is RunStatus.COMPLETED_WITH_VIOLATIONS, outcome.message
     drift = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]["prediction_drift"]
     assert drift["compared"] == "predicted_labels" and drift["drift"]
+    # nothing to estimate the performance from: the note says only what is checked
+    block = json.loads((tmp_path / "out" / "statistics.json").read_text())[ESTIMATION_KEY]
+    assert block["estimated"] == {}
+    err = capsys.readouterr().err
+    assert "get a prediction-drift check against the baseline's predictions (no performance is estimated" in err
+    assert "get the performance estimated" not in err
 
 
 def test_parts_read_in_other_processes_give_the_same_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

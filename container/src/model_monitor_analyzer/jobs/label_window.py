@@ -64,6 +64,10 @@ def label_window_hint(
             f"no capture matched any label, so their ids probably do not match{f' ({shown})' if shown else ''}: a "
             "label's eventMetadata.eventId must be the capture's inference id (its inferenceId, or its eventId when "
             "the request had none; a transform job's SageMakerInferenceId)"
+            # a window that reads every capture from the beginning has none older to find
+            + ("" if reach_back(start, lookback) is None else
+               f"; or the labels are of inferences captured before the window reaches back to, which a longer "
+               f"{lookback_name} finds (e.g. PT1H for labels uploaded the hour after)")
         )
         return "; ".join(parts) + "."
     if labels_alone:

@@ -783,7 +783,8 @@ def _monitor(request: ModelQualityMonitorRequest, staged: list[merge.MergedRecor
         replace_earlier_outputs()
         return _estimation_only(request, estimation.estimate_window(reference, window_outputs,
                                                                     decision=constraints.decision),
-                                files=files, join=join, summary=summary, metric_timestamp=metric_timestamp, now=now)
+                                files=files, join=join, summary=summary, metric_timestamp=metric_timestamp, now=now,
+                                hint=hint)
     if not item_count:
         replace_earlier_outputs()
         return RunOutcome(
@@ -911,13 +912,19 @@ def _note_estimation(estimated: estimation.WindowEstimation) -> None:
 
 def _estimation_only(request: ModelQualityMonitorRequest, estimated: estimation.WindowEstimation, *,
                      files: list[Path], join: dict[str, int], summary: dict[str, object], metric_timestamp: str,
-                     now: datetime) -> RunOutcome:
+                     now: datetime, hint: str | None = None) -> RunOutcome:
     """A window whose captures have no label yet, with a baseline that keeps the labelled reference: the
-    performance is estimated and the predictions compared, nothing is measured."""
+    performance is estimated and the predictions compared, nothing is measured. ``hint``: why the window's labels
+    (when it has some) matched no capture (``label_window_hint``)."""
     output, kind = request.output, request.settings.problem_type
-    print(f"note: no capture of the window has a label yet: {estimated.item_count:,} predictions get the performance "
-          "estimated from the baseline's calibration and a prediction-drift check; the realised metrics wait for "
-          "the labels", file=sys.stderr, flush=True)
+    checked = ("get the performance estimated from the baseline's calibration and a prediction-drift check"
+               if estimated.estimates else
+               "get a prediction-drift check against the baseline's predictions (no performance is estimated: the "
+               f"baseline was made without scores, {request.names.probability_attribute})")
+    print(f"note: no capture of the window has a label yet: {estimated.item_count:,} predictions {checked}; the "
+          "realised metrics wait for the labels", file=sys.stderr, flush=True)
+    if hint is not None and join.get("labels_without_capture", 0):  # labels came, and none found its capture
+        print(f"note: {hint}", file=sys.stderr, flush=True)
     statistics = report.statistics_document(kind, {}, item_count=0, evaluation_time=now)
     statistics[report.ESTIMATION_KEY] = estimated.statistics_block(labels=False)
     files.append(report.write_jackson_json(output / report.STATISTICS_FILE, statistics))
