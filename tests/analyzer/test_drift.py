@@ -6,15 +6,17 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from model_monitor_analyzer.checks.drift import (
     c_alpha,
     categorical_distance,
     chi_square_distance,
     chi_square_survival,
+    normal_sf,
     numeric_distance,
     numeric_linf,
+    rise_p_value,
     robust_distance,
 )
 from model_monitor_analyzer.profile.kll import KllSketch
@@ -85,6 +87,25 @@ def test_small_categories_are_merged_before_the_test():
     assert chi_square_distance(baseline, current, robust=False) == pytest.approx(stats.chisquare(observed, expected).statistic)
 
 
-@pytest.mark.parametrize(("statistic", "df"), [(0.5, 1), (3.84, 1), (10.0, 4), (40.0, 7), (120.0, 30)])
+@pytest.mark.parametrize(("statistic", "df"), [(0.5, 1), (3.84, 1), (10.0, 4), (40.0, 7), (120.0, 30), (300.0, 9),
+                                               (2619.6, 2000), (1e4, 49), (1200.0, 1)])
 def test_chi_square_survival_matches_scipy(statistic, df):
-    assert chi_square_survival(statistic, df) == pytest.approx(stats.chi2.sf(statistic, df), rel=1e-9, abs=1e-15)
+    # the far tail too, where the false-discovery control decides (relative, not only absolute, agreement)
+    expected = stats.chi2.sf(statistic, df)
+    assert chi_square_survival(statistic, df) == pytest.approx(expected, rel=1e-9, abs=1e-15 if expected > 1e-6 else 0)
+
+
+@pytest.mark.parametrize("z", [-40.0, -8.5, -3.0, -1.0, -0.3, 0.0, 1e-9, 0.5, 1.0, 2.5, 5.0, 8.0, 12.0, 37.5, 39.0])
+def test_normal_survival_matches_scipy(z):
+    assert normal_sf(z) == pytest.approx(float(special.ndtr(-z)), rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rise_p_value_is_scipys_one_sided_fisher_exact_test(seed):
+    rng = np.random.default_rng(seed)
+    base_size, size = (int(n) for n in rng.choice([10, 200, 5_000, 300_000], 2))
+    base_count = int(rng.integers(0, base_size + 1))
+    count = int(rng.integers(0, size + 1)) if seed % 3 else min(size, int(size * base_count / base_size) + 3)
+    expected = stats.fisher_exact([[count, size - count], [base_count, base_size - base_count]],
+                                  alternative="greater").pvalue
+    assert rise_p_value(base_count, base_size, count, size) == pytest.approx(expected, rel=1e-9, abs=1e-300)

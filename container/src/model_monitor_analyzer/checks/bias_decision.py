@@ -61,7 +61,7 @@ from .bias import (
 )
 from .bias_groups import group_identity
 from .bias_pretraining import BiasMetricError
-from .drift import benjamini_hochberg
+from .drift import benjamini_hochberg, normal_sf
 
 RESAMPLES = 300
 RESAMPLE_SEED = 0
@@ -211,8 +211,6 @@ def decide(*, baseline: BiasAnalysis, current: BiasAnalysis, decision: rules.Bia
     ``window_errors``: the window's standard errors (default: bootstrapped from ``current.state``).
     Metrics are compared as ``checks.bias.bias_drift_violations`` compares them (same stage, facet,
     group and name, a value on both sides)."""
-    from scipy import special  # imported when a window is judged: scipy.stats alone costs a second
-
     baseline_values = {m.key: float(m.metric.value) for m in placed_metrics(baseline) if m.metric.value is not None}
     compared = [m for m in placed_metrics(current) if m.metric.value is not None and m.key in baseline_values]
     judged = tuple(m.key for m in compared)
@@ -242,7 +240,7 @@ def decide(*, baseline: BiasAnalysis, current: BiasAnalysis, decision: rules.Bia
             (by_rule if tolerance > 0 else unjudged).append(placed.key)
             continue
         excesses[placed.key] = excess
-        p_values[placed.key] = float(special.ndtr(-(excess / spread)))  # norm.sf, as scipy.stats computes it
+        p_values[placed.key] = normal_sf(excess / spread)
     # by position: keys hold the stage enum, which does not sort when two p-values tie
     tested = list(p_values)
     found = benjamini_hochberg({str(i): p_values[key] for i, key in enumerate(tested)}, decision.significance_level)

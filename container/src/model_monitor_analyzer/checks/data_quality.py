@@ -68,6 +68,7 @@ from model_monitor_analyzer.checks.config import (
     apply_config,
 )
 from model_monitor_analyzer.checks.drift import (
+    METHOD_IMPORTS,
     SIMULATED_P_VALUE_FLOOR,
     SIMULATIONS,
     DriftMeasure,
@@ -683,6 +684,13 @@ def with_feature_overrides(constraints: Constraints, overrides: Mapping[str, Map
             feature = replace(feature, overrides=merged)
         features.append(feature)
     return replace(constraints, features=tuple(features))
+
+
+def drift_imports(constraints: Constraints, baseline: Mapping[str, BaselineFeature]) -> tuple[str, ...]:
+    """The modules the window's drift methods import (``drift.METHOD_IMPORTS``), to import while the input is read."""
+    methods = {drift_rule(apply_config(constraints.monitoring_config, feature.overrides), base.inferred_type.value).method
+               for feature in constraints.features if (base := baseline.get(feature.name)) is not None}
+    return tuple(sorted({module for method in methods for module in METHOD_IMPORTS.get(method, ())}))
 
 
 def with_drift_method(constraints: Constraints, method: str) -> Constraints:

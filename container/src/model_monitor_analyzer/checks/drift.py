@@ -337,9 +337,11 @@ def _homogeneity_statistics(baseline: np.ndarray, current: np.ndarray, *, likeli
         return np.nansum(np.where(column > 0, terms, 0.0), axis=-1)
 
 
-#: what the p-values import (about a fifth of a second): a monitor run imports it on a thread of its own while its
-#: input is read (``jobs.parallel.import_quietly``), so that the checks after the read do not wait for it
-P_VALUE_MODULES = ("scipy.special",)
+def normal_sf(z: float) -> float:
+    """``P(Z >= z)`` for a standard normal ``Z`` (scipy's ``norm.sf``, which is ``special.ndtr(-z)``), from the C
+    library's ``erfc``: a p-value costs no import of scipy (a sixth of a second of CPU, taken from the workers
+    that read a window's input)."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:
@@ -353,10 +355,7 @@ def _chi_square_p_value(groups: Groups, *, likelihood_ratio: bool) -> float:
     size, baseline_size = round(groups.current_size), round(groups.baseline_size)
     pooled = (baseline + current) / (baseline.sum() + current.sum())
     if size * pooled.min() >= SIMULATE_BELOW_EXPECTED or size == 0 or baseline_size == 0:
-        # chi2.sf is special.chdtrc: scipy.special alone imports in a third of the time of scipy.stats
-        from scipy import special
-
-        return float(special.chdtrc(len(baseline) - 1, max(statistic, 0.0)))
+        return chi_square_survival(max(statistic, 0.0), len(baseline) - 1)
     # few values per cell: the share of pairs of samples of both sizes, drawn from the pooled shares (no
     # change), whose statistic is at least as large; both sides are drawn, since a small baseline is as
     # noisy as the window (seeded: the same window always gets the same p-value). A first tenth of the
@@ -396,9 +395,7 @@ def two_proportion_p_value(groups: Groups) -> float:
     if keep.sum() < 2 or n <= 0 or m <= 0:
         return math.nan
     z = np.abs(groups.baseline[keep] - groups.current[keep]) / np.sqrt(pooled[keep] * (1 - pooled[keep]) * (1 / n + 1 / m))
-    from scipy import special  # norm.sf(z) is ndtr(-z); see _chi_square_p_value
-
-    return float(min(1.0, 2.0 * special.ndtr(-z.max()) * keep.sum()))
+    return float(min(1.0, 2.0 * normal_sf(float(z.max())) * keep.sum()))
 
 
 def rise_p_value(baseline_count: int, baseline_size: int, current_count: int, current_size: int) -> float:
@@ -406,20 +403,26 @@ def rise_p_value(baseline_count: int, baseline_size: int, current_count: int, cu
     baseline's ``baseline_count / baseline_size``: ``P(X >= current_count)`` for ``X`` hypergeometric, the
     window's part of all ``baseline_count + current_count`` counted values given both sizes
     (``scipy.stats.fisher_exact(..., alternative="greater")``), summed in log space. Exact at any size: a
-    window of 10 values is judged as soundly as one of a million, where a chi-square's simulation is not."""
-    from scipy import special  # see _chi_square_p_value
+    window of 10 values is judged as soundly as one of a million, where a chi-square's simulation is not.
 
+    The first term's logarithm comes from ``math.lgamma``; each next one from the one before, by the ratio of
+    successive hypergeometric probabilities ``(K - k)(n - k) / ((k + 1)(N - K - n + k + 1))``."""
     total, marked = baseline_size + current_size, baseline_count + current_count
     counts = np.arange(current_count, min(marked, current_size) + 1, dtype=np.float64)
     if not counts.size:
         return 1.0
 
-    def log_choose(n: float, k: np.ndarray | float) -> np.ndarray:
-        return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+    def log_choose(n: float, k: float) -> float:
+        return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
-    terms = log_choose(marked, counts) + log_choose(total - marked, current_size - counts) \
+    first = log_choose(marked, current_count) + log_choose(total - marked, current_size - current_count) \
         - log_choose(total, current_size)
-    return float(min(1.0, math.exp(special.logsumexp(terms))))
+    before = counts[:-1]
+    steps = (np.log(marked - before) + np.log(current_size - before)
+             - np.log(before + 1) - np.log(total - marked - current_size + before + 1))
+    terms = first + np.concatenate(([0.0], np.cumsum(steps)))
+    top = float(terms.max())
+    return float(min(1.0, math.exp(top + math.log(float(np.exp(terms - top).sum())))))
 
 
 def largest_share_change(groups: Groups) -> float:
@@ -461,6 +464,12 @@ def wasserstein(baseline: KllSketch, current: KllSketch, baseline_std: float | N
     if baseline_std is None or not math.isfinite(baseline_std) or baseline_std <= 0:
         return 0.0 if distance == 0 else math.inf
     return distance / baseline_std
+
+
+#: what a drift method's p-value imports, when it imports anything (every other p-value is computed here): a
+#: monitor run imports it on a thread of its own while its input is read (``jobs.parallel.import_quietly``), so
+#: that the checks after the read do not wait for it
+METHOD_IMPORTS: Mapping[str, tuple[str, ...]] = {"ks": ("scipy.stats",)}
 
 
 def ks_p_value(statistic: float, n: float, m: float) -> float:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model_monitor_analyzer.checks import model_quality as mq
+from model_monitor_analyzer.checks.drift import normal_sf
 from model_monitor_analyzer.constraint_rules import ESTIMATED_QUALITY_METRICS
 
 #: Held-out folds of the calibration check, and the seed of their assignment.
@@ -350,13 +351,11 @@ def estimate_binary(scores: np.ndarray, probabilities: np.ndarray, predicted: np
 def concept_shift_p_values(estimates: Mapping[str, Estimate], realised: Mapping[str, float]) -> dict[str, float]:
     """Two-sided normal p-value of each realised metric's gap from its estimate on the same rows, in units of
     the estimate's standard error (a metric without a finite, positive standard error is left out)."""
-    from scipy import special
-
     p_values = {}
     for name, estimate in estimates.items():
         value = realised.get(ESTIMATED_METRICS[name])
         if value is None or not math.isfinite(estimate.standard_error) or estimate.standard_error <= 0:
             continue
         z = abs(value - estimate.value) / estimate.standard_error
-        p_values[name] = float(min(1.0, 2.0 * special.ndtr(-z)))
+        p_values[name] = min(1.0, 2.0 * normal_sf(z))
     return p_values

@@ -45,7 +45,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from model_monitor_analyzer.checks.drift import benjamini_hochberg
+from model_monitor_analyzer.checks.drift import benjamini_hochberg, normal_sf
 from model_monitor_analyzer.checks.model_quality import (
     ComparisonOperator,
     MetricConstraint,
@@ -309,11 +309,7 @@ def decide(metrics: Mapping[str, MetricEntry], constraints: Sequence[MetricConst
             scaled = baseline_error * math.sqrt(decision.baseline_size / max(window_size, 1))
             window_error = scaled if math.isnan(window_error) else max(window_error, scaled)
         spread = math.sqrt((0.0 if math.isnan(window_error) else window_error) ** 2 + baseline_error**2)
-        # norm.sf(z) is special.ndtr(-z), the function scipy.stats calls: scipy.special alone imports in a
-        # third of the time
-        from scipy import special
-
-        p_values[constraint.metric] = 0.0 if spread == 0 else float(special.ndtr(-(shortfall / spread)))
+        p_values[constraint.metric] = 0.0 if spread == 0 else normal_sf(shortfall / spread)
     if discoveries is None:
         discoveries = benjamini_hochberg(p_values, decision.significance_level)
     violations = []

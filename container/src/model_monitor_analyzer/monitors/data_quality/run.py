@@ -22,10 +22,10 @@ from model_monitor_analyzer.checks.config import apply_config
 from model_monitor_analyzer.checks.data_quality import (
     Constraints,
     check_data_quality,
+    drift_imports,
     with_drift_method,
     with_feature_overrides,
 )
-from model_monitor_analyzer.checks.drift import P_VALUE_MODULES
 from model_monitor_analyzer.errors import AnalyzerInputError
 from model_monitor_analyzer.io.batch import BatchReading, staged_capture
 from model_monitor_analyzer.io.capture import (
@@ -501,10 +501,11 @@ def _monitor(request: DataQualityMonitorRequest, *, read_window: TimeWindow,
     if fmt is InputFormat.CAPTURE and request.reading.record_preprocessor is None:
         request = _with_matching_capture_columns(request, names=names, window=read_window,
                                                  profiler=profiler or LocalProfiler())
+    imports = drift_imports(constraints, baseline)
     profile, problems = profile_input(
         request.reading, request.capture, fmt, window=read_window, names=names, detailed_columns=string_features,
         tolerance_setting=request.names.max_bad_record_ratio,
-        profiler=profiler or LocalProfiler(beside=lambda: parallel.import_quietly(P_VALUE_MODULES)),
+        profiler=profiler or LocalProfiler(beside=(lambda: parallel.import_quietly(imports)) if imports else None),
     )
     metrics_dir = request.metrics_dir
     timestamp = _metric_timestamp(request)
