@@ -93,6 +93,24 @@ def test_other_files_are_skipped_each_with_a_note(tmp_path, baseline, capsys):
     assert ".a.jsonl.crc: skipped, a hidden file" in err
 
 
+def test_a_baseline_folder_given_as_the_capture_is_said_to_be_one_not_read_as_bad_records(tmp_path, baseline, capsys):
+    # statistics.json and constraints.json are documents over many lines: read as JSON Lines, every line was a bad record
+    capsys.readouterr()
+    assert _monitor(baseline, baseline, tmp_path / "out") == 0
+    err = capsys.readouterr().err
+    for name in ("statistics.json", "constraints.json"):
+        assert f"{name}: skipped, the analyzer's own {name} (a document, not JSON Lines records)" in err
+    assert "malformed" not in err
+
+
+def test_a_json_lines_file_with_a_document_name_is_still_read(tmp_path, baseline):
+    capture = tmp_path / "cap"
+    capture.mkdir()
+    (capture / "statistics.json").write_bytes(_lines(7))  # one record a line: data, whatever its name
+    assert _monitor(capture, baseline, tmp_path / "out") == 0
+    assert _item_count(tmp_path / "out") == 7
+
+
 def test_a_link_to_nothing_is_skipped_with_a_note(tmp_path, baseline, capsys):
     capture = tmp_path / "cap"
     capture.mkdir()

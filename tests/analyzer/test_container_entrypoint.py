@@ -103,6 +103,15 @@ def test_missing_baseline_file_fails_with_255_and_a_message_naming_the_folder(re
     assert f"{root}/processing/baseline/stats holds no file" in message
 
 
+def test_a_baseline_job_without_its_dataset_names_the_dataset_setting_not_a_capture_folder(reference_examples, tmp_path):
+    root, process_env = _baseline(tmp_path, reference_examples)
+    shutil.rmtree(root / "processing" / "input" / "baseline_dataset_input")
+    assert run_container(process_env) == 255
+    message = (root / "output" / "message").read_text()
+    assert "dataset not found; point dataset_source at an existing file or folder" in message
+    assert "capture" not in message
+
+
 def test_record_preprocessor_reshapes_records(reference_examples, tmp_path):
     script = tmp_path / "pre.py"
     script.write_text(

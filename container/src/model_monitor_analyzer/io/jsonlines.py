@@ -70,9 +70,27 @@ def _skip_reason(path: Path, relative: Path) -> str | None:
     if name.startswith("_"):  # Spark's and Hadoop's markers: _SUCCESS, _committed_...
         return "a job marker file, not data"
     base = name[:-3] if name.endswith(".gz") else name
+    if name in _DOCUMENTS and _pretty_printed(path):
+        return (f"the analyzer's own {name} (a document, not JSON Lines records): point the input at the data, such "
+                "as an endpoint's data-capture folder, not at a baseline's or a monitor's output")
     if "." not in base or base.endswith(SUFFIXES):
         return None
     return f"not a JSON Lines file ({Path(base).suffix}); {_RENAME}"
+
+
+#: the documents a baseline or a monitor writes (and a bias job reads): JSON written over several lines
+_DOCUMENTS = frozenset(("statistics.json", "constraints.json", "constraint_violations.json", "analysis.json",
+                        "analysis_config.json"))
+
+
+def _pretty_printed(path: Path) -> bool:
+    """Whether the file's first line is a lone ``{``: a JSON document written over lines, not JSON Lines."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.read(64)
+    except OSError:
+        return False  # the reader says what is wrong
+    return first.removeprefix(UTF8_BOM).lstrip(b" \t").startswith((b"{\n", b"{\r\n"))
 
 
 _RENAME = "name it *.jsonl to have it read"

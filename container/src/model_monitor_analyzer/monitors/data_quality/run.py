@@ -8,6 +8,7 @@ or ``environment``.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -368,6 +369,9 @@ def run_baseline(request: DataQualityBaselineRequest, *, profiler: InputProfiler
         inputs=(request.dataset, request.reading.record_preprocessor, request.post_analytics_processor),
         option=request.names.output,
     )
+    if profiler is None and not os.path.lexists(request.dataset):  # said here, in the words of the dataset's setting
+        raise AnalyzerInputError(f"dataset not found; point {request.names.dataset} at an existing file or folder",
+                                 path=str(request.dataset))
     profile, problems = profile_input(request.reading, request.dataset, request.format,
                                       tolerance_setting=request.names.max_bad_record_ratio, profiler=profiler)
     if profile.item_count == 0:
