@@ -15,14 +15,17 @@ from scipy.spatial.distance import jensenshannon
 from model_monitor_analyzer.checks import drift
 from model_monitor_analyzer.cli import main
 from model_monitor_analyzer.constraint_rules import (
+    AUTO,
     AUTO_METHODS,
     DRIFT_METHOD_CHOICES,
     DRIFT_METHODS,
+    SAGEMAKER,
     MonitoringConfig,
     apply_config,
     drift_rule,
 )
 from model_monitor_analyzer.profile.kll import KllSketch
+from tests.conftest import REPO_ROOT
 
 RNG_SEED = 11
 
@@ -261,3 +264,16 @@ def test_a_simulated_p_value_at_its_floor_is_said_as_a_bound(tmp_path):
                   if v["feature_name"] == "color" and v["constraint_check_type"] == "baseline_drift_check"]
     floor = 1 / (1 + drift.SIMULATIONS)
     assert f"p-value under {floor:.4g} (none of {drift.SIMULATIONS:,} simulated draws reached it)" in drifted
+
+
+def test_the_readme_table_names_every_registry_method_with_its_default_threshold():
+    # the table is written by hand: a method added to the registry without its row fails here, not silently
+    text = (REPO_ROOT / "README.md").read_text()
+    table = text[text.index("| Method | Kinds | Effect (default threshold) | Evidence |"):]
+    rows = table[: table.index("\n\n")].splitlines()[2:]
+    for name, spec in DRIFT_METHODS.items():
+        (row,) = [row for row in rows if f"`{name}`" in row.split("|")[1]]
+        assert f"({spec.default_threshold:g})" in row, (name, row)
+    for name in (AUTO, SAGEMAKER):
+        assert any(f"`{name}`" in row.split("|")[1] for row in rows), name
+

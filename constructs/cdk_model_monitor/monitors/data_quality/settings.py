@@ -15,8 +15,8 @@ from ..settings import MonitorProps, MonitorSettings
 class DriftMethod(enum.Enum):
     """How a feature's drift is judged (the README's "How a violation is decided").
 
-    ``AUTO`` picks a sample-size-aware method per column kind (Wasserstein for numbers, the G-test's share
-    change for categories); ``SAGEMAKER`` is the built-in's rule (L-infinity against
+    ``AUTO`` picks a sample-size-aware method per column kind (Wasserstein for numbers, the largest change of a
+    category's share with Pearson's chi-square for categories); ``SAGEMAKER`` is the built-in's rule (L-infinity against
     ``comparison_threshold``); the others are the registry's methods, each with its own default threshold.
     """
 
