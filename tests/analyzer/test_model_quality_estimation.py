@@ -329,6 +329,7 @@ def test_multiclass_predicted_labels_are_compared_without_labels(tmp_path: Path,
     assert block["estimated"] == {}
     err = capsys.readouterr().err
     assert "get a prediction-drift check against the baseline's predictions (no performance is estimated" in err
+    assert "needs scores, --probability-attribute, in the baseline and in the window" in err
     assert "get the performance estimated" not in err
 
 

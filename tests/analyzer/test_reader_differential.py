@@ -561,7 +561,8 @@ def test_a_nan_json_lines_value_stays_missing_when_its_column_becomes_text():
 # the same on both paths (NaN missing, an infinity a present number without a finite value), and what neither takes
 # is a bad record on both.
 JSON_WORDS = [b"NaN", b"Infinity", b"-Infinity", b"1.797693135e+308", b"-1.797693135e+308", b"1e400", b"+1", b".5",
-              b"01", b"nan", b"inf", b'"\\ud800"', b"18446744073709551616", b"2.5", b"3", b"null"]
+              b"01", b"nan", b"inf", b'"\\ud800"', b"18446744073709551616", b"-9999999999999999999",
+              b"123456789012345678", b"2.5", b"3", b"null", b"Inf", b"-Inf", b"-NaN", b'"Inf"']
 
 
 @_SETTINGS
@@ -631,3 +632,35 @@ def test_a_json_payload_nan_is_a_missing_value_and_an_infinity_a_present_one(tmp
         ("1.5", None), ("inf", "2")]
     assert [(example.line, example.problem.split(" (")[0]) for example in problems.examples] == [
         (3, "JSON payload is not valid JSON")]
+
+
+@pytest.mark.parametrize("item", ["18446744073709551616", "-9999999999999999999", "123456789012345678901234567890"])
+def test_a_json_payload_integer_beyond_64_bits_reads_the_same_wherever_the_file_is_cut(tmp_path, item):
+    # orjson reads it as a float: the column-wise path must not keep its digits as an Integral text
+    good = orjson.dumps({"captureData": {"endpointInput": {"data": f"[{item}, 1]", "encoding": "JSON"}},
+                         "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}})
+    read = []
+    for body in (good + b"\n", good + b"\n{not json\n"):
+        folder = tmp_path / str(len(read))
+        folder.mkdir()
+        (folder / "a.jsonl").write_bytes(body)
+        batches = capture.read_capture_batches(folder, window=WINDOW, problems=InputProblems(max_bad_record_ratio=1.0))
+        read.append([row for batch in batches for row in zip(*[c.to_pylist() for c in batch.columns], strict=True)])
+    assert read[0] == read[1] == [(repr(float(item)), "1")]
+
+
+def test_json_payloads_with_nan_and_infinities_stay_on_the_column_wise_path(tmp_path, monkeypatch):
+    # json.dumps writes them for floats: such payloads are common, and record by record they cost ten times more
+    lines = [orjson.dumps({"captureData": {"endpointInput": {"data": data, "encoding": "JSON"}},
+                           "eventMetadata": {"inferenceTime": "2024-01-01T10:15:00Z"}})
+             for data in ("[1.5, NaN, 2]", "[Infinity, -Infinity, NaN]", '[NaN, "NaN", null]')]
+    body = b"\n".join(lines) + b"\n"
+    reading = capture.capture_reading(window=WINDOW, capture_index_names=("endpointInput",), output_first=True,
+                                      missing_output_fields=None, input_names=None)
+    expected = _rows([capture._line_by_line_batch(body, "a.jsonl", 0, reading, InputProblems())])
+    monkeypatch.setattr(capture, "_fast_rows", lambda *a, **k: (_ for _ in ()).throw(AssertionError("one by one")))
+    batch = capture._bulk_batch(body, "a.jsonl", 0, reading, InputProblems())
+    assert _rows([batch]) == expected
+    assert [tuple(row) for row in zip(*[c.to_pylist() for c in batch.columns], strict=True)] == [
+        ("1.5", None, "2"), ("inf", "-inf", None), (None, "NaN", None)]
+

@@ -135,6 +135,8 @@ def chi_square_survival(statistic: float, degrees_of_freedom: int) -> float:
     """``P(X >= statistic)`` for a chi-square variable: the regularized gamma ``Q(df/2, x/2)``."""
     if statistic <= 0:
         return 1.0
+    if math.isinf(statistic):
+        return 0.0
     a, x = degrees_of_freedom / 2.0, statistic / 2.0
     log_prefix = -x + a * math.log(x) - math.lgamma(a)
     if x < a + 1:
@@ -406,16 +408,23 @@ def rise_p_value(baseline_count: int, baseline_size: int, current_count: int, cu
     window of 10 values is judged as soundly as one of a million, where a chi-square's simulation is not.
 
     The first term's logarithm comes from ``math.lgamma``; each next one from the one before, by the ratio of
-    successive hypergeometric probabilities ``(K - k)(n - k) / ((k + 1)(N - K - n + k + 1))``."""
+    successive hypergeometric probabilities ``(K - k)(n - k) / ((k + 1)(N - K - n + k + 1))``. Terms farther than
+    ``20 sqrt(n)`` from the mean are left out: together they weigh under ``2 exp(-800)`` (Hoeffding's bound), nothing
+    in float64, and a window of millions of values then sums thousands of terms, not millions."""
     total, marked = baseline_size + current_size, baseline_count + current_count
-    counts = np.arange(current_count, min(marked, current_size) + 1, dtype=np.float64)
-    if not counts.size:
+    upper = min(marked, current_size)
+    if current_count > upper:
         return 1.0
+    mean = current_size * marked / total if total else 0.0
+    reach = 20.0 * math.sqrt(current_size) + 10.0
+    first_count = max(current_count, math.floor(mean - reach))
+    last_count = min(upper, max(current_count, math.ceil(mean)) + math.ceil(reach))
+    counts = np.arange(first_count, last_count + 1, dtype=np.float64)
 
     def log_choose(n: float, k: float) -> float:
         return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
-    first = log_choose(marked, current_count) + log_choose(total - marked, current_size - current_count) \
+    first = log_choose(marked, first_count) + log_choose(total - marked, current_size - first_count) \
         - log_choose(total, current_size)
     before = counts[:-1]
     steps = (np.log(marked - before) + np.log(current_size - before)

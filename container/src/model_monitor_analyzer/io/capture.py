@@ -68,6 +68,7 @@ from model_monitor_analyzer.io.jsonlines import (
     UTF8_BOM,
     json_chunk_table,
     json_lines_files,
+    json_text,
     line_bounds,
     loads_as_arrow_reads,
     open_lines,
@@ -347,7 +348,7 @@ def _json_value_text(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         return _csv_escape(value)
-    return _csv_escape(orjson.dumps(value).decode())
+    return _csv_escape(json_text(value))
 
 
 def _json_rows(document: object, names: Sequence[str] | None = None) -> list[list[object]]:
@@ -824,11 +825,12 @@ CHUNK_BYTES = 8 << 20  # capture files are read in whole-line chunks of about th
 # A JSON payload that is one flat array of scalars, without escapes, is a CSV row once its brackets and the
 # blanks after its commas are gone and its ``null`` items are empty: its strings are CSV quoted values as they stand.
 _FLAT_JSON_ARRAY = r"^\s*\[\s*[^\s\[\]{}\\][^\[\]{}\\]*\]\s*$"
-# Its items, each a JSON number, ``true``, ``false``, ``null`` or a string (without escapes, as above), after the one
-# blank after each comma is gone. Another word (``NaN``, ``Infinity``), a number JSON does not allow (``+1``, ``.5``,
-# ``01``) or an empty item (``[1,]``) sends the record to the one-by-one path, which reads it as JSON or counts it
-# bad: a record reads the same wherever the file is cut.
-_JSON_ITEM = r'(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null|"[^"]*")'
+# Its items, each a JSON number, ``true``, ``false``, ``null``, a string (without escapes, as above) or one of the
+# words Python's json.dumps writes for floats (``NaN``, ``Infinity``, ``-Infinity``), after the one blank after each
+# comma is gone. Another word, a number JSON does not allow (``+1``, ``.5``, ``01``), an integer of more than 18
+# digits (which orjson may read as a float) or an empty item (``[1,]``) sends the record to the one-by-one path,
+# which reads it as JSON or counts it bad: a record reads the same wherever the file is cut.
+_JSON_ITEM = r'(?:-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null|NaN|-?Infinity|"[^"]*")'
 _JSON_ITEMS = rf"^{_JSON_ITEM}(?:,{_JSON_ITEM})*$"
 
 
@@ -858,12 +860,19 @@ def _window_masks(metadata: pa.Array, window: TimeWindow) -> tuple[np.ndarray, n
     return usual, inside
 
 
+#: bare items written as the record-by-record path writes their values: null and NaN missing, the infinities as
+#: Python writes them
+_BARE_WORDS = ((",null,", ",,"), (",NaN,", ",,"), (",Infinity,", ",inf,"), (",-Infinity,", ",-inf,"))
+
+
 def _without_nulls(json_text: pa.Array) -> pa.Array:
-    """The items of flat JSON arrays (``1,null,"a"``, blanks gone) with each bare ``null`` item made an empty
-    field, as the record-by-record path writes a None; a ``null`` inside a quoted string stays."""
+    """The items of flat JSON arrays (``1,null,"a"``, blanks gone) with each bare ``null`` or ``NaN`` item made an
+    empty field and each infinity written as Python writes it (``_BARE_WORDS``), as the record-by-record path
+    writes those values; such a word inside a quoted string stays."""
     wrapped = pc.binary_join_element_wise(_NOTHING, json_text, _NOTHING, _COMMA)  # ",items,"
-    # a pass takes every other one of adjacent ``null`` items (they share a comma), a second pass the rest
-    wrapped = pc.replace_substring(pc.replace_substring(wrapped, ",null,", ",,"), ",null,", ",,")
+    for word, written in _BARE_WORDS:
+        # a pass takes every other one of adjacent items (they share a comma), a second pass the rest
+        wrapped = pc.replace_substring(pc.replace_substring(wrapped, word, written), word, written)
     return pc.utf8_slice_codeunits(wrapped, 1, -1)
 
 
@@ -916,7 +925,7 @@ def _payload_rows_in_bulk(payload: pa.Array, chunk_text: _ChunkText = _ANY_TEXT
         inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(data), 1, -1))
         json_text = pc.replace_substring(inner, ", ", ",") if chunk_text.spaced else inner
         json &= bool_mask(pc.match_substring_regex(json_text, _JSON_ITEMS))
-        nulls = bool_mask(pc.match_substring(json_text, "null"))
+        nulls = bool_mask(pc.match_substring_regex(json_text, "null|NaN|Infinity"))
         if nulls.any():  # rewritten only where a null may be (a few rows in most windows)
             with_nulls = bool_array(nulls)
             json_text = pc.replace_with_mask(json_text, with_nulls, _without_nulls(json_text.filter(with_nulls)))

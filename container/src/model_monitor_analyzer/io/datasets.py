@@ -44,7 +44,12 @@ from model_monitor_analyzer.io.arrow_texts import (
     text_array,
     text_scalar,
 )
-from model_monitor_analyzer.io.jsonlines import line_bounds, loads_as_arrow_reads
+from model_monitor_analyzer.io.jsonlines import (
+    holds_words_beyond_json,
+    json_text,
+    line_bounds,
+    loads_as_arrow_reads,
+)
 from model_monitor_analyzer.io.problems import InputProblems, lines_of_part
 
 CSV_BLOCK_BYTES = 4 << 20  # CSV and JSON Lines files are parsed in whole-line chunks of about this size
@@ -712,6 +717,8 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
     if lines_before == 0 and chunk.startswith(UTF8_BOM):
         chunk = chunk[len(UTF8_BOM):]
     try:
+        if holds_words_beyond_json(chunk):
+            raise pa.ArrowInvalid("Inf, -Inf or -NaN: no JSON")  # Arrow would read them as numbers
         parsed = pajson.read_json(
             pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
         )
@@ -871,7 +878,7 @@ def _scalar_text(value: object) -> str | None:
         return None  # NaN (a JSON writer's word for a missing number) is missing, as in a column Arrow reads
     if isinstance(value, (int, float, str)):
         return str(value)
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def _empty_objects_as_text(table: pa.Table) -> pa.Table:

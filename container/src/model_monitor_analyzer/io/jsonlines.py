@@ -19,6 +19,7 @@ import contextlib
 import gzip
 import json
 import os
+import re
 import stat
 import sys
 import zlib
@@ -228,21 +229,50 @@ def loads_as_arrow_reads(text: bytes | str) -> object:
     """One JSON value, as ``orjson.loads`` reads it, also taking the values beside strict JSON that Arrow's JSON
     reader takes, so that a line reads the same whichever of the two reads it: the words ``NaN``, ``Infinity`` and
     ``-Infinity`` (Python's ``json.dumps`` writes them for a float NaN and the infinities) and a number beyond
-    float64's range (pandas writes float64's largest as ``1.797693135e+308``), as a float NaN or infinity.
+    float64's range (pandas writes float64's largest as ``1.797693135e+308``), as a float NaN or infinity. An
+    integer beyond 64 bits is a float, as orjson reads it. (Arrow also takes ``Inf``, ``-Inf`` and ``-NaN``, which
+    are no JSON: ``holds_words_beyond_json`` sends a chunk holding one here, where it is refused.)
 
-    An integer beyond 64 bits, which orjson refuses, is JSON: it is read as Python's int. ``orjson.JSONDecodeError``
-    for anything else orjson refuses: text that is not UTF-8, a lone surrogate escape (``"\\ud800"``, no
-    character), bad JSON."""
+    ``orjson.JSONDecodeError`` for anything else orjson refuses: text that is not UTF-8, a lone surrogate escape
+    (``"\\ud800"``, no character), bad JSON."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:
         refused = error
     try:
-        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
-        json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape is no character: refused
+        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
+        value = json.loads(decoded, parse_int=_integer_as_orjson_reads)
+        if "\\u" in decoded:  # a lone surrogate escape is no character: refused
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise refused from None
     return value
+
+
+def json_text(value: object) -> str:
+    """A parsed JSON value (a list or an object) as compact JSON text, as orjson writes it; nested deeper than orjson
+    writes (255 levels), as Python's json module writes it, compact too."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _integer_as_orjson_reads(digits: str) -> int | float:
+    number = int(digits)
+    return number if -(1 << 63) <= number < (1 << 64) else float(number)
+
+
+#: the words Arrow's JSON reader takes as numbers that neither JSON nor Python's json module takes
+_WORDS_BEYOND_JSON = rb'[:,\[]\s*(?:-?Inf|-NaN)\s*[,}\]]'
+
+
+def holds_words_beyond_json(chunk: bytes) -> bool:
+    """Whether a chunk may hold ``Inf``, ``-Inf`` or ``-NaN`` as a value, which Arrow reads as a number and every
+    other reader refuses: such a chunk is read line by line (a string holding one only costs that)."""
+    if b"Inf" not in chunk and b"-NaN" not in chunk:
+        return False
+    return re.search(_WORDS_BEYOND_JSON, chunk) is not None
 
 
 # ---------------------------------------------------------------- column-wise chunks

@@ -919,8 +919,8 @@ def _estimation_only(request: ModelQualityMonitorRequest, estimated: estimation.
     output, kind = request.output, request.settings.problem_type
     checked = ("get the performance estimated from the baseline's calibration and a prediction-drift check"
                if estimated.estimates else
-               "get a prediction-drift check against the baseline's predictions (no performance is estimated: the "
-               f"baseline was made without scores, {request.names.probability_attribute})")
+               "get a prediction-drift check against the baseline's predictions (no performance is estimated: that "
+               f"needs scores, {request.names.probability_attribute}, in the baseline and in the window)")
     print(f"note: no capture of the window has a label yet: {estimated.item_count:,} predictions {checked}; the "
           "realised metrics wait for the labels", file=sys.stderr, flush=True)
     if hint is not None and join.get("labels_without_capture", 0):  # labels came, and none found its capture
