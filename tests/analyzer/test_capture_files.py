@@ -103,6 +103,14 @@ def test_a_baseline_folder_given_as_the_capture_is_said_to_be_one_not_read_as_ba
     assert "malformed" not in err
 
 
+def test_a_baseline_document_given_as_the_capture_file_is_refused_saying_what_it_is(tmp_path, baseline, capsys):
+    capsys.readouterr()
+    assert _monitor(baseline / "statistics.json", baseline, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert "statistics.json: this is the analyzer's own statistics.json (a document, not JSON Lines records)" in err
+    assert "malformed" not in err
+
+
 def test_a_json_lines_file_with_a_document_name_is_still_read(tmp_path, baseline):
     capture = tmp_path / "cap"
     capture.mkdir()

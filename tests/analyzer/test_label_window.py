@@ -55,6 +55,8 @@ def test_the_upload_hours_window_without_lookback_names_the_lookback_option(late
             "in [2024-05-02T11:00:00Z, 2024-05-02T12:00:00Z) (--ground-truth-lookback PT0H)") in outcome.message
     assert "300 labels uploaded in the window belong to no inference captured then" in outcome.message
     assert "longer --ground-truth-lookback" in outcome.message
+    # nothing was captured in that time: the capture folder may be the wrong one too
+    assert "no inference at all was captured then, so check too that --capture holds" in outcome.message
 
 
 def test_the_upload_hours_window_with_a_one_hour_lookback_finds_every_label(late_labels, capsys):

@@ -66,6 +66,7 @@ from model_monitor_analyzer.io.datasets import (
 from model_monitor_analyzer.io.jsonlines import (
     GZIP_MAGIC,
     UTF8_BOM,
+    analyzer_document,
     json_chunk_table,
     json_lines_files,
     json_text,
@@ -161,6 +162,9 @@ def capture_files(source: Path, window: TimeWindow | None = None) -> list[Path]:
         with source.open("rb") as handle:
             if looks_like_manifest(handle.read(4096)):
                 return manifest_files(source)
+        document = analyzer_document(source)
+        if document is not None:
+            raise AnalyzerInputError(f"this is {document}; pass the endpoint's data-capture files", path=str(source))
         return [source]
     return files_near_window(json_lines_files(source, what="capture"), window, lambda file: file, source=str(source))
 

@@ -71,9 +71,10 @@ def _skip_reason(path: Path, relative: Path) -> str | None:
     if name.startswith("_"):  # Spark's and Hadoop's markers: _SUCCESS, _committed_...
         return "a job marker file, not data"
     base = name[:-3] if name.endswith(".gz") else name
-    if name in _DOCUMENTS and _pretty_printed(path):
-        return (f"the analyzer's own {name} (a document, not JSON Lines records): point the input at the data, such "
-                "as an endpoint's data-capture folder, not at a baseline's or a monitor's output")
+    document = analyzer_document(path)
+    if document is not None:
+        return (f"{document}: point the input at the data, such as an endpoint's data-capture folder, not at a "
+                "baseline's or a monitor's output")
     if "." not in base or base.endswith(SUFFIXES):
         return None
     return f"not a JSON Lines file ({Path(base).suffix}); {_RENAME}"
@@ -82,6 +83,15 @@ def _skip_reason(path: Path, relative: Path) -> str | None:
 #: the documents a baseline or a monitor writes (and a bias job reads): JSON written over several lines
 _DOCUMENTS = frozenset(("statistics.json", "constraints.json", "constraint_violations.json", "analysis.json",
                         "analysis_config.json"))
+
+
+def analyzer_document(path: Path) -> str | None:
+    """What the file at ``path`` is when it is one of the analyzer's own documents (a baseline's or a monitor's
+    output, written over many lines), said for a message; None for anything else."""
+    name = path.name.lower()
+    if name in _DOCUMENTS and _pretty_printed(path):
+        return f"the analyzer's own {name} (a document, not JSON Lines records)"
+    return None
 
 
 def _pretty_printed(path: Path) -> bool:

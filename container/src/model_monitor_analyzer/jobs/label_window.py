@@ -74,6 +74,10 @@ def label_window_hint(
         parts.append(
             f"{labels_alone} labels uploaded in the window belong to no inference captured then: labels of older "
             f"inferences are found with a longer {lookback_name} (e.g. PT1H for labels uploaded the hour after)"
+            # nothing at all captured then: the capture folder may be the wrong one
+            + ("" if captures_alone or join.get("matched", 0) else
+               f"; no inference at all was captured then, so check too that {capture_name} holds the endpoint's "
+               "data-capture files")
         )
     if captures_alone:
         parts.append(

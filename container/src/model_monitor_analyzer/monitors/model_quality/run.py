@@ -921,10 +921,12 @@ def _estimation_only(request: ModelQualityMonitorRequest, estimated: estimation.
                if estimated.estimates else
                "get a prediction-drift check against the baseline's predictions (no performance is estimated: that "
                f"needs scores, {request.names.probability_attribute}, in the baseline and in the window)")
-    print(f"note: no capture of the window has a label yet: {estimated.item_count:,} predictions {checked}; the "
-          "realised metrics wait for the labels", file=sys.stderr, flush=True)
-    if hint is not None and join.get("labels_without_capture", 0):  # labels came, and none found its capture
-        print(f"note: {hint}", file=sys.stderr, flush=True)
+    orphans = join.get("labels_without_capture", 0)
+    if hint is not None and orphans:  # labels came, and none found its capture: why comes first
+        print(f"note: no capture of the window matched any of its {orphans:,} labels: {hint}", file=sys.stderr,
+              flush=True)
+    print(f"note: {estimated.item_count:,} predictions without a label {checked}; the realised metrics wait for "
+          "labels that match", file=sys.stderr, flush=True)
     statistics = report.statistics_document(kind, {}, item_count=0, evaluation_time=now)
     statistics[report.ESTIMATION_KEY] = estimated.statistics_block(labels=False)
     files.append(report.write_jackson_json(output / report.STATISTICS_FILE, statistics))
