@@ -160,9 +160,10 @@ def capture_files(source: Path, window: TimeWindow | None = None) -> list[Path]:
         raise AnalyzerInputError("capture folder not found; pass the folder holding the *.jsonl files", path=str(source))
     if source.is_file():
         with source.open("rb") as handle:
-            if looks_like_manifest(handle.read(4096)):
-                return manifest_files(source)
-        document = analyzer_document(source)
+            head = handle.read(4096)
+        if looks_like_manifest(head):
+            return manifest_files(source)
+        document = analyzer_document(source, head)
         if document is not None:
             raise AnalyzerInputError(f"this is {document}; pass the endpoint's data-capture files", path=str(source))
         return [source]

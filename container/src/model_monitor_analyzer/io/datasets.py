@@ -716,18 +716,7 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
     or line by line when Arrow refuses the chunk. Every runner parses JSON Lines datasets so."""
     if lines_before == 0 and chunk.startswith(UTF8_BOM):
         chunk = chunk[len(UTF8_BOM):]
-    try:
-        if holds_words_beyond_json(chunk):
-            raise pa.ArrowInvalid("Inf, -Inf or -NaN: no JSON")  # Arrow would read them as numbers
-        parsed = pajson.read_json(
-            pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
-        )
-        # Arrow 25 can build an invalid list column (a list of a null then a string, e.g.
-        # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
-        parsed.validate(full=True)
-        table = _whole_numbers_as_written(_flatten(parsed), chunk)
-    except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
-        table = None
+    table = None if holds_words_beyond_json(chunk) else _json_lines_by_arrow(chunk)  # Arrow reads those as numbers
     if table is None:  # refused, or its rows are not one a line (the lines then say how each number is written)
         batch = _json_lines_one_by_one(chunk, lines_before, path_text, problems)
         if batch is not None:
@@ -736,6 +725,21 @@ def json_lines_chunk_batches(chunk: bytes, *, lines_before: int, path_text: str,
     for batch in table.to_batches(max_chunksize=PARQUET_BATCH_ROWS):
         problems.record_good(batch.num_rows)
         yield batch
+
+
+def _json_lines_by_arrow(chunk: bytes) -> pa.Table | None:
+    """A chunk of JSON Lines as Arrow reads it, flattened, its whole numbers counted as written; None when Arrow
+    refuses it or its rows are not one a line."""
+    try:
+        parsed = pajson.read_json(
+            pa.BufferReader(chunk), read_options=pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
+        )
+        # Arrow 25 can build an invalid list column (a list of a null then a string, e.g.
+        # [null, "0"]) that crashes when read: such a chunk takes the line-by-line path too.
+        parsed.validate(full=True)
+        return _whole_numbers_as_written(_flatten(parsed), chunk)
+    except (pa.ArrowException, UnicodeDecodeError):  # also Arrow's own failures on odd types
+        return None
 
 
 _POINT, _NOTHING = text_scalar(".0"), text_scalar("")

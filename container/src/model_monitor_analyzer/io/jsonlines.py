@@ -85,23 +85,22 @@ _DOCUMENTS = frozenset(("statistics.json", "constraints.json", "constraint_viola
                         "analysis_config.json"))
 
 
-def analyzer_document(path: Path) -> str | None:
+def analyzer_document(path: Path, head: bytes | None = None) -> str | None:
     """What the file at ``path`` is when it is one of the analyzer's own documents (a baseline's or a monitor's
-    output, written over many lines), said for a message; None for anything else."""
+    output, written over many lines: its first line a lone ``{``), said for a message; None for anything else.
+    ``head``: the file's first bytes, when the caller read them already."""
     name = path.name.lower()
-    if name in _DOCUMENTS and _pretty_printed(path):
+    if name not in _DOCUMENTS:
+        return None
+    if head is None:
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(64)
+        except OSError:
+            return None  # the reader says what is wrong
+    if head.removeprefix(UTF8_BOM).lstrip(b" \t").startswith((b"{\n", b"{\r\n")):
         return f"the analyzer's own {name} (a document, not JSON Lines records)"
     return None
-
-
-def _pretty_printed(path: Path) -> bool:
-    """Whether the file's first line is a lone ``{``: a JSON document written over lines, not JSON Lines."""
-    try:
-        with path.open("rb") as handle:
-            first = handle.read(64)
-    except OSError:
-        return False  # the reader says what is wrong
-    return first.removeprefix(UTF8_BOM).lstrip(b" \t").startswith((b"{\n", b"{\r\n"))
 
 
 _RENAME = "name it *.jsonl to have it read"
@@ -280,7 +279,8 @@ _WORDS_BEYOND_JSON = rb'[:,\[]\s*(?:-?Inf|-NaN)\s*[,}\]]'
 def holds_words_beyond_json(chunk: bytes) -> bool:
     """Whether a chunk may hold ``Inf``, ``-Inf`` or ``-NaN`` as a value, which Arrow reads as a number and every
     other reader refuses: such a chunk is read line by line (a string holding one only costs that)."""
-    if b"Inf" not in chunk and b"-NaN" not in chunk:
+    # json.dumps's Infinity is common where floats overflow: only an Inf that is not one, or a -NaN, needs the search
+    if b"-NaN" not in chunk and chunk.count(b"Inf") == chunk.count(b"Infinity"):
         return False
     return re.search(_WORDS_BEYOND_JSON, chunk) is not None
 
